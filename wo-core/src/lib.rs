@@ -1,0 +1,35 @@
+//! wo-core: the pure heart of `wo`.
+//!
+//! Start with [`engine::resolve`]: given a solution bundle (schema, configuration template),
+//! the value files of an environment and the fleet, it answers *for this target, what are the
+//! values, and where did each come from?* as a [`engine::ResolvedConfig`], or refuses the input
+//! with every problem named by file, key path and line.
+//!
+//! The rest of the crate:
+//! - [`yaml`]: the one YAML layer (budgets for hostile input, positions, safe emission);
+//! - [`format`]: the `wo/v1` file formats (`Application`/`Platform`, `Fleet`, value files) and
+//!   Azure Workload Orchestration's configuration schema and template;
+//! - [`expr`]: the `${{ … }}` expression language of configuration templates;
+//! - [`ports`]: the five ports (`SourceRepo`, `ConfigStore`, `GitOpsRepo`, `Renderer`,
+//!   `Orchestrator`) and [`memory`], their in-memory implementations;
+//! - `testkit` (feature): conformance suites every backend runs; `mocks` (feature): mockall mocks.
+//!
+//! wo-core does no network, git or process I/O; the only file access is the small [`files`]
+//! loader that turns a directory into the in-memory file sets the engine reads.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod files;
+pub mod engine;
+pub mod error;
+pub mod expr;
+pub mod format;
+pub mod memory;
+pub mod ports;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+pub mod value;
+pub mod yaml;
+
+pub use error::{Diagnostic, Diagnostics, Error, Location, Result};
+pub use value::Value;
