@@ -26,7 +26,10 @@ pub struct Location {
 impl Location {
     /// A location naming only a file.
     pub fn file(file: impl Into<String>) -> Self {
-        Self { file: file.into(), ..Self::default() }
+        Self {
+            file: file.into(),
+            ..Self::default()
+        }
     }
 
     /// The same location with a key path.
@@ -45,7 +48,11 @@ impl Location {
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.file.is_empty() { "<input>" } else { &self.file })?;
+        f.write_str(if self.file.is_empty() {
+            "<input>"
+        } else {
+            &self.file
+        })?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
             if let Some(col) = self.column {
@@ -75,7 +82,11 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic at `location`.
     pub fn new(location: Location, message: impl Into<String>) -> Self {
-        Self { location, message: message.into(), hint: None }
+        Self {
+            location,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     /// The same diagnostic with a hint.
@@ -104,12 +115,18 @@ impl Diagnostics {
     /// Sorts by file, line, key path and message so that reports are deterministic.
     pub fn sorted(mut self) -> Self {
         self.0.sort_by(|a, b| {
-            (&a.location.file, a.location.line, &a.location.key_path, &a.message).cmp(&(
-                &b.location.file,
-                b.location.line,
-                &b.location.key_path,
-                &b.message,
-            ))
+            (
+                &a.location.file,
+                a.location.line,
+                &a.location.key_path,
+                &a.message,
+            )
+                .cmp(&(
+                    &b.location.file,
+                    b.location.line,
+                    &b.location.key_path,
+                    &b.message,
+                ))
         });
         self.0.dedup();
         self
@@ -193,7 +210,9 @@ impl Error {
             Error::Precondition { .. } => true,
             Error::Io { source, .. } => matches!(
                 source.kind(),
-                std::io::ErrorKind::Interrupted | std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+                std::io::ErrorKind::Interrupted
+                    | std::io::ErrorKind::TimedOut
+                    | std::io::ErrorKind::WouldBlock
             ),
             _ => false,
         }

@@ -39,8 +39,13 @@ pub fn check_relative_path(path: &str) -> std::result::Result<(), String> {
 /// 1–63 characters of ASCII letters, digits, `-`, `_` and `.`, starting with a letter or digit.
 pub fn check_name(name: &str) -> std::result::Result<(), String> {
     let ok_len = !name.is_empty() && name.len() <= 63;
-    let ok_first = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
-    let ok_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    let ok_first = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if ok_len && ok_first && ok_chars && !name.contains("..") {
         Ok(())
     } else {
@@ -114,7 +119,10 @@ impl FileTree {
     /// The files under `dir`, re-rooted at `dir`.
     pub fn subtree(&self, dir: &str) -> FileTree {
         let strip = dir.len() + 1;
-        let files = self.paths_under(dir).map(|p| (p[strip..].to_string(), self.files[p].clone())).collect();
+        let files = self
+            .paths_under(dir)
+            .map(|p| (p[strip..].to_string(), self.files[p].clone()))
+            .collect();
         FileTree { files }
     }
 
@@ -132,18 +140,37 @@ impl FileTree {
     /// [`MAX_FILE_BYTES`] are errors naming the file.
     pub fn load_dir(dir: &Path) -> Result<FileTree> {
         let mut tree = FileTree::new();
-        let meta = std::fs::metadata(dir).map_err(|source| Error::Io { path: dir.display().to_string(), source })?;
+        let meta = std::fs::metadata(dir).map_err(|source| Error::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
         if !meta.is_dir() {
-            return Err(Error::invalid(Location::file(dir.display().to_string()), "not a directory"));
+            return Err(Error::invalid(
+                Location::file(dir.display().to_string()),
+                "not a directory",
+            ));
         }
         let mut stack = vec![(dir.to_path_buf(), String::new())];
         while let Some((abs, rel)) = stack.pop() {
-            let entries = std::fs::read_dir(&abs).map_err(|source| Error::Io { path: abs.display().to_string(), source })?;
+            let entries = std::fs::read_dir(&abs).map_err(|source| Error::Io {
+                path: abs.display().to_string(),
+                source,
+            })?;
             for entry in entries {
-                let entry = entry.map_err(|source| Error::Io { path: abs.display().to_string(), source })?;
+                let entry = entry.map_err(|source| Error::Io {
+                    path: abs.display().to_string(),
+                    source,
+                })?;
                 let name = entry.file_name().to_string_lossy().into_owned();
-                let rel_path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
-                let ft = entry.file_type().map_err(|source| Error::Io { path: rel_path.clone(), source })?;
+                let rel_path = if rel.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{rel}/{name}")
+                };
+                let ft = entry.file_type().map_err(|source| Error::Io {
+                    path: rel_path.clone(),
+                    source,
+                })?;
                 if ft.is_dir() {
                     if name != ".git" {
                         stack.push((entry.path(), rel_path));
@@ -156,7 +183,10 @@ impl FileTree {
                             format!("file is {len} bytes; the limit is {MAX_FILE_BYTES}"),
                         ));
                     }
-                    let bytes = std::fs::read(entry.path()).map_err(|source| Error::Io { path: rel_path.clone(), source })?;
+                    let bytes = std::fs::read(entry.path()).map_err(|source| Error::Io {
+                        path: rel_path.clone(),
+                        source,
+                    })?;
                     tree.insert(rel_path, bytes)?;
                     if tree.len() > MAX_FILES {
                         return Err(Error::invalid(
@@ -180,7 +210,10 @@ impl FromIterator<(String, Vec<u8>)> for FileTree {
     /// Collects files; unsafe paths are dropped silently only in this infallible form, so prefer
     /// [`FileTree::insert`] for untrusted paths.
     fn from_iter<I: IntoIterator<Item = (String, Vec<u8>)>>(iter: I) -> Self {
-        let files = iter.into_iter().filter(|(p, _)| check_relative_path(p).is_ok()).collect();
+        let files = iter
+            .into_iter()
+            .filter(|(p, _)| check_relative_path(p).is_ok())
+            .collect();
         FileTree { files }
     }
 }
@@ -214,6 +247,9 @@ mod tests {
         t.insert("a/d.yaml", "y").unwrap();
         t.insert("ab.yaml", "z").unwrap();
         let s = t.subtree("a");
-        assert_eq!(s.iter().map(|(p, _)| p).collect::<Vec<_>>(), vec!["b/c.yaml", "d.yaml"]);
+        assert_eq!(
+            s.iter().map(|(p, _)| p).collect::<Vec<_>>(),
+            vec!["b/c.yaml", "d.yaml"]
+        );
     }
 }

@@ -19,10 +19,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod files;
 pub mod engine;
 pub mod error;
 pub mod expr;
+pub mod files;
 pub mod format;
 pub mod memory;
 pub mod ports;

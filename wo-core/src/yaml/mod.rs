@@ -73,6 +73,11 @@ impl Node {
         let _ = path;
         unimplemented!()
     }
+    /// Line and column of the node at a dotted path, or of its deepest existing ancestor.
+    pub fn line_of(&self, path: &str) -> Option<(u32, u32)> {
+        let _ = path;
+        unimplemented!()
+    }
     /// Converts into a [`Value`] (keys become strings).
     pub fn to_value(&self, file: &str) -> Result<Value> {
         let _ = file;

@@ -1,0 +1,750 @@
+//! Composition, validation and template evaluation for the targets of one environment.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+
+use indexmap::IndexMap;
+
+use super::resolved::{Provenance, ResolvedConfig, Source};
+use super::Bundle;
+use crate::error::{Diagnostic, Error, Location, Result};
+use crate::expr::{ExprError, Field, Scope};
+use crate::format::fleet::{Fleet, Target};
+use crate::format::schema::Rule;
+use crate::format::template::{TemplateKey, TemplateNode};
+use crate::format::values::{Level, ValueFile, ValueSet};
+use crate::format::{closest, join_path, Collector};
+use crate::value::{brief, get_path, type_name, Map, Value};
+use crate::yaml::{Node, NodeKind};
+
+/// One value a file sets for a key.
+#[derive(Debug)]
+struct Setting {
+    key: usize,
+    value: Value,
+    line: u32,
+}
+
+/// The settings of one value file, checked.
+#[derive(Debug)]
+struct CheckedFile<'a> {
+    file: &'a ValueFile,
+    settings: Vec<Setting>,
+}
+
+/// What supplies a key's value for one target.
+#[derive(Debug, Clone, Copy)]
+enum Supply<'a> {
+    Default(&'a Value),
+    File {
+        value: &'a Value,
+        file: usize,
+        line: u32,
+    },
+}
+
+impl<'a> Supply<'a> {
+    fn value(&self) -> &'a Value {
+        match self {
+            Supply::Default(v) | Supply::File { value: v, .. } => v,
+        }
+    }
+}
+
+/// The value files of one environment, checked against a bundle and a fleet, ready to resolve
+/// any target. Building it checks every file once (unknown keys, `editableAt`, each value
+/// against its key's rules); [`Resolver::resolve`] then does the per-target work only.
+#[derive(Debug)]
+pub struct Resolver<'a> {
+    bundle: &'a Bundle,
+    fleet: &'a Fleet,
+    rules: Vec<&'a Rule>,
+    index: HashMap<&'a str, usize>,
+    files: Vec<CheckedFile<'a>>,
+    environment_file: Option<usize>,
+    level_files: HashMap<(&'a str, &'a str), usize>,
+    target_files: HashMap<&'a str, usize>,
+}
+
+impl<'a> Resolver<'a> {
+    /// Checks `values` against `bundle` and `fleet`, reporting every problem at once.
+    pub fn new(bundle: &'a Bundle, values: &'a ValueSet, fleet: &'a Fleet) -> Result<Self> {
+        let rules: Vec<&Rule> = bundle.rules.values().collect();
+        let index: HashMap<&str, usize> = rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.key.as_str(), i))
+            .collect();
+        let prefixes: HashSet<&str> = rules
+            .iter()
+            .flat_map(|r| r.key.match_indices('.').map(move |(i, _)| &r.key[..i]))
+            .collect();
+        let mut c = Collector::default();
+        for rule in &rules {
+            if let Some(d) = &rule.default_value {
+                for msg in check_value(rule, d) {
+                    c.push(Diagnostic::new(
+                        rule.location.clone(),
+                        format!("defaultValue of `{}`: {msg}", rule.key),
+                    ));
+                }
+            }
+        }
+        let mut r = Resolver {
+            bundle,
+            fleet,
+            rules,
+            index,
+            files: Vec::new(),
+            environment_file: None,
+            level_files: HashMap::new(),
+            target_files: HashMap::new(),
+        };
+        for file in &values.files {
+            if !r.level_known(file, &mut c) {
+                continue;
+            }
+            let mut settings = Vec::new();
+            r.flatten(file, &file.node, "", &prefixes, &mut settings, &mut c);
+            let idx = r.files.len();
+            match &file.level {
+                Level::Environment => r.environment_file = Some(idx),
+                Level::Hierarchy { level, node } => {
+                    r.level_files.insert((level.as_str(), node.as_str()), idx);
+                }
+                Level::Target(t) => {
+                    r.target_files.insert(t.as_str(), idx);
+                }
+            }
+            r.files.push(CheckedFile { file, settings });
+        }
+        c.finish(r)
+    }
+
+    fn level_known(&self, file: &ValueFile, c: &mut Collector) -> bool {
+        let loc = Location::file(&file.file);
+        match &file.level {
+            Level::Environment => true,
+            Level::Hierarchy { level, .. } => {
+                if self.fleet.hierarchy.contains(level) {
+                    return true;
+                }
+                let mut d = Diagnostic::new(
+                    loc,
+                    format!(
+                        "`{level}` is not a hierarchy level of environment `{}` (levels: {})",
+                        self.fleet.environment,
+                        self.fleet.hierarchy.join(", ")
+                    ),
+                );
+                if let Some(s) = closest(level, self.fleet.hierarchy.iter().map(String::as_str)) {
+                    d = d.with_hint(format!("did you mean `levels/{s}/`?"));
+                }
+                c.push(d);
+                false
+            }
+            Level::Target(t) => {
+                if self.fleet.target(t).is_some() {
+                    return true;
+                }
+                let mut d = Diagnostic::new(
+                    loc,
+                    format!(
+                        "no target `{t}` in the fleet of environment `{}`",
+                        self.fleet.environment
+                    ),
+                );
+                if let Some(s) = closest(t, self.fleet.targets.iter().map(|t| t.name.as_str())) {
+                    d = d.with_hint(format!("did you mean `targets/{s}.yaml`?"));
+                }
+                c.push(d);
+                false
+            }
+        }
+    }
+
+    /// Matches a value file's mapping against the schema keys (plain or dotted), checking each
+    /// value against its rules and its level against `editableAt`.
+    fn flatten(
+        &self,
+        file: &ValueFile,
+        node: &Node,
+        prefix: &str,
+        prefixes: &HashSet<&str>,
+        out: &mut Vec<Setting>,
+        c: &mut Collector,
+    ) {
+        let NodeKind::Map(entries) = &node.kind else {
+            return;
+        };
+        for (k, v) in entries {
+            let name = match &k.kind {
+                NodeKind::Str(s) => s.clone(),
+                NodeKind::Int(i) => i.to_string(),
+                NodeKind::Bool(b) => b.to_string(),
+                _ => String::new(),
+            };
+            let key = join_path(prefix, &name);
+            let at = Location::file(&file.file)
+                .with_key(join_path("values", &key))
+                .at(v.line, v.column);
+            if let Some(&i) = self.index.get(key.as_str()) {
+                let rule = self.rules[i];
+                if !rule.editable_at(file.level.name()) {
+                    let allowed = rule.editable_at.as_deref().unwrap_or_default().join(", ");
+                    c.push(
+                        Diagnostic::new(
+                            Location::file(&file.file).with_key(join_path("values", &key)).at(k.line, k.column),
+                            format!("`{key}` may not be set at level `{}`; its editableAt allows: {allowed}", file.level.name()),
+                        )
+                        .with_hint(format!("move it to a value file of level {allowed}")),
+                    );
+                    continue;
+                }
+                let value = match v.to_value(&file.file) {
+                    Ok(value) => value,
+                    Err(e) => {
+                        let _ = c.take::<()>(Err(e));
+                        continue;
+                    }
+                };
+                for msg in check_value(rule, &value) {
+                    c.push(Diagnostic::new(at.clone(), format!("`{key}`: {msg}")));
+                }
+                out.push(Setting {
+                    key: i,
+                    value,
+                    line: v.line,
+                });
+            } else if prefixes.contains(key.as_str()) && matches!(v.kind, NodeKind::Map(_)) {
+                self.flatten(file, v, &key, prefixes, out, c);
+            } else {
+                let mut d = Diagnostic::new(
+                    Location::file(&file.file)
+                        .with_key(join_path("values", &key))
+                        .at(k.line, k.column),
+                    format!(
+                        "`{key}` is not a key of the schema of `{}`",
+                        self.bundle.name()
+                    ),
+                );
+                if let Some(s) = closest(&key, self.rules.iter().map(|r| r.key.as_str())) {
+                    d = d.with_hint(format!("did you mean `{s}`?"));
+                }
+                c.push(d);
+            }
+        }
+    }
+
+    /// The targets of the fleet assigned this solution.
+    pub fn targets(&self) -> Result<Vec<&'a Target>> {
+        self.fleet.assigned_targets(
+            self.bundle.name(),
+            &self.bundle.app.capabilities,
+            "fleet.yaml",
+        )
+    }
+
+    /// Resolves one target: composition (lowest level wins, defaults fill the rest), every
+    /// per-target rule (`required`, per-key `expression`, `rules.validations`), then the
+    /// template. All problems are reported at once.
+    pub fn resolve(&self, target: &Target) -> Result<ResolvedConfig> {
+        let supplies = self.compose(target);
+        let view = target_view(target, self.fleet);
+        let scope = TargetScope {
+            r: self,
+            supplies: &supplies,
+            view: &view,
+            memo: RefCell::new(HashMap::new()),
+            stack: RefCell::new(Vec::new()),
+        };
+        let mut c = Collector::default();
+        let t = &target.name;
+        for (i, rule) in self.rules.iter().enumerate() {
+            match &supplies[i] {
+                None if rule.required => c.push(
+                    Diagnostic::new(
+                        rule.location.clone(),
+                        format!("required key `{}` has no value for target `{t}`", rule.key),
+                    )
+                    .with_hint("set it in a value file or give it a defaultValue"),
+                ),
+                _ => {}
+            }
+            if let Some(expr) = &rule.expression {
+                let at = self.supply_location(&supplies[i], rule);
+                match expr.eval(&scope) {
+                    Ok(Value::Bool(true)) => {}
+                    Ok(Value::Bool(false)) => {
+                        let v = supplies[i].map(|s| brief(s.value())).unwrap_or_else(|| "null".into());
+                        c.push(Diagnostic::new(
+                            at,
+                            format!("`{}` = {v} fails its rule expression `{}` for target `{t}`", rule.key, expr.source),
+                        ));
+                    }
+                    Ok(other) => c.push(Diagnostic::new(
+                        at,
+                        format!("the rule expression of `{}` must give a boolean, gave {} for target `{t}`", rule.key, type_name(&other)),
+                    )),
+                    Err(e) => c.push(expr_error(&rule.location, &e, t)),
+                }
+            }
+        }
+        for v in &self.bundle.validations {
+            match v.expression.eval(&scope) {
+                Ok(Value::Bool(true)) => {}
+                Ok(Value::Bool(false)) => c.push(Diagnostic::new(
+                    v.location.clone(),
+                    match &v.message {
+                        Some(m) => format!(
+                            "{m} (validation `{}` is false for target `{t}`)",
+                            v.expression.source
+                        ),
+                        None => format!(
+                            "validation `{}` is false for target `{t}`",
+                            v.expression.source
+                        ),
+                    },
+                )),
+                Ok(other) => c.push(Diagnostic::new(
+                    v.location.clone(),
+                    format!(
+                        "validation `{}` must give a boolean, gave {} for target `{t}`",
+                        v.expression.source,
+                        type_name(&other)
+                    ),
+                )),
+                Err(e) => c.push(expr_error(&v.location, &e, t)),
+            }
+        }
+        c.check()?;
+        let mut provenance = IndexMap::new();
+        let values = match &self.bundle.template {
+            Some(tpl) => {
+                let file = tpl.file.as_str();
+                match scope.walk(&tpl.configs, "", file, &mut provenance, &mut c) {
+                    Value::Object(m) => m,
+                    _ => Map::new(),
+                }
+            }
+            None => self.values_without_template(&supplies, &mut provenance),
+        };
+        c.finish(ResolvedConfig {
+            target: target.name.clone(),
+            values,
+            provenance,
+        })
+    }
+
+    /// Per key, the lowest level that sets it, else its default.
+    fn compose(&self, target: &Target) -> Vec<Option<Supply<'_>>> {
+        let mut supplies: Vec<Option<Supply<'_>>> = self
+            .rules
+            .iter()
+            .map(|r| r.default_value.as_ref().map(Supply::Default))
+            .collect();
+        let mut apply = |idx: Option<usize>| {
+            if let Some(fi) = idx {
+                for s in &self.files[fi].settings {
+                    supplies[s.key] = Some(Supply::File {
+                        value: &s.value,
+                        file: fi,
+                        line: s.line,
+                    });
+                }
+            }
+        };
+        apply(self.environment_file);
+        for level in &self.fleet.hierarchy {
+            if let Some(node) = target.hierarchy.get(level) {
+                apply(
+                    self.level_files
+                        .get(&(level.as_str(), node.as_str()))
+                        .copied(),
+                );
+            }
+        }
+        apply(self.target_files.get(target.name.as_str()).copied());
+        supplies
+    }
+
+    fn supply_location(&self, s: &Option<Supply<'_>>, rule: &Rule) -> Location {
+        match s {
+            Some(Supply::File { file, line, .. }) => Location::file(&self.files[*file].file.file)
+                .with_key(join_path("values", &rule.key))
+                .at(*line, 1),
+            _ => rule.location.clone(),
+        }
+    }
+
+    fn provenance_of(&self, s: &Option<Supply<'_>>, rule: &Rule) -> Provenance {
+        match s {
+            Some(Supply::File { file, line, .. }) => {
+                let f = self.files[*file].file;
+                Provenance {
+                    source: Source::File,
+                    file: Some(f.file.clone()),
+                    level: Some(f.level.name().to_string()),
+                    line: Some(*line),
+                    expression: None,
+                }
+            }
+            _ => Provenance {
+                source: Source::Default,
+                file: Some(rule.location.file.clone()),
+                level: None,
+                line: rule.location.line,
+                expression: None,
+            },
+        }
+    }
+
+    fn values_without_template(
+        &self,
+        supplies: &[Option<Supply<'_>>],
+        provenance: &mut IndexMap<String, Provenance>,
+    ) -> Map {
+        let mut root = Value::Object(Map::new());
+        for (i, rule) in self.rules.iter().enumerate() {
+            let value = supplies[i]
+                .map(|s| s.value().clone())
+                .unwrap_or(Value::Null);
+            set_path(&mut root, &rule.key, value);
+            provenance.insert(rule.key.clone(), self.provenance_of(&supplies[i], rule));
+        }
+        match root {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+}
+
+/// Places `value` at a dotted path, creating maps on the way.
+fn set_path(root: &mut Value, path: &str, value: Value) {
+    let mut cur = root;
+    let mut segs = path.split('.').peekable();
+    while let Some(seg) = segs.next() {
+        if !cur.is_object() {
+            *cur = Value::Object(Map::new());
+        }
+        let Value::Object(m) = cur else { return };
+        if segs.peek().is_none() {
+            m.insert(seg.to_string(), value);
+            return;
+        }
+        cur = m
+            .entry(seg.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+    }
+}
+
+/// The `$target(…)` view of a target.
+fn target_view(t: &Target, fleet: &Fleet) -> Value {
+    serde_json::json!({
+        "name": t.name,
+        "environment": fleet.environment,
+        "labels": t.labels,
+        "hierarchy": t.hierarchy,
+        "capabilities": t.capabilities,
+        "id": t.orchestrator.as_ref().and_then(|o| o.id.clone()),
+    })
+}
+
+fn expr_error(at: &Location, e: &ExprError, target: &str) -> Diagnostic {
+    let mut loc = at.clone();
+    if let Some(col) = loc.column {
+        loc.column = Some(col + e.span.start as u32);
+    }
+    let d = Diagnostic::new(loc, format!("{} (target `{target}`)", e.message));
+    match &e.hint {
+        Some(h) => d.with_hint(h.clone()),
+        None => d,
+    }
+}
+
+/// Checks a value against the rules that do not depend on other keys. Returns one message per
+/// violation.
+pub(crate) fn check_value(rule: &Rule, v: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if v.is_null() {
+        return out;
+    }
+    if let Some(t) = &rule.value_type {
+        if !t.admits(v) {
+            let hint = if matches!(t, crate::format::schema::ValueType::String)
+                && (v.is_number() || v.is_boolean())
+            {
+                " (quote it to make it a string)"
+            } else {
+                ""
+            };
+            out.push(format!(
+                "expected {t}, found {} {}{hint}",
+                type_name(v),
+                brief(v)
+            ));
+            return out;
+        }
+    }
+    if let Some(allowed) = &rule.allowed_values {
+        if !allowed.iter().any(|a| values_equal(a, v)) {
+            let list = allowed.iter().map(brief).collect::<Vec<_>>().join(", ");
+            out.push(format!(
+                "{} is not one of the allowed values [{list}]",
+                brief(v)
+            ));
+        }
+    }
+    if let Some(disallowed) = &rule.disallowed_values {
+        if disallowed.iter().any(|a| values_equal(a, v)) {
+            out.push(format!("{} is a disallowed value", brief(v)));
+        }
+    }
+    if let (Some(p), Some(s)) = (&rule.pattern, v.as_str()) {
+        if !p.is_match(s) {
+            out.push(format!(
+                "{} does not match the pattern `{}`",
+                brief(v),
+                pattern_text(p)
+            ));
+        }
+    }
+    if let Some(n) = v.as_f64() {
+        if let Some(lo) = rule.min_value {
+            if n < lo {
+                out.push(format!("{} is below minValue {lo}", brief(v)));
+            }
+        }
+        if let Some(hi) = rule.max_value {
+            if n > hi {
+                out.push(format!("{} is above maxValue {hi}", brief(v)));
+            }
+        }
+    }
+    out
+}
+
+fn pattern_text(p: &regex::Regex) -> &str {
+    let s = p.as_str();
+    s.strip_prefix("^(?:")
+        .and_then(|s| s.strip_suffix(")$"))
+        .unwrap_or(s)
+}
+
+/// Equality where numbers compare by value (5 == 5.0).
+pub(crate) fn values_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(i), Some(j)) => i == j,
+            _ => x.as_f64() == y.as_f64(),
+        },
+        _ => a == b,
+    }
+}
+
+/// What expressions of one target see.
+struct TargetScope<'s, 'a> {
+    r: &'s Resolver<'a>,
+    supplies: &'s [Option<Supply<'s>>],
+    view: &'s Value,
+    memo: RefCell<HashMap<String, Value>>,
+    stack: RefCell<Vec<String>>,
+}
+
+impl Scope for TargetScope<'_, '_> {
+    fn val(&self, path: &str) -> std::result::Result<Value, String> {
+        if let Some(&i) = self.r.index.get(path) {
+            return Ok(self.supplies[i]
+                .map(|s| s.value().clone())
+                .unwrap_or(Value::Null));
+        }
+        // A path below an object key: `$val(Db.Host)` with a key `Db` of type object.
+        let mut cut = path.len();
+        while let Some(dot) = path[..cut].rfind('.') {
+            cut = dot;
+            if let Some(&i) = self.r.index.get(&path[..cut]) {
+                let base = self.supplies[i].map(|s| s.value()).unwrap_or(&Value::Null);
+                return Ok(get_path(base, &path[cut + 1..])
+                    .cloned()
+                    .unwrap_or(Value::Null));
+            }
+        }
+        let mut m = format!("`$val({path})`: `{path}` is not a key of the schema");
+        if let Some(s) = closest(path, self.r.rules.iter().map(|r| r.key.as_str())) {
+            m.push_str(&format!("; did you mean `{s}`?"));
+        }
+        Err(m)
+    }
+
+    fn property(&self, path: &str) -> std::result::Result<Value, String> {
+        if let Some(v) = self.memo.borrow().get(path) {
+            return Ok(v.clone());
+        }
+        let Some(tpl) = &self.r.bundle.template else {
+            return Err(format!(
+                "`$property({path})`: the solution has no configuration template"
+            ));
+        };
+        let Some(node) = find_node(&tpl.configs, path) else {
+            return Err(format!(
+                "`$property({path})`: no key `{path}` in the configuration template"
+            ));
+        };
+        {
+            let mut stack = self.stack.borrow_mut();
+            if stack.iter().any(|p| p == path) {
+                let chain = stack
+                    .iter()
+                    .chain(std::iter::once(&path.to_string()))
+                    .cloned()
+                    .collect::<Vec<_>>();
+                return Err(format!("`$property` cycle: {}", chain.join(" -> ")));
+            }
+            stack.push(path.to_string());
+        }
+        let result = self.eval_node(node);
+        self.stack.borrow_mut().pop();
+        let v = result?;
+        self.memo.borrow_mut().insert(path.to_string(), v.clone());
+        Ok(v)
+    }
+
+    fn target(&self, path: &str) -> std::result::Result<Value, String> {
+        get_path(self.view, path).cloned().ok_or_else(|| {
+            format!("`$target({path})`: a target has name, environment, id, labels.<key>, hierarchy.<level>, capabilities")
+        })
+    }
+}
+
+impl TargetScope<'_, '_> {
+    fn eval_node(&self, node: &TemplateNode) -> std::result::Result<Value, String> {
+        Ok(match node {
+            TemplateNode::Literal(v, _) => v.clone(),
+            TemplateNode::Field(f, _) => f.eval(self).map_err(|e| e.message)?,
+            TemplateNode::Map(entries) => {
+                let mut m = Map::new();
+                for (k, v) in entries {
+                    if let TemplateKey::Name(n) = k {
+                        m.insert(n.clone(), self.eval_node(v)?);
+                    }
+                }
+                Value::Object(m)
+            }
+            TemplateNode::Seq(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|i| self.eval_node(i))
+                    .collect::<std::result::Result<_, _>>()?,
+            ),
+        })
+    }
+
+    /// Evaluates the template tree, recording provenance for each leaf.
+    fn walk(
+        &self,
+        node: &TemplateNode,
+        path: &str,
+        file: &str,
+        prov: &mut IndexMap<String, Provenance>,
+        c: &mut Collector,
+    ) -> Value {
+        match node {
+            TemplateNode::Literal(v, loc) => {
+                prov.insert(
+                    path.to_string(),
+                    Provenance {
+                        source: Source::File,
+                        file: Some(file.to_string()),
+                        level: Some("template".into()),
+                        line: loc.line,
+                        expression: None,
+                    },
+                );
+                v.clone()
+            }
+            TemplateNode::Field(f, loc) => {
+                let cached = self.memo.borrow().get(path).cloned();
+                let result = match cached {
+                    Some(v) => Ok(v),
+                    None => {
+                        self.stack.borrow_mut().push(path.to_string());
+                        let r = f.eval(self);
+                        self.stack.borrow_mut().pop();
+                        r
+                    }
+                };
+                match result {
+                    Ok(v) => {
+                        self.memo.borrow_mut().insert(path.to_string(), v.clone());
+                        prov.insert(path.to_string(), self.field_provenance(f, file, loc));
+                        v
+                    }
+                    Err(e) => {
+                        c.push(expr_error(
+                            loc,
+                            &e,
+                            self.view["name"].as_str().unwrap_or_default(),
+                        ));
+                        Value::Null
+                    }
+                }
+            }
+            TemplateNode::Map(entries) => {
+                let mut m = Map::new();
+                for (k, v) in entries {
+                    if let TemplateKey::Name(n) = k {
+                        let child = join_path(path, n);
+                        let value = self.walk(v, &child, file, prov, c);
+                        m.insert(n.clone(), value);
+                    }
+                }
+                Value::Object(m)
+            }
+            TemplateNode::Seq(items) => Value::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| self.walk(n, &join_path(path, &i.to_string()), file, prov, c))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn field_provenance(&self, f: &Field, file: &str, loc: &Location) -> Provenance {
+        if let Some(key) = f.as_val_ref() {
+            if let Some(&i) = self.r.index.get(key) {
+                let mut p = self.r.provenance_of(&self.supplies[i], self.r.rules[i]);
+                if self.supplies[i].is_none() {
+                    // Neither set nor defaulted: the value is null from the schema's point of view.
+                    p.expression = Some(f.source.clone());
+                }
+                return p;
+            }
+        }
+        Provenance {
+            source: Source::Expression,
+            file: Some(file.to_string()),
+            level: Some("template".into()),
+            line: loc.line,
+            expression: Some(f.source.clone()),
+        }
+    }
+}
+
+/// The template node at a dotted path.
+fn find_node<'t>(root: &'t TemplateNode, path: &str) -> Option<&'t TemplateNode> {
+    path.split('.').try_fold(root, |node, seg| match node {
+        TemplateNode::Map(entries) => entries
+            .iter()
+            .find(|(k, _)| matches!(k, TemplateKey::Name(n) if n == seg))
+            .map(|(_, v)| v),
+        TemplateNode::Seq(items) => seg.parse::<usize>().ok().and_then(|i| items.get(i)),
+        _ => None,
+    })
+}
+
+impl From<Diagnostic> for Error {
+    fn from(d: Diagnostic) -> Self {
+        Error::Invalid(crate::error::Diagnostics(vec![d]))
+    }
+}

@@ -1,0 +1,287 @@
+//! `fleet.yaml`: the fleet of one environment, on that environment's branch of the platform
+//! config repo.
+//!
+//! ```yaml
+//! apiVersion: wo/v1
+//! kind: Fleet
+//! environment: dev
+//! next: stage                 # the next environment of the chain; absent at its end
+//! hierarchy: [region, site]   # levels between the environment and the target
+//! targets:
+//!   - name: berlin-1
+//!     hierarchy: {region: eu, site: berlin}
+//!     labels: {tier: edge}
+//!     capabilities: [helm]
+//!     orchestrator: {id: /subscriptions/…/providers/Microsoft.Edge/targets/berlin-1}
+//! assignments:
+//!   - solution: shop
+//!     selector: {tier: edge}  # targets whose labels match all of these…
+//!     targets: [lab-1]        # …plus targets named here
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+
+use super::{check_header, closest, typed, Collector};
+use crate::error::{Diagnostic, Error, Location, Result};
+use crate::files::check_name;
+use crate::yaml::{self, Node};
+
+/// Where the fleet lives on an environment branch of the platform config repo.
+pub const FLEET_FILE: &str = "fleet.yaml";
+
+/// Level name of the environment-wide value file (`values.yaml`), as `editableAt` spells it.
+pub const ENVIRONMENT_LEVEL: &str = "environment";
+/// Level name of per-target value files (`targets/<target>.yaml`), as `editableAt` spells it.
+pub const TARGET_LEVEL: &str = "target";
+
+/// How a target is known to the orchestrator.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OrchestratorIds {
+    /// The target's resource id (for Workload Orchestration, the ARM id of the target).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The context the target belongs to (WO context ARM id).
+    #[serde(default)]
+    pub context: Option<String>,
+}
+
+/// One cluster of the fleet.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Target {
+    /// Unique name (a path segment in the gitops repo).
+    pub name: String,
+    /// The target's node at each hierarchy level.
+    #[serde(default)]
+    pub hierarchy: BTreeMap<String, String>,
+    /// Free labels for assignment selectors and templates.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// What the target offers (matched against a solution's capabilities).
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+    /// Ids at the orchestrator.
+    #[serde(default)]
+    pub orchestrator: Option<OrchestratorIds>,
+}
+
+/// Which targets run a solution.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Assignment {
+    /// The solution's name (`name` of its `wo/app.yaml`).
+    pub solution: String,
+    /// Targets whose labels include all of these pairs.
+    #[serde(default)]
+    pub selector: Option<BTreeMap<String, String>>,
+    /// Targets by name.
+    #[serde(default)]
+    pub targets: Vec<String>,
+}
+
+/// `fleet.yaml`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Fleet {
+    /// Always `wo/v1`.
+    pub api_version: String,
+    /// Always `Fleet`.
+    pub kind: String,
+    /// The environment this branch describes.
+    pub environment: String,
+    /// The next environment of the promotion chain.
+    #[serde(default)]
+    pub next: Option<String>,
+    /// Hierarchy levels, outermost first.
+    #[serde(default)]
+    pub hierarchy: Vec<String>,
+    /// The targets.
+    #[serde(default)]
+    pub targets: Vec<Target>,
+    /// Assignments of solutions to targets.
+    #[serde(default)]
+    pub assignments: Vec<Assignment>,
+}
+
+impl Fleet {
+    /// Parses and checks a fleet file: names are safe path segments, target names unique, every
+    /// target has a node at every level and no other, assignments name known targets.
+    pub fn parse(text: &str, file: &str) -> Result<Self> {
+        let node = yaml::parse(text, file)?;
+        check_header(&node, file, &["Fleet"])?;
+        let fleet: Fleet = typed(&node, file, "")?;
+        fleet.check(&node, file)?;
+        Ok(fleet)
+    }
+
+    fn check(&self, node: &Node, file: &str) -> Result<()> {
+        let mut c = Collector::default();
+        let at = |key: &str| {
+            let (line, col) = node.line_of(key).unwrap_or((node.line, node.column));
+            Location::file(file).with_key(key).at(line, col)
+        };
+        let name_check = |c: &mut Collector, key: &str, name: &str| {
+            if let Err(m) = check_name(name) {
+                c.push(Diagnostic::new(at(key), m));
+            }
+        };
+        name_check(&mut c, "environment", &self.environment);
+        if let Some(next) = &self.next {
+            name_check(&mut c, "next", next);
+            if next == &self.environment {
+                c.push(Diagnostic::new(
+                    at("next"),
+                    "an environment cannot be its own next environment",
+                ));
+            }
+        }
+        let reserved = [ENVIRONMENT_LEVEL, TARGET_LEVEL];
+        let mut levels = BTreeSet::new();
+        for (i, level) in self.hierarchy.iter().enumerate() {
+            let key = format!("hierarchy.{i}");
+            name_check(&mut c, &key, level);
+            if reserved.iter().any(|r| r.eq_ignore_ascii_case(level)) {
+                c.push(Diagnostic::new(
+                    at(&key),
+                    format!("`{level}` is reserved for the built-in level of that name"),
+                ));
+            }
+            if !levels.insert(level.to_ascii_lowercase()) {
+                c.push(Diagnostic::new(
+                    at(&key),
+                    format!("level `{level}` is listed twice"),
+                ));
+            }
+        }
+        let mut names = BTreeMap::new();
+        for (i, t) in self.targets.iter().enumerate() {
+            let base = format!("targets.{i}");
+            name_check(&mut c, &format!("{base}.name"), &t.name);
+            if let Some(first) = names.insert(t.name.as_str(), i) {
+                c.push(Diagnostic::new(
+                    at(&format!("{base}.name")),
+                    format!(
+                        "target `{}` is defined twice (first at targets.{first})",
+                        t.name
+                    ),
+                ));
+            }
+            for level in &self.hierarchy {
+                match t.hierarchy.get(level) {
+                    Some(node_name) => {
+                        name_check(&mut c, &format!("{base}.hierarchy.{level}"), node_name)
+                    }
+                    None => c.push(Diagnostic::new(
+                        at(&format!("{base}.hierarchy")),
+                        format!(
+                            "target `{}` has no node for hierarchy level `{level}`",
+                            t.name
+                        ),
+                    )),
+                }
+            }
+            for level in t.hierarchy.keys() {
+                if !self.hierarchy.contains(level) {
+                    let mut d = Diagnostic::new(
+                        at(&format!("{base}.hierarchy.{level}")),
+                        format!(
+                            "`{level}` is not a hierarchy level of this fleet (levels: {})",
+                            self.hierarchy.join(", ")
+                        ),
+                    );
+                    if let Some(s) = closest(level, self.hierarchy.iter().map(String::as_str)) {
+                        d = d.with_hint(format!("did you mean `{s}`?"));
+                    }
+                    c.push(d);
+                }
+            }
+        }
+        for (i, a) in self.assignments.iter().enumerate() {
+            name_check(&mut c, &format!("assignments.{i}.solution"), &a.solution);
+            if a.selector.is_none() && a.targets.is_empty() {
+                c.push(Diagnostic::new(
+                    at(&format!("assignments.{i}")),
+                    "an assignment needs a `selector`, `targets`, or both",
+                ));
+            }
+            for (j, t) in a.targets.iter().enumerate() {
+                if !names.contains_key(t.as_str()) {
+                    let mut d = Diagnostic::new(
+                        at(&format!("assignments.{i}.targets.{j}")),
+                        format!("no target `{t}` in this fleet"),
+                    );
+                    if let Some(s) = closest(t, names.keys().copied()) {
+                        d = d.with_hint(format!("did you mean `{s}`?"));
+                    }
+                    c.push(d);
+                }
+            }
+        }
+        c.finish(())
+    }
+
+    /// The target of that name.
+    pub fn target(&self, name: &str) -> Option<&Target> {
+        self.targets.iter().find(|t| t.name == name)
+    }
+
+    /// The levels of the composition order: `environment`, each hierarchy level, `target`.
+    pub fn levels(&self) -> Vec<&str> {
+        std::iter::once(ENVIRONMENT_LEVEL)
+            .chain(self.hierarchy.iter().map(String::as_str))
+            .chain(std::iter::once(TARGET_LEVEL))
+            .collect()
+    }
+
+    /// The targets assigned `solution`, in fleet order: those a selector matches or a name lists,
+    /// that offer every capability in `capabilities`. A target named explicitly that lacks a
+    /// capability is an error (the assignment cannot be honoured); one a selector matches is
+    /// simply not selected.
+    pub fn assigned_targets(
+        &self,
+        solution: &str,
+        capabilities: &[String],
+        file: &str,
+    ) -> Result<Vec<&Target>> {
+        let mut named = BTreeSet::new();
+        let mut selected = BTreeSet::new();
+        for a in self.assignments.iter().filter(|a| a.solution == solution) {
+            named.extend(a.targets.iter().map(String::as_str));
+            if let Some(sel) = &a.selector {
+                for t in &self.targets {
+                    if sel.iter().all(|(k, v)| t.labels.get(k) == Some(v)) {
+                        selected.insert(t.name.as_str());
+                    }
+                }
+            }
+        }
+        let offers = |t: &Target| capabilities.iter().all(|c| t.capabilities.contains(c));
+        let mut out = Vec::new();
+        for t in &self.targets {
+            if named.contains(t.name.as_str()) {
+                if !offers(t) {
+                    let missing: Vec<_> = capabilities
+                        .iter()
+                        .filter(|c| !t.capabilities.contains(c))
+                        .cloned()
+                        .collect();
+                    return Err(Error::invalid(
+                        Location::file(file).with_key("assignments"),
+                        format!(
+                            "solution `{solution}` is assigned to target `{}`, which lacks capabilities: {}",
+                            t.name,
+                            missing.join(", ")
+                        ),
+                    ));
+                }
+                out.push(t);
+            } else if selected.contains(t.name.as_str()) && offers(t) {
+                out.push(t);
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,230 @@
+//! Value files of a config repo environment branch.
+//!
+//! ```yaml
+//! apiVersion: wo/v1
+//! kind: Values
+//! values:            # exactly what WO's `configuration set --file` takes
+//!   LogLevel: info
+//!   Replicas: 2
+//! ```
+//!
+//! Where a file sits says which level it sets: `values.yaml` (the environment),
+//! `levels/<level>/<node>.yaml` (a hierarchy node, e.g. `levels/region/eu.yaml`),
+//! `targets/<target>.yaml` (one target). Other files on the branch are ignored, except
+//! `fleet.yaml`, read by [`super::fleet`].
+
+use std::fmt;
+
+use super::{check_header, diag_at, Collector};
+use crate::error::{Error, Location, Result};
+use crate::files::{check_name, FileTree};
+use crate::value::Value;
+use crate::yaml::{self, Node, NodeKind};
+
+/// The level a value file sets.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    /// `values.yaml`: every target of the environment.
+    Environment,
+    /// `levels/<level>/<node>.yaml`: targets under that node of that hierarchy level.
+    Hierarchy {
+        /// The hierarchy level (`region`).
+        level: String,
+        /// The node (`eu`).
+        node: String,
+    },
+    /// `targets/<target>.yaml`: one target.
+    Target(String),
+}
+
+impl Level {
+    /// The level's name as `editableAt` spells it (`environment`, `region`, `target`).
+    pub fn name(&self) -> &str {
+        match self {
+            Level::Environment => super::fleet::ENVIRONMENT_LEVEL,
+            Level::Hierarchy { level, .. } => level,
+            Level::Target(_) => super::fleet::TARGET_LEVEL,
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Level::Environment => f.write_str("environment"),
+            Level::Hierarchy { level, node } => write!(f, "{level}={node}"),
+            Level::Target(t) => write!(f, "target={t}"),
+        }
+    }
+}
+
+/// One value file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValueFile {
+    /// The file as shown to users.
+    pub file: String,
+    /// The level it sets.
+    pub level: Level,
+    /// The `values:` mapping with positions (an empty map when absent or null).
+    pub node: Node,
+    /// The same as data.
+    pub values: Value,
+}
+
+impl ValueFile {
+    /// Parses a value file found at `level`.
+    pub fn parse(text: &str, file: &str, level: Level) -> Result<Self> {
+        let root = yaml::parse(text, file)?;
+        check_header(&root, file, &["Values"])?;
+        let NodeKind::Map(entries) = &root.kind else {
+            return Err(Error::invalid(Location::file(file), "expected a mapping"));
+        };
+        for (k, _) in entries {
+            match &k.kind {
+                NodeKind::Str(s) if s == "apiVersion" || s == "kind" || s == "values" => {}
+                NodeKind::Str(s) => {
+                    let hint = match super::closest(s, ["values"]) {
+                        Some(_) => "did you mean `values`?",
+                        None => "a value file has `apiVersion`, `kind` and `values`",
+                    };
+                    let e = diag_at(file, s, k, format!("unknown field `{s}`")).with_hint(hint);
+                    return Err(Error::Invalid(crate::error::Diagnostics(vec![e])));
+                }
+                _ => {
+                    return Err(Error::Invalid(crate::error::Diagnostics(vec![diag_at(
+                        file,
+                        "",
+                        k,
+                        "keys must be strings",
+                    )])))
+                }
+            }
+        }
+        let node = match root.get("values") {
+            None => Node {
+                kind: NodeKind::Map(Vec::new()),
+                line: root.line,
+                column: root.column,
+            },
+            Some(n) if matches!(n.kind, NodeKind::Null) => Node {
+                kind: NodeKind::Map(Vec::new()),
+                line: n.line,
+                column: n.column,
+            },
+            Some(n) if matches!(n.kind, NodeKind::Map(_)) => n.clone(),
+            Some(n) => {
+                return Err(Error::Invalid(crate::error::Diagnostics(vec![diag_at(
+                    file,
+                    "values",
+                    n,
+                    "`values` must be a mapping of configuration keys to values",
+                )])))
+            }
+        };
+        let values = node.to_value(file)?;
+        Ok(ValueFile {
+            file: file.to_string(),
+            level,
+            node,
+            values,
+        })
+    }
+}
+
+/// Every value file of one environment branch, in composition order (environment, then levels
+/// by name and node, then targets by name).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ValueSet {
+    /// The files.
+    pub files: Vec<ValueFile>,
+}
+
+impl ValueSet {
+    /// Reads the value files of a branch's tree. `prefix` is prepended to file names in messages
+    /// (`config/values.yaml`). Every file is read and every problem reported at once.
+    pub fn load(tree: &FileTree, prefix: &str) -> Result<Self> {
+        let shown = |p: &str| {
+            if prefix.is_empty() {
+                p.to_string()
+            } else {
+                format!("{}/{p}", prefix.trim_end_matches('/'))
+            }
+        };
+        let mut c = Collector::default();
+        let mut files = Vec::new();
+        for (path, _) in tree.iter() {
+            let level = match classify(path) {
+                Ok(Some(level)) => level,
+                Ok(None) => continue,
+                Err(m) => {
+                    c.push(crate::error::Diagnostic::new(
+                        Location::file(shown(path)),
+                        m,
+                    ));
+                    continue;
+                }
+            };
+            let Some(text) = c.take(tree.text(path))?.flatten() else {
+                continue;
+            };
+            if let Some(f) = c.take(ValueFile::parse(text, &shown(path), level))? {
+                files.push(f);
+            }
+        }
+        files.sort_by(|a, b| a.level.cmp(&b.level));
+        c.finish(ValueSet { files })
+    }
+}
+
+/// Which level a path on a config branch sets: `Ok(None)` for files that are not value files.
+fn classify(path: &str) -> std::result::Result<Option<Level>, String> {
+    let segs: Vec<&str> = path.split('/').collect();
+    let stem = |file: &str| -> std::result::Result<Option<String>, String> {
+        if let Some(s) = file.strip_suffix(".yaml") {
+            check_name(s)?;
+            Ok(Some(s.to_string()))
+        } else if file.ends_with(".yml") {
+            Err(format!("`{path}`: value files end in `.yaml`"))
+        } else {
+            Ok(None)
+        }
+    };
+    match segs.as_slice() {
+        ["values.yaml"] => Ok(Some(Level::Environment)),
+        ["values.yml"] => Err("value files end in `.yaml`: rename `values.yml` to `values.yaml`".into()),
+        ["levels", level, file] => {
+            check_name(level)?;
+            Ok(stem(file)?.map(|node| Level::Hierarchy { level: level.to_string(), node }))
+        }
+        ["targets", file] => Ok(stem(file)?.map(Level::Target)),
+        ["levels", ..] | ["targets", ..] if path.ends_with(".yaml") => {
+            Err(format!("`{path}` is not where value files go: use `levels/<level>/<node>.yaml` or `targets/<target>.yaml`"))
+        }
+        _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_map_to_levels() {
+        assert_eq!(classify("values.yaml"), Ok(Some(Level::Environment)));
+        assert_eq!(
+            classify("levels/region/eu.yaml"),
+            Ok(Some(Level::Hierarchy {
+                level: "region".into(),
+                node: "eu".into()
+            }))
+        );
+        assert_eq!(
+            classify("targets/berlin-1.yaml"),
+            Ok(Some(Level::Target("berlin-1".into())))
+        );
+        assert_eq!(classify("README.md"), Ok(None));
+        assert_eq!(classify("fleet.yaml"), Ok(None));
+        assert!(classify("targets/a/b.yaml").is_err());
+        assert!(classify("targets/x.yml").is_err());
+    }
+}
