@@ -131,6 +131,21 @@ impl ValueFile {
     }
 }
 
+impl ValueFile {
+    /// Reads a plain WO values file (the flat `Key: value` mapping that WO's
+    /// `configuration set --file` takes, without the `wo/v1` envelope).
+    pub fn parse_plain(text: &str, file: &str, level: Level) -> Result<Self> {
+        let node = yaml::parse(text, file)?;
+        let node = match node.kind {
+            NodeKind::Null => Node { kind: NodeKind::Map(Vec::new()), line: node.line, column: node.column },
+            NodeKind::Map(_) => node,
+            _ => return Err(Error::Invalid(crate::error::Diagnostics(vec![diag_at(file, "", &node, "expected a mapping of keys to values")]))),
+        };
+        let values = node.to_value(file)?;
+        Ok(ValueFile { file: file.to_string(), level, node, values })
+    }
+}
+
 /// Every value file of one environment branch, in composition order (environment, then levels
 /// by name and node, then targets by name).
 #[derive(Debug, Clone, Default, PartialEq)]
