@@ -253,7 +253,7 @@ fn compare(name: &str, a: &Value, b: &Value, span: Span) -> Result<Ordering, Exp
 
 /// Whether `ip` lies in the range `cidr` (`10.0.0.0/8`, `fd00::/8`). Different address
 /// families never contain each other.
-pub fn cidr_contains(
+pub(super) fn cidr_contains(
     cidr: &str,
     cidr_span: Span,
     ip: &str,

@@ -24,7 +24,6 @@ use crate::value::Value;
 mod eval;
 mod parser;
 
-pub use eval::cidr_contains;
 pub use parser::function_names;
 
 /// Deepest nesting of calls a field may have (bounds the parser's recursion).
