@@ -49,7 +49,10 @@ impl Example {
                     .replace("{fleet}", &self.path("fleet").display().to_string())
             })
             .collect();
-        let out = Command::new(env!("CARGO_BIN_EXE_wo")).args(&args).output().expect("run wo");
+        let out = Command::new(env!("CARGO_BIN_EXE_wo"))
+            .args(&args)
+            .output()
+            .expect("run wo");
         Run {
             code: out.status.code(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -58,11 +61,16 @@ impl Example {
     }
 
     pub fn validate(&self) -> Run {
-        self.wo(&["validate", "--source", "{source}", "--config", "{config}", "--fleet", "{fleet}"])
+        self.wo(&[
+            "validate", "--source", "{source}", "--config", "{config}", "--fleet", "{fleet}",
+        ])
     }
 
     pub fn resolve(&self, target: &str) -> Run {
-        self.wo(&["resolve", "--source", "{source}", "--config", "{config}", "--fleet", "{fleet}", "--target", target])
+        self.wo(&[
+            "resolve", "--source", "{source}", "--config", "{config}", "--fleet", "{fleet}",
+            "--target", target,
+        ])
     }
 }
 
@@ -75,16 +83,37 @@ pub struct Run {
 impl Run {
     /// Asserts exit code 2 (bad input) and that stderr holds every expected piece.
     pub fn invalid(&self, expected: &[&str]) {
-        assert_eq!(self.code, Some(2), "expected exit 2, got {:?}\nstdout:\n{}\nstderr:\n{}", self.code, self.stdout, self.stderr);
+        assert_eq!(
+            self.code,
+            Some(2),
+            "expected exit 2, got {:?}\nstdout:\n{}\nstderr:\n{}",
+            self.code,
+            self.stdout,
+            self.stderr
+        );
         for e in expected {
-            assert!(self.stderr.contains(e), "stderr lacks {e:?}:\n{}", self.stderr);
+            assert!(
+                self.stderr.contains(e),
+                "stderr lacks {e:?}:\n{}",
+                self.stderr
+            );
         }
         assert!(!self.stderr.contains("panicked"), "panic:\n{}", self.stderr);
-        assert!(self.stdout.is_empty(), "nothing may be printed on stdout for bad input:\n{}", self.stdout);
+        assert!(
+            self.stdout.is_empty(),
+            "nothing may be printed on stdout for bad input:\n{}",
+            self.stdout
+        );
     }
 
     pub fn ok(&self) -> &str {
-        assert_eq!(self.code, Some(0), "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code,
+            Some(0),
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
         &self.stdout
     }
 }

@@ -53,10 +53,16 @@ fn setup() -> (Bundle, ValueSet, Fleet) {
     .unwrap();
     src.insert("wo/schema.yaml", schema()).unwrap();
     src.insert("wo/template.yaml", template()).unwrap();
-    src.insert("chart/Chart.yaml", "apiVersion: v2\nname: bench\nversion: 1.0.0\n").unwrap();
+    src.insert(
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: bench\nversion: 1.0.0\n",
+    )
+    .unwrap();
     let bundle = Bundle::load(&src, "").unwrap();
 
-    let mut fleet = String::from("apiVersion: wo/v1\nkind: Fleet\nenvironment: prod\nhierarchy: [region, site]\ntargets:\n");
+    let mut fleet = String::from(
+        "apiVersion: wo/v1\nkind: Fleet\nenvironment: prod\nhierarchy: [region, site]\ntargets:\n",
+    );
     for t in 0..TARGETS {
         let tier = if t % 7 == 0 { "gold" } else { "silver" };
         fleet.push_str(&format!(
@@ -69,15 +75,36 @@ fn setup() -> (Bundle, ValueSet, Fleet) {
     let fleet = Fleet::parse(&fleet, "fleet.yaml").unwrap();
 
     let mut cfg = FileTree::new();
-    cfg.insert("values.yaml", values_file(&(0..30).filter(|k| k % 5 == 0).map(|k| (k, (k * 3).to_string())).collect::<Vec<_>>())).unwrap();
+    cfg.insert(
+        "values.yaml",
+        values_file(
+            &(0..30)
+                .filter(|k| k % 5 == 0)
+                .map(|k| (k, (k * 3).to_string()))
+                .collect::<Vec<_>>(),
+        ),
+    )
+    .unwrap();
     for r in 0..10 {
-        cfg.insert(format!("levels/region/r{r}.yaml"), values_file(&[(1, format!("region-{r}")), (2, "warn".into())])).unwrap();
+        cfg.insert(
+            format!("levels/region/r{r}.yaml"),
+            values_file(&[(1, format!("region-{r}")), (2, "warn".into())]),
+        )
+        .unwrap();
     }
     for s in 0..100 {
-        cfg.insert(format!("levels/site/s{s}.yaml"), values_file(&[(3, "true".into()), (4, format!("{s}.25"))])).unwrap();
+        cfg.insert(
+            format!("levels/site/s{s}.yaml"),
+            values_file(&[(3, "true".into()), (4, format!("{s}.25"))]),
+        )
+        .unwrap();
     }
     for t in (0..TARGETS).step_by(10) {
-        cfg.insert(format!("targets/t{t}.yaml"), values_file(&[(0, (t % 50).to_string()), (6, format!("host-{t}"))])).unwrap();
+        cfg.insert(
+            format!("targets/t{t}.yaml"),
+            values_file(&[(0, (t % 50).to_string()), (6, format!("host-{t}"))]),
+        )
+        .unwrap();
     }
     let values = ValueSet::load(&cfg, "").unwrap();
     (bundle, values, fleet)

@@ -8,13 +8,30 @@ use wo_core::format::values::ValueSet;
 
 const KEYS: usize = 4;
 /// The files of the four levels, outermost first.
-const LEVEL_FILES: [&str; 4] = ["values.yaml", "levels/region/eu.yaml", "levels/site/berlin.yaml", "targets/t1.yaml"];
+const LEVEL_FILES: [&str; 4] = [
+    "values.yaml",
+    "levels/region/eu.yaml",
+    "levels/site/berlin.yaml",
+    "targets/t1.yaml",
+];
 
 fn bundle(schema_rules: &str) -> Bundle {
     let mut src = FileTree::new();
-    src.insert("wo/app.yaml", "apiVersion: wo/v1\nkind: Application\nname: app\nchart: chart\nschema: wo/schema.yaml\n").unwrap();
-    src.insert("wo/schema.yaml", format!("rules:\n  configs:\n{schema_rules}")).unwrap();
-    src.insert("chart/Chart.yaml", "apiVersion: v2\nname: app\nversion: 1.0.0\n").unwrap();
+    src.insert(
+        "wo/app.yaml",
+        "apiVersion: wo/v1\nkind: Application\nname: app\nchart: chart\nschema: wo/schema.yaml\n",
+    )
+    .unwrap();
+    src.insert(
+        "wo/schema.yaml",
+        format!("rules:\n  configs:\n{schema_rules}"),
+    )
+    .unwrap();
+    src.insert(
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+    )
+    .unwrap();
     Bundle::load(&src, "").unwrap()
 }
 
@@ -143,10 +160,17 @@ proptest! {
 fn editable_at_refuses_other_levels() {
     let b = bundle("    Image: {type: string, editableAt: [environment]}\n");
     let mut tree = FileTree::new();
-    tree.insert("levels/region/eu.yaml", value_file(&[("Image".into(), "x:1".into())])).unwrap();
+    tree.insert(
+        "levels/region/eu.yaml",
+        value_file(&[("Image".into(), "x:1".into())]),
+    )
+    .unwrap();
     let values = ValueSet::load(&tree, "").unwrap();
     let err = resolve(&b, &values, "t1").unwrap_err();
-    assert!(err.to_string().contains("may not be set at level `region`"), "{err}");
+    assert!(
+        err.to_string().contains("may not be set at level `region`"),
+        "{err}"
+    );
     assert_eq!(err.diagnostics()[0].location.line, Some(4));
 }
 
@@ -164,7 +188,11 @@ fn expressions_see_values_targets_and_properties() {
         "configs:\n  url: https://${{$val(Host)}}:${{$val(Port)}}\n  where: ${{ $target(hierarchy.region) + '/' + $target(name) }}\n  full: ${{ $property(url) + '/x' }}\n  big: ${{ $gt($val(Port), 1024) }}\n",
     )
     .unwrap();
-    src.insert("chart/Chart.yaml", "apiVersion: v2\nname: app\nversion: 1.0.0\n").unwrap();
+    src.insert(
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+    )
+    .unwrap();
     let b = Bundle::load(&src, "").unwrap();
     let r = resolve(&b, &ValueSet::default(), "t1").unwrap();
     assert_eq!(r.values["url"], "https://example.com:8080");

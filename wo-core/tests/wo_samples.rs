@@ -38,25 +38,46 @@ fn every_sample_schema_parses() {
 #[test]
 fn every_sample_template_parses() {
     let cases = [
-        ("Basic solution/app-config-template.yaml", Some("priceDetectorSchema")),
-        ("Shared dependencies/fsad-config-template.yaml", Some("fsad-schema")),
-        ("Shared dependencies/ssa-config-template.yaml", Some("ssaSchema")),
-        ("Solution with common configuration/common-config.yaml", Some("CommonSchema")),
+        (
+            "Basic solution/app-config-template.yaml",
+            Some("priceDetectorSchema"),
+        ),
+        (
+            "Shared dependencies/fsad-config-template.yaml",
+            Some("fsad-schema"),
+        ),
+        (
+            "Shared dependencies/ssa-config-template.yaml",
+            Some("ssaSchema"),
+        ),
+        (
+            "Solution with common configuration/common-config.yaml",
+            Some("CommonSchema"),
+        ),
     ];
     for (file, schema) in cases {
         let t = ConfigTemplate::parse(&read(file), file).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(t.schema.as_ref().map(|s| s.name.as_str()), schema, "{file}");
     }
-    let common = ConfigTemplate::parse(&read("Solution with common configuration/common-config.yaml"), "c").unwrap();
+    let common = ConfigTemplate::parse(
+        &read("Solution with common configuration/common-config.yaml"),
+        "c",
+    )
+    .unwrap();
     assert_eq!(common.schema.unwrap().version.as_deref(), Some("1.0"));
-    let fsad = ConfigTemplate::parse(&read("Shared dependencies/fsad-config-template.yaml"), "f").unwrap();
+    let fsad =
+        ConfigTemplate::parse(&read("Shared dependencies/fsad-config-template.yaml"), "f").unwrap();
     assert!(fsad.dependencies.is_some(), "dependencies are kept");
 }
 
 #[test]
 fn sample_solution_specifications_parse_as_yaml() {
-    for file in ["Basic solution/specs.json", "Shared dependencies/fsad-specs.json"] {
-        let node = wo_core::yaml::parse(&read(file), file).unwrap_or_else(|e| panic!("{file}: {e}"));
+    for file in [
+        "Basic solution/specs.json",
+        "Shared dependencies/fsad-specs.json",
+    ] {
+        let node =
+            wo_core::yaml::parse(&read(file), file).unwrap_or_else(|e| panic!("{file}: {e}"));
         let v = node.to_value(file).unwrap();
         assert!(v["components"].is_array(), "{file}");
     }
@@ -71,7 +92,11 @@ fn bundle(schema: &str, template: &str) -> Bundle {
     .unwrap();
     src.insert("wo/schema.yaml", read(schema)).unwrap();
     src.insert("wo/template.yaml", read(template)).unwrap();
-    src.insert("chart/Chart.yaml", "apiVersion: v2\nname: x\nversion: 1.0.0\n").unwrap();
+    src.insert(
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: x\nversion: 1.0.0\n",
+    )
+    .unwrap();
     Bundle::load(&src, "").unwrap()
 }
 
@@ -85,9 +110,17 @@ fn one_target_fleet() -> Fleet {
 
 #[test]
 fn basic_solution_resolves_with_its_sample_values() {
-    let b = bundle("Basic solution/shared-schema.yaml", "Basic solution/app-config-template.yaml");
+    let b = bundle(
+        "Basic solution/shared-schema.yaml",
+        "Basic solution/app-config-template.yaml",
+    );
     let values = ValueSet {
-        files: vec![ValueFile::parse_plain(&read("Basic solution/config.yaml"), "config.yaml", Level::Environment).unwrap()],
+        files: vec![ValueFile::parse_plain(
+            &read("Basic solution/config.yaml"),
+            "config.yaml",
+            Level::Environment,
+        )
+        .unwrap()],
     };
     let fleet = one_target_fleet();
     let r = Resolver::new(&b, &values, &fleet).unwrap();
@@ -95,17 +128,34 @@ fn basic_solution_resolves_with_its_sample_values() {
     assert_eq!(resolved.values["AppName"], "PriceDetector");
     assert_eq!(resolved.values["TemperatureRangeMax"], 85);
     assert_eq!(resolved.values["EnableLocalLog"], true);
-    assert_eq!(resolved.values["ApplicationEndpoint"], "http://localhost:3000/api");
-    assert_eq!(resolved.provenance["TemperatureRangeMax"].file.as_deref(), Some("config.yaml"));
-    assert_eq!(resolved.provenance["AppName"].level.as_deref(), Some("template"));
+    assert_eq!(
+        resolved.values["ApplicationEndpoint"],
+        "http://localhost:3000/api"
+    );
+    assert_eq!(
+        resolved.provenance["TemperatureRangeMax"].file.as_deref(),
+        Some("config.yaml")
+    );
+    assert_eq!(
+        resolved.provenance["AppName"].level.as_deref(),
+        Some("template")
+    );
 }
 
 #[test]
 fn custom_validation_schema_rejects_the_sample_threshold() {
     // The sample sets ErrorThreshold: 5 while the custom schema demands `$gt(ErrorThreshold, 5)`.
-    let b = bundle("custom-validation-schema.yaml", "Basic solution/app-config-template.yaml");
+    let b = bundle(
+        "custom-validation-schema.yaml",
+        "Basic solution/app-config-template.yaml",
+    );
     let values = ValueSet {
-        files: vec![ValueFile::parse_plain(&read("Basic solution/config.yaml"), "config.yaml", Level::Environment).unwrap()],
+        files: vec![ValueFile::parse_plain(
+            &read("Basic solution/config.yaml"),
+            "config.yaml",
+            Level::Environment,
+        )
+        .unwrap()],
     };
     let fleet = one_target_fleet();
     let r = Resolver::new(&b, &values, &fleet).unwrap();

@@ -26,6 +26,7 @@ use crate::format::values::ValueSet;
 /// let mut src = FileTree::new();
 /// src.insert("wo/app.yaml", "apiVersion: wo/v1\nkind: Application\nname: shop\nchart: chart\nschema: wo/schema.yaml\n").unwrap();
 /// src.insert("wo/schema.yaml", "rules:\n  configs:\n    Replicas: {type: int, defaultValue: 1}\n").unwrap();
+/// src.insert("chart/Chart.yaml", "apiVersion: v2\nname: shop\nversion: 1.0.0\n").unwrap();
 /// let bundle = engine::Bundle::load(&src, "").unwrap();
 ///
 /// let mut cfg = FileTree::new();

@@ -320,13 +320,10 @@ impl<'a> Resolver<'a> {
         c.check()?;
         let mut provenance = IndexMap::new();
         let values = match &self.bundle.template {
-            Some(tpl) => {
-                let file = tpl.file.as_str();
-                match scope.walk(&tpl.configs, "", file, &mut provenance, &mut c) {
-                    Value::Object(m) => m,
-                    _ => Map::new(),
-                }
-            }
+            Some(tpl) => match scope.walk(&tpl.configs, "", &mut provenance, &mut c) {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            },
             None => self.values_without_template(&supplies, &mut provenance),
         };
         c.finish(ResolvedConfig {
@@ -644,7 +641,6 @@ impl TargetScope<'_, '_> {
         &self,
         node: &TemplateNode,
         path: &str,
-        file: &str,
         prov: &mut IndexMap<String, Provenance>,
         c: &mut Collector,
     ) -> Value {
@@ -654,7 +650,7 @@ impl TargetScope<'_, '_> {
                     path.to_string(),
                     Provenance {
                         source: Source::File,
-                        file: Some(file.to_string()),
+                        file: Some(loc.file.clone()),
                         level: Some("template".into()),
                         line: loc.line,
                         expression: None,
@@ -676,7 +672,7 @@ impl TargetScope<'_, '_> {
                 match result {
                     Ok(v) => {
                         self.memo.borrow_mut().insert(path.to_string(), v.clone());
-                        prov.insert(path.to_string(), self.field_provenance(f, file, loc));
+                        prov.insert(path.to_string(), self.field_provenance(f, loc));
                         v
                     }
                     Err(e) => {
@@ -694,7 +690,7 @@ impl TargetScope<'_, '_> {
                 for (k, v) in entries {
                     if let TemplateKey::Name(n) = k {
                         let child = join_path(path, n);
-                        let value = self.walk(v, &child, file, prov, c);
+                        let value = self.walk(v, &child, prov, c);
                         m.insert(n.clone(), value);
                     }
                 }
@@ -704,13 +700,13 @@ impl TargetScope<'_, '_> {
                 items
                     .iter()
                     .enumerate()
-                    .map(|(i, n)| self.walk(n, &join_path(path, &i.to_string()), file, prov, c))
+                    .map(|(i, n)| self.walk(n, &join_path(path, &i.to_string()), prov, c))
                     .collect(),
             ),
         }
     }
 
-    fn field_provenance(&self, f: &Field, file: &str, loc: &Location) -> Provenance {
+    fn field_provenance(&self, f: &Field, loc: &Location) -> Provenance {
         if let Some(key) = f.as_val_ref() {
             if let Some(&i) = self.r.index.get(key) {
                 let mut p = self.r.provenance_of(&self.supplies[i], self.r.rules[i]);
@@ -723,7 +719,7 @@ impl TargetScope<'_, '_> {
         }
         Provenance {
             source: Source::Expression,
-            file: Some(file.to_string()),
+            file: Some(loc.file.clone()),
             level: Some("template".into()),
             line: loc.line,
             expression: Some(f.source.clone()),

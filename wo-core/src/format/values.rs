@@ -137,12 +137,28 @@ impl ValueFile {
     pub fn parse_plain(text: &str, file: &str, level: Level) -> Result<Self> {
         let node = yaml::parse(text, file)?;
         let node = match node.kind {
-            NodeKind::Null => Node { kind: NodeKind::Map(Vec::new()), line: node.line, column: node.column },
+            NodeKind::Null => Node {
+                kind: NodeKind::Map(Vec::new()),
+                line: node.line,
+                column: node.column,
+            },
             NodeKind::Map(_) => node,
-            _ => return Err(Error::Invalid(crate::error::Diagnostics(vec![diag_at(file, "", &node, "expected a mapping of keys to values")]))),
+            _ => {
+                return Err(Error::Invalid(crate::error::Diagnostics(vec![diag_at(
+                    file,
+                    "",
+                    &node,
+                    "expected a mapping of keys to values",
+                )])))
+            }
         };
         let values = node.to_value(file)?;
-        Ok(ValueFile { file: file.to_string(), level, node, values })
+        Ok(ValueFile {
+            file: file.to_string(),
+            level,
+            node,
+            values,
+        })
     }
 }
 
