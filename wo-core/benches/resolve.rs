@@ -80,7 +80,7 @@ fn setup() -> (Bundle, ValueSet, Fleet) {
         values_file(
             &(0..30)
                 .filter(|k| k % 5 == 0)
-                .map(|k| (k, (k * 3).to_string()))
+                .map(|k| (k, (k * 1000).to_string()))
                 .collect::<Vec<_>>(),
         ),
     )
