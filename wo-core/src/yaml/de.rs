@@ -9,7 +9,12 @@ use crate::error::{Diagnostic, Diagnostics, Error, Location, Result};
 
 pub(crate) fn from_node<T: de::DeserializeOwned>(node: &Node, file: &str) -> Result<T> {
     let root = Path::Root;
-    T::deserialize(NodeDe { node, path: &root, key: false }).map_err(|e| e.into_error(node, file))
+    T::deserialize(NodeDe {
+        node,
+        path: &root,
+        key: false,
+    })
+    .map_err(|e| e.into_error(node, file))
 }
 
 /// A key path as a linked list through the stack of deserializers; rendered only on error.
@@ -49,7 +54,11 @@ pub(crate) struct DeError {
 
 impl DeError {
     fn new(message: String) -> Self {
-        Self { message, hint: None, at: None }
+        Self {
+            message,
+            hint: None,
+            at: None,
+        }
     }
 
     fn with_hint(mut self, hint: Option<String>) -> Self {
@@ -67,7 +76,10 @@ impl DeError {
 
     fn into_error(self, root: &Node, file: &str) -> Error {
         let (key_path, line, column) = self.at.unwrap_or((String::new(), root.line, root.column));
-        let mut d = Diagnostic::new(Location::file(file).with_key(key_path).at(line, column), self.message);
+        let mut d = Diagnostic::new(
+            Location::file(file).with_key(key_path).at(line, column),
+            self.message,
+        );
         if let Some(h) = self.hint {
             d = d.with_hint(h);
         }
@@ -119,14 +131,23 @@ fn brief(s: &str) -> String {
 fn suggestion(given: &str, expected: &'static [&'static str]) -> Option<String> {
     let best = expected
         .iter()
-        .map(|c| (strsim::jaro_winkler(&given.to_lowercase(), &c.to_lowercase()), c))
+        .map(|c| {
+            (
+                strsim::jaro_winkler(&given.to_lowercase(), &c.to_lowercase()),
+                c,
+            )
+        })
         .max_by(|a, b| a.0.total_cmp(&b.0));
     match best {
         Some((score, c)) if score >= 0.8 => Some(format!("did you mean `{c}`?")),
         _ if expected.is_empty() => None,
         _ => Some(format!(
             "expected one of {}",
-            expected.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+            expected
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
     }
 }
@@ -141,7 +162,10 @@ impl de::Error for DeError {
     }
 
     fn invalid_value(unexp: Unexpected<'_>, exp: &dyn de::Expected) -> Self {
-        Self::new(format!("invalid value: {}, expected {exp}", describe(&unexp)))
+        Self::new(format!(
+            "invalid value: {}, expected {exp}",
+            describe(&unexp)
+        ))
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
@@ -188,7 +212,12 @@ impl<'n, 'p> NodeDe<'n, 'p> {
         r.map_err(|e| e.at(self.node, self.path))
     }
 
-    fn int<'de, V: Visitor<'de>, T>(self, visitor: V, name: &str, visit: impl FnOnce(V, T) -> DeResult<V::Value>) -> DeResult<V::Value>
+    fn int<'de, V: Visitor<'de>, T>(
+        self,
+        visitor: V,
+        name: &str,
+        visit: impl FnOnce(V, T) -> DeResult<V::Value>,
+    ) -> DeResult<V::Value>
     where
         T: TryFrom<i64>,
     {
@@ -203,14 +232,21 @@ impl<'n, 'p> NodeDe<'n, 'p> {
         };
         match T::try_from(i) {
             Ok(v) => self.at(visit(visitor, v)),
-            Err(_) => Err(DeError::new(format!("the integer `{i}` is out of range for {name}")).at(self.node, self.path)),
+            Err(_) => Err(
+                DeError::new(format!("the integer `{i}` is out of range for {name}"))
+                    .at(self.node, self.path),
+            ),
         }
     }
 
     fn seq<'de, V: Visitor<'de>>(self, visitor: V) -> DeResult<V::Value> {
         match &self.node.kind {
             NodeKind::Seq(items) => {
-                let mut access = SeqAccess { items: items.iter().enumerate(), path: self.path, len: items.len() };
+                let mut access = SeqAccess {
+                    items: items.iter().enumerate(),
+                    path: self.path,
+                    len: items.len(),
+                };
                 let value = self.at(visitor.visit_seq(&mut access))?;
                 let left = access.items.len();
                 if left > 0 {
@@ -224,19 +260,29 @@ impl<'n, 'p> NodeDe<'n, 'p> {
                 Ok(value)
             }
             // An empty `key:` reads as an empty collection.
-            NodeKind::Null => self.at(visitor.visit_seq(SeqAccess { items: <&[Node]>::default().iter().enumerate(), path: self.path, len: 0 })),
+            NodeKind::Null => self.at(visitor.visit_seq(SeqAccess {
+                items: <&[Node]>::default().iter().enumerate(),
+                path: self.path,
+                len: 0,
+            })),
             _ => self.invalid_type(&visitor),
         }
     }
 
     fn map<'de, V: Visitor<'de>>(self, visitor: V) -> DeResult<V::Value> {
         match &self.node.kind {
-            NodeKind::Map(entries) => {
-                self.at(visitor.visit_map(MapAccess { entries: entries.iter(), path: self.path, value: None }))
-            }
+            NodeKind::Map(entries) => self.at(visitor.visit_map(MapAccess {
+                entries: entries.iter(),
+                path: self.path,
+                value: None,
+            })),
             // An empty `key:` (or an empty file) reads as an empty map, so that missing fields
             // are reported by name.
-            NodeKind::Null => self.at(visitor.visit_map(MapAccess { entries: <&[(Node, Node)]>::default().iter(), path: self.path, value: None })),
+            NodeKind::Null => self.at(visitor.visit_map(MapAccess {
+                entries: <&[(Node, Node)]>::default().iter(),
+                path: self.path,
+                value: None,
+            })),
             _ => self.invalid_type(&visitor),
         }
     }
@@ -351,13 +397,23 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, '_> {
         }
     }
 
-    fn deserialize_unit_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> DeResult<V::Value> {
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> DeResult<V::Value> {
         self.deserialize_unit(visitor)
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> DeResult<V::Value> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> DeResult<V::Value> {
         let (node, path) = (self.node, self.path);
-        visitor.visit_newtype_struct(self).map_err(|e| e.at(node, path))
+        visitor
+            .visit_newtype_struct(self)
+            .map_err(|e| e.at(node, path))
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> DeResult<V::Value> {
@@ -397,10 +453,20 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, '_> {
         visitor: V,
     ) -> DeResult<V::Value> {
         match &self.node.kind {
-            NodeKind::Str(_) => self.at(visitor.visit_enum(EnumAccess { tag: self.node, value: None, path: self.path })),
+            NodeKind::Str(_) => self.at(visitor.visit_enum(EnumAccess {
+                tag: self.node,
+                value: None,
+                path: self.path,
+            })),
             NodeKind::Map(entries) if entries.len() == 1 => {
-                let Some((tag, value)) = entries.first() else { return self.invalid_type(&visitor) };
-                self.at(visitor.visit_enum(EnumAccess { tag, value: Some(value), path: self.path }))
+                let Some((tag, value)) = entries.first() else {
+                    return self.invalid_type(&visitor);
+                };
+                self.at(visitor.visit_enum(EnumAccess {
+                    tag,
+                    value: Some(value),
+                    path: self.path,
+                }))
             }
             _ => self.invalid_type(&visitor),
         }
@@ -427,10 +493,21 @@ struct SeqAccess<'n, 'p> {
 impl<'de> de::SeqAccess<'de> for SeqAccess<'_, '_> {
     type Error = DeError;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> DeResult<Option<T::Value>> {
-        let Some((i, node)) = self.items.next() else { return Ok(None) };
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> DeResult<Option<T::Value>> {
+        let Some((i, node)) = self.items.next() else {
+            return Ok(None);
+        };
         let path = Path::Index(self.path, i);
-        seed.deserialize(NodeDe { node, path: &path, key: false }).map(Some).map_err(|e| e.at(node, &path))
+        seed.deserialize(NodeDe {
+            node,
+            path: &path,
+            key: false,
+        })
+        .map(Some)
+        .map_err(|e| e.at(node, &path))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -449,20 +526,35 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_, '_> {
     type Error = DeError;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> DeResult<Option<K::Value>> {
-        let Some((key, value)) = self.entries.next() else { return Ok(None) };
+        let Some((key, value)) = self.entries.next() else {
+            return Ok(None);
+        };
         let text = key.key_text().unwrap_or_default();
         let path = Path::Key(self.path, &text);
-        let out = seed.deserialize(NodeDe { node: key, path: &path, key: true }).map_err(|e| e.at(key, &path));
+        let out = seed
+            .deserialize(NodeDe {
+                node: key,
+                path: &path,
+                key: true,
+            })
+            .map_err(|e| e.at(key, &path));
         self.value = Some((text, value));
         out.map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> DeResult<V::Value> {
         let Some((text, node)) = self.value.take() else {
-            return Err(DeError::new("a map value was read before its key".to_owned()));
+            return Err(DeError::new(
+                "a map value was read before its key".to_owned(),
+            ));
         };
         let path = Path::Key(self.path, &text);
-        seed.deserialize(NodeDe { node, path: &path, key: false }).map_err(|e| e.at(node, &path))
+        seed.deserialize(NodeDe {
+            node,
+            path: &path,
+            key: false,
+        })
+        .map_err(|e| e.at(node, &path))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -486,7 +578,15 @@ impl<'de, 'n, 'p> de::EnumAccess<'de> for EnumAccess<'n, 'p> {
         let tag = seed
             .deserialize(text.clone().into_deserializer())
             .map_err(|e: DeError| e.at(self.tag, self.path))?;
-        Ok((tag, VariantAccess { tag: self.tag, text, value: self.value, path: self.path }))
+        Ok((
+            tag,
+            VariantAccess {
+                tag: self.tag,
+                text,
+                value: self.value,
+                path: self.path,
+            },
+        ))
     }
 }
 
@@ -499,8 +599,11 @@ struct VariantAccess<'n, 'p> {
 
 impl VariantAccess<'_, '_> {
     fn no_content(&self, what: &str) -> DeError {
-        DeError::new(format!("the variant `{}` needs {what}: write it as `{}: ...`", self.text, self.text))
-            .at(self.tag, self.path)
+        DeError::new(format!(
+            "the variant `{}` needs {what}: write it as `{}: ...`",
+            self.text, self.text
+        ))
+        .at(self.tag, self.path)
     }
 }
 
@@ -513,26 +616,58 @@ impl<'de> de::VariantAccess<'de> for VariantAccess<'_, '_> {
             Some(v) if matches!(v.kind, NodeKind::Null) => Ok(()),
             Some(v) => {
                 let path = Path::Key(self.path, &self.text);
-                Err(DeError::new(format!("the variant `{}` takes no value", self.text)).at(v, &path))
+                Err(
+                    DeError::new(format!("the variant `{}` takes no value", self.text))
+                        .at(v, &path),
+                )
             }
         }
     }
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> DeResult<T::Value> {
-        let Some(node) = self.value else { return Err(self.no_content("a value")) };
+        let Some(node) = self.value else {
+            return Err(self.no_content("a value"));
+        };
         let path = Path::Key(self.path, &self.text);
-        seed.deserialize(NodeDe { node, path: &path, key: false }).map_err(|e| e.at(node, &path))
+        seed.deserialize(NodeDe {
+            node,
+            path: &path,
+            key: false,
+        })
+        .map_err(|e| e.at(node, &path))
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> DeResult<V::Value> {
-        let Some(node) = self.value else { return Err(self.no_content("a sequence")) };
+        let Some(node) = self.value else {
+            return Err(self.no_content("a sequence"));
+        };
         let path = Path::Key(self.path, &self.text);
-        de::Deserializer::deserialize_seq(NodeDe { node, path: &path, key: false }, visitor)
+        de::Deserializer::deserialize_seq(
+            NodeDe {
+                node,
+                path: &path,
+                key: false,
+            },
+            visitor,
+        )
     }
 
-    fn struct_variant<V: Visitor<'de>>(self, _fields: &'static [&'static str], visitor: V) -> DeResult<V::Value> {
-        let Some(node) = self.value else { return Err(self.no_content("fields")) };
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> DeResult<V::Value> {
+        let Some(node) = self.value else {
+            return Err(self.no_content("fields"));
+        };
         let path = Path::Key(self.path, &self.text);
-        de::Deserializer::deserialize_map(NodeDe { node, path: &path, key: false }, visitor)
+        de::Deserializer::deserialize_map(
+            NodeDe {
+                node,
+                path: &path,
+                key: false,
+            },
+            visitor,
+        )
     }
 }

@@ -134,7 +134,9 @@ pub(crate) fn string(s: &str) -> String {
 }
 
 fn needs_quotes(s: &str) -> bool {
-    let Some(first) = s.chars().next() else { return true };
+    let Some(first) = s.chars().next() else {
+        return true;
+    };
     let last = s.chars().next_back().unwrap_or(first);
     if first.is_whitespace() || last.is_whitespace() {
         return true;
@@ -146,7 +148,8 @@ fn needs_quotes(s: &str) -> bool {
         return true;
     }
     // Plain text must read back as a string under the 1.2 core schema and YAML 1.1 alike.
-    !matches!(scalar::resolve_plain(s), Ok(super::NodeKind::Str(_))) || scalar::ambiguous_in_yaml11(s)
+    !matches!(scalar::resolve_plain(s), Ok(super::NodeKind::Str(_)))
+        || scalar::ambiguous_in_yaml11(s)
 }
 
 fn double_quoted(s: &str) -> String {

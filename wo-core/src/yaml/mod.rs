@@ -147,7 +147,8 @@ impl Node {
         if path.is_empty() {
             return Some(self);
         }
-        path.split('.').try_fold(self, |node, segment| node.child(segment))
+        path.split('.')
+            .try_fold(self, |node, segment| node.child(segment))
     }
 
     /// The 1-based line and column of the node at a dotted path or, when the path does not
@@ -186,9 +187,9 @@ impl Node {
                     return Err(Error::invalid(
                         self.location(file, path),
                         format!(
-                            "the float {} cannot be represented as a value (only finite numbers can)",
-                            scalar::float_text(*f)
-                        ),
+                        "the float {} cannot be represented as a value (only finite numbers can)",
+                        scalar::float_text(*f)
+                    ),
                     ))
                 }
             },
@@ -209,7 +210,10 @@ impl Node {
                     let Some(key) = k.key_text() else {
                         return Err(Error::invalid(
                             k.location(file, path),
-                            format!("a mapping key must be a scalar, found {}", k.kind.describe()),
+                            format!(
+                                "a mapping key must be a scalar, found {}",
+                                k.kind.describe()
+                            ),
                         ));
                     };
                     if out.contains_key(&key) {
@@ -232,7 +236,9 @@ impl Node {
     }
 
     fn location(&self, file: &str, path: &[String]) -> Location {
-        Location::file(file).with_key(path.join(".")).at(self.line, self.column)
+        Location::file(file)
+            .with_key(path.join("."))
+            .at(self.line, self.column)
     }
 }
 
@@ -246,7 +252,9 @@ pub fn parse(text: &str, file: &str) -> Result<Node> {
 /// Empty input (or only comments) is a [`NodeKind::Null`] node; a second document is an error.
 pub fn parse_with(text: &str, file: &str, budget: &Budget) -> Result<Node> {
     let mut docs = parse::load(text, file, budget, true)?;
-    Ok(docs.pop().unwrap_or_else(|| Node::new(NodeKind::Null, 1, 1)))
+    Ok(docs
+        .pop()
+        .unwrap_or_else(|| Node::new(NodeKind::Null, 1, 1)))
 }
 
 /// Parses a multi-document stream.

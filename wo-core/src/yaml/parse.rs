@@ -70,7 +70,13 @@ impl Builder<'_> {
 
     fn error_at(&self, span: &Span, message: String, hint: Option<&str>) -> Error {
         let (line, column) = position(span);
-        invalid(Location::file(self.file).with_key(self.path()).at(line, column), message, hint)
+        invalid(
+            Location::file(self.file)
+                .with_key(self.path())
+                .at(line, column),
+            message,
+            hint,
+        )
     }
 
     fn count_nodes(&mut self, n: usize, span: &Span, through_alias: bool) -> Result<()> {
@@ -108,15 +114,32 @@ impl Builder<'_> {
         if tag.handle == CORE_HANDLE && tag.suffix == expected {
             return Ok(());
         }
-        if tag.handle == CORE_HANDLE && matches!(tag.suffix.as_str(), "map" | "seq" | "str" | "int" | "float" | "bool" | "null") {
-            let what = if expected == "map" { "a mapping" } else { "a sequence" };
-            return Err(self.error_at(span, format!("the tag `!!{}` cannot be applied to {what}", tag.suffix), None));
+        if tag.handle == CORE_HANDLE
+            && matches!(
+                tag.suffix.as_str(),
+                "map" | "seq" | "str" | "int" | "float" | "bool" | "null"
+            )
+        {
+            let what = if expected == "map" {
+                "a mapping"
+            } else {
+                "a sequence"
+            };
+            return Err(self.error_at(
+                span,
+                format!("the tag `!!{}` cannot be applied to {what}", tag.suffix),
+                None,
+            ));
         }
         Err(self.unsupported_tag(tag, span))
     }
 
     fn unsupported_tag(&self, tag: &Tag, span: &Span) -> Error {
-        let shown = if tag.handle == CORE_HANDLE { format!("!!{}", tag.suffix) } else { tag.to_string() };
+        let shown = if tag.handle == CORE_HANDLE {
+            format!("!!{}", tag.suffix)
+        } else {
+            tag.to_string()
+        };
         self.error_at(
             span,
             format!("unsupported tag `{shown}`"),
@@ -124,12 +147,21 @@ impl Builder<'_> {
         )
     }
 
-    fn scalar(&mut self, text: &str, style: ScalarStyle, tag: Option<&Tag>, span: &Span) -> Result<NodeKind> {
+    fn scalar(
+        &mut self,
+        text: &str,
+        style: ScalarStyle,
+        tag: Option<&Tag>,
+        span: &Span,
+    ) -> Result<NodeKind> {
         if text.len() > self.budget.max_scalar_bytes {
             let max = self.budget.max_scalar_bytes;
             return Err(self.error_at(
                 span,
-                format!("a scalar of {} bytes is longer than {max} bytes (budget max_scalar_bytes)", text.len()),
+                format!(
+                    "a scalar of {} bytes is longer than {max} bytes (budget max_scalar_bytes)",
+                    text.len()
+                ),
                 None,
             ));
         }
@@ -138,7 +170,8 @@ impl Builder<'_> {
             if !plain {
                 return Ok(NodeKind::Str(text.to_owned()));
             }
-            return scalar::resolve_plain(text).map_err(|m| self.error_at(span, m, Some("quote it to keep it as a string")));
+            return scalar::resolve_plain(text)
+                .map_err(|m| self.error_at(span, m, Some("quote it to keep it as a string")));
         };
         if tag.handle.is_empty() && tag.suffix == "!" {
             // The non-specific tag `!` makes a scalar a string.
@@ -147,12 +180,20 @@ impl Builder<'_> {
         if tag.handle != CORE_HANDLE {
             return Err(self.unsupported_tag(tag, span));
         }
-        let mismatch = |what: &str| self.error_at(span, format!("`{text}` is not {what} (tag !!{})", tag.suffix), None);
+        let mismatch = |what: &str| {
+            self.error_at(
+                span,
+                format!("`{text}` is not {what} (tag !!{})", tag.suffix),
+                None,
+            )
+        };
         match tag.suffix.as_str() {
             "str" => Ok(NodeKind::Str(text.to_owned())),
             "null" if scalar::is_null(text) => Ok(NodeKind::Null),
             "null" => Err(mismatch("null")),
-            "bool" => scalar::parse_bool(text).map(NodeKind::Bool).ok_or_else(|| mismatch("a boolean")),
+            "bool" => scalar::parse_bool(text)
+                .map(NodeKind::Bool)
+                .ok_or_else(|| mismatch("a boolean")),
             "int" => match scalar::parse_int(text) {
                 Ok(Some(i)) => Ok(NodeKind::Int(i)),
                 Ok(None) => Err(mismatch("an integer")),
@@ -160,9 +201,15 @@ impl Builder<'_> {
             },
             "float" => {
                 // An integer spelling is a valid float (`!!float 1`).
-                scalar::parse_float(text).map(NodeKind::Float).ok_or_else(|| mismatch("a float"))
+                scalar::parse_float(text)
+                    .map(NodeKind::Float)
+                    .ok_or_else(|| mismatch("a float"))
             }
-            "map" | "seq" => Err(self.error_at(span, format!("the tag `!!{}` cannot be applied to a scalar", tag.suffix), None)),
+            "map" | "seq" => Err(self.error_at(
+                span,
+                format!("the tag `!!{}` cannot be applied to a scalar", tag.suffix),
+                None,
+            )),
             _ => Err(self.unsupported_tag(tag, span)),
         }
     }
@@ -173,11 +220,21 @@ impl Builder<'_> {
             self.root = Some(node);
             return Ok(());
         };
-        if let Body::Map { pending: None, seen, .. } = &top.body {
+        if let Body::Map {
+            pending: None,
+            seen,
+            ..
+        } = &top.body
+        {
             let Some(text) = node.key_text() else {
                 return Err(invalid(
-                    Location::file(self.file).with_key(self.path()).at(node.line, node.column),
-                    format!("a mapping key must be a scalar, found {}", node.kind.describe()),
+                    Location::file(self.file)
+                        .with_key(self.path())
+                        .at(node.line, node.column),
+                    format!(
+                        "a mapping key must be a scalar, found {}",
+                        node.kind.describe()
+                    ),
                     None,
                 ));
             };
@@ -188,17 +245,25 @@ impl Builder<'_> {
                 }
                 key_path.push_str(&text);
                 return Err(invalid(
-                    Location::file(self.file).with_key(key_path).at(node.line, node.column),
+                    Location::file(self.file)
+                        .with_key(key_path)
+                        .at(node.line, node.column),
                     format!("duplicate key `{text}` (first at line {first})"),
                     Some("remove one of the two entries"),
                 ));
             }
         }
-        let Some(top) = self.stack.last_mut() else { return Ok(()) };
+        let Some(top) = self.stack.last_mut() else {
+            return Ok(());
+        };
         top.child_height = top.child_height.max(height);
         match &mut top.body {
             Body::Seq(items) => items.push(node),
-            Body::Map { entries, pending, seen } => match pending.take() {
+            Body::Map {
+                entries,
+                pending,
+                seen,
+            } => match pending.take() {
                 Some((key, _)) => entries.push((key, node)),
                 None => {
                     // Checked above: the key is a scalar and not a duplicate.
@@ -216,7 +281,14 @@ impl Builder<'_> {
         let nodes_at_start = self.nodes;
         self.count_nodes(1, span, false)?;
         let (line, column) = position(span);
-        self.stack.push(Frame { line, column, anchor, nodes_at_start, child_height: 0, body });
+        self.stack.push(Frame {
+            line,
+            column,
+            anchor,
+            nodes_at_start,
+            child_height: 0,
+            body,
+        });
         Ok(())
     }
 
@@ -232,7 +304,14 @@ impl Builder<'_> {
         let height = frame.child_height.saturating_add(1);
         if frame.anchor != 0 {
             let nodes = self.nodes - frame.nodes_at_start;
-            self.anchors.insert(frame.anchor, Anchored { node: node.clone(), nodes, height });
+            self.anchors.insert(
+                frame.anchor,
+                Anchored {
+                    node: node.clone(),
+                    nodes,
+                    height,
+                },
+            );
         }
         self.place(node, height)
     }
@@ -241,12 +320,17 @@ impl Builder<'_> {
         self.aliases = self.aliases.saturating_add(1);
         if self.aliases > self.budget.max_aliases {
             let max = self.budget.max_aliases;
-            return Err(self.error_at(span, format!("the document uses more than {max} aliases (budget max_aliases)"), None));
+            return Err(self.error_at(
+                span,
+                format!("the document uses more than {max} aliases (budget max_aliases)"),
+                None,
+            ));
         }
         let Some(anchored) = self.anchors.get(&id) else {
             return Err(self.error_at(
                 span,
-                "an alias refers to its own enclosing node (recursive aliases are not supported)".to_owned(),
+                "an alias refers to its own enclosing node (recursive aliases are not supported)"
+                    .to_owned(),
                 None,
             ));
         };
@@ -254,7 +338,11 @@ impl Builder<'_> {
         // Charge the budget before cloning so that exponential expansion fails fast.
         self.count_nodes(nodes, span, true)?;
         self.check_depth(height, span)?;
-        let mut node = self.anchors.get(&id).map(|a| a.node.clone()).unwrap_or_else(|| Node::new(NodeKind::Null, 1, 1));
+        let mut node = self
+            .anchors
+            .get(&id)
+            .map(|a| a.node.clone())
+            .unwrap_or_else(|| Node::new(NodeKind::Null, 1, 1));
         // The copy sits where the alias is written.
         (node.line, node.column) = position(span);
         self.place(node, height)
@@ -266,7 +354,10 @@ fn path_of(stack: &[Frame]) -> String {
     for frame in stack {
         match &frame.body {
             Body::Seq(items) => parts.push(items.len().to_string()),
-            Body::Map { pending: Some((_, key)), .. } => parts.push(key.clone()),
+            Body::Map {
+                pending: Some((_, key)),
+                ..
+            } => parts.push(key.clone()),
             Body::Map { pending: None, .. } => {}
         }
     }
@@ -278,7 +369,11 @@ pub(crate) fn load(text: &str, file: &str, budget: &Budget, single: bool) -> Res
     if text.len() > budget.max_bytes {
         return Err(invalid(
             Location::file(file),
-            format!("the input is {} bytes, more than {} (budget max_bytes)", text.len(), budget.max_bytes),
+            format!(
+                "the input is {} bytes, more than {} (budget max_bytes)",
+                text.len(),
+                budget.max_bytes
+            ),
             None,
         ));
     }
@@ -322,7 +417,10 @@ pub(crate) fn load(text: &str, file: &str, budget: &Budget, single: bool) -> Res
                 if docs.len() >= budget.max_documents {
                     return Err(invalid(
                         Location::file(file).at(line, column),
-                        format!("the stream has more than {} documents (budget max_documents)", budget.max_documents),
+                        format!(
+                            "the stream has more than {} documents (budget max_documents)",
+                            budget.max_documents
+                        ),
                         None,
                     ));
                 }
@@ -331,7 +429,10 @@ pub(crate) fn load(text: &str, file: &str, budget: &Budget, single: bool) -> Res
                 b.anchors.clear();
             }
             Event::DocumentEnd => {
-                let root = b.root.take().unwrap_or_else(|| Node::new(NodeKind::Null, doc_line_col.0, doc_line_col.1));
+                let root = b
+                    .root
+                    .take()
+                    .unwrap_or_else(|| Node::new(NodeKind::Null, doc_line_col.0, doc_line_col.1));
                 docs.push(root);
             }
             Event::Alias(id) => b.alias(id, &span)?,
@@ -341,7 +442,14 @@ pub(crate) fn load(text: &str, file: &str, budget: &Budget, single: bool) -> Res
                 let (line, column) = position(&span);
                 let node = Node::new(kind, line, column);
                 if anchor != 0 {
-                    b.anchors.insert(anchor, Anchored { node: node.clone(), nodes: 1, height: 0 });
+                    b.anchors.insert(
+                        anchor,
+                        Anchored {
+                            node: node.clone(),
+                            nodes: 1,
+                            height: 0,
+                        },
+                    );
                 }
                 b.place(node, 0)?;
             }
@@ -351,7 +459,15 @@ pub(crate) fn load(text: &str, file: &str, budget: &Budget, single: bool) -> Res
             }
             Event::MappingStart(anchor, tag) => {
                 b.check_collection_tag(tag.as_deref(), "map", &span)?;
-                b.open(anchor, &span, Body::Map { entries: Vec::new(), pending: None, seen: HashMap::new() })?;
+                b.open(
+                    anchor,
+                    &span,
+                    Body::Map {
+                        entries: Vec::new(),
+                        pending: None,
+                        seen: HashMap::new(),
+                    },
+                )?;
             }
             Event::SequenceEnd | Event::MappingEnd => b.close(&span)?,
         }

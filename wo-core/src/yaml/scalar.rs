@@ -39,16 +39,24 @@ fn all(text: &str, pred: impl Fn(u8) -> bool) -> bool {
 /// A core-schema integer: `[-+]?[0-9]+`, `0o[0-7]+`, `0x[0-9a-fA-F]+`. `Ok(None)` when the text
 /// is not integer-shaped; `Err` when it is but does not fit in `i64`.
 pub(crate) fn parse_int(text: &str) -> Result<Option<i64>, String> {
-    let out_of_range = || Err(format!("integer `{text}` is out of range (at most 64 bits, signed)"));
+    let out_of_range = || {
+        Err(format!(
+            "integer `{text}` is out of range (at most 64 bits, signed)"
+        ))
+    };
     if let Some(oct) = text.strip_prefix("0o") {
         if all(oct, |b| (b'0'..=b'7').contains(&b)) {
-            return i64::from_str_radix(oct, 8).map(Some).or_else(|_| out_of_range());
+            return i64::from_str_radix(oct, 8)
+                .map(Some)
+                .or_else(|_| out_of_range());
         }
         return Ok(None);
     }
     if let Some(hex) = text.strip_prefix("0x") {
         if all(hex, |b| b.is_ascii_hexdigit()) {
-            return i64::from_str_radix(hex, 16).map(Some).or_else(|_| out_of_range());
+            return i64::from_str_radix(hex, 16)
+                .map(Some)
+                .or_else(|_| out_of_range());
         }
         return Ok(None);
     }
@@ -66,7 +74,11 @@ pub(crate) fn parse_float(text: &str) -> Option<f64> {
     let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
     let negative = text.starts_with('-');
     if matches!(unsigned, ".inf" | ".Inf" | ".INF") {
-        return Some(if negative { f64::NEG_INFINITY } else { f64::INFINITY });
+        return Some(if negative {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        });
     }
     if matches!(text, ".nan" | ".NaN" | ".NAN") {
         return Some(f64::NAN);
@@ -100,7 +112,11 @@ pub(crate) fn float_text(f: f64) -> String {
         return ".nan".to_owned();
     }
     if f.is_infinite() {
-        return if f > 0.0 { ".inf".to_owned() } else { "-.inf".to_owned() };
+        return if f > 0.0 {
+            ".inf".to_owned()
+        } else {
+            "-.inf".to_owned()
+        };
     }
     let abs = f.abs();
     if abs == 0.0 || (1e-5..1e16).contains(&abs) {
@@ -114,9 +130,16 @@ pub(crate) fn float_text(f: f64) -> String {
     } else {
         let s = format!("{f:e}");
         let (mantissa, exponent) = s.split_once('e').unwrap_or((&s, "0"));
-        let mantissa =
-            if mantissa.contains('.') { mantissa.to_owned() } else { format!("{mantissa}.0") };
-        let exponent = if exponent.starts_with('-') { exponent.to_owned() } else { format!("+{exponent}") };
+        let mantissa = if mantissa.contains('.') {
+            mantissa.to_owned()
+        } else {
+            format!("{mantissa}.0")
+        };
+        let exponent = if exponent.starts_with('-') {
+            exponent.to_owned()
+        } else {
+            format!("+{exponent}")
+        };
         format!("{mantissa}e{exponent}")
     }
 }
@@ -139,11 +162,15 @@ pub(crate) fn ambiguous_in_yaml11(text: &str) -> bool {
     // Anything that starts like a number and is made only of characters numbers use in some
     // YAML version (digits, hex digits, `_`, `.`, `:`, signs, base prefixes) is treated as
     // number-like; over-quoting is harmless, under-quoting changes the value.
-    let starts_numeric = matches!(unsigned.as_bytes(), [b'0'..=b'9', ..] | [b'.', b'0'..=b'9', ..]);
+    let starts_numeric = matches!(
+        unsigned.as_bytes(),
+        [b'0'..=b'9', ..] | [b'.', b'0'..=b'9', ..]
+    );
     starts_numeric
-        && unsigned
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() || matches!(b, b'_' | b'.' | b':' | b'+' | b'-' | b'x' | b'o' | b'b'))
+        && unsigned.bytes().all(|b| {
+            b.is_ascii_hexdigit()
+                || matches!(b, b'_' | b'.' | b':' | b'+' | b'-' | b'x' | b'o' | b'b')
+        })
 }
 
 #[cfg(test)]
@@ -164,20 +191,40 @@ mod tests {
         assert_eq!(resolve_plain("1."), Ok(NodeKind::Float(1.0)));
         assert_eq!(resolve_plain(".5"), Ok(NodeKind::Float(0.5)));
         assert_eq!(resolve_plain("+1.5e-2"), Ok(NodeKind::Float(0.015)));
-        assert_eq!(resolve_plain("-.inf"), Ok(NodeKind::Float(f64::NEG_INFINITY)));
+        assert_eq!(
+            resolve_plain("-.inf"),
+            Ok(NodeKind::Float(f64::NEG_INFINITY))
+        );
         assert!(matches!(resolve_plain(".NaN"), Ok(NodeKind::Float(f)) if f.is_nan()));
-        for s in ["1_000", "1:20", "0b1", "-0x1", "0x", "1e", ".", "1.2.3", "e3", "+.nan", "inf"] {
+        for s in [
+            "1_000", "1:20", "0b1", "-0x1", "0x", "1e", ".", "1.2.3", "e3", "+.nan", "inf",
+        ] {
             assert_eq!(resolve_plain(s), Ok(NodeKind::Str(s.into())), "{s}");
         }
         let err = resolve_plain("9223372036854775808").unwrap_err();
         assert!(err.contains("out of range"), "{err}");
-        assert_eq!(resolve_plain("-9223372036854775808"), Ok(NodeKind::Int(i64::MIN)));
+        assert_eq!(
+            resolve_plain("-9223372036854775808"),
+            Ok(NodeKind::Int(i64::MIN))
+        );
     }
 
     #[test]
     fn float_text_reads_back_as_the_same_float() {
-        for f in [0.0, -0.0, 1.0, -2.5, 1e20, 1.5e-7, 123456.789, 1e16, 9.999e15, f64::MAX, f64::MIN_POSITIVE, 5e-324]
-        {
+        for f in [
+            0.0,
+            -0.0,
+            1.0,
+            -2.5,
+            1e20,
+            1.5e-7,
+            123456.789,
+            1e16,
+            9.999e15,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            5e-324,
+        ] {
             let text = float_text(f);
             assert!(text.contains('.'), "{text}");
             assert_eq!(parse_float(&text), Some(f), "{text}");
@@ -189,7 +236,10 @@ mod tests {
 
     #[test]
     fn yaml11_ambiguity() {
-        for s in ["yes", "No", "ON", "y", "~", "0777", "1_000", "1:20", "0b101", "0x1F", ".5", "+1", "-.INF", "<<"] {
+        for s in [
+            "yes", "No", "ON", "y", "~", "0777", "1_000", "1:20", "0b101", "0x1F", ".5", "+1",
+            "-.INF", "<<",
+        ] {
             assert!(ambiguous_in_yaml11(s), "{s}");
         }
         for s in ["512Mi", "nginx", "v1.2", "yess", "1 2"] {
