@@ -309,6 +309,12 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, '_> {
             NodeKind::Null => self.at(visitor.visit_unit()),
             NodeKind::Bool(b) => self.at(visitor.visit_bool(*b)),
             NodeKind::Int(i) => self.at(visitor.visit_i64(*i)),
+            // Self-describing targets (`Value`, untagged enums) would turn these into null.
+            NodeKind::Float(f) if !f.is_finite() => Err(DeError::new(format!(
+                "the float {} cannot be represented as a value (only finite numbers can)",
+                super::scalar::float_text(*f)
+            ))
+            .at(self.node, self.path)),
             NodeKind::Float(f) => self.at(visitor.visit_f64(*f)),
             NodeKind::Str(s) => self.at(visitor.visit_str(s)),
             NodeKind::Seq(_) => self.seq(visitor),

@@ -260,7 +260,8 @@ pub fn parse_with(text: &str, file: &str, budget: &Budget) -> Result<Node> {
 /// Parses a multi-document stream.
 ///
 /// An empty stream is an empty `Vec`; documents that hold only comments are
-/// [`NodeKind::Null`] nodes, kept so that document indexes match the input.
+/// [`NodeKind::Null`] nodes, kept so that document indexes match the input. The node and alias
+/// budgets apply to the whole stream, so that many documents cannot multiply them.
 pub fn parse_stream(text: &str, file: &str, budget: &Budget) -> Result<Vec<Node>> {
     parse::load(text, file, budget, false)
 }

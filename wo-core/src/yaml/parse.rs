@@ -44,6 +44,8 @@ struct Builder<'a> {
     stack: Vec<Frame>,
     anchors: HashMap<usize, Anchored>,
     nodes: usize,
+    /// Nodes held in copies of anchored nodes.
+    anchored_nodes: usize,
     aliases: usize,
     root: Option<Node>,
 }
@@ -303,17 +305,40 @@ impl Builder<'_> {
         let node = Node::new(kind, frame.line, frame.column);
         let height = frame.child_height.saturating_add(1);
         if frame.anchor != 0 {
-            let nodes = self.nodes - frame.nodes_at_start;
-            self.anchors.insert(
-                frame.anchor,
-                Anchored {
-                    node: node.clone(),
-                    nodes,
-                    height,
-                },
-            );
+            let nodes = self.nodes.saturating_sub(frame.nodes_at_start);
+            self.keep_anchor(frame.anchor, &node, nodes, height, span)?;
         }
         self.place(node, height)
+    }
+
+    /// Keeps a copy of an anchored node for its aliases. Copies of nested anchors can add up to
+    /// depth × size, so they are charged to a budget of their own.
+    fn keep_anchor(
+        &mut self,
+        anchor: usize,
+        node: &Node,
+        nodes: usize,
+        height: usize,
+        span: &Span,
+    ) -> Result<()> {
+        self.anchored_nodes = self.anchored_nodes.saturating_add(nodes);
+        if self.anchored_nodes > self.budget.max_nodes {
+            let max = self.budget.max_nodes;
+            return Err(self.error_at(
+                span,
+                format!("anchored nodes add up to more than {max} nodes (budget max_nodes)"),
+                None,
+            ));
+        }
+        self.anchors.insert(
+            anchor,
+            Anchored {
+                node: node.clone(),
+                nodes,
+                height,
+            },
+        );
+        Ok(())
     }
 
     fn alias(&mut self, id: usize, span: &Span) -> Result<()> {
@@ -383,6 +408,7 @@ pub(crate) fn load(text: &str, file: &str, budget: &Budget, single: bool) -> Res
         stack: Vec::new(),
         anchors: HashMap::new(),
         nodes: 0,
+        anchored_nodes: 0,
         aliases: 0,
         root: None,
     };
@@ -442,14 +468,7 @@ pub(crate) fn load(text: &str, file: &str, budget: &Budget, single: bool) -> Res
                 let (line, column) = position(&span);
                 let node = Node::new(kind, line, column);
                 if anchor != 0 {
-                    b.anchors.insert(
-                        anchor,
-                        Anchored {
-                            node: node.clone(),
-                            nodes: 1,
-                            height: 0,
-                        },
-                    );
+                    b.keep_anchor(anchor, &node, 1, 0, &span)?;
                 }
                 b.place(node, 0)?;
             }

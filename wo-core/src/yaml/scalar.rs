@@ -162,10 +162,17 @@ pub(crate) fn ambiguous_in_yaml11(text: &str) -> bool {
     // Anything that starts like a number and is made only of characters numbers use in some
     // YAML version (digits, hex digits, `_`, `.`, `:`, signs, base prefixes) is treated as
     // number-like; over-quoting is harmless, under-quoting changes the value.
-    let starts_numeric = matches!(
-        unsigned.as_bytes(),
-        [b'0'..=b'9', ..] | [b'.', b'0'..=b'9', ..]
-    );
+    // YAML 1.1 timestamps (`2024-01-01`, `2001-12-14t21:59:43.10-05:00`): Go's yaml.v2 turns
+    // them into times, which then print differently.
+    let b = lower.as_bytes();
+    if b.len() >= 8
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[5].is_ascii_digit()
+    {
+        return true;
+    }
+    let starts_numeric = matches!(unsigned.as_bytes(), [b'0'..=b'9' | b'.', ..]);
     starts_numeric
         && unsigned.bytes().all(|b| {
             b.is_ascii_hexdigit()
@@ -242,7 +249,9 @@ mod tests {
         ] {
             assert!(ambiguous_in_yaml11(s), "{s}");
         }
-        for s in ["512Mi", "nginx", "v1.2", "yess", "1 2"] {
+        assert!(ambiguous_in_yaml11("2001-12-14T21:59:43Z"));
+        assert!(ambiguous_in_yaml11("."));
+        for s in ["512Mi", "nginx", "v1.2", "yess", "1 2", ".hidden", "2001st"] {
             assert!(!ambiguous_in_yaml11(s), "{s}");
         }
     }

@@ -157,6 +157,31 @@ fn alias_count_is_budgeted() {
 }
 
 #[test]
+fn nested_anchor_copies_are_budgeted() {
+    // Each anchor keeps a copy of its subtree: nested anchors must not multiply memory unchecked.
+    let budget = Budget {
+        max_nodes: 100,
+        ..Budget::default()
+    };
+    let mut doc = String::from("[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]");
+    for i in 0..20 {
+        doc = format!("&a{i} [{doc}]");
+    }
+    let d = diag(parse_with(&doc, "f.yaml", &budget).unwrap_err());
+    assert!(
+        d.message
+            .contains("anchored nodes add up to more than 100 nodes"),
+        "{}",
+        d.message
+    );
+}
+
+#[test]
+fn byte_order_mark_and_crlf_are_accepted() {
+    assert_eq!(val("\u{feff}a: 1\r\nb: x\r\n"), json!({"a": 1, "b": "x"}));
+}
+
+#[test]
 fn deep_nesting_fails_on_the_depth_budget() {
     let doc = "[".repeat(200) + &"]".repeat(200);
     let d = parse_err(&doc);
@@ -519,6 +544,16 @@ fn flatten_untagged_and_scalars() {
     let m: std::collections::HashMap<u16, String> =
         from_str("80: http\n443: https\n", "f").unwrap();
     assert_eq!(m.get(&443).map(String::as_str), Some("https"));
+    let d = diag(from_str::<Value>("a:\n  b: .nan\n", "f").unwrap_err());
+    assert!(
+        d.message.contains(".nan cannot be represented"),
+        "{}",
+        d.message
+    );
+    assert_eq!(
+        (d.location.key_path.as_str(), d.location.line),
+        ("a.b", Some(2))
+    );
     let v: Value = from_str("a: {b: [1, 2.5, null, true]}\n", "f").unwrap();
     assert_eq!(v, json!({"a": {"b": [1, 2.5, null, true]}}));
 }
@@ -543,10 +578,56 @@ fn emitter_layout() {
 #[test]
 fn emitter_quotes_ambiguous_strings() {
     for s in [
-        "yes", "no", "on", "off", "y", "n", "Y", "N", "true", "false", "null", "~", "", "0777",
-        "0o17", "0x1F", "1e3", "1_000", "1:20", ".5", "+1", ".inf", ".NaN", " x", "x ", "- x",
-        "a: b", "a #c", "#c", "x:", "&a", "*a", "!t", "|", ">", "'", "\"", "%", "@", "`", "[", "{",
-        "?", ",", "...", "---", "<<",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "y",
+        "n",
+        "Y",
+        "N",
+        "true",
+        "false",
+        "null",
+        "~",
+        "",
+        "0777",
+        "0o17",
+        "0x1F",
+        "1e3",
+        "1_000",
+        "1:20",
+        ".5",
+        "+1",
+        ".inf",
+        ".NaN",
+        " x",
+        "x ",
+        "- x",
+        "a: b",
+        "a #c",
+        "#c",
+        "x:",
+        "&a",
+        "*a",
+        "!t",
+        "|",
+        ">",
+        "'",
+        "\"",
+        "%",
+        "@",
+        "`",
+        "[",
+        "{",
+        "?",
+        ",",
+        "...",
+        "---",
+        "<<",
+        "2024-01-01",
+        "2001-12-14t21:59:43.10-05:00",
+        ".",
     ] {
         let text = to_string(&json!(s));
         assert!(
