@@ -125,6 +125,20 @@ fn anchors_and_aliases_expand() {
 }
 
 #[test]
+fn recursive_aliases_are_refused() {
+    let d = parse_err("a: &x [1, *x]\n");
+    assert!(
+        d.message.contains("recursive aliases are not supported"),
+        "{}",
+        d.message
+    );
+    assert_eq!(
+        (d.location.key_path.as_str(), d.location.line),
+        ("a.1", Some(1))
+    );
+}
+
+#[test]
 fn billion_laughs_fails_on_the_node_budget() {
     let mut doc = String::from("l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
     for i in 1..=12 {
