@@ -10,7 +10,7 @@
 //! - [`to_string`] emits deterministic block YAML that reads back as the same value under both
 //!   YAML 1.2 and YAML 1.1 readers (Helm and Kubernetes use the latter).
 //!
-//! Every error is [`Error::Invalid`](crate::error::Error::Invalid) naming the `file` argument.
+//! Every error is [`Error::Invalid`] naming the `file` argument.
 
 mod de;
 mod emit;
