@@ -1,5 +1,25 @@
-//! The one YAML layer of wo. (STUB: the yaml helper replaces the bodies; signatures are fixed.)
-use crate::error::Result;
+//! The one YAML layer of wo.
+//!
+//! Every YAML file users write goes through here:
+//! - [`parse`] / [`parse_with`] / [`parse_stream`] read YAML 1.2 (core schema) into [`Node`]s that
+//!   keep 1-based line and column, under a [`Budget`] that bounds hostile input (size, depth,
+//!   alias expansion, scalar length, document count);
+//! - [`Node::to_value`] turns a node into a [`Value`]; [`from_node`] / [`from_str`] deserialize
+//!   typed structures with errors that name file, key path and line (and suggest the closest
+//!   field name for a typo);
+//! - [`to_string`] emits deterministic block YAML that reads back as the same value under both
+//!   YAML 1.2 and YAML 1.1 readers (Helm and Kubernetes use the latter).
+//!
+//! Every error is [`Error::Invalid`] naming the `file` argument.
+
+mod de;
+mod emit;
+mod parse;
+mod scalar;
+#[cfg(test)]
+mod tests;
+
+use crate::error::{Error, Location, Result};
 use crate::value::Value;
 
 /// Limits that bound untrusted input.
@@ -62,26 +82,163 @@ pub enum NodeKind {
     Map(Vec<(Node, Node)>),
 }
 
+impl NodeKind {
+    /// A short description for messages: `null`, `a boolean`, `an integer`, `a float`,
+    /// `a string`, `a sequence`, `a map`.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            NodeKind::Null => "null",
+            NodeKind::Bool(_) => "a boolean",
+            NodeKind::Int(_) => "an integer",
+            NodeKind::Float(_) => "a float",
+            NodeKind::Str(_) => "a string",
+            NodeKind::Seq(_) => "a sequence",
+            NodeKind::Map(_) => "a map",
+        }
+    }
+}
+
 impl Node {
+    /// A node at a 1-based position.
+    pub fn new(kind: NodeKind, line: u32, column: u32) -> Self {
+        Self { kind, line, column }
+    }
+
+    /// The text a scalar has as a mapping key (`1` → `"1"`, `true` → `"true"`, `~` → `"null"`);
+    /// `None` for sequences and maps.
+    pub fn key_text(&self) -> Option<String> {
+        match &self.kind {
+            NodeKind::Null => Some("null".to_owned()),
+            NodeKind::Bool(b) => Some(b.to_string()),
+            NodeKind::Int(i) => Some(i.to_string()),
+            NodeKind::Float(f) => Some(scalar::float_text(*f)),
+            NodeKind::Str(s) => Some(s.clone()),
+            NodeKind::Seq(_) | NodeKind::Map(_) => None,
+        }
+    }
+
+    /// Whether this scalar's key text equals `key`, without allocating for string keys.
+    fn key_is(&self, key: &str) -> bool {
+        match &self.kind {
+            NodeKind::Str(s) => s == key,
+            _ => self.key_text().is_some_and(|t| t == key),
+        }
+    }
+
     /// The entry of a mapping by key.
     pub fn get(&self, key: &str) -> Option<&Node> {
-        let _ = key;
-        unimplemented!()
+        match &self.kind {
+            NodeKind::Map(entries) => entries.iter().find(|(k, _)| k.key_is(key)).map(|(_, v)| v),
+            _ => None,
+        }
     }
+
+    /// The child at one path segment: a key of a map or an index of a sequence.
+    fn child(&self, segment: &str) -> Option<&Node> {
+        match &self.kind {
+            NodeKind::Map(_) => self.get(segment),
+            NodeKind::Seq(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => None,
+        }
+    }
+
     /// The node at a dotted path of mapping keys / sequence indexes.
     pub fn find(&self, path: &str) -> Option<&Node> {
-        let _ = path;
-        unimplemented!()
+        if path.is_empty() {
+            return Some(self);
+        }
+        path.split('.')
+            .try_fold(self, |node, segment| node.child(segment))
     }
-    /// Line and column of the node at a dotted path, or of its deepest existing ancestor.
+
+    /// The 1-based line and column of the node at a dotted path or, when the path does not
+    /// exist, of its deepest existing ancestor (so an error found later can still point near
+    /// its cause).
     pub fn line_of(&self, path: &str) -> Option<(u32, u32)> {
-        let _ = path;
-        unimplemented!()
+        let mut node = self;
+        if !path.is_empty() {
+            for segment in path.split('.') {
+                match node.child(segment) {
+                    Some(child) => node = child,
+                    None => break,
+                }
+            }
+        }
+        Some((node.line, node.column))
     }
+
     /// Converts into a [`Value`] (keys become strings).
+    ///
+    /// Fails on NaN and infinite floats, which a [`Value`] cannot hold, and on two keys that
+    /// become the same string (`1` and `"1"`).
     pub fn to_value(&self, file: &str) -> Result<Value> {
-        let _ = file;
-        unimplemented!()
+        let mut path = Vec::new();
+        self.to_value_at(file, &mut path)
+    }
+
+    fn to_value_at(&self, file: &str, path: &mut Vec<String>) -> Result<Value> {
+        Ok(match &self.kind {
+            NodeKind::Null => Value::Null,
+            NodeKind::Bool(b) => Value::Bool(*b),
+            NodeKind::Int(i) => Value::from(*i),
+            NodeKind::Float(f) => match serde_json::Number::from_f64(*f) {
+                Some(n) => Value::Number(n),
+                None => {
+                    return Err(Error::invalid(
+                        self.location(file, path),
+                        format!(
+                        "the float {} cannot be represented as a value (only finite numbers can)",
+                        scalar::float_text(*f)
+                    ),
+                    ))
+                }
+            },
+            NodeKind::Str(s) => Value::String(s.clone()),
+            NodeKind::Seq(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    path.push(i.to_string());
+                    let v = item.to_value_at(file, path);
+                    path.pop();
+                    out.push(v?);
+                }
+                Value::Array(out)
+            }
+            NodeKind::Map(entries) => {
+                let mut out = crate::value::Map::new();
+                for (k, v) in entries {
+                    let Some(key) = k.key_text() else {
+                        return Err(Error::invalid(
+                            k.location(file, path),
+                            format!(
+                                "a mapping key must be a scalar, found {}",
+                                k.kind.describe()
+                            ),
+                        ));
+                    };
+                    if out.contains_key(&key) {
+                        path.push(key.clone());
+                        let err = Error::invalid(
+                            k.location(file, path),
+                            format!("duplicate key `{key}`"),
+                        );
+                        path.pop();
+                        return Err(err);
+                    }
+                    path.push(key);
+                    let value = v.to_value_at(file, path);
+                    let key = path.pop().unwrap_or_default();
+                    out.insert(key, value?);
+                }
+                Value::Object(out)
+            }
+        })
+    }
+
+    fn location(&self, file: &str, path: &[String]) -> Location {
+        Location::file(file)
+            .with_key(path.join("."))
+            .at(self.line, self.column)
     }
 }
 
@@ -91,21 +248,30 @@ pub fn parse(text: &str, file: &str) -> Result<Node> {
 }
 
 /// Parses one document.
+///
+/// Empty input (or only comments) is a [`NodeKind::Null`] node; a second document is an error.
 pub fn parse_with(text: &str, file: &str, budget: &Budget) -> Result<Node> {
-    let _ = (text, file, budget);
-    unimplemented!()
+    let mut docs = parse::load(text, file, budget, true)?;
+    Ok(docs
+        .pop()
+        .unwrap_or_else(|| Node::new(NodeKind::Null, 1, 1)))
 }
 
 /// Parses a multi-document stream.
+///
+/// An empty stream is an empty `Vec`; documents that hold only comments are
+/// [`NodeKind::Null`] nodes, kept so that document indexes match the input. The node and alias
+/// budgets apply to the whole stream, so that many documents cannot multiply them.
 pub fn parse_stream(text: &str, file: &str, budget: &Budget) -> Result<Vec<Node>> {
-    let _ = (text, file, budget);
-    unimplemented!()
+    parse::load(text, file, budget, false)
 }
 
 /// Deserializes a typed structure from a node.
+///
+/// Errors name `file`, the key path and the line of the node where deserialization failed;
+/// an unknown field of a `#[serde(deny_unknown_fields)]` struct gets a "did you mean" hint.
 pub fn from_node<T: serde::de::DeserializeOwned>(node: &Node, file: &str) -> Result<T> {
-    let _ = (node, file);
-    unimplemented!()
+    de::from_node(node, file)
 }
 
 /// Parses and deserializes a typed structure.
@@ -114,7 +280,10 @@ pub fn from_str<T: serde::de::DeserializeOwned>(text: &str, file: &str) -> Resul
 }
 
 /// Emits a value as a YAML document.
+///
+/// Block style, keys in map order, sequences indented under their key; strings are quoted
+/// whenever a YAML 1.2 or YAML 1.1 reader would read them plain as anything else. The output
+/// ends with exactly one newline.
 pub fn to_string(value: &Value) -> String {
-    let _ = value;
-    unimplemented!()
+    emit::to_string(value)
 }

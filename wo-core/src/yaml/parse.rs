@@ -1,0 +1,495 @@
+//! Builds [`Node`] trees from saphyr-parser events, enforcing the [`Budget`].
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
+
+use super::{scalar, Budget, Node, NodeKind};
+use crate::error::{Diagnostic, Diagnostics, Error, Location, Result};
+
+const CORE_HANDLE: &str = "tag:yaml.org,2002:";
+
+/// A collection under construction.
+struct Frame {
+    line: u32,
+    column: u32,
+    anchor: usize,
+    /// The node counter when the collection started, to size its subtree for aliases.
+    nodes_at_start: usize,
+    /// Height of the tallest child so far (scalars have height 0).
+    child_height: usize,
+    body: Body,
+}
+
+enum Body {
+    Seq(Vec<Node>),
+    Map {
+        entries: Vec<(Node, Node)>,
+        /// The key waiting for its value, with its text.
+        pending: Option<(Node, String)>,
+        /// Key text → line of its first occurrence, to report duplicates.
+        seen: HashMap<String, u32>,
+    },
+}
+
+/// A completed anchored node, with what it costs to expand it again.
+struct Anchored {
+    node: Node,
+    nodes: usize,
+    height: usize,
+}
+
+struct Builder<'a> {
+    file: &'a str,
+    budget: &'a Budget,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Anchored>,
+    nodes: usize,
+    /// Nodes held in copies of anchored nodes.
+    anchored_nodes: usize,
+    aliases: usize,
+    root: Option<Node>,
+}
+
+fn position(span: &Span) -> (u32, u32) {
+    let line = u32::try_from(span.start.line()).unwrap_or(u32::MAX).max(1);
+    let column = u32::try_from(span.start.col().saturating_add(1)).unwrap_or(u32::MAX);
+    (line, column)
+}
+
+fn invalid(location: Location, message: String, hint: Option<&str>) -> Error {
+    let mut d = Diagnostic::new(location, message);
+    if let Some(h) = hint {
+        d = d.with_hint(h);
+    }
+    Error::Invalid(Diagnostics(vec![d]))
+}
+
+impl Builder<'_> {
+    /// The dotted key path of the node about to be produced.
+    fn path(&self) -> String {
+        path_of(&self.stack)
+    }
+
+    fn error_at(&self, span: &Span, message: String, hint: Option<&str>) -> Error {
+        let (line, column) = position(span);
+        invalid(
+            Location::file(self.file)
+                .with_key(self.path())
+                .at(line, column),
+            message,
+            hint,
+        )
+    }
+
+    fn count_nodes(&mut self, n: usize, span: &Span, through_alias: bool) -> Result<()> {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > self.budget.max_nodes {
+            let max = self.budget.max_nodes;
+            let message = if through_alias {
+                format!("the document expands to more than {max} nodes through aliases (budget max_nodes)")
+            } else {
+                format!("the document has more than {max} nodes (budget max_nodes)")
+            };
+            return Err(self.error_at(span, message, None));
+        }
+        Ok(())
+    }
+
+    fn check_depth(&self, extra: usize, span: &Span) -> Result<()> {
+        if self.stack.len().saturating_add(extra) > self.budget.max_depth {
+            let max = self.budget.max_depth;
+            return Err(self.error_at(
+                span,
+                format!("the document nests deeper than {max} levels (budget max_depth)"),
+                None,
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks a collection's tag: none, the non-specific `!`, or the matching core tag.
+    fn check_collection_tag(&self, tag: Option<&Tag>, expected: &str, span: &Span) -> Result<()> {
+        let Some(tag) = tag else { return Ok(()) };
+        if tag.handle.is_empty() && tag.suffix == "!" {
+            return Ok(());
+        }
+        if tag.handle == CORE_HANDLE && tag.suffix == expected {
+            return Ok(());
+        }
+        if tag.handle == CORE_HANDLE
+            && matches!(
+                tag.suffix.as_str(),
+                "map" | "seq" | "str" | "int" | "float" | "bool" | "null"
+            )
+        {
+            let what = if expected == "map" {
+                "a mapping"
+            } else {
+                "a sequence"
+            };
+            return Err(self.error_at(
+                span,
+                format!("the tag `!!{}` cannot be applied to {what}", tag.suffix),
+                None,
+            ));
+        }
+        Err(self.unsupported_tag(tag, span))
+    }
+
+    fn unsupported_tag(&self, tag: &Tag, span: &Span) -> Error {
+        let shown = if tag.handle == CORE_HANDLE {
+            format!("!!{}", tag.suffix)
+        } else {
+            tag.to_string()
+        };
+        self.error_at(
+            span,
+            format!("unsupported tag `{shown}`"),
+            Some("only the core tags !!str, !!int, !!float, !!bool, !!null, !!map and !!seq are supported"),
+        )
+    }
+
+    fn scalar(
+        &mut self,
+        text: &str,
+        style: ScalarStyle,
+        tag: Option<&Tag>,
+        span: &Span,
+    ) -> Result<NodeKind> {
+        if text.len() > self.budget.max_scalar_bytes {
+            let max = self.budget.max_scalar_bytes;
+            return Err(self.error_at(
+                span,
+                format!(
+                    "a scalar of {} bytes is longer than {max} bytes (budget max_scalar_bytes)",
+                    text.len()
+                ),
+                None,
+            ));
+        }
+        let plain = style == ScalarStyle::Plain;
+        let Some(tag) = tag else {
+            if !plain {
+                return Ok(NodeKind::Str(text.to_owned()));
+            }
+            return scalar::resolve_plain(text)
+                .map_err(|m| self.error_at(span, m, Some("quote it to keep it as a string")));
+        };
+        if tag.handle.is_empty() && tag.suffix == "!" {
+            // The non-specific tag `!` makes a scalar a string.
+            return Ok(NodeKind::Str(text.to_owned()));
+        }
+        if tag.handle != CORE_HANDLE {
+            return Err(self.unsupported_tag(tag, span));
+        }
+        let mismatch = |what: &str| {
+            self.error_at(
+                span,
+                format!("`{text}` is not {what} (tag !!{})", tag.suffix),
+                None,
+            )
+        };
+        match tag.suffix.as_str() {
+            "str" => Ok(NodeKind::Str(text.to_owned())),
+            "null" if scalar::is_null(text) => Ok(NodeKind::Null),
+            "null" => Err(mismatch("null")),
+            "bool" => scalar::parse_bool(text)
+                .map(NodeKind::Bool)
+                .ok_or_else(|| mismatch("a boolean")),
+            "int" => match scalar::parse_int(text) {
+                Ok(Some(i)) => Ok(NodeKind::Int(i)),
+                Ok(None) => Err(mismatch("an integer")),
+                Err(m) => Err(self.error_at(span, m, None)),
+            },
+            "float" => {
+                // An integer spelling is a valid float (`!!float 1`).
+                scalar::parse_float(text)
+                    .map(NodeKind::Float)
+                    .ok_or_else(|| mismatch("a float"))
+            }
+            "map" | "seq" => Err(self.error_at(
+                span,
+                format!("the tag `!!{}` cannot be applied to a scalar", tag.suffix),
+                None,
+            )),
+            _ => Err(self.unsupported_tag(tag, span)),
+        }
+    }
+
+    /// Places a finished node: as the root, a sequence item, a mapping key or a mapping value.
+    fn place(&mut self, node: Node, height: usize) -> Result<()> {
+        let Some(top) = self.stack.last() else {
+            self.root = Some(node);
+            return Ok(());
+        };
+        if let Body::Map {
+            pending: None,
+            seen,
+            ..
+        } = &top.body
+        {
+            let Some(text) = node.key_text() else {
+                return Err(invalid(
+                    Location::file(self.file)
+                        .with_key(self.path())
+                        .at(node.line, node.column),
+                    format!(
+                        "a mapping key must be a scalar, found {}",
+                        node.kind.describe()
+                    ),
+                    None,
+                ));
+            };
+            if let Some(first) = seen.get(&text) {
+                let mut key_path = self.path();
+                if !key_path.is_empty() {
+                    key_path.push('.');
+                }
+                key_path.push_str(&text);
+                return Err(invalid(
+                    Location::file(self.file)
+                        .with_key(key_path)
+                        .at(node.line, node.column),
+                    format!("duplicate key `{text}` (first at line {first})"),
+                    Some("remove one of the two entries"),
+                ));
+            }
+        }
+        let Some(top) = self.stack.last_mut() else {
+            return Ok(());
+        };
+        top.child_height = top.child_height.max(height);
+        match &mut top.body {
+            Body::Seq(items) => items.push(node),
+            Body::Map {
+                entries,
+                pending,
+                seen,
+            } => match pending.take() {
+                Some((key, _)) => entries.push((key, node)),
+                None => {
+                    // Checked above: the key is a scalar and not a duplicate.
+                    let text = node.key_text().unwrap_or_default();
+                    seen.insert(text.clone(), node.line);
+                    *pending = Some((node, text));
+                }
+            },
+        }
+        Ok(())
+    }
+
+    fn open(&mut self, anchor: usize, span: &Span, body: Body) -> Result<()> {
+        self.check_depth(1, span)?;
+        let nodes_at_start = self.nodes;
+        self.count_nodes(1, span, false)?;
+        let (line, column) = position(span);
+        self.stack.push(Frame {
+            line,
+            column,
+            anchor,
+            nodes_at_start,
+            child_height: 0,
+            body,
+        });
+        Ok(())
+    }
+
+    fn close(&mut self, span: &Span) -> Result<()> {
+        let Some(frame) = self.stack.pop() else {
+            return Err(self.error_at(span, "unbalanced collection end".to_owned(), None));
+        };
+        let kind = match frame.body {
+            Body::Seq(items) => NodeKind::Seq(items),
+            Body::Map { entries, .. } => NodeKind::Map(entries),
+        };
+        let node = Node::new(kind, frame.line, frame.column);
+        let height = frame.child_height.saturating_add(1);
+        if frame.anchor != 0 {
+            let nodes = self.nodes.saturating_sub(frame.nodes_at_start);
+            self.keep_anchor(frame.anchor, &node, nodes, height, span)?;
+        }
+        self.place(node, height)
+    }
+
+    /// Keeps a copy of an anchored node for its aliases. Copies of nested anchors can add up to
+    /// depth × size, so they are charged to a budget of their own.
+    fn keep_anchor(
+        &mut self,
+        anchor: usize,
+        node: &Node,
+        nodes: usize,
+        height: usize,
+        span: &Span,
+    ) -> Result<()> {
+        self.anchored_nodes = self.anchored_nodes.saturating_add(nodes);
+        if self.anchored_nodes > self.budget.max_nodes {
+            let max = self.budget.max_nodes;
+            return Err(self.error_at(
+                span,
+                format!("anchored nodes add up to more than {max} nodes (budget max_nodes)"),
+                None,
+            ));
+        }
+        self.anchors.insert(
+            anchor,
+            Anchored {
+                node: node.clone(),
+                nodes,
+                height,
+            },
+        );
+        Ok(())
+    }
+
+    fn alias(&mut self, id: usize, span: &Span) -> Result<()> {
+        self.aliases = self.aliases.saturating_add(1);
+        if self.aliases > self.budget.max_aliases {
+            let max = self.budget.max_aliases;
+            return Err(self.error_at(
+                span,
+                format!("the document uses more than {max} aliases (budget max_aliases)"),
+                None,
+            ));
+        }
+        let Some(anchored) = self.anchors.get(&id) else {
+            return Err(self.error_at(
+                span,
+                "an alias refers to its own enclosing node (recursive aliases are not supported)"
+                    .to_owned(),
+                None,
+            ));
+        };
+        let (nodes, height) = (anchored.nodes, anchored.height);
+        // Charge the budget before cloning so that exponential expansion fails fast.
+        self.count_nodes(nodes, span, true)?;
+        self.check_depth(height, span)?;
+        let mut node = self
+            .anchors
+            .get(&id)
+            .map(|a| a.node.clone())
+            .unwrap_or_else(|| Node::new(NodeKind::Null, 1, 1));
+        // The copy sits where the alias is written.
+        (node.line, node.column) = position(span);
+        self.place(node, height)
+    }
+}
+
+fn path_of(stack: &[Frame]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for frame in stack {
+        match &frame.body {
+            Body::Seq(items) => parts.push(items.len().to_string()),
+            Body::Map {
+                pending: Some((_, key)),
+                ..
+            } => parts.push(key.clone()),
+            Body::Map { pending: None, .. } => {}
+        }
+    }
+    parts.join(".")
+}
+
+/// Parses `text` into its documents. With `single`, a second document is an error.
+pub(crate) fn load(text: &str, file: &str, budget: &Budget, single: bool) -> Result<Vec<Node>> {
+    if text.len() > budget.max_bytes {
+        return Err(invalid(
+            Location::file(file),
+            format!(
+                "the input is {} bytes, more than {} (budget max_bytes)",
+                text.len(),
+                budget.max_bytes
+            ),
+            None,
+        ));
+    }
+    let mut b = Builder {
+        file,
+        budget,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        nodes: 0,
+        anchored_nodes: 0,
+        aliases: 0,
+        root: None,
+    };
+    let mut docs = Vec::new();
+    let mut doc_line_col = (1, 1);
+    for event in Parser::new_from_str(text) {
+        let (event, span) = match event {
+            Ok(ev) => ev,
+            Err(e) => {
+                let line = u32::try_from(e.marker().line()).unwrap_or(u32::MAX).max(1);
+                let column = u32::try_from(e.marker().col().saturating_add(1)).unwrap_or(u32::MAX);
+                let key_path = path_of(&b.stack);
+                return Err(invalid(
+                    Location::file(file).with_key(key_path).at(line, column),
+                    format!("malformed YAML: {}", e.info()),
+                    None,
+                ));
+            }
+        };
+        match event {
+            Event::StreamStart | Event::Nothing => {}
+            Event::StreamEnd => break,
+            Event::DocumentStart(_) => {
+                let (line, column) = position(&span);
+                if single && !docs.is_empty() {
+                    return Err(invalid(
+                        Location::file(file).at(line, column),
+                        "expected one YAML document, found a second one".to_owned(),
+                        Some("remove the `---` separator and what follows it"),
+                    ));
+                }
+                if docs.len() >= budget.max_documents {
+                    return Err(invalid(
+                        Location::file(file).at(line, column),
+                        format!(
+                            "the stream has more than {} documents (budget max_documents)",
+                            budget.max_documents
+                        ),
+                        None,
+                    ));
+                }
+                doc_line_col = (line, column);
+                // Anchors are scoped to their document.
+                b.anchors.clear();
+            }
+            Event::DocumentEnd => {
+                let root = b
+                    .root
+                    .take()
+                    .unwrap_or_else(|| Node::new(NodeKind::Null, doc_line_col.0, doc_line_col.1));
+                docs.push(root);
+            }
+            Event::Alias(id) => b.alias(id, &span)?,
+            Event::Scalar(value, style, anchor, tag) => {
+                b.count_nodes(1, &span, false)?;
+                let kind = b.scalar(&value, style, tag.as_deref(), &span)?;
+                let (line, column) = position(&span);
+                let node = Node::new(kind, line, column);
+                if anchor != 0 {
+                    b.keep_anchor(anchor, &node, 1, 0, &span)?;
+                }
+                b.place(node, 0)?;
+            }
+            Event::SequenceStart(anchor, tag) => {
+                b.check_collection_tag(tag.as_deref(), "seq", &span)?;
+                b.open(anchor, &span, Body::Seq(Vec::new()))?;
+            }
+            Event::MappingStart(anchor, tag) => {
+                b.check_collection_tag(tag.as_deref(), "map", &span)?;
+                b.open(
+                    anchor,
+                    &span,
+                    Body::Map {
+                        entries: Vec::new(),
+                        pending: None,
+                        seen: HashMap::new(),
+                    },
+                )?;
+            }
+            Event::SequenceEnd | Event::MappingEnd => b.close(&span)?,
+        }
+    }
+    Ok(docs)
+}
