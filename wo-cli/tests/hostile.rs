@@ -394,7 +394,7 @@ fn non_utf8_file_is_refused() {
     let ex = Example::new();
     ex.write(
         VALUES,
-        b"apiVersion: wo/v1\nkind: Values\nvalues:\n  Image: \xff\xfe\n".to_vec(),
+        b"apiVersion: wo/v1\nkind: Values\nvalues:\n  Image: \xff\xfe\n",
     );
     ex.validate().invalid(&["values.yaml", "UTF-8"]);
 }

@@ -1,4 +1,5 @@
 //! Properties of composition and validation, checked on generated inputs.
+#![allow(clippy::needless_range_loop)] // indexes mirror the levels × keys table being checked
 
 use proptest::prelude::*;
 use wo_core::engine::{Bundle, ResolvedConfig, Resolver, Source};

@@ -172,7 +172,7 @@ fn splice_schema(
                         ),
                     ));
                 } else {
-                    rules.insert(rule.key.clone(), rule.clone());
+                    rules.insert(rule.key.clone(), (**rule).clone());
                 }
             }
             SchemaEntry::Include {

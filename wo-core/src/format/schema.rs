@@ -177,7 +177,7 @@ struct RawRule {
 #[derive(Debug, Clone)]
 pub enum SchemaEntry {
     /// A key's rules.
-    Rule(Rule),
+    Rule(Box<Rule>),
     /// `${{$include(Name/Version[, Subtree])}}:`.
     Include {
         /// `Name/Version` or `Name`.
@@ -350,7 +350,7 @@ impl Schema {
     /// The rules of this schema alone (includes are resolved by the bundle).
     pub fn rules(&self) -> impl Iterator<Item = &Rule> {
         self.entries.iter().filter_map(|e| match e {
-            SchemaEntry::Rule(r) => Some(r),
+            SchemaEntry::Rule(r) => Some(&**r),
             SchemaEntry::Include { .. } => None,
         })
     }
@@ -462,7 +462,7 @@ fn parse_configs(
             }
         };
         if let Some(rule) = compile_rule(raw, key, &path, v, file, c) {
-            out.push(SchemaEntry::Rule(rule));
+            out.push(SchemaEntry::Rule(Box::new(rule)));
         }
     }
     Ok(out)

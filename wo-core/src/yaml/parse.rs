@@ -423,7 +423,16 @@ pub(crate) fn load(text: &str, file: &str, budget: &Budget, single: bool) -> Res
                 let key_path = path_of(&b.stack);
                 return Err(invalid(
                     Location::file(file).with_key(key_path).at(line, column),
-                    format!("malformed YAML: {}", e.info()),
+                    if e.info().contains("recursion limit") {
+                        // The scanner's own flow-nesting guard fires while it looks ahead, before
+                        // the tree reaches our depth check: report it as the same budget.
+                        format!(
+                            "the document nests deeper than {} levels (budget max_depth)",
+                            b.budget.max_depth
+                        )
+                    } else {
+                        format!("malformed YAML: {}", e.info())
+                    },
                     None,
                 ));
             }

@@ -1,5 +1,5 @@
 //! Shared helpers of the CLI tests: a private copy of the worked example and a runner.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::new_without_default)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
