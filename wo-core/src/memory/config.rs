@@ -74,3 +74,19 @@ impl ConfigStore for InMemoryConfigStore {
         Ok(FileTree::clone(&tree))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_stores_never_share_commit_ids() {
+        let app = InMemoryConfigStore::named("app-config");
+        let fleet = InMemoryConfigStore::named("fleet");
+        let a = app.commit("dev", FileTree::new());
+        let f = fleet.commit("dev", FileTree::new());
+        assert_ne!(a, f);
+        let err = futures::executor::block_on(app.read(&f)).unwrap_err();
+        assert!(err.to_string().contains("app-config"), "{err}");
+    }
+}

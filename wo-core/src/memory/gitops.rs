@@ -206,3 +206,48 @@ impl GitOpsRepo for InMemoryGitOpsRepo {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit_support::{files, provenance};
+    use super::*;
+
+    fn proposal(base: Option<CommitId>, replicas: u32) -> ChangeProposal {
+        ChangeProposal {
+            solution: "shop".into(),
+            environment: "dev".into(),
+            base,
+            files: files(&[("shop/t1/values.yaml", &format!("replicas: {replicas}\n"))]),
+            title: "Deploy shop".into(),
+            body: String::new(),
+            provenance: provenance("shop", "dev"),
+        }
+    }
+
+    #[test]
+    fn a_step_run_twice_opens_one_change_request() {
+        futures::executor::block_on(async {
+            let repo = InMemoryGitOpsRepo::new();
+            let first = repo.propose(proposal(None, 1)).await.unwrap();
+            let second = repo.propose(proposal(None, 1)).await.unwrap();
+            assert!(first.wrote());
+            assert!(!second.wrote());
+            assert_eq!(repo.change_requests().len(), 1);
+            let cr = second.change_request().unwrap().clone();
+            let head = repo.merge(&cr).await.unwrap();
+            let after = repo.propose(proposal(Some(head), 1)).await.unwrap();
+            assert_eq!(after, ProposeOutcome::NoDifference { closed: None });
+            assert!(!after.wrote());
+            let states: Vec<ChangeState> = repo.change_requests().iter().map(|c| c.state).collect();
+            assert_eq!(states, [ChangeState::Merged]);
+        });
+    }
+
+    #[test]
+    fn a_multi_line_title_is_invalid() {
+        let mut p = proposal(None, 1);
+        p.title = "one\ntwo".into();
+        let err = futures::executor::block_on(InMemoryGitOpsRepo::new().propose(p)).unwrap_err();
+        assert_eq!(err.diagnostics()[0].location.key_path, "title");
+    }
+}

@@ -49,6 +49,33 @@ fn commit_not_found(repo: &str, commit: &CommitId) -> Error {
     Error::NotFound { what: format!("commit {commit} in {repo}") }
 }
 
+/// Fixtures for the unit tests of the backends.
+#[cfg(test)]
+mod testkit_support {
+    use crate::files::FileTree;
+    use crate::ports::{CommitId, Provenance};
+
+    pub(crate) fn files(entries: &[(&str, &str)]) -> FileTree {
+        let mut t = FileTree::new();
+        for (p, c) in entries {
+            t.insert(*p, *c).unwrap();
+        }
+        t
+    }
+
+    pub(crate) fn provenance(solution: &str, env: &str) -> Provenance {
+        Provenance {
+            solution: solution.into(),
+            environment: env.into(),
+            source_commit: CommitId::from("a1"),
+            config_commit: CommitId::from("b2"),
+            fleet_commit: CommitId::from("c3"),
+            promotable: true,
+            rollback_of: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

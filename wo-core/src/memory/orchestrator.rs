@@ -98,3 +98,35 @@ impl Orchestrator for InMemoryOrchestrator {
         Ok(lock(&self.state).running.get(&(solution.to_string(), target.to_string())).cloned())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::CommitId;
+
+    #[test]
+    fn total_installs_counts_every_install_once() {
+        let o = InMemoryOrchestrator::new();
+        let release = Release {
+            solution: "shop".into(),
+            environment: "dev".into(),
+            version: "v1".into(),
+            source_commit: CommitId::from("a1"),
+            gitops_commit: CommitId::from("g1"),
+            targets: ["t1", "t2"]
+                .iter()
+                .map(|t| TargetRelease {
+                    target: t.to_string(),
+                    orchestrator_id: None,
+                    values: serde_json::json!({}),
+                    manifests: String::new(),
+                })
+                .collect(),
+        };
+        futures::executor::block_on(async {
+            o.deploy(&release).await.unwrap();
+            o.deploy(&release).await.unwrap();
+        });
+        assert_eq!(o.total_installs(), 2);
+    }
+}

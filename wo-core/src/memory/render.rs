@@ -62,3 +62,31 @@ impl Renderer for InMemoryRenderer {
         requests.iter().map(|r| render_one(chart, r)).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::files::FileTree;
+    use crate::ports::TargetView;
+
+    #[test]
+    fn renders_a_config_map_with_labels_and_quoted_values() {
+        let mut files = FileTree::new();
+        files.insert("Chart.yaml", "name: shop\n").unwrap();
+        let chart = Chart { name: "shop".into(), files };
+        let mut target = TargetView { name: "berlin-1".into(), ..TargetView::default() };
+        target.labels.insert("region".into(), "yes".into());
+        let request = RenderRequest {
+            release_name: "shop".into(),
+            namespace: "apps".into(),
+            target,
+            values: serde_json::json!({ "mode": "on" }),
+        };
+        let out = futures::executor::block_on(InMemoryRenderer::new().render(&chart, &[request])).unwrap();
+        assert_eq!(
+            out[0].manifests,
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \"shop\"\n  namespace: \"apps\"\n  labels:\n    \
+             \"region\": \"yes\"\ndata:\n  chart: \"shop\"\n  target: \"berlin-1\"\n  values.json: \"{\\\"mode\\\":\\\"on\\\"}\"\n"
+        );
+    }
+}

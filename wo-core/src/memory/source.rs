@@ -104,3 +104,23 @@ impl SourceRepo for InMemorySourceRepo {
         Ok(s.statuses.get(commit).map(|m| m.values().cloned().collect()).unwrap_or_default())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_ref_moves_a_name_to_an_existing_commit_only() {
+        futures::executor::block_on(async {
+            let repo = InMemorySourceRepo::new();
+            let first = repo.commit("main", FileTree::new());
+            let second = repo.commit("main", FileTree::new());
+            repo.set_ref("v1.0.0", &first).unwrap();
+            assert_eq!(repo.resolve("v1.0.0").await.unwrap(), first);
+            assert_eq!(repo.resolve("main").await.unwrap(), second);
+            let unknown = CommitId::from("feedface");
+            assert!(matches!(repo.set_ref("main", &unknown), Err(Error::NotFound { .. })));
+            assert_eq!(repo.resolve("main").await.unwrap(), second);
+        });
+    }
+}

@@ -43,3 +43,22 @@ pub use render::{Chart, RenderRequest, Rendered, Renderer, TargetView};
 pub use source::MockSourceRepo;
 pub use source::{CommitState, CommitStatus, SourceRepo};
 pub use types::CommitId;
+
+#[cfg(all(test, feature = "mocks"))]
+mod mock_tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    #[test]
+    fn mocks_stand_in_for_ports_as_trait_objects() {
+        let mut mock = MockOrchestrator::new();
+        mock.expect_deployed()
+            .withf(|s, t| s == "shop" && t == "berlin-1")
+            .times(1)
+            .returning(|_, _| Ok(Some("v7".into())));
+        let port: Arc<dyn Orchestrator> = Arc::new(mock);
+        let got = futures::executor::block_on(port.deployed("shop", "berlin-1")).unwrap();
+        assert_eq!(got.as_deref(), Some("v7"));
+    }
+}
