@@ -1,8 +1,8 @@
 //! The in-memory backends run every conformance suite, as every other backend does.
 
 use wo_core::testkit::{
-    config_store_conformance, gitops_repo_conformance, orchestrator_conformance, renderer_conformance,
-    source_repo_conformance, InMemoryHarness,
+    config_store_conformance, gitops_repo_conformance, orchestrator_conformance,
+    renderer_conformance, source_repo_conformance, InMemoryHarness,
 };
 
 #[tokio::test]

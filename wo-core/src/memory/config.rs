@@ -40,7 +40,10 @@ impl InMemoryConfigStore {
     /// An empty store with a name (`app-config`, `fleet`) that appears in errors and salts its
     /// commit ids, so that two stores never share an id.
     pub fn named(name: &str) -> Self {
-        Self { name: Arc::from(name), state: Arc::default() }
+        Self {
+            name: Arc::from(name),
+            state: Arc::default(),
+        }
     }
 
     fn repo(&self) -> String {
@@ -65,12 +68,17 @@ impl ConfigStore for InMemoryConfigStore {
             .branches
             .get(env)
             .cloned()
-            .ok_or_else(|| Error::NotFound { what: format!("env branch `{env}` in {}", self.repo()) })
+            .ok_or_else(|| Error::NotFound {
+                what: format!("env branch `{env}` in {}", self.repo()),
+            })
     }
 
     async fn read(&self, commit: &CommitId) -> Result<FileTree> {
-        let tree =
-            lock(&self.state).commits.get(commit).cloned().ok_or_else(|| commit_not_found(&self.repo(), commit))?;
+        let tree = lock(&self.state)
+            .commits
+            .get(commit)
+            .cloned()
+            .ok_or_else(|| commit_not_found(&self.repo(), commit))?;
         Ok(FileTree::clone(&tree))
     }
 }

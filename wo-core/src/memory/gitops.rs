@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use crate::error::{Error, Result};
 use crate::files::FileTree;
 use crate::ports::{
-    ChangeProposal, ChangeRequest, ChangeState, CommitId, GitOpsCommit, GitOpsRepo, ProposeOutcome, Provenance,
+    ChangeProposal, ChangeRequest, ChangeState, CommitId, GitOpsCommit, GitOpsRepo, ProposeOutcome,
+    Provenance,
 };
 
 use super::{commit_id, commit_not_found, lock};
@@ -46,18 +47,23 @@ const REPO: &str = "the in-memory gitops repo";
 
 /// The files of `tree` under `<solution>/`, paths kept relative to the branch root.
 fn solution_files(tree: &FileTree, solution: &str) -> FileTree {
-    tree.paths_under(solution).map(|p| (p.to_string(), tree.get(p).unwrap_or_default().to_vec())).collect()
+    tree.paths_under(solution)
+        .map(|p| (p.to_string(), tree.get(p).unwrap_or_default().to_vec()))
+        .collect()
 }
 
 impl State {
     fn open_change(&self, solution: &str, env: &str) -> Option<usize> {
-        self.changes
-            .iter()
-            .position(|c| c.cr.state == ChangeState::Open && c.cr.solution == solution && c.cr.environment == env)
+        self.changes.iter().position(|c| {
+            c.cr.state == ChangeState::Open && c.cr.solution == solution && c.cr.environment == env
+        })
     }
 
     fn tree(&self, commit: &CommitId) -> Result<Arc<FileTree>> {
-        self.commits.get(commit).map(|c| c.tree.clone()).ok_or_else(|| commit_not_found(REPO, commit))
+        self.commits
+            .get(commit)
+            .map(|c| c.tree.clone())
+            .ok_or_else(|| commit_not_found(REPO, commit))
     }
 }
 
@@ -69,7 +75,11 @@ impl InMemoryGitOpsRepo {
 
     /// Every change request ever opened, oldest first, in its current state.
     pub fn change_requests(&self) -> Vec<ChangeRequest> {
-        lock(&self.state).changes.iter().map(|c| c.cr.clone()).collect()
+        lock(&self.state)
+            .changes
+            .iter()
+            .map(|c| c.cr.clone())
+            .collect()
     }
 }
 
@@ -113,7 +123,10 @@ impl GitOpsRepo for InMemoryGitOpsRepo {
         }
         if let Some(i) = open {
             let c = &s.changes[i];
-            if c.files == proposal.files && c.cr.base == proposal.base && c.cr.provenance == proposal.provenance {
+            if c.files == proposal.files
+                && c.cr.base == proposal.base
+                && c.cr.provenance == proposal.provenance
+            {
                 return Ok(ProposeOutcome::Unchanged(c.cr.clone()));
             }
         }
@@ -128,8 +141,17 @@ impl GitOpsRepo for InMemoryGitOpsRepo {
         }
         s.next_commit += 1;
         let id = commit_id("gitops", s.next_commit);
-        let message = proposal.provenance.commit_message(&proposal.title, &proposal.body);
-        s.commits.insert(id.clone(), Commit { parent: head, tree: Arc::new(tree), message });
+        let message = proposal
+            .provenance
+            .commit_message(&proposal.title, &proposal.body);
+        s.commits.insert(
+            id.clone(),
+            Commit {
+                parent: head,
+                tree: Arc::new(tree),
+                message,
+            },
+        );
 
         let cr = ChangeRequest {
             id: String::new(),
@@ -146,13 +168,22 @@ impl GitOpsRepo for InMemoryGitOpsRepo {
         Ok(match open {
             Some(i) => {
                 let c = &mut s.changes[i];
-                c.cr = ChangeRequest { id: c.cr.id.clone(), ..cr };
+                c.cr = ChangeRequest {
+                    id: c.cr.id.clone(),
+                    ..cr
+                };
                 c.files = proposal.files;
                 ProposeOutcome::Updated(c.cr.clone())
             }
             None => {
-                let cr = ChangeRequest { id: (s.changes.len() + 1).to_string(), ..cr };
-                s.changes.push(Change { cr: cr.clone(), files: proposal.files });
+                let cr = ChangeRequest {
+                    id: (s.changes.len() + 1).to_string(),
+                    ..cr
+                };
+                s.changes.push(Change {
+                    cr: cr.clone(),
+                    files: proposal.files,
+                });
                 ProposeOutcome::Opened(cr)
             }
         })
@@ -160,25 +191,34 @@ impl GitOpsRepo for InMemoryGitOpsRepo {
 
     async fn change_request(&self, solution: &str, env: &str) -> Result<Option<ChangeRequest>> {
         let s = lock(&self.state);
-        Ok(s.open_change(solution, env).map(|i| s.changes[i].cr.clone()))
+        Ok(s.open_change(solution, env)
+            .map(|i| s.changes[i].cr.clone()))
     }
 
     async fn merge(&self, change: &ChangeRequest) -> Result<CommitId> {
         let mut s = lock(&self.state);
         let (solution, env) = (change.solution.as_str(), change.environment.as_str());
-        let i = s.open_change(solution, env).ok_or_else(|| Error::NotFound {
-            what: format!("open change request for `{solution}` in env `{env}` of {REPO}"),
-        })?;
+        let i = s
+            .open_change(solution, env)
+            .ok_or_else(|| Error::NotFound {
+                what: format!("open change request for `{solution}` in env `{env}` of {REPO}"),
+            })?;
         let open = &s.changes[i].cr;
         if open.head != change.head {
             return Err(Error::Precondition {
-                what: format!("change request {} now holds {}, not {}", open.id, open.head, change.head),
+                what: format!(
+                    "change request {} now holds {}, not {}",
+                    open.id, open.head, change.head
+                ),
             });
         }
         let head = s.branches.get(env);
         if head != open.base.as_ref() {
             return Err(Error::Precondition {
-                what: format!("env branch `{env}` moved since change request {} was computed; propose again", open.id),
+                what: format!(
+                    "env branch `{env}` moved since change request {} was computed; propose again",
+                    open.id
+                ),
             });
         }
         let new_head = open.head.clone();
@@ -195,7 +235,10 @@ impl GitOpsRepo for InMemoryGitOpsRepo {
             if out.len() >= limit {
                 break;
             }
-            let c = s.commits.get(&id).ok_or_else(|| commit_not_found(REPO, &id))?;
+            let c = s
+                .commits
+                .get(&id)
+                .ok_or_else(|| commit_not_found(REPO, &id))?;
             out.push(GitOpsCommit {
                 id: id.clone(),
                 message: c.message.clone(),

@@ -35,7 +35,9 @@ impl InMemoryOrchestrator {
 
     /// From now on, every install on `target` fails with `message`.
     pub fn fail_target(&self, target: &str, message: &str) {
-        lock(&self.state).failing.insert(target.to_string(), message.to_string());
+        lock(&self.state)
+            .failing
+            .insert(target.to_string(), message.to_string());
     }
 
     /// Ends the failure injected for `target`.
@@ -45,7 +47,11 @@ impl InMemoryOrchestrator {
 
     /// How many times `version` of `solution` was installed on `target`.
     pub fn installs(&self, solution: &str, target: &str, version: &str) -> usize {
-        let key = (solution.to_string(), target.to_string(), version.to_string());
+        let key = (
+            solution.to_string(),
+            target.to_string(),
+            version.to_string(),
+        );
         lock(&self.state).installs.get(&key).copied().unwrap_or(0)
     }
 
@@ -79,11 +85,17 @@ impl Orchestrator for InMemoryOrchestrator {
         for t in &release.targets {
             let running_key = (release.solution.clone(), t.target.clone());
             let outcome = if let Some(message) = s.failing.get(&t.target) {
-                TargetOutcome::Failed { message: message.clone() }
+                TargetOutcome::Failed {
+                    message: message.clone(),
+                }
             } else {
                 if s.running.get(&running_key) != Some(&release.version) {
                     *s.installs
-                        .entry((release.solution.clone(), t.target.clone(), release.version.clone()))
+                        .entry((
+                            release.solution.clone(),
+                            t.target.clone(),
+                            release.version.clone(),
+                        ))
                         .or_default() += 1;
                     s.running.insert(running_key, release.version.clone());
                 }
@@ -91,11 +103,17 @@ impl Orchestrator for InMemoryOrchestrator {
             };
             results.insert(t.target.clone(), outcome);
         }
-        Ok(DeploymentReport { version: release.version.clone(), results })
+        Ok(DeploymentReport {
+            version: release.version.clone(),
+            results,
+        })
     }
 
     async fn deployed(&self, solution: &str, target: &str) -> Result<Option<String>> {
-        Ok(lock(&self.state).running.get(&(solution.to_string(), target.to_string())).cloned())
+        Ok(lock(&self.state)
+            .running
+            .get(&(solution.to_string(), target.to_string()))
+            .cloned())
     }
 }
 

@@ -28,16 +28,25 @@ fn quoted(s: &str) -> String {
 fn render_one(chart: &Chart, r: &RenderRequest) -> Result<Rendered> {
     let target = &r.target.name;
     let at = |key: &str| Location::file(format!("{}/values.yaml", chart.name)).with_key(key);
-    check_name(&r.release_name).map_err(|m| Error::invalid(at("release_name"), format!("target `{target}`: {m}")))?;
-    check_name(&r.namespace).map_err(|m| Error::invalid(at("namespace"), format!("target `{target}`: {m}")))?;
+    check_name(&r.release_name)
+        .map_err(|m| Error::invalid(at("release_name"), format!("target `{target}`: {m}")))?;
+    check_name(&r.namespace)
+        .map_err(|m| Error::invalid(at("namespace"), format!("target `{target}`: {m}")))?;
     if !r.values.is_object() {
         return Err(Error::invalid(
             at(""),
-            format!("target `{target}`: values must be a map, found {}", type_name(&r.values)),
+            format!(
+                "target `{target}`: values must be a map, found {}",
+                type_name(&r.values)
+            ),
         ));
     }
     let mut out = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n");
-    out.push_str(&format!("  name: {}\n  namespace: {}\n", quoted(&r.release_name), quoted(&r.namespace)));
+    out.push_str(&format!(
+        "  name: {}\n  namespace: {}\n",
+        quoted(&r.release_name),
+        quoted(&r.namespace)
+    ));
     if !r.target.labels.is_empty() {
         out.push_str("  labels:\n");
         for (k, v) in &r.target.labels {
@@ -45,8 +54,15 @@ fn render_one(chart: &Chart, r: &RenderRequest) -> Result<Rendered> {
         }
     }
     out.push_str("data:\n");
-    out.push_str(&format!("  chart: {}\n  target: {}\n", quoted(&chart.name), quoted(target)));
-    out.push_str(&format!("  values.json: {}\n", quoted(&r.values.to_string())));
+    out.push_str(&format!(
+        "  chart: {}\n  target: {}\n",
+        quoted(&chart.name),
+        quoted(target)
+    ));
+    out.push_str(&format!(
+        "  values.json: {}\n",
+        quoted(&r.values.to_string())
+    ));
     Ok(Rendered { manifests: out })
 }
 
@@ -73,8 +89,14 @@ mod tests {
     fn renders_a_config_map_with_labels_and_quoted_values() {
         let mut files = FileTree::new();
         files.insert("Chart.yaml", "name: shop\n").unwrap();
-        let chart = Chart { name: "shop".into(), files };
-        let mut target = TargetView { name: "berlin-1".into(), ..TargetView::default() };
+        let chart = Chart {
+            name: "shop".into(),
+            files,
+        };
+        let mut target = TargetView {
+            name: "berlin-1".into(),
+            ..TargetView::default()
+        };
         target.labels.insert("region".into(), "yes".into());
         let request = RenderRequest {
             release_name: "shop".into(),
@@ -82,7 +104,8 @@ mod tests {
             target,
             values: serde_json::json!({ "mode": "on" }),
         };
-        let out = futures::executor::block_on(InMemoryRenderer::new().render(&chart, &[request])).unwrap();
+        let out = futures::executor::block_on(InMemoryRenderer::new().render(&chart, &[request]))
+            .unwrap();
         assert_eq!(
             out[0].manifests,
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \"shop\"\n  namespace: \"apps\"\n  labels:\n    \

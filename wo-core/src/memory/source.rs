@@ -69,11 +69,17 @@ impl SourceRepo for InMemorySourceRepo {
         if s.commits.contains_key(&id) {
             return Ok(id);
         }
-        Err(Error::NotFound { what: format!("revision `{rev}` in {REPO}") })
+        Err(Error::NotFound {
+            what: format!("revision `{rev}` in {REPO}"),
+        })
     }
 
     async fn read_tree(&self, commit: &CommitId, dirs: &[String]) -> Result<FileTree> {
-        let tree = lock(&self.state).commits.get(commit).cloned().ok_or_else(|| commit_not_found(REPO, commit))?;
+        let tree = lock(&self.state)
+            .commits
+            .get(commit)
+            .cloned()
+            .ok_or_else(|| commit_not_found(REPO, commit))?;
         if dirs.is_empty() {
             return Ok(FileTree::clone(&tree));
         }
@@ -92,7 +98,10 @@ impl SourceRepo for InMemorySourceRepo {
         if !s.commits.contains_key(commit) {
             return Err(commit_not_found(REPO, commit));
         }
-        s.statuses.entry(commit.clone()).or_default().insert(status.context.clone(), status);
+        s.statuses
+            .entry(commit.clone())
+            .or_default()
+            .insert(status.context.clone(), status);
         Ok(())
     }
 
@@ -101,7 +110,10 @@ impl SourceRepo for InMemorySourceRepo {
         if !s.commits.contains_key(commit) {
             return Err(commit_not_found(REPO, commit));
         }
-        Ok(s.statuses.get(commit).map(|m| m.values().cloned().collect()).unwrap_or_default())
+        Ok(s.statuses
+            .get(commit)
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default())
     }
 }
 
@@ -119,7 +131,10 @@ mod tests {
             assert_eq!(repo.resolve("v1.0.0").await.unwrap(), first);
             assert_eq!(repo.resolve("main").await.unwrap(), second);
             let unknown = CommitId::from("feedface");
-            assert!(matches!(repo.set_ref("main", &unknown), Err(Error::NotFound { .. })));
+            assert!(matches!(
+                repo.set_ref("main", &unknown),
+                Err(Error::NotFound { .. })
+            ));
             assert_eq!(repo.resolve("main").await.unwrap(), second);
         });
     }

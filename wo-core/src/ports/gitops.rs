@@ -45,19 +45,30 @@ impl ChangeProposal {
         if let Some((path, _)) = self.files.iter().find(|(p, _)| !p.starts_with(&prefix)) {
             return Err(Error::invalid(
                 Location::file(path),
-                format!("a change of solution `{}` may only write files under `{prefix}`", self.solution),
+                format!(
+                    "a change of solution `{}` may only write files under `{prefix}`",
+                    self.solution
+                ),
             ));
         }
         if self.title.trim().is_empty() || self.title.contains('\n') {
-            return Err(Error::invalid(at("title"), "the title must be one non-empty line"));
+            return Err(Error::invalid(
+                at("title"),
+                "the title must be one non-empty line",
+            ));
         }
         self.provenance.validate()?;
-        if self.provenance.solution != self.solution || self.provenance.environment != self.environment {
+        if self.provenance.solution != self.solution
+            || self.provenance.environment != self.environment
+        {
             return Err(Error::invalid(
                 at("provenance"),
                 format!(
                     "provenance names {}/{} but the change is for {}/{}",
-                    self.provenance.solution, self.provenance.environment, self.solution, self.environment
+                    self.provenance.solution,
+                    self.provenance.environment,
+                    self.solution,
+                    self.environment
                 ),
             ));
         }
@@ -134,7 +145,9 @@ impl ProposeOutcome {
     /// The open change request, unless the outcome is [`ProposeOutcome::NoDifference`].
     pub fn change_request(&self) -> Option<&ChangeRequest> {
         match self {
-            ProposeOutcome::Opened(cr) | ProposeOutcome::Updated(cr) | ProposeOutcome::Unchanged(cr) => Some(cr),
+            ProposeOutcome::Opened(cr)
+            | ProposeOutcome::Updated(cr)
+            | ProposeOutcome::Unchanged(cr) => Some(cr),
             ProposeOutcome::NoDifference { .. } => None,
         }
     }

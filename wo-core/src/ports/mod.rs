@@ -31,7 +31,9 @@ pub use config::ConfigStore;
 pub use config::MockConfigStore;
 #[cfg(feature = "mocks")]
 pub use gitops::MockGitOpsRepo;
-pub use gitops::{ChangeProposal, ChangeRequest, ChangeState, GitOpsCommit, GitOpsRepo, ProposeOutcome};
+pub use gitops::{
+    ChangeProposal, ChangeRequest, ChangeState, GitOpsCommit, GitOpsRepo, ProposeOutcome,
+};
 #[cfg(feature = "mocks")]
 pub use orchestrator::MockOrchestrator;
 pub use orchestrator::{DeploymentReport, Orchestrator, Release, TargetOutcome, TargetRelease};

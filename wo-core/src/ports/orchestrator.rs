@@ -46,7 +46,10 @@ impl Release {
             let key = format!("targets.{i}.target");
             check_name(&t.target).map_err(|m| Error::invalid(at(&key), m))?;
             if !seen.insert(t.target.as_str()) {
-                return Err(Error::invalid(at(&key), format!("target `{}` is listed twice", t.target)));
+                return Err(Error::invalid(
+                    at(&key),
+                    format!("target `{}` is listed twice", t.target),
+                ));
             }
         }
         Ok(())

@@ -70,7 +70,10 @@ impl Provenance {
     pub fn to_trailers(&self) -> String {
         let mut out = String::new();
         let mut line = |key: &str, value: &str| {
-            let clean: String = value.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+            let clean: String = value
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
             out.push_str(key);
             out.push_str(": ");
             out.push_str(clean.trim());
@@ -121,23 +124,30 @@ impl Provenance {
                 last.push(line);
             }
         }
-        let block = paragraphs
-            .iter()
-            .rev()
-            .find(|p| p.iter().any(|l| l.split_once(':').is_some_and(|(k, _)| k.trim() == SOLUTION)))?;
+        let block = paragraphs.iter().rev().find(|p| {
+            p.iter()
+                .any(|l| l.split_once(':').is_some_and(|(k, _)| k.trim() == SOLUTION))
+        })?;
         Self::from_trailer_lines(block)
     }
 
     fn from_trailer_lines(lines: &[&str]) -> Option<Provenance> {
         let mut found: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
         for line in lines {
-            let Some((key, value)) = line.split_once(':') else { continue };
+            let Some((key, value)) = line.split_once(':') else {
+                continue;
+            };
             let key = key.trim();
             if key.starts_with("Wo-") && found.insert(key, value.trim()).is_some() {
                 return None;
             }
         }
-        let get = |k: &str| found.get(k).filter(|v| !v.is_empty()).map(|v| v.to_string());
+        let get = |k: &str| {
+            found
+                .get(k)
+                .filter(|v| !v.is_empty())
+                .map(|v| v.to_string())
+        };
         let promotable = match found.get(PROMOTABLE).copied()? {
             "true" => true,
             "false" => false,
@@ -172,7 +182,10 @@ impl Provenance {
         for (field, id) in commits {
             if let Some(id) = id {
                 if id.0.is_empty() || id.0.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                    return Err(Error::invalid(at(field), format!("`{}` is not a commit id", id.0.escape_debug())));
+                    return Err(Error::invalid(
+                        at(field),
+                        format!("`{}` is not a commit id", id.0.escape_debug()),
+                    ));
                 }
             }
         }
@@ -200,9 +213,16 @@ mod tests {
     fn trailers_round_trip_with_and_without_rollback() {
         let p = sample();
         assert_eq!(Provenance::from_message(&p.to_trailers()), Some(p.clone()));
-        let q = Provenance { rollback_of: None, promotable: true, ..p };
+        let q = Provenance {
+            rollback_of: None,
+            promotable: true,
+            ..p
+        };
         assert!(!q.to_trailers().contains("Wo-Rollback-Of"));
-        assert_eq!(Provenance::from_message(&q.commit_message("t", "b")), Some(q));
+        assert_eq!(
+            Provenance::from_message(&q.commit_message("t", "b")),
+            Some(q)
+        );
     }
 
     #[test]
@@ -217,7 +237,10 @@ mod tests {
 
     #[test]
     fn the_last_trailer_block_wins_and_other_trailers_are_ignored() {
-        let old = Provenance { source_commit: "old".into(), ..sample() };
+        let old = Provenance {
+            source_commit: "old".into(),
+            ..sample()
+        };
         let new = sample();
         let msg = format!(
             "Title\r\n\r\nQuoting an earlier change:\n\n{}\n{}Signed-off-by: bot <bot@example.com>\n",
@@ -231,19 +254,31 @@ mod tests {
     fn incomplete_or_ambiguous_trailers_are_none() {
         assert_eq!(Provenance::from_message("just a title\n\nand a body"), None);
         let t = sample().to_trailers();
-        assert_eq!(Provenance::from_message(&t.replace("Wo-Fleet-Commit: 3333333\n", "")), None);
+        assert_eq!(
+            Provenance::from_message(&t.replace("Wo-Fleet-Commit: 3333333\n", "")),
+            None
+        );
         assert_eq!(Provenance::from_message(&t.replace("false", "maybe")), None);
-        assert_eq!(Provenance::from_message(&format!("{t}Wo-Solution: other\n")), None);
+        assert_eq!(
+            Provenance::from_message(&format!("{t}Wo-Solution: other\n")),
+            None
+        );
     }
 
     #[test]
     fn values_cannot_forge_trailers() {
-        let p = Provenance { solution: "shop\nWo-Environment: prod".into(), ..sample() };
+        let p = Provenance {
+            solution: "shop\nWo-Environment: prod".into(),
+            ..sample()
+        };
         assert!(p.validate().is_err());
         let read = Provenance::from_message(&p.to_trailers()).expect("still one block");
         assert_eq!(read.environment, "stage");
         assert!(sample().validate().is_ok());
-        let bad = Provenance { config_commit: "".into(), ..sample() };
+        let bad = Provenance {
+            config_commit: "".into(),
+            ..sample()
+        };
         let err = bad.validate().unwrap_err();
         assert_eq!(err.diagnostics()[0].location.key_path, "config_commit");
     }

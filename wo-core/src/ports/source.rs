@@ -58,12 +58,27 @@ pub struct CommitStatus {
 impl CommitStatus {
     /// The status of the source commit in environment `env` (context `wo/<env>`).
     pub fn for_environment(env: &str, state: CommitState, description: impl Into<String>) -> Self {
-        Self { context: format!("wo/{env}"), state, description: description.into(), target_url: None }
+        Self {
+            context: format!("wo/{env}"),
+            state,
+            description: description.into(),
+            target_url: None,
+        }
     }
 
     /// The status of the source commit on one target of `env` (context `wo/<env>/<target>`).
-    pub fn for_target(env: &str, target: &str, state: CommitState, description: impl Into<String>) -> Self {
-        Self { context: format!("wo/{env}/{target}"), state, description: description.into(), target_url: None }
+    pub fn for_target(
+        env: &str,
+        target: &str,
+        state: CommitState,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            context: format!("wo/{env}/{target}"),
+            state,
+            description: description.into(),
+            target_url: None,
+        }
     }
 
     /// The same status with a link.

@@ -5,7 +5,9 @@ use std::fmt;
 /// The id of a commit in any of the repos (a git object id for git backends).
 ///
 /// Opaque to wo-core: compared for equality, printed, never parsed.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct CommitId(pub String);
 

@@ -4,11 +4,14 @@ use async_trait::async_trait;
 
 use crate::files::FileTree;
 use crate::memory::{
-    InMemoryConfigStore, InMemoryGitOpsRepo, InMemoryOrchestrator, InMemoryRenderer, InMemorySourceRepo,
+    InMemoryConfigStore, InMemoryGitOpsRepo, InMemoryOrchestrator, InMemoryRenderer,
+    InMemorySourceRepo,
 };
 use crate::ports::{Chart, CommitId, ConfigStore, GitOpsRepo, Orchestrator, Renderer, SourceRepo};
 
-use super::{tree, ConfigHarness, GitOpsHarness, OrchestratorHarness, RendererHarness, Seed, SourceHarness};
+use super::{
+    tree, ConfigHarness, GitOpsHarness, OrchestratorHarness, RendererHarness, Seed, SourceHarness,
+};
 
 /// The harness of every suite for the [in-memory backends](crate::memory).
 #[derive(Debug, Clone, Default)]
@@ -27,7 +30,10 @@ impl InMemoryHarness {
 impl SourceHarness for InMemoryHarness {
     async fn seeded(&self, commits: Seed) -> (Arc<dyn SourceRepo>, Vec<CommitId>) {
         let repo = InMemorySourceRepo::new();
-        let ids = commits.into_iter().map(|(branch, files)| repo.commit(&branch, files)).collect();
+        let ids = commits
+            .into_iter()
+            .map(|(branch, files)| repo.commit(&branch, files))
+            .collect();
         (Arc::new(repo), ids)
     }
 }
@@ -36,7 +42,10 @@ impl SourceHarness for InMemoryHarness {
 impl ConfigHarness for InMemoryHarness {
     async fn seeded(&self, commits: Seed) -> (Arc<dyn ConfigStore>, Vec<CommitId>) {
         let store = InMemoryConfigStore::new();
-        let ids = commits.into_iter().map(|(env, files)| store.commit(&env, files)).collect();
+        let ids = commits
+            .into_iter()
+            .map(|(env, files)| store.commit(&env, files))
+            .collect();
         (Arc::new(store), ids)
     }
 }
@@ -54,11 +63,20 @@ impl RendererHarness for InMemoryHarness {
     }
 
     fn chart(&self) -> Chart {
-        Chart { name: "shop".into(), files: tree(&[("Chart.yaml", "name: shop\nversion: 1.0.0\n")]) }
+        Chart {
+            name: "shop".into(),
+            files: tree(&[("Chart.yaml", "name: shop\nversion: 1.0.0\n")]),
+        }
     }
 
     fn broken_chart(&self) -> Option<(Chart, String)> {
-        Some((Chart { name: "shop".into(), files: FileTree::new() }, "Chart.yaml".into()))
+        Some((
+            Chart {
+                name: "shop".into(),
+                files: FileTree::new(),
+            },
+            "Chart.yaml".into(),
+        ))
     }
 }
 

@@ -18,7 +18,10 @@ pub trait RendererHarness: Send + Sync {
 }
 
 fn request(target: &str, replicas: u32) -> RenderRequest {
-    let mut view = TargetView { name: target.to_string(), ..TargetView::default() };
+    let mut view = TargetView {
+        name: target.to_string(),
+        ..TargetView::default()
+    };
     view.labels.insert("region".into(), "eu-west".into());
     view.hierarchy.insert("region".into(), "eu-west".into());
     RenderRequest {
@@ -42,28 +45,56 @@ pub async fn renderer_conformance(h: &dyn RendererHarness) {
     let none = renderer.render(&chart, &[]).await.expect("render nothing");
     assert!(none.is_empty(), "no requests, no output");
 
-    let (a, b, c) = (request("berlin-1", 2), request("paris-1", 3), request("rome-1", 4));
-    let forward = renderer.render(&chart, &[a.clone(), b.clone(), c.clone()]).await.expect("render");
+    let (a, b, c) = (
+        request("berlin-1", 2),
+        request("paris-1", 3),
+        request("rome-1", 4),
+    );
+    let forward = renderer
+        .render(&chart, &[a.clone(), b.clone(), c.clone()])
+        .await
+        .expect("render");
     assert_eq!(forward.len(), 3, "one output per request");
-    assert!(forward.iter().all(|r| !r.manifests.trim().is_empty()), "every output holds manifests");
-    assert_ne!(forward[0].manifests, forward[1].manifests, "the output depends on the values");
+    assert!(
+        forward.iter().all(|r| !r.manifests.trim().is_empty()),
+        "every output holds manifests"
+    );
+    assert_ne!(
+        forward[0].manifests, forward[1].manifests,
+        "the output depends on the values"
+    );
 
-    let again = renderer.render(&chart, &[a.clone(), b.clone(), c.clone()]).await.expect("render");
+    let again = renderer
+        .render(&chart, &[a.clone(), b.clone(), c.clone()])
+        .await
+        .expect("render");
     assert_eq!(again, forward, "the same inputs give the same bytes");
-    let backward = renderer.render(&chart, &[c.clone(), b.clone(), a.clone()]).await.expect("render");
+    let backward = renderer
+        .render(&chart, &[c.clone(), b.clone(), a.clone()])
+        .await
+        .expect("render");
     assert_eq!(
         backward.iter().rev().cloned().collect::<Vec<_>>(),
         forward,
         "outputs follow request order and do not depend on position"
     );
-    let single = renderer.render(&chart, std::slice::from_ref(&b)).await.expect("render");
-    assert_eq!(single[0], forward[1], "rendering one request alone gives the same bytes");
+    let single = renderer
+        .render(&chart, std::slice::from_ref(&b))
+        .await
+        .expect("render");
+    assert_eq!(
+        single[0], forward[1],
+        "rendering one request alone gives the same bytes"
+    );
 
     let mut bad = request("oslo-1", 1);
     bad.values = serde_json::json!("not a map");
     let r = renderer.render(&chart, &[a.clone(), bad]).await;
     match &r {
-        Err(e @ Error::Invalid(_)) => assert!(e.to_string().contains("oslo-1"), "the error names the target: {e}"),
+        Err(e @ Error::Invalid(_)) => assert!(
+            e.to_string().contains("oslo-1"),
+            "the error names the target: {e}"
+        ),
         other => panic!("values that are not a map are Invalid, for the whole call, got {other:?}"),
     }
 
@@ -71,7 +102,9 @@ pub async fn renderer_conformance(h: &dyn RendererHarness) {
         let r = renderer.render(&broken, &[a]).await;
         match &r {
             Err(e @ Error::Invalid(_)) => assert!(
-                e.diagnostics().iter().any(|d| d.location.file.contains(&file)),
+                e.diagnostics()
+                    .iter()
+                    .any(|d| d.location.file.contains(&file)),
                 "the error names the chart file `{file}`: {e}"
             ),
             other => panic!("a broken chart is Invalid, got {other:?}"),
