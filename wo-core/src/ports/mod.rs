@@ -1,2 +1,66 @@
-//! (being written)
-#![allow(missing_docs)]
+//! The five ports: the only way wo-core reaches the outside world.
+//!
+//! | port | what it is | flows that use it |
+//! |---|---|---|
+//! | [`SourceRepo`] | the app (or control plane) source repo: bundles at a commit, commit statuses | prepare-pr, deploy |
+//! | [`ConfigStore`] | the app config repo or the platform config repo: one branch per environment | prepare-pr, config change |
+//! | [`GitOpsRepo`] | the gitops repo: env branches changed only through change requests | prepare-pr, merge, deploy, rollback |
+//! | [`Renderer`] | turns a chart and N value sets into manifests | prepare-pr |
+//! | [`Orchestrator`] | installs a release on the targets of an environment | deploy |
+//!
+//! Every port is object-safe (`Arc<dyn …>`), `Send + Sync`, and has an in-memory
+//! implementation in [`crate::memory`] and a conformance suite in `testkit` (feature) that
+//! every backend runs. Backends map their private errors into [`crate::Error`]'s semantic
+//! variants: `NotFound` for a missing commit or branch, `Precondition` when a compare-and-swap
+//! lost, `Backend { retryable, .. }` for transport and service failures. Behaviour such as
+//! retry or dry-run wraps a port; it is not a flag inside a backend.
+//!
+//! The shared vocabulary: [`CommitId`] names a commit in any repo, [`Provenance`] names the
+//! inputs a gitops commit was made from and travels as git-style message trailers.
+
+mod config;
+mod gitops;
+mod orchestrator;
+mod provenance;
+mod render;
+mod source;
+mod types;
+
+pub use config::ConfigStore;
+#[cfg(feature = "mocks")]
+pub use config::MockConfigStore;
+#[cfg(feature = "mocks")]
+pub use gitops::MockGitOpsRepo;
+pub use gitops::{
+    ChangeProposal, ChangeRequest, ChangeState, GitOpsCommit, GitOpsRepo, ProposeOutcome,
+};
+#[cfg(feature = "mocks")]
+pub use orchestrator::MockOrchestrator;
+pub use orchestrator::{DeploymentReport, Orchestrator, Release, TargetOutcome, TargetRelease};
+pub use provenance::Provenance;
+#[cfg(feature = "mocks")]
+pub use render::MockRenderer;
+pub use render::{Chart, RenderRequest, Rendered, Renderer, TargetView};
+#[cfg(feature = "mocks")]
+pub use source::MockSourceRepo;
+pub use source::{CommitState, CommitStatus, SourceRepo};
+pub use types::CommitId;
+
+#[cfg(all(test, feature = "mocks"))]
+mod mock_tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    #[test]
+    fn mocks_stand_in_for_ports_as_trait_objects() {
+        let mut mock = MockOrchestrator::new();
+        mock.expect_deployed()
+            .withf(|s, t| s == "shop" && t == "berlin-1")
+            .times(1)
+            .returning(|_, _| Ok(Some("v7".into())));
+        let port: Arc<dyn Orchestrator> = Arc::new(mock);
+        let got = futures::executor::block_on(port.deployed("shop", "berlin-1")).unwrap();
+        assert_eq!(got.as_deref(), Some("v7"));
+    }
+}

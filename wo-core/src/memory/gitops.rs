@@ -1,0 +1,296 @@
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+
+use crate::error::{Error, Result};
+use crate::files::FileTree;
+use crate::ports::{
+    ChangeProposal, ChangeRequest, ChangeState, CommitId, GitOpsCommit, GitOpsRepo, ProposeOutcome,
+    Provenance,
+};
+
+use super::{commit_id, commit_not_found, lock};
+
+/// A [`GitOpsRepo`] in memory: env branches, commits and change requests, merged by
+/// fast-forward (the change request's head commit carries the provenance trailers).
+///
+/// Besides the port, [`change_requests`](Self::change_requests) lists every change request ever
+/// opened, so tests can prove that a step run twice opened no second one.
+#[derive(Debug, Clone, Default)]
+pub struct InMemoryGitOpsRepo {
+    state: Arc<Mutex<State>>,
+}
+
+#[derive(Debug)]
+struct Commit {
+    parent: Option<CommitId>,
+    tree: Arc<FileTree>,
+    message: String,
+}
+
+#[derive(Debug)]
+struct Change {
+    cr: ChangeRequest,
+    files: FileTree,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    commits: HashMap<CommitId, Commit>,
+    branches: BTreeMap<String, CommitId>,
+    changes: Vec<Change>,
+    next_commit: u64,
+}
+
+const REPO: &str = "the in-memory gitops repo";
+
+/// The files of `tree` under `<solution>/`, paths kept relative to the branch root.
+fn solution_files(tree: &FileTree, solution: &str) -> FileTree {
+    tree.paths_under(solution)
+        .map(|p| (p.to_string(), tree.get(p).unwrap_or_default().to_vec()))
+        .collect()
+}
+
+impl State {
+    fn open_change(&self, solution: &str, env: &str) -> Option<usize> {
+        self.changes.iter().position(|c| {
+            c.cr.state == ChangeState::Open && c.cr.solution == solution && c.cr.environment == env
+        })
+    }
+
+    fn tree(&self, commit: &CommitId) -> Result<Arc<FileTree>> {
+        self.commits
+            .get(commit)
+            .map(|c| c.tree.clone())
+            .ok_or_else(|| commit_not_found(REPO, commit))
+    }
+}
+
+impl InMemoryGitOpsRepo {
+    /// An empty repo: no env branches.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every change request ever opened, oldest first, in its current state.
+    pub fn change_requests(&self) -> Vec<ChangeRequest> {
+        lock(&self.state)
+            .changes
+            .iter()
+            .map(|c| c.cr.clone())
+            .collect()
+    }
+}
+
+#[async_trait]
+impl GitOpsRepo for InMemoryGitOpsRepo {
+    async fn head(&self, env: &str) -> Result<Option<CommitId>> {
+        Ok(lock(&self.state).branches.get(env).cloned())
+    }
+
+    async fn read(&self, commit: &CommitId, solution: &str) -> Result<FileTree> {
+        let tree = lock(&self.state).tree(commit)?;
+        Ok(solution_files(&tree, solution))
+    }
+
+    async fn propose(&self, proposal: ChangeProposal) -> Result<ProposeOutcome> {
+        proposal.validate()?;
+        let mut s = lock(&self.state);
+        let (solution, env) = (proposal.solution.as_str(), proposal.environment.as_str());
+        let head = s.branches.get(env).cloned();
+        if head != proposal.base {
+            return Err(Error::Precondition {
+                what: format!(
+                    "env branch `{env}` of {REPO} is at {}, the change was computed against {}",
+                    head.as_ref().map_or("nothing", CommitId::as_str),
+                    proposal.base.as_ref().map_or("nothing", CommitId::as_str),
+                ),
+            });
+        }
+        let base_tree = match &head {
+            Some(h) => s.tree(h)?,
+            None => Arc::new(FileTree::new()),
+        };
+        let open = s.open_change(solution, env);
+
+        if solution_files(&base_tree, solution) == proposal.files {
+            let closed = open.map(|i| {
+                s.changes[i].cr.state = ChangeState::Closed;
+                s.changes[i].cr.clone()
+            });
+            return Ok(ProposeOutcome::NoDifference { closed });
+        }
+        if let Some(i) = open {
+            let c = &s.changes[i];
+            if c.files == proposal.files
+                && c.cr.base == proposal.base
+                && c.cr.provenance == proposal.provenance
+            {
+                return Ok(ProposeOutcome::Unchanged(c.cr.clone()));
+            }
+        }
+
+        let mut tree = FileTree::clone(&base_tree);
+        let old: Vec<String> = tree.paths_under(solution).map(str::to_string).collect();
+        for path in old {
+            tree.remove(&path);
+        }
+        for (path, content) in proposal.files.iter() {
+            tree.insert(path, content)?;
+        }
+        s.next_commit += 1;
+        let id = commit_id("gitops", s.next_commit);
+        let message = proposal
+            .provenance
+            .commit_message(&proposal.title, &proposal.body);
+        s.commits.insert(
+            id.clone(),
+            Commit {
+                parent: head,
+                tree: Arc::new(tree),
+                message,
+            },
+        );
+
+        let cr = ChangeRequest {
+            id: String::new(),
+            solution: proposal.solution,
+            environment: proposal.environment,
+            state: ChangeState::Open,
+            head: id,
+            base: proposal.base,
+            title: proposal.title,
+            body: proposal.body,
+            provenance: proposal.provenance,
+            url: None,
+        };
+        Ok(match open {
+            Some(i) => {
+                let c = &mut s.changes[i];
+                c.cr = ChangeRequest {
+                    id: c.cr.id.clone(),
+                    ..cr
+                };
+                c.files = proposal.files;
+                ProposeOutcome::Updated(c.cr.clone())
+            }
+            None => {
+                let cr = ChangeRequest {
+                    id: (s.changes.len() + 1).to_string(),
+                    ..cr
+                };
+                s.changes.push(Change {
+                    cr: cr.clone(),
+                    files: proposal.files,
+                });
+                ProposeOutcome::Opened(cr)
+            }
+        })
+    }
+
+    async fn change_request(&self, solution: &str, env: &str) -> Result<Option<ChangeRequest>> {
+        let s = lock(&self.state);
+        Ok(s.open_change(solution, env)
+            .map(|i| s.changes[i].cr.clone()))
+    }
+
+    async fn merge(&self, change: &ChangeRequest) -> Result<CommitId> {
+        let mut s = lock(&self.state);
+        let (solution, env) = (change.solution.as_str(), change.environment.as_str());
+        let i = s
+            .open_change(solution, env)
+            .ok_or_else(|| Error::NotFound {
+                what: format!("open change request for `{solution}` in env `{env}` of {REPO}"),
+            })?;
+        let open = &s.changes[i].cr;
+        if open.head != change.head {
+            return Err(Error::Precondition {
+                what: format!(
+                    "change request {} now holds {}, not {}",
+                    open.id, open.head, change.head
+                ),
+            });
+        }
+        let head = s.branches.get(env);
+        if head != open.base.as_ref() {
+            return Err(Error::Precondition {
+                what: format!(
+                    "env branch `{env}` moved since change request {} was computed; propose again",
+                    open.id
+                ),
+            });
+        }
+        let new_head = open.head.clone();
+        s.branches.insert(env.to_string(), new_head.clone());
+        s.changes[i].cr.state = ChangeState::Merged;
+        Ok(new_head)
+    }
+
+    async fn history(&self, env: &str, limit: usize) -> Result<Vec<GitOpsCommit>> {
+        let s = lock(&self.state);
+        let mut out = Vec::new();
+        let mut next = s.branches.get(env).cloned();
+        while let Some(id) = next {
+            if out.len() >= limit {
+                break;
+            }
+            let c = s
+                .commits
+                .get(&id)
+                .ok_or_else(|| commit_not_found(REPO, &id))?;
+            out.push(GitOpsCommit {
+                id: id.clone(),
+                message: c.message.clone(),
+                provenance: Provenance::from_message(&c.message),
+            });
+            next = c.parent.clone();
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit_support::{files, provenance};
+    use super::*;
+
+    fn proposal(base: Option<CommitId>, replicas: u32) -> ChangeProposal {
+        ChangeProposal {
+            solution: "shop".into(),
+            environment: "dev".into(),
+            base,
+            files: files(&[("shop/t1/values.yaml", &format!("replicas: {replicas}\n"))]),
+            title: "Deploy shop".into(),
+            body: String::new(),
+            provenance: provenance("shop", "dev"),
+        }
+    }
+
+    #[test]
+    fn a_step_run_twice_opens_one_change_request() {
+        futures::executor::block_on(async {
+            let repo = InMemoryGitOpsRepo::new();
+            let first = repo.propose(proposal(None, 1)).await.unwrap();
+            let second = repo.propose(proposal(None, 1)).await.unwrap();
+            assert!(first.wrote());
+            assert!(!second.wrote());
+            assert_eq!(repo.change_requests().len(), 1);
+            let cr = second.change_request().unwrap().clone();
+            let head = repo.merge(&cr).await.unwrap();
+            let after = repo.propose(proposal(Some(head), 1)).await.unwrap();
+            assert_eq!(after, ProposeOutcome::NoDifference { closed: None });
+            assert!(!after.wrote());
+            let states: Vec<ChangeState> = repo.change_requests().iter().map(|c| c.state).collect();
+            assert_eq!(states, [ChangeState::Merged]);
+        });
+    }
+
+    #[test]
+    fn a_multi_line_title_is_invalid() {
+        let mut p = proposal(None, 1);
+        p.title = "one\ntwo".into();
+        let err = futures::executor::block_on(InMemoryGitOpsRepo::new().propose(p)).unwrap_err();
+        assert_eq!(err.diagnostics()[0].location.key_path, "title");
+    }
+}
