@@ -7,7 +7,7 @@
 //!
 //! The rest of the crate:
 //! - [`yaml`]: the one YAML layer (budgets for hostile input, positions, safe emission);
-//! - [`format`]: the `wo/v1` file formats (`Application`/`Platform`, `Fleet`, value files) and
+//! - [`format`](mod@format): the `wo/v1` file formats (`Application`/`Platform`, `Fleet`, value files) and
 //!   Azure Workload Orchestration's configuration schema and template;
 //! - [`expr`]: the `${{ … }}` expression language of configuration templates;
 //! - [`ports`]: the five ports (`SourceRepo`, `ConfigStore`, `GitOpsRepo`, `Renderer`,
