@@ -1,0 +1,20 @@
+//! wo-render: from charts to reviewed manifests.
+//!
+//! - [`HandlebarsRenderer`] and [`HelmRenderer`] implement wo-core's `Renderer` port over the
+//!   same chart layout (`Chart.yaml`, `values.yaml`, `templates/`, `templates/_*.tpl`); a chart
+//!   declares its engine in `Chart.yaml` (see [`engine`]). [`ChartRenderer`] picks the engine a
+//!   chart declares.
+//! - [`manifest`]: the manifest model — resources with identity, canonical order, semantic diff.
+//! - [`policy`]: security and compliance checks on manifests, as text, JSON or SARIF 2.1.0.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod engine;
+pub mod handlebars;
+pub mod helm;
+pub mod manifest;
+pub mod policy;
+
+pub use engine::{ChartRenderer, Engine};
+pub use handlebars::HandlebarsRenderer;
+pub use helm::HelmRenderer;
