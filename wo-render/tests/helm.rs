@@ -1,0 +1,169 @@
+//! The `helm template` renderer against the real Helm binary. Helm is installed by
+//! `.ci/install-tools` (or found through `WO_HELM` / `PATH`); these tests fail, never skip,
+//! when it is missing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use wo_core::files::FileTree;
+use wo_core::ports::{Chart, RenderRequest, Renderer, TargetView};
+use wo_core::testkit::{renderer_conformance, RendererHarness};
+use wo_render::HelmRenderer;
+
+fn helm() -> HelmRenderer {
+    let r = HelmRenderer::new();
+    if let Err(e) = r.version() {
+        panic!("these tests need the real helm: run `.ci/install-tools` and set WO_HELM, or put helm on PATH ({e})");
+    }
+    r
+}
+
+fn chart(templates: &[(&str, &str)]) -> Chart {
+    let mut files = FileTree::new();
+    files
+        .insert("Chart.yaml", "apiVersion: v2\nname: demo\nversion: 1.0.0\n")
+        .unwrap();
+    files.insert("values.yaml", "replicas: 1\n").unwrap();
+    for (name, body) in templates {
+        files.insert(format!("templates/{name}"), *body).unwrap();
+    }
+    Chart {
+        name: "demo".into(),
+        files,
+    }
+}
+
+fn request(target: &str, values: serde_json::Value) -> RenderRequest {
+    RenderRequest {
+        release_name: "demo".into(),
+        namespace: "shop".into(),
+        target: TargetView {
+            name: target.into(),
+            ..TargetView::default()
+        },
+        values,
+    }
+}
+
+const CONFIGMAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n  namespace: {{ .Release.Namespace }}\ndata:\n  replicas: {{ .Values.replicas | quote }}\n  mode: {{ .Values.mode | default \"x\" | quote }}\n";
+
+struct Harness;
+
+impl RendererHarness for Harness {
+    fn renderer(&self) -> Arc<dyn Renderer> {
+        Arc::new(helm())
+    }
+    fn chart(&self) -> Chart {
+        chart(&[("cm.yaml", CONFIGMAP)])
+    }
+    fn broken_chart(&self) -> Option<(Chart, String)> {
+        Some((
+            chart(&[("bad.yaml", "kind: {{ .Values.replicas ")]),
+            "templates/bad.yaml".into(),
+        ))
+    }
+}
+
+#[tokio::test]
+async fn helm_renderer_passes_the_renderer_conformance_suite() {
+    renderer_conformance(&Harness).await;
+}
+
+#[tokio::test]
+async fn values_reach_the_templates_exactly() {
+    // Strings that YAML 1.1 would turn into booleans or numbers must arrive as strings.
+    let out = helm()
+        .render(
+            &chart(&[("cm.yaml", CONFIGMAP)]),
+            &[request(
+                "t1",
+                serde_json::json!({"replicas": 3, "mode": "on"}),
+            )],
+        )
+        .await
+        .unwrap();
+    assert!(
+        out[0]
+            .manifests
+            .contains("# Source: demo/templates/cm.yaml"),
+        "{}",
+        out[0].manifests
+    );
+    assert!(
+        out[0].manifests.contains("replicas: \"3\""),
+        "{}",
+        out[0].manifests
+    );
+    assert!(
+        out[0].manifests.contains("mode: \"on\""),
+        "{}",
+        out[0].manifests
+    );
+    assert!(
+        out[0].manifests.contains("namespace: shop"),
+        "{}",
+        out[0].manifests
+    );
+}
+
+#[tokio::test]
+async fn a_template_error_names_the_file_and_line() {
+    let c = chart(&[
+        ("cm.yaml", CONFIGMAP),
+        (
+            "broken.yaml",
+            "a: 1\nb: {{ .Values.nested.deeper.value }}\n",
+        ),
+    ]);
+    let err = helm()
+        .render(
+            &c,
+            &[request("berlin-1", serde_json::json!({"replicas": 1}))],
+        )
+        .await
+        .unwrap_err();
+    let d = &err.diagnostics()[0];
+    assert_eq!(d.location.file, "templates/broken.yaml", "{err}");
+    assert_eq!(d.location.line, Some(2), "{err}");
+    assert!(d.message.contains("berlin-1"), "{err}");
+}
+
+#[tokio::test]
+async fn a_template_that_produces_too_much_is_stopped() {
+    let c = chart(&[("big.yaml", "data: |\n{{- range until 3000000 }}\n  xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n{{- end }}\n")]);
+    let r = helm().with_max_output_bytes(1 << 20);
+    let err = r
+        .render(&c, &[request("t1", serde_json::json!({}))])
+        .await
+        .unwrap_err();
+    assert!(err.is_invalid_input(), "{err}");
+    assert!(err.to_string().contains("more than 1048576 bytes"), "{err}");
+}
+
+#[tokio::test]
+async fn a_template_that_runs_too_long_is_stopped() {
+    let c = chart(&[(
+        "slow.yaml",
+        "{{- range until 200000000 }}{{- $x := add 1 1 }}{{- end }}\nkind: x\n",
+    )]);
+    let r = helm().with_timeout(Duration::from_millis(500));
+    let err = r
+        .render(&c, &[request("t1", serde_json::json!({}))])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("ran longer than"), "{err}");
+}
+
+#[tokio::test]
+async fn a_missing_helm_is_a_clear_error() {
+    let r = HelmRenderer::new().with_binary("/nonexistent/helm");
+    let err = r
+        .render(
+            &chart(&[("cm.yaml", CONFIGMAP)]),
+            &[request("t1", serde_json::json!({}))],
+        )
+        .await
+        .unwrap_err();
+    assert!(!err.is_invalid_input());
+    assert!(err.to_string().contains("/nonexistent/helm"), "{err}");
+}
