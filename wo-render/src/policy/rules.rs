@@ -348,7 +348,7 @@ static RULES: &[Rule] = &[
 ];
 
 /// Namespaced built-in kinds: without `metadata.namespace` these land in the applying tool's
-/// default namespace, so [`default-namespace`](self) flags them.
+/// default namespace, so `WO014 default-namespace` flags them.
 pub const NAMESPACED_KINDS: &[&str] = &[
     "ConfigMap",
     "ControllerRevision",
