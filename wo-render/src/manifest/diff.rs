@@ -171,10 +171,7 @@ impl ManifestDiff {
     /// Adds this diff's resource lines and diff blocks to a report; `path` prefixes block titles
     /// when several files share one comment.
     pub(crate) fn report_into(&self, report: &mut Report, path: Option<&str>) {
-        let lines = [
-            ("added", &self.added),
-            ("removed", &self.removed),
-        ];
+        let lines = [("added", &self.added), ("removed", &self.removed)];
         for (what, ids) in lines {
             for id in ids {
                 report
@@ -183,9 +180,10 @@ impl ManifestDiff {
             }
         }
         for c in &self.changed {
-            report
-                .entries
-                .push(format!("- changed: {}", markdown::escape(&c.id.qualified())));
+            report.entries.push(format!(
+                "- changed: {}",
+                markdown::escape(&c.id.qualified())
+            ));
         }
         for c in &self.changed {
             let label = match path {

@@ -29,11 +29,7 @@ impl Block {
     /// A `<details>` block holding a unified diff in a ```` ```diff ```` fence.
     pub fn diff(label: String, unified: &str) -> Block {
         // A fence longer than any backtick run inside, so content cannot close it.
-        let longest = unified
-            .split(|c| c != '`')
-            .map(str::len)
-            .max()
-            .unwrap_or(0);
+        let longest = unified.split(|c| c != '`').map(str::len).max().unwrap_or(0);
         let fence = "`".repeat(longest.max(2) + 1);
         let newline = if unified.ends_with('\n') { "" } else { "\n" };
         let text = format!(

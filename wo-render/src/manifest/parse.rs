@@ -188,7 +188,10 @@ impl Reader<'_> {
                 }
             }
             other => {
-                let message = format!("`items` of a List must be a sequence, found {}", other.describe());
+                let message = format!(
+                    "`items` of a List must be a sequence, found {}",
+                    other.describe()
+                );
                 self.problem(items, &join(prefix, "items"), message);
             }
         }
@@ -199,7 +202,11 @@ impl Reader<'_> {
         let key = join(prefix, path);
         match doc.find(path) {
             None => {
-                self.problem(doc, &key, format!("missing `{path}`: every resource needs a string `{path}`"));
+                self.problem(
+                    doc,
+                    &key,
+                    format!("missing `{path}`: every resource needs a string `{path}`"),
+                );
                 None
             }
             Some(Node {
@@ -211,7 +218,11 @@ impl Reader<'_> {
                     NodeKind::Str(_) => "an empty string",
                     other => other.describe(),
                 };
-                self.problem(node, &key, format!("`{path}` must be a non-empty string, found {found}"));
+                self.problem(
+                    node,
+                    &key,
+                    format!("`{path}` must be a non-empty string, found {found}"),
+                );
                 None
             }
         }
