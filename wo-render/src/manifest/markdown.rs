@@ -7,7 +7,8 @@ pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
 const NOTE_RESERVE: usize = 400;
 
 /// What a report shows, most important first: the table always (as far as it fits), then the
-/// entries (cut with `… and N more`), then the blocks (each whole or not at all).
+/// entries (cut with `… and N more`, to at most half the room left when blocks must be dropped
+/// too), then the blocks (each whole or not at all).
 #[derive(Debug, Default)]
 pub(crate) struct Report {
     /// Counts; complete lines.
@@ -194,7 +195,15 @@ pub(crate) fn render(report: &Report, budget: usize) -> String {
     };
 
     if !report.entries.is_empty() {
-        let all_entries = entries_width + reserve <= out.room();
+        // When diffs must be dropped anyway, the list gets at most half of what is left, so
+        // that a huge change still shows some diffs.
+        let blocks_share = if report.blocks.is_empty() || everything_fits {
+            0
+        } else {
+            out.room() / 2
+        };
+        let kept = reserve.max(blocks_share);
+        let all_entries = entries_width + kept <= out.room();
         let more_reserve = if all_entries {
             0
         } else {
@@ -203,7 +212,7 @@ pub(crate) fn render(report: &Report, budget: usize) -> String {
         out.push("\n");
         let mut listed = 0;
         for entry in &report.entries {
-            if width(entry) + 1 + more_reserve + reserve > out.room() {
+            if width(entry) + 1 + more_reserve + kept > out.room() {
                 break;
             }
             out.push(entry);
