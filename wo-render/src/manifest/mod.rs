@@ -1,5 +1,44 @@
-//! The manifest model. (Types fixed; the manifest helper writes parsing, ordering, emission and
-//! diff in files of this folder.)
+//! The manifest model: Kubernetes resources with identity, a canonical order and form, and a
+//! semantic diff that reviewers read in pull requests.
+//!
+//! Start with [`ManifestSet::parse`] on what `helm template` (or a native chart) printed: it
+//! checks every document, expands `kind: List` documents and sorts the resources into canonical
+//! order. [`ManifestSet::to_yaml`] writes the canonical bytes the GitOps repo stores, and
+//! [`diff`] / [`diff_trees`] compare two renderings by value and render the result as text,
+//! JSON or a size-bounded Markdown comment ([`GITHUB_COMMENT_LIMIT`]).
+//!
+//! # Canonical form
+//!
+//! - Order: Helm's install order by kind ([`INSTALL_ORDER`]; unknown kinds after all known
+//!   ones, by kind name), then namespace (none first), then name, then `apiVersion`.
+//! - Keys: at the top level `apiVersion`, `kind` and `metadata` come first, every other key of
+//!   every map is sorted by its bytes; sequences keep their order. So two renderings that
+//!   differ only in key order give identical bytes and no diff.
+//! - Documents are emitted with [`wo_core::yaml::to_string`] and separated by `---`; no
+//!   comments, no timestamps.
+//!
+//! ```
+//! use wo_render::manifest::{diff, ManifestSet};
+//!
+//! let old = ManifestSet::parse("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: '1'}\n", "old.yaml")?;
+//! let new = ManifestSet::parse("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: '2'}\n", "new.yaml")?;
+//! let d = diff(&old, &new);
+//! assert_eq!(d.changed.len(), 1);
+//! assert!(d.to_text().contains("~ ConfigMap a"));
+//! # Ok::<(), wo_core::Error>(())
+//! ```
+
+mod canonical;
+mod diff;
+mod markdown;
+mod order;
+mod parse;
+mod tree;
+
+pub use diff::{diff, ChangedResource, ManifestDiff};
+pub use markdown::GITHUB_COMMENT_LIMIT;
+pub use order::INSTALL_ORDER;
+pub use tree::{diff_trees, FileDiff, TreeDiff};
 
 use wo_core::{Location, Value};
 
@@ -35,4 +74,38 @@ pub struct Resource {
 pub struct ManifestSet {
     /// The resources, in canonical order, identities unique.
     pub resources: Vec<Resource>,
+}
+
+impl ManifestSet {
+    /// The resource with this identity.
+    pub fn get(&self, id: &ResourceId) -> Option<&Resource> {
+        self.resources
+            .binary_search_by(|r| r.id.cmp_canonical(id))
+            .ok()
+            .and_then(|i| self.resources.get(i))
+    }
+
+    /// Number of resources.
+    pub fn len(&self) -> usize {
+        self.resources.len()
+    }
+
+    /// Whether the set holds no resource.
+    pub fn is_empty(&self) -> bool {
+        self.resources.is_empty()
+    }
+
+    /// The resources in canonical order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Resource> {
+        self.resources.iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a ManifestSet {
+    type Item = &'a Resource;
+    type IntoIter = std::slice::Iter<'a, Resource>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
 }
