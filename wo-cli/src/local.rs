@@ -10,11 +10,11 @@ use wo_core::format::fleet::{Fleet, FLEET_FILE};
 use wo_core::format::values::ValueSet;
 use wo_core::{Diagnostics, Error, Location, Result};
 
-fn shown(dir: &Path) -> String {
+pub(crate) fn shown(dir: &Path) -> String {
     dir.display().to_string().trim_end_matches('/').to_string()
 }
 
-fn load_fleet(dir: &Path) -> Result<(FileTree, Fleet)> {
+pub(crate) fn load_fleet(dir: &Path) -> Result<(FileTree, Fleet)> {
     let tree = FileTree::load_dir(dir)?;
     let file = format!("{}/{FLEET_FILE}", shown(dir));
     let text = tree
@@ -26,7 +26,7 @@ fn load_fleet(dir: &Path) -> Result<(FileTree, Fleet)> {
 
 /// Chooses where a solution's values come from: the app config repo for an Application, the
 /// platform config repo (the fleet's branch) for the Platform.
-fn value_set(
+pub(crate) fn value_set(
     bundle: &Bundle,
     config: Option<&Path>,
     fleet_dir: Option<(&Path, &FileTree)>,
@@ -48,7 +48,7 @@ fn value_set(
 }
 
 /// Merges the diagnostics of several failed checks into one error.
-fn merge(errors: Vec<Error>) -> Result<()> {
+pub(crate) fn merge(errors: Vec<Error>) -> Result<()> {
     let mut all = Vec::new();
     for e in errors {
         match e {

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod local;
+mod render;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -63,10 +64,77 @@ enum Command {
         #[arg(long, value_enum, default_value = "yaml")]
         output: Output,
     },
+    /// Render the manifests of every target the fleet assigns the solution to, into the gitops
+    /// layout `<solution>/<target>/{values,manifests}.yaml` under `--out`.
+    Render {
+        /// Checkout of the solution's source repository (holds wo/app.yaml and the chart).
+        #[arg(long, env = "WO_SOURCE")]
+        source: PathBuf,
+        /// Checkout of the config repo's environment branch; not used by a Platform solution.
+        #[arg(long, env = "WO_CONFIG")]
+        config: Option<PathBuf>,
+        /// Checkout of the platform config repo's environment branch.
+        #[arg(long, env = "WO_FLEET")]
+        fleet: PathBuf,
+        /// Only these targets (repeatable); default: every assigned target.
+        #[arg(long)]
+        target: Vec<String>,
+        /// Directory to write the plan into.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Run the policy checks on manifests (files, or directories holding `manifests.yaml`
+    /// files). Exits 1 when a blocking rule fails.
+    Check {
+        /// Manifest files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Policy file (`kind: Policy`): which rules block, exceptions with reasons.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: CheckFormat,
+    },
+    /// Compare two rendered plans (directories in the gitops layout) resource by resource.
+    Diff {
+        /// The old plan.
+        old: PathBuf,
+        /// The new plan.
+        new: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: DiffFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CheckFormat {
+    Text,
+    Json,
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DiffFormat {
+    Text,
+    Markdown,
+    Json,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut code = ExitCode::SUCCESS;
     let result = match cli.command {
         Command::Validate {
             source,
@@ -94,11 +162,49 @@ fn main() -> ExitCode {
             explain,
             output == Output::Json,
         ),
+        Command::Render {
+            source,
+            config,
+            fleet,
+            target,
+            out,
+        } => runtime.block_on(render::render(
+            &source,
+            config.as_deref(),
+            &fleet,
+            &target,
+            &out,
+        )),
+        Command::Check {
+            paths,
+            policy,
+            format,
+        } => {
+            let format = match format {
+                CheckFormat::Text => "text",
+                CheckFormat::Json => "json",
+                CheckFormat::Sarif => "sarif",
+            };
+            render::check_paths(&paths, policy.as_deref(), format).map(|o| {
+                if o.blocking {
+                    code = ExitCode::from(1);
+                }
+                o.text
+            })
+        }
+        Command::Diff { old, new, format } => {
+            let format = match format {
+                DiffFormat::Text => "text",
+                DiffFormat::Markdown => "markdown",
+                DiffFormat::Json => "json",
+            };
+            render::diff_dirs(&old, &new, format)
+        }
     };
     match result {
         Ok(text) => {
             print!("{text}");
-            ExitCode::SUCCESS
+            code
         }
         Err(e) => report(&e),
     }
