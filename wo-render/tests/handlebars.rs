@@ -89,7 +89,11 @@ fn request_values_are_merged_over_the_chart_defaults() {
         &[request("t", json!({"a": {"y": 20}, "c": null}))],
     )
     .unwrap();
-    assert!(out[0].ends_with("x: 1\ny: 20\nb: keep\nc: unset\n"), "{}", out[0]);
+    assert!(
+        out[0].ends_with("x: 1\ny: 20\nb: keep\nc: unset\n"),
+        "{}",
+        out[0]
+    );
 }
 
 #[test]
@@ -124,7 +128,12 @@ fn named_templates_are_defined_in_tpl_files_and_included() {
             "kind: ConfigMap\nmetadata:\n  labels:{{nindent 4 (include \"app.labels\" this)}}\n",
         ),
     ]);
-    let out = render_with(&HandlebarsRenderer::new(), &chart, &[request("t1", json!({}))]).unwrap();
+    let out = render_with(
+        &HandlebarsRenderer::new(),
+        &chart,
+        &[request("t1", json!({}))],
+    )
+    .unwrap();
     assert_eq!(
         out[0],
         "---\n# Source: app/templates/cm.yaml\nkind: ConfigMap\nmetadata:\n  labels:\n    name: rel-t1\n    tier: gold\n"
@@ -135,11 +144,25 @@ fn named_templates_are_defined_in_tpl_files_and_included() {
 fn documents_are_ordered_by_kind_and_empty_output_is_skipped() {
     let chart = chart(&[
         ("templates/a-deploy.yaml", "kind: Deployment\n"),
-        ("templates/b-empty.yaml", "{{#if Values.off}}kind: Secret{{/if}}\n\n"),
-        ("templates/c-svc.yaml", "kind: Service\n---\nkind: ConfigMap\n"),
-        ("templates/NOTES.txt", "Thanks for installing {{Release.Name}}\n"),
+        (
+            "templates/b-empty.yaml",
+            "{{#if Values.off}}kind: Secret{{/if}}\n\n",
+        ),
+        (
+            "templates/c-svc.yaml",
+            "kind: Service\n---\nkind: ConfigMap\n",
+        ),
+        (
+            "templates/NOTES.txt",
+            "Thanks for installing {{Release.Name}}\n",
+        ),
     ]);
-    let out = render_with(&HandlebarsRenderer::new(), &chart, &[request("t", json!({}))]).unwrap();
+    let out = render_with(
+        &HandlebarsRenderer::new(),
+        &chart,
+        &[request("t", json!({}))],
+    )
+    .unwrap();
     assert_eq!(
         out[0],
         "---\n# Source: app/templates/c-svc.yaml\nkind: ConfigMap\n\
@@ -161,8 +184,15 @@ fn a_fleet_renders_in_request_order_and_the_same_as_alone() {
     let fleet = render_with(&renderer, &chart, &requests).unwrap();
     assert_eq!(fleet.len(), 23);
     for (i, (out, req)) in fleet.iter().zip(&requests).enumerate() {
-        assert!(out.contains(&format!("target: t{i}\n  n: \"{i}\"\n")), "{out}");
-        let alone = render_with(&HandlebarsRenderer::new(), &chart, std::slice::from_ref(req));
+        assert!(
+            out.contains(&format!("target: t{i}\n  n: \"{i}\"\n")),
+            "{out}"
+        );
+        let alone = render_with(
+            &HandlebarsRenderer::new(),
+            &chart,
+            std::slice::from_ref(req),
+        );
         assert_eq!(&alone.unwrap()[0], out);
     }
 }
@@ -178,7 +208,10 @@ fn one_failing_request_fails_the_call() {
     let err = render_with(&HandlebarsRenderer::new(), &chart, &requests).unwrap_err();
     let (file, line, message) = only_diagnostic(&err);
     assert_eq!((file, line), ("templates/t.yaml", Some(1)));
-    assert!(message.contains("bad-1") && message.contains("Values.x"), "{message}");
+    assert!(
+        message.contains("bad-1") && message.contains("Values.x"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -190,7 +223,12 @@ fn syntax_errors_name_file_and_line_including_inside_defines() {
         ),
         ("templates/t.yaml", "a: 1\nb: {{Values.x}\nc: 2\n"),
     ]);
-    let err = render_with(&HandlebarsRenderer::new(), &chart, &[request("t", json!({}))]).unwrap_err();
+    let err = render_with(
+        &HandlebarsRenderer::new(),
+        &chart,
+        &[request("t", json!({}))],
+    )
+    .unwrap_err();
     let places: Vec<(String, Option<u32>)> = err
         .diagnostics()
         .iter()
@@ -211,7 +249,12 @@ fn render_errors_inside_an_included_template_point_into_the_tpl_file() {
         ),
         ("templates/t.yaml", "x: {{include \"a\" this}}\n"),
     ]);
-    let err = render_with(&HandlebarsRenderer::new(), &chart, &[request("berlin", json!({}))]).unwrap_err();
+    let err = render_with(
+        &HandlebarsRenderer::new(),
+        &chart,
+        &[request("berlin", json!({}))],
+    )
+    .unwrap_err();
     let (file, line, message) = only_diagnostic(&err);
     assert_eq!((file, line), ("templates/_helpers.tpl", Some(3)));
     assert_eq!(err.diagnostics()[0].location.column, Some(3));
@@ -220,7 +263,11 @@ fn render_errors_inside_an_included_template_point_into_the_tpl_file() {
 
 #[test]
 fn required_fails_with_its_message() {
-    let err = one("x: {{required \"x is needed\" Values.x}}\n", json!({"x": ""})).unwrap_err();
+    let err = one(
+        "x: {{required \"x is needed\" Values.x}}\n",
+        json!({"x": ""}),
+    )
+    .unwrap_err();
     let (_, _, message) = only_diagnostic(&err);
     assert!(message.contains("x is needed"), "{message}");
 }
@@ -237,10 +284,18 @@ fn unknown_helpers_and_partials_are_refused() {
 #[test]
 fn stray_text_in_a_tpl_file_is_refused() {
     let chart = chart(&[
-        ("templates/_helpers.tpl", "{{#define \"a\"}}x{{/define}}\nkind: Oops\n"),
+        (
+            "templates/_helpers.tpl",
+            "{{#define \"a\"}}x{{/define}}\nkind: Oops\n",
+        ),
         ("templates/t.yaml", "a: 1\n"),
     ]);
-    let err = render_with(&HandlebarsRenderer::new(), &chart, &[request("t", json!({}))]).unwrap_err();
+    let err = render_with(
+        &HandlebarsRenderer::new(),
+        &chart,
+        &[request("t", json!({}))],
+    )
+    .unwrap_err();
     let (file, line, _) = only_diagnostic(&err);
     assert_eq!((file, line), ("templates/_helpers.tpl", Some(2)));
 }
@@ -253,14 +308,25 @@ fn output_past_the_limit_fails_naming_template_and_target() {
     )]);
     let items: Vec<u32> = (0..1000).collect();
     let renderer = HandlebarsRenderer::builder().max_output_bytes(4096).build();
-    let err = render_with(&renderer, &chart, &[request("paris-1", json!({"items": items}))])
-        .unwrap_err();
+    let err = render_with(
+        &renderer,
+        &chart,
+        &[request("paris-1", json!({"items": items}))],
+    )
+    .unwrap_err();
     let (file, _, message) = only_diagnostic(&err);
     assert_eq!(file, "templates/big.yaml");
-    assert_eq!(message, "templates/big.yaml produced more than 4 KiB for target paris-1");
+    assert_eq!(
+        message,
+        "templates/big.yaml produced more than 4 KiB for target paris-1"
+    );
 
     // Under the limit, the same chart renders.
-    let small = render_with(&renderer, &chart, &[request("paris-1", json!({"items": [1, 2]}))]);
+    let small = render_with(
+        &renderer,
+        &chart,
+        &[request("paris-1", json!({"items": [1, 2]}))],
+    );
     assert!(small.is_ok());
 }
 
@@ -302,11 +368,19 @@ fn recursive_include_stops_at_the_depth_limit() {
     let err = render_with(&renderer, &chart, &[request("lyon-1", json!({}))]).unwrap_err();
     let (file, line, message) = only_diagnostic(&err);
     assert_eq!((file, line), ("templates/_helpers.tpl", Some(4)));
-    assert!(message.contains("`include \"loop\"` nested more than 8 deep"), "{message}");
+    assert!(
+        message.contains("`include \"loop\"` nested more than 8 deep"),
+        "{message}"
+    );
     assert!(message.contains("lyon-1"), "{message}");
 
     // The default depth holds with the default worker stack.
-    let err = render_with(&HandlebarsRenderer::new(), &chart, &[request("t", json!({}))]).unwrap_err();
+    let err = render_with(
+        &HandlebarsRenderer::new(),
+        &chart,
+        &[request("t", json!({}))],
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("more than 32 deep"), "{err}");
 }
 
@@ -318,11 +392,21 @@ fn bad_chart_metadata_and_values_are_invalid_input() {
         name: "x".into(),
         files,
     };
-    let err = render_with(&HandlebarsRenderer::new(), &no_chart_yaml, &[request("t", json!({}))]).unwrap_err();
+    let err = render_with(
+        &HandlebarsRenderer::new(),
+        &no_chart_yaml,
+        &[request("t", json!({}))],
+    )
+    .unwrap_err();
     assert_eq!(only_diagnostic(&err).0, "Chart.yaml");
 
     let list_values = chart(&[("values.yaml", "- 1\n"), ("templates/t.yaml", "a: 1\n")]);
-    let err = render_with(&HandlebarsRenderer::new(), &list_values, &[request("t", json!({}))]).unwrap_err();
+    let err = render_with(
+        &HandlebarsRenderer::new(),
+        &list_values,
+        &[request("t", json!({}))],
+    )
+    .unwrap_err();
     assert_eq!(only_diagnostic(&err).0, "values.yaml");
 
     let err = one("a: 1\n", json!([1, 2])).unwrap_err();
@@ -341,7 +425,12 @@ fn rendered_output_that_is_not_yaml_is_invalid() {
 #[test]
 fn no_requests_still_checks_the_chart() {
     let good = chart(&[("templates/t.yaml", "a: {{Values.x}}\n")]);
-    assert_eq!(render_with(&HandlebarsRenderer::new(), &good, &[]).unwrap().len(), 0);
+    assert_eq!(
+        render_with(&HandlebarsRenderer::new(), &good, &[])
+            .unwrap()
+            .len(),
+        0
+    );
     let bad = chart(&[("templates/t.yaml", "a: {{#if}}\n")]);
     assert!(render_with(&HandlebarsRenderer::new(), &bad, &[]).is_err());
 }

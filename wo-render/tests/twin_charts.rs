@@ -124,7 +124,8 @@ fn hbs_chart() -> Chart {
 
 fn render_hbs(cases: &[Case]) -> Vec<String> {
     let requests: Vec<RenderRequest> = cases.iter().map(request).collect();
-    let out = futures::executor::block_on(HandlebarsRenderer::new().render(&hbs_chart(), &requests));
+    let out =
+        futures::executor::block_on(HandlebarsRenderer::new().render(&hbs_chart(), &requests));
     out.unwrap().into_iter().map(|r| r.manifests).collect()
 }
 
@@ -145,8 +146,17 @@ fn the_handlebars_twin_renders_what_helm_renders_byte_for_byte() {
                 "release {}: outputs differ from line {} on\n--- helm:\n{}\n--- handlebars:\n{}",
                 case.release,
                 line + 1,
-                theirs.lines().skip(line).take(5).collect::<Vec<_>>().join("\n"),
-                ours.lines().skip(line).take(5).collect::<Vec<_>>().join("\n"),
+                theirs
+                    .lines()
+                    .skip(line)
+                    .take(5)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                ours.lines()
+                    .skip(line)
+                    .take(5)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
             );
         }
     }
@@ -164,7 +174,13 @@ fn the_twins_switch_objects_on_values() {
     assert_eq!(kinds(&ours[0]), ["ConfigMap", "Service", "Deployment"]);
     assert_eq!(
         kinds(&ours[1]),
-        ["ConfigMap", "Service", "Deployment", "HorizontalPodAutoscaler", "Ingress"]
+        [
+            "ConfigMap",
+            "Service",
+            "Deployment",
+            "HorizontalPodAutoscaler",
+            "Ingress"
+        ]
     );
     // Autoscaling owns the replica count: the Deployment then sets none.
     assert!(ours[0].contains("\n  replicas: 2\n"));
@@ -188,11 +204,17 @@ fn a_missing_required_value_fails_in_both_engines() {
     assert!(!helm_out.status.success());
     assert!(String::from_utf8_lossy(&helm_out.stderr).contains("payment.endpoint is required"));
 
-    let err = futures::executor::block_on(HandlebarsRenderer::new().render(&hbs_chart(), &[request(&case)]))
-        .unwrap_err();
+    let err = futures::executor::block_on(
+        HandlebarsRenderer::new().render(&hbs_chart(), &[request(&case)]),
+    )
+    .unwrap_err();
     let d = &err.diagnostics()[0];
     assert_eq!(d.location.file, "templates/configmap.yaml");
     assert_eq!((d.location.line, d.location.column), (Some(14), Some(21)));
-    assert!(d.message.contains("payment.endpoint is required"), "{}", d.message);
+    assert!(
+        d.message.contains("payment.endpoint is required"),
+        "{}",
+        d.message
+    );
     assert!(d.message.contains("shop-target"), "{}", d.message);
 }

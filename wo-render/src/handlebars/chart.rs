@@ -246,7 +246,10 @@ fn read_metadata(chart: &Chart) -> Result<(String, Json)> {
                 }
                 Err(Error::invalid(
                     location,
-                    format!("`{key}` must be a string, not {}", wo_core::value::brief(other)),
+                    format!(
+                        "`{key}` must be a string, not {}",
+                        wo_core::value::brief(other)
+                    ),
                 ))
             }
         }
@@ -395,11 +398,7 @@ fn check_elements(template: &Template, origin: &Origin, problems: &mut Vec<Diagn
 fn position(text: &str, at: usize) -> (usize, usize) {
     let before = &text[..at.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let column = before
-        .rsplit('\n')
-        .next()
-        .map_or(0, |l| l.chars().count())
-        + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
 }
 
@@ -445,9 +444,10 @@ fn split_defines<'a>(
             pos += end;
             continue;
         }
-        let Some(head) = open.captures_at(text, pos).filter(|c| {
-            c.get(0).is_some_and(|m| m.start() == pos)
-        }) else {
+        let Some(head) = open
+            .captures_at(text, pos)
+            .filter(|c| c.get(0).is_some_and(|m| m.start() == pos))
+        else {
             return Err(Diagnostic::new(
                 at(pos),
                 "only `{{#define \"name\"}}…{{/define}}` blocks and comments may appear at the top level of a _*.tpl file",
@@ -459,7 +459,10 @@ fn split_defines<'a>(
         let Some(end) = close.find_at(text, whole.end()) else {
             return Err(Diagnostic::new(
                 at(pos),
-                format!("`{{{{#define \"{}\"}}}}` has no `{{{{/define}}}}`", name.as_str()),
+                format!(
+                    "`{{{{#define \"{}\"}}}}` has no `{{{{/define}}}}`",
+                    name.as_str()
+                ),
             ));
         };
         let raw = &text[whole.end()..end.start()];

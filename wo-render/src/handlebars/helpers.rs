@@ -13,6 +13,10 @@ use sha2::Digest as _;
 
 use super::limits::{IncludeLevel, LimitError, LimitedOutput};
 
+/// Largest text a helper builds: helpers that multiply text (`indent`, `replace`) check the size
+/// first, so that one call cannot ask for gigabytes before the output limit sees anything.
+const MAX_HELPER_TEXT: usize = 64 << 20;
+
 /// A helper's body: its arguments in, a value or a message out.
 type Body = fn(&[&Json]) -> Result<Json, String>;
 
@@ -88,9 +92,15 @@ pub(crate) fn register(registry: &mut Handlebars<'_>, max_output_bytes: usize, m
         ("trimSuffix", 2, 2, false, trim_suffix),
         ("trimPrefix", 2, 2, false, trim_prefix),
         ("trim", 1, 1, false, |a| Ok(Json::from(strval(a[0]).trim()))),
-        ("lower", 1, 1, false, |a| Ok(Json::from(strval(a[0]).to_lowercase()))),
-        ("upper", 1, 1, false, |a| Ok(Json::from(strval(a[0]).to_uppercase()))),
-        ("title", 1, 1, false, |a| Ok(Json::from(title(&strval(a[0]))))),
+        ("lower", 1, 1, false, |a| {
+            Ok(Json::from(strval(a[0]).to_lowercase()))
+        }),
+        ("upper", 1, 1, false, |a| {
+            Ok(Json::from(strval(a[0]).to_uppercase()))
+        }),
+        ("title", 1, 1, false, |a| {
+            Ok(Json::from(title(&strval(a[0]))))
+        }),
         ("replace", 3, 3, false, replace),
         ("contains", 2, 2, false, contains),
         ("join", 2, 2, false, join),
@@ -99,8 +109,12 @@ pub(crate) fn register(registry: &mut Handlebars<'_>, max_output_bytes: usize, m
         ("toString", 1, 1, false, |a| Ok(Json::from(strval(a[0])))),
         ("int", 1, 1, false, |a| Ok(Json::from(to_int(a[0])))),
         ("add", 1, usize::MAX, false, add),
-        ("le", 2, 2, false, |a| Ok(Json::Bool(compare(a[0], a[1])?.is_le()))),
-        ("ge", 2, 2, false, |a| Ok(Json::Bool(compare(a[0], a[1])?.is_ge()))),
+        ("le", 2, 2, false, |a| {
+            Ok(Json::Bool(compare(a[0], a[1])?.is_le()))
+        }),
+        ("ge", 2, 2, false, |a| {
+            Ok(Json::Bool(compare(a[0], a[1])?.is_ge()))
+        }),
         ("printf", 1, usize::MAX, false, printf),
     ];
     for &(name, min, max, lenient, body) in funcs {
@@ -268,19 +282,23 @@ fn count(v: &Json) -> Result<usize, String> {
     usize::try_from(to_int(v)).map_err(|_| format!("expected a count, got {}", strval(v)))
 }
 
-fn indent_text(n: usize, s: &str) -> String {
+fn indent_text(n: usize, s: &str) -> Result<String, String> {
+    let lines = s.matches('\n').count() + 1;
+    if n.saturating_mul(lines).saturating_add(s.len()) > MAX_HELPER_TEXT {
+        return Err(format!("indenting by {n} would build more than 64 MiB"));
+    }
     let pad = " ".repeat(n);
-    format!("{pad}{}", s.replace('\n', &format!("\n{pad}")))
+    Ok(format!("{pad}{}", s.replace('\n', &format!("\n{pad}"))))
 }
 
 fn indent(a: &[&Json]) -> Result<Json, String> {
-    Ok(Json::from(indent_text(count(a[0])?, &strval(a[1]))))
+    Ok(Json::from(indent_text(count(a[0])?, &strval(a[1]))?))
 }
 
 fn nindent(a: &[&Json]) -> Result<Json, String> {
     Ok(Json::from(format!(
         "\n{}",
-        indent_text(count(a[0])?, &strval(a[1]))
+        indent_text(count(a[0])?, &strval(a[1]))?
     )))
 }
 
@@ -347,14 +365,20 @@ fn coalesce(a: &[&Json]) -> Result<Json, String> {
 fn has_key(a: &[&Json]) -> Result<Json, String> {
     match a[0] {
         Json::Object(m) => Ok(Json::Bool(m.contains_key(&strval(a[1])))),
-        other => Err(format!("expected a map, got {}", wo_core::value::brief(other))),
+        other => Err(format!(
+            "expected a map, got {}",
+            wo_core::value::brief(other)
+        )),
     }
 }
 
 fn get(a: &[&Json]) -> Result<Json, String> {
     match a[0] {
         Json::Object(m) => Ok(m.get(&strval(a[1])).cloned().unwrap_or(Json::from(""))),
-        other => Err(format!("expected a map, got {}", wo_core::value::brief(other))),
+        other => Err(format!(
+            "expected a map, got {}",
+            wo_core::value::brief(other)
+        )),
     }
 }
 
@@ -418,6 +442,10 @@ fn replace(a: &[&Json]) -> Result<Json, String> {
     let (old, new, s) = (strval(a[0]), strval(a[1]), strval(a[2]));
     if old.is_empty() {
         return Err("the text to replace is empty".into());
+    }
+    let grown = s.matches(old.as_str()).count().saturating_mul(new.len());
+    if grown.saturating_add(s.len()) > MAX_HELPER_TEXT {
+        return Err("the result would be more than 64 MiB".into());
     }
     Ok(Json::from(s.replace(&old, &new)))
 }
@@ -562,7 +590,7 @@ mod tests {
     fn to_yaml_and_to_json_sort_keys_like_go() {
         let v = json!({"z": 1, "a": {"k": "on", "b": "<&>"}});
         assert_eq!(
-            call(to_yaml, &[v.clone()]),
+            call(to_yaml, std::slice::from_ref(&v)),
             Ok(json!("a:\n  b: <&>\n  k: 'on'\nz: 1"))
         );
         assert_eq!(
@@ -574,13 +602,20 @@ mod tests {
     #[test]
     fn strings_helpers_follow_sprig() {
         assert_eq!(title("hello wide-world"), "Hello Wide-World");
-        assert_eq!(call(nindent, &[json!(2), json!("a\nb")]), Ok(json!("\n  a\n  b")));
-        assert_eq!(call(trim_suffix, &[json!("-"), json!("ab-")]), Ok(json!("ab")));
+        assert_eq!(
+            call(nindent, &[json!(2), json!("a\nb")]),
+            Ok(json!("\n  a\n  b"))
+        );
+        assert_eq!(
+            call(trim_suffix, &[json!("-"), json!("ab-")]),
+            Ok(json!("ab"))
+        );
         assert_eq!(
             call(replace, &[json!("."), json!("-"), json!("a.b.c")]),
             Ok(json!("a-b-c"))
         );
         assert_eq!(call(b64enc, &[json!("hi")]), Ok(json!("aGk=")));
+        assert!(call(indent, &[json!(1_000_000_000_000i64), json!("x")]).is_err());
         assert_eq!(
             call(sha256sum, &[json!("")]),
             Ok(json!(
@@ -596,7 +631,10 @@ mod tests {
         assert_eq!(to_int(&json!("42")), 42);
         assert_eq!(call(add, &[json!(1), json!("2"), json!(3.9)]), Ok(json!(6)));
         assert_eq!(
-            call(printf, &[json!("%s-%d %q 100%%"), json!("a"), json!(2), json!("b")]),
+            call(
+                printf,
+                &[json!("%s-%d %q 100%%"), json!("a"), json!(2), json!("b")]
+            ),
             Ok(json!("a-2 \"b\" 100%"))
         );
         assert!(call(printf, &[json!("%x"), json!(1)]).is_err());
@@ -604,8 +642,14 @@ mod tests {
 
     #[test]
     fn required_fails_on_null_and_empty_text() {
-        assert_eq!(call(required, &[json!("need x"), Json::Null]), Err("need x".into()));
-        assert_eq!(call(required, &[json!("need x"), json!("")]), Err("need x".into()));
+        assert_eq!(
+            call(required, &[json!("need x"), Json::Null]),
+            Err("need x".into())
+        );
+        assert_eq!(
+            call(required, &[json!("need x"), json!("")]),
+            Err("need x".into())
+        );
         assert_eq!(call(required, &[json!("need x"), json!(0)]), Ok(json!(0)));
     }
 }

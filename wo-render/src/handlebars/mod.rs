@@ -138,14 +138,17 @@ impl HandlebarsRenderer {
 
     /// Prepares `chart` once and renders every request on the worker threads, in order.
     fn render_all(&self, chart: &Chart, requests: &[RenderRequest]) -> Result<Vec<Rendered>> {
-        let prepared = PreparedChart::prepare(chart, self.max_output_bytes, self.max_include_depth)?;
+        let prepared =
+            PreparedChart::prepare(chart, self.max_output_bytes, self.max_include_depth)?;
         if requests.is_empty() {
             return Ok(Vec::new());
         }
         let workers = self.workers.clamp(1, requests.len());
         let chunk = requests.len().div_ceil(workers);
-        let stack = BASE_STACK_BYTES
-            .saturating_add(self.max_include_depth.saturating_mul(STACK_BYTES_PER_INCLUDE));
+        let stack = BASE_STACK_BYTES.saturating_add(
+            self.max_include_depth
+                .saturating_mul(STACK_BYTES_PER_INCLUDE),
+        );
         let prepared = &prepared;
         std::thread::scope(|scope| {
             let mut handles = Vec::with_capacity(workers);

@@ -225,7 +225,10 @@ mod tests {
             "c",
             &files(&[
                 ("templates/a.yaml", "kind: Deployment\nx: 1   \n\n"),
-                ("templates/b.yaml", "\n\nkind: Service\n---\n\n---\nkind: ConfigMap\n"),
+                (
+                    "templates/b.yaml",
+                    "\n\nkind: Service\n---\n\n---\nkind: ConfigMap\n",
+                ),
                 ("templates/c.yaml", "  \n \n"),
             ]),
             "t",
@@ -256,7 +259,12 @@ mod tests {
         let kinds: Vec<&str> = out.lines().filter(|l| l.starts_with("kind:")).collect();
         assert_eq!(
             kinds,
-            ["kind: Service", "kind: Aardvark", "kind: Zebra", "kind: Job"]
+            [
+                "kind: Service",
+                "kind: Aardvark",
+                "kind: Zebra",
+                "kind: Job"
+            ]
         );
     }
 
