@@ -1,19 +1,234 @@
-//! The native renderer. (STUB: the handlebars helper replaces this module.)
-#![allow(missing_docs)]
+//! The native renderer: Helm's chart layout with handlebars templates, rendered in-process.
+//!
+//! # Chart layout
+//!
+//! The same as a Helm chart's, so that a chart moves between engines by rewriting its
+//! templates only:
+//!
+//! - `Chart.yaml`: `name` (required), `version`, `appVersion`, `annotations`. A chart for this
+//!   engine declares `annotations: {wo/engine: handlebars}`.
+//! - `values.yaml`: the chart's defaults, merged *under* each request's values as Helm merges
+//!   them (the request wins; maps merge key by key; a `null` in the request removes a default).
+//! - `templates/*` (any file not starting with `_`, except `NOTES.txt`): a handlebars template
+//!   producing YAML documents.
+//! - `templates/_*.tpl`: named templates, each in a block
+//!   `{{#define "shop.labels"}}…{{/define}}` at the top level of the file (only blocks and
+//!   `{{!-- comments --}}` may appear there). The body is the text between the tags with
+//!   surrounding whitespace removed, like Helm's `{{- define "x" -}}…{{- end }}`.
+//!
+//! # Templates
+//!
+//! Templates see `Values` (the merged values), `Release` (`Name`, `Namespace`,
+//! `Service: "Helm"`), `Chart` (`Name`, `Version`, `AppVersion`, `Annotations`) and `Target`
+//! (`Name`, `Labels`, `Hierarchy`). Strict mode is on: reading an undefined value is an error,
+//! except in `{{#if}}`/`{{#unless}}` (false) and in `default`, `required`, `empty`,
+//! `coalesce` and `quote`, which take it as null — so `{{default "info" Values.logging.level}}`
+//! works when `logging` is absent. Nothing is HTML-escaped.
+//!
+//! Named templates are called with `include`, which returns text and so composes:
+//! `{{nindent 4 (include "shop.labels" this)}}`. Handlebars partials (`{{> x}}`) and decorators
+//! are refused at preparation: a partial can recurse without bound, `include` has a depth limit.
+//!
+//! Helpers, with Helm's names and argument order: `toYaml`, `toJson`, `indent`, `nindent`,
+//! `quote`, `squote`, `default`, `required`, `empty`, `coalesce`, `hasKey`, `get`, `include`,
+//! `trunc`, `trimSuffix`, `trimPrefix`, `trim`, `lower`, `upper`, `title`, `replace`,
+//! `contains`, `join`, `b64enc`, `sha256sum`, `toString`, `int`, `add`, `printf` (`%s %v %d %q
+//! %%`), `le`, `ge`; handlebars' own `eq`, `ne`, `lt`, `gt`, `lte`, `gte`, `and`, `or`, `not`,
+//! `len`, `lookup`, `{{#if}}`, `{{#unless}}`, `{{#each}}`, `{{#with}}`. `toYaml` and `toJson`
+//! write map keys in sorted order as Go does; `toYaml` writes through wo's one YAML emitter,
+//! which quotes ambiguous strings (`'on'`) with single quotes where Helm uses double ones.
+//! Maps in `Values` are in key order, so `{{#each}}` walks a map as Go's `range` does.
+//!
+//! # Output
+//!
+//! As `helm template` prints it: each template's output split into documents at `---`, each
+//! document trimmed, documents ordered by kind (Helm's install order, then unknown kinds by
+//! name, then hooks), each prefixed by `---\n# Source: <chart>/templates/<file>\n`; templates
+//! whose output is only whitespace produce nothing. The same chart logic written for Helm and
+//! for this engine gives byte-identical output.
+//!
+//! # Limits
+//!
+//! The manifests of one target are bounded by [`HandlebarsRendererBuilder::max_output_bytes`]
+//! (a template that would produce more fails at once, naming itself and the target), and
+//! `include` nesting by [`HandlebarsRendererBuilder::max_include_depth`] (a template that
+//! includes itself fails naming itself). The requests of one call render in parallel on
+//! [`HandlebarsRendererBuilder::workers`] threads.
 
-/// Renders charts whose templates are handlebars.
-#[derive(Debug, Clone, Default)]
-pub struct HandlebarsRenderer;
+mod chart;
+mod helpers;
+mod limits;
+mod stream;
 
-#[async_trait::async_trait]
-impl wo_core::ports::Renderer for HandlebarsRenderer {
-    async fn render(
-        &self,
-        _chart: &wo_core::ports::Chart,
-        _requests: &[wo_core::ports::RenderRequest],
-    ) -> wo_core::Result<Vec<wo_core::ports::Rendered>> {
-        Err(wo_core::Error::Unsupported {
-            what: "handlebars (stub)".into(),
+use async_trait::async_trait;
+use wo_core::ports::{Chart, RenderRequest, Rendered, Renderer};
+use wo_core::{Error, Result};
+
+pub use limits::{DEFAULT_MAX_INCLUDE_DEPTH, DEFAULT_MAX_OUTPUT_BYTES};
+
+use chart::PreparedChart;
+
+/// Stack of a worker thread before the room `include` nesting needs.
+const BASE_STACK_BYTES: usize = 8 << 20;
+/// Stack room one level of `include` may use (handlebars renders recursively).
+const STACK_BYTES_PER_INCLUDE: usize = 512 << 10;
+
+/// Renders charts whose templates are handlebars (see the [module docs](self) for the chart
+/// conventions).
+///
+/// # Example
+///
+/// ```
+/// use wo_core::files::FileTree;
+/// use wo_core::ports::{Chart, RenderRequest, Renderer, TargetView};
+/// use wo_render::HandlebarsRenderer;
+///
+/// # futures::executor::block_on(async {
+/// let mut files = FileTree::new();
+/// files.insert("Chart.yaml", "name: shop\nversion: 1.0.0\nannotations:\n  wo/engine: handlebars\n")?;
+/// files.insert("values.yaml", "replicas: 1\n")?;
+/// files.insert("templates/_helpers.tpl", "{{#define \"shop.name\"}}{{Release.Name}}-{{Target.Name}}{{/define}}\n")?;
+/// files.insert(
+///     "templates/cm.yaml",
+///     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{include \"shop.name\" this}}\ndata:\n  replicas: {{quote Values.replicas}}\n",
+/// )?;
+/// let chart = Chart { name: "shop".into(), files };
+/// let request = RenderRequest {
+///     release_name: "shop".into(),
+///     namespace: "shop".into(),
+///     target: TargetView { name: "berlin-1".into(), ..TargetView::default() },
+///     values: serde_json::json!({ "replicas": 3 }),
+/// };
+///
+/// let out = HandlebarsRenderer::new().render(&chart, &[request]).await?;
+/// assert_eq!(
+///     out[0].manifests,
+///     "---\n# Source: shop/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop-berlin-1\ndata:\n  replicas: \"3\"\n"
+/// );
+/// # Ok::<(), wo_core::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug, Clone)]
+pub struct HandlebarsRenderer {
+    max_output_bytes: usize,
+    max_include_depth: usize,
+    workers: usize,
+}
+
+impl Default for HandlebarsRenderer {
+    fn default() -> Self {
+        Self::builder().build()
+    }
+}
+
+impl HandlebarsRenderer {
+    /// A renderer with the default limits and one worker per available core.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A builder to set the limits.
+    pub fn builder() -> HandlebarsRendererBuilder {
+        HandlebarsRendererBuilder {
+            max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
+            max_include_depth: DEFAULT_MAX_INCLUDE_DEPTH,
+            workers: std::thread::available_parallelism().map_or(1, usize::from),
+        }
+    }
+
+    /// Prepares `chart` once and renders every request on the worker threads, in order.
+    fn render_all(&self, chart: &Chart, requests: &[RenderRequest]) -> Result<Vec<Rendered>> {
+        let prepared =
+            PreparedChart::prepare(chart, self.max_output_bytes, self.max_include_depth)?;
+        if requests.is_empty() {
+            return Ok(Vec::new());
+        }
+        let workers = self.workers.clamp(1, requests.len());
+        let chunk = requests.len().div_ceil(workers);
+        let stack = BASE_STACK_BYTES.saturating_add(
+            self.max_include_depth
+                .saturating_mul(STACK_BYTES_PER_INCLUDE),
+        );
+        let prepared = &prepared;
+        std::thread::scope(|scope| {
+            let mut handles = Vec::with_capacity(workers);
+            for part in requests.chunks(chunk) {
+                let handle = std::thread::Builder::new()
+                    .name("wo-handlebars".into())
+                    .stack_size(stack)
+                    .spawn_scoped(scope, move || {
+                        part.iter()
+                            .map(|request| {
+                                prepared
+                                    .render(request)
+                                    .map(|manifests| Rendered { manifests })
+                            })
+                            .collect::<Result<Vec<_>>>()
+                    })
+                    .map_err(|e| Error::Backend {
+                        backend: "handlebars".into(),
+                        message: format!("cannot start a render worker: {e}"),
+                        retryable: true,
+                    })?;
+                handles.push(handle);
+            }
+            let mut out = Vec::with_capacity(requests.len());
+            for handle in handles {
+                let part = handle.join().map_err(|_| Error::Backend {
+                    backend: "handlebars".into(),
+                    message: "a render worker panicked".into(),
+                    retryable: false,
+                })??;
+                out.extend(part);
+            }
+            Ok(out)
         })
+    }
+}
+
+#[async_trait]
+impl Renderer for HandlebarsRenderer {
+    /// Renders on a scoped pool of worker threads; the call blocks its task until all requests
+    /// are rendered (rendering is CPU work, no I/O).
+    async fn render(&self, chart: &Chart, requests: &[RenderRequest]) -> Result<Vec<Rendered>> {
+        self.render_all(chart, requests)
+    }
+}
+
+/// Sets the limits of a [`HandlebarsRenderer`].
+#[derive(Debug, Clone)]
+pub struct HandlebarsRendererBuilder {
+    max_output_bytes: usize,
+    max_include_depth: usize,
+    workers: usize,
+}
+
+impl HandlebarsRendererBuilder {
+    /// Most bytes of manifests one target may produce (default 16 MiB).
+    pub fn max_output_bytes(mut self, bytes: usize) -> Self {
+        self.max_output_bytes = bytes;
+        self
+    }
+
+    /// Deepest nesting of `include` (default 32).
+    pub fn max_include_depth(mut self, depth: usize) -> Self {
+        self.max_include_depth = depth;
+        self
+    }
+
+    /// Threads that render the requests of one call (default: the available parallelism;
+    /// at least 1).
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
+        self
+    }
+
+    /// The renderer.
+    pub fn build(self) -> HandlebarsRenderer {
+        HandlebarsRenderer {
+            max_output_bytes: self.max_output_bytes,
+            max_include_depth: self.max_include_depth,
+            workers: self.workers,
+        }
     }
 }

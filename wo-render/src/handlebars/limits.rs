@@ -1,0 +1,158 @@
+//! The two limits that keep one template from taking the machine: output size and include depth.
+
+use std::cell::Cell;
+use std::fmt;
+
+use handlebars::Output;
+
+/// Default bound on the manifests of one target: 16 MiB.
+pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 16 << 20;
+/// Default bound on nested `include`s.
+pub const DEFAULT_MAX_INCLUDE_DEPTH: usize = 32;
+
+/// A limit a template ran into; travels through handlebars as a nested error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LimitError {
+    /// Output grew past `max` bytes.
+    Output {
+        /// The bound.
+        max: usize,
+    },
+    /// `include` nested deeper than `max`.
+    Depth {
+        /// The bound.
+        max: usize,
+        /// The template being included when the bound was hit.
+        name: String,
+    },
+}
+
+impl fmt::Display for LimitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LimitError::Output { max } => write!(f, "produced more than {}", bytes_text(*max)),
+            LimitError::Depth { max, name } => write!(
+                f,
+                "`include \"{name}\"` nested more than {max} deep (does a template include itself?)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LimitError {}
+
+/// `16 MiB`, `1 KiB` or `100 bytes`.
+pub(crate) fn bytes_text(n: usize) -> String {
+    if n >= 1 << 20 && n % (1 << 20) == 0 {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 10 && n % (1 << 10) == 0 {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// A string sink that refuses to grow past its limit, so a runaway template fails fast instead
+/// of building gigabytes.
+#[derive(Debug)]
+pub(crate) struct LimitedOutput {
+    buf: String,
+    max: usize,
+    exceeded: bool,
+}
+
+impl LimitedOutput {
+    /// An empty sink taking at most `max` bytes.
+    pub(crate) fn new(max: usize) -> Self {
+        Self {
+            buf: String::new(),
+            max,
+            exceeded: false,
+        }
+    }
+
+    /// Whether a write was refused.
+    pub(crate) fn exceeded(&self) -> bool {
+        self.exceeded
+    }
+
+    /// What was written.
+    pub(crate) fn into_string(self) -> String {
+        self.buf
+    }
+}
+
+impl Output for LimitedOutput {
+    fn write(&mut self, seg: &str) -> std::io::Result<()> {
+        if self.buf.len().saturating_add(seg.len()) > self.max {
+            self.exceeded = true;
+            return Err(std::io::Error::other(LimitError::Output { max: self.max }));
+        }
+        self.buf.push_str(seg);
+        Ok(())
+    }
+}
+
+thread_local! {
+    // Each request renders on one worker thread from start to end, so the include depth of the
+    // render in progress is per thread.
+    static INCLUDE_DEPTH: Cell<usize> = const { Cell::new(0) };
+}
+
+/// One level of `include` nesting; leaving it (dropping) gives the level back.
+#[derive(Debug)]
+pub(crate) struct IncludeLevel(());
+
+impl IncludeLevel {
+    /// Enters one more level, or fails when `max` levels are in use.
+    pub(crate) fn enter(max: usize, name: &str) -> Result<Self, LimitError> {
+        INCLUDE_DEPTH.with(|d| {
+            if d.get() >= max {
+                Err(LimitError::Depth {
+                    max,
+                    name: name.to_owned(),
+                })
+            } else {
+                d.set(d.get() + 1);
+                Ok(IncludeLevel(()))
+            }
+        })
+    }
+}
+
+impl Drop for IncludeLevel {
+    fn drop(&mut self) {
+        INCLUDE_DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_refuses_past_the_limit() {
+        let mut out = LimitedOutput::new(4);
+        assert!(out.write("abcd").is_ok());
+        assert!(out.write("e").is_err());
+        assert!(out.exceeded());
+        assert_eq!(out.into_string(), "abcd");
+    }
+
+    #[test]
+    fn include_levels_are_given_back() {
+        let a = IncludeLevel::enter(2, "x").map_err(|e| e.to_string());
+        let b = IncludeLevel::enter(2, "x").map_err(|e| e.to_string());
+        assert!(a.is_ok() && b.is_ok());
+        assert!(IncludeLevel::enter(2, "x").is_err());
+        drop(b);
+        assert!(IncludeLevel::enter(2, "x").is_ok());
+    }
+
+    #[test]
+    fn sizes_read_naturally() {
+        assert_eq!(bytes_text(16 << 20), "16 MiB");
+        assert_eq!(bytes_text(2048), "2 KiB");
+        assert_eq!(bytes_text(100), "100 bytes");
+    }
+}

@@ -1,0 +1,280 @@
+//! Rendered template files to one manifest stream, the way `helm template` prints it.
+//!
+//! Helm splits each file at `---` lines, trims every document, orders the documents by kind
+//! (its install order: namespaces and config first, workloads after), keeps hook documents
+//! (`helm.sh/hook`) for the end, and prefixes each document with `# Source: <chart>/<file>`.
+//! Doing the same here is what makes a chart written for both engines render byte-identical.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use wo_core::{Error, Location, Result, Value};
+
+/// Helm's install order of kinds; unknown kinds come after these, sorted by name.
+const INSTALL_ORDER: &[&str] = &[
+    "PriorityClass",
+    "Namespace",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodSecurityPolicy",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "SecretList",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleList",
+    "ClusterRoleBinding",
+    "ClusterRoleBindingList",
+    "Role",
+    "RoleList",
+    "RoleBinding",
+    "RoleBindingList",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "IngressClass",
+    "Ingress",
+    "APIService",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
+
+/// Hook events Helm knows; a document naming any other is dropped, as Helm drops it.
+const HOOK_EVENTS: &[&str] = &[
+    "pre-install",
+    "post-install",
+    "pre-delete",
+    "post-delete",
+    "pre-upgrade",
+    "post-upgrade",
+    "pre-rollback",
+    "post-rollback",
+    "test",
+    "test-success",
+];
+
+/// Helm's document separator; `\s` in Go's regexp is ASCII whitespace without `\v`.
+static SEPARATOR: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"(?:^|[\t\n\x0C\r ]*\n)---[\t\n\x0C\r ]*").ok());
+
+/// One document of the stream.
+struct Document<'a> {
+    /// `templates/x.yaml`.
+    path: &'a str,
+    kind: String,
+    content: &'a str,
+}
+
+/// Joins rendered files (`templates/…` path, output; in path order) into the stream.
+pub(crate) fn assemble(chart: &str, files: &[(String, String)], target: &str) -> Result<String> {
+    let Some(separator) = SEPARATOR.as_ref() else {
+        return Err(Error::Unsupported {
+            what: "the document separator pattern did not compile".into(),
+        });
+    };
+    let mut manifests = Vec::new();
+    let mut hooks = Vec::new();
+    for (path, output) in files {
+        if output.trim().is_empty() {
+            continue;
+        }
+        for doc in separator.split(output.trim_start()) {
+            if doc.is_empty() {
+                continue;
+            }
+            let content = doc.trim();
+            let head = head(content, path, target)?;
+            let document = Document {
+                path,
+                kind: head.kind,
+                content,
+            };
+            match head.hook {
+                None => manifests.push(document),
+                Some(events) if events.split(',').all(known_hook) => hooks.push(document),
+                Some(_) => {}
+            }
+        }
+    }
+    manifests.sort_by(|a, b| kind_order(&a.kind, &b.kind));
+    hooks.sort_by(|a, b| kind_order(&a.kind, &b.kind));
+
+    let mut stream = String::new();
+    for m in &manifests {
+        push_document(&mut stream, chart, m);
+    }
+    let mut out = String::with_capacity(stream.len() + 1);
+    out.push_str(stream.trim());
+    out.push('\n');
+    for h in &hooks {
+        push_document(&mut out, chart, h);
+    }
+    Ok(out)
+}
+
+fn push_document(out: &mut String, chart: &str, doc: &Document<'_>) {
+    out.push_str("---\n# Source: ");
+    out.push_str(chart);
+    out.push('/');
+    out.push_str(doc.path);
+    out.push('\n');
+    out.push_str(doc.content);
+    out.push('\n');
+}
+
+fn known_hook(event: &str) -> bool {
+    HOOK_EVENTS.contains(&event.trim().to_ascii_lowercase().as_str())
+}
+
+/// What the stream needs of a document: its kind and its hook annotation.
+struct Head {
+    kind: String,
+    hook: Option<String>,
+}
+
+fn head(content: &str, path: &str, target: &str) -> Result<Head> {
+    let value = wo_core::yaml::parse(content, path)
+        .and_then(|node| node.to_value(path))
+        .map_err(|e| rendered_yaml_error(e, path, target))?;
+    let kind = match value.get("kind") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(kind)) => kind.clone(),
+        Some(other) => {
+            return Err(Error::invalid(
+                Location::file(path).with_key("kind"),
+                format!(
+                    "for target {target}: the rendered `kind` is {}, not a string",
+                    wo_core::value::brief(other)
+                ),
+            ))
+        }
+    };
+    let hook = value
+        .pointer("/metadata/annotations/helm.sh~1hook")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Ok(Head { kind, hook })
+}
+
+/// A YAML error in rendered output: its line is a line of the output, not of the template.
+fn rendered_yaml_error(error: Error, path: &str, target: &str) -> Error {
+    let diagnostics = error
+        .diagnostics()
+        .iter()
+        .map(|d| {
+            let at = d
+                .location
+                .line
+                .map(|l| format!(" (line {l} of the rendered document)"))
+                .unwrap_or_default();
+            wo_core::Diagnostic::new(
+                Location::file(path),
+                format!(
+                    "for target {target}: the template rendered invalid YAML{at}: {}",
+                    d.message
+                ),
+            )
+        })
+        .collect::<Vec<_>>();
+    if diagnostics.is_empty() {
+        return Error::invalid(
+            Location::file(path),
+            format!("for target {target}: the template rendered invalid YAML: {error}"),
+        );
+    }
+    Error::Invalid(wo_core::Diagnostics(diagnostics))
+}
+
+/// Helm's order: known kinds by install order, then unknown kinds by name; stable otherwise.
+fn kind_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let rank = |k: &str| INSTALL_ORDER.iter().position(|known| *known == k);
+    match (rank(a), rank(b)) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.cmp(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(p, c)| (p.to_string(), c.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn documents_are_split_trimmed_and_ordered_by_kind() {
+        let out = assemble(
+            "c",
+            &files(&[
+                ("templates/a.yaml", "kind: Deployment\nx: 1   \n\n"),
+                (
+                    "templates/b.yaml",
+                    "\n\nkind: Service\n---\n\n---\nkind: ConfigMap\n",
+                ),
+                ("templates/c.yaml", "  \n \n"),
+            ]),
+            "t",
+        );
+        assert_eq!(
+            out.ok().as_deref(),
+            Some(
+                "---\n# Source: c/templates/b.yaml\n---\nkind: ConfigMap\n\
+                 ---\n# Source: c/templates/b.yaml\nkind: Service\n\
+                 ---\n# Source: c/templates/a.yaml\nkind: Deployment\nx: 1\n"
+            )
+        );
+    }
+
+    #[test]
+    fn unknown_kinds_go_last_by_name_and_hooks_after_everything() {
+        let hook = "kind: Job\nmetadata:\n  annotations:\n    helm.sh/hook: pre-install\n";
+        let out = assemble(
+            "c",
+            &files(&[
+                ("templates/a.yaml", "kind: Zebra\n"),
+                ("templates/b.yaml", hook),
+                ("templates/c.yaml", "kind: Aardvark\n---\nkind: Service\n"),
+            ]),
+            "t",
+        )
+        .unwrap_or_default();
+        let kinds: Vec<&str> = out.lines().filter(|l| l.starts_with("kind:")).collect();
+        assert_eq!(
+            kinds,
+            [
+                "kind: Service",
+                "kind: Aardvark",
+                "kind: Zebra",
+                "kind: Job"
+            ]
+        );
+    }
+
+    #[test]
+    fn invalid_rendered_yaml_names_the_template_and_target() {
+        let err = assemble("c", &files(&[("templates/a.yaml", "a: [1\n")]), "berlin-1")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("templates/a.yaml"), "{err}");
+        assert!(err.contains("berlin-1"), "{err}");
+    }
+}
