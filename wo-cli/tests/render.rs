@@ -109,10 +109,10 @@ fn a_template_error_names_the_template_file_and_line() {
     let ex = Example::new();
     ex.edit(
         "source/chart/templates/configmap.yaml",
-        "{{Release.Name}}",
-        "{{Release.Nmae}}",
+        "{{Release.Namespace}}",
+        "{{Release.Nmaespace}}",
     );
-    render(&ex, "plan").invalid(&["templates/configmap.yaml:", "berlin-1"]);
+    render(&ex, "plan").invalid(&["templates/configmap.yaml:5", "berlin-1"]);
     assert!(!ex.path("plan").exists());
 }
 

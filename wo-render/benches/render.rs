@@ -32,7 +32,10 @@ fn requests() -> Vec<RenderRequest> {
             RenderRequest {
                 release_name: "shop".into(),
                 namespace: "shop".into(),
-                target: TargetView { name: format!("store-{i:05}"), ..TargetView::default() },
+                target: TargetView {
+                    name: format!("store-{i:05}"),
+                    ..TargetView::default()
+                },
                 values: v,
             }
         })
@@ -41,7 +44,10 @@ fn requests() -> Vec<RenderRequest> {
 
 fn bench(c: &mut Criterion) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/shop/source/chart");
-    let chart = Chart { name: "shop".into(), files: FileTree::load_dir(&dir).expect("example chart") };
+    let chart = Chart {
+        name: "shop".into(),
+        files: FileTree::load_dir(&dir).expect("example chart"),
+    };
     let requests = requests();
     let renderer = HandlebarsRenderer::new();
     let mut group = c.benchmark_group("render");
@@ -49,7 +55,8 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements(TARGETS as u64));
     group.bench_function("handlebars 5000 targets", |b| {
         b.iter(|| {
-            let out = futures::executor::block_on(renderer.render(&chart, &requests)).expect("render");
+            let out =
+                futures::executor::block_on(renderer.render(&chart, &requests)).expect("render");
             assert_eq!(out.len(), TARGETS);
             out
         })

@@ -1,5 +1,5 @@
 //! The twin example charts: `examples/charts/shop-helm` rendered by the real `helm template`
-//! and `examples/charts/shop-hbs` rendered by `HandlebarsRenderer` give the same bytes.
+//! and `examples/shop/source/chart` (the worked example's native chart) rendered by `HandlebarsRenderer` give the same bytes.
 //!
 //! Helm is found through `WO_HELM`, else `helm` on `PATH`; without it these tests fail (they
 //! never skip): run `.ci/install-tools`.
@@ -118,7 +118,7 @@ fn request(case: &Case) -> RenderRequest {
 fn hbs_chart() -> Chart {
     Chart {
         name: "shop".into(),
-        files: FileTree::load_dir(&charts().join("shop-hbs")).unwrap(),
+        files: FileTree::load_dir(&charts().join("../shop/source/chart")).unwrap(),
     }
 }
 
