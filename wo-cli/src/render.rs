@@ -99,16 +99,34 @@ pub(crate) async fn plan(
     let renderer = ChartRenderer::default();
     let rendered = renderer.render(&chart, &requests).await?;
     let solution = bundle.name().to_string();
+    // Parsing and canonicalising is independent per target: spread it over the cores.
+    let jobs: Vec<_> = chosen.iter().zip(&resolved).zip(&rendered).collect();
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let chunk = jobs.len().div_ceil(workers).max(1);
+    let outputs: Vec<Vec<Result<[(String, String); 2]>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = jobs
+            .chunks(chunk)
+            .map(|part| {
+                let solution = &solution;
+                s.spawn(move || {
+                    part.iter()
+                        .map(|((t, r), out)| {
+                            let dir = format!("{solution}/{}", t.name);
+                            let manifests_file = format!("{dir}/manifests.yaml");
+                            let set = ManifestSet::parse(&out.manifests, &manifests_file)?;
+                            Ok([(manifests_file, set.to_yaml()), (format!("{dir}/values.yaml"), r.values_yaml())])
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+    });
     let mut files = BTreeMap::new();
     let mut errors = Vec::new();
-    for ((t, r), out) in chosen.iter().zip(&resolved).zip(&rendered) {
-        let dir = format!("{solution}/{}", t.name);
-        let manifests_file = format!("{dir}/manifests.yaml");
-        match ManifestSet::parse(&out.manifests, &manifests_file) {
-            Ok(set) => {
-                files.insert(manifests_file, set.to_yaml());
-                files.insert(format!("{dir}/values.yaml"), r.values_yaml());
-            }
+    for result in outputs.into_iter().flatten() {
+        match result {
+            Ok(pair) => files.extend(pair),
             Err(e) => errors.push(e),
         }
     }
