@@ -101,7 +101,9 @@ pub(crate) async fn plan(
     let solution = bundle.name().to_string();
     // Parsing and canonicalising is independent per target: spread it over the cores.
     let jobs: Vec<_> = chosen.iter().zip(&resolved).zip(&rendered).collect();
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
     let chunk = jobs.len().div_ceil(workers).max(1);
     let outputs: Vec<Vec<Result<[(String, String); 2]>>> = std::thread::scope(|s| {
         let handles: Vec<_> = jobs
@@ -114,13 +116,19 @@ pub(crate) async fn plan(
                             let dir = format!("{solution}/{}", t.name);
                             let manifests_file = format!("{dir}/manifests.yaml");
                             let set = ManifestSet::parse(&out.manifests, &manifests_file)?;
-                            Ok([(manifests_file, set.to_yaml()), (format!("{dir}/values.yaml"), r.values_yaml())])
+                            Ok([
+                                (manifests_file, set.to_yaml()),
+                                (format!("{dir}/values.yaml"), r.values_yaml()),
+                            ])
                         })
                         .collect()
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
     });
     let mut files = BTreeMap::new();
     let mut errors = Vec::new();
