@@ -13,6 +13,9 @@ use wo_render::{ChartRenderer, Engine};
 
 use crate::local::{load_fleet, merge, shown, value_set};
 
+/// The two files of one target: `manifests.yaml` and `values.yaml`, by path.
+type TargetFiles = [(String, String); 2];
+
 /// What `render` computed: every file of the plan, by path relative to `--out`.
 pub(crate) struct Plan {
     pub files: BTreeMap<String, String>,
@@ -105,7 +108,7 @@ pub(crate) async fn plan(
         .map(|n| n.get())
         .unwrap_or(2);
     let chunk = jobs.len().div_ceil(workers).max(1);
-    let outputs: Vec<Vec<Result<[(String, String); 2]>>> = std::thread::scope(|s| {
+    let outputs: Vec<Vec<Result<TargetFiles>>> = std::thread::scope(|s| {
         let handles: Vec<_> = jobs
             .chunks(chunk)
             .map(|part| {
