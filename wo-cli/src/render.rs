@@ -9,12 +9,9 @@ use wo_core::ports::{Chart, RenderRequest, Renderer, TargetView};
 use wo_core::{Diagnostic, Diagnostics, Error, Location, Result};
 use wo_render::manifest::{diff_trees, ManifestSet};
 use wo_render::policy::{check, Policy};
-use wo_render::{ChartRenderer, Engine};
+use wo_render::{CanonicalRenderer, ChartRenderer, Engine};
 
 use crate::local::{load_fleet, merge, shown, value_set};
-
-/// The two files of one target: `manifests.yaml` and `values.yaml`, by path.
-type TargetFiles = [(String, String); 2];
 
 /// What `render` computed: every file of the plan, by path relative to `--out`.
 pub(crate) struct Plan {
@@ -99,49 +96,15 @@ pub(crate) async fn plan(
             values: serde_json::Value::Object(r.values.clone()),
         })
         .collect();
-    let renderer = ChartRenderer::default();
+    let renderer = CanonicalRenderer::new(ChartRenderer::default());
     let rendered = renderer.render(&chart, &requests).await?;
     let solution = bundle.name().to_string();
-    // Parsing and canonicalising is independent per target: spread it over the cores.
-    let jobs: Vec<_> = chosen.iter().zip(&resolved).zip(&rendered).collect();
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2);
-    let chunk = jobs.len().div_ceil(workers).max(1);
-    let outputs: Vec<Vec<Result<TargetFiles>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = jobs
-            .chunks(chunk)
-            .map(|part| {
-                let solution = &solution;
-                s.spawn(move || {
-                    part.iter()
-                        .map(|((t, r), out)| {
-                            let dir = format!("{solution}/{}", t.name);
-                            let manifests_file = format!("{dir}/manifests.yaml");
-                            let set = ManifestSet::parse(&out.manifests, &manifests_file)?;
-                            Ok([
-                                (manifests_file, set.to_yaml()),
-                                (format!("{dir}/values.yaml"), r.values_yaml()),
-                            ])
-                        })
-                        .collect()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
     let mut files = BTreeMap::new();
-    let mut errors = Vec::new();
-    for result in outputs.into_iter().flatten() {
-        match result {
-            Ok(pair) => files.extend(pair),
-            Err(e) => errors.push(e),
-        }
+    for ((t, r), out) in chosen.iter().zip(&resolved).zip(rendered) {
+        let dir = format!("{solution}/{}", t.name);
+        files.insert(format!("{dir}/manifests.yaml"), out.manifests);
+        files.insert(format!("{dir}/values.yaml"), r.values_yaml());
     }
-    merge(errors)?;
     Ok(Plan {
         files,
         solution,

@@ -9,12 +9,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod canonical;
 pub mod engine;
 pub mod handlebars;
 pub mod helm;
 pub mod manifest;
 pub mod policy;
 
+pub use canonical::CanonicalRenderer;
 pub use engine::{ChartRenderer, Engine};
 pub use handlebars::HandlebarsRenderer;
 pub use helm::HelmRenderer;

@@ -1,0 +1,119 @@
+//! A renderer wrapper that turns any renderer's output into canonical manifests.
+//!
+//! What reaches the gitops repo must be the same bytes for the same resources, whatever the
+//! engine printed (comments, document order, key order). [`CanonicalRenderer`] parses each
+//! output with the manifest model — rejecting documents without identity and duplicates — and
+//! emits it in canonical order. Parsing runs on all cores.
+
+use async_trait::async_trait;
+use wo_core::ports::{Chart, RenderRequest, Rendered, Renderer};
+use wo_core::{Diagnostics, Error, Result};
+
+use crate::manifest::ManifestSet;
+
+/// Wraps a renderer so that its output is canonical manifests.
+#[derive(Debug, Clone, Default)]
+pub struct CanonicalRenderer<R> {
+    inner: R,
+}
+
+impl<R> CanonicalRenderer<R> {
+    /// Wraps `inner`.
+    pub fn new(inner: R) -> Self {
+        CanonicalRenderer { inner }
+    }
+}
+
+#[async_trait]
+impl<R: Renderer> Renderer for CanonicalRenderer<R> {
+    async fn render(&self, chart: &Chart, requests: &[RenderRequest]) -> Result<Vec<Rendered>> {
+        let rendered = self.inner.render(chart, requests).await?;
+        let jobs: Vec<(&RenderRequest, &Rendered)> = requests.iter().zip(&rendered).collect();
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        let chunk = jobs.len().div_ceil(workers).max(1);
+        let results: Vec<Vec<Result<Rendered>>> = std::thread::scope(|s| {
+            let handles: Vec<_> = jobs
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|(req, out)| {
+                                let file = format!("{}/manifests.yaml", req.target.name);
+                                let set = ManifestSet::parse(&out.manifests, &file)?;
+                                Ok(Rendered {
+                                    manifests: set.to_yaml(),
+                                })
+                            })
+                            .collect()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        let mut out = Vec::with_capacity(requests.len());
+        let mut problems = Vec::new();
+        for r in results.into_iter().flatten() {
+            match r {
+                Ok(x) => out.push(x),
+                Err(Error::Invalid(Diagnostics(ds))) => problems.extend(ds),
+                Err(e) => return Err(e),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Error::Invalid(Diagnostics(problems).sorted()));
+        }
+        if out.len() != requests.len() {
+            return Err(Error::Backend {
+                backend: "render".into(),
+                message: "a canonicalising worker stopped without a result".into(),
+                retryable: false,
+            });
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wo_core::memory::InMemoryRenderer;
+    use wo_core::ports::TargetView;
+
+    #[test]
+    fn output_is_canonical_and_in_request_order() {
+        let mut files = wo_core::files::FileTree::new();
+        files
+            .insert("Chart.yaml", "name: x\nversion: 1.0.0\n")
+            .unwrap();
+        let chart = Chart {
+            name: "x".into(),
+            files,
+        };
+        let req = |t: &str, r: u32| RenderRequest {
+            release_name: "x".into(),
+            namespace: "ns".into(),
+            target: TargetView {
+                name: t.into(),
+                ..TargetView::default()
+            },
+            values: serde_json::json!({"replicas": r}),
+        };
+        let requests: Vec<_> = (0..7).map(|i| req(&format!("t{i}"), i)).collect();
+        let raw =
+            futures::executor::block_on(InMemoryRenderer::new().render(&chart, &requests)).unwrap();
+        let canon = futures::executor::block_on(
+            CanonicalRenderer::new(InMemoryRenderer::new()).render(&chart, &requests),
+        )
+        .unwrap();
+        assert_eq!(canon.len(), 7);
+        for (r, c) in raw.iter().zip(&canon) {
+            let expect = ManifestSet::parse(&r.manifests, "x").unwrap().to_yaml();
+            assert_eq!(c.manifests, expect);
+        }
+    }
+}
