@@ -357,7 +357,10 @@ impl World {
         let source = InMemorySourceRepo::new();
         let c1 = source.commit("main", source_tree("hello"));
         let app_config = InMemoryConfigStore::named("app-config");
-        app_config.commit("dev", tree(&[("values.yaml", &values("  LogLevel: debug\n"))]));
+        app_config.commit(
+            "dev",
+            tree(&[("values.yaml", &values("  LogLevel: debug\n"))]),
+        );
         app_config.commit(
             "stage",
             tree(&[
@@ -470,10 +473,7 @@ async fn the_chain_is_read_from_the_fleets() {
     assert_eq!(chain.environments(), ["dev", "stage", "prod"]);
 
     // A cycle: prod says its next is dev.
-    let cyclic = fleet_of("prod").replace(
-        "environment: prod\n",
-        "environment: prod\nnext: dev\n",
-    );
+    let cyclic = fleet_of("prod").replace("environment: prod\n", "environment: prod\nnext: dev\n");
     w.platform_config
         .commit("prod", tree(&[("fleet.yaml", &cyclic)]));
     let err = w.pipeline().chain().await.unwrap_err();
@@ -483,10 +483,8 @@ async fn the_chain_is_read_from_the_fleets() {
     assert!(d.message.contains("dev → stage → prod → dev"), "{d}");
 
     // A next environment without a branch.
-    let dangling = fleet_of("prod").replace(
-        "environment: prod\n",
-        "environment: prod\nnext: edge\n",
-    );
+    let dangling =
+        fleet_of("prod").replace("environment: prod\n", "environment: prod\nnext: edge\n");
     w.platform_config
         .commit("prod", tree(&[("fleet.yaml", &dangling)]));
     let err = w.pipeline().chain().await.unwrap_err();
@@ -554,7 +552,12 @@ async fn a_push_is_promoted_dev_stage_prod_one_reviewed_change_at_a_time() {
             None => assert_eq!(out.len(), 1, "prod is the end: {out:?}"),
         }
     }
-    assert!(w.orchestrator.deployed("shop", "prod-lab").await.unwrap().is_none());
+    assert!(w
+        .orchestrator
+        .deployed("shop", "prod-lab")
+        .await
+        .unwrap()
+        .is_none());
 
     // What each env branch holds: the lowest level wins, per environment.
     let prod = w.files("prod").await;
@@ -576,12 +579,18 @@ async fn a_push_is_promoted_dev_stage_prod_one_reviewed_change_at_a_time() {
         assert_eq!(prov.source_commit, w.c1);
         assert!(prov.promotable);
         assert_eq!(s.state, Some(CommitState::Success));
-        assert_eq!(s.targets.keys().cloned().collect::<Vec<_>>(), targets_of(&s.environment));
+        assert_eq!(
+            s.targets.keys().cloned().collect::<Vec<_>>(),
+            targets_of(&s.environment)
+        );
         assert!(s.change_request.is_none());
     }
     let history = p.history("prod", 10).await.unwrap();
     assert_eq!(history.len(), 1);
-    assert_eq!(history[0].title, format!("shop: prod ← source {}", w.c1.short()));
+    assert_eq!(
+        history[0].title,
+        format!("shop: prod ← source {}", w.c1.short())
+    );
 }
 
 #[tokio::test]
@@ -622,7 +631,11 @@ async fn release_yaml_records_provenance_and_content_hashes() {
         .to_value("release.yaml")
         .unwrap();
     assert_eq!(read, expected);
-    assert_eq!(wo_core::yaml::to_string(&expected), record, "key order as documented");
+    assert_eq!(
+        wo_core::yaml::to_string(&expected),
+        record,
+        "key order as documented"
+    );
     assert_eq!(p.config_commit, w.app_config.head("dev").await.unwrap());
     assert_eq!(p.fleet_commit, w.platform_config.head("dev").await.unwrap());
     let parsed = ReleaseRecord::parse(record, "release.yaml").unwrap();
@@ -696,7 +709,8 @@ async fn a_config_change_in_stage_rerenders_stage_only_and_never_promotes() {
 #[tokio::test]
 async fn a_failing_target_in_prod_halts_with_failure_statuses() {
     let w = World::new();
-    w.orchestrator.fail_target("prod-eu-2", "cluster unreachable");
+    w.orchestrator
+        .fail_target("prod-eu-2", "cluster unreachable");
     let p = w.pipeline();
     p.run(&Event::SourcePushed {
         commit: "main".into(),
@@ -722,7 +736,10 @@ async fn a_failing_target_in_prod_halts_with_failure_statuses() {
     let StepOutcome::Deployed(d) = &out[0] else {
         panic!("{out:?}")
     };
-    assert_eq!(d.report.failed(), vec![("prod-eu-2", "cluster unreachable")]);
+    assert_eq!(
+        d.report.failed(),
+        vec![("prod-eu-2", "cluster unreachable")]
+    );
     assert!(out[0].is_failure() && out[1].is_failure());
     assert!(
         matches!(&out[1], StepOutcome::Halted { environment, source_commit, .. }
@@ -755,7 +772,8 @@ async fn a_failing_target_in_prod_halts_with_failure_statuses() {
 #[tokio::test]
 async fn a_failure_in_stage_keeps_the_commit_out_of_prod() {
     let w = World::new();
-    w.orchestrator.fail_target("stage-us-1", "image pull failed");
+    w.orchestrator
+        .fail_target("stage-us-1", "image pull failed");
     let p = w.pipeline();
     p.run(&Event::SourcePushed {
         commit: "main".into(),
@@ -777,7 +795,12 @@ async fn a_failure_in_stage_keeps_the_commit_out_of_prod() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("`failure`"), "{err}");
-    assert!(w.gitops.change_request("shop", "prod").await.unwrap().is_none());
+    assert!(w
+        .gitops
+        .change_request("shop", "prod")
+        .await
+        .unwrap()
+        .is_none());
 }
 
 #[tokio::test]
@@ -800,7 +823,12 @@ async fn a_promotable_commit_the_previous_environment_has_not_deployed_is_refuse
         d.message.contains("not deployed in `dev`") && d.message.contains("missing"),
         "{d}"
     );
-    assert!(w.gitops.change_request("shop", "stage").await.unwrap().is_none());
+    assert!(w
+        .gitops
+        .change_request("shop", "stage")
+        .await
+        .unwrap()
+        .is_none());
     assert_eq!(w.gitops.change_requests().len(), 1);
 
     // The same commit, not promotable, may be rendered anywhere (config-style), and the first
@@ -860,7 +888,10 @@ async fn a_rollback_proposes_the_earlier_content_with_provenance_saying_so() {
 
     p.merge("dev").await.unwrap();
     let d = p.deploy("dev").await.unwrap();
-    assert!(d.report.all_succeeded() && d.next.is_empty(), "a rollback never promotes");
+    assert!(
+        d.report.all_succeeded() && d.next.is_empty(),
+        "a rollback never promotes"
+    );
     let restored = w.files("dev").await;
     for (path, content) in first_files.iter() {
         if path == "shop/release.yaml" {
@@ -880,7 +911,11 @@ async fn a_rollback_proposes_the_earlier_content_with_provenance_saying_so() {
     assert_eq!(p.reproduce(prov).await.unwrap(), restored);
 
     // Rolling back to the head, or to a commit of another branch, is refused.
-    assert!(p.rollback("dev", &head).await.unwrap_err().is_invalid_input());
+    assert!(p
+        .rollback("dev", &head)
+        .await
+        .unwrap_err()
+        .is_invalid_input());
     assert!(matches!(
         p.rollback("dev", &CommitId::from("nope")).await,
         Err(Error::NotFound { .. })
@@ -895,7 +930,10 @@ async fn every_step_run_twice_changes_nothing_the_second_time() {
         commit: "main".into(),
     };
     assert_eq!(prepared(&p.run(&push).await.unwrap()), [("dev", "opened")]);
-    assert_eq!(prepared(&p.run(&push).await.unwrap()), [("dev", "unchanged")]);
+    assert_eq!(
+        prepared(&p.run(&push).await.unwrap()),
+        [("dev", "unchanged")]
+    );
     assert_eq!(w.gitops.change_requests().len(), 1);
 
     p.merge("dev").await.unwrap();
@@ -909,14 +947,21 @@ async fn every_step_run_twice_changes_nothing_the_second_time() {
     assert_eq!(prepared(&second), [("stage", "unchanged")]);
     assert_eq!(w.orchestrator.total_installs(), 2, "no second install");
     assert_eq!(w.source.statuses(&w.c1).await.unwrap(), statuses);
-    assert_eq!(w.gitops.change_requests().len(), 2, "no second change request");
+    assert_eq!(
+        w.gitops.change_requests().len(),
+        2,
+        "no second change request"
+    );
 
     // Preparing what the branch already holds proposes nothing.
     let again = p
         .prepare_pr("dev", &SourceChoice::Commit("main".into()), true)
         .await
         .unwrap();
-    assert_eq!(again.proposal, ProposeOutcome::NoDifference { closed: None });
+    assert_eq!(
+        again.proposal,
+        ProposeOutcome::NoDifference { closed: None }
+    );
     assert!(matches!(p.merge("dev").await, Err(Error::NotFound { .. })));
     assert_eq!(w.gitops.change_requests().len(), 2);
 }
@@ -945,7 +990,10 @@ async fn invalid_config_is_rejected_naming_every_file_and_nothing_is_proposed() 
         .map(|d| d.location.file.as_str())
         .collect();
     assert!(files.contains(&"app-config/dev/values.yaml"), "{err}");
-    assert!(files.contains(&"app-config/dev/targets/dev-us-1.yaml"), "{err}");
+    assert!(
+        files.contains(&"app-config/dev/targets/dev-us-1.yaml"),
+        "{err}"
+    );
     let replicas = err
         .diagnostics()
         .iter()
@@ -1003,14 +1051,20 @@ async fn rerendering_from_provenance_reproduces_every_branch_byte_for_byte() {
     let w = World::new();
     w.promote_everywhere("main").await;
     // Config moves on afterwards; the provenance pins what was used.
-    w.app_config
-        .commit("prod", tree(&[("values.yaml", &values("  LogLevel: debug\n"))]));
+    w.app_config.commit(
+        "prod",
+        tree(&[("values.yaml", &values("  LogLevel: debug\n"))]),
+    );
     let p = w.pipeline();
     for env in ENVS {
         let head = &w.gitops.history(env, 1).await.unwrap()[0];
         let provenance = head.provenance.clone().unwrap();
         let again = p.reproduce(&provenance).await.unwrap();
-        assert_eq!(again, w.gitops.read(&head.id, "shop").await.unwrap(), "{env}");
+        assert_eq!(
+            again,
+            w.gitops.read(&head.id, "shop").await.unwrap(),
+            "{env}"
+        );
     }
 
     // Same inputs, same bytes: an identical world renders identical branches.
@@ -1147,7 +1201,10 @@ async fn deploy_refuses_a_manual_commit_or_a_hand_edited_file() {
             .unwrap_err();
         assert!(err.is_invalid_input());
         assert_eq!(w.orchestrator.total_installs(), 0, "nothing installed");
-        assert!(w.source.statuses(&w.c1).await.unwrap().is_empty(), "statuses untouched");
+        assert!(
+            w.source.statuses(&w.c1).await.unwrap().is_empty(),
+            "statuses untouched"
+        );
     }
 
     // Without the manual commit on top, the branch deploys.
@@ -1172,7 +1229,10 @@ async fn a_crash_between_steps_loses_and_duplicates_nothing() {
     }
     for (i, env) in ENVS.iter().enumerate() {
         w.pipeline().merge(env).await.unwrap();
-        assert!(matches!(w.pipeline().merge(env).await, Err(Error::NotFound { .. })));
+        assert!(matches!(
+            w.pipeline().merge(env).await,
+            Err(Error::NotFound { .. })
+        ));
         for _ in 0..2 {
             let d = w.pipeline().deploy(env).await.unwrap();
             assert!(d.report.all_succeeded());
@@ -1198,7 +1258,11 @@ async fn a_crash_between_steps_loses_and_duplicates_nothing() {
     let crs = w.gitops.change_requests();
     assert_eq!(crs.len(), 3, "one change request per environment");
     assert!(crs.iter().all(|c| c.state == ChangeState::Merged));
-    assert_eq!(w.orchestrator.total_installs(), 2 + 3 + 3, "each target once");
+    assert_eq!(
+        w.orchestrator.total_installs(),
+        2 + 3 + 3,
+        "each target once"
+    );
     for env in ENVS {
         let head = w.head(env).await.unwrap();
         for t in targets_of(env) {

@@ -12,7 +12,11 @@ use crate::ports::CommitId;
 /// `{"type": "deployment-finished", "environment": "dev", "sourceCommit": "3f2a…",
 /// "promotable": true, "succeeded": true}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "kebab-case",
+    rename_all_fields = "camelCase"
+)]
 pub enum Event {
     /// A commit landed on the source repo's main branch (flow `ci`).
     SourcePushed {
@@ -72,7 +76,11 @@ impl fmt::Display for SourceChoice {
 
 /// One step the planner asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "kebab-case",
+    rename_all_fields = "camelCase"
+)]
 pub enum Action {
     /// Render `source` for `environment` and open (or update) its change request.
     PreparePr {

@@ -136,7 +136,7 @@ pub struct DeployOutcome {
 #[derive(Debug, Clone, PartialEq)]
 pub enum StepOutcome {
     /// A change request was prepared; the chain continues when it is merged.
-    Prepared(PrepareOutcome),
+    Prepared(Box<PrepareOutcome>),
     /// An environment was deployed.
     Deployed(DeployOutcome),
     /// Promotion stopped.

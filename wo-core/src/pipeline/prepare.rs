@@ -9,8 +9,7 @@ use crate::format::app::{AppDescriptor, SolutionKind, APP_FILE};
 use crate::format::fleet::{Fleet, FLEET_FILE};
 use crate::format::values::ValueSet;
 use crate::ports::{
-    ChangeProposal, Chart, CommitId, CommitState, Provenance, RenderRequest,
-    TargetView,
+    ChangeProposal, Chart, CommitId, CommitState, Provenance, RenderRequest, TargetView,
 };
 
 use super::chain::fleet_file;
@@ -175,7 +174,10 @@ impl Pipeline {
     async fn require_deployed(&self, commit: &CommitId, prev: &str, env: &str) -> Result<()> {
         let context = format!("wo/{prev}");
         let statuses = self.ports.source.statuses(commit).await?;
-        let state = statuses.iter().find(|s| s.context == context).map(|s| s.state);
+        let state = statuses
+            .iter()
+            .find(|s| s.context == context)
+            .map(|s| s.state);
         if state == Some(CommitState::Success) {
             return Ok(());
         }
@@ -204,7 +206,11 @@ impl Pipeline {
             .ok_or_else(|| Error::invalid(Location::file(&file), "file not found"))?;
         let app = AppDescriptor::parse(text, &file)?;
         let mut dirs = vec![app.chart.clone()];
-        let named = [Some(&app.schema), app.config_template.as_ref(), app.solution.as_ref()];
+        let named = [
+            Some(&app.schema),
+            app.config_template.as_ref(),
+            app.solution.as_ref(),
+        ];
         for path in named.into_iter().flatten().chain(&app.includes) {
             if path.starts_with("wo/") {
                 continue;

@@ -27,7 +27,7 @@ impl Pipeline {
                     promotable,
                 } => {
                     let prepared = self.prepare_pr(&environment, &source, promotable).await?;
-                    done.push(StepOutcome::Prepared(prepared));
+                    done.push(StepOutcome::Prepared(Box::new(prepared)));
                     break;
                 }
                 Action::Deploy { environment } => {
