@@ -1277,3 +1277,100 @@ async fn a_crash_between_steps_loses_and_duplicates_nothing() {
     assert!(status.iter().all(|s| s.change_request.is_none()
         && s.provenance.as_ref().map(|p| &p.source_commit) == Some(&w.c1)));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The platform team's own solution
+
+#[tokio::test]
+async fn a_platform_solution_takes_its_values_from_the_platform_config_repo() {
+    let source = InMemorySourceRepo::new();
+    source.commit(
+        "main",
+        tree(&[
+            (
+                "wo/app.yaml",
+                "apiVersion: wo/v1\nkind: Platform\nname: platform\nchart: chart\nschema: wo/schema.yaml\n",
+            ),
+            (
+                "wo/schema.yaml",
+                "rules:\n  configs:\n    CpuQuota: {type: int, defaultValue: 1}\n",
+            ),
+            ("chart/Chart.yaml", "apiVersion: v2\nname: platform\nversion: 1.0.0\n"),
+        ]),
+    );
+    let fleet = "apiVersion: wo/v1\nkind: Fleet\nenvironment: dev\ntargets:\n  - name: edge-1\n\
+                 assignments:\n  - solution: platform\n    targets: [edge-1]\n";
+    let platform_config = InMemoryConfigStore::named("platform-config");
+    let first = platform_config.commit(
+        "dev",
+        tree(&[
+            ("fleet.yaml", fleet),
+            ("values.yaml", &values("  CpuQuota: 4\n")),
+        ]),
+    );
+    let gitops = InMemoryGitOpsRepo::new();
+    let ports = Ports {
+        source: Arc::new(source),
+        // An app config repo with no branches: a Platform solution never reads it.
+        app_config: Arc::new(InMemoryConfigStore::named("app-config")),
+        platform_config: Arc::new(platform_config.clone()),
+        gitops: Arc::new(gitops.clone()),
+        renderer: Arc::new(InMemoryRenderer::new()),
+        orchestrator: Arc::new(InMemoryOrchestrator::new()),
+    };
+    let p = Pipeline::new(ports, Settings::default());
+    let out = p
+        .run(&Event::SourcePushed {
+            commit: "main".into(),
+        })
+        .await
+        .unwrap();
+    let [StepOutcome::Prepared(o)] = &out[..] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(o.provenance.config_commit, first);
+    assert_eq!(o.provenance.fleet_commit, first);
+    p.merge("dev").await.unwrap();
+    let out = p
+        .run(&Event::ChangeMerged {
+            environment: "dev".into(),
+        })
+        .await
+        .unwrap();
+    assert!(
+        matches!(&out[..], [StepOutcome::Deployed(d)] if d.report.all_succeeded() && d.next.is_empty())
+    );
+    let head = gitops.head("dev").await.unwrap().unwrap();
+    let files = gitops.read(&head, "platform").await.unwrap();
+    assert_eq!(
+        files.text("platform/edge-1/values.yaml").unwrap(),
+        Some("CpuQuota: 4\n")
+    );
+
+    let second = platform_config.commit(
+        "dev",
+        tree(&[
+            ("fleet.yaml", fleet),
+            ("values.yaml", &values("  CpuQuota: 8\n")),
+        ]),
+    );
+    let out = p
+        .run(&Event::PlatformConfigMerged {
+            environment: "dev".into(),
+        })
+        .await
+        .unwrap();
+    let [StepOutcome::Prepared(o)] = &out[..] else {
+        panic!("{out:?}")
+    };
+    assert!(!o.provenance.promotable);
+    assert_eq!(o.provenance.config_commit, second);
+    assert_eq!(
+        p.reproduce(&o.provenance)
+            .await
+            .unwrap()
+            .text("platform/edge-1/values.yaml")
+            .unwrap(),
+        Some("CpuQuota: 8\n")
+    );
+}
