@@ -25,6 +25,7 @@ pub mod expr;
 pub mod files;
 pub mod format;
 pub mod memory;
+pub mod pipeline;
 pub mod ports;
 #[cfg(feature = "testkit")]
 pub mod testkit;

@@ -1,0 +1,176 @@
+//! merge and deploy: take a reviewed change into the env branch, install what it holds.
+
+use crate::error::{Error, Location, Result};
+use crate::format::fleet::{Fleet, FLEET_FILE};
+use crate::ports::{CommitId, CommitState, CommitStatus, Release, TargetOutcome, TargetRelease};
+
+use super::chain::fleet_file;
+use super::record::{manifests_path, values_path, ReleaseRecord};
+use super::{plan, DeployOutcome, Event, Pipeline};
+
+impl Pipeline {
+    /// Merges the open change request of the solution in `env`; returns the new env head.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when no change request is open (or `env` is not in the chain);
+    /// [`Error::Precondition`] when the env branch moved since it was prepared (prepare again).
+    pub async fn merge(&self, env: &str) -> Result<CommitId> {
+        self.chain_with(env).await?;
+        let solution = self.solution().await?;
+        let cr = self
+            .ports
+            .gitops
+            .change_request(&solution, env)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: format!("an open change request for `{solution}` in `{env}`"),
+            })?;
+        self.ports.gitops.merge(&cr).await
+    }
+
+    /// Deploys the head of the gitops env branch of `env` and records the outcome as statuses
+    /// of the source commit: `wo/<env>/<target>` per target and `wo/<env>` (success only when
+    /// every target deployed). Returns the report and what the planner says comes next.
+    ///
+    /// Deploying the same head again installs nothing new (the version is the gitops commit
+    /// id) and sets the same statuses.
+    ///
+    /// # Errors
+    /// - [`Error::Invalid`], naming the env and file, nothing deployed and no status touched:
+    ///   the head has no provenance (a manual commit), or a file under `<solution>/` is missing,
+    ///   extra or differs from what `release.yaml` records (a manual edit).
+    /// - [`Error::NotFound`]: `env` is not in the chain, or its gitops branch does not exist.
+    pub async fn deploy(&self, env: &str) -> Result<DeployOutcome> {
+        let chain = self.chain_with(env).await?;
+        let solution = self.solution().await?;
+        let shown = format!("gitops/{env}");
+        let head = self
+            .ports
+            .gitops
+            .history(env, 1)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::NotFound {
+                what: format!("env branch `{env}` of the gitops repo: nothing to deploy"),
+            })?;
+        let provenance = head
+            .provenance
+            .clone()
+            .filter(|p| p.solution == solution && p.environment == env)
+            .ok_or_else(|| {
+                Error::invalid(
+                    Location::file(&shown).with_key(head.id.to_string()),
+                    format!(
+                        "refusing to deploy `{env}`: its head {} has no wo provenance for `{solution}` (a manual commit?); \
+                         the gitops repo changes only through change requests wo opens — revert it or roll back",
+                        head.id.short()
+                    ),
+                )
+            })?;
+        let files = self.ports.gitops.read(&head.id, &solution).await?;
+        let record = ReleaseRecord::verify(&files, &provenance, &shown)?;
+
+        let fleet_tree = self
+            .ports
+            .platform_config
+            .read(&provenance.fleet_commit)
+            .await?;
+        let fleet_file = fleet_file(env);
+        let fleet_text = fleet_tree
+            .text(FLEET_FILE)?
+            .ok_or_else(|| Error::invalid(Location::file(&fleet_file), "file not found"))?;
+        let fleet = Fleet::parse(fleet_text, &fleet_file)?;
+
+        let mut targets = Vec::with_capacity(record.targets.len());
+        for name in record.targets.keys() {
+            let vpath = values_path(&solution, name);
+            let vfile = format!("{shown}/{vpath}");
+            let values_text = files.text(&vpath)?.unwrap_or_default();
+            let values = crate::yaml::parse(values_text, &vfile)?.to_value(&vfile)?;
+            let manifests = files
+                .text(&manifests_path(&solution, name))?
+                .unwrap_or_default()
+                .to_string();
+            let target = fleet.target(name).ok_or_else(|| {
+                Error::invalid(
+                    Location::file(&fleet_file).with_key("targets"),
+                    format!(
+                        "release target `{name}` is not in the fleet at {}",
+                        provenance.fleet_commit.short()
+                    ),
+                )
+            })?;
+            targets.push(TargetRelease {
+                target: name.clone(),
+                orchestrator_id: target.orchestrator.as_ref().and_then(|o| o.id.clone()),
+                values,
+                manifests,
+            });
+        }
+        let release = Release {
+            solution: solution.clone(),
+            environment: env.to_string(),
+            version: head.id.to_string(),
+            source_commit: provenance.source_commit.clone(),
+            gitops_commit: head.id.clone(),
+            targets,
+        };
+        let report = self.ports.orchestrator.deploy(&release).await?;
+
+        let source = &self.ports.source;
+        let short = head.id.short();
+        for (target, outcome) in &report.results {
+            let status = match outcome {
+                TargetOutcome::Deployed => CommitStatus::for_target(
+                    env,
+                    target,
+                    CommitState::Success,
+                    format!("deployed {short}"),
+                ),
+                TargetOutcome::Failed { message } => CommitStatus::for_target(
+                    env,
+                    target,
+                    CommitState::Failure,
+                    format!("{short} failed: {message}"),
+                ),
+            };
+            source.set_status(&provenance.source_commit, status).await?;
+        }
+        let succeeded = report.all_succeeded();
+        let env_status = if succeeded {
+            CommitStatus::for_environment(
+                env,
+                CommitState::Success,
+                format!("deployed {short} to {} targets", report.results.len()),
+            )
+        } else {
+            let failed: Vec<&str> = report.failed().iter().map(|(t, _)| *t).collect();
+            CommitStatus::for_environment(
+                env,
+                CommitState::Failure,
+                format!("{short} failed on {}", failed.join(", ")),
+            )
+        };
+        source
+            .set_status(&provenance.source_commit, env_status)
+            .await?;
+
+        let next = plan(
+            &Event::DeploymentFinished {
+                environment: env.to_string(),
+                source_commit: provenance.source_commit.clone(),
+                promotable: provenance.promotable,
+                succeeded,
+            },
+            &chain,
+        )?;
+        Ok(DeployOutcome {
+            environment: env.to_string(),
+            gitops_commit: head.id,
+            provenance,
+            report,
+            next,
+        })
+    }
+}

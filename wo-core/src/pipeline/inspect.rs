@@ -1,0 +1,137 @@
+//! status and history: what runs where, read from the repositories.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::ports::{ChangeRequest, CommitId, CommitState, Provenance};
+
+use super::Pipeline;
+
+/// An open change request, in brief.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenChange {
+    /// The backend's id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// The commit holding the proposed content.
+    pub head: CommitId,
+    /// What it would release.
+    pub provenance: Provenance,
+    /// Where to review it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+impl From<ChangeRequest> for OpenChange {
+    fn from(cr: ChangeRequest) -> Self {
+        Self {
+            id: cr.id,
+            title: cr.title,
+            head: cr.head,
+            provenance: cr.provenance,
+            url: cr.url,
+        }
+    }
+}
+
+/// The state of the solution in one environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvironmentStatus {
+    /// The environment.
+    pub environment: String,
+    /// The head of its gitops env branch, `None` before the first release.
+    pub gitops_commit: Option<CommitId>,
+    /// The provenance of that head (released source, config and fleet commits, promotable);
+    /// `None` when the head is not wo's.
+    pub provenance: Option<Provenance>,
+    /// The status `wo/<env>` of the released source commit.
+    pub state: Option<CommitState>,
+    /// Per target, the status `wo/<env>/<target>` of the released source commit.
+    pub targets: BTreeMap<String, CommitState>,
+    /// The change request waiting for review, if any.
+    pub change_request: Option<OpenChange>,
+}
+
+/// One commit of an env branch, as [`Pipeline::history`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseEntry {
+    /// The gitops commit.
+    pub gitops_commit: CommitId,
+    /// The first line of its message.
+    pub title: String,
+    /// Its provenance; `None` for a commit wo did not make.
+    pub provenance: Option<Provenance>,
+}
+
+impl Pipeline {
+    /// The state of the solution in every environment, in chain order.
+    ///
+    /// # Errors
+    /// When the chain or a repository cannot be read.
+    pub async fn status(&self) -> Result<Vec<EnvironmentStatus>> {
+        let chain = self.chain().await?;
+        let solution = self.solution().await?;
+        let mut out = Vec::with_capacity(chain.environments().len());
+        for env in chain.environments() {
+            let head = self.ports.gitops.history(env, 1).await?.into_iter().next();
+            let provenance = head
+                .as_ref()
+                .and_then(|c| c.provenance.clone())
+                .filter(|p| p.solution == solution);
+            let mut state = None;
+            let mut targets = BTreeMap::new();
+            if let Some(p) = &provenance {
+                let env_context = format!("wo/{env}");
+                let target_prefix = format!("wo/{env}/");
+                for s in self.ports.source.statuses(&p.source_commit).await? {
+                    if s.context == env_context {
+                        state = Some(s.state);
+                    } else if let Some(t) = s.context.strip_prefix(&target_prefix) {
+                        targets.insert(t.to_string(), s.state);
+                    }
+                }
+            }
+            let change_request = self
+                .ports
+                .gitops
+                .change_request(&solution, env)
+                .await?
+                .map(OpenChange::from);
+            out.push(EnvironmentStatus {
+                environment: env.clone(),
+                gitops_commit: head.map(|c| c.id),
+                provenance,
+                state,
+                targets,
+                change_request,
+            });
+        }
+        Ok(out)
+    }
+
+    /// At most `limit` commits of the env branch of `env`, newest first, with provenance.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`](crate::Error::NotFound) when `env` is not in the chain.
+    pub async fn history(&self, env: &str, limit: usize) -> Result<Vec<ReleaseEntry>> {
+        self.chain_with(env).await?;
+        Ok(self
+            .ports
+            .gitops
+            .history(env, limit)
+            .await?
+            .into_iter()
+            .map(|c| ReleaseEntry {
+                title: c.message.lines().next().unwrap_or_default().to_string(),
+                gitops_commit: c.id,
+                provenance: c.provenance,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,234 @@
+//! The promotion pipeline: events in, steps out, every step idempotent and resumable.
+//!
+//! Start with [`Pipeline::run`]: given an [`Event`] (a source push, a merged change request,
+//! a config change) it asks the pure planner [`plan`] what to do, does it through the five
+//! ports, and follows the chain (a deploy plans the next step) until a change request waits
+//! for review, promotion stops or nothing is left. Each step is also a method of its own
+//! ([`Pipeline::prepare_pr`], [`Pipeline::merge`], [`Pipeline::deploy`]), as workflow steps
+//! call them.
+//!
+//! No state lives in the pipeline: the environment chain is read from the fleets, what runs
+//! from the gitops env branches and their provenance, what deployed where from the source
+//! commit's statuses. Dropping a `Pipeline` between any two steps and building a new one loses
+//! nothing; running a step twice changes nothing the second time.
+//!
+//! What a gitops env branch holds per solution: `<solution>/<target>/values.yaml`,
+//! `<solution>/<target>/manifests.yaml` and the [`ReleaseRecord`] `<solution>/release.yaml`.
+
+mod chain;
+mod deploy;
+mod event;
+mod inspect;
+mod plan;
+mod prepare;
+mod record;
+mod run;
+
+use std::sync::Arc;
+
+pub use chain::{EnvironmentChain, DEFAULT_FIRST_ENVIRONMENT};
+pub use event::{Action, Event, SourceChoice};
+pub use inspect::{EnvironmentStatus, OpenChange, ReleaseEntry};
+pub use plan::plan;
+pub use record::{
+    manifests_path, record_path, sha256_hex, values_path, RecordedProvenance, RecordedTarget,
+    ReleaseRecord, RELEASE_FILE,
+};
+
+use crate::error::{Error, Location, Result};
+use crate::format::app::{AppDescriptor, APP_FILE};
+use crate::ports::{
+    ChangeRequest, CommitId, ConfigStore, DeploymentReport, GitOpsRepo, Orchestrator,
+    ProposeOutcome, Provenance, Renderer, SourceRepo,
+};
+
+/// The six backends a pipeline works through.
+#[derive(Clone)]
+pub struct Ports {
+    /// The solution's source repo (app, or platform control plane).
+    pub source: Arc<dyn SourceRepo>,
+    /// The app config repo (values of an `Application`).
+    pub app_config: Arc<dyn ConfigStore>,
+    /// The platform config repo (fleets, and values of the `Platform` solution).
+    pub platform_config: Arc<dyn ConfigStore>,
+    /// The gitops repo.
+    pub gitops: Arc<dyn GitOpsRepo>,
+    /// The renderer.
+    pub renderer: Arc<dyn Renderer>,
+    /// The orchestrator.
+    pub orchestrator: Arc<dyn Orchestrator>,
+}
+
+/// How a pipeline is set up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The first environment of the chain (default `dev`); the rest follows the fleets' `next:`.
+    pub first_environment: String,
+    /// The source branch whose `wo/app.yaml` names the solution (default `main`).
+    pub source_branch: String,
+    /// The solution, when known; otherwise read from `wo/app.yaml` on `source_branch`.
+    pub solution: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            first_environment: DEFAULT_FIRST_ENVIRONMENT.to_string(),
+            source_branch: "main".to_string(),
+            solution: None,
+        }
+    }
+}
+
+/// Runs the flows of one solution through the ports. Holds no state of its own.
+pub struct Pipeline {
+    ports: Ports,
+    settings: Settings,
+}
+
+/// What [`Pipeline::prepare_pr`] (or [`Pipeline::rollback`]) did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrepareOutcome {
+    /// The environment.
+    pub environment: String,
+    /// The inputs of the proposed content.
+    pub provenance: Provenance,
+    /// The targets rendered, in fleet order.
+    pub targets: Vec<String>,
+    /// What the gitops repo did with the proposal.
+    pub proposal: ProposeOutcome,
+}
+
+impl PrepareOutcome {
+    /// The change request waiting for review, unless the env branch already had the content.
+    pub fn change_request(&self) -> Option<&ChangeRequest> {
+        self.proposal.change_request()
+    }
+
+    /// `opened`, `updated`, `unchanged` or `no difference`.
+    pub fn kind(&self) -> &'static str {
+        match self.proposal {
+            ProposeOutcome::Opened(_) => "opened",
+            ProposeOutcome::Updated(_) => "updated",
+            ProposeOutcome::Unchanged(_) => "unchanged",
+            ProposeOutcome::NoDifference { .. } => "no difference",
+        }
+    }
+}
+
+/// What [`Pipeline::deploy`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeployOutcome {
+    /// The environment.
+    pub environment: String,
+    /// The gitops commit deployed.
+    pub gitops_commit: CommitId,
+    /// Its provenance.
+    pub provenance: Provenance,
+    /// Per target, how it went.
+    pub report: DeploymentReport,
+    /// What the planner says comes next (prepare-pr of the next environment, a halt, or
+    /// nothing).
+    pub next: Vec<Action>,
+}
+
+/// One step [`Pipeline::run`] took.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepOutcome {
+    /// A change request was prepared; the chain continues when it is merged.
+    Prepared(Box<PrepareOutcome>),
+    /// An environment was deployed.
+    Deployed(DeployOutcome),
+    /// Promotion stopped.
+    Halted {
+        /// Where.
+        environment: String,
+        /// Which source commit.
+        source_commit: CommitId,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl StepOutcome {
+    /// Whether the step reports a failure (a deploy that failed on a target, a halt).
+    pub fn is_failure(&self) -> bool {
+        match self {
+            StepOutcome::Prepared(_) => false,
+            StepOutcome::Deployed(d) => !d.report.all_succeeded(),
+            StepOutcome::Halted { .. } => true,
+        }
+    }
+}
+
+impl Pipeline {
+    /// A pipeline over `ports`.
+    pub fn new(ports: Ports, settings: Settings) -> Self {
+        Self { ports, settings }
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The environment chain, read now from the fleets of the platform config repo.
+    ///
+    /// # Errors
+    /// See [`EnvironmentChain::load`].
+    pub async fn chain(&self) -> Result<EnvironmentChain> {
+        EnvironmentChain::load(
+            self.ports.platform_config.as_ref(),
+            &self.settings.first_environment,
+        )
+        .await
+    }
+
+    /// The solution: from the settings, or `wo/app.yaml` on the source branch.
+    ///
+    /// # Errors
+    /// When the source branch or its `wo/app.yaml` cannot be read.
+    pub async fn solution(&self) -> Result<String> {
+        if let Some(s) = &self.settings.solution {
+            return Ok(s.clone());
+        }
+        let head = self
+            .ports
+            .source
+            .resolve(&self.settings.source_branch)
+            .await?;
+        let tree = self
+            .ports
+            .source
+            .read_tree(&head, &["wo".to_string()])
+            .await?;
+        let file = format!("source@{}/{APP_FILE}", head.short());
+        let text = tree
+            .text(APP_FILE)?
+            .ok_or_else(|| Error::invalid(Location::file(&file), "file not found"))?;
+        Ok(AppDescriptor::parse(text, &file)?.name)
+    }
+
+    /// The chain, after checking that it holds `env`.
+    async fn chain_with(&self, env: &str) -> Result<EnvironmentChain> {
+        let chain = self.chain().await?;
+        chain.check(env)?;
+        Ok(chain)
+    }
+}
+
+/// Merges the diagnostics of several failed checks into one error; the first other error wins.
+fn merge_errors(errors: Vec<Error>) -> Result<()> {
+    let mut all = Vec::new();
+    for e in errors {
+        match e {
+            Error::Invalid(d) => all.extend(d.0),
+            other => return Err(other),
+        }
+    }
+    if all.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(crate::error::Diagnostics(all).sorted()))
+    }
+}

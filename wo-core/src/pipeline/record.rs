@@ -1,0 +1,236 @@
+//! `<solution>/release.yaml`: what a gitops env branch holds for a solution, and where from.
+//!
+//! ```yaml
+//! apiVersion: wo/v1
+//! kind: Release
+//! solution: shop
+//! environment: dev
+//! provenance:
+//!   sourceCommit: 3f2a…
+//!   configCommit: 9c1e…
+//!   fleetCommit: 77d0…
+//!   promotable: true
+//!   rollbackOf: 5b4c…            # only for rollbacks
+//! targets:                       # sorted by name
+//!   berlin-1:
+//!     orchestratorId: /subscriptions/…/targets/berlin-1   # when the fleet names one
+//!     valuesSha256: 0d5f…        # sha256 of <solution>/berlin-1/values.yaml
+//!     manifestsSha256: a81c…     # sha256 of <solution>/berlin-1/manifests.yaml
+//! ```
+//!
+//! It is a function of the provenance and the files, with no timestamps: the same inputs give
+//! the same bytes. Deploy checks the branch against it, so a manual edit is refused.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Diagnostic, Diagnostics, Error, Location, Result};
+use crate::files::FileTree;
+use crate::format::API_VERSION;
+use crate::ports::{CommitId, Provenance};
+
+/// The file name of the record, under `<solution>/`.
+pub const RELEASE_FILE: &str = "release.yaml";
+
+/// The lowercase hex sha256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The path of a target's composed values on a gitops branch.
+pub fn values_path(solution: &str, target: &str) -> String {
+    format!("{solution}/{target}/values.yaml")
+}
+
+/// The path of a target's rendered manifests on a gitops branch.
+pub fn manifests_path(solution: &str, target: &str) -> String {
+    format!("{solution}/{target}/manifests.yaml")
+}
+
+/// The path of the release record on a gitops branch.
+pub fn record_path(solution: &str) -> String {
+    format!("{solution}/{RELEASE_FILE}")
+}
+
+/// `<solution>/release.yaml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ReleaseRecord {
+    /// Always `wo/v1`.
+    pub api_version: String,
+    /// Always `Release`.
+    pub kind: String,
+    /// The solution.
+    pub solution: String,
+    /// The environment.
+    pub environment: String,
+    /// The inputs the files were computed from.
+    pub provenance: RecordedProvenance,
+    /// Per target, sorted by name.
+    pub targets: BTreeMap<String, RecordedTarget>,
+}
+
+/// The provenance as `release.yaml` spells it (solution and environment sit beside it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RecordedProvenance {
+    /// Source repo commit.
+    pub source_commit: CommitId,
+    /// App config commit (the platform config commit for a Platform solution).
+    pub config_commit: CommitId,
+    /// Platform config commit (the fleet).
+    pub fleet_commit: CommitId,
+    /// Whether a successful deploy promotes.
+    pub promotable: bool,
+    /// For a rollback, the gitops commit whose content it restores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_of: Option<CommitId>,
+}
+
+/// One target of a release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RecordedTarget {
+    /// The orchestrator's id of the target, when the fleet names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orchestrator_id: Option<String>,
+    /// sha256 of `values.yaml`.
+    pub values_sha256: String,
+    /// sha256 of `manifests.yaml`.
+    pub manifests_sha256: String,
+}
+
+impl ReleaseRecord {
+    /// An empty record (no targets) for `provenance`.
+    pub fn new(provenance: &Provenance) -> Self {
+        Self {
+            api_version: API_VERSION.to_string(),
+            kind: "Release".to_string(),
+            solution: provenance.solution.clone(),
+            environment: provenance.environment.clone(),
+            provenance: RecordedProvenance {
+                source_commit: provenance.source_commit.clone(),
+                config_commit: provenance.config_commit.clone(),
+                fleet_commit: provenance.fleet_commit.clone(),
+                promotable: provenance.promotable,
+                rollback_of: provenance.rollback_of.clone(),
+            },
+            targets: BTreeMap::new(),
+        }
+    }
+
+    /// The full provenance.
+    pub fn provenance(&self) -> Provenance {
+        Provenance {
+            solution: self.solution.clone(),
+            environment: self.environment.clone(),
+            source_commit: self.provenance.source_commit.clone(),
+            config_commit: self.provenance.config_commit.clone(),
+            fleet_commit: self.provenance.fleet_commit.clone(),
+            promotable: self.provenance.promotable,
+            rollback_of: self.provenance.rollback_of.clone(),
+        }
+    }
+
+    /// The same record with another provenance (targets kept).
+    pub fn with_provenance(&self, provenance: &Provenance) -> Self {
+        Self {
+            targets: self.targets.clone(),
+            ..Self::new(provenance)
+        }
+    }
+
+    /// The YAML document (deterministic).
+    pub fn to_yaml(&self) -> String {
+        let value = serde_json::to_value(self).unwrap_or_default();
+        crate::yaml::to_string(&value)
+    }
+
+    /// Parses a record; errors name `file`.
+    pub fn parse(text: &str, file: &str) -> Result<Self> {
+        let record: ReleaseRecord = crate::yaml::from_str(text, file)?;
+        if record.api_version != API_VERSION || record.kind != "Release" {
+            return Err(Error::invalid(
+                Location::file(file).with_key("kind"),
+                format!(
+                    "expected `apiVersion: {API_VERSION}` and `kind: Release`, found `{}` `{}`",
+                    record.api_version, record.kind
+                ),
+            ));
+        }
+        Ok(record)
+    }
+
+    /// Checks a solution's files on a gitops branch (as [`GitOpsRepo::read`] returns them)
+    /// against the record they contain: the record names `provenance`, every listed file is
+    /// there with the recorded sha256, and no other file is. `shown` prefixes file names in
+    /// messages (`gitops/prod`). All problems are reported at once.
+    ///
+    /// [`GitOpsRepo::read`]: crate::ports::GitOpsRepo::read
+    pub fn verify(files: &FileTree, provenance: &Provenance, shown: &str) -> Result<Self> {
+        let solution = &provenance.solution;
+        let path = record_path(solution);
+        let file = |p: &str| format!("{shown}/{p}");
+        let text = files.text(&path)?.ok_or_else(|| {
+            Error::invalid(
+                Location::file(file(&path)),
+                "file not found: the release record wo writes with every change is missing",
+            )
+        })?;
+        let record = Self::parse(text, &file(&path))?;
+        let mut problems = Vec::new();
+        if record.provenance() != *provenance {
+            problems.push(Diagnostic::new(
+                Location::file(file(&path)).with_key("provenance"),
+                "the record does not match the provenance trailers of its commit: edited by hand?",
+            ));
+        }
+        let mut expected = BTreeSet::from([path.clone()]);
+        for (target, t) in &record.targets {
+            for (p, want) in [
+                (values_path(solution, target), &t.values_sha256),
+                (manifests_path(solution, target), &t.manifests_sha256),
+            ] {
+                match files.get(&p) {
+                    None => problems.push(Diagnostic::new(
+                        Location::file(file(&p)),
+                        format!("file not found, but {RELEASE_FILE} lists it"),
+                    )),
+                    Some(bytes) => {
+                        let got = sha256_hex(bytes);
+                        if &got != want {
+                            problems.push(
+                                Diagnostic::new(
+                                    Location::file(file(&p)),
+                                    format!(
+                                        "content changed since wo wrote it (sha256 {got}, {RELEASE_FILE} says {want})"
+                                    ),
+                                )
+                                .with_hint("the gitops repo changes only through change requests wo opens; revert the edit"),
+                            )
+                        }
+                    }
+                }
+                expected.insert(p);
+            }
+        }
+        for (p, _) in files.iter() {
+            if !expected.contains(p) {
+                problems.push(Diagnostic::new(
+                    Location::file(file(p)),
+                    format!("not written by wo: {RELEASE_FILE} does not list it"),
+                ));
+            }
+        }
+        if problems.is_empty() {
+            Ok(record)
+        } else {
+            Err(Error::Invalid(Diagnostics(problems).sorted()))
+        }
+    }
+}

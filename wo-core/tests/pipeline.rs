@@ -1,0 +1,1376 @@
+//! The promotion pipeline on the in-memory backends: the planner's table, the flows
+//! (promotion, config change, failure, rollback) and the invariants of DESIGN §1.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use wo_core::files::FileTree;
+use wo_core::memory::{
+    InMemoryConfigStore, InMemoryGitOpsRepo, InMemoryOrchestrator, InMemoryRenderer,
+    InMemorySourceRepo,
+};
+use wo_core::pipeline::{
+    plan, sha256_hex, Action, EnvironmentChain, Event, Pipeline, Ports, ReleaseRecord, Settings,
+    SourceChoice, StepOutcome,
+};
+use wo_core::ports::{
+    ChangeProposal, ChangeRequest, ChangeState, CommitId, CommitState, ConfigStore, GitOpsCommit,
+    GitOpsRepo, Orchestrator, ProposeOutcome, Provenance, SourceRepo,
+};
+use wo_core::{Error, Result};
+
+// ---------------------------------------------------------------------------------------------
+// The planner
+
+fn chain() -> EnvironmentChain {
+    EnvironmentChain::new(["dev", "stage", "prod"]).unwrap()
+}
+
+fn prepare(env: &str, source: SourceChoice, promotable: bool) -> Action {
+    Action::PreparePr {
+        environment: env.into(),
+        source,
+        promotable,
+    }
+}
+
+fn commit(rev: &str) -> SourceChoice {
+    SourceChoice::Commit(rev.into())
+}
+
+#[test]
+fn the_planner_follows_its_table() {
+    let c = CommitId::from("c0ffee0123");
+    let finished = |env: &str, promotable: bool, succeeded: bool| Event::DeploymentFinished {
+        environment: env.into(),
+        source_commit: c.clone(),
+        promotable,
+        succeeded,
+    };
+    let halt = |env: &str| Action::Halt {
+        environment: env.into(),
+        source_commit: c.clone(),
+        reason: String::new(),
+    };
+    let rows: Vec<(Event, Vec<Action>)> = vec![
+        (
+            Event::SourcePushed {
+                commit: "main".into(),
+            },
+            vec![prepare("dev", commit("main"), true)],
+        ),
+        (
+            Event::ChangeMerged {
+                environment: "dev".into(),
+            },
+            vec![Action::Deploy {
+                environment: "dev".into(),
+            }],
+        ),
+        (
+            Event::ChangeMerged {
+                environment: "prod".into(),
+            },
+            vec![Action::Deploy {
+                environment: "prod".into(),
+            }],
+        ),
+        (
+            finished("dev", true, true),
+            vec![prepare("stage", commit(c.as_str()), true)],
+        ),
+        (
+            finished("stage", true, true),
+            vec![prepare("prod", commit(c.as_str()), true)],
+        ),
+        (finished("prod", true, true), vec![]),
+        (finished("dev", false, true), vec![]),
+        (finished("stage", false, true), vec![]),
+        (finished("prod", false, true), vec![]),
+        (finished("dev", true, false), vec![halt("dev")]),
+        (finished("dev", false, false), vec![halt("dev")]),
+        (finished("stage", true, false), vec![halt("stage")]),
+        (finished("prod", true, false), vec![halt("prod")]),
+        (finished("prod", false, false), vec![halt("prod")]),
+        (
+            Event::ConfigMerged {
+                environment: "stage".into(),
+            },
+            vec![prepare("stage", SourceChoice::Released, false)],
+        ),
+        (
+            Event::ConfigMerged {
+                environment: "dev".into(),
+            },
+            vec![prepare("dev", SourceChoice::Released, false)],
+        ),
+        (
+            Event::PlatformConfigMerged {
+                environment: "prod".into(),
+            },
+            vec![prepare("prod", SourceChoice::Released, false)],
+        ),
+    ];
+    // Halt reasons are for humans: compare them only for being non-empty.
+    let blank = |actions: Vec<Action>| -> Vec<Action> {
+        actions
+            .into_iter()
+            .map(|a| match a {
+                Action::Halt {
+                    environment,
+                    source_commit,
+                    reason,
+                } => {
+                    assert!(!reason.is_empty());
+                    Action::Halt {
+                        environment,
+                        source_commit,
+                        reason: String::new(),
+                    }
+                }
+                other => other,
+            })
+            .collect()
+    };
+    for (event, expected) in rows {
+        let got = blank(plan(&event, &chain()).unwrap());
+        assert_eq!(got, expected, "{event:?}");
+    }
+}
+
+#[test]
+fn the_planner_covers_every_deployment_outcome_in_every_environment() {
+    let chain = chain();
+    let c = CommitId::from("abc");
+    for env in chain.environments() {
+        for promotable in [false, true] {
+            for succeeded in [false, true] {
+                let event = Event::DeploymentFinished {
+                    environment: env.clone(),
+                    source_commit: c.clone(),
+                    promotable,
+                    succeeded,
+                };
+                let actions = plan(&event, &chain).unwrap();
+                match (succeeded, promotable, chain.next(env)) {
+                    (false, ..) => assert!(
+                        matches!(&actions[..], [Action::Halt { environment, source_commit, .. }]
+                            if environment == env && *source_commit == c),
+                        "{event:?} → {actions:?}"
+                    ),
+                    (true, true, Some(next)) => {
+                        assert_eq!(actions, vec![prepare(next, commit("abc"), true)])
+                    }
+                    (true, _, _) => assert!(actions.is_empty(), "{event:?} → {actions:?}"),
+                }
+                // A config-only deploy never promotes.
+                if !promotable {
+                    assert!(!actions
+                        .iter()
+                        .any(|a| matches!(a, Action::PreparePr { .. })));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_planner_refuses_unknown_environments() {
+    let chain = chain();
+    let unknown = [
+        Event::ChangeMerged {
+            environment: "qa".into(),
+        },
+        Event::ConfigMerged {
+            environment: "qa".into(),
+        },
+        Event::PlatformConfigMerged {
+            environment: "qa".into(),
+        },
+        Event::DeploymentFinished {
+            environment: "qa".into(),
+            source_commit: "abc".into(),
+            promotable: true,
+            succeeded: true,
+        },
+    ];
+    for event in unknown {
+        let err = plan(&event, &chain).unwrap_err();
+        assert!(matches!(err, Error::NotFound { .. }), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains("`qa`") && text.contains("dev → stage → prod"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn events_travel_as_tagged_json() {
+    let event = Event::DeploymentFinished {
+        environment: "dev".into(),
+        source_commit: "abc".into(),
+        promotable: true,
+        succeeded: false,
+    };
+    let json = serde_json::to_value(&event).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"type": "deployment-finished", "environment": "dev",
+            "sourceCommit": "abc", "promotable": true, "succeeded": false})
+    );
+    let back: Event = serde_json::from_value(json).unwrap();
+    assert_eq!(back, event);
+    let pushed: Event =
+        serde_json::from_str(r#"{"type": "source-pushed", "commit": "main"}"#).unwrap();
+    assert_eq!(
+        pushed,
+        Event::SourcePushed {
+            commit: "main".into()
+        }
+    );
+}
+
+#[test]
+fn chains_are_checked_when_built() {
+    assert!(EnvironmentChain::new(Vec::<String>::new()).is_err());
+    assert!(EnvironmentChain::new(["dev", "dev"]).is_err());
+    assert!(EnvironmentChain::new(["dev", "../prod"]).is_err());
+    let c = chain();
+    assert_eq!(c.first(), "dev");
+    assert_eq!(c.next("dev"), Some("stage"));
+    assert_eq!(c.next("prod"), None);
+    assert_eq!(c.previous("dev"), None);
+    assert_eq!(c.previous("prod"), Some("stage"));
+    assert_eq!(c.previous("qa"), None);
+    assert_eq!(c.to_string(), "dev → stage → prod");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The world: six in-memory repos
+
+const ENVS: [&str; 3] = ["dev", "stage", "prod"];
+
+fn tree(entries: &[(&str, &str)]) -> FileTree {
+    let mut t = FileTree::new();
+    for (p, c) in entries {
+        t.insert(*p, *c).unwrap();
+    }
+    t
+}
+
+fn source_tree(greeting: &str) -> FileTree {
+    let schema = format!(
+        "rules:\n  configs:\n    Replicas: {{type: int, defaultValue: 1, minValue: 1, maxValue: 10}}\n    \
+         LogLevel: {{type: string, defaultValue: info, allowedValues: [debug, info, warn]}}\n    \
+         Greeting: {{type: string, defaultValue: {greeting}}}\n"
+    );
+    tree(&[
+        (
+            "wo/app.yaml",
+            "apiVersion: wo/v1\nkind: Application\nname: shop\nchart: chart\nschema: wo/schema.yaml\nnamespace: shop-ns\n",
+        ),
+        ("wo/schema.yaml", &schema),
+        (
+            "chart/Chart.yaml",
+            "apiVersion: v2\nname: shop-chart\nversion: 1.0.0\n",
+        ),
+        ("chart/templates/cm.yaml", "kind: ConfigMap\n"),
+        ("src/main.rs", "fn main() {}\n"),
+    ])
+}
+
+fn values(body: &str) -> String {
+    format!("apiVersion: wo/v1\nkind: Values\nvalues:\n{body}")
+}
+
+/// A fleet of two edge targets (three in stage and prod) over region → site, plus a lab
+/// target the solution is not assigned to.
+fn fleet(env: &str, next: Option<&str>, edge: &[(&str, &str, &str)]) -> String {
+    let mut s = format!("apiVersion: wo/v1\nkind: Fleet\nenvironment: {env}\n");
+    if let Some(n) = next {
+        s.push_str(&format!("next: {n}\n"));
+    }
+    s.push_str("hierarchy: [region, site]\ntargets:\n");
+    for (name, region, site) in edge {
+        s.push_str(&format!(
+            "  - name: {name}\n    hierarchy: {{region: {region}, site: {site}}}\n    labels: {{tier: edge}}\n    orchestrator: {{id: /targets/{name}}}\n"
+        ));
+    }
+    s.push_str(&format!(
+        "  - name: {env}-lab\n    hierarchy: {{region: eu, site: lab}}\n    labels: {{tier: lab}}\n"
+    ));
+    s.push_str("assignments:\n  - solution: shop\n    selector: {tier: edge}\n");
+    s
+}
+
+fn fleet_of(env: &str) -> String {
+    match env {
+        "dev" => fleet(
+            "dev",
+            Some("stage"),
+            &[("dev-eu-1", "eu", "berlin"), ("dev-us-1", "us", "chicago")],
+        ),
+        "stage" => fleet(
+            "stage",
+            Some("prod"),
+            &[
+                ("stage-eu-1", "eu", "berlin"),
+                ("stage-eu-2", "eu", "paris"),
+                ("stage-us-1", "us", "chicago"),
+            ],
+        ),
+        _ => fleet(
+            "prod",
+            None,
+            &[
+                ("prod-eu-1", "eu", "berlin"),
+                ("prod-eu-2", "eu", "paris"),
+                ("prod-us-1", "us", "chicago"),
+            ],
+        ),
+    }
+}
+
+fn targets_of(env: &str) -> Vec<String> {
+    match env {
+        "dev" => vec!["dev-eu-1".into(), "dev-us-1".into()],
+        _ => ["eu-1", "eu-2", "us-1"]
+            .iter()
+            .map(|t| format!("{env}-{t}"))
+            .collect(),
+    }
+}
+
+struct World {
+    source: InMemorySourceRepo,
+    app_config: InMemoryConfigStore,
+    platform_config: InMemoryConfigStore,
+    gitops: InMemoryGitOpsRepo,
+    orchestrator: InMemoryOrchestrator,
+    /// The source commit of `main` at creation.
+    c1: CommitId,
+}
+
+impl World {
+    fn new() -> Self {
+        let source = InMemorySourceRepo::new();
+        let c1 = source.commit("main", source_tree("hello"));
+        let app_config = InMemoryConfigStore::named("app-config");
+        app_config.commit(
+            "dev",
+            tree(&[("values.yaml", &values("  LogLevel: debug\n"))]),
+        );
+        app_config.commit(
+            "stage",
+            tree(&[
+                ("values.yaml", &values("  LogLevel: info\n")),
+                ("levels/region/eu.yaml", &values("  Replicas: 2\n")),
+            ]),
+        );
+        app_config.commit(
+            "prod",
+            tree(&[
+                ("values.yaml", &values("  LogLevel: warn\n  Replicas: 3\n")),
+                ("targets/prod-us-1.yaml", &values("  Replicas: 5\n")),
+            ]),
+        );
+        let platform_config = InMemoryConfigStore::named("platform-config");
+        for env in ENVS {
+            platform_config.commit(env, tree(&[("fleet.yaml", &fleet_of(env))]));
+        }
+        World {
+            source,
+            app_config,
+            platform_config,
+            gitops: InMemoryGitOpsRepo::new(),
+            orchestrator: InMemoryOrchestrator::new(),
+            c1,
+        }
+    }
+
+    fn ports_with(&self, gitops: Arc<dyn GitOpsRepo>) -> Ports {
+        Ports {
+            source: Arc::new(self.source.clone()),
+            app_config: Arc::new(self.app_config.clone()),
+            platform_config: Arc::new(self.platform_config.clone()),
+            gitops,
+            renderer: Arc::new(InMemoryRenderer::new()),
+            orchestrator: Arc::new(self.orchestrator.clone()),
+        }
+    }
+
+    /// A fresh pipeline: nothing carries over from an earlier one but the repositories.
+    fn pipeline(&self) -> Pipeline {
+        Pipeline::new(
+            self.ports_with(Arc::new(self.gitops.clone())),
+            Settings::default(),
+        )
+    }
+
+    async fn state(&self, commit: &CommitId, context: &str) -> Option<CommitState> {
+        self.source
+            .statuses(commit)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|s| s.context == context)
+            .map(|s| s.state)
+    }
+
+    async fn head(&self, env: &str) -> Option<CommitId> {
+        self.gitops.head(env).await.unwrap()
+    }
+
+    async fn files(&self, env: &str) -> FileTree {
+        let head = self.head(env).await.expect("env branch exists");
+        self.gitops.read(&head, "shop").await.unwrap()
+    }
+
+    fn open_changes(&self) -> Vec<ChangeRequest> {
+        self.gitops
+            .change_requests()
+            .into_iter()
+            .filter(|c| c.state == ChangeState::Open)
+            .collect()
+    }
+
+    /// Pushes `main`, then merges and deploys each environment in turn through `run`.
+    async fn promote_everywhere(&self, rev: &str) {
+        let p = self.pipeline();
+        let out = p
+            .run(&Event::SourcePushed { commit: rev.into() })
+            .await
+            .unwrap();
+        assert!(matches!(&out[..], [StepOutcome::Prepared(o)] if o.environment == "dev"));
+        for env in ENVS {
+            p.merge(env).await.unwrap();
+            p.run(&Event::ChangeMerged {
+                environment: env.into(),
+            })
+            .await
+            .unwrap();
+        }
+    }
+}
+
+fn prepared(out: &[StepOutcome]) -> Vec<(&str, &'static str)> {
+    out.iter()
+        .filter_map(|s| match s {
+            StepOutcome::Prepared(p) => Some((p.environment.as_str(), p.kind())),
+            _ => None,
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The flows
+
+#[tokio::test]
+async fn the_chain_is_read_from_the_fleets() {
+    let w = World::new();
+    let chain = w.pipeline().chain().await.unwrap();
+    assert_eq!(chain.environments(), ["dev", "stage", "prod"]);
+
+    // A cycle: prod says its next is dev.
+    let cyclic = fleet_of("prod").replace("environment: prod\n", "environment: prod\nnext: dev\n");
+    w.platform_config
+        .commit("prod", tree(&[("fleet.yaml", &cyclic)]));
+    let err = w.pipeline().chain().await.unwrap_err();
+    let d = &err.diagnostics()[0];
+    assert_eq!(d.location.file, "platform-config/prod/fleet.yaml");
+    assert_eq!(d.location.key_path, "next");
+    assert!(d.message.contains("dev → stage → prod → dev"), "{d}");
+
+    // A next environment without a branch.
+    let dangling =
+        fleet_of("prod").replace("environment: prod\n", "environment: prod\nnext: edge\n");
+    w.platform_config
+        .commit("prod", tree(&[("fleet.yaml", &dangling)]));
+    let err = w.pipeline().chain().await.unwrap_err();
+    assert!(err.to_string().contains("`edge` has no branch"), "{err}");
+
+    // A first environment without a branch.
+    let p = Pipeline::new(
+        w.ports_with(Arc::new(w.gitops.clone())),
+        Settings {
+            first_environment: "qa".into(),
+            ..Settings::default()
+        },
+    );
+    let err = p.chain().await.unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }) && err.to_string().contains("`qa`"));
+}
+
+#[tokio::test]
+async fn a_push_is_promoted_dev_stage_prod_one_reviewed_change_at_a_time() {
+    let w = World::new();
+    let p = w.pipeline();
+    let out = p
+        .run(&Event::SourcePushed {
+            commit: "main".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(prepared(&out), [("dev", "opened")]);
+    assert_eq!(w.head("dev").await, None, "nothing merged before review");
+    assert_eq!(w.orchestrator.total_installs(), 0);
+
+    let mut installs = 0;
+    for (i, env) in ENVS.iter().enumerate() {
+        let cr = p.merge(env).await.unwrap();
+        let out = p
+            .run(&Event::ChangeMerged {
+                environment: env.to_string(),
+            })
+            .await
+            .unwrap();
+        let StepOutcome::Deployed(d) = &out[0] else {
+            panic!("{out:?}")
+        };
+        assert_eq!(d.gitops_commit, cr);
+        assert!(d.report.all_succeeded());
+        assert_eq!(d.provenance.source_commit, w.c1);
+        installs += targets_of(env).len();
+        assert_eq!(w.orchestrator.total_installs(), installs);
+        for t in targets_of(env) {
+            assert_eq!(
+                w.orchestrator.deployed("shop", &t).await.unwrap(),
+                Some(cr.to_string())
+            );
+            assert_eq!(
+                w.state(&w.c1, &format!("wo/{env}/{t}")).await,
+                Some(CommitState::Success)
+            );
+        }
+        assert_eq!(
+            w.state(&w.c1, &format!("wo/{env}")).await,
+            Some(CommitState::Success)
+        );
+        match ENVS.get(i + 1) {
+            Some(next) => assert_eq!(prepared(&out), [(*next, "opened")]),
+            None => assert_eq!(out.len(), 1, "prod is the end: {out:?}"),
+        }
+    }
+    assert!(w
+        .orchestrator
+        .deployed("shop", "prod-lab")
+        .await
+        .unwrap()
+        .is_none());
+
+    // What each env branch holds: the lowest level wins, per environment.
+    let prod = w.files("prod").await;
+    let text = |t: &FileTree, p: &str| t.text(p).unwrap().unwrap().to_string();
+    assert_eq!(
+        text(&prod, "shop/prod-eu-1/values.yaml"),
+        "Replicas: 3\nLogLevel: warn\nGreeting: hello\n"
+    );
+    assert!(text(&prod, "shop/prod-us-1/values.yaml").contains("Replicas: 5"));
+    assert!(text(&w.files("stage").await, "shop/stage-eu-2/values.yaml").contains("Replicas: 2"));
+    assert!(text(&w.files("stage").await, "shop/stage-us-1/values.yaml").contains("Replicas: 1"));
+    assert!(text(&prod, "shop/prod-eu-1/manifests.yaml").contains("namespace: \"shop-ns\""));
+    assert!(!prod.contains("shop/prod-lab/values.yaml"));
+
+    let status = p.status().await.unwrap();
+    assert_eq!(status.len(), 3);
+    for s in &status {
+        let prov = s.provenance.as_ref().unwrap();
+        assert_eq!(prov.source_commit, w.c1);
+        assert!(prov.promotable);
+        assert_eq!(s.state, Some(CommitState::Success));
+        assert_eq!(
+            s.targets.keys().cloned().collect::<Vec<_>>(),
+            targets_of(&s.environment)
+        );
+        assert!(s.change_request.is_none());
+    }
+    let history = p.history("prod", 10).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(
+        history[0].title,
+        format!("shop: prod ← source {}", w.c1.short())
+    );
+}
+
+#[tokio::test]
+async fn release_yaml_records_provenance_and_content_hashes() {
+    let w = World::new();
+    w.promote_everywhere("main").await;
+    let files = w.files("dev").await;
+    let record = files.text("shop/release.yaml").unwrap().unwrap();
+    let head = &w.gitops.history("dev", 1).await.unwrap()[0];
+    let p = head.provenance.clone().unwrap();
+    let sha = |path: &str| sha256_hex(files.get(path).unwrap());
+    // The commit ids are quoted where a YAML 1.1 reader would take them for numbers.
+    assert!(record.starts_with(
+        "apiVersion: wo/v1\nkind: Release\nsolution: shop\nenvironment: dev\nprovenance:\n  sourceCommit: "
+    ));
+    let target = |t: &str| {
+        serde_json::json!({
+            "orchestratorId": format!("/targets/{t}"),
+            "valuesSha256": sha(&format!("shop/{t}/values.yaml")),
+            "manifestsSha256": sha(&format!("shop/{t}/manifests.yaml")),
+        })
+    };
+    let expected = serde_json::json!({
+        "apiVersion": "wo/v1",
+        "kind": "Release",
+        "solution": "shop",
+        "environment": "dev",
+        "provenance": {
+            "sourceCommit": p.source_commit.as_str(),
+            "configCommit": p.config_commit.as_str(),
+            "fleetCommit": p.fleet_commit.as_str(),
+            "promotable": true,
+        },
+        "targets": {"dev-eu-1": target("dev-eu-1"), "dev-us-1": target("dev-us-1")},
+    });
+    let read = wo_core::yaml::parse(record, "release.yaml")
+        .unwrap()
+        .to_value("release.yaml")
+        .unwrap();
+    assert_eq!(read, expected);
+    assert_eq!(
+        wo_core::yaml::to_string(&expected),
+        record,
+        "key order as documented"
+    );
+    assert_eq!(p.config_commit, w.app_config.head("dev").await.unwrap());
+    assert_eq!(p.fleet_commit, w.platform_config.head("dev").await.unwrap());
+    let parsed = ReleaseRecord::parse(record, "release.yaml").unwrap();
+    assert_eq!(parsed.provenance(), p);
+    assert_eq!(parsed.to_yaml(), record);
+}
+
+#[tokio::test]
+async fn a_config_change_in_stage_rerenders_stage_only_and_never_promotes() {
+    let w = World::new();
+    w.promote_everywhere("main").await;
+    let (dev, prod) = (w.head("dev").await, w.head("prod").await);
+    let stage_before = w.files("stage").await;
+    let crs = w.gitops.change_requests().len();
+
+    let config = w.app_config.commit(
+        "stage",
+        tree(&[
+            ("values.yaml", &values("  LogLevel: debug\n")),
+            ("levels/region/eu.yaml", &values("  Replicas: 2\n")),
+        ]),
+    );
+    let p = w.pipeline();
+    let out = p
+        .run(&Event::ConfigMerged {
+            environment: "stage".into(),
+        })
+        .await
+        .unwrap();
+    let [StepOutcome::Prepared(o)] = &out[..] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(o.kind(), "opened");
+    assert_eq!(o.environment, "stage");
+    assert!(!o.provenance.promotable);
+    assert_eq!(o.provenance.source_commit, w.c1, "the released source");
+    assert_eq!(o.provenance.config_commit, config);
+    assert!(o.change_request().unwrap().title.contains("not promotable"));
+
+    p.merge("stage").await.unwrap();
+    let out = p
+        .run(&Event::ChangeMerged {
+            environment: "stage".into(),
+        })
+        .await
+        .unwrap();
+    let [StepOutcome::Deployed(d)] = &out[..] else {
+        panic!("a config-only deploy plans nothing after it: {out:?}")
+    };
+    assert!(d.report.all_succeeded() && d.next.is_empty());
+    assert_eq!(w.gitops.change_requests().len(), crs + 1);
+    assert!(w.open_changes().is_empty(), "no change request for prod");
+    assert_eq!(w.head("dev").await, dev);
+    assert_eq!(w.head("prod").await, prod);
+    let stage = w.files("stage").await;
+    assert_ne!(stage, stage_before);
+    assert!(stage
+        .text("shop/stage-eu-1/values.yaml")
+        .unwrap()
+        .unwrap()
+        .contains("LogLevel: debug"));
+    assert!(!w
+        .files("prod")
+        .await
+        .text("shop/prod-eu-1/values.yaml")
+        .unwrap()
+        .unwrap()
+        .contains("LogLevel: debug"));
+}
+
+#[tokio::test]
+async fn a_failing_target_in_prod_halts_with_failure_statuses() {
+    let w = World::new();
+    w.orchestrator
+        .fail_target("prod-eu-2", "cluster unreachable");
+    let p = w.pipeline();
+    p.run(&Event::SourcePushed {
+        commit: "main".into(),
+    })
+    .await
+    .unwrap();
+    for env in ["dev", "stage"] {
+        p.merge(env).await.unwrap();
+        p.run(&Event::ChangeMerged {
+            environment: env.into(),
+        })
+        .await
+        .unwrap();
+    }
+    p.merge("prod").await.unwrap();
+    let out = p
+        .run(&Event::ChangeMerged {
+            environment: "prod".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(out.len(), 2, "{out:?}");
+    let StepOutcome::Deployed(d) = &out[0] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(
+        d.report.failed(),
+        vec![("prod-eu-2", "cluster unreachable")]
+    );
+    assert!(out[0].is_failure() && out[1].is_failure());
+    assert!(
+        matches!(&out[1], StepOutcome::Halted { environment, source_commit, .. }
+            if environment == "prod" && *source_commit == w.c1)
+    );
+    assert_eq!(w.state(&w.c1, "wo/prod").await, Some(CommitState::Failure));
+    assert_eq!(
+        w.state(&w.c1, "wo/prod/prod-eu-2").await,
+        Some(CommitState::Failure)
+    );
+    assert_eq!(
+        w.state(&w.c1, "wo/prod/prod-eu-1").await,
+        Some(CommitState::Success)
+    );
+    assert_eq!(w.state(&w.c1, "wo/stage").await, Some(CommitState::Success));
+    let status = p.status().await.unwrap();
+    assert_eq!(status[2].state, Some(CommitState::Failure));
+    assert_eq!(status[2].targets["prod-eu-2"], CommitState::Failure);
+
+    // Once the target heals, deploying again succeeds without installing twice elsewhere.
+    w.orchestrator.heal_target("prod-eu-2");
+    let again = p.deploy("prod").await.unwrap();
+    assert!(again.report.all_succeeded() && again.next.is_empty());
+    let v = again.gitops_commit.to_string();
+    assert_eq!(w.orchestrator.installs("shop", "prod-eu-1", &v), 1);
+    assert_eq!(w.orchestrator.installs("shop", "prod-eu-2", &v), 1);
+    assert_eq!(w.state(&w.c1, "wo/prod").await, Some(CommitState::Success));
+}
+
+#[tokio::test]
+async fn a_failure_in_stage_keeps_the_commit_out_of_prod() {
+    let w = World::new();
+    w.orchestrator
+        .fail_target("stage-us-1", "image pull failed");
+    let p = w.pipeline();
+    p.run(&Event::SourcePushed {
+        commit: "main".into(),
+    })
+    .await
+    .unwrap();
+    for env in ["dev", "stage"] {
+        p.merge(env).await.unwrap();
+        p.run(&Event::ChangeMerged {
+            environment: env.into(),
+        })
+        .await
+        .unwrap();
+    }
+    assert_eq!(w.state(&w.c1, "wo/stage").await, Some(CommitState::Failure));
+    assert!(w.open_changes().is_empty());
+    let err = p
+        .prepare_pr("prod", &SourceChoice::Commit(w.c1.to_string()), true)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("`failure`"), "{err}");
+    assert!(w
+        .gitops
+        .change_request("shop", "prod")
+        .await
+        .unwrap()
+        .is_none());
+}
+
+#[tokio::test]
+async fn a_promotable_commit_the_previous_environment_has_not_deployed_is_refused() {
+    let w = World::new();
+    let p = w.pipeline();
+    p.run(&Event::SourcePushed {
+        commit: "main".into(),
+    })
+    .await
+    .unwrap();
+    // The dev change request is open, not merged, not deployed.
+    let err = p
+        .prepare_pr("stage", &SourceChoice::Commit("main".into()), true)
+        .await
+        .unwrap_err();
+    let d = &err.diagnostics()[0];
+    assert_eq!(d.location.key_path, "wo/dev");
+    assert!(
+        d.message.contains("not deployed in `dev`") && d.message.contains("missing"),
+        "{d}"
+    );
+    assert!(w
+        .gitops
+        .change_request("shop", "stage")
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(w.gitops.change_requests().len(), 1);
+
+    // The same commit, not promotable, may be rendered anywhere (config-style), and the first
+    // environment needs no predecessor.
+    let ok = p
+        .prepare_pr("stage", &SourceChoice::Commit("main".into()), false)
+        .await
+        .unwrap();
+    assert_eq!(ok.kind(), "opened");
+}
+
+#[tokio::test]
+async fn a_rollback_proposes_the_earlier_content_with_provenance_saying_so() {
+    let w = World::new();
+    let p = w.pipeline();
+    p.run(&Event::SourcePushed {
+        commit: "main".into(),
+    })
+    .await
+    .unwrap();
+    p.merge("dev").await.unwrap();
+    p.deploy("dev").await.unwrap();
+    let first = w.head("dev").await.unwrap();
+    let first_files = w.files("dev").await;
+
+    let c2 = w.source.commit("main", source_tree("bonjour"));
+    p.run(&Event::SourcePushed {
+        commit: "main".into(),
+    })
+    .await
+    .unwrap();
+    p.merge("dev").await.unwrap();
+    p.deploy("dev").await.unwrap();
+    assert!(w
+        .files("dev")
+        .await
+        .text("shop/dev-eu-1/values.yaml")
+        .unwrap()
+        .unwrap()
+        .contains("bonjour"));
+    let history = p.history("dev", 10).await.unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0].provenance.as_ref().unwrap().source_commit, c2);
+    assert_eq!(history[1].gitops_commit, first);
+
+    let out = p.rollback("dev", &first).await.unwrap();
+    assert_eq!(out.kind(), "opened");
+    let prov = &out.provenance;
+    assert_eq!(prov.rollback_of.as_ref(), Some(&first));
+    assert!(!prov.promotable);
+    assert_eq!(prov.source_commit, w.c1);
+    let cr = out.change_request().unwrap();
+    assert!(cr.title.contains("rollback to"), "{}", cr.title);
+    assert_eq!(cr.provenance, *prov);
+    // Running it twice opens nothing new.
+    assert_eq!(p.rollback("dev", &first).await.unwrap().kind(), "unchanged");
+
+    p.merge("dev").await.unwrap();
+    let d = p.deploy("dev").await.unwrap();
+    assert!(
+        d.report.all_succeeded() && d.next.is_empty(),
+        "a rollback never promotes"
+    );
+    let restored = w.files("dev").await;
+    for (path, content) in first_files.iter() {
+        if path == "shop/release.yaml" {
+            let record = ReleaseRecord::parse(restored.text(path).unwrap().unwrap(), path).unwrap();
+            assert_eq!(record.provenance(), *prov);
+        } else {
+            assert_eq!(restored.get(path), Some(content), "{path}");
+        }
+    }
+    assert_eq!(restored.len(), first_files.len());
+    let head = w.head("dev").await.unwrap();
+    assert_eq!(
+        w.orchestrator.deployed("shop", "dev-eu-1").await.unwrap(),
+        Some(head.to_string())
+    );
+    // The rollback release is reproducible from its provenance too.
+    assert_eq!(p.reproduce(prov).await.unwrap(), restored);
+
+    // Rolling back to the head, or to a commit of another branch, is refused.
+    assert!(p
+        .rollback("dev", &head)
+        .await
+        .unwrap_err()
+        .is_invalid_input());
+    assert!(matches!(
+        p.rollback("dev", &CommitId::from("nope")).await,
+        Err(Error::NotFound { .. })
+    ));
+}
+
+#[tokio::test]
+async fn every_step_run_twice_changes_nothing_the_second_time() {
+    let w = World::new();
+    let p = w.pipeline();
+    let push = Event::SourcePushed {
+        commit: "main".into(),
+    };
+    assert_eq!(prepared(&p.run(&push).await.unwrap()), [("dev", "opened")]);
+    assert_eq!(
+        prepared(&p.run(&push).await.unwrap()),
+        [("dev", "unchanged")]
+    );
+    assert_eq!(w.gitops.change_requests().len(), 1);
+
+    p.merge("dev").await.unwrap();
+    let merged = Event::ChangeMerged {
+        environment: "dev".into(),
+    };
+    let first = p.run(&merged).await.unwrap();
+    let statuses = w.source.statuses(&w.c1).await.unwrap();
+    let second = p.run(&merged).await.unwrap();
+    assert_eq!(prepared(&first), [("stage", "opened")]);
+    assert_eq!(prepared(&second), [("stage", "unchanged")]);
+    assert_eq!(w.orchestrator.total_installs(), 2, "no second install");
+    assert_eq!(w.source.statuses(&w.c1).await.unwrap(), statuses);
+    assert_eq!(
+        w.gitops.change_requests().len(),
+        2,
+        "no second change request"
+    );
+
+    // Preparing what the branch already holds proposes nothing.
+    let again = p
+        .prepare_pr("dev", &SourceChoice::Commit("main".into()), true)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.proposal,
+        ProposeOutcome::NoDifference { closed: None }
+    );
+    assert!(matches!(p.merge("dev").await, Err(Error::NotFound { .. })));
+    assert_eq!(w.gitops.change_requests().len(), 2);
+}
+
+#[tokio::test]
+async fn invalid_config_is_rejected_naming_every_file_and_nothing_is_proposed() {
+    let w = World::new();
+    w.app_config.commit(
+        "dev",
+        tree(&[
+            ("values.yaml", &values("  Replicas: 50\n")),
+            ("targets/dev-us-1.yaml", &values("  LogLevl: warn\n")),
+        ]),
+    );
+    let err = w
+        .pipeline()
+        .run(&Event::SourcePushed {
+            commit: "main".into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(err.is_invalid_input(), "{err}");
+    let files: Vec<&str> = err
+        .diagnostics()
+        .iter()
+        .map(|d| d.location.file.as_str())
+        .collect();
+    assert!(files.contains(&"app-config/dev/values.yaml"), "{err}");
+    assert!(
+        files.contains(&"app-config/dev/targets/dev-us-1.yaml"),
+        "{err}"
+    );
+    let replicas = err
+        .diagnostics()
+        .iter()
+        .find(|d| d.location.file == "app-config/dev/values.yaml")
+        .unwrap();
+    assert_eq!(replicas.location.key_path, "values.Replicas");
+    assert!(replicas.location.line.is_some());
+    assert!(w.gitops.change_requests().is_empty());
+    assert_eq!(w.head("dev").await, None);
+}
+
+#[tokio::test]
+async fn an_unknown_environment_is_a_clear_error() {
+    let w = World::new();
+    let p = w.pipeline();
+    let check = |err: Error| {
+        assert!(matches!(err, Error::NotFound { .. }), "{err}");
+        assert!(err.to_string().contains("`qa`"), "{err}");
+        assert!(err.to_string().contains("dev → stage → prod"), "{err}");
+    };
+    check(
+        p.prepare_pr("qa", &SourceChoice::Commit("main".into()), false)
+            .await
+            .unwrap_err(),
+    );
+    check(p.deploy("qa").await.unwrap_err());
+    check(p.merge("qa").await.unwrap_err());
+    check(p.history("qa", 5).await.unwrap_err());
+    check(
+        p.run(&Event::ConfigMerged {
+            environment: "qa".into(),
+        })
+        .await
+        .unwrap_err(),
+    );
+    assert!(w.gitops.change_requests().is_empty());
+}
+
+#[tokio::test]
+async fn releasing_a_config_change_needs_something_released() {
+    let w = World::new();
+    let err = w
+        .pipeline()
+        .run(&Event::ConfigMerged {
+            environment: "stage".into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    assert!(err.to_string().contains("does not exist yet"), "{err}");
+}
+
+#[tokio::test]
+async fn rerendering_from_provenance_reproduces_every_branch_byte_for_byte() {
+    let w = World::new();
+    w.promote_everywhere("main").await;
+    // Config moves on afterwards; the provenance pins what was used.
+    w.app_config.commit(
+        "prod",
+        tree(&[("values.yaml", &values("  LogLevel: debug\n"))]),
+    );
+    let p = w.pipeline();
+    for env in ENVS {
+        let head = &w.gitops.history(env, 1).await.unwrap()[0];
+        let provenance = head.provenance.clone().unwrap();
+        let again = p.reproduce(&provenance).await.unwrap();
+        assert_eq!(
+            again,
+            w.gitops.read(&head.id, "shop").await.unwrap(),
+            "{env}"
+        );
+    }
+
+    // Same inputs, same bytes: an identical world renders identical branches.
+    let twin = World::new();
+    twin.promote_everywhere("main").await;
+    for env in ENVS {
+        assert_eq!(twin.files(env).await, w.files(env).await, "{env}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Manual commits on the gitops repo
+
+/// The in-memory gitops repo, plus commits made by hand on top of an env branch (which wo's
+/// own backend cannot make).
+#[derive(Clone)]
+struct HandEdited {
+    inner: InMemoryGitOpsRepo,
+    manual: Arc<Mutex<Option<(String, GitOpsCommit, FileTree)>>>,
+}
+
+impl HandEdited {
+    fn manual(&self, env: &str) -> Option<(GitOpsCommit, FileTree)> {
+        self.manual
+            .lock()
+            .unwrap()
+            .clone()
+            .filter(|(e, _, _)| e == env)
+            .map(|(_, c, f)| (c, f))
+    }
+}
+
+#[async_trait]
+impl GitOpsRepo for HandEdited {
+    async fn head(&self, env: &str) -> Result<Option<CommitId>> {
+        match self.manual(env) {
+            Some((c, _)) => Ok(Some(c.id)),
+            None => self.inner.head(env).await,
+        }
+    }
+    async fn read(&self, commit: &CommitId, solution: &str) -> Result<FileTree> {
+        let manual = self.manual.lock().unwrap().clone();
+        match manual {
+            Some((_, c, f)) if c.id == *commit => Ok(f),
+            _ => self.inner.read(commit, solution).await,
+        }
+    }
+    async fn propose(&self, proposal: ChangeProposal) -> Result<ProposeOutcome> {
+        self.inner.propose(proposal).await
+    }
+    async fn change_request(&self, solution: &str, env: &str) -> Result<Option<ChangeRequest>> {
+        self.inner.change_request(solution, env).await
+    }
+    async fn merge(&self, change: &ChangeRequest) -> Result<CommitId> {
+        self.inner.merge(change).await
+    }
+    async fn history(&self, env: &str, limit: usize) -> Result<Vec<GitOpsCommit>> {
+        let mut out = Vec::new();
+        if let Some((c, _)) = self.manual(env) {
+            out.push(c);
+        }
+        out.extend(self.inner.history(env, limit).await?);
+        out.truncate(limit);
+        Ok(out)
+    }
+}
+
+#[tokio::test]
+async fn deploy_refuses_a_manual_commit_or_a_hand_edited_file() {
+    let w = World::new();
+    let gitops = HandEdited {
+        inner: w.gitops.clone(),
+        manual: Arc::default(),
+    };
+    let p = Pipeline::new(w.ports_with(Arc::new(gitops.clone())), Settings::default());
+    p.run(&Event::SourcePushed {
+        commit: "main".into(),
+    })
+    .await
+    .unwrap();
+    p.merge("dev").await.unwrap();
+    let files = w.files("dev").await;
+    let provenance: Provenance = w.gitops.history("dev", 1).await.unwrap()[0]
+        .provenance
+        .clone()
+        .unwrap();
+    let mut edited = files.clone();
+    edited
+        .insert("shop/dev-eu-1/values.yaml", "Replicas: 9\n")
+        .unwrap();
+    edited.insert("shop/extra.yaml", "x: 1\n").unwrap();
+
+    let cases = [
+        // No trailers: a commit wo did not make.
+        (
+            "manual change\n\nbumped replicas by hand\n".to_string(),
+            files.clone(),
+            vec!["gitops/dev"],
+        ),
+        // Trailers copied, content edited: the record's hashes catch it.
+        (
+            provenance.commit_message("looks legit", ""),
+            edited,
+            vec![
+                "gitops/dev/shop/dev-eu-1/values.yaml",
+                "gitops/dev/shop/extra.yaml",
+            ],
+        ),
+    ];
+    for (message, tree, named) in cases {
+        *gitops.manual.lock().unwrap() = Some((
+            "dev".into(),
+            GitOpsCommit {
+                id: CommitId::from("handmade"),
+                provenance: Provenance::from_message(&message),
+                message,
+            },
+            tree,
+        ));
+        let err = p.deploy("dev").await.unwrap_err();
+        assert!(err.is_invalid_input(), "{err}");
+        let files: Vec<&str> = err
+            .diagnostics()
+            .iter()
+            .map(|d| d.location.file.as_str())
+            .collect();
+        assert_eq!(files, named, "{err}");
+        assert!(err.to_string().contains("dev"), "{err}");
+        let err = p
+            .run(&Event::ChangeMerged {
+                environment: "dev".into(),
+            })
+            .await
+            .unwrap_err();
+        assert!(err.is_invalid_input());
+        assert_eq!(w.orchestrator.total_installs(), 0, "nothing installed");
+        assert!(
+            w.source.statuses(&w.c1).await.unwrap().is_empty(),
+            "statuses untouched"
+        );
+    }
+
+    // Without the manual commit on top, the branch deploys.
+    *gitops.manual.lock().unwrap() = None;
+    assert!(p.deploy("dev").await.unwrap().report.all_succeeded());
+    assert_eq!(w.orchestrator.total_installs(), 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Crashes between steps
+
+#[tokio::test]
+async fn a_crash_between_steps_loses_and_duplicates_nothing() {
+    let w = World::new();
+    // Every step runs on a pipeline built for it and dropped after it ("crash"), and every
+    // step runs twice.
+    for _ in 0..2 {
+        w.pipeline()
+            .prepare_pr("dev", &SourceChoice::Commit("main".into()), true)
+            .await
+            .unwrap();
+    }
+    for (i, env) in ENVS.iter().enumerate() {
+        w.pipeline().merge(env).await.unwrap();
+        assert!(matches!(
+            w.pipeline().merge(env).await,
+            Err(Error::NotFound { .. })
+        ));
+        for _ in 0..2 {
+            let d = w.pipeline().deploy(env).await.unwrap();
+            assert!(d.report.all_succeeded());
+            if let Some(next) = ENVS.get(i + 1) {
+                assert_eq!(d.next, vec![prepare(next, commit(w.c1.as_str()), true)]);
+            }
+            // Resume from what the planner said, on yet another pipeline.
+            for action in d.next {
+                if let Action::PreparePr {
+                    environment,
+                    source,
+                    promotable,
+                } = action
+                {
+                    w.pipeline()
+                        .prepare_pr(&environment, &source, promotable)
+                        .await
+                        .unwrap();
+                }
+            }
+        }
+    }
+    let crs = w.gitops.change_requests();
+    assert_eq!(crs.len(), 3, "one change request per environment");
+    assert!(crs.iter().all(|c| c.state == ChangeState::Merged));
+    assert_eq!(
+        w.orchestrator.total_installs(),
+        2 + 3 + 3,
+        "each target once"
+    );
+    for env in ENVS {
+        let head = w.head(env).await.unwrap();
+        for t in targets_of(env) {
+            assert_eq!(w.orchestrator.installs("shop", &t, head.as_str()), 1);
+        }
+        assert_eq!(
+            w.state(&w.c1, &format!("wo/{env}")).await,
+            Some(CommitState::Success)
+        );
+    }
+    let status = w.pipeline().status().await.unwrap();
+    assert!(status.iter().all(|s| s.change_request.is_none()
+        && s.provenance.as_ref().map(|p| &p.source_commit) == Some(&w.c1)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The platform team's own solution
+
+#[tokio::test]
+async fn a_platform_solution_takes_its_values_from_the_platform_config_repo() {
+    let source = InMemorySourceRepo::new();
+    source.commit(
+        "main",
+        tree(&[
+            (
+                "wo/app.yaml",
+                "apiVersion: wo/v1\nkind: Platform\nname: platform\nchart: chart\nschema: wo/schema.yaml\n",
+            ),
+            (
+                "wo/schema.yaml",
+                "rules:\n  configs:\n    CpuQuota: {type: int, defaultValue: 1}\n",
+            ),
+            ("chart/Chart.yaml", "apiVersion: v2\nname: platform\nversion: 1.0.0\n"),
+        ]),
+    );
+    let fleet = "apiVersion: wo/v1\nkind: Fleet\nenvironment: dev\ntargets:\n  - name: edge-1\n\
+                 assignments:\n  - solution: platform\n    targets: [edge-1]\n";
+    let platform_config = InMemoryConfigStore::named("platform-config");
+    let first = platform_config.commit(
+        "dev",
+        tree(&[
+            ("fleet.yaml", fleet),
+            ("values.yaml", &values("  CpuQuota: 4\n")),
+        ]),
+    );
+    let gitops = InMemoryGitOpsRepo::new();
+    let ports = Ports {
+        source: Arc::new(source),
+        // An app config repo with no branches: a Platform solution never reads it.
+        app_config: Arc::new(InMemoryConfigStore::named("app-config")),
+        platform_config: Arc::new(platform_config.clone()),
+        gitops: Arc::new(gitops.clone()),
+        renderer: Arc::new(InMemoryRenderer::new()),
+        orchestrator: Arc::new(InMemoryOrchestrator::new()),
+    };
+    let p = Pipeline::new(ports, Settings::default());
+    let out = p
+        .run(&Event::SourcePushed {
+            commit: "main".into(),
+        })
+        .await
+        .unwrap();
+    let [StepOutcome::Prepared(o)] = &out[..] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(o.provenance.config_commit, first);
+    assert_eq!(o.provenance.fleet_commit, first);
+    p.merge("dev").await.unwrap();
+    let out = p
+        .run(&Event::ChangeMerged {
+            environment: "dev".into(),
+        })
+        .await
+        .unwrap();
+    assert!(
+        matches!(&out[..], [StepOutcome::Deployed(d)] if d.report.all_succeeded() && d.next.is_empty())
+    );
+    let head = gitops.head("dev").await.unwrap().unwrap();
+    let files = gitops.read(&head, "platform").await.unwrap();
+    assert_eq!(
+        files.text("platform/edge-1/values.yaml").unwrap(),
+        Some("CpuQuota: 4\n")
+    );
+
+    let second = platform_config.commit(
+        "dev",
+        tree(&[
+            ("fleet.yaml", fleet),
+            ("values.yaml", &values("  CpuQuota: 8\n")),
+        ]),
+    );
+    let out = p
+        .run(&Event::PlatformConfigMerged {
+            environment: "dev".into(),
+        })
+        .await
+        .unwrap();
+    let [StepOutcome::Prepared(o)] = &out[..] else {
+        panic!("{out:?}")
+    };
+    assert!(!o.provenance.promotable);
+    assert_eq!(o.provenance.config_commit, second);
+    assert_eq!(
+        p.reproduce(&o.provenance)
+            .await
+            .unwrap()
+            .text("platform/edge-1/values.yaml")
+            .unwrap(),
+        Some("CpuQuota: 8\n")
+    );
+}
