@@ -27,8 +27,9 @@ use crate::tree;
 ///
 /// The record is the source of truth (state, base, head, title, body, provenance); every
 /// record commit has the previous record as first parent (so moving the ref is a
-/// compare-and-swap, a non-force push on a remote) and the change's head as second parent
-/// (so the head travels with the record and stays reachable). The environment name `wo` is
+/// compare-and-swap, a non-force push on a remote) and the change's head as last parent (so
+/// the head travels with the record and stays reachable); the first record of a pair has only
+/// the head as parent. The environment name `wo` is
 /// reserved: its branch would clash with the change-request branches.
 #[derive(Debug, Clone)]
 pub struct GitOpsGitRepo {

@@ -278,6 +278,7 @@ impl Session {
             let lower = why.to_ascii_lowercase();
             return if [
                 "lock",
+                "failed to update ref",
                 "fast-forward",
                 "fast forward",
                 "fetch first",
