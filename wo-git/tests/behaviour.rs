@@ -209,6 +209,11 @@ async fn concurrent_proposals_from_two_instances_lose_nothing_on_a_remote() {
     two_proposers(Transport::Daemon).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_proposals_from_two_instances_lose_nothing_over_http() {
+    two_proposers(Transport::Http).await;
+}
+
 #[tokio::test]
 async fn a_manual_push_to_an_env_branch_shows_in_history_without_provenance() {
     let fx = Fixture::new(Transport::Daemon);

@@ -35,4 +35,5 @@ suites! {
     bare: Transport::Bare;
     file_url: Transport::FileUrl;
     git_daemon: Transport::Daemon;
+    http_backend: Transport::Http;
 }

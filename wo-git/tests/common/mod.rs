@@ -2,6 +2,8 @@
 //! `git daemon` on loopback), seeded with git2 directly, and the conformance harnesses.
 #![allow(dead_code)]
 
+pub mod http;
+
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -29,6 +31,8 @@ pub enum Transport {
     FileUrl,
     /// `git://127.0.0.1:PORT/…` served by `git daemon`.
     Daemon,
+    /// `http://127.0.0.1:PORT/…` served by `git http-backend` behind a test HTTP server.
+    Http,
 }
 
 /// `git daemon` on 127.0.0.1 with a free port, killed on drop.
@@ -84,19 +88,22 @@ pub struct Fixture {
     root: TempDir,
     next: AtomicUsize,
     daemon: Option<Daemon>,
+    http: Option<http::HttpGit>,
 }
 
 impl Fixture {
     pub fn new(transport: Transport) -> Arc<Fixture> {
         let root = TempDir::new().expect("temp dir");
         std::fs::create_dir_all(root.path().join("repos")).expect("repos dir");
-        let daemon =
-            (transport == Transport::Daemon).then(|| Daemon::start(&root.path().join("repos")));
+        let repos = root.path().join("repos");
+        let daemon = (transport == Transport::Daemon).then(|| Daemon::start(&repos));
+        let http = (transport == Transport::Http).then(|| http::HttpGit::start(&repos));
         Arc::new(Fixture {
             transport,
             root,
             next: AtomicUsize::new(0),
             daemon,
+            http,
         })
     }
 
@@ -134,6 +141,11 @@ impl Fixture {
                 let port = self.daemon.as_ref().expect("daemon").port;
                 let name = path.file_name().expect("name").to_string_lossy();
                 GitLocation::from_url(&format!("git://127.0.0.1:{port}/{name}")).expect("url")
+            }
+            Transport::Http => {
+                let port = self.http.as_ref().expect("http server").port;
+                let name = path.file_name().expect("name").to_string_lossy();
+                GitLocation::from_url(&format!("http://127.0.0.1:{port}/{name}")).expect("url")
             }
         };
         GitRepo::new(location).with_cache_dir(cache)
