@@ -11,8 +11,8 @@ use common::{commit_files, Fixture, Transport};
 use git2::Repository;
 use wo_core::files::FileTree;
 use wo_core::ports::{
-    ChangeProposal, ChangeState, CommitState, CommitStatus, ConfigStore, GitOpsRepo,
-    ProposeOutcome, Provenance, SourceRepo,
+    ChangeProposal, CommitState, CommitStatus, ConfigStore, GitOpsRepo, ProposeOutcome, Provenance,
+    SourceRepo,
 };
 use wo_core::testkit::{provenance, tree};
 use wo_core::Error;
@@ -559,6 +559,11 @@ async fn a_local_path_without_a_repository_is_not_found() {
         Err(Error::NotFound { what }) => assert!(what.contains("nothing-here"), "{what}"),
         other => panic!("{other:?}"),
     }
-    let _: Arc<dyn GitOpsRepo> = Arc::new(GitOpsGitRepo::open("/x").expect("path"));
-    let _ = ChangeState::Open;
+    // Object-safe: the backend serves where the port is expected.
+    let port: Arc<dyn GitOpsRepo> =
+        Arc::new(GitOpsGitRepo::open(&missing.display().to_string()).expect("path"));
+    assert!(
+        matches!(port.head("dev").await, Err(Error::NotFound { .. })),
+        "every port reports the missing repository"
+    );
 }
