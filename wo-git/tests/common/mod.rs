@@ -1,0 +1,255 @@
+//! Test fixtures: repositories in temp dirs reached four ways (work tree, bare, `file://`, a
+//! `git daemon` on loopback), seeded with git2 directly, and the conformance harnesses.
+#![allow(dead_code)]
+
+pub mod http;
+
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use git2::{Oid, Repository, Signature};
+use tempfile::TempDir;
+use wo_core::files::FileTree;
+use wo_core::ports::{CommitId, ConfigStore, GitOpsRepo, SourceRepo};
+use wo_core::testkit::{ConfigHarness, GitOpsHarness, Seed, SourceHarness};
+use wo_git::{GitConfigStore, GitLocation, GitOpsGitRepo, GitRepo, GitSourceRepo};
+
+/// How the backend reaches the repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// A local path to a repository with a work tree.
+    WorkTree,
+    /// A local path to a bare repository.
+    Bare,
+    /// A `file://` URL (cache clone, fetch, push).
+    FileUrl,
+    /// `git://127.0.0.1:PORT/…` served by `git daemon`.
+    Daemon,
+    /// `http://127.0.0.1:PORT/…` served by `git http-backend` behind a test HTTP server.
+    Http,
+}
+
+/// `git daemon` on 127.0.0.1 with a free port, killed on drop.
+pub struct Daemon {
+    child: Child,
+    pub port: u16,
+}
+
+impl Daemon {
+    pub fn start(base: &Path) -> Daemon {
+        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .expect("bind a free port")
+            .local_addr()
+            .expect("local addr")
+            .port();
+        let child = Command::new("git")
+            .arg("daemon")
+            .arg("--reuseaddr")
+            .arg(format!("--base-path={}", base.display()))
+            .arg("--export-all")
+            .arg("--enable=receive-pack")
+            .arg("--informative-errors")
+            .arg("--listen=127.0.0.1")
+            .arg(format!("--port={port}"))
+            .arg(base)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("git daemon starts (is git installed?)");
+        let daemon = Daemon { child, port };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "git daemon did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        daemon
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Repositories for one test, reached through one transport.
+pub struct Fixture {
+    pub transport: Transport,
+    root: TempDir,
+    next: AtomicUsize,
+    daemon: Option<Daemon>,
+    http: Option<http::HttpGit>,
+}
+
+impl Fixture {
+    pub fn new(transport: Transport) -> Arc<Fixture> {
+        let root = TempDir::new().expect("temp dir");
+        std::fs::create_dir_all(root.path().join("repos")).expect("repos dir");
+        let repos = root.path().join("repos");
+        let daemon = (transport == Transport::Daemon).then(|| Daemon::start(&repos));
+        let http = (transport == Transport::Http).then(|| http::HttpGit::start(&repos));
+        Arc::new(Fixture {
+            transport,
+            root,
+            next: AtomicUsize::new(0),
+            daemon,
+            http,
+        })
+    }
+
+    fn n(&self) -> usize {
+        self.next.fetch_add(1, Ordering::SeqCst)
+    }
+
+    /// A fresh empty repository: its path on disk (for seeding and inspection).
+    pub fn new_repo(&self) -> PathBuf {
+        let n = self.n();
+        match self.transport {
+            Transport::WorkTree => {
+                let path = self.root.path().join("repos").join(format!("r{n}"));
+                Repository::init(&path).expect("init work tree repo");
+                path
+            }
+            _ => {
+                let path = self.root.path().join("repos").join(format!("r{n}.git"));
+                Repository::init_bare(&path).expect("init bare repo");
+                path
+            }
+        }
+    }
+
+    /// A new backend handle on the repository at `path`, with a cache dir of its own (as a
+    /// separate process would have).
+    pub fn backend(&self, path: &Path) -> GitRepo {
+        let cache = self.root.path().join(format!("cache-{}", self.n()));
+        let location = match self.transport {
+            Transport::WorkTree | Transport::Bare => GitLocation::path(path),
+            Transport::FileUrl => {
+                GitLocation::from_url(&format!("file://{}", path.display())).expect("url")
+            }
+            Transport::Daemon => {
+                let port = self.daemon.as_ref().expect("daemon").port;
+                let name = path.file_name().expect("name").to_string_lossy();
+                GitLocation::from_url(&format!("git://127.0.0.1:{port}/{name}")).expect("url")
+            }
+            Transport::Http => {
+                let port = self.http.as_ref().expect("http server").port;
+                let name = path.file_name().expect("name").to_string_lossy();
+                GitLocation::from_url(&format!("http://127.0.0.1:{port}/{name}")).expect("url")
+            }
+        };
+        GitRepo::new(location).with_cache_dir(cache)
+    }
+
+    /// The repository as a URL a `git` command line can clone and push.
+    pub fn url(&self, path: &Path) -> String {
+        match self.backend(path).location() {
+            GitLocation::Url(u) => u.clone(),
+            GitLocation::Path(p) => p.display().to_string(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+}
+
+enum Node<'a> {
+    File(&'a [u8]),
+    Dir(BTreeMap<&'a str, Node<'a>>),
+}
+
+fn write_tree(repo: &Repository, level: &BTreeMap<&str, Node<'_>>) -> Oid {
+    let mut b = repo.treebuilder(None).expect("treebuilder");
+    for (name, node) in level {
+        match node {
+            Node::File(c) => b.insert(name, repo.blob(c).expect("blob"), 0o100644),
+            Node::Dir(d) => b.insert(name, write_tree(repo, d), 0o040000),
+        }
+        .expect("insert");
+    }
+    b.write().expect("write tree")
+}
+
+/// Commits `files` as the complete tree of a new commit on `branch` (child of its head).
+pub fn commit_files(path: &Path, branch: &str, files: &FileTree, message: &str) -> CommitId {
+    let repo = Repository::open(path).expect("open seeded repo");
+    let mut root: BTreeMap<&str, Node<'_>> = BTreeMap::new();
+    for (p, c) in files.iter() {
+        let segs: Vec<&str> = p.split('/').collect();
+        let (last, dirs) = segs.split_last().expect("non-empty");
+        let mut level = &mut root;
+        for d in dirs {
+            level = match level.entry(d).or_insert_with(|| Node::Dir(BTreeMap::new())) {
+                Node::Dir(m) => m,
+                Node::File(_) => panic!("file/dir clash in fixture"),
+            };
+        }
+        level.insert(last, Node::File(c));
+    }
+    let tree = repo.find_tree(write_tree(&repo, &root)).expect("tree");
+    let refname = format!("refs/heads/{branch}");
+    let parent = repo
+        .find_reference(&refname)
+        .ok()
+        .and_then(|r| r.peel_to_commit().ok());
+    let sig = Signature::now("seed", "seed@localhost").expect("sig");
+    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+    let oid = repo
+        .commit(Some(&refname), &sig, &sig, message, &tree, &parents)
+        .expect("commit");
+    CommitId::new(oid.to_string())
+}
+
+/// The conformance harness of one transport.
+pub struct Harness(pub Arc<Fixture>);
+
+impl Harness {
+    pub fn new(t: Transport) -> Self {
+        Harness(Fixture::new(t))
+    }
+
+    fn seed(&self, commits: Seed) -> (PathBuf, Vec<CommitId>) {
+        let path = self.0.new_repo();
+        let ids = commits
+            .iter()
+            .enumerate()
+            .map(|(i, (branch, files))| commit_files(&path, branch, files, &format!("seed {i}\n")))
+            .collect();
+        (path, ids)
+    }
+}
+
+#[async_trait]
+impl SourceHarness for Harness {
+    async fn seeded(&self, commits: Seed) -> (Arc<dyn SourceRepo>, Vec<CommitId>) {
+        let (path, ids) = self.seed(commits);
+        (Arc::new(GitSourceRepo::new(self.0.backend(&path))), ids)
+    }
+}
+
+#[async_trait]
+impl ConfigHarness for Harness {
+    async fn seeded(&self, commits: Seed) -> (Arc<dyn ConfigStore>, Vec<CommitId>) {
+        let (path, ids) = self.seed(commits);
+        (Arc::new(GitConfigStore::new(self.0.backend(&path))), ids)
+    }
+}
+
+#[async_trait]
+impl GitOpsHarness for Harness {
+    async fn fresh(&self) -> Arc<dyn GitOpsRepo> {
+        let path = self.0.new_repo();
+        Arc::new(GitOpsGitRepo::new(self.0.backend(&path)))
+    }
+}
