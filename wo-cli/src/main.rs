@@ -2,8 +2,12 @@
 //! line, call the library, print. Exit codes: 0 ok, 1 a run failed, 2 invalid input.
 #![forbid(unsafe_code)]
 
+mod demo;
+mod flow;
 mod local;
+mod orchestrator;
 mod render;
+mod settings;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -95,6 +99,109 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: CheckFormat,
+    },
+    /// Render an environment for a source commit and open (or update) its change request on the
+    /// gitops env branch.
+    PreparePr {
+        #[command(flatten)]
+        repos: settings::RepoArgs,
+        /// The environment.
+        #[arg(long)]
+        env: String,
+        /// The source revision (commit, branch or tag) to render.
+        #[arg(long, conflicts_with = "released")]
+        source_rev: Option<String>,
+        /// Render the source commit currently released in the environment (a config change).
+        #[arg(long)]
+        released: bool,
+        /// Whether a successful deploy promotes to the next environment (default: yes for
+        /// --source-rev, no for --released).
+        #[arg(long)]
+        promotable: Option<bool>,
+        /// `text` (default) or `json`.
+        #[arg(long, value_enum, default_value = "text")]
+        output: Output,
+    },
+    /// Merge the open change request of an environment (the reviewer's step, done locally).
+    Merge {
+        #[command(flatten)]
+        repos: settings::RepoArgs,
+        /// The environment.
+        #[arg(long)]
+        env: String,
+        /// `text` (default) or `json`.
+        #[arg(long, value_enum, default_value = "text")]
+        output: Output,
+    },
+    /// Deploy the release merged into an environment; exits 1 when a target fails.
+    Deploy {
+        #[command(flatten)]
+        repos: settings::RepoArgs,
+        /// The environment.
+        #[arg(long)]
+        env: String,
+        /// `text` (default) or `json`.
+        #[arg(long, value_enum, default_value = "text")]
+        output: Output,
+    },
+    /// Run what an event calls for and follow the chain until a change request waits for
+    /// review, the chain ends, or a step fails.
+    OnEvent {
+        #[command(flatten)]
+        repos: settings::RepoArgs,
+        /// The event as JSON, e.g. `{"type": "change-merged", "environment": "dev"}`; `-` reads
+        /// standard input.
+        #[arg(long)]
+        event: String,
+        /// `text` (default) or `json`.
+        #[arg(long, value_enum, default_value = "text")]
+        output: Output,
+    },
+    /// Per environment: released source, config and gitops commits, per-target state.
+    Status {
+        #[command(flatten)]
+        repos: settings::RepoArgs,
+        /// `text` (default) or `json`.
+        #[arg(long, value_enum, default_value = "text")]
+        output: Output,
+    },
+    /// The releases of an environment, newest first.
+    History {
+        #[command(flatten)]
+        repos: settings::RepoArgs,
+        /// The environment.
+        #[arg(long)]
+        env: String,
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// `text` (default) or `json`.
+        #[arg(long, value_enum, default_value = "text")]
+        output: Output,
+    },
+    /// Open a change request restoring an earlier release of an environment.
+    Rollback {
+        #[command(flatten)]
+        repos: settings::RepoArgs,
+        /// The environment.
+        #[arg(long)]
+        env: String,
+        /// The gitops commit of the release to restore (see `wo history`).
+        #[arg(long)]
+        to: String,
+        /// `text` (default) or `json`.
+        #[arg(long, value_enum, default_value = "text")]
+        output: Output,
+    },
+    /// Create an application and a platform with their six repositories and three environments,
+    /// run every flow, and check each outcome. Exits 0 only when every expectation held.
+    Demo {
+        /// Directory to create the repositories in (kept); default: a temporary directory.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Keep the temporary directory.
+        #[arg(long)]
+        keep: bool,
     },
     /// Compare two rendered plans (directories in the gitops layout) resource by resource.
     Diff {
@@ -192,6 +299,104 @@ fn main() -> ExitCode {
                 o.text
             })
         }
+        Command::PreparePr {
+            repos,
+            env,
+            source_rev,
+            released,
+            promotable,
+            output,
+        } => {
+            let (source, default_promotable) = match (source_rev, released) {
+                (Some(rev), _) => (wo_core::pipeline::SourceChoice::Commit(rev), true),
+                (None, true) => (wo_core::pipeline::SourceChoice::Released, false),
+                (None, false) => {
+                    eprintln!("error: give --source-rev REV or --released");
+                    return ExitCode::from(2);
+                }
+            };
+            flow_result(
+                runtime.block_on(async {
+                    flow::prepare_pr(
+                        &repos.resolve()?,
+                        &env,
+                        source,
+                        promotable.unwrap_or(default_promotable),
+                        output == Output::Json,
+                    )
+                    .await
+                }),
+                &mut code,
+            )
+        }
+        Command::Merge { repos, env, output } => flow_result(
+            runtime.block_on(async {
+                flow::merge(&repos.resolve()?, &env, output == Output::Json).await
+            }),
+            &mut code,
+        ),
+        Command::Deploy { repos, env, output } => flow_result(
+            runtime.block_on(async {
+                flow::deploy(&repos.resolve()?, &env, output == Output::Json).await
+            }),
+            &mut code,
+        ),
+        Command::OnEvent {
+            repos,
+            event,
+            output,
+        } => flow_result(
+            runtime.block_on(async {
+                let text = if event == "-" {
+                    let mut s = String::new();
+                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(
+                        |source| wo_core::Error::Io {
+                            path: "<stdin>".into(),
+                            source,
+                        },
+                    )?;
+                    s
+                } else {
+                    event
+                };
+                let ev = flow::parse_event(&text, "<event>")?;
+                flow::on_event(&repos.resolve()?, &ev, output == Output::Json).await
+            }),
+            &mut code,
+        ),
+        Command::Status { repos, output } => flow_result(
+            runtime
+                .block_on(async { flow::status(&repos.resolve()?, output == Output::Json).await }),
+            &mut code,
+        ),
+        Command::History {
+            repos,
+            env,
+            limit,
+            output,
+        } => flow_result(
+            runtime.block_on(async {
+                flow::history(&repos.resolve()?, &env, limit, output == Output::Json).await
+            }),
+            &mut code,
+        ),
+        Command::Rollback {
+            repos,
+            env,
+            to,
+            output,
+        } => flow_result(
+            runtime.block_on(async {
+                flow::rollback(&repos.resolve()?, &env, &to, output == Output::Json).await
+            }),
+            &mut code,
+        ),
+        Command::Demo { dir, keep } => runtime.block_on(demo::run(dir, keep)).map(|ok| {
+            if !ok {
+                code = ExitCode::from(1);
+            }
+            String::new()
+        }),
         Command::Diff { old, new, format } => {
             let format = match format {
                 DiffFormat::Text => "text",
@@ -208,6 +413,19 @@ fn main() -> ExitCode {
         }
         Err(e) => report(&e),
     }
+}
+
+/// Unpacks a flow command's output, noting a failed run in the exit code.
+fn flow_result(
+    r: wo_core::Result<flow::FlowOutput>,
+    code: &mut ExitCode,
+) -> wo_core::Result<String> {
+    r.map(|o| {
+        if o.failed {
+            *code = ExitCode::from(1);
+        }
+        o.text
+    })
 }
 
 /// Prints an error to stderr and chooses the exit code: 2 for bad input, 1 otherwise.

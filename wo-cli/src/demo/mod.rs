@@ -1,0 +1,611 @@
+//! `wo demo`: the whole operating model on one machine, narrated and checked.
+//!
+//! Six git repositories (an application's source, config and gitops repos; the platform team's
+//! control plane, config and gitops repos), a fleet of three environments `dev → stage → prod`
+//! over a region → site hierarchy, and the production code path: the same pipeline, git
+//! backends and renderers `wo` uses everywhere, with the local stand-in orchestrator. Every
+//! outcome is checked; the demo exits 0 only when every expectation held.
+
+mod repos;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use wo_core::files::FileTree;
+use wo_core::pipeline::{Event, Pipeline, Ports, Settings, SourceChoice, StepOutcome};
+use wo_core::ports::{CommitState, SourceRepo};
+use wo_core::Result;
+use wo_git::{GitConfigStore, GitOpsGitRepo, GitSourceRepo};
+use wo_render::{CanonicalRenderer, ChartRenderer};
+
+use crate::orchestrator::LocalOrchestrator;
+
+/// Where the demo's repositories live.
+struct Repos {
+    app_source: PathBuf,
+    app_config: PathBuf,
+    app_gitops: PathBuf,
+    platform_source: PathBuf,
+    platform_config: PathBuf,
+    platform_gitops: PathBuf,
+}
+
+/// The demo's state: repositories, orchestrator and the expectations checked so far.
+struct Demo {
+    repos: Repos,
+    orchestrator: Arc<LocalOrchestrator>,
+    passed: usize,
+    failed: Vec<String>,
+}
+
+const ENVIRONMENTS: [&str; 3] = ["dev", "stage", "prod"];
+
+/// Runs the demo in `dir` (a new temporary directory when `None`); keeps the directory when
+/// `keep` or when `dir` was given. Returns whether every expectation held.
+pub async fn run(dir: Option<PathBuf>, keep: bool) -> Result<bool> {
+    let (root, temp) = match dir {
+        Some(d) => {
+            std::fs::create_dir_all(&d).map_err(|source| wo_core::Error::Io {
+                path: d.display().to_string(),
+                source,
+            })?;
+            (d, None)
+        }
+        None => {
+            let t = tempfile::Builder::new()
+                .prefix("wo-demo-")
+                .tempdir()
+                .map_err(|source| wo_core::Error::Io {
+                    path: std::env::temp_dir().display().to_string(),
+                    source,
+                })?;
+            (t.path().to_path_buf(), Some(t))
+        }
+    };
+    let started = std::time::Instant::now();
+    let mut demo = Demo::setup(&root)?;
+    let result = demo.scenarios().await;
+    println!();
+    demo.status_table().await?;
+    println!();
+    match &result {
+        Ok(()) if demo.failed.is_empty() => {
+            println!(
+                "All {} expectations held ({:.1} s).",
+                demo.passed,
+                started.elapsed().as_secs_f64()
+            )
+        }
+        Ok(()) => println!(
+            "{} of {} expectations failed:",
+            demo.failed.len(),
+            demo.passed + demo.failed.len()
+        ),
+        Err(e) => println!("The demo stopped: {e}"),
+    }
+    for f in &demo.failed {
+        println!("  ✗ {f}");
+    }
+    match temp {
+        Some(t) if keep => println!("The repositories are kept in {}", t.keep().display()),
+        Some(_) => {}
+        None => println!("The repositories are in {}", root.display()),
+    }
+    result?;
+    Ok(demo.failed.is_empty())
+}
+
+impl Demo {
+    fn setup(root: &Path) -> Result<Demo> {
+        println!("wo demo — workload orchestration as code, on one machine");
+        println!("Repositories and state in {}", root.display());
+        println!();
+        println!("Setting up six git repositories:");
+        let repos = Repos {
+            app_source: repos::create(root, "shop-source")?,
+            app_config: repos::create(root, "shop-config")?,
+            app_gitops: repos::create(root, "shop-gitops")?,
+            platform_source: repos::create(root, "platform-source")?,
+            platform_config: repos::create(root, "platform-config")?,
+            platform_gitops: repos::create(root, "platform-gitops")?,
+        };
+        let app = repos::commit(
+            &repos.app_source,
+            "main",
+            &repos::example("shop/source")?,
+            "shop: first version",
+        )?;
+        println!("  shop-source       the application team's code, chart, schema and template  (main {})", short(&app));
+        let plat = repos::commit(
+            &repos.platform_source,
+            "main",
+            &repos::example("platform/source")?,
+            "platform: first version",
+        )?;
+        println!("  platform-source   the platform team's chart for namespaces and quotas       (main {})", short(&plat));
+        for env in ENVIRONMENTS {
+            repos::commit(
+                &repos.app_config,
+                env,
+                &repos::example(&format!("demo/app-config/{env}"))?,
+                &format!("{env}: values"),
+            )?;
+            repos::commit(
+                &repos.platform_config,
+                env,
+                &repos::example(&format!("demo/platform-config/{env}"))?,
+                &format!("{env}: fleet and platform values"),
+            )?;
+        }
+        println!(
+            "  shop-config       application values, one branch per environment (dev, stage, prod)"
+        );
+        println!("  platform-config   the fleet and platform values, one branch per environment");
+        println!("  shop-gitops       rendered manifests per target; changed only through change requests");
+        println!("  platform-gitops   the same for the platform");
+        println!("Fleet: dev (2 targets) → stage (3) → prod (4), over region → site.");
+        let orchestrator = Arc::new(LocalOrchestrator::new(root.join("orchestrator")));
+        Ok(Demo {
+            repos,
+            orchestrator,
+            passed: 0,
+            failed: Vec::new(),
+        })
+    }
+
+    fn app(&self) -> Result<Pipeline> {
+        self.pipeline(
+            &self.repos.app_source,
+            &self.repos.app_config,
+            &self.repos.app_gitops,
+        )
+    }
+
+    fn platform(&self) -> Result<Pipeline> {
+        self.pipeline(
+            &self.repos.platform_source,
+            &self.repos.platform_config,
+            &self.repos.platform_gitops,
+        )
+    }
+
+    fn pipeline(&self, source: &Path, config: &Path, gitops: &Path) -> Result<Pipeline> {
+        let loc = |p: &Path| p.display().to_string();
+        let ports = Ports {
+            source: Arc::new(GitSourceRepo::open(&loc(source))?),
+            app_config: Arc::new(GitConfigStore::open(&loc(config))?),
+            platform_config: Arc::new(GitConfigStore::open(&loc(&self.repos.platform_config))?),
+            gitops: Arc::new(GitOpsGitRepo::open(&loc(gitops))?),
+            renderer: Arc::new(CanonicalRenderer::new(ChartRenderer::default())),
+            orchestrator: self.orchestrator.clone(),
+        };
+        Ok(Pipeline::new(ports, Settings::default()))
+    }
+
+    fn expect(&mut self, ok: bool, what: impl Into<String>) {
+        let what = what.into();
+        if ok {
+            self.passed += 1;
+            println!("    ✓ {what}");
+        } else {
+            println!("    ✗ {what}");
+            self.failed.push(what);
+        }
+    }
+
+    /// Runs `event` and keeps going the way reviewers and webhooks would: every change request
+    /// the pipeline opens is merged (`wo merge` stands in for the reviewer) and the merge is fed
+    /// back as an event, until the chain ends, halts or fails.
+    async fn drive(&mut self, p: &Pipeline, event: Event) -> Result<Vec<StepOutcome>> {
+        let mut all = Vec::new();
+        let mut next = Some(event);
+        while let Some(event) = next.take() {
+            let steps = p.run(&event).await?;
+            for step in &steps {
+                match step {
+                    StepOutcome::Prepared(prep) => {
+                        let cr = prep
+                            .change_request()
+                            .map(|c| c.title.clone())
+                            .unwrap_or_default();
+                        println!(
+                            "  {:<6} change request {}: {cr}",
+                            prep.environment,
+                            prep.kind()
+                        );
+                        if prep.change_request().is_some() {
+                            let head = p.merge(&prep.environment).await?;
+                            println!(
+                                "  {:<6} reviewed and merged (gitops {})",
+                                prep.environment,
+                                short(head.as_str())
+                            );
+                            next = Some(Event::ChangeMerged {
+                                environment: prep.environment.clone(),
+                            });
+                        }
+                    }
+                    StepOutcome::Deployed(d) => {
+                        let targets: Vec<String> = d
+                            .report
+                            .results
+                            .iter()
+                            .map(|(t, o)| match o {
+                                wo_core::ports::TargetOutcome::Deployed => format!("{t} ✓"),
+                                wo_core::ports::TargetOutcome::Failed { message } => {
+                                    format!("{t} ✗ ({message})")
+                                }
+                            })
+                            .collect();
+                        println!("  {:<6} deployed: {}", d.environment, targets.join(", "));
+                    }
+                    StepOutcome::Halted {
+                        environment,
+                        reason,
+                        ..
+                    } => {
+                        println!("  {environment:<6} promotion halted: {reason}");
+                    }
+                }
+            }
+            all.extend(steps);
+        }
+        Ok(all)
+    }
+
+    async fn env_status(
+        &self,
+        p: &Pipeline,
+        env: &str,
+    ) -> Result<Option<wo_core::pipeline::EnvironmentStatus>> {
+        Ok(p.status().await?.into_iter().find(|s| s.environment == env))
+    }
+
+    async fn scenarios(&mut self) -> Result<()> {
+        let app = self.app()?;
+        let platform = self.platform()?;
+
+        println!();
+        println!("1. The platform team rolls out namespaces and quotas (its own solution, its own chain).");
+        let steps = self
+            .drive(
+                &platform,
+                Event::SourcePushed {
+                    commit: "main".into(),
+                },
+            )
+            .await?;
+        let deployed = steps
+            .iter()
+            .filter(|s| matches!(s, StepOutcome::Deployed(d) if d.report.all_succeeded()))
+            .count();
+        self.expect(
+            deployed == 3,
+            "the platform is deployed in dev, stage and prod",
+        );
+
+        println!();
+        println!("2. A commit to shop's main branch is promoted dev → stage → prod.");
+        let commit = app_source_head(&self.repos.app_source)?;
+        let steps = self
+            .drive(
+                &app,
+                Event::SourcePushed {
+                    commit: "main".into(),
+                },
+            )
+            .await?;
+        let envs: Vec<String> = steps
+            .iter()
+            .filter_map(|s| match s {
+                StepOutcome::Deployed(d) if d.report.all_succeeded() => Some(d.environment.clone()),
+                _ => None,
+            })
+            .collect();
+        self.expect(
+            envs == ["dev", "stage", "prod"],
+            "deployed in dev, then stage, then prod",
+        );
+        let source = GitSourceRepo::open(&self.repos.app_source.display().to_string())?;
+        let statuses = source.statuses(&commit.clone().into()).await?;
+        for env in ENVIRONMENTS {
+            let ok = statuses
+                .iter()
+                .any(|s| s.context == format!("wo/{env}") && s.state == CommitState::Success);
+            self.expect(
+                ok,
+                format!("the source commit has status wo/{env} = success"),
+            );
+        }
+        let prod = self.env_status(&app, "prod").await?;
+        let released = prod
+            .as_ref()
+            .and_then(|s| s.provenance.as_ref())
+            .map(|p| p.source_commit.to_string());
+        self.expect(
+            released.as_deref() == Some(commit.as_str()),
+            "prod's gitops branch names that source commit (provenance)",
+        );
+        let again = app
+            .prepare_pr("dev", &SourceChoice::Commit(commit.clone()), true)
+            .await?;
+        self.expect(
+            again.change_request().is_none(),
+            format!("preparing dev again changes nothing ({})", again.kind()),
+        );
+        let redeploy = app.deploy("dev").await?;
+        let version = redeploy.report.version.clone();
+        let installs = self.orchestrator.installs("shop", "dev-eu-1", &version)?;
+        self.expect(redeploy.report.all_succeeded() && installs == 1, format!("deploying dev again installs nothing twice (dev-eu-1: {installs} install of that release)"));
+
+        println!();
+        println!(
+            "3. The app team changes a value in stage only: re-rendered in stage, not promoted."
+        );
+        let prod_before = self
+            .env_status(&app, "prod")
+            .await?
+            .and_then(|s| s.gitops_commit);
+        let mut stage_cfg = repos::read(&self.repos.app_config, "stage")?;
+        edit(&mut stage_cfg, "values.yaml", "Replicas: 2", "Replicas: 3")?;
+        let cfg = repos::commit(
+            &self.repos.app_config,
+            "stage",
+            &stage_cfg,
+            "stage: three replicas",
+        )?;
+        println!("  stage  config commit {}: Replicas 2 → 3", short(&cfg));
+        let steps = self
+            .drive(
+                &app,
+                Event::ConfigMerged {
+                    environment: "stage".into(),
+                },
+            )
+            .await?;
+        let deployed: Vec<&str> = steps
+            .iter()
+            .filter_map(|s| match s {
+                StepOutcome::Deployed(d) => Some(d.environment.as_str()),
+                _ => None,
+            })
+            .collect();
+        self.expect(deployed == ["stage"], "only stage was deployed");
+        let stage = self.env_status(&app, "stage").await?;
+        let p = stage.as_ref().and_then(|s| s.provenance.clone());
+        self.expect(
+            p.as_ref()
+                .is_some_and(|p| !p.promotable && p.config_commit.as_str() == cfg),
+            "stage's release names the new config commit and is not promotable",
+        );
+        let prod_after = self
+            .env_status(&app, "prod")
+            .await?
+            .and_then(|s| s.gitops_commit);
+        self.expect(prod_before == prod_after, "prod is untouched");
+
+        println!();
+        println!(
+            "4. The platform team raises the quota: deployed on its own; the app is not touched."
+        );
+        let app_heads = self.gitops_heads(&app).await?;
+        let mut psrc = repos::read(&self.repos.platform_source, "main")?;
+        edit(&mut psrc, "chart/values.yaml", "cpu: \"2\"", "cpu: \"3\"")?;
+        repos::commit(
+            &self.repos.platform_source,
+            "main",
+            &psrc,
+            "platform: more CPU by default",
+        )?;
+        let steps = self
+            .drive(
+                &platform,
+                Event::SourcePushed {
+                    commit: "main".into(),
+                },
+            )
+            .await?;
+        let deployed = steps
+            .iter()
+            .filter(|s| matches!(s, StepOutcome::Deployed(d) if d.report.all_succeeded()))
+            .count();
+        self.expect(
+            deployed == 3,
+            "the platform change reached dev, stage and prod",
+        );
+        self.expect(
+            self.gitops_heads(&app).await? == app_heads,
+            "shop's gitops branches did not move",
+        );
+
+        println!();
+        println!("5. A new shop release fails on one prod cluster: promotion halts with failed statuses.");
+        self.orchestrator.set_failure(
+            "prod-chicago-1",
+            Some("ImagePullBackOff: registry unreachable from site chicago"),
+        )?;
+        let last_good = self
+            .env_status(&app, "prod")
+            .await?
+            .and_then(|s| s.gitops_commit);
+        let mut src = repos::read(&self.repos.app_source, "main")?;
+        edit(
+            &mut src,
+            "chart/values.yaml",
+            "memory: 256Mi",
+            "memory: 320Mi",
+        )?;
+        let bad = repos::commit(&self.repos.app_source, "main", &src, "shop: more memory")?;
+        println!(
+            "  main   source commit {}: memory limit 256Mi → 320Mi",
+            short(&bad)
+        );
+        let steps = self
+            .drive(
+                &app,
+                Event::SourcePushed {
+                    commit: "main".into(),
+                },
+            )
+            .await?;
+        let halted = steps
+            .iter()
+            .any(|s| matches!(s, StepOutcome::Halted { environment, .. } if environment == "prod"));
+        self.expect(halted, "promotion halted in prod");
+        let statuses = source.statuses(&bad.clone().into()).await?;
+        let state = |ctx: &str| statuses.iter().find(|s| s.context == ctx).map(|s| s.state);
+        self.expect(
+            state("wo/stage") == Some(CommitState::Success),
+            "wo/stage = success",
+        );
+        self.expect(
+            state("wo/prod") == Some(CommitState::Failure),
+            "wo/prod = failure",
+        );
+        self.expect(
+            state("wo/prod/prod-chicago-1") == Some(CommitState::Failure),
+            "wo/prod/prod-chicago-1 = failure",
+        );
+        self.expect(
+            state("wo/prod/prod-berlin-1") == Some(CommitState::Success),
+            "wo/prod/prod-berlin-1 = success (one target's failure does not hide the others)",
+        );
+
+        println!();
+        println!(
+            "6. Rollback: prod goes back to the last good release through a normal change request."
+        );
+        self.orchestrator.set_failure("prod-chicago-1", None)?;
+        let Some(to) = last_good else {
+            self.expect(false, "there is a release to roll back to");
+            return Ok(());
+        };
+        let prep = app.rollback("prod", &to).await?;
+        println!(
+            "  prod   change request {}: {}",
+            prep.kind(),
+            prep.change_request()
+                .map(|c| c.title.clone())
+                .unwrap_or_default()
+        );
+        self.expect(
+            prep.provenance.rollback_of.as_ref() == Some(&to),
+            "its provenance says it rolls back to the last good release",
+        );
+        let head = app.merge("prod").await?;
+        println!(
+            "  prod   reviewed and merged (gitops {})",
+            short(head.as_str())
+        );
+        let steps = self
+            .drive(
+                &app,
+                Event::ChangeMerged {
+                    environment: "prod".into(),
+                },
+            )
+            .await?;
+        let ok = steps.iter().any(|s| matches!(s, StepOutcome::Deployed(d) if d.environment == "prod" && d.report.all_succeeded()));
+        self.expect(ok, "prod runs the last good release on every target");
+        let after = repos::read(&self.repos.app_gitops, "prod")?;
+        let before = wo_core::ports::GitOpsRepo::read(
+            &GitOpsGitRepo::open(&self.repos.app_gitops.display().to_string())?,
+            &to,
+            "shop",
+        )
+        .await?;
+        let same = before
+            .iter()
+            .filter(|(p, _)| !p.ends_with("release.yaml"))
+            .all(|(p, c)| after.get(p) == Some(c));
+        self.expect(
+            same,
+            "the rendered manifests and values equal the last good release's",
+        );
+        Ok(())
+    }
+
+    async fn gitops_heads(&self, p: &Pipeline) -> Result<Vec<Option<wo_core::ports::CommitId>>> {
+        Ok(p.status()
+            .await?
+            .into_iter()
+            .map(|s| s.gitops_commit)
+            .collect())
+    }
+
+    async fn status_table(&self) -> Result<()> {
+        println!("Status:");
+        println!(
+            "  {:<9} {:<6} {:<8} {:<8} {:<8} {:<11} targets",
+            "solution", "env", "source", "config", "gitops", "promotable"
+        );
+        for (name, p) in [("shop", self.app()?), ("platform", self.platform()?)] {
+            for s in p.status().await? {
+                let (src, cfg, promo) = match &s.provenance {
+                    Some(p) => (
+                        p.source_commit.short().to_string(),
+                        p.config_commit.short().to_string(),
+                        p.promotable.to_string(),
+                    ),
+                    None => ("-".into(), "-".into(), "-".into()),
+                };
+                let gitops = s
+                    .gitops_commit
+                    .as_ref()
+                    .map(|c| c.short().to_string())
+                    .unwrap_or_else(|| "-".into());
+                let targets: Vec<String> = s
+                    .targets
+                    .iter()
+                    .map(|(t, st)| {
+                        format!(
+                            "{t} {}",
+                            if *st == CommitState::Success {
+                                "✓"
+                            } else {
+                                "✗"
+                            }
+                        )
+                    })
+                    .collect();
+                println!(
+                    "  {name:<9} {:<6} {src:<8} {cfg:<8} {gitops:<8} {promo:<11} {}",
+                    s.environment,
+                    targets.join(", ")
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(7)]
+}
+
+fn app_source_head(repo: &Path) -> Result<String> {
+    let r = git2::Repository::open_bare(repo).map_err(|e| wo_core::Error::Backend {
+        backend: "git".into(),
+        message: e.message().to_string(),
+        retryable: false,
+    })?;
+    let id = r
+        .refname_to_id("refs/heads/main")
+        .map_err(|e| wo_core::Error::Backend {
+            backend: "git".into(),
+            message: e.message().to_string(),
+            retryable: false,
+        })?;
+    Ok(id.to_string())
+}
+
+/// Replaces `from` by `to` in one file of a tree (the demo's stand-in for a developer's edit).
+fn edit(tree: &mut FileTree, path: &str, from: &str, to: &str) -> Result<()> {
+    let text = tree.text(path)?.unwrap_or_default().to_string();
+    if !text.contains(from) {
+        return Err(wo_core::Error::NotFound {
+            what: format!("`{from}` in {path}"),
+        });
+    }
+    tree.insert(path, text.replacen(from, to, 1))
+}

@@ -1,0 +1,307 @@
+//! The flow commands: `prepare-pr`, `merge`, `deploy`, `on-event`, `status`, `history`,
+//! `rollback`. Each builds the pipeline over the configured repositories and calls one step.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use wo_core::pipeline::{Event, Pipeline, Ports, SourceChoice, StepOutcome};
+use wo_core::ports::{CommitId, CommitState, TargetOutcome};
+use wo_core::{Error, Location, Result};
+use wo_git::{GitConfigStore, GitOpsGitRepo, GitRepo, GitSourceRepo};
+use wo_render::{CanonicalRenderer, ChartRenderer};
+
+use crate::orchestrator::LocalOrchestrator;
+use crate::settings::Settings;
+
+/// What a flow command printed and whether the run succeeded.
+pub struct FlowOutput {
+    pub text: String,
+    pub failed: bool,
+}
+
+/// The pipeline over the configured repositories.
+pub fn pipeline(s: &Settings) -> Result<Pipeline> {
+    let repo = |loc: &str| GitRepo::open(loc).map(|r| r.with_cache_dir(s.cache.join("git")));
+    let ports = Ports {
+        source: Arc::new(GitSourceRepo::new(repo(&s.source)?)),
+        app_config: Arc::new(GitConfigStore::new(repo(&s.config)?)),
+        platform_config: Arc::new(GitConfigStore::new(repo(&s.platform)?)),
+        gitops: Arc::new(GitOpsGitRepo::new(repo(&s.gitops)?)),
+        renderer: Arc::new(CanonicalRenderer::new(ChartRenderer::default())),
+        orchestrator: Arc::new(LocalOrchestrator::new(&s.orchestrator)),
+    };
+    Ok(Pipeline::new(
+        ports,
+        wo_core::pipeline::Settings {
+            first_environment: s.first_environment.clone(),
+            ..Default::default()
+        },
+    ))
+}
+
+fn to_json(v: &impl serde::Serialize) -> Result<String> {
+    serde_json::to_string_pretty(v)
+        .map(|s| s + "\n")
+        .map_err(|e| Error::Unsupported {
+            what: e.to_string(),
+        })
+}
+
+fn spinner(msg: String) -> indicatif::ProgressBar {
+    let pb = indicatif::ProgressBar::new_spinner();
+    pb.set_message(msg);
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    pb
+}
+
+/// Describes one step for humans.
+fn describe(step: &StepOutcome) -> String {
+    match step {
+        StepOutcome::Prepared(p) => match p.change_request() {
+            Some(cr) => format!(
+                "{}: change request {} — {} ({} targets)\n",
+                p.environment,
+                p.kind(),
+                cr.title,
+                p.targets.len()
+            ),
+            None => format!("{}: nothing to propose ({})\n", p.environment, p.kind()),
+        },
+        StepOutcome::Deployed(d) => {
+            let mut s = format!(
+                "{}: deployed gitops {} (source {})\n",
+                d.environment,
+                d.gitops_commit.short(),
+                d.provenance.source_commit.short()
+            );
+            for (t, o) in &d.report.results {
+                match o {
+                    TargetOutcome::Deployed => s.push_str(&format!("  {t}: deployed\n")),
+                    TargetOutcome::Failed { message } => {
+                        s.push_str(&format!("  {t}: FAILED — {message}\n"))
+                    }
+                }
+            }
+            s
+        }
+        StepOutcome::Halted {
+            environment,
+            reason,
+            ..
+        } => format!("{environment}: promotion halted — {reason}\n"),
+    }
+}
+
+fn step_json(step: &StepOutcome) -> serde_json::Value {
+    match step {
+        StepOutcome::Prepared(p) => json!({
+            "step": "prepare-pr",
+            "environment": p.environment,
+            "outcome": p.kind(),
+            "changeRequest": p.change_request().map(|c| json!({"id": c.id, "title": c.title, "head": c.head.to_string(), "url": c.url})),
+            "provenance": p.provenance,
+            "targets": p.targets,
+        }),
+        StepOutcome::Deployed(d) => json!({
+            "step": "deploy",
+            "environment": d.environment,
+            "gitopsCommit": d.gitops_commit.to_string(),
+            "provenance": d.provenance,
+            "succeeded": d.report.all_succeeded(),
+            "targets": d.report.results.iter().map(|(t, o)| (t.clone(), match o {
+                TargetOutcome::Deployed => json!({"state": "deployed"}),
+                TargetOutcome::Failed { message } => json!({"state": "failed", "message": message}),
+            })).collect::<serde_json::Map<_, _>>(),
+            "next": d.next,
+        }),
+        StepOutcome::Halted {
+            environment,
+            source_commit,
+            reason,
+        } => json!({
+            "step": "halt", "environment": environment, "sourceCommit": source_commit.to_string(), "reason": reason,
+        }),
+    }
+}
+
+fn output(steps: &[StepOutcome], json_out: bool) -> Result<FlowOutput> {
+    let failed = steps.iter().any(StepOutcome::is_failure);
+    let text = if json_out {
+        to_json(&steps.iter().map(step_json).collect::<Vec<_>>())?
+    } else if steps.is_empty() {
+        "nothing to do\n".to_string()
+    } else {
+        steps.iter().map(describe).collect()
+    };
+    Ok(FlowOutput { text, failed })
+}
+
+/// `wo prepare-pr`.
+pub async fn prepare_pr(
+    s: &Settings,
+    env: &str,
+    source: SourceChoice,
+    promotable: bool,
+    json_out: bool,
+) -> Result<FlowOutput> {
+    let p = pipeline(s)?;
+    let pb = spinner(format!("rendering {env}"));
+    let out = p.prepare_pr(env, &source, promotable).await;
+    pb.finish_and_clear();
+    output(&[StepOutcome::Prepared(Box::new(out?))], json_out)
+}
+
+/// `wo merge`.
+pub async fn merge(s: &Settings, env: &str, json_out: bool) -> Result<FlowOutput> {
+    let head = pipeline(s)?.merge(env).await?;
+    let text = if json_out {
+        to_json(&json!({"environment": env, "gitopsCommit": head.to_string()}))?
+    } else {
+        format!("{env}: merged; the env branch is at {}\n", head.short())
+    };
+    Ok(FlowOutput {
+        text,
+        failed: false,
+    })
+}
+
+/// `wo deploy`.
+pub async fn deploy(s: &Settings, env: &str, json_out: bool) -> Result<FlowOutput> {
+    let p = pipeline(s)?;
+    let pb = spinner(format!("deploying {env}"));
+    let out = p.deploy(env).await;
+    pb.finish_and_clear();
+    output(&[StepOutcome::Deployed(out?)], json_out)
+}
+
+/// `wo on-event`: runs what the planner says, following the chain.
+pub async fn on_event(s: &Settings, event: &Event, json_out: bool) -> Result<FlowOutput> {
+    let p = pipeline(s)?;
+    let pb = spinner("running".into());
+    let steps = p.run(event).await;
+    pb.finish_and_clear();
+    output(&steps?, json_out)
+}
+
+/// Reads an event: a JSON document (`{"type": "change-merged", "environment": "dev"}`).
+pub fn parse_event(text: &str, file: &str) -> Result<Event> {
+    serde_json::from_str(text).map_err(|e| {
+        Error::invalid(
+            Location::file(file).at(e.line() as u32, e.column() as u32),
+            format!("not a wo event: {e} (types: source-pushed, change-merged, config-merged, platform-config-merged, deployment-finished)"),
+        )
+    })
+}
+
+/// `wo status`.
+pub async fn status(s: &Settings, json_out: bool) -> Result<FlowOutput> {
+    let st = pipeline(s)?.status().await?;
+    if json_out {
+        return Ok(FlowOutput {
+            text: to_json(&st)?,
+            failed: false,
+        });
+    }
+    let mut text = format!(
+        "{:<8} {:<8} {:<8} {:<8} {:<10} {:<8} targets\n",
+        "ENV", "SOURCE", "CONFIG", "GITOPS", "PROMOTABLE", "STATE"
+    );
+    for e in &st {
+        let (src, cfg, promo) = match &e.provenance {
+            Some(p) => (
+                p.source_commit.short().to_string(),
+                p.config_commit.short().to_string(),
+                p.promotable.to_string(),
+            ),
+            None => ("-".into(), "-".into(), "-".into()),
+        };
+        let gitops = e
+            .gitops_commit
+            .as_ref()
+            .map(|c| c.short().to_string())
+            .unwrap_or_else(|| "-".into());
+        let state = e.state.map(state_name).unwrap_or("-");
+        let targets: Vec<String> = e
+            .targets
+            .iter()
+            .map(|(t, st)| format!("{t}={}", state_name(*st)))
+            .collect();
+        text.push_str(&format!(
+            "{:<8} {src:<8} {cfg:<8} {gitops:<8} {promo:<10} {state:<8} {}\n",
+            e.environment,
+            targets.join(" ")
+        ));
+        if let Some(cr) = &e.change_request {
+            text.push_str(&format!("         open change request: {}\n", cr.title));
+        }
+    }
+    Ok(FlowOutput {
+        text,
+        failed: false,
+    })
+}
+
+fn state_name(s: CommitState) -> &'static str {
+    match s {
+        CommitState::Pending => "pending",
+        CommitState::Success => "success",
+        CommitState::Failure => "failure",
+        CommitState::Error => "error",
+    }
+}
+
+/// `wo history`.
+pub async fn history(s: &Settings, env: &str, limit: usize, json_out: bool) -> Result<FlowOutput> {
+    let h = pipeline(s)?.history(env, limit).await?;
+    if json_out {
+        return Ok(FlowOutput {
+            text: to_json(&h)?,
+            failed: false,
+        });
+    }
+    let mut text = String::new();
+    for r in &h {
+        let v = serde_json::to_value(r).unwrap_or_default();
+        let commit = v["gitopsCommit"]
+            .as_str()
+            .or(v["commit"].as_str())
+            .unwrap_or("-");
+        let prov = &v["provenance"];
+        text.push_str(&format!(
+            "{}  source {}  config {}  fleet {}{}{}\n",
+            &commit[..commit.len().min(7)],
+            short_json(&prov["sourceCommit"]),
+            short_json(&prov["configCommit"]),
+            short_json(&prov["fleetCommit"]),
+            if prov["promotable"].as_bool() == Some(true) {
+                "  promotable"
+            } else {
+                ""
+            },
+            prov["rollbackOf"]
+                .as_str()
+                .map(|r| format!("  rollback of {}", &r[..r.len().min(7)]))
+                .unwrap_or_default(),
+        ));
+    }
+    if text.is_empty() {
+        text = format!("{env}: nothing released yet\n");
+    }
+    Ok(FlowOutput {
+        text,
+        failed: false,
+    })
+}
+
+fn short_json(v: &serde_json::Value) -> String {
+    v.as_str()
+        .map(|s| s[..s.len().min(7)].to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
+/// `wo rollback`.
+pub async fn rollback(s: &Settings, env: &str, to: &str, json_out: bool) -> Result<FlowOutput> {
+    let p = pipeline(s)?;
+    let out = p.rollback(env, &CommitId::from(to)).await?;
+    output(&[StepOutcome::Prepared(Box::new(out))], json_out)
+}
