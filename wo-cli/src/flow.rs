@@ -153,9 +153,27 @@ pub async fn prepare_pr(
 
 /// `wo merge`.
 pub async fn merge(s: &Settings, env: &str, json_out: bool) -> Result<FlowOutput> {
-    let head = pipeline(s)?.merge(env).await?;
+    let p = pipeline(s)?;
+    // Merging is idempotent for a retried workflow step: with no open change request there is
+    // nothing to do (an unknown environment is still an error).
+    p.chain().await?.check(env)?;
+    let head = match p.merge(env).await {
+        Ok(head) => head,
+        Err(Error::NotFound { what }) if what.contains("change request") => {
+            let text = if json_out {
+                to_json(&json!({"environment": env, "merged": false, "reason": what}))?
+            } else {
+                format!("{env}: no open change request; nothing to merge\n")
+            };
+            return Ok(FlowOutput {
+                text,
+                failed: false,
+            });
+        }
+        Err(e) => return Err(e),
+    };
     let text = if json_out {
-        to_json(&json!({"environment": env, "gitopsCommit": head.to_string()}))?
+        to_json(&json!({"environment": env, "merged": true, "gitopsCommit": head.to_string()}))?
     } else {
         format!("{env}: merged; the env branch is at {}\n", head.short())
     };

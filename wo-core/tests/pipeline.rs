@@ -196,7 +196,7 @@ fn the_planner_refuses_unknown_environments() {
     ];
     for event in unknown {
         let err = plan(&event, &chain).unwrap_err();
-        assert!(matches!(err, Error::NotFound { .. }), "{err}");
+        assert!(matches!(err, Error::Invalid(_)), "{err}");
         let text = err.to_string();
         assert!(
             text.contains("`qa`") && text.contains("dev → stage → prod"),
@@ -1010,7 +1010,7 @@ async fn an_unknown_environment_is_a_clear_error() {
     let w = World::new();
     let p = w.pipeline();
     let check = |err: Error| {
-        assert!(matches!(err, Error::NotFound { .. }), "{err}");
+        assert!(matches!(err, Error::Invalid(_)), "{err}");
         assert!(err.to_string().contains("`qa`"), "{err}");
         assert!(err.to_string().contains("dev → stage → prod"), "{err}");
     };

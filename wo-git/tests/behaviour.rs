@@ -355,7 +355,7 @@ async fn the_stored_layout_is_the_documented_one() {
     assert_eq!(json["head"], cr.head.as_str());
     assert_eq!(json["base"], serde_json::Value::Null);
     assert_eq!(json["url"], serde_json::Value::Null);
-    assert_eq!(json["provenance"]["source_commit"], "a1");
+    assert_eq!(json["provenance"]["sourceCommit"], "a1");
 
     // Merged: the env branch is the head, the record says so, a new change gets number 2.
     let head = gitops.merge(&cr).await.expect("merge");

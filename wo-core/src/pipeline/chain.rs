@@ -164,12 +164,14 @@ impl EnvironmentChain {
         if self.contains(env) {
             Ok(())
         } else {
-            Err(Error::NotFound {
-                what: format!(
-                    "environment `{}`: not in the environment chain {self} (read from the fleets of the platform config repo)",
+            // A name the user gave that the fleets do not know is bad input (exit code 2).
+            Err(Error::invalid(
+                crate::error::Location::file("<environment>").with_key(env.escape_debug().to_string()),
+                format!(
+                    "environment `{}` is not in the environment chain {self} (read from the fleets of the platform config repo)",
                     env.escape_debug()
                 ),
-            })
+            ))
         }
     }
 }

@@ -44,6 +44,7 @@ const ROLLBACK_OF: &str = "Wo-Rollback-Of";
 /// assert_eq!(Provenance::from_message(&message), Some(p));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Provenance {
     /// The solution (application or platform) the change belongs to.
     pub solution: String,

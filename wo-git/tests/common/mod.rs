@@ -48,8 +48,15 @@ impl Daemon {
             .local_addr()
             .expect("local addr")
             .port();
-        let child = Command::new("git")
-            .arg("daemon")
+        // Start `git-daemon` itself: `git daemon` is a wrapper whose child would outlive a kill.
+        let exec_path = Command::new("git")
+            .arg("--exec-path")
+            .output()
+            .expect("git --exec-path");
+        let exec_path = String::from_utf8_lossy(&exec_path.stdout)
+            .trim()
+            .to_string();
+        let child = Command::new(std::path::Path::new(&exec_path).join("git-daemon"))
             .arg("--reuseaddr")
             .arg(format!("--base-path={}", base.display()))
             .arg("--export-all")
