@@ -275,12 +275,8 @@ impl Demo {
                 },
             )
             .await?;
-        let deployed = steps
-            .iter()
-            .filter(|s| matches!(s, StepOutcome::Deployed(d) if d.report.all_succeeded()))
-            .count();
         self.expect(
-            deployed == 3,
+            deployed_ok(&steps) == ["dev", "stage", "prod"],
             "the platform is deployed in dev, stage and prod",
         );
 
@@ -295,15 +291,8 @@ impl Demo {
                 },
             )
             .await?;
-        let envs: Vec<String> = steps
-            .iter()
-            .filter_map(|s| match s {
-                StepOutcome::Deployed(d) if d.report.all_succeeded() => Some(d.environment.clone()),
-                _ => None,
-            })
-            .collect();
         self.expect(
-            envs == ["dev", "stage", "prod"],
+            deployed_ok(&steps) == ["dev", "stage", "prod"],
             "deployed in dev, then stage, then prod",
         );
         let source = GitSourceRepo::open(&self.repos.app_source.display().to_string())?;
@@ -363,14 +352,15 @@ impl Demo {
                 },
             )
             .await?;
-        let deployed: Vec<&str> = steps
-            .iter()
-            .filter_map(|s| match s {
-                StepOutcome::Deployed(d) => Some(d.environment.as_str()),
-                _ => None,
-            })
-            .collect();
-        self.expect(deployed == ["stage"], "only stage was deployed");
+        self.expect(
+            deployed_ok(&steps) == ["stage"]
+                && steps
+                    .iter()
+                    .filter(|s| matches!(s, StepOutcome::Deployed(_)))
+                    .count()
+                    == 1,
+            "only stage was deployed",
+        );
         let stage = self.env_status(&app, "stage").await?;
         let p = stage.as_ref().and_then(|s| s.provenance.clone());
         self.expect(
@@ -405,12 +395,8 @@ impl Demo {
                 },
             )
             .await?;
-        let deployed = steps
-            .iter()
-            .filter(|s| matches!(s, StepOutcome::Deployed(d) if d.report.all_succeeded()))
-            .count();
         self.expect(
-            deployed == 3,
+            deployed_ok(&steps) == ["dev", "stage", "prod"],
             "the platform change reached dev, stage and prod",
         );
         self.expect(
@@ -577,6 +563,17 @@ impl Demo {
         }
         Ok(())
     }
+}
+
+/// The environments a run deployed with every target succeeding, in order.
+fn deployed_ok(steps: &[StepOutcome]) -> Vec<&str> {
+    steps
+        .iter()
+        .filter_map(|s| match s {
+            StepOutcome::Deployed(d) if d.report.all_succeeded() => Some(d.environment.as_str()),
+            _ => None,
+        })
+        .collect()
 }
 
 fn short(id: &str) -> &str {
