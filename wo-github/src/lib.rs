@@ -1,0 +1,17 @@
+//! wo on GitHub.
+//!
+//! - [`client`]: the GitHub REST client (token, base URL for GitHub Enterprise Server, API
+//!   version header, pagination, retries honouring `Retry-After` and rate limits).
+//! - [`repos`]: `SourceRepo`, `ConfigStore` and `GitOpsRepo` on the REST API (Git Data API for
+//!   atomic multi-file commits, pull requests, commit statuses, dispatches).
+//! - [`actions`]: GitHub Actions integration (event payloads, outputs, step summary,
+//!   annotations) and workflow scaffolding (`wo init github`).
+//! - `fake` (feature): a stateful fake GitHub over real git repositories, for tests.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod actions;
+pub mod client;
+#[cfg(feature = "fake")]
+pub mod fake;
+pub mod repos;
