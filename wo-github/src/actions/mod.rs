@@ -10,6 +10,25 @@
 //!    [`annotations`] on the files at fault.
 //!
 //! [`workflows`] generates the workflows of the six repositories (`wo init github`).
+//!
+//! ```
+//! use wo_core::pipeline::Event;
+//! use wo_github::actions::{from_parts, EventContext, RepoRole};
+//!
+//! let ctx = EventContext::new(RepoRole::Source);
+//! let dispatch = r#"{"action": "wo-change-merged", "client_payload": {"environment": "dev"}}"#;
+//! let mapping = from_parts("repository_dispatch", dispatch, &ctx)?;
+//! assert_eq!(mapping.into_event(), Some(Event::ChangeMerged { environment: "dev".into() }));
+//!
+//! let push = r#"{"ref": "refs/heads/feature-x", "after": "6113728f27ae82c7b1a177c8d03f9e96e0adf246", "deleted": false}"#;
+//! let mapping = from_parts("push", push, &ctx)?;
+//! assert_eq!(mapping.reason(), Some("not a wo event: push to feature-x"));
+//!
+//! let broken = r#"{"action": "wo-change-merged", "client_payload": null}"#;
+//! let err = from_parts("repository_dispatch", broken, &ctx).unwrap_err();
+//! assert_eq!(err.diagnostics()[0].location.key_path, "client_payload.environment");
+//! # Ok::<(), wo_core::Error>(())
+//! ```
 
 mod annotations;
 mod event;
