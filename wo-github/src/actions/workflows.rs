@@ -1,0 +1,743 @@
+//! The GitHub Actions workflows of the six repositories (`wo init github`).
+//!
+//! | repository | workflow | on | does |
+//! |---|---|---|---|
+//! | app source, platform control plane | `ci-handoff.yml` | push to main | starts `prepare-pr.yml` for the commit (`source-pushed`) |
+//! | app source, platform control plane | `prepare-pr.yml` | `workflow_dispatch`, `repository_dispatch` (`wo-source-pushed`, `wo-config-merged`, `wo-platform-config-merged`) | `wo on-event --github --role source`: render, open or update the gitops pull request |
+//! | app source, platform control plane | `deploy.yml` | `repository_dispatch` `wo-change-merged`, `workflow_dispatch` | `wo on-event --github --role source`: deploy, set statuses, prepare the next environment |
+//! | app gitops, platform gitops | `notify-on-pr.yml` | `pull_request` closed, merged, head `wo/<env>/<solution>` | dispatches `wo-change-merged {environment}` to the source repo |
+//! | app config | `notify-on-config-change.yml` | `pull_request` closed, merged into an env branch | dispatches `wo-config-merged {environment}` to the app source repo |
+//! | platform config | `notify-on-config-change.yml` | the same | dispatches `wo-platform-config-merged {environment}` to the control plane and the app source repo (a fleet change moves apps too) |
+//!
+//! Choices the workflows make, each stated in their header comments:
+//!
+//! - **Two tokens.** `GITHUB_TOKEN` (the job's own token) acts on the repository the workflow
+//!   runs in, with per-job `permissions:` (`contents: read` by default; `statuses: write` where
+//!   wo sets commit statuses; `id-token: write` only where the job logs in to Azure;
+//!   `actions: write` only to start `prepare-pr.yml`). A job's own token cannot reach another
+//!   repository, so `WO_GITHUB_TOKEN` is a GitHub App installation token minted per job by
+//!   `actions/create-github-app-token` for exactly the repositories the job touches, narrowed
+//!   with `permission-*` inputs (`pull-requests: write` only where pull requests are opened).
+//!   The App's id is `vars.WO_APP_ID`, its private key the one stored secret,
+//!   `secrets.WO_APP_PRIVATE_KEY`.
+//! - **Azure by OIDC.** `azure/login` with `client-id`, `tenant-id` and `subscription-id` from
+//!   `vars` (no client secret), in the deploy job only, which runs in the GitHub environment of
+//!   the same name (its protection rules apply and its variables may differ per environment;
+//!   the federated credential's subject is `repo:<owner>/<repo>:environment:<env>`).
+//! - **wo is built from crates.io**: `cargo install --locked wo-cli --version <InitOptions::
+//!   wo_version>` (the Rust toolchain is on GitHub's Ubuntu runners), the binary cached with
+//!   `actions/cache` keyed by that version, so a run installs it once per version and runner.
+//!   Changing the version means regenerating the workflows; nothing floats.
+//! - **Deploys never overlap**: one `concurrency` group per solution and environment with
+//!   `cancel-in-progress: false` (a deploy that is waiting may be replaced by a newer one; that
+//!   is harmless, as a deploy always deploys the head of the env branch).
+//! - **No payload text in scripts**: values from events reach shell steps only through `env:`,
+//!   never as `${{ … }}` inside `run:`; wo reads the event itself from `GITHUB_EVENT_PATH`.
+//! - Every action is pinned to a full commit SHA ([`super::pins`]).
+//!
+//! The output is deterministic: the same options give the same bytes, files in path order.
+
+use std::collections::BTreeSet;
+
+use wo_core::error::{Error, Location, Result};
+
+use super::event::{
+    DISPATCH_CHANGE_MERGED, DISPATCH_CONFIG_MERGED, DISPATCH_PLATFORM_CONFIG_MERGED,
+    DISPATCH_SOURCE_PUSHED,
+};
+use super::pins::{ActionPin, AZURE_LOGIN, CACHE, CHECKOUT, CREATE_GITHUB_APP_TOKEN};
+
+/// The repositories of one solution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SolutionRepos {
+    /// The solution's name (`name:` of its `wo/app.yaml`), the last segment of its change
+    /// request branches `wo/<env>/<solution>`.
+    pub solution: String,
+    /// The source repo (for the platform: the control plane).
+    pub source: String,
+    /// The config repo (for the platform: the platform config repo).
+    pub config: String,
+    /// The gitops repo.
+    pub gitops: String,
+}
+
+/// What `wo init github` generates workflows for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitOptions {
+    /// The organisation (or user) owning the six repositories.
+    pub owner: String,
+    /// The application's repositories.
+    pub app: SolutionRepos,
+    /// The platform's repositories (`config` is the platform config repo holding the fleet).
+    pub platform: SolutionRepos,
+    /// The environments in promotion order; the first is where `source-pushed` starts.
+    pub environments: Vec<String>,
+    /// The source repos' main branch.
+    pub main_branch: String,
+    /// The version of `wo-cli` the workflows install.
+    pub wo_version: String,
+    /// The runner label (`runs-on`).
+    pub runs_on: String,
+}
+
+impl InitOptions {
+    /// Options for application `app` of `owner` with the conventional names: repositories
+    /// `<app>-source`, `<app>-config`, `<app>-gitops`, `platform-control-plane`,
+    /// `platform-config`, `platform-gitops` (platform solution `platform`), environments
+    /// `dev`, `stage`, `prod`, main branch `main`, this wo's version, runner `ubuntu-24.04`.
+    pub fn new(owner: impl Into<String>, app: impl Into<String>) -> Self {
+        let app = app.into();
+        Self {
+            owner: owner.into(),
+            app: SolutionRepos {
+                source: format!("{app}-source"),
+                config: format!("{app}-config"),
+                gitops: format!("{app}-gitops"),
+                solution: app,
+            },
+            platform: SolutionRepos {
+                solution: "platform".into(),
+                source: "platform-control-plane".into(),
+                config: "platform-config".into(),
+                gitops: "platform-gitops".into(),
+            },
+            environments: vec!["dev".into(), "stage".into(), "prod".into()],
+            main_branch: "main".into(),
+            wo_version: env!("CARGO_PKG_VERSION").into(),
+            runs_on: "ubuntu-24.04".into(),
+        }
+    }
+
+    /// Checks every name the workflows will contain: letters, digits, `-`, `_`, `.` (no
+    /// leading dot), so that none can change the meaning of the YAML, an expression or a
+    /// shell line; at least one environment, none twice; six different repositories.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] naming the option (`app.source`, `environments[1]`, …) of every
+    /// problem.
+    pub fn validate(&self) -> Result<()> {
+        let mut problems = Vec::new();
+        let mut check = |key: String, value: &str| {
+            if !is_name(value) {
+                problems.push(wo_core::Diagnostic::new(
+                    Location::file("<init options>").with_key(key),
+                    format!("{value:?} is not a valid name (letters, digits, - _ ., not starting with a dot)"),
+                ));
+            }
+        };
+        check("owner".into(), &self.owner);
+        for (prefix, s) in [("app", &self.app), ("platform", &self.platform)] {
+            check(format!("{prefix}.solution"), &s.solution);
+            check(format!("{prefix}.source"), &s.source);
+            check(format!("{prefix}.config"), &s.config);
+            check(format!("{prefix}.gitops"), &s.gitops);
+        }
+        for (i, e) in self.environments.iter().enumerate() {
+            check(format!("environments[{i}]"), e);
+        }
+        check("mainBranch".into(), &self.main_branch);
+        check("woVersion".into(), &self.wo_version);
+        check("runsOn".into(), &self.runs_on);
+        let here = |key: &str| Location::file("<init options>").with_key(key);
+        if self.environments.is_empty() {
+            problems.push(wo_core::Diagnostic::new(
+                here("environments"),
+                "at least one environment is needed",
+            ));
+        }
+        let envs: BTreeSet<&String> = self.environments.iter().collect();
+        if envs.len() != self.environments.len() {
+            problems.push(wo_core::Diagnostic::new(
+                here("environments"),
+                "an environment is listed twice",
+            ));
+        }
+        let repos: BTreeSet<&String> = [
+            &self.app.source,
+            &self.app.config,
+            &self.app.gitops,
+            &self.platform.source,
+            &self.platform.config,
+            &self.platform.gitops,
+        ]
+        .into_iter()
+        .collect();
+        if repos.len() != 6 {
+            problems.push(wo_core::Diagnostic::new(
+                here("repositories"),
+                "the six repositories need six different names",
+            ));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Invalid(wo_core::Diagnostics(problems)))
+        }
+    }
+}
+
+fn is_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 100
+        && !s.starts_with('.')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// The workflows of all six repositories as `(path, yaml)`, sorted by path; each path is
+/// `<repository>/.github/workflows/<name>.yml`.
+///
+/// # Errors
+///
+/// [`Error::Invalid`] when the options do not pass [`InitOptions::validate`].
+pub fn workflows(opts: &InitOptions) -> Result<Vec<(String, String)>> {
+    opts.validate()?;
+    let mut files = Vec::new();
+    for (sol, kind) in [
+        (&opts.app, SolutionKind::App),
+        (&opts.platform, SolutionKind::Platform),
+    ] {
+        let g = Generator { opts, sol, kind };
+        files.push(g.file(&sol.source, "ci-handoff.yml", g.ci_handoff()));
+        files.push(g.file(&sol.source, "prepare-pr.yml", g.prepare_pr()));
+        files.push(g.file(&sol.source, "deploy.yml", g.deploy()));
+        files.push(g.file(&sol.gitops, "notify-on-pr.yml", g.notify_on_pr()));
+        files.push(g.file(
+            &sol.config,
+            "notify-on-config-change.yml",
+            g.notify_on_config_change(),
+        ));
+    }
+    files.sort();
+    Ok(files)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SolutionKind {
+    App,
+    Platform,
+}
+
+struct Generator<'a> {
+    opts: &'a InitOptions,
+    sol: &'a SolutionRepos,
+    kind: SolutionKind,
+}
+
+/// A YAML string: names are validated to a safe character set, quoting keeps `on`, `yes`,
+/// `1.0` and friends strings.
+fn q(s: &str) -> String {
+    format!("\"{s}\"")
+}
+
+impl Generator<'_> {
+    fn file(&self, repo: &str, name: &str, yaml: String) -> (String, String) {
+        (format!("{repo}/.github/workflows/{name}"), yaml)
+    }
+
+    fn full(&self, repo: &str) -> String {
+        format!("{}/{repo}", self.opts.owner)
+    }
+
+    fn first_env(&self) -> &str {
+        &self.opts.environments[0]
+    }
+
+    fn header(&self, repo: &str, role: &str, lines: &[&str]) -> String {
+        let mut s = format!(
+            "# Generated by `wo init github` (wo {}); regenerate rather than edit.\n\
+             # Repository: {}, the {role} of solution {}.\n",
+            self.opts.wo_version,
+            self.full(repo),
+            self.sol.solution,
+        );
+        for l in lines {
+            s.push_str(if l.is_empty() { "#" } else { "# " });
+            s.push_str(l);
+            s.push('\n');
+        }
+        s
+    }
+
+    fn source_role(&self) -> &'static str {
+        match self.kind {
+            SolutionKind::App => "source repo",
+            SolutionKind::Platform => "control plane",
+        }
+    }
+
+    fn list(&self, indent: usize, items: &[String]) -> String {
+        items
+            .iter()
+            .map(|i| format!("{:indent$}- {i}\n", ""))
+            .collect()
+    }
+
+    fn env_list(&self, indent: usize) -> String {
+        let envs: Vec<String> = self.opts.environments.iter().map(|e| q(e)).collect();
+        self.list(indent, &envs)
+    }
+
+    /// A JSON array of the environments for `fromJSON` in an expression.
+    fn env_json(&self) -> String {
+        let envs: Vec<String> = self
+            .opts
+            .environments
+            .iter()
+            .map(|e| format!("\"{e}\""))
+            .collect();
+        format!("[{}]", envs.join(","))
+    }
+
+    fn uses(pin: &ActionPin) -> String {
+        pin.to_string()
+    }
+
+    fn ci_handoff(&self) -> String {
+        let mut y = self.header(
+            &self.sol.source,
+            self.source_role(),
+            &[
+                &format!(
+                    "Flow ci: a commit on {} hands off to prepare-pr for the first environment ({}),",
+                    self.opts.main_branch,
+                    self.first_env()
+                ),
+                "promotable. Building, testing and pushing the image are this repository's own CI;",
+                "if prepare-pr must wait for them, start prepare-pr.yml from that CI instead.",
+                "Needs: nothing but this workflow's own token (actions: write starts prepare-pr).",
+            ],
+        );
+        y.push_str(&format!(
+            r#"name: ci-handoff
+
+on:
+  push:
+    branches:
+      - {main}
+
+permissions:
+  contents: read
+
+jobs:
+  handoff:
+    name: hand off to prepare-pr
+    runs-on: {runs_on}
+    timeout-minutes: 5
+    permissions:
+      actions: write
+    steps:
+      - name: Start prepare-pr for this commit
+        env:
+          GH_TOKEN: ${{{{ github.token }}}}
+          COMMIT: ${{{{ github.sha }}}}
+        run: |
+          gh workflow run prepare-pr.yml \
+            --repo "$GITHUB_REPOSITORY" \
+            --ref "$GITHUB_REF_NAME" \
+            -f event=source-pushed \
+            -f commit="$COMMIT"
+"#,
+            main = q(&self.opts.main_branch),
+            runs_on = q(&self.opts.runs_on),
+        ));
+        y
+    }
+
+    /// The events prepare-pr runs: what starts a render in this solution.
+    fn prepare_events(&self) -> Vec<(&'static str, &'static str)> {
+        let mut events = vec![("source-pushed", DISPATCH_SOURCE_PUSHED)];
+        if self.kind == SolutionKind::App {
+            events.push(("config-merged", DISPATCH_CONFIG_MERGED));
+        }
+        events.push(("platform-config-merged", DISPATCH_PLATFORM_CONFIG_MERGED));
+        events
+    }
+
+    /// The other repositories prepare-pr and deploy read or write: config, gitops, platform
+    /// config.
+    fn other_repos(&self) -> String {
+        let repos: BTreeSet<&str> = [
+            self.sol.config.as_str(),
+            self.sol.gitops.as_str(),
+            self.opts.platform.config.as_str(),
+        ]
+        .into_iter()
+        .collect();
+        repos.into_iter().collect::<Vec<_>>().join(",")
+    }
+
+    fn steps_checkout_and_install(&self) -> String {
+        format!(
+            r#"      - name: Check out (wo.yaml settings)
+        uses: {checkout}
+        with:
+          persist-credentials: false
+      - name: Cache wo
+        id: cache-wo
+        uses: {cache}
+        with:
+          path: ~/.cargo/bin/wo
+          key: wo-cli-${{{{ runner.os }}}}-${{{{ runner.arch }}}}-${{{{ env.WO_VERSION }}}}
+      - name: Install wo
+        if: steps.cache-wo.outputs.cache-hit != 'true'
+        run: cargo install --locked wo-cli --version "$WO_VERSION"
+"#,
+            checkout = Self::uses(&CHECKOUT),
+            cache = Self::uses(&CACHE),
+        )
+    }
+
+    fn step_app_token(&self, repos: &str, permissions: &[(&str, &str)]) -> String {
+        let mut s = format!(
+            r#"      - name: Token for {repos}
+        id: token
+        uses: {pin}
+        with:
+          app-id: ${{{{ vars.WO_APP_ID }}}}
+          private-key: ${{{{ secrets.WO_APP_PRIVATE_KEY }}}}
+          owner: {owner}
+          repositories: {repos_q}
+"#,
+            pin = Self::uses(&CREATE_GITHUB_APP_TOKEN),
+            owner = q(&self.opts.owner),
+            repos_q = q(repos),
+        );
+        for (k, v) in permissions {
+            s.push_str(&format!("          permission-{k}: {v}\n"));
+        }
+        s
+    }
+
+    fn step_on_event(&self) -> String {
+        let server = "${{ github.server_url }}";
+        let o = &self.opts.owner;
+        format!(
+            r#"      - name: wo on-event
+        env:
+          GITHUB_TOKEN: ${{{{ github.token }}}}
+          WO_GITHUB_TOKEN: ${{{{ steps.token.outputs.token }}}}
+          WO_SOURCE: {server}/{o}/{source}
+          WO_CONFIG: {server}/{o}/{config}
+          WO_PLATFORM: {server}/{o}/{platform}
+          WO_GITOPS: {server}/{o}/{gitops}
+          WO_FIRST_ENV: {first}
+          WO_ORCHESTRATOR: ${{{{ vars.WO_ORCHESTRATOR }}}}
+        run: wo on-event --github --role source
+"#,
+            source = self.sol.source,
+            config = self.sol.config,
+            platform = self.opts.platform.config,
+            gitops = self.sol.gitops,
+            first = q(self.first_env()),
+        )
+    }
+
+    fn wo_env_block(&self) -> String {
+        format!("env:\n  WO_VERSION: {}\n", q(&self.opts.wo_version))
+    }
+
+    fn prepare_pr(&self) -> String {
+        let events = self.prepare_events();
+        let mut y = self.header(
+            &self.sol.source,
+            self.source_role(),
+            &[
+                "Flow prepare-pr: render an environment for a source commit and open (or update) its",
+                &format!(
+                    "pull request on the env branch of {}; sets the commit status wo/<env> to pending.",
+                    self.full(&self.sol.gitops)
+                ),
+                "Started by ci-handoff.yml (source-pushed), by notify-on-config-change.yml of the config",
+                "repositories (repository_dispatch), or by hand (workflow_dispatch).",
+                "Needs: vars.WO_APP_ID and secrets.WO_APP_PRIVATE_KEY, a GitHub App installed on",
+                &format!(
+                    "{} with contents and pull requests write; vars.WO_ORCHESTRATOR.",
+                    self.other_repos().replace(',', ", ")
+                ),
+                "wo is installed with `cargo install --locked wo-cli` at WO_VERSION and cached.",
+            ],
+        );
+        let options: Vec<String> = events.iter().map(|(e, _)| q(e)).collect();
+        let types: Vec<String> = events.iter().map(|(_, d)| q(d)).collect();
+        y.push_str(&format!(
+            r#"name: prepare-pr
+
+on:
+  workflow_dispatch:
+    inputs:
+      event:
+        description: "The wo event to run"
+        type: choice
+        required: true
+        default: "source-pushed"
+        options:
+{options}      environment:
+        description: "The environment (config changes; source-pushed starts at {first})"
+        type: choice
+        required: true
+        default: {first_q}
+        options:
+{envs}      commit:
+        description: "The source commit (source-pushed; default: the head of the chosen branch)"
+        type: string
+        required: false
+  repository_dispatch:
+    types:
+{types}
+permissions:
+  contents: read
+
+concurrency:
+  group: wo-prepare-pr-{solution}-${{{{ github.event.client_payload.environment || inputs.environment || '{first}' }}}}
+  cancel-in-progress: false
+
+{env}
+jobs:
+  prepare-pr:
+    name: prepare-pr
+    runs-on: {runs_on}
+    timeout-minutes: 30
+    permissions:
+      contents: read
+      statuses: write
+    steps:
+"#,
+            options = self.list(10, &options),
+            envs = self.env_list(10),
+            types = self.list(6, &types),
+            first = self.first_env(),
+            first_q = q(self.first_env()),
+            solution = self.sol.solution,
+            env = self.wo_env_block(),
+            runs_on = q(&self.opts.runs_on),
+        ));
+        y.push_str(&self.steps_checkout_and_install());
+        y.push_str(&self.step_app_token(
+            &self.other_repos(),
+            &[("contents", "write"), ("pull-requests", "write")],
+        ));
+        y.push_str(&self.step_on_event());
+        y
+    }
+
+    fn deploy(&self) -> String {
+        let mut y = self.header(
+            &self.sol.source,
+            self.source_role(),
+            &[
+                "Flow deploy: deploy what was merged into an environment's gitops branch, set the",
+                "commit statuses wo/<env> and wo/<env>/<target> on the source commit, and when every",
+                "target succeeded and the release is promotable, prepare-pr for the next environment.",
+                &format!(
+                    "Started by notify-on-pr.yml of {} (repository_dispatch {DISPATCH_CHANGE_MERGED}) or by hand.",
+                    self.full(&self.sol.gitops)
+                ),
+                "Deploys of one environment never overlap (concurrency, cancel-in-progress: false).",
+                "The job runs in the GitHub environment of the same name: its protection rules apply.",
+                "Needs: vars.AZURE_CLIENT_ID, vars.AZURE_TENANT_ID, vars.AZURE_SUBSCRIPTION_ID (OIDC, a",
+                &format!(
+                    "federated credential with subject repo:{}:environment:<env>; no secret),",
+                    self.full(&self.sol.source)
+                ),
+                "vars.WO_APP_ID and secrets.WO_APP_PRIVATE_KEY (GitHub App), vars.WO_ORCHESTRATOR.",
+                "wo is installed with `cargo install --locked wo-cli` at WO_VERSION and cached.",
+            ],
+        );
+        let environment = "github.event.client_payload.environment || inputs.environment";
+        y.push_str(&format!(
+            r#"name: deploy
+
+on:
+  repository_dispatch:
+    types:
+      - {dispatch}
+  workflow_dispatch:
+    inputs:
+      event:
+        description: "The wo event to run"
+        type: choice
+        required: true
+        default: "change-merged"
+        options:
+          - "change-merged"
+      environment:
+        description: "The environment to deploy"
+        type: choice
+        required: true
+        default: {first_q}
+        options:
+{envs}
+permissions:
+  contents: read
+
+concurrency:
+  group: wo-deploy-{solution}-${{{{ {environment} }}}}
+  cancel-in-progress: false
+
+{env}
+jobs:
+  deploy:
+    name: deploy
+    if: contains(fromJSON('{env_json}'), {environment})
+    runs-on: {runs_on}
+    timeout-minutes: 120
+    environment: ${{{{ {environment} }}}}
+    permissions:
+      contents: read
+      id-token: write
+      statuses: write
+    steps:
+"#,
+            dispatch = q(DISPATCH_CHANGE_MERGED),
+            first_q = q(self.first_env()),
+            envs = self.env_list(10),
+            solution = self.sol.solution,
+            env = self.wo_env_block(),
+            env_json = self.env_json(),
+            runs_on = q(&self.opts.runs_on),
+        ));
+        y.push_str(&self.steps_checkout_and_install());
+        y.push_str(&self.step_app_token(
+            &self.other_repos(),
+            &[("contents", "write"), ("pull-requests", "write")],
+        ));
+        y.push_str(&format!(
+            r#"      - name: Azure login (OIDC)
+        uses: {pin}
+        with:
+          client-id: ${{{{ vars.AZURE_CLIENT_ID }}}}
+          tenant-id: ${{{{ vars.AZURE_TENANT_ID }}}}
+          subscription-id: ${{{{ vars.AZURE_SUBSCRIPTION_ID }}}}
+"#,
+            pin = Self::uses(&AZURE_LOGIN)
+        ));
+        y.push_str(&self.step_on_event());
+        y
+    }
+
+    /// A job that sends `dispatch` with `client_payload.environment` = the merged pull request's
+    /// base branch to each of `targets`, when the pull request was merged from this repository
+    /// (and, when `head` is given, from exactly that branch expression).
+    fn notify_job(&self, dispatch: &str, head: Option<String>, targets: &[&str]) -> String {
+        let mut cond = vec![
+            "github.event.pull_request.merged == true".to_owned(),
+            "github.event.pull_request.head.repo.full_name == github.repository".to_owned(),
+        ];
+        if let Some(h) = head {
+            cond.push(format!("github.event.pull_request.head.ref == {h}"));
+        }
+        let repos = targets.join(",");
+        let mut y = format!(
+            r#"
+permissions:
+  contents: read
+
+jobs:
+  notify:
+    name: notify {repos}
+    if: >-
+      {cond}
+    runs-on: {runs_on}
+    timeout-minutes: 5
+    permissions: {{}}
+    steps:
+"#,
+            cond = cond.join("\n      && "),
+            runs_on = q(&self.opts.runs_on),
+        );
+        y.push_str(&self.step_app_token(&repos, &[("contents", "write")]));
+        for t in targets {
+            y.push_str(&format!(
+                r#"      - name: Dispatch {dispatch} to {full}
+        env:
+          GH_TOKEN: ${{{{ steps.token.outputs.token }}}}
+          ENVIRONMENT: ${{{{ github.event.pull_request.base.ref }}}}
+        run: |
+          gh api --method POST "repos/{full}/dispatches" \
+            -f event_type={dispatch} \
+            -f "client_payload[environment]=$ENVIRONMENT"
+"#,
+                full = self.full(t),
+            ));
+        }
+        y
+    }
+
+    fn pull_request_closed_on(&self) -> String {
+        format!(
+            "on:\n  pull_request:\n    types:\n      - closed\n    branches:\n{}",
+            self.env_list(6)
+        )
+    }
+
+    fn notify_on_pr(&self) -> String {
+        let mut y = self.header(
+            &self.sol.gitops,
+            "gitops repo",
+            &[
+                "Flow notify-on-pr: a wo pull request (head wo/<env>/<solution>) merged into an env branch",
+                &format!(
+                    "asks {} to deploy that environment (repository_dispatch {DISPATCH_CHANGE_MERGED}).",
+                    self.full(&self.sol.source)
+                ),
+                "Needs: vars.WO_APP_ID and secrets.WO_APP_PRIVATE_KEY, a GitHub App installed on",
+                &format!(
+                    "{} with contents write (sending a repository_dispatch requires it).",
+                    self.sol.source
+                ),
+            ],
+        );
+        y.push_str("name: notify-on-pr\n\n");
+        y.push_str(&self.pull_request_closed_on());
+        let head = format!(
+            "format('wo/{{0}}/{{1}}', github.event.pull_request.base.ref, '{}')",
+            self.sol.solution
+        );
+        y.push_str(&self.notify_job(DISPATCH_CHANGE_MERGED, Some(head), &[&self.sol.source]));
+        y
+    }
+
+    fn notify_on_config_change(&self) -> String {
+        let (dispatch, targets, role): (&str, Vec<&str>, &str) = match self.kind {
+            SolutionKind::App => (
+                DISPATCH_CONFIG_MERGED,
+                vec![&self.sol.source],
+                "config repo",
+            ),
+            // Platform values and the fleet (targets, assignments) live here: the platform
+            // re-renders, and so does the app, whose targets may have changed.
+            SolutionKind::Platform => (
+                DISPATCH_PLATFORM_CONFIG_MERGED,
+                vec![&self.opts.platform.source, &self.opts.app.source],
+                "platform config repo",
+            ),
+        };
+        let names = targets
+            .iter()
+            .map(|t| self.full(t))
+            .collect::<Vec<_>>()
+            .join(" and ");
+        let mut y = self.header(
+            &self.sol.config,
+            role,
+            &[
+                "Flow notify-on-config-change: a pull request merged into an env branch asks",
+                &format!("{names} to re-render that environment"),
+                &format!(
+                    "from the source commit released there, not promotable (repository_dispatch {dispatch})."
+                ),
+                "Needs: vars.WO_APP_ID and secrets.WO_APP_PRIVATE_KEY, a GitHub App installed on",
+                &format!(
+                    "{} with contents write (sending a repository_dispatch requires it).",
+                    targets.join(", ")
+                ),
+            ],
+        );
+        y.push_str("name: notify-on-config-change\n\n");
+        y.push_str(&self.pull_request_closed_on());
+        y.push_str(&self.notify_job(dispatch, None, &targets));
+        y
+    }
+}
