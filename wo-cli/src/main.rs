@@ -203,6 +203,11 @@ enum Command {
         #[arg(long)]
         keep: bool,
     },
+    /// Scaffold the automation around wo (`wo init github`).
+    Init {
+        #[command(subcommand)]
+        what: InitCommand,
+    },
     /// Compare two rendered plans (directories in the gitops layout) resource by resource.
     Diff {
         /// The old plan.
@@ -212,6 +217,29 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: DiffFormat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum InitCommand {
+    /// Write the GitHub Actions workflows of all six repositories (app and platform source,
+    /// config and gitops) under `--out/<repo>/.github/workflows/`.
+    Github {
+        /// The organisation or user owning the repositories.
+        #[arg(long)]
+        owner: String,
+        /// The application (repositories `<app>-source`, `<app>-config`, `<app>-gitops`).
+        #[arg(long)]
+        app: String,
+        /// The environments in promotion order.
+        #[arg(long, value_delimiter = ',', default_value = "dev,stage,prod")]
+        environments: Vec<String>,
+        /// The source repos' main branch.
+        #[arg(long, default_value = "main")]
+        main_branch: String,
+        /// Where to write (one directory per repository).
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
     },
 }
 
@@ -397,6 +425,21 @@ fn main() -> ExitCode {
             }
             String::new()
         }),
+        Command::Init {
+            what:
+                InitCommand::Github {
+                    owner,
+                    app,
+                    environments,
+                    main_branch,
+                    out,
+                },
+        } => {
+            let mut opts = wo_github::actions::InitOptions::new(owner, app);
+            opts.environments = environments;
+            opts.main_branch = main_branch;
+            init_github(&opts, &out)
+        }
         Command::Diff { old, new, format } => {
             let format = match format {
                 DiffFormat::Text => "text",
@@ -413,6 +456,32 @@ fn main() -> ExitCode {
         }
         Err(e) => report(&e),
     }
+}
+
+/// `wo init github`: writes the workflows; nothing is written when an option is invalid.
+fn init_github(
+    opts: &wo_github::actions::InitOptions,
+    out: &std::path::Path,
+) -> wo_core::Result<String> {
+    let files = wo_github::actions::workflows(opts)?;
+    let mut text = String::new();
+    for (rel, yaml) in &files {
+        wo_core::files::check_relative_path(rel)
+            .map_err(|m| wo_core::Error::invalid(wo_core::Location::file(rel.clone()), m))?;
+        let path = out.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| wo_core::Error::Io {
+                path: parent.display().to_string(),
+                source,
+            })?;
+        }
+        std::fs::write(&path, yaml).map_err(|source| wo_core::Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        text.push_str(&format!("wrote {}\n", path.display()));
+    }
+    Ok(text)
 }
 
 /// Unpacks a flow command's output, noting a failed run in the exit code.
