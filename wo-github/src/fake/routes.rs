@@ -103,6 +103,11 @@ pub(crate) fn match_route(method: &Method, raw_path: &str) -> Option<Route> {
 }
 
 fn match_repo_route(m: &str, rest: &[&str]) -> Option<(&'static str, Vec<String>)> {
+    // A trailing slash names the same thing (and leaves no empty parameter behind).
+    let rest = match rest {
+        [init @ .., ""] => init,
+        _ => rest,
+    };
     let one = |s: &str| vec![s.to_owned()];
     let joined = |s: &[&str]| vec![s.join("/")];
     let op_params = match (m, rest) {
