@@ -9,7 +9,10 @@ use git2::{FileMode, ObjectType, Oid, Repository, Signature, Time, TreeWalkMode,
 /// A file change for a tree update: `None` deletes the path.
 pub(crate) type FileEdit = (String, Option<Vec<u8>>);
 
-pub(crate) fn init_bare(path: &Path, default_branch: &str) -> Result<(Repository, Oid), git2::Error> {
+pub(crate) fn init_bare(
+    path: &Path,
+    default_branch: &str,
+) -> Result<(Repository, Oid), git2::Error> {
     let repo = Repository::init_bare(path)?;
     repo.set_head(&format!("refs/heads/{default_branch}"))?;
     let name = path
@@ -35,7 +38,10 @@ pub(crate) fn init_bare(path: &Path, default_branch: &str) -> Result<(Repository
 }
 
 /// `login <login@users.noreply.github.com>` at `time` (seconds, offset minutes) or now.
-pub(crate) fn signature(login: &str, time: Option<(i64, i32)>) -> Result<Signature<'static>, git2::Error> {
+pub(crate) fn signature(
+    login: &str,
+    time: Option<(i64, i32)>,
+) -> Result<Signature<'static>, git2::Error> {
     let email = format!("{login}@users.noreply.github.com");
     person(login, &email, time)
 }
@@ -132,7 +138,10 @@ pub(crate) fn push_files(
 }
 
 /// Every blob under `tree`, by path.
-pub(crate) fn read_files(repo: &Repository, tree: Oid) -> Result<BTreeMap<String, Vec<u8>>, git2::Error> {
+pub(crate) fn read_files(
+    repo: &Repository,
+    tree: Oid,
+) -> Result<BTreeMap<String, Vec<u8>>, git2::Error> {
     let tree = repo.find_tree(tree)?;
     let mut files = BTreeMap::new();
     let mut failure = None;
@@ -168,13 +177,19 @@ pub(crate) struct FileChange {
     pub patch: Option<String>,
 }
 
-pub(crate) fn diff_trees(repo: &Repository, old: Option<Oid>, new: Oid) -> Result<Vec<FileChange>, git2::Error> {
+pub(crate) fn diff_trees(
+    repo: &Repository,
+    old: Option<Oid>,
+    new: Oid,
+) -> Result<Vec<FileChange>, git2::Error> {
     let old = old.map(|o| repo.find_tree(o)).transpose()?;
     let new = repo.find_tree(new)?;
     let diff = repo.diff_tree_to_tree(old.as_ref(), Some(&new), None)?;
     let mut changes = Vec::new();
     for idx in 0..diff.deltas().len() {
-        let Some(delta) = diff.get_delta(idx) else { continue };
+        let Some(delta) = diff.get_delta(idx) else {
+            continue;
+        };
         let status = match delta.status() {
             git2::Delta::Added => "added",
             git2::Delta::Deleted => "removed",
@@ -183,7 +198,11 @@ pub(crate) fn diff_trees(repo: &Repository, old: Option<Oid>, new: Oid) -> Resul
             git2::Delta::Typechange => "changed",
             _ => "modified",
         };
-        let file = if status == "removed" { delta.old_file() } else { delta.new_file() };
+        let file = if status == "removed" {
+            delta.old_file()
+        } else {
+            delta.new_file()
+        };
         let path = file
             .path()
             .map(|p| p.to_string_lossy().into_owned())
@@ -212,7 +231,11 @@ pub(crate) fn diff_trees(repo: &Repository, old: Option<Oid>, new: Oid) -> Resul
 }
 
 /// Commits reachable from `head` and not from `base`, oldest first.
-pub(crate) fn commits_between(repo: &Repository, base: Oid, head: Oid) -> Result<Vec<Oid>, git2::Error> {
+pub(crate) fn commits_between(
+    repo: &Repository,
+    base: Oid,
+    head: Oid,
+) -> Result<Vec<Oid>, git2::Error> {
     let mut walk = repo.revwalk()?;
     walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
     walk.push(head)?;
@@ -227,7 +250,11 @@ pub(crate) fn merge_trees(
     ours: Oid,
     theirs: Oid,
 ) -> Result<Option<Oid>, git2::Error> {
-    let (a, o, t) = (repo.find_tree(ancestor)?, repo.find_tree(ours)?, repo.find_tree(theirs)?);
+    let (a, o, t) = (
+        repo.find_tree(ancestor)?,
+        repo.find_tree(ours)?,
+        repo.find_tree(theirs)?,
+    );
     let mut index = repo.merge_trees(&a, &o, &t, None)?;
     if index.has_conflicts() {
         return Ok(None);
@@ -236,7 +263,11 @@ pub(crate) fn merge_trees(
 }
 
 /// The tree of the merge of `head` into `base`, or `None` when they conflict.
-pub(crate) fn merged_tree(repo: &Repository, base: Oid, head: Oid) -> Result<Option<Oid>, git2::Error> {
+pub(crate) fn merged_tree(
+    repo: &Repository,
+    base: Oid,
+    head: Oid,
+) -> Result<Option<Oid>, git2::Error> {
     let ancestor = match repo.merge_base(base, head) {
         Ok(a) => repo.find_commit(a)?.tree_id(),
         Err(_) => empty_tree(repo)?,

@@ -190,7 +190,9 @@ pub struct FakeGitHub {
 
 impl std::fmt::Debug for FakeGitHub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeGitHub").field("addr", &self.addr).finish()
+        f.debug_struct("FakeGitHub")
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
@@ -202,7 +204,9 @@ impl FakeGitHub {
     pub async fn start() -> std::io::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
-        let root = tempfile::Builder::new().prefix("wo-fake-github-").tempdir()?;
+        let root = tempfile::Builder::new()
+            .prefix("wo-fake-github-")
+            .tempdir()?;
         let shared = Arc::new(Shared {
             state: Mutex::new(State::new(root)),
             base_url: format!("http://{addr}"),
@@ -331,9 +335,17 @@ impl FakeGitHub {
     }
 
     /// Every file of `branch`'s tree by path; `None` when the branch does not exist.
-    pub fn read_tree(&self, owner: &str, name: &str, branch: &str) -> Option<BTreeMap<String, String>> {
+    pub fn read_tree(
+        &self,
+        owner: &str,
+        name: &str,
+        branch: &str,
+    ) -> Option<BTreeMap<String, String>> {
         self.with_repo(owner, name, |repo| {
-            let commit = repo.git.find_commit(git::branch_sha(&repo.git, branch)?).ok()?;
+            let commit = repo
+                .git
+                .find_commit(git::branch_sha(&repo.git, branch)?)
+                .ok()?;
             let files = git::read_files(&repo.git, commit.tree_id()).ok()?;
             Some(
                 files

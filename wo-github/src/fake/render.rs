@@ -37,12 +37,9 @@ impl<'a> Urls<'a> {
 
 /// A stable id for a login (FNV-1a), so users need no registry.
 pub(crate) fn user_id(login: &str) -> u64 {
-    login
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        })
-        % 100_000_000
+    login.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    }) % 100_000_000
         + 1
 }
 
@@ -301,7 +298,8 @@ pub(crate) fn label(urls: &Urls<'_>, name: &str, id: u64) -> Value {
         "node_id": node_id("LA", id),
         "url": urls.api(&format!("/labels/{}", super::reply::percent_encode(name))),
         "name": name,
-        "description": null,
+        // `pull-request-simple` requires a string here (`label` allows null).
+        "description": "",
         "color": "ededed",
         "default": false,
     })

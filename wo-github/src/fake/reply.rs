@@ -117,8 +117,7 @@ pub(crate) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, Reply> {
             .map_err(|_| error(StatusCode::BAD_REQUEST, "Problems parsing JSON"))?
     };
     let value = if value.is_null() { json!({}) } else { value };
-    serde_json::from_value(value)
-        .map_err(|e| unprocessable(&format!("Invalid request.\n\n{e}")))
+    serde_json::from_value(value).map_err(|e| unprocessable(&format!("Invalid request.\n\n{e}")))
 }
 
 /// A decoded query string, in order.
@@ -221,7 +220,8 @@ pub(crate) fn paginate<T>(
         .filter(|(k, _)| k != "page" && k != "per_page")
         .map(|(k, v)| format!("{}={}&", percent_encode(k), percent_encode(v)))
         .collect();
-    let link = |n: u64, rel: &str| format!("<{url}?{others}per_page={per_page}&page={n}>; rel=\"{rel}\"");
+    let link =
+        |n: u64, rel: &str| format!("<{url}?{others}per_page={per_page}&page={n}>; rel=\"{rel}\"");
     let mut links = Vec::new();
     if page > 1 {
         links.push(link(page - 1, "prev"));

@@ -87,13 +87,16 @@ pub(crate) fn match_route(method: &Method, raw_path: &str) -> Option<Route> {
     };
     let m = method.as_str();
     match segs.as_slice() {
-        ["rate_limit"] if m == "GET" => return route("rate-limit/get", "", "", vec![]),
+        ["rate_limit"] if m == "GET" => route("rate-limit/get", "", "", vec![]),
         ["_fake", "tarball", owner, repo, sha] if m == "GET" => {
-            return route(FAKE_TARBALL, owner, repo, vec![(*sha).to_owned()])
+            route(FAKE_TARBALL, owner, repo, vec![(*sha).to_owned()])
         }
-        ["_fake", "raw", owner, repo, sha, path @ ..] if m == "GET" && !path.is_empty() => {
-            return route(FAKE_RAW, owner, repo, vec![(*sha).to_owned(), path.join("/")])
-        }
+        ["_fake", "raw", owner, repo, sha, path @ ..] if m == "GET" && !path.is_empty() => route(
+            FAKE_RAW,
+            owner,
+            repo,
+            vec![(*sha).to_owned(), path.join("/")],
+        ),
         ["repos", owner, repo, rest @ ..] if !owner.is_empty() && !repo.is_empty() => {
             let (op, params) = match_repo_route(m, rest)?;
             route(op, owner, repo, params)
@@ -169,7 +172,10 @@ mod tests {
     fn refs_match_literally_and_encoded() {
         let want = Some(("git/get-ref", vec!["heads/feature/x".to_owned()]));
         assert_eq!(op(Method::GET, "/repos/o/r/git/ref/heads/feature/x"), want);
-        assert_eq!(op(Method::GET, "/repos/o/r/git/ref/heads%2Ffeature%2Fx"), want);
+        assert_eq!(
+            op(Method::GET, "/repos/o/r/git/ref/heads%2Ffeature%2Fx"),
+            want
+        );
         assert_eq!(
             op(Method::GET, "/repos/o/r/commits/heads/main/status"),
             Some((
@@ -191,7 +197,10 @@ mod tests {
         for (m, p) in [
             (Method::GET, "/rate_limit"),
             (Method::PUT, "/repos/o/r/pulls/3/merge"),
-            (Method::POST, "/repos/o/r/actions/workflows/ci.yml/dispatches"),
+            (
+                Method::POST,
+                "/repos/o/r/actions/workflows/ci.yml/dispatches",
+            ),
             (Method::GET, "/_fake/tarball/o/r/abc"),
         ] {
             let (name, _) = op(m, p).unwrap();

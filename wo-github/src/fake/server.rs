@@ -56,7 +56,11 @@ impl std::fmt::Display for DropConnection {
 impl std::error::Error for DropConnection {}
 
 /// Serves `shared` on `listener` until `stop` turns true.
-pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) {
     let router = Router::new().fallback(handle).with_state(shared);
     let mut connections = JoinSet::new();
     loop {
@@ -130,10 +134,24 @@ async fn handle(
                     }
                     Some(Fault::ConcurrentPush { branch, files }) => {
                         concurrent_push(&mut state, &route, &branch, &files);
-                        run(&mut state, &route, uri.query(), &headers, &body, &shared.base_url)
+                        run(
+                            &mut state,
+                            &route,
+                            uri.query(),
+                            &headers,
+                            &body,
+                            &shared.base_url,
+                        )
                     }
                     Some(fault) => fault_reply(&fault),
-                    None => run(&mut state, &route, uri.query(), &headers, &body, &shared.base_url),
+                    None => run(
+                        &mut state,
+                        &route,
+                        uri.query(),
+                        &headers,
+                        &body,
+                        &shared.base_url,
+                    ),
                 }
             }
         }
@@ -169,7 +187,12 @@ fn run(
     outcome.unwrap_or_else(|e| e)
 }
 
-fn concurrent_push(state: &mut State, route: &Route, branch: &str, files: &[(String, Option<String>)]) {
+fn concurrent_push(
+    state: &mut State,
+    route: &Route,
+    branch: &str,
+    files: &[(String, Option<String>)],
+) {
     if let Ok(repo) = state.repo(&route.owner, &route.repo) {
         let edits: Vec<_> = files
             .iter()
@@ -215,7 +238,12 @@ fn fault_reply(fault: &Fault) -> Reply {
     }
 }
 
-fn into_response(reply: Reply, request_id: &str, rate: &[(&'static str, String)], is_download: bool) -> Response {
+fn into_response(
+    reply: Reply,
+    request_id: &str,
+    rate: &[(&'static str, String)],
+    is_download: bool,
+) -> Response {
     let (bytes, content_type) = match reply.body {
         Body::Json(v) => (
             serde_json::to_vec_pretty(&v).unwrap_or_default(),
@@ -239,8 +267,14 @@ fn into_response(reply: Reply, request_id: &str, rate: &[(&'static str, String)]
                 headers.insert(*name, v);
             }
         }
-        headers.insert("x-github-api-version-selected", HeaderValue::from_static("2022-11-28"));
-        headers.insert("x-github-media-type", HeaderValue::from_static("github.v3; format=json"));
+        headers.insert(
+            "x-github-api-version-selected",
+            HeaderValue::from_static("2022-11-28"),
+        );
+        headers.insert(
+            "x-github-media-type",
+            HeaderValue::from_static("github.v3; format=json"),
+        );
     }
     if let Ok(v) = HeaderValue::from_str(request_id) {
         headers.insert("x-github-request-id", v);

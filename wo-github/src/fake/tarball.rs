@@ -4,7 +4,11 @@
 
 use git2::{ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
 
-pub(crate) fn tarball(repo: &Repository, commit: Oid, prefix: &str) -> Result<Vec<u8>, git2::Error> {
+pub(crate) fn tarball(
+    repo: &Repository,
+    commit: Oid,
+    prefix: &str,
+) -> Result<Vec<u8>, git2::Error> {
     let commit = repo.find_commit(commit)?;
     let mtime = commit.time().seconds().max(0) as u64;
     let tree = commit.tree()?;
@@ -14,7 +18,9 @@ pub(crate) fn tarball(repo: &Repository, commit: Oid, prefix: &str) -> Result<Ve
     tree.walk(TreeWalkMode::PreOrder, |root, entry| {
         let path = format!("{prefix}/{root}{}", entry.name().unwrap_or_default());
         match entry.kind() {
-            Some(ObjectType::Tree) => append(&mut tar, &format!("{path}/"), b'5', 0o755, &[], "", mtime),
+            Some(ObjectType::Tree) => {
+                append(&mut tar, &format!("{path}/"), b'5', 0o755, &[], "", mtime)
+            }
             Some(ObjectType::Blob) => match repo.find_blob(entry.id()) {
                 Ok(blob) => match entry.filemode() {
                     0o120000 => {
@@ -54,7 +60,15 @@ fn append(tar: &mut Vec<u8>, name: &str, kind: u8, mode: u32, data: &[u8], link:
     push_data(tar, data);
 }
 
-fn push_header(tar: &mut Vec<u8>, name: &str, kind: u8, mode: u32, size: u64, link: &str, mtime: u64) {
+fn push_header(
+    tar: &mut Vec<u8>,
+    name: &str,
+    kind: u8,
+    mode: u32,
+    size: u64,
+    link: &str,
+    mtime: u64,
+) {
     let mut h = [0u8; 512];
     let put = |h: &mut [u8; 512], at: usize, len: usize, bytes: &[u8]| {
         let n = bytes.len().min(len);
@@ -106,7 +120,11 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc

@@ -78,7 +78,9 @@ fn apply(run: &mut CheckRun, body: CheckBody) -> Result<(), Reply> {
     }
     if let Some(conclusion) = body.conclusion {
         if conclusion == "stale" {
-            return Err(unprocessable("Invalid request.\n\nOnly GitHub can set a conclusion of stale."));
+            return Err(unprocessable(
+                "Invalid request.\n\nOnly GitHub can set a conclusion of stale.",
+            ));
         }
         run.conclusion = Some(conclusion);
         run.status = "completed".to_owned();
@@ -88,7 +90,9 @@ fn apply(run: &mut CheckRun, body: CheckBody) -> Result<(), Reply> {
     }
     if run.status == "completed" {
         if run.conclusion.is_none() {
-            return Err(unprocessable("Invalid request.\n\nconclusion is required when status is completed."));
+            return Err(unprocessable(
+                "Invalid request.\n\nconclusion is required when status is completed.",
+            ));
         }
         run.completed_at.get_or_insert_with(|| iso8601(now_secs()));
     }
@@ -102,8 +106,14 @@ pub(super) fn create(state: &mut State, req: &Request<'_>) -> Outcome {
     let body: CheckBody = parse_body(req.body)?;
     let id = state.id();
     let repo = state.repo(&req.route.owner, &req.route.repo)?;
-    let name = body.name.clone().ok_or_else(|| unprocessable("Invalid request.\n\n\"name\" wasn't supplied."))?;
-    let head = body.head_sha.clone().ok_or_else(|| unprocessable("Invalid request.\n\n\"head_sha\" wasn't supplied."))?;
+    let name = body
+        .name
+        .clone()
+        .ok_or_else(|| unprocessable("Invalid request.\n\n\"name\" wasn't supplied."))?;
+    let head = body
+        .head_sha
+        .clone()
+        .ok_or_else(|| unprocessable("Invalid request.\n\n\"head_sha\" wasn't supplied."))?;
     let sha = git::resolve_commit(&repo.git, &head)
         .ok_or_else(|| unprocessable("No commit found for SHA: {head}"))?
         .to_string();
@@ -119,7 +129,14 @@ pub(super) fn create(state: &mut State, req: &Request<'_>) -> Outcome {
         completed_at: None,
         output: json!({}),
     };
-    apply(&mut run, CheckBody { name: None, head_sha: None, ..body })?;
+    apply(
+        &mut run,
+        CheckBody {
+            name: None,
+            head_sha: None,
+            ..body
+        },
+    )?;
     let urls = Urls::new(req.base, repo);
     let value = check_json(&urls, &run);
     repo.check_runs.push(run);
@@ -130,7 +147,11 @@ pub(super) fn update(state: &mut State, req: &Request<'_>) -> Outcome {
     let body: CheckBody = parse_body(req.body)?;
     let repo = state.repo(&req.route.owner, &req.route.repo)?;
     let id = number(req.route.param(0))?;
-    let run = repo.check_runs.iter_mut().find(|c| c.id == id).ok_or_else(not_found)?;
+    let run = repo
+        .check_runs
+        .iter_mut()
+        .find(|c| c.id == id)
+        .ok_or_else(not_found)?;
     let mut updated = run.clone();
     apply(&mut updated, body)?;
     *run = updated.clone();

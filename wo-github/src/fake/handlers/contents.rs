@@ -13,12 +13,17 @@ use crate::fake::reply::{error, not_found, paginate, percent_encode};
 use crate::fake::tarball;
 
 fn no_commit(name: &str) -> Reply {
-    error(StatusCode::NOT_FOUND, &format!("No commit found for the ref {name}"))
+    error(
+        StatusCode::NOT_FOUND,
+        &format!("No commit found for the ref {name}"),
+    )
 }
 
 /// The `ref` query parameter (default branch when absent) as a commit.
 fn commit_for(repo: &crate::fake::state::Repo, name: Option<&str>) -> Result<Oid, Reply> {
-    let name = name.filter(|n| !n.is_empty()).unwrap_or(&repo.default_branch);
+    let name = name
+        .filter(|n| !n.is_empty())
+        .unwrap_or(&repo.default_branch);
     git::resolve_commit(&repo.git, name).ok_or_else(|| no_commit(name))
 }
 
@@ -188,10 +193,12 @@ pub(super) fn tarball(state: &mut State, req: &Request<'_>) -> Outcome {
     repo.git.find_commit(oid).map_err(|_| not_found())?;
     let prefix = format!("{}-{}-{}", repo.owner, repo.name, &oid.to_string()[..7]);
     let bytes = tarball::tarball(&repo.git, oid, &prefix).map_err(git_error)?;
-    Ok(Reply::bytes(StatusCode::OK, bytes, "application/x-gzip").header(
-        "content-disposition",
-        format!("attachment; filename={prefix}.tar.gz"),
-    ))
+    Ok(
+        Reply::bytes(StatusCode::OK, bytes, "application/x-gzip").header(
+            "content-disposition",
+            format!("attachment; filename={prefix}.tar.gz"),
+        ),
+    )
 }
 
 pub(super) fn raw(state: &mut State, req: &Request<'_>) -> Outcome {
@@ -240,7 +247,11 @@ pub(super) fn compare(state: &mut State, req: &Request<'_>) -> Outcome {
     let total = ahead.len();
     let paged = req.query.get("per_page").is_some() || req.query.get("page").is_some();
     let (page, link) = if paged {
-        paginate(ahead, &req.query, &urls.api(&format!("/compare/{basehead}")))?
+        paginate(
+            ahead,
+            &req.query,
+            &urls.api(&format!("/compare/{basehead}")),
+        )?
     } else {
         (ahead.into_iter().take(250).collect(), None)
     };

@@ -49,7 +49,10 @@ pub(super) fn create_ref(state: &mut State, req: &Request<'_>) -> Outcome {
         ));
     }
     if !git2::Reference::is_valid_name(&body.name) {
-        return Err(unprocessable(&format!("{} is not a valid ref name.", body.name)));
+        return Err(unprocessable(&format!(
+            "{} is not a valid ref name.",
+            body.name
+        )));
     }
     let oid = object_id(&repo.git, &body.sha, "Object does not exist")?;
     if repo.git.find_reference(&body.name).is_ok() {
@@ -60,7 +63,10 @@ pub(super) fn create_ref(state: &mut State, req: &Request<'_>) -> Outcome {
         .map_err(git_error)?;
     let urls = Urls::new(req.base, repo);
     let value = ref_json(&urls, &repo.git, &body.name).ok_or_else(not_found)?;
-    Ok(Reply::created(value, urls.api(&format!("/git/{}", body.name))))
+    Ok(Reply::created(
+        value,
+        urls.api(&format!("/git/{}", body.name)),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -177,7 +183,12 @@ pub(super) fn get_blob(state: &mut State, req: &Request<'_>) -> Outcome {
 }
 
 /// `git-tree` of `tree`, every level when `recursive`.
-fn tree_json(urls: &Urls<'_>, repo: &Repository, tree: Oid, recursive: bool) -> Result<Value, git2::Error> {
+fn tree_json(
+    urls: &Urls<'_>,
+    repo: &Repository,
+    tree: Oid,
+    recursive: bool,
+) -> Result<Value, git2::Error> {
     let tree = repo.find_tree(tree)?;
     let odb = repo.odb()?;
     let mut entries = Vec::new();
@@ -316,7 +327,10 @@ pub(super) fn create_tree(state: &mut State, req: &Request<'_>) -> Outcome {
     let tree = git::update_tree(git, base, &edits).map_err(git_error)?;
     let urls = Urls::new(req.base, repo);
     let value = tree_json(&urls, &repo.git, tree, false).map_err(git_error)?;
-    Ok(Reply::created(value, urls.api(&format!("/git/trees/{tree}"))))
+    Ok(Reply::created(
+        value,
+        urls.api(&format!("/git/trees/{tree}")),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -343,7 +357,9 @@ fn signature(p: &Person) -> Result<git2::Signature<'static>, Reply> {
     let time = match &p.date {
         None => None,
         Some(d) => Some(parse_iso8601(d).ok_or_else(|| {
-            unprocessable(&format!("Invalid request.\n\n{d:?} is not a valid date-time."))
+            unprocessable(&format!(
+                "Invalid request.\n\n{d:?} is not a valid date-time."
+            ))
         })?),
     };
     git::person(&p.name, &p.email, time).map_err(git_error)
@@ -359,10 +375,15 @@ pub(super) fn create_commit(state: &mut State, req: &Request<'_>) -> Outcome {
         .map_err(|_| unprocessable("Tree SHA does not exist"))?;
     let mut parents = Vec::new();
     for sha in &body.parents {
-        let oid = object_id(git, sha, "Parent SHA does not exist or is not a commit object")?;
+        let oid = object_id(
+            git,
+            sha,
+            "Parent SHA does not exist or is not a commit object",
+        )?;
         parents.push(
-            git.find_commit(oid)
-                .map_err(|_| unprocessable("Parent SHA does not exist or is not a commit object"))?,
+            git.find_commit(oid).map_err(|_| {
+                unprocessable("Parent SHA does not exist or is not a commit object")
+            })?,
         );
     }
     let author = match &body.author {
@@ -375,7 +396,14 @@ pub(super) fn create_commit(state: &mut State, req: &Request<'_>) -> Outcome {
     };
     let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
     let oid = git
-        .commit(None, &author, &committer, &body.message, &tree, &parent_refs)
+        .commit(
+            None,
+            &author,
+            &committer,
+            &body.message,
+            &tree,
+            &parent_refs,
+        )
         .map_err(git_error)?;
     let commit = git.find_commit(oid).map_err(git_error)?;
     let urls = Urls::new(req.base, repo);

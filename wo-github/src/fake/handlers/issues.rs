@@ -5,7 +5,10 @@ use serde_json::{json, Value};
 
 use super::{number, Outcome, Reply, Request, State};
 use crate::fake::render::{self, Urls};
-use crate::fake::reply::{iso8601, list_reply, not_found, now_secs, paginate, parse_body, parse_iso8601, validation_failed};
+use crate::fake::reply::{
+    iso8601, list_reply, not_found, now_secs, paginate, parse_body, parse_iso8601,
+    validation_failed,
+};
 use crate::fake::state::{Comment, Repo, ACTOR};
 
 fn comment_json(urls: &Urls<'_>, c: &Comment) -> Value {
@@ -31,15 +34,26 @@ pub(super) fn list_comments(state: &mut State, req: &Request<'_>) -> Outcome {
     let repo = state.repo(&req.route.owner, &req.route.repo)?;
     let n = number(req.route.param(0))?;
     issue_exists(repo, n)?;
-    let since = req.query.get("since").and_then(parse_iso8601).map(|(s, _)| s);
+    let since = req
+        .query
+        .get("since")
+        .and_then(parse_iso8601)
+        .map(|(s, _)| s);
     let comments: Vec<&Comment> = repo
         .comments
         .iter()
         .filter(|c| c.issue == n && since.is_none_or(|s| c.updated_at >= s))
         .collect();
     let urls = Urls::new(req.base, repo);
-    let (page, link) = paginate(comments, &req.query, &urls.api(&format!("/issues/{n}/comments")))?;
-    Ok(list_reply(page.into_iter().map(|c| comment_json(&urls, c)).collect(), link))
+    let (page, link) = paginate(
+        comments,
+        &req.query,
+        &urls.api(&format!("/issues/{n}/comments")),
+    )?;
+    Ok(list_reply(
+        page.into_iter().map(|c| comment_json(&urls, c)).collect(),
+        link,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -54,10 +68,18 @@ pub(super) fn create_comment(state: &mut State, req: &Request<'_>) -> Outcome {
     let n = number(req.route.param(0))?;
     issue_exists(repo, n)?;
     if body.body.is_empty() {
-        return Err(validation_failed(json!([{ "resource": "IssueComment", "field": "body", "code": "missing_field" }])));
+        return Err(validation_failed(
+            json!([{ "resource": "IssueComment", "field": "body", "code": "missing_field" }]),
+        ));
     }
     let now = now_secs();
-    let comment = Comment { id, issue: n, body: body.body, created_at: now, updated_at: now };
+    let comment = Comment {
+        id,
+        issue: n,
+        body: body.body,
+        created_at: now,
+        updated_at: now,
+    };
     let urls = Urls::new(req.base, repo);
     let value = comment_json(&urls, &comment);
     let location = urls.api(&format!("/issues/comments/{id}"));
@@ -69,11 +91,18 @@ pub(super) fn update_comment(state: &mut State, req: &Request<'_>) -> Outcome {
     let body: CommentBody = parse_body(req.body)?;
     let repo = state.repo(&req.route.owner, &req.route.repo)?;
     let id = number(req.route.param(0))?;
-    let comment = repo.comments.iter_mut().find(|c| c.id == id).ok_or_else(not_found)?;
+    let comment = repo
+        .comments
+        .iter_mut()
+        .find(|c| c.id == id)
+        .ok_or_else(not_found)?;
     comment.body = body.body;
     comment.updated_at = now_secs();
     let comment = comment.clone();
-    Ok(Reply::ok(comment_json(&Urls::new(req.base, repo), &comment)))
+    Ok(Reply::ok(comment_json(
+        &Urls::new(req.base, repo),
+        &comment,
+    )))
 }
 
 /// The label names of an add-labels body: `{"labels": [...]}` or a bare array, each a name
@@ -108,7 +137,11 @@ pub(super) fn add_labels(state: &mut State, req: &Request<'_>) -> Outcome {
     for (name, id) in names.iter().zip(fresh) {
         repo.labels.entry(name.clone()).or_insert(id);
     }
-    let pull = repo.pulls.iter_mut().find(|p| p.number == n).ok_or_else(not_found)?;
+    let pull = repo
+        .pulls
+        .iter_mut()
+        .find(|p| p.number == n)
+        .ok_or_else(not_found)?;
     for name in names {
         if !pull.labels.contains(&name) {
             pull.labels.push(name);

@@ -67,11 +67,16 @@ pub(crate) fn number(s: &str) -> Result<u64, Reply> {
 }
 
 /// A full 40-hex sha naming an existing object of the repository, else `message` as 422.
-pub(crate) fn object_id(repo: &git2::Repository, sha: &str, message: &str) -> Result<git2::Oid, Reply> {
+pub(crate) fn object_id(
+    repo: &git2::Repository,
+    sha: &str,
+    message: &str,
+) -> Result<git2::Oid, Reply> {
     let oid = (sha.len() == 40)
         .then(|| git2::Oid::from_str(sha).ok())
         .flatten()
         .ok_or_else(|| unprocessable(message))?;
-    repo.find_object(oid, None).map_err(|_| unprocessable(message))?;
+    repo.find_object(oid, None)
+        .map_err(|_| unprocessable(message))?;
     Ok(oid)
 }

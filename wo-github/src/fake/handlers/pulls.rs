@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 use super::{git_error, number, Outcome, Reply, Request, State};
 use crate::fake::git;
 use crate::fake::render::{self, PullGit, Urls};
-use crate::fake::reply::{list_reply, not_found, now_secs, paginate, parse_body, validation_failed, DOCS};
+use crate::fake::reply::{
+    list_reply, not_found, now_secs, paginate, parse_body, validation_failed, DOCS,
+};
 use crate::fake::state::{Pull, Repo, ACTOR};
 
 /// The head and base commits of `p`: live while open, as recorded once closed.
@@ -70,7 +72,15 @@ fn changes(repo: &Repo, base: Oid, head: Oid) -> Result<Vec<git::FileChange>, gi
 fn full_json(base: &str, repo: &Repo, p: &Pull) -> Result<Value, Reply> {
     let d = detail(repo, p).map_err(git_error)?;
     let comments = repo.comments.iter().filter(|c| c.issue == p.number).count();
-    Ok(render::pull(base, repo, p, &d.head_sha, &d.base_sha, Some(&d), comments))
+    Ok(render::pull(
+        base,
+        repo,
+        p,
+        &d.head_sha,
+        &d.base_sha,
+        Some(&d),
+        comments,
+    ))
 }
 
 /// A branch name from `head`/`base`: `owner:branch` must name this repository's owner.
@@ -148,11 +158,14 @@ pub(super) fn create(state: &mut State, req: &Request<'_>) -> Outcome {
     let body: CreatePull = parse_body(req.body)?;
     let id = state.id();
     let repo = state.repo(&req.route.owner, &req.route.repo)?;
-    let title = body
-        .title
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| validation_failed(json!([{ "resource": "PullRequest", "field": "title", "code": "missing_field" }])))?;
-    let head_branch = branch_of(repo, &body.head).ok_or_else(|| invalid("head"))?.to_owned();
+    let title = body.title.filter(|t| !t.is_empty()).ok_or_else(|| {
+        validation_failed(
+            json!([{ "resource": "PullRequest", "field": "title", "code": "missing_field" }]),
+        )
+    })?;
+    let head_branch = branch_of(repo, &body.head)
+        .ok_or_else(|| invalid("head"))?
+        .to_owned();
     let base_branch = body.base.clone();
     let head = git::branch_sha(&repo.git, &head_branch).ok_or_else(|| invalid("head"))?;
     let base = git::branch_sha(&repo.git, &base_branch).ok_or_else(|| invalid("base"))?;
@@ -170,7 +183,9 @@ pub(super) fn create(state: &mut State, req: &Request<'_>) -> Outcome {
         .map_err(git_error)?
         .is_empty()
     {
-        return Err(custom(&format!("No commits between {base_branch} and {head_branch}")));
+        return Err(custom(&format!(
+            "No commits between {base_branch} and {head_branch}"
+        )));
     }
     let now = now_secs();
     let number = repo.pulls.iter().map(|p| p.number).max().unwrap_or(0) + 1;
@@ -307,8 +322,10 @@ pub(super) fn merge(state: &mut State, req: &Request<'_>) -> Outcome {
         return Err(method_not_allowed("Pull Request is not mergeable"));
     }
     let g = &repo.git;
-    let head = git::branch_sha(g, &p.head).ok_or_else(|| method_not_allowed("Pull Request is not mergeable"))?;
-    let base = git::branch_sha(g, &p.base).ok_or_else(|| method_not_allowed("Pull Request is not mergeable"))?;
+    let head = git::branch_sha(g, &p.head)
+        .ok_or_else(|| method_not_allowed("Pull Request is not mergeable"))?;
+    let base = git::branch_sha(g, &p.base)
+        .ok_or_else(|| method_not_allowed("Pull Request is not mergeable"))?;
     if let Some(expected) = body.sha.as_deref() {
         if expected != head.to_string() {
             return Err(Reply::json(
@@ -330,8 +347,13 @@ pub(super) fn merge(state: &mut State, req: &Request<'_>) -> Outcome {
                 .ok_or_else(|| method_not_allowed("Pull Request is not mergeable"))?;
             let message = format!(
                 "{}\n\n{}",
-                title(format!("Merge pull request #{n} from {}/{}", repo.owner, p.head)),
-                body.commit_message.clone().unwrap_or_else(|| p.title.clone())
+                title(format!(
+                    "Merge pull request #{n} from {}/{}",
+                    repo.owner, p.head
+                )),
+                body.commit_message
+                    .clone()
+                    .unwrap_or_else(|| p.title.clone())
             );
             let tree = g.find_tree(tree).map_err(git_error)?;
             let parents = [
@@ -354,19 +376,30 @@ pub(super) fn merge(state: &mut State, req: &Request<'_>) -> Outcome {
             let message = format!(
                 "{}\n\n{}",
                 title(format!("{} (#{n})", p.title)),
-                body.commit_message.clone().unwrap_or_else(|| listed.join("\n\n"))
+                body.commit_message
+                    .clone()
+                    .unwrap_or_else(|| listed.join("\n\n"))
             );
             let tree = g.find_tree(tree).map_err(git_error)?;
             let author = g.find_commit(head).map_err(git_error)?.author().to_owned();
-            g.commit(None, &author, &committer, &message, &tree, &[&g.find_commit(base).map_err(git_error)?])
-                .map_err(git_error)?
+            g.commit(
+                None,
+                &author,
+                &committer,
+                &message,
+                &tree,
+                &[&g.find_commit(base).map_err(git_error)?],
+            )
+            .map_err(git_error)?
         }
         "rebase" => {
             let mut tip = base;
             for oid in git::commits_between(g, base, head).map_err(git_error)? {
                 let c = g.find_commit(oid).map_err(git_error)?;
                 if c.parent_count() > 1 {
-                    return Err(method_not_allowed("Pull Request is not mergeable: it contains merge commits"));
+                    return Err(method_not_allowed(
+                        "Pull Request is not mergeable: it contains merge commits",
+                    ));
                 }
                 let ancestor = match c.parent(0) {
                     Ok(parent) => parent.tree_id(),
@@ -378,7 +411,14 @@ pub(super) fn merge(state: &mut State, req: &Request<'_>) -> Outcome {
                     .ok_or_else(|| method_not_allowed("Pull Request is not mergeable"))?;
                 let tree = g.find_tree(tree).map_err(git_error)?;
                 tip = g
-                    .commit(None, &c.author(), &committer, c.message().unwrap_or_default(), &tree, &[&ours])
+                    .commit(
+                        None,
+                        &c.author(),
+                        &committer,
+                        c.message().unwrap_or_default(),
+                        &tree,
+                        &[&ours],
+                    )
                     .map_err(git_error)?;
             }
             tip
@@ -389,8 +429,13 @@ pub(super) fn merge(state: &mut State, req: &Request<'_>) -> Outcome {
             }])))
         }
     };
-    g.reference(&format!("refs/heads/{}", p.base), new_base, true, "merge pull request")
-        .map_err(git_error)?;
+    g.reference(
+        &format!("refs/heads/{}", p.base),
+        new_base,
+        true,
+        "merge pull request",
+    )
+    .map_err(git_error)?;
     let now = now_secs();
     if let Some(slot) = repo.pull_mut(n) {
         slot.open = false;
@@ -427,4 +472,3 @@ pub(super) fn list_files(state: &mut State, req: &Request<'_>) -> Outcome {
         .collect();
     Ok(list_reply(items, link))
 }
-

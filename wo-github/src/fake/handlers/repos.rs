@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use super::{Outcome, Reply, Request, State};
 use crate::fake::git;
 use crate::fake::render;
-use crate::fake::reply::{unprocessable, validation_failed, parse_body};
+use crate::fake::reply::{parse_body, unprocessable, validation_failed};
 use crate::fake::server::RATE_LIMIT;
 use crate::fake::{DispatchedEvent, WorkflowDispatch};
 
@@ -53,7 +53,9 @@ pub(super) fn dispatch_event(state: &mut State, req: &Request<'_>) -> Outcome {
         }])));
     }
     if body.client_payload.as_ref().is_some_and(|p| p.len() > 10) {
-        return Err(unprocessable("Invalid request.\n\nNo more than 10 properties are allowed; client_payload has more."));
+        return Err(unprocessable(
+            "Invalid request.\n\nNo more than 10 properties are allowed; client_payload has more.",
+        ));
     }
     repo.dispatches.push(DispatchedEvent {
         event_type: body.event_type,
@@ -77,10 +79,15 @@ pub(super) fn workflow_dispatch(state: &mut State, req: &Request<'_>) -> Outcome
     let run_id = state.id();
     let repo = state.repo(&req.route.owner, &req.route.repo)?;
     if git::resolve_commit(&repo.git, &body.git_ref).is_none() {
-        return Err(unprocessable(&format!("No ref found for: {}", body.git_ref)));
+        return Err(unprocessable(&format!(
+            "No ref found for: {}",
+            body.git_ref
+        )));
     }
     if body.inputs.as_ref().is_some_and(|i| i.len() > 25) {
-        return Err(unprocessable("Invalid request.\n\nNo more than 25 properties are allowed; inputs has more."));
+        return Err(unprocessable(
+            "Invalid request.\n\nNo more than 25 properties are allowed; inputs has more.",
+        ));
     }
     repo.workflow_dispatches.push(WorkflowDispatch {
         workflow: req.route.param(0).to_owned(),

@@ -7,7 +7,9 @@ use serde_json::{json, Value};
 use super::{Outcome, Reply, Request, State};
 use crate::fake::git;
 use crate::fake::render::{self, Urls};
-use crate::fake::reply::{error, list_reply, now_secs, paginate, parse_body, unprocessable, validation_failed};
+use crate::fake::reply::{
+    error, list_reply, now_secs, paginate, parse_body, unprocessable, validation_failed,
+};
 use crate::fake::state::{Repo, Status};
 
 const STATES: [&str; 4] = ["error", "failure", "pending", "success"];
@@ -43,7 +45,10 @@ pub(super) fn create(state: &mut State, req: &Request<'_>) -> Outcome {
         id,
         sha,
         state: body.state,
-        context: body.context.filter(|c| !c.is_empty()).unwrap_or_else(|| "default".to_owned()),
+        context: body
+            .context
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| "default".to_owned()),
         description: body.description,
         target_url: body.target_url,
         created_at: now_secs(),
@@ -58,7 +63,12 @@ pub(super) fn create(state: &mut State, req: &Request<'_>) -> Outcome {
 /// The commit `{ref}` names and its statuses, newest first.
 fn statuses_for<'a>(repo: &'a Repo, name: &str) -> Result<(String, Vec<&'a Status>), Reply> {
     let sha = git::resolve_commit(&repo.git, name)
-        .ok_or_else(|| error(StatusCode::NOT_FOUND, &format!("No commit found for SHA: {name}")))?
+        .ok_or_else(|| {
+            error(
+                StatusCode::NOT_FOUND,
+                &format!("No commit found for SHA: {name}"),
+            )
+        })?
         .to_string();
     let mut list: Vec<&Status> = repo.statuses.iter().filter(|s| s.sha == sha).collect();
     list.sort_by_key(|s| std::cmp::Reverse((s.created_at, s.id)));
@@ -70,8 +80,15 @@ pub(super) fn list_for_ref(state: &mut State, req: &Request<'_>) -> Outcome {
     let name = req.route.param(0);
     let (_, list) = statuses_for(repo, name)?;
     let urls = Urls::new(req.base, repo);
-    let (page, link) = paginate(list, &req.query, &urls.api(&format!("/commits/{name}/statuses")))?;
-    Ok(list_reply(page.into_iter().map(|s| render::status(&urls, s)).collect(), link))
+    let (page, link) = paginate(
+        list,
+        &req.query,
+        &urls.api(&format!("/commits/{name}/statuses")),
+    )?;
+    Ok(list_reply(
+        page.into_iter().map(|s| render::status(&urls, s)).collect(),
+        link,
+    ))
 }
 
 pub(super) fn combined(state: &mut State, req: &Request<'_>) -> Outcome {
@@ -80,11 +97,17 @@ pub(super) fn combined(state: &mut State, req: &Request<'_>) -> Outcome {
     let (sha, list) = statuses_for(repo, name)?;
     let mut latest: Vec<&Status> = Vec::new();
     for s in list {
-        if !latest.iter().any(|l| l.context.eq_ignore_ascii_case(&s.context)) {
+        if !latest
+            .iter()
+            .any(|l| l.context.eq_ignore_ascii_case(&s.context))
+        {
             latest.push(s);
         }
     }
-    let combined = if latest.iter().any(|s| s.state == "error" || s.state == "failure") {
+    let combined = if latest
+        .iter()
+        .any(|s| s.state == "error" || s.state == "failure")
+    {
         "failure"
     } else if latest.is_empty() || latest.iter().any(|s| s.state == "pending") {
         "pending"
@@ -93,8 +116,15 @@ pub(super) fn combined(state: &mut State, req: &Request<'_>) -> Outcome {
     };
     let total = latest.len();
     let urls = Urls::new(req.base, repo);
-    let (page, link) = paginate(latest, &req.query, &urls.api(&format!("/commits/{name}/status")))?;
-    let statuses: Vec<Value> = page.into_iter().map(|s| render::simple_status(&urls, s)).collect();
+    let (page, link) = paginate(
+        latest,
+        &req.query,
+        &urls.api(&format!("/commits/{name}/status")),
+    )?;
+    let statuses: Vec<Value> = page
+        .into_iter()
+        .map(|s| render::simple_status(&urls, s))
+        .collect();
     let reply = Reply::ok(json!({
         "state": combined,
         "statuses": statuses,
