@@ -115,7 +115,7 @@ pub(super) fn create(state: &mut State, req: &Request<'_>) -> Outcome {
         .clone()
         .ok_or_else(|| unprocessable("Invalid request.\n\n\"head_sha\" wasn't supplied."))?;
     let sha = git::resolve_commit(&repo.git, &head)
-        .ok_or_else(|| unprocessable("No commit found for SHA: {head}"))?
+        .ok_or_else(|| unprocessable(&format!("No commit found for SHA: {head}")))?
         .to_string();
     let mut run = CheckRun {
         id,
