@@ -1165,7 +1165,7 @@ fn start_prism(prism: &str, upstream: &str) -> Prism {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let spec = std::env::var("WO_GITHUB_SPEC")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| manifest.join("../../shared/specs/github/api.github.com.subset.json"));
+        .unwrap_or_else(|_| manifest.join("tests/specs/github/api.github.com.subset.json"));
     assert!(
         spec.is_file(),
         "no GitHub OpenAPI description at {} (set WO_GITHUB_SPEC)",
@@ -1196,11 +1196,20 @@ fn start_prism(prism: &str, upstream: &str) -> Prism {
 /// with an error status and an `sl-violations` header.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prism_finds_no_violation_in_the_fakes_responses() {
-    let Ok(prism) = std::env::var("WO_PRISM") else {
+    // `WO_PRISM`, else `prism` on PATH (`.ci/install-tools` puts it in ~/.cache/wo-tools/bin).
+    let from_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("prism"))
+            .find(|p| p.is_file())
+    });
+    let Some(prism) = std::env::var("WO_PRISM")
+        .ok()
+        .or_else(|| from_path.map(|p| p.display().to_string()))
+    else {
         panic!(
-            "WO_PRISM is not set: this test runs the fake's traffic through Stoplight Prism. Install it with \
-             `npm install --prefix /work/tools/prism @stoplight/prism-cli@5.14.2` and set \
-             WO_PRISM=/work/tools/prism/node_modules/.bin/prism (CI does)."
+            "Stoplight Prism not found: this test runs the fake's traffic through it. Run \
+             `bash .ci/install-tools` and put ~/.cache/wo-tools/bin on PATH, or set WO_PRISM \
+             (CI does)."
         )
     };
     let fake = FakeGitHub::start().await.expect("fake starts");

@@ -5,7 +5,7 @@
 #   PRISM=/path/to/prism tests/prism-proxy.sh http://127.0.0.1:PORT
 #
 # Env: PRISM (required; `npm install --prefix DIR @stoplight/prism-cli@5.14.2` → DIR/node_modules/.bin/prism),
-#      WO_GITHUB_SPEC (default: ../shared/specs/github/api.github.com.subset.json next to the workspace),
+#      WO_GITHUB_SPEC (default: the copy in wo-github/tests/specs/github/),
 #      PRISM_PORT (default: a free port on 127.0.0.1), PRISM_LOG (default: a temp file).
 # Prints the port once Prism listens, then runs until its standard input closes (or it gets
 # SIGTERM/SIGINT) and stops Prism. Exit 2 on bad usage, 1 when Prism does not come up.
@@ -17,7 +17,7 @@ if [[ -z "${PRISM:-}" || ! -x "${PRISM}" ]]; then
   exit 2
 fi
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-spec="${WO_GITHUB_SPEC:-$here/../../../shared/specs/github/api.github.com.subset.json}"
+spec="${WO_GITHUB_SPEC:-$here/specs/github/api.github.com.subset.json}"
 if [[ ! -f "$spec" ]]; then
   echo "prism-proxy.sh: no OpenAPI description at $spec (set WO_GITHUB_SPEC)" >&2
   exit 2
