@@ -36,7 +36,7 @@
 //! - never 4xx validation errors, 401, or 403 without a rate-limit sign.
 //!
 //! A wait longer than [`RetryPolicy::max_wait`] is not waited: the call fails at once with a
-//! retryable [`Error::Backend`](wo_core::Error::Backend) naming the reset time.
+//! retryable [`wo_core::Error::Backend`] naming the reset time.
 //! [`GitHub::requests_sent`] counts every attempt, retries included.
 //!
 //! # TLS
@@ -144,7 +144,10 @@ impl GitHubBuilder {
         self
     }
 
-    /// An injected HTTP client (its TLS and proxy settings are used as they are).
+    /// An injected HTTP client (its TLS and proxy settings are used as they are). A
+    /// `reqwest::Client` on rustls needs a crypto provider when it is built: install one first
+    /// (`rustls::crypto::ring::default_provider().install_default()`), or use the default
+    /// client, which does.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
@@ -555,17 +558,12 @@ mod tests {
     fn ghes_base_urls_keep_their_path() {
         let gh = GitHub::builder()
             .base_url("https://ghe.example.com/api/v3/")
-            .http_client(reqwest::Client::new())
             .build()
             .unwrap();
         assert_eq!(
             gh.url("/repos/o/r", &[("per_page", "100")]).as_str(),
             "https://ghe.example.com/api/v3/repos/o/r?per_page=100"
         );
-        assert!(GitHub::builder()
-            .base_url("ftp://x")
-            .http_client(reqwest::Client::new())
-            .build()
-            .is_err());
+        assert!(GitHub::builder().base_url("ftp://x").build().is_err());
     }
 }
