@@ -1,0 +1,153 @@
+//! [`SourceRepo`] on GitHub: bundles read through the Git Data API, statuses as commit statuses.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use wo_core::files::FileTree;
+use wo_core::ports::{CommitId, CommitState, CommitStatus, SourceRepo};
+use wo_core::{Error, Result};
+
+use crate::client::{NewStatus, BACKEND};
+
+use super::{tree, GitHubRepo};
+
+/// GitHub keeps at most this many characters of a status description.
+pub const MAX_STATUS_DESCRIPTION: usize = 140;
+
+/// [`SourceRepo`] on a GitHub repository.
+///
+/// - `resolve`: a full commit id (`git/get-commit`), else branch `heads/<rev>`, else tag
+///   `tags/<rev>` (`git/get-ref`); an annotated tag is peeled through
+///   `compare/<rev>...<rev>`. 1–3 requests.
+/// - `read_tree`: `git/get-commit`, one recursive `git/get-tree`, then one `git/get-blob` per
+///   distinct blob under `dirs` (8 at a time). No clone, no tarball.
+/// - `set_status`: `repos/create-commit-status` with the status's context (`wo/<env>`,
+///   `wo/<env>/<target>`); descriptions are cut to 140 characters as GitHub requires.
+/// - `statuses`: `repos/list-commit-statuses-for-ref` (all pages), the newest status per
+///   context; an empty list is checked with `git/get-commit` so an unknown commit is `NotFound`.
+#[derive(Debug, Clone)]
+pub struct GitHubSourceRepo {
+    repo: GitHubRepo,
+}
+
+impl GitHubSourceRepo {
+    /// The source repo `repo`.
+    pub fn new(repo: GitHubRepo) -> Self {
+        Self { repo }
+    }
+
+    /// The repository handle (dispatches, the client).
+    pub fn repo(&self) -> &GitHubRepo {
+        &self.repo
+    }
+}
+
+fn is_full_sha(s: &str) -> bool {
+    s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn parse_state(s: &str) -> Result<CommitState> {
+    Ok(match s {
+        "pending" => CommitState::Pending,
+        "success" => CommitState::Success,
+        "failure" => CommitState::Failure,
+        "error" => CommitState::Error,
+        other => {
+            return Err(Error::Backend {
+                backend: BACKEND.into(),
+                message: format!("unknown commit status state `{other}`"),
+                retryable: false,
+            })
+        }
+    })
+}
+
+#[async_trait]
+impl SourceRepo for GitHubSourceRepo {
+    async fn resolve(&self, rev: &str) -> Result<CommitId> {
+        let (gh, repo) = (&self.repo.client, &self.repo.id);
+        let not_found = || {
+            Error::NotFound {
+            what: format!("revision `{rev}` (no branch, tag or commit of that name) in GitHub repository {repo}"),
+        }
+        };
+        if rev.is_empty() || rev.starts_with('/') || rev.contains("..") {
+            return Err(not_found());
+        }
+        if is_full_sha(rev) {
+            return tree::commit(gh, repo, rev)
+                .await
+                .map(|c| CommitId::new(c.sha));
+        }
+        if let Some(r) = gh.get_ref(repo, &format!("heads/{rev}")).await? {
+            return Ok(CommitId::new(r.object.sha));
+        }
+        match gh.get_ref(repo, &format!("tags/{rev}")).await? {
+            Some(r) if r.object.kind == "commit" => Ok(CommitId::new(r.object.sha)),
+            Some(_) => Ok(CommitId::new(
+                gh.compare(repo, rev, rev).await?.base_commit.sha,
+            )),
+            None => Err(not_found()),
+        }
+    }
+
+    async fn read_tree(&self, commit: &CommitId, dirs: &[String]) -> Result<FileTree> {
+        let dirs: Vec<String> = dirs
+            .iter()
+            .map(|d| d.trim_end_matches('/').to_string())
+            .collect();
+        tree::read_files(&self.repo.client, &self.repo.id, commit, &dirs).await
+    }
+
+    async fn set_status(&self, commit: &CommitId, status: CommitStatus) -> Result<()> {
+        let description: String = status
+            .description
+            .chars()
+            .take(MAX_STATUS_DESCRIPTION)
+            .collect();
+        let body = NewStatus {
+            state: status.state.as_str().to_string(),
+            target_url: status.target_url,
+            description: Some(description),
+            context: status.context,
+        };
+        self.repo
+            .client
+            .create_status(&self.repo.id, commit.as_str(), &body)
+            .await
+            .map(|_| ())
+            .map_err(|e| self.repo.not_found_commit(e, commit))
+    }
+
+    async fn statuses(&self, commit: &CommitId) -> Result<Vec<CommitStatus>> {
+        let (gh, repo) = (&self.repo.client, &self.repo.id);
+        let all = gh
+            .list_statuses(repo, commit.as_str())
+            .await
+            .map_err(|e| self.repo.not_found_commit(e, commit))?;
+        if all.is_empty() {
+            tree::commit(gh, repo, commit.as_str()).await?;
+        }
+        // Newest first from GitHub; ids grow with time, so the largest id wins per context.
+        let mut latest: BTreeMap<String, crate::client::Status> = BTreeMap::new();
+        for s in all {
+            match latest.get(&s.context) {
+                Some(kept) if kept.id >= s.id => {}
+                _ => {
+                    latest.insert(s.context.clone(), s);
+                }
+            }
+        }
+        latest
+            .into_values()
+            .map(|s| {
+                Ok(CommitStatus {
+                    state: parse_state(&s.state)?,
+                    context: s.context,
+                    description: s.description.unwrap_or_default(),
+                    target_url: s.target_url.filter(|u| !u.is_empty()),
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,165 @@
+//! Reading the files of a commit without a clone: one commit, one recursive tree listing, one
+//! request per distinct blob; and git's blob ids computed locally.
+
+use std::collections::{BTreeMap, HashMap};
+
+use futures::{StreamExt, TryStreamExt};
+use wo_core::files::{FileTree, MAX_FILE_BYTES};
+use wo_core::ports::CommitId;
+use wo_core::{Error, Location, Result};
+
+use crate::client::{GitCommit, GitHub, RepoId, TreeEntry};
+
+/// Blob downloads in flight at once for one read.
+pub(crate) const BLOB_CONCURRENCY: usize = 8;
+
+/// The id git gives `content` as a blob: `sha1("blob <len>\0" + content)`.
+pub fn git_blob_sha(content: &[u8]) -> String {
+    let mut h = sha1_smol::Sha1::new();
+    h.update(format!("blob {}\0", content.len()).as_bytes());
+    h.update(content);
+    h.digest().to_string()
+}
+
+/// The commit `id` of `repo`; `NotFound` naming both when GitHub does not have it.
+pub(crate) async fn commit(gh: &GitHub, repo: &RepoId, id: &str) -> Result<GitCommit> {
+    gh.get_commit(repo, id).await.map_err(|e| match e {
+        Error::NotFound { .. } => Error::NotFound {
+            what: format!("commit {id} in GitHub repository {repo}"),
+        },
+        other => other,
+    })
+}
+
+/// Every entry of a tree, full paths. One recursive listing; when GitHub truncates it, a walk
+/// tree by tree (only into directories under `dirs`, all when empty).
+pub(crate) async fn entries(
+    gh: &GitHub,
+    repo: &RepoId,
+    tree: &str,
+    dirs: &[String],
+) -> Result<Vec<TreeEntry>> {
+    let listing = gh.get_tree(repo, tree, true).await?;
+    if !listing.truncated {
+        return Ok(listing.tree);
+    }
+    let mut out = Vec::new();
+    let mut todo = vec![(String::new(), tree.to_string())];
+    while let Some((prefix, sha)) = todo.pop() {
+        for mut e in gh.get_tree(repo, &sha, false).await?.tree {
+            e.path = format!("{prefix}{}", e.path);
+            if e.kind == "tree" && wanted_dir(&e.path, dirs) {
+                todo.push((format!("{}/", e.path), e.sha.clone()));
+            }
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a directory may hold files under one of `dirs`.
+fn wanted_dir(path: &str, dirs: &[String]) -> bool {
+    dirs.is_empty()
+        || dirs.iter().any(|d| {
+            d == path || path.starts_with(&format!("{d}/")) || d.starts_with(&format!("{path}/"))
+        })
+}
+
+/// Whether a file path is under one of `dirs` (all when empty).
+pub(crate) fn selected(path: &str, dirs: &[String]) -> bool {
+    dirs.is_empty()
+        || dirs.iter().any(|d| {
+            path.len() > d.len() && path.starts_with(d.as_str()) && path.as_bytes()[d.len()] == b'/'
+        })
+}
+
+/// The blobs under `dirs`, path → entry; symlinks, submodules and files over
+/// [`MAX_FILE_BYTES`] are refused naming the path.
+pub(crate) fn files_of(
+    entries: &[TreeEntry],
+    dirs: &[String],
+    at: &str,
+) -> Result<BTreeMap<String, TreeEntry>> {
+    let mut out = BTreeMap::new();
+    for e in entries {
+        if e.kind == "tree" || !selected(&e.path, dirs) {
+            continue;
+        }
+        let refuse = |m: String| Err(Error::invalid(Location::file(e.path.clone()), m));
+        if e.kind == "commit" {
+            return refuse(format!("is a submodule at {at}; wo reads files only"));
+        }
+        if e.mode == "120000" {
+            return refuse(format!(
+                "is a symbolic link at {at}; replace the link with the file"
+            ));
+        }
+        if let Some(size) = e.size.filter(|s| *s > MAX_FILE_BYTES) {
+            return refuse(format!(
+                "is {size} bytes at {at}; the limit is {MAX_FILE_BYTES}"
+            ));
+        }
+        out.insert(e.path.clone(), e.clone());
+    }
+    Ok(out)
+}
+
+/// The files under `dirs` (all when empty) of `commit`.
+pub(crate) async fn read_files(
+    gh: &GitHub,
+    repo: &RepoId,
+    id: &CommitId,
+    dirs: &[String],
+) -> Result<FileTree> {
+    let c = commit(gh, repo, id.as_str()).await?;
+    let all = entries(gh, repo, &c.tree.sha, dirs).await?;
+    let at = format!("commit {id} of {repo}");
+    let files = files_of(&all, dirs, &at)?;
+    let mut shas: Vec<String> = files.values().map(|e| e.sha.clone()).collect();
+    shas.sort_unstable();
+    shas.dedup();
+    let blobs: HashMap<String, Vec<u8>> = futures::stream::iter(shas)
+        .map(|sha| {
+            let (gh, repo) = (gh.clone(), repo.clone());
+            async move { gh.get_blob(&repo, &sha).await.map(|b| (sha, b)) }
+        })
+        .buffer_unordered(BLOB_CONCURRENCY)
+        .try_collect()
+        .await?;
+    let mut tree = FileTree::new();
+    for (path, e) in files {
+        let bytes = blobs.get(&e.sha).cloned().unwrap_or_default();
+        tree.insert(path, bytes)?;
+    }
+    Ok(tree)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blob_ids_match_git() {
+        // `printf 'hello\n' | git hash-object --stdin`
+        assert_eq!(
+            git_blob_sha(b"hello\n"),
+            "ce013625030ba8dba906f756967f9e9ca394464a"
+        );
+        assert_eq!(
+            git_blob_sha(b""),
+            "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
+        );
+    }
+
+    #[test]
+    fn dirs_select_whole_directories() {
+        let dirs = vec!["wo".to_string()];
+        assert!(selected("wo/app.yaml", &dirs));
+        assert!(!selected("wo-notes/readme.md", &dirs));
+        assert!(!selected("wo", &dirs));
+        assert!(selected("anything", &[]));
+        assert!(wanted_dir("wo", &dirs) && wanted_dir("wo/x", &dirs));
+        assert!(!wanted_dir("wo-notes", &dirs));
+        assert!(wanted_dir("a", &["a/b".to_string()]));
+    }
+}
