@@ -19,14 +19,69 @@ pub struct FlowOutput {
     pub failed: bool,
 }
 
+/// One repository: on git (paths, `file://`, `git://`, `http://`), or on the GitHub REST API
+/// (`github://owner/repo`, or an `https://` URL on the GitHub server, `GITHUB_SERVER_URL`,
+/// default `https://github.com`). The one place a location picks its backend.
+enum Backend {
+    Git(GitRepo),
+    GitHub(wo_github::repos::GitHubRepo),
+}
+
+fn backend(location: &str, s: &Settings) -> Result<Backend> {
+    let server = std::env::var("GITHUB_SERVER_URL").unwrap_or_else(|_| "https://github.com".into());
+    let github_name = location
+        .strip_prefix("github://")
+        .or_else(|| location.strip_prefix(&format!("{}/", server.trim_end_matches('/'))));
+    match github_name {
+        Some(name) => {
+            // Across repositories a workflow needs an app token (WO_GITHUB_TOKEN); its own
+            // repository's GITHUB_TOKEN does otherwise.
+            let mut b = wo_github::client::GitHub::builder();
+            if let Ok(url) = std::env::var("GITHUB_API_URL") {
+                if !url.trim().is_empty() {
+                    b = b.base_url(url);
+                }
+            }
+            if let Some(token) = std::env::var("WO_GITHUB_TOKEN")
+                .ok()
+                .or_else(|| std::env::var("GITHUB_TOKEN").ok())
+            {
+                b = b.token(token);
+            }
+            let name = name.trim_end_matches(".git").trim_end_matches('/');
+            Ok(Backend::GitHub(wo_github::repos::GitHubRepo::parse(
+                b.build()?,
+                name,
+            )?))
+        }
+        None => Ok(Backend::Git(
+            GitRepo::open(location)?.with_cache_dir(s.cache.join("git")),
+        )),
+    }
+}
+
 /// The pipeline over the configured repositories.
 pub fn pipeline(s: &Settings) -> Result<Pipeline> {
-    let repo = |loc: &str| GitRepo::open(loc).map(|r| r.with_cache_dir(s.cache.join("git")));
+    use wo_github::repos::{GitHubConfigStore, GitHubGitOpsRepo, GitHubSourceRepo};
+    let source: Arc<dyn wo_core::ports::SourceRepo> = match backend(&s.source, s)? {
+        Backend::Git(r) => Arc::new(GitSourceRepo::new(r)),
+        Backend::GitHub(r) => Arc::new(GitHubSourceRepo::new(r)),
+    };
+    let config = |loc: &str| -> Result<Arc<dyn wo_core::ports::ConfigStore>> {
+        Ok(match backend(loc, s)? {
+            Backend::Git(r) => Arc::new(GitConfigStore::new(r)),
+            Backend::GitHub(r) => Arc::new(GitHubConfigStore::new(r)),
+        })
+    };
+    let gitops: Arc<dyn wo_core::ports::GitOpsRepo> = match backend(&s.gitops, s)? {
+        Backend::Git(r) => Arc::new(GitOpsGitRepo::new(r)),
+        Backend::GitHub(r) => Arc::new(GitHubGitOpsRepo::new(r)),
+    };
     let ports = Ports {
-        source: Arc::new(GitSourceRepo::new(repo(&s.source)?)),
-        app_config: Arc::new(GitConfigStore::new(repo(&s.config)?)),
-        platform_config: Arc::new(GitConfigStore::new(repo(&s.platform)?)),
-        gitops: Arc::new(GitOpsGitRepo::new(repo(&s.gitops)?)),
+        source,
+        app_config: config(&s.config)?,
+        platform_config: config(&s.platform)?,
+        gitops,
         renderer: Arc::new(CanonicalRenderer::new(ChartRenderer::default())),
         orchestrator: Arc::new(LocalOrchestrator::new(&s.orchestrator)),
     };
@@ -37,6 +92,56 @@ pub fn pipeline(s: &Settings) -> Result<Pipeline> {
             ..Default::default()
         },
     ))
+}
+
+/// `wo on-event --github --role ROLE`: the event of the GitHub Actions run (`GITHUB_EVENT_NAME`,
+/// `GITHUB_EVENT_PATH`), run through the pipeline; outputs to `GITHUB_OUTPUT`, a per-target
+/// table to `GITHUB_STEP_SUMMARY`, `::error` annotations for invalid configuration.
+pub async fn on_github_event(s: &Settings, role: &str, json_out: bool) -> Result<FlowOutput> {
+    use wo_github::actions;
+    let role: actions::RepoRole = role.parse()?;
+    let p = pipeline(s)?;
+    let chain = p.chain().await?;
+    let mut ctx =
+        actions::EventContext::new(role).with_environments(chain.environments().iter().cloned());
+    if let Ok(sha) = std::env::var("GITHUB_SHA") {
+        ctx = ctx.with_sha(sha);
+    }
+    let event = match actions::from_env(&ctx)? {
+        actions::Mapping::Event(e) => e,
+        actions::Mapping::Ignored { reason } => {
+            return Ok(FlowOutput {
+                text: format!("{reason}\n"),
+                failed: false,
+            })
+        }
+    };
+    let steps = match p.run(&event).await {
+        Ok(steps) => steps,
+        Err(e) => {
+            if let Error::Invalid(ds) = &e {
+                // GitHub turns these lines on stdout into annotations on the files.
+                print!("{}", actions::annotations(ds));
+            }
+            return Err(e);
+        }
+    };
+    let out = output(&steps, json_out)?;
+    if let Some(path) = std::env::var_os("GITHUB_OUTPUT") {
+        let mut outputs = std::collections::BTreeMap::new();
+        outputs.insert("failed".to_string(), out.failed.to_string());
+        outputs.insert(
+            "steps".to_string(),
+            serde_json::to_string(&steps.iter().map(step_json).collect::<Vec<_>>())
+                .unwrap_or_default(),
+        );
+        actions::write_outputs(std::path::Path::new(&path), &outputs)?;
+    }
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+        let md = actions::step_summary("wo", &actions::summary_rows(&steps));
+        actions::append_step_summary(std::path::Path::new(&path), &md)?;
+    }
+    Ok(out)
 }
 
 fn to_json(v: &impl serde::Serialize) -> Result<String> {

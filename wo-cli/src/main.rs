@@ -151,8 +151,16 @@ enum Command {
         repos: settings::RepoArgs,
         /// The event as JSON, e.g. `{"type": "change-merged", "environment": "dev"}`; `-` reads
         /// standard input.
+        #[arg(long, required_unless_present = "github", conflicts_with = "github")]
+        event: Option<String>,
+        /// Read the event of the GitHub Actions run (`GITHUB_EVENT_NAME`, `GITHUB_EVENT_PATH`)
+        /// and write `GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY` and annotations.
+        #[arg(long, requires = "role")]
+        github: bool,
+        /// With --github: the role of the repository the workflow runs in (`source`, `config`,
+        /// `platform-config`, `gitops`).
         #[arg(long)]
-        event: String,
+        role: Option<String>,
         /// `text` (default) or `json`.
         #[arg(long, value_enum, default_value = "text")]
         output: Output,
@@ -372,23 +380,36 @@ fn main() -> ExitCode {
         Command::OnEvent {
             repos,
             event,
+            github,
+            role,
             output,
         } => flow_result(
             runtime.block_on(async {
-                let text = if event == "-" {
-                    let mut s = String::new();
-                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(
-                        |source| wo_core::Error::Io {
-                            path: "<stdin>".into(),
-                            source,
-                        },
-                    )?;
-                    s
-                } else {
-                    event
+                let settings = repos.resolve()?;
+                if github {
+                    return flow::on_github_event(
+                        &settings,
+                        role.as_deref().unwrap_or_default(),
+                        output == Output::Json,
+                    )
+                    .await;
+                }
+                let text = match event.as_deref() {
+                    Some("-") => {
+                        let mut s = String::new();
+                        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(
+                            |source| wo_core::Error::Io {
+                                path: "<stdin>".into(),
+                                source,
+                            },
+                        )?;
+                        s
+                    }
+                    Some(e) => e.to_string(),
+                    None => String::new(),
                 };
                 let ev = flow::parse_event(&text, "<event>")?;
-                flow::on_event(&repos.resolve()?, &ev, output == Output::Json).await
+                flow::on_event(&settings, &ev, output == Output::Json).await
             }),
             &mut code,
         ),
