@@ -427,3 +427,44 @@ async fn a_push_while_proposing_is_caught_at_the_merge() {
     assert!(matches!(err, Error::Precondition { .. }), "{err:?}");
     assert_eq!(w.snapshot(), (pushed, expected));
 }
+
+#[tokio::test]
+async fn a_pull_request_whose_head_reaches_its_base_by_a_push_is_merged() {
+    let w = World::new(1).await;
+    let repo = RepoId::new(OWNER, NAME);
+    let a = w
+        .github
+        .push_files(OWNER, NAME, "a", &[("a.txt", Some("a\n"))], "A");
+    w.github
+        .push_files(OWNER, NAME, "b", &[("b.txt", Some("b\n"))], "B");
+    for head in ["a", "b"] {
+        let new = wo_github::client::NewPullRequest {
+            title: format!("Add {head}"),
+            head: head.into(),
+            base: "main".into(),
+            body: String::new(),
+        };
+        w.client
+            .create_pull(&repo, &new)
+            .await
+            .expect("create pull");
+    }
+    // `main` fast-forwards to `a` through the Git Data API, as wo's merge does.
+    w.client
+        .update_ref(&repo, "heads/main", &a)
+        .await
+        .expect("fast-forward");
+    let pulls = w.github.pulls(OWNER, NAME);
+    assert_eq!(
+        (pulls[0].state.as_str(), pulls[0].merged),
+        ("closed", true),
+        "{pulls:?}"
+    );
+    assert_eq!(pulls[0].merge_commit_sha.as_deref(), Some(a.as_str()));
+    assert_eq!((pulls[1].state.as_str(), pulls[1].merged), ("open", false));
+    let listed = w.client.get_pull(&repo, 1).await.expect("get pull");
+    assert_eq!(
+        (listed.state.as_str(), listed.merged),
+        ("closed", Some(true))
+    );
+}
