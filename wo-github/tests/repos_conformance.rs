@@ -5,9 +5,9 @@
 //! The harnesses seed repositories only through the REST API (Git Data API: blobs, one tree,
 //! one commit, a ref per seeded commit), so they need nothing from a server but the
 //! operations of `shared/specs/github/subset-operations.txt` and a [`GitHubServer`] that makes
-//! empty repositories. The fake GitHub (`wo_github::fake`, feature `fake`) is being written
-//! in parallel; its wiring goes in `against_the_fake` below once its API exists. Until then
-//! this file only proves the harnesses compile against the ports.
+//! empty repositories. `against_the_fake` (feature `fake`) runs the three suites against the
+//! project's fake GitHub on 127.0.0.1, one fake per suite and a fresh repository per harness
+//! call.
 #![allow(dead_code)]
 
 use std::sync::Arc;
@@ -112,7 +112,67 @@ pub async fn run_all<S: GitHubServer>(server: S) {
 
 #[cfg(feature = "fake")]
 mod against_the_fake {
-    // Wire the fake GitHub here once `wo_github::fake` has landed: implement `GitHubServer`
-    // for it (client on its base URL, `fresh_repo` creating an empty repository) and call
-    // `super::run_all(server).await` from a `#[tokio::test]`.
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use async_trait::async_trait;
+    use wo_github::client::{GitHub, RepoId};
+    use wo_github::fake::FakeGitHub;
+
+    use super::GitHubServer;
+
+    /// The fake GitHub; every `fresh_repo` is a new repository of owner `conformance`.
+    struct Fake {
+        github: FakeGitHub,
+        next: AtomicUsize,
+    }
+
+    impl Fake {
+        async fn start() -> Self {
+            Self {
+                github: FakeGitHub::start().await.expect("start the fake GitHub"),
+                next: AtomicUsize::new(1),
+            }
+        }
+    }
+
+    #[async_trait]
+    impl GitHubServer for Fake {
+        fn client(&self) -> GitHub {
+            GitHub::builder()
+                .base_url(self.github.base_url())
+                .token("conformance-token")
+                .build()
+                .expect("client for the fake GitHub")
+        }
+
+        async fn fresh_repo(&self) -> RepoId {
+            let name = format!("repo{}", self.next.fetch_add(1, Ordering::Relaxed));
+            self.github.create_repo("conformance", &name);
+            let id = RepoId::new("conformance", name);
+            // The fake starts repositories with `main`; the harness wants no ref at all.
+            self.client()
+                .delete_ref(&id, "heads/main")
+                .await
+                .expect("delete main");
+            id
+        }
+    }
+
+    #[tokio::test]
+    async fn source_repo_conformance() {
+        let h = super::GitHubHarness(Fake::start().await);
+        wo_core::testkit::source_repo_conformance(&h).await;
+    }
+
+    #[tokio::test]
+    async fn config_store_conformance() {
+        let h = super::GitHubHarness(Fake::start().await);
+        wo_core::testkit::config_store_conformance(&h).await;
+    }
+
+    #[tokio::test]
+    async fn gitops_repo_conformance() {
+        let h = super::GitHubHarness(Fake::start().await);
+        wo_core::testkit::gitops_repo_conformance(&h).await;
+    }
 }

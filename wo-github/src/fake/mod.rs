@@ -27,6 +27,11 @@
 //! - Semantic errors answer GitHub's statuses and messages: 422 `Update is not a fast forward`,
 //!   422 `Reference already exists`, 422 when a pull request for the same head and base is open,
 //!   409 when a merge's `sha` is not the head any more, 405 when a pull request cannot be merged.
+//! - A pull request whose head commit reaches its base branch by a push or a ref update
+//!   (`git/update-ref`, `git/create-ref`, [`FakeGitHub::push_files`], [`FakeGitHub::set_branch`],
+//!   [`Fault::ConcurrentPush`]) is marked merged and closed, its `merge_commit_sha` the head
+//!   commit, as GitHub does for pull requests merged outside the merge button (GitHub does it
+//!   shortly after the push; the fake at once).
 //! - Responses carry the `x-ratelimit-*`, `x-github-request-id` headers and `Link` pagination
 //!   (`per_page`, `page`) on lists.
 //!
@@ -308,9 +313,10 @@ impl FakeGitHub {
             .collect();
         self.with_repo(owner, name, |repo| {
             let from = repo.default_branch.clone();
-            git::push_files(&repo.git, branch, &from, &edits, message)
-                .expect("fake GitHub: push failed")
-                .to_string()
+            let sha = git::push_files(&repo.git, branch, &from, &edits, message)
+                .expect("fake GitHub: push failed");
+            repo.mark_pushed_merges(branch);
+            sha.to_string()
         })
     }
 
@@ -324,6 +330,7 @@ impl FakeGitHub {
             repo.git
                 .reference(&format!("refs/heads/{branch}"), oid, true, "set_branch")
                 .expect("fake GitHub: cannot set branch");
+            repo.mark_pushed_merges(branch);
         });
     }
 

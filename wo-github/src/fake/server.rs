@@ -202,6 +202,7 @@ fn concurrent_push(
         // A push the test asked for: a failure here is a broken test setup.
         super::git::push_files(&repo.git, branch, &from, &edits, "Concurrent push")
             .expect("fake GitHub: concurrent push failed");
+        repo.mark_pushed_merges(branch);
     }
 }
 

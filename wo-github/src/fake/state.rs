@@ -81,6 +81,39 @@ impl Repo {
     pub fn pull_mut(&mut self, number: u64) -> Option<&mut Pull> {
         self.pulls.iter_mut().find(|p| p.number == number)
     }
+
+    /// After `branch` moved by a push or a ref update: marks merged every open pull request
+    /// into `branch` whose head commit is now on it, as GitHub does when a pull request's
+    /// commits reach its base other than through the merge button (its merge commit is then
+    /// the head commit itself).
+    pub fn mark_pushed_merges(&mut self, branch: &str) {
+        let Some(base) = super::git::branch_sha(&self.git, branch) else {
+            return;
+        };
+        let now = super::reply::now_secs();
+        for i in 0..self.pulls.len() {
+            let p = &self.pulls[i];
+            if !p.open || p.base != branch {
+                continue;
+            }
+            let Some(head) = super::git::branch_sha(&self.git, &p.head) else {
+                continue;
+            };
+            let on_base = head == base || self.git.graph_descendant_of(base, head).unwrap_or(false);
+            if !on_base {
+                continue;
+            }
+            let p = &mut self.pulls[i];
+            p.open = false;
+            p.merged = true;
+            p.merge_commit_sha = Some(head.to_string());
+            p.closed_head_sha = Some(head.to_string());
+            p.closed_base_sha = Some(base.to_string());
+            p.closed_at = Some(now);
+            p.merged_at = Some(now);
+            p.updated_at = now;
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

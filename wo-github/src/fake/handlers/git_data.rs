@@ -61,6 +61,9 @@ pub(super) fn create_ref(state: &mut State, req: &Request<'_>) -> Outcome {
     repo.git
         .reference(&body.name, oid, false, "create-ref")
         .map_err(git_error)?;
+    if let Some(branch) = body.name.strip_prefix("refs/heads/") {
+        repo.mark_pushed_merges(branch);
+    }
     let urls = Urls::new(req.base, repo);
     let value = ref_json(&urls, &repo.git, &body.name).ok_or_else(not_found)?;
     Ok(Reply::created(
@@ -96,6 +99,9 @@ pub(super) fn update_ref(state: &mut State, req: &Request<'_>) -> Outcome {
     repo.git
         .reference(&name, new, true, "update-ref")
         .map_err(git_error)?;
+    if let Some(branch) = name.strip_prefix("refs/heads/") {
+        repo.mark_pushed_merges(branch);
+    }
     let urls = Urls::new(req.base, repo);
     ref_json(&urls, &repo.git, &name)
         .map(Reply::ok)
