@@ -48,6 +48,11 @@ fn backend(location: &str, s: &Settings) -> Result<Backend> {
             {
                 b = b.token(token);
             }
+            // The `Accept` header (default GitHub's `application/vnd.github+json`); tests
+            // through a validating proxy (Prism) set `application/json`.
+            if let Ok(accept) = std::env::var("WO_GITHUB_ACCEPT") {
+                b = b.accept(accept);
+            }
             let name = name.trim_end_matches(".git").trim_end_matches('/');
             Ok(Backend::GitHub(wo_github::repos::GitHubRepo::parse(
                 b.build()?,
