@@ -295,13 +295,8 @@ impl World {
                 "#{number} not merged: {pr:?}"
             );
             merged.push(base.clone());
-            // The repository setting "Automatically delete head branches", as wo's gitops
-            // repos are set up: the next change request of (solution, env) starts afresh.
-            let git = git2::Repository::open_bare(self.fake.repo_path(OWNER, s.gitops)).unwrap();
-            git.find_reference(&format!("refs/heads/{head}"))
-                .unwrap()
-                .delete()
-                .unwrap();
+            // The merged head branch `wo/<env>/<solution>` stays (no "automatically delete head
+            // branches"): the next change request of the pair must reuse it.
             let payload = pull_request_closed(s.gitops, &pr);
             let run = self.on_event(s, "gitops", "pull_request", &payload);
             let failed = run.code != Some(0);

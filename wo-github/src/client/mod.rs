@@ -67,7 +67,6 @@ pub use types::*;
 
 use error::{message_of, transport, Failure};
 
-
 /// Shortest token that is replaced by `***` when a server echoes it back.
 const MIN_REDACTED_TOKEN: usize = 8;
 
