@@ -48,6 +48,7 @@ impl Seen {
 }
 
 /// A scripted answer; `{base}` in headers and body becomes the server's URL.
+#[derive(Clone)]
 struct Answer {
     status: u16,
     headers: Vec<(&'static str, String)>,
@@ -863,4 +864,149 @@ async fn azure_cli_runs_get_access_token() {
         .unwrap_err();
     assert!(err.to_string().contains("unexpected"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn post_is_not_repeated_after_a_500_but_is_after_a_503() {
+    let path = format!("{RG}/targets/t1/installSolution");
+    let key = format!("POST {path}");
+    let server = serve(vec![
+        (&key, answer(503, arm_error("ServiceUnavailable", "busy"))),
+        (&key, answer(200, json!({"ok": true}))),
+        (&key, answer(500, arm_error("InternalServerError", "boom"))),
+        (&key, answer(200, json!({"ok": true}))),
+    ])
+    .await;
+    let arm = client(&server);
+    assert_eq!(arm.post(&path, None).await.unwrap()["ok"], true);
+    let err = arm.post(&path, None).await.unwrap_err();
+    assert!(err.is_retryable(), "{err:?}");
+    assert!(err.to_string().contains("InternalServerError"), "{err}");
+    assert_eq!(server.seen().len(), 3, "{:?}", server.lines());
+}
+
+#[tokio::test]
+async fn put_lro_without_operation_headers_polls_the_provisioning_state() {
+    let path = format!("{RG}/contexts/c1");
+    let server = serve(vec![
+        (
+            &format!("PUT {path}"),
+            answer(
+                201,
+                json!({"id": path, "properties": {"provisioningState": "Creating"}}),
+            ),
+        ),
+        (
+            &format!("GET {path}"),
+            answer(
+                200,
+                json!({"id": path, "properties": {"provisioningState": "Updating"}}),
+            ),
+        ),
+        (
+            &format!("GET {path}"),
+            answer(
+                200,
+                json!({"id": path, "properties": {"provisioningState": "Succeeded"}}),
+            ),
+        ),
+    ])
+    .await;
+    let got = client(&server).put_lro(&path, &json!({})).await.unwrap();
+    assert_eq!(got["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(server.seen().len(), 3);
+}
+
+#[tokio::test]
+async fn patch_lro_via_location_then_reads_the_resource_when_the_operation_has_no_body() {
+    let path = format!("{RG}/targets/t1");
+    let server = serve(vec![
+        (
+            &format!("PATCH {path}"),
+            answer(202, Value::Null).with("location", "{base}/ops/p"),
+        ),
+        ("GET /ops/p", answer(202, Value::Null)),
+        ("GET /ops/p", answer(204, Value::Null)),
+        (
+            &format!("GET {path}"),
+            answer(200, json!({"id": path, "tags": {"env": "dev"}})),
+        ),
+    ])
+    .await;
+    let got = client(&server)
+        .patch_lro(&path, &json!({"tags": {"env": "dev"}}))
+        .await
+        .unwrap();
+    assert_eq!(got["tags"]["env"], "dev");
+    assert_eq!(server.seen().len(), 4, "{:?}", server.lines());
+}
+
+#[tokio::test]
+async fn an_operation_that_outlives_the_policy_fails_retryable() {
+    let path = format!("{RG}/targets/t1/installSolution");
+    let mut script = vec![(
+        format!("POST {path}"),
+        answer(202, Value::Null).with("location", "{base}/ops/slow"),
+    )];
+    for _ in 0..100 {
+        script.push((
+            "GET /ops/slow".to_string(),
+            answer(202, Value::Null).with("retry-after-ms", "20"),
+        ));
+    }
+    let server = serve(
+        script
+            .iter()
+            .map(|(k, a)| (k.as_str(), a.clone()))
+            .collect(),
+    )
+    .await;
+    let arm = ArmClient::builder()
+        .base_url(&server.base)
+        .credential(Arc::new(StaticToken::new(TOKEN)))
+        .lro(LroPolicy {
+            max_duration: Duration::from_millis(200),
+            ..fast_lro()
+        })
+        .build()
+        .unwrap();
+    let err = arm.post_lro(&path, None).await.unwrap_err();
+    assert!(err.is_retryable(), "{err:?}");
+    assert!(err.to_string().contains("still running"), "{err}");
+    let polls = server.seen().len() - 1;
+    assert!(
+        (3..=12).contains(&polls),
+        "{polls} polls of 20 ms in 200 ms"
+    );
+}
+
+#[tokio::test]
+async fn a_409_naming_an_existing_resource_is_already_exists() {
+    let path = format!("{RG}/schemas/s1/createVersion");
+    let server = serve(vec![(
+        &format!("POST {path}"),
+        answer(
+            409,
+            arm_error("ResourceAlreadyExists", "Version 1.0.0 already exists."),
+        ),
+    )])
+    .await;
+    let err = client(&server).post(&path, None).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::AlreadyExists { what } if what.contains("1.0.0")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn the_builder_rejects_a_base_url_that_is_not_http_and_a_missing_credential() {
+    let cred: Arc<dyn TokenCredential> = Arc::new(StaticToken::new("t"));
+    let err = ArmClient::builder()
+        .base_url("ftp://example")
+        .credential(cred)
+        .build()
+        .unwrap_err();
+    assert!(err.is_invalid_input(), "{err:?}");
+    let err = ArmClient::builder().build().unwrap_err();
+    assert!(err.to_string().contains("no credential"), "{err}");
 }

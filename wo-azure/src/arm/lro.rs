@@ -1,20 +1,6 @@
 //! Long-running operations: `Azure-AsyncOperation` and `Location` polling.
 //!
-//! After the first answer:
-//!
-//! - **`Azure-AsyncOperation`**: `GET` that URL until its `status` is terminal
-//!   (`Succeeded`/`Completed`, `Failed`, `Canceled`); then, for `PUT`/`PATCH`, `GET` the
-//!   resource; for `POST`, `GET` the `Location` when one was given, else take the status
-//!   body's `properties`; for `DELETE`, nothing.
-//! - **`Location`** (no `Azure-AsyncOperation`): `GET` it while it answers 202; 204 ends with no
-//!   body; 200 ends with its body, unwrapped from an operation-status envelope
-//!   (`{status, properties: <resource>, error?}`, as Workload Orchestration returns for its
-//!   actions) when it is one. An envelope whose `status` is not terminal is polled again.
-//! - **neither**: the answer is final, except a `PUT`/`PATCH` whose
-//!   `properties.provisioningState` is not terminal: the resource is polled until it is.
-//!
-//! Polls wait the `Retry-After` of the last answer, clamped by [`LroPolicy`]; a `Failed` or
-//! `Canceled` operation ends with its `error` (see [`operation_failed`]).
+//! The rules are on the [`arm`](super) module page.
 
 use std::time::{Duration, Instant};
 
@@ -157,10 +143,14 @@ impl ArmClient {
             };
         }
 
-        if reply.status == StatusCode::ACCEPTED || location.is_some() {
-            if let Some(loc) = location {
-                return self.poll_location(&loc, hint, started, &id).await;
-            }
+        if let Some(loc) = location {
+            let done = self.poll_location(&loc, hint, started, &id).await?;
+            // A PUT/PATCH whose Location ends without the resource: read the resource itself.
+            let is_resource = done.get("id").is_some() || done.get("properties").is_some();
+            return match method {
+                Method::PUT | Method::PATCH if !is_resource => self.get(path).await,
+                _ => Ok(done),
+            };
         }
 
         let provisioning = first

@@ -43,9 +43,31 @@
 //! | 401, 403 | `Backend`, not retryable, with what to fix |
 //! | 408, 429, 5xx after the retries, transport | `Backend`, retryable |
 //!
-//! Long-running operations ([`ArmClient::put_lro`], [`ArmClient::post_lro`],
-//! [`ArmClient::patch_lro`], [`ArmClient::delete_lro`]) are described in the `lro` source
-//! module: `Azure-AsyncOperation`, `Location`, and WO's operation-status envelope.
+//! # Long-running operations
+//!
+//! [`ArmClient::put_lro`], [`ArmClient::patch_lro`], [`ArmClient::post_lro`] and
+//! [`ArmClient::delete_lro`] send the request, then follow the operation.
+//!
+//! After the first answer:
+//!
+//! - **`Azure-AsyncOperation`**: `GET` that URL until its `status` is terminal
+//!   (`Succeeded`/`Completed`, `Failed`, `Canceled`); then, for `PUT`/`PATCH`, `GET` the
+//!   resource; for `POST`, `GET` the `Location` when one was given, else take the status
+//!   body's `properties`; for `DELETE`, nothing.
+//! - **`Location`** (no `Azure-AsyncOperation`): `GET` it while it answers 202; 204 ends with no
+//!   body; 200 ends with its body, unwrapped from an operation-status envelope
+//!   (`{status, properties: <resource>, error?}`, as Workload Orchestration returns for its
+//!   actions) when it is one. An envelope whose `status` is not terminal is polled again. A
+//!   `PUT`/`PATCH` that ends without a resource body then `GET`s the resource.
+//! - **neither**: the answer is final, except a `PUT`/`PATCH` whose
+//!   `properties.provisioningState` is not terminal: the resource is polled until it is.
+//!
+//! Polls wait the `Retry-After` of the last answer, clamped by [`LroPolicy`]; a `Failed` or
+//! `Canceled` operation ends with its `error`: a code naming validation (`…Validation…`,
+//! `Invalid…`, `BadRequest`) is `Invalid` (as a review that breaks schema rules), `…NotFound`
+//! is `NotFound`, `Conflict` is `Precondition`, anything else `Backend` (retryable only for
+//! internal errors and timeouts). An operation running past [`LroPolicy::max_duration`] ends
+//! with a retryable `Backend` error naming it.
 
 mod client;
 mod credential;
