@@ -10,8 +10,9 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 use serde_json::{json, Value};
 use wo_azure::arm::{
-    credential_from_vars, default_http_client, ArmClient, ClientCredentials, LroPolicy,
-    ManagedIdentity, RetryPolicy, StaticToken, TokenCredential, ARM_SCOPE,
+    credential_from_vars, default_http_client, new_request_id, retry_after, unwrap_envelope,
+    ArmClient, ClientCredentials, LroPolicy, ManagedIdentity, RetryPolicy, StaticToken,
+    TokenCredential, ARM_SCOPE,
 };
 use wo_core::Error;
 
@@ -1009,4 +1010,84 @@ fn the_builder_rejects_a_base_url_that_is_not_http_and_a_missing_credential() {
     assert!(err.is_invalid_input(), "{err:?}");
     let err = ArmClient::builder().build().unwrap_err();
     assert!(err.to_string().contains("no credential"), "{err}");
+}
+
+#[tokio::test]
+async fn a_token_service_hiccup_is_retried_inside_the_call() {
+    let server = serve(vec![
+        (
+            "POST /t/oauth2/v2.0/token",
+            answer(503, json!({"error": "temporarily_unavailable"})),
+        ),
+        (
+            "POST /t/oauth2/v2.0/token",
+            answer(
+                200,
+                json!({"expires_in": 3600, "access_token": "after-503"}),
+            ),
+        ),
+        ("GET /r", answer(200, json!({"ok": 1}))),
+    ])
+    .await;
+    let http = default_http_client().unwrap();
+    let cred = ClientCredentials::with_secret(http.clone(), &server.base, "t", "c", "s").unwrap();
+    let arm = ArmClient::builder()
+        .base_url(&server.base)
+        .credential(Arc::new(cred))
+        .http_client(http)
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    assert_eq!(arm.get("/r").await.unwrap()["ok"], 1);
+    assert_eq!(server.seen()[2].header("authorization"), "Bearer after-503");
+}
+
+#[test]
+fn policies_and_helpers_are_pure() {
+    let mut h = reqwest::header::HeaderMap::new();
+    assert_eq!(retry_after(&h), None);
+    h.insert("retry-after", "7".parse().unwrap());
+    assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+    h.insert("retry-after-ms", "250".parse().unwrap());
+    assert_eq!(retry_after(&h), Some(Duration::from_millis(250)));
+
+    let p = RetryPolicy::default();
+    assert_eq!(
+        p.delay(1, Duration::ZERO, None),
+        Some(Duration::from_secs(1))
+    );
+    assert_eq!(
+        p.delay(3, Duration::ZERO, None),
+        Some(Duration::from_secs(4))
+    );
+    assert_eq!(p.delay(4, Duration::ZERO, None), None, "4 attempts at most");
+    assert_eq!(
+        p.delay(1, Duration::ZERO, Some(Duration::from_secs(61))),
+        None
+    );
+    assert_eq!(
+        p.delay(1, Duration::from_secs(119), Some(Duration::from_secs(2))),
+        None
+    );
+    assert_eq!(RetryPolicy::never().delay(1, Duration::ZERO, None), None);
+
+    let l = LroPolicy::default();
+    assert_eq!(l.interval(None), Duration::from_secs(10));
+    assert_eq!(l.interval(Some(Duration::ZERO)), Duration::from_secs(1));
+    assert_eq!(
+        l.interval(Some(Duration::from_secs(600))),
+        Duration::from_secs(60)
+    );
+
+    let a = new_request_id();
+    let b = new_request_id();
+    assert_ne!(a, b);
+    let groups: Vec<usize> = a.split('-').map(str::len).collect();
+    assert_eq!(groups, [8, 4, 4, 4, 12], "{a}");
+    assert!(a.chars().all(|c| c == '-' || c.is_ascii_hexdigit()));
+
+    let bare = json!({"id": "x", "status": "Running", "properties": {"state": "ok"}});
+    assert_eq!(unwrap_envelope(bare.clone()), bare, "a bare resource stays");
+    let env = json!({"status": "Succeeded", "resourceId": "r", "properties": {"id": "v"}});
+    assert_eq!(unwrap_envelope(env), json!({"id": "v"}));
 }

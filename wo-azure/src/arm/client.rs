@@ -303,7 +303,21 @@ impl ArmClient {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let token = self.inner.credential.get_token(&self.inner.scope).await?;
+            let token = match self.inner.credential.get_token(&self.inner.scope).await {
+                Ok(t) => t,
+                // The token service failed transiently: nothing reached ARM yet, so wait as
+                // for any retryable answer.
+                Err(e) if e.is_retryable() => {
+                    match self.inner.retry.delay(attempt, started.elapsed(), None) {
+                        Some(wait) => {
+                            tokio::time::sleep(wait).await;
+                            continue;
+                        }
+                        None => return Err(e),
+                    }
+                }
+                Err(e) => return Err(e),
+            };
             let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.token.expose()))
                 .map_err(|_| Error::Backend {
                     backend: BACKEND.into(),

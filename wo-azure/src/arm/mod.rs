@@ -30,7 +30,8 @@
 //! method, 408/500/502/504 and timeouts for every method but `POST` (whose effect they leave
 //! unknown), and connections that could not be opened for all. It waits the `Retry-After`
 //! (seconds, or `retry-after-ms`) the answer names, else an exponential backoff. 4xx
-//! validation answers, 401 and 403 are never repeated.
+//! validation answers, 401 and 403 are never repeated. A token request that failed
+//! transiently (token service 429/5xx, transport) counts as an attempt of the same loop.
 //!
 //! # Errors
 //!
