@@ -1091,3 +1091,53 @@ fn policies_and_helpers_are_pure() {
     let env = json!({"status": "Succeeded", "resourceId": "r", "properties": {"id": "v"}});
     assert_eq!(unwrap_envelope(env), json!({"id": "v"}));
 }
+
+#[tokio::test]
+async fn imds_sends_metadata_true_and_the_client_id() {
+    let server = serve(vec![(
+        "GET /metadata/identity/oauth2/token",
+        answer(
+            200,
+            json!({"access_token": "imds-token", "expires_in": "3599", "expires_on": "4102444800"}),
+        ),
+    )])
+    .await;
+    let mi = ManagedIdentity::imds(
+        default_http_client().unwrap(),
+        &format!("{}/metadata/identity/oauth2/token", server.base),
+        Some("uami-1".into()),
+    )
+    .unwrap();
+    assert_eq!(
+        mi.get_token(ARM_SCOPE).await.unwrap().token.expose(),
+        "imds-token"
+    );
+    let seen = &server.seen()[0];
+    assert_eq!(seen.header("metadata"), "true");
+    assert_eq!(seen.query_values("client_id"), vec!["uami-1"]);
+    assert_eq!(seen.query_values("api-version"), vec!["2018-02-01"]);
+}
+
+#[tokio::test]
+async fn a_403_says_a_role_is_missing_and_is_not_retried() {
+    let path = format!("{RG}/targets/t1");
+    let server = serve(vec![(
+        &format!("GET {path}"),
+        answer(
+            403,
+            arm_error(
+                "AuthorizationFailed",
+                "The client does not have authorization.",
+            ),
+        ),
+    )])
+    .await;
+    let err = client(&server).get(&path).await.unwrap_err();
+    assert!(!err.is_retryable());
+    let shown = err.to_string();
+    assert!(
+        shown.contains("AuthorizationFailed") && shown.contains("role"),
+        "{shown}"
+    );
+    assert_eq!(server.seen().len(), 1);
+}
