@@ -135,7 +135,7 @@ impl ArmClientBuilder {
     /// [`Error::Backend`] when the default HTTP client cannot be built.
     pub fn build(self) -> Result<ArmClient> {
         let raw = self.base_url.unwrap_or_else(|| DEFAULT_ARM_URL.to_string());
-        let invalid = |m: String| Error::invalid(Location::file("AZURE_ARM_URL"), m);
+        let invalid = |m: String| Error::invalid(Location::file("<arm base url>"), m);
         let base = Url::parse(raw.trim_end_matches('/'))
             .map_err(|e| invalid(format!("`{raw}` is not a URL: {e}")))?;
         if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
