@@ -1,0 +1,509 @@
+//! [`ArmClient`]: one retry loop over `reqwest`, JSON in and out, `nextLink` paging.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use reqwest::{Method, StatusCode, Url};
+use serde_json::Value;
+use wo_core::{Error, Location, Result};
+
+use super::credential::{TokenCredential, ARM_SCOPE};
+use super::error::{Failure, BACKEND};
+use super::policy::{retry_after, LroPolicy, RetryPolicy};
+use super::request_id::new_request_id;
+
+/// The default ARM endpoint.
+pub const DEFAULT_ARM_URL: &str = "https://management.azure.com";
+/// The api-version every request carries unless the URL names one.
+pub const API_VERSION: &str = "2025-08-01";
+/// Most pages one listing follows.
+pub const MAX_PAGES: usize = 1000;
+/// The request header carrying the per-call id.
+pub const CLIENT_REQUEST_ID: &str = "x-ms-client-request-id";
+
+/// The Azure Resource Manager client. Cheap to clone; clones share the request counter and the
+/// credential (and so its token cache).
+#[derive(Clone)]
+pub struct ArmClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: Url,
+    credential: Arc<dyn TokenCredential>,
+    scope: String,
+    api_version: String,
+    retry: RetryPolicy,
+    lro: LroPolicy,
+    timeout: Duration,
+    user_agent: String,
+    sent: AtomicU64,
+}
+
+impl fmt::Debug for ArmClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ArmClient")
+            .field("base_url", &self.inner.base.as_str())
+            .field("api_version", &self.inner.api_version)
+            .field("credential", &self.inner.credential)
+            .field("retry", &self.inner.retry)
+            .field("lro", &self.inner.lro)
+            .finish()
+    }
+}
+
+/// Builds an [`ArmClient`].
+#[derive(Default)]
+pub struct ArmClientBuilder {
+    base_url: Option<String>,
+    credential: Option<Arc<dyn TokenCredential>>,
+    http: Option<reqwest::Client>,
+    api_version: Option<String>,
+    scope: Option<String>,
+    retry: Option<RetryPolicy>,
+    lro: Option<LroPolicy>,
+    timeout: Option<Duration>,
+}
+
+impl fmt::Debug for ArmClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ArmClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("credential", &self.credential)
+            .finish()
+    }
+}
+
+impl ArmClientBuilder {
+    /// The ARM endpoint (default [`DEFAULT_ARM_URL`]; a simulator or a sovereign cloud).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Where tokens come from (required).
+    pub fn credential(mut self, credential: Arc<dyn TokenCredential>) -> Self {
+        self.credential = Some(credential);
+        self
+    }
+
+    /// An injected HTTP client, used as it is. A rustls-based client needs a crypto provider
+    /// when built; [`default_http_client`] installs `ring` first.
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// The api-version (default [`API_VERSION`]).
+    pub fn api_version(mut self, v: impl Into<String>) -> Self {
+        self.api_version = Some(v.into());
+        self
+    }
+
+    /// The token scope (default [`ARM_SCOPE`]).
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+
+    /// The retry policy of one request.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// The polling policy of long-running operations.
+    pub fn lro(mut self, lro: LroPolicy) -> Self {
+        self.lro = Some(lro);
+        self
+    }
+
+    /// The time limit of one attempt (default 60 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The client.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a base URL that is not `http(s)://host…` or a missing credential;
+    /// [`Error::Backend`] when the default HTTP client cannot be built.
+    pub fn build(self) -> Result<ArmClient> {
+        let raw = self.base_url.unwrap_or_else(|| DEFAULT_ARM_URL.to_string());
+        let invalid = |m: String| Error::invalid(Location::file("<arm base url>"), m);
+        let base = Url::parse(raw.trim_end_matches('/'))
+            .map_err(|e| invalid(format!("`{raw}` is not a URL: {e}")))?;
+        if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
+            return Err(invalid(format!("`{raw}` is not an http(s) URL")));
+        }
+        let credential = self.credential.ok_or_else(|| {
+            Error::invalid(
+                Location::file("<arm client>"),
+                "no credential: pass one, or use wo_azure::arm::credential_from_env",
+            )
+        })?;
+        let http = match self.http {
+            Some(h) => h,
+            None => default_http_client()?,
+        };
+        Ok(ArmClient {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                credential,
+                scope: self.scope.unwrap_or_else(|| ARM_SCOPE.to_string()),
+                api_version: self.api_version.unwrap_or_else(|| API_VERSION.to_string()),
+                retry: self.retry.unwrap_or_default(),
+                lro: self.lro.unwrap_or_default(),
+                timeout: self.timeout.unwrap_or(Duration::from_secs(60)),
+                user_agent: format!("wo/{}", env!("CARGO_PKG_VERSION")),
+                sent: AtomicU64::new(0),
+            }),
+        })
+    }
+}
+
+/// A reqwest client on rustls with the `ring` provider (installed as the process default if
+/// no provider is installed yet).
+///
+/// # Errors
+/// [`Error::Backend`] when the client cannot be built.
+pub fn default_http_client() -> Result<reqwest::Client> {
+    // Ignored error: another provider is installed already, and reqwest will use that one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| Error::Backend {
+            backend: BACKEND.into(),
+            message: format!("building the HTTP client: {e}"),
+            retryable: false,
+        })
+}
+
+/// A successful answer.
+pub(crate) struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// The body as JSON; `Null` when empty.
+    pub fn json(&self, id: &str) -> Result<Value> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&self.body).map_err(|e| Error::Backend {
+            backend: BACKEND.into(),
+            message: format!("{id}: the answer is not JSON: {e}"),
+            retryable: false,
+        })
+    }
+}
+
+impl ArmClient {
+    /// A builder.
+    pub fn builder() -> ArmClientBuilder {
+        ArmClientBuilder::default()
+    }
+
+    /// The ARM endpoint.
+    pub fn base_url(&self) -> &str {
+        self.inner.base.as_str()
+    }
+
+    /// The api-version sent.
+    pub fn api_version(&self) -> &str {
+        &self.inner.api_version
+    }
+
+    /// HTTP requests sent to ARM by this client and its clones, retries and polls counted
+    /// (token requests not).
+    pub fn requests_sent(&self) -> u64 {
+        self.inner.sent.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn lro_policy(&self) -> &LroPolicy {
+        &self.inner.lro
+    }
+
+    /// `path` (an ARM id or path, `/subscriptions/…`) under the base URL, or an absolute URL
+    /// the service returned (`nextLink`, operation URLs), with `api-version` added when absent.
+    ///
+    /// Absolute URLs must share the base URL's scheme, host and port: the bearer token is never
+    /// sent elsewhere.
+    pub(crate) fn resolve(&self, path_or_url: &str) -> Result<Url> {
+        let base = &self.inner.base;
+        let mut url = if path_or_url.starts_with("http://") || path_or_url.starts_with("https://") {
+            let url = Url::parse(path_or_url).map_err(|e| Error::Backend {
+                backend: BACKEND.into(),
+                message: format!("ARM returned a link that is not a URL ({e})"),
+                retryable: false,
+            })?;
+            if url.origin() != base.origin() {
+                return Err(Error::Backend {
+                    backend: BACKEND.into(),
+                    message: format!(
+                        "refusing to follow {}://{}: not the ARM endpoint {} (the token is only sent there)",
+                        url.scheme(),
+                        url.host_str().unwrap_or_default(),
+                        base.as_str()
+                    ),
+                    retryable: false,
+                });
+            }
+            url
+        } else {
+            let path = if path_or_url.starts_with('/') {
+                path_or_url.to_string()
+            } else {
+                format!("/{path_or_url}")
+            };
+            let raw = format!("{}{path}", base.as_str().trim_end_matches('/'));
+            Url::parse(&raw).map_err(|e| {
+                Error::invalid(Location::file(path_or_url), format!("not an ARM path: {e}"))
+            })?
+        };
+        if !url.query_pairs().any(|(k, _)| k == "api-version") {
+            url.query_pairs_mut()
+                .append_pair("api-version", &self.inner.api_version);
+        }
+        Ok(url)
+    }
+
+    /// The ARM id a URL is about (its path below the base URL), for errors.
+    pub(crate) fn id_of(&self, url: &Url) -> String {
+        let prefix = self.inner.base.path().trim_end_matches('/');
+        url.path()
+            .strip_prefix(prefix)
+            .unwrap_or(url.path())
+            .to_string()
+    }
+
+    /// One logical call under the retry policy; a non-2xx answer becomes an [`Error`].
+    pub(crate) async fn execute(
+        &self,
+        method: Method,
+        url: &Url,
+        body: Option<&Value>,
+    ) -> Result<Reply> {
+        let id = self.id_of(url);
+        let request_id = new_request_id();
+        let body = body
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|e| Error::invalid(Location::file(&id), format!("body: {e}")))?;
+        let started = Instant::now();
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let token = match self.inner.credential.get_token(&self.inner.scope).await {
+                Ok(t) => t,
+                // The token service failed transiently: nothing reached ARM yet, so wait as
+                // for any retryable answer.
+                Err(e) if e.is_retryable() => {
+                    match self.inner.retry.delay(attempt, started.elapsed(), None) {
+                        Some(wait) => {
+                            tokio::time::sleep(wait).await;
+                            continue;
+                        }
+                        None => return Err(e),
+                    }
+                }
+                Err(e) => return Err(e),
+            };
+            let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.token.expose()))
+                .map_err(|_| Error::Backend {
+                    backend: BACKEND.into(),
+                    message: "the access token holds characters that cannot be sent in a header"
+                        .into(),
+                    retryable: false,
+                })?;
+            auth.set_sensitive(true);
+            let mut request = self
+                .inner
+                .http
+                .request(method.clone(), url.clone())
+                .timeout(self.inner.timeout)
+                .header(AUTHORIZATION, auth)
+                .header(ACCEPT, "application/json")
+                .header(USER_AGENT, &self.inner.user_agent)
+                .header(CLIENT_REQUEST_ID, &request_id);
+            if let Some(b) = &body {
+                request = request
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(b.clone());
+            }
+            self.inner.sent.fetch_add(1, Ordering::Relaxed);
+            let (transient, wait_hint) = match request.send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    let headers = response.headers().clone();
+                    let bytes = response.bytes().await.map(|b| b.to_vec());
+                    match bytes {
+                        Ok(body) if status.is_success() => {
+                            return Ok(Reply {
+                                status,
+                                headers,
+                                body,
+                            })
+                        }
+                        Ok(body) => {
+                            let failure = Failure::new(status.as_u16(), &body, &id);
+                            if !retryable_status(&method, status) {
+                                return Err(failure.into_error());
+                            }
+                            (failure.into_error(), retry_after(&headers))
+                        }
+                        Err(e) => (transport(&method, url, &id, &e), None),
+                    }
+                }
+                Err(e) => {
+                    let err = transport(&method, url, &id, &e);
+                    // A connection never opened sent nothing: safe to repeat for any method.
+                    if method == Method::POST && !e.is_connect() {
+                        return Err(err);
+                    }
+                    (err, None)
+                }
+            };
+            match self
+                .inner
+                .retry
+                .delay(attempt, started.elapsed(), wait_hint)
+            {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => return Err(transient),
+            }
+        }
+    }
+
+    /// `method` on `path_or_url` with an optional JSON body; the answer's JSON (`Null` when
+    /// empty).
+    async fn json(&self, method: Method, path_or_url: &str, body: Option<&Value>) -> Result<Value> {
+        let url = self.resolve(path_or_url)?;
+        let reply = self.execute(method, &url, body).await?;
+        reply.json(&self.id_of(&url))
+    }
+
+    /// `GET` a resource.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] on 404, otherwise as listed on the module page.
+    pub async fn get(&self, path_or_url: &str) -> Result<Value> {
+        self.json(Method::GET, path_or_url, None).await
+    }
+
+    /// `PUT` a resource (synchronously: a 201 with a non-terminal `provisioningState` is
+    /// returned as it is; use [`ArmClient::put_lro`] to wait).
+    ///
+    /// # Errors
+    /// As [`ArmClient::get`].
+    pub async fn put(&self, path_or_url: &str, body: &Value) -> Result<Value> {
+        self.json(Method::PUT, path_or_url, Some(body)).await
+    }
+
+    /// `PATCH` a resource.
+    ///
+    /// # Errors
+    /// As [`ArmClient::get`].
+    pub async fn patch(&self, path_or_url: &str, body: &Value) -> Result<Value> {
+        self.json(Method::PATCH, path_or_url, Some(body)).await
+    }
+
+    /// `DELETE` a resource; the answer's body (`Null` for 204).
+    ///
+    /// # Errors
+    /// As [`ArmClient::get`].
+    pub async fn delete(&self, path_or_url: &str) -> Result<Value> {
+        self.json(Method::DELETE, path_or_url, None).await
+    }
+
+    /// `POST` an action.
+    ///
+    /// # Errors
+    /// As [`ArmClient::get`].
+    pub async fn post(&self, path_or_url: &str, body: Option<&Value>) -> Result<Value> {
+        self.json(Method::POST, path_or_url, body).await
+    }
+
+    /// Every item of a listing: `GET` then each absolute `nextLink` until absent.
+    ///
+    /// # Errors
+    /// As [`ArmClient::get`]; [`Error::Backend`] when a page is not `{value: [...]}`, a
+    /// `nextLink` repeats, or more than [`MAX_PAGES`] pages come.
+    pub async fn list(&self, path_or_url: &str) -> Result<Vec<Value>> {
+        let mut items = Vec::new();
+        let mut next = Some(path_or_url.to_string());
+        let mut seen = std::collections::HashSet::new();
+        let first_id = self.id_of(&self.resolve(path_or_url)?);
+        while let Some(link) = next.take() {
+            if seen.len() >= MAX_PAGES || !seen.insert(link.clone()) {
+                return Err(Error::Backend {
+                    backend: BACKEND.into(),
+                    message: format!(
+                        "listing {first_id}: paging did not end after {} pages",
+                        seen.len()
+                    ),
+                    retryable: false,
+                });
+            }
+            let mut page = self.get(&link).await?;
+            match page.get_mut("value").map(Value::take) {
+                Some(Value::Array(values)) => items.extend(values),
+                Some(Value::Null) | None if page.get("nextLink").is_some() => {}
+                _ => {
+                    return Err(Error::Backend {
+                        backend: BACKEND.into(),
+                        message: format!("listing {first_id}: a page has no `value` array"),
+                        retryable: false,
+                    })
+                }
+            }
+            next = page
+                .get("nextLink")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string);
+        }
+        Ok(items)
+    }
+}
+
+/// 408, 429 and 5xx (but not 501/505) are worth repeating; for `POST`, whose effect a 5xx
+/// leaves unknown, only 429 and 503 (refused before any work).
+fn retryable_status(method: &Method, status: StatusCode) -> bool {
+    let code = status.as_u16();
+    match code {
+        429 | 503 => true,
+        408 | 500 | 502 | 504 => method != Method::POST,
+        _ => false,
+    }
+}
+
+fn transport(method: &Method, url: &Url, id: &str, e: &reqwest::Error) -> Error {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "failed"
+    };
+    Error::Backend {
+        backend: BACKEND.into(),
+        message: format!(
+            "{method} {id} on {}: {kind}: {}",
+            url.host_str().unwrap_or_default(),
+            std::error::Error::source(e)
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| e.to_string())
+        ),
+        retryable: true,
+    }
+}
