@@ -1,10 +1,9 @@
 //! End to end on GitHub: six repositories in the fake GitHub, and GitHub Actions played by
 //! this driver — real webhook payload files given to `wo on-event --github`, a reviewer merging
 //! with `wo merge`. Stoplight Prism (proxy mode, `--errors`) is started in front of the fake and
-//! the test fails (does not skip) without it; `wo`'s traffic goes through it only with
-//! `WO_E2E_THROUGH_PRISM=1`, because Prism does not match refs with slashes sent unencoded
-//! (`git/ref/heads/dev` answers 404 through Prism; the fake and GitHub accept it), which the
-//! client does today.
+//! the test fails (does not skip) without it; ALL of `wo`'s traffic goes through it, so any
+//! request or response that violates GitHub's official API description fails a `wo` run and
+//! with it the test.
 
 mod github_e2e_common;
 
@@ -62,11 +61,7 @@ fn github_actions_flows_end_to_end_on_the_fake() {
             "fleet",
         );
     }
-    let api = if std::env::var_os("WO_E2E_THROUGH_PRISM").is_none() {
-        fake.base_url().to_string()
-    } else {
-        format!("http://127.0.0.1:{}", proxy.port)
-    };
+    let api = format!("http://127.0.0.1:{}", proxy.port);
     let mut w = World {
         fake,
         api,

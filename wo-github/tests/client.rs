@@ -482,7 +482,7 @@ async fn write_bodies_follow_the_openapi_description() {
     );
     assert_eq!(
         (seen[1].method.as_str(), seen[1].path()),
-        ("PATCH", "/repos/octo/shop/git/refs/heads/dev")
+        ("PATCH", "/repos/octo/shop/git/refs/heads%2Fdev")
     );
     assert_eq!(
         seen[1].json(),

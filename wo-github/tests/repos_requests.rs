@@ -41,7 +41,7 @@ fn router(n: usize, blobs: Arc<Mutex<Vec<String>>>) -> impl Fn(&Seen) -> Act + S
     move |req: &Seen| {
         let p = req.path().trim_start_matches("/repos/octo/gitops");
         match (req.method.as_str(), p) {
-            ("GET", "/git/ref/heads/dev") => Act::json(
+            ("GET", "/git/ref/heads%2Fdev") => Act::json(
                 200,
                 json!({ "ref": "refs/heads/dev", "object": { "type": "commit", "sha": BASE } }),
             ),
@@ -218,7 +218,7 @@ async fn the_commit_carries_the_trailers_and_the_pull_request_the_body_and_prove
     assert!(
         !seen
             .iter()
-            .any(|s| s.method == "PATCH" && s.path().ends_with("/git/refs/heads/dev")),
+            .any(|s| s.method == "PATCH" && s.path().ends_with("/git/refs/heads%2Fdev")),
         "proposing never touches the env branch"
     );
 }

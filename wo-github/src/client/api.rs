@@ -8,7 +8,7 @@ use wo_core::{Error, Result};
 
 use super::error::BACKEND;
 use super::types::*;
-use super::{seg, segs, GitHub};
+use super::{seg, GitHub};
 
 fn repo_path(repo: &RepoId) -> String {
     format!("/repos/{}/{}", seg(&repo.owner), seg(&repo.name))
@@ -33,7 +33,7 @@ impl GitHub {
     /// `NotFound` for an unknown or empty repository; `Backend` otherwise.
     pub async fn get_ref(&self, repo: &RepoId, reference: &str) -> Result<Option<GitRef>> {
         let url = self.url(
-            &format!("{}/git/ref/{}", repo_path(repo), segs(reference)),
+            &format!("{}/git/ref/{}", repo_path(repo), seg(reference)),
             &[],
         );
         let what = format!("ref {reference} of {repo}");
@@ -85,7 +85,7 @@ impl GitHub {
         force: bool,
     ) -> Result<GitRef> {
         let url = self.url(
-            &format!("{}/git/refs/{}", repo_path(repo), segs(reference)),
+            &format!("{}/git/refs/{}", repo_path(repo), seg(reference)),
             &[],
         );
         // Setting a ref to a value twice is the same as once.
@@ -102,7 +102,7 @@ impl GitHub {
     /// `Backend` (422) for a missing ref.
     pub async fn delete_ref(&self, repo: &RepoId, reference: &str) -> Result<()> {
         let url = self.url(
-            &format!("{}/git/refs/{}", repo_path(repo), segs(reference)),
+            &format!("{}/git/refs/{}", repo_path(repo), seg(reference)),
             &[],
         );
         self.execute(&self.call(Method::DELETE, url, format!("ref {reference} of {repo}")))
@@ -116,7 +116,7 @@ impl GitHub {
     /// `Backend` for service failures.
     pub async fn matching_refs(&self, repo: &RepoId, prefix: &str) -> Result<Vec<GitRef>> {
         let url = self.url(
-            &format!("{}/git/matching-refs/{}", repo_path(repo), segs(prefix)),
+            &format!("{}/git/matching-refs/{}", repo_path(repo), seg(prefix)),
             &[PER_PAGE],
         );
         self.all_pages(self.call(Method::GET, url, format!("refs {prefix}* of {repo}")))
@@ -249,7 +249,7 @@ impl GitHub {
     /// # Errors
     /// `NotFound` when either side is unknown.
     pub async fn compare(&self, repo: &RepoId, base: &str, head: &str) -> Result<Comparison> {
-        let basehead = format!("{}...{}", segs(base), segs(head));
+        let basehead = format!("{}...{}", seg(base), seg(head));
         let url = self.url(
             &format!("{}/compare/{basehead}", repo_path(repo)),
             &[("per_page", "1")],
@@ -440,7 +440,7 @@ impl GitHub {
     /// `NotFound` for an unknown ref.
     pub async fn list_statuses(&self, repo: &RepoId, reference: &str) -> Result<Vec<Status>> {
         let url = self.url(
-            &format!("{}/commits/{}/statuses", repo_path(repo), segs(reference)),
+            &format!("{}/commits/{}/statuses", repo_path(repo), seg(reference)),
             &[PER_PAGE],
         );
         self.all_pages(self.call(Method::GET, url, format!("commit {reference} of {repo}")))
@@ -453,7 +453,7 @@ impl GitHub {
     /// `NotFound` for an unknown ref.
     pub async fn combined_status(&self, repo: &RepoId, reference: &str) -> Result<CombinedStatus> {
         let url = self.url(
-            &format!("{}/commits/{}/status", repo_path(repo), segs(reference)),
+            &format!("{}/commits/{}/status", repo_path(repo), seg(reference)),
             &[PER_PAGE],
         );
         self.json(&self.call(Method::GET, url, format!("commit {reference} of {repo}")))

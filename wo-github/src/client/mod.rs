@@ -524,7 +524,9 @@ fn error_chain(e: &reqwest::Error) -> String {
     out
 }
 
-/// Percent-encodes one path segment (everything but RFC 3986 unreserved characters).
+/// Percent-encodes one path segment (everything but RFC 3986 unreserved characters). A ref
+/// such as `heads/dev` is one `{ref}` parameter of the API description and is sent as
+/// `heads%2Fdev`, as GitHub's own clients send it (and as an OpenAPI validator matches it).
 pub(crate) fn seg(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
@@ -535,11 +537,6 @@ pub(crate) fn seg(s: &str) -> String {
         }
     }
     out
-}
-
-/// Percent-encodes a `/`-separated path (a ref, a file path), keeping the slashes.
-pub(crate) fn segs(s: &str) -> String {
-    s.split('/').map(seg).collect::<Vec<_>>().join("/")
 }
 
 #[cfg(test)]
@@ -567,10 +564,10 @@ mod tests {
     }
 
     #[test]
-    fn segments_are_encoded_and_slashes_kept_in_refs() {
-        assert_eq!(segs("heads/wo/dev/shop"), "heads/wo/dev/shop");
+    fn refs_are_one_encoded_segment() {
+        assert_eq!(seg("heads/wo/dev/shop"), "heads%2Fwo%2Fdev%2Fshop");
         assert_eq!(seg("a b/c"), "a%20b%2Fc");
-        assert_eq!(segs("feature/x y"), "feature/x%20y");
+        assert_eq!(seg("v1.2_x~y-z"), "v1.2_x~y-z");
     }
 
     #[test]
