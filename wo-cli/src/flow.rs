@@ -82,6 +82,11 @@ pub fn pipeline(s: &Settings) -> Result<Pipeline> {
         Backend::Git(r) => Arc::new(GitOpsGitRepo::new(r)),
         Backend::GitHub(r) => Arc::new(GitHubGitOpsRepo::new(r)),
     };
+    // Every change request carries the manifest diff and the policy results for its reviewers.
+    let gitops: Arc<dyn wo_core::ports::GitOpsRepo> = Arc::new(wo_render::ReviewingGitOps::new(
+        gitops,
+        wo_render::policy::Policy::default(),
+    ));
     let ports = Ports {
         source,
         app_config: config(&s.config)?,

@@ -15,8 +15,10 @@ pub mod handlebars;
 pub mod helm;
 pub mod manifest;
 pub mod policy;
+pub mod review;
 
 pub use canonical::CanonicalRenderer;
 pub use engine::{ChartRenderer, Engine};
 pub use handlebars::HandlebarsRenderer;
 pub use helm::HelmRenderer;
+pub use review::ReviewingGitOps;

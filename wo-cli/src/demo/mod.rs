@@ -175,7 +175,10 @@ impl Demo {
             source: Arc::new(GitSourceRepo::open(&loc(source))?),
             app_config: Arc::new(GitConfigStore::open(&loc(config))?),
             platform_config: Arc::new(GitConfigStore::open(&loc(&self.repos.platform_config))?),
-            gitops: Arc::new(GitOpsGitRepo::open(&loc(gitops))?),
+            gitops: Arc::new(wo_render::ReviewingGitOps::new(
+                Arc::new(GitOpsGitRepo::open(&loc(gitops))?),
+                wo_render::policy::Policy::default(),
+            )),
             renderer: Arc::new(CanonicalRenderer::new(ChartRenderer::default())),
             orchestrator: self.orchestrator.clone(),
         };

@@ -1,0 +1,82 @@
+//! The review written into change requests: the manifest diff and the policy results, within
+//! GitHub's size limit.
+
+use std::sync::Arc;
+
+use wo_core::files::FileTree;
+use wo_core::memory::InMemoryGitOpsRepo;
+use wo_core::ports::{ChangeProposal, CommitId, GitOpsRepo, Provenance};
+use wo_render::manifest::GITHUB_COMMENT_LIMIT;
+use wo_render::policy::Policy;
+use wo_render::ReviewingGitOps;
+
+fn provenance() -> Provenance {
+    Provenance {
+        solution: "shop".into(),
+        environment: "dev".into(),
+        source_commit: CommitId::from("a".repeat(40)),
+        config_commit: CommitId::from("b".repeat(40)),
+        fleet_commit: CommitId::from("c".repeat(40)),
+        promotable: true,
+        rollback_of: None,
+    }
+}
+
+fn pod(name: &str, privileged: bool) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: shop\nspec:\n  containers:\n    - name: app\n      image: nginx:1.27\n      securityContext: {{privileged: {privileged}}}\n"
+    )
+}
+
+fn proposal(files: FileTree) -> ChangeProposal {
+    ChangeProposal {
+        solution: "shop".into(),
+        environment: "dev".into(),
+        base: None,
+        files,
+        title: "shop: dev".into(),
+        body: "Provenance: …".into(),
+        provenance: provenance(),
+    }
+}
+
+#[tokio::test]
+async fn the_body_carries_the_diff_and_the_policy_results() {
+    let repo = ReviewingGitOps::new(Arc::new(InMemoryGitOpsRepo::new()), Policy::default());
+    let mut files = FileTree::new();
+    files
+        .insert("shop/t1/manifests.yaml", pod("web", true))
+        .unwrap();
+    files.insert("shop/t1/values.yaml", "a: 1\n").unwrap();
+    let out = repo.propose(proposal(files)).await.unwrap();
+    let body = &out.change_request().unwrap().body;
+    assert!(body.starts_with("Provenance: …"), "{body}");
+    assert!(body.contains("### Changes to the manifests"), "{body}");
+    assert!(body.contains("Pod shop/web"), "{body}");
+    assert!(body.contains("### Policy checks"), "{body}");
+    assert!(body.contains("WO001"), "{body}");
+}
+
+#[tokio::test]
+async fn a_huge_change_stays_within_the_size_limit() {
+    let repo = ReviewingGitOps::new(Arc::new(InMemoryGitOpsRepo::new()), Policy::default());
+    let mut files = FileTree::new();
+    for t in 0..2_000 {
+        let docs = (0..3)
+            .map(|i| pod(&format!("web-{t}-{i}"), i == 0))
+            .collect::<Vec<_>>()
+            .join("---\n");
+        files
+            .insert(format!("shop/t{t}/manifests.yaml"), docs)
+            .unwrap();
+    }
+    let out = repo.propose(proposal(files)).await.unwrap();
+    let body = &out.change_request().unwrap().body;
+    assert!(
+        body.chars().count() <= GITHUB_COMMENT_LIMIT,
+        "{} characters",
+        body.chars().count()
+    );
+    assert!(body.contains("### Policy checks"));
+    assert!(body.ends_with('\n'));
+}
