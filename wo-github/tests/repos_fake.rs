@@ -188,9 +188,11 @@ async fn costs(n: usize) -> Costs {
 
 #[tokio::test]
 async fn requests_per_change_do_not_depend_on_the_file_count() {
-    let small = costs(10).await;
-    let large = costs(5_000).await;
-    eprintln!("requests per change, 10 files: {small:?}; 5,000 files: {large:?}");
+    // A gitops change of 10 targets holds 21 files (values and manifests per target, and
+    // release.yaml); one of 5,000 targets 10,001.
+    let small = costs(21).await;
+    let large = costs(10_001).await;
+    eprintln!("requests per change, 10 targets (21 files): {small:?}; 5,000 targets (10,001 files): {large:?}");
     assert_eq!(small, large);
     // As documented on `GitHubGitOpsRepo` with k = CHANGED new blobs: a new pull request
     // 8 + k, an update with a new source 9 + k, `Unchanged` 6, `merge` 4.
