@@ -439,3 +439,23 @@ async fn lists_are_paged() {
     assert!(sim.peak_in_flight() >= 1);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn concurrent_requests_are_counted() {
+    let sim = Simulator::start(SimulatorOptions {
+        latency: Duration::from_millis(100),
+        ..options()
+    })
+    .await
+    .unwrap();
+    let arm = client(&sim);
+    let path = format!("{RG}/contexts");
+    let calls = (0..8).map(|_| arm.list(&path));
+    let results = futures::future::join_all(calls).await;
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(sim.requests(), 8);
+    assert!(sim.peak_in_flight() >= 4, "peak {}", sim.peak_in_flight());
+    sim.reset_counters();
+    assert_eq!((sim.requests(), sim.peak_in_flight()), (0, 0));
+    sim.shutdown().await;
+}
