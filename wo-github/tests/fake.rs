@@ -2,10 +2,6 @@
 //! Stoplight Prism in proxy mode — conformance to GitHub's OpenAPI description.
 #![cfg(feature = "fake")]
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-
 use base64::Engine as _;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
@@ -1148,64 +1144,12 @@ fn injecting_into_an_unknown_route_is_refused() {
     fake.inject("repos/get-everything", Fault::BadGateway, 1);
 }
 
-/// Prism in proxy mode, stopped (its stdin closed) when dropped.
-struct Prism {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Prism {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.wait();
-    }
-}
-
-fn start_prism(prism: &str, upstream: &str) -> Prism {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let spec = std::env::var("WO_GITHUB_SPEC")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| manifest.join("tests/specs/github/api.github.com.subset.json"));
-    assert!(
-        spec.is_file(),
-        "no GitHub OpenAPI description at {} (set WO_GITHUB_SPEC)",
-        spec.display()
-    );
-    let mut child = Command::new("bash")
-        .arg(manifest.join("tests/prism-proxy.sh"))
-        .arg(upstream)
-        .env("PRISM", prism)
-        .env("WO_GITHUB_SPEC", &spec)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("run tests/prism-proxy.sh");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .expect("read the port");
-    let port = line.trim().parse().unwrap_or_else(|_| {
-        let _ = child.kill();
-        panic!("prism-proxy.sh did not print a port (got {line:?}); see its stderr above")
-    });
-    Prism { child, port }
-}
-
 /// Every operation's traffic through `prism proxy --errors`: Prism validates each request and
 /// each of the fake's responses against GitHub's OpenAPI description and answers a violation
 /// with an error status and an `sl-violations` header.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prism_finds_no_violation_in_the_fakes_responses() {
-    // `WO_PRISM`, else `prism` on PATH (`.ci/install-tools` puts it in ~/.cache/wo-tools/bin).
-    let from_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join("prism"))
-            .find(|p| p.is_file())
-    });
-    let Some(prism) = std::env::var("WO_PRISM")
-        .ok()
-        .or_else(|| from_path.map(|p| p.display().to_string()))
-    else {
+    let Some(prism) = wo_github::fake::find_prism() else {
         panic!(
             "Stoplight Prism not found: this test runs the fake's traffic through it. Run \
              `bash .ci/install-tools` and put ~/.cache/wo-tools/bin on PATH, or set WO_PRISM \
@@ -1216,7 +1160,7 @@ async fn prism_finds_no_violation_in_the_fakes_responses() {
     fake.create_repo("acme", "app");
     let proxy = tokio::task::spawn_blocking({
         let base = fake.base_url().to_owned();
-        move || start_prism(&prism, &base)
+        move || wo_github::fake::start_prism_proxy(&prism, &base).expect("prism proxy starts")
     })
     .await
     .unwrap();

@@ -2,9 +2,8 @@
 //! Prism (proxy mode, `--errors`), and GitHub Actions played by hand — webhook payload files,
 //! `wo on-event --github`, a reviewer merging with `wo merge`.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use serde_json::{json, Value};
 use wo_github::fake::FakeGitHub;
@@ -12,67 +11,19 @@ use wo_github::fake::FakeGitHub;
 pub const OWNER: &str = "acme";
 pub const ENVIRONMENTS: [&str; 3] = ["dev", "stage", "prod"];
 
-/// Prism in proxy mode, stopped (its stdin closed) when dropped.
-pub struct Prism {
-    child: Child,
-    pub port: u16,
-}
-
-impl Drop for Prism {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.wait();
-    }
-}
-
-/// `WO_PRISM`, else `prism` on PATH; panics with an install hint when there is none.
-pub fn prism_binary() -> String {
-    let from_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join("prism"))
-            .find(|p| p.is_file())
-    });
-    match std::env::var("WO_PRISM")
-        .ok()
-        .or_else(|| from_path.map(|p| p.display().to_string()))
-    {
-        Some(p) => p,
-        None => panic!(
+/// Prism (`WO_PRISM` or on PATH); panics with an install hint when there is none.
+pub fn prism_binary() -> PathBuf {
+    wo_github::fake::find_prism().unwrap_or_else(|| {
+        panic!(
             "Stoplight Prism not found: this test runs all of wo's GitHub traffic through it. Run \
              `bash .ci/install-tools` and put ~/.cache/wo-tools/bin on PATH, or set WO_PRISM."
-        ),
-    }
+        )
+    })
 }
 
-/// Starts `wo-github/tests/prism-proxy.sh` in front of `upstream`.
-pub fn start_prism(prism: &str, upstream: &str) -> Prism {
-    let github = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../wo-github");
-    let spec = std::env::var("WO_GITHUB_SPEC")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| github.join("tests/specs/github/api.github.com.subset.json"));
-    assert!(
-        spec.is_file(),
-        "no OpenAPI description at {}",
-        spec.display()
-    );
-    let mut child = Command::new("bash")
-        .arg(github.join("tests/prism-proxy.sh"))
-        .arg(upstream)
-        .env("PRISM", prism)
-        .env("WO_GITHUB_SPEC", &spec)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("run prism-proxy.sh");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .expect("read the port");
-    let port = line.trim().parse().unwrap_or_else(|_| {
-        let _ = child.kill();
-        panic!("prism-proxy.sh did not print a port (got {line:?}); see its stderr above")
-    });
-    Prism { child, port }
+/// Prism in proxy mode in front of `upstream`.
+pub fn start_prism(prism: &Path, upstream: &str) -> wo_github::fake::PrismProxy {
+    wo_github::fake::start_prism_proxy(prism, upstream).expect("prism proxy starts")
 }
 
 /// The files under `examples/<dir>`, relative paths and text.

@@ -40,6 +40,7 @@
 
 mod git;
 mod handlers;
+mod prism;
 mod render;
 mod reply;
 mod routes;
@@ -57,6 +58,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use prism::{find_prism, start_prism_proxy, PrismProxy};
 pub use routes::ROUTES;
 
 use server::Shared;
