@@ -195,7 +195,19 @@ impl Simulator {
     /// # Errors
     /// When the port cannot be bound.
     pub async fn start(options: SimulatorOptions) -> std::io::Result<Simulator> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), options).await
+    }
+
+    /// Binds `addr` (port 0: any free port) and serves. The simulator has no real
+    /// authentication: bind loopback addresses only, unless you mean it.
+    ///
+    /// # Errors
+    /// When the address cannot be bound.
+    pub async fn start_on(
+        addr: SocketAddr,
+        options: SimulatorOptions,
+    ) -> std::io::Result<Simulator> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             options,
