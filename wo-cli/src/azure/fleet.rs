@@ -312,8 +312,8 @@ pub fn merge(
             ),
         )
         .with_hint(format!(
-            "give {} (narrow the import with --context), or add the targets to {FLEET_FILE} by \
-             name with their hierarchy first: the import keeps it",
+            "give {} (with --context, one node's targets at a time), or first add the targets to \
+             {FLEET_FILE} by name with their hierarchy: the import keeps it",
             unplaced
                 .iter()
                 .map(|l| format!("--node {l}=NODE"))

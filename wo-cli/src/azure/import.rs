@@ -121,7 +121,9 @@ fn at_arm(url: &str, e: Error) -> Error {
             message,
             retryable,
         } => {
-            let source = if std::env::var_os("AZURE_ACCESS_TOKEN").is_some() {
+            // A refused token: say where it came from when it was given as it is.
+            let refused = message.contains(" (401 ") || message.contains(" (403 ");
+            let source = if refused && std::env::var_os("AZURE_ACCESS_TOKEN").is_some() {
                 "; the token came from AZURE_ACCESS_TOKEN"
             } else {
                 ""
@@ -306,23 +308,27 @@ pub async fn import(args: &ImportArgs) -> Result<String> {
         };
         return to_json(&report);
     }
-    let mut out = summary(env, &imported);
-    out.push_str(&format!(
-        "{env}: {} branch {} (commit {})",
-        if proposed.wrote {
-            "proposed on"
-        } else {
-            "already proposed on"
-        },
-        proposed.branch,
-        proposed.head.short()
-    ));
-    match (&proposed.number, &proposed.url) {
-        (Some(n), Some(url)) => out.push_str(&format!(", pull request #{n}: {url}\n")),
-        (Some(n), None) => out.push_str(&format!(", pull request #{n}\n")),
-        _ => out.push_str(&format!("; merge it into `{env}` to take the fleet in\n")),
+    let pull = match (&proposed.number, &proposed.url) {
+        (Some(n), Some(url)) => format!("; pull request #{n}: {url}"),
+        (Some(n), None) => format!("; pull request #{n}"),
+        _ => format!("; merge it into `{env}` to take the fleet in"),
+    };
+    if !proposed.wrote {
+        return Ok(format!(
+            "{env}: branch {} (commit {}) already proposes this import ({} added, {} updated); \
+             nothing written{pull}\n",
+            proposed.branch,
+            proposed.head.short(),
+            imported.added.len(),
+            imported.updated.len(),
+        ));
     }
-    Ok(out)
+    Ok(format!(
+        "{}{env}: proposed on branch {} (commit {}){pull}\n",
+        summary(env, &imported),
+        proposed.branch,
+        proposed.head.short(),
+    ))
 }
 
 fn summary(env: &str, imported: &Imported) -> String {
