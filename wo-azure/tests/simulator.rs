@@ -240,7 +240,7 @@ async fn authoring(arm: &ArmClient) -> String {
             &format!("{RG}/solutionTemplates/shop/createVersion"),
             Some(
                 &json!({"version": "1.0.0", "solutionTemplateVersion": {"properties": {
-                "configurations": "replicas: 1",
+                "configurations": "configs:\n  replicas: 1\n",
                 "specification": {"components": [{"name": "web", "type": "helm.v3"}]}}}}),
             ),
         )
@@ -274,7 +274,7 @@ async fn schema_and_solution_template_versions() {
             &format!("{RG}/solutionTemplates/shop/createVersion"),
             Some(
                 &json!({"updateType": "Minor", "solutionTemplateVersion": {"properties": {
-                "configurations": "replicas: 2", "specification": {"components": []}}}}),
+                "configurations": "configs:\n  replicas: 2\n", "specification": {"components": []}}}}),
             ),
         )
         .await
@@ -331,7 +331,8 @@ async fn review_publish_install_on_two_targets_with_one_failure() {
         let sv_id = sv["id"].as_str().unwrap().to_string();
         assert_eq!(sv_id, format!("{target}/solutions/shop/versions/1.0.0.1"));
         assert_eq!(sv["properties"]["state"], "ReadyToDeploy");
-        assert_eq!(sv["properties"]["configuration"], "replicas: 1");
+        // A template without a schema resolves to its literals.
+        assert_eq!(sv["properties"]["configuration"], "replicas: 1\n");
         assert!(sv["properties"]["reviewId"].as_str().is_some());
 
         let published = arm
@@ -457,5 +458,1174 @@ async fn concurrent_requests_are_counted() {
     assert!(sim.peak_in_flight() >= 4, "peak {}", sim.peak_in_flight());
     sim.reset_counters();
     assert_eq!((sim.requests(), sim.peak_in_flight()), (0, 0));
+    sim.shutdown().await;
+}
+
+// ---- configuration values, review with wo-core, installs, uninstalls, failing operations ----
+
+const SAMPLES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/azure-wo-samples"
+);
+
+fn sample(rel: &str) -> String {
+    std::fs::read_to_string(format!("{SAMPLES}/{rel}")).expect("sample file")
+}
+
+/// One raw answer: status, headers, JSON body (`Null` when empty).
+struct Raw {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+}
+
+impl Raw {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// `method` on an ARM path (api-version added) or on a URL the simulator handed out.
+async fn raw(sim: &Simulator, method: &str, path: &str, body: Option<Value>) -> Raw {
+    let http = default_http_client().unwrap();
+    let url = if path.starts_with("http") {
+        path.to_string()
+    } else {
+        format!("{}{path}?api-version=2025-08-01", sim.base_url())
+    };
+    let mut req = http
+        .request(method.parse().unwrap(), url)
+        .bearer_auth("tok");
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let text = r.text().await.unwrap();
+    let body = if text.trim().is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap()
+    };
+    Raw {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// Polls an operation's `Location` until it stops answering 202; the last answer.
+async fn settle(sim: &Simulator, location: &str) -> Raw {
+    for _ in 0..10 {
+        let r = raw(sim, "GET", location, None).await;
+        if r.status != 202 {
+            return r;
+        }
+    }
+    panic!("{location} still answers 202");
+}
+
+fn config_id(name: &str) -> String {
+    format!("{RG}/configurations/{name}")
+}
+
+fn reference_of(scope: &str) -> String {
+    format!("{scope}/providers/Microsoft.Edge/configurationReferences/default")
+}
+
+/// `{scope}` as one percent-encoded segment, as Prism matches extension resources.
+fn encoded(scope: &str) -> String {
+    scope.trim_start_matches('/').replace('/', "%2F")
+}
+
+async fn context_and_target(arm: &ArmClient, target: &str) -> String {
+    arm.put_lro(&format!("{RG}/contexts/ctx"), &context_body())
+        .await
+        .unwrap();
+    let id = format!("{RG}/targets/{target}");
+    arm.put_lro(&id, &target_body(target)).await.unwrap();
+    id
+}
+
+#[tokio::test]
+async fn configurations_are_synchronous_with_the_swaggers_status_codes() {
+    let sim = Simulator::start(options()).await.unwrap();
+    let arm = client(&sim);
+    let id = config_id("plant-1Config");
+
+    let r = raw(
+        &sim,
+        "PUT",
+        &id,
+        Some(json!({"location": "westus", "tags": {"a": "1"}})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(r.header("azure-asyncoperation").is_none());
+    assert_eq!(r.body["type"], "Microsoft.Edge/configurations");
+    assert_eq!(r.body["location"], "westus");
+    assert_eq!(r.body["properties"]["provisioningState"], "Succeeded");
+    let created = r.body["systemData"]["createdAt"].clone();
+
+    let r = raw(&sim, "PUT", &id, Some(json!({"location": "westus"}))).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["systemData"]["createdAt"], created);
+
+    let r = raw(&sim, "PATCH", &id, Some(json!({"tags": {"b": "2"}}))).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["tags"], json!({"b": "2"}));
+    let r = raw(&sim, "PATCH", &id, Some(json!({"tags": {"c": "3"}}))).await;
+    assert_eq!(
+        r.body["tags"],
+        json!({"b": "2", "c": "3"}),
+        "PATCH merges tags"
+    );
+    assert_eq!(
+        raw(&sim, "PATCH", &config_id("nope"), Some(json!({})))
+            .await
+            .status,
+        404
+    );
+
+    assert_eq!(arm.get(&id).await.unwrap()["name"], "plant-1Config");
+    arm.put(&config_id("plant-2Config"), &json!({"location": "westus"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        arm.list(&format!("{RG}/configurations"))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        arm.list("/subscriptions/sub1/providers/Microsoft.Edge/configurations")
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Names and bodies are checked.
+    let r = raw(
+        &sim,
+        "PUT",
+        &config_id("a..b"),
+        Some(json!({"location": "x"})),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body["error"]["code"].as_str()),
+        (400, Some("InvalidResourceName"))
+    );
+    let r = raw(
+        &sim,
+        "PUT",
+        &config_id("_abc"),
+        Some(json!({"location": "x"})),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    let r = raw(&sim, "PUT", &config_id("plant-3Config"), Some(json!({}))).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["error"]["details"][0]["target"], "location");
+
+    // DELETE: 200 when it was there, 204 when not.
+    assert_eq!(raw(&sim, "DELETE", &id, None).await.status, 200);
+    assert_eq!(raw(&sim, "DELETE", &id, None).await.status, 204);
+    assert!(matches!(arm.get(&id).await, Err(Error::NotFound { .. })));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_new_target_gets_its_configuration_and_reference_on_any_scope_form() {
+    let sim = Simulator::start(options()).await.unwrap();
+    let arm = client(&sim);
+    let long = "line-with-a-very-long-name-1";
+    let target = context_and_target(&arm, long).await;
+
+    let reference = arm.get(&reference_of(&target)).await.unwrap();
+    let expected = config_id("line-with-a-very-lConfig");
+    assert_eq!(reference["name"], "default");
+    assert_eq!(reference["type"], "Microsoft.Edge/configurationReferences");
+    assert_eq!(reference["properties"]["configurationResourceId"], expected);
+    let configuration = arm.get(&expected).await.unwrap();
+    assert_eq!(configuration["location"], "eastus", "the target's location");
+
+    // The scope may come as one percent-encoded segment: the same resource.
+    let same = arm
+        .get(&format!(
+            "/{}/providers/Microsoft.Edge/configurationReferences/default",
+            encoded(&target)
+        ))
+        .await
+        .unwrap();
+    assert_eq!(same, reference);
+    let listed = arm
+        .list(&format!(
+            "/{}/providers/Microsoft.Edge/configurationReferences",
+            encoded(&target)
+        ))
+        .await
+        .unwrap();
+    assert_eq!(listed, vec![reference.clone()]);
+
+    // An existing configuration and reference are kept when the target is written again.
+    arm.patch(&expected, &json!({"tags": {"keep": "me"}}))
+        .await
+        .unwrap();
+    arm.put_lro(&target, &target_body(long)).await.unwrap();
+    assert_eq!(arm.get(&expected).await.unwrap()["tags"]["keep"], "me");
+
+    // A site (not simulated) gets a reference to a configuration made by hand.
+    let site = format!("{RG}/sites/factory-1");
+    arm.put(
+        &config_id("factory-1Config"),
+        &json!({"location": "eastus"}),
+    )
+    .await
+    .unwrap();
+    let r = raw(
+        &sim,
+        "PUT",
+        &reference_of(&site),
+        Some(json!({"properties": {"configurationResourceId": config_id("factory-1Config")}})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let again = json!({"properties": {"configurationResourceId": config_id("factory-1Config")}});
+    assert_eq!(
+        raw(&sim, "PUT", &reference_of(&site), Some(again))
+            .await
+            .status,
+        200
+    );
+
+    // Only `default`, only existing configurations; a missing target is a 404.
+    let other = format!("{site}/providers/Microsoft.Edge/configurationReferences/other");
+    let body = json!({"properties": {"configurationResourceId": expected}});
+    assert_eq!(raw(&sim, "PUT", &other, Some(body)).await.status, 400);
+    let dangling = json!({"properties": {"configurationResourceId": config_id("missingConfig")}});
+    let r = raw(&sim, "PUT", &reference_of(&site), Some(dangling)).await;
+    assert_eq!(
+        (r.status, r.body["error"]["code"].as_str()),
+        (400, Some("InvalidConfigurationResourceId"))
+    );
+    let r = raw(
+        &sim,
+        "GET",
+        &reference_of(&format!("{RG}/targets/ghost")),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 404);
+
+    assert_eq!(
+        raw(&sim, "DELETE", &reference_of(&site), None).await.status,
+        200
+    );
+    assert_eq!(
+        raw(&sim, "DELETE", &reference_of(&site), None).await.status,
+        204
+    );
+
+    // Deleting the target takes its extension resources along.
+    arm.delete_lro(&target).await.unwrap();
+    assert!(sim.resource(&reference_of(&target)).is_none());
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn dynamic_configurations_and_versions_are_long_running_puts() {
+    let sim = Simulator::start(options()).await.unwrap();
+    let arm = client(&sim);
+    let config = config_id("line-1Config");
+    arm.put(&config, &json!({"location": "eastus"}))
+        .await
+        .unwrap();
+    let dynamic = format!("{config}/dynamicConfigurations/shop");
+
+    let r = raw(
+        &sim,
+        "PUT",
+        &dynamic,
+        Some(json!({"properties": {"currentVersion": "1.0.0"}})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["properties"]["provisioningState"], "InProgress");
+    assert_eq!(
+        r.body["properties"]["dynamicConfigurationType"],
+        "Hierarchy"
+    );
+    let aao = r.header("azure-asyncoperation").unwrap().to_string();
+    assert!(r.header("retry-after").is_some());
+    assert_eq!(arm.get(&aao).await.unwrap()["status"], "InProgress");
+
+    // The next PUT of the same resource is a 200 and the client waits for it.
+    let done = arm
+        .put_lro(
+            &dynamic,
+            &json!({"properties": {"currentVersion": "1.0.1"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(done["properties"]["currentVersion"], "1.0.1");
+
+    let version = format!("{dynamic}/versions/1.0.0");
+    let v = arm
+        .put_lro(
+            &version,
+            &json!({"properties": {"values": "Replicas: 2\n"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        v["type"],
+        "Microsoft.Edge/configurations/dynamicConfigurations/versions"
+    );
+    assert_eq!(v["properties"]["values"], "Replicas: 2\n");
+    let patched = arm
+        .patch(
+            &version,
+            &json!({"properties": {"values": "Replicas: 3\n"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(patched["properties"]["values"], "Replicas: 3\n");
+    assert_eq!(
+        arm.list(&format!("{config}/dynamicConfigurations"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        arm.list(&format!("{dynamic}/versions"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Checks: the parent, the required property and its type, the names.
+    let r = raw(
+        &sim,
+        "PUT",
+        &format!("{}/dynamicConfigurations/shop", config_id("noneConfig")),
+        Some(json!({"properties": {"currentVersion": "1.0.0"}})),
+    )
+    .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(
+        raw(
+            &sim,
+            "GET",
+            &format!("{}/dynamicConfigurations", config_id("noneConfig")),
+            None
+        )
+        .await
+        .status,
+        404
+    );
+    let r = raw(&sim, "PUT", &dynamic, Some(json!({"properties": {}}))).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.body["error"]["details"][0]["target"],
+        "properties.currentVersion"
+    );
+    let r = raw(
+        &sim,
+        "PUT",
+        &dynamic,
+        Some(json!({"properties": {"currentVersion": 5}})),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    let r = raw(
+        &sim,
+        "PUT",
+        &format!("{dynamic}/versions/1_0"),
+        Some(json!({"properties": {"values": ""}})),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+
+    // DELETE is synchronous: 200, then 204; the dynamic configuration takes its versions along.
+    assert_eq!(raw(&sim, "DELETE", &version, None).await.status, 200);
+    assert_eq!(raw(&sim, "DELETE", &version, None).await.status, 204);
+    arm.put_lro(&version, &json!({"properties": {"values": "a: 1\n"}}))
+        .await
+        .unwrap();
+    assert_eq!(raw(&sim, "DELETE", &dynamic, None).await.status, 200);
+    assert!(sim.resource(&version).is_none());
+    sim.shutdown().await;
+}
+
+/// Sets the target's values of a template version the way the CLI does.
+async fn set_values(arm: &ArmClient, target_id: &str, template: &str, version: &str, values: &str) {
+    let reference = arm.get(&reference_of(target_id)).await.unwrap();
+    let config = reference["properties"]["configurationResourceId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let uid = arm
+        .get(&format!("{RG}/solutionTemplates/{template}"))
+        .await
+        .unwrap()["properties"]["uniqueIdentifier"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let dynamic = format!("{config}/dynamicConfigurations/{uid}");
+    arm.put_lro(
+        &dynamic,
+        &json!({"properties": {"currentVersion": version}}),
+    )
+    .await
+    .unwrap();
+    arm.put_lro(
+        &format!("{dynamic}/versions/{version}"),
+        &json!({"properties": {"values": values}}),
+    )
+    .await
+    .unwrap();
+}
+
+/// A schema version and a solution template version; the template version's id.
+async fn author(
+    arm: &ArmClient,
+    schema: &str,
+    schema_text: &str,
+    template: &str,
+    config: &str,
+) -> String {
+    arm.put_lro(
+        &format!("{RG}/schemas/{schema}"),
+        &json!({"location": "eastus", "properties": {}}),
+    )
+    .await
+    .unwrap();
+    arm.post_lro(
+        &format!("{RG}/schemas/{schema}/createVersion"),
+        Some(&json!({"version": "1.0.0", "schemaVersion": {"properties": {"value": schema_text}}})),
+    )
+    .await
+    .unwrap();
+    arm.put_lro(
+        &format!("{RG}/solutionTemplates/{template}"),
+        &json!({"location": "eastus", "properties": {"description": template, "capabilities": ["shop"]}}),
+    )
+    .await
+    .unwrap();
+    let specification: Value = serde_json::from_str(&sample("Basic solution/specs.json")).unwrap();
+    let stv = arm
+        .post_lro(
+            &format!("{RG}/solutionTemplates/{template}/createVersion"),
+            Some(
+                &json!({"version": "1.0.0", "solutionTemplateVersion": {"properties": {
+                "configurations": config, "specification": specification}}}),
+            ),
+        )
+        .await
+        .unwrap();
+    stv["id"].as_str().unwrap().to_string()
+}
+
+async fn sample_solution(arm: &ArmClient, schema_file: &str) -> String {
+    author(
+        arm,
+        "priceDetectorSchema",
+        &sample(schema_file),
+        "price-detector",
+        &sample("Basic solution/app-config-template.yaml"),
+    )
+    .await
+}
+
+fn review_body(stv: &str) -> Value {
+    json!({"solutionTemplateVersionId": stv})
+}
+
+#[tokio::test]
+async fn review_resolves_the_sample_values_with_wo_core() {
+    let sim = Simulator::start(options()).await.unwrap();
+    let arm = client(&sim);
+    let target = context_and_target(&arm, "line-1").await;
+    let stv = sample_solution(&arm, "Basic solution/shared-schema.yaml").await;
+    let values = sample("Basic solution/config.yaml");
+    set_values(&arm, &target, "price-detector", "1.0.0", &values).await;
+
+    let sv = arm
+        .post_lro(
+            &format!("{target}/reviewSolutionVersion"),
+            Some(&review_body(&stv)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sv["name"], "1.0.0.1");
+    assert_eq!(sv["properties"]["state"], "ReadyToDeploy");
+    let configuration = sv["properties"]["configuration"].as_str().unwrap();
+    assert_eq!(
+        configuration,
+        "AppName: PriceDetector\nTemperatureRangeMax: 85\nErrorThreshold: 5\n\
+         HealthCheckEndpoint: http://localhost:8080/health\nEnableLocalLog: true\n\
+         AgentEndpoint: http://localhost:9090/agent\nHealthCheckEnabled: true\n\
+         ApplicationEndpoint: http://localhost:3000/api\n",
+        "keys in template order, numbers and booleans kept"
+    );
+    assert_eq!(
+        sv["properties"]["targetLevelConfiguration"],
+        values.as_str()
+    );
+    let solution = arm
+        .get(&format!("{target}/solutions/price-detector"))
+        .await
+        .unwrap();
+    assert_eq!(
+        solution["properties"]["availableSolutionTemplateVersions"][0]["solutionTemplateVersion"],
+        "1.0.0"
+    );
+
+    // resolveConfiguration answers the same and creates nothing.
+    let before = sim.resource_count();
+    let r = raw(
+        &sim,
+        "POST",
+        &format!("{target}/resolveConfiguration"),
+        Some(review_body(&stv)),
+    )
+    .await;
+    assert_eq!(r.status, 202);
+    assert!(r.header("location").is_some() && r.header("retry-after").is_some());
+    let resolved = arm
+        .post_lro(
+            &format!("{target}/resolveConfiguration"),
+            Some(&review_body(&stv)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resolved, json!({"configuration": configuration}));
+    assert_eq!(sim.resource_count(), before);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn review_reports_every_violation_and_leaves_no_solution_version() {
+    let sim = Simulator::start(options()).await.unwrap();
+    let arm = client(&sim);
+    let target = context_and_target(&arm, "line-1").await;
+    let schema = "rules:\n  configs:\n    LogLevel:\n      type: string\n      allowedValues: [info, debug]\n    \
+                  Mode:\n      type: string\n    Replicas:\n      type: int\n      required: true\n      editableAt: [line]\n    \
+                  Region:\n      type: string\n      editableAt: [factory]\n";
+    let template = "schema: {name: shop-schema, version: 1.0.0}\nconfigs:\n  LogLevel: ${{$val(LogLevel)}}\n  \
+                    Mode: ${{$val(Mode)}}\n  Replicas: ${{$val(Replicas)}}\n";
+    let stv = author(&arm, "shop-schema", schema, "shop", template).await;
+    let review = format!("{target}/reviewSolutionVersion");
+
+    set_values(
+        &arm,
+        &target,
+        "shop",
+        "1.0.0",
+        "LogLevel: verbose\nReplicas: two\nRegion: eu\n",
+    )
+    .await;
+    let err = arm
+        .post_lro(&review, Some(&review_body(&stv)))
+        .await
+        .unwrap_err();
+    let Error::Invalid(d) = &err else {
+        panic!("expected Invalid, got {err:?}")
+    };
+    let text = format!("{err}");
+    assert!(text.contains("ValidationFailed"), "{text}");
+    for (key, what) in [
+        ("LogLevel", "allowed values"),
+        ("Replicas", "expected int"),
+        ("Region", "editableAt"),
+    ] {
+        assert!(
+            d.0.iter()
+                .any(|x| x.location.key_path == key && x.message.contains(what)),
+            "{key}: {what} in {d:?}"
+        );
+    }
+    assert!(
+        sim.resource(&format!("{target}/solutions/shop")).is_none(),
+        "nothing left behind"
+    );
+    assert!(arm
+        .list(&format!("{target}/solutions"))
+        .await
+        .unwrap()
+        .is_empty());
+
+    // A required key without a value is named too.
+    set_values(&arm, &target, "shop", "1.0.0", "LogLevel: info\n").await;
+    let err = arm
+        .post_lro(&review, Some(&review_body(&stv)))
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{err}").contains("required key `Replicas`"),
+        "{err}"
+    );
+
+    // Valid values resolve; a string such as "0777" stays a string.
+    set_values(
+        &arm,
+        &target,
+        "shop",
+        "1.0.0",
+        "LogLevel: debug\nMode: \"0777\"\nReplicas: 2\n",
+    )
+    .await;
+    let sv = arm
+        .post_lro(&review, Some(&review_body(&stv)))
+        .await
+        .unwrap();
+    let configuration = sv["properties"]["configuration"].as_str().unwrap();
+    let parsed = wo_core::yaml::parse(configuration, "c")
+        .unwrap()
+        .to_value("c")
+        .unwrap();
+    assert_eq!(
+        parsed,
+        json!({"LogLevel": "debug", "Mode": "0777", "Replicas": 2}),
+        "{configuration}"
+    );
+    assert_eq!(sv["name"], "1.0.0.1", "failed reviews used no revision");
+
+    // A template naming a schema version that does not exist fails the review.
+    let stv2 = arm
+        .post_lro(
+            &format!("{RG}/solutionTemplates/shop/createVersion"),
+            Some(
+                &json!({"version": "2.0.0", "solutionTemplateVersion": {"properties": {
+                "configurations": "schema: {name: shop-schema, version: 9.9.9}\nconfigs:\n  A: 1\n",
+                "specification": {"components": []}}}}),
+            ),
+        )
+        .await
+        .unwrap();
+    let err = arm
+        .post_lro(&review, Some(&review_body(stv2["id"].as_str().unwrap())))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Invalid(_)), "{err:?}");
+    assert!(format!("{err}").contains("9.9.9"), "{err}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_schema_expression_failure_fails_the_review() {
+    let sim = Simulator::start(options()).await.unwrap();
+    let arm = client(&sim);
+    let target = context_and_target(&arm, "line-1").await;
+    // The custom schema demands ErrorThreshold > 5; the sample values set 5.
+    let stv = sample_solution(&arm, "custom-validation-schema.yaml").await;
+    set_values(
+        &arm,
+        &target,
+        "price-detector",
+        "1.0.0",
+        &sample("Basic solution/config.yaml"),
+    )
+    .await;
+    let err = arm
+        .post_lro(
+            &format!("{target}/reviewSolutionVersion"),
+            Some(&review_body(&stv)),
+        )
+        .await
+        .unwrap_err();
+    let text = format!("{err}");
+    assert!(
+        text.contains("ErrorThreshold") && text.contains("$gt"),
+        "{text}"
+    );
+    sim.shutdown().await;
+}
+
+/// A reviewed and published solution version of the `shop` template on `target`.
+async fn reviewed(arm: &ArmClient, target: &str, stv: &str) -> String {
+    let sv = arm
+        .post_lro(
+            &format!("{target}/reviewSolutionVersion"),
+            Some(&review_body(stv)),
+        )
+        .await
+        .unwrap();
+    let id = sv["id"].as_str().unwrap().to_string();
+    arm.post_lro(
+        &format!("{target}/publishSolutionVersion"),
+        Some(&json!({"solutionVersionId": id})),
+    )
+    .await
+    .unwrap();
+    id
+}
+
+async fn install(arm: &ArmClient, target: &str, sv: &str) -> wo_core::Result<Value> {
+    arm.post_lro(
+        &format!("{target}/installSolution"),
+        Some(&json!({"solutionVersionId": sv})),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn install_creates_the_instance_a_history_entry_and_a_job() {
+    let sim = Simulator::start(options()).await.unwrap();
+    let arm = client(&sim);
+    let target = context_and_target(&arm, "line-1").await;
+    let stv = authoring(&arm).await;
+    let sv1 = reviewed(&arm, &target, &stv).await;
+
+    let r = raw(
+        &sim,
+        "POST",
+        &format!("{target}/installSolution"),
+        Some(json!({"solutionVersionId": sv1})),
+    )
+    .await;
+    assert_eq!(r.status, 202);
+    assert!(r.body.is_null());
+    assert!(r.header("location").is_some() && r.header("retry-after").is_some());
+    // While it runs: the job is InProgress and the version Deploying.
+    let jobs = arm
+        .list(&format!("{target}/providers/Microsoft.Edge/jobs"))
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0]["properties"]["status"], "InProgress");
+    assert_eq!(
+        arm.get(&sv1).await.unwrap()["properties"]["state"],
+        "Deploying"
+    );
+    let end = settle(&sim, r.header("location").unwrap()).await;
+    assert_eq!(end.status, 200);
+    assert_eq!(end.body["status"], "Succeeded", "{}", end.body);
+    assert_eq!(end.body["properties"]["properties"]["state"], "Deployed");
+
+    let instance_id = format!("{target}/solutions/shop/instances/shop");
+    let instance = arm.get(&instance_id).await.unwrap();
+    let p = &instance["properties"];
+    assert_eq!(p["solutionVersionId"], sv1.as_str());
+    assert_eq!(p["targetId"], target.as_str());
+    assert_eq!(
+        p["status"]["targetStatuses"][0]["componentStatuses"][0]["name"],
+        "web"
+    );
+    assert!(p["deploymentTimestampEpoch"].as_i64().unwrap() > 1_600_000_000_000);
+    assert_eq!(p["reconciliationPolicy"]["state"], "active");
+
+    let job = arm.get(jobs[0]["id"].as_str().unwrap()).await.unwrap();
+    let jp = &job["properties"];
+    assert_eq!(jp["jobType"], "deploy");
+    assert_eq!(jp["status"], "Succeeded");
+    assert_eq!(
+        jp["jobParameter"]["parameter"]["solutionVersionId"],
+        sv1.as_str()
+    );
+    assert_eq!(jp["steps"][0]["statistics"]["successCount"], 1);
+    assert!(jp["endTime"].as_str().is_some());
+
+    // A second revision replaces the first on the instance.
+    let sv2 = reviewed(&arm, &target, &stv).await;
+    install(&arm, &target, &sv2).await.unwrap();
+    let instance = arm.get(&instance_id).await.unwrap();
+    assert_eq!(instance["properties"]["solutionVersionId"], sv2.as_str());
+    assert_eq!(
+        arm.get(&sv1).await.unwrap()["properties"]["state"],
+        "Undeployed"
+    );
+    let histories = arm.list(&format!("{instance_id}/histories")).await.unwrap();
+    assert_eq!(histories.len(), 2, "one entry per successful install");
+    assert_eq!(
+        histories[1]["properties"]["solutionVersion"]["solutionVersionId"],
+        sv2.as_str()
+    );
+    let h = arm.get(histories[0]["id"].as_str().unwrap()).await.unwrap();
+    assert_eq!(h["properties"]["target"]["targetId"], target.as_str());
+    assert_eq!(
+        arm.list(&format!("{target}/solutions/shop/instances"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(sim.installs("line-1"), ["1.0.0.1", "1.0.0.2"]);
+    assert_eq!(sim.installs("LINE-1"), sim.installs("line-1"));
+    assert!(sim.installs("other").is_empty());
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_failed_install_leaves_the_instance_on_the_version_it_had() {
+    let sim = Simulator::start(options()).await.unwrap();
+    let arm = client(&sim);
+    let target = context_and_target(&arm, "line-1").await;
+    let stv = authoring(&arm).await;
+    let instance_id = format!("{target}/solutions/shop/instances/shop");
+
+    let sv1 = reviewed(&arm, &target, &stv).await;
+    install(&arm, &target, &sv1).await.unwrap();
+    sim.fail_installs_on("line-1");
+    let sv2 = reviewed(&arm, &target, &stv).await;
+    let err = install(&arm, &target, &sv2).await.unwrap_err();
+    assert!(format!("{err}").contains("DeploymentFailed"), "{err}");
+
+    let instance = arm.get(&instance_id).await.unwrap();
+    assert_eq!(instance["properties"]["solutionVersionId"], sv1.as_str());
+    assert_eq!(
+        arm.get(&sv1).await.unwrap()["properties"]["state"],
+        "Deployed"
+    );
+    let failed = arm.get(&sv2).await.unwrap();
+    assert_eq!(failed["properties"]["state"], "Failed");
+    assert_eq!(
+        failed["properties"]["errorDetails"]["code"],
+        "DeploymentFailed"
+    );
+    let jobs = arm
+        .list(&format!("{target}/providers/Microsoft.Edge/jobs"))
+        .await
+        .unwrap();
+    let failed_job = jobs
+        .iter()
+        .find(|j| j["properties"]["status"] == "Failed")
+        .expect("a failed job");
+    assert_eq!(
+        failed_job["properties"]["errorDetails"]["code"],
+        "DeploymentFailed"
+    );
+    assert_eq!(
+        failed_job["properties"]["steps"][0]["statistics"]["failedCount"],
+        1
+    );
+    assert_eq!(
+        arm.list(&format!("{instance_id}/histories"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Healed, the same version installs.
+    sim.heal_installs_on("line-1");
+    install(&arm, &target, &sv2).await.unwrap();
+    let instance = arm.get(&instance_id).await.unwrap();
+    assert_eq!(instance["properties"]["solutionVersionId"], sv2.as_str());
+    assert_eq!(sim.installs("line-1"), ["1.0.0.1", "1.0.0.2", "1.0.0.2"]);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn uninstall_and_remove_revision() {
+    let sim = Simulator::start(options()).await.unwrap();
+    let arm = client(&sim);
+    let target = context_and_target(&arm, "line-1").await;
+    let stv = authoring(&arm).await;
+    let template_id = format!("{RG}/solutionTemplates/shop");
+    let sv1 = reviewed(&arm, &target, &stv).await;
+    install(&arm, &target, &sv1).await.unwrap();
+    let sv2 = reviewed(&arm, &target, &stv).await;
+
+    // A deployed revision cannot be removed; one that is not can.
+    let remove = |v: &str| json!({"solutionTemplateId": template_id, "solutionVersion": v});
+    let r = raw(
+        &sim,
+        "POST",
+        &format!("{target}/removeRevision"),
+        Some(remove("1.0.0.1")),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body["error"]["code"].as_str()),
+        (409, Some("Conflict"))
+    );
+    let r = raw(
+        &sim,
+        "POST",
+        &format!("{target}/removeRevision"),
+        Some(remove("1.0.0.2")),
+    )
+    .await;
+    assert_eq!(r.status, 202);
+    assert!(r.header("location").is_some());
+    let end = settle(&sim, r.header("location").unwrap()).await;
+    assert_eq!(end.status, 204, "{}", end.body);
+    assert!(matches!(arm.get(&sv2).await, Err(Error::NotFound { .. })));
+    let r = raw(
+        &sim,
+        "POST",
+        &format!("{target}/removeRevision"),
+        Some(remove("1.0.0.2")),
+    )
+    .await;
+    assert_eq!(r.status, 404);
+    let r = raw(
+        &sim,
+        "POST",
+        &format!("{target}/removeRevision"),
+        Some(json!({"solutionTemplateId": template_id})),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+
+    // Uninstall: the instance goes, its version is Undeployed; then it can be removed.
+    let r = raw(
+        &sim,
+        "POST",
+        &format!("{target}/uninstallSolution"),
+        Some(json!({"solutionTemplateId": template_id})),
+    )
+    .await;
+    assert_eq!(r.status, 202);
+    assert!(r.header("location").is_some() && r.header("retry-after").is_some());
+    let done = settle(&sim, r.header("location").unwrap()).await;
+    assert_eq!(done.status, 204, "uninstall has no result: {}", done.body);
+    let instance_id = format!("{target}/solutions/shop/instances/shop");
+    assert!(matches!(
+        arm.get(&instance_id).await,
+        Err(Error::NotFound { .. })
+    ));
+    let undeployed = arm.get(&sv1).await.unwrap();
+    assert_eq!(undeployed["properties"]["state"], "Undeployed");
+    assert_eq!(
+        undeployed["properties"]["currentStage"]["stage"],
+        "Uninstallation"
+    );
+    arm.post_lro(
+        &format!("{target}/removeRevision"),
+        Some(&remove("1.0.0.1")),
+    )
+    .await
+    .unwrap();
+    assert!(arm
+        .list(&format!("{target}/solutions/shop/versions"))
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Uninstalling what is not installed is a 404; a named instance is honoured.
+    let missing = arm
+        .post_lro(
+            &format!("{target}/uninstallSolution"),
+            Some(&json!({"solutionTemplateId": template_id, "solutionInstanceName": "other"})),
+        )
+        .await;
+    assert!(
+        matches!(missing, Err(Error::NotFound { .. })),
+        "{missing:?}"
+    );
+    // A new review after removals does not reuse a revision number that is still taken.
+    let sv3 = reviewed(&arm, &target, &stv).await;
+    assert!(sv3.ends_with("/versions/1.0.0.1"), "{sv3}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn failing_operations_end_failed_without_their_effect() {
+    let sim = Simulator::start(options()).await.unwrap();
+    let arm = client(&sim);
+    let target = context_and_target(&arm, "line-1").await;
+    let stv = authoring(&arm).await;
+    let sv1 = reviewed(&arm, &target, &stv).await;
+    install(&arm, &target, &sv1).await.unwrap();
+
+    // A PUT whose operation fails: the status says Failed with the error; the resource Failed.
+    sim.fail_next_operations(1);
+    let r = raw(
+        &sim,
+        "PUT",
+        &format!("{RG}/targets/line-2"),
+        Some(target_body("line-2")),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    let aao = r.header("azure-asyncoperation").unwrap().to_string();
+    arm.get(&aao).await.unwrap();
+    arm.get(&aao).await.unwrap();
+    let status = arm.get(&aao).await.unwrap();
+    assert_eq!(status["status"], "Failed");
+    assert_eq!(status["error"]["code"], "InternalServerError");
+    let t2 = arm.get(&format!("{RG}/targets/line-2")).await.unwrap();
+    assert_eq!(t2["properties"]["provisioningState"], "Failed");
+    assert!(sim
+        .resource(&reference_of(&format!("{RG}/targets/line-2")))
+        .is_none());
+
+    // Through the client: a retryable error naming the code.
+    sim.fail_next_operations(1);
+    match arm
+        .put_lro(&format!("{RG}/targets/line-3"), &target_body("line-3"))
+        .await
+    {
+        Err(Error::Backend {
+            retryable, message, ..
+        }) => {
+            assert!(retryable);
+            assert!(message.contains("InternalServerError"), "{message}");
+        }
+        other => panic!("expected a failed operation, got {other:?}"),
+    }
+
+    // A failing review creates no version; a failing install leaves the instance as it was.
+    sim.fail_next_operations(2);
+    let review = arm
+        .post_lro(
+            &format!("{target}/reviewSolutionVersion"),
+            Some(&review_body(&stv)),
+        )
+        .await;
+    assert!(review.is_err());
+    assert_eq!(
+        arm.list(&format!("{target}/solutions/shop/versions"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let installed = install(&arm, &target, &sv1).await;
+    assert!(
+        format!("{installed:?}").contains("InternalServerError"),
+        "{installed:?}"
+    );
+    let instance = arm
+        .get(&format!("{target}/solutions/shop/instances/shop"))
+        .await
+        .unwrap();
+    assert_eq!(instance["properties"]["solutionVersionId"], sv1.as_str());
+    assert_eq!(
+        arm.list(&format!("{target}/solutions/shop/instances/shop/histories"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(sim.installs("line-1"), ["1.0.0.1", "1.0.0.1"]);
+
+    // Then operations succeed again.
+    let sv2 = reviewed(&arm, &target, &stv).await;
+    assert!(sv2.ends_with("1.0.0.2"));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_new_lists_are_paged() {
+    let sim = Simulator::start(SimulatorOptions {
+        page_size: 2,
+        lro_polls: 0,
+        ..options()
+    })
+    .await
+    .unwrap();
+    let arm = client(&sim);
+    let target = context_and_target(&arm, "line-1").await;
+    let stv = authoring(&arm).await;
+    let sv = reviewed(&arm, &target, &stv).await;
+    for _ in 0..3 {
+        install(&arm, &target, &sv).await.unwrap();
+    }
+    for i in 0..4 {
+        arm.put(
+            &config_id(&format!("extra-{i}")),
+            &json!({"location": "eastus"}),
+        )
+        .await
+        .unwrap();
+    }
+    let dynamic = format!("{}/dynamicConfigurations/shop", config_id("extra-0"));
+    arm.put_lro(
+        &dynamic,
+        &json!({"properties": {"currentVersion": "1.0.0"}}),
+    )
+    .await
+    .unwrap();
+    for v in ["1.0.0", "1.0.1", "1.0.2"] {
+        arm.put_lro(
+            &format!("{dynamic}/versions/{v}"),
+            &json!({"properties": {"values": ""}}),
+        )
+        .await
+        .unwrap();
+    }
+    let jobs_encoded = format!("/{}/providers/Microsoft.Edge/jobs", encoded(&target));
+    let cases = [
+        (format!("{RG}/configurations"), 5),
+        (
+            "/subscriptions/sub1/providers/Microsoft.Edge/configurations".to_string(),
+            5,
+        ),
+        (format!("{dynamic}/versions"), 3),
+        (format!("{target}/providers/Microsoft.Edge/jobs"), 3),
+        (jobs_encoded, 3),
+        (
+            format!("{target}/solutions/shop/instances/shop/histories"),
+            3,
+        ),
+    ];
+    for (path, n) in cases {
+        let first = arm.get(&path).await.unwrap();
+        let next = first["nextLink"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{path}: no nextLink"));
+        assert!(
+            next.starts_with(&sim.base_url()) && next.contains("$skiptoken=2"),
+            "{next}"
+        );
+        let before = sim.requests();
+        let items = arm.list(&path).await.unwrap();
+        assert_eq!(items.len(), n, "{path}");
+        assert_eq!(
+            sim.requests() - before,
+            n.div_ceil(2) as u64,
+            "{path}: pages"
+        );
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn links_can_name_a_public_address() {
+    let sim = Simulator::start(SimulatorOptions {
+        page_size: 1,
+        public_url: Some("http://127.0.0.1:9/".into()),
+        ..options()
+    })
+    .await
+    .unwrap();
+    for i in 0..2 {
+        let r = raw(
+            &sim,
+            "PUT",
+            &config_id(&format!("c-{i}Config")),
+            Some(json!({"location": "x"})),
+        )
+        .await;
+        assert_eq!(r.status, 201);
+    }
+    let r = raw(&sim, "GET", &format!("{RG}/configurations"), None).await;
+    let next = r.body["nextLink"].as_str().unwrap();
+    assert!(
+        next.starts_with("http://127.0.0.1:9/subscriptions/"),
+        "{next}"
+    );
+    let r = raw(
+        &sim,
+        "PUT",
+        &format!("{RG}/schemas/s-1"),
+        Some(json!({"location": "x"})),
+    )
+    .await;
+    assert!(r
+        .header("azure-asyncoperation")
+        .unwrap()
+        .starts_with("http://127.0.0.1:9/"));
+    assert_eq!(sim.base_url(), format!("http://{}", sim.addr()));
     sim.shutdown().await;
 }

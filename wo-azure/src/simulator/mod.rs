@@ -12,6 +12,10 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Its answers follow the official specifications (`configurationmanager.json` and
+//! `configurations.json` of 2025-08-01): `tests/simulator_prism.rs` drives a whole scenario
+//! through Stoplight Prism, which validates every request and answer against them.
+//!
 //! # ARM conventions
 //!
 //! - `api-version=2025-08-01` (or `2025-06-01`) is required: missing → 400
@@ -23,57 +27,117 @@
 //!   `x-ms-request-id`, `x-ms-correlation-request-id`, and echoes `x-ms-client-request-id`.
 //! - Lists are `{value, nextLink?}` pages of [`SimulatorOptions::page_size`] items; `nextLink`
 //!   is absolute with `$skiptoken`.
+//! - Resource names are checked (400 `InvalidResourceName`).
+//! - The scope of an extension resource (`{resourceUri}/providers/Microsoft.Edge/jobs`,
+//!   `…/configurationReferences`) may come percent-encoded as one path segment
+//!   (`/subscriptions%2F…%2Ftargets%2Ft1/providers/…`), the form Prism matches.
 //!
 //! # Resources and operations
 //!
-//! Under `/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Edge`:
+//! `RG` is `/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Edge`; `{scope}` any ARM
+//! id (a target, a site, …). Every collection below can be listed (GET on it, paged).
 //!
 //! | path | operations |
 //! |---|---|
-//! | `contexts/{c}`, `targets/{t}`, `schemas/{s}`, `solutionTemplates/{st}` | GET, list (RG and subscription), PUT (LRO via `Azure-AsyncOperation`), DELETE (LRO via `Location`) |
-//! | `schemas/{s}/createVersion`, `solutionTemplates/{st}/createVersion` | POST, LRO via `Location`, final body the new version |
-//! | `schemas/{s}/versions/{v}`, `solutionTemplates/{st}/versions/{v}` | GET, list |
-//! | `targets/{t}/reviewSolutionVersion` | POST `{solutionTemplateVersionId}`, LRO via `Location`: creates `targets/{t}/solutions/{st}/versions/{v}.{revision}` in state `ReadyToDeploy` |
-//! | `targets/{t}/publishSolutionVersion` | POST `{solutionVersionId}`: stage `Publish` completed, state `ReadyToDeploy` |
-//! | `targets/{t}/installSolution` | POST `{solutionVersionId}`: state `Deploying`, then `Deployed`, or `Failed` with `errorDetails` (and the operation `Failed`, code `DeploymentFailed`) for a target named in [`Simulator::fail_installs_on`] |
-//! | `targets/{t}/solutions[/{s}[/versions[/{v}]]]` | GET, list |
+//! | `RG/contexts/{c}`, `RG/targets/{t}`, `RG/schemas/{s}`, `RG/solutionTemplates/{st}` | GET, list (RG and subscription), PUT (LRO via `Azure-AsyncOperation`), DELETE (LRO via `Location`) |
+//! | `RG/schemas/{s}/createVersion`, `RG/solutionTemplates/{st}/createVersion` | POST, LRO via `Location`, final body the new version |
+//! | `RG/schemas/{s}/versions/{v}`, `RG/solutionTemplates/{st}/versions/{v}` | GET, list |
+//! | `RG/configurations/{c}` | GET, list (RG and subscription), PUT (200/201), PATCH (200), DELETE (200/204): synchronous |
+//! | `{scope}/providers/Microsoft.Edge/configurationReferences/default` | GET, list, PUT (200/201), PATCH (200), DELETE (200/204): synchronous |
+//! | `RG/configurations/{c}/dynamicConfigurations/{d}[/versions/{v}]` | GET, list, PUT (201/200 + `Azure-AsyncOperation`), PATCH (200), DELETE (200/204) |
+//! | `RG/targets/{t}/reviewSolutionVersion` | POST `{solutionTemplateVersionId, solutionInstanceName?}`, LRO via `Location`: resolves the configuration (below) and creates `RG/targets/{t}/solutions/{st}/versions/{v}.{revision}` in state `ReadyToDeploy` |
+//! | `RG/targets/{t}/resolveConfiguration` | POST `{solutionTemplateVersionId}`, LRO via `Location`, final body `{configuration}`; creates nothing |
+//! | `RG/targets/{t}/publishSolutionVersion` | POST `{solutionVersionId}`: stage `Publish` completed, state `ReadyToDeploy` |
+//! | `RG/targets/{t}/installSolution` | POST `{solutionVersionId}`: a job, state `Deploying`, then `Deployed` with the instance on the version, or `Failed` (below) |
+//! | `RG/targets/{t}/uninstallSolution` | POST `{solutionTemplateId, solutionInstanceName?}`: deletes the instance; its solution version becomes `Undeployed` |
+//! | `RG/targets/{t}/removeRevision` | POST `{solutionTemplateId, solutionVersion}`: deletes a solution version that is not deployed (409 for a deployed one) |
+//! | `RG/targets/{t}/solutions/{s}[/versions/{v}]` | GET, list |
+//! | `RG/targets/{t}/solutions/{s}/instances/{i}[/histories/{h}]` | GET, list |
+//! | `{targetId}/providers/Microsoft.Edge/jobs/{job}` | GET, list |
+//!
+//! Creating a target also creates, if missing, the configuration
+//! `RG/configurations/{first 18 characters of the target name}Config` (in the target's location)
+//! and `{targetId}/providers/Microsoft.Edge/configurationReferences/default` pointing at it, as
+//! the service does.
 //!
 //! The solution of a template is named after the template (its `uniqueIdentifier` is its name).
-//! The final `Location` answer of the target actions is an operation-status envelope
-//! `{id, name, resourceId, status, startTime, endTime, properties: <SolutionVersion>, error?}`.
+//! The final `Location` answer of the review, publish and install actions is an
+//! operation-status envelope `{id, name, resourceId, status, startTime, endTime,
+//! properties: <SolutionVersion>, error?}`.
 //!
 //! Operations answer `InProgress` (or 202) for [`SimulatorOptions::lro_polls`] polls, then end;
 //! their effect (provisioning `Succeeded`, the version created, the deployment done) happens
 //! when they end.
 //!
+//! # Review: configuration resolved with wo-core's engine
+//!
+//! At the end of a review (or `resolveConfiguration`) the simulator reads the template version's
+//! `configurations` (a WO configuration template), the schema version it names
+//! (`RG/schemas/{name}/versions/{version}`, in the template's resource group unless the template
+//! says otherwise) and the values: the target's configuration (through its
+//! `configurationReferences/default`) → `dynamicConfigurations/{uniqueIdentifier}/versions/{template
+//! version}` → `properties.values`. It resolves them with [`wo_core::engine::Resolver`] for a
+//! one-target fleet whose only hierarchy level is the target's `hierarchyLevel`; the values are
+//! set at that level (node: the target), so a schema's `editableAt: [<that level>]` admits them
+//! and `editableAt` naming only other levels refuses them.
+//!
+//! A missing schema version or any violation (type, `allowedValues`, `required`, expressions,
+//! keys the schema does not know) ends the operation `Failed` with the error
+//! `{code: "ValidationFailed", message: <every problem>, details: [{code, message, target: key}]}`
+//! and nothing created. On success the solution version's `configuration` is the resolved
+//! values as YAML (keys in template order, types kept) and `targetLevelConfiguration` the values
+//! text.
+//!
+//! # Installations
+//!
+//! Each accepted `installSolution` creates the job `{targetId}/providers/Microsoft.Edge/jobs/{id}`
+//! (`jobType: deploy`, `InProgress`, then `Succeeded` or `Failed` with `errorDetails`). On
+//! success the instance `…/solutions/{s}/instances/{solutionInstanceName}` points at the new
+//! solution version (a version it pointed at before becomes `Undeployed`) and gains one
+//! history entry. On a target named in [`Simulator::fail_installs_on`] the installation fails:
+//! the solution version is `Failed` with `errorDetails`, the operation `Failed` (code
+//! `DeploymentFailed`), the instance keeps the version it had. [`Simulator::installs`] lists
+//! what each target was asked to install.
+//!
 //! # Faults and measurements
 //!
 //! [`Simulator::inject`] makes the next N requests fail with 429 (`Retry-After`) or 503.
+//! [`Simulator::fail_next_operations`] makes the next N long-running operations end `Failed`
+//! (code `InternalServerError`) without their effect.
 //! [`Simulator::requests`] and [`Simulator::peak_in_flight`] count what arrived; a
 //! [`SimulatorOptions::latency`] makes each request take that long.
+
+mod authoring;
+mod configuration;
+mod deployment;
+mod http;
+mod names;
+mod operations;
+mod resolution;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use axum::body::{to_bytes, Body};
+use axum::body::to_bytes;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use axum::Router;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::arm::new_request_id;
+use http::{
+    bad_request, decode_path, error, finish, method_not_allowed, not_found, query_pairs,
+    unknown_type, Reply,
+};
+use operations::Operation;
 
 /// The api-versions accepted.
 pub const API_VERSIONS: &[&str] = &["2025-08-01", "2025-06-01"];
-
-/// The location the simulator puts in operation URLs.
-const OP_LOCATION: &str = "eastus";
 
 /// How the simulator behaves.
 #[derive(Debug, Clone)]
@@ -88,6 +152,9 @@ pub struct SimulatorOptions {
     pub token: Option<String>,
     /// Time each request takes before it is answered (default none).
     pub latency: Duration,
+    /// The base URL written into the links the simulator hands out (`nextLink`, operation
+    /// URLs), for clients that reach it through a proxy; `None`: its own address (default).
+    pub public_url: Option<String>,
 }
 
 impl Default for SimulatorOptions {
@@ -98,6 +165,7 @@ impl Default for SimulatorOptions {
             page_size: 100,
             token: None,
             latency: Duration::ZERO,
+            public_url: None,
         }
     }
 }
@@ -123,7 +191,10 @@ pub struct Simulator {
 #[derive(Debug)]
 struct Shared {
     options: SimulatorOptions,
+    /// `http://<addr>`.
     base: String,
+    /// The base of the links handed out.
+    link_base: String,
     state: Mutex<SimState>,
     requests: AtomicU64,
     in_flight: AtomicU64,
@@ -136,57 +207,45 @@ struct SimState {
     resources: BTreeMap<String, Value>,
     operations: HashMap<String, Operation>,
     faults: VecDeque<Fault>,
+    /// Lowercase names of the targets whose installations fail.
     failing_targets: HashSet<String>,
+    /// Operations still to fail when they start, see [`Simulator::fail_next_operations`].
+    doomed_operations: usize,
+    /// Per lowercase target name, the solution versions of the installations accepted.
+    installs: HashMap<String, Vec<String>>,
 }
 
-#[derive(Debug, Clone)]
-enum Effect {
-    /// Set `properties.provisioningState` to `Succeeded`.
-    Provision(String),
-    /// Remove the resource and its children.
-    Delete(String),
-    /// Store the resource (and update a parent's version fields).
-    Insert {
-        resource: Value,
-        parent: Option<(String, &'static str)>,
-    },
-    /// Mark the solution version as its action completed.
-    Stage {
-        sv: String,
-        stage: &'static str,
-        state: &'static str,
-    },
-    /// Finish an installation: Deployed, or Failed on a failing target.
-    Install { sv: String, target: String },
-}
+impl SimState {
+    fn get(&self, id: &str) -> Option<&Value> {
+        self.resources.get(&id.to_ascii_lowercase())
+    }
 
-#[derive(Debug, Clone)]
-struct Operation {
-    /// Polls still answering InProgress.
-    polls_left: u32,
-    effect: Effect,
-    /// The resource the operation is about.
-    resource_id: String,
-    /// The final answer's shape: an envelope around the resource, the bare resource, nothing.
-    result: ResultShape,
-    started: String,
-    /// Set when the operation has ended.
-    outcome: Option<Outcome>,
-}
+    fn get_mut(&mut self, id: &str) -> Option<&mut Value> {
+        self.resources.get_mut(&id.to_ascii_lowercase())
+    }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ResultShape {
-    Envelope,
-    Resource,
-    Empty,
-}
+    fn contains(&self, id: &str) -> bool {
+        self.resources.contains_key(&id.to_ascii_lowercase())
+    }
 
-#[derive(Debug, Clone)]
-struct Outcome {
-    ended: String,
-    error: Option<Value>,
-    /// The resource at the end (for the result body).
-    resource: Option<Value>,
+    fn insert(&mut self, resource: Value) {
+        let key = resource["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        self.resources.insert(key, resource);
+    }
+
+    /// Removes a resource and everything below it (children and extension resources); whether
+    /// it existed.
+    fn remove_tree(&mut self, id: &str) -> bool {
+        let key = id.to_ascii_lowercase();
+        let below = format!("{key}/");
+        let existed = self.resources.contains_key(&key);
+        self.resources
+            .retain(|k, _| k != &key && !k.starts_with(&below));
+        existed
+    }
 }
 
 impl Simulator {
@@ -209,9 +268,16 @@ impl Simulator {
     ) -> std::io::Result<Simulator> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
+        let base = format!("http://{addr}");
+        let link_base = options
+            .public_url
+            .as_deref()
+            .map(|u| u.trim_end_matches('/').to_string())
+            .unwrap_or_else(|| base.clone());
         let shared = Arc::new(Shared {
             options,
-            base: format!("http://{addr}"),
+            base,
+            link_base,
             state: Mutex::new(SimState::default()),
             requests: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
@@ -265,12 +331,41 @@ impl Simulator {
         self.shared.lock().faults.len()
     }
 
+    /// The next `count` long-running operations started (added to those still pending) end
+    /// `Failed` with the error code `InternalServerError`, without their effect: a PUT leaves
+    /// the resource `Failed`, a DELETE leaves it in place (`Failed`), a new version or solution
+    /// version is not created, an installation fails like one on a failing target. Synchronous
+    /// requests are not affected.
+    pub fn fail_next_operations(&self, count: usize) {
+        self.shared.lock().doomed_operations += count;
+    }
+
     /// Installations on the target named `target` fail from now on.
     pub fn fail_installs_on(&self, target: &str) {
         self.shared
             .lock()
             .failing_targets
             .insert(target.to_ascii_lowercase());
+    }
+
+    /// Installations on the target named `target` succeed again (undoes
+    /// [`Simulator::fail_installs_on`]).
+    pub fn heal_installs_on(&self, target: &str) {
+        self.shared
+            .lock()
+            .failing_targets
+            .remove(&target.to_ascii_lowercase());
+    }
+
+    /// The names of the solution versions (`1.0.0.1`, …) that the accepted `installSolution`
+    /// requests on the target named `target` started, in order, whether they succeeded or not.
+    pub fn installs(&self, target: &str) -> Vec<String> {
+        self.shared
+            .lock()
+            .installs
+            .get(&target.to_ascii_lowercase())
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Requests received (every request: faults, errors and polls included).
@@ -291,11 +386,7 @@ impl Simulator {
 
     /// The stored resource with this ARM id (case-insensitive), as a GET would answer it.
     pub fn resource(&self, id: &str) -> Option<Value> {
-        self.shared
-            .lock()
-            .resources
-            .get(&id.to_ascii_lowercase())
-            .cloned()
+        self.shared.lock().get(id).cloned()
     }
 
     /// How many resources are stored.
@@ -336,55 +427,6 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// An answer before the common headers are added.
-struct Reply {
-    status: StatusCode,
-    headers: Vec<(&'static str, String)>,
-    body: Option<Value>,
-}
-
-impl Reply {
-    fn json(status: StatusCode, body: Value) -> Self {
-        Self {
-            status,
-            headers: Vec::new(),
-            body: Some(body),
-        }
-    }
-
-    fn empty(status: StatusCode) -> Self {
-        Self {
-            status,
-            headers: Vec::new(),
-            body: None,
-        }
-    }
-
-    fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.headers.push((name, value.into()));
-        self
-    }
-}
-
-fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Reply {
-    Reply::json(
-        status,
-        json!({"error": {"code": code, "message": message.into()}}),
-    )
-}
-
-fn not_found(id: &str) -> Reply {
-    error(
-        StatusCode::NOT_FOUND,
-        "ResourceNotFound",
-        format!("The resource '{id}' was not found."),
-    )
-}
-
-fn bad_request(code: &str, message: impl Into<String>) -> Reply {
-    error(StatusCode::BAD_REQUEST, code, message)
-}
-
 async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let _guard = InFlight::new(&shared);
     if !shared.options.latency.is_zero() {
@@ -399,72 +441,30 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     finish(reply, client_id)
 }
 
-fn finish(reply: Reply, client_id: Option<String>) -> Response {
-    let mut headers = HeaderMap::new();
-    let request_id = new_request_id();
-    let mut put = |name: &'static str, value: &str| {
-        if let Ok(v) = HeaderValue::from_str(value) {
-            headers.insert(name, v);
-        }
-    };
-    put("x-ms-request-id", &request_id);
-    put(
-        "x-ms-correlation-request-id",
-        client_id.as_deref().unwrap_or(&request_id),
-    );
-    if let Some(c) = &client_id {
-        put("x-ms-client-request-id", c);
-    }
-    for (name, value) in &reply.headers {
-        put(name, value);
-    }
-    let body = match &reply.body {
-        Some(v) => {
-            put("content-type", "application/json; charset=utf-8");
-            Body::from(v.to_string())
-        }
-        None => Body::empty(),
-    };
-    let mut response = Response::new(body);
-    *response.status_mut() = reply.status;
-    *response.headers_mut() = headers;
-    response
+/// One request, decoded.
+struct Call {
+    method: Method,
+    /// The path's segments, percent-decoded.
+    segs: Vec<String>,
+    /// The same in lowercase.
+    low: Vec<String>,
+    /// The path as it came (links to further pages repeat it).
+    raw_path: String,
+    api_version: String,
+    /// `$skiptoken`: the items of a list to skip.
+    skip: usize,
+    body: Option<Value>,
 }
 
-fn query_pairs(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-                match u8::from_str_radix(hex, 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 3;
-                        continue;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b'+' => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
+impl Call {
+    /// The ARM id of the first `n` segments.
+    fn id(&self, n: usize) -> String {
+        self.segs[..n].iter().map(|s| format!("/{s}")).collect()
     }
-    String::from_utf8_lossy(&out).into_owned()
+
+    fn low(&self) -> Vec<&str> {
+        self.low.iter().map(String::as_str).collect()
+    }
 }
 
 async fn answer(shared: &Shared, req: Request) -> Reply {
@@ -479,8 +479,7 @@ async fn answer(shared: &Shared, req: Request) -> Reply {
     }
 
     let query = query_pairs(req.uri().query().unwrap_or(""));
-    let api_version = query.iter().find(|(k, _)| k == "api-version");
-    match api_version {
+    let api_version = match query.iter().find(|(k, _)| k == "api-version") {
         None => {
             return bad_request(
                 "MissingApiVersionParameter",
@@ -496,8 +495,8 @@ async fn answer(shared: &Shared, req: Request) -> Reply {
                 ),
             )
         }
-        Some(_) => {}
-    }
+        Some((_, v)) => v.clone(),
+    };
 
     let auth = req
         .headers()
@@ -529,7 +528,13 @@ async fn answer(shared: &Shared, req: Request) -> Reply {
     }
 
     let method = req.method().clone();
-    let path = req.uri().path().trim_end_matches('/').to_string();
+    let raw_path = req.uri().path().trim_end_matches('/').to_string();
+    let segs: Vec<String> = decode_path(&raw_path)
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    let low = segs.iter().map(|s| s.to_ascii_lowercase()).collect();
     let skip = query
         .iter()
         .find(|(k, _)| k == "$skiptoken")
@@ -552,56 +557,141 @@ async fn answer(shared: &Shared, req: Request) -> Reply {
             }
         }
     };
-    route(shared, &method, &path, skip, body)
+    let call = Call {
+        method,
+        segs,
+        low,
+        raw_path,
+        api_version,
+        skip,
+        body,
+    };
+    route(shared, call)
 }
 
-/// Segments of a path, with their lowercase forms.
-struct Path<'a> {
-    raw: Vec<&'a str>,
-    low: Vec<String>,
+/// Top-level collections, listed by resource group and by subscription.
+const TOP_LEVEL: &[&str] = &[
+    "contexts",
+    "targets",
+    "schemas",
+    "solutiontemplates",
+    "configurations",
+];
+
+/// Extension resources, on any scope.
+const EXTENSIONS: &[&str] = &["configurationreferences", "jobs"];
+
+/// The resource types under `RG`: collection names from the top (lowercase), ARM type.
+const RG_TYPES: &[(&[&str], &str)] = &[
+    (&["contexts"], "Microsoft.Edge/contexts"),
+    (&["targets"], "Microsoft.Edge/targets"),
+    (&["schemas"], "Microsoft.Edge/schemas"),
+    (&["schemas", "versions"], "Microsoft.Edge/schemas/versions"),
+    (&["solutiontemplates"], "Microsoft.Edge/solutionTemplates"),
+    (
+        &["solutiontemplates", "versions"],
+        "Microsoft.Edge/solutionTemplates/versions",
+    ),
+    (&["configurations"], "Microsoft.Edge/configurations"),
+    (
+        &["configurations", "dynamicconfigurations"],
+        "Microsoft.Edge/configurations/dynamicConfigurations",
+    ),
+    (
+        &["configurations", "dynamicconfigurations", "versions"],
+        "Microsoft.Edge/configurations/dynamicConfigurations/versions",
+    ),
+    (
+        &["targets", "solutions"],
+        "Microsoft.Edge/targets/solutions",
+    ),
+    (
+        &["targets", "solutions", "versions"],
+        "Microsoft.Edge/targets/solutions/versions",
+    ),
+    (
+        &["targets", "solutions", "instances"],
+        "Microsoft.Edge/targets/solutions/instances",
+    ),
+    (
+        &["targets", "solutions", "instances", "histories"],
+        "Microsoft.Edge/targets/solutions/instances/histories",
+    ),
+];
+
+/// For segments below `RG` (lowercase): the ARM type, and whether they name one resource
+/// (`targets/t1`) rather than a collection (`targets/t1/solutions`).
+fn rg_type(rest: &[&str]) -> Option<(&'static str, bool)> {
+    if rest.is_empty() {
+        return None;
+    }
+    let item = rest.len() % 2 == 0;
+    let collections: Vec<&str> = rest.iter().step_by(2).copied().collect();
+    RG_TYPES
+        .iter()
+        .find(|(c, _)| *c == collections.as_slice())
+        .map(|(_, t)| (*t, item))
 }
 
-fn route(shared: &Shared, method: &Method, path: &str, skip: usize, body: Option<Value>) -> Reply {
-    let raw: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let low: Vec<String> = raw.iter().map(|s| s.to_ascii_lowercase()).collect();
-    let p = Path { raw, low };
-    let l: Vec<&str> = p.low.iter().map(String::as_str).collect();
+/// The ARM type of a resource id the simulator stores under `RG`, if it is one.
+fn stored_type(id: &str) -> Option<&'static str> {
+    let low = id.to_ascii_lowercase();
+    let segs: Vec<&str> = low.split('/').filter(|s| !s.is_empty()).collect();
+    match segs.as_slice() {
+        ["subscriptions", _, "resourcegroups", _, "providers", "microsoft.edge", rest @ ..] => {
+            rg_type(rest).filter(|(_, item)| *item).map(|(t, _)| t)
+        }
+        _ => None,
+    }
+}
+
+/// Where an extension resource's scope ends: the index of the last `providers` segment that
+/// is followed by `Microsoft.Edge/<extension>[/<name>]`.
+fn extension_split(l: &[&str]) -> Option<usize> {
+    (2..l.len().saturating_sub(2)).rev().find(|&i| {
+        l[i] == "providers"
+            && l[i + 1] == "microsoft.edge"
+            && EXTENSIONS.contains(&l[i + 2])
+            && (l.len() - i - 2) <= 2
+    })
+}
+
+fn route(shared: &Shared, call: Call) -> Reply {
+    let l = call.low();
     match l.as_slice() {
         ["subscriptions", _, "providers", "microsoft.edge", "locations", _, kind, op]
             if *kind == "operationstatuses" || *kind == "operationresults" =>
         {
-            if method != Method::GET {
-                return method_not_allowed(method);
+            if call.method != Method::GET {
+                return method_not_allowed(&call.method);
             }
-            poll(shared, op, *kind == "operationstatuses")
+            operations::poll(shared, op, *kind == "operationstatuses")
+        }
+        _ if extension_split(&l).is_some() => {
+            let at = extension_split(&l).unwrap_or_default();
+            extension(shared, &call, at)
         }
         ["subscriptions", _, "providers", "microsoft.edge", kind] => {
-            if method != Method::GET {
-                return method_not_allowed(method);
+            if call.method != Method::GET {
+                return method_not_allowed(&call.method);
             }
             if !TOP_LEVEL.contains(kind) {
-                return unknown_type(path);
+                return unknown_type(&call.raw_path);
             }
             let sub = format!("/subscriptions/{}/resourcegroups/", l[1]);
             let suffix = format!("/providers/microsoft.edge/{kind}");
-            list(shared, path, skip, |key| {
+            list(shared, &call, |key| {
                 key.starts_with(&sub) && parent_of(key).ends_with(&suffix) && depth(key) == 8
             })
         }
         ["subscriptions", _, "resourcegroups", _, "providers", "microsoft.edge", rest @ ..]
             if !rest.is_empty() =>
         {
-            let prefix: String = p.raw[..6]
-                .iter()
-                .map(|s| format!("/{s}"))
-                .collect::<String>();
-            edge(shared, method, &prefix, &p.raw[6..], rest, skip, body)
+            resource_group(shared, call)
         }
-        _ => unknown_type(path),
+        _ => unknown_type(&call.raw_path),
     }
 }
-
-const TOP_LEVEL: &[&str] = &["contexts", "targets", "schemas", "solutiontemplates"];
 
 fn depth(key: &str) -> usize {
     key.split('/').filter(|s| !s.is_empty()).count()
@@ -611,84 +701,101 @@ fn parent_of(key: &str) -> &str {
     key.rsplit_once('/').map(|(p, _)| p).unwrap_or("")
 }
 
-fn method_not_allowed(method: &Method) -> Reply {
-    error(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "MethodNotAllowed",
-        format!("The method {method} is not allowed here."),
-    )
-}
-
-fn unknown_type(path: &str) -> Reply {
-    error(
-        StatusCode::NOT_FOUND,
-        "InvalidResourceType",
-        format!("The resource type of '{path}' is not known to the Microsoft.Edge simulator."),
-    )
-}
-
-/// Paths under `RG/providers/Microsoft.Edge`.
-fn edge(
-    shared: &Shared,
-    method: &Method,
-    prefix: &str,
-    raw: &[&str],
-    low: &[&str],
-    skip: usize,
-    body: Option<Value>,
-) -> Reply {
-    let id = format!(
-        "{prefix}{}",
-        raw.iter().map(|s| format!("/{s}")).collect::<String>()
-    );
-    let key = id.to_ascii_lowercase();
-    let children = |key: &str| {
-        let key = key.to_string();
-        move |k: &str| parent_of(k) == key
-    };
-    match (method.clone(), low) {
-        (Method::GET, [kind]) if TOP_LEVEL.contains(kind) => {
-            list(shared, &id, skip, children(&key))
+/// Paths under `RG`.
+fn resource_group(shared: &Shared, call: Call) -> Reply {
+    let l = call.low();
+    let rest = &l[6..];
+    let id = call.id(call.segs.len());
+    let name = call.segs.last().cloned().unwrap_or_default();
+    let body = call.body.clone();
+    match (call.method.clone(), rest) {
+        (Method::PUT, [kind @ ("contexts" | "targets" | "schemas" | "solutiontemplates"), _]) => {
+            authoring::put_tracked(shared, kind, &name, &id, body)
         }
-        (Method::GET, [kind, _])
-        | (Method::GET, [kind, _, "versions", _])
-        | (Method::GET, [kind, _, "solutions", _])
-        | (Method::GET, [kind, _, "solutions", _, "versions", _])
-            if TOP_LEVEL.contains(kind) =>
-        {
-            match shared.lock().resources.get(&key) {
-                Some(r) => Reply::json(StatusCode::OK, r.clone()),
-                None => not_found(&id),
-            }
+        (Method::DELETE, ["contexts" | "targets" | "schemas" | "solutiontemplates", _]) => {
+            authoring::delete(shared, &id)
         }
-        (Method::GET, ["schemas" | "solutiontemplates", _, "versions"])
-        | (Method::GET, ["targets", _, "solutions"])
-        | (Method::GET, ["targets", _, "solutions", _, "versions"]) => {
-            let parent = parent_of(&key).to_string();
-            if !shared.lock().resources.contains_key(&parent) {
-                return not_found(parent_of(&id));
-            }
-            list(shared, &id, skip, children(&key))
-        }
-        (Method::PUT, [kind, name]) if TOP_LEVEL.contains(kind) => {
-            put_tracked(shared, kind, name, &id, body)
-        }
-        (Method::DELETE, [kind, _]) if TOP_LEVEL.contains(kind) => delete(shared, &id),
         (Method::POST, [kind @ ("schemas" | "solutiontemplates"), _, "createversion"]) => {
-            create_version(shared, kind, parent_of(&id), body)
+            authoring::create_version(shared, kind, parent_of(&id), body)
         }
         (Method::POST, ["targets", _, action]) => {
-            let target_id = parent_of(&id).to_string();
-            target_action(shared, action, &target_id, prefix, body)
+            deployment::target_action(shared, action, parent_of(&id), body)
         }
-        (_, [kind, ..]) if TOP_LEVEL.contains(kind) => method_not_allowed(method),
+        (Method::PUT, ["configurations", _]) => {
+            configuration::put_configuration(shared, &name, &id, body)
+        }
+        (Method::PUT, ["configurations", _, "dynamicconfigurations", _]) => {
+            configuration::put_dynamic(shared, &name, &id, false, body)
+        }
+        (Method::PUT, ["configurations", _, "dynamicconfigurations", _, "versions", _]) => {
+            configuration::put_dynamic(shared, &name, &id, true, body)
+        }
+        (Method::PATCH, ["configurations", _])
+        | (Method::PATCH, ["configurations", _, "dynamicconfigurations", _])
+        | (Method::PATCH, ["configurations", _, "dynamicconfigurations", _, "versions", _]) => {
+            configuration::patch(shared, &id, body)
+        }
+        (Method::DELETE, ["configurations", _])
+        | (Method::DELETE, ["configurations", _, "dynamicconfigurations", _])
+        | (Method::DELETE, ["configurations", _, "dynamicconfigurations", _, "versions", _]) => {
+            configuration::delete(shared, &id)
+        }
+        (Method::GET, _) if rg_type(rest).is_some() => {
+            let item = rg_type(rest).is_some_and(|(_, item)| item);
+            if item {
+                return get(shared, &id);
+            }
+            if rest.len() > 1 && !shared.lock().contains(parent_of(&id)) {
+                return not_found(parent_of(&id));
+            }
+            let key = id.to_ascii_lowercase();
+            list(shared, &call, move |k| parent_of(k) == key)
+        }
+        _ if rg_type(rest).is_some() => method_not_allowed(&call.method),
         _ => unknown_type(&id),
     }
 }
 
+/// Extension resources: `{scope}/providers/Microsoft.Edge/{configurationReferences|jobs}[/{name}]`.
+fn extension(shared: &Shared, call: &Call, at: usize) -> Reply {
+    let scope = call.id(at);
+    let id = call.id(call.segs.len());
+    let l = call.low();
+    let rest = &l[at + 2..];
+    if stored_type(&scope).is_some() && !shared.lock().contains(&scope) {
+        return not_found(&scope);
+    }
+    match (call.method.clone(), rest) {
+        (Method::GET, [_]) => {
+            let key = id.to_ascii_lowercase();
+            list(shared, call, move |k| parent_of(k) == key)
+        }
+        (Method::GET, [_, _]) => get(shared, &id),
+        (Method::PUT, ["configurationreferences", _]) => configuration::put_reference(
+            shared,
+            &call.segs[call.segs.len() - 1],
+            &id,
+            call.body.clone(),
+        ),
+        (Method::PATCH, ["configurationreferences", _]) => {
+            configuration::patch(shared, &id, call.body.clone())
+        }
+        (Method::DELETE, ["configurationreferences", _]) => configuration::delete(shared, &id),
+        _ => method_not_allowed(&call.method),
+    }
+}
+
+fn get(shared: &Shared, id: &str) -> Reply {
+    match shared.lock().get(id) {
+        Some(r) => Reply::ok(r.clone()),
+        None => not_found(id),
+    }
+}
+
 /// A `{value, nextLink?}` page of the resources whose lowercase id passes `select`.
-fn list(shared: &Shared, path: &str, skip: usize, select: impl Fn(&str) -> bool) -> Reply {
+fn list(shared: &Shared, call: &Call, select: impl Fn(&str) -> bool) -> Reply {
     let size = shared.options.page_size.max(1);
+    let skip = call.skip;
     let st = shared.lock();
     let all: Vec<&Value> = st
         .resources
@@ -705,745 +812,14 @@ fn list(shared: &Shared, path: &str, skip: usize, select: impl Fn(&str) -> bool)
     let mut body = json!({ "value": page });
     if skip + size < all.len() {
         body["nextLink"] = json!(format!(
-            "{}{path}?api-version=2025-08-01&$skiptoken={}",
-            shared.base,
+            "{}{}?api-version={}&$skiptoken={}",
+            shared.link_base,
+            call.raw_path,
+            call.api_version,
             skip + size
         ));
     }
-    Reply::json(StatusCode::OK, body)
-}
-
-fn type_name(kind: &str) -> &'static str {
-    match kind {
-        "contexts" => "Microsoft.Edge/contexts",
-        "targets" => "Microsoft.Edge/targets",
-        "schemas" => "Microsoft.Edge/schemas",
-        _ => "Microsoft.Edge/solutionTemplates",
-    }
-}
-
-fn valid_name(kind: &str, name: &str) -> Result<(), String> {
-    let alnum_dash = |c: char| c.is_ascii_alphanumeric() || c == '-';
-    match kind {
-        "targets" => {
-            let ok = (3..=61).contains(&name.len())
-                && name.chars().all(|c| alnum_dash(c) || c == '.')
-                && !name.starts_with("v-")
-                && !name.contains("-v-")
-                && name
-                    .split('.')
-                    .all(|p| !p.is_empty() && !p.starts_with('-') && !p.ends_with('-'));
-            ok.then_some(()).ok_or_else(|| {
-                format!("The target name '{name}' is invalid: 3-61 letters, digits, '-' and '.'.")
-            })
-        }
-        "contexts" => (!name.is_empty() && name.len() <= 61 && name.chars().all(alnum_dash))
-            .then_some(())
-            .ok_or_else(|| format!("The context name '{name}' is invalid.")),
-        _ => ((3..=24).contains(&name.len()) && name.chars().all(alnum_dash))
-            .then_some(())
-            .ok_or_else(|| format!("The name '{name}' must match ^[a-zA-Z0-9-]{{3,24}}$.")),
-    }
-}
-
-fn required(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "contexts" => &["capabilities", "hierarchies"],
-        "targets" => &[
-            "description",
-            "displayName",
-            "contextId",
-            "targetSpecification",
-            "capabilities",
-            "hierarchyLevel",
-        ],
-        "solutiontemplates" => &["description", "capabilities"],
-        _ => &[],
-    }
-}
-
-fn validation_error(message: &str, missing: &[String]) -> Reply {
-    let details: Vec<Value> = missing
-        .iter()
-        .map(|m| {
-            json!({"code": "PropertyRequired", "message": format!("The property '{m}' is required."), "target": m})
-        })
-        .collect();
-    Reply::json(
-        StatusCode::BAD_REQUEST,
-        json!({"error": {"code": "InvalidRequestContent", "message": message, "details": details}}),
-    )
-}
-
-fn system_data(created: Option<&Value>) -> Value {
-    let now = now_rfc3339();
-    let created_at = created
-        .and_then(|s| s.get("createdAt"))
-        .cloned()
-        .unwrap_or_else(|| json!(now));
-    json!({
-        "createdBy": "simulator@example.invalid",
-        "createdByType": "User",
-        "createdAt": created_at,
-        "lastModifiedBy": "simulator@example.invalid",
-        "lastModifiedByType": "User",
-        "lastModifiedAt": now,
-    })
-}
-
-fn put_tracked(shared: &Shared, kind: &str, name: &str, id: &str, body: Option<Value>) -> Reply {
-    if let Err(m) = valid_name(kind, name) {
-        return bad_request("InvalidResourceName", m);
-    }
-    let Some(Value::Object(body)) = body else {
-        return bad_request(
-            "InvalidRequestContent",
-            "The request body must be a JSON object.",
-        );
-    };
-    let Some(location) = body.get("location").and_then(Value::as_str) else {
-        return validation_error("The 'location' property is required.", &["location".into()]);
-    };
-    let mut props = match body.get("properties") {
-        Some(Value::Object(p)) => p.clone(),
-        None | Some(Value::Null) => Map::new(),
-        Some(_) => return bad_request("InvalidRequestContent", "'properties' must be an object."),
-    };
-    let missing: Vec<String> = required(kind)
-        .iter()
-        .filter(|k| props.get(**k).is_none_or(Value::is_null))
-        .map(|k| format!("properties.{k}"))
-        .collect();
-    if !missing.is_empty() {
-        return validation_error("Required properties are missing.", &missing);
-    }
-    if kind == "targets" {
-        if let Some(state) = props.get("state").and_then(Value::as_str) {
-            if !matches!(state, "active" | "inactive") {
-                return bad_request("InvalidRequestContent", "'state' is active or inactive.");
-            }
-        }
-    }
-    let key = id.to_ascii_lowercase();
-    let mut st = shared.lock();
-    let existing = st.resources.get(&key).cloned();
-    // Read-only properties survive a PUT.
-    if let Some(old) = existing.as_ref().and_then(|e| e.get("properties")) {
-        for ro in [
-            "currentVersion",
-            "latestVersion",
-            "uniqueIdentifier",
-            "status",
-        ] {
-            if let Some(v) = old.get(ro) {
-                props.insert(ro.into(), v.clone());
-            }
-        }
-    }
-    if kind == "solutiontemplates" {
-        props
-            .entry("uniqueIdentifier")
-            .or_insert_with(|| json!(name));
-    }
-    props.insert("provisioningState".into(), json!("InProgress"));
-    let mut resource = json!({
-        "id": id,
-        "name": name,
-        "type": type_name(kind),
-        "location": location,
-        "tags": body.get("tags").cloned().unwrap_or_else(|| json!({})),
-        "systemData": system_data(existing.as_ref().and_then(|e| e.get("systemData"))),
-        "eTag": format!("\"{}\"", new_request_id()),
-        "properties": Value::Object(props),
-    });
-    if let Some(ext) = body.get("extendedLocation") {
-        resource["extendedLocation"] = ext.clone();
-    }
-    st.resources.insert(key, resource.clone());
-    let op = new_operation(
-        &mut st,
-        shared.options.lro_polls,
-        Effect::Provision(id.to_string()),
-        id,
-        ResultShape::Empty,
-    );
-    drop(st);
-    let status = if existing.is_some() {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    Reply::json(status, resource)
-        .with("azure-asyncoperation", op_url(shared, id, &op, true))
-        .with("retry-after", shared.options.retry_after_secs.to_string())
-}
-
-fn delete(shared: &Shared, id: &str) -> Reply {
-    let key = id.to_ascii_lowercase();
-    let mut st = shared.lock();
-    let Some(resource) = st.resources.get_mut(&key) else {
-        return Reply::empty(StatusCode::NO_CONTENT);
-    };
-    resource["properties"]["provisioningState"] = json!("Deleting");
-    let op = new_operation(
-        &mut st,
-        shared.options.lro_polls,
-        Effect::Delete(id.to_string()),
-        id,
-        ResultShape::Empty,
-    );
-    drop(st);
-    accepted(shared, id, &op)
-}
-
-fn accepted(shared: &Shared, id: &str, op: &str) -> Reply {
-    Reply::empty(StatusCode::ACCEPTED)
-        .with("location", op_url(shared, id, op, false))
-        .with("retry-after", shared.options.retry_after_secs.to_string())
-}
-
-fn op_url(shared: &Shared, id: &str, op: &str, status: bool) -> String {
-    let sub = id.split('/').nth(2).unwrap_or("00000000");
-    let kind = if status {
-        "operationStatuses"
-    } else {
-        "operationResults"
-    };
-    format!(
-        "{}/subscriptions/{sub}/providers/Microsoft.Edge/locations/{OP_LOCATION}/{kind}/{op}?api-version=2025-08-01",
-        shared.base
-    )
-}
-
-fn new_operation(
-    st: &mut SimState,
-    polls: u32,
-    effect: Effect,
-    resource_id: &str,
-    result: ResultShape,
-) -> String {
-    let op = new_request_id();
-    st.operations.insert(
-        op.clone(),
-        Operation {
-            polls_left: polls,
-            effect,
-            resource_id: resource_id.to_string(),
-            result,
-            started: now_rfc3339(),
-            outcome: None,
-        },
-    );
-    op
-}
-
-/// `GET` of an operation URL: the status (`Azure-AsyncOperation`) or the result (`Location`).
-fn poll(shared: &Shared, op: &str, status_url: bool) -> Reply {
-    let mut st = shared.lock();
-    let Some(mut operation) = st.operations.get(op).cloned() else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "OperationNotFound",
-            format!("The operation '{op}' was not found."),
-        );
-    };
-    if operation.outcome.is_none() {
-        if operation.polls_left > 0 {
-            operation.polls_left -= 1;
-            let resource_id = operation.resource_id.clone();
-            let started = operation.started.clone();
-            st.operations.insert(op.to_string(), operation);
-            drop(st);
-            let retry = shared.options.retry_after_secs.to_string();
-            return if status_url {
-                Reply::json(
-                    StatusCode::OK,
-                    json!({"id": op_url(shared, &resource_id, op, true), "name": op,
-                           "resourceId": resource_id, "status": "InProgress", "startTime": started}),
-                )
-                .with("retry-after", retry)
-            } else {
-                accepted(shared, &resource_id, op)
-            };
-        }
-        let outcome = apply(&mut st, &operation.effect);
-        operation.outcome = Some(outcome);
-        st.operations.insert(op.to_string(), operation.clone());
-    }
-    drop(st);
-    let outcome = operation.outcome.clone().unwrap_or_else(|| Outcome {
-        ended: now_rfc3339(),
-        error: None,
-        resource: None,
-    });
-    let status = if outcome.error.is_some() {
-        "Failed"
-    } else {
-        "Succeeded"
-    };
-    let mut envelope = json!({
-        "id": op_url(shared, &operation.resource_id, op, status_url),
-        "name": op,
-        "resourceId": operation.resource_id,
-        "status": status,
-        "startTime": operation.started,
-        "endTime": outcome.ended,
-    });
-    if let Some(e) = &outcome.error {
-        envelope["error"] = e.clone();
-    }
-    if status_url {
-        return Reply::json(StatusCode::OK, envelope);
-    }
-    match (operation.result, outcome.resource) {
-        (ResultShape::Resource, Some(r)) if outcome.error.is_none() => {
-            Reply::json(StatusCode::OK, r)
-        }
-        (ResultShape::Envelope, Some(r)) => {
-            envelope["properties"] = r;
-            Reply::json(StatusCode::OK, envelope)
-        }
-        _ if outcome.error.is_some() => Reply::json(StatusCode::OK, envelope),
-        _ => Reply::empty(StatusCode::NO_CONTENT),
-    }
-}
-
-/// Does what an operation does when it ends.
-fn apply(st: &mut SimState, effect: &Effect) -> Outcome {
-    let ended = now_rfc3339();
-    let done = |resource: Option<Value>, error: Option<Value>| Outcome {
-        ended: ended.clone(),
-        error,
-        resource,
-    };
-    match effect {
-        Effect::Provision(id) => {
-            let r = st.resources.get_mut(&id.to_ascii_lowercase()).map(|r| {
-                r["properties"]["provisioningState"] = json!("Succeeded");
-                r.clone()
-            });
-            done(r, None)
-        }
-        Effect::Delete(id) => {
-            let key = id.to_ascii_lowercase();
-            let child = format!("{key}/");
-            st.resources
-                .retain(|k, _| k != &key && !k.starts_with(&child));
-            done(None, None)
-        }
-        Effect::Insert { resource, parent } => {
-            let id = resource["id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            if let Some((parent, field)) = parent {
-                if let Some(p) = st.resources.get_mut(&parent.to_ascii_lowercase()) {
-                    p["properties"][*field] = resource["name"].clone();
-                }
-            }
-            st.resources.insert(id, resource.clone());
-            done(Some(resource.clone()), None)
-        }
-        Effect::Stage { sv, stage, state } => {
-            let r = st.resources.get_mut(&sv.to_ascii_lowercase()).map(|r| {
-                let p = &mut r["properties"];
-                p["state"] = json!(state);
-                p["currentStage"] = stage_map(stage, "Completed", &ended);
-                if let Some(s) = p["stages"].as_array_mut() {
-                    s.push(stage_map(stage, "Completed", &ended));
-                }
-                r.clone()
-            });
-            done(r, None)
-        }
-        Effect::Install { sv, target } => {
-            let fails = st
-                .failing_targets
-                .contains(&target.rsplit('/').next().unwrap_or("").to_ascii_lowercase());
-            let err = json!({
-                "code": "DeploymentFailed",
-                "message": format!("The deployment to target '{}' failed (injected by the simulator).",
-                                   target.rsplit('/').next().unwrap_or("")),
-                "target": target,
-            });
-            let (state, status) = if fails {
-                ("Failed", "Failed")
-            } else {
-                ("Deployed", "Completed")
-            };
-            let r = st.resources.get_mut(&sv.to_ascii_lowercase()).map(|r| {
-                let p = &mut r["properties"];
-                p["state"] = json!(state);
-                p["currentStage"] = stage_map("Deployment", status, &ended);
-                if let Some(s) = p["stages"].as_array_mut() {
-                    s.push(stage_map("Deployment", status, &ended));
-                }
-                if fails {
-                    p["errorDetails"] = err.clone();
-                } else if let Some(o) = p.as_object_mut() {
-                    o.remove("errorDetails");
-                }
-                r.clone()
-            });
-            done(r, fails.then_some(err))
-        }
-    }
-}
-
-fn stage_map(stage: &str, status: &str, at: &str) -> Value {
-    json!({"stage": stage, "status": status, "displayState": status, "startTime": at, "endTime": at})
-}
-
-/// `POST …/createVersion` of a schema or a solution template.
-fn create_version(shared: &Shared, kind: &str, parent_id: &str, body: Option<Value>) -> Reply {
-    let parent_key = parent_id.to_ascii_lowercase();
-    let body = body.unwrap_or(Value::Null);
-    let (inner_key, current_field, required_props): (&str, &'static str, &[&str]) =
-        if kind == "schemas" {
-            ("schemaVersion", "currentVersion", &["value"])
-        } else {
-            (
-                "solutionTemplateVersion",
-                "latestVersion",
-                &["configurations", "specification"],
-            )
-        };
-    let mut st = shared.lock();
-    let Some(parent) = st.resources.get(&parent_key).cloned() else {
-        return not_found(parent_id);
-    };
-    let Some(props) = body.pointer(&format!("/{inner_key}/properties")).cloned() else {
-        return validation_error(
-            "The version's properties are required.",
-            &[format!("{inner_key}.properties")],
-        );
-    };
-    let missing: Vec<String> = required_props
-        .iter()
-        .filter(|k| props.get(**k).is_none_or(Value::is_null))
-        .map(|k| format!("{inner_key}.properties.{k}"))
-        .collect();
-    if !missing.is_empty() {
-        return validation_error("Required properties are missing.", &missing);
-    }
-    let current = parent["properties"][current_field]
-        .as_str()
-        .map(str::to_string);
-    let version = match (
-        body.get("version").and_then(Value::as_str),
-        body.get("updateType").and_then(Value::as_str),
-    ) {
-        (Some(v), _) => v.to_string(),
-        (None, Some(u)) => match bump(current.as_deref(), u) {
-            Some(v) => v,
-            None => {
-                return bad_request(
-                    "InvalidRequestContent",
-                    format!("updateType '{u}' is not Major, Minor or Patch."),
-                )
-            }
-        },
-        (None, None) => {
-            return validation_error(
-                "Either 'version' or 'updateType' is required.",
-                &["version".into()],
-            )
-        }
-    };
-    let parts: Vec<&str> = version.split('.').collect();
-    if parts.len() != 3 || parts.iter().any(|p| p.parse::<u64>().is_err()) {
-        return bad_request(
-            "InvalidVersion",
-            format!("The version '{version}' is not MAJOR.MINOR.PATCH."),
-        );
-    }
-    let id = format!("{parent_id}/versions/{version}");
-    if st.resources.contains_key(&id.to_ascii_lowercase()) {
-        return error(
-            StatusCode::CONFLICT,
-            "Conflict",
-            format!("The version '{version}' of '{parent_id}' exists already."),
-        );
-    }
-    let mut props = props;
-    props["provisioningState"] = json!("Succeeded");
-    let type_name = if kind == "schemas" {
-        "Microsoft.Edge/schemas/versions"
-    } else {
-        "Microsoft.Edge/solutionTemplates/versions"
-    };
-    let resource = json!({
-        "id": id, "name": version, "type": type_name,
-        "systemData": system_data(None),
-        "eTag": format!("\"{}\"", new_request_id()),
-        "properties": props,
-    });
-    let op = new_operation(
-        &mut st,
-        shared.options.lro_polls,
-        Effect::Insert {
-            resource,
-            parent: Some((parent_id.to_string(), current_field)),
-        },
-        &id,
-        ResultShape::Resource,
-    );
-    drop(st);
-    accepted(shared, &id, &op)
-}
-
-fn bump(current: Option<&str>, update: &str) -> Option<String> {
-    let mut v: Vec<u64> = current
-        .unwrap_or("0.0.0")
-        .split('.')
-        .map(|p| p.parse().unwrap_or(0))
-        .collect();
-    v.resize(3, 0);
-    match update.to_ascii_lowercase().as_str() {
-        "major" => v = vec![v[0] + 1, 0, 0],
-        "minor" => v = vec![v[0], v[1] + 1, 0],
-        "patch" => v[2] += 1,
-        _ => return None,
-    }
-    Some(format!("{}.{}.{}", v[0], v[1], v[2]))
-}
-
-/// The ARM id in `body[field]`, or a 400.
-fn id_field(body: &Option<Value>, field: &str) -> Result<String, Reply> {
-    body.as_ref()
-        .and_then(|b| b.get(field))
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .ok_or_else(|| validation_error(&format!("'{field}' is required."), &[field.into()]))
-}
-
-fn target_action(
-    shared: &Shared,
-    action: &str,
-    target_id: &str,
-    rg_prefix: &str,
-    body: Option<Value>,
-) -> Reply {
-    let target_key = target_id.to_ascii_lowercase();
-    let mut st = shared.lock();
-    let Some(target) = st.resources.get(&target_key).cloned() else {
-        return not_found(target_id);
-    };
-    let polls = shared.options.lro_polls;
-    let op = match action {
-        "reviewsolutionversion" => {
-            let stv_id = match id_field(&body, "solutionTemplateVersionId") {
-                Ok(v) => v,
-                Err(r) => return r,
-            };
-            let Some(stv) = st.resources.get(&stv_id.to_ascii_lowercase()).cloned() else {
-                return not_found(&stv_id);
-            };
-            let low = stv_id.to_ascii_lowercase();
-            let segs: Vec<&str> = stv_id.split('/').collect();
-            if !low.contains("/providers/microsoft.edge/solutiontemplates/") || segs.len() != 11 {
-                return bad_request(
-                    "InvalidSolutionTemplateVersionId",
-                    format!("'{stv_id}' is not a solution template version id."),
-                );
-            }
-            let template_id = segs[..9].join("/");
-            let template = st.resources.get(&template_id.to_ascii_lowercase()).cloned();
-            let caps_ok = template
-                .as_ref()
-                .and_then(|t| t["properties"]["capabilities"].as_array().cloned())
-                .unwrap_or_default()
-                .iter()
-                .all(|c| {
-                    target["properties"]["capabilities"]
-                        .as_array()
-                        .is_some_and(|tc| tc.contains(c))
-                });
-            if !caps_ok {
-                return bad_request(
-                    "CapabilityValidationFailed",
-                    "The solution template's capabilities are not all capabilities of the target.",
-                );
-            }
-            let solution_name = template
-                .as_ref()
-                .and_then(|t| t["properties"]["uniqueIdentifier"].as_str())
-                .unwrap_or(segs[8])
-                .to_string();
-            let template_version = segs[10];
-            let solution_id = format!("{target_id}/solutions/{solution_name}");
-            let solution_key = solution_id.to_ascii_lowercase();
-            if !st.resources.contains_key(&solution_key) {
-                let solution = json!({
-                    "id": solution_id, "name": solution_name,
-                    "type": "Microsoft.Edge/targets/solutions",
-                    "systemData": system_data(None),
-                    "properties": {"solutionTemplateId": template_id, "displayName": solution_name,
-                                   "provisioningState": "Succeeded"},
-                });
-                st.resources.insert(solution_key.clone(), solution);
-            }
-            let prefix = format!(
-                "{solution_key}/versions/{}.",
-                template_version.to_ascii_lowercase()
-            );
-            let revision = st
-                .resources
-                .keys()
-                .filter(|k| k.starts_with(&prefix))
-                .count()
-                + 1;
-            let sv_name = format!("{template_version}.{revision}");
-            let sv_id = format!("{solution_id}/versions/{sv_name}");
-            let now = now_rfc3339();
-            let mut sv = json!({
-                "id": sv_id, "name": sv_name,
-                "type": "Microsoft.Edge/targets/solutions/versions",
-                "systemData": system_data(None),
-                "eTag": format!("\"{}\"", new_request_id()),
-                "properties": {
-                    "specification": stv["properties"]["specification"].clone(),
-                    "solutionTemplateVersionId": stv_id,
-                    "revision": revision,
-                    "targetDisplayName": target["properties"]["displayName"].clone(),
-                    "configuration": stv["properties"]["configurations"].clone(),
-                    "targetLevelConfiguration": "",
-                    "reviewId": new_request_id(),
-                    "state": "InReview",
-                    "currentStage": stage_map("Configuration", "InProgress", &now),
-                    "stages": [],
-                    "solutionInstanceName": body.as_ref().and_then(|b| b.get("solutionInstanceName")).cloned().unwrap_or_else(|| json!(solution_name)),
-                    "solutionDependencies": body.as_ref().and_then(|b| b.get("solutionDependencies")).cloned().unwrap_or_else(|| json!([])),
-                    "actionType": "deploy",
-                    "provisioningState": "Succeeded",
-                },
-            });
-            if let Some(ext) = target.get("extendedLocation") {
-                sv["extendedLocation"] = ext.clone();
-            }
-            st.resources.insert(sv_id.to_ascii_lowercase(), sv);
-            new_operation(
-                &mut st,
-                polls,
-                Effect::Stage {
-                    sv: sv_id.clone(),
-                    stage: "Configuration",
-                    state: "ReadyToDeploy",
-                },
-                &sv_id,
-                ResultShape::Envelope,
-            )
-        }
-        "publishsolutionversion" | "installsolution" => {
-            let sv_id = match id_field(&body, "solutionVersionId") {
-                Ok(v) => v,
-                Err(r) => return r,
-            };
-            let sv_key = sv_id.to_ascii_lowercase();
-            if !sv_key.starts_with(&format!("{target_key}/solutions/")) {
-                return bad_request(
-                    "InvalidSolutionVersionId",
-                    format!("'{sv_id}' is not a solution version of '{target_id}'."),
-                );
-            }
-            let Some(sv) = st.resources.get_mut(&sv_key) else {
-                return not_found(&sv_id);
-            };
-            let state = sv["properties"]["state"].as_str().unwrap_or("").to_string();
-            let now = now_rfc3339();
-            if action == "publishsolutionversion" {
-                if state == "InReview" || state == "Deploying" {
-                    return error(
-                        StatusCode::CONFLICT,
-                        "Conflict",
-                        format!("The solution version is {state}."),
-                    );
-                }
-                sv["properties"]["currentStage"] = stage_map("Publish", "InProgress", &now);
-                new_operation(
-                    &mut st,
-                    polls,
-                    Effect::Stage {
-                        sv: sv_id.clone(),
-                        stage: "Publish",
-                        state: "ReadyToDeploy",
-                    },
-                    &sv_id,
-                    ResultShape::Envelope,
-                )
-            } else {
-                if !matches!(
-                    state.as_str(),
-                    "ReadyToDeploy" | "ReadyToUpgrade" | "Deployed" | "Failed"
-                ) {
-                    return error(
-                        StatusCode::CONFLICT,
-                        "Conflict",
-                        format!("The solution version is {state}, not ready to deploy."),
-                    );
-                }
-                sv["properties"]["state"] = json!("Deploying");
-                sv["properties"]["currentStage"] = stage_map("Deployment", "InProgress", &now);
-                sv["properties"]["latestActionTrackingUri"] = json!("pending");
-                let op = new_operation(
-                    &mut st,
-                    polls,
-                    Effect::Install {
-                        sv: sv_id.clone(),
-                        target: target_id.to_string(),
-                    },
-                    &sv_id,
-                    ResultShape::Envelope,
-                );
-                let uri = op_url(shared, &sv_id, &op, true);
-                if let Some(sv) = st.resources.get_mut(&sv_key) {
-                    sv["properties"]["latestActionTrackingUri"] = json!(uri);
-                }
-                op
-            }
-        }
-        _ => {
-            let _ = rg_prefix;
-            return error(
-                StatusCode::BAD_REQUEST,
-                "InvalidAction",
-                format!("The action '{action}' is not supported by the simulator."),
-            );
-        }
-    };
-    let resource_id = st
-        .operations
-        .get(&op)
-        .map(|o| o.resource_id.clone())
-        .unwrap_or_default();
-    drop(st);
-    accepted(shared, &resource_id, &op)
-}
-
-/// Now as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-fn now_rfc3339() -> String {
-    let d = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = d.as_secs();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        d.subsec_millis()
-    )
+    Reply::ok(body)
 }
 
 #[cfg(test)]
@@ -1451,16 +827,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates_and_versions() {
-        let now = now_rfc3339();
-        assert_eq!(now.len(), 24, "{now}");
-        assert!(now.starts_with("20"), "{now}");
-        assert_eq!(bump(Some("1.2.3"), "Minor").as_deref(), Some("1.3.0"));
-        assert_eq!(bump(None, "patch").as_deref(), Some("0.0.1"));
-        assert_eq!(bump(Some("1.2.3"), "Huge"), None);
-        assert_eq!(percent_decode("a%24b+c"), "a$b c");
-        assert!(valid_name("targets", "line-1.plant").is_ok());
-        assert!(valid_name("targets", "v-bad").is_err());
-        assert!(valid_name("schemas", "ab").is_err());
+    fn types_and_extension_scopes() {
+        assert_eq!(
+            rg_type(&["targets", "t1"]),
+            Some(("Microsoft.Edge/targets", true))
+        );
+        assert_eq!(
+            rg_type(&["targets", "t1", "solutions"]),
+            Some(("Microsoft.Edge/targets/solutions", false))
+        );
+        assert_eq!(rg_type(&["targets", "t1", "installsolution"]), None);
+        let path = "subscriptions/s/resourcegroups/rg/providers/microsoft.edge/targets/t1/providers/microsoft.edge/jobs";
+        let l: Vec<&str> = path.split('/').collect();
+        assert_eq!(extension_split(&l), Some(8));
+        let l: Vec<&str> = "subscriptions/s/providers/microsoft.edge/targets"
+            .split('/')
+            .collect();
+        assert_eq!(extension_split(&l), None);
+        assert_eq!(
+            stored_type("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Edge/targets/t1"),
+            Some("Microsoft.Edge/targets")
+        );
+        assert_eq!(
+            stored_type("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Edge/sites/s1"),
+            None
+        );
     }
 }
