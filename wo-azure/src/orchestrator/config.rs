@@ -304,7 +304,9 @@ mod tests {
             "fleet.yaml",
         )?;
         let r = Resolver::new(&bundle, &set, &fleet)?;
-        Ok(Value::Object(r.resolve(fleet.target("t-1").expect("target"))?.values))
+        Ok(Value::Object(
+            r.resolve(fleet.target("t-1").expect("target"))?.values,
+        ))
     }
 
     fn shop() -> Value {
