@@ -10,7 +10,6 @@ use wo_core::{Error, Location, Result};
 use wo_git::{GitConfigStore, GitOpsGitRepo, GitRepo, GitSourceRepo};
 use wo_render::{CanonicalRenderer, ChartRenderer};
 
-use crate::orchestrator::LocalOrchestrator;
 use crate::settings::Settings;
 
 /// What a flow command printed and whether the run succeeded.
@@ -93,7 +92,7 @@ pub fn pipeline(s: &Settings) -> Result<Pipeline> {
         platform_config: config(&s.platform)?,
         gitops,
         renderer: Arc::new(CanonicalRenderer::new(ChartRenderer::default())),
-        orchestrator: Arc::new(LocalOrchestrator::new(&s.orchestrator)),
+        orchestrator: crate::orchestrator::orchestrator(&s.azure)?,
     };
     Ok(Pipeline::new(
         ports,

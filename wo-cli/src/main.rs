@@ -2,6 +2,7 @@
 //! line, call the library, print. Exit codes: 0 ok, 1 a run failed, 2 invalid input.
 #![forbid(unsafe_code)]
 
+mod azure;
 mod demo;
 mod flow;
 mod local;
@@ -226,6 +227,28 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: DiffFormat,
     },
+    /// Serve the Workload Orchestration ARM simulator (Microsoft.Edge, api-version 2025-08-01)
+    /// until SIGINT or SIGTERM; prints its URL first. A test tool: it accepts any bearer token.
+    AzureSim(azure::SimArgs),
+    /// Work on the fleet of an environment.
+    Fleet {
+        #[command(subcommand)]
+        what: FleetCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum FleetCommand {
+    /// Onboard the targets of a resource group in Azure Workload Orchestration into the
+    /// environment's fleet.yaml, proposed on the branch `wo/fleet-import/<env>` of the platform
+    /// config repo (with a pull request on GitHub).
+    ///
+    /// Fleet targets match WO targets by `orchestrator.id`, else by name; they keep their
+    /// hierarchy, labels and assignments and get WO's capabilities and ids. New targets are
+    /// added with `labels: {hierarchyLevel: …}`; targets WO no longer lists are kept and named
+    /// in a warning. The file is re-emitted through wo's YAML layer: comments are not kept.
+    /// Running it again with nothing changed writes nothing.
+    Import(azure::ImportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -469,6 +492,10 @@ fn main() -> ExitCode {
             };
             render::diff_dirs(&old, &new, format)
         }
+        Command::AzureSim(args) => runtime.block_on(azure::serve(&args)),
+        Command::Fleet {
+            what: FleetCommand::Import(args),
+        } => runtime.block_on(azure::import(&args)),
     };
     match result {
         Ok(text) => {

@@ -1,234 +1,196 @@
-//! The local stand-in orchestrator: releases "installed" into a state directory, so that `wo
-//! deploy` in one process and `wo status` in the next see the same world. It stands in for
-//! Azure Workload Orchestration until that backend exists, in the demo and in tests.
-//!
-//! State: `<dir>/state.json` — per solution and target, the version running and how many
-//! times each version was installed (so tests can prove nothing is installed twice), and the
-//! content hash of every version (a version is immutable). Failure injection:
-//! `<dir>/failures.json`, a map of target name to message; a listed target fails every install.
+//! The orchestrator `wo` deploys through: Azure Workload Orchestration
+//! ([`wo_azure::orchestrator::WoOrchestrator`]), configured by [`AzureSettings`]; and, for the
+//! demo, the same backend against the in-process simulator.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
-use wo_core::ports::{DeploymentReport, Orchestrator, Release, TargetOutcome};
-use wo_core::{Error, Result};
+use serde_json::json;
+use wo_azure::arm::{credential_from_env, default_http_client, ArmClient, LroPolicy, StaticToken};
+use wo_azure::orchestrator::{WoOptions, WoOrchestrator};
+use wo_core::ports::{DeploymentReport, Orchestrator, Release};
+use wo_core::{Error, Location, Result};
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct State {
-    /// `<solution>/<target>` → what runs there.
-    targets: BTreeMap<String, TargetState>,
-    /// `<solution>@<version>` → content hash.
-    versions: BTreeMap<String, String>,
+/// Where and how to reach Workload Orchestration.
+#[derive(Debug, Clone, Default)]
+pub struct AzureSettings {
+    /// The ARM endpoint (default `https://management.azure.com`).
+    pub url: Option<String>,
+    /// `/subscriptions/<id>/resourceGroups/<name>`: where schemas and solution templates are
+    /// made, and where targets without an orchestrator id in the fleet are looked up.
+    pub resource_group: Option<String>,
+    /// The Azure location of the resources wo makes (default `eastus`).
+    pub location: Option<String>,
+    /// Targets deployed at once (default 8).
+    pub concurrency: Option<usize>,
+    /// Shortest wait between polls of a long-running operation (default 1 s; simulators and
+    /// tests go lower).
+    pub poll: Option<Duration>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct TargetState {
-    running: Option<String>,
-    installs: BTreeMap<String, u32>,
+/// An ARM client for `url` with the credential the environment names.
+pub fn arm_client(url: Option<&str>, poll: Option<Duration>) -> Result<ArmClient> {
+    let http = default_http_client()?;
+    let mut b = ArmClient::builder()
+        .credential(credential_from_env(http.clone())?)
+        .http_client(http);
+    if let Some(u) = url.filter(|u| !u.trim().is_empty()) {
+        b = b.base_url(u.trim());
+    }
+    if let Some(p) = poll {
+        b = b.lro(LroPolicy {
+            min_interval: p,
+            ..LroPolicy::default()
+        });
+    }
+    b.build()
 }
 
-/// An orchestrator whose state lives in a directory.
+/// The orchestrator of `s`; when no resource group is configured, one that says so when used.
+pub fn orchestrator(s: &AzureSettings) -> Result<Arc<dyn Orchestrator>> {
+    let Some(rg) = s.resource_group.as_deref().filter(|r| !r.trim().is_empty()) else {
+        return Ok(Arc::new(Unconfigured));
+    };
+    let arm = arm_client(s.url.as_deref(), s.poll)?;
+    let wo = WoOrchestrator::new(Arc::new(arm), rg, s.location.as_deref().unwrap_or("eastus"))?
+        .with_options(options(s.concurrency, s.poll));
+    Ok(Arc::new(wo))
+}
+
+fn options(concurrency: Option<usize>, poll: Option<Duration>) -> WoOptions {
+    let d = WoOptions::default();
+    WoOptions {
+        concurrency: concurrency.unwrap_or(d.concurrency).max(1),
+        watch_interval: poll
+            .map(|p| p.max(Duration::from_millis(1)))
+            .unwrap_or(d.watch_interval),
+        ..d
+    }
+}
+
+/// Stands where the orchestrator would be when none is configured: commands that do not
+/// deploy work; deploying says what to configure.
 #[derive(Debug)]
-pub struct LocalOrchestrator {
-    dir: PathBuf,
-    lock: Mutex<()>,
-}
+struct Unconfigured;
 
-impl LocalOrchestrator {
-    /// An orchestrator keeping its state in `dir` (created when missing).
-    pub fn new(dir: impl Into<PathBuf>) -> Self {
-        LocalOrchestrator {
-            dir: dir.into(),
-            lock: Mutex::new(()),
-        }
-    }
-
-    fn io(&self, file: &str) -> impl Fn(std::io::Error) -> Error + '_ {
-        let path = self.dir.join(file).display().to_string();
-        move |source| Error::Io {
-            path: path.clone(),
-            source,
-        }
-    }
-
-    fn load(&self) -> Result<State> {
-        let p = self.dir.join("state.json");
-        match std::fs::read(&p) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Backend {
-                backend: "local orchestrator".into(),
-                message: format!("{}: {e}", p.display()),
-                retryable: false,
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::default()),
-            Err(e) => Err(self.io("state.json")(e)),
-        }
-    }
-
-    fn save(&self, state: &State) -> Result<()> {
-        std::fs::create_dir_all(&self.dir).map_err(self.io(""))?;
-        let tmp = self.dir.join("state.json.tmp");
-        let bytes = serde_json::to_vec_pretty(state).map_err(|e| Error::Backend {
-            backend: "local orchestrator".into(),
-            message: e.to_string(),
-            retryable: false,
-        })?;
-        std::fs::write(&tmp, bytes).map_err(self.io("state.json.tmp"))?;
-        std::fs::rename(&tmp, self.dir.join("state.json")).map_err(self.io("state.json"))
-    }
-
-    /// The injected failures: target → message.
-    pub fn failures(&self) -> Result<BTreeMap<String, String>> {
-        match std::fs::read(self.dir.join("failures.json")) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Backend {
-                backend: "local orchestrator".into(),
-                message: format!("failures.json: {e}"),
-                retryable: false,
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
-            Err(e) => Err(self.io("failures.json")(e)),
-        }
-    }
-
-    /// Makes every install on `target` fail with `message` (`None` heals it).
-    pub fn set_failure(&self, target: &str, message: Option<&str>) -> Result<()> {
-        let mut f = self.failures()?;
-        match message {
-            Some(m) => f.insert(target.to_string(), m.to_string()),
-            None => f.remove(target),
-        };
-        std::fs::create_dir_all(&self.dir).map_err(self.io(""))?;
-        let bytes = serde_json::to_vec_pretty(&f).unwrap_or_default();
-        std::fs::write(self.dir.join("failures.json"), bytes).map_err(self.io("failures.json"))
-    }
-
-    /// How many times `version` of `solution` was installed on `target`.
-    pub fn installs(&self, solution: &str, target: &str, version: &str) -> Result<u32> {
-        let state = self.load()?;
-        Ok(state
-            .targets
-            .get(&format!("{solution}/{target}"))
-            .and_then(|t| t.installs.get(version).copied())
-            .unwrap_or(0))
-    }
-}
-
-fn content_hash(release: &Release) -> String {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    for t in &release.targets {
-        t.target.hash(&mut h);
-        t.values.to_string().hash(&mut h);
-        t.manifests.hash(&mut h);
-    }
-    format!("{:016x}", h.finish())
+fn unconfigured() -> Error {
+    Error::invalid(
+        Location::file("<settings>").with_key("azure.resourceGroup"),
+        "no Workload Orchestration resource group: give --resource-group, set WO_RESOURCE_GROUP, or put `azure: {resourceGroup: /subscriptions/<id>/resourceGroups/<name>}` in wo.yaml",
+    )
 }
 
 #[async_trait]
-impl Orchestrator for LocalOrchestrator {
-    async fn deploy(&self, release: &Release) -> Result<DeploymentReport> {
-        release.validate()?;
-        let _guard = self.lock.lock().map_err(|_| Error::Backend {
-            backend: "local orchestrator".into(),
-            message: "state lock poisoned".into(),
-            retryable: false,
-        })?;
-        let mut state = self.load()?;
-        let failures = self.failures()?;
-        let key = format!("{}@{}", release.solution, release.version);
-        let hash = content_hash(release);
-        match state.versions.get(&key) {
-            Some(h) if h != &hash => {
-                return Err(Error::AlreadyExists {
-                    what: format!(
-                        "version {} of {} with different content",
-                        release.version, release.solution
-                    ),
-                })
-            }
-            _ => {
-                state.versions.insert(key, hash);
-            }
-        }
-        let mut results = BTreeMap::new();
-        for t in &release.targets {
-            let entry = state
-                .targets
-                .entry(format!("{}/{}", release.solution, t.target))
-                .or_default();
-            let outcome = if let Some(message) = failures.get(&t.target) {
-                TargetOutcome::Failed {
-                    message: message.clone(),
-                }
-            } else {
-                if entry.running.as_deref() != Some(release.version.as_str()) {
-                    *entry.installs.entry(release.version.clone()).or_insert(0) += 1;
-                    entry.running = Some(release.version.clone());
-                }
-                TargetOutcome::Deployed
-            };
-            results.insert(t.target.clone(), outcome);
-        }
-        self.save(&state)?;
-        Ok(DeploymentReport {
-            version: release.version.clone(),
-            results,
-        })
+impl Orchestrator for Unconfigured {
+    async fn deploy(&self, _release: &Release) -> Result<DeploymentReport> {
+        Err(unconfigured())
     }
 
-    async fn deployed(&self, solution: &str, target: &str) -> Result<Option<String>> {
-        Ok(self
-            .load()?
-            .targets
-            .get(&format!("{solution}/{target}"))
-            .and_then(|t| t.running.clone()))
+    async fn deployed(&self, _solution: &str, _target: &str) -> Result<Option<String>> {
+        Err(unconfigured())
+    }
+}
+
+/// The demo's Workload Orchestration: the simulator on 127.0.0.1, the fleet's targets
+/// onboarded, and the production [`WoOrchestrator`] talking to it over HTTP.
+pub struct DemoAzure {
+    pub sim: wo_azure::simulator::Simulator,
+    pub orchestrator: Arc<WoOrchestrator>,
+}
+
+/// The demo's resource group.
+pub const DEMO_RESOURCE_GROUP: &str =
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/wo-demo";
+
+impl DemoAzure {
+    /// Starts the simulator and onboards `targets` (name, capabilities) in one context.
+    pub async fn start(targets: &[(String, Vec<String>)]) -> Result<DemoAzure> {
+        let sim = wo_azure::simulator::Simulator::start(wo_azure::simulator::SimulatorOptions {
+            lro_polls: 1,
+            retry_after_secs: 0,
+            ..Default::default()
+        })
+        .await
+        .map_err(|source| Error::Io {
+            path: "127.0.0.1 (Workload Orchestration simulator)".into(),
+            source,
+        })?;
+        let poll = Duration::from_millis(2);
+        let arm = Arc::new(
+            ArmClient::builder()
+                .base_url(sim.base_url())
+                .credential(Arc::new(StaticToken::new("wo-demo")))
+                .http_client(default_http_client()?)
+                .lro(LroPolicy {
+                    min_interval: poll,
+                    ..LroPolicy::default()
+                })
+                .build()?,
+        );
+        let edge = format!("{DEMO_RESOURCE_GROUP}/providers/Microsoft.Edge");
+        let context = format!("{edge}/contexts/wo-demo");
+        let mut caps: Vec<&String> = targets.iter().flat_map(|(_, c)| c).collect();
+        caps.sort();
+        caps.dedup();
+        arm.put_lro(
+            &context,
+            &json!({"location": "eastus", "properties": {
+                "capabilities": caps.iter().map(|c| json!({"name": c, "description": c})).collect::<Vec<_>>(),
+                "hierarchies": [{"name": "site", "description": "a site of a region"}]}}),
+        )
+        .await?;
+        for (name, caps) in targets {
+            arm.put_lro(
+                &format!("{edge}/targets/{name}"),
+                &json!({"location": "eastus",
+                    "extendedLocation": {"name": format!("{DEMO_RESOURCE_GROUP}/providers/Microsoft.ExtendedLocation/customLocations/{name}"), "type": "CustomLocation"},
+                    "properties": {
+                        "description": format!("demo cluster {name}"), "displayName": name,
+                        "contextId": context,
+                        "targetSpecification": {"topologies": [{"bindings": [{"role": "helm.v3", "provider": "providers.target.helm", "config": {"inCluster": "true"}}]}]},
+                        "capabilities": caps, "hierarchyLevel": "site", "solutionScope": "default"}}),
+            )
+            .await?;
+        }
+        let orchestrator = Arc::new(
+            WoOrchestrator::new(arm, DEMO_RESOURCE_GROUP, "eastus")?
+                .with_options(options(Some(8), Some(poll))),
+        );
+        Ok(DemoAzure { sim, orchestrator })
+    }
+
+    /// Installs of `version` (a release version) WO accepted on `target`.
+    pub fn installs(&self, target: &str, version: &str) -> usize {
+        let prefix = format!("{}.", wo_azure::orchestrator::wo_version(version));
+        self.sim
+            .installs(target)
+            .iter()
+            .filter(|sv| sv.starts_with(&prefix))
+            .count()
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use wo_core::testkit::{orchestrator_conformance, OrchestratorHarness};
-
     use super::*;
 
-    struct Harness {
-        orchestrator: Arc<LocalOrchestrator>,
-    }
-
-    #[async_trait]
-    impl OrchestratorHarness for Harness {
-        fn orchestrator(&self) -> Arc<dyn Orchestrator> {
-            self.orchestrator.clone()
-        }
-        async fn fail_target(&self, target: &str, message: &str) {
-            self.orchestrator
-                .set_failure(target, Some(message))
-                .unwrap();
-        }
-        async fn heal_target(&self, target: &str) {
-            self.orchestrator.set_failure(target, None).unwrap();
-        }
-        async fn installs(&self, solution: &str, target: &str, version: &str) -> usize {
-            self.orchestrator
-                .installs(solution, target, version)
-                .unwrap() as usize
-        }
-    }
-
     #[tokio::test]
-    async fn the_local_orchestrator_passes_the_conformance_suite() {
-        let dir = tempfile::tempdir().unwrap();
-        let h = Harness {
-            orchestrator: Arc::new(LocalOrchestrator::new(dir.path())),
+    async fn without_a_resource_group_deploying_names_the_setting() {
+        let o = orchestrator(&AzureSettings::default()).unwrap();
+        let e = o.deployed("shop", "t").await.unwrap_err();
+        assert!(e.is_invalid_input());
+        assert!(e.to_string().contains("WO_RESOURCE_GROUP"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_resource_group_is_refused() {
+        std::env::set_var("AZURE_ACCESS_TOKEN", "x");
+        let s = AzureSettings {
+            resource_group: Some("/subscriptions/s/resourceGroups".into()),
+            ..Default::default()
         };
-        orchestrator_conformance(&h).await;
-        // A second instance on the same directory sees the same world (another process would).
-        let again = LocalOrchestrator::new(dir.path());
-        let state = again.load().unwrap();
-        assert!(!state.targets.is_empty());
+        let e = orchestrator(&s).err().expect("refused");
+        assert!(e.is_invalid_input(), "{e}");
     }
 }

@@ -10,14 +10,27 @@
 //! platform: /srv/git/platform-config.git
 //! gitops: /srv/git/shop-gitops.git
 //! firstEnvironment: dev
-//! orchestrator: /var/lib/wo/orchestrator               # the local stand-in's state directory
 //! cache: /var/cache/wo                                 # clones of network remotes
+//! azure:                                               # Azure Workload Orchestration
+//!   resourceGroup: /subscriptions/<id>/resourceGroups/shop   # schemas, templates, targets
+//!   location: westeurope                                     # default eastus
+//!   url: https://management.azure.com                        # the default
+//!   concurrency: 16                                          # targets at once, default 8
 //! ```
+//!
+//! The Azure credential comes from the environment: `AZURE_ACCESS_TOKEN`; a service principal
+//! (`AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and `AZURE_CLIENT_SECRET` or
+//! `AZURE_FEDERATED_TOKEN_FILE` — workload identity and GitHub Actions OIDC federation); a
+//! managed identity; else the Azure CLI's login.
 
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
 use serde::Deserialize;
 use wo_core::{Error, Location, Result};
+
+use crate::orchestrator::AzureSettings;
 
 /// The settings file's content.
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -38,9 +51,23 @@ pub struct SettingsFile {
     #[serde(default)]
     pub first_environment: Option<String>,
     #[serde(default)]
-    pub orchestrator: Option<PathBuf>,
-    #[serde(default)]
     pub cache: Option<PathBuf>,
+    #[serde(default)]
+    pub azure: Option<AzureFile>,
+}
+
+/// The `azure:` section of the settings file.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AzureFile {
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub resource_group: Option<String>,
+    #[serde(default)]
+    pub location: Option<String>,
+    #[serde(default)]
+    pub concurrency: Option<usize>,
 }
 
 /// The repositories and options a flow command works with.
@@ -51,7 +78,7 @@ pub struct Settings {
     pub platform: String,
     pub gitops: String,
     pub first_environment: String,
-    pub orchestrator: PathBuf,
+    pub azure: AzureSettings,
     pub cache: PathBuf,
 }
 
@@ -74,9 +101,22 @@ pub struct RepoArgs {
     /// The first environment of the promotion chain (default `dev`).
     #[arg(long, env = "WO_FIRST_ENV")]
     pub first_env: Option<String>,
-    /// State directory of the local stand-in orchestrator.
-    #[arg(long, env = "WO_ORCHESTRATOR")]
-    pub orchestrator: Option<PathBuf>,
+    /// Azure Workload Orchestration: the resource group of schemas, solution templates and
+    /// targets (`/subscriptions/<id>/resourceGroups/<name>`).
+    #[arg(long, env = "WO_RESOURCE_GROUP")]
+    pub resource_group: Option<String>,
+    /// The Azure location of the resources wo makes (default `eastus`).
+    #[arg(long, env = "WO_AZURE_LOCATION")]
+    pub location: Option<String>,
+    /// The ARM endpoint (default `https://management.azure.com`; a simulator's URL in tests).
+    #[arg(long, env = "WO_ARM_URL")]
+    pub arm_url: Option<String>,
+    /// Targets deployed at once (default 8).
+    #[arg(long, env = "WO_CONCURRENCY")]
+    pub concurrency: Option<usize>,
+    /// Shortest wait between polls of Azure operations, in milliseconds (default 1000).
+    #[arg(long, env = "WO_AZURE_POLL_MS", hide = true)]
+    pub poll_ms: Option<u64>,
     /// Cache directory for clones of network remotes.
     #[arg(long, env = "WO_CACHE")]
     pub cache: Option<PathBuf>,
@@ -123,11 +163,16 @@ impl RepoArgs {
                 .clone()
                 .or(file.first_environment)
                 .unwrap_or_else(|| "dev".into()),
-            orchestrator: self
-                .orchestrator
-                .clone()
-                .or(file.orchestrator)
-                .unwrap_or_else(|| cache.join("orchestrator")),
+            azure: {
+                let f = file.azure.unwrap_or_default();
+                AzureSettings {
+                    url: self.arm_url.clone().or(f.url),
+                    resource_group: self.resource_group.clone().or(f.resource_group),
+                    location: self.location.clone().or(f.location),
+                    concurrency: self.concurrency.or(f.concurrency),
+                    poll: self.poll_ms.map(Duration::from_millis),
+                }
+            },
             cache,
         })
     }

@@ -1,6 +1,6 @@
 //! End-to-end tests of the flows (DESIGN.md §1) through the `wo` binary: six bare git
 //! repositories served by `git daemon` on 127.0.0.1, every step a separate `wo` process (as
-//! workflow steps are), the local stand-in orchestrator's state dir shared between them.
+//! workflow steps are), the WO simulator shared between them.
 //!
 //! Each test states one of the invariants:
 //! - the gitops repo changes only through change requests wo opens, and every gitops commit
@@ -11,6 +11,7 @@
 //! - bad input is rejected with exit 2, a message naming the file / key / environment, and
 //!   nothing written.
 
+mod azure_common;
 mod flows_common;
 
 use std::collections::BTreeSet;
@@ -683,7 +684,7 @@ fn an_unknown_environment_is_refused_with_exit_2_naming_it() {
         .code(2)
         .stderr_names(&["<event>"]);
     assert!(w.refs("shop-gitops").is_empty(), "nothing was written");
-    assert!(w.state().is_null(), "nothing was deployed");
+    assert!(w.nothing_deployed(), "nothing was deployed");
 }
 
 // 8 ─────────────────────────────────────────────────────────────────────────────────────────

@@ -5,6 +5,7 @@
 //! request or response that violates GitHub's official API description fails a `wo` run and
 //! with it the test.
 
+mod azure_common;
 mod github_e2e_common;
 
 use github_e2e_common::*;
@@ -68,6 +69,7 @@ fn github_actions_flows_end_to_end_on_the_fake() {
         dir: tempfile::tempdir().unwrap(),
         events: 0,
         runs: 0,
+        azure: azure_common::Azure::start(ALL_TARGETS),
     };
 
     // 1. A push to shop's main is promoted dev → stage → prod.

@@ -20,10 +20,6 @@ fn wo(dir: &Path, args: &[&str], env: &[(&str, String)]) -> std::process::Output
             "--gitops",
             &repos("shop-gitops"),
         ])
-        .args([
-            "--orchestrator",
-            &dir.join("orchestrator").display().to_string(),
-        ])
         .current_dir(dir);
     for (k, _) in std::env::vars() {
         if k.starts_with("WO_") || k.starts_with("GITHUB_") {

@@ -79,6 +79,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod branch;
 mod config;
 mod gitops;
 mod location;
@@ -86,6 +87,7 @@ mod session;
 mod source;
 mod tree;
 
+pub use branch::{BranchHead, BranchWrite};
 pub use config::GitConfigStore;
 pub use gitops::GitOpsGitRepo;
 pub use location::{GitLocation, GitRepo, DEFAULT_ATTEMPTS};

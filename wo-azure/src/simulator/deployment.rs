@@ -402,7 +402,11 @@ pub(super) fn install(
     let err = forced.unwrap_or_else(|| {
         json!({
             "code": "DeploymentFailed",
-            "message": format!("The deployment to target '{target_name}' failed (injected by the simulator)."),
+            "message": st
+                .failure_messages
+                .get(&target_name.to_ascii_lowercase())
+                .map(|m| format!("The deployment to target '{target_name}' failed: {m}"))
+                .unwrap_or_else(|| format!("The deployment to target '{target_name}' failed (injected by the simulator).")),
             "target": target_id,
         })
     });

@@ -203,6 +203,9 @@ struct SimState {
     faults: VecDeque<Fault>,
     /// Lowercase names of the targets whose installations fail.
     failing_targets: HashSet<String>,
+    /// What a failing target's installations say, by lowercase target name (default: a
+    /// generic message).
+    failure_messages: HashMap<String, String>,
     /// Operations still to fail when they start, see [`Simulator::fail_next_operations`].
     doomed_operations: usize,
     /// Per lowercase target name, the solution versions of the installations accepted.
@@ -342,13 +345,21 @@ impl Simulator {
             .insert(target.to_ascii_lowercase());
     }
 
+    /// Installations on the target named `target` fail from now on, their `errorDetails`
+    /// saying `message` (as a cluster would: `ImagePullBackOff: …`).
+    pub fn fail_installs_on_with(&self, target: &str, message: &str) {
+        let mut st = self.shared.lock();
+        st.failing_targets.insert(target.to_ascii_lowercase());
+        st.failure_messages
+            .insert(target.to_ascii_lowercase(), message.to_string());
+    }
+
     /// Installations on the target named `target` succeed again (undoes
     /// [`Simulator::fail_installs_on`]).
     pub fn heal_installs_on(&self, target: &str) {
-        self.shared
-            .lock()
-            .failing_targets
-            .remove(&target.to_ascii_lowercase());
+        let mut st = self.shared.lock();
+        st.failing_targets.remove(&target.to_ascii_lowercase());
+        st.failure_messages.remove(&target.to_ascii_lowercase());
     }
 
     /// The names of the solution versions (`1.0.0.1`, …) that the accepted `installSolution`

@@ -3,7 +3,9 @@
 //! Six git repositories (an application's source, config and gitops repos; the platform team's
 //! control plane, config and gitops repos), a fleet of three environments `dev → stage → prod`
 //! over a region → site hierarchy, and the production code path: the same pipeline, git
-//! backends and renderers `wo` uses everywhere, with the local stand-in orchestrator. Every
+//! backends and renderers `wo` uses everywhere, and deployments through the Azure Workload
+//! Orchestration backend (`wo_azure::orchestrator::WoOrchestrator`) talking HTTP to the WO
+//! simulator on 127.0.0.1, where the fleet's clusters are onboarded as WO targets. Every
 //! outcome is checked; the demo exits 0 only when every expectation held.
 
 mod repos;
@@ -18,7 +20,7 @@ use wo_core::Result;
 use wo_git::{GitConfigStore, GitOpsGitRepo, GitSourceRepo};
 use wo_render::{CanonicalRenderer, ChartRenderer};
 
-use crate::orchestrator::LocalOrchestrator;
+use crate::orchestrator::DemoAzure;
 
 /// Where the demo's repositories live.
 struct Repos {
@@ -33,7 +35,7 @@ struct Repos {
 /// The demo's state: repositories, orchestrator and the expectations checked so far.
 struct Demo {
     repos: Repos,
-    orchestrator: Arc<LocalOrchestrator>,
+    azure: DemoAzure,
     passed: usize,
     failed: Vec<String>,
 }
@@ -63,7 +65,7 @@ pub async fn run(dir: Option<PathBuf>, keep: bool) -> Result<bool> {
         }
     };
     let started = std::time::Instant::now();
-    let mut demo = Demo::setup(&root)?;
+    let mut demo = Demo::setup(&root).await?;
     let result = demo.scenarios().await;
     println!();
     demo.status_table().await?;
@@ -96,7 +98,7 @@ pub async fn run(dir: Option<PathBuf>, keep: bool) -> Result<bool> {
 }
 
 impl Demo {
-    fn setup(root: &Path) -> Result<Demo> {
+    async fn setup(root: &Path) -> Result<Demo> {
         println!("wo demo — workload orchestration as code, on one machine");
         println!("Repositories and state in {}", root.display());
         println!();
@@ -144,10 +146,29 @@ impl Demo {
         println!("  shop-gitops       rendered manifests per target; changed only through change requests");
         println!("  platform-gitops   the same for the platform");
         println!("Fleet: dev (2 targets) → stage (3) → prod (4), over region → site.");
-        let orchestrator = Arc::new(LocalOrchestrator::new(root.join("orchestrator")));
+        let mut targets: Vec<(String, Vec<String>)> = Vec::new();
+        for env in ENVIRONMENTS {
+            let tree = repos::example(&format!("demo/platform-config/{env}"))?;
+            let file = format!("platform-config/{env}/fleet.yaml");
+            let text = tree.text("fleet.yaml")?.unwrap_or_default().to_string();
+            let fleet = wo_core::format::fleet::Fleet::parse(&text, &file)?;
+            targets.extend(
+                fleet
+                    .targets
+                    .iter()
+                    .map(|t| (t.name.clone(), t.capabilities.clone())),
+            );
+        }
+        let azure = DemoAzure::start(&targets).await?;
+        println!(
+            "Workload Orchestration: the simulator of its ARM API on {}, {} targets onboarded;",
+            azure.sim.base_url(),
+            targets.len()
+        );
+        println!("  deploys go through wo's WO backend: schema and solution template versions, values per target, review, publish, install.");
         Ok(Demo {
             repos,
-            orchestrator,
+            azure,
             passed: 0,
             failed: Vec::new(),
         })
@@ -180,7 +201,7 @@ impl Demo {
                 wo_render::policy::Policy::default(),
             )),
             renderer: Arc::new(CanonicalRenderer::new(ChartRenderer::default())),
-            orchestrator: self.orchestrator.clone(),
+            orchestrator: self.azure.orchestrator.clone(),
         };
         Ok(Pipeline::new(ports, Settings::default()))
     }
@@ -327,7 +348,7 @@ impl Demo {
         );
         let redeploy = app.deploy("dev").await?;
         let version = redeploy.report.version.clone();
-        let installs = self.orchestrator.installs("shop", "dev-eu-1", &version)?;
+        let installs = self.azure.installs("dev-eu-1", &version);
         self.expect(redeploy.report.all_succeeded() && installs == 1, format!("deploying dev again installs nothing twice (dev-eu-1: {installs} install of that release)"));
 
         println!();
@@ -409,10 +430,10 @@ impl Demo {
 
         println!();
         println!("5. A new shop release fails on one prod cluster: promotion halts with failed statuses.");
-        self.orchestrator.set_failure(
+        self.azure.sim.fail_installs_on_with(
             "prod-chicago-1",
-            Some("ImagePullBackOff: registry unreachable from site chicago"),
-        )?;
+            "ImagePullBackOff: registry unreachable from site chicago",
+        );
         let last_good = self
             .env_status(&app, "prod")
             .await?
@@ -464,7 +485,7 @@ impl Demo {
         println!(
             "6. Rollback: prod goes back to the last good release through a normal change request."
         );
-        self.orchestrator.set_failure("prod-chicago-1", None)?;
+        self.azure.sim.heal_installs_on("prod-chicago-1");
         let Some(to) = last_good else {
             self.expect(false, "there is a release to roll back to");
             return Ok(());

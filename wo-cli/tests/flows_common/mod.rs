@@ -1,6 +1,8 @@
 //! End-to-end fixture for the flow commands: six bare repositories seeded from `examples/`
 //! with the `git` command line, served by `git daemon` on 127.0.0.1, and helpers that run the
-//! `wo` binary against them (each run a separate process, as workflow steps are).
+//! `wo` binary against them (each run a separate process, as workflow steps are), deploying
+//! through the Azure Workload Orchestration backend to the WO simulator on 127.0.0.1 (in this
+//! process), where every target of the demo fleet is onboarded.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -206,12 +208,12 @@ pub struct World {
     pub root: TempDir,
     pub daemon: Daemon,
     n: AtomicUsize,
-    /// State dir of the local orchestrator (`state.json`, `failures.json`).
-    pub orchestrator: PathBuf,
-    /// The orchestrator dir `wo` is given (default `orchestrator`; see [`World::use_orchestrator`]).
-    current_orchestrator: std::sync::Mutex<PathBuf>,
+    /// Workload Orchestration (the simulator) the `wo` runs deploy to.
+    pub azure: Azure,
     pub cache: PathBuf,
 }
+
+pub use crate::azure_common::{arm, Azure, EDGE};
 
 impl World {
     /// Creates and seeds the six repositories: sources on `main`, config repos with one branch
@@ -243,8 +245,7 @@ impl World {
         }
         let daemon = Daemon::start(&repos);
         let w = World {
-            orchestrator: root.path().join("orchestrator"),
-            current_orchestrator: std::sync::Mutex::new(root.path().join("orchestrator")),
+            azure: Azure::start(ENVS.iter().flat_map(|e| targets(e).iter().copied())),
             cache: root.path().join("cache"),
             root,
             daemon,
@@ -395,7 +396,7 @@ impl World {
             .env("WO_PLATFORM", self.url("platform-config"))
             .env("WO_GITOPS", self.url(gitops))
             .env("WO_CACHE", &self.cache)
-            .env("WO_ORCHESTRATOR", self.orchestrator_dir())
+            .envs(self.azure.env())
             .env("GIT_TERMINAL_PROMPT", "0")
             .stdin(Stdio::null());
         c
@@ -488,41 +489,54 @@ impl World {
         }
     }
 
-    /// Points later `wo` runs (and [`World::state`]) at another orchestrator state dir.
-    pub fn use_orchestrator(&self, dir: PathBuf) {
-        *self.current_orchestrator.lock().expect("lock") = dir;
+    fn all_targets() -> impl Iterator<Item = &'static str> {
+        ENVS.iter().flat_map(|e| targets(e).iter().copied())
     }
 
-    /// The orchestrator state dir `wo` runs are given.
-    pub fn orchestrator_dir(&self) -> PathBuf {
-        self.current_orchestrator.lock().expect("lock").clone()
-    }
-
-    /// The raw bytes of `state.json` (empty when missing).
+    /// What WO holds that a deploy changes, as bytes: per target the installs it accepted and
+    /// the version each solution's instance runs.
     pub fn state_bytes(&self) -> Vec<u8> {
-        std::fs::read(self.orchestrator_dir().join("state.json")).unwrap_or_default()
-    }
-
-    /// The orchestrator's `state.json` (Null when nothing was ever deployed).
-    pub fn state(&self) -> Value {
-        match std::fs::read(self.orchestrator_dir().join("state.json")) {
-            Ok(b) => serde_json::from_slice(&b).expect("state.json is JSON"),
-            Err(_) => Value::Null,
+        let mut snapshot = Vec::new();
+        for t in Self::all_targets() {
+            let running: Vec<Option<String>> = ["shop", "platform"]
+                .iter()
+                .map(|sol| self.running(&format!("{sol}/{t}")))
+                .collect();
+            snapshot.push(serde_json::json!({"target": t, "installs": self.azure.sim.installs(t), "running": running}));
         }
+        serde_json::to_vec(&snapshot).expect("json")
     }
 
-    /// Every install count: (`<solution>/<target>`, version, count).
+    /// Whether WO never accepted an install.
+    pub fn nothing_deployed(&self) -> bool {
+        Self::all_targets().all(|t| self.azure.sim.installs(t).is_empty())
+    }
+
+    /// Every successful install (instance histories): (`<solution>/<target>`, WO version,
+    /// count).
     pub fn installs(&self) -> Vec<(String, String, u64)> {
-        let state = self.state();
-        let mut out = Vec::new();
-        if let Some(targets) = state["targets"].as_object() {
-            for (t, st) in targets {
-                for (v, n) in st["installs"].as_object().into_iter().flatten() {
-                    out.push((t.clone(), v.clone(), n.as_u64().expect("count")));
+        let arm = arm(&self.azure.sim);
+        let mut counts: BTreeMap<(String, String), u64> = BTreeMap::new();
+        for t in Self::all_targets() {
+            for sol in ["shop", "platform"] {
+                let path = format!("{EDGE}/targets/{t}/solutions/{sol}/instances/{sol}/histories");
+                let histories = self.azure.rt.block_on(arm.list(&path)).unwrap_or_default();
+                for h in histories {
+                    let sv = h["properties"]["solutionVersion"]["solutionVersionId"]
+                        .as_str()
+                        .and_then(|id| id.rsplit('/').next())
+                        .unwrap_or("")
+                        .to_string();
+                    // `<template version>.<revision>`: the release is the template version.
+                    let version = sv
+                        .rsplit_once('.')
+                        .map(|(v, _)| v.to_string())
+                        .unwrap_or(sv);
+                    *counts.entry((format!("{sol}/{t}"), version)).or_default() += 1;
                 }
             }
         }
-        out
+        counts.into_iter().map(|((t, v), n)| (t, v, n)).collect()
     }
 
     /// Asserts that no version was installed twice on any target.
@@ -532,23 +546,28 @@ impl World {
         }
     }
 
-    /// What runs on `<solution>/<target>`.
+    /// The release (gitops commit) running on `<solution>/<target>`, as WO's instance says.
     pub fn running(&self, sol_target: &str) -> Option<String> {
-        self.state()["targets"][sol_target]["running"]
+        let (sol, t) = sol_target.split_once('/')?;
+        let sim = &self.azure.sim;
+        let instance = sim.resource(&format!(
+            "{EDGE}/targets/{t}/solutions/{sol}/instances/{sol}"
+        ))?;
+        let sv = sim.resource(instance["properties"]["solutionVersionId"].as_str()?)?;
+        let stv = sim.resource(sv["properties"]["solutionTemplateVersionId"].as_str()?)?;
+        stv["properties"]["specification"]["components"][0]["properties"]["release"]
             .as_str()
             .map(str::to_string)
     }
 
-    /// Makes every install on these targets fail (an empty map heals all).
+    /// Makes every install on these targets fail (an empty list heals all).
     pub fn set_failures(&self, failures: &[(&str, &str)]) {
-        let dir = self.orchestrator_dir();
-        std::fs::create_dir_all(&dir).expect("orchestrator dir");
-        let m: BTreeMap<&str, &str> = failures.iter().copied().collect();
-        std::fs::write(
-            dir.join("failures.json"),
-            serde_json::to_vec(&m).expect("json"),
-        )
-        .expect("write failures.json");
+        for t in Self::all_targets() {
+            self.azure.sim.heal_installs_on(t);
+        }
+        for (t, message) in failures {
+            self.azure.sim.fail_installs_on_with(t, message);
+        }
     }
 
     /// Checks out the tree of `commit` of `repo` into a new directory.

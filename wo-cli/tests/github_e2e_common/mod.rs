@@ -129,22 +129,34 @@ pub struct World {
     pub dir: tempfile::TempDir,
     pub events: usize,
     pub runs: usize,
+    /// Workload Orchestration (the simulator) deploys go to.
+    pub azure: crate::azure_common::Azure,
 }
 
-impl World {
-    pub fn orchestrator(&self) -> PathBuf {
-        self.dir.path().join("orchestrator")
-    }
+/// Every target of the demo fleet.
+pub const ALL_TARGETS: [&str; 9] = [
+    "dev-eu-1",
+    "dev-us-1",
+    "stage-eu-1",
+    "stage-eu-2",
+    "stage-us-1",
+    "prod-berlin-1",
+    "prod-berlin-2",
+    "prod-chicago-1",
+    "prod-london-1",
+];
 
-    /// Sets (or, `None`, clears) the failing targets of the local orchestrator.
+impl World {
+    /// Sets (or, `None`, clears) the failing targets of Workload Orchestration (the simulator):
+    /// a map of target to message.
     pub fn fail(&self, failures: Option<Value>) {
-        let p = self.orchestrator().join("failures.json");
-        std::fs::create_dir_all(self.orchestrator()).unwrap();
-        match failures {
-            Some(f) => std::fs::write(p, f.to_string()).unwrap(),
-            None => {
-                let _ = std::fs::remove_file(p);
-            }
+        for t in ALL_TARGETS {
+            self.azure.sim.heal_installs_on(t);
+        }
+        for (t, message) in failures.iter().flat_map(|f| f.as_object()).flatten() {
+            self.azure
+                .sim
+                .fail_installs_on_with(t, message.as_str().unwrap_or("failed"));
         }
     }
 
@@ -160,7 +172,6 @@ impl World {
                 "--gitops",
                 &gh(s.gitops),
             ])
-            .args(["--orchestrator", &self.orchestrator().display().to_string()])
             .args([
                 "--cache",
                 &self.dir.path().join("cache").display().to_string(),
@@ -173,7 +184,8 @@ impl World {
         }
         cmd.env("GITHUB_API_URL", &self.api)
             .env("GITHUB_TOKEN", "x")
-            .env("WO_GITHUB_ACCEPT", "application/json");
+            .env("WO_GITHUB_ACCEPT", "application/json")
+            .envs(self.azure.env());
         for (k, v) in env {
             cmd.env(k, v);
         }

@@ -423,7 +423,7 @@ jobs:
           WO_PLATFORM: {server}/{o}/{platform}
           WO_GITOPS: {server}/{o}/{gitops}
           WO_FIRST_ENV: {first}
-          WO_ORCHESTRATOR: ${{{{ vars.WO_ORCHESTRATOR }}}}
+          WO_RESOURCE_GROUP: ${{{{ vars.WO_RESOURCE_GROUP }}}}
         run: wo on-event --github --role source
 "#,
             source = self.sol.source,
@@ -453,7 +453,7 @@ jobs:
                 "repositories (repository_dispatch), or by hand (workflow_dispatch).",
                 "Needs: vars.WO_APP_ID and secrets.WO_APP_PRIVATE_KEY, a GitHub App installed on",
                 &format!(
-                    "{} with contents and pull requests write; vars.WO_ORCHESTRATOR.",
+                    "{} with contents and pull requests write; vars.WO_RESOURCE_GROUP (the Workload Orchestration resource group id).",
                     self.other_repos().replace(',', ", ")
                 ),
                 "wo is installed with `cargo install --locked wo-cli` at WO_VERSION and cached.",
@@ -541,7 +541,7 @@ jobs:
                     "federated credential with subject repo:{}:environment:<env>; no secret),",
                     self.full(&self.sol.source)
                 ),
-                "vars.WO_APP_ID and secrets.WO_APP_PRIVATE_KEY (GitHub App), vars.WO_ORCHESTRATOR.",
+                "vars.WO_APP_ID and secrets.WO_APP_PRIVATE_KEY (GitHub App), vars.WO_RESOURCE_GROUP (the Workload Orchestration resource group id).",
                 "wo is installed with `cargo install --locked wo-cli` at WO_VERSION and cached.",
             ],
         );

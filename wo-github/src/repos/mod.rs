@@ -18,11 +18,13 @@
 //! distinct blob; a change is written as one commit with the Git Data API (see
 //! [`GitHubGitOpsRepo`] for the exact request count).
 
+mod branch;
 mod config;
 mod gitops;
 mod source;
 mod tree;
 
+pub use branch::{BranchWrite, ProposedFiles};
 pub use config::GitHubConfigStore;
 pub use gitops::{change_branch, GitHubGitOpsRepo, EMPTY_TREE};
 pub use source::{GitHubSourceRepo, MAX_STATUS_DESCRIPTION};

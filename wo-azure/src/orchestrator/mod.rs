@@ -1,0 +1,857 @@
+//! [`WoOrchestrator`]: the [`Orchestrator`] port on Azure Workload Orchestration.
+//!
+//! # What a deploy does
+//!
+//! For a [`Release`] of solution `S` with version `R` (wo names releases by their gitops
+//! commit; WO versions are `MAJOR.MINOR.PATCH`, so `R` maps to [`wo_version`]`(R)`, the same on
+//! every run):
+//!
+//! 1. **Schema** `RG/schemas/{S}` and its version: a schema typing every key of the
+//!    release's composed values (see [`config`](self::generate)). Created when missing;
+//!    reused when present with the same content; a different content is
+//!    [`Error::AlreadyExists`] (versions are immutable).
+//! 2. **Solution template** `RG/solutionTemplates/{S}` and its version, with a configuration
+//!    template reading each key by `$val` and the solution specification (by default one
+//!    component naming the gitops commit, see [`WoOrchestrator::specification`]).
+//! 3. Per target, at most [`WoOptions::concurrency`] at once:
+//!    1. what WO already has: the target's solution versions of this template version and the
+//!       instance; a version that runs there already is `Deployed` without installing again,
+//!       one being installed is watched, one reviewed but not installed is installed;
+//!    2. the values: the target's configuration reference → its configuration →
+//!       `dynamicConfigurations/{uniqueIdentifier}/versions/{version}` with the target's
+//!       values;
+//!    3. review (`reviewSolutionVersion`), then the **check**: the configuration WO resolved
+//!       must equal the values we composed; any difference fails the target with a line per
+//!       key and nothing is installed;
+//!    4. publish, install, and watch the solution version (its `latestActionTrackingUri`)
+//!       until `Deployed` or `Failed`; a failure carries WO's `errorDetails`.
+//!
+//! A target that fails does not stop the others; its outcome is
+//! [`TargetOutcome::Failed`] with WO's words. A rerun (after a crash, a failure or throttling)
+//! starts over and continues from what WO has: nothing is created twice, nothing installed
+//! twice.
+//!
+//! Targets are found by the fleet's orchestrator id (`orchestrator: {id: …}`); a target
+//! without one is `RG/targets/{name}` in the resource group given.
+
+mod config;
+mod names;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use serde_json::{json, Value};
+use wo_core::ports::{DeploymentReport, Orchestrator, Release, TargetOutcome, TargetRelease};
+use wo_core::{Error, Location, Result};
+
+use crate::arm::{ArmClient, BACKEND};
+
+pub use config::{differences, generate, Generated};
+pub use names::{configuration_name, template_name, wo_version};
+
+/// Builds a solution template version's `specification` for a release.
+pub type SpecificationFn = dyn Fn(&Release) -> Value + Send + Sync;
+
+/// How [`WoOrchestrator`] works.
+#[derive(Clone)]
+pub struct WoOptions {
+    /// Targets worked on at once (default 8; at least 1). Each target sends one request at a
+    /// time, so at most this many requests are in flight.
+    pub concurrency: usize,
+    /// The solution template's `capabilities` (default none; each must be a capability of
+    /// every target).
+    pub capabilities: Vec<String>,
+    /// Wait between polls while watching an installation (default 2 s).
+    pub watch_interval: Duration,
+    /// Longest watch of one installation before the target is reported failed (default 30
+    /// min; a rerun watches again).
+    pub watch_timeout: Duration,
+}
+
+impl Default for WoOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: 8,
+            capabilities: Vec::new(),
+            watch_interval: Duration::from_secs(2),
+            watch_timeout: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+impl std::fmt::Debug for WoOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WoOptions")
+            .field("concurrency", &self.concurrency)
+            .field("capabilities", &self.capabilities)
+            .field("watch_interval", &self.watch_interval)
+            .field("watch_timeout", &self.watch_timeout)
+            .finish()
+    }
+}
+
+/// The [`Orchestrator`] on Workload Orchestration. See the [module page](self).
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use wo_azure::arm::{credential_from_env, default_http_client, ArmClient};
+/// use wo_azure::orchestrator::{WoOptions, WoOrchestrator};
+///
+/// # fn demo() -> wo_core::Result<()> {
+/// let http = default_http_client()?;
+/// let arm = ArmClient::builder()
+///     .credential(credential_from_env(http.clone())?)
+///     .http_client(http)
+///     .build()?;
+/// let wo = WoOrchestrator::new(
+///     Arc::new(arm),
+///     "/subscriptions/0000/resourceGroups/shop",
+///     "eastus",
+/// )?
+/// .with_options(WoOptions { concurrency: 32, ..WoOptions::default() });
+/// # let _ = wo; Ok(()) }
+/// ```
+pub struct WoOrchestrator {
+    arm: Arc<ArmClient>,
+    /// `/subscriptions/{s}/resourceGroups/{rg}`.
+    resource_group: String,
+    location: String,
+    options: WoOptions,
+    specification: Arc<SpecificationFn>,
+    /// Target name → ARM id, learnt from releases (for [`Orchestrator::deployed`]).
+    known: Mutex<HashMap<String, String>>,
+}
+
+impl std::fmt::Debug for WoOrchestrator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WoOrchestrator")
+            .field("resource_group", &self.resource_group)
+            .field("location", &self.location)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The sha256 (hex) of every target's name, values and manifests, in target order: what makes
+/// two releases with the same version the same release.
+pub fn release_digest(release: &Release) -> String {
+    use sha2::{Digest, Sha256};
+    let mut targets: Vec<&TargetRelease> = release.targets.iter().collect();
+    targets.sort_by(|a, b| a.target.cmp(&b.target));
+    let mut h = Sha256::new();
+    for t in targets {
+        for part in [
+            t.target.as_bytes(),
+            t.values.to_string().as_bytes(),
+            t.manifests.as_bytes(),
+        ] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part);
+        }
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The default specification: one component that names where the release's manifests are,
+/// with the [`release_digest`] (so a version is never reused for other content).
+pub fn default_specification(release: &Release) -> Value {
+    json!({
+        "components": [{
+            "name": release.solution,
+            "type": "wo.gitops",
+            "properties": {
+                "release": release.version,
+                "environment": release.environment,
+                "sourceCommit": release.source_commit.as_str(),
+                "gitopsCommit": release.gitops_commit.as_str(),
+                "manifests": format!("{}/<target>/manifests.yaml", release.solution),
+                "contentDigest": release_digest(release),
+            }
+        }]
+    })
+}
+
+/// Where one release lives in WO.
+#[derive(Debug, Clone)]
+struct Plan {
+    solution: String,
+    version: String,
+    template_version_id: String,
+    /// The solution template's `uniqueIdentifier` (names the solution and dynamic configuration).
+    unique: String,
+}
+
+impl WoOrchestrator {
+    /// An orchestrator creating schemas and solution templates in `resource_group`
+    /// (`/subscriptions/{s}/resourceGroups/{rg}`) at `location`.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when `resource_group` is not such an id.
+    pub fn new(arm: Arc<ArmClient>, resource_group: &str, location: &str) -> Result<Self> {
+        let rg = resource_group.trim_end_matches('/');
+        let segs: Vec<&str> = rg.split('/').collect();
+        let ok = segs.len() == 5
+            && segs[0].is_empty()
+            && segs[1].eq_ignore_ascii_case("subscriptions")
+            && segs[3].eq_ignore_ascii_case("resourceGroups")
+            && !segs[2].is_empty()
+            && !segs[4].is_empty()
+            && segs[2..]
+                .iter()
+                .all(|s| !s.contains(['?', '#', '%']) && *s != "..");
+        if !ok {
+            return Err(Error::invalid(
+                Location::file("<settings>").with_key("resourceGroup"),
+                format!("`{resource_group}` is not a resource group id (/subscriptions/<id>/resourceGroups/<name>)"),
+            ));
+        }
+        if location.trim().is_empty() {
+            return Err(Error::invalid(
+                Location::file("<settings>").with_key("location"),
+                "the Azure location is empty",
+            ));
+        }
+        Ok(Self {
+            arm,
+            resource_group: rg.to_string(),
+            location: location.trim().to_string(),
+            options: WoOptions::default(),
+            specification: Arc::new(default_specification),
+            known: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Sets the options.
+    #[must_use]
+    pub fn with_options(mut self, options: WoOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Builds solution template versions' `specification` with `f` (default
+    /// [`default_specification`]). It must give the same value for the same release.
+    #[must_use]
+    pub fn specification(mut self, f: impl Fn(&Release) -> Value + Send + Sync + 'static) -> Self {
+        self.specification = Arc::new(f);
+        self
+    }
+
+    /// The ARM client.
+    pub fn arm(&self) -> &ArmClient {
+        &self.arm
+    }
+
+    fn edge(&self) -> String {
+        format!("{}/providers/Microsoft.Edge", self.resource_group)
+    }
+
+    /// The ARM id of a target: its orchestrator id, else `RG/targets/{name}`.
+    pub fn target_id(&self, target: &str, orchestrator_id: Option<&str>) -> String {
+        match orchestrator_id.filter(|s| !s.trim().is_empty()) {
+            Some(id) => id.trim().trim_end_matches('/').to_string(),
+            None => {
+                if let Some(id) = self.lock_known().get(target) {
+                    return id.clone();
+                }
+                format!("{}/targets/{target}", self.edge())
+            }
+        }
+    }
+
+    fn lock_known(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
+        self.known.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// GET that answers `None` for 404.
+    async fn get_opt(&self, path: &str) -> Result<Option<Value>> {
+        match self.arm.get(path).await {
+            Ok(v) => Ok(Some(v)),
+            Err(Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Ensures the tracked resource exists (PUT when missing).
+    async fn ensure_tracked(&self, path: &str, properties: Value) -> Result<Value> {
+        if let Some(v) = self.get_opt(path).await? {
+            return Ok(v);
+        }
+        self.arm
+            .put_lro(
+                path,
+                &json!({"location": self.location, "properties": properties}),
+            )
+            .await
+    }
+
+    /// Ensures `{parent}/versions/{version}` exists with `props` (compared on `fields`).
+    async fn ensure_version(
+        &self,
+        parent: &str,
+        version: &str,
+        body_key: &str,
+        props: Value,
+        fields: &[&str],
+    ) -> Result<String> {
+        let id = format!("{parent}/versions/{version}");
+        let existing = match self.get_opt(&id).await? {
+            Some(v) => Some(v),
+            None => {
+                let body = json!({"version": version, body_key: {"properties": props.clone()}});
+                match self
+                    .arm
+                    .post_lro(&format!("{parent}/createVersion"), Some(&body))
+                    .await
+                {
+                    Ok(_) => None,
+                    // A concurrent run (or an earlier one whose answer was lost) made it.
+                    Err(Error::AlreadyExists { .. } | Error::Precondition { .. }) => {
+                        self.get_opt(&id).await?
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        if let Some(v) = existing {
+            for f in fields {
+                if !same_content(&v["properties"][f], &props[f]) {
+                    return Err(Error::AlreadyExists {
+                        what: format!(
+                            "{id} exists with another `{f}`; a version is immutable (was the release changed after it was first deployed?)"
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(id)
+    }
+
+    /// Steps 1 and 2 of the module page: schema, template and their versions.
+    async fn prepare(&self, release: &Release) -> Result<Plan> {
+        let name = template_name(&release.solution);
+        let version = wo_version(&release.version);
+        let generated = generate(
+            &name,
+            &version,
+            release
+                .targets
+                .iter()
+                .map(|t| (t.target.as_str(), &t.values)),
+        )?;
+        let edge = self.edge();
+        let schema_id = format!("{edge}/schemas/{name}");
+        self.ensure_tracked(&schema_id, json!({})).await?;
+        self.ensure_version(
+            &schema_id,
+            &version,
+            "schemaVersion",
+            json!({"value": generated.schema}),
+            &["value"],
+        )
+        .await?;
+        let template_id = format!("{edge}/solutionTemplates/{name}");
+        let template = self
+            .ensure_tracked(
+                &template_id,
+                json!({
+                    "description": format!("{} (managed by wo)", release.solution),
+                    "capabilities": self.options.capabilities,
+                }),
+            )
+            .await?;
+        let unique = template["properties"]["uniqueIdentifier"]
+            .as_str()
+            .filter(|s| !s.is_empty())
+            .unwrap_or(&name)
+            .to_string();
+        let template_version_id = self
+            .ensure_version(
+                &template_id,
+                &version,
+                "solutionTemplateVersion",
+                json!({
+                    "configurations": generated.template,
+                    "specification": (self.specification)(release),
+                }),
+                &["configurations", "specification"],
+            )
+            .await?;
+        Ok(Plan {
+            solution: release.solution.clone(),
+            version,
+            template_version_id,
+            unique,
+        })
+    }
+
+    /// The target's solution versions of `plan`'s template version, newest revision first.
+    async fn our_versions(&self, target_id: &str, plan: &Plan) -> Result<Vec<Value>> {
+        let path = format!("{target_id}/solutions/{}/versions", plan.unique);
+        let mut all = match self.arm.list(&path).await {
+            Ok(v) => v,
+            Err(Error::NotFound { .. }) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        all.retain(|sv| {
+            sv["properties"]["solutionTemplateVersionId"]
+                .as_str()
+                .is_some_and(|s| s.eq_ignore_ascii_case(&plan.template_version_id))
+        });
+        all.sort_by_key(|sv| std::cmp::Reverse(sv["properties"]["revision"].as_i64().unwrap_or(0)));
+        Ok(all)
+    }
+
+    /// The solution version id the target's instance of the solution runs, if any.
+    async fn running(&self, target_id: &str, unique: &str) -> Result<Option<String>> {
+        let path = format!("{target_id}/solutions/{unique}/instances/{unique}");
+        Ok(self.get_opt(&path).await?.and_then(|i| {
+            i["properties"]["solutionVersionId"]
+                .as_str()
+                .map(str::to_string)
+        }))
+    }
+
+    /// Writes the target's values where review reads them.
+    async fn set_values(&self, target_id: &str, plan: &Plan, values: &Value) -> Result<()> {
+        let reference =
+            format!("{target_id}/providers/Microsoft.Edge/configurationReferences/default");
+        let config_id = match self.get_opt(&reference).await? {
+            Some(r) => r["properties"]["configurationResourceId"]
+                .as_str()
+                .map(|s| s.trim_end_matches('/').to_string())
+                .ok_or_else(|| {
+                    backend(
+                        format!("{reference} names no configurationResourceId"),
+                        false,
+                    )
+                })?,
+            None => {
+                // A missing target is named as such, not papered over.
+                self.arm.get(target_id).await?;
+                // Targets made before configurations existed have none: make both, as the
+                // Azure CLI does for sites.
+                let target_name = target_id.rsplit('/').next().unwrap_or("target");
+                let id = format!(
+                    "{}/configurations/{}",
+                    self.edge(),
+                    configuration_name(target_name)
+                );
+                self.arm
+                    .put(&id, &json!({"location": self.location}))
+                    .await?;
+                self.arm
+                    .put(
+                        &reference,
+                        &json!({"properties": {"configurationResourceId": id}}),
+                    )
+                    .await?;
+                id
+            }
+        };
+        let dynamic = format!("{config_id}/dynamicConfigurations/{}", plan.unique);
+        let version = format!("{dynamic}/versions/{}", plan.version);
+        let text = wo_core::yaml::to_string(values);
+        if let Some(v) = self.get_opt(&version).await? {
+            if v["properties"]["values"].as_str() == Some(text.as_str()) {
+                return Ok(());
+            }
+        }
+        self.arm
+            .put_lro(
+                &dynamic,
+                &json!({"properties": {"currentVersion": plan.version}}),
+            )
+            .await?;
+        self.arm
+            .put_lro(&version, &json!({"properties": {"values": text}}))
+            .await?;
+        Ok(())
+    }
+
+    async fn deploy_named(&self, plan: &Plan, t: &TargetRelease) -> (String, TargetOutcome) {
+        (t.target.clone(), self.deploy_target(plan, t).await)
+    }
+
+    async fn deploy_target(&self, plan: &Plan, t: &TargetRelease) -> TargetOutcome {
+        let target_id = self.target_id(&t.target, t.orchestrator_id.as_deref());
+        match self.try_deploy_target(plan, &target_id, &t.values).await {
+            Ok(outcome) => outcome,
+            Err(e) => TargetOutcome::Failed {
+                message: e.to_string(),
+            },
+        }
+    }
+
+    async fn try_deploy_target(
+        &self,
+        plan: &Plan,
+        target_id: &str,
+        values: &Value,
+    ) -> Result<TargetOutcome> {
+        let ours = self.our_versions(target_id, plan).await?;
+        let running = self.running(target_id, &plan.unique).await?;
+        if let Some(sv) = ours.iter().find(|sv| {
+            running.as_deref().is_some_and(|r| {
+                sv["id"]
+                    .as_str()
+                    .is_some_and(|id| id.eq_ignore_ascii_case(r))
+            }) && state(sv) == "Deployed"
+        }) {
+            let _ = sv;
+            return Ok(TargetOutcome::Deployed);
+        }
+        if let Some(sv) = ours.iter().find(|sv| state(sv) == "Deploying") {
+            let id = sv["id"].as_str().unwrap_or_default().to_string();
+            return self.watch(&id).await;
+        }
+        let reusable = ours.iter().find(|sv| {
+            matches!(
+                state(sv),
+                "ReadyToDeploy" | "ReadyToUpgrade" | "Failed" | "Deployed" | "Undeployed"
+            )
+        });
+        let sv = match reusable {
+            Some(sv) => sv.clone(),
+            None => {
+                self.set_values(target_id, plan, values).await?;
+                let body = json!({
+                    "solutionTemplateVersionId": plan.template_version_id,
+                    "solutionInstanceName": plan.unique,
+                });
+                match self
+                    .arm
+                    .post_lro(&format!("{target_id}/reviewSolutionVersion"), Some(&body))
+                    .await
+                {
+                    Ok(sv) => sv,
+                    Err(e) if e.is_invalid_input() => {
+                        return Ok(TargetOutcome::Failed {
+                            message: format!("WO refused the configuration at review: {e}"),
+                        })
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        let sv_id = sv["id"]
+            .as_str()
+            .ok_or_else(|| backend("review answered no solution version id".into(), false))?
+            .to_string();
+        let resolved_text = sv["properties"]["configuration"].as_str().unwrap_or("");
+        let resolved = if resolved_text.trim().is_empty() {
+            Value::Object(Default::default())
+        } else {
+            wo_core::yaml::parse(resolved_text, &format!("{sv_id} configuration"))
+                .and_then(|n| n.to_value(&sv_id))?
+        };
+        let diff = differences(values, &resolved);
+        if !diff.is_empty() {
+            return Ok(TargetOutcome::Failed {
+                message: format!(
+                    "WO resolved a configuration that differs from the one wo reviewed ({sv_id}):\n  {}",
+                    diff.join("\n  ")
+                ),
+            });
+        }
+        if matches!(state(&sv), "ReadyToDeploy" | "ReadyToUpgrade") && !published(&sv) {
+            self.arm
+                .post_lro(
+                    &format!("{target_id}/publishSolutionVersion"),
+                    Some(&json!({"solutionVersionId": sv_id})),
+                )
+                .await?;
+        }
+        self.install(target_id, &sv_id).await
+    }
+
+    /// `installSolution`, then the version's outcome.
+    async fn install(&self, target_id: &str, sv_id: &str) -> Result<TargetOutcome> {
+        let installed = self
+            .arm
+            .post_lro(
+                &format!("{target_id}/installSolution"),
+                Some(&json!({"solutionVersionId": sv_id})),
+            )
+            .await;
+        match installed {
+            Ok(_) => self.watch(sv_id).await,
+            // The operation failed: the version says why.
+            Err(e @ (Error::Backend { .. } | Error::Invalid(_) | Error::Precondition { .. })) => {
+                let sv = self.get_opt(sv_id).await?;
+                match sv.as_ref().map(state) {
+                    Some("Failed") => Ok(failed(sv.as_ref().expect("some"), Some(&e))),
+                    Some("Deploying") => self.watch(sv_id).await,
+                    Some("Deployed") => Ok(TargetOutcome::Deployed),
+                    _ => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Follows a solution version until it is `Deployed` or `Failed`.
+    async fn watch(&self, sv_id: &str) -> Result<TargetOutcome> {
+        let started = Instant::now();
+        loop {
+            let sv = self.arm.get(sv_id).await?;
+            match state(&sv) {
+                "Deployed" => return Ok(TargetOutcome::Deployed),
+                "Failed" => return Ok(failed(&sv, None)),
+                s => {
+                    if started.elapsed() > self.options.watch_timeout {
+                        return Ok(TargetOutcome::Failed {
+                            message: format!(
+                                "{sv_id} is still {s} after {} s; a rerun watches it again",
+                                self.options.watch_timeout.as_secs()
+                            ),
+                        });
+                    }
+                    // Follow the action WO tracks (this is what moves it on), else wait.
+                    match sv["properties"]["latestActionTrackingUri"].as_str() {
+                        Some(uri) if uri.starts_with("http") => match self.arm.get(uri).await {
+                            Ok(op) if op_finished(&op) => continue,
+                            Ok(_) | Err(Error::NotFound { .. }) => {}
+                            Err(e) => return Err(e),
+                        },
+                        _ => {}
+                    }
+                    tokio::time::sleep(self.options.watch_interval).await;
+                }
+            }
+        }
+    }
+
+    /// Uninstalls the solution from the target (`uninstallSolution`).
+    ///
+    /// # Errors
+    /// As [`ArmClient::post_lro`].
+    pub async fn uninstall(&self, solution: &str, target: &str) -> Result<()> {
+        let target_id = self.target_id(target, None);
+        let name = template_name(solution);
+        let template_id = format!("{}/solutionTemplates/{name}", self.edge());
+        let unique = self.unique_of(&template_id, &name).await?;
+        self.arm
+            .post_lro(
+                &format!("{target_id}/uninstallSolution"),
+                Some(&json!({"solutionTemplateId": template_id, "solutionInstanceName": unique})),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Installs an earlier release `version` of `solution` again on `targets` (at most
+    /// [`WoOptions::concurrency`] at once): the solution version WO made for it on each target
+    /// is installed as it was reviewed. A target that runs it already is left alone; a target
+    /// that never had it fails with a message saying so.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when WO has no such template version.
+    pub async fn rollback(
+        &self,
+        solution: &str,
+        version: &str,
+        targets: &[String],
+    ) -> Result<DeploymentReport> {
+        let name = template_name(solution);
+        let wo_v = wo_version(version);
+        let template_id = format!("{}/solutionTemplates/{name}", self.edge());
+        let template_version_id = format!("{template_id}/versions/{wo_v}");
+        self.arm.get(&template_version_id).await?;
+        let plan = Plan {
+            solution: solution.to_string(),
+            version: wo_v,
+            unique: self.unique_of(&template_id, &name).await?,
+            template_version_id,
+        };
+        let work: Vec<_> = targets
+            .iter()
+            .map(|t| self.rollback_named(&plan, t))
+            .collect();
+        let results = futures::stream::iter(work)
+            .buffer_unordered(self.options.concurrency.max(1))
+            .collect()
+            .await;
+        Ok(DeploymentReport {
+            version: version.to_string(),
+            results,
+        })
+    }
+
+    async fn rollback_named(&self, plan: &Plan, target: &str) -> (String, TargetOutcome) {
+        let target_id = self.target_id(target, None);
+        let outcome = match self.rollback_target(plan, &target_id).await {
+            Ok(o) => o,
+            Err(e) => TargetOutcome::Failed {
+                message: e.to_string(),
+            },
+        };
+        (target.to_string(), outcome)
+    }
+
+    async fn rollback_target(&self, plan: &Plan, target_id: &str) -> Result<TargetOutcome> {
+        let ours = self.our_versions(target_id, plan).await?;
+        let running = self.running(target_id, &plan.unique).await?;
+        if ours.iter().any(|sv| {
+            state(sv) == "Deployed"
+                && running
+                    .as_deref()
+                    .zip(sv["id"].as_str())
+                    .is_some_and(|(r, id)| r.eq_ignore_ascii_case(id))
+        }) {
+            return Ok(TargetOutcome::Deployed);
+        }
+        let Some(sv) = ours.first() else {
+            return Ok(TargetOutcome::Failed {
+                message: format!(
+                    "{target_id} never had version {} of {}: nothing to roll back to",
+                    plan.version, plan.solution
+                ),
+            });
+        };
+        let id = sv["id"].as_str().unwrap_or_default().to_string();
+        self.install(target_id, &id).await
+    }
+
+    async fn unique_of(&self, template_id: &str, name: &str) -> Result<String> {
+        Ok(self
+            .get_opt(template_id)
+            .await?
+            .and_then(|t| {
+                t["properties"]["uniqueIdentifier"]
+                    .as_str()
+                    .map(str::to_string)
+            })
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| name.to_string()))
+    }
+}
+
+fn state(sv: &Value) -> &str {
+    sv["properties"]["state"].as_str().unwrap_or("")
+}
+
+/// Whether the version's stages show a completed publish.
+fn published(sv: &Value) -> bool {
+    let done = |s: &Value| {
+        s["stage"].as_str() == Some("Publish") && s["status"].as_str() == Some("Completed")
+    };
+    done(&sv["properties"]["currentStage"])
+        || sv["properties"]["stages"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(done))
+}
+
+fn op_finished(op: &Value) -> bool {
+    matches!(
+        op["status"]
+            .as_str()
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("succeeded" | "completed" | "failed" | "canceled")
+    )
+}
+
+/// A failed target with WO's `errorDetails` (code, message, details).
+fn failed(sv: &Value, fallback: Option<&Error>) -> TargetOutcome {
+    let e = &sv["properties"]["errorDetails"];
+    let mut message = match (e["code"].as_str(), e["message"].as_str()) {
+        (Some(c), Some(m)) => format!("{c}: {m}"),
+        (None, Some(m)) => m.to_string(),
+        (Some(c), None) => c.to_string(),
+        (None, None) => fallback
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| "the installation failed (WO gave no details)".into()),
+    };
+    if let Some(details) = e["details"].as_array() {
+        for d in details {
+            let code = d["code"].as_str().unwrap_or("");
+            let msg = d["message"].as_str().unwrap_or("");
+            let target = d["target"]
+                .as_str()
+                .map(|t| format!(" ({t})"))
+                .unwrap_or_default();
+            message.push_str(&format!("\n  {code}: {msg}{target}"));
+        }
+    }
+    TargetOutcome::Failed { message }
+}
+
+fn same_content(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::String(x), Value::String(y)) => x.trim_end() == y.trim_end(),
+        _ => a == b,
+    }
+}
+
+fn backend(message: String, retryable: bool) -> Error {
+    Error::Backend {
+        backend: BACKEND.into(),
+        message,
+        retryable,
+    }
+}
+
+#[async_trait]
+impl Orchestrator for WoOrchestrator {
+    async fn deploy(&self, release: &Release) -> Result<DeploymentReport> {
+        release.validate()?;
+        {
+            let mut known = self.lock_known();
+            for t in &release.targets {
+                if let Some(id) = t
+                    .orchestrator_id
+                    .as_deref()
+                    .filter(|s| !s.trim().is_empty())
+                {
+                    known.insert(
+                        t.target.clone(),
+                        id.trim().trim_end_matches('/').to_string(),
+                    );
+                }
+            }
+        }
+        let plan = self.prepare(release).await?;
+        let work: Vec<_> = release
+            .targets
+            .iter()
+            .map(|t| self.deploy_named(&plan, t))
+            .collect();
+        let results = futures::stream::iter(work)
+            .buffer_unordered(self.options.concurrency.max(1))
+            .collect()
+            .await;
+        Ok(DeploymentReport {
+            version: release.version.clone(),
+            results,
+        })
+    }
+
+    async fn deployed(&self, solution: &str, target: &str) -> Result<Option<String>> {
+        let target_id = self.target_id(target, None);
+        let name = template_name(solution);
+        let template_id = format!("{}/solutionTemplates/{name}", self.edge());
+        let unique = self.unique_of(&template_id, &name).await?;
+        let Some(sv_id) = self.running(&target_id, &unique).await? else {
+            return Ok(None);
+        };
+        let Some(sv) = self.get_opt(&sv_id).await? else {
+            return Ok(None);
+        };
+        let Some(stv_id) = sv["properties"]["solutionTemplateVersionId"].as_str() else {
+            return Ok(None);
+        };
+        let Some(stv) = self.get_opt(stv_id).await? else {
+            return Ok(None);
+        };
+        // The release version is in the specification wo wrote; else the WO version.
+        let release = stv["properties"]["specification"]["components"]
+            .as_array()
+            .and_then(|c| c.iter().find_map(|c| c["properties"]["release"].as_str()))
+            .map(str::to_string)
+            .or_else(|| stv["name"].as_str().map(str::to_string));
+        Ok(release)
+    }
+}

@@ -1,0 +1,777 @@
+//! `wo azure-sim` and `wo fleet import` through the built binary, against the Workload
+//! Orchestration simulator (in this process, or the binary itself), a scripted ARM endpoint
+//! for answers the simulator refuses to give, local git repositories, and the fake GitHub.
+//! Everything listens on 127.0.0.1.
+
+use std::io::BufRead as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use wo_azure::arm::{default_http_client, ArmClient, LroPolicy, StaticToken};
+use wo_azure::simulator::{Simulator, SimulatorOptions};
+use wo_core::format::fleet::Fleet;
+use wo_core::Error;
+
+const RG: &str = "/subscriptions/sub1/resourceGroups/rg1";
+const TOKEN: &str = "test-token";
+
+fn edge(rest: &str) -> String {
+    format!("{RG}/providers/Microsoft.Edge/{rest}")
+}
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {:?}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// `wo` with a clean environment for these commands: no settings file in reach, a private
+/// cache, a static ARM token; `env` added on top.
+fn wo_command(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wo"));
+    cmd.args(args).current_dir(dir);
+    for var in [
+        "WO_PLATFORM",
+        "WO_SETTINGS",
+        "WO_ARM_URL",
+        "WO_CACHE",
+        "WO_SIM_TOKEN",
+        "GITHUB_API_URL",
+        "GITHUB_SERVER_URL",
+        "GITHUB_TOKEN",
+        "WO_GITHUB_TOKEN",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("AZURE_ACCESS_TOKEN", TOKEN)
+        .env("XDG_CACHE_HOME", dir.join("cache"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+/// Runs `wo` off the async runtime, so that servers in this process keep answering.
+async fn wo(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let out = wo_command(&args, &env, dir.path())
+            .output()
+            .expect("run wo");
+        Run {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    })
+    .await
+    .expect("wo runs")
+}
+
+fn arm(base: &str, token: &str) -> ArmClient {
+    ArmClient::builder()
+        .base_url(base)
+        .credential(Arc::new(StaticToken::new(token.to_string())))
+        .http_client(default_http_client().unwrap())
+        .lro(LroPolicy {
+            min_interval: Duration::from_millis(1),
+            max_interval: Duration::from_millis(10),
+            default_interval: Duration::from_millis(2),
+            max_duration: Duration::from_secs(10),
+        })
+        .build()
+        .unwrap()
+}
+
+async fn put_context(arm: &ArmClient, name: &str) {
+    arm.put_lro(
+        &edge(&format!("contexts/{name}")),
+        &json!({"location": "eastus", "properties": {
+            "capabilities": [{"name": "shop", "description": "shop"}],
+            "hierarchies": [{"name": "line", "description": "line"}]}}),
+    )
+    .await
+    .unwrap();
+}
+
+async fn put_target(arm: &ArmClient, name: &str, context: &str, caps: &[&str]) {
+    arm.put_lro(
+        &edge(&format!("targets/{name}")),
+        &json!({"location": "eastus",
+                "extendedLocation": {"name": "/subscriptions/sub1/cl", "type": "CustomLocation"},
+                "properties": {
+                    "description": name, "displayName": name,
+                    "contextId": edge(&format!("contexts/{context}")),
+                    "targetSpecification": {"topologies": []},
+                    "capabilities": caps, "hierarchyLevel": "line",
+                    "solutionScope": "default", "state": "active"}}),
+    )
+    .await
+    .unwrap();
+}
+
+/// A simulator holding contexts `ctx` and `other`, targets `line-1` and `line-2` in `ctx` and
+/// `line-9` in `other`.
+async fn seeded(options: SimulatorOptions) -> (Simulator, ArmClient) {
+    let token = options.token.clone().unwrap_or_else(|| TOKEN.into());
+    let sim = Simulator::start(SimulatorOptions {
+        lro_polls: 0,
+        retry_after_secs: 0,
+        page_size: 2, // three targets: the import must follow nextLink
+        ..options
+    })
+    .await
+    .unwrap();
+    let client = arm(&sim.base_url(), &token);
+    put_context(&client, "ctx").await;
+    put_context(&client, "other").await;
+    put_target(&client, "line-1", "ctx", &["shop", "soap"]).await;
+    put_target(&client, "line-2", "ctx", &["shop"]).await;
+    put_target(&client, "line-9", "other", &["soap"]).await;
+    (sim, client)
+}
+
+const FLEET: &str = "\
+# dev's fleet
+apiVersion: wo/v1
+kind: Fleet
+environment: dev
+next: stage
+hierarchy: [region]
+targets:
+  - name: line-1
+    hierarchy: {region: eu}
+    labels: {tier: edge, yes: 'on'}
+    capabilities: [old]
+  - name: retired-1
+    hierarchy: {region: eu}
+    labels: {tier: edge}
+    orchestrator:
+      id: /subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.Edge/targets/retired-1
+      context: /subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.Edge/contexts/ctx
+assignments:
+  - solution: shop
+    selector: {tier: edge}
+    targets: [retired-1]
+";
+
+/// A bare platform config repo with branch `dev` holding `files`.
+struct Platform {
+    dir: tempfile::TempDir,
+}
+
+impl Platform {
+    fn new(files: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init_bare(dir.path()).unwrap();
+        let mut tb = repo.treebuilder(None).unwrap();
+        for (path, text) in files {
+            let blob = repo.blob(text.as_bytes()).unwrap();
+            tb.insert(path, blob, 0o100644).unwrap();
+        }
+        let tree = repo.find_tree(tb.write().unwrap()).unwrap();
+        let sig = git2::Signature::now("t", "t@example.invalid").unwrap();
+        repo.commit(Some("refs/heads/dev"), &sig, &sig, "dev", &tree, &[])
+            .unwrap();
+        Platform { dir }
+    }
+
+    fn with_fleet() -> Self {
+        Self::new(&[("fleet.yaml", FLEET), ("values.yaml", "logLevel: info\n")])
+    }
+
+    fn path(&self) -> String {
+        self.dir.path().display().to_string()
+    }
+
+    fn repo(&self) -> git2::Repository {
+        git2::Repository::open_bare(self.dir.path()).unwrap()
+    }
+
+    fn head(&self, branch: &str) -> Option<String> {
+        self.repo()
+            .find_reference(&format!("refs/heads/{branch}"))
+            .ok()
+            .and_then(|r| r.target())
+            .map(|o| o.to_string())
+    }
+
+    fn branches(&self) -> Vec<String> {
+        let repo = self.repo();
+        let mut names: Vec<String> = repo
+            .branches(Some(git2::BranchType::Local))
+            .unwrap()
+            .map(|b| b.unwrap().0.name().unwrap().unwrap().to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn file(&self, branch: &str, path: &str) -> Option<String> {
+        let repo = self.repo();
+        let tree = repo
+            .revparse_single(&format!("refs/heads/{branch}"))
+            .ok()?
+            .peel_to_tree()
+            .unwrap();
+        let entry = tree.get_path(Path::new(path)).ok()?;
+        let blob = repo.find_blob(entry.id()).unwrap();
+        Some(String::from_utf8(blob.content().to_vec()).unwrap())
+    }
+
+    fn parent_of(&self, branch: &str) -> Vec<String> {
+        let repo = self.repo();
+        let c = repo
+            .revparse_single(&format!("refs/heads/{branch}"))
+            .unwrap()
+            .peel_to_commit()
+            .unwrap();
+        c.parent_ids().map(|p| p.to_string()).collect()
+    }
+}
+
+const BRANCH: &str = "wo/fleet-import/dev";
+
+fn import_args<'a>(platform: &'a str, arm_url: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "fleet",
+        "import",
+        "--environment",
+        "dev",
+        "--resource-group",
+        RG,
+        "--platform",
+        platform,
+        "--arm-url",
+        arm_url,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+fn orchestrator(fleet: &Fleet, name: &str) -> (String, String) {
+    let o = fleet
+        .target(name)
+        .unwrap_or_else(|| panic!("no target {name}"))
+        .orchestrator
+        .clone()
+        .unwrap_or_else(|| panic!("{name} has no orchestrator ids"));
+    (o.id.unwrap_or_default(), o.context.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_proposes_the_fleet_on_a_branch_once() {
+    let (sim, client) = seeded(SimulatorOptions::default()).await;
+    let platform = Platform::with_fleet();
+    let dev = platform.head("dev").unwrap();
+    let url = sim.base_url();
+    let repo = platform.path();
+    let args = import_args(&repo, &url, &["--node", "region=eu"]);
+
+    let run = wo(&args, &[]).await;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(run.stdout.contains(BRANCH), "{run:?}");
+    assert!(run.stdout.contains("added line-2"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("updated line-1 (capabilities, orchestrator)"),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr.contains("warning") && run.stderr.contains("retired-1"),
+        "{run:?}"
+    );
+
+    // The env branch is untouched; the import branch is one commit on top of it.
+    assert_eq!(platform.head("dev").as_deref(), Some(dev.as_str()));
+    assert_eq!(platform.parent_of(BRANCH), std::slice::from_ref(&dev));
+    assert_eq!(
+        platform.file(BRANCH, "values.yaml").as_deref(),
+        Some("logLevel: info\n")
+    );
+    let text = platform.file(BRANCH, "fleet.yaml").unwrap();
+    let fleet = Fleet::parse(&text, "fleet.yaml").unwrap();
+    assert_eq!(fleet.environment, "dev");
+    assert_eq!(fleet.next.as_deref(), Some("stage"));
+    assert_eq!(fleet.hierarchy, ["region"]);
+    assert_eq!(fleet.assignments.len(), 1);
+    assert_eq!(fleet.assignments[0].targets, ["retired-1"]);
+
+    let line1 = fleet.target("line-1").unwrap();
+    assert_eq!(line1.labels["tier"], "edge");
+    assert_eq!(
+        line1.labels["yes"], "on",
+        "a YAML 1.1 boolean word stays a string"
+    );
+    assert_eq!(line1.hierarchy["region"], "eu");
+    assert_eq!(line1.capabilities, ["shop", "soap"]);
+    assert_eq!(
+        orchestrator(&fleet, "line-1"),
+        (edge("targets/line-1"), edge("contexts/ctx"))
+    );
+    let line2 = fleet.target("line-2").unwrap();
+    assert_eq!(line2.capabilities, ["shop"]);
+    assert_eq!(line2.labels["hierarchyLevel"], "line");
+    assert_eq!(line2.hierarchy["region"], "eu");
+    assert_eq!(
+        orchestrator(&fleet, "line-2"),
+        (edge("targets/line-2"), edge("contexts/ctx"))
+    );
+    assert_eq!(
+        orchestrator(&fleet, "line-9"),
+        (edge("targets/line-9"), edge("contexts/other"))
+    );
+    // Gone from WO, kept in the fleet with what it had.
+    let retired = fleet.target("retired-1").unwrap();
+    assert_eq!(retired.labels["tier"], "edge");
+    assert_eq!(fleet.targets.len(), 4);
+
+    // Again, nothing changed: nothing written.
+    let head = platform.head(BRANCH).unwrap();
+    let again = wo(&args, &[]).await;
+    assert_eq!(again.code, Some(0), "{again:?}");
+    assert!(
+        again.stdout.contains("already proposes this import"),
+        "{again:?}"
+    );
+    assert!(again.stdout.contains("nothing written"), "{again:?}");
+    assert_eq!(platform.head(BRANCH).as_deref(), Some(head.as_str()));
+
+    // A change in WO updates the same branch.
+    put_target(&client, "line-3", "ctx", &["shop"]).await;
+    let changed = wo(&args, &[]).await;
+    assert_eq!(changed.code, Some(0), "{changed:?}");
+    assert!(changed.stdout.contains("added line-3"), "{changed:?}");
+    let new_head = platform.head(BRANCH).unwrap();
+    assert_ne!(new_head, head);
+    assert_eq!(platform.parent_of(BRANCH), std::slice::from_ref(&dev));
+    assert_eq!(platform.branches(), ["dev", BRANCH]);
+    let fleet = Fleet::parse(&platform.file(BRANCH, "fleet.yaml").unwrap(), "f").unwrap();
+    assert!(fleet.target("line-3").is_some());
+    assert_eq!(platform.head("dev").as_deref(), Some(dev.as_str()));
+
+    // JSON output says the same.
+    let json_run = wo(
+        &import_args(
+            &platform.path(),
+            &url,
+            &["--node", "region=eu", "--output", "json"],
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(json_run.code, Some(0), "{json_run:?}");
+    let v: Value = serde_json::from_str(&json_run.stdout).unwrap();
+    assert_eq!(v["written"], false);
+    assert_eq!(v["branch"], BRANCH);
+    assert_eq!(v["head"], new_head.as_str());
+    assert_eq!(v["missing"], json!(["retired-1"]));
+    assert_eq!(v["changeRequest"], Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_context_filter_and_a_dry_run() {
+    let (sim, _client) = seeded(SimulatorOptions::default()).await;
+    let platform = Platform::with_fleet();
+    let url = sim.base_url();
+    let ctx = edge("contexts/CTX"); // ARM ids compare case-insensitively
+
+    let dry = wo(
+        &import_args(
+            &platform.path(),
+            &url,
+            &["--node", "region=eu", "--context", &ctx, "--dry-run"],
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(dry.code, Some(0), "{dry:?}");
+    assert_eq!(platform.branches(), ["dev"], "a dry run writes nothing");
+    let fleet = Fleet::parse(&dry.stdout, "stdout").unwrap();
+    assert!(fleet.target("line-2").is_some());
+    assert!(
+        fleet.target("line-9").is_none(),
+        "line-9 is in another context"
+    );
+    assert!(dry.stderr.contains("retired-1"), "{dry:?}");
+
+    let run = wo(
+        &import_args(
+            &platform.path(),
+            &url,
+            &["--node", "region=eu", "--context", &ctx],
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let written = platform.file(BRANCH, "fleet.yaml").unwrap();
+    assert_eq!(
+        written, dry.stdout,
+        "the dry run printed what the import writes"
+    );
+
+    // In context `other`, retired-1 (of `ctx`) is not this import's business.
+    let other = wo(
+        &import_args(
+            &platform.path(),
+            &url,
+            &[
+                "--node",
+                "region=eu",
+                "--context",
+                &edge("contexts/other"),
+                "--dry-run",
+            ],
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(other.code, Some(0), "{other:?}");
+    assert!(!other.stderr.contains("retired-1"), "{other:?}");
+    let fleet = Fleet::parse(&other.stdout, "stdout").unwrap();
+    assert!(fleet.target("line-9").is_some());
+    assert!(fleet.target("line-2").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_is_created_and_new_targets_need_their_hierarchy() {
+    let (sim, _client) = seeded(SimulatorOptions::default()).await;
+    let url = sim.base_url();
+
+    // No fleet.yaml on the env branch yet: one is created.
+    let empty = Platform::new(&[("values.yaml", "a: 1\n")]);
+    let run = wo(&import_args(&empty.path(), &url, &[]), &[]).await;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let fleet = Fleet::parse(&empty.file(BRANCH, "fleet.yaml").unwrap(), "f").unwrap();
+    assert_eq!(fleet.api_version, "wo/v1");
+    assert_eq!(fleet.kind, "Fleet");
+    assert_eq!(fleet.environment, "dev");
+    assert!(fleet.assignments.is_empty());
+    let names: Vec<&str> = fleet.targets.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["line-1", "line-2", "line-9"]);
+
+    // A fleet with hierarchy levels: new targets without --node would make it invalid.
+    let platform = Platform::with_fleet();
+    let run = wo(&import_args(&platform.path(), &url, &[]), &[]).await;
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(
+        run.stderr.contains("line-2") && run.stderr.contains("--node region=NODE"),
+        "{run:?}"
+    );
+    assert_eq!(platform.branches(), ["dev"]);
+
+    // An environment without a branch.
+    let run = wo(
+        &[
+            "fleet",
+            "import",
+            "--environment",
+            "prod",
+            "--resource-group",
+            RG,
+            "--platform",
+            &platform.path(),
+            "--arm-url",
+            &url,
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stderr.contains("prod"), "{run:?}");
+    assert_eq!(platform.branches(), ["dev"]);
+}
+
+/// A scripted ARM endpoint answering every request with `body`.
+async fn scripted_arm(body: Value) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new().fallback(move || {
+        let body = body.clone();
+        async move { axum::Json(body) }
+    });
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_name_wo_cannot_use_is_refused() {
+    let hostile = edge("targets/evil");
+    let (url, server) = scripted_arm(json!({"value": [
+        {"id": edge("targets/line-1"), "name": "line-1",
+         "properties": {"capabilities": ["shop"], "contextId": edge("contexts/ctx")}},
+        {"id": hostile, "name": "../../etc/passwd",
+         "properties": {"capabilities": ["shop"], "contextId": edge("contexts/ctx")}},
+    ]}))
+    .await;
+    let platform = Platform::with_fleet();
+    let run = wo(
+        &import_args(&platform.path(), &url, &["--node", "region=eu"]),
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(
+        run.stderr.contains(&hostile) && run.stderr.contains("../../etc/passwd"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("nothing was written"), "{run:?}");
+    assert_eq!(platform.branches(), ["dev"]);
+    server.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_token_is_named_with_the_arm_url() {
+    let (sim, _client) = seeded(SimulatorOptions {
+        token: Some("the-right-one".into()),
+        ..SimulatorOptions::default()
+    })
+    .await;
+    let url = sim.base_url();
+    let platform = Platform::with_fleet();
+    let run = wo(
+        &import_args(&platform.path(), &url, &["--node", "region=eu"]),
+        &[("AZURE_ACCESS_TOKEN", "a-wrong-one")],
+    )
+    .await;
+    assert_eq!(run.code, Some(1), "{run:?}");
+    for part in [
+        "401",
+        "InvalidAuthenticationToken",
+        url.as_str(),
+        "AZURE_ACCESS_TOKEN",
+    ] {
+        assert!(run.stderr.contains(part), "missing {part:?}: {run:?}");
+    }
+    assert!(
+        !run.stderr.contains("a-wrong-one"),
+        "the token is not printed"
+    );
+    assert_eq!(platform.branches(), ["dev"]);
+
+    // The right token works.
+    let ok = wo(
+        &import_args(&platform.path(), &url, &["--node", "region=eu"]),
+        &[("AZURE_ACCESS_TOKEN", "the-right-one")],
+    )
+    .await;
+    assert_eq!(ok.code, Some(0), "{ok:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_github_the_import_is_one_pull_request() {
+    use wo_github::fake::FakeGitHub;
+    let (sim, client) = seeded(SimulatorOptions::default()).await;
+    let gh = FakeGitHub::start().await.unwrap();
+    gh.create_repo("acme", "platform");
+    gh.push_files(
+        "acme",
+        "platform",
+        "dev",
+        &[("fleet.yaml", Some(FLEET)), ("values.yaml", Some("a: 1\n"))],
+        "dev",
+    );
+    let dev = gh.branch_sha("acme", "platform", "dev").unwrap();
+    let url = sim.base_url();
+    let env = [("GITHUB_API_URL", gh.base_url()), ("GITHUB_TOKEN", "t")];
+    let args = import_args("github://acme/platform", &url, &["--node", "region=eu"]);
+
+    let run = wo(&args, &env).await;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(run.stdout.contains("pull request #"), "{run:?}");
+    let pulls = gh.pulls("acme", "platform");
+    assert_eq!(pulls.len(), 1, "{pulls:?}");
+    assert_eq!(pulls[0].state, "open");
+    assert!(format!("{:?}", pulls[0].head).contains(BRANCH), "{pulls:?}");
+    assert!(
+        pulls[0]
+            .body
+            .as_deref()
+            .unwrap_or_default()
+            .contains("retired-1"),
+        "{pulls:?}"
+    );
+    let text = gh
+        .read_file("acme", "platform", BRANCH, "fleet.yaml")
+        .unwrap();
+    let fleet = Fleet::parse(&text, "f").unwrap();
+    assert_eq!(fleet.target("line-1").unwrap().labels["tier"], "edge");
+    assert!(fleet.target("line-9").is_some());
+    assert_eq!(gh.branch_sha("acme", "platform", "dev").unwrap(), dev);
+
+    let head = gh.branch_sha("acme", "platform", BRANCH).unwrap();
+    let again = wo(&args, &env).await;
+    assert_eq!(again.code, Some(0), "{again:?}");
+    assert!(
+        again.stdout.contains("nothing written") && again.stdout.contains("pull request #"),
+        "{again:?}"
+    );
+    assert_eq!(gh.branch_sha("acme", "platform", BRANCH).unwrap(), head);
+    assert_eq!(gh.pulls("acme", "platform").len(), 1);
+
+    put_target(&client, "line-3", "ctx", &["shop"]).await;
+    let changed = wo(&args, &env).await;
+    assert_eq!(changed.code, Some(0), "{changed:?}");
+    assert_ne!(gh.branch_sha("acme", "platform", BRANCH).unwrap(), head);
+    let pulls = gh.pulls("acme", "platform");
+    assert_eq!(pulls.len(), 1, "the same pull request, updated: {pulls:?}");
+    assert!(
+        pulls[0]
+            .body
+            .as_deref()
+            .unwrap_or_default()
+            .contains("line-3"),
+        "{pulls:?}"
+    );
+    gh.shutdown().await;
+}
+
+/// `wo azure-sim` as a child process, its stdout piped.
+struct SimProcess {
+    child: std::process::Child,
+    url: String,
+}
+
+impl SimProcess {
+    fn start(extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = vec!["azure-sim", "--port", "0"];
+        args.extend_from_slice(extra);
+        let mut child = wo_command(&args, &[], dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start wo azure-sim");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .rsplit_once(" on ")
+            .map(|(_, u)| u.to_string())
+            .unwrap_or_else(|| panic!("no URL in {line:?}"));
+        assert!(
+            line.starts_with("wo azure-sim: serving Microsoft.Edge api-version 2025-08-01 on "),
+            "{line:?}"
+        );
+        SimProcess { child, url }
+    }
+
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(killed.success());
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "wo azure-sim did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn azure_sim_serves_until_sigterm() {
+    let sim = SimProcess::start(&[]);
+    assert!(sim.url.starts_with("http://127.0.0.1:"), "{}", sim.url);
+    let port: u16 = sim.url.rsplit(':').next().unwrap().parse().unwrap();
+    assert_ne!(port, 0, "the URL names the port bound");
+
+    let client = arm(&sim.url, "any-token");
+    assert!(client.list(&edge("contexts")).await.unwrap().is_empty());
+    put_context(&client, "ctx").await;
+    let listed = client.list(&edge("contexts")).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["name"], "ctx");
+    let got = client.get(&edge("contexts/ctx")).await.unwrap();
+    assert_eq!(got["properties"]["provisioningState"], "Succeeded");
+
+    let status = tokio::task::spawn_blocking(move || sim.terminate())
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}
+
+#[tokio::test]
+async fn azure_sim_flags_reach_the_simulator() {
+    let sim = SimProcess::start(&["--token", "only-this", "--page-size", "1"]);
+    let wrong = arm(&sim.url, "another");
+    match wrong.list(&edge("contexts")).await {
+        Err(Error::Backend { message, .. }) => {
+            assert!(message.contains("401"), "{message}")
+        }
+        other => panic!("expected a 401, got {other:?}"),
+    }
+    let right = arm(&sim.url, "only-this");
+    put_context(&right, "a").await;
+    put_context(&right, "b").await;
+    let page = right
+        .get(&format!("{}?api-version=2025-08-01", edge("contexts")))
+        .await
+        .unwrap();
+    assert_eq!(page["value"].as_array().unwrap().len(), 1);
+    assert!(page["nextLink"].is_string(), "{page}");
+    let status = tokio::task::spawn_blocking(move || sim.terminate())
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn azure_sim_refuses_a_non_loopback_host() {
+    let dir = tempfile::tempdir().unwrap();
+    for host in ["0.0.0.0", "192.0.2.1"] {
+        let out = wo_command(
+            &["azure-sim", "--port", "0", "--host", host],
+            &[],
+            dir.path(),
+        )
+        .output()
+        .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{host}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(host) && stderr.contains("--allow-remote"),
+            "{stderr}"
+        );
+        assert!(out.stdout.is_empty(), "nothing served: {out:?}");
+    }
+}
