@@ -248,6 +248,13 @@ async fn forward(State(hop): State<Arc<Hop>>, req: Request) -> Response {
         Some(prism) if !direct => prism,
         _ => &hop.sim,
     };
+    // Prism matches an extension resource only with its scope as one encoded segment; ARM
+    // (and the simulator) take the plain form wo sends too.
+    let path_query = if hop.prism.is_some() && !direct {
+        encode_scope(&path_query)
+    } else {
+        path_query
+    };
     let headers = req.headers().clone();
     let control = headers
         .get(CONTROL)
@@ -296,6 +303,27 @@ async fn forward(State(hop): State<Arc<Hop>>, req: Request) -> Response {
         }
     }
     response
+}
+
+/// `{scope}/providers/Microsoft.Edge/{rest}` with a scope that is itself a provider's resource
+/// gets the scope percent-encoded as one segment; other paths are left as they are.
+fn encode_scope(path_query: &str) -> String {
+    let (path, query) = path_query.split_once('?').unwrap_or((path_query, ""));
+    let marker = "/providers/microsoft.edge/";
+    let low = path.to_ascii_lowercase();
+    let rebuilt = match low.rfind(marker) {
+        Some(i) if low[..i].contains("/providers/") => format!(
+            "/{}{}",
+            path[..i].trim_start_matches('/').replace('/', "%2F"),
+            &path[i..]
+        ),
+        _ => path.to_string(),
+    };
+    if query.is_empty() {
+        rebuilt
+    } else {
+        format!("{rebuilt}?{query}")
+    }
 }
 
 /// Serves a hop on a free port of 127.0.0.1; its URL.
@@ -582,86 +610,132 @@ async fn controls(front: &str) {
     .unwrap();
 }
 
+/// The recorder → Prism → shim → simulator chain on 127.0.0.1.
+struct Chain {
+    front: Arc<Hop>,
+    front_url: String,
+    sim: Simulator,
+    proxy: Prism,
+    recorder: tokio::task::JoinHandle<()>,
+    shim: tokio::task::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+}
+
+impl Chain {
+    async fn start() -> Chain {
+        let prism = prism_binary();
+        let dir = tempfile::tempdir().unwrap();
+        let spec = merged_spec(dir.path());
+
+        // The recorder's address first: the simulator writes it into the links it hands out.
+        let front_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let front_url = format!("http://{}", front_listener.local_addr().unwrap());
+        let sim = Simulator::start(SimulatorOptions {
+            lro_polls: 1,
+            retry_after_secs: 0,
+            public_url: Some(front_url.clone()),
+            ..SimulatorOptions::default()
+        })
+        .await
+        .unwrap();
+        let http = default_http_client().unwrap();
+        let (shim_url, shim) = serve(Arc::new(Hop {
+            http: http.clone(),
+            prism: None,
+            sim: sim.base_url(),
+            seen: Mutex::new(Vec::new()),
+        }))
+        .await;
+        let proxy = tokio::task::spawn_blocking({
+            let (spec, dir) = (spec.clone(), dir.path().to_path_buf());
+            move || start_prism(&prism, &spec, &shim_url, &dir)
+        })
+        .await
+        .unwrap();
+        let front = Arc::new(Hop {
+            http,
+            prism: Some(proxy.url.clone()),
+            sim: sim.base_url(),
+            seen: Mutex::new(Vec::new()),
+        });
+        let app = Router::new().fallback(forward).with_state(front.clone());
+        let recorder = tokio::spawn(async move {
+            let _ = axum::serve(front_listener, app).await;
+        });
+
+        Chain {
+            front,
+            front_url,
+            sim,
+            proxy,
+            recorder,
+            shim,
+            _dir: dir,
+        }
+    }
+
+    /// An ARM client sending through the recorder, never retrying (every answer counts once).
+    fn arm(&self) -> ArmClient {
+        ArmClient::builder()
+            .base_url(&self.front_url)
+            .credential(Arc::new(StaticToken::new("prism-test")))
+            .http_client(default_http_client().unwrap())
+            .retry(RetryPolicy::never())
+            .lro(LroPolicy {
+                min_interval: Duration::from_millis(1),
+                max_interval: Duration::from_millis(20),
+                default_interval: Duration::from_millis(5),
+                max_duration: Duration::from_secs(60),
+            })
+            .build()
+            .unwrap()
+    }
+
+    /// Every answer Prism objected to, one report each; and the counts validated / direct.
+    fn problems(&self) -> (Vec<String>, usize, usize) {
+        let seen = self.front.seen.lock().unwrap().clone();
+        let problems = seen
+            .iter()
+            .filter(|s| s.control.is_none() && s.problem())
+            .map(report)
+            .collect();
+        let validated = seen
+            .iter()
+            .filter(|s| s.validated && s.control.is_none())
+            .count();
+        let direct = seen.iter().filter(|s| !s.validated).count();
+        (problems, validated, direct)
+    }
+
+    async fn stop(self) {
+        self.recorder.abort();
+        self.shim.abort();
+        drop(self.proxy);
+        self.sim.shutdown().await;
+    }
+}
+
+fn report(s: &Seen) -> String {
+    format!(
+        "{} {} → {}\n    sl-violations: {}\n    body: {}",
+        s.method,
+        s.path,
+        s.status,
+        s.violations.as_deref().unwrap_or("-"),
+        s.body
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prism_finds_no_violation_in_a_whole_scenario() {
-    let prism = prism_binary();
-    let dir = tempfile::tempdir().unwrap();
-    let spec = merged_spec(dir.path());
-
-    // The recorder's address first: the simulator writes it into the links it hands out.
-    let front_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let front_url = format!("http://{}", front_listener.local_addr().unwrap());
-    let sim = Simulator::start(SimulatorOptions {
-        lro_polls: 1,
-        retry_after_secs: 0,
-        public_url: Some(front_url.clone()),
-        ..SimulatorOptions::default()
-    })
-    .await
-    .unwrap();
-    let http = default_http_client().unwrap();
-    let (shim_url, shim) = serve(Arc::new(Hop {
-        http: http.clone(),
-        prism: None,
-        sim: sim.base_url(),
-        seen: Mutex::new(Vec::new()),
-    }))
-    .await;
-    let proxy = tokio::task::spawn_blocking({
-        let (spec, dir) = (spec.clone(), dir.path().to_path_buf());
-        move || start_prism(&prism, &spec, &shim_url, &dir)
-    })
-    .await
-    .unwrap();
-    let front = Arc::new(Hop {
-        http,
-        prism: Some(proxy.url.clone()),
-        sim: sim.base_url(),
-        seen: Mutex::new(Vec::new()),
-    });
-    let app = Router::new().fallback(forward).with_state(front.clone());
-    let recorder = tokio::spawn(async move {
-        let _ = axum::serve(front_listener, app).await;
-    });
-
-    let arm = ArmClient::builder()
-        .base_url(&front_url)
-        .credential(Arc::new(StaticToken::new("prism-test")))
-        .http_client(default_http_client().unwrap())
-        // Every answer counts once: an error Prism makes must not be retried away.
-        .retry(RetryPolicy::never())
-        .lro(LroPolicy {
-            min_interval: Duration::from_millis(1),
-            max_interval: Duration::from_millis(20),
-            default_interval: Duration::from_millis(5),
-            max_duration: Duration::from_secs(60),
-        })
-        .build()
-        .unwrap();
+    let chain = Chain::start().await;
+    let arm = chain.arm();
+    let front_url = chain.front_url.clone();
     controls(&front_url).await;
     let outcome = scenario(&arm).await;
 
-    let seen = front.seen.lock().unwrap().clone();
-    let report = |s: &Seen| {
-        format!(
-            "{} {} → {}\n    sl-violations: {}\n    body: {}",
-            s.method,
-            s.path,
-            s.status,
-            s.violations.as_deref().unwrap_or("-"),
-            s.body
-        )
-    };
-    let problems: Vec<String> = seen
-        .iter()
-        .filter(|s| s.control.is_none() && s.problem())
-        .map(report)
-        .collect();
-    let validated = seen
-        .iter()
-        .filter(|s| s.validated && s.control.is_none())
-        .count();
-    let direct = seen.iter().filter(|s| !s.validated).count();
+    let seen = chain.front.seen.lock().unwrap().clone();
+    let (problems, validated, direct) = chain.problems();
     eprintln!(
         "Prism validated {validated} requests and their answers ({direct} operation polls went \
          straight to the simulator); {} violation(s)",
@@ -671,7 +745,7 @@ async fn prism_finds_no_violation_in_a_whole_scenario() {
         problems.is_empty(),
         "Prism reported {} problem(s) (log: {}):\n{}",
         problems.len(),
-        proxy.log.display(),
+        chain.proxy.log.display(),
         problems.join("\n")
     );
     if let Err(e) = outcome {
@@ -703,7 +777,7 @@ async fn prism_finds_no_violation_in_a_whole_scenario() {
     // Every request of the client was seen, and every one but the refused control reached
     // the simulator.
     assert_eq!(arm.requests_sent() + 2, seen.len() as u64);
-    assert_eq!(sim.requests() + 1, seen.len() as u64);
+    assert_eq!(chain.sim.requests() + 1, seen.len() as u64);
     // Each kind of resource and action went through Prism.
     for kind in [
         "/contexts/",
@@ -732,8 +806,95 @@ async fn prism_finds_no_violation_in_a_whole_scenario() {
             "no request for {kind} went through Prism"
         );
     }
-    recorder.abort();
-    shim.abort();
-    drop(proxy);
-    sim.shutdown().await;
+    chain.stop().await;
+}
+
+/// wo's own deployments (WoOrchestrator: schema and template versions, values per target,
+/// review, publish, install, a failing target, a retry, rollback, uninstall, reads) through
+/// Prism: nothing it sends or gets back breaks the specifications.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_orchestrator_sends_and_gets_nothing_prism_rejects() {
+    use wo_azure::orchestrator::{WoOptions, WoOrchestrator};
+    use wo_core::ports::{CommitId, Orchestrator, Release, TargetOutcome, TargetRelease};
+
+    let chain = Chain::start().await;
+    let arm = chain.arm();
+    let rg = rg();
+    arm.put_lro(&format!("{rg}/contexts/factory-ctx"), &context_body())
+        .await
+        .unwrap();
+    let targets = ["line-01", "line-02", "line-03"];
+    for t in targets {
+        arm.put_lro(&format!("{rg}/targets/{t}"), &target_body(&rg))
+            .await
+            .unwrap();
+    }
+    let wo = WoOrchestrator::new(
+        Arc::new(chain.arm()),
+        &format!("/subscriptions/{SUB}/resourceGroups/rg-wo"),
+        "eastus",
+    )
+    .unwrap()
+    .with_options(WoOptions {
+        concurrency: 3,
+        capabilities: vec!["shop".into()],
+        watch_interval: Duration::from_millis(5),
+        ..WoOptions::default()
+    });
+    let release = |version: &str| Release {
+        solution: "shop".into(),
+        environment: "prod".into(),
+        version: version.into(),
+        source_commit: CommitId::from("a1"),
+        gitops_commit: CommitId::from(format!("g{version}")),
+        targets: targets
+            .iter()
+            .map(|t| TargetRelease {
+                target: t.to_string(),
+                orchestrator_id: Some(format!("{rg}/targets/{t}")),
+                values: json!({"appName": "shop", "replicas": 2, "store": {"line": t},
+                               "flags": ["a", "b"], "release": version}),
+                manifests: format!("kind: ConfigMap\nmetadata:\n  name: {t}\n"),
+            })
+            .collect(),
+    };
+    let first = wo.deploy(&release("1.0.0")).await.unwrap();
+    assert!(first.all_succeeded(), "{first:?}");
+    chain
+        .sim
+        .fail_installs_on_with("line-02", "ImagePullBackOff");
+    let second = wo.deploy(&release("2.0.0")).await.unwrap();
+    assert_eq!(second.failed().len(), 1, "{second:?}");
+    chain.sim.heal_installs_on("line-02");
+    let retry = wo.deploy(&release("2.0.0")).await.unwrap();
+    assert!(retry.all_succeeded(), "{retry:?}");
+    let names: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
+    let back = wo.rollback("shop", "1.0.0", &names).await.unwrap();
+    assert!(back.all_succeeded(), "{back:?}");
+    assert_eq!(back.results["line-01"], TargetOutcome::Deployed);
+    wo.uninstall("shop", "line-03").await.unwrap();
+    assert_eq!(wo.deployed("shop", "line-03").await.unwrap(), None);
+    assert_eq!(
+        wo.deployed("shop", "line-01").await.unwrap().as_deref(),
+        Some("1.0.0")
+    );
+
+    let (problems, validated, direct) = chain.problems();
+    eprintln!(
+        "Prism validated {validated} requests of the orchestrator and their answers ({direct} \
+         operation polls went straight to the simulator); {} violation(s)",
+        problems.len()
+    );
+    assert!(
+        problems.is_empty(),
+        "Prism reported {} problem(s) (log: {}):\n{}",
+        problems.len(),
+        chain.proxy.log.display(),
+        problems.join("\n")
+    );
+    assert!(
+        validated > 100,
+        "the deployments went through Prism: {validated}"
+    );
+    chain.stop().await;
 }
