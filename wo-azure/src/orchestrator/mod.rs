@@ -454,11 +454,7 @@ impl WoOrchestrator {
         let dynamic = format!("{config_id}/dynamicConfigurations/{}", plan.unique);
         let version = format!("{dynamic}/versions/{}", plan.version);
         let text = wo_core::yaml::to_string(values);
-        if let Some(v) = self.get_opt(&version).await? {
-            if v["properties"]["values"].as_str() == Some(text.as_str()) {
-                return Ok(());
-            }
-        }
+        // PUT is create-or-replace: writing the same values again is harmless, so no read first.
         self.arm
             .put_lro(
                 &dynamic,
@@ -492,7 +488,12 @@ impl WoOrchestrator {
         values: &Value,
     ) -> Result<TargetOutcome> {
         let ours = self.our_versions(target_id, plan).await?;
-        let running = self.running(target_id, &plan.unique).await?;
+        // Without a solution version of this release, the target cannot be running it.
+        let running = if ours.is_empty() {
+            None
+        } else {
+            self.running(target_id, &plan.unique).await?
+        };
         if let Some(sv) = ours.iter().find(|sv| {
             running.as_deref().is_some_and(|r| {
                 sv["id"]
