@@ -49,8 +49,12 @@ fn client(sim: &Simulator) -> Arc<ArmClient> {
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let n: usize = arg(&args, "--targets", "1000").parse().expect("--targets N");
-    let latency: u64 = arg(&args, "--latency-ms", "50").parse().expect("--latency-ms N");
+    let n: usize = arg(&args, "--targets", "1000")
+        .parse()
+        .expect("--targets N");
+    let latency: u64 = arg(&args, "--latency-ms", "50")
+        .parse()
+        .expect("--latency-ms N");
     let levels: Vec<usize> = arg(&args, "--concurrency", "1,8,32,64")
         .split(',')
         .map(|c| c.trim().parse().expect("--concurrency list"))
@@ -97,9 +101,14 @@ async fn main() {
         .buffer_unordered(64)
         .collect::<Vec<_>>()
         .await;
-    eprintln!("{n} targets onboarded in {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "{n} targets onboarded in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
-    println!("| concurrency | wall time | requests | requests/target | peak in flight | all deployed |");
+    println!(
+        "| concurrency | wall time | requests | requests/target | peak in flight | all deployed |"
+    );
     println!("|---:|---:|---:|---:|---:|---|");
     for c in levels {
         let version = format!("1.0.{c}");

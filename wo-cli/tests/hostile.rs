@@ -192,6 +192,28 @@ fn traversal_as_target_name_is_refused() {
 }
 
 #[test]
+fn traversal_in_an_orchestrator_id_is_refused() {
+    // The id becomes part of the URLs wo sends to Workload Orchestration.
+    for bad in [
+        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Edge/targets/../../../x",
+        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Edge/targets/b?api-version=1",
+        "targets/berlin-2",
+    ] {
+        let ex = Example::new();
+        ex.edit(
+            "fleet/fleet.yaml",
+            "    labels: {tier: standard, country: de}\n",
+            &format!("    labels: {{tier: standard, country: de}}\n    orchestrator: {{id: \"{bad}\"}}\n"),
+        );
+        ex.validate().invalid(&[
+            "fleet.yaml:14",
+            "targets.1.orchestrator.id",
+            "not a resource id",
+        ]);
+    }
+}
+
+#[test]
 fn slash_in_target_name_is_refused() {
     let ex = Example::new();
     ex.edit("fleet/fleet.yaml", "name: berlin-2", "name: eu/berlin-2");

@@ -169,6 +169,18 @@ impl Fleet {
                     ),
                 ));
             }
+            if let Some(ids) = &t.orchestrator {
+                for (field, value) in [("id", &ids.id), ("context", &ids.context)] {
+                    if let Some(v) = value {
+                        if let Err(m) = check_resource_id(v) {
+                            c.push(Diagnostic::new(
+                                at(&format!("{base}.orchestrator.{field}")),
+                                m,
+                            ));
+                        }
+                    }
+                }
+            }
             for level in &self.hierarchy {
                 match t.hierarchy.get(level) {
                     Some(node_name) => {
@@ -284,4 +296,37 @@ impl Fleet {
         }
         Ok(out)
     }
+}
+
+/// Checks an orchestrator's resource id (an ARM id such as
+/// `/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Edge/targets/<name>`): a path
+/// of non-empty segments with no `.`/`..` segment and none of `?`, `#`, `%`, `\\`, whitespace or
+/// control characters, at most 1024 bytes — it becomes part of request URLs.
+pub fn check_resource_id(id: &str) -> std::result::Result<(), String> {
+    if id.len() > 1024 {
+        return Err("an orchestrator id is at most 1024 bytes".into());
+    }
+    let Some(rest) = id.strip_prefix('/') else {
+        return Err(format!(
+            "`{id}` is not a resource id: it must start with `/`"
+        ));
+    };
+    if rest.trim_end_matches('/').is_empty() {
+        return Err("an orchestrator id is empty".into());
+    }
+    for seg in rest.trim_end_matches('/').split('/') {
+        if seg.is_empty() || seg == "." || seg == ".." {
+            return Err(format!(
+                "`{id}` is not a resource id: empty, `.` or `..` segment"
+            ));
+        }
+        if let Some(ch) = seg.chars().find(|ch| {
+            matches!(ch, '?' | '#' | '%' | '\\') || ch.is_whitespace() || ch.is_control()
+        }) {
+            return Err(format!(
+                "`{id}` is not a resource id: {ch:?} is not allowed"
+            ));
+        }
+    }
+    Ok(())
 }
