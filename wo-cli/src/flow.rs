@@ -21,12 +21,12 @@ pub struct FlowOutput {
 /// One repository: on git (paths, `file://`, `git://`, `http://`), or on the GitHub REST API
 /// (`github://owner/repo`, or an `https://` URL on the GitHub server, `GITHUB_SERVER_URL`,
 /// default `https://github.com`). The one place a location picks its backend.
-enum Backend {
+pub(crate) enum Backend {
     Git(GitRepo),
     GitHub(wo_github::repos::GitHubRepo),
 }
 
-fn backend(location: &str, s: &Settings) -> Result<Backend> {
+pub(crate) fn backend(location: &str, s: &Settings) -> Result<Backend> {
     let server = std::env::var("GITHUB_SERVER_URL").unwrap_or_else(|_| "https://github.com".into());
     let github_name = location
         .strip_prefix("github://")

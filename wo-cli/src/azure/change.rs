@@ -5,7 +5,6 @@
 use wo_core::ports::{CommitId, ConfigStore};
 use wo_core::{Error, Result};
 use wo_git::{GitConfigStore, GitRepo};
-use wo_github::client::GitHub;
 use wo_github::repos::{GitHubConfigStore, GitHubRepo};
 
 use crate::settings::Settings;
@@ -36,33 +35,10 @@ impl PlatformRepo {
     /// The repository at `location`; the same choice of backend as the flow commands make
     /// (`github://owner/repo`, or a URL under `GITHUB_SERVER_URL`, goes to GitHub).
     pub fn open(location: &str, s: &Settings) -> Result<Self> {
-        let server =
-            std::env::var("GITHUB_SERVER_URL").unwrap_or_else(|_| "https://github.com".into());
-        let github_name = location
-            .strip_prefix("github://")
-            .or_else(|| location.strip_prefix(&format!("{}/", server.trim_end_matches('/'))));
-        let Some(name) = github_name else {
-            return Ok(Self::Git(
-                GitRepo::open(location)?.with_cache_dir(s.cache.join("git")),
-            ));
-        };
-        let mut b = GitHub::builder();
-        if let Ok(url) = std::env::var("GITHUB_API_URL") {
-            if !url.trim().is_empty() {
-                b = b.base_url(url);
-            }
-        }
-        if let Some(token) = std::env::var("WO_GITHUB_TOKEN")
-            .ok()
-            .or_else(|| std::env::var("GITHUB_TOKEN").ok())
-        {
-            b = b.token(token);
-        }
-        if let Ok(accept) = std::env::var("WO_GITHUB_ACCEPT") {
-            b = b.accept(accept);
-        }
-        let name = name.trim_end_matches(".git").trim_end_matches('/');
-        Ok(Self::GitHub(GitHubRepo::parse(b.build()?, name)?))
+        Ok(match crate::flow::backend(location, s)? {
+            crate::flow::Backend::Git(r) => Self::Git(r),
+            crate::flow::Backend::GitHub(r) => Self::GitHub(r),
+        })
     }
 
     /// The head of the env branch.
