@@ -807,6 +807,61 @@ async fn the_environment_picks_the_credential() {
 }
 
 #[tokio::test]
+async fn github_actions_oidc_is_exchanged_for_an_arm_token() {
+    let server = serve(vec![
+        (
+            "GET /oidc/token",
+            answer(200, json!({"count": 1, "value": "eyJ.github.oidc"})),
+        ),
+        (
+            "POST /tenant7/oauth2/v2.0/token",
+            answer(
+                200,
+                json!({"expires_in": 3600, "access_token": "from-github"}),
+            ),
+        ),
+    ])
+    .await;
+    let vars: HashMap<String, String> = [
+        ("AZURE_TENANT_ID", "tenant7".to_string()),
+        ("AZURE_CLIENT_ID", "app7".to_string()),
+        (
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            format!("{}/oidc/token?api-version=2.0", server.base),
+        ),
+        ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "job-T0KEN".to_string()),
+        ("AZURE_AUTHORITY_HOST", server.base.clone()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let c = credential_from_vars(|k| vars.get(k).cloned(), default_http_client().unwrap()).unwrap();
+    assert!(!format!("{c:?}").contains("job-T0KEN"), "{c:?}");
+    assert_eq!(
+        c.get_token(ARM_SCOPE).await.unwrap().token.expose(),
+        "from-github"
+    );
+    let seen = server.seen();
+    assert_eq!(seen[0].path, "/oidc/token");
+    assert!(
+        seen[0]
+            .query
+            .contains("audience=api%3A%2F%2FAzureADTokenExchange")
+            && seen[0].query.contains("api-version=2.0"),
+        "{}",
+        seen[0].query
+    );
+    assert_eq!(seen[0].header("authorization"), "bearer job-T0KEN");
+    let form = seen[1].form();
+    assert_eq!(form["client_assertion"], "eyJ.github.oidc");
+    assert_eq!(form["client_id"], "app7");
+    assert_eq!(
+        form["client_assertion_type"],
+        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    );
+}
+
+#[tokio::test]
 async fn managed_identity_sends_the_identity_header_and_reads_expires_on() {
     let server = serve(vec![(
         "GET /msi/token",

@@ -7,6 +7,7 @@
 //! | `AZURE_ACCESS_TOKEN` | [`StaticToken`] (a token obtained elsewhere; never refreshed) |
 //! | `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET` | [`ClientCredentials`] with the secret |
 //! | `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_FEDERATED_TOKEN_FILE` | [`ClientCredentials`] with the federated assertion (AKS workload identity, GitHub OIDC written to a file) |
+//! | `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `ACTIONS_ID_TOKEN_REQUEST_URL`, `ACTIONS_ID_TOKEN_REQUEST_TOKEN` | [`ClientCredentials`] with the GitHub Actions job's OIDC token (a job with `permissions: id-token: write`) |
 //! | `IDENTITY_ENDPOINT`, `IDENTITY_HEADER` | [`ManagedIdentity`] (App Service / Functions style endpoint) |
 //! | otherwise | [`AzureCli`] (`az account get-access-token`) |
 //!
@@ -130,6 +131,13 @@ enum ClientProof {
     Secret(Secret),
     /// A federated token (JWT) read from this file at each request: the platform rotates it.
     AssertionFile(PathBuf),
+    /// A GitHub Actions OIDC token, asked for at each request from the job's token service
+    /// (`ACTIONS_ID_TOKEN_REQUEST_URL` with `ACTIONS_ID_TOKEN_REQUEST_TOKEN`), audience
+    /// `api://AzureADTokenExchange`.
+    GitHubActions {
+        url: Url,
+        token: Secret,
+    },
 }
 
 /// OAuth2 client credentials against `{authority}/{tenant}/oauth2/v2.0/token`, with a client
@@ -221,7 +229,78 @@ impl ClientCredentials {
         )
     }
 
+    /// An application that proves itself with the GitHub Actions job's OIDC token (federated
+    /// credential with subject `repo:<owner>/<repo>:environment:<env>` or similar): the token is
+    /// asked for at `request_url` (`ACTIONS_ID_TOKEN_REQUEST_URL`) with `request_token`
+    /// (`ACTIONS_ID_TOKEN_REQUEST_TOKEN`) for the audience `api://AzureADTokenExchange` at each
+    /// token request.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when `request_url` is not a URL, or as
+    /// [`ClientCredentials::with_secret`].
+    pub fn with_github_actions(
+        http: reqwest::Client,
+        authority_host: &str,
+        tenant: &str,
+        client_id: &str,
+        request_url: &str,
+        request_token: impl Into<Secret>,
+    ) -> Result<Self> {
+        let mut url = Url::parse(request_url.trim()).map_err(|e| {
+            Error::invalid(
+                Location::file("ACTIONS_ID_TOKEN_REQUEST_URL"),
+                format!("not a URL: {e}"),
+            )
+        })?;
+        url.query_pairs_mut()
+            .append_pair("audience", "api://AzureADTokenExchange");
+        Self::new(
+            http,
+            authority_host,
+            tenant,
+            client_id,
+            ClientProof::GitHubActions {
+                url,
+                token: request_token.into(),
+            },
+        )
+    }
+
+    /// The job's OIDC token from GitHub Actions' token service.
+    async fn github_assertion(&self, url: &Url, token: &Secret) -> Result<String> {
+        let what = "the GitHub Actions OIDC token service (ACTIONS_ID_TOKEN_REQUEST_URL)";
+        let response = self
+            .http
+            .get(url.clone())
+            .header("authorization", format!("bearer {}", token.expose()))
+            .header("accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| backend(format!("{what}: {}", e.without_url()), true))?;
+        let status = response.status();
+        let json: Value = response.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            return Err(backend(
+                format!(
+                    "{what} answered {status}; does the job have `permissions: id-token: write`?"
+                ),
+                status.as_u16() == 429 || status.is_server_error(),
+            ));
+        }
+        json.get("value")
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| backend(format!("{what} answered without a `value`"), false))
+    }
+
     async fn fetch(&self, scope: &str) -> Result<AccessToken> {
+        let github = match &self.proof {
+            ClientProof::GitHubActions { url, token } => {
+                Some(self.github_assertion(url, token).await?)
+            }
+            _ => None,
+        };
         let mut form = Url::parse("form:").expect("static URL");
         {
             let mut q = form.query_pairs_mut();
@@ -242,6 +321,13 @@ impl ClientCredentials {
                         "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
                     );
                     q.append_pair("client_assertion", jwt.trim());
+                }
+                ClientProof::GitHubActions { .. } => {
+                    q.append_pair(
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    );
+                    q.append_pair("client_assertion", github.as_deref().unwrap_or_default());
                 }
             }
         }
@@ -545,6 +631,14 @@ pub fn credential_from_vars(
         if let Some(file) = get("AZURE_FEDERATED_TOKEN_FILE") {
             return Ok(Arc::new(ClientCredentials::with_assertion_file(
                 http, &authority, &tenant, &client, file,
+            )?));
+        }
+        if let (Some(url), Some(token)) = (
+            get("ACTIONS_ID_TOKEN_REQUEST_URL"),
+            get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+        ) {
+            return Ok(Arc::new(ClientCredentials::with_github_actions(
+                http, &authority, &tenant, &client, &url, token,
             )?));
         }
     }
