@@ -788,7 +788,10 @@ fn every_step_run_again_after_a_crash_changes_nothing() {
 fn a_deploy_killed_at_any_moment_finishes_on_rerun_installing_nothing_twice() {
     let w = World::new();
     let mut interrupted = 0;
-    for (n, delay) in [0u64, 20, 60, 120, 200, 350].into_iter().enumerate() {
+    // Rounds cut off after WO had been asked something and before every target ran it.
+    let mut mid_wo = 0;
+    let delays = [0u64, 30, 50, 70, 90, 120, 200, 350];
+    for (n, delay) in delays.into_iter().enumerate() {
         // A new release for dev each round, so every killed deploy is a first deploy.
         let commit = w.commit("shop-source", "main", &format!("round {n}"), |wt| {
             std::fs::write(wt.join(format!("round-{n}.txt")), format!("{n}\n")).unwrap();
@@ -797,6 +800,7 @@ fn a_deploy_killed_at_any_moment_finishes_on_rerun_installing_nothing_twice() {
         w.merge(APP, "dev").ok();
         let head = w.head("shop-gitops", "dev").unwrap();
 
+        let requests_before = w.azure.sim.requests();
         let mut child = w
             .command(APP, &["deploy", "--env", "dev"])
             .stdout(std::process::Stdio::null())
@@ -809,6 +813,15 @@ fn a_deploy_killed_at_any_moment_finishes_on_rerun_installing_nothing_twice() {
         }
         let _ = child.kill();
         let _ = child.wait();
+        let requests = w.azure.sim.requests() - requests_before;
+        let running = targets("dev")
+            .iter()
+            .filter(|t| w.running(&format!("shop/{t}")).as_deref() == Some(head.as_str()))
+            .count();
+        if requests > 0 && running < targets("dev").len() {
+            mid_wo += 1;
+        }
+        eprintln!("round {n}: killed at {delay} ms after {requests} WO requests, {running} target(s) running the release");
 
         let run = w.deploy(APP, "dev").ok().json();
         assert_eq!(run[0]["succeeded"], true, "round {n}: {run:#}");
@@ -832,10 +845,18 @@ fn a_deploy_killed_at_any_moment_finishes_on_rerun_installing_nothing_twice() {
         w.deploy(APP, "dev").ok();
         assert_eq!(w.state_bytes(), state, "round {n}");
     }
-    eprintln!("{interrupted} of 6 deploys were killed before they finished");
+    eprintln!("{interrupted} of {} deploys were killed before they finished, {mid_wo} in the middle of talking to WO", delays.len());
     assert!(interrupted > 0, "no deploy was killed before it finished");
+    assert!(
+        mid_wo > 0,
+        "no deploy was killed in the middle of its WO requests"
+    );
     // Every round's release was installed exactly once on each dev target.
     let installs = w.installs();
-    assert_eq!(installs.len(), 6 * targets("dev").len(), "{installs:#?}");
+    assert_eq!(
+        installs.len(),
+        delays.len() * targets("dev").len(),
+        "{installs:#?}"
+    );
     w.assert_installed_once();
 }
