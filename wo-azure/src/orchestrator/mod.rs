@@ -232,7 +232,11 @@ impl WoOrchestrator {
     }
 
     /// Builds solution template versions' `specification` with `f` (default
-    /// [`default_specification`]). It must give the same value for the same release.
+    /// [`default_specification`], one component naming the gitops commit). It must give the
+    /// same value for the same release, and should include a digest of the release's content
+    /// (as [`release_digest`]) so that a version is never reused for other content. A
+    /// component property `release` holding the release version lets
+    /// [`deployed`](Orchestrator::deployed) name the release (else it names WO's version).
     #[must_use]
     pub fn specification(mut self, f: impl Fn(&Release) -> Value + Send + Sync + 'static) -> Self {
         self.specification = Arc::new(f);
