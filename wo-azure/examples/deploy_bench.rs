@@ -14,7 +14,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use serde_json::json;
 use wo_azure::arm::{default_http_client, ArmClient, LroPolicy, StaticToken};
 use wo_azure::orchestrator::{WoOptions, WoOrchestrator};
@@ -70,37 +69,15 @@ async fn main() {
     .expect("simulator");
     let arm = client(&sim);
     let edge = format!("{RG_ID}/providers/Microsoft.Edge");
-    arm.put_lro(
-        &format!("{edge}/contexts/bench"),
-        &json!({"location": "eastus", "properties": {
-            "capabilities": [{"name": "helm", "description": "helm"}],
-            "hierarchies": [{"name": "site", "description": "site"}]}}),
-    )
-    .await
-    .expect("context");
     let names: Vec<String> = (1..=n).map(|i| format!("cluster-{i:04}")).collect();
+    let fleet: Vec<(String, Vec<String>)> = names
+        .iter()
+        .map(|t| (t.clone(), vec!["helm".to_string()]))
+        .collect();
     let started = Instant::now();
-    futures::stream::iter(names.iter())
-        .map(|t| {
-            let arm = arm.clone();
-            let edge = edge.clone();
-            async move {
-                arm.put_lro(
-                    &format!("{edge}/targets/{t}"),
-                    &json!({"location": "eastus",
-                        "extendedLocation": {"name": "/subscriptions/0/cl", "type": "CustomLocation"},
-                        "properties": {"description": t, "displayName": t,
-                            "contextId": format!("{edge}/contexts/bench"),
-                            "targetSpecification": {"topologies": []},
-                            "capabilities": ["helm"], "hierarchyLevel": "site"}}),
-                )
-                .await
-                .expect("target");
-            }
-        })
-        .buffer_unordered(64)
-        .collect::<Vec<_>>()
-        .await;
+    sim.onboard(&arm, RG_ID, "bench", "site", &fleet)
+        .await
+        .expect("onboard the targets");
     eprintln!(
         "{n} targets onboarded in {:.1} s",
         started.elapsed().as_secs_f64()

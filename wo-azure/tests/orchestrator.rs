@@ -61,29 +61,13 @@ fn orchestrator(sim: &Simulator, concurrency: usize) -> WoOrchestrator {
 
 /// A context and targets, as a platform team onboards them.
 async fn seed(sim: &Simulator, targets: &[&str]) {
-    let arm = arm(sim);
-    arm.put_lro(
-        &format!("{RG}/contexts/ctx"),
-        &json!({"location": "eastus", "properties": {
-            "capabilities": [{"name": "helm", "description": "helm"}],
-            "hierarchies": [{"name": "line", "description": "line"}]}}),
-    )
-    .await
-    .unwrap();
-    for t in targets {
-        arm.put_lro(
-            &format!("{RG}/targets/{t}"),
-            &json!({"location": "eastus",
-                "extendedLocation": {"name": "/subscriptions/sub1/cl", "type": "CustomLocation"},
-                "properties": {
-                    "description": t, "displayName": t,
-                    "contextId": format!("{RG}/contexts/ctx"),
-                    "targetSpecification": {"topologies": []},
-                    "capabilities": ["helm"], "hierarchyLevel": "line"}}),
-        )
+    let fleet: Vec<(String, Vec<String>)> = targets
+        .iter()
+        .map(|t| (t.to_string(), vec!["helm".to_string()]))
+        .collect();
+    sim.onboard(&arm(sim), RG_ID, "ctx", "line", &fleet)
         .await
         .unwrap();
-    }
 }
 
 fn release(solution: &str, version: &str, targets: &[&str]) -> Release {

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde_json::json;
-use wo_azure::arm::{credential_from_env, default_http_client, ArmClient, LroPolicy, StaticToken};
+use wo_azure::arm::{
+    credential_from_env, default_http_client, ArmClient, LroPolicy, StaticToken, TokenCredential,
+};
 use wo_azure::orchestrator::{WoOptions, WoOrchestrator};
 use wo_core::ports::{DeploymentReport, Orchestrator, Release};
 use wo_core::{Error, Location, Result};
@@ -29,11 +30,20 @@ pub struct AzureSettings {
     pub poll: Option<Duration>,
 }
 
-/// An ARM client for `url` with the credential the environment names.
-pub fn arm_client(url: Option<&str>, poll: Option<Duration>) -> Result<ArmClient> {
+/// An ARM client for `url` (default ARM's), with `credential` or else the one the environment
+/// names, polling operations no more often than `poll` (default 1 s).
+pub fn arm_client(
+    url: Option<&str>,
+    poll: Option<Duration>,
+    credential: Option<Arc<dyn TokenCredential>>,
+) -> Result<ArmClient> {
     let http = default_http_client()?;
+    let credential = match credential {
+        Some(c) => c,
+        None => credential_from_env(http.clone())?,
+    };
     let mut b = ArmClient::builder()
-        .credential(credential_from_env(http.clone())?)
+        .credential(credential)
         .http_client(http);
     if let Some(u) = url.filter(|u| !u.trim().is_empty()) {
         b = b.base_url(u.trim());
@@ -52,7 +62,7 @@ pub fn orchestrator(s: &AzureSettings) -> Result<Arc<dyn Orchestrator>> {
     let Some(rg) = s.resource_group.as_deref().filter(|r| !r.trim().is_empty()) else {
         return Ok(Arc::new(Unconfigured));
     };
-    let arm = arm_client(s.url.as_deref(), s.poll)?;
+    let arm = arm_client(s.url.as_deref(), s.poll, None)?;
     let wo = WoOrchestrator::new(Arc::new(arm), rg, s.location.as_deref().unwrap_or("eastus"))?
         .with_options(options(s.concurrency, s.poll));
     Ok(Arc::new(wo))
@@ -117,42 +127,13 @@ impl DemoAzure {
             source,
         })?;
         let poll = Duration::from_millis(2);
-        let arm = Arc::new(
-            ArmClient::builder()
-                .base_url(sim.base_url())
-                .credential(Arc::new(StaticToken::new("wo-demo")))
-                .http_client(default_http_client()?)
-                .lro(LroPolicy {
-                    min_interval: poll,
-                    ..LroPolicy::default()
-                })
-                .build()?,
-        );
-        let edge = format!("{DEMO_RESOURCE_GROUP}/providers/Microsoft.Edge");
-        let context = format!("{edge}/contexts/wo-demo");
-        let mut caps: Vec<&String> = targets.iter().flat_map(|(_, c)| c).collect();
-        caps.sort();
-        caps.dedup();
-        arm.put_lro(
-            &context,
-            &json!({"location": "eastus", "properties": {
-                "capabilities": caps.iter().map(|c| json!({"name": c, "description": c})).collect::<Vec<_>>(),
-                "hierarchies": [{"name": "site", "description": "a site of a region"}]}}),
-        )
-        .await?;
-        for (name, caps) in targets {
-            arm.put_lro(
-                &format!("{edge}/targets/{name}"),
-                &json!({"location": "eastus",
-                    "extendedLocation": {"name": format!("{DEMO_RESOURCE_GROUP}/providers/Microsoft.ExtendedLocation/customLocations/{name}"), "type": "CustomLocation"},
-                    "properties": {
-                        "description": format!("demo cluster {name}"), "displayName": name,
-                        "contextId": context,
-                        "targetSpecification": {"topologies": [{"bindings": [{"role": "helm.v3", "provider": "providers.target.helm", "config": {"inCluster": "true"}}]}]},
-                        "capabilities": caps, "hierarchyLevel": "site", "solutionScope": "default"}}),
-            )
+        let arm = Arc::new(arm_client(
+            Some(&sim.base_url()),
+            Some(poll),
+            Some(Arc::new(StaticToken::new("wo-demo"))),
+        )?);
+        sim.onboard(&arm, DEMO_RESOURCE_GROUP, "wo-demo", "site", targets)
             .await?;
-        }
         let orchestrator = Arc::new(
             WoOrchestrator::new(arm, DEMO_RESOURCE_GROUP, "eastus")?
                 .with_options(options(Some(8), Some(poll))),

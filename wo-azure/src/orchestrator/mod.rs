@@ -418,6 +418,23 @@ impl WoOrchestrator {
         }))
     }
 
+    /// Whether the target's instance runs one of `ours` and WO says it is `Deployed` (no read
+    /// when `ours` is empty: then it cannot).
+    async fn runs_one_of(&self, target_id: &str, plan: &Plan, ours: &[Value]) -> Result<bool> {
+        if ours.is_empty() {
+            return Ok(false);
+        }
+        let Some(running) = self.running(target_id, &plan.unique).await? else {
+            return Ok(false);
+        };
+        Ok(ours.iter().any(|sv| {
+            state(sv) == "Deployed"
+                && sv["id"]
+                    .as_str()
+                    .is_some_and(|id| id.eq_ignore_ascii_case(&running))
+        }))
+    }
+
     /// Writes the target's values where review reads them.
     async fn set_values(&self, target_id: &str, plan: &Plan, values: &Value) -> Result<()> {
         let reference =
@@ -492,20 +509,7 @@ impl WoOrchestrator {
         values: &Value,
     ) -> Result<TargetOutcome> {
         let ours = self.our_versions(target_id, plan).await?;
-        // Without a solution version of this release, the target cannot be running it.
-        let running = if ours.is_empty() {
-            None
-        } else {
-            self.running(target_id, &plan.unique).await?
-        };
-        if let Some(sv) = ours.iter().find(|sv| {
-            running.as_deref().is_some_and(|r| {
-                sv["id"]
-                    .as_str()
-                    .is_some_and(|id| id.eq_ignore_ascii_case(r))
-            }) && state(sv) == "Deployed"
-        }) {
-            let _ = sv;
+        if self.runs_one_of(target_id, plan, &ours).await? {
             return Ok(TargetOutcome::Deployed);
         }
         if let Some(sv) = ours.iter().find(|sv| state(sv) == "Deploying") {
@@ -585,11 +589,13 @@ impl WoOrchestrator {
             Ok(_) => self.watch(sv_id).await,
             // The operation failed: the version says why.
             Err(e @ (Error::Backend { .. } | Error::Invalid(_) | Error::Precondition { .. })) => {
-                let sv = self.get_opt(sv_id).await?;
-                match sv.as_ref().map(state) {
-                    Some("Failed") => Ok(failed(sv.as_ref().expect("some"), Some(&e))),
-                    Some("Deploying") => self.watch(sv_id).await,
-                    Some("Deployed") => Ok(TargetOutcome::Deployed),
+                let Some(sv) = self.get_opt(sv_id).await? else {
+                    return Err(e);
+                };
+                match state(&sv) {
+                    "Failed" => Ok(failed(&sv, Some(&e))),
+                    "Deploying" => self.watch(sv_id).await,
+                    "Deployed" => Ok(TargetOutcome::Deployed),
                     _ => Err(e),
                 }
             }
@@ -698,14 +704,7 @@ impl WoOrchestrator {
 
     async fn rollback_target(&self, plan: &Plan, target_id: &str) -> Result<TargetOutcome> {
         let ours = self.our_versions(target_id, plan).await?;
-        let running = self.running(target_id, &plan.unique).await?;
-        if ours.iter().any(|sv| {
-            state(sv) == "Deployed"
-                && running
-                    .as_deref()
-                    .zip(sv["id"].as_str())
-                    .is_some_and(|(r, id)| r.eq_ignore_ascii_case(id))
-        }) {
+        if self.runs_one_of(target_id, plan, &ours).await? {
             return Ok(TargetOutcome::Deployed);
         }
         let Some(sv) = ours.first() else {

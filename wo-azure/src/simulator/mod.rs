@@ -398,6 +398,53 @@ impl Simulator {
     pub fn resource_count(&self) -> usize {
         self.shared.lock().resources.len()
     }
+
+    /// Onboards a fleet the way a platform team does, over HTTP with `arm` (a client of this
+    /// simulator): the context `{resource_group}/providers/Microsoft.Edge/contexts/{context}`
+    /// with one hierarchy level `level` and every capability of the targets, then each target
+    /// `(name, capabilities)` at that level (Helm-capable, 16 at a time).
+    ///
+    /// # Errors
+    /// The first request that failed.
+    pub async fn onboard(
+        &self,
+        arm: &crate::arm::ArmClient,
+        resource_group: &str,
+        context: &str,
+        level: &str,
+        targets: &[(String, Vec<String>)],
+    ) -> wo_core::Result<()> {
+        use futures::StreamExt;
+        let rg = resource_group.trim_end_matches('/');
+        let edge = format!("{rg}/providers/Microsoft.Edge");
+        let context_id = format!("{edge}/contexts/{context}");
+        let mut caps: Vec<&String> = targets.iter().flat_map(|(_, c)| c).collect();
+        caps.sort();
+        caps.dedup();
+        arm.put_lro(
+            &context_id,
+            &serde_json::json!({"location": "eastus", "properties": {
+                "capabilities": caps.iter().map(|c| serde_json::json!({"name": c, "description": c})).collect::<Vec<_>>(),
+                "hierarchies": [{"name": level, "description": level}]}}),
+        )
+        .await?;
+        let puts = targets.iter().map(|(name, caps)| {
+            let body = serde_json::json!({"location": "eastus",
+                "extendedLocation": {"name": format!("{rg}/providers/Microsoft.ExtendedLocation/customLocations/{name}"), "type": "CustomLocation"},
+                "properties": {
+                    "description": format!("cluster {name}"), "displayName": name,
+                    "contextId": context_id,
+                    "targetSpecification": {"topologies": [{"bindings": [{"role": "helm.v3", "provider": "providers.target.helm", "config": {"inCluster": "true"}}]}]},
+                    "capabilities": caps, "hierarchyLevel": level, "solutionScope": "default"}});
+            let path = format!("{edge}/targets/{name}");
+            async move { arm.put_lro(&path, &body).await.map(|_| ()) }
+        });
+        let results: Vec<wo_core::Result<()>> = futures::stream::iter(puts)
+            .buffer_unordered(16)
+            .collect()
+            .await;
+        results.into_iter().collect()
+    }
 }
 
 impl Drop for Simulator {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde_json::json;
-use wo_azure::arm::{credential_from_env, default_http_client, ArmClient, DEFAULT_ARM_URL};
+use wo_azure::arm::DEFAULT_ARM_URL;
 use wo_core::files::check_name;
 use wo_core::format::fleet::FLEET_FILE;
 use wo_core::{Error, Location, Result};
@@ -140,12 +140,7 @@ fn at_arm(url: &str, e: Error) -> Error {
 
 /// The WO targets of the resource group (all pages), those of `context` only when given.
 async fn wo_targets(arm_url: &str, rg: &str, context: Option<&str>) -> Result<Vec<WoTarget>> {
-    let http = default_http_client()?;
-    let arm = ArmClient::builder()
-        .base_url(arm_url)
-        .credential(credential_from_env(http.clone())?)
-        .http_client(http)
-        .build()?;
+    let arm = crate::orchestrator::arm_client(Some(arm_url), None, None)?;
     let items = arm
         .list(&format!("{rg}/providers/Microsoft.Edge/targets"))
         .await

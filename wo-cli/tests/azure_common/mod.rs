@@ -25,37 +25,21 @@ impl Azure {
             .build()
             .expect("runtime");
         let sim = rt.block_on(async {
-            let sim = wo_azure::simulator::Simulator::start(wo_azure::simulator::SimulatorOptions {
-                lro_polls: 1,
-                retry_after_secs: 0,
-                ..Default::default()
-            })
-            .await
-            .expect("simulator");
-            let arm = arm(&sim);
-            arm.put_lro(
-                &format!("{EDGE}/contexts/flows"),
-                &serde_json::json!({"location": "eastus", "properties": {
-                    "capabilities": [{"name": "helm", "description": "helm"}],
-                    "hierarchies": [{"name": "site", "description": "site"}]}}),
-            )
-            .await
-            .expect("context");
-            {
-                for t in &targets {
-                    arm.put_lro(
-                        &format!("{EDGE}/targets/{t}"),
-                        &serde_json::json!({"location": "eastus",
-                            "extendedLocation": {"name": "/subscriptions/00000000-0000-0000-0000-000000000001/cl", "type": "CustomLocation"},
-                            "properties": {"description": t, "displayName": t,
-                                "contextId": format!("{EDGE}/contexts/flows"),
-                                "targetSpecification": {"topologies": []},
-                                "capabilities": ["helm"], "hierarchyLevel": "site"}}),
-                    )
-                    .await
-                    .expect("target");
-                }
-            }
+            let sim =
+                wo_azure::simulator::Simulator::start(wo_azure::simulator::SimulatorOptions {
+                    lro_polls: 1,
+                    retry_after_secs: 0,
+                    ..Default::default()
+                })
+                .await
+                .expect("simulator");
+            let fleet: Vec<(String, Vec<String>)> = targets
+                .iter()
+                .map(|t| (t.clone(), vec!["helm".to_string()]))
+                .collect();
+            sim.onboard(&arm(&sim), RESOURCE_GROUP, "flows", "site", &fleet)
+                .await
+                .expect("onboard the fleet");
             sim
         });
         Azure { sim, rt }
