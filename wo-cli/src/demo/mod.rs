@@ -220,6 +220,17 @@ impl Demo {
     /// Runs `event` and keeps going the way reviewers and webhooks would: every change request
     /// the pipeline opens is merged (`wo merge` stands in for the reviewer) and the merge is fed
     /// back as an event, until the chain ends, halts or fails.
+    /// [`Demo::drive`] for a push to the source's `main`.
+    async fn push_main(&mut self, p: &Pipeline) -> Result<Vec<StepOutcome>> {
+        self.drive(
+            p,
+            Event::SourcePushed {
+                commit: "main".into(),
+            },
+        )
+        .await
+    }
+
     async fn drive(&mut self, p: &Pipeline, event: Event) -> Result<Vec<StepOutcome>> {
         let mut all = Vec::new();
         let mut next = Some(event);
@@ -291,14 +302,7 @@ impl Demo {
 
         println!();
         println!("1. The platform team rolls out namespaces and quotas (its own solution, its own chain).");
-        let steps = self
-            .drive(
-                &platform,
-                Event::SourcePushed {
-                    commit: "main".into(),
-                },
-            )
-            .await?;
+        let steps = self.push_main(&platform).await?;
         self.expect(
             deployed_ok(&steps) == ["dev", "stage", "prod"],
             "the platform is deployed in dev, stage and prod",
@@ -307,14 +311,7 @@ impl Demo {
         println!();
         println!("2. A commit to shop's main branch is promoted dev → stage → prod.");
         let commit = app_source_head(&self.repos.app_source)?;
-        let steps = self
-            .drive(
-                &app,
-                Event::SourcePushed {
-                    commit: "main".into(),
-                },
-            )
-            .await?;
+        let steps = self.push_main(&app).await?;
         self.expect(
             deployed_ok(&steps) == ["dev", "stage", "prod"],
             "deployed in dev, then stage, then prod",
@@ -411,14 +408,7 @@ impl Demo {
             &psrc,
             "platform: more CPU by default",
         )?;
-        let steps = self
-            .drive(
-                &platform,
-                Event::SourcePushed {
-                    commit: "main".into(),
-                },
-            )
-            .await?;
+        let steps = self.push_main(&platform).await?;
         self.expect(
             deployed_ok(&steps) == ["dev", "stage", "prod"],
             "the platform change reached dev, stage and prod",
@@ -450,14 +440,7 @@ impl Demo {
             "  main   source commit {}: memory limit 256Mi → 320Mi",
             short(&bad)
         );
-        let steps = self
-            .drive(
-                &app,
-                Event::SourcePushed {
-                    commit: "main".into(),
-                },
-            )
-            .await?;
+        let steps = self.push_main(&app).await?;
         let halted = steps
             .iter()
             .any(|s| matches!(s, StepOutcome::Halted { environment, .. } if environment == "prod"));
