@@ -108,26 +108,21 @@ async fn api_version_and_auth_are_required() {
         .build()
         .unwrap();
     match old.list(&format!("{RG}/targets")).await {
-        Err(Error::Invalid(d)) => {
-            assert!(
-                format!("{d:?}").contains("InvalidApiVersionParameter"),
-                "{d:?}"
-            )
+        Err(e @ Error::Rejected { .. }) => {
+            assert!(e.to_string().contains("InvalidApiVersionParameter"), "{e}")
         }
-        other => panic!("expected Invalid, got {other:?}"),
+        other => panic!("expected Rejected, got {other:?}"),
     }
 
-    // A wrong token through the client: 401 → Backend, not retried.
+    // A wrong token through the client: 401 → Unauthenticated, not retried.
     let bad = client_with(&sim, "bad", RetryPolicy::default());
     let before = sim.requests();
     match bad.list(&format!("{RG}/targets")).await {
-        Err(Error::Backend {
-            retryable, message, ..
-        }) => {
-            assert!(!retryable);
-            assert!(message.contains("InvalidAuthenticationToken"), "{message}");
+        Err(e @ Error::Unauthenticated { .. }) => {
+            assert!(!e.is_retryable());
+            assert!(e.to_string().contains("InvalidAuthenticationToken"), "{e}");
         }
-        other => panic!("expected Backend, got {other:?}"),
+        other => panic!("expected Unauthenticated, got {other:?}"),
     }
     assert_eq!(sim.requests() - before, 1);
 
@@ -197,8 +192,8 @@ async fn put_target_is_a_long_running_operation() {
         )
         .await
     {
-        Err(Error::Invalid(d)) => assert!(format!("{d:?}").contains("hierarchyLevel")),
-        other => panic!("expected Invalid, got {other:?}"),
+        Err(e @ Error::Rejected { .. }) => assert!(e.to_string().contains("hierarchyLevel")),
+        other => panic!("expected Rejected, got {other:?}"),
     }
 
     // DELETE is an LRO too; then the target is gone.
@@ -1036,20 +1031,22 @@ async fn review_reports_every_violation_and_leaves_no_solution_version() {
         .post_lro(&review, Some(&review_body(&stv)))
         .await
         .unwrap_err();
-    let Error::Invalid(d) = &err else {
-        panic!("expected Invalid, got {err:?}")
+    let Error::Rejected { message, .. } = &err else {
+        panic!("expected Rejected, got {err:?}")
     };
     let text = format!("{err}");
     assert!(text.contains("ValidationFailed"), "{text}");
+    // One line per violated key: `<key>: <code>: <message>`.
     for (key, what) in [
         ("LogLevel", "allowed values"),
         ("Replicas", "expected int"),
         ("Region", "editableAt"),
     ] {
         assert!(
-            d.0.iter()
-                .any(|x| x.location.key_path == key && x.message.contains(what)),
-            "{key}: {what} in {d:?}"
+            message
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("{key}:")) && l.contains(what)),
+            "{key}: {what} in {message}"
         );
     }
     assert!(
@@ -1114,7 +1111,7 @@ async fn review_reports_every_violation_and_leaves_no_solution_version() {
         .post_lro(&review, Some(&review_body(stv2["id"].as_str().unwrap())))
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Invalid(_)), "{err:?}");
+    assert!(matches!(err, Error::Rejected { .. }), "{err:?}");
     assert!(format!("{err}").contains("9.9.9"), "{err}");
     sim.shutdown().await;
 }

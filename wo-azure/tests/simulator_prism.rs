@@ -366,11 +366,10 @@ fn expect<T: std::fmt::Debug>(
 ) -> wo_core::Result<()> {
     match r {
         Err(e) if ok(&e) => Ok(()),
-        other => Err(Error::Backend {
-            backend: "test".into(),
-            message: format!("{what}: unexpected {other:?}"),
-            retryable: false,
-        }),
+        other => Err(Error::backend(
+            "test",
+            format!("{what}: unexpected {other:?}"),
+        )),
     }
 }
 
@@ -504,7 +503,7 @@ async fn scenario(arm: &ArmClient) -> wo_core::Result<()> {
         "a review of values outside allowedValues",
         arm.post_lro(&format!("{target}/reviewSolutionVersion"), Some(&review))
             .await,
-        |e| matches!(e, Error::Invalid(_)) && e.to_string().contains("LogLevel"),
+        |e| matches!(e, Error::Rejected { .. }) && e.to_string().contains("LogLevel"),
     )?;
     arm.patch(
         &values,
@@ -547,7 +546,7 @@ async fn scenario(arm: &ArmClient) -> wo_core::Result<()> {
             &json!({"properties": {"configurationResourceId": format!("{rg}/configurations/missing-config")}}),
         )
         .await,
-        |e| matches!(e, Error::Invalid(_)),
+        |e| matches!(e, Error::Rejected { .. }),
     )?;
 
     // Uninstall.

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use serde_json::json;
-use wo_core::pipeline::{Event, Pipeline, Ports, SourceChoice, StepOutcome};
+use wo_core::pipeline::{Event, MergeOutcome, Pipeline, Ports, SourceChoice, StepOutcome};
 use wo_core::ports::{CommitId, CommitState, TargetOutcome};
 use wo_core::{Error, Location, Result};
 use wo_git::{GitConfigStore, GitOpsGitRepo, GitRepo, GitSourceRepo};
@@ -156,9 +156,7 @@ pub async fn on_github_event(s: &Settings, role: &str, json_out: bool) -> Result
 fn to_json(v: &impl serde::Serialize) -> Result<String> {
     serde_json::to_string_pretty(v)
         .map(|s| s + "\n")
-        .map_err(|e| Error::Unsupported {
-            what: e.to_string(),
-        })
+        .map_err(|e| Error::unsupported(e.to_string()))
 }
 
 fn spinner(msg: String) -> indicatif::ProgressBar {
@@ -271,11 +269,13 @@ pub async fn merge(s: &Settings, env: &str, json_out: bool) -> Result<FlowOutput
     // Merging is idempotent for a retried workflow step: with no open change request there is
     // nothing to do (an unknown environment is still an error).
     p.chain().await?.check(env)?;
-    let head = match p.merge(env).await {
-        Ok(head) => head,
-        Err(Error::NotFound { what }) if what.contains("change request") => {
+    let head = match p.merge(env).await? {
+        MergeOutcome::Merged { head } => head,
+        MergeOutcome::NothingToMerge => {
             let text = if json_out {
-                to_json(&json!({"environment": env, "merged": false, "reason": what}))?
+                to_json(
+                    &json!({"environment": env, "merged": false, "reason": "no open change request"}),
+                )?
             } else {
                 format!("{env}: no open change request; nothing to merge\n")
             };
@@ -284,7 +284,6 @@ pub async fn merge(s: &Settings, env: &str, json_out: bool) -> Result<FlowOutput
                 failed: false,
             });
         }
-        Err(e) => return Err(e),
     };
     let text = if json_out {
         to_json(&json!({"environment": env, "merged": true, "gitopsCommit": head.to_string()}))?

@@ -168,9 +168,7 @@ pub fn resolve(
     } else if json {
         format!(
             "{:#}\n",
-            serde_json::to_value(&resolved).map_err(|e| Error::Unsupported {
-                what: e.to_string()
-            })?
+            serde_json::to_value(&resolved).map_err(|e| Error::unsupported(e.to_string()))?
         )
     } else {
         resolved.values_yaml()

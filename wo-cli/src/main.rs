@@ -545,7 +545,8 @@ fn flow_result(
     })
 }
 
-/// Prints an error to stderr and chooses the exit code: 2 for bad input, 1 otherwise.
+/// Prints an error to stderr and chooses the exit code: 2 for bad input (nothing was
+/// written), 1 otherwise. The causes the error keeps are printed after it.
 fn report(e: &Error) -> ExitCode {
     match e {
         Error::Invalid(ds) => {
@@ -561,6 +562,15 @@ fn report(e: &Error) -> ExitCode {
         }
         other => {
             eprintln!("error: {other}");
+            let mut cause = std::error::Error::source(other);
+            let shown = other.to_string();
+            while let Some(c) = cause {
+                let text = c.to_string();
+                if !shown.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                }
+                cause = c.source();
+            }
             ExitCode::from(1)
         }
     }

@@ -264,9 +264,7 @@ pub(crate) fn diff_dirs(old: &Path, new: &Path, format: &str) -> Result<String> 
         "markdown" => d.to_markdown(wo_render::manifest::GITHUB_COMMENT_LIMIT),
         "json" => serde_json::to_string_pretty(&d)
             .map(|s| s + "\n")
-            .map_err(|e| Error::Unsupported {
-                what: e.to_string(),
-            })?,
+            .map_err(|e| Error::unsupported(e.to_string()))?,
         _ => d.to_text(),
     })
 }

@@ -735,8 +735,8 @@ async fn azure_sim_flags_reach_the_simulator() {
     let sim = SimProcess::start(&["--token", "only-this", "--page-size", "1"]);
     let wrong = arm(&sim.url, "another");
     match wrong.list(&edge("contexts")).await {
-        Err(Error::Backend { message, .. }) => {
-            assert!(message.contains("401"), "{message}")
+        Err(e @ Error::Unauthenticated { .. }) => {
+            assert!(e.to_string().contains("401"), "{e}")
         }
         other => panic!("expected a 401, got {other:?}"),
     }

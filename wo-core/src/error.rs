@@ -145,7 +145,153 @@ impl fmt::Display for Diagnostics {
     }
 }
 
+/// A boxed cause kept by an [`Error`] (the `reqwest`, `git2` or `serde_json` error behind it).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Where a failure happened, as fields: which backend, what it was doing, and the repository,
+/// ref, path and target involved. Every field is optional; backends fill what they know.
+///
+/// It is displayed after the message, as `(repository acme/config, ref dev, path fleet.yaml)`,
+/// and serialised as an object for `--output json`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Context {
+    /// The backend: `git`, `github`, `azure`, `helm`, `renderer`, …
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
+    /// What was being done: `PATCH /repos/o/r/git/refs/heads/dev`, `fetch`, `install`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
+    /// The repository (`acme/config`, a path or URL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// A ref or commit (`refs/heads/dev`, `3f2c1ab`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// A file path inside a repository, or an ARM resource id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The deployment target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+}
+
+impl Context {
+    /// A context naming only a backend.
+    pub fn backend(backend: impl Into<String>) -> Self {
+        Self {
+            backend: Some(backend.into()),
+            ..Self::default()
+        }
+    }
+
+    /// Whether no field is set.
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+
+    /// The fields other than the backend, as `repository r, ref x, path p` (empty when none).
+    fn place(&self) -> String {
+        [
+            ("repository", &self.repository),
+            ("ref", &self.reference),
+            ("path", &self.path),
+            ("target", &self.target),
+            ("during", &self.operation),
+        ]
+        .iter()
+        .filter_map(|(k, v)| v.as_deref().map(|v| format!("{k} {v}")))
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
+
+    /// Fills the fields `other` sets and `self` does not.
+    fn fill(&mut self, other: Context) {
+        let Context {
+            backend,
+            operation,
+            repository,
+            reference,
+            path,
+            target,
+        } = other;
+        self.backend = self.backend.take().or(backend);
+        self.operation = self.operation.take().or(operation);
+        self.repository = self.repository.take().or(repository);
+        self.reference = self.reference.take().or(reference);
+        self.path = self.path.take().or(path);
+        self.target = self.target.take().or(target);
+    }
+}
+
+/// What kind of failure an [`Error`] is, for programs (`--output json` prints it as `kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// [`Error::Invalid`].
+    Invalid,
+    /// [`Error::NotFound`].
+    NotFound,
+    /// [`Error::AlreadyExists`].
+    AlreadyExists,
+    /// [`Error::Precondition`].
+    Precondition,
+    /// [`Error::Unsupported`].
+    Unsupported,
+    /// [`Error::Unauthenticated`].
+    Unauthenticated,
+    /// [`Error::PermissionDenied`].
+    PermissionDenied,
+    /// [`Error::Rejected`].
+    Rejected,
+    /// [`Error::Backend`].
+    Backend,
+    /// [`Error::Io`].
+    Io,
+}
+
+impl ErrorKind {
+    /// The camelCase name (`notFound`, `permissionDenied`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Invalid => "invalid",
+            ErrorKind::NotFound => "notFound",
+            ErrorKind::AlreadyExists => "alreadyExists",
+            ErrorKind::Precondition => "precondition",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::Unauthenticated => "unauthenticated",
+            ErrorKind::PermissionDenied => "permissionDenied",
+            ErrorKind::Rejected => "rejected",
+            ErrorKind::Backend => "backend",
+            ErrorKind::Io => "io",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Errors of wo-core and of the ports it defines.
+///
+/// Variants are by meaning; each backend maps its private errors into them (the tables in
+/// `wo-git`, `wo-github` and `wo-azure` say how) and keeps the original as the
+/// [`source`](std::error::Error::source). Where it happened is a [`Context`] of fields, not
+/// text. What a caller can do about one:
+///
+/// | variant | retry the same call ([`is_retryable`](Error::is_retryable)) | re-read, then retry ([`needs_refresh`](Error::needs_refresh)) | the CLI's exit code |
+/// |---|---|---|---|
+/// | `Invalid` (bad input; nothing was written) | no | no | 2 |
+/// | `NotFound`, `AlreadyExists`, `Unsupported` | no | no | 1 |
+/// | `Precondition` (a compare-and-swap lost) | no | **yes** | 1 |
+/// | `Unauthenticated`, `PermissionDenied` | no | no | 1 |
+/// | `Rejected` (the service refused a request) | no | no | 1 |
+/// | `Backend` | when `retryable` (timeouts, 429, 5xx) | no | 1 |
+/// | `Io` | interrupted, timed out | no | 1 |
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -153,38 +299,87 @@ pub enum Error {
     #[error("invalid input:\n{0}")]
     Invalid(Diagnostics),
     /// A thing that was asked for does not exist (a commit, a file, an environment).
-    #[error("not found: {what}")]
+    #[error("not found: {what}{}", suffix(context))]
     NotFound {
-        /// What was looked for, with its place (`env branch dev of config repo`).
+        /// What was looked for (`env branch dev of the config repo`).
         what: String,
+        /// Where.
+        context: Box<Context>,
     },
     /// A thing that was to be created exists already.
-    #[error("already exists: {what}")]
+    #[error("already exists: {what}{}", suffix(context))]
     AlreadyExists {
         /// What exists.
         what: String,
+        /// Where.
+        context: Box<Context>,
     },
-    /// A compare-and-swap lost: the state moved underneath. Retrying on a fresh read can help.
-    #[error("precondition failed: {what}")]
+    /// A compare-and-swap lost: the state moved underneath. Retrying the same call cannot
+    /// help; reading the state again and deciding anew can.
+    #[error("precondition failed: {what}{}", suffix(context))]
     Precondition {
         /// What moved.
         what: String,
+        /// Where.
+        context: Box<Context>,
     },
     /// Something the offline engine or a backend cannot do.
-    #[error("not supported: {what}")]
+    #[error("not supported: {what}{}", suffix(context))]
     Unsupported {
         /// What was asked.
         what: String,
+        /// Where.
+        context: Box<Context>,
     },
-    /// A backend failed (network, service, process). `retryable` says whether trying again can help.
-    #[error("{backend}: {message}")]
+    /// The service did not accept the credentials (missing, wrong or expired: HTTP 401).
+    #[error("{}{message}{}", prefix(context), suffix(context))]
+    Unauthenticated {
+        /// What was refused and what to fix.
+        message: String,
+        /// Where.
+        context: Box<Context>,
+        /// The cause.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// The credentials are valid but may not do this (HTTP 403; GitHub's 404 for a private
+    /// repository the token cannot see).
+    #[error("{}{message}{}", prefix(context), suffix(context))]
+    PermissionDenied {
+        /// What was refused and what to fix.
+        message: String,
+        /// Where.
+        context: Box<Context>,
+        /// The cause.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// The service refused a request as invalid (HTTP 400/422 and the like, or an operation
+    /// that failed validation in the service). Unlike [`Error::Invalid`] it comes from the
+    /// service, possibly after earlier writes.
+    #[error("{}{message}{}", prefix(context), suffix(context))]
+    Rejected {
+        /// What the service said, with its details.
+        message: String,
+        /// Where.
+        context: Box<Context>,
+        /// The cause.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// A backend failed (network, service, process). `retryable` says whether trying the same
+    /// call again can help.
+    #[error("{}{message}{}", prefix(context), suffix(context))]
     Backend {
-        /// Which backend (`git`, `github`, `azure`, `helm`, …).
-        backend: String,
-        /// What it said.
+        /// What failed.
         message: String,
         /// Whether a retry can help (timeouts, 429, 5xx).
         retryable: bool,
+        /// Where (its `backend` names the backend).
+        context: Box<Context>,
+        /// The cause.
+        #[source]
+        source: Option<BoxError>,
     },
     /// Reading or writing a local file failed.
     #[error("{path}: {source}")]
@@ -197,17 +392,226 @@ pub enum Error {
     },
 }
 
+fn prefix(context: &Context) -> String {
+    context
+        .backend
+        .as_deref()
+        .map(|b| format!("{b}: "))
+        .unwrap_or_default()
+}
+
+fn suffix(context: &Context) -> String {
+    let place = context.place();
+    if place.is_empty() {
+        String::new()
+    } else {
+        format!(" ({place})")
+    }
+}
+
 impl Error {
     /// A single-diagnostic [`Error::Invalid`].
     pub fn invalid(location: Location, message: impl Into<String>) -> Self {
         Error::Invalid(Diagnostics(vec![Diagnostic::new(location, message)]))
     }
 
-    /// Whether retrying the same call can succeed.
+    /// An [`Error::NotFound`].
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Error::NotFound {
+            what: what.into(),
+            context: Box::default(),
+        }
+    }
+
+    /// An [`Error::AlreadyExists`].
+    pub fn already_exists(what: impl Into<String>) -> Self {
+        Error::AlreadyExists {
+            what: what.into(),
+            context: Box::default(),
+        }
+    }
+
+    /// An [`Error::Precondition`].
+    pub fn precondition(what: impl Into<String>) -> Self {
+        Error::Precondition {
+            what: what.into(),
+            context: Box::default(),
+        }
+    }
+
+    /// An [`Error::Unsupported`].
+    pub fn unsupported(what: impl Into<String>) -> Self {
+        Error::Unsupported {
+            what: what.into(),
+            context: Box::default(),
+        }
+    }
+
+    /// An [`Error::Unauthenticated`] of `backend`.
+    pub fn unauthenticated(backend: &str, message: impl Into<String>) -> Self {
+        Error::Unauthenticated {
+            message: message.into(),
+            context: Box::new(Context::backend(backend)),
+            source: None,
+        }
+    }
+
+    /// An [`Error::PermissionDenied`] of `backend`.
+    pub fn permission_denied(backend: &str, message: impl Into<String>) -> Self {
+        Error::PermissionDenied {
+            message: message.into(),
+            context: Box::new(Context::backend(backend)),
+            source: None,
+        }
+    }
+
+    /// An [`Error::Rejected`] of `backend`.
+    pub fn rejected(backend: &str, message: impl Into<String>) -> Self {
+        Error::Rejected {
+            message: message.into(),
+            context: Box::new(Context::backend(backend)),
+            source: None,
+        }
+    }
+
+    /// A non-retryable [`Error::Backend`] of `backend`; see [`Error::retryable`].
+    pub fn backend(backend: &str, message: impl Into<String>) -> Self {
+        Error::Backend {
+            message: message.into(),
+            retryable: false,
+            context: Box::new(Context::backend(backend)),
+            source: None,
+        }
+    }
+
+    /// The same [`Error::Backend`] marked retryable or not (other variants are unchanged).
+    pub fn retryable(mut self, yes: bool) -> Self {
+        if let Error::Backend { retryable, .. } = &mut self {
+            *retryable = yes;
+        }
+        self
+    }
+
+    /// The same error keeping `cause` as its [`source`](std::error::Error::source) (variants
+    /// without a source slot are unchanged).
+    pub fn with_source(mut self, cause: impl Into<BoxError>) -> Self {
+        match &mut self {
+            Error::Unauthenticated { source, .. }
+            | Error::PermissionDenied { source, .. }
+            | Error::Rejected { source, .. }
+            | Error::Backend { source, .. } => *source = Some(cause.into()),
+            _ => {}
+        }
+        self
+    }
+
+    /// The same error with the fields of `context` it does not have yet.
+    pub fn with_context(mut self, context: Context) -> Self {
+        if let Some(c) = self.context_mut() {
+            c.fill(context);
+        }
+        self
+    }
+
+    /// The same error naming `repository` (unless it names one already).
+    pub fn with_repository(self, repository: impl Into<String>) -> Self {
+        self.with_context(Context {
+            repository: Some(repository.into()),
+            ..Context::default()
+        })
+    }
+
+    /// The same error naming a ref or commit (unless it names one already).
+    pub fn with_reference(self, reference: impl Into<String>) -> Self {
+        self.with_context(Context {
+            reference: Some(reference.into()),
+            ..Context::default()
+        })
+    }
+
+    /// The same error naming a path or ARM id (unless it names one already).
+    pub fn with_path(self, path: impl Into<String>) -> Self {
+        self.with_context(Context {
+            path: Some(path.into()),
+            ..Context::default()
+        })
+    }
+
+    /// The same error naming a target (unless it names one already).
+    pub fn with_target(self, target: impl Into<String>) -> Self {
+        self.with_context(Context {
+            target: Some(target.into()),
+            ..Context::default()
+        })
+    }
+
+    /// The same error naming what was being done (unless it names it already).
+    pub fn with_operation(self, operation: impl Into<String>) -> Self {
+        self.with_context(Context {
+            operation: Some(operation.into()),
+            ..Context::default()
+        })
+    }
+
+    /// The same error naming the backend (unless it names one already).
+    pub fn with_backend(self, backend: impl Into<String>) -> Self {
+        self.with_context(Context {
+            backend: Some(backend.into()),
+            ..Context::default()
+        })
+    }
+
+    /// Where it happened; `None` for [`Error::Invalid`] (its diagnostics say) and
+    /// [`Error::Io`] (its path says).
+    pub fn context(&self) -> Option<&Context> {
+        match self {
+            Error::NotFound { context, .. }
+            | Error::AlreadyExists { context, .. }
+            | Error::Precondition { context, .. }
+            | Error::Unsupported { context, .. }
+            | Error::Unauthenticated { context, .. }
+            | Error::PermissionDenied { context, .. }
+            | Error::Rejected { context, .. }
+            | Error::Backend { context, .. } => Some(context),
+            Error::Invalid(_) | Error::Io { .. } => None,
+        }
+    }
+
+    fn context_mut(&mut self) -> Option<&mut Context> {
+        match self {
+            Error::NotFound { context, .. }
+            | Error::AlreadyExists { context, .. }
+            | Error::Precondition { context, .. }
+            | Error::Unsupported { context, .. }
+            | Error::Unauthenticated { context, .. }
+            | Error::PermissionDenied { context, .. }
+            | Error::Rejected { context, .. }
+            | Error::Backend { context, .. } => Some(context),
+            Error::Invalid(_) | Error::Io { .. } => None,
+        }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Invalid(_) => ErrorKind::Invalid,
+            Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::AlreadyExists { .. } => ErrorKind::AlreadyExists,
+            Error::Precondition { .. } => ErrorKind::Precondition,
+            Error::Unsupported { .. } => ErrorKind::Unsupported,
+            Error::Unauthenticated { .. } => ErrorKind::Unauthenticated,
+            Error::PermissionDenied { .. } => ErrorKind::PermissionDenied,
+            Error::Rejected { .. } => ErrorKind::Rejected,
+            Error::Backend { .. } => ErrorKind::Backend,
+            Error::Io { .. } => ErrorKind::Io,
+        }
+    }
+
+    /// Whether retrying the *same* call can succeed (a timeout, 429, 5xx, an interrupted
+    /// read). A lost compare-and-swap is not: see [`Error::needs_refresh`].
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Backend { retryable, .. } => *retryable,
-            Error::Precondition { .. } => true,
             Error::Io { source, .. } => matches!(
                 source.kind(),
                 std::io::ErrorKind::Interrupted
@@ -218,7 +622,14 @@ impl Error {
         }
     }
 
-    /// Whether this is bad input (the CLI exits with code 2 for these).
+    /// Whether reading the state again and deciding anew can succeed: an
+    /// [`Error::Precondition`] (the state moved underneath).
+    pub fn needs_refresh(&self) -> bool {
+        matches!(self, Error::Precondition { .. })
+    }
+
+    /// Whether this is bad input found before anything was written (the CLI exits with code 2
+    /// for these and says nothing was written).
     pub fn is_invalid_input(&self) -> bool {
         matches!(self, Error::Invalid(_))
     }
@@ -230,7 +641,92 @@ impl Error {
             _ => &[],
         }
     }
+
+    /// The message without the context: `what` or `message`, the diagnostics of
+    /// [`Error::Invalid`] one per line, the cause of [`Error::Io`].
+    pub fn message(&self) -> String {
+        match self {
+            Error::Invalid(d) => d.to_string(),
+            Error::NotFound { what, .. }
+            | Error::AlreadyExists { what, .. }
+            | Error::Precondition { what, .. }
+            | Error::Unsupported { what, .. } => what.clone(),
+            Error::Unauthenticated { message, .. }
+            | Error::PermissionDenied { message, .. }
+            | Error::Rejected { message, .. }
+            | Error::Backend { message, .. } => message.clone(),
+            Error::Io { path, source } => format!("{path}: {source}"),
+        }
+    }
 }
 
 /// Result with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_is_displayed_after_the_message_and_kept_as_fields() {
+        let e = Error::not_found("ref heads/dev")
+            .with_repository("acme/config")
+            .with_path("fleet.yaml");
+        assert_eq!(
+            e.to_string(),
+            "not found: ref heads/dev (repository acme/config, path fleet.yaml)"
+        );
+        let c = e.context().unwrap();
+        assert_eq!(c.repository.as_deref(), Some("acme/config"));
+        // A field set first is kept.
+        let e = e.with_repository("other");
+        assert_eq!(
+            e.context().unwrap().repository.as_deref(),
+            Some("acme/config")
+        );
+    }
+
+    #[test]
+    fn backend_errors_keep_their_source_and_say_whether_to_retry() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer");
+        let e = Error::backend("github", "GET /repos/o/r: connection failed")
+            .retryable(true)
+            .with_source(io);
+        assert_eq!(e.to_string(), "github: GET /repos/o/r: connection failed");
+        assert!(e.is_retryable());
+        assert!(!e.needs_refresh());
+        let source = std::error::Error::source(&e).expect("source kept");
+        assert_eq!(source.to_string(), "reset by peer");
+        assert_eq!(e.kind(), ErrorKind::Backend);
+    }
+
+    #[test]
+    fn a_lost_compare_and_swap_needs_a_fresh_read_not_a_retry() {
+        let e = Error::precondition("ref heads/dev moved");
+        assert!(!e.is_retryable());
+        assert!(e.needs_refresh());
+        for e in [
+            Error::unauthenticated("github", "bad credentials"),
+            Error::permission_denied("azure", "no role"),
+            Error::rejected("azure", "400 InvalidProperty"),
+            Error::backend("git", "corrupt object"),
+        ] {
+            assert!(!e.is_retryable(), "{e}");
+            assert!(!e.needs_refresh(), "{e}");
+            assert!(!e.is_invalid_input(), "{e}");
+        }
+    }
+
+    #[test]
+    fn kinds_have_stable_names() {
+        assert_eq!(ErrorKind::PermissionDenied.as_str(), "permissionDenied");
+        assert_eq!(
+            serde_json::to_value(ErrorKind::NotFound).unwrap(),
+            serde_json::json!("notFound")
+        );
+        assert_eq!(
+            Error::invalid(Location::file("a.yaml"), "bad").kind(),
+            ErrorKind::Invalid
+        );
+    }
+}

@@ -32,5 +32,5 @@ pub mod testkit;
 pub mod value;
 pub mod yaml;
 
-pub use error::{Diagnostic, Diagnostics, Error, Location, Result};
+pub use error::{BoxError, Context, Diagnostic, Diagnostics, Error, ErrorKind, Location, Result};
 pub use value::Value;

@@ -10,8 +10,8 @@ use wo_core::memory::{
     InMemorySourceRepo,
 };
 use wo_core::pipeline::{
-    plan, sha256_hex, Action, EnvironmentChain, Event, Pipeline, Ports, ReleaseRecord, Settings,
-    SourceChoice, StepOutcome,
+    plan, sha256_hex, Action, EnvironmentChain, Event, MergeOutcome, Pipeline, Ports,
+    ReleaseRecord, Settings, SourceChoice, StepOutcome,
 };
 use wo_core::ports::{
     ChangeProposal, ChangeRequest, ChangeState, CommitId, CommitState, ConfigStore, GitOpsCommit,
@@ -518,7 +518,7 @@ async fn a_push_is_promoted_dev_stage_prod_one_reviewed_change_at_a_time() {
 
     let mut installs = 0;
     for (i, env) in ENVS.iter().enumerate() {
-        let cr = p.merge(env).await.unwrap();
+        let cr = p.merge(env).await.unwrap().head().cloned().expect("merged");
         let out = p
             .run(&Event::ChangeMerged {
                 environment: env.to_string(),
@@ -962,7 +962,7 @@ async fn every_step_run_twice_changes_nothing_the_second_time() {
         again.proposal,
         ProposeOutcome::NoDifference { closed: None }
     );
-    assert!(matches!(p.merge("dev").await, Err(Error::NotFound { .. })));
+    assert_eq!(p.merge("dev").await.unwrap(), MergeOutcome::NothingToMerge);
     assert_eq!(w.gitops.change_requests().len(), 2);
 }
 
@@ -1229,10 +1229,10 @@ async fn a_crash_between_steps_loses_and_duplicates_nothing() {
     }
     for (i, env) in ENVS.iter().enumerate() {
         w.pipeline().merge(env).await.unwrap();
-        assert!(matches!(
-            w.pipeline().merge(env).await,
-            Err(Error::NotFound { .. })
-        ));
+        assert_eq!(
+            w.pipeline().merge(env).await.unwrap(),
+            MergeOutcome::NothingToMerge
+        );
         for _ in 0..2 {
             let d = w.pipeline().deploy(env).await.unwrap();
             assert!(d.report.all_succeeded());

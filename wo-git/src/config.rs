@@ -47,12 +47,10 @@ impl ConfigStore for GitConfigStore {
             let branch = format!("refs/heads/{env}");
             match s.ref_target(&branch)? {
                 Some(oid) => Ok(CommitId::new(oid.to_string())),
-                None => Err(Error::NotFound {
-                    what: format!(
-                        "environment `{env}`: no branch {branch} in config repo `{}`",
-                        s.name
-                    ),
-                }),
+                None => Err(Error::not_found(format!(
+                    "environment `{env}`: no branch {branch} in config repo `{}`",
+                    s.name
+                ))),
             }
         })
         .await

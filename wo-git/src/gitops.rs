@@ -211,14 +211,12 @@ fn propose(s: &Session, p: &ChangeProposal) -> Result<ProposeOutcome> {
         s.refresh(&[HEADS, CHANGES])?;
         let head = s.ref_target(&env_ref)?;
         if !same_commit(head, p.base.as_ref()) {
-            return Err(Error::Precondition {
-                what: format!(
+            return Err(Error::precondition(format!(
                     "env branch {env_ref} of gitops repo `{}` is at {}, the change was computed against {}",
                     s.name,
                     head.map_or("nothing".to_string(), |h| h.to_string()),
                     show(p.base.as_ref()),
-                ),
-            });
+                )));
         }
         let err = |e: git2::Error| {
             s.err(
@@ -309,12 +307,10 @@ fn propose(s: &Session, p: &ChangeProposal) -> Result<ProposeOutcome> {
             Cas::Lost(why) => last = why,
         }
     }
-    Err(Error::Precondition {
-        what: format!(
+    Err(Error::precondition(format!(
             "change request of {solution} for env `{env}` in gitops repo `{}`: gave up after {} tries: {last}",
             s.name, s.attempts
-        ),
-    })
+        )))
 }
 
 fn merge(s: &Session, change: &ChangeRequest) -> Result<CommitId> {
@@ -322,41 +318,38 @@ fn merge(s: &Session, change: &ChangeRequest) -> Result<CommitId> {
     check_env(env)?;
     check_component("solution", solution)?;
     s.refresh(&[HEADS, CHANGES])?;
-    let not_open = || Error::NotFound {
-        what: format!(
+    let not_open = || {
+        Error::not_found(format!(
             "open change request of `{solution}` for env `{env}` in gitops repo `{}`",
             s.name
-        ),
+        ))
     };
     let (rid, rec) = read_record(s, env, solution)?
         .filter(|(_, r)| r.state == ChangeState::Open)
         .ok_or_else(not_open)?;
     if rec.head != change.head {
-        return Err(Error::Precondition {
-            what: format!(
-                "change request {} of gitops repo `{}` now holds {}, not {}",
-                rec.id, s.name, rec.head, change.head
-            ),
-        });
+        return Err(Error::precondition(format!(
+            "change request {} of gitops repo `{}` now holds {}, not {}",
+            rec.id, s.name, rec.head, change.head
+        )));
     }
     let env_ref = env_branch(env);
     let head = s.ref_target(&env_ref)?;
     if !same_commit(head, rec.base.as_ref()) {
-        return Err(Error::Precondition {
-            what: format!(
+        return Err(Error::precondition(format!(
                 "env branch {env_ref} of gitops repo `{}` moved to {} since change request {} was computed against {}; propose again",
                 s.name,
                 head.map_or("nothing".to_string(), |h| h.to_string()),
                 rec.id,
                 show(rec.base.as_ref()),
-            ),
-        });
+            )));
     }
     let new = s.commit(&rec.head)?.id();
     if let Cas::Lost(why) = s.swap_ref(&env_ref, new, head)? {
-        return Err(Error::Precondition {
-            what: format!("merging change request {}: {why}; propose again", rec.id),
-        });
+        return Err(Error::precondition(format!(
+            "merging change request {}: {why}; propose again",
+            rec.id
+        )));
     }
     // The env branch holds the change; now record it as merged, on a fresh read if needed.
     let mut current = (rid, rec);

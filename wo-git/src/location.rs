@@ -68,12 +68,10 @@ impl GitLocation {
         };
         let scheme = scheme.to_ascii_lowercase();
         if !SCHEMES.contains(&scheme.as_str()) {
-            return Err(Error::Unsupported {
-                what: format!(
-                    "git remote `{url}`: scheme `{scheme}` (wo-git speaks {})",
-                    SCHEMES.join(", ")
-                ),
-            });
+            return Err(Error::unsupported(format!(
+                "git remote `{url}`: scheme `{scheme}` (wo-git speaks {})",
+                SCHEMES.join(", ")
+            )));
         }
         if rest.is_empty() {
             return Err(Error::invalid(
@@ -170,13 +168,8 @@ impl GitRepo {
         let GitLocation::Url(url) = &self.location else {
             return Ok(None);
         };
-        let oid = git2::Oid::hash_object(git2::ObjectType::Blob, url.as_bytes()).map_err(|e| {
-            Error::Backend {
-                backend: "git".into(),
-                message: format!("hashing `{url}` for its cache: {e}"),
-                retryable: false,
-            }
-        })?;
+        let oid = git2::Oid::hash_object(git2::ObjectType::Blob, url.as_bytes())
+            .map_err(|e| Error::backend("git", format!("hashing `{url}` for its cache: {e}")))?;
         let hex = oid.to_string();
         let dir = self.cache_dir.clone().unwrap_or_else(default_cache_dir);
         Ok(Some(dir.join(format!("{}.git", &hex[..20]))))

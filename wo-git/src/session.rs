@@ -36,15 +36,18 @@ where
         .spawn(move || {
             let _ = tx.send(Session::with(&repo, f));
         })
-        .map_err(|e| Error::Backend {
-            backend: "git".into(),
-            message: format!("{name}: cannot start a git worker thread: {e}"),
-            retryable: true,
+        .map_err(|e| {
+            Error::backend(
+                "git",
+                format!("{name}: cannot start a git worker thread: {e}"),
+            )
+            .retryable(true)
         })?;
-    rx.await.map_err(|_| Error::Backend {
-        backend: "git".into(),
-        message: format!("{name}: the git worker thread stopped without an answer"),
-        retryable: false,
+    rx.await.map_err(|_| {
+        Error::backend(
+            "git",
+            format!("{name}: the git worker thread stopped without an answer"),
+        )
     })?
 }
 
@@ -85,9 +88,7 @@ impl Session {
             GitLocation::Path(path) => {
                 let repo = Repository::open(path).map_err(|e| {
                     if e.code() == ErrorCode::NotFound {
-                        Error::NotFound {
-                            what: format!("git repository at `{}`", path.display()),
-                        }
+                        Error::not_found(format!("git repository at `{}`", path.display()))
                     } else {
                         git_error(&name, "opening the repository", &e)
                     }
@@ -157,9 +158,8 @@ impl Session {
     /// # Errors
     /// [`Error::NotFound`] naming the repository and the commit.
     pub(crate) fn commit(&self, id: &CommitId) -> Result<Commit<'_>> {
-        let not_found = || Error::NotFound {
-            what: format!("commit {id} in git repository `{}`", self.name),
-        };
+        let not_found =
+            || Error::not_found(format!("commit {id} in git repository `{}`", self.name));
         let oid = parse_full_oid(id.as_str()).ok_or_else(not_found)?;
         match self.repo.find_commit(oid) {
             Ok(c) => return Ok(c),
@@ -338,22 +338,47 @@ pub(crate) fn parse_full_oid(id: &str) -> Option<Oid> {
     }
 }
 
-/// A [`Error::Backend`] of this crate.
+/// A [`Error::Backend`] of this crate, naming the repository.
 pub(crate) fn backend(repo: &str, message: &str, retryable: bool) -> Error {
-    Error::Backend {
-        backend: "git".into(),
-        message: format!("`{repo}`: {message}"),
-        retryable,
-    }
+    Error::backend(BACKEND, message)
+        .retryable(retryable)
+        .with_repository(repo)
 }
 
-/// Maps a libgit2 error into a [`Error::Backend`], retryable for network failures and locks.
+/// The backend name in errors.
+pub(crate) const BACKEND: &str = "git";
+
+/// Maps a libgit2 error, keeping it as the source and naming the repository:
+///
+/// | libgit2 error | variant |
+/// |---|---|
+/// | code `Auth`, or an HTTP 401 from the remote | `Unauthenticated` |
+/// | an HTTP 403 from the remote | `PermissionDenied` |
+/// | class `Net`, `Http`, `Ssh`, `Os`, or code `Locked` | `Backend`, retryable |
+/// | anything else | `Backend`, not retryable |
+///
+/// (`NotFound` and lost compare-and-swaps are decided by the callers, which know what was
+/// looked for.)
 pub(crate) fn git_error(repo: &str, what: &str, e: &git2::Error) -> Error {
-    let retryable = matches!(
-        e.class(),
-        ErrorClass::Net | ErrorClass::Http | ErrorClass::Ssh | ErrorClass::Os
-    ) || e.code() == ErrorCode::Locked;
-    backend(repo, &format!("{what}: {}", e.message()), retryable)
+    let message = format!("{what}: {}", e.message());
+    let lower = e.message().to_ascii_lowercase();
+    let mapped = if e.code() == ErrorCode::Auth || lower.contains("status code: 401") {
+        Error::unauthenticated(
+            BACKEND,
+            format!("{message}; wo reaches git remotes without credentials: use a path, file://, git:// or an http:// remote that allows it"),
+        )
+    } else if lower.contains("status code: 403") {
+        Error::permission_denied(BACKEND, message)
+    } else {
+        let retryable = matches!(
+            e.class(),
+            ErrorClass::Net | ErrorClass::Http | ErrorClass::Ssh | ErrorClass::Os
+        ) || e.code() == ErrorCode::Locked;
+        Error::backend(BACKEND, message).retryable(retryable)
+    };
+    mapped
+        .with_repository(repo)
+        .with_source(git2::Error::new(e.code(), e.class(), e.message()))
 }
 
 #[cfg(test)]

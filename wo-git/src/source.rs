@@ -66,11 +66,11 @@ pub(crate) fn status_file_name(context: &str) -> String {
 }
 
 fn resolve_rev(s: &Session, rev: &str) -> Result<CommitId> {
-    let not_found = || Error::NotFound {
-        what: format!(
+    let not_found = || {
+        Error::not_found(format!(
             "revision `{rev}` (no branch, tag or commit of that name) in git repository `{}`",
             s.name
-        ),
+        ))
     };
     if rev.is_empty() {
         return Err(not_found());
@@ -179,12 +179,10 @@ fn set_status(s: &Session, id: &CommitId, status: &CommitStatus) -> Result<()> {
             Cas::Lost(why) => last = why,
         }
     }
-    Err(Error::Precondition {
-        what: format!(
-            "status `{}` on commit {id}: gave up after {} tries: {last}",
-            status.context, s.attempts
-        ),
-    })
+    Err(Error::precondition(format!(
+        "status `{}` on commit {id}: gave up after {} tries: {last}",
+        status.context, s.attempts
+    )))
 }
 
 #[async_trait]

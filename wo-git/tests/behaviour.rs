@@ -429,7 +429,7 @@ async fn unknown_names_are_not_found_naming_repo_and_ref() {
 
     let config = GitConfigStore::new(fx.backend(&path));
     match config.head("prod").await {
-        Err(Error::NotFound { what }) => {
+        Err(Error::NotFound { what, .. }) => {
             assert!(what.contains("refs/heads/prod"), "{what}");
             assert!(what.contains(&url), "{what}");
         }
@@ -439,7 +439,7 @@ async fn unknown_names_are_not_found_naming_repo_and_ref() {
 
     let source = GitSourceRepo::new(fx.backend(&path));
     match source.resolve("v9.9").await {
-        Err(Error::NotFound { what }) => {
+        Err(Error::NotFound { what, .. }) => {
             assert!(what.contains("v9.9") && what.contains(&url), "{what}")
         }
         other => panic!("unknown rev is NotFound: {other:?}"),
@@ -556,7 +556,7 @@ async fn a_local_path_without_a_repository_is_not_found() {
     let missing = dir.path().join("nothing-here");
     let source = GitSourceRepo::open(&missing.display().to_string()).expect("path");
     match source.resolve("main").await {
-        Err(Error::NotFound { what }) => assert!(what.contains("nothing-here"), "{what}"),
+        Err(Error::NotFound { what, .. }) => assert!(what.contains("nothing-here"), "{what}"),
         other => panic!("{other:?}"),
     }
     // Object-safe: the backend serves where the port is expected.

@@ -95,14 +95,12 @@ async fn the_token_never_shows_in_debug_or_errors() {
 
     let e = gh.get_commit(&repo(), "abc").await.unwrap_err();
     assert!(
-        matches!(&e, Error::Backend { retryable: false, message, .. } if message.contains("GITHUB_TOKEN")),
-        "401 is a permanent backend error telling what to fix: {e:?}"
+        matches!(&e, Error::Unauthenticated { message, .. } if message.contains("GITHUB_TOKEN")),
+        "401 is Unauthenticated, telling what to fix: {e:?}"
     );
     assert!(!e.to_string().contains(TOKEN) && !format!("{e:?}").contains(TOKEN));
     let e = gh.get_commit(&repo(), "abc").await.unwrap_err();
-    assert!(
-        matches!(&e, Error::Backend { retryable: false, message, .. } if message.contains("forbidden"))
-    );
+    assert!(matches!(&e, Error::PermissionDenied { message, .. } if message.contains("forbidden")));
     assert!(!e.to_string().contains(TOKEN));
     assert_eq!(gh.requests_sent(), 2, "401 and a plain 403 are not retried");
 }
@@ -334,7 +332,7 @@ async fn retries_stop_at_the_bound_with_a_retryable_backend_error() {
     );
     let e = gh.get_tree(&repo(), "t1", true).await.unwrap_err();
     assert!(
-        matches!(&e, Error::Backend { retryable: true, backend, .. } if backend == "github"),
+        matches!(&e, Error::Backend { retryable: true, context, .. } if context.backend.as_deref() == Some("github")),
         "{e:?}"
     );
     assert!(e.to_string().contains("gave up after 3 attempt"), "{e}");
@@ -365,9 +363,34 @@ async fn a_server_error_on_a_post_that_must_not_run_twice_is_not_retried() {
 }
 
 #[tokio::test]
+async fn a_private_repository_hidden_from_the_token_is_permission_denied() {
+    // GitHub answers 404, not 403, to a token without access to a private repository: the
+    // client asks the repository itself, and when that is 404 too says so.
+    let server = Server::queue(vec![
+        Act::json(404, json!({ "message": "Not Found" })),
+        Act::json(404, json!({ "message": "Not Found" })),
+    ])
+    .await;
+    let gh = client(&server, quick());
+    let e = gh.get_commit(&repo(), "0123").await.unwrap_err();
+    let Error::PermissionDenied {
+        message, context, ..
+    } = &e
+    else {
+        panic!("expected PermissionDenied, got {e:?}");
+    };
+    assert!(message.contains("cannot see it"), "{message}");
+    assert_eq!(context.repository.as_deref(), Some("octo/shop"));
+    assert_eq!(gh.requests_sent(), 2);
+}
+
+#[tokio::test]
 async fn answers_map_to_semantic_errors_and_4xx_are_never_retried() {
     let server = Server::queue(vec![
         Act::json(404, json!({ "message": "Not Found" })),
+        // A 404 under a repository asks the repository itself once: it answers, so the 404
+        // is a real NotFound (not a private repository hidden from the token).
+        Act::json(200, json!({ "id": 1, "name": "shop", "full_name": "octo/shop" })),
         Act::json(404, json!({ "message": "Not Found" })),
         Act::json(422, json!({ "message": "Update is not a fast forward" })),
         Act::json(422, json!({ "message": "Reference already exists" })),
@@ -380,7 +403,7 @@ async fn answers_map_to_semantic_errors_and_4xx_are_never_retried() {
     let r = repo();
     let e = gh.get_commit(&r, "0123").await.unwrap_err();
     assert!(
-        matches!(&e, Error::NotFound { what } if what.contains("0123") && what.contains("octo/shop")),
+        matches!(&e, Error::NotFound { what, .. } if what.contains("0123") && what.contains("octo/shop")),
         "404 names the commit and the repo: {e:?}"
     );
     assert!(gh
@@ -390,7 +413,7 @@ async fn answers_map_to_semantic_errors_and_4xx_are_never_retried() {
         .is_none());
     let e = gh.update_ref(&r, "heads/dev", "abc").await.unwrap_err();
     assert!(
-        matches!(&e, Error::Precondition { what } if what.contains("heads/dev")),
+        matches!(&e, Error::Precondition { what, .. } if what.contains("heads/dev")),
         "{e:?}"
     );
     let e = gh
@@ -406,7 +429,7 @@ async fn answers_map_to_semantic_errors_and_4xx_are_never_retried() {
     };
     let e = gh.create_pull(&r, &pull).await.unwrap_err();
     assert!(
-        matches!(&e, Error::Backend { retryable: false, message, .. } if message.contains("A pull request already exists")),
+        matches!(&e, Error::Rejected { message, .. } if message.contains("A pull request already exists")),
         "validation details are kept: {e:?}"
     );
     let status = wo_github::client::NewStatus {
@@ -419,10 +442,14 @@ async fn answers_map_to_semantic_errors_and_4xx_are_never_retried() {
     assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
     let e = gh.get_ref(&r, "heads/dev").await.unwrap_err();
     assert!(
-        matches!(&e, Error::NotFound { what } if what.contains("empty")),
+        matches!(&e, Error::NotFound { what, .. } if what.contains("empty")),
         "{e:?}"
     );
-    assert_eq!(gh.requests_sent(), 7, "one request each: no 4xx is retried");
+    assert_eq!(
+        gh.requests_sent(),
+        8,
+        "one request each (and one look at the repository): no 4xx is retried"
+    );
 }
 
 #[tokio::test]

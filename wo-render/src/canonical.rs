@@ -68,11 +68,10 @@ impl<R: Renderer> Renderer for CanonicalRenderer<R> {
             return Err(Error::Invalid(Diagnostics(problems).sorted()));
         }
         if out.len() != requests.len() {
-            return Err(Error::Backend {
-                backend: "render".into(),
-                message: "a canonicalising worker stopped without a result".into(),
-                retryable: false,
-            });
+            return Err(Error::backend(
+                "render",
+                "a canonicalising worker stopped without a result",
+            ));
         }
         Ok(out)
     }

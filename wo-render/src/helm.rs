@@ -86,11 +86,7 @@ impl HelmRenderer {
         std::env::split_paths(&path)
             .map(|d| d.join("helm"))
             .find(|p| p.is_file())
-            .ok_or_else(|| Error::Backend {
-                backend: "helm".into(),
-                message: "helm not found: install Helm 3.8 or newer, put it on PATH or set WO_HELM to its path".into(),
-                retryable: false,
-            })
+            .ok_or_else(|| Error::backend("helm", "helm not found: install Helm 3.8 or newer, put it on PATH or set WO_HELM to its path"))
     }
 
     /// Checks that the binary runs and is new enough; returns its version (`v4.1.4`).
@@ -279,11 +275,7 @@ fn chart_name(dir: &Path) -> String {
 }
 
 fn backend(message: String) -> Error {
-    Error::Backend {
-        backend: "helm".into(),
-        message,
-        retryable: false,
-    }
+    Error::backend("helm", message)
 }
 
 /// `v3.14.2` / `v4.1.4+g05fa379` → (major, minor).

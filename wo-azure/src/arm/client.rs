@@ -179,11 +179,7 @@ pub fn default_http_client() -> Result<reqwest::Client> {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .build()
-        .map_err(|e| Error::Backend {
-            backend: BACKEND.into(),
-            message: format!("building the HTTP client: {e}"),
-            retryable: false,
-        })
+        .map_err(|e| Error::backend(BACKEND, format!("building the HTTP client: {e}")))
 }
 
 /// A successful answer.
@@ -199,11 +195,8 @@ impl Reply {
         if self.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Value::Null);
         }
-        serde_json::from_slice(&self.body).map_err(|e| Error::Backend {
-            backend: BACKEND.into(),
-            message: format!("{id}: the answer is not JSON: {e}"),
-            retryable: false,
-        })
+        serde_json::from_slice(&self.body)
+            .map_err(|e| Error::backend(BACKEND, format!("{id}: the answer is not JSON: {e}")))
     }
 }
 
@@ -241,22 +234,19 @@ impl ArmClient {
     pub(crate) fn resolve(&self, path_or_url: &str) -> Result<Url> {
         let base = &self.inner.base;
         let mut url = if path_or_url.starts_with("http://") || path_or_url.starts_with("https://") {
-            let url = Url::parse(path_or_url).map_err(|e| Error::Backend {
-                backend: BACKEND.into(),
-                message: format!("ARM returned a link that is not a URL ({e})"),
-                retryable: false,
+            let url = Url::parse(path_or_url).map_err(|e| {
+                Error::backend(
+                    BACKEND,
+                    format!("ARM returned a link that is not a URL ({e})"),
+                )
             })?;
             if url.origin() != base.origin() {
-                return Err(Error::Backend {
-                    backend: BACKEND.into(),
-                    message: format!(
+                return Err(Error::backend(BACKEND, format!(
                         "refusing to follow {}://{}: not the ARM endpoint {} (the token is only sent there)",
                         url.scheme(),
                         url.host_str().unwrap_or_default(),
                         base.as_str()
-                    ),
-                    retryable: false,
-                });
+                    )));
             }
             url
         } else {
@@ -319,11 +309,11 @@ impl ArmClient {
                 Err(e) => return Err(e),
             };
             let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.token.expose()))
-                .map_err(|_| Error::Backend {
-                    backend: BACKEND.into(),
-                    message: "the access token holds characters that cannot be sent in a header"
-                        .into(),
-                    retryable: false,
+                .map_err(|_| {
+                    Error::backend(
+                        BACKEND,
+                        "the access token holds characters that cannot be sent in a header",
+                    )
                 })?;
             auth.set_sensitive(true);
             let mut request = self
@@ -445,25 +435,23 @@ impl ArmClient {
         let first_id = self.id_of(&self.resolve(path_or_url)?);
         while let Some(link) = next.take() {
             if seen.len() >= MAX_PAGES || !seen.insert(link.clone()) {
-                return Err(Error::Backend {
-                    backend: BACKEND.into(),
-                    message: format!(
+                return Err(Error::backend(
+                    BACKEND,
+                    format!(
                         "listing {first_id}: paging did not end after {} pages",
                         seen.len()
                     ),
-                    retryable: false,
-                });
+                ));
             }
             let mut page = self.get(&link).await?;
             match page.get_mut("value").map(Value::take) {
                 Some(Value::Array(values)) => items.extend(values),
                 Some(Value::Null) | None if page.get("nextLink").is_some() => {}
                 _ => {
-                    return Err(Error::Backend {
-                        backend: BACKEND.into(),
-                        message: format!("listing {first_id}: a page has no `value` array"),
-                        retryable: false,
-                    })
+                    return Err(Error::backend(
+                        BACKEND,
+                        format!("listing {first_id}: a page has no `value` array"),
+                    ))
                 }
             }
             next = page
@@ -495,15 +483,15 @@ fn transport(method: &Method, url: &Url, id: &str, e: &reqwest::Error) -> Error 
     } else {
         "failed"
     };
-    Error::Backend {
-        backend: BACKEND.into(),
-        message: format!(
+    Error::backend(
+        BACKEND,
+        format!(
             "{method} {id} on {}: {kind}: {}",
             url.host_str().unwrap_or_default(),
             std::error::Error::source(e)
                 .map(|s| s.to_string())
                 .unwrap_or_else(|| e.to_string())
         ),
-        retryable: true,
-    }
+    )
+    .retryable(true)
 }

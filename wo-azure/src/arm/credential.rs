@@ -118,11 +118,7 @@ impl TokenCache {
 }
 
 fn backend(message: String, retryable: bool) -> Error {
-    Error::Backend {
-        backend: BACKEND.into(),
-        message,
-        retryable,
-    }
+    Error::backend(BACKEND, message).retryable(retryable)
 }
 
 /// What proves the application's identity to the token endpoint.

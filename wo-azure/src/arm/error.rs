@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 use serde_json::Value;
-use wo_core::{Diagnostic, Diagnostics, Error, Location};
+use wo_core::Error;
 
 /// The backend name in [`Error::Backend`].
 pub const BACKEND: &str = "azure";
@@ -71,70 +71,69 @@ impl Failure {
     /// | 404 | `NotFound { what: <ARM id> (code: message) }` |
     /// | 409 with a code naming an existing resource | `AlreadyExists` |
     /// | 409, 412 | `Precondition` |
-    /// | 400, 405, 413, 415, 422 | `Invalid`, one diagnostic per ARM detail, file = the ARM id, key = `target` |
-    /// | 401, 403 | `Backend`, not retryable, saying what to fix |
+    /// | 400, 405, 413, 415, 422 | `Rejected`, the ARM error and each detail (`target: code: message`) |
+    /// | 401 | `Unauthenticated`, saying what to fix |
+    /// | 403 | `PermissionDenied`, saying what to fix |
     /// | 408, 429, 5xx (after the retries) | `Backend`, retryable |
     /// | other | `Backend`, not retryable |
+    ///
+    /// Every error names the ARM id as its context `path`.
     pub fn into_error(self) -> Error {
         let Failure { status, error, id } = self;
-        let said = format!("{id} ({status} {})", error.summary());
-        let backend = |message: String, retryable| Error::Backend {
-            backend: BACKEND.into(),
-            message,
-            retryable,
-        };
-        match status {
-            404 => Error::NotFound { what: said },
+        let said = format!("{status} {}", error.summary());
+        let e = match status {
+            404 => Error::not_found(format!("{id} ({said})")),
             409 if error.code.to_ascii_lowercase().contains("alreadyexist") => {
-                Error::AlreadyExists { what: said }
+                Error::already_exists(format!("{id} ({said})"))
             }
-            409 | 412 => Error::Precondition { what: said },
-            400 | 405 | 413 | 415 | 422 => invalid(&id, &error),
-            401 => backend(
+            409 | 412 => Error::precondition(format!("{id} ({said})")),
+            400 | 405 | 413 | 415 | 422 => rejected(status, &error),
+            401 => Error::unauthenticated(
+                BACKEND,
                 format!(
                     "{said}: ARM rejected the access token; sign in again (`az login`) or check \
                      AZURE_TENANT_ID / AZURE_CLIENT_ID and the credential"
                 ),
-                false,
             ),
-            403 => backend(
+            403 => Error::permission_denied(
+                BACKEND,
                 format!(
                     "{said}: the identity lacks a role assignment for this operation \
                      (for example Contributor on the resource group)"
                 ),
-                false,
             ),
-            408 | 429 | 500..=599 => backend(said, true),
-            _ => backend(said, false),
-        }
+            408 | 429 | 500..=599 => Error::backend(BACKEND, said).retryable(true),
+            _ => Error::backend(BACKEND, said),
+        };
+        e.with_backend(BACKEND).with_path(id)
     }
 }
 
-/// An [`Error::Invalid`] with one diagnostic for the error and one per detail.
-pub(crate) fn invalid(id: &str, error: &ArmErrorDetail) -> Error {
-    let at = |target: &Option<String>| {
-        let loc = Location::file(id);
-        match target {
-            Some(t) if !t.is_empty() => loc.with_key(t.clone()),
-            _ => loc,
-        }
+/// An [`Error::Rejected`]: the ARM error and one line per detail.
+fn rejected(status: u16, error: &ArmErrorDetail) -> Error {
+    let line = |d: &ArmErrorDetail| match d.target.as_deref() {
+        Some(t) if !t.is_empty() => format!("{t}: {}", d.summary()),
+        _ => d.summary(),
     };
-    let mut diags = vec![Diagnostic::new(at(&error.target), error.summary())];
-    diags.extend(
-        error
-            .details
-            .iter()
-            .map(|d| Diagnostic::new(at(&d.target), d.summary())),
-    );
-    Error::Invalid(Diagnostics(diags))
+    let mut message = if status == 0 {
+        line(error)
+    } else {
+        format!("{status} {}", line(error))
+    };
+    for d in &error.details {
+        message.push_str("\n  ");
+        message.push_str(&line(d));
+    }
+    Error::rejected(BACKEND, message)
 }
 
 /// The error of a long-running operation that ended `Failed` or `Canceled`.
 ///
-/// A code naming validation (`…Validation…`, `Invalid…`, `BadRequest`) is bad input
-/// ([`Error::Invalid`], as a review that violates schema rules); `…NotFound` is
-/// [`Error::NotFound`]; `Conflict` is [`Error::Precondition`]; anything else is a
-/// non-retryable [`Error::Backend`] (a retryable one for `InternalServerError`/timeouts).
+/// A code naming validation (`…Validation…`, `Invalid…`, `BadRequest`) is
+/// [`Error::Rejected`] (the service refused it, as a review that violates schema rules);
+/// `…NotFound` is [`Error::NotFound`]; `Conflict` is [`Error::Precondition`]; anything else
+/// is a non-retryable [`Error::Backend`] (a retryable one for `InternalServerError`/timeouts).
+/// The operation's resource id is the context `path`.
 pub(crate) fn operation_failed(id: &str, status: &str, error: Option<ArmErrorDetail>) -> Error {
     let error = error.unwrap_or_else(|| ArmErrorDetail {
         code: status.to_string(),
@@ -143,20 +142,21 @@ pub(crate) fn operation_failed(id: &str, status: &str, error: Option<ArmErrorDet
     });
     let code = error.code.to_ascii_lowercase();
     let said = format!("operation on {id} {status}: {}", error.summary());
-    if code.contains("validation") || code.starts_with("invalid") || code == "badrequest" {
-        invalid(id, &error)
+    let e = if code.contains("validation") || code.starts_with("invalid") || code == "badrequest" {
+        let mut e = rejected(0, &error);
+        if let Error::Rejected { message, .. } = &mut e {
+            *message = format!("operation {status}: {message}");
+        }
+        e
     } else if code.contains("notfound") {
-        Error::NotFound { what: said }
+        Error::not_found(said)
     } else if code == "conflict" {
-        Error::Precondition { what: said }
+        Error::precondition(said)
     } else {
         let retryable = code.contains("internalservererror")
             || code.contains("timeout")
             || code.contains("serviceunavailable");
-        Error::Backend {
-            backend: BACKEND.into(),
-            message: said,
-            retryable,
-        }
-    }
+        Error::backend(BACKEND, said).retryable(retryable)
+    };
+    e.with_backend(BACKEND).with_path(id)
 }

@@ -223,14 +223,14 @@ impl ArmClient {
         let policy: &LroPolicy = self.lro_policy();
         let wait = policy.interval(hint);
         if started.elapsed() + wait > policy.max_duration {
-            return Err(Error::Backend {
-                backend: BACKEND.into(),
-                message: format!(
+            return Err(Error::backend(
+                BACKEND,
+                format!(
                     "the operation on {id} was still running after {:?}",
                     started.elapsed()
                 ),
-                retryable: true,
-            });
+            )
+            .retryable(true));
         }
         tokio::time::sleep(wait).await;
         Ok(())

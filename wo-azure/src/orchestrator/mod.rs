@@ -322,11 +322,9 @@ impl WoOrchestrator {
         if let Some(v) = existing {
             for f in fields {
                 if !same_content(&v["properties"][f], &props[f]) {
-                    return Err(Error::AlreadyExists {
-                        what: format!(
+                    return Err(Error::already_exists(format!(
                             "{id} exists with another `{f}`; a version is immutable (was the release changed after it was first deployed?)"
-                        ),
-                    });
+                        )));
                 }
             }
         }
@@ -588,7 +586,9 @@ impl WoOrchestrator {
         match installed {
             Ok(_) => self.watch(sv_id).await,
             // The operation failed: the version says why.
-            Err(e @ (Error::Backend { .. } | Error::Invalid(_) | Error::Precondition { .. })) => {
+            Err(
+                e @ (Error::Backend { .. } | Error::Rejected { .. } | Error::Precondition { .. }),
+            ) => {
                 let Some(sv) = self.get_opt(sv_id).await? else {
                     return Err(e);
                 };
@@ -791,11 +791,7 @@ fn same_content(a: &Value, b: &Value) -> bool {
 }
 
 fn backend(message: String, retryable: bool) -> Error {
-    Error::Backend {
-        backend: BACKEND.into(),
-        message,
-        retryable,
-    }
+    Error::backend(BACKEND, message).retryable(retryable)
 }
 
 #[async_trait]

@@ -98,11 +98,7 @@ impl WoTarget {
 }
 
 fn malformed(message: String) -> Error {
-    Error::Backend {
-        backend: "azure".into(),
-        message: format!("ARM answered {message}"),
-        retryable: false,
-    }
+    Error::backend("azure", format!("ARM answered {message}"))
 }
 
 /// Which fleet targets an import is about, for reporting the missing ones.

@@ -113,29 +113,30 @@ fn check_env(env: &str) -> Result<()> {
     Ok(())
 }
 
-/// Adds where ARM was to a failure talking to it.
+/// Adds where ARM was to a failure talking to it, and where a refused token came from.
 fn at_arm(url: &str, e: Error) -> Error {
-    match e {
-        Error::Backend {
-            backend,
+    let e = match e {
+        Error::Unauthenticated {
             message,
-            retryable,
-        } => {
-            // A refused token: say where it came from when it was given as it is.
-            let refused = message.contains(" (401 ") || message.contains(" (403 ");
-            let source = if refused && std::env::var_os("AZURE_ACCESS_TOKEN").is_some() {
-                "; the token came from AZURE_ACCESS_TOKEN"
-            } else {
-                ""
-            };
-            Error::Backend {
-                backend,
-                message: format!("listing targets at ARM {url}: {message}{source}"),
-                retryable,
-            }
-        }
+            context,
+            source,
+        } if std::env::var_os("AZURE_ACCESS_TOKEN").is_some() => Error::Unauthenticated {
+            message: format!("{message}; the token came from AZURE_ACCESS_TOKEN"),
+            context,
+            source,
+        },
+        Error::PermissionDenied {
+            message,
+            context,
+            source,
+        } if std::env::var_os("AZURE_ACCESS_TOKEN").is_some() => Error::PermissionDenied {
+            message: format!("{message}; the token came from AZURE_ACCESS_TOKEN"),
+            context,
+            source,
+        },
         other => other,
-    }
+    };
+    e.with_operation(format!("listing targets at ARM {url}"))
 }
 
 /// The WO targets of the resource group (all pages), those of `context` only when given.
@@ -344,9 +345,7 @@ fn summary(env: &str, imported: &Imported) -> String {
 fn to_json(v: &serde_json::Value) -> Result<String> {
     serde_json::to_string_pretty(v)
         .map(|s| s + "\n")
-        .map_err(|e| Error::Unsupported {
-            what: e.to_string(),
-        })
+        .map_err(|e| Error::unsupported(e.to_string()))
 }
 
 #[cfg(test)]

@@ -253,7 +253,7 @@ impl Demo {
                             println!(
                                 "  {:<6} reviewed and merged (gitops {})",
                                 prep.environment,
-                                short(head.as_str())
+                                short(head.head().map_or("-", |h| h.as_str()))
                             );
                             next = Some(Event::ChangeMerged {
                                 environment: prep.environment.clone(),
@@ -488,7 +488,7 @@ impl Demo {
         let head = app.merge("prod").await?;
         println!(
             "  prod   reviewed and merged (gitops {})",
-            short(head.as_str())
+            short(head.head().map_or("-", |h| h.as_str()))
         );
         let steps = self
             .drive(
@@ -588,18 +588,11 @@ fn short(id: &str) -> &str {
 }
 
 fn app_source_head(repo: &Path) -> Result<String> {
-    let r = git2::Repository::open_bare(repo).map_err(|e| wo_core::Error::Backend {
-        backend: "git".into(),
-        message: e.message().to_string(),
-        retryable: false,
-    })?;
+    let r = git2::Repository::open_bare(repo)
+        .map_err(|e| wo_core::Error::backend("git", e.message().to_string()))?;
     let id = r
         .refname_to_id("refs/heads/main")
-        .map_err(|e| wo_core::Error::Backend {
-            backend: "git".into(),
-            message: e.message().to_string(),
-            retryable: false,
-        })?;
+        .map_err(|e| wo_core::Error::backend("git", e.message().to_string()))?;
     Ok(id.to_string())
 }
 
@@ -607,9 +600,7 @@ fn app_source_head(repo: &Path) -> Result<String> {
 fn edit(tree: &mut FileTree, path: &str, from: &str, to: &str) -> Result<()> {
     let text = tree.text(path)?.unwrap_or_default().to_string();
     if !text.contains(from) {
-        return Err(wo_core::Error::NotFound {
-            what: format!("`{from}` in {path}"),
-        });
+        return Err(wo_core::Error::not_found(format!("`{from}` in {path}")));
     }
     tree.insert(path, text.replacen(from, to, 1))
 }

@@ -13,9 +13,9 @@ static EXAMPLES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../examples");
 
 /// The files under `examples/<dir>`, re-rooted.
 pub fn example(dir: &str) -> Result<FileTree> {
-    let root = EXAMPLES.get_dir(dir).ok_or_else(|| Error::NotFound {
-        what: format!("embedded example `{dir}`"),
-    })?;
+    let root = EXAMPLES
+        .get_dir(dir)
+        .ok_or_else(|| Error::not_found(format!("embedded example `{dir}`")))?;
     let mut tree = FileTree::new();
     collect(root, dir, &mut tree)?;
     Ok(tree)
@@ -37,11 +37,7 @@ fn collect(d: &Dir<'_>, strip: &str, tree: &mut FileTree) -> Result<()> {
 }
 
 fn git_err(what: &str, e: git2::Error) -> Error {
-    Error::Backend {
-        backend: "git".into(),
-        message: format!("{what}: {}", e.message()),
-        retryable: false,
-    }
+    Error::backend("git", format!("{what}: {}", e.message()))
 }
 
 /// Creates an empty bare repository at `dir/<name>.git`.

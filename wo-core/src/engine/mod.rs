@@ -45,14 +45,12 @@ pub fn resolve(
     target: &str,
 ) -> Result<ResolvedConfig> {
     let resolver = Resolver::new(bundle, values, fleet)?;
-    let t = fleet
-        .target(target)
-        .ok_or_else(|| crate::error::Error::NotFound {
-            what: format!(
-                "target `{target}` in the fleet of environment `{}`",
-                fleet.environment
-            ),
-        })?;
+    let t = fleet.target(target).ok_or_else(|| {
+        crate::error::Error::not_found(format!(
+            "target `{target}` in the fleet of environment `{}`",
+            fleet.environment
+        ))
+    })?;
     resolver.resolve(t)
 }
 

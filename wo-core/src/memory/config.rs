@@ -68,9 +68,7 @@ impl ConfigStore for InMemoryConfigStore {
             .branches
             .get(env)
             .cloned()
-            .ok_or_else(|| Error::NotFound {
-                what: format!("env branch `{env}` in {}", self.repo()),
-            })
+            .ok_or_else(|| Error::not_found(format!("env branch `{env}` in {}", self.repo())))
     }
 
     async fn read(&self, commit: &CommitId) -> Result<FileTree> {

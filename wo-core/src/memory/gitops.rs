@@ -100,13 +100,11 @@ impl GitOpsRepo for InMemoryGitOpsRepo {
         let (solution, env) = (proposal.solution.as_str(), proposal.environment.as_str());
         let head = s.branches.get(env).cloned();
         if head != proposal.base {
-            return Err(Error::Precondition {
-                what: format!(
-                    "env branch `{env}` of {REPO} is at {}, the change was computed against {}",
-                    head.as_ref().map_or("nothing", CommitId::as_str),
-                    proposal.base.as_ref().map_or("nothing", CommitId::as_str),
-                ),
-            });
+            return Err(Error::precondition(format!(
+                "env branch `{env}` of {REPO} is at {}, the change was computed against {}",
+                head.as_ref().map_or("nothing", CommitId::as_str),
+                proposal.base.as_ref().map_or("nothing", CommitId::as_str),
+            )));
         }
         let base_tree = match &head {
             Some(h) => s.tree(h)?,
@@ -198,28 +196,24 @@ impl GitOpsRepo for InMemoryGitOpsRepo {
     async fn merge(&self, change: &ChangeRequest) -> Result<CommitId> {
         let mut s = lock(&self.state);
         let (solution, env) = (change.solution.as_str(), change.environment.as_str());
-        let i = s
-            .open_change(solution, env)
-            .ok_or_else(|| Error::NotFound {
-                what: format!("open change request for `{solution}` in env `{env}` of {REPO}"),
-            })?;
+        let i = s.open_change(solution, env).ok_or_else(|| {
+            Error::not_found(format!(
+                "open change request for `{solution}` in env `{env}` of {REPO}"
+            ))
+        })?;
         let open = &s.changes[i].cr;
         if open.head != change.head {
-            return Err(Error::Precondition {
-                what: format!(
-                    "change request {} now holds {}, not {}",
-                    open.id, open.head, change.head
-                ),
-            });
+            return Err(Error::precondition(format!(
+                "change request {} now holds {}, not {}",
+                open.id, open.head, change.head
+            )));
         }
         let head = s.branches.get(env);
         if head != open.base.as_ref() {
-            return Err(Error::Precondition {
-                what: format!(
-                    "env branch `{env}` moved since change request {} was computed; propose again",
-                    open.id
-                ),
-            });
+            return Err(Error::precondition(format!(
+                "env branch `{env}` moved since change request {} was computed; propose again",
+                open.id
+            )));
         }
         let new_head = open.head.clone();
         s.branches.insert(env.to_string(), new_head.clone());

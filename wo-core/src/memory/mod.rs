@@ -46,9 +46,7 @@ fn commit_id(kind: &str, n: u64) -> CommitId {
 }
 
 fn commit_not_found(repo: &str, commit: &CommitId) -> Error {
-    Error::NotFound {
-        what: format!("commit {commit} in {repo}"),
-    }
+    Error::not_found(format!("commit {commit} in {repo}"))
 }
 
 /// Fixtures for the unit tests of the backends.

@@ -69,12 +69,10 @@ impl Orchestrator for InMemoryOrchestrator {
         let version_key = (release.solution.clone(), release.version.clone());
         match s.versions.get(&version_key) {
             Some(existing) if *existing != release.targets => {
-                return Err(Error::AlreadyExists {
-                    what: format!(
-                        "version `{}` of solution `{}` with different content",
-                        release.version, release.solution
-                    ),
-                });
+                return Err(Error::already_exists(format!(
+                    "version `{}` of solution `{}` with different content",
+                    release.version, release.solution
+                )));
             }
             Some(_) => {}
             None => {

@@ -69,9 +69,7 @@ impl SourceRepo for InMemorySourceRepo {
         if s.commits.contains_key(&id) {
             return Ok(id);
         }
-        Err(Error::NotFound {
-            what: format!("revision `{rev}` in {REPO}"),
-        })
+        Err(Error::not_found(format!("revision `{rev}` in {REPO}")))
     }
 
     async fn read_tree(&self, commit: &CommitId, dirs: &[String]) -> Result<FileTree> {

@@ -69,14 +69,12 @@ impl EnvironmentChain {
         loop {
             let head = match platform_config.head(&current).await {
                 Ok(head) => head,
-                Err(Error::NotFound { what }) => {
+                Err(Error::NotFound { what, .. }) => {
                     return Err(match environments.last() {
-                        None => Error::NotFound {
-                            what: format!(
+                        None => Error::not_found(format!(
                                 "the first environment `{current}` of the chain ({what}); \
                                  configure the first environment or create its branch"
-                            ),
-                        },
+                            )),
                         Some(prev) => Error::invalid(
                             Location::file(fleet_file(prev)).with_key("next"),
                             format!(

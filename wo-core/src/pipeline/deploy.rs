@@ -2,30 +2,28 @@
 
 use crate::error::{Error, Location, Result};
 use crate::format::fleet::{Fleet, FLEET_FILE};
-use crate::ports::{CommitId, CommitState, CommitStatus, Release, TargetOutcome, TargetRelease};
+use crate::ports::{CommitState, CommitStatus, Release, TargetOutcome, TargetRelease};
 
 use super::chain::fleet_file;
 use super::record::{manifests_path, values_path, ReleaseRecord};
-use super::{plan, DeployOutcome, Event, Pipeline};
+use super::{plan, DeployOutcome, Event, MergeOutcome, Pipeline};
 
 impl Pipeline {
-    /// Merges the open change request of the solution in `env`; returns the new env head.
+    /// Merges the open change request of the solution in `env`. With none open there is
+    /// nothing to do ([`MergeOutcome::NothingToMerge`]): a retried workflow step is harmless.
     ///
     /// # Errors
-    /// [`Error::NotFound`] when no change request is open (or `env` is not in the chain);
-    /// [`Error::Precondition`] when the env branch moved since it was prepared (prepare again).
-    pub async fn merge(&self, env: &str) -> Result<CommitId> {
+    /// [`Error::NotFound`] when `env` is not in the chain; [`Error::Precondition`] when the env
+    /// branch moved since it was prepared (prepare again).
+    pub async fn merge(&self, env: &str) -> Result<MergeOutcome> {
         self.chain_with(env).await?;
         let solution = self.solution().await?;
-        let cr = self
-            .ports
-            .gitops
-            .change_request(&solution, env)
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                what: format!("an open change request for `{solution}` in `{env}`"),
-            })?;
-        self.ports.gitops.merge(&cr).await
+        match self.ports.gitops.change_request(&solution, env).await? {
+            Some(cr) => Ok(MergeOutcome::Merged {
+                head: self.ports.gitops.merge(&cr).await?,
+            }),
+            None => Ok(MergeOutcome::NothingToMerge),
+        }
     }
 
     /// Deploys the head of the gitops env branch of `env` and records the outcome as statuses
@@ -51,8 +49,10 @@ impl Pipeline {
             .await?
             .into_iter()
             .next()
-            .ok_or_else(|| Error::NotFound {
-                what: format!("env branch `{env}` of the gitops repo: nothing to deploy"),
+            .ok_or_else(|| {
+                Error::not_found(format!(
+                    "env branch `{env}` of the gitops repo: nothing to deploy"
+                ))
             })?;
         let provenance = head
             .provenance

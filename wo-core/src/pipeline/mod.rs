@@ -116,6 +116,28 @@ impl PrepareOutcome {
     }
 }
 
+/// What [`Pipeline::merge`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MergeOutcome {
+    /// The change request was merged; the env branch is at `head`.
+    Merged {
+        /// The new head of the env branch.
+        head: CommitId,
+    },
+    /// No change request was open: nothing was merged.
+    NothingToMerge,
+}
+
+impl MergeOutcome {
+    /// The new env head, when something was merged.
+    pub fn head(&self) -> Option<&CommitId> {
+        match self {
+            MergeOutcome::Merged { head } => Some(head),
+            MergeOutcome::NothingToMerge => None,
+        }
+    }
+}
+
 /// What [`Pipeline::deploy`] did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeployOutcome {

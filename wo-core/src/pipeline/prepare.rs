@@ -99,11 +99,9 @@ impl Pipeline {
             .iter()
             .enumerate()
             .find(|(_, c)| &c.id == to)
-            .ok_or_else(|| Error::NotFound {
-                what: format!(
+            .ok_or_else(|| Error::not_found(format!(
                     "commit {to} among the last {ROLLBACK_DEPTH} commits of env branch `{env}` of the gitops repo"
-                ),
-            })?;
+                )))?;
         if i == 0 {
             return Err(Error::invalid(
                 at(),
@@ -152,11 +150,9 @@ impl Pipeline {
             .await?
             .into_iter()
             .next()
-            .ok_or_else(|| Error::NotFound {
-                what: format!(
+            .ok_or_else(|| Error::not_found(format!(
                     "a release of `{solution}` in `{env}`: the gitops env branch `{env}` does not exist yet"
-                ),
-            })?;
+                )))?;
         head.provenance
             .filter(|p| p.solution == solution && p.environment == env)
             .ok_or_else(|| {
@@ -311,15 +307,14 @@ impl Pipeline {
             .collect();
         let rendered = self.ports.renderer.render(&chart, &requests).await?;
         if rendered.len() != requests.len() {
-            return Err(Error::Backend {
-                backend: "renderer".into(),
-                message: format!(
+            return Err(Error::backend(
+                "renderer",
+                format!(
                     "rendered {} outputs for {} targets",
                     rendered.len(),
                     requests.len()
                 ),
-                retryable: false,
-            });
+            ));
         }
 
         let provenance = Provenance {

@@ -339,7 +339,10 @@ async fn stale_base_is_precondition(repo: Arc<dyn GitOpsRepo>) {
         .await;
     match &r {
         Err(e @ Error::Precondition { .. }) => {
-            assert!(e.is_retryable(), "Precondition is retryable")
+            assert!(
+                e.needs_refresh() && !e.is_retryable(),
+                "Precondition needs a fresh read, not a retry"
+            )
         }
         other => panic!("base None on an existing branch is Precondition, got {other:?}"),
     }

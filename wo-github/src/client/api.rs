@@ -39,7 +39,7 @@ impl GitHub {
         let what = format!("ref {reference} of {repo}");
         match self.json(&self.call(Method::GET, url, what)).await {
             Ok(r) => Ok(Some(r)),
-            Err(Error::NotFound { what }) if !what.ends_with(": the repository is empty") => {
+            Err(Error::NotFound { what, .. }) if !what.ends_with(": the repository is empty") => {
                 Ok(None)
             }
             Err(e) => Err(e),
@@ -156,18 +156,15 @@ impl GitHub {
                     .collect();
                 base64::engine::general_purpose::STANDARD
                     .decode(clean)
-                    .map_err(|e| Error::Backend {
-                        backend: BACKEND.into(),
-                        message: format!("blob {sha} of {repo}: bad base64: {e}"),
-                        retryable: false,
+                    .map_err(|e| {
+                        Error::backend(BACKEND, format!("blob {sha} of {repo}: bad base64: {e}"))
                     })
             }
             "utf-8" | "utf8" | "" => Ok(blob.content.into_bytes()),
-            other => Err(Error::Backend {
-                backend: BACKEND.into(),
-                message: format!("blob {sha} of {repo}: unknown encoding `{other}`"),
-                retryable: false,
-            }),
+            other => Err(Error::backend(
+                BACKEND,
+                format!("blob {sha} of {repo}: unknown encoding `{other}`"),
+            )),
         }
     }
 

@@ -17,65 +17,90 @@ pub(crate) struct Failure {
 
 impl Failure {
     /// The [`Error`] for this failure of the operation on `what` (`ref heads/dev of o/r`).
+    /// `repo_visible` says, for a 404, whether the repository itself is visible to the token
+    /// (`None`: not asked, or not a repository's resource).
     ///
     /// | answer | error |
     /// |---|---|
+    /// | 404 for a repository the token cannot see (the repository itself answers 404) | `PermissionDenied`: GitHub answers 404, not 403, for a private repository without access |
     /// | 404, 410 | `NotFound { what }` |
     /// | 409 `Git Repository is empty` | `NotFound` |
     /// | 409/422 `… not a fast forward`, 409 `Head branch was modified`, 405 `not mergeable` | `Precondition` |
     /// | 422 `Reference already exists` | `AlreadyExists` |
     /// | 422 `No commit found for SHA` | `NotFound` |
     /// | 422 `Protected branch update failed` | `Unsupported` (the caller may merge through the pull request instead) |
-    /// | 401 | `Backend`, not retryable: the token is missing, wrong or expired |
-    /// | 403 | `Backend`, not retryable: the token lacks a permission |
+    /// | 401 | `Unauthenticated`: the token is missing, wrong or expired |
+    /// | 403 (not a rate limit) | `PermissionDenied`: the token lacks a permission or the resource is protected |
+    /// | other 400, 422 | `Rejected` with GitHub's message and details |
     /// | 429, 5xx (after the retries) | `Backend`, retryable |
-    /// | other 4xx | `Backend`, not retryable |
-    pub fn into_error(self, what: &str) -> Error {
+    /// | other | `Backend`, not retryable |
+    ///
+    /// Every error names the backend (`github`), the request and the repository in its context.
+    pub fn into_error(self, what: &str, repo_visible: Option<bool>) -> Error {
         let code = self.status.as_u16();
         let lower = self.message.to_ascii_lowercase();
-        let said = format!("{} ({code}: {})", what, self.message);
-        match code {
-            404 | 410 => Error::NotFound {
-                what: what.to_string(),
-            },
-            409 if lower.contains("repository is empty") => Error::NotFound {
-                what: format!("{what}: the repository is empty"),
-            },
+        let said = format!("{what} ({code}: {})", self.message);
+        let repo = repo_of(&self.request);
+        let e = match code {
+            404 if repo_visible == Some(false) => Error::permission_denied(
+                BACKEND,
+                format!(
+                    "{what}: GitHub repository {} does not exist or the token cannot see it \
+                     (GitHub answers 404 for a private repository the token has no access to); \
+                     give the token read access to it",
+                    repo.as_deref().unwrap_or("?")
+                ),
+            ),
+            404 | 410 => Error::not_found(what),
+            409 if lower.contains("repository is empty") => {
+                Error::not_found(format!("{what}: the repository is empty"))
+            }
             409 | 422
                 if lower.contains("fast forward")
                     || lower.contains("fast-forward")
                     || lower.contains("head branch was modified") =>
             {
-                Error::Precondition { what: said }
+                Error::precondition(said)
             }
-            405 => Error::Precondition { what: said },
-            422 if lower.contains("reference already exists") => {
-                Error::AlreadyExists { what: said }
-            }
-            422 if lower.contains("no commit found") => Error::NotFound { what: said },
-            422 if lower.contains("protected branch") => Error::Unsupported { what: said },
-            401 => Error::Backend {
-                backend: BACKEND.into(),
-                message: format!(
-                    "{}: GitHub rejected the credentials ({code}: {}); set GITHUB_TOKEN to a valid token",
-                    self.request, self.message
+            405 => Error::precondition(said),
+            422 if lower.contains("reference already exists") => Error::already_exists(said),
+            422 if lower.contains("no commit found") => Error::not_found(said),
+            422 if lower.contains("protected branch") => Error::unsupported(said),
+            401 => Error::unauthenticated(
+                BACKEND,
+                format!(
+                    "GitHub rejected the credentials ({code}: {}); set WO_GITHUB_TOKEN or GITHUB_TOKEN to a valid token",
+                    self.message
                 ),
-                retryable: false,
-            },
-            403 => Error::Backend {
-                backend: BACKEND.into(),
-                message: format!(
-                    "{}: forbidden ({code}: {}) while working on {what}; the token lacks a permission or the resource is protected",
-                    self.request, self.message
+            ),
+            403 => Error::permission_denied(
+                BACKEND,
+                format!(
+                    "forbidden ({code}: {}) while working on {what}; the token lacks a permission or the resource is protected",
+                    self.message
                 ),
-                retryable: false,
-            },
-            _ => Error::Backend {
-                backend: BACKEND.into(),
-                message: format!("{}: {said}", self.request),
-                retryable: code == 429 || self.status.is_server_error(),
-            },
+            ),
+            400 | 422 => Error::rejected(BACKEND, said),
+            _ => Error::backend(BACKEND, said)
+                .retryable(code == 429 || self.status.is_server_error()),
+        };
+        let e = e.with_backend(BACKEND).with_operation(self.request);
+        match repo {
+            Some(r) => e.with_repository(r),
+            None => e,
         }
+    }
+}
+
+/// `owner/name` of a `METHOD /repos/owner/name/…` request.
+pub(crate) fn repo_of(request: &str) -> Option<String> {
+    let path = request.split_once(' ').map_or(request, |(_, p)| p);
+    let mut segs = path.trim_start_matches('/').split('/');
+    match (segs.next(), segs.next(), segs.next()) {
+        (Some("repos"), Some(owner), Some(name)) if !owner.is_empty() && !name.is_empty() => {
+            Some(format!("{owner}/{name}"))
+        }
+        _ => None,
     }
 }
 
@@ -118,12 +143,23 @@ pub(crate) fn message_of(body: &[u8]) -> String {
     }
 }
 
-/// A transport failure after the retries.
-pub(crate) fn transport(request: &str, what: &str, cause: &str) -> Error {
-    Error::Backend {
-        backend: BACKEND.into(),
-        message: format!("{request}: {what}: {cause}"),
-        retryable: true,
+/// A transport failure after the retries, keeping the reqwest error as the source.
+pub(crate) fn transport(
+    request: &str,
+    what: &str,
+    cause: String,
+    source: Option<reqwest::Error>,
+) -> Error {
+    let e = Error::backend(BACKEND, format!("{what}: {cause}"))
+        .retryable(true)
+        .with_operation(request);
+    let e = match repo_of(request) {
+        Some(r) => e.with_repository(r),
+        None => e,
+    };
+    match source {
+        Some(s) => e.with_source(s),
+        None => e,
     }
 }
 
@@ -137,13 +173,13 @@ mod tests {
             message: message.into(),
             request: "PATCH /repos/o/r/git/refs/heads/dev".into(),
         }
-        .into_error("ref heads/dev of o/r")
+        .into_error("ref heads/dev of o/r", None)
     }
 
     #[test]
     fn answers_map_to_semantic_variants() {
         assert!(
-            matches!(fail(404, "Not Found"), Error::NotFound { what } if what.contains("heads/dev"))
+            matches!(fail(404, "Not Found"), Error::NotFound { what, .. } if what.contains("heads/dev"))
         );
         assert!(matches!(
             fail(422, "Update is not a fast forward"),
@@ -159,20 +195,22 @@ mod tests {
         ));
         assert!(matches!(
             fail(401, "Bad credentials"),
-            Error::Backend {
-                retryable: false,
-                ..
-            }
+            Error::Unauthenticated { .. }
         ));
         assert!(matches!(
             fail(403, "Resource not accessible by integration"),
-            Error::Backend {
-                retryable: false,
-                ..
-            }
+            Error::PermissionDenied { .. }
         ));
         assert!(matches!(
             fail(422, "Validation Failed"),
+            Error::Rejected { .. }
+        ));
+        assert!(matches!(
+            fail(400, "Problems parsing JSON"),
+            Error::Rejected { .. }
+        ));
+        assert!(matches!(
+            fail(418, "teapot"),
             Error::Backend {
                 retryable: false,
                 ..
@@ -192,6 +230,29 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn a_404_of_an_invisible_repository_is_permission_denied() {
+        let f = Failure {
+            status: StatusCode::NOT_FOUND,
+            message: "Not Found".into(),
+            request: "GET /repos/o/private/git/ref/heads%2Fmain".into(),
+        };
+        let e = f
+            .clone()
+            .into_error("ref heads/main of o/private", Some(false));
+        assert!(matches!(e, Error::PermissionDenied { .. }), "{e}");
+        assert!(e.to_string().contains("cannot see it"), "{e}");
+        let e = f.into_error("ref heads/main of o/private", Some(true));
+        assert!(matches!(e, Error::NotFound { .. }), "{e}");
+        let c = e.context().unwrap();
+        assert_eq!(c.repository.as_deref(), Some("o/private"));
+        assert_eq!(c.backend.as_deref(), Some("github"));
+        assert_eq!(
+            c.operation.as_deref(),
+            Some("GET /repos/o/private/git/ref/heads%2Fmain")
+        );
     }
 
     #[test]

@@ -91,6 +91,8 @@ struct Inner {
     retry: RetryPolicy,
     timeout: Duration,
     sent: AtomicU64,
+    /// Repositories seen to answer (a 404 under them is a real `NotFound`).
+    visible: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl fmt::Debug for GitHub {
@@ -238,6 +240,7 @@ impl GitHubBuilder {
                 retry: self.retry.unwrap_or_default(),
                 timeout: self.timeout.unwrap_or(Duration::from_secs(30)),
                 sent: AtomicU64::new(0),
+                visible: Default::default(),
             }),
         })
     }
@@ -250,11 +253,7 @@ fn default_http_client() -> Result<reqwest::Client> {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .build()
-        .map_err(|e| Error::Backend {
-            backend: BACKEND.into(),
-            message: format!("building the HTTP client: {e}"),
-            retryable: false,
-        })
+        .map_err(|e| Error::backend(BACKEND, format!("building the HTTP client: {e}")))
 }
 
 /// One request: where, what, and whether sending it twice is harmless.
@@ -352,12 +351,17 @@ impl GitHub {
                     match classify(status, &reply.headers, &message, call.repeatable) {
                         Some(t) => (t, format!("{status}: {message}")),
                         None => {
+                            let visible = if status == StatusCode::NOT_FOUND {
+                                self.repo_visible(&request).await
+                            } else {
+                                None
+                            };
                             return Err(Failure {
                                 status,
                                 message,
                                 request,
                             }
-                            .into_error(&call.what))
+                            .into_error(&call.what, visible));
                         }
                     }
                 }
@@ -367,25 +371,30 @@ impl GitHub {
                         return Err(transport(
                             &request,
                             &call.what,
-                            &format!("{cause} (not retried: the request may have taken effect)"),
+                            format!("{cause} (not retried: the request may have taken effect)"),
+                            Some(e),
                         ));
                     }
                     (Transient::Transport(cause.clone()), cause)
                 }
             };
-            match self.inner.retry.delay(attempt, started.elapsed(), &transient) {
+            match self
+                .inner
+                .retry
+                .delay(attempt, started.elapsed(), &transient)
+            {
                 Some(wait) => tokio::time::sleep(wait).await,
                 None => {
-                    return Err(Error::Backend {
-                        backend: BACKEND.into(),
-                        message: format!(
-                            "{request}: {}: gave up after {attempt} attempt(s) in {:.1} s: {} ({detail})",
-                            call.what,
+                    return Err(transport(
+                        &request,
+                        &call.what,
+                        format!(
+                            "gave up after {attempt} attempt(s) in {:.1} s: {} ({detail})",
                             started.elapsed().as_secs_f64(),
                             transient.describe()
                         ),
-                        retryable: true,
-                    })
+                        None,
+                    ))
                 }
             }
         }
@@ -420,15 +429,16 @@ impl GitHub {
     }
 
     fn parse<T: DeserializeOwned>(&self, call: &Call, body: &[u8]) -> Result<T> {
-        serde_json::from_slice(body).map_err(|e| Error::Backend {
-            backend: BACKEND.into(),
-            message: format!(
-                "{} {}: {}: unexpected answer: {e}",
-                call.method,
-                call.url.path(),
-                call.what
-            ),
-            retryable: false,
+        serde_json::from_slice(body).map_err(|e| {
+            Error::backend(
+                BACKEND,
+                format!(
+                    "{} {}: {}: unexpected answer: {e}",
+                    call.method,
+                    call.url.path(),
+                    call.what
+                ),
+            )
         })
     }
 
@@ -444,29 +454,54 @@ impl GitHub {
             let Some(next) = next_link(&reply.headers) else {
                 return Ok(out);
             };
-            let next = Url::parse(&next).map_err(|e| Error::Backend {
-                backend: BACKEND.into(),
-                message: format!("{}: bad Link header: {e}", call.what),
-                retryable: false,
+            let next = Url::parse(&next).map_err(|e| {
+                Error::backend(BACKEND, format!("{}: bad Link header: {e}", call.what))
             })?;
             if next.origin() != self.inner.base.origin() {
-                return Err(Error::Backend {
-                    backend: BACKEND.into(),
-                    message: format!(
+                return Err(Error::backend(BACKEND, format!(
                         "{}: the next page is on another host ({}); not following it with the token",
                         call.what,
                         next.origin().ascii_serialization()
-                    ),
-                    retryable: false,
-                });
+                    )));
             }
             call = Call { url: next, ..call };
         }
-        Err(Error::Backend {
-            backend: BACKEND.into(),
-            message: format!("{}: more than {MAX_PAGES} pages", call.what),
-            retryable: false,
-        })
+        Err(Error::backend(
+            BACKEND,
+            format!("{}: more than {MAX_PAGES} pages", call.what),
+        ))
+    }
+
+    /// For a 404 of `request` (`METHOD /repos/o/r/…`): whether the repository itself answers
+    /// (`Some(true)`), answers 404 too (`Some(false)`: it does not exist or the token cannot
+    /// see it), or was not asked (`None`: not a repository's resource, or the request was the
+    /// repository itself). A repository seen once is not asked again.
+    async fn repo_visible(&self, request: &str) -> Option<bool> {
+        let repo = error::repo_of(request)?;
+        let path = request.split_once(' ').map_or(request, |(_, p)| p);
+        let own = format!("/repos/{repo}");
+        if self.inner.visible.lock().ok()?.contains(&repo) {
+            return Some(true);
+        }
+        if path.trim_end_matches('/') == own {
+            return Some(false);
+        }
+        let url = self.url(&own, &[]);
+        self.inner.sent.fetch_add(1, Ordering::Relaxed);
+        let answer = self
+            .send_once(&self.call(Method::GET, url, format!("GitHub repository {repo}")))
+            .await;
+        let visible = match answer {
+            Ok((status, _)) if status.is_success() => true,
+            Ok((StatusCode::NOT_FOUND, _)) => false,
+            _ => return None,
+        };
+        if visible {
+            if let Ok(mut seen) = self.inner.visible.lock() {
+                seen.insert(repo);
+            }
+        }
+        Some(visible)
     }
 
     fn redact(&self, text: String) -> String {

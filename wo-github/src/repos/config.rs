@@ -40,12 +40,10 @@ impl ConfigStore for GitHubConfigStore {
             .await?
         {
             Some(r) => Ok(CommitId::new(r.object.sha)),
-            None => Err(Error::NotFound {
-                what: format!(
-                    "environment `{env}`: no branch {env} in config repo {}",
-                    self.repo.id
-                ),
-            }),
+            None => Err(Error::not_found(format!(
+                "environment `{env}`: no branch {env} in config repo {}",
+                self.repo.id
+            ))),
         }
     }
 

@@ -129,11 +129,7 @@ fn is_bootstrap(c: &GitCommit) -> bool {
 }
 
 fn backend(message: String) -> Error {
-    Error::Backend {
-        backend: BACKEND.into(),
-        message,
-        retryable: false,
-    }
+    Error::backend(BACKEND, message)
 }
 
 /// The env branch as GitHub has it.
@@ -278,11 +274,9 @@ impl GitHubGitOpsRepo {
                 target: commit.sha.clone(),
                 commit,
             }),
-            Err(Error::AlreadyExists { .. }) => Err(Error::Precondition {
-                what: format!(
+            Err(Error::AlreadyExists { .. }) => Err(Error::precondition(format!(
                     "env branch {env} of {repo} was created by another writer; the change was computed against no branch"
-                ),
-            }),
+                ))),
             Err(e) => Err(e),
         }
     }
@@ -293,13 +287,11 @@ impl GitHubGitOpsRepo {
         let branch = self.env_branch(env).await?;
         let head = branch.as_ref().and_then(EnvBranch::head);
         if head != p.base {
-            return Err(Error::Precondition {
-                what: format!(
-                    "env branch {env} of {repo} is at {}, the change was computed against {}",
-                    head.as_ref().map_or("nothing", CommitId::as_str),
-                    p.base.as_ref().map_or("nothing", CommitId::as_str),
-                ),
-            });
+            return Err(Error::precondition(format!(
+                "env branch {env} of {repo} is at {}, the change was computed against {}",
+                head.as_ref().map_or("nothing", CommitId::as_str),
+                p.base.as_ref().map_or("nothing", CommitId::as_str),
+            )));
         }
         let base_entries = match &branch {
             Some(b) if b.commit.tree.sha != EMPTY_TREE => {
@@ -471,37 +463,36 @@ impl GitHubGitOpsRepo {
         let env_ref = gh.get_ref(repo, &format!("heads/{env}")).await?;
         let target = env_ref.as_ref().map(|r| r.object.sha.clone());
         let (open, _) = self.open_pull(env, solution, target.as_deref()).await?;
-        let pr = open.ok_or_else(|| Error::NotFound {
-            what: format!("open pull request of `{solution}` for env `{env}` in {repo}"),
+        let pr = open.ok_or_else(|| {
+            Error::not_found(format!(
+                "open pull request of `{solution}` for env `{env}` in {repo}"
+            ))
         })?;
         if pr.head.sha != change.head.as_str() {
-            return Err(Error::Precondition {
-                what: format!(
-                    "pull request #{} of {repo} now holds {}, not {}",
-                    pr.number, pr.head.sha, change.head
-                ),
-            });
+            return Err(Error::precondition(format!(
+                "pull request #{} of {repo} now holds {}, not {}",
+                pr.number, pr.head.sha, change.head
+            )));
         }
         let head = tree::commit(gh, repo, &pr.head.sha).await?;
         let parent = head.parents.first().map(|s| s.sha.clone());
         if parent.is_none() || parent != target {
-            return Err(Error::Precondition {
-                what: format!(
+            return Err(Error::precondition(format!(
                     "env branch {env} of {repo} moved to {} since pull request #{} was computed against {}; propose again",
                     target.as_deref().unwrap_or("nothing"),
                     pr.number,
                     parent.as_deref().unwrap_or("nothing"),
-                ),
-            });
+                )));
         }
         match gh
             .update_ref(repo, &format!("heads/{env}"), &head.sha)
             .await
         {
             Ok(_) => Ok(CommitId::new(head.sha)),
-            Err(Error::Precondition { what }) => Err(Error::Precondition {
-                what: format!("merging pull request #{}: {what}; propose again", pr.number),
-            }),
+            Err(Error::Precondition { what, .. }) => Err(Error::precondition(format!(
+                "merging pull request #{}: {what}; propose again",
+                pr.number
+            ))),
             Err(Error::Unsupported { .. }) => {
                 let (title, rest) = head
                     .message
@@ -515,12 +506,10 @@ impl GitHubGitOpsRepo {
                 };
                 let merged = gh.merge_pull(repo, pr.number, &merge).await?;
                 if !merged.merged {
-                    return Err(Error::Precondition {
-                        what: format!(
-                            "pull request #{} of {repo} did not merge: {}",
-                            pr.number, merged.message
-                        ),
-                    });
+                    return Err(Error::precondition(format!(
+                        "pull request #{} of {repo} did not merge: {}",
+                        pr.number, merged.message
+                    )));
                 }
                 Ok(CommitId::new(merged.sha))
             }

@@ -91,9 +91,9 @@ impl GitHubRepo {
     /// `NotFound` naming the commit and the repository, for any `NotFound` about `commit`.
     fn not_found_commit(&self, e: Error, commit: &CommitId) -> Error {
         match e {
-            Error::NotFound { .. } => Error::NotFound {
-                what: format!("commit {commit} in GitHub repository {}", self.id),
-            },
+            Error::NotFound { .. } => {
+                Error::not_found(format!("commit {commit} in GitHub repository {}", self.id))
+            }
             other => other,
         }
     }

@@ -53,11 +53,10 @@ fn parse_state(s: &str) -> Result<CommitState> {
         "failure" => CommitState::Failure,
         "error" => CommitState::Error,
         other => {
-            return Err(Error::Backend {
-                backend: BACKEND.into(),
-                message: format!("unknown commit status state `{other}`"),
-                retryable: false,
-            })
+            return Err(Error::backend(
+                BACKEND,
+                format!("unknown commit status state `{other}`"),
+            ))
         }
     })
 }
@@ -67,9 +66,7 @@ impl SourceRepo for GitHubSourceRepo {
     async fn resolve(&self, rev: &str) -> Result<CommitId> {
         let (gh, repo) = (&self.repo.client, &self.repo.id);
         let not_found = || {
-            Error::NotFound {
-            what: format!("revision `{rev}` (no branch, tag or commit of that name) in GitHub repository {repo}"),
-        }
+            Error::not_found(format!("revision `{rev}` (no branch, tag or commit of that name) in GitHub repository {repo}"))
         };
         if rev.is_empty() || rev.starts_with('/') || rev.contains("..") {
             return Err(not_found());

@@ -24,9 +24,9 @@ pub fn git_blob_sha(content: &[u8]) -> String {
 /// The commit `id` of `repo`; `NotFound` naming both when GitHub does not have it.
 pub(crate) async fn commit(gh: &GitHub, repo: &RepoId, id: &str) -> Result<GitCommit> {
     gh.get_commit(repo, id).await.map_err(|e| match e {
-        Error::NotFound { .. } => Error::NotFound {
-            what: format!("commit {id} in GitHub repository {repo}"),
-        },
+        Error::NotFound { .. } => {
+            Error::not_found(format!("commit {id} in GitHub repository {repo}"))
+        }
         other => other,
     })
 }

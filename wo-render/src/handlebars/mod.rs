@@ -165,20 +165,17 @@ impl HandlebarsRenderer {
                             })
                             .collect::<Result<Vec<_>>>()
                     })
-                    .map_err(|e| Error::Backend {
-                        backend: "handlebars".into(),
-                        message: format!("cannot start a render worker: {e}"),
-                        retryable: true,
+                    .map_err(|e| {
+                        Error::backend("handlebars", format!("cannot start a render worker: {e}"))
+                            .retryable(true)
                     })?;
                 handles.push(handle);
             }
             let mut out = Vec::with_capacity(requests.len());
             for handle in handles {
-                let part = handle.join().map_err(|_| Error::Backend {
-                    backend: "handlebars".into(),
-                    message: "a render worker panicked".into(),
-                    retryable: false,
-                })??;
+                let part = handle
+                    .join()
+                    .map_err(|_| Error::backend("handlebars", "a render worker panicked"))??;
                 out.extend(part);
             }
             Ok(out)

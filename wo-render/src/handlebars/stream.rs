@@ -42,9 +42,9 @@ struct Document<'a> {
 /// Joins rendered files (`templates/…` path, output; in path order) into the stream.
 pub(crate) fn assemble(chart: &str, files: &[(String, String)], target: &str) -> Result<String> {
     let Some(separator) = SEPARATOR.as_ref() else {
-        return Err(Error::Unsupported {
-            what: "the document separator pattern did not compile".into(),
-        });
+        return Err(Error::unsupported(
+            "the document separator pattern did not compile",
+        ));
     };
     let mut manifests = Vec::new();
     let mut hooks = Vec::new();
