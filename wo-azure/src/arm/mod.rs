@@ -65,7 +65,7 @@
 //!
 //! Polls wait the `Retry-After` of the last answer, clamped by [`LroPolicy`]; a `Failed` or
 //! `Canceled` operation ends with its `error`: a code naming validation (`…Validation…`,
-//! `Invalid…`, `BadRequest`) is `Invalid` (as a review that breaks schema rules), `…NotFound`
+//! `Invalid…`, `BadRequest`) is `Rejected` (as a review that breaks schema rules), `…NotFound`
 //! is `NotFound`, `Conflict` is `Precondition`, anything else `Backend` (retryable only for
 //! internal errors and timeouts). An operation running past [`LroPolicy::max_duration`] ends
 //! with a retryable `Backend` error naming it.
