@@ -1,295 +1,122 @@
-//! `wo`: workload orchestration as code. A thin layer over the `wo` crates: parse the command
+//! `wo`: workload orchestration as code. A thin layer over the `wo` library: parse the command
 //! line, call the library, print. Exit codes: 0 ok, 1 a run failed, 2 invalid input.
 #![forbid(unsafe_code)]
 
-mod azure;
+mod args;
+mod commands;
 mod demo;
-mod flow;
-mod local;
-mod orchestrator;
-mod render;
-mod settings;
+mod output;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
-use wo_core::Error;
+use clap::{Parser, Subcommand};
+use commands::{completions, fleet, flow, init, local, plan, sim};
+use output::Outcome;
+use wo_core::Result;
 
-/// Workload orchestration as code: compose, validate and resolve configuration from Git.
+/// Workload orchestration as code: compose, validate, render and promote configuration from
+/// Git, and deploy it through Azure Workload Orchestration.
 #[derive(Debug, Parser)]
-#[command(name = "wo", version, about, propagate_version = true)]
+#[command(
+    name = "wo",
+    version,
+    about,
+    propagate_version = true,
+    after_help = "\
+Examples:
+  # Offline: check and resolve the worked example
+  wo validate --source examples/shop/source --config examples/shop/config --platform examples/shop/fleet
+  wo resolve --source examples/shop/source --config examples/shop/config --platform examples/shop/fleet \\
+      --target berlin-1 -o text
+
+  # The flows, with the repositories in wo.yaml
+  wo prepare-pr --env dev --source-rev main
+  wo merge --env dev && wo deploy --env dev
+  wo status
+
+  # The whole model on one machine
+  wo demo
+
+Exit codes: 0 ok, 1 a run failed, 2 invalid input (nothing was written)."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Output {
-    Text,
-    Yaml,
-    Json,
-}
-
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Check every file given: the source bundle, and the value files and fleet of an environment.
-    Validate {
-        /// Checkout of the solution's source repository (holds wo/app.yaml).
-        #[arg(long, env = "WO_SOURCE")]
-        source: PathBuf,
-        /// Checkout of the config repo's environment branch (value files).
-        #[arg(long, env = "WO_CONFIG")]
-        config: Option<PathBuf>,
-        /// Checkout of the platform config repo's environment branch (fleet.yaml, platform values).
-        #[arg(long, env = "WO_FLEET")]
-        fleet: Option<PathBuf>,
-        /// `text` (default) or `json`.
-        #[arg(long, value_enum, default_value = "text")]
-        output: Output,
-    },
-    /// Print the resolved configuration of one target, with where each value came from.
-    Resolve {
-        /// Checkout of the solution's source repository (holds wo/app.yaml).
-        #[arg(long, env = "WO_SOURCE")]
-        source: PathBuf,
-        /// Checkout of the config repo's environment branch (value files); not used by a Platform solution.
-        #[arg(long, env = "WO_CONFIG")]
-        config: Option<PathBuf>,
-        /// Checkout of the platform config repo's environment branch (fleet.yaml, platform values).
-        #[arg(long, env = "WO_FLEET")]
-        fleet: PathBuf,
-        /// The target.
-        #[arg(long)]
-        target: String,
-        /// Print a table of key, value, level and file instead of the values.
-        #[arg(long)]
-        explain: bool,
-        /// `yaml` (default) or `json` (`{"values": …, "provenance": …}`).
-        #[arg(long, value_enum, default_value = "yaml")]
-        output: Output,
-    },
-    /// Render the manifests of every target the fleet assigns the solution to, into the gitops
-    /// layout `<solution>/<target>/{values,manifests}.yaml` under `--out`.
-    Render {
-        /// Checkout of the solution's source repository (holds wo/app.yaml and the chart).
-        #[arg(long, env = "WO_SOURCE")]
-        source: PathBuf,
-        /// Checkout of the config repo's environment branch; not used by a Platform solution.
-        #[arg(long, env = "WO_CONFIG")]
-        config: Option<PathBuf>,
-        /// Checkout of the platform config repo's environment branch.
-        #[arg(long, env = "WO_FLEET")]
-        fleet: PathBuf,
-        /// Only these targets (repeatable); default: every assigned target.
-        #[arg(long)]
-        target: Vec<String>,
-        /// Directory to write the plan into.
-        #[arg(long)]
-        out: PathBuf,
-    },
-    /// Run the policy checks on manifests (files, or directories holding `manifests.yaml`
-    /// files). Exits 1 when a blocking rule fails.
-    Check {
-        /// Manifest files or directories.
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-        /// Policy file (`kind: Policy`): which rules block, exceptions with reasons.
-        #[arg(long)]
-        policy: Option<PathBuf>,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "text")]
-        format: CheckFormat,
-    },
-    /// Render an environment for a source commit and open (or update) its change request on the
-    /// gitops env branch.
-    PreparePr {
-        #[command(flatten)]
-        repos: settings::RepoArgs,
-        /// The environment.
-        #[arg(long)]
-        env: String,
-        /// The source revision (commit, branch or tag) to render.
-        #[arg(long, conflicts_with = "released")]
-        source_rev: Option<String>,
-        /// Render the source commit currently released in the environment (a config change).
-        #[arg(long)]
-        released: bool,
-        /// Whether a successful deploy promotes to the next environment (default: yes for
-        /// --source-rev, no for --released).
-        #[arg(long)]
-        promotable: Option<bool>,
-        /// `text` (default) or `json`.
-        #[arg(long, value_enum, default_value = "text")]
-        output: Output,
-    },
-    /// Merge the open change request of an environment (the reviewer's step, done locally).
-    Merge {
-        #[command(flatten)]
-        repos: settings::RepoArgs,
-        /// The environment.
-        #[arg(long)]
-        env: String,
-        /// `text` (default) or `json`.
-        #[arg(long, value_enum, default_value = "text")]
-        output: Output,
-    },
-    /// Deploy the release merged into an environment; exits 1 when a target fails.
-    Deploy {
-        #[command(flatten)]
-        repos: settings::RepoArgs,
-        /// The environment.
-        #[arg(long)]
-        env: String,
-        /// `text` (default) or `json`.
-        #[arg(long, value_enum, default_value = "text")]
-        output: Output,
-    },
-    /// Run what an event calls for and follow the chain until a change request waits for
-    /// review, the chain ends, or a step fails.
-    OnEvent {
-        #[command(flatten)]
-        repos: settings::RepoArgs,
-        /// The event as JSON, e.g. `{"type": "change-merged", "environment": "dev"}`; `-` reads
-        /// standard input.
-        #[arg(long, required_unless_present = "github", conflicts_with = "github")]
-        event: Option<String>,
-        /// Read the event of the GitHub Actions run (`GITHUB_EVENT_NAME`, `GITHUB_EVENT_PATH`)
-        /// and write `GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY` and annotations.
-        #[arg(long, requires = "role")]
-        github: bool,
-        /// With --github: the role of the repository the workflow runs in (`source`, `config`,
-        /// `platform-config`, `gitops`).
-        #[arg(long)]
-        role: Option<String>,
-        /// `text` (default) or `json`.
-        #[arg(long, value_enum, default_value = "text")]
-        output: Output,
-    },
-    /// Per environment: released source, config and gitops commits, per-target state.
-    Status {
-        #[command(flatten)]
-        repos: settings::RepoArgs,
-        /// `text` (default) or `json`.
-        #[arg(long, value_enum, default_value = "text")]
-        output: Output,
-    },
-    /// The releases of an environment, newest first.
-    History {
-        #[command(flatten)]
-        repos: settings::RepoArgs,
-        /// The environment.
-        #[arg(long)]
-        env: String,
-        /// How many.
-        #[arg(long, default_value_t = 20)]
-        limit: usize,
-        /// `text` (default) or `json`.
-        #[arg(long, value_enum, default_value = "text")]
-        output: Output,
-    },
-    /// Open a change request restoring an earlier release of an environment.
-    Rollback {
-        #[command(flatten)]
-        repos: settings::RepoArgs,
-        /// The environment.
-        #[arg(long)]
-        env: String,
-        /// The gitops commit of the release to restore (see `wo history`).
-        #[arg(long)]
-        to: String,
-        /// `text` (default) or `json`.
-        #[arg(long, value_enum, default_value = "text")]
-        output: Output,
-    },
-    /// Create an application and a platform with their six repositories and three environments,
-    /// run every flow, and check each outcome. Exits 0 only when every expectation held.
-    Demo {
-        /// Directory to create the repositories in (kept); default: a temporary directory.
-        #[arg(long)]
-        dir: Option<PathBuf>,
-        /// Keep the temporary directory.
-        #[arg(long)]
-        keep: bool,
-    },
-    /// Scaffold the automation around wo (`wo init github`).
-    Init {
-        #[command(subcommand)]
-        what: InitCommand,
-    },
-    /// Compare two rendered plans (directories in the gitops layout) resource by resource.
-    Diff {
-        /// The old plan.
-        old: PathBuf,
-        /// The new plan.
-        new: PathBuf,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "text")]
-        format: DiffFormat,
-    },
-    /// Serve the Workload Orchestration ARM simulator (Microsoft.Edge, api-version 2025-08-01)
-    /// until SIGINT or SIGTERM; prints its URL first. A test tool: it accepts any bearer token.
-    AzureSim(azure::SimArgs),
-    /// Work on the fleet of an environment.
-    Fleet {
-        #[command(subcommand)]
-        what: FleetCommand,
-    },
+    Validate(local::Validate),
+    Resolve(local::Resolve),
+    Render(plan::Render),
+    Check(plan::Check),
+    Diff(plan::Diff),
+    PreparePr(flow::PreparePr),
+    Merge(flow::Merge),
+    Deploy(flow::Deploy),
+    OnEvent(flow::OnEvent),
+    Status(flow::Status),
+    History(flow::History),
+    Rollback(flow::Rollback),
+    Fleet(fleet::Fleet),
+    Init(init::Init),
+    AzureSim(sim::SimArgs),
+    Demo(demo::DemoArgs),
+    Completions(completions::Completions),
+    Man(completions::Man),
 }
 
-#[derive(Debug, Subcommand)]
-enum FleetCommand {
-    /// Onboard the targets of a resource group in Azure Workload Orchestration into the
-    /// environment's fleet.yaml, proposed on the branch `wo/fleet-import/<env>` of the platform
-    /// config repo (with a pull request on GitHub).
-    ///
-    /// Fleet targets match WO targets by `orchestrator.id`, else by name; they keep their
-    /// hierarchy, labels and assignments and get WO's capabilities and ids. New targets are
-    /// added with `labels: {hierarchyLevel: …}`; targets WO no longer lists are kept and named
-    /// in a warning. The file is re-emitted through wo's YAML layer: comments are not kept.
-    /// Running it again with nothing changed writes nothing.
-    Import(azure::ImportArgs),
-}
+impl Command {
+    /// Whether the command was asked for JSON, so that errors are JSON too.
+    fn json(&self) -> bool {
+        match self {
+            Command::Validate(c) => c.json(),
+            Command::Resolve(c) => c.json(),
+            Command::Render(c) => c.json(),
+            Command::Check(c) => c.json(),
+            Command::Diff(c) => c.json(),
+            Command::PreparePr(c) => c.json(),
+            Command::Merge(c) => c.json(),
+            Command::Deploy(c) => c.json(),
+            Command::OnEvent(c) => c.json(),
+            Command::Status(c) => c.json(),
+            Command::History(c) => c.json(),
+            Command::Rollback(c) => c.json(),
+            Command::Fleet(c) => c.json(),
+            Command::Init(c) => c.json(),
+            Command::AzureSim(_) | Command::Demo(_) | Command::Completions(_) | Command::Man(_) => {
+                false
+            }
+        }
+    }
 
-#[derive(Debug, Subcommand)]
-enum InitCommand {
-    /// Write the GitHub Actions workflows of all six repositories (app and platform source,
-    /// config and gitops) under `--out/<repo>/.github/workflows/`.
-    Github {
-        /// The organisation or user owning the repositories.
-        #[arg(long)]
-        owner: String,
-        /// The application (repositories `<app>-source`, `<app>-config`, `<app>-gitops`).
-        #[arg(long)]
-        app: String,
-        /// The environments in promotion order.
-        #[arg(long, value_delimiter = ',', default_value = "dev,stage,prod")]
-        environments: Vec<String>,
-        /// The source repos' main branch.
-        #[arg(long, default_value = "main")]
-        main_branch: String,
-        /// Where to write (one directory per repository).
-        #[arg(long, default_value = ".")]
-        out: PathBuf,
-    },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum CheckFormat {
-    Text,
-    Json,
-    Sarif,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum DiffFormat {
-    Text,
-    Markdown,
-    Json,
+    async fn run(self) -> Result<Outcome> {
+        match self {
+            Command::Validate(c) => c.run().await,
+            Command::Resolve(c) => c.run().await,
+            Command::Render(c) => c.run().await,
+            Command::Check(c) => c.run().await,
+            Command::Diff(c) => c.run().await,
+            Command::PreparePr(c) => c.run().await,
+            Command::Merge(c) => c.run().await,
+            Command::Deploy(c) => c.run().await,
+            Command::OnEvent(c) => c.run().await,
+            Command::Status(c) => c.run().await,
+            Command::History(c) => c.run().await,
+            Command::Rollback(c) => c.run().await,
+            Command::Fleet(c) => c.run().await,
+            Command::Init(c) => c.run().await,
+            Command::AzureSim(c) => c.run().await,
+            Command::Demo(c) => c.run().await,
+            Command::Completions(c) => c.run().await,
+            Command::Man(c) => c.run().await,
+        }
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let json = cli.command.json();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -300,278 +127,142 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let mut code = ExitCode::SUCCESS;
-    let result = match cli.command {
-        Command::Validate {
-            source,
-            config,
-            fleet,
-            output,
-        } => local::validate(
-            &source,
-            config.as_deref(),
-            fleet.as_deref(),
-            output == Output::Json,
-        ),
-        Command::Resolve {
-            source,
-            config,
-            fleet,
-            target,
-            explain,
-            output,
-        } => local::resolve(
-            &source,
-            config.as_deref(),
-            &fleet,
-            &target,
-            explain,
-            output == Output::Json,
-        ),
-        Command::Render {
-            source,
-            config,
-            fleet,
-            target,
-            out,
-        } => runtime.block_on(render::render(
-            &source,
-            config.as_deref(),
-            &fleet,
-            &target,
-            &out,
-        )),
-        Command::Check {
-            paths,
-            policy,
-            format,
-        } => {
-            let format = match format {
-                CheckFormat::Text => "text",
-                CheckFormat::Json => "json",
-                CheckFormat::Sarif => "sarif",
-            };
-            render::check_paths(&paths, policy.as_deref(), format).map(|o| {
-                if o.blocking {
-                    code = ExitCode::from(1);
-                }
-                o.text
-            })
-        }
-        Command::PreparePr {
-            repos,
-            env,
-            source_rev,
-            released,
-            promotable,
-            output,
-        } => {
-            let (source, default_promotable) = match (source_rev, released) {
-                (Some(rev), _) => (wo_core::pipeline::SourceChoice::Commit(rev), true),
-                (None, true) => (wo_core::pipeline::SourceChoice::Released, false),
-                (None, false) => {
-                    eprintln!("error: give --source-rev REV or --released");
-                    return ExitCode::from(2);
-                }
-            };
-            flow_result(
-                runtime.block_on(async {
-                    flow::prepare_pr(
-                        &repos.resolve()?,
-                        &env,
-                        source,
-                        promotable.unwrap_or(default_promotable),
-                        output == Output::Json,
-                    )
-                    .await
-                }),
-                &mut code,
-            )
-        }
-        Command::Merge { repos, env, output } => flow_result(
-            runtime.block_on(async {
-                flow::merge(&repos.resolve()?, &env, output == Output::Json).await
-            }),
-            &mut code,
-        ),
-        Command::Deploy { repos, env, output } => flow_result(
-            runtime.block_on(async {
-                flow::deploy(&repos.resolve()?, &env, output == Output::Json).await
-            }),
-            &mut code,
-        ),
-        Command::OnEvent {
-            repos,
-            event,
-            github,
-            role,
-            output,
-        } => flow_result(
-            runtime.block_on(async {
-                let settings = repos.resolve()?;
-                if github {
-                    return flow::on_github_event(
-                        &settings,
-                        role.as_deref().unwrap_or_default(),
-                        output == Output::Json,
-                    )
-                    .await;
-                }
-                let text = match event.as_deref() {
-                    Some("-") => {
-                        let mut s = String::new();
-                        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(
-                            |source| wo_core::Error::Io {
-                                path: "<stdin>".into(),
-                                source,
-                            },
-                        )?;
-                        s
-                    }
-                    Some(e) => e.to_string(),
-                    None => String::new(),
-                };
-                let ev = flow::parse_event(&text, "<event>")?;
-                flow::on_event(&settings, &ev, output == Output::Json).await
-            }),
-            &mut code,
-        ),
-        Command::Status { repos, output } => flow_result(
-            runtime
-                .block_on(async { flow::status(&repos.resolve()?, output == Output::Json).await }),
-            &mut code,
-        ),
-        Command::History {
-            repos,
-            env,
-            limit,
-            output,
-        } => flow_result(
-            runtime.block_on(async {
-                flow::history(&repos.resolve()?, &env, limit, output == Output::Json).await
-            }),
-            &mut code,
-        ),
-        Command::Rollback {
-            repos,
-            env,
-            to,
-            output,
-        } => flow_result(
-            runtime.block_on(async {
-                flow::rollback(&repos.resolve()?, &env, &to, output == Output::Json).await
-            }),
-            &mut code,
-        ),
-        Command::Demo { dir, keep } => runtime.block_on(demo::run(dir, keep)).map(|ok| {
-            if !ok {
-                code = ExitCode::from(1);
+    match runtime.block_on(cli.command.run()) {
+        Ok(outcome) => {
+            print!("{}", outcome.text);
+            if outcome.failed {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
             }
-            String::new()
-        }),
-        Command::Init {
-            what:
-                InitCommand::Github {
-                    owner,
-                    app,
-                    environments,
-                    main_branch,
-                    out,
-                },
-        } => {
-            let mut opts = wo_github::actions::InitOptions::new(owner, app);
-            opts.environments = environments;
-            opts.main_branch = main_branch;
-            init_github(&opts, &out)
         }
-        Command::Diff { old, new, format } => {
-            let format = match format {
-                DiffFormat::Text => "text",
-                DiffFormat::Markdown => "markdown",
-                DiffFormat::Json => "json",
-            };
-            render::diff_dirs(&old, &new, format)
-        }
-        Command::AzureSim(args) => runtime.block_on(azure::serve(&args)),
-        Command::Fleet {
-            what: FleetCommand::Import(args),
-        } => runtime.block_on(azure::import(&args)),
-    };
-    match result {
-        Ok(text) => {
-            print!("{text}");
-            code
-        }
-        Err(e) => report(&e),
+        Err(e) => output::report(&e, json),
     }
 }
 
-/// `wo init github`: writes the workflows; nothing is written when an option is invalid.
-fn init_github(
-    opts: &wo_github::actions::InitOptions,
-    out: &std::path::Path,
-) -> wo_core::Result<String> {
-    let files = wo_github::actions::workflows(opts)?;
-    let mut text = String::new();
-    for (rel, yaml) in &files {
-        wo_core::files::check_relative_path(rel)
-            .map_err(|m| wo_core::Error::invalid(wo_core::Location::file(rel.clone()), m))?;
-        let path = out.join(rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| wo_core::Error::Io {
-                path: parent.display().to_string(),
-                source,
-            })?;
-        }
-        std::fs::write(&path, yaml).map_err(|source| wo_core::Error::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        text.push_str(&format!("wrote {}\n", path.display()));
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
     }
-    Ok(text)
-}
 
-/// Unpacks a flow command's output, noting a failed run in the exit code.
-fn flow_result(
-    r: wo_core::Result<flow::FlowOutput>,
-    code: &mut ExitCode,
-) -> wo_core::Result<String> {
-    r.map(|o| {
-        if o.failed {
-            *code = ExitCode::from(1);
-        }
-        o.text
-    })
-}
-
-/// Prints an error to stderr and chooses the exit code: 2 for bad input (nothing was
-/// written), 1 otherwise. The causes the error keeps are printed after it.
-fn report(e: &Error) -> ExitCode {
-    match e {
-        Error::Invalid(ds) => {
-            for d in &ds.0 {
-                eprintln!("error: {d}");
+    /// Every command and subcommand, with its path (`fleet import`).
+    fn commands() -> Vec<(String, clap::Command)> {
+        fn walk(prefix: &str, cmd: &clap::Command, out: &mut Vec<(String, clap::Command)>) {
+            for sub in cmd.get_subcommands() {
+                let path = format!("{prefix}{}", sub.get_name());
+                out.push((path.clone(), sub.clone()));
+                walk(&format!("{path} "), sub, out);
             }
-            let n = ds.0.len();
-            eprintln!(
-                "{n} problem{} found; nothing was written",
-                if n == 1 { "" } else { "s" }
+        }
+        let mut out = Vec::new();
+        walk("", &Cli::command(), &mut out);
+        out
+    }
+
+    /// The `--output` values each command accepts: the table of the README.
+    const OUTPUTS: &[(&str, &[&str])] = &[
+        ("validate", &["text", "json"]),
+        ("resolve", &["yaml", "json", "text"]),
+        ("render", &["text", "json"]),
+        ("check", &["text", "json", "sarif"]),
+        ("diff", &["text", "json", "markdown"]),
+        ("prepare-pr", &["text", "json"]),
+        ("merge", &["text", "json"]),
+        ("deploy", &["text", "json"]),
+        ("on-event", &["text", "json"]),
+        ("status", &["text", "json"]),
+        ("history", &["text", "json"]),
+        ("rollback", &["text", "json"]),
+        ("fleet", &[]),
+        ("fleet import", &["text", "json"]),
+        ("init", &[]),
+        ("init github", &["text", "json"]),
+        ("azure-sim", &[]),
+        ("demo", &[]),
+        ("completions", &[]),
+        ("man", &[]),
+    ];
+
+    #[test]
+    fn every_command_has_examples_in_its_help() {
+        let mut top = Cli::command();
+        let help = top.render_long_help().to_string();
+        assert!(help.contains("Examples:"), "wo --help");
+        for (path, mut cmd) in commands() {
+            let help = cmd.render_long_help().to_string();
+            assert!(
+                help.contains("\nExamples:\n"),
+                "wo {path} --help has no Examples"
             );
-            ExitCode::from(2)
         }
-        other => {
-            eprintln!("error: {other}");
-            let mut cause = std::error::Error::source(other);
-            let shown = other.to_string();
-            while let Some(c) = cause {
-                let text = c.to_string();
-                if !shown.contains(&text) {
-                    eprintln!("  caused by: {text}");
-                }
-                cause = c.source();
+    }
+
+    #[test]
+    fn every_command_takes_the_output_values_of_the_table_and_no_other() {
+        let all = commands();
+        assert_eq!(
+            all.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(),
+            OUTPUTS.iter().map(|(p, _)| *p).collect::<Vec<_>>(),
+            "the table lists every command"
+        );
+        for ((path, cmd), (_, want)) in all.iter().zip(OUTPUTS) {
+            let output = cmd.get_arguments().find(|a| a.get_id() == "output");
+            let got: Vec<String> = output
+                .map(|a| {
+                    a.get_possible_values()
+                        .iter()
+                        .map(|v| v.get_name().to_string())
+                        .collect()
+                })
+                .unwrap_or_default();
+            assert_eq!(got, *want, "wo {path} --output");
+            if let Some(a) = output {
+                assert_eq!(a.get_short(), Some('o'), "wo {path}: -o");
+                assert_eq!(a.get_long(), Some("output"), "wo {path}: --output");
             }
-            ExitCode::from(1)
         }
+    }
+
+    #[test]
+    fn one_name_for_the_environment_and_the_repositories() {
+        for (path, cmd) in commands() {
+            for a in cmd.get_arguments() {
+                let long = a.get_long().unwrap_or_default();
+                assert!(
+                    !matches!(long, "environment" | "environments" | "format" | "fleet"),
+                    "wo {path} --{long}: use --env, --output, --platform"
+                );
+                if long == "env" {
+                    assert_eq!(a.get_short(), Some('e'), "wo {path}: -e");
+                }
+                if long == "platform" {
+                    assert_eq!(
+                        a.get_env().and_then(|e| e.to_str()),
+                        Some("WO_PLATFORM"),
+                        "wo {path} --platform"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_output_a_command_does_not_support_is_refused() {
+        for args in [
+            &["wo", "status", "-o", "yaml"][..],
+            &["wo", "check", "plan", "--output", "markdown"][..],
+            &["wo", "deploy", "--env", "dev", "-o", "sarif"][..],
+        ] {
+            let e = Cli::try_parse_from(args).unwrap_err();
+            assert_eq!(e.kind(), clap::error::ErrorKind::InvalidValue, "{args:?}");
+            assert_eq!(e.exit_code(), 2, "{args:?}");
+        }
+        assert!(Cli::try_parse_from(["wo", "status", "-o", "json"]).is_ok());
     }
 }

@@ -256,7 +256,7 @@ fn import_args<'a>(platform: &'a str, arm_url: &'a str, extra: &[&'a str]) -> Ve
     let mut args = vec![
         "fleet",
         "import",
-        "--environment",
+        "--env",
         "dev",
         "--resource-group",
         RG,
@@ -486,7 +486,7 @@ async fn a_fleet_is_created_and_new_targets_need_their_hierarchy() {
         &[
             "fleet",
             "import",
-            "--environment",
+            "--env",
             "prod",
             "--resource-group",
             RG,

@@ -570,16 +570,23 @@ fn invalid_config_is_refused_naming_file_and_line_and_nothing_is_proposed() {
         "Replicas: 1",
         "Replicas: 400",
     );
-    let run = w
-        .config_merged(APP, "dev")
-        .code(2)
-        .stderr_names(&["values.yaml", "Replicas"]);
+    // Asked for JSON, the error is JSON on stdout: every diagnostic with file and line.
+    let run = w.config_merged(APP, "dev").code(2);
+    let error = run.json_error_names(&["values.yaml", "Replicas"]);
+    assert_eq!(error["kind"], "invalid", "{run}");
     // `Replicas: 400` is on line 5 of values.yaml.
     assert!(
-        run.stderr.contains("values.yaml:5"),
+        error["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["file"].as_str().unwrap().ends_with("values.yaml") && d["line"] == 5),
         "the line is named:\n{run}"
     );
-    assert!(run.stdout.trim().is_empty(), "{run}");
+    assert!(
+        run.stderr.trim().is_empty() || !run.stderr.contains("error:"),
+        "{run}"
+    );
     assert_eq!(w.refs("shop-gitops"), refs, "nothing was written");
     let dev = env_state(&w.status(APP), "dev");
     assert!(dev["changeRequest"].is_null(), "{dev:#}");
@@ -606,11 +613,8 @@ fn a_manual_commit_on_a_gitops_env_branch_is_never_deployed() {
         text.push_str("# edited by hand\n");
         std::fs::write(p, text).unwrap();
     });
-    let run = w
-        .deploy(APP, "dev")
-        .code(2)
-        .stderr_names(&["dev", "provenance"]);
-    assert!(run.stdout.trim().is_empty(), "{run}");
+    let run = w.deploy(APP, "dev").code(2);
+    run.json_error_names(&["dev", "provenance"]);
     assert_eq!(w.state_bytes(), state, "nothing was deployed");
 
     // Forged trailers do not help: the files disagree with release.yaml.
@@ -623,7 +627,7 @@ fn a_manual_commit_on_a_gitops_env_branch_is_never_deployed() {
     });
     w.deploy(APP, "dev")
         .code(2)
-        .stderr_names(&["dev-eu-1/values.yaml"]);
+        .json_error_names(&["dev-eu-1/values.yaml"]);
     assert_eq!(w.state_bytes(), state, "nothing was deployed");
 }
 

@@ -134,7 +134,7 @@ fn check_passes_the_example_and_blocks_a_privileged_container() {
     assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("WO001"), "{}", run.stdout);
 
-    let sarif = ex.wo(&["check", &bad, "--format", "sarif"]);
+    let sarif = ex.wo(&["check", &bad, "--output", "sarif"]);
     let v: serde_json::Value = serde_json::from_str(&sarif.stdout).expect("SARIF is JSON");
     assert_eq!(v["version"], "2.1.0");
     assert!(v["runs"][0]["results"]
@@ -187,13 +187,13 @@ fn diff_shows_what_a_value_change_does_to_the_manifests() {
         "{text}"
     );
     let md = ex
-        .wo(&["diff", &old, &new, "--format", "markdown"])
+        .wo(&["diff", &old, &new, "-o", "markdown"])
         .ok()
         .to_string();
     assert!(md.contains("```diff"), "{md}");
     assert!(md.len() <= 65_536);
     let json = ex
-        .wo(&["diff", &old, &new, "--format", "json"])
+        .wo(&["diff", &old, &new, "--output", "json"])
         .ok()
         .to_string();
     serde_json::from_str::<serde_json::Value>(&json).expect("json");

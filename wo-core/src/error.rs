@@ -9,6 +9,7 @@ use std::fmt;
 
 /// Where in the input a problem sits: file, key path, line and column (1-based) where known.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Location {
     /// The file as the user named it (relative to the directory given), or `<input>`.
     pub file: String,

@@ -13,7 +13,7 @@ use git2::{
     RemoteCallbacks, Repository,
 };
 use wo_core::ports::CommitId;
-use wo_core::{Error, Result};
+use wo_core::{Error, Location, Result};
 
 use crate::location::{GitLocation, GitRepo};
 
@@ -87,10 +87,16 @@ impl Session {
         match &cfg.location {
             GitLocation::Path(path) => {
                 let repo = Repository::open(path).map_err(|e| {
-                    if e.code() == ErrorCode::NotFound {
-                        Error::not_found(format!("git repository at `{}`", path.display()))
-                    } else {
+                    if e.code() != ErrorCode::NotFound {
                         git_error(&name, "opening the repository", &e)
+                    } else if path.exists() {
+                        Error::invalid(
+                            Location::file(path.display().to_string()),
+                            "is not a git repository (neither a work tree nor a bare repository): \
+                             give a clone, a bare repository or a URL",
+                        )
+                    } else {
+                        Error::not_found(format!("git repository at `{}`", path.display()))
                     }
                 })?;
                 f(&Session {

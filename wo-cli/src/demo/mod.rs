@@ -8,19 +8,18 @@
 //! simulator on 127.0.0.1, where the fleet's clusters are onboarded as WO targets. Every
 //! outcome is checked; the demo exits 0 only when every expectation held.
 
+mod azure;
 mod repos;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
+use wo::git::{GitOpsGitRepo, GitSourceRepo};
 use wo_core::files::FileTree;
-use wo_core::pipeline::{Event, Pipeline, Ports, Settings, SourceChoice, StepOutcome};
+use wo_core::pipeline::{Event, Pipeline, SourceChoice, StepOutcome};
 use wo_core::ports::{CommitState, SourceRepo};
 use wo_core::Result;
-use wo_git::{GitConfigStore, GitOpsGitRepo, GitSourceRepo};
-use wo_render::{CanonicalRenderer, ChartRenderer};
 
-use crate::orchestrator::DemoAzure;
+use azure::DemoAzure;
 
 /// Where the demo's repositories live.
 struct Repos {
@@ -42,9 +41,37 @@ struct Demo {
 
 const ENVIRONMENTS: [&str; 3] = ["dev", "stage", "prod"];
 
+/// Run the whole model on one machine, checking every outcome.
+///
+/// Creates an application and a platform with their six repositories and three
+/// environments, runs every flow against the Workload Orchestration simulator, and checks
+/// each outcome. Exits 0 only when every expectation held.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  wo demo
+  # Keep the repositories, and look at them
+  wo demo --dir /tmp/wo-demo && git -C /tmp/wo-demo/shop-gitops.git log --all --oneline")]
+pub struct DemoArgs {
+    /// Directory to create the repositories in (kept); default: a temporary directory.
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// Keep the temporary directory.
+    #[arg(long)]
+    keep: bool,
+}
+
+impl DemoArgs {
+    /// Runs the demo.
+    pub async fn run(self) -> Result<crate::output::Outcome> {
+        let ok = run(self.dir, self.keep).await?;
+        Ok(crate::output::Outcome::new(String::new(), !ok))
+    }
+}
+
 /// Runs the demo in `dir` (a new temporary directory when `None`); keeps the directory when
 /// `keep` or when `dir` was given. Returns whether every expectation held.
-pub async fn run(dir: Option<PathBuf>, keep: bool) -> Result<bool> {
+async fn run(dir: Option<PathBuf>, keep: bool) -> Result<bool> {
     let (root, temp) = match dir {
         Some(d) => {
             std::fs::create_dir_all(&d).map_err(|source| wo_core::Error::Io {
@@ -190,20 +217,21 @@ impl Demo {
         )
     }
 
+    /// The production composition root over the demo's repositories, deploying through the
+    /// simulator.
     fn pipeline(&self, source: &Path, config: &Path, gitops: &Path) -> Result<Pipeline> {
-        let loc = |p: &Path| p.display().to_string();
-        let ports = Ports {
-            source: Arc::new(GitSourceRepo::open(&loc(source))?),
-            app_config: Arc::new(GitConfigStore::open(&loc(config))?),
-            platform_config: Arc::new(GitConfigStore::open(&loc(&self.repos.platform_config))?),
-            gitops: Arc::new(wo_render::ReviewingGitOps::new(
-                Arc::new(GitOpsGitRepo::open(&loc(gitops))?),
-                wo_render::policy::Policy::default(),
-            )),
-            renderer: Arc::new(CanonicalRenderer::new(ChartRenderer::default())),
-            orchestrator: self.azure.orchestrator.clone(),
+        let loc = |p: &Path| Some(p.display().to_string());
+        let settings = wo::settings::Settings {
+            source: loc(source),
+            config: loc(config),
+            platform: loc(&self.repos.platform_config),
+            gitops: loc(gitops),
+            ..wo::settings::Settings::default()
         };
-        Ok(Pipeline::new(ports, Settings::default()))
+        wo::pipeline::PipelineBuilder::new(settings)
+            .credentials(wo::credentials::Credentials::default())
+            .orchestrator(self.azure.orchestrator.clone())
+            .build()
     }
 
     fn expect(&mut self, ok: bool, what: impl Into<String>) {

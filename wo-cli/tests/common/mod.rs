@@ -62,14 +62,27 @@ impl Example {
 
     pub fn validate(&self) -> Run {
         self.wo(&[
-            "validate", "--source", "{source}", "--config", "{config}", "--fleet", "{fleet}",
+            "validate",
+            "--source",
+            "{source}",
+            "--config",
+            "{config}",
+            "--platform",
+            "{fleet}",
         ])
     }
 
     pub fn resolve(&self, target: &str) -> Run {
         self.wo(&[
-            "resolve", "--source", "{source}", "--config", "{config}", "--fleet", "{fleet}",
-            "--target", target,
+            "resolve",
+            "--source",
+            "{source}",
+            "--config",
+            "{config}",
+            "--platform",
+            "{fleet}",
+            "--target",
+            target,
         ])
     }
 }

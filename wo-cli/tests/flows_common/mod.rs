@@ -174,6 +174,27 @@ impl Run {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("wo {:?}: stdout is not JSON ({e}):\n{self}", self.args))
     }
+    /// Asserts that the run printed its error as JSON on stdout (`{"ok": false, "error":
+    /// …}`, as a command asked for `--output json` does) naming every one of `needles`, and
+    /// returns the error.
+    pub fn json_error_names(&self, needles: &[&str]) -> Value {
+        let doc = self.json();
+        assert_eq!(
+            doc["ok"], false,
+            "wo {:?}: not an error document:\n{self}",
+            self.args
+        );
+        let text = doc["error"].to_string();
+        for n in needles {
+            assert!(
+                text.contains(n),
+                "wo {:?}: the JSON error should name `{n}`:\n{self}",
+                self.args
+            );
+        }
+        doc["error"].clone()
+    }
+
     /// Asserts that stderr names every one of `needles`.
     pub fn stderr_names(self, needles: &[&str]) -> Run {
         for n in needles {

@@ -9,8 +9,17 @@ use wo_azure::arm::API_VERSION;
 use wo_azure::simulator::{Simulator, SimulatorOptions};
 use wo_core::{Error, Location, Result};
 
-/// The flags of `wo azure-sim`.
+/// Serve the Workload Orchestration ARM simulator until SIGINT or SIGTERM.
+///
+/// Microsoft.Edge, api-version 2025-08-01, on 127.0.0.1; prints its URL first. A test tool:
+/// it accepts any bearer token unless --token names one.
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "\
+Examples:
+  wo azure-sim --port 0 > sim.log &          # first line: the URL
+  until grep -q serving sim.log; do sleep 0.1; done
+  export WO_ARM_URL=$(sed -n 's/.* on //p' sim.log) AZURE_ACCESS_TOKEN=dev
+  wo fleet import --env dev --resource-group /subscriptions/s/resourceGroups/rg --dry-run")]
 pub struct SimArgs {
     /// The port (0: any free port; the printed URL names the one bound).
     #[arg(long)]
@@ -69,9 +78,15 @@ fn bind_address(args: &SimArgs) -> Result<SocketAddr> {
     Ok(SocketAddr::new(ip, args.port))
 }
 
-/// Serves until SIGINT or SIGTERM; prints the URL on stdout first (flushed, so that a script
-/// can wait for the line).
-pub async fn serve(args: &SimArgs) -> Result<String> {
+impl SimArgs {
+    /// Serves until SIGINT or SIGTERM; prints the URL on stdout first (flushed, so that a
+    /// script can wait for the line).
+    pub async fn run(self) -> Result<crate::output::Outcome> {
+        serve(&self).await.map(crate::output::Outcome::ok)
+    }
+}
+
+async fn serve(args: &SimArgs) -> Result<String> {
     let addr = bind_address(args)?;
     let options = SimulatorOptions {
         lro_polls: args.lro_polls,

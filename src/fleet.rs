@@ -1,0 +1,260 @@
+//! Onboarding the fleet from Azure Workload Orchestration: the targets of a resource group
+//! merged into an environment's `fleet.yaml` ([`merge`](wo_core::format::fleet::import::merge))
+//! and proposed to the platform config repo ([`ConfigChanges`]), never pushed to the
+//! environment branch.
+
+use std::collections::BTreeMap;
+
+use wo_core::files::{check_name, FileTree};
+use wo_core::format::fleet::import::{merge, Imported, OrchestratorTarget, Scope};
+use wo_core::format::fleet::FLEET_FILE;
+use wo_core::ports::{CommitId, ConfigChange, ConfigChanges, ProposedChange};
+use wo_core::{Error, Location, Result};
+
+/// What to import.
+#[derive(Debug, Clone, Default)]
+pub struct ImportRequest {
+    /// The environment: the branch of the platform config repo whose `fleet.yaml` changes.
+    pub environment: String,
+    /// The resource group holding the targets: `/subscriptions/SUB/resourceGroups/RG`.
+    pub resource_group: String,
+    /// Only targets of this context (its ARM id).
+    pub context: Option<String>,
+    /// The hierarchy node new targets get per level of the fleet.
+    pub nodes: BTreeMap<String, String>,
+    /// Compute, but write nothing.
+    pub dry_run: bool,
+}
+
+/// What an import did.
+#[derive(Debug, Clone)]
+pub struct ImportOutcome {
+    /// The merge's report (added, updated, missing, unchanged) and the new `fleet.yaml`
+    /// (`None` when the fleet is up to date).
+    pub imported: Imported,
+    /// The resource group, checked and without a trailing `/`.
+    pub resource_group: String,
+    /// The environment branch's head the import was computed against.
+    pub base: CommitId,
+    /// The proposal; `None` when nothing changed or for a dry run.
+    pub proposed: Option<ProposedChange>,
+}
+
+/// The branch an import of `env` proposes on.
+pub fn branch_of(env: &str) -> String {
+    format!("wo/fleet-import/{env}")
+}
+
+/// Checks `--resource-group` and returns it without a trailing `/`.
+///
+/// # Errors
+/// [`Error::Invalid`] naming `--resource-group` for anything but
+/// `/subscriptions/SUB/resourceGroups/RG`.
+pub fn resource_group(id: &str) -> Result<String> {
+    let id = id.trim_end_matches('/');
+    let segs: Vec<&str> = id.split('/').collect();
+    let ok = segs.len() == 5
+        && segs[0].is_empty()
+        && segs[1].eq_ignore_ascii_case("subscriptions")
+        && !segs[2].is_empty()
+        && segs[3].eq_ignore_ascii_case("resourceGroups")
+        && !segs[4].is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/-_.()".contains(c));
+    if ok {
+        Ok(id.to_string())
+    } else {
+        Err(Error::invalid(
+            Location::file("<arguments>").with_key("--resource-group"),
+            format!(
+                "`{}` is not a resource group id: write /subscriptions/SUB/resourceGroups/RG",
+                id.escape_debug()
+            ),
+        ))
+    }
+}
+
+/// Checks an environment name an import can propose to.
+///
+/// # Errors
+/// [`Error::Invalid`] naming `--env` for a name that is not a valid wo name, or that cannot
+/// carry the branch `wo/fleet-import/<env>`.
+pub fn check_environment(env: &str) -> Result<()> {
+    let at = || Location::file("<arguments>").with_key("--env");
+    check_name(env).map_err(|m| Error::invalid(at(), m))?;
+    // The import branch `wo/fleet-import/<env>` cannot sit beside a branch named `wo`, and git
+    // refuses ref names ending in `.lock`.
+    if env == "wo" || env.ends_with(".lock") {
+        return Err(Error::invalid(
+            at(),
+            format!("`{env}` cannot be an environment branch of a repository wo proposes to"),
+        ));
+    }
+    Ok(())
+}
+
+/// Merges `targets` into the `fleet.yaml` of `request.environment` on `platform` and proposes
+/// the result (unless a dry run, or nothing changed).
+///
+/// # Errors
+/// As [`check_environment`], [`resource_group`], [`merge`] and the repository's calls. Nothing
+/// is written when any check fails.
+pub async fn import(
+    request: &ImportRequest,
+    platform: &dyn ConfigChanges,
+    targets: &[OrchestratorTarget],
+) -> Result<ImportOutcome> {
+    check_environment(&request.environment)?;
+    let rg = resource_group(&request.resource_group)?;
+    let env = request.environment.as_str();
+    let base = platform.head(env).await?;
+    let existing = platform
+        .read_file(&base, FLEET_FILE)
+        .await?
+        .map(|b| {
+            String::from_utf8(b).map_err(|_| {
+                Error::invalid(
+                    Location::file(FLEET_FILE),
+                    format!("commit {base}: not UTF-8 text"),
+                )
+            })
+        })
+        .transpose()?;
+    let scope = Scope {
+        resource_group: rg.clone(),
+        context: request.context.clone(),
+    };
+    let imported = merge(env, existing.as_deref(), targets, &scope, &request.nodes)?;
+    let proposed = match (&imported.text, request.dry_run) {
+        (Some(text), false) => {
+            let (title, body) = describe(request, &rg, &imported);
+            let mut files = FileTree::new();
+            files.insert(FLEET_FILE, text.as_bytes())?;
+            Some(
+                platform
+                    .propose(&ConfigChange {
+                        environment: env.to_string(),
+                        base: base.clone(),
+                        branch: branch_of(env),
+                        files,
+                        title,
+                        body,
+                    })
+                    .await?,
+            )
+        }
+        _ => None,
+    };
+    Ok(ImportOutcome {
+        imported,
+        resource_group: rg,
+        base,
+        proposed,
+    })
+}
+
+/// The change request's title and description; the same inputs give the same text.
+fn describe(request: &ImportRequest, rg: &str, imported: &Imported) -> (String, String) {
+    let env = &request.environment;
+    let title = format!("wo fleet import: {env}");
+    let mut body = format!("The targets of {rg}");
+    if let Some(c) = &request.context {
+        body.push_str(&format!(" in context {c}"));
+    }
+    body.push_str(" in Azure Workload Orchestration.\n\n");
+    if !imported.added.is_empty() {
+        body.push_str(&format!("Added: {}\n", imported.added.join(", ")));
+    }
+    if !imported.updated.is_empty() {
+        let updated: Vec<String> = imported
+            .updated
+            .iter()
+            .map(|u| format!("{} ({})", u.name, u.fields.join(", ")))
+            .collect();
+        body.push_str(&format!("Updated: {}\n", updated.join(", ")));
+    }
+    if !imported.missing.is_empty() {
+        body.push_str(&format!(
+            "Kept, though WO no longer lists them: {}\n",
+            imported.missing.join(", ")
+        ));
+    }
+    (title, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use wo_core::memory::InMemoryConfigStore;
+    use wo_core::ports::{BranchWrite, ConfigStore};
+
+    use super::*;
+
+    const RG: &str = "/subscriptions/s/resourceGroups/rg";
+
+    fn target(name: &str) -> OrchestratorTarget {
+        OrchestratorTarget {
+            name: name.into(),
+            id: format!("{RG}/providers/Microsoft.Edge/targets/{name}"),
+            context: None,
+            capabilities: vec!["helm".into()],
+            hierarchy_level: Some("line".into()),
+        }
+    }
+
+    #[test]
+    fn resource_group_ids() {
+        assert_eq!(
+            resource_group("/subscriptions/s-1/resourceGroups/rg_1/").unwrap(),
+            "/subscriptions/s-1/resourceGroups/rg_1"
+        );
+        assert!(resource_group("/SUBSCRIPTIONS/s/RESOURCEGROUPS/r").is_ok());
+        for bad in [
+            "",
+            "rg",
+            "/subscriptions/s",
+            "/subscriptions/s/resourceGroups/r/providers/Microsoft.Edge",
+            "/subscriptions//resourceGroups/r",
+            "/subscriptions/s/resourceGroups/r?x=1",
+            "https://management.azure.com/subscriptions/s/resourceGroups/r",
+        ] {
+            assert!(resource_group(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn environments() {
+        assert!(check_environment("dev").is_ok());
+        for bad in ["wo", "x.lock", "../dev", "a b", ""] {
+            assert!(check_environment(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_import_is_proposed_once_and_the_environment_branch_never_moves() {
+        let platform = InMemoryConfigStore::named("platform-config");
+        let base = platform.commit("dev", FileTree::new());
+        let request = ImportRequest {
+            environment: "dev".into(),
+            resource_group: RG.into(),
+            ..ImportRequest::default()
+        };
+        let first = import(&request, &platform, &[target("a-1")]).await.unwrap();
+        let proposed = first.proposed.expect("proposed");
+        assert_eq!(proposed.write, BranchWrite::Created);
+        assert_eq!(proposed.branch, "wo/fleet-import/dev");
+        assert_eq!(first.imported.added, ["a-1"]);
+        assert_eq!(platform.head("dev").await.unwrap(), base);
+
+        let again = import(&request, &platform, &[target("a-1")]).await.unwrap();
+        assert_eq!(again.proposed.unwrap().write, BranchWrite::Unchanged);
+
+        let dry = ImportRequest {
+            dry_run: true,
+            ..request
+        };
+        let out = import(&dry, &platform, &[target("b-1")]).await.unwrap();
+        assert!(out.proposed.is_none(), "a dry run writes nothing");
+        assert!(out.imported.text.is_some());
+    }
+}

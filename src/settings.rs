@@ -1,0 +1,362 @@
+//! Where the repositories of a solution are and how to reach Workload Orchestration: the
+//! settings every flow starts from.
+//!
+//! The same keys come from three places, in this order of precedence: flags (the CLI's),
+//! the environment ([`Settings::from_env`]), and a settings file ([`Settings::from_file`],
+//! default `./wo.yaml`). [`Settings::or`] layers them:
+//!
+//! ```
+//! use wo::settings::Settings;
+//!
+//! let flags = Settings { gitops: Some("/srv/git/shop-gitops.git".into()), ..Settings::default() };
+//! let file = Settings::parse(
+//!     "apiVersion: wo/v1\nkind: Settings\nsource: github://acme/shop\ngitops: /elsewhere\n",
+//!     "wo.yaml",
+//! )?;
+//! let s = flags.or(file);
+//! assert_eq!(s.source.as_deref(), Some("github://acme/shop"));
+//! assert_eq!(s.gitops.as_deref(), Some("/srv/git/shop-gitops.git"));
+//! # Ok::<(), wo::core::Error>(())
+//! ```
+//!
+//! The settings file:
+//!
+//! ```yaml
+//! apiVersion: wo/v1
+//! kind: Settings
+//! source: github://acme/shop                      # a repository: path, file://, git://, http://,
+//! config: github://acme/shop-config               #   github://owner/repo or a GitHub URL
+//! platform: github://acme/platform-config
+//! gitops: github://acme/shop-gitops
+//! firstEnvironment: dev
+//! cache: /var/cache/wo                            # clones of network remotes
+//! azure:                                          # Azure Workload Orchestration
+//!   resourceGroup: /subscriptions/<id>/resourceGroups/shop
+//!   location: westeurope                          # default eastus
+//!   url: https://management.azure.com             # the default
+//!   concurrency: 16                               # targets at once, default 8
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use wo_core::{Error, Location, Result};
+
+/// The default settings file, read when it exists in the current directory.
+pub const SETTINGS_FILE: &str = "wo.yaml";
+
+/// One of a solution's repositories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// The solution's source repo (app, or platform control plane).
+    Source,
+    /// The app config repo (for the Platform solution, the platform config repo).
+    Config,
+    /// The platform config repo (`fleet.yaml` per environment branch).
+    Platform,
+    /// The solution's gitops repo.
+    Gitops,
+}
+
+impl Role {
+    /// The settings key, which is also the flag (`--source`) and the variable's suffix
+    /// (`WO_SOURCE`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Role::Source => "source",
+            Role::Config => "config",
+            Role::Platform => "platform",
+            Role::Gitops => "gitops",
+        }
+    }
+
+    /// The environment variable (`WO_SOURCE`, …).
+    pub fn variable(self) -> &'static str {
+        match self {
+            Role::Source => "WO_SOURCE",
+            Role::Config => "WO_CONFIG",
+            Role::Platform => "WO_PLATFORM",
+            Role::Gitops => "WO_GITOPS",
+        }
+    }
+}
+
+/// Where and how to reach Workload Orchestration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AzureSettings {
+    /// The ARM endpoint (default `https://management.azure.com`).
+    pub url: Option<String>,
+    /// `/subscriptions/<id>/resourceGroups/<name>`: where schemas and solution templates are
+    /// made, and where targets without an orchestrator id in the fleet are looked up.
+    pub resource_group: Option<String>,
+    /// The Azure location of the resources wo makes (default `eastus`).
+    pub location: Option<String>,
+    /// Targets deployed at once (default 8).
+    pub concurrency: Option<usize>,
+    /// Shortest wait between polls of a long-running operation (default 1 s; simulators and
+    /// tests go lower).
+    pub poll: Option<Duration>,
+}
+
+impl AzureSettings {
+    /// The fields of `self`, and where `self` has none, those of `other`.
+    pub fn or(self, other: AzureSettings) -> AzureSettings {
+        AzureSettings {
+            url: self.url.or(other.url),
+            resource_group: self.resource_group.or(other.resource_group),
+            location: self.location.or(other.location),
+            concurrency: self.concurrency.or(other.concurrency),
+            poll: self.poll.or(other.poll),
+        }
+    }
+}
+
+/// The repositories of one solution and how to deploy it. Every field is optional here; the
+/// flows say which they need ([`Settings::repository`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// The source repo.
+    pub source: Option<String>,
+    /// The config repo.
+    pub config: Option<String>,
+    /// The platform config repo.
+    pub platform: Option<String>,
+    /// The gitops repo.
+    pub gitops: Option<String>,
+    /// The first environment of the promotion chain (default `dev`).
+    pub first_environment: Option<String>,
+    /// Where clones of network remotes are kept (default `wo` under the user's cache dir).
+    pub cache: Option<PathBuf>,
+    /// Workload Orchestration.
+    pub azure: AzureSettings,
+}
+
+/// The settings file's content.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct SettingsFile {
+    #[serde(default)]
+    api_version: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    config: Option<String>,
+    #[serde(default)]
+    platform: Option<String>,
+    #[serde(default)]
+    gitops: Option<String>,
+    #[serde(default)]
+    first_environment: Option<String>,
+    #[serde(default)]
+    cache: Option<PathBuf>,
+    #[serde(default)]
+    azure: Option<AzureFile>,
+}
+
+/// The `azure:` section of the settings file.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct AzureFile {
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    resource_group: Option<String>,
+    #[serde(default)]
+    location: Option<String>,
+    #[serde(default)]
+    concurrency: Option<usize>,
+}
+
+impl Settings {
+    /// The settings the environment gives: `WO_SOURCE`, `WO_CONFIG`, `WO_PLATFORM`,
+    /// `WO_GITOPS`, `WO_FIRST_ENV`, `WO_CACHE`, `WO_ARM_URL`, `WO_RESOURCE_GROUP`,
+    /// `WO_AZURE_LOCATION`, `WO_CONCURRENCY` (empty values count as unset).
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming the variable when `WO_CONCURRENCY` is not a whole number.
+    pub fn from_env() -> Result<Settings> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let concurrency = match var("WO_CONCURRENCY") {
+            Some(v) => Some(v.trim().parse().map_err(|_| {
+                Error::invalid(
+                    Location::file("<environment>").with_key("WO_CONCURRENCY"),
+                    format!("`{}` is not a whole number", v.escape_debug()),
+                )
+            })?),
+            None => None,
+        };
+        Ok(Settings {
+            source: var(Role::Source.variable()),
+            config: var(Role::Config.variable()),
+            platform: var(Role::Platform.variable()),
+            gitops: var(Role::Gitops.variable()),
+            first_environment: var("WO_FIRST_ENV"),
+            cache: var("WO_CACHE").map(PathBuf::from),
+            azure: AzureSettings {
+                url: var("WO_ARM_URL"),
+                resource_group: var("WO_RESOURCE_GROUP"),
+                location: var("WO_AZURE_LOCATION"),
+                concurrency,
+                poll: None,
+            },
+        })
+    }
+
+    /// Reads a settings file (`apiVersion: wo/v1`, `kind: Settings`; both optional).
+    ///
+    /// # Errors
+    /// [`Error::Io`] when it cannot be read; [`Error::Invalid`] naming the file, key and line
+    /// for malformed YAML, unknown keys or a wrong `apiVersion`/`kind`.
+    pub fn from_file(path: &Path) -> Result<Settings> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Settings::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses the text of a settings file; `file` names it in errors.
+    ///
+    /// # Errors
+    /// As [`Settings::from_file`].
+    pub fn parse(text: &str, file: &str) -> Result<Settings> {
+        let s: SettingsFile = wo_core::yaml::from_str(text, file)?;
+        if s.api_version
+            .as_deref()
+            .is_some_and(|v| v != wo_core::format::API_VERSION)
+        {
+            return Err(Error::invalid(
+                Location::file(file).with_key("apiVersion"),
+                "expected `wo/v1`",
+            ));
+        }
+        if s.kind.as_deref().is_some_and(|k| k != "Settings") {
+            return Err(Error::invalid(
+                Location::file(file).with_key("kind"),
+                "expected `Settings`",
+            ));
+        }
+        let azure = s.azure.unwrap_or_default();
+        Ok(Settings {
+            source: s.source,
+            config: s.config,
+            platform: s.platform,
+            gitops: s.gitops,
+            first_environment: s.first_environment,
+            cache: s.cache,
+            azure: AzureSettings {
+                url: azure.url,
+                resource_group: azure.resource_group,
+                location: azure.location,
+                concurrency: azure.concurrency,
+                poll: None,
+            },
+        })
+    }
+
+    /// The settings file `path`, or `./wo.yaml` when `path` is `None` and it exists, else
+    /// empty settings.
+    ///
+    /// # Errors
+    /// As [`Settings::from_file`].
+    pub fn load_file(path: Option<&Path>) -> Result<Settings> {
+        match path {
+            Some(p) => Settings::from_file(p),
+            None if Path::new(SETTINGS_FILE).is_file() => {
+                Settings::from_file(Path::new(SETTINGS_FILE))
+            }
+            None => Ok(Settings::default()),
+        }
+    }
+
+    /// The fields of `self`, and where `self` has none, those of `other` (`flags.or(env)`).
+    pub fn or(self, other: Settings) -> Settings {
+        Settings {
+            source: self.source.or(other.source),
+            config: self.config.or(other.config),
+            platform: self.platform.or(other.platform),
+            gitops: self.gitops.or(other.gitops),
+            first_environment: self.first_environment.or(other.first_environment),
+            cache: self.cache.or(other.cache),
+            azure: self.azure.or(other.azure),
+        }
+    }
+
+    /// The location of repository `role`.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming the flag, the variable and the settings key when it is not
+    /// set.
+    pub fn repository(&self, role: Role) -> Result<&str> {
+        let value = match role {
+            Role::Source => &self.source,
+            Role::Config => &self.config,
+            Role::Platform => &self.platform,
+            Role::Gitops => &self.gitops,
+        };
+        value
+            .as_deref()
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| {
+                let key = role.key();
+                Error::invalid(
+                    Location::file("<settings>").with_key(key),
+                    format!(
+                        "no `{key}` repository: give --{key}, set {}, or put `{key}:` in {SETTINGS_FILE}",
+                        role.variable()
+                    ),
+                )
+            })
+    }
+
+    /// The first environment of the chain (default `dev`).
+    pub fn first_environment(&self) -> &str {
+        self.first_environment
+            .as_deref()
+            .unwrap_or(wo_core::pipeline::DEFAULT_FIRST_ENVIRONMENT)
+    }
+
+    /// Where clones of network remotes are kept: the `cache` setting, else `wo` under
+    /// `XDG_CACHE_HOME` or `~/.cache`.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.cache.clone().unwrap_or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+                .unwrap_or_else(std::env::temp_dir)
+                .join("wo")
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_repository_names_every_way_to_give_it() {
+        let e = Settings::default().repository(Role::Platform).unwrap_err();
+        let s = e.to_string();
+        assert!(
+            s.contains("--platform") && s.contains("WO_PLATFORM") && s.contains("platform:"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn the_file_is_checked() {
+        let e = Settings::parse("kind: Fleet\n", "wo.yaml").unwrap_err();
+        assert!(e.to_string().contains("expected `Settings`"), "{e}");
+        let e = Settings::parse("sourc: x\n", "wo.yaml").unwrap_err();
+        assert!(e.is_invalid_input(), "{e}");
+        let s = Settings::parse(
+            "azure: {resourceGroup: /subscriptions/s/resourceGroups/r, concurrency: 4}\n",
+            "wo.yaml",
+        )
+        .unwrap();
+        assert_eq!(s.azure.concurrency, Some(4));
+    }
+}

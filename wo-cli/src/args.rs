@@ -1,0 +1,167 @@
+//! The flags several commands share, each with the same name everywhere. Flags win over the
+//! environment (clap reads the `WO_*` variables), which wins over the settings file.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use wo::credentials::Credentials;
+use wo::inputs::{Inputs, InputsRequest};
+use wo::settings::{AzureSettings, Role, Settings};
+use wo_core::Result;
+
+/// The repositories of a solution, for the flow commands.
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct RepoArgs {
+    /// The solution's source repository: a path, file://, git://, http://, github://OWNER/REPO
+    /// or a GitHub URL.
+    #[arg(long, env = "WO_SOURCE", value_name = "REPO")]
+    pub source: Option<String>,
+    /// The config repository, one branch per environment (for the Platform solution, the
+    /// platform config repository).
+    #[arg(long, env = "WO_CONFIG", value_name = "REPO")]
+    pub config: Option<String>,
+    /// The platform config repository (fleet.yaml on each environment branch).
+    #[arg(long, env = "WO_PLATFORM", value_name = "REPO")]
+    pub platform: Option<String>,
+    /// The solution's gitops repository.
+    #[arg(long, env = "WO_GITOPS", value_name = "REPO")]
+    pub gitops: Option<String>,
+    /// The first environment of the promotion chain (default dev).
+    #[arg(long, env = "WO_FIRST_ENV", value_name = "ENV")]
+    pub first_env: Option<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// The settings file and the cache: every command that reads repositories takes them.
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct CommonArgs {
+    /// Where clones of network git remotes are kept (default ~/.cache/wo).
+    #[arg(long, env = "WO_CACHE", value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// The settings file, with the same keys as the flags (default ./wo.yaml when present).
+    #[arg(long, env = "WO_SETTINGS", value_name = "FILE")]
+    pub settings: Option<PathBuf>,
+}
+
+/// Azure Workload Orchestration, for the commands that deploy.
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct AzureArgs {
+    /// The resource group of schemas, solution templates and targets:
+    /// /subscriptions/SUB/resourceGroups/RG.
+    #[arg(long, env = "WO_RESOURCE_GROUP", value_name = "ID")]
+    pub resource_group: Option<String>,
+    /// The Azure location of what wo creates (default eastus).
+    #[arg(long, env = "WO_AZURE_LOCATION")]
+    pub location: Option<String>,
+    /// The Azure Resource Manager endpoint (default https://management.azure.com; a sovereign
+    /// cloud's, or a simulator's).
+    #[arg(long, env = "WO_ARM_URL", value_name = "URL")]
+    pub arm_url: Option<String>,
+    /// Targets deployed at once (default 8).
+    #[arg(long, env = "WO_CONCURRENCY", value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Shortest wait between polls of Azure operations, in milliseconds (default 1000).
+    #[arg(long, env = "WO_AZURE_POLL_MS", hide = true)]
+    pub poll_ms: Option<u64>,
+}
+
+impl AzureArgs {
+    /// The Azure settings these flags give.
+    pub fn settings(&self) -> AzureSettings {
+        AzureSettings {
+            url: self.arm_url.clone(),
+            resource_group: self.resource_group.clone(),
+            location: self.location.clone(),
+            concurrency: self.concurrency,
+            poll: self.poll_ms.map(Duration::from_millis),
+        }
+    }
+}
+
+impl CommonArgs {
+    /// `flags` (already holding what the environment gives for flags), then the rest of the
+    /// environment, then the settings file.
+    pub fn settings(&self, flags: Settings) -> Result<Settings> {
+        let flags = Settings {
+            cache: self.cache.clone(),
+            ..flags
+        };
+        Ok(flags
+            .or(Settings::from_env()?)
+            .or(Settings::load_file(self.settings.as_deref())?))
+    }
+}
+
+impl RepoArgs {
+    /// The settings: these flags, the environment, the settings file.
+    pub fn settings(&self, azure: Option<&AzureArgs>) -> Result<Settings> {
+        self.common.settings(Settings {
+            source: self.source.clone(),
+            config: self.config.clone(),
+            platform: self.platform.clone(),
+            gitops: self.gitops.clone(),
+            first_environment: self.first_env.clone(),
+            cache: None,
+            azure: azure.map(AzureArgs::settings).unwrap_or_default(),
+        })
+    }
+}
+
+/// The inputs of the offline commands (`validate`, `resolve`, `render`): checkouts, or the
+/// repositories themselves read at a revision.
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct InputArgs {
+    /// The source repository: a checkout (its files as they are on disk) or a repository
+    /// (read at --source-rev).
+    #[arg(long, env = "WO_SOURCE", value_name = "REPO")]
+    pub source: Option<String>,
+    /// The config repository: a checkout of the environment's branch, or the repository
+    /// (read at the head of --env).
+    #[arg(long, env = "WO_CONFIG", value_name = "REPO")]
+    pub config: Option<String>,
+    /// The platform config repository (fleet.yaml): a checkout of the environment's branch,
+    /// or the repository (read at the head of --env).
+    #[arg(long, env = "WO_PLATFORM", value_name = "REPO", alias = "fleet")]
+    pub platform: Option<String>,
+    /// The environment: the branch read of config repositories given as repositories; when
+    /// given, the fleet must be this environment's.
+    #[arg(short, long, value_name = "ENV")]
+    pub env: Option<String>,
+    /// The source revision read when --source is a repository (default main).
+    #[arg(long, value_name = "REV")]
+    pub source_rev: Option<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+impl InputArgs {
+    /// Reads the inputs; `need_platform` when the command requires the fleet.
+    pub async fn load(&self, need_platform: bool) -> Result<Inputs> {
+        let settings = self.common.settings(Settings {
+            source: self.source.clone(),
+            config: self.config.clone(),
+            platform: self.platform.clone(),
+            ..Settings::default()
+        })?;
+        let source = settings.repository(Role::Source)?;
+        let platform = if need_platform {
+            Some(settings.repository(Role::Platform)?)
+        } else {
+            settings.platform.as_deref()
+        };
+        let config = settings.config.as_deref();
+        wo::inputs::load(
+            &InputsRequest {
+                source,
+                config,
+                platform,
+                environment: self.env.as_deref(),
+                source_rev: self.source_rev.as_deref(),
+            },
+            &Credentials::from_env(),
+            &settings.cache_dir(),
+        )
+        .await
+    }
+}

@@ -1,0 +1,9 @@
+//! One module per command group; each command is an argument struct with a `run` method.
+
+pub mod completions;
+pub mod fleet;
+pub mod flow;
+pub mod init;
+pub mod local;
+pub mod plan;
+pub mod sim;

@@ -1,0 +1,132 @@
+//! The command line as users meet it: JSON errors when JSON was asked for, the kind of a
+//! location checked, completions and manual pages, and refused output formats.
+
+mod common;
+
+use common::Example;
+
+#[test]
+fn validate_prints_every_problem_as_json_when_asked_for_json() {
+    let ex = Example::new();
+    ex.edit(
+        "config/targets/berlin-1.yaml",
+        "Replicas: 4",
+        "Replicas: 50",
+    );
+    let run = ex.wo(&[
+        "validate",
+        "--source",
+        "{source}",
+        "--config",
+        "{config}",
+        "--platform",
+        "{fleet}",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr.is_empty(),
+        "JSON asked for: nothing on stderr\n{}",
+        run.stderr
+    );
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON on stdout");
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["error"]["kind"], "invalid");
+    let d = &doc["error"]["diagnostics"][0];
+    assert!(
+        d["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("config/targets/berlin-1.yaml"),
+        "{doc:#}"
+    );
+    assert_eq!(d["line"], 4, "{doc:#}");
+    assert_eq!(d["keyPath"], "values.Replicas", "{doc:#}");
+    assert!(
+        d["message"].as_str().unwrap().contains("above maxValue"),
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn the_platform_repo_has_one_name_and_fleet_stays_an_alias() {
+    let ex = Example::new();
+    let by_platform = ex.validate();
+    let by_fleet = ex.wo(&[
+        "validate", "--source", "{source}", "--config", "{config}", "--fleet", "{fleet}",
+    ]);
+    assert_eq!(by_platform.ok(), by_fleet.ok());
+}
+
+#[test]
+fn a_repository_read_offline_needs_its_environment() {
+    let ex = Example::new();
+    let run = ex.wo(&[
+        "validate",
+        "--source",
+        "{source}",
+        "--config",
+        "git://127.0.0.1:9/shop-config.git",
+        "--platform",
+        "{fleet}",
+    ]);
+    run.invalid(&["--env", "is a repository, not a directory"]);
+}
+
+#[test]
+fn a_flow_given_a_plain_directory_says_it_is_not_a_repository() {
+    let ex = Example::new();
+    let run = ex.wo(&[
+        "status",
+        "--source",
+        "{source}",
+        "--config",
+        "{config}",
+        "--platform",
+        "{fleet}",
+        "--gitops",
+        "{source}",
+    ]);
+    run.invalid(&["fleet", "is not a git repository"]);
+}
+
+#[test]
+fn completions_and_manual_pages_are_generated() {
+    let ex = Example::new();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = ex.wo(&["completions", shell]);
+        let text = out.ok();
+        assert!(text.contains("prepare-pr"), "{shell}: {text}");
+    }
+    let page = ex.wo(&["man"]);
+    assert!(
+        page.ok().starts_with(".ie") || page.ok().contains(".TH wo"),
+        "{}",
+        page.stdout
+    );
+    let dir = ex.path("man");
+    let written = ex.wo(&["man", "--out", dir.to_str().unwrap()]);
+    written.ok();
+    for page in ["wo.1", "wo-prepare-pr.1", "wo-fleet.1", "wo-completions.1"] {
+        let text = std::fs::read_to_string(dir.join(page)).expect(page);
+        assert!(text.contains(".TH"), "{page}");
+    }
+}
+
+#[test]
+fn an_output_format_a_command_does_not_have_is_refused() {
+    let ex = Example::new();
+    let run = ex.wo(&["status", "-o", "yaml"]);
+    assert_eq!(run.code, Some(2));
+    assert!(
+        run.stderr.contains("invalid value 'yaml'"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("[possible values: text, json]"),
+        "{}",
+        run.stderr
+    );
+}
