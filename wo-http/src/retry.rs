@@ -6,8 +6,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use backon::{ConstantBuilder, Retryable};
-
 use crate::clock::{Clock, SystemClock};
 
 /// The bounds and waits of retrying one call.
@@ -194,9 +192,9 @@ pub struct Failed<E> {
 
 /// Runs the attempts of one call under a [`RetryPolicy`]: the one retry loop of every backend.
 ///
-/// Cheap to clone. The loop is [`backon`]'s; each failed attempt goes to the backend's
-/// classification ([`Verdict`]), then to [`RetryPolicy::decide`], and the wait is slept on the
-/// [`Clock`].
+/// Cheap to clone. Each failed attempt goes to the backend's classification ([`Verdict`]),
+/// then to [`RetryPolicy::decide`], and the wait is slept on the [`Clock`]. The future of a
+/// call is `Send` when the attempts' futures are, so it serves `async_trait` ports.
 ///
 /// # Contract
 /// - an attempt that succeeds ends the call with its value;
@@ -239,7 +237,11 @@ impl Retry {
     ///
     /// # Errors
     /// [`Failed`] with the last attempt's error.
-    pub async fn run<T, E, F, Fut, C>(&self, attempt: F, mut classify: C) -> Result<T, Failed<E>>
+    pub async fn run<T, E, F, Fut, C>(
+        &self,
+        mut attempt: F,
+        mut classify: C,
+    ) -> Result<T, Failed<E>>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, E>>,
@@ -248,34 +250,34 @@ impl Retry {
         let started = self.clock.monotonic();
         let elapsed = || self.clock.monotonic().saturating_sub(started);
         let mut attempts = 0u32;
-        let mut gave_up = None;
-        let sleeper = Arc::clone(&self.clock);
-        let outcome = attempt
-            // backon's own backoff never runs out: the policy decides in `adjust`.
-            .retry(ConstantBuilder::new().without_max_times())
-            .sleep(move |wait| sleeper.sleep(wait))
-            .adjust(|error, _| {
-                attempts += 1;
-                let server_wait = match classify(error) {
-                    Verdict::Fail => return None,
-                    Verdict::Retry => None,
-                    Verdict::RetryAfter(wait) => Some(wait),
-                };
-                match self.policy.decide(attempts, elapsed(), server_wait) {
-                    Ok(wait) => Some(wait),
-                    Err(reason) => {
-                        gave_up = Some(reason);
-                        None
-                    }
+        loop {
+            attempts += 1;
+            let error = match attempt().await {
+                Ok(value) => return Ok(value),
+                Err(error) => error,
+            };
+            let server_wait = match classify(&error) {
+                Verdict::Fail => Err(None),
+                Verdict::Retry => Ok(None),
+                Verdict::RetryAfter(wait) => Ok(Some(wait)),
+            };
+            let wait = server_wait.and_then(|server_wait| {
+                self.policy
+                    .decide(attempts, elapsed(), server_wait)
+                    .map_err(Some)
+            });
+            match wait {
+                Ok(wait) => self.clock.sleep(wait).await,
+                Err(gave_up) => {
+                    return Err(Failed {
+                        error,
+                        attempts,
+                        elapsed: elapsed(),
+                        gave_up,
+                    })
                 }
-            })
-            .await;
-        outcome.map_err(|error| Failed {
-            error,
-            attempts,
-            elapsed: elapsed(),
-            gave_up,
-        })
+            }
+        }
     }
 }
 
@@ -478,5 +480,42 @@ mod tests {
         assert_eq!(out.attempts, 2);
         assert!(matches!(out.gave_up, Some(GiveUp::OutOfTime { .. })));
         assert_eq!(clock.sleeps(), [s(1)]);
+    }
+}
+
+/// A regression guard more than a test: the future of a call through [`Retry`] must be `Send`
+/// when the attempt borrows its client and request (as every port method's does). backon's
+/// `Retry` future, held across an await this way, is not provably `Send` (rustc's higher-ranked
+/// limitation, rust-lang/rust#110338), which is why the loop is written out here.
+#[cfg(test)]
+mod send_tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    struct Client {
+        retry: Retry,
+    }
+
+    impl Client {
+        async fn attempt(&self, what: &str) -> Result<usize, String> {
+            Err(what.to_string())
+        }
+
+        async fn call(&self, what: &str) -> Result<usize, Failed<String>> {
+            let owned = format!("GET {what}");
+            self.retry
+                .run(|| self.attempt(&owned), |_: &String| Verdict::Fail)
+                .await
+        }
+    }
+
+    #[test]
+    fn the_future_of_a_call_is_send() {
+        let c = Client {
+            retry: Retry::new(RetryPolicy::never()),
+        };
+        let f = c.call("x");
+        assert_send(&f);
     }
 }
