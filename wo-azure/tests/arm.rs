@@ -189,8 +189,9 @@ fn builder(server: &Server) -> ArmClientBuilder {
         .lro(fast_lro())
 }
 
+/// A client whose waits (retries, polls) pass on a manual clock: none is slept.
 fn client(server: &Server) -> ArmClient {
-    builder(server).build().unwrap()
+    recorded(server).0
 }
 
 /// A client whose waits are recorded on a manual clock, never slept.
@@ -293,7 +294,7 @@ async fn a_429_waits_its_retry_after_then_succeeds() {
         (&format!("GET {path}"), answer(200, json!({"name": "s1"}))),
     ])
     .await;
-    let arm = client(&server);
+    let arm = builder(&server).build().unwrap(); // the real clock
     let started = Instant::now();
     let got = arm.get(&path).await.unwrap();
     assert_eq!(got["name"], "s1");
