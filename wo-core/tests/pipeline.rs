@@ -883,8 +883,19 @@ async fn a_rollback_proposes_the_earlier_content_with_provenance_saying_so() {
     let cr = out.change_request().unwrap();
     assert!(cr.title.contains("rollback to"), "{}", cr.title);
     assert_eq!(cr.provenance, *prov);
-    // Running it twice opens nothing new.
+    // Running it twice opens nothing new; a short id names the same commit.
     assert_eq!(p.rollback("dev", &first).await.unwrap().kind(), "unchanged");
+    let short = CommitId::from(&first.as_str()[..7]);
+    let by_short = p.rollback("dev", &short).await.unwrap();
+    assert_eq!(by_short.kind(), "unchanged");
+    assert_eq!(by_short.provenance.rollback_of.as_ref(), Some(&first));
+    assert!(
+        matches!(
+            p.rollback("dev", &CommitId::from("abc")).await,
+            Err(Error::NotFound { .. })
+        ),
+        "fewer than 4 digits are no short id"
+    );
 
     p.merge("dev").await.unwrap();
     let d = p.deploy("dev").await.unwrap();

@@ -1,78 +1,49 @@
-//! Files written to a branch of the caller's own as one commit on top of a base commit: how a
-//! tool proposes a change to a repository that has no change-request records (for example
-//! `wo fleet import` proposing `fleet.yaml` on a platform config repo).
+//! [`ConfigChanges`] on git: a proposal is one commit on top of its base on a branch of the
+//! proposer's own (for example `wo fleet import` proposing `fleet.yaml` to a platform config
+//! repo). A plain git host has no review requests: the branch is the proposal.
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use git2::build::TreeUpdateBuilder;
 use git2::{FileMode, Oid, Signature};
-use wo_core::ports::CommitId;
+use wo_core::files::FileTree;
+use wo_core::ports::{BranchWrite, CommitId, ConfigChange, ConfigChanges, ProposedChange};
 use wo_core::{Error, Location, Result};
 
-use crate::location::GitRepo;
+use crate::config::GitConfigStore;
 use crate::session::{self, Session, HEADS};
 
-/// What [`GitRepo::commit_files`] did to the branch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BranchWrite {
-    /// The branch did not exist; it was created.
-    Created,
-    /// The branch pointed elsewhere; it was moved to the new commit.
-    Updated,
-    /// The branch already held exactly this commit's content on this base; nothing was written.
-    Unchanged,
-}
-
-/// The branch after [`GitRepo::commit_files`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BranchHead {
-    /// The branch name (without `refs/heads/`).
-    pub branch: String,
-    /// The commit it points at.
-    pub head: CommitId,
-    /// What was done.
-    pub write: BranchWrite,
-}
-
-impl GitRepo {
-    /// Makes branch `branch` point at one commit on top of `base` whose tree is `base`'s with
-    /// `files` written (added or replaced; relative `/`-separated paths), with `message`.
-    ///
-    /// # Contract
-    ///
-    /// - Idempotent: when the branch already points at a commit whose only parent is `base` and
-    ///   whose tree is the new tree, nothing is written ([`BranchWrite::Unchanged`]).
-    /// - Otherwise the commit is made and the branch created or moved to it **with force**: the
-    ///   branch is the caller's own and is rebuilt on the current base each time. Never pass an
-    ///   environment branch.
-    /// - Files equal to `base`'s still give a commit (with no difference); callers that want
-    ///   nothing written in that case compare first.
-    /// - A URL location is fetched first and the branch pushed after.
-    ///
-    /// # Errors
-    /// [`Error::Invalid`] for an unsafe path or a branch name git refuses; [`Error::NotFound`]
-    /// for an unknown `base`; [`Error::Backend`] for libgit2 and transport failures.
-    pub async fn commit_files(
-        &self,
-        base: &CommitId,
-        branch: &str,
-        files: Vec<(String, Vec<u8>)>,
-        message: &str,
-    ) -> Result<BranchHead> {
-        let refname = format!("refs/heads/{branch}");
+#[async_trait]
+impl ConfigChanges for GitConfigStore {
+    /// One commit on top of `change.base` whose tree is `base`'s with the files written
+    /// (blobs upserted into the tree), with the message [`ConfigChange::message`]; the branch
+    /// is created or moved to it with force, and left alone when it already holds exactly
+    /// that (same parent, same tree). A URL location is fetched first and the branch pushed
+    /// after.
+    async fn propose(&self, change: &ConfigChange) -> Result<ProposedChange> {
+        change.check()?;
+        let refname = format!("refs/heads/{}", change.branch);
         if !git2::Reference::is_valid_name(&refname) {
             return Err(Error::invalid(
-                Location::file("<branch>"),
-                format!("`{}` is not a valid branch name", branch.escape_debug()),
+                Location::file("<change>").with_key("branch"),
+                format!(
+                    "`{}` is not a valid branch name",
+                    change.branch.escape_debug()
+                ),
             ));
         }
-        for (path, _) in &files {
-            wo_core::files::check_relative_path(path)
-                .map_err(|m| Error::invalid(Location::file(path.clone()), m))?;
-        }
-        let (base, branch, message) = (base.clone(), branch.to_string(), message.to_string());
-        session::run(Arc::new(self.clone()), move |s| {
-            commit_files(s, &base, &branch, &refname, &files, &message)
+        let change = change.clone();
+        session::run(Arc::new(self.repo().clone()), move |s| {
+            let message = change.message();
+            commit_files(
+                s,
+                &change.base,
+                &change.branch,
+                &refname,
+                &change.files,
+                &message,
+            )
         })
         .await
     }
@@ -83,9 +54,9 @@ fn commit_files(
     base: &CommitId,
     branch: &str,
     refname: &str,
-    files: &[(String, Vec<u8>)],
+    files: &FileTree,
     message: &str,
-) -> Result<BranchHead> {
+) -> Result<ProposedChange> {
     let err = |what: &str, e: git2::Error| s.err(what, &e);
     s.refresh(&[HEADS])?;
     let base_commit = s.commit(base)?;
@@ -93,12 +64,12 @@ fn commit_files(
         .tree()
         .map_err(|e| err(&format!("reading the tree of commit {base}"), e))?;
     let mut update = TreeUpdateBuilder::new();
-    for (path, content) in files {
+    for (path, content) in files.iter() {
         let blob = s
             .repo
             .blob(content)
             .map_err(|e| err(&format!("writing `{path}`"), e))?;
-        update.upsert(path.as_str(), blob, FileMode::Blob);
+        update.upsert(path, blob, FileMode::Blob);
     }
     let tree_id = update
         .create_updated(&s.repo, &base_tree)
@@ -106,10 +77,11 @@ fn commit_files(
     let current = s.ref_target(refname)?;
     if let Some(current) = current {
         if holds(s, current, base_commit.id(), tree_id)? {
-            return Ok(BranchHead {
+            return Ok(ProposedChange {
                 branch: branch.to_string(),
                 head: CommitId::new(current.to_string()),
                 write: BranchWrite::Unchanged,
+                review: None,
             });
         }
     }
@@ -123,7 +95,7 @@ fn commit_files(
         .commit(None, &sig, &sig, message, &tree, &[&base_commit])
         .map_err(|e| err(&format!("committing to {branch}"), e))?;
     s.force_ref(refname, new)?;
-    Ok(BranchHead {
+    Ok(ProposedChange {
         branch: branch.to_string(),
         head: CommitId::new(new.to_string()),
         write: if current.is_some() {
@@ -131,6 +103,7 @@ fn commit_files(
         } else {
             BranchWrite::Created
         },
+        review: None,
     })
 }
 
@@ -162,78 +135,40 @@ mod tests {
         (dir, CommitId::new(c.to_string()))
     }
 
-    fn file_at(dir: &std::path::Path, rev: &str, path: &str) -> Option<String> {
-        let repo = git2::Repository::open_bare(dir).unwrap();
-        let tree = repo.revparse_single(rev).unwrap().peel_to_tree().unwrap();
-        let entry = tree.get_path(std::path::Path::new(path)).ok()?;
-        let blob = repo.find_blob(entry.id()).unwrap();
-        Some(String::from_utf8(blob.content().to_vec()).unwrap())
-    }
-
     #[tokio::test]
-    async fn creates_keeps_then_moves_the_branch() {
+    async fn a_proposal_is_one_commit_on_its_base_with_the_change_as_its_message() {
         let (dir, base) = repo();
-        let repo = GitRepo::open(dir.path().to_str().unwrap()).unwrap();
-        let files = || vec![("sub/b.txt".to_string(), b"b\n".to_vec())];
-
-        let first = repo
-            .commit_files(&base, "wo/x/dev", files(), "m\n")
-            .await
+        let store = GitConfigStore::open(dir.path().to_str().unwrap()).unwrap();
+        let mut files = FileTree::new();
+        files.insert("sub/b.txt", "b\n").unwrap();
+        let change = ConfigChange {
+            environment: "dev".into(),
+            base: base.clone(),
+            branch: "wo/x/dev".into(),
+            files,
+            title: "title".into(),
+            body: "body\n".into(),
+        };
+        let p = store.propose(&change).await.unwrap();
+        let repo = git2::Repository::open_bare(dir.path()).unwrap();
+        let c = repo
+            .find_commit(Oid::from_str(p.head.as_str()).unwrap())
             .unwrap();
-        assert_eq!(first.write, BranchWrite::Created);
         assert_eq!(
-            file_at(dir.path(), "wo/x/dev", "sub/b.txt").as_deref(),
-            Some("b\n")
+            c.parent_ids().collect::<Vec<_>>(),
+            [Oid::from_str(base.as_str()).unwrap()]
         );
-        assert_eq!(
-            file_at(dir.path(), "wo/x/dev", "a.txt").as_deref(),
-            Some("a\n")
-        );
-        assert_eq!(file_at(dir.path(), "dev", "sub/b.txt"), None);
-
-        let again = repo
-            .commit_files(&base, "wo/x/dev", files(), "m\n")
-            .await
-            .unwrap();
-        assert_eq!(again.write, BranchWrite::Unchanged);
-        assert_eq!(again.head, first.head);
-
-        let changed = repo
-            .commit_files(
-                &base,
-                "wo/x/dev",
-                vec![("sub/b.txt".into(), b"c\n".to_vec())],
-                "m\n",
-            )
-            .await
-            .unwrap();
-        assert_eq!(changed.write, BranchWrite::Updated);
-        assert_ne!(changed.head, first.head);
-        assert_eq!(
-            file_at(dir.path(), "wo/x/dev", "sub/b.txt").as_deref(),
-            Some("c\n")
-        );
-    }
-
-    #[tokio::test]
-    async fn refuses_unsafe_paths_and_branch_names() {
-        let (dir, base) = repo();
-        let repo = GitRepo::open(dir.path().to_str().unwrap()).unwrap();
-        let bad_path = repo
-            .commit_files(&base, "ok", vec![("../x".into(), vec![])], "m")
-            .await;
-        assert!(matches!(bad_path, Err(Error::Invalid(_))), "{bad_path:?}");
-        let bad_branch = repo.commit_files(&base, "a..b", vec![], "m").await;
+        assert_eq!(c.message(), Some("title\n\nbody\n"));
         assert!(
-            matches!(bad_branch, Err(Error::Invalid(_))),
-            "{bad_branch:?}"
+            p.review.is_none(),
+            "a plain git host has no review requests"
         );
-        let unknown = repo
-            .commit_files(&CommitId::new("0".repeat(40)), "ok", vec![], "m")
+        let bad = store
+            .propose(&ConfigChange {
+                branch: "a..b".into(),
+                ..change
+            })
             .await;
-        assert!(
-            matches!(unknown, Err(Error::NotFound { .. })),
-            "{unknown:?}"
-        );
+        assert!(matches!(bad, Err(Error::Invalid(_))), "{bad:?}");
     }
 }

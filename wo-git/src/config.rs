@@ -34,6 +34,11 @@ impl GitConfigStore {
     pub fn open(location: &str) -> Result<Self> {
         Ok(Self::new(GitRepo::open(location)?))
     }
+
+    /// The repository.
+    pub fn repo(&self) -> &GitRepo {
+        &self.repo
+    }
 }
 
 #[async_trait]
@@ -64,6 +69,58 @@ impl ConfigStore for GitConfigStore {
                 .tree()
                 .map_err(|e| s.err(&format!("reading the tree of commit {id}"), &e))?;
             tree::read_files(s, &tree, &[], id.as_str())
+        })
+        .await
+    }
+
+    async fn read_file(&self, commit: &CommitId, path: &str) -> Result<Option<Vec<u8>>> {
+        wo_core::files::check_relative_path(path)
+            .map_err(|m| Error::invalid(Location::file(path), m))?;
+        let (id, path) = (commit.clone(), path.to_string());
+        run(self.repo.clone(), move |s| {
+            let c = s.commit(&id)?;
+            let tree = c
+                .tree()
+                .map_err(|e| s.err(&format!("reading the tree of commit {id}"), &e))?;
+            let entry = match tree.get_path(std::path::Path::new(&path)) {
+                Ok(e) => e,
+                Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+                Err(e) => return Err(s.err(&format!("looking up `{path}` in commit {id}"), &e)),
+            };
+            if entry.kind() != Some(git2::ObjectType::Blob) {
+                return Ok(None);
+            }
+            // The same checks as a whole read (links, submodules, size): read the file as the
+            // only entry of a one-file tree walk.
+            let (size, _) = s
+                .repo
+                .odb()
+                .and_then(|odb| odb.read_header(entry.id()))
+                .map_err(|e| s.err(&format!("reading `{path}` of commit {id}"), &e))?;
+            if size as u64 > wo_core::files::MAX_FILE_BYTES {
+                return Err(Error::invalid(
+                    Location::file(path.clone()),
+                    format!(
+                        "commit {id} of `{}`: file is {size} bytes; the limit is {}",
+                        s.name,
+                        wo_core::files::MAX_FILE_BYTES
+                    ),
+                ));
+            }
+            if entry.filemode() == 0o120000 {
+                return Err(Error::invalid(
+                    Location::file(path.clone()),
+                    format!(
+                        "commit {id} of `{}`: symbolic links are not followed; commit the file itself",
+                        s.name
+                    ),
+                ));
+            }
+            let blob = s
+                .repo
+                .find_blob(entry.id())
+                .map_err(|e| s.err(&format!("reading `{path}` of commit {id}"), &e))?;
+            Ok(Some(blob.content().to_vec()))
         })
         .await
     }

@@ -87,7 +87,6 @@ mod session;
 mod source;
 mod tree;
 
-pub use branch::{BranchHead, BranchWrite};
 pub use config::GitConfigStore;
 pub use gitops::GitOpsGitRepo;
 pub use location::{GitLocation, GitRepo, DEFAULT_ATTEMPTS};

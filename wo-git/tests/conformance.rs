@@ -4,7 +4,8 @@ mod common;
 
 use common::{Harness, Transport};
 use wo_core::testkit::{
-    config_store_conformance, gitops_repo_conformance, source_repo_conformance,
+    config_changes_conformance, config_store_conformance, gitops_repo_conformance,
+    source_repo_conformance,
 };
 
 macro_rules! suites {
@@ -20,6 +21,11 @@ macro_rules! suites {
             #[tokio::test]
             async fn config_store() {
                 config_store_conformance(&Harness::new($transport)).await;
+            }
+
+            #[tokio::test]
+            async fn config_changes() {
+                config_changes_conformance(&Harness::new($transport)).await;
             }
 
             #[tokio::test]

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use wo_core::files::FileTree;
-use wo_core::ports::{CommitId, ConfigStore, GitOpsRepo, SourceRepo};
+use wo_core::ports::{CommitId, ConfigChanges, GitOpsRepo, SourceRepo};
 use wo_core::testkit::{ConfigHarness, GitOpsHarness, Seed, SourceHarness};
 use wo_github::client::{GitHub, NewTreeEntry, RepoId};
 use wo_github::repos::{GitHubConfigStore, GitHubGitOpsRepo, GitHubRepo, GitHubSourceRepo};
@@ -88,7 +88,7 @@ impl<S: GitHubServer> SourceHarness for GitHubHarness<S> {
 
 #[async_trait]
 impl<S: GitHubServer> ConfigHarness for GitHubHarness<S> {
-    async fn seeded(&self, commits: Seed) -> (Arc<dyn ConfigStore>, Vec<CommitId>) {
+    async fn seeded(&self, commits: Seed) -> (Arc<dyn ConfigChanges>, Vec<CommitId>) {
         let (repo, ids) = seed(&self.0, commits).await;
         (Arc::new(GitHubConfigStore::new(repo)), ids)
     }
@@ -107,6 +107,7 @@ pub async fn run_all<S: GitHubServer>(server: S) {
     let h = GitHubHarness(server);
     wo_core::testkit::source_repo_conformance(&h).await;
     wo_core::testkit::config_store_conformance(&h).await;
+    wo_core::testkit::config_changes_conformance(&h).await;
     wo_core::testkit::gitops_repo_conformance(&h).await;
 }
 
@@ -168,6 +169,12 @@ mod against_the_fake {
     async fn config_store_conformance() {
         let h = super::GitHubHarness(Fake::start().await);
         wo_core::testkit::config_store_conformance(&h).await;
+    }
+
+    #[tokio::test]
+    async fn config_changes_conformance() {
+        let h = super::GitHubHarness(Fake::start().await);
+        wo_core::testkit::config_changes_conformance(&h).await;
     }
 
     #[tokio::test]

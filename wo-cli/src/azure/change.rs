@@ -2,7 +2,7 @@
 //! and a change request from a branch of wo's own (a pull request on GitHub, the branch alone
 //! on a plain git host).
 
-use wo_core::ports::{CommitId, ConfigStore};
+use wo_core::ports::{BranchWrite, CommitId, ConfigChange, ConfigChanges};
 use wo_core::{Error, Result};
 use wo_git::{GitConfigStore, GitRepo};
 use wo_github::repos::{GitHubConfigStore, GitHubRepo};
@@ -41,36 +41,23 @@ impl PlatformRepo {
         })
     }
 
-    /// The head of the env branch.
-    pub async fn head(&self, env: &str) -> Result<CommitId> {
+    fn store(&self) -> std::sync::Arc<dyn ConfigChanges> {
         match self {
-            Self::Git(r) => GitConfigStore::new(r.clone()).head(env).await,
-            Self::GitHub(r) => GitHubConfigStore::new(r.clone()).head(env).await,
+            Self::Git(r) => std::sync::Arc::new(GitConfigStore::new(r.clone())),
+            Self::GitHub(r) => std::sync::Arc::new(GitHubConfigStore::new(r.clone())),
         }
     }
 
-    /// The text of the file at `path` (top level) in `commit`; `None` when there is none.
+    /// The head of the env branch.
+    pub async fn head(&self, env: &str) -> Result<CommitId> {
+        self.store().head(env).await
+    }
+
+    /// The text of the file at `path` in `commit`; `None` when there is none.
     pub async fn read_file(&self, commit: &CommitId, path: &str) -> Result<Option<String>> {
-        let bytes = match self {
-            Self::Git(r) => {
-                let tree = GitConfigStore::new(r.clone()).read(commit).await?;
-                tree.get(path).map(<[u8]>::to_vec)
-            }
-            // Only the one file: the platform config repo may hold thousands of value files.
-            Self::GitHub(r) => {
-                let c = r.client.get_commit(&r.id, commit.as_str()).await?;
-                let root = r.client.get_tree(&r.id, &c.tree.sha, false).await?;
-                match root
-                    .tree
-                    .iter()
-                    .find(|e| e.path == path && e.kind == "blob")
-                {
-                    Some(e) => Some(r.client.get_blob(&r.id, &e.sha).await?),
-                    None => None,
-                }
-            }
-        };
-        bytes
+        self.store()
+            .read_file(commit, path)
+            .await?
             .map(|b| {
                 String::from_utf8(b).map_err(|_| {
                     Error::invalid(
@@ -82,8 +69,7 @@ impl PlatformRepo {
             .transpose()
     }
 
-    /// Puts `files` on `branch` as one commit on top of `base` (the env branch's head), and on
-    /// GitHub keeps one open pull request from it into the env branch.
+    /// Proposes `files` on `branch` on top of `base`.
     pub async fn propose(
         &self,
         env: &str,
@@ -93,30 +79,27 @@ impl PlatformRepo {
         title: &str,
         body: &str,
     ) -> Result<Proposed> {
-        match self {
-            Self::Git(r) => {
-                let message = format!("{title}\n\n{body}");
-                let head = r.commit_files(base, branch, files, &message).await?;
-                Ok(Proposed {
-                    branch: head.branch,
-                    head: head.head,
-                    wrote: head.write != wo_git::BranchWrite::Unchanged,
-                    url: None,
-                    number: None,
-                })
-            }
-            Self::GitHub(r) => {
-                let p = r
-                    .propose_files(env, base, branch, &files, title, body)
-                    .await?;
-                Ok(Proposed {
-                    branch: p.branch,
-                    head: p.head,
-                    wrote: p.write != wo_github::repos::BranchWrite::Unchanged,
-                    url: p.pull.html_url,
-                    number: Some(p.pull.number),
-                })
-            }
+        let mut tree = wo_core::files::FileTree::new();
+        for (p, c) in files {
+            tree.insert(p, c)?;
         }
+        let p = self
+            .store()
+            .propose(&ConfigChange {
+                environment: env.to_string(),
+                base: base.clone(),
+                branch: branch.to_string(),
+                files: tree,
+                title: title.to_string(),
+                body: body.to_string(),
+            })
+            .await?;
+        Ok(Proposed {
+            branch: p.branch,
+            head: p.head,
+            wrote: p.write != BranchWrite::Unchanged,
+            url: p.review.as_ref().and_then(|r| r.url.clone()),
+            number: p.review.map(|r| r.number),
+        })
     }
 }

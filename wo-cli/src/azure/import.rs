@@ -11,8 +11,8 @@ use wo_core::format::fleet::FLEET_FILE;
 use wo_core::{Error, Location, Result};
 
 use super::change::PlatformRepo;
-use super::fleet::{self, Imported, Scope, WoTarget};
 use crate::settings::RepoArgs;
+use wo_core::format::fleet::import::{self as fleet, Imported, Scope};
 
 /// The flags of `wo fleet import`.
 #[derive(Debug, Clone, clap::Args)]
@@ -139,36 +139,6 @@ fn at_arm(url: &str, e: Error) -> Error {
     e.with_operation(format!("listing targets at ARM {url}"))
 }
 
-/// The WO targets of the resource group (all pages), those of `context` only when given.
-async fn wo_targets(arm_url: &str, rg: &str, context: Option<&str>) -> Result<Vec<WoTarget>> {
-    let arm = crate::orchestrator::arm_client(Some(arm_url), None, None)?;
-    let items = arm
-        .list(&format!("{rg}/providers/Microsoft.Edge/targets"))
-        .await
-        .map_err(|e| at_arm(arm_url, e))?;
-    let mut targets = Vec::with_capacity(items.len());
-    let mut problems = Vec::new();
-    for item in &items {
-        match WoTarget::from_arm(item) {
-            Ok(t) => targets.push(t),
-            Err(Error::Invalid(ds)) => problems.extend(ds.0),
-            Err(e) => return Err(e),
-        }
-    }
-    if !problems.is_empty() {
-        return Err(Error::Invalid(wo_core::Diagnostics(problems)));
-    }
-    if let Some(c) = context {
-        let c = c.trim_end_matches('/');
-        targets.retain(|t| {
-            t.context
-                .as_deref()
-                .is_some_and(|x| x.eq_ignore_ascii_case(c))
-        });
-    }
-    Ok(targets)
-}
-
 /// The change request's title and description; the same inputs give the same text.
 fn describe(env: &str, rg: &str, context: Option<&str>, imported: &Imported) -> (String, String) {
     let title = format!("wo fleet import: {env}");
@@ -228,7 +198,10 @@ pub async fn import(args: &ImportArgs) -> Result<String> {
 
     let base = platform.head(env).await?;
     let existing = platform.read_file(&base, FLEET_FILE).await?;
-    let targets = wo_targets(&args.arm_url, &rg, args.context.as_deref()).await?;
+    let arm = crate::orchestrator::arm_client(Some(&args.arm_url), None, None)?;
+    let targets = wo_azure::fleet::list_targets(&arm, &rg, args.context.as_deref())
+        .await
+        .map_err(|e| at_arm(&args.arm_url, e))?;
     let scope = Scope {
         resource_group: rg.clone(),
         context: args.context.clone(),

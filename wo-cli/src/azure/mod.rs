@@ -3,7 +3,6 @@
 //! proposed as a change request on the platform config repo).
 
 mod change;
-mod fleet;
 mod import;
 mod sim;
 

@@ -5,11 +5,14 @@ use async_trait::async_trait;
 
 use crate::error::{Error, Result};
 use crate::files::FileTree;
-use crate::ports::{CommitId, ConfigStore};
+use crate::ports::{
+    BranchWrite, CommitId, ConfigChange, ConfigChanges, ConfigStore, ProposedChange,
+};
 
 use super::{commit_id, commit_not_found, lock};
 
-/// A [`ConfigStore`] in memory: one branch per environment.
+/// A [`ConfigStore`] in memory: one branch per environment; proposals
+/// ([`ConfigChanges`]) on branches of their own.
 ///
 /// Seed it with [`commit`](Self::commit).
 #[derive(Debug, Clone)]
@@ -21,6 +24,8 @@ pub struct InMemoryConfigStore {
 #[derive(Debug, Default)]
 struct State {
     commits: HashMap<CommitId, Arc<FileTree>>,
+    /// The parent of each commit made by a proposal (seeded commits have none).
+    parents: HashMap<CommitId, CommitId>,
     branches: BTreeMap<String, CommitId>,
     next: u64,
 }
@@ -78,6 +83,50 @@ impl ConfigStore for InMemoryConfigStore {
             .cloned()
             .ok_or_else(|| commit_not_found(&self.repo(), commit))?;
         Ok(FileTree::clone(&tree))
+    }
+}
+
+#[async_trait]
+impl ConfigChanges for InMemoryConfigStore {
+    async fn propose(&self, change: &ConfigChange) -> Result<ProposedChange> {
+        change.check()?;
+        let mut s = lock(&self.state);
+        let base = s
+            .commits
+            .get(&change.base)
+            .cloned()
+            .ok_or_else(|| commit_not_found(&self.repo(), &change.base))?;
+        let mut tree = FileTree::clone(&base);
+        for (path, content) in change.files.iter() {
+            tree.insert(path, content)?;
+        }
+        let current = s.branches.get(&change.branch).cloned();
+        if let Some(head) = &current {
+            let same_base = s.parents.get(head) == Some(&change.base);
+            if same_base && s.commits.get(head).map(|t| t.as_ref()) == Some(&tree) {
+                return Ok(ProposedChange {
+                    branch: change.branch.clone(),
+                    head: head.clone(),
+                    write: BranchWrite::Unchanged,
+                    review: None,
+                });
+            }
+        }
+        s.next += 1;
+        let id = commit_id(&self.name, s.next);
+        s.commits.insert(id.clone(), Arc::new(tree));
+        s.parents.insert(id.clone(), change.base.clone());
+        s.branches.insert(change.branch.clone(), id.clone());
+        Ok(ProposedChange {
+            branch: change.branch.clone(),
+            head: id,
+            write: if current.is_some() {
+                BranchWrite::Updated
+            } else {
+                BranchWrite::Created
+            },
+            review: None,
+        })
     }
 }
 

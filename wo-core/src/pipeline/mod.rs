@@ -30,6 +30,7 @@ pub use chain::{EnvironmentChain, DEFAULT_FIRST_ENVIRONMENT};
 pub use event::{Action, Event, SourceChoice};
 pub use inspect::{EnvironmentStatus, OpenChange, ReleaseEntry};
 pub use plan::plan;
+pub use prepare::read_bundle;
 pub use record::{
     manifests_path, record_path, sha256_hex, values_path, RecordedProvenance, RecordedTarget,
     ReleaseRecord, RELEASE_FILE,
@@ -236,21 +237,5 @@ impl Pipeline {
         let chain = self.chain().await?;
         chain.check(env)?;
         Ok(chain)
-    }
-}
-
-/// Merges the diagnostics of several failed checks into one error; the first other error wins.
-fn merge_errors(errors: Vec<Error>) -> Result<()> {
-    let mut all = Vec::new();
-    for e in errors {
-        match e {
-            Error::Invalid(d) => all.extend(d.0),
-            other => return Err(other),
-        }
-    }
-    if all.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Invalid(crate::error::Diagnostics(all).sorted()))
     }
 }

@@ -2,19 +2,18 @@
 
 use std::fmt::Write as _;
 
-use crate::engine::{Bundle, Resolver};
+use crate::compose::compose;
+use crate::engine::Bundle;
 use crate::error::{Error, Location, Result};
 use crate::files::FileTree;
 use crate::format::app::{AppDescriptor, SolutionKind, APP_FILE};
 use crate::format::fleet::{Fleet, FLEET_FILE};
 use crate::format::values::ValueSet;
-use crate::ports::{
-    ChangeProposal, Chart, CommitId, CommitState, Provenance, RenderRequest, TargetView,
-};
+use crate::ports::{ChangeProposal, CommitId, CommitState, GitOpsCommit, Provenance, SourceRepo};
 
 use super::chain::fleet_file;
-use super::record::{manifests_path, record_path, values_path, RecordedTarget, ReleaseRecord};
-use super::{merge_errors, Pipeline, PrepareOutcome, SourceChoice};
+use super::record::{record_path, RecordedTarget, ReleaseRecord};
+use super::{Pipeline, PrepareOutcome, SourceChoice};
 
 /// How often a proposal is computed again when the env branch moved underneath.
 const PROPOSE_ATTEMPTS: usize = 5;
@@ -84,10 +83,12 @@ impl Pipeline {
 
     /// Proposes the `<solution>/` content of an earlier commit `to` of the env branch again,
     /// as a normal change request. Its provenance is that of `to`, not promotable, with
-    /// `rollback_of: to`.
+    /// `rollback_of: to`. `to` may be a unique prefix (a short id, at least 4 hex digits) of
+    /// a commit of the env branch.
     ///
     /// # Errors
     /// - [`Error::NotFound`]: `to` is not among the last commits of the env branch.
+    /// - [`Error::Invalid`]: a short `to` that several of those commits start with.
     /// - [`Error::Invalid`]: `to` is the head already, has no provenance (a manual commit), or
     ///   its files disagree with its `release.yaml`.
     pub async fn rollback(&self, env: &str, to: &CommitId) -> Result<PrepareOutcome> {
@@ -95,13 +96,8 @@ impl Pipeline {
         let solution = self.solution().await?;
         let history = self.ports.gitops.history(env, ROLLBACK_DEPTH).await?;
         let at = || Location::file(format!("gitops/{env}")).with_key(to.to_string());
-        let (i, entry) = history
-            .iter()
-            .enumerate()
-            .find(|(_, c)| &c.id == to)
-            .ok_or_else(|| Error::not_found(format!(
-                    "commit {to} among the last {ROLLBACK_DEPTH} commits of env branch `{env}` of the gitops repo"
-                )))?;
+        let (i, entry) = find_commit(&history, to, env)?;
+        let to = &entry.id;
         if i == 0 {
             return Err(Error::invalid(
                 at(),
@@ -187,48 +183,6 @@ impl Pipeline {
         ))
     }
 
-    /// Reads the bundle at `commit`: `wo/`, then the chart and any file `wo/app.yaml` names
-    /// outside `wo/`.
-    async fn read_bundle(&self, commit: &CommitId) -> Result<Bundle> {
-        let shown = format!("source@{}", commit.short());
-        let mut tree = self
-            .ports
-            .source
-            .read_tree(commit, &["wo".to_string()])
-            .await?;
-        let file = format!("{shown}/{APP_FILE}");
-        let text = tree
-            .text(APP_FILE)?
-            .ok_or_else(|| Error::invalid(Location::file(&file), "file not found"))?;
-        let app = AppDescriptor::parse(text, &file)?;
-        let mut dirs = vec![app.chart.clone()];
-        let named = [
-            Some(&app.schema),
-            app.config_template.as_ref(),
-            app.solution.as_ref(),
-        ];
-        for path in named.into_iter().flatten().chain(&app.includes) {
-            if path.starts_with("wo/") {
-                continue;
-            }
-            match path.rsplit_once('/') {
-                Some((dir, _)) => dirs.push(dir.to_string()),
-                // A file at the root: only reading the whole tree finds it.
-                None => dirs.clear(),
-            }
-            if dirs.is_empty() {
-                break;
-            }
-        }
-        dirs.sort();
-        dirs.dedup();
-        let more = self.ports.source.read_tree(commit, &dirs).await?;
-        for (path, content) in more.iter() {
-            tree.insert(path, content)?;
-        }
-        Bundle::load(&tree, &shown)
-    }
-
     /// Computes the content of `env` from the source commit and the config heads (or the
     /// `pinned` config and fleet commits).
     async fn compose(
@@ -239,7 +193,7 @@ impl Pipeline {
         promotable: bool,
         rollback_of: Option<CommitId>,
     ) -> Result<Composed> {
-        let bundle = self.read_bundle(source_commit).await?;
+        let bundle = read_bundle(self.ports.source.as_ref(), source_commit).await?;
         let fleet_commit = match pinned {
             Some((_, fleet)) => fleet.clone(),
             None => self.ports.platform_config.head(env).await?,
@@ -274,49 +228,15 @@ impl Pipeline {
                 (fleet_commit.clone(), values)
             }
         };
-        let resolver = Resolver::new(&bundle, &values, &fleet)?;
-        let targets = resolver.targets()?;
-        let mut resolved = Vec::with_capacity(targets.len());
-        let mut errors = Vec::new();
-        for t in &targets {
-            match resolver.resolve(t) {
-                Ok(r) => resolved.push(r),
-                Err(e) => errors.push(e),
-            }
-        }
-        merge_errors(errors)?;
+        let composition = compose(&bundle, &values, &fleet, &[], &file)?;
+        let rendered = self
+            .ports
+            .renderer
+            .render(&composition.chart, &composition.requests())
+            .await?;
+        let composed = composition.files(rendered)?;
 
-        let solution = bundle.name().to_string();
-        let chart = Chart {
-            name: chart_name(&bundle),
-            files: bundle.chart.clone(),
-        };
-        let requests: Vec<RenderRequest> = targets
-            .iter()
-            .zip(&resolved)
-            .map(|(t, r)| RenderRequest {
-                release_name: solution.clone(),
-                namespace: bundle.app.namespace().to_string(),
-                target: TargetView {
-                    name: t.name.clone(),
-                    labels: t.labels.clone(),
-                    hierarchy: t.hierarchy.clone(),
-                },
-                values: serde_json::Value::Object(r.values.clone()),
-            })
-            .collect();
-        let rendered = self.ports.renderer.render(&chart, &requests).await?;
-        if rendered.len() != requests.len() {
-            return Err(Error::backend(
-                "renderer",
-                format!(
-                    "rendered {} outputs for {} targets",
-                    rendered.len(),
-                    requests.len()
-                ),
-            ));
-        }
-
+        let solution = composition.solution.clone();
         let provenance = Provenance {
             solution: solution.clone(),
             environment: env.to_string(),
@@ -327,24 +247,22 @@ impl Pipeline {
             rollback_of,
         };
         let mut record = ReleaseRecord::new(&provenance);
-        let mut files = FileTree::new();
-        for ((t, r), out) in targets.iter().zip(&resolved).zip(rendered) {
-            let values = r.values_yaml();
+        for t in &composition.targets {
+            let d = &composed.digests[&t.target.name];
             record.targets.insert(
-                t.name.clone(),
+                t.target.name.clone(),
                 RecordedTarget {
-                    orchestrator_id: t.orchestrator.as_ref().and_then(|o| o.id.clone()),
-                    values_sha256: super::sha256_hex(values.as_bytes()),
-                    manifests_sha256: super::sha256_hex(out.manifests.as_bytes()),
+                    orchestrator_id: t.target.orchestrator.as_ref().and_then(|o| o.id.clone()),
+                    values_sha256: d.values_sha256.clone(),
+                    manifests_sha256: d.manifests_sha256.clone(),
                 },
             );
-            files.insert(values_path(&solution, &t.name), values)?;
-            files.insert(manifests_path(&solution, &t.name), out.manifests)?;
         }
+        let mut files = composed.tree;
         files.insert(record_path(&solution), record.to_yaml())?;
         Ok(Composed {
             provenance,
-            targets: targets.iter().map(|t| t.name.clone()).collect(),
+            targets: composition.target_names(),
             record,
             files,
         })
@@ -382,23 +300,6 @@ impl Pipeline {
             }
         }
     }
-}
-
-/// The chart's name from its `Chart.yaml`, else the solution's.
-fn chart_name(bundle: &Bundle) -> String {
-    bundle
-        .chart
-        .text("Chart.yaml")
-        .ok()
-        .flatten()
-        .and_then(|t| crate::yaml::parse(t, "Chart.yaml").ok())
-        .and_then(|n| match n.get("name").map(|v| &v.kind) {
-            Some(crate::yaml::NodeKind::Str(s)) if crate::files::check_name(s).is_ok() => {
-                Some(s.clone())
-            }
-            _ => None,
-        })
-        .unwrap_or_else(|| bundle.name().to_string())
 }
 
 /// `shop: dev ← source abc1234`, with what kind of change it is when not a promotion.
@@ -452,4 +353,87 @@ fn body(c: &Composed) -> String {
         );
     }
     out
+}
+
+/// Reads the solution bundle at `commit` of `source`: `wo/`, then the chart and any file
+/// `wo/app.yaml` names outside `wo/` (not the whole tree).
+///
+/// # Errors
+/// [`Error::Invalid`] for a missing or invalid `wo/app.yaml` or bundle; otherwise as
+/// [`SourceRepo::read_tree`].
+pub async fn read_bundle(source: &dyn SourceRepo, commit: &CommitId) -> Result<Bundle> {
+    let shown = format!("source@{}", commit.short());
+    let mut tree = source.read_tree(commit, &["wo".to_string()]).await?;
+    let file = format!("{shown}/{APP_FILE}");
+    let text = tree
+        .text(APP_FILE)?
+        .ok_or_else(|| Error::invalid(Location::file(&file), "file not found"))?;
+    let app = AppDescriptor::parse(text, &file)?;
+    let mut dirs = vec![app.chart.clone()];
+    let named = [
+        Some(&app.schema),
+        app.config_template.as_ref(),
+        app.solution.as_ref(),
+    ];
+    for path in named.into_iter().flatten().chain(&app.includes) {
+        if path.starts_with("wo/") {
+            continue;
+        }
+        match path.rsplit_once('/') {
+            Some((dir, _)) => dirs.push(dir.to_string()),
+            // A file at the root: only reading the whole tree finds it.
+            None => dirs.clear(),
+        }
+        if dirs.is_empty() {
+            break;
+        }
+    }
+    dirs.sort();
+    dirs.dedup();
+    let more = source.read_tree(commit, &dirs).await?;
+    for (path, content) in more.iter() {
+        tree.insert(path, content)?;
+    }
+    Bundle::load(&tree, &shown)
+}
+
+/// The commit of `history` that `to` names: its full id, or a unique prefix of at least 4
+/// hexadecimal digits.
+fn find_commit<'a>(
+    history: &'a [GitOpsCommit],
+    to: &CommitId,
+    env: &str,
+) -> Result<(usize, &'a GitOpsCommit)> {
+    let not_found = || {
+        Error::not_found(format!(
+            "commit {to} among the last {ROLLBACK_DEPTH} commits of env branch `{env}` of the gitops repo"
+        ))
+    };
+    if let Some(found) = history.iter().enumerate().find(|(_, c)| &c.id == to) {
+        return Ok(found);
+    }
+    let short = to.as_str().to_ascii_lowercase();
+    if short.len() < 4 || !short.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(not_found());
+    }
+    let matches: Vec<(usize, &GitOpsCommit)> = history
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.id.as_str().starts_with(&short))
+        .collect();
+    match matches.as_slice() {
+        [] => Err(not_found()),
+        [one] => Ok(*one),
+        many => Err(Error::invalid(
+            Location::file(format!("gitops/{env}")).with_key(to.to_string()),
+            format!(
+                "`{to}` is ambiguous: {} commits of `{env}` start with it ({}); give more digits",
+                many.len(),
+                many.iter()
+                    .map(|(_, c)| c.id.short().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
 }

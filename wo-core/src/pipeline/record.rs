@@ -24,8 +24,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
+pub use crate::compose::{manifests_path, sha256_hex, values_path};
 use crate::error::{Diagnostic, Diagnostics, Error, Location, Result};
 use crate::files::FileTree;
 use crate::format::API_VERSION;
@@ -33,24 +33,6 @@ use crate::ports::{CommitId, Provenance};
 
 /// The file name of the record, under `<solution>/`.
 pub const RELEASE_FILE: &str = "release.yaml";
-
-/// The lowercase hex sha256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// The path of a target's composed values on a gitops branch.
-pub fn values_path(solution: &str, target: &str) -> String {
-    format!("{solution}/{target}/values.yaml")
-}
-
-/// The path of a target's rendered manifests on a gitops branch.
-pub fn manifests_path(solution: &str, target: &str) -> String {
-    format!("{solution}/{target}/manifests.yaml")
-}
 
 /// The path of the release record on a gitops branch.
 pub fn record_path(solution: &str) -> String {

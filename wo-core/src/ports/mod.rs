@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | [`SourceRepo`] | the app (or control plane) source repo: bundles at a commit, commit statuses | prepare-pr, deploy |
 //! | [`ConfigStore`] | the app config repo or the platform config repo: one branch per environment | prepare-pr, config change |
+//! | [`ConfigChanges`] | a config repo that takes proposed changes on a branch of the proposer's own (an extension of `ConfigStore`) | fleet import |
 //! | [`GitOpsRepo`] | the gitops repo: env branches changed only through change requests | prepare-pr, merge, deploy, rollback |
 //! | [`Renderer`] | turns a chart and N value sets into manifests | prepare-pr |
 //! | [`Orchestrator`] | installs a release on the targets of an environment | deploy |
@@ -26,9 +27,11 @@ mod render;
 mod source;
 mod types;
 
-pub use config::ConfigStore;
 #[cfg(feature = "mocks")]
 pub use config::MockConfigStore;
+pub use config::{
+    BranchWrite, ConfigChange, ConfigChanges, ConfigStore, ProposedChange, ReviewRequest,
+};
 #[cfg(feature = "mocks")]
 pub use gitops::MockGitOpsRepo;
 pub use gitops::{

@@ -7,7 +7,9 @@ use crate::memory::{
     InMemoryConfigStore, InMemoryGitOpsRepo, InMemoryOrchestrator, InMemoryRenderer,
     InMemorySourceRepo,
 };
-use crate::ports::{Chart, CommitId, ConfigStore, GitOpsRepo, Orchestrator, Renderer, SourceRepo};
+use crate::ports::{
+    Chart, CommitId, ConfigChanges, GitOpsRepo, Orchestrator, Renderer, SourceRepo,
+};
 
 use super::{
     tree, ConfigHarness, GitOpsHarness, OrchestratorHarness, RendererHarness, Seed, SourceHarness,
@@ -40,7 +42,7 @@ impl SourceHarness for InMemoryHarness {
 
 #[async_trait]
 impl ConfigHarness for InMemoryHarness {
-    async fn seeded(&self, commits: Seed) -> (Arc<dyn ConfigStore>, Vec<CommitId>) {
+    async fn seeded(&self, commits: Seed) -> (Arc<dyn ConfigChanges>, Vec<CommitId>) {
         let store = InMemoryConfigStore::new();
         let ids = commits
             .into_iter()

@@ -8,6 +8,7 @@
 //! |---|---|---|
 //! | [`SourceRepo`](crate::ports::SourceRepo) | [`SourceHarness`] | [`source_repo_conformance`] |
 //! | [`ConfigStore`](crate::ports::ConfigStore) | [`ConfigHarness`] | [`config_store_conformance`] |
+//! | [`ConfigChanges`](crate::ports::ConfigChanges) | [`ConfigHarness`] | [`config_changes_conformance`] |
 //! | [`GitOpsRepo`](crate::ports::GitOpsRepo) | [`GitOpsHarness`] | [`gitops_repo_conformance`] |
 //! | [`Renderer`](crate::ports::Renderer) | [`RendererHarness`] | [`renderer_conformance`] |
 //! | [`Orchestrator`](crate::ports::Orchestrator) | [`OrchestratorHarness`] | [`orchestrator_conformance`] |
@@ -27,7 +28,7 @@ mod orchestrator;
 mod render;
 mod source;
 
-pub use config::{config_store_conformance, ConfigHarness};
+pub use config::{config_changes_conformance, config_store_conformance, ConfigHarness};
 pub use gitops::{gitops_repo_conformance, GitOpsHarness};
 pub use memory::InMemoryHarness;
 pub use orchestrator::{orchestrator_conformance, OrchestratorHarness};

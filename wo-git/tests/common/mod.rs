@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use git2::{Oid, Repository, Signature};
 use tempfile::TempDir;
 use wo_core::files::FileTree;
-use wo_core::ports::{CommitId, ConfigStore, GitOpsRepo, SourceRepo};
+use wo_core::ports::{CommitId, ConfigChanges, GitOpsRepo, SourceRepo};
 use wo_core::testkit::{ConfigHarness, GitOpsHarness, Seed, SourceHarness};
 use wo_git::{GitConfigStore, GitLocation, GitOpsGitRepo, GitRepo, GitSourceRepo};
 
@@ -247,7 +247,7 @@ impl SourceHarness for Harness {
 
 #[async_trait]
 impl ConfigHarness for Harness {
-    async fn seeded(&self, commits: Seed) -> (Arc<dyn ConfigStore>, Vec<CommitId>) {
+    async fn seeded(&self, commits: Seed) -> (Arc<dyn ConfigChanges>, Vec<CommitId>) {
         let (path, ids) = self.seed(commits);
         (Arc::new(GitConfigStore::new(self.0.backend(&path))), ids)
     }

@@ -50,4 +50,10 @@ impl ConfigStore for GitHubConfigStore {
     async fn read(&self, commit: &CommitId) -> Result<FileTree> {
         tree::read_files(&self.repo.client, &self.repo.id, commit, &[]).await
     }
+
+    /// Only the one file: its directory's listing, then its blob (a platform config repo may
+    /// hold thousands of value files).
+    async fn read_file(&self, commit: &CommitId, path: &str) -> Result<Option<Vec<u8>>> {
+        tree::read_file(&self.repo.client, &self.repo.id, commit, path).await
+    }
 }

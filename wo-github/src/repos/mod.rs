@@ -24,7 +24,6 @@ mod gitops;
 mod source;
 mod tree;
 
-pub use branch::{BranchWrite, ProposedFiles};
 pub use config::GitHubConfigStore;
 pub use gitops::{change_branch, GitHubGitOpsRepo, EMPTY_TREE};
 pub use source::{GitHubSourceRepo, MAX_STATUS_DESCRIPTION};

@@ -134,6 +134,47 @@ pub(crate) async fn read_files(
     Ok(tree)
 }
 
+/// The file at `path` of `commit`, `None` when there is none: the commit, one listing per
+/// directory on the way, the blob. Refused as `read_files` would (links, submodules, size).
+pub(crate) async fn read_file(
+    gh: &GitHub,
+    repo: &RepoId,
+    id: &CommitId,
+    path: &str,
+) -> Result<Option<Vec<u8>>> {
+    wo_core::files::check_relative_path(path)
+        .map_err(|m| Error::invalid(Location::file(path), m))?;
+    let c = commit(gh, repo, id.as_str()).await?;
+    let mut tree = c.tree.sha;
+    let mut segments = path.split('/').peekable();
+    let mut prefix = String::new();
+    while let Some(seg) = segments.next() {
+        let listing = gh.get_tree(repo, &tree, false).await?;
+        let Some(mut entry) = listing.tree.into_iter().find(|e| e.path == seg) else {
+            return Ok(None);
+        };
+        entry.path = format!("{prefix}{seg}");
+        if segments.peek().is_some() {
+            if entry.kind != "tree" {
+                return Ok(None);
+            }
+            prefix = format!("{}/", entry.path);
+            tree = entry.sha;
+            continue;
+        }
+        if entry.kind == "tree" {
+            return Ok(None);
+        }
+        let at = format!("commit {id} of {repo}");
+        let files = files_of(std::slice::from_ref(&entry), &[], &at)?;
+        return match files.get(path) {
+            Some(e) => gh.get_blob(repo, &e.sha).await.map(Some),
+            None => Ok(None),
+        };
+    }
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
-//! The fleet an import proposes: the targets Workload Orchestration lists, merged into the
-//! `fleet.yaml` of an environment. Pure: text and ARM JSON in, text and a report out.
+//! Onboarding a fleet from an orchestrator: the targets it lists (Azure Workload Orchestration
+//! for `wo fleet import`), merged into the `fleet.yaml` of an environment. Pure: text and
+//! targets in, text and a report out.
 //!
 //! - A fleet target matches a WO target by `orchestrator.id` (case-insensitive, as ARM ids
 //!   are), else by name. It keeps its name, hierarchy and labels; `capabilities` and
@@ -14,79 +15,30 @@
 
 use std::collections::BTreeMap;
 
+use super::{Fleet, FLEET_FILE};
+use crate::error::{Diagnostic, Diagnostics, Error, Location, Result};
+use crate::files::check_name;
+use crate::value::Map;
+use crate::yaml;
 use serde_json::{json, Value};
-use wo_core::files::check_name;
-use wo_core::format::fleet::{Fleet, FLEET_FILE};
-use wo_core::value::Map;
-use wo_core::{yaml, Diagnostic, Diagnostics, Error, Location, Result};
 
-/// A target as Workload Orchestration lists it.
+/// A target as the orchestrator lists it (for Workload Orchestration, an ARM
+/// `Microsoft.Edge/targets` resource).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WoTarget {
-    /// The ARM name (the fleet name of a new target).
+pub struct OrchestratorTarget {
+    /// Its name (the fleet name of a new target; a valid wo name).
     pub name: String,
-    /// The ARM id.
+    /// Its id (for WO, the ARM id).
     pub id: String,
-    /// `properties.contextId`.
+    /// The context it belongs to (WO's `properties.contextId`).
     pub context: Option<String>,
-    /// `properties.capabilities`.
+    /// What it offers (WO's `properties.capabilities`).
     pub capabilities: Vec<String>,
-    /// `properties.hierarchyLevel`.
+    /// Its hierarchy level (WO's `properties.hierarchyLevel`).
     pub hierarchy_level: Option<String>,
 }
 
-impl WoTarget {
-    /// Reads one item of an ARM target listing. A name that cannot be a fleet target name
-    /// (a path segment of the gitops repo) is [`Error::Invalid`] naming the target's id.
-    pub fn from_arm(item: &Value) -> Result<Self> {
-        let id = item
-            .get("id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                malformed(format!(
-                    "a target without an `id`: {}",
-                    wo_core::value::brief(item)
-                ))
-            })?
-            .to_string();
-        let name = item
-            .get("name")
-            .and_then(Value::as_str)
-            .ok_or_else(|| malformed(format!("target {id} has no `name`")))?
-            .to_string();
-        check_name(&name).map_err(|m| {
-            Error::invalid(
-                Location::file(id.clone()).with_key("name"),
-                format!("WO target cannot be a fleet target: {m}"),
-            )
-        })?;
-        let props = item.get("properties").unwrap_or(&Value::Null);
-        let text = |key: &str| props.get(key).and_then(Value::as_str).map(str::to_string);
-        let capabilities = match props.get("capabilities") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|c| {
-                    c.as_str().map(str::to_string).ok_or_else(|| {
-                        malformed(format!("target {id}: a capability is not a string"))
-                    })
-                })
-                .collect::<Result<_>>()?,
-            Some(_) => {
-                return Err(malformed(format!(
-                    "target {id}: `capabilities` is not a list"
-                )))
-            }
-        };
-        Ok(Self {
-            name,
-            id,
-            context: text("contextId"),
-            capabilities,
-            hierarchy_level: text("hierarchyLevel"),
-        })
-    }
-
+impl OrchestratorTarget {
     fn orchestrator(&self) -> Value {
         let mut o = Map::new();
         o.insert("id".into(), json!(self.id));
@@ -95,10 +47,6 @@ impl WoTarget {
         }
         Value::Object(o)
     }
-}
-
-fn malformed(message: String) -> Error {
-    Error::backend("azure", format!("ARM answered {message}"))
 }
 
 /// Which fleet targets an import is about, for reporting the missing ones.
@@ -161,7 +109,7 @@ pub struct Imported {
 pub fn merge(
     env: &str,
     existing: Option<&str>,
-    targets: &[WoTarget],
+    targets: &[OrchestratorTarget],
     scope: &Scope,
     nodes: &BTreeMap<String, String>,
 ) -> Result<Imported> {
@@ -183,7 +131,7 @@ pub fn merge(
         None => {
             check_nodes(&[], nodes)?;
             json!({
-                "apiVersion": wo_core::format::API_VERSION,
+                "apiVersion": crate::format::API_VERSION,
                 "kind": "Fleet",
                 "environment": env,
                 "targets": [],
@@ -284,7 +232,7 @@ pub fn merge(
         }
     }
 
-    let mut new: Vec<&WoTarget> = targets
+    let mut new: Vec<&OrchestratorTarget> = targets
         .iter()
         .zip(&matched)
         .filter(|(_, j)| j.is_none())
@@ -383,8 +331,8 @@ mod tests {
 
     const RG: &str = "/subscriptions/s/resourceGroups/rg";
 
-    fn target(name: &str, context: &str, caps: &[&str]) -> WoTarget {
-        WoTarget {
+    fn target(name: &str, context: &str, caps: &[&str]) -> OrchestratorTarget {
+        OrchestratorTarget {
             name: name.into(),
             id: format!("{RG}/providers/Microsoft.Edge/targets/{name}"),
             context: Some(format!("{RG}/providers/Microsoft.Edge/contexts/{context}")),
@@ -525,24 +473,5 @@ assignments:
         let out = merge("dev", Some(FLEET), &[], &s, &BTreeMap::new()).unwrap();
         assert!(out.missing.is_empty(), "{out:?}");
         assert!(out.text.is_none());
-    }
-
-    #[test]
-    fn hostile_names_and_shapes_from_arm() {
-        let item = |name: &str| {
-            json!({"id": format!("{RG}/providers/Microsoft.Edge/targets/x"), "name": name,
-                   "properties": {"capabilities": ["a"]}})
-        };
-        for bad in ["../etc", "a b", "", "-x", "a/b", "x..y"] {
-            let e = WoTarget::from_arm(&item(bad)).unwrap_err();
-            assert!(matches!(e, Error::Invalid(_)), "{bad}: {e}");
-        }
-        assert!(WoTarget::from_arm(&item("ok-1")).is_ok());
-        let no_id = WoTarget::from_arm(&json!({"name": "a"})).unwrap_err();
-        assert!(matches!(no_id, Error::Backend { .. }), "{no_id}");
-        let caps = WoTarget::from_arm(&json!({"id": "i", "name": "a",
-            "properties": {"capabilities": "x"}}))
-        .unwrap_err();
-        assert!(matches!(caps, Error::Backend { .. }), "{caps}");
     }
 }

@@ -19,6 +19,8 @@
 //!     targets: [lab-1]        # …plus targets named here
 //! ```
 
+pub mod import;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
