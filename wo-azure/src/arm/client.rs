@@ -356,31 +356,16 @@ impl ArmClient {
             .await;
         outcome.map_err(|failed| {
             let Failed {
-                error,
+                error: Miss { mut error, .. },
                 attempts,
                 gave_up,
                 ..
             } = failed;
-            match (gave_up, error.error) {
-                (
-                    Some(reason),
-                    Error::Backend {
-                        mut message,
-                        retryable,
-                        context,
-                        source,
-                    },
-                ) => {
-                    message.push_str(&format!(" (gave up after {attempts} attempt(s): {reason})"));
-                    Error::Backend {
-                        message,
-                        retryable,
-                        context,
-                        source,
-                    }
-                }
-                (_, e) => e,
+            // A transient failure the policy would not wait for again says why.
+            if let (Some(reason), Error::Backend { message, .. }) = (gave_up, &mut error) {
+                message.push_str(&format!(" (gave up after {attempts} attempt(s): {reason})"));
             }
+            error
         })
     }
 
