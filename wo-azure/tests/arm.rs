@@ -1,20 +1,25 @@
 //! The ARM client against scripted servers on 127.0.0.1: headers, retries, error mapping,
 //! long-running operations, paging and credentials.
+//!
+//! Retries and polls wait on a [`ManualClock`] (the waits the client decides on are asserted,
+//! none is waited) or not at all (zero backoff); one test waits a real `Retry-After`.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use wo_azure::arm::{
-    credential_from_vars, default_http_client, new_request_id, retry_after, unwrap_envelope,
-    ArmClient, ClientCredentials, LroPolicy, ManagedIdentity, RetryPolicy, StaticToken,
-    TokenCredential, ARM_SCOPE,
+    classify, credential_from_vars, default_http_client, new_request_id, retry_after,
+    unwrap_envelope, ArmClient, ArmClientBuilder, ClientCredentials, LroPolicy, ManagedIdentity,
+    RetryPolicy, StaticToken, TokenCredential, ARM_SCOPE, DEFAULT_RETRY,
 };
 use wo_core::Error;
+use wo_http::{GiveUp, ManualClock, Verdict};
 
 const TOKEN: &str = "tok-S3CRET-value";
 const RG: &str = "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.Edge";
@@ -154,13 +159,15 @@ async fn serve(script: Vec<(&str, Answer)>) -> Server {
     Server { base, state }
 }
 
+/// No backoff: retry tests assert counts and outcomes, never timings.
 fn fast_retry() -> RetryPolicy {
     RetryPolicy {
         max_attempts: 3,
         max_elapsed: Duration::from_secs(10),
-        base_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(50),
+        base_delay: Duration::ZERO,
+        max_delay: Duration::ZERO,
         max_wait: Duration::from_secs(5),
+        jitter_percent: 0,
     }
 }
 
@@ -173,15 +180,25 @@ fn fast_lro() -> LroPolicy {
     }
 }
 
-fn client(server: &Server) -> ArmClient {
+fn builder(server: &Server) -> ArmClientBuilder {
     ArmClient::builder()
         .base_url(&server.base)
         .credential(Arc::new(StaticToken::new(TOKEN)))
         .http_client(default_http_client().unwrap())
         .retry(fast_retry())
         .lro(fast_lro())
-        .build()
-        .unwrap()
+}
+
+/// A client whose waits (retries, polls) pass on a manual clock: none is slept.
+fn client(server: &Server) -> ArmClient {
+    recorded(server).0
+}
+
+/// A client whose waits are recorded on a manual clock, never slept.
+fn recorded(server: &Server) -> (ArmClient, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new());
+    let arm = builder(server).clock(clock.clone()).build().unwrap();
+    (arm, clock)
 }
 
 fn arm_error(code: &str, message: &str) -> Value {
@@ -226,12 +243,17 @@ async fn every_request_carries_api_version_token_and_a_request_id_kept_across_a_
 #[tokio::test]
 async fn the_token_never_shows_in_debug_or_errors() {
     let path = format!("{RG}/targets/t1");
+    // A hostile or buggy server that echoes the token back.
     let server = serve(vec![(
         &format!("GET {path}"),
         answer(
             401,
-            arm_error("InvalidAuthenticationToken", "The access token is invalid."),
-        ),
+            arm_error(
+                "InvalidAuthenticationToken",
+                &format!("The access token Bearer {TOKEN} is invalid."),
+            ),
+        )
+        .with("x-ms-request-id", "5f4e3d2c-0000-4000-8000-000000000001"),
     )])
     .await;
     let arm = client(&server);
@@ -242,8 +264,17 @@ async fn the_token_never_shows_in_debug_or_errors() {
     let shown = format!("{err} {err:?}");
     assert!(!shown.contains(TOKEN), "{shown}");
     assert!(
+        shown.contains("Bearer ***"),
+        "the echo is redacted: {shown}"
+    );
+    assert!(
         matches!(&err, Error::Unauthenticated { message, .. } if message.contains("InvalidAuthenticationToken")),
         "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("[x-ms-request-id 5f4e3d2c-0000-4000-8000-000000000001]"),
+        "ARM's request id is kept for support: {err}"
     );
     assert_eq!(server.seen().len(), 1, "401 is not retried");
     let token = StaticToken::new(TOKEN).get_token(ARM_SCOPE).await.unwrap();
@@ -251,6 +282,7 @@ async fn the_token_never_shows_in_debug_or_errors() {
     assert_eq!(token.token.expose(), TOKEN);
 }
 
+/// The one test of this client that waits on the real clock: a `Retry-After` is slept.
 #[tokio::test]
 async fn a_429_waits_its_retry_after_then_succeeds() {
     let path = format!("{RG}/schemas/s1");
@@ -262,7 +294,7 @@ async fn a_429_waits_its_retry_after_then_succeeds() {
         (&format!("GET {path}"), answer(200, json!({"name": "s1"}))),
     ])
     .await;
-    let arm = client(&server);
+    let arm = builder(&server).build().unwrap(); // the real clock
     let started = Instant::now();
     let got = arm.get(&path).await.unwrap();
     assert_eq!(got["name"], "s1");
@@ -299,10 +331,15 @@ async fn a_retry_after_over_the_longest_wait_fails_at_once() {
         answer(429, arm_error("TooManyRequests", "later")).with("retry-after", "3600"),
     )])
     .await;
-    let started = Instant::now();
-    let err = client(&server).get(&path).await.unwrap_err();
+    let (arm, clock) = recorded(&server);
+    let err = arm.get(&path).await.unwrap_err();
     assert!(err.is_retryable());
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(clock.sleeps().is_empty(), "an hour is not waited");
+    assert!(
+        err.to_string()
+            .contains("the wait of 3600.0 s is longer than the 5.0 s allowed"),
+        "says why: {err}"
+    );
     assert_eq!(server.seen().len(), 1);
 }
 
@@ -475,8 +512,7 @@ async fn post_lro_follows_location_and_unwraps_the_operation_envelope() {
         ),
     ])
     .await;
-    let arm = client(&server);
-    let started = Instant::now();
+    let (arm, clock) = recorded(&server);
     let got = arm
         .post_lro(
             &path,
@@ -486,9 +522,14 @@ async fn post_lro_follows_location_and_unwraps_the_operation_envelope() {
         .unwrap();
     assert_eq!(got["id"], version);
     assert_eq!(got["properties"]["reviewId"], "r-42");
-    assert!(
-        started.elapsed() >= Duration::from_millis(950),
-        "the Retry-After between polls is honoured"
+    assert_eq!(
+        clock.sleeps(),
+        [
+            Duration::ZERO,
+            Duration::from_millis(5),
+            Duration::from_secs(1)
+        ],
+        "the Retry-After between polls is honoured (0, none: the default interval, 1 s)"
     );
     assert_eq!(server.seen().len(), 4, "{:?}", server.lines());
 }
@@ -750,7 +791,8 @@ async fn a_refused_client_secret_is_a_non_retryable_error_without_the_secret() {
         "POST /t/oauth2/v2.0/token",
         answer(
             401,
-            json!({"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided.\nTrace ID: x"}),
+            // Echoing the secret it refused, as a careless service might.
+            json!({"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided: bad-S3CRET.\nTrace ID: x"}),
         ),
     )])
     .await;
@@ -1033,6 +1075,7 @@ async fn an_operation_that_outlives_the_policy_fails_retryable() {
             .collect(),
     )
     .await;
+    let clock = Arc::new(ManualClock::new());
     let arm = ArmClient::builder()
         .base_url(&server.base)
         .credential(Arc::new(StaticToken::new(TOKEN)))
@@ -1040,16 +1083,19 @@ async fn an_operation_that_outlives_the_policy_fails_retryable() {
             max_duration: Duration::from_millis(200),
             ..fast_lro()
         })
+        .clock(clock.clone())
         .build()
         .unwrap();
     let err = arm.post_lro(&path, None).await.unwrap_err();
     assert!(err.is_retryable(), "{err:?}");
     assert!(err.to_string().contains("still running"), "{err}");
     let polls = server.seen().len() - 1;
-    assert!(
-        (3..=12).contains(&polls),
-        "{polls} polls of 20 ms in 200 ms"
-    );
+    // 5 ms (the default interval after the POST), then 20 ms per poll: the tenth poll's wait
+    // would end past 200 ms.
+    assert_eq!(polls, 10, "polls of 20 ms in 200 ms");
+    let mut waits = vec![Duration::from_millis(5)];
+    waits.extend([Duration::from_millis(20); 9]);
+    assert_eq!(clock.sleeps(), waits);
 }
 
 #[tokio::test]
@@ -1115,32 +1161,64 @@ async fn a_token_service_hiccup_is_retried_inside_the_call() {
 
 #[test]
 fn policies_and_helpers_are_pure() {
+    let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000); // Tue, 14 Nov 2023 22:13:20 GMT
     let mut h = reqwest::header::HeaderMap::new();
-    assert_eq!(retry_after(&h), None);
+    assert_eq!(retry_after(&h, now), None);
     h.insert("retry-after", "7".parse().unwrap());
-    assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+    assert_eq!(retry_after(&h, now), Some(Duration::from_secs(7)));
+    h.insert(
+        "retry-after",
+        "Tue, 14 Nov 2023 22:13:35 GMT".parse().unwrap(),
+    );
+    assert_eq!(retry_after(&h, now), Some(Duration::from_secs(15)));
+    h.insert("x-ms-retry-after-ms", "1500".parse().unwrap());
+    assert_eq!(retry_after(&h, now), Some(Duration::from_millis(1500)));
     h.insert("retry-after-ms", "250".parse().unwrap());
-    assert_eq!(retry_after(&h), Some(Duration::from_millis(250)));
+    assert_eq!(retry_after(&h, now), Some(Duration::from_millis(250)));
 
-    let p = RetryPolicy::default();
+    // ARM's classification: what may be repeated, and after what.
+    let s = |c| StatusCode::from_u16(c).unwrap();
+    let none = reqwest::header::HeaderMap::new();
     assert_eq!(
-        p.delay(1, Duration::ZERO, None),
-        Some(Duration::from_secs(1))
+        classify(&Method::GET, s(429), &h, now),
+        Verdict::RetryAfter(Duration::from_millis(250))
+    );
+    assert_eq!(classify(&Method::POST, s(503), &none, now), Verdict::Retry);
+    assert_eq!(
+        classify(&Method::POST, s(500), &none, now),
+        Verdict::Fail,
+        "a POST's 5xx leaves its effect unknown"
+    );
+    for code in [408, 500, 502, 504] {
+        assert_eq!(classify(&Method::PUT, s(code), &none, now), Verdict::Retry);
+    }
+    for code in [400, 401, 403, 404, 409, 501, 505] {
+        assert_eq!(classify(&Method::GET, s(code), &none, now), Verdict::Fail);
+    }
+
+    let p = DEFAULT_RETRY;
+    assert_eq!(
+        p.decide(1, Duration::ZERO, None),
+        Ok(Duration::from_secs(1))
     );
     assert_eq!(
-        p.delay(3, Duration::ZERO, None),
-        Some(Duration::from_secs(4))
-    );
-    assert_eq!(p.delay(4, Duration::ZERO, None), None, "4 attempts at most");
-    assert_eq!(
-        p.delay(1, Duration::ZERO, Some(Duration::from_secs(61))),
-        None
+        p.decide(3, Duration::ZERO, None),
+        Ok(Duration::from_secs(4))
     );
     assert_eq!(
-        p.delay(1, Duration::from_secs(119), Some(Duration::from_secs(2))),
-        None
+        p.decide(4, Duration::ZERO, None),
+        Err(GiveUp::Attempts { max_attempts: 4 }),
+        "4 attempts at most"
     );
-    assert_eq!(RetryPolicy::never().delay(1, Duration::ZERO, None), None);
+    assert!(p
+        .decide(1, Duration::ZERO, Some(Duration::from_secs(61)))
+        .is_err());
+    assert!(p
+        .decide(1, Duration::from_secs(119), Some(Duration::from_secs(2)))
+        .is_err());
+    assert!(RetryPolicy::never()
+        .decide(1, Duration::ZERO, None)
+        .is_err());
 
     let l = LroPolicy::default();
     assert_eq!(l.interval(None), Duration::from_secs(10));

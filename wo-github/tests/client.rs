@@ -1,38 +1,63 @@
 //! The GitHub client against scripted servers on 127.0.0.1: headers, pagination, retries,
 //! rate limits, dropped connections, error mapping.
+//!
+//! Retries wait on a [`ManualClock`] (the waits a client decides on are asserted, none is
+//! waited) or not at all (zero backoff); one test waits a real `Retry-After`.
 
 #[path = "repos_loopback.rs"]
 mod loopback;
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use loopback::{Act, Server};
 use serde_json::json;
 use wo_core::Error;
-use wo_github::client::{GitHub, NewPullRequest, NewTreeEntry, PullFilter, RepoId, RetryPolicy};
+use wo_github::client::{
+    GitHub, GitHubBuilder, NewPullRequest, NewTreeEntry, PullFilter, RepoId, RetryPolicy,
+    DEFAULT_RETRY,
+};
+use wo_http::ManualClock;
 
 const TOKEN: &str = "ghs_s3cretT0kenValue";
 
-/// Fast backoff so retry tests take milliseconds (rate-limit waits still follow the server).
+/// No backoff: retry tests assert counts and outcomes, never timings.
 fn quick() -> RetryPolicy {
     RetryPolicy {
         max_attempts: 4,
         max_elapsed: Duration::from_secs(20),
-        base_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(50),
+        base_delay: Duration::ZERO,
+        max_delay: Duration::ZERO,
         max_wait: Duration::from_secs(5),
-        secondary_rate_limit_wait: Duration::from_millis(300),
+        jitter_percent: 0,
     }
 }
 
-fn client(server: &Server, retry: RetryPolicy) -> GitHub {
+fn builder(server: &Server, retry: RetryPolicy) -> GitHubBuilder {
     GitHub::builder()
         .base_url(&server.base)
         .token(TOKEN)
         .retry(retry)
         .timeout(Duration::from_secs(5))
+}
+
+fn client(server: &Server, retry: RetryPolicy) -> GitHub {
+    builder(server, retry).build().expect("client")
+}
+
+/// 2023-11-14T22:13:20Z: the manual clocks' start, so rate-limit resets are exact.
+const T0: u64 = 1_700_000_000;
+
+/// A client whose waits are recorded on a manual clock starting at [`T0`], never slept.
+fn recorded(server: &Server, retry: RetryPolicy) -> (GitHub, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::starting_at(
+        UNIX_EPOCH + Duration::from_secs(T0),
+    ));
+    let gh = builder(server, retry)
+        .clock(clock.clone())
         .build()
-        .expect("client")
+        .expect("client");
+    (gh, clock)
 }
 
 fn repo() -> RepoId {
@@ -172,6 +197,7 @@ async fn a_502_is_retried_then_succeeds() {
     assert_eq!(server.seen().len(), 2);
 }
 
+/// The one test of this client that waits on the real clock: a `Retry-After` is slept.
 #[tokio::test]
 async fn retry_after_on_429_is_honoured() {
     let server = Server::queue(vec![
@@ -192,81 +218,119 @@ async fn retry_after_on_429_is_honoured() {
 
 #[tokio::test]
 async fn a_primary_rate_limit_waits_until_the_reset() {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
     let server = Server::queue(vec![
         Act::json(
             403,
             json!({ "message": "API rate limit exceeded for user ID 1." }),
         )
         .with_header("x-ratelimit-remaining", "0")
-        .with_header("x-ratelimit-reset", &(now + 2).to_string()),
+        .with_header("x-ratelimit-reset", &(T0 + 2).to_string()),
         Act::json(201, commit_json("c2")),
     ])
     .await;
-    let gh = client(&server, quick());
-    let started = Instant::now();
+    let (gh, clock) = recorded(&server, quick());
     // A POST that must not run twice is still retried: a rate-limited request had no effect.
     let c = gh
         .create_commit(&repo(), "m", "t1", &[])
         .await
         .expect("after the reset");
     assert_eq!(c.sha, "c2");
-    assert!(
-        started.elapsed() >= Duration::from_millis(900),
-        "{:?}",
-        started.elapsed()
-    );
+    assert_eq!(clock.sleeps(), [Duration::from_secs(2)], "until the reset");
     assert_eq!(gh.requests_sent(), 2);
 }
 
 #[tokio::test]
 async fn a_reset_beyond_the_cap_gives_up_at_once_with_a_retryable_error() {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
     let server = Server::queue(vec![Act::json(
         403,
         json!({ "message": "API rate limit exceeded" }),
     )
     .with_header("x-ratelimit-remaining", "0")
-    .with_header("x-ratelimit-reset", &(now + 3600).to_string())])
+    .with_header("x-github-request-id", "0400:1F2E:3A4B")
+    .with_header("x-ratelimit-reset", &(T0 + 3600).to_string())])
     .await;
-    let gh = client(&server, quick());
-    let started = Instant::now();
+    let (gh, clock) = recorded(&server, quick());
     let e = gh.get_commit(&repo(), "c1").await.unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(clock.sleeps().is_empty(), "an hour is not waited");
     assert!(e.is_retryable(), "{e:?}");
     assert!(e.to_string().contains("primary rate limit"), "{e}");
     assert!(
-        e.to_string().contains(&(now + 3600).to_string()),
+        e.to_string().contains(&(T0 + 3600).to_string()),
         "names the reset: {e}"
+    );
+    assert!(
+        e.to_string().contains("longer than the 5.0 s allowed"),
+        "says why: {e}"
+    );
+    assert!(
+        e.to_string()
+            .contains("[x-github-request-id 0400:1F2E:3A4B]"),
+        "names GitHub's request id: {e}"
     );
     assert_eq!(gh.requests_sent(), 1);
 }
 
 #[tokio::test]
 async fn a_secondary_rate_limit_message_is_waited_out() {
-    let server = Server::queue(vec![
+    let secondary = || {
         Act::json(
             403,
             json!({ "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again." }),
-        ),
+        )
+    };
+    let server = Server::queue(vec![
+        secondary(),
+        Act::json(200, commit_json("c1")),
+        secondary(),
         Act::json(200, commit_json("c1")),
     ])
     .await;
-    let gh = client(&server, quick());
-    let started = Instant::now();
+    // The default: the minute GitHub asks for.
+    let (gh, clock) = recorded(&server, DEFAULT_RETRY);
     gh.get_commit(&repo(), "c1").await.expect("after the wait");
-    assert!(
-        started.elapsed() >= Duration::from_millis(290),
-        "{:?}",
-        started.elapsed()
-    );
+    assert_eq!(clock.sleeps(), [Duration::from_secs(60)]);
     assert_eq!(gh.requests_sent(), 2);
+    // Or the configured wait.
+    let clock = Arc::new(ManualClock::new());
+    let gh = builder(&server, quick())
+        .secondary_rate_limit_wait(Duration::from_millis(300))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    gh.get_commit(&repo(), "c1").await.expect("after the wait");
+    assert_eq!(clock.sleeps(), [Duration::from_millis(300)]);
+    assert_eq!(gh.secondary_rate_limit_wait(), Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn backoffs_double_and_a_retry_after_date_is_honoured() {
+    let server = Server::queue(vec![
+        Act::json(503, json!({ "message": "Service Unavailable" })),
+        Act::json(503, json!({ "message": "Service Unavailable" })),
+        Act::json(429, json!({ "message": "slow down" }))
+            .with_header("retry-after", "Tue, 14 Nov 2023 22:13:50 GMT"),
+        Act::json(200, commit_json("c1")),
+    ])
+    .await;
+    let (gh, clock) = recorded(
+        &server,
+        RetryPolicy {
+            max_wait: Duration::from_secs(60),
+            ..DEFAULT_RETRY
+        },
+    );
+    gh.get_commit(&repo(), "c1").await.expect("retried");
+    // 500 ms, 1 s (no jitter on a manual clock's whole milliseconds), then the date T0 + 30 s
+    // seen from T0 + 1.5 s.
+    assert_eq!(
+        clock.sleeps(),
+        [
+            Duration::from_millis(500),
+            Duration::from_secs(1),
+            Duration::from_millis(28_500)
+        ]
+    );
+    assert_eq!(gh.requests_sent(), 4);
 }
 
 #[tokio::test]

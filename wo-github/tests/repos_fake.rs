@@ -3,14 +3,16 @@
 #![cfg(feature = "fake")]
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use wo_core::files::FileTree;
 use wo_core::ports::{ChangeProposal, ChangeRequest, CommitId, GitOpsRepo, ProposeOutcome};
 use wo_core::Error;
-use wo_github::client::{GitHub, RepoId, RetryPolicy};
+use wo_github::client::{GitHub, RepoId, RetryPolicy, DEFAULT_RETRY};
 use wo_github::fake::{FakeGitHub, Fault};
 use wo_github::repos::{GitHubGitOpsRepo, GitHubRepo};
+use wo_http::ManualClock;
 
 const OWNER: &str = "octo";
 const NAME: &str = "gitops";
@@ -24,11 +26,13 @@ fn path(i: usize) -> String {
 }
 
 /// A fake with `octo/gitops` whose `dev` branch holds `n` files of `shop` and one of `tools`,
-/// and the gitops port on it (quick retries, so fault tests take no long waits).
+/// and the gitops port on it (retries wait on a manual clock, so fault tests wait for nothing
+/// and can see every wait).
 struct World {
     github: FakeGitHub,
     client: GitHub,
     port: GitHubGitOpsRepo,
+    clock: Arc<ManualClock>,
 }
 
 impl World {
@@ -44,15 +48,17 @@ impl World {
             .map(|(p, c)| (p.as_str(), Some(c.as_str())))
             .collect();
         github.push_files(OWNER, NAME, ENV, &files, "Start dev");
+        let clock = Arc::new(ManualClock::new());
         let client = GitHub::builder()
             .base_url(github.base_url())
             .token("test-token")
             .retry(RetryPolicy {
                 base_delay: Duration::from_millis(10),
                 max_delay: Duration::from_millis(50),
-                secondary_rate_limit_wait: Duration::from_millis(100),
-                ..RetryPolicy::default()
+                ..DEFAULT_RETRY
             })
+            .secondary_rate_limit_wait(Duration::from_millis(100))
+            .clock(clock.clone())
             .build()
             .expect("client");
         let port = GitHubGitOpsRepo::new(GitHubRepo::new(client.clone(), RepoId::new(OWNER, NAME)));
@@ -60,6 +66,7 @@ impl World {
             github,
             client,
             port,
+            clock,
         }
     }
 
@@ -273,9 +280,12 @@ async fn too_many_requests_waits_for_retry_after() {
         },
         1,
     );
-    let started = std::time::Instant::now();
     propose_and_merge(&w).await;
-    assert!(started.elapsed() >= Duration::from_secs(1));
+    assert_eq!(
+        w.clock.sleeps(),
+        [Duration::from_secs(1)],
+        "the Retry-After"
+    );
     assert_eq!(w.github.request_count("git/create-commit"), 2);
 }
 
@@ -296,6 +306,13 @@ async fn the_secondary_rate_limit_is_waited_out() {
     propose_and_merge(&w).await;
     assert_eq!(w.github.request_count("pulls/create"), 2);
     assert_eq!(w.github.request_count("git/update-ref"), 2);
+    let mut waits = w.clock.sleeps();
+    waits.sort();
+    assert_eq!(
+        waits,
+        [Duration::from_millis(100), Duration::from_secs(1)],
+        "the configured wait without Retry-After, the Retry-After with it"
+    );
 }
 
 #[tokio::test]

@@ -1,19 +1,19 @@
-//! [`ArmClient`]: one retry loop over `reqwest`, JSON in and out, `nextLink` paging.
+//! [`ArmClient`]: requests under [`wo_http::Retry`], JSON in and out, `nextLink` paging.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 use wo_core::{Error, Location, Result};
+use wo_http::{Clock, Failed, Retry, Verdict};
 
 use super::credential::{TokenCredential, ARM_SCOPE};
-use super::error::{Failure, BACKEND};
-use super::policy::{retry_after, LroPolicy, RetryPolicy};
-use super::request_id::new_request_id;
+use super::error::{Failure, BACKEND, REQUEST_ID_HEADER};
+use super::policy::{LroPolicy, RetryPolicy, DEFAULT_RETRY};
 
 /// The default ARM endpoint.
 pub const DEFAULT_ARM_URL: &str = "https://management.azure.com";
@@ -37,7 +37,7 @@ struct Inner {
     credential: Arc<dyn TokenCredential>,
     scope: String,
     api_version: String,
-    retry: RetryPolicy,
+    retry: Retry,
     lro: LroPolicy,
     timeout: Duration,
     user_agent: String,
@@ -50,7 +50,7 @@ impl fmt::Debug for ArmClient {
             .field("base_url", &self.inner.base.as_str())
             .field("api_version", &self.inner.api_version)
             .field("credential", &self.inner.credential)
-            .field("retry", &self.inner.retry)
+            .field("retry", self.inner.retry.policy())
             .field("lro", &self.inner.lro)
             .finish()
     }
@@ -66,6 +66,7 @@ pub struct ArmClientBuilder {
     scope: Option<String>,
     retry: Option<RetryPolicy>,
     lro: Option<LroPolicy>,
+    clock: Option<Arc<dyn Clock>>,
     timeout: Option<Duration>,
 }
 
@@ -110,9 +111,17 @@ impl ArmClientBuilder {
         self
     }
 
-    /// The retry policy of one request.
+    /// The retry policy of one request (default [`DEFAULT_RETRY`]).
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = Some(retry);
+        self
+    }
+
+    /// The clock that retries and polls read the time from and sleep on (default
+    /// [`wo_http::SystemClock`]; a [`wo_http::ManualClock`] lets a test see every wait without
+    /// waiting).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
         self
     }
 
@@ -131,16 +140,12 @@ impl ArmClientBuilder {
     /// The client.
     ///
     /// # Errors
-    /// [`Error::Invalid`] for a base URL that is not `http(s)://host…` or a missing credential;
-    /// [`Error::Backend`] when the default HTTP client cannot be built.
+    /// [`Error::Invalid`] for a base URL that is not `http(s)://host…` (naming
+    /// `WO_ARM_URL/--arm-url`) or a missing credential; [`Error::Backend`] when the default
+    /// HTTP client cannot be built.
     pub fn build(self) -> Result<ArmClient> {
         let raw = self.base_url.unwrap_or_else(|| DEFAULT_ARM_URL.to_string());
-        let invalid = |m: String| Error::invalid(Location::file("<arm base url>"), m);
-        let base = Url::parse(raw.trim_end_matches('/'))
-            .map_err(|e| invalid(format!("`{raw}` is not a URL: {e}")))?;
-        if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
-            return Err(invalid(format!("`{raw}` is not an http(s) URL")));
-        }
+        let base = wo_http::base_url(&raw, "WO_ARM_URL/--arm-url")?;
         let credential = self.credential.ok_or_else(|| {
             Error::invalid(
                 Location::file("<arm client>"),
@@ -151,6 +156,10 @@ impl ArmClientBuilder {
             Some(h) => h,
             None => default_http_client()?,
         };
+        let mut retry = Retry::new(self.retry.unwrap_or(DEFAULT_RETRY));
+        if let Some(clock) = self.clock {
+            retry = retry.with_clock(clock);
+        }
         Ok(ArmClient {
             inner: Arc::new(Inner {
                 http,
@@ -158,7 +167,7 @@ impl ArmClientBuilder {
                 credential,
                 scope: self.scope.unwrap_or_else(|| ARM_SCOPE.to_string()),
                 api_version: self.api_version.unwrap_or_else(|| API_VERSION.to_string()),
-                retry: self.retry.unwrap_or_default(),
+                retry,
                 lro: self.lro.unwrap_or_default(),
                 timeout: self.timeout.unwrap_or(Duration::from_secs(60)),
                 user_agent: format!("wo/{}", env!("CARGO_PKG_VERSION")),
@@ -169,17 +178,55 @@ impl ArmClientBuilder {
 }
 
 /// A reqwest client on rustls with the `ring` provider (installed as the process default if
-/// no provider is installed yet).
+/// no provider is installed yet): [`wo_http::http_client`], shared with the GitHub client.
 ///
 /// # Errors
 /// [`Error::Backend`] when the client cannot be built.
 pub fn default_http_client() -> Result<reqwest::Client> {
-    // Ignored error: another provider is installed already, and reqwest will use that one.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|e| Error::backend(BACKEND, format!("building the HTTP client: {e}")))
+    wo_http::http_client()
+}
+
+/// Whether a failed ARM answer is worth another attempt, and after how long: pure, measured
+/// from `now` (a `Retry-After` HTTP date).
+///
+/// | status | method | verdict |
+/// |---|---|---|
+/// | 429, 503 (refused before any work) | any | retry, after the `Retry-After` / `retry-after-ms` / `x-ms-retry-after-ms` it names, else a backoff |
+/// | 408, 500, 502, 504 | not `POST` (whose effect they leave unknown) | the same |
+/// | anything else (4xx, 501, 505, …) | any | final |
+pub fn classify(
+    method: &Method,
+    status: StatusCode,
+    headers: &HeaderMap,
+    now: SystemTime,
+) -> Verdict {
+    let retryable = match status.as_u16() {
+        429 | 503 => true,
+        408 | 500 | 502 | 504 => method != Method::POST,
+        _ => false,
+    };
+    if !retryable {
+        return Verdict::Fail;
+    }
+    match wo_http::retry_after(headers, now) {
+        Some(wait) => Verdict::RetryAfter(wait),
+        None => Verdict::Retry,
+    }
+}
+
+/// One failed attempt and what [`classify`] (or the transport rules) made of it.
+struct Miss {
+    error: Error,
+    verdict: Verdict,
+}
+
+impl Miss {
+    fn fail(error: Error) -> Self {
+        Self {
+            error,
+            verdict: Verdict::Fail,
+        }
+    }
 }
 
 /// A successful answer.
@@ -276,6 +323,11 @@ impl ArmClient {
             .to_string()
     }
 
+    /// The clock retries and polls use.
+    pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
+        self.inner.retry.clock()
+    }
+
     /// One logical call under the retry policy; a non-2xx answer becomes an [`Error`].
     pub(crate) async fn execute(
         &self,
@@ -284,94 +336,116 @@ impl ArmClient {
         body: Option<&Value>,
     ) -> Result<Reply> {
         let id = self.id_of(url);
-        let request_id = new_request_id();
+        // One id per logical call, the same on each retry, so ARM's logs match ours.
+        let request_id = wo_http::new_request_id();
         let body = body
             .map(serde_json::to_vec)
             .transpose()
             .map_err(|e| Error::invalid(Location::file(&id), format!("body: {e}")))?;
-        let started = Instant::now();
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let token = match self.inner.credential.get_token(&self.inner.scope).await {
-                Ok(t) => t,
-                // The token service failed transiently: nothing reached ARM yet, so wait as
-                // for any retryable answer.
-                Err(e) if e.is_retryable() => {
-                    match self.inner.retry.delay(attempt, started.elapsed(), None) {
-                        Some(wait) => {
-                            tokio::time::sleep(wait).await;
-                            continue;
-                        }
-                        None => return Err(e),
-                    }
-                }
-                Err(e) => return Err(e),
-            };
-            let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.token.expose()))
-                .map_err(|_| {
-                    Error::backend(
-                        BACKEND,
-                        "the access token holds characters that cannot be sent in a header",
-                    )
-                })?;
-            auth.set_sensitive(true);
-            let mut request = self
-                .inner
-                .http
-                .request(method.clone(), url.clone())
-                .timeout(self.inner.timeout)
-                .header(AUTHORIZATION, auth)
-                .header(ACCEPT, "application/json")
-                .header(USER_AGENT, &self.inner.user_agent)
-                .header(CLIENT_REQUEST_ID, &request_id);
-            if let Some(b) = &body {
-                request = request
-                    .header(CONTENT_TYPE, "application/json")
-                    .body(b.clone());
+        let call = Call {
+            method: &method,
+            url,
+            id: &id,
+            request_id: &request_id,
+            body: body.as_deref(),
+        };
+        let outcome = self
+            .inner
+            .retry
+            .run(|| self.attempt(&call), |miss: &Miss| miss.verdict)
+            .await;
+        outcome.map_err(|failed| {
+            let Failed {
+                error: Miss { mut error, .. },
+                attempts,
+                gave_up,
+                ..
+            } = failed;
+            // A transient failure the policy would not wait for again says why.
+            if let (Some(reason), Error::Backend { message, .. }) = (gave_up, &mut error) {
+                message.push_str(&format!(" (gave up after {attempts} attempt(s): {reason})"));
             }
-            self.inner.sent.fetch_add(1, Ordering::Relaxed);
-            let (transient, wait_hint) = match request.send().await {
-                Ok(response) => {
-                    let status = response.status();
-                    let headers = response.headers().clone();
-                    let bytes = response.bytes().await.map(|b| b.to_vec());
-                    match bytes {
-                        Ok(body) if status.is_success() => {
-                            return Ok(Reply {
-                                status,
-                                headers,
-                                body,
-                            })
-                        }
-                        Ok(body) => {
-                            let failure = Failure::new(status.as_u16(), &body, &id);
-                            if !retryable_status(&method, status) {
-                                return Err(failure.into_error());
-                            }
-                            (failure.into_error(), retry_after(&headers))
-                        }
-                        Err(e) => (transport(&method, url, &id, &e), None),
-                    }
-                }
-                Err(e) => {
-                    let err = transport(&method, url, &id, &e);
-                    // A connection never opened sent nothing: safe to repeat for any method.
-                    if method == Method::POST && !e.is_connect() {
-                        return Err(err);
-                    }
-                    (err, None)
-                }
-            };
-            match self
-                .inner
-                .retry
-                .delay(attempt, started.elapsed(), wait_hint)
-            {
-                Some(wait) => tokio::time::sleep(wait).await,
-                None => return Err(transient),
+            error
+        })
+    }
+
+    /// One attempt: a token, the request, the answer classified.
+    async fn attempt(&self, call: &Call<'_>) -> std::result::Result<Reply, Miss> {
+        let token = match self.inner.credential.get_token(&self.inner.scope).await {
+            Ok(t) => t,
+            // The token service failed transiently: nothing reached ARM yet, so wait as for any
+            // retryable answer.
+            Err(e) if e.is_retryable() => {
+                return Err(Miss {
+                    error: e,
+                    verdict: Verdict::Retry,
+                })
             }
+            Err(e) => return Err(Miss::fail(e)),
+        };
+        let mut auth =
+            HeaderValue::from_str(&format!("Bearer {}", token.token.expose())).map_err(|_| {
+                Miss::fail(Error::backend(
+                    BACKEND,
+                    "the access token holds characters that cannot be sent in a header",
+                ))
+            })?;
+        auth.set_sensitive(true);
+        let mut request = self
+            .inner
+            .http
+            .request(call.method.clone(), call.url.clone())
+            .timeout(self.inner.timeout)
+            .header(AUTHORIZATION, auth)
+            .header(ACCEPT, "application/json")
+            .header(USER_AGENT, &self.inner.user_agent)
+            .header(CLIENT_REQUEST_ID, call.request_id);
+        if let Some(b) = call.body {
+            request = request
+                .header(CONTENT_TYPE, "application/json")
+                .body(b.to_vec());
         }
+        self.inner.sent.fetch_add(1, Ordering::Relaxed);
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => {
+                let error = transport(call.method, call.url, call.id, &e);
+                // A connection never opened sent nothing: safe to repeat for any method.
+                if call.method == Method::POST && !e.is_connect() {
+                    return Err(Miss::fail(error));
+                }
+                return Err(Miss {
+                    error,
+                    verdict: Verdict::Retry,
+                });
+            }
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = match response.bytes().await {
+            Ok(body) => body.to_vec(),
+            Err(e) => {
+                return Err(Miss {
+                    error: transport(call.method, call.url, call.id, &e),
+                    verdict: Verdict::Retry,
+                })
+            }
+        };
+        if status.is_success() {
+            return Ok(Reply {
+                status,
+                headers,
+                body,
+            });
+        }
+        // A server that echoes the token back does not get it into our errors.
+        let text = token.token.redact(&String::from_utf8_lossy(&body));
+        let failure = Failure::new(status.as_u16(), text.as_bytes(), call.id)
+            .with_request_id(wo_http::server_request_id(&headers, REQUEST_ID_HEADER));
+        Err(Miss {
+            error: failure.into_error(),
+            verdict: classify(call.method, status, &headers, self.clock().now()),
+        })
     }
 
     /// `method` on `path_or_url` with an optional JSON body; the answer's JSON (`Null` when
@@ -464,15 +538,14 @@ impl ArmClient {
     }
 }
 
-/// 408, 429 and 5xx (but not 501/505) are worth repeating; for `POST`, whose effect a 5xx
-/// leaves unknown, only 429 and 503 (refused before any work).
-fn retryable_status(method: &Method, status: StatusCode) -> bool {
-    let code = status.as_u16();
-    match code {
-        429 | 503 => true,
-        408 | 500 | 502 | 504 => method != Method::POST,
-        _ => false,
-    }
+/// What one logical call sends on each attempt.
+struct Call<'a> {
+    method: &'a Method,
+    url: &'a Url,
+    /// The ARM id, for errors.
+    id: &'a str,
+    request_id: &'a str,
+    body: Option<&'a [u8]>,
 }
 
 fn transport(method: &Method, url: &Url, id: &str, e: &reqwest::Error) -> Error {

@@ -334,7 +334,11 @@ impl ClientCredentials {
             .header("content-type", "application/x-www-form-urlencoded")
             .header("accept", "application/json")
             .body(body);
-        token_response(request, &format!("token endpoint {}", self.endpoint)).await
+        let sent = match &self.proof {
+            ClientProof::Secret(secret) => Some(secret),
+            _ => None,
+        };
+        token_response(request, &format!("token endpoint {}", self.endpoint), sent).await
     }
 }
 
@@ -346,8 +350,13 @@ impl TokenCredential for ClientCredentials {
 }
 
 /// Sends a token request and reads `{access_token, expires_in | expires_on}`; errors name
-/// `what` and the OAuth error code and description, never a secret.
-async fn token_response(request: reqwest::RequestBuilder, what: &str) -> Result<AccessToken> {
+/// `what` and the OAuth error code and description, never a secret: `sent`, the secret the
+/// request carried, is redacted from what the service echoes.
+async fn token_response(
+    request: reqwest::RequestBuilder,
+    what: &str,
+    sent: Option<&Secret>,
+) -> Result<AccessToken> {
     let response = request
         .send()
         .await
@@ -375,13 +384,15 @@ async fn token_response(request: reqwest::RequestBuilder, what: &str) -> Result<
             .and_then(Value::as_str)
             .unwrap_or_default();
         let retryable = status.as_u16() == 429 || status.is_server_error();
-        return Err(backend(
-            format!(
-                "{what} refused the credentials ({status}: {code} {})",
-                description.lines().next().unwrap_or_default()
-            ),
-            retryable,
-        ));
+        let said = format!(
+            "{what} refused the credentials ({status}: {code} {})",
+            description.lines().next().unwrap_or_default()
+        );
+        let said = match sent {
+            Some(secret) => secret.redact(&said),
+            None => said,
+        };
+        return Err(backend(said, retryable));
     }
     parse_token(&json).ok_or_else(|| {
         backend(
@@ -495,7 +506,7 @@ impl ManagedIdentity {
             Some(h) => request.header("x-identity-header", h.expose()),
             None => request.header("metadata", "true"),
         };
-        token_response(request, "managed identity endpoint").await
+        token_response(request, "managed identity endpoint", self.header.as_ref()).await
     }
 }
 

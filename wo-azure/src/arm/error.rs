@@ -7,6 +7,10 @@ use wo_core::Error;
 /// The backend name in [`Error::Backend`].
 pub const BACKEND: &str = "azure";
 
+/// The header in which ARM names its answer; a failed answer's id is kept in the error
+/// (`[x-ms-request-id …]`), as Azure support asks for it.
+pub const REQUEST_ID_HEADER: &str = "x-ms-request-id";
+
 /// ARM's `{"error": {code, message, target?, details?}}` (common-types `ErrorResponse`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
@@ -47,6 +51,8 @@ pub(crate) struct Failure {
     pub error: ArmErrorDetail,
     /// The ARM id (the request path without the query).
     pub id: String,
+    /// ARM's `x-ms-request-id` of the answer.
+    pub request_id: Option<String>,
 }
 
 impl Failure {
@@ -63,7 +69,14 @@ impl Failure {
             status,
             error,
             id: id.to_string(),
+            request_id: None,
         }
+    }
+
+    /// The same failure naming ARM's request id.
+    pub fn with_request_id(mut self, request_id: Option<String>) -> Self {
+        self.request_id = request_id;
+        self
     }
 
     /// | answer | error |
@@ -77,9 +90,15 @@ impl Failure {
     /// | 408, 429, 5xx (after the retries) | `Backend`, retryable |
     /// | other | `Backend`, not retryable |
     ///
-    /// Every error names the ARM id as its context `path`.
+    /// Every error names the ARM id as its context `path` and ARM's request id in its message.
+    /// The test `the_error_table` holds this table row by row.
     pub fn into_error(self) -> Error {
-        let Failure { status, error, id } = self;
+        let Failure {
+            status,
+            error,
+            id,
+            request_id,
+        } = self;
         let said = format!("{status} {}", error.summary());
         let e = match status {
             404 => Error::not_found(format!("{id} ({said})")),
@@ -105,7 +124,9 @@ impl Failure {
             408 | 429 | 500..=599 => Error::backend(BACKEND, said).retryable(true),
             _ => Error::backend(BACKEND, said),
         };
-        e.with_backend(BACKEND).with_path(id)
+        wo_http::with_server_request_id(e, REQUEST_ID_HEADER, request_id.as_deref())
+            .with_backend(BACKEND)
+            .with_path(id)
     }
 }
 
@@ -129,11 +150,16 @@ fn rejected(status: u16, error: &ArmErrorDetail) -> Error {
 
 /// The error of a long-running operation that ended `Failed` or `Canceled`.
 ///
-/// A code naming validation (`…Validation…`, `Invalid…`, `BadRequest`) is
-/// [`Error::Rejected`] (the service refused it, as a review that violates schema rules);
-/// `…NotFound` is [`Error::NotFound`]; `Conflict` is [`Error::Precondition`]; anything else
-/// is a non-retryable [`Error::Backend`] (a retryable one for `InternalServerError`/timeouts).
-/// The operation's resource id is the context `path`.
+/// | the operation's `error.code` | error |
+/// |---|---|
+/// | naming validation (`…Validation…`, `Invalid…`, `BadRequest`) | `Rejected` (the service refused it, as a review that violates schema rules) |
+/// | `…NotFound` | `NotFound` |
+/// | `Conflict` | `Precondition` |
+/// | `…InternalServerError…`, `…Timeout…`, `…ServiceUnavailable…` | `Backend`, retryable |
+/// | anything else, or no error | `Backend`, not retryable |
+///
+/// The operation's resource id is the context `path`. The test `the_lro_failure_table` holds
+/// this table row by row.
 pub(crate) fn operation_failed(id: &str, status: &str, error: Option<ArmErrorDetail>) -> Error {
     let error = error.unwrap_or_else(|| ArmErrorDetail {
         code: status.to_string(),
@@ -159,4 +185,146 @@ pub(crate) fn operation_failed(id: &str, status: &str, error: Option<ArmErrorDet
         Error::backend(BACKEND, said).retryable(retryable)
     };
     e.with_backend(BACKEND).with_path(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wo_core::ErrorKind::{self, *};
+
+    /// The table of [`Failure::into_error`], row by row: status, ARM's error body, kind and
+    /// whether it is retryable.
+    #[test]
+    fn the_error_table() {
+        let rows: &[(u16, &str, ErrorKind, bool)] = &[
+            (
+                404,
+                r#"{"error":{"code":"ResourceNotFound","message":"The Resource was not found."}}"#,
+                NotFound,
+                false,
+            ),
+            (
+                409,
+                r#"{"error":{"code":"ResourceAlreadyExists","message":"Version 1.0.0 already exists."}}"#,
+                AlreadyExists,
+                false,
+            ),
+            (
+                409,
+                r#"{"error":{"code":"Conflict","message":"Another operation is in progress."}}"#,
+                Precondition,
+                false,
+            ),
+            (
+                412,
+                r#"{"error":{"code":"PreconditionFailed","message":"etag mismatch"}}"#,
+                Precondition,
+                false,
+            ),
+            (
+                400,
+                r#"{"error":{"code":"InvalidRequestContent","message":"capabilities must not be empty"}}"#,
+                Rejected,
+                false,
+            ),
+            (
+                405,
+                r#"{"error":{"code":"MethodNotAllowed","message":"no"}}"#,
+                Rejected,
+                false,
+            ),
+            (413, "", Rejected, false),
+            (415, "", Rejected, false),
+            (
+                422,
+                r#"{"error":{"code":"UnprocessableEntity","message":"bad"}}"#,
+                Rejected,
+                false,
+            ),
+            (
+                401,
+                r#"{"error":{"code":"InvalidAuthenticationToken","message":"The access token is invalid."}}"#,
+                Unauthenticated,
+                false,
+            ),
+            (
+                403,
+                r#"{"error":{"code":"AuthorizationFailed","message":"The client does not have authorization."}}"#,
+                PermissionDenied,
+                false,
+            ),
+            (408, "", Backend, true),
+            (
+                429,
+                r#"{"error":{"code":"TooManyRequests","message":"slow down"}}"#,
+                Backend,
+                true,
+            ),
+            (
+                500,
+                r#"{"error":{"code":"InternalServerError","message":"oops"}}"#,
+                Backend,
+                true,
+            ),
+            (502, "<html>bad gateway</html>", Backend, true),
+            (
+                503,
+                r#"{"error":{"code":"ServiceUnavailable","message":"busy"}}"#,
+                Backend,
+                true,
+            ),
+            (501, "", Backend, true),
+            (418, "teapot", Backend, false),
+        ];
+        for &(status, body, kind, retryable) in rows {
+            let e = Failure::new(status, body.as_bytes(), "/subscriptions/s/x")
+                .with_request_id(Some("req-1".into()))
+                .into_error();
+            let row = format!("{status} {body}");
+            assert_eq!(e.kind(), kind, "{row}: {e:?}");
+            assert_eq!(e.is_retryable(), retryable, "{row}: {e:?}");
+            let c = e.context().expect("context");
+            assert_eq!(c.backend.as_deref(), Some("azure"), "{row}");
+            assert_eq!(c.path.as_deref(), Some("/subscriptions/s/x"), "{row}");
+            assert!(
+                e.to_string().contains("[x-ms-request-id req-1]"),
+                "{row}: {e}"
+            );
+        }
+    }
+
+    /// The table of [`operation_failed`], row by row: the operation's error code, kind and
+    /// whether it is retryable.
+    #[test]
+    fn the_lro_failure_table() {
+        let rows: &[(Option<&str>, ErrorKind, bool)] = &[
+            (Some("SolutionValidationFailed"), Rejected, false),
+            (Some("InvalidTemplate"), Rejected, false),
+            (Some("BadRequest"), Rejected, false),
+            (Some("ResourceNotFound"), NotFound, false),
+            (Some("TargetNotFound"), NotFound, false),
+            (Some("Conflict"), Precondition, false),
+            (Some("InternalServerError"), Backend, true),
+            (Some("GatewayTimeout"), Backend, true),
+            (Some("OperationTimeout"), Backend, true),
+            (Some("ServiceUnavailable"), Backend, true),
+            (Some("CustomLocationUnreachable"), Backend, false),
+            (None, Backend, false),
+        ];
+        for &(code, kind, retryable) in rows {
+            let error = code.map(|c| ArmErrorDetail {
+                code: c.into(),
+                message: "the message".into(),
+                ..ArmErrorDetail::default()
+            });
+            let e = operation_failed("/subscriptions/s/op", "Failed", error);
+            assert_eq!(e.kind(), kind, "{code:?}: {e:?}");
+            assert_eq!(e.is_retryable(), retryable, "{code:?}: {e:?}");
+            assert_eq!(
+                e.context().and_then(|c| c.path.as_deref()),
+                Some("/subscriptions/s/op"),
+                "{code:?}"
+            );
+        }
+    }
 }

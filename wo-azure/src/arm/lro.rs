@@ -2,7 +2,7 @@
 //!
 //! The rules are on the [`arm`](super) module page.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
@@ -11,7 +11,7 @@ use wo_core::{Error, Result};
 
 use super::client::ArmClient;
 use super::error::{operation_failed, ArmErrorDetail, BACKEND};
-use super::policy::{retry_after, LroPolicy};
+use super::policy::LroPolicy;
 
 /// Where an operation stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,19 +108,19 @@ impl ArmClient {
     async fn run_lro(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value> {
         let url = self.resolve(path)?;
         let id = self.id_of(&url);
-        let started = Instant::now();
+        let started = self.clock().monotonic();
         let reply = self.execute(method.clone(), &url, body).await?;
         let first = reply.json(&id)?;
         let async_op = header(&reply.headers, "azure-asyncoperation");
         let location = header(&reply.headers, "location");
-        let mut hint = retry_after(&reply.headers);
+        let mut hint = self.retry_after(&reply.headers);
 
         if let Some(op) = async_op {
             let op_url = self.resolve(&op)?;
             let last = loop {
                 self.pause(hint, started, &id).await?;
                 let r = self.execute(Method::GET, &op_url, None).await?;
-                hint = retry_after(&r.headers);
+                hint = self.retry_after(&r.headers);
                 let status_body = r.json(&id)?;
                 let status = status_body
                     .get("status")
@@ -167,14 +167,14 @@ impl ArmClient {
         &self,
         location: &str,
         mut hint: Option<Duration>,
-        started: Instant,
+        started: Duration,
         id: &str,
     ) -> Result<Value> {
         let url = self.resolve(location)?;
         loop {
             self.pause(hint, started, id).await?;
             let r = self.execute(Method::GET, &url, None).await?;
-            hint = retry_after(&r.headers);
+            hint = self.retry_after(&r.headers);
             match r.status {
                 StatusCode::ACCEPTED => continue,
                 StatusCode::NO_CONTENT => return Ok(Value::Null),
@@ -196,14 +196,14 @@ impl ArmClient {
         &self,
         path: &str,
         mut hint: Option<Duration>,
-        started: Instant,
+        started: Duration,
         id: &str,
     ) -> Result<Value> {
         let url = self.resolve(path)?;
         loop {
             self.pause(hint, started, id).await?;
             let r = self.execute(Method::GET, &url, None).await?;
-            hint = retry_after(&r.headers);
+            hint = self.retry_after(&r.headers);
             let body = r.json(id)?;
             let state = body
                 .pointer("/properties/provisioningState")
@@ -218,21 +218,26 @@ impl ArmClient {
         }
     }
 
-    /// Waits before the next poll, or fails when the operation has run too long.
-    async fn pause(&self, hint: Option<Duration>, started: Instant, id: &str) -> Result<()> {
+    /// The wait an answer asks for (the shared parser: `retry-after-ms`,
+    /// `x-ms-retry-after-ms`, `Retry-After` seconds or date).
+    fn retry_after(&self, headers: &HeaderMap) -> Option<Duration> {
+        wo_http::retry_after(headers, self.clock().now())
+    }
+
+    /// Waits before the next poll, or fails when the operation has run too long. `started` is
+    /// the clock's monotonic reading when the operation was sent.
+    async fn pause(&self, hint: Option<Duration>, started: Duration, id: &str) -> Result<()> {
         let policy: &LroPolicy = self.lro_policy();
         let wait = policy.interval(hint);
-        if started.elapsed() + wait > policy.max_duration {
+        let elapsed = self.clock().monotonic().saturating_sub(started);
+        if elapsed + wait > policy.max_duration {
             return Err(Error::backend(
                 BACKEND,
-                format!(
-                    "the operation on {id} was still running after {:?}",
-                    started.elapsed()
-                ),
+                format!("the operation on {id} was still running after {elapsed:?}"),
             )
             .retryable(true));
         }
-        tokio::time::sleep(wait).await;
+        self.clock().sleep(wait).await;
         Ok(())
     }
 }

@@ -26,12 +26,16 @@
 //!
 //! # Retries
 //!
-//! One loop ([`RetryPolicy`], bounded attempts and total time) repeats 429 and 503 for every
-//! method, 408/500/502/504 and timeouts for every method but `POST` (whose effect they leave
-//! unknown), and connections that could not be opened for all. It waits the `Retry-After`
-//! (seconds, or `retry-after-ms`) the answer names, else an exponential backoff. 4xx
-//! validation answers, 401 and 403 are never repeated. A token request that failed
-//! transiently (token service 429/5xx, transport) counts as an attempt of the same loop.
+//! Every call runs under the shared [`wo_http::Retry`] with a [`RetryPolicy`] (bounded attempts
+//! and total time; default [`DEFAULT_RETRY`]). What is worth another attempt is ARM's own rule
+//! ([`classify`]): 429 and 503 for every method, 408/500/502/504 and timeouts for every method
+//! but `POST` (whose effect they leave unknown), and connections that could not be opened for
+//! all. It waits the wait the answer names ([`retry_after`]: `retry-after-ms`,
+//! `x-ms-retry-after-ms`, `Retry-After` in seconds or as a date), else an exponential backoff;
+//! a wait over [`RetryPolicy::max_wait`] is not waited, the call fails at once with a retryable
+//! error saying so. 4xx validation answers, 401 and 403 are never repeated. A token request
+//! that failed transiently (token service 429/5xx, transport) counts as an attempt of the same
+//! call. Waits are slept on the builder's clock ([`ArmClientBuilder::clock`]).
 //!
 //! # Errors
 //!
@@ -40,9 +44,14 @@
 //! | 404 | `NotFound` naming the ARM id, code and message |
 //! | 409 `…AlreadyExists…` | `AlreadyExists` |
 //! | 409, 412 | `Precondition` |
-//! | 400, 405, 413, 415, 422 | `Invalid`: file = the ARM id, key = `target`, message = `code: message`, one diagnostic per detail |
-//! | 401, 403 | `Backend`, not retryable, with what to fix |
+//! | 400, 405, 413, 415, 422 | `Rejected`: `code: message`, one line per detail (`target: code: message`) |
+//! | 401 | `Unauthenticated`, with what to fix |
+//! | 403 | `PermissionDenied`, with what to fix |
 //! | 408, 429, 5xx after the retries, transport | `Backend`, retryable |
+//! | other | `Backend`, not retryable |
+//!
+//! Every error names the ARM id as its context `path` and, for a failed answer, ARM's
+//! `x-ms-request-id` in its message. A token an answer echoes is replaced by `***`.
 //!
 //! # Long-running operations
 //!
@@ -63,23 +72,21 @@
 //! - **neither**: the answer is final, except a `PUT`/`PATCH` whose
 //!   `properties.provisioningState` is not terminal: the resource is polled until it is.
 //!
-//! Polls wait the `Retry-After` of the last answer, clamped by [`LroPolicy`]; a `Failed` or
-//! `Canceled` operation ends with its `error`: a code naming validation (`…Validation…`,
-//! `Invalid…`, `BadRequest`) is `Rejected` (as a review that breaks schema rules), `…NotFound`
-//! is `NotFound`, `Conflict` is `Precondition`, anything else `Backend` (retryable only for
-//! internal errors and timeouts). An operation running past [`LroPolicy::max_duration`] ends
-//! with a retryable `Backend` error naming it.
+//! Polls wait the `Retry-After` of the last answer ([`retry_after`]), clamped by
+//! [`LroPolicy`]; a `Failed` or `Canceled` operation ends with its `error`: a code naming
+//! validation (`…Validation…`, `Invalid…`, `BadRequest`) is `Rejected` (as a review that
+//! breaks schema rules), `…NotFound` is `NotFound`, `Conflict` is `Precondition`, anything
+//! else `Backend` (retryable only for internal errors and timeouts). An operation running past
+//! [`LroPolicy::max_duration`] ends with a retryable `Backend` error naming it.
 
 mod client;
 mod credential;
 mod error;
 mod lro;
 mod policy;
-mod request_id;
-mod secret;
 
 pub use client::{
-    default_http_client, ArmClient, ArmClientBuilder, API_VERSION, CLIENT_REQUEST_ID,
+    classify, default_http_client, ArmClient, ArmClientBuilder, API_VERSION, CLIENT_REQUEST_ID,
     DEFAULT_ARM_URL, MAX_PAGES,
 };
 pub use credential::{
@@ -87,8 +94,7 @@ pub use credential::{
     ManagedIdentity, StaticToken, TokenCredential, ARM_SCOPE, DEFAULT_AUTHORITY_HOST,
     IMDS_ENDPOINT, REFRESH_MARGIN,
 };
-pub use error::{ArmErrorDetail, BACKEND};
+pub use error::{ArmErrorDetail, BACKEND, REQUEST_ID_HEADER};
 pub use lro::unwrap_envelope;
-pub use policy::{retry_after, LroPolicy, RetryPolicy};
-pub use request_id::new_request_id;
-pub use secret::Secret;
+pub use policy::{LroPolicy, RetryPolicy, DEFAULT_RETRY};
+pub use wo_http::{new_request_id, retry_after, Secret};

@@ -6,6 +6,10 @@ use wo_core::Error;
 /// The backend name in [`Error::Backend`].
 pub const BACKEND: &str = "github";
 
+/// The header in which GitHub names its answer; a failed answer's id is kept in the error
+/// (`[x-github-request-id 0400:1F2E:…]`), as GitHub support asks for it.
+pub const REQUEST_ID_HEADER: &str = "x-github-request-id";
+
 /// A failed answer: status, GitHub's `message` (plus its `errors` details), and what was asked.
 #[derive(Debug, Clone)]
 pub(crate) struct Failure {
@@ -13,6 +17,8 @@ pub(crate) struct Failure {
     pub message: String,
     /// `METHOD /path` (never the query or a header).
     pub request: String,
+    /// GitHub's `x-github-request-id` of the answer.
+    pub request_id: Option<String>,
 }
 
 impl Failure {
@@ -35,7 +41,9 @@ impl Failure {
     /// | 429, 5xx (after the retries) | `Backend`, retryable |
     /// | other | `Backend`, not retryable |
     ///
-    /// Every error names the backend (`github`), the request and the repository in its context.
+    /// Every error names the backend (`github`), the request and the repository in its context,
+    /// and GitHub's request id in its message. The test `the_error_table` holds this table
+    /// row by row.
     pub fn into_error(self, what: &str, repo_visible: Option<bool>) -> Error {
         let code = self.status.as_u16();
         let lower = self.message.to_ascii_lowercase();
@@ -84,7 +92,9 @@ impl Failure {
             _ => Error::backend(BACKEND, said)
                 .retryable(code == 429 || self.status.is_server_error()),
         };
-        let e = e.with_backend(BACKEND).with_operation(self.request);
+        let e = wo_http::with_server_request_id(e, REQUEST_ID_HEADER, self.request_id.as_deref())
+            .with_backend(BACKEND)
+            .with_operation(self.request);
         match repo {
             Some(r) => e.with_repository(r),
             None => e,
@@ -172,8 +182,151 @@ mod tests {
             status: StatusCode::from_u16(code).unwrap(),
             message: message.into(),
             request: "PATCH /repos/o/r/git/refs/heads/dev".into(),
+            request_id: None,
         }
         .into_error("ref heads/dev of o/r", None)
+    }
+
+    /// The table of [`Failure::into_error`], row by row: status, GitHub's answer body, whether
+    /// the repository itself is visible (for a 404), the error kind and whether it is
+    /// retryable.
+    #[test]
+    fn the_error_table() {
+        use wo_core::ErrorKind::*;
+        let rows: &[(u16, &str, Option<bool>, wo_core::ErrorKind, bool)] = &[
+            (
+                404,
+                r#"{"message":"Not Found"}"#,
+                Some(false),
+                PermissionDenied,
+                false,
+            ),
+            (
+                404,
+                r#"{"message":"Not Found"}"#,
+                Some(true),
+                NotFound,
+                false,
+            ),
+            (404, r#"{"message":"Not Found"}"#, None, NotFound, false),
+            (410, r#"{"message":"Gone"}"#, None, NotFound, false),
+            (
+                409,
+                r#"{"message":"Git Repository is empty."}"#,
+                None,
+                NotFound,
+                false,
+            ),
+            (
+                422,
+                r#"{"message":"Update is not a fast forward"}"#,
+                None,
+                Precondition,
+                false,
+            ),
+            (
+                409,
+                r#"{"message":"Reference update failed: not a fast-forward"}"#,
+                None,
+                Precondition,
+                false,
+            ),
+            (
+                409,
+                r#"{"message":"Head branch was modified. Review and try the merge again."}"#,
+                None,
+                Precondition,
+                false,
+            ),
+            (
+                405,
+                r#"{"message":"Pull Request is not mergeable"}"#,
+                None,
+                Precondition,
+                false,
+            ),
+            (
+                422,
+                r#"{"message":"Reference already exists"}"#,
+                None,
+                AlreadyExists,
+                false,
+            ),
+            (
+                422,
+                r#"{"message":"No commit found for SHA: 0123"}"#,
+                None,
+                NotFound,
+                false,
+            ),
+            (
+                422,
+                r#"{"message":"Protected branch update failed for refs/heads/dev."}"#,
+                None,
+                Unsupported,
+                false,
+            ),
+            (
+                401,
+                r#"{"message":"Bad credentials"}"#,
+                None,
+                Unauthenticated,
+                false,
+            ),
+            (
+                403,
+                r#"{"message":"Resource not accessible by integration"}"#,
+                None,
+                PermissionDenied,
+                false,
+            ),
+            (
+                400,
+                r#"{"message":"Problems parsing JSON"}"#,
+                None,
+                Rejected,
+                false,
+            ),
+            (
+                422,
+                r#"{"message":"Validation Failed","errors":[{"code":"custom","message":"A pull request already exists"}]}"#,
+                None,
+                Rejected,
+                false,
+            ),
+            (429, r#"{"message":"slow down"}"#, None, Backend, true),
+            (500, "", None, Backend, true),
+            (502, "<html>bad gateway</html>", None, Backend, true),
+            (
+                503,
+                r#"{"message":"Service Unavailable"}"#,
+                None,
+                Backend,
+                true,
+            ),
+            (409, r#"{"message":"Conflict"}"#, None, Backend, false),
+            (418, "teapot", None, Backend, false),
+        ];
+        for &(status, body, visible, kind, retryable) in rows {
+            let e = Failure {
+                status: StatusCode::from_u16(status).unwrap(),
+                message: message_of(body.as_bytes()),
+                request: "POST /repos/o/r/git/refs".into(),
+                request_id: None,
+            }
+            .into_error("ref heads/dev of o/r", visible);
+            let row = format!("{status} {body} {visible:?}");
+            assert_eq!(e.kind(), kind, "{row}: {e:?}");
+            assert_eq!(e.is_retryable(), retryable, "{row}: {e:?}");
+            let c = e.context().expect("context");
+            assert_eq!(c.backend.as_deref(), Some("github"), "{row}");
+            assert_eq!(c.repository.as_deref(), Some("o/r"), "{row}");
+            assert_eq!(
+                c.operation.as_deref(),
+                Some("POST /repos/o/r/git/refs"),
+                "{row}"
+            );
+        }
     }
 
     #[test]
@@ -238,6 +391,7 @@ mod tests {
             status: StatusCode::NOT_FOUND,
             message: "Not Found".into(),
             request: "GET /repos/o/private/git/ref/heads%2Fmain".into(),
+            request_id: Some("0400:1F2E:3A4B".into()),
         };
         let e = f
             .clone()
@@ -246,6 +400,11 @@ mod tests {
         assert!(e.to_string().contains("cannot see it"), "{e}");
         let e = f.into_error("ref heads/main of o/private", Some(true));
         assert!(matches!(e, Error::NotFound { .. }), "{e}");
+        assert!(
+            e.to_string()
+                .contains("[x-github-request-id 0400:1F2E:3A4B]"),
+            "the request id is kept for support: {e}"
+        );
         let c = e.context().unwrap();
         assert_eq!(c.repository.as_deref(), Some("o/private"));
         assert_eq!(c.backend.as_deref(), Some("github"));

@@ -1,5 +1,5 @@
 //! The GitHub REST client: token, base URL (github.com or GitHub Enterprise Server), API version
-//! header, `Link` pagination, and one retry loop honouring `Retry-After` and rate limits.
+//! header, `Link` pagination, and retries honouring `Retry-After` and rate limits.
 //!
 //! Start with [`GitHub::from_env`] (reads `GITHUB_API_URL` and `GITHUB_TOKEN`, as GitHub
 //! Actions sets them) or [`GitHub::builder`]:
@@ -19,16 +19,19 @@
 //! `Accept: application/vnd.github+json`, `X-GitHub-Api-Version: 2022-11-28`, a `User-Agent`
 //! (`wo/<version>`), and `Authorization: Bearer <token>` when a token is set. The token is a
 //! sensitive header value and is never part of `Debug` output or of an error message (any echo
-//! of it in an answer is replaced by `***`).
+//! of it in an answer is replaced by `***`, [`wo_http::redact`]). An error built from a failed
+//! answer names GitHub's `x-github-request-id`.
 //!
 //! # Retries
 //!
-//! One loop ([`GitHub`]'s internal `execute`) runs every request under a [`RetryPolicy`]
-//! (bounded attempts and total time):
+//! Every request runs under the shared [`wo_http::Retry`] with a [`RetryPolicy`] (bounded
+//! attempts and total time; default [`DEFAULT_RETRY`]). What is worth another attempt is
+//! GitHub's own rule ([`classify`], [`Transient::verdict`]):
 //!
 //! - 429, and 403/429 that are rate limits (`Retry-After`; `x-ratelimit-remaining: 0` → wait
-//!   until `x-ratelimit-reset`; a message naming a secondary rate limit), for every request:
-//!   GitHub refused them without effect;
+//!   until `x-ratelimit-reset`; a message naming a secondary rate limit → wait
+//!   [`GitHubBuilder::secondary_rate_limit_wait`]), for every request: GitHub refused them
+//!   without effect;
 //! - 5xx and transport failures (timeouts, a connection closed mid-request) only for requests
 //!   that are harmless to repeat (GET, PUT, DELETE, and the writes wo marks repeatable:
 //!   content-addressed blobs and trees, setting a ref or a status to a value);
@@ -37,14 +40,15 @@
 //!
 //! A wait longer than [`RetryPolicy::max_wait`] is not waited: the call fails at once with a
 //! retryable [`wo_core::Error::Backend`] naming the reset time.
-//! [`GitHub::requests_sent`] counts every attempt, retries included.
+//! [`GitHub::requests_sent`] counts every attempt, retries included. Waits are slept on the
+//! builder's [`Clock`] (the system's by default; tests pass a [`wo_http::ManualClock`]).
 //!
 //! # TLS
 //!
 //! The crate uses rustls with the `ring` provider (one TLS stack, no C toolchain). When no
-//! `reqwest::Client` is injected, [`GitHubBuilder::build`] installs `ring` as the process-wide
-//! default rustls provider if none is installed yet (`install_default`, once; a provider the
-//! application installed first is kept) and builds a client on it.
+//! `reqwest::Client` is injected, [`GitHubBuilder::build`] builds one with
+//! [`wo_http::http_client`], which installs `ring` as the process-wide default rustls provider
+//! if none is installed yet (a provider the application installed first is kept).
 
 mod api;
 mod error;
@@ -54,21 +58,21 @@ mod types;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, USER_AGENT};
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use wo_core::{Error, Location, Result};
+use wo_http::{Clock, Failed, Retry, Secret, Verdict};
 
-pub use error::BACKEND;
-pub use retry::{classify, RetryPolicy, Transient};
+pub use error::{BACKEND, REQUEST_ID_HEADER};
+pub use retry::{
+    classify, RetryPolicy, Transient, DEFAULT_RETRY, DEFAULT_SECONDARY_RATE_LIMIT_WAIT,
+};
 pub use types::*;
 
 use error::{message_of, transport, Failure};
-
-/// Shortest token that is replaced by `***` when a server echoes it back.
-const MIN_REDACTED_TOKEN: usize = 8;
 
 /// The default API root.
 pub const DEFAULT_API_URL: &str = "https://api.github.com";
@@ -86,9 +90,10 @@ pub struct GitHub {
 struct Inner {
     http: reqwest::Client,
     base: Url,
-    token: Option<String>,
+    token: Option<Secret>,
     headers: HeaderMap,
-    retry: RetryPolicy,
+    retry: Retry,
+    secondary_rate_limit_wait: Duration,
     timeout: Duration,
     sent: AtomicU64,
     /// Repositories seen to answer (a 404 under them is a real `NotFound`).
@@ -107,7 +112,11 @@ impl fmt::Debug for GitHub {
                     "<none>"
                 },
             )
-            .field("retry", &self.inner.retry)
+            .field("retry", self.inner.retry.policy())
+            .field(
+                "secondary_rate_limit_wait",
+                &self.inner.secondary_rate_limit_wait,
+            )
             .field("timeout", &self.inner.timeout)
             .finish()
     }
@@ -117,9 +126,11 @@ impl fmt::Debug for GitHub {
 #[derive(Default)]
 pub struct GitHubBuilder {
     base_url: Option<String>,
-    token: Option<String>,
+    token: Option<Secret>,
     http: Option<reqwest::Client>,
     retry: Option<RetryPolicy>,
+    secondary_rate_limit_wait: Option<Duration>,
+    clock: Option<Arc<dyn Clock>>,
     user_agent: Option<String>,
     timeout: Option<Duration>,
     accept: Option<String>,
@@ -129,7 +140,7 @@ impl fmt::Debug for GitHubBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GitHubBuilder")
             .field("base_url", &self.base_url)
-            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("token", &self.token)
             .field("retry", &self.retry)
             .finish()
     }
@@ -146,7 +157,7 @@ impl GitHubBuilder {
     /// The token sent as `Authorization: Bearer`.
     pub fn token(mut self, token: impl Into<String>) -> Self {
         let token = token.into();
-        self.token = (!token.trim().is_empty()).then(|| token.trim().to_string());
+        self.token = (!token.trim().is_empty()).then(|| Secret::new(token.trim()));
         self
     }
 
@@ -159,9 +170,24 @@ impl GitHubBuilder {
         self
     }
 
-    /// The retry policy (default [`RetryPolicy::default`]).
+    /// The retry policy (default [`DEFAULT_RETRY`]).
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = Some(retry);
+        self
+    }
+
+    /// The wait after a secondary rate limit that names no `Retry-After` (default
+    /// [`DEFAULT_SECONDARY_RATE_LIMIT_WAIT`], the minute GitHub asks for). Like every wait it
+    /// is bounded by [`RetryPolicy::max_wait`].
+    pub fn secondary_rate_limit_wait(mut self, wait: Duration) -> Self {
+        self.secondary_rate_limit_wait = Some(wait);
+        self
+    }
+
+    /// The clock retries read the time from and sleep on (default [`wo_http::SystemClock`];
+    /// a [`wo_http::ManualClock`] lets a test see every wait without waiting).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
         self
     }
 
@@ -193,12 +219,8 @@ impl GitHubBuilder {
     /// header value; [`Error::Backend`] when the HTTP client cannot be built.
     pub fn build(self) -> Result<GitHub> {
         let raw = self.base_url.unwrap_or_else(|| DEFAULT_API_URL.to_string());
+        let base = wo_http::base_url(&raw, "GITHUB_API_URL")?;
         let invalid = |m: String| Error::invalid(Location::file("GITHUB_API_URL"), m);
-        let base = Url::parse(raw.trim_end_matches('/'))
-            .map_err(|e| invalid(format!("`{raw}` is not a URL: {e}")))?;
-        if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
-            return Err(invalid(format!("`{raw}` is not an http(s) URL")));
-        }
         let mut headers = HeaderMap::new();
         let accept = match &self.accept {
             Some(a) => HeaderValue::from_str(a)
@@ -218,42 +240,40 @@ impl GitHubBuilder {
             HeaderValue::from_str(&ua).map_err(|e| invalid(format!("bad user agent: {e}")))?,
         );
         if let Some(token) = &self.token {
-            let mut v = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
-                Error::invalid(
-                    Location::file("GITHUB_TOKEN"),
-                    "the token holds characters that cannot be sent in a header",
-                )
-            })?;
+            let mut v =
+                HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+                    Error::invalid(
+                        Location::file("GITHUB_TOKEN"),
+                        "the token holds characters that cannot be sent in a header",
+                    )
+                })?;
             v.set_sensitive(true);
             headers.insert(AUTHORIZATION, v);
         }
         let http = match self.http {
             Some(h) => h,
-            None => default_http_client()?,
+            None => wo_http::http_client()?,
         };
+        let mut retry = Retry::new(self.retry.unwrap_or(DEFAULT_RETRY));
+        if let Some(clock) = self.clock {
+            retry = retry.with_clock(clock);
+        }
         Ok(GitHub {
             inner: Arc::new(Inner {
                 http,
                 base,
                 token: self.token,
                 headers,
-                retry: self.retry.unwrap_or_default(),
+                retry,
+                secondary_rate_limit_wait: self
+                    .secondary_rate_limit_wait
+                    .unwrap_or(DEFAULT_SECONDARY_RATE_LIMIT_WAIT),
                 timeout: self.timeout.unwrap_or(Duration::from_secs(30)),
                 sent: AtomicU64::new(0),
                 visible: Default::default(),
             }),
         })
     }
-}
-
-/// A reqwest client on rustls with the `ring` provider.
-fn default_http_client() -> Result<reqwest::Client> {
-    // Ignored error: another provider is installed already, and reqwest will use that one.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|e| Error::backend(BACKEND, format!("building the HTTP client: {e}")))
 }
 
 /// One request: where, what, and whether sending it twice is harmless.
@@ -270,6 +290,30 @@ pub(crate) struct Call {
 pub(crate) struct Reply {
     headers: HeaderMap,
     body: Vec<u8>,
+}
+
+/// One failed attempt.
+enum Miss {
+    /// Final: the call ends with this error.
+    Final(Error),
+    /// Another attempt may help.
+    Transient {
+        why: Transient,
+        verdict: Verdict,
+        /// `status: message`, or the transport error.
+        detail: String,
+        source: Option<reqwest::Error>,
+        request_id: Option<String>,
+    },
+}
+
+impl Miss {
+    fn verdict(&self) -> Verdict {
+        match self {
+            Miss::Final(_) => Verdict::Fail,
+            Miss::Transient { verdict, .. } => *verdict,
+        }
+    }
 }
 
 impl GitHub {
@@ -308,7 +352,12 @@ impl GitHub {
 
     /// The retry policy.
     pub fn retry_policy(&self) -> &RetryPolicy {
-        &self.inner.retry
+        self.inner.retry.policy()
+    }
+
+    /// The wait after a secondary rate limit that names no `Retry-After`.
+    pub fn secondary_rate_limit_wait(&self) -> Duration {
+        self.inner.secondary_rate_limit_wait
     }
 
     /// `base` + `path` (segments already encoded) + `query`.
@@ -338,66 +387,101 @@ impl GitHub {
 
     /// Runs `call` under the retry policy; a non-2xx answer becomes an [`Error`].
     pub(crate) async fn execute(&self, call: &Call) -> Result<Reply> {
-        let started = Instant::now();
         let request = format!("{} {}", call.method, call.url.path());
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            self.inner.sent.fetch_add(1, Ordering::Relaxed);
-            let (transient, detail) = match self.send_once(call).await {
-                Ok((status, reply)) if status.is_success() => return Ok(reply),
-                Ok((status, reply)) => {
-                    let message = self.redact(message_of(&reply.body));
-                    match classify(status, &reply.headers, &message, call.repeatable) {
-                        Some(t) => (t, format!("{status}: {message}")),
-                        None => {
-                            let visible = if status == StatusCode::NOT_FOUND {
-                                self.repo_visible(&request).await
-                            } else {
-                                None
-                            };
-                            return Err(Failure {
-                                status,
-                                message,
-                                request,
-                            }
-                            .into_error(&call.what, visible));
-                        }
-                    }
-                }
-                Err(e) => {
-                    let cause = self.redact(error_chain(&e));
-                    if !(call.repeatable || e.is_connect()) {
-                        return Err(transport(
-                            &request,
-                            &call.what,
-                            format!("{cause} (not retried: the request may have taken effect)"),
-                            Some(e),
-                        ));
-                    }
-                    (Transient::Transport(cause.clone()), cause)
-                }
-            };
-            match self
-                .inner
-                .retry
-                .delay(attempt, started.elapsed(), &transient)
-            {
-                Some(wait) => tokio::time::sleep(wait).await,
-                None => {
-                    return Err(transport(
-                        &request,
-                        &call.what,
-                        format!(
-                            "gave up after {attempt} attempt(s) in {:.1} s: {} ({detail})",
-                            started.elapsed().as_secs_f64(),
-                            transient.describe()
-                        ),
-                        None,
-                    ))
-                }
+        let outcome = self
+            .inner
+            .retry
+            .run(|| self.attempt(call, &request), Miss::verdict)
+            .await;
+        let failed = match outcome {
+            Ok(reply) => return Ok(reply),
+            Err(failed) => failed,
+        };
+        let Failed {
+            error,
+            attempts,
+            elapsed,
+            gave_up,
+        } = failed;
+        match error {
+            Miss::Final(e) => Err(e),
+            Miss::Transient {
+                why,
+                detail,
+                source,
+                request_id,
+                ..
+            } => {
+                let reason = gave_up.map(|g| format!(" ({g})")).unwrap_or_default();
+                let e = transport(
+                    &request,
+                    &call.what,
+                    format!(
+                        "gave up after {attempts} attempt(s) in {:.1} s{reason}: {} ({detail})",
+                        elapsed.as_secs_f64(),
+                        why.describe()
+                    ),
+                    source,
+                );
+                Err(wo_http::with_server_request_id(
+                    e,
+                    REQUEST_ID_HEADER,
+                    request_id.as_deref(),
+                ))
             }
         }
+    }
+
+    /// One attempt of `call`, its failure classified by GitHub's rules.
+    async fn attempt(&self, call: &Call, request: &str) -> std::result::Result<Reply, Miss> {
+        self.inner.sent.fetch_add(1, Ordering::Relaxed);
+        let (status, reply) = match self.send_once(call).await {
+            Ok((status, reply)) if status.is_success() => return Ok(reply),
+            Ok(answer) => answer,
+            Err(e) => {
+                let cause = self.redact(error_chain(&e));
+                // A connection never opened sent nothing: safe to repeat for any request.
+                if !(call.repeatable || e.is_connect()) {
+                    return Err(Miss::Final(transport(
+                        request,
+                        &call.what,
+                        format!("{cause} (not retried: the request may have taken effect)"),
+                        Some(e),
+                    )));
+                }
+                return Err(Miss::Transient {
+                    why: Transient::Transport(cause.clone()),
+                    verdict: Verdict::Retry,
+                    detail: cause,
+                    source: Some(e),
+                    request_id: None,
+                });
+            }
+        };
+        let message = self.redact(message_of(&reply.body));
+        let request_id = wo_http::server_request_id(&reply.headers, REQUEST_ID_HEADER);
+        let now = self.inner.retry.clock().now();
+        if let Some(why) = classify(status, &reply.headers, &message, call.repeatable, now) {
+            return Err(Miss::Transient {
+                verdict: why.verdict(now, self.inner.secondary_rate_limit_wait),
+                why,
+                detail: format!("{status}: {message}"),
+                source: None,
+                request_id,
+            });
+        }
+        let visible = if status == StatusCode::NOT_FOUND {
+            self.repo_visible(request).await
+        } else {
+            None
+        };
+        let failure = Failure {
+            status,
+            message,
+            request: request.to_string(),
+            request_id,
+        };
+        Err(Miss::Final(failure.into_error(&call.what, visible)))
     }
 
     async fn send_once(
@@ -504,14 +588,11 @@ impl GitHub {
         Some(visible)
     }
 
+    /// `text` without the token (a short test token is left alone: [`wo_http::redact`]).
     fn redact(&self, text: String) -> String {
         match &self.inner.token {
-            // A token of a few characters (a test's `x`) would match ordinary words and mangle
-            // the message that errors are classified by; real tokens are 40 characters or more.
-            Some(t) if t.len() >= MIN_REDACTED_TOKEN && text.contains(t.as_str()) => {
-                text.replace(t.as_str(), "***")
-            }
-            _ => text,
+            Some(t) => t.redact(&text),
+            None => text,
         }
     }
 }

@@ -1,98 +1,32 @@
-//! When to try a GitHub request again, and how long to wait first.
+//! When to try a GitHub request again: GitHub's own classification of a failed attempt.
 //!
-//! [`RetryPolicy`] is pure: [`classify`] turns one attempt's outcome into a [`Transient`]
-//! failure (or none), and [`RetryPolicy::delay`] decides whether another attempt fits in the
-//! bounds. The one retry loop lives in [`GitHub::execute`](super::GitHub); no typed method retries
-//! on its own.
+//! [`classify`] turns one answer into a [`Transient`] failure (or none: final), and
+//! [`Transient::verdict`] says how long it asks to wait. Both are pure. The loop, the bounds and
+//! the backoff are [`wo_http::Retry`] and [`RetryPolicy`], shared with the ARM client; no typed
+//! method retries on its own.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
+use wo_http::Verdict;
 
-/// Bounds and waits of the retry loop.
-///
-/// Defaults: 5 attempts, 120 s in total, exponential backoff from 500 ms doubling up to 8 s
-/// (plus up to 25 % jitter), a single wait never longer than 60 s, 60 s after a secondary rate
-/// limit that names no `Retry-After` (GitHub asks for "at least one minute").
-///
-/// A wait the policy refuses (over `max_wait`, or past `max_elapsed`) ends the loop at once:
-/// the caller gets a retryable [`Error::Backend`](wo_core::Error::Backend) that says when the
-/// limit resets, instead of a process that sleeps for an hour.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Most attempts of one request, the first included (1 = never retry).
-    pub max_attempts: u32,
-    /// Most time from the first attempt to the start of the last one.
-    pub max_elapsed: Duration,
-    /// The first backoff; doubles per attempt.
-    pub base_delay: Duration,
-    /// The largest backoff.
-    pub max_delay: Duration,
-    /// The longest single wait, including `Retry-After` and rate-limit resets.
-    pub max_wait: Duration,
-    /// The wait after a secondary rate limit without `Retry-After`.
-    pub secondary_rate_limit_wait: Duration,
-}
+pub use wo_http::RetryPolicy;
 
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_attempts: 5,
-            max_elapsed: Duration::from_secs(120),
-            base_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(8),
-            max_wait: Duration::from_secs(60),
-            secondary_rate_limit_wait: Duration::from_secs(60),
-        }
-    }
-}
+/// The GitHub client's default [`RetryPolicy`]: 5 attempts, 120 s in total, a backoff from
+/// 500 ms doubling up to 8 s plus up to 25 % jitter, a single wait never longer than 60 s.
+pub const DEFAULT_RETRY: RetryPolicy = RetryPolicy {
+    max_attempts: 5,
+    max_elapsed: Duration::from_secs(120),
+    base_delay: Duration::from_millis(500),
+    max_delay: Duration::from_secs(8),
+    max_wait: Duration::from_secs(60),
+    jitter_percent: 25,
+};
 
-impl RetryPolicy {
-    /// A policy that never retries.
-    pub fn never() -> Self {
-        Self {
-            max_attempts: 1,
-            ..Self::default()
-        }
-    }
-
-    /// How long to wait before attempt `attempt + 1`, after attempt `attempt` (1-based) failed
-    /// with `failure` and `elapsed` has passed since the first attempt; `None`: give up.
-    pub fn delay(&self, attempt: u32, elapsed: Duration, failure: &Transient) -> Option<Duration> {
-        if attempt >= self.max_attempts {
-            return None;
-        }
-        let wait = match failure {
-            Transient::RetryAfter(d) => *d,
-            Transient::PrimaryRateLimit { reset } => reset
-                .and_then(|r| r.duration_since(SystemTime::now()).ok())
-                .unwrap_or_else(|| self.backoff(attempt)),
-            Transient::SecondaryRateLimit => self.secondary_rate_limit_wait,
-            Transient::Server(_) | Transient::TooManyRequests | Transient::Transport(_) => {
-                self.backoff(attempt)
-            }
-        };
-        if wait > self.max_wait || elapsed + wait > self.max_elapsed {
-            return None;
-        }
-        Some(wait)
-    }
-
-    /// Exponential backoff with up to 25 % jitter (from the clock: no RNG needed for this).
-    fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self
-            .base_delay
-            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
-        let capped = exp.min(self.max_delay);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let jitter = capped.mul_f64(f64::from(nanos % 1000) / 4000.0);
-        capped + jitter
-    }
-}
+/// The wait after a secondary rate limit that names no `Retry-After`: GitHub asks for "at least
+/// one minute".
+pub const DEFAULT_SECONDARY_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
 
 /// Why an attempt failed in a way another attempt may fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,21 +68,49 @@ impl Transient {
             Transient::Transport(m) => format!("transport error: {m}"),
         }
     }
+
+    /// How long this failure asks to wait, measured from `now`: the server's `Retry-After`;
+    /// until `x-ratelimit-reset` (a backoff when the reset is unknown or past);
+    /// `secondary_rate_limit_wait` after a secondary rate limit; a backoff otherwise. Pure.
+    pub fn verdict(&self, now: SystemTime, secondary_rate_limit_wait: Duration) -> Verdict {
+        match self {
+            Transient::RetryAfter(d) => Verdict::RetryAfter(*d),
+            Transient::PrimaryRateLimit { reset: Some(reset) } => reset
+                .duration_since(now)
+                .map_or(Verdict::Retry, Verdict::RetryAfter),
+            Transient::SecondaryRateLimit => Verdict::RetryAfter(secondary_rate_limit_wait),
+            Transient::PrimaryRateLimit { reset: None }
+            | Transient::Server(_)
+            | Transient::TooManyRequests
+            | Transient::Transport(_) => Verdict::Retry,
+        }
+    }
 }
 
 /// Classifies an HTTP answer: `Some` when another attempt may succeed.
 ///
 /// `repeatable` says whether sending the same request twice is harmless; answers that prove
 /// the request was refused without effect (429, rate limits) are retried even when it is not,
-/// a 5xx only when it is (the server may have done the work before failing).
+/// a 5xx only when it is (the server may have done the work before failing). `now` measures a
+/// `Retry-After` given as an HTTP date.
+///
+/// | answer | [`Transient`] |
+/// |---|---|
+/// | 403/429 with `Retry-After` (or `retry-after-ms`) | `RetryAfter` |
+/// | 403/429 with `x-ratelimit-remaining: 0` | `PrimaryRateLimit` until `x-ratelimit-reset` |
+/// | 403/429 whose message names a secondary rate limit | `SecondaryRateLimit` |
+/// | other 429 | `TooManyRequests` |
+/// | 5xx of a repeatable request | `RetryAfter` when it names one, else `Server` |
+/// | anything else (other 403, 4xx, a 5xx of a request that must not run twice) | none: final |
 pub fn classify(
     status: StatusCode,
     headers: &HeaderMap,
     message: &str,
     repeatable: bool,
+    now: SystemTime,
 ) -> Option<Transient> {
     let code = status.as_u16();
-    let retry_after = retry_after(headers);
+    let retry_after = wo_http::retry_after(headers, now);
     if code == 403 || code == 429 {
         if let Some(d) = retry_after {
             return Some(Transient::RetryAfter(d));
@@ -177,13 +139,6 @@ pub fn classify(
     None
 }
 
-/// `Retry-After` as seconds (GitHub sends seconds; an HTTP date is not used by it and is ignored).
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    header_str(headers, "retry-after")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
-}
-
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
@@ -192,6 +147,12 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+    use wo_http::GiveUp;
+
+    /// 2023-11-14T22:13:20Z.
+    fn now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+    }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -201,16 +162,35 @@ mod tests {
         h
     }
 
+    fn classify_at(code: u16, h: &HeaderMap, message: &str, repeatable: bool) -> Option<Transient> {
+        classify(
+            StatusCode::from_u16(code).unwrap(),
+            h,
+            message,
+            repeatable,
+            now(),
+        )
+    }
+
     #[test]
     fn rate_limits_and_server_errors_are_told_apart() {
-        let s = |c| StatusCode::from_u16(c).unwrap();
         assert_eq!(
-            classify(s(403), &headers(&[("retry-after", "3")]), "", false),
+            classify_at(403, &headers(&[("retry-after", "3")]), "", false),
             Some(Transient::RetryAfter(Duration::from_secs(3)))
         );
         assert_eq!(
-            classify(
-                s(403),
+            classify_at(
+                429,
+                &headers(&[("retry-after", "Tue, 14 Nov 2023 22:13:50 GMT")]),
+                "",
+                false
+            ),
+            Some(Transient::RetryAfter(Duration::from_secs(30))),
+            "an HTTP date is measured from now"
+        );
+        assert_eq!(
+            classify_at(
+                403,
                 &headers(&[
                     ("x-ratelimit-remaining", "0"),
                     ("x-ratelimit-reset", "1700000000")
@@ -223,8 +203,8 @@ mod tests {
             })
         );
         assert_eq!(
-            classify(
-                s(403),
+            classify_at(
+                403,
                 &HeaderMap::new(),
                 "You have exceeded a secondary rate limit",
                 false
@@ -232,71 +212,112 @@ mod tests {
             Some(Transient::SecondaryRateLimit)
         );
         assert_eq!(
-            classify(s(403), &HeaderMap::new(), "Resource not accessible", true),
+            classify_at(403, &HeaderMap::new(), "Resource not accessible", true),
             None,
             "a plain 403 is permanent"
         );
         assert_eq!(
-            classify(s(422), &HeaderMap::new(), "Validation Failed", true),
+            classify_at(422, &HeaderMap::new(), "Validation Failed", true),
             None
         );
         assert_eq!(
-            classify(s(502), &HeaderMap::new(), "", true),
+            classify_at(502, &HeaderMap::new(), "", true),
             Some(Transient::Server(502))
         );
         assert_eq!(
-            classify(s(502), &HeaderMap::new(), "", false),
+            classify_at(503, &headers(&[("retry-after", "2")]), "", true),
+            Some(Transient::RetryAfter(Duration::from_secs(2)))
+        );
+        assert_eq!(
+            classify_at(502, &HeaderMap::new(), "", false),
             None,
             "a 5xx of a request that must not run twice is not retried"
         );
         assert_eq!(
-            classify(s(429), &HeaderMap::new(), "", false),
+            classify_at(429, &HeaderMap::new(), "", false),
             Some(Transient::TooManyRequests)
         );
     }
 
     #[test]
-    fn delays_stay_within_the_bounds() {
-        let p = RetryPolicy::default();
-        let d = p.delay(1, Duration::ZERO, &Transient::Server(500)).unwrap();
-        assert!(d >= Duration::from_millis(500) && d <= Duration::from_millis(625));
-        let d = p.delay(4, Duration::ZERO, &Transient::Server(500)).unwrap();
-        assert!(d >= Duration::from_secs(4), "doubles: {d:?}");
+    fn each_failure_asks_for_its_wait() {
+        let secondary = DEFAULT_SECONDARY_RATE_LIMIT_WAIT;
+        let s = Duration::from_secs;
+        let at = |t: Transient| t.verdict(now(), secondary);
+        assert_eq!(at(Transient::RetryAfter(s(3))), Verdict::RetryAfter(s(3)));
         assert_eq!(
-            p.delay(5, Duration::ZERO, &Transient::Server(500)),
-            None,
+            at(Transient::PrimaryRateLimit {
+                reset: Some(now() + s(90))
+            }),
+            Verdict::RetryAfter(s(90)),
+            "until the reset"
+        );
+        assert_eq!(
+            at(Transient::PrimaryRateLimit {
+                reset: Some(now() - s(5))
+            }),
+            Verdict::Retry,
+            "a reset already past: a backoff"
+        );
+        assert_eq!(
+            at(Transient::PrimaryRateLimit { reset: None }),
+            Verdict::Retry
+        );
+        assert_eq!(
+            at(Transient::SecondaryRateLimit),
+            Verdict::RetryAfter(s(60)),
+            "GitHub asks for at least a minute"
+        );
+        for t in [
+            Transient::Server(502),
+            Transient::TooManyRequests,
+            Transient::Transport("reset".into()),
+        ] {
+            assert_eq!(at(t), Verdict::Retry);
+        }
+    }
+
+    #[test]
+    fn delays_stay_within_the_bounds() {
+        let p = DEFAULT_RETRY;
+        let d = p.decide(1, Duration::from_nanos(999), None).unwrap();
+        assert!(d >= Duration::from_millis(500) && d <= Duration::from_millis(625));
+        let d = p.decide(4, Duration::ZERO, None).unwrap();
+        assert!(d >= Duration::from_secs(4), "doubles: {d:?}");
+        assert!(
+            matches!(
+                p.decide(5, Duration::ZERO, None),
+                Err(GiveUp::Attempts { .. })
+            ),
             "attempts are bounded"
         );
-        assert_eq!(
-            p.delay(
-                1,
-                Duration::from_secs(119),
-                &Transient::RetryAfter(Duration::from_secs(2))
+        assert!(
+            matches!(
+                p.decide(1, Duration::from_secs(119), Some(Duration::from_secs(2))),
+                Err(GiveUp::OutOfTime { .. })
             ),
-            None,
             "total time is bounded"
         );
-        assert_eq!(
-            p.delay(
-                1,
-                Duration::ZERO,
-                &Transient::RetryAfter(Duration::from_secs(3600))
+        assert!(
+            matches!(
+                p.decide(1, Duration::ZERO, Some(Duration::from_secs(3600))),
+                Err(GiveUp::TooLong { .. })
             ),
-            None,
             "a wait over max_wait gives up at once"
         );
-        let hour = SystemTime::now() + Duration::from_secs(3600);
-        assert_eq!(
-            p.delay(
-                1,
-                Duration::ZERO,
-                &Transient::PrimaryRateLimit { reset: Some(hour) }
-            ),
-            None
-        );
-        assert_eq!(
-            RetryPolicy::never().delay(1, Duration::ZERO, &Transient::Server(503)),
-            None
-        );
+        let hour = Transient::PrimaryRateLimit {
+            reset: Some(now() + Duration::from_secs(3600)),
+        };
+        let Verdict::RetryAfter(wait) = hour.verdict(now(), DEFAULT_SECONDARY_RATE_LIMIT_WAIT)
+        else {
+            panic!("a reset is a wait");
+        };
+        assert!(matches!(
+            p.decide(1, Duration::ZERO, Some(wait)),
+            Err(GiveUp::TooLong { .. })
+        ));
+        assert!(RetryPolicy::never()
+            .decide(1, Duration::ZERO, None)
+            .is_err());
     }
 }
