@@ -392,6 +392,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn libgit2_errors_map_by_the_table() {
+        use git2::{ErrorClass as C, ErrorCode as E};
+        let cases: [(E, C, &str, fn(&Error) -> bool); 7] = [
+            (E::Auth, C::Http, "authentication required", |e| {
+                matches!(e, Error::Unauthenticated { .. })
+            }),
+            (E::GenericError, C::Http, "unexpected http status code: 401", |e| {
+                matches!(e, Error::Unauthenticated { .. })
+            }),
+            (E::GenericError, C::Http, "unexpected http status code: 403", |e| {
+                matches!(e, Error::PermissionDenied { .. })
+            }),
+            (E::GenericError, C::Net, "failed to connect", |e| e.is_retryable()),
+            (E::GenericError, C::Os, "interrupted", |e| e.is_retryable()),
+            (E::Locked, C::Reference, "the ref is locked", |e| e.is_retryable()),
+            (E::GenericError, C::Odb, "object not found", |e| {
+                matches!(e, Error::Backend { retryable: false, .. })
+            }),
+        ];
+        for (code, class, message, expected) in cases {
+            let e = git_error("shop.git", "fetching", &git2::Error::new(code, class, message));
+            assert!(expected(&e), "{code:?}/{class:?} {message}: {e:?}");
+            let c = e.context().expect("a context");
+            assert_eq!(c.repository.as_deref(), Some("shop.git"));
+            assert_eq!(c.backend.as_deref(), Some("git"));
+            assert_eq!(
+                std::error::Error::source(&e).map(|s| s.to_string().contains(message)),
+                Some(true),
+                "the libgit2 error is kept as the source"
+            );
+        }
+    }
+
+    #[test]
     fn only_full_ids_are_commit_ids() {
         assert!(parse_full_oid("0123456789abcdef0123456789abcdef01234567").is_some());
         assert!(parse_full_oid("0123456").is_none());
