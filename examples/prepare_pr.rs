@@ -56,7 +56,11 @@ async fn main() -> Result<(), wo::core::Error> {
     let cr = prepared
         .change_request()
         .expect("a first proposal opens a change request");
-    println!("{}: change request {}", prepared.environment, prepared.kind());
+    println!(
+        "{}: change request {}",
+        prepared.environment,
+        prepared.kind()
+    );
     println!("  title:   {}", cr.title);
     println!("  targets: {}", prepared.targets.join(", "));
     println!("  source:  {}", prepared.provenance.source_commit);
@@ -65,7 +69,11 @@ async fn main() -> Result<(), wo::core::Error> {
     }
 
     let again = pipeline.prepare_pr("dev", &main, true).await?;
-    println!("again: {} ({} change request in all)", again.kind(), gitops.change_requests().len());
+    println!(
+        "again: {} ({} change request in all)",
+        again.kind(),
+        gitops.change_requests().len()
+    );
     assert_eq!(again.kind(), "unchanged");
     Ok(())
 }

@@ -398,21 +398,41 @@ mod tests {
             (E::Auth, C::Http, "authentication required", |e| {
                 matches!(e, Error::Unauthenticated { .. })
             }),
-            (E::GenericError, C::Http, "unexpected http status code: 401", |e| {
-                matches!(e, Error::Unauthenticated { .. })
+            (
+                E::GenericError,
+                C::Http,
+                "unexpected http status code: 401",
+                |e| matches!(e, Error::Unauthenticated { .. }),
+            ),
+            (
+                E::GenericError,
+                C::Http,
+                "unexpected http status code: 403",
+                |e| matches!(e, Error::PermissionDenied { .. }),
+            ),
+            (E::GenericError, C::Net, "failed to connect", |e| {
+                e.is_retryable()
             }),
-            (E::GenericError, C::Http, "unexpected http status code: 403", |e| {
-                matches!(e, Error::PermissionDenied { .. })
-            }),
-            (E::GenericError, C::Net, "failed to connect", |e| e.is_retryable()),
             (E::GenericError, C::Os, "interrupted", |e| e.is_retryable()),
-            (E::Locked, C::Reference, "the ref is locked", |e| e.is_retryable()),
+            (E::Locked, C::Reference, "the ref is locked", |e| {
+                e.is_retryable()
+            }),
             (E::GenericError, C::Odb, "object not found", |e| {
-                matches!(e, Error::Backend { retryable: false, .. })
+                matches!(
+                    e,
+                    Error::Backend {
+                        retryable: false,
+                        ..
+                    }
+                )
             }),
         ];
         for (code, class, message, expected) in cases {
-            let e = git_error("shop.git", "fetching", &git2::Error::new(code, class, message));
+            let e = git_error(
+                "shop.git",
+                "fetching",
+                &git2::Error::new(code, class, message),
+            );
             assert!(expected(&e), "{code:?}/{class:?} {message}: {e:?}");
             let c = e.context().expect("a context");
             assert_eq!(c.repository.as_deref(), Some("shop.git"));

@@ -37,18 +37,22 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self {
-            max_attempts: 4,
-            max_elapsed: Duration::from_secs(120),
-            base_delay: Duration::from_secs(1),
-            max_delay: Duration::from_secs(16),
-            max_wait: Duration::from_secs(60),
-            jitter_percent: 0,
-        }
+        Self::DEFAULT
     }
 }
 
 impl RetryPolicy {
+    /// The defaults, as a constant: 4 attempts, 120 s in total, a backoff from 1 s doubling
+    /// up to 16 s without jitter, a single wait never longer than 60 s.
+    pub const DEFAULT: RetryPolicy = RetryPolicy {
+        max_attempts: 4,
+        max_elapsed: Duration::from_secs(120),
+        base_delay: Duration::from_secs(1),
+        max_delay: Duration::from_secs(16),
+        max_wait: Duration::from_secs(60),
+        jitter_percent: 0,
+    };
+
     /// A policy that never retries.
     pub fn never() -> Self {
         Self {

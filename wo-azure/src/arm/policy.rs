@@ -8,14 +8,7 @@ pub use wo_http::RetryPolicy;
 /// The ARM client's default [`RetryPolicy`]: 4 attempts, 120 s in total, a backoff from 1 s
 /// doubling up to 16 s without jitter; a `Retry-After` is honoured as given, but a wait longer
 /// than 60 s or past the 120 s is not waited: the call fails at once with a retryable error.
-pub const DEFAULT_RETRY: RetryPolicy = RetryPolicy {
-    max_attempts: 4,
-    max_elapsed: Duration::from_secs(120),
-    base_delay: Duration::from_secs(1),
-    max_delay: Duration::from_secs(16),
-    max_wait: Duration::from_secs(60),
-    jitter_percent: 0,
-};
+pub const DEFAULT_RETRY: RetryPolicy = RetryPolicy::DEFAULT;
 
 /// Polling of long-running operations.
 ///

@@ -323,19 +323,7 @@ impl Status {
             "ENV", "SOURCE", "CONFIG", "GITOPS", "PROMOTABLE", "STATE"
         );
         for e in &st {
-            let (src, cfg, promo) = match &e.provenance {
-                Some(p) => (
-                    p.source_commit.short().to_string(),
-                    p.config_commit.short().to_string(),
-                    p.promotable.to_string(),
-                ),
-                None => ("-".into(), "-".into(), "-".into()),
-            };
-            let gitops = e
-                .gitops_commit
-                .as_ref()
-                .map(|c| c.short().to_string())
-                .unwrap_or_else(|| "-".into());
+            let [src, cfg, gitops, promo] = released(e);
             let state = e.state.map(state_name).unwrap_or("-");
             let targets: Vec<String> = e
                 .targets
@@ -353,6 +341,19 @@ impl Status {
         }
         Ok(Outcome::ok(text))
     }
+}
+
+/// The short source, config and gitops commits of what an environment runs, and whether it
+/// is promotable (`-` for each when nothing is released).
+pub(crate) fn released(e: &wo_core::pipeline::EnvironmentStatus) -> [String; 4] {
+    let short = |c: Option<&CommitId>| c.map_or_else(|| "-".to_string(), |c| c.short().to_string());
+    let p = e.provenance.as_ref();
+    [
+        short(p.map(|p| &p.source_commit)),
+        short(p.map(|p| &p.config_commit)),
+        short(e.gitops_commit.as_ref()),
+        p.map_or_else(|| "-".to_string(), |p| p.promotable.to_string()),
+    ]
 }
 
 fn state_name(s: CommitState) -> &'static str {

@@ -562,19 +562,7 @@ impl Demo {
         );
         for (name, p) in [("shop", self.app()?), ("platform", self.platform()?)] {
             for s in p.status().await? {
-                let (src, cfg, promo) = match &s.provenance {
-                    Some(p) => (
-                        p.source_commit.short().to_string(),
-                        p.config_commit.short().to_string(),
-                        p.promotable.to_string(),
-                    ),
-                    None => ("-".into(), "-".into(), "-".into()),
-                };
-                let gitops = s
-                    .gitops_commit
-                    .as_ref()
-                    .map(|c| c.short().to_string())
-                    .unwrap_or_else(|| "-".into());
+                let [src, cfg, gitops, promo] = crate::commands::flow::released(&s);
                 let targets: Vec<String> = s
                     .targets
                     .iter()
