@@ -452,6 +452,34 @@ async fn the_context_filter_and_a_dry_run() {
     let fleet = Fleet::parse(&other.stdout, "stdout").unwrap();
     assert!(fleet.target("line-9").is_some());
     assert!(fleet.target("line-2").is_none());
+    // Once the proposal is merged, a dry run says there is no change (and writes nothing).
+    let proposal = platform.head(BRANCH).unwrap();
+    let repo = platform.repo();
+    repo.reference(
+        "refs/heads/dev",
+        git2::Oid::from_str(&proposal).unwrap(),
+        true,
+        "merged",
+    )
+    .unwrap();
+    let unchanged = wo(
+        &import_args(
+            &platform.path(),
+            &url,
+            &["--node", "region=eu", "--context", &ctx, "--dry-run"],
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(unchanged.code, Some(0), "{unchanged:?}");
+    assert!(
+        unchanged.stdout.starts_with("dev: no change:"),
+        "{unchanged:?}"
+    );
+    assert!(
+        unchanged.stdout.contains("nothing would be written"),
+        "{unchanged:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -370,6 +370,21 @@ fn a_failing_target_halts_promotion_and_a_rollback_restores_the_last_good_releas
     w.merge(APP, "prod").ok();
     let run = w.deploy(APP, "prod").code(1);
     assert!(run.stdout.contains("ImagePullBackOff"), "{run}");
+    // For people, the headline says the deploy failed, and where.
+    let text = w.wo(APP, &["deploy", "--env", "prod"]).code(1);
+    let headline = text.stdout.lines().next().unwrap_or_default().to_string();
+    assert!(
+        headline.starts_with(&format!(
+            "prod: deploy FAILED on 1 of {} targets",
+            targets("prod").len()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.stdout.contains("prod-chicago-1: FAILED — ")
+            && text.stdout.contains("ImagePullBackOff"),
+        "{text}"
+    );
 
     let prod = env_state(&w.status(APP), "prod");
     assert_eq!(prod["provenance"]["sourceCommit"], bad.as_str());
@@ -401,7 +416,14 @@ fn a_failing_target_halts_promotion_and_a_rollback_restores_the_last_good_releas
         .wo(
             APP,
             &[
-                "rollback", "--env", "prod", "--to", &last_good, "--output", "json",
+                "rollback",
+                "--env",
+                "prod",
+                // A short id, as `wo history` and `git log --oneline` show it.
+                "--to",
+                &last_good[..7],
+                "--output",
+                "json",
             ],
         )
         .ok()
