@@ -69,6 +69,20 @@ impl SourceRepo for InMemorySourceRepo {
         if s.commits.contains_key(&id) {
             return Ok(id);
         }
+        if (4..40).contains(&rev.len()) && rev.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let rev = rev.to_ascii_lowercase();
+            let mut found = s.commits.keys().filter(|c| c.as_str().starts_with(&rev));
+            match (found.next(), found.next()) {
+                (Some(one), None) => return Ok(one.clone()),
+                (Some(_), Some(_)) => {
+                    return Err(Error::invalid(
+                        crate::error::Location::file("<revision>"),
+                        format!("`{rev}` is ambiguous in {REPO}: give more digits"),
+                    ))
+                }
+                _ => {}
+            }
+        }
         Err(Error::not_found(format!("revision `{rev}` in {REPO}")))
     }
 

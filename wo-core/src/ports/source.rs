@@ -94,8 +94,9 @@ impl CommitStatus {
 ///
 /// # Contract
 ///
-/// - [`resolve`](SourceRepo::resolve) turns a branch or tag name, or a full commit id of the
-///   repo, into the commit id it names now.
+/// - [`resolve`](SourceRepo::resolve) turns a branch or tag name, a full commit id of the
+///   repo, or a unique short id (a prefix of at least 7 hex digits, as `git log --oneline`
+///   shows) into the full commit id it names now.
 /// - [`read_tree`](SourceRepo::read_tree) returns the files of a commit, exactly as committed,
 ///   with paths relative to the repo root. With `dirs` non-empty, only the files under those
 ///   directories are returned (a backend may then skip reading the rest); an empty `dirs` reads

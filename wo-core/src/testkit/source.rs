@@ -60,6 +60,13 @@ pub async fn source_repo_conformance(h: &dyn SourceHarness) {
         ids[0],
         "a full id resolves to itself"
     );
+    assert_eq!(
+        repo.resolve(&ids[0].as_str()[..7])
+            .await
+            .expect("resolve a short id"),
+        ids[0],
+        "a unique short id resolves to the full id"
+    );
     let missing = repo.resolve("no-such-branch").await;
     assert!(
         matches!(missing, Err(Error::NotFound { .. })),

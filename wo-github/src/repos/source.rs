@@ -84,6 +84,14 @@ impl SourceRepo for GitHubSourceRepo {
             Some(_) => Ok(CommitId::new(
                 gh.compare(repo, rev, rev).await?.base_commit.sha,
             )),
+            // A short commit id: the comparison of the commit with itself names it in full.
+            None if (4..40).contains(&rev.len()) && rev.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                match gh.compare(repo, rev, rev).await {
+                    Ok(c) => Ok(CommitId::new(c.base_commit.sha)),
+                    Err(Error::NotFound { .. }) => Err(not_found()),
+                    Err(e) => Err(e),
+                }
+            }
             None => Err(not_found()),
         }
     }
