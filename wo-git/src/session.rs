@@ -394,7 +394,8 @@ mod tests {
     #[test]
     fn libgit2_errors_map_by_the_table() {
         use git2::{ErrorClass as C, ErrorCode as E};
-        let cases: [(E, C, &str, fn(&Error) -> bool); 7] = [
+        type Case = (E, C, &'static str, fn(&Error) -> bool);
+        let cases: [Case; 7] = [
             (E::Auth, C::Http, "authentication required", |e| {
                 matches!(e, Error::Unauthenticated { .. })
             }),
