@@ -585,7 +585,7 @@ async fn a_rejected_token_is_named_with_the_arm_url() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_github_the_import_is_one_pull_request() {
-    use wo_github::fake::FakeGitHub;
+    use wo_github_fake::FakeGitHub;
     let (sim, client) = seeded(SimulatorOptions::default()).await;
     let gh = FakeGitHub::start().await.unwrap();
     gh.create_repo("acme", "platform");

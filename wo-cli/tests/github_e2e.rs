@@ -10,7 +10,7 @@ mod github_e2e_common;
 
 use github_e2e_common::*;
 use serde_json::json;
-use wo_github::fake::FakeGitHub;
+use wo_github_fake::FakeGitHub;
 
 #[test]
 fn github_actions_flows_end_to_end_on_the_fake() {

@@ -6,14 +6,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{json, Value};
-use wo_github::fake::FakeGitHub;
+use wo_github_fake::FakeGitHub;
 
 pub const OWNER: &str = "acme";
 pub const ENVIRONMENTS: [&str; 3] = ["dev", "stage", "prod"];
 
 /// Prism (`WO_PRISM` or on PATH); panics with an install hint when there is none.
 pub fn prism_binary() -> PathBuf {
-    wo_github::fake::find_prism().unwrap_or_else(|| {
+    wo_github_fake::find_prism().unwrap_or_else(|| {
         panic!(
             "Stoplight Prism not found: this test runs all of wo's GitHub traffic through it. Run \
              `bash .ci/install-tools` and put ~/.cache/wo-tools/bin on PATH, or set WO_PRISM."
@@ -22,8 +22,8 @@ pub fn prism_binary() -> PathBuf {
 }
 
 /// Prism in proxy mode in front of `upstream`.
-pub fn start_prism(prism: &Path, upstream: &str) -> wo_github::fake::PrismProxy {
-    wo_github::fake::start_prism_proxy(prism, upstream).expect("prism proxy starts")
+pub fn start_prism(prism: &Path, upstream: &str) -> wo_github_fake::PrismProxy {
+    wo_github_fake::start_prism_proxy(prism, upstream).expect("prism proxy starts")
 }
 
 /// The files under `examples/<dir>`, relative paths and text.
@@ -323,7 +323,7 @@ pub fn push_payload(repo: &str, branch: &str, before: &str, after: &str) -> Valu
 }
 
 /// A `pull_request` `closed` webhook payload (`webhook-pull-request-closed`), merged.
-pub fn pull_request_closed(repo: &str, pr: &wo_github::fake::PullRequest) -> Value {
+pub fn pull_request_closed(repo: &str, pr: &wo_github_fake::PullRequest) -> Value {
     merged_payload(
         repo,
         pr.number,

@@ -4,12 +4,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{number, Outcome, Reply, Request, State};
-use crate::fake::render::{self, Urls};
-use crate::fake::reply::{
+use crate::render::{self, Urls};
+use crate::reply::{
     iso8601, list_reply, not_found, now_secs, paginate, parse_body, parse_iso8601,
     validation_failed,
 };
-use crate::fake::state::{Comment, Repo, ACTOR};
+use crate::state::{Comment, Repo, ACTOR};
 
 fn comment_json(urls: &Urls<'_>, c: &Comment) -> Value {
     json!({

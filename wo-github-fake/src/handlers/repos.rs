@@ -4,11 +4,11 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{Outcome, Reply, Request, State};
-use crate::fake::git;
-use crate::fake::render;
-use crate::fake::reply::{parse_body, unprocessable, validation_failed};
-use crate::fake::server::RATE_LIMIT;
-use crate::fake::{DispatchedEvent, WorkflowDispatch};
+use crate::git;
+use crate::render;
+use crate::reply::{parse_body, unprocessable, validation_failed};
+use crate::server::RATE_LIMIT;
+use crate::{DispatchedEvent, WorkflowDispatch};
 
 pub(super) fn get(state: &mut State, req: &Request<'_>) -> Outcome {
     let repo = state.repo(&req.route.owner, &req.route.repo)?;

@@ -7,10 +7,10 @@ use git2::{ObjectType, Oid, Repository};
 use serde_json::{json, Value};
 
 use super::{git_error, Outcome, Reply, Request, State};
-use crate::fake::git;
-use crate::fake::render::{self, base64_lines, Urls};
-use crate::fake::reply::{error, not_found, paginate, percent_encode};
-use crate::fake::tarball;
+use crate::git;
+use crate::render::{self, base64_lines, Urls};
+use crate::reply::{error, not_found, paginate, percent_encode};
+use crate::tarball;
 
 fn no_commit(name: &str) -> Reply {
     error(
@@ -20,7 +20,7 @@ fn no_commit(name: &str) -> Reply {
 }
 
 /// The `ref` query parameter (default branch when absent) as a commit.
-fn commit_for(repo: &crate::fake::state::Repo, name: Option<&str>) -> Result<Oid, Reply> {
+fn commit_for(repo: &crate::state::Repo, name: Option<&str>) -> Result<Oid, Reply> {
     let name = name
         .filter(|n| !n.is_empty())
         .unwrap_or(&repo.default_branch);

@@ -50,7 +50,7 @@ pub fn start_prism_proxy(prism: &Path, upstream: &str) -> std::io::Result<PrismP
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let spec = std::env::var_os("WO_GITHUB_SPEC")
         .map(PathBuf::from)
-        .unwrap_or_else(|| crate_dir.join("tests/specs/github/api.github.com.subset.json"));
+        .unwrap_or_else(|| crate_dir.join("../wo-github/tests/specs/github/api.github.com.subset.json"));
     if !spec.is_file() {
         return Err(std::io::Error::other(format!(
             "no GitHub OpenAPI description at {} (set WO_GITHUB_SPEC)",
@@ -58,7 +58,7 @@ pub fn start_prism_proxy(prism: &Path, upstream: &str) -> std::io::Result<PrismP
         )));
     }
     let mut child = Command::new("bash")
-        .arg(crate_dir.join("tests/prism-proxy.sh"))
+        .arg(crate_dir.join("../wo-github/tests/prism-proxy.sh"))
         .arg(upstream)
         .env("PRISM", prism)
         .env("WO_GITHUB_SPEC", &spec)

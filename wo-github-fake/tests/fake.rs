@@ -1,12 +1,11 @@
 //! The fake GitHub over HTTP: its git semantics, GitHub's errors, faults, and — through
 //! Stoplight Prism in proxy mode — conformance to GitHub's OpenAPI description.
-#![cfg(feature = "fake")]
 
 use base64::Engine as _;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use wo_github::fake::{FakeGitHub, Fault};
+use wo_github_fake::{FakeGitHub, Fault};
 
 /// A small client: every call returns status, headers and the JSON body (Null when empty).
 #[derive(Clone)]
@@ -582,7 +581,7 @@ async fn scripted_traffic_answers_every_operation_as_expected() {
     let failures = log.failures();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     let counts = fake.request_counts();
-    let spec_ops = wo_github::fake::ROUTES
+    let spec_ops = wo_github_fake::ROUTES
         .iter()
         .filter(|r| !r.starts_with("fake/"));
     for op in spec_ops {
@@ -1149,7 +1148,7 @@ fn injecting_into_an_unknown_route_is_refused() {
 /// with an error status and an `sl-violations` header.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prism_finds_no_violation_in_the_fakes_responses() {
-    let Some(prism) = wo_github::fake::find_prism() else {
+    let Some(prism) = wo_github_fake::find_prism() else {
         panic!(
             "Stoplight Prism not found: this test runs the fake's traffic through it. Run \
              `bash .ci/install-tools` and put ~/.cache/wo-tools/bin on PATH, or set WO_PRISM \
@@ -1160,7 +1159,7 @@ async fn prism_finds_no_violation_in_the_fakes_responses() {
     fake.create_repo("acme", "app");
     let proxy = tokio::task::spawn_blocking({
         let base = fake.base_url().to_owned();
-        move || wo_github::fake::start_prism_proxy(&prism, &base).expect("prism proxy starts")
+        move || wo_github_fake::start_prism_proxy(&prism, &base).expect("prism proxy starts")
     })
     .await
     .unwrap();

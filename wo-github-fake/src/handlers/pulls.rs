@@ -7,12 +7,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{git_error, number, Outcome, Reply, Request, State};
-use crate::fake::git;
-use crate::fake::render::{self, PullGit, Urls};
-use crate::fake::reply::{
+use crate::git;
+use crate::render::{self, PullGit, Urls};
+use crate::reply::{
     list_reply, not_found, now_secs, paginate, parse_body, validation_failed, DOCS,
 };
-use crate::fake::state::{Pull, Repo, ACTOR};
+use crate::state::{Pull, Repo, ACTOR};
 
 /// The head and base commits of `p`: live while open, as recorded once closed.
 fn shas(repo: &Repo, p: &Pull) -> (String, String) {

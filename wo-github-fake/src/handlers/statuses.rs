@@ -5,12 +5,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{Outcome, Reply, Request, State};
-use crate::fake::git;
-use crate::fake::render::{self, Urls};
-use crate::fake::reply::{
+use crate::git;
+use crate::render::{self, Urls};
+use crate::reply::{
     error, list_reply, now_secs, paginate, parse_body, unprocessable, validation_failed,
 };
-use crate::fake::state::{Repo, Status};
+use crate::state::{Repo, Status};
 
 const STATES: [&str; 4] = ["error", "failure", "pending", "success"];
 

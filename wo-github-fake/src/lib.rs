@@ -7,7 +7,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! use wo_github::fake::{FakeGitHub, Fault};
+//! use wo_github_fake::{FakeGitHub, Fault};
 //!
 //! let github = FakeGitHub::start().await?;
 //! let main = github.create_repo("acme", "config");
@@ -37,6 +37,8 @@
 //!
 //! Route names are the OpenAPI `operationId`s (see [`ROUTES`]); the shapes of the responses are
 //! checked against GitHub's OpenAPI description by Prism in `tests/fake.rs`.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod git;
 mod handlers;

@@ -6,10 +6,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{git_error, object_id, Outcome, Reply, Request, State};
-use crate::fake::git::{self, file_mode, kind_name, mode_string};
-use crate::fake::render::{self, base64_lines, Urls};
-use crate::fake::reply::{not_found, parse_body, parse_iso8601, unprocessable};
-use crate::fake::state::ACTOR;
+use crate::git::{self, file_mode, kind_name, mode_string};
+use crate::render::{self, base64_lines, Urls};
+use crate::reply::{not_found, parse_body, parse_iso8601, unprocessable};
+use crate::state::ACTOR;
 
 /// `refs/…` from the `{ref}` path parameter (`heads/main`; a leading `refs/` is tolerated).
 fn full_ref(name: &str) -> String {

@@ -4,10 +4,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{number, Outcome, Reply, Request, State};
-use crate::fake::git;
-use crate::fake::render::{self, Urls};
-use crate::fake::reply::{iso8601, not_found, now_secs, parse_body, unprocessable};
-use crate::fake::state::CheckRun;
+use crate::git;
+use crate::render::{self, Urls};
+use crate::reply::{iso8601, not_found, now_secs, parse_body, unprocessable};
+use crate::state::CheckRun;
 
 #[derive(Deserialize, Default)]
 struct CheckBody {
