@@ -9,9 +9,12 @@ use git2::{FileMode, ObjectType, Oid, Repository, Signature, Time, TreeWalkMode,
 /// A file change for a tree update: `None` deletes the path.
 pub(crate) type FileEdit = (String, Option<Vec<u8>>);
 
+/// A new bare repository at `path` whose `default_branch` holds one commit by `author` (a
+/// `README.md` naming the repository).
 pub(crate) fn init_bare(
     path: &Path,
     default_branch: &str,
+    author: &str,
 ) -> Result<(Repository, Oid), git2::Error> {
     let repo = Repository::init_bare(path)?;
     repo.set_head(&format!("refs/heads/{default_branch}"))?;
@@ -24,7 +27,7 @@ pub(crate) fn init_bare(
         let mut builder = repo.treebuilder(None)?;
         builder.insert("README.md", blob, FileMode::Blob.into())?;
         let tree = repo.find_tree(builder.write()?)?;
-        let sig = signature(super::state::ACTOR, None)?;
+        let sig = signature(author, None)?;
         repo.commit(
             Some(&format!("refs/heads/{default_branch}")),
             &sig,

@@ -50,7 +50,9 @@ pub fn start_prism_proxy(prism: &Path, upstream: &str) -> std::io::Result<PrismP
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let spec = std::env::var_os("WO_GITHUB_SPEC")
         .map(PathBuf::from)
-        .unwrap_or_else(|| crate_dir.join("../wo-github/tests/specs/github/api.github.com.subset.json"));
+        .unwrap_or_else(|| {
+            crate_dir.join("../wo-github/tests/specs/github/api.github.com.subset.json")
+        });
     if !spec.is_file() {
         return Err(std::io::Error::other(format!(
             "no GitHub OpenAPI description at {} (set WO_GITHUB_SPEC)",

@@ -5,8 +5,9 @@ use base64::Engine as _;
 use git2::{Commit, Oid};
 use serde_json::{json, Value};
 
-use super::reply::iso8601;
-use super::state::{Pull, Repo, Status};
+use crate::git::FileChange;
+use crate::reply::{iso8601, percent_encode};
+use crate::state::{Pull, Repo, Status, ACTOR};
 
 /// The fake's base URL and one repository's URL prefixes.
 pub(crate) struct Urls<'a> {
@@ -296,7 +297,7 @@ pub(crate) fn label(urls: &Urls<'_>, name: &str, id: u64) -> Value {
     json!({
         "id": id,
         "node_id": node_id("LA", id),
-        "url": urls.api(&format!("/labels/{}", super::reply::percent_encode(name))),
+        "url": urls.api(&format!("/labels/{}", percent_encode(name))),
         "name": name,
         // `pull-request-simple` requires a string here (`label` allows null).
         "description": "",
@@ -308,7 +309,7 @@ pub(crate) fn label(urls: &Urls<'_>, name: &str, id: u64) -> Value {
 /// `status`.
 pub(crate) fn status(urls: &Urls<'_>, s: &Status) -> Value {
     let mut v = simple_status(urls, s);
-    v["creator"] = user(urls.base, super::state::ACTOR);
+    v["creator"] = user(urls.base, ACTOR);
     v
 }
 
@@ -316,7 +317,7 @@ pub(crate) fn status(urls: &Urls<'_>, s: &Status) -> Value {
 pub(crate) fn simple_status(urls: &Urls<'_>, s: &Status) -> Value {
     json!({
         "url": urls.api(&format!("/statuses/{}", s.sha)),
-        "avatar_url": format!("{}/avatars/u/{}", urls.base, user_id(super::state::ACTOR)),
+        "avatar_url": format!("{}/avatars/u/{}", urls.base, user_id(ACTOR)),
         "id": s.id,
         "node_id": node_id("SC", s.id),
         "state": s.state,
@@ -400,7 +401,7 @@ pub(crate) fn pull(
         "state": if p.open { "open" } else { "closed" },
         "locked": false,
         "title": p.title,
-        "user": user(base, super::state::ACTOR),
+        "user": user(base, ACTOR),
         "body": p.body,
         "labels": labels,
         "milestone": null,
@@ -431,7 +432,7 @@ pub(crate) fn pull(
                 (true, Some(true)) => if p.draft { "draft" } else { "clean" },
                 (true, Some(false)) => "dirty",
             },
-            "merged_by": if p.merged { user(base, super::state::ACTOR) } else { Value::Null },
+            "merged_by": if p.merged { user(base, ACTOR) } else { Value::Null },
             "comments": comments,
             "review_comments": 0,
             "maintainer_can_modify": false,
@@ -448,7 +449,7 @@ pub(crate) fn pull(
 }
 
 /// `diff-entry`.
-pub(crate) fn diff_entry(urls: &Urls<'_>, rev: &str, change: &super::git::FileChange) -> Value {
+pub(crate) fn diff_entry(urls: &Urls<'_>, rev: &str, change: &FileChange) -> Value {
     let path = &change.path;
     let mut v = json!({
         "sha": change.sha,

@@ -328,6 +328,14 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// A git failure inside a handler: GitHub's 500 would hide the cause, so the message is kept.
+pub(crate) fn git_error(e: git2::Error) -> Reply {
+    error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &format!("fake GitHub git error: {}", e.message()),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@
 
 use axum::http::Method;
 
-use super::reply::percent_decode;
+use crate::reply::percent_decode;
 
 /// Every route the fake serves: the spec's operations and the fake's own download URLs.
 pub const ROUTES: &[&str] = &[

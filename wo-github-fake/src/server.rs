@@ -14,13 +14,13 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tower::ServiceExt as _;
 
-use super::handlers;
-use super::reply::{error, not_found, Body, Outcome, Query, Reply, DOCS};
-use super::routes::{match_route, Route, FAKE_RAW, FAKE_TARBALL};
-use super::state::State;
-use super::Fault;
-
-pub(crate) const RATE_LIMIT: u64 = 5000;
+use crate::fault::Fault;
+use crate::git;
+use crate::handlers;
+use crate::reply::{error, not_found, Body, Outcome, Query, Reply, DOCS};
+use crate::request::Request;
+use crate::routes::{match_route, Route, FAKE_RAW, FAKE_TARBALL};
+use crate::state::{State, RATE_LIMIT};
 
 pub(crate) struct Shared {
     pub state: Mutex<State>,
@@ -32,15 +32,6 @@ impl Shared {
     pub fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
-}
-
-/// What a handler sees of a request.
-pub(crate) struct Request<'a> {
-    pub route: Route,
-    pub query: Query,
-    pub headers: &'a HeaderMap,
-    pub body: &'a [u8],
-    pub base: &'a str,
 }
 
 /// Marks a response that must not be sent: the connection is closed instead.
@@ -200,7 +191,7 @@ fn concurrent_push(
             .collect();
         let from = repo.default_branch.clone();
         // A push the test asked for: a failure here is a broken test setup.
-        super::git::push_files(&repo.git, branch, &from, &edits, "Concurrent push")
+        git::push_files(&repo.git, branch, &from, &edits, "Concurrent push")
             .expect("fake GitHub: concurrent push failed");
         repo.mark_pushed_merges(branch);
     }

@@ -7,11 +7,16 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use super::reply::{not_found, Reply};
-use super::Fault;
+use crate::fault::Fault;
+use crate::git;
+use crate::records::{DispatchedEvent, WorkflowDispatch};
+use crate::reply::{not_found, now_secs, Reply};
 
 /// The login every token acts as.
 pub(crate) const ACTOR: &str = "wo-fake-bot";
+
+/// The core rate limit per hour the fake announces.
+pub(crate) const RATE_LIMIT: u64 = 5000;
 
 pub(crate) struct State {
     pub root: tempfile::TempDir,
@@ -34,7 +39,7 @@ impl State {
             counts: BTreeMap::new(),
             faults: HashMap::new(),
             rate_used: 0,
-            rate_reset: super::reply::now_secs() + 3600,
+            rate_reset: now_secs() + 3600,
             next_request: 1,
         }
     }
@@ -69,8 +74,8 @@ pub(crate) struct Repo {
     pub labels: BTreeMap<String, u64>,
     pub statuses: Vec<Status>,
     pub check_runs: Vec<CheckRun>,
-    pub dispatches: Vec<super::DispatchedEvent>,
-    pub workflow_dispatches: Vec<super::WorkflowDispatch>,
+    pub dispatches: Vec<DispatchedEvent>,
+    pub workflow_dispatches: Vec<WorkflowDispatch>,
 }
 
 impl Repo {
@@ -87,16 +92,16 @@ impl Repo {
     /// commits reach its base other than through the merge button (its merge commit is then
     /// the head commit itself).
     pub fn mark_pushed_merges(&mut self, branch: &str) {
-        let Some(base) = super::git::branch_sha(&self.git, branch) else {
+        let Some(base) = git::branch_sha(&self.git, branch) else {
             return;
         };
-        let now = super::reply::now_secs();
+        let now = now_secs();
         for i in 0..self.pulls.len() {
             let p = &self.pulls[i];
             if !p.open || p.base != branch {
                 continue;
             }
-            let Some(head) = super::git::branch_sha(&self.git, &p.head) else {
+            let Some(head) = git::branch_sha(&self.git, &p.head) else {
                 continue;
             };
             let on_base = head == base || self.git.graph_descendant_of(base, head).unwrap_or(false);

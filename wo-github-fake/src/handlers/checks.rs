@@ -3,11 +3,11 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{number, Outcome, Reply, Request, State};
 use crate::git;
 use crate::render::{self, Urls};
-use crate::reply::{iso8601, not_found, now_secs, parse_body, unprocessable};
-use crate::state::CheckRun;
+use crate::reply::{iso8601, not_found, now_secs, parse_body, unprocessable, Outcome, Reply};
+use crate::request::{number, Request};
+use crate::state::{CheckRun, State};
 
 #[derive(Deserialize, Default)]
 struct CheckBody {

@@ -6,10 +6,11 @@ use axum::http::StatusCode;
 use git2::{ObjectType, Oid, Repository};
 use serde_json::{json, Value};
 
-use super::{git_error, Outcome, Reply, Request, State};
 use crate::git;
 use crate::render::{self, base64_lines, Urls};
-use crate::reply::{error, not_found, paginate, percent_encode};
+use crate::reply::{error, git_error, not_found, paginate, percent_encode, Outcome, Reply};
+use crate::request::Request;
+use crate::state::State;
 use crate::tarball;
 
 fn no_commit(name: &str) -> Reply {

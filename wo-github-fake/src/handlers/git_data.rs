@@ -5,11 +5,13 @@ use git2::{ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{git_error, object_id, Outcome, Reply, Request, State};
 use crate::git::{self, file_mode, kind_name, mode_string};
 use crate::render::{self, base64_lines, Urls};
-use crate::reply::{not_found, parse_body, parse_iso8601, unprocessable};
-use crate::state::ACTOR;
+use crate::reply::{
+    git_error, not_found, parse_body, parse_iso8601, unprocessable, Outcome, Reply,
+};
+use crate::request::{object_id, Request};
+use crate::state::{State, ACTOR};
 
 /// `refs/…` from the `{ref}` path parameter (`heads/main`; a leading `refs/` is tolerated).
 fn full_ref(name: &str) -> String {

@@ -3,13 +3,13 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{number, Outcome, Reply, Request, State};
 use crate::render::{self, Urls};
 use crate::reply::{
     iso8601, list_reply, not_found, now_secs, paginate, parse_body, parse_iso8601,
-    validation_failed,
+    validation_failed, Outcome, Reply,
 };
-use crate::state::{Comment, Repo, ACTOR};
+use crate::request::{number, Request};
+use crate::state::{Comment, Repo, State, ACTOR};
 
 fn comment_json(urls: &Urls<'_>, c: &Comment) -> Value {
     json!({

@@ -8,9 +8,10 @@ mod pulls;
 mod repos;
 mod statuses;
 
-use super::reply::{not_found, unprocessable, Outcome, Reply};
-use super::server::Request;
-use super::state::State;
+use crate::reply::{not_found, Outcome};
+use crate::request::Request;
+use crate::routes::{FAKE_RAW, FAKE_TARBALL};
+use crate::state::State;
 
 pub(crate) fn dispatch(state: &mut State, req: &Request<'_>) -> Outcome {
     match req.route.op {
@@ -32,8 +33,8 @@ pub(crate) fn dispatch(state: &mut State, req: &Request<'_>) -> Outcome {
         "repos/get-content" => contents::get_content(state, req),
         "repos/download-tarball-archive" => contents::tarball_redirect(state, req),
         "repos/compare-commits-with-basehead" => contents::compare(state, req),
-        super::routes::FAKE_TARBALL => contents::tarball(state, req),
-        super::routes::FAKE_RAW => contents::raw(state, req),
+        FAKE_TARBALL => contents::tarball(state, req),
+        FAKE_RAW => contents::raw(state, req),
         "pulls/list" => pulls::list(state, req),
         "pulls/create" => pulls::create(state, req),
         "pulls/get" => pulls::get(state, req),
@@ -51,32 +52,4 @@ pub(crate) fn dispatch(state: &mut State, req: &Request<'_>) -> Outcome {
         "checks/update" => checks::update(state, req),
         _ => Err(not_found()),
     }
-}
-
-/// A git failure inside a handler: GitHub's 500 would hide the cause, so the message is kept.
-pub(crate) fn git_error(e: git2::Error) -> Reply {
-    super::reply::error(
-        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-        &format!("fake GitHub git error: {}", e.message()),
-    )
-}
-
-/// A path number (`pull_number`, `issue_number`, ids); anything else is 404 as on GitHub.
-pub(crate) fn number(s: &str) -> Result<u64, Reply> {
-    s.parse().map_err(|_| not_found())
-}
-
-/// A full 40-hex sha naming an existing object of the repository, else `message` as 422.
-pub(crate) fn object_id(
-    repo: &git2::Repository,
-    sha: &str,
-    message: &str,
-) -> Result<git2::Oid, Reply> {
-    let oid = (sha.len() == 40)
-        .then(|| git2::Oid::from_str(sha).ok())
-        .flatten()
-        .ok_or_else(|| unprocessable(message))?;
-    repo.find_object(oid, None)
-        .map_err(|_| unprocessable(message))?;
-    Ok(oid)
 }

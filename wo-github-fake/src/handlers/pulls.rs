@@ -6,13 +6,14 @@ use git2::Oid;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{git_error, number, Outcome, Reply, Request, State};
 use crate::git;
 use crate::render::{self, PullGit, Urls};
 use crate::reply::{
-    list_reply, not_found, now_secs, paginate, parse_body, validation_failed, DOCS,
+    git_error, list_reply, not_found, now_secs, paginate, parse_body, validation_failed, Outcome,
+    Reply, DOCS,
 };
-use crate::state::{Pull, Repo, ACTOR};
+use crate::request::{number, Request};
+use crate::state::{Pull, Repo, State, ACTOR};
 
 /// The head and base commits of `p`: live while open, as recorded once closed.
 fn shas(repo: &Repo, p: &Pull) -> (String, String) {

@@ -3,12 +3,12 @@
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::{Outcome, Reply, Request, State};
 use crate::git;
+use crate::records::{DispatchedEvent, WorkflowDispatch};
 use crate::render;
-use crate::reply::{parse_body, unprocessable, validation_failed};
-use crate::server::RATE_LIMIT;
-use crate::{DispatchedEvent, WorkflowDispatch};
+use crate::reply::{parse_body, unprocessable, validation_failed, Outcome, Reply};
+use crate::request::Request;
+use crate::state::{State, RATE_LIMIT};
 
 pub(super) fn get(state: &mut State, req: &Request<'_>) -> Outcome {
     let repo = state.repo(&req.route.owner, &req.route.repo)?;

@@ -4,13 +4,14 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{Outcome, Reply, Request, State};
 use crate::git;
 use crate::render::{self, Urls};
 use crate::reply::{
-    error, list_reply, now_secs, paginate, parse_body, unprocessable, validation_failed,
+    error, list_reply, now_secs, paginate, parse_body, unprocessable, validation_failed, Outcome,
+    Reply,
 };
-use crate::state::{Repo, Status};
+use crate::request::Request;
+use crate::state::{Repo, State, Status};
 
 const STATES: [&str; 4] = ["error", "failure", "pending", "success"];
 
