@@ -441,7 +441,13 @@ impl GitOpsRepo for GitOpsGitRepo {
                 .commit(&id)?
                 .tree()
                 .map_err(|e| s.err(&format!("reading the tree of commit {id}"), &e))?;
-            tree::read_files(&s.repo, &s.name, &tree, &[solution], &format!("commit {id}"))
+            tree::read_files(
+                &s.repo,
+                &s.name,
+                &tree,
+                &[solution],
+                &format!("commit {id}"),
+            )
         })
         .await
     }

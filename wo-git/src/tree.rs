@@ -124,26 +124,26 @@ fn walk(
         };
         match entry.filemode() {
             MODE_TREE => {
-                let sub = repo.find_tree(entry.id()).map_err(|e| {
-                    git_error(repo_name, &format!("reading `{path}/` of {at}"), &e)
-                })?;
+                let sub = repo
+                    .find_tree(entry.id())
+                    .map_err(|e| git_error(repo_name, &format!("reading `{path}/` of {at}"), &e))?;
                 walk(repo, repo_name, &sub, &path, at, out)?;
             }
             MODE_BLOB | MODE_BLOB_EXEC => {
                 let odb = repo
                     .odb()
                     .map_err(|e| git_error(repo_name, "opening the object database", &e))?;
-                let (size, _) = odb.read_header(entry.id()).map_err(|e| {
-                    git_error(repo_name, &format!("reading `{path}` of {at}"), &e)
-                })?;
+                let (size, _) = odb
+                    .read_header(entry.id())
+                    .map_err(|e| git_error(repo_name, &format!("reading `{path}` of {at}"), &e))?;
                 if size as u64 > MAX_FILE_BYTES {
                     return Err(refuse(&format!(
                         "file is {size} bytes; the limit is {MAX_FILE_BYTES}"
                     )));
                 }
-                let blob = repo.find_blob(entry.id()).map_err(|e| {
-                    git_error(repo_name, &format!("reading `{path}` of {at}"), &e)
-                })?;
+                let blob = repo
+                    .find_blob(entry.id())
+                    .map_err(|e| git_error(repo_name, &format!("reading `{path}` of {at}"), &e))?;
                 out.insert(path.clone(), blob.content())
                     .map_err(|_| refuse("not a safe relative path"))?;
             }
