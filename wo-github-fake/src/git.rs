@@ -1,10 +1,10 @@
 //! The git operations behind the API, on a real bare repository (libgit2).
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use git2::build::TreeUpdateBuilder;
-use git2::{FileMode, ObjectType, Oid, Repository, Signature, Time, TreeWalkMode, TreeWalkResult};
+use git2::{FileMode, ObjectType, Oid, Repository, Signature, Time};
+use wo_core::files::FileTree;
 
 /// A file change for a tree update: `None` deletes the path.
 pub(crate) type FileEdit = (String, Option<Vec<u8>>);
@@ -23,10 +23,14 @@ pub(crate) fn init_bare(
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let oid = {
-        let blob = repo.blob(format!("# {name}\n").as_bytes())?;
-        let mut builder = repo.treebuilder(None)?;
-        builder.insert("README.md", blob, FileMode::Blob.into())?;
-        let tree = repo.find_tree(builder.write()?)?;
+        let mut files = FileTree::new();
+        files
+            .insert("README.md", format!("# {name}\n"))
+            .map_err(|e| git2::Error::from_str(&e.to_string()))?;
+        let tree = wo_git::tree::write_tree(&repo, &files)
+            .map_err(|e| git2::Error::from_str(&e.to_string()))?
+            .ok_or_else(|| git2::Error::from_str("empty initial tree"))?;
+        let tree = repo.find_tree(tree)?;
         let sig = signature(author, None)?;
         repo.commit(
             Some(&format!("refs/heads/{default_branch}")),
@@ -138,35 +142,6 @@ pub(crate) fn push_files(
     let oid = repo.commit(None, &sig, &sig, message, &tree, &parents)?;
     repo.reference(&format!("refs/heads/{branch}"), oid, true, "push")?;
     Ok(oid)
-}
-
-/// Every blob under `tree`, by path.
-pub(crate) fn read_files(
-    repo: &Repository,
-    tree: Oid,
-) -> Result<BTreeMap<String, Vec<u8>>, git2::Error> {
-    let tree = repo.find_tree(tree)?;
-    let mut files = BTreeMap::new();
-    let mut failure = None;
-    tree.walk(TreeWalkMode::PreOrder, |root, entry| {
-        if entry.kind() == Some(ObjectType::Blob) {
-            let name = entry.name().unwrap_or_default();
-            match repo.find_blob(entry.id()) {
-                Ok(blob) => {
-                    files.insert(format!("{root}{name}"), blob.content().to_vec());
-                }
-                Err(e) => {
-                    failure = Some(e);
-                    return TreeWalkResult::Abort;
-                }
-            }
-        }
-        TreeWalkResult::Ok
-    })?;
-    match failure {
-        Some(e) => Err(e),
-        None => Ok(files),
-    }
 }
 
 /// A changed file between two trees, as `diff-entry` reports it.

@@ -177,7 +177,9 @@ impl FakeGitHub {
         })
     }
 
-    /// Every file of `branch`'s tree by path; `None` when the branch does not exist.
+    /// Every file of `branch`'s tree by path, read as wo reads a commit
+    /// ([`wo_git::tree::read_tree`]); `None` when the branch does not exist or its tree holds
+    /// what wo refuses to read (a symbolic link, a submodule, a file over 8 MiB).
     pub fn read_tree(
         &self,
         owner: &str,
@@ -189,11 +191,11 @@ impl FakeGitHub {
                 .git
                 .find_commit(git::branch_sha(&repo.git, branch)?)
                 .ok()?;
-            let files = git::read_files(&repo.git, commit.tree_id()).ok()?;
+            let files = wo_git::tree::read_tree(&repo.git, &commit.tree().ok()?).ok()?;
             Some(
                 files
-                    .into_iter()
-                    .map(|(p, b)| (p, String::from_utf8_lossy(&b).into_owned()))
+                    .iter()
+                    .map(|(p, b)| (p.to_owned(), String::from_utf8_lossy(b).into_owned()))
                     .collect(),
             )
         })

@@ -8,8 +8,8 @@ use wo_core::files::FileTree;
 use wo_core::ports::{ChangeProposal, ChangeRequest, CommitId, GitOpsRepo, ProposeOutcome};
 use wo_core::Error;
 use wo_github::client::{GitHub, RepoId, RetryPolicy};
-use wo_github_fake::{FakeGitHub, Fault};
 use wo_github::repos::{GitHubGitOpsRepo, GitHubRepo};
+use wo_github_fake::{FakeGitHub, Fault};
 
 const OWNER: &str = "octo";
 const NAME: &str = "gitops";
