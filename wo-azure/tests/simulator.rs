@@ -1,12 +1,11 @@
 //! The Workload Orchestration simulator driven by the ARM client, on 127.0.0.1.
-#![cfg(feature = "simulator")]
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 use wo_azure::arm::{default_http_client, ArmClient, LroPolicy, RetryPolicy, StaticToken};
-use wo_azure::simulator::{Fault, Simulator, SimulatorOptions};
+use wo_azure_sim::{Fault, Simulator, SimulatorOptions};
 use wo_core::Error;
 
 const RG: &str = "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.Edge";

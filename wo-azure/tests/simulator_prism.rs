@@ -18,7 +18,6 @@
 //!
 //! Prism is `WO_PRISM`, else `prism` on `PATH` (`bash .ci/install-tools` installs it into
 //! `~/.cache/wo-tools/bin`).
-#![cfg(feature = "simulator")]
 
 use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
@@ -33,7 +32,7 @@ use axum::response::Response;
 use axum::Router;
 use serde_json::{json, Value};
 use wo_azure::arm::{default_http_client, ArmClient, LroPolicy, RetryPolicy, StaticToken};
-use wo_azure::simulator::{Simulator, SimulatorOptions};
+use wo_azure_sim::{Simulator, SimulatorOptions};
 use wo_core::Error;
 
 const SUB: &str = "2f3c1a9e-5b7d-4c8e-9a1f-0d2e3f4a5b6c";

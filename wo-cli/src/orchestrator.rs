@@ -105,7 +105,7 @@ impl Orchestrator for Unconfigured {
 /// The demo's Workload Orchestration: the simulator on 127.0.0.1, the fleet's targets
 /// onboarded, and the production [`WoOrchestrator`] talking to it over HTTP.
 pub struct DemoAzure {
-    pub sim: wo_azure::simulator::Simulator,
+    pub sim: wo_azure_sim::Simulator,
     pub orchestrator: Arc<WoOrchestrator>,
 }
 
@@ -116,7 +116,7 @@ pub const DEMO_RESOURCE_GROUP: &str =
 impl DemoAzure {
     /// Starts the simulator and onboards `targets` (name, capabilities) in one context.
     pub async fn start(targets: &[(String, Vec<String>)]) -> Result<DemoAzure> {
-        let sim = wo_azure::simulator::Simulator::start(wo_azure::simulator::SimulatorOptions {
+        let sim = wo_azure_sim::Simulator::start(wo_azure_sim::SimulatorOptions {
             lro_polls: 1,
             retry_after_secs: 0,
             ..Default::default()

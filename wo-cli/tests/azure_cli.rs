@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use wo_azure::arm::{default_http_client, ArmClient, LroPolicy, StaticToken};
-use wo_azure::simulator::{Simulator, SimulatorOptions};
+use wo_azure_sim::{Simulator, SimulatorOptions};
 use wo_core::format::fleet::Fleet;
 use wo_core::Error;
 

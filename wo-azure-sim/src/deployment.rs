@@ -10,7 +10,7 @@ use super::http::{
 };
 use super::operations::{self, Done, Effect, ResultShape};
 use super::{parent_of, resolution, Shared, SimState};
-use crate::arm::new_request_id;
+use wo_azure::arm::new_request_id;
 
 /// Who the simulator says triggered an action.
 const ACTOR: &str = "simulator@example.invalid";

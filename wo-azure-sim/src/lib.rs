@@ -2,7 +2,7 @@
 //! api-version 2025-08-01) on 127.0.0.1, for tests, benchmarks and the local demo.
 //!
 //! ```no_run
-//! use wo_azure::simulator::{Simulator, SimulatorOptions};
+//! use wo_azure_sim::{Simulator, SimulatorOptions};
 //!
 //! # async fn demo() -> std::io::Result<()> {
 //! let sim = Simulator::start(SimulatorOptions::default()).await?;
@@ -106,6 +106,9 @@
 //! (code `InternalServerError`) without their effect.
 //! [`Simulator::requests`] and [`Simulator::peak_in_flight`] count what arrived; a
 //! [`SimulatorOptions::latency`] makes each request take that long.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod authoring;
 mod configuration;
@@ -408,7 +411,7 @@ impl Simulator {
     /// The first request that failed.
     pub async fn onboard(
         &self,
-        arm: &crate::arm::ArmClient,
+        arm: &wo_azure::arm::ArmClient,
         resource_group: &str,
         context: &str,
         level: &str,

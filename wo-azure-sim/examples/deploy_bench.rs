@@ -1,7 +1,7 @@
 //! Timed deploys of one release to many simulated targets at several concurrencies.
 //!
 //! ```text
-//! cargo run --release -p wo-azure --features simulator --example deploy_bench -- \
+//! cargo run --release -p wo-azure-sim --example deploy_bench -- \
 //!     [--targets 1000] [--latency-ms 50] [--concurrency 1,8,32,64]
 //! ```
 //!
@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use wo_azure::arm::{default_http_client, ArmClient, LroPolicy, StaticToken};
 use wo_azure::orchestrator::{WoOptions, WoOrchestrator};
-use wo_azure::simulator::{Simulator, SimulatorOptions};
+use wo_azure_sim::{Simulator, SimulatorOptions};
 use wo_core::ports::{CommitId, Orchestrator, Release, TargetRelease};
 
 const RG_ID: &str = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/bench";

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::http::{error, now_rfc3339, Reply};
 use super::{authoring, deployment, Shared, SimState};
-use crate::arm::new_request_id;
+use wo_azure::arm::new_request_id;
 
 /// The location the simulator puts in operation URLs.
 const OP_LOCATION: &str = "eastus";

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use crate::arm::new_request_id;
+use wo_azure::arm::new_request_id;
 
 /// An answer before the common headers are added.
 pub(super) struct Reply {
