@@ -3,11 +3,13 @@
 use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 
-use super::http::{
+use crate::http::{
     bad_request, conflict, etag, missing_properties, not_found, object_body, system_data, Reply,
 };
-use super::operations::{self, Done, Effect, ResultShape};
-use super::{configuration, names, stored_type, Shared, SimState};
+use crate::ids::stored_type;
+use crate::lro::{Done, Effect, ResultShape};
+use crate::state::{Shared, SimState};
+use crate::{configuration, names, operations};
 
 fn type_name(kind: &str) -> &'static str {
     match kind {
@@ -36,7 +38,7 @@ fn required(kind: &str) -> &'static [&'static str] {
 
 /// `PUT` of a tracked resource: 201 (or 200 when it exists) with `provisioningState`
 /// `InProgress` and `Azure-AsyncOperation`.
-pub(super) fn put_tracked(
+pub(crate) fn put_tracked(
     shared: &Shared,
     kind: &str,
     name: &str,
@@ -130,7 +132,7 @@ pub(super) fn put_tracked(
 }
 
 /// The end of a PUT: provisioned. A new target gets its configuration and the reference to it.
-pub(super) fn provision(st: &mut SimState, id: &str) -> Done {
+pub(crate) fn provision(st: &mut SimState, id: &str) -> Done {
     let Some(r) = st.get_mut(id) else {
         return Done::ok(None);
     };
@@ -143,7 +145,7 @@ pub(super) fn provision(st: &mut SimState, id: &str) -> Done {
 }
 
 /// `DELETE` of a tracked resource: 202 and `Location` (204 when there is nothing).
-pub(super) fn delete(shared: &Shared, id: &str) -> Reply {
+pub(crate) fn delete(shared: &Shared, id: &str) -> Reply {
     let mut st = shared.lock();
     let Some(resource) = st.get_mut(id) else {
         return Reply::empty(StatusCode::NO_CONTENT);
@@ -161,7 +163,7 @@ pub(super) fn delete(shared: &Shared, id: &str) -> Reply {
 }
 
 /// Stores a new version and sets its parent's version field.
-pub(super) fn insert(
+pub(crate) fn insert(
     st: &mut SimState,
     resource: &Value,
     parent: Option<&(String, &'static str)>,
@@ -176,7 +178,7 @@ pub(super) fn insert(
 }
 
 /// `POST …/createVersion` of a schema or a solution template.
-pub(super) fn create_version(
+pub(crate) fn create_version(
     shared: &Shared,
     kind: &str,
     parent_id: &str,

@@ -4,9 +4,11 @@
 use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 
-use super::http::{bad_request, missing_properties, not_found, object_body, system_data, Reply};
-use super::operations::{self, Effect, ResultShape};
-use super::{names, parent_of, stored_type, Shared, SimState};
+use crate::http::{bad_request, missing_properties, not_found, object_body, system_data, Reply};
+use crate::ids::{parent_of, stored_type};
+use crate::lro::{Effect, ResultShape};
+use crate::state::{Shared, SimState};
+use crate::{names, operations};
 
 const CONFIGURATION_TYPE: &str = "Microsoft.Edge/configurations";
 
@@ -47,7 +49,7 @@ fn reference_resource(id: &str, configuration_id: &str, before: Option<&Value>) 
 /// `RG/configurations/{first 18 characters of the name}Config` in the target's location and
 /// `{targetId}/providers/Microsoft.Edge/configurationReferences/default` pointing at it, each
 /// unless it exists.
-pub(super) fn ensure_target_configuration(st: &mut SimState, target: &Value) {
+pub(crate) fn ensure_target_configuration(st: &mut SimState, target: &Value) {
     let id = target["id"].as_str().unwrap_or_default();
     let name = target["name"].as_str().unwrap_or_default();
     let location = target["location"].as_str().unwrap_or("eastus");
@@ -76,7 +78,7 @@ pub(super) fn ensure_target_configuration(st: &mut SimState, target: &Value) {
 }
 
 /// `PUT RG/configurations/{c}`: synchronous, 201 (200 when it exists).
-pub(super) fn put_configuration(
+pub(crate) fn put_configuration(
     shared: &Shared,
     name: &str,
     id: &str,
@@ -128,7 +130,7 @@ fn check_configuration_id(st: &SimState, configuration_id: &str) -> Result<(), R
 }
 
 /// `PUT {scope}/providers/Microsoft.Edge/configurationReferences/default`: synchronous.
-pub(super) fn put_reference(shared: &Shared, name: &str, id: &str, body: Option<Value>) -> Reply {
+pub(crate) fn put_reference(shared: &Shared, name: &str, id: &str, body: Option<Value>) -> Reply {
     if let Err(m) = names::check("configurationreferences", name) {
         return bad_request("InvalidResourceName", m);
     }
@@ -158,7 +160,7 @@ pub(super) fn put_reference(shared: &Shared, name: &str, id: &str, body: Option<
 
 /// `PUT` of a dynamic configuration (`version == false`) or of one of its versions: 201 (200
 /// when it exists) with `provisioningState` `InProgress` and `Azure-AsyncOperation`.
-pub(super) fn put_dynamic(
+pub(crate) fn put_dynamic(
     shared: &Shared,
     name: &str,
     id: &str,
@@ -256,7 +258,7 @@ const READ_ONLY: &[&str] = &[
 
 /// `PATCH` of a configuration, a configuration reference or a dynamic configuration (version):
 /// synchronous, `tags` and the given `properties` merged.
-pub(super) fn patch(shared: &Shared, id: &str, body: Option<Value>) -> Reply {
+pub(crate) fn patch(shared: &Shared, id: &str, body: Option<Value>) -> Reply {
     let body = match object_body(body) {
         Ok(b) => b,
         Err(r) => return r,
@@ -294,7 +296,7 @@ pub(super) fn patch(shared: &Shared, id: &str, body: Option<Value>) -> Reply {
 }
 
 /// Synchronous `DELETE`: 200 when it existed (with everything below it), else 204.
-pub(super) fn delete(shared: &Shared, id: &str) -> Reply {
+pub(crate) fn delete(shared: &Shared, id: &str) -> Reply {
     if shared.lock().remove_tree(id) {
         Reply::empty(StatusCode::OK)
     } else {

@@ -3,20 +3,22 @@
 
 use axum::http::StatusCode;
 use serde_json::{json, Value};
+use wo_azure::arm::new_request_id;
 
-use super::http::{
+use crate::http::{
     bad_request, conflict, error, etag, not_found, now_epoch_millis, now_rfc3339, string_field,
     system_data, Reply,
 };
-use super::operations::{self, Done, Effect, ResultShape};
-use super::{parent_of, resolution, Shared, SimState};
-use wo_azure::arm::new_request_id;
+use crate::ids::parent_of;
+use crate::lro::{Done, Effect, ResultShape};
+use crate::state::{Shared, SimState};
+use crate::{operations, resolution};
 
 /// Who the simulator says triggered an action.
 const ACTOR: &str = "simulator@example.invalid";
 
 /// A `StageMap`.
-pub(super) fn stage_map(stage: &str, status: &str, at: &str) -> Value {
+pub(crate) fn stage_map(stage: &str, status: &str, at: &str) -> Value {
     json!({"stage": stage, "status": status, "displayState": status, "startTime": at, "endTime": at})
 }
 
@@ -26,7 +28,7 @@ fn last(id: &str) -> &str {
 }
 
 /// `POST RG/targets/{t}/{action}`.
-pub(super) fn target_action(
+pub(crate) fn target_action(
     shared: &Shared,
     action: &str,
     target_id: &str,
@@ -140,7 +142,7 @@ fn start_resolution(
 /// The end of a review: the configuration resolved, then the solution (if new) and a solution
 /// version `{template version}.{revision}` in state `ReadyToDeploy`. Nothing is created when
 /// the resolution fails.
-pub(super) fn review(
+pub(crate) fn review(
     st: &mut SimState,
     target_id: &str,
     stv_id: &str,
@@ -240,7 +242,7 @@ pub(super) fn review(
 }
 
 /// The end of `resolveConfiguration`: `{configuration}`.
-pub(super) fn resolve(st: &mut SimState, target_id: &str, stv_id: &str) -> Done {
+pub(crate) fn resolve(st: &mut SimState, target_id: &str, stv_id: &str) -> Done {
     let Some(target) = st.get(target_id).cloned() else {
         return Done::failed(gone(target_id));
     };
@@ -300,7 +302,7 @@ fn start_publish(
 }
 
 /// The end of a publish: stage `Publish` completed, state `ReadyToDeploy`.
-pub(super) fn publish(st: &mut SimState, sv_id: &str) -> Done {
+pub(crate) fn publish(st: &mut SimState, sv_id: &str) -> Done {
     let now = now_rfc3339();
     let r = st.get_mut(sv_id).map(|r| {
         let p = &mut r["properties"];
@@ -387,7 +389,7 @@ fn start_install(
 /// The end of an installation: on success the instance points at the solution version (one
 /// more history entry), on failure (a failing target, or `forced`) the solution version is
 /// `Failed` and the instance untouched. The job ends either way.
-pub(super) fn install(
+pub(crate) fn install(
     st: &mut SimState,
     sv_id: &str,
     target_id: &str,
@@ -601,7 +603,7 @@ fn start_uninstall(
 }
 
 /// The end of an uninstallation: the instance goes, its solution version is `Undeployed`.
-pub(super) fn uninstall(st: &mut SimState, instance_id: &str) -> Done {
+pub(crate) fn uninstall(st: &mut SimState, instance_id: &str) -> Done {
     let Some(instance) = st.get(instance_id).cloned() else {
         return Done::ok(None);
     };

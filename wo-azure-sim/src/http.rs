@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use wo_azure::arm::new_request_id;
 
 /// An answer before the common headers are added.
-pub(super) struct Reply {
+pub(crate) struct Reply {
     pub status: StatusCode,
     pub headers: Vec<(&'static str, String)>,
     pub body: Option<Value>,
@@ -44,14 +44,14 @@ impl Reply {
 }
 
 /// ARM's error body `{"error": {code, message}}`.
-pub(super) fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Reply {
+pub(crate) fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Reply {
     Reply::json(
         status,
         json!({"error": {"code": code, "message": message.into()}}),
     )
 }
 
-pub(super) fn not_found(id: &str) -> Reply {
+pub(crate) fn not_found(id: &str) -> Reply {
     error(
         StatusCode::NOT_FOUND,
         "ResourceNotFound",
@@ -59,15 +59,15 @@ pub(super) fn not_found(id: &str) -> Reply {
     )
 }
 
-pub(super) fn bad_request(code: &str, message: impl Into<String>) -> Reply {
+pub(crate) fn bad_request(code: &str, message: impl Into<String>) -> Reply {
     error(StatusCode::BAD_REQUEST, code, message)
 }
 
-pub(super) fn conflict(message: impl Into<String>) -> Reply {
+pub(crate) fn conflict(message: impl Into<String>) -> Reply {
     error(StatusCode::CONFLICT, "Conflict", message)
 }
 
-pub(super) fn method_not_allowed(method: &Method) -> Reply {
+pub(crate) fn method_not_allowed(method: &Method) -> Reply {
     error(
         StatusCode::METHOD_NOT_ALLOWED,
         "MethodNotAllowed",
@@ -75,7 +75,7 @@ pub(super) fn method_not_allowed(method: &Method) -> Reply {
     )
 }
 
-pub(super) fn unknown_type(path: &str) -> Reply {
+pub(crate) fn unknown_type(path: &str) -> Reply {
     error(
         StatusCode::NOT_FOUND,
         "InvalidResourceType",
@@ -84,7 +84,7 @@ pub(super) fn unknown_type(path: &str) -> Reply {
 }
 
 /// 400 `InvalidRequestContent` with one `PropertyRequired` detail per missing property.
-pub(super) fn missing_properties(message: &str, missing: &[String]) -> Reply {
+pub(crate) fn missing_properties(message: &str, missing: &[String]) -> Reply {
     let details: Vec<Value> = missing
         .iter()
         .map(|m| {
@@ -98,7 +98,7 @@ pub(super) fn missing_properties(message: &str, missing: &[String]) -> Reply {
 }
 
 /// The body as a JSON object, or a 400.
-pub(super) fn object_body(body: Option<Value>) -> Result<serde_json::Map<String, Value>, Reply> {
+pub(crate) fn object_body(body: Option<Value>) -> Result<serde_json::Map<String, Value>, Reply> {
     match body {
         Some(Value::Object(m)) => Ok(m),
         _ => Err(bad_request(
@@ -109,7 +109,7 @@ pub(super) fn object_body(body: Option<Value>) -> Result<serde_json::Map<String,
 }
 
 /// The string in `body[field]`, or a 400 naming it.
-pub(super) fn string_field(body: &Option<Value>, field: &str) -> Result<String, Reply> {
+pub(crate) fn string_field(body: &Option<Value>, field: &str) -> Result<String, Reply> {
     body.as_ref()
         .and_then(|b| b.get(field))
         .and_then(Value::as_str)
@@ -118,7 +118,7 @@ pub(super) fn string_field(body: &Option<Value>, field: &str) -> Result<String, 
 }
 
 /// Adds the headers every ARM answer carries.
-pub(super) fn finish(reply: Reply, client_id: Option<String>) -> Response {
+pub(crate) fn finish(reply: Reply, client_id: Option<String>) -> Response {
     let mut headers = HeaderMap::new();
     let request_id = new_request_id();
     let mut put = |name: &'static str, value: &str| {
@@ -150,7 +150,7 @@ pub(super) fn finish(reply: Reply, client_id: Option<String>) -> Response {
     response
 }
 
-pub(super) fn query_pairs(query: &str) -> Vec<(String, String)> {
+pub(crate) fn query_pairs(query: &str) -> Vec<(String, String)> {
     query
         .split('&')
         .filter(|p| !p.is_empty())
@@ -163,7 +163,7 @@ pub(super) fn query_pairs(query: &str) -> Vec<(String, String)> {
 
 /// Percent-decodes a path (`+` stays `+`): clients may send an extension resource's scope as
 /// one encoded segment (`/subscriptions%2F…/providers/Microsoft.Edge/jobs`), as Prism needs.
-pub(super) fn decode_path(s: &str) -> String {
+pub(crate) fn decode_path(s: &str) -> String {
     decode(s, false)
 }
 
@@ -193,7 +193,7 @@ fn decode(s: &str, plus_is_space: bool) -> String {
 }
 
 /// Now as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-pub(super) fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     let d = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
@@ -219,7 +219,7 @@ pub(super) fn now_rfc3339() -> String {
 }
 
 /// Milliseconds since the Unix epoch.
-pub(super) fn now_epoch_millis() -> i64 {
+pub(crate) fn now_epoch_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -227,7 +227,7 @@ pub(super) fn now_epoch_millis() -> i64 {
 }
 
 /// ARM `systemData`, keeping `createdAt` of an earlier version of the resource.
-pub(super) fn system_data(created: Option<&Value>) -> Value {
+pub(crate) fn system_data(created: Option<&Value>) -> Value {
     let now = now_rfc3339();
     let created_at = created
         .and_then(|s| s.get("createdAt"))
@@ -244,7 +244,7 @@ pub(super) fn system_data(created: Option<&Value>) -> Value {
 }
 
 /// A fresh quoted `eTag`.
-pub(super) fn etag() -> String {
+pub(crate) fn etag() -> String {
     format!("\"{}\"", new_request_id())
 }
 

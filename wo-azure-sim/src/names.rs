@@ -25,7 +25,7 @@ fn configuration_name(name: &str) -> bool {
 }
 
 /// Checks the name of a resource of the collection `kind` (lowercase), saying what is wrong.
-pub(super) fn check(kind: &str, name: &str) -> Result<(), String> {
+pub(crate) fn check(kind: &str, name: &str) -> Result<(), String> {
     let ok = match kind {
         "targets" => {
             (3..=61).contains(&name.len())

@@ -1,114 +1,19 @@
 //! Long-running operations: started by a request, polled on their URLs, applied when they end.
 
 use axum::http::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::http::{error, now_rfc3339, Reply};
-use super::{authoring, deployment, Shared, SimState};
 use wo_azure::arm::new_request_id;
+
+use crate::http::{error, now_rfc3339, Reply};
+use crate::lro::{Done, Effect, Operation, Outcome, ResultShape};
+use crate::state::{Shared, SimState};
 
 /// The location the simulator puts in operation URLs.
 const OP_LOCATION: &str = "eastus";
 
-/// What an operation does when it ends.
-#[derive(Debug, Clone)]
-pub(super) enum Effect {
-    /// `provisioningState` becomes `Succeeded`; a target also gets its configuration.
-    Provision(String),
-    /// The resource and everything below it go.
-    Delete(String),
-    /// A new version is stored (and its parent's version field set).
-    Insert {
-        resource: Value,
-        parent: Option<(String, &'static str)>,
-    },
-    /// A review: resolve, then create the solution version.
-    Review {
-        target: String,
-        template_version: String,
-        instance: Option<String>,
-        dependencies: Value,
-    },
-    /// `resolveConfiguration`: resolve only.
-    Resolve {
-        target: String,
-        template_version: String,
-    },
-    /// The publish stage completes.
-    Publish { sv: String },
-    /// The deployment ends: the instance, its history and the job.
-    Install {
-        sv: String,
-        target: String,
-        job: String,
-    },
-    /// The instance goes; its solution version becomes `Undeployed`.
-    Uninstall { instance: String },
-    /// A solution version goes.
-    RemoveRevision { sv: String },
-}
-
-/// The final answer of an operation's `Location`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum ResultShape {
-    /// An operation-status envelope around the resource.
-    Envelope,
-    /// The bare resource (or result).
-    Resource,
-    /// 204 without a body.
-    Empty,
-}
-
-#[derive(Debug, Clone)]
-pub(super) struct Operation {
-    /// Polls still answering InProgress.
-    polls_left: u32,
-    effect: Effect,
-    /// The resource the operation is about.
-    resource_id: String,
-    result: ResultShape,
-    started: String,
-    /// Ends `Failed` without its effect (see `Simulator::fail_next_operations`).
-    doomed: bool,
-    /// Set when the operation has ended.
-    outcome: Option<Outcome>,
-}
-
-#[derive(Debug, Clone)]
-struct Outcome {
-    ended: String,
-    error: Option<Value>,
-    /// The resource at the end (for the result body).
-    resource: Option<Value>,
-}
-
-/// What an effect did.
-#[derive(Debug, Default)]
-pub(super) struct Done {
-    pub resource: Option<Value>,
-    pub error: Option<Value>,
-    /// The resource the operation turned out to be about, when it was not known at the start.
-    pub resource_id: Option<String>,
-}
-
-impl Done {
-    pub fn ok(resource: Option<Value>) -> Self {
-        Self {
-            resource,
-            ..Self::default()
-        }
-    }
-
-    pub fn failed(error: Value) -> Self {
-        Self {
-            error: Some(error),
-            ..Self::default()
-        }
-    }
-}
-
 /// Starts an operation; its id.
-pub(super) fn start(
+pub(crate) fn start(
     shared: &Shared,
     st: &mut SimState,
     effect: Effect,
@@ -134,14 +39,14 @@ pub(super) fn start(
 }
 
 /// 202 with `Location` and `Retry-After`.
-pub(super) fn accepted(shared: &Shared, id: &str, op: &str) -> Reply {
+pub(crate) fn accepted(shared: &Shared, id: &str, op: &str) -> Reply {
     Reply::empty(StatusCode::ACCEPTED)
         .with("location", op_url(shared, id, op, false))
         .with("retry-after", shared.options.retry_after_secs.to_string())
 }
 
 /// The operation's status URL (`Azure-AsyncOperation`) or result URL (`Location`).
-pub(super) fn op_url(shared: &Shared, id: &str, op: &str, status: bool) -> String {
+pub(crate) fn op_url(shared: &Shared, id: &str, op: &str, status: bool) -> String {
     let sub = id.split('/').nth(2).unwrap_or("00000000");
     let kind = if status {
         "operationStatuses"
@@ -155,7 +60,14 @@ pub(super) fn op_url(shared: &Shared, id: &str, op: &str, status: bool) -> Strin
 }
 
 /// `GET` of an operation URL: the status (`Azure-AsyncOperation`) or the result (`Location`).
-pub(super) fn poll(shared: &Shared, op: &str, status_url: bool) -> Reply {
+/// An operation that ends on this poll is applied with `finish` (what operations do when they
+/// end is up to the resource kinds above this module).
+pub(crate) fn poll(
+    shared: &Shared,
+    op: &str,
+    status_url: bool,
+    finish: fn(&mut SimState, &Operation) -> Done,
+) -> Reply {
     let mut st = shared.lock();
     let Some(mut operation) = st.operations.get(op).cloned() else {
         return error(
@@ -182,7 +94,7 @@ pub(super) fn poll(shared: &Shared, op: &str, status_url: bool) -> Reply {
                 accepted(shared, &resource_id, op)
             };
         }
-        let done = apply(&mut st, &operation);
+        let done = finish(&mut st, &operation);
         if let Some(id) = done.resource_id {
             operation.resource_id = id;
         }
@@ -227,73 +139,4 @@ pub(super) fn poll(shared: &Shared, op: &str, status_url: bool) -> Reply {
         _ if outcome.error.is_some() => Reply::ok(envelope),
         _ => Reply::empty(StatusCode::NO_CONTENT),
     }
-}
-
-/// Does what an operation does when it ends.
-fn apply(st: &mut SimState, op: &Operation) -> Done {
-    if op.doomed {
-        return fail(st, &op.effect);
-    }
-    match &op.effect {
-        Effect::Provision(id) => authoring::provision(st, id),
-        Effect::Delete(id) => {
-            st.remove_tree(id);
-            Done::ok(None)
-        }
-        Effect::Insert { resource, parent } => authoring::insert(st, resource, parent.as_ref()),
-        Effect::Review {
-            target,
-            template_version,
-            instance,
-            dependencies,
-        } => deployment::review(
-            st,
-            target,
-            template_version,
-            instance.as_deref(),
-            dependencies,
-        ),
-        Effect::Resolve {
-            target,
-            template_version,
-        } => deployment::resolve(st, target, template_version),
-        Effect::Publish { sv } => deployment::publish(st, sv),
-        Effect::Install { sv, target, job } => deployment::install(st, sv, target, job, None),
-        Effect::Uninstall { instance } => deployment::uninstall(st, instance),
-        Effect::RemoveRevision { sv } => {
-            st.remove_tree(sv);
-            Done::ok(None)
-        }
-    }
-}
-
-/// Ends a doomed operation: `InternalServerError`, and its resource marked as failed where it
-/// has one.
-fn fail(st: &mut SimState, effect: &Effect) -> Done {
-    let err = json!({
-        "code": "InternalServerError",
-        "message": "The operation failed (injected by the simulator).",
-    });
-    match effect {
-        Effect::Provision(id) | Effect::Delete(id) => {
-            if let Some(r) = st.get_mut(id) {
-                r["properties"]["provisioningState"] = json!("Failed");
-            }
-        }
-        Effect::Publish { sv } => {
-            if let Some(r) = st.get_mut(sv) {
-                let now = now_rfc3339();
-                r["properties"]["currentStage"] = deployment::stage_map("Publish", "Failed", &now);
-            }
-        }
-        Effect::Install { sv, target, job } => {
-            return deployment::install(st, sv, target, job, Some(err));
-        }
-        Effect::Insert { .. }
-        | Effect::Review { .. }
-        | Effect::Resolve { .. }
-        | Effect::Uninstall { .. }
-        | Effect::RemoveRevision { .. } => {}
-    }
-    Done::failed(err)
 }

@@ -10,7 +10,7 @@ use wo_core::format::fleet::{Fleet, OrchestratorIds, Target};
 use wo_core::format::template::ConfigTemplate;
 use wo_core::format::values::{Level, ValueFile, ValueSet};
 
-use super::SimState;
+use crate::state::SimState;
 
 /// Where the bundle keeps its files; errors name the ARM resources instead.
 const APP_FILE: &str = "wo/app.yaml";
@@ -22,7 +22,7 @@ const NO_SCHEMA: &str = "rules:\n  configs: {}\n";
 
 /// A resolved configuration.
 #[derive(Debug)]
-pub(super) struct Resolution {
+pub(crate) struct Resolution {
     /// The resolved values as YAML, keys in template order.
     pub configuration: String,
     /// The target's values as they were set (YAML text).
@@ -38,7 +38,7 @@ struct Sources {
 
 /// Resolves the configuration of the solution template version `template_version_id` for
 /// `target`, or the ARM error (`ValidationFailed`) listing every problem.
-pub(super) fn resolve(
+pub(crate) fn resolve(
     st: &SimState,
     target: &Value,
     template_version_id: &str,

@@ -10,11 +10,14 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::http::{
+use crate::http::{
     bad_request, decode_path, error, finish, method_not_allowed, not_found, query_pairs,
     unknown_type, Reply,
 };
-use super::{authoring, configuration, deployment, operations, Fault, Shared, API_VERSIONS};
+use crate::ids::{depth, parent_of, rg_type, stored_type};
+use crate::options::{Fault, API_VERSIONS};
+use crate::state::Shared;
+use crate::{authoring, configuration, deployment, effects, operations};
 
 /// Counts a request in flight for as long as it lives.
 struct InFlight<'a>(&'a Shared);
@@ -34,7 +37,7 @@ impl Drop for InFlight<'_> {
     }
 }
 
-pub(super) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let _guard = InFlight::new(&shared);
     if !shared.options.latency.is_zero() {
         tokio::time::sleep(shared.options.latency).await;
@@ -188,70 +191,6 @@ const TOP_LEVEL: &[&str] = &[
 /// Extension resources, on any scope.
 const EXTENSIONS: &[&str] = &["configurationreferences", "jobs"];
 
-/// The resource types under `RG`: collection names from the top (lowercase), ARM type.
-const RG_TYPES: &[(&[&str], &str)] = &[
-    (&["contexts"], "Microsoft.Edge/contexts"),
-    (&["targets"], "Microsoft.Edge/targets"),
-    (&["schemas"], "Microsoft.Edge/schemas"),
-    (&["schemas", "versions"], "Microsoft.Edge/schemas/versions"),
-    (&["solutiontemplates"], "Microsoft.Edge/solutionTemplates"),
-    (
-        &["solutiontemplates", "versions"],
-        "Microsoft.Edge/solutionTemplates/versions",
-    ),
-    (&["configurations"], "Microsoft.Edge/configurations"),
-    (
-        &["configurations", "dynamicconfigurations"],
-        "Microsoft.Edge/configurations/dynamicConfigurations",
-    ),
-    (
-        &["configurations", "dynamicconfigurations", "versions"],
-        "Microsoft.Edge/configurations/dynamicConfigurations/versions",
-    ),
-    (
-        &["targets", "solutions"],
-        "Microsoft.Edge/targets/solutions",
-    ),
-    (
-        &["targets", "solutions", "versions"],
-        "Microsoft.Edge/targets/solutions/versions",
-    ),
-    (
-        &["targets", "solutions", "instances"],
-        "Microsoft.Edge/targets/solutions/instances",
-    ),
-    (
-        &["targets", "solutions", "instances", "histories"],
-        "Microsoft.Edge/targets/solutions/instances/histories",
-    ),
-];
-
-/// For segments below `RG` (lowercase): the ARM type, and whether they name one resource
-/// (`targets/t1`) rather than a collection (`targets/t1/solutions`).
-fn rg_type(rest: &[&str]) -> Option<(&'static str, bool)> {
-    if rest.is_empty() {
-        return None;
-    }
-    let item = rest.len() % 2 == 0;
-    let collections: Vec<&str> = rest.iter().step_by(2).copied().collect();
-    RG_TYPES
-        .iter()
-        .find(|(c, _)| *c == collections.as_slice())
-        .map(|(_, t)| (*t, item))
-}
-
-/// The ARM type of a resource id the simulator stores under `RG`, if it is one.
-pub(super) fn stored_type(id: &str) -> Option<&'static str> {
-    let low = id.to_ascii_lowercase();
-    let segs: Vec<&str> = low.split('/').filter(|s| !s.is_empty()).collect();
-    match segs.as_slice() {
-        ["subscriptions", _, "resourcegroups", _, "providers", "microsoft.edge", rest @ ..] => {
-            rg_type(rest).filter(|(_, item)| *item).map(|(t, _)| t)
-        }
-        _ => None,
-    }
-}
-
 /// Where an extension resource's scope ends: the index of the last `providers` segment that
 /// is followed by `Microsoft.Edge/<extension>[/<name>]`.
 fn extension_split(l: &[&str]) -> Option<usize> {
@@ -272,7 +211,7 @@ fn route(shared: &Shared, call: Call) -> Reply {
             if call.method != Method::GET {
                 return method_not_allowed(&call.method);
             }
-            operations::poll(shared, op, *kind == "operationstatuses")
+            operations::poll(shared, op, *kind == "operationstatuses", effects::apply)
         }
         _ if extension_split(&l).is_some() => {
             let at = extension_split(&l).unwrap_or_default();
@@ -298,14 +237,6 @@ fn route(shared: &Shared, call: Call) -> Reply {
         }
         _ => unknown_type(&call.raw_path),
     }
-}
-
-fn depth(key: &str) -> usize {
-    key.split('/').filter(|s| !s.is_empty()).count()
-}
-
-pub(super) fn parent_of(key: &str) -> &str {
-    key.rsplit_once('/').map(|(p, _)| p).unwrap_or("")
 }
 
 /// Paths under `RG`.
