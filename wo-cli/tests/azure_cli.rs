@@ -57,7 +57,8 @@ fn wo_command(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Command {
         cmd.env_remove(var);
     }
     cmd.env("AZURE_ACCESS_TOKEN", TOKEN)
-        .env("XDG_CACHE_HOME", dir.join("cache"));
+        .env("XDG_CACHE_HOME", dir.join("cache"))
+        .env("WO_HELM", wo_test_support::tool("helm"));
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -44,7 +44,6 @@ mod fault;
 mod git;
 mod github;
 mod handlers;
-mod prism;
 mod records;
 mod render;
 mod reply;
@@ -56,7 +55,6 @@ mod tarball;
 
 pub use fault::Fault;
 pub use github::FakeGitHub;
-pub use prism::{find_prism, start_prism_proxy, PrismProxy};
 pub use records::{
     CheckRunRecord, CommitStatus, DispatchedEvent, IssueComment, PullRequest, WorkflowDispatch,
 };

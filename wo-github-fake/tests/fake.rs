@@ -1148,22 +1148,18 @@ fn injecting_into_an_unknown_route_is_refused() {
 /// with an error status and an `sl-violations` header.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prism_finds_no_violation_in_the_fakes_responses() {
-    let Some(prism) = wo_github_fake::find_prism() else {
-        panic!(
-            "Stoplight Prism not found: this test runs the fake's traffic through it. Run \
-             `bash .ci/install-tools` and put ~/.cache/wo-tools/bin on PATH, or set WO_PRISM \
-             (CI does)."
-        )
-    };
     let fake = FakeGitHub::start().await.expect("fake starts");
     fake.create_repo("acme", "app");
     let proxy = tokio::task::spawn_blocking({
         let base = fake.base_url().to_owned();
-        move || wo_github_fake::start_prism_proxy(&prism, &base).expect("prism proxy starts")
+        move || {
+            let spec = wo_test_support::prism::github_openapi_spec();
+            wo_test_support::prism::start_prism_proxy(&spec, &base).expect("prism proxy starts")
+        }
     })
     .await
     .unwrap();
-    let api = Api::new(&format!("http://127.0.0.1:{}", proxy.port));
+    let api = Api::new(&proxy.base_url());
     let log = traffic(&api, &fake, true).await;
     let failures = log.failures();
     assert!(

@@ -1,24 +1,111 @@
-//! A minimal HTTP/1.1 server on 127.0.0.1 that hands every request to `git http-backend`
-//! (CGI), so tests can reach repositories through git's smart HTTP protocol.
+//! Repositories served over git's network protocols on 127.0.0.1: `git daemon` (`git://`) and
+//! `git http-backend` behind a small HTTP/1.1 server (`http://`, smart HTTP). Both export every
+//! repository under their base directory and accept pushes; both stop when dropped.
 
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
-/// `git http-backend` behind a loopback HTTP server, stopped on drop.
-pub struct HttpGit {
-    pub port: u16,
+/// `git daemon` on 127.0.0.1 with a free port, serving (and accepting pushes to) every
+/// repository under a base directory; killed and reaped when dropped.
+#[derive(Debug)]
+pub struct GitDaemon {
+    child: Child,
+    port: u16,
+}
+
+impl GitDaemon {
+    /// Starts the daemon on the repositories under `base` and waits until it listens.
+    ///
+    /// # Panics
+    /// When git is missing, or the daemon exits or does not listen within 10 s.
+    pub fn start(base: &Path) -> GitDaemon {
+        let port = free_port();
+        // Start `git-daemon` itself rather than the `git` wrapper: the wrapper forwards SIGTERM
+        // but a SIGKILL (`Child::kill`) would leave the real daemon running.
+        let exec_path = Command::new("git")
+            .arg("--exec-path")
+            .output()
+            .expect("git --exec-path (is git installed?)");
+        let exec_path = String::from_utf8_lossy(&exec_path.stdout)
+            .trim()
+            .to_string();
+        let direct = Path::new(&exec_path).join("git-daemon");
+        let mut cmd = if direct.is_file() {
+            Command::new(direct)
+        } else {
+            let mut c = Command::new("git");
+            c.arg("daemon");
+            c
+        };
+        let child = cmd
+            .arg("--reuseaddr")
+            .arg(format!("--base-path={}", base.display()))
+            .arg("--export-all")
+            .arg("--enable=receive-pack")
+            .arg("--informative-errors")
+            .arg("--listen=127.0.0.1")
+            .arg(format!("--port={port}"))
+            .arg(base)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("git daemon starts (is git installed?)");
+        let mut daemon = GitDaemon { child, port };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
+            if let Ok(Some(status)) = daemon.child.try_wait() {
+                panic!("git daemon exited early: {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "git daemon did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        daemon
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `git://127.0.0.1:PORT/<path>`, `path` relative to the base directory.
+    pub fn url(&self, path: &str) -> String {
+        format!("git://127.0.0.1:{}/{path}", self.port)
+    }
+}
+
+impl Drop for GitDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `git http-backend` (CGI) behind a minimal HTTP/1.1 server on 127.0.0.1, serving git's smart
+/// HTTP protocol for every repository under a root directory (pushes included); stopped when
+/// dropped.
+#[derive(Debug)]
+pub struct GitHttpBackend {
+    port: u16,
     stop: Arc<AtomicBool>,
     accept: Option<JoinHandle<()>>,
 }
 
-impl HttpGit {
-    pub fn start(root: &Path) -> HttpGit {
+impl GitHttpBackend {
+    /// Starts serving the repositories under `root` (the server listens when this returns).
+    ///
+    /// # Panics
+    /// When no loopback port can be bound.
+    pub fn start(root: &Path) -> GitHttpBackend {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let stop = Arc::new(AtomicBool::new(false));
@@ -35,15 +122,25 @@ impl HttpGit {
                 });
             }
         });
-        HttpGit {
+        GitHttpBackend {
             port,
             stop,
             accept: Some(accept),
         }
     }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:PORT/<path>`, `path` relative to the root directory.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}/{path}", self.port)
+    }
 }
 
-impl Drop for HttpGit {
+impl Drop for GitHttpBackend {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         let _ = TcpStream::connect((Ipv4Addr::LOCALHOST, self.port));
@@ -53,10 +150,19 @@ impl Drop for HttpGit {
     }
 }
 
+fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .expect("bind a free port")
+        .local_addr()
+        .expect("local addr")
+        .port()
+}
+
 fn bad(msg: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg.to_string())
 }
 
+/// Answers the requests of one connection, each through one run of `git http-backend`.
 fn serve(stream: TcpStream, root: &PathBuf) -> io::Result<()> {
     let mut out = stream.try_clone()?;
     let mut reader = BufReader::new(stream);
