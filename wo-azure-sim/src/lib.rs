@@ -114,6 +114,7 @@ mod authoring;
 mod configuration;
 mod deployment;
 mod effects;
+mod hooks;
 mod http;
 mod ids;
 mod lro;

@@ -39,6 +39,10 @@ impl Drop for InFlight<'_> {
 
 pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let _guard = InFlight::new(&shared);
+    for callback in shared.hooks.arrived() {
+        // A panicking callback is the test's failure to report, not the server's.
+        let _ = tokio::task::spawn_blocking(callback).await;
+    }
     if !shared.options.latency.is_zero() {
         tokio::time::sleep(shared.options.latency).await;
     }

@@ -10,6 +10,7 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::hooks::RequestHooks;
 use crate::options::{Fault, SimulatorOptions};
 use crate::routes::handle;
 use crate::state::{Shared, SimState};
@@ -57,6 +58,7 @@ impl Simulator {
             requests: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
             peak: AtomicU64::new(0),
+            hooks: RequestHooks::default(),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
         let (stop, stopped) = oneshot::channel::<()>();
@@ -159,6 +161,20 @@ impl Simulator {
     /// The most requests being answered at once so far.
     pub fn peak_in_flight(&self) -> u64 {
         self.shared.peak.load(Ordering::SeqCst)
+    }
+
+    /// Calls `callback` when the `n`th request from now arrives (`n` ≥ 1; requests counted as
+    /// [`Simulator::requests`] counts them, polls and faults included), before anything of it
+    /// is answered or applied: that request waits until `callback` returns. The callback runs
+    /// on a thread where it may block, so a test can stop a client at a chosen point of its
+    /// conversation, e.g. kill a `wo deploy` process at its 40th request while the process is
+    /// certainly still waiting for an answer. Each hook fires once.
+    ///
+    /// # Panics
+    /// When `n` is 0.
+    pub fn on_request(&self, n: u64, callback: impl FnOnce() + Send + 'static) {
+        assert!(n >= 1, "on_request counts from 1 (the next request)");
+        self.shared.hooks.add(n, Box::new(callback));
     }
 
     /// Sets the request count and the peak to zero.

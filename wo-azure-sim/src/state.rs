@@ -7,6 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use serde_json::Value;
 
+use crate::hooks::RequestHooks;
 use crate::lro::Operation;
 use crate::options::{Fault, SimulatorOptions};
 
@@ -22,6 +23,8 @@ pub(crate) struct Shared {
     pub(crate) requests: AtomicU64,
     pub(crate) in_flight: AtomicU64,
     pub(crate) peak: AtomicU64,
+    /// See `Simulator::on_request`.
+    pub(crate) hooks: RequestHooks,
 }
 
 /// The simulated service's state, under one lock.
