@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod azure;
+#[cfg(feature = "demo")]
 mod demo;
 mod flow;
 mod local;
@@ -204,6 +205,7 @@ enum Command {
     },
     /// Create an application and a platform with their six repositories and three environments,
     /// run every flow, and check each outcome. Exits 0 only when every expectation held.
+    #[cfg(feature = "demo")]
     Demo {
         /// Directory to create the repositories in (kept); default: a temporary directory.
         #[arg(long)]
@@ -229,6 +231,7 @@ enum Command {
     },
     /// Serve the Workload Orchestration ARM simulator (Microsoft.Edge, api-version 2025-08-01)
     /// until SIGINT or SIGTERM; prints its URL first. A test tool: it accepts any bearer token.
+    #[cfg(feature = "demo")]
     AzureSim(azure::SimArgs),
     /// Work on the fleet of an environment.
     Fleet {
@@ -463,6 +466,7 @@ fn main() -> ExitCode {
             }),
             &mut code,
         ),
+        #[cfg(feature = "demo")]
         Command::Demo { dir, keep } => runtime.block_on(demo::run(dir, keep)).map(|ok| {
             if !ok {
                 code = ExitCode::from(1);
@@ -492,6 +496,7 @@ fn main() -> ExitCode {
             };
             render::diff_dirs(&old, &new, format)
         }
+        #[cfg(feature = "demo")]
         Command::AzureSim(args) => runtime.block_on(azure::serve(&args)),
         Command::Fleet {
             what: FleetCommand::Import(args),

@@ -6,8 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+#[cfg(feature = "demo")]
+use wo_azure::arm::StaticToken;
 use wo_azure::arm::{
-    credential_from_env, default_http_client, ArmClient, LroPolicy, StaticToken, TokenCredential,
+    credential_from_env, default_http_client, ArmClient, LroPolicy, TokenCredential,
 };
 use wo_azure::orchestrator::{WoOptions, WoOrchestrator};
 use wo_core::ports::{DeploymentReport, Orchestrator, Release};
@@ -104,15 +106,18 @@ impl Orchestrator for Unconfigured {
 
 /// The demo's Workload Orchestration: the simulator on 127.0.0.1, the fleet's targets
 /// onboarded, and the production [`WoOrchestrator`] talking to it over HTTP.
+#[cfg(feature = "demo")]
 pub struct DemoAzure {
     pub sim: wo_azure_sim::Simulator,
     pub orchestrator: Arc<WoOrchestrator>,
 }
 
 /// The demo's resource group.
+#[cfg(feature = "demo")]
 pub const DEMO_RESOURCE_GROUP: &str =
     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/wo-demo";
 
+#[cfg(feature = "demo")]
 impl DemoAzure {
     /// Starts the simulator and onboards `targets` (name, capabilities) in one context.
     pub async fn start(targets: &[(String, Vec<String>)]) -> Result<DemoAzure> {

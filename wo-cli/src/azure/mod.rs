@@ -5,7 +5,9 @@
 mod change;
 mod fleet;
 mod import;
+#[cfg(feature = "demo")]
 mod sim;
 
 pub use import::{import, ImportArgs};
+#[cfg(feature = "demo")]
 pub use sim::{serve, SimArgs};
