@@ -13,8 +13,8 @@
 //! ```
 //!
 //! Its answers follow the official specifications (`configurationmanager.json` and
-//! `configurations.json` of 2025-08-01): `wo-azure/tests/simulator_prism.rs` drives a whole scenario
-//! through Stoplight Prism, which validates every request and answer against them.
+//! `configurations.json` of 2025-08-01): `wo-azure/tests/simulator_prism.rs` drives a whole
+//! scenario through Stoplight Prism, which validates every request and answer against them.
 //!
 //! # ARM conventions
 //!

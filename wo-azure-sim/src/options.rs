@@ -37,7 +37,7 @@ impl Default for SimulatorOptions {
     }
 }
 
-/// An injected failure, see [`Simulator::inject`].
+/// An injected failure, see [`Simulator::inject`](crate::Simulator::inject).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
     /// 429 `TooManyRequests` with `Retry-After`.

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::tools::tool;
+use crate::tool;
 
 /// How long Prism may take to listen (it compiles the description first).
 const START_TIMEOUT: Duration = Duration::from_secs(90);
@@ -74,7 +74,7 @@ pub fn github_openapi_spec() -> PathBuf {
 /// within 90 s (the message holds its log).
 ///
 /// # Panics
-/// When Prism is not installed (see [`tool`](crate::tool)).
+/// When Prism is not installed (see [`tool`]).
 pub fn start_prism_proxy(spec: &Path, upstream: &str) -> std::io::Result<PrismProxy> {
     if !spec.is_file() {
         return Err(std::io::Error::other(format!(
