@@ -105,11 +105,20 @@
 //! [`Simulator::fail_next_operations`] makes the next N long-running operations end `Failed`
 //! (code `InternalServerError`) without their effect.
 //! [`Simulator::requests`] and [`Simulator::peak_in_flight`] count what arrived; a
-//! [`SimulatorOptions::latency`] makes each request take that long.
+//! [`SimulatorOptions::latency`] makes each request take that long. [`Simulator::on_request`]
+//! runs a callback when the Nth request arrives, before it is answered (to stop a client at an
+//! exact point of its conversation).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+// The modules' uses form a DAG, bottom up: `options`, `ids`, `names`, `http`, `hooks` and `lro`
+// (an operation's record) use none of the others; `state` holds them; `operations` starts and
+// polls operations without knowing what they do; `resolution` reads the state; the resource
+// kinds `configuration`, `authoring` (which creates a target's configuration) and
+// `deployment` start operations; `effects` applies an ended operation by its kind; `routes`
+// hands requests to the kinds and `effects::apply` to `operations::poll`; `simulator` (the
+// handle) serves `routes`.
 mod authoring;
 mod configuration;
 mod deployment;

@@ -40,6 +40,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+// The modules' uses form a DAG, bottom up: `fault`, `records`, `reply`, `tarball` and `git`
+// (libgit2 and wo_git::tree) use none of the others; `routes` and `request` the replies;
+// `state` git and the records; `render` the state; each `handlers::*` module the layers below
+// it and never `handlers` itself, which only dispatches; `server` the handlers; `github` (the
+// handle tests hold) the server.
 mod fault;
 mod git;
 mod github;
