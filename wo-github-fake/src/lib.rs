@@ -41,7 +41,7 @@
 #![warn(missing_docs)]
 
 // The modules' uses form a DAG, bottom up: `fault`, `records`, `reply`, `tarball` and `git`
-// (libgit2 and wo_git::tree) use none of the others; `routes` and `request` the replies;
+// (libgit2 and wo_git::tree) use none of the others; `routes` the replies, `request` both;
 // `state` git and the records; `render` the state; each `handlers::*` module the layers below
 // it and never `handlers` itself, which only dispatches; `server` the handlers; `github` (the
 // handle tests hold) the server.
