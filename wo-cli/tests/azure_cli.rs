@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use wo_azure::arm::{default_http_client, ArmClient, LroPolicy, StaticToken};
 use wo_azure_sim::{Simulator, SimulatorOptions};
+use wo_core::files::FileTree;
 use wo_core::format::fleet::Fleet;
 use wo_core::Error;
 
@@ -185,12 +186,14 @@ impl Platform {
     fn new(files: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let repo = git2::Repository::init_bare(dir.path()).unwrap();
-        let mut tb = repo.treebuilder(None).unwrap();
+        let mut tree = FileTree::new();
         for (path, text) in files {
-            let blob = repo.blob(text.as_bytes()).unwrap();
-            tb.insert(path, blob, 0o100644).unwrap();
+            tree.insert(*path, *text).unwrap();
         }
-        let tree = repo.find_tree(tb.write().unwrap()).unwrap();
+        let tree = wo_git::tree::write_tree(&repo, &tree)
+            .unwrap()
+            .expect("files");
+        let tree = repo.find_tree(tree).unwrap();
         let sig = git2::Signature::now("t", "t@example.invalid").unwrap();
         repo.commit(Some("refs/heads/dev"), &sig, &sig, "dev", &tree, &[])
             .unwrap();

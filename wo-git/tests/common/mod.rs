@@ -2,13 +2,12 @@
 //! `git daemon` on loopback), seeded with git2 directly, and the conformance harnesses.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use git2::{Oid, Repository, Signature};
+use git2::{Repository, Signature};
 use tempfile::TempDir;
 use wo_core::files::FileTree;
 use wo_core::ports::{CommitId, ConfigStore, GitOpsRepo, SourceRepo};
@@ -113,40 +112,17 @@ impl Fixture {
     }
 }
 
-enum Node<'a> {
-    File(&'a [u8]),
-    Dir(BTreeMap<&'a str, Node<'a>>),
-}
-
-fn write_tree(repo: &Repository, level: &BTreeMap<&str, Node<'_>>) -> Oid {
-    let mut b = repo.treebuilder(None).expect("treebuilder");
-    for (name, node) in level {
-        match node {
-            Node::File(c) => b.insert(name, repo.blob(c).expect("blob"), 0o100644),
-            Node::Dir(d) => b.insert(name, write_tree(repo, d), 0o040000),
-        }
-        .expect("insert");
-    }
-    b.write().expect("write tree")
-}
-
 /// Commits `files` as the complete tree of a new commit on `branch` (child of its head).
 pub fn commit_files(path: &Path, branch: &str, files: &FileTree, message: &str) -> CommitId {
     let repo = Repository::open(path).expect("open seeded repo");
-    let mut root: BTreeMap<&str, Node<'_>> = BTreeMap::new();
-    for (p, c) in files.iter() {
-        let segs: Vec<&str> = p.split('/').collect();
-        let (last, dirs) = segs.split_last().expect("non-empty");
-        let mut level = &mut root;
-        for d in dirs {
-            level = match level.entry(d).or_insert_with(|| Node::Dir(BTreeMap::new())) {
-                Node::Dir(m) => m,
-                Node::File(_) => panic!("file/dir clash in fixture"),
-            };
-        }
-        level.insert(last, Node::File(c));
-    }
-    let tree = repo.find_tree(write_tree(&repo, &root)).expect("tree");
+    let tree = match wo_git::tree::write_tree(&repo, files).expect("write the tree") {
+        Some(id) => id,
+        None => repo
+            .treebuilder(None)
+            .and_then(|b| b.write())
+            .expect("the empty tree"),
+    };
+    let tree = repo.find_tree(tree).expect("tree");
     let refname = format!("refs/heads/{branch}");
     let parent = repo
         .find_reference(&refname)
