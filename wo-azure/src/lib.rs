@@ -3,12 +3,12 @@
 //! - [`arm`]: the ARM REST client (credentials, long-running operations, retries, paging).
 //! - [`orchestrator`]: the `Orchestrator` port on Workload Orchestration.
 //! - [`fleet`]: the targets of a resource group, for onboarding them into a fleet.
-//! - `simulator` (feature): an in-memory ARM server for the resources and operations wo uses.
+//!
+//! An in-memory simulator of the API, for tests, benchmarks and the local demo, is the crate
+//! `wo-azure-sim`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod arm;
 pub mod fleet;
 pub mod orchestrator;
-#[cfg(feature = "simulator")]
-pub mod simulator;

@@ -2,7 +2,6 @@
 //! `Orchestrator` conformance suite, the check of WO's resolved configuration, faults (429
 //! storms, 5xx, failing operations, failing installs, a deploy cut off half-way), rollback,
 //! uninstall and bounded concurrency.
-#![cfg(feature = "simulator")]
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +10,7 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 use wo_azure::arm::{default_http_client, ArmClient, LroPolicy, RetryPolicy, StaticToken};
 use wo_azure::orchestrator::{template_name, wo_version, WoOptions, WoOrchestrator};
-use wo_azure::simulator::{Fault, Simulator, SimulatorOptions};
+use wo_azure_sim::{Fault, Simulator, SimulatorOptions};
 use wo_core::ports::{CommitId, Orchestrator, Release, TargetOutcome, TargetRelease};
 use wo_core::testkit::{orchestrator_conformance, OrchestratorHarness};
 

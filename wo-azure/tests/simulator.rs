@@ -1,12 +1,11 @@
 //! The Workload Orchestration simulator driven by the ARM client, on 127.0.0.1.
-#![cfg(feature = "simulator")]
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 use wo_azure::arm::{default_http_client, ArmClient, LroPolicy, RetryPolicy, StaticToken};
-use wo_azure::simulator::{Fault, Simulator, SimulatorOptions};
+use wo_azure_sim::{Fault, Simulator, SimulatorOptions};
 use wo_core::Error;
 
 const RG: &str = "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.Edge";
@@ -453,6 +452,34 @@ async fn concurrent_requests_are_counted() {
     assert!(sim.peak_in_flight() >= 4, "peak {}", sim.peak_in_flight());
     sim.reset_counters();
     assert_eq!((sim.requests(), sim.peak_in_flight()), (0, 0));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_hook_holds_the_nth_request_until_it_returns() {
+    let sim = Simulator::start(options()).await.unwrap();
+    let arm = Arc::new(client(&sim));
+    let path = format!("{RG}/contexts");
+    arm.list(&path).await.unwrap();
+    let (arrived_tx, arrived) = tokio::sync::oneshot::channel();
+    let (release, release_rx) = std::sync::mpsc::channel::<()>();
+    // The 2nd request from now: the 3rd list.
+    sim.on_request(2, move || {
+        arrived_tx.send(()).unwrap();
+        release_rx.recv().unwrap();
+    });
+    arm.list(&path).await.unwrap();
+    let held = tokio::spawn({
+        let (arm, path) = (arm.clone(), path.clone());
+        async move { arm.list(&path).await }
+    });
+    arrived.await.expect("the hook fired");
+    assert!(!held.is_finished(), "answered while its hook ran");
+    assert_eq!(sim.requests(), 3);
+    release.send(()).unwrap();
+    assert!(held.await.unwrap().is_ok());
+    arm.list(&path).await.unwrap();
+    assert_eq!(sim.requests(), 4, "each hook fires once");
     sim.shutdown().await;
 }
 

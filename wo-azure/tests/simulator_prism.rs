@@ -16,15 +16,12 @@
 //! requested with the scope percent-encoded as one segment: Prism only matches them so, and the
 //! simulator (like ARM) takes either form.
 //!
-//! Prism is `WO_PRISM`, else `prism` on `PATH` (`bash .ci/install-tools` installs it into
-//! `~/.cache/wo-tools/bin`).
-#![cfg(feature = "simulator")]
+//! Prism is the one `bash .ci/install-tools` installs (`wo_test_support::tool`), started by
+//! `wo_test_support::prism::start_prism_proxy`.
 
-use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
@@ -33,8 +30,9 @@ use axum::response::Response;
 use axum::Router;
 use serde_json::{json, Value};
 use wo_azure::arm::{default_http_client, ArmClient, LroPolicy, RetryPolicy, StaticToken};
-use wo_azure::simulator::{Simulator, SimulatorOptions};
+use wo_azure_sim::{Simulator, SimulatorOptions};
 use wo_core::Error;
+use wo_test_support::prism::{start_prism_proxy, PrismProxy};
 
 const SUB: &str = "2f3c1a9e-5b7d-4c8e-9a1f-0d2e3f4a5b6c";
 
@@ -55,25 +53,6 @@ fn extension(scope: &str, rest: &str) -> String {
 }
 
 // ---- Prism ----
-
-/// Prism: `WO_PRISM`, else `prism` on `PATH`; panics with an install hint when there is none.
-fn prism_binary() -> PathBuf {
-    if let Some(p) = std::env::var_os("WO_PRISM").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    std::env::var_os("PATH")
-        .and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|d| d.join("prism"))
-                .find(|p| p.is_file())
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "Stoplight Prism not found: this test runs the simulator's traffic through it. Run \
-                 `bash .ci/install-tools` and put ~/.cache/wo-tools/bin on PATH, or set WO_PRISM."
-            )
-        })
-}
 
 /// The two specifications as one (Prism serves one description per process), with the
 /// common types beside it; the merged file's path.
@@ -120,71 +99,6 @@ fn merged_spec(dir: &Path) -> PathBuf {
     let out = dir.join("azure-wo-2025-08-01.json");
     std::fs::write(&out, serde_json::to_vec_pretty(&merged).unwrap()).unwrap();
     out
-}
-
-/// A running `prism proxy --errors`, stopped when dropped.
-struct Prism {
-    child: Child,
-    url: String,
-    log: PathBuf,
-}
-
-impl Drop for Prism {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// Starts Prism in proxy mode in front of `upstream` and waits until it listens.
-fn start_prism(prism: &Path, spec: &Path, upstream: &str, dir: &Path) -> Prism {
-    let port = free_port();
-    let log = dir.join("prism.log");
-    let out = std::fs::File::create(&log).unwrap();
-    let err = out.try_clone().unwrap();
-    let mut child = Command::new(prism)
-        .args([
-            "proxy",
-            "--errors",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-        ])
-        .arg(spec)
-        .arg(upstream)
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", prism.display()));
-    let started = Instant::now();
-    loop {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        if text.contains("Prism is listening") {
-            break;
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("prism exited ({status}) before listening:\n{text}");
-        }
-        if started.elapsed() > Duration::from_secs(90) {
-            let _ = child.kill();
-            panic!("prism did not listen within 90 s:\n{text}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Prism {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-        log,
-    }
 }
 
 // ---- the hops around Prism ----
@@ -614,7 +528,7 @@ struct Chain {
     front: Arc<Hop>,
     front_url: String,
     sim: Simulator,
-    proxy: Prism,
+    proxy: PrismProxy,
     recorder: tokio::task::JoinHandle<()>,
     shim: tokio::task::JoinHandle<()>,
     _dir: tempfile::TempDir,
@@ -622,7 +536,6 @@ struct Chain {
 
 impl Chain {
     async fn start() -> Chain {
-        let prism = prism_binary();
         let dir = tempfile::tempdir().unwrap();
         let spec = merged_spec(dir.path());
 
@@ -646,14 +559,14 @@ impl Chain {
         }))
         .await;
         let proxy = tokio::task::spawn_blocking({
-            let (spec, dir) = (spec.clone(), dir.path().to_path_buf());
-            move || start_prism(&prism, &spec, &shim_url, &dir)
+            let spec = spec.clone();
+            move || start_prism_proxy(&spec, &shim_url).expect("prism proxy starts")
         })
         .await
         .unwrap();
         let front = Arc::new(Hop {
             http,
-            prism: Some(proxy.url.clone()),
+            prism: Some(proxy.base_url()),
             sim: sim.base_url(),
             seen: Mutex::new(Vec::new()),
         });
@@ -744,7 +657,7 @@ async fn prism_finds_no_violation_in_a_whole_scenario() {
         problems.is_empty(),
         "Prism reported {} problem(s) (log: {}):\n{}",
         problems.len(),
-        chain.proxy.log.display(),
+        chain.proxy.log_path().display(),
         problems.join("\n")
     );
     if let Err(e) = outcome {
@@ -888,7 +801,7 @@ async fn the_orchestrator_sends_and_gets_nothing_prism_rejects() {
         problems.is_empty(),
         "Prism reported {} problem(s) (log: {}):\n{}",
         problems.len(),
-        chain.proxy.log.display(),
+        chain.proxy.log_path().display(),
         problems.join("\n")
     );
     assert!(

@@ -4,13 +4,16 @@
 
 mod args;
 mod commands;
+#[cfg(feature = "demo")]
 mod demo;
 mod output;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use commands::{completions, fleet, flow, init, local, plan, sim};
+#[cfg(feature = "demo")]
+use commands::sim;
+use commands::{completions, fleet, flow, init, local, plan};
 use output::Outcome;
 use wo_core::Result;
 
@@ -60,7 +63,9 @@ enum Command {
     Rollback(flow::Rollback),
     Fleet(fleet::Fleet),
     Init(init::Init),
+    #[cfg(feature = "demo")]
     AzureSim(sim::SimArgs),
+    #[cfg(feature = "demo")]
     Demo(demo::DemoArgs),
     Completions(completions::Completions),
     Man(completions::Man),
@@ -84,9 +89,9 @@ impl Command {
             Command::Rollback(c) => c.json(),
             Command::Fleet(c) => c.json(),
             Command::Init(c) => c.json(),
-            Command::AzureSim(_) | Command::Demo(_) | Command::Completions(_) | Command::Man(_) => {
-                false
-            }
+            #[cfg(feature = "demo")]
+            Command::AzureSim(_) | Command::Demo(_) => false,
+            Command::Completions(_) | Command::Man(_) => false,
         }
     }
 
@@ -106,7 +111,9 @@ impl Command {
             Command::Rollback(c) => c.run().await,
             Command::Fleet(c) => c.run().await,
             Command::Init(c) => c.run().await,
+            #[cfg(feature = "demo")]
             Command::AzureSim(c) => c.run().await,
+            #[cfg(feature = "demo")]
             Command::Demo(c) => c.run().await,
             Command::Completions(c) => c.run().await,
             Command::Man(c) => c.run().await,
@@ -183,7 +190,9 @@ mod tests {
         ("fleet import", &["text", "json"]),
         ("init", &[]),
         ("init github", &["text", "json"]),
+        #[cfg(feature = "demo")]
         ("azure-sim", &[]),
+        #[cfg(feature = "demo")]
         ("demo", &[]),
         ("completions", &[]),
         ("man", &[]),

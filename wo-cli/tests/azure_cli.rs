@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use wo_azure::arm::{default_http_client, ArmClient, LroPolicy, StaticToken};
-use wo_azure::simulator::{Simulator, SimulatorOptions};
+use wo_azure_sim::{Simulator, SimulatorOptions};
+use wo_core::files::FileTree;
 use wo_core::format::fleet::Fleet;
 use wo_core::Error;
 
@@ -57,7 +58,8 @@ fn wo_command(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Command {
         cmd.env_remove(var);
     }
     cmd.env("AZURE_ACCESS_TOKEN", TOKEN)
-        .env("XDG_CACHE_HOME", dir.join("cache"));
+        .env("XDG_CACHE_HOME", dir.join("cache"))
+        .env("WO_HELM", wo_test_support::tool("helm"));
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -184,12 +186,14 @@ impl Platform {
     fn new(files: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let repo = git2::Repository::init_bare(dir.path()).unwrap();
-        let mut tb = repo.treebuilder(None).unwrap();
+        let mut tree = FileTree::new();
         for (path, text) in files {
-            let blob = repo.blob(text.as_bytes()).unwrap();
-            tb.insert(path, blob, 0o100644).unwrap();
+            tree.insert(*path, *text).unwrap();
         }
-        let tree = repo.find_tree(tb.write().unwrap()).unwrap();
+        let tree = wo::git::tree::write_tree(&repo, &tree)
+            .unwrap()
+            .expect("files");
+        let tree = repo.find_tree(tree).unwrap();
         let sig = git2::Signature::now("t", "t@example.invalid").unwrap();
         repo.commit(Some("refs/heads/dev"), &sig, &sig, "dev", &tree, &[])
             .unwrap();
@@ -613,7 +617,7 @@ async fn a_rejected_token_is_named_with_the_arm_url() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_github_the_import_is_one_pull_request() {
-    use wo_github::fake::FakeGitHub;
+    use wo_github_fake::FakeGitHub;
     let (sim, client) = seeded(SimulatorOptions::default()).await;
     let gh = FakeGitHub::start().await.unwrap();
     gh.create_repo("acme", "platform");

@@ -15,6 +15,7 @@ mod azure_common;
 mod flows_common;
 
 use std::collections::BTreeSet;
+use std::sync::mpsc;
 use std::time::Duration;
 
 use flows_common::{env_state, targets, Sol, World, ENVS};
@@ -810,78 +811,135 @@ fn every_step_run_again_after_a_crash_changes_nothing() {
     }
 }
 
+/// A new release for dev: a source commit, its change request merged into dev. Returns the
+/// source commit and the gitops commit dev holds now.
+fn new_dev_release(w: &World, round: &str) -> (String, String) {
+    let commit = w.commit("shop-source", "main", &format!("round {round}"), |wt| {
+        std::fs::write(wt.join(format!("round-{round}.txt")), format!("{round}\n")).unwrap();
+    });
+    w.source_pushed(APP).ok();
+    w.merge(APP, "dev").ok();
+    (commit, w.head("shop-gitops", "dev").unwrap())
+}
+
+/// `wo deploy --env dev` finishes the release `head` of source commit `commit`: it succeeds,
+/// every target runs the release, nothing was installed twice, and one more deploy changes
+/// nothing. Returns how many WO requests that first deploy made.
+fn assert_dev_deploy_finishes(w: &World, round: &str, commit: &str, head: &str) -> u64 {
+    let before = w.azure.sim.requests();
+    let run = w.deploy(APP, "dev").ok().json();
+    let requests = w.azure.sim.requests() - before;
+    assert_eq!(run[0]["succeeded"], true, "round {round}: {run:#}");
+    let dev = env_state(&w.status(APP), "dev");
+    assert_eq!(dev["provenance"]["sourceCommit"], commit, "round {round}");
+    assert_eq!(dev["state"], "success", "round {round}: {dev:#}");
+    for t in targets("dev") {
+        assert_eq!(dev["targets"][*t], "success", "round {round} {t}: {dev:#}");
+        assert_eq!(w.running(&format!("shop/{t}")).as_deref(), Some(head));
+    }
+    w.assert_installed_once();
+    // Once more: nothing new.
+    let state = w.state_bytes();
+    w.deploy(APP, "dev").ok();
+    assert_eq!(w.state_bytes(), state, "round {round}");
+    requests
+}
+
+/// A real `wo deploy` process is killed at its `n`th request to WO, while that request waits
+/// unanswered in the simulator (so the process is certainly in the middle of the deploy).
+/// Returns how many resources WO had gained since `resources_before` and how many dev targets
+/// ran the release `head` at that moment.
+fn kill_deploy_at_request(w: &World, round: &str, n: u64, head: &str) -> (usize, usize) {
+    let resources_before = w.azure.sim.resource_count();
+    let (arrived_tx, arrived) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel::<()>();
+    w.azure.sim.on_request(n, move || {
+        let _ = arrived_tx.send(());
+        // The request stays unanswered until the deploy is dead.
+        let _ = release_rx.recv();
+    });
+    let mut child = w
+        .command(APP, &["deploy", "--env", "dev"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("wo deploy starts");
+    // Whichever comes first: the nth request (the hook), or the end of the deploy (a failure).
+    loop {
+        match arrived.recv_timeout(Duration::from_millis(50)) {
+            Ok(()) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if let Some(status) = child.try_wait().expect("try_wait") {
+                    panic!("round {round}: the deploy ended ({status}) before its WO request {n}");
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => panic!("round {round}: hook dropped"),
+        }
+    }
+    assert!(
+        child.try_wait().expect("try_wait").is_none(),
+        "round {round}: the deploy was not running at its WO request {n}"
+    );
+    child.kill().expect("kill wo deploy");
+    let status = child.wait().expect("wait for wo deploy");
+    assert_eq!(
+        status.code(),
+        None,
+        "round {round}: the deploy ended by itself ({status}), not by the kill"
+    );
+    let written = w
+        .azure
+        .sim
+        .resource_count()
+        .saturating_sub(resources_before);
+    let running = targets("dev")
+        .iter()
+        .filter(|t| w.running(&format!("shop/{t}")).as_deref() == Some(head))
+        .count();
+    release.send(()).expect("release the held request");
+    (written, running)
+}
+
 #[test]
 fn a_deploy_killed_at_any_moment_finishes_on_rerun_installing_nothing_twice() {
     let w = World::new();
-    let mut interrupted = 0;
-    // Rounds cut off after WO had been asked something and before every target ran it.
-    let mut mid_wo = 0;
-    let delays = [0u64, 30, 50, 70, 90, 120, 200, 350];
-    for (n, delay) in delays.into_iter().enumerate() {
-        // A new release for dev each round, so every killed deploy is a first deploy.
-        let commit = w.commit("shop-source", "main", &format!("round {n}"), |wt| {
-            std::fs::write(wt.join(format!("round-{n}.txt")), format!("{n}\n")).unwrap();
-        });
-        w.source_pushed(APP).ok();
-        w.merge(APP, "dev").ok();
-        let head = w.head("shop-gitops", "dev").unwrap();
-
-        let requests_before = w.azure.sim.requests();
-        let mut child = w
-            .command(APP, &["deploy", "--env", "dev"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("wo deploy starts");
-        std::thread::sleep(Duration::from_millis(delay));
-        if child.try_wait().expect("try_wait").is_none() {
-            interrupted += 1;
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        let requests = w.azure.sim.requests() - requests_before;
-        let running = targets("dev")
-            .iter()
-            .filter(|t| w.running(&format!("shop/{t}")).as_deref() == Some(head.as_str()))
-            .count();
-        if requests > 0 && running < targets("dev").len() {
-            mid_wo += 1;
-        }
-        eprintln!("round {n}: killed at {delay} ms after {requests} WO requests, {running} target(s) running the release");
-
-        let run = w.deploy(APP, "dev").ok().json();
-        assert_eq!(run[0]["succeeded"], true, "round {n}: {run:#}");
-        let dev = env_state(&w.status(APP), "dev");
-        assert_eq!(
-            dev["provenance"]["sourceCommit"],
-            commit.as_str(),
-            "round {n}"
+    // Two deploys run to the end first: the first also creates the solution's schema and
+    // template in WO; the second, a first deploy of a new release as every killed one is,
+    // counts the WO requests of a whole deploy.
+    let mut whole = 0;
+    let mut releases = 0;
+    for round in ["first", "whole"] {
+        let (commit, head) = new_dev_release(&w, round);
+        whole = assert_dev_deploy_finishes(&w, round, &commit, &head);
+        releases += 1;
+    }
+    assert!(whole > 8, "a whole deploy made {whole} WO requests");
+    // Early (its first request), middle, late (its last request).
+    let middle = whole / 2;
+    let kill_at = [1, whole / 4, middle, whole * 3 / 4, whole];
+    for n in kill_at {
+        let round = format!("killed-at-{n}");
+        let (commit, head) = new_dev_release(&w, &round);
+        let (written, running) = kill_deploy_at_request(&w, &round, n, &head);
+        eprintln!(
+            "round {round}: killed at WO request {n} of {whole}, after {written} new WO \
+             resources, {running} target(s) running the release"
         );
-        assert_eq!(dev["state"], "success", "round {n}: {dev:#}");
-        for t in targets("dev") {
-            assert_eq!(dev["targets"][*t], "success", "round {n} {t}: {dev:#}");
-            assert_eq!(
-                w.running(&format!("shop/{t}")).as_deref(),
-                Some(head.as_str())
+        if n == middle {
+            assert!(
+                written > 0 && running < targets("dev").len(),
+                "round {round}: the middle kill came after some writes ({written}) and before \
+                 every target ran the release ({running})"
             );
         }
-        w.assert_installed_once();
-        // Once more: nothing new.
-        let state = w.state_bytes();
-        w.deploy(APP, "dev").ok();
-        assert_eq!(w.state_bytes(), state, "round {n}");
+        assert_dev_deploy_finishes(&w, &round, &commit, &head);
+        releases += 1;
     }
-    eprintln!("{interrupted} of {} deploys were killed before they finished, {mid_wo} in the middle of talking to WO", delays.len());
-    assert!(interrupted > 0, "no deploy was killed before it finished");
-    assert!(
-        mid_wo > 0,
-        "no deploy was killed in the middle of its WO requests"
-    );
     // Every round's release was installed exactly once on each dev target.
     let installs = w.installs();
     assert_eq!(
         installs.len(),
-        delays.len() * targets("dev").len(),
+        releases * targets("dev").len(),
         "{installs:#?}"
     );
     w.assert_installed_once();

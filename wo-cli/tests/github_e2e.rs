@@ -10,18 +10,17 @@ mod github_e2e_common;
 
 use github_e2e_common::*;
 use serde_json::json;
-use wo_github::fake::FakeGitHub;
+use wo_github_fake::FakeGitHub;
 
 #[test]
 fn github_actions_flows_end_to_end_on_the_fake() {
-    let prism = prism_binary();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     let fake = rt.block_on(FakeGitHub::start()).expect("fake starts");
-    let proxy = start_prism(&prism, fake.base_url());
+    let proxy = start_prism(fake.base_url());
     for r in [
         SHOP.source,
         SHOP.config,
@@ -62,7 +61,7 @@ fn github_actions_flows_end_to_end_on_the_fake() {
             "fleet",
         );
     }
-    let api = format!("http://127.0.0.1:{}", proxy.port);
+    let api = proxy.base_url();
     let mut w = World {
         fake,
         api,

@@ -26,6 +26,7 @@ fn wo(dir: &Path, args: &[&str], env: &[(&str, String)]) -> std::process::Output
             cmd.env_remove(k);
         }
     }
+    cmd.env("WO_HELM", wo_test_support::tool("helm"));
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -51,6 +52,7 @@ fn demo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let run = Command::new(env!("CARGO_BIN_EXE_wo"))
         .args(["demo", "--dir", &dir.path().display().to_string()])
+        .env("WO_HELM", wo_test_support::tool("helm"))
         .output()
         .unwrap();
     assert!(

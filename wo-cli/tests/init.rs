@@ -5,6 +5,7 @@ use std::process::Command;
 fn wo(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_wo"))
         .args(args)
+        .env("WO_HELM", wo_test_support::tool("helm"))
         .output()
         .expect("run wo")
 }

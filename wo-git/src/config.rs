@@ -68,7 +68,7 @@ impl ConfigStore for GitConfigStore {
             let tree = c
                 .tree()
                 .map_err(|e| s.err(&format!("reading the tree of commit {id}"), &e))?;
-            tree::read_files(s, &tree, &[], id.as_str())
+            tree::read_files(&s.repo, &s.name, &tree, &[], &format!("commit {id}"))
         })
         .await
     }

@@ -434,7 +434,13 @@ impl GitOpsRepo for GitOpsGitRepo {
                 .commit(&id)?
                 .tree()
                 .map_err(|e| s.err(&format!("reading the tree of commit {id}"), &e))?;
-            tree::read_files(s, &tree, &[solution], id.as_str())
+            tree::read_files(
+                &s.repo,
+                &s.name,
+                &tree,
+                &[solution],
+                &format!("commit {id}"),
+            )
         })
         .await
     }

@@ -85,7 +85,7 @@ mod gitops;
 mod location;
 mod session;
 mod source;
-mod tree;
+pub mod tree;
 
 pub use config::GitConfigStore;
 pub use gitops::GitOpsGitRepo;

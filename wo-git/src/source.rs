@@ -199,7 +199,7 @@ impl SourceRepo for GitSourceRepo {
             let tree = c
                 .tree()
                 .map_err(|e| s.err(&format!("reading the tree of commit {id}"), &e))?;
-            tree::read_files(s, &tree, &dirs, id.as_str())
+            tree::read_files(&s.repo, &s.name, &tree, &dirs, &format!("commit {id}"))
         })
         .await
     }

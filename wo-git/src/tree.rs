@@ -1,4 +1,20 @@
-//! Git trees to [`FileTree`]s and back.
+//! Git trees to [`FileTree`]s and back, as wo reads and writes them: [`read_tree`] and
+//! [`write_tree`] for anyone holding a [`git2::Repository`] (the fake GitHub of the tests reads
+//! and writes its repositories with them).
+//!
+//! ```
+//! use wo_core::files::FileTree;
+//!
+//! # fn main() -> wo_core::Result<()> {
+//! let dir = tempfile::tempdir().unwrap();
+//! let repo = git2::Repository::init_bare(dir.path()).unwrap();
+//! let mut files = FileTree::new();
+//! files.insert("chart/Chart.yaml", "name: shop\n")?;
+//! let id = wo_git::tree::write_tree(&repo, &files)?.expect("not empty");
+//! let tree = repo.find_tree(id).unwrap();
+//! assert_eq!(wo_git::tree::read_tree(&repo, &tree)?, files);
+//! # Ok(()) }
+//! ```
 
 use std::collections::BTreeMap;
 
@@ -6,7 +22,7 @@ use git2::{ObjectType, Oid, Repository, Tree};
 use wo_core::files::{FileTree, MAX_FILE_BYTES};
 use wo_core::{Error, Location, Result};
 
-use crate::session::Session;
+use crate::session::git_error;
 
 const MODE_TREE: i32 = 0o040000;
 const MODE_BLOB: i32 = 0o100644;
@@ -14,21 +30,47 @@ const MODE_BLOB_EXEC: i32 = 0o100755;
 const MODE_LINK: i32 = 0o120000;
 const MODE_COMMIT: i32 = 0o160000;
 
+/// Every file of `tree`, by path relative to its root: what wo reads from a commit.
+/// Directories are walked; regular and executable files become entries (the mode is not kept).
+/// The repository's path names it in messages.
+///
+/// # Errors
+/// [`Error::Invalid`] naming the path for a symbolic link, a submodule, a file over
+/// [`MAX_FILE_BYTES`], or a name that is not a safe UTF-8 path; [`Error::Backend`] when libgit2
+/// cannot read an object.
+pub fn read_tree(repo: &Repository, tree: &Tree<'_>) -> Result<FileTree> {
+    let name = repo.path().display().to_string();
+    read_files(repo, &name, tree, &[], &format!("tree {}", tree.id()))
+}
+
+/// Writes the tree holding `files` (regular files, mode `100644`; directories made from the
+/// paths) into `repo`'s object database and returns its id; `None` when `files` is empty (git
+/// has no use for an empty tree here). The same files always give the same id.
+///
+/// # Errors
+/// [`Error::Backend`] when libgit2 cannot write an object.
+pub fn write_tree(repo: &Repository, files: &FileTree) -> Result<Option<Oid>> {
+    let name = repo.path().display().to_string();
+    write_files(repo, &name, files.iter())
+}
+
 /// The files of `tree` under each of `dirs` (whole directories; every file when `dirs` is
-/// empty), paths relative to the root of `tree`. `commit` names the commit in messages.
+/// empty), paths relative to the root of `tree`. `name` names the repository and `at` the
+/// commit (`commit <id>`) in messages.
 ///
 /// # Errors
 /// [`Error::Invalid`] naming the path for a symbolic link, a submodule, a file over
 /// [`MAX_FILE_BYTES`], or a name that is not a safe UTF-8 path.
 pub(crate) fn read_files(
-    s: &Session,
+    repo: &Repository,
+    name: &str,
     tree: &Tree<'_>,
     dirs: &[String],
-    commit: &str,
+    at: &str,
 ) -> Result<FileTree> {
     let mut out = FileTree::new();
     if dirs.is_empty() {
-        walk(s, tree, "", commit, &mut out)?;
+        walk(repo, name, tree, "", at, &mut out)?;
         return Ok(out);
     }
     for dir in dirs {
@@ -38,25 +80,25 @@ pub(crate) fn read_files(
         let entry = match tree.get_path(std::path::Path::new(dir)) {
             Ok(e) => e,
             Err(e) if e.code() == git2::ErrorCode::NotFound => continue,
-            Err(e) => return Err(s.err(&format!("looking up `{dir}` in commit {commit}"), &e)),
+            Err(e) => return Err(git_error(name, &format!("looking up `{dir}` in {at}"), &e)),
         };
         if entry.filemode() != MODE_TREE {
             continue; // a file is not a directory: nothing under it
         }
-        let sub = s
-            .repo
+        let sub = repo
             .find_tree(entry.id())
-            .map_err(|e| s.err(&format!("reading `{dir}/` of commit {commit}"), &e))?;
-        walk(s, &sub, dir, commit, &mut out)?;
+            .map_err(|e| git_error(name, &format!("reading `{dir}/` of {at}"), &e))?;
+        walk(repo, name, &sub, dir, at, &mut out)?;
     }
     Ok(out)
 }
 
 fn walk(
-    s: &Session,
+    repo: &Repository,
+    repo_name: &str,
     tree: &Tree<'_>,
     prefix: &str,
-    commit: &str,
+    at: &str,
     out: &mut FileTree,
 ) -> Result<()> {
     for entry in tree.iter() {
@@ -66,7 +108,7 @@ fn walk(
                     "{prefix}/{}",
                     String::from_utf8_lossy(entry.name_bytes())
                 )),
-                format!("commit {commit} of `{}`: file name is not UTF-8", s.name),
+                format!("{at} of `{repo_name}`: file name is not UTF-8"),
             )
         })?;
         let path = if prefix.is_empty() {
@@ -77,34 +119,31 @@ fn walk(
         let refuse = |what: &str| {
             Error::invalid(
                 Location::file(path.clone()),
-                format!("commit {commit} of `{}`: {what}", s.name),
+                format!("{at} of `{repo_name}`: {what}"),
             )
         };
         match entry.filemode() {
             MODE_TREE => {
-                let sub = s
-                    .repo
+                let sub = repo
                     .find_tree(entry.id())
-                    .map_err(|e| s.err(&format!("reading `{path}/` of commit {commit}"), &e))?;
-                walk(s, &sub, &path, commit, out)?;
+                    .map_err(|e| git_error(repo_name, &format!("reading `{path}/` of {at}"), &e))?;
+                walk(repo, repo_name, &sub, &path, at, out)?;
             }
             MODE_BLOB | MODE_BLOB_EXEC => {
-                let odb = s
-                    .repo
+                let odb = repo
                     .odb()
-                    .map_err(|e| s.err("opening the object database", &e))?;
+                    .map_err(|e| git_error(repo_name, "opening the object database", &e))?;
                 let (size, _) = odb
                     .read_header(entry.id())
-                    .map_err(|e| s.err(&format!("reading `{path}` of commit {commit}"), &e))?;
+                    .map_err(|e| git_error(repo_name, &format!("reading `{path}` of {at}"), &e))?;
                 if size as u64 > MAX_FILE_BYTES {
                     return Err(refuse(&format!(
                         "file is {size} bytes; the limit is {MAX_FILE_BYTES}"
                     )));
                 }
-                let blob = s
-                    .repo
+                let blob = repo
                     .find_blob(entry.id())
-                    .map_err(|e| s.err(&format!("reading `{path}` of commit {commit}"), &e))?;
+                    .map_err(|e| git_error(repo_name, &format!("reading `{path}` of {at}"), &e))?;
                 out.insert(path.clone(), blob.content())
                     .map_err(|_| refuse("not a safe relative path"))?;
             }
@@ -169,7 +208,7 @@ pub(crate) fn write_files<'a>(
 }
 
 fn write_level(repo: &Repository, name: &str, level: &BTreeMap<&str, Node<'_>>) -> Result<Oid> {
-    let err = |e: git2::Error| crate::session::git_error(name, "writing a tree", &e);
+    let err = |e: git2::Error| git_error(name, "writing a tree", &e);
     let mut builder = repo.treebuilder(None).map_err(err)?;
     for (entry, node) in level {
         let (oid, mode) = match node {
@@ -189,7 +228,7 @@ pub(crate) fn replace_dir(
     dir: &str,
     sub: Option<Oid>,
 ) -> Result<Oid> {
-    let err = |e: git2::Error| crate::session::git_error(name, "writing a tree", &e);
+    let err = |e: git2::Error| git_error(name, "writing a tree", &e);
     let mut builder = repo.treebuilder(base).map_err(err)?;
     match sub {
         Some(oid) => {

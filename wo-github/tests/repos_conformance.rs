@@ -5,7 +5,7 @@
 //! The harnesses seed repositories only through the REST API (Git Data API: blobs, one tree,
 //! one commit, a ref per seeded commit), so they need nothing from a server but the
 //! operations of `shared/specs/github/subset-operations.txt` and a [`GitHubServer`] that makes
-//! empty repositories. `against_the_fake` (feature `fake`) runs the three suites against the
+//! empty repositories. `against_the_fake` runs the three suites against the
 //! project's fake GitHub on 127.0.0.1, one fake per suite and a fresh repository per harness
 //! call.
 #![allow(dead_code)]
@@ -111,13 +111,12 @@ pub async fn run_all<S: GitHubServer>(server: S) {
     wo_core::testkit::gitops_repo_conformance(&h).await;
 }
 
-#[cfg(feature = "fake")]
 mod against_the_fake {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use async_trait::async_trait;
     use wo_github::client::{GitHub, RepoId};
-    use wo_github::fake::FakeGitHub;
+    use wo_github_fake::FakeGitHub;
 
     use super::GitHubServer;
 

@@ -1,6 +1,5 @@
 //! The gitops port against the fake GitHub: what a change costs in requests, and what faults do
 //! to a change (retried to success, or refused with nothing half-written on the env branch).
-#![cfg(feature = "fake")]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,8 +9,8 @@ use wo_core::files::FileTree;
 use wo_core::ports::{ChangeProposal, ChangeRequest, CommitId, GitOpsRepo, ProposeOutcome};
 use wo_core::Error;
 use wo_github::client::{GitHub, RepoId, RetryPolicy, DEFAULT_RETRY};
-use wo_github::fake::{FakeGitHub, Fault};
 use wo_github::repos::{GitHubGitOpsRepo, GitHubRepo};
+use wo_github_fake::{FakeGitHub, Fault};
 use wo_http::ManualClock;
 
 const OWNER: &str = "octo";

@@ -1,6 +1,5 @@
-//! The `helm template` renderer against the real Helm binary. Helm is installed by
-//! `.ci/install-tools` (or found through `WO_HELM` / `PATH`); these tests fail, never skip,
-//! when it is missing.
+//! The `helm template` renderer against the real Helm binary, the one `.ci/install-tools`
+//! installs (`wo_test_support::tool`); these tests fail, never skip, when it is missing.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,9 +10,10 @@ use wo_core::testkit::{renderer_conformance, RendererHarness};
 use wo_render::HelmRenderer;
 
 fn helm() -> HelmRenderer {
-    let r = HelmRenderer::new();
+    let binary = wo_test_support::tool("helm");
+    let r = HelmRenderer::new().with_binary(&binary);
     if let Err(e) = r.version() {
-        panic!("these tests need the real helm: run `.ci/install-tools` and set WO_HELM, or put helm on PATH ({e})");
+        panic!("these tests need the real helm, {}: {e}", binary.display());
     }
     r
 }

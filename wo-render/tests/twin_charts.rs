@@ -1,8 +1,8 @@
 //! The twin example charts: `examples/charts/shop-helm` rendered by the real `helm template`
 //! and `examples/shop/source/chart` (the worked example's native chart) rendered by `HandlebarsRenderer` give the same bytes.
 //!
-//! Helm is found through `WO_HELM`, else `helm` on `PATH`; without it these tests fail (they
-//! never skip): run `.ci/install-tools`.
+//! Helm is the one `.ci/install-tools` installs (`wo_test_support::tool`); without it these
+//! tests fail (they never skip).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,17 +17,7 @@ fn charts() -> PathBuf {
 }
 
 fn helm() -> PathBuf {
-    if let Some(path) = std::env::var_os("WO_HELM").filter(|p| !p.is_empty()) {
-        return PathBuf::from(path);
-    }
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|dir| dir.join("helm"))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!("helm not found: set WO_HELM or put helm on PATH (run .ci/install-tools)")
-        })
+    wo_test_support::tool("helm")
 }
 
 /// Runs `helm template <release> shop-helm [--namespace <ns>] -f values.json`.

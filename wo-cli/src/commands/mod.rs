@@ -6,4 +6,5 @@ pub mod flow;
 pub mod init;
 pub mod local;
 pub mod plan;
+#[cfg(feature = "demo")]
 pub mod sim;

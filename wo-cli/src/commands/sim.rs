@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use wo_azure::arm::API_VERSION;
-use wo_azure::simulator::{Simulator, SimulatorOptions};
+use wo_azure_sim::{Simulator, SimulatorOptions};
 use wo_core::{Error, Location, Result};
 
 /// Serve the Workload Orchestration ARM simulator until SIGINT or SIGTERM.

@@ -12,7 +12,7 @@ use wo_core::{Error, Result};
 
 /// The simulator and the orchestrator on it.
 pub struct DemoAzure {
-    pub sim: wo_azure::simulator::Simulator,
+    pub sim: wo_azure_sim::Simulator,
     pub orchestrator: Arc<WoOrchestrator>,
 }
 
@@ -23,7 +23,7 @@ pub const DEMO_RESOURCE_GROUP: &str =
 impl DemoAzure {
     /// Starts the simulator and onboards `targets` (name, capabilities) in one context.
     pub async fn start(targets: &[(String, Vec<String>)]) -> Result<DemoAzure> {
-        let sim = wo_azure::simulator::Simulator::start(wo_azure::simulator::SimulatorOptions {
+        let sim = wo_azure_sim::Simulator::start(wo_azure_sim::SimulatorOptions {
             lro_polls: 1,
             retry_after_secs: 0,
             ..Default::default()

@@ -53,7 +53,13 @@ pub fn create(dir: &Path, name: &str) -> Result<PathBuf> {
 pub fn commit(repo: &Path, branch: &str, files: &FileTree, message: &str) -> Result<String> {
     let r = git2::Repository::open_bare(repo)
         .map_err(|e| git_err(&format!("opening {}", repo.display()), e))?;
-    let tree_id = write_tree(&r, files)?;
+    let tree_id = match wo::git::tree::write_tree(&r, files)? {
+        Some(id) => id,
+        None => r
+            .treebuilder(None)
+            .and_then(|b| b.write())
+            .map_err(|e| git_err("writing the empty tree", e))?,
+    };
     let tree = r
         .find_tree(tree_id)
         .map_err(|e| git_err("reading tree", e))?;
@@ -80,65 +86,5 @@ pub fn read(repo: &Path, branch: &str) -> Result<FileTree> {
         .and_then(|re| re.peel_to_commit())
         .map_err(|e| git_err(&format!("reading {branch} of {}", repo.display()), e))?;
     let tree = commit.tree().map_err(|e| git_err("reading tree", e))?;
-    let mut out = FileTree::new();
-    let mut failed = None;
-    tree.walk(git2::TreeWalkMode::PreOrder, |root, entry| {
-        if entry.kind() == Some(git2::ObjectType::Blob) {
-            let path = format!("{root}{}", entry.name().unwrap_or_default());
-            match r.find_blob(entry.id()) {
-                Ok(b) => {
-                    if let Err(e) = out.insert(path, b.content().to_vec()) {
-                        failed = Some(e);
-                        return git2::TreeWalkResult::Abort;
-                    }
-                }
-                Err(e) => {
-                    failed = Some(git_err("reading blob", e));
-                    return git2::TreeWalkResult::Abort;
-                }
-            }
-        }
-        git2::TreeWalkResult::Ok
-    })
-    .map_err(|e| git_err("walking tree", e))?;
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(out),
-    }
-}
-
-/// Builds nested trees from a flat file list.
-fn write_tree(r: &git2::Repository, files: &FileTree) -> Result<git2::Oid> {
-    #[derive(Default)]
-    struct Node {
-        files: Vec<(String, git2::Oid)>,
-        dirs: std::collections::BTreeMap<String, Node>,
-    }
-    let mut root = Node::default();
-    for (path, content) in files.iter() {
-        let oid = r.blob(content).map_err(|e| git_err("writing blob", e))?;
-        let mut node = &mut root;
-        let mut segs: Vec<&str> = path.split('/').collect();
-        let name = segs.pop().unwrap_or_default().to_string();
-        for s in segs {
-            node = node.dirs.entry(s.to_string()).or_default();
-        }
-        node.files.push((name, oid));
-    }
-    fn build(r: &git2::Repository, n: &Node) -> Result<git2::Oid> {
-        let mut b = r
-            .treebuilder(None)
-            .map_err(|e| git_err("tree builder", e))?;
-        for (name, oid) in &n.files {
-            b.insert(name, *oid, 0o100644)
-                .map_err(|e| git_err("tree entry", e))?;
-        }
-        for (name, sub) in &n.dirs {
-            let oid = build(r, sub)?;
-            b.insert(name, oid, 0o040000)
-                .map_err(|e| git_err("tree entry", e))?;
-        }
-        b.write().map_err(|e| git_err("writing tree", e))
-    }
-    build(r, &root)
+    wo::git::tree::read_tree(&r, &tree)
 }

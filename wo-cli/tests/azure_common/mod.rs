@@ -11,7 +11,7 @@ pub const EDGE: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/reso
 
 /// The WO simulator on its own runtime (the tests are synchronous).
 pub struct Azure {
-    pub sim: wo_azure::simulator::Simulator,
+    pub sim: wo_azure_sim::Simulator,
     pub rt: tokio::runtime::Runtime,
 }
 
@@ -25,14 +25,13 @@ impl Azure {
             .build()
             .expect("runtime");
         let sim = rt.block_on(async {
-            let sim =
-                wo_azure::simulator::Simulator::start(wo_azure::simulator::SimulatorOptions {
-                    lro_polls: 1,
-                    retry_after_secs: 0,
-                    ..Default::default()
-                })
-                .await
-                .expect("simulator");
+            let sim = wo_azure_sim::Simulator::start(wo_azure_sim::SimulatorOptions {
+                lro_polls: 1,
+                retry_after_secs: 0,
+                ..Default::default()
+            })
+            .await
+            .expect("simulator");
             let fleet: Vec<(String, Vec<String>)> = targets
                 .iter()
                 .map(|t| (t.clone(), vec!["helm".to_string()]))
@@ -46,7 +45,7 @@ impl Azure {
     }
 }
 
-pub fn arm(sim: &wo_azure::simulator::Simulator) -> wo_azure::arm::ArmClient {
+pub fn arm(sim: &wo_azure_sim::Simulator) -> wo_azure::arm::ArmClient {
     wo_azure::arm::ArmClient::builder()
         .base_url(sim.base_url())
         .credential(std::sync::Arc::new(wo_azure::arm::StaticToken::new(

@@ -51,6 +51,7 @@ impl Example {
             .collect();
         let out = Command::new(env!("CARGO_BIN_EXE_wo"))
             .args(&args)
+            .env("WO_HELM", wo_test_support::tool("helm"))
             .output()
             .expect("run wo");
         Run {

@@ -6,14 +6,13 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tempfile::TempDir;
+use wo_test_support::git::GitDaemon;
 
 pub const ENVS: [&str; 3] = ["dev", "stage", "prod"];
 
@@ -76,66 +75,6 @@ fn copy_dir(from: &Path, to: &Path) {
         } else {
             std::fs::copy(&p, &dest).expect("copy example file");
         }
-    }
-}
-
-/// `git daemon` on 127.0.0.1 with a free port, killed (and reaped) on drop.
-pub struct Daemon {
-    child: Child,
-    pub port: u16,
-}
-
-impl Daemon {
-    pub fn start(base: &Path) -> Daemon {
-        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .expect("bind a free port")
-            .local_addr()
-            .expect("local addr")
-            .port();
-        // Start `git-daemon` itself rather than the `git` wrapper: the wrapper forwards SIGTERM
-        // but a SIGKILL (`Child::kill`) would leave the real daemon running.
-        let exec_path = git(None, &["--exec-path"]).trim().to_string();
-        let direct = Path::new(&exec_path).join("git-daemon");
-        let mut cmd = if direct.is_file() {
-            Command::new(direct)
-        } else {
-            let mut c = Command::new("git");
-            c.arg("daemon");
-            c
-        };
-        let child = cmd
-            .arg("--reuseaddr")
-            .arg(format!("--base-path={}", base.display()))
-            .arg("--export-all")
-            .arg("--enable=receive-pack")
-            .arg("--informative-errors")
-            .arg("--listen=127.0.0.1")
-            .arg(format!("--port={port}"))
-            .arg(base)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("git daemon starts");
-        let mut daemon = Daemon { child, port };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
-            if let Ok(Some(st)) = daemon.child.try_wait() {
-                panic!("git daemon exited early: {st}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "git daemon did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        daemon
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -227,7 +166,7 @@ impl std::fmt::Display for Run {
 /// for the CLI's clones and the local orchestrator's state dir.
 pub struct World {
     pub root: TempDir,
-    pub daemon: Daemon,
+    pub daemon: GitDaemon,
     n: AtomicUsize,
     /// Workload Orchestration (the simulator) the `wo` runs deploy to.
     pub azure: Azure,
@@ -264,7 +203,7 @@ impl World {
                 ],
             );
         }
-        let daemon = Daemon::start(&repos);
+        let daemon = GitDaemon::start(&repos);
         let w = World {
             azure: Azure::start(ENVS.iter().flat_map(|e| targets(e).iter().copied())),
             cache: root.path().join("cache"),
@@ -309,7 +248,7 @@ impl World {
 
     /// Its URL as the CLI sees it.
     pub fn url(&self, name: &str) -> String {
-        format!("git://127.0.0.1:{}/{name}.git", self.daemon.port)
+        self.daemon.url(&format!("{name}.git"))
     }
 
     fn scratch(&self, what: &str) -> PathBuf {
@@ -397,7 +336,7 @@ impl World {
         git(Some(&self.bare(repo)), args)
     }
 
-    /// The `wo` command for `sol`, with its repositories, cache and orchestrator in the
+    /// The `wo` command for `sol`, with its repositories, cache, orchestrator and Helm in the
     /// environment; nothing inherited from the caller's `WO_*` variables or `wo.yaml`.
     pub fn command(&self, sol: Sol, args: &[&str]) -> Command {
         let (source, config, gitops) = match sol {
@@ -417,6 +356,7 @@ impl World {
             .env("WO_PLATFORM", self.url("platform-config"))
             .env("WO_GITOPS", self.url(gitops))
             .env("WO_CACHE", &self.cache)
+            .env("WO_HELM", wo_test_support::tool("helm"))
             .envs(self.azure.env())
             .env("GIT_TERMINAL_PROMPT", "0")
             .stdin(Stdio::null());

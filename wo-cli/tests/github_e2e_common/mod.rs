@@ -6,24 +6,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{json, Value};
-use wo_github::fake::FakeGitHub;
+use wo_github_fake::FakeGitHub;
+use wo_test_support::prism::{github_openapi_spec, start_prism_proxy, PrismProxy};
 
 pub const OWNER: &str = "acme";
 pub const ENVIRONMENTS: [&str; 3] = ["dev", "stage", "prod"];
 
-/// Prism (`WO_PRISM` or on PATH); panics with an install hint when there is none.
-pub fn prism_binary() -> PathBuf {
-    wo_github::fake::find_prism().unwrap_or_else(|| {
-        panic!(
-            "Stoplight Prism not found: this test runs all of wo's GitHub traffic through it. Run \
-             `bash .ci/install-tools` and put ~/.cache/wo-tools/bin on PATH, or set WO_PRISM."
-        )
-    })
-}
-
-/// Prism in proxy mode in front of `upstream`.
-pub fn start_prism(prism: &Path, upstream: &str) -> wo_github::fake::PrismProxy {
-    wo_github::fake::start_prism_proxy(prism, upstream).expect("prism proxy starts")
+/// Prism in proxy mode in front of `upstream`, checking GitHub's OpenAPI description.
+pub fn start_prism(upstream: &str) -> PrismProxy {
+    start_prism_proxy(&github_openapi_spec(), upstream).expect("prism proxy starts")
 }
 
 /// The files under `examples/<dir>`, relative paths and text.
@@ -184,6 +175,7 @@ impl World {
         }
         cmd.env("GITHUB_API_URL", &self.api)
             .env("GITHUB_TOKEN", "x")
+            .env("WO_HELM", wo_test_support::tool("helm"))
             .env("WO_GITHUB_ACCEPT", "application/json")
             .envs(self.azure.env());
         for (k, v) in env {
@@ -323,7 +315,7 @@ pub fn push_payload(repo: &str, branch: &str, before: &str, after: &str) -> Valu
 }
 
 /// A `pull_request` `closed` webhook payload (`webhook-pull-request-closed`), merged.
-pub fn pull_request_closed(repo: &str, pr: &wo_github::fake::PullRequest) -> Value {
+pub fn pull_request_closed(repo: &str, pr: &wo_github_fake::PullRequest) -> Value {
     merged_payload(
         repo,
         pr.number,

@@ -2,23 +2,18 @@
 //! `git daemon` on loopback), seeded with git2 directly, and the conformance harnesses.
 #![allow(dead_code)]
 
-pub mod http;
-
-use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use git2::{Oid, Repository, Signature};
+use git2::{Repository, Signature};
 use tempfile::TempDir;
 use wo_core::files::FileTree;
 use wo_core::ports::{CommitId, ConfigChanges, GitOpsRepo, SourceRepo};
 use wo_core::testkit::{ConfigHarness, GitOpsHarness, Seed, SourceHarness};
 use wo_git::{GitConfigStore, GitLocation, GitOpsGitRepo, GitRepo, GitSourceRepo};
+use wo_test_support::git::{GitDaemon, GitHttpBackend};
 
 /// How the backend reaches the repository.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,67 +30,13 @@ pub enum Transport {
     Http,
 }
 
-/// `git daemon` on 127.0.0.1 with a free port, killed on drop.
-pub struct Daemon {
-    child: Child,
-    pub port: u16,
-}
-
-impl Daemon {
-    pub fn start(base: &Path) -> Daemon {
-        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .expect("bind a free port")
-            .local_addr()
-            .expect("local addr")
-            .port();
-        // Start `git-daemon` itself: `git daemon` is a wrapper whose child would outlive a kill.
-        let exec_path = Command::new("git")
-            .arg("--exec-path")
-            .output()
-            .expect("git --exec-path");
-        let exec_path = String::from_utf8_lossy(&exec_path.stdout)
-            .trim()
-            .to_string();
-        let child = Command::new(std::path::Path::new(&exec_path).join("git-daemon"))
-            .arg("--reuseaddr")
-            .arg(format!("--base-path={}", base.display()))
-            .arg("--export-all")
-            .arg("--enable=receive-pack")
-            .arg("--informative-errors")
-            .arg("--listen=127.0.0.1")
-            .arg(format!("--port={port}"))
-            .arg(base)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("git daemon starts (is git installed?)");
-        let daemon = Daemon { child, port };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "git daemon did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        daemon
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Repositories for one test, reached through one transport.
 pub struct Fixture {
     pub transport: Transport,
     root: TempDir,
     next: AtomicUsize,
-    daemon: Option<Daemon>,
-    http: Option<http::HttpGit>,
+    daemon: Option<GitDaemon>,
+    http: Option<GitHttpBackend>,
 }
 
 impl Fixture {
@@ -103,8 +44,8 @@ impl Fixture {
         let root = TempDir::new().expect("temp dir");
         std::fs::create_dir_all(root.path().join("repos")).expect("repos dir");
         let repos = root.path().join("repos");
-        let daemon = (transport == Transport::Daemon).then(|| Daemon::start(&repos));
-        let http = (transport == Transport::Http).then(|| http::HttpGit::start(&repos));
+        let daemon = (transport == Transport::Daemon).then(|| GitDaemon::start(&repos));
+        let http = (transport == Transport::Http).then(|| GitHttpBackend::start(&repos));
         Arc::new(Fixture {
             transport,
             root,
@@ -145,14 +86,14 @@ impl Fixture {
                 GitLocation::from_url(&format!("file://{}", path.display())).expect("url")
             }
             Transport::Daemon => {
-                let port = self.daemon.as_ref().expect("daemon").port;
                 let name = path.file_name().expect("name").to_string_lossy();
-                GitLocation::from_url(&format!("git://127.0.0.1:{port}/{name}")).expect("url")
+                let url = self.daemon.as_ref().expect("daemon").url(&name);
+                GitLocation::from_url(&url).expect("url")
             }
             Transport::Http => {
-                let port = self.http.as_ref().expect("http server").port;
                 let name = path.file_name().expect("name").to_string_lossy();
-                GitLocation::from_url(&format!("http://127.0.0.1:{port}/{name}")).expect("url")
+                let url = self.http.as_ref().expect("http server").url(&name);
+                GitLocation::from_url(&url).expect("url")
             }
         };
         GitRepo::new(location).with_cache_dir(cache)
@@ -171,40 +112,17 @@ impl Fixture {
     }
 }
 
-enum Node<'a> {
-    File(&'a [u8]),
-    Dir(BTreeMap<&'a str, Node<'a>>),
-}
-
-fn write_tree(repo: &Repository, level: &BTreeMap<&str, Node<'_>>) -> Oid {
-    let mut b = repo.treebuilder(None).expect("treebuilder");
-    for (name, node) in level {
-        match node {
-            Node::File(c) => b.insert(name, repo.blob(c).expect("blob"), 0o100644),
-            Node::Dir(d) => b.insert(name, write_tree(repo, d), 0o040000),
-        }
-        .expect("insert");
-    }
-    b.write().expect("write tree")
-}
-
 /// Commits `files` as the complete tree of a new commit on `branch` (child of its head).
 pub fn commit_files(path: &Path, branch: &str, files: &FileTree, message: &str) -> CommitId {
     let repo = Repository::open(path).expect("open seeded repo");
-    let mut root: BTreeMap<&str, Node<'_>> = BTreeMap::new();
-    for (p, c) in files.iter() {
-        let segs: Vec<&str> = p.split('/').collect();
-        let (last, dirs) = segs.split_last().expect("non-empty");
-        let mut level = &mut root;
-        for d in dirs {
-            level = match level.entry(d).or_insert_with(|| Node::Dir(BTreeMap::new())) {
-                Node::Dir(m) => m,
-                Node::File(_) => panic!("file/dir clash in fixture"),
-            };
-        }
-        level.insert(last, Node::File(c));
-    }
-    let tree = repo.find_tree(write_tree(&repo, &root)).expect("tree");
+    let tree = match wo_git::tree::write_tree(&repo, files).expect("write the tree") {
+        Some(id) => id,
+        None => repo
+            .treebuilder(None)
+            .and_then(|b| b.write())
+            .expect("the empty tree"),
+    };
+    let tree = repo.find_tree(tree).expect("tree");
     let refname = format!("refs/heads/{branch}");
     let parent = repo
         .find_reference(&refname)

@@ -1,0 +1,139 @@
+//! An in-memory simulator of the Workload Orchestration ARM API (`Microsoft.Edge`,
+//! api-version 2025-08-01) on 127.0.0.1, for tests, benchmarks and the local demo.
+//!
+//! ```no_run
+//! use wo_azure_sim::{Simulator, SimulatorOptions};
+//!
+//! # async fn demo() -> std::io::Result<()> {
+//! let sim = Simulator::start(SimulatorOptions::default()).await?;
+//! let base = sim.base_url(); // http://127.0.0.1:<port>
+//! # let _ = base;
+//! sim.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Its answers follow the official specifications (`configurationmanager.json` and
+//! `configurations.json` of 2025-08-01): `wo-azure/tests/simulator_prism.rs` drives a whole
+//! scenario through Stoplight Prism, which validates every request and answer against them.
+//!
+//! # ARM conventions
+//!
+//! - `api-version=2025-08-01` (or `2025-06-01`) is required: missing → 400
+//!   `MissingApiVersionParameter`, other → 400 `InvalidApiVersionParameter`.
+//! - `Authorization: Bearer <token>` is required (any token, or the one of
+//!   [`SimulatorOptions::token`]): else 401 `AuthenticationFailed` /
+//!   `InvalidAuthenticationToken` with `WWW-Authenticate`.
+//! - Errors are `{"error": {code, message, target?, details?}}`; every answer carries
+//!   `x-ms-request-id`, `x-ms-correlation-request-id`, and echoes `x-ms-client-request-id`.
+//! - Lists are `{value, nextLink?}` pages of [`SimulatorOptions::page_size`] items; `nextLink`
+//!   is absolute with `$skiptoken`.
+//! - Resource names are checked (400 `InvalidResourceName`).
+//! - The scope of an extension resource (`{resourceUri}/providers/Microsoft.Edge/jobs`,
+//!   `…/configurationReferences`) may come percent-encoded as one path segment
+//!   (`/subscriptions%2F…%2Ftargets%2Ft1/providers/…`), the form Prism matches.
+//!
+//! # Resources and operations
+//!
+//! `RG` is `/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Edge`; `{scope}` any ARM
+//! id (a target, a site, …). Every collection below can be listed (GET on it, paged).
+//!
+//! | path | operations |
+//! |---|---|
+//! | `RG/contexts/{c}`, `RG/targets/{t}`, `RG/schemas/{s}`, `RG/solutionTemplates/{st}` | GET, list (RG and subscription), PUT (LRO via `Azure-AsyncOperation`), DELETE (LRO via `Location`) |
+//! | `RG/schemas/{s}/createVersion`, `RG/solutionTemplates/{st}/createVersion` | POST, LRO via `Location`, final body the new version |
+//! | `RG/schemas/{s}/versions/{v}`, `RG/solutionTemplates/{st}/versions/{v}` | GET, list |
+//! | `RG/configurations/{c}` | GET, list (RG and subscription), PUT (200/201), PATCH (200), DELETE (200/204): synchronous |
+//! | `{scope}/providers/Microsoft.Edge/configurationReferences/default` | GET, list, PUT (200/201), PATCH (200), DELETE (200/204): synchronous |
+//! | `RG/configurations/{c}/dynamicConfigurations/{d}[/versions/{v}]` | GET, list, PUT (201/200 + `Azure-AsyncOperation`), PATCH (200), DELETE (200/204) |
+//! | `RG/targets/{t}/reviewSolutionVersion` | POST `{solutionTemplateVersionId, solutionInstanceName?}`, LRO via `Location`: resolves the configuration (below) and creates `RG/targets/{t}/solutions/{st}/versions/{v}.{revision}` in state `ReadyToDeploy` |
+//! | `RG/targets/{t}/resolveConfiguration` | POST `{solutionTemplateVersionId}`, LRO via `Location`, final body `{configuration}`; creates nothing |
+//! | `RG/targets/{t}/publishSolutionVersion` | POST `{solutionVersionId}`: stage `Publish` completed, state `ReadyToDeploy` |
+//! | `RG/targets/{t}/installSolution` | POST `{solutionVersionId}`: a job, state `Deploying`, then `Deployed` with the instance on the version, or `Failed` (below) |
+//! | `RG/targets/{t}/uninstallSolution` | POST `{solutionTemplateId, solutionInstanceName?}`: deletes the instance; its solution version becomes `Undeployed` |
+//! | `RG/targets/{t}/removeRevision` | POST `{solutionTemplateId, solutionVersion}`: deletes a solution version that is not deployed (409 for a deployed one) |
+//! | `RG/targets/{t}/solutions/{s}[/versions/{v}]` | GET, list |
+//! | `RG/targets/{t}/solutions/{s}/instances/{i}[/histories/{h}]` | GET, list |
+//! | `{targetId}/providers/Microsoft.Edge/jobs/{job}` | GET, list |
+//!
+//! Creating a target also creates, if missing, the configuration
+//! `RG/configurations/{first 18 characters of the target name}Config` (in the target's location)
+//! and `{targetId}/providers/Microsoft.Edge/configurationReferences/default` pointing at it, as
+//! the service does.
+//!
+//! The solution of a template is named after the template (its `uniqueIdentifier` is its name).
+//! The final `Location` answer of the review, publish and install actions is an
+//! operation-status envelope `{id, name, resourceId, status, startTime, endTime,
+//! properties: <SolutionVersion>, error?}`.
+//!
+//! Operations answer `InProgress` (or 202) for [`SimulatorOptions::lro_polls`] polls, then end;
+//! their effect (provisioning `Succeeded`, the version created, the deployment done) happens
+//! when they end.
+//!
+//! # Review: configuration resolved with wo-core's engine
+//!
+//! At the end of a review (or `resolveConfiguration`) the simulator reads the template version's
+//! `configurations` (a WO configuration template), the schema version it names
+//! (`RG/schemas/{name}/versions/{version}`, in the template's resource group unless the template
+//! says otherwise) and the values: the target's configuration (through its
+//! `configurationReferences/default`) → `dynamicConfigurations/{uniqueIdentifier}/versions/{template
+//! version}` → `properties.values`. It resolves them with [`wo_core::engine::Resolver`] for a
+//! one-target fleet whose only hierarchy level is the target's `hierarchyLevel`; the values are
+//! set at that level (node: the target), so a schema's `editableAt: [<that level>]` admits them
+//! and `editableAt` naming only other levels refuses them.
+//!
+//! A missing schema version or any violation (type, `allowedValues`, `required`, expressions,
+//! keys the schema does not know) ends the operation `Failed` with the error
+//! `{code: "ValidationFailed", message: <every problem>, details: [{code, message, target: key}]}`
+//! and nothing created. On success the solution version's `configuration` is the resolved
+//! values as YAML (keys in template order, types kept) and `targetLevelConfiguration` the values
+//! text.
+//!
+//! # Installations
+//!
+//! Each accepted `installSolution` creates the job `{targetId}/providers/Microsoft.Edge/jobs/{id}`
+//! (`jobType: deploy`, `InProgress`, then `Succeeded` or `Failed` with `errorDetails`). On
+//! success the instance `…/solutions/{s}/instances/{solutionInstanceName}` points at the new
+//! solution version (a version it pointed at before becomes `Undeployed`) and gains one
+//! history entry. On a target named in [`Simulator::fail_installs_on`] the installation fails:
+//! the solution version is `Failed` with `errorDetails`, the operation `Failed` (code
+//! `DeploymentFailed`), the instance keeps the version it had. [`Simulator::installs`] lists
+//! what each target was asked to install.
+//!
+//! # Faults and measurements
+//!
+//! [`Simulator::inject`] makes the next N requests fail with 429 (`Retry-After`) or 503.
+//! [`Simulator::fail_next_operations`] makes the next N long-running operations end `Failed`
+//! (code `InternalServerError`) without their effect.
+//! [`Simulator::requests`] and [`Simulator::peak_in_flight`] count what arrived; a
+//! [`SimulatorOptions::latency`] makes each request take that long. [`Simulator::on_request`]
+//! runs a callback when the Nth request arrives, before it is answered (to stop a client at an
+//! exact point of its conversation).
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+// The modules' uses form a DAG, bottom up: `options`, `ids`, `names`, `http`, `hooks` and `lro`
+// (an operation's record) use none of the others; `state` holds them; `operations` starts and
+// polls operations without knowing what they do; `resolution` reads the state; the resource
+// kinds `configuration`, `authoring` (which creates a target's configuration) and
+// `deployment` start operations; `effects` applies an ended operation by its kind; `routes`
+// hands requests to the kinds and `effects::apply` to `operations::poll`; `simulator` (the
+// handle) serves `routes`.
+mod authoring;
+mod configuration;
+mod deployment;
+mod effects;
+mod hooks;
+mod http;
+mod ids;
+mod lro;
+mod names;
+mod operations;
+mod options;
+mod resolution;
+mod routes;
+mod simulator;
+mod state;
+
+pub use options::{Fault, SimulatorOptions, API_VERSIONS};
+pub use simulator::Simulator;

@@ -1,0 +1,250 @@
+//! [`Simulator`], the handle a test or the demo holds: start and stop the server, inject
+//! faults and failures, read what arrived and what is stored, onboard a fleet.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::hooks::RequestHooks;
+use crate::options::{Fault, SimulatorOptions};
+use crate::routes::handle;
+use crate::state::{Shared, SimState};
+
+/// A running simulator; stops on [`Simulator::shutdown`] or when dropped.
+#[derive(Debug)]
+pub struct Simulator {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Binds a free port on 127.0.0.1 and serves.
+    ///
+    /// # Errors
+    /// When the port cannot be bound.
+    pub async fn start(options: SimulatorOptions) -> std::io::Result<Simulator> {
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), options).await
+    }
+
+    /// Binds `addr` (port 0: any free port) and serves. The simulator has no real
+    /// authentication: bind loopback addresses only, unless you mean it.
+    ///
+    /// # Errors
+    /// When the address cannot be bound.
+    pub async fn start_on(
+        addr: SocketAddr,
+        options: SimulatorOptions,
+    ) -> std::io::Result<Simulator> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let base = format!("http://{addr}");
+        let link_base = options
+            .public_url
+            .as_deref()
+            .map(|u| u.trim_end_matches('/').to_string())
+            .unwrap_or_else(|| base.clone());
+        let shared = Arc::new(Shared {
+            options,
+            base,
+            link_base,
+            state: Mutex::new(SimState::default()),
+            requests: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            peak: AtomicU64::new(0),
+            hooks: RequestHooks::default(),
+        });
+        let app = Router::new().fallback(handle).with_state(shared.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(Simulator {
+            addr,
+            shared,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`, the ARM base URL to give a client.
+    pub fn base_url(&self) -> String {
+        self.shared.base.clone()
+    }
+
+    /// The address served.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops serving and waits for the server task.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// The next `count` requests fail with `fault` (queued after faults already injected).
+    pub fn inject(&self, fault: Fault, count: usize) {
+        let mut st = self.shared.lock();
+        st.faults.extend(std::iter::repeat_n(fault, count));
+    }
+
+    /// Injected faults not yet served.
+    pub fn pending_faults(&self) -> usize {
+        self.shared.lock().faults.len()
+    }
+
+    /// The next `count` long-running operations started (added to those still pending) end
+    /// `Failed` with the error code `InternalServerError`, without their effect: a PUT leaves
+    /// the resource `Failed`, a DELETE leaves it in place (`Failed`), a new version or solution
+    /// version is not created, an installation fails like one on a failing target. Synchronous
+    /// requests are not affected.
+    pub fn fail_next_operations(&self, count: usize) {
+        self.shared.lock().doomed_operations += count;
+    }
+
+    /// Installations on the target named `target` fail from now on.
+    pub fn fail_installs_on(&self, target: &str) {
+        self.shared
+            .lock()
+            .failing_targets
+            .insert(target.to_ascii_lowercase());
+    }
+
+    /// Installations on the target named `target` fail from now on, their `errorDetails`
+    /// saying `message` (as a cluster would: `ImagePullBackOff: …`).
+    pub fn fail_installs_on_with(&self, target: &str, message: &str) {
+        let mut st = self.shared.lock();
+        st.failing_targets.insert(target.to_ascii_lowercase());
+        st.failure_messages
+            .insert(target.to_ascii_lowercase(), message.to_string());
+    }
+
+    /// Installations on the target named `target` succeed again (undoes
+    /// [`Simulator::fail_installs_on`]).
+    pub fn heal_installs_on(&self, target: &str) {
+        let mut st = self.shared.lock();
+        st.failing_targets.remove(&target.to_ascii_lowercase());
+        st.failure_messages.remove(&target.to_ascii_lowercase());
+    }
+
+    /// The names of the solution versions (`1.0.0.1`, …) that the accepted `installSolution`
+    /// requests on the target named `target` started, in order, whether they succeeded or not.
+    pub fn installs(&self, target: &str) -> Vec<String> {
+        self.shared
+            .lock()
+            .installs
+            .get(&target.to_ascii_lowercase())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Requests received (every request: faults, errors and polls included).
+    pub fn requests(&self) -> u64 {
+        self.shared.requests.load(Ordering::SeqCst)
+    }
+
+    /// The most requests being answered at once so far.
+    pub fn peak_in_flight(&self) -> u64 {
+        self.shared.peak.load(Ordering::SeqCst)
+    }
+
+    /// Calls `callback` when the `n`th request from now arrives (`n` ≥ 1; requests counted as
+    /// [`Simulator::requests`] counts them, polls and faults included), before anything of it
+    /// is answered or applied: that request waits until `callback` returns. The callback runs
+    /// on a thread where it may block, so a test can stop a client at a chosen point of its
+    /// conversation, e.g. kill a `wo deploy` process at its 40th request while the process is
+    /// certainly still waiting for an answer. Each hook fires once.
+    ///
+    /// # Panics
+    /// When `n` is 0.
+    pub fn on_request(&self, n: u64, callback: impl FnOnce() + Send + 'static) {
+        assert!(n >= 1, "on_request counts from 1 (the next request)");
+        self.shared.hooks.add(n, Box::new(callback));
+    }
+
+    /// Sets the request count and the peak to zero.
+    pub fn reset_counters(&self) {
+        self.shared.requests.store(0, Ordering::SeqCst);
+        self.shared.peak.store(0, Ordering::SeqCst);
+    }
+
+    /// The stored resource with this ARM id (case-insensitive), as a GET would answer it.
+    pub fn resource(&self, id: &str) -> Option<Value> {
+        self.shared.lock().get(id).cloned()
+    }
+
+    /// How many resources are stored.
+    pub fn resource_count(&self) -> usize {
+        self.shared.lock().resources.len()
+    }
+
+    /// Onboards a fleet the way a platform team does, over HTTP with `arm` (a client of this
+    /// simulator): the context `{resource_group}/providers/Microsoft.Edge/contexts/{context}`
+    /// with one hierarchy level `level` and every capability of the targets, then each target
+    /// `(name, capabilities)` at that level (Helm-capable, 16 at a time).
+    ///
+    /// # Errors
+    /// The first request that failed.
+    pub async fn onboard(
+        &self,
+        arm: &wo_azure::arm::ArmClient,
+        resource_group: &str,
+        context: &str,
+        level: &str,
+        targets: &[(String, Vec<String>)],
+    ) -> wo_core::Result<()> {
+        use futures::StreamExt;
+        let rg = resource_group.trim_end_matches('/');
+        let edge = format!("{rg}/providers/Microsoft.Edge");
+        let context_id = format!("{edge}/contexts/{context}");
+        let mut caps: Vec<&String> = targets.iter().flat_map(|(_, c)| c).collect();
+        caps.sort();
+        caps.dedup();
+        arm.put_lro(
+            &context_id,
+            &serde_json::json!({"location": "eastus", "properties": {
+                "capabilities": caps.iter().map(|c| serde_json::json!({"name": c, "description": c})).collect::<Vec<_>>(),
+                "hierarchies": [{"name": level, "description": level}]}}),
+        )
+        .await?;
+        let puts = targets.iter().map(|(name, caps)| {
+            let body = serde_json::json!({"location": "eastus",
+                "extendedLocation": {"name": format!("{rg}/providers/Microsoft.ExtendedLocation/customLocations/{name}"), "type": "CustomLocation"},
+                "properties": {
+                    "description": format!("cluster {name}"), "displayName": name,
+                    "contextId": context_id,
+                    "targetSpecification": {"topologies": [{"bindings": [{"role": "helm.v3", "provider": "providers.target.helm", "config": {"inCluster": "true"}}]}]},
+                    "capabilities": caps, "hierarchyLevel": level, "solutionScope": "default"}});
+            let path = format!("{edge}/targets/{name}");
+            async move { arm.put_lro(&path, &body).await.map(|_| ()) }
+        });
+        let results: Vec<wo_core::Result<()>> = futures::stream::iter(puts)
+            .buffer_unordered(16)
+            .collect()
+            .await;
+        results.into_iter().collect()
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

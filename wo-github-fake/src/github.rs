@@ -1,0 +1,339 @@
+//! [`FakeGitHub`], the handle a test holds: start and stop the server, set up repositories,
+//! read what the API calls did, inject faults.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::fault::Fault;
+use crate::git;
+use crate::records::{
+    CheckRunRecord, CommitStatus, DispatchedEvent, IssueComment, PullRequest, WorkflowDispatch,
+};
+use crate::reply;
+use crate::routes::ROUTES;
+use crate::server::{self, Shared};
+use crate::state::{Repo, State, ACTOR};
+
+/// A running fake GitHub on `127.0.0.1` (a free port). Dropping it stops the server.
+pub struct FakeGitHub {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for FakeGitHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeGitHub")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
+
+impl FakeGitHub {
+    /// Starts the server on a free port of 127.0.0.1.
+    ///
+    /// # Errors
+    /// The port cannot be bound or the temporary directory cannot be created.
+    pub async fn start() -> std::io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let root = tempfile::Builder::new()
+            .prefix("wo-fake-github-")
+            .tempdir()?;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::new(root)),
+            base_url: format!("http://{addr}"),
+        });
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(server::serve(listener, Arc::clone(&shared), stopped));
+        Ok(Self {
+            shared,
+            addr,
+            stop,
+            task: Some(task),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, the API root (as `https://api.github.com` is GitHub's).
+    pub fn base_url(&self) -> &str {
+        &self.shared.base_url
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops the server and closes its connections.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// Creates `owner/name` with a `main` branch holding one commit (a `README.md`) and returns
+    /// that commit's sha. An existing repository is left as it is.
+    ///
+    /// # Panics
+    /// When git cannot write the repository.
+    pub fn create_repo(&self, owner: &str, name: &str) -> String {
+        let mut state = self.shared.lock();
+        if let Some(repo) = state.repos.get(&(owner.to_owned(), name.to_owned())) {
+            return git::branch_sha(&repo.git, &repo.default_branch)
+                .map(|o| o.to_string())
+                .unwrap_or_default();
+        }
+        let dir = state.repo_dir(owner, name);
+        let (git, initial) =
+            git::init_bare(&dir, "main", ACTOR).expect("fake GitHub: git init failed");
+        let id = state.id();
+        state.repos.insert(
+            (owner.to_owned(), name.to_owned()),
+            Repo {
+                id,
+                owner: owner.to_owned(),
+                name: name.to_owned(),
+                git,
+                default_branch: "main".to_owned(),
+                created_at: reply::now_secs(),
+                pulls: Vec::new(),
+                comments: Vec::new(),
+                labels: BTreeMap::new(),
+                statuses: Vec::new(),
+                check_runs: Vec::new(),
+                dispatches: Vec::new(),
+                workflow_dispatches: Vec::new(),
+            },
+        );
+        initial.to_string()
+    }
+
+    /// The bare git repository of `owner/name` on disk (for tests that use git directly).
+    pub fn repo_path(&self, owner: &str, name: &str) -> PathBuf {
+        self.shared.lock().repo_dir(owner, name)
+    }
+
+    fn with_repo<T>(&self, owner: &str, name: &str, f: impl FnOnce(&mut Repo) -> T) -> T {
+        let mut state = self.shared.lock();
+        let repo = state
+            .repo(owner, name)
+            .unwrap_or_else(|_| panic!("fake GitHub: no repository {owner}/{name}"));
+        f(repo)
+    }
+
+    /// Pushes one commit changing `files` (`None` deletes a file) to `branch`, as a user would
+    /// with `git push`; a missing branch is created from `main`. Returns the new commit's sha.
+    /// Use it to move a branch underneath a client (a concurrent push).
+    ///
+    /// # Panics
+    /// When the repository does not exist.
+    pub fn push_files(
+        &self,
+        owner: &str,
+        name: &str,
+        branch: &str,
+        files: &[(&str, Option<&str>)],
+        message: &str,
+    ) -> String {
+        let edits: Vec<git::FileEdit> = files
+            .iter()
+            .map(|(p, c)| ((*p).to_owned(), c.map(|c| c.as_bytes().to_vec())))
+            .collect();
+        self.with_repo(owner, name, |repo| {
+            let from = repo.default_branch.clone();
+            let sha = git::push_files(&repo.git, branch, &from, &edits, message)
+                .expect("fake GitHub: push failed");
+            repo.mark_pushed_merges(branch);
+            sha.to_string()
+        })
+    }
+
+    /// Points `branch` at `sha` (creating it), whatever it pointed at before.
+    ///
+    /// # Panics
+    /// When the repository or the commit does not exist.
+    pub fn set_branch(&self, owner: &str, name: &str, branch: &str, sha: &str) {
+        self.with_repo(owner, name, |repo| {
+            let oid = git2::Oid::from_str(sha).expect("fake GitHub: bad sha");
+            repo.git
+                .reference(&format!("refs/heads/{branch}"), oid, true, "set_branch")
+                .expect("fake GitHub: cannot set branch");
+            repo.mark_pushed_merges(branch);
+        });
+    }
+
+    /// The commit `branch` points at.
+    pub fn branch_sha(&self, owner: &str, name: &str, branch: &str) -> Option<String> {
+        self.with_repo(owner, name, |repo| {
+            git::branch_sha(&repo.git, branch).map(|o| o.to_string())
+        })
+    }
+
+    /// Every file of `branch`'s tree by path, read as wo reads a commit
+    /// ([`wo_git::tree::read_tree`]); `None` when the branch does not exist or its tree holds
+    /// what wo refuses to read (a symbolic link, a submodule, a file over 8 MiB).
+    pub fn read_tree(
+        &self,
+        owner: &str,
+        name: &str,
+        branch: &str,
+    ) -> Option<BTreeMap<String, String>> {
+        self.with_repo(owner, name, |repo| {
+            let commit = repo
+                .git
+                .find_commit(git::branch_sha(&repo.git, branch)?)
+                .ok()?;
+            let files = wo_git::tree::read_tree(&repo.git, &commit.tree().ok()?).ok()?;
+            Some(
+                files
+                    .iter()
+                    .map(|(p, b)| (p.to_owned(), String::from_utf8_lossy(b).into_owned()))
+                    .collect(),
+            )
+        })
+    }
+
+    /// One file of `branch`.
+    pub fn read_file(&self, owner: &str, name: &str, branch: &str, path: &str) -> Option<String> {
+        self.read_tree(owner, name, branch)?.remove(path)
+    }
+
+    /// The messages of `branch`'s commits, newest first.
+    pub fn log(&self, owner: &str, name: &str, branch: &str) -> Vec<String> {
+        self.with_repo(owner, name, |repo| {
+            let Some(head) = git::branch_sha(&repo.git, branch) else {
+                return Vec::new();
+            };
+            let mut walk = repo.git.revwalk().expect("revwalk");
+            walk.push(head).expect("revwalk push");
+            walk.filter_map(Result::ok)
+                .filter_map(|oid| repo.git.find_commit(oid).ok())
+                .map(|c| c.message().unwrap_or_default().to_owned())
+                .collect()
+        })
+    }
+
+    /// The pull requests of `owner/name`, by number.
+    pub fn pulls(&self, owner: &str, name: &str) -> Vec<PullRequest> {
+        self.with_repo(owner, name, |repo| {
+            repo.pulls
+                .iter()
+                .map(|p| PullRequest {
+                    number: p.number,
+                    title: p.title.clone(),
+                    body: p.body.clone(),
+                    head: p.head.clone(),
+                    base: p.base.clone(),
+                    state: if p.open { "open" } else { "closed" }.to_owned(),
+                    merged: p.merged,
+                    merge_commit_sha: p.merge_commit_sha.clone(),
+                    labels: p.labels.clone(),
+                })
+                .collect()
+        })
+    }
+
+    /// The statuses of commit `sha`, oldest first.
+    pub fn statuses(&self, owner: &str, name: &str, sha: &str) -> Vec<CommitStatus> {
+        self.with_repo(owner, name, |repo| {
+            repo.statuses
+                .iter()
+                .filter(|s| s.sha == sha)
+                .map(|s| CommitStatus {
+                    state: s.state.clone(),
+                    context: s.context.clone(),
+                    description: s.description.clone(),
+                    target_url: s.target_url.clone(),
+                })
+                .collect()
+        })
+    }
+
+    /// The comments of issue (pull request) `issue`, oldest first.
+    pub fn comments(&self, owner: &str, name: &str, issue: u64) -> Vec<IssueComment> {
+        self.with_repo(owner, name, |repo| {
+            repo.comments
+                .iter()
+                .filter(|c| c.issue == issue)
+                .map(|c| IssueComment {
+                    id: c.id,
+                    issue: c.issue,
+                    body: c.body.clone(),
+                })
+                .collect()
+        })
+    }
+
+    /// The check runs of `owner/name`, oldest first.
+    pub fn check_runs(&self, owner: &str, name: &str) -> Vec<CheckRunRecord> {
+        self.with_repo(owner, name, |repo| {
+            repo.check_runs
+                .iter()
+                .map(|c| CheckRunRecord {
+                    id: c.id,
+                    name: c.name.clone(),
+                    head_sha: c.head_sha.clone(),
+                    status: c.status.clone(),
+                    conclusion: c.conclusion.clone(),
+                })
+                .collect()
+        })
+    }
+
+    /// The `repository_dispatch` events sent to `owner/name`, oldest first.
+    pub fn dispatched_events(&self, owner: &str, name: &str) -> Vec<DispatchedEvent> {
+        self.with_repo(owner, name, |repo| repo.dispatches.clone())
+    }
+
+    /// The `workflow_dispatch` requests sent to `owner/name`, oldest first.
+    pub fn workflow_dispatches(&self, owner: &str, name: &str) -> Vec<WorkflowDispatch> {
+        self.with_repo(owner, name, |repo| repo.workflow_dispatches.clone())
+    }
+
+    /// How many requests `route` (an `operationId` of [`ROUTES`]) received, faults included.
+    pub fn request_count(&self, route: &str) -> u64 {
+        self.shared.lock().counts.get(route).copied().unwrap_or(0)
+    }
+
+    /// Requests received per route.
+    pub fn request_counts(&self) -> BTreeMap<String, u64> {
+        self.shared.lock().counts.clone()
+    }
+
+    /// The next `times` requests of `route` (an `operationId` of [`ROUTES`]) meet `fault`
+    /// (after any faults queued before).
+    ///
+    /// # Panics
+    /// When `route` is not one of [`ROUTES`] (a typo would otherwise inject nothing).
+    pub fn inject(&self, route: &str, fault: Fault, times: usize) {
+        assert!(
+            ROUTES.contains(&route),
+            "fake GitHub: unknown route {route:?}; routes are the spec's operationIds: {ROUTES:?}"
+        );
+        let mut state = self.shared.lock();
+        let queue = state.faults.entry(route.to_owned()).or_default();
+        queue.extend(std::iter::repeat_n(fault, times));
+    }
+
+    /// Drops every queued fault.
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+}
+
+impl Drop for FakeGitHub {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

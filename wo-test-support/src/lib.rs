@@ -1,0 +1,25 @@
+//! What wo's tests share, once each. Only ever a dev-dependency.
+//!
+//! - [`tool`]: the path of a tool `bash .ci/install-tools` installs (Helm, Stoplight Prism,
+//!   actionlint, kubernetes-validate, shellcheck), never looked up on `PATH`. A test that needs
+//!   a tool fails when it is missing, with a message naming the install command; it never skips.
+//! - [`git`]: repositories served by `git daemon` (`git://`) and by `git http-backend`
+//!   behind a loopback HTTP server (`http://`), on 127.0.0.1.
+//! - [`prism`]: Stoplight Prism in proxy mode, validating the traffic of a fake or simulator
+//!   against an official OpenAPI description.
+//!
+//! ```no_run
+//! use std::process::Command;
+//!
+//! let helm = wo_test_support::tool("helm");
+//! let out = Command::new(&helm).arg("version").output().unwrap();
+//! assert!(out.status.success());
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod git;
+pub mod prism;
+mod tools;
+
+pub use tools::{tool, tools_dir, TOOLS};
