@@ -4,7 +4,7 @@
 //! ```sh
 //! cargo run --release --example generate_fleet -- 5000 /tmp/fleet5000 [--chart DIR]
 //! wo render --source /tmp/fleet5000/source --config /tmp/fleet5000/config \
-//!     --fleet /tmp/fleet5000/fleet --out /tmp/fleet5000/out
+//!     --platform /tmp/fleet5000/fleet --out /tmp/fleet5000/out
 //! ```
 //!
 //! The source is `examples/shop/source`, with its chart replaced by `--chart DIR` when given

@@ -6,10 +6,11 @@ set -euo pipefail
 n="${1:-5000}"
 dir="${2:-$(mktemp -d)}"
 cd "$(dirname "$0")/.."
+target="${CARGO_TARGET_DIR:-target}/release"
 cargo build --release -q -p wo-cli
 cargo build --release -q --example generate_fleet
 rm -rf "$dir"
-./target/release/examples/generate_fleet "$n" "$dir/work" >/dev/null
+"$target/examples/generate_fleet" "$n" "$dir/work" >/dev/null
 # The generated fleet describes environment `prod` (the end of its chain).
 mkrepo() { # work-dir branch bare-repo
   git -C "$1" init -q -b "$2"
@@ -21,7 +22,7 @@ mkrepo "$dir/work/source" main "$dir/source.git"
 mkrepo "$dir/work/config" prod "$dir/config.git"
 mkrepo "$dir/work/fleet" prod "$dir/platform.git"
 git init -q --bare "$dir/gitops.git"
-/usr/bin/time -v ./target/release/wo prepare-pr --env prod --source-rev main --first-env prod \
+/usr/bin/time -v "$target/wo" prepare-pr --env prod --source-rev main --first-env prod \
   --source "$dir/source.git" --config "$dir/config.git" --platform "$dir/platform.git" \
-  --gitops "$dir/gitops.git" --orchestrator "$dir/orchestrator" 2> "$dir/time.txt" || true
+  --gitops "$dir/gitops.git" 2> "$dir/time.txt" || { cat "$dir/time.txt" >&2; exit 1; }
 grep -E "Elapsed|Maximum resident|Exit status" "$dir/time.txt"
