@@ -1,5 +1,5 @@
 //! Onboarding the fleet from Azure Workload Orchestration: the targets of a resource group
-//! merged into an environment's `fleet.yaml` ([`merge`](wo_core::format::fleet::import::merge))
+//! merged into an environment's `fleet.yaml` ([`merge`])
 //! and proposed to the platform config repo ([`ConfigChanges`]), never pushed to the
 //! environment branch.
 

@@ -1,6 +1,6 @@
 //! The rendered plan of an environment, offline: what `wo render` writes — the gitops layout
 //! `<solution>/<target>/{values,manifests}.yaml` — from [`Inputs`], through the same
-//! [`compose`](wo_core::compose::compose) as the pipeline's prepare step, so that a plan and a
+//! [`compose`] as the pipeline's prepare step, so that a plan and a
 //! change request of the same inputs hold the same bytes.
 
 use std::collections::BTreeMap;

@@ -9,7 +9,7 @@ use crate::ports::{BranchWrite, CommitId, ConfigChange, ConfigChanges};
 use super::{tree, Seed, UNKNOWN_COMMIT};
 
 /// How [`config_store_conformance`] and [`config_changes_conformance`] get a config repo
-/// backend ([`ConfigStore`] with [`ConfigChanges`]) to test.
+/// backend ([`ConfigStore`](crate::ports::ConfigStore) with [`ConfigChanges`]) to test.
 #[async_trait]
 pub trait ConfigHarness: Send + Sync {
     /// A fresh store holding `commits` in order: each is the complete tree of a new commit on
@@ -18,7 +18,7 @@ pub trait ConfigHarness: Send + Sync {
     async fn seeded(&self, commits: Seed) -> (Arc<dyn ConfigChanges>, Vec<CommitId>);
 }
 
-/// Checks the [`ConfigStore`] contract: heads per environment, exact reads of immutable commits
+/// Checks the [`ConfigStore`](crate::ports::ConfigStore) contract: heads per environment, exact reads of immutable commits
 /// (binary content included), `NotFound` for unknown environments and commits.
 ///
 /// # Panics
