@@ -79,6 +79,10 @@ impl InputLocation {
     /// (a bare repository, a URL) as a repository.
     pub fn classify(location: &str) -> InputLocation {
         let path = Path::new(location);
+        if !location.contains("://") && !path.exists() {
+            // Neither a URL nor anything on disk: reading it as a repository says so.
+            return InputLocation::Repository(location.to_string());
+        }
         let bare = path.join("HEAD").is_file()
             && path.join("objects").is_dir()
             && path.join("refs").is_dir();

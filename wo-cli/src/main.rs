@@ -4,6 +4,7 @@
 
 mod args;
 mod commands;
+mod console;
 #[cfg(feature = "demo")]
 mod demo;
 mod output;
@@ -130,13 +131,13 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            console::err_line(&format!("error: cannot start the async runtime: {e}"));
             return ExitCode::from(1);
         }
     };
     match runtime.block_on(cli.command.run()) {
         Ok(outcome) => {
-            print!("{}", outcome.text);
+            console::out(&outcome.text, outcome.kind);
             if outcome.failed {
                 ExitCode::from(1)
             } else {

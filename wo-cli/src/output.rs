@@ -6,30 +6,55 @@ use std::process::ExitCode;
 use serde_json::json;
 use wo_core::{Error, Result};
 
-/// What a command produced: the text for stdout and whether the run failed (exit code 1).
+use crate::console::{self, errln, Kind};
+
+/// What a command produced: the text for stdout, what kind of text it is, and whether the run
+/// failed (exit code 1).
 #[derive(Debug, Default)]
 pub struct Outcome {
-    /// Printed on stdout as it is.
+    /// Printed on stdout, made safe as its kind says.
     pub text: String,
+    /// Text for people, JSON, or data.
+    pub kind: Kind,
     /// Whether the run failed (a target failed, a blocking policy rule, promotion halted).
     pub failed: bool,
 }
 
 impl Outcome {
-    /// A successful run printing `text`.
+    /// A successful run printing `text` for people.
     pub fn ok(text: impl Into<String>) -> Self {
-        Self {
-            text: text.into(),
-            failed: false,
-        }
+        Self::new(text, false)
     }
 
-    /// A run printing `text` that failed when `failed`.
+    /// A run printing `text` for people that failed when `failed`.
     pub fn new(text: impl Into<String>, failed: bool) -> Self {
         Self {
             text: text.into(),
+            kind: Kind::Text,
             failed,
         }
+    }
+
+    /// A successful run printing JSON.
+    pub fn json(text: impl Into<String>) -> Self {
+        Self {
+            kind: Kind::Json,
+            ..Self::ok(text)
+        }
+    }
+
+    /// A successful run printing data another program reads (YAML, a script).
+    pub fn data(text: impl Into<String>) -> Self {
+        Self {
+            kind: Kind::Data,
+            ..Self::ok(text)
+        }
+    }
+
+    /// The same outcome, of `kind`.
+    pub fn of_kind(mut self, kind: Kind) -> Self {
+        self.kind = kind;
+        self
     }
 }
 
@@ -146,27 +171,26 @@ pub fn report(e: &Error, json: bool) -> ExitCode {
     };
     if json {
         let doc = error_json(e);
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&doc).unwrap_or_else(|_| doc.to_string())
-        );
+        let mut text = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| doc.to_string());
+        text.push('\n');
+        console::out(&text, Kind::Json);
         return code;
     }
     match e {
         Error::Invalid(ds) => {
             for d in &ds.0 {
-                eprintln!("error: {d}");
+                errln!("error: {d}");
             }
             let n = ds.0.len();
-            eprintln!(
+            errln!(
                 "{n} problem{} found; nothing was written",
                 if n == 1 { "" } else { "s" }
             );
         }
         other => {
-            eprintln!("error: {other}");
+            errln!("error: {other}");
             for c in causes(other) {
-                eprintln!("  caused by: {c}");
+                errln!("  caused by: {c}");
             }
         }
     }

@@ -130,3 +130,79 @@ fn an_output_format_a_command_does_not_have_is_refused() {
         run.stderr
     );
 }
+
+#[test]
+fn a_closed_pipe_ends_wo_quietly_and_a_full_disk_is_an_error() {
+    let ex = Example::new();
+    // A pipe whose reader is gone before wo writes: deterministic, no timing.
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wo"))
+        .args(["completions", "bash"])
+        .stdout(writer)
+        .output()
+        .expect("run wo");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(141),
+        "as if killed by SIGPIPE: {stderr}"
+    );
+    assert!(stderr.is_empty(), "quietly: {stderr}");
+
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let source = ex.path("source");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wo"))
+        .args([
+            "resolve",
+            "--source",
+            source.to_str().unwrap(),
+            "--config",
+            ex.path("config").to_str().unwrap(),
+            "--platform",
+            ex.path("fleet").to_str().unwrap(),
+            "--target",
+            "berlin-1",
+            "-o",
+            "text",
+        ])
+        .stdout(full)
+        .output()
+        .expect("run wo");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_location_that_does_not_exist_is_bad_input() {
+    let ex = Example::new();
+    let run = ex.wo(&[
+        "validate",
+        "--source",
+        "{source}",
+        "--config",
+        "/nonexistent/shop-config",
+        "--platform",
+        "{fleet}",
+        "--env",
+        "dev",
+    ]);
+    run.invalid(&["/nonexistent/shop-config", "does not exist"]);
+    let run = ex.wo(&[
+        "status",
+        "--source",
+        "/nonexistent/src",
+        "--config",
+        "{config}",
+        "--platform",
+        "{fleet}",
+        "--gitops",
+        "{source}",
+    ]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+}

@@ -174,3 +174,92 @@ fn invalid_config_merged_gives_annotations_and_exit_2() {
     );
     assert!(stdout.contains("above maxValue"), "{stdout}");
 }
+
+/// No line of a stream starts a workflow command (after leading white space), and no line
+/// holds a legacy `##[` command, except wo's own `::error` annotations.
+fn assert_no_injected_commands(stream: &str, name: &str) {
+    for line in stream.split(['\n', '\r']) {
+        let t = line.trim_start();
+        let ours = t.starts_with("::error file=") && !t.contains('\n');
+        assert!(
+            ours || !t.starts_with("::"),
+            "{name}: a workflow command: {line:?}\n{stream}"
+        );
+        assert!(
+            !line.contains("##["),
+            "{name}: a legacy command: {line:?}\n{stream}"
+        );
+    }
+}
+
+#[test]
+fn untrusted_text_never_becomes_a_workflow_command_on_either_stream() {
+    let d = demo();
+    let work = d.path().join("work");
+    git(
+        d.path(),
+        &[
+            "clone",
+            "-q",
+            "-b",
+            "stage",
+            &d.path().join("shop-config.git").display().to_string(),
+            "work",
+        ],
+    );
+    // A key no schema has, carrying line breaks and workflow commands.
+    let values = std::fs::read_to_string(work.join("values.yaml")).unwrap()
+        + "  \"Evil\\n::add-mask::oops\\n  ::warning::boom\\r##[set-output name=x]y\": 1\n";
+    std::fs::write(work.join("values.yaml"), values).unwrap();
+    git(
+        &work,
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@x",
+            "commit",
+            "-qam",
+            "evil",
+        ],
+    );
+    git(&work, &["push", "-q", "origin", "stage"]);
+    let payload = r#"{"action":"closed","number":7,"pull_request":{"number":7,"merged":true,"merge_commit_sha":"0123456789012345678901234567890123456789","base":{"ref":"stage","repo":{"full_name":"acme/shop-config"}},"head":{"ref":"evil","repo":{"full_name":"acme/shop-config"}}},"repository":{"full_name":"acme/shop-config"},"sender":{"login":"dev"}}"#;
+    let mut env = event_env(d.path(), "pull_request", payload);
+    env.push(("GITHUB_ACTIONS", "true".into()));
+    let run = wo(
+        d.path(),
+        &["on-event", "--github", "--role", "config"],
+        &env,
+    );
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr),
+    );
+    assert_eq!(run.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("::error file="),
+        "the annotation is there: {stdout}"
+    );
+    assert!(stderr.contains("Evil"), "the error names the key: {stderr}");
+    assert_no_injected_commands(&stdout, "stdout");
+    assert_no_injected_commands(&stderr, "stderr");
+    // A failed step still says so to the workflow.
+    let output = std::fs::read_to_string(d.path().join("output")).unwrap();
+    assert!(output.contains("failed=true"), "{output}");
+    assert!(output.contains("error=invalid"), "{output}");
+
+    // An event wo does not know, whose text carries commands.
+    let run = wo(
+        d.path(),
+        &[
+            "on-event",
+            "--event",
+            "{\"type\": \"x\\n::add-mask::oops ##[set-output name=a]b\"}",
+        ],
+        &[("GITHUB_ACTIONS", "true".into())],
+    );
+    assert_eq!(run.status.code(), Some(2));
+    assert_no_injected_commands(&String::from_utf8_lossy(&run.stdout), "stdout");
+    assert_no_injected_commands(&String::from_utf8_lossy(&run.stderr), "stderr");
+}

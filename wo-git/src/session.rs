@@ -96,7 +96,10 @@ impl Session {
                              give a clone, a bare repository or a URL",
                         )
                     } else {
-                        Error::not_found(format!("git repository at `{}`", path.display()))
+                        Error::invalid(
+                            Location::file(path.display().to_string()),
+                            "does not exist: give a clone, a bare repository or a URL",
+                        )
                     }
                 })?;
                 f(&Session {

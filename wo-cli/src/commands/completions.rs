@@ -26,7 +26,7 @@ impl Completions {
         let mut cmd = crate::Cli::command();
         let mut out = Vec::new();
         clap_complete::generate(self.shell, &mut cmd, "wo", &mut out);
-        Ok(Outcome::ok(String::from_utf8_lossy(&out).into_owned()))
+        Ok(Outcome::data(String::from_utf8_lossy(&out).into_owned()))
     }
 }
 
@@ -47,7 +47,7 @@ impl Man {
     pub async fn run(self) -> Result<Outcome> {
         let cmd = crate::Cli::command();
         let Some(dir) = self.out else {
-            return Ok(Outcome::ok(page(&cmd)?));
+            return Ok(Outcome::data(page(&cmd)?));
         };
         let io = |p: &std::path::Path| {
             let path = p.display().to_string();

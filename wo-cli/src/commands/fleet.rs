@@ -159,7 +159,7 @@ impl ImportArgs {
         let outcome = import(&request, platform.as_ref(), &targets).await?;
         let missing = &outcome.imported.missing;
         if !missing.is_empty() {
-            eprintln!(
+            crate::console::errln!(
                 "warning: {}: kept {} of {FLEET_FILE} that WO does not list: {}",
                 request.environment,
                 plural(missing.len(), "target"),
@@ -167,11 +167,16 @@ impl ImportArgs {
             );
         }
         if self.output.is_json() {
-            return Ok(Outcome::ok(to_json(&report(
+            return Ok(Outcome::json(to_json(&report(
                 &request, &location, &outcome,
             ))?));
         }
-        Ok(Outcome::ok(text(&request, &outcome)))
+        let kind = if request.dry_run && outcome.imported.text.is_some() {
+            crate::console::Kind::Data
+        } else {
+            crate::console::Kind::Text
+        };
+        Ok(Outcome::ok(text(&request, &outcome)).of_kind(kind))
     }
 }
 
@@ -261,8 +266,8 @@ fn text(request: &ImportRequest, o: &ImportOutcome) -> String {
     }
     let Some(p) = &o.proposed else {
         // A dry run: the summary on stderr, the new file on stdout.
-        eprint!("{summary}");
-        eprintln!("{env}: dry run; nothing written. The new {FLEET_FILE}:");
+        crate::console::err_line(summary.trim_end());
+        crate::console::errln!("{env}: dry run; nothing written. The new {FLEET_FILE}:");
         return fleet.clone();
     };
     let pull = match &p.review {

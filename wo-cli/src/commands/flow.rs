@@ -213,12 +213,19 @@ impl OnEvent {
     pub async fn run(self) -> Result<Outcome> {
         let settings = self.repos.settings(Some(&self.azure))?;
         if self.github {
-            return on_github_event(
-                settings,
-                self.role.as_deref().unwrap_or_default(),
-                self.output,
-            )
-            .await;
+            let role = self.role.as_deref().unwrap_or_default();
+            let run = on_github_event(settings, role, self.output).await;
+            if let Err(e) = &run {
+                // A step that fails still tells the workflow so: `failed` and the error's kind.
+                if let Some(path) = std::env::var_os("GITHUB_OUTPUT") {
+                    let outputs = std::collections::BTreeMap::from([
+                        ("failed".to_string(), "true".to_string()),
+                        ("error".to_string(), e.kind().to_string()),
+                    ]);
+                    wo_github::actions::write_outputs(std::path::Path::new(&path), &outputs)?;
+                }
+            }
+            return run;
         }
         let text = match self.event.as_deref() {
             Some("-") => {
@@ -269,7 +276,7 @@ async fn on_github_event(
         Err(e) => {
             if let Error::Invalid(ds) = &e {
                 // GitHub turns these lines on stdout into annotations on the files.
-                print!("{}", actions::annotations(ds));
+                crate::console::commands(&actions::annotations(ds));
             }
             return Err(e);
         }
@@ -316,7 +323,7 @@ impl Status {
     pub async fn run(self) -> Result<Outcome> {
         let st = pipeline(&self.repos, None)?.status().await?;
         if self.output.is_json() {
-            return Ok(Outcome::ok(to_json(&st)?));
+            return Ok(Outcome::json(to_json(&st)?));
         }
         let mut text = format!(
             "{:<8} {:<8} {:<8} {:<8} {:<10} {:<8} targets\n",
@@ -398,7 +405,7 @@ impl History {
             .history(env, self.limit)
             .await?;
         if self.output.is_json() {
-            return Ok(Outcome::ok(to_json(&h)?));
+            return Ok(Outcome::json(to_json(&h)?));
         }
         let mut text = String::new();
         for r in &h {
@@ -575,9 +582,11 @@ fn step_json(step: &StepOutcome) -> serde_json::Value {
 
 fn output(steps: &[StepOutcome], format: TextOrJson) -> Result<Outcome> {
     let failed = steps.iter().any(StepOutcome::is_failure);
-    let text = if format.is_json() {
-        to_json(&steps.iter().map(step_json).collect::<Vec<_>>())?
-    } else if steps.is_empty() {
+    if format.is_json() {
+        let text = to_json(&steps.iter().map(step_json).collect::<Vec<_>>())?;
+        return Ok(Outcome::new(text, failed).of_kind(crate::console::Kind::Json));
+    }
+    let text = if steps.is_empty() {
         "nothing to do\n".to_string()
     } else {
         steps.iter().map(describe).collect()

@@ -83,7 +83,7 @@ impl Init {
             written.push(path.display().to_string());
         }
         if g.output.is_json() {
-            return Ok(Outcome::ok(to_json(&json!({ "written": written }))?));
+            return Ok(Outcome::json(to_json(&json!({ "written": written }))?));
         }
         Ok(Outcome::ok(
             written

@@ -63,7 +63,7 @@ impl Validate {
         let env = inputs.fleet.as_ref().map(|f| f.environment.clone());
         let value_files = inputs.values.as_ref().map_or(0, |v| v.files.len());
         if self.output.is_json() {
-            return Ok(Outcome::ok(to_json(&json!({
+            return Ok(Outcome::json(to_json(&json!({
                 "ok": true,
                 "solution": bundle.name(),
                 "environment": env,
@@ -160,7 +160,7 @@ impl Resolve {
             return Err(Error::Invalid(Diagnostics(vec![e])));
         };
         if !resolver.targets()?.iter().any(|a| a.name == t.name) {
-            eprintln!(
+            crate::console::errln!(
                 "warning: the fleet does not assign `{}` to target `{}`; resolving anyway",
                 bundle.name(),
                 t.name
@@ -172,11 +172,11 @@ impl Resolve {
         } else {
             self.output
         };
-        Ok(Outcome::ok(match format {
-            ResolveFormat::Text => explain_table(&resolved),
-            ResolveFormat::Json => to_json(&resolved)?,
-            ResolveFormat::Yaml => resolved.values_yaml(),
-        }))
+        Ok(match format {
+            ResolveFormat::Text => Outcome::ok(explain_table(&resolved)),
+            ResolveFormat::Json => Outcome::json(to_json(&resolved)?),
+            ResolveFormat::Yaml => Outcome::data(resolved.values_yaml()),
+        })
     }
 }
 

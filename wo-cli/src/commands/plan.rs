@@ -10,6 +10,7 @@ use wo_render::policy::{check, Policy};
 use wo_render::Engine;
 
 use crate::args::InputArgs;
+use crate::console::Kind;
 use crate::output::{plural, to_json, CheckFormat, DiffFormat, Outcome, TextOrJson};
 
 /// Render the manifests of every target of an environment into a directory.
@@ -57,7 +58,7 @@ impl Render {
             Engine::Handlebars => "handlebars",
         };
         if self.output.is_json() {
-            return Ok(Outcome::ok(to_json(&json!({
+            return Ok(Outcome::json(to_json(&json!({
                 "solution": plan.solution,
                 "environment": plan.environment,
                 "engine": engine,
@@ -148,12 +149,12 @@ impl Check {
         }
         wo_core::compose::merge_errors(errors)?;
         let report = check(&ManifestSet { resources }, &policy);
-        let text = match self.output {
-            CheckFormat::Json => report.to_json(),
-            CheckFormat::Sarif => report.to_sarif(),
-            CheckFormat::Text => report.to_text(),
+        let (text, kind) = match self.output {
+            CheckFormat::Json => (report.to_json(), Kind::Json),
+            CheckFormat::Sarif => (report.to_sarif(), Kind::Json),
+            CheckFormat::Text => (report.to_text(), Kind::Text),
         };
-        Ok(Outcome::new(text, report.blocking()))
+        Ok(Outcome::new(text, report.blocking()).of_kind(kind))
     }
 }
 
@@ -187,10 +188,12 @@ impl Diff {
         let a = FileTree::load_dir(&self.old)?;
         let b = FileTree::load_dir(&self.new)?;
         let d = diff_trees(&a, &b)?;
-        Ok(Outcome::ok(match self.output {
-            DiffFormat::Markdown => d.to_markdown(wo_render::manifest::GITHUB_COMMENT_LIMIT),
-            DiffFormat::Json => to_json(&d)?,
-            DiffFormat::Text => d.to_text(),
-        }))
+        Ok(match self.output {
+            DiffFormat::Markdown => {
+                Outcome::ok(d.to_markdown(wo_render::manifest::GITHUB_COMMENT_LIMIT))
+            }
+            DiffFormat::Json => Outcome::json(to_json(&d)?),
+            DiffFormat::Text => Outcome::ok(d.to_text()),
+        })
     }
 }

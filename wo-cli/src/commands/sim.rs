@@ -119,7 +119,7 @@ async fn serve(args: &SimArgs) -> Result<String> {
         path: "<signal handler>".into(),
         source,
     })?;
-    eprintln!("wo azure-sim: stopped ({signal})");
+    crate::console::errln!("wo azure-sim: stopped ({signal})");
     Ok(String::new())
 }
 

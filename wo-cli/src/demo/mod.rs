@@ -19,6 +19,8 @@ use wo_core::pipeline::{Event, Pipeline, SourceChoice, StepOutcome};
 use wo_core::ports::{CommitState, SourceRepo};
 use wo_core::Result;
 
+use crate::console::outln;
+
 use azure::DemoAzure;
 
 /// Where the demo's repositories live.
@@ -94,31 +96,31 @@ async fn run(dir: Option<PathBuf>, keep: bool) -> Result<bool> {
     let started = std::time::Instant::now();
     let mut demo = Demo::setup(&root).await?;
     let result = demo.scenarios().await;
-    println!();
+    outln!();
     demo.status_table().await?;
-    println!();
+    outln!();
     match &result {
         Ok(()) if demo.failed.is_empty() => {
-            println!(
+            outln!(
                 "All {} expectations held ({:.1} s).",
                 demo.passed,
                 started.elapsed().as_secs_f64()
             )
         }
-        Ok(()) => println!(
+        Ok(()) => outln!(
             "{} of {} expectations failed:",
             demo.failed.len(),
             demo.passed + demo.failed.len()
         ),
-        Err(e) => println!("The demo stopped: {e}"),
+        Err(e) => outln!("The demo stopped: {e}"),
     }
     for f in &demo.failed {
-        println!("  ✗ {f}");
+        outln!("  ✗ {f}");
     }
     match temp {
-        Some(t) if keep => println!("The repositories are kept in {}", t.keep().display()),
+        Some(t) if keep => outln!("The repositories are kept in {}", t.keep().display()),
         Some(_) => {}
-        None => println!("The repositories are in {}", root.display()),
+        None => outln!("The repositories are in {}", root.display()),
     }
     result?;
     Ok(demo.failed.is_empty())
@@ -126,10 +128,10 @@ async fn run(dir: Option<PathBuf>, keep: bool) -> Result<bool> {
 
 impl Demo {
     async fn setup(root: &Path) -> Result<Demo> {
-        println!("wo demo — workload orchestration as code, on one machine");
-        println!("Repositories and state in {}", root.display());
-        println!();
-        println!("Setting up six git repositories:");
+        outln!("wo demo — workload orchestration as code, on one machine");
+        outln!("Repositories and state in {}", root.display());
+        outln!();
+        outln!("Setting up six git repositories:");
         let repos = Repos {
             app_source: repos::create(root, "shop-source")?,
             app_config: repos::create(root, "shop-config")?,
@@ -144,14 +146,14 @@ impl Demo {
             &repos::example("shop/source")?,
             "shop: first version",
         )?;
-        println!("  shop-source       the application team's code, chart, schema and template  (main {})", short(&app));
+        outln!("  shop-source       the application team's code, chart, schema and template  (main {})", short(&app));
         let plat = repos::commit(
             &repos.platform_source,
             "main",
             &repos::example("platform/source")?,
             "platform: first version",
         )?;
-        println!("  platform-source   the platform team's chart for namespaces and quotas       (main {})", short(&plat));
+        outln!("  platform-source   the platform team's chart for namespaces and quotas       (main {})", short(&plat));
         for env in ENVIRONMENTS {
             repos::commit(
                 &repos.app_config,
@@ -166,13 +168,13 @@ impl Demo {
                 &format!("{env}: fleet and platform values"),
             )?;
         }
-        println!(
+        outln!(
             "  shop-config       application values, one branch per environment (dev, stage, prod)"
         );
-        println!("  platform-config   the fleet and platform values, one branch per environment");
-        println!("  shop-gitops       rendered manifests per target; changed only through change requests");
-        println!("  platform-gitops   the same for the platform");
-        println!("Fleet: dev (2 targets) → stage (3) → prod (4), over region → site.");
+        outln!("  platform-config   the fleet and platform values, one branch per environment");
+        outln!("  shop-gitops       rendered manifests per target; changed only through change requests");
+        outln!("  platform-gitops   the same for the platform");
+        outln!("Fleet: dev (2 targets) → stage (3) → prod (4), over region → site.");
         let mut targets: Vec<(String, Vec<String>)> = Vec::new();
         for env in ENVIRONMENTS {
             let tree = repos::example(&format!("demo/platform-config/{env}"))?;
@@ -187,12 +189,12 @@ impl Demo {
             );
         }
         let azure = DemoAzure::start(&targets).await?;
-        println!(
+        outln!(
             "Workload Orchestration: the simulator of its ARM API on {}, {} targets onboarded;",
             azure.sim.base_url(),
             targets.len()
         );
-        println!("  deploys go through wo's WO backend: schema and solution template versions, values per target, review, publish, install.");
+        outln!("  deploys go through wo's WO backend: schema and solution template versions, values per target, review, publish, install.");
         Ok(Demo {
             repos,
             azure,
@@ -238,9 +240,9 @@ impl Demo {
         let what = what.into();
         if ok {
             self.passed += 1;
-            println!("    ✓ {what}");
+            outln!("    ✓ {what}");
         } else {
-            println!("    ✗ {what}");
+            outln!("    ✗ {what}");
             self.failed.push(what);
         }
     }
@@ -271,14 +273,14 @@ impl Demo {
                             .change_request()
                             .map(|c| c.title.clone())
                             .unwrap_or_default();
-                        println!(
+                        outln!(
                             "  {:<6} change request {}: {cr}",
                             prep.environment,
                             prep.kind()
                         );
                         if prep.change_request().is_some() {
                             let head = p.merge(&prep.environment).await?;
-                            println!(
+                            outln!(
                                 "  {:<6} reviewed and merged (gitops {})",
                                 prep.environment,
                                 short(head.head().map_or("-", |h| h.as_str()))
@@ -300,14 +302,14 @@ impl Demo {
                                 }
                             })
                             .collect();
-                        println!("  {:<6} deployed: {}", d.environment, targets.join(", "));
+                        outln!("  {:<6} deployed: {}", d.environment, targets.join(", "));
                     }
                     StepOutcome::Halted {
                         environment,
                         reason,
                         ..
                     } => {
-                        println!("  {environment:<6} promotion halted: {reason}");
+                        outln!("  {environment:<6} promotion halted: {reason}");
                     }
                 }
             }
@@ -328,16 +330,16 @@ impl Demo {
         let app = self.app()?;
         let platform = self.platform()?;
 
-        println!();
-        println!("1. The platform team rolls out namespaces and quotas (its own solution, its own chain).");
+        outln!();
+        outln!("1. The platform team rolls out namespaces and quotas (its own solution, its own chain).");
         let steps = self.push_main(&platform).await?;
         self.expect(
             deployed_ok(&steps) == ["dev", "stage", "prod"],
             "the platform is deployed in dev, stage and prod",
         );
 
-        println!();
-        println!("2. A commit to shop's main branch is promoted dev → stage → prod.");
+        outln!();
+        outln!("2. A commit to shop's main branch is promoted dev → stage → prod.");
         let commit = app_source_head(&self.repos.app_source)?;
         let steps = self.push_main(&app).await?;
         self.expect(
@@ -376,8 +378,8 @@ impl Demo {
         let installs = self.azure.installs("dev-eu-1", &version);
         self.expect(redeploy.report.all_succeeded() && installs == 1, format!("deploying dev again installs nothing twice (dev-eu-1: {installs} install of that release)"));
 
-        println!();
-        println!(
+        outln!();
+        outln!(
             "3. The app team changes a value in stage only: re-rendered in stage, not promoted."
         );
         let prod_before = self
@@ -392,7 +394,7 @@ impl Demo {
             &stage_cfg,
             "stage: three replicas",
         )?;
-        println!("  stage  config commit {}: Replicas 2 → 3", short(&cfg));
+        outln!("  stage  config commit {}: Replicas 2 → 3", short(&cfg));
         let steps = self
             .drive(
                 &app,
@@ -423,8 +425,8 @@ impl Demo {
             .and_then(|s| s.gitops_commit);
         self.expect(prod_before == prod_after, "prod is untouched");
 
-        println!();
-        println!(
+        outln!();
+        outln!(
             "4. The platform team raises the quota: deployed on its own; the app is not touched."
         );
         let app_heads = self.gitops_heads(&app).await?;
@@ -446,8 +448,8 @@ impl Demo {
             "shop's gitops branches did not move",
         );
 
-        println!();
-        println!("5. A new shop release fails on one prod cluster: promotion halts with failed statuses.");
+        outln!();
+        outln!("5. A new shop release fails on one prod cluster: promotion halts with failed statuses.");
         self.azure.sim.fail_installs_on_with(
             "prod-chicago-1",
             "ImagePullBackOff: registry unreachable from site chicago",
@@ -464,7 +466,7 @@ impl Demo {
             "memory: 320Mi",
         )?;
         let bad = repos::commit(&self.repos.app_source, "main", &src, "shop: more memory")?;
-        println!(
+        outln!(
             "  main   source commit {}: memory limit 256Mi → 320Mi",
             short(&bad)
         );
@@ -492,8 +494,8 @@ impl Demo {
             "wo/prod/prod-berlin-1 = success (one target's failure does not hide the others)",
         );
 
-        println!();
-        println!(
+        outln!();
+        outln!(
             "6. Rollback: prod goes back to the last good release through a normal change request."
         );
         self.azure.sim.heal_installs_on("prod-chicago-1");
@@ -502,7 +504,7 @@ impl Demo {
             return Ok(());
         };
         let prep = app.rollback("prod", &to).await?;
-        println!(
+        outln!(
             "  prod   change request {}: {}",
             prep.kind(),
             prep.change_request()
@@ -514,7 +516,7 @@ impl Demo {
             "its provenance says it rolls back to the last good release",
         );
         let head = app.merge("prod").await?;
-        println!(
+        outln!(
             "  prod   reviewed and merged (gitops {})",
             short(head.head().map_or("-", |h| h.as_str()))
         );
@@ -555,10 +557,15 @@ impl Demo {
     }
 
     async fn status_table(&self) -> Result<()> {
-        println!("Status:");
-        println!(
+        outln!("Status:");
+        outln!(
             "  {:<9} {:<6} {:<8} {:<8} {:<8} {:<11} targets",
-            "solution", "env", "source", "config", "gitops", "promotable"
+            "solution",
+            "env",
+            "source",
+            "config",
+            "gitops",
+            "promotable"
         );
         for (name, p) in [("shop", self.app()?), ("platform", self.platform()?)] {
             for s in p.status().await? {
@@ -577,7 +584,7 @@ impl Demo {
                         )
                     })
                     .collect();
-                println!(
+                outln!(
                     "  {name:<9} {:<6} {src:<8} {cfg:<8} {gitops:<8} {promo:<11} {}",
                     s.environment,
                     targets.join(", ")

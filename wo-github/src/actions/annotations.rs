@@ -37,7 +37,10 @@ fn annotation(d: &Diagnostic) -> String {
         Some(hint) => format!("{} ({hint})", d.message),
         None => d.message.clone(),
     };
-    format!("::error {}::{}\n", props.join(","), escape_data(&message))
+    let line = format!("::error {}::{}\n", props.join(","), escape_data(&message));
+    // The line is one `::error` command already; a legacy `##[…]` inside its properties or
+    // message is broken up too, so no reading of the line can find a second command in it.
+    line.replace("##[", "#\\#[").replace("##vso[", "#\\#vso[")
 }
 
 /// Escapes a command's message: `%` → `%25`, carriage return → `%0D`, line feed → `%0A`.
