@@ -551,19 +551,22 @@ async fn an_unreachable_remote_is_a_retryable_backend_error() {
 }
 
 #[tokio::test]
-async fn a_local_path_without_a_repository_is_not_found() {
+async fn a_local_path_that_does_not_exist_is_bad_input_naming_it() {
     let dir = tempfile::TempDir::new().expect("tmp");
     let missing = dir.path().join("nothing-here");
     let source = GitSourceRepo::open(&missing.display().to_string()).expect("path");
     match source.resolve("main").await {
-        Err(Error::NotFound { what, .. }) => assert!(what.contains("nothing-here"), "{what}"),
-        other => panic!("{other:?}"),
+        Err(Error::Invalid(d)) => assert!(
+            d.to_string().contains("nothing-here") && d.to_string().contains("does not exist"),
+            "{d}"
+        ),
+        other => panic!("a missing path is the user's input, not a missing object: {other:?}"),
     }
     // Object-safe: the backend serves where the port is expected.
     let port: Arc<dyn GitOpsRepo> =
         Arc::new(GitOpsGitRepo::open(&missing.display().to_string()).expect("path"));
     assert!(
-        matches!(port.head("dev").await, Err(Error::NotFound { .. })),
-        "every port reports the missing repository"
+        matches!(port.head("dev").await, Err(Error::Invalid(_))),
+        "every port reports the missing repository as bad input"
     );
 }
