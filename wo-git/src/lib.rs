@@ -82,12 +82,16 @@
 mod branch;
 mod config;
 mod gitops;
+mod hook;
 mod location;
+mod lock;
 mod session;
 mod source;
 pub mod tree;
 
 pub use config::GitConfigStore;
 pub use gitops::GitOpsGitRepo;
+pub use hook::RefUpdateHook;
 pub use location::{GitLocation, GitRepo, DEFAULT_ATTEMPTS};
+pub use lock::DEFAULT_STALE_LOCK_AFTER;
 pub use source::GitSourceRepo;

@@ -3,8 +3,12 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use wo_core::{Error, Location, Result};
+
+use crate::hook::RefUpdateHook;
+use crate::lock::DEFAULT_STALE_LOCK_AFTER;
 
 /// Where a git repository is.
 ///
@@ -117,6 +121,8 @@ pub struct GitRepo {
     pub(crate) location: GitLocation,
     pub(crate) cache_dir: Option<PathBuf>,
     pub(crate) attempts: u32,
+    pub(crate) stale_lock_after: Duration,
+    pub(crate) ref_update_hook: Option<RefUpdateHook>,
 }
 
 /// Default number of tries of a compare-and-swap write that keeps losing to other writers.
@@ -138,6 +144,8 @@ impl GitRepo {
             location,
             cache_dir: None,
             attempts: DEFAULT_ATTEMPTS,
+            stale_lock_after: DEFAULT_STALE_LOCK_AFTER,
+            ref_update_hook: None,
         }
     }
 
@@ -152,6 +160,25 @@ impl GitRepo {
     /// (at least once) when other writers keep moving the ref.
     pub fn with_attempts(mut self, attempts: u32) -> Self {
         self.attempts = attempts.max(1);
+        self
+    }
+
+    /// Removes a ref's lock file older than `after` even while a process holds it open (a
+    /// killed writer's; see [the rule](crate#stale-lock-files)). Default
+    /// [`DEFAULT_STALE_LOCK_AFTER`](crate::DEFAULT_STALE_LOCK_AFTER).
+    pub fn with_stale_lock_after(mut self, after: Duration) -> Self {
+        self.stale_lock_after = after;
+        self
+    }
+
+    /// Calls `hook` before every ref update; an error from it stops the operation there, as
+    /// if the process had died before that write ([`RefUpdateHook`]). For fault-injection
+    /// tests.
+    pub fn with_ref_update_hook(
+        mut self,
+        hook: impl Fn(&str) -> Result<()> + Send + Sync + 'static,
+    ) -> Self {
+        self.ref_update_hook = Some(RefUpdateHook::new(hook));
         self
     }
 
