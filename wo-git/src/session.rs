@@ -16,7 +16,7 @@ use wo_core::ports::CommitId;
 use wo_core::{Error, Location, Result};
 
 use crate::hook::RefUpdateHook;
-use crate::location::{GitLocation, GitRepo};
+use crate::location::{redact_userinfo, GitLocation, GitRepo};
 
 /// Fetch refspecs, by what an operation needs.
 pub(crate) const HEADS: &str = "+refs/heads/*:refs/heads/*";
@@ -416,7 +416,8 @@ pub(crate) const BACKEND: &str = "git";
 /// (`NotFound` and lost compare-and-swaps are decided by the callers, which know what was
 /// looked for.)
 pub(crate) fn git_error(repo: &str, what: &str, e: &git2::Error) -> Error {
-    let message = format!("{what}: {}", e.message());
+    // libgit2 names the remote's URL in some messages: never its password.
+    let message = redact_userinfo(&format!("{what}: {}", e.message()));
     let lower = e.message().to_ascii_lowercase();
     let mapped = if e.code() == ErrorCode::Auth || lower.contains("status code: 401") {
         Error::unauthenticated(
@@ -432,9 +433,11 @@ pub(crate) fn git_error(repo: &str, what: &str, e: &git2::Error) -> Error {
         ) || e.code() == ErrorCode::Locked;
         Error::backend(BACKEND, message).retryable(retryable)
     };
-    mapped
-        .with_repository(repo)
-        .with_source(git2::Error::new(e.code(), e.class(), e.message()))
+    mapped.with_repository(repo).with_source(git2::Error::new(
+        e.code(),
+        e.class(),
+        redact_userinfo(e.message()),
+    ))
 }
 
 #[cfg(test)]
