@@ -13,10 +13,35 @@ use wo_core::testkit::{kill_point_conformance, provenance, tree, KillPoint, Kill
 use wo_core::Error;
 use wo_git::{GitConfigStore, GitOpsGitRepo};
 
+/// The kill points as the rows of the git table of `docs/recovery.md`.
+fn rows(points: &[KillPoint]) -> Vec<String> {
+    points
+        .iter()
+        .map(|p| {
+            format!(
+                "| {} | {} | `{}` | {} |",
+                p.step, p.number, p.write, p.rerun
+            )
+        })
+        .collect()
+}
+
+/// Prints the table and checks that `docs/recovery.md` shows it as it is.
 fn show(points: &[KillPoint]) {
-    for p in points {
-        println!("{} | {} | {} | {}", p.step, p.number, p.write, p.rerun);
-    }
+    let rows = rows(points);
+    println!("{}", rows.join("\n"));
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/recovery.md"))
+        .expect("docs/recovery.md");
+    let missing: Vec<&String> = rows.iter().filter(|r| !doc.contains(r.as_str())).collect();
+    assert!(
+        missing.is_empty(),
+        "docs/recovery.md does not show these kill points:\n{}",
+        missing
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }
 
 fn writes<'a>(points: &'a [KillPoint], step: &str) -> Vec<&'a str> {
