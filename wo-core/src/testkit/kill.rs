@@ -4,7 +4,8 @@
 //! A [`KillSwitch`] is consulted before every write: by [`Killable`] around a port whose writes
 //! are single calls (the in-memory backends, an orchestrator), or by a backend's own hook at
 //! each ref update or request when one port call makes several writes (wo-git's ref updates,
-//! the fake GitHub's requests). No sleeps and no timing: the cut is at an exact write.
+//! through `GitRepo::with_ref_update_hook`). No sleeps and no timing: the cut is at an exact
+//! write.
 //!
 //! ```
 //! use std::sync::Arc;
