@@ -2,7 +2,8 @@
 
 use wo_core::testkit::{
     config_changes_conformance, config_store_conformance, gitops_repo_conformance,
-    orchestrator_conformance, renderer_conformance, source_repo_conformance, InMemoryHarness,
+    kill_point_conformance, orchestrator_conformance, renderer_conformance,
+    source_repo_conformance, InMemoryHarness,
 };
 
 #[tokio::test]
@@ -33,4 +34,34 @@ async fn in_memory_renderer_conforms() {
 #[tokio::test]
 async fn in_memory_orchestrator_conforms() {
     orchestrator_conformance(&InMemoryHarness::new()).await;
+}
+
+#[tokio::test]
+async fn in_memory_backends_recover_from_a_kill_at_every_write() {
+    let points = kill_point_conformance(&InMemoryHarness::new()).await;
+    // The rows of the in-memory table of docs/recovery.md, which must show them as they are.
+    let rows: Vec<String> = points
+        .iter()
+        .map(|p| {
+            format!(
+                "| {} | {} | `{}` | {} |",
+                p.step, p.number, p.write, p.rerun
+            )
+        })
+        .collect();
+    println!("{}", rows.join("\n"));
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/recovery.md"))
+        .expect("docs/recovery.md");
+    let missing: Vec<&String> = rows.iter().filter(|r| !doc.contains(r.as_str())).collect();
+    assert!(
+        missing.is_empty(),
+        "docs/recovery.md does not show {missing:#?}"
+    );
+    // One atomic write per port call: propose, merge, install, one status per target and one
+    // per environment.
+    let count = |step: &str| points.iter().filter(|p| p.step == step).count();
+    assert_eq!(count("prepare-pr opens"), 1);
+    assert_eq!(count("merge"), 1);
+    assert_eq!(count("deploy and promote"), 5, "{points:#?}");
+    assert_eq!(count("rollback"), 1);
 }

@@ -142,6 +142,11 @@ fn read_record(s: &Session, env: &str, solution: &str) -> Result<Option<(Oid, Ch
     let Some(oid) = s.ref_target(&name)? else {
         return Ok(None);
     };
+    Ok(Some((oid, record_at(s, &name, oid)?)))
+}
+
+/// The change record of record commit `oid` of ref `name`.
+fn record_at(s: &Session, name: &str, oid: Oid) -> Result<ChangeRecord> {
     let tree = s
         .repo
         .find_commit(oid)
@@ -156,7 +161,22 @@ fn read_record(s: &Session, env: &str, solution: &str) -> Result<Option<(Oid, Ch
             false,
         )
     })?;
-    Ok(Some((oid, record)))
+    Ok(record)
+}
+
+/// Whether the record commit `rid` opened its change request: the record before it (its
+/// first parent, when it has two) is of another change request or no longer open.
+fn opens(s: &Session, rid: Oid, record: &ChangeRecord) -> Result<bool> {
+    let name = record_ref(&record.environment, &record.solution);
+    let commit = s
+        .repo
+        .find_commit(rid)
+        .map_err(|e| s.err(&format!("reading {name}"), &e))?;
+    if commit.parent_count() < 2 {
+        return Ok(true);
+    }
+    let previous = record_at(s, &name, commit.parent_id(0).map_err(|e| s.err(&name, &e))?)?;
+    Ok(previous.id != record.id || previous.state != ChangeState::Open)
 }
 
 fn write_record(s: &Session, previous: Option<Oid>, record: &ChangeRecord) -> Result<Cas> {
@@ -182,6 +202,87 @@ fn write_record(s: &Session, previous: Option<Oid>, record: &ChangeRecord) -> Re
         .commit(None, &sig, &sig, &message, &tree, &parents)
         .map_err(err)?;
     s.swap_ref(&name, new, previous)
+}
+
+/// Whether the env branch at `env_head` holds commit `head` (is at it or past it): the change
+/// request with that head was merged, whatever its record says yet.
+fn holds(s: &Session, env_head: Option<Oid>, head: &CommitId) -> Result<bool> {
+    let Some(env_head) = env_head else {
+        return Ok(false);
+    };
+    let head = s.commit(head)?.id();
+    if env_head == head {
+        return Ok(true);
+    }
+    s.repo.graph_descendant_of(env_head, head).map_err(|e| {
+        s.err(
+            &format!("checking whether {env_head} descends from {head}"),
+            &e,
+        )
+    })
+}
+
+/// What [`mirror`] did to a change branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mirrored {
+    /// It was at the record's head already.
+    Already,
+    /// It was elsewhere, or missing.
+    Moved,
+}
+
+/// Points the change branch of `record`'s pair at the record's head unless it is there: the
+/// branch mirrors the record, which a process killed between the two writes left apart.
+fn mirror(s: &Session, record: &ChangeRecord) -> Result<Mirrored> {
+    let name = change_branch(&record.environment, &record.solution);
+    let head = s.commit(&record.head)?.id();
+    let was = s.ref_target(&name)?;
+    if was == Some(head) {
+        return Ok(Mirrored::Already);
+    }
+    s.force_ref(&name, head)?;
+    Ok(Mirrored::Moved)
+}
+
+/// Records the open change request `current` as merged (the env branch holds its head),
+/// re-reading on a lost swap. Done when another writer recorded it or moved the pair on.
+fn record_merged(
+    s: &Session,
+    env: &str,
+    solution: &str,
+    mut current: (Oid, ChangeRecord),
+) -> Result<()> {
+    let head = current.1.head.clone();
+    for attempt in 1..=s.attempts {
+        if attempt > 1 {
+            s.backoff(attempt);
+            s.refresh(&[CHANGES])?;
+            match read_record(s, env, solution)? {
+                Some((rid, r)) if r.state == ChangeState::Open && r.head == head => {
+                    current = (rid, r)
+                }
+                // Another writer recorded it, or moved the pair on to a new change.
+                _ => return Ok(()),
+            }
+        }
+        let merged = ChangeRecord {
+            state: ChangeState::Merged,
+            ..current.1.clone()
+        };
+        if let Cas::Applied = write_record(s, Some(current.0), &merged)? {
+            return Ok(());
+        }
+    }
+    Err(session::backend(
+        &s.name,
+        &format!(
+            "change request {} was merged into {} but its record could not be updated after {} tries",
+            current.1.id,
+            env_branch(env),
+            s.attempts
+        ),
+        true,
+    ))
 }
 
 /// The `<solution>/` directory of a commit's tree.
@@ -234,13 +335,32 @@ fn propose(s: &Session, p: &ChangeProposal) -> Result<ProposeOutcome> {
             .transpose()
             .map_err(err)?;
         let current_dir = base_tree.as_ref().and_then(|t| tree::dir_id(t, solution));
-        let record = read_record(s, env, solution)?;
+        let mut record = read_record(s, env, solution)?;
+        if let Some((rid, rec)) = record.clone() {
+            if rec.state == ChangeState::Open && holds(s, head, &rec.head)? {
+                // A merge died between moving the env branch and its record: it was merged.
+                let merged = ChangeRecord {
+                    state: ChangeState::Merged,
+                    ..rec
+                };
+                match write_record(s, Some(rid), &merged)? {
+                    Cas::Applied => record = read_record(s, env, solution)?,
+                    Cas::Lost(why) => {
+                        last = why;
+                        continue;
+                    }
+                }
+            }
+        }
         let open = record
             .as_ref()
             .filter(|(_, r)| r.state == ChangeState::Open);
 
         if current_dir == new_dir {
             let Some((rid, rec)) = open else {
+                if let Some((_, rec)) = &record {
+                    mirror(s, rec)?;
+                }
                 return Ok(ProposeOutcome::NoDifference { closed: None });
             };
             let closed = ChangeRecord {
@@ -249,9 +369,10 @@ fn propose(s: &Session, p: &ChangeProposal) -> Result<ProposeOutcome> {
             };
             match write_record(s, Some(*rid), &closed)? {
                 Cas::Applied => {
+                    mirror(s, &closed)?;
                     return Ok(ProposeOutcome::NoDifference {
                         closed: Some(closed.request()),
-                    })
+                    });
                 }
                 Cas::Lost(why) => {
                     last = why;
@@ -259,12 +380,20 @@ fn propose(s: &Session, p: &ChangeProposal) -> Result<ProposeOutcome> {
                 }
             }
         }
-        if let Some((_, rec)) = open {
+        if let Some((rid, rec)) = open {
             if rec.base == p.base
                 && rec.provenance == p.provenance
                 && solution_dir(s, &rec.head, solution)? == new_dir
             {
-                return Ok(ProposeOutcome::Unchanged(rec.request()));
+                // The record holds the change request; a process killed between the record and
+                // its branch left the branch missing or behind. Bringing it along is what
+                // opens or updates the change request for whoever looks at branches.
+                let cr = rec.request();
+                return Ok(match mirror(s, rec)? {
+                    Mirrored::Already => ProposeOutcome::Unchanged(cr),
+                    Mirrored::Moved if opens(s, *rid, rec)? => ProposeOutcome::Opened(cr),
+                    Mirrored::Moved => ProposeOutcome::Updated(cr),
+                });
             }
         }
 
@@ -296,7 +425,7 @@ fn propose(s: &Session, p: &ChangeProposal) -> Result<ProposeOutcome> {
         };
         match write_record(s, record.as_ref().map(|(rid, _)| *rid), &new)? {
             Cas::Applied => {
-                s.force_ref(&change_branch(env, solution), new_head)?;
+                mirror(s, &new)?;
                 let cr = new.request();
                 return Ok(if open.is_some() {
                     ProposeOutcome::Updated(cr)
@@ -333,8 +462,15 @@ fn merge(s: &Session, change: &ChangeRequest) -> Result<CommitId> {
             rec.id, s.name, rec.head, change.head
         )));
     }
+    // A proposal that died before moving the change branch: the branch follows the record.
+    mirror(s, &rec)?;
     let env_ref = env_branch(env);
     let head = s.ref_target(&env_ref)?;
+    if holds(s, head, &rec.head)? {
+        // A merge that died between moving the env branch and its record: record it now.
+        record_merged(s, env, solution, (rid, rec))?;
+        return Ok(change.head.clone());
+    }
     if !same_commit(head, rec.base.as_ref()) {
         return Err(Error::precondition(format!(
                 "env branch {env_ref} of gitops repo `{}` moved to {} since change request {} was computed against {}; propose again",
@@ -351,36 +487,9 @@ fn merge(s: &Session, change: &ChangeRequest) -> Result<CommitId> {
             rec.id
         )));
     }
-    // The env branch holds the change; now record it as merged, on a fresh read if needed.
-    let mut current = (rid, rec);
-    for attempt in 1..=s.attempts {
-        if attempt > 1 {
-            s.backoff(attempt);
-            s.refresh(&[CHANGES])?;
-            match read_record(s, env, solution)? {
-                Some((rid, r)) if r.state == ChangeState::Open && r.head == change.head => {
-                    current = (rid, r)
-                }
-                // Another writer recorded it, or moved the pair on to a new change.
-                _ => return Ok(change.head.clone()),
-            }
-        }
-        let merged = ChangeRecord {
-            state: ChangeState::Merged,
-            ..current.1.clone()
-        };
-        if let Cas::Applied = write_record(s, Some(current.0), &merged)? {
-            return Ok(change.head.clone());
-        }
-    }
-    Err(session::backend(
-        &s.name,
-        &format!(
-            "change request {} was merged into {env_ref} but its record could not be updated after {} tries",
-            current.1.id, s.attempts
-        ),
-        true,
-    ))
+    // The env branch holds the change; now record it as merged.
+    record_merged(s, env, solution, (rid, rec))?;
+    Ok(change.head.clone())
 }
 
 fn history(s: &Session, env: &str, limit: usize) -> Result<Vec<GitOpsCommit>> {

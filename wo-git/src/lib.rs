@@ -69,6 +69,26 @@
 //! `merged`. Trees are deterministic (the same files give the same tree id); commit times are
 //! real.
 //!
+//! # Kills and reruns
+//!
+//! Every step that writes several refs can be killed between any two of them; running it
+//! again converges to the state of an uninterrupted run. The record is written first and the
+//! change branch follows it, so a rerun of prepare-pr that finds the record holding its
+//! proposal brings the branch along (and reports the change request opened or updated); a
+//! merge moves the env branch first, so an open record whose head the env branch holds was
+//! merged, and merge and prepare-pr record it so. The rule at each write and the table of
+//! kill points the tests go through are in the repository's `docs/recovery.md`;
+//! [`GitRepo::with_ref_update_hook`] is where the tests cut.
+//!
+//! # Stale lock files
+//!
+//! A process killed while it updated a ref leaves `<ref>.lock`. One that no process holds open
+//! (Linux) and that is older than 2 s, or one older than
+//! [`GitRepo::with_stale_lock_after`] (default [`DEFAULT_STALE_LOCK_AFTER`]), is removed and the
+//! update goes on; one a live process holds is waited for 3 s, then reported as a retryable
+//! `Backend` error naming the ref and the lock file, as is a lock on a git server (never
+//! touched).
+//!
 //! # Errors
 //!
 //! Every backend error is a [`wo_core::Error`] naming the repository, and the ref, commit or
@@ -82,12 +102,16 @@
 mod branch;
 mod config;
 mod gitops;
+mod hook;
 mod location;
+mod lock;
 mod session;
 mod source;
 pub mod tree;
 
 pub use config::GitConfigStore;
 pub use gitops::GitOpsGitRepo;
+pub use hook::RefUpdateHook;
 pub use location::{GitLocation, GitRepo, DEFAULT_ATTEMPTS};
+pub use lock::DEFAULT_STALE_LOCK_AFTER;
 pub use source::GitSourceRepo;

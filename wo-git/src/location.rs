@@ -3,8 +3,12 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use wo_core::{Error, Location, Result};
+
+use crate::hook::RefUpdateHook;
+use crate::lock::DEFAULT_STALE_LOCK_AFTER;
 
 /// Where a git repository is.
 ///
@@ -19,7 +23,7 @@ use wo_core::{Error, Location, Result};
 /// assert!(GitLocation::parse("https://example.invalid/shop.git").is_err()); // no TLS built in
 /// # Ok::<(), wo_core::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum GitLocation {
     /// A repository on this machine, a work tree (`.git` inside) or a bare one. The backend
     /// reads and writes its objects and refs directly; the checked-out files and the index are
@@ -28,6 +32,48 @@ pub enum GitLocation {
     /// A remote repository (`file://`, `git://`, `http://`). The backend keeps a private bare
     /// cache clone, fetches the refs it needs before each read and pushes after each write.
     Url(String),
+}
+
+/// Shows a URL as [`Display`](fmt::Display) does, its userinfo (`user:password@`) redacted.
+impl fmt::Debug for GitLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GitLocation::Path(p) => f.debug_tuple("Path").field(p).finish(),
+            GitLocation::Url(u) => f.debug_tuple("Url").field(&redact_userinfo(u)).finish(),
+        }
+    }
+}
+
+/// `text` with the userinfo of every URL in it (`http://user:password@host/…`, a token as the
+/// user) replaced by `***`: a location is named in errors and messages, its credentials never.
+///
+/// Local to this crate (libgit2 messages may carry the URL too); anything up to the last `@`
+/// of a URL's authority is userinfo.
+pub(crate) fn redact_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        // The authority ends at the path, the query, the fragment or whatever ends the URL.
+        let end = tail
+            .find(|c: char| {
+                matches!(c, '/' | '?' | '#')
+                    || c.is_whitespace()
+                    || matches!(c, '`' | '\'' | '"' | '<' | '>')
+            })
+            .unwrap_or(tail.len());
+        match tail[..end].rfind('@') {
+            Some(userinfo) => {
+                out.push_str("***");
+                out.push_str(&tail[userinfo..end]);
+            }
+            None => out.push_str(&tail[..end]),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// URL schemes the vendored libgit2 of this crate speaks (it is built without TLS and SSH).
@@ -63,20 +109,21 @@ impl GitLocation {
         let Some((scheme, rest)) = url.split_once("://") else {
             return Err(Error::invalid(
                 Location::file("<git location>"),
-                format!("`{url}` is not a URL (no `scheme://`)"),
+                format!("`{}` is not a URL (no `scheme://`)", redact_userinfo(url)),
             ));
         };
         let scheme = scheme.to_ascii_lowercase();
         if !SCHEMES.contains(&scheme.as_str()) {
             return Err(Error::unsupported(format!(
-                "git remote `{url}`: scheme `{scheme}` (wo-git speaks {})",
+                "git remote `{}`: scheme `{scheme}` (wo-git speaks {})",
+                redact_userinfo(url),
                 SCHEMES.join(", ")
             )));
         }
         if rest.is_empty() {
             return Err(Error::invalid(
                 Location::file("<git location>"),
-                format!("`{url}` names no repository"),
+                format!("`{}` names no repository", redact_userinfo(url)),
             ));
         }
         Ok(GitLocation::Url(url.to_string()))
@@ -92,7 +139,7 @@ impl fmt::Display for GitLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             GitLocation::Path(p) => write!(f, "{}", p.display()),
-            GitLocation::Url(u) => f.write_str(u),
+            GitLocation::Url(u) => f.write_str(&redact_userinfo(u)),
         }
     }
 }
@@ -117,6 +164,8 @@ pub struct GitRepo {
     pub(crate) location: GitLocation,
     pub(crate) cache_dir: Option<PathBuf>,
     pub(crate) attempts: u32,
+    pub(crate) stale_lock_after: Duration,
+    pub(crate) ref_update_hook: Option<RefUpdateHook>,
 }
 
 /// Default number of tries of a compare-and-swap write that keeps losing to other writers.
@@ -138,6 +187,8 @@ impl GitRepo {
             location,
             cache_dir: None,
             attempts: DEFAULT_ATTEMPTS,
+            stale_lock_after: DEFAULT_STALE_LOCK_AFTER,
+            ref_update_hook: None,
         }
     }
 
@@ -155,6 +206,25 @@ impl GitRepo {
         self
     }
 
+    /// Removes a ref's lock file older than `after` even while a process holds it open (a
+    /// killed writer's; see [the rule](crate#stale-lock-files)). Default
+    /// [`DEFAULT_STALE_LOCK_AFTER`](crate::DEFAULT_STALE_LOCK_AFTER).
+    pub fn with_stale_lock_after(mut self, after: Duration) -> Self {
+        self.stale_lock_after = after;
+        self
+    }
+
+    /// Calls `hook` before every ref update; an error from it stops the operation there, as
+    /// if the process had died before that write ([`RefUpdateHook`]). For fault-injection
+    /// tests.
+    pub fn with_ref_update_hook(
+        mut self,
+        hook: impl Fn(&str) -> Result<()> + Send + Sync + 'static,
+    ) -> Self {
+        self.ref_update_hook = Some(RefUpdateHook::new(hook));
+        self
+    }
+
     /// Where the repository is.
     pub fn location(&self) -> &GitLocation {
         &self.location
@@ -168,8 +238,12 @@ impl GitRepo {
         let GitLocation::Url(url) = &self.location else {
             return Ok(None);
         };
-        let oid = git2::Oid::hash_object(git2::ObjectType::Blob, url.as_bytes())
-            .map_err(|e| Error::backend("git", format!("hashing `{url}` for its cache: {e}")))?;
+        let oid = git2::Oid::hash_object(git2::ObjectType::Blob, url.as_bytes()).map_err(|e| {
+            Error::backend(
+                "git",
+                format!("hashing `{}` for its cache: {e}", redact_userinfo(url)),
+            )
+        })?;
         let hex = oid.to_string();
         let dir = self.cache_dir.clone().unwrap_or_else(default_cache_dir);
         Ok(Some(dir.join(format!("{}.git", &hex[..20]))))
@@ -196,6 +270,29 @@ fn default_cache_dir() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_in_urls_are_redacted_in_messages() {
+        for (text, shown) in [
+            ("http://user:pw@host/x.git", "http://***@host/x.git"),
+            ("git://tok@host:9418/x", "git://***@host:9418/x"),
+            ("http://a:b@c@host", "http://***@host"),
+            ("http://host/a@b", "http://host/a@b"),
+            ("/srv/git/a@b.git", "/srv/git/a@b.git"),
+            (
+                "fetching from `http://u:s3cret@h/x` failed; see http://v:t0ken@h/y?q=1",
+                "fetching from `http://***@h/x` failed; see http://***@h/y?q=1",
+            ),
+        ] {
+            assert_eq!(redact_userinfo(text), shown, "{text}");
+        }
+        let location = GitLocation::parse("http://user:s3cret@127.0.0.1:1/shop.git").expect("url");
+        assert_eq!(location.to_string(), "http://***@127.0.0.1:1/shop.git");
+        assert!(!format!("{location:?}").contains("s3cret"));
+        let unsupported =
+            GitLocation::parse("https://user:s3cret@example.invalid/x.git").expect_err("no TLS");
+        assert!(!unsupported.to_string().contains("s3cret"), "{unsupported}");
+    }
 
     #[test]
     fn locations_are_chosen_in_one_place() {

@@ -15,7 +15,8 @@ use git2::{
 use wo_core::ports::CommitId;
 use wo_core::{Error, Location, Result};
 
-use crate::location::{GitLocation, GitRepo};
+use crate::hook::RefUpdateHook;
+use crate::location::{redact_userinfo, GitLocation, GitRepo};
 
 /// Fetch refspecs, by what an operation needs.
 pub(crate) const HEADS: &str = "+refs/heads/*:refs/heads/*";
@@ -79,6 +80,9 @@ pub(crate) struct Session {
     /// The repository as users named it, for messages.
     pub(crate) name: String,
     pub(crate) attempts: u32,
+    /// See [`crate::lock`].
+    pub(crate) stale_lock_after: Duration,
+    hook: Option<RefUpdateHook>,
 }
 
 impl Session {
@@ -107,6 +111,8 @@ impl Session {
                     url: None,
                     name,
                     attempts: cfg.attempts,
+                    stale_lock_after: cfg.stale_lock_after,
+                    hook: cfg.ref_update_hook.clone(),
                 })
             }
             GitLocation::Url(url) => {
@@ -127,6 +133,8 @@ impl Session {
                     url: Some(url.clone()),
                     name,
                     attempts: cfg.attempts,
+                    stale_lock_after: cfg.stale_lock_after,
+                    hook: cfg.ref_update_hook.clone(),
                 })
             }
         }
@@ -157,9 +165,10 @@ impl Session {
             .prune(FetchPrune::On)
             .download_tags(AutotagOption::None)
             .update_fetchhead(false);
-        remote
-            .fetch(refspecs, Some(&mut options), None)
-            .map_err(|e| self.err(&format!("fetching {}", refspecs.join(" ")), &e))
+        self.unlocked(&refspecs.join(" "), || {
+            remote.fetch(refspecs, Some(&mut options), None)
+        })?
+        .map_err(|e| self.err(&format!("fetching {}", refspecs.join(" ")), &e))
     }
 
     /// The commit `id` names. A remote is fetched when the cache does not have it yet.
@@ -208,11 +217,14 @@ impl Session {
     /// commit's parent), the client checks the fast-forward against the advertised value and
     /// the server updates the ref under its lock only if it still has that value.
     pub(crate) fn swap_ref(&self, name: &str, new: Oid, expected: Option<Oid>) -> Result<Cas> {
+        self.before_ref_update(name)?;
         let log = format!("wo: update {name}");
         match &self.url {
             None => {
                 let current = expected.unwrap_or_else(Oid::zero);
-                match self.repo.reference_matching(name, new, true, current, &log) {
+                match self.unlocked(name, || {
+                    self.repo.reference_matching(name, new, true, current, &log)
+                })? {
                     Ok(_) => Ok(Cas::Applied),
                     Err(e)
                         if matches!(
@@ -239,10 +251,13 @@ impl Session {
 
     /// Points ref `name` at `new` whatever it pointed at (pushes with force for a remote).
     pub(crate) fn force_ref(&self, name: &str, new: Oid) -> Result<()> {
+        self.before_ref_update(name)?;
         match &self.url {
             None => self
-                .repo
-                .reference(name, new, true, &format!("wo: set {name}"))
+                .unlocked(name, || {
+                    self.repo
+                        .reference(name, new, true, &format!("wo: set {name}"))
+                })?
                 .map(|_| ())
                 .map_err(|e| self.err(&format!("updating ref {name}"), &e)),
             Some(url) => match self.push(url, &format!("+{new}:{name}"), name, new)? {
@@ -252,14 +267,41 @@ impl Session {
         }
     }
 
+    /// Pushes, waiting a little for a lock on the server (a concurrent push) before reporting
+    /// it: a lock the server keeps is reported, never a lost compare-and-swap.
     fn push(&self, url: &str, refspec: &str, name: &str, new: Oid) -> Result<Cas> {
+        let start = std::time::Instant::now();
+        loop {
+            match self.push_once(url, refspec, name, new)? {
+                Ok(cas) => return Ok(cas),
+                Err(_) if start.elapsed() < crate::lock::LIVE_WAIT => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(lock) => return Err(crate::lock::locked(&self.name, name, &lock, true)),
+            }
+        }
+    }
+
+    /// One push; `Err(lock file)` when the server refused it for a lock file in the way.
+    fn push_once(
+        &self,
+        url: &str,
+        refspec: &str,
+        name: &str,
+        new: Oid,
+    ) -> Result<std::result::Result<Cas, String>> {
         let mut remote = self
             .repo
             .remote_anonymous(url)
             .map_err(|e| self.err("creating the remote", &e))?;
         let rejected: RefCell<Option<String>> = RefCell::new(None);
+        let said: RefCell<String> = RefCell::new(String::new());
         let outcome = {
             let mut callbacks = RemoteCallbacks::new();
+            callbacks.sideband_progress(|text| {
+                said.borrow_mut().push_str(&String::from_utf8_lossy(text));
+                true
+            });
             callbacks.push_update_reference(|refname, status| {
                 if let Some(status) = status {
                     *rejected.borrow_mut() = Some(format!("{refname}: {status}"));
@@ -268,20 +310,23 @@ impl Session {
             });
             let mut options = PushOptions::new();
             options.remote_callbacks(callbacks);
-            remote.push(&[refspec], Some(&mut options))
+            self.unlocked(name, || remote.push(&[refspec], Some(&mut options)))?
         };
         match outcome {
             Ok(()) => {}
             Err(e) if e.code() == ErrorCode::NotFastForward => {
-                return Ok(Cas::Lost(format!(
+                return Ok(Ok(Cas::Lost(format!(
                     "ref {name} of `{}` moved (push is not a fast-forward): {}",
                     self.name,
                     e.message()
-                )))
+                ))))
             }
             Err(e) => return Err(self.err(&format!("pushing {refspec}"), &e)),
         }
         if let Some(why) = rejected.into_inner() {
+            if let Some(lock) = crate::lock::server_lock_file(&said.into_inner()) {
+                return Ok(Err(lock));
+            }
             // The server refuses an update whose old value moved ("cannot lock ref", "fetch
             // first"); anything else (a hook, a protected branch) will not pass on a retry.
             let lower = why.to_ascii_lowercase();
@@ -296,10 +341,10 @@ impl Session {
             .iter()
             .any(|m| lower.contains(m))
             {
-                Ok(Cas::Lost(format!(
+                Ok(Ok(Cas::Lost(format!(
                     "ref {name} of `{}` moved: the remote refused {why}",
                     self.name
-                )))
+                ))))
             } else {
                 Err(backend(
                     &self.name,
@@ -312,7 +357,12 @@ impl Session {
         self.repo
             .reference(name, new, true, "wo: pushed")
             .map_err(|e| self.err(&format!("recording pushed ref {name} in the cache"), &e))?;
-        Ok(Cas::Applied)
+        Ok(Ok(Cas::Applied))
+    }
+
+    /// The test hook before a ref update ([`RefUpdateHook`]): an error stops the operation.
+    fn before_ref_update(&self, name: &str) -> Result<()> {
+        self.hook.as_ref().map_or(Ok(()), |h| h.call(name))
     }
 
     /// Waits a little before try number `attempt` (1-based) of a lost compare-and-swap, with
@@ -369,7 +419,8 @@ pub(crate) const BACKEND: &str = "git";
 /// (`NotFound` and lost compare-and-swaps are decided by the callers, which know what was
 /// looked for.)
 pub(crate) fn git_error(repo: &str, what: &str, e: &git2::Error) -> Error {
-    let message = format!("{what}: {}", e.message());
+    // libgit2 names the remote's URL in some messages: never its password.
+    let message = redact_userinfo(&format!("{what}: {}", e.message()));
     let lower = e.message().to_ascii_lowercase();
     let mapped = if e.code() == ErrorCode::Auth || lower.contains("status code: 401") {
         Error::unauthenticated(
@@ -385,9 +436,11 @@ pub(crate) fn git_error(repo: &str, what: &str, e: &git2::Error) -> Error {
         ) || e.code() == ErrorCode::Locked;
         Error::backend(BACKEND, message).retryable(retryable)
     };
-    mapped
-        .with_repository(repo)
-        .with_source(git2::Error::new(e.code(), e.class(), e.message()))
+    mapped.with_repository(repo).with_source(git2::Error::new(
+        e.code(),
+        e.class(),
+        redact_userinfo(e.message()),
+    ))
 }
 
 #[cfg(test)]

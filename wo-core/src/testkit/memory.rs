@@ -8,11 +8,12 @@ use crate::memory::{
     InMemorySourceRepo,
 };
 use crate::ports::{
-    Chart, CommitId, ConfigChanges, GitOpsRepo, Orchestrator, Renderer, SourceRepo,
+    ChangeState, Chart, CommitId, ConfigChanges, GitOpsRepo, Orchestrator, Renderer, SourceRepo,
 };
 
 use super::{
-    tree, ConfigHarness, GitOpsHarness, OrchestratorHarness, RendererHarness, Seed, SourceHarness,
+    tree, ConfigHarness, GitOpsHarness, KillSwitch, Killable, OrchestratorHarness, RecoveryHarness,
+    RecoverySeed, RecoveryWorld, RendererHarness, Seed, SourceHarness, StateProbe,
 };
 
 /// The harness of every suite for the [in-memory backends](crate::memory).
@@ -98,5 +99,60 @@ impl OrchestratorHarness for InMemoryHarness {
 
     async fn installs(&self, solution: &str, target: &str, version: &str) -> usize {
         self.orchestrator.installs(solution, target, version)
+    }
+}
+
+#[async_trait]
+impl RecoveryHarness for InMemoryHarness {
+    /// Each `propose`, `merge` and `set_status` is one atomic write, cut by [`Killable`].
+    async fn world(&self, seed: RecoverySeed, switch: KillSwitch) -> RecoveryWorld {
+        let source = InMemorySourceRepo::new();
+        let source_commits = seed
+            .source
+            .into_iter()
+            .map(|(branch, files)| source.commit(&branch, files))
+            .collect();
+        let config = |name: &str, commits: Seed| {
+            let store = InMemoryConfigStore::named(name);
+            for (env, files) in commits {
+                store.commit(&env, files);
+            }
+            Arc::new(store)
+        };
+        let gitops = InMemoryGitOpsRepo::new();
+        let source: Arc<dyn SourceRepo> = Arc::new(source);
+        let gitops_port: Arc<dyn GitOpsRepo> = Arc::new(gitops.clone());
+        RecoveryWorld {
+            source: Arc::new(Killable::new(source, switch.clone())),
+            source_commits,
+            app_config: config("app-config", seed.app_config),
+            platform_config: config("platform-config", seed.platform_config),
+            gitops: Arc::new(Killable::new(gitops_port, switch)),
+            probe: Some(Arc::new(ChangeRequests(gitops))),
+        }
+    }
+}
+
+/// Every change request ever opened, with its state: a duplicate would show.
+struct ChangeRequests(InMemoryGitOpsRepo);
+
+#[async_trait]
+impl StateProbe for ChangeRequests {
+    async fn facts(&self) -> Vec<String> {
+        self.0
+            .change_requests()
+            .iter()
+            .map(|cr| {
+                let head = if cr.state == ChangeState::Open {
+                    cr.head.to_string()
+                } else {
+                    String::from("-")
+                };
+                format!(
+                    "change request {} of {} in {}: {} {head}",
+                    cr.id, cr.solution, cr.environment, cr.state
+                )
+            })
+            .collect()
     }
 }

@@ -13,7 +13,9 @@
 //! | [`Renderer`](crate::ports::Renderer) | [`RendererHarness`] | [`renderer_conformance`] |
 //! | [`Orchestrator`](crate::ports::Orchestrator) | [`OrchestratorHarness`] | [`orchestrator_conformance`] |
 //!
-//! [`InMemoryHarness`] implements all five for the [in-memory backends](crate::memory):
+//! | the pipeline over a source and a gitops repo | [`RecoveryHarness`] | [`kill_point_conformance`] |
+//!
+//! [`InMemoryHarness`] implements all of them for the [in-memory backends](crate::memory):
 //!
 //! ```
 //! use wo_core::testkit::{gitops_repo_conformance, InMemoryHarness};
@@ -23,15 +25,22 @@
 
 mod config;
 mod gitops;
+mod kill;
 mod memory;
 mod orchestrator;
+mod recovery;
 mod render;
 mod source;
 
 pub use config::{config_changes_conformance, config_store_conformance, ConfigHarness};
 pub use gitops::{gitops_repo_conformance, GitOpsHarness};
+pub use kill::{KillSwitch, Killable, KILLED};
 pub use memory::InMemoryHarness;
 pub use orchestrator::{orchestrator_conformance, OrchestratorHarness};
+pub use recovery::{
+    kill_point_conformance, recovery_seed, KillPoint, RecoveryHarness, RecoverySeed, RecoveryWorld,
+    StateProbe,
+};
 pub use render::{renderer_conformance, RendererHarness};
 pub use source::{source_repo_conformance, SourceHarness};
 

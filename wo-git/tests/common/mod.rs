@@ -11,7 +11,10 @@ use git2::{Repository, Signature};
 use tempfile::TempDir;
 use wo_core::files::FileTree;
 use wo_core::ports::{CommitId, ConfigChanges, GitOpsRepo, SourceRepo};
-use wo_core::testkit::{ConfigHarness, GitOpsHarness, Seed, SourceHarness};
+use wo_core::testkit::{
+    ConfigHarness, GitOpsHarness, KillSwitch, RecoveryHarness, RecoverySeed, RecoveryWorld, Seed,
+    SourceHarness, StateProbe,
+};
 use wo_git::{GitConfigStore, GitLocation, GitOpsGitRepo, GitRepo, GitSourceRepo};
 use wo_test_support::git::{GitDaemon, GitHttpBackend};
 
@@ -176,5 +179,76 @@ impl GitOpsHarness for Harness {
     async fn fresh(&self) -> Arc<dyn GitOpsRepo> {
         let path = self.0.new_repo();
         Arc::new(GitOpsGitRepo::new(self.0.backend(&path)))
+    }
+}
+
+#[async_trait]
+impl RecoveryHarness for Harness {
+    /// Every ref update of the source and gitops repos (a status, a change record, a change
+    /// branch, an env branch) consults the switch first, through the ref-update hook.
+    async fn world(&self, seed: RecoverySeed, switch: KillSwitch) -> RecoveryWorld {
+        let (source_path, source_commits) = self.seed(seed.source);
+        let (app_path, _) = self.seed(seed.app_config);
+        let (platform_path, _) = self.seed(seed.platform_config);
+        let gitops_path = self.0.new_repo();
+        let cut = |repo: GitRepo| {
+            let switch = switch.clone();
+            repo.with_ref_update_hook(move |name| switch.before_write(&format!("ref {name}")))
+        };
+        RecoveryWorld {
+            source: Arc::new(GitSourceRepo::new(cut(self.0.backend(&source_path)))),
+            source_commits,
+            app_config: Arc::new(GitConfigStore::new(self.0.backend(&app_path))),
+            platform_config: Arc::new(GitConfigStore::new(self.0.backend(&platform_path))),
+            gitops: Arc::new(GitOpsGitRepo::new(cut(self.0.backend(&gitops_path)))),
+            probe: Some(Arc::new(GitOpsRefs(gitops_path))),
+        }
+    }
+}
+
+/// What the gitops repo stores beyond the port, read from disk: per pair, the chain of change
+/// records (state and number of each) and whether the change branch is at the record's head.
+pub struct GitOpsRefs(pub PathBuf);
+
+#[async_trait]
+impl StateProbe for GitOpsRefs {
+    async fn facts(&self) -> Vec<String> {
+        let repo = Repository::open(&self.0).expect("open the gitops repo");
+        let mut facts = Vec::new();
+        for env in ["dev", "stage"] {
+            let record = format!("refs/wo/changes/{env}/shop");
+            let Ok(head) = repo.refname_to_id(&record) else {
+                facts.push(format!("{record}: none"));
+                continue;
+            };
+            let mut chain = Vec::new();
+            let mut next = repo.find_commit(head).ok();
+            while let Some(c) = next {
+                let summary = c.summary().unwrap_or("").to_string();
+                if !summary.starts_with("wo: change request") {
+                    break;
+                }
+                chain.push(summary);
+                next = (c.parent_count() > 1).then(|| c.parent(0).ok()).flatten();
+            }
+            facts.push(format!("{record}: {}", chain.join(" < ")));
+            let tip = repo.find_commit(head).expect("record");
+            let json = tip
+                .tree()
+                .ok()
+                .and_then(|t| t.get_name("change.json").map(|e| e.id()))
+                .and_then(|id| repo.find_blob(id).ok())
+                .map(|b| serde_json::from_slice::<serde_json::Value>(b.content()).expect("json"))
+                .expect("change.json");
+            let branch = repo
+                .refname_to_id(&format!("refs/heads/wo/{env}/shop"))
+                .map(|o| o.to_string())
+                .ok();
+            facts.push(format!(
+                "refs/heads/wo/{env}/shop at the record's head: {}",
+                branch.as_deref() == json["head"].as_str()
+            ));
+        }
+        facts
     }
 }
