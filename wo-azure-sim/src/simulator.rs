@@ -14,6 +14,7 @@ use crate::hooks::RequestHooks;
 use crate::options::{Fault, SimulatorOptions};
 use crate::routes::handle;
 use crate::state::{Shared, SimState};
+use crate::traffic::{Meter, Traffic};
 
 /// A running simulator; stops on [`Simulator::shutdown`] or when dropped.
 #[derive(Debug)]
@@ -59,6 +60,7 @@ impl Simulator {
             in_flight: AtomicU64::new(0),
             peak: AtomicU64::new(0),
             hooks: RequestHooks::default(),
+            meter: Mutex::new(Meter::default()),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
         let (stop, stopped) = oneshot::channel::<()>();
@@ -177,10 +179,18 @@ impl Simulator {
         self.shared.hooks.add(n, Box::new(callback));
     }
 
-    /// Sets the request count and the peak to zero.
+    /// What arrived, measured: requests per client, the closest two `GET`s of one URL by one
+    /// client (how fast clients poll) and the most requests within one second (see
+    /// [`Traffic`]). Clients are told apart by the `x-ms-correlation-request-id` they send.
+    pub fn traffic(&self) -> Traffic {
+        self.shared.meter().snapshot()
+    }
+
+    /// Sets the request count, the peak and the [`traffic`](Simulator::traffic) to zero.
     pub fn reset_counters(&self) {
         self.shared.requests.store(0, Ordering::SeqCst);
         self.shared.peak.store(0, Ordering::SeqCst);
+        self.shared.meter().reset();
     }
 
     /// The stored resource with this ARM id (case-insensitive), as a GET would answer it.

@@ -238,6 +238,17 @@ async fn every_request_carries_api_version_token_and_a_request_id_kept_across_a_
         seen[2].header("x-ms-client-request-id"),
         "a new call gets a new id"
     );
+    for s in &seen {
+        assert_eq!(
+            s.header("x-ms-correlation-request-id"),
+            arm.correlation_id(),
+            "one correlation id per client"
+        );
+    }
+    assert_eq!(arm.correlation_id().len(), 36);
+    let other = builder(&server).correlation_id("run-42").build().unwrap();
+    assert_eq!(other.correlation_id(), "run-42");
+    assert_ne!(client(&server).correlation_id(), arm.correlation_id());
 }
 
 #[tokio::test]

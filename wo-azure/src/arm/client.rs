@@ -23,6 +23,9 @@ pub const API_VERSION: &str = "2025-08-01";
 pub const MAX_PAGES: usize = 1000;
 /// The request header carrying the per-call id.
 pub const CLIENT_REQUEST_ID: &str = "x-ms-client-request-id";
+/// The request header carrying the per-client id: the same on every request of one client and
+/// its clones (as the Azure CLI sends one per command), so ARM's logs group a run's requests.
+pub const CORRELATION_REQUEST_ID: &str = "x-ms-correlation-request-id";
 
 /// The Azure Resource Manager client. Cheap to clone; clones share the request counter and the
 /// credential (and so its token cache).
@@ -41,6 +44,7 @@ struct Inner {
     lro: LroPolicy,
     timeout: Duration,
     user_agent: String,
+    correlation_id: String,
     sent: AtomicU64,
 }
 
@@ -49,6 +53,7 @@ impl fmt::Debug for ArmClient {
         f.debug_struct("ArmClient")
             .field("base_url", &self.inner.base.as_str())
             .field("api_version", &self.inner.api_version)
+            .field("correlation_id", &self.inner.correlation_id)
             .field("credential", &self.inner.credential)
             .field("retry", self.inner.retry.policy())
             .field("lro", &self.inner.lro)
@@ -68,6 +73,7 @@ pub struct ArmClientBuilder {
     lro: Option<LroPolicy>,
     clock: Option<Arc<dyn Clock>>,
     timeout: Option<Duration>,
+    correlation_id: Option<String>,
 }
 
 impl fmt::Debug for ArmClientBuilder {
@@ -137,6 +143,12 @@ impl ArmClientBuilder {
         self
     }
 
+    /// The `x-ms-correlation-request-id` of every request (default: a fresh id per client).
+    pub fn correlation_id(mut self, id: impl Into<String>) -> Self {
+        self.correlation_id = Some(id.into());
+        self
+    }
+
     /// The client.
     ///
     /// # Errors
@@ -171,6 +183,10 @@ impl ArmClientBuilder {
                 lro: self.lro.unwrap_or_default(),
                 timeout: self.timeout.unwrap_or(Duration::from_secs(60)),
                 user_agent: format!("wo/{}", env!("CARGO_PKG_VERSION")),
+                correlation_id: self
+                    .correlation_id
+                    .filter(|c| HeaderValue::from_str(c).is_ok() && !c.trim().is_empty())
+                    .unwrap_or_else(wo_http::new_request_id),
                 sent: AtomicU64::new(0),
             }),
         })
@@ -261,6 +277,11 @@ impl ArmClient {
     /// The api-version sent.
     pub fn api_version(&self) -> &str {
         &self.inner.api_version
+    }
+
+    /// The `x-ms-correlation-request-id` this client and its clones send.
+    pub fn correlation_id(&self) -> &str {
+        &self.inner.correlation_id
     }
 
     /// HTTP requests sent to ARM by this client and its clones, retries and polls counted
@@ -399,7 +420,8 @@ impl ArmClient {
             .header(AUTHORIZATION, auth)
             .header(ACCEPT, "application/json")
             .header(USER_AGENT, &self.inner.user_agent)
-            .header(CLIENT_REQUEST_ID, call.request_id);
+            .header(CLIENT_REQUEST_ID, call.request_id)
+            .header(CORRELATION_REQUEST_ID, &self.inner.correlation_id);
         if let Some(b) = call.body {
             request = request
                 .header(CONTENT_TYPE, "application/json")
