@@ -13,6 +13,7 @@ use wo_azure::orchestrator::{template_name, wo_version, WoOptions, WoOrchestrato
 use wo_azure_sim::{Fault, Simulator, SimulatorOptions};
 use wo_core::ports::{CommitId, Orchestrator, Release, TargetOutcome, TargetRelease};
 use wo_core::testkit::{orchestrator_conformance, OrchestratorHarness};
+use wo_http::ManualClock;
 
 const RG_ID: &str = "/subscriptions/sub1/resourceGroups/rg1";
 const RG: &str = "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.Edge";
@@ -543,4 +544,157 @@ async fn targets_without_an_orchestrator_id_are_found_in_the_resource_group_and_
             "{bad}"
         );
     }
+}
+
+// ---- polling: waits between polls, superseded installs, concurrent deploys ----
+
+/// An orchestrator whose client waits on `clock` (every wait recorded, none slept), watching
+/// every 2 s with a 10 s limit, so that a hot loop shows as requests without waits.
+fn recorded_orchestrator(sim: &Simulator, clock: Arc<ManualClock>) -> WoOrchestrator {
+    let arm = ArmClient::builder()
+        .base_url(sim.base_url())
+        .credential(Arc::new(StaticToken::new("tok".to_string())))
+        .http_client(default_http_client().unwrap())
+        .clock(clock)
+        .lro(LroPolicy {
+            min_interval: Duration::from_secs(1),
+            ..LroPolicy::default()
+        })
+        .build()
+        .unwrap();
+    WoOrchestrator::new(Arc::new(arm), RG_ID, "eastus")
+        .unwrap()
+        .with_options(WoOptions {
+            concurrency: 1,
+            watch_interval: Duration::from_secs(2),
+            watch_timeout: Duration::from_secs(10),
+            ..WoOptions::default()
+        })
+}
+
+/// The requests of a deploy of `r` by itself, from a fresh simulator with the same fleet: its
+/// last request is the watch's first read of the solution version it installed.
+async fn requests_of_a_lone_deploy(r: &Release) -> u64 {
+    let sim = Simulator::start(options()).await.unwrap();
+    seed(&sim, &["line-1"]).await;
+    sim.reset_counters();
+    let clock = Arc::new(ManualClock::new());
+    let report = recorded_orchestrator(&sim, clock).deploy(r).await.unwrap();
+    assert!(report.all_succeeded(), "{report:?}");
+    sim.requests()
+}
+
+/// Runs `deploy` of `r` on line-1 of `sim`; when it reads the solution version it installed
+/// for the first time in its watch (its `at`th request), `meanwhile` runs first (on a blocking
+/// thread, with the runtime at hand), as another deploy would between two of its reads.
+async fn deploy_superseded_at(
+    sim: &Simulator,
+    wo: &WoOrchestrator,
+    r: &Release,
+    at: u64,
+    meanwhile: impl FnOnce() + Send + 'static,
+) -> TargetOutcome {
+    sim.reset_counters();
+    sim.on_request(at, meanwhile);
+    let report = wo.deploy(r).await.unwrap();
+    report.results["line-1"].clone()
+}
+
+/// What a second reviewed and installed revision of the same release does on `target`, by
+/// hand with its own client.
+fn install_another_revision(base: String, target: &'static str, version: String) {
+    let handle = tokio::runtime::Handle::current();
+    handle.block_on(async move {
+        let arm = ArmClient::builder()
+            .base_url(base)
+            .credential(Arc::new(StaticToken::new("tok".to_string())))
+            .http_client(default_http_client().unwrap())
+            .lro(LroPolicy {
+                min_interval: Duration::from_millis(1),
+                max_interval: Duration::from_millis(5),
+                ..LroPolicy::default()
+            })
+            .build()
+            .unwrap();
+        let target_id = format!("{RG}/targets/{target}");
+        let sv = arm
+            .post_lro(
+                &format!("{target_id}/reviewSolutionVersion"),
+                Some(&json!({
+                    "solutionTemplateVersionId": format!("{RG}/solutionTemplates/shop/versions/{version}"),
+                    "solutionInstanceName": "shop"})),
+            )
+            .await
+            .unwrap();
+        let sv_id = sv["id"].as_str().unwrap().to_string();
+        for action in ["publishSolutionVersion", "installSolution"] {
+            arm.post_lro(
+                &format!("{target_id}/{action}"),
+                Some(&json!({"solutionVersionId": sv_id})),
+            )
+            .await
+            .unwrap();
+        }
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watched_version_superseded_by_the_same_release_is_followed_without_a_hot_loop() {
+    let r = release("shop", "1.0.0", &["line-1"]);
+    let lone = requests_of_a_lone_deploy(&r).await;
+    let sim = Simulator::start(options()).await.unwrap();
+    seed(&sim, &["line-1"]).await;
+    let clock = Arc::new(ManualClock::new());
+    let wo = recorded_orchestrator(&sim, clock.clone());
+    let base = sim.base_url();
+    // Another deploy of the same release reviewed and installed revision 2 while this one
+    // watched revision 1: revision 1 is `Undeployed`, the instance runs revision 2.
+    let outcome = deploy_superseded_at(&sim, &wo, &r, lone, move || {
+        install_another_revision(base, "line-1", "1.0.0".into())
+    })
+    .await;
+    assert_eq!(outcome, TargetOutcome::Deployed, "the same release runs");
+    let ours = sim.traffic().by_client[wo.arm().correlation_id()];
+    assert!(
+        ours <= lone + 4,
+        "a few reads to follow the install that replaced it, no loop: {ours} requests (alone {lone})"
+    );
+    assert!(
+        clock.sleeps().iter().all(|s| *s >= Duration::from_secs(1)),
+        "every wait at least the policy's minimum: {:?}",
+        clock.sleeps()
+    );
+    assert_eq!(started_installs(&sim, "line-1", "1.0.0"), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watched_version_superseded_by_another_release_is_reported_without_a_hot_loop() {
+    let r = release("shop", "1.0.0", &["line-1"]);
+    let lone = requests_of_a_lone_deploy(&r).await;
+    let sim = Simulator::start(options()).await.unwrap();
+    seed(&sim, &["line-1"]).await;
+    let clock = Arc::new(ManualClock::new());
+    let wo = recorded_orchestrator(&sim, clock.clone());
+    let other = Arc::new(orchestrator(&sim, 1));
+    // A deploy of release 2.0.0 finished on the target while this one watched 1.0.0.
+    let outcome = deploy_superseded_at(&sim, &wo, &r, lone, move || {
+        let report = tokio::runtime::Handle::current()
+            .block_on(other.deploy(&release("shop", "2.0.0", &["line-1"])))
+            .unwrap();
+        assert!(report.all_succeeded(), "{report:?}");
+    })
+    .await;
+    let TargetOutcome::Failed { message } = outcome else {
+        panic!("1.0.0 does not run on line-1: {outcome:?}");
+    };
+    assert!(
+        message.contains("replaced") && message.contains("2.0.0"),
+        "says what replaced it: {message}"
+    );
+    let ours = sim.traffic().by_client[wo.arm().correlation_id()];
+    assert!(ours <= lone + 4, "no loop: {ours} requests (alone {lone})");
+    assert_eq!(
+        wo.deployed("shop", "line-1").await.unwrap().as_deref(),
+        Some("2.0.0")
+    );
 }

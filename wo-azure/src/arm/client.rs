@@ -486,6 +486,15 @@ impl ArmClient {
         self.json(Method::GET, path_or_url, None).await
     }
 
+    /// `GET` for a poll: the resource and the wait its answer asks for before the next poll
+    /// (`retry-after-ms`, `x-ms-retry-after-ms`, `Retry-After`; `None` when it names none).
+    pub(crate) async fn get_paced(&self, path_or_url: &str) -> Result<(Value, Option<Duration>)> {
+        let url = self.resolve(path_or_url)?;
+        let reply = self.execute(Method::GET, &url, None).await?;
+        let wait = wo_http::retry_after(&reply.headers, self.clock().now());
+        Ok((reply.json(&self.id_of(&url))?, wait))
+    }
+
     /// `PUT` a resource (synchronously: a 201 with a non-terminal `provisioningState` is
     /// returned as it is; use [`ArmClient::put_lro`] to wait).
     ///
