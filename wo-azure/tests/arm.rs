@@ -1301,3 +1301,102 @@ async fn a_403_says_a_role_is_missing_and_is_not_retried() {
     );
     assert_eq!(server.seen().len(), 1);
 }
+
+// ---- secret echoes: what a service writes back is printed without credentials ----
+
+/// An endpoint that echoes the request: its ARM error (400), and the error of an operation
+/// that ends `Failed`, quote the `Authorization` header. Neither token shows in the error,
+/// whatever its length: a short one (below `MIN_REDACTED_LEN`) and the long one, echoed in an
+/// operation's answer (a 200, not a failed answer).
+#[tokio::test]
+async fn an_endpoint_echoing_the_authorization_header_never_gets_a_token_printed() {
+    let path = format!("{RG}/targets/t1");
+    let short = "s3cr3t";
+    let server = serve(vec![
+        (
+            &format!("GET {path}"),
+            answer(
+                400,
+                arm_error(
+                    "InvalidRequest",
+                    &format!("bad request; you sent authorization: Bearer {short}"),
+                ),
+            ),
+        ),
+        (
+            &format!("PUT {path}"),
+            answer(201, json!({"id": path})).with("azure-asyncoperation", "{base}/ops/echo"),
+        ),
+        (
+            "GET /ops/echo",
+            answer(
+                200,
+                json!({"status": "Failed", "error": {"code": "Echo",
+                    "message": format!("request was: PUT {path} Authorization: Bearer {TOKEN}"),
+                    "details": [{"code": "Echo", "message": format!("Bearer {TOKEN}")}]}}),
+            ),
+        ),
+    ])
+    .await;
+    let arm = builder(&server)
+        .credential(Arc::new(StaticToken::new(short)))
+        .build()
+        .unwrap();
+    let err = arm.get(&path).await.unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains(short), "{shown}");
+    assert!(shown.contains("Bearer ***"), "{shown}");
+    assert_eq!(
+        server.seen()[0].header("authorization"),
+        format!("Bearer {short}"),
+        "the server did see the token"
+    );
+
+    let arm = client(&server);
+    let err = arm.put_lro(&path, &json!({})).await.unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains(TOKEN), "{shown}");
+    assert!(shown.contains("Bearer ***"), "{shown}");
+}
+
+/// A token endpoint whose `error_description` quotes the form it was sent: the client secret
+/// is there URL-encoded (`~` → `%7E`, `+` → `%2B`, `/` → `%2F`), so redacting the secret as it
+/// is does not find it. Neither form shows in the error.
+#[tokio::test]
+async fn a_token_endpoint_quoting_the_form_never_gets_the_client_secret_printed() {
+    let secret = "Abc~8Q.S3CRET+x/y_z";
+    let encoded = "Abc%7E8Q.S3CRET%2Bx%2Fy_z";
+    let server = serve(vec![(
+        "POST /t/oauth2/v2.0/token",
+        answer(
+            400,
+            json!({"error": "invalid_request",
+                "error_description": format!("AADSTS900144: could not read the request body \
+                    'grant_type=client_credentials&client_id=c&client_secret={encoded}&scope=x'. \
+                    Trace ID: 1")}),
+        ),
+    )])
+    .await;
+    let cred = ClientCredentials::with_secret(
+        default_http_client().unwrap(),
+        &server.base,
+        "t",
+        "c",
+        secret,
+    )
+    .unwrap();
+    let err = cred.get_token(ARM_SCOPE).await.unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(
+        server.seen()[0].body.contains(encoded),
+        "the form carries the secret so encoded: {}",
+        server.seen()[0].body
+    );
+    assert!(!shown.contains(secret), "{shown}");
+    assert!(!shown.contains(encoded), "{shown}");
+    assert!(!shown.contains("S3CRET"), "{shown}");
+    assert!(
+        shown.contains("AADSTS900144") && shown.contains("client_secret=***"),
+        "the rest of WO's words stay: {shown}"
+    );
+}

@@ -15,7 +15,9 @@
 //!   [`ManualClock`] in tests, which never sleeps);
 //! - [`new_request_id`], [`server_request_id`], [`with_server_request_id`]: ids that let a
 //!   failure be matched with the service's logs;
-//! - [`Secret`]: a token that prints as `<redacted>` and scrubs itself from echoed text.
+//! - [`Secret`]: a token that prints as `<redacted>` and scrubs itself from echoed text;
+//!   [`scrub`]: every credential of a recognisable shape (`Bearer …`, `client_secret=…`,
+//!   `user:pw@` in URLs) out of a message, whatever its length and owner.
 //!
 //! ```
 //! use std::time::Duration;
@@ -54,7 +56,7 @@ pub use clock::{Clock, ManualClock, Sleep, SystemClock};
 pub use request_id::{new_request_id, server_request_id, with_server_request_id};
 pub use retry::{Failed, GiveUp, Retry, RetryPolicy, Verdict};
 pub use retry_after::{retry_after, retry_after_value, RETRY_AFTER_HEADERS};
-pub use secret::{redact, Secret, MIN_REDACTED_LEN};
+pub use secret::{redact, scrub, Secret, MIN_REDACTED_LEN, SECRET_PARAMETERS};
 
 /// The backend name in the errors of this crate (`Error::Backend`).
 pub const BACKEND: &str = "http";

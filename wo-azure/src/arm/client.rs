@@ -305,7 +305,7 @@ impl ArmClient {
             let url = Url::parse(path_or_url).map_err(|e| {
                 Error::backend(
                     BACKEND,
-                    format!("ARM returned a link that is not a URL ({e})"),
+                    wo_http::scrub(&format!("ARM returned a link that is not a URL ({e})")),
                 )
             })?;
             if url.origin() != base.origin() {
@@ -589,13 +589,13 @@ fn transport(method: &Method, url: &Url, id: &str, e: &reqwest::Error) -> Error 
     };
     Error::backend(
         BACKEND,
-        format!(
+        wo_http::scrub(&format!(
             "{method} {id} on {}: {kind}: {}",
             url.host_str().unwrap_or_default(),
             std::error::Error::source(e)
                 .map(|s| s.to_string())
                 .unwrap_or_else(|| e.to_string())
-        ),
+        )),
     )
     .retryable(true)
 }

@@ -172,7 +172,7 @@ impl ClientCredentials {
         let endpoint = Url::parse(&raw).map_err(|e| {
             Error::invalid(
                 Location::file("AZURE_AUTHORITY_HOST"),
-                format!("`{raw}` is not a URL: {e}"),
+                wo_http::scrub(&format!("`{raw}` is not a URL: {e}")),
             )
         })?;
         Ok(Self {
@@ -338,7 +338,8 @@ impl ClientCredentials {
             ClientProof::Secret(secret) => Some(secret),
             _ => None,
         };
-        token_response(request, &format!("token endpoint {}", self.endpoint), sent).await
+        let what = wo_http::scrub(&format!("token endpoint {}", self.endpoint));
+        token_response(request, &what, sent).await
     }
 }
 
@@ -388,10 +389,13 @@ async fn token_response(
             "{what} refused the credentials ({status}: {code} {})",
             description.lines().next().unwrap_or_default()
         );
+        // The secret sent, as it was sent, then every credential by its shape (a description
+        // quoting the request's form carries the secret URL-encoded).
         let said = match sent {
             Some(secret) => secret.redact(&said),
             None => said,
         };
+        let said = wo_http::scrub(&said);
         return Err(backend(said, retryable));
     }
     parse_token(&json).ok_or_else(|| {
@@ -447,7 +451,7 @@ impl ManagedIdentity {
         Url::parse(raw).map_err(|e| {
             Error::invalid(
                 Location::file("IDENTITY_ENDPOINT"),
-                format!("`{raw}` is not a URL: {e}"),
+                wo_http::scrub(&format!("`{raw}` is not a URL: {e}")),
             )
         })
     }
@@ -573,7 +577,7 @@ impl AzureCli {
                 format!(
                     "`{shown} account get-access-token` failed ({}): {} (run `az login`)",
                     output.status,
-                    stderr.lines().next().unwrap_or_default()
+                    wo_http::scrub(stderr.lines().next().unwrap_or_default())
                 ),
                 false,
             ));

@@ -755,7 +755,9 @@ fn failed(sv: &Value, fallback: Option<&Error>) -> TargetOutcome {
             message.push_str(&format!("\n  {code}: {msg}{target}"));
         }
     }
-    TargetOutcome::Failed { message }
+    TargetOutcome::Failed {
+        message: wo_http::scrub(&message),
+    }
 }
 
 fn same_content(a: &Value, b: &Value) -> bool {
