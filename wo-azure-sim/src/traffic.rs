@@ -20,6 +20,22 @@ pub struct Traffic {
     pub closest_repeat: Option<Repeat>,
     /// The most requests that arrived within any one second.
     pub peak_per_second: u64,
+    /// Every URL read more than once, by client: how often and how close together (a poll
+    /// reads one URL again and again; a hot loop does so without waiting).
+    pub rereads: Vec<Rereads>,
+}
+
+/// The `GET`s of one URL by one client, [`Traffic::rereads`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rereads {
+    /// The client.
+    pub client: String,
+    /// The URL read (path and query).
+    pub url: String,
+    /// How many times it was read.
+    pub reads: u64,
+    /// The shortest time between two of these reads.
+    pub closest: Duration,
 }
 
 /// Two reads of one URL by one client, [`Traffic::closest_repeat`].
@@ -34,6 +50,15 @@ pub struct Repeat {
 }
 
 impl Traffic {
+    /// The URLs some client read at least `reads` times with two of the reads closer than
+    /// `gap`: polls faster than `gap`.
+    pub fn polled_faster_than(&self, reads: u64, gap: Duration) -> Vec<&Rereads> {
+        self.rereads
+            .iter()
+            .filter(|r| r.reads >= reads && r.closest < gap)
+            .collect()
+    }
+
     /// Requests of the busiest client.
     pub fn most_by_one_client(&self) -> u64 {
         self.by_client.values().copied().max().unwrap_or(0)
@@ -45,7 +70,8 @@ impl Traffic {
 #[derive(Debug, Default)]
 pub(crate) struct Meter {
     traffic: Traffic,
-    last_read: HashMap<(String, String), Instant>,
+    /// Per client and URL: the last read, the reads, the closest two.
+    last_read: HashMap<(String, String), (Instant, u64, Option<Duration>)>,
     last_second: VecDeque<Instant>,
 }
 
@@ -70,8 +96,13 @@ impl Meter {
             return;
         }
         let key = (client, url.to_string());
-        if let Some(before) = self.last_read.insert(key.clone(), at) {
+        let entry = self.last_read.entry(key.clone()).or_insert((at, 0, None));
+        let before = (entry.1 > 0).then_some(entry.0);
+        entry.0 = at;
+        entry.1 += 1;
+        if let Some(before) = before {
             let gap = at.duration_since(before);
+            entry.2 = Some(entry.2.map_or(gap, |g| g.min(gap)));
             if self
                 .traffic
                 .closest_repeat
@@ -88,7 +119,23 @@ impl Meter {
     }
 
     pub(crate) fn snapshot(&self) -> Traffic {
-        self.traffic.clone()
+        let mut traffic = self.traffic.clone();
+        traffic.rereads = self
+            .last_read
+            .iter()
+            .filter_map(|((client, url), (_, reads, closest))| {
+                Some(Rereads {
+                    client: client.clone(),
+                    url: url.clone(),
+                    reads: *reads,
+                    closest: (*closest)?,
+                })
+            })
+            .collect();
+        traffic
+            .rereads
+            .sort_by(|a, b| (&a.client, &a.url).cmp(&(&b.client, &b.url)));
+        traffic
     }
 
     pub(crate) fn reset(&mut self) {
@@ -126,6 +173,20 @@ mod tests {
             "a write between two reads is no read; another client's read is not a repeat"
         );
         assert_eq!(t.peak_per_second, 5, "0..=350 ms");
+        assert_eq!(
+            t.rereads,
+            [Rereads {
+                client: "a".into(),
+                url: "/x?api-version=1".into(),
+                reads: 3,
+                closest: Duration::from_millis(300),
+            }]
+        );
+        assert_eq!(t.polled_faster_than(3, Duration::from_millis(301)).len(), 1);
+        assert!(t
+            .polled_faster_than(3, Duration::from_millis(300))
+            .is_empty());
+        assert!(t.polled_faster_than(4, Duration::from_secs(9)).is_empty());
         m.reset();
         assert_eq!(m.snapshot(), Traffic::default());
     }

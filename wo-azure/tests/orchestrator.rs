@@ -698,3 +698,137 @@ async fn a_watched_version_superseded_by_another_release_is_reported_without_a_h
         Some("2.0.0")
     );
 }
+
+// ---- N deploys of one environment at once ----
+
+/// The wait between polls of the concurrent deploys below: the watch's interval and the LRO
+/// minimum. Real waits (the system clock), so that the simulator's measure of how close two
+/// reads of one URL came is the client's pacing.
+const PACE: Duration = Duration::from_millis(100);
+
+/// A simulator whose operations answer `InProgress` to three polls: every operation is read
+/// at least three times.
+fn polled() -> SimulatorOptions {
+    SimulatorOptions {
+        lro_polls: 3,
+        ..options()
+    }
+}
+
+/// An orchestrator whose client sends `client` as its correlation id (the simulator's traffic
+/// is measured per client) and waits `PACE` between polls on the system clock.
+fn paced_orchestrator(sim: &Simulator, client: &str) -> WoOrchestrator {
+    let arm = ArmClient::builder()
+        .base_url(sim.base_url())
+        .credential(Arc::new(StaticToken::new("tok".to_string())))
+        .http_client(default_http_client().unwrap())
+        .correlation_id(client)
+        .lro(LroPolicy {
+            min_interval: PACE,
+            max_interval: PACE * 4,
+            default_interval: PACE,
+            max_duration: Duration::from_secs(60),
+        })
+        .build()
+        .unwrap();
+    WoOrchestrator::new(Arc::new(arm), RG_ID, "eastus")
+        .unwrap()
+        .with_options(WoOptions {
+            concurrency: 2,
+            watch_interval: PACE,
+            watch_timeout: Duration::from_secs(60),
+            ..WoOptions::default()
+        })
+}
+
+/// `n` deploys of one release of one environment, started at once, each with its own client
+/// (as `n` machines would run them): every one finishes with every target deployed — the
+/// first to install does the work, the others follow it — and the rate of requests stays
+/// bounded throughout: no client polls a URL faster than the poll interval, no client
+/// sends more than a few requests beyond what a deploy by itself sends, and the busiest second
+/// holds no more than the `n` deploys' requests. Before the watch waited before every poll,
+/// the losers polled the superseded version with no wait until the watch timeout.
+async fn n_deploys_at_once(n: usize) {
+    let targets = ["line-1", "line-2"];
+    let r = release("shop", "1.0.0", &targets);
+    let lone = {
+        let sim = Simulator::start(polled()).await.unwrap();
+        seed(&sim, &targets).await;
+        sim.reset_counters();
+        let report = paced_orchestrator(&sim, "lone").deploy(&r).await.unwrap();
+        assert!(report.all_succeeded(), "{report:?}");
+        sim.traffic().by_client["lone"]
+    };
+    let sim = Simulator::start(polled()).await.unwrap();
+    seed(&sim, &targets).await;
+    sim.reset_counters();
+    let runs = (0..n).map(|i| {
+        let wo = paced_orchestrator(&sim, &format!("deploy-{i}"));
+        let r = r.clone();
+        tokio::spawn(async move { wo.deploy(&r).await })
+    });
+    // A guard against a hang only (a hot loop lasts until the watch timeout): nothing below
+    // is measured against the wall clock.
+    let reports = tokio::time::timeout(Duration::from_secs(120), futures::future::join_all(runs))
+        .await
+        .expect("the deploys end");
+    for (i, report) in reports.into_iter().enumerate() {
+        let report = report.unwrap().unwrap();
+        for t in targets {
+            assert_eq!(
+                report.results[t],
+                TargetOutcome::Deployed,
+                "deploy-{i} on {t}: {report:?}"
+            );
+        }
+    }
+    let traffic = sim.traffic();
+    eprintln!(
+        "{n} deploys at once: a deploy by itself {lone} requests; installs line-1 {:?}, line-2 {:?}; requests by client {:?}, busiest second {}",
+        sim.installs("line-1"),
+        sim.installs("line-2"),
+        traffic.by_client,
+        traffic.peak_per_second
+    );
+    for t in targets {
+        assert_eq!(
+            successful_installs(&sim, "shop", t, "1.0.0").await.min(1),
+            1,
+            "{t} runs the release"
+        );
+        assert!(
+            started_installs(&sim, t, "1.0.0") <= n,
+            "at most one install per deploy on {t}: {:?}",
+            sim.installs(t)
+        );
+    }
+    let polled: Vec<_> = traffic.rereads.iter().filter(|r| r.reads >= 3).collect();
+    assert!(!polled.is_empty(), "the deploys poll: {traffic:?}");
+    assert_eq!(
+        traffic.polled_faster_than(3, PACE),
+        Vec::<&wo_azure_sim::Rereads>::new(),
+        "no client polls a URL (reads it 3 times or more) faster than the poll interval"
+    );
+    for i in 0..n {
+        let ours = traffic.by_client[&format!("deploy-{i}")];
+        assert!(
+            ours <= 3 * lone,
+            "deploy-{i}: {ours} requests (a deploy by itself: {lone})"
+        );
+    }
+    assert!(
+        traffic.peak_per_second <= n as u64 * lone,
+        "busiest second: {} requests ({n} deploys, {lone} each by itself)",
+        traffic.peak_per_second
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_deploys_of_one_environment_at_once_finish_with_a_bounded_request_rate() {
+    n_deploys_at_once(2).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_deploys_of_one_environment_at_once_finish_with_a_bounded_request_rate() {
+    n_deploys_at_once(4).await;
+}
