@@ -141,4 +141,4 @@ mod traffic;
 
 pub use options::{Fault, SimulatorOptions, API_VERSIONS};
 pub use simulator::Simulator;
-pub use traffic::{Repeat, Rereads, Traffic};
+pub use traffic::{Repeat, Rereads, Traffic, MAX_WRITES_LOGGED};

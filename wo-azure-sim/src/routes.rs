@@ -49,7 +49,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
     shared.meter().arrived(
         Instant::now(),
         correlation.as_deref(),
-        req.method() == Method::GET,
+        req.method().as_str(),
         &req.uri()
             .path_and_query()
             .map(|p| p.as_str().to_string())
@@ -67,7 +67,15 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
         .get("x-ms-client-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let is_write = req.method() != Method::GET;
     let reply = answer(&shared, req).await;
+    if is_write {
+        for callback in shared.write_hooks.arrived() {
+            // Applied; the answer waits. Run on its own thread: it completes even when the
+            // client goes away meanwhile and this handler is dropped.
+            let _ = tokio::task::spawn_blocking(callback).await;
+        }
+    }
     finish(reply, client_id, correlation)
 }
 

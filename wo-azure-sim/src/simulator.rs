@@ -60,6 +60,7 @@ impl Simulator {
             in_flight: AtomicU64::new(0),
             peak: AtomicU64::new(0),
             hooks: RequestHooks::default(),
+            write_hooks: RequestHooks::default(),
             meter: Mutex::new(Meter::default()),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
@@ -179,6 +180,20 @@ impl Simulator {
         self.shared.hooks.add(n, Box::new(callback));
     }
 
+    /// Calls `callback` when the `n`th write from now (a request of any method but `GET`,
+    /// answered by the routes: faults and refusals before the route count too) has been
+    /// applied, before its answer is sent: the answer waits until `callback` returns. A test
+    /// kills the client meanwhile (aborts its task, kills its process) and so stops it at
+    /// exactly that write, applied by the service and never acknowledged to the client: a
+    /// deterministic kill point. Each hook fires once.
+    ///
+    /// # Panics
+    /// When `n` is 0.
+    pub fn after_write(&self, n: u64, callback: impl FnOnce() + Send + 'static) {
+        assert!(n >= 1, "after_write counts from 1 (the next write)");
+        self.shared.write_hooks.add(n, Box::new(callback));
+    }
+
     /// What arrived, measured: requests per client, the closest two `GET`s of one URL by one
     /// client (how fast clients poll) and the most requests within one second (see
     /// [`Traffic`]). Clients are told apart by the `x-ms-correlation-request-id` they send.
@@ -196,6 +211,11 @@ impl Simulator {
     /// The stored resource with this ARM id (case-insensitive), as a GET would answer it.
     pub fn resource(&self, id: &str) -> Option<Value> {
         self.shared.lock().get(id).cloned()
+    }
+
+    /// The ids of the stored resources (lowercase, sorted).
+    pub fn resource_ids(&self) -> Vec<String> {
+        self.shared.lock().resources.keys().cloned().collect()
     }
 
     /// How many resources are stored.

@@ -26,6 +26,9 @@ pub(crate) struct Shared {
     pub(crate) peak: AtomicU64,
     /// See `Simulator::on_request`.
     pub(crate) hooks: RequestHooks,
+    /// See `Simulator::after_write`: counted on writes (any method but `GET`), fired once the
+    /// write is applied, before it is answered.
+    pub(crate) write_hooks: RequestHooks,
     /// See `Simulator::traffic`.
     pub(crate) meter: Mutex<Meter>,
 }

@@ -20,10 +20,16 @@ pub struct Traffic {
     pub closest_repeat: Option<Repeat>,
     /// The most requests that arrived within any one second.
     pub peak_per_second: u64,
+    /// The writes (requests of any method but `GET`), in order of arrival, as `METHOD path`
+    /// (no query): the first [`MAX_WRITES_LOGGED`] of them.
+    pub writes: Vec<String>,
     /// Every URL read more than once, by client: how often and how close together (a poll
     /// reads one URL again and again; a hot loop does so without waiting).
     pub rereads: Vec<Rereads>,
 }
+
+/// The most writes [`Traffic::writes`] lists.
+pub const MAX_WRITES_LOGGED: usize = 10_000;
 
 /// The `GET`s of one URL by one client, [`Traffic::rereads`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,7 +83,8 @@ pub(crate) struct Meter {
 
 impl Meter {
     /// A request arrived at `at`.
-    pub(crate) fn arrived(&mut self, at: Instant, client: Option<&str>, is_get: bool, url: &str) {
+    pub(crate) fn arrived(&mut self, at: Instant, client: Option<&str>, method: &str, url: &str) {
+        let is_get = method == "GET";
         let client = client.unwrap_or("-").to_string();
         *self.traffic.by_client.entry(client.clone()).or_default() += 1;
         while self
@@ -93,6 +100,10 @@ impl Meter {
             .peak_per_second
             .max(self.last_second.len() as u64);
         if !is_get {
+            if self.traffic.writes.len() < MAX_WRITES_LOGGED {
+                let path = url.split('?').next().unwrap_or_default();
+                self.traffic.writes.push(format!("{method} {path}"));
+            }
             return;
         }
         let key = (client, url.to_string());
@@ -152,12 +163,12 @@ mod tests {
         let t0 = Instant::now();
         let ms = |n: u64| t0 + Duration::from_millis(n);
         let mut m = Meter::default();
-        m.arrived(ms(0), Some("a"), true, "/x?api-version=1");
-        m.arrived(ms(10), Some("b"), true, "/x?api-version=1");
-        m.arrived(ms(20), Some("a"), false, "/x?api-version=1");
-        m.arrived(ms(300), Some("a"), true, "/x?api-version=1");
-        m.arrived(ms(350), None, true, "/y");
-        m.arrived(ms(1_350), Some("a"), true, "/x?api-version=1");
+        m.arrived(ms(0), Some("a"), "GET", "/x?api-version=1");
+        m.arrived(ms(10), Some("b"), "GET", "/x?api-version=1");
+        m.arrived(ms(20), Some("a"), "PUT", "/x?api-version=1");
+        m.arrived(ms(300), Some("a"), "GET", "/x?api-version=1");
+        m.arrived(ms(350), None, "GET", "/y");
+        m.arrived(ms(1_350), Some("a"), "GET", "/x?api-version=1");
         let t = m.snapshot();
         assert_eq!(t.by_client["a"], 4);
         assert_eq!(t.by_client["b"], 1);
@@ -173,6 +184,7 @@ mod tests {
             "a write between two reads is no read; another client's read is not a repeat"
         );
         assert_eq!(t.peak_per_second, 5, "0..=350 ms");
+        assert_eq!(t.writes, ["PUT /x"]);
         assert_eq!(
             t.rereads,
             [Rereads {
