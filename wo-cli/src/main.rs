@@ -6,6 +6,7 @@ mod args;
 mod commands;
 #[cfg(feature = "demo")]
 mod demo;
+mod deploy_lock;
 mod output;
 
 use std::process::ExitCode;
