@@ -1400,3 +1400,50 @@ async fn a_token_endpoint_quoting_the_form_never_gets_the_client_secret_printed(
         "the rest of WO's words stay: {shown}"
     );
 }
+
+/// An answer larger than `wo_http::MAX_BODY_BYTES` (32 MiB) is refused, announced by its
+/// `Content-Length` or not (streamed), before it fills the memory; not retried.
+#[tokio::test]
+async fn an_answer_larger_than_the_body_budget_is_refused() {
+    let path = format!("{RG}/targets/huge");
+    let huge = format!(
+        "{{\"id\": \"{path}\", \"pad\": \"{}\"}}",
+        "x".repeat(wo_http::MAX_BODY_BYTES)
+    );
+    let server = serve(vec![(
+        &format!("GET {path}"),
+        Answer {
+            status: 200,
+            headers: vec![],
+            body: huge,
+        },
+    )])
+    .await;
+    let err = client(&server).get(&path).await.unwrap_err();
+    assert!(err.to_string().contains("larger than 32 MiB"), "{err}");
+    assert!(!err.is_retryable(), "{err:?}");
+    assert_eq!(server.seen().len(), 1, "not retried");
+
+    // Streamed without a length: read until it passes the budget, then refused.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new().fallback(|| async {
+        let chunk = axum::body::Bytes::from(vec![b' '; 1024 * 1024]);
+        let stream =
+            futures::stream::iter((0..64).map(move |_| Ok::<_, std::io::Error>(chunk.clone())));
+        Response::builder()
+            .status(200)
+            .body(Body::from_stream(stream))
+            .unwrap()
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let arm = ArmClient::builder()
+        .base_url(&base)
+        .credential(Arc::new(StaticToken::new(TOKEN)))
+        .http_client(default_http_client().unwrap())
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    let err = arm.get(&path).await.unwrap_err();
+    assert!(err.to_string().contains("larger than 32 MiB"), "{err}");
+}

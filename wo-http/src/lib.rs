@@ -8,6 +8,7 @@
 //! - [`http_client`] / [`HttpClientBuilder`]: a `reqwest::Client` on rustls with the `ring`
 //!   provider, the one TLS stack of the workspace;
 //! - [`base_url`]: an API root checked once, with the setting it came from named in the error;
+//! - [`read_body`]: an answer's body within [`MAX_BODY_BYTES`];
 //! - [`Retry`]: runs the attempts of one call under a [`RetryPolicy`]. The backend says what
 //!   each failed attempt means ([`Verdict`]); the wait is [`RetryPolicy::decide`], a pure
 //!   function, and the server's own wait comes from [`retry_after`];
@@ -43,6 +44,7 @@
 #![warn(missing_docs)]
 
 mod base_url;
+mod body;
 mod client;
 mod clock;
 mod request_id;
@@ -51,6 +53,7 @@ mod retry_after;
 mod secret;
 
 pub use base_url::base_url;
+pub use body::{read_body, BodyError, MAX_BODY_BYTES};
 pub use client::{http_client, install_crypto_provider, HttpClientBuilder, USER_AGENT};
 pub use clock::{Clock, ManualClock, Sleep, SystemClock};
 pub use request_id::{new_request_id, server_request_id, with_server_request_id};

@@ -444,13 +444,19 @@ impl ArmClient {
         };
         let status = response.status();
         let headers = response.headers().clone();
-        let body = match response.bytes().await {
-            Ok(body) => body.to_vec(),
-            Err(e) => {
+        let body = match wo_http::read_body(response, wo_http::MAX_BODY_BYTES).await {
+            Ok(body) => body,
+            Err(wo_http::BodyError::Transport(e)) => {
                 return Err(Miss {
                     error: transport(call.method, call.url, call.id, &e),
                     verdict: Verdict::Retry,
                 })
+            }
+            Err(too_large) => {
+                return Err(Miss::fail(
+                    Error::backend(BACKEND, format!("{} {}: {too_large}", call.method, call.id))
+                        .with_path(call.id),
+                ))
             }
         };
         if status.is_success() {

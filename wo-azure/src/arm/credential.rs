@@ -274,7 +274,11 @@ impl ClientCredentials {
             .await
             .map_err(|e| backend(format!("{what}: {}", e.without_url()), true))?;
         let status = response.status();
-        let json: Value = response.json().await.unwrap_or(Value::Null);
+        let json: Value = wo_http::read_body(response, wo_http::MAX_BODY_BYTES)
+            .await
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or(Value::Null);
         if !status.is_success() {
             return Err(backend(
                 format!(
@@ -363,10 +367,14 @@ async fn token_response(
         .await
         .map_err(|e| backend(format!("{what}: {}", e.without_url()), true))?;
     let status = response.status();
-    let bytes = response
-        .bytes()
+    let bytes = wo_http::read_body(response, wo_http::MAX_BODY_BYTES)
         .await
-        .map_err(|e| backend(format!("{what}: {}", e.without_url()), true))?;
+        .map_err(|e| match e {
+            wo_http::BodyError::Transport(e) => {
+                backend(format!("{what}: {}", e.without_url()), true)
+            }
+            too_large => backend(format!("{what}: {too_large}"), false),
+        })?;
     let json: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     if !status.is_success() {
         let code = json
