@@ -117,8 +117,13 @@ pub(crate) fn string_field(body: &Option<Value>, field: &str) -> Result<String, 
         .ok_or_else(|| missing_properties(&format!("'{field}' is required."), &[field.into()]))
 }
 
-/// Adds the headers every ARM answer carries.
-pub(crate) fn finish(reply: Reply, client_id: Option<String>) -> Response {
+/// Adds the headers every ARM answer carries; the correlation id is the client's when it sent
+/// one (as ARM echoes it), else a fresh one.
+pub(crate) fn finish(
+    reply: Reply,
+    client_id: Option<String>,
+    correlation_id: Option<String>,
+) -> Response {
     let mut headers = HeaderMap::new();
     let request_id = new_request_id();
     let mut put = |name: &'static str, value: &str| {
@@ -129,7 +134,10 @@ pub(crate) fn finish(reply: Reply, client_id: Option<String>) -> Response {
     put("x-ms-request-id", &request_id);
     put(
         "x-ms-correlation-request-id",
-        client_id.as_deref().unwrap_or(&request_id),
+        correlation_id
+            .as_deref()
+            .or(client_id.as_deref())
+            .unwrap_or(&request_id),
     );
     if let Some(c) = &client_id {
         put("x-ms-client-request-id", c);

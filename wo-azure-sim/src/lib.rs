@@ -24,7 +24,8 @@
 //!   [`SimulatorOptions::token`]): else 401 `AuthenticationFailed` /
 //!   `InvalidAuthenticationToken` with `WWW-Authenticate`.
 //! - Errors are `{"error": {code, message, target?, details?}}`; every answer carries
-//!   `x-ms-request-id`, `x-ms-correlation-request-id`, and echoes `x-ms-client-request-id`.
+//!   `x-ms-request-id` and `x-ms-correlation-request-id` (the client's when it sent one), and
+//!   echoes `x-ms-client-request-id`.
 //! - Lists are `{value, nextLink?}` pages of [`SimulatorOptions::page_size`] items; `nextLink`
 //!   is absolute with `$skiptoken`.
 //! - Resource names are checked (400 `InvalidResourceName`).
@@ -104,7 +105,9 @@
 //! [`Simulator::inject`] makes the next N requests fail with 429 (`Retry-After`) or 503.
 //! [`Simulator::fail_next_operations`] makes the next N long-running operations end `Failed`
 //! (code `InternalServerError`) without their effect.
-//! [`Simulator::requests`] and [`Simulator::peak_in_flight`] count what arrived; a
+//! [`Simulator::requests`] and [`Simulator::peak_in_flight`] count what arrived,
+//! [`Simulator::traffic`] measures it per client (its `x-ms-correlation-request-id`): requests,
+//! the closest two reads of one URL (how fast it polls), the busiest second; a
 //! [`SimulatorOptions::latency`] makes each request take that long. [`Simulator::on_request`]
 //! runs a callback when the Nth request arrives, before it is answered (to stop a client at an
 //! exact point of its conversation).
@@ -134,6 +137,8 @@ mod resolution;
 mod routes;
 mod simulator;
 mod state;
+mod traffic;
 
 pub use options::{Fault, SimulatorOptions, API_VERSIONS};
 pub use simulator::Simulator;
+pub use traffic::{Repeat, Rereads, Traffic, MAX_WRITES_LOGGED};

@@ -3,6 +3,7 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::to_bytes;
 use axum::extract::{Request, State};
@@ -17,6 +18,7 @@ use crate::http::{
 use crate::ids::{depth, parent_of, rg_type, stored_type};
 use crate::options::{Fault, API_VERSIONS};
 use crate::state::Shared;
+use crate::traffic::CLIENT_HEADER;
 use crate::{authoring, configuration, deployment, effects, operations};
 
 /// Counts a request in flight for as long as it lives.
@@ -39,6 +41,20 @@ impl Drop for InFlight<'_> {
 
 pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let _guard = InFlight::new(&shared);
+    let correlation = req
+        .headers()
+        .get(CLIENT_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    shared.meter().arrived(
+        Instant::now(),
+        correlation.as_deref(),
+        req.method().as_str(),
+        &req.uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default(),
+    );
     for callback in shared.hooks.arrived() {
         // A panicking callback is the test's failure to report, not the server's.
         let _ = tokio::task::spawn_blocking(callback).await;
@@ -51,8 +67,16 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
         .get("x-ms-client-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let is_write = req.method() != Method::GET;
     let reply = answer(&shared, req).await;
-    finish(reply, client_id)
+    if is_write {
+        for callback in shared.write_hooks.arrived() {
+            // Applied; the answer waits. Run on its own thread: it completes even when the
+            // client goes away meanwhile and this handler is dropped.
+            let _ = tokio::task::spawn_blocking(callback).await;
+        }
+    }
+    finish(reply, client_id, correlation)
 }
 
 /// One request, decoded.

@@ -14,6 +14,7 @@ use crate::hooks::RequestHooks;
 use crate::options::{Fault, SimulatorOptions};
 use crate::routes::handle;
 use crate::state::{Shared, SimState};
+use crate::traffic::{Meter, Traffic};
 
 /// A running simulator; stops on [`Simulator::shutdown`] or when dropped.
 #[derive(Debug)]
@@ -59,6 +60,8 @@ impl Simulator {
             in_flight: AtomicU64::new(0),
             peak: AtomicU64::new(0),
             hooks: RequestHooks::default(),
+            write_hooks: RequestHooks::default(),
+            meter: Mutex::new(Meter::default()),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
         let (stop, stopped) = oneshot::channel::<()>();
@@ -177,15 +180,42 @@ impl Simulator {
         self.shared.hooks.add(n, Box::new(callback));
     }
 
-    /// Sets the request count and the peak to zero.
+    /// Calls `callback` when the `n`th write from now (a request of any method but `GET`,
+    /// answered by the routes: faults and refusals before the route count too) has been
+    /// applied, before its answer is sent: the answer waits until `callback` returns. A test
+    /// kills the client meanwhile (aborts its task, kills its process) and so stops it at
+    /// exactly that write, applied by the service and never acknowledged to the client: a
+    /// deterministic kill point. Each hook fires once.
+    ///
+    /// # Panics
+    /// When `n` is 0.
+    pub fn after_write(&self, n: u64, callback: impl FnOnce() + Send + 'static) {
+        assert!(n >= 1, "after_write counts from 1 (the next write)");
+        self.shared.write_hooks.add(n, Box::new(callback));
+    }
+
+    /// What arrived, measured: requests per client, the closest two `GET`s of one URL by one
+    /// client (how fast clients poll) and the most requests within one second (see
+    /// [`Traffic`]). Clients are told apart by the `x-ms-correlation-request-id` they send.
+    pub fn traffic(&self) -> Traffic {
+        self.shared.meter().snapshot()
+    }
+
+    /// Sets the request count, the peak and the [`traffic`](Simulator::traffic) to zero.
     pub fn reset_counters(&self) {
         self.shared.requests.store(0, Ordering::SeqCst);
         self.shared.peak.store(0, Ordering::SeqCst);
+        self.shared.meter().reset();
     }
 
     /// The stored resource with this ARM id (case-insensitive), as a GET would answer it.
     pub fn resource(&self, id: &str) -> Option<Value> {
         self.shared.lock().get(id).cloned()
+    }
+
+    /// The ids of the stored resources (lowercase, sorted).
+    pub fn resource_ids(&self) -> Vec<String> {
+        self.shared.lock().resources.keys().cloned().collect()
     }
 
     /// How many resources are stored.

@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::hooks::RequestHooks;
 use crate::lro::Operation;
 use crate::options::{Fault, SimulatorOptions};
+use crate::traffic::Meter;
 
 /// What the server tasks and the [`crate::Simulator`] handle share.
 #[derive(Debug)]
@@ -25,6 +26,11 @@ pub(crate) struct Shared {
     pub(crate) peak: AtomicU64,
     /// See `Simulator::on_request`.
     pub(crate) hooks: RequestHooks,
+    /// See `Simulator::after_write`: counted on writes (any method but `GET`), fired once the
+    /// write is applied, before it is answered.
+    pub(crate) write_hooks: RequestHooks,
+    /// See `Simulator::traffic`.
+    pub(crate) meter: Mutex<Meter>,
 }
 
 /// The simulated service's state, under one lock.
@@ -82,5 +88,10 @@ impl Shared {
     /// The state, even after a panicking thread poisoned the lock.
     pub(crate) fn lock(&self) -> MutexGuard<'_, SimState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The traffic measurement, even after a panicking thread poisoned its lock.
+    pub(crate) fn meter(&self) -> MutexGuard<'_, Meter> {
+        self.meter.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -238,6 +238,17 @@ async fn every_request_carries_api_version_token_and_a_request_id_kept_across_a_
         seen[2].header("x-ms-client-request-id"),
         "a new call gets a new id"
     );
+    for s in &seen {
+        assert_eq!(
+            s.header("x-ms-correlation-request-id"),
+            arm.correlation_id(),
+            "one correlation id per client"
+        );
+    }
+    assert_eq!(arm.correlation_id().len(), 36);
+    let other = builder(&server).correlation_id("run-42").build().unwrap();
+    assert_eq!(other.correlation_id(), "run-42");
+    assert_ne!(client(&server).correlation_id(), arm.correlation_id());
 }
 
 #[tokio::test]
@@ -1289,4 +1300,150 @@ async fn a_403_says_a_role_is_missing_and_is_not_retried() {
         "{shown}"
     );
     assert_eq!(server.seen().len(), 1);
+}
+
+// ---- secret echoes: what a service writes back is printed without credentials ----
+
+/// An endpoint that echoes the request: its ARM error (400), and the error of an operation
+/// that ends `Failed`, quote the `Authorization` header. Neither token shows in the error,
+/// whatever its length: a short one (below `MIN_REDACTED_LEN`) and the long one, echoed in an
+/// operation's answer (a 200, not a failed answer).
+#[tokio::test]
+async fn an_endpoint_echoing_the_authorization_header_never_gets_a_token_printed() {
+    let path = format!("{RG}/targets/t1");
+    let short = "s3cr3t";
+    let server = serve(vec![
+        (
+            &format!("GET {path}"),
+            answer(
+                400,
+                arm_error(
+                    "InvalidRequest",
+                    &format!("bad request; you sent authorization: Bearer {short}"),
+                ),
+            ),
+        ),
+        (
+            &format!("PUT {path}"),
+            answer(201, json!({"id": path})).with("azure-asyncoperation", "{base}/ops/echo"),
+        ),
+        (
+            "GET /ops/echo",
+            answer(
+                200,
+                json!({"status": "Failed", "error": {"code": "Echo",
+                    "message": format!("request was: PUT {path} Authorization: Bearer {TOKEN}"),
+                    "details": [{"code": "Echo", "message": format!("Bearer {TOKEN}")}]}}),
+            ),
+        ),
+    ])
+    .await;
+    let arm = builder(&server)
+        .credential(Arc::new(StaticToken::new(short)))
+        .build()
+        .unwrap();
+    let err = arm.get(&path).await.unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains(short), "{shown}");
+    assert!(shown.contains("Bearer ***"), "{shown}");
+    assert_eq!(
+        server.seen()[0].header("authorization"),
+        format!("Bearer {short}"),
+        "the server did see the token"
+    );
+
+    let arm = client(&server);
+    let err = arm.put_lro(&path, &json!({})).await.unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains(TOKEN), "{shown}");
+    assert!(shown.contains("Bearer ***"), "{shown}");
+}
+
+/// A token endpoint whose `error_description` quotes the form it was sent: the client secret
+/// is there URL-encoded (`~` → `%7E`, `+` → `%2B`, `/` → `%2F`), so redacting the secret as it
+/// is does not find it. Neither form shows in the error.
+#[tokio::test]
+async fn a_token_endpoint_quoting_the_form_never_gets_the_client_secret_printed() {
+    let secret = "Abc~8Q.S3CRET+x/y_z";
+    let encoded = "Abc%7E8Q.S3CRET%2Bx%2Fy_z";
+    let server = serve(vec![(
+        "POST /t/oauth2/v2.0/token",
+        answer(
+            400,
+            json!({"error": "invalid_request",
+                "error_description": format!("AADSTS900144: could not read the request body \
+                    'grant_type=client_credentials&client_id=c&client_secret={encoded}&scope=x'. \
+                    Trace ID: 1")}),
+        ),
+    )])
+    .await;
+    let cred = ClientCredentials::with_secret(
+        default_http_client().unwrap(),
+        &server.base,
+        "t",
+        "c",
+        secret,
+    )
+    .unwrap();
+    let err = cred.get_token(ARM_SCOPE).await.unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(
+        server.seen()[0].body.contains(encoded),
+        "the form carries the secret so encoded: {}",
+        server.seen()[0].body
+    );
+    assert!(!shown.contains(secret), "{shown}");
+    assert!(!shown.contains(encoded), "{shown}");
+    assert!(!shown.contains("S3CRET"), "{shown}");
+    assert!(
+        shown.contains("AADSTS900144") && shown.contains("client_secret=***"),
+        "the rest of WO's words stay: {shown}"
+    );
+}
+
+/// An answer larger than `wo_http::MAX_BODY_BYTES` (32 MiB) is refused, announced by its
+/// `Content-Length` or not (streamed), before it fills the memory; not retried.
+#[tokio::test]
+async fn an_answer_larger_than_the_body_budget_is_refused() {
+    let path = format!("{RG}/targets/huge");
+    let huge = format!(
+        "{{\"id\": \"{path}\", \"pad\": \"{}\"}}",
+        "x".repeat(wo_http::MAX_BODY_BYTES)
+    );
+    let server = serve(vec![(
+        &format!("GET {path}"),
+        Answer {
+            status: 200,
+            headers: vec![],
+            body: huge,
+        },
+    )])
+    .await;
+    let err = client(&server).get(&path).await.unwrap_err();
+    assert!(err.to_string().contains("larger than 32 MiB"), "{err}");
+    assert!(!err.is_retryable(), "{err:?}");
+    assert_eq!(server.seen().len(), 1, "not retried");
+
+    // Streamed without a length: read until it passes the budget, then refused.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new().fallback(|| async {
+        let chunk = axum::body::Bytes::from(vec![b' '; 1024 * 1024]);
+        let stream =
+            futures::stream::iter((0..64).map(move |_| Ok::<_, std::io::Error>(chunk.clone())));
+        Response::builder()
+            .status(200)
+            .body(Body::from_stream(stream))
+            .unwrap()
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let arm = ArmClient::builder()
+        .base_url(&base)
+        .credential(Arc::new(StaticToken::new(TOKEN)))
+        .http_client(default_http_client().unwrap())
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    let err = arm.get(&path).await.unwrap_err();
+    assert!(err.to_string().contains("larger than 32 MiB"), "{err}");
 }

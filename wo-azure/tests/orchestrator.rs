@@ -13,6 +13,7 @@ use wo_azure::orchestrator::{template_name, wo_version, WoOptions, WoOrchestrato
 use wo_azure_sim::{Fault, Simulator, SimulatorOptions};
 use wo_core::ports::{CommitId, Orchestrator, Release, TargetOutcome, TargetRelease};
 use wo_core::testkit::{orchestrator_conformance, OrchestratorHarness};
+use wo_http::ManualClock;
 
 const RG_ID: &str = "/subscriptions/sub1/resourceGroups/rg1";
 const RG: &str = "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.Edge";
@@ -543,4 +544,291 @@ async fn targets_without_an_orchestrator_id_are_found_in_the_resource_group_and_
             "{bad}"
         );
     }
+}
+
+// ---- polling: waits between polls, superseded installs, concurrent deploys ----
+
+/// An orchestrator whose client waits on `clock` (every wait recorded, none slept), watching
+/// every 2 s with a 10 s limit, so that a hot loop shows as requests without waits.
+fn recorded_orchestrator(sim: &Simulator, clock: Arc<ManualClock>) -> WoOrchestrator {
+    let arm = ArmClient::builder()
+        .base_url(sim.base_url())
+        .credential(Arc::new(StaticToken::new("tok".to_string())))
+        .http_client(default_http_client().unwrap())
+        .clock(clock)
+        .lro(LroPolicy {
+            min_interval: Duration::from_secs(1),
+            ..LroPolicy::default()
+        })
+        .build()
+        .unwrap();
+    WoOrchestrator::new(Arc::new(arm), RG_ID, "eastus")
+        .unwrap()
+        .with_options(WoOptions {
+            concurrency: 1,
+            watch_interval: Duration::from_secs(2),
+            watch_timeout: Duration::from_secs(10),
+            ..WoOptions::default()
+        })
+}
+
+/// The requests of a deploy of `r` by itself, from a fresh simulator with the same fleet: its
+/// last request is the watch's first read of the solution version it installed.
+async fn requests_of_a_lone_deploy(r: &Release) -> u64 {
+    let sim = Simulator::start(options()).await.unwrap();
+    seed(&sim, &["line-1"]).await;
+    sim.reset_counters();
+    let clock = Arc::new(ManualClock::new());
+    let report = recorded_orchestrator(&sim, clock).deploy(r).await.unwrap();
+    assert!(report.all_succeeded(), "{report:?}");
+    sim.requests()
+}
+
+/// Runs `deploy` of `r` on line-1 of `sim`; when it reads the solution version it installed
+/// for the first time in its watch (its `at`th request), `meanwhile` runs first (on a blocking
+/// thread, with the runtime at hand), as another deploy would between two of its reads.
+async fn deploy_superseded_at(
+    sim: &Simulator,
+    wo: &WoOrchestrator,
+    r: &Release,
+    at: u64,
+    meanwhile: impl FnOnce() + Send + 'static,
+) -> TargetOutcome {
+    sim.reset_counters();
+    sim.on_request(at, meanwhile);
+    let report = wo.deploy(r).await.unwrap();
+    report.results["line-1"].clone()
+}
+
+/// What a second reviewed and installed revision of the same release does on `target`, by
+/// hand with its own client.
+fn install_another_revision(base: String, target: &'static str, version: String) {
+    let handle = tokio::runtime::Handle::current();
+    handle.block_on(async move {
+        let arm = ArmClient::builder()
+            .base_url(base)
+            .credential(Arc::new(StaticToken::new("tok".to_string())))
+            .http_client(default_http_client().unwrap())
+            .lro(LroPolicy {
+                min_interval: Duration::from_millis(1),
+                max_interval: Duration::from_millis(5),
+                ..LroPolicy::default()
+            })
+            .build()
+            .unwrap();
+        let target_id = format!("{RG}/targets/{target}");
+        let sv = arm
+            .post_lro(
+                &format!("{target_id}/reviewSolutionVersion"),
+                Some(&json!({
+                    "solutionTemplateVersionId": format!("{RG}/solutionTemplates/shop/versions/{version}"),
+                    "solutionInstanceName": "shop"})),
+            )
+            .await
+            .unwrap();
+        let sv_id = sv["id"].as_str().unwrap().to_string();
+        for action in ["publishSolutionVersion", "installSolution"] {
+            arm.post_lro(
+                &format!("{target_id}/{action}"),
+                Some(&json!({"solutionVersionId": sv_id})),
+            )
+            .await
+            .unwrap();
+        }
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watched_version_superseded_by_the_same_release_is_followed_without_a_hot_loop() {
+    let r = release("shop", "1.0.0", &["line-1"]);
+    let lone = requests_of_a_lone_deploy(&r).await;
+    let sim = Simulator::start(options()).await.unwrap();
+    seed(&sim, &["line-1"]).await;
+    let clock = Arc::new(ManualClock::new());
+    let wo = recorded_orchestrator(&sim, clock.clone());
+    let base = sim.base_url();
+    // Another deploy of the same release reviewed and installed revision 2 while this one
+    // watched revision 1: revision 1 is `Undeployed`, the instance runs revision 2.
+    let outcome = deploy_superseded_at(&sim, &wo, &r, lone, move || {
+        install_another_revision(base, "line-1", "1.0.0".into())
+    })
+    .await;
+    assert_eq!(outcome, TargetOutcome::Deployed, "the same release runs");
+    let ours = sim.traffic().by_client[wo.arm().correlation_id()];
+    assert!(
+        ours <= lone + 4,
+        "a few reads to follow the install that replaced it, no loop: {ours} requests (alone {lone})"
+    );
+    assert!(
+        clock.sleeps().iter().all(|s| *s >= Duration::from_secs(1)),
+        "every wait at least the policy's minimum: {:?}",
+        clock.sleeps()
+    );
+    assert_eq!(started_installs(&sim, "line-1", "1.0.0"), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watched_version_superseded_by_another_release_is_reported_without_a_hot_loop() {
+    let r = release("shop", "1.0.0", &["line-1"]);
+    let lone = requests_of_a_lone_deploy(&r).await;
+    let sim = Simulator::start(options()).await.unwrap();
+    seed(&sim, &["line-1"]).await;
+    let clock = Arc::new(ManualClock::new());
+    let wo = recorded_orchestrator(&sim, clock.clone());
+    let other = Arc::new(orchestrator(&sim, 1));
+    // A deploy of release 2.0.0 finished on the target while this one watched 1.0.0.
+    let outcome = deploy_superseded_at(&sim, &wo, &r, lone, move || {
+        let report = tokio::runtime::Handle::current()
+            .block_on(other.deploy(&release("shop", "2.0.0", &["line-1"])))
+            .unwrap();
+        assert!(report.all_succeeded(), "{report:?}");
+    })
+    .await;
+    let TargetOutcome::Failed { message } = outcome else {
+        panic!("1.0.0 does not run on line-1: {outcome:?}");
+    };
+    assert!(
+        message.contains("replaced") && message.contains("2.0.0"),
+        "says what replaced it: {message}"
+    );
+    let ours = sim.traffic().by_client[wo.arm().correlation_id()];
+    assert!(ours <= lone + 4, "no loop: {ours} requests (alone {lone})");
+    assert_eq!(
+        wo.deployed("shop", "line-1").await.unwrap().as_deref(),
+        Some("2.0.0")
+    );
+}
+
+// ---- N deploys of one environment at once ----
+
+/// The wait between polls of the concurrent deploys below: the watch's interval and the LRO
+/// minimum. Real waits (the system clock), so that the simulator's measure of how close two
+/// reads of one URL came is the client's pacing.
+const PACE: Duration = Duration::from_millis(100);
+
+/// A simulator whose operations answer `InProgress` to three polls: every operation is read
+/// at least three times.
+fn polled() -> SimulatorOptions {
+    SimulatorOptions {
+        lro_polls: 3,
+        ..options()
+    }
+}
+
+/// An orchestrator whose client sends `client` as its correlation id (the simulator's traffic
+/// is measured per client) and waits `PACE` between polls on the system clock.
+fn paced_orchestrator(sim: &Simulator, client: &str) -> WoOrchestrator {
+    let arm = ArmClient::builder()
+        .base_url(sim.base_url())
+        .credential(Arc::new(StaticToken::new("tok".to_string())))
+        .http_client(default_http_client().unwrap())
+        .correlation_id(client)
+        .lro(LroPolicy {
+            min_interval: PACE,
+            max_interval: PACE * 4,
+            default_interval: PACE,
+            max_duration: Duration::from_secs(60),
+        })
+        .build()
+        .unwrap();
+    WoOrchestrator::new(Arc::new(arm), RG_ID, "eastus")
+        .unwrap()
+        .with_options(WoOptions {
+            concurrency: 2,
+            watch_interval: PACE,
+            watch_timeout: Duration::from_secs(60),
+            ..WoOptions::default()
+        })
+}
+
+/// `n` deploys of one release of one environment, started at once, each with its own client
+/// (as `n` machines would run them): every one finishes with every target deployed — the
+/// first to install does the work, the others follow it — and the rate of requests stays
+/// bounded throughout: no client polls a URL faster than the poll interval, no client
+/// sends more than a few requests beyond what a deploy by itself sends, and the busiest second
+/// holds no more than the `n` deploys' requests. Before the watch waited before every poll,
+/// the losers polled the superseded version with no wait until the watch timeout.
+async fn n_deploys_at_once(n: usize) {
+    let targets = ["line-1", "line-2"];
+    let r = release("shop", "1.0.0", &targets);
+    let lone = {
+        let sim = Simulator::start(polled()).await.unwrap();
+        seed(&sim, &targets).await;
+        sim.reset_counters();
+        let report = paced_orchestrator(&sim, "lone").deploy(&r).await.unwrap();
+        assert!(report.all_succeeded(), "{report:?}");
+        sim.traffic().by_client["lone"]
+    };
+    let sim = Simulator::start(polled()).await.unwrap();
+    seed(&sim, &targets).await;
+    sim.reset_counters();
+    let runs = (0..n).map(|i| {
+        let wo = paced_orchestrator(&sim, &format!("deploy-{i}"));
+        let r = r.clone();
+        tokio::spawn(async move { wo.deploy(&r).await })
+    });
+    // A guard against a hang only (a hot loop lasts until the watch timeout): nothing below
+    // is measured against the wall clock.
+    let reports = tokio::time::timeout(Duration::from_secs(120), futures::future::join_all(runs))
+        .await
+        .expect("the deploys end");
+    for (i, report) in reports.into_iter().enumerate() {
+        let report = report.unwrap().unwrap();
+        for t in targets {
+            assert_eq!(
+                report.results[t],
+                TargetOutcome::Deployed,
+                "deploy-{i} on {t}: {report:?}"
+            );
+        }
+    }
+    let traffic = sim.traffic();
+    eprintln!(
+        "{n} deploys at once: a deploy by itself {lone} requests; installs line-1 {:?}, line-2 {:?}; requests by client {:?}, busiest second {}",
+        sim.installs("line-1"),
+        sim.installs("line-2"),
+        traffic.by_client,
+        traffic.peak_per_second
+    );
+    for t in targets {
+        assert_eq!(
+            successful_installs(&sim, "shop", t, "1.0.0").await.min(1),
+            1,
+            "{t} runs the release"
+        );
+        assert!(
+            started_installs(&sim, t, "1.0.0") <= n,
+            "at most one install per deploy on {t}: {:?}",
+            sim.installs(t)
+        );
+    }
+    let polled: Vec<_> = traffic.rereads.iter().filter(|r| r.reads >= 3).collect();
+    assert!(!polled.is_empty(), "the deploys poll: {traffic:?}");
+    assert_eq!(
+        traffic.polled_faster_than(3, PACE),
+        Vec::<&wo_azure_sim::Rereads>::new(),
+        "no client polls a URL (reads it 3 times or more) faster than the poll interval"
+    );
+    for i in 0..n {
+        let ours = traffic.by_client[&format!("deploy-{i}")];
+        assert!(
+            ours <= 3 * lone,
+            "deploy-{i}: {ours} requests (a deploy by itself: {lone})"
+        );
+    }
+    assert!(
+        traffic.peak_per_second <= n as u64 * lone,
+        "busiest second: {} requests ({n} deploys, {lone} each by itself)",
+        traffic.peak_per_second
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_deploys_of_one_environment_at_once_finish_with_a_bounded_request_rate() {
+    n_deploys_at_once(2).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_deploys_of_one_environment_at_once_finish_with_a_bounded_request_rate() {
+    n_deploys_at_once(4).await;
 }

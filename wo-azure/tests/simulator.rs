@@ -455,6 +455,41 @@ async fn concurrent_requests_are_counted() {
     sim.shutdown().await;
 }
 
+#[tokio::test]
+async fn traffic_is_measured_per_client_by_its_correlation_id() {
+    let sim = Simulator::start(options()).await.unwrap();
+    let (a, b) = (client(&sim), client(&sim));
+    let path = format!("{RG}/contexts");
+    a.list(&path).await.unwrap();
+    b.list(&path).await.unwrap();
+    let t = sim.traffic();
+    assert_eq!(t.by_client[a.correlation_id()], 1);
+    assert_eq!(t.by_client[b.correlation_id()], 1);
+    assert_eq!(t.closest_repeat, None, "two clients, one read each");
+    let echoed = default_http_client()
+        .unwrap()
+        .get(format!("{}{path}?api-version=2025-08-01", sim.base_url()))
+        .bearer_auth("tok")
+        .header("x-ms-correlation-request-id", "run-7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        echoed.headers()["x-ms-correlation-request-id"],
+        "run-7",
+        "ARM echoes the client's correlation id"
+    );
+    a.list(&path).await.unwrap();
+    let t = sim.traffic();
+    let repeat = t.closest_repeat.expect("a read twice");
+    assert_eq!(repeat.client, a.correlation_id());
+    assert!(repeat.url.starts_with(&path), "{repeat:?}");
+    assert!(t.peak_per_second >= 1);
+    sim.reset_counters();
+    assert_eq!(sim.traffic(), wo_azure_sim::Traffic::default());
+    sim.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_hook_holds_the_nth_request_until_it_returns() {
     let sim = Simulator::start(options()).await.unwrap();

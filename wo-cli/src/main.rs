@@ -7,6 +7,7 @@ mod commands;
 mod console;
 #[cfg(feature = "demo")]
 mod demo;
+mod deploy_lock;
 mod output;
 
 use std::process::ExitCode;

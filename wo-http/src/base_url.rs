@@ -22,8 +22,9 @@ use wo_core::{Error, Location, Result};
 /// ```
 pub fn base_url(raw: &str, setting: &str) -> Result<Url> {
     let invalid = |m: String| Error::invalid(Location::file(setting), m);
-    let trimmed = raw.trim();
-    let url = Url::parse(trimmed.trim_end_matches('/'))
+    // Printed scrubbed: a malformed URL may still hold `user:password@`.
+    let trimmed = &crate::scrub(raw.trim());
+    let url = Url::parse(raw.trim().trim_end_matches('/'))
         .map_err(|e| invalid(format!("`{trimmed}` is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(invalid(format!("`{trimmed}` is not an http(s) URL")));

@@ -23,6 +23,9 @@ pub const API_VERSION: &str = "2025-08-01";
 pub const MAX_PAGES: usize = 1000;
 /// The request header carrying the per-call id.
 pub const CLIENT_REQUEST_ID: &str = "x-ms-client-request-id";
+/// The request header carrying the per-client id: the same on every request of one client and
+/// its clones (as the Azure CLI sends one per command), so ARM's logs group a run's requests.
+pub const CORRELATION_REQUEST_ID: &str = "x-ms-correlation-request-id";
 
 /// The Azure Resource Manager client. Cheap to clone; clones share the request counter and the
 /// credential (and so its token cache).
@@ -41,6 +44,7 @@ struct Inner {
     lro: LroPolicy,
     timeout: Duration,
     user_agent: String,
+    correlation_id: String,
     sent: AtomicU64,
 }
 
@@ -49,6 +53,7 @@ impl fmt::Debug for ArmClient {
         f.debug_struct("ArmClient")
             .field("base_url", &self.inner.base.as_str())
             .field("api_version", &self.inner.api_version)
+            .field("correlation_id", &self.inner.correlation_id)
             .field("credential", &self.inner.credential)
             .field("retry", self.inner.retry.policy())
             .field("lro", &self.inner.lro)
@@ -68,6 +73,7 @@ pub struct ArmClientBuilder {
     lro: Option<LroPolicy>,
     clock: Option<Arc<dyn Clock>>,
     timeout: Option<Duration>,
+    correlation_id: Option<String>,
 }
 
 impl fmt::Debug for ArmClientBuilder {
@@ -137,6 +143,12 @@ impl ArmClientBuilder {
         self
     }
 
+    /// The `x-ms-correlation-request-id` of every request (default: a fresh id per client).
+    pub fn correlation_id(mut self, id: impl Into<String>) -> Self {
+        self.correlation_id = Some(id.into());
+        self
+    }
+
     /// The client.
     ///
     /// # Errors
@@ -171,6 +183,10 @@ impl ArmClientBuilder {
                 lro: self.lro.unwrap_or_default(),
                 timeout: self.timeout.unwrap_or(Duration::from_secs(60)),
                 user_agent: format!("wo/{}", env!("CARGO_PKG_VERSION")),
+                correlation_id: self
+                    .correlation_id
+                    .filter(|c| HeaderValue::from_str(c).is_ok() && !c.trim().is_empty())
+                    .unwrap_or_else(wo_http::new_request_id),
                 sent: AtomicU64::new(0),
             }),
         })
@@ -263,6 +279,11 @@ impl ArmClient {
         &self.inner.api_version
     }
 
+    /// The `x-ms-correlation-request-id` this client and its clones send.
+    pub fn correlation_id(&self) -> &str {
+        &self.inner.correlation_id
+    }
+
     /// HTTP requests sent to ARM by this client and its clones, retries and polls counted
     /// (token requests not).
     pub fn requests_sent(&self) -> u64 {
@@ -284,7 +305,7 @@ impl ArmClient {
             let url = Url::parse(path_or_url).map_err(|e| {
                 Error::backend(
                     BACKEND,
-                    format!("ARM returned a link that is not a URL ({e})"),
+                    wo_http::scrub(&format!("ARM returned a link that is not a URL ({e})")),
                 )
             })?;
             if url.origin() != base.origin() {
@@ -399,7 +420,8 @@ impl ArmClient {
             .header(AUTHORIZATION, auth)
             .header(ACCEPT, "application/json")
             .header(USER_AGENT, &self.inner.user_agent)
-            .header(CLIENT_REQUEST_ID, call.request_id);
+            .header(CLIENT_REQUEST_ID, call.request_id)
+            .header(CORRELATION_REQUEST_ID, &self.inner.correlation_id);
         if let Some(b) = call.body {
             request = request
                 .header(CONTENT_TYPE, "application/json")
@@ -422,13 +444,19 @@ impl ArmClient {
         };
         let status = response.status();
         let headers = response.headers().clone();
-        let body = match response.bytes().await {
-            Ok(body) => body.to_vec(),
-            Err(e) => {
+        let body = match wo_http::read_body(response, wo_http::MAX_BODY_BYTES).await {
+            Ok(body) => body,
+            Err(wo_http::BodyError::Transport(e)) => {
                 return Err(Miss {
                     error: transport(call.method, call.url, call.id, &e),
                     verdict: Verdict::Retry,
                 })
+            }
+            Err(too_large) => {
+                return Err(Miss::fail(
+                    Error::backend(BACKEND, format!("{} {}: {too_large}", call.method, call.id))
+                        .with_path(call.id),
+                ))
             }
         };
         if status.is_success() {
@@ -462,6 +490,15 @@ impl ArmClient {
     /// [`Error::NotFound`] on 404, otherwise as listed on the module page.
     pub async fn get(&self, path_or_url: &str) -> Result<Value> {
         self.json(Method::GET, path_or_url, None).await
+    }
+
+    /// `GET` for a poll: the resource and the wait its answer asks for before the next poll
+    /// (`retry-after-ms`, `x-ms-retry-after-ms`, `Retry-After`; `None` when it names none).
+    pub(crate) async fn get_paced(&self, path_or_url: &str) -> Result<(Value, Option<Duration>)> {
+        let url = self.resolve(path_or_url)?;
+        let reply = self.execute(Method::GET, &url, None).await?;
+        let wait = wo_http::retry_after(&reply.headers, self.clock().now());
+        Ok((reply.json(&self.id_of(&url))?, wait))
     }
 
     /// `PUT` a resource (synchronously: a 201 with a non-terminal `provisioningState` is
@@ -558,13 +595,13 @@ fn transport(method: &Method, url: &Url, id: &str, e: &reqwest::Error) -> Error 
     };
     Error::backend(
         BACKEND,
-        format!(
+        wo_http::scrub(&format!(
             "{method} {id} on {}: {kind}: {}",
             url.host_str().unwrap_or_default(),
             std::error::Error::source(e)
                 .map(|s| s.to_string())
                 .unwrap_or_else(|| e.to_string())
-        ),
+        )),
     )
     .retryable(true)
 }

@@ -172,7 +172,7 @@ impl ClientCredentials {
         let endpoint = Url::parse(&raw).map_err(|e| {
             Error::invalid(
                 Location::file("AZURE_AUTHORITY_HOST"),
-                format!("`{raw}` is not a URL: {e}"),
+                wo_http::scrub(&format!("`{raw}` is not a URL: {e}")),
             )
         })?;
         Ok(Self {
@@ -274,7 +274,11 @@ impl ClientCredentials {
             .await
             .map_err(|e| backend(format!("{what}: {}", e.without_url()), true))?;
         let status = response.status();
-        let json: Value = response.json().await.unwrap_or(Value::Null);
+        let json: Value = wo_http::read_body(response, wo_http::MAX_BODY_BYTES)
+            .await
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or(Value::Null);
         if !status.is_success() {
             return Err(backend(
                 format!(
@@ -338,7 +342,8 @@ impl ClientCredentials {
             ClientProof::Secret(secret) => Some(secret),
             _ => None,
         };
-        token_response(request, &format!("token endpoint {}", self.endpoint), sent).await
+        let what = wo_http::scrub(&format!("token endpoint {}", self.endpoint));
+        token_response(request, &what, sent).await
     }
 }
 
@@ -362,10 +367,14 @@ async fn token_response(
         .await
         .map_err(|e| backend(format!("{what}: {}", e.without_url()), true))?;
     let status = response.status();
-    let bytes = response
-        .bytes()
+    let bytes = wo_http::read_body(response, wo_http::MAX_BODY_BYTES)
         .await
-        .map_err(|e| backend(format!("{what}: {}", e.without_url()), true))?;
+        .map_err(|e| match e {
+            wo_http::BodyError::Transport(e) => {
+                backend(format!("{what}: {}", e.without_url()), true)
+            }
+            too_large => backend(format!("{what}: {too_large}"), false),
+        })?;
     let json: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     if !status.is_success() {
         let code = json
@@ -388,10 +397,13 @@ async fn token_response(
             "{what} refused the credentials ({status}: {code} {})",
             description.lines().next().unwrap_or_default()
         );
+        // The secret sent, as it was sent, then every credential by its shape (a description
+        // quoting the request's form carries the secret URL-encoded).
         let said = match sent {
             Some(secret) => secret.redact(&said),
             None => said,
         };
+        let said = wo_http::scrub(&said);
         return Err(backend(said, retryable));
     }
     parse_token(&json).ok_or_else(|| {
@@ -447,7 +459,7 @@ impl ManagedIdentity {
         Url::parse(raw).map_err(|e| {
             Error::invalid(
                 Location::file("IDENTITY_ENDPOINT"),
-                format!("`{raw}` is not a URL: {e}"),
+                wo_http::scrub(&format!("`{raw}` is not a URL: {e}")),
             )
         })
     }
@@ -573,7 +585,7 @@ impl AzureCli {
                 format!(
                     "`{shown} account get-access-token` failed ({}): {} (run `az login`)",
                     output.status,
-                    stderr.lines().next().unwrap_or_default()
+                    wo_http::scrub(stderr.lines().next().unwrap_or_default())
                 ),
                 false,
             ));

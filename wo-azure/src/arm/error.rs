@@ -34,6 +34,18 @@ impl ArmErrorDetail {
         (!detail.code.is_empty() || !detail.message.is_empty()).then_some(detail)
     }
 
+    /// The same error with every credential of a recognisable shape replaced by `***`
+    /// ([`wo_http::scrub`]), in each field and each detail: what a service writes is not
+    /// printed as it came (an endpoint that echoes the request would print the token).
+    pub fn scrubbed(self) -> Self {
+        Self {
+            code: wo_http::scrub(&self.code),
+            message: wo_http::scrub(&self.message),
+            target: self.target.map(|t| wo_http::scrub(&t)),
+            details: self.details.into_iter().map(Self::scrubbed).collect(),
+        }
+    }
+
     /// `code: message`, or whichever is known.
     pub fn summary(&self) -> String {
         match (self.code.is_empty(), self.message.is_empty()) {
@@ -58,13 +70,15 @@ pub(crate) struct Failure {
 impl Failure {
     pub fn new(status: u16, body: &[u8], id: &str) -> Self {
         let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-        let error = ArmErrorDetail::from_body(&json).unwrap_or_else(|| ArmErrorDetail {
-            message: String::from_utf8_lossy(body)
-                .chars()
-                .take(200)
-                .collect::<String>(),
-            ..ArmErrorDetail::default()
-        });
+        let error = ArmErrorDetail::from_body(&json)
+            .unwrap_or_else(|| ArmErrorDetail {
+                message: String::from_utf8_lossy(body)
+                    .chars()
+                    .take(200)
+                    .collect::<String>(),
+                ..ArmErrorDetail::default()
+            })
+            .scrubbed();
         Self {
             status,
             error,
@@ -161,11 +175,13 @@ fn rejected(status: u16, error: &ArmErrorDetail) -> Error {
 /// The operation's resource id is the context `path`. The test `the_lro_failure_table` holds
 /// this table row by row.
 pub(crate) fn operation_failed(id: &str, status: &str, error: Option<ArmErrorDetail>) -> Error {
-    let error = error.unwrap_or_else(|| ArmErrorDetail {
-        code: status.to_string(),
-        message: format!("the operation ended {status}"),
-        ..ArmErrorDetail::default()
-    });
+    let error = error
+        .unwrap_or_else(|| ArmErrorDetail {
+            code: status.to_string(),
+            message: format!("the operation ended {status}"),
+            ..ArmErrorDetail::default()
+        })
+        .scrubbed();
     let code = error.code.to_ascii_lowercase();
     let said = format!("operation on {id} {status}: {}", error.summary());
     let e = if code.contains("validation") || code.starts_with("invalid") || code == "badrequest" {

@@ -21,8 +21,9 @@
 //!
 //! `api-version=2025-08-01` (unless the URL names one, as `nextLink`s do),
 //! `Authorization: Bearer <token>` (a sensitive header; the token is never in `Debug` output
-//! or an error), and `x-ms-client-request-id`: a fresh id per call, the same on each retry of
-//! it, so ARM's logs can be matched to ours.
+//! or an error), `x-ms-client-request-id`: a fresh id per call, the same on each retry of
+//! it, so ARM's logs can be matched to ours, and `x-ms-correlation-request-id`: one id per
+//! client ([`ArmClient::correlation_id`]), the same on all its requests.
 //!
 //! # Retries
 //!
@@ -87,7 +88,7 @@ mod policy;
 
 pub use client::{
     classify, default_http_client, ArmClient, ArmClientBuilder, API_VERSION, CLIENT_REQUEST_ID,
-    DEFAULT_ARM_URL, MAX_PAGES,
+    CORRELATION_REQUEST_ID, DEFAULT_ARM_URL, MAX_PAGES,
 };
 pub use credential::{
     credential_from_env, credential_from_vars, AccessToken, AzureCli, ClientCredentials,

@@ -24,7 +24,10 @@
 //!       must equal the values we composed; any difference fails the target with a line per
 //!       key and nothing is installed;
 //!    4. publish, install, and watch the solution version (its `latestActionTrackingUri`)
-//!       until `Deployed` or `Failed`; a failure carries WO's `errorDetails`.
+//!       until `Deployed` or `Failed`; a failure carries WO's `errorDetails`. The watch waits
+//!       before every poll ([`WoOptions::watch_interval`]); a version superseded meanwhile by
+//!       another install of the same release is followed to it, one superseded by another
+//!       release fails the target saying what replaced it.
 //!
 //! A target that fails does not stop the others; its outcome is
 //! [`TargetOutcome::Failed`] with WO's words. A rerun (after a crash, a failure or throttling)
@@ -36,10 +39,11 @@
 
 mod config;
 mod names;
+mod watch;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::StreamExt;
@@ -64,10 +68,14 @@ pub struct WoOptions {
     /// The solution template's `capabilities` (default none; each must be a capability of
     /// every target).
     pub capabilities: Vec<String>,
-    /// Wait between polls while watching an installation (default 2 s).
+    /// Wait between polls while watching an installation (default 2 s): every poll waits it,
+    /// or the `Retry-After` of WO's tracked action when that is longer (at most
+    /// [`LroPolicy::max_interval`](crate::arm::LroPolicy::max_interval)), and never less than
+    /// the client's [`LroPolicy::min_interval`](crate::arm::LroPolicy::min_interval). Waits
+    /// are slept on the ARM client's clock.
     pub watch_interval: Duration,
-    /// Longest watch of one installation before the target is reported failed (default 30
-    /// min; a rerun watches again).
+    /// Longest watch of one installation, measured on the ARM client's clock, before the
+    /// target is reported failed (default 30 min; a rerun watches again).
     pub watch_timeout: Duration,
 }
 
@@ -512,7 +520,7 @@ impl WoOrchestrator {
         }
         if let Some(sv) = ours.iter().find(|sv| state(sv) == "Deploying") {
             let id = sv["id"].as_str().unwrap_or_default().to_string();
-            return self.watch(&id).await;
+            return self.watch(plan, target_id, &id).await;
         }
         let reusable = ours.iter().find(|sv| {
             matches!(
@@ -571,11 +579,11 @@ impl WoOrchestrator {
                 )
                 .await?;
         }
-        self.install(target_id, &sv_id).await
+        self.install(plan, target_id, &sv_id).await
     }
 
     /// `installSolution`, then the version's outcome.
-    async fn install(&self, target_id: &str, sv_id: &str) -> Result<TargetOutcome> {
+    async fn install(&self, plan: &Plan, target_id: &str, sv_id: &str) -> Result<TargetOutcome> {
         let installed = self
             .arm
             .post_lro(
@@ -584,7 +592,7 @@ impl WoOrchestrator {
             )
             .await;
         match installed {
-            Ok(_) => self.watch(sv_id).await,
+            Ok(_) => self.watch(plan, target_id, sv_id).await,
             // The operation failed: the version says why.
             Err(
                 e @ (Error::Backend { .. } | Error::Rejected { .. } | Error::Precondition { .. }),
@@ -594,44 +602,12 @@ impl WoOrchestrator {
                 };
                 match state(&sv) {
                     "Failed" => Ok(failed(&sv, Some(&e))),
-                    "Deploying" => self.watch(sv_id).await,
+                    "Deploying" => self.watch(plan, target_id, sv_id).await,
                     "Deployed" => Ok(TargetOutcome::Deployed),
                     _ => Err(e),
                 }
             }
             Err(e) => Err(e),
-        }
-    }
-
-    /// Follows a solution version until it is `Deployed` or `Failed`.
-    async fn watch(&self, sv_id: &str) -> Result<TargetOutcome> {
-        let started = Instant::now();
-        loop {
-            let sv = self.arm.get(sv_id).await?;
-            match state(&sv) {
-                "Deployed" => return Ok(TargetOutcome::Deployed),
-                "Failed" => return Ok(failed(&sv, None)),
-                s => {
-                    if started.elapsed() > self.options.watch_timeout {
-                        return Ok(TargetOutcome::Failed {
-                            message: format!(
-                                "{sv_id} is still {s} after {} s; a rerun watches it again",
-                                self.options.watch_timeout.as_secs()
-                            ),
-                        });
-                    }
-                    // Follow the action WO tracks (this is what moves it on), else wait.
-                    match sv["properties"]["latestActionTrackingUri"].as_str() {
-                        Some(uri) if uri.starts_with("http") => match self.arm.get(uri).await {
-                            Ok(op) if op_finished(&op) => continue,
-                            Ok(_) | Err(Error::NotFound { .. }) => {}
-                            Err(e) => return Err(e),
-                        },
-                        _ => {}
-                    }
-                    tokio::time::sleep(self.options.watch_interval).await;
-                }
-            }
         }
     }
 
@@ -716,7 +692,7 @@ impl WoOrchestrator {
             });
         };
         let id = sv["id"].as_str().unwrap_or_default().to_string();
-        self.install(target_id, &id).await
+        self.install(plan, target_id, &id).await
     }
 
     async fn unique_of(&self, template_id: &str, name: &str) -> Result<String> {
@@ -748,14 +724,13 @@ fn published(sv: &Value) -> bool {
             .is_some_and(|a| a.iter().any(done))
 }
 
-fn op_finished(op: &Value) -> bool {
-    matches!(
-        op["status"]
-            .as_str()
-            .map(str::to_ascii_lowercase)
-            .as_deref(),
-        Some("succeeded" | "completed" | "failed" | "canceled")
-    )
+/// The release a solution version (or template version) was made for: the `release` property
+/// of a component of its specification, as wo writes it.
+fn release_of(v: &Value) -> Option<&str> {
+    v["properties"]["specification"]["components"]
+        .as_array()?
+        .iter()
+        .find_map(|c| c["properties"]["release"].as_str())
 }
 
 /// A failed target with WO's `errorDetails` (code, message, details).
@@ -780,7 +755,9 @@ fn failed(sv: &Value, fallback: Option<&Error>) -> TargetOutcome {
             message.push_str(&format!("\n  {code}: {msg}{target}"));
         }
     }
-    TargetOutcome::Failed { message }
+    TargetOutcome::Failed {
+        message: wo_http::scrub(&message),
+    }
 }
 
 fn same_content(a: &Value, b: &Value) -> bool {
@@ -847,9 +824,7 @@ impl Orchestrator for WoOrchestrator {
             return Ok(None);
         };
         // The release version is in the specification wo wrote; else the WO version.
-        let release = stv["properties"]["specification"]["components"]
-            .as_array()
-            .and_then(|c| c.iter().find_map(|c| c["properties"]["release"].as_str()))
+        let release = release_of(&stv)
             .map(str::to_string)
             .or_else(|| stv["name"].as_str().map(str::to_string));
         Ok(release)

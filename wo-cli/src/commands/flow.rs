@@ -161,8 +161,15 @@ impl Deploy {
         self.output.is_json()
     }
 
-    /// Runs the command.
+    /// Runs the command, holding the deploy lock of the environment (see
+    /// [`crate::deploy_lock`]): a second deploy of it on this machine refuses.
     pub async fn run(self) -> Result<Outcome> {
+        let settings = self.repos.settings(Some(&self.azure))?;
+        let _lock = crate::deploy_lock::DeployLock::acquire(
+            &settings.cache_dir(),
+            &self.env,
+            settings.gitops.as_deref().unwrap_or_default(),
+        )?;
         let p = pipeline(&self.repos, Some(&self.azure))?;
         let pb = spinner(format!("deploying {}", self.env));
         let out = p.deploy(&self.env).await;
