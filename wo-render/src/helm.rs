@@ -149,7 +149,7 @@ impl HelmRenderer {
         for r in results {
             match r {
                 Some(Ok(rendered)) => out.push(rendered),
-                Some(Err(Error::Invalid(Diagnostics(ds)))) => diagnostics.extend(ds),
+                Some(Err(Error::Invalid(ds))) => diagnostics.push(ds),
                 Some(Err(e)) => return Err(e),
                 None => return Err(backend("a render worker stopped without a result".into())),
             }
@@ -157,7 +157,7 @@ impl HelmRenderer {
         if diagnostics.is_empty() {
             Ok(out)
         } else {
-            Err(Error::Invalid(Diagnostics(diagnostics).sorted()))
+            Err(Error::Invalid(Diagnostics::merged(diagnostics)))
         }
     }
 
