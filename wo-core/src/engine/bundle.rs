@@ -46,7 +46,7 @@ impl Bundle {
             }
         };
         let read = |path: &str| -> Result<&str> {
-            tree.text(path)?
+            tree.text_as(path, &shown(path))?
                 .ok_or_else(|| Error::invalid(Location::file(shown(path)), "file not found"))
         };
         let app = AppDescriptor::parse(read(APP_FILE)?, &shown(APP_FILE))?;

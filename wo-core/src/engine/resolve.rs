@@ -201,7 +201,7 @@ impl<'a> Resolver<'a> {
                     );
                     continue;
                 }
-                let value = match v.to_value(&file.file) {
+                let value = match v.to_value_under(&file.file, &join_path("values", &key)) {
                     Ok(value) => value,
                     Err(e) => {
                         let _ = c.take::<()>(Err(e));
