@@ -461,10 +461,13 @@ fn expr_error(at: &Location, e: &ExprError, target: &str) -> Diagnostic {
 
 /// Checks a value against the rules that do not depend on other keys. Returns one message per
 /// violation.
+///
+/// A null is a value like any other (see [`check_null`]); an empty string too: it must match
+/// the `pattern` and be among the `allowedValues`.
 pub(crate) fn check_value(rule: &Rule, v: &Value) -> Vec<String> {
     let mut out = Vec::new();
     if v.is_null() {
-        return out;
+        return check_null(rule);
     }
     if let Some(t) = &rule.value_type {
         if !t.admits(v) {
@@ -516,6 +519,46 @@ pub(crate) fn check_value(rule: &Rule, v: &Value) -> Vec<String> {
             if n > hi {
                 out.push(format!("{} is above maxValue {hi}", brief(v)));
             }
+        }
+    }
+    out
+}
+
+/// The rules a null written in a value file must satisfy: a null is an explicit value, not an
+/// absent one. It satisfies no `required`, no `type`, no `pattern` and no `minValue`/
+/// `maxValue`; it satisfies `allowedValues` only when they list null, and `disallowedValues`
+/// unless they do. So a null can set (and override) only a key whose schema allows it.
+fn check_null(rule: &Rule) -> Vec<String> {
+    let unset = "remove the key to keep the value a higher level or the default gives";
+    if rule.required {
+        return vec![format!(
+            "null is not a value of a required key ({unset}, or give it a value)"
+        )];
+    }
+    if let Some(t) = &rule.value_type {
+        return vec![format!("expected {t}, found null ({unset})")];
+    }
+    let mut out = Vec::new();
+    if let Some(allowed) = &rule.allowed_values {
+        if !allowed.iter().any(Value::is_null) {
+            let list = allowed.iter().map(brief).collect::<Vec<_>>().join(", ");
+            out.push(format!("null is not one of the allowed values [{list}]"));
+        }
+    }
+    if let Some(disallowed) = &rule.disallowed_values {
+        if disallowed.iter().any(Value::is_null) {
+            out.push("null is a disallowed value".to_string());
+        }
+    }
+    if let Some(p) = &rule.pattern {
+        out.push(format!(
+            "null does not match the pattern `{}` (a pattern needs a string)",
+            pattern_text(p)
+        ));
+    }
+    for (name, bound) in [("minValue", rule.min_value), ("maxValue", rule.max_value)] {
+        if let Some(b) = bound {
+            out.push(format!("null is not a number ({name} {b})"));
         }
     }
     out
