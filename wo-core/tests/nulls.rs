@@ -105,7 +105,10 @@ fn a_null_must_satisfy_allowed_values_and_disallowed_values() {
     let ds = problems(resolve("", "  LogLevel: ~\n  Zone: ~\n"));
     let messages: Vec<&str> = ds.iter().map(|d| d.message.as_str()).collect();
     assert_eq!(ds.len(), 2, "{messages:?}");
-    assert!(messages[0].contains("not one of the allowed values"), "{messages:?}");
+    assert!(
+        messages[0].contains("not one of the allowed values"),
+        "{messages:?}"
+    );
     assert!(messages[1].contains("disallowed"), "{messages:?}");
     // Listed among the allowed values, a null is a value like the others.
     let r = resolve("  Mode: fast\n", "  Mode: ~\n").unwrap();
@@ -122,9 +125,15 @@ fn empty_values_must_match_the_pattern() {
         .collect();
     assert_eq!(ds.len(), 2, "{found:?}");
     assert_eq!(found[0].0, "values.Tag");
-    assert!(found[0].1.contains("does not match the pattern"), "{found:?}");
+    assert!(
+        found[0].1.contains("does not match the pattern"),
+        "{found:?}"
+    );
     assert_eq!(found[1].0, "values.Motto");
-    assert!(found[1].1.contains("does not match the pattern"), "{found:?}");
+    assert!(
+        found[1].1.contains("does not match the pattern"),
+        "{found:?}"
+    );
 }
 
 #[test]
