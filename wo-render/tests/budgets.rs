@@ -165,6 +165,16 @@ fn the_step_count_is_exact_and_per_target() {
     assert!(at(21).is_ok());
     let d = only_problem(at(20));
     assert!(d.message.contains("took more than 20 steps"), "{d}");
+    // An `include` is one step and one per value it passes: {a: 1, b: [1, 2]} is 5 values.
+    let inc = chart_with_include();
+    let at_inc = |steps: u64| {
+        let r = HandlebarsRenderer::builder().max_steps(steps).build();
+        render(&r, &inc, json!({"small": {"a": 1, "b": [1, 2]}}))
+    };
+    assert!(at_inc(6).is_ok());
+    assert!(only_problem(at_inc(5))
+        .message
+        .contains("took more than 5 steps"));
     // The budget is per target: two targets of 21 steps each render within 21.
     let r = HandlebarsRenderer::builder()
         .max_steps(21)
@@ -181,6 +191,19 @@ fn the_step_count_is_exact_and_per_target() {
     };
     let both = futures::executor::block_on(r.render(&chart, &[request("a"), request("b")]));
     assert_eq!(both.map(|o| o.len()).ok(), Some(2));
+}
+
+fn chart_with_include() -> Chart {
+    chart(&[
+        (
+            "templates/_h.tpl",
+            "{{#define \"x\"}}{{a}}{{/define}}\n".to_owned(),
+        ),
+        (
+            "templates/cm.yaml",
+            "x: {{include \"x\" Values.small}}\n".to_owned(),
+        ),
+    ])
 }
 
 #[test]

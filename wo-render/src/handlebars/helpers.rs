@@ -176,21 +176,23 @@ impl HelperDef for Include {
             .and_then(|p| p.value().as_str())
             .ok_or_else(|| other("`include` takes a template name: `include \"x\" this`".into()))?;
         let data = match h.param(1) {
-            None => ctx.data().clone(),
+            None => ctx.data(),
             Some(p) if p.is_value_missing() => {
                 return Err(other(format!(
                     "`include \"{name}\"`: `{}` is undefined",
                     p.relative_path().map_or("?", String::as_str)
                 )))
             }
-            Some(p) => p.value().clone(),
+            Some(p) => p.value(),
         };
         let template = r.get_template(name).ok_or_else(|| {
             other(format!(
                 "`include`: no template is named `{name}` (define it in templates/_*.tpl with {{{{#define \"{name}\"}}}}…{{{{/define}}}})"
             ))
         })?;
-        charge_steps(1).map_err(limit)?;
+        // The included template gets a copy of its context: one step, and one per value in it.
+        charge_steps(1 + nodes(data)).map_err(limit)?;
+        let data = data.clone();
         let _level = IncludeLevel::enter(self.max_depth, name).map_err(limit)?;
         let inner = Context::from(data);
         let mut rc = RenderContext::new(template.name.as_ref());
@@ -339,6 +341,21 @@ fn set_block_params<'rc>(
     }
     block.set_block_params(params);
     Ok(())
+}
+
+/// Values in `v` (maps and lists count themselves and their items).
+fn nodes(v: &Json) -> u64 {
+    let mut n = 0u64;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        n = n.saturating_add(1);
+        match v {
+            Json::Array(items) => stack.extend(items),
+            Json::Object(map) => stack.extend(map.values()),
+            _ => {}
+        }
+    }
+    n
 }
 
 /// `define` outside a `_*.tpl` file: say where definitions belong.

@@ -10,7 +10,8 @@ use handlebars::Output;
 pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 16 << 20;
 /// Default bound on nested `include`s.
 pub const DEFAULT_MAX_INCLUDE_DEPTH: usize = 32;
-/// Default step budget of one target: helper calls, `include`s and `{{#each}}` items together.
+/// Default step budget of one target: helper calls, `{{#each}}` items and `include`s (one
+/// step, and one per value in the context it copies) together.
 ///
 /// Deterministic, unlike a wall-clock limit: a chart fails at the same step on every machine.
 /// A chart of a few hundred templates iterating over lists of thousands of items takes tens of

@@ -55,8 +55,8 @@
 //! includes itself fails naming itself). A text a helper builds may not be longer than the
 //! output bound either, so that helpers nested in each other (`b64enc` 66 deep) stop before
 //! they build gigabytes. Each target has a step budget,
-//! [`HandlebarsRendererBuilder::max_steps`] (one million by default): every helper call,
-//! `include` and `{{#each}}` item is a step, so loops nested over large lists and `include`
+//! [`HandlebarsRendererBuilder::max_steps`] (one million by default): every helper call and
+//! `{{#each}}` item is a step, an `include` one plus one per value in the context it copies, so loops nested over large lists and `include`
 //! fan-outs stop with an error naming the template, its line and the target — Helm's 60 s
 //! timeout, but deterministic. The requests of one call render in parallel on
 //! [`HandlebarsRendererBuilder::workers`] threads.
@@ -226,8 +226,8 @@ impl HandlebarsRendererBuilder {
         self
     }
 
-    /// Steps one target's render may take: every helper call, every `include` and every item
-    /// an `{{#each}}` walks counts one (default [`DEFAULT_MAX_STEPS`], one million). A render
+    /// Steps one target's render may take: every helper call and every item an `{{#each}}`
+    /// walks counts one, an `include` one and one per value in the context it copies (default [`DEFAULT_MAX_STEPS`], one million). A render
     /// past it fails naming the template, its line and the target. A count, not a time, so
     /// that a chart fails or passes the same on every machine.
     pub fn max_steps(mut self, steps: u64) -> Self {
