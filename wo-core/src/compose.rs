@@ -259,16 +259,16 @@ pub fn chart_name(bundle: &Bundle) -> String {
 /// # Errors
 /// The merged error, when `errors` is not empty.
 pub fn merge_errors(errors: Vec<Error>) -> Result<()> {
-    let mut all = Vec::new();
+    let mut lists = Vec::new();
     for e in errors {
         match e {
-            Error::Invalid(d) => all.extend(d.0),
+            Error::Invalid(d) => lists.push(d),
             other => return Err(other),
         }
     }
-    if all.is_empty() {
+    if lists.is_empty() {
         Ok(())
     } else {
-        Err(Error::Invalid(Diagnostics(all).sorted()))
+        Err(Error::Invalid(Diagnostics::merged(lists)))
     }
 }

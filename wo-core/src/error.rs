@@ -5,7 +5,75 @@
 //! Backends map their private errors into the other variants; [`Error::is_retryable`] tells
 //! whether trying again can help.
 
+use std::borrow::Cow;
 use std::fmt;
+
+/// Most diagnostics one [`Error::Invalid`] lists: [`Diagnostics::sorted`] keeps the first ones
+/// (in report order) and ends the list with one saying how many more were found.
+pub const MAX_DIAGNOSTICS: usize = 100;
+
+/// Whether a character is invisible or changes how the text around it is shown: control
+/// characters (C0, DEL, C1), format characters such as the zero-width space U+200B and the
+/// bidirectional overrides U+202A–U+202E and U+2066–U+2069, line and paragraph separators,
+/// and the other default-ignorable code points (fillers, variation selectors, tags).
+pub fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{0600}'..='\u{0605}'
+                | '\u{06DD}'
+                | '\u{070F}'
+                | '\u{0890}'..='\u{0891}'
+                | '\u{08E2}'
+                | '\u{115F}'..='\u{1160}'
+                | '\u{17B4}'..='\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFFB}'
+                | '\u{110BD}'
+                | '\u{110CD}'
+                | '\u{13430}'..='\u{1343F}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0000}'..='\u{E0FFF}'
+        )
+}
+
+/// Text from the input made safe to show in a message: every [invisible](is_invisible)
+/// character is written as an escape (`\n`, `\t`, `\u{200b}`, `\u{202e}`), so a message can
+/// neither hide characters, reorder what is shown (bidirectional overrides), nor span lines.
+/// Everything else is kept as it is. Every [`Diagnostic`] and [`Location`] passes its text
+/// through it, as do the messages of the other [`Error`] variants wo-core builds.
+pub fn escape_invisible(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_invisible) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_invisible(c) {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn escaped(text: String) -> String {
+    match escape_invisible(&text) {
+        Cow::Borrowed(_) => text,
+        Cow::Owned(s) => s,
+    }
+}
 
 /// Where in the input a problem sits: file, key path, line and column (1-based) where known.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
@@ -25,17 +93,18 @@ pub struct Location {
 }
 
 impl Location {
-    /// A location naming only a file.
+    /// A location naming only a file (invisible characters escaped, see
+    /// [`escape_invisible`]).
     pub fn file(file: impl Into<String>) -> Self {
         Self {
-            file: file.into(),
+            file: escaped(file.into()),
             ..Self::default()
         }
     }
 
-    /// The same location with a key path.
+    /// The same location with a key path (invisible characters escaped).
     pub fn with_key(mut self, key_path: impl Into<String>) -> Self {
-        self.key_path = key_path.into();
+        self.key_path = escaped(key_path.into());
         self
     }
 
@@ -81,18 +150,19 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// A diagnostic at `location`.
+    /// A diagnostic at `location`; invisible characters the message quotes from the input
+    /// are escaped (see [`escape_invisible`]).
     pub fn new(location: Location, message: impl Into<String>) -> Self {
         Self {
             location,
-            message: message.into(),
+            message: escaped(message.into()),
             hint: None,
         }
     }
 
-    /// The same diagnostic with a hint.
+    /// The same diagnostic with a hint (invisible characters escaped).
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
+        self.hint = Some(escaped(hint.into()));
         self
     }
 }
@@ -113,7 +183,9 @@ impl fmt::Display for Diagnostic {
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl Diagnostics {
-    /// Sorts by file, line, key path and message so that reports are deterministic.
+    /// Sorts by file, line, key path and message so that reports are deterministic, drops
+    /// repeats, and keeps at most [`MAX_DIAGNOSTICS`]: past that, the list ends with one
+    /// diagnostic saying how many more were found (see [`Diagnostics::omitted`]).
     pub fn sorted(mut self) -> Self {
         self.0.sort_by(|a, b| {
             (
@@ -130,13 +202,101 @@ impl Diagnostics {
                 ))
         });
         self.0.dedup();
+        self.capped(MAX_DIAGNOSTICS)
+    }
+
+    /// Keeps the first `max` diagnostics; when there are more, the rest are replaced by one
+    /// diagnostic, at the file of the first one left out, saying how many were left out. A
+    /// list capped already is not capped again.
+    pub fn capped(mut self, max: usize) -> Self {
+        let omitted = self.omitted();
+        let listed = self.0.len() - usize::from(omitted > 0);
+        if listed <= max {
+            return self;
+        }
+        let file = self.0[max].location.file.clone();
+        self.0.truncate(max);
+        self.push_summary(file, listed - max + omitted);
         self
+    }
+
+    /// The same list counting `more` problems that were found but not kept.
+    pub fn and_omitted(mut self, more: usize) -> Self {
+        if more == 0 {
+            return self;
+        }
+        let omitted = self.omitted();
+        let summary = if omitted > 0 { self.0.pop() } else { None };
+        let file = summary
+            .as_ref()
+            .or(self.0.last())
+            .map(|d| d.location.file.clone())
+            .unwrap_or_default();
+        self.push_summary(file, omitted + more);
+        self
+    }
+
+    /// Several lists as one, [sorted](Diagnostics::sorted) and capped; the counts of lists
+    /// that were capped already are added up rather than listed.
+    pub fn merged(lists: impl IntoIterator<Item = Diagnostics>) -> Self {
+        let mut all = Vec::new();
+        let mut more = 0;
+        for mut list in lists {
+            let omitted = list.omitted();
+            if omitted > 0 {
+                list.0.pop();
+                more += omitted;
+            }
+            all.extend(list.0);
+        }
+        Diagnostics(all).sorted().and_omitted(more)
+    }
+
+    fn push_summary(&mut self, file: String, more: usize) {
+        self.0.push(Diagnostic::new(
+            Location::file(file),
+            format!("{OMITTED_PREFIX} {more} more {}", plural(more)),
+        ));
+    }
+
+    /// How many diagnostics [`capped`](Diagnostics::capped) left out (0 when the list is
+    /// complete). The list then has one entry more than it shows problems: the last one says
+    /// how many were left out.
+    pub fn omitted(&self) -> usize {
+        self.0
+            .last()
+            .and_then(|d| d.message.strip_prefix(OMITTED_PREFIX))
+            .and_then(|rest| rest.trim_start().split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// How many problems were found: the listed ones plus those left out.
+    pub fn total(&self) -> usize {
+        let omitted = self.omitted();
+        self.0.len() - usize::from(omitted > 0) + omitted
+    }
+}
+
+/// How the last diagnostic of a [capped](Diagnostics::capped) list starts.
+const OMITTED_PREFIX: &str = "… and";
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        "problem (not listed)"
+    } else {
+        "problems (not listed)"
     }
 }
 
 impl fmt::Display for Diagnostics {
+    /// One diagnostic per line; past [`MAX_DIAGNOSTICS`], one line saying how many more.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, d) in self.0.iter().enumerate() {
+            if i == MAX_DIAGNOSTICS && self.0.len() > MAX_DIAGNOSTICS + 1 {
+                let more = self.total() - MAX_DIAGNOSTICS;
+                return write!(f, "\n{OMITTED_PREFIX} {more} more {}", plural(more));
+            }
             if i > 0 {
                 writeln!(f)?;
             }
@@ -419,7 +579,7 @@ impl Error {
     /// An [`Error::NotFound`].
     pub fn not_found(what: impl Into<String>) -> Self {
         Error::NotFound {
-            what: what.into(),
+            what: escaped(what.into()),
             context: Box::default(),
         }
     }
@@ -427,7 +587,7 @@ impl Error {
     /// An [`Error::AlreadyExists`].
     pub fn already_exists(what: impl Into<String>) -> Self {
         Error::AlreadyExists {
-            what: what.into(),
+            what: escaped(what.into()),
             context: Box::default(),
         }
     }
@@ -435,7 +595,7 @@ impl Error {
     /// An [`Error::Precondition`].
     pub fn precondition(what: impl Into<String>) -> Self {
         Error::Precondition {
-            what: what.into(),
+            what: escaped(what.into()),
             context: Box::default(),
         }
     }
@@ -443,7 +603,7 @@ impl Error {
     /// An [`Error::Unsupported`].
     pub fn unsupported(what: impl Into<String>) -> Self {
         Error::Unsupported {
-            what: what.into(),
+            what: escaped(what.into()),
             context: Box::default(),
         }
     }
@@ -716,6 +876,55 @@ mod tests {
             assert!(!e.needs_refresh(), "{e}");
             assert!(!e.is_invalid_input(), "{e}");
         }
+    }
+
+    #[test]
+    fn invisible_characters_in_messages_are_escaped() {
+        let d = Diagnostic::new(
+            Location::file("config/targets/a\u{202e}b.yaml").with_key("values.Ima\u{200b}ge"),
+            "unknown key `Ima\u{200b}ge`\n::warning::x",
+        )
+        .with_hint("did you mean `\u{2066}Image`?");
+        assert_eq!(
+            d.to_string(),
+            "config/targets/a\\u{202e}b.yaml (values.Ima\\u{200b}ge): unknown key `Ima\\u{200b}ge`\\n::warning::x (did you mean `\\u{2066}Image`?)"
+        );
+        assert!(!d.to_string().chars().any(is_invisible));
+        // Visible text, quotes and backslashes are kept as they are.
+        assert_eq!(escape_invisible("é \"q\" \\ 日本"), "é \"q\" \\ 日本");
+        let e = Error::not_found("target `x\u{feff}`");
+        assert_eq!(e.to_string(), "not found: target `x\\u{feff}`");
+    }
+
+    #[test]
+    fn diagnostics_are_capped_with_a_count_of_the_rest() {
+        let many: Vec<Diagnostic> = (0..250)
+            .map(|i| Diagnostic::new(Location::file(format!("f{i:03}.yaml")), "bad"))
+            .collect();
+        let ds = Diagnostics(many).sorted();
+        assert_eq!(ds.0.len(), MAX_DIAGNOSTICS + 1);
+        assert_eq!(ds.omitted(), 150);
+        assert_eq!(ds.total(), 250);
+        let last = ds.0.last().map(ToString::to_string).unwrap_or_default();
+        assert_eq!(last, "f100.yaml: … and 150 more problems (not listed)");
+        // Capping again changes nothing; the text has 101 lines.
+        let again = ds.clone().sorted();
+        assert_eq!(again, ds);
+        assert_eq!(ds.to_string().lines().count(), MAX_DIAGNOSTICS + 1);
+        // A list built by hand is cut when displayed.
+        let raw = Diagnostics(
+            (0..300)
+                .map(|i| Diagnostic::new(Location::file("x.yaml").at(i + 1, 1), "bad"))
+                .collect(),
+        );
+        let text = raw.to_string();
+        assert_eq!(text.lines().count(), MAX_DIAGNOSTICS + 1);
+        assert!(
+            text.ends_with("… and 200 more problems (not listed)"),
+            "{text}"
+        );
+        let few = Diagnostics(vec![Diagnostic::new(Location::file("a"), "x")]).sorted();
+        assert_eq!((few.0.len(), few.omitted(), few.total()), (1, 0, 1));
     }
 
     #[test]

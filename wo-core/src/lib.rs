@@ -33,5 +33,7 @@ pub mod testkit;
 pub mod value;
 pub mod yaml;
 
-pub use error::{BoxError, Context, Diagnostic, Diagnostics, Error, ErrorKind, Location, Result};
+pub use error::{
+    BoxError, Context, Diagnostic, Diagnostics, Error, ErrorKind, Location, Result, MAX_DIAGNOSTICS,
+};
 pub use value::Value;

@@ -60,12 +60,12 @@ impl<R: Renderer> Renderer for CanonicalRenderer<R> {
         for r in results.into_iter().flatten() {
             match r {
                 Ok(x) => out.push(x),
-                Err(Error::Invalid(Diagnostics(ds))) => problems.extend(ds),
+                Err(Error::Invalid(ds)) => problems.push(ds),
                 Err(e) => return Err(e),
             }
         }
         if !problems.is_empty() {
-            return Err(Error::Invalid(Diagnostics(problems).sorted()));
+            return Err(Error::Invalid(Diagnostics::merged(problems)));
         }
         if out.len() != requests.len() {
             return Err(Error::backend(

@@ -8,6 +8,16 @@
 //!
 //! Which `helm`: [`HelmRenderer::with_binary`], else the `WO_HELM` environment variable, else
 //! `helm` on `PATH`. Helm 3.8 or newer is required; a missing or older binary is a clear error.
+//!
+//! # Limits
+//!
+//! Each `helm` process is stopped past 60 s ([`HelmRenderer::with_timeout`]) or 16 MiB of
+//! output ([`HelmRenderer::with_max_output_bytes`]), and on Unix its memory is bounded: the
+//! process starts under `ulimit -d` (`RLIMIT_DATA`, the memory it can allocate; 1 GiB by
+//! default, [`HelmRenderer::with_max_memory_bytes`] or `WO_HELM_MAX_MEMORY_MIB` to change, `0`
+//! for none). `RLIMIT_AS` is not usable: Go reserves far more address space than it uses. A
+//! render that runs out (a `tpl` recursion, a loop doubling a string) fails with an error
+//! naming the chart's templates, the target and the bound.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -21,6 +31,13 @@ use wo_core::{Diagnostic, Diagnostics, Error, Location, Result};
 /// Oldest Helm accepted (`helm template` with `--namespace` and JSON values files).
 pub const MIN_HELM: (u32, u32) = (3, 8);
 
+/// Default bound on the memory of one `helm` process (bytes; its data segment).
+pub const DEFAULT_MAX_MEMORY_BYTES: u64 = 1 << 30;
+
+/// The variable that sets the memory bound of `helm` processes in MiB (`0`: none), when
+/// [`HelmRenderer::with_max_memory_bytes`] was not called.
+pub const MAX_MEMORY_VAR: &str = "WO_HELM_MAX_MEMORY_MIB";
+
 /// Renders charts with the real `helm` binary.
 #[derive(Debug, Clone)]
 pub struct HelmRenderer {
@@ -28,6 +45,8 @@ pub struct HelmRenderer {
     workers: usize,
     timeout: Duration,
     max_output_bytes: usize,
+    /// Set by [`HelmRenderer::with_max_memory_bytes`]; else the variable, else the default.
+    max_memory_bytes: Option<u64>,
 }
 
 impl Default for HelmRenderer {
@@ -47,6 +66,7 @@ impl HelmRenderer {
                 .unwrap_or(2),
             timeout: Duration::from_secs(60),
             max_output_bytes: 16 << 20,
+            max_memory_bytes: None,
         }
     }
 
@@ -72,6 +92,35 @@ impl HelmRenderer {
     pub fn with_max_output_bytes(mut self, bytes: usize) -> Self {
         self.max_output_bytes = bytes;
         self
+    }
+
+    /// Bounds the memory each `helm` process may allocate (bytes; `0` for no bound). Default:
+    /// `WO_HELM_MAX_MEMORY_MIB` when set, else [`DEFAULT_MAX_MEMORY_BYTES`] (1 GiB). Applied
+    /// on Unix as `RLIMIT_DATA` (`ulimit -d`), which is where Go allocates its heap.
+    pub fn with_max_memory_bytes(mut self, bytes: u64) -> Self {
+        self.max_memory_bytes = Some(bytes);
+        self
+    }
+
+    /// The memory bound each `helm` process runs under, in bytes (`None`: unbounded).
+    pub fn max_memory_bytes(&self) -> Result<Option<u64>> {
+        let bytes = match self.max_memory_bytes {
+            Some(b) => b,
+            None => match std::env::var(MAX_MEMORY_VAR) {
+                Ok(v) if !v.trim().is_empty() => v
+                    .trim()
+                    .parse::<u64>()
+                    .map(|mib| mib.saturating_mul(1 << 20))
+                    .map_err(|_| {
+                        Error::invalid(
+                            Location::file(MAX_MEMORY_VAR),
+                            format!("`{v}` is not a whole number of MiB (0 for no bound)"),
+                        )
+                    })?,
+                _ => DEFAULT_MAX_MEMORY_BYTES,
+            },
+        };
+        Ok((bytes > 0).then_some(bytes))
     }
 
     /// The binary that will run: the configured one, `WO_HELM`, or `helm` on `PATH`.
@@ -123,6 +172,7 @@ impl HelmRenderer {
     fn render_blocking(&self, chart: &Chart, requests: &[RenderRequest]) -> Result<Vec<Rendered>> {
         self.version()?;
         let bin = self.binary()?;
+        let memory = self.max_memory_bytes()?;
         let work = tempfile::tempdir()
             .map_err(|e| backend(format!("cannot create a temporary directory: {e}")))?;
         let chart_dir = work.path().join("chart").join(&chart.name);
@@ -137,7 +187,7 @@ impl HelmRenderer {
                 s.spawn(|| loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(req) = requests.get(i) else { break };
-                    let r = self.render_one(&bin, &chart_dir, &home, work.path(), i, req);
+                    let r = self.render_one(&bin, memory, &chart_dir, &home, work.path(), i, req);
                     if let Ok(mut slots) = slots.lock() {
                         slots[i] = Some(r);
                     }
@@ -149,7 +199,7 @@ impl HelmRenderer {
         for r in results {
             match r {
                 Some(Ok(rendered)) => out.push(rendered),
-                Some(Err(Error::Invalid(Diagnostics(ds)))) => diagnostics.extend(ds),
+                Some(Err(Error::Invalid(ds))) => diagnostics.push(ds),
                 Some(Err(e)) => return Err(e),
                 None => return Err(backend("a render worker stopped without a result".into())),
             }
@@ -157,13 +207,15 @@ impl HelmRenderer {
         if diagnostics.is_empty() {
             Ok(out)
         } else {
-            Err(Error::Invalid(Diagnostics(diagnostics).sorted()))
+            Err(Error::Invalid(Diagnostics::merged(diagnostics)))
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn render_one(
         &self,
         bin: &Path,
+        memory: Option<u64>,
         chart_dir: &Path,
         home: &Path,
         work: &Path,
@@ -177,7 +229,7 @@ impl HelmRenderer {
             path: values_file.display().to_string(),
             source,
         })?;
-        let mut child = Command::new(bin)
+        let mut child = helm_command(bin, memory)
             .arg("template")
             .arg(&req.release_name)
             .arg(chart_dir)
@@ -258,6 +310,15 @@ impl HelmRenderer {
             ));
         };
         if !status.success() {
+            if let Some(bytes) = memory.filter(|_| out_of_memory(&stderr)) {
+                return Err(Error::invalid(
+                    Location::file(templates),
+                    format!(
+                        "helm template ran out of memory for target `{target}`: it may allocate {} MiB (budget: HelmRenderer::with_max_memory_bytes or {MAX_MEMORY_VAR}); does a `tpl` or `include` recurse, or a loop grow a string?",
+                        bytes >> 20
+                    ),
+                ));
+            }
             return Err(Error::Invalid(Diagnostics(vec![helm_diagnostic(
                 &stderr, target,
             )])));
@@ -266,6 +327,28 @@ impl HelmRenderer {
             .map_err(|_| backend("helm printed output that is not UTF-8".into()))?;
         Ok(Rendered { manifests })
     }
+}
+
+/// The command running `bin`: on Unix under `ulimit -d` when memory is bounded (through
+/// `/bin/sh`, so that no unsafe `pre_exec` is needed), else `bin` itself.
+fn helm_command(bin: &Path, memory: Option<u64>) -> Command {
+    match memory {
+        Some(bytes) if cfg!(unix) => {
+            let mut c = Command::new("/bin/sh");
+            c.arg("-c")
+                .arg("ulimit -d \"$1\" || exit 125; shift; exec \"$@\"")
+                .arg("wo-helm")
+                .arg((bytes / 1024).max(1).to_string())
+                .arg(bin);
+            c
+        }
+        _ => Command::new(bin),
+    }
+}
+
+/// Whether Helm's error output says the Go runtime ran out of memory.
+fn out_of_memory(stderr: &str) -> bool {
+    stderr.contains("out of memory") || stderr.contains("cannot allocate memory")
 }
 
 fn chart_name(dir: &Path) -> String {
@@ -371,6 +454,25 @@ mod tests {
         assert_eq!(d.location.column, Some(20));
         assert!(d.message.contains("berlin-1"), "{}", d.message);
         assert!(d.message.contains("nil pointer"), "{}", d.message);
+    }
+
+    #[test]
+    fn the_memory_bound_is_the_setting_else_the_variable_else_the_default() {
+        let r = HelmRenderer::new().with_max_memory_bytes(5 << 20);
+        assert_eq!(r.max_memory_bytes().unwrap(), Some(5 << 20));
+        assert_eq!(
+            HelmRenderer::new()
+                .with_max_memory_bytes(0)
+                .max_memory_bytes()
+                .unwrap(),
+            None
+        );
+        if std::env::var_os(MAX_MEMORY_VAR).is_none() {
+            assert_eq!(
+                HelmRenderer::new().max_memory_bytes().unwrap(),
+                Some(DEFAULT_MAX_MEMORY_BYTES)
+            );
+        }
     }
 
     #[test]

@@ -131,7 +131,12 @@ async fn a_template_error_names_the_file_and_line() {
 #[tokio::test]
 async fn a_template_that_produces_too_much_is_stopped() {
     let c = chart(&[("big.yaml", "data: |\n{{- range until 3000000 }}\n  xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n{{- end }}\n")]);
-    let r = helm().with_max_output_bytes(1 << 20);
+    // Helm holds these 144 MB in memory several times over before printing them, so under
+    // the default memory bound it runs out of memory first; this test is about the output
+    // bound, so the memory bound is lifted.
+    let r = helm()
+        .with_max_output_bytes(1 << 20)
+        .with_max_memory_bytes(0);
     let err = r
         .render(&c, &[request("t1", serde_json::json!({}))])
         .await
@@ -166,4 +171,48 @@ async fn a_missing_helm_is_a_clear_error() {
         .unwrap_err();
     assert!(!err.is_invalid_input());
     assert!(err.to_string().contains("/nonexistent/helm"), "{err}");
+}
+
+/// A template doubling a string 23 times: 128 MiB, which Go builds with several times that.
+const DOUBLING: &str = "{{- $s := \"xxxxxxxxxxxxxxxx\" }}{{- range until 23 }}{{ $s = print $s $s }}{{ end }}\nkind: ConfigMap\ndata:\n  n: {{ len $s | quote }}\n";
+
+#[tokio::test]
+async fn helm_past_its_memory_bound_fails_clearly() {
+    let r = helm().with_max_memory_bytes(64 << 20);
+    let err = r
+        .render(
+            &chart(&[("cm.yaml", DOUBLING)]),
+            &[request("berlin-1", serde_json::json!({}))],
+        )
+        .await
+        .unwrap_err();
+    let d = err.diagnostics();
+    assert_eq!(d.len(), 1, "{err}");
+    assert_eq!(d[0].location.file, "demo/templates");
+    assert!(
+        d[0].message
+            .contains("ran out of memory for target `berlin-1`"),
+        "{err}"
+    );
+    assert!(d[0].message.contains("64 MiB"), "{err}");
+}
+
+#[tokio::test]
+async fn helm_within_its_memory_bound_renders() {
+    // The same doubling, 17 times (2 MiB), renders under a 256 MiB bound; and the default
+    // bound is the one the other tests here run under.
+    let small = DOUBLING.replace("until 23", "until 17");
+    let r = helm().with_max_memory_bytes(256 << 20);
+    let out = r
+        .render(
+            &chart(&[("cm.yaml", &small)]),
+            &[request("berlin-1", serde_json::json!({}))],
+        )
+        .await
+        .unwrap();
+    assert!(
+        out[0].manifests.contains("n: \"2097152\""),
+        "{}",
+        out[0].manifests
+    );
 }

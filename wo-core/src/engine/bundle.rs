@@ -12,7 +12,53 @@ use crate::value::Value;
 use crate::yaml::{self, NodeKind};
 
 /// Deepest chain of `$include`s followed before giving up.
-const MAX_INCLUDE_DEPTH: usize = 16;
+pub const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// Most entries `$include` may splice into one bundle: template nodes copied from included
+/// templates, and schema rules and validations visited in included schemas. An include may be
+/// spliced in many places and include others in turn, so copies can multiply with depth; past
+/// this the bundle is refused at the include that crossed it.
+pub const MAX_SPLICED_ENTRIES: usize = 1_000_000;
+
+/// What splicing has copied so far, against [`MAX_SPLICED_ENTRIES`].
+#[derive(Default)]
+struct Spliced {
+    entries: usize,
+    /// The budget error, once crossed: then it is the only problem reported, since splicing
+    /// stopped half-way and anything else found is noise.
+    exceeded: Option<Diagnostic>,
+}
+
+impl Spliced {
+    /// Counts `n` entries; past the budget, keeps the error and says stop.
+    fn count(&mut self, n: usize, at: &Location, reference: &str) -> bool {
+        if self.exceeded.is_some() {
+            return false;
+        }
+        self.entries = self.entries.saturating_add(n);
+        if self.entries > MAX_SPLICED_ENTRIES {
+            self.exceeded = Some(
+                Diagnostic::new(
+                    at.clone(),
+                    format!(
+                        "`$include({reference})` splices more than {MAX_SPLICED_ENTRIES} entries into the bundle (budget: MAX_SPLICED_ENTRIES)"
+                    ),
+                )
+                .with_hint("is one file included in many places, each including others in turn?"),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// Fails with the budget error, when the budget was crossed.
+    fn check(self) -> Result<()> {
+        match self.exceeded {
+            Some(d) => Err(d.into()),
+            None => Ok(()),
+        }
+    }
+}
 
 /// A solution bundle: descriptor, schema rules (includes spliced), validations, the template
 /// (includes spliced), the solution specification and the chart files.
@@ -46,7 +92,7 @@ impl Bundle {
             }
         };
         let read = |path: &str| -> Result<&str> {
-            tree.text(path)?
+            tree.text_as(path, &shown(path))?
                 .ok_or_else(|| Error::invalid(Location::file(shown(path)), "file not found"))
         };
         let app = AppDescriptor::parse(read(APP_FILE)?, &shown(APP_FILE))?;
@@ -99,20 +145,28 @@ impl Bundle {
             .ok_or_else(|| Error::invalid(Location::file(shown(&app.schema)), "schema missing"))?;
         let mut rules = IndexMap::new();
         let mut validations = schema.validations.clone();
+        let mut spliced = Spliced::default();
         splice_schema(
             &schema,
             None,
             &inc_schemas,
-            &mut rules,
-            &mut validations,
-            &mut Vec::new(),
+            &mut Splice {
+                rules: &mut rules,
+                validations: &mut validations,
+                stack: Vec::new(),
+                spliced: &mut spliced,
+            },
             &mut c,
         );
+        spliced.check()?;
+        let mut spliced = Spliced::default();
         let template = template.map(|mut t| {
             let mut stack = Vec::new();
-            t.configs = splice_template(&t.configs, &inc_templates, &mut stack, &mut c);
+            t.configs =
+                splice_template(&t.configs, &inc_templates, &mut stack, &mut spliced, &mut c);
             t
         });
+        spliced.check()?;
         c.finish(Bundle {
             app,
             schema,
@@ -146,13 +200,19 @@ fn find<'a, T>(
     })
 }
 
+/// Where schema splicing collects its results.
+struct Splice<'a> {
+    rules: &'a mut IndexMap<String, Rule>,
+    validations: &'a mut Vec<Validation>,
+    stack: Vec<String>,
+    spliced: &'a mut Spliced,
+}
+
 fn splice_schema(
     schema: &Schema,
     subtree: Option<&str>,
     includes: &[Schema],
-    rules: &mut IndexMap<String, Rule>,
-    validations: &mut Vec<Validation>,
-    stack: &mut Vec<String>,
+    out: &mut Splice<'_>,
     c: &mut Collector,
 ) {
     for entry in &schema.entries {
@@ -163,7 +223,7 @@ fn splice_schema(
                 if !in_subtree {
                     continue;
                 }
-                if let Some(first) = rules.get(&rule.key) {
+                if let Some(first) = out.rules.get(&rule.key) {
                     c.push(Diagnostic::new(
                         rule.location.clone(),
                         format!(
@@ -172,7 +232,7 @@ fn splice_schema(
                         ),
                     ));
                 } else {
-                    rules.insert(rule.key.clone(), (**rule).clone());
+                    out.rules.insert(rule.key.clone(), (**rule).clone());
                 }
             }
             SchemaEntry::Include {
@@ -197,19 +257,34 @@ fn splice_schema(
                     });
                     continue;
                 };
-                if stack.contains(reference) || stack.len() >= MAX_INCLUDE_DEPTH {
+                if out.stack.contains(reference) || out.stack.len() >= MAX_INCLUDE_DEPTH {
                     c.push(Diagnostic::new(
                         location.clone(),
-                        format!("`$include` loop: {} -> {reference}", stack.join(" -> ")),
+                        format!("`$include` loop: {} -> {reference}", out.stack.join(" -> ")),
                     ));
                     continue;
                 }
-                stack.push(reference.clone());
-                validations.extend(inc.validations.iter().cloned());
-                splice_schema(inc, sub.as_deref(), includes, rules, validations, stack, c);
-                stack.pop();
+                let visited = inc.entries.len() + inc.validations.len();
+                if !out.spliced.count(visited, location, reference) {
+                    return;
+                }
+                out.stack.push(reference.clone());
+                out.validations.extend(inc.validations.iter().cloned());
+                splice_schema(inc, sub.as_deref(), includes, out, c);
+                out.stack.pop();
             }
         }
+    }
+}
+
+/// Nodes in a template tree (maps and sequences count themselves and their children).
+fn node_count(node: &TemplateNode) -> usize {
+    match node {
+        TemplateNode::Map(entries) => entries
+            .iter()
+            .fold(1, |n, (_, v)| n.saturating_add(node_count(v))),
+        TemplateNode::Seq(items) => items.iter().fold(1, |n, v| n.saturating_add(node_count(v))),
+        TemplateNode::Literal(..) | TemplateNode::Field(..) => 1,
     }
 }
 
@@ -217,8 +292,12 @@ fn splice_template(
     node: &TemplateNode,
     includes: &[ConfigTemplate],
     stack: &mut Vec<String>,
+    spliced: &mut Spliced,
     c: &mut Collector,
 ) -> TemplateNode {
+    if spliced.exceeded.is_some() {
+        return TemplateNode::Map(Vec::new());
+    }
     match node {
         TemplateNode::Map(entries) => {
             let mut out: Vec<(TemplateKey, TemplateNode)> = Vec::with_capacity(entries.len());
@@ -245,7 +324,7 @@ fn splice_template(
             for (key, value) in entries {
                 match key {
                     TemplateKey::Name(_) => {
-                        let v = splice_template(value, includes, stack, c);
+                        let v = splice_template(value, includes, stack, spliced, c);
                         push(&mut out, key.clone(), v, c, None);
                     }
                     TemplateKey::Include {
@@ -290,10 +369,13 @@ fn splice_template(
                                 }
                             }
                         }
+                        if !spliced.count(node_count(source), location, reference) {
+                            continue;
+                        }
                         stack.push(reference.clone());
-                        let spliced = splice_template(source, includes, stack, c);
+                        let copy = splice_template(source, includes, stack, spliced, c);
                         stack.pop();
-                        match spliced {
+                        match copy {
                             TemplateNode::Map(es) => {
                                 for (k, v) in es {
                                     push(&mut out, k, v, c, Some(location));
@@ -312,7 +394,7 @@ fn splice_template(
         TemplateNode::Seq(items) => TemplateNode::Seq(
             items
                 .iter()
-                .map(|i| splice_template(i, includes, stack, c))
+                .map(|i| splice_template(i, includes, stack, spliced, c))
                 .collect(),
         ),
         other => other.clone(),

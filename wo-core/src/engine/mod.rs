@@ -9,8 +9,8 @@ mod bundle;
 mod resolve;
 mod resolved;
 
-pub use bundle::Bundle;
-pub use resolve::Resolver;
+pub use bundle::{Bundle, MAX_INCLUDE_DEPTH, MAX_SPLICED_ENTRIES};
+pub use resolve::{Resolver, MAX_TARGET_EVAL_BYTES};
 pub use resolved::{Provenance, ResolvedConfig, Source};
 
 use crate::error::Result;

@@ -1,6 +1,6 @@
 //! Composition, validation and template evaluation for the targets of one environment.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
@@ -201,7 +201,7 @@ impl<'a> Resolver<'a> {
                     );
                     continue;
                 }
-                let value = match v.to_value(&file.file) {
+                let value = match v.to_value_under(&file.file, &join_path("values", &key)) {
                     Ok(value) => value,
                     Err(e) => {
                         let _ = c.take::<()>(Err(e));
@@ -257,6 +257,8 @@ impl<'a> Resolver<'a> {
             view: &view,
             memo: RefCell::new(HashMap::new()),
             stack: RefCell::new(Vec::new()),
+            spent: Cell::new(0),
+            exhausted: Cell::new(false),
         };
         let mut c = Collector::default();
         let t = &target.name;
@@ -461,10 +463,13 @@ fn expr_error(at: &Location, e: &ExprError, target: &str) -> Diagnostic {
 
 /// Checks a value against the rules that do not depend on other keys. Returns one message per
 /// violation.
+///
+/// A null is a value like any other (see [`check_null`]); an empty string too: it must match
+/// the `pattern` and be among the `allowedValues`.
 pub(crate) fn check_value(rule: &Rule, v: &Value) -> Vec<String> {
     let mut out = Vec::new();
     if v.is_null() {
-        return out;
+        return check_null(rule);
     }
     if let Some(t) = &rule.value_type {
         if !t.admits(v) {
@@ -521,6 +526,46 @@ pub(crate) fn check_value(rule: &Rule, v: &Value) -> Vec<String> {
     out
 }
 
+/// The rules a null written in a value file must satisfy: a null is an explicit value, not an
+/// absent one. It satisfies no `required`, no `type`, no `pattern` and no `minValue`/
+/// `maxValue`; it satisfies `allowedValues` only when they list null, and `disallowedValues`
+/// unless they do. So a null can set (and override) only a key whose schema allows it.
+fn check_null(rule: &Rule) -> Vec<String> {
+    let unset = "remove the key to keep the value a higher level or the default gives";
+    if rule.required {
+        return vec![format!(
+            "null is not a value of a required key ({unset}, or give it a value)"
+        )];
+    }
+    if let Some(t) = &rule.value_type {
+        return vec![format!("expected {t}, found null ({unset})")];
+    }
+    let mut out = Vec::new();
+    if let Some(allowed) = &rule.allowed_values {
+        if !allowed.iter().any(Value::is_null) {
+            let list = allowed.iter().map(brief).collect::<Vec<_>>().join(", ");
+            out.push(format!("null is not one of the allowed values [{list}]"));
+        }
+    }
+    if let Some(disallowed) = &rule.disallowed_values {
+        if disallowed.iter().any(Value::is_null) {
+            out.push("null is a disallowed value".to_string());
+        }
+    }
+    if let Some(p) = &rule.pattern {
+        out.push(format!(
+            "null does not match the pattern `{}` (a pattern needs a string)",
+            pattern_text(p)
+        ));
+    }
+    for (name, bound) in [("minValue", rule.min_value), ("maxValue", rule.max_value)] {
+        if let Some(b) = bound {
+            out.push(format!("null is not a number ({name} {b})"));
+        }
+    }
+    out
+}
+
 fn pattern_text(p: &regex::Regex) -> &str {
     let s = p.as_str();
     s.strip_prefix("^(?:")
@@ -539,6 +584,13 @@ pub(crate) fn values_equal(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// Most bytes of values one target's evaluation may copy (see [`crate::expr::value_size`]):
+/// every value `$val` and `$property` return and every value the template walk produces is
+/// charged, so a template whose keys copy each other twice at each step (`p2: ${{
+/// $property(p1) + $property(p1) }}`, or maps holding two copies of the one before) stops with
+/// an error naming the key instead of taking the machine's memory.
+pub const MAX_TARGET_EVAL_BYTES: usize = 64 << 20;
+
 /// What expressions of one target see.
 struct TargetScope<'s, 'a> {
     r: &'s Resolver<'a>,
@@ -546,36 +598,25 @@ struct TargetScope<'s, 'a> {
     view: &'s Value,
     memo: RefCell<HashMap<String, Value>>,
     stack: RefCell<Vec<String>>,
+    /// Bytes of values copied so far, against [`MAX_TARGET_EVAL_BYTES`].
+    spent: Cell<usize>,
+    /// Whether a budget stopped an evaluation: the rest of the template is skipped, so that
+    /// the key that ran out is the one reported (not every key that depends on it).
+    exhausted: Cell<bool>,
 }
 
 impl Scope for TargetScope<'_, '_> {
     fn val(&self, path: &str) -> std::result::Result<Value, String> {
-        if let Some(&i) = self.r.index.get(path) {
-            return Ok(self.supplies[i]
-                .map(|s| s.value().clone())
-                .unwrap_or(Value::Null));
-        }
-        // A path below an object key: `$val(Db.Host)` with a key `Db` of type object.
-        let mut cut = path.len();
-        while let Some(dot) = path[..cut].rfind('.') {
-            cut = dot;
-            if let Some(&i) = self.r.index.get(&path[..cut]) {
-                let base = self.supplies[i].map(|s| s.value()).unwrap_or(&Value::Null);
-                return Ok(get_path(base, &path[cut + 1..])
-                    .cloned()
-                    .unwrap_or(Value::Null));
-            }
-        }
-        let mut m = format!("`$val({path})`: `{path}` is not a key of the schema");
-        if let Some(s) = closest(path, self.r.rules.iter().map(|r| r.key.as_str())) {
-            m.push_str(&format!("; did you mean `{s}`?"));
-        }
-        Err(m)
+        let v = self.lookup_val(path)?;
+        self.charge(&v, || format!("`$val({path})`"))?;
+        Ok(v)
     }
 
     fn property(&self, path: &str) -> std::result::Result<Value, String> {
-        if let Some(v) = self.memo.borrow().get(path) {
-            return Ok(v.clone());
+        let memo = self.memo.borrow().get(path).cloned();
+        if let Some(v) = memo {
+            self.charge(&v, || format!("`$property({path})`"))?;
+            return Ok(v);
         }
         let Some(tpl) = &self.r.bundle.template else {
             return Err(format!(
@@ -602,6 +643,7 @@ impl Scope for TargetScope<'_, '_> {
         let result = self.eval_node(node);
         self.stack.borrow_mut().pop();
         let v = result?;
+        self.charge(&v, || format!("`$property({path})`"))?;
         self.memo.borrow_mut().insert(path.to_string(), v.clone());
         Ok(v)
     }
@@ -614,10 +656,57 @@ impl Scope for TargetScope<'_, '_> {
 }
 
 impl TargetScope<'_, '_> {
+    /// `$val(path)` before it is charged.
+    fn lookup_val(&self, path: &str) -> std::result::Result<Value, String> {
+        if let Some(&i) = self.r.index.get(path) {
+            return Ok(self.supplies[i]
+                .map(|s| s.value().clone())
+                .unwrap_or(Value::Null));
+        }
+        // A path below an object key: `$val(Db.Host)` with a key `Db` of type object.
+        let mut cut = path.len();
+        while let Some(dot) = path[..cut].rfind('.') {
+            cut = dot;
+            if let Some(&i) = self.r.index.get(&path[..cut]) {
+                let base = self.supplies[i].map(|s| s.value()).unwrap_or(&Value::Null);
+                return Ok(get_path(base, &path[cut + 1..])
+                    .cloned()
+                    .unwrap_or(Value::Null));
+            }
+        }
+        let mut m = format!("`$val({path})`: `{path}` is not a key of the schema");
+        if let Some(s) = closest(path, self.r.rules.iter().map(|r| r.key.as_str())) {
+            m.push_str(&format!("; did you mean `{s}`?"));
+        }
+        Err(m)
+    }
+
+    /// Charges a copied value to the target's budget; past it, an error naming `what`.
+    fn charge(&self, v: &Value, what: impl FnOnce() -> String) -> std::result::Result<(), String> {
+        let left = MAX_TARGET_EVAL_BYTES.saturating_sub(self.spent.get());
+        let size = crate::expr::value_size(v, left);
+        if size > left {
+            self.exhausted.set(true);
+            return Err(format!(
+                "{}: the values evaluated for target `{}` add up to more than {} MiB (budget: MAX_TARGET_EVAL_BYTES); does a chain of `$property` copy a value more than once at each step?",
+                what(),
+                self.view["name"].as_str().unwrap_or_default(),
+                MAX_TARGET_EVAL_BYTES >> 20
+            ));
+        }
+        self.spent.set(self.spent.get() + size);
+        Ok(())
+    }
+
     fn eval_node(&self, node: &TemplateNode) -> std::result::Result<Value, String> {
         Ok(match node {
             TemplateNode::Literal(v, _) => v.clone(),
-            TemplateNode::Field(f, _) => f.eval(self).map_err(|e| e.message)?,
+            TemplateNode::Field(f, _) => f.eval(self).map_err(|e| {
+                if e.budget {
+                    self.exhausted.set(true);
+                }
+                e.message
+            })?,
             TemplateNode::Map(entries) => {
                 let mut m = Map::new();
                 for (k, v) in entries {
@@ -659,6 +748,10 @@ impl TargetScope<'_, '_> {
                 v.clone()
             }
             TemplateNode::Field(f, loc) => {
+                if self.exhausted.get() {
+                    // Out of budget: the key that ran out is reported already.
+                    return Value::Null;
+                }
                 let cached = self.memo.borrow().get(path).cloned();
                 let result = match cached {
                     Some(v) => Ok(v),
@@ -668,7 +761,12 @@ impl TargetScope<'_, '_> {
                         self.stack.borrow_mut().pop();
                         r
                     }
-                };
+                }
+                .and_then(|v| {
+                    self.charge(&v, || format!("`{path}`"))
+                        .map(|()| v)
+                        .map_err(|m| ExprError::new(m, crate::expr::Span::default()))
+                });
                 match result {
                     Ok(v) => {
                         self.memo.borrow_mut().insert(path.to_string(), v.clone());
@@ -676,6 +774,9 @@ impl TargetScope<'_, '_> {
                         v
                     }
                     Err(e) => {
+                        if e.budget {
+                            self.exhausted.set(true);
+                        }
                         c.push(expr_error(
                             loc,
                             &e,

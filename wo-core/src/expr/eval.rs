@@ -2,7 +2,7 @@
 //!
 //! Evaluation returns `Cow` so literals are borrowed from the parsed tree rather than cloned:
 //! a template is parsed once and evaluated for thousands of targets.
-use super::{Expr, ExprError, Scope, Span};
+use super::{Expr, ExprError, Scope, Span, MAX_STRING_BYTES};
 use crate::value::{type_name, Value};
 use serde_json::Number;
 use std::borrow::Cow;
@@ -16,10 +16,11 @@ type Out<'e> = Result<Cow<'e, Value>, ExprError>;
 pub(super) fn eval<'e>(expr: &'e Expr, scope: &dyn Scope) -> Out<'e> {
     match expr {
         Expr::Literal(v, _) => Ok(Cow::Borrowed(v)),
-        Expr::Concat(parts, _) => {
+        Expr::Concat(parts, span) => {
             let mut s = String::new();
             for p in parts {
                 write_text(&*eval(p, scope)?, &mut s);
+                check_length(&s, *span)?;
             }
             Ok(Cow::Owned(Value::String(s)))
         }
@@ -37,6 +38,23 @@ pub(super) fn write_text(v: &Value, out: &mut String) {
             let _ = write!(out, "{other}");
         }
     }
+}
+
+/// Fails when a string being built has grown past [`MAX_STRING_BYTES`].
+pub(super) fn check_length(s: &str, span: Span) -> Result<(), ExprError> {
+    if s.len() > MAX_STRING_BYTES {
+        let mut e = ExprError::new(
+            format!(
+                "the expression builds a string of more than {} MiB (budget: MAX_STRING_BYTES)",
+                MAX_STRING_BYTES >> 20
+            ),
+            span,
+        );
+        e.hint = Some("does a chain of `+` or `$property` double a string at each step?".into());
+        e.budget = true;
+        return Err(e);
+    }
+    Ok(())
 }
 
 fn owned(v: Value) -> Out<'static> {

@@ -32,6 +32,40 @@ pub const MAX_DEPTH: usize = 64;
 /// Longest field text (bytes) that may hold expressions.
 pub const MAX_FIELD_LEN: usize = 64 * 1024;
 
+/// Longest string an expression may build (bytes): `+` and text mixed with `${{ }}` stop with
+/// an error past it, so that a chain of concatenations cannot double its way to gigabytes.
+pub const MAX_STRING_BYTES: usize = 4 << 20;
+
+/// The approximate memory a value takes (bytes), counted up to `limit` (the count stops
+/// there, so measuring a huge value costs no more than measuring `limit` bytes of it).
+///
+/// Strings and keys count their bytes, every node 32 bytes more: close to what a
+/// [`Value`] holds in memory, and what the engine charges to its per-target budget whenever
+/// it copies a value.
+pub fn value_size(value: &Value, limit: usize) -> usize {
+    const NODE: usize = 32;
+    let mut total = 0usize;
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        total = total.saturating_add(NODE);
+        match v {
+            Value::String(s) => total = total.saturating_add(s.len()),
+            Value::Array(items) => stack.extend(items.iter()),
+            Value::Object(m) => {
+                for (k, item) in m {
+                    total = total.saturating_add(k.len() + NODE);
+                    stack.push(item);
+                }
+            }
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        }
+        if total > limit {
+            return total;
+        }
+    }
+    total
+}
+
 /// Byte offsets of a piece of an expression within the field text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Span {
@@ -88,6 +122,8 @@ pub struct ExprError {
     pub hint: Option<String>,
     /// Whether this is an unsupported-offline function (`$config`).
     pub unsupported: bool,
+    /// Whether a budget stopped the evaluation ([`MAX_STRING_BYTES`]).
+    pub budget: bool,
 }
 
 /// What an expression can look up.
@@ -185,7 +221,10 @@ impl Field {
         for seg in &self.segments {
             match seg {
                 Segment::Text(t) => out.push_str(t),
-                Segment::Expr(e) => eval::write_text(&*eval::eval(e, scope)?, &mut out),
+                Segment::Expr(e) => {
+                    eval::write_text(&*eval::eval(e, scope)?, &mut out);
+                    eval::check_length(&out, e.span())?;
+                }
             }
         }
         Ok(Value::String(out))
@@ -244,6 +283,7 @@ impl ExprError {
             span,
             hint: None,
             unsupported: false,
+            budget: false,
         }
     }
 }

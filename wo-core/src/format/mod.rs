@@ -135,10 +135,17 @@ pub(crate) fn closest<'a>(
         .map(|(_, c)| c)
 }
 
-/// Collects the results of independent checks into one error carrying every diagnostic.
+/// Most diagnostics a [`Collector`] keeps; past that it only counts them, so that input with a
+/// million problems costs no more memory than one with ten thousand.
+const MAX_COLLECTED: usize = 10_000;
+
+/// Collects the results of independent checks into one error carrying every diagnostic
+/// (sorted, and capped at [`crate::error::MAX_DIAGNOSTICS`] with a count of the rest).
 #[derive(Default)]
 pub(crate) struct Collector {
     diagnostics: Vec<Diagnostic>,
+    /// Diagnostics found past [`MAX_COLLECTED`] or left out of a capped list, counted only.
+    dropped: usize,
 }
 
 impl Collector {
@@ -146,8 +153,13 @@ impl Collector {
     pub(crate) fn take<T>(&mut self, r: Result<T>) -> Result<Option<T>> {
         match r {
             Ok(v) => Ok(Some(v)),
-            Err(Error::Invalid(Diagnostics(ds))) => {
-                self.diagnostics.extend(ds);
+            Err(Error::Invalid(ds)) => {
+                let omitted = ds.omitted();
+                self.dropped += omitted;
+                let listed = ds.0.len() - usize::from(omitted > 0);
+                for d in ds.0.into_iter().take(listed) {
+                    self.push(d);
+                }
                 Ok(None)
             }
             Err(e) => Err(e),
@@ -156,12 +168,16 @@ impl Collector {
 
     /// Records one diagnostic.
     pub(crate) fn push(&mut self, d: Diagnostic) {
-        self.diagnostics.push(d);
+        if self.diagnostics.len() < MAX_COLLECTED {
+            self.diagnostics.push(d);
+        } else {
+            self.dropped += 1;
+        }
     }
 
     /// Whether nothing was recorded.
     pub(crate) fn is_empty(&self) -> bool {
-        self.diagnostics.is_empty()
+        self.diagnostics.is_empty() && self.dropped == 0
     }
 
     /// Fails with what was recorded so far, if anything (and forgets it).
@@ -169,12 +185,15 @@ impl Collector {
         std::mem::take(self).finish(())
     }
 
-    /// `Ok(value)` when nothing was recorded, else every diagnostic, sorted.
+    /// `Ok(value)` when nothing was recorded, else every diagnostic, sorted and capped.
     pub(crate) fn finish<T>(self, value: T) -> Result<T> {
-        if self.diagnostics.is_empty() {
-            Ok(value)
-        } else {
-            Err(Error::Invalid(Diagnostics(self.diagnostics).sorted()))
+        if self.is_empty() {
+            return Ok(value);
         }
+        Err(Error::Invalid(
+            Diagnostics(self.diagnostics)
+                .sorted()
+                .and_omitted(self.dropped),
+        ))
     }
 }

@@ -141,7 +141,9 @@ impl ConfigTemplate {
                         t.version = m.version;
                     }
                 }
-                "dependencies" => t.dependencies = c.take(v.to_value(file))?,
+                "dependencies" => {
+                    t.dependencies = c.take(v.to_value_under(file, "dependencies"))?
+                }
                 "configs" => {
                     seen_configs = true;
                     t.configs = compile(v, file, "configs", &mut c);
@@ -227,7 +229,7 @@ fn compile(node: &Node, file: &str, path: &str, c: &mut Collector) -> TemplateNo
                 TemplateNode::Literal(Value::Null, loc())
             }
         },
-        _ => match node.to_value(file) {
+        _ => match node.to_value_under(file, path) {
             Ok(v) => TemplateNode::Literal(v, loc()),
             Err(Error::Invalid(Diagnostics(ds))) => {
                 for d in ds {

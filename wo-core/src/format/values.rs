@@ -10,14 +10,19 @@
 //!
 //! Where a file sits says which level it sets: `values.yaml` (the environment),
 //! `levels/<level>/<node>.yaml` (a hierarchy node, e.g. `levels/region/eu.yaml`),
-//! `targets/<target>.yaml` (one target). Other files on the branch are ignored, except
-//! `fleet.yaml`, read by [`super::fleet`].
+//! `targets/<target>.yaml` (one target). Inside `levels/` and `targets/` every file must be
+//! such a value file (`.gitkeep` placeholders aside): anything else there — `berlin-1.YAML`,
+//! `berlin-1.yml`, a README, a nested directory — is an error rather than values skipped
+//! without a word, and so are two files for one level whose names differ only in case. Other
+//! files on the branch are ignored, except `fleet.yaml`, read by [`super::fleet`].
 
 use std::fmt;
 
 use super::{check_header, diag_at, Collector};
 use crate::error::{Error, Location, Result};
-use crate::files::{check_name, FileTree};
+use std::collections::BTreeMap;
+
+use crate::files::{check_name, name_key, FileTree};
 use crate::value::Value;
 use crate::yaml::{self, Node, NodeKind};
 
@@ -121,7 +126,7 @@ impl ValueFile {
                 )])))
             }
         };
-        let values = node.to_value(file)?;
+        let values = node.to_value_under(file, "values")?;
         Ok(ValueFile {
             file: file.to_string(),
             level,
@@ -183,6 +188,8 @@ impl ValueSet {
         };
         let mut c = Collector::default();
         let mut files = Vec::new();
+        // Case-insensitive level keys → the first file, to refuse two files for one level.
+        let mut seen: BTreeMap<(String, String), String> = BTreeMap::new();
         for (path, _) in tree.iter() {
             let level = match classify(path) {
                 Ok(Some(level)) => level,
@@ -195,7 +202,26 @@ impl ValueSet {
                     continue;
                 }
             };
-            let Some(text) = c.take(tree.text(path))?.flatten() else {
+            let key = match &level {
+                Level::Environment => (String::new(), String::new()),
+                Level::Hierarchy { level, node } => (name_key(level), name_key(node)),
+                Level::Target(t) => ("/target".to_owned(), name_key(t)),
+            };
+            if let Some(first) = seen.get(&key) {
+                c.push(
+                    crate::error::Diagnostic::new(
+                        Location::file(shown(path)),
+                        format!(
+                            "sets the same level as `{}`: names that differ only in case are the same name",
+                            shown(first)
+                        ),
+                    )
+                    .with_hint("keep one file per level; Workload Orchestration ids and the file systems of macOS and Windows do not tell case apart"),
+                );
+                continue;
+            }
+            seen.insert(key, path.to_owned());
+            let Some(text) = c.take(tree.text_as(path, &shown(path)))?.flatten() else {
                 continue;
             };
             if let Some(f) = c.take(ValueFile::parse(text, &shown(path), level))? {
@@ -207,32 +233,70 @@ impl ValueSet {
     }
 }
 
-/// Which level a path on a config branch sets: `Ok(None)` for files that are not value files.
+/// Files that only keep an otherwise empty directory in git; allowed among value files.
+const PLACEHOLDERS: [&str; 2] = [".gitkeep", ".keep"];
+
+/// Which level a path on a config branch sets: `Ok(None)` for files outside the value
+/// directories. Inside them (`values.yaml`, `levels/`, `targets/`) every file must be a value
+/// file wo reads: anything else is an error, so that no values are skipped silently
+/// (`targets/berlin-1.YAML`, `targets/berlin-1.yml`, `Targets/…`, `levels/region/eu/x.yaml`).
 fn classify(path: &str) -> std::result::Result<Option<Level>, String> {
     let segs: Vec<&str> = path.split('/').collect();
-    let stem = |file: &str| -> std::result::Result<Option<String>, String> {
-        if let Some(s) = file.strip_suffix(".yaml") {
-            check_name(s)?;
-            Ok(Some(s.to_string()))
-        } else if file.ends_with(".yml") {
-            Err(format!("`{path}`: value files end in `.yaml`"))
-        } else {
-            Ok(None)
+    let not_read = |why: &str| format!("`{path}` is not read by wo: {why}");
+    let stem = |file: &str| -> std::result::Result<String, String> {
+        match file.strip_suffix(".yaml") {
+            Some(s) => {
+                check_name(s)?;
+                Ok(s.to_string())
+            }
+            None => {
+                let lower = file.to_ascii_lowercase();
+                if lower.ends_with(".yaml") || lower.ends_with(".yml") {
+                    Err(not_read("value files end in `.yaml` (lowercase)"))
+                } else {
+                    Err(not_read("only value files (`<name>.yaml`) belong here"))
+                }
+            }
         }
     };
+    if segs.last().is_some_and(|f| PLACEHOLDERS.contains(f))
+        && matches!(segs.first(), Some(&"levels" | &"targets"))
+    {
+        return Ok(None);
+    }
     match segs.as_slice() {
         ["values.yaml"] => Ok(Some(Level::Environment)),
-        ["values.yml"] => Err("value files end in `.yaml`: rename `values.yml` to `values.yaml`".into()),
+        [file] if is_values_spelling(file) => Err(not_read(
+            "the environment's value file is `values.yaml` (lowercase)",
+        )),
         ["levels", level, file] => {
             check_name(level)?;
-            Ok(stem(file)?.map(|node| Level::Hierarchy { level: level.to_string(), node }))
+            let node = stem(file)?;
+            Ok(Some(Level::Hierarchy {
+                level: level.to_string(),
+                node,
+            }))
         }
-        ["targets", file] => Ok(stem(file)?.map(Level::Target)),
-        ["levels", ..] | ["targets", ..] if path.ends_with(".yaml") => {
-            Err(format!("`{path}` is not where value files go: use `levels/<level>/<node>.yaml` or `targets/<target>.yaml`"))
+        ["targets", file] => Ok(Some(Level::Target(stem(file)?))),
+        ["levels", ..] => Err(not_read(
+            "value files of hierarchy nodes are `levels/<level>/<node>.yaml`",
+        )),
+        ["targets", ..] => Err(not_read(
+            "value files of targets are `targets/<target>.yaml`",
+        )),
+        [dir, ..] if dir.eq_ignore_ascii_case("levels") || dir.eq_ignore_ascii_case("targets") => {
+            Err(not_read(&format!(
+                "the value directories are `levels/` and `targets/` (lowercase), not `{dir}/`"
+            )))
         }
         _ => Ok(None),
     }
+}
+
+/// `Values.yaml`, `values.yml`, `VALUES.YAML`: the environment's file misspelt.
+fn is_values_spelling(file: &str) -> bool {
+    let lower = file.to_ascii_lowercase();
+    lower == "values.yaml" || lower == "values.yml"
 }
 
 #[cfg(test)]
@@ -257,5 +321,24 @@ mod tests {
         assert_eq!(classify("fleet.yaml"), Ok(None));
         assert!(classify("targets/a/b.yaml").is_err());
         assert!(classify("targets/x.yml").is_err());
+        // Nothing in a value directory is skipped silently.
+        for unread in [
+            "targets/berlin-1.YAML",
+            "targets/README.md",
+            "targets/berlin-1.json",
+            "levels/region/eu.yml",
+            "levels/region.yaml",
+            "levels/region/eu/x.yaml",
+            "Targets/berlin-1.yaml",
+            "LEVELS/region/eu.yaml",
+            "Values.yaml",
+            "values.yml",
+            "targets/con.yaml",
+        ] {
+            assert!(classify(unread).is_err(), "{unread} accepted");
+        }
+        assert_eq!(classify("targets/.gitkeep"), Ok(None));
+        assert_eq!(classify("levels/region/.gitkeep"), Ok(None));
+        assert_eq!(classify("docs/x.yaml"), Ok(None));
     }
 }

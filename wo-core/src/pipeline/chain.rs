@@ -45,7 +45,10 @@ impl EnvironmentChain {
         }
         for (i, env) in environments.iter().enumerate() {
             check_name(env).map_err(|m| Error::invalid(at(i), m))?;
-            if environments[..i].contains(env) {
+            if environments[..i]
+                .iter()
+                .any(|e| e.eq_ignore_ascii_case(env))
+            {
                 return Err(Error::invalid(
                     at(i),
                     format!("environment `{env}` is listed twice"),

@@ -172,7 +172,17 @@ impl Node {
     /// Fails on NaN and infinite floats, which a [`Value`] cannot hold, and on two keys that
     /// become the same string (`1` and `"1"`).
     pub fn to_value(&self, file: &str) -> Result<Value> {
-        let mut path = Vec::new();
+        self.to_value_under(file, "")
+    }
+
+    /// As [`Node::to_value`] for a node found at the dotted key path `base` of its document,
+    /// so that errors name the whole key path (`values.Replicas`, not `Replicas`).
+    pub fn to_value_under(&self, file: &str, base: &str) -> Result<Value> {
+        let mut path: Vec<String> = if base.is_empty() {
+            Vec::new()
+        } else {
+            base.split('.').map(str::to_owned).collect()
+        };
         self.to_value_at(file, &mut path)
     }
 

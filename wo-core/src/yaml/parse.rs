@@ -374,6 +374,28 @@ impl Builder<'_> {
     }
 }
 
+/// Whether YAML 1.2 allows `c` in a stream (its `c-printable` production): no C0 control
+/// characters but tab and line breaks, no DEL, no C1 control characters but NEL, no U+FFFE or
+/// U+FFFF.
+fn is_printable(c: char) -> bool {
+    match c {
+        '\t' | '\n' | '\r' | '\u{85}' => true,
+        '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{fffe}' | '\u{ffff}' => false,
+        _ => true,
+    }
+}
+
+/// 1-based line and column (in characters) of byte offset `at`.
+fn line_column(text: &str, at: usize) -> (u32, u32) {
+    let before = &text[..at.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(column).unwrap_or(u32::MAX),
+    )
+}
+
 fn path_of(stack: &[Frame]) -> String {
     let mut parts: Vec<String> = Vec::new();
     for frame in stack {
@@ -400,6 +422,26 @@ pub(crate) fn load(text: &str, file: &str, budget: &Budget, single: bool) -> Res
                 budget.max_bytes
             ),
             None,
+        ));
+    }
+    if let Some((at, c)) = text.char_indices().find(|(_, c)| !is_printable(*c)) {
+        let (line, column) = line_column(text, at);
+        let code = u32::from(c);
+        let (message, hint) = if c == '\0' {
+            (
+                format!("a NUL character (U+0000) at line {line}, column {column}: YAML text cannot contain NUL"),
+                "remove it, or write it as the escape `\\0` inside a double-quoted string",
+            )
+        } else {
+            (
+                format!("the control character U+{code:04X} at line {line}, column {column}: YAML text may contain no control characters other than tab and line breaks"),
+                "remove it, or write it as an escape (`\\x1b`, `\\u0007`) inside a double-quoted string",
+            )
+        };
+        return Err(invalid(
+            Location::file(file).at(line, column),
+            message,
+            Some(hint),
         ));
     }
     let mut b = Builder {

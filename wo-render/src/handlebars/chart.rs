@@ -14,7 +14,7 @@ use wo_core::ports::{Chart, RenderRequest};
 use wo_core::{Diagnostic, Diagnostics, Error, Location, Result};
 
 use super::helpers;
-use super::limits::{LimitError, LimitedOutput};
+use super::limits::{LimitError, LimitedOutput, StepBudget};
 use super::stream;
 
 /// Where a registered template's text starts: the file, and the 1-based line and column of its
@@ -56,6 +56,8 @@ pub(crate) struct PreparedChart {
     /// Registered template name → where its text starts.
     origins: HashMap<String, Origin>,
     max_output_bytes: usize,
+    /// Steps one target's render may take (see [`super::limits::DEFAULT_MAX_STEPS`]).
+    max_steps: u64,
 }
 
 static DEFINE_OPEN: LazyLock<Option<Regex>> =
@@ -69,6 +71,7 @@ impl PreparedChart {
         chart: &Chart,
         max_output_bytes: usize,
         max_include_depth: usize,
+        max_steps: u64,
     ) -> Result<Self> {
         let (name, meta) = read_metadata(chart)?;
         let defaults = read_defaults(chart)?;
@@ -136,6 +139,7 @@ impl PreparedChart {
             templates,
             origins,
             max_output_bytes,
+            max_steps,
         })
     }
 
@@ -170,6 +174,8 @@ impl PreparedChart {
             },
         }));
 
+        // One budget for all templates of the target, counted on this worker thread.
+        let _steps = StepBudget::start(self.max_steps);
         let mut remaining = self.max_output_bytes;
         let mut files = Vec::with_capacity(self.templates.len());
         for path in &self.templates {
@@ -212,6 +218,12 @@ impl PreparedChart {
                     "{path} produced more than {} for target {target}",
                     super::limits::bytes_text(*max)
                 ),
+                Some(steps @ LimitError::Steps { .. }) => {
+                    format!("{path}, for target {target}: {steps}")
+                }
+                Some(text @ LimitError::Text { .. }) => {
+                    format!("{path}, for target {target}: {text}")
+                }
                 _ => format!("for target {target}: {inner}"),
             },
             RenderErrorReason::MissingVariable(var) => format!(

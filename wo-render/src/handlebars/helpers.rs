@@ -6,12 +6,13 @@
 
 use base64::Engine as _;
 use handlebars::{
-    Context, Handlebars, Helper, HelperDef, JsonValue as Json, RenderContext, RenderError,
-    RenderErrorReason, Renderable, ScopedJson,
+    BlockContext, BlockParams, Context, Handlebars, Helper, HelperDef, HelperResult,
+    JsonValue as Json, Output, PathAndJson, RenderContext, RenderError, RenderErrorReason,
+    Renderable, ScopedJson,
 };
 use sha2::Digest as _;
 
-use super::limits::{IncludeLevel, LimitError, LimitedOutput};
+use super::limits::{charge_steps, IncludeLevel, LimitError, LimitedOutput};
 
 /// Largest text a helper builds: helpers that multiply text (`indent`, `replace`) check the size
 /// first, so that one call cannot ask for gigabytes before the output limit sees anything.
@@ -30,6 +31,9 @@ struct Func {
     /// Whether an undefined argument reads as null instead of failing (strict mode).
     lenient: bool,
     body: Body,
+    /// Longest text the helper may return (the output bound): helpers compose, so without it
+    /// `b64enc` nested 66 deep builds gigabytes before anything is written.
+    max_text: usize,
 }
 
 impl HelperDef for Func {
@@ -40,6 +44,7 @@ impl HelperDef for Func {
         _: &'rc Context,
         _: &mut RenderContext<'reg, 'rc>,
     ) -> Result<ScopedJson<'rc>, RenderError> {
+        charge_steps(1).map_err(limit)?;
         let params = h.params();
         if params.len() < self.min || params.len() > self.max {
             let want = match (self.min, self.max) {
@@ -63,14 +68,24 @@ impl HelperDef for Func {
             }
         }
         let args: Vec<&Json> = params.iter().map(|p| p.value()).collect();
-        (self.body)(&args)
-            .map(ScopedJson::Derived)
-            .map_err(|m| other(format!("`{}`: {m}", self.name)))
+        let value = (self.body)(&args).map_err(|m| other(format!("`{}`: {m}", self.name)))?;
+        if matches!(&value, Json::String(s) if s.len() > self.max_text) {
+            return Err(limit(LimitError::Text {
+                max: self.max_text,
+                helper: self.name,
+            }));
+        }
+        Ok(ScopedJson::Derived(value))
     }
 }
 
 fn other(message: String) -> RenderError {
     RenderErrorReason::Other(message).into()
+}
+
+/// A limit as a render error (the renderer reports it with the template and target).
+fn limit(e: LimitError) -> RenderError {
+    RenderErrorReason::NestedError(Box::new(e)).into()
 }
 
 /// Registers every helper on `registry`.
@@ -126,9 +141,11 @@ pub(crate) fn register(registry: &mut Handlebars<'_>, max_output_bytes: usize, m
                 max,
                 lenient,
                 body,
+                max_text: max_output_bytes,
             }),
         );
     }
+    registry.register_helper("each", Box::new(Each));
     registry.register_helper(
         "include",
         Box::new(Include {
@@ -159,22 +176,24 @@ impl HelperDef for Include {
             .and_then(|p| p.value().as_str())
             .ok_or_else(|| other("`include` takes a template name: `include \"x\" this`".into()))?;
         let data = match h.param(1) {
-            None => ctx.data().clone(),
+            None => ctx.data(),
             Some(p) if p.is_value_missing() => {
                 return Err(other(format!(
                     "`include \"{name}\"`: `{}` is undefined",
                     p.relative_path().map_or("?", String::as_str)
                 )))
             }
-            Some(p) => p.value().clone(),
+            Some(p) => p.value(),
         };
         let template = r.get_template(name).ok_or_else(|| {
             other(format!(
                 "`include`: no template is named `{name}` (define it in templates/_*.tpl with {{{{#define \"{name}\"}}}}…{{{{/define}}}})"
             ))
         })?;
-        let _level = IncludeLevel::enter(self.max_depth, name)
-            .map_err(|e| RenderError::from(RenderErrorReason::NestedError(Box::new(e))))?;
+        // The included template gets a copy of its context: one step, and one per value in it.
+        charge_steps(1 + nodes(data)).map_err(limit)?;
+        let data = data.clone();
+        let _level = IncludeLevel::enter(self.max_depth, name).map_err(limit)?;
         let inner = Context::from(data);
         let mut rc = RenderContext::new(template.name.as_ref());
         let mut out = LimitedOutput::new(self.max_output_bytes);
@@ -188,6 +207,155 @@ impl HelperDef for Include {
         rendered?;
         Ok(ScopedJson::Derived(Json::String(out.into_string())))
     }
+}
+
+/// `{{#each}}` as handlebars' own (`@index`, `@key`, `@first`, `@last`, `as |item key|`,
+/// `{{else}}` for an empty list or map, `../` paths), but each item is a step taken from the
+/// target's budget before the loop starts: three loops nested over 1,000 items stop after the
+/// budget, not after a billion items.
+struct Each;
+
+impl HelperDef for Each {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        r: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        rc: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let value = h
+            .param(0)
+            .ok_or(RenderErrorReason::ParamNotFoundForIndex("each", 0))?;
+        let Some(template) = h.template() else {
+            return Ok(());
+        };
+        let items = match value.value() {
+            Json::Array(list) => list.len(),
+            Json::Object(map) => map.len(),
+            _ => 0,
+        };
+        charge_steps(1 + u64::try_from(items).unwrap_or(u64::MAX)).map_err(limit)?;
+        let base_path = value.context_path();
+        match value.value() {
+            Json::Array(list) if !list.is_empty() || h.inverse().is_none() => {
+                rc.push_block(block_of(value));
+                let len = list.len();
+                for (i, v) in list.iter().enumerate() {
+                    if let Some(block) = rc.block_mut() {
+                        let index = Json::from(i);
+                        block.set_local_var("first", Json::from(i == 0));
+                        block.set_local_var("last", Json::from(i + 1 == len));
+                        block.set_local_var("index", index.clone());
+                        step_into(block, base_path, i.to_string(), i == 0, v);
+                        set_block_params(block, h, base_path, &index, v)?;
+                    }
+                    template.render(r, ctx, rc, out)?;
+                }
+                rc.pop_block();
+                Ok(())
+            }
+            Json::Object(map) if !map.is_empty() || h.inverse().is_none() => {
+                rc.push_block(block_of(value));
+                let len = map.len();
+                for (i, (k, v)) in map.iter().enumerate() {
+                    if let Some(block) = rc.block_mut() {
+                        let key = Json::from(k.as_str());
+                        block.set_local_var("first", Json::from(i == 0));
+                        block.set_local_var("last", Json::from(i + 1 == len));
+                        block.set_local_var("key", key.clone());
+                        block.set_local_var("index", Json::from(i));
+                        step_into(block, base_path, k.clone(), i == 0, v);
+                        set_block_params(block, h, base_path, &key, v)?;
+                    }
+                    template.render(r, ctx, rc, out)?;
+                }
+                rc.pop_block();
+                Ok(())
+            }
+            _ => match h.inverse() {
+                Some(inverse) => inverse.render(r, ctx, rc, out),
+                None if r.strict_mode() => Err(RenderError::strict_error(value.relative_path())),
+                None => Ok(()),
+            },
+        }
+    }
+}
+
+/// The block an `{{#each}}` pushes: the path of what it walks, or a copy of a computed value.
+fn block_of<'rc>(param: &PathAndJson<'rc>) -> BlockContext<'rc> {
+    let mut block = BlockContext::new();
+    match param.context_path() {
+        Some(path) => block.base_path_mut().clone_from(path),
+        None => block.set_base_value(param.value().clone()),
+    }
+    block
+}
+
+/// Points the block at item `relative` of what it walks.
+fn step_into(
+    block: &mut BlockContext<'_>,
+    base_path: Option<&Vec<String>>,
+    relative: String,
+    first: bool,
+    value: &Json,
+) {
+    match base_path {
+        Some(p) if first => {
+            let mut path = p.clone();
+            path.push(relative);
+            *block.base_path_mut() = path;
+        }
+        Some(_) => {
+            if let Some(last) = block.base_path_mut().last_mut() {
+                *last = relative;
+            }
+        }
+        None => block.set_base_value(value.clone()),
+    }
+}
+
+/// `as |item|` and `as |item key|`.
+fn set_block_params<'rc>(
+    block: &mut BlockContext<'rc>,
+    h: &Helper<'rc>,
+    base_path: Option<&Vec<String>>,
+    key: &Json,
+    value: &Json,
+) -> Result<(), RenderError> {
+    let (item, key_name) = if let Some(item) = h.block_param() {
+        (item, None)
+    } else if let Some((item, key_name)) = h.block_param_pair() {
+        (item, Some(key_name))
+    } else {
+        return Ok(());
+    };
+    let mut params = BlockParams::new();
+    if base_path.is_some() {
+        params.add_path(item, Vec::new())?;
+    } else {
+        params.add_value(item, value.clone())?;
+    }
+    if let Some(key_name) = key_name {
+        params.add_value(key_name, key.clone())?;
+    }
+    block.set_block_params(params);
+    Ok(())
+}
+
+/// Values in `v` (maps and lists count themselves and their items).
+fn nodes(v: &Json) -> u64 {
+    let mut n = 0u64;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        n = n.saturating_add(1);
+        match v {
+            Json::Array(items) => stack.extend(items),
+            Json::Object(map) => stack.extend(map.values()),
+            _ => {}
+        }
+    }
+    n
 }
 
 /// `define` outside a `_*.tpl` file: say where definitions belong.

@@ -52,7 +52,13 @@
 //! The manifests of one target are bounded by [`HandlebarsRendererBuilder::max_output_bytes`]
 //! (a template that would produce more fails at once, naming itself and the target), and
 //! `include` nesting by [`HandlebarsRendererBuilder::max_include_depth`] (a template that
-//! includes itself fails naming itself). The requests of one call render in parallel on
+//! includes itself fails naming itself). A text a helper builds may not be longer than the
+//! output bound either, so that helpers nested in each other (`b64enc` 66 deep) stop before
+//! they build gigabytes. Each target has a step budget,
+//! [`HandlebarsRendererBuilder::max_steps`] (one million by default): every helper call and
+//! `{{#each}}` item is a step, an `include` one plus one per value in the context it copies, so loops nested over large lists and `include`
+//! fan-outs stop with an error naming the template, its line and the target — Helm's 60 s
+//! timeout, but deterministic. The requests of one call render in parallel on
 //! [`HandlebarsRendererBuilder::workers`] threads.
 
 mod chart;
@@ -64,7 +70,7 @@ use async_trait::async_trait;
 use wo_core::ports::{Chart, RenderRequest, Rendered, Renderer};
 use wo_core::{Error, Result};
 
-pub use limits::{DEFAULT_MAX_INCLUDE_DEPTH, DEFAULT_MAX_OUTPUT_BYTES};
+pub use limits::{DEFAULT_MAX_INCLUDE_DEPTH, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MAX_STEPS};
 
 use chart::PreparedChart;
 
@@ -112,6 +118,7 @@ const STACK_BYTES_PER_INCLUDE: usize = 512 << 10;
 pub struct HandlebarsRenderer {
     max_output_bytes: usize,
     max_include_depth: usize,
+    max_steps: u64,
     workers: usize,
 }
 
@@ -132,14 +139,19 @@ impl HandlebarsRenderer {
         HandlebarsRendererBuilder {
             max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
             max_include_depth: DEFAULT_MAX_INCLUDE_DEPTH,
+            max_steps: DEFAULT_MAX_STEPS,
             workers: std::thread::available_parallelism().map_or(1, usize::from),
         }
     }
 
     /// Prepares `chart` once and renders every request on the worker threads, in order.
     fn render_all(&self, chart: &Chart, requests: &[RenderRequest]) -> Result<Vec<Rendered>> {
-        let prepared =
-            PreparedChart::prepare(chart, self.max_output_bytes, self.max_include_depth)?;
+        let prepared = PreparedChart::prepare(
+            chart,
+            self.max_output_bytes,
+            self.max_include_depth,
+            self.max_steps,
+        )?;
         if requests.is_empty() {
             return Ok(Vec::new());
         }
@@ -197,6 +209,7 @@ impl Renderer for HandlebarsRenderer {
 pub struct HandlebarsRendererBuilder {
     max_output_bytes: usize,
     max_include_depth: usize,
+    max_steps: u64,
     workers: usize,
 }
 
@@ -213,6 +226,15 @@ impl HandlebarsRendererBuilder {
         self
     }
 
+    /// Steps one target's render may take: every helper call and every item an `{{#each}}`
+    /// walks counts one, an `include` one and one per value in the context it copies (default [`DEFAULT_MAX_STEPS`], one million). A render
+    /// past it fails naming the template, its line and the target. A count, not a time, so
+    /// that a chart fails or passes the same on every machine.
+    pub fn max_steps(mut self, steps: u64) -> Self {
+        self.max_steps = steps;
+        self
+    }
+
     /// Threads that render the requests of one call (default: the available parallelism;
     /// at least 1).
     pub fn workers(mut self, workers: usize) -> Self {
@@ -225,6 +247,7 @@ impl HandlebarsRendererBuilder {
         HandlebarsRenderer {
             max_output_bytes: self.max_output_bytes,
             max_include_depth: self.max_include_depth,
+            max_steps: self.max_steps,
             workers: self.workers,
         }
     }

@@ -41,16 +41,16 @@ impl ManifestSet {
         }
         let Reader {
             resources,
-            mut problems,
+            problems,
             ..
         } = reader;
         match Self::from_resources(resources) {
             Ok(set) if problems.is_empty() => Ok(set),
             Ok(_) => Err(Error::Invalid(Diagnostics(problems).sorted())),
-            Err(Error::Invalid(dups)) => {
-                problems.extend(dups.0);
-                Err(Error::Invalid(Diagnostics(problems).sorted()))
-            }
+            Err(Error::Invalid(dups)) => Err(Error::Invalid(Diagnostics::merged([
+                Diagnostics(problems),
+                dups,
+            ]))),
             Err(other) => Err(other),
         }
     }

@@ -27,7 +27,7 @@ use serde::Deserialize;
 
 use super::{check_header, closest, typed, Collector};
 use crate::error::{Diagnostic, Error, Location, Result};
-use crate::files::check_name;
+use crate::files::{check_name, name_key};
 use crate::yaml::{self, Node};
 
 /// Where the fleet lives on an environment branch of the platform config repo.
@@ -133,7 +133,7 @@ impl Fleet {
         name_check(&mut c, "environment", &self.environment);
         if let Some(next) = &self.next {
             name_check(&mut c, "next", next);
-            if next == &self.environment {
+            if next.eq_ignore_ascii_case(&self.environment) {
                 c.push(Diagnostic::new(
                     at("next"),
                     "an environment cannot be its own next environment",
@@ -159,6 +159,10 @@ impl Fleet {
             }
         }
         let mut names = BTreeMap::new();
+        // Case-insensitive keys: WO ids are, and so are the file systems of macOS and Windows.
+        let mut name_keys: BTreeMap<String, (usize, &str)> = BTreeMap::new();
+        let mut ids: BTreeMap<String, usize> = BTreeMap::new();
+        let mut nodes: BTreeMap<(&str, String), (usize, &str)> = BTreeMap::new();
         for (i, t) in self.targets.iter().enumerate() {
             let base = format!("targets.{i}");
             name_check(&mut c, &format!("{base}.name"), &t.name);
@@ -170,9 +174,23 @@ impl Fleet {
                         t.name
                     ),
                 ));
+            } else if let Some((first, other)) = name_keys.get(&name_key(&t.name)) {
+                c.push(
+                    Diagnostic::new(
+                        at(&format!("{base}.name")),
+                        format!(
+                            "target `{}` differs from `{other}` (targets.{first}) only in case; target names are case-insensitive",
+                            t.name
+                        ),
+                    )
+                    .with_hint("Workload Orchestration ids and the file systems of macOS and Windows do not tell them apart: rename one"),
+                );
+            } else {
+                name_keys.insert(name_key(&t.name), (i, &t.name));
             }
-            if let Some(ids) = &t.orchestrator {
-                for (field, value) in [("id", &ids.id), ("context", &ids.context)] {
+            if let Some(orchestrator) = &t.orchestrator {
+                for (field, value) in [("id", &orchestrator.id), ("context", &orchestrator.context)]
+                {
                     if let Some(v) = value {
                         if let Err(m) = check_resource_id(v) {
                             c.push(Diagnostic::new(
@@ -182,11 +200,37 @@ impl Fleet {
                         }
                     }
                 }
+                if let Some(id) = &orchestrator.id {
+                    if let Some(first) = ids.insert(id.to_ascii_lowercase(), i) {
+                        c.push(Diagnostic::new(
+                            at(&format!("{base}.orchestrator.id")),
+                            format!(
+                                "targets.{first} has the same orchestrator id (ids are case-insensitive); one orchestrator target cannot be two fleet targets"
+                            ),
+                        ));
+                    }
+                }
             }
             for level in &self.hierarchy {
                 match t.hierarchy.get(level) {
                     Some(node_name) => {
-                        name_check(&mut c, &format!("{base}.hierarchy.{level}"), node_name)
+                        let key = format!("{base}.hierarchy.{level}");
+                        name_check(&mut c, &key, node_name);
+                        match nodes.get(&(level.as_str(), name_key(node_name))) {
+                            Some((first, other)) if *other != node_name.as_str() => c.push(
+                                Diagnostic::new(
+                                    at(&key),
+                                    format!(
+                                        "node `{node_name}` of level `{level}` differs from `{other}` (targets.{first}) only in case; node names are case-insensitive"
+                                    ),
+                                )
+                                .with_hint(format!("spell it `{other}`, as `levels/{level}/{other}.yaml` does")),
+                            ),
+                            Some(_) => {}
+                            None => {
+                                nodes.insert((level.as_str(), name_key(node_name)), (i, node_name));
+                            }
+                        }
                     }
                     None => c.push(Diagnostic::new(
                         at(&format!("{base}.hierarchy")),
@@ -262,6 +306,19 @@ impl Fleet {
     ) -> Result<Vec<&Target>> {
         let mut named = BTreeSet::new();
         let mut selected = BTreeSet::new();
+        if let Some(a) = self
+            .assignments
+            .iter()
+            .find(|a| a.solution != solution && a.solution.eq_ignore_ascii_case(solution))
+        {
+            return Err(Error::invalid(
+                Location::file(file).with_key("assignments"),
+                format!(
+                    "an assignment names solution `{}`, which differs from `{solution}` only in case; solution names are case-insensitive, so spell it `{solution}`",
+                    a.solution
+                ),
+            ));
+        }
         for a in self.assignments.iter().filter(|a| a.solution == solution) {
             named.extend(a.targets.iter().map(String::as_str));
             if let Some(sel) = &a.selector {
