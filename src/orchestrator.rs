@@ -18,7 +18,7 @@ pub const DEFAULT_LOCATION: &str = "eastus";
 
 /// An ARM client for `azure.url` (default ARM's), with the credential `credentials` give or
 /// else the one the environment names, polling operations no more often than `azure.poll`
-/// (default 1 s).
+/// (default 1 s; at least 1 ms).
 ///
 /// # Errors
 /// As [`ArmClient`]'s builder and [`credential_from_env`].
@@ -36,7 +36,8 @@ pub fn arm_client(azure: &AzureSettings, credentials: &Credentials) -> Result<Ar
     }
     if let Some(p) = azure.poll {
         b = b.lro(LroPolicy {
-            min_interval: p,
+            // 0 would poll in a hot loop: never below a millisecond.
+            min_interval: p.max(Duration::from_millis(1)),
             ..LroPolicy::default()
         });
     }

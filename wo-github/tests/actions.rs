@@ -910,7 +910,9 @@ fn annotations_escape_properties_and_messages_as_github_does() {
         lines,
         vec![
             "::error file=config/targets/berlin-1.yaml,line=4,col=13,title=wo%3A values.Replicas::`Replicas`: 50 is above maxValue 20",
-            "::error file=a%3Ab%2Cc.yaml,title=wo%3A k%2C1%3Ax::100%25 wrong%0D%0Asecond line%0A::warning::forged (did you mean `x`?)",
+            // A diagnostic's text has its control characters escaped when it is made, so the
+            // forged line stays on the annotation's one line as the characters `\r\n`.
+            "::error file=a%3Ab%2Cc.yaml,title=wo%3A k%2C1%3Ax::100%25 wrong\\r\\nsecond line\\n::warning::forged (did you mean `x`?)",
             "::error title=wo::no place",
         ]
     );
@@ -1012,7 +1014,9 @@ fn an_output_name_that_could_forge_lines_is_rejected_and_nothing_is_written() {
             (key.to_owned(), "v".to_owned()),
         ]);
         let e = write_outputs(&path, &outputs).unwrap_err();
-        assert_eq!(e.diagnostics()[0].location.key_path, key);
+        // Locations are shown with control characters escaped (`\n` as the two characters).
+        let shown = key.replace('\n', "\\n");
+        assert_eq!(e.diagnostics()[0].location.key_path, shown);
         assert!(!path.exists(), "{key:?} wrote something");
     }
 }

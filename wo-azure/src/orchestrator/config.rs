@@ -19,6 +19,9 @@ struct Leaf {
     ty: Option<&'static str>,
     /// Set on every target.
     everywhere: bool,
+    /// Null on at least one target: the key then gets no `type` (a null passes no type rule,
+    /// as in wo's own schemas) and is not required.
+    nullable: bool,
 }
 
 fn plain_key(k: &str) -> bool {
@@ -121,6 +124,7 @@ pub fn generate<'a>(
                             Leaf {
                                 ty,
                                 everywhere: true,
+                                nullable: ty.is_none(),
                             },
                             1,
                             target.to_string(),
@@ -129,6 +133,7 @@ pub fn generate<'a>(
                 }
                 Some((leaf, seen, first)) => {
                     *seen += 1;
+                    leaf.nullable |= ty.is_none();
                     leaf.ty = match (leaf.ty, ty) {
                         (a, b) if a == b => a,
                         (None, b) => b,
@@ -170,14 +175,15 @@ pub fn generate<'a>(
     for path in &order {
         let (leaf, _, _) = &leaves[path];
         let mut rule = Map::new();
-        if let Some(t) = leaf.ty {
-            rule.insert("type".into(), Value::from(t));
-        } else {
-            rule.insert("type".into(), Value::from("string"));
+        match leaf.ty {
+            Some(t) if !leaf.nullable => {
+                rule.insert("type".into(), Value::from(t));
+            }
+            _ => {}
         }
         rule.insert(
             "required".into(),
-            Value::Bool(leaf.everywhere && leaf.ty.is_some()),
+            Value::Bool(leaf.everywhere && !leaf.nullable),
         );
         rules.insert(path.clone(), Value::Object(rule));
         insert_path(
@@ -357,6 +363,22 @@ mod tests {
         );
         let resolved = resolve(&g, &a).unwrap();
         assert_eq!(differences(&a, &resolved), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_key_null_on_one_target_has_no_type_and_resolves_on_every_target() {
+        let a = json!({"printer": null, "replicas": 2});
+        let b = json!({"printer": "0777", "replicas": 3});
+        let g = generate("shop", "1.0.0", [("a", &a), ("b", &b)]).unwrap();
+        let schema: Value = wo_core::yaml::from_str(&g.schema, "schema.yaml").unwrap();
+        let printer = &schema["rules"]["configs"]["printer"];
+        assert_eq!(printer.get("type"), None, "{}", g.schema);
+        assert_eq!(printer["required"], false, "{}", g.schema);
+        assert_eq!(schema["rules"]["configs"]["replicas"]["type"], "int");
+        for values in [&a, &b] {
+            let resolved = resolve(&g, values).unwrap();
+            assert_eq!(differences(values, &resolved), Vec::<String>::new());
+        }
     }
 
     #[test]
