@@ -613,3 +613,25 @@ async fn from_env_reads_the_api_url_and_token() {
     );
     assert_eq!(seen.headers["authorization"], format!("Bearer {TOKEN}"));
 }
+
+#[tokio::test]
+async fn an_answer_larger_than_the_body_budget_is_refused_not_retried() {
+    let huge = format!(
+        "{{\"sha\": \"c1\", \"pad\": \"{}\"}}",
+        "x".repeat(wo_http::MAX_BODY_BYTES)
+    );
+    let server = Server::queue(vec![
+        Act::Reply {
+            status: 200,
+            headers: vec![],
+            body: huge,
+        },
+        Act::json(200, commit_json("c1")),
+    ])
+    .await;
+    let gh = client(&server, quick());
+    let err = gh.get_commit(&repo(), "c1").await.unwrap_err();
+    assert!(err.to_string().contains("larger than 32 MiB"), "{err}");
+    assert!(!err.is_retryable(), "{err:?}");
+    assert_eq!(server.seen().len(), 1, "not retried");
+}

@@ -438,7 +438,13 @@ impl GitHub {
         let (status, reply) = match self.send_once(call).await {
             Ok((status, reply)) if status.is_success() => return Ok(reply),
             Ok(answer) => answer,
-            Err(e) => {
+            // A hostile or broken server does not fill the memory; asking again gets the same.
+            Err(too_large @ wo_http::BodyError::TooLarge { .. }) => {
+                return Err(Miss::Final(
+                    transport(request, &call.what, too_large.to_string(), None).retryable(false),
+                ));
+            }
+            Err(wo_http::BodyError::Transport(e)) => {
                 let cause = self.redact(error_chain(&e));
                 // A connection never opened sent nothing: safe to repeat for any request.
                 if !(call.repeatable || e.is_connect()) {
@@ -487,7 +493,7 @@ impl GitHub {
     async fn send_once(
         &self,
         call: &Call,
-    ) -> std::result::Result<(StatusCode, Reply), reqwest::Error> {
+    ) -> std::result::Result<(StatusCode, Reply), wo_http::BodyError> {
         let mut req = self
             .inner
             .http
@@ -499,10 +505,10 @@ impl GitHub {
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.clone());
         }
-        let resp = req.send().await?;
+        let resp = req.send().await.map_err(wo_http::BodyError::Transport)?;
         let status = resp.status();
         let headers = resp.headers().clone();
-        let body = resp.bytes().await?.to_vec();
+        let body = wo_http::read_body(resp, wo_http::MAX_BODY_BYTES).await?;
         Ok((status, Reply { headers, body }))
     }
 
