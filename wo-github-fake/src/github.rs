@@ -19,6 +19,7 @@ use crate::reply;
 use crate::routes::ROUTES;
 use crate::server::{self, Shared};
 use crate::state::{Repo, State, ACTOR};
+use crate::writes::{Write, WriteHooks};
 
 /// A running fake GitHub on `127.0.0.1` (a free port). Dropping it stops the server.
 pub struct FakeGitHub {
@@ -50,6 +51,7 @@ impl FakeGitHub {
         let shared = Arc::new(Shared {
             state: Mutex::new(State::new(root)),
             base_url: format!("http://{addr}"),
+            writes: WriteHooks::default(),
         });
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(server::serve(listener, Arc::clone(&shared), stopped));
@@ -326,6 +328,57 @@ impl FakeGitHub {
     /// Drops every queued fault.
     pub fn clear_faults(&self) {
         self.shared.lock().faults.clear();
+    }
+
+    /// The writes (`POST`, `PUT`, `PATCH`, `DELETE` requests) applied so far, in order: what
+    /// a client changed, refused and faulted writes included; reads are not listed.
+    pub fn writes(&self) -> Vec<Write> {
+        self.shared.writes.log()
+    }
+
+    /// Calls `callback` once the `n`th write from now (`n` ≥ 1; counted as
+    /// [`writes`](Self::writes) lists them) has been applied, before it is answered: the answer
+    /// waits until `callback` returns, and `callback` sees the writes so far, this one last.
+    /// The callback runs on a thread where it may block, so a test can kill the client
+    /// meanwhile (abort its task): the client then died at exactly that write, applied by
+    /// GitHub and never acknowledged to it — a deterministic kill point. Each callback fires
+    /// once.
+    ///
+    /// ```no_run
+    /// # async fn demo(github: wo_github_fake::FakeGitHub) {
+    /// let (reached, at) = tokio::sync::oneshot::channel();
+    /// let (release, released) = std::sync::mpsc::channel::<()>();
+    /// github.after_write(2, move |writes| {
+    ///     let _ = reached.send(writes.last().map(ToString::to_string));
+    ///     let _ = released.recv(); // the answer waits until the test says so
+    /// });
+    /// let client = tokio::spawn(async { /* … two or more writes … */ });
+    /// let second = at.await; // e.g. Ok(Some("POST /repos/o/r/git/blobs"))
+    /// client.abort(); // the process dies with the second write applied, unanswered
+    /// let _ = release.send(());
+    /// # let _ = second; }
+    /// ```
+    ///
+    /// # Panics
+    /// When `n` is 0.
+    pub fn after_write(&self, n: u64, callback: impl FnOnce(&[Write]) + Send + 'static) {
+        assert!(n >= 1, "after_write counts from 1 (the next write)");
+        self.shared.writes.after(n, Box::new(callback));
+    }
+
+    /// From now on every write first passes `gate`, before anything of it is applied or
+    /// counted: `true` lets it through; `false` drops it — nothing applied, not listed in
+    /// [`writes`](Self::writes), the connection closed without an answer. The gate runs on a
+    /// thread where it may block, so a test can hold a write until it has killed the client
+    /// that sent it (a process that died before GitHub applied its request). Replaces any
+    /// gate set before.
+    pub fn gate_writes(&self, gate: impl Fn(&Write) -> bool + Send + Sync + 'static) {
+        self.shared.writes.set_gate(Some(Arc::new(gate)));
+    }
+
+    /// Removes the gate of [`gate_writes`](Self::gate_writes).
+    pub fn ungate_writes(&self) {
+        self.shared.writes.set_gate(None);
     }
 }
 

@@ -35,13 +35,19 @@
 //! - Responses carry the `x-ratelimit-*`, `x-github-request-id` headers and `Link` pagination
 //!   (`per_page`, `page`) on lists.
 //!
+//! # Kill points
+//! Writes (`POST`, `PUT`, `PATCH`, `DELETE`) are listed by [`FakeGitHub::writes`].
+//! [`FakeGitHub::after_write`] holds the answer of the `n`th write once it is applied, so a test
+//! can kill the client there; [`FakeGitHub::gate_writes`] lets a test decide before each write
+//! whether it is applied at all (and hold it meanwhile). No sleeps: the cut is at an exact write.
+//!
 //! Route names are the OpenAPI `operationId`s (see [`ROUTES`]); the shapes of the responses are
 //! checked against GitHub's OpenAPI description by Prism in `tests/fake.rs`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 // The modules' uses form a DAG, bottom up: `fault`, `records`, `reply`, `tarball` and `git`
-// (libgit2 and wo_git::tree) use none of the others; `routes` the replies, `request` both;
+// (libgit2 and wo_git::tree) and `writes` use none of the others; `routes` the replies, `request` both;
 // `state` git and the records; `render` the state; each `handlers::*` module the layers below
 // it and never `handlers` itself, which only dispatches; `server` the handlers; `github` (the
 // handle tests hold) the server.
@@ -57,6 +63,7 @@ mod routes;
 mod server;
 mod state;
 mod tarball;
+mod writes;
 
 pub use fault::Fault;
 pub use github::FakeGitHub;
@@ -64,3 +71,4 @@ pub use records::{
     CheckRunRecord, CommitStatus, DispatchedEvent, IssueComment, PullRequest, WorkflowDispatch,
 };
 pub use routes::ROUTES;
+pub use writes::Write;

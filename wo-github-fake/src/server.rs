@@ -1,5 +1,6 @@
-//! The HTTP side: the accept loop, authentication, the headers GitHub puts on every response,
-//! request counting and the injected faults, then dispatch to the operation's handler.
+//! The HTTP side: the accept loop, the write gate, authentication, the headers GitHub puts on
+//! every response, request counting and the injected faults, then dispatch to the operation's
+//! handler, and the hooks due after a write.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -17,14 +18,16 @@ use tower::ServiceExt as _;
 use crate::fault::Fault;
 use crate::git;
 use crate::handlers;
-use crate::reply::{error, not_found, Body, Outcome, Query, Reply, DOCS};
+use crate::reply::{error, not_found, percent_decode, Body, Outcome, Query, Reply, DOCS};
 use crate::request::Request;
 use crate::routes::{match_route, Route, FAKE_RAW, FAKE_TARBALL};
 use crate::state::{State, RATE_LIMIT};
+use crate::writes::{is_write, Write, WriteHooks};
 
 pub(crate) struct Shared {
     pub state: Mutex<State>,
     pub base_url: String,
+    pub writes: WriteHooks,
 }
 
 impl Shared {
@@ -94,6 +97,36 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let route = match_route(&method, uri.path());
+    let write = is_write(&method).then(|| Write {
+        method: method.to_string(),
+        path: percent_decode(uri.path()),
+        operation: route.as_ref().map(|r| r.op),
+    });
+    if let (Some(write), Some(gate)) = (&write, shared.writes.gate()) {
+        let seen = write.clone();
+        // On its own thread: the gate may block (until the client is gone).
+        let pass = tokio::task::spawn_blocking(move || gate(&seen))
+            .await
+            .unwrap_or(false);
+        if !pass {
+            return dropped_connection();
+        }
+    }
+    let response = apply(&shared, route, &uri, &headers, &body);
+    if let Some(write) = write {
+        after_write(&shared, write).await;
+    }
+    response
+}
+
+/// Counts the request, then answers it: its injected fault, or its handler's reply.
+fn apply(
+    shared: &Shared,
+    route: Option<Route>,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
     let mut state = shared.lock();
     let request_id = format!(
         "FA4E:{:04X}:{:06X}:{:06X}:{:08X}",
@@ -118,19 +151,15 @@ async fn handle(
                     state.rate_used += 1;
                 }
                 match fault {
-                    Some(Fault::ConnectionReset) => {
-                        let mut response = Response::new(AxumBody::empty());
-                        response.extensions_mut().insert(DropConnection);
-                        return response;
-                    }
+                    Some(Fault::ConnectionReset) => return dropped_connection(),
                     Some(Fault::ConcurrentPush { branch, files }) => {
                         concurrent_push(&mut state, &route, &branch, &files);
                         run(
                             &mut state,
                             &route,
                             uri.query(),
-                            &headers,
-                            &body,
+                            headers,
+                            body,
                             &shared.base_url,
                         )
                     }
@@ -139,8 +168,8 @@ async fn handle(
                         &mut state,
                         &route,
                         uri.query(),
-                        &headers,
-                        &body,
+                        headers,
+                        body,
                         &shared.base_url,
                     ),
                 }
@@ -157,6 +186,25 @@ async fn handle(
     ];
     drop(state);
     into_response(reply, &request_id, &rate, is_download)
+}
+
+/// `write` is applied (or refused, or met its fault): logs it and runs the callbacks due, each
+/// on its own thread, before the answer is sent. A callback completes even when the client
+/// goes away meanwhile and this handler is dropped.
+async fn after_write(shared: &Shared, write: Write) {
+    let (due, log) = shared.writes.applied(write);
+    for callback in due {
+        let log = log.clone();
+        // A panicking callback is the test's failure to report, not the server's.
+        let _ = tokio::task::spawn_blocking(move || callback(&log)).await;
+    }
+}
+
+/// A response hyper does not send: it closes the connection instead.
+fn dropped_connection() -> Response {
+    let mut response = Response::new(AxumBody::empty());
+    response.extensions_mut().insert(DropConnection);
+    response
 }
 
 fn run(

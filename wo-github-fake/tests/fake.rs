@@ -1135,6 +1135,125 @@ async fn injected_faults_and_concurrent_pushes() {
     fake.shutdown().await;
 }
 
+/// A client task whose second write is held by `after_write`: the test kills the task while
+/// the write is applied and unanswered, then lets the answer go into the closed connection.
+#[tokio::test]
+async fn a_client_killed_after_its_nth_write_leaves_that_write_applied() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let (fake, api) = started().await;
+    let r = "/repos/acme/app";
+    let main = fake.branch_sha("acme", "app", "main").unwrap();
+    let (reached_tx, reached) = tokio::sync::oneshot::channel::<Vec<String>>();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    fake.after_write(2, move |writes| {
+        let _ = reached_tx.send(writes.iter().map(ToString::to_string).collect());
+        let _ = released.recv();
+    });
+    let answered = std::sync::Arc::new(AtomicUsize::new(0));
+    let client = {
+        let (api, main, answered) = (api.clone(), main.clone(), answered.clone());
+        tokio::spawn(async move {
+            let blob = json!({"content": "x", "encoding": "utf-8"});
+            api.post(&format!("{r}/git/blobs"), blob).await;
+            answered.fetch_add(1, Ordering::SeqCst);
+            // A read between the writes is not a write.
+            api.get(&format!("{r}/git/ref/heads/main")).await;
+            let x = json!({"ref": "refs/heads/x", "sha": main});
+            api.post(&format!("{r}/git/refs"), x).await;
+            answered.fetch_add(1, Ordering::SeqCst);
+            api.delete(&format!("{r}/git/refs/heads/x")).await;
+        })
+    };
+    let writes = reached.await.expect("the second write is reached");
+    assert_eq!(
+        writes,
+        [
+            "POST /repos/acme/app/git/blobs",
+            "POST /repos/acme/app/git/refs"
+        ],
+        "the callback sees the writes so far, this one last"
+    );
+    client.abort();
+    assert!(
+        client.await.unwrap_err().is_cancelled(),
+        "killed, not ended"
+    );
+    release.send(()).expect("the held answer goes out");
+    assert_eq!(
+        answered.load(Ordering::SeqCst),
+        1,
+        "the client never saw the answer of its second write"
+    );
+    assert_eq!(
+        fake.branch_sha("acme", "app", "x").as_deref(),
+        Some(main.as_str()),
+        "the second write was applied"
+    );
+    let writes = fake.writes();
+    assert_eq!(writes.len(), 2, "the third was never sent: {writes:?}");
+    assert_eq!(writes[1].operation, Some("git/create-ref"));
+    fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_gated_write_is_neither_applied_nor_answered() {
+    let (fake, api) = started().await;
+    let r = "/repos/acme/app";
+    let main = fake.branch_sha("acme", "app", "main").unwrap();
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = asked.clone();
+    fake.gate_writes(move |w| {
+        log.lock().unwrap().push(w.to_string());
+        !w.path.ends_with("/git/refs")
+    });
+    let blob = api
+        .post(
+            &format!("{r}/git/blobs"),
+            json!({"content": "x", "encoding": "utf-8"}),
+        )
+        .await;
+    assert_eq!(blob.status, 201);
+    assert_eq!(
+        api.get(&format!("{r}/git/ref/heads/main")).await.status,
+        200
+    );
+    let dropped = api
+        .http
+        .post(format!("{}{r}/git/refs", api.base))
+        .header("authorization", "token t")
+        .json(&json!({"ref": "refs/heads/x", "sha": main}))
+        .send()
+        .await;
+    assert!(dropped.is_err(), "no answer: {dropped:?}");
+    assert_eq!(fake.branch_sha("acme", "app", "x"), None, "not applied");
+    assert_eq!(
+        *asked.lock().unwrap(),
+        [
+            "POST /repos/acme/app/git/blobs",
+            "POST /repos/acme/app/git/refs"
+        ],
+        "every write asks the gate, no read does"
+    );
+    assert_eq!(
+        fake.writes()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["POST /repos/acme/app/git/blobs"],
+        "a dropped write is not listed"
+    );
+    fake.ungate_writes();
+    let created = api
+        .post(
+            &format!("{r}/git/refs"),
+            json!({"ref": "refs/heads/x", "sha": main}),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    assert_eq!(fake.writes().len(), 2);
+    fake.shutdown().await;
+}
+
 #[test]
 #[should_panic(expected = "unknown route")]
 fn injecting_into_an_unknown_route_is_refused() {

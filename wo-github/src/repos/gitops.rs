@@ -67,7 +67,10 @@ pub fn change_branch(env: &str, solution: &str) -> String {
 ///
 /// So a new pull request costs `8 + k`, an update `9 + k` (`10 + k` when only the content
 /// changed), independent of `n`; `Unchanged` costs 6 and writes nothing; `NoDifference` 4
-/// (6 when it closes an open pull request). The first change of an environment without a
+/// (6 when it closes an open pull request). When the change branch already holds the proposal
+/// but the pull request's title or body are another's, one `pulls/update` brings them along
+/// (7, reported `Updated`): what a proposal killed between moving the branch and retitling the
+/// pull request leaves (`docs/recovery.md`). The first change of an environment without a
 /// branch adds 2 (the root commit and its ref) and skips the base listing. `merge` costs 4.
 ///
 /// # Merging
@@ -164,6 +167,13 @@ fn same_content(
         && current
             .iter()
             .all(|(p, (mode, sha))| mode == FILE_MODE && new.get(p) == Some(sha))
+}
+
+/// The body of the pull request of proposal `p`: its body, then the provenance trailers.
+fn pull_body(p: &ChangeProposal) -> String {
+    format!("{}\n\n{}", p.body.trim(), p.provenance.to_trailers())
+        .trim_start()
+        .to_string()
 }
 
 /// The body between the title and the trailer block of a message made by
@@ -348,6 +358,24 @@ impl GitHubGitOpsRepo {
                         env,
                         ChangeState::Open,
                     )?;
+                    // The branch holds this proposal but the pull request may still show the
+                    // one before: a proposal killed between moving the branch and retitling.
+                    let pr_body = pull_body(p);
+                    if pr.title != p.title
+                        || pr.body.as_deref().unwrap_or_default().trim() != pr_body.trim()
+                    {
+                        let update = PullUpdate {
+                            title: Some(p.title.clone()),
+                            body: Some(pr_body),
+                            state: None,
+                        };
+                        let pr = gh.update_pull(repo, pr.number, &update).await?;
+                        return Ok(ProposeOutcome::Updated(ChangeRequest {
+                            title: p.title.clone(),
+                            url: pr.html_url,
+                            ..cr
+                        }));
+                    }
                     return Ok(ProposeOutcome::Unchanged(cr));
                 }
                 known.extend(
@@ -402,9 +430,7 @@ impl GitHubGitOpsRepo {
             .await?;
 
         let change = change_branch(env, solution);
-        let pr_body = format!("{}\n\n{}", p.body.trim(), p.provenance.to_trailers())
-            .trim_start()
-            .to_string();
+        let pr_body = pull_body(p);
         let (pr, outcome_opened) = match open {
             Some(pr) => {
                 gh.reset_ref(repo, &format!("heads/{change}"), &commit.sha)
