@@ -40,22 +40,9 @@ async fn in_memory_orchestrator_conforms() {
 async fn in_memory_backends_recover_from_a_kill_at_every_write() {
     let points = kill_point_conformance(&InMemoryHarness::new()).await;
     // The rows of the in-memory table of docs/recovery.md, which must show them as they are.
-    let rows: Vec<String> = points
-        .iter()
-        .map(|p| {
-            format!(
-                "| {} | {} | `{}` | {} |",
-                p.step, p.number, p.write, p.rerun
-            )
-        })
-        .collect();
-    println!("{}", rows.join("\n"));
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/recovery.md"))
-        .expect("docs/recovery.md");
-    let missing: Vec<&String> = rows.iter().filter(|r| !doc.contains(r.as_str())).collect();
-    assert!(
-        missing.is_empty(),
-        "docs/recovery.md does not show {missing:#?}"
+    wo_core::testkit::assert_rows_documented(
+        &wo_core::testkit::kill_point_rows(&points),
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/recovery.md")),
     );
     // One atomic write per port call: propose, merge, install, one status per target and one
     // per environment.

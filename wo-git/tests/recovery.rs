@@ -9,47 +9,24 @@ use std::time::{Duration, SystemTime};
 use common::{Fixture, Harness, Transport};
 use git2::Repository;
 use wo_core::ports::{ChangeProposal, CommitId, ConfigStore, GitOpsRepo, ProposeOutcome};
-use wo_core::testkit::{kill_point_conformance, provenance, tree, KillPoint, KillSwitch};
+use wo_core::testkit::{
+    assert_rows_documented, kill_point_conformance, kill_point_rows, provenance, tree, writes_of,
+    KillPoint, KillSwitch,
+};
 use wo_core::Error;
 use wo_git::{GitConfigStore, GitOpsGitRepo};
 
-/// The kill points as the rows of the git table of `docs/recovery.md`.
-fn rows(points: &[KillPoint]) -> Vec<String> {
-    points
-        .iter()
-        .map(|p| {
-            format!(
-                "| {} | {} | `{}` | {} |",
-                p.step, p.number, p.write, p.rerun
-            )
-        })
-        .collect()
-}
-
 /// Prints the table and checks that `docs/recovery.md` shows it as it is.
 fn show(points: &[KillPoint]) {
-    let rows = rows(points);
-    println!("{}", rows.join("\n"));
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/recovery.md"))
-        .expect("docs/recovery.md");
-    let missing: Vec<&String> = rows.iter().filter(|r| !doc.contains(r.as_str())).collect();
-    assert!(
-        missing.is_empty(),
-        "docs/recovery.md does not show these kill points:\n{}",
-        missing
-            .iter()
-            .map(|r| r.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    show_rows(&kill_point_rows(points));
 }
 
-fn writes<'a>(points: &'a [KillPoint], step: &str) -> Vec<&'a str> {
-    points
-        .iter()
-        .filter(|p| p.step == step)
-        .map(|p| p.write.as_str())
-        .collect()
+/// Prints `rows` and checks that `docs/recovery.md` shows each as it is.
+fn show_rows(rows: &[String]) {
+    assert_rows_documented(
+        rows,
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/recovery.md")),
+    );
 }
 
 #[tokio::test]
@@ -57,17 +34,17 @@ async fn a_kill_at_every_ref_update_is_recovered_by_a_rerun_locally() {
     let points = kill_point_conformance(&Harness::new(Transport::Bare)).await;
     show(&points);
     assert_eq!(
-        writes(&points, "prepare-pr opens"),
+        writes_of(&points, "prepare-pr opens"),
         ["ref refs/wo/changes/dev/shop", "ref refs/heads/wo/dev/shop"],
         "the record, then its mirror branch"
     );
     assert_eq!(
-        writes(&points, "merge"),
+        writes_of(&points, "merge"),
         ["ref refs/heads/dev", "ref refs/wo/changes/dev/shop"],
         "the env branch, then the record"
     );
     assert_eq!(
-        writes(&points, "deploy and promote"),
+        writes_of(&points, "deploy and promote"),
         [
             "install shop in dev",
             "ref refs/wo/statuses/<source#1>",

@@ -14,6 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
+use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use async_trait::async_trait;
@@ -24,8 +25,8 @@ use wo_core::ports::{
     ProposeOutcome, SourceRepo,
 };
 use wo_core::testkit::{
-    kill_point_conformance, KillPoint, KillSwitch, RecoveryHarness, RecoverySeed, RecoveryWorld,
-    StateProbe, KILLED,
+    assert_rows_documented, kill_point_conformance, kill_point_rows, writes_of, KillPoint,
+    KillSwitch, RecoveryHarness, RecoverySeed, RecoveryWorld, StateProbe, KILLED,
 };
 use wo_core::{Error, Result};
 use wo_github::client::{GitHub, PullFilter, RepoId};
@@ -444,47 +445,17 @@ impl StateProbe for GitHubFacts {
 // ---------------------------------------------------------------------------------------------
 // The suite
 
-/// The kill points as the rows of the GitHub table of `docs/recovery.md`.
-fn rows(points: &[KillPoint]) -> Vec<String> {
-    points
-        .iter()
-        .map(|p| {
-            format!(
-                "| {} | {} | `{}` | {} |",
-                p.step, p.number, p.write, p.rerun
-            )
-        })
-        .collect()
-}
-
 /// Prints the table and checks that `docs/recovery.md` shows it as it is.
 fn show(points: &[KillPoint]) {
-    show_rows(&rows(points));
+    show_rows(&kill_point_rows(points));
 }
 
 /// Prints `rows` and checks that `docs/recovery.md` shows each as it is.
 fn show_rows(rows: &[String]) {
-    println!("{}", rows.join("\n"));
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/recovery.md"))
-        .expect("docs/recovery.md");
-    let missing: Vec<&String> = rows.iter().filter(|r| !doc.contains(r.as_str())).collect();
-    assert!(
-        missing.is_empty(),
-        "docs/recovery.md does not show these kill points:\n{}",
-        missing
-            .iter()
-            .map(|r| r.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
+    assert_rows_documented(
+        rows,
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/recovery.md")),
     );
-}
-
-fn writes<'a>(points: &'a [KillPoint], step: &str) -> Vec<&'a str> {
-    points
-        .iter()
-        .filter(|p| p.step == step)
-        .map(|p| p.write.as_str())
-        .collect()
 }
 
 #[tokio::test]
@@ -507,7 +478,7 @@ async fn a_kill_at_every_github_write_is_recovered_by_a_rerun() {
         .copied()
         .collect();
     assert_eq!(
-        writes(&points, "prepare-pr opens"),
+        writes_of(&points, "prepare-pr opens"),
         opens,
         "the env branch started, blobs, tree and commit, the change branch, the pull request"
     );
@@ -520,16 +491,16 @@ async fn a_kill_at_every_github_write_is_recovered_by_a_rerun() {
         .copied()
         .collect();
     assert_eq!(
-        writes(&points, "prepare-pr updates"),
+        writes_of(&points, "prepare-pr updates"),
         updates,
         "the change branch moved, then the pull request retitled"
     );
     assert_eq!(
-        writes(&points, "prepare-pr closes"),
+        writes_of(&points, "prepare-pr closes"),
         ["PATCH gitops/pulls/2"]
     );
     assert_eq!(
-        writes(&points, "merge"),
+        writes_of(&points, "merge"),
         ["PATCH gitops/git/refs/heads/dev"],
         "a fast-forward; GitHub marks the pull request merged"
     );
@@ -542,13 +513,13 @@ async fn a_kill_at_every_github_write_is_recovered_by_a_rerun() {
         .chain(&["POST gitops/git/refs", "POST gitops/pulls"])
         .copied()
         .collect();
-    assert_eq!(writes(&points, "deploy and promote"), promote);
+    assert_eq!(writes_of(&points, "deploy and promote"), promote);
     let fails: Vec<&str> = ["install shop in dev"]
         .iter()
         .chain(&statuses)
         .copied()
         .collect();
-    assert_eq!(writes(&points, "deploy that fails"), fails);
+    assert_eq!(writes_of(&points, "deploy that fails"), fails);
     let rollback: Vec<&str> = change
         .iter()
         .chain(&[
@@ -559,7 +530,7 @@ async fn a_kill_at_every_github_write_is_recovered_by_a_rerun() {
         .copied()
         .collect();
     assert_eq!(
-        writes(&points, "rollback"),
+        writes_of(&points, "rollback"),
         rollback,
         "the change branch exists (merged before): created, refused, moved"
     );

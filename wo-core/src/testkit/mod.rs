@@ -38,8 +38,8 @@ pub use kill::{KillSwitch, Killable, KILLED};
 pub use memory::InMemoryHarness;
 pub use orchestrator::{orchestrator_conformance, OrchestratorHarness};
 pub use recovery::{
-    kill_point_conformance, recovery_seed, KillPoint, RecoveryHarness, RecoverySeed, RecoveryWorld,
-    StateProbe,
+    assert_rows_documented, kill_point_conformance, kill_point_rows, recovery_seed, writes_of,
+    KillPoint, RecoveryHarness, RecoverySeed, RecoveryWorld, StateProbe,
 };
 pub use render::{renderer_conformance, RendererHarness};
 pub use source::{source_repo_conformance, SourceHarness};

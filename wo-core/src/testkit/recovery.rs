@@ -76,6 +76,52 @@ pub struct KillPoint {
     pub rerun: String,
 }
 
+impl KillPoint {
+    /// The point as a row of the kill-point tables of the repository's `docs/recovery.md`:
+    /// `| step | number | `write` | rerun |`.
+    pub fn row(&self) -> String {
+        format!(
+            "| {} | {} | `{}` | {} |",
+            self.step, self.number, self.write, self.rerun
+        )
+    }
+}
+
+/// The rows of `points`, one per kill point ([`KillPoint::row`]).
+pub fn kill_point_rows(points: &[KillPoint]) -> Vec<String> {
+    points.iter().map(KillPoint::row).collect()
+}
+
+/// The writes of `step`, in order.
+pub fn writes_of<'a>(points: &'a [KillPoint], step: &str) -> Vec<&'a str> {
+    points
+        .iter()
+        .filter(|p| p.step == step)
+        .map(|p| p.write.as_str())
+        .collect()
+}
+
+/// Prints `rows` and panics listing every one the document at `doc` does not show verbatim,
+/// so that a table in the docs cannot drift from what the tests measured.
+///
+/// # Panics
+/// When `doc` cannot be read or lacks a row.
+pub fn assert_rows_documented(rows: &[String], doc: &std::path::Path) {
+    println!("{}", rows.join("\n"));
+    let text = std::fs::read_to_string(doc).unwrap_or_else(|e| panic!("{}: {e}", doc.display()));
+    let missing: Vec<&str> = rows
+        .iter()
+        .map(String::as_str)
+        .filter(|r| !text.contains(r))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} does not show these rows:\n{}",
+        doc.display(),
+        missing.join("\n")
+    );
+}
+
 const SOLUTION: &str = "shop";
 const ENVS: [&str; 2] = ["dev", "stage"];
 const FAILING_TARGET: &str = "dev-us-1";
