@@ -130,12 +130,9 @@ fn start_resolution(
             template_version: stv_id,
         }
     };
-    let shape = if action == "reviewsolutionversion" {
-        ResultShape::Envelope
-    } else {
-        ResultShape::Resource
-    };
-    let op = operations::start(shared, st, effect, &target_id, shape);
+    // Both declare a 200 schema with `final-state-via: location`: `SolutionVersion` for review,
+    // `ResolvedConfiguration` for resolveConfiguration.
+    let op = operations::start(shared, st, effect, &target_id, ResultShape::Resource);
     Ok((op, target_id))
 }
 
@@ -296,7 +293,8 @@ fn start_publish(
         st,
         Effect::Publish { sv: sv_id.clone() },
         &sv_id,
-        ResultShape::Envelope,
+        // The spec: `200` `SolutionVersion`, `final-state-via: location`.
+        ResultShape::Resource,
     );
     Ok((op, sv_id))
 }
@@ -373,7 +371,8 @@ fn start_install(
             job: job_id,
         },
         &sv_id,
-        ResultShape::Envelope,
+        // The spec declares only `202` (no result): the final answer is 204.
+        ResultShape::Empty,
     );
     let uri = operations::op_url(shared, &sv_id, &op, true);
     if let Some(sv) = st.get_mut(&sv_id) {

@@ -41,12 +41,11 @@ pub(crate) enum Effect {
     RemoveRevision { sv: String },
 }
 
-/// The final answer of an operation's `Location`.
+/// The final answer of an operation's `Location` when it succeeds (the spec's `200` schema, or
+/// none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ResultShape {
-    /// An operation-status envelope around the resource.
-    Envelope,
-    /// The bare resource (or result).
+    /// The bare resource (or result), 200.
     Resource,
     /// 204 without a body.
     Empty,

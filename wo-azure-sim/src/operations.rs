@@ -1,7 +1,7 @@
 //! Long-running operations: started by a request, polled on their URLs, applied when they end.
 
 use axum::http::StatusCode;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use wo_azure::arm::new_request_id;
 
@@ -124,19 +124,49 @@ pub(crate) fn poll(
         "startTime": operation.started,
         "endTime": outcome.ended,
     });
-    if let Some(e) = &outcome.error {
-        envelope["error"] = e.clone();
-    }
     if status_url {
+        // ARM async contract, `Azure-AsyncOperation`: the status URL always answers 200 with the
+        // operation-status envelope (`status`, and `error` when it failed); the result is read
+        // elsewhere (the resource, or the `Location`).
+        if let Some(e) = &outcome.error {
+            envelope["error"] = e.clone();
+        }
         return Reply::ok(envelope);
     }
+    // ARM async contract, `Location`: the final answer is what the operation would have answered
+    // synchronously. On failure that is an error status with ARM's `ErrorResponse`
+    // (`{"error": {code, message, details?}}`, the spec's `default` response); on success the
+    // spec's `200` schema for `final-state-via: location` (the resource: `SolutionVersion` for
+    // review/publish, `ResolvedConfiguration` for resolveConfiguration, the new version for
+    // createVersion), or 204 for operations whose spec declares no 200 body (install,
+    // uninstall, removeRevision, DELETE).
+    if let Some(e) = outcome.error {
+        return Reply::json(failure_status(&e), json!({ "error": e }));
+    }
     match (operation.result, outcome.resource) {
-        (ResultShape::Resource, Some(r)) if outcome.error.is_none() => Reply::ok(r),
-        (ResultShape::Envelope, Some(r)) => {
-            envelope["properties"] = r;
-            Reply::ok(envelope)
-        }
-        _ if outcome.error.is_some() => Reply::ok(envelope),
+        (ResultShape::Resource, Some(r)) => Reply::ok(r),
         _ => Reply::empty(StatusCode::NO_CONTENT),
+    }
+}
+
+/// The status a failed operation's `Location` answers with, from its error code: what the
+/// request would have got had it failed synchronously. A refused configuration (schema rules,
+/// missing values) is the caller's to fix: 400, as ARM answers invalid content. A resource that
+/// went away meanwhile: 404. A deployment the target failed is a conflict with the target's
+/// state (409): not malformed, and not a service fault a client should retry. The service's
+/// own failure (the injected `InternalServerError`): 500.
+fn failure_status(error: &Value) -> StatusCode {
+    let code = error["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if code == "internalservererror" {
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else if code == "deploymentfailed" || code == "conflict" {
+        StatusCode::CONFLICT
+    } else if code == "resourcenotfound" {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::BAD_REQUEST
     }
 }
