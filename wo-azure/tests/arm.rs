@@ -641,6 +641,122 @@ async fn a_failed_operation_ends_with_its_error() {
     );
 }
 
+/// ARM's async contract: a `Location` ends with what the operation would have answered
+/// synchronously, so an error status there is the operation's failure, final (one GET, no
+/// retry), its error naming the operation; a throttled or unavailable poll is still retried.
+#[tokio::test]
+async fn an_error_status_at_the_location_is_the_operations_final_failure() {
+    let review = format!("{RG}/targets/t1/reviewSolutionVersion");
+    let install = format!("{RG}/targets/t1/installSolution");
+    let publish = format!("{RG}/targets/t1/publishSolutionVersion");
+    let server = serve(vec![
+        (
+            &format!("POST {review}"),
+            answer(202, Value::Null).with("location", "{base}/ops/r"),
+        ),
+        (
+            "GET /ops/r",
+            answer(
+                400,
+                json!({"error": {"code": "ValidationFailed", "message": "Replicas is required",
+                    "details": [{"code": "ValidationFailed", "message": "Replicas: required", "target": "Replicas"}]}}),
+            ),
+        ),
+        (
+            &format!("POST {install}"),
+            answer(202, Value::Null).with("location", "{base}/ops/i"),
+        ),
+        (
+            "GET /ops/i",
+            answer(
+                409,
+                json!({"error": {"code": "DeploymentFailed", "message": "ImagePullBackOff"}}),
+            ),
+        ),
+        (
+            &format!("POST {publish}"),
+            answer(202, Value::Null).with("location", "{base}/ops/p"),
+        ),
+        (
+            "GET /ops/p",
+            answer(503, json!({"error": {"code": "ServiceUnavailable", "message": "busy"}})),
+        ),
+        (
+            "GET /ops/p",
+            answer(
+                500,
+                json!({"error": {"code": "InternalServerError", "message": "publish broke"}}),
+            ),
+        ),
+    ])
+    .await;
+    let arm = client(&server);
+
+    let err = arm.post_lro(&review, None).await.unwrap_err();
+    assert!(matches!(err, Error::Rejected { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("Failed (HTTP 400)"), "{text}");
+    assert!(
+        text.contains("ValidationFailed: Replicas is required"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Replicas: ValidationFailed: Replicas: required"),
+        "{text}"
+    );
+    assert_eq!(
+        err.context().unwrap().path.as_deref(),
+        Some(review.as_str())
+    );
+
+    let err = arm.post_lro(&install, None).await.unwrap_err();
+    match &err {
+        Error::Backend {
+            message, retryable, ..
+        } => {
+            assert!(message.contains(&install), "names the operation: {message}");
+            assert!(
+                message.contains("Failed (HTTP 409): DeploymentFailed: ImagePullBackOff"),
+                "{message}"
+            );
+            assert!(!retryable, "a failed deployment is final");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let err = arm.post_lro(&publish, None).await.unwrap_err();
+    match &err {
+        Error::Backend {
+            message, retryable, ..
+        } => {
+            assert!(
+                message.contains("InternalServerError: publish broke"),
+                "{message}"
+            );
+            assert!(
+                retryable,
+                "the service's own failure: running the operation again may help"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let polls = |op: &str| {
+        server
+            .lines()
+            .iter()
+            .filter(|l| *l == &format!("GET {op}"))
+            .count()
+    };
+    assert_eq!(polls("/ops/r"), 1, "{:?}", server.lines());
+    assert_eq!(polls("/ops/i"), 1, "{:?}", server.lines());
+    assert_eq!(
+        polls("/ops/p"),
+        2,
+        "503 retried, 500 final: {:?}",
+        server.lines()
+    );
+}
+
 #[tokio::test]
 async fn delete_lro_waits_for_the_location_to_answer_204() {
     let path = format!("{RG}/targets/t1");

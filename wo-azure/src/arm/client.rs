@@ -356,6 +356,24 @@ impl ArmClient {
         url: &Url,
         body: Option<&Value>,
     ) -> Result<Reply> {
+        self.send(method, url, body, false).await
+    }
+
+    /// `GET` of an operation's `Location`: as [`Self::execute`], except that an error answer
+    /// carrying a final status is returned as a [`Reply`] (not retried, not mapped), since ARM's
+    /// async contract makes it the operation's own failure. Throttling and gateway answers
+    /// (408, 429, 502, 503, 504) and transport failures are retried as for any `GET`.
+    pub(crate) async fn execute_final(&self, url: &Url) -> Result<Reply> {
+        self.send(Method::GET, url, None, true).await
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        url: &Url,
+        body: Option<&Value>,
+        final_answer: bool,
+    ) -> Result<Reply> {
         let id = self.id_of(url);
         // One id per logical call, the same on each retry, so ARM's logs match ours.
         let request_id = wo_http::new_request_id();
@@ -369,6 +387,7 @@ impl ArmClient {
             id: &id,
             request_id: &request_id,
             body: body.as_deref(),
+            final_answer,
         };
         let outcome = self
             .inner
@@ -459,7 +478,8 @@ impl ArmClient {
                 ))
             }
         };
-        if status.is_success() {
+        let transient = matches!(status.as_u16(), 408 | 429 | 502 | 503 | 504);
+        if status.is_success() || (call.final_answer && !transient) {
             return Ok(Reply {
                 status,
                 headers,
@@ -583,6 +603,8 @@ struct Call<'a> {
     id: &'a str,
     request_id: &'a str,
     body: Option<&'a [u8]>,
+    /// An error answer is the result (see [`ArmClient::execute_final`]).
+    final_answer: bool,
 }
 
 fn transport(method: &Method, url: &Url, id: &str, e: &reqwest::Error) -> Error {

@@ -64,6 +64,27 @@ pub fn unwrap_envelope(body: Value) -> Value {
     body
 }
 
+/// The failure a `Location` answered with an error status: the operation's error code and
+/// message (ARM's `ErrorResponse`), mapped as any operation's failure (see
+/// [`operation_failed`]); the context path is the operation's request path, so the error names
+/// the action (`…/targets/t/reviewSolutionVersion`).
+fn location_failure(id: &str, status: StatusCode, body: &[u8]) -> Error {
+    let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let error = ArmErrorDetail::from_body(&json).unwrap_or_else(|| ArmErrorDetail {
+        code: status
+            .canonical_reason()
+            .unwrap_or("Failed")
+            .replace(' ', ""),
+        message: String::from_utf8_lossy(body).chars().take(200).collect(),
+        ..ArmErrorDetail::default()
+    });
+    operation_failed(
+        id,
+        &format!("Failed (HTTP {})", status.as_u16()),
+        Some(error),
+    )
+}
+
 fn failure_of(id: &str, status: &str, body: &Value) -> Error {
     let error = body.get("error").and_then(ArmErrorDetail::from_body);
     operation_failed(id, status, error)
@@ -136,7 +157,7 @@ impl ArmClient {
             return match method {
                 Method::DELETE => Ok(Value::Null),
                 Method::POST => match location {
-                    Some(loc) => self.get(&loc).await.map(unwrap_envelope),
+                    Some(loc) => self.poll_location(&loc, None, started, &id).await,
                     None => Ok(unwrap_envelope(last)),
                 },
                 _ => self.get(path).await,
@@ -173,14 +194,23 @@ impl ArmClient {
         let url = self.resolve(location)?;
         loop {
             self.pause(hint, started, id).await?;
-            let r = self.execute(Method::GET, &url, None).await?;
+            let r = self.execute_final(&url).await?;
             hint = self.retry_after(&r.headers);
             match r.status {
                 StatusCode::ACCEPTED => continue,
                 StatusCode::NO_CONTENT => return Ok(Value::Null),
+                // ARM's async contract: the final answer of the `Location` is what the operation
+                // would have answered synchronously, so an error status is its failure (final:
+                // polling again would get the same answer).
+                s if s.is_client_error() || s.is_server_error() => {
+                    return Err(location_failure(id, r.status, &r.body))
+                }
                 _ => {}
             }
             let body = r.json(id)?;
+            // Not the contract (the spec declares the bare resource), but what the `az` CLI
+            // expects the service to answer for target actions: an operation-status envelope
+            // around the resource. Still accepted, ending in its `status`.
             if let Some(status) = envelope_status(&body) {
                 match phase(status) {
                     Phase::Running => continue,

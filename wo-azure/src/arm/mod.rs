@@ -63,13 +63,19 @@
 //!
 //! - **`Azure-AsyncOperation`**: `GET` that URL until its `status` is terminal
 //!   (`Succeeded`/`Completed`, `Failed`, `Canceled`); then, for `PUT`/`PATCH`, `GET` the
-//!   resource; for `POST`, `GET` the `Location` when one was given, else take the status
-//!   body's `properties`; for `DELETE`, nothing.
-//! - **`Location`** (no `Azure-AsyncOperation`): `GET` it while it answers 202; 204 ends with no
-//!   body; 200 ends with its body, unwrapped from an operation-status envelope
-//!   (`{status, properties: <resource>, error?}`, as Workload Orchestration returns for its
-//!   actions) when it is one. An envelope whose `status` is not terminal is polled again. A
-//!   `PUT`/`PATCH` that ends without a resource body then `GET`s the resource.
+//!   resource; for `POST`, follow the `Location` (below) when one was given, else take the
+//!   status body's `properties`; for `DELETE`, nothing.
+//! - **`Location`** (no `Azure-AsyncOperation`), ARM's async contract: its final answer is what
+//!   the operation would have answered synchronously. `GET` it while it answers 202; 204 ends
+//!   with no body; 200 ends with its body, the resource the spec declares (the
+//!   `SolutionVersion` of a review or publish); an error status (4xx, 500) is the operation's
+//!   failure, final (not polled or retried again; 408, 429, 502, 503, 504 are retried as for
+//!   any `GET`), with the error of its `ErrorResponse` body and the operation's request path.
+//!   Tolerated besides the contract: a 200 operation-status envelope
+//!   (`{status, properties: <resource>, error?}`, what the `az` CLI expects of Workload
+//!   Orchestration's actions) is unwrapped, polled again while its `status` is not terminal,
+//!   and fails with its `error`. A `PUT`/`PATCH` that ends without a resource body then `GET`s
+//!   the resource.
 //! - **neither**: the answer is final, except a `PUT`/`PATCH` whose
 //!   `properties.provisioningState` is not terminal: the resource is polled until it is.
 //!
