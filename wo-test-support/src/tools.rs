@@ -11,6 +11,7 @@ pub const TOOLS: &[(&str, &str)] = &[
     ("actionlint", "WO_ACTIONLINT"),
     ("kubernetes-validate", "WO_KUBERNETES_VALIDATE"),
     ("shellcheck", "WO_SHELLCHECK"),
+    ("wo-python", "WO_PYTHON_SDK"),
 ];
 
 /// The directory `.ci/install-tools` installs into: `WO_TOOLS_DIR`, else
@@ -28,7 +29,8 @@ pub fn tools_dir() -> PathBuf {
 }
 
 /// The path of the installed tool `name` (one of [`TOOLS`]): its variable (`WO_HELM`,
-/// `WO_PRISM`, `WO_ACTIONLINT`, `WO_KUBERNETES_VALIDATE`, `WO_SHELLCHECK`) when set, else
+/// `WO_PRISM`, `WO_ACTIONLINT`, `WO_KUBERNETES_VALIDATE`, `WO_SHELLCHECK`, `WO_PYTHON_SDK` for
+/// `wo-python`, the Python 3.11 with Microsoft's WO SDK) when set, else
 /// `<tools_dir()>/bin/<name>`. `PATH` is never searched, so a test runs the tool
 /// `bash .ci/install-tools` installed, whatever else the machine has.
 ///
@@ -64,8 +66,9 @@ pub fn tool(name: &str) -> PathBuf {
 
 fn install_hint() -> &'static str {
     "Run `bash .ci/install-tools` first (it installs Helm, kubernetes-validate, actionlint, \
-     shellcheck and Stoplight Prism into $WO_TOOLS_DIR, default ~/.cache/wo-tools; tests use \
-     the same WO_TOOLS_DIR)."
+     shellcheck, Stoplight Prism and wo-python, a Python 3.11 with \
+     azure-mgmt-workloadorchestration, into $WO_TOOLS_DIR, default ~/.cache/wo-tools; tests \
+     use the same WO_TOOLS_DIR)."
 }
 
 fn non_empty_var(name: &str) -> Option<OsString> {
