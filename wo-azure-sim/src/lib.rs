@@ -62,9 +62,21 @@
 //! the service does.
 //!
 //! The solution of a template is named after the template (its `uniqueIdentifier` is its name).
-//! The final `Location` answer of the review, publish and install actions is an
-//! operation-status envelope `{id, name, resourceId, status, startTime, endTime,
-//! properties: <SolutionVersion>, error?}`.
+//! An operation's final `Location` answer follows ARM's async contract (the answer the operation
+//! would have given synchronously) and the spec's `200` schema for `final-state-via: location`:
+//!
+//! | operation | success | failure |
+//! |---|---|---|
+//! | reviewSolutionVersion, publishSolutionVersion | 200 `SolutionVersion` | 400 (values refused), 404, 500 |
+//! | resolveConfiguration | 200 `ResolvedConfiguration` `{configuration}` | 400, 404, 500 |
+//! | createVersion (schema, solution template) | 200 the new version | 500 |
+//! | installSolution | 204 | 409 `DeploymentFailed` (the target failed it), 500 |
+//! | uninstallSolution, removeRevision, DELETE | 204 | 500 |
+//!
+//! Failures carry ARM's `ErrorResponse` `{"error": {code, message, details?}}` (500 is the
+//! injected `InternalServerError` of [`Simulator::fail_next_operations`]). The
+//! `Azure-AsyncOperation` URL (PUTs) answers 200 with the operation-status envelope
+//! `{id, name, resourceId, status, startTime, endTime?, error?}`.
 //!
 //! Operations answer `InProgress` (or 202) for [`SimulatorOptions::lro_polls`] polls, then end;
 //! their effect (provisioning `Succeeded`, the version created, the deployment done) happens
