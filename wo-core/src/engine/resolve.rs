@@ -507,7 +507,7 @@ pub(crate) fn check_value(rule: &Rule, v: &Value) -> Vec<String> {
             out.push(format!(
                 "{} does not match the pattern `{}`",
                 brief(v),
-                pattern_text(p)
+                p.as_str()
             ));
         }
     }
@@ -555,7 +555,7 @@ fn check_null(rule: &Rule) -> Vec<String> {
     if let Some(p) = &rule.pattern {
         out.push(format!(
             "null does not match the pattern `{}` (a pattern needs a string)",
-            pattern_text(p)
+            p.as_str()
         ));
     }
     for (name, bound) in [("minValue", rule.min_value), ("maxValue", rule.max_value)] {
@@ -564,13 +564,6 @@ fn check_null(rule: &Rule) -> Vec<String> {
         }
     }
     out
-}
-
-fn pattern_text(p: &regex::Regex) -> &str {
-    let s = p.as_str();
-    s.strip_prefix("^(?:")
-        .and_then(|s| s.strip_suffix(")$"))
-        .unwrap_or(s)
 }
 
 /// Equality where numbers compare by value (5 == 5.0).
