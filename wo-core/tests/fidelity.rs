@@ -109,3 +109,98 @@ fn a_pattern_anchors_only_where_it_says_so() {
         ("config/values.yaml", "values.Endpoint", Some(4))
     );
 }
+
+#[test]
+fn a_plain_wo_value_file_resolves_like_the_envelope() {
+    // What `az workload-orchestration configuration set --file` takes: the mapping alone.
+    let plain = resolve(&[
+        (
+            "values.yaml",
+            "Endpoint: https://pay.example.com\nTag: v1\n",
+        ),
+        ("targets/berlin-1.yaml", "Replicas: 3\n"),
+    ])
+    .unwrap();
+    let envelope = resolve(&[
+        (
+            "values.yaml",
+            "apiVersion: wo/v1\nkind: Values\nvalues:\n  Endpoint: https://pay.example.com\n  Tag: v1\n",
+        ),
+        (
+            "targets/berlin-1.yaml",
+            "apiVersion: wo/v1\nkind: Values\nvalues:\n  Replicas: 3\n",
+        ),
+    ])
+    .unwrap();
+    assert_eq!(plain.values, envelope.values);
+    assert_eq!(plain.values["Replicas"], 3);
+    let p = &plain.provenance["Replicas"];
+    assert_eq!(
+        (p.file.as_deref(), p.level.as_deref(), p.line),
+        (
+            Some("config/targets/berlin-1.yaml"),
+            Some("target"),
+            Some(1)
+        )
+    );
+}
+
+#[test]
+fn a_plain_value_file_is_checked_like_the_envelope_with_its_own_key_paths() {
+    let ds = problems(resolve(&[
+        ("values.yaml", "Tag: v1\nReplicsa: 2\n"),
+        ("targets/berlin-1.yaml", "Tag: v2\nReplicas: 50\n"),
+    ]));
+    let found: Vec<(&str, &str, Option<u32>, &str)> = ds
+        .iter()
+        .map(|d| {
+            let (file, key, line) = place(d);
+            (file, key, line, d.message.as_str())
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "config/targets/berlin-1.yaml",
+                "Replicas",
+                Some(2),
+                "`Replicas`: 50 is above maxValue 20"
+            ),
+            (
+                "config/values.yaml",
+                "Replicsa",
+                Some(2),
+                "`Replicsa` is not a key of the schema of `shop`"
+            ),
+        ]
+    );
+    // Duplicate keys and non-scalar keys are refused at their line, as in the envelope.
+    let ds = problems(resolve(&[("values.yaml", "Tag: v1\nTag: v2\n")]));
+    assert_eq!(ds[0].location.file, "config/values.yaml");
+    assert_eq!(ds[0].location.line, Some(2));
+    assert!(ds[0].message.contains("duplicate"), "{}", ds[0].message);
+}
+
+#[test]
+fn half_an_envelope_is_refused_naming_the_missing_field() {
+    for (text, key, missing) in [
+        (
+            "apiVersion: wo/v1\nvalues:\n  Tag: v1\n",
+            "kind",
+            "missing `kind`",
+        ),
+        (
+            "kind: Values\nvalues:\n  Tag: v1\n",
+            "apiVersion",
+            "missing `apiVersion: wo/v1`",
+        ),
+    ] {
+        let ds = problems(resolve(&[("values.yaml", text)]));
+        assert_eq!(ds.len(), 1, "{ds:#?}");
+        assert_eq!(place(&ds[0]), ("config/values.yaml", key, Some(1)));
+        assert!(ds[0].message.contains(missing), "{}", ds[0].message);
+        let hint = ds[0].hint.as_deref().unwrap_or_default();
+        assert!(hint.contains("plain `Key: value` mapping"), "{hint}");
+    }
+}
