@@ -786,7 +786,7 @@ impl TargetScope<'_, '_> {
                 let mut m = Map::new();
                 for (k, v) in entries {
                     if let TemplateKey::Name(n) = k {
-                        let child = join_path(path, n);
+                        let child = crate::key_path::join(path, n);
                         let value = self.walk(v, &child, prov, c);
                         m.insert(n.clone(), value);
                     }
@@ -797,7 +797,9 @@ impl TargetScope<'_, '_> {
                 items
                     .iter()
                     .enumerate()
-                    .map(|(i, n)| self.walk(n, &join_path(path, &i.to_string()), prov, c))
+                    .map(|(i, n)| {
+                        self.walk(n, &crate::key_path::join(path, &i.to_string()), prov, c)
+                    })
                     .collect(),
             ),
         }
