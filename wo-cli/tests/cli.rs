@@ -206,3 +206,89 @@ fn a_location_that_does_not_exist_is_bad_input() {
     ]);
     assert_eq!(run.code, Some(2), "{}", run.stderr);
 }
+
+#[test]
+fn keys_holding_dots_have_unambiguous_key_paths_in_explain_and_json() {
+    // `app.kubernetes.io/name` under `labels` and `kubernetes.io/name` under `labels.app` were
+    // both `labels.app.kubernetes.io/name`: one provenance entry hid the other.
+    let ex = Example::new();
+    ex.edit(
+        "source/wo/config-template.yaml",
+        "  appName: shop\n",
+        "  appName: shop\n  labels:\n    app.kubernetes.io/name: shop\n    app:\n      kubernetes.io/name: ${{$target(name)}}\n    \"say \\\"hi\\\"\": ${{$val(Currency)}}\n",
+    );
+    let args = [
+        "resolve",
+        "--source",
+        "{source}",
+        "--config",
+        "{config}",
+        "--platform",
+        "{fleet}",
+        "--target",
+        "berlin-1",
+    ];
+    let explain = ex.wo(&[&args[..], &["--explain"]].concat());
+    let rows: Vec<Vec<&str>> = explain
+        .ok()
+        .lines()
+        .skip(1)
+        .take(5)
+        .map(|l| {
+            l.split("  ")
+                .filter(|c| !c.is_empty())
+                .map(str::trim)
+                .collect()
+        })
+        .collect();
+    let cells = |r: &Vec<&str>| -> (String, String, String) {
+        (r[0].to_string(), r[1].to_string(), r[2].to_string())
+    };
+    assert_eq!(
+        rows.iter().map(cells).collect::<Vec<_>>(),
+        [
+            ("appName", "\"shop\"", "template"),
+            ("labels[\"app.kubernetes.io/name\"]", "\"shop\"", "template"),
+            (
+                "labels.app[\"kubernetes.io/name\"]",
+                "\"berlin-1\"",
+                "expression"
+            ),
+            ("labels[\"say \\\"hi\\\"\"]", "\"EUR\"", "region"),
+            (
+                "image",
+                "\"registry.example.com/shop:1.4.2\"",
+                "environment"
+            ),
+        ]
+        .map(|(k, v, l)| (k.to_string(), v.to_string(), l.to_string()))
+    );
+
+    let json = ex.wo(&[&args[..], &["-o", "json"]].concat());
+    let doc: serde_json::Value = serde_json::from_str(json.ok()).expect("JSON on stdout");
+    let keys: Vec<&str> = doc["provenance"]
+        .as_object()
+        .expect("provenance")
+        .keys()
+        .map(String::as_str)
+        .take(5)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "appName",
+            "labels[\"app.kubernetes.io/name\"]",
+            "labels.app[\"kubernetes.io/name\"]",
+            "labels[\"say \\\"hi\\\"\"]",
+            "image"
+        ]
+    );
+    assert_eq!(
+        doc["provenance"]["labels.app[\"kubernetes.io/name\"]"]["level"],
+        "template"
+    );
+    assert_eq!(
+        doc["values"]["labels"]["app"]["kubernetes.io/name"],
+        "berlin-1"
+    );
+}

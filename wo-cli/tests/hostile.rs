@@ -331,8 +331,8 @@ fn unknown_type_in_schema_suggests_a_type() {
     let ex = Example::new();
     ex.edit(
         "source/wo/schema.yaml",
-        "type: string\n      required: true\n      pattern: \"[a-z",
-        "type: strng\n      required: true\n      pattern: \"[a-z",
+        "type: string\n      required: true\n      pattern: \"^[a-z",
+        "type: strng\n      required: true\n      pattern: \"^[a-z",
     );
     ex.validate().invalid(&[
         "schema.yaml:7",
@@ -346,8 +346,8 @@ fn invalid_regex_in_schema() {
     let ex = Example::new();
     ex.edit(
         "source/wo/schema.yaml",
-        "pattern: \"https://.+\"",
-        "pattern: \"https://(.+\"",
+        "pattern: \"^https://.+$\"",
+        "pattern: \"^https://(.+$\"",
     );
     ex.validate().invalid(&[
         "schema.yaml",

@@ -15,7 +15,7 @@ fn schema() -> String {
     for k in 0..30 {
         s.push_str(&match k % 5 {
             0 => format!("    K{k}: {{type: int, defaultValue: {k}, minValue: 0, maxValue: 100000}}\n"),
-            1 => format!("    K{k}: {{type: string, defaultValue: v{k}, pattern: \"[a-z0-9-]+\"}}\n"),
+            1 => format!("    K{k}: {{type: string, defaultValue: v{k}, pattern: \"^[a-z0-9-]+$\"}}\n"),
             2 => format!("    K{k}: {{type: string, defaultValue: info, allowedValues: [debug, info, warn, error]}}\n"),
             3 => format!("    K{k}: {{type: boolean, defaultValue: false}}\n"),
             _ => format!("    K{k}: {{type: float, defaultValue: 1.5, expression: \"${{{{ $ge($val(K{k}), 0) }}}}\"}}\n"),

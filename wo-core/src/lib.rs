@@ -25,6 +25,7 @@ pub mod error;
 pub mod expr;
 pub mod files;
 pub mod format;
+pub mod key_path;
 pub mod memory;
 pub mod pipeline;
 pub mod ports;

@@ -147,7 +147,7 @@ proptest! {
     /// Validation never accepts a string that does not match the pattern.
     #[test]
     fn strings_outside_their_pattern_are_refused(s in "[a-e]{0,4}") {
-        let b = bundle("    S: {type: string, pattern: \"[a-c]{1,3}\"}\n");
+        let b = bundle("    S: {type: string, pattern: \"^[a-c]{1,3}$\"}\n");
         let mut tree = FileTree::new();
         tree.insert("values.yaml", value_file(&[("S".into(), format!("'{s}'"))])).unwrap();
         let values = ValueSet::load(&tree, "").unwrap();

@@ -182,11 +182,12 @@ impl Resolve {
 
 /// A human table: key, value, level, file.
 fn explain_table(r: &ResolvedConfig) -> String {
+    let values = serde_json::Value::Object(r.values.clone());
     let rows: Vec<[String; 4]> = r
         .provenance
         .iter()
         .map(|(key, p)| {
-            let value = wo_core::value::get_path(&serde_json::Value::Object(r.values.clone()), key)
+            let value = wo_core::key_path::get(&values, key)
                 .map(wo_core::value::brief)
                 .unwrap_or_default();
             let level = match p.source {

@@ -186,7 +186,7 @@ impl<'a> Resolver<'a> {
             };
             let key = join_path(prefix, &name);
             let at = Location::file(&file.file)
-                .with_key(join_path("values", &key))
+                .with_key(file.key_path(&key))
                 .at(v.line, v.column);
             if let Some(&i) = self.index.get(key.as_str()) {
                 let rule = self.rules[i];
@@ -194,14 +194,14 @@ impl<'a> Resolver<'a> {
                     let allowed = rule.editable_at.as_deref().unwrap_or_default().join(", ");
                     c.push(
                         Diagnostic::new(
-                            Location::file(&file.file).with_key(join_path("values", &key)).at(k.line, k.column),
+                            Location::file(&file.file).with_key(file.key_path(&key)).at(k.line, k.column),
                             format!("`{key}` may not be set at level `{}`; its editableAt allows: {allowed}", file.level.name()),
                         )
                         .with_hint(format!("move it to a value file of level {allowed}")),
                     );
                     continue;
                 }
-                let value = match v.to_value_under(&file.file, &join_path("values", &key)) {
+                let value = match v.to_value_under(&file.file, &file.key_path(&key)) {
                     Ok(value) => value,
                     Err(e) => {
                         let _ = c.take::<()>(Err(e));
@@ -221,7 +221,7 @@ impl<'a> Resolver<'a> {
             } else {
                 let mut d = Diagnostic::new(
                     Location::file(&file.file)
-                        .with_key(join_path("values", &key))
+                        .with_key(file.key_path(&key))
                         .at(k.line, k.column),
                     format!(
                         "`{key}` is not a key of the schema of `{}`",
@@ -369,9 +369,12 @@ impl<'a> Resolver<'a> {
 
     fn supply_location(&self, s: &Option<Supply<'_>>, rule: &Rule) -> Location {
         match s {
-            Some(Supply::File { file, line, .. }) => Location::file(&self.files[*file].file.file)
-                .with_key(join_path("values", &rule.key))
-                .at(*line, 1),
+            Some(Supply::File { file, line, .. }) => {
+                let f = self.files[*file].file;
+                Location::file(&f.file)
+                    .with_key(f.key_path(&rule.key))
+                    .at(*line, 1)
+            }
             _ => rule.location.clone(),
         }
     }
@@ -507,7 +510,7 @@ pub(crate) fn check_value(rule: &Rule, v: &Value) -> Vec<String> {
             out.push(format!(
                 "{} does not match the pattern `{}`",
                 brief(v),
-                pattern_text(p)
+                p.as_str()
             ));
         }
     }
@@ -555,7 +558,7 @@ fn check_null(rule: &Rule) -> Vec<String> {
     if let Some(p) = &rule.pattern {
         out.push(format!(
             "null does not match the pattern `{}` (a pattern needs a string)",
-            pattern_text(p)
+            p.as_str()
         ));
     }
     for (name, bound) in [("minValue", rule.min_value), ("maxValue", rule.max_value)] {
@@ -564,13 +567,6 @@ fn check_null(rule: &Rule) -> Vec<String> {
         }
     }
     out
-}
-
-fn pattern_text(p: &regex::Regex) -> &str {
-    let s = p.as_str();
-    s.strip_prefix("^(?:")
-        .and_then(|s| s.strip_suffix(")$"))
-        .unwrap_or(s)
 }
 
 /// Equality where numbers compare by value (5 == 5.0).
@@ -790,7 +786,7 @@ impl TargetScope<'_, '_> {
                 let mut m = Map::new();
                 for (k, v) in entries {
                     if let TemplateKey::Name(n) = k {
-                        let child = join_path(path, n);
+                        let child = crate::key_path::join(path, n);
                         let value = self.walk(v, &child, prov, c);
                         m.insert(n.clone(), value);
                     }
@@ -801,7 +797,9 @@ impl TargetScope<'_, '_> {
                 items
                     .iter()
                     .enumerate()
-                    .map(|(i, n)| self.walk(n, &join_path(path, &i.to_string()), prov, c))
+                    .map(|(i, n)| {
+                        self.walk(n, &crate::key_path::join(path, &i.to_string()), prov, c)
+                    })
                     .collect(),
             ),
         }

@@ -45,7 +45,8 @@ pub struct ResolvedConfig {
     pub target: String,
     /// The values (the chart's values), in template order.
     pub values: Map,
-    /// Per dotted key path of `values`, where the value came from.
+    /// Per key path of `values` (in the syntax of [`crate::key_path`]: `image.tag`,
+    /// `labels["app.kubernetes.io/name"]`), where the value came from.
     pub provenance: IndexMap<String, Provenance>,
 }
 

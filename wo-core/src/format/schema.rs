@@ -123,7 +123,7 @@ pub struct Rule {
     pub allowed_values: Option<Vec<Value>>,
     /// The value must be none of these.
     pub disallowed_values: Option<Vec<Value>>,
-    /// Strings must match (whole value).
+    /// Strings must contain a match (unanchored, as in WO and JSON Schema: `^…$` anchors).
     pub pattern: Option<regex::Regex>,
     /// Numbers must be at least this.
     pub min_value: Option<f64>,
@@ -502,10 +502,9 @@ fn compile_rule(
     };
     let pattern = match raw.pattern.as_deref() {
         None => None,
-        Some(p) => match regex::RegexBuilder::new(&format!("^(?:{p})$"))
-            .size_limit(1 << 20)
-            .build()
-        {
+        // Searched, not anchored: WO (Go's `regexp.MatchString`) and JSON Schema both accept a
+        // string that contains a match; a schema anchors with `^…$` where it means the whole.
+        Some(p) => match regex::RegexBuilder::new(p).size_limit(1 << 20).build() {
             Ok(r) => Some(r),
             Err(e) => {
                 c.push(Diagnostic::new(

@@ -8,6 +8,9 @@
 //!   Replicas: 2
 //! ```
 //!
+//! WO's own plain form, that mapping alone (`LogLevel: info`), is read too: a mapping with
+//! neither `apiVersion` nor `kind` is the values themselves ([`Form::Plain`]).
+//!
 //! Where a file sits says which level it sets: `values.yaml` (the environment),
 //! `levels/<level>/<node>.yaml` (a hierarchy node, e.g. `levels/region/eu.yaml`),
 //! `targets/<target>.yaml` (one target). Inside `levels/` and `targets/` every file must be
@@ -63,6 +66,16 @@ impl fmt::Display for Level {
     }
 }
 
+/// How a value file spells its values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// wo's envelope: `apiVersion: wo/v1`, `kind: Values` and the values under `values:`.
+    Envelope,
+    /// WO's plain file, what `az workload-orchestration configuration set --file` takes: the
+    /// `Key: value` mapping alone.
+    Plain,
+}
+
 /// One value file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValueFile {
@@ -70,17 +83,36 @@ pub struct ValueFile {
     pub file: String,
     /// The level it sets.
     pub level: Level,
-    /// The `values:` mapping with positions (an empty map when absent or null).
+    /// How the file spells its values.
+    pub form: Form,
+    /// The values mapping with positions (an empty map when absent or null).
     pub node: Node,
     /// The same as data.
     pub values: Value,
 }
 
 impl ValueFile {
-    /// Parses a value file found at `level`.
+    /// Parses a value file found at `level`, in either [`Form`]: a mapping with neither
+    /// `apiVersion` nor `kind` is WO's plain form; one with either must be a whole envelope.
     pub fn parse(text: &str, file: &str, level: Level) -> Result<Self> {
         let root = yaml::parse(text, file)?;
-        check_header(&root, file, &["Values"])?;
+        if matches!(root.kind, NodeKind::Map(_))
+            && root.get("apiVersion").is_none()
+            && root.get("kind").is_none()
+        {
+            return Self::plain(root, file, level);
+        }
+        check_header(&root, file, &["Values"]).map_err(|e| match e {
+            Error::Invalid(crate::error::Diagnostics(ds)) => Error::Invalid(crate::error::Diagnostics(
+                ds.into_iter()
+                    .map(|d| d.with_hint(format!(
+                        "a value file is wo's envelope (`apiVersion: {}`, `kind: Values`, `values:`) or WO's plain `Key: value` mapping with neither `apiVersion` nor `kind`",
+                        super::API_VERSION
+                    )))
+                    .collect(),
+            )),
+            other => other,
+        })?;
         let NodeKind::Map(entries) = &root.kind else {
             return Err(Error::invalid(Location::file(file), "expected a mapping"));
         };
@@ -130,17 +162,20 @@ impl ValueFile {
         Ok(ValueFile {
             file: file.to_string(),
             level,
+            form: Form::Envelope,
             node,
             values,
         })
     }
-}
 
-impl ValueFile {
     /// Reads a plain WO values file (the flat `Key: value` mapping that WO's
-    /// `configuration set --file` takes, without the `wo/v1` envelope).
+    /// `configuration set --file` takes, without the `wo/v1` envelope); an empty file is no
+    /// values.
     pub fn parse_plain(text: &str, file: &str, level: Level) -> Result<Self> {
-        let node = yaml::parse(text, file)?;
+        Self::plain(yaml::parse(text, file)?, file, level)
+    }
+
+    fn plain(node: Node, file: &str, level: Level) -> Result<Self> {
         let node = match node.kind {
             NodeKind::Null => Node {
                 kind: NodeKind::Map(Vec::new()),
@@ -161,9 +196,19 @@ impl ValueFile {
         Ok(ValueFile {
             file: file.to_string(),
             level,
+            form: Form::Plain,
             node,
             values,
         })
+    }
+
+    /// The key path, within the file, of the configuration key `key` (`values.Replicas` in
+    /// the envelope, `Replicas` in the plain form).
+    pub fn key_path(&self, key: &str) -> String {
+        match self.form {
+            Form::Envelope => super::join_path("values", key),
+            Form::Plain => key.to_string(),
+        }
     }
 }
 
