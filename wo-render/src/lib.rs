@@ -5,6 +5,8 @@
 //!   declares its engine in `Chart.yaml` (see [`engine`]). [`ChartRenderer`] picks the engine a
 //!   chart declares.
 //! - [`manifest`]: the manifest model — resources with identity, canonical order, semantic diff.
+//! - [`package`]: a chart as a deterministic `.tgz` (same files, same bytes and digest) and the
+//!   version it is published under.
 //! - [`policy`]: security and compliance checks on manifests, as text, JSON or SARIF 2.1.0.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -14,6 +16,7 @@ pub mod engine;
 pub mod handlebars;
 pub mod helm;
 pub mod manifest;
+pub mod package;
 pub mod policy;
 pub mod review;
 
