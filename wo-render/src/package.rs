@@ -95,8 +95,8 @@ pub struct Packaged {
     pub version: String,
 }
 
-/// The version a chart is published under: `chart_version` (the chart's own, strict SemVer
-/// 2.0.0) with the pre-release identifiers `wo.g<first 12 hex digits of source_commit>`
+/// The version a chart is published under: `chart_version` (the chart's own, SemVer 2.0.0; a
+/// leading `v`, which Helm accepts, is dropped) with the pre-release identifiers `wo.g<first 12 hex digits of source_commit>`
 /// appended. See the [module docs](self) for why.
 ///
 /// # Errors
@@ -111,6 +111,8 @@ pub struct Packaged {
 /// ```
 pub fn chart_version(chart_version: &str, source_commit: &str) -> Result<String> {
     let here = || Location::file(CHART_FILE).with_key("version");
+    // Helm takes `v1.2.0` for `1.2.0` (cert-manager's chart is `v0.0.0`); the result is strict.
+    let chart_version = chart_version.strip_prefix('v').unwrap_or(chart_version);
     let parts = parse_semver(chart_version).map_err(|m| Error::invalid(here(), m))?;
     if let Some(build) = parts.build {
         return Err(Error::invalid(
@@ -149,7 +151,8 @@ pub fn chart_version(chart_version: &str, source_commit: &str) -> Result<String>
 }
 
 /// Packages the chart whose directory holds `chart` (paths relative to the chart's root) as
-/// version `version` (SemVer 2.0.0, written into `Chart.yaml`). See the [module docs](self)
+/// version `version` (SemVer 2.0.0, or with a leading `v` as Helm allows; written into
+/// `Chart.yaml`). See the [module docs](self)
 /// for the layout.
 ///
 /// # Errors
@@ -158,7 +161,8 @@ pub fn chart_version(chart_version: &str, source_commit: &str) -> Result<String>
 /// Helm refuses; a file over [`MAX_FILE_BYTES`]; a path that is unsafe or too long for the
 /// archive; `version` not SemVer 2.0.0.
 pub fn package(chart: &FileTree, version: &str) -> Result<Packaged> {
-    parse_semver(version)
+    // A leading `v` is accepted, as Helm accepts it (a chart at its own `v0.0.0`).
+    parse_semver(version.strip_prefix('v').unwrap_or(version))
         .map_err(|m| Error::invalid(Location::file(CHART_FILE).with_key("version"), m))?;
     let chart_yaml = chart.text(CHART_FILE)?.ok_or_else(|| {
         Error::invalid(
@@ -720,6 +724,10 @@ mod tests {
             "1.2.0-rc.1.wo.g3f2a9c1b7d4e"
         );
         // An all-digit prefix with a leading zero stays a valid identifier thanks to `g`.
+        assert_eq!(
+            chart_version("v0.0.0", COMMIT).unwrap(),
+            "0.0.0-wo.g3f2a9c1b7d4e"
+        );
         let v = chart_version("0.1.0", "012345678901aaaa").unwrap();
         assert_eq!(v, "0.1.0-wo.g012345678901");
         assert!(parse_semver(&v).is_ok());
@@ -728,7 +736,7 @@ mod tests {
     #[test]
     fn chart_version_refuses_what_is_not_semver_or_a_commit() {
         for bad in [
-            "1.2", "v1.2.0", "01.2.0", "1.2.0-", "1.2.0-01", "1.2.x", "", "1.2.0+",
+            "1.2", "vv1.2.0", "V1.2.0", "01.2.0", "1.2.0-", "1.2.0-01", "1.2.x", "", "1.2.0+",
         ] {
             let e = chart_version(bad, COMMIT).unwrap_err().to_string();
             assert!(
