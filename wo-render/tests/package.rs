@@ -18,8 +18,11 @@ fn shop_helm() -> PathBuf {
 }
 
 fn corpus_chart(name: &str) -> PathBuf {
+    // `shared/` sits beside the checkout (CI) or at /work/shared (a developer's machine).
+    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/charts");
     let base = std::env::var_os("WO_SHARED_CHARTS")
         .map(PathBuf::from)
+        .or_else(|| beside.is_dir().then_some(beside))
         .unwrap_or_else(|| PathBuf::from("/work/shared/charts"));
     let dir = base.join(name).join("chart");
     assert!(
