@@ -176,13 +176,24 @@ pub struct Applied {
     pub deleted: usize,
 }
 
+/// One WO target as the fleet wants it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesiredTarget {
+    /// Its name (the last segment of `id`).
+    pub name: String,
+    /// Its ARM id.
+    pub id: String,
+    /// The properties wo sets (`extendedLocation` among them when configured).
+    pub properties: Value,
+}
+
 /// The resources WO should hold for `fleet`, without asking WO: the context's body and, per
 /// fleet target, its ARM id and desired properties.
 ///
 /// # Errors
 /// [`Error::Invalid`] naming `fleet.yaml` and the key for a target whose `orchestrator.id` is
 /// not a target of the resource group or whose `orchestrator.context` is another context.
-pub fn desired(fleet: &Fleet, on: &Onboarding) -> Result<(Value, Vec<(String, String, Value)>)> {
+pub fn desired(fleet: &Fleet, on: &Onboarding) -> Result<(Value, Vec<DesiredTarget>)> {
     let rg = on.resource_group.trim_end_matches('/');
     let targets_prefix = format!("{rg}/providers/Microsoft.Edge/targets/").to_ascii_lowercase();
     let mut problems = Vec::new();
@@ -251,7 +262,11 @@ pub fn desired(fleet: &Fleet, on: &Onboarding) -> Result<(Value, Vec<(String, St
             });
         }
         let name = id.rsplit('/').next().unwrap_or_default().to_string();
-        targets.push((name, id, props));
+        targets.push(DesiredTarget {
+            name,
+            id,
+            properties: props,
+        });
     }
     if !problems.is_empty() {
         return Err(Error::Invalid(wo_core::Diagnostics(problems)));
@@ -295,7 +310,7 @@ pub async fn plan(arm: &ArmClient, fleet: &Fleet, on: &Onboarding) -> Result<Fle
 pub fn compare(
     on: &Onboarding,
     want_context: &Value,
-    want_targets: &[(String, String, Value)],
+    want_targets: &[DesiredTarget],
     context: Option<&Value>,
     targets: &[Value],
 ) -> FleetPlan {
@@ -311,9 +326,9 @@ pub fn compare(
         .filter_map(|t| Some((t.get("id")?.as_str()?.to_ascii_lowercase(), t)))
         .collect();
     let mut steps = Vec::with_capacity(want_targets.len());
-    for (name, id, want) in want_targets {
-        let existing = by_id.remove(&id.to_ascii_lowercase());
-        steps.push(compare_target(on, name, id, want, existing));
+    for t in want_targets {
+        let existing = by_id.remove(&t.id.to_ascii_lowercase());
+        steps.push(compare_target(on, &t.name, &t.id, &t.properties, existing));
     }
     steps.sort_by(|a, b| a.name.cmp(&b.name));
     if on.prune {
@@ -710,12 +725,12 @@ mod tests {
         let (ctx, targets) = desired(&f, &on(false)).unwrap();
         assert_eq!(ctx["capabilities"], json!(["gpu", "helm"]));
         assert_eq!(ctx["hierarchies"], json!(["region", "site", "line"]));
-        assert_eq!(targets[0].2["hierarchyLevel"], "site");
-        assert_eq!(targets[1].2["hierarchyLevel"], "line");
+        assert_eq!(targets[0].properties["hierarchyLevel"], "site");
+        assert_eq!(targets[1].properties["hierarchyLevel"], "line");
         let bare = fleet("targets: [{name: a}]\n");
         let (ctx, targets) = desired(&bare, &on(false)).unwrap();
         assert_eq!(ctx["hierarchies"], json!([DEFAULT_LEVEL]));
-        assert_eq!(targets[0].2["hierarchyLevel"], DEFAULT_LEVEL);
+        assert_eq!(targets[0].properties["hierarchyLevel"], DEFAULT_LEVEL);
     }
 
     #[test]
