@@ -370,7 +370,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.azure.concurrency, Some(4));
-        let s = Settings::parse("azure: {customLocation: /x/{target}}\n", "wo.yaml").unwrap();
+        let s = Settings::parse("azure:\n  customLocation: /x/{target}\n", "wo.yaml").unwrap();
         assert_eq!(s.azure.custom_location.as_deref(), Some("/x/{target}"));
     }
 }
