@@ -1,14 +1,20 @@
-//! Onboarding the fleet from Azure Workload Orchestration: the targets of a resource group
-//! merged into an environment's `fleet.yaml` ([`merge`])
-//! and proposed to the platform config repo ([`ConfigChanges`]), never pushed to the
-//! environment branch.
+//! The fleet and Azure Workload Orchestration, both ways:
+//!
+//! - [`import`]: the targets of a resource group merged into an environment's `fleet.yaml`
+//!   ([`merge`]) and proposed to the platform config repo ([`ConfigChanges`]), never pushed to
+//!   the environment branch;
+//! - [`apply`]: the other way, fleet as code: the `fleet.yaml` of the environment branch made
+//!   WO's context and targets ([`wo_azure::onboard`]).
 
 use std::collections::BTreeMap;
 
+use wo_azure::arm::ArmClient;
+use wo_azure::onboard::{Applied, FleetPlan, Onboarding};
 use wo_core::files::{check_name, FileTree};
 use wo_core::format::fleet::import::{merge, Imported, OrchestratorTarget, Scope};
+use wo_core::format::fleet::Fleet;
 use wo_core::format::fleet::FLEET_FILE;
-use wo_core::ports::{CommitId, ConfigChange, ConfigChanges, ProposedChange};
+use wo_core::ports::{CommitId, ConfigChange, ConfigChanges, ConfigStore, ProposedChange};
 use wo_core::{Error, Location, Result};
 
 /// What to import.
@@ -181,6 +187,148 @@ fn describe(request: &ImportRequest, rg: &str, imported: &Imported) -> (String, 
         ));
     }
     (title, body)
+}
+
+/// What to apply.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyRequest {
+    /// The environment: the branch of the platform config repo whose `fleet.yaml` is applied.
+    pub environment: String,
+    /// The resource group of the context and the targets: `/subscriptions/SUB/resourceGroups/RG`.
+    pub resource_group: String,
+    /// The context: a name in the resource group or an ARM id. `None`: the one context the
+    /// fleet's targets name (`orchestrator.context`), else one named after the environment.
+    pub context: Option<String>,
+    /// The Azure location of what is created (default `eastus`).
+    pub location: Option<String>,
+    /// The targets' custom location, `{target}` standing for the target's name.
+    pub custom_location: Option<String>,
+    /// Delete what the fleet dropped (see [`wo_azure::onboard`]).
+    pub prune: bool,
+    /// Plan, but write nothing.
+    pub dry_run: bool,
+    /// Writes at once (default 8).
+    pub concurrency: Option<usize>,
+}
+
+/// What an apply did.
+#[derive(Debug, Clone)]
+pub struct ApplyOutcome {
+    /// The environment branch's head the fleet was read at.
+    pub base: CommitId,
+    /// Where and how it was applied.
+    pub onboarding: Onboarding,
+    /// The plan.
+    pub plan: FleetPlan,
+    /// What was written; `None` for a dry run.
+    pub applied: Option<Applied>,
+}
+
+/// The context's ARM id for `request` and `fleet`.
+///
+/// # Errors
+/// [`Error::Invalid`] naming `--context` for a name that is not a wo name or an id outside the
+/// resource group; naming `fleet.yaml` when no context is given and its targets name several.
+pub fn context_of(request: &ApplyRequest, rg: &str, fleet: &Fleet) -> Result<String> {
+    let prefix = format!("{rg}/providers/Microsoft.Edge/contexts/");
+    let at = || Location::file("<arguments>").with_key("--context");
+    match request.context.as_deref().map(|c| c.trim_end_matches('/')) {
+        Some(id) if id.starts_with('/') => {
+            let low = id.to_ascii_lowercase();
+            let p = prefix.to_ascii_lowercase();
+            if low.starts_with(&p) && !low[p.len()..].is_empty() && !low[p.len()..].contains('/') {
+                Ok(id.to_string())
+            } else {
+                Err(Error::invalid(
+                    at(),
+                    format!("`{id}` is not a context of resource group {rg}"),
+                ))
+            }
+        }
+        Some(name) => {
+            check_name(name).map_err(|m| Error::invalid(at(), m))?;
+            Ok(format!("{prefix}{name}"))
+        }
+        None => {
+            let mut named: Vec<String> = fleet
+                .targets
+                .iter()
+                .filter_map(|t| t.orchestrator.as_ref()?.context.clone())
+                .map(|c| c.trim_end_matches('/').to_string())
+                .collect();
+            named.sort_by_key(|c| c.to_ascii_lowercase());
+            named.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+            match named.as_slice() {
+                [] => Ok(format!("{prefix}{}", request.environment)),
+                [one] => Ok(one.clone()),
+                many => Err(Error::invalid(
+                    Location::file(FLEET_FILE),
+                    format!(
+                        "the targets name {} contexts ({}); give --context",
+                        many.len(),
+                        many.join(", ")
+                    ),
+                )),
+            }
+        }
+    }
+}
+
+/// Reads the `fleet.yaml` of `request.environment` on `platform`, plans it against WO with
+/// `arm` and, unless a dry run, applies the plan.
+///
+/// # Errors
+/// As [`check_environment`] and [`resource_group`]; [`Error::Invalid`] naming `fleet.yaml`
+/// when the branch has none or it is invalid; as [`context_of`], [`wo_azure::onboard::plan`]
+/// and [`wo_azure::onboard::apply`]. Nothing is written when a check fails.
+pub async fn apply(
+    request: &ApplyRequest,
+    platform: &dyn ConfigStore,
+    arm: &ArmClient,
+) -> Result<ApplyOutcome> {
+    check_environment(&request.environment)?;
+    let rg = resource_group(&request.resource_group)?;
+    let env = request.environment.as_str();
+    let base = platform.head(env).await?;
+    let bytes = platform
+        .read_file(&base, FLEET_FILE)
+        .await?
+        .ok_or_else(|| {
+            Error::invalid(
+                Location::file(FLEET_FILE),
+                format!("environment branch `{env}` (commit {base}) has no {FLEET_FILE}"),
+            )
+        })?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Error::invalid(
+            Location::file(FLEET_FILE),
+            format!("commit {base}: not UTF-8 text"),
+        )
+    })?;
+    let fleet = Fleet::parse(&text, FLEET_FILE)?;
+    let onboarding = Onboarding {
+        context: context_of(request, &rg, &fleet)?,
+        resource_group: rg,
+        location: request
+            .location
+            .clone()
+            .unwrap_or_else(|| "eastus".to_string()),
+        custom_location: request.custom_location.clone(),
+        prune: request.prune,
+        concurrency: request.concurrency.unwrap_or(8).max(1),
+    };
+    let plan = wo_azure::onboard::plan(arm, &fleet, &onboarding).await?;
+    let applied = if request.dry_run {
+        None
+    } else {
+        Some(wo_azure::onboard::apply(arm, &plan, &onboarding).await?)
+    };
+    Ok(ApplyOutcome {
+        base,
+        onboarding,
+        plan,
+        applied,
+    })
 }
 
 #[cfg(test)]

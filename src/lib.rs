@@ -13,7 +13,8 @@
 //!   picks its backend, with [`credentials`] from the environment or given;
 //! - [`orchestrator::orchestrator`]: Azure Workload Orchestration from settings;
 //! - [`fleet::import`]: a fleet onboarded from Workload Orchestration, proposed to the
-//!   platform config repo.
+//!   platform config repo; [`fleet::apply`], the other way: an environment's `fleet.yaml`
+//!   made Workload Orchestration's context and targets.
 //!
 //! The crates, re-exported: [`core`] (wo-core: formats, configuration engine, ports, pipeline)
 //! always; [`render`] (feature `render`), [`git`] (feature `git`), [`github`] (feature

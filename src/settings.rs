@@ -35,6 +35,8 @@
 //!   location: westeurope                          # default eastus
 //!   url: https://management.azure.com             # the default
 //!   concurrency: 16                               # targets at once, default 8
+//!   customLocation: /subscriptions/<id>/resourceGroups/shop/providers/Microsoft.ExtendedLocation/customLocations/{target}
+//!                                                 # of targets `wo fleet apply` onboards
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -97,6 +99,10 @@ pub struct AzureSettings {
     /// Shortest wait between polls of a long-running operation (default 1 s; simulators and
     /// tests go lower).
     pub poll: Option<Duration>,
+    /// The custom location (Arc-enabled cluster) of the targets `wo fleet apply` onboards: an
+    /// ARM id in which `{target}` stands for the target's name,
+    /// `/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.ExtendedLocation/customLocations/{target}`.
+    pub custom_location: Option<String>,
 }
 
 impl AzureSettings {
@@ -108,6 +114,7 @@ impl AzureSettings {
             location: self.location.or(other.location),
             concurrency: self.concurrency.or(other.concurrency),
             poll: self.poll.or(other.poll),
+            custom_location: self.custom_location.or(other.custom_location),
         }
     }
 }
@@ -168,12 +175,15 @@ struct AzureFile {
     location: Option<String>,
     #[serde(default)]
     concurrency: Option<usize>,
+    #[serde(default)]
+    custom_location: Option<String>,
 }
 
 impl Settings {
     /// The settings the environment gives: `WO_SOURCE`, `WO_CONFIG`, `WO_PLATFORM`,
     /// `WO_GITOPS`, `WO_FIRST_ENV`, `WO_CACHE`, `WO_ARM_URL`, `WO_RESOURCE_GROUP`,
-    /// `WO_AZURE_LOCATION`, `WO_CONCURRENCY` (empty values count as unset).
+    /// `WO_AZURE_LOCATION`, `WO_CONCURRENCY`, `WO_CUSTOM_LOCATION` (empty values count as
+    /// unset).
     ///
     /// # Errors
     /// [`Error::Invalid`] naming the variable when `WO_CONCURRENCY` is not a whole number.
@@ -201,6 +211,7 @@ impl Settings {
                 location: var("WO_AZURE_LOCATION"),
                 concurrency,
                 poll: None,
+                custom_location: var("WO_CUSTOM_LOCATION"),
             },
         })
     }
@@ -253,6 +264,7 @@ impl Settings {
                 location: azure.location,
                 concurrency: azure.concurrency,
                 poll: None,
+                custom_location: azure.custom_location,
             },
         })
     }
@@ -358,5 +370,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.azure.concurrency, Some(4));
+        let s = Settings::parse("azure:\n  customLocation: /x/{target}\n", "wo.yaml").unwrap();
+        assert_eq!(s.azure.custom_location.as_deref(), Some("/x/{target}"));
     }
 }

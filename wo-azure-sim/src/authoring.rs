@@ -36,6 +36,77 @@ fn required(kind: &str) -> &'static [&'static str] {
     }
 }
 
+/// The shapes the spec requires: a context's `capabilities` and `hierarchies` are lists of
+/// `{name, description}` (both strings), a target's `capabilities` a list of strings and its
+/// `hierarchyLevel` a string.
+fn check_shapes(kind: &str, props: &Map<String, Value>) -> Result<(), String> {
+    let named = |key: &str| -> Result<(), String> {
+        let Some(items) = props.get(key).and_then(Value::as_array) else {
+            return Err(format!("'{key}' must be an array."));
+        };
+        for (i, item) in items.iter().enumerate() {
+            for field in ["name", "description"] {
+                if !item.get(field).is_some_and(Value::is_string) {
+                    return Err(format!("'{key}[{i}].{field}' is required and a string."));
+                }
+            }
+        }
+        Ok(())
+    };
+    match kind {
+        "contexts" => {
+            named("capabilities")?;
+            named("hierarchies")
+        }
+        "targets" => {
+            let caps = props.get("capabilities").and_then(Value::as_array);
+            if !caps.is_some_and(|c| c.iter().all(Value::is_string)) {
+                return Err("'capabilities' must be an array of strings.".into());
+            }
+            for key in ["hierarchyLevel", "contextId", "description", "displayName"] {
+                if !props.get(key).is_some_and(Value::is_string) {
+                    return Err(format!("'{key}' must be a string."));
+                }
+            }
+            if !props
+                .get("targetSpecification")
+                .is_some_and(Value::is_object)
+            {
+                return Err("'targetSpecification' must be an object.".into());
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A target's `hierarchyLevel` must be one of its context's hierarchies (checked when the
+/// simulator holds the context).
+fn check_in_context(st: &SimState, props: &Map<String, Value>) -> Result<(), String> {
+    let context = props.get("contextId").and_then(Value::as_str).unwrap_or("");
+    let Some(c) = st.get(context) else {
+        return Ok(());
+    };
+    let level = props
+        .get("hierarchyLevel")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let levels = c["properties"]["hierarchies"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if levels
+        .iter()
+        .any(|h| h.get("name").and_then(Value::as_str) == Some(level))
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "'hierarchyLevel' '{level}' is not a hierarchy of context {context}."
+        ))
+    }
+}
+
 /// `PUT` of a tracked resource: 201 (or 200 when it exists) with `provisioningState`
 /// `InProgress` and `Azure-AsyncOperation`.
 pub(crate) fn put_tracked(
@@ -75,7 +146,15 @@ pub(crate) fn put_tracked(
             }
         }
     }
+    if let Err(m) = check_shapes(kind, &props) {
+        return bad_request("InvalidRequestContent", m);
+    }
     let mut st = shared.lock();
+    if kind == "targets" {
+        if let Err(m) = check_in_context(&st, &props) {
+            return bad_request("InvalidRequestContent", m);
+        }
+    }
     let existing = st.get(id).cloned();
     // Read-only properties survive a PUT.
     if let Some(old) = existing.as_ref().and_then(|e| e.get("properties")) {

@@ -3,6 +3,7 @@
 //! - [`arm`]: the ARM REST client (credentials, long-running operations, retries, paging).
 //! - [`orchestrator`]: the `Orchestrator` port on Workload Orchestration.
 //! - [`fleet`]: the targets of a resource group, for onboarding them into a fleet.
+//! - [`onboard`]: the other way: a fleet's context and targets planned and applied into WO.
 //!
 //! An in-memory simulator of the API, for tests, benchmarks and the local demo, is the crate
 //! `wo-azure-sim`.
@@ -11,4 +12,5 @@
 
 pub mod arm;
 pub mod fleet;
+pub mod onboard;
 pub mod orchestrator;

@@ -75,6 +75,7 @@ impl AzureArgs {
             location: self.location.clone(),
             concurrency: self.concurrency,
             poll: self.poll_ms.map(Duration::from_millis),
+            custom_location: None,
         }
     }
 }

@@ -190,6 +190,7 @@ mod tests {
         ("rollback", &["text", "json"]),
         ("fleet", &[]),
         ("fleet import", &["text", "json"]),
+        ("fleet apply", &["text", "json"]),
         ("init", &[]),
         ("init github", &["text", "json"]),
         #[cfg(feature = "demo")]

@@ -1,4 +1,4 @@
-//! `wo azure-sim` and `wo fleet import` through the built binary, against the Workload
+//! `wo azure-sim`, `wo fleet import` and `wo fleet apply` through the built binary, against the Workload
 //! Orchestration simulator (in this process, or the binary itself), a scripted ARM endpoint
 //! for answers the simulator refuses to give, local git repositories, and the fake GitHub.
 //! Everything listens on 127.0.0.1.
@@ -533,6 +533,115 @@ async fn a_fleet_is_created_and_new_targets_need_their_hierarchy() {
     assert_eq!(run.code, Some(1), "{run:?}");
     assert!(run.stderr.contains("prod"), "{run:?}");
     assert_eq!(platform.branches(), ["dev"]);
+}
+
+const APPLIED: &str = "\
+apiVersion: wo/v1
+kind: Fleet
+environment: dev
+hierarchy: [site]
+targets:
+  - {name: line-1, hierarchy: {site: berlin}, capabilities: [shop]}
+  - {name: line-2, hierarchy: {site: berlin}, capabilities: [shop, gpu]}
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fleet_apply_plans_creates_and_then_writes_nothing() {
+    let sim = Simulator::start(SimulatorOptions {
+        lro_polls: 0,
+        retry_after_secs: 0,
+        ..SimulatorOptions::default()
+    })
+    .await
+    .unwrap();
+    let platform = Platform::new(&[("fleet.yaml", APPLIED)]);
+    let (repo, url) = (platform.path(), sim.base_url());
+    let args = |extra: &[&'static str]| {
+        let mut a: Vec<String> = [
+            "fleet",
+            "apply",
+            "-e",
+            "dev",
+            "--resource-group",
+            RG,
+            "--platform",
+            &repo,
+            "--arm-url",
+            &url,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let run_with = |extra: &[&'static str]| {
+        let a = args(extra);
+        async move {
+            let a: Vec<&str> = a.iter().map(String::as_str).collect();
+            wo(&a, &[("WO_AZURE_POLL_MS", "1")]).await
+        }
+    };
+
+    let dry = run_with(&["--dry-run"]).await;
+    assert_eq!(dry.code, Some(0), "{dry:?}");
+    assert!(dry.stdout.contains("ACTION"), "{dry:?}");
+    assert!(dry.stdout.contains("create  context  dev"), "{dry:?}");
+    assert!(dry.stdout.contains("create  target   line-2"), "{dry:?}");
+    assert!(dry.stdout.contains("nothing written"), "{dry:?}");
+    assert!(sim.traffic().writes.is_empty(), "a dry run writes nothing");
+
+    let run = run_with(&["-o", "json"]).await;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        report["applied"],
+        json!({"created": 3, "updated": 0, "deleted": 0})
+    );
+    assert_eq!(report["context"], edge("contexts/dev"));
+    assert_eq!(sim.traffic().writes.len(), 3);
+    let t = sim.resource(&edge("targets/line-2")).unwrap();
+    assert_eq!(t["properties"]["capabilities"], json!(["shop", "gpu"]));
+    assert_eq!(t["properties"]["hierarchyLevel"], "site");
+
+    sim.reset_counters();
+    let again = run_with(&[]).await;
+    assert_eq!(again.code, Some(0), "{again:?}");
+    assert!(again.stdout.contains("up to date"), "{again:?}");
+    assert!(
+        sim.traffic().writes.is_empty(),
+        "{:?}",
+        sim.traffic().writes
+    );
+
+    // A target of the context that the fleet does not name: kept without --prune.
+    let client = arm(&sim.base_url(), TOKEN);
+    client
+        .put_lro(
+            &edge("targets/line-3"),
+            &json!({"location": "eastus", "properties": {
+                "description": "x", "displayName": "x", "contextId": edge("contexts/dev"),
+                "targetSpecification": {}, "capabilities": ["shop"], "hierarchyLevel": "site"}}),
+        )
+        .await
+        .unwrap();
+    sim.reset_counters();
+    let kept = run_with(&[]).await;
+    assert_eq!(kept.code, Some(0), "{kept:?}");
+    assert!(sim.traffic().writes.is_empty());
+    let pruned = run_with(&["--prune"]).await;
+    assert_eq!(pruned.code, Some(0), "{pruned:?}");
+    assert!(pruned.stdout.contains("1 deleted"), "{pruned:?}");
+    assert!(sim.resource(&edge("targets/line-3")).is_none());
+
+    let bad = run_with(&["--context", "../x"]).await;
+    assert_eq!(bad.code, Some(2), "{bad:?}");
+    assert!(bad.stderr.contains("--context"), "{bad:?}");
+    let help = wo(&["fleet", "apply", "--help"], &[]).await;
+    assert!(
+        help.stdout.contains("Examples:") && help.stdout.contains("--prune"),
+        "{help:?}"
+    );
 }
 
 /// A scripted ARM endpoint answering every request with `body`.
