@@ -207,7 +207,7 @@ pub(crate) fn put_tracked(
             "azure-asyncoperation",
             operations::op_url(shared, id, &op, true),
         )
-        .with("retry-after", shared.options.retry_after_secs.to_string())
+        .with_retry_after(&shared.options)
 }
 
 /// The end of a PUT: provisioned. A new target gets its configuration and the reference to it.

@@ -243,7 +243,7 @@ pub(crate) fn put_dynamic(
             "azure-asyncoperation",
             operations::op_url(shared, id, &op, true),
         )
-        .with("retry-after", shared.options.retry_after_secs.to_string())
+        .with_retry_after(&shared.options)
 }
 
 /// Properties a client cannot set.

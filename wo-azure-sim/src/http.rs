@@ -9,6 +9,8 @@ use serde_json::{json, Value};
 
 use wo_azure::arm::new_request_id;
 
+use crate::options::SimulatorOptions;
+
 /// An answer before the common headers are added.
 pub(crate) struct Reply {
     pub status: StatusCode,
@@ -40,6 +42,15 @@ impl Reply {
     pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
         self
+    }
+
+    /// `Retry-After`, and `retry-after-ms` when the options name one.
+    pub fn with_retry_after(self, options: &SimulatorOptions) -> Self {
+        let reply = self.with("retry-after", options.retry_after_secs.to_string());
+        match options.retry_after_ms {
+            Some(ms) => reply.with("retry-after-ms", ms.to_string()),
+            None => reply,
+        }
     }
 }
 

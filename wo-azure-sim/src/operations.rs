@@ -42,7 +42,7 @@ pub(crate) fn start(
 pub(crate) fn accepted(shared: &Shared, id: &str, op: &str) -> Reply {
     Reply::empty(StatusCode::ACCEPTED)
         .with("location", op_url(shared, id, op, false))
-        .with("retry-after", shared.options.retry_after_secs.to_string())
+        .with_retry_after(&shared.options)
 }
 
 /// The operation's status URL (`Azure-AsyncOperation`) or result URL (`Location`).
@@ -83,13 +83,12 @@ pub(crate) fn poll(
             let started = operation.started.clone();
             st.operations.insert(op.to_string(), operation);
             drop(st);
-            let retry = shared.options.retry_after_secs.to_string();
             return if status_url {
                 Reply::ok(
                     json!({"id": op_url(shared, &resource_id, op, true), "name": op,
                            "resourceId": resource_id, "status": "InProgress", "startTime": started}),
                 )
-                .with("retry-after", retry)
+                .with_retry_after(&shared.options)
             } else {
                 accepted(shared, &resource_id, op)
             };

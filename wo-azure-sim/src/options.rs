@@ -13,6 +13,10 @@ pub struct SimulatorOptions {
     pub lro_polls: u32,
     /// The `Retry-After` (seconds) of operations and of injected 429/503 (default 1).
     pub retry_after_secs: u64,
+    /// When set, those answers also carry `retry-after-ms` with this many milliseconds, which
+    /// ARM clients (wo's among them) prefer to `Retry-After`: a poll pace finer than a second
+    /// (default none).
+    pub retry_after_ms: Option<u64>,
     /// Items per list page (default 100).
     pub page_size: usize,
     /// The only bearer token accepted; `None` accepts any non-empty token (default).
@@ -29,6 +33,7 @@ impl Default for SimulatorOptions {
         Self {
             lro_polls: 1,
             retry_after_secs: 1,
+            retry_after_ms: None,
             page_size: 100,
             token: None,
             latency: Duration::ZERO,

@@ -112,8 +112,7 @@ async fn answer(shared: &Shared, req: Request) -> Reply {
             Fault::Throttle => (StatusCode::TOO_MANY_REQUESTS, "TooManyRequests"),
             Fault::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable"),
         };
-        return error(status, code, "injected by the simulator")
-            .with("retry-after", opts.retry_after_secs.to_string());
+        return error(status, code, "injected by the simulator").with_retry_after(opts);
     }
 
     let query = query_pairs(req.uri().query().unwrap_or(""));

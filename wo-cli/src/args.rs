@@ -61,8 +61,9 @@ pub struct AzureArgs {
     /// Targets deployed at once (default 8).
     #[arg(long, env = "WO_CONCURRENCY", value_name = "N")]
     pub concurrency: Option<usize>,
-    /// Shortest wait between polls of Azure operations, in milliseconds (default 1000).
-    #[arg(long, env = "WO_AZURE_POLL_MS", hide = true)]
+    /// The shortest wait between polls of Azure operations, in milliseconds (default 1000); a
+    /// longer `Retry-After` of an operation wins.
+    #[arg(long, env = "WO_AZURE_POLL_MS", value_name = "N")]
     pub poll_ms: Option<u64>,
 }
 

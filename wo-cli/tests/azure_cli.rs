@@ -916,3 +916,84 @@ fn azure_sim_refuses_a_non_loopback_host() {
         assert!(out.stdout.is_empty(), "nothing served: {out:?}");
     }
 }
+
+#[tokio::test]
+async fn azure_sim_preloads_a_fleet() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fleet.yaml");
+    std::fs::write(&file, FLEET).unwrap();
+    let sim = SimProcess::start(&["--fleet-file", file.to_str().unwrap()]);
+    let client = arm(&sim.url, "any-token");
+    let rg = "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.Edge";
+    let mut names: Vec<String> = client
+        .list(&format!("{rg}/targets"))
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["line-1", "retired-1"]);
+    let target = client.get(&format!("{rg}/targets/line-1")).await.unwrap();
+    assert_eq!(
+        target["properties"]["contextId"].as_str().unwrap(),
+        format!("{rg}/contexts/ctx")
+    );
+    let context = client.get(&format!("{rg}/contexts/ctx")).await.unwrap();
+    assert_eq!(context["properties"]["provisioningState"], "Succeeded");
+    let status = tokio::task::spawn_blocking(move || sim.terminate())
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn azure_sim_asks_clients_for_the_poll_interval() {
+    let sim = SimProcess::start(&["--poll-ms", "50", "--fail-install", "line-1=Boom: x"]);
+    let addr = sim.url.trim_start_matches("http://");
+    let body = r#"{"location":"eastus","properties":{"capabilities":[],"hierarchies":[{"name":"l","description":"l"}]}}"#;
+    let request = format!(
+        "PUT {}?api-version=2025-08-01 HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer t\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        edge("contexts/c"),
+        body.len()
+    );
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    std::io::Write::write_all(&mut stream, request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+    let answer = answer.to_ascii_lowercase();
+    assert!(answer.contains("\r\nretry-after-ms: 50\r\n"), "{answer}");
+    assert!(answer.contains("\r\nretry-after: 1\r\n"), "{answer}");
+}
+
+#[test]
+fn azure_sim_refuses_bad_flag_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_fleet = dir.path().join("bad-fleet.yaml");
+    std::fs::write(
+        &bad_fleet,
+        "apiVersion: wo/v1\nkind: Fleet\nenvironment: dev\ntargets:\n  - nme: x\n",
+    )
+    .unwrap();
+    let bad_fleet = bad_fleet.to_str().unwrap();
+    let missing = dir.path().join("missing.yaml");
+    let missing = missing.to_str().unwrap();
+    for (args, names) in [
+        (&["--fail-install", "=oops"][..], &["--fail-install"][..]),
+        (&["--fail-install", ""], &["--fail-install"]),
+        (&["--poll-ms", "soon"], &["--poll-ms"]),
+        (&["--fleet-file", bad_fleet], &[bad_fleet, ":5"]),
+        (&["--fleet-file", missing], &[missing]),
+    ] {
+        let mut all = vec!["azure-sim", "--port", "0"];
+        all.extend_from_slice(args);
+        let out = wo_command(&all, &[], dir.path()).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for name in names {
+            assert!(stderr.contains(name), "{args:?}: {stderr}");
+        }
+        assert!(out.stdout.is_empty(), "nothing served: {out:?}");
+    }
+}

@@ -111,8 +111,9 @@ struct ApplyArgs {
     /// Writes at once (default 8).
     #[arg(long, env = "WO_CONCURRENCY", value_name = "N")]
     concurrency: Option<usize>,
-    /// Shortest wait between polls of Azure operations, in milliseconds (default 1000).
-    #[arg(long, env = "WO_AZURE_POLL_MS", hide = true)]
+    /// The shortest wait between polls of Azure operations, in milliseconds (default 1000); a
+    /// longer `Retry-After` of an operation wins.
+    #[arg(long, env = "WO_AZURE_POLL_MS", value_name = "N")]
     poll_ms: Option<u64>,
     /// The platform config repository: a path, file://, git://, http://,
     /// github://OWNER/REPO or a GitHub URL.

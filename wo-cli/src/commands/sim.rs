@@ -3,11 +3,17 @@
 
 use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use wo_azure::arm::API_VERSION;
+use wo_azure::arm::{default_http_client, ArmClient, LroPolicy, StaticToken, API_VERSION};
 use wo_azure_sim::{Simulator, SimulatorOptions};
+use wo_core::format::fleet::Fleet;
 use wo_core::{Error, Location, Result};
+
+/// The resource group of a `--fleet-file` whose targets name no ARM id.
+pub const SIM_RESOURCE_GROUP: &str = "/subscriptions/s/resourceGroups/rg";
 
 /// Serve the Workload Orchestration ARM simulator until SIGINT or SIGTERM.
 ///
@@ -19,7 +25,11 @@ Examples:
   wo azure-sim --port 0 > sim.log &          # first line: the URL
   until grep -q serving sim.log; do sleep 0.1; done
   export WO_ARM_URL=$(sed -n 's/.* on //p' sim.log) AZURE_ACCESS_TOKEN=dev
-  wo fleet import --env dev --resource-group /subscriptions/s/resourceGroups/rg --dry-run")]
+  wo fleet import --env dev --resource-group /subscriptions/s/resourceGroups/rg --dry-run
+
+  # a simulator holding your fleet, installs on berlin-1 failing, asking clients to poll every 50 ms
+  wo azure-sim --port 0 --fleet-file platform/fleet.yaml \\
+      --fail-install 'berlin-1=ImagePullBackOff: no such image' --poll-ms 50")]
 pub struct SimArgs {
     /// The port (0: any free port; the printed URL names the one bound).
     #[arg(long)]
@@ -43,6 +53,34 @@ pub struct SimArgs {
     /// The only bearer token accepted (default: any non-empty token).
     #[arg(long, env = "WO_SIM_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// Installations on target TARGET fail, their errorDetails saying MESSAGE (default: a
+    /// generic failure). Repeatable.
+    #[arg(long, value_name = "TARGET[=MESSAGE]", value_parser = parse_fail_install)]
+    pub fail_install: Vec<(String, Option<String>)>,
+    /// The poll interval asked of clients, in milliseconds: long-running operations and
+    /// injected faults answer `retry-after-ms: N` (and `Retry-After` in whole seconds, rounded
+    /// up). Default: `Retry-After: 1`.
+    #[arg(long, value_name = "N")]
+    pub poll_ms: Option<u64>,
+    /// Onboard the contexts and targets of this `fleet.yaml` before serving, as `wo fleet
+    /// apply` would: in the resource group of the targets' `orchestrator` ids (default
+    /// /subscriptions/s/resourceGroups/rg), in the context they name (default: the one named
+    /// after the environment).
+    // Not `--fleet`: wo keeps that name from meaning anything but the platform repo.
+    #[arg(long, value_name = "FILE")]
+    pub fleet_file: Option<PathBuf>,
+}
+
+/// `TARGET` or `TARGET=MESSAGE`, TARGET not empty.
+fn parse_fail_install(value: &str) -> std::result::Result<(String, Option<String>), String> {
+    let (target, message) = match value.split_once('=') {
+        Some((t, m)) => (t.trim(), Some(m.to_string())),
+        None => (value.trim(), None),
+    };
+    if target.is_empty() {
+        return Err("give the target: TARGET or TARGET=MESSAGE".into());
+    }
+    Ok((target.to_string(), message))
 }
 
 /// The address `--host`/`--port` name, refusing a non-loopback one without `--allow-remote`.
@@ -93,14 +131,31 @@ async fn serve(args: &SimArgs) -> Result<String> {
         page_size: usize::try_from(args.page_size).unwrap_or(usize::MAX),
         token: args.token.clone().filter(|t| !t.is_empty()),
         latency: Duration::from_millis(args.latency_ms),
+        retry_after_secs: args
+            .poll_ms
+            .map_or(SimulatorOptions::default().retry_after_secs, |ms| {
+                ms.div_ceil(1000)
+            }),
+        retry_after_ms: args.poll_ms,
         ..SimulatorOptions::default()
     };
+    // Read before binding: a bad file is exit 2 with nothing served.
+    let fleet = args.fleet_file.as_deref().map(read_fleet).transpose()?;
     let sim = Simulator::start_on(addr, options)
         .await
         .map_err(|source| Error::Io {
             path: format!("binding {addr}"),
             source,
         })?;
+    for (target, message) in &args.fail_install {
+        match message {
+            Some(m) => sim.fail_installs_on_with(target, m),
+            None => sim.fail_installs_on(target),
+        }
+    }
+    if let Some(fleet) = &fleet {
+        preload(&sim, fleet, options_token(args)).await?;
+    }
     let mut out = std::io::stdout().lock();
     let banner = format!(
         "wo azure-sim: serving Microsoft.Edge api-version {API_VERSION} on {}\n",
@@ -121,6 +176,73 @@ async fn serve(args: &SimArgs) -> Result<String> {
     })?;
     crate::console::errln!("wo azure-sim: stopped ({signal})");
     Ok(String::new())
+}
+
+fn options_token(args: &SimArgs) -> &str {
+    args.token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .unwrap_or("wo-azure-sim")
+}
+
+/// `--fleet-file`, parsed and checked by wo-core (errors name the file and line).
+fn read_fleet(path: &std::path::Path) -> Result<Fleet> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::invalid(
+            Location::file(&name).with_key("--fleet-file"),
+            format!("cannot read the fleet file: {e}"),
+        )
+    })?;
+    Fleet::parse(&text, &name)
+}
+
+/// The resource group the fleet's targets name in their `orchestrator` ids, else
+/// [`SIM_RESOURCE_GROUP`].
+fn fleet_resource_group(fleet: &Fleet) -> String {
+    fleet
+        .targets
+        .iter()
+        .filter_map(|t| t.orchestrator.as_ref())
+        .flat_map(|o| [o.id.as_deref(), o.context.as_deref()])
+        .flatten()
+        .find_map(|id| {
+            let rg: Vec<&str> = id.split('/').take(5).collect();
+            wo::fleet::resource_group(&rg.join("/")).ok()
+        })
+        .unwrap_or_else(|| SIM_RESOURCE_GROUP.to_string())
+}
+
+/// Onboards `fleet` into the simulator over HTTP, the way `wo fleet apply` does.
+async fn preload(sim: &Simulator, fleet: &Fleet, token: &str) -> Result<()> {
+    let request = wo::fleet::ApplyRequest {
+        environment: fleet.environment.clone(),
+        resource_group: fleet_resource_group(fleet),
+        ..Default::default()
+    };
+    let onboarding = wo_azure::onboard::Onboarding {
+        context: wo::fleet::context_of(&request, &request.resource_group, fleet)?,
+        resource_group: request.resource_group.clone(),
+        location: "eastus".into(),
+        custom_location: None,
+        prune: false,
+        concurrency: 8,
+    };
+    // Polls at once whatever --poll-ms asks of other clients: the simulator is local.
+    let arm = ArmClient::builder()
+        .base_url(sim.base_url())
+        .credential(Arc::new(StaticToken::new(token.to_string())))
+        .http_client(default_http_client()?)
+        .lro(LroPolicy {
+            min_interval: Duration::from_millis(1),
+            max_interval: Duration::from_millis(10),
+            default_interval: Duration::from_millis(2),
+            ..LroPolicy::default()
+        })
+        .build()?;
+    let plan = wo_azure::onboard::plan(&arm, fleet, &onboarding).await?;
+    wo_azure::onboard::apply(&arm, &plan, &onboarding).await?;
+    Ok(())
 }
 
 /// Waits for SIGINT or SIGTERM (Ctrl-C elsewhere); names the signal.
@@ -154,6 +276,21 @@ mod tests {
             latency_ms: 0,
             page_size: 100,
             token: None,
+            fail_install: Vec::new(),
+            poll_ms: None,
+            fleet_file: None,
+        }
+    }
+
+    #[test]
+    fn fail_install_values() {
+        assert_eq!(
+            parse_fail_install("b-1=Oops: x=y"),
+            Ok(("b-1".into(), Some("Oops: x=y".into())))
+        );
+        assert_eq!(parse_fail_install("b-1"), Ok(("b-1".into(), None)));
+        for bad in ["", "=msg", " =x"] {
+            assert!(parse_fail_install(bad).is_err(), "{bad:?}");
         }
     }
 
