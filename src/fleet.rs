@@ -274,6 +274,28 @@ pub fn context_of(request: &ApplyRequest, rg: &str, fleet: &Fleet) -> Result<Str
     }
 }
 
+/// What `request` onboards of `fleet`: its context ([`context_of`]) in the resource group,
+/// the location (default [`crate::orchestrator::DEFAULT_LOCATION`]), the custom location,
+/// prune, and 8 targets at once unless the request says otherwise.
+///
+/// # Errors
+/// As [`check_environment`], [`resource_group`] and [`context_of`].
+pub fn onboarding(request: &ApplyRequest, fleet: &Fleet) -> Result<Onboarding> {
+    check_environment(&request.environment)?;
+    let rg = resource_group(&request.resource_group)?;
+    Ok(Onboarding {
+        context: context_of(request, &rg, fleet)?,
+        resource_group: rg,
+        location: request
+            .location
+            .clone()
+            .unwrap_or_else(|| crate::orchestrator::DEFAULT_LOCATION.to_string()),
+        custom_location: request.custom_location.clone(),
+        prune: request.prune,
+        concurrency: request.concurrency.unwrap_or(8).max(1),
+    })
+}
+
 /// Reads the `fleet.yaml` of `request.environment` on `platform`, plans it against WO with
 /// `arm` and, unless a dry run, applies the plan.
 ///
@@ -287,7 +309,7 @@ pub async fn apply(
     arm: &ArmClient,
 ) -> Result<ApplyOutcome> {
     check_environment(&request.environment)?;
-    let rg = resource_group(&request.resource_group)?;
+    resource_group(&request.resource_group)?; // checked before the platform repo is read
     let env = request.environment.as_str();
     let base = platform.head(env).await?;
     let bytes = platform
@@ -306,17 +328,7 @@ pub async fn apply(
         )
     })?;
     let fleet = Fleet::parse(&text, FLEET_FILE)?;
-    let onboarding = Onboarding {
-        context: context_of(request, &rg, &fleet)?,
-        resource_group: rg,
-        location: request
-            .location
-            .clone()
-            .unwrap_or_else(|| "eastus".to_string()),
-        custom_location: request.custom_location.clone(),
-        prune: request.prune,
-        concurrency: request.concurrency.unwrap_or(8).max(1),
-    };
+    let onboarding = onboarding(request, &fleet)?;
     let plan = wo_azure::onboard::plan(arm, &fleet, &onboarding).await?;
     let applied = if request.dry_run {
         None

@@ -220,14 +220,7 @@ async fn preload(sim: &Simulator, fleet: &Fleet, token: &str) -> Result<()> {
         resource_group: fleet_resource_group(fleet),
         ..Default::default()
     };
-    let onboarding = wo_azure::onboard::Onboarding {
-        context: wo::fleet::context_of(&request, &request.resource_group, fleet)?,
-        resource_group: request.resource_group.clone(),
-        location: "eastus".into(),
-        custom_location: None,
-        prune: false,
-        concurrency: 8,
-    };
+    let onboarding = wo::fleet::onboarding(&request, fleet)?;
     // Polls at once whatever --poll-ms asks of other clients: the simulator is local.
     let arm = ArmClient::builder()
         .base_url(sim.base_url())
