@@ -205,12 +205,7 @@ impl ApplyArgs {
             },
             ..Settings::default()
         })?;
-        let rg = settings.azure.resource_group.clone().ok_or_else(|| {
-            Error::invalid(
-                Location::file("<arguments>").with_key("--resource-group"),
-                "give the resource group of the context and targets: --resource-group /subscriptions/SUB/resourceGroups/RG (or WO_RESOURCE_GROUP, or azure.resourceGroup in wo.yaml)",
-            )
-        })?;
+        let rg = resource_group_of(&settings, "the context and targets")?;
         let request = ApplyRequest {
             environment: self.env.clone(),
             resource_group: rg,
@@ -349,12 +344,7 @@ impl ImportArgs {
             },
             ..Settings::default()
         })?;
-        let rg = settings.azure.resource_group.clone().ok_or_else(|| {
-            Error::invalid(
-                Location::file("<arguments>").with_key("--resource-group"),
-                "give the resource group of the targets: --resource-group /subscriptions/SUB/resourceGroups/RG (or WO_RESOURCE_GROUP, or azure.resourceGroup in wo.yaml)",
-            )
-        })?;
+        let rg = resource_group_of(&settings, "the targets")?;
         let request = ImportRequest {
             environment: self.env.clone(),
             resource_group: rg,
@@ -513,6 +503,16 @@ fn text(request: &ImportRequest, o: &ImportOutcome) -> String {
         p.branch,
         p.head.short(),
     )
+}
+
+/// The resource group the settings give, or bad input saying where to give it.
+fn resource_group_of(settings: &Settings, of: &str) -> Result<String> {
+    settings.azure.resource_group.clone().ok_or_else(|| {
+        Error::invalid(
+            Location::file("<arguments>").with_key("--resource-group"),
+            format!("give the resource group of {of}: --resource-group /subscriptions/SUB/resourceGroups/RG (or WO_RESOURCE_GROUP, or azure.resourceGroup in wo.yaml)"),
+        )
+    })
 }
 
 #[cfg(test)]
