@@ -1,26 +1,7 @@
 //! Who wo is to a registry: anonymous, a username and password, or an Entra token exchanged
 //! for an Azure Container Registry refresh token; and where those came from.
 //!
-//! # Precedence
-//!
-//! [`resolve_credentials`] takes the first that applies, as helm, docker and az do:
-//!
-//! 1. **explicit**: credentials the caller passes (a flag, a library call);
-//! 2. **environment**: `WO_REGISTRY_USERNAME` and `WO_REGISTRY_PASSWORD` (both, or neither);
-//! 3. **Helm's registry config**: `$HELM_REGISTRY_CONFIG`, else
-//!    `~/.config/helm/registry/config.json` (what `helm registry login` writes);
-//! 4. **Docker's config**: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`;
-//! 5. **anonymous**.
-//!
-//! In both config files an entry of `auths` is found by the registry host (also as
-//! `https://host`, `http://host` or `host/v2/`, as Docker writes them); it holds `auth`
-//! (base64 of `user:password`) or `username` and `password`, or `identitytoken` (a refresh
-//! token: sent as the password, with the entry's username or `<token>`). A `credHelpers`
-//! entry for the host, or else `credsStore`, names a helper: wo runs
-//! `docker-credential-<helper> get` with the host on stdin and reads
-//! `{"Username": …, "Secret": …}` from stdout, as Docker does.
-//!
-//! [`CredentialSource`] names which one was used, never the secret, for `-v` output.
+//! [`resolve_credentials`] says where they are looked for, in which order.
 
 use std::fmt;
 use std::future::Future;
@@ -178,7 +159,29 @@ pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-/// The credentials for `host` (`host[:port]`), by the [precedence](self) of this module.
+/// The credentials for `host` (`host[:port]`), found as helm, docker and az find them.
+///
+/// # Precedence
+///
+/// The first that applies is taken, as helm, docker and az do:
+///
+/// 1. **explicit**: credentials the caller passes (a flag, a library call);
+/// 2. **environment**: `WO_REGISTRY_USERNAME` and `WO_REGISTRY_PASSWORD` (both, or neither);
+/// 3. **Helm's registry config**: `$HELM_REGISTRY_CONFIG`, else
+///    `~/.config/helm/registry/config.json` (what `helm registry login` writes);
+/// 4. **Docker's config**: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`;
+/// 5. **anonymous**.
+///
+/// In both config files an entry of `auths` is found by the registry host (also as
+/// `https://host`, `http://host` or `host/v2/`, as Docker writes them); it holds `auth`
+/// (base64 of `user:password`) or `username` and `password`, or `identitytoken` (a refresh
+/// token: sent as the password, with the entry's username or `<token>`). A `credHelpers`
+/// entry for the host comes before `auths`; `credsStore` after an `auths` entry with
+/// credentials (Docker leaves the entry empty when the store holds the secret). Either names
+/// a helper: wo runs `docker-credential-<helper> get` with the host on stdin and reads
+/// `{"Username": …, "Secret": …}` from stdout, as Docker does.
+///
+/// [`CredentialSource`] names which one was used, never the secret, for `-v` output.
 ///
 /// # Errors
 /// [`Error::Invalid`] when only one of the two variables is set, or a config file is not
