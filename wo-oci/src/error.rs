@@ -2,6 +2,7 @@
 
 use oci_client::errors::{OciDistributionError, OciErrorCode};
 use wo_core::Error;
+use wo_http::Secret;
 
 use crate::BACKEND;
 
@@ -23,7 +24,21 @@ use crate::BACKEND;
 /// Messages pass through [`wo_http::scrub`], so a credential echoed by a registry is not
 /// shown. The test `the_error_table` holds this table row by row.
 pub fn map_error(e: OciDistributionError, operation: &str, what: &str) -> Error {
-    let said = wo_http::scrub(&e.to_string());
+    map_error_redacting(e, operation, what, &[])
+}
+
+/// [`map_error`], with the `secrets` wo sent (a password, a refresh token) redacted from the
+/// message whatever their shape.
+pub(crate) fn map_error_redacting(
+    e: OciDistributionError,
+    operation: &str,
+    what: &str,
+    secrets: &[Secret],
+) -> Error {
+    let mut said = wo_http::scrub(&e.to_string());
+    for secret in secrets {
+        said = secret.redact(&said);
+    }
     let unauthenticated = || {
         Error::unauthenticated(
             BACKEND,
@@ -80,10 +95,11 @@ pub fn map_error(e: OciDistributionError, operation: &str, what: &str) -> Error 
         ),
         _ => Error::backend(BACKEND, format!("{what}: {said}")),
     };
+    // The oci-client error is not kept as the source: its text is unscrubbed, and an error
+    // reporter that prints the chain would show what the message leaves out.
     e2.with_backend(BACKEND)
         .with_operation(operation.to_string())
         .with_repository(what.to_string())
-        .with_source(e)
 }
 
 #[cfg(test)]
@@ -195,5 +211,13 @@ mod tests {
             "oci://h/c",
         );
         assert!(!e.to_string().contains("c2VjcmV0LXRva2VuLXZhbHVl"), "{e}");
+        assert!(std::error::Error::source(&e).is_none());
+        let e = map_error_redacting(
+            OciDistributionError::AuthenticationFailure("no such user u/plain-password-1".into()),
+            "auth",
+            "oci://h/c",
+            &[Secret::new("plain-password-1")],
+        );
+        assert!(!e.to_string().contains("plain-password-1"), "{e}");
     }
 }

@@ -14,7 +14,7 @@ use crate::credentials::{
     process_env, resolve_credentials, CredentialSource, Credentials, ResolvedCredentials,
     ACR_REFRESH_TOKEN_USERNAME,
 };
-use crate::error::map_error;
+use crate::error::map_error_redacting;
 use crate::reference::{check_host, check_repository, check_tag, invalid, OCI_SCHEME};
 use crate::BACKEND;
 
@@ -105,6 +105,8 @@ pub struct Registry {
     source: CredentialSource,
     /// The refresh token of an ACR exchange, once made.
     exchanged: Mutex<Option<Secret>>,
+    /// Secrets sent that are not in `credentials` (the refresh token), to redact from errors.
+    sent: std::sync::Mutex<Vec<Secret>>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -190,6 +192,7 @@ impl Registry {
             credentials: resolved.credentials,
             source: resolved.source,
             exchanged: Mutex::new(None),
+            sent: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -284,12 +287,12 @@ impl Registry {
                 .client
                 .blob_exists(&reference, &blob_digest)
                 .await
-                .map_err(|e| map_error(e, &format!("check {blob} blob"), &what))?;
+                .map_err(|e| self.fail(e, &format!("check {blob} blob"), &what))?;
             if !exists {
                 self.client
                     .push_blob(&reference, bytes.to_vec(), &blob_digest)
                     .await
-                    .map_err(|e| map_error(e, &format!("push {blob} blob"), &what))?;
+                    .map_err(|e| self.fail(e, &format!("push {blob} blob"), &what))?;
             }
         }
         self.client
@@ -299,7 +302,7 @@ impl Registry {
                 reqwest::header::HeaderValue::from_static(OCI_MANIFEST_MEDIA_TYPE),
             )
             .await
-            .map_err(|e| map_error(e, "push manifest", &what))?;
+            .map_err(|e| self.fail(e, "push manifest", &what))?;
         Ok(Pushed {
             reference: untagged,
             version: version.to_string(),
@@ -356,7 +359,7 @@ impl Registry {
         self.client
             .pull_blob(&reference, &descriptor, &mut bytes)
             .await
-            .map_err(|e| map_error(e, "pull chart blob", &what))?;
+            .map_err(|e| self.fail(e, "pull chart blob", &what))?;
         let digest = chart::sha256_digest(&bytes);
         if digest != layer.digest || bytes.len() as i64 != layer.size {
             return Err(Error::backend(
@@ -377,6 +380,20 @@ impl Registry {
         })
     }
 
+    /// A registry error, with the secrets this registry sends redacted.
+    fn fail(
+        &self,
+        e: oci_client::errors::OciDistributionError,
+        operation: &str,
+        what: &str,
+    ) -> Error {
+        let mut secrets = self.sent.lock().map(|s| s.clone()).unwrap_or_default();
+        if let Credentials::Basic { password, .. } = &self.credentials {
+            secrets.push(password.clone());
+        }
+        map_error_redacting(e, operation, what, &secrets)
+    }
+
     /// The manifest of a tag, checked to be a Helm chart's, with its chart layer and digest.
     async fn manifest(
         &self,
@@ -390,7 +407,7 @@ impl Registry {
             .client
             .pull_manifest_raw(&reference, &self.stored_auth().await?, ACCEPTED_MANIFESTS)
             .await
-            .map_err(|e| map_error(e, "pull manifest", &what))?;
+            .map_err(|e| self.fail(e, "pull manifest", &what))?;
         let (manifest, layer) = PulledManifest::parse(&body, &what)?;
         Ok((manifest, layer, digest))
     }
@@ -407,7 +424,7 @@ impl Registry {
         self.client
             .auth(reference, &auth, operation)
             .await
-            .map_err(|e| map_error(e, "authenticate", what))?;
+            .map_err(|e| self.fail(e, "authenticate", what))?;
         Ok(())
     }
 
@@ -426,6 +443,9 @@ impl Registry {
                         let entra = source.access_token().await?;
                         let token = self.acr_exchange(&entra).await?;
                         *exchanged = Some(token.clone());
+                        if let Ok(mut sent) = self.sent.lock() {
+                            sent.push(token.clone());
+                        }
                         token
                     }
                 };

@@ -351,3 +351,49 @@ async fn wo_pushes_with_the_credentials_helm_registry_login_stored() {
     assert_eq!(e.kind(), ErrorKind::Unauthenticated, "{e}");
     assert!(!e.to_string().contains("wrong-pw-123"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tag_that_holds_an_image_is_refused_naming_its_media_type() {
+    use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
+    use oci_client::secrets::RegistryAuth;
+
+    let upstream = DistributionRegistry::start();
+    wo_http::install_crypto_provider();
+    let client = oci_client::Client::new(ClientConfig {
+        protocol: ClientProtocol::Http,
+        ..ClientConfig::default()
+    });
+    let image =
+        oci_client::Reference::with_tag(upstream.host(), "charts/shop".into(), "1.2.0".into());
+    client
+        .push(
+            &image,
+            &[ImageLayer::oci_v1_gzip(b"not a chart".to_vec(), None)],
+            Config::oci_v1(b"{}".to_vec(), None),
+            &RegistryAuth::Anonymous,
+            None,
+        )
+        .await
+        .unwrap();
+
+    let registry = Registry::new(&upstream.host(), plain(), Credentials::Anonymous).unwrap();
+    let e = registry
+        .pull_chart("charts/shop", "1.2.0")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Rejected, "{e}");
+    assert!(
+        e.to_string()
+            .contains("application/vnd.oci.image.config.v1+json"),
+        "{e}"
+    );
+    let e = registry.resolve("charts/shop", "1.2.0").await.unwrap_err();
+    assert!(e.to_string().contains("not a Helm chart"), "{e}");
+    // wo does not overwrite it either.
+    let package = shop_package(None);
+    let e = registry
+        .push_chart("charts/shop", "1.2.0", &package.bytes)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("not a Helm chart"), "{e}");
+}
