@@ -133,32 +133,47 @@ impl Drop for Registry {
 /// When none is found, or the variable names no file; the message names
 /// `bash .ci/install-tools`.
 pub fn registry_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os(REGISTRY_VAR).filter(|v| !v.is_empty()) {
-        let path = PathBuf::from(path);
-        assert!(
-            path.is_file(),
-            "{REGISTRY_VAR}={} names no file: unset it, or run `bash .ci/install-tools` \
-             (it installs the Debian package docker-registry)",
-            path.display()
-        );
-        return path;
+    find_binary(
+        std::env::var_os(REGISTRY_VAR),
+        Path::new(DEBIAN_REGISTRY),
+        std::env::var_os("PATH"),
+    )
+    .unwrap_or_else(|message| panic!("{message}"))
+}
+
+/// [`registry_binary`] on given inputs: the variable's value, the Debian path, `PATH`.
+fn find_binary(
+    var: Option<std::ffi::OsString>,
+    debian: &Path,
+    path: Option<std::ffi::OsString>,
+) -> Result<PathBuf, String> {
+    if let Some(file) = var.filter(|v| !v.is_empty()) {
+        let file = PathBuf::from(file);
+        if !file.is_file() {
+            return Err(format!(
+                "{REGISTRY_VAR}={} names no file: unset it, or run `bash .ci/install-tools` \
+                 (it installs the Debian package docker-registry)",
+                file.display()
+            ));
+        }
+        return Ok(file);
     }
-    if Path::new(DEBIAN_REGISTRY).is_file() {
-        return PathBuf::from(DEBIAN_REGISTRY);
+    if debian.is_file() {
+        return Ok(debian.to_path_buf());
     }
-    let on_path = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+    path.map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
         .unwrap_or_default()
         .into_iter()
         .map(|dir| dir.join("docker-registry"))
-        .find(|p| p.is_file());
-    on_path.unwrap_or_else(|| {
-        panic!(
-            "the CNCF distribution registry is not installed: no {DEBIAN_REGISTRY}, no \
-             docker-registry on PATH, {REGISTRY_VAR} unset. Run `bash .ci/install-tools` (it \
-             installs the Debian package docker-registry), or set {REGISTRY_VAR} to the binary."
-        )
-    })
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            format!(
+                "the CNCF distribution registry is not installed: no {}, no docker-registry on \
+                 PATH, {REGISTRY_VAR} unset. Run `bash .ci/install-tools` (it installs the Debian \
+                 package docker-registry), or set {REGISTRY_VAR} to the binary.",
+                debian.display()
+            )
+        })
 }
 
 /// The status of `GET /v2/`, or `None` while nothing answers.
@@ -184,6 +199,32 @@ fn free_port() -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_binary_comes_from_the_variable_else_debian_else_path_and_a_missing_one_says_how_to_install(
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("docker-registry");
+        std::fs::write(&bin, "").unwrap();
+        let nowhere = dir.path().join("nowhere");
+        let path = Some(dir.path().as_os_str().to_owned());
+        assert_eq!(
+            find_binary(Some(bin.clone().into()), &nowhere, None),
+            Ok(bin.clone())
+        );
+        assert_eq!(find_binary(Some("".into()), &bin, None), Ok(bin.clone()));
+        assert_eq!(find_binary(None, &nowhere, path.clone()), Ok(bin.clone()));
+        let e = find_binary(Some(nowhere.clone().into()), &bin, path).unwrap_err();
+        assert!(
+            e.contains(REGISTRY_VAR) && e.contains("bash .ci/install-tools"),
+            "{e}"
+        );
+        let e = find_binary(None, &nowhere, None).unwrap_err();
+        assert!(
+            e.contains("bash .ci/install-tools") && e.contains("docker-registry"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn an_anonymous_registry_answers_v2_and_stops_when_dropped() {
