@@ -167,3 +167,63 @@ async fn a_refused_entra_token_is_unauthenticated_and_not_shown() {
     assert_eq!(e.kind(), ErrorKind::Unauthenticated, "{e}");
     assert!(!e.to_string().contains("not-the-refresh"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_identity_token_az_acr_login_writes_to_dockers_config_answers_the_challenge() {
+    let upstream = DistributionRegistry::start();
+    let acr = script();
+    let proxy = CountingProxy::start(&upstream.host(), Some(acr.clone())).await;
+    let home = tempfile::tempdir().unwrap();
+    let docker = home.path().join("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    // What `az acr login` writes (with `docker login`'s file store).
+    std::fs::write(
+        docker.join("config.json"),
+        format!(
+            r#"{{"auths":{{"{}":{{"username":"{ACR_REFRESH_TOKEN_USERNAME}","identitytoken":"{}"}}}}}}"#,
+            proxy.host(),
+            acr.refresh
+        ),
+    )
+    .unwrap();
+    let env = common::helm_env(home.path());
+    let lookup = |name: &str| {
+        env.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.display().to_string())
+    };
+    let resolved = wo_oci::resolve_credentials(&proxy.host(), None, &lookup).unwrap();
+    assert_eq!(
+        resolved.source,
+        wo_oci::CredentialSource::DockerConfig(docker.join("config.json"))
+    );
+    assert!(!resolved.source.to_string().contains(&acr.refresh));
+    let registry = Registry::with_resolved(&proxy.host(), plain(), resolved).unwrap();
+    let package = shop_package(None);
+    assert!(
+        registry
+            .push_chart("helm/shop", "1.2.0", &package.bytes)
+            .await
+            .unwrap()
+            .pushed
+    );
+    assert!(proxy
+        .requests()
+        .iter()
+        .all(|s| s.line != "POST /oauth2/exchange"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_without_the_exchange_is_named_as_such() {
+    let upstream = DistributionRegistry::start();
+    let proxy = CountingProxy::start(&upstream.host(), None).await;
+    let registry = Registry::new(
+        &proxy.host(),
+        plain(),
+        entra_source(ENTRA, Arc::new(AtomicUsize::new(0))),
+    )
+    .unwrap();
+    let e = registry.resolve("helm/shop", "1.2.0").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
+    assert!(e.to_string().contains("/oauth2/exchange"), "{e}");
+}
