@@ -107,6 +107,8 @@ pub struct Registry {
     exchanged: Mutex<Option<Secret>>,
     /// Secrets sent that are not in `credentials` (the refresh token), to redact from errors.
     sent: std::sync::Mutex<Vec<Secret>>,
+    /// The (repository, push) pairs authenticated for already.
+    authenticated: std::sync::Mutex<std::collections::HashSet<(String, bool)>>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -193,6 +195,7 @@ impl Registry {
             source: resolved.source,
             exchanged: Mutex::new(None),
             sent: std::sync::Mutex::new(Vec::new()),
+            authenticated: std::sync::Mutex::new(std::collections::HashSet::new()),
         })
     }
 
@@ -412,19 +415,35 @@ impl Registry {
         Ok((manifest, layer, digest))
     }
 
-    /// Authenticates for `operation` (answering a bearer challenge when the registry makes
-    /// one); the client keeps the token for the requests that follow.
+    /// Authenticates for `operation` on a repository (answering a bearer challenge when the
+    /// registry makes one), the first time only: the client keeps the token and gets a new one
+    /// itself when it expires. Done explicitly so that a refused login fails with the token
+    /// endpoint's answer rather than as an anonymous request's 401.
     async fn auth(
         &self,
         reference: &oci_client::Reference,
         operation: RegistryOperation,
         what: &str,
     ) -> Result<()> {
+        let key = (
+            reference.repository().to_string(),
+            matches!(operation, RegistryOperation::Push),
+        );
+        if self
+            .authenticated
+            .lock()
+            .is_ok_and(|done| done.contains(&key))
+        {
+            return Ok(());
+        }
         let auth = self.stored_auth().await?;
         self.client
             .auth(reference, &auth, operation)
             .await
             .map_err(|e| self.fail(e, "authenticate", what))?;
+        if let Ok(mut done) = self.authenticated.lock() {
+            done.insert(key);
+        }
         Ok(())
     }
 
