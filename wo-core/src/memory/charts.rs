@@ -20,8 +20,8 @@ pub struct InMemoryChartRegistry {
 
 #[derive(Debug, Default)]
 struct Registry {
-    /// `repo` → version → digest.
-    published: BTreeMap<String, BTreeMap<String, String>>,
+    /// `repo` → version → package.
+    published: BTreeMap<String, BTreeMap<String, ChartPackage>>,
     pushes: usize,
 }
 
@@ -48,16 +48,27 @@ impl InMemoryChartRegistry {
             .published
             .get(repo)
             .and_then(|v| v.get(version))
-            .cloned()
+            .map(|p| p.digest.clone())
     }
 
-    /// Puts `digest` under `repo:version` behind wo's back (someone pushed by hand).
+    /// Puts a package with `digest` (and no files) under `repo:version` behind wo's back, as
+    /// someone pushing by hand would.
     pub fn put(&self, repo: &str, version: &str, digest: &str) {
+        let name = repo.rsplit('/').next().unwrap_or_default().to_string();
         lock(&self.state)
             .published
             .entry(repo.to_string())
             .or_default()
-            .insert(version.to_string(), digest.to_string());
+            .insert(
+                version.to_string(),
+                ChartPackage {
+                    name,
+                    version: version.to_string(),
+                    digest: digest.to_string(),
+                    bytes: Vec::new(),
+                    files: crate::files::FileTree::new(),
+                },
+            );
     }
 }
 
@@ -103,7 +114,7 @@ impl ChartRegistry for InMemoryChartRegistry {
         let chart = self.reference(package);
         let mut st = lock(&self.state);
         let versions = st.published.entry(chart.repo.clone()).or_default();
-        let pushed = match versions.get(&chart.version) {
+        let pushed = match versions.get(&chart.version).map(|p| &p.digest) {
             Some(d) if *d == chart.digest => false,
             Some(d) => {
                 return Err(Error::already_exists(format!(
@@ -112,7 +123,7 @@ impl ChartRegistry for InMemoryChartRegistry {
                 )))
             }
             None => {
-                versions.insert(chart.version.clone(), chart.digest.clone());
+                versions.insert(chart.version.clone(), package.clone());
                 true
             }
         };
@@ -120,5 +131,24 @@ impl ChartRegistry for InMemoryChartRegistry {
             st.pushes += 1;
         }
         Ok(Published { chart, pushed })
+    }
+
+    async fn fetch(&self, chart: &ChartRef) -> Result<ChartPackage> {
+        let st = lock(&self.state);
+        let package = st
+            .published
+            .get(&chart.repo)
+            .and_then(|v| v.get(&chart.version))
+            .ok_or_else(|| Error::not_found(format!("chart {}:{}", chart.repo, chart.version)))?;
+        if !chart.digest.is_empty() && package.digest != chart.digest {
+            return Err(Error::invalid(
+                Location::file(format!("{}:{}", chart.repo, chart.version)),
+                format!(
+                    "the package there is {}, not {}",
+                    package.digest, chart.digest
+                ),
+            ));
+        }
+        Ok(package.clone())
     }
 }

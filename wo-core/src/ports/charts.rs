@@ -83,6 +83,8 @@ pub struct Published {
 ///   source commit: twice, on any machine, it gives the same bytes.
 /// - [`reference`](ChartRegistry::reference) names where a package is (or will be) published
 ///   without contacting the registry.
+/// - [`fetch`](ChartRegistry::fetch) gives back what [`publish`](ChartRegistry::publish) sent
+///   (same bytes and digest; its files are the files as packaged).
 /// - [`publish`](ChartRegistry::publish) uploads the package unless the registry holds that
 ///   digest under that version already ([`Published::pushed`] false); a version holding other
 ///   content is an [`Error::AlreadyExists`](crate::Error::AlreadyExists) naming both digests
@@ -98,4 +100,13 @@ pub trait ChartRegistry: Send + Sync {
 
     /// Publishes `package` unless it is there already.
     async fn publish(&self, package: &ChartPackage) -> Result<Published>;
+
+    /// Fetches a published chart (`chart.repo` at `chart.version`) and unpacks it: what the
+    /// orchestrator installs. A non-empty `chart.digest` must be the package's.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`](crate::Error::NotFound) when nothing is published there;
+    /// [`Error::Invalid`](crate::Error::Invalid) when the package there has another digest or
+    /// is not a chart.
+    async fn fetch(&self, chart: &ChartRef) -> Result<ChartPackage>;
 }
