@@ -54,9 +54,13 @@ pub use wo_core as core;
 pub use wo_git as git;
 #[cfg(feature = "github")]
 pub use wo_github as github;
+#[cfg(feature = "oci")]
+pub use wo_oci as oci;
 #[cfg(feature = "render")]
 pub use wo_render as render;
 
+#[cfg(feature = "oci")]
+pub mod charts;
 pub mod credentials;
 #[cfg(feature = "azure")]
 pub mod fleet;

@@ -62,6 +62,7 @@ use crate::settings::Settings;
 /// | source, app config, platform config, gitops | [`Repository::open`](crate::repository::Repository::open) of `source`, `config`, `platform`, `gitops` (features `git`, `github`) |
 /// | renderer | [`ChartRenderer`](wo_render::ChartRenderer) in canonical form (feature `render`) |
 /// | orchestrator | [`orchestrator`](crate::orchestrator::orchestrator) of `azure` (feature `azure`) |
+/// | charts | [`OciChartRegistry`](crate::charts::OciChartRegistry) of `registry` when set (feature `oci`); none otherwise |
 ///
 /// The gitops repo is wrapped so that each change request carries the manifest diff and the
 /// policy results (feature `render`).
@@ -183,7 +184,10 @@ impl PipelineBuilder {
                 Some(o) => o.clone(),
                 None => open.orchestrator()?,
             },
-            charts: self.charts.clone(),
+            charts: match &self.charts {
+                Some(c) => Some(c.clone()),
+                None => open.charts()?,
+            },
         })
     }
 
@@ -269,6 +273,22 @@ impl Opener<'_> {
         return Err(wo_core::Error::unsupported(
             "rendering: this build of wo has no renderer (feature `render`); give one to the builder",
         ));
+    }
+
+    /// The chart registry of the `registry` setting; none without it.
+    fn charts(&self) -> Result<Option<Arc<dyn ChartRegistry>>> {
+        let Some(registry) = self.settings.registry.as_deref() else {
+            return Ok(None);
+        };
+        #[cfg(feature = "oci")]
+        return Ok(Some(Arc::new(crate::charts::OciChartRegistry::open(
+            registry,
+            self.credentials,
+        )?)));
+        #[cfg(not(feature = "oci"))]
+        return Err(wo_core::Error::unsupported(format!(
+            "publishing charts to `{registry}`: this build of wo has no OCI client (feature `oci`); give a chart registry to the builder"
+        )));
     }
 
     fn orchestrator(&self) -> Result<Arc<dyn Orchestrator>> {

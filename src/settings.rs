@@ -135,6 +135,10 @@ pub struct Settings {
     pub first_environment: Option<String>,
     /// Where clones of network remotes are kept (default `wo` under the user's cache dir).
     pub cache: Option<PathBuf>,
+    /// The OCI registry charts are published to for the orchestrator (see
+    /// [`crate::charts`] for the forms: `oci://myacr.azurecr.io/charts`, `http://127.0.0.1:5000`
+    /// for a local one). Unset: no chart is packaged or published.
+    pub registry: Option<String>,
     /// Workload Orchestration.
     pub azure: AzureSettings,
 }
@@ -160,6 +164,8 @@ struct SettingsFile {
     #[serde(default)]
     cache: Option<PathBuf>,
     #[serde(default)]
+    registry: Option<String>,
+    #[serde(default)]
     azure: Option<AzureFile>,
 }
 
@@ -181,7 +187,7 @@ struct AzureFile {
 
 impl Settings {
     /// The settings the environment gives: `WO_SOURCE`, `WO_CONFIG`, `WO_PLATFORM`,
-    /// `WO_GITOPS`, `WO_FIRST_ENV`, `WO_CACHE`, `WO_ARM_URL`, `WO_RESOURCE_GROUP`,
+    /// `WO_GITOPS`, `WO_FIRST_ENV`, `WO_CACHE`, `WO_REGISTRY`, `WO_ARM_URL`, `WO_RESOURCE_GROUP`,
     /// `WO_AZURE_LOCATION`, `WO_CONCURRENCY`, `WO_CUSTOM_LOCATION` (empty values count as
     /// unset).
     ///
@@ -205,6 +211,7 @@ impl Settings {
             gitops: var(Role::Gitops.variable()),
             first_environment: var("WO_FIRST_ENV"),
             cache: var("WO_CACHE").map(PathBuf::from),
+            registry: var("WO_REGISTRY"),
             azure: AzureSettings {
                 url: var("WO_ARM_URL"),
                 resource_group: var("WO_RESOURCE_GROUP"),
@@ -258,6 +265,7 @@ impl Settings {
             gitops: s.gitops,
             first_environment: s.first_environment,
             cache: s.cache,
+            registry: s.registry,
             azure: AzureSettings {
                 url: azure.url,
                 resource_group: azure.resource_group,
@@ -293,6 +301,7 @@ impl Settings {
             gitops: self.gitops.or(other.gitops),
             first_environment: self.first_environment.or(other.first_environment),
             cache: self.cache.or(other.cache),
+            registry: self.registry.or(other.registry),
             azure: self.azure.or(other.azure),
         }
     }

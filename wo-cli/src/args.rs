@@ -29,6 +29,11 @@ pub struct RepoArgs {
     /// The first environment of the promotion chain (default dev).
     #[arg(long, env = "WO_FIRST_ENV", value_name = "ENV")]
     pub first_env: Option<String>,
+    /// The OCI registry charts are published to for Workload Orchestration to pull:
+    /// oci://HOST[/PATH] (https), or http://HOST:PORT[/PATH] for a local registry. prepare-pr
+    /// records the chart there in release.yaml; deploy pushes it (once per release).
+    #[arg(long, env = "WO_REGISTRY", value_name = "REGISTRY")]
+    pub registry: Option<String>,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -105,6 +110,7 @@ impl RepoArgs {
             gitops: self.gitops.clone(),
             first_environment: self.first_env.clone(),
             cache: None,
+            registry: self.registry.clone(),
             azure: azure.map(AzureArgs::settings).unwrap_or_default(),
         })
     }

@@ -707,6 +707,106 @@ impl IgnoreRule {
     }
 }
 
+/// The most a chart archive may hold once unpacked (all files together).
+pub const MAX_UNPACKED_BYTES: u64 = 64 * 1024 * 1024;
+/// The most entries a chart archive may have.
+pub const MAX_ENTRIES: usize = 10_000;
+
+/// A chart read back from its archive (what a registry serves).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unpacked {
+    /// The chart's name: the archive's top-level directory.
+    pub name: String,
+    /// The chart's files, rooted at the chart (`Chart.yaml`, `templates/…`).
+    pub files: FileTree,
+}
+
+/// Reads a chart archive (`.tgz`, as [`package`] or `helm package` writes it): every regular
+/// file under the single top-level directory, re-rooted there. `shown` names the archive in
+/// messages (its reference).
+///
+/// # Errors
+/// [`Error::Invalid`] naming `shown`: not gzip'd tar; entries under more than one top-level
+/// directory, or none; a path that is absolute or climbs out (`..`); a link or a device; a file
+/// over [`MAX_FILE_BYTES`], more than [`MAX_UNPACKED_BYTES`] in all, or more than
+/// [`MAX_ENTRIES`] entries; no `Chart.yaml`.
+pub fn unpack(bytes: &[u8], shown: &str) -> Result<Unpacked> {
+    let bad = |m: String| Error::invalid(Location::file(shown), m);
+    let gz = flate2::read::GzDecoder::new(bytes);
+    let mut archive = tar::Archive::new(gz);
+    let mut name: Option<String> = None;
+    let mut files = FileTree::new();
+    let mut total = 0u64;
+    let entries = archive
+        .entries()
+        .map_err(|e| bad(format!("not a chart archive (gzip'd tar): {e}")))?;
+    for (i, entry) in entries.enumerate() {
+        if i >= MAX_ENTRIES {
+            return Err(bad(format!(
+                "the archive has more than {MAX_ENTRIES} entries"
+            )));
+        }
+        let mut entry = entry.map_err(|e| bad(format!("not a chart archive (gzip'd tar): {e}")))?;
+        let path = entry
+            .path()
+            .map_err(|e| bad(format!("an entry has an unreadable path: {e}")))?;
+        let path = path.to_string_lossy().replace('\\', "/");
+        let kind = entry.header().entry_type();
+        if kind.is_dir() || kind.is_pax_global_extensions() {
+            continue;
+        }
+        if !(kind.is_file() || kind == tar::EntryType::Continuous) {
+            return Err(bad(format!(
+                "`{}` is not a regular file ({kind:?}): a chart archive holds files only",
+                path.escape_debug()
+            )));
+        }
+        let (top, rest) = path.split_once('/').unwrap_or((path.as_str(), ""));
+        check_relative_path(&path).map_err(|m| bad(format!("`{}`: {m}", path.escape_debug())))?;
+        if rest.is_empty() {
+            return Err(bad(format!(
+                "`{}` is outside the chart's directory",
+                path.escape_debug()
+            )));
+        }
+        match &name {
+            None => name = Some(top.to_string()),
+            Some(n) if n == top => {}
+            Some(n) => {
+                return Err(bad(format!(
+                    "the archive holds more than one chart directory (`{n}`, `{}`)",
+                    top.escape_debug()
+                )))
+            }
+        }
+        let size = entry.header().size().unwrap_or(u64::MAX);
+        if size > MAX_FILE_BYTES {
+            return Err(bad(format!(
+                "`{}` is {size} bytes; the limit is {MAX_FILE_BYTES} bytes",
+                path.escape_debug()
+            )));
+        }
+        total = total.saturating_add(size);
+        if total > MAX_UNPACKED_BYTES {
+            return Err(bad(format!(
+                "the chart is more than {MAX_UNPACKED_BYTES} bytes unpacked"
+            )));
+        }
+        let mut content = Vec::with_capacity(size as usize);
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(&mut entry, MAX_FILE_BYTES + 1),
+            &mut content,
+        )
+        .map_err(|e| bad(format!("`{}` cannot be read: {e}", path.escape_debug())))?;
+        files.insert(rest.to_string(), content)?;
+    }
+    let name = name.ok_or_else(|| bad("the archive is empty".into()))?;
+    if !files.contains(CHART_FILE) {
+        return Err(bad(format!("the archive has no `{name}/{CHART_FILE}`")));
+    }
+    Ok(Unpacked { name, files })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -822,5 +922,76 @@ mod tests {
         let long = format!("{}/{}", "d".repeat(150), "f".repeat(99));
         assert_eq!(split_ustar(&long).unwrap().0.len(), 150);
         assert!(split_ustar(&"x".repeat(101)).is_none());
+    }
+
+    #[test]
+    fn unpack_reads_back_what_package_wrote() {
+        let mut chart = FileTree::new();
+        chart
+            .insert("Chart.yaml", "apiVersion: v2\nname: shop\nversion: 1.0.0\n")
+            .unwrap();
+        chart
+            .insert("templates/cm.yaml", "kind: ConfigMap\n")
+            .unwrap();
+        chart.insert(".helmignore", "*.md\n").unwrap();
+        chart.insert("README.md", "ignored\n").unwrap();
+        let packaged = package(&chart, "1.0.0-wo.g3f2a9c1b7d4e").unwrap();
+        let unpacked = unpack(&packaged.bytes, "oci://r/shop").unwrap();
+        assert_eq!(unpacked.name, "shop");
+        let paths: Vec<&str> = unpacked.files.iter().map(|(p, _)| p).collect();
+        assert_eq!(
+            paths,
+            vec![".helmignore", "Chart.yaml", "templates/cm.yaml"]
+        );
+        assert_eq!(
+            unpacked.files.text("Chart.yaml").unwrap(),
+            Some("apiVersion: v2\nname: shop\nversion: 1.0.0-wo.g3f2a9c1b7d4e\n")
+        );
+    }
+
+    #[test]
+    fn unpack_refuses_what_is_not_one_chart() {
+        let gz = |entries: &[(&str, &[u8], tar::EntryType)]| {
+            let mut b = tar::Builder::new(Vec::new());
+            for (path, content, kind) in entries {
+                let mut h = tar::Header::new_ustar();
+                h.set_entry_type(*kind);
+                h.set_size(content.len() as u64);
+                h.set_mode(0o644);
+                // `set_path` refuses `..`; write the name field as a hostile archive would.
+                h.as_old_mut().name[..path.len()].copy_from_slice(path.as_bytes());
+                h.set_cksum();
+                b.append(&h, *content).unwrap();
+            }
+            let tar = b.into_inner().unwrap();
+            let mut gz = GzBuilder::new().write(Vec::new(), Compression::new(1));
+            gz.write_all(&tar).unwrap();
+            gz.finish().unwrap()
+        };
+        let chart: &[u8] = b"name: a\nversion: 1.0.0\n";
+        let regular = tar::EntryType::Regular;
+        for (entries, says) in [
+            (vec![("a/../../etc/passwd", chart, regular)], "passwd"),
+            (vec![("Chart.yaml", chart, regular)], "outside the chart"),
+            (
+                vec![
+                    ("a/Chart.yaml", chart, regular),
+                    ("b/Chart.yaml", chart, regular),
+                ],
+                "more than one chart",
+            ),
+            (
+                vec![("a/x", b"" as &[u8], tar::EntryType::Symlink)],
+                "not a regular file",
+            ),
+            (vec![("a/values.yaml", chart, regular)], "no `a/Chart.yaml`"),
+        ] {
+            let err = unpack(&gz(&entries), "oci://r/a:1").unwrap_err();
+            assert!(err.is_invalid_input(), "{err}");
+            assert!(err.to_string().contains("oci://r/a:1"), "{err}");
+            assert!(err.to_string().contains(says), "{says}: {err}");
+        }
+        let err = unpack(b"not gzip", "oci://r/a:1").unwrap_err();
+        assert!(err.to_string().contains("gzip'd tar"), "{err}");
     }
 }
