@@ -49,7 +49,9 @@
 use std::sync::Arc;
 
 use wo_core::pipeline::{Pipeline, Ports};
-use wo_core::ports::{ConfigStore, GitOpsRepo, Orchestrator, Renderer, SourceRepo};
+use wo_core::ports::{
+    ConfigStore, FleetOnboarding, GitOpsRepo, Orchestrator, Renderer, SourceRepo,
+};
 use wo_core::Result;
 
 use crate::credentials::Credentials;
@@ -62,6 +64,7 @@ use crate::settings::Settings;
 /// | source, app config, platform config, gitops | [`Repository::open`](crate::repository::Repository::open) of `source`, `config`, `platform`, `gitops` (features `git`, `github`) |
 /// | renderer | [`ChartRenderer`](wo_render::ChartRenderer) in canonical form (feature `render`) |
 /// | orchestrator | [`orchestrator`](crate::orchestrator::orchestrator) of `azure` (feature `azure`) |
+/// | fleet onboarding (apply-fleet on `platform-config-merged`) | [`WoFleetOnboarding`](crate::fleet::WoFleetOnboarding) when `azure` names a resource group (feature `azure`); else none, and the step is reported skipped |
 ///
 /// The gitops repo is wrapped so that each change request carries the manifest diff and the
 /// policy results (feature `render`).
@@ -75,6 +78,7 @@ pub struct PipelineBuilder {
     gitops: Option<Arc<dyn GitOpsRepo>>,
     renderer: Option<Arc<dyn Renderer>>,
     orchestrator: Option<Arc<dyn Orchestrator>>,
+    fleet: Option<Arc<dyn FleetOnboarding>>,
 }
 
 impl PipelineBuilder {
@@ -90,6 +94,7 @@ impl PipelineBuilder {
             gitops: None,
             renderer: None,
             orchestrator: None,
+            fleet: None,
         }
     }
 
@@ -135,6 +140,12 @@ impl PipelineBuilder {
         self
     }
 
+    /// The fleet onboarding of the apply-fleet step.
+    pub fn fleet(mut self, fleet: Arc<dyn FleetOnboarding>) -> Self {
+        self.fleet = Some(fleet);
+        self
+    }
+
     /// The ports: those given, the others from the settings.
     ///
     /// # Errors
@@ -174,6 +185,10 @@ impl PipelineBuilder {
             orchestrator: match &self.orchestrator {
                 Some(o) => o.clone(),
                 None => open.orchestrator()?,
+            },
+            fleet: match &self.fleet {
+                Some(f) => Some(f.clone()),
+                None => open.fleet()?,
             },
         })
     }
@@ -260,6 +275,17 @@ impl Opener<'_> {
         return Err(wo_core::Error::unsupported(
             "rendering: this build of wo has no renderer (feature `render`); give one to the builder",
         ));
+    }
+
+    fn fleet(&self) -> Result<Option<Arc<dyn FleetOnboarding>>> {
+        #[cfg(feature = "azure")]
+        return Ok(crate::fleet::WoFleetOnboarding::from_settings(
+            &self.settings.azure,
+            self.credentials,
+        )?
+        .map(|f| Arc::new(f) as Arc<dyn FleetOnboarding>));
+        #[cfg(not(feature = "azure"))]
+        return Ok(None);
     }
 
     fn orchestrator(&self) -> Result<Arc<dyn Orchestrator>> {

@@ -547,6 +547,28 @@ fn describe(step: &StepOutcome) -> String {
             }
             s
         }
+        StepOutcome::FleetApplied {
+            environment,
+            fleet_commit,
+            report,
+        } => format!(
+            "{environment}: fleet applied (platform config {}): {} created, {} updated, {} unchanged{}{}\n",
+            fleet_commit.short(),
+            report.created,
+            report.updated,
+            report.unchanged,
+            if report.deleted > 0 {
+                format!(", {} deleted", report.deleted)
+            } else {
+                String::new()
+            },
+            report
+                .scope
+                .as_deref()
+                .map(|s| format!(" in {s}"))
+                .unwrap_or_default(),
+        ),
+        StepOutcome::Skipped { action, reason } => format!("skipped {action}: {reason}\n"),
         StepOutcome::Halted {
             environment,
             reason,
@@ -576,6 +598,25 @@ fn step_json(step: &StepOutcome) -> serde_json::Value {
                 TargetOutcome::Failed { message } => json!({"state": "failed", "message": message}),
             })).collect::<serde_json::Map<_, _>>(),
             "next": d.next,
+        }),
+        StepOutcome::FleetApplied {
+            environment,
+            fleet_commit,
+            report,
+        } => json!({
+            "step": "apply-fleet",
+            "environment": environment,
+            "fleetCommit": fleet_commit.to_string(),
+            "created": report.created,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "deleted": report.deleted,
+            "scope": report.scope,
+        }),
+        StepOutcome::Skipped { action, reason } => json!({
+            "step": "skipped",
+            "action": action,
+            "reason": reason,
         }),
         StepOutcome::Halted {
             environment,

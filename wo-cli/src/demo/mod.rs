@@ -20,6 +20,7 @@ use wo_core::ports::{CommitState, SourceRepo};
 use wo_core::Result;
 
 use crate::console::outln;
+use crate::output::plural;
 
 use azure::DemoAzure;
 
@@ -175,32 +176,50 @@ impl Demo {
         outln!("  shop-gitops       rendered manifests per target; changed only through change requests");
         outln!("  platform-gitops   the same for the platform");
         outln!("Fleet: dev (2 targets) → stage (3) → prod (4), over region → site.");
-        let mut targets: Vec<(String, Vec<String>)> = Vec::new();
-        for env in ENVIRONMENTS {
-            let tree = repos::example(&format!("demo/platform-config/{env}"))?;
-            let file = format!("platform-config/{env}/fleet.yaml");
-            let text = tree.text("fleet.yaml")?.unwrap_or_default().to_string();
-            let fleet = wo_core::format::fleet::Fleet::parse(&text, &file)?;
-            targets.extend(
-                fleet
-                    .targets
-                    .iter()
-                    .map(|t| (t.name.clone(), t.capabilities.clone())),
-            );
-        }
-        let azure = DemoAzure::start(&targets).await?;
+        let azure = DemoAzure::start().await?;
         outln!(
-            "Workload Orchestration: the simulator of its ARM API on {}, {} targets onboarded;",
-            azure.sim.base_url(),
-            targets.len()
+            "Workload Orchestration: the simulator of its ARM API on {}; the clusters are onboarded",
+            azure.sim.base_url()
         );
+        outln!(
+            "  from each environment's fleet.yaml in platform-config, as `wo fleet apply` does:"
+        );
+        let mut onboarded = Vec::new();
+        for env in ENVIRONMENTS {
+            let applied = azure.apply_fleet(&repos.platform_config, env).await?;
+            let report = applied.report();
+            outln!(
+                "  fleet apply {env}: {} created, {} updated, {} unchanged (context {})",
+                plural(report.created, "target"),
+                report.updated,
+                report.unchanged,
+                azure::DEMO_CONTEXT
+            );
+            onboarded.push(report);
+        }
         outln!("  deploys go through wo's WO backend: schema and solution template versions, values per target, review, publish, install.");
-        Ok(Demo {
+        let mut demo = Demo {
             repos,
             azure,
             passed: 0,
             failed: Vec::new(),
-        })
+        };
+        let every_target_created = onboarded
+            .iter()
+            .all(|r| r.created > 0 && r.updated + r.unchanged + r.deleted == 0);
+        demo.expect(
+            every_target_created,
+            "every cluster of every fleet is a WO target, created by the fleet apply",
+        );
+        let again = demo
+            .azure
+            .apply_fleet(&demo.repos.platform_config, "dev")
+            .await?;
+        demo.expect(
+            !again.plan.changes(),
+            "applying dev's fleet again changes nothing",
+        );
+        Ok(demo)
     }
 
     fn app(&self) -> Result<Pipeline> {
@@ -303,6 +322,21 @@ impl Demo {
                             })
                             .collect();
                         outln!("  {:<6} deployed: {}", d.environment, targets.join(", "));
+                    }
+                    StepOutcome::FleetApplied {
+                        environment,
+                        report,
+                        ..
+                    } => {
+                        outln!(
+                            "  {environment:<6} fleet applied: {} created, {} updated, {} unchanged",
+                            report.created,
+                            report.updated,
+                            report.unchanged
+                        );
+                    }
+                    StepOutcome::Skipped { action, reason } => {
+                        outln!("  skipped {action}: {reason}");
                     }
                     StepOutcome::Halted {
                         environment,

@@ -8,12 +8,14 @@
 //! Commit ids are deterministic: the same sequence of calls gives the same ids.
 
 mod config;
+mod fleet;
 mod gitops;
 mod orchestrator;
 mod render;
 mod source;
 
 pub use config::InMemoryConfigStore;
+pub use fleet::InMemoryFleetOnboarding;
 pub use gitops::InMemoryGitOpsRepo;
 pub use orchestrator::InMemoryOrchestrator;
 pub use render::InMemoryRenderer;

@@ -8,6 +8,7 @@
 //! | [`GitOpsRepo`] | the gitops repo: env branches changed only through change requests | prepare-pr, merge, deploy, rollback |
 //! | [`Renderer`] | turns a chart and N value sets into manifests | prepare-pr |
 //! | [`Orchestrator`] | installs a release on the targets of an environment | deploy |
+//! | [`FleetOnboarding`] | makes the orchestrator's targets what an environment's fleet says (optional) | platform config change |
 //!
 //! Every port is object-safe (`Arc<dyn …>`), `Send + Sync`, and has an in-memory
 //! implementation in [`crate::memory`] and a conformance suite in `testkit` (feature) that
@@ -20,6 +21,7 @@
 //! inputs a gitops commit was made from and travels as git-style message trailers.
 
 mod config;
+mod fleet;
 mod gitops;
 mod orchestrator;
 mod provenance;
@@ -32,6 +34,7 @@ pub use config::MockConfigStore;
 pub use config::{
     BranchWrite, ConfigChange, ConfigChanges, ConfigStore, ProposedChange, ReviewRequest,
 };
+pub use fleet::{FleetOnboarding, FleetReport};
 #[cfg(feature = "mocks")]
 pub use gitops::MockGitOpsRepo;
 pub use gitops::{

@@ -353,6 +353,7 @@ impl World {
                 gitops: self.repos.gitops.clone(),
                 renderer: Arc::new(InMemoryRenderer::new()),
                 orchestrator: Arc::new(Killable::new(orchestrator, self.switch.clone())),
+                fleet: None,
             },
             Settings::default(),
         )
@@ -394,6 +395,10 @@ impl World {
                                 "failed"
                             }
                         ),
+                        StepOutcome::FleetApplied { environment, .. } => {
+                            format!("apply-fleet {environment}")
+                        }
+                        StepOutcome::Skipped { action, .. } => format!("skipped {action}"),
                         StepOutcome::Halted { environment, .. } => format!("halt {environment}"),
                     })
                     .collect::<Vec<_>>()
