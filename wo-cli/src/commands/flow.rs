@@ -180,12 +180,19 @@ impl Deploy {
 
 /// Run what an event calls for, following the promotion chain.
 ///
-/// Goes on until a change request waits for review, the chain ends, or a step fails.
+/// Goes on until a change request waits for review, the chain ends, or a step fails. For
+/// platform-config-merged, the platform solution's pipeline first applies the merged fleet.yaml
+/// to Workload Orchestration (as wo fleet apply, never pruning; skipped without a resource
+/// group), then prepares the environment.
 #[derive(Debug, clap::Args)]
 #[command(after_help = r#"Examples:
   wo on-event --event '{"type": "source-pushed", "commit": "main"}'
   wo on-event --event '{"type": "change-merged", "environment": "dev"}'
   echo '{"type": "config-merged", "environment": "stage"}' | wo on-event --event -
+
+  # The platform team's fleet change: onboard the clusters, then render the platform for them
+  wo on-event --event '{"type": "platform-config-merged", "environment": "dev"}' \
+      --resource-group /subscriptions/SUB/resourceGroups/RG
 
   # In a GitHub Actions workflow: the run's event, GITHUB_OUTPUT and the step summary
   wo on-event --github --role gitops"#)]
