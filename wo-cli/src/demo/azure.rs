@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use wo::credentials::Credentials;
-use wo::fleet::{ApplyOutcome, ApplyRequest};
+use wo::fleet::{ApplyOutcome, ApplyRequest, WoFleetOnboarding};
 use wo::settings::AzureSettings;
 use wo_azure::arm::{ArmClient, StaticToken};
 use wo_azure::orchestrator::WoOrchestrator;
+use wo_core::ports::FleetOnboarding;
 use wo_core::{Error, Result};
 
 /// The simulator and the orchestrator on it.
@@ -76,6 +77,19 @@ impl DemoAzure {
             ..ApplyRequest::default()
         };
         wo::fleet::apply(&request, &platform, &self.arm).await
+    }
+
+    /// The pipeline's apply-fleet step against the simulator, in the demo's context.
+    pub fn fleet_onboarding(&self) -> Result<Arc<dyn FleetOnboarding>> {
+        Ok(Arc::new(WoFleetOnboarding::new(
+            self.arm.clone(),
+            ApplyRequest {
+                resource_group: DEMO_RESOURCE_GROUP.to_string(),
+                context: Some(DEMO_CONTEXT.to_string()),
+                concurrency: Some(8),
+                ..ApplyRequest::default()
+            },
+        )?))
     }
 
     /// Installs of `version` (a release version) WO accepted on `target`.

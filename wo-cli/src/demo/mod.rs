@@ -5,7 +5,9 @@
 //! over a region → site hierarchy, and the production code path: the same pipeline, git
 //! backends and renderers `wo` uses everywhere, and deployments through the Azure Workload
 //! Orchestration backend (`wo_azure::orchestrator::WoOrchestrator`) talking HTTP to the WO
-//! simulator on 127.0.0.1, where the fleet's clusters are onboarded as WO targets. Every
+//! simulator on 127.0.0.1, where the fleet's clusters are onboarded as WO targets by
+//! `wo fleet apply`'s code ([`wo::fleet::apply`]), and a fleet change by the pipeline's
+//! apply-fleet step. Every
 //! outcome is checked; the demo exits 0 only when every expectation held.
 
 mod azure;
@@ -252,6 +254,7 @@ impl Demo {
         wo::pipeline::PipelineBuilder::new(settings)
             .credentials(wo::credentials::Credentials::default())
             .orchestrator(self.azure.orchestrator.clone())
+            .fleet(self.azure.fleet_onboarding()?)
             .build()
     }
 
@@ -578,6 +581,55 @@ impl Demo {
         self.expect(
             same,
             "the rendered manifests and values equal the last good release's",
+        );
+
+        outln!();
+        outln!("7. The platform team adds a cluster to dev's fleet: the merge onboards it, then the platform reaches it.");
+        let mut fleet = repos::read(&self.repos.platform_config, "dev")?;
+        edit(
+            &mut fleet,
+            "fleet.yaml",
+            "targets:\n",
+            "targets:\n  - name: dev-eu-2\n    hierarchy: {region: eu, site: berlin}\n    labels: {tier: standard}\n    capabilities: [helm]\n",
+        )?;
+        let commit = repos::commit(
+            &self.repos.platform_config,
+            "dev",
+            &fleet,
+            "dev: a second cluster in berlin",
+        )?;
+        outln!(
+            "  dev    platform config commit {}: dev-eu-2 added to fleet.yaml",
+            short(&commit)
+        );
+        let steps = self
+            .drive(
+                &platform,
+                Event::PlatformConfigMerged {
+                    environment: "dev".into(),
+                },
+            )
+            .await?;
+        let applied_first = matches!(
+            steps.first(),
+            Some(StepOutcome::FleetApplied { report, .. }) if report.created == 1 && report.updated == 0
+        );
+        self.expect(
+            applied_first,
+            "the fleet was applied first: dev-eu-2 created, the other clusters unchanged",
+        );
+        let reached = steps.iter().any(|s| {
+            matches!(s, StepOutcome::Deployed(d) if d.environment == "dev"
+                && d.report.all_succeeded()
+                && d.report.results.contains_key("dev-eu-2"))
+        });
+        self.expect(
+            reached,
+            "the platform runs on dev-eu-2, deployed only to dev",
+        );
+        self.expect(
+            deployed_ok(&steps) == ["dev"],
+            "a fleet change is not promoted",
         );
         Ok(())
     }
