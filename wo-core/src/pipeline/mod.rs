@@ -44,7 +44,7 @@ use crate::ports::{
     GitOpsRepo, Orchestrator, ProposeOutcome, Provenance, Renderer, SourceRepo,
 };
 
-/// The backends a pipeline works through: six, and the optional fleet onboarding.
+/// The six backends a pipeline works through.
 #[derive(Clone)]
 pub struct Ports {
     /// The solution's source repo (app, or platform control plane).
