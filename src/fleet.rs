@@ -4,17 +4,23 @@
 //!   ([`merge`]) and proposed to the platform config repo ([`ConfigChanges`]), never pushed to
 //!   the environment branch;
 //! - [`apply`]: the other way, fleet as code: the `fleet.yaml` of the environment branch made
-//!   WO's context and targets ([`wo_azure::onboard`]).
+//!   WO's context and targets ([`wo_azure::onboard`]); [`WoFleetOnboarding`] is the same as
+//!   the pipeline's apply-fleet step on `platform-config-merged`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use async_trait::async_trait;
 use wo_azure::arm::ArmClient;
-use wo_azure::onboard::{Applied, FleetPlan, Onboarding};
+use wo_azure::onboard::{Action, Applied, FleetPlan, Onboarding};
 use wo_core::files::{check_name, FileTree};
 use wo_core::format::fleet::import::{merge, Imported, OrchestratorTarget, Scope};
 use wo_core::format::fleet::Fleet;
 use wo_core::format::fleet::FLEET_FILE;
-use wo_core::ports::{CommitId, ConfigChange, ConfigChanges, ConfigStore, ProposedChange};
+use wo_core::ports::{
+    CommitId, ConfigChange, ConfigChanges, ConfigStore, FleetOnboarding, FleetReport,
+    ProposedChange,
+};
 use wo_core::{Error, Location, Result};
 
 /// What to import.
@@ -297,12 +303,11 @@ pub fn onboarding(request: &ApplyRequest, fleet: &Fleet) -> Result<Onboarding> {
 }
 
 /// Reads the `fleet.yaml` of `request.environment` on `platform`, plans it against WO with
-/// `arm` and, unless a dry run, applies the plan.
+/// `arm` and, unless a dry run, applies the plan: [`read_fleet`], then [`onboard`].
 ///
 /// # Errors
-/// As [`check_environment`] and [`resource_group`]; [`Error::Invalid`] naming `fleet.yaml`
-/// when the branch has none or it is invalid; as [`context_of`], [`wo_azure::onboard::plan`]
-/// and [`wo_azure::onboard::apply`]. Nothing is written when a check fails.
+/// As [`check_environment`] and [`resource_group`]; as [`read_fleet`] (the platform config
+/// repo); as [`onboard`] (WO). Nothing is written when a check fails.
 pub async fn apply(
     request: &ApplyRequest,
     platform: &dyn ConfigStore,
@@ -310,7 +315,23 @@ pub async fn apply(
 ) -> Result<ApplyOutcome> {
     check_environment(&request.environment)?;
     resource_group(&request.resource_group)?; // checked before the platform repo is read
-    let env = request.environment.as_str();
+    let (base, fleet) = read_fleet(platform, &request.environment).await?;
+    let onboarded = onboard(request, &fleet, arm).await?;
+    Ok(ApplyOutcome {
+        base,
+        onboarding: onboarded.onboarding,
+        plan: onboarded.plan,
+        applied: onboarded.applied,
+    })
+}
+
+/// The `fleet.yaml` at the head of the branch `env` of the platform config repo, and that
+/// head.
+///
+/// # Errors
+/// The repository's errors (no branch `env`: [`Error::NotFound`]); [`Error::Invalid`] naming
+/// `fleet.yaml` when the branch has none, it is not UTF-8 or it is invalid.
+pub async fn read_fleet(platform: &dyn ConfigStore, env: &str) -> Result<(CommitId, Fleet)> {
     let base = platform.head(env).await?;
     let bytes = platform
         .read_file(&base, FLEET_FILE)
@@ -327,20 +348,134 @@ pub async fn apply(
             format!("commit {base}: not UTF-8 text"),
         )
     })?;
-    let fleet = Fleet::parse(&text, FLEET_FILE)?;
-    let onboarding = onboarding(request, &fleet)?;
-    let plan = wo_azure::onboard::plan(arm, &fleet, &onboarding).await?;
+    Ok((base, Fleet::parse(&text, FLEET_FILE)?))
+}
+
+/// What [`onboard`] did: where, the plan, and what was written.
+#[derive(Debug, Clone)]
+pub struct Onboarded {
+    /// Where and how it was applied.
+    pub onboarding: Onboarding,
+    /// The plan.
+    pub plan: FleetPlan,
+    /// What was written; `None` for a dry run.
+    pub applied: Option<Applied>,
+}
+
+impl Onboarded {
+    /// The plan's target steps counted, as the pipeline reports them.
+    pub fn report(&self) -> FleetReport {
+        report_of(&self.onboarding, &self.plan)
+    }
+}
+
+impl ApplyOutcome {
+    /// The plan's target steps counted (created, updated, unchanged, deleted).
+    pub fn report(&self) -> FleetReport {
+        report_of(&self.onboarding, &self.plan)
+    }
+}
+
+fn report_of(onboarding: &Onboarding, plan: &FleetPlan) -> FleetReport {
+    let count = |a: Action| plan.targets.iter().filter(|s| s.action == a).count();
+    FleetReport {
+        created: count(Action::Create),
+        updated: count(Action::Update),
+        unchanged: count(Action::Unchanged),
+        deleted: count(Action::Delete),
+        scope: Some(onboarding.context.clone()),
+    }
+}
+
+/// Plans `fleet` against WO with `arm` ([`onboarding`] of `request`) and, unless a dry run,
+/// applies the plan. Talks to ARM only.
+///
+/// # Errors
+/// As [`onboarding`], [`wo_azure::onboard::plan`] and [`wo_azure::onboard::apply`].
+pub async fn onboard(request: &ApplyRequest, fleet: &Fleet, arm: &ArmClient) -> Result<Onboarded> {
+    let onboarding = onboarding(request, fleet)?;
+    let plan = wo_azure::onboard::plan(arm, fleet, &onboarding).await?;
     let applied = if request.dry_run {
         None
     } else {
         Some(wo_azure::onboard::apply(arm, &plan, &onboarding).await?)
     };
-    Ok(ApplyOutcome {
-        base,
+    Ok(Onboarded {
         onboarding,
         plan,
         applied,
     })
+}
+
+/// The pipeline's apply-fleet step on Azure Workload Orchestration: [`onboard`] of the fleet
+/// merged into an environment, with the resource group, location, custom location and
+/// concurrency of the settings, in the context the fleet's targets name (else one named after
+/// the environment). It never prunes: deleting WO targets stays a deliberate
+/// `wo fleet apply --prune`.
+#[derive(Debug, Clone)]
+pub struct WoFleetOnboarding {
+    arm: Arc<ArmClient>,
+    request: ApplyRequest,
+}
+
+impl WoFleetOnboarding {
+    /// Onboarding with `arm` as `request` says (its `environment`, `prune` and `dry_run` are
+    /// not used: each apply names its environment, and the pipeline neither prunes nor
+    /// plans only).
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming `--resource-group` for a resource group that is not one.
+    pub fn new(arm: Arc<ArmClient>, request: ApplyRequest) -> Result<Self> {
+        resource_group(&request.resource_group)?;
+        Ok(Self {
+            arm,
+            request: ApplyRequest {
+                prune: false,
+                dry_run: false,
+                ..request
+            },
+        })
+    }
+
+    /// From settings: `None` when they name no resource group.
+    ///
+    /// # Errors
+    /// As [`crate::orchestrator::arm_client`] and [`WoFleetOnboarding::new`].
+    pub fn from_settings(
+        azure: &crate::settings::AzureSettings,
+        credentials: &crate::credentials::Credentials,
+    ) -> Result<Option<Self>> {
+        let Some(rg) = azure
+            .resource_group
+            .as_deref()
+            .filter(|r| !r.trim().is_empty())
+        else {
+            return Ok(None);
+        };
+        let arm = crate::orchestrator::arm_client(azure, credentials)?;
+        Self::new(
+            Arc::new(arm),
+            ApplyRequest {
+                resource_group: rg.trim().to_string(),
+                location: azure.location.clone(),
+                custom_location: azure.custom_location.clone(),
+                concurrency: azure.concurrency,
+                ..ApplyRequest::default()
+            },
+        )
+        .map(Some)
+    }
+}
+
+#[async_trait]
+impl FleetOnboarding for WoFleetOnboarding {
+    async fn apply(&self, environment: &str, fleet: &Fleet) -> Result<FleetReport> {
+        let request = ApplyRequest {
+            environment: environment.to_string(),
+            ..self.request.clone()
+        };
+        Ok(onboard(&request, fleet, &self.arm).await?.report())
+    }
 }
 
 #[cfg(test)]

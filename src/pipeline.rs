@@ -49,7 +49,9 @@
 use std::sync::Arc;
 
 use wo_core::pipeline::{Pipeline, Ports};
-use wo_core::ports::{ChartRegistry, ConfigStore, GitOpsRepo, Orchestrator, Renderer, SourceRepo};
+use wo_core::ports::{
+    ChartRegistry, ConfigStore, FleetOnboarding, GitOpsRepo, Orchestrator, Renderer, SourceRepo,
+};
 use wo_core::Result;
 
 use crate::credentials::Credentials;
@@ -63,6 +65,7 @@ use crate::settings::Settings;
 /// | renderer | [`ChartRenderer`](wo_render::ChartRenderer) in canonical form (feature `render`) |
 /// | orchestrator | [`orchestrator`](crate::orchestrator::orchestrator) of `azure` (feature `azure`) |
 /// | charts | [`OciChartRegistry`](crate::charts::OciChartRegistry) of `registry` when set (feature `oci`); none otherwise |
+/// | fleet onboarding (apply-fleet on `platform-config-merged`) | [`WoFleetOnboarding`](crate::fleet::WoFleetOnboarding) when `azure` names a resource group (feature `azure`); else none, and the step is reported skipped |
 ///
 /// The gitops repo is wrapped so that each change request carries the manifest diff and the
 /// policy results (feature `render`).
@@ -77,6 +80,7 @@ pub struct PipelineBuilder {
     renderer: Option<Arc<dyn Renderer>>,
     orchestrator: Option<Arc<dyn Orchestrator>>,
     charts: Option<Arc<dyn ChartRegistry>>,
+    fleet: Option<Arc<dyn FleetOnboarding>>,
 }
 
 impl PipelineBuilder {
@@ -93,6 +97,7 @@ impl PipelineBuilder {
             renderer: None,
             orchestrator: None,
             charts: None,
+            fleet: None,
         }
     }
 
@@ -144,6 +149,12 @@ impl PipelineBuilder {
         self
     }
 
+    /// The fleet onboarding of the apply-fleet step.
+    pub fn fleet(mut self, fleet: Arc<dyn FleetOnboarding>) -> Self {
+        self.fleet = Some(fleet);
+        self
+    }
+
     /// The ports: those given, the others from the settings.
     ///
     /// # Errors
@@ -187,6 +198,10 @@ impl PipelineBuilder {
             charts: match &self.charts {
                 Some(c) => Some(c.clone()),
                 None => open.charts()?,
+            },
+            fleet: match &self.fleet {
+                Some(f) => Some(f.clone()),
+                None => open.fleet()?,
             },
         })
     }
@@ -289,6 +304,17 @@ impl Opener<'_> {
         return Err(wo_core::Error::unsupported(format!(
             "publishing charts to `{registry}`: this build of wo has no OCI client (feature `oci`); give a chart registry to the builder"
         )));
+    }
+
+    fn fleet(&self) -> Result<Option<Arc<dyn FleetOnboarding>>> {
+        #[cfg(feature = "azure")]
+        return Ok(crate::fleet::WoFleetOnboarding::from_settings(
+            &self.settings.azure,
+            self.credentials,
+        )?
+        .map(|f| Arc::new(f) as Arc<dyn FleetOnboarding>));
+        #[cfg(not(feature = "azure"))]
+        return Ok(None);
     }
 
     fn orchestrator(&self) -> Result<Arc<dyn Orchestrator>> {

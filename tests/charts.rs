@@ -177,10 +177,7 @@ async fn prepare_records_the_chart_and_deploy_pushes_it_once_for_every_environme
         let record =
             ReleaseRecord::parse(files.text("shop/release.yaml").unwrap().unwrap(), "r").unwrap();
         let chart = record.chart.expect("release.yaml names the chart");
-        assert_eq!(
-            chart.repo,
-            format!("oci://{}/charts/shop", registry.host())
-        );
+        assert_eq!(chart.repo, format!("oci://{}/charts/shop", registry.host()));
         assert_eq!(chart.version, version);
         let deployed = pipeline.deploy(env).await.unwrap();
         assert!(deployed.report.all_succeeded(), "{:?}", deployed.report);

@@ -663,13 +663,9 @@ pub async fn apply(arm: &ArmClient, plan: &FleetPlan, on: &Onboarding) -> Result
 }
 
 async fn run_all(arm: &ArmClient, steps: &[&Step], concurrency: usize) -> Result<()> {
-    let writes = steps.iter().map(|s| async move {
-        let r = match &s.body {
-            Some(body) => arm.put_lro(&s.id, body).await.map(|_| ()),
-            None => arm.delete_lro(&s.id).await,
-        };
-        r.map_err(|e| (s.name.clone(), e))
-    });
+    // Collected first, each a future of a named fn: a closure here makes the caller's future
+    // not `Send` for every lifetime (rust-lang/rust#102211), which `#[async_trait]` needs.
+    let writes: Vec<_> = steps.iter().map(|s| write_step(arm, s)).collect();
     let results: Vec<std::result::Result<(), (String, Error)>> = futures::stream::iter(writes)
         .buffer_unordered(concurrency.max(1))
         .collect()
@@ -690,6 +686,15 @@ async fn run_all(arm: &ArmClient, steps: &[&Step], concurrency: usize) -> Result
         ));
     }
     Err(e)
+}
+
+/// One step's PUT (with a body) or DELETE; fails with the step's name.
+async fn write_step(arm: &ArmClient, s: &Step) -> std::result::Result<(), (String, Error)> {
+    let r = match &s.body {
+        Some(body) => arm.put_lro(&s.id, body).await.map(|_| ()),
+        None => arm.delete_lro(&s.id).await,
+    };
+    r.map_err(|e| (s.name.clone(), e))
 }
 
 #[cfg(test)]

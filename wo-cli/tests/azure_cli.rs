@@ -644,6 +644,66 @@ async fn fleet_apply_plans_creates_and_then_writes_nothing() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fleet_apply_says_whether_the_platform_config_or_arm_failed() {
+    let sim = Simulator::start(SimulatorOptions {
+        lro_polls: 0,
+        retry_after_secs: 0,
+        token: Some("the-right-one".into()),
+        ..SimulatorOptions::default()
+    })
+    .await
+    .unwrap();
+    let platform = Platform::new(&[("fleet.yaml", APPLIED)]);
+    let (repo, url) = (platform.path(), sim.base_url());
+    let apply = |env: &'static str, token: &'static str| {
+        let (repo, url) = (repo.clone(), url.clone());
+        async move {
+            wo(
+                &[
+                    "fleet",
+                    "apply",
+                    "-e",
+                    env,
+                    "--resource-group",
+                    RG,
+                    "--platform",
+                    &repo,
+                    "--arm-url",
+                    &url,
+                ],
+                &[("AZURE_ACCESS_TOKEN", token), ("WO_AZURE_POLL_MS", "1")],
+            )
+            .await
+        }
+    };
+
+    // The platform config repo has no branch `stage`: a git failure, not ARM's.
+    let git = apply("stage", "the-right-one").await;
+    assert_ne!(git.code, Some(0), "{git:?}");
+    assert!(
+        git.stderr.contains(&format!(
+            "reading fleet.yaml of `stage` from the platform config repo {repo}"
+        )),
+        "{git:?}"
+    );
+    assert!(!git.stderr.contains("at ARM"), "{git:?}");
+    assert!(sim.traffic().writes.is_empty());
+
+    // ARM refuses the token: ARM's failure, not the repository's.
+    let arm = apply("dev", "a-wrong-one").await;
+    assert_eq!(arm.code, Some(1), "{arm:?}");
+    assert!(
+        arm.stderr
+            .contains(&format!("applying the fleet at ARM {url}")),
+        "{arm:?}"
+    );
+    assert!(!arm.stderr.contains("platform config repo"), "{arm:?}");
+
+    let ok = apply("dev", "the-right-one").await;
+    assert_eq!(ok.code, Some(0), "{ok:?}");
+}
+
 /// A scripted ARM endpoint answering every request with `body`.
 async fn scripted_arm(body: Value) -> (String, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))

@@ -5,17 +5,19 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use wo_core::files::FileTree;
+use wo_core::format::fleet::Fleet;
 use wo_core::memory::{
-    InMemoryChartRegistry, InMemoryConfigStore, InMemoryGitOpsRepo, InMemoryOrchestrator,
-    InMemoryRenderer, InMemorySourceRepo,
+    InMemoryChartRegistry, InMemoryConfigStore, InMemoryFleetOnboarding, InMemoryGitOpsRepo,
+    InMemoryOrchestrator, InMemoryRenderer, InMemorySourceRepo,
 };
 use wo_core::pipeline::{
     plan, sha256_hex, Action, EnvironmentChain, Event, MergeOutcome, Pipeline, Ports,
     ReleaseRecord, Settings, SourceChoice, StepOutcome,
 };
 use wo_core::ports::{
-    ChangeProposal, ChangeRequest, ChangeState, CommitId, CommitState, ConfigStore, GitOpsCommit,
-    GitOpsRepo, Orchestrator, ProposeOutcome, Provenance, SourceRepo,
+    ChangeProposal, ChangeRequest, ChangeState, CommitId, CommitState, ConfigStore,
+    FleetOnboarding, FleetReport, GitOpsCommit, GitOpsRepo, Orchestrator, ProposeOutcome,
+    Provenance, SourceRepo,
 };
 use wo_core::{Error, Result};
 
@@ -108,7 +110,12 @@ fn the_planner_follows_its_table() {
             Event::PlatformConfigMerged {
                 environment: "prod".into(),
             },
-            vec![prepare("prod", SourceChoice::Released, false)],
+            vec![
+                Action::ApplyFleet {
+                    environment: "prod".into(),
+                },
+                prepare("prod", SourceChoice::Released, false),
+            ],
         ),
     ];
     // Halt reasons are for humans: compare them only for being non-empty.
@@ -398,6 +405,7 @@ impl World {
             renderer: Arc::new(InMemoryRenderer::new()),
             orchestrator: Arc::new(self.orchestrator.clone()),
             charts: None,
+            fleet: None,
         }
     }
 
@@ -1446,6 +1454,7 @@ async fn a_platform_solution_takes_its_values_from_the_platform_config_repo() {
         renderer: Arc::new(InMemoryRenderer::new()),
         orchestrator: Arc::new(InMemoryOrchestrator::new()),
         charts: None,
+        fleet: None,
     };
     let p = Pipeline::new(ports, Settings::default());
     let out = p
@@ -1489,9 +1498,17 @@ async fn a_platform_solution_takes_its_values_from_the_platform_config_repo() {
         })
         .await
         .unwrap();
-    let [StepOutcome::Prepared(o)] = &out[..] else {
+    // No fleet onboarding configured: the apply is reported skipped, not dropped.
+    let [StepOutcome::Skipped { action, reason }, StepOutcome::Prepared(o)] = &out[..] else {
         panic!("{out:?}")
     };
+    assert_eq!(
+        action,
+        &Action::ApplyFleet {
+            environment: "dev".into()
+        }
+    );
+    assert!(reason.contains("no fleet onboarding"), "{reason}");
     assert!(!o.provenance.promotable);
     assert_eq!(o.provenance.config_commit, second);
     assert_eq!(
@@ -1502,4 +1519,208 @@ async fn a_platform_solution_takes_its_values_from_the_platform_config_repo() {
             .unwrap(),
         Some("CpuQuota: 8\n")
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// apply-fleet: a merged fleet change onboards the clusters before the platform is rendered
+
+const PLATFORM_FLEET_ONE: &str =
+    "apiVersion: wo/v1\nkind: Fleet\nenvironment: dev\ntargets:\n  - name: edge-1\n\
+     assignments:\n  - solution: platform\n    selector: {}\n";
+const PLATFORM_FLEET_TWO: &str = "apiVersion: wo/v1\nkind: Fleet\nenvironment: dev\ntargets:\n  - name: edge-1\n  - name: edge-2\n\
+     assignments:\n  - solution: platform\n    selector: {}\n";
+
+/// The platform solution released in dev (one target), over `fleet`.
+struct PlatformWorld {
+    platform_config: InMemoryConfigStore,
+    gitops: InMemoryGitOpsRepo,
+    ports: Ports,
+    pipeline: Pipeline,
+}
+
+async fn platform_world(fleet: Option<Arc<dyn FleetOnboarding>>) -> PlatformWorld {
+    let source = InMemorySourceRepo::new();
+    source.commit(
+        "main",
+        tree(&[
+            (
+                "wo/app.yaml",
+                "apiVersion: wo/v1\nkind: Platform\nname: platform\nchart: chart\nschema: wo/schema.yaml\n",
+            ),
+            (
+                "wo/schema.yaml",
+                "rules:\n  configs:\n    CpuQuota: {type: int, defaultValue: 1}\n",
+            ),
+            ("chart/Chart.yaml", "apiVersion: v2\nname: platform\nversion: 1.0.0\n"),
+        ]),
+    );
+    let platform_config = InMemoryConfigStore::named("platform-config");
+    platform_config.commit("dev", tree(&[("fleet.yaml", PLATFORM_FLEET_ONE)]));
+    let gitops = InMemoryGitOpsRepo::new();
+    let ports = Ports {
+        source: Arc::new(source),
+        app_config: Arc::new(InMemoryConfigStore::named("app-config")),
+        platform_config: Arc::new(platform_config.clone()),
+        gitops: Arc::new(gitops.clone()),
+        renderer: Arc::new(InMemoryRenderer::new()),
+        orchestrator: Arc::new(InMemoryOrchestrator::new()),
+        charts: None,
+        fleet,
+    };
+    let pipeline = Pipeline::new(ports.clone(), Settings::default());
+    pipeline
+        .prepare_pr("dev", &commit("main"), true)
+        .await
+        .unwrap();
+    pipeline.merge("dev").await.unwrap();
+    assert!(pipeline.deploy("dev").await.unwrap().report.all_succeeded());
+    PlatformWorld {
+        platform_config,
+        gitops,
+        ports,
+        pipeline,
+    }
+}
+
+/// A fleet onboarding that notes, at each apply, how many change requests the gitops repo
+/// had: proof of what ran first.
+struct Observed {
+    inner: InMemoryFleetOnboarding,
+    gitops: InMemoryGitOpsRepo,
+    change_requests_seen: Mutex<Vec<usize>>,
+}
+
+#[async_trait]
+impl FleetOnboarding for Observed {
+    async fn apply(&self, environment: &str, fleet: &Fleet) -> Result<FleetReport> {
+        self.change_requests_seen
+            .lock()
+            .unwrap()
+            .push(self.gitops.change_requests().len());
+        self.inner.apply(environment, fleet).await
+    }
+}
+
+#[tokio::test]
+async fn a_merged_fleet_change_is_applied_before_the_platform_is_prepared() {
+    let w = platform_world(None).await;
+    let onboarding = InMemoryFleetOnboarding::new();
+    let observed = Arc::new(Observed {
+        inner: onboarding.clone(),
+        gitops: w.gitops.clone(),
+        change_requests_seen: Mutex::new(Vec::new()),
+    });
+    let p = Pipeline::new(
+        Ports {
+            fleet: Some(observed.clone()),
+            ..w.ports.clone()
+        },
+        Settings::default(),
+    );
+    let fleet_commit = w
+        .platform_config
+        .commit("dev", tree(&[("fleet.yaml", PLATFORM_FLEET_TWO)]));
+    let before = w.gitops.change_requests().len();
+    let out = p
+        .run(&Event::PlatformConfigMerged {
+            environment: "dev".into(),
+        })
+        .await
+        .unwrap();
+    let [StepOutcome::FleetApplied {
+        environment,
+        fleet_commit: read_at,
+        report,
+    }, StepOutcome::Prepared(prepared)] = &out[..]
+    else {
+        panic!("apply-fleet, then prepare-pr: {out:?}")
+    };
+    assert_eq!(environment, "dev");
+    assert_eq!(
+        read_at, &fleet_commit,
+        "the fleet is read at the platform config head"
+    );
+    assert_eq!(
+        (report.created, report.updated, report.unchanged),
+        (2, 0, 0)
+    );
+    assert_eq!(onboarding.targets("dev"), ["edge-1", "edge-2"]);
+    assert_eq!(
+        *observed.change_requests_seen.lock().unwrap(),
+        [before],
+        "applied before the change request was opened"
+    );
+    assert_eq!(prepared.provenance.fleet_commit, fleet_commit);
+    assert_eq!(prepared.targets, ["edge-1", "edge-2"]);
+    assert_eq!(w.gitops.change_requests().len(), before + 1);
+
+    // The same event again: the fleet is applied again, changing nothing.
+    let again = p
+        .run(&Event::PlatformConfigMerged {
+            environment: "dev".into(),
+        })
+        .await
+        .unwrap();
+    let [StepOutcome::FleetApplied { report, .. }, StepOutcome::Prepared(_)] = &again[..] else {
+        panic!("{again:?}")
+    };
+    assert_eq!(
+        (report.created, report.updated, report.unchanged),
+        (0, 0, 2)
+    );
+    assert!(!report.changed());
+}
+
+#[tokio::test]
+async fn a_failed_fleet_apply_stops_the_run_before_anything_is_prepared() {
+    let onboarding = InMemoryFleetOnboarding::new();
+    let w = platform_world(Some(Arc::new(onboarding.clone()))).await;
+    w.platform_config
+        .commit("dev", tree(&[("fleet.yaml", PLATFORM_FLEET_TWO)]));
+    onboarding.fail_with("boom: the orchestrator is down");
+    let before = w.gitops.change_requests().len();
+    let e = w
+        .pipeline
+        .run(&Event::PlatformConfigMerged {
+            environment: "dev".into(),
+        })
+        .await
+        .unwrap_err();
+    let text = e.to_string();
+    assert!(text.contains("boom: the orchestrator is down"), "{text}");
+    assert!(text.contains("applying the fleet of `dev`"), "{text}");
+    assert_eq!(w.gitops.change_requests().len(), before, "nothing prepared");
+    assert!(onboarding.targets("dev").is_empty());
+}
+
+#[tokio::test]
+async fn an_application_pipeline_does_not_apply_the_fleet() {
+    let w = World::new();
+    w.promote_everywhere("main").await;
+    let onboarding = InMemoryFleetOnboarding::new();
+    let p = Pipeline::new(
+        Ports {
+            fleet: Some(Arc::new(onboarding.clone())),
+            ..w.ports_with(Arc::new(w.gitops.clone()))
+        },
+        Settings::default(),
+    );
+    let out = p
+        .run(&Event::PlatformConfigMerged {
+            environment: "stage".into(),
+        })
+        .await
+        .unwrap();
+    assert!(
+        matches!(&out[..], [StepOutcome::Prepared(o)] if o.environment == "stage"),
+        "only prepare-pr: {out:?}"
+    );
+    assert_eq!(onboarding.calls(), 0);
+    // Asked directly, the step says why it does nothing.
+    let skipped = p.apply_fleet("stage").await.unwrap();
+    assert!(
+        matches!(&skipped, StepOutcome::Skipped { reason, .. } if reason.contains("Application")),
+        "{skipped:?}"
+    );
+    assert_eq!(onboarding.calls(), 0);
 }

@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{json, Value};
-use wo_core::pipeline::{DeployOutcome, Event, PrepareOutcome, StepOutcome};
+use wo_core::pipeline::{Action, DeployOutcome, Event, PrepareOutcome, StepOutcome};
 use wo_core::ports::{
-    ChangeRequest, ChangeState, CommitId, DeploymentReport, ProposeOutcome, Provenance,
-    TargetOutcome,
+    ChangeRequest, ChangeState, CommitId, DeploymentReport, FleetReport, ProposeOutcome,
+    Provenance, TargetOutcome,
 };
 use wo_core::{Diagnostic, Diagnostics, Error, Location};
 use wo_github::actions::{
@@ -1135,6 +1135,45 @@ fn summary_rows_follow_the_steps_of_a_run() {
                 "paris-1",
                 "rendered",
                 "change request 42 (opened): https://github.com/acme/shop-gitops/pull/42"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn summary_rows_say_what_a_fleet_apply_did_or_why_it_was_skipped() {
+    let steps = vec![
+        StepOutcome::FleetApplied {
+            environment: "dev".into(),
+            fleet_commit: CommitId::new(SHA_A),
+            report: FleetReport {
+                created: 1,
+                updated: 0,
+                unchanged: 2,
+                ..FleetReport::default()
+            },
+        },
+        StepOutcome::Skipped {
+            action: Action::ApplyFleet {
+                environment: "stage".into(),
+            },
+            reason: "no fleet onboarding is configured".into(),
+        },
+    ];
+    assert_eq!(
+        summary_rows(&steps),
+        vec![
+            TargetRow::new(
+                "dev",
+                "-",
+                "fleet applied",
+                "fleet 6113728: 1 created, 0 updated, 2 unchanged"
+            ),
+            TargetRow::new(
+                "stage",
+                "-",
+                "skipped",
+                "apply-fleet stage: no fleet onboarding is configured"
             ),
         ]
     );

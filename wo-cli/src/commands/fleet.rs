@@ -228,12 +228,22 @@ impl ApplyArgs {
             .clone()
             .unwrap_or_else(|| wo_azure::arm::DEFAULT_ARM_URL.to_string());
         let arm = wo::orchestrator::arm_client(&settings.azure, &credentials)?;
-        let outcome = wo::fleet::apply(&request, platform.as_ref(), &arm)
+        // Each failure says where it came from: the platform config repo, or ARM.
+        let (base, fleet) = wo::fleet::read_fleet(platform.as_ref(), &request.environment)
+            .await
+            .map_err(|e| at_platform(&location, &request.environment, e))?;
+        let onboarded = wo::fleet::onboard(&request, &fleet, &arm)
             .await
             .map_err(|e| match e {
                 e if e.is_invalid_input() => e,
                 e => at_arm(&arm_url, e, "applying the fleet"),
             })?;
+        let outcome = ApplyOutcome {
+            base,
+            onboarding: onboarded.onboarding,
+            plan: onboarded.plan,
+            applied: onboarded.applied,
+        };
         if self.output.is_json() {
             return Ok(Outcome::json(to_json(&apply_report(
                 &request, &location, &outcome,
@@ -389,6 +399,17 @@ impl ImportArgs {
         };
         Ok(Outcome::ok(text(&request, &outcome)).of_kind(kind))
     }
+}
+
+/// Names the platform config repo and the file in a failure reading the fleet (bad input
+/// names its file already).
+fn at_platform(location: &str, env: &str, e: Error) -> Error {
+    if e.is_invalid_input() {
+        return e;
+    }
+    e.with_operation(format!(
+        "reading {FLEET_FILE} of `{env}` from the platform config repo {location}"
+    ))
 }
 
 /// Adds where ARM was to a failure talking to it, and where a refused token came from.

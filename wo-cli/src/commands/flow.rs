@@ -180,12 +180,19 @@ impl Deploy {
 
 /// Run what an event calls for, following the promotion chain.
 ///
-/// Goes on until a change request waits for review, the chain ends, or a step fails.
+/// Goes on until a change request waits for review, the chain ends, or a step fails. For
+/// platform-config-merged, the platform solution's pipeline first applies the merged fleet.yaml
+/// to Workload Orchestration (as wo fleet apply, never pruning; skipped without a resource
+/// group), then prepares the environment.
 #[derive(Debug, clap::Args)]
 #[command(after_help = r#"Examples:
   wo on-event --event '{"type": "source-pushed", "commit": "main"}'
   wo on-event --event '{"type": "change-merged", "environment": "dev"}'
   echo '{"type": "config-merged", "environment": "stage"}' | wo on-event --event -
+
+  # The platform team's fleet change: onboard the clusters, then render the platform for them
+  wo on-event --event '{"type": "platform-config-merged", "environment": "dev"}' \
+      --resource-group /subscriptions/SUB/resourceGroups/RG
 
   # In a GitHub Actions workflow: the run's event, GITHUB_OUTPUT and the step summary
   wo on-event --github --role gitops"#)]
@@ -547,6 +554,28 @@ fn describe(step: &StepOutcome) -> String {
             }
             s
         }
+        StepOutcome::FleetApplied {
+            environment,
+            fleet_commit,
+            report,
+        } => format!(
+            "{environment}: fleet applied (platform config {}): {} created, {} updated, {} unchanged{}{}\n",
+            fleet_commit.short(),
+            report.created,
+            report.updated,
+            report.unchanged,
+            if report.deleted > 0 {
+                format!(", {} deleted", report.deleted)
+            } else {
+                String::new()
+            },
+            report
+                .scope
+                .as_deref()
+                .map(|s| format!(" in {s}"))
+                .unwrap_or_default(),
+        ),
+        StepOutcome::Skipped { action, reason } => format!("skipped {action}: {reason}\n"),
         StepOutcome::Halted {
             environment,
             reason,
@@ -576,6 +605,25 @@ fn step_json(step: &StepOutcome) -> serde_json::Value {
                 TargetOutcome::Failed { message } => json!({"state": "failed", "message": message}),
             })).collect::<serde_json::Map<_, _>>(),
             "next": d.next,
+        }),
+        StepOutcome::FleetApplied {
+            environment,
+            fleet_commit,
+            report,
+        } => json!({
+            "step": "apply-fleet",
+            "environment": environment,
+            "fleetCommit": fleet_commit.to_string(),
+            "created": report.created,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "deleted": report.deleted,
+            "scope": report.scope,
+        }),
+        StepOutcome::Skipped { action, reason } => json!({
+            "step": "skipped",
+            "action": action,
+            "reason": reason,
         }),
         StepOutcome::Halted {
             environment,

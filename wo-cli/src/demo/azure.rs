@@ -1,28 +1,36 @@
-//! The demo's Workload Orchestration: the simulator on 127.0.0.1, the fleet's targets
-//! onboarded, and the production [`WoOrchestrator`] talking to it over HTTP.
+//! The demo's Workload Orchestration: the simulator on 127.0.0.1, the fleet's clusters
+//! onboarded by `wo fleet apply`'s code path ([`wo::fleet::apply`]) from the platform config
+//! repo, and the production [`WoOrchestrator`] talking to it over HTTP.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use wo::credentials::Credentials;
+use wo::fleet::{ApplyOutcome, ApplyRequest, WoFleetOnboarding};
 use wo::settings::AzureSettings;
-use wo_azure::arm::StaticToken;
+use wo_azure::arm::{ArmClient, StaticToken};
 use wo_azure::orchestrator::WoOrchestrator;
+use wo_core::ports::FleetOnboarding;
 use wo_core::{Error, Result};
 
 /// The simulator and the orchestrator on it.
 pub struct DemoAzure {
     pub sim: wo_azure_sim::Simulator,
     pub orchestrator: Arc<WoOrchestrator>,
+    arm: Arc<ArmClient>,
 }
 
 /// The demo's resource group.
 pub const DEMO_RESOURCE_GROUP: &str =
     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/wo-demo";
 
+/// The demo's context: one for every environment.
+pub const DEMO_CONTEXT: &str = "wo-demo";
+
 impl DemoAzure {
-    /// Starts the simulator and onboards `targets` (name, capabilities) in one context.
-    pub async fn start(targets: &[(String, Vec<String>)]) -> Result<DemoAzure> {
+    /// Starts the simulator, with nothing onboarded.
+    pub async fn start() -> Result<DemoAzure> {
         let sim = wo_azure_sim::Simulator::start(wo_azure_sim::SimulatorOptions {
             lro_polls: 1,
             retry_after_secs: 0,
@@ -42,13 +50,46 @@ impl DemoAzure {
         };
         let credentials = Credentials::default().with_azure(Arc::new(StaticToken::new("wo-demo")));
         let arm = Arc::new(wo::orchestrator::arm_client(&azure, &credentials)?);
-        sim.onboard(&arm, DEMO_RESOURCE_GROUP, "wo-demo", "site", targets)
-            .await?;
         let orchestrator = Arc::new(
-            WoOrchestrator::new(arm, DEMO_RESOURCE_GROUP, wo::orchestrator::DEFAULT_LOCATION)?
-                .with_options(wo::orchestrator::options(&azure)),
+            WoOrchestrator::new(
+                arm.clone(),
+                DEMO_RESOURCE_GROUP,
+                wo::orchestrator::DEFAULT_LOCATION,
+            )?
+            .with_options(wo::orchestrator::options(&azure)),
         );
-        Ok(DemoAzure { sim, orchestrator })
+        Ok(DemoAzure {
+            sim,
+            orchestrator,
+            arm,
+        })
+    }
+
+    /// `wo fleet apply --env ENV` against the simulator: the `fleet.yaml` of branch `env` of
+    /// the platform config repo at `platform_config` made WO's context and targets.
+    pub async fn apply_fleet(&self, platform_config: &Path, env: &str) -> Result<ApplyOutcome> {
+        let platform = wo::git::GitConfigStore::open(&platform_config.display().to_string())?;
+        let request = ApplyRequest {
+            environment: env.to_string(),
+            resource_group: DEMO_RESOURCE_GROUP.to_string(),
+            context: Some(DEMO_CONTEXT.to_string()),
+            concurrency: Some(8),
+            ..ApplyRequest::default()
+        };
+        wo::fleet::apply(&request, &platform, &self.arm).await
+    }
+
+    /// The pipeline's apply-fleet step against the simulator, in the demo's context.
+    pub fn fleet_onboarding(&self) -> Result<Arc<dyn FleetOnboarding>> {
+        Ok(Arc::new(WoFleetOnboarding::new(
+            self.arm.clone(),
+            ApplyRequest {
+                resource_group: DEMO_RESOURCE_GROUP.to_string(),
+                context: Some(DEMO_CONTEXT.to_string()),
+                concurrency: Some(8),
+                ..ApplyRequest::default()
+            },
+        )?))
     }
 
     /// Installs of `version` (a release version) WO accepted on `target`.

@@ -5,7 +5,9 @@
 //! over a region → site hierarchy, and the production code path: the same pipeline, git
 //! backends and renderers `wo` uses everywhere, and deployments through the Azure Workload
 //! Orchestration backend (`wo_azure::orchestrator::WoOrchestrator`) talking HTTP to the WO
-//! simulator on 127.0.0.1, where the fleet's clusters are onboarded as WO targets. Every
+//! simulator on 127.0.0.1, where the fleet's clusters are onboarded as WO targets by
+//! `wo fleet apply`'s code ([`wo::fleet::apply`]), and a fleet change by the pipeline's
+//! apply-fleet step. Every
 //! outcome is checked; the demo exits 0 only when every expectation held.
 
 mod azure;
@@ -20,6 +22,7 @@ use wo_core::ports::{CommitState, SourceRepo};
 use wo_core::Result;
 
 use crate::console::outln;
+use crate::output::plural;
 
 use azure::DemoAzure;
 
@@ -175,32 +178,50 @@ impl Demo {
         outln!("  shop-gitops       rendered manifests per target; changed only through change requests");
         outln!("  platform-gitops   the same for the platform");
         outln!("Fleet: dev (2 targets) → stage (3) → prod (4), over region → site.");
-        let mut targets: Vec<(String, Vec<String>)> = Vec::new();
-        for env in ENVIRONMENTS {
-            let tree = repos::example(&format!("demo/platform-config/{env}"))?;
-            let file = format!("platform-config/{env}/fleet.yaml");
-            let text = tree.text("fleet.yaml")?.unwrap_or_default().to_string();
-            let fleet = wo_core::format::fleet::Fleet::parse(&text, &file)?;
-            targets.extend(
-                fleet
-                    .targets
-                    .iter()
-                    .map(|t| (t.name.clone(), t.capabilities.clone())),
-            );
-        }
-        let azure = DemoAzure::start(&targets).await?;
+        let azure = DemoAzure::start().await?;
         outln!(
-            "Workload Orchestration: the simulator of its ARM API on {}, {} targets onboarded;",
-            azure.sim.base_url(),
-            targets.len()
+            "Workload Orchestration: the simulator of its ARM API on {}; the clusters are onboarded",
+            azure.sim.base_url()
         );
+        outln!(
+            "  from each environment's fleet.yaml in platform-config, as `wo fleet apply` does:"
+        );
+        let mut onboarded = Vec::new();
+        for env in ENVIRONMENTS {
+            let applied = azure.apply_fleet(&repos.platform_config, env).await?;
+            let report = applied.report();
+            outln!(
+                "  fleet apply {env}: {} created, {} updated, {} unchanged (context {})",
+                plural(report.created, "target"),
+                report.updated,
+                report.unchanged,
+                azure::DEMO_CONTEXT
+            );
+            onboarded.push(report);
+        }
         outln!("  deploys go through wo's WO backend: schema and solution template versions, values per target, review, publish, install.");
-        Ok(Demo {
+        let mut demo = Demo {
             repos,
             azure,
             passed: 0,
             failed: Vec::new(),
-        })
+        };
+        let every_target_created = onboarded
+            .iter()
+            .all(|r| r.created > 0 && r.updated + r.unchanged + r.deleted == 0);
+        demo.expect(
+            every_target_created,
+            "every cluster of every fleet is a WO target, created by the fleet apply",
+        );
+        let again = demo
+            .azure
+            .apply_fleet(&demo.repos.platform_config, "dev")
+            .await?;
+        demo.expect(
+            !again.plan.changes(),
+            "applying dev's fleet again changes nothing",
+        );
+        Ok(demo)
     }
 
     fn app(&self) -> Result<Pipeline> {
@@ -233,6 +254,7 @@ impl Demo {
         wo::pipeline::PipelineBuilder::new(settings)
             .credentials(wo::credentials::Credentials::default())
             .orchestrator(self.azure.orchestrator.clone())
+            .fleet(self.azure.fleet_onboarding()?)
             .build()
     }
 
@@ -303,6 +325,21 @@ impl Demo {
                             })
                             .collect();
                         outln!("  {:<6} deployed: {}", d.environment, targets.join(", "));
+                    }
+                    StepOutcome::FleetApplied {
+                        environment,
+                        report,
+                        ..
+                    } => {
+                        outln!(
+                            "  {environment:<6} fleet applied: {} created, {} updated, {} unchanged",
+                            report.created,
+                            report.updated,
+                            report.unchanged
+                        );
+                    }
+                    StepOutcome::Skipped { action, reason } => {
+                        outln!("  skipped {action}: {reason}");
                     }
                     StepOutcome::Halted {
                         environment,
@@ -544,6 +581,55 @@ impl Demo {
         self.expect(
             same,
             "the rendered manifests and values equal the last good release's",
+        );
+
+        outln!();
+        outln!("7. The platform team adds a cluster to dev's fleet: the merge onboards it, then the platform reaches it.");
+        let mut fleet = repos::read(&self.repos.platform_config, "dev")?;
+        edit(
+            &mut fleet,
+            "fleet.yaml",
+            "targets:\n",
+            "targets:\n  - name: dev-eu-2\n    hierarchy: {region: eu, site: berlin}\n    labels: {tier: standard}\n    capabilities: [helm]\n",
+        )?;
+        let commit = repos::commit(
+            &self.repos.platform_config,
+            "dev",
+            &fleet,
+            "dev: a second cluster in berlin",
+        )?;
+        outln!(
+            "  dev    platform config commit {}: dev-eu-2 added to fleet.yaml",
+            short(&commit)
+        );
+        let steps = self
+            .drive(
+                &platform,
+                Event::PlatformConfigMerged {
+                    environment: "dev".into(),
+                },
+            )
+            .await?;
+        let applied_first = matches!(
+            steps.first(),
+            Some(StepOutcome::FleetApplied { report, .. }) if report.created == 1 && report.updated == 0
+        );
+        self.expect(
+            applied_first,
+            "the fleet was applied first: dev-eu-2 created, the other clusters unchanged",
+        );
+        let reached = steps.iter().any(|s| {
+            matches!(s, StepOutcome::Deployed(d) if d.environment == "dev"
+                && d.report.all_succeeded()
+                && d.report.results.contains_key("dev-eu-2"))
+        });
+        self.expect(
+            reached,
+            "the platform runs on dev-eu-2, deployed only to dev",
+        );
+        self.expect(
+            deployed_ok(&steps) == ["dev"],
+            "a fleet change is not promoted",
         );
         Ok(())
     }

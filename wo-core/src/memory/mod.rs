@@ -9,6 +9,7 @@
 
 mod charts;
 mod config;
+mod fleet;
 mod gitops;
 mod orchestrator;
 mod render;
@@ -16,6 +17,7 @@ mod source;
 
 pub use charts::InMemoryChartRegistry;
 pub use config::InMemoryConfigStore;
+pub use fleet::InMemoryFleetOnboarding;
 pub use gitops::InMemoryGitOpsRepo;
 pub use orchestrator::InMemoryOrchestrator;
 pub use render::InMemoryRenderer;

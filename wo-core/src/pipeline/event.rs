@@ -91,6 +91,13 @@ pub enum Action {
         /// Whether a successful deploy of it promotes to the next environment.
         promotable: bool,
     },
+    /// Make the orchestrator's targets what the fleet of `environment` says (at the head of
+    /// its platform config branch), through [`Ports::fleet`](super::Ports::fleet). Only the
+    /// pipeline of a `Platform` solution does it (see [`plan`](super::plan)).
+    ApplyFleet {
+        /// The environment.
+        environment: String,
+    },
     /// Deploy the head of the gitops env branch.
     Deploy {
         /// The environment.
@@ -119,6 +126,7 @@ impl fmt::Display for Action {
                 "prepare-pr {environment} from {source}{}",
                 if *promotable { " (promotable)" } else { "" }
             ),
+            Action::ApplyFleet { environment } => write!(f, "apply-fleet {environment}"),
             Action::Deploy { environment } => write!(f, "deploy {environment}"),
             Action::Halt {
                 environment,

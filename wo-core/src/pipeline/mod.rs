@@ -4,8 +4,8 @@
 //! a config change) it asks the pure planner [`plan`] what to do, does it through the five
 //! ports, and follows the chain (a deploy plans the next step) until a change request waits
 //! for review, promotion stops or nothing is left. Each step is also a method of its own
-//! ([`Pipeline::prepare_pr`], [`Pipeline::merge`], [`Pipeline::deploy`]), as workflow steps
-//! call them.
+//! ([`Pipeline::prepare_pr`], [`Pipeline::merge`], [`Pipeline::deploy`],
+//! [`Pipeline::apply_fleet`]), as workflow steps call them.
 //!
 //! No state lives in the pipeline: the environment chain is read from the fleets, what runs
 //! from the gitops env branches and their provenance, what deployed where from the source
@@ -18,6 +18,7 @@
 mod chain;
 mod deploy;
 mod event;
+mod fleet;
 mod inspect;
 mod plan;
 mod prepare;
@@ -39,8 +40,8 @@ pub use record::{
 use crate::error::{Error, Location, Result};
 use crate::format::app::{AppDescriptor, APP_FILE};
 use crate::ports::{
-    ChangeRequest, ChartRegistry, CommitId, ConfigStore, DeploymentReport, GitOpsRepo,
-    Orchestrator, ProposeOutcome, Provenance, Renderer, SourceRepo,
+    ChangeRequest, ChartRegistry, CommitId, ConfigStore, DeploymentReport, FleetOnboarding,
+    FleetReport, GitOpsRepo, Orchestrator, ProposeOutcome, Provenance, Renderer, SourceRepo,
 };
 
 /// The six backends a pipeline works through.
@@ -63,6 +64,9 @@ pub struct Ports {
     /// its reference in `release.yaml`; deploy publishes it (unless there already) and hands
     /// the reference to the orchestrator. `None`: no chart is packaged or published.
     pub charts: Option<Arc<dyn ChartRegistry>>,
+    /// Onboards a merged fleet at the orchestrator (apply-fleet); `None`: that step is
+    /// reported skipped.
+    pub fleet: Option<Arc<dyn FleetOnboarding>>,
 }
 
 /// How a pipeline is set up.
@@ -170,6 +174,22 @@ pub enum StepOutcome {
     Prepared(Box<PrepareOutcome>),
     /// An environment was deployed.
     Deployed(Box<DeployOutcome>),
+    /// The fleet of an environment was applied at the orchestrator.
+    FleetApplied {
+        /// The environment.
+        environment: String,
+        /// The platform config commit the fleet was read at.
+        fleet_commit: CommitId,
+        /// What was done to the targets.
+        report: FleetReport,
+    },
+    /// A step that could not be done here was left out; nothing failed.
+    Skipped {
+        /// The step.
+        action: Action,
+        /// Why, for humans.
+        reason: String,
+    },
     /// Promotion stopped.
     Halted {
         /// Where.
@@ -185,7 +205,9 @@ impl StepOutcome {
     /// Whether the step reports a failure (a deploy that failed on a target, a halt).
     pub fn is_failure(&self) -> bool {
         match self {
-            StepOutcome::Prepared(_) => false,
+            StepOutcome::Prepared(_)
+            | StepOutcome::FleetApplied { .. }
+            | StepOutcome::Skipped { .. } => false,
             StepOutcome::Deployed(d) => !d.report.all_succeeded(),
             StepOutcome::Halted { .. } => true,
         }
@@ -223,6 +245,11 @@ impl Pipeline {
         if let Some(s) = &self.settings.solution {
             return Ok(s.clone());
         }
+        Ok(self.descriptor().await?.name)
+    }
+
+    /// `wo/app.yaml` at the head of the source branch.
+    async fn descriptor(&self) -> Result<AppDescriptor> {
         let head = self
             .ports
             .source
@@ -237,7 +264,7 @@ impl Pipeline {
         let text = tree
             .text(APP_FILE)?
             .ok_or_else(|| Error::invalid(Location::file(&file), "file not found"))?;
-        Ok(AppDescriptor::parse(text, &file)?.name)
+        AppDescriptor::parse(text, &file)
     }
 
     /// The chain, after checking that it holds `env`.

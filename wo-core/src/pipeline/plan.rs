@@ -13,7 +13,14 @@ use super::{Action, EnvironmentChain, Event, SourceChoice};
 /// | deployment in E finished, failed | halt(E, source commit) |
 /// | deployment in E finished ok, promotable, E has a next env N | prepare-pr(N, same source commit, promotable) |
 /// | deployment in E finished ok, not promotable or E is last | nothing |
-/// | app or platform config merged into E | prepare-pr(E, released source, **not** promotable) |
+/// | app config merged into E | prepare-pr(E, released source, **not** promotable) |
+/// | platform config merged into E | apply-fleet(E), then prepare-pr(E, released source, **not** promotable) |
+///
+/// The planner does not know the solution's kind: [`Pipeline::run`](super::Pipeline::run)
+/// does apply-fleet only in the pipeline of a `Platform` solution (the platform team onboards
+/// the clusters; an application's pipeline re-renders for the new fleet and leaves the
+/// clusters alone), so that a merged fleet change exists at the orchestrator before the
+/// platform is deployed to it.
 ///
 /// # Errors
 /// [`Error::NotFound`](crate::Error::NotFound) when the event names an environment that is not
@@ -58,13 +65,26 @@ pub fn plan(event: &Event, chain: &EnvironmentChain) -> Result<Vec<Action>> {
                 (true, _, _) => Vec::new(),
             }
         }
-        Event::ConfigMerged { environment } | Event::PlatformConfigMerged { environment } => {
+        Event::ConfigMerged { environment } => {
             chain.check(environment)?;
             vec![Action::PreparePr {
                 environment: environment.clone(),
                 source: SourceChoice::Released,
                 promotable: false,
             }]
+        }
+        Event::PlatformConfigMerged { environment } => {
+            chain.check(environment)?;
+            vec![
+                Action::ApplyFleet {
+                    environment: environment.clone(),
+                },
+                Action::PreparePr {
+                    environment: environment.clone(),
+                    source: SourceChoice::Released,
+                    promotable: false,
+                },
+            ]
         }
     })
 }

@@ -12,6 +12,10 @@ impl Pipeline {
     /// change request waits for review (the next step starts when it is merged: an
     /// [`Event::ChangeMerged`](super::Event::ChangeMerged)), or promotion halts.
     ///
+    /// apply-fleet (planned for a platform config change) is done in the pipeline of a
+    /// `Platform` solution only, before its prepare-pr: see [`Pipeline::apply_fleet`]. An
+    /// application's pipeline leaves it out without a step.
+    ///
     /// # Errors
     /// The first step that fails ends the run with its error. Steps already done stay done
     /// (their effects live in the repositories and statuses); running the event again resumes.
@@ -29,6 +33,9 @@ impl Pipeline {
                     let prepared = self.prepare_pr(&environment, &source, promotable).await?;
                     done.push(StepOutcome::Prepared(Box::new(prepared)));
                     break;
+                }
+                Action::ApplyFleet { environment } => {
+                    done.extend(self.apply_fleet_step(&environment).await?);
                 }
                 Action::Deploy { environment } => {
                     let deployed = self.deploy(&environment).await?;

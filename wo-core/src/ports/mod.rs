@@ -9,6 +9,7 @@
 //! | [`Renderer`] | turns a chart and N value sets into manifests | prepare-pr |
 //! | [`Orchestrator`] | installs a release on the targets of an environment | deploy |
 //! | [`ChartRegistry`] | packages the chart at a source commit, publishes it for the orchestrator (optional) | prepare-pr, deploy |
+//! | [`FleetOnboarding`] | makes the orchestrator's targets what an environment's fleet says (optional) | platform config change |
 //!
 //! Every port is object-safe (`Arc<dyn …>`), `Send + Sync`, and has an in-memory
 //! implementation in [`crate::memory`] and a conformance suite in `testkit` (feature) that
@@ -22,6 +23,7 @@
 
 mod charts;
 mod config;
+mod fleet;
 mod gitops;
 mod orchestrator;
 mod provenance;
@@ -37,6 +39,7 @@ pub use config::MockConfigStore;
 pub use config::{
     BranchWrite, ConfigChange, ConfigChanges, ConfigStore, ProposedChange, ReviewRequest,
 };
+pub use fleet::{FleetOnboarding, FleetReport};
 #[cfg(feature = "mocks")]
 pub use gitops::MockGitOpsRepo;
 pub use gitops::{

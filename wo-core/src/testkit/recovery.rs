@@ -354,6 +354,7 @@ impl World {
                 renderer: Arc::new(InMemoryRenderer::new()),
                 orchestrator: Arc::new(Killable::new(orchestrator, self.switch.clone())),
                 charts: None,
+                fleet: None,
             },
             Settings::default(),
         )
@@ -395,6 +396,10 @@ impl World {
                                 "failed"
                             }
                         ),
+                        StepOutcome::FleetApplied { environment, .. } => {
+                            format!("apply-fleet {environment}")
+                        }
+                        StepOutcome::Skipped { action, .. } => format!("skipped {action}"),
                         StepOutcome::Halted { environment, .. } => format!("halt {environment}"),
                     })
                     .collect::<Vec<_>>()

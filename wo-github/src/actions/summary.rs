@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use wo_core::error::Result;
-use wo_core::pipeline::StepOutcome;
+use wo_core::pipeline::{Action, StepOutcome};
 use wo_core::ports::TargetOutcome;
 
 /// The variable naming the step's summary file.
@@ -47,7 +47,8 @@ impl TargetRow {
 /// The rows for the steps a pipeline run took, in the order they were taken.
 ///
 /// A prepared change request gives one `rendered` row per target, a deploy one `deployed` or
-/// `failed` row per target (in target order), a halt one `halted` row for the environment.
+/// `failed` row per target (in target order), a fleet apply one `fleet applied` row and a
+/// skipped step one `skipped` row for the environment, a halt one `halted` row.
 pub fn summary_rows(steps: &[StepOutcome]) -> Vec<TargetRow> {
     let mut rows = Vec::new();
     for step in steps {
@@ -79,6 +80,28 @@ pub fn summary_rows(steps: &[StepOutcome]) -> Vec<TargetRow> {
                     }
                 }));
             }
+            StepOutcome::FleetApplied {
+                environment,
+                fleet_commit,
+                report,
+            } => rows.push(TargetRow::new(
+                environment,
+                "-",
+                "fleet applied",
+                format!(
+                    "fleet {}: {} created, {} updated, {} unchanged",
+                    fleet_commit.short(),
+                    report.created,
+                    report.updated,
+                    report.unchanged
+                ),
+            )),
+            StepOutcome::Skipped { action, reason } => rows.push(TargetRow::new(
+                action_environment(action),
+                "-",
+                "skipped",
+                format!("{action}: {reason}"),
+            )),
             StepOutcome::Halted {
                 environment,
                 source_commit,
@@ -92,6 +115,16 @@ pub fn summary_rows(steps: &[StepOutcome]) -> Vec<TargetRow> {
         }
     }
     rows
+}
+
+/// The environment an action is about.
+fn action_environment(action: &Action) -> &str {
+    match action {
+        Action::PreparePr { environment, .. }
+        | Action::ApplyFleet { environment }
+        | Action::Deploy { environment }
+        | Action::Halt { environment, .. } => environment,
+    }
 }
 
 /// The summary as markdown: a `###` heading with `title`, then the table (environment, target,
