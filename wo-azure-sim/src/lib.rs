@@ -134,8 +134,11 @@
 // `deployment` start operations; `effects` applies an ended operation by its kind; `routes`
 // hands requests to the kinds and `effects::apply` to `operations::poll`; `simulator` (the
 // handle) serves `routes`.
+mod applied;
 mod authoring;
+mod charts;
 mod configuration;
+mod control;
 mod deployment;
 mod effects;
 mod hooks;
@@ -145,12 +148,19 @@ mod lro;
 mod names;
 mod operations;
 mod options;
+mod registry;
 mod resolution;
 mod routes;
 mod simulator;
 mod state;
 mod traffic;
 
+pub use applied::{Applied, AppliedChart, HELM_V3};
+pub use charts::{
+    reference, sha256_digest, unpack_chart, ChartError, ChartSource, OciHttpSource, OciRepository,
+    PulledChart, HELM_CHART_CONFIG, HELM_CHART_LAYER, MAX_CHART_BYTES, OCI_MANIFEST,
+};
 pub use options::{Fault, SimulatorOptions, API_VERSIONS};
-pub use simulator::Simulator;
+pub use registry::{Registry, RegistryAuth, RegistryOptions, ACR_REFRESH_USER};
+pub use simulator::{target_specification, Simulator};
 pub use traffic::{Repeat, Rereads, Traffic, MAX_WRITES_LOGGED};
