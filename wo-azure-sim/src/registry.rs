@@ -2,31 +2,6 @@
 //! `helm push`/`helm pull` and OCI clients use, on its own listener, with ACR's token
 //! exchange as an option. Installs of the simulator pull charts from its store through
 //! [`Registry::chart_source`].
-//!
-//! | request | answer |
-//! |---|---|
-//! | `GET /v2/` | 200 `{}` |
-//! | `HEAD`/`GET /v2/<name>/blobs/<digest>` | 200 with `Docker-Content-Digest` (the bytes for GET), 404 `BLOB_UNKNOWN` |
-//! | `POST /v2/<name>/blobs/uploads/` | 202, `Location` of the upload, `Docker-Upload-UUID`; with `?digest=` the body is the blob (monolithic): 201 |
-//! | `PATCH <upload>` | 202, `Range: 0-<last>` (chunks appended) |
-//! | `PUT <upload>?digest=<d>` | 201 `Location` of the blob (the body appended first); 400 `DIGEST_INVALID` when the bytes have another digest |
-//! | `HEAD`/`GET`/`PUT /v2/<name>/manifests/<tag or digest>` | 200/201 with `Docker-Content-Digest` and the manifest's media type; 404 `MANIFEST_UNKNOWN`; PUT refuses (400 `MANIFEST_BLOB_UNKNOWN`) a manifest naming blobs the repository lacks |
-//! | `GET /v2/<name>/tags/list` | `{name, tags}` (sorted); 404 `NAME_UNKNOWN` |
-//!
-//! Errors are the distribution API's `{"errors": [{code, message, detail}]}`.
-//!
-//! # Authentication ([`RegistryAuth`])
-//!
-//! [`RegistryAuth::Anonymous`] (default) serves everyone. [`RegistryAuth::Token`] answers
-//! `/v2/…` without a valid access token with 401 `UNAUTHORIZED` and
-//! `WWW-Authenticate: Bearer realm="http://H/oauth2/token",service="H"` (`scope=` for a
-//! repository), as ACR does, and serves ACR's exchange:
-//!
-//! - `POST /oauth2/exchange`, form `grant_type=access_token&service=H&access_token=<Entra
-//!   token>` (any non-empty token) → `{"refresh_token"}`;
-//! - `GET|POST /oauth2/token`: basic auth `00000000-0000-0000-0000-000000000000:<refresh
-//!   token>` (GET, as `helm registry login` does), or form `grant_type=refresh_token&
-//!   refresh_token=…` (POST) → `{"access_token"}`. Unknown refresh tokens get 401.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
@@ -59,7 +34,7 @@ pub enum RegistryAuth {
     #[default]
     Anonymous,
     /// ACR's bearer tokens: an Entra token exchanged for a refresh token, that for an access
-    /// token (see the [module docs](self)).
+    /// token (see [`Registry`]).
     Token,
 }
 
@@ -119,7 +94,33 @@ impl RegistryShared {
     }
 }
 
-/// A running registry stand-in; stops on [`Registry::shutdown`] or when dropped.
+/// A running Azure Container Registry stand-in; stops on [`Registry::shutdown`] or when
+/// dropped.
+///
+/// | request | answer |
+/// |---|---|
+/// | `GET /v2/` | 200 `{}` |
+/// | `HEAD`/`GET /v2/<name>/blobs/<digest>` | 200 with `Docker-Content-Digest` (the bytes for GET), 404 `BLOB_UNKNOWN` |
+/// | `POST /v2/<name>/blobs/uploads/` | 202, `Location` of the upload, `Docker-Upload-UUID`; with `?digest=` the body is the blob (monolithic): 201 |
+/// | `PATCH <upload>` | 202, `Range: 0-<last>` (chunks appended) |
+/// | `PUT <upload>?digest=<d>` | 201 `Location` of the blob (the body appended first); 400 `DIGEST_INVALID` when the bytes have another digest |
+/// | `HEAD`/`GET`/`PUT /v2/<name>/manifests/<tag or digest>` | 200/201 with `Docker-Content-Digest` and the manifest's media type; 404 `MANIFEST_UNKNOWN`; PUT refuses (400 `MANIFEST_BLOB_UNKNOWN`) a manifest naming blobs the repository lacks |
+/// | `GET /v2/<name>/tags/list` | `{name, tags}` (sorted); 404 `NAME_UNKNOWN` |
+///
+/// Errors are the distribution API's `{"errors": [{code, message, detail}]}`.
+///
+/// # Authentication ([`RegistryAuth`])
+///
+/// [`RegistryAuth::Anonymous`] (default) serves everyone. [`RegistryAuth::Token`] answers
+/// `/v2/…` without a valid access token with 401 `UNAUTHORIZED` and
+/// `WWW-Authenticate: Bearer realm="http://H/oauth2/token",service="H"` (`scope=` for a
+/// repository), as ACR does, and serves ACR's exchange:
+///
+/// - `POST /oauth2/exchange`, form `grant_type=access_token&service=H&access_token=<Entra
+///   token>` (any non-empty token) → `{"refresh_token"}`;
+/// - `GET|POST /oauth2/token`: basic auth `00000000-0000-0000-0000-000000000000:<refresh
+///   token>` (GET, as `helm registry login` does), or form `grant_type=refresh_token&
+///   refresh_token=…` (POST) → `{"access_token"}`. Unknown refresh tokens get 401.
 #[derive(Debug)]
 pub struct Registry {
     addr: SocketAddr,
