@@ -590,3 +590,49 @@ async fn helm_logs_in_with_an_acr_refresh_token_and_pushes() {
     assert_eq!(registry.manifest_puts(), HELM_MANIFEST_PUTS);
     assert_eq!(registry.tags("charts/shop"), ["1.2.0"]);
 }
+
+/// A monolithic upload (`POST …/blobs/uploads/?digest=` with the blob), which the OCI
+/// distribution spec allows a registry to serve: the stand-in stores the blob (201);
+/// `docker-registry` 2.8 ignores digest and body and starts an ordinary upload (202), which a
+/// client continues. The stand-in only, then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stand_in_takes_a_blob_in_one_post() {
+    let registry = Registry::start(RegistryOptions::default()).await.unwrap();
+    let http = wo_http::http_client().unwrap();
+    let base = registry.base_url();
+    let blob = b"one post".to_vec();
+    let wrong = http
+        .post(format!(
+            "{base}/v2/charts/x/blobs/uploads/?digest={}",
+            sha256_digest(b"other")
+        ))
+        .body(blob.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 400);
+    let v: Value = wrong.json().await.unwrap();
+    assert_eq!(v["errors"][0]["code"], "DIGEST_INVALID");
+    let done = http
+        .post(format!(
+            "{base}/v2/charts/x/blobs/uploads/?digest={}",
+            sha256_digest(&blob)
+        ))
+        .body(blob.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 201);
+    assert_eq!(
+        done.headers()["docker-content-digest"],
+        sha256_digest(&blob).as_str()
+    );
+    let got = http
+        .get(format!("{base}/v2/charts/x/blobs/{}", sha256_digest(&blob)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.bytes().await.unwrap().to_vec(), blob);
+    assert_eq!((registry.blob_uploads(), registry.blob_pulls()), (1, 1));
+    assert_eq!(registry.requests(), 3);
+}
