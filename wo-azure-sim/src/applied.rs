@@ -445,13 +445,19 @@ pub(crate) async fn drift(
     .await?;
     state.applied.manifests = manifests;
     let mut st = shared.lock();
+    let key = key(&state.applied.target, &state.applied.solution);
+    if st.applied.get(&key).map(|a| &a.sv_id) != Some(&state.sv_id) {
+        return Err(format!(
+            "the solution '{}' on the target '{}' was installed or uninstalled meanwhile",
+            state.applied.solution, state.applied.target
+        ));
+    }
     if let Some(sv) = st.get_mut(&state.sv_id) {
         sv["properties"]["configuration"] =
             Value::String(wo_core::yaml::to_string(&state.applied.values));
     }
     let applied = state.applied.clone();
-    st.applied
-        .insert(key(&applied.target, &applied.solution), state);
+    st.applied.insert(key, state);
     Ok(applied)
 }
 

@@ -520,3 +520,56 @@ async fn with_token_auth_the_registry_wants_acr_tokens() {
     }
     registry.shutdown().await;
 }
+
+/// A chart for Helm (no `wo/engine` annotation) is rendered by the real `helm template`, as wo
+/// renders it; it gives the bytes of its native twin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_helm_chart_is_rendered_with_helm_as_wo_renders_it() {
+    let renderer = Arc::new(wo_render::CanonicalRenderer::new(
+        wo_render::ChartRenderer {
+            helm: wo_render::HelmRenderer::new().with_binary(wo_test_support::tool("helm")),
+            ..wo_render::ChartRenderer::default()
+        },
+    ));
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/charts/shop-helm");
+    let packaged =
+        wo_render::package::package(&FileTree::load_dir(&dir).unwrap(), CHART_VERSION).unwrap();
+    let registry = Registry::start(RegistryOptions::default()).await.unwrap();
+    registry
+        .push_chart("charts/shop-helm", CHART_VERSION, &packaged.bytes)
+        .unwrap();
+    let sim = Simulator::start(SimulatorOptions {
+        retry_after_secs: 0,
+        charts: Some(registry.chart_source()),
+        renderer: Some(renderer.clone()),
+        ..SimulatorOptions::default()
+    })
+    .await
+    .unwrap();
+    let arm = arm(&sim);
+    let target = target(&arm, "berlin-1", &["helm.v3"]).await;
+    let repo = format!("oci://{}/charts/shop-helm", registry.host_port());
+    let stv = template(&arm, "1.0.0", helm_component(&repo, CHART_VERSION)).await;
+    let sv = review(&arm, &target, &stv).await.unwrap();
+    install(&arm, &target, &sv).await.unwrap();
+
+    let applied = sim.applied("berlin-1", None).unwrap();
+    let chart = wo_azure_sim::unpack_chart(&packaged.bytes).unwrap();
+    let request = RenderRequest {
+        release_name: "shop".into(),
+        namespace: "shop".into(),
+        target: TargetView {
+            name: "berlin-1".into(),
+            ..TargetView::default()
+        },
+        values: config_values(),
+    };
+    let by_wo = renderer.render(&chart, &[request]).await.unwrap();
+    assert_eq!(applied.manifests, by_wo[0].manifests);
+    assert_eq!(
+        applied.manifests,
+        wo_renders(&shop_chart(), "berlin-1", &config_values()).await,
+        "the Helm chart and its native twin render the same bytes"
+    );
+    sim.shutdown().await;
+}
