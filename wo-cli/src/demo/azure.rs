@@ -42,8 +42,17 @@ impl DemoAzure {
         };
         let credentials = Credentials::default().with_azure(Arc::new(StaticToken::new("wo-demo")));
         let arm = Arc::new(wo::orchestrator::arm_client(&azure, &credentials)?);
-        sim.onboard(&arm, DEMO_RESOURCE_GROUP, "wo-demo", "site", targets)
-            .await?;
+        // The simulator refuses component types a target does not bind, and the orchestrator's
+        // default specification is still one `wo.gitops` component: bind it beside `helm.v3`.
+        sim.onboard_with_roles(
+            &arm,
+            DEMO_RESOURCE_GROUP,
+            "wo-demo",
+            "site",
+            targets,
+            &["helm.v3", "wo.gitops"],
+        )
+        .await?;
         let orchestrator = Arc::new(
             WoOrchestrator::new(arm, DEMO_RESOURCE_GROUP, wo::orchestrator::DEFAULT_LOCATION)?
                 .with_options(wo::orchestrator::options(&azure)),
