@@ -49,7 +49,7 @@
 use std::sync::Arc;
 
 use wo_core::pipeline::{Pipeline, Ports};
-use wo_core::ports::{ConfigStore, GitOpsRepo, Orchestrator, Renderer, SourceRepo};
+use wo_core::ports::{ChartRegistry, ConfigStore, GitOpsRepo, Orchestrator, Renderer, SourceRepo};
 use wo_core::Result;
 
 use crate::credentials::Credentials;
@@ -75,6 +75,7 @@ pub struct PipelineBuilder {
     gitops: Option<Arc<dyn GitOpsRepo>>,
     renderer: Option<Arc<dyn Renderer>>,
     orchestrator: Option<Arc<dyn Orchestrator>>,
+    charts: Option<Arc<dyn ChartRegistry>>,
 }
 
 impl PipelineBuilder {
@@ -90,6 +91,7 @@ impl PipelineBuilder {
             gitops: None,
             renderer: None,
             orchestrator: None,
+            charts: None,
         }
     }
 
@@ -135,6 +137,12 @@ impl PipelineBuilder {
         self
     }
 
+    /// The chart registry (see [`Ports::charts`]).
+    pub fn charts(mut self, charts: Arc<dyn ChartRegistry>) -> Self {
+        self.charts = Some(charts);
+        self
+    }
+
     /// The ports: those given, the others from the settings.
     ///
     /// # Errors
@@ -175,6 +183,7 @@ impl PipelineBuilder {
                 Some(o) => o.clone(),
                 None => open.orchestrator()?,
             },
+            charts: self.charts.clone(),
         })
     }
 

@@ -113,6 +113,8 @@ async fn main() {
                     manifests: format!("kind: ConfigMap\nmetadata:\n  name: {t}\n"),
                 })
                 .collect(),
+            chart: None,
+            specification: None,
         };
         let wo = WoOrchestrator::new(client(&sim), RG_ID, "eastus")
             .expect("orchestrator")

@@ -70,6 +70,8 @@ fn release() -> Release {
                 manifests: format!("kind: ConfigMap\nmetadata:\n  name: {t}\n"),
             })
             .collect(),
+        chart: None,
+        specification: None,
     }
 }
 

@@ -102,6 +102,8 @@ fn release(solution: &str, version: &str, targets: &[&str]) -> Release {
                 manifests: format!("kind: ConfigMap\nmetadata:\n  name: {t}\n"),
             })
             .collect(),
+        chart: None,
+        specification: None,
     }
 }
 

@@ -809,6 +809,8 @@ async fn the_orchestrator_sends_and_gets_nothing_prism_rejects() {
                 manifests: format!("kind: ConfigMap\nmetadata:\n  name: {t}\n"),
             })
             .collect(),
+        chart: None,
+        specification: None,
     };
     let first = wo.deploy(&release("1.0.0")).await.unwrap();
     assert!(first.all_succeeded(), "{first:?}");

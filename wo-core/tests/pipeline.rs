@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use wo_core::files::FileTree;
 use wo_core::memory::{
-    InMemoryConfigStore, InMemoryGitOpsRepo, InMemoryOrchestrator, InMemoryRenderer,
-    InMemorySourceRepo,
+    InMemoryChartRegistry, InMemoryConfigStore, InMemoryGitOpsRepo, InMemoryOrchestrator,
+    InMemoryRenderer, InMemorySourceRepo,
 };
 use wo_core::pipeline::{
     plan, sha256_hex, Action, EnvironmentChain, Event, MergeOutcome, Pipeline, Ports,
@@ -397,6 +397,7 @@ impl World {
             gitops,
             renderer: Arc::new(InMemoryRenderer::new()),
             orchestrator: Arc::new(self.orchestrator.clone()),
+            charts: None,
         }
     }
 
@@ -1167,6 +1168,22 @@ async fn deploy_refuses_a_manual_commit_or_a_hand_edited_file() {
         .insert("shop/dev-eu-1/values.yaml", "Replicas: 9\n")
         .unwrap();
     edited.insert("shop/extra.yaml", "x: 1\n").unwrap();
+    // The careful forger: the file edited, release.yaml's hash of it updated, trailers kept.
+    let mut forged = files.clone();
+    let forged_values = "Replicas: 9\n";
+    forged
+        .insert("shop/dev-eu-1/values.yaml", forged_values)
+        .unwrap();
+    let mut record =
+        ReleaseRecord::parse(files.text("shop/release.yaml").unwrap().unwrap(), "r").unwrap();
+    record
+        .targets
+        .get_mut("dev-eu-1")
+        .expect("dev-eu-1 is released")
+        .values_sha256 = sha256_hex(forged_values.as_bytes());
+    forged
+        .insert("shop/release.yaml", record.to_yaml())
+        .unwrap();
 
     let cases = [
         // No trailers: a commit wo did not make.
@@ -1183,6 +1200,13 @@ async fn deploy_refuses_a_manual_commit_or_a_hand_edited_file() {
                 "gitops/dev/shop/dev-eu-1/values.yaml",
                 "gitops/dev/shop/extra.yaml",
             ],
+        ),
+        // Hashes updated too: deploy renders the provenance again and names the first file
+        // that differs.
+        (
+            provenance.commit_message("looks legit", ""),
+            forged,
+            vec!["gitops/dev/shop/dev-eu-1/values.yaml"],
         ),
     ];
     for (message, tree, named) in cases {
@@ -1222,6 +1246,99 @@ async fn deploy_refuses_a_manual_commit_or_a_hand_edited_file() {
     *gitops.manual.lock().unwrap() = None;
     assert!(p.deploy("dev").await.unwrap().report.all_succeeded());
     assert_eq!(w.orchestrator.total_installs(), 2);
+}
+
+#[tokio::test]
+async fn the_chart_is_packaged_at_prepare_recorded_and_published_once_per_release() {
+    let w = World::new();
+    let charts = InMemoryChartRegistry::new("oci://registry.example/charts");
+    let mut ports = w.ports_with(Arc::new(w.gitops.clone()));
+    ports.charts = Some(Arc::new(charts.clone()));
+    let p = Pipeline::new(ports, Settings::default());
+    let version = format!("1.0.0-wo.g{}", &w.c1.as_str()[..12]);
+
+    p.run(&Event::SourcePushed {
+        commit: "main".into(),
+    })
+    .await
+    .unwrap();
+    assert_eq!(charts.pushes(), 0, "prepare-pr publishes nothing");
+    p.merge("dev").await.unwrap();
+    let record = ReleaseRecord::parse(
+        w.files("dev")
+            .await
+            .text("shop/release.yaml")
+            .unwrap()
+            .unwrap(),
+        "r",
+    )
+    .unwrap();
+    let chart = record.chart.expect("release.yaml names the chart");
+    assert_eq!(chart.repo, "oci://registry.example/charts/shop-chart");
+    assert_eq!(chart.version, version);
+    assert!(chart.digest.starts_with("sha256:"), "{}", chart.digest);
+
+    let first = p.deploy("dev").await.unwrap();
+    assert!(first.report.all_succeeded());
+    let published = first.chart.expect("deploy publishes the chart");
+    assert_eq!(
+        (published.chart.clone(), published.pushed),
+        (chart.clone(), true)
+    );
+    assert_eq!(
+        charts.digest(&chart.repo, &chart.version),
+        Some(chart.digest.clone())
+    );
+
+    // Again, and in the next environment (the same source commit): nothing uploaded.
+    assert!(!p.deploy("dev").await.unwrap().chart.unwrap().pushed);
+    p.prepare_pr("stage", &SourceChoice::Commit(w.c1.to_string()), true)
+        .await
+        .unwrap();
+    p.merge("stage").await.unwrap();
+    let stage = p.deploy("stage").await.unwrap();
+    assert_eq!(
+        stage.chart.map(|c| (c.chart, c.pushed)),
+        Some((chart.clone(), false))
+    );
+    assert_eq!(charts.pushes(), 1, "one upload per release");
+
+    // Someone pushed other content under that version: refused, nothing installed.
+    let installs = w.orchestrator.total_installs();
+    charts.put(&chart.repo, &chart.version, "sha256:0000");
+    let err = p.deploy("dev").await.unwrap_err();
+    assert!(
+        err.to_string().contains("sha256:0000") && err.to_string().contains(&chart.digest),
+        "{err}"
+    );
+    assert_eq!(
+        w.orchestrator.total_installs(),
+        installs,
+        "nothing installed"
+    );
+}
+
+#[tokio::test]
+async fn deploy_refuses_a_release_prepared_with_a_chart_when_no_registry_is_configured() {
+    let w = World::new();
+    let charts = InMemoryChartRegistry::new("registry.example/charts");
+    let mut ports = w.ports_with(Arc::new(w.gitops.clone()));
+    ports.charts = Some(Arc::new(charts));
+    let with = Pipeline::new(ports, Settings::default());
+    with.run(&Event::SourcePushed {
+        commit: "main".into(),
+    })
+    .await
+    .unwrap();
+    with.merge("dev").await.unwrap();
+    let err = w.pipeline().deploy("dev").await.unwrap_err();
+    assert!(err.is_invalid_input(), "{err}");
+    assert!(
+        err.to_string().contains("shop/release.yaml")
+            && err.to_string().contains("no chart registry is configured"),
+        "{err}"
+    );
+    assert_eq!(w.orchestrator.total_installs(), 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1328,6 +1445,7 @@ async fn a_platform_solution_takes_its_values_from_the_platform_config_repo() {
         gitops: Arc::new(gitops.clone()),
         renderer: Arc::new(InMemoryRenderer::new()),
         orchestrator: Arc::new(InMemoryOrchestrator::new()),
+        charts: None,
     };
     let p = Pipeline::new(ports, Settings::default());
     let out = p

@@ -1093,10 +1093,11 @@ fn summary_rows_follow_the_steps_of_a_run() {
         url: Some("https://github.com/acme/shop-gitops/pull/42".into()),
     };
     let steps = vec![
-        StepOutcome::Deployed(DeployOutcome {
+        StepOutcome::Deployed(Box::new(DeployOutcome {
             environment: "dev".into(),
             gitops_commit: CommitId::new(SHA_B),
             provenance: provenance("dev"),
+            chart: None,
             report: DeploymentReport {
                 version: "1.0.3".into(),
                 results: BTreeMap::from([
@@ -1110,7 +1111,7 @@ fn summary_rows_follow_the_steps_of_a_run() {
                 ]),
             },
             next: vec![],
-        }),
+        })),
         StepOutcome::Halted {
             environment: "dev".into(),
             source_commit: CommitId::new(SHA_A),

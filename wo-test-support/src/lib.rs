@@ -7,6 +7,8 @@
 //!   behind a loopback HTTP server (`http://`), on 127.0.0.1.
 //! - [`prism`]: Stoplight Prism in proxy mode, validating the traffic of a fake or simulator
 //!   against an official OpenAPI description.
+//! - [`registry`]: the CNCF distribution registry (`docker-registry`, Debian's package) on
+//!   127.0.0.1, anonymous or with htpasswd basic auth.
 //!
 //! ```no_run
 //! use std::process::Command;
@@ -20,6 +22,7 @@
 
 pub mod git;
 pub mod prism;
+pub mod registry;
 mod tools;
 
 pub use tools::{tool, tools_dir, TOOLS};

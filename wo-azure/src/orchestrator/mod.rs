@@ -11,8 +11,10 @@
 //!    reused when present with the same content; a different content is
 //!    [`Error::AlreadyExists`] (versions are immutable).
 //! 2. **Solution template** `RG/solutionTemplates/{S}` and its version, with a configuration
-//!    template reading each key by `$val` and the solution specification (by default one
-//!    component naming the gitops commit, see [`WoOrchestrator::specification`]).
+//!    template reading each key by `$val` (so the resolved configuration is exactly the
+//!    composed values: the chart's values) and the solution specification (by default the
+//!    app's `wo/solution.yaml` with the published chart filled in, see
+//!    [`default_specification`] and [`WoOrchestrator::specification`]).
 //! 3. Per target, at most [`WoOptions::concurrency`] at once:
 //!    1. what WO already has: the target's solution versions of this template version and the
 //!       instance; a version that runs there already is `Deployed` without installing again,
@@ -57,7 +59,7 @@ pub use config::{differences, generate, Generated};
 pub use names::{configuration_name, template_name, wo_version};
 
 /// Builds a solution template version's `specification` for a release.
-pub type SpecificationFn = dyn Fn(&Release) -> Value + Send + Sync;
+pub type SpecificationFn = dyn Fn(&Release) -> Result<Value> + Send + Sync;
 
 /// How [`WoOrchestrator`] works.
 #[derive(Clone)]
@@ -163,23 +165,131 @@ pub fn release_digest(release: &Release) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The default specification: one component that names where the release's manifests are,
-/// with the [`release_digest`] (so a version is never reused for other content).
-pub fn default_specification(release: &Release) -> Value {
-    json!({
-        "components": [{
-            "name": release.solution,
-            "type": "wo.gitops",
-            "properties": {
-                "release": release.version,
-                "environment": release.environment,
-                "sourceCommit": release.source_commit.as_str(),
-                "gitopsCommit": release.gitops_commit.as_str(),
-                "manifests": format!("{}/<target>/manifests.yaml", release.solution),
-                "contentDigest": release_digest(release),
-            }
-        }]
-    })
+/// The component type WO installs charts with.
+pub const HELM_COMPONENT: &str = "helm.v3";
+
+/// The file a solution's own specification comes from, for messages.
+const SOLUTION_FILE: &str = "wo/solution.yaml";
+
+/// The default specification of a release's solution template version.
+///
+/// - **With a published chart** ([`Release::chart`]): the solution's own specification
+///   ([`Release::specification`], its `wo/solution.yaml`, WO's format: `components`) with the
+///   chart filled in — every `helm.v3` component whose `properties.chart.repo` is absent, empty
+///   or names the same chart (its last path segment is the chart's name) gets `repo` and
+///   `version` of the published chart; everything else is kept as written (`wait`, `timeout`,
+///   other components). Without a `wo/solution.yaml`, one `helm.v3` component named after the
+///   solution: `{"chart": {"repo", "version", "wait": true, "timeout": "5m"}}`. WO installs it
+///   with the target's resolved configuration as the chart's values.
+/// - **Without a chart** (no registry configured): one component of type `wo.gitops` that
+///   names where the release's manifests are, with the [`release_digest`]. Only targets whose
+///   target specification binds `wo.gitops` take it (WO's targets bind `helm.v3`).
+///
+/// # Errors
+/// [`Error::Invalid`] naming `wo/solution.yaml`: it is not a mapping with a `components` list,
+/// or no `helm.v3` component takes the published chart (WO would never install it).
+pub fn default_specification(release: &Release) -> Result<Value> {
+    let Some(chart) = &release.chart else {
+        return Ok(json!({
+            "components": [{
+                "name": release.solution,
+                "type": "wo.gitops",
+                "properties": {
+                    "release": release.version,
+                    "environment": release.environment,
+                    "sourceCommit": release.source_commit.as_str(),
+                    "gitopsCommit": release.gitops_commit.as_str(),
+                    "manifests": format!("{}/<target>/manifests.yaml", release.solution),
+                    "contentDigest": release_digest(release),
+                }
+            }]
+        }));
+    };
+    let chart_name = chart.repo.rsplit('/').next().unwrap_or_default();
+    let Some(spec) = &release.specification else {
+        return Ok(json!({
+            "components": [{
+                "name": release.solution,
+                "type": HELM_COMPONENT,
+                "properties": {
+                    "chart": {
+                        "repo": chart.repo,
+                        "version": chart.version,
+                        "wait": true,
+                        "timeout": "5m",
+                    }
+                }
+            }]
+        }));
+    };
+    let at = |key: &str| Location::file(SOLUTION_FILE).with_key(key);
+    let mut spec = spec.clone();
+    let Some(components) = spec.get_mut("components").and_then(Value::as_array_mut) else {
+        return Err(Error::invalid(
+            at("components"),
+            "a solution specification is a mapping with a `components` list (WO's format)",
+        ));
+    };
+    let mut filled = 0;
+    for (i, c) in components.iter_mut().enumerate() {
+        if c["type"].as_str() != Some(HELM_COMPONENT) {
+            continue;
+        }
+        let names_it = match c["properties"]["chart"]["repo"].as_str().map(str::trim) {
+            None | Some("") => true,
+            Some(repo) => repo.trim_end_matches('/').rsplit('/').next() == Some(chart_name),
+        };
+        if !names_it {
+            continue;
+        }
+        let Some(props) = c
+            .as_object_mut()
+            .map(|o| o.entry("properties").or_insert_with(|| json!({})))
+        else {
+            return Err(Error::invalid(
+                at(&format!("components[{i}]")),
+                "a component is a mapping",
+            ));
+        };
+        let Some(props) = props.as_object_mut() else {
+            return Err(Error::invalid(
+                at(&format!("components[{i}].properties")),
+                "a component's properties are a mapping",
+            ));
+        };
+        let chart_props = props.entry("chart").or_insert_with(|| json!({}));
+        let Some(chart_props) = chart_props.as_object_mut() else {
+            return Err(Error::invalid(
+                at(&format!("components[{i}].properties.chart")),
+                "`chart` is a mapping (repo, version, wait, timeout)",
+            ));
+        };
+        chart_props.insert("repo".into(), json!(chart.repo));
+        chart_props.insert("version".into(), json!(chart.version));
+        filled += 1;
+    }
+    if filled == 0 {
+        return Err(Error::invalid(
+            at("components"),
+            format!(
+                "no `{HELM_COMPONENT}` component takes the chart `{chart_name}` that wo publishes ({}): \
+                 WO would never install it; give one `chart.repo` ending in `/{chart_name}`, or leave `repo` out",
+                chart.repo
+            ),
+        ));
+    }
+    Ok(spec)
+}
+
+/// The first line of the `configurations` wo writes: names the release (read back by
+/// [`Orchestrator::deployed`]) and its content digest, so a version is never taken for
+/// another release's. A YAML comment: WO's configuration engine ignores it.
+fn configurations_header(release: &Release) -> String {
+    format!(
+        "# wo: release {} digest {}\n",
+        release.version,
+        release_digest(release)
+    )
 }
 
 /// Where one release lives in WO.
@@ -246,7 +356,10 @@ impl WoOrchestrator {
     /// component property `release` holding the release version lets
     /// [`deployed`](Orchestrator::deployed) name the release (else it names WO's version).
     #[must_use]
-    pub fn specification(mut self, f: impl Fn(&Release) -> Value + Send + Sync + 'static) -> Self {
+    pub fn specification(
+        mut self,
+        f: impl Fn(&Release) -> Result<Value> + Send + Sync + 'static,
+    ) -> Self {
         self.specification = Arc::new(f);
         self
     }
@@ -383,8 +496,8 @@ impl WoOrchestrator {
                 &version,
                 "solutionTemplateVersion",
                 json!({
-                    "configurations": generated.template,
-                    "specification": (self.specification)(release),
+                    "configurations": format!("{}{}", configurations_header(release), generated.template),
+                    "specification": (self.specification)(release)?,
                 }),
                 &["configurations", "specification"],
             )
@@ -724,13 +837,21 @@ fn published(sv: &Value) -> bool {
             .is_some_and(|a| a.iter().any(done))
 }
 
-/// The release a solution version (or template version) was made for: the `release` property
-/// of a component of its specification, as wo writes it.
+/// The release a solution template version was made for: named by the first line of its
+/// `configurations` as wo writes it, else (a `wo.gitops` specification) by the `release`
+/// property of a component.
 fn release_of(v: &Value) -> Option<&str> {
-    v["properties"]["specification"]["components"]
-        .as_array()?
-        .iter()
-        .find_map(|c| c["properties"]["release"].as_str())
+    let from_header = v["properties"]["configurations"]
+        .as_str()
+        .and_then(|c| c.lines().next())
+        .and_then(|l| l.strip_prefix("# wo: release "))
+        .and_then(|l| l.split_whitespace().next());
+    from_header.or_else(|| {
+        v["properties"]["specification"]["components"]
+            .as_array()?
+            .iter()
+            .find_map(|c| c["properties"]["release"].as_str())
+    })
 }
 
 /// A failed target with WO's `errorDetails` (code, message, details).
@@ -828,5 +949,113 @@ impl Orchestrator for WoOrchestrator {
             .map(str::to_string)
             .or_else(|| stv["name"].as_str().map(str::to_string));
         Ok(release)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wo_core::ports::{ChartRef, CommitId};
+
+    fn release(chart: bool, specification: Option<Value>) -> Release {
+        Release {
+            solution: "shop".into(),
+            environment: "dev".into(),
+            version: "9c1e".into(),
+            source_commit: CommitId::from("a1"),
+            gitops_commit: CommitId::from("9c1e"),
+            targets: vec![],
+            chart: chart.then(|| ChartRef {
+                repo: "oci://registry.example/charts/shop".into(),
+                version: "1.0.0-wo.g3f2a9c1b7d4e".into(),
+                digest: "sha256:b533".into(),
+            }),
+            specification,
+        }
+    }
+
+    #[test]
+    fn without_a_solution_file_the_chart_is_one_helm_component() {
+        let spec = default_specification(&release(true, None)).unwrap();
+        assert_eq!(
+            spec,
+            json!({"components": [{"name": "shop", "type": "helm.v3", "properties": {"chart": {
+                "repo": "oci://registry.example/charts/shop",
+                "version": "1.0.0-wo.g3f2a9c1b7d4e", "wait": true, "timeout": "5m"}}}]})
+        );
+    }
+
+    #[test]
+    fn the_solution_file_gets_the_published_chart_where_it_names_it() {
+        let written = json!({"components": [
+            {"name": "shop", "type": "helm.v3", "properties": {"chart": {
+                "repo": "oci://registry.example.com/charts/shop", "version": "1.0.0",
+                "wait": false, "timeout": "10m"}}},
+            {"name": "cache", "type": "helm.v3", "properties": {"chart": {
+                "repo": "oci://ghcr.io/acme/charts/redis", "version": "7.0.1"}}},
+            {"name": "blank", "type": "helm.v3", "properties": {"chart": {"timeout": "1m"}}}
+        ]});
+        let spec = default_specification(&release(true, Some(written))).unwrap();
+        let charts: Vec<(&str, &str, &Value)> = spec["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                let chart = &c["properties"]["chart"];
+                (
+                    chart["repo"].as_str().unwrap(),
+                    chart["version"].as_str().unwrap(),
+                    &chart["timeout"],
+                )
+            })
+            .collect();
+        assert_eq!(
+            charts,
+            vec![
+                (
+                    "oci://registry.example/charts/shop",
+                    "1.0.0-wo.g3f2a9c1b7d4e",
+                    &json!("10m")
+                ),
+                ("oci://ghcr.io/acme/charts/redis", "7.0.1", &Value::Null),
+                (
+                    "oci://registry.example/charts/shop",
+                    "1.0.0-wo.g3f2a9c1b7d4e",
+                    &json!("1m")
+                ),
+            ]
+        );
+        assert_eq!(spec["components"][0]["properties"]["chart"]["wait"], false);
+    }
+
+    #[test]
+    fn a_solution_file_that_never_installs_the_chart_is_refused() {
+        let only_redis = json!({"components": [{"name": "cache", "type": "helm.v3",
+            "properties": {"chart": {"repo": "oci://ghcr.io/acme/charts/redis", "version": "7"}}}]});
+        let err = default_specification(&release(true, Some(only_redis))).unwrap_err();
+        assert!(err.is_invalid_input(), "{err}");
+        assert!(err.to_string().contains("wo/solution.yaml"), "{err}");
+        assert!(err.to_string().contains("`shop`"), "{err}");
+        let not_wo = json!({"kind": "Solution"});
+        let err = default_specification(&release(true, Some(not_wo))).unwrap_err();
+        assert!(err.to_string().contains("components"), "{err}");
+    }
+
+    #[test]
+    fn without_a_chart_the_specification_names_the_gitops_commit() {
+        let spec = default_specification(&release(false, None)).unwrap();
+        assert_eq!(spec["components"][0]["type"], "wo.gitops");
+        assert_eq!(spec["components"][0]["properties"]["release"], "9c1e");
+    }
+
+    #[test]
+    fn the_release_is_read_back_from_the_configurations_header() {
+        let r = release(true, None);
+        let stv = json!({"properties": {
+            "configurations": format!("{}configs:\n", configurations_header(&r)),
+            "specification": default_specification(&r).unwrap()}});
+        assert_eq!(release_of(&stv), Some("9c1e"));
+        let legacy = json!({"properties": {"specification": default_specification(&release(false, None)).unwrap()}});
+        assert_eq!(release_of(&legacy), Some("9c1e"));
     }
 }

@@ -174,7 +174,7 @@ impl Deploy {
         let pb = spinner(format!("deploying {}", self.env));
         let out = p.deploy(&self.env).await;
         pb.finish_and_clear();
-        output(&[StepOutcome::Deployed(out?)], self.output)
+        output(&[StepOutcome::Deployed(Box::new(out?))], self.output)
     }
 }
 

@@ -7,12 +7,14 @@
 //!
 //! Commit ids are deterministic: the same sequence of calls gives the same ids.
 
+mod charts;
 mod config;
 mod gitops;
 mod orchestrator;
 mod render;
 mod source;
 
+pub use charts::InMemoryChartRegistry;
 pub use config::InMemoryConfigStore;
 pub use gitops::InMemoryGitOpsRepo;
 pub use orchestrator::InMemoryOrchestrator;

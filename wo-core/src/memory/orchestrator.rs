@@ -138,6 +138,8 @@ mod tests {
                     manifests: String::new(),
                 })
                 .collect(),
+            chart: None,
+            specification: None,
         };
         futures::executor::block_on(async {
             o.deploy(&release).await.unwrap();

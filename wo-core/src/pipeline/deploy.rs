@@ -71,6 +71,45 @@ impl Pipeline {
         let files = self.ports.gitops.read(&head.id, &solution).await?;
         let record = ReleaseRecord::verify(&files, &provenance, &shown)?;
 
+        // What runs must be what was reviewed: the head must be exactly what the commits its
+        // trailers name render to (hashes in release.yaml can be edited along with the files).
+        let again = self
+            .compose(
+                env,
+                &provenance.source_commit,
+                Some((&provenance.config_commit, &provenance.fleet_commit)),
+                provenance.promotable,
+                provenance.rollback_of.clone(),
+            )
+            .await?;
+        if let Some((path, how)) = first_difference(&files, &again.files) {
+            let mut message = format!(
+                "refusing to deploy `{env}`: {path} at {} {how} what its provenance renders (source {}, config {}, fleet {}); \
+                 the gitops repo changes only through change requests wo opens — revert the edit or prepare the environment again",
+                head.id.short(),
+                provenance.source_commit.short(),
+                provenance.config_commit.short(),
+                provenance.fleet_commit.short(),
+            );
+            if path.ends_with(super::record::RELEASE_FILE)
+                && record.chart.is_some() != again.record_chart().is_some()
+            {
+                message.push_str(if record.chart.is_some() {
+                    " (it names a published chart and no chart registry is configured: set the registry it was prepared with)"
+                } else {
+                    " (a chart registry is configured now and was not when it was prepared: prepare it again)"
+                });
+            }
+            return Err(Error::invalid(
+                Location::file(format!("{shown}/{path}")),
+                message,
+            ));
+        }
+        let chart = match (&self.ports.charts, &again.package) {
+            (Some(charts), Some(package)) => Some(charts.publish(package).await?),
+            _ => None,
+        };
+
         let fleet_tree = self
             .ports
             .platform_config
@@ -115,6 +154,8 @@ impl Pipeline {
             source_commit: provenance.source_commit.clone(),
             gitops_commit: head.id.clone(),
             targets,
+            chart: chart.as_ref().map(|p| p.chart.clone()),
+            specification: again.specification.clone(),
         };
         let report = self.ports.orchestrator.deploy(&release).await?;
 
@@ -170,7 +211,27 @@ impl Pipeline {
             gitops_commit: head.id,
             provenance,
             report,
+            chart,
             next,
         })
     }
+}
+
+/// The first path (in order) whose content differs between the head's files and the files
+/// computed again, with how: `is not` (changed), `is not in` (extra on the branch) or
+/// `is missing from the branch but in` (dropped).
+fn first_difference(
+    head: &crate::files::FileTree,
+    again: &crate::files::FileTree,
+) -> Option<(String, &'static str)> {
+    let paths: std::collections::BTreeSet<&str> =
+        head.iter().chain(again.iter()).map(|(p, _)| p).collect();
+    paths
+        .into_iter()
+        .find_map(|p| match (head.get(p), again.get(p)) {
+            (Some(a), Some(b)) if a == b => None,
+            (Some(_), Some(_)) => Some((p.to_string(), "is not")),
+            (Some(_), None) => Some((p.to_string(), "is not in")),
+            (None, _) => Some((p.to_string(), "is missing from the branch but in")),
+        })
 }

@@ -39,8 +39,8 @@ pub use record::{
 use crate::error::{Error, Location, Result};
 use crate::format::app::{AppDescriptor, APP_FILE};
 use crate::ports::{
-    ChangeRequest, CommitId, ConfigStore, DeploymentReport, GitOpsRepo, Orchestrator,
-    ProposeOutcome, Provenance, Renderer, SourceRepo,
+    ChangeRequest, ChartRegistry, CommitId, ConfigStore, DeploymentReport, GitOpsRepo,
+    Orchestrator, ProposeOutcome, Provenance, Renderer, SourceRepo,
 };
 
 /// The six backends a pipeline works through.
@@ -58,6 +58,11 @@ pub struct Ports {
     pub renderer: Arc<dyn Renderer>,
     /// The orchestrator.
     pub orchestrator: Arc<dyn Orchestrator>,
+    /// Where the chart is published for the orchestrator, when it pulls charts (WO does):
+    /// prepare-pr packages the chart at the source commit, renders it as packaged and records
+    /// its reference in `release.yaml`; deploy publishes it (unless there already) and hands
+    /// the reference to the orchestrator. `None`: no chart is packaged or published.
+    pub charts: Option<Arc<dyn ChartRegistry>>,
 }
 
 /// How a pipeline is set up.
@@ -150,6 +155,9 @@ pub struct DeployOutcome {
     pub provenance: Provenance,
     /// Per target, how it went.
     pub report: DeploymentReport,
+    /// The chart the release installs and whether this deploy published it (with a
+    /// [`ChartRegistry`]; `None` without).
+    pub chart: Option<crate::ports::Published>,
     /// What the planner says comes next (prepare-pr of the next environment, a halt, or
     /// nothing).
     pub next: Vec<Action>,
@@ -161,7 +169,7 @@ pub enum StepOutcome {
     /// A change request was prepared; the chain continues when it is merged.
     Prepared(Box<PrepareOutcome>),
     /// An environment was deployed.
-    Deployed(DeployOutcome),
+    Deployed(Box<DeployOutcome>),
     /// Promotion stopped.
     Halted {
         /// Where.

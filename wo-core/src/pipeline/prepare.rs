@@ -9,7 +9,9 @@ use crate::files::FileTree;
 use crate::format::app::{AppDescriptor, SolutionKind, APP_FILE};
 use crate::format::fleet::{Fleet, FLEET_FILE};
 use crate::format::values::ValueSet;
-use crate::ports::{ChangeProposal, CommitId, CommitState, GitOpsCommit, Provenance, SourceRepo};
+use crate::ports::{
+    ChangeProposal, ChartPackage, CommitId, CommitState, GitOpsCommit, Provenance, SourceRepo,
+};
 
 use super::chain::fleet_file;
 use super::record::{record_path, RecordedTarget, ReleaseRecord};
@@ -21,11 +23,22 @@ const PROPOSE_ATTEMPTS: usize = 5;
 const ROLLBACK_DEPTH: usize = 1000;
 
 /// The content of one solution in one environment, ready to propose.
-struct Composed {
-    provenance: Provenance,
+pub(super) struct Composed {
+    pub(super) provenance: Provenance,
     targets: Vec<String>,
     record: ReleaseRecord,
-    files: FileTree,
+    pub(super) files: FileTree,
+    /// The chart as packaged for the orchestrator (with a [`ChartRegistry`](crate::ports::ChartRegistry)).
+    pub(super) package: Option<ChartPackage>,
+    /// The solution's `wo/solution.yaml`.
+    pub(super) specification: Option<crate::value::Value>,
+}
+
+impl Composed {
+    /// The chart `release.yaml` names.
+    pub(super) fn record_chart(&self) -> Option<&crate::ports::ChartRef> {
+        self.record.chart.as_ref()
+    }
 }
 
 impl Pipeline {
@@ -131,6 +144,8 @@ impl Pipeline {
             provenance,
             record,
             files,
+            package: None,
+            specification: None,
         };
         let title = title(&composed.provenance, Some(to));
         self.propose(composed, title).await
@@ -185,7 +200,7 @@ impl Pipeline {
 
     /// Computes the content of `env` from the source commit and the config heads (or the
     /// `pinned` config and fleet commits).
-    async fn compose(
+    pub(super) async fn compose(
         &self,
         env: &str,
         source_commit: &CommitId,
@@ -229,10 +244,20 @@ impl Pipeline {
             }
         };
         let composition = compose(&bundle, &values, &fleet, &[], &file)?;
+        // What the orchestrator installs is the chart as packaged (its `Chart.yaml` names the
+        // published version): render that, so that what is reviewed is what runs.
+        let package = match &self.ports.charts {
+            Some(charts) => Some(charts.package(&composition.chart, source_commit)?),
+            None => None,
+        };
+        let chart = match &package {
+            Some(p) => p.chart(),
+            None => composition.chart.clone(),
+        };
         let rendered = self
             .ports
             .renderer
-            .render(&composition.chart, &composition.requests())
+            .render(&chart, &composition.requests())
             .await?;
         let composed = composition.files(rendered)?;
 
@@ -247,6 +272,9 @@ impl Pipeline {
             rollback_of,
         };
         let mut record = ReleaseRecord::new(&provenance);
+        if let (Some(charts), Some(package)) = (&self.ports.charts, &package) {
+            record.chart = Some(charts.reference(package));
+        }
         for t in &composition.targets {
             let d = &composed.digests[&t.target.name];
             record.targets.insert(
@@ -265,6 +293,8 @@ impl Pipeline {
             targets: composition.target_names(),
             record,
             files,
+            package,
+            specification: bundle.solution_spec.clone(),
         })
     }
 

@@ -11,6 +11,10 @@
 //!   fleetCommit: 77d0…
 //!   promotable: true
 //!   rollbackOf: 5b4c…            # only for rollbacks
+//! chart:                         # when the chart is published for the orchestrator
+//!   repo: oci://registry.example.com/charts/shop
+//!   version: 1.2.0-wo.g3f2a9c1b7d4e
+//!   digest: sha256:b533…         # sha256 of the chart package
 //! targets:                       # sorted by name
 //!   berlin-1:
 //!     orchestratorId: /subscriptions/…/targets/berlin-1   # when the fleet names one
@@ -29,7 +33,7 @@ pub use crate::compose::{manifests_path, sha256_hex, values_path};
 use crate::error::{Diagnostic, Diagnostics, Error, Location, Result};
 use crate::files::FileTree;
 use crate::format::API_VERSION;
-use crate::ports::{CommitId, Provenance};
+use crate::ports::{ChartRef, CommitId, Provenance};
 
 /// The file name of the record, under `<solution>/`.
 pub const RELEASE_FILE: &str = "release.yaml";
@@ -53,6 +57,10 @@ pub struct ReleaseRecord {
     pub environment: String,
     /// The inputs the files were computed from.
     pub provenance: RecordedProvenance,
+    /// The chart the orchestrator installs, as published: the manifests were rendered from
+    /// exactly this package (absent when the pipeline publishes no chart).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chart: Option<ChartRef>,
     /// Per target, sorted by name.
     pub targets: BTreeMap<String, RecordedTarget>,
 }
@@ -102,6 +110,7 @@ impl ReleaseRecord {
                 promotable: provenance.promotable,
                 rollback_of: provenance.rollback_of.clone(),
             },
+            chart: None,
             targets: BTreeMap::new(),
         }
     }
@@ -123,6 +132,7 @@ impl ReleaseRecord {
     pub fn with_provenance(&self, provenance: &Provenance) -> Self {
         Self {
             targets: self.targets.clone(),
+            chart: self.chart.clone(),
             ..Self::new(provenance)
         }
     }

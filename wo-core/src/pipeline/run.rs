@@ -33,7 +33,7 @@ impl Pipeline {
                 Action::Deploy { environment } => {
                     let deployed = self.deploy(&environment).await?;
                     queue.extend(deployed.next.iter().cloned());
-                    done.push(StepOutcome::Deployed(deployed));
+                    done.push(StepOutcome::Deployed(Box::new(deployed)));
                 }
                 Action::Halt {
                     environment,

@@ -8,6 +8,7 @@
 //! | [`GitOpsRepo`] | the gitops repo: env branches changed only through change requests | prepare-pr, merge, deploy, rollback |
 //! | [`Renderer`] | turns a chart and N value sets into manifests | prepare-pr |
 //! | [`Orchestrator`] | installs a release on the targets of an environment | deploy |
+//! | [`ChartRegistry`] | packages the chart at a source commit, publishes it for the orchestrator (optional) | prepare-pr, deploy |
 //!
 //! Every port is object-safe (`Arc<dyn …>`), `Send + Sync`, and has an in-memory
 //! implementation in [`crate::memory`] and a conformance suite in `testkit` (feature) that
@@ -19,6 +20,7 @@
 //! The shared vocabulary: [`CommitId`] names a commit in any repo, [`Provenance`] names the
 //! inputs a gitops commit was made from and travels as git-style message trailers.
 
+mod charts;
 mod config;
 mod gitops;
 mod orchestrator;
@@ -27,6 +29,9 @@ mod render;
 mod source;
 mod types;
 
+#[cfg(feature = "mocks")]
+pub use charts::MockChartRegistry;
+pub use charts::{ChartPackage, ChartRef, ChartRegistry, Published};
 #[cfg(feature = "mocks")]
 pub use config::MockConfigStore;
 pub use config::{

@@ -27,6 +27,14 @@ pub struct Release {
     pub gitops_commit: CommitId,
     /// What to install on each target.
     pub targets: Vec<TargetRelease>,
+    /// The chart the orchestrator installs, as published (see
+    /// [`ChartRegistry`](super::ChartRegistry)); `None` when the pipeline publishes no chart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chart: Option<super::ChartRef>,
+    /// The solution's own specification for the orchestrator (`wo/solution.yaml`, WO's format:
+    /// components), when the source has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub specification: Option<Value>,
 }
 
 impl Release {
@@ -154,6 +162,8 @@ impl DeploymentReport {
 ///     source_commit: CommitId::from("a1"),
 ///     gitops_commit: CommitId::from("1a2b3c4"),
 ///     targets: vec![target("berlin-1"), target("paris-1")],
+///     chart: None,
+///     specification: None,
 /// };
 ///
 /// let report = orchestrator.deploy(&release).await?;

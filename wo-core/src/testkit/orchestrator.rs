@@ -41,6 +41,8 @@ fn release(solution: &str, version: &str, targets: &[&str]) -> Release {
                 manifests: format!("kind: ConfigMap\nmetadata:\n  name: {version}\n"),
             })
             .collect(),
+        chart: None,
+        specification: None,
     }
 }
 

@@ -353,6 +353,7 @@ impl World {
                 gitops: self.repos.gitops.clone(),
                 renderer: Arc::new(InMemoryRenderer::new()),
                 orchestrator: Arc::new(Killable::new(orchestrator, self.switch.clone())),
+                charts: None,
             },
             Settings::default(),
         )
