@@ -5,12 +5,12 @@
 //! own OCI pull ([`OciHttpSource`]) work the same on both. Helm runs with its config, cache,
 //! data and registry config in a temp dir.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use serde_json::{json, Value};
+use wo_test_support::registry::Registry as Distribution;
+
 use wo_azure_sim::{
     sha256_digest, ChartSource, OciHttpSource, Registry, RegistryAuth, RegistryOptions,
     HELM_CHART_CONFIG, HELM_CHART_LAYER, OCI_MANIFEST,
@@ -19,91 +19,12 @@ use wo_azure_sim::{
 /// The manifest PUTs one `helm push` makes (Helm v4.1.4: the same manifest twice).
 const HELM_MANIFEST_PUTS: u64 = 2;
 
-/// Debian's package `docker-registry` installs it here.
-const DOCKER_REGISTRY: &str = "/usr/bin/docker-registry";
-
-/// A `docker-registry serve` on 127.0.0.1, its storage in a temp dir; killed on drop.
-struct Distribution {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Distribution {
-    /// Starts it and waits until `GET /v2/` answers 200.
-    async fn start() -> Distribution {
-        assert!(
-            Path::new(DOCKER_REGISTRY).is_file(),
-            "{DOCKER_REGISTRY} is missing: run `bash .ci/install-tools` (Debian package docker-registry)"
-        );
-        let dir = tempfile::tempdir().unwrap();
-        let port = {
-            let l = TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
-        let config = dir.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
-                dir.path().join("data").display()
-            ),
-        )
-        .unwrap();
-        let mut child = Command::new(DOCKER_REGISTRY)
-            .arg("serve")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let http = wo_http::http_client().unwrap();
-        // A bound on a hang, not a measurement: it normally answers within milliseconds.
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                let mut err = String::new();
-                use std::io::Read;
-                child
-                    .stderr
-                    .take()
-                    .unwrap()
-                    .read_to_string(&mut err)
-                    .unwrap();
-                panic!("docker-registry exited ({status}): {err}");
-            }
-            if let Ok(r) = http
-                .get(format!("http://127.0.0.1:{port}/v2/"))
-                .send()
-                .await
-            {
-                if r.status() == 200 {
-                    break;
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "docker-registry did not answer GET /v2/"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        Distribution {
-            child,
-            port,
-            _dir: dir,
-        }
-    }
-
-    fn host_port(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Distribution {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Debian's `docker-registry` on 127.0.0.1 (wo-test-support's starter, which waits for
+/// `GET /v2/`), started off the runtime's threads.
+async fn distribution() -> Distribution {
+    tokio::task::spawn_blocking(Distribution::start)
+        .await
+        .unwrap()
 }
 
 /// Helm with everything it writes in a temp dir.
@@ -410,9 +331,9 @@ fn with_digest(location: &str, digest: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_stand_in_answers_as_the_distribution_registry_does() {
-    let real = Distribution::start().await;
+    let real = distribution().await;
     let stand_in = Registry::start(RegistryOptions::default()).await.unwrap();
-    let (want, want_manifest) = conversation(&format!("http://{}", real.host_port())).await;
+    let (want, want_manifest) = conversation(&format!("http://{}", real.host())).await;
     let (got, got_manifest) = conversation(&stand_in.base_url()).await;
     for (w, g) in want.iter().zip(&got) {
         assert_eq!(g, w, "the stand-in differs at {}", w.step);
@@ -438,11 +359,11 @@ async fn helm_pushes_and_pulls_the_same_chart_on_both() {
     let tgz_path = work.path().join("shop-1.2.0.tgz");
     let tgz = std::fs::read(&tgz_path).unwrap();
 
-    let real = Distribution::start().await;
+    let real = distribution().await;
     let stand_in = Registry::start(RegistryOptions::default()).await.unwrap();
     let source = OciHttpSource::with_default_client().unwrap();
     for (which, host) in [
-        ("distribution", real.host_port()),
+        ("distribution", real.host()),
         ("stand-in", stand_in.host_port()),
     ] {
         let pushed = helm
