@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::{json, Map, Value};
 use wo_core::ports::{Chart, RenderRequest, Renderer, TargetView};
 
-use crate::charts::{reference, unpack_chart, ChartSource};
+use crate::charts::{reference, ChartSource};
 use crate::lro::Effect;
 use crate::state::{Shared, SimState};
 
@@ -290,7 +290,7 @@ async fn run(
                 c.name, plan.target
             ))
         })?;
-        let chart = unpack_chart(&pulled.bytes).map_err(|m| {
+        let chart = pulled.files().map_err(|m| {
             fail(format!(
                 "The component '{}': the chart {} is not a chart archive: {m}",
                 c.name,

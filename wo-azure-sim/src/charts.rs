@@ -2,11 +2,12 @@
 //! [`OciHttpSource`], and the `.tgz` a source hands back read into a wo-core [`Chart`].
 
 use std::fmt;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::Value;
 use wo_core::files::FileTree;
-use wo_core::ports::Chart;
+use wo_core::ports::{Chart, ChartRef, ChartRegistry};
 
 /// The media type of an OCI image manifest.
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -25,13 +26,32 @@ pub struct PulledChart {
     pub bytes: Vec<u8>,
     /// `sha256:<hex>` of [`PulledChart::bytes`], the layer's digest.
     pub digest: String,
+    /// The chart's files, when the source has them unpacked already (a wo-core
+    /// [`ChartRegistry`]); `None`: the simulator unpacks [`PulledChart::bytes`].
+    pub chart: Option<Chart>,
 }
 
 impl PulledChart {
     /// A chart from its archive bytes, its digest computed.
     pub fn new(bytes: Vec<u8>) -> Self {
         let digest = sha256_digest(&bytes);
-        Self { bytes, digest }
+        Self {
+            bytes,
+            digest,
+            chart: None,
+        }
+    }
+
+    /// The chart's files: [`PulledChart::chart`], else the archive unpacked
+    /// ([`unpack_chart`]).
+    ///
+    /// # Errors
+    /// As [`unpack_chart`].
+    pub fn files(&self) -> Result<Chart, String> {
+        match &self.chart {
+            Some(c) => Ok(c.clone()),
+            None => unpack_chart(&self.bytes),
+        }
     }
 }
 
@@ -365,7 +385,61 @@ impl ChartSource for OciHttpSource {
         Ok(PulledChart {
             bytes,
             digest: layer,
+            chart: None,
         })
+    }
+}
+
+/// wo's own chart registry port as a [`ChartSource`]: installations pull what wo published
+/// through a wo-core [`ChartRegistry`] (its [`fetch`](ChartRegistry::fetch), e.g. wo-core's
+/// `InMemoryChartRegistry` in tests, whose packages are not tar archives: the files it
+/// unpacked are used as they are).
+#[derive(Clone)]
+pub struct ChartRegistrySource {
+    registry: Arc<dyn ChartRegistry>,
+}
+
+impl ChartRegistrySource {
+    /// Pulls from `registry`.
+    pub fn new(registry: Arc<dyn ChartRegistry>) -> Self {
+        Self { registry }
+    }
+}
+
+impl fmt::Debug for ChartRegistrySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ChartRegistrySource")
+    }
+}
+
+#[async_trait]
+impl ChartSource for ChartRegistrySource {
+    async fn fetch(&self, repo: &str, version: &str) -> Result<PulledChart, ChartError> {
+        let r = reference(repo, version);
+        let wanted = ChartRef {
+            repo: repo.to_string(),
+            version: version.to_string(),
+            digest: String::new(),
+        };
+        match self.registry.fetch(&wanted).await {
+            Ok(package) => Ok(PulledChart {
+                chart: Some(package.chart()),
+                bytes: package.bytes,
+                digest: package.digest,
+            }),
+            Err(wo_core::Error::NotFound { .. }) => Err(ChartError::NotFound {
+                reference: r,
+                message: "nothing is published there".into(),
+            }),
+            Err(e @ wo_core::Error::Invalid(_)) => Err(ChartError::Invalid {
+                reference: r,
+                message: e.to_string(),
+            }),
+            Err(e) => Err(ChartError::Unavailable {
+                reference: r,
+                message: e.to_string(),
+            }),
+        }
     }
 }
 

@@ -204,8 +204,9 @@ mod traffic;
 
 pub use applied::{Applied, AppliedChart, HELM_V3};
 pub use charts::{
-    reference, sha256_digest, unpack_chart, ChartError, ChartSource, OciHttpSource, OciRepository,
-    PulledChart, HELM_CHART_CONFIG, HELM_CHART_LAYER, MAX_CHART_BYTES, OCI_MANIFEST,
+    reference, sha256_digest, unpack_chart, ChartError, ChartRegistrySource, ChartSource,
+    OciHttpSource, OciRepository, PulledChart, HELM_CHART_CONFIG, HELM_CHART_LAYER,
+    MAX_CHART_BYTES, OCI_MANIFEST,
 };
 pub use options::{Fault, SimulatorOptions, API_VERSIONS};
 pub use registry::{Registry, RegistryAuth, RegistryOptions, ACR_REFRESH_USER};

@@ -332,6 +332,7 @@ impl ChartSource for RegistryChartSource {
         Ok(PulledChart {
             bytes,
             digest: layer,
+            chart: None,
         })
     }
 }

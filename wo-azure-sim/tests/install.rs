@@ -573,3 +573,71 @@ async fn a_helm_chart_is_rendered_with_helm_as_wo_renders_it() {
     );
     sim.shutdown().await;
 }
+
+/// Installations can pull through wo's own `ChartRegistry` port (here wo-core's in-memory
+/// registry, whose packages are files, not archives): what wo published is what runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn installs_pull_what_wo_published_through_its_chart_registry_port() {
+    use wo_core::memory::InMemoryChartRegistry;
+    use wo_core::ports::{ChartRegistry, CommitId};
+    let registry = InMemoryChartRegistry::new("oci://registry.example/charts");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/shop/source/chart");
+    let chart = Chart {
+        name: "shop".into(),
+        files: FileTree::load_dir(&dir).unwrap(),
+    };
+    let package = registry
+        .package(
+            &chart,
+            &CommitId::from("3f2a9c1b7d4e5f60718293a4b5c6d7e8f9012345"),
+        )
+        .unwrap();
+    let published = registry.publish(&package).await.unwrap().chart;
+    let sim = Simulator::start(SimulatorOptions {
+        retry_after_secs: 0,
+        charts: Some(Arc::new(wo_azure_sim::ChartRegistrySource::new(Arc::new(
+            registry.clone(),
+        )))),
+        ..SimulatorOptions::default()
+    })
+    .await
+    .unwrap();
+    let arm = arm(&sim);
+    let target = target(&arm, "berlin-1", &["helm.v3"]).await;
+    let stv = template(
+        &arm,
+        "1.0.0",
+        helm_component(&published.repo, &published.version),
+    )
+    .await;
+    let sv = review(&arm, &target, &stv).await.unwrap();
+    install(&arm, &target, &sv).await.unwrap();
+    let applied = sim.applied("berlin-1", None).unwrap();
+    assert_eq!(applied.chart.digest, package.digest);
+    let renderer = wo_render::CanonicalRenderer::new(wo_render::ChartRenderer::default());
+    let want = renderer
+        .render(
+            &package.chart(),
+            &[RenderRequest {
+                release_name: "shop".into(),
+                namespace: "shop".into(),
+                target: TargetView {
+                    name: "berlin-1".into(),
+                    ..TargetView::default()
+                },
+                values: config_values(),
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(applied.manifests, want[0].manifests);
+
+    let missing = template(&arm, "2.0.0", helm_component(&published.repo, "0.0.1")).await;
+    let sv2 = review(&arm, &target, &missing).await.unwrap();
+    let text = install(&arm, &target, &sv2).await.unwrap_err().to_string();
+    assert!(
+        text.contains(&format!("{}:0.0.1", published.repo)),
+        "{text}"
+    );
+    sim.shutdown().await;
+}
