@@ -125,7 +125,8 @@
 //! For each `helm.v3` component (`properties.chart: {repo: "oci://host[:port]/path/name",
 //! version, …}`) the installation pulls the chart's `.tgz` from
 //! [`SimulatorOptions::charts`] (default [`OciHttpSource`]: anonymous, plain http, loopback
-//! registries; [`Registry::chart_source`] reads a [`Registry`] stand-in's store) and renders it
+//! registries; [`Registry::chart_source`] reads a [`Registry`] stand-in's store,
+//! [`ChartRegistrySource`] wo's own `ChartRegistry` port) and renders it
 //! with [`SimulatorOptions::renderer`] (default wo's own: wo-render's `ChartRenderer` in
 //! canonical form) for the request wo-core's composition builds: release name the solution,
 //! namespace the component's `properties.namespace` or else the solution (wo's default, the
