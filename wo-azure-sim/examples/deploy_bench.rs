@@ -75,9 +75,17 @@ async fn main() {
         .map(|t| (t.clone(), vec!["helm".to_string()]))
         .collect();
     let started = Instant::now();
-    sim.onboard(&arm, RG_ID, "bench", "site", &fleet)
-        .await
-        .expect("onboard the targets");
+    // `wo.gitops` bound: the type of the orchestrator's default specification.
+    sim.onboard_with_roles(
+        &arm,
+        RG_ID,
+        "bench",
+        "site",
+        &fleet,
+        &["helm.v3", "wo.gitops"],
+    )
+    .await
+    .expect("onboard the targets");
     eprintln!(
         "{n} targets onboarded in {:.1} s",
         started.elapsed().as_secs_f64()

@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use serde_json::{json, Value};
 use wo_azure::arm::new_request_id;
 
+use crate::applied::{self, Prepared};
 use crate::http::{
     bad_request, conflict, error, etag, not_found, now_epoch_millis, now_rfc3339, string_field,
     system_data, Reply,
@@ -152,6 +153,14 @@ pub(crate) fn review(
     let Some(stv) = st.get(stv_id).cloned() else {
         return Done::failed(gone(stv_id));
     };
+    if let Some(message) = applied::unbound_components(&stv["properties"]["specification"], &target)
+    {
+        return Done::failed(json!({
+            "code": "ValidationFailed",
+            "message": message,
+            "details": [{"code": "ComponentTypeNotBound", "message": message, "target": "specification.components"}],
+        }));
+    }
     let resolved = match resolution::resolve(st, &target, stv_id) {
         Ok(r) => r,
         Err(e) => return Done::failed(e),
@@ -386,20 +395,28 @@ fn start_install(
 }
 
 /// The end of an installation: on success the instance points at the solution version (one
-/// more history entry), on failure (a failing target, or `forced`) the solution version is
-/// `Failed` and the instance untouched. The job ends either way.
+/// more history entry) and what `prepared` pulled and rendered is applied; on failure (a
+/// failing target, `forced`, or an error in `prepared`) the solution version is `Failed` and
+/// the instance untouched. The job ends either way.
 pub(crate) fn install(
     st: &mut SimState,
     sv_id: &str,
     target_id: &str,
     job_id: &str,
     forced: Option<Value>,
+    prepared: Prepared,
 ) -> Done {
     let target_name = last(target_id).to_string();
-    let fails = forced.is_some()
-        || st
-            .failing_targets
-            .contains(&target_name.to_ascii_lowercase());
+    let injected = st
+        .failing_targets
+        .contains(&target_name.to_ascii_lowercase());
+    let (forced, prepared) = match (forced, prepared) {
+        (Some(e), _) => (Some(e), None),
+        (None, Err(e)) if !injected => (Some(e), None),
+        (None, Err(_)) => (None, None),
+        (None, Ok(p)) => (None, p),
+    };
+    let fails = forced.is_some() || injected;
     let err = forced.unwrap_or_else(|| {
         json!({
             "code": "DeploymentFailed",
@@ -437,6 +454,16 @@ pub(crate) fn install(
     if !fails {
         let target = st.get(target_id).cloned().unwrap_or(Value::Null);
         deploy_instance(st, &sv, &target, &now);
+        let solution = last(parent_of(parent_of(sv_id))).to_string();
+        let key = applied::key(&target_name, &solution);
+        match prepared {
+            Some(state) => {
+                st.applied.insert(key, state);
+            }
+            None => {
+                st.applied.remove(&key);
+            }
+        }
     }
     let r = st.get_mut(sv_id).map(|r| {
         let p = &mut r["properties"];
@@ -607,6 +634,11 @@ pub(crate) fn uninstall(st: &mut SimState, instance_id: &str) -> Done {
         return Done::ok(None);
     };
     st.remove_tree(instance_id);
+    // …/targets/{t}/solutions/{s}/instances/{i}
+    let segs: Vec<&str> = instance_id.rsplit('/').collect();
+    if let (Some(solution), Some(target)) = (segs.get(2), segs.get(4)) {
+        st.applied.remove(&applied::key(target, solution));
+    }
     if let Some(sv_id) = instance["properties"]["solutionVersionId"].as_str() {
         let now = now_rfc3339();
         if let Some(sv) = st.get_mut(sv_id) {

@@ -37,7 +37,13 @@ pub(crate) fn apply(st: &mut SimState, op: &Operation) -> Done {
             template_version,
         } => deployment::resolve(st, target, template_version),
         Effect::Publish { sv } => deployment::publish(st, sv),
-        Effect::Install { sv, target, job } => deployment::install(st, sv, target, job, None),
+        Effect::Install { sv, target, job } => {
+            let prepared = op.prepared.clone().unwrap_or_else(|| {
+                Err(json!({"code": "InternalServerError",
+                           "message": "The installation ended before its charts were pulled."}))
+            });
+            deployment::install(st, sv, target, job, None, prepared)
+        }
         Effect::Uninstall { instance } => deployment::uninstall(st, instance),
         Effect::RemoveRevision { sv } => {
             st.remove_tree(sv);
@@ -66,7 +72,7 @@ fn fail(st: &mut SimState, effect: &Effect) -> Done {
             }
         }
         Effect::Install { sv, target, job } => {
-            return deployment::install(st, sv, target, job, Some(err));
+            return deployment::install(st, sv, target, job, Some(err), Ok(None));
         }
         Effect::Insert { .. }
         | Effect::Review { .. }

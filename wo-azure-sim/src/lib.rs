@@ -67,10 +67,10 @@
 //!
 //! | operation | success | failure |
 //! |---|---|---|
-//! | reviewSolutionVersion, publishSolutionVersion | 200 `SolutionVersion` | 400 (values refused), 404, 500 |
+//! | reviewSolutionVersion, publishSolutionVersion | 200 `SolutionVersion` | 400 (values refused, component types not bound), 404, 500 |
 //! | resolveConfiguration | 200 `ResolvedConfiguration` `{configuration}` | 400, 404, 500 |
 //! | createVersion (schema, solution template) | 200 the new version | 500 |
-//! | installSolution | 204 | 409 `DeploymentFailed` (the target failed it), 500 |
+//! | installSolution | 204 | 409 `DeploymentFailed` (the target failed it, its chart could not be pulled or rendered, a component type is not bound), 500 |
 //! | uninstallSolution, removeRevision, DELETE | 204 | 500 |
 //!
 //! Failures carry ARM's `ErrorResponse` `{"error": {code, message, details?}}` (500 is the
@@ -112,6 +112,52 @@
 //! `DeploymentFailed`), the instance keeps the version it had. [`Simulator::installs`] lists
 //! what each target was asked to install.
 //!
+//! # Component types and charts
+//!
+//! A target runs the component types its `targetSpecification` binds
+//! (`topologies[].bindings[].role`; [`target_specification`] writes one, [`Simulator::onboard`]
+//! binds `helm.v3` as WO's samples do, [`Simulator::onboard_with_roles`] more). A review of a
+//! template version with a component of another type ends `Failed` with `ValidationFailed`
+//! (400) naming the component, its type and the roles bound, and creates nothing; an
+//! installation of such a solution version (the target changed since) fails the same way
+//! (`DeploymentFailed`, 409, the version `Failed`).
+//!
+//! For each `helm.v3` component (`properties.chart: {repo: "oci://host[:port]/path/name",
+//! version, …}`) the installation pulls the chart's `.tgz` from
+//! [`SimulatorOptions::charts`] (default [`OciHttpSource`]: anonymous, plain http, loopback
+//! registries; [`Registry::chart_source`] reads a [`Registry`] stand-in's store,
+//! [`ChartRegistrySource`] wo's own `ChartRegistry` port) and renders it
+//! with [`SimulatorOptions::renderer`] (default wo's own: wo-render's `ChartRenderer` in
+//! canonical form) for the request wo-core's composition builds: release name the solution,
+//! namespace the component's `properties.namespace` or else the solution (wo's default, the
+//! application's name), the target by name, the values the solution version's resolved
+//! `configuration`. A chart or version the registry lacks, a digest mismatch, a component
+//! without `chart.repo`/`chart.version`, or a chart that does not render fails the installation
+//! (`DeploymentFailed`, the version `Failed` with `errorDetails` naming the reference
+//! `oci://…:version`); what ran before keeps running. The pull happens when the operation's
+//! last poll arrives, so the number of polls does not change.
+//!
+//! [`Simulator::applied`] tells what runs on a target for a solution ([`Applied`]: the solution
+//! version, the chart reference and the digest pulled, the values, the rendered manifests);
+//! [`Simulator::drift`] changes one key of the running version's resolved configuration
+//! behind the client's back (as an edit in the portal would) and renders again.
+//!
+//! # Simulator-only endpoints
+//!
+//! Not ARM (no api-version, no token, not counted by [`Simulator::requests`], never faulted):
+//!
+//! | request | answer |
+//! |---|---|
+//! | `GET /_simulator/applied?target=T[&solution=S]` | 200 `{target, solution, version, chart: {repo, version, digest}, values, manifests}`; 404 `NotApplied` when nothing is applied (or several solutions and none named) |
+//! | `POST /_simulator/drift` `{target, solution?, key: "a.b", value}` | 200 the new `applied` answer; 409 `DriftRefused` (nothing applied, `key` crosses a non-map, the chart does not render) |
+//!
+//! # Registry stand-in
+//!
+//! [`Registry`] is an Azure Container Registry stand-in on its own port: the OCI distribution
+//! API subset Helm and OCI clients use (checked against Debian's `docker-registry` in
+//! `tests/registry.rs`), ACR's token exchange as an option ([`RegistryAuth::Token`]), counters
+//! of pushes and pulls.
+//!
 //! # Faults and measurements
 //!
 //! [`Simulator::inject`] makes the next N requests fail with 429 (`Retry-After`) or 503.
@@ -127,15 +173,20 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-// The modules' uses form a DAG, bottom up: `options`, `ids`, `names`, `http`, `hooks` and `lro`
-// (an operation's record) use none of the others; `state` holds them; `operations` starts and
-// polls operations without knowing what they do; `resolution` reads the state; the resource
-// kinds `configuration`, `authoring` (which creates a target's configuration) and
-// `deployment` start operations; `effects` applies an ended operation by its kind; `routes`
-// hands requests to the kinds and `effects::apply` to `operations::poll`; `simulator` (the
-// handle) serves `routes`.
+// The modules' uses form a DAG, bottom up: `charts` (where charts come from) and `registry`
+// (the ACR stand-in, a `charts` source) stand apart; `options`, `ids`, `names`, `http`, `hooks`
+// and `lro` (an operation's record) use none of the others; `state` holds them; `operations`
+// starts and polls operations without knowing what they do; `resolution` reads the state;
+// `applied` pulls and renders an installation's charts and keeps what runs; the resource kinds
+// `configuration`, `authoring` (which creates a target's configuration) and `deployment` start
+// operations; `effects` applies an ended operation by its kind; `control` serves the
+// `/_simulator/` endpoints; `routes` hands requests to the kinds and `effects::apply` to
+// `operations::poll`; `simulator` (the handle) serves `routes`.
+mod applied;
 mod authoring;
+mod charts;
 mod configuration;
+mod control;
 mod deployment;
 mod effects;
 mod hooks;
@@ -145,12 +196,20 @@ mod lro;
 mod names;
 mod operations;
 mod options;
+mod registry;
 mod resolution;
 mod routes;
 mod simulator;
 mod state;
 mod traffic;
 
+pub use applied::{Applied, AppliedChart, HELM_V3};
+pub use charts::{
+    reference, sha256_digest, unpack_chart, ChartError, ChartRegistrySource, ChartSource,
+    OciHttpSource, OciRepository, PulledChart, HELM_CHART_CONFIG, HELM_CHART_LAYER,
+    MAX_CHART_BYTES, OCI_MANIFEST,
+};
 pub use options::{Fault, SimulatorOptions, API_VERSIONS};
-pub use simulator::Simulator;
+pub use registry::{Registry, RegistryAuth, RegistryOptions, ACR_REFRESH_USER};
+pub use simulator::{target_specification, Simulator};
 pub use traffic::{Repeat, Rereads, Traffic, MAX_WRITES_LOGGED};

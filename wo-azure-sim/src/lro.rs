@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use crate::applied::Prepared;
+
 /// What an operation does when it ends.
 #[derive(Debug, Clone)]
 pub(crate) enum Effect {
@@ -64,6 +66,9 @@ pub(crate) struct Operation {
     pub(crate) doomed: bool,
     /// Set when the operation has ended.
     pub(crate) outcome: Option<Outcome>,
+    /// An installation's charts pulled and rendered, set just before it ends (see
+    /// `applied::before_poll`).
+    pub(crate) prepared: Option<Prepared>,
 }
 
 #[derive(Debug, Clone)]

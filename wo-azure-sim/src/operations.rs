@@ -33,6 +33,7 @@ pub(crate) fn start(
             started: now_rfc3339(),
             doomed,
             outcome: None,
+            prepared: None,
         },
     );
     op

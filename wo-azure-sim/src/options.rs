@@ -1,13 +1,18 @@
 //! How a simulator behaves: its options, the faults a test can inject, the api-versions it
 //! accepts.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use wo_core::ports::Renderer;
+
+use crate::charts::ChartSource;
 
 /// The api-versions accepted.
 pub const API_VERSIONS: &[&str] = &["2025-08-01", "2025-06-01"];
 
 /// How the simulator behaves.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SimulatorOptions {
     /// Polls of an operation that answer `InProgress`/202 before it ends (default 1).
     pub lro_polls: u32,
@@ -26,6 +31,33 @@ pub struct SimulatorOptions {
     /// The base URL written into the links the simulator hands out (`nextLink`, operation
     /// URLs), for clients that reach it through a proxy; `None`: its own address (default).
     pub public_url: Option<String>,
+    /// Where installations pull `helm.v3` charts from; `None`: an [`OciHttpSource`]
+    /// (anonymous, plain http, loopback registries only) with wo's HTTP client (default).
+    /// [`Registry::chart_source`](crate::Registry::chart_source) reads a registry stand-in's
+    /// store directly.
+    ///
+    /// [`OciHttpSource`]: crate::OciHttpSource
+    pub charts: Option<Arc<dyn ChartSource>>,
+    /// What installations render charts with; `None`: wo's own,
+    /// `CanonicalRenderer::new(ChartRenderer::default())` of wo-render, so the manifests
+    /// equal `wo render`'s (default). Helm charts need `helm` (`WO_HELM` or `PATH`).
+    pub renderer: Option<Arc<dyn Renderer>>,
+}
+
+impl std::fmt::Debug for SimulatorOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimulatorOptions")
+            .field("lro_polls", &self.lro_polls)
+            .field("retry_after_secs", &self.retry_after_secs)
+            .field("retry_after_ms", &self.retry_after_ms)
+            .field("page_size", &self.page_size)
+            .field("token", &self.token.as_ref().map(|_| "…"))
+            .field("latency", &self.latency)
+            .field("public_url", &self.public_url)
+            .field("charts", &self.charts)
+            .field("renderer", &self.renderer.as_ref().map(|_| "Renderer"))
+            .finish()
+    }
 }
 
 impl Default for SimulatorOptions {
@@ -38,6 +70,8 @@ impl Default for SimulatorOptions {
             token: None,
             latency: Duration::ZERO,
             public_url: None,
+            charts: None,
+            renderer: None,
         }
     }
 }

@@ -10,10 +10,14 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use wo_core::ports::Renderer;
+
+use crate::applied::{self, Applied, HELM_V3};
+use crate::charts::{ChartSource, OciHttpSource};
 use crate::hooks::RequestHooks;
 use crate::options::{Fault, SimulatorOptions};
 use crate::routes::handle;
-use crate::state::{Shared, SimState};
+use crate::state::{DynRenderer, Shared, SimState};
 use crate::traffic::{Meter, Traffic};
 
 /// A running simulator; stops on [`Simulator::shutdown`] or when dropped.
@@ -51,7 +55,22 @@ impl Simulator {
             .as_deref()
             .map(|u| u.trim_end_matches('/').to_string())
             .unwrap_or_else(|| base.clone());
+        let charts: Arc<dyn ChartSource> = match &options.charts {
+            Some(c) => c.clone(),
+            None => Arc::new(
+                OciHttpSource::with_default_client()
+                    .map_err(|e| std::io::Error::other(e.to_string()))?,
+            ),
+        };
+        let renderer: Arc<dyn Renderer> = match &options.renderer {
+            Some(r) => r.clone(),
+            None => Arc::new(wo_render::CanonicalRenderer::new(
+                wo_render::ChartRenderer::default(),
+            )),
+        };
         let shared = Arc::new(Shared {
+            charts,
+            renderer: DynRenderer(renderer),
             options,
             base,
             link_base,
@@ -223,10 +242,41 @@ impl Simulator {
         self.shared.lock().resources.len()
     }
 
+    /// What runs on the target named `target` for the solution named `solution` (`None`: the
+    /// only solution applied there): the chart pulled, the values and the manifests the last
+    /// successful installation rendered (or a [`drift`](Simulator::drift) since). `None` when
+    /// nothing of it is applied (no installation, an uninstallation, a version without
+    /// `helm.v3` components, or several solutions and none named).
+    pub fn applied(&self, target: &str, solution: Option<&str>) -> Option<Applied> {
+        applied::find(&self.shared.lock(), target, solution)
+            .ok()
+            .map(|s| s.applied)
+    }
+
+    /// Drift, as if someone edited the running configuration in the portal: sets the key
+    /// path `key` (`a.b`) of the resolved configuration of the solution version running on
+    /// `target` (for `solution`, or the only one) to `value`, behind the client's back (the
+    /// solution version's `configuration` changes, its state and revision do not), and renders
+    /// the applied manifests again. The new [`Applied`].
+    ///
+    /// # Errors
+    /// A message when nothing is applied there, `key` is not a key path or crosses a value
+    /// that is not a map, or the chart does not render with the new values.
+    pub async fn drift(
+        &self,
+        target: &str,
+        solution: Option<&str>,
+        key: &str,
+        value: Value,
+    ) -> Result<Applied, String> {
+        applied::drift(&self.shared, target, solution, key, value).await
+    }
+
     /// Onboards a fleet the way a platform team does, over HTTP with `arm` (a client of this
     /// simulator): the context `{resource_group}/providers/Microsoft.Edge/contexts/{context}`
     /// with one hierarchy level `level` and every capability of the targets, then each target
-    /// `(name, capabilities)` at that level (Helm-capable, 16 at a time).
+    /// `(name, capabilities)` at that level (Helm-capable: its `targetSpecification` binds
+    /// `helm.v3` only, see [`target_specification`]; 16 at a time).
     ///
     /// # Errors
     /// The first request that failed.
@@ -238,6 +288,25 @@ impl Simulator {
         level: &str,
         targets: &[(String, Vec<String>)],
     ) -> wo_core::Result<()> {
+        self.onboard_with_roles(arm, resource_group, context, level, targets, &[HELM_V3])
+            .await
+    }
+
+    /// [`onboard`](Simulator::onboard), the targets' `targetSpecification` binding `roles`
+    /// (component types) instead of `helm.v3` alone: [`target_specification`]`(roles)`.
+    ///
+    /// # Errors
+    /// The first request that failed.
+    pub async fn onboard_with_roles(
+        &self,
+        arm: &wo_azure::arm::ArmClient,
+        resource_group: &str,
+        context: &str,
+        level: &str,
+        targets: &[(String, Vec<String>)],
+        roles: &[&str],
+    ) -> wo_core::Result<()> {
+        let specification = target_specification(roles);
         use futures::StreamExt;
         let rg = resource_group.trim_end_matches('/');
         let edge = format!("{rg}/providers/Microsoft.Edge");
@@ -258,7 +327,7 @@ impl Simulator {
                 "properties": {
                     "description": format!("cluster {name}"), "displayName": name,
                     "contextId": context_id,
-                    "targetSpecification": {"topologies": [{"bindings": [{"role": "helm.v3", "provider": "providers.target.helm", "config": {"inCluster": "true"}}]}]},
+                    "targetSpecification": specification,
                     "capabilities": caps, "hierarchyLevel": level, "solutionScope": "default"}});
             let path = format!("{edge}/targets/{name}");
             async move { arm.put_lro(&path, &body).await.map(|_| ()) }
@@ -269,6 +338,31 @@ impl Simulator {
             .await;
         results.into_iter().collect()
     }
+}
+
+/// A target's `targetSpecification` binding each of `roles` (component types), as WO's
+/// samples bind `helm.v3` (`{"topologies": [{"bindings": [{"role": "helm.v3", "provider":
+/// "providers.target.helm", "config": {"inCluster": "true"}}]}]}`); a role other than
+/// `helm.v3` gets the provider `providers.target.<role>`. Installations refuse components
+/// whose type the target does not bind.
+///
+/// ```
+/// let spec = wo_azure_sim::target_specification(&["helm.v3"]);
+/// assert_eq!(spec["topologies"][0]["bindings"][0]["provider"], "providers.target.helm");
+/// ```
+pub fn target_specification(roles: &[&str]) -> Value {
+    let bindings: Vec<Value> = roles
+        .iter()
+        .map(|role| {
+            let provider = if *role == HELM_V3 {
+                "providers.target.helm".to_string()
+            } else {
+                format!("providers.target.{role}")
+            };
+            serde_json::json!({"role": role, "provider": provider, "config": {"inCluster": "true"}})
+        })
+        .collect();
+    serde_json::json!({"topologies": [{"bindings": bindings}]})
 }
 
 impl Drop for Simulator {

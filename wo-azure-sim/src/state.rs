@@ -3,9 +3,13 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::AtomicU64;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
+use wo_core::ports::Renderer;
+
+use crate::applied::AppliedState;
+use crate::charts::ChartSource;
 
 use crate::hooks::RequestHooks;
 use crate::lro::Operation;
@@ -31,6 +35,20 @@ pub(crate) struct Shared {
     pub(crate) write_hooks: RequestHooks,
     /// See `Simulator::traffic`.
     pub(crate) meter: Mutex<Meter>,
+    /// Where installations pull charts from.
+    pub(crate) charts: Arc<dyn ChartSource>,
+    /// What installations render charts with.
+    pub(crate) renderer: DynRenderer,
+}
+
+/// A renderer, shown by name in `Debug`.
+#[derive(Clone)]
+pub(crate) struct DynRenderer(pub(crate) Arc<dyn Renderer>);
+
+impl std::fmt::Debug for DynRenderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Renderer")
+    }
 }
 
 /// The simulated service's state, under one lock.
@@ -49,6 +67,8 @@ pub(crate) struct SimState {
     pub(crate) doomed_operations: usize,
     /// Per lowercase target name, the solution versions of the installations accepted.
     pub(crate) installs: HashMap<String, Vec<String>>,
+    /// What runs per (lowercase target, lowercase solution): see `Simulator::applied`.
+    pub(crate) applied: BTreeMap<(String, String), AppliedState>,
 }
 
 impl SimState {

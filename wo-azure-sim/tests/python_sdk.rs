@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use wo_azure::arm::{default_http_client, ArmClient, LroPolicy, StaticToken};
-use wo_azure_sim::{Simulator, SimulatorOptions};
+use wo_azure_sim::{Registry, RegistryOptions, Simulator, SimulatorOptions};
+use wo_core::files::FileTree;
 
 const SUB: &str = "sub1";
 const RG: &str = "rg1";
@@ -19,8 +20,29 @@ const RG: &str = "rg1";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_python_sdk_pollers_get_the_resource_on_success_and_raise_on_failure() {
     let python = wo_test_support::tool("wo-python");
+    // The chart the scenario's helm.v3 component installs, in a registry stand-in.
+    let registry = Registry::start(RegistryOptions::default()).await.unwrap();
+    let mut chart = FileTree::new();
+    chart
+        .insert(
+            "Chart.yaml",
+            "apiVersion: v2\nname: web\nversion: 0.1.0\nannotations:\n  wo/engine: handlebars\n",
+        )
+        .unwrap();
+    chart
+        .insert(
+            "templates/configmap.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  greeting: {{quote Values.Greeting}}\n",
+        )
+        .unwrap();
+    let packaged = wo_render::package::package(&chart, "1.0.0").unwrap();
+    registry
+        .push_chart("charts/web", "1.0.0", &packaged.bytes)
+        .unwrap();
+    let chart_repo = format!("oci://{}/charts/web", registry.host_port());
     let sim = Simulator::start(SimulatorOptions {
         retry_after_secs: 0,
+        charts: Some(registry.chart_source()),
         ..SimulatorOptions::default()
     })
     .await
@@ -57,7 +79,15 @@ async fn the_python_sdk_pollers_get_the_resource_on_success_and_raise_on_failure
     let output = tokio::task::spawn_blocking(move || {
         Command::new(python)
             .arg(script)
-            .args([&base, SUB, RG, "edge-ok", "edge-refused", "edge-failing"])
+            .args([
+                &base,
+                SUB,
+                RG,
+                "edge-ok",
+                "edge-refused",
+                "edge-failing",
+                &chart_repo,
+            ])
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .output()
             .expect("wo-python runs")
@@ -101,5 +131,14 @@ async fn the_python_sdk_pollers_get_the_resource_on_success_and_raise_on_failure
         "{stdout}"
     );
     assert!(stdout.contains("scenario passed"), "{stdout}");
+    let applied = sim
+        .applied("edge-ok", None)
+        .expect("the chart is applied on edge-ok");
+    assert_eq!(applied.chart.digest, packaged.digest);
+    assert!(
+        applied.manifests.contains("greeting: hello"),
+        "{}",
+        applied.manifests
+    );
     sim.shutdown().await;
 }

@@ -88,9 +88,17 @@ async fn fleet() -> Simulator {
         .iter()
         .map(|t| (t.to_string(), vec!["helm".to_string()]))
         .collect();
-    sim.onboard(&arm(&sim), RG_ID, "ctx", "line", &fleet)
-        .await
-        .unwrap();
+    // `wo.gitops` bound: the type of the orchestrator's default specification.
+    sim.onboard_with_roles(
+        &arm(&sim),
+        RG_ID,
+        "ctx",
+        "line",
+        &fleet,
+        &["helm.v3", "wo.gitops"],
+    )
+    .await
+    .unwrap();
     sim.reset_counters();
     sim
 }

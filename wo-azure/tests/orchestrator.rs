@@ -59,15 +59,24 @@ fn orchestrator(sim: &Simulator, concurrency: usize) -> WoOrchestrator {
         })
 }
 
-/// A context and targets, as a platform team onboards them.
+/// A context and targets, as a platform team onboards them. The targets bind `wo.gitops`
+/// (the type of the orchestrator's default specification) besides `helm.v3`: the simulator
+/// refuses components of types a target does not bind.
 async fn seed(sim: &Simulator, targets: &[&str]) {
     let fleet: Vec<(String, Vec<String>)> = targets
         .iter()
         .map(|t| (t.to_string(), vec!["helm".to_string()]))
         .collect();
-    sim.onboard(&arm(sim), RG_ID, "ctx", "line", &fleet)
-        .await
-        .unwrap();
+    sim.onboard_with_roles(
+        &arm(sim),
+        RG_ID,
+        "ctx",
+        "line",
+        &fleet,
+        &["helm.v3", "wo.gitops"],
+    )
+    .await
+    .unwrap();
 }
 
 fn release(solution: &str, version: &str, targets: &[&str]) -> Release {

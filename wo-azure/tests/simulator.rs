@@ -5,15 +5,49 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use wo_azure::arm::{default_http_client, ArmClient, LroPolicy, RetryPolicy, StaticToken};
-use wo_azure_sim::{Fault, Simulator, SimulatorOptions};
+use wo_azure_sim::{
+    ChartError, ChartSource, Fault, PulledChart, Simulator, SimulatorOptions, HELM_V3,
+};
 use wo_core::Error;
 
 const RG: &str = "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.Edge";
+
+/// The charts of these tests' `helm.v3` components (`web`, the samples' podinfo): one small
+/// native chart, whatever the reference. The simulator pulls and renders charts at install;
+/// what it does with them is `wo-azure-sim/tests/install.rs`'s subject, not these tests'.
+#[derive(Debug)]
+struct AnyChart(PulledChart);
+
+#[async_trait::async_trait]
+impl ChartSource for AnyChart {
+    async fn fetch(&self, _repo: &str, _version: &str) -> Result<PulledChart, ChartError> {
+        Ok(self.0.clone())
+    }
+}
+
+fn any_chart() -> Arc<dyn ChartSource> {
+    let mut chart = wo_core::files::FileTree::new();
+    chart
+        .insert(
+            "Chart.yaml",
+            "apiVersion: v2\nname: web\nversion: 1.0.0\nannotations:\n  wo/engine: handlebars\n",
+        )
+        .unwrap();
+    chart
+        .insert(
+            "templates/configmap.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n",
+        )
+        .unwrap();
+    let packaged = wo_render::package::package(&chart, "1.0.0").unwrap();
+    Arc::new(AnyChart(PulledChart::new(packaged.bytes)))
+}
 
 fn options() -> SimulatorOptions {
     SimulatorOptions {
         lro_polls: 2,
         retry_after_secs: 0,
+        charts: Some(any_chart()),
         ..SimulatorOptions::default()
     }
 }
@@ -55,7 +89,7 @@ fn target_body(name: &str) -> Value {
            "properties": {
         "description": name, "displayName": name,
         "contextId": format!("{RG}/contexts/ctx"),
-        "targetSpecification": {"topologies": []},
+        "targetSpecification": wo_azure_sim::target_specification(&[HELM_V3]),
         "capabilities": ["shop"], "hierarchyLevel": "line"}})
 }
 
@@ -235,7 +269,8 @@ async fn authoring(arm: &ArmClient) -> String {
             Some(
                 &json!({"version": "1.0.0", "solutionTemplateVersion": {"properties": {
                 "configurations": "configs:\n  replicas: 1\n",
-                "specification": {"components": [{"name": "web", "type": "helm.v3"}]}}}}),
+                "specification": {"components": [{"name": "web", "type": "helm.v3",
+                    "properties": {"chart": {"repo": "oci://127.0.0.1:5000/charts/web", "version": "1.0.0"}}}]}}}}),
             ),
         )
         .await

@@ -253,19 +253,58 @@ async fn serve(hop: Arc<Hop>) -> (String, tokio::task::JoinHandle<()>) {
 
 // ---- the scenario ----
 
+/// The chart of the scenario's `helm.v3` component (the samples' podinfo, which the
+/// simulator cannot pull from ghcr.io): one small native chart, whatever the reference.
+#[derive(Debug)]
+struct AnyChart(wo_azure_sim::PulledChart);
+
+#[async_trait::async_trait]
+impl wo_azure_sim::ChartSource for AnyChart {
+    async fn fetch(
+        &self,
+        _repo: &str,
+        _version: &str,
+    ) -> Result<wo_azure_sim::PulledChart, wo_azure_sim::ChartError> {
+        Ok(self.0.clone())
+    }
+}
+
+fn any_chart() -> Arc<dyn wo_azure_sim::ChartSource> {
+    let mut chart = wo_core::files::FileTree::new();
+    chart
+        .insert(
+            "Chart.yaml",
+            "apiVersion: v2\nname: podinfo\nversion: 6.9.3\nannotations:\n  wo/engine: handlebars\n",
+        )
+        .unwrap();
+    chart
+        .insert(
+            "templates/configmap.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: podinfo\n",
+        )
+        .unwrap();
+    let packaged = wo_render::package::package(&chart, "6.9.3").unwrap();
+    Arc::new(AnyChart(wo_azure_sim::PulledChart::new(packaged.bytes)))
+}
+
 fn context_body() -> Value {
     json!({"location": "eastus", "properties": {
         "capabilities": [{"name": "shop", "description": "shop floor"}],
         "hierarchies": [{"name": "factory", "description": "factory"}, {"name": "line", "description": "line"}]}})
 }
 
+/// A line's target: Helm-capable as WO's samples bind it, and binding `wo.gitops` too (the
+/// type of the orchestrator's default specification: the simulator refuses components of
+/// types a target does not bind).
 fn target_body(rg: &str) -> Value {
     json!({"location": "eastus",
            "extendedLocation": {"name": format!("/subscriptions/{SUB}/resourceGroups/rg-wo/providers/Microsoft.ExtendedLocation/customLocations/cl-1"), "type": "CustomLocation"},
            "properties": {
         "description": "line 01", "displayName": "line 01",
         "contextId": format!("{rg}/contexts/factory-ctx"),
-        "targetSpecification": {"topologies": [{"bindings": [{"role": "helm.v3", "provider": "providers.target.helm", "config": {"inCluster": "true"}}]}]},
+        "targetSpecification": {"topologies": [{"bindings": [
+            {"role": "helm.v3", "provider": "providers.target.helm", "config": {"inCluster": "true"}},
+            {"role": "wo.gitops", "provider": "providers.target.gitops", "config": {"inCluster": "true"}}]}]},
         "capabilities": ["shop"], "hierarchyLevel": "line", "solutionScope": "default"}})
 }
 
@@ -546,6 +585,7 @@ impl Chain {
             lro_polls: 1,
             retry_after_secs: 0,
             public_url: Some(front_url.clone()),
+            charts: Some(any_chart()),
             ..SimulatorOptions::default()
         })
         .await

@@ -82,7 +82,7 @@ def expect_failure(name, poller_fn, status, code):
 
 
 def main():
-    base, sub, rg, ok_target, refused_target, failing_target = sys.argv[1:7]
+    base, sub, rg, ok_target, refused_target, failing_target, chart_repo = sys.argv[1:8]
     client = WorkloadOrchestrationMgmtClient(
         credential=StaticCredential(),
         subscription_id=sub,
@@ -118,7 +118,7 @@ def main():
         "configs:\n  Greeting: ${{$val(Greeting)}}\n  Replicas: ${{$val(Replicas)}}\n"
     )
     spec = {"components": [{"name": "web", "type": "helm.v3",
-                            "properties": {"chart": {"repo": "oci://example/charts/web", "version": "1.0.0"}}}]}
+                            "properties": {"chart": {"repo": chart_repo, "version": "1.0.0"}}}]}
     stv = client.solution_templates.begin_create_version(
         rg,
         "sdkapp",

@@ -36,9 +36,18 @@ impl Azure {
                 .iter()
                 .map(|t| (t.clone(), vec!["helm".to_string()]))
                 .collect();
-            sim.onboard(&arm(&sim), RESOURCE_GROUP, "flows", "site", &fleet)
-                .await
-                .expect("onboard the fleet");
+            // `wo.gitops` bound: the type of the orchestrator's default specification (the
+            // simulator refuses component types a target does not bind).
+            sim.onboard_with_roles(
+                &arm(&sim),
+                RESOURCE_GROUP,
+                "flows",
+                "site",
+                &fleet,
+                &["helm.v3", "wo.gitops"],
+            )
+            .await
+            .expect("onboard the fleet");
             sim
         });
         Azure { sim, rt }
