@@ -14,9 +14,12 @@ use wo_azure::orchestrator::WoOrchestrator;
 use wo_core::ports::FleetOnboarding;
 use wo_core::{Error, Result};
 
-/// The simulator and the orchestrator on it.
+/// The simulator, its registry and the orchestrator on it.
 pub struct DemoAzure {
     pub sim: wo_azure_sim::Simulator,
+    /// The Azure Container Registry stand-in charts are published to and installs pull from
+    /// (checked against the real distribution registry by wo-azure-sim's tests).
+    pub registry: wo_azure_sim::Registry,
     pub orchestrator: Arc<WoOrchestrator>,
     arm: Arc<ArmClient>,
 }
@@ -29,11 +32,18 @@ pub const DEMO_RESOURCE_GROUP: &str =
 pub const DEMO_CONTEXT: &str = "wo-demo";
 
 impl DemoAzure {
-    /// Starts the simulator, with nothing onboarded.
+    /// Starts the registry and the simulator (installing from it), with nothing onboarded.
     pub async fn start() -> Result<DemoAzure> {
+        let registry = wo_azure_sim::Registry::start(wo_azure_sim::RegistryOptions::default())
+            .await
+            .map_err(|source| Error::Io {
+                path: "127.0.0.1 (container registry stand-in)".into(),
+                source,
+            })?;
         let sim = wo_azure_sim::Simulator::start(wo_azure_sim::SimulatorOptions {
             lro_polls: 1,
             retry_after_secs: 0,
+            charts: Some(registry.chart_source()),
             ..Default::default()
         })
         .await
@@ -60,9 +70,15 @@ impl DemoAzure {
         );
         Ok(DemoAzure {
             sim,
+            registry,
             orchestrator,
             arm,
         })
+    }
+
+    /// The registry setting of the demo's pipelines: `http://127.0.0.1:PORT/charts`.
+    pub fn registry_setting(&self) -> String {
+        format!("http://{}/charts", self.registry.host_port())
     }
 
     /// `wo fleet apply --env ENV` against the simulator: the `fleet.yaml` of branch `env` of

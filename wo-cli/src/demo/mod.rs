@@ -42,6 +42,8 @@ struct Demo {
     azure: DemoAzure,
     passed: usize,
     failed: Vec<String>,
+    /// Every chart a deploy named: `repo:version` → (digest, deploys that uploaded it, deploys).
+    charts: std::collections::BTreeMap<String, (String, usize, usize)>,
 }
 
 const ENVIRONMENTS: [&str; 3] = ["dev", "stage", "prod"];
@@ -205,6 +207,7 @@ impl Demo {
             azure,
             passed: 0,
             failed: Vec::new(),
+            charts: std::collections::BTreeMap::new(),
         };
         let every_target_created = onboarded
             .iter()
@@ -249,6 +252,7 @@ impl Demo {
             config: loc(config),
             platform: loc(&self.repos.platform_config),
             gitops: loc(gitops),
+            registry: Some(self.azure.registry_setting()),
             ..wo::settings::Settings::default()
         };
         wo::pipeline::PipelineBuilder::new(settings)
@@ -325,6 +329,26 @@ impl Demo {
                             })
                             .collect();
                         outln!("  {:<6} deployed: {}", d.environment, targets.join(", "));
+                        if let Some(c) = &d.chart {
+                            outln!(
+                                "  {:<6} chart {}:{} {} ({})",
+                                d.environment,
+                                c.chart.repo,
+                                c.chart.version,
+                                short_digest(&c.chart.digest),
+                                if c.pushed {
+                                    "pushed"
+                                } else {
+                                    "in the registry already"
+                                }
+                            );
+                            let seen = self
+                                .charts
+                                .entry(format!("{}:{}", c.chart.repo, c.chart.version))
+                                .or_insert_with(|| (c.chart.digest.clone(), 0, 0));
+                            seen.1 += usize::from(c.pushed);
+                            seen.2 += 1;
+                        }
                     }
                     StepOutcome::FleetApplied {
                         environment,
@@ -631,6 +655,122 @@ impl Demo {
             deployed_ok(&steps) == ["dev"],
             "a fleet change is not promoted",
         );
+
+        outln!();
+        outln!("8. What runs is what was reviewed: charts in the registry, helm.v3 in WO, no hand edits.");
+        self.what_runs(&app).await?;
+        Ok(())
+    }
+
+    /// Scenario 8: every release's chart pushed once, WO's template versions install it as
+    /// `helm.v3`, and a gitops head edited by hand (hashes updated, trailers kept) is refused.
+    async fn what_runs(&mut self, app: &Pipeline) -> Result<()> {
+        for (chart, (digest, pushes, deploys)) in &self.charts {
+            outln!("  {chart} {digest}: pushed {pushes}×, used by {deploys} deploys");
+        }
+        let once =
+            !self.charts.is_empty() && self.charts.values().all(|(_, pushes, _)| *pushes == 1);
+        let uploads = self.azure.registry.manifest_puts();
+        self.expect(
+            once && uploads == self.charts.len() as u64,
+            format!(
+                "every release's chart was pushed once ({} charts, {uploads} manifest uploads to the registry)",
+                self.charts.len()
+            ),
+        );
+        let registry = format!("oci://{}/charts/", self.azure.registry.host_port());
+        let mut versions = 0;
+        let mut helm = 0;
+        for id in self.azure.sim.resource_ids() {
+            let lower = id.to_ascii_lowercase();
+            if !(lower.contains("/solutiontemplates/") && lower.contains("/versions/")) {
+                continue;
+            }
+            let Some(v) = self.azure.sim.resource(&id) else {
+                continue;
+            };
+            versions += 1;
+            let components = v["properties"]["specification"]["components"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if !components.is_empty()
+                && components.iter().all(|c| {
+                    c["type"] == "helm.v3"
+                        && c["properties"]["chart"]["repo"]
+                            .as_str()
+                            .is_some_and(|r| r.starts_with(&registry))
+                })
+            {
+                helm += 1;
+            }
+        }
+        self.expect(
+            versions > 0 && helm == versions,
+            format!("WO's solution template versions install the published chart as helm.v3 ({helm} of {versions})"),
+        );
+
+        // A careful hand edit of dev's gitops head: a value changed in values.yaml and in
+        // manifests.yaml, release.yaml's hashes updated, the trailers copied.
+        let gitops = self.repos.app_gitops.clone();
+        let gitops = gitops.as_path();
+        let before = repos::read(gitops, "dev")?;
+        let message = git_message(gitops, "dev")?;
+        let mut forged = before.clone();
+        let target = "dev-eu-1";
+        let values_path = format!("shop/{target}/values.yaml");
+        let manifests_path = format!("shop/{target}/manifests.yaml");
+        let record_path = "shop/release.yaml";
+        let values = forged.text(&values_path)?.unwrap_or_default().to_string();
+        let manifests = forged
+            .text(&manifests_path)?
+            .unwrap_or_default()
+            .to_string();
+        let forged_values = format!("{values}# tuned by hand\n");
+        let forged_manifests = format!("{manifests}# tuned by hand\n");
+        let mut record = wo_core::pipeline::ReleaseRecord::parse(
+            forged.text(record_path)?.unwrap_or_default(),
+            record_path,
+        )?;
+        if let Some(t) = record.targets.get_mut(target) {
+            t.values_sha256 = wo_core::pipeline::sha256_hex(forged_values.as_bytes());
+            t.manifests_sha256 = wo_core::pipeline::sha256_hex(forged_manifests.as_bytes());
+        }
+        forged.insert(&values_path, forged_values)?;
+        forged.insert(&manifests_path, forged_manifests)?;
+        forged.insert(record_path, record.to_yaml())?;
+        let commit = repos::commit(gitops, "dev", &forged, &message)?;
+        outln!(
+            "  dev    gitops {} edited by hand: {values_path} and its manifests, release.yaml's hashes updated, trailers kept",
+            short(&commit)
+        );
+        let installs = self.azure.sim.requests();
+        match app.deploy("dev").await {
+            Err(e)
+                if e.is_invalid_input() && e.to_string().contains(&format!("shop/{target}/")) =>
+            {
+                outln!("  dev    deploy refused: {}", first_line(&e.to_string()));
+                self.expect(
+                    self.azure.sim.requests() == installs,
+                    "deploy refuses the hand-edited head, naming the first differing file, before any WO request",
+                );
+            }
+            Err(e) => self.expect(
+                false,
+                format!("deploy refuses the hand-edited head (it failed otherwise: {e})"),
+            ),
+            Ok(_) => self.expect(
+                false,
+                "deploy refuses the hand-edited head (it deployed it)",
+            ),
+        }
+        let restored = repos::commit(gitops, "dev", &before, &message)?;
+        outln!("  dev    gitops {}: the edit reverted", short(&restored));
+        let redeploy = app.deploy("dev").await?;
+        self.expect(
+            redeploy.report.all_succeeded(),
+            "with the edit reverted, dev deploys again (nothing new to install)",
+        );
         Ok(())
     }
 
@@ -692,8 +832,34 @@ fn deployed_ok(steps: &[StepOutcome]) -> Vec<&str> {
         .collect()
 }
 
+/// `sha256:` and the first 12 hex digits.
+fn short_digest(digest: &str) -> &str {
+    &digest[..digest.len().min("sha256:".len() + 12)]
+}
+
 fn short(id: &str) -> &str {
     &id[..id.len().min(7)]
+}
+
+/// The first line of a message.
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
+}
+
+/// The message of the head of `branch`.
+fn git_message(repo: &Path, branch: &str) -> Result<String> {
+    let r = git2::Repository::open_bare(repo)
+        .map_err(|e| wo_core::Error::backend("git", format!("opening {}: {e}", repo.display())))?;
+    let head = r
+        .find_reference(&format!("refs/heads/{branch}"))
+        .and_then(|re| re.peel_to_commit())
+        .map_err(|e| {
+            wo_core::Error::backend(
+                "git",
+                format!("reading {branch} of {}: {e}", repo.display()),
+            )
+        })?;
+    Ok(head.message().unwrap_or_default().to_string())
 }
 
 fn app_source_head(repo: &Path) -> Result<String> {
