@@ -27,6 +27,9 @@ Examples:
   export WO_ARM_URL=$(sed -n 's/.* on //p' sim.log) AZURE_ACCESS_TOKEN=dev
   wo fleet import --env dev --resource-group /subscriptions/s/resourceGroups/rg --dry-run
 
+  # with a registry beside it (second line: its URL), for wo deploy --registry
+  wo azure-sim --port 0 --registry
+
   # a simulator holding your fleet, installs on berlin-1 failing, asking clients to poll every 50 ms
   wo azure-sim --port 0 --fleet-file platform/fleet.yaml \\
       --fail-install 'berlin-1=ImagePullBackOff: no such image' --poll-ms 50")]
@@ -69,6 +72,13 @@ pub struct SimArgs {
     // Not `--fleet`: wo keeps that name from meaning anything but the platform repo.
     #[arg(long, value_name = "FILE")]
     pub fleet_file: Option<PathBuf>,
+    /// Also serve a container registry (an Azure Container Registry stand-in: the OCI
+    /// distribution API, anonymous) on another port of 127.0.0.1, and install charts
+    /// from it; prints its URL on a second line (`WO_REGISTRY=http://HOST:PORT/charts`).
+    /// Without it, installs pull charts anonymously from any loopback registry the solution
+    /// names (e.g. a `docker-registry` you run).
+    #[arg(long)]
+    pub registry: bool,
 }
 
 /// `TARGET` or `TARGET=MESSAGE`, TARGET not empty.
@@ -141,6 +151,22 @@ async fn serve(args: &SimArgs) -> Result<String> {
     };
     // Read before binding: a bad file is exit 2 with nothing served.
     let fleet = args.fleet_file.as_deref().map(read_fleet).transpose()?;
+    let registry = if args.registry {
+        Some(
+            wo_azure_sim::Registry::start(wo_azure_sim::RegistryOptions::default())
+                .await
+                .map_err(|source| Error::Io {
+                    path: "binding the registry on 127.0.0.1".into(),
+                    source,
+                })?,
+        )
+    } else {
+        None
+    };
+    let options = SimulatorOptions {
+        charts: registry.as_ref().map(wo_azure_sim::Registry::chart_source),
+        ..options
+    };
     let sim = Simulator::start_on(addr, options)
         .await
         .map_err(|source| Error::Io {
@@ -157,10 +183,16 @@ async fn serve(args: &SimArgs) -> Result<String> {
         preload(&sim, fleet, options_token(args)).await?;
     }
     let mut out = std::io::stdout().lock();
-    let banner = format!(
+    let mut banner = format!(
         "wo azure-sim: serving Microsoft.Edge api-version {API_VERSION} on {}\n",
         sim.base_url()
     );
+    if let Some(r) = &registry {
+        banner.push_str(&format!(
+            "wo azure-sim: registry on http://{0} (WO_REGISTRY=http://{0}/charts)\n",
+            r.host_port()
+        ));
+    }
     out.write_all(banner.as_bytes())
         .and_then(|()| out.flush())
         .map_err(|source| Error::Io {
@@ -170,6 +202,9 @@ async fn serve(args: &SimArgs) -> Result<String> {
     drop(out);
     let signal = stopped().await;
     sim.shutdown().await;
+    if let Some(r) = registry {
+        r.shutdown().await;
+    }
     let signal = signal.map_err(|source| Error::Io {
         path: "<signal handler>".into(),
         source,
@@ -272,6 +307,7 @@ mod tests {
             fail_install: Vec::new(),
             poll_ms: None,
             fleet_file: None,
+            registry: false,
         }
     }
 

@@ -9,9 +9,11 @@ pub const RESOURCE_GROUP: &str =
     "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/flows";
 pub const EDGE: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/flows/providers/Microsoft.Edge";
 
-/// The WO simulator on its own runtime (the tests are synchronous).
+/// The WO simulator on its own runtime (the tests are synchronous), installing charts from
+/// the registry stand-in beside it, where `wo` publishes them (`WO_REGISTRY`).
 pub struct Azure {
     pub sim: wo_azure_sim::Simulator,
+    pub registry: wo_azure_sim::Registry,
     pub rt: tokio::runtime::Runtime,
 }
 
@@ -24,10 +26,14 @@ impl Azure {
             .enable_all()
             .build()
             .expect("runtime");
-        let sim = rt.block_on(async {
+        let (sim, registry) = rt.block_on(async {
+            let registry = wo_azure_sim::Registry::start(wo_azure_sim::RegistryOptions::default())
+                .await
+                .expect("registry");
             let sim = wo_azure_sim::Simulator::start(wo_azure_sim::SimulatorOptions {
                 lro_polls: 1,
                 retry_after_secs: 0,
+                charts: Some(registry.chart_source()),
                 ..Default::default()
             })
             .await
@@ -36,21 +42,13 @@ impl Azure {
                 .iter()
                 .map(|t| (t.clone(), vec!["helm".to_string()]))
                 .collect();
-            // `wo.gitops` bound: the type of the orchestrator's default specification (the
-            // simulator refuses component types a target does not bind).
-            sim.onboard_with_roles(
-                &arm(&sim),
-                RESOURCE_GROUP,
-                "flows",
-                "site",
-                &fleet,
-                &["helm.v3", "wo.gitops"],
-            )
-            .await
-            .expect("onboard the fleet");
-            sim
+            // Targets bind `helm.v3` only, as WO's do: wo publishes its chart (WO_REGISTRY).
+            sim.onboard(&arm(&sim), RESOURCE_GROUP, "flows", "site", &fleet)
+                .await
+                .expect("onboard the fleet");
+            (sim, registry)
         });
-        Azure { sim, rt }
+        Azure { sim, registry, rt }
     }
 }
 
@@ -74,6 +72,10 @@ impl Azure {
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("WO_ARM_URL", self.sim.base_url()),
+            (
+                "WO_REGISTRY",
+                format!("http://{}/charts", self.registry.host_port()),
+            ),
             ("WO_RESOURCE_GROUP", RESOURCE_GROUP.to_string()),
             ("WO_AZURE_POLL_MS", "2".to_string()),
             ("AZURE_ACCESS_TOKEN", "flows".to_string()),

@@ -516,8 +516,14 @@ impl World {
         ))?;
         let sv = sim.resource(instance["properties"]["solutionVersionId"].as_str()?)?;
         let stv = sim.resource(sv["properties"]["solutionTemplateVersionId"].as_str()?)?;
-        stv["properties"]["specification"]["components"][0]["properties"]["release"]
-            .as_str()
+        // wo names the release in the first line of the template version's configurations.
+        stv["properties"]["configurations"]
+            .as_str()?
+            .lines()
+            .next()?
+            .strip_prefix("# wo: release ")?
+            .split_whitespace()
+            .next()
             .map(str::to_string)
     }
 
