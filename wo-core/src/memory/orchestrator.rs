@@ -4,12 +4,17 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 
 use crate::error::{Error, Result};
-use crate::ports::{DeploymentReport, Orchestrator, Release, TargetOutcome, TargetRelease};
+use crate::ports::{
+    ChartRef, DeploymentReport, Orchestrator, Release, Running, TargetOutcome, TargetRelease,
+};
+use crate::value::Value;
 
 use super::lock;
 
 /// An [`Orchestrator`] in memory, with failure injection by target and a count of installs per
-/// (solution, target, version), so tests can prove that nothing was installed twice.
+/// (solution, target, version), so tests can prove that nothing was installed twice. It keeps
+/// what each target runs (chart and values) for [`Orchestrator::running`], and
+/// [`drift`](InMemoryOrchestrator::drift) changes it behind wo's back.
 #[derive(Debug, Clone, Default)]
 pub struct InMemoryOrchestrator {
     state: Arc<Mutex<State>>,
@@ -19,12 +24,20 @@ pub struct InMemoryOrchestrator {
 struct State {
     /// (solution, version) → the content of that version, per target.
     versions: BTreeMap<(String, String), Vec<TargetRelease>>,
-    /// (solution, target) → the version running.
-    running: BTreeMap<(String, String), String>,
+    /// (solution, target) → what runs there.
+    running: BTreeMap<(String, String), Installed>,
     /// (solution, target, version) → how often it was installed.
     installs: BTreeMap<(String, String, String), usize>,
     /// target → the message every deploy to it fails with.
     failing: BTreeMap<String, String>,
+}
+
+/// What runs of a solution on a target.
+#[derive(Debug, Clone)]
+struct Installed {
+    version: String,
+    chart: Option<ChartRef>,
+    values: Value,
 }
 
 impl InMemoryOrchestrator {
@@ -53,6 +66,25 @@ impl InMemoryOrchestrator {
             version.to_string(),
         );
         lock(&self.state).installs.get(&key).copied().unwrap_or(0)
+    }
+
+    /// Changes one value of what runs on `target` (of every solution running there) behind
+    /// wo's back, as someone editing the orchestrator's configuration by hand would:
+    /// `key_path` in [`key_path`](crate::key_path) syntax, maps made on the way as needed.
+    /// Returns how many solutions it changed (0 when nothing runs there, or `key_path` is not
+    /// a valid path).
+    pub fn drift(&self, target: &str, key_path: &str, value: Value) -> usize {
+        let Some(segments) = crate::key_path::segments(key_path).filter(|s| !s.is_empty()) else {
+            return 0;
+        };
+        let mut s = lock(&self.state);
+        let mut changed = 0;
+        for ((_, t), installed) in s.running.iter_mut() {
+            if t == target && set(&mut installed.values, &segments, value.clone()) {
+                changed += 1;
+            }
+        }
+        changed
     }
 
     /// Installs of all versions of all solutions on all targets together.
@@ -87,7 +119,7 @@ impl Orchestrator for InMemoryOrchestrator {
                     message: message.clone(),
                 }
             } else {
-                if s.running.get(&running_key) != Some(&release.version) {
+                if s.running.get(&running_key).map(|i| &i.version) != Some(&release.version) {
                     *s.installs
                         .entry((
                             release.solution.clone(),
@@ -95,7 +127,14 @@ impl Orchestrator for InMemoryOrchestrator {
                             release.version.clone(),
                         ))
                         .or_default() += 1;
-                    s.running.insert(running_key, release.version.clone());
+                    s.running.insert(
+                        running_key,
+                        Installed {
+                            version: release.version.clone(),
+                            chart: release.chart.clone(),
+                            values: t.values.clone(),
+                        },
+                    );
                 }
                 TargetOutcome::Deployed
             };
@@ -111,7 +150,59 @@ impl Orchestrator for InMemoryOrchestrator {
         Ok(lock(&self.state)
             .running
             .get(&(solution.to_string(), target.to_string()))
-            .cloned())
+            .map(|i| i.version.clone()))
+    }
+
+    async fn running<'a>(
+        &self,
+        solution: &str,
+        target: &str,
+        _orchestrator_id: Option<&'a str>,
+    ) -> Result<Option<Running>> {
+        Ok(lock(&self.state)
+            .running
+            .get(&(solution.to_string(), target.to_string()))
+            .map(|i| Running {
+                release: Some(i.version.clone()),
+                version: i.version.clone(),
+                chart: i.chart.clone(),
+                values: i.values.clone(),
+            }))
+    }
+}
+
+/// Sets the value at `path` under `root`, making maps on the way; `false` when a list index
+/// is out of range or a scalar is in the way.
+fn set(root: &mut Value, path: &[String], value: Value) -> bool {
+    let Some((last, parents)) = path.split_last() else {
+        return false;
+    };
+    let mut at = root;
+    for seg in parents {
+        at = match at {
+            Value::Object(m) => m
+                .entry(seg.clone())
+                .or_insert_with(|| Value::Object(Default::default())),
+            Value::Array(a) => match seg.parse::<usize>().ok().and_then(|i| a.get_mut(i)) {
+                Some(v) => v,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    match at {
+        Value::Object(m) => {
+            m.insert(last.clone(), value);
+            true
+        }
+        Value::Array(a) => match last.parse::<usize>().ok().and_then(|i| a.get_mut(i)) {
+            Some(v) => {
+                *v = value;
+                true
+            }
+            None => false,
+        },
+        _ => false,
     }
 }
 

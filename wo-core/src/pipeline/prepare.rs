@@ -32,6 +32,9 @@ pub(super) struct Composed {
     pub(super) package: Option<ChartPackage>,
     /// The solution's `wo/solution.yaml`.
     pub(super) specification: Option<crate::value::Value>,
+    /// What was rendered: the chart (as packaged, with a registry) and the composition whose
+    /// requests it rendered (`None` for a rollback, which renders nothing).
+    pub(super) rendered_from: Option<(crate::ports::Chart, crate::compose::Composition)>,
 }
 
 impl Composed {
@@ -146,6 +149,7 @@ impl Pipeline {
             files,
             package: None,
             specification: None,
+            rendered_from: None,
         };
         let title = title(&composed.provenance, Some(to));
         self.propose(composed, title).await
@@ -295,6 +299,7 @@ impl Pipeline {
             files,
             package,
             specification: bundle.solution_spec.clone(),
+            rendered_from: Some((chart, composition)),
         })
     }
 

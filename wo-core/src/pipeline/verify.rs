@@ -1,0 +1,273 @@
+//! verify: what runs equals what was reviewed.
+
+use crate::drift::{manifest_differences, value_differences};
+use crate::error::{Error, Location, Result};
+use crate::ports::{ChartRef, CommitId, RenderRequest, Running};
+
+use super::deploy::first_difference;
+use super::record::{manifests_path, record_path, values_path, ReleaseRecord};
+use super::Pipeline;
+
+/// What [`Pipeline::verify`] found in one environment.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Verification {
+    /// The solution.
+    pub solution: String,
+    /// The environment.
+    pub environment: String,
+    /// The gitops env branch head verified against.
+    pub gitops_commit: CommitId,
+    /// The first file (path on the env branch) where the head differs from what its
+    /// provenance renders; `None` when it re-renders byte for byte.
+    pub gitops: Option<String>,
+    /// One verdict per target of the head's `release.yaml` (or the one asked for), by name.
+    pub targets: Vec<TargetVerification>,
+}
+
+impl Verification {
+    /// Whether anything drifted: the head does not re-render, or a target runs something other
+    /// than what the head holds. A target that does not run the head's release is no drift.
+    pub fn has_drift(&self) -> bool {
+        self.gitops.is_some()
+            || self
+                .targets
+                .iter()
+                .any(|t| matches!(t.verdict, Verdict::Drift { .. }))
+    }
+}
+
+/// The verdict on one target.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TargetVerification {
+    /// The target.
+    pub target: String,
+    /// What runs there compared with what was reviewed.
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
+/// How what runs on a target compares with the gitops head.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    /// It runs the head's release, with the reviewed values and manifests.
+    Ok,
+    /// It runs the head's release, but not as reviewed.
+    Drift {
+        /// Key paths of the values that differ from the target's `values.yaml`.
+        keys: Vec<String>,
+        /// Resources whose manifests differ: `<kind> <namespace>/<name>: <key path>` of the
+        /// first differing field, or `: added` / `: removed`.
+        resources: Vec<String>,
+        /// How the chart it runs differs from the one `release.yaml` names.
+        chart: Option<String>,
+    },
+    /// It does not run the head's release.
+    NotDeployed {
+        /// The release it runs instead, when it runs one of the solution.
+        runs: Option<String>,
+    },
+}
+
+impl Pipeline {
+    /// Checks that what runs in `env` is what was reviewed: the gitops head re-renders
+    /// byte for byte from its provenance, and every target of its `release.yaml` (or only
+    /// the target `only`) runs its values and, re-rendered from what the orchestrator runs
+    /// (the published chart with the running values), its manifests.
+    ///
+    /// Without a [`ChartRegistry`](crate::ports::ChartRegistry), or for a release without a
+    /// chart, only values (and the chart reference) are compared.
+    ///
+    /// # Errors
+    /// - [`Error::NotFound`]: `env` is not in the chain, its gitops branch does not exist, or
+    ///   `only` is not a target of the head's release.
+    /// - [`Error::Invalid`]: the head has no wo provenance (a manual commit) or its
+    ///   `release.yaml` is unreadable.
+    /// - [`Error::Unsupported`]: the orchestrator cannot say what runs.
+    pub async fn verify(&self, env: &str, only: Option<&str>) -> Result<Verification> {
+        self.chain_with(env).await?;
+        let solution = self.solution().await?;
+        let shown = format!("gitops/{env}");
+        let head = self
+            .ports
+            .gitops
+            .history(env, 1)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                Error::not_found(format!(
+                    "env branch `{env}` of the gitops repo: nothing to verify"
+                ))
+            })?;
+        let provenance = head
+            .provenance
+            .clone()
+            .filter(|p| p.solution == solution && p.environment == env)
+            .ok_or_else(|| {
+                Error::invalid(
+                    Location::file(&shown).with_key(head.id.to_string()),
+                    format!(
+                        "the head {} of `{env}` has no wo provenance for `{solution}` (a manual commit?): \
+                         nothing says what it was rendered from; revert it or roll back",
+                        head.id.short()
+                    ),
+                )
+            })?;
+        let files = self.ports.gitops.read(&head.id, &solution).await?;
+        let rpath = record_path(&solution);
+        let rfile = format!("{shown}/{rpath}");
+        let record_text = files.text(&rpath)?.ok_or_else(|| {
+            Error::invalid(
+                Location::file(&rfile),
+                "file not found: the release record wo writes with every change is missing",
+            )
+        })?;
+        let record = ReleaseRecord::parse(record_text, &rfile)?;
+
+        let names: Vec<&String> = match only {
+            None => record.targets.keys().collect(),
+            Some(t) => vec![record.targets.get_key_value(t).map(|(k, _)| k).ok_or_else(|| {
+                Error::not_found(format!(
+                    "target `{t}` in the release of `{solution}` at the head {} of `{env}` (targets: {})",
+                    head.id.short(),
+                    record.targets.keys().cloned().collect::<Vec<_>>().join(", ")
+                ))
+            })?],
+        };
+
+        let again = self
+            .compose(
+                env,
+                &provenance.source_commit,
+                Some((&provenance.config_commit, &provenance.fleet_commit)),
+                provenance.promotable,
+                provenance.rollback_of.clone(),
+            )
+            .await?;
+        let gitops = first_difference(&files, &again.files).map(|(path, _)| path);
+
+        let mut requests: std::collections::BTreeMap<String, RenderRequest> = again
+            .rendered_from
+            .as_ref()
+            .map(|(_, c)| {
+                c.requests()
+                    .into_iter()
+                    .map(|q| (q.target.name.clone(), q))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut targets = Vec::with_capacity(names.len());
+        for name in names {
+            let recorded = &record.targets[name];
+            let running = self
+                .ports
+                .orchestrator
+                .running(&solution, name, recorded.orchestrator_id.as_deref())
+                .await
+                .map_err(|e| e.with_target(name.clone()))?;
+            let verdict = match running {
+                None => Verdict::NotDeployed { runs: None },
+                Some(r) if r.release.as_ref().is_some_and(|x| x != head.id.as_str()) => {
+                    Verdict::NotDeployed { runs: r.release }
+                }
+                Some(r) => {
+                    let request = requests.remove(name);
+                    self.compare(&shown, &solution, name, &files, &record, request, r)
+                        .await?
+                }
+            };
+            targets.push(TargetVerification {
+                target: name.clone(),
+                verdict,
+            });
+        }
+        Ok(Verification {
+            solution,
+            environment: env.to_string(),
+            gitops_commit: head.id,
+            gitops,
+            targets,
+        })
+    }
+
+    /// Compares what runs on `target` with its files on the head.
+    #[allow(clippy::too_many_arguments)]
+    async fn compare(
+        &self,
+        shown: &str,
+        solution: &str,
+        target: &str,
+        files: &crate::files::FileTree,
+        record: &ReleaseRecord,
+        request: Option<RenderRequest>,
+        running: Running,
+    ) -> Result<Verdict> {
+        let vpath = values_path(solution, target);
+        let vfile = format!("{shown}/{vpath}");
+        let reviewed_values = crate::yaml::parse(files.text(&vpath)?.unwrap_or_default(), &vfile)?
+            .to_value(&vfile)?;
+        let keys = value_differences(&reviewed_values, &running.values);
+        let chart = chart_difference(record.chart.as_ref(), running.chart.as_ref());
+
+        let mut resources = Vec::new();
+        if let (Some(charts), Some(runs), Some(mut request)) =
+            (&self.ports.charts, &running.chart, request)
+        {
+            let package = charts.fetch(runs).await?;
+            request.values = running.values.clone();
+            let rendered = self
+                .ports
+                .renderer
+                .render(&package.chart(), std::slice::from_ref(&request))
+                .await?;
+            let mpath = manifests_path(solution, target);
+            let reviewed = files.text(&mpath)?.unwrap_or_default();
+            let runs_manifests = rendered
+                .into_iter()
+                .next()
+                .map(|r| r.manifests)
+                .unwrap_or_default();
+            resources =
+                manifest_differences(reviewed, &runs_manifests, &format!("{shown}/{mpath}"))?;
+        }
+        Ok(
+            if keys.is_empty() && resources.is_empty() && chart.is_none() {
+                Verdict::Ok
+            } else {
+                Verdict::Drift {
+                    keys,
+                    resources,
+                    chart,
+                }
+            },
+        )
+    }
+}
+
+/// How the chart that runs differs from the reviewed one; an empty digest on either side is
+/// unknown, not a difference.
+fn chart_difference(reviewed: Option<&ChartRef>, runs: Option<&ChartRef>) -> Option<String> {
+    let shown = |c: &ChartRef| format!("{}:{}", c.repo, c.version);
+    match (reviewed, runs) {
+        (None, None) => None,
+        (Some(a), Some(b)) => {
+            let digests_differ =
+                !a.digest.is_empty() && !b.digest.is_empty() && a.digest != b.digest;
+            if a.repo != b.repo || a.version != b.version {
+                Some(format!("runs {}, reviewed {}", shown(b), shown(a)))
+            } else if digests_differ {
+                Some(format!(
+                    "runs {} with digest {}, reviewed {}",
+                    shown(b),
+                    b.digest,
+                    a.digest
+                ))
+            } else {
+                None
+            }
+        }
+        (Some(a), None) => Some(format!("runs no published chart, reviewed {}", shown(a))),
+        (None, Some(b)) => Some(format!("runs {}, reviewed no published chart", shown(b))),
+    }
+}
