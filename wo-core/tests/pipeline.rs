@@ -1694,7 +1694,12 @@ async fn verify_reports_a_hand_edited_head_as_gitops_drift() {
         "what runs is the release before the hand edit"
     );
 
-    // A commit with no provenance at all: nothing says what it was rendered from.
+    // A commit with no provenance at all: compared with what the newest commit wo made
+    // renders.
+    let mut by_hand = files.clone();
+    by_hand
+        .insert("shop/dev-eu-1/values.yaml", "Replicas: 9\n")
+        .unwrap();
     *gitops.manual.lock().unwrap() = Some((
         "dev".into(),
         GitOpsCommit {
@@ -1702,8 +1707,37 @@ async fn verify_reports_a_hand_edited_head_as_gitops_drift() {
             provenance: None,
             message: "by hand\n".into(),
         },
-        files,
+        by_hand,
     ));
+    let v = p.verify("dev", Some("dev-eu-1")).await.unwrap();
+    assert_eq!(v.gitops.as_deref(), Some("shop/dev-eu-1/values.yaml"));
+    assert_eq!(v.gitops_commit, CommitId::from("manual"));
+    assert_eq!(
+        verdicts(&v),
+        vec![(
+            "dev-eu-1",
+            Verdict::NotDeployed {
+                runs: Some(deployed.to_string())
+            }
+        )]
+    );
+    assert!(v.has_drift());
+
+    // Nothing by wo on the branch at all: nothing says what it was rendered from.
+    let bare = InMemoryGitOpsRepo::new();
+    let only_manual = HandEdited {
+        inner: bare,
+        manual: Arc::new(Mutex::new(Some((
+            "dev".into(),
+            GitOpsCommit {
+                id: CommitId::from("manual"),
+                provenance: None,
+                message: "by hand\n".into(),
+            },
+            files,
+        )))),
+    };
+    let p = Pipeline::new(w.ports_with(Arc::new(only_manual)), Settings::default());
     let err = p.verify("dev", None).await.unwrap_err();
     assert!(err.is_invalid_input(), "{err}");
 }

@@ -26,7 +26,7 @@ const ROLLBACK_DEPTH: usize = 1000;
 pub(super) struct Composed {
     pub(super) provenance: Provenance,
     targets: Vec<String>,
-    record: ReleaseRecord,
+    pub(super) record: ReleaseRecord,
     pub(super) files: FileTree,
     /// The chart as packaged for the orchestrator (with a [`ChartRegistry`](crate::ports::ChartRegistry)).
     pub(super) package: Option<ChartPackage>,

@@ -8,8 +8,15 @@ use super::deploy::first_difference;
 use super::record::{manifests_path, record_path, values_path, ReleaseRecord};
 use super::Pipeline;
 
+/// How far back in an env branch's history the newest commit wo made is looked for, when the
+/// head is a commit made by hand.
+const HISTORY_DEPTH: usize = 1000;
+
 /// What [`Pipeline::verify`] found in one environment.
+///
+/// Serialized (for `wo verify -o json`) with camelCase field names.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Verification {
     /// The solution.
     pub solution: String,
@@ -48,7 +55,7 @@ pub struct TargetVerification {
 
 /// How what runs on a target compares with the gitops head.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "verdict", rename_all = "snake_case")]
+#[serde(tag = "verdict", rename_all = "camelCase")]
 pub enum Verdict {
     /// It runs the head's release, with the reviewed values and manifests.
     Ok,
@@ -78,52 +85,74 @@ impl Pipeline {
     /// Without a [`ChartRegistry`](crate::ports::ChartRegistry), or for a release without a
     /// chart, only values (and the chart reference) are compared.
     ///
+    /// A head wo did not make (pushed by hand, no provenance) is compared with what the newest
+    /// commit wo made renders: the file the hand changed is reported in
+    /// [`Verification::gitops`], and the targets run that earlier release, not the head.
+    ///
     /// # Errors
     /// - [`Error::NotFound`]: `env` is not in the chain, its gitops branch does not exist, or
     ///   `only` is not a target of the head's release.
-    /// - [`Error::Invalid`]: the head has no wo provenance (a manual commit) or its
-    ///   `release.yaml` is unreadable.
+    /// - [`Error::Invalid`]: no commit of the env branch has wo provenance.
     /// - [`Error::Unsupported`]: the orchestrator cannot say what runs.
     pub async fn verify(&self, env: &str, only: Option<&str>) -> Result<Verification> {
         self.chain_with(env).await?;
         let solution = self.solution().await?;
         let shown = format!("gitops/{env}");
-        let head = self
-            .ports
-            .gitops
-            .history(env, 1)
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| {
-                Error::not_found(format!(
-                    "env branch `{env}` of the gitops repo: nothing to verify"
-                ))
-            })?;
-        let provenance = head
-            .provenance
-            .clone()
-            .filter(|p| p.solution == solution && p.environment == env)
-            .ok_or_else(|| {
-                Error::invalid(
-                    Location::file(&shown).with_key(head.id.to_string()),
-                    format!(
-                        "the head {} of `{env}` has no wo provenance for `{solution}` (a manual commit?): \
-                         nothing says what it was rendered from; revert it or roll back",
-                        head.id.short()
-                    ),
-                )
-            })?;
+        let history = self.ports.gitops.history(env, 1).await?;
+        let head = history.into_iter().next().ok_or_else(|| {
+            Error::not_found(format!(
+                "env branch `{env}` of the gitops repo: nothing to verify"
+            ))
+        })?;
+        let ours = |c: &crate::ports::GitOpsCommit| {
+            c.provenance
+                .clone()
+                .filter(|p| p.solution == solution && p.environment == env)
+        };
+        // A head wo did not make (a commit pushed by hand) is compared with what the newest
+        // commit wo made renders: what the hand changed is the drift.
+        let provenance = match ours(&head) {
+            Some(p) => p,
+            None => self
+                .ports
+                .gitops
+                .history(env, HISTORY_DEPTH)
+                .await?
+                .iter()
+                .find_map(ours)
+                .ok_or_else(|| {
+                    Error::invalid(
+                        Location::file(&shown).with_key(head.id.to_string()),
+                        format!(
+                            "no commit among the last {HISTORY_DEPTH} of `{env}` has wo provenance for `{solution}`: \
+                             nothing says what the branch was rendered from"
+                        ),
+                    )
+                })?,
+        };
         let files = self.ports.gitops.read(&head.id, &solution).await?;
+        let again = self
+            .compose(
+                env,
+                &provenance.source_commit,
+                Some((&provenance.config_commit, &provenance.fleet_commit)),
+                provenance.promotable,
+                provenance.rollback_of.clone(),
+            )
+            .await?;
+        let gitops = first_difference(&files, &again.files).map(|(path, _)| path);
+
         let rpath = record_path(&solution);
         let rfile = format!("{shown}/{rpath}");
-        let record_text = files.text(&rpath)?.ok_or_else(|| {
-            Error::invalid(
-                Location::file(&rfile),
-                "file not found: the release record wo writes with every change is missing",
-            )
-        })?;
-        let record = ReleaseRecord::parse(record_text, &rfile)?;
+        let record = match files.text(&rpath)? {
+            Some(text) => match ReleaseRecord::parse(text, &rfile) {
+                Ok(r) => r,
+                // Edited out of shape: the drift is reported; the targets are the reviewed ones.
+                Err(_) if gitops.is_some() => again.record.clone(),
+                Err(e) => return Err(e),
+            },
+            None => again.record.clone(),
+        };
 
         let names: Vec<&String> = match only {
             None => record.targets.keys().collect(),
@@ -135,17 +164,6 @@ impl Pipeline {
                 ))
             })?],
         };
-
-        let again = self
-            .compose(
-                env,
-                &provenance.source_commit,
-                Some((&provenance.config_commit, &provenance.fleet_commit)),
-                provenance.promotable,
-                provenance.rollback_of.clone(),
-            )
-            .await?;
-        let gitops = first_difference(&files, &again.files).map(|(path, _)| path);
 
         let mut requests: std::collections::BTreeMap<String, RenderRequest> = again
             .rendered_from
