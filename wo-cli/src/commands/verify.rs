@@ -111,3 +111,66 @@ fn text(v: &Verification) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use wo_core::pipeline::TargetVerification;
+    use wo_core::ports::CommitId;
+
+    use super::*;
+
+    #[test]
+    fn the_text_has_a_line_per_target_with_what_drifted_indented_below() {
+        let target = |name: &str, verdict| TargetVerification {
+            target: name.into(),
+            verdict,
+        };
+        let v = Verification {
+            solution: "shop".into(),
+            environment: "prod".into(),
+            gitops_commit: CommitId::from("4f1c2d9e0000000000000000000000000000000a"),
+            gitops: Some("shop/prod-eu-2/manifests.yaml".into()),
+            targets: vec![
+                target(
+                    "prod-eu-1",
+                    Verdict::Drift {
+                        keys: vec!["LogLevel".into()],
+                        resources: vec![r#"ConfigMap shop-ns/shop: data["values.json"]"#.into()],
+                        chart: Some("runs oci://r/c:1.0.1, reviewed oci://r/c:1.0.0".into()),
+                    },
+                ),
+                target("prod-eu-2", Verdict::Ok),
+                target(
+                    "prod-us-1",
+                    Verdict::NotDeployed {
+                        runs: Some("9b7e0a1f0000000000000000000000000000000b".into()),
+                    },
+                ),
+                target("prod-us-22", Verdict::NotDeployed { runs: None }),
+            ],
+        };
+        assert_eq!(
+            text(&v),
+            "gitops prod@4f1c2d9: drift: shop/prod-eu-2/manifests.yaml is not what its provenance renders\n\
+             prod-eu-1   drift\n    \
+             chart: runs oci://r/c:1.0.1, reviewed oci://r/c:1.0.0\n    \
+             key LogLevel\n    \
+             resource ConfigMap shop-ns/shop: data[\"values.json\"]\n\
+             prod-eu-2   ok\n\
+             prod-us-1   not deployed (runs 9b7e0a1, the head is 4f1c2d9)\n\
+             prod-us-22  not deployed\n"
+        );
+        assert!(v.has_drift());
+        let json = serde_json::to_value(&v).unwrap();
+        assert_eq!(
+            json["targets"][0],
+            serde_json::json!({"target": "prod-eu-1", "verdict": "drift", "keys": ["LogLevel"],
+                "resources": [r#"ConfigMap shop-ns/shop: data["values.json"]"#],
+                "chart": "runs oci://r/c:1.0.1, reviewed oci://r/c:1.0.0"})
+        );
+        assert_eq!(
+            json["targets"][3],
+            serde_json::json!({"target": "prod-us-22", "verdict": "notDeployed", "runs": null})
+        );
+    }
+}

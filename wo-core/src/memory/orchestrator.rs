@@ -73,6 +73,38 @@ impl InMemoryOrchestrator {
     /// `key_path` in [`key_path`](crate::key_path) syntax, maps made on the way as needed.
     /// Returns how many solutions it changed (0 when nothing runs there, or `key_path` is not
     /// a valid path).
+    ///
+    /// ```
+    /// use wo_core::memory::InMemoryOrchestrator;
+    /// use wo_core::ports::{CommitId, Orchestrator, Release, TargetRelease};
+    ///
+    /// # futures::executor::block_on(async {
+    /// let o = InMemoryOrchestrator::new();
+    /// assert_eq!(o.running("shop", "berlin-1", None).await?, None);
+    /// o.deploy(&Release {
+    ///     solution: "shop".into(),
+    ///     environment: "dev".into(),
+    ///     version: "g-1a2b3c4".into(),
+    ///     source_commit: CommitId::from("a1"),
+    ///     gitops_commit: CommitId::from("1a2b3c4"),
+    ///     targets: vec![TargetRelease {
+    ///         target: "berlin-1".into(),
+    ///         orchestrator_id: None,
+    ///         values: serde_json::json!({ "image": { "tag": "1.0" } }),
+    ///         manifests: String::new(),
+    ///     }],
+    ///     chart: None,
+    ///     specification: None,
+    /// })
+    /// .await?;
+    ///
+    /// assert_eq!(o.drift("berlin-1", "image.tag", "1.1".into()), 1);
+    /// let runs = o.running("shop", "berlin-1", None).await?.unwrap();
+    /// assert_eq!(runs.release.as_deref(), Some("g-1a2b3c4"));
+    /// assert_eq!(runs.values, serde_json::json!({ "image": { "tag": "1.1" } }));
+    /// # Ok::<(), wo_core::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn drift(&self, target: &str, key_path: &str, value: Value) -> usize {
         let Some(segments) = crate::key_path::segments(key_path).filter(|s| !s.is_empty()) else {
             return 0;

@@ -1,5 +1,9 @@
 //! verify: what runs equals what was reviewed.
 
+use std::collections::BTreeMap;
+
+use futures::StreamExt;
+
 use crate::drift::{manifest_differences, value_differences};
 use crate::error::{Error, Location, Result};
 use crate::ports::{ChartRef, CommitId, RenderRequest, Running};
@@ -11,6 +15,8 @@ use super::Pipeline;
 /// How far back in an env branch's history the newest commit wo made is looked for, when the
 /// head is a commit made by hand.
 const HISTORY_DEPTH: usize = 1000;
+/// How many targets are asked at once what runs there.
+const RUNNING_CONCURRENCY: usize = 8;
 
 /// What [`Pipeline::verify`] found in one environment.
 ///
@@ -165,7 +171,7 @@ impl Pipeline {
             })?],
         };
 
-        let mut requests: std::collections::BTreeMap<String, RenderRequest> = again
+        let mut requests: BTreeMap<String, RenderRequest> = again
             .rendered_from
             .as_ref()
             .map(|(_, c)| {
@@ -175,31 +181,90 @@ impl Pipeline {
                     .collect()
             })
             .unwrap_or_default();
-        let mut targets = Vec::with_capacity(names.len());
-        for name in names {
-            let recorded = &record.targets[name];
-            let running = self
-                .ports
-                .orchestrator
-                .running(&solution, name, recorded.orchestrator_id.as_deref())
-                .await
-                .map_err(|e| e.with_target(name.clone()))?;
-            let verdict = match running {
-                None => Verdict::NotDeployed { runs: None },
+        // What runs, asked of the orchestrator a few targets at a time, in target order.
+        let asked: Vec<Result<Option<Running>>> = futures::stream::iter(names.iter().map(|name| {
+            let id = record.targets[*name].orchestrator_id.clone();
+            let solution = &solution;
+            async move {
+                self.ports
+                    .orchestrator
+                    .running(solution, name, id.as_deref())
+                    .await
+                    .map_err(|e| e.with_target(name.to_string()))
+            }
+        }))
+        .buffered(RUNNING_CONCURRENCY)
+        .collect()
+        .await;
+
+        let mut found = Vec::with_capacity(names.len());
+        // The targets to render again, by the chart they run: one fetch and one render call per
+        // chart, however many targets.
+        let mut by_chart: BTreeMap<(String, String, String), RenderBatch> = BTreeMap::new();
+        for (i, (name, running)) in names.iter().zip(asked).enumerate() {
+            let finding = match running? {
+                None => Finding::NotDeployed(None),
                 Some(r) if r.release.as_ref().is_some_and(|x| x != head.id.as_str()) => {
-                    Verdict::NotDeployed { runs: r.release }
+                    Finding::NotDeployed(r.release)
                 }
                 Some(r) => {
-                    let request = requests.remove(name);
-                    self.compare(&shown, &solution, name, &files, &record, request, r)
-                        .await?
+                    let vpath = values_path(&solution, name);
+                    let vfile = format!("{shown}/{vpath}");
+                    let reviewed =
+                        crate::yaml::parse(files.text(&vpath)?.unwrap_or_default(), &vfile)?
+                            .to_value(&vfile)?;
+                    let keys = value_differences(&reviewed, &r.values);
+                    let chart = chart_difference(record.chart.as_ref(), r.chart.as_ref());
+                    if let (Some(_), Some(runs), Some(mut request)) =
+                        (&self.ports.charts, r.chart, requests.remove(*name))
+                    {
+                        request.values = r.values;
+                        let key = (runs.repo.clone(), runs.version.clone(), runs.digest.clone());
+                        by_chart
+                            .entry(key)
+                            .or_insert_with(|| (runs, Vec::new()))
+                            .1
+                            .push((i, request));
+                    }
+                    Finding::Runs {
+                        keys,
+                        chart,
+                        resources: Vec::new(),
+                    }
                 }
             };
-            targets.push(TargetVerification {
-                target: name.clone(),
-                verdict,
-            });
+            found.push(finding);
         }
+        if let Some(charts) = &self.ports.charts {
+            for (runs, batch) in by_chart.into_values() {
+                let package = charts.fetch(&runs).await?;
+                let (at, requests): (Vec<usize>, Vec<RenderRequest>) = batch.into_iter().unzip();
+                let rendered = self
+                    .ports
+                    .renderer
+                    .render(&package.chart(), &requests)
+                    .await?;
+                for ((i, request), out) in at.into_iter().zip(&requests).zip(rendered) {
+                    let mpath = manifests_path(&solution, &request.target.name);
+                    let reviewed = files.text(&mpath)?.unwrap_or_default();
+                    if let Finding::Runs { resources, .. } = &mut found[i] {
+                        *resources = manifest_differences(
+                            reviewed,
+                            &out.manifests,
+                            &format!("{shown}/{mpath}"),
+                        )?;
+                    }
+                }
+            }
+        }
+        let targets = names
+            .into_iter()
+            .zip(found)
+            .map(|(name, f)| TargetVerification {
+                target: name.clone(),
+                verdict: f.verdict(),
+            })
+            .collect();
         Ok(Verification {
             solution,
             environment: env.to_string(),
@@ -208,58 +273,41 @@ impl Pipeline {
             targets,
         })
     }
+}
 
-    /// Compares what runs on `target` with its files on the head.
-    #[allow(clippy::too_many_arguments)]
-    async fn compare(
-        &self,
-        shown: &str,
-        solution: &str,
-        target: &str,
-        files: &crate::files::FileTree,
-        record: &ReleaseRecord,
-        request: Option<RenderRequest>,
-        running: Running,
-    ) -> Result<Verdict> {
-        let vpath = values_path(solution, target);
-        let vfile = format!("{shown}/{vpath}");
-        let reviewed_values = crate::yaml::parse(files.text(&vpath)?.unwrap_or_default(), &vfile)?
-            .to_value(&vfile)?;
-        let keys = value_differences(&reviewed_values, &running.values);
-        let chart = chart_difference(record.chart.as_ref(), running.chart.as_ref());
+/// A chart that runs and, per target running it, the index of the target and its request with
+/// the running values.
+type RenderBatch = (ChartRef, Vec<(usize, RenderRequest)>);
 
-        let mut resources = Vec::new();
-        if let (Some(charts), Some(runs), Some(mut request)) =
-            (&self.ports.charts, &running.chart, request)
-        {
-            let package = charts.fetch(runs).await?;
-            request.values = running.values.clone();
-            let rendered = self
-                .ports
-                .renderer
-                .render(&package.chart(), std::slice::from_ref(&request))
-                .await?;
-            let mpath = manifests_path(solution, target);
-            let reviewed = files.text(&mpath)?.unwrap_or_default();
-            let runs_manifests = rendered
-                .into_iter()
-                .next()
-                .map(|r| r.manifests)
-                .unwrap_or_default();
-            resources =
-                manifest_differences(reviewed, &runs_manifests, &format!("{shown}/{mpath}"))?;
-        }
-        Ok(
-            if keys.is_empty() && resources.is_empty() && chart.is_none() {
-                Verdict::Ok
-            } else {
-                Verdict::Drift {
-                    keys,
-                    resources,
-                    chart,
-                }
+/// What was found on one target, before its verdict.
+enum Finding {
+    NotDeployed(Option<String>),
+    Runs {
+        keys: Vec<String>,
+        chart: Option<String>,
+        resources: Vec<String>,
+    },
+}
+
+impl Finding {
+    fn verdict(self) -> Verdict {
+        match self {
+            Finding::NotDeployed(runs) => Verdict::NotDeployed { runs },
+            Finding::Runs {
+                keys,
+                chart,
+                resources,
+            } if keys.is_empty() && chart.is_none() && resources.is_empty() => Verdict::Ok,
+            Finding::Runs {
+                keys,
+                chart,
+                resources,
+            } => Verdict::Drift {
+                keys,
+                resources,
+                chart,
             },
-        )
+        }
     }
 }
 
