@@ -105,6 +105,15 @@ impl Orchestrator for Unconfigured {
     async fn deployed(&self, _solution: &str, _target: &str) -> Result<Option<String>> {
         Err(unconfigured())
     }
+
+    async fn running<'a>(
+        &self,
+        _solution: &str,
+        _target: &str,
+        _orchestrator_id: Option<&'a str>,
+    ) -> Result<Option<wo_core::ports::Running>> {
+        Err(unconfigured())
+    }
 }
 
 #[cfg(test)]
@@ -119,6 +128,8 @@ mod tests {
         let e = o.deployed("shop", "t").await.unwrap_err();
         assert!(e.is_invalid_input());
         assert!(e.to_string().contains("WO_RESOURCE_GROUP"), "{e}");
+        let e = o.running("shop", "t", None).await.unwrap_err();
+        assert!(e.is_invalid_input(), "verify names the setting too: {e}");
     }
 
     #[test]

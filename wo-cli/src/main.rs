@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 #[cfg(feature = "demo")]
 use commands::sim;
-use commands::{completions, fleet, flow, init, local, plan};
+use commands::{completions, fleet, flow, init, local, plan, verify};
 use output::Outcome;
 use wo_core::Result;
 
@@ -38,6 +38,7 @@ Examples:
   wo prepare-pr --env dev --source-rev main
   wo merge --env dev && wo deploy --env dev
   wo status
+  wo verify --env dev
 
   # The whole model on one machine
   wo demo
@@ -63,6 +64,7 @@ enum Command {
     Status(flow::Status),
     History(flow::History),
     Rollback(flow::Rollback),
+    Verify(verify::Verify),
     Fleet(fleet::Fleet),
     Init(init::Init),
     #[cfg(feature = "demo")]
@@ -89,6 +91,7 @@ impl Command {
             Command::Status(c) => c.json(),
             Command::History(c) => c.json(),
             Command::Rollback(c) => c.json(),
+            Command::Verify(c) => c.json(),
             Command::Fleet(c) => c.json(),
             Command::Init(c) => c.json(),
             #[cfg(feature = "demo")]
@@ -111,6 +114,7 @@ impl Command {
             Command::Status(c) => c.run().await,
             Command::History(c) => c.run().await,
             Command::Rollback(c) => c.run().await,
+            Command::Verify(c) => c.run().await,
             Command::Fleet(c) => c.run().await,
             Command::Init(c) => c.run().await,
             #[cfg(feature = "demo")]
@@ -188,6 +192,7 @@ mod tests {
         ("status", &["text", "json"]),
         ("history", &["text", "json"]),
         ("rollback", &["text", "json"]),
+        ("verify", &["text", "json"]),
         ("fleet", &[]),
         ("fleet import", &["text", "json"]),
         ("fleet apply", &["text", "json"]),

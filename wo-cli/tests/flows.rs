@@ -655,6 +655,83 @@ fn a_manual_commit_on_a_gitops_env_branch_is_never_deployed() {
 }
 
 #[test]
+fn verify_exits_0_when_what_runs_is_what_was_reviewed_and_1_on_a_hand_edited_head() {
+    let w = World::new();
+    let verify = |args: &[&str]| {
+        let mut all = vec!["verify", "--env", "dev"];
+        all.extend_from_slice(args);
+        w.wo(APP, &all)
+    };
+    w.source_pushed(APP).ok();
+    w.merge(APP, "dev").ok();
+
+    // Merged, not deployed yet: reported, and no drift.
+    let v = verify(&["-o", "json"]).ok().json();
+    assert_eq!(v["drift"], false, "{v:#}");
+    for t in v["targets"].as_array().expect("targets") {
+        assert_eq!(t["verdict"], "notDeployed", "{v:#}");
+        assert_eq!(t["runs"], Value::Null, "{v:#}");
+    }
+
+    w.deploy(APP, "dev").ok();
+    let head = w.head("shop-gitops", "dev").expect("dev head");
+    let v = verify(&["-o", "json"]).ok().json();
+    assert_eq!(
+        v,
+        serde_json::json!({
+            "solution": "shop",
+            "environment": "dev",
+            "gitopsCommit": head,
+            "gitops": null,
+            "drift": false,
+            "targets": [
+                {"target": "dev-eu-1", "verdict": "ok"},
+                {"target": "dev-us-1", "verdict": "ok"},
+            ],
+        }),
+        "what WO runs (its resolved configuration) is what was reviewed"
+    );
+    let run = verify(&[]).ok();
+    assert_eq!(run.stdout, "dev-eu-1  ok\ndev-us-1  ok\n", "{run}");
+    let one = verify(&["--target", "dev-us-1", "-o", "json"]).ok().json();
+    assert_eq!(
+        one["targets"],
+        serde_json::json!([{"target": "dev-us-1", "verdict": "ok"}])
+    );
+    let err = verify(&["--target", "nope", "-o", "json"])
+        .code(1)
+        .json_error_names(&["nope"]);
+    assert_eq!(err["kind"], "notFound");
+    w.wo(APP, &["verify", "--env", "qa"])
+        .code(2)
+        .stderr_names(&["qa"]);
+
+    // A person pushes straight to the protected branch: the head no longer renders from
+    // what wo last released, and WO still runs that release.
+    w.commit("shop-gitops", "dev", "hotfix: more replicas", |wt| {
+        let p = wt.join("shop/dev-eu-1/values.yaml");
+        let mut text = std::fs::read_to_string(&p).unwrap();
+        text.push_str("# edited by hand\n");
+        std::fs::write(p, text).unwrap();
+    });
+    let run = verify(&["-o", "json"]).code(1);
+    let v = run.json();
+    assert_eq!(v["drift"], true, "{run}");
+    assert_eq!(v["gitops"], "shop/dev-eu-1/values.yaml", "{run}");
+    for t in v["targets"].as_array().expect("targets") {
+        assert_eq!(t["verdict"], "notDeployed", "{run}");
+        assert_eq!(t["runs"], head.as_str(), "{run}");
+    }
+    let run = verify(&[]).code(1);
+    assert!(
+        run.stdout.lines().next().is_some_and(
+            |l| l.starts_with("gitops dev@") && l.contains("drift: shop/dev-eu-1/values.yaml")
+        ),
+        "{run}"
+    );
+}
+
+#[test]
 fn a_fleet_naming_a_missing_next_environment_is_a_clear_error() {
     let w = World::new();
     w.edit(

@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod compose;
+pub mod drift;
 pub mod engine;
 pub mod error;
 pub mod expr;

@@ -12,7 +12,7 @@ use wo_core::memory::{
 };
 use wo_core::pipeline::{
     plan, sha256_hex, Action, EnvironmentChain, Event, MergeOutcome, Pipeline, Ports,
-    ReleaseRecord, Settings, SourceChoice, StepOutcome,
+    ReleaseRecord, Settings, SourceChoice, StepOutcome, Verdict, Verification,
 };
 use wo_core::ports::{
     ChangeProposal, ChangeRequest, ChangeState, CommitId, CommitState, ConfigStore,
@@ -1723,4 +1723,242 @@ async fn an_application_pipeline_does_not_apply_the_fleet() {
         "{skipped:?}"
     );
     assert_eq!(onboarding.calls(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// verify: what runs equals what was reviewed
+
+fn verdicts(v: &Verification) -> Vec<(&str, Verdict)> {
+    v.targets
+        .iter()
+        .map(|t| (t.target.as_str(), t.verdict.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn verify_finds_nothing_deployed_then_ok_then_one_drifted_key_on_one_target() {
+    let w = World::new();
+    let charts = InMemoryChartRegistry::new("oci://registry.example/charts");
+    let mut ports = w.ports_with(Arc::new(w.gitops.clone()));
+    ports.charts = Some(Arc::new(charts));
+    let p = Pipeline::new(ports, Settings::default());
+    p.run(&Event::SourcePushed {
+        commit: "main".into(),
+    })
+    .await
+    .unwrap();
+    p.merge("dev").await.unwrap();
+
+    let before = p.verify("dev", None).await.unwrap();
+    assert_eq!(before.gitops, None);
+    assert_eq!(
+        verdicts(&before),
+        vec![
+            ("dev-eu-1", Verdict::NotDeployed { runs: None }),
+            ("dev-us-1", Verdict::NotDeployed { runs: None }),
+        ]
+    );
+    assert!(!before.has_drift(), "nothing deployed is not drift");
+
+    let deployed = p.deploy("dev").await.unwrap();
+    let after = p.verify("dev", None).await.unwrap();
+    assert_eq!(after.gitops_commit, deployed.gitops_commit);
+    assert_eq!(
+        verdicts(&after),
+        vec![("dev-eu-1", Verdict::Ok), ("dev-us-1", Verdict::Ok)]
+    );
+    assert!(!after.has_drift());
+
+    assert_eq!(
+        w.orchestrator
+            .drift("dev-eu-1", "LogLevel", serde_json::json!("warn")),
+        1
+    );
+    let drifted = p.verify("dev", None).await.unwrap();
+    assert_eq!(
+        verdicts(&drifted),
+        vec![
+            (
+                "dev-eu-1",
+                Verdict::Drift {
+                    keys: vec!["LogLevel".into()],
+                    resources: vec![r#"ConfigMap shop-ns/shop: data["values.json"]"#.into()],
+                    chart: None,
+                }
+            ),
+            ("dev-us-1", Verdict::Ok),
+        ]
+    );
+    assert!(drifted.has_drift());
+    assert_eq!(drifted.gitops, None, "the head itself still re-renders");
+
+    // --target: only that target, and an unknown one is NotFound.
+    let one = p.verify("dev", Some("dev-us-1")).await.unwrap();
+    assert_eq!(verdicts(&one), vec![("dev-us-1", Verdict::Ok)]);
+    assert!(!one.has_drift());
+    let err = p.verify("dev", Some("dev-xx-9")).await.unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    assert!(err.to_string().contains("dev-xx-9"), "{err}");
+    let err = p.verify("qa", None).await.unwrap_err();
+    assert!(
+        err.is_invalid_input(),
+        "an unknown environment, as everywhere: {err}"
+    );
+}
+
+#[tokio::test]
+async fn verify_says_which_release_runs_when_the_head_is_not_deployed_yet() {
+    let w = World::new();
+    let p = w.pipeline();
+    p.run(&Event::SourcePushed {
+        commit: "main".into(),
+    })
+    .await
+    .unwrap();
+    p.merge("dev").await.unwrap();
+    let first = p.deploy("dev").await.unwrap().gitops_commit;
+    w.app_config.commit(
+        "dev",
+        tree(&[("values.yaml", &values("  LogLevel: warn\n"))]),
+    );
+    p.prepare_pr("dev", &SourceChoice::Released, false)
+        .await
+        .unwrap();
+    p.merge("dev").await.unwrap();
+
+    let v = p.verify("dev", None).await.unwrap();
+    assert_ne!(v.gitops_commit, first);
+    for (_, verdict) in verdicts(&v) {
+        assert_eq!(
+            verdict,
+            Verdict::NotDeployed {
+                runs: Some(first.to_string())
+            }
+        );
+    }
+    assert!(!v.has_drift());
+}
+
+#[tokio::test]
+async fn verify_without_a_chart_registry_compares_values_only() {
+    let w = World::new();
+    let p = w.pipeline();
+    p.run(&Event::SourcePushed {
+        commit: "main".into(),
+    })
+    .await
+    .unwrap();
+    p.merge("dev").await.unwrap();
+    p.deploy("dev").await.unwrap();
+    w.orchestrator
+        .drift("dev-us-1", "Replicas", serde_json::json!(4));
+    let v = p.verify("dev", None).await.unwrap();
+    assert_eq!(
+        verdicts(&v),
+        vec![
+            ("dev-eu-1", Verdict::Ok),
+            (
+                "dev-us-1",
+                Verdict::Drift {
+                    keys: vec!["Replicas".into()],
+                    resources: vec![],
+                    chart: None,
+                }
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn verify_reports_a_hand_edited_head_as_gitops_drift() {
+    let w = World::new();
+    let gitops = HandEdited {
+        inner: w.gitops.clone(),
+        manual: Arc::default(),
+    };
+    let p = Pipeline::new(w.ports_with(Arc::new(gitops.clone())), Settings::default());
+    p.run(&Event::SourcePushed {
+        commit: "main".into(),
+    })
+    .await
+    .unwrap();
+    p.merge("dev").await.unwrap();
+    let deployed = p.deploy("dev").await.unwrap().gitops_commit;
+    let files = w.files("dev").await;
+    let provenance = w.gitops.history("dev", 1).await.unwrap()[0]
+        .provenance
+        .clone()
+        .unwrap();
+    let mut edited = files.clone();
+    edited
+        .insert("shop/dev-us-1/manifests.yaml", "kind: Secret\n")
+        .unwrap();
+    let message = provenance.commit_message("looks legit", "");
+    *gitops.manual.lock().unwrap() = Some((
+        "dev".into(),
+        GitOpsCommit {
+            id: CommitId::from("handmade"),
+            provenance: Provenance::from_message(&message),
+            message,
+        },
+        edited,
+    ));
+
+    let v = p.verify("dev", None).await.unwrap();
+    assert_eq!(v.gitops.as_deref(), Some("shop/dev-us-1/manifests.yaml"));
+    assert!(v.has_drift());
+    assert_eq!(
+        verdicts(&v)[0].1,
+        Verdict::NotDeployed {
+            runs: Some(deployed.to_string())
+        },
+        "what runs is the release before the hand edit"
+    );
+
+    // A commit with no provenance at all: compared with what the newest commit wo made
+    // renders.
+    let mut by_hand = files.clone();
+    by_hand
+        .insert("shop/dev-eu-1/values.yaml", "Replicas: 9\n")
+        .unwrap();
+    *gitops.manual.lock().unwrap() = Some((
+        "dev".into(),
+        GitOpsCommit {
+            id: CommitId::from("manual"),
+            provenance: None,
+            message: "by hand\n".into(),
+        },
+        by_hand,
+    ));
+    let v = p.verify("dev", Some("dev-eu-1")).await.unwrap();
+    assert_eq!(v.gitops.as_deref(), Some("shop/dev-eu-1/values.yaml"));
+    assert_eq!(v.gitops_commit, CommitId::from("manual"));
+    assert_eq!(
+        verdicts(&v),
+        vec![(
+            "dev-eu-1",
+            Verdict::NotDeployed {
+                runs: Some(deployed.to_string())
+            }
+        )]
+    );
+    assert!(v.has_drift());
+
+    // Nothing by wo on the branch at all: nothing says what it was rendered from.
+    let bare = InMemoryGitOpsRepo::new();
+    let only_manual = HandEdited {
+        inner: bare,
+        manual: Arc::new(Mutex::new(Some((
+            "dev".into(),
+            GitOpsCommit {
+                id: CommitId::from("manual"),
+                provenance: None,
+                message: "by hand\n".into(),
+            },
+            files,
+        )))),
+    };
+    let p = Pipeline::new(w.ports_with(Arc::new(only_manual)), Settings::default());
+    let err = p.verify("dev", None).await.unwrap_err();
+    assert!(err.is_invalid_input(), "{err}");
 }

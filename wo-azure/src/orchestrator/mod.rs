@@ -50,7 +50,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::StreamExt;
 use serde_json::{json, Value};
-use wo_core::ports::{DeploymentReport, Orchestrator, Release, TargetOutcome, TargetRelease};
+use wo_core::ports::{
+    ChartRef, DeploymentReport, Orchestrator, Release, Running, TargetOutcome, TargetRelease,
+};
 use wo_core::{Error, Location, Result};
 
 use crate::arm::{ArmClient, BACKEND};
@@ -528,7 +530,7 @@ impl WoOrchestrator {
     }
 
     /// The solution version id the target's instance of the solution runs, if any.
-    async fn running(&self, target_id: &str, unique: &str) -> Result<Option<String>> {
+    async fn running_version_id(&self, target_id: &str, unique: &str) -> Result<Option<String>> {
         let path = format!("{target_id}/solutions/{unique}/instances/{unique}");
         Ok(self.get_opt(&path).await?.and_then(|i| {
             i["properties"]["solutionVersionId"]
@@ -543,7 +545,7 @@ impl WoOrchestrator {
         if ours.is_empty() {
             return Ok(false);
         }
-        let Some(running) = self.running(target_id, &plan.unique).await? else {
+        let Some(running) = self.running_version_id(target_id, &plan.unique).await? else {
             return Ok(false);
         };
         Ok(ours.iter().any(|sv| {
@@ -932,7 +934,7 @@ impl Orchestrator for WoOrchestrator {
         let name = template_name(solution);
         let template_id = format!("{}/solutionTemplates/{name}", self.edge());
         let unique = self.unique_of(&template_id, &name).await?;
-        let Some(sv_id) = self.running(&target_id, &unique).await? else {
+        let Some(sv_id) = self.running_version_id(&target_id, &unique).await? else {
             return Ok(None);
         };
         let Some(sv) = self.get_opt(&sv_id).await? else {
@@ -950,6 +952,68 @@ impl Orchestrator for WoOrchestrator {
             .or_else(|| stv["name"].as_str().map(str::to_string));
         Ok(release)
     }
+
+    /// Reads the target's instance → the solution version it runs: its resolved
+    /// `configuration` (what the chart runs with, as WO holds it now), the chart of its
+    /// `helm.v3` component, and the release from its template version's `configurations`.
+    async fn running<'a>(
+        &self,
+        solution: &str,
+        target: &str,
+        orchestrator_id: Option<&'a str>,
+    ) -> Result<Option<Running>> {
+        let target_id = self.target_id(target, orchestrator_id);
+        let name = template_name(solution);
+        let template_id = format!("{}/solutionTemplates/{name}", self.edge());
+        let unique = self.unique_of(&template_id, &name).await?;
+        let Some(sv_id) = self.running_version_id(&target_id, &unique).await? else {
+            return Ok(None);
+        };
+        let Some(sv) = self.get_opt(&sv_id).await? else {
+            return Ok(None);
+        };
+        let text = sv["properties"]["configuration"].as_str().unwrap_or("");
+        let values = if text.trim().is_empty() {
+            Value::Object(Default::default())
+        } else {
+            // YAML as the simulator and WO write it; JSON reads as YAML too.
+            wo_core::yaml::parse(text, &format!("{sv_id} configuration"))
+                .and_then(|n| n.to_value(&sv_id))?
+        };
+        let release = match sv["properties"]["solutionTemplateVersionId"].as_str() {
+            Some(stv_id) => self
+                .get_opt(stv_id)
+                .await?
+                .and_then(|stv| release_of(&stv).map(str::to_string)),
+            None => None,
+        };
+        let version = sv["name"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| sv_id.rsplit('/').next().unwrap_or_default().to_string());
+        Ok(Some(Running {
+            release,
+            version,
+            chart: chart_of(&sv),
+            values,
+        }))
+    }
+}
+
+/// The chart of a solution version's `helm.v3` component (WO does not say the digest).
+fn chart_of(sv: &Value) -> Option<ChartRef> {
+    sv["properties"]["specification"]["components"]
+        .as_array()?
+        .iter()
+        .filter(|c| c["type"].as_str() == Some(HELM_COMPONENT))
+        .find_map(|c| {
+            let chart = &c["properties"]["chart"];
+            Some(ChartRef {
+                repo: chart["repo"].as_str()?.to_string(),
+                version: chart["version"].as_str()?.to_string(),
+                digest: String::new(),
+            })
+        })
 }
 
 #[cfg(test)]
@@ -983,6 +1047,22 @@ mod tests {
                 "repo": "oci://registry.example/charts/shop",
                 "version": "1.0.0-wo.g3f2a9c1b7d4e", "wait": true, "timeout": "5m"}}}]})
         );
+    }
+
+    #[test]
+    fn the_running_chart_is_read_back_from_the_helm_component_without_a_digest() {
+        let r = release(true, None);
+        let sv = json!({"properties": {"specification": default_specification(&r).unwrap()}});
+        let chart = r.chart.unwrap();
+        assert_eq!(
+            chart_of(&sv),
+            Some(ChartRef {
+                digest: String::new(),
+                ..chart
+            })
+        );
+        let gitops = json!({"properties": {"specification": default_specification(&release(false, None)).unwrap()}});
+        assert_eq!(chart_of(&gitops), None, "a wo.gitops release runs no chart");
     }
 
     #[test]

@@ -124,7 +124,7 @@ impl WoOrchestrator {
     ) -> Result<Next> {
         let is = |v: &Value, id: &str| v["id"].as_str().is_some_and(|x| x.eq_ignore_ascii_case(id));
         let ours = self.our_versions(target_id, plan).await?;
-        let running = self.running(target_id, &plan.unique).await?;
+        let running = self.running_version_id(target_id, &plan.unique).await?;
         if let Some(r) = &running {
             if ours.iter().any(|v| is(v, r) && state(v) == "Deployed") {
                 // Another install of this release went through: the target runs it.

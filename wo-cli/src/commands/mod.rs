@@ -8,3 +8,4 @@ pub mod local;
 pub mod plan;
 #[cfg(feature = "demo")]
 pub mod sim;
+pub mod verify;

@@ -4,12 +4,17 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 
 use crate::error::{Error, Result};
-use crate::ports::{DeploymentReport, Orchestrator, Release, TargetOutcome, TargetRelease};
+use crate::ports::{
+    ChartRef, DeploymentReport, Orchestrator, Release, Running, TargetOutcome, TargetRelease,
+};
+use crate::value::Value;
 
 use super::lock;
 
 /// An [`Orchestrator`] in memory, with failure injection by target and a count of installs per
-/// (solution, target, version), so tests can prove that nothing was installed twice.
+/// (solution, target, version), so tests can prove that nothing was installed twice. It keeps
+/// what each target runs (chart and values) for [`Orchestrator::running`], and
+/// [`drift`](InMemoryOrchestrator::drift) changes it behind wo's back.
 #[derive(Debug, Clone, Default)]
 pub struct InMemoryOrchestrator {
     state: Arc<Mutex<State>>,
@@ -19,12 +24,20 @@ pub struct InMemoryOrchestrator {
 struct State {
     /// (solution, version) → the content of that version, per target.
     versions: BTreeMap<(String, String), Vec<TargetRelease>>,
-    /// (solution, target) → the version running.
-    running: BTreeMap<(String, String), String>,
+    /// (solution, target) → what runs there.
+    running: BTreeMap<(String, String), Installed>,
     /// (solution, target, version) → how often it was installed.
     installs: BTreeMap<(String, String, String), usize>,
     /// target → the message every deploy to it fails with.
     failing: BTreeMap<String, String>,
+}
+
+/// What runs of a solution on a target.
+#[derive(Debug, Clone)]
+struct Installed {
+    version: String,
+    chart: Option<ChartRef>,
+    values: Value,
 }
 
 impl InMemoryOrchestrator {
@@ -53,6 +66,57 @@ impl InMemoryOrchestrator {
             version.to_string(),
         );
         lock(&self.state).installs.get(&key).copied().unwrap_or(0)
+    }
+
+    /// Changes one value of what runs on `target` (of every solution running there) behind
+    /// wo's back, as someone editing the orchestrator's configuration by hand would:
+    /// `key_path` in [`key_path`](crate::key_path) syntax, maps made on the way as needed.
+    /// Returns how many solutions it changed (0 when nothing runs there, or `key_path` is not
+    /// a valid path).
+    ///
+    /// ```
+    /// use wo_core::memory::InMemoryOrchestrator;
+    /// use wo_core::ports::{CommitId, Orchestrator, Release, TargetRelease};
+    ///
+    /// # futures::executor::block_on(async {
+    /// let o = InMemoryOrchestrator::new();
+    /// assert_eq!(o.running("shop", "berlin-1", None).await?, None);
+    /// o.deploy(&Release {
+    ///     solution: "shop".into(),
+    ///     environment: "dev".into(),
+    ///     version: "g-1a2b3c4".into(),
+    ///     source_commit: CommitId::from("a1"),
+    ///     gitops_commit: CommitId::from("1a2b3c4"),
+    ///     targets: vec![TargetRelease {
+    ///         target: "berlin-1".into(),
+    ///         orchestrator_id: None,
+    ///         values: serde_json::json!({ "image": { "tag": "1.0" } }),
+    ///         manifests: String::new(),
+    ///     }],
+    ///     chart: None,
+    ///     specification: None,
+    /// })
+    /// .await?;
+    ///
+    /// assert_eq!(o.drift("berlin-1", "image.tag", "1.1".into()), 1);
+    /// let runs = o.running("shop", "berlin-1", None).await?.unwrap();
+    /// assert_eq!(runs.release.as_deref(), Some("g-1a2b3c4"));
+    /// assert_eq!(runs.values, serde_json::json!({ "image": { "tag": "1.1" } }));
+    /// # Ok::<(), wo_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn drift(&self, target: &str, key_path: &str, value: Value) -> usize {
+        let Some(segments) = crate::key_path::segments(key_path).filter(|s| !s.is_empty()) else {
+            return 0;
+        };
+        let mut s = lock(&self.state);
+        let mut changed = 0;
+        for ((_, t), installed) in s.running.iter_mut() {
+            if t == target && set(&mut installed.values, &segments, value.clone()) {
+                changed += 1;
+            }
+        }
+        changed
     }
 
     /// Installs of all versions of all solutions on all targets together.
@@ -87,7 +151,7 @@ impl Orchestrator for InMemoryOrchestrator {
                     message: message.clone(),
                 }
             } else {
-                if s.running.get(&running_key) != Some(&release.version) {
+                if s.running.get(&running_key).map(|i| &i.version) != Some(&release.version) {
                     *s.installs
                         .entry((
                             release.solution.clone(),
@@ -95,7 +159,14 @@ impl Orchestrator for InMemoryOrchestrator {
                             release.version.clone(),
                         ))
                         .or_default() += 1;
-                    s.running.insert(running_key, release.version.clone());
+                    s.running.insert(
+                        running_key,
+                        Installed {
+                            version: release.version.clone(),
+                            chart: release.chart.clone(),
+                            values: t.values.clone(),
+                        },
+                    );
                 }
                 TargetOutcome::Deployed
             };
@@ -111,7 +182,59 @@ impl Orchestrator for InMemoryOrchestrator {
         Ok(lock(&self.state)
             .running
             .get(&(solution.to_string(), target.to_string()))
-            .cloned())
+            .map(|i| i.version.clone()))
+    }
+
+    async fn running<'a>(
+        &self,
+        solution: &str,
+        target: &str,
+        _orchestrator_id: Option<&'a str>,
+    ) -> Result<Option<Running>> {
+        Ok(lock(&self.state)
+            .running
+            .get(&(solution.to_string(), target.to_string()))
+            .map(|i| Running {
+                release: Some(i.version.clone()),
+                version: i.version.clone(),
+                chart: i.chart.clone(),
+                values: i.values.clone(),
+            }))
+    }
+}
+
+/// Sets the value at `path` under `root`, making maps on the way; `false` when a list index
+/// is out of range or a scalar is in the way.
+fn set(root: &mut Value, path: &[String], value: Value) -> bool {
+    let Some((last, parents)) = path.split_last() else {
+        return false;
+    };
+    let mut at = root;
+    for seg in parents {
+        at = match at {
+            Value::Object(m) => m
+                .entry(seg.clone())
+                .or_insert_with(|| Value::Object(Default::default())),
+            Value::Array(a) => match seg.parse::<usize>().ok().and_then(|i| a.get_mut(i)) {
+                Some(v) => v,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    match at {
+        Value::Object(m) => {
+            m.insert(last.clone(), value);
+            true
+        }
+        Value::Array(a) => match last.parse::<usize>().ok().and_then(|i| a.get_mut(i)) {
+            Some(v) => {
+                *v = value;
+                true
+            }
+            None => false,
+        },
+        _ => false,
     }
 }
 

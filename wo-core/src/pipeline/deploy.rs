@@ -220,7 +220,7 @@ impl Pipeline {
 /// The first path (in order) whose content differs between the head's files and the files
 /// computed again, with how: `is not` (changed), `is not in` (extra on the branch) or
 /// `is missing from the branch but in` (dropped).
-fn first_difference(
+pub(super) fn first_difference(
     head: &crate::files::FileTree,
     again: &crate::files::FileTree,
 ) -> Option<(String, &'static str)> {

@@ -5,7 +5,8 @@
 //! ports, and follows the chain (a deploy plans the next step) until a change request waits
 //! for review, promotion stops or nothing is left. Each step is also a method of its own
 //! ([`Pipeline::prepare_pr`], [`Pipeline::merge`], [`Pipeline::deploy`],
-//! [`Pipeline::apply_fleet`]), as workflow steps call them.
+//! [`Pipeline::apply_fleet`]), as workflow steps call them. [`Pipeline::verify`] checks that
+//! what runs is what was reviewed.
 //!
 //! No state lives in the pipeline: the environment chain is read from the fleets, what runs
 //! from the gitops env branches and their provenance, what deployed where from the source
@@ -24,6 +25,7 @@ mod plan;
 mod prepare;
 mod record;
 mod run;
+mod verify;
 
 use std::sync::Arc;
 
@@ -36,6 +38,7 @@ pub use record::{
     manifests_path, record_path, sha256_hex, values_path, RecordedProvenance, RecordedTarget,
     ReleaseRecord, RELEASE_FILE,
 };
+pub use verify::{TargetVerification, Verdict, Verification};
 
 use crate::error::{Error, Location, Result};
 use crate::format::app::{AppDescriptor, APP_FILE};

@@ -26,12 +26,15 @@ const ROLLBACK_DEPTH: usize = 1000;
 pub(super) struct Composed {
     pub(super) provenance: Provenance,
     targets: Vec<String>,
-    record: ReleaseRecord,
+    pub(super) record: ReleaseRecord,
     pub(super) files: FileTree,
     /// The chart as packaged for the orchestrator (with a [`ChartRegistry`](crate::ports::ChartRegistry)).
     pub(super) package: Option<ChartPackage>,
     /// The solution's `wo/solution.yaml`.
     pub(super) specification: Option<crate::value::Value>,
+    /// What was rendered: the chart (as packaged, with a registry) and the composition whose
+    /// requests it rendered (`None` for a rollback, which renders nothing).
+    pub(super) rendered_from: Option<(crate::ports::Chart, crate::compose::Composition)>,
 }
 
 impl Composed {
@@ -146,6 +149,7 @@ impl Pipeline {
             files,
             package: None,
             specification: None,
+            rendered_from: None,
         };
         let title = title(&composed.provenance, Some(to));
         self.propose(composed, title).await
@@ -295,6 +299,7 @@ impl Pipeline {
             files,
             package,
             specification: bundle.solution_spec.clone(),
+            rendered_from: Some((chart, composition)),
         })
     }
 

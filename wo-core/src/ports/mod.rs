@@ -47,7 +47,9 @@ pub use gitops::{
 };
 #[cfg(feature = "mocks")]
 pub use orchestrator::MockOrchestrator;
-pub use orchestrator::{DeploymentReport, Orchestrator, Release, TargetOutcome, TargetRelease};
+pub use orchestrator::{
+    DeploymentReport, Orchestrator, Release, Running, TargetOutcome, TargetRelease,
+};
 pub use provenance::Provenance;
 #[cfg(feature = "mocks")]
 pub use render::MockRenderer;

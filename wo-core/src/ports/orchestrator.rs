@@ -117,6 +117,22 @@ impl DeploymentReport {
     }
 }
 
+/// What the orchestrator runs for a solution on one target, as it says it
+/// ([`Orchestrator::running`]): what `wo verify` compares with what was reviewed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Running {
+    /// wo's release (the gitops commit id) the running version was made for, when the
+    /// orchestrator knows it.
+    pub release: Option<String>,
+    /// The orchestrator's own name of the version running.
+    pub version: String,
+    /// The chart it runs (repo and version; `digest` empty when the orchestrator does not
+    /// say), `None` when it runs no published chart.
+    pub chart: Option<super::ChartRef>,
+    /// The resolved configuration it runs with: the chart's values.
+    pub values: Value,
+}
+
 /// The workload orchestrator: publishes a solution version and installs it on targets.
 ///
 /// # Contract
@@ -131,6 +147,10 @@ impl DeploymentReport {
 /// - A version is immutable: the same version of a solution always has the same content.
 /// - [`deployed`](Orchestrator::deployed) returns the version of the solution that last
 ///   deployed successfully on the target, `None` when none has.
+/// - [`running`](Orchestrator::running) says what runs on the target as the orchestrator
+///   holds it *now* (values changed behind wo's back included), `None` when nothing of the
+///   solution runs there. After a successful deploy of a release and no change since, its
+///   `release` is the release's version (when known) and its `values` the target's values.
 ///
 /// # Errors
 ///
@@ -139,6 +159,8 @@ impl DeploymentReport {
 ///   content.
 /// - [`Error::Backend`](crate::Error::Backend) when the orchestrator cannot be reached or fails
 ///   as a whole (`retryable` for throttling and timeouts).
+/// - [`Error::Unsupported`](crate::Error::Unsupported) from [`running`](Orchestrator::running)
+///   of a backend that cannot say what runs (the default).
 ///
 /// # Example
 ///
@@ -186,4 +208,22 @@ pub trait Orchestrator: Send + Sync {
 
     /// The version of `solution` running on `target`, `None` when none is.
     async fn deployed(&self, solution: &str, target: &str) -> Result<Option<String>>;
+
+    /// What runs of `solution` on `target` (found by `orchestrator_id` when the fleet names
+    /// one), `None` when nothing does.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`](crate::Error::Unsupported) unless the backend implements it;
+    /// [`Error::Backend`](crate::Error::Backend) as for the other methods.
+    async fn running<'a>(
+        &self,
+        solution: &str,
+        target: &str,
+        orchestrator_id: Option<&'a str>,
+    ) -> Result<Option<Running>> {
+        let _ = (target, orchestrator_id);
+        Err(Error::unsupported(format!(
+            "reading what runs of `{solution}`: this orchestrator cannot say"
+        )))
+    }
 }

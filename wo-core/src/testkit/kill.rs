@@ -226,4 +226,13 @@ impl Orchestrator for Killable<dyn Orchestrator> {
     async fn deployed(&self, solution: &str, target: &str) -> Result<Option<String>> {
         self.inner.deployed(solution, target).await
     }
+
+    async fn running<'a>(
+        &self,
+        solution: &str,
+        target: &str,
+        orchestrator_id: Option<&'a str>,
+    ) -> Result<Option<crate::ports::Running>> {
+        self.inner.running(solution, target, orchestrator_id).await
+    }
 }

@@ -48,7 +48,9 @@ fn release(solution: &str, version: &str, targets: &[&str]) -> Release {
 
 /// Checks the [`Orchestrator`] contract: one outcome per target, idempotent deploys that never
 /// install twice, per-target failures that neither stop the others nor replace what runs,
-/// retry of failed targets, immutable versions, solutions kept apart, `Invalid` releases.
+/// retry of failed targets, immutable versions, solutions kept apart, `Invalid` releases, and
+/// [`Orchestrator::running`] naming the release and the values that run (nothing before a
+/// deploy, what ran before on a failed target).
 ///
 /// # Panics
 /// When the backend breaks the contract, naming the point.
@@ -59,6 +61,11 @@ pub async fn orchestrator_conformance(h: &dyn OrchestratorHarness) {
         o.deployed(sol, "conf-a").await.expect("deployed"),
         None,
         "nothing runs before a deploy"
+    );
+    assert_eq!(
+        o.running(sol, "conf-a", None).await.expect("running"),
+        None,
+        "running: nothing runs before a deploy"
     );
 
     // Idempotent deploys.
@@ -100,6 +107,29 @@ pub async fn orchestrator_conformance(h: &dyn OrchestratorHarness) {
             .expect("deployed"),
         None,
         "solutions are apart"
+    );
+
+    let runs = o
+        .running(sol, "conf-a", None)
+        .await
+        .expect("running")
+        .expect("v1 runs on conf-a");
+    assert_eq!(
+        runs.release.as_deref(),
+        Some("v1"),
+        "running names the release"
+    );
+    assert_eq!(
+        runs.values, v1.targets[0].values,
+        "running: the target's values"
+    );
+    assert_eq!(runs.chart, None, "a release without a chart runs none");
+    assert_eq!(
+        o.running("conformance-other", "conf-a", None)
+            .await
+            .expect("running"),
+        None,
+        "running: solutions are apart"
     );
 
     let v2 = release(sol, "v2", &["conf-a", "conf-b"]);
@@ -168,6 +198,15 @@ pub async fn orchestrator_conformance(h: &dyn OrchestratorHarness) {
             .as_deref(),
         Some("v0"),
         "it keeps what it ran"
+    );
+    assert_eq!(
+        o.running(sol, "conf-e", None)
+            .await
+            .expect("running")
+            .and_then(|r| r.release)
+            .as_deref(),
+        Some("v0"),
+        "running: it keeps what it ran"
     );
     assert_eq!(
         h.installs(sol, "conf-c", "v1").await,
