@@ -14,7 +14,7 @@ use wo::azure::arm::{default_http_client, ArmClient, LroPolicy, RetryPolicy, Sta
 use wo::azure::orchestrator::{WoOptions, WoOrchestrator};
 use wo::core::files::FileTree;
 use wo::core::memory::{InMemoryConfigStore, InMemoryGitOpsRepo, InMemorySourceRepo};
-use wo::core::pipeline::{Pipeline, SourceChoice};
+use wo::core::pipeline::{Pipeline, SourceChoice, Verdict};
 use wo::core::ports::{GitOpsRepo, TargetOutcome};
 use wo::credentials::Credentials;
 use wo::pipeline::PipelineBuilder;
@@ -263,5 +263,47 @@ async fn wo_pushes_its_chart_and_wo_installs_it_beside_a_chart_pushed_by_hand() 
         let values: serde_json::Value = serde_json::to_value(&applied.values).unwrap();
         assert!(values.is_object(), "{target}: {values}");
     }
-    let _ = (json!({}), &w.cache_repo);
+    assert!(!w.cache_repo.is_empty());
+
+    // What runs is what was reviewed, on every target.
+    let verified = w.pipeline.verify("dev", None).await.unwrap();
+    assert!(!verified.has_drift(), "{verified:?}");
+    assert_eq!(verified.gitops, None);
+    assert!(
+        verified.targets.iter().all(|t| t.verdict == Verdict::Ok),
+        "{verified:?}"
+    );
+
+    // Someone changes one value in WO behind wo's back: verify names that target and key,
+    // and the resource it changed; nothing else.
+    w.sim
+        .drift("berlin-1", Some("shop"), "replicas", json!(7))
+        .await
+        .unwrap();
+    let verified = w.pipeline.verify("dev", None).await.unwrap();
+    assert!(verified.has_drift());
+    for t in &verified.targets {
+        match (&t.target[..], &t.verdict) {
+            (
+                "berlin-1",
+                Verdict::Drift {
+                    keys,
+                    resources,
+                    chart,
+                },
+            ) => {
+                assert_eq!(keys, &vec!["replicas".to_string()], "{t:?}");
+                assert!(
+                    resources
+                        .iter()
+                        .any(|r| r.contains("Deployment") && r.contains("replicas")),
+                    "{resources:?}"
+                );
+                assert_eq!(chart, &None);
+            }
+            ("berlin-1", other) => panic!("berlin-1: {other:?}"),
+            (_, Verdict::Ok) => {}
+            (target, other) => panic!("{target}: {other:?}"),
+        }
+    }
 }

@@ -657,7 +657,7 @@ impl Demo {
         );
 
         outln!();
-        outln!("8. What runs is what was reviewed: charts in the registry, helm.v3 in WO, no hand edits.");
+        outln!("8. What runs is what was reviewed: charts in the registry, helm.v3 in WO, no hand edits, wo verify.");
         self.what_runs(&app).await?;
         Ok(())
     }
@@ -749,7 +749,12 @@ impl Demo {
             Err(e)
                 if e.is_invalid_input() && e.to_string().contains(&format!("shop/{target}/")) =>
             {
-                outln!("  dev    deploy refused: {}", first_line(&e.to_string()));
+                let text = e.to_string();
+                let refusal = text
+                    .lines()
+                    .find(|l| l.contains("refusing"))
+                    .unwrap_or_else(|| first_line(&text));
+                outln!("  dev    deploy: {}", refusal.trim());
                 self.expect(
                     self.azure.sim.requests() == installs,
                     "deploy refuses the hand-edited head, naming the first differing file, before any WO request",
@@ -770,6 +775,69 @@ impl Demo {
         self.expect(
             redeploy.report.all_succeeded(),
             "with the edit reverted, dev deploys again (nothing new to install)",
+        );
+
+        // wo verify: what every cluster runs (WO's solution version: the chart pulled again,
+        // rendered with the configuration WO resolved) equals the reviewed manifests.
+        let mut ok = 0;
+        let mut all = 0;
+        for env in ENVIRONMENTS {
+            let v = app.verify(env, None).await?;
+            for t in &v.targets {
+                all += 1;
+                ok += usize::from(t.verdict == wo_core::pipeline::Verdict::Ok);
+            }
+            outln!(
+                "  {env:<6} wo verify: {}",
+                v.targets
+                    .iter()
+                    .map(|t| format!("{} {}", t.target, verdict_word(&t.verdict)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        self.expect(
+            all == 9 && ok == all,
+            format!("wo verify: ok on all {ok} of {all} clusters"),
+        );
+
+        // Someone changes one value in WO behind wo's back.
+        let drifted = "prod-berlin-1";
+        let changed = self
+            .azure
+            .sim
+            .drift(drifted, Some("shop"), "replicas", serde_json::json!(9))
+            .await
+            .map_err(|m| wo_core::Error::backend("simulator", m))?;
+        outln!(
+            "  prod   in WO, behind wo's back: {drifted} replicas → 9 (solution version {})",
+            changed.version
+        );
+        let v = app.verify("prod", None).await?;
+        for t in &v.targets {
+            if let wo_core::pipeline::Verdict::Drift {
+                keys, resources, ..
+            } = &t.verdict
+            {
+                outln!("  prod   wo verify: {} drift", t.target);
+                for k in keys {
+                    outln!("           key {k}");
+                }
+                for r in resources {
+                    outln!("           resource {r}");
+                }
+            }
+        }
+        let only_that = v.targets.iter().all(|t| match (&t.target[..], &t.verdict) {
+            (t, wo_core::pipeline::Verdict::Drift { keys, .. }) => {
+                t == drifted && keys == &["replicas".to_string()]
+            }
+            (t, wo_core::pipeline::Verdict::Ok) => t != drifted,
+            _ => false,
+        });
+        self.expect(
+            v.has_drift() && only_that,
+            format!("wo verify reports {drifted} and the key `replicas`, nothing else"),
         );
         Ok(())
     }
@@ -830,6 +898,15 @@ fn deployed_ok(steps: &[StepOutcome]) -> Vec<&str> {
             _ => None,
         })
         .collect()
+}
+
+/// `ok`, `drift`, `not deployed`.
+fn verdict_word(v: &wo_core::pipeline::Verdict) -> &'static str {
+    match v {
+        wo_core::pipeline::Verdict::Ok => "ok",
+        wo_core::pipeline::Verdict::Drift { .. } => "drift",
+        wo_core::pipeline::Verdict::NotDeployed { .. } => "not deployed",
+    }
 }
 
 /// `sha256:` and the first 12 hex digits.
