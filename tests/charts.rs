@@ -187,3 +187,64 @@ async fn prepare_records_the_chart_and_deploy_pushes_it_once_for_every_environme
     }
     assert_eq!(pushes, [true, false], "one upload for the release, in dev");
 }
+
+/// Runs git in `dir`, deterministic identity; panics on failure.
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_same_commit_packaged_on_two_clones_has_the_same_digest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let origin = tmp.path().join("origin");
+    std::fs::create_dir_all(origin.join("chart")).unwrap();
+    for (path, content) in shop_helm().iter() {
+        let to = origin.join("chart").join(path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, content).unwrap();
+    }
+    git(&origin, &["init", "-q", "-b", "main"]);
+    git(&origin, &["add", "-A"]);
+    git(&origin, &["commit", "-q", "-m", "chart"]);
+    for clone in ["a", "b"] {
+        git(tmp.path(), &["clone", "-q", "origin", clone]);
+    }
+    // The second clone's files are newer and group-writable: what a checkout varies in.
+    for (path, _) in shop_helm().iter() {
+        let p = tmp.path().join("b/chart").join(path);
+        let f = std::fs::File::options().append(true).open(&p).unwrap();
+        f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(3600))
+            .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o664)).unwrap();
+    }
+    let charts =
+        OciChartRegistry::open("oci://registry.example/charts", &Credentials::default()).unwrap();
+    let commit = CommitId::from("3f2a9c1b7d4e5f60718293a4b5c6d7e8f9012345");
+    let digests: Vec<String> = ["a", "b"]
+        .iter()
+        .map(|clone| {
+            let chart = Chart {
+                name: "shop".into(),
+                files: FileTree::load_dir(&tmp.path().join(clone).join("chart")).unwrap(),
+            };
+            charts.package(&chart, &commit).unwrap().digest
+        })
+        .collect();
+    assert_eq!(digests[0], digests[1]);
+    assert!(digests[0].starts_with("sha256:"), "{}", digests[0]);
+}

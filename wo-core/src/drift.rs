@@ -1,7 +1,7 @@
 //! Drift: how what runs differs from what was reviewed, key by key and resource by resource.
 //!
 //! Both comparisons are deterministic (keys sorted, resources by identity) and name places in
-//! [`key_path`](crate::key_path) syntax, as `wo resolve --explain` does.
+//! [`key_path`] syntax, as `wo resolve --explain` does.
 //!
 //! ```
 //! use serde_json::json;
