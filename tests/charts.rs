@@ -37,10 +37,7 @@ fn helm_pull(reference: &str, version: &str, dir: &Path) -> Vec<u8> {
             "-d",
         ])
         .arg(dir)
-        .env("HELM_CONFIG_HOME", home.join("config"))
-        .env("HELM_CACHE_HOME", home.join("cache"))
-        .env("HELM_DATA_HOME", home.join("data"))
-        .env("HELM_REGISTRY_CONFIG", home.join("registry.json"))
+        .envs(wo_test_support::helm_env(&home))
         .output()
         .unwrap();
     assert!(

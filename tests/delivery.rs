@@ -31,10 +31,7 @@ fn root() -> PathBuf {
 fn helm(args: &[&str], home: &Path) -> String {
     let out = Command::new(wo_test_support::tool("helm"))
         .args(args)
-        .env("HELM_CONFIG_HOME", home.join("config"))
-        .env("HELM_CACHE_HOME", home.join("cache"))
-        .env("HELM_DATA_HOME", home.join("data"))
-        .env("HELM_REGISTRY_CONFIG", home.join("registry.json"))
+        .envs(wo_test_support::helm_env(home))
         .output()
         .unwrap();
     assert!(

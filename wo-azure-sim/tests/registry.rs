@@ -46,10 +46,7 @@ impl Helm {
         let h = self.home.path();
         let mut cmd = Command::new(&self.bin);
         cmd.args(args)
-            .env("HELM_CONFIG_HOME", h.join("config"))
-            .env("HELM_CACHE_HOME", h.join("cache"))
-            .env("HELM_DATA_HOME", h.join("data"))
-            .env("HELM_REGISTRY_CONFIG", h.join("registry.json"))
+            .envs(wo_test_support::helm_env(h))
             .env_remove("KUBECONFIG");
         let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
             .await
@@ -477,13 +474,7 @@ async fn helm_logs_in_with_an_acr_refresh_token_and_pushes() {
         &format!("oci://{host}/charts"),
         "--plain-http",
     ])
-    .env("HELM_CONFIG_HOME", helm.home.path().join("config"))
-    .env("HELM_CACHE_HOME", helm.home.path().join("cache"))
-    .env("HELM_DATA_HOME", helm.home.path().join("data"))
-    .env(
-        "HELM_REGISTRY_CONFIG",
-        helm.home.path().join("registry.json"),
-    );
+    .envs(wo_test_support::helm_env(helm.home.path()));
     let refused = tokio::task::spawn_blocking(move || cmd.output().unwrap())
         .await
         .unwrap();

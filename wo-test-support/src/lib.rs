@@ -25,4 +25,4 @@ pub mod prism;
 pub mod registry;
 mod tools;
 
-pub use tools::{tool, tools_dir, TOOLS};
+pub use tools::{helm_env, tool, tools_dir, TOOLS};

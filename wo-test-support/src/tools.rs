@@ -75,6 +75,20 @@ fn non_empty_var(name: &str) -> Option<OsString> {
     std::env::var_os(name).filter(|v| !v.is_empty())
 }
 
+/// The environment that keeps `helm` in `home`: its config, cache and data homes, its registry
+/// config (`registry/config.json`), and `HOME` and `DOCKER_CONFIG` there too, so that a test's
+/// helm reads and writes nothing of the user's.
+pub fn helm_env(home: &std::path::Path) -> Vec<(&'static str, PathBuf)> {
+    vec![
+        ("HOME", home.to_path_buf()),
+        ("HELM_CACHE_HOME", home.join("cache")),
+        ("HELM_CONFIG_HOME", home.join("config")),
+        ("HELM_DATA_HOME", home.join("data")),
+        ("HELM_REGISTRY_CONFIG", home.join("registry/config.json")),
+        ("DOCKER_CONFIG", home.join("docker")),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,3 +128,4 @@ mod tests {
         std::env::remove_var("WO_TOOLS_DIR");
     }
 }
+

@@ -3,7 +3,7 @@
 //! Azure Container Registry's token endpoints).
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
@@ -27,18 +27,7 @@ pub fn shop_package(values: Option<&str>) -> Packaged {
     package(&tree, "1.2.0").expect("shop-helm packages")
 }
 
-/// Helm's homes and registry config under `home` (and `HOME`, `DOCKER_CONFIG` there), so that
-/// nothing reads or writes the user's own.
-pub fn helm_env(home: &Path) -> Vec<(&'static str, PathBuf)> {
-    vec![
-        ("HOME", home.to_path_buf()),
-        ("HELM_CACHE_HOME", home.join("cache")),
-        ("HELM_CONFIG_HOME", home.join("config")),
-        ("HELM_DATA_HOME", home.join("data")),
-        ("HELM_REGISTRY_CONFIG", home.join("registry/config.json")),
-        ("DOCKER_CONFIG", home.join("docker")),
-    ]
-}
+pub use wo_test_support::helm_env;
 
 /// `GET http://<host><path>` with `Accept: <accept>`; the body as text.
 pub async fn get(host: &str, path: &str, accept: &str) -> String {
