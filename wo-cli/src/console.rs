@@ -102,7 +102,8 @@ pub fn out(text: &str, kind: Kind) {
     write_out(safe(text, kind).as_bytes());
 }
 
-/// Writes a line of text to standard output.
+/// Writes a line of text to standard output (the demo's narration).
+#[cfg_attr(not(feature = "demo"), allow(dead_code))]
 pub fn out_line(text: &str) {
     let mut line = neutralize(text).into_owned();
     line.push('\n');
@@ -137,6 +138,7 @@ fn write_out(bytes: &[u8]) {
 }
 
 /// `println!` through [`out_line`].
+#[cfg_attr(not(feature = "demo"), allow(unused_macros))]
 macro_rules! outln {
     () => { $crate::console::out_line("") };
     ($($arg:tt)*) => { $crate::console::out_line(&format!($($arg)*)) };
@@ -147,7 +149,9 @@ macro_rules! errln {
     ($($arg:tt)*) => { $crate::console::err_line(&format!($($arg)*)) };
 }
 
-pub(crate) use {errln, outln};
+pub(crate) use errln;
+#[cfg(feature = "demo")]
+pub(crate) use outln;
 
 #[cfg(test)]
 mod tests {

@@ -128,4 +128,3 @@ mod tests {
         std::env::remove_var("WO_TOOLS_DIR");
     }
 }
-
