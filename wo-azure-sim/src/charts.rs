@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::Value;
-use wo_core::files::FileTree;
 use wo_core::ports::{Chart, ChartRef, ChartRegistry};
 
 /// The media type of an OCI image manifest.
@@ -450,113 +449,20 @@ impl ChartSource for ChartRegistrySource {
 /// # Errors
 /// A message when the bytes are not a gzip'd tar of one top directory holding `Chart.yaml`.
 pub fn unpack_chart(tgz: &[u8]) -> Result<Chart, String> {
-    use std::io::Read;
-    let mut tar = Vec::new();
-    flate2::read::GzDecoder::new(tgz)
-        .take(MAX_CHART_BYTES as u64 + 1)
-        .read_to_end(&mut tar)
-        .map_err(|e| format!("not a gzip archive: {e}"))?;
-    if tar.len() > MAX_CHART_BYTES {
-        return Err(format!(
-            "the chart unpacks to more than {MAX_CHART_BYTES} bytes"
-        ));
-    }
-    let mut files = FileTree::new();
-    let mut top: Option<String> = None;
-    let mut at = 0;
-    // A name given by a PAX (`x`) or GNU (`L`) header, for the next entry.
-    let mut long_name: Option<String> = None;
-    while at + 512 <= tar.len() {
-        let header = &tar[at..at + 512];
-        if header.iter().all(|b| *b == 0) {
-            break;
-        }
-        let field = |from: usize, to: usize| {
-            let raw = &header[from..to];
-            let end = raw.iter().position(|b| *b == 0).unwrap_or(raw.len());
-            String::from_utf8_lossy(&raw[..end]).to_string()
-        };
-        let size_text = field(124, 136);
-        let size = usize::from_str_radix(size_text.trim(), 8)
-            .map_err(|_| format!("a tar header has the size {size_text:?}"))?;
-        let kind = header[156];
-        let data_from = at + 512;
-        let data_to = data_from + size;
-        if data_to > tar.len() {
-            return Err("the tar archive is truncated".into());
-        }
-        let data = &tar[data_from..data_to];
-        at = data_from + size.div_ceil(512) * 512;
-        match kind {
-            b'x' => {
-                long_name = pax_path(data);
-                continue;
-            }
-            b'L' => {
-                let end = data.iter().position(|b| *b == 0).unwrap_or(data.len());
-                long_name = Some(String::from_utf8_lossy(&data[..end]).to_string());
-                continue;
-            }
-            b'0' | 0 => {}
-            _ => {
-                long_name = None;
-                continue;
-            }
-        }
-        let name = match long_name.take() {
-            Some(n) => n,
-            None => {
-                let prefix = if &header[257..262] == b"ustar" {
-                    field(345, 500)
-                } else {
-                    String::new()
-                };
-                let name = field(0, 100);
-                if prefix.is_empty() {
-                    name
-                } else {
-                    format!("{prefix}/{name}")
-                }
-            }
-        };
-        let name = name.trim_start_matches("./");
-        let Some((dir, path)) = name.split_once('/') else {
-            return Err(format!(
-                "the archive entry {name:?} is not inside the chart's directory"
-            ));
-        };
-        match &top {
-            None => top = Some(dir.to_string()),
-            Some(t) if t != dir => {
-                return Err(format!(
-                    "the archive holds two top directories, {t:?} and {dir:?}"
-                ))
-            }
-            Some(_) => {}
-        }
-        files
-            .insert(path, data.to_vec())
-            .map_err(|e| format!("the archive entry {name:?}: {e}"))?;
-    }
-    let name = top.ok_or("the archive is empty")?;
-    if !files.contains(wo_render::package::CHART_FILE) {
-        return Err(format!("the archive has no {name}/Chart.yaml"));
-    }
-    Ok(Chart { name, files })
-}
-
-/// The `path` record of a PAX extended header.
-fn pax_path(data: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(data);
-    text.lines().find_map(|line| {
-        let (_, record) = line.split_once(' ')?;
-        record.strip_prefix("path=").map(str::to_string)
-    })
+    // wo's own reader (the one wo uses on what it pulls): one top directory, regular files
+    // only, nothing climbing out, size limits.
+    wo_render::package::unpack(tgz, "the chart archive")
+        .map(|u| Chart {
+            name: u.name,
+            files: u.files,
+        })
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wo_core::files::FileTree;
 
     #[test]
     fn references_split_and_refused() {
