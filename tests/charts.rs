@@ -19,31 +19,22 @@ use wo::pipeline::PipelineBuilder;
 use wo::settings::Settings;
 use wo_test_support::registry::Registry;
 
-fn shop_helm() -> FileTree {
-    FileTree::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/charts/shop-helm"))
-        .unwrap()
-}
+mod common;
+use common::{helm, renderer, shop_helm, shop_source_with_helm_chart};
 
 /// `helm pull` into `dir`; the file's bytes.
 fn helm_pull(reference: &str, version: &str, dir: &Path) -> Vec<u8> {
-    let home = dir.join("helm-home");
-    let out = Command::new(wo_test_support::tool("helm"))
-        .args([
+    helm(
+        &[
             "pull",
             reference,
             "--version",
             version,
             "--plain-http",
             "-d",
-        ])
-        .arg(dir)
-        .envs(wo_test_support::helm_env(&home))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "helm pull: {}",
-        String::from_utf8_lossy(&out.stderr)
+            dir.to_str().unwrap(),
+        ],
+        &dir.join("helm-home"),
     );
     let name = reference.rsplit('/').next().unwrap();
     std::fs::read(dir.join(format!("{name}-{version}.tgz"))).unwrap()
@@ -108,21 +99,7 @@ async fn prepare_records_the_chart_and_deploy_pushes_it_once_for_every_environme
     let registry = Registry::start();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop");
     let source = InMemorySourceRepo::new();
-    let mut source_files = FileTree::load_dir(&root.join("source")).unwrap();
-    // The Helm twin of the example's chart, so that helm renders what WO would install.
-    for (path, content) in shop_helm().iter() {
-        source_files
-            .insert(format!("chart/{path}"), content.to_vec())
-            .unwrap();
-    }
-    for path in source_files
-        .iter()
-        .map(|(p, _)| p.to_string())
-        .filter(|p| p.starts_with("chart/") && !shop_helm().contains(&p["chart/".len()..]))
-        .collect::<Vec<_>>()
-    {
-        source_files.remove(&path);
-    }
+    let source_files = shop_source_with_helm_chart();
     let c1 = source.commit("main", source_files);
     let config = InMemoryConfigStore::named("app-config");
     let platform = InMemoryConfigStore::named("platform-config");
@@ -152,12 +129,7 @@ async fn prepare_records_the_chart_and_deploy_pushes_it_once_for_every_environme
         .platform_config(Arc::new(platform))
         .gitops(Arc::new(gitops.clone()))
         .orchestrator(Arc::new(orchestrator.clone()))
-        .renderer(Arc::new(wo::render::CanonicalRenderer::new(
-            wo::render::ChartRenderer {
-                helm: wo::render::HelmRenderer::new().with_binary(wo_test_support::tool("helm")),
-                ..Default::default()
-            },
-        )))
+        .renderer(renderer())
         .build()
         .unwrap();
 

@@ -4,8 +4,7 @@
 //! the resolved configuration — beside a second chart someone `helm push`ed by hand, which the
 //! app's `wo/solution.yaml` names.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,25 +21,10 @@ use wo::settings::Settings;
 use wo_azure_sim::{Simulator, SimulatorOptions};
 use wo_test_support::registry::Registry;
 
+mod common;
+use common::{helm, renderer, root, shop_source_with_helm_chart};
+
 const RG: &str = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/shop";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
-}
-
-fn helm(args: &[&str], home: &Path) -> String {
-    let out = Command::new(wo_test_support::tool("helm"))
-        .args(args)
-        .envs(wo_test_support::helm_env(home))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "helm {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// A chart `cache` (version 7.0.1), packaged and pushed by hand with helm.
 fn push_by_hand(registry: &Registry, work: &Path) -> String {
@@ -103,16 +87,6 @@ fn arm(sim: &Simulator) -> Arc<ArmClient> {
     )
 }
 
-/// wo's renderer with the real helm (the simulator renders as wo does).
-fn renderer() -> Arc<dyn wo::core::ports::Renderer> {
-    Arc::new(wo::render::CanonicalRenderer::new(
-        wo::render::ChartRenderer {
-            helm: wo::render::HelmRenderer::new().with_binary(wo_test_support::tool("helm")),
-            ..Default::default()
-        },
-    ))
-}
-
 struct World {
     registry: Registry,
     sim: Simulator,
@@ -130,23 +104,7 @@ async fn world() -> World {
     let cache_repo = push_by_hand(&registry, work.path());
 
     let shop = root().join("examples/shop");
-    let mut files = FileTree::load_dir(&shop.join("source")).unwrap();
-    let chart_paths: Vec<String> = files
-        .iter()
-        .map(|(p, _)| p.to_string())
-        .filter(|p| p.starts_with("chart/"))
-        .collect();
-    for p in chart_paths {
-        files.remove(&p);
-    }
-    for (path, content) in FileTree::load_dir(&root().join("examples/charts/shop-helm"))
-        .unwrap()
-        .iter()
-    {
-        files
-            .insert(format!("chart/{path}"), content.to_vec())
-            .unwrap();
-    }
+    let mut files = shop_source_with_helm_chart();
     files
         .insert(
             "wo/solution.yaml",
