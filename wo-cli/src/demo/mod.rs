@@ -715,7 +715,7 @@ impl Demo {
         let gitops = self.repos.app_gitops.clone();
         let gitops = gitops.as_path();
         let before = repos::read(gitops, "dev")?;
-        let message = git_message(gitops, "dev")?;
+        let message = repos::head_message(gitops, "dev")?;
         let mut forged = before.clone();
         let target = "dev-eu-1";
         let values_path = format!("shop/{target}/values.yaml");
@@ -921,22 +921,6 @@ fn short(id: &str) -> &str {
 /// The first line of a message.
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or_default()
-}
-
-/// The message of the head of `branch`.
-fn git_message(repo: &Path, branch: &str) -> Result<String> {
-    let r = git2::Repository::open_bare(repo)
-        .map_err(|e| wo_core::Error::backend("git", format!("opening {}: {e}", repo.display())))?;
-    let head = r
-        .find_reference(&format!("refs/heads/{branch}"))
-        .and_then(|re| re.peel_to_commit())
-        .map_err(|e| {
-            wo_core::Error::backend(
-                "git",
-                format!("reading {branch} of {}: {e}", repo.display()),
-            )
-        })?;
-    Ok(head.message().unwrap_or_default().to_string())
 }
 
 fn app_source_head(repo: &Path) -> Result<String> {

@@ -88,3 +88,14 @@ pub fn read(repo: &Path, branch: &str) -> Result<FileTree> {
     let tree = commit.tree().map_err(|e| git_err("reading tree", e))?;
     wo::git::tree::read_tree(&r, &tree)
 }
+
+/// The message of the head commit of `branch`.
+pub fn head_message(repo: &Path, branch: &str) -> Result<String> {
+    let r = git2::Repository::open_bare(repo)
+        .map_err(|e| git_err(&format!("opening {}", repo.display()), e))?;
+    let commit = r
+        .find_reference(&format!("refs/heads/{branch}"))
+        .and_then(|re| re.peel_to_commit())
+        .map_err(|e| git_err(&format!("reading {branch} of {}", repo.display()), e))?;
+    Ok(commit.message().unwrap_or_default().to_string())
+}
