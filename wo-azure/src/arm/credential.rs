@@ -12,7 +12,13 @@
 //! | otherwise | [`AzureCli`] (`az account get-access-token`) |
 //!
 //! `AZURE_AUTHORITY_HOST` replaces `https://login.microsoftonline.com` (sovereign clouds,
-//! tests). Every credential caches its token until [`REFRESH_MARGIN`] before it expires.
+//! tests). Every credential caches its token until [`REFRESH_MARGIN`] before it expires
+//! ([`ClientCredentials::with_clock`] reads that time from another clock than the system's).
+//!
+//! A token service that refuses the credential is [`Error::Unauthenticated`], saying what to
+//! fix: for a federated credential (GitHub Actions, a token file) Entra ID's "no matching
+//! federated identity record" names the issuer, subject and audience presented and the
+//! `az ad app federated-credential create` that would admit them.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -24,6 +30,7 @@ use reqwest::Url;
 use serde_json::Value;
 use tokio::sync::Mutex;
 use wo_core::{Error, Location, Result};
+use wo_http::{Clock, SystemClock};
 
 use super::error::BACKEND;
 use super::Secret;
@@ -47,7 +54,12 @@ pub struct AccessToken {
 impl AccessToken {
     /// Whether the token should be renewed now (it expires within [`REFRESH_MARGIN`]).
     pub fn is_stale(&self) -> bool {
-        SystemTime::now() + REFRESH_MARGIN >= self.expires_on
+        self.is_stale_at(SystemTime::now())
+    }
+
+    /// Whether the token should be renewed at `now` (it expires within [`REFRESH_MARGIN`]).
+    pub fn is_stale_at(&self, now: SystemTime) -> bool {
+        now + REFRESH_MARGIN >= self.expires_on
     }
 }
 
@@ -59,9 +71,10 @@ impl AccessToken {
 /// no request. The token never appears in `Debug` output or in an error.
 ///
 /// # Errors
-/// [`Error::Backend`]: retryable when the token service failed transiently (5xx, transport),
-/// not retryable when it refused the credentials; [`Error::Invalid`] for a configuration that
-/// cannot work (a missing file).
+/// [`Error::Backend`], retryable, when the token service failed transiently (429, 5xx,
+/// transport); [`Error::Unauthenticated`] when it refused the credentials, saying what to fix;
+/// [`Error::Backend`], not retryable, for an answer it cannot read; [`Error::Invalid`] for a
+/// configuration that cannot work (a missing file).
 #[async_trait]
 pub trait TokenCredential: Send + Sync + fmt::Debug {
     /// A token for `scope`.
@@ -100,14 +113,20 @@ impl TokenCredential for StaticToken {
 struct TokenCache(Mutex<Option<(String, AccessToken)>>);
 
 impl TokenCache {
-    async fn get_or_fetch<F, Fut>(&self, scope: &str, fetch: F) -> Result<AccessToken>
+    /// The cached token for `scope` unless it is stale at `now`, else a fetched one.
+    async fn get_or_fetch<F, Fut>(
+        &self,
+        scope: &str,
+        now: SystemTime,
+        fetch: F,
+    ) -> Result<AccessToken>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<AccessToken>>,
     {
         let mut slot = self.0.lock().await;
         if let Some((s, t)) = slot.as_ref() {
-            if s == scope && !t.is_stale() {
+            if s == scope && !t.is_stale_at(now) {
                 return Ok(t.clone());
             }
         }
@@ -141,9 +160,11 @@ enum ClientProof {
 pub struct ClientCredentials {
     http: reqwest::Client,
     endpoint: Url,
+    tenant: String,
     client_id: String,
     proof: ClientProof,
     cache: TokenCache,
+    clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for ClientCredentials {
@@ -152,6 +173,7 @@ impl fmt::Debug for ClientCredentials {
             .field("endpoint", &self.endpoint.as_str())
             .field("client_id", &self.client_id)
             .field("proof", &self.proof)
+            .field("clock", &self.clock)
             .finish()
     }
 }
@@ -178,10 +200,20 @@ impl ClientCredentials {
         Ok(Self {
             http,
             endpoint,
+            tenant: tenant.trim().to_string(),
             client_id: client_id.trim().to_string(),
             proof,
             cache: TokenCache::default(),
+            clock: Arc::new(SystemClock),
         })
+    }
+
+    /// The same credential reading the time from `clock` (default the system's): when its
+    /// token expires (`expires_in` after the answer) and whether it is stale yet. Tests share a
+    /// [`wo_http::ManualClock`] with the token service to renew tokens without waiting.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// A service principal with a client secret.
@@ -279,6 +311,16 @@ impl ClientCredentials {
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or(Value::Null);
+        if matches!(status.as_u16(), 401 | 403) {
+            return Err(Error::unauthenticated(
+                BACKEND,
+                format!(
+                    "{what} refused ACTIONS_ID_TOKEN_REQUEST_TOKEN ({status}): give the job \
+                     `permissions: id-token: write` and run wo in that job, where the runner \
+                     sets both ACTIONS_ID_TOKEN_REQUEST_* variables"
+                ),
+            ));
+        }
         if !status.is_success() {
             return Err(backend(
                 format!(
@@ -343,24 +385,134 @@ impl ClientCredentials {
             _ => None,
         };
         let what = wo_http::scrub(&format!("token endpoint {}", self.endpoint));
-        token_response(request, &what, sent).await
+        let advice = |description: &str| self.advice(description, github.as_deref());
+        token_response(request, &what, sent, self.clock.now(), &advice).await
+    }
+
+    /// What to fix when Entra ID refused this credential, from its `error_description`
+    /// (`AADSTS…`); `assertion`: the GitHub Actions token presented, whose issuer, subject and
+    /// audience a missing federated credential must name.
+    fn advice(&self, description: &str, assertion: Option<&str>) -> String {
+        let (client, tenant) = (&self.client_id, &self.tenant);
+        let presented = match (&self.proof, assertion) {
+            (_, Some(jwt)) => jwt_claims(jwt),
+            (ClientProof::AssertionFile(path), None) => std::fs::read_to_string(path)
+                .ok()
+                .and_then(|jwt| jwt_claims(&jwt)),
+            _ => None,
+        };
+        let claim = |name: &str| {
+            presented
+                .as_ref()
+                .and_then(|c| match c.get(name)? {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Array(a) => a.first()?.as_str().map(str::to_string),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "?".to_string())
+        };
+        let code = aadsts(description);
+        if description.contains("No matching federated identity record")
+            || matches!(
+                code,
+                Some(70021 | 700211 | 700212 | 700213 | 7002137 | 7002138)
+            )
+        {
+            let (issuer, subject, audience) = (claim("iss"), claim("sub"), claim("aud"));
+            return format!(
+                "the app registration {client} in tenant {tenant} has no federated credential \
+                 for issuer `{issuer}`, subject `{subject}`, audience `{audience}` (matched \
+                 exactly, case included): add one with `az ad app federated-credential create \
+                 --id {client} --parameters '{{\"name\":\"<name>\",\"issuer\":\"{issuer}\",\
+                 \"subject\":\"{subject}\",\"audiences\":[\"api://AzureADTokenExchange\"]}}'` \
+                 (the subject names the repository and the job's environment: see \
+                 docs/adoption.md)"
+            );
+        }
+        match (code, &self.proof) {
+            (Some(700024), ClientProof::GitHubActions { .. }) => format!(
+                "the GitHub Actions token for `{}` was outside its valid time range when Entra \
+                 ID checked it; wo asks for a fresh one at each exchange, so check the runner's \
+                 clock",
+                claim("sub")
+            ),
+            (Some(700024), ClientProof::AssertionFile(path)) => format!(
+                "the federated token in {} has expired: whatever writes that file must renew it",
+                path.display()
+            ),
+            (Some(700016), _) | (Some(90002), _) => format!(
+                "no application {client} in tenant {tenant}: check AZURE_CLIENT_ID and \
+                 AZURE_TENANT_ID"
+            ),
+            (Some(7000215 | 7000222), _) => format!(
+                "the client secret of {client} is wrong or expired: check AZURE_CLIENT_SECRET"
+            ),
+            _ => format!(
+                "check AZURE_TENANT_ID ({tenant}), AZURE_CLIENT_ID ({client}) and the credential"
+            ),
+        }
+    }
+}
+
+/// The `NNN` of the first `AADSTSNNN` in an Entra ID error description.
+fn aadsts(description: &str) -> Option<u32> {
+    let at = description.find("AADSTS")? + "AADSTS".len();
+    let digits: String = description[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// The claims of a compact JWT, unverified: only to name the issuer, subject and audience it
+/// presented in an error (they are not secret; the token is never printed).
+fn jwt_claims(jwt: &str) -> Option<serde_json::Map<String, Value>> {
+    let payload = jwt.trim().split('.').nth(1)?;
+    let mut bytes = Vec::with_capacity(payload.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in payload.trim_end_matches('=').bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' | b'+' => 62,
+            b'_' | b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            bytes.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    match serde_json::from_slice(&bytes).ok()? {
+        Value::Object(map) => Some(map),
+        _ => None,
     }
 }
 
 #[async_trait]
 impl TokenCredential for ClientCredentials {
     async fn get_token(&self, scope: &str) -> Result<AccessToken> {
-        self.cache.get_or_fetch(scope, || self.fetch(scope)).await
+        self.cache
+            .get_or_fetch(scope, self.clock.now(), || self.fetch(scope))
+            .await
     }
 }
 
-/// Sends a token request and reads `{access_token, expires_in | expires_on}`; errors name
-/// `what` and the OAuth error code and description, never a secret: `sent`, the secret the
-/// request carried, is redacted from what the service echoes.
+/// Sends a token request and reads `{access_token, expires_in | expires_on}` (`expires_in`
+/// counted from `now`). A refusal is [`Error::Unauthenticated`] naming `what`, the OAuth error
+/// code and description and `advice(description)`; 429 and 5xx are retryable
+/// [`Error::Backend`]s. Never a secret: `sent`, the secret the request carried, is redacted
+/// from what the service echoes.
 async fn token_response(
     request: reqwest::RequestBuilder,
     what: &str,
     sent: Option<&Secret>,
+    now: SystemTime,
+    advice: &(dyn Fn(&str) -> String + Sync),
 ) -> Result<AccessToken> {
     let response = request
         .send()
@@ -393,10 +545,15 @@ async fn token_response(
             .and_then(Value::as_str)
             .unwrap_or_default();
         let retryable = status.as_u16() == 429 || status.is_server_error();
-        let said = format!(
-            "{what} refused the credentials ({status}: {code} {})",
-            description.lines().next().unwrap_or_default()
-        );
+        let first_line = description.lines().next().unwrap_or_default();
+        let said = if retryable {
+            format!("{what} failed ({status}: {code} {first_line})")
+        } else {
+            format!(
+                "{what} refused the credentials ({status}: {code} {first_line}): {}",
+                advice(description)
+            )
+        };
         // The secret sent, as it was sent, then every credential by its shape (a description
         // quoting the request's form carries the secret URL-encoded).
         let said = match sent {
@@ -404,9 +561,13 @@ async fn token_response(
             None => said,
         };
         let said = wo_http::scrub(&said);
-        return Err(backend(said, retryable));
+        return Err(if retryable {
+            backend(said, true)
+        } else {
+            Error::unauthenticated(BACKEND, said)
+        });
     }
-    parse_token(&json).ok_or_else(|| {
+    parse_token(&json, now).ok_or_else(|| {
         backend(
             format!("{what} answered without an `access_token` and an expiry"),
             false,
@@ -416,11 +577,11 @@ async fn token_response(
 
 /// `{access_token, expires_in}` (Entra ID) or `{access_token, expires_on}` (managed identity,
 /// epoch seconds, as a number or a string).
-fn parse_token(json: &Value) -> Option<AccessToken> {
+fn parse_token(json: &Value, now: SystemTime) -> Option<AccessToken> {
     let token = json.get("access_token")?.as_str()?;
     let number = |v: &Value| v.as_u64().or_else(|| v.as_str()?.trim().parse().ok());
     let expires_on = if let Some(s) = json.get("expires_in").and_then(number) {
-        SystemTime::now() + Duration::from_secs(s)
+        now + Duration::from_secs(s)
     } else {
         UNIX_EPOCH + Duration::from_secs(json.get("expires_on").and_then(number)?)
     };
@@ -518,14 +679,28 @@ impl ManagedIdentity {
             Some(h) => request.header("x-identity-header", h.expose()),
             None => request.header("metadata", "true"),
         };
-        token_response(request, "managed identity endpoint", self.header.as_ref()).await
+        let advice = |_: &str| {
+            "check that the managed identity exists, is assigned to this resource and, for a \
+             user-assigned one, that AZURE_CLIENT_ID names it"
+                .to_string()
+        };
+        token_response(
+            request,
+            "managed identity endpoint",
+            self.header.as_ref(),
+            SystemTime::now(),
+            &advice,
+        )
+        .await
     }
 }
 
 #[async_trait]
 impl TokenCredential for ManagedIdentity {
     async fn get_token(&self, scope: &str) -> Result<AccessToken> {
-        self.cache.get_or_fetch(scope, || self.fetch(scope)).await
+        self.cache
+            .get_or_fetch(scope, SystemTime::now(), || self.fetch(scope))
+            .await
     }
 }
 
@@ -615,7 +790,9 @@ impl AzureCli {
 #[async_trait]
 impl TokenCredential for AzureCli {
     async fn get_token(&self, scope: &str) -> Result<AccessToken> {
-        self.cache.get_or_fetch(scope, || self.fetch(scope)).await
+        self.cache
+            .get_or_fetch(scope, SystemTime::now(), || self.fetch(scope))
+            .await
     }
 }
 
