@@ -213,9 +213,12 @@ fn decode(s: &str, plus_is_space: bool) -> String {
 
 /// Now as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub(crate) fn now_rfc3339() -> String {
-    let d = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    rfc3339(SystemTime::now())
+}
+
+/// `YYYY-MM-DD` and the seconds into that day (UTC) of `t`.
+fn civil(t: SystemTime) -> ((i64, i64, i64), u64, u32) {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs();
     let (days, rem) = (secs / 86_400, secs % 86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
@@ -228,13 +231,42 @@ pub(crate) fn now_rfc3339() -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
+    ((year, month, day), rem, d.subsec_millis())
+}
+
+/// `t` as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+pub(crate) fn rfc3339(t: SystemTime) -> String {
+    let ((year, month, day), rem, millis) = civil(t);
     format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
         rem / 3600,
         rem % 3600 / 60,
         rem % 60,
-        d.subsec_millis()
     )
+}
+
+/// `t` as ARM writes times in its authentication errors: `12/4/2026 7:21:49 PM` (UTC).
+pub(crate) fn arm_utc(t: SystemTime) -> String {
+    let ((year, month, day), rem, _) = civil(t);
+    let hour = rem / 3600;
+    let (h12, half) = match hour {
+        0 => (12, "AM"),
+        1..=11 => (hour, "AM"),
+        12 => (12, "PM"),
+        _ => (hour - 12, "PM"),
+    };
+    format!(
+        "{month}/{day}/{year} {h12}:{:02}:{:02} {half}",
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Whole seconds since the Unix epoch of `t` (0 before it).
+pub(crate) fn epoch_secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
 }
 
 /// Milliseconds since the Unix epoch.
@@ -284,5 +316,10 @@ mod tests {
         assert_eq!(decode_path("100%"), "100%");
         assert_eq!(decode_path("%2"), "%2");
         assert_eq!(decode_path("%zz"), "%zz");
+        let t = UNIX_EPOCH + std::time::Duration::from_secs(1_796_413_309);
+        assert_eq!(rfc3339(t), "2026-12-04T19:41:49.000Z");
+        assert_eq!(arm_utc(t), "12/4/2026 7:41:49 PM");
+        assert_eq!(arm_utc(UNIX_EPOCH), "1/1/1970 12:00:00 AM");
+        assert_eq!(epoch_secs(t), 1_796_413_309);
     }
 }

@@ -21,8 +21,14 @@
 //! - `api-version=2025-08-01` (or `2025-06-01`) is required: missing → 400
 //!   `MissingApiVersionParameter`, other → 400 `InvalidApiVersionParameter`.
 //! - `Authorization: Bearer <token>` is required (any token, or the one of
-//!   [`SimulatorOptions::token`]): else 401 `AuthenticationFailed` /
-//!   `InvalidAuthenticationToken` with `WWW-Authenticate`.
+//!   [`SimulatorOptions::token`], or with [`SimulatorOptions::entra`] only a valid access
+//!   token of that [`Entra`] stand-in): else 401 `AuthenticationFailed` /
+//!   `InvalidAuthenticationToken` / `ExpiredAuthenticationToken` with `WWW-Authenticate`.
+//! - With [`SimulatorOptions::entra`], RBAC: each request needs a role assignment
+//!   ([`Simulator::assign_role`]) whose role allows its action
+//!   (`Microsoft.Edge/targets/write`, `…/targets/reviewSolutionVersion/action`) on its scope or
+//!   above; else 403 `AuthorizationFailed` naming the client, its object id, the action and the
+//!   scope, in ARM's words.
 //! - Errors are `{"error": {code, message, target?, details?}}`; every answer carries
 //!   `x-ms-request-id` and `x-ms-correlation-request-id` (the client's when it sent one), and
 //!   echoes `x-ms-client-request-id`.
@@ -158,6 +164,35 @@
 //! `tests/registry.rs`), ACR's token exchange as an option ([`RegistryAuth::Token`]), counters
 //! of pushes and pulls.
 //!
+//! # Identity stand-ins: GitHub Actions OIDC and Entra ID
+//!
+//! [`ActionsOidc`] is GitHub Actions' OIDC token service (the `ACTIONS_ID_TOKEN_REQUEST_URL`
+//! and `_TOKEN` of a job, [`ActionsOidc::start_job`]); [`Entra`] is Entra ID's token endpoint
+//! for the client-credentials grant with a federated assertion (app registrations and
+//! [`FederatedCredential`]s set up by the test). A simulator given [`Entra::authority`] accepts
+//! only that Entra's access tokens while they are valid. All three read the time from the
+//! [`wo_http::Clock`] in their options: share one [`wo_http::ManualClock`] (and give it to
+//! `ClientCredentials::with_clock`) to let an hour pass without waiting.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use wo_azure_sim::*;
+//!
+//! # async fn demo() -> std::io::Result<()> {
+//! let clock = Arc::new(wo_http::ManualClock::new());
+//! let github = ActionsOidc::start(ActionsOidcOptions { clock: clock.clone() }).await?;
+//! let entra = Entra::start(EntraOptions { clock: clock.clone(), ..EntraOptions::default() }).await?;
+//! entra.trust(github.issuer(), github.signing_key());
+//! let app = entra.register_app("tenant-1", "wo-deploy");
+//! entra.add_federated_credential(&app, FederatedCredential::github(
+//!     "shop-dev", "repo:acme/shop-source:environment:dev"));
+//! let sim = Simulator::start(SimulatorOptions { entra: Some(entra.authority()), ..SimulatorOptions::default() }).await?;
+//! sim.assign_role(&app.object_id, RoleDefinition::contributor(), "/subscriptions/s/resourceGroups/shop");
+//! let job = github.start_job(ActionsJob::environment("acme/shop-source", "dev"));
+//! // job.url, job.token: ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN; entra.authority_host(): AZURE_AUTHORITY_HOST.
+//! # let _ = job; Ok(()) }
+//! ```
+//!
 //! # Faults and measurements
 //!
 //! [`Simulator::inject`] makes the next N requests fail with 429 (`Retry-After`) or 503.
@@ -174,7 +209,8 @@
 #![warn(missing_docs)]
 
 // The modules' uses form a DAG, bottom up: `charts` (where charts come from) and `registry`
-// (the ACR stand-in, a `charts` source) stand apart; `options`, `ids`, `names`, `http`, `hooks`
+// (the ACR stand-in, a `charts` source) stand apart; so do the identity stand-ins
+// `actions_oidc` and `entra` (on `jwt` and `loopback`), and `rbac` (what a request needs); `options`, `ids`, `names`, `http`, `hooks`
 // and `lro` (an operation's record) use none of the others; `state` holds them; `operations`
 // starts and polls operations without knowing what they do; `resolution` reads the state;
 // `applied` pulls and renders an installation's charts and keeps what runs; the resource kinds
@@ -182,6 +218,7 @@
 // operations; `effects` applies an ended operation by its kind; `control` serves the
 // `/_simulator/` endpoints; `routes` hands requests to the kinds and `effects::apply` to
 // `operations::poll`; `simulator` (the handle) serves `routes`.
+mod actions_oidc;
 mod applied;
 mod authoring;
 mod charts;
@@ -189,13 +226,17 @@ mod configuration;
 mod control;
 mod deployment;
 mod effects;
+mod entra;
 mod hooks;
 mod http;
 mod ids;
+mod jwt;
+mod loopback;
 mod lro;
 mod names;
 mod operations;
 mod options;
+mod rbac;
 mod registry;
 mod resolution;
 mod routes;
@@ -203,13 +244,23 @@ mod simulator;
 mod state;
 mod traffic;
 
+pub use actions_oidc::{
+    ActionsJob, ActionsOidc, ActionsOidcOptions, JobTokenRequest, GITHUB_ACTIONS_ISSUER,
+    ID_TOKEN_LIFETIME,
+};
 pub use applied::{Applied, AppliedChart, HELM_V3};
 pub use charts::{
     reference, sha256_digest, unpack_chart, ChartError, ChartRegistrySource, ChartSource,
     OciHttpSource, OciRepository, PulledChart, HELM_CHART_CONFIG, HELM_CHART_LAYER,
     MAX_CHART_BYTES, OCI_MANIFEST,
 };
+pub use entra::{
+    AppRegistration, Entra, EntraAuthority, EntraOptions, FederatedCredential, ARM_AUDIENCE,
+    JWT_BEARER, TOKEN_EXCHANGE_AUDIENCE,
+};
+pub use jwt::SigningKey;
 pub use options::{Fault, SimulatorOptions, API_VERSIONS};
+pub use rbac::RoleDefinition;
 pub use registry::{Registry, RegistryAuth, RegistryOptions, ACR_REFRESH_USER};
 pub use simulator::{target_specification, Simulator};
 pub use traffic::{Repeat, Rereads, Traffic, MAX_WRITES_LOGGED};

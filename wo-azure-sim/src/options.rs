@@ -7,6 +7,7 @@ use std::time::Duration;
 use wo_core::ports::Renderer;
 
 use crate::charts::ChartSource;
+use crate::entra::EntraAuthority;
 
 /// The api-versions accepted.
 pub const API_VERSIONS: &[&str] = &["2025-08-01", "2025-06-01"];
@@ -26,6 +27,11 @@ pub struct SimulatorOptions {
     pub page_size: usize,
     /// The only bearer token accepted; `None` accepts any non-empty token (default).
     pub token: Option<String>,
+    /// Accept only access tokens this [`Entra`](crate::Entra) stand-in issued for ARM and
+    /// still valid by its clock ([`Entra::authority`](crate::Entra::authority)), and enforce
+    /// role assignments ([`Simulator::assign_role`](crate::Simulator::assign_role)); `None`:
+    /// no RBAC (default).
+    pub entra: Option<EntraAuthority>,
     /// Time each request takes before it is answered (default none).
     pub latency: Duration,
     /// The base URL written into the links the simulator hands out (`nextLink`, operation
@@ -52,6 +58,7 @@ impl std::fmt::Debug for SimulatorOptions {
             .field("retry_after_ms", &self.retry_after_ms)
             .field("page_size", &self.page_size)
             .field("token", &self.token.as_ref().map(|_| "…"))
+            .field("entra", &self.entra)
             .field("latency", &self.latency)
             .field("public_url", &self.public_url)
             .field("charts", &self.charts)
@@ -68,6 +75,7 @@ impl Default for SimulatorOptions {
             retry_after_ms: None,
             page_size: 100,
             token: None,
+            entra: None,
             latency: Duration::ZERO,
             public_url: None,
             charts: None,

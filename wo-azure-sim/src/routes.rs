@@ -12,6 +12,7 @@ use axum::response::Response;
 use serde_json::{json, Value};
 
 use crate::control::{self, SIMULATOR_PREFIX};
+use crate::entra::Principal;
 use crate::http::{
     bad_request, decode_path, error, finish, method_not_allowed, not_found, query_pairs,
     unknown_type, Reply,
@@ -20,7 +21,7 @@ use crate::ids::{depth, parent_of, rg_type, stored_type};
 use crate::options::{Fault, API_VERSIONS};
 use crate::state::Shared;
 use crate::traffic::CLIENT_HEADER;
-use crate::{applied, authoring, configuration, deployment, effects, operations};
+use crate::{applied, authoring, configuration, deployment, effects, operations, rbac};
 
 /// Counts a request in flight for as long as it lives.
 struct InFlight<'a>(&'a Shared);
@@ -168,6 +169,13 @@ async fn answer(shared: &Shared, req: Request) -> Reply {
         )
         .with("www-authenticate", www);
     }
+    let principal = match opts.entra.as_ref().map(|entra| entra.verify(token)) {
+        Some(Err((code, message))) => {
+            return error(StatusCode::UNAUTHORIZED, code, message).with("www-authenticate", www)
+        }
+        Some(Ok(principal)) => Some(principal),
+        None => None,
+    };
 
     let method = req.method().clone();
     let raw_path = req.uri().path().trim_end_matches('/').to_string();
@@ -176,6 +184,11 @@ async fn answer(shared: &Shared, req: Request) -> Reply {
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect();
+    if let Some(principal) = &principal {
+        if let Some(denied) = authorize(shared, principal, &method, &segs) {
+            return denied;
+        }
+    }
     let low = segs.iter().map(|s| s.to_ascii_lowercase()).collect();
     let skip = query
         .iter()
@@ -216,6 +229,46 @@ async fn answer(shared: &Shared, req: Request) -> Reply {
         }
     }
     route(shared, call)
+}
+
+/// ARM's RBAC check: 403 `AuthorizationFailed` in ARM's words unless a role assignment lets
+/// `principal` do what the request needs on its scope. The status of an operation (its
+/// `operationStatuses`/`operationResults` URL) is answered to any authenticated caller: ARM
+/// hands that URL only to the caller that started the operation (approximated: the real
+/// check is the provider's).
+fn authorize(
+    shared: &Shared,
+    principal: &Principal,
+    method: &Method,
+    segs: &[String],
+) -> Option<Reply> {
+    let low: Vec<String> = segs.iter().map(|s| s.to_ascii_lowercase()).collect();
+    if let ["subscriptions", _, "providers", _, "locations", _, "operationstatuses" | "operationresults", _] =
+        low.iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice()
+    {
+        return None;
+    }
+    let (action, scope) = rbac::required(method, segs)?;
+    let allowed = shared
+        .lock()
+        .role_assignments
+        .iter()
+        .any(|a| a.grants(&principal.object_id, &action, &scope));
+    (!allowed).then(|| {
+        error(
+            StatusCode::FORBIDDEN,
+            "AuthorizationFailed",
+            format!(
+                "The client '{}' with object id '{}' does not have authorization to perform \
+                 action '{action}' over scope '{scope}' or the scope is invalid. If access was \
+                 recently granted, please refresh your credentials.",
+                principal.client_id, principal.object_id
+            ),
+        )
+    })
 }
 
 /// Top-level collections, listed by resource group and by subscription.

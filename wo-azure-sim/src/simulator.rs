@@ -16,6 +16,7 @@ use crate::applied::{self, Applied, HELM_V3};
 use crate::charts::{ChartSource, OciHttpSource};
 use crate::hooks::RequestHooks;
 use crate::options::{Fault, SimulatorOptions};
+use crate::rbac::{RoleAssignment, RoleDefinition};
 use crate::routes::handle;
 use crate::state::{DynRenderer, Shared, SimState};
 use crate::traffic::{Meter, Traffic};
@@ -173,6 +174,28 @@ impl Simulator {
             .get(&target.to_ascii_lowercase())
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// Grants `role` to the principal `principal_id` (a service principal's object id,
+    /// [`AppRegistration::object_id`](crate::AppRegistration::object_id)) on `scope` (an ARM id:
+    /// a subscription, a resource group, a resource) and everything below it, as `az role
+    /// assignment create --assignee … --role … --scope …` does. Enforced with
+    /// [`SimulatorOptions::entra`]: a request no assignment allows is answered 403
+    /// `AuthorizationFailed` naming the client, the action and the scope.
+    pub fn assign_role(&self, principal_id: &str, role: RoleDefinition, scope: &str) {
+        self.shared.lock().role_assignments.push(RoleAssignment {
+            principal_id: principal_id.to_string(),
+            role,
+            scope: scope.trim_end_matches('/').to_ascii_lowercase(),
+        });
+    }
+
+    /// Removes every role assignment of `principal_id`.
+    pub fn remove_roles(&self, principal_id: &str) {
+        self.shared
+            .lock()
+            .role_assignments
+            .retain(|a| !a.principal_id.eq_ignore_ascii_case(principal_id));
     }
 
     /// Requests received (every request: faults, errors and polls included).

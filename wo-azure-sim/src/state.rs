@@ -14,6 +14,7 @@ use crate::charts::ChartSource;
 use crate::hooks::RequestHooks;
 use crate::lro::Operation;
 use crate::options::{Fault, SimulatorOptions};
+use crate::rbac::RoleAssignment;
 use crate::traffic::Meter;
 
 /// What the server tasks and the [`crate::Simulator`] handle share.
@@ -69,6 +70,8 @@ pub(crate) struct SimState {
     pub(crate) installs: HashMap<String, Vec<String>>,
     /// What runs per (lowercase target, lowercase solution): see `Simulator::applied`.
     pub(crate) applied: BTreeMap<(String, String), AppliedState>,
+    /// See `Simulator::assign_role`; checked only with `SimulatorOptions::entra`.
+    pub(crate) role_assignments: Vec<RoleAssignment>,
 }
 
 impl SimState {
