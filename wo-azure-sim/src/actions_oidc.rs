@@ -56,6 +56,12 @@ pub struct ActionsJob {
     pub event_name: String,
     /// The workflow file in the repository (`.github/workflows/deploy.yaml`).
     pub workflow_path: String,
+    /// The owner's and the repository's numeric ids (`repository_owner_id`, `repository_id`).
+    pub ids: (u64, u64),
+    /// Whether the subject carries those ids (`repo:<owner>@<owner id>/<name>@<repo id>:…`),
+    /// as it does for repositories created or renamed on github.com since mid-2026 and for
+    /// those that opted in to immutable subject claims.
+    pub immutable_subject: bool,
 }
 
 impl ActionsJob {
@@ -77,13 +83,32 @@ impl ActionsJob {
             environment: None,
             event_name: "workflow_dispatch".to_string(),
             workflow_path: ".github/workflows/deploy.yaml".to_string(),
+            ids: (1_000_001, 2_000_001),
+            immutable_subject: false,
         }
     }
 
+    /// The same job with immutable subject claims (see [`ActionsJob::immutable_subject`]).
+    pub fn with_immutable_subject(mut self) -> Self {
+        self.immutable_subject = true;
+        self
+    }
+
     /// The `sub` claim GitHub gives this job's tokens by default: the environment when the job
-    /// has one, else `pull_request` for pull request events, else the ref.
+    /// has one, else `pull_request` for pull request events, else the ref; the repository as
+    /// `owner/name`, or `owner@<id>/name@<id>` with immutable subject claims
+    /// (<https://learn.microsoft.com/entra/workload-id/workload-identities-github-immutable-subjects>).
     pub fn subject(&self) -> String {
-        let repo = &self.repository;
+        let repo = if self.immutable_subject {
+            let name = self
+                .repository
+                .split_once('/')
+                .map(|(_, n)| n)
+                .unwrap_or_default();
+            format!("{}@{}/{name}@{}", self.owner(), self.ids.0, self.ids.1)
+        } else {
+            self.repository.clone()
+        };
         match (&self.environment, self.event_name.as_str()) {
             (Some(env), _) => format!("repo:{repo}:environment:{env}"),
             (None, "pull_request") => format!("repo:{repo}:pull_request"),
@@ -278,6 +303,8 @@ async fn serve(State(shared): State<Arc<OidcShared>>, req: Request) -> Response 
         "sha": format!("{:040x}", n),
         "repository": job.repository,
         "repository_owner": job.owner(),
+        "repository_owner_id": job.ids.0.to_string(),
+        "repository_id": job.ids.1.to_string(),
         "repository_visibility": "private",
         "run_id": run_id.to_string(),
         "run_number": n.to_string(),

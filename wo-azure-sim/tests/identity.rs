@@ -209,6 +209,19 @@ async fn an_unfederated_subject_is_unauthenticated_naming_the_credential_to_add(
     }
     assert_eq!((w.entra.refusals(), w.entra.exchanges()), (1, 0));
     assert_eq!(w.sim.requests(), 0, "ARM never saw a request");
+
+    // The same repository and environment with immutable subject claims (new repositories on
+    // github.com) presents another subject, which the name-based credential does not admit.
+    let arm = w.arm(Arc::new(
+        w.github_credential(dev_job().with_immutable_subject()),
+    ));
+    let err = arm.get(&target_id()).await.unwrap_err();
+    assert!(matches!(err, Error::Unauthenticated { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("subject `repo:acme@1000001/shop-source@2000001:environment:dev`"),
+        "{err}"
+    );
 }
 
 /// A job without `permissions: id-token: write` has no valid request token: the OIDC service
@@ -347,6 +360,26 @@ async fn the_oidc_service_issues_githubs_claims_for_the_jobs_request_token_only(
         ID_TOKEN_LIFETIME.as_secs()
     );
 
+    let immutable = w.github.start_job(dev_job().with_immutable_subject());
+    let answer: Value = get(immutable.url.clone(), immutable.token.expose())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let c = claims(answer["value"].as_str().unwrap());
+    assert_eq!(
+        c["sub"],
+        "repo:acme@1000001/shop-source@2000001:environment:dev"
+    );
+    assert_eq!(
+        (
+            c["repository_owner_id"].as_str(),
+            c["repository_id"].as_str()
+        ),
+        (Some("1000001"), Some("2000001"))
+    );
+
     let answer: Value = get(b.url.clone(), b.token.expose())
         .await
         .unwrap()
@@ -366,7 +399,7 @@ async fn the_oidc_service_issues_githubs_claims_for_the_jobs_request_token_only(
         let status = get(url, token).await.unwrap().status();
         assert_eq!(status, 401, "{token}");
     }
-    assert_eq!((w.github.issued(), w.github.refused()), (2, 3));
+    assert_eq!((w.github.issued(), w.github.refused()), (3, 3));
 }
 
 /// Entra's refusals, in its words: no federated record for the default audience
