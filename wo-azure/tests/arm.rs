@@ -941,6 +941,58 @@ async fn a_refused_client_secret_is_a_non_retryable_error_without_the_secret() {
     assert!(!shown.contains("bad-S3CRET"), "{shown}");
 }
 
+/// Entra ID finding no federated credential for a token file's subject is Unauthenticated,
+/// naming the issuer, subject and audience the file presented and the credential to add (was a
+/// Backend error with Entra's words only).
+#[tokio::test]
+async fn an_unmatched_federated_token_is_unauthenticated_naming_its_subject() {
+    let server = serve(vec![(
+        "POST /tenant3/oauth2/v2.0/token",
+        answer(
+            400,
+            json!({"error": "invalid_request", "error_codes": [70021], "error_description":
+                "AADSTS70021: No matching federated identity record found for presented assertion. \
+                 Assertion Issuer: 'https://oidc.aks.example/abc/'.\r\nTrace ID: t"}),
+        ),
+    )])
+    .await;
+    let file = std::env::temp_dir().join(format!("wo-azure-fed-70021-{}", std::process::id()));
+    // {"iss":"https://oidc.aks.example/abc/","sub":"system:serviceaccount:wo:deployer",
+    //  "aud":"api://AzureADTokenExchange"}, unsigned.
+    std::fs::write(
+        &file,
+        "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJodHRwczovL29pZGMuYWtzLmV4YW1wbGUvYWJjLyIsInN1YiI6InN5c3RlbTpzZXJ2aWNlYWNjb3VudDp3bzpkZXBsb3llciIsImF1ZCI6ImFwaTovL0F6dXJlQURUb2tlbkV4Y2hhbmdlIn0.c2ln\n",
+    )
+    .unwrap();
+    let cred = ClientCredentials::with_assertion_file(
+        default_http_client().unwrap(),
+        &server.base,
+        "tenant3",
+        "app3",
+        &file,
+    )
+    .unwrap();
+    let err = cred.get_token(ARM_SCOPE).await.unwrap_err();
+    std::fs::remove_file(&file).unwrap();
+    assert!(matches!(err, Error::Unauthenticated { .. }), "{err:?}");
+    assert!(!err.is_retryable());
+    let shown = err.to_string();
+    for needle in [
+        "AADSTS70021",
+        "app registration app3 in tenant tenant3",
+        "issuer `https://oidc.aks.example/abc/`",
+        "subject `system:serviceaccount:wo:deployer`",
+        "audience `api://AzureADTokenExchange`",
+        "az ad app federated-credential create --id app3",
+    ] {
+        assert!(shown.contains(needle), "{needle} missing from: {shown}");
+    }
+    assert!(
+        !shown.contains("eyJ"),
+        "the token itself is never printed: {shown}"
+    );
+}
+
 #[tokio::test]
 async fn the_environment_picks_the_credential() {
     let server = serve(vec![(
