@@ -121,11 +121,22 @@ impl Failure {
             }
             409 | 412 => Error::precondition(format!("{id} ({said})")),
             400 | 405 | 413 | 415 | 422 => rejected(status, &error),
+            401 if error.code.eq_ignore_ascii_case("ExpiredAuthenticationToken") => {
+                Error::unauthenticated(
+                    BACKEND,
+                    format!(
+                        "{said}: the access token expired and this credential does not renew it \
+                         (AZURE_ACCESS_TOKEN, or an `az` sign-in that lapsed); in GitHub Actions give \
+                         wo's step AZURE_CLIENT_ID and AZURE_TENANT_ID (with `permissions: id-token: \
+                         write`) so wo signs in with the job's OIDC token and renews it itself"
+                    ),
+                )
+            }
             401 => Error::unauthenticated(
                 BACKEND,
                 format!(
-                    "{said}: ARM rejected the access token; sign in again (`az login`) or check \
-                     AZURE_TENANT_ID / AZURE_CLIENT_ID and the credential"
+                    "{said}: ARM rejected the access token; check AZURE_TENANT_ID / AZURE_CLIENT_ID \
+                     and the credential (outside a workflow: sign in again with `az login`)"
                 ),
             ),
             403 => Error::permission_denied(
