@@ -51,24 +51,31 @@
 // `state` git and the records; `render` the state; each `handlers::*` module the layers below
 // it and never `handlers` itself, which only dispatches; `server` the handlers; `github` (the
 // handle tests hold) the server.
+mod auth;
+mod events;
 mod fault;
 mod git;
 mod github;
 mod handlers;
+mod limits;
 mod records;
 mod render;
 mod reply;
 mod request;
 mod routes;
+mod rules;
 mod server;
 mod state;
 mod tarball;
 mod writes;
 
+pub use auth::{Access, Actor, Permission, Repositories, TokenSpec, ADMIN_LOGIN};
 pub use fault::Fault;
 pub use github::FakeGitHub;
+pub use limits::SecondaryRateLimits;
 pub use records::{
-    CheckRunRecord, CommitStatus, DispatchedEvent, IssueComment, PullRequest, WorkflowDispatch,
+    CheckRunRecord, CommitStatus, DispatchedEvent, Event, IssueComment, PullRequest,
+    WorkflowDispatch,
 };
 pub use routes::ROUTES;
 pub use writes::Write;

@@ -5,14 +5,14 @@ use base64::Engine as _;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use wo_github_fake::{FakeGitHub, Fault};
+use wo_github_fake::{Access, FakeGitHub, Fault, Permission, Repositories, TokenSpec};
 
 /// A small client: every call returns status, headers and the JSON body (Null when empty).
 #[derive(Clone)]
 struct Api {
     http: reqwest::Client,
     base: String,
-    token: Option<&'static str>,
+    token: Option<String>,
 }
 
 struct Answer {
@@ -29,7 +29,7 @@ impl Answer {
 }
 
 impl Api {
-    fn new(base: &str) -> Self {
+    fn new(base: &str, token: String) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -38,7 +38,7 @@ impl Api {
         Self {
             http,
             base: base.to_owned(),
-            token: Some("test-token"),
+            token: Some(token),
         }
     }
 
@@ -54,7 +54,7 @@ impl Api {
             .request(method, &url)
             .header("accept", "application/json")
             .header("x-github-api-version", "2022-11-28");
-        if let Some(token) = self.token {
+        if let Some(token) = &self.token {
             req = req.header("authorization", format!("Bearer {token}"));
         }
         if let Some(body) = body {
@@ -97,7 +97,7 @@ fn sha(a: &Answer) -> String {
 async fn started() -> (FakeGitHub, Api) {
     let fake = FakeGitHub::start().await.expect("fake starts");
     fake.create_repo("acme", "app");
-    let api = Api::new(fake.base_url());
+    let api = Api::new(fake.base_url(), fake.admin_token());
     (fake, api)
 }
 
@@ -570,6 +570,166 @@ async fn traffic(api: &Api, fake: &FakeGitHub, through_prism: bool) -> Log {
         "git/delete-ref",
         204,
         api.delete(&format!("{r}/git/refs/heads%2Fclash")).await,
+    );
+    // Settings, rulesets, environments, variables, reviews (the operations added for
+    // strictness).
+    log.check(
+        "repos/update",
+        200,
+        api.patch(r, json!({"allow_rebase_merge": false})).await,
+    );
+    let ruleset = log.check(
+        "repos/create-repo-ruleset",
+        201,
+        api.post(
+            &format!("{r}/rulesets"),
+            json!({
+                "name": "protected",
+                "target": "branch",
+                "enforcement": "active",
+                "conditions": {"ref_name": {"include": ["refs/heads/protected/*"], "exclude": []}},
+                "rules": [
+                    {"type": "pull_request", "parameters": {
+                        "required_approving_review_count": 1,
+                        "dismiss_stale_reviews_on_push": false,
+                        "require_code_owner_review": false,
+                        "require_last_push_approval": false,
+                        "required_review_thread_resolution": false}},
+                    {"type": "non_fast_forward"}
+                ],
+                "bypass_actors": []
+            }),
+        )
+        .await,
+    );
+    let ruleset_id = ruleset.body["id"].as_u64().unwrap_or(0);
+    log.check(
+        "repos/get-all-repository-rulesets",
+        200,
+        api.get(&format!("{r}/rulesets")).await,
+    );
+    log.check(
+        "repos/get-repo-ruleset",
+        200,
+        api.get(&format!("{r}/rulesets/{ruleset_id}")).await,
+    );
+    log.check(
+        "repos/update-repo-ruleset",
+        200,
+        api.put(
+            &format!("{r}/rulesets/{ruleset_id}"),
+            json!({"enforcement": "evaluate"}),
+        )
+        .await,
+    );
+    log.check(
+        "repos/get-repo-ruleset",
+        404,
+        api.get(&format!("{r}/rulesets/999999")).await,
+    );
+    log.check(
+        "repos/create-or-update-environment",
+        200,
+        api.put(
+            &format!("{r}/environments/prod"),
+            json!({
+                "wait_timer": 0,
+                "reviewers": [{"type": "User", "id": 1}],
+                "deployment_branch_policy": {"protected_branches": false, "custom_branch_policies": true}
+            }),
+        )
+        .await,
+    );
+    log.check(
+        "repos/get-environment",
+        200,
+        api.get(&format!("{r}/environments/prod")).await,
+    );
+    log.check(
+        "actions/create-repo-variable",
+        201,
+        api.post(
+            &format!("{r}/actions/variables"),
+            json!({"name": "wo_env", "value": "dev"}),
+        )
+        .await,
+    );
+    log.check(
+        "actions/list-repo-variables",
+        200,
+        api.get(&format!("{r}/actions/variables")).await,
+    );
+    log.check(
+        "actions/get-repo-variable",
+        200,
+        api.get(&format!("{r}/actions/variables/WO_ENV")).await,
+    );
+    log.check(
+        "actions/update-repo-variable",
+        204,
+        api.patch(
+            &format!("{r}/actions/variables/WO_ENV"),
+            json!({"value": "prod"}),
+        )
+        .await,
+    );
+    log.check(
+        "repos/list-pull-requests-associated-with-commit",
+        200,
+        api.get(&format!("{r}/commits/{feature_sha}/pulls")).await,
+    );
+    fake.push_files("acme", "app", "review-me", &[("r.txt", Some("r\n"))], "r");
+    let reviewed = log.check(
+        "pulls/create",
+        201,
+        api.post(
+            &format!("{r}/pulls"),
+            json!({"title": "Review me", "head": "review-me", "base": "main"}),
+        )
+        .await,
+    );
+    let rn = reviewed.body["number"].as_u64().unwrap_or(0);
+    let reviewer = Api {
+        token: Some(
+            fake.issue_token(
+                TokenSpec::user("reviewer", Repositories::Only(vec!["acme/app".into()]))
+                    .permission(Permission::PullRequests, Access::Write),
+            ),
+        ),
+        ..api.clone()
+    };
+    log.check(
+        "pulls/create-review",
+        422,
+        api.post(
+            &format!("{r}/pulls/{rn}/reviews"),
+            json!({"event": "APPROVE"}),
+        )
+        .await,
+    );
+    log.check(
+        "pulls/create-review",
+        200,
+        reviewer
+            .post(
+                &format!("{r}/pulls/{rn}/reviews"),
+                json!({"event": "APPROVE", "body": "fine"}),
+            )
+            .await,
+    );
+    log.check(
+        "pulls/list-reviews",
+        200,
+        api.get(&format!("{r}/pulls/{rn}/reviews")).await,
+    );
+    log.check(
+        "pulls/merge",
+        405,
+        api.put(
+            &format!("{r}/pulls/{rn}/merge"),
+            json!({"merge_method": "rebase"}),
+        )
+        .await,
     );
     log
 }
@@ -1091,7 +1251,10 @@ async fn injected_faults_and_concurrent_pushes() {
     let reset = api
         .http
         .get(format!("{}{r}", api.base))
-        .header("authorization", "token t")
+        .header(
+            "authorization",
+            format!("token {}", api.token.as_deref().unwrap()),
+        )
         .send()
         .await;
     assert!(
@@ -1278,7 +1441,7 @@ async fn prism_finds_no_violation_in_the_fakes_responses() {
     })
     .await
     .unwrap();
-    let api = Api::new(&proxy.base_url());
+    let api = Api::new(&proxy.base_url(), fake.admin_token());
     let log = traffic(&api, &fake, true).await;
     let failures = log.failures();
     assert!(
