@@ -563,9 +563,11 @@ impl FakeGitHub {
         })
     }
 
-    /// Moves the clock of the secondary rate limits forward (the fake never sleeps).
+    /// Moves the clock of the secondary rate limits forward, so a test need not wait out a
+    /// limit. (The clock also runs with real time, so a client that waits `retry-after` gets
+    /// through as on GitHub.)
     pub fn advance_clock(&self, by: std::time::Duration) {
-        self.shared.lock().limits.now += by;
+        self.shared.lock().limits.offset += by;
     }
 
     /// Replaces the secondary rate limits (GitHub's, [`SecondaryRateLimits::GITHUB`], by

@@ -5,7 +5,7 @@
 //! content-generating.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The secondary rate limits the fake enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,14 +41,29 @@ impl Default for SecondaryRateLimits {
 }
 
 /// Per actor: the times (on the fake clock) of its writes and of its points.
-#[derive(Default)]
 pub(crate) struct Limits {
     pub limits: SecondaryRateLimits,
-    /// The test-controlled clock: advanced only by `FakeGitHub::advance_clock`.
-    pub now: Duration,
+    /// The clock: the time since the server started plus what the test advanced it by
+    /// (`FakeGitHub::advance_clock`), so a client that waits `retry-after` gets through, and a
+    /// test gets through without waiting.
+    start: Instant,
+    pub offset: Duration,
     writes: BTreeMap<String, VecDeque<Duration>>,
     points: BTreeMap<String, VecDeque<(Duration, u32)>>,
     pub content_creating: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            limits: SecondaryRateLimits::default(),
+            start: Instant::now(),
+            offset: Duration::ZERO,
+            writes: BTreeMap::new(),
+            points: BTreeMap::new(),
+            content_creating: 0,
+        }
+    }
 }
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -58,7 +73,7 @@ impl Limits {
     /// Counts a request of `actor`; `Err(seconds to wait)` when it exceeds a limit (then
     /// it is not counted).
     pub fn admit(&mut self, actor: &str, write: bool) -> Result<(), u64> {
-        let now = self.now;
+        let now = self.start.elapsed() + self.offset;
         let writes = self.writes.entry(actor.to_owned()).or_default();
         while writes
             .front()
@@ -76,7 +91,8 @@ impl Limits {
         let cost = if write { 5 } else { 1 };
         let used: u64 = points.iter().map(|(_, p)| u64::from(*p)).sum();
         let wait = |since: Duration, window: Duration| {
-            (since + window).saturating_sub(now).as_secs().max(1)
+            let left = (since + window).saturating_sub(now);
+            (left.as_secs() + u64::from(left.subsec_nanos() > 0)).max(1)
         };
         if used + cost > u64::from(self.limits.points_per_minute) {
             return Err(wait(points.front().map_or(now, |p| p.0), MINUTE));
@@ -112,9 +128,9 @@ mod tests {
         }
         assert_eq!(l.admit("a", true), Err(60));
         assert!(l.admit("b", true).is_ok(), "limits are per actor");
-        l.now += Duration::from_secs(59);
+        l.offset += Duration::from_secs(59);
         assert_eq!(l.admit("a", true), Err(1));
-        l.now += Duration::from_secs(1);
+        l.offset += Duration::from_secs(1);
         assert!(l.admit("a", true).is_ok());
         assert_eq!(l.content_creating, 82);
     }
@@ -134,11 +150,11 @@ mod tests {
         let mut l = Limits::default();
         for i in 0..500 {
             if i % 80 == 0 {
-                l.now += MINUTE;
+                l.offset += MINUTE;
             }
             l.admit("a", true).unwrap();
         }
-        l.now += MINUTE;
+        l.offset += MINUTE;
         assert!(l.admit("a", true).is_err());
     }
 }

@@ -1460,3 +1460,423 @@ async fn prism_finds_no_violation_in_the_fakes_responses() {
     drop(proxy);
     fake.shutdown().await;
 }
+
+fn with_token(api: &Api, token: String) -> Api {
+    Api {
+        token: Some(token),
+        ..api.clone()
+    }
+}
+
+#[tokio::test]
+async fn tokens_act_only_where_and_as_granted() {
+    let (fake, api) = started().await;
+    fake.create_repo("acme", "secret");
+    fake.set_private("acme", "secret", true);
+    let unknown = with_token(&api, "ghs_notissuedbythefake".into());
+    let denied = unknown.get("/repos/acme/app").await;
+    assert_eq!(denied.status, 401);
+    assert_eq!(denied.body["message"], json!("Bad credentials"));
+
+    let bot = with_token(
+        &api,
+        fake.issue_token(
+            TokenSpec::github_token("acme/app").permission(Permission::Contents, Access::Read),
+        ),
+    );
+    assert!(bot.token.as_deref().unwrap().starts_with("ghs_"));
+    // A private repository outside the token's is hidden; a public one is readable.
+    assert_eq!(bot.get("/repos/acme/secret").await.status, 404);
+    fake.create_repo("acme", "other");
+    assert_eq!(bot.get("/repos/acme/other").await.status, 200);
+    let outside = bot
+        .post(
+            "/repos/acme/other/statuses/main",
+            json!({"state": "success"}),
+        )
+        .await;
+    assert_eq!(outside.status, 403);
+    // Inside its repository, without the permission: GitHub's 403 and the header naming it.
+    let head = fake.branch_sha("acme", "app", "main").unwrap();
+    let status = bot
+        .post(
+            &format!("/repos/acme/app/statuses/{head}"),
+            json!({"state": "success", "context": "ci"}),
+        )
+        .await;
+    assert_eq!(status.status, 403);
+    assert_eq!(
+        status.body["message"],
+        json!("Resource not accessible by integration")
+    );
+    assert_eq!(
+        status.header("x-accepted-github-permissions"),
+        Some("statuses=write")
+    );
+    let user = with_token(
+        &api,
+        fake.issue_token(TokenSpec::user(
+            "alice",
+            Repositories::Only(vec!["acme/secret".into()]),
+        )),
+    );
+    assert!(user.token.as_deref().unwrap().starts_with("github_pat_"));
+    let read = user.get("/repos/acme/secret/git/ref/heads%2Fmain").await;
+    assert_eq!(
+        read.status, 403,
+        "a private repository needs contents: read"
+    );
+    assert_eq!(
+        read.body["message"],
+        json!("Resource not accessible by personal access token")
+    );
+    assert_eq!(user.get("/repos/acme/secret").await.status, 200, "metadata");
+    // What a token does is recorded as its actor.
+    let writer = with_token(
+        &api,
+        fake.issue_token(
+            TokenSpec::github_token("acme/app").permission(Permission::Statuses, Access::Write),
+        ),
+    );
+    let ok = writer
+        .post(
+            &format!("/repos/acme/app/statuses/{head}"),
+            json!({"state": "success", "context": "ci"}),
+        )
+        .await;
+    assert_eq!(ok.status, 201);
+    assert_eq!(ok.body["creator"]["login"], json!("github-actions[bot]"));
+    assert_eq!(ok.body["creator"]["type"], json!("Bot"));
+    assert_eq!(
+        fake.statuses("acme", "app", &head)[0].creator,
+        "github-actions[bot]"
+    );
+}
+
+/// A pull request from `branch` (one commit per message) into main, by `api`.
+async fn open_pull(fake: &FakeGitHub, api: &Api, branch: &str, messages: &[&str]) -> u64 {
+    for (i, m) in messages.iter().enumerate() {
+        let path = format!("{branch}-{i}.txt");
+        fake.push_files("acme", "app", branch, &[(path.as_str(), Some(*m))], m);
+    }
+    let created = api
+        .post(
+            "/repos/acme/app/pulls",
+            json!({"title": format!("PR {branch}"), "head": branch, "base": "main"}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    created.body["number"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn merge_methods_make_what_github_makes_and_obey_the_repository() {
+    let (fake, api) = started().await;
+    let n = open_pull(&fake, &api, "sq", &["Add a\n\nbecause a"]).await;
+    let sq = api
+        .put(
+            &format!("/repos/acme/app/pulls/{n}/merge"),
+            json!({"merge_method": "squash"}),
+        )
+        .await;
+    assert_eq!(sq.status, 200, "{}", sq.body);
+    let log = fake.log("acme", "app", "main");
+    assert_eq!(log[0], format!("Add a (#{n})\n\nbecause a"));
+    assert_eq!(log[1], "Initial commit", "one commit on the base");
+
+    let n = open_pull(&fake, &api, "rb", &["one", "two"]).await;
+    let before = fake.branch_sha("acme", "app", "rb").unwrap();
+    let rb = api
+        .put(
+            &format!("/repos/acme/app/pulls/{n}/merge"),
+            json!({"merge_method": "rebase"}),
+        )
+        .await;
+    assert_eq!(rb.status, 200);
+    let log = fake.log("acme", "app", "main");
+    assert_eq!(&log[..2], ["two", "one"]);
+    assert_ne!(fake.branch_sha("acme", "app", "main").unwrap(), before);
+
+    let n = open_pull(&fake, &api, "mc", &["m"]).await;
+    fake.set_merge_methods("acme", "app", false, true, true);
+    let refused = api
+        .put(&format!("/repos/acme/app/pulls/{n}/merge"), json!({}))
+        .await;
+    assert_eq!(refused.status, 405);
+    assert_eq!(
+        refused.body["message"],
+        json!("Merge commits are not allowed on this repository.")
+    );
+    let repo = api.get("/repos/acme/app").await;
+    assert_eq!(repo.body["allow_merge_commit"], json!(false));
+    let allowed = api
+        .patch("/repos/acme/app", json!({"allow_merge_commit": true}))
+        .await;
+    assert_eq!(allowed.status, 200);
+    let merged = api
+        .put(&format!("/repos/acme/app/pulls/{n}/merge"), json!({}))
+        .await;
+    assert_eq!(merged.status, 200);
+    let msg = &fake.log("acme", "app", "main")[0];
+    assert_eq!(
+        msg,
+        &format!("Merge pull request #{n} from acme/mc\n\nPR mc")
+    );
+    let sha = merged.body["sha"].as_str().unwrap();
+    let assoc = api
+        .get(&format!("/repos/acme/app/commits/{sha}/pulls"))
+        .await;
+    assert_eq!(assoc.body[0]["number"], json!(n));
+    assert_eq!(
+        fake.pulls("acme", "app")[2].merged_by.as_deref(),
+        Some(wo_github_fake::ADMIN_LOGIN)
+    );
+}
+
+#[tokio::test]
+async fn events_follow_githubs_trigger_rules() {
+    let (fake, api) = started().await;
+    fake.take_events();
+    let bot = with_token(
+        &api,
+        fake.issue_token(
+            TokenSpec::github_token("acme/app")
+                .permission(Permission::Contents, Access::Write)
+                .permission(Permission::Actions, Access::Write),
+        ),
+    );
+    let main = fake.branch_sha("acme", "app", "main").unwrap();
+    let created = bot
+        .post(
+            "/repos/acme/app/git/refs",
+            json!({"ref": "refs/heads/dev", "sha": main}),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    let dispatched = bot
+        .post(
+            "/repos/acme/app/dispatches",
+            json!({"event_type": "promote", "client_payload": {"env": "dev"}}),
+        )
+        .await;
+    assert_eq!(dispatched.status, 204);
+    let n = open_pull(&fake, &api, "feat", &["f"]).await;
+    let events = fake.take_events();
+    let names: Vec<(&str, Option<&str>, bool)> = events
+        .iter()
+        .map(|e| (e.name.as_str(), e.action.as_deref(), e.triggers_workflows))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("push", None, false),
+            ("repository_dispatch", Some("promote"), true),
+            ("push", None, true),
+            ("pull_request", Some("opened"), true),
+        ]
+    );
+    assert_eq!(events[0].git_ref.as_deref(), Some("refs/heads/dev"));
+    assert_eq!(events[0].payload["created"], json!(true));
+    assert_eq!(
+        events[0].payload["sender"]["login"],
+        json!("github-actions[bot]")
+    );
+    assert_eq!(events[3].payload["pull_request"]["number"], json!(n));
+    fake.push_files("acme", "app", "feat", &[("g.txt", Some("g"))], "g");
+    let merged = api
+        .put(&format!("/repos/acme/app/pulls/{n}/merge"), json!({}))
+        .await;
+    assert_eq!(merged.status, 200);
+    let events = fake.take_events();
+    let names: Vec<(&str, Option<&str>)> = events
+        .iter()
+        .map(|e| (e.name.as_str(), e.action.as_deref()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("push", None),
+            ("pull_request", Some("synchronize")),
+            ("pull_request", Some("closed")),
+            ("push", None),
+        ]
+    );
+    assert_eq!(events[2].payload["pull_request"]["merged"], json!(true));
+}
+
+#[tokio::test]
+async fn rulesets_and_reviews_guard_the_protected_branch() {
+    let (fake, api) = started().await;
+    fake.push_files(
+        "acme",
+        "app",
+        "main",
+        &[(".github/CODEOWNERS", Some("/envs/ @acme/ops\n"))],
+        "owners",
+    );
+    fake.set_team("acme", "ops", &["olga"]);
+    let app_id = FakeGitHub::app_id("wo-release");
+    fake.add_ruleset(
+        "acme",
+        "app",
+        json!({
+            "name": "main",
+            "target": "branch",
+            "enforcement": "active",
+            "conditions": {"ref_name": {"include": ["~DEFAULT_BRANCH"], "exclude": []}},
+            "rules": [
+                {"type": "pull_request", "parameters": {"required_approving_review_count": 1, "require_code_owner_review": true}},
+                {"type": "required_status_checks", "parameters": {"required_status_checks": [{"context": "ci"}]}},
+                {"type": "non_fast_forward"}
+            ],
+            "bypass_actors": [{"actor_id": app_id, "actor_type": "Integration", "bypass_mode": "always"}]
+        }),
+    );
+    let main = fake.branch_sha("acme", "app", "main").unwrap();
+    let next = fake.push_files("acme", "app", "side", &[("x", Some("x"))], "x");
+    let direct = api
+        .patch(
+            "/repos/acme/app/git/refs/heads%2Fmain",
+            json!({"sha": next, "force": true}),
+        )
+        .await;
+    assert_eq!(direct.status, 422);
+    let message = direct.body["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Repository rule violations found"),
+        "{message}"
+    );
+    assert!(
+        message.contains("Changes must be made through a pull request."),
+        "{message}"
+    );
+    // The bypass actor may push, but nobody may force-push… except by bypass.
+    let release = with_token(
+        &api,
+        fake.issue_token(
+            TokenSpec::app("wo-release", Repositories::Owner("acme".into()))
+                .permission(Permission::Contents, Access::Write),
+        ),
+    );
+    assert_eq!(
+        release
+            .patch(
+                "/repos/acme/app/git/refs/heads%2Fmain",
+                json!({"sha": next})
+            )
+            .await
+            .status,
+        200
+    );
+    assert_ne!(main, next);
+
+    fake.push_files(
+        "acme",
+        "app",
+        "change",
+        &[("envs/dev.yaml", Some("a: 1\n"))],
+        "dev",
+    );
+    let created = api
+        .post(
+            "/repos/acme/app/pulls",
+            json!({"title": "dev", "head": "change", "base": "main"}),
+        )
+        .await;
+    let n = created.body["number"].as_u64().unwrap();
+    let head = created.body["head"]["sha"].as_str().unwrap().to_owned();
+    let merge = |api: Api| async move {
+        api.put(&format!("/repos/acme/app/pulls/{n}/merge"), json!({}))
+            .await
+    };
+    let blocked = merge(api.clone()).await;
+    assert_eq!(blocked.status, 405);
+    let text = blocked.body["message"].as_str().unwrap().to_owned();
+    assert!(text.contains("At least 1 approving review"), "{text}");
+    assert!(
+        text.contains("Waiting on code owner review from @olga."),
+        "{text}"
+    );
+    assert!(
+        text.contains("Required status check \"ci\" is expected."),
+        "{text}"
+    );
+    // The author cannot approve their own pull request.
+    let own = api
+        .post(
+            &format!("/repos/acme/app/pulls/{n}/reviews"),
+            json!({"event": "APPROVE"}),
+        )
+        .await;
+    assert_eq!(own.status, 422);
+    let olga = with_token(
+        &api,
+        fake.issue_token(
+            TokenSpec::user("olga", Repositories::Owner("acme".into()))
+                .permission(Permission::PullRequests, Access::Write),
+        ),
+    );
+    let approved = olga
+        .post(
+            &format!("/repos/acme/app/pulls/{n}/reviews"),
+            json!({"event": "APPROVE"}),
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.body);
+    assert_eq!(approved.body["state"], json!("APPROVED"));
+    let still = merge(api.clone()).await;
+    assert_eq!(still.status, 405);
+    assert!(!still.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("approving"));
+    api.post(
+        &format!("/repos/acme/app/statuses/{head}"),
+        json!({"state": "success", "context": "ci"}),
+    )
+    .await;
+    assert_eq!(merge(api.clone()).await.status, 200);
+}
+
+#[tokio::test]
+async fn secondary_rate_limits_refuse_then_recover_on_the_test_clock() {
+    let (fake, api) = started().await;
+    fake.set_secondary_rate_limits(wo_github_fake::SecondaryRateLimits {
+        writes_per_minute: 3,
+        writes_per_hour: 500,
+        points_per_minute: 900,
+    });
+    let blob = || api.post("/repos/acme/app/git/blobs", json!({"content": "x"}));
+    for _ in 0..3 {
+        assert_eq!(blob().await.status, 201);
+    }
+    let limited = blob().await;
+    assert_eq!(limited.status, 403);
+    assert!(limited.body["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("You have exceeded a secondary rate limit"));
+    let wait: u64 = limited.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(fake.content_creating_requests(), 3);
+    fake.advance_clock(std::time::Duration::from_secs(60));
+    assert_eq!(blob().await.status, 201);
+    assert_eq!(fake.request_count("git/create-blob"), 5);
+
+    let dup = api
+        .post(
+            "/repos/acme/app/actions/variables",
+            json!({"name": "A", "value": "1"}),
+        )
+        .await;
+    assert_eq!(dup.status, 201);
+    fake.advance_clock(std::time::Duration::from_secs(60));
+    let again = api
+        .post(
+            "/repos/acme/app/actions/variables",
+            json!({"name": "a", "value": "2"}),
+        )
+        .await;
+    assert_eq!(again.status, 409);
+    assert_eq!(fake.variables("acme", "app")["A"], "1");
+}
