@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::auth::Actor;
 use crate::git;
 use crate::records::Event;
-use crate::render;
+use crate::render::{self, PullGit};
 use crate::reply::{iso8601, now_secs};
 use crate::state::{Pull, Repo, Status};
 
@@ -36,6 +36,11 @@ pub(crate) fn record(
 ) {
     payload["repository"] = render::repository(&repo.base, repo);
     payload["sender"] = sender(&repo.base, actor);
+    if name == "repository_dispatch" {
+        // GitHub's sample payload always names the installation that sent it.
+        let id = render::user_id(&format!("installation:{}", actor.login()));
+        payload["installation"] = json!({ "id": id, "node_id": render::node_id("MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u", id) });
+    }
     if let Some(a) = action {
         if payload.get("action").is_none() {
             payload["action"] = json!(a);
@@ -159,12 +164,17 @@ pub(crate) fn pull_event(repo: &mut Repo, number: u64, action: &str, actor: &Act
         return;
     };
     let (head, base) = pull_shas(repo, &p);
-    let mut pr = render::pull(&repo.base, repo, &p, &head, &base, None, 0);
-    pr["merged"] = json!(p.merged);
-    pr["merged_by"] = p
-        .merged_by
-        .as_deref()
-        .map_or(Value::Null, |l| render::user(&repo.base, l));
+    let detail = pull_detail(repo, &p).ok();
+    let comments = repo.comments.iter().filter(|c| c.issue == number).count();
+    let pr = render::pull(
+        &repo.base,
+        repo,
+        &p,
+        &head,
+        &base,
+        detail.as_ref(),
+        comments,
+    );
     record(
         repo,
         "pull_request",
@@ -268,4 +278,50 @@ pub(crate) fn status_event(repo: &mut Repo, s: &Status, actor: &Actor) {
         actor,
         payload,
     );
+}
+
+pub(crate) fn pull_detail(repo: &Repo, p: &Pull) -> Result<PullGit, git2::Error> {
+    let (head_sha, base_sha) = pull_shas(repo, p);
+    let (Ok(head), Ok(base)) = (Oid::from_str(&head_sha), Oid::from_str(&base_sha)) else {
+        return Ok(PullGit {
+            head_sha,
+            base_sha,
+            mergeable: None,
+            commits: 0,
+            additions: 0,
+            deletions: 0,
+            changed_files: 0,
+        });
+    };
+    let g = &repo.git;
+    let mergeable = if p.open {
+        Some(git::merged_tree(g, base, head)?.is_some())
+    } else {
+        None
+    };
+    let commits = git::commits_between(g, base, head)?.len();
+    let changes = pull_changes(repo, base, head)?;
+    Ok(PullGit {
+        head_sha,
+        base_sha,
+        mergeable,
+        commits,
+        additions: changes.iter().map(|c| c.additions).sum(),
+        deletions: changes.iter().map(|c| c.deletions).sum(),
+        changed_files: changes.len(),
+    })
+}
+
+/// What the pull request changes: from the merge base to the head.
+pub(crate) fn pull_changes(
+    repo: &Repo,
+    base: Oid,
+    head: Oid,
+) -> Result<Vec<git::FileChange>, git2::Error> {
+    let g = &repo.git;
+    let old = match g.merge_base(base, head) {
+        Ok(mb) => Some(g.find_commit(mb)?.tree_id()),
+        Err(_) => None,
+    };
+    git::diff_trees(g, old, g.find_commit(head)?.tree_id())
 }

@@ -55,7 +55,12 @@ pub(crate) fn node_id(kind: &str, id: u64) -> String {
 /// `simple-user`.
 pub(crate) fn user(base: &str, login: &str) -> Value {
     let id = user_id(login);
-    let u = format!("{base}/users/{login}");
+    // A bot's login (`wo[bot]`) is percent-encoded in its API URL; its page is the App's.
+    let u = format!("{base}/users/{}", percent_encode(login));
+    let html_url = match login.strip_suffix("[bot]") {
+        Some(slug) => format!("{base}/apps/{}", percent_encode(slug)),
+        None => format!("{base}/{}", percent_encode(login)),
+    };
     json!({
         "login": login,
         "id": id,
@@ -63,7 +68,7 @@ pub(crate) fn user(base: &str, login: &str) -> Value {
         "avatar_url": format!("{base}/avatars/u/{id}"),
         "gravatar_id": "",
         "url": u,
-        "html_url": format!("{base}/{login}"),
+        "html_url": html_url,
         "followers_url": format!("{u}/followers"),
         "following_url": format!("{u}/following{{/other_user}}"),
         "gists_url": format!("{u}/gists{{/gist_id}}"),

@@ -679,10 +679,20 @@ async fn traffic(api: &Api, fake: &FakeGitHub, through_prism: bool) -> Log {
         api.get(&format!("{r}/commits/{feature_sha}/pulls")).await,
     );
     fake.push_files("acme", "app", "review-me", &[("r.txt", Some("r\n"))], "r");
+    // An App opens this one: a bot user in the answers.
+    let app = Api {
+        token: Some(
+            fake.issue_token(
+                TokenSpec::app("wo", Repositories::Owner("acme".into()))
+                    .permission(Permission::PullRequests, Access::Write),
+            ),
+        ),
+        ..api.clone()
+    };
     let reviewed = log.check(
         "pulls/create",
         201,
-        api.post(
+        app.post(
             &format!("{r}/pulls"),
             json!({"title": "Review me", "head": "review-me", "base": "main"}),
         )
@@ -701,7 +711,7 @@ async fn traffic(api: &Api, fake: &FakeGitHub, through_prism: bool) -> Log {
     log.check(
         "pulls/create-review",
         422,
-        api.post(
+        app.post(
             &format!("{r}/pulls/{rn}/reviews"),
             json!({"event": "APPROVE"}),
         )
@@ -1879,4 +1889,136 @@ async fn secondary_rate_limits_refuse_then_recover_on_the_test_clock() {
         .await;
     assert_eq!(again.status, 409);
     assert_eq!(fake.variables("acme", "app")["A"], "1");
+}
+
+/// The problems of `value` against `schema` of GitHub's webhook description: `$ref`, `type`
+/// (one or a list), `required`, `properties`, `items`, `allOf`, `anyOf`/`oneOf` (one
+/// alternative suffices), `enum`. Enough to catch a missing or mistyped key.
+fn schema_problems(spec: &Value, schema: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.rsplit('/').next().unwrap();
+        return schema_problems(spec, &spec["components"]["schemas"][name], value, at, out);
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    let nullable = schema["nullable"] == json!(true);
+    let kind = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let type_ok = types.is_empty()
+        || types.contains(&kind)
+        || (kind == "integer" && types.contains(&"number"))
+        || (kind == "null" && nullable);
+    if !type_ok {
+        out.push(format!("{at}: {kind} where the schema says {types:?}"));
+        return;
+    }
+    if let Some(choices) = schema["enum"].as_array() {
+        if !value.is_null() && !choices.contains(value) {
+            out.push(format!("{at}: {value} is not one of {choices:?}"));
+        }
+    }
+    for all in schema["allOf"].as_array().into_iter().flatten() {
+        schema_problems(spec, all, value, at, out);
+    }
+    for key in ["anyOf", "oneOf"] {
+        if let Some(alternatives) = schema[key].as_array() {
+            let fits = alternatives.iter().any(|alt| {
+                let mut probe = Vec::new();
+                schema_problems(spec, alt, value, at, &mut probe);
+                probe.is_empty()
+            });
+            if !(fits || value.is_null() && nullable) {
+                out.push(format!("{at}: fits none of {key}"));
+            }
+        }
+    }
+    if let Value::Object(map) = value {
+        for req in schema["required"].as_array().into_iter().flatten() {
+            let req = req.as_str().unwrap();
+            if !map.contains_key(req) {
+                out.push(format!("{at}: missing required {req:?}"));
+            }
+        }
+        if let Some(props) = schema["properties"].as_object() {
+            for (k, v) in map {
+                if let Some(s) = props.get(k) {
+                    schema_problems(spec, s, v, &format!("{at}.{k}"), out);
+                }
+            }
+        }
+    }
+    if let Value::Array(items) = value {
+        for (i, item) in items.iter().enumerate() {
+            schema_problems(spec, &schema["items"], item, &format!("{at}[{i}]"), out);
+        }
+    }
+}
+
+#[tokio::test]
+async fn event_payloads_fit_githubs_webhook_schemas() {
+    let (fake, api) = started().await;
+    let spec: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../wo-github/tests/specs/github/webhooks.subset.json"
+        ))
+        .expect("webhooks.subset.json"),
+    )
+    .unwrap();
+    let n = open_pull(&fake, &api, "feat", &["f"]).await;
+    assert_eq!(
+        api.put(&format!("/repos/acme/app/pulls/{n}/merge"), json!({}))
+            .await
+            .status,
+        200
+    );
+    api.post(
+        "/repos/acme/app/dispatches",
+        json!({"event_type": "promote", "client_payload": {"env": "dev"}}),
+    )
+    .await;
+    api.post(
+        "/repos/acme/app/actions/workflows/deploy.yml/dispatches",
+        json!({"ref": "main", "inputs": {"environment": "dev"}}),
+    )
+    .await;
+    let events = fake.events();
+    let mut checked = Vec::new();
+    let mut problems = Vec::new();
+    for e in &events {
+        let schema = match (e.name.as_str(), e.action.as_deref()) {
+            ("push", _) => "webhook-push",
+            ("pull_request", Some("closed")) => "webhook-pull-request-closed",
+            ("repository_dispatch", _) => "webhook-repository-dispatch-sample",
+            ("workflow_dispatch", _) => "webhook-workflow-dispatch",
+            _ => continue,
+        };
+        checked.push(schema);
+        schema_problems(
+            &spec,
+            &json!({ "$ref": format!("#/components/schemas/{schema}") }),
+            &e.payload,
+            schema,
+            &mut problems,
+        );
+    }
+    for want in [
+        "webhook-push",
+        "webhook-pull-request-closed",
+        "webhook-repository-dispatch-sample",
+        "webhook-workflow-dispatch",
+    ] {
+        assert!(checked.contains(&want), "no event checked against {want}");
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::events;
 use crate::git;
-use crate::render::{self, PullGit, Urls};
+use crate::render::{self, Urls};
 use crate::reply::{
     git_error, list_reply, not_found, now_secs, paginate, parse_body, unprocessable,
     validation_failed, Outcome, Reply, DOCS,
@@ -17,49 +17,7 @@ use crate::request::{number, Request};
 use crate::rules::{self, Who};
 use crate::state::{Pull, Repo, Review, State};
 
-use events::pull_shas as shas;
-
-fn detail(repo: &Repo, p: &Pull) -> Result<PullGit, git2::Error> {
-    let (head_sha, base_sha) = shas(repo, p);
-    let (Ok(head), Ok(base)) = (Oid::from_str(&head_sha), Oid::from_str(&base_sha)) else {
-        return Ok(PullGit {
-            head_sha,
-            base_sha,
-            mergeable: None,
-            commits: 0,
-            additions: 0,
-            deletions: 0,
-            changed_files: 0,
-        });
-    };
-    let g = &repo.git;
-    let mergeable = if p.open {
-        Some(git::merged_tree(g, base, head)?.is_some())
-    } else {
-        None
-    };
-    let commits = git::commits_between(g, base, head)?.len();
-    let changes = changes(repo, base, head)?;
-    Ok(PullGit {
-        head_sha,
-        base_sha,
-        mergeable,
-        commits,
-        additions: changes.iter().map(|c| c.additions).sum(),
-        deletions: changes.iter().map(|c| c.deletions).sum(),
-        changed_files: changes.len(),
-    })
-}
-
-/// What the pull request changes: from the merge base to the head.
-fn changes(repo: &Repo, base: Oid, head: Oid) -> Result<Vec<git::FileChange>, git2::Error> {
-    let g = &repo.git;
-    let old = match g.merge_base(base, head) {
-        Ok(mb) => Some(g.find_commit(mb)?.tree_id()),
-        Err(_) => None,
-    };
-    git::diff_trees(g, old, g.find_commit(head)?.tree_id())
-}
+use events::{pull_changes as changes, pull_detail as detail, pull_shas as shas};
 
 fn full_json(base: &str, repo: &Repo, p: &Pull) -> Result<Value, Reply> {
     let d = detail(repo, p).map_err(git_error)?;
