@@ -582,6 +582,11 @@ impl FakeGitHub {
     pub fn content_creating_requests(&self) -> u64 {
         self.shared.lock().limits.content_creating
     }
+
+    /// How many requests a secondary rate limit refused so far.
+    pub fn secondary_limit_refusals(&self) -> u64 {
+        self.shared.lock().limits.refused
+    }
 }
 
 fn pusher() -> Actor {

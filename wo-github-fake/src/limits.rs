@@ -51,6 +51,8 @@ pub(crate) struct Limits {
     writes: BTreeMap<String, VecDeque<Duration>>,
     points: BTreeMap<String, VecDeque<(Duration, u32)>>,
     pub content_creating: u64,
+    /// Requests refused for a secondary limit.
+    pub refused: u64,
 }
 
 impl Default for Limits {
@@ -62,6 +64,7 @@ impl Default for Limits {
             writes: BTreeMap::new(),
             points: BTreeMap::new(),
             content_creating: 0,
+            refused: 0,
         }
     }
 }
@@ -73,6 +76,14 @@ impl Limits {
     /// Counts a request of `actor`; `Err(seconds to wait)` when it exceeds a limit (then
     /// it is not counted).
     pub fn admit(&mut self, actor: &str, write: bool) -> Result<(), u64> {
+        let verdict = self.count(actor, write);
+        if verdict.is_err() {
+            self.refused += 1;
+        }
+        verdict
+    }
+
+    fn count(&mut self, actor: &str, write: bool) -> Result<(), u64> {
         let now = self.start.elapsed() + self.offset;
         let writes = self.writes.entry(actor.to_owned()).or_default();
         while writes

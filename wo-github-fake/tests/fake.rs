@@ -1869,6 +1869,7 @@ async fn secondary_rate_limits_refuse_then_recover_on_the_test_clock() {
     let wait: u64 = limited.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
     assert_eq!(fake.content_creating_requests(), 3);
+    assert_eq!(fake.secondary_limit_refusals(), 1);
     fake.advance_clock(std::time::Duration::from_secs(60));
     assert_eq!(blob().await.status, 201);
     assert_eq!(fake.request_count("git/create-blob"), 5);
