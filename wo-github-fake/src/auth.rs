@@ -320,20 +320,19 @@ pub(crate) fn authorize(
     name: &str,
     private: bool,
 ) -> Verdict {
-    let need = required(op);
-    let Some(need) = need else {
+    let Some(need) = required(op) else {
         return Verdict::Allowed;
     };
     if !spec.repositories.covers(owner, name) {
         // GitHub hides a private repository the token cannot see; a public one is readable
         // by anyone, writable only by those it is granted to.
-        return Verdict::Refused(if private {
-            crate::reply::not_found()
+        return if private {
+            Verdict::Refused(crate::reply::not_found())
         } else if read {
-            return Verdict::Allowed;
+            Verdict::Allowed
         } else {
-            not_accessible(&spec.actor, Some(need))
-        });
+            Verdict::Refused(not_accessible(&spec.actor, Some(need)))
+        };
     }
     let granted = need
         .iter()
@@ -389,6 +388,44 @@ mod tests {
         let bot = token_string(&Actor::App { slug: "wo".into() }, 2, 7);
         assert!(bot.starts_with("ghs_") && bot.len() == 40, "{bot}");
         assert_ne!(bot, token_string(&Actor::App { slug: "wo".into() }, 3, 7));
+    }
+
+    fn status(v: Verdict) -> u16 {
+        match v {
+            Verdict::Allowed => 200,
+            Verdict::Refused(r) => r.status.as_u16(),
+        }
+    }
+
+    #[test]
+    fn repositories_visibility_and_permissions_decide() {
+        let bot = TokenSpec::github_token("o/a").permission(Permission::Contents, Access::Read);
+        let go = |op, read, name, private| status(authorize(&bot, op, read, "o", name, private));
+        assert_eq!(
+            go("git/get-ref", true, "b", true),
+            404,
+            "a private stranger is hidden"
+        );
+        assert_eq!(
+            go("git/get-ref", true, "b", false),
+            200,
+            "a public one is readable"
+        );
+        assert_eq!(
+            go("git/create-ref", false, "b", false),
+            403,
+            "and not writable"
+        );
+        assert_eq!(go("git/get-ref", true, "a", true), 200);
+        assert_eq!(
+            go("git/create-ref", false, "a", true),
+            403,
+            "read is not write"
+        );
+        assert_eq!(go("pulls/get", true, "a", true), 403, "no pull_requests");
+        assert_eq!(go("pulls/get", true, "a", false), 200, "public data");
+        assert_eq!(go("repos/get", true, "a", true), 200, "metadata is implied");
+        assert_eq!(go("rate-limit/get", true, "", false), 200);
     }
 
     #[test]
