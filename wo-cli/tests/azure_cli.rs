@@ -799,7 +799,21 @@ async fn on_github_the_import_is_one_pull_request() {
     );
     let dev = gh.branch_sha("acme", "platform", "dev").unwrap();
     let url = sim.base_url();
-    let env = [("GITHUB_API_URL", gh.base_url()), ("GITHUB_TOKEN", "t")];
+    let token = gh.issue_token(
+        wo_github_fake::TokenSpec::app(
+            "wo",
+            wo_github_fake::Repositories::Only(vec!["acme/platform".into()]),
+        )
+        .permission(
+            wo_github_fake::Permission::Contents,
+            wo_github_fake::Access::Write,
+        )
+        .permission(
+            wo_github_fake::Permission::PullRequests,
+            wo_github_fake::Access::Write,
+        ),
+    );
+    let env = [("GITHUB_API_URL", gh.base_url()), ("GITHUB_TOKEN", &token)];
     let args = import_args("github://acme/platform", &url, &["--node", "region=eu"]);
 
     let run = wo(&args, &env).await;

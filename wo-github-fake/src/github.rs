@@ -10,15 +10,20 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::auth::{self, Access, Actor, Repositories, TokenSpec, ADMIN_LOGIN};
+use crate::events;
 use crate::fault::Fault;
 use crate::git;
+use crate::limits::SecondaryRateLimits;
 use crate::records::{
-    CheckRunRecord, CommitStatus, DispatchedEvent, IssueComment, PullRequest, WorkflowDispatch,
+    CheckRunRecord, CommitStatus, DispatchedEvent, Event, IssueComment, PullRequest,
+    WorkflowDispatch,
 };
 use crate::reply;
 use crate::routes::ROUTES;
+use crate::rules::{self, Ruleset};
 use crate::server::{self, Shared};
-use crate::state::{Repo, State, ACTOR};
+use crate::state::{Repo, Review, State, ACTOR, PUSHER};
 use crate::writes::{Write, WriteHooks};
 
 /// A running fake GitHub on `127.0.0.1` (a free port). Dropping it stops the server.
@@ -81,8 +86,10 @@ impl FakeGitHub {
         }
     }
 
-    /// Creates `owner/name` with a `main` branch holding one commit (a `README.md`) and returns
-    /// that commit's sha. An existing repository is left as it is.
+    /// Creates `owner/name`, public, with a `main` branch holding one commit (a `README.md`)
+    /// and returns that commit's sha; all three merge methods are allowed (GitHub's defaults).
+    /// An existing repository is left as it is. Make it private with
+    /// [`set_private`](Self::set_private).
     ///
     /// # Panics
     /// When git cannot write the repository.
@@ -113,6 +120,16 @@ impl FakeGitHub {
                 check_runs: Vec::new(),
                 dispatches: Vec::new(),
                 workflow_dispatches: Vec::new(),
+                base: self.shared.base_url.clone(),
+                private: false,
+                allow_merge_commit: true,
+                allow_squash_merge: true,
+                allow_rebase_merge: true,
+                rulesets: Vec::new(),
+                reviews: Vec::new(),
+                environments: BTreeMap::new(),
+                variables: BTreeMap::new(),
+                events: Vec::new(),
             },
         );
         initial.to_string()
@@ -128,7 +145,9 @@ impl FakeGitHub {
         let repo = state
             .repo(owner, name)
             .unwrap_or_else(|_| panic!("fake GitHub: no repository {owner}/{name}"));
-        f(repo)
+        let value = f(repo);
+        state.collect_events();
+        value
     }
 
     /// Pushes one commit changing `files` (`None` deletes a file) to `branch`, as a user would
@@ -151,9 +170,10 @@ impl FakeGitHub {
             .collect();
         self.with_repo(owner, name, |repo| {
             let from = repo.default_branch.clone();
+            let before = git::branch_sha(&repo.git, branch);
             let sha = git::push_files(&repo.git, branch, &from, &edits, message)
                 .expect("fake GitHub: push failed");
-            repo.mark_pushed_merges(branch);
+            events::branch_moved(repo, branch, before, Some(sha), &pusher());
             sha.to_string()
         })
     }
@@ -165,10 +185,11 @@ impl FakeGitHub {
     pub fn set_branch(&self, owner: &str, name: &str, branch: &str, sha: &str) {
         self.with_repo(owner, name, |repo| {
             let oid = git2::Oid::from_str(sha).expect("fake GitHub: bad sha");
+            let before = git::branch_sha(&repo.git, branch);
             repo.git
                 .reference(&format!("refs/heads/{branch}"), oid, true, "set_branch")
                 .expect("fake GitHub: cannot set branch");
-            repo.mark_pushed_merges(branch);
+            events::branch_moved(repo, branch, before, Some(oid), &pusher());
         });
     }
 
@@ -238,6 +259,8 @@ impl FakeGitHub {
                     merged: p.merged,
                     merge_commit_sha: p.merge_commit_sha.clone(),
                     labels: p.labels.clone(),
+                    user: p.user.clone(),
+                    merged_by: p.merged_by.clone(),
                 })
                 .collect()
         })
@@ -254,6 +277,7 @@ impl FakeGitHub {
                     context: s.context.clone(),
                     description: s.description.clone(),
                     target_url: s.target_url.clone(),
+                    creator: s.creator.clone(),
                 })
                 .collect()
         })
@@ -269,6 +293,7 @@ impl FakeGitHub {
                     id: c.id,
                     issue: c.issue,
                     body: c.body.clone(),
+                    user: c.user.clone(),
                 })
                 .collect()
         })
@@ -379,6 +404,194 @@ impl FakeGitHub {
     /// Removes the gate of [`gate_writes`](Self::gate_writes).
     pub fn ungate_writes(&self) {
         self.shared.writes.set_gate(None);
+    }
+    /// Issues a token for `spec`: `ghs_…` for an App installation or a `GITHUB_TOKEN`,
+    /// `github_pat_…` for a user. Requests carry it as `Authorization: Bearer <token>` (or
+    /// `token <token>`); anything else is GitHub's 401 `Bad credentials`.
+    pub fn issue_token(&self, spec: TokenSpec) -> String {
+        let mut state = self.shared.lock();
+        let serial = state.tokens.len() as u64 + 1;
+        let salt = u64::from(self.addr.port()) << 32 | u64::from(std::process::id());
+        let token = auth::token_string(&spec.actor, serial, salt);
+        state.tokens.insert(token.clone(), spec);
+        token
+    }
+
+    /// A token of the user [`ADMIN_LOGIN`] with every permission on every repository, for
+    /// tests that do not care who acts.
+    pub fn admin_token(&self) -> String {
+        self.issue_token(
+            TokenSpec::user(ADMIN_LOGIN, Repositories::All).all_permissions(Access::Write),
+        )
+    }
+
+    /// Makes `owner/name` private (`true`) or public. A private repository is invisible
+    /// (404) to tokens not granted it; a public one is readable by every token.
+    ///
+    /// # Panics
+    /// When the repository does not exist.
+    pub fn set_private(&self, owner: &str, name: &str, private: bool) {
+        self.with_repo(owner, name, |repo| repo.private = private);
+    }
+
+    /// Which merge methods `pulls/merge` accepts on `owner/name` (`allow_merge_commit`,
+    /// `allow_squash_merge`, `allow_rebase_merge`; all `true` when created). GitHub requires
+    /// at least one.
+    ///
+    /// # Panics
+    /// When the repository does not exist or all three are `false`.
+    pub fn set_merge_methods(
+        &self,
+        owner: &str,
+        name: &str,
+        merge: bool,
+        squash: bool,
+        rebase: bool,
+    ) {
+        assert!(
+            merge || squash || rebase,
+            "GitHub requires at least one merge method"
+        );
+        self.with_repo(owner, name, |repo| {
+            repo.allow_merge_commit = merge;
+            repo.allow_squash_merge = squash;
+            repo.allow_rebase_merge = rebase;
+        });
+    }
+
+    /// The events recorded so far (every repository, oldest first).
+    pub fn events(&self) -> Vec<Event> {
+        self.shared.lock().events.clone()
+    }
+
+    /// The events recorded so far, forgetting them.
+    pub fn take_events(&self) -> Vec<Event> {
+        std::mem::take(&mut self.shared.lock().events)
+    }
+
+    /// Adds a ruleset to `owner/name` from GitHub's ruleset JSON (the body of
+    /// `POST /repos/{owner}/{repo}/rulesets`) and returns its id.
+    ///
+    /// # Panics
+    /// When the repository does not exist or GitHub would refuse the ruleset.
+    pub fn add_ruleset(&self, owner: &str, name: &str, ruleset: serde_json::Value) -> u64 {
+        let mut state = self.shared.lock();
+        let id = state.id();
+        let parsed = Ruleset::parse(id, &ruleset, reply::now_secs())
+            .unwrap_or_else(|e| panic!("fake GitHub: ruleset refused: {}", reply::message(&e)));
+        let repo = state
+            .repo(owner, name)
+            .unwrap_or_else(|_| panic!("fake GitHub: no repository {owner}/{name}"));
+        repo.rulesets.push(parsed);
+        id
+    }
+
+    /// The rulesets of `owner/name` as `GET …/rulesets/{id}` answers them.
+    pub fn rulesets(&self, owner: &str, name: &str) -> Vec<serde_json::Value> {
+        let base = self.base_url().to_owned();
+        self.with_repo(owner, name, |repo| {
+            repo.rulesets
+                .iter()
+                .map(|r| r.render(&base, owner, name, None))
+                .collect()
+        })
+    }
+
+    /// Defines the team `org/slug` (for CODEOWNERS `@org/slug` and ruleset `Team` bypass
+    /// actors) and returns its id.
+    pub fn set_team(&self, org: &str, slug: &str, members: &[&str]) -> u64 {
+        let key = format!("{org}/{slug}");
+        let mut state = self.shared.lock();
+        let id = match state.teams.get(&key) {
+            Some((id, _)) => *id,
+            None => state.id(),
+        };
+        let members = members.iter().map(|m| (*m).to_owned()).collect();
+        state.teams.insert(key, (id, members));
+        id
+    }
+
+    /// The id GitHub gives the App `slug` (for a ruleset's `Integration` bypass actor).
+    /// `GITHUB_TOKEN` acts as the `github-actions` App, id 15368.
+    pub fn app_id(slug: &str) -> u64 {
+        if slug == "github-actions" {
+            rules::GITHUB_ACTIONS_APP_ID
+        } else {
+            rules::app_id(slug)
+        }
+    }
+
+    /// Records a review of pull request `number` by `login` (`APPROVED`,
+    /// `CHANGES_REQUESTED` or `COMMENTED`) on its current head, as if submitted in the web UI.
+    ///
+    /// # Panics
+    /// When the pull request does not exist.
+    pub fn add_review(&self, owner: &str, name: &str, number: u64, login: &str, state: &str) {
+        let mut st = self.shared.lock();
+        let id = st.id();
+        let repo = st
+            .repo(owner, name)
+            .unwrap_or_else(|_| panic!("fake GitHub: no repository {owner}/{name}"));
+        let p = repo
+            .pull(number)
+            .unwrap_or_else(|| panic!("fake GitHub: no pull request {owner}/{name}#{number}"))
+            .clone();
+        let (head, _) = events::pull_shas(repo, &p);
+        repo.reviews.push(Review {
+            id,
+            pull: number,
+            user: login.to_owned(),
+            state: state.to_owned(),
+            body: String::new(),
+            commit_id: head,
+            submitted_at: reply::now_secs(),
+        });
+    }
+
+    /// The environments of `owner/name` by name, as `GET …/environments/{name}` answers them.
+    pub fn environments(&self, owner: &str, name: &str) -> BTreeMap<String, serde_json::Value> {
+        self.with_repo(owner, name, |repo| repo.environments.clone())
+    }
+
+    /// The Actions variables of `owner/name`: name → value.
+    pub fn variables(&self, owner: &str, name: &str) -> BTreeMap<String, String> {
+        self.with_repo(owner, name, |repo| {
+            repo.variables
+                .iter()
+                .map(|(k, (v, _, _))| (k.clone(), v.clone()))
+                .collect()
+        })
+    }
+
+    /// Moves the clock of the secondary rate limits forward, so a test need not wait out a
+    /// limit. (The clock also runs with real time, so a client that waits `retry-after` gets
+    /// through as on GitHub.)
+    pub fn advance_clock(&self, by: std::time::Duration) {
+        self.shared.lock().limits.offset += by;
+    }
+
+    /// Replaces the secondary rate limits (GitHub's, [`SecondaryRateLimits::GITHUB`], by
+    /// default). Tests that deliberately send thousands of requests raise them here, e.g.
+    /// with [`SecondaryRateLimits::UNLIMITED`].
+    pub fn set_secondary_rate_limits(&self, limits: SecondaryRateLimits) {
+        self.shared.lock().limits.limits = limits;
+    }
+
+    /// How many content-creating requests (writes) were admitted so far; per route see
+    /// [`request_count`](Self::request_count).
+    pub fn content_creating_requests(&self) -> u64 {
+        self.shared.lock().limits.content_creating
+    }
+
+    /// How many requests a secondary rate limit refused so far.
+    pub fn secondary_limit_refusals(&self) -> u64 {
+        self.shared.lock().limits.refused
+    }
+}
+
+fn pusher() -> Actor {
+    Actor::User {
+        login: PUSHER.to_owned(),
     }
 }
 

@@ -44,6 +44,10 @@ pub struct PullRequest {
     pub merge_commit_sha: Option<String>,
     /// Label names.
     pub labels: Vec<String>,
+    /// The login of who opened it.
+    pub user: String,
+    /// The login of who merged it.
+    pub merged_by: Option<String>,
 }
 
 /// A commit status as the fake holds it.
@@ -57,6 +61,8 @@ pub struct CommitStatus {
     pub description: Option<String>,
     /// The target URL.
     pub target_url: Option<String>,
+    /// The login of who set it.
+    pub creator: String,
 }
 
 /// An issue or pull-request comment.
@@ -68,6 +74,8 @@ pub struct IssueComment {
     pub issue: u64,
     /// The body.
     pub body: String,
+    /// The login of who wrote it.
+    pub user: String,
 }
 
 /// A check run as the fake holds it.
@@ -83,4 +91,29 @@ pub struct CheckRunRecord {
     pub status: String,
     /// The conclusion.
     pub conclusion: Option<String>,
+}
+
+/// An event GitHub would deliver to the repository's workflows (and webhooks).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// `push`, `pull_request`, `pull_request_review`, `workflow_dispatch`,
+    /// `repository_dispatch` or `status`.
+    pub name: String,
+    /// The activity type (`opened`, `synchronize`, `closed`, `submitted`, a dispatch's
+    /// `event_type`); `None` for events without one (`push`, `status`, `workflow_dispatch`).
+    pub action: Option<String>,
+    /// `owner/name`.
+    pub repository: String,
+    /// The full ref the event is about (`refs/heads/dev`; a pull request's base branch).
+    pub git_ref: Option<String>,
+    /// The commit (`after` of a push, a pull request's head, a status's commit).
+    pub sha: Option<String>,
+    /// Who caused it.
+    pub actor: crate::auth::Actor,
+    /// Whether it starts workflow runs: events caused by a workflow's `GITHUB_TOKEN` start
+    /// none, except `workflow_dispatch` and `repository_dispatch` ("Triggering a workflow
+    /// from a workflow", GitHub Actions docs).
+    pub triggers_workflows: bool,
+    /// The webhook payload (`github.event` in a workflow).
+    pub payload: Value,
 }

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::git::FileChange;
 use crate::reply::{iso8601, percent_encode};
-use crate::state::{Pull, Repo, Status, ACTOR};
+use crate::state::{Pull, Repo, Review, Status};
 
 /// The fake's base URL and one repository's URL prefixes.
 pub(crate) struct Urls<'a> {
@@ -55,7 +55,12 @@ pub(crate) fn node_id(kind: &str, id: u64) -> String {
 /// `simple-user`.
 pub(crate) fn user(base: &str, login: &str) -> Value {
     let id = user_id(login);
-    let u = format!("{base}/users/{login}");
+    // A bot's login (`wo[bot]`) is percent-encoded in its API URL; its page is the App's.
+    let u = format!("{base}/users/{}", percent_encode(login));
+    let html_url = match login.strip_suffix("[bot]") {
+        Some(slug) => format!("{base}/apps/{}", percent_encode(slug)),
+        None => format!("{base}/{}", percent_encode(login)),
+    };
     json!({
         "login": login,
         "id": id,
@@ -63,7 +68,7 @@ pub(crate) fn user(base: &str, login: &str) -> Value {
         "avatar_url": format!("{base}/avatars/u/{id}"),
         "gravatar_id": "",
         "url": u,
-        "html_url": format!("{base}/{login}"),
+        "html_url": html_url,
         "followers_url": format!("{u}/followers"),
         "following_url": format!("{u}/following{{/other_user}}"),
         "gists_url": format!("{u}/gists{{/gist_id}}"),
@@ -73,7 +78,7 @@ pub(crate) fn user(base: &str, login: &str) -> Value {
         "repos_url": format!("{u}/repos"),
         "events_url": format!("{u}/events{{/privacy}}"),
         "received_events_url": format!("{u}/received_events"),
-        "type": "User",
+        "type": if login.ends_with("[bot]") { "Bot" } else { "User" },
         "site_admin": false,
         "user_view_type": "public",
     })
@@ -91,7 +96,7 @@ pub(crate) fn repository(base: &str, repo: &Repo) -> Value {
         "name": repo.name,
         "full_name": format!("{}/{}", repo.owner, repo.name),
         "owner": user(base, &repo.owner),
-        "private": false,
+        "private": repo.private,
         "html_url": urls.html(""),
         "description": null,
         "fork": false,
@@ -159,14 +164,14 @@ pub(crate) fn repository(base: &str, repo: &Repo) -> Value {
         "has_discussions": false,
         "archived": false,
         "disabled": false,
-        "visibility": "public",
+        "visibility": if repo.private { "private" } else { "public" },
         "pushed_at": created,
         "created_at": created,
         "updated_at": created,
         "permissions": {"admin": true, "maintain": true, "push": true, "triage": true, "pull": true},
-        "allow_rebase_merge": true,
-        "allow_squash_merge": true,
-        "allow_merge_commit": true,
+        "allow_rebase_merge": repo.allow_rebase_merge,
+        "allow_squash_merge": repo.allow_squash_merge,
+        "allow_merge_commit": repo.allow_merge_commit,
         "allow_auto_merge": false,
         "delete_branch_on_merge": false,
         "allow_forking": true,
@@ -309,7 +314,7 @@ pub(crate) fn label(urls: &Urls<'_>, name: &str, id: u64) -> Value {
 /// `status`.
 pub(crate) fn status(urls: &Urls<'_>, s: &Status) -> Value {
     let mut v = simple_status(urls, s);
-    v["creator"] = user(urls.base, ACTOR);
+    v["creator"] = user(urls.base, &s.creator);
     v
 }
 
@@ -317,7 +322,7 @@ pub(crate) fn status(urls: &Urls<'_>, s: &Status) -> Value {
 pub(crate) fn simple_status(urls: &Urls<'_>, s: &Status) -> Value {
     json!({
         "url": urls.api(&format!("/statuses/{}", s.sha)),
-        "avatar_url": format!("{}/avatars/u/{}", urls.base, user_id(ACTOR)),
+        "avatar_url": format!("{}/avatars/u/{}", urls.base, user_id(&s.creator)),
         "id": s.id,
         "node_id": node_id("SC", s.id),
         "state": s.state,
@@ -401,7 +406,7 @@ pub(crate) fn pull(
         "state": if p.open { "open" } else { "closed" },
         "locked": false,
         "title": p.title,
-        "user": user(base, ACTOR),
+        "user": user(base, &p.user),
         "body": p.body,
         "labels": labels,
         "milestone": null,
@@ -432,7 +437,7 @@ pub(crate) fn pull(
                 (true, Some(true)) => if p.draft { "draft" } else { "clean" },
                 (true, Some(false)) => "dirty",
             },
-            "merged_by": if p.merged { user(base, ACTOR) } else { Value::Null },
+            "merged_by": p.merged_by.as_deref().map_or(Value::Null, |l| user(base, l)),
             "comments": comments,
             "review_comments": 0,
             "maintainer_can_modify": false,
@@ -466,4 +471,23 @@ pub(crate) fn diff_entry(urls: &Urls<'_>, rev: &str, change: &FileChange) -> Val
         v["patch"] = json!(patch);
     }
     v
+}
+
+/// `pull-request-review`.
+pub(crate) fn review(urls: &Urls<'_>, r: &Review) -> Value {
+    let html = urls.html(&format!("/pull/{}#pullrequestreview-{}", r.pull, r.id));
+    let pull = urls.api(&format!("/pulls/{}", r.pull));
+    json!({
+        "id": r.id,
+        "node_id": node_id("PRR", r.id),
+        "user": user(urls.base, &r.user),
+        "body": r.body,
+        "state": r.state,
+        "html_url": html,
+        "pull_request_url": pull,
+        "_links": { "html": { "href": html }, "pull_request": { "href": pull } },
+        "submitted_at": (r.state != "PENDING").then(|| iso8601(r.submitted_at)),
+        "commit_id": r.commit_id,
+        "author_association": "COLLABORATOR",
+    })
 }

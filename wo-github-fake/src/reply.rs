@@ -85,6 +85,14 @@ pub(crate) fn error(status: StatusCode, message: &str) -> Reply {
     )
 }
 
+/// The `message` of an error reply (for panics of the test API).
+pub(crate) fn message(reply: &Reply) -> String {
+    match &reply.body {
+        Body::Json(v) => v["message"].as_str().unwrap_or_default().to_owned(),
+        _ => String::new(),
+    }
+}
+
 pub(crate) fn not_found() -> Reply {
     error(StatusCode::NOT_FOUND, "Not Found")
 }

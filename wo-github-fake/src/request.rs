@@ -2,6 +2,7 @@
 
 use axum::http::HeaderMap;
 
+use crate::auth::Actor;
 use crate::reply::{not_found, unprocessable, Query, Reply};
 use crate::routes::Route;
 
@@ -12,6 +13,15 @@ pub(crate) struct Request<'a> {
     pub headers: &'a HeaderMap,
     pub body: &'a [u8],
     pub base: &'a str,
+    /// Who the request's token acts as.
+    pub actor: Actor,
+}
+
+impl Request<'_> {
+    /// The login of the actor.
+    pub fn login(&self) -> String {
+        self.actor.login()
+    }
 }
 
 /// A path number (`pull_number`, `issue_number`, ids); anything else is 404 as on GitHub.

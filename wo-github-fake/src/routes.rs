@@ -44,6 +44,20 @@ pub const ROUTES: &[&str] = &[
     "repos/create-dispatch-event",
     "actions/create-workflow-dispatch",
     "rate-limit/get",
+    "repos/update",
+    "repos/get-all-repository-rulesets",
+    "repos/create-repo-ruleset",
+    "repos/get-repo-ruleset",
+    "repos/update-repo-ruleset",
+    "repos/create-or-update-environment",
+    "repos/get-environment",
+    "actions/list-repo-variables",
+    "actions/create-repo-variable",
+    "actions/get-repo-variable",
+    "actions/update-repo-variable",
+    "pulls/create-review",
+    "pulls/list-reviews",
+    "repos/list-pull-requests-associated-with-commit",
     FAKE_TARBALL,
     FAKE_RAW,
 ];
@@ -115,6 +129,22 @@ fn match_repo_route(m: &str, rest: &[&str]) -> Option<(&'static str, Vec<String>
     let joined = |s: &[&str]| vec![s.join("/")];
     let op_params = match (m, rest) {
         ("GET", []) => ("repos/get", vec![]),
+        ("PATCH", []) => ("repos/update", vec![]),
+        ("GET", ["rulesets"]) => ("repos/get-all-repository-rulesets", vec![]),
+        ("POST", ["rulesets"]) => ("repos/create-repo-ruleset", vec![]),
+        ("GET", ["rulesets", id]) => ("repos/get-repo-ruleset", one(id)),
+        ("PUT", ["rulesets", id]) => ("repos/update-repo-ruleset", one(id)),
+        ("PUT", ["environments", e]) => ("repos/create-or-update-environment", one(e)),
+        ("GET", ["environments", e]) => ("repos/get-environment", one(e)),
+        ("GET", ["actions", "variables"]) => ("actions/list-repo-variables", vec![]),
+        ("POST", ["actions", "variables"]) => ("actions/create-repo-variable", vec![]),
+        ("GET", ["actions", "variables", v]) => ("actions/get-repo-variable", one(v)),
+        ("PATCH", ["actions", "variables", v]) => ("actions/update-repo-variable", one(v)),
+        ("POST", ["pulls", n, "reviews"]) => ("pulls/create-review", one(n)),
+        ("GET", ["pulls", n, "reviews"]) => ("pulls/list-reviews", one(n)),
+        ("GET", ["commits", sha, "pulls"]) => {
+            ("repos/list-pull-requests-associated-with-commit", one(sha))
+        }
         ("GET", ["git", "ref", r @ ..]) if !r.is_empty() => ("git/get-ref", joined(r)),
         ("POST", ["git", "refs"]) => ("git/create-ref", vec![]),
         ("PATCH", ["git", "refs", r @ ..]) if !r.is_empty() => ("git/update-ref", joined(r)),
@@ -187,7 +217,7 @@ mod tests {
 
     #[test]
     fn unknown_paths_and_methods_do_not_match() {
-        assert!(op(Method::PATCH, "/repos/o/r").is_none());
+        assert!(op(Method::DELETE, "/repos/o/r").is_none());
         assert!(op(Method::GET, "/user").is_none());
         assert!(op(Method::GET, "/repos/o/r/git/ref/").is_none());
     }

@@ -15,13 +15,15 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tower::ServiceExt as _;
 
+use crate::auth::{self, Actor, Verdict, ADMIN_LOGIN};
+use crate::events;
 use crate::fault::Fault;
 use crate::git;
 use crate::handlers;
 use crate::reply::{error, not_found, percent_decode, Body, Outcome, Query, Reply, DOCS};
 use crate::request::Request;
 use crate::routes::{match_route, Route, FAKE_RAW, FAKE_TARBALL};
-use crate::state::{State, RATE_LIMIT};
+use crate::state::{State, PUSHER, RATE_LIMIT};
 use crate::writes::{is_write, Write, WriteHooks};
 
 pub(crate) struct Shared {
@@ -112,7 +114,7 @@ async fn handle(
             return dropped_connection();
         }
     }
-    let response = apply(&shared, route, &uri, &headers, &body);
+    let response = apply(&shared, route, &method, &uri, &headers, &body);
     if let Some(write) = write {
         after_write(&shared, write).await;
     }
@@ -123,6 +125,7 @@ async fn handle(
 fn apply(
     shared: &Shared,
     route: Option<Route>,
+    method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
@@ -144,38 +147,57 @@ fn apply(
         Some(route) => {
             *state.counts.entry(route.op.to_owned()).or_default() += 1;
             let fault = state.faults.get_mut(route.op).and_then(|q| q.pop_front());
-            if !is_download && !headers.contains_key("authorization") {
-                error(StatusCode::UNAUTHORIZED, "Requires authentication")
+            let actor = if is_download {
+                // The download URLs stand for GitHub's signed, short-lived ones.
+                Ok(Actor::User {
+                    login: ADMIN_LOGIN.to_owned(),
+                })
             } else {
-                if !is_download && route.op != "rate-limit/get" {
-                    state.rate_used += 1;
-                }
-                match fault {
-                    Some(Fault::ConnectionReset) => return dropped_connection(),
-                    Some(Fault::ConcurrentPush { branch, files }) => {
-                        concurrent_push(&mut state, &route, &branch, &files);
-                        run(
+                authorize(&mut state, &route, method, headers)
+            };
+            match actor {
+                Err(reply) => reply,
+                Ok(actor) => {
+                    if !is_download && route.op != "rate-limit/get" {
+                        state.rate_used += 1;
+                    }
+                    let write = is_write(method);
+                    let limited = if is_download {
+                        Ok(())
+                    } else {
+                        state.limits.admit(&actor.login(), write)
+                    };
+                    match (limited, fault) {
+                        (Err(wait), _) => secondary_limit_reply(wait),
+                        (Ok(()), Some(Fault::ConnectionReset)) => return dropped_connection(),
+                        (Ok(()), Some(Fault::ConcurrentPush { branch, files })) => {
+                            concurrent_push(&mut state, &route, &branch, &files);
+                            run(
+                                &mut state,
+                                &route,
+                                uri.query(),
+                                headers,
+                                body,
+                                &shared.base_url,
+                                actor,
+                            )
+                        }
+                        (Ok(()), Some(fault)) => fault_reply(&fault),
+                        (Ok(()), None) => run(
                             &mut state,
                             &route,
                             uri.query(),
                             headers,
                             body,
                             &shared.base_url,
-                        )
+                            actor,
+                        ),
                     }
-                    Some(fault) => fault_reply(&fault),
-                    None => run(
-                        &mut state,
-                        &route,
-                        uri.query(),
-                        headers,
-                        body,
-                        &shared.base_url,
-                    ),
                 }
             }
         }
     };
+    state.collect_events();
     let remaining = RATE_LIMIT.saturating_sub(state.rate_used);
     let rate: [(&'static str, String); 5] = [
         ("x-ratelimit-limit", RATE_LIMIT.to_string()),
@@ -214,6 +236,7 @@ fn run(
     headers: &HeaderMap,
     body: &[u8],
     base: &str,
+    actor: Actor,
 ) -> Reply {
     let request = Request {
         route: route.clone(),
@@ -221,6 +244,7 @@ fn run(
         headers,
         body,
         base,
+        actor,
     };
     let outcome: Outcome = handlers::dispatch(state, &request);
     outcome.unwrap_or_else(|e| e)
@@ -238,11 +262,66 @@ fn concurrent_push(
             .map(|(p, c)| (p.clone(), c.as_ref().map(|c| c.clone().into_bytes())))
             .collect();
         let from = repo.default_branch.clone();
+        let before = git::branch_sha(&repo.git, branch);
         // A push the test asked for: a failure here is a broken test setup.
-        git::push_files(&repo.git, branch, &from, &edits, "Concurrent push")
+        let after = git::push_files(&repo.git, branch, &from, &edits, "Concurrent push")
             .expect("fake GitHub: concurrent push failed");
-        repo.mark_pushed_merges(branch);
+        let pusher = Actor::User {
+            login: PUSHER.to_owned(),
+        };
+        events::branch_moved(repo, branch, before, Some(after), &pusher);
     }
+}
+
+/// The actor of the request's token, once the token may run the route on its repository:
+/// GitHub's 401 without a (known) token, 404 for a private repository the token cannot see,
+/// 403 without the permission.
+fn authorize(
+    state: &mut State,
+    route: &Route,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<Actor, Reply> {
+    let Some(header) = headers.get("authorization") else {
+        return Err(error(StatusCode::UNAUTHORIZED, "Requires authentication"));
+    };
+    let spec = header
+        .to_str()
+        .ok()
+        .and_then(auth::bearer)
+        .and_then(|t| state.tokens.get(t))
+        .ok_or_else(|| error(StatusCode::UNAUTHORIZED, "Bad credentials"))?;
+    if route.owner.is_empty() {
+        return Ok(spec.actor.clone());
+    }
+    let Some(repo) = state.repos.get(&(route.owner.clone(), route.repo.clone())) else {
+        return Err(not_found());
+    };
+    let read = *method == Method::GET;
+    match auth::authorize(
+        spec,
+        route.op,
+        read,
+        &route.owner,
+        &route.repo,
+        repo.private,
+    ) {
+        Verdict::Allowed => Ok(spec.actor.clone()),
+        Verdict::Refused(reply) => Err(reply),
+    }
+}
+
+/// GitHub's answer to a request over a secondary rate limit ("About secondary rate limits").
+fn secondary_limit_reply(retry_after_secs: u64) -> Reply {
+    Reply::json(
+        StatusCode::FORBIDDEN,
+        serde_json::json!({
+            "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.",
+            "documentation_url": format!("{DOCS}/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"),
+            "status": "403",
+        }),
+    )
+    .header("retry-after", retry_after_secs.to_string())
 }
 
 fn fault_reply(fault: &Fault) -> Reply {

@@ -7,13 +7,18 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
+use crate::auth::TokenSpec;
 use crate::fault::Fault;
-use crate::git;
-use crate::records::{DispatchedEvent, WorkflowDispatch};
+use crate::limits::Limits;
+use crate::records::{DispatchedEvent, Event, WorkflowDispatch};
 use crate::reply::{not_found, now_secs, Reply};
+use crate::rules::Ruleset;
 
-/// The login every token acts as.
+/// The login of commits made through the API without an author, and of the initial commit.
 pub(crate) const ACTOR: &str = "wo-fake-bot";
+
+/// The login of the test API's own pushes ([`FakeGitHub::push_files`](crate::FakeGitHub::push_files)).
+pub(crate) const PUSHER: &str = "wo-fake-pusher";
 
 /// The core rate limit per hour the fake announces.
 pub(crate) const RATE_LIMIT: u64 = 5000;
@@ -28,6 +33,14 @@ pub(crate) struct State {
     pub rate_used: u64,
     pub rate_reset: i64,
     pub next_request: u64,
+    /// Issued token → what it may do.
+    pub tokens: HashMap<String, TokenSpec>,
+    /// The events GitHub would deliver to workflows, oldest first.
+    pub events: Vec<Event>,
+    /// `org/team` → member logins (for CODEOWNERS and ruleset bypass), with the team's id.
+    pub teams: BTreeMap<String, (u64, Vec<String>)>,
+    /// Secondary rate limits and the test-controlled clock.
+    pub limits: Limits,
 }
 
 impl State {
@@ -41,6 +54,22 @@ impl State {
             rate_used: 0,
             rate_reset: now_secs() + 3600,
             next_request: 1,
+            tokens: HashMap::new(),
+            events: Vec::new(),
+            teams: BTreeMap::new(),
+            limits: Limits::default(),
+        }
+    }
+
+    /// `(team id, members)` of every team.
+    pub fn team_list(&self) -> Vec<(u64, Vec<String>)> {
+        self.teams.values().cloned().collect()
+    }
+
+    /// Moves the events the repositories recorded into the server's list, in order.
+    pub fn collect_events(&mut self) {
+        for repo in self.repos.values_mut() {
+            self.events.append(&mut repo.events);
         }
     }
 
@@ -76,6 +105,20 @@ pub(crate) struct Repo {
     pub check_runs: Vec<CheckRun>,
     pub dispatches: Vec<DispatchedEvent>,
     pub workflow_dispatches: Vec<WorkflowDispatch>,
+    /// The fake's base URL (event payloads carry URLs).
+    pub base: String,
+    pub private: bool,
+    pub allow_merge_commit: bool,
+    pub allow_squash_merge: bool,
+    pub allow_rebase_merge: bool,
+    pub rulesets: Vec<Ruleset>,
+    pub reviews: Vec<Review>,
+    /// Environment name → the environment's JSON as GitHub answers it.
+    pub environments: BTreeMap<String, Value>,
+    /// Variable name (upper case) → value, created_at, updated_at.
+    pub variables: BTreeMap<String, (String, i64, i64)>,
+    /// Events recorded since the last collection (see [`State::collect_events`]).
+    pub events: Vec<Event>,
 }
 
 impl Repo {
@@ -85,39 +128,6 @@ impl Repo {
 
     pub fn pull_mut(&mut self, number: u64) -> Option<&mut Pull> {
         self.pulls.iter_mut().find(|p| p.number == number)
-    }
-
-    /// After `branch` moved by a push or a ref update: marks merged every open pull request
-    /// into `branch` whose head commit is now on it, as GitHub does when a pull request's
-    /// commits reach its base other than through the merge button (its merge commit is then
-    /// the head commit itself).
-    pub fn mark_pushed_merges(&mut self, branch: &str) {
-        let Some(base) = git::branch_sha(&self.git, branch) else {
-            return;
-        };
-        let now = now_secs();
-        for i in 0..self.pulls.len() {
-            let p = &self.pulls[i];
-            if !p.open || p.base != branch {
-                continue;
-            }
-            let Some(head) = git::branch_sha(&self.git, &p.head) else {
-                continue;
-            };
-            let on_base = head == base || self.git.graph_descendant_of(base, head).unwrap_or(false);
-            if !on_base {
-                continue;
-            }
-            let p = &mut self.pulls[i];
-            p.open = false;
-            p.merged = true;
-            p.merge_commit_sha = Some(head.to_string());
-            p.closed_head_sha = Some(head.to_string());
-            p.closed_base_sha = Some(base.to_string());
-            p.closed_at = Some(now);
-            p.merged_at = Some(now);
-            p.updated_at = now;
-        }
     }
 }
 
@@ -142,11 +152,28 @@ pub(crate) struct Pull {
     pub updated_at: i64,
     pub closed_at: Option<i64>,
     pub merged_at: Option<i64>,
+    /// The login of who opened it.
+    pub user: String,
+    /// The login of who merged it.
+    pub merged_by: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Review {
+    pub id: u64,
+    pub pull: u64,
+    pub user: String,
+    /// `APPROVED`, `CHANGES_REQUESTED`, `COMMENTED` or `PENDING`.
+    pub state: String,
+    pub body: String,
+    pub commit_id: String,
+    pub submitted_at: i64,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct Comment {
     pub id: u64,
+    pub user: String,
     pub issue: u64,
     pub body: String,
     pub created_at: i64,
@@ -162,6 +189,7 @@ pub(crate) struct Status {
     pub description: Option<String>,
     pub target_url: Option<String>,
     pub created_at: i64,
+    pub creator: String,
 }
 
 #[derive(Debug, Clone)]

@@ -5,14 +5,14 @@ use base64::Engine as _;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use wo_github_fake::{FakeGitHub, Fault};
+use wo_github_fake::{Access, FakeGitHub, Fault, Permission, Repositories, TokenSpec};
 
 /// A small client: every call returns status, headers and the JSON body (Null when empty).
 #[derive(Clone)]
 struct Api {
     http: reqwest::Client,
     base: String,
-    token: Option<&'static str>,
+    token: Option<String>,
 }
 
 struct Answer {
@@ -29,7 +29,7 @@ impl Answer {
 }
 
 impl Api {
-    fn new(base: &str) -> Self {
+    fn new(base: &str, token: String) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -38,7 +38,7 @@ impl Api {
         Self {
             http,
             base: base.to_owned(),
-            token: Some("test-token"),
+            token: Some(token),
         }
     }
 
@@ -54,7 +54,7 @@ impl Api {
             .request(method, &url)
             .header("accept", "application/json")
             .header("x-github-api-version", "2022-11-28");
-        if let Some(token) = self.token {
+        if let Some(token) = &self.token {
             req = req.header("authorization", format!("Bearer {token}"));
         }
         if let Some(body) = body {
@@ -97,7 +97,7 @@ fn sha(a: &Answer) -> String {
 async fn started() -> (FakeGitHub, Api) {
     let fake = FakeGitHub::start().await.expect("fake starts");
     fake.create_repo("acme", "app");
-    let api = Api::new(fake.base_url());
+    let api = Api::new(fake.base_url(), fake.admin_token());
     (fake, api)
 }
 
@@ -570,6 +570,176 @@ async fn traffic(api: &Api, fake: &FakeGitHub, through_prism: bool) -> Log {
         "git/delete-ref",
         204,
         api.delete(&format!("{r}/git/refs/heads%2Fclash")).await,
+    );
+    // Settings, rulesets, environments, variables, reviews (the operations added for
+    // strictness).
+    log.check(
+        "repos/update",
+        200,
+        api.patch(r, json!({"allow_rebase_merge": false})).await,
+    );
+    let ruleset = log.check(
+        "repos/create-repo-ruleset",
+        201,
+        api.post(
+            &format!("{r}/rulesets"),
+            json!({
+                "name": "protected",
+                "target": "branch",
+                "enforcement": "active",
+                "conditions": {"ref_name": {"include": ["refs/heads/protected/*"], "exclude": []}},
+                "rules": [
+                    {"type": "pull_request", "parameters": {
+                        "required_approving_review_count": 1,
+                        "dismiss_stale_reviews_on_push": false,
+                        "require_code_owner_review": false,
+                        "require_last_push_approval": false,
+                        "required_review_thread_resolution": false}},
+                    {"type": "non_fast_forward"}
+                ],
+                "bypass_actors": []
+            }),
+        )
+        .await,
+    );
+    let ruleset_id = ruleset.body["id"].as_u64().unwrap_or(0);
+    log.check(
+        "repos/get-all-repository-rulesets",
+        200,
+        api.get(&format!("{r}/rulesets")).await,
+    );
+    log.check(
+        "repos/get-repo-ruleset",
+        200,
+        api.get(&format!("{r}/rulesets/{ruleset_id}")).await,
+    );
+    log.check(
+        "repos/update-repo-ruleset",
+        200,
+        api.put(
+            &format!("{r}/rulesets/{ruleset_id}"),
+            json!({"enforcement": "evaluate"}),
+        )
+        .await,
+    );
+    log.check(
+        "repos/get-repo-ruleset",
+        404,
+        api.get(&format!("{r}/rulesets/999999")).await,
+    );
+    log.check(
+        "repos/create-or-update-environment",
+        200,
+        api.put(
+            &format!("{r}/environments/prod"),
+            json!({
+                "wait_timer": 0,
+                "reviewers": [{"type": "User", "id": 1}],
+                "deployment_branch_policy": {"protected_branches": false, "custom_branch_policies": true}
+            }),
+        )
+        .await,
+    );
+    log.check(
+        "repos/get-environment",
+        200,
+        api.get(&format!("{r}/environments/prod")).await,
+    );
+    log.check(
+        "actions/create-repo-variable",
+        201,
+        api.post(
+            &format!("{r}/actions/variables"),
+            json!({"name": "wo_env", "value": "dev"}),
+        )
+        .await,
+    );
+    log.check(
+        "actions/list-repo-variables",
+        200,
+        api.get(&format!("{r}/actions/variables")).await,
+    );
+    log.check(
+        "actions/get-repo-variable",
+        200,
+        api.get(&format!("{r}/actions/variables/WO_ENV")).await,
+    );
+    log.check(
+        "actions/update-repo-variable",
+        204,
+        api.patch(
+            &format!("{r}/actions/variables/WO_ENV"),
+            json!({"value": "prod"}),
+        )
+        .await,
+    );
+    log.check(
+        "repos/list-pull-requests-associated-with-commit",
+        200,
+        api.get(&format!("{r}/commits/{feature_sha}/pulls")).await,
+    );
+    fake.push_files("acme", "app", "review-me", &[("r.txt", Some("r\n"))], "r");
+    // An App opens this one: a bot user in the answers.
+    let app = Api {
+        token: Some(
+            fake.issue_token(
+                TokenSpec::app("wo", Repositories::Owner("acme".into()))
+                    .permission(Permission::PullRequests, Access::Write),
+            ),
+        ),
+        ..api.clone()
+    };
+    let reviewed = log.check(
+        "pulls/create",
+        201,
+        app.post(
+            &format!("{r}/pulls"),
+            json!({"title": "Review me", "head": "review-me", "base": "main"}),
+        )
+        .await,
+    );
+    let rn = reviewed.body["number"].as_u64().unwrap_or(0);
+    let reviewer = Api {
+        token: Some(
+            fake.issue_token(
+                TokenSpec::user("reviewer", Repositories::Only(vec!["acme/app".into()]))
+                    .permission(Permission::PullRequests, Access::Write),
+            ),
+        ),
+        ..api.clone()
+    };
+    log.check(
+        "pulls/create-review",
+        422,
+        app.post(
+            &format!("{r}/pulls/{rn}/reviews"),
+            json!({"event": "APPROVE"}),
+        )
+        .await,
+    );
+    log.check(
+        "pulls/create-review",
+        200,
+        reviewer
+            .post(
+                &format!("{r}/pulls/{rn}/reviews"),
+                json!({"event": "APPROVE", "body": "fine"}),
+            )
+            .await,
+    );
+    log.check(
+        "pulls/list-reviews",
+        200,
+        api.get(&format!("{r}/pulls/{rn}/reviews")).await,
+    );
+    log.check(
+        "pulls/merge",
+        405,
+        api.put(
+            &format!("{r}/pulls/{rn}/merge"),
+            json!({"merge_method": "rebase"}),
+        )
+        .await,
     );
     log
 }
@@ -1091,7 +1261,10 @@ async fn injected_faults_and_concurrent_pushes() {
     let reset = api
         .http
         .get(format!("{}{r}", api.base))
-        .header("authorization", "token t")
+        .header(
+            "authorization",
+            format!("token {}", api.token.as_deref().unwrap()),
+        )
         .send()
         .await;
     assert!(
@@ -1278,7 +1451,7 @@ async fn prism_finds_no_violation_in_the_fakes_responses() {
     })
     .await
     .unwrap();
-    let api = Api::new(&proxy.base_url());
+    let api = Api::new(&proxy.base_url(), fake.admin_token());
     let log = traffic(&api, &fake, true).await;
     let failures = log.failures();
     assert!(
@@ -1296,4 +1469,557 @@ async fn prism_finds_no_violation_in_the_fakes_responses() {
     );
     drop(proxy);
     fake.shutdown().await;
+}
+
+fn with_token(api: &Api, token: String) -> Api {
+    Api {
+        token: Some(token),
+        ..api.clone()
+    }
+}
+
+#[tokio::test]
+async fn tokens_act_only_where_and_as_granted() {
+    let (fake, api) = started().await;
+    fake.create_repo("acme", "secret");
+    fake.set_private("acme", "secret", true);
+    let unknown = with_token(&api, "ghs_notissuedbythefake".into());
+    let denied = unknown.get("/repos/acme/app").await;
+    assert_eq!(denied.status, 401);
+    assert_eq!(denied.body["message"], json!("Bad credentials"));
+
+    let bot = with_token(
+        &api,
+        fake.issue_token(
+            TokenSpec::github_token("acme/app").permission(Permission::Contents, Access::Read),
+        ),
+    );
+    assert!(bot.token.as_deref().unwrap().starts_with("ghs_"));
+    // A private repository outside the token's is hidden; a public one is readable.
+    assert_eq!(bot.get("/repos/acme/secret").await.status, 404);
+    fake.create_repo("acme", "other");
+    assert_eq!(bot.get("/repos/acme/other").await.status, 200);
+    let outside = bot
+        .post(
+            "/repos/acme/other/statuses/main",
+            json!({"state": "success"}),
+        )
+        .await;
+    assert_eq!(outside.status, 403);
+    // Inside its repository, without the permission: GitHub's 403 and the header naming it.
+    let head = fake.branch_sha("acme", "app", "main").unwrap();
+    let status = bot
+        .post(
+            &format!("/repos/acme/app/statuses/{head}"),
+            json!({"state": "success", "context": "ci"}),
+        )
+        .await;
+    assert_eq!(status.status, 403);
+    assert_eq!(
+        status.body["message"],
+        json!("Resource not accessible by integration")
+    );
+    assert_eq!(
+        status.header("x-accepted-github-permissions"),
+        Some("statuses=write")
+    );
+    let user = with_token(
+        &api,
+        fake.issue_token(TokenSpec::user(
+            "alice",
+            Repositories::Only(vec!["acme/secret".into()]),
+        )),
+    );
+    assert!(user.token.as_deref().unwrap().starts_with("github_pat_"));
+    let read = user.get("/repos/acme/secret/git/ref/heads%2Fmain").await;
+    assert_eq!(
+        read.status, 403,
+        "a private repository needs contents: read"
+    );
+    assert_eq!(
+        read.body["message"],
+        json!("Resource not accessible by personal access token")
+    );
+    assert_eq!(user.get("/repos/acme/secret").await.status, 200, "metadata");
+    // What a token does is recorded as its actor.
+    let writer = with_token(
+        &api,
+        fake.issue_token(
+            TokenSpec::github_token("acme/app").permission(Permission::Statuses, Access::Write),
+        ),
+    );
+    let ok = writer
+        .post(
+            &format!("/repos/acme/app/statuses/{head}"),
+            json!({"state": "success", "context": "ci"}),
+        )
+        .await;
+    assert_eq!(ok.status, 201);
+    assert_eq!(ok.body["creator"]["login"], json!("github-actions[bot]"));
+    assert_eq!(ok.body["creator"]["type"], json!("Bot"));
+    assert_eq!(
+        fake.statuses("acme", "app", &head)[0].creator,
+        "github-actions[bot]"
+    );
+}
+
+/// A pull request from `branch` (one commit per message) into main, by `api`.
+async fn open_pull(fake: &FakeGitHub, api: &Api, branch: &str, messages: &[&str]) -> u64 {
+    for (i, m) in messages.iter().enumerate() {
+        let path = format!("{branch}-{i}.txt");
+        fake.push_files("acme", "app", branch, &[(path.as_str(), Some(*m))], m);
+    }
+    let created = api
+        .post(
+            "/repos/acme/app/pulls",
+            json!({"title": format!("PR {branch}"), "head": branch, "base": "main"}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    created.body["number"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn merge_methods_make_what_github_makes_and_obey_the_repository() {
+    let (fake, api) = started().await;
+    let n = open_pull(&fake, &api, "sq", &["Add a\n\nbecause a"]).await;
+    let sq = api
+        .put(
+            &format!("/repos/acme/app/pulls/{n}/merge"),
+            json!({"merge_method": "squash"}),
+        )
+        .await;
+    assert_eq!(sq.status, 200, "{}", sq.body);
+    let log = fake.log("acme", "app", "main");
+    assert_eq!(log[0], format!("Add a (#{n})\n\nbecause a"));
+    assert_eq!(log[1], "Initial commit", "one commit on the base");
+
+    let n = open_pull(&fake, &api, "rb", &["one", "two"]).await;
+    let before = fake.branch_sha("acme", "app", "rb").unwrap();
+    let rb = api
+        .put(
+            &format!("/repos/acme/app/pulls/{n}/merge"),
+            json!({"merge_method": "rebase"}),
+        )
+        .await;
+    assert_eq!(rb.status, 200);
+    let log = fake.log("acme", "app", "main");
+    assert_eq!(&log[..2], ["two", "one"]);
+    assert_ne!(fake.branch_sha("acme", "app", "main").unwrap(), before);
+
+    let n = open_pull(&fake, &api, "mc", &["m"]).await;
+    fake.set_merge_methods("acme", "app", false, true, true);
+    let refused = api
+        .put(&format!("/repos/acme/app/pulls/{n}/merge"), json!({}))
+        .await;
+    assert_eq!(refused.status, 405);
+    assert_eq!(
+        refused.body["message"],
+        json!("Merge commits are not allowed on this repository.")
+    );
+    let repo = api.get("/repos/acme/app").await;
+    assert_eq!(repo.body["allow_merge_commit"], json!(false));
+    let allowed = api
+        .patch("/repos/acme/app", json!({"allow_merge_commit": true}))
+        .await;
+    assert_eq!(allowed.status, 200);
+    let merged = api
+        .put(&format!("/repos/acme/app/pulls/{n}/merge"), json!({}))
+        .await;
+    assert_eq!(merged.status, 200);
+    let msg = &fake.log("acme", "app", "main")[0];
+    assert_eq!(
+        msg,
+        &format!("Merge pull request #{n} from acme/mc\n\nPR mc")
+    );
+    let sha = merged.body["sha"].as_str().unwrap();
+    let assoc = api
+        .get(&format!("/repos/acme/app/commits/{sha}/pulls"))
+        .await;
+    assert_eq!(assoc.body[0]["number"], json!(n));
+    assert_eq!(
+        fake.pulls("acme", "app")[2].merged_by.as_deref(),
+        Some(wo_github_fake::ADMIN_LOGIN)
+    );
+}
+
+#[tokio::test]
+async fn events_follow_githubs_trigger_rules() {
+    let (fake, api) = started().await;
+    fake.take_events();
+    let bot = with_token(
+        &api,
+        fake.issue_token(
+            TokenSpec::github_token("acme/app")
+                .permission(Permission::Contents, Access::Write)
+                .permission(Permission::Actions, Access::Write),
+        ),
+    );
+    let main = fake.branch_sha("acme", "app", "main").unwrap();
+    let created = bot
+        .post(
+            "/repos/acme/app/git/refs",
+            json!({"ref": "refs/heads/dev", "sha": main}),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    let dispatched = bot
+        .post(
+            "/repos/acme/app/dispatches",
+            json!({"event_type": "promote", "client_payload": {"env": "dev"}}),
+        )
+        .await;
+    assert_eq!(dispatched.status, 204);
+    let n = open_pull(&fake, &api, "feat", &["f"]).await;
+    let events = fake.take_events();
+    let names: Vec<(&str, Option<&str>, bool)> = events
+        .iter()
+        .map(|e| (e.name.as_str(), e.action.as_deref(), e.triggers_workflows))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("push", None, false),
+            ("repository_dispatch", Some("promote"), true),
+            ("push", None, true),
+            ("pull_request", Some("opened"), true),
+        ]
+    );
+    assert_eq!(events[0].git_ref.as_deref(), Some("refs/heads/dev"));
+    assert_eq!(events[0].payload["created"], json!(true));
+    assert_eq!(
+        events[0].payload["sender"]["login"],
+        json!("github-actions[bot]")
+    );
+    assert_eq!(events[3].payload["pull_request"]["number"], json!(n));
+    fake.push_files("acme", "app", "feat", &[("g.txt", Some("g"))], "g");
+    let merged = api
+        .put(&format!("/repos/acme/app/pulls/{n}/merge"), json!({}))
+        .await;
+    assert_eq!(merged.status, 200);
+    let events = fake.take_events();
+    let names: Vec<(&str, Option<&str>)> = events
+        .iter()
+        .map(|e| (e.name.as_str(), e.action.as_deref()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("push", None),
+            ("pull_request", Some("synchronize")),
+            ("pull_request", Some("closed")),
+            ("push", None),
+        ]
+    );
+    assert_eq!(events[2].payload["pull_request"]["merged"], json!(true));
+}
+
+#[tokio::test]
+async fn rulesets_and_reviews_guard_the_protected_branch() {
+    let (fake, api) = started().await;
+    fake.push_files(
+        "acme",
+        "app",
+        "main",
+        &[(".github/CODEOWNERS", Some("/envs/ @acme/ops\n"))],
+        "owners",
+    );
+    fake.set_team("acme", "ops", &["olga"]);
+    let app_id = FakeGitHub::app_id("wo-release");
+    fake.add_ruleset(
+        "acme",
+        "app",
+        json!({
+            "name": "main",
+            "target": "branch",
+            "enforcement": "active",
+            "conditions": {"ref_name": {"include": ["~DEFAULT_BRANCH"], "exclude": []}},
+            "rules": [
+                {"type": "pull_request", "parameters": {"required_approving_review_count": 1, "require_code_owner_review": true}},
+                {"type": "required_status_checks", "parameters": {"required_status_checks": [{"context": "ci"}]}},
+                {"type": "non_fast_forward"}
+            ],
+            "bypass_actors": [{"actor_id": app_id, "actor_type": "Integration", "bypass_mode": "always"}]
+        }),
+    );
+    let main = fake.branch_sha("acme", "app", "main").unwrap();
+    let next = fake.push_files("acme", "app", "side", &[("x", Some("x"))], "x");
+    let direct = api
+        .patch(
+            "/repos/acme/app/git/refs/heads%2Fmain",
+            json!({"sha": next, "force": true}),
+        )
+        .await;
+    assert_eq!(direct.status, 422);
+    let message = direct.body["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Repository rule violations found"),
+        "{message}"
+    );
+    assert!(
+        message.contains("Changes must be made through a pull request."),
+        "{message}"
+    );
+    // The bypass actor may push, but nobody may force-push… except by bypass.
+    let release = with_token(
+        &api,
+        fake.issue_token(
+            TokenSpec::app("wo-release", Repositories::Owner("acme".into()))
+                .permission(Permission::Contents, Access::Write),
+        ),
+    );
+    assert_eq!(
+        release
+            .patch(
+                "/repos/acme/app/git/refs/heads%2Fmain",
+                json!({"sha": next})
+            )
+            .await
+            .status,
+        200
+    );
+    assert_ne!(main, next);
+
+    fake.push_files(
+        "acme",
+        "app",
+        "change",
+        &[("envs/dev.yaml", Some("a: 1\n"))],
+        "dev",
+    );
+    let created = api
+        .post(
+            "/repos/acme/app/pulls",
+            json!({"title": "dev", "head": "change", "base": "main"}),
+        )
+        .await;
+    let n = created.body["number"].as_u64().unwrap();
+    let head = created.body["head"]["sha"].as_str().unwrap().to_owned();
+    let merge = |api: Api| async move {
+        api.put(&format!("/repos/acme/app/pulls/{n}/merge"), json!({}))
+            .await
+    };
+    let blocked = merge(api.clone()).await;
+    assert_eq!(blocked.status, 405);
+    let text = blocked.body["message"].as_str().unwrap().to_owned();
+    assert!(text.contains("At least 1 approving review"), "{text}");
+    assert!(
+        text.contains("Waiting on code owner review from @olga."),
+        "{text}"
+    );
+    assert!(
+        text.contains("Required status check \"ci\" is expected."),
+        "{text}"
+    );
+    // The author cannot approve their own pull request.
+    let own = api
+        .post(
+            &format!("/repos/acme/app/pulls/{n}/reviews"),
+            json!({"event": "APPROVE"}),
+        )
+        .await;
+    assert_eq!(own.status, 422);
+    let olga = with_token(
+        &api,
+        fake.issue_token(
+            TokenSpec::user("olga", Repositories::Owner("acme".into()))
+                .permission(Permission::PullRequests, Access::Write),
+        ),
+    );
+    let approved = olga
+        .post(
+            &format!("/repos/acme/app/pulls/{n}/reviews"),
+            json!({"event": "APPROVE"}),
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.body);
+    assert_eq!(approved.body["state"], json!("APPROVED"));
+    let still = merge(api.clone()).await;
+    assert_eq!(still.status, 405);
+    assert!(!still.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("approving"));
+    api.post(
+        &format!("/repos/acme/app/statuses/{head}"),
+        json!({"state": "success", "context": "ci"}),
+    )
+    .await;
+    assert_eq!(merge(api.clone()).await.status, 200);
+}
+
+#[tokio::test]
+async fn secondary_rate_limits_refuse_then_recover_on_the_test_clock() {
+    let (fake, api) = started().await;
+    fake.set_secondary_rate_limits(wo_github_fake::SecondaryRateLimits {
+        writes_per_minute: 3,
+        writes_per_hour: 500,
+        points_per_minute: 900,
+    });
+    let blob = || api.post("/repos/acme/app/git/blobs", json!({"content": "x"}));
+    for _ in 0..3 {
+        assert_eq!(blob().await.status, 201);
+    }
+    let limited = blob().await;
+    assert_eq!(limited.status, 403);
+    assert!(limited.body["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("You have exceeded a secondary rate limit"));
+    let wait: u64 = limited.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(fake.content_creating_requests(), 3);
+    assert_eq!(fake.secondary_limit_refusals(), 1);
+    fake.advance_clock(std::time::Duration::from_secs(60));
+    assert_eq!(blob().await.status, 201);
+    assert_eq!(fake.request_count("git/create-blob"), 5);
+
+    let dup = api
+        .post(
+            "/repos/acme/app/actions/variables",
+            json!({"name": "A", "value": "1"}),
+        )
+        .await;
+    assert_eq!(dup.status, 201);
+    fake.advance_clock(std::time::Duration::from_secs(60));
+    let again = api
+        .post(
+            "/repos/acme/app/actions/variables",
+            json!({"name": "a", "value": "2"}),
+        )
+        .await;
+    assert_eq!(again.status, 409);
+    assert_eq!(fake.variables("acme", "app")["A"], "1");
+}
+
+/// The problems of `value` against `schema` of GitHub's webhook description: `$ref`, `type`
+/// (one or a list), `required`, `properties`, `items`, `allOf`, `anyOf`/`oneOf` (one
+/// alternative suffices), `enum`. Enough to catch a missing or mistyped key.
+fn schema_problems(spec: &Value, schema: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.rsplit('/').next().unwrap();
+        return schema_problems(spec, &spec["components"]["schemas"][name], value, at, out);
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    let nullable = schema["nullable"] == json!(true);
+    let kind = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let type_ok = types.is_empty()
+        || types.contains(&kind)
+        || (kind == "integer" && types.contains(&"number"))
+        || (kind == "null" && nullable);
+    if !type_ok {
+        out.push(format!("{at}: {kind} where the schema says {types:?}"));
+        return;
+    }
+    if let Some(choices) = schema["enum"].as_array() {
+        if !value.is_null() && !choices.contains(value) {
+            out.push(format!("{at}: {value} is not one of {choices:?}"));
+        }
+    }
+    for all in schema["allOf"].as_array().into_iter().flatten() {
+        schema_problems(spec, all, value, at, out);
+    }
+    for key in ["anyOf", "oneOf"] {
+        if let Some(alternatives) = schema[key].as_array() {
+            let fits = alternatives.iter().any(|alt| {
+                let mut probe = Vec::new();
+                schema_problems(spec, alt, value, at, &mut probe);
+                probe.is_empty()
+            });
+            if !(fits || value.is_null() && nullable) {
+                out.push(format!("{at}: fits none of {key}"));
+            }
+        }
+    }
+    if let Value::Object(map) = value {
+        for req in schema["required"].as_array().into_iter().flatten() {
+            let req = req.as_str().unwrap();
+            if !map.contains_key(req) {
+                out.push(format!("{at}: missing required {req:?}"));
+            }
+        }
+        if let Some(props) = schema["properties"].as_object() {
+            for (k, v) in map {
+                if let Some(s) = props.get(k) {
+                    schema_problems(spec, s, v, &format!("{at}.{k}"), out);
+                }
+            }
+        }
+    }
+    if let Value::Array(items) = value {
+        for (i, item) in items.iter().enumerate() {
+            schema_problems(spec, &schema["items"], item, &format!("{at}[{i}]"), out);
+        }
+    }
+}
+
+#[tokio::test]
+async fn event_payloads_fit_githubs_webhook_schemas() {
+    let (fake, api) = started().await;
+    let spec: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../wo-github/tests/specs/github/webhooks.subset.json"
+        ))
+        .expect("webhooks.subset.json"),
+    )
+    .unwrap();
+    let n = open_pull(&fake, &api, "feat", &["f"]).await;
+    assert_eq!(
+        api.put(&format!("/repos/acme/app/pulls/{n}/merge"), json!({}))
+            .await
+            .status,
+        200
+    );
+    api.post(
+        "/repos/acme/app/dispatches",
+        json!({"event_type": "promote", "client_payload": {"env": "dev"}}),
+    )
+    .await;
+    api.post(
+        "/repos/acme/app/actions/workflows/deploy.yml/dispatches",
+        json!({"ref": "main", "inputs": {"environment": "dev"}}),
+    )
+    .await;
+    let events = fake.events();
+    let mut checked = Vec::new();
+    let mut problems = Vec::new();
+    for e in &events {
+        let schema = match (e.name.as_str(), e.action.as_deref()) {
+            ("push", _) => "webhook-push",
+            ("pull_request", Some("closed")) => "webhook-pull-request-closed",
+            ("repository_dispatch", _) => "webhook-repository-dispatch-sample",
+            ("workflow_dispatch", _) => "webhook-workflow-dispatch",
+            _ => continue,
+        };
+        checked.push(schema);
+        schema_problems(
+            &spec,
+            &json!({ "$ref": format!("#/components/schemas/{schema}") }),
+            &e.payload,
+            schema,
+            &mut problems,
+        );
+    }
+    for want in [
+        "webhook-push",
+        "webhook-pull-request-closed",
+        "webhook-repository-dispatch-sample",
+        "webhook-workflow-dispatch",
+    ] {
+        assert!(checked.contains(&want), "no event checked against {want}");
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

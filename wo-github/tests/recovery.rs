@@ -31,7 +31,7 @@ use wo_core::testkit::{
 use wo_core::{Error, Result};
 use wo_github::client::{GitHub, PullFilter, RepoId};
 use wo_github::repos::{GitHubConfigStore, GitHubGitOpsRepo, GitHubRepo, GitHubSourceRepo};
-use wo_github_fake::{FakeGitHub, Write};
+use wo_github_fake::{Access, FakeGitHub, Permission, Repositories, TokenSpec, Write};
 
 const OWNER: &str = "octo";
 const SOURCE: &str = "source";
@@ -215,7 +215,16 @@ impl<P: GitOpsRepo> GitOpsRepo for Mortal<P> {
 fn client(github: &FakeGitHub) -> GitHub {
     GitHub::builder()
         .base_url(github.base_url())
-        .token("recovery-token")
+        .token(
+            github.issue_token(
+                TokenSpec::app("wo", Repositories::Owner(OWNER.into()))
+                    .permission(Permission::Contents, Access::Write)
+                    .permission(Permission::PullRequests, Access::Write)
+                    .permission(Permission::Statuses, Access::Write)
+                    .permission(Permission::Checks, Access::Write)
+                    .permission(Permission::Actions, Access::Write),
+            ),
+        )
         .build()
         .expect("client for the fake GitHub")
 }

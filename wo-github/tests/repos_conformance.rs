@@ -116,7 +116,9 @@ mod against_the_fake {
 
     use async_trait::async_trait;
     use wo_github::client::{GitHub, RepoId};
-    use wo_github_fake::FakeGitHub;
+    use wo_github_fake::{
+        Access, FakeGitHub, Permission, Repositories, SecondaryRateLimits, TokenSpec,
+    };
 
     use super::GitHubServer;
 
@@ -128,8 +130,12 @@ mod against_the_fake {
 
     impl Fake {
         async fn start() -> Self {
+            let github = FakeGitHub::start().await.expect("start the fake GitHub");
+            // The suites send more than GitHub's 80 writes a minute from one token, without
+            // pauses: a test's pace, not a client's.
+            github.set_secondary_rate_limits(SecondaryRateLimits::UNLIMITED);
             Self {
-                github: FakeGitHub::start().await.expect("start the fake GitHub"),
+                github,
                 next: AtomicUsize::new(1),
             }
         }
@@ -140,7 +146,17 @@ mod against_the_fake {
         fn client(&self) -> GitHub {
             GitHub::builder()
                 .base_url(self.github.base_url())
-                .token("conformance-token")
+                // An installation token of a "wo" App on the owner's repositories.
+                .token(
+                    self.github.issue_token(
+                        TokenSpec::app("wo", Repositories::Owner("conformance".into()))
+                            .permission(Permission::Contents, Access::Write)
+                            .permission(Permission::PullRequests, Access::Write)
+                            .permission(Permission::Statuses, Access::Write)
+                            .permission(Permission::Checks, Access::Write)
+                            .permission(Permission::Actions, Access::Write),
+                    ),
+                )
                 .build()
                 .expect("client for the fake GitHub")
         }

@@ -10,7 +10,7 @@ use wo_core::ports::{ChangeProposal, ChangeRequest, CommitId, GitOpsRepo, Propos
 use wo_core::Error;
 use wo_github::client::{GitHub, RepoId, RetryPolicy, DEFAULT_RETRY};
 use wo_github::repos::{GitHubGitOpsRepo, GitHubRepo};
-use wo_github_fake::{FakeGitHub, Fault};
+use wo_github_fake::{Access, FakeGitHub, Fault, Permission, Repositories, TokenSpec};
 use wo_http::ManualClock;
 
 const OWNER: &str = "octo";
@@ -50,7 +50,16 @@ impl World {
         let clock = Arc::new(ManualClock::new());
         let client = GitHub::builder()
             .base_url(github.base_url())
-            .token("test-token")
+            .token(
+                github.issue_token(
+                    TokenSpec::app("wo", Repositories::Owner(OWNER.into()))
+                        .permission(Permission::Contents, Access::Write)
+                        .permission(Permission::PullRequests, Access::Write)
+                        .permission(Permission::Statuses, Access::Write)
+                        .permission(Permission::Checks, Access::Write)
+                        .permission(Permission::Actions, Access::Write),
+                ),
+            )
             .retry(RetryPolicy {
                 base_delay: Duration::from_millis(10),
                 max_delay: Duration::from_millis(50),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{json, Value};
-use wo_github_fake::FakeGitHub;
+use wo_github_fake::{Access, FakeGitHub, Permission, Repositories, TokenSpec};
 use wo_test_support::prism::{github_openapi_spec, start_prism_proxy, PrismProxy};
 
 pub const OWNER: &str = "acme";
@@ -174,7 +174,18 @@ impl World {
             }
         }
         cmd.env("GITHUB_API_URL", &self.api)
-            .env("GITHUB_TOKEN", "x")
+            .env(
+                "GITHUB_TOKEN",
+                // An installation token of a "wo" App on the owner's repositories.
+                self.fake.issue_token(
+                    TokenSpec::app("wo", Repositories::Owner(OWNER.into()))
+                        .permission(Permission::Contents, Access::Write)
+                        .permission(Permission::PullRequests, Access::Write)
+                        .permission(Permission::Statuses, Access::Write)
+                        .permission(Permission::Checks, Access::Write)
+                        .permission(Permission::Actions, Access::Write),
+                ),
+            )
             .env("WO_HELM", wo_test_support::tool("helm"))
             .env("WO_GITHUB_ACCEPT", "application/json")
             .envs(self.azure.env());

@@ -5,12 +5,14 @@ use git2::{ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::events;
 use crate::git::{self, file_mode, kind_name, mode_string};
 use crate::render::{self, base64_lines, Urls};
 use crate::reply::{
     git_error, not_found, parse_body, parse_iso8601, unprocessable, Outcome, Reply,
 };
 use crate::request::{object_id, Request};
+use crate::rules::{self, RefChange, Who};
 use crate::state::{State, ACTOR};
 
 /// `refs/…` from the `{ref}` path parameter (`heads/main`; a leading `refs/` is tolerated).
@@ -44,6 +46,7 @@ struct CreateRef {
 
 pub(super) fn create_ref(state: &mut State, req: &Request<'_>) -> Outcome {
     let body: CreateRef = parse_body(req.body)?;
+    let teams = state.team_list();
     let repo = state.repo(&req.route.owner, &req.route.repo)?;
     if !body.name.starts_with("refs/") || body.name.matches('/').count() < 2 {
         return Err(unprocessable(
@@ -60,11 +63,24 @@ pub(super) fn create_ref(state: &mut State, req: &Request<'_>) -> Outcome {
     if repo.git.find_reference(&body.name).is_ok() {
         return Err(unprocessable("Reference already exists"));
     }
+    let who = Who {
+        actor: &req.actor,
+        teams: &teams,
+    };
+    if let Some(branch) = body.name.strip_prefix("refs/heads/") {
+        rules::check_ref_change(
+            &repo.rulesets,
+            &repo.default_branch,
+            &who,
+            branch,
+            RefChange::Create,
+        )?;
+    }
     repo.git
         .reference(&body.name, oid, false, "create-ref")
         .map_err(git_error)?;
     if let Some(branch) = body.name.strip_prefix("refs/heads/") {
-        repo.mark_pushed_merges(branch);
+        events::branch_moved(repo, branch, None, Some(oid), &req.actor);
     }
     let urls = Urls::new(req.base, repo);
     let value = ref_json(&urls, &repo.git, &body.name).ok_or_else(not_found)?;
@@ -83,6 +99,7 @@ struct UpdateRef {
 
 pub(super) fn update_ref(state: &mut State, req: &Request<'_>) -> Outcome {
     let body: UpdateRef = parse_body(req.body)?;
+    let teams = state.team_list();
     let repo = state.repo(&req.route.owner, &req.route.repo)?;
     let name = full_ref(req.route.param(0));
     let current = repo
@@ -92,17 +109,31 @@ pub(super) fn update_ref(state: &mut State, req: &Request<'_>) -> Outcome {
         .and_then(|r| r.target())
         .ok_or_else(|| unprocessable("Reference does not exist"))?;
     let new = object_id(&repo.git, &body.sha, "Object does not exist")?;
-    if !body.force && new != current {
-        let descends = repo.git.graph_descendant_of(new, current).unwrap_or(false);
-        if !descends {
-            return Err(unprocessable("Update is not a fast forward"));
+    let fast_forward =
+        new == current || repo.git.graph_descendant_of(new, current).unwrap_or(false);
+    if !body.force && !fast_forward {
+        return Err(unprocessable("Update is not a fast forward"));
+    }
+    let who = Who {
+        actor: &req.actor,
+        teams: &teams,
+    };
+    if let Some(branch) = name.strip_prefix("refs/heads/") {
+        if new != current {
+            rules::check_ref_change(
+                &repo.rulesets,
+                &repo.default_branch,
+                &who,
+                branch,
+                RefChange::Update { fast_forward },
+            )?;
         }
     }
     repo.git
         .reference(&name, new, true, "update-ref")
         .map_err(git_error)?;
     if let Some(branch) = name.strip_prefix("refs/heads/") {
-        repo.mark_pushed_merges(branch);
+        events::branch_moved(repo, branch, Some(current), Some(new), &req.actor);
     }
     let urls = Urls::new(req.base, repo);
     ref_json(&urls, &repo.git, &name)
@@ -111,13 +142,32 @@ pub(super) fn update_ref(state: &mut State, req: &Request<'_>) -> Outcome {
 }
 
 pub(super) fn delete_ref(state: &mut State, req: &Request<'_>) -> Outcome {
+    let teams = state.team_list();
     let repo = state.repo(&req.route.owner, &req.route.repo)?;
     let name = full_ref(req.route.param(0));
     let mut reference = repo
         .git
         .find_reference(&name)
         .map_err(|_| unprocessable("Reference does not exist"))?;
+    let before = reference.target();
+    if let Some(branch) = name.strip_prefix("refs/heads/") {
+        let who = Who {
+            actor: &req.actor,
+            teams: &teams,
+        };
+        rules::check_ref_change(
+            &repo.rulesets,
+            &repo.default_branch,
+            &who,
+            branch,
+            RefChange::Delete,
+        )?;
+    }
     reference.delete().map_err(git_error)?;
+    drop(reference);
+    if let Some(branch) = name.strip_prefix("refs/heads/") {
+        events::branch_moved(repo, branch, before, None, &req.actor);
+    }
     Ok(Reply::no_content())
 }
 

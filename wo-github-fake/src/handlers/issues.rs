@@ -9,7 +9,7 @@ use crate::reply::{
     validation_failed, Outcome, Reply,
 };
 use crate::request::{number, Request};
-use crate::state::{Comment, Repo, State, ACTOR};
+use crate::state::{Comment, Repo, State};
 
 fn comment_json(urls: &Urls<'_>, c: &Comment) -> Value {
     json!({
@@ -18,7 +18,7 @@ fn comment_json(urls: &Urls<'_>, c: &Comment) -> Value {
         "url": urls.api(&format!("/issues/comments/{}", c.id)),
         "html_url": urls.html(&format!("/pull/{}#issuecomment-{}", c.issue, c.id)),
         "body": c.body,
-        "user": render::user(urls.base, ACTOR),
+        "user": render::user(urls.base, &c.user),
         "created_at": iso8601(c.created_at),
         "updated_at": iso8601(c.updated_at),
         "issue_url": urls.api(&format!("/issues/{}", c.issue)),
@@ -76,6 +76,7 @@ pub(super) fn create_comment(state: &mut State, req: &Request<'_>) -> Outcome {
     let comment = Comment {
         id,
         issue: n,
+        user: req.login(),
         body: body.body,
         created_at: now,
         updated_at: now,

@@ -17,6 +17,22 @@ pub(crate) fn dispatch(state: &mut State, req: &Request<'_>) -> Outcome {
     match req.route.op {
         "rate-limit/get" => repos::rate_limit(state, req),
         "repos/get" => repos::get(state, req),
+        "repos/update" => repos::update(state, req),
+        "repos/get-all-repository-rulesets" => repos::list_rulesets(state, req),
+        "repos/create-repo-ruleset" => repos::create_ruleset(state, req),
+        "repos/get-repo-ruleset" => repos::get_ruleset(state, req),
+        "repos/update-repo-ruleset" => repos::update_ruleset(state, req),
+        "repos/create-or-update-environment" => repos::put_environment(state, req),
+        "repos/get-environment" => repos::get_environment(state, req),
+        "actions/list-repo-variables" => repos::list_variables(state, req),
+        "actions/create-repo-variable" => repos::create_variable(state, req),
+        "actions/get-repo-variable" => repos::get_variable(state, req),
+        "actions/update-repo-variable" => repos::update_variable(state, req),
+        "pulls/create-review" => pulls::create_review(state, req),
+        "pulls/list-reviews" => pulls::list_reviews(state, req),
+        "repos/list-pull-requests-associated-with-commit" => {
+            pulls::associated_with_commit(state, req)
+        }
         "repos/create-dispatch-event" => repos::dispatch_event(state, req),
         "actions/create-workflow-dispatch" => repos::workflow_dispatch(state, req),
         "git/get-ref" => git_data::get_ref(state, req),

@@ -6,69 +6,18 @@ use git2::Oid;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::events;
 use crate::git;
-use crate::render::{self, PullGit, Urls};
+use crate::render::{self, Urls};
 use crate::reply::{
-    git_error, list_reply, not_found, now_secs, paginate, parse_body, validation_failed, Outcome,
-    Reply, DOCS,
+    git_error, list_reply, not_found, now_secs, paginate, parse_body, unprocessable,
+    validation_failed, Outcome, Reply, DOCS,
 };
 use crate::request::{number, Request};
-use crate::state::{Pull, Repo, State, ACTOR};
+use crate::rules::{self, Who};
+use crate::state::{Pull, Repo, Review, State};
 
-/// The head and base commits of `p`: live while open, as recorded once closed.
-fn shas(repo: &Repo, p: &Pull) -> (String, String) {
-    let live = |branch: &str| {
-        git::branch_sha(&repo.git, branch)
-            .map(|o| o.to_string())
-            .unwrap_or_default()
-    };
-    match (&p.closed_head_sha, &p.closed_base_sha) {
-        (Some(h), Some(b)) if !p.open => (h.clone(), b.clone()),
-        _ => (live(&p.head), live(&p.base)),
-    }
-}
-
-fn detail(repo: &Repo, p: &Pull) -> Result<PullGit, git2::Error> {
-    let (head_sha, base_sha) = shas(repo, p);
-    let (Ok(head), Ok(base)) = (Oid::from_str(&head_sha), Oid::from_str(&base_sha)) else {
-        return Ok(PullGit {
-            head_sha,
-            base_sha,
-            mergeable: None,
-            commits: 0,
-            additions: 0,
-            deletions: 0,
-            changed_files: 0,
-        });
-    };
-    let g = &repo.git;
-    let mergeable = if p.open {
-        Some(git::merged_tree(g, base, head)?.is_some())
-    } else {
-        None
-    };
-    let commits = git::commits_between(g, base, head)?.len();
-    let changes = changes(repo, base, head)?;
-    Ok(PullGit {
-        head_sha,
-        base_sha,
-        mergeable,
-        commits,
-        additions: changes.iter().map(|c| c.additions).sum(),
-        deletions: changes.iter().map(|c| c.deletions).sum(),
-        changed_files: changes.len(),
-    })
-}
-
-/// What the pull request changes: from the merge base to the head.
-fn changes(repo: &Repo, base: Oid, head: Oid) -> Result<Vec<git::FileChange>, git2::Error> {
-    let g = &repo.git;
-    let old = match g.merge_base(base, head) {
-        Ok(mb) => Some(g.find_commit(mb)?.tree_id()),
-        Err(_) => None,
-    };
-    git::diff_trees(g, old, g.find_commit(head)?.tree_id())
-}
+use events::{pull_changes as changes, pull_detail as detail, pull_shas as shas};
 
 fn full_json(base: &str, repo: &Repo, p: &Pull) -> Result<Value, Reply> {
     let d = detail(repo, p).map_err(git_error)?;
@@ -208,9 +157,12 @@ pub(super) fn create(state: &mut State, req: &Request<'_>) -> Outcome {
         updated_at: now,
         closed_at: None,
         merged_at: None,
+        user: req.login(),
+        merged_by: None,
     };
     let value = full_json(req.base, repo, &pull)?;
     repo.pulls.push(pull);
+    events::pull_event(repo, number, "opened", &req.actor);
     let location = Urls::new(req.base, repo).api(&format!("/pulls/{number}"));
     Ok(Reply::created(value, location))
 }
@@ -252,6 +204,7 @@ pub(super) fn update(state: &mut State, req: &Request<'_>) -> Outcome {
         p.body = Some(text);
     }
     let now = now_secs();
+    let mut action = None;
     match body.state.as_deref() {
         None => {}
         Some("closed") if current.open => {
@@ -260,6 +213,7 @@ pub(super) fn update(state: &mut State, req: &Request<'_>) -> Outcome {
             p.closed_at = Some(now);
             p.closed_head_sha = Some(h);
             p.closed_base_sha = Some(b);
+            action = Some("closed");
         }
         Some("open") if !current.open => {
             if current.merged {
@@ -279,6 +233,7 @@ pub(super) fn update(state: &mut State, req: &Request<'_>) -> Outcome {
             p.closed_at = None;
             p.closed_head_sha = None;
             p.closed_base_sha = None;
+            action = Some("reopened");
         }
         Some("open" | "closed") => {}
         Some(other) => {
@@ -291,6 +246,9 @@ pub(super) fn update(state: &mut State, req: &Request<'_>) -> Outcome {
     let value = full_json(req.base, repo, &p)?;
     if let Some(slot) = repo.pull_mut(n) {
         *slot = p;
+    }
+    if let Some(action) = action {
+        events::pull_event(repo, n, action, &req.actor);
     }
     Ok(Reply::ok(value))
 }
@@ -314,8 +272,152 @@ fn method_not_allowed(message: &str) -> Reply {
     )
 }
 
+/// Whether `method` is allowed on `repo`, with GitHub's 405 when it is not.
+fn method_allowed(repo: &Repo, method: &str) -> Result<(), Reply> {
+    let (allowed, message) = match method {
+        "merge" => (
+            repo.allow_merge_commit,
+            "Merge commits are not allowed on this repository.",
+        ),
+        "squash" => (
+            repo.allow_squash_merge,
+            "Squash merges are not allowed on this repository.",
+        ),
+        "rebase" => (
+            repo.allow_rebase_merge,
+            "Rebase merges are not allowed on this repository.",
+        ),
+        other => {
+            return Err(validation_failed(json!([{
+                "resource": "PullRequest", "field": "merge_method", "code": "invalid", "value": other
+            }])))
+        }
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(method_not_allowed(message))
+    }
+}
+
+/// The reviewers whose latest deciding review (approve or request changes) on `p` is
+/// `state`, counting approvals only on `head` when stale reviews are dismissed.
+fn latest_reviews(repo: &Repo, n: u64) -> Vec<&Review> {
+    let mut latest: Vec<&Review> = Vec::new();
+    for r in repo
+        .reviews
+        .iter()
+        .filter(|r| r.pull == n && (r.state == "APPROVED" || r.state == "CHANGES_REQUESTED"))
+    {
+        latest.retain(|l| l.user != r.user);
+        latest.push(r);
+    }
+    latest
+}
+
+/// What the base branch's rulesets require of this merge, unmet: GitHub's 405.
+fn check_rules(
+    repo: &Repo,
+    who: &Who<'_>,
+    team_members: &dyn Fn(&str) -> Vec<String>,
+    p: &Pull,
+    base: Oid,
+    head: Oid,
+) -> Result<(), Reply> {
+    let needs = rules::merge_needs(&repo.rulesets, &repo.default_branch, who, &p.base);
+    let mut lines = Vec::new();
+    if needs.update_forbidden {
+        lines.push("Cannot update this protected ref.".to_owned());
+    }
+    let head_sha = head.to_string();
+    let latest = latest_reviews(repo, p.number);
+    let approvers: Vec<&str> = latest
+        .iter()
+        .filter(|r| r.state == "APPROVED" && (!needs.dismiss_stale || r.commit_id == head_sha))
+        .map(|r| r.user.as_str())
+        .collect();
+    if needs.approvals > 0 || needs.code_owners {
+        if latest.iter().any(|r| r.state == "CHANGES_REQUESTED") {
+            // GitHub blocks the merge; the fake's wording (not GitHub's, which is unknown here).
+            lines.push("A reviewer requested changes.".to_owned());
+        }
+        if (approvers.len() as u64) < needs.approvals {
+            let n = needs.approvals;
+            lines.push(format!(
+                "At least {n} approving review{} required by reviewers with write access.",
+                if n == 1 { " is" } else { "s are" }
+            ));
+        }
+    }
+    if needs.code_owners {
+        let g = &repo.git;
+        let codeowners = [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"]
+            .iter()
+            .find_map(|path| {
+                let tree = g.find_commit(base).ok()?.tree().ok()?;
+                let entry = tree.get_path(std::path::Path::new(path)).ok()?;
+                let blob = g.find_blob(entry.id()).ok()?;
+                Some(String::from_utf8_lossy(blob.content()).into_owned())
+            })
+            .unwrap_or_default();
+        let mut waiting: Vec<String> = Vec::new();
+        for change in changes(repo, base, head).map_err(git_error)? {
+            let owners = rules::code_owners(&codeowners, &change.path, team_members);
+            if !owners.is_empty() && !owners.iter().any(|o| approvers.contains(&o.as_str())) {
+                for o in owners {
+                    if !waiting.contains(&o) {
+                        waiting.push(o);
+                    }
+                }
+            }
+        }
+        if !waiting.is_empty() {
+            let names: Vec<String> = waiting.iter().map(|w| format!("@{w}")).collect();
+            lines.push(format!(
+                "Waiting on code owner review from {}.",
+                names.join(", ")
+            ));
+        }
+    }
+    for context in &needs.contexts {
+        let status = repo
+            .statuses
+            .iter()
+            .filter(|s| s.sha == head_sha && s.context == *context)
+            .max_by_key(|s| (s.created_at, s.id))
+            .map(|s| s.state.as_str());
+        let check = repo
+            .check_runs
+            .iter()
+            .filter(|c| c.head_sha == head_sha && c.name == *context)
+            .max_by_key(|c| c.id)
+            .map(|c| match c.conclusion.as_deref() {
+                Some("success" | "neutral" | "skipped") => "success",
+                Some(_) => "failure",
+                None => "pending",
+            });
+        match check.or(status) {
+            Some("success") => {}
+            None => lines.push(format!("Required status check \"{context}\" is expected.")),
+            Some("pending") => {
+                lines.push(format!("Required status check \"{context}\" is pending."))
+            }
+            Some(_) => lines.push(format!("Required status check \"{context}\" is failing.")),
+        }
+    }
+    if lines.is_empty() {
+        Ok(())
+    } else {
+        Err(rules::merge_refused(&lines))
+    }
+}
+
 pub(super) fn merge(state: &mut State, req: &Request<'_>) -> Outcome {
     let body: MergePull = parse_body(req.body)?;
+    let teams = state.team_list();
+    let team_map = state.teams.clone();
+    let team_members =
+        |t: &str| -> Vec<String> { team_map.get(t).map(|t| t.1.clone()).unwrap_or_default() };
     let repo = state.repo(&req.route.owner, &req.route.repo)?;
     let n = number(req.route.param(0))?;
     let p = repo.pull(n).ok_or_else(not_found)?.clone();
@@ -339,13 +441,23 @@ pub(super) fn merge(state: &mut State, req: &Request<'_>) -> Outcome {
         }
     }
     let method = body.merge_method.as_deref().unwrap_or("merge");
-    let committer = git::signature(ACTOR, None).map_err(git_error)?;
+    method_allowed(repo, method)?;
+    let who = Who {
+        actor: &req.actor,
+        teams: &teams,
+    };
+    check_rules(repo, &who, &team_members, &p, base, head)?;
+    let g = &repo.git;
+    // GitHub's own commits (merge, squash, rebase) are committed by GitHub's web-flow identity.
+    let committer = git::person("GitHub", "noreply@github.com", None).map_err(git_error)?;
+    let merger = git::signature(&req.login(), None).map_err(git_error)?;
     let title = |default: String| body.commit_title.clone().unwrap_or(default);
     let new_base = match method {
         "merge" => {
             let tree = git::merged_tree(g, base, head)
                 .map_err(git_error)?
                 .ok_or_else(|| method_not_allowed("Pull Request is not mergeable"))?;
+            // MERGE_MESSAGE / PR_TITLE, GitHub's defaults for merge commits.
             let message = format!(
                 "{}\n\n{}",
                 title(format!(
@@ -361,26 +473,42 @@ pub(super) fn merge(state: &mut State, req: &Request<'_>) -> Outcome {
                 &g.find_commit(base).map_err(git_error)?,
                 &g.find_commit(head).map_err(git_error)?,
             ];
-            g.commit(None, &committer, &committer, &message, &tree, &parents)
+            g.commit(None, &merger, &committer, &message, &tree, &parents)
                 .map_err(git_error)?
         }
         "squash" => {
             let tree = git::merged_tree(g, base, head)
                 .map_err(git_error)?
                 .ok_or_else(|| method_not_allowed("Pull Request is not mergeable"))?;
-            let listed: Vec<String> = git::commits_between(g, base, head)
+            let commits: Vec<git2::Commit<'_>> = git::commits_between(g, base, head)
                 .map_err(git_error)?
                 .into_iter()
                 .filter_map(|c| g.find_commit(c).ok())
-                .map(|c| format!("* {}", c.summary().unwrap_or_default()))
                 .collect();
-            let message = format!(
-                "{}\n\n{}",
-                title(format!("{} (#{n})", p.title)),
-                body.commit_message
-                    .clone()
-                    .unwrap_or_else(|| listed.join("\n\n"))
-            );
+            // COMMIT_OR_PR_TITLE and COMMIT_MESSAGES, GitHub's defaults for squash merges:
+            // one commit gives its title and body; more give the pull request's title and
+            // every commit's message as a list.
+            let (default_title, default_message) = match commits.as_slice() {
+                [one] => {
+                    let message = one.message().unwrap_or_default();
+                    let (summary, rest) = message.split_once('\n').unwrap_or((message, ""));
+                    (format!("{} (#{n})", summary.trim()), rest.trim().to_owned())
+                }
+                many => (
+                    format!("{} (#{n})", p.title),
+                    many.iter()
+                        .map(|c| format!("* {}", c.message().unwrap_or_default().trim()))
+                        .collect::<Vec<_>>()
+                        .join("\n\n"),
+                ),
+            };
+            let text = body.commit_message.clone().unwrap_or(default_message);
+            let title = title(default_title);
+            let message = if text.is_empty() {
+                title
+            } else {
+                format!("{title}\n\n{text}")
+            };
             let tree = g.find_tree(tree).map_err(git_error)?;
             let author = g.find_commit(head).map_err(git_error)?.author().to_owned();
             g.commit(
@@ -393,14 +521,12 @@ pub(super) fn merge(state: &mut State, req: &Request<'_>) -> Outcome {
             )
             .map_err(git_error)?
         }
-        "rebase" => {
+        _ => {
             let mut tip = base;
             for oid in git::commits_between(g, base, head).map_err(git_error)? {
                 let c = g.find_commit(oid).map_err(git_error)?;
                 if c.parent_count() > 1 {
-                    return Err(method_not_allowed(
-                        "Pull Request is not mergeable: it contains merge commits",
-                    ));
+                    return Err(method_not_allowed("This branch can't be rebased"));
                 }
                 let ancestor = match c.parent(0) {
                     Ok(parent) => parent.tree_id(),
@@ -409,7 +535,7 @@ pub(super) fn merge(state: &mut State, req: &Request<'_>) -> Outcome {
                 let ours = g.find_commit(tip).map_err(git_error)?;
                 let tree = git::merge_trees(g, ancestor, ours.tree_id(), c.tree_id())
                     .map_err(git_error)?
-                    .ok_or_else(|| method_not_allowed("Pull Request is not mergeable"))?;
+                    .ok_or_else(|| method_not_allowed("This branch can't be rebased"))?;
                 let tree = g.find_tree(tree).map_err(git_error)?;
                 tip = g
                     .commit(
@@ -424,11 +550,6 @@ pub(super) fn merge(state: &mut State, req: &Request<'_>) -> Outcome {
             }
             tip
         }
-        other => {
-            return Err(validation_failed(json!([{
-                "resource": "PullRequest", "field": "merge_method", "code": "invalid", "value": other
-            }])))
-        }
     };
     g.reference(
         &format!("refs/heads/{}", p.base),
@@ -441,6 +562,7 @@ pub(super) fn merge(state: &mut State, req: &Request<'_>) -> Outcome {
     if let Some(slot) = repo.pull_mut(n) {
         slot.open = false;
         slot.merged = true;
+        slot.merged_by = Some(req.login());
         slot.merge_commit_sha = Some(new_base.to_string());
         slot.closed_head_sha = Some(head.to_string());
         slot.closed_base_sha = Some(base.to_string());
@@ -448,11 +570,160 @@ pub(super) fn merge(state: &mut State, req: &Request<'_>) -> Outcome {
         slot.merged_at = Some(now);
         slot.updated_at = now;
     }
+    events::pull_event(repo, n, "closed", &req.actor);
+    events::branch_moved(repo, &p.base, Some(base), Some(new_base), &req.actor);
     Ok(Reply::ok(json!({
         "sha": new_base.to_string(),
         "merged": true,
         "message": "Pull Request successfully merged",
     })))
+}
+
+#[derive(Deserialize)]
+struct CreateReview {
+    #[serde(default)]
+    commit_id: Option<String>,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    event: Option<String>,
+}
+
+/// 422 `Unprocessable Entity` with GitHub's plain `errors` strings, as the reviews API answers.
+fn review_refused(message: &str) -> Reply {
+    Reply::json(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        json!({
+            "message": "Unprocessable Entity",
+            "errors": [message],
+            "documentation_url": DOCS,
+            "status": "422",
+        }),
+    )
+}
+
+pub(super) fn create_review(state: &mut State, req: &Request<'_>) -> Outcome {
+    let body: CreateReview = parse_body(req.body)?;
+    let id = state.id();
+    let repo = state.repo(&req.route.owner, &req.route.repo)?;
+    let n = number(req.route.param(0))?;
+    let p = repo.pull(n).ok_or_else(not_found)?.clone();
+    let text = body.body.clone().unwrap_or_default();
+    let login = req.login();
+    let review_state = match body.event.as_deref() {
+        None | Some("") => "PENDING",
+        Some("APPROVE") => {
+            if p.user == login {
+                return Err(review_refused("Can not approve your own pull request"));
+            }
+            "APPROVED"
+        }
+        Some("REQUEST_CHANGES") => {
+            if p.user == login {
+                return Err(review_refused(
+                    "Can not request changes on your own pull request",
+                ));
+            }
+            if text.is_empty() {
+                // GitHub requires a body here; its exact wording is not documented.
+                return Err(review_refused("Body can't be blank"));
+            }
+            "CHANGES_REQUESTED"
+        }
+        Some("COMMENT") => {
+            if text.is_empty() {
+                return Err(review_refused("Body can't be blank"));
+            }
+            "COMMENTED"
+        }
+        Some(other) => {
+            return Err(validation_failed(json!([{
+                "resource": "PullRequestReview", "field": "event", "code": "invalid", "value": other
+            }])))
+        }
+    };
+    let (head, _) = shas(repo, &p);
+    let commit_id = body.commit_id.unwrap_or(head);
+    let review = Review {
+        id,
+        pull: n,
+        user: login,
+        state: review_state.to_owned(),
+        body: text,
+        commit_id,
+        submitted_at: now_secs(),
+    };
+    let urls = Urls::new(req.base, repo);
+    let value = render::review(&urls, &review);
+    repo.reviews.push(review);
+    if review_state != "PENDING" {
+        let pr = full_json(req.base, repo, &p)?;
+        events::record(
+            repo,
+            "pull_request_review",
+            Some("submitted"),
+            Some(format!("refs/heads/{}", p.base)),
+            Some(shas(repo, &p).0),
+            &req.actor,
+            json!({ "action": "submitted", "review": value.clone(), "pull_request": pr }),
+        );
+    }
+    Ok(Reply::ok(value))
+}
+
+pub(super) fn list_reviews(state: &mut State, req: &Request<'_>) -> Outcome {
+    let repo = state.repo(&req.route.owner, &req.route.repo)?;
+    let n = number(req.route.param(0))?;
+    repo.pull(n).ok_or_else(not_found)?;
+    let urls = Urls::new(req.base, repo);
+    let reviews: Vec<&Review> = repo.reviews.iter().filter(|r| r.pull == n).collect();
+    let (page, link) = paginate(
+        reviews,
+        &req.query,
+        &urls.api(&format!("/pulls/{n}/reviews")),
+    )?;
+    Ok(list_reply(
+        page.into_iter().map(|r| render::review(&urls, r)).collect(),
+        link,
+    ))
+}
+
+/// `GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls`: the pull requests whose merge
+/// commit or head commit it is, and the open ones that contain it.
+pub(super) fn associated_with_commit(state: &mut State, req: &Request<'_>) -> Outcome {
+    let repo = state.repo(&req.route.owner, &req.route.repo)?;
+    let name = req.route.param(0);
+    let sha = git::resolve_commit(&repo.git, name)
+        .ok_or_else(|| unprocessable(&format!("No commit found for SHA: {name}")))?;
+    let sha_text = sha.to_string();
+    let mut found: Vec<&Pull> = Vec::new();
+    for p in &repo.pulls {
+        let (h, b) = shas(repo, p);
+        let contains = p.open
+            && match (Oid::from_str(&h), Oid::from_str(&b)) {
+                (Ok(h), Ok(b)) => git::commits_between(&repo.git, b, h)
+                    .map(|c| c.contains(&sha))
+                    .unwrap_or(false),
+                _ => false,
+            };
+        if p.merge_commit_sha.as_deref() == Some(sha_text.as_str()) || h == sha_text || contains {
+            found.push(p);
+        }
+    }
+    let urls = Urls::new(req.base, repo);
+    let (page, link) = paginate(
+        found,
+        &req.query,
+        &urls.api(&format!("/commits/{name}/pulls")),
+    )?;
+    let items = page
+        .into_iter()
+        .map(|p| {
+            let (h, b) = shas(repo, p);
+            render::pull(req.base, repo, p, &h, &b, None, 0)
+        })
+        .collect();
+    Ok(list_reply(items, link))
 }
 
 pub(super) fn list_files(state: &mut State, req: &Request<'_>) -> Outcome {

@@ -53,10 +53,12 @@ pub(super) fn create(state: &mut State, req: &Request<'_>) -> Outcome {
         description: body.description,
         target_url: body.target_url,
         created_at: now_secs(),
+        creator: req.login(),
     };
     let urls = Urls::new(req.base, repo);
     let value = render::status(&urls, &status);
     let location = urls.api(&format!("/statuses/{}", status.sha));
+    crate::events::status_event(repo, &status, &req.actor);
     repo.statuses.push(status);
     Ok(Reply::created(value, location))
 }
