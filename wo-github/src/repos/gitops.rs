@@ -69,9 +69,9 @@ pub fn change_branch(env: &str, solution: &str) -> String {
 /// So a new pull request costs `7 + t + b`, an update `8 + t + b` (`9 + t + b` when only the
 /// content changed): independent of `n`, and of `c` up to a megabyte of changes per tree
 /// request. The content-creating requests (POST/PATCH) are `4 + t + b` (`5 + t + b` with an
-/// env branch to start): a chart change that rewrites every file of 5,000 targets is a few
-/// dozen, far under GitHub's secondary limits of 80 a minute and 500 an hour (it was one
-/// `git/create-blob` per changed file before, 10,000 for such a change).
+/// env branch to start): a chart change that rewrites the manifests of 5,000 targets is 24
+/// (`docs/benchmarks.md`), far under GitHub's secondary limits of 80 a minute and 500 an
+/// hour; it was one `git/create-blob` per new file before, 5,006 for that change.
 /// `Unchanged` costs 6 and writes nothing; `NoDifference` 4
 /// (6 when it closes an open pull request). When the change branch already holds the proposal
 /// but the pull request's title or body are another's, one `pulls/update` brings them along
