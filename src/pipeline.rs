@@ -232,11 +232,39 @@ struct Opener<'a> {
 }
 
 impl Opener<'_> {
+    /// The repository of `role`, with the GitHub token for it: the variable the settings'
+    /// `githubTokens` names for the role, else as [`Credentials::github_for`] picks.
     #[cfg(any(feature = "git", feature = "github"))]
     fn repository(&self, role: crate::settings::Role) -> Result<crate::repository::Repository> {
-        crate::repository::Repository::open(
-            self.settings.repository(role)?,
-            self.credentials,
+        let location = self.settings.repository(role)?;
+        let named = match self.settings.github_tokens.get(&role) {
+            Some(variable) => {
+                let token = std::env::var(variable)
+                    .ok()
+                    .filter(|t| !t.trim().is_empty())
+                    .ok_or_else(|| {
+                        wo_core::Error::invalid(
+                            wo_core::Location::file(crate::settings::SETTINGS_FILE)
+                                .with_key(format!("githubTokens.{}", role.key())),
+                            format!(
+                                "the token for the {} repository is to be in `{variable}`, which is not set (or empty); set it, or remove the key to use {} or WO_GITHUB_TOKEN",
+                                role.key(),
+                                crate::credentials::github_token_variable(role)
+                            ),
+                        )
+                    })?;
+                Some(
+                    self.credentials
+                        .clone()
+                        .with_github_token_from(role, variable, token),
+                )
+            }
+            None => None,
+        };
+        crate::repository::Repository::open_as(
+            role,
+            location,
+            named.as_ref().unwrap_or(self.credentials),
             &self.settings.cache_dir(),
         )
     }

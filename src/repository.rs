@@ -23,6 +23,7 @@ use wo_core::ports::{ConfigChanges, GitOpsRepo, SourceRepo};
 use wo_core::Result;
 
 use crate::credentials::Credentials;
+use crate::settings::Role;
 
 /// Where a location points, before anything is opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,11 +77,27 @@ impl Repository {
     /// [`Invalid`](wo_core::Error::Invalid) for a location that is neither (`https://` on
     /// another host, a bad `owner/name`); [`Unsupported`](wo_core::Error::Unsupported) for a
     /// backend this build leaves out.
+    ///
+    /// A GitHub repository gets the token [`Credentials::github_for`] picks for it without a
+    /// role; the solution's repositories are opened with [`open_as`](Self::open_as).
     pub fn open(location: &str, credentials: &Credentials, cache: &Path) -> Result<Repository> {
-        match Address::parse(location, credentials.github_server_url()) {
-            Address::GitHub(name) => open_github(&name, credentials),
-            Address::Git(location) => open_git(&location, cache),
-        }
+        open_with(None, location, credentials, cache)
+    }
+
+    /// Opens `location`, the solution's repository of `role`, as [`open`](Self::open) does; a
+    /// GitHub repository gets the token for that role and repository
+    /// ([`Credentials::github_for`]: `WO_GITHUB_TOKEN_<ROLE>`, the job's `GITHUB_TOKEN` for
+    /// its own repository, `WO_GITHUB_TOKEN`…), which its errors name.
+    ///
+    /// # Errors
+    /// As [`open`](Self::open).
+    pub fn open_as(
+        role: Role,
+        location: &str,
+        credentials: &Credentials,
+        cache: &Path,
+    ) -> Result<Repository> {
+        open_with(Some(role), location, credentials, cache)
     }
 
     /// The repository as a [`SourceRepo`].
@@ -115,16 +132,28 @@ impl Repository {
     }
 }
 
+fn open_with(
+    role: Option<Role>,
+    location: &str,
+    credentials: &Credentials,
+    cache: &Path,
+) -> Result<Repository> {
+    match Address::parse(location, credentials.github_server_url()) {
+        Address::GitHub(name) => open_github(&name, role, credentials),
+        Address::Git(location) => open_git(&location, cache),
+    }
+}
+
 #[cfg(feature = "github")]
-fn open_github(name: &str, credentials: &Credentials) -> Result<Repository> {
+fn open_github(name: &str, role: Option<Role>, credentials: &Credentials) -> Result<Repository> {
     Ok(Repository::GitHub(wo_github::repos::GitHubRepo::parse(
-        credentials.github()?,
+        credentials.github_for(role, name)?,
         name,
     )?))
 }
 
 #[cfg(not(feature = "github"))]
-fn open_github(name: &str, _credentials: &Credentials) -> Result<Repository> {
+fn open_github(name: &str, _role: Option<Role>, _credentials: &Credentials) -> Result<Repository> {
     Err(wo_core::Error::unsupported(format!(
         "GitHub repository {name}: this build of wo has no GitHub backend (feature `github`)"
     )))

@@ -29,6 +29,9 @@
 //! platform: github://acme/platform-config
 //! gitops: github://acme/shop-gitops
 //! firstEnvironment: dev
+//! githubTokens:                                   # per repository, the variable holding its
+//!   source: SHOP_SOURCE_TOKEN                     #   GitHub token (never a token here; default
+//!                                                 #   WO_GITHUB_TOKEN_SOURCE, …: see Credentials)
 //! cache: /var/cache/wo                            # clones of network remotes
 //! azure:                                          # Azure Workload Orchestration
 //!   resourceGroup: /subscriptions/<id>/resourceGroups/shop
@@ -39,6 +42,7 @@
 //!                                                 # of targets `wo fleet apply` onboards
 //! ```
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -49,7 +53,7 @@ use wo_core::{Error, Location, Result};
 pub const SETTINGS_FILE: &str = "wo.yaml";
 
 /// One of a solution's repositories.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
     /// The solution's source repo (app, or platform control plane).
     Source,
@@ -141,6 +145,10 @@ pub struct Settings {
     pub registry: Option<String>,
     /// Workload Orchestration.
     pub azure: AzureSettings,
+    /// Per repository, the environment variable that holds its GitHub token (`githubTokens:`
+    /// in the settings file), read when the repository is opened; before
+    /// `WO_GITHUB_TOKEN_<ROLE>` and the others ([`Credentials`](crate::credentials::Credentials)).
+    pub github_tokens: BTreeMap<Role, String>,
 }
 
 /// The settings file's content.
@@ -167,6 +175,22 @@ struct SettingsFile {
     registry: Option<String>,
     #[serde(default)]
     azure: Option<AzureFile>,
+    #[serde(default)]
+    github_tokens: Option<GitHubTokensFile>,
+}
+
+/// The `githubTokens:` section of the settings file: variable names, per repository.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct GitHubTokensFile {
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    config: Option<String>,
+    #[serde(default)]
+    platform: Option<String>,
+    #[serde(default)]
+    gitops: Option<String>,
 }
 
 /// The `azure:` section of the settings file.
@@ -220,6 +244,7 @@ impl Settings {
                 poll: None,
                 custom_location: var("WO_CUSTOM_LOCATION"),
             },
+            github_tokens: BTreeMap::new(),
         })
     }
 
@@ -258,6 +283,37 @@ impl Settings {
             ));
         }
         let azure = s.azure.unwrap_or_default();
+        let tokens = s.github_tokens.unwrap_or_default();
+        let mut github_tokens = BTreeMap::new();
+        for (role, variable) in [
+            (Role::Source, tokens.source),
+            (Role::Config, tokens.config),
+            (Role::Platform, tokens.platform),
+            (Role::Gitops, tokens.gitops),
+        ] {
+            let Some(variable) = variable else { continue };
+            let key = format!("githubTokens.{}", role.key());
+            let variable = variable.trim().to_string();
+            if looks_like_a_token(&variable) {
+                return Err(Error::invalid(
+                    Location::file(file).with_key(key),
+                    "this is a token, not the name of a variable: never put a token in the settings file; put it in a secret, pass it to wo in an environment variable and name that variable here",
+                ));
+            }
+            let valid = variable.bytes().enumerate().all(|(i, b)| {
+                b == b'_' || b.is_ascii_alphabetic() || (i > 0 && b.is_ascii_digit())
+            });
+            if variable.is_empty() || !valid {
+                return Err(Error::invalid(
+                    Location::file(file).with_key(key),
+                    format!(
+                        "`{}` is not the name of an environment variable (letters, digits, `_`)",
+                        variable.escape_debug()
+                    ),
+                ));
+            }
+            github_tokens.insert(role, variable);
+        }
         Ok(Settings {
             source: s.source,
             config: s.config,
@@ -274,6 +330,7 @@ impl Settings {
                 poll: None,
                 custom_location: azure.custom_location,
             },
+            github_tokens,
         })
     }
 
@@ -303,6 +360,11 @@ impl Settings {
             cache: self.cache.or(other.cache),
             registry: self.registry.or(other.registry),
             azure: self.azure.or(other.azure),
+            github_tokens: {
+                let mut tokens = other.github_tokens;
+                tokens.extend(self.github_tokens);
+                tokens
+            },
         }
     }
 
@@ -353,9 +415,49 @@ impl Settings {
     }
 }
 
+/// Whether `text` has the form of a GitHub token (`ghp_…`, `ghs_…`, `github_pat_…`).
+fn looks_like_a_token(text: &str) -> bool {
+    ["ghp_", "ghs_", "gho_", "ghu_", "ghr_", "github_pat_"]
+        .iter()
+        .any(|p| text.starts_with(p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_file_names_token_variables_never_tokens() {
+        let s = Settings::parse(
+            "githubTokens:\n  source: SHOP_SOURCE_TOKEN\n  gitops: GITOPS_APP_TOKEN\n",
+            "wo.yaml",
+        )
+        .unwrap();
+        assert_eq!(
+            s.github_tokens.get(&Role::Source).map(String::as_str),
+            Some("SHOP_SOURCE_TOKEN")
+        );
+        let flags = Settings {
+            github_tokens: [(Role::Source, "OTHER".to_string())].into(),
+            ..Settings::default()
+        };
+        let merged = flags.or(s);
+        assert_eq!(merged.github_tokens[&Role::Source], "OTHER");
+        assert_eq!(merged.github_tokens[&Role::Gitops], "GITOPS_APP_TOKEN");
+        let e = Settings::parse("githubTokens:\n  config: ghs_abcdef123\n", "wo.yaml").unwrap_err();
+        let shown = e.to_string();
+        assert!(
+            shown.contains("githubTokens.config") && shown.contains("never put a token"),
+            "{shown}"
+        );
+        let e = Settings::parse("githubTokens:\n  config: 'my token'\n", "wo.yaml").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("not the name of an environment variable"),
+            "{e}"
+        );
+        assert!(Settings::parse("githubTokens:\n  fleet: X\n", "wo.yaml").is_err());
+    }
 
     #[test]
     fn a_missing_repository_names_every_way_to_give_it() {

@@ -112,6 +112,7 @@ impl RepoArgs {
             cache: None,
             registry: self.registry.clone(),
             azure: azure.map(AzureArgs::settings).unwrap_or_default(),
+            ..Settings::default()
         })
     }
 }

@@ -471,14 +471,8 @@ fn show_rows(rows: &[String]) {
 async fn a_kill_at_every_github_write_is_recovered_by_a_rerun() {
     let points = kill_point_conformance(&OnTheFake).await;
     show(&points);
-    let change = [
-        "POST gitops/git/blobs",
-        "POST gitops/git/blobs",
-        "POST gitops/git/blobs",
-        "POST gitops/git/blobs",
-        "POST gitops/git/trees",
-        "POST gitops/git/commits",
-    ];
+    // The four files ride inside the tree request: no `git/create-blob`.
+    let change = ["POST gitops/git/trees", "POST gitops/git/commits"];
     let start_env = ["POST gitops/git/commits", "POST gitops/git/refs"];
     let opens: Vec<&str> = start_env
         .iter()
@@ -489,7 +483,7 @@ async fn a_kill_at_every_github_write_is_recovered_by_a_rerun() {
     assert_eq!(
         writes_of(&points, "prepare-pr opens"),
         opens,
-        "the env branch started, blobs, tree and commit, the change branch, the pull request"
+        "the env branch started, the tree (with the files) and commit, the change branch, the pull request"
     );
     let updates: Vec<&str> = change
         .iter()
@@ -543,7 +537,7 @@ async fn a_kill_at_every_github_write_is_recovered_by_a_rerun() {
         rollback,
         "the change branch exists (merged before): created, refused, moved"
     );
-    assert_eq!(points.len(), 48, "{points:#?}");
+    assert_eq!(points.len(), 32, "{points:#?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -719,7 +713,7 @@ async fn an_answer_lost_at_any_write_of_a_proposal_or_merge_is_recovered_by_a_re
         }
     }
     show_rows(&table);
-    assert_eq!(table.len(), 8 + 6 + 1, "{table:#?}");
+    assert_eq!(table.len(), 6 + 4 + 1, "{table:#?}");
 }
 
 #[tokio::test]

@@ -209,14 +209,14 @@ async fn requests_per_change_do_not_depend_on_the_file_count() {
     let large = costs(10_001).await;
     eprintln!("requests per change, 10 targets (21 files): {small:?}; 5,000 targets (10,001 files): {large:?}");
     assert_eq!(small, large);
-    // As documented on `GitHubGitOpsRepo` with k = CHANGED new blobs: a new pull request
-    // 8 + k, an update with a new source 9 + k, `Unchanged` 6, `merge` 4.
-    let k = CHANGED as u64;
+    // As documented on `GitHubGitOpsRepo`, the CHANGED new files inside one tree request
+    // (t = 1, b = 0): a new pull request 7 + 1, an update with a new source 8 + 1,
+    // `Unchanged` 6, `merge` 4.
     assert_eq!(
         small,
         Costs {
-            open: 8 + k,
-            update: 9 + k,
+            open: 8,
+            update: 9,
             unchanged: 6,
             merge: 4,
         }

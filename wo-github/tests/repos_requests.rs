@@ -140,15 +140,16 @@ async fn propose_against(n: usize) -> (u64, Vec<String>, serde_json::Value, Prop
 }
 
 #[tokio::test]
-async fn a_new_pull_request_costs_8_plus_new_blobs_whatever_the_number_of_files() {
+async fn a_new_pull_request_costs_8_whatever_the_number_of_files() {
     let (small, small_blobs, small_tree, outcome) = propose_against(20).await;
     let (large, large_blobs, large_tree, _) = propose_against(2000).await;
-    assert_eq!(small_blobs.len(), 2, "blobs only for the two new contents");
-    assert_eq!(large_blobs.len(), 2);
+    assert!(
+        small_blobs.is_empty() && large_blobs.is_empty(),
+        "the new contents ride inside the tree request: {small_blobs:?}"
+    );
     assert_eq!(
-        small,
-        8 + 2,
-        "ref, commit, tree listing, pulls, 2 blobs, tree, commit, ref, pull"
+        small, 8,
+        "ref, commit, tree listing, pulls, tree (with the new contents), commit, ref, pull"
     );
     assert_eq!(large, small, "independent of the number of files");
     assert_eq!(small_tree, large_tree, "the tree carries only what changed");
@@ -162,9 +163,21 @@ async fn a_new_pull_request_costs_8_plus_new_blobs_whatever_the_number_of_files(
     assert!(entries
         .iter()
         .any(|e| e["path"] == "shop/t0002/values.yaml" && e["sha"].is_null()));
-    assert!(entries
+    assert!(
+        entries.iter().any(|e| e["path"] == "shop/cron-copy.yaml"
+            && e["sha"] == git_blob_sha(b"daily\n")
+            && e.get("content").is_none()),
+        "bytes the repository has are named by their blob id, not sent"
+    );
+    let changed = entries
         .iter()
-        .any(|e| e["path"] == "shop/cron-copy.yaml" && e["sha"] == git_blob_sha(b"daily\n")));
+        .find(|e| e["path"] == "shop/t0000/values.yaml")
+        .expect("t0000 changed");
+    assert_eq!(changed["content"], "replicas: 0\nchanged: true\n");
+    assert!(
+        changed.get("sha").is_none(),
+        "GitHub refuses `sha` beside `content`: {changed}"
+    );
     match outcome {
         ProposeOutcome::Opened(cr) => {
             assert_eq!(cr.id, "7");

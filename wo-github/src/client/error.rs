@@ -19,6 +19,92 @@ pub(crate) struct Failure {
     pub request: String,
     /// GitHub's `x-github-request-id` of the answer.
     pub request_id: Option<String>,
+    /// GitHub's `x-accepted-github-permissions` of the answer (`statuses=write`): what a
+    /// fine-grained token (an App installation token, `GITHUB_TOKEN`) needs for the request.
+    pub accepted_permissions: Option<String>,
+}
+
+/// The header in which GitHub names the permissions a request needs, for tokens with
+/// fine-grained permissions: sets separated by `;`, any one of which is enough; within a set,
+/// `name=level` pairs separated by `,`, all needed.
+pub const ACCEPTED_PERMISSIONS_HEADER: &str = "x-accepted-github-permissions";
+
+/// How errors name the token a request carried.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) enum TokenName {
+    /// No token was sent.
+    #[default]
+    None,
+    /// A token of unknown origin.
+    Unnamed,
+    /// The token from this variable (`GITHUB_TOKEN`) or source (`the caller`).
+    From(String),
+}
+
+impl TokenName {
+    /// The token as a message names it: `` `GITHUB_TOKEN` ``, `the token`.
+    fn shown(&self) -> String {
+        match self {
+            TokenName::None => "a request without a token".into(),
+            TokenName::Unnamed => "the token".into(),
+            TokenName::From(s) if is_variable(s) => format!("`{s}`"),
+            TokenName::From(s) => format!("the token from {s}"),
+        }
+    }
+}
+
+fn is_variable(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// `statuses=write; checks=write` → `` `statuses: write` or `checks: write` ``.
+fn permissions_shown(header: &str) -> Option<String> {
+    let sets: Vec<String> = header
+        .split(';')
+        .map(|set| {
+            set.split(',')
+                .filter_map(|p| {
+                    let (name, level) = p.trim().split_once('=')?;
+                    Some(format!("`{}: {}`", name.trim(), level.trim()))
+                })
+                .collect::<Vec<_>>()
+                .join(" and ")
+        })
+        .filter(|s| !s.is_empty())
+        .collect();
+    (!sets.is_empty()).then(|| sets.join(" or "))
+}
+
+/// What a refused request was doing, for `<token> may not <action> on <repo>`: its verb and,
+/// when GitHub named the permission, what that permission guards (`create commit statuses`).
+fn action(request: &str, permissions: Option<&str>, what: &str) -> String {
+    let method = request.split_once(' ').map_or(request, |(m, _)| m);
+    let verb = match method {
+        "GET" | "HEAD" => "read",
+        "POST" => "create",
+        "PATCH" | "PUT" => "update",
+        "DELETE" => "delete",
+        _ => "use",
+    };
+    let guarded = permissions
+        .and_then(|h| h.split([';', ',']).next())
+        .and_then(|p| p.split_once('='))
+        .map(|(name, _)| match name.trim() {
+            "statuses" => "commit statuses".to_string(),
+            "contents" => "repository contents".to_string(),
+            "pull_requests" => "pull requests".to_string(),
+            "checks" => "check runs".to_string(),
+            "actions" => "workflow runs".to_string(),
+            "workflows" => "workflow files".to_string(),
+            "metadata" => "repository metadata".to_string(),
+            other => other.replace('_', " "),
+        });
+    match guarded {
+        Some(g) => format!("{verb} {g}"),
+        None => format!("{verb} {what}"),
+    }
 }
 
 impl Failure {
@@ -35,7 +121,8 @@ impl Failure {
     /// | 422 `Reference already exists` | `AlreadyExists` |
     /// | 422 `No commit found for SHA` | `NotFound` |
     /// | 422 `Protected branch update failed` | `Unsupported` (the caller may merge through the pull request instead) |
-    /// | 401 | `Unauthenticated`: the token is missing, wrong or expired |
+    /// | 401 | `Unauthenticated` naming the token's source: it is missing, wrong or expired |
+    /// | 403 (not a rate limit) with `x-accepted-github-permissions` | `PermissionDenied` naming the token's source, the repository and the permission it needs |
     /// | 403 (not a rate limit) | `PermissionDenied`: the token lacks a permission or the resource is protected |
     /// | other 400, 422 | `Rejected` with GitHub's message and details |
     /// | 429, 5xx (after the retries) | `Backend`, retryable |
@@ -44,20 +131,29 @@ impl Failure {
     /// Every error names the backend (`github`), the request and the repository in its context,
     /// and GitHub's request id in its message. The test `the_error_table` holds this table
     /// row by row.
-    pub fn into_error(self, what: &str, repo_visible: Option<bool>) -> Error {
+    pub fn into_error(self, what: &str, repo_visible: Option<bool>, token: &TokenName) -> Error {
         let code = self.status.as_u16();
         let lower = self.message.to_ascii_lowercase();
         let said = format!("{what} ({code}: {})", self.message);
         let repo = repo_of(&self.request);
+        let on = repo.as_deref().unwrap_or("GitHub");
+        let shown = token.shown();
         let e = match code {
             404 if repo_visible == Some(false) => Error::permission_denied(
                 BACKEND,
-                format!(
-                    "{what}: GitHub repository {} does not exist or the token cannot see it \
-                     (GitHub answers 404 for a private repository the token has no access to); \
-                     give the token read access to it",
-                    repo.as_deref().unwrap_or("?")
-                ),
+                match token {
+                    TokenName::None => format!(
+                        "{what}: GitHub repository {on} does not exist, or is private and no token \
+                         was sent (GitHub answers 404 for a private repository it does not show); \
+                         give a token that can read it"
+                    ),
+                    _ => format!(
+                        "{what}: GitHub repository {on} does not exist or {shown} cannot see it \
+                         (GitHub answers 404 for a private repository the token has no access to); \
+                         check the name, or give {shown} read access to it (`contents: read`, \
+                         the App installed on it)"
+                    ),
+                },
             ),
             404 | 410 => Error::not_found(what),
             409 if lower.contains("repository is empty") => {
@@ -76,18 +172,56 @@ impl Failure {
             422 if lower.contains("protected branch") => Error::unsupported(said),
             401 => Error::unauthenticated(
                 BACKEND,
-                format!(
-                    "GitHub rejected the credentials ({code}: {}); set WO_GITHUB_TOKEN or GITHUB_TOKEN to a valid token",
-                    self.message
-                ),
+                match token {
+                    TokenName::None => format!(
+                        "GitHub asked for credentials for {on} ({code}: {}) and no token was sent; \
+                         set WO_GITHUB_TOKEN or GITHUB_TOKEN",
+                        self.message
+                    ),
+                    _ => format!(
+                        "GitHub rejected {shown} for {on} ({code}: {}): it is wrong, expired or \
+                         revoked; give a valid token (an App installation token lasts an hour: \
+                         mint it in the job that runs wo){}",
+                        self.message,
+                        if *token == TokenName::Unnamed {
+                            " in WO_GITHUB_TOKEN or GITHUB_TOKEN"
+                        } else {
+                            ""
+                        }
+                    ),
+                },
             ),
-            403 => Error::permission_denied(
-                BACKEND,
-                format!(
-                    "forbidden ({code}: {}) while working on {what}; the token lacks a permission or the resource is protected",
-                    self.message
-                ),
-            ),
+            403 => {
+                let needs = self
+                    .accepted_permissions
+                    .as_deref()
+                    .and_then(permissions_shown);
+                let doing = action(&self.request, self.accepted_permissions.as_deref(), what);
+                let subject = match token {
+                    TokenName::From(_) => shown.clone(),
+                    _ => {
+                        let mut s = shown.clone();
+                        s[..1].make_ascii_uppercase();
+                        s
+                    }
+                };
+                Error::permission_denied(
+                    BACKEND,
+                    match needs {
+                        Some(needs) => format!(
+                            "{subject} may not {doing} on {on}: it needs {needs} (GitHub answered \
+                             {code} {}); grant it in the workflow's `permissions:` or the App \
+                             installation",
+                            self.message
+                        ),
+                        None => format!(
+                            "{subject} may not {doing} on {on} (GitHub answered {code} {}): \
+                             forbidden; the token lacks a permission or the resource is protected",
+                            self.message
+                        ),
+                    },
+                )
+            }
             400 | 422 => Error::rejected(BACKEND, said),
             _ => Error::backend(BACKEND, said)
                 .retryable(code == 429 || self.status.is_server_error()),
@@ -183,8 +317,9 @@ mod tests {
             message: message.into(),
             request: "PATCH /repos/o/r/git/refs/heads/dev".into(),
             request_id: None,
+            accepted_permissions: None,
         }
-        .into_error("ref heads/dev of o/r", None)
+        .into_error("ref heads/dev of o/r", None, &TokenName::Unnamed)
     }
 
     /// The table of [`Failure::into_error`], row by row: status, GitHub's answer body, whether
@@ -313,8 +448,9 @@ mod tests {
                 message: message_of(body.as_bytes()),
                 request: "POST /repos/o/r/git/refs".into(),
                 request_id: None,
+                accepted_permissions: None,
             }
-            .into_error("ref heads/dev of o/r", visible);
+            .into_error("ref heads/dev of o/r", visible, &TokenName::Unnamed);
             let row = format!("{status} {body} {visible:?}");
             assert_eq!(e.kind(), kind, "{row}: {e:?}");
             assert_eq!(e.is_retryable(), retryable, "{row}: {e:?}");
@@ -392,13 +528,24 @@ mod tests {
             message: "Not Found".into(),
             request: "GET /repos/o/private/git/ref/heads%2Fmain".into(),
             request_id: Some("0400:1F2E:3A4B".into()),
+            accepted_permissions: None,
         };
-        let e = f
-            .clone()
-            .into_error("ref heads/main of o/private", Some(false));
+        let e = f.clone().into_error(
+            "ref heads/main of o/private",
+            Some(false),
+            &TokenName::From("WO_GITHUB_TOKEN".into()),
+        );
         assert!(matches!(e, Error::PermissionDenied { .. }), "{e}");
-        assert!(e.to_string().contains("cannot see it"), "{e}");
-        let e = f.into_error("ref heads/main of o/private", Some(true));
+        assert!(
+            e.to_string()
+                .contains("o/private does not exist or `WO_GITHUB_TOKEN` cannot see it"),
+            "{e}"
+        );
+        let e = f.into_error(
+            "ref heads/main of o/private",
+            Some(true),
+            &TokenName::Unnamed,
+        );
         assert!(matches!(e, Error::NotFound { .. }), "{e}");
         assert!(
             e.to_string()
@@ -412,6 +559,72 @@ mod tests {
             c.operation.as_deref(),
             Some("GET /repos/o/private/git/ref/heads%2Fmain")
         );
+    }
+
+    fn refused(code: u16, request: &str, permissions: Option<&str>, token: &TokenName) -> Error {
+        Failure {
+            status: StatusCode::from_u16(code).unwrap(),
+            message: message_of(br#"{"message":"Resource not accessible by integration"}"#),
+            request: request.into(),
+            request_id: None,
+            accepted_permissions: permissions.map(str::to_string),
+        }
+        .into_error("a status of acme/shop-source", None, token)
+    }
+
+    #[test]
+    fn a_refused_token_names_itself_the_repository_and_the_permission_it_needs() {
+        let e = refused(
+            403,
+            "POST /repos/acme/shop-source/statuses/0123",
+            Some("statuses=write"),
+            &TokenName::From("GITHUB_TOKEN".into()),
+        );
+        assert!(matches!(e, Error::PermissionDenied { .. }), "{e:?}");
+        assert_eq!(
+            e.message(),
+            "`GITHUB_TOKEN` may not create commit statuses on acme/shop-source: it needs \
+             `statuses: write` (GitHub answered 403 Resource not accessible by integration); \
+             grant it in the workflow's `permissions:` or the App installation"
+        );
+        let e = refused(
+            403,
+            "PATCH /repos/acme/gitops/git/refs/heads%2Fdev",
+            Some("contents=write; pull_requests=write,checks=read"),
+            &TokenName::From("WO_GITHUB_TOKEN_GITOPS".into()),
+        );
+        assert!(
+            e.message().starts_with(
+                "`WO_GITHUB_TOKEN_GITOPS` may not update repository contents on acme/gitops: \
+                 it needs `contents: write` or `pull_requests: write` and `checks: read`"
+            ),
+            "{e}"
+        );
+        let e = refused(
+            403,
+            "POST /repos/acme/gitops/git/blobs",
+            None,
+            &TokenName::From("the caller".into()),
+        );
+        assert!(
+            e.message()
+                .starts_with("the token from the caller may not create a status of acme/shop-source on acme/gitops"),
+            "without the header, what was asked: {e}"
+        );
+        let e = refused(
+            401,
+            "GET /repos/acme/x",
+            None,
+            &TokenName::From("WO_GITHUB_TOKEN".into()),
+        );
+        assert!(matches!(e, Error::Unauthenticated { .. }), "{e:?}");
+        assert!(
+            e.message()
+                .starts_with("GitHub rejected `WO_GITHUB_TOKEN` for acme/x (401"),
+            "{e}"
+        );
+        let e = refused(401, "GET /repos/acme/x", None, &TokenName::None);
+        assert!(e.message().contains("no token was sent"), "{e}");
     }
 
     #[test]

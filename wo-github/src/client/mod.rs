@@ -66,13 +66,13 @@ use serde::de::DeserializeOwned;
 use wo_core::{Error, Location, Result};
 use wo_http::{Clock, Failed, Retry, Secret, Verdict};
 
-pub use error::{BACKEND, REQUEST_ID_HEADER};
+pub use error::{ACCEPTED_PERMISSIONS_HEADER, BACKEND, REQUEST_ID_HEADER};
 pub use retry::{
     classify, RetryPolicy, Transient, DEFAULT_RETRY, DEFAULT_SECONDARY_RATE_LIMIT_WAIT,
 };
 pub use types::*;
 
-use error::{message_of, transport, Failure};
+use error::{message_of, transport, Failure, TokenName};
 
 /// The default API root.
 pub const DEFAULT_API_URL: &str = "https://api.github.com";
@@ -91,6 +91,7 @@ struct Inner {
     http: reqwest::Client,
     base: Url,
     token: Option<Secret>,
+    token_name: TokenName,
     headers: HeaderMap,
     retry: Retry,
     secondary_rate_limit_wait: Duration,
@@ -112,6 +113,7 @@ impl fmt::Debug for GitHub {
                     "<none>"
                 },
             )
+            .field("token_source", &self.inner.token_name)
             .field("retry", self.inner.retry.policy())
             .field(
                 "secondary_rate_limit_wait",
@@ -127,6 +129,7 @@ impl fmt::Debug for GitHub {
 pub struct GitHubBuilder {
     base_url: Option<String>,
     token: Option<Secret>,
+    token_source: Option<String>,
     http: Option<reqwest::Client>,
     retry: Option<RetryPolicy>,
     secondary_rate_limit_wait: Option<Duration>,
@@ -141,6 +144,7 @@ impl fmt::Debug for GitHubBuilder {
         f.debug_struct("GitHubBuilder")
             .field("base_url", &self.base_url)
             .field("token", &self.token)
+            .field("token_source", &self.token_source)
             .field("retry", &self.retry)
             .finish()
     }
@@ -158,6 +162,15 @@ impl GitHubBuilder {
     pub fn token(mut self, token: impl Into<String>) -> Self {
         let token = token.into();
         self.token = (!token.trim().is_empty()).then(|| Secret::new(token.trim()));
+        self
+    }
+
+    /// Where the token came from, named in the errors of a refused token: a variable
+    /// (`GITHUB_TOKEN`, shown as `` `GITHUB_TOKEN` ``) or a phrase (`the caller`). Never the
+    /// token itself.
+    pub fn token_source(mut self, source: impl Into<String>) -> Self {
+        let source = source.into();
+        self.token_source = (!source.trim().is_empty()).then(|| source.trim().to_string());
         self
     }
 
@@ -262,6 +275,11 @@ impl GitHubBuilder {
             inner: Arc::new(Inner {
                 http,
                 base,
+                token_name: match (&self.token, self.token_source) {
+                    (None, _) => TokenName::None,
+                    (Some(_), None) => TokenName::Unnamed,
+                    (Some(_), Some(source)) => TokenName::From(source),
+                },
                 token: self.token,
                 headers,
                 retry,
@@ -335,9 +353,18 @@ impl GitHub {
             }
         }
         if let Ok(token) = std::env::var("GITHUB_TOKEN") {
-            b = b.token(token);
+            b = b.token(token).token_source("GITHUB_TOKEN");
         }
         b.build()
+    }
+
+    /// Where the token came from, as given to [`GitHubBuilder::token_source`]; `None` without a
+    /// token or a named source.
+    pub fn token_source(&self) -> Option<&str> {
+        match &self.inner.token_name {
+            TokenName::From(s) => Some(s),
+            _ => None,
+        }
     }
 
     /// The API root.
@@ -481,13 +508,25 @@ impl GitHub {
         } else {
             None
         };
+        let accepted_permissions = reply
+            .headers
+            .get(ACCEPTED_PERMISSIONS_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string);
         let failure = Failure {
             status,
             message,
             request: request.to_string(),
             request_id,
+            accepted_permissions,
         };
-        Err(Miss::Final(failure.into_error(&call.what, visible)))
+        Err(Miss::Final(failure.into_error(
+            &call.what,
+            visible,
+            &self.inner.token_name,
+        )))
     }
 
     async fn send_once(

@@ -140,18 +140,21 @@ pub struct GitTree {
     pub truncated: bool,
 }
 
-/// One entry of `git/create-tree`: a blob by id, or a deletion (`sha: null`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One entry of `git/create-tree`: a blob by id, a file by its text (GitHub writes the blob),
+/// or a deletion (`sha: null`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTreeEntry {
     /// The full path.
     pub path: String,
     /// The file mode (`100644`).
     pub mode: String,
     /// `blob`.
-    #[serde(rename = "type")]
     pub kind: String,
-    /// The blob id; `None` deletes the path from `base_tree`.
+    /// The blob id; `None` (and no `content`) deletes the path from `base_tree`.
     pub sha: Option<String>,
+    /// The file's text: GitHub stores it as a blob (the UTF-8 bytes as they are) and uses its
+    /// id. Sent instead of `sha`, which GitHub refuses beside it.
+    pub content: Option<String>,
 }
 
 impl NewTreeEntry {
@@ -162,6 +165,18 @@ impl NewTreeEntry {
             mode: "100644".into(),
             kind: "blob".into(),
             sha: Some(sha.into()),
+            content: None,
+        }
+    }
+
+    /// A regular file with this text, written by the same request (no `git/create-blob`).
+    pub fn text(path: impl Into<String>, content: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            mode: "100644".into(),
+            kind: "blob".into(),
+            sha: None,
+            content: Some(content.into()),
         }
     }
 
@@ -172,7 +187,24 @@ impl NewTreeEntry {
             mode: "100644".into(),
             kind: "blob".into(),
             sha: None,
+            content: None,
         }
+    }
+}
+
+impl Serialize for NewTreeEntry {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("path", &self.path)?;
+        m.serialize_entry("mode", &self.mode)?;
+        m.serialize_entry("type", &self.kind)?;
+        // `sha` or `content`, never both; `sha: null` alone is a deletion.
+        match &self.content {
+            Some(text) => m.serialize_entry("content", text)?,
+            None => m.serialize_entry("sha", &self.sha)?,
+        }
+        m.end()
     }
 }
 

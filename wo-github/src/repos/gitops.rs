@@ -12,11 +12,10 @@ use wo_core::ports::{
 use wo_core::{Error, Location, Result};
 
 use crate::client::{
-    GitCommit, MergePull, NewPullRequest, NewTreeEntry, PullFilter, PullRequest, PullUpdate,
-    TreeEntry, BACKEND,
+    GitCommit, MergePull, NewPullRequest, PullFilter, PullRequest, PullUpdate, TreeEntry, BACKEND,
 };
 
-use super::tree::{self, git_blob_sha};
+use super::tree::{self, git_blob_sha, MAX_TREE_REQUEST_BYTES};
 use super::GitHubRepo;
 
 /// git's id of the empty tree.
@@ -52,26 +51,36 @@ pub fn change_branch(env: &str, solution: &str) -> String {
 ///
 /// # Requests per change
 ///
-/// `propose` of content where `k` blobs are new to the repository (not in the env branch's
-/// tree nor in the open pull request's head), with `n` files in all:
+/// `propose` of content with `n` files in all, `c` of them changed or deleted (blob ids are
+/// computed locally and compared with the env branch's tree and the open pull request's head,
+/// so an unchanged file is never sent):
 ///
 /// | step | requests |
 /// |---|---|
 /// | env head (`git/get-ref`, `git/get-commit`), base listing (`git/get-tree` recursive) | 3 |
 /// | the open pull request of the pair (`pulls/list` with `head=<owner>:wo/<env>/<solution>`) | 1 |
 /// | an open one: its head commit (`git/get-commit`), and its tree only when base and provenance are the same | 1–2 |
-/// | blobs (`git/create-blob`) — blob ids are computed locally and compared with both trees | k |
-/// | one tree with `base_tree` (changed and deleted paths only), one commit | 2 |
+/// | the tree: `t` × `git/create-tree`, each on the one before; new text files ride inside as `content`, so GitHub writes their blobs | t = ⌈JSON of the `c` entries / [`MAX_TREE_REQUEST_BYTES`]⌉, at least 1 |
+/// | blobs (`git/create-blob`) only for new files that are not UTF-8 or over [`MAX_INLINE_FILE_BYTES`](super::MAX_INLINE_FILE_BYTES) | b (0 for rendered YAML) |
+/// | one commit | 1 |
 /// | the change branch: `git/create-ref`, or `git/update-ref` with force when a pull request is open | 1 |
 /// | the pull request: `pulls/create`, or `pulls/update` (title, body) | 1 |
 ///
-/// So a new pull request costs `8 + k`, an update `9 + k` (`10 + k` when only the content
-/// changed), independent of `n`; `Unchanged` costs 6 and writes nothing; `NoDifference` 4
+/// So a new pull request costs `7 + t + b`, an update `8 + t + b` (`9 + t + b` when only the
+/// content changed): independent of `n`, and of `c` up to a megabyte of changes per tree
+/// request. The content-creating requests (POST/PATCH) are `4 + t + b` (`5 + t + b` with an
+/// env branch to start): a chart change that rewrites the manifests of 5,000 targets is 24
+/// (`docs/benchmarks.md`), far under GitHub's secondary limits of 80 a minute and 500 an
+/// hour; it was one `git/create-blob` per new file before, 5,006 for that change.
+/// `Unchanged` costs 6 and writes nothing; `NoDifference` 4
 /// (6 when it closes an open pull request). When the change branch already holds the proposal
 /// but the pull request's title or body are another's, one `pulls/update` brings them along
 /// (7, reported `Updated`): what a proposal killed between moving the branch and retitling the
 /// pull request leaves (`docs/recovery.md`). The first change of an environment without a
 /// branch adds 2 (the root commit and its ref) and skips the base listing. `merge` costs 4.
+///
+/// A rerun after a kill writes the same trees again (content-addressed: the same ids); trees
+/// and blobs no commit names are GitHub's to collect.
 ///
 /// # Merging
 ///
@@ -90,12 +99,24 @@ pub fn change_branch(env: &str, solution: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct GitHubGitOpsRepo {
     repo: GitHubRepo,
+    tree_request_bytes: usize,
 }
 
 impl GitHubGitOpsRepo {
     /// The gitops repo `repo`.
     pub fn new(repo: GitHubRepo) -> Self {
-        Self { repo }
+        Self {
+            repo,
+            tree_request_bytes: MAX_TREE_REQUEST_BYTES,
+        }
+    }
+
+    /// The same repo, sending at most `bytes` of JSON in one `git/create-tree` request
+    /// (default [`MAX_TREE_REQUEST_BYTES`]). A file whose entry alone is larger goes through
+    /// `git/create-blob`.
+    pub fn with_tree_request_bytes(mut self, bytes: usize) -> Self {
+        self.tree_request_bytes = bytes.max(1);
+        self
     }
 
     /// The repository handle.
@@ -387,44 +408,44 @@ impl GitHubGitOpsRepo {
             }
         }
 
-        // Write: blobs the repository lacks, one tree, one commit, one ref, one pull request.
+        // Write: the new files inside the tree requests (blobs only for what cannot go there),
+        // one commit, one ref, one pull request.
         let branch = match branch {
             Some(b) => b,
             None => self.start_env_branch(env).await?,
         };
-        for (path, bytes) in p.files.iter() {
-            let sha = &new[path];
-            if known.insert(sha.clone()) {
-                let created = gh.create_blob(repo, bytes).await?;
-                if &created != sha {
-                    return Err(backend(format!(
-                        "{repo}: GitHub stored {path} as blob {created}, git computes {sha}"
-                    )));
-                }
-            }
-        }
-        let mut entries: Vec<NewTreeEntry> = new
-            .iter()
-            .filter(|(path, sha)| {
-                current.get(*path) != Some(&(FILE_MODE.to_string(), (*sha).clone()))
-            })
-            .map(|(path, sha)| NewTreeEntry::file(path.clone(), sha.clone()))
-            .collect();
-        entries.extend(
-            current
+        let base_tree =
+            (branch.commit.tree.sha != EMPTY_TREE).then(|| branch.commit.tree.sha.clone());
+        let changes = tree::Changes {
+            files: p
+                .files
+                .iter()
+                .filter(|(path, _)| {
+                    current.get(*path) != Some(&(FILE_MODE.to_string(), new[*path].clone()))
+                })
+                .map(|(path, bytes)| (path, bytes, new[path].as_str()))
+                .collect(),
+            deleted: current
                 .keys()
                 .filter(|path| !new.contains_key(*path))
-                .map(|path| NewTreeEntry::delete(path.clone())),
-        );
-        let base_tree =
-            (branch.commit.tree.sha != EMPTY_TREE).then_some(branch.commit.tree.sha.as_str());
-        let new_tree = gh.create_tree(repo, base_tree, &entries).await?;
+                .map(String::as_str)
+                .collect(),
+        };
+        let new_tree = tree::write(
+            gh,
+            repo,
+            base_tree,
+            &changes,
+            &mut known,
+            self.tree_request_bytes,
+        )
+        .await?;
         let message = p.provenance.commit_message(&p.title, &p.body);
         let commit = gh
             .create_commit(
                 repo,
                 &message,
-                &new_tree.sha,
+                &new_tree,
                 std::slice::from_ref(&branch.target),
             )
             .await?;

@@ -15,8 +15,8 @@
 //! ```
 //!
 //! Nothing is cloned: reads are one commit, one recursive tree listing and one request per
-//! distinct blob; a change is written as one commit with the Git Data API (see
-//! [`GitHubGitOpsRepo`] for the exact request count).
+//! distinct blob; a change is written as one commit with the Git Data API, its new files inside
+//! the tree requests (see [`GitHubGitOpsRepo`] for the exact request count).
 
 mod branch;
 mod config;
@@ -27,7 +27,7 @@ mod tree;
 pub use config::GitHubConfigStore;
 pub use gitops::{change_branch, GitHubGitOpsRepo, EMPTY_TREE};
 pub use source::{GitHubSourceRepo, MAX_STATUS_DESCRIPTION};
-pub use tree::git_blob_sha;
+pub use tree::{git_blob_sha, MAX_INLINE_FILE_BYTES, MAX_TREE_REQUEST_BYTES};
 
 use wo_core::ports::CommitId;
 use wo_core::{Error, Result};

@@ -1,17 +1,30 @@
 //! Reading the files of a commit without a clone: one commit, one recursive tree listing, one
-//! request per distinct blob; and git's blob ids computed locally.
+//! request per distinct blob; writing changed files inside the tree requests; and git's blob
+//! ids computed locally.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use futures::{StreamExt, TryStreamExt};
 use wo_core::files::{FileTree, MAX_FILE_BYTES};
 use wo_core::ports::CommitId;
 use wo_core::{Error, Location, Result};
 
-use crate::client::{GitCommit, GitHub, RepoId, TreeEntry};
+use crate::client::{GitCommit, GitHub, NewTreeEntry, RepoId, TreeEntry, BACKEND};
 
 /// Blob downloads in flight at once for one read.
 pub(crate) const BLOB_CONCURRENCY: usize = 8;
+
+/// The largest JSON body wo sends in one `git/create-tree` request: 1 MiB.
+///
+/// GitHub documents no size limit for the request; a megabyte keeps each request short (it
+/// is answered well inside GitHub's 10-second request timeout), under the 2 MB that common
+/// HTTP servers and proxies accept by default, and still holds the files of hundreds of
+/// targets, so a change to 5,000 targets is a handful of requests.
+pub const MAX_TREE_REQUEST_BYTES: usize = 1 << 20;
+
+/// Text files up to this size (512 KiB) are sent inside the tree request; larger ones, and
+/// files that are not UTF-8, are written with `git/create-blob` (base64).
+pub const MAX_INLINE_FILE_BYTES: usize = 512 << 10;
 
 /// The id git gives `content` as a blob: `sha1("blob <len>\0" + content)`.
 pub fn git_blob_sha(content: &[u8]) -> String {
@@ -202,5 +215,118 @@ mod tests {
         assert!(wanted_dir("wo", &dirs) && wanted_dir("wo/x", &dirs));
         assert!(!wanted_dir("wo-notes", &dirs));
         assert!(wanted_dir("a", &["a/b".to_string()]));
+    }
+}
+
+/// What a change does to a tree: files written (path, bytes, blob id as [`git_blob_sha`]
+/// computes it) and paths deleted.
+pub(crate) struct Changes<'a> {
+    pub files: Vec<(&'a str, &'a [u8], &'a str)>,
+    pub deleted: Vec<&'a str>,
+}
+
+/// The JSON of a `git/create-tree` body around its entries (`{"tree":[…],"base_tree":"<sha>"}`).
+const TREE_BODY_OVERHEAD: usize = 80;
+
+/// Writes `changes` on top of `base` (none: the empty tree) and returns the new tree's id.
+///
+/// Files whose blob is in `known` are entries by id; new text files carry their `content`, so
+/// GitHub writes their blobs with the tree; other files (not UTF-8, over
+/// [`MAX_INLINE_FILE_BYTES`], or alone over `limit`) are written with `git/create-blob` first.
+/// The entries go out in `git/create-tree` requests of at most `limit` bytes of JSON, each on
+/// top of the tree the one before made; blobs a request wrote join `known`. Every request is
+/// content-addressed: a rerun writes the same objects again, and a tree no commit names is
+/// left for GitHub's garbage collection.
+pub(crate) async fn write(
+    gh: &GitHub,
+    repo: &RepoId,
+    mut base: Option<String>,
+    changes: &Changes<'_>,
+    known: &mut HashSet<String>,
+    limit: usize,
+) -> Result<String> {
+    let mut batch = Batch::default();
+    let mut written = None;
+    for &(path, bytes, sha) in &changes.files {
+        let mut entry = match std::str::from_utf8(bytes) {
+            _ if known.contains(sha) => NewTreeEntry::file(path, sha),
+            Ok(text) if bytes.len() <= MAX_INLINE_FILE_BYTES => NewTreeEntry::text(path, text),
+            _ => NewTreeEntry::file(path, sha),
+        };
+        let mut size = entry_size(&entry);
+        if entry.content.is_some() && size + TREE_BODY_OVERHEAD > limit {
+            entry = NewTreeEntry::file(path, sha);
+            size = entry_size(&entry);
+        }
+        if entry.sha.is_some() && known.insert(sha.to_string()) {
+            let created = gh.create_blob(repo, bytes).await?;
+            if created != sha {
+                return Err(Error::backend(
+                    BACKEND,
+                    format!("{repo}: GitHub stored {path} as blob {created}, git computes {sha}"),
+                ));
+            }
+        }
+        if batch.is_full(size, limit) {
+            let tree = batch.send(gh, repo, base.take(), known).await?;
+            base = Some(tree.clone());
+            written = Some(tree);
+        }
+        batch.push(entry, size, sha);
+    }
+    for &path in &changes.deleted {
+        let entry = NewTreeEntry::delete(path);
+        let size = entry_size(&entry);
+        if batch.is_full(size, limit) {
+            let tree = batch.send(gh, repo, base.take(), known).await?;
+            base = Some(tree.clone());
+            written = Some(tree);
+        }
+        batch.push(entry, size, "");
+    }
+    if !batch.entries.is_empty() || written.is_none() {
+        written = Some(batch.send(gh, repo, base, known).await?);
+    }
+    Ok(written.unwrap_or_default())
+}
+
+fn entry_size(entry: &NewTreeEntry) -> usize {
+    serde_json::to_vec(entry).map_or(0, |v| v.len()) + 1
+}
+
+/// The entries of one `git/create-tree` request.
+#[derive(Default)]
+struct Batch {
+    entries: Vec<NewTreeEntry>,
+    bytes: usize,
+    /// Blob ids the request writes from `content`.
+    inline: Vec<String>,
+}
+
+impl Batch {
+    fn is_full(&self, next: usize, limit: usize) -> bool {
+        !self.entries.is_empty() && TREE_BODY_OVERHEAD + self.bytes + next > limit
+    }
+
+    fn push(&mut self, entry: NewTreeEntry, size: usize, sha: &str) {
+        if entry.content.is_some() {
+            self.inline.push(sha.to_string());
+        }
+        self.entries.push(entry);
+        self.bytes += size;
+    }
+
+    async fn send(
+        &mut self,
+        gh: &GitHub,
+        repo: &RepoId,
+        base: Option<String>,
+        known: &mut HashSet<String>,
+    ) -> Result<String> {
+        let entries = std::mem::take(&mut self.entries);
+        let tree = gh.create_tree(repo, base.as_deref(), &entries).await?;
+        known.extend(self.inline.drain(..));
+        self.bytes = 0;
+        Ok(tree.sha)
     }
 }
