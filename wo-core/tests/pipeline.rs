@@ -1150,6 +1150,12 @@ impl GitOpsRepo for HandEdited {
         out.truncate(limit);
         Ok(out)
     }
+    async fn merged_from(&self, env: &str, commit: &CommitId) -> Result<Option<GitOpsCommit>> {
+        match self.manual(env) {
+            Some((c, _)) if c.id == *commit => Ok(None),
+            _ => self.inner.merged_from(env, commit).await,
+        }
+    }
 }
 
 #[tokio::test]
@@ -1224,6 +1230,7 @@ async fn deploy_refuses_a_manual_commit_or_a_hand_edited_file() {
                 id: CommitId::from("handmade"),
                 provenance: Provenance::from_message(&message),
                 message,
+                tree: "handmade".into(),
             },
             tree,
         ));
@@ -1900,6 +1907,7 @@ async fn verify_reports_a_hand_edited_head_as_gitops_drift() {
             id: CommitId::from("handmade"),
             provenance: Provenance::from_message(&message),
             message,
+            tree: "handmade".into(),
         },
         edited,
     ));
@@ -1927,6 +1935,7 @@ async fn verify_reports_a_hand_edited_head_as_gitops_drift() {
             id: CommitId::from("manual"),
             provenance: None,
             message: "by hand\n".into(),
+            tree: "handmade".into(),
         },
         by_hand,
     ));
@@ -1954,6 +1963,7 @@ async fn verify_reports_a_hand_edited_head_as_gitops_drift() {
                 id: CommitId::from("manual"),
                 provenance: None,
                 message: "by hand\n".into(),
+                tree: "handmade".into(),
             },
             files,
         )))),

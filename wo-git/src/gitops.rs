@@ -492,6 +492,32 @@ fn merge(s: &Session, change: &ChangeRequest) -> Result<CommitId> {
     Ok(change.head.clone())
 }
 
+/// A commit as [`GitOpsRepo::history`] lists it.
+fn listed(commit: &git2::Commit<'_>) -> GitOpsCommit {
+    let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
+    GitOpsCommit {
+        id: CommitId::new(commit.id().to_string()),
+        provenance: Provenance::from_message(&message),
+        message,
+        tree: commit.tree_id().to_string(),
+    }
+}
+
+/// The change request head a merge commit merged: its first parent after the first that
+/// carries provenance trailers (`git merge --no-ff wo/<env>/<solution>`, a host's merge
+/// button). A commit with one parent names none: wo merges by fast-forward, so its own
+/// merges are the change request's commit itself.
+fn merged_from(s: &Session, id: &CommitId) -> Result<Option<GitOpsCommit>> {
+    let commit = s.commit(id)?;
+    for parent in commit.parents().skip(1) {
+        let found = listed(&parent);
+        if found.provenance.is_some() {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
+}
+
 fn history(s: &Session, env: &str, limit: usize) -> Result<Vec<GitOpsCommit>> {
     let mut out = Vec::new();
     if limit == 0 {
@@ -508,12 +534,7 @@ fn history(s: &Session, env: &str, limit: usize) -> Result<Vec<GitOpsCommit>> {
             .map_err(|e| s.err(&format!("reading {env_ref}"), &e))?,
     );
     while let Some(commit) = next {
-        let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
-        out.push(GitOpsCommit {
-            id: CommitId::new(commit.id().to_string()),
-            provenance: Provenance::from_message(&message),
-            message,
-        });
+        out.push(listed(&commit));
         if out.len() >= limit {
             break;
         }
@@ -583,5 +604,11 @@ impl GitOpsRepo for GitOpsGitRepo {
         check_env(env)?;
         let env = env.to_string();
         run(self.repo.clone(), move |s| history(s, &env, limit)).await
+    }
+
+    async fn merged_from(&self, env: &str, commit: &CommitId) -> Result<Option<GitOpsCommit>> {
+        check_env(env)?;
+        let id = commit.clone();
+        run(self.repo.clone(), move |s| merged_from(s, &id)).await
     }
 }

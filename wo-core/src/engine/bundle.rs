@@ -78,6 +78,9 @@ pub struct Bundle {
     pub solution_spec: Option<Value>,
     /// The chart directory's files, rooted at the chart.
     pub chart: FileTree,
+    /// The source commit the bundle was read at (`$source(…)` in templates); `None` for a
+    /// bundle read from a directory. Set with [`Bundle::at_commit`].
+    pub source: Option<super::SourceCommit>,
 }
 
 impl Bundle {
@@ -175,7 +178,14 @@ impl Bundle {
             template,
             solution_spec,
             chart,
+            source: None,
         })
+    }
+
+    /// The same bundle, read at `commit` of the source repo.
+    pub fn at_commit(mut self, commit: super::SourceCommit) -> Self {
+        self.source = Some(commit);
+        self
     }
 
     /// The name of the solution.

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ports::{ChangeRequest, CommitId, CommitState, Provenance};
 
 use super::Pipeline;
@@ -80,10 +80,14 @@ impl Pipeline {
         let mut out = Vec::with_capacity(chain.environments().len());
         for env in chain.environments() {
             let head = self.ports.gitops.history(env, 1).await?.into_iter().next();
-            let provenance = head
-                .as_ref()
-                .and_then(|c| c.provenance.clone())
-                .filter(|p| p.solution == solution);
+            let provenance = match &head {
+                // A head whose merge changed what was proposed shows as not wo's.
+                Some(c) => match self.release_provenance(env, &solution, c).await {
+                    Err(Error::Invalid(_)) => None,
+                    other => other?,
+                },
+                None => None,
+            };
             let mut state = None;
             let mut targets = BTreeMap::new();
             if let Some(p) = &provenance {
