@@ -66,8 +66,9 @@ struct State {
     commits: HashMap<CommitId, Commit>,
     branches: BTreeMap<String, CommitId>,
     changes: Vec<Change>,
-    /// Squash commits, to the change request head each was made from.
-    squashed: HashMap<CommitId, CommitId>,
+    /// Merge and squash commits, to the change request head each merged (a merge into a
+    /// branch that did not exist has no other parent to tell it by).
+    merged: HashMap<CommitId, CommitId>,
     next_commit: u64,
 }
 
@@ -130,6 +131,35 @@ impl InMemoryGitOpsRepo {
         let id = s.add(Commit::new(parents, files, message.to_string()));
         s.branches.insert(env.to_string(), id.clone());
         id
+    }
+
+    /// Commits a merge of `merged` into the env branch `env` by hand (`git merge --no-ff`,
+    /// possibly with an edit): a two-parent commit (the env head, then `merged`) holding
+    /// `files` (the complete tree) with `message`. Returns the new head.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown `merged`.
+    pub fn merge_commit(
+        &self,
+        env: &str,
+        merged: &CommitId,
+        files: FileTree,
+        message: &str,
+    ) -> Result<CommitId> {
+        let mut s = lock(&self.state);
+        if !s.commits.contains_key(merged) {
+            return Err(commit_not_found(REPO, merged));
+        }
+        let parents = s
+            .branches
+            .get(env)
+            .cloned()
+            .into_iter()
+            .chain([merged.clone()]);
+        let id = s.add(Commit::new(parents.collect(), files, message.to_string()));
+        s.branches.insert(env.to_string(), id.clone());
+        s.merged.insert(id.clone(), merged.clone());
+        Ok(id)
     }
 
     /// The complete tree of `commit`.
@@ -292,8 +322,10 @@ impl GitOpsRepo for InMemoryGitOpsRepo {
             MergeMethod::Merge => {
                 let message =
                     format!("Merge change request #{cr_id} from wo/{env}/{solution}\n\n{title}\n");
-                let parents = base.into_iter().chain([cr_head]).collect();
-                s.add(Commit::new(parents, tree, message))
+                let parents = base.into_iter().chain([cr_head.clone()]).collect();
+                let id = s.add(Commit::new(parents, tree, message));
+                s.merged.insert(id.clone(), cr_head);
+                id
             }
             MergeMethod::Squash => {
                 let id = s.add(Commit::new(
@@ -301,7 +333,7 @@ impl GitOpsRepo for InMemoryGitOpsRepo {
                     tree,
                     format!("{title} (#{cr_id})\n"),
                 ));
-                s.squashed.insert(id.clone(), cr_head);
+                s.merged.insert(id.clone(), cr_head);
                 id
             }
             MergeMethod::Rebase => s.add(Commit::new(base.into_iter().collect(), tree, message)),
@@ -326,7 +358,7 @@ impl GitOpsRepo for InMemoryGitOpsRepo {
                     .get(*p)
                     .is_some_and(|m| Provenance::from_message(&m.message).is_some())
             })
-            .or_else(|| s.squashed.get(commit));
+            .or_else(|| s.merged.get(commit));
         from.map(|id| s.listed(id)).transpose()
     }
 
