@@ -557,10 +557,14 @@ impl GitHubGitOpsRepo {
     ) -> Result<Option<GitOpsCommit>> {
         let (gh, repo) = (&self.repo.client, &self.repo.id);
         let prefix = format!("wo/{env}/");
-        let pulls = gh
-            .commit_pulls(repo, commit.as_str())
-            .await
-            .map_err(|e| self.repo.not_found_commit(e, commit))?;
+        let pulls = match gh.commit_pulls(repo, commit.as_str()).await {
+            Ok(pulls) => pulls,
+            Err(e) => {
+                // GitHub answers 422 for a commit it does not have: say NotFound for that.
+                tree::commit(gh, repo, commit.as_str()).await?;
+                return Err(e);
+            }
+        };
         for pr in pulls {
             let merged_here = pr.merged_at.is_some()
                 && pr.base.branch == env
