@@ -13,6 +13,10 @@
 //! literal := number | true | false | null | 'quoted' | "quoted" | bare-word
 //! ```
 //!
+//! The functions are WO's (`$val`, `$property`, `$target`, `$if`, comparisons, `$not $and $or
+//! $any $empty`, `$cidr_contains`, `$include`, `$config`) and one of wo's: `$source(sha |
+//! shortSha | tag)`, the source commit the bundle was read at ([`Scope::source`]).
+//!
 //! A bare word runs up to the next `,` `(` `)` `+` or `}}` and is trimmed (`RED`,
 //! `LogSettingsConfig/1.0.0`, `http://localhost:8080/health`); one that spells a JSON number,
 //! `true`, `false` or `null` is that literal. Quoted strings accept `\'`, `\"` and `\\`.
