@@ -31,6 +31,12 @@ use crate::tree;
 /// the head travels with the record and stays reachable); the first record of a pair has only
 /// the head as parent. The environment name `wo` is
 /// reserved: its branch would clash with the change-request branches.
+///
+/// A change branch merged by hand or by a host with a merge commit (`git merge --no-ff
+/// wo/dev/shop`) is recognised: [`merged_from`](GitOpsRepo::merged_from) names the merge
+/// commit's parent after the first that carries provenance trailers. A squash made outside wo
+/// is not (git records no link to the change); a rebase keeps the trailers.
+/// [`merge_with`](GitOpsRepo::merge_with) offers fast-forward only.
 #[derive(Debug, Clone)]
 pub struct GitOpsGitRepo {
     repo: Arc<GitRepo>,

@@ -26,7 +26,8 @@ pub const MAX_STATUS_DESCRIPTION: usize = 140;
 /// - `statuses`: `repos/list-commit-statuses-for-ref` (all pages), the newest status per
 ///   context; an empty list is checked with `git/get-commit` so an unknown commit is `NotFound`.
 /// - `on_branch`: `compare/<branch>...<commit>`: `identical` or `behind` (the commit is behind
-///   the branch head) means on the branch. 1 request.
+///   the branch head) means on the branch. 1 request; on a 404 (also GitHub's answer for
+///   unrelated histories) 2 more tell an unknown commit or branch from a commit not on it.
 /// - `tags_of`: `git/get-commit` (so an unknown commit is `NotFound`), then
 ///   `git/list-matching-refs` of `tags/` (all pages); an annotated tag is peeled through
 ///   `compare/<tag>...<tag>`: 2 requests plus one per annotated tag.
@@ -168,8 +169,21 @@ impl SourceRepo for GitHubSourceRepo {
                 "commit {commit} on branch `{branch}` in GitHub repository {repo}"
             )));
         }
-        let c = gh.compare(repo, branch, commit.as_str()).await?;
-        Ok(matches!(c.status.as_str(), "identical" | "behind"))
+        match gh.compare(repo, branch, commit.as_str()).await {
+            Ok(c) => Ok(matches!(c.status.as_str(), "identical" | "behind")),
+            // GitHub also answers 404 for histories without a common ancestor: then the
+            // commit is not on the branch, if both exist.
+            Err(Error::NotFound { .. }) => {
+                tree::commit(gh, repo, commit.as_str()).await?;
+                match gh.get_ref(repo, &format!("heads/{branch}")).await? {
+                    Some(_) => Ok(false),
+                    None => Err(Error::not_found(format!(
+                        "branch `{branch}` in GitHub repository {repo}"
+                    ))),
+                }
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn tags_of(&self, commit: &CommitId) -> Result<Vec<String>> {
