@@ -2063,7 +2063,14 @@ async fn a_change_request_merged_by_any_button_deploys_promotes_and_rolls_back()
         w.gitops.merge_with(&cr, method).await.unwrap();
         p.deploy("dev").await.unwrap();
 
-        // The release merged by the button is a rollback target.
+        // History shows the release merged by the button; it is a rollback target.
+        let history = p.history("dev", 10).await.unwrap();
+        let listed = history.iter().find(|e| e.gitops_commit == head).unwrap();
+        assert_eq!(
+            listed.provenance.as_ref().map(|p| &p.source_commit),
+            Some(&w.c1),
+            "{method}"
+        );
         let back = p
             .rollback("dev", &head)
             .await

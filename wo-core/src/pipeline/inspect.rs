@@ -123,19 +123,35 @@ impl Pipeline {
     ///
     /// # Errors
     /// [`Error::NotFound`](crate::Error::NotFound) when `env` is not in the chain.
+    ///
+    /// A commit a git host's merge button made from wo's change request (a merge or squash
+    /// commit without trailers) shows the provenance of that change request, once checked as
+    /// deploy checks it; a commit that fails the check shows none.
     pub async fn history(&self, env: &str, limit: usize) -> Result<Vec<ReleaseEntry>> {
         self.chain_with(env).await?;
-        Ok(self
-            .ports
-            .gitops
-            .history(env, limit)
-            .await?
-            .into_iter()
-            .map(|c| ReleaseEntry {
+        // Read only when a commit without trailers needs it (the source repo is asked).
+        let mut solution: Option<String> = None;
+        let mut out = Vec::new();
+        for c in self.ports.gitops.history(env, limit).await? {
+            let provenance = match &c.provenance {
+                Some(p) => Some(p.clone()),
+                None => {
+                    let solution = match &solution {
+                        Some(s) => s.clone(),
+                        None => solution.insert(self.solution().await?).clone(),
+                    };
+                    match self.release_provenance(env, &solution, &c).await {
+                        Err(Error::Invalid(_)) => None,
+                        other => other?,
+                    }
+                }
+            };
+            out.push(ReleaseEntry {
                 title: c.message.lines().next().unwrap_or_default().to_string(),
                 gitops_commit: c.id,
-                provenance: c.provenance,
-            })
-            .collect())
+                provenance,
+            });
+        }
+        Ok(out)
     }
 }
