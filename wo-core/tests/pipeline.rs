@@ -2330,6 +2330,12 @@ fn resolved_values_from_the_source_commit_say_so() {
         Some("registry.example.com/shop:${{ $source(shortSha) }}")
     );
 
+    // Only a bundle that calls `$source` has its tags read.
+    assert!(bundle.uses_source());
+    assert!(!Bundle::load(&source_tree("hello"), "source")
+        .unwrap()
+        .uses_source());
+
     // Read from a directory, there is no source commit: the error says so and where.
     let plain = Bundle::load(&source_with_image("hello"), "source").unwrap();
     let err = resolve(&plain, &Default::default(), &fleet, "dev-eu-1").unwrap_err();

@@ -421,8 +421,8 @@ fn body(c: &Composed) -> String {
 }
 
 /// Reads the solution bundle at `commit` of `source`: `wo/`, then the chart and any file
-/// `wo/app.yaml` names outside `wo/` (not the whole tree), and the tags pointing at the commit
-/// (for `$source(tag)`: see [`SourceCommit`]).
+/// `wo/app.yaml` names outside `wo/` (not the whole tree), and, when an expression of the
+/// bundle calls `$source(…)`, the tags pointing at the commit (see [`SourceCommit`]).
 ///
 /// # Errors
 /// [`Error::Invalid`] for a missing or invalid `wo/app.yaml` or bundle; otherwise as
@@ -460,8 +460,14 @@ pub async fn read_bundle(source: &dyn SourceRepo, commit: &CommitId) -> Result<B
     for (path, content) in more.iter() {
         tree.insert(path, content)?;
     }
-    let tags = source.tags_of(commit).await?;
-    Ok(Bundle::load(&tree, &shown)?.at_commit(SourceCommit::new(commit.clone(), &tags)))
+    let bundle = Bundle::load(&tree, &shown)?;
+    // Tags cost requests on some backends: read them only for a bundle that uses them.
+    let tags = if bundle.uses_source() {
+        source.tags_of(commit).await?
+    } else {
+        Vec::new()
+    };
+    Ok(bundle.at_commit(SourceCommit::new(commit.clone(), &tags)))
 }
 
 /// The commit of `history` that `to` names: its full id, or a unique prefix of at least 4
