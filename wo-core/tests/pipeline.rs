@@ -16,8 +16,8 @@ use wo_core::pipeline::{
 };
 use wo_core::ports::{
     ChangeProposal, ChangeRequest, ChangeState, CommitId, CommitState, ConfigStore,
-    FleetOnboarding, FleetReport, GitOpsCommit, GitOpsRepo, Orchestrator, ProposeOutcome,
-    Provenance, SourceRepo,
+    FleetOnboarding, FleetReport, GitOpsCommit, GitOpsRepo, MergeMethod, Orchestrator,
+    ProposeOutcome, Provenance, SourceRepo,
 };
 use wo_core::{Error, Result};
 
@@ -1150,6 +1150,12 @@ impl GitOpsRepo for HandEdited {
         out.truncate(limit);
         Ok(out)
     }
+    async fn merged_from(&self, env: &str, commit: &CommitId) -> Result<Option<GitOpsCommit>> {
+        match self.manual(env) {
+            Some((c, _)) if c.id == *commit => Ok(None),
+            _ => self.inner.merged_from(env, commit).await,
+        }
+    }
 }
 
 #[tokio::test]
@@ -1224,6 +1230,7 @@ async fn deploy_refuses_a_manual_commit_or_a_hand_edited_file() {
                 id: CommitId::from("handmade"),
                 provenance: Provenance::from_message(&message),
                 message,
+                tree: "handmade".into(),
             },
             tree,
         ));
@@ -1900,6 +1907,7 @@ async fn verify_reports_a_hand_edited_head_as_gitops_drift() {
             id: CommitId::from("handmade"),
             provenance: Provenance::from_message(&message),
             message,
+            tree: "handmade".into(),
         },
         edited,
     ));
@@ -1927,6 +1935,7 @@ async fn verify_reports_a_hand_edited_head_as_gitops_drift() {
             id: CommitId::from("manual"),
             provenance: None,
             message: "by hand\n".into(),
+            tree: "handmade".into(),
         },
         by_hand,
     ));
@@ -1954,6 +1963,7 @@ async fn verify_reports_a_hand_edited_head_as_gitops_drift() {
                 id: CommitId::from("manual"),
                 provenance: None,
                 message: "by hand\n".into(),
+                tree: "handmade".into(),
             },
             files,
         )))),
@@ -1961,4 +1971,377 @@ async fn verify_reports_a_hand_edited_head_as_gitops_drift() {
     let p = Pipeline::new(w.ports_with(Arc::new(only_manual)), Settings::default());
     let err = p.verify("dev", None).await.unwrap_err();
     assert!(err.is_invalid_input(), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Any merge button: a change request merged as a merge commit, a squash or a rebase
+
+const METHODS: [MergeMethod; 4] = [
+    MergeMethod::FastForward,
+    MergeMethod::Merge,
+    MergeMethod::Squash,
+    MergeMethod::Rebase,
+];
+
+/// Pushes `main` and merges the dev change request with `method`, as a git host's button.
+async fn pushed_and_merged(w: &World, method: MergeMethod) -> CommitId {
+    let p = w.pipeline();
+    p.run(&Event::SourcePushed {
+        commit: "main".into(),
+    })
+    .await
+    .unwrap();
+    let cr = w
+        .gitops
+        .change_request("shop", "dev")
+        .await
+        .unwrap()
+        .unwrap();
+    let head = w.gitops.merge_with(&cr, method).await.unwrap();
+    assert_eq!(w.head("dev").await, Some(head.clone()));
+    head
+}
+
+#[tokio::test]
+async fn a_change_request_merged_by_any_button_deploys_promotes_and_rolls_back() {
+    for method in METHODS {
+        let w = World::new();
+        let p = w.pipeline();
+        let head = pushed_and_merged(&w, method).await;
+        let listed = &w.gitops.history("dev", 1).await.unwrap()[0];
+        assert_eq!(
+            listed.provenance.is_none(),
+            matches!(method, MergeMethod::Merge | MergeMethod::Squash),
+            "{method}: a merge or squash commit carries no trailers"
+        );
+
+        let out = p
+            .run(&Event::ChangeMerged {
+                environment: "dev".into(),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{method}: {e}"));
+        let StepOutcome::Deployed(d) = &out[0] else {
+            panic!("{method}: {out:?}")
+        };
+        assert_eq!(d.gitops_commit, head, "{method}");
+        assert_eq!(d.provenance.source_commit, w.c1, "{method}");
+        assert!(d.provenance.promotable, "{method}");
+        assert_eq!(
+            prepared(&out),
+            [("stage", "opened")],
+            "{method}: promoted to stage"
+        );
+        assert_eq!(
+            w.state(&w.c1, "wo/dev").await,
+            Some(CommitState::Success),
+            "{method}"
+        );
+
+        // status names the release; a config change re-renders the released source commit.
+        let status = p.status().await.unwrap();
+        assert_eq!(
+            status[0].provenance.as_ref().map(|p| &p.source_commit),
+            Some(&w.c1),
+            "{method}"
+        );
+        w.app_config.commit(
+            "dev",
+            tree(&[("values.yaml", &values("  LogLevel: warn\n"))]),
+        );
+        let out = p
+            .run(&Event::ConfigMerged {
+                environment: "dev".into(),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{method}: {e}"));
+        let StepOutcome::Prepared(again) = &out[0] else {
+            panic!("{method}: {out:?}")
+        };
+        assert_eq!(again.provenance.source_commit, w.c1, "{method}");
+        let cr = again.change_request().unwrap().clone();
+        w.gitops.merge_with(&cr, method).await.unwrap();
+        p.deploy("dev").await.unwrap();
+
+        // History shows the release merged by the button; it is a rollback target.
+        let history = p.history("dev", 10).await.unwrap();
+        let listed = history.iter().find(|e| e.gitops_commit == head).unwrap();
+        assert_eq!(
+            listed.provenance.as_ref().map(|p| &p.source_commit),
+            Some(&w.c1),
+            "{method}"
+        );
+        let back = p
+            .rollback("dev", &head)
+            .await
+            .unwrap_or_else(|e| panic!("{method}: {e}"));
+        assert_eq!(back.provenance.rollback_of.as_ref(), Some(&head));
+        assert_eq!(back.provenance.source_commit, w.c1);
+    }
+}
+
+#[tokio::test]
+async fn deploy_refuses_a_merge_that_differs_from_its_change_request_or_an_edit_on_top() {
+    let w = World::new();
+    let p = w.pipeline();
+    p.run(&Event::SourcePushed {
+        commit: "main".into(),
+    })
+    .await
+    .unwrap();
+    let cr = w
+        .gitops
+        .change_request("shop", "dev")
+        .await
+        .unwrap()
+        .unwrap();
+    let proposed = w.gitops.tree(&cr.head).unwrap();
+
+    // A merge commit of wo's change request whose tree was edited in the merge.
+    let mut edited = proposed.clone();
+    edited
+        .insert("shop/dev-eu-1/values.yaml", "Replicas: 9\n")
+        .unwrap();
+    let tampered = w
+        .gitops
+        .merge_commit("dev", &cr.head, edited.clone(), "Merge pull request #1\n")
+        .unwrap();
+    let err = p.deploy("dev").await.unwrap_err();
+    assert!(err.is_invalid_input(), "{err}");
+    assert_eq!(
+        err.diagnostics()[0].location.file,
+        "gitops/dev/shop/dev-eu-1/values.yaml",
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains(tampered.short()) && err.to_string().contains(cr.head.short()),
+        "names the merge and the change request's commit: {err}"
+    );
+    assert!(w
+        .orchestrator
+        .deployed("shop", "dev-eu-1")
+        .await
+        .unwrap()
+        .is_none());
+
+    // An exact merge deploys; a commit on top of it (even with the same files) does not.
+    let w = World::new();
+    let p = w.pipeline();
+    pushed_and_merged(&w, MergeMethod::Merge).await;
+    let files = w.gitops.tree(&w.head("dev").await.unwrap()).unwrap();
+    w.gitops.commit("dev", files.clone(), "tidy up\n");
+    let err = p.deploy("dev").await.unwrap_err();
+    assert!(
+        err.is_invalid_input() && err.to_string().contains("no wo provenance"),
+        "{err}"
+    );
+    let mut edited = files;
+    edited
+        .insert("shop/dev-eu-1/values.yaml", "Replicas: 9\n")
+        .unwrap();
+    w.gitops.commit("dev", edited, "bump replicas\n");
+    assert!(p.deploy("dev").await.unwrap_err().is_invalid_input());
+    assert!(w
+        .orchestrator
+        .deployed("shop", "dev-eu-1")
+        .await
+        .unwrap()
+        .is_none());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Only main promotes
+
+#[tokio::test]
+async fn a_commit_that_is_not_on_main_is_never_promoted_whatever_the_event_says() {
+    let w = World::new();
+    let p = w.pipeline();
+    let feature = w.source.commit("feature", source_tree("hallo"));
+    // The event claims a push to main (a forged `workflow_dispatch` input): the repository
+    // says otherwise.
+    for commit in [feature.to_string(), "feature".to_string()] {
+        let err = p
+            .run(&Event::SourcePushed {
+                commit: commit.clone(),
+            })
+            .await
+            .unwrap_err();
+        assert!(err.is_invalid_input(), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains(feature.short())
+                && text.contains("not on `main`")
+                && text.contains("--promotable false"),
+            "{text}"
+        );
+    }
+    assert!(w.gitops.change_requests().is_empty(), "nothing proposed");
+
+    // Rendered without promotion, it reaches dev and stops there.
+    let out = p
+        .prepare_pr("dev", &SourceChoice::Commit("feature".into()), false)
+        .await
+        .unwrap();
+    assert!(!out.provenance.promotable);
+    assert!(out
+        .change_request()
+        .unwrap()
+        .title
+        .contains("not promotable"));
+    p.merge("dev").await.unwrap();
+    let d = p.deploy("dev").await.unwrap();
+    assert!(d.report.all_succeeded() && d.next.is_empty());
+
+    // Once merged into main (main moved past it), the same commit promotes.
+    w.source.set_ref("main", &feature).unwrap();
+    w.source.commit("main", source_tree("hallo welt"));
+    let out = p
+        .prepare_pr("dev", &SourceChoice::Commit(feature.to_string()), true)
+        .await
+        .unwrap();
+    assert!(out.provenance.promotable);
+
+    // The main branch is a setting.
+    let trunk = Pipeline::new(
+        w.ports_with(Arc::new(w.gitops.clone())),
+        Settings {
+            source_branch: "trunk".into(),
+            ..Settings::default()
+        },
+    );
+    w.source.set_ref("trunk", &w.c1).unwrap();
+    let err = trunk
+        .prepare_pr("dev", &SourceChoice::Commit(feature.to_string()), true)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not on `trunk`"), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// A source commit carries its identity into the values
+
+fn source_with_image(greeting: &str) -> FileTree {
+    let mut t = source_tree(greeting);
+    t.insert(
+        "wo/app.yaml",
+        "apiVersion: wo/v1\nkind: Application\nname: shop\nchart: chart\nschema: wo/schema.yaml\n\
+         configTemplate: wo/config-template.yaml\nnamespace: shop-ns\n",
+    )
+    .unwrap();
+    t.insert(
+        "wo/config-template.yaml",
+        "configs:\n  replicas: ${{ $val(Replicas) }}\n  \
+         image: \"registry.example.com/shop:${{ $source(shortSha) }}\"\n  \
+         release: ${{ $if($empty($source(tag)), $source(sha), $source(tag)) }}\n",
+    )
+    .unwrap();
+    t
+}
+
+fn dev_values(files: &FileTree) -> String {
+    files
+        .text("shop/dev-eu-1/values.yaml")
+        .unwrap()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_values_name_the_source_commit_and_its_tag() {
+    let w = World::new();
+    let p = w.pipeline();
+    let c2 = w.source.commit("main", source_with_image("hello"));
+    let out = p
+        .prepare_pr("dev", &SourceChoice::Commit("main".into()), true)
+        .await
+        .unwrap();
+    assert_eq!(out.provenance.source_tag, None);
+    p.merge("dev").await.unwrap();
+    let first = dev_values(&w.files("dev").await);
+    assert!(
+        first.contains(&format!(
+            "image: registry.example.com/shop:{}\n",
+            &c2.as_str()[..12]
+        )),
+        "{first}"
+    );
+    assert!(first.contains(&format!("release: {c2}\n")), "{first}");
+
+    // Another commit, tagged twice: its own short sha, and the greater version.
+    let c3 = w.source.commit("main", source_with_image("hallo"));
+    w.source.tag("v1.9.0", &c3).unwrap();
+    w.source.tag("v1.10.0", &c3).unwrap();
+    let out = p
+        .prepare_pr("dev", &SourceChoice::Commit("main".into()), true)
+        .await
+        .unwrap();
+    assert_eq!(out.provenance.source_tag.as_deref(), Some("v1.10.0"));
+    p.merge("dev").await.unwrap();
+    let files = w.files("dev").await;
+    let second = dev_values(&files);
+    assert!(
+        second.contains(&format!(
+            "image: registry.example.com/shop:{}\n",
+            &c3.as_str()[..12]
+        )),
+        "{second}"
+    );
+    assert!(second.contains("release: v1.10.0\n"), "{second}");
+    let listed = &w.gitops.history("dev", 1).await.unwrap()[0];
+    assert!(
+        listed.message.contains("Wo-Source-Tag: v1.10.0\n"),
+        "{}",
+        listed.message
+    );
+    assert!(files
+        .text("shop/release.yaml")
+        .unwrap()
+        .unwrap()
+        .contains("sourceTag: v1.10.0\n"));
+
+    // The tag moves on: what was released still reproduces byte for byte and deploys.
+    w.source.tag("v1.10.0", &c2).unwrap();
+    w.source.tag("v1.9.0", &c2).unwrap();
+    let provenance = out.provenance.clone();
+    assert_eq!(p.reproduce(&provenance).await.unwrap(), files);
+    assert!(p.deploy("dev").await.unwrap().report.all_succeeded());
+}
+
+#[test]
+fn resolved_values_from_the_source_commit_say_so() {
+    use wo_core::engine::{resolve, Bundle, SourceCommit};
+    let bundle = Bundle::load(&source_with_image("hello"), "source")
+        .unwrap()
+        .at_commit(SourceCommit::new(
+            CommitId::from("3f2a9c1b7d4e5f60718293a4b5c6d7e8f9012345"),
+            &["v2.0.0".to_string()],
+        ));
+    let fleet = Fleet::parse(&fleet_of("dev"), "fleet.yaml").unwrap();
+    let r = resolve(&bundle, &Default::default(), &fleet, "dev-eu-1").unwrap();
+    assert_eq!(r.values["image"], "registry.example.com/shop:3f2a9c1b7d4e");
+    assert_eq!(r.values["release"], "v2.0.0");
+    let p = &r.provenance["image"];
+    assert_eq!(
+        p.level.as_deref(),
+        Some("source commit 3f2a9c1b7d4e5f60718293a4b5c6d7e8f9012345")
+    );
+    assert_eq!(
+        p.expression.as_deref(),
+        Some("registry.example.com/shop:${{ $source(shortSha) }}")
+    );
+
+    // Only a bundle that calls `$source` has its tags read.
+    assert!(bundle.uses_source());
+    assert!(!Bundle::load(&source_tree("hello"), "source")
+        .unwrap()
+        .uses_source());
+
+    // Read from a directory, there is no source commit: the error says so and where.
+    let plain = Bundle::load(&source_with_image("hello"), "source").unwrap();
+    let err = resolve(&plain, &Default::default(), &fleet, "dev-eu-1").unwrap_err();
+    assert!(
+        err.to_string().contains("$source(shortSha)")
+            && err.to_string().contains("source/wo/config-template.yaml"),
+        "{err}"
+    );
 }

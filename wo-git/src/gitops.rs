@@ -31,6 +31,12 @@ use crate::tree;
 /// the head travels with the record and stays reachable); the first record of a pair has only
 /// the head as parent. The environment name `wo` is
 /// reserved: its branch would clash with the change-request branches.
+///
+/// A change branch merged by hand or by a host with a merge commit (`git merge --no-ff
+/// wo/dev/shop`) is recognised: [`merged_from`](GitOpsRepo::merged_from) names the merge
+/// commit's parent after the first that carries provenance trailers. A squash made outside wo
+/// is not (git records no link to the change); a rebase keeps the trailers.
+/// [`merge_with`](GitOpsRepo::merge_with) offers fast-forward only.
 #[derive(Debug, Clone)]
 pub struct GitOpsGitRepo {
     repo: Arc<GitRepo>,
@@ -492,6 +498,32 @@ fn merge(s: &Session, change: &ChangeRequest) -> Result<CommitId> {
     Ok(change.head.clone())
 }
 
+/// A commit as [`GitOpsRepo::history`] lists it.
+fn listed(commit: &git2::Commit<'_>) -> GitOpsCommit {
+    let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
+    GitOpsCommit {
+        id: CommitId::new(commit.id().to_string()),
+        provenance: Provenance::from_message(&message),
+        message,
+        tree: commit.tree_id().to_string(),
+    }
+}
+
+/// The change request head a merge commit merged: its first parent after the first that
+/// carries provenance trailers (`git merge --no-ff wo/<env>/<solution>`, a host's merge
+/// button). A commit with one parent names none: wo merges by fast-forward, so its own
+/// merges are the change request's commit itself.
+fn merged_from(s: &Session, id: &CommitId) -> Result<Option<GitOpsCommit>> {
+    let commit = s.commit(id)?;
+    for parent in commit.parents().skip(1) {
+        let found = listed(&parent);
+        if found.provenance.is_some() {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
+}
+
 fn history(s: &Session, env: &str, limit: usize) -> Result<Vec<GitOpsCommit>> {
     let mut out = Vec::new();
     if limit == 0 {
@@ -508,12 +540,7 @@ fn history(s: &Session, env: &str, limit: usize) -> Result<Vec<GitOpsCommit>> {
             .map_err(|e| s.err(&format!("reading {env_ref}"), &e))?,
     );
     while let Some(commit) = next {
-        let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
-        out.push(GitOpsCommit {
-            id: CommitId::new(commit.id().to_string()),
-            provenance: Provenance::from_message(&message),
-            message,
-        });
+        out.push(listed(&commit));
         if out.len() >= limit {
             break;
         }
@@ -583,5 +610,11 @@ impl GitOpsRepo for GitOpsGitRepo {
         check_env(env)?;
         let env = env.to_string();
         run(self.repo.clone(), move |s| history(s, &env, limit)).await
+    }
+
+    async fn merged_from(&self, env: &str, commit: &CommitId) -> Result<Option<GitOpsCommit>> {
+        check_env(env)?;
+        let id = commit.clone();
+        run(self.repo.clone(), move |s| merged_from(s, &id)).await
     }
 }

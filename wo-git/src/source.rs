@@ -23,6 +23,8 @@ use crate::tree;
 ///   `wo%2Fdev%2Fberlin-1.json`). Each new status commit has the previous one as parent and
 ///   moves the ref by compare-and-swap (a non-force push for a remote), retried on a fresh read
 ///   when another writer won, so statuses of different contexts never overwrite each other.
+/// - `on_branch`: the branch head is the commit or descends from it (`graph_descendant_of`).
+/// - `tags_of`: the tags under `refs/tags/` whose target peels to the commit.
 #[derive(Debug, Clone)]
 pub struct GitSourceRepo {
     repo: Arc<GitRepo>,
@@ -185,6 +187,49 @@ fn set_status(s: &Session, id: &CommitId, status: &CommitStatus) -> Result<()> {
     )))
 }
 
+fn on_branch(s: &Session, id: &CommitId, branch: &str) -> Result<bool> {
+    s.refresh(&[HEADS])?;
+    let commit = s.commit(id)?.id();
+    let name = format!("refs/heads/{branch}");
+    let head = git2::Reference::is_valid_name(&name)
+        .then(|| s.ref_target(&name))
+        .transpose()?
+        .flatten()
+        .ok_or_else(|| {
+            Error::not_found(format!("branch `{branch}` in git repository `{}`", s.name))
+        })?;
+    if head == commit {
+        return Ok(true);
+    }
+    s.repo
+        .graph_descendant_of(head, commit)
+        .map_err(|e| s.err(&format!("checking whether {name} holds {commit}"), &e))
+}
+
+fn tags_of(s: &Session, id: &CommitId) -> Result<Vec<String>> {
+    s.refresh(&[TAGS])?;
+    let commit = s.commit(id)?.id();
+    let refs = s
+        .repo
+        .references_glob("refs/tags/*")
+        .map_err(|e| s.err("listing tags", &e))?;
+    let mut out = Vec::new();
+    for r in refs {
+        let r = r.map_err(|e| s.err("listing tags", &e))?;
+        // A tag of something else than a commit (a tree, a blob) names no commit.
+        let Ok(target) = r.peel_to_commit() else {
+            continue;
+        };
+        if target.id() == commit {
+            if let Some(name) = r.name().and_then(|n| n.strip_prefix("refs/tags/")) {
+                out.push(name.to_string());
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 #[async_trait]
 impl SourceRepo for GitSourceRepo {
     async fn resolve(&self, rev: &str) -> Result<CommitId> {
@@ -218,6 +263,16 @@ impl SourceRepo for GitSourceRepo {
             Ok(read_statuses(s, commit)?.1)
         })
         .await
+    }
+
+    async fn on_branch(&self, commit: &CommitId, branch: &str) -> Result<bool> {
+        let (id, branch) = (commit.clone(), branch.to_string());
+        run(self.repo.clone(), move |s| on_branch(s, &id, &branch)).await
+    }
+
+    async fn tags_of(&self, commit: &CommitId) -> Result<Vec<String>> {
+        let id = commit.clone();
+        run(self.repo.clone(), move |s| tags_of(s, &id)).await
     }
 }
 

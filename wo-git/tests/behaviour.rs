@@ -570,3 +570,105 @@ async fn a_local_path_that_does_not_exist_is_bad_input_naming_it() {
         "every port reports the missing repository as bad input"
     );
 }
+
+#[tokio::test]
+async fn a_merge_commit_made_by_git_names_the_change_request_it_merged() {
+    let fx = Fixture::new(Transport::FileUrl);
+    let path = fx.new_repo();
+    let gitops = GitOpsGitRepo::new(fx.backend(&path));
+    let first = gitops
+        .propose(proposal("shop", "dev", None, shop(1), "a1"))
+        .await
+        .expect("propose");
+    let base = gitops
+        .merge(first.change_request().expect("opened"))
+        .await
+        .expect("merge");
+    let p = proposal("shop", "dev", Some(base.clone()), shop(2), "a2");
+    let cr = gitops.propose(p.clone()).await.expect("propose");
+    let cr = cr.change_request().expect("opened").clone();
+
+    // A person (or a host's merge button) merges the change branch with a merge commit:
+    // two parents, the host's message, no trailers; then one more with an edit inside it.
+    let repo = Repository::open(&path).expect("open");
+    let oid = |id: &wo_core::ports::CommitId| git2::Oid::from_str(id.as_str()).expect("oid");
+    let env_head = repo.find_commit(oid(&base)).expect("env head");
+    let change = repo.find_commit(oid(&cr.head)).expect("change head");
+    let sig = git2::Signature::now("Human", "human@localhost").expect("sig");
+    let message = "Merge pull request #2 from acme/wo/dev/shop\n\nshop: dev ← source a2\n";
+    let merge = repo
+        .commit(
+            Some("refs/heads/dev"),
+            &sig,
+            &sig,
+            message,
+            &change.tree().expect("tree"),
+            &[&env_head, &change],
+        )
+        .expect("merge commit");
+    let merge = wo_core::ports::CommitId::new(merge.to_string());
+
+    let history = gitops.history("dev", 2).await.expect("history");
+    assert_eq!(history[0].id, merge);
+    assert_eq!(
+        history[0].provenance, None,
+        "a merge commit carries no trailers"
+    );
+    assert_eq!(history[1].id, base, "history follows first parents");
+    let origin = gitops
+        .merged_from("dev", &merge)
+        .await
+        .expect("merged_from")
+        .expect("the merged change request's commit");
+    assert_eq!(origin.id, cr.head);
+    assert_eq!(origin.provenance.as_ref(), Some(&p.provenance));
+    assert_eq!(
+        origin.tree, history[0].tree,
+        "the merge's tree is the proposal's"
+    );
+    assert_eq!(
+        gitops.merged_from("dev", &base).await.expect("merged_from"),
+        None,
+        "wo's fast-forward merge is the change's own commit"
+    );
+
+    // A merge whose tree was edited: still named (the pipeline compares the trees).
+    let edited = {
+        let mut b = repo
+            .treebuilder(Some(&change.tree().expect("tree")))
+            .expect("builder");
+        let blob = repo.blob(b"by hand\n").expect("blob");
+        b.insert("NOTES.md", blob, 0o100644).expect("insert");
+        repo.find_tree(b.write().expect("write")).expect("tree")
+    };
+    let merge_commit = repo.find_commit(oid(&merge)).expect("merge");
+    let tampered = repo
+        .commit(
+            Some("refs/heads/dev"),
+            &sig,
+            &sig,
+            "Merge pull request #2 (edited)\n",
+            &edited,
+            &[&merge_commit, &change],
+        )
+        .expect("tampered merge");
+    let tampered = wo_core::ports::CommitId::new(tampered.to_string());
+    let named = gitops
+        .merged_from("dev", &tampered)
+        .await
+        .expect("merged_from")
+        .expect("named");
+    let listed = &gitops.history("dev", 1).await.expect("history")[0];
+    assert_eq!(named.id, cr.head);
+    assert_ne!(named.tree, listed.tree, "the trees differ");
+    let unknown = gitops
+        .merged_from(
+            "dev",
+            &wo_core::ports::CommitId::new(wo_core::testkit::UNKNOWN_COMMIT),
+        )
+        .await;
+    assert!(
+        matches!(unknown, Err(Error::NotFound { .. })),
+        "{unknown:?}"
+    );
+}

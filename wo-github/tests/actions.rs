@@ -1034,6 +1034,7 @@ fn provenance(env: &str) -> Provenance {
         fleet_commit: CommitId::new(SHA_B),
         promotable: true,
         rollback_of: None,
+        source_tag: None,
     }
 }
 

@@ -163,6 +163,14 @@ impl<P: SourceRepo> SourceRepo for Mortal<P> {
     async fn statuses(&self, commit: &CommitId) -> Result<Vec<CommitStatus>> {
         self.process.run(self.inner.statuses(commit)).await
     }
+
+    async fn on_branch(&self, commit: &CommitId, branch: &str) -> Result<bool> {
+        self.process.run(self.inner.on_branch(commit, branch)).await
+    }
+
+    async fn tags_of(&self, commit: &CommitId) -> Result<Vec<String>> {
+        self.process.run(self.inner.tags_of(commit)).await
+    }
 }
 
 #[async_trait]
@@ -206,6 +214,10 @@ impl<P: GitOpsRepo> GitOpsRepo for Mortal<P> {
 
     async fn history(&self, env: &str, limit: usize) -> Result<Vec<GitOpsCommit>> {
         self.process.run(self.inner.history(env, limit)).await
+    }
+
+    async fn merged_from(&self, env: &str, commit: &CommitId) -> Result<Option<GitOpsCommit>> {
+        self.process.run(self.inner.merged_from(env, commit)).await
     }
 }
 

@@ -107,4 +107,16 @@ impl GitOpsRepo for ReviewingGitOps {
     async fn history(&self, env: &str, limit: usize) -> Result<Vec<GitOpsCommit>> {
         self.inner.history(env, limit).await
     }
+
+    async fn merged_from(&self, env: &str, commit: &CommitId) -> Result<Option<GitOpsCommit>> {
+        self.inner.merged_from(env, commit).await
+    }
+
+    async fn merge_with(
+        &self,
+        change: &ChangeRequest,
+        method: wo_core::ports::MergeMethod,
+    ) -> Result<CommitId> {
+        self.inner.merge_with(change, method).await
+    }
 }

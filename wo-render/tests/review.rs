@@ -19,6 +19,7 @@ fn provenance() -> Provenance {
         fleet_commit: CommitId::from("c".repeat(40)),
         promotable: true,
         rollback_of: None,
+        source_tag: None,
     }
 }
 

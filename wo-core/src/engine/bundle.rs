@@ -78,6 +78,9 @@ pub struct Bundle {
     pub solution_spec: Option<Value>,
     /// The chart directory's files, rooted at the chart.
     pub chart: FileTree,
+    /// The source commit the bundle was read at (`$source(…)` in templates); `None` for a
+    /// bundle read from a directory. Set with [`Bundle::at_commit`].
+    pub source: Option<super::SourceCommit>,
 }
 
 impl Bundle {
@@ -175,13 +178,56 @@ impl Bundle {
             template,
             solution_spec,
             chart,
+            source: None,
         })
+    }
+
+    /// The same bundle, read at `commit` of the source repo.
+    pub fn at_commit(mut self, commit: super::SourceCommit) -> Self {
+        self.source = Some(commit);
+        self
+    }
+
+    /// Whether any expression of the bundle (template, rule expressions, validations) calls
+    /// `$source(…)`: only then are the source commit's tags worth reading.
+    pub fn uses_source(&self) -> bool {
+        fn in_node(n: &TemplateNode) -> bool {
+            match n {
+                TemplateNode::Literal(..) => false,
+                TemplateNode::Field(f, _) => calls_source(f),
+                TemplateNode::Map(entries) => entries.iter().any(|(_, v)| in_node(v)),
+                TemplateNode::Seq(items) => items.iter().any(in_node),
+            }
+        }
+        self.template.as_ref().is_some_and(|t| in_node(&t.configs))
+            || self
+                .rules
+                .values()
+                .filter_map(|r| r.expression.as_ref())
+                .any(calls_source)
+            || self.validations.iter().any(|v| calls_source(&v.expression))
     }
 
     /// The name of the solution.
     pub fn name(&self) -> &str {
         &self.app.name
     }
+}
+
+/// Whether a field calls `$source` (with any argument, literal or computed).
+fn calls_source(f: &crate::expr::Field) -> bool {
+    fn in_expr(e: &crate::expr::Expr) -> bool {
+        use crate::expr::Expr;
+        match e {
+            Expr::Literal(..) => false,
+            Expr::Concat(parts, _) => parts.iter().any(in_expr),
+            Expr::Call { name, args, .. } => name == "source" || args.iter().any(in_expr),
+        }
+    }
+    f.segments.iter().any(|s| match s {
+        crate::expr::Segment::Expr(e) => in_expr(e),
+        crate::expr::Segment::Text(_) => false,
+    })
 }
 
 /// Finds an included file by `Name/Version` or `Name`.

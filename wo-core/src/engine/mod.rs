@@ -8,10 +8,12 @@
 mod bundle;
 mod resolve;
 mod resolved;
+mod source;
 
 pub use bundle::{Bundle, MAX_INCLUDE_DEPTH, MAX_SPLICED_ENTRIES};
 pub use resolve::{Resolver, MAX_TARGET_EVAL_BYTES};
 pub use resolved::{Provenance, ResolvedConfig, Source};
+pub use source::{release_tag, SourceCommit, SHORT_SHA_LEN};
 
 use crate::error::Result;
 use crate::format::fleet::Fleet;

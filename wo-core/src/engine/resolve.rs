@@ -649,6 +649,15 @@ impl Scope for TargetScope<'_, '_> {
             format!("`$target({path})`: a target has name, environment, id, labels.<key>, hierarchy.<level>, capabilities")
         })
     }
+
+    fn source(&self, field: &str) -> std::result::Result<Value, String> {
+        match &self.r.bundle.source {
+            Some(commit) => commit.field(field),
+            None => Err(format!(
+                "`$source({field})`: the bundle was read from a directory, not from a commit of the source repo, so there is no source commit; render from the source repo (a commit, branch or tag)"
+            )),
+        }
+    }
 }
 
 impl TargetScope<'_, '_> {
@@ -816,10 +825,19 @@ impl TargetScope<'_, '_> {
                 return p;
             }
         }
+        let source_commit = self.r.bundle.source.as_ref().filter(|_| {
+            f.refs()
+                .iter()
+                .any(|r| matches!(r, crate::expr::Ref::Source(_)))
+        });
         Provenance {
             source: Source::Expression,
             file: Some(loc.file.clone()),
-            level: Some("template".into()),
+            // A value made from the source commit names it: it changes with every commit.
+            level: Some(match source_commit {
+                Some(c) => format!("source commit {}", c.sha),
+                None => "template".into(),
+            }),
             line: loc.line,
             expression: Some(f.source.clone()),
         }

@@ -73,13 +73,14 @@ fn call<'e>(name: &str, args: &'e [Expr], span: Span, scope: &dyn Scope) -> Out<
             .ok_or_else(|| ExprError::new(format!("`${name}` is missing argument {}", i + 1), span))
     };
     match name {
-        "val" | "property" | "target" => {
+        "val" | "property" | "target" | "source" => {
             let a = arg(0)?;
             let v = eval(a, scope)?;
             let path = path_text(&v, a.span())?;
             let r = match name {
                 "val" => scope.val(&path),
                 "property" => scope.property(&path),
+                "source" => scope.source(&path),
                 _ => scope.target(&path),
             };
             r.map(Cow::Owned).map_err(|m| ExprError::new(m, span))

@@ -13,6 +13,10 @@
 //! literal := number | true | false | null | 'quoted' | "quoted" | bare-word
 //! ```
 //!
+//! The functions are WO's (`$val`, `$property`, `$target`, `$if`, comparisons, `$not $and $or
+//! $any $empty`, `$cidr_contains`, `$include`, `$config`) and one of wo's: `$source(sha |
+//! shortSha | tag)`, the source commit the bundle was read at ([`Scope::source`]).
+//!
 //! A bare word runs up to the next `,` `(` `)` `+` or `}}` and is trimmed (`RED`,
 //! `LogSettingsConfig/1.0.0`, `http://localhost:8080/health`); one that spells a JSON number,
 //! `true`, `false` or `null` is that literal. Quoted strings accept `\'`, `\"` and `\\`.
@@ -134,6 +138,13 @@ pub trait Scope {
     fn property(&self, path: &str) -> Result<Value, String>;
     /// `$target(path)`.
     fn target(&self, path: &str) -> Result<Value, String>;
+    /// `$source(field)`: the source commit the bundle was read at (`sha`, `shortSha`, `tag`),
+    /// a wo extension of WO's language. The provided version knows no source commit.
+    fn source(&self, field: &str) -> Result<Value, String> {
+        Err(format!(
+            "`$source({field})`: no source commit here (the bundle was not read from a commit of the source repo)"
+        ))
+    }
 }
 
 /// A reference an expression makes.
@@ -145,6 +156,8 @@ pub enum Ref {
     Property(String),
     /// `$target(path)`.
     Target(String),
+    /// `$source(field)`.
+    Source(String),
 }
 
 impl Field {
@@ -200,7 +213,8 @@ impl Field {
         }
     }
 
-    /// Every `$val`, `$property` and `$target` with a literal path, in order of appearance.
+    /// Every `$val`, `$property`, `$target` and `$source` with a literal path, in order of
+    /// appearance.
     pub fn refs(&self) -> Vec<Ref> {
         let mut out = Vec::new();
         for seg in &self.segments {
@@ -263,6 +277,7 @@ fn collect_refs(e: &Expr, out: &mut Vec<Ref>) {
                 "val" => Some(Ref::Val),
                 "property" => Some(Ref::Property),
                 "target" => Some(Ref::Target),
+                "source" => Some(Ref::Source),
                 _ => None,
             };
             if let (Some(make), [arg]) = (make, args.as_slice()) {

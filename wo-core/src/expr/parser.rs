@@ -32,6 +32,11 @@ const FUNCTIONS: &[FnSpec] = &[
         max: Some(1),
     },
     FnSpec {
+        name: "source",
+        min: 1,
+        max: Some(1),
+    },
+    FnSpec {
         name: "if",
         min: 3,
         max: Some(3),

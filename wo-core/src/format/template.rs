@@ -7,8 +7,13 @@
 //!   AppName: shop                                   # a literal
 //!   Replicas: ${{$val(Replicas)}}                   # a value from the levels
 //!   Url: https://${{$target(name)}}.example.com     # text with expressions
+//!   Image: "registry.example.com/shop:${{$source(shortSha)}}"   # the source commit (wo)
 //!   ${{$include(LoggingConfig/1.0.0)}}:             # splice another template of the bundle
 //! ```
+//!
+//! `$source(sha | shortSha | tag)` is wo's one addition to WO's language: the source commit the
+//! bundle was read at (see [`SourceCommit`](crate::engine::SourceCommit) and
+//! `docs/source-context.md`). WO never sees it: wo sends WO resolved values only.
 //!
 //! Every string holding `${{` is parsed once, when the file is read, so a syntax error is
 //! reported for the file before any target is resolved.

@@ -6,14 +6,19 @@ use async_trait::async_trait;
 use crate::error::{Error, Result};
 use crate::files::FileTree;
 use crate::ports::{
-    ChangeProposal, ChangeRequest, ChangeState, CommitId, GitOpsCommit, GitOpsRepo, ProposeOutcome,
-    Provenance,
+    ChangeProposal, ChangeRequest, ChangeState, CommitId, GitOpsCommit, GitOpsRepo, MergeMethod,
+    ProposeOutcome, Provenance,
 };
 
 use super::{commit_id, commit_not_found, lock};
 
 /// A [`GitOpsRepo`] in memory: env branches, commits and change requests, merged by
-/// fast-forward (the change request's head commit carries the provenance trailers).
+/// fast-forward (the change request's head commit carries the provenance trailers) or, with
+/// [`merge_with`](GitOpsRepo::merge_with), as a git host's merge button does: a two-parent
+/// merge commit, a squash commit without trailers (recorded, so
+/// [`merged_from`](GitOpsRepo::merged_from) names its change request) or a rebase.
+/// [`commit`](Self::commit) adds a commit of anyone's making, as a person with push rights
+/// could.
 ///
 /// Besides the port, [`change_requests`](Self::change_requests) lists every change request ever
 /// opened, so tests can prove that a step run twice opened no second one.
@@ -24,9 +29,30 @@ pub struct InMemoryGitOpsRepo {
 
 #[derive(Debug)]
 struct Commit {
-    parent: Option<CommitId>,
+    /// First parent, then (for a merge commit) the merged head.
+    parents: Vec<CommitId>,
     tree: Arc<FileTree>,
+    /// A digest of the whole tree: equal trees, equal ids.
+    tree_id: String,
     message: String,
+}
+
+impl Commit {
+    fn new(parents: Vec<CommitId>, tree: FileTree, message: String) -> Self {
+        let mut bytes = Vec::new();
+        for (path, content) in tree.iter() {
+            bytes.extend_from_slice(&(path.len() as u64).to_le_bytes());
+            bytes.extend_from_slice(path.as_bytes());
+            bytes.extend_from_slice(&(content.len() as u64).to_le_bytes());
+            bytes.extend_from_slice(content);
+        }
+        Self {
+            parents,
+            tree_id: crate::compose::sha256_hex(&bytes),
+            tree: Arc::new(tree),
+            message,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -40,6 +66,9 @@ struct State {
     commits: HashMap<CommitId, Commit>,
     branches: BTreeMap<String, CommitId>,
     changes: Vec<Change>,
+    /// Merge and squash commits, to the change request head each merged (a merge into a
+    /// branch that did not exist has no other parent to tell it by).
+    merged: HashMap<CommitId, CommitId>,
     next_commit: u64,
 }
 
@@ -65,12 +94,81 @@ impl State {
             .map(|c| c.tree.clone())
             .ok_or_else(|| commit_not_found(REPO, commit))
     }
+
+    fn add(&mut self, commit: Commit) -> CommitId {
+        self.next_commit += 1;
+        let id = commit_id("gitops", self.next_commit);
+        self.commits.insert(id.clone(), commit);
+        id
+    }
+
+    fn listed(&self, id: &CommitId) -> Result<GitOpsCommit> {
+        let c = self
+            .commits
+            .get(id)
+            .ok_or_else(|| commit_not_found(REPO, id))?;
+        Ok(GitOpsCommit {
+            id: id.clone(),
+            message: c.message.clone(),
+            provenance: Provenance::from_message(&c.message),
+            tree: c.tree_id.clone(),
+        })
+    }
 }
 
 impl InMemoryGitOpsRepo {
     /// An empty repo: no env branches.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Commits `files` (the complete tree) with `message` on the env branch `env` (creating
+    /// it), as a person with push rights could: no change request, no provenance unless the
+    /// message carries it. Returns the new head.
+    pub fn commit(&self, env: &str, files: FileTree, message: &str) -> CommitId {
+        let mut s = lock(&self.state);
+        let parents = s.branches.get(env).cloned().into_iter().collect();
+        let id = s.add(Commit::new(parents, files, message.to_string()));
+        s.branches.insert(env.to_string(), id.clone());
+        id
+    }
+
+    /// Commits a merge of `merged` into the env branch `env` by hand (`git merge --no-ff`,
+    /// possibly with an edit): a two-parent commit (the env head, then `merged`) holding
+    /// `files` (the complete tree) with `message`. Returns the new head.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown `merged`.
+    pub fn merge_commit(
+        &self,
+        env: &str,
+        merged: &CommitId,
+        files: FileTree,
+        message: &str,
+    ) -> Result<CommitId> {
+        let mut s = lock(&self.state);
+        if !s.commits.contains_key(merged) {
+            return Err(commit_not_found(REPO, merged));
+        }
+        let parents = s
+            .branches
+            .get(env)
+            .cloned()
+            .into_iter()
+            .chain([merged.clone()]);
+        let id = s.add(Commit::new(parents.collect(), files, message.to_string()));
+        s.branches.insert(env.to_string(), id.clone());
+        s.merged.insert(id.clone(), merged.clone());
+        Ok(id)
+    }
+
+    /// The complete tree of `commit`.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown commit.
+    pub fn tree(&self, commit: &CommitId) -> Result<FileTree> {
+        let tree = lock(&self.state).tree(commit)?;
+        Ok(FileTree::clone(&tree))
     }
 
     /// Every change request ever opened, oldest first, in its current state.
@@ -137,19 +235,10 @@ impl GitOpsRepo for InMemoryGitOpsRepo {
         for (path, content) in proposal.files.iter() {
             tree.insert(path, content)?;
         }
-        s.next_commit += 1;
-        let id = commit_id("gitops", s.next_commit);
         let message = proposal
             .provenance
             .commit_message(&proposal.title, &proposal.body);
-        s.commits.insert(
-            id.clone(),
-            Commit {
-                parent: head,
-                tree: Arc::new(tree),
-                message,
-            },
-        );
+        let id = s.add(Commit::new(head.into_iter().collect(), tree, message));
 
         let cr = ChangeRequest {
             id: String::new(),
@@ -194,6 +283,10 @@ impl GitOpsRepo for InMemoryGitOpsRepo {
     }
 
     async fn merge(&self, change: &ChangeRequest) -> Result<CommitId> {
+        self.merge_with(change, MergeMethod::FastForward).await
+    }
+
+    async fn merge_with(&self, change: &ChangeRequest, method: MergeMethod) -> Result<CommitId> {
         let mut s = lock(&self.state);
         let (solution, env) = (change.solution.as_str(), change.environment.as_str());
         let i = s.open_change(solution, env).ok_or_else(|| {
@@ -215,10 +308,58 @@ impl GitOpsRepo for InMemoryGitOpsRepo {
                 open.id
             )));
         }
-        let new_head = open.head.clone();
+        let (cr_head, cr_id, base) = (open.head.clone(), open.id.clone(), open.base.clone());
+        let (tree, message) = {
+            let c = s
+                .commits
+                .get(&cr_head)
+                .ok_or_else(|| commit_not_found(REPO, &cr_head))?;
+            (FileTree::clone(&c.tree), c.message.clone())
+        };
+        let title = message.lines().next().unwrap_or_default().to_string();
+        let new_head = match method {
+            MergeMethod::FastForward => cr_head,
+            MergeMethod::Merge => {
+                let message =
+                    format!("Merge change request #{cr_id} from wo/{env}/{solution}\n\n{title}\n");
+                let parents = base.into_iter().chain([cr_head.clone()]).collect();
+                let id = s.add(Commit::new(parents, tree, message));
+                s.merged.insert(id.clone(), cr_head);
+                id
+            }
+            MergeMethod::Squash => {
+                let id = s.add(Commit::new(
+                    base.into_iter().collect(),
+                    tree,
+                    format!("{title} (#{cr_id})\n"),
+                ));
+                s.merged.insert(id.clone(), cr_head);
+                id
+            }
+            MergeMethod::Rebase => s.add(Commit::new(base.into_iter().collect(), tree, message)),
+        };
         s.branches.insert(env.to_string(), new_head.clone());
         s.changes[i].cr.state = ChangeState::Merged;
         Ok(new_head)
+    }
+
+    async fn merged_from(&self, _env: &str, commit: &CommitId) -> Result<Option<GitOpsCommit>> {
+        let s = lock(&self.state);
+        let c = s
+            .commits
+            .get(commit)
+            .ok_or_else(|| commit_not_found(REPO, commit))?;
+        let from = c
+            .parents
+            .iter()
+            .skip(1)
+            .find(|p| {
+                s.commits
+                    .get(*p)
+                    .is_some_and(|m| Provenance::from_message(&m.message).is_some())
+            })
+            .or_else(|| s.merged.get(commit));
+        from.map(|id| s.listed(id)).transpose()
     }
 
     async fn history(&self, env: &str, limit: usize) -> Result<Vec<GitOpsCommit>> {
@@ -229,16 +370,8 @@ impl GitOpsRepo for InMemoryGitOpsRepo {
             if out.len() >= limit {
                 break;
             }
-            let c = s
-                .commits
-                .get(&id)
-                .ok_or_else(|| commit_not_found(REPO, &id))?;
-            out.push(GitOpsCommit {
-                id: id.clone(),
-                message: c.message.clone(),
-                provenance: Provenance::from_message(&c.message),
-            });
-            next = c.parent.clone();
+            out.push(s.listed(&id)?);
+            next = s.commits.get(&id).and_then(|c| c.parents.first().cloned());
         }
         Ok(out)
     }

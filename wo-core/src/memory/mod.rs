@@ -76,6 +76,7 @@ mod testkit_support {
             fleet_commit: CommitId::from("c3"),
             promotable: true,
             rollback_of: None,
+            source_tag: None,
         }
     }
 }

@@ -9,9 +9,11 @@ use crate::ports::{CommitId, CommitStatus, SourceRepo};
 
 use super::{commit_id, commit_not_found, lock};
 
-/// A [`SourceRepo`] in memory: commits, named refs (branches and tags) and statuses.
+/// A [`SourceRepo`] in memory: commits with their parent, named refs (branches and tags) and
+/// statuses.
 ///
-/// Seed it with [`commit`](Self::commit) and move refs with [`set_ref`](Self::set_ref).
+/// Seed it with [`commit`](Self::commit), move refs with [`set_ref`](Self::set_ref) and tag
+/// commits with [`tag`](Self::tag). A commit's parent is the head its branch had before it.
 #[derive(Debug, Clone, Default)]
 pub struct InMemorySourceRepo {
     state: Arc<Mutex<State>>,
@@ -20,7 +22,9 @@ pub struct InMemorySourceRepo {
 #[derive(Debug, Default)]
 struct State {
     commits: HashMap<CommitId, Arc<FileTree>>,
+    parents: HashMap<CommitId, CommitId>,
     refs: BTreeMap<String, CommitId>,
+    tags: BTreeMap<String, CommitId>,
     statuses: HashMap<CommitId, BTreeMap<String, CommitStatus>>,
     next: u64,
 }
@@ -40,8 +44,22 @@ impl InMemorySourceRepo {
         s.next += 1;
         let id = commit_id("source", s.next);
         s.commits.insert(id.clone(), Arc::new(files));
-        s.refs.insert(branch.to_string(), id.clone());
+        if let Some(parent) = s.refs.insert(branch.to_string(), id.clone()) {
+            s.parents.insert(id.clone(), parent);
+        }
         id
+    }
+
+    /// Tags `commit` as `name` (moving the tag when it exists); `name` also resolves to it.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when the repo has no such commit.
+    pub fn tag(&self, name: &str, commit: &CommitId) -> Result<()> {
+        self.set_ref(name, commit)?;
+        lock(&self.state)
+            .tags
+            .insert(name.to_string(), commit.clone());
+        Ok(())
     }
 
     /// Points ref `name` (a branch or tag) at `commit`.
@@ -126,6 +144,39 @@ impl SourceRepo for InMemorySourceRepo {
             .get(commit)
             .map(|m| m.values().cloned().collect())
             .unwrap_or_default())
+    }
+
+    async fn on_branch(&self, commit: &CommitId, branch: &str) -> Result<bool> {
+        let s = lock(&self.state);
+        if !s.commits.contains_key(commit) {
+            return Err(commit_not_found(REPO, commit));
+        }
+        let mut next = Some(
+            s.refs
+                .get(branch)
+                .filter(|_| !s.tags.contains_key(branch))
+                .ok_or_else(|| Error::not_found(format!("branch `{branch}` in {REPO}")))?,
+        );
+        while let Some(id) = next {
+            if id == commit {
+                return Ok(true);
+            }
+            next = s.parents.get(id);
+        }
+        Ok(false)
+    }
+
+    async fn tags_of(&self, commit: &CommitId) -> Result<Vec<String>> {
+        let s = lock(&self.state);
+        if !s.commits.contains_key(commit) {
+            return Err(commit_not_found(REPO, commit));
+        }
+        // BTreeMap: sorted by name.
+        Ok(s.tags
+            .iter()
+            .filter(|(_, c)| *c == commit)
+            .map(|(name, _)| name.clone())
+            .collect())
     }
 }
 

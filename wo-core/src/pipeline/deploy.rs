@@ -33,10 +33,16 @@ impl Pipeline {
     /// Deploying the same head again installs nothing new (the version is the gitops commit
     /// id) and sets the same statuses.
     ///
+    /// The head may be wo's change request commit itself (wo's fast-forward merge, a rebase
+    /// merge) or a commit a git host's merge button made from it (a merge or squash commit):
+    /// see [`GitOpsRepo::merged_from`](crate::ports::GitOpsRepo::merged_from).
+    ///
     /// # Errors
     /// - [`Error::Invalid`], naming the env and file, nothing deployed and no status touched:
-    ///   the head has no provenance (a manual commit), or a file under `<solution>/` is missing,
-    ///   extra or differs from what `release.yaml` records (a manual edit).
+    ///   the head has no provenance and merges no change request of wo (a manual commit, an
+    ///   edit on top), merges one but its `<solution>/` differs from what was proposed, or a
+    ///   file under `<solution>/` is missing, extra or differs from what `release.yaml`
+    ///   records (a manual edit).
     /// - [`Error::NotFound`]: `env` is not in the chain, or its gitops branch does not exist.
     pub async fn deploy(&self, env: &str) -> Result<DeployOutcome> {
         let chain = self.chain_with(env).await?;
@@ -54,10 +60,9 @@ impl Pipeline {
                     "env branch `{env}` of the gitops repo: nothing to deploy"
                 ))
             })?;
-        let provenance = head
-            .provenance
-            .clone()
-            .filter(|p| p.solution == solution && p.environment == env)
+        let provenance = self
+            .release_provenance(env, &solution, &head)
+            .await?
             .ok_or_else(|| {
                 Error::invalid(
                     Location::file(&shown).with_key(head.id.to_string()),
@@ -77,7 +82,7 @@ impl Pipeline {
             .compose(
                 env,
                 &provenance.source_commit,
-                Some((&provenance.config_commit, &provenance.fleet_commit)),
+                Some(&provenance),
                 provenance.promotable,
                 provenance.rollback_of.clone(),
             )

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ports::{ChangeRequest, CommitId, CommitState, Provenance};
 
 use super::Pipeline;
@@ -80,10 +80,14 @@ impl Pipeline {
         let mut out = Vec::with_capacity(chain.environments().len());
         for env in chain.environments() {
             let head = self.ports.gitops.history(env, 1).await?.into_iter().next();
-            let provenance = head
-                .as_ref()
-                .and_then(|c| c.provenance.clone())
-                .filter(|p| p.solution == solution);
+            let provenance = match &head {
+                // A head whose merge changed what was proposed shows as not wo's.
+                Some(c) => match self.release_provenance(env, &solution, c).await {
+                    Err(Error::Invalid(_)) => None,
+                    other => other?,
+                },
+                None => None,
+            };
             let mut state = None;
             let mut targets = BTreeMap::new();
             if let Some(p) = &provenance {
@@ -119,19 +123,35 @@ impl Pipeline {
     ///
     /// # Errors
     /// [`Error::NotFound`](crate::Error::NotFound) when `env` is not in the chain.
+    ///
+    /// A commit a git host's merge button made from wo's change request (a merge or squash
+    /// commit without trailers) shows the provenance of that change request, once checked as
+    /// deploy checks it; a commit that fails the check shows none.
     pub async fn history(&self, env: &str, limit: usize) -> Result<Vec<ReleaseEntry>> {
         self.chain_with(env).await?;
-        Ok(self
-            .ports
-            .gitops
-            .history(env, limit)
-            .await?
-            .into_iter()
-            .map(|c| ReleaseEntry {
+        // Read only when a commit without trailers needs it (the source repo is asked).
+        let mut solution: Option<String> = None;
+        let mut out = Vec::new();
+        for c in self.ports.gitops.history(env, limit).await? {
+            let provenance = match &c.provenance {
+                Some(p) => Some(p.clone()),
+                None => {
+                    let solution = match &solution {
+                        Some(s) => s.clone(),
+                        None => solution.insert(self.solution().await?).clone(),
+                    };
+                    match self.release_provenance(env, &solution, &c).await {
+                        Err(Error::Invalid(_)) => None,
+                        other => other?,
+                    }
+                }
+            };
+            out.push(ReleaseEntry {
                 title: c.message.lines().next().unwrap_or_default().to_string(),
                 gitops_commit: c.id,
-                provenance: c.provenance,
-            })
-            .collect())
+                provenance,
+            });
+        }
+        Ok(out)
     }
 }

@@ -21,6 +21,7 @@ mod deploy;
 mod event;
 mod fleet;
 mod inspect;
+mod origin;
 mod plan;
 mod prepare;
 mod record;
@@ -77,7 +78,9 @@ pub struct Ports {
 pub struct Settings {
     /// The first environment of the chain (default `dev`); the rest follows the fleets' `next:`.
     pub first_environment: String,
-    /// The source branch whose `wo/app.yaml` names the solution (default `main`).
+    /// The source repo's main branch (default `main`): its `wo/app.yaml` names the solution,
+    /// and only commits on it are promoted (prepare-pr refuses a promotable commit that is not
+    /// on it).
     pub source_branch: String,
     /// The solution, when known; otherwise read from `wo/app.yaml` on `source_branch`.
     pub solution: Option<String>,

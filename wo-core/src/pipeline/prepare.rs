@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::compose::compose;
-use crate::engine::Bundle;
+use crate::engine::{Bundle, SourceCommit};
 use crate::error::{Error, Location, Result};
 use crate::files::FileTree;
 use crate::format::app::{AppDescriptor, SolutionKind, APP_FILE};
@@ -53,8 +53,10 @@ impl Pipeline {
     ///
     /// # Errors
     /// - [`Error::NotFound`]: `env` is not in the chain; `Released` with nothing released.
-    /// - [`Error::Invalid`]: a promotable commit the previous environment has not deployed
-    ///   (status `wo/<previous>` is not `success`); invalid bundle, values or fleet, naming the
+    /// - [`Error::Invalid`]: a promotable commit that is not on the source repo's main branch
+    ///   ([`Settings::source_branch`](super::Settings::source_branch), asked of the repository:
+    ///   see [`SourceRepo::on_branch`]); a promotable commit the previous environment has not
+    ///   deployed (status `wo/<previous>` is not `success`); invalid bundle, values or fleet, naming the
     ///   file; `Released` when the env branch head is not wo's (no provenance).
     pub async fn prepare_pr(
         &self,
@@ -68,6 +70,7 @@ impl Pipeline {
             SourceChoice::Released => self.released(env).await?.source_commit,
         };
         if promotable {
+            self.require_on_main(&source_commit, env).await?;
             if let Some(prev) = chain.previous(env) {
                 self.require_deployed(&source_commit, prev, env).await?;
             }
@@ -89,7 +92,7 @@ impl Pipeline {
             .compose(
                 &provenance.environment,
                 &provenance.source_commit,
-                Some((&provenance.config_commit, &provenance.fleet_commit)),
+                Some(provenance),
                 provenance.promotable,
                 provenance.rollback_of.clone(),
             )
@@ -120,10 +123,9 @@ impl Pipeline {
                 format!("commit {} is the head of `{env}` already", to.short()),
             ));
         }
-        let old = entry
-            .provenance
-            .clone()
-            .filter(|p| p.solution == solution && p.environment == env)
+        let old = self
+            .release_provenance(env, &solution, entry)
+            .await?
             .ok_or_else(|| {
                 Error::invalid(
                     at(),
@@ -168,8 +170,8 @@ impl Pipeline {
             .ok_or_else(|| Error::not_found(format!(
                     "a release of `{solution}` in `{env}`: the gitops env branch `{env}` does not exist yet"
                 )))?;
-        head.provenance
-            .filter(|p| p.solution == solution && p.environment == env)
+        self.release_provenance(env, &solution, &head)
+            .await?
             .ok_or_else(|| {
                 Error::invalid(
                     Location::file(format!("gitops/{env}")).with_key(head.id.to_string()),
@@ -179,6 +181,25 @@ impl Pipeline {
                     ),
                 )
             })
+    }
+
+    /// Refuses to promote a commit that is not on the source repo's main branch
+    /// ([`Settings::source_branch`](super::Settings::source_branch)). Asked of the repository,
+    /// not of the event: an event's branch can be forged (`workflow_dispatch` inputs).
+    async fn require_on_main(&self, commit: &CommitId, env: &str) -> Result<()> {
+        let main = &self.settings.source_branch;
+        if self.ports.source.on_branch(commit, main).await? {
+            return Ok(());
+        }
+        Err(Error::invalid(
+            Location::file(format!("source@{}", commit.short())).with_key(main),
+            format!(
+                "source commit {} is not on `{main}` of the source repo; only commits of `{main}` are promoted. \
+                 Merge it into `{main}` first, or render it into `{env}` without promotion (`wo prepare-pr --env {env} --source-rev {} --promotable false`)",
+                commit.short(),
+                commit,
+            ),
+        ))
     }
 
     /// Refuses a promotable commit that `prev` has not deployed successfully.
@@ -202,19 +223,27 @@ impl Pipeline {
         ))
     }
 
-    /// Computes the content of `env` from the source commit and the config heads (or the
-    /// `pinned` config and fleet commits).
+    /// Computes the content of `env` from the source commit and the config heads and the tags
+    /// of the source commit now, or the config commit, fleet commit and source tag `pinned` by
+    /// an earlier change's provenance.
     pub(super) async fn compose(
         &self,
         env: &str,
         source_commit: &CommitId,
-        pinned: Option<(&CommitId, &CommitId)>,
+        pinned: Option<&Provenance>,
         promotable: bool,
         rollback_of: Option<CommitId>,
     ) -> Result<Composed> {
-        let bundle = read_bundle(self.ports.source.as_ref(), source_commit).await?;
+        let mut bundle = read_bundle(self.ports.source.as_ref(), source_commit).await?;
+        if let Some(p) = pinned {
+            bundle.source = Some(SourceCommit {
+                sha: source_commit.clone(),
+                tag: p.source_tag.clone(),
+            });
+        }
+        let source_tag = bundle.source.as_ref().and_then(|s| s.tag.clone());
         let fleet_commit = match pinned {
-            Some((_, fleet)) => fleet.clone(),
+            Some(p) => p.fleet_commit.clone(),
             None => self.ports.platform_config.head(env).await?,
         };
         let platform_tree = self.ports.platform_config.read(&fleet_commit).await?;
@@ -235,7 +264,7 @@ impl Pipeline {
         let (config_commit, values) = match bundle.app.kind {
             SolutionKind::Application => {
                 let commit = match pinned {
-                    Some((config, _)) => config.clone(),
+                    Some(p) => p.config_commit.clone(),
                     None => self.ports.app_config.head(env).await?,
                 };
                 let tree = self.ports.app_config.read(&commit).await?;
@@ -274,6 +303,7 @@ impl Pipeline {
             fleet_commit,
             promotable,
             rollback_of,
+            source_tag,
         };
         let mut record = ReleaseRecord::new(&provenance);
         if let (Some(charts), Some(package)) = (&self.ports.charts, &package) {
@@ -391,7 +421,8 @@ fn body(c: &Composed) -> String {
 }
 
 /// Reads the solution bundle at `commit` of `source`: `wo/`, then the chart and any file
-/// `wo/app.yaml` names outside `wo/` (not the whole tree).
+/// `wo/app.yaml` names outside `wo/` (not the whole tree), and, when an expression of the
+/// bundle calls `$source(…)`, the tags pointing at the commit (see [`SourceCommit`]).
 ///
 /// # Errors
 /// [`Error::Invalid`] for a missing or invalid `wo/app.yaml` or bundle; otherwise as
@@ -429,7 +460,14 @@ pub async fn read_bundle(source: &dyn SourceRepo, commit: &CommitId) -> Result<B
     for (path, content) in more.iter() {
         tree.insert(path, content)?;
     }
-    Bundle::load(&tree, &shown)
+    let bundle = Bundle::load(&tree, &shown)?;
+    // Tags cost requests on some backends: read them only for a bundle that uses them.
+    let tags = if bundle.uses_source() {
+        source.tags_of(commit).await?
+    } else {
+        Vec::new()
+    };
+    Ok(bundle.at_commit(SourceCommit::new(commit.clone(), &tags)))
 }
 
 /// The commit of `history` that `to` names: its full id, or a unique prefix of at least 4

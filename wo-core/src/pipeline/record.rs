@@ -11,6 +11,7 @@
 //!   fleetCommit: 77d0…
 //!   promotable: true
 //!   rollbackOf: 5b4c…            # only for rollbacks
+//!   sourceTag: v1.4.0            # only when a tag pointed at the source commit
 //! chart:                         # when the chart is published for the orchestrator
 //!   repo: oci://registry.example.com/charts/shop
 //!   version: 1.2.0-wo.g3f2a9c1b7d4e
@@ -80,6 +81,9 @@ pub struct RecordedProvenance {
     /// For a rollback, the gitops commit whose content it restores.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback_of: Option<CommitId>,
+    /// The tag that pointed at the source commit when it was rendered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_tag: Option<String>,
 }
 
 /// One target of a release.
@@ -109,6 +113,7 @@ impl ReleaseRecord {
                 fleet_commit: provenance.fleet_commit.clone(),
                 promotable: provenance.promotable,
                 rollback_of: provenance.rollback_of.clone(),
+                source_tag: provenance.source_tag.clone(),
             },
             chart: None,
             targets: BTreeMap::new(),
@@ -125,6 +130,7 @@ impl ReleaseRecord {
             fleet_commit: self.provenance.fleet_commit.clone(),
             promotable: self.provenance.promotable,
             rollback_of: self.provenance.rollback_of.clone(),
+            source_tag: self.provenance.source_tag.clone(),
         }
     }
 

@@ -117,7 +117,13 @@ impl Pipeline {
         };
         // A head wo did not make (a commit pushed by hand) is compared with what the newest
         // commit wo made renders: what the hand changed is the drift.
-        let provenance = match ours(&head) {
+        let released = match self.release_provenance(env, &solution, &head).await {
+            // A merge whose content differs from its change request: compared below with
+            // what the newest commit wo made renders, like a manual commit.
+            Err(Error::Invalid(_)) => None,
+            other => other?,
+        };
+        let provenance = match released {
             Some(p) => p,
             None => self
                 .ports
@@ -141,7 +147,7 @@ impl Pipeline {
             .compose(
                 env,
                 &provenance.source_commit,
-                Some((&provenance.config_commit, &provenance.fleet_commit)),
+                Some(&provenance),
                 provenance.promotable,
                 provenance.rollback_of.clone(),
             )

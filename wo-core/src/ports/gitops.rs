@@ -169,8 +169,48 @@ pub struct GitOpsCommit {
     pub id: CommitId,
     /// Its full message.
     pub message: String,
-    /// The provenance read from the message's trailers; `None` for commits wo did not make.
+    /// The provenance read from the message's trailers; `None` for commits whose message has
+    /// none (a manual commit, or a merge or squash commit made by a git host's merge button:
+    /// see [`GitOpsRepo::merged_from`]).
     pub provenance: Option<Provenance>,
+    /// The id of its root tree: two commits with the same tree id hold the same files. Opaque
+    /// to wo-core, compared for equality only.
+    pub tree: String,
+}
+
+/// How a change request is merged into its env branch.
+///
+/// A git host's merge button does one of [`Merge`](MergeMethod::Merge),
+/// [`Squash`](MergeMethod::Squash) or [`Rebase`](MergeMethod::Rebase); wo itself merges by
+/// [`FastForward`](MergeMethod::FastForward). Whatever the method, the env branch ends with
+/// the proposed `<solution>/` and the pipeline accepts the head (see
+/// [`GitOpsRepo::merged_from`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum MergeMethod {
+    /// The env branch moves to the change request's head commit, which carries the
+    /// provenance trailers (wo's own merge; the default).
+    #[default]
+    FastForward,
+    /// A new two-parent commit: the env head, then the change request's head. Its message is
+    /// the host's (`Merge pull request #7 from …`), without trailers.
+    Merge,
+    /// A new one-parent commit with the change request's content. Its message is whatever the
+    /// merger leaves: here the change request's title and id, without trailers (the worst case).
+    Squash,
+    /// The change request's commit replayed on the env head: same message (so the same
+    /// trailers), a new id.
+    Rebase,
+}
+
+impl fmt::Display for MergeMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MergeMethod::FastForward => "fast-forward",
+            MergeMethod::Merge => "merge",
+            MergeMethod::Squash => "squash",
+            MergeMethod::Rebase => "rebase",
+        })
+    }
 }
 
 /// The gitops repo: one branch per environment holding, per solution, the composed values and
@@ -200,6 +240,15 @@ pub struct GitOpsCommit {
 ///   It returns the new env head.
 /// - [`history`](GitOpsRepo::history) lists at most `limit` commits of the env branch, newest
 ///   first (first parents), empty for a branch that does not exist.
+/// - [`merged_from`](GitOpsRepo::merged_from) names, for a commit of the env branch, the
+///   head commit of the change request it was merged from, when the backend can tell: the
+///   second parent of a merge commit when it carries provenance trailers, or the change
+///   request the backend records as merged into that commit (a squash). `None` for any other
+///   commit. It only *names* the candidate: whether the commit's content is what was proposed
+///   is for the caller to check (the pipeline compares the trees).
+/// - [`merge_with`](GitOpsRepo::merge_with) merges with a given [`MergeMethod`], as a git
+///   host's merge button would; [`MergeMethod::FastForward`] is [`merge`](GitOpsRepo::merge).
+///   A backend that cannot merge in a way refuses it with `Error::Unsupported`.
 ///
 /// # Errors
 ///
@@ -207,8 +256,10 @@ pub struct GitOpsCommit {
 /// - [`Error::Precondition`](crate::Error::Precondition): `propose` with a stale `base`;
 ///   `merge` when the env branch moved since the change request's base, or the change request's
 ///   head is no longer `change.head`. Retryable after a fresh read.
-/// - [`Error::NotFound`](crate::Error::NotFound): `read` of an unknown commit; `merge` with no
-///   open change request for the pair.
+/// - [`Error::NotFound`](crate::Error::NotFound): `read` or `merged_from` of an unknown
+///   commit; `merge` with no open change request for the pair.
+/// - [`Error::Unsupported`](crate::Error::Unsupported): `merge_with` a method the backend does
+///   not offer.
 /// - [`Error::Backend`](crate::Error::Backend) for transport and service failures.
 ///
 /// # Example
@@ -230,6 +281,7 @@ pub struct GitOpsCommit {
 ///     fleet_commit: CommitId::from("c3"),
 ///     promotable: true,
 ///     rollback_of: None,
+///     source_tag: None,
 /// };
 /// let proposal = ChangeProposal {
 ///     solution: "shop".into(),
@@ -248,9 +300,11 @@ pub struct GitOpsCommit {
 ///
 /// let cr = opened.change_request().unwrap();
 /// let head = gitops.merge(cr).await?;
-/// assert_eq!(gitops.head("dev").await?, Some(head));
+/// assert_eq!(gitops.head("dev").await?, Some(head.clone()));
 /// let newest = &gitops.history("dev", 1).await?[0];
 /// assert_eq!(newest.provenance.as_ref(), Some(&provenance));
+/// // wo's own merge: the head is the change request's commit, nothing to look up.
+/// assert_eq!(gitops.merged_from("dev", &head).await?, None);
 /// # Ok::<(), wo_core::Error>(())
 /// # }).unwrap();
 /// ```
@@ -276,4 +330,25 @@ pub trait GitOpsRepo: Send + Sync {
 
     /// At most `limit` commits of the env branch, newest first.
     async fn history(&self, env: &str, limit: usize) -> Result<Vec<GitOpsCommit>>;
+
+    /// The head commit of the change request that env branch commit `commit` was merged from
+    /// (a merge or squash commit without trailers), `None` when the backend knows of none.
+    async fn merged_from(&self, env: &str, commit: &CommitId) -> Result<Option<GitOpsCommit>>;
+
+    /// Merges as [`merge`](GitOpsRepo::merge) does, with `method`. The provided version does
+    /// [`MergeMethod::FastForward`] only; backends that offer more override it (wrappers
+    /// forward it).
+    ///
+    /// # Errors
+    /// As [`merge`](GitOpsRepo::merge); `Error::Unsupported` for a method the backend does not
+    /// offer.
+    async fn merge_with(&self, change: &ChangeRequest, method: MergeMethod) -> Result<CommitId> {
+        match method {
+            MergeMethod::FastForward => self.merge(change).await,
+            other => Err(Error::unsupported(format!(
+                "merging change request {} of `{}` in `{}` by {other}: this gitops backend merges by fast-forward only",
+                change.id, change.solution, change.environment
+            ))),
+        }
+    }
 }

@@ -43,7 +43,8 @@ pub use fleet::{FleetOnboarding, FleetReport};
 #[cfg(feature = "mocks")]
 pub use gitops::MockGitOpsRepo;
 pub use gitops::{
-    ChangeProposal, ChangeRequest, ChangeState, GitOpsCommit, GitOpsRepo, ProposeOutcome,
+    ChangeProposal, ChangeRequest, ChangeState, GitOpsCommit, GitOpsRepo, MergeMethod,
+    ProposeOutcome,
 };
 #[cfg(feature = "mocks")]
 pub use orchestrator::MockOrchestrator;

@@ -12,6 +12,7 @@ const CONFIG_COMMIT: &str = "Wo-Config-Commit";
 const FLEET_COMMIT: &str = "Wo-Fleet-Commit";
 const PROMOTABLE: &str = "Wo-Promotable";
 const ROLLBACK_OF: &str = "Wo-Rollback-Of";
+const SOURCE_TAG: &str = "Wo-Source-Tag";
 
 /// The inputs one change of a gitops env branch was computed from.
 ///
@@ -26,6 +27,7 @@ const ROLLBACK_OF: &str = "Wo-Rollback-Of";
 /// Wo-Fleet-Commit: 77d0…
 /// Wo-Promotable: true
 /// Wo-Rollback-Of: 5b4c…        (only for rollbacks)
+/// Wo-Source-Tag: v1.4.0        (only when a tag pointed at the source commit)
 /// ```
 ///
 /// ```
@@ -39,6 +41,7 @@ const ROLLBACK_OF: &str = "Wo-Rollback-Of";
 ///     fleet_commit: CommitId::from("c3"),
 ///     promotable: true,
 ///     rollback_of: None,
+///     source_tag: Some("v1.4.0".into()),
 /// };
 /// let message = p.commit_message("Deploy shop a1 to dev", "Rendered for 3 targets.");
 /// assert_eq!(Provenance::from_message(&message), Some(p));
@@ -61,6 +64,11 @@ pub struct Provenance {
     pub promotable: bool,
     /// For a rollback: the gitops commit whose content is proposed again.
     pub rollback_of: Option<CommitId>,
+    /// The tag that pointed at the source commit when the change was computed (the greatest
+    /// in version order when several did), which templates read as `$source(tag)`. Kept so
+    /// that re-rendering gives the same bytes even after tags move.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_tag: Option<String>,
 }
 
 impl Provenance {
@@ -88,6 +96,9 @@ impl Provenance {
         line(PROMOTABLE, if self.promotable { "true" } else { "false" });
         if let Some(of) = &self.rollback_of {
             line(ROLLBACK_OF, of.as_str());
+        }
+        if let Some(tag) = &self.source_tag {
+            line(SOURCE_TAG, tag);
         }
         out
     }
@@ -162,6 +173,7 @@ impl Provenance {
             fleet_commit: CommitId(get(FLEET_COMMIT)?),
             promotable,
             rollback_of: get(ROLLBACK_OF).map(CommitId),
+            source_tag: get(SOURCE_TAG),
         })
     }
 
@@ -180,6 +192,14 @@ impl Provenance {
             ("fleet_commit", Some(&self.fleet_commit)),
             ("rollback_of", self.rollback_of.as_ref()),
         ];
+        if let Some(tag) = &self.source_tag {
+            if tag.is_empty() || tag.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(Error::invalid(
+                    at("source_tag"),
+                    format!("`{}` is not a tag name", tag.escape_debug()),
+                ));
+            }
+        }
         for (field, id) in commits {
             if let Some(id) = id {
                 if id.0.is_empty() || id.0.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -207,6 +227,7 @@ mod tests {
             fleet_commit: "3333333".into(),
             promotable: false,
             rollback_of: Some("4444444".into()),
+            source_tag: None,
         }
     }
 
@@ -223,6 +244,26 @@ mod tests {
         assert_eq!(
             Provenance::from_message(&q.commit_message("t", "b")),
             Some(q)
+        );
+    }
+
+    #[test]
+    fn a_source_tag_travels_as_its_own_trailer() {
+        let p = Provenance {
+            source_tag: Some("v1.4.0".into()),
+            ..sample()
+        };
+        assert!(p.to_trailers().ends_with("Wo-Source-Tag: v1.4.0\n"));
+        assert_eq!(Provenance::from_message(&p.to_trailers()), Some(p.clone()));
+        let bad = Provenance {
+            source_tag: Some("v1 beta".into()),
+            ..sample()
+        };
+        assert_eq!(
+            bad.validate().unwrap_err().diagnostics()[0]
+                .location
+                .key_path,
+            "source_tag"
         );
     }
 

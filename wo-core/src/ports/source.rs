@@ -106,11 +106,17 @@ impl CommitStatus {
 ///   other.
 /// - [`statuses`](SourceRepo::statuses) returns the latest status per context, sorted by
 ///   context.
+/// - [`on_branch`](SourceRepo::on_branch) says whether `commit` is on `branch` now: it is the
+///   branch's head or one of its ancestors. This is how wo decides that a commit came from the
+///   main branch: by the repository, never by what an event claims.
+/// - [`tags_of`](SourceRepo::tags_of) lists the names of the tags that point at `commit` now
+///   (annotated tags peeled to their commit), sorted by name; empty when none does.
 ///
 /// # Errors
 ///
 /// - [`Error::NotFound`](crate::Error::NotFound): `resolve` of a name or id the repo does not
-///   have; `read_tree`, `set_status` or `statuses` on a commit the repo does not have.
+///   have; `read_tree`, `set_status`, `statuses`, `on_branch` or `tags_of` on a commit the repo
+///   does not have; `on_branch` of a branch the repo does not have.
 /// - [`Error::Backend`](crate::Error::Backend) for transport and service failures, with
 ///   `retryable` set when trying again can help.
 ///
@@ -140,6 +146,14 @@ impl CommitStatus {
 /// assert_eq!(statuses.len(), 2);
 /// assert_eq!(statuses[0].context, "wo/dev");
 /// assert_eq!(statuses[0].state, CommitState::Success);
+///
+/// // A commit of a feature branch is not on main; a tag names a commit.
+/// let feature = repo.commit("feature", FileTree::new());
+/// assert!(repo.on_branch(&head, "main").await?);
+/// assert!(!repo.on_branch(&feature, "main").await?);
+/// repo.tag("v1.0.0", &head)?;
+/// assert_eq!(repo.tags_of(&head).await?, ["v1.0.0"]);
+/// assert!(repo.tags_of(&feature).await?.is_empty());
 /// # Ok::<(), wo_core::Error>(())
 /// # }).unwrap();
 /// ```
@@ -158,4 +172,10 @@ pub trait SourceRepo: Send + Sync {
 
     /// The latest status per context on `commit`, sorted by context.
     async fn statuses(&self, commit: &CommitId) -> Result<Vec<CommitStatus>>;
+
+    /// Whether `commit` is the head of `branch` or one of its ancestors.
+    async fn on_branch(&self, commit: &CommitId, branch: &str) -> Result<bool>;
+
+    /// The names of the tags pointing at `commit` (annotated tags peeled), sorted by name.
+    async fn tags_of(&self, commit: &CommitId) -> Result<Vec<String>>;
 }

@@ -4,7 +4,9 @@ use async_trait::async_trait;
 
 use crate::error::Error;
 use crate::files::FileTree;
-use crate::ports::{ChangeProposal, ChangeState, CommitId, GitOpsRepo, ProposeOutcome, Provenance};
+use crate::ports::{
+    ChangeProposal, ChangeState, CommitId, GitOpsRepo, MergeMethod, ProposeOutcome, Provenance,
+};
 
 use super::{provenance, tree, UNKNOWN_COMMIT};
 
@@ -20,7 +22,9 @@ pub trait GitOpsHarness: Send + Sync {
 /// idempotent proposals, `NoDifference` and the closing of pointless change requests,
 /// `Precondition` on a stale base and on a moved branch at merge, merges that carry the
 /// provenance and leave other solutions' files untouched, deletions inside the solution,
-/// rollback, history order, `NotFound` and `Invalid` cases.
+/// rollback, history order, `NotFound` and `Invalid` cases; for every merge method the backend
+/// offers, a head whose provenance is its own or that of the change request `merged_from`
+/// names, with the same tree.
 ///
 /// # Panics
 /// When the backend breaks the contract, naming the point.
@@ -33,6 +37,95 @@ pub async fn gitops_repo_conformance(h: &dyn GitOpsHarness) {
     other_solutions_untouched(h.fresh().await).await;
     rollback_and_history(h.fresh().await).await;
     invalid_proposals_write_nothing(h.fresh().await).await;
+    for method in [
+        MergeMethod::FastForward,
+        MergeMethod::Merge,
+        MergeMethod::Squash,
+        MergeMethod::Rebase,
+    ] {
+        merged_by_any_method(h.fresh().await, method).await;
+    }
+}
+
+/// Whatever the merge method (those the backend offers), the env branch holds the proposal
+/// and its head either carries the provenance or `merged_from` names the change request's
+/// commit that does, with the same tree.
+async fn merged_by_any_method(repo: Arc<dyn GitOpsRepo>, method: MergeMethod) {
+    let first = repo
+        .propose(proposal("shop", "dev", None, shop_v(1), "s1"))
+        .await
+        .expect("propose");
+    let base = repo
+        .merge(first.change_request().expect("opened"))
+        .await
+        .expect("merge the first change");
+    let p = proposal("shop", "dev", Some(base.clone()), shop_v(2), "s2");
+    let opened = repo.propose(p.clone()).await.expect("propose");
+    let cr = opened.change_request().expect("opened").clone();
+    let head = match repo.merge_with(&cr, method).await {
+        Ok(head) => head,
+        Err(Error::Unsupported { .. }) => return,
+        Err(e) => panic!("merge_with {method}: {e}"),
+    };
+    assert_eq!(
+        repo.head("dev").await.expect("head"),
+        Some(head.clone()),
+        "merge_with {method} returns the new env head"
+    );
+    assert_eq!(
+        repo.read(&head, "shop").await.expect("read"),
+        shop_v(2),
+        "merged by {method}, the env branch holds the proposal"
+    );
+    assert_eq!(
+        repo.change_request("shop", "dev")
+            .await
+            .expect("change_request"),
+        None,
+        "merged by {method}, the change request is no longer open"
+    );
+    let history = repo.history("dev", 2).await.expect("history");
+    assert_eq!(history[0].id, head);
+    assert_eq!(
+        history[1].id, base,
+        "merged by {method}, the first parent is the env head before"
+    );
+    // As the pipeline does: merged_from only for a head without trailers.
+    let from = match &history[0].provenance {
+        Some(_) => None,
+        None => repo.merged_from("dev", &head).await.expect("merged_from"),
+    };
+    match (&history[0].provenance, &from) {
+        (Some(p2), _) => assert_eq!(p2, &p.provenance, "{method}: the trailers are the change's"),
+        (None, Some(origin)) => {
+            assert_eq!(
+                origin.id, cr.head,
+                "{method}: merged_from names the change request's commit"
+            );
+            assert_eq!(origin.provenance.as_ref(), Some(&p.provenance));
+            assert_eq!(
+                origin.tree, history[0].tree,
+                "{method}: the same tree as proposed"
+            );
+        }
+        (None, None) => {
+            panic!("merged by {method}, the head has no provenance and merged_from names nothing")
+        }
+    }
+    if method != MergeMethod::FastForward {
+        assert_eq!(
+            repo.merged_from("dev", &base).await.expect("merged_from"),
+            None,
+            "a change request commit merged by fast-forward names no other"
+        );
+    }
+    let r = repo
+        .merged_from("dev", &CommitId::from(UNKNOWN_COMMIT))
+        .await;
+    assert!(
+        matches!(r, Err(Error::NotFound { .. })),
+        "merged_from of an unknown commit is NotFound, got {r:?}"
+    );
 }
 
 fn proposal(

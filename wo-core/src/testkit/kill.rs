@@ -187,8 +187,24 @@ impl GitOpsRepo for Killable<dyn GitOpsRepo> {
         self.inner.merge(change).await
     }
 
+    async fn merge_with(
+        &self,
+        change: &ChangeRequest,
+        method: crate::ports::MergeMethod,
+    ) -> Result<CommitId> {
+        self.switch.before_write(&format!(
+            "merge {} into {}",
+            change.solution, change.environment
+        ))?;
+        self.inner.merge_with(change, method).await
+    }
+
     async fn history(&self, env: &str, limit: usize) -> Result<Vec<GitOpsCommit>> {
         self.inner.history(env, limit).await
+    }
+
+    async fn merged_from(&self, env: &str, commit: &CommitId) -> Result<Option<GitOpsCommit>> {
+        self.inner.merged_from(env, commit).await
     }
 }
 
@@ -210,6 +226,14 @@ impl SourceRepo for Killable<dyn SourceRepo> {
 
     async fn statuses(&self, commit: &CommitId) -> Result<Vec<CommitStatus>> {
         self.inner.statuses(commit).await
+    }
+
+    async fn on_branch(&self, commit: &CommitId, branch: &str) -> Result<bool> {
+        self.inner.on_branch(commit, branch).await
+    }
+
+    async fn tags_of(&self, commit: &CommitId) -> Result<Vec<String>> {
+        self.inner.tags_of(commit).await
     }
 }
 

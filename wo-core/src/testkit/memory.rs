@@ -39,6 +39,22 @@ impl SourceHarness for InMemoryHarness {
             .collect();
         (Arc::new(repo), ids)
     }
+
+    async fn seeded_with_tags(
+        &self,
+        commits: Seed,
+        tags: Vec<(String, usize, bool)>,
+    ) -> Option<(Arc<dyn SourceRepo>, Vec<CommitId>)> {
+        let repo = InMemorySourceRepo::new();
+        let ids: Vec<CommitId> = commits
+            .into_iter()
+            .map(|(branch, files)| repo.commit(&branch, files))
+            .collect();
+        for (name, i, _annotated) in tags {
+            repo.tag(&name, &ids[i]).expect("tag a seeded commit");
+        }
+        Some((Arc::new(repo), ids))
+    }
 }
 
 #[async_trait]

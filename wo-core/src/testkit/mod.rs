@@ -75,5 +75,6 @@ pub fn provenance(solution: &str, env: &str, source: &str) -> Provenance {
         fleet_commit: CommitId::from("f1ee700"),
         promotable: true,
         rollback_of: None,
+        source_tag: None,
     }
 }

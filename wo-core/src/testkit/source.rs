@@ -14,11 +14,23 @@ pub trait SourceHarness: Send + Sync {
     /// becomes the child of its branch's previous head and moves the branch. Returns the repo
     /// and the commit ids, in the order of `commits`.
     async fn seeded(&self, commits: Seed) -> (Arc<dyn SourceRepo>, Vec<CommitId>);
+
+    /// Like [`seeded`](Self::seeded), then each `(name, i, annotated)` of `tags` tags commit
+    /// `i` of `commits` as `name` (an annotated tag when `annotated`, where the backend has
+    /// them). `None` when the harness cannot make tags: the suite then skips the tag checks.
+    async fn seeded_with_tags(
+        &self,
+        commits: Seed,
+        tags: Vec<(String, usize, bool)>,
+    ) -> Option<(Arc<dyn SourceRepo>, Vec<CommitId>)> {
+        let _ = (commits, tags);
+        None
+    }
 }
 
 /// Checks the [`SourceRepo`] contract: resolving names and ids, exact and filtered reads of
-/// immutable commits, status contexts that replace but never overwrite each other, `NotFound`
-/// for unknown names and commits.
+/// immutable commits, status contexts that replace but never overwrite each other, which
+/// commits are on a branch, the tags of a commit, `NotFound` for unknown names and commits.
 ///
 /// # Panics
 /// When the backend breaks the contract, naming the point.
@@ -157,4 +169,66 @@ pub async fn source_repo_conformance(h: &dyn SourceHarness) {
         matches!(r, Err(Error::NotFound { .. })),
         "statuses of an unknown commit is NotFound, got {r:?}"
     );
+
+    // on_branch: the head and its ancestors, nothing of another branch
+    for (i, branch, on) in [
+        (0, "main", true),
+        (1, "main", true),
+        (2, "main", false),
+        (2, "release", true),
+        (0, "release", false),
+    ] {
+        assert_eq!(
+            repo.on_branch(&ids[i], branch).await.expect("on_branch"),
+            on,
+            "commit {i} is {}on `{branch}`: a branch holds its head and the head's ancestors",
+            if on { "" } else { "not " }
+        );
+    }
+    let r = repo.on_branch(&ids[0], "no-such-branch").await;
+    assert!(
+        matches!(r, Err(Error::NotFound { .. })),
+        "on_branch of an unknown branch is NotFound, got {r:?}"
+    );
+    let r = repo.on_branch(&unknown, "main").await;
+    assert!(
+        matches!(r, Err(Error::NotFound { .. })),
+        "on_branch of an unknown commit is NotFound, got {r:?}"
+    );
+    assert!(
+        repo.tags_of(&ids[1]).await.expect("tags_of").is_empty(),
+        "no tag points at an untagged commit"
+    );
+    let r = repo.tags_of(&unknown).await;
+    assert!(
+        matches!(r, Err(Error::NotFound { .. })),
+        "tags_of an unknown commit is NotFound, got {r:?}"
+    );
+
+    // tags_of: every tag pointing at the commit, annotated ones peeled, sorted by name
+    let tagged = h
+        .seeded_with_tags(
+            vec![
+                ("main".into(), tree(&[("a.txt", "1\n")])),
+                ("main".into(), tree(&[("a.txt", "2\n")])),
+            ],
+            vec![
+                ("v1.9.0".into(), 1, false),
+                ("v1.10.0".into(), 1, true),
+                ("v1.0.0".into(), 0, true),
+            ],
+        )
+        .await;
+    if let Some((repo, ids)) = tagged {
+        assert_eq!(
+            repo.tags_of(&ids[1]).await.expect("tags_of"),
+            ["v1.10.0", "v1.9.0"],
+            "lightweight and annotated tags of the commit, sorted by name"
+        );
+        assert_eq!(repo.tags_of(&ids[0]).await.expect("tags_of"), ["v1.0.0"]);
+        assert_eq!(
+            repo.resolve("v1.10.0").await.expect("resolve a tag"),
+            ids[1]
+        );
+    }
 }

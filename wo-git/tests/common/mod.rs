@@ -164,6 +164,28 @@ impl SourceHarness for Harness {
         let (path, ids) = self.seed(commits);
         (Arc::new(GitSourceRepo::new(self.0.backend(&path))), ids)
     }
+
+    async fn seeded_with_tags(
+        &self,
+        commits: Seed,
+        tags: Vec<(String, usize, bool)>,
+    ) -> Option<(Arc<dyn SourceRepo>, Vec<CommitId>)> {
+        let (path, ids) = self.seed(commits);
+        let repo = Repository::open(&path).expect("open seeded repo");
+        let sig = Signature::now("seed", "seed@localhost").expect("sig");
+        for (name, i, annotated) in tags {
+            let target = repo
+                .find_object(git2::Oid::from_str(ids[i].as_str()).expect("oid"), None)
+                .expect("seeded commit");
+            if annotated {
+                repo.tag(&name, &target, &sig, "release\n", false)
+            } else {
+                repo.tag_lightweight(&name, &target, false)
+            }
+            .expect("tag");
+        }
+        Some((Arc::new(GitSourceRepo::new(self.0.backend(&path))), ids))
+    }
 }
 
 #[async_trait]

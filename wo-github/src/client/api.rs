@@ -279,6 +279,26 @@ impl GitHub {
             .await
     }
 
+    /// `repos/list-pull-requests-associated-with-commit`
+    /// (`GET /repos/{owner}/{repo}/commits/{sha}/pulls`), all pages: the pull requests whose
+    /// head holds `sha`, or that merged into a commit `sha` (its `merge_commit_sha`).
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown repository; `Backend` otherwise (GitHub answers 422 for a
+    /// commit it does not have).
+    pub async fn commit_pulls(&self, repo: &RepoId, sha: &str) -> Result<Vec<PullRequest>> {
+        let url = self.url(
+            &format!("{}/commits/{}/pulls", repo_path(repo), seg(sha)),
+            &[PER_PAGE],
+        );
+        self.all_pages(self.call(
+            Method::GET,
+            url,
+            format!("pull requests of commit {sha} of {repo}"),
+        ))
+        .await
+    }
+
     /// `pulls/create`.
     ///
     /// # Errors

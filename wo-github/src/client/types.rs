@@ -254,6 +254,10 @@ pub struct PullRequest {
     /// Merged time, `null` unless merged (present in list answers too).
     #[serde(default)]
     pub merged_at: Option<String>,
+    /// Once merged, the commit the merge made on the base branch (the merge commit, the
+    /// squash commit or the last rebased commit).
+    #[serde(default)]
+    pub merge_commit_sha: Option<String>,
 }
 
 /// `pulls/list` filters.

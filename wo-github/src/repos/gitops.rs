@@ -565,6 +565,49 @@ impl GitHubGitOpsRepo {
     }
 }
 
+impl GitHubGitOpsRepo {
+    /// [`GitOpsRepo::merged_from`] on GitHub: among the pull requests associated with
+    /// `commit` (`GET /repos/{o}/{r}/commits/{sha}/pulls`), one merged into `env` from a
+    /// change branch `wo/<env>/…` whose merge made `commit` (`merge_commit_sha`); its head
+    /// commit (`git/get-commit`) when it carries provenance trailers. 1 request, plus 1 per
+    /// such pull request.
+    pub async fn merged_pull_head(
+        &self,
+        env: &str,
+        commit: &CommitId,
+    ) -> Result<Option<GitOpsCommit>> {
+        let (gh, repo) = (&self.repo.client, &self.repo.id);
+        let prefix = format!("wo/{env}/");
+        let pulls = match gh.commit_pulls(repo, commit.as_str()).await {
+            Ok(pulls) => pulls,
+            Err(e) => {
+                // GitHub answers 422 for a commit it does not have: say NotFound for that.
+                tree::commit(gh, repo, commit.as_str()).await?;
+                return Err(e);
+            }
+        };
+        for pr in pulls {
+            let merged_here = pr.merged_at.is_some()
+                && pr.base.branch == env
+                && pr.head.branch.starts_with(&prefix)
+                && pr.merge_commit_sha.as_deref() == Some(commit.as_str());
+            if !merged_here {
+                continue;
+            }
+            let head = tree::commit(gh, repo, &pr.head.sha).await?;
+            if let Some(provenance) = Provenance::from_message(&head.message) {
+                return Ok(Some(GitOpsCommit {
+                    id: CommitId::new(head.sha),
+                    provenance: Some(provenance),
+                    message: head.message,
+                    tree: head.tree.sha,
+                }));
+            }
+        }
+        Ok(None)
+    }
+}
+
 #[async_trait]
 impl GitOpsRepo for GitHubGitOpsRepo {
     async fn head(&self, env: &str) -> Result<Option<CommitId>> {
@@ -630,6 +673,7 @@ impl GitOpsRepo for GitHubGitOpsRepo {
                 id: CommitId::new(c.sha),
                 provenance: Provenance::from_message(&c.message),
                 message: c.message,
+                tree: c.tree.sha,
             });
             next = match parent {
                 Some(p) if out.len() < limit => {
@@ -639,6 +683,11 @@ impl GitOpsRepo for GitHubGitOpsRepo {
             };
         }
         Ok(out)
+    }
+
+    async fn merged_from(&self, env: &str, commit: &CommitId) -> Result<Option<GitOpsCommit>> {
+        check_env(env)?;
+        self.merged_pull_head(env, commit).await
     }
 }
 

@@ -25,6 +25,12 @@ pub const MAX_STATUS_DESCRIPTION: usize = 140;
 ///   `wo/<env>/<target>`); descriptions are cut to 140 characters as GitHub requires.
 /// - `statuses`: `repos/list-commit-statuses-for-ref` (all pages), the newest status per
 ///   context; an empty list is checked with `git/get-commit` so an unknown commit is `NotFound`.
+/// - `on_branch`: `compare/<branch>...<commit>`: `identical` or `behind` (the commit is behind
+///   the branch head) means on the branch. 1 request; on a 404 (also GitHub's answer for
+///   unrelated histories) 2 more tell an unknown commit or branch from a commit not on it.
+/// - `tags_of`: `git/get-commit` (so an unknown commit is `NotFound`), then
+///   `git/list-matching-refs` of `tags/` (all pages); an annotated tag is peeled through
+///   `compare/<tag>...<tag>`: 2 requests plus one per annotated tag.
 #[derive(Debug, Clone)]
 pub struct GitHubSourceRepo {
     repo: GitHubRepo,
@@ -154,5 +160,50 @@ impl SourceRepo for GitHubSourceRepo {
                 })
             })
             .collect()
+    }
+
+    async fn on_branch(&self, commit: &CommitId, branch: &str) -> Result<bool> {
+        let (gh, repo) = (&self.repo.client, &self.repo.id);
+        if branch.is_empty() || branch.contains("..") || !is_full_sha(commit.as_str()) {
+            return Err(Error::not_found(format!(
+                "commit {commit} on branch `{branch}` in GitHub repository {repo}"
+            )));
+        }
+        match gh.compare(repo, branch, commit.as_str()).await {
+            Ok(c) => Ok(matches!(c.status.as_str(), "identical" | "behind")),
+            // GitHub also answers 404 for histories without a common ancestor: then the
+            // commit is not on the branch, if both exist.
+            Err(Error::NotFound { .. }) => {
+                tree::commit(gh, repo, commit.as_str()).await?;
+                match gh.get_ref(repo, &format!("heads/{branch}")).await? {
+                    Some(_) => Ok(false),
+                    None => Err(Error::not_found(format!(
+                        "branch `{branch}` in GitHub repository {repo}"
+                    ))),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn tags_of(&self, commit: &CommitId) -> Result<Vec<String>> {
+        let (gh, repo) = (&self.repo.client, &self.repo.id);
+        let sha = tree::commit(gh, repo, commit.as_str()).await?.sha;
+        let mut out = Vec::new();
+        for r in gh.matching_refs(repo, "tags/").await? {
+            let Some(name) = r.name.strip_prefix("refs/tags/") else {
+                continue;
+            };
+            let target = match r.object.kind.as_str() {
+                "commit" => r.object.sha.clone(),
+                "tag" => gh.compare(repo, name, name).await?.base_commit.sha,
+                _ => continue,
+            };
+            if target == sha {
+                out.push(name.to_string());
+            }
+        }
+        out.sort();
+        Ok(out)
     }
 }
