@@ -514,6 +514,7 @@ fn the_scripts_are_shellcheck_clean() {
         .arg("--severity=style")
         .arg(script("install-wo.sh"))
         .arg(script("package-release.sh"))
+        .arg(script("check-packages.sh"))
         .output()
         .unwrap_or_else(|e| panic!("running {}: {e}", shellcheck.display()));
     assert!(out.status.success(), "shellcheck findings:\n{}", text(&out));
