@@ -7,7 +7,7 @@ n="${1:-5000}"
 dir="${2:-$(mktemp -d)}"
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}/release"
-cargo build --release -q -p wo-cli
+cargo build --release -q -p woac-cli
 cargo build --release -q --example generate_fleet
 rm -rf "$dir"
 "$target/examples/generate_fleet" "$n" "$dir/work" >/dev/null

@@ -1,7 +1,7 @@
 //! Timed deploys of one release to many simulated targets at several concurrencies.
 //!
 //! ```text
-//! cargo run --release -p wo-azure-sim --example deploy_bench -- \
+//! cargo run --release -p woac-azure-sim --example deploy_bench -- \
 //!     [--targets 1000] [--latency-ms 50] [--concurrency 1,8,32,64]
 //! ```
 //!

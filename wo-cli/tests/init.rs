@@ -61,3 +61,67 @@ fn init_github_refuses_hostile_names_and_writes_nothing() {
     );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+fn deploy_workflow(extra: &[&str]) -> (std::process::Output, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().display().to_string();
+    let mut args = vec![
+        "init", "github", "--owner", "acme", "--app", "shop", "--out", &out,
+    ];
+    args.extend_from_slice(extra);
+    let run = wo(&args);
+    let deploy =
+        std::fs::read_to_string(dir.path().join("shop-source/.github/workflows/deploy.yml"))
+            .unwrap_or_default();
+    (run, deploy)
+}
+
+#[test]
+fn init_github_installs_wo_with_its_action_by_default_and_with_cargo_on_request() {
+    let version = env!("CARGO_PKG_VERSION");
+    let (run, default) = deploy_workflow(&[]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let (run, action) = deploy_workflow(&["--install", "action"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(default, action, "action is the default");
+    assert!(
+        action.contains(&format!(
+            "        uses: wo-as-code/wo@v{version}\n        with:\n          version: ${{{{ env.WO_VERSION }}}}\n"
+        )),
+        "{action}"
+    );
+    assert!(!action.contains("cargo install"), "{action}");
+
+    let (run, cargo) = deploy_workflow(&["--install", "cargo"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        cargo.contains("run: cargo install --locked woac-cli --version \"$WO_VERSION\"\n"),
+        "{cargo}"
+    );
+    assert!(!cargo.contains("wo-as-code/wo@"), "{cargo}");
+    assert!(cargo.contains(&format!("WO_VERSION: \"{version}\"")));
+}
+
+#[test]
+fn init_github_refuses_an_unknown_install_method_and_writes_nothing() {
+    let (run, deploy) = deploy_workflow(&["--install", "curl"]);
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("'curl'") && stderr.contains("action, cargo"),
+        "{stderr}"
+    );
+    assert_eq!(deploy, "");
+}

@@ -8,7 +8,7 @@
 //! docs/fuzzing.md:
 //!
 //! ```text
-//! WO_FUZZ_CASES=100000 cargo test --release -p wo-core --test fuzz -- --nocapture
+//! WO_FUZZ_CASES=100000 cargo test --release -p woac-core --test fuzz -- --nocapture
 //! ```
 
 use std::time::Instant;

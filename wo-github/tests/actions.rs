@@ -19,7 +19,7 @@ use wo_core::{Diagnostic, Diagnostics, Error, Location};
 use wo_github::actions::{
     self, annotations, from_event_file, from_parts, pins, render_outputs, step_summary,
     summary_rows, workflows, write_outputs, EventContext, InitOptions, Mapping, RepoRole,
-    TargetRow,
+    TargetRow, WoInstall,
 };
 
 const SHA_A: &str = "6113728f27ae82c7b1a177c8d03f9e96e0adf246";
@@ -1236,19 +1236,30 @@ fn every_action_is_pinned_to_a_full_sha_with_its_version() {
             .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
         assert!(pin.version.starts_with('v'), "{pin}");
     }
-    let mut used = 0;
-    for (path, yaml) in generated() {
-        for line in yaml.lines().filter(|l| l.trim_start().starts_with("uses:")) {
-            used += 1;
-            let value = line.trim_start().trim_start_matches("uses:").trim();
-            assert!(
-                pins::ALL.iter().any(|p| p.to_string() == value),
-                "{path}: unpinned or unknown action: {value}"
-            );
+    // wo's own action is the one referenced by its release tag (see `pins`), at exactly the
+    // version the workflows install.
+    let wo = pins::wo_action(env!("CARGO_PKG_VERSION"));
+    let mut cargo = InitOptions::new("acme", "shop");
+    cargo.install = WoInstall::Cargo;
+    for (mode, files) in [
+        ("action", generated()),
+        ("cargo", workflows(&cargo).unwrap()),
+    ] {
+        let mut used = 0;
+        for (path, yaml) in files {
+            for line in yaml.lines().filter(|l| l.trim_start().starts_with("uses:")) {
+                used += 1;
+                let value = line.trim_start().trim_start_matches("uses:").trim();
+                assert!(
+                    pins::ALL.iter().any(|p| p.to_string() == value)
+                        || (mode == "action" && value == wo),
+                    "{mode}: {path}: unpinned or unknown action: {value}"
+                );
+            }
         }
+        // prepare-pr 3 and deploy 4 per solution, one per notify workflow.
+        assert_eq!(used, 18, "{mode}: uses: lines");
     }
-    // prepare-pr 3 and deploy 4 per solution, one per notify workflow.
-    assert_eq!(used, 18, "uses: lines");
 }
 
 /// The `permissions:` block of a job, as `scope: level` strings.
@@ -1335,7 +1346,10 @@ fn deploy_logs_in_to_azure_by_oidc_and_never_overlaps_per_environment() {
     ));
     assert!(deploy.contains("if: contains(fromJSON('[\"dev\",\"stage\",\"prod\"]')"));
     assert!(deploy.contains("run: wo on-event --github --role source"));
-    assert!(deploy.contains("run: cargo install --locked wo-cli --version \"$WO_VERSION\""));
+    assert!(deploy.contains(&format!(
+        "      - name: Install wo\n        uses: {}\n        with:\n          version: ${{{{ env.WO_VERSION }}}}\n",
+        pins::wo_action(env!("CARGO_PKG_VERSION"))
+    )));
     assert!(deploy.contains(&format!("WO_VERSION: \"{}\"", env!("CARGO_PKG_VERSION"))));
     let platform = file(
         &files,
@@ -1467,9 +1481,11 @@ fn write_tree(dir: &Path, files: &[(String, String)]) -> Vec<PathBuf> {
 fn actionlint_finds_nothing_in_the_generated_workflows() {
     let dir = tempfile::tempdir().unwrap();
     let mut all = generated();
+    // The second set installs wo with cargo: both modes are linted.
     let mut custom = InitOptions::new("contoso", "kiosk");
     custom.environments = vec!["test".into(), "on".into(), "1.0".into()];
     custom.main_branch = "trunk".into();
+    custom.install = WoInstall::Cargo;
     all.extend(
         workflows(&custom)
             .unwrap()
@@ -1501,4 +1517,131 @@ fn actionlint_and_shellcheck_do_report_a_broken_workflow() {
     assert!(text.contains("SC2086"), "shellcheck ran: {text}");
     assert!(text.contains("nosuch"), "{text}");
     assert!(text.contains("pull-request"), "{text}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// How wo is installed (`wo init github --install action|cargo`)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn by_default_the_workflows_install_wo_with_its_own_action_at_this_version() {
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(InitOptions::new("acme", "shop").install, WoInstall::Action);
+    for (path, yaml) in generated() {
+        if !path.ends_with("/prepare-pr.yml") && !path.ends_with("/deploy.yml") {
+            assert!(!yaml.contains("Install wo"), "{path}");
+            continue;
+        }
+        assert!(
+            yaml.contains(&format!("uses: wo-as-code/wo@v{version}\n")),
+            "{path}: {yaml}"
+        );
+        assert!(
+            yaml.contains(&format!("WO_VERSION: \"{version}\"")),
+            "{path}"
+        );
+        assert!(
+            yaml.contains(&format!(
+                "# wo is installed with its action, wo-as-code/wo@v{version} (release binary, SHA-256 checked), and cached.\n"
+            )),
+            "{path}"
+        );
+        assert!(!yaml.contains("cargo install"), "{path}");
+        assert!(
+            !yaml.contains("actions/cache@"),
+            "{path}: the action caches itself"
+        );
+        // The install step comes after the checkout and before wo runs.
+        let checkout = yaml.find("uses: actions/checkout@").unwrap();
+        let install = yaml.find("uses: wo-as-code/wo@").unwrap();
+        let run = yaml.find("run: wo on-event").unwrap();
+        assert!(checkout < install && install < run, "{path}");
+    }
+}
+
+#[test]
+fn with_cargo_the_workflows_install_the_crates_io_package_cached_by_version() {
+    let mut opts = InitOptions::new("acme", "shop");
+    opts.install = WoInstall::Cargo;
+    let files = workflows(&opts).unwrap();
+    assert_eq!(files, workflows(&opts).unwrap(), "same options, same bytes");
+    let deploy = file(&files, "shop-source/.github/workflows/deploy.yml");
+    assert!(deploy.contains(&format!(
+        "      - name: Cache wo\n        id: cache-wo\n        uses: {}\n        with:\n          path: ~/.cargo/bin/wo\n          key: woac-cli-${{{{ runner.os }}}}-${{{{ runner.arch }}}}-${{{{ env.WO_VERSION }}}}\n      - name: Install wo\n        if: steps.cache-wo.outputs.cache-hit != 'true'\n        run: cargo install --locked woac-cli --version \"$WO_VERSION\"\n",
+        pins::CACHE
+    )), "{deploy}");
+    assert!(deploy.contains(
+        "# wo is installed with `cargo install --locked woac-cli` at WO_VERSION and cached.\n"
+    ));
+    assert!(!deploy.contains("wo-as-code/wo@"), "{deploy}");
+    // Everything but the install steps (and the header line saying how) is the same.
+    fn without_install(yaml: &str) -> String {
+        let yaml: String = yaml
+            .lines()
+            .filter(|l| !l.contains("wo is installed with"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let start = ["      - name: Cache wo\n", "      - name: Install wo\n"]
+            .iter()
+            .filter_map(|s| yaml.find(s))
+            .min();
+        match (start, yaml.find("      - name: Token for")) {
+            (Some(s), Some(e)) => format!("{}{}", &yaml[..s], &yaml[e..]),
+            _ => yaml,
+        }
+    }
+    let action = generated();
+    assert_eq!(action.len(), files.len());
+    for ((p1, a), (p2, c)) in action.iter().zip(&files) {
+        assert_eq!(p1, p2);
+        assert_eq!(without_install(a), without_install(c), "{p1}");
+    }
+}
+
+#[test]
+fn the_cargo_package_is_the_workspace_package_of_the_wo_binary() {
+    let manifest = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wo-cli/Cargo.toml"),
+    )
+    .unwrap();
+    assert!(
+        manifest.starts_with(&format!(
+            "[package]\nname = \"{}\"\n",
+            actions::WO_CLI_PACKAGE
+        )),
+        "{manifest}"
+    );
+    assert!(manifest.contains("[[bin]]\nname = \"wo\"\n"));
+}
+
+#[test]
+fn wo_action_is_the_workspace_repository_at_a_release_tag() {
+    assert_eq!(
+        format!("https://github.com/{}", pins::wo_repository()),
+        env!("CARGO_PKG_REPOSITORY")
+    );
+    assert_eq!(pins::wo_repository().split('/').count(), 2);
+    assert_eq!(pins::wo_action("1.2.3"), "wo-as-code/wo@v1.2.3");
+}
+
+#[test]
+fn the_wo_version_must_be_a_release_version() {
+    for good in ["0.1.0", "10.20.30", "0.2.0-rc.1", "1.0.0-alpha-2"] {
+        let mut opts = InitOptions::new("acme", "shop");
+        opts.wo_version = good.into();
+        assert!(workflows(&opts).is_ok(), "{good}");
+    }
+    for bad in [
+        "latest", "v0.1.0", "0.1", "0.1.0.0", "0.1.0-", "1.x.0", "0..1",
+    ] {
+        let mut opts = InitOptions::new("acme", "shop");
+        opts.wo_version = bad.into();
+        let e = workflows(&opts).unwrap_err();
+        let keys: Vec<&str> = e
+            .diagnostics()
+            .iter()
+            .map(|d| d.location.key_path.as_str())
+            .collect();
+        assert_eq!(keys, ["woVersion"], "{bad}");
+    }
 }

@@ -9,7 +9,7 @@
 //! longer run and its inputs/s:
 //!
 //! ```text
-//! WO_FUZZ_CASES=100000 cargo test -p wo-github --test fuzz_events -- --nocapture
+//! WO_FUZZ_CASES=100000 cargo test -p woac-github --test fuzz_events -- --nocapture
 //! ```
 
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -26,7 +26,8 @@ enum InitCommand {
     #[command(after_help = "\
 Examples:
   wo init github --owner acme --app shop
-  wo init github --owner acme --app shop --env dev,prod --main-branch trunk --out workflows")]
+  wo init github --owner acme --app shop --env dev,prod --main-branch trunk --out workflows
+  wo init github --owner acme --app shop --install cargo")]
     Github(InitGithub),
 }
 
@@ -50,12 +51,35 @@ struct InitGithub {
     /// The source repos' main branch.
     #[arg(long, default_value = "main")]
     main_branch: String,
+    /// How the workflows install wo (at this wo's version): `action`, wo's own action
+    /// (the static release binary, SHA-256 checked, cached); `cargo`, `cargo install --locked
+    /// woac-cli` on the runner (cached).
+    #[arg(long, value_enum, default_value_t = Install::Action)]
+    install: Install,
     /// Where to write (one directory per repository).
     #[arg(long, default_value = ".", value_name = "DIR")]
     out: PathBuf,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t)]
     output: TextOrJson,
+}
+
+/// `--install`: how the generated workflows install wo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Install {
+    /// `uses: <owner>/wo@v<version>`, wo's action.
+    Action,
+    /// `cargo install --locked woac-cli --version <version>`.
+    Cargo,
+}
+
+impl From<Install> for wo_github::actions::WoInstall {
+    fn from(i: Install) -> Self {
+        match i {
+            Install::Action => Self::Action,
+            Install::Cargo => Self::Cargo,
+        }
+    }
 }
 
 impl Init {
@@ -71,6 +95,7 @@ impl Init {
         let mut opts = wo_github::actions::InitOptions::new(g.owner, g.app);
         opts.environments = g.envs;
         opts.main_branch = g.main_branch;
+        opts.install = g.install.into();
         let files = wo_github::actions::workflows(&opts)?;
         for (rel, _) in &files {
             wo_core::files::check_relative_path(rel)

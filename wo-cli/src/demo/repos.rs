@@ -8,8 +8,10 @@ use include_dir::{include_dir, Dir};
 use wo_core::files::FileTree;
 use wo_core::{Error, Result};
 
-/// `examples/` of the workspace, embedded so that `wo demo` needs nothing on disk.
-static EXAMPLES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../examples");
+/// `examples/` of the workspace, embedded so that `wo demo` needs nothing on disk. Read through
+/// the symlink `wo-cli/demo-examples` (→ `../examples`), which `cargo package` follows: the
+/// published crate carries the examples inside itself.
+static EXAMPLES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/demo-examples");
 
 /// The files under `examples/<dir>`, re-rooted.
 pub fn example(dir: &str) -> Result<FileTree> {

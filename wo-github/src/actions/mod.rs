@@ -47,4 +47,4 @@ pub use output::{render_outputs, write_outputs, OUTPUT_VAR};
 pub use summary::{
     append_step_summary, step_summary, summary_rows, TargetRow, MAX_SUMMARY_BYTES, STEP_SUMMARY_VAR,
 };
-pub use workflows::{workflows, InitOptions, SolutionRepos};
+pub use workflows::{workflows, InitOptions, SolutionRepos, WoInstall, WO_CLI_PACKAGE};

@@ -5,6 +5,15 @@
 //! widely published; **verify each SHA against the tag in the action's repository before a
 //! release of wo, and update them together** (for example with Dependabot or Renovate on a
 //! repository that uses the generated workflows, then copy the new pins here).
+//!
+//! wo's own action ([`wo_action`]) is the exception: it is referenced by its release tag
+//! `v<version>`, because a build of wo cannot know the commit its own release tag will name.
+//! The release workflow never moves a tag, the GitHub release of a tag should be made immutable
+//! (repository setting "immutable releases": its tag and assets can then be neither moved nor
+//! replaced), and the action checks the binary it downloads against the release's
+//! `SHA256SUMS`. Whoever wants a commit instead replaces the tag with the commit it names
+//! (`uses: <owner>/wo@<sha> # v0.1.0`); the action then takes the version from its `version`
+//! input, which the generated workflows always set.
 
 use std::fmt;
 
@@ -64,3 +73,23 @@ pub const CACHE: ActionPin = ActionPin {
 
 /// Every pin the workflows use.
 pub const ALL: [ActionPin; 4] = [CHECKOUT, AZURE_LOGIN, CREATE_GITHUB_APP_TOKEN, CACHE];
+
+/// wo's repository on GitHub, `owner/repo`: the workspace's `repository` URL
+/// (`https://github.com/<owner>/<repo>`), where wo's action (`action.yml`) and its release
+/// archives live.
+pub fn wo_repository() -> &'static str {
+    const URL: &str = env!("CARGO_PKG_REPOSITORY");
+    match URL.strip_prefix("https://github.com/") {
+        Some(repo) => repo.trim_end_matches('/'),
+        // The workspace's Cargo.toml sets the URL; a test checks its form.
+        None => {
+            panic!("the workspace's repository URL {URL} is not https://github.com/<owner>/<repo>")
+        }
+    }
+}
+
+/// The `uses:` value of wo's own action at release `version` (`0.1.0`):
+/// `<owner>/<repo>@v0.1.0`, by tag (see the module documentation for why).
+pub fn wo_action(version: &str) -> String {
+    format!("{}@v{version}", wo_repository())
+}

@@ -24,16 +24,25 @@
 //!   `vars` (no client secret), in the deploy job only, which runs in the GitHub environment of
 //!   the same name (its protection rules apply and its variables may differ per environment;
 //!   the federated credential's subject is `repo:<owner>/<repo>:environment:<env>`).
-//! - **wo is built from crates.io**: `cargo install --locked wo-cli --version <InitOptions::
-//!   wo_version>` (the Rust toolchain is on GitHub's Ubuntu runners), the binary cached with
-//!   `actions/cache` keyed by that version, so a run installs it once per version and runner.
-//!   Changing the version means regenerating the workflows; nothing floats.
+//! - **wo at one version**, installed one of two ways ([`WoInstall`], `wo init github
+//!   --install action|cargo`), either way at [`InitOptions::wo_version`] and cached, so a run
+//!   installs it once per version and runner. Changing the version means regenerating the
+//!   workflows; nothing floats.
+//!   - [`WoInstall::Action`] (the default): wo's own action, `uses: <owner>/wo@v<version>`
+//!     ([`super::pins::wo_action`]) with `version:` set, which downloads the static release
+//!     binary for the runner, checks it against the release's `SHA256SUMS` and caches it.
+//!     Seconds, and no Rust toolchain needed. The action is referenced by its release tag,
+//!     not by a commit (why: [`super::pins`]).
+//!   - [`WoInstall::Cargo`]: `cargo install --locked woac-cli --version <version>` from
+//!     crates.io (the Rust toolchain is on GitHub's Ubuntu runners), the binary cached with
+//!     `actions/cache` keyed by that version. Minutes on a cache miss; for runners the release
+//!     has no binary for, or where only crates.io is reachable.
 //! - **Deploys never overlap**: one `concurrency` group per solution and environment with
 //!   `cancel-in-progress: false` (a deploy that is waiting may be replaced by a newer one; that
 //!   is harmless, as a deploy always deploys the head of the env branch).
 //! - **No payload text in scripts**: values from events reach shell steps only through `env:`,
 //!   never as `${{ … }}` inside `run:`; wo reads the event itself from `GITHUB_EVENT_PATH`.
-//! - Every action is pinned to a full commit SHA ([`super::pins`]).
+//! - Every third-party action is pinned to a full commit SHA ([`super::pins`]).
 //!
 //! The output is deterministic: the same options give the same bytes, files in path order.
 
@@ -45,7 +54,22 @@ use super::event::{
     DISPATCH_CHANGE_MERGED, DISPATCH_CONFIG_MERGED, DISPATCH_PLATFORM_CONFIG_MERGED,
     DISPATCH_SOURCE_PUSHED,
 };
-use super::pins::{ActionPin, AZURE_LOGIN, CACHE, CHECKOUT, CREATE_GITHUB_APP_TOKEN};
+use super::pins::{wo_action, ActionPin, AZURE_LOGIN, CACHE, CHECKOUT, CREATE_GITHUB_APP_TOKEN};
+
+/// The crates.io package of the `wo` binary (the workspace's `wo-cli/`), what
+/// [`WoInstall::Cargo`] installs.
+pub const WO_CLI_PACKAGE: &str = "woac-cli";
+
+/// How the generated workflows install wo (`wo init github --install`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WoInstall {
+    /// wo's own action, `uses: <owner>/wo@v<version>`: the static release binary, checksum
+    /// verified and cached.
+    #[default]
+    Action,
+    /// `cargo install --locked woac-cli --version <version>`, built on the runner and cached.
+    Cargo,
+}
 
 /// The repositories of one solution.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,8 +98,10 @@ pub struct InitOptions {
     pub environments: Vec<String>,
     /// The source repos' main branch.
     pub main_branch: String,
-    /// The version of `wo-cli` the workflows install.
+    /// The version of wo the workflows install (a release version such as `0.1.0`).
     pub wo_version: String,
+    /// How they install it.
+    pub install: WoInstall,
     /// The runner label (`runs-on`).
     pub runs_on: String,
 }
@@ -84,7 +110,8 @@ impl InitOptions {
     /// Options for application `app` of `owner` with the conventional names: repositories
     /// `<app>-source`, `<app>-config`, `<app>-gitops`, `platform-control-plane`,
     /// `platform-config`, `platform-gitops` (platform solution `platform`), environments
-    /// `dev`, `stage`, `prod`, main branch `main`, this wo's version, runner `ubuntu-24.04`.
+    /// `dev`, `stage`, `prod`, main branch `main`, this wo's version installed with wo's action,
+    /// runner `ubuntu-24.04`.
     pub fn new(owner: impl Into<String>, app: impl Into<String>) -> Self {
         let app = app.into();
         Self {
@@ -104,13 +131,15 @@ impl InitOptions {
             environments: vec!["dev".into(), "stage".into(), "prod".into()],
             main_branch: "main".into(),
             wo_version: env!("CARGO_PKG_VERSION").into(),
+            install: WoInstall::default(),
             runs_on: "ubuntu-24.04".into(),
         }
     }
 
     /// Checks every name the workflows will contain: letters, digits, `-`, `_`, `.` (no
     /// leading dot), so that none can change the meaning of the YAML, an expression or a
-    /// shell line; at least one environment, none twice; six different repositories.
+    /// shell line; at least one environment, none twice; six different repositories; wo's
+    /// version a release version (`0.1.0`, `0.2.0-rc.1`).
     ///
     /// # Errors
     ///
@@ -139,6 +168,15 @@ impl InitOptions {
         check("mainBranch".into(), &self.main_branch);
         check("woVersion".into(), &self.wo_version);
         check("runsOn".into(), &self.runs_on);
+        if is_name(&self.wo_version) && !is_release_version(&self.wo_version) {
+            problems.push(wo_core::Diagnostic::new(
+                Location::file("<init options>").with_key("woVersion"),
+                format!(
+                    "{:?} is not a release version of wo such as 0.1.0 (no leading v)",
+                    self.wo_version
+                ),
+            ));
+        }
         let here = |key: &str| Location::file("<init options>").with_key(key);
         if self.environments.is_empty() {
             problems.push(wo_core::Diagnostic::new(
@@ -175,6 +213,25 @@ impl InitOptions {
             Err(Error::Invalid(wo_core::Diagnostics(problems)))
         }
     }
+}
+
+/// `MAJOR.MINOR.PATCH` with an optional `-pre.release` (letters, digits, `.`, `-`): the versions
+/// wo is released and tagged (`v…`) at.
+fn is_release_version(s: &str) -> bool {
+    let (core, pre) = match s.split_once('-') {
+        Some((core, pre)) => (core, Some(pre)),
+        None => (s, None),
+    };
+    let numbers: Vec<&str> = core.split('.').collect();
+    numbers.len() == 3
+        && numbers
+            .iter()
+            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        && pre.is_none_or(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        })
 }
 
 fn is_name(s: &str) -> bool {
@@ -369,24 +426,51 @@ jobs:
     }
 
     fn steps_checkout_and_install(&self) -> String {
-        format!(
+        let mut s = format!(
             r#"      - name: Check out (wo.yaml settings)
         uses: {checkout}
         with:
           persist-credentials: false
-      - name: Cache wo
+"#,
+            checkout = Self::uses(&CHECKOUT),
+        );
+        s.push_str(&match self.opts.install {
+            WoInstall::Action => format!(
+                r#"      - name: Install wo
+        uses: {action}
+        with:
+          version: ${{{{ env.WO_VERSION }}}}
+"#,
+                action = wo_action(&self.opts.wo_version),
+            ),
+            WoInstall::Cargo => format!(
+                r#"      - name: Cache wo
         id: cache-wo
         uses: {cache}
         with:
           path: ~/.cargo/bin/wo
-          key: wo-cli-${{{{ runner.os }}}}-${{{{ runner.arch }}}}-${{{{ env.WO_VERSION }}}}
+          key: {WO_CLI_PACKAGE}-${{{{ runner.os }}}}-${{{{ runner.arch }}}}-${{{{ env.WO_VERSION }}}}
       - name: Install wo
         if: steps.cache-wo.outputs.cache-hit != 'true'
-        run: cargo install --locked wo-cli --version "$WO_VERSION"
+        run: cargo install --locked {WO_CLI_PACKAGE} --version "$WO_VERSION"
 "#,
-            checkout = Self::uses(&CHECKOUT),
-            cache = Self::uses(&CACHE),
-        )
+                cache = Self::uses(&CACHE),
+            ),
+        });
+        s
+    }
+
+    /// The header line saying how wo is installed.
+    fn install_note(&self) -> String {
+        match self.opts.install {
+            WoInstall::Action => format!(
+                "wo is installed with its action, {} (release binary, SHA-256 checked), and cached.",
+                wo_action(&self.opts.wo_version)
+            ),
+            WoInstall::Cargo => format!(
+                "wo is installed with `cargo install --locked {WO_CLI_PACKAGE}` at WO_VERSION and cached."
+            ),
+        }
     }
 
     fn step_app_token(&self, repos: &str, permissions: &[(&str, &str)]) -> String {
@@ -456,7 +540,7 @@ jobs:
                     "{} with contents and pull requests write; vars.WO_RESOURCE_GROUP (the Workload Orchestration resource group id).",
                     self.other_repos().replace(',', ", ")
                 ),
-                "wo is installed with `cargo install --locked wo-cli` at WO_VERSION and cached.",
+                &self.install_note(),
             ],
         );
         let options: Vec<String> = events.iter().map(|(e, _)| q(e)).collect();
@@ -542,7 +626,7 @@ jobs:
                     self.full(&self.sol.source)
                 ),
                 "vars.WO_APP_ID and secrets.WO_APP_PRIVATE_KEY (GitHub App), vars.WO_RESOURCE_GROUP (the Workload Orchestration resource group id).",
-                "wo is installed with `cargo install --locked wo-cli` at WO_VERSION and cached.",
+                &self.install_note(),
             ],
         );
         let environment = "github.event.client_payload.environment || inputs.environment";
