@@ -16,10 +16,6 @@ const OWNER: &str = "octo";
 const NAME: &str = "gitops";
 const ENV: &str = "dev";
 
-/// The token the fake accepts (the one place to change when it issues its own).
-fn token() -> String {
-    "test-token".to_string()
-}
 
 async fn fake() -> FakeGitHub {
     let github = FakeGitHub::start().await.expect("start the fake GitHub");
@@ -37,7 +33,7 @@ async fn fake() -> FakeGitHub {
 fn port(github: &FakeGitHub, tree_request_bytes: usize) -> GitHubGitOpsRepo {
     let client = GitHub::builder()
         .base_url(github.base_url())
-        .token(token())
+        .token(github.admin_token())
         .retry(RetryPolicy::never())
         .build()
         .expect("client");
