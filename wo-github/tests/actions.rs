@@ -1364,22 +1364,28 @@ fn deploy_logs_in_to_azure_by_oidc_and_never_overlaps_per_environment() {
 fn notifications_dispatch_wo_events_to_the_source_repos() {
     let files = generated();
     let pr = file(&files, "shop-gitops/.github/workflows/notify-on-pr.yml");
-    assert!(pr.contains("gh api --method POST \"repos/acme/shop-source/dispatches\""));
-    assert!(pr.contains("-f event_type=wo-change-merged"));
+    assert!(pr.contains("\"$GITHUB_API_URL/repos/acme/shop-source/dispatches\""));
+    assert!(pr.contains(
+        "{event_type: \"wo-change-merged\", client_payload: {environment: $environment}}"
+    ));
+    assert!(
+        pr.contains("--arg environment \"$ENVIRONMENT\""),
+        "the branch name reaches jq as data"
+    );
     assert!(pr.contains("github.event.pull_request.merged == true"));
     assert!(pr.contains("format('wo/{0}/{1}', github.event.pull_request.base.ref, 'shop')"));
     let cfg = file(
         &files,
         "shop-config/.github/workflows/notify-on-config-change.yml",
     );
-    assert!(cfg.contains("-f event_type=wo-config-merged"));
+    assert!(cfg.contains("{event_type: \"wo-config-merged\""));
     let platform = file(
         &files,
         "platform-config/.github/workflows/notify-on-config-change.yml",
     );
     assert!(platform.contains("repos/acme/platform-control-plane/dispatches"));
     assert!(platform.contains("repos/acme/shop-source/dispatches"));
-    assert!(platform.contains("-f event_type=wo-platform-config-merged"));
+    assert!(platform.contains("{event_type: \"wo-platform-config-merged\""));
     let prepare = file(&files, "shop-source/.github/workflows/prepare-pr.yml");
     for t in [
         "wo-source-pushed",
@@ -1389,8 +1395,25 @@ fn notifications_dispatch_wo_events_to_the_source_repos() {
         assert!(prepare.contains(&format!("- \"{t}\"")), "{t}");
     }
     let ci = file(&files, "shop-source/.github/workflows/ci-handoff.yml");
-    assert!(ci.contains("gh workflow run prepare-pr.yml"));
-    assert!(ci.contains("branches:\n      - \"main\""));
+    assert!(ci.contains("actions/workflows/prepare-pr.yml/dispatches"));
+    assert!(ci.contains("workflow_run:\n    workflows:\n      - \"CI\"\n    types:\n      - completed\n    branches:\n      - \"main\""));
+    assert!(ci.contains("github.event.workflow_run.conclusion == 'success'"));
+    assert!(
+        ci.contains("COMMIT: ${{ github.event.workflow_run.head_sha }}"),
+        "the tested commit, not the default branch's head"
+    );
+    let deploy = file(&files, "shop-source/.github/workflows/deploy.yml");
+    for var in ["AZURE_CLIENT_ID", "AZURE_TENANT_ID"] {
+        assert!(
+            deploy.contains(&format!("          {var}: ${{{{ vars.{var} }}}}\n"))
+                && deploy.contains("id-token: write"),
+            "wo's own step signs in with the job's OIDC token and renews it: {var}"
+        );
+    }
+    assert!(
+        !prepare.contains("AZURE_CLIENT_ID"),
+        "prepare-pr never touches Azure"
+    );
 }
 
 #[test]

@@ -16,7 +16,6 @@ const OWNER: &str = "octo";
 const NAME: &str = "gitops";
 const ENV: &str = "dev";
 
-
 async fn fake() -> FakeGitHub {
     let github = FakeGitHub::start().await.expect("start the fake GitHub");
     github.create_repo(OWNER, NAME);

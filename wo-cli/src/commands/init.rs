@@ -51,6 +51,10 @@ struct InitGithub {
     /// The source repos' main branch.
     #[arg(long, default_value = "main")]
     main_branch: String,
+    /// The `name:` of the source repos' own CI workflow (build, test, push the image):
+    /// prepare-pr starts when a run of it succeeds on the main branch.
+    #[arg(long, default_value = "CI", value_name = "NAME")]
+    ci_workflow: String,
     /// How the workflows install wo (at this wo's version): `action`, wo's own action
     /// (the static release binary, SHA-256 checked, cached); `cargo`, `cargo install --locked
     /// woac-cli` on the runner (cached).
@@ -95,6 +99,7 @@ impl Init {
         let mut opts = wo_github::actions::InitOptions::new(g.owner, g.app);
         opts.environments = g.envs;
         opts.main_branch = g.main_branch;
+        opts.ci_workflow = g.ci_workflow;
         opts.install = g.install.into();
         let files = wo_github::actions::workflows(&opts)?;
         for (rel, _) in &files {

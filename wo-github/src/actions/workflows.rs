@@ -2,7 +2,7 @@
 //!
 //! | repository | workflow | on | does |
 //! |---|---|---|---|
-//! | app source, platform control plane | `ci-handoff.yml` | push to main | starts `prepare-pr.yml` for the commit (`source-pushed`) |
+//! | app source, platform control plane | `ci-handoff.yml` | `workflow_run`: the repository's own CI (`InitOptions::ci_workflow`) succeeded for a push to main | starts `prepare-pr.yml` for the tested commit (`source-pushed`) |
 //! | app source, platform control plane | `prepare-pr.yml` | `workflow_dispatch`, `repository_dispatch` (`wo-source-pushed`, `wo-config-merged`, `wo-platform-config-merged`) | `wo on-event --github --role source`: render, open or update the gitops pull request |
 //! | app source, platform control plane | `deploy.yml` | `repository_dispatch` `wo-change-merged`, `workflow_dispatch` | `wo on-event --github --role source`: deploy, set statuses, prepare the next environment |
 //! | app gitops, platform gitops | `notify-on-pr.yml` | `pull_request` closed, merged, head `wo/<env>/<solution>` | dispatches `wo-change-merged {environment}` to the source repo |
@@ -104,6 +104,10 @@ pub struct InitOptions {
     pub install: WoInstall,
     /// The runner label (`runs-on`).
     pub runs_on: String,
+    /// The name (`name:`) of the source repos' own CI workflow, which builds, tests and pushes
+    /// the image: `ci-handoff.yml` starts prepare-pr when a run of it on the main branch
+    /// succeeds (`workflow_run`), never before.
+    pub ci_workflow: String,
 }
 
 impl InitOptions {
@@ -133,6 +137,7 @@ impl InitOptions {
             wo_version: env!("CARGO_PKG_VERSION").into(),
             install: WoInstall::default(),
             runs_on: "ubuntu-24.04".into(),
+            ci_workflow: "CI".into(),
         }
     }
 
@@ -168,6 +173,16 @@ impl InitOptions {
         check("mainBranch".into(), &self.main_branch);
         check("woVersion".into(), &self.wo_version);
         check("runsOn".into(), &self.runs_on);
+        if !is_workflow_name(&self.ci_workflow) {
+            problems.push(wo_core::Diagnostic::new(
+                Location::file("<init options>").with_key("ciWorkflow"),
+                format!(
+                    "{:?} is not a workflow name wo writes (letters, digits, spaces, - _ . ( ) /, not \
+                     empty)",
+                    self.ci_workflow
+                ),
+            ));
+        }
         if is_name(&self.wo_version) && !is_release_version(&self.wo_version) {
             problems.push(wo_core::Diagnostic::new(
                 Location::file("<init options>").with_key("woVersion"),
@@ -231,6 +246,16 @@ fn is_release_version(s: &str) -> bool {
             !p.is_empty()
                 && p.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        })
+}
+
+/// A workflow's `name:` as `workflow_run` names it: what is safe inside a double-quoted YAML
+/// string and an expression (no quotes, backslashes, `$`, `{`).
+fn is_workflow_name(s: &str) -> bool {
+    !s.trim().is_empty()
+        && s.len() <= 100
+        && s.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.' | '(' | ')' | '/')
         })
 }
 
@@ -357,12 +382,15 @@ impl Generator<'_> {
             self.source_role(),
             &[
                 &format!(
-                    "Flow ci: a commit on {} hands off to prepare-pr for the first environment ({}),",
-                    self.opts.main_branch,
+                    "Flow ci: when this repository's own CI ({}) succeeds for a push to {}, hand the",
+                    self.opts.ci_workflow, self.opts.main_branch
+                ),
+                &format!(
+                    "tested commit off to prepare-pr for the first environment ({}), promotable: an",
                     self.first_env()
                 ),
-                "promotable. Building, testing and pushing the image are this repository's own CI;",
-                "if prepare-pr must wait for them, start prepare-pr.yml from that CI instead.",
+                "untested commit, or one whose image is not pushed yet, is never rendered. Only the",
+                "main branch promotes (wo checks the commit is on it, whatever the event says).",
                 "Needs: nothing but this workflow's own token (actions: write starts prepare-pr).",
             ],
         );
@@ -370,7 +398,11 @@ impl Generator<'_> {
             r#"name: ci-handoff
 
 on:
-  push:
+  workflow_run:
+    workflows:
+      - {ci}
+    types:
+      - completed
     branches:
       - {main}
 
@@ -380,24 +412,28 @@ permissions:
 jobs:
   handoff:
     name: hand off to prepare-pr
+    if: >-
+      github.event.workflow_run.conclusion == 'success'
+      && github.event.workflow_run.event == 'push'
     runs-on: {runs_on}
     timeout-minutes: 5
     permissions:
       actions: write
     steps:
-      - name: Start prepare-pr for this commit
+      - name: Start prepare-pr for the tested commit
         env:
-          GH_TOKEN: ${{{{ github.token }}}}
-          COMMIT: ${{{{ github.sha }}}}
+          TOKEN: ${{{{ github.token }}}}
+          COMMIT: ${{{{ github.event.workflow_run.head_sha }}}}
         run: |
-          gh workflow run prepare-pr.yml \
-            --repo "$GITHUB_REPOSITORY" \
-            --ref "$GITHUB_REF_NAME" \
-            -f event=source-pushed \
-            -f commit="$COMMIT"
+          jq -n --arg commit "$COMMIT" \
+            '{{ref: {main_json}, inputs: {{event: "source-pushed", commit: $commit}}}}' |
+{curl}              "$GITHUB_API_URL/repos/$GITHUB_REPOSITORY/actions/workflows/prepare-pr.yml/dispatches"
 "#,
+            ci = q(&self.opts.ci_workflow),
             main = q(&self.opts.main_branch),
+            main_json = q(&self.opts.main_branch),
             runs_on = q(&self.opts.runs_on),
+            curl = curl_post(10),
         ));
         y
     }
@@ -494,9 +530,17 @@ jobs:
         s
     }
 
-    fn step_on_event(&self) -> String {
+    /// The `wo on-event` step; `azure`: the deploy job's, whose wo signs in to Azure itself
+    /// with the job's OIDC token (`id-token: write`) and so renews its token however long the
+    /// deploy takes (an `az` sign-in left by azure/login is not renewed past about an hour).
+    fn step_on_event(&self, azure: bool) -> String {
         let server = "${{ github.server_url }}";
         let o = &self.opts.owner;
+        let azure = if azure {
+            "          AZURE_CLIENT_ID: ${{ vars.AZURE_CLIENT_ID }}\n          AZURE_TENANT_ID: ${{ vars.AZURE_TENANT_ID }}\n          AZURE_SUBSCRIPTION_ID: ${{ vars.AZURE_SUBSCRIPTION_ID }}\n"
+        } else {
+            ""
+        };
         format!(
             r#"      - name: wo on-event
         env:
@@ -508,7 +552,8 @@ jobs:
           WO_GITOPS: {server}/{o}/{gitops}
           WO_FIRST_ENV: {first}
           WO_RESOURCE_GROUP: ${{{{ vars.WO_RESOURCE_GROUP }}}}
-        run: wo on-event --github --role source
+          WO_REGISTRY: ${{{{ vars.WO_REGISTRY }}}}
+{azure}        run: wo on-event --github --role source
 "#,
             source = self.sol.source,
             config = self.sol.config,
@@ -602,7 +647,7 @@ jobs:
             &self.other_repos(),
             &[("contents", "write"), ("pull-requests", "write")],
         ));
-        y.push_str(&self.step_on_event());
+        y.push_str(&self.step_on_event(false));
         y
     }
 
@@ -697,7 +742,7 @@ jobs:
 "#,
             pin = Self::uses(&AZURE_LOGIN)
         ));
-        y.push_str(&self.step_on_event());
+        y.push_str(&self.step_on_event(true));
         y
     }
 
@@ -736,14 +781,15 @@ jobs:
             y.push_str(&format!(
                 r#"      - name: Dispatch {dispatch} to {full}
         env:
-          GH_TOKEN: ${{{{ steps.token.outputs.token }}}}
+          TOKEN: ${{{{ steps.token.outputs.token }}}}
           ENVIRONMENT: ${{{{ github.event.pull_request.base.ref }}}}
         run: |
-          gh api --method POST "repos/{full}/dispatches" \
-            -f event_type={dispatch} \
-            -f "client_payload[environment]=$ENVIRONMENT"
+          jq -n --arg environment "$ENVIRONMENT" \
+            '{{event_type: "{dispatch}", client_payload: {{environment: $environment}}}}' |
+{curl}              "$GITHUB_API_URL/repos/{full}/dispatches"
 "#,
                 full = self.full(t),
+                curl = curl_post(10),
             ));
         }
         y
@@ -824,4 +870,20 @@ jobs:
         y.push_str(&self.notify_job(dispatch, None, &targets));
         y
     }
+}
+
+/// The lines of a shell pipeline's last command that POSTs its standard input as JSON to the
+/// GitHub API with `$TOKEN` (curl and jq are on every GitHub-hosted runner; `GITHUB_API_URL`
+/// is set by the runner, so GitHub Enterprise Server works unchanged); the URL follows on the
+/// next line. curl retries 429 and 5xx answers, honouring `Retry-After`, and fails on any
+/// other error with GitHub's message.
+fn curl_post(indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    format!(
+        "{pad}  curl --fail-with-body --silent --show-error --retry 5 --retry-all-errors \\\n\
+         {pad}    --request POST --data @- \\\n\
+         {pad}    --header \"Authorization: Bearer $TOKEN\" \\\n\
+         {pad}    --header \"Accept: application/vnd.github+json\" \\\n\
+         {pad}    --header \"X-GitHub-Api-Version: 2022-11-28\" \\\n"
+    )
 }
