@@ -3,6 +3,8 @@
 //! - [`tool`]: the path of a tool `bash .ci/install-tools` installs (Helm, Stoplight Prism,
 //!   actionlint, kubernetes-validate, shellcheck), never looked up on `PATH`. A test that needs
 //!   a tool fails when it is missing, with a message naming the install command; it never skips.
+//! - [`actions`]: GitHub Actions workflows run for an event with GitHub's own workflow parser
+//!   and expression engine, `run:` steps in bash, the few actions wo uses emulated.
 //! - [`git`]: repositories served by `git daemon` (`git://`) and by `git http-backend`
 //!   behind a loopback HTTP server (`http://`), on 127.0.0.1.
 //! - [`prism`]: Stoplight Prism in proxy mode, validating the traffic of a fake or simulator
@@ -20,6 +22,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod actions;
 pub mod git;
 pub mod prism;
 pub mod registry;
