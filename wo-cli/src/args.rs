@@ -75,10 +75,11 @@ pub struct AzureArgs {
 impl AzureArgs {
     /// The Azure settings these flags give.
     pub fn settings(&self) -> AzureSettings {
+        let given = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
         AzureSettings {
-            url: self.arm_url.clone(),
-            resource_group: self.resource_group.clone(),
-            location: self.location.clone(),
+            url: given(&self.arm_url),
+            resource_group: given(&self.resource_group),
+            location: given(&self.location),
             concurrency: self.concurrency,
             poll: self.poll_ms.map(Duration::from_millis),
             custom_location: None,
@@ -103,14 +104,17 @@ impl CommonArgs {
 impl RepoArgs {
     /// The settings: these flags, the environment, the settings file.
     pub fn settings(&self, azure: Option<&AzureArgs>) -> Result<Settings> {
+        // An empty variable is an unset one: a workflow's `${{ vars.X }}` is "" where X is not
+        // defined, and that must not become a setting (an empty registry, an empty repository).
+        let given = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
         self.common.settings(Settings {
-            source: self.source.clone(),
-            config: self.config.clone(),
-            platform: self.platform.clone(),
-            gitops: self.gitops.clone(),
-            first_environment: self.first_env.clone(),
+            source: given(&self.source),
+            config: given(&self.config),
+            platform: given(&self.platform),
+            gitops: given(&self.gitops),
+            first_environment: given(&self.first_env),
             cache: None,
-            registry: self.registry.clone(),
+            registry: given(&self.registry),
             azure: azure.map(AzureArgs::settings).unwrap_or_default(),
             ..Settings::default()
         })

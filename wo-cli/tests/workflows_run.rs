@@ -7,14 +7,14 @@
 
 mod azure_common;
 mod github_e2e_common;
+mod release_common;
 mod workflows_common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use github_e2e_common::{example, ALL_TARGETS, ENVIRONMENTS, OWNER};
-use serde_json::Value;
-use wo_github::client::{GitHub, MergePull, RepoId};
+use wo_github::client::{GitHub, MergePull, NewPullRequest, RepoId};
 use wo_github_fake::{FakeGitHub, Repositories, TokenSpec};
 use workflows_common::{Actions, WorkflowRun};
 
@@ -44,6 +44,9 @@ struct World {
     actions: Actions,
     /// The workflows `wo init github` wrote, per repository.
     workflows: PathBuf,
+    /// wo's releases (the `wo` built here, packaged as the release workflow packages it),
+    /// where wo's action downloads from.
+    releases: release_common::ReleaseServer,
     _dir: tempfile::TempDir,
 }
 
@@ -66,7 +69,11 @@ impl World {
             .arg(&workflows)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let azure = azure_common::Azure::start(ALL_TARGETS);
         let mut actions = Actions::new();
         actions.repositories = REPOS.iter().map(|r| format!("{OWNER}/{r}")).collect();
@@ -74,26 +81,50 @@ impl World {
             ("WO_APP_ID", "12345"),
             ("AZURE_CLIENT_ID", "00000000-0000-0000-0000-0000000000c1"),
             ("AZURE_TENANT_ID", "00000000-0000-0000-0000-0000000000a1"),
-            ("AZURE_SUBSCRIPTION_ID", "00000000-0000-0000-0000-000000000001"),
+            (
+                "AZURE_SUBSCRIPTION_ID",
+                "00000000-0000-0000-0000-000000000001",
+            ),
             ("WO_RESOURCE_GROUP", azure_common::RESOURCE_GROUP),
         ] {
             actions.vars.insert(k.into(), v.into());
         }
+        actions.secrets.insert(
+            "WO_APP_PRIVATE_KEY".into(),
+            "-----BEGIN RSA PRIVATE KEY-----".into(),
+        );
+        // wo is not on the runner: the workflows install it with wo's action, from a release.
         actions
-            .secrets
-            .insert("WO_APP_PRIVATE_KEY".into(), "-----BEGIN RSA PRIVATE KEY-----".into());
-        let bin = Path::new(env!("CARGO_BIN_EXE_wo")).parent().unwrap();
-        actions.env.insert(
-            "PATH".into(),
-            format!("{}:/usr/local/bin:/usr/bin:/bin", bin.display()),
+            .env
+            .insert("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into());
+        let release_dir = dir.path().join("releases");
+        let out = release_common::package(
+            release_common::VERSION,
+            &release_dir.join(format!("v{}", release_common::VERSION)),
+        );
+        assert!(out.status.success(), "{}", release_common::text(&out));
+        let releases = release_common::ReleaseServer::start(release_dir);
+        actions.actions.insert(
+            "wo-as-code/wo".into(),
+            serde_json::json!({
+                "dir": release_common::root(),
+                "inputs": { "base-url": releases.base_url() },
+            }),
         );
         actions.env.insert(
             "WO_HELM".into(),
             wo_test_support::tool("helm").display().to_string(),
         );
+        // The registry and resource group are repository variables, as the adoption guide sets
+        // them; the ARM endpoint (the simulator) and its token are the runner's network.
         for (k, v) in azure.env() {
-            if k != "WO_RESOURCE_GROUP" {
-                actions.env.insert(k.into(), v);
+            match k {
+                "WO_RESOURCE_GROUP" | "WO_REGISTRY" => {
+                    actions.vars.insert(k.into(), v);
+                }
+                _ => {
+                    actions.env.insert(k.into(), v);
+                }
             }
         }
         World {
@@ -102,6 +133,7 @@ impl World {
             azure,
             actions,
             workflows,
+            releases,
             _dir: dir,
         }
     }
@@ -114,7 +146,10 @@ impl World {
             .map(|e| {
                 let p = e.unwrap().path();
                 (
-                    format!(".github/workflows/{}", p.file_name().unwrap().to_string_lossy()),
+                    format!(
+                        ".github/workflows/{}",
+                        p.file_name().unwrap().to_string_lossy()
+                    ),
                     std::fs::read_to_string(&p).unwrap(),
                 )
             })
@@ -138,7 +173,12 @@ impl World {
         self.push(SOURCE, "main", &source, "shop: first version");
         let mut platform = example("platform/source");
         platform.extend(self.workflow_files(PLATFORM_SOURCE));
-        self.push(PLATFORM_SOURCE, "main", &platform, "platform: first version");
+        self.push(
+            PLATFORM_SOURCE,
+            "main",
+            &platform,
+            "platform: first version",
+        );
         for env in ENVIRONMENTS {
             let mut values = example(&format!("demo/app-config/{env}"));
             values.extend(self.workflow_files(CONFIG));
@@ -146,7 +186,12 @@ impl World {
             let mut fleet = example(&format!("demo/platform-config/{env}"));
             fleet.extend(self.workflow_files(PLATFORM_CONFIG));
             self.push(PLATFORM_CONFIG, env, &fleet, "fleet");
-            self.push(GITOPS, env, &self.workflow_files(GITOPS), "notify workflows");
+            self.push(
+                GITOPS,
+                env,
+                &self.workflow_files(GITOPS),
+                "notify workflows",
+            );
             self.push(
                 PLATFORM_GITOPS,
                 env,
@@ -166,26 +211,107 @@ impl World {
             .into_iter()
             .filter(|p| p.state == "open" && p.base == env)
             .collect();
-        assert_eq!(open.len(), 1, "one open change request into {repo}:{env}: {open:?}");
-        let pr = &open[0];
-        let token = self.fake.issue_token(
-            TokenSpec::user("reviewer", Repositories::Owner(OWNER.into()))
-                .all_permissions(wo_github_fake::Access::Write),
+        assert_eq!(
+            open.len(),
+            1,
+            "one open change request into {repo}:{env}: {open:?}"
         );
-        let gh = GitHub::builder()
-            .base_url(self.fake.base_url())
-            .token(token)
-            .build()
-            .unwrap();
+        let pr = &open[0];
+        let gh = self.user("reviewer");
         let merge = MergePull {
             merge_method: Some(method.into()),
             sha: self.fake.branch_sha(OWNER, repo, &pr.head),
             ..Default::default()
         };
         self.rt
-            .block_on(gh.merge_pull(&RepoId::parse(&format!("{OWNER}/{repo}")).unwrap(), pr.number, &merge))
+            .block_on(gh.merge_pull(
+                &RepoId::parse(&format!("{OWNER}/{repo}")).unwrap(),
+                pr.number,
+                &merge,
+            ))
             .unwrap_or_else(|e| panic!("merge #{} with {method}: {e}", pr.number));
         pr.number
+    }
+
+    /// A client acting as the user `login`, with write access to the owner's repositories.
+    fn user(&self, login: &str) -> GitHub {
+        let token = self.fake.issue_token(
+            TokenSpec::user(login, Repositories::Owner(OWNER.into()))
+                .all_permissions(wo_github_fake::Access::Write),
+        );
+        GitHub::builder()
+            .base_url(self.fake.base_url())
+            .token(token)
+            .build()
+            .unwrap()
+    }
+
+    /// A developer proposes `files` for `branch` of `repo` in a pull request (from a branch of
+    /// their own) and a reviewer merges it with a merge commit; returns the runs it started.
+    fn change_through_pull_request(
+        &mut self,
+        repo: &str,
+        branch: &str,
+        files: &[(&str, &str)],
+    ) -> Vec<WorkflowRun> {
+        let head = format!("change-{branch}");
+        let base = self
+            .fake
+            .branch_sha(OWNER, repo, branch)
+            .expect("env branch");
+        self.fake.set_branch(OWNER, repo, &head, &base);
+        let edits: Vec<(&str, Option<&str>)> = files.iter().map(|(p, t)| (*p, Some(*t))).collect();
+        self.fake
+            .push_files(OWNER, repo, &head, &edits, "a values change");
+        let id = RepoId::parse(&format!("{OWNER}/{repo}")).unwrap();
+        let pr = self
+            .rt
+            .block_on(self.user("developer").create_pull(
+                &id,
+                &NewPullRequest {
+                    title: "A values change".into(),
+                    head: head.clone(),
+                    base: branch.into(),
+                    body: String::new(),
+                },
+            ))
+            .expect("open the pull request");
+        self.actions.pump(&self.fake, 20);
+        let merge = MergePull {
+            merge_method: Some("merge".into()),
+            ..Default::default()
+        };
+        self.rt
+            .block_on(self.user("reviewer").merge_pull(&id, pr.number, &merge))
+            .expect("merge the pull request");
+        self.actions.pump(&self.fake, 20)
+    }
+
+    /// Pushes a change of the source repo's main and carries it as far as it goes: the app's
+    /// CI, the hand-off, then for each environment the reviewer merging wo's change request
+    /// with the next of `methods` and the runs that starts. Returns the commit and every run.
+    fn promote(&mut self, what: &str, methods: &[&str]) -> (String, Vec<WorkflowRun>) {
+        let mut files = example("shop/source");
+        let schema = files
+            .iter_mut()
+            .find(|(p, _)| p == "wo/schema.yaml")
+            .expect("schema");
+        schema.1.push_str(&format!("# {what}\n"));
+        let commit = self.push(SOURCE, "main", &files, what);
+        let mut runs = self.actions.pump(&self.fake, 20);
+        for (env, method) in ENVIRONMENTS.iter().zip(methods) {
+            let open = self
+                .fake
+                .pulls(OWNER, GITOPS)
+                .into_iter()
+                .any(|p| p.state == "open" && p.base == *env);
+            if !open {
+                break;
+            }
+            self.review_and_merge(GITOPS, env, method);
+            runs.extend(self.actions.pump(&self.fake, 20));
+        }
+        (commit, runs)
     }
 
     fn status(&self, sha: &str, context: &str) -> Option<String> {
@@ -209,49 +335,188 @@ fn all_succeeded(runs: &[WorkflowRun]) {
 
 fn names(runs: &[WorkflowRun]) -> Vec<String> {
     runs.iter()
-        .map(|r| format!("{}:{}", r.repository.trim_start_matches("acme/"), r.workflow.trim_start_matches(".github/workflows/")))
+        .map(|r| {
+            format!(
+                "{}:{}",
+                r.repository.trim_start_matches("acme/"),
+                r.workflow.trim_start_matches(".github/workflows/")
+            )
+        })
         .collect()
 }
 
+fn started(runs: &[WorkflowRun], name: &str) -> usize {
+    names(runs).iter().filter(|n| *n == name).count()
+}
+
 #[test]
-fn a_source_commit_travels_to_prod_through_the_generated_workflows() {
+fn a_source_commit_travels_to_prod_through_the_generated_workflows_and_any_merge_button() {
     let mut w = World::start();
     w.set_up();
-
-    // A developer pushes to the source repo's main.
-    let mut files = example("shop/source");
-    let values = files
-        .iter_mut()
-        .find(|(p, _)| p == "wo/schema.yaml")
-        .expect("schema");
-    values.1.push('\n');
-    let commit = w.push(SOURCE, "main", &files, "shop: a change");
-    let runs = w.actions.pump(&w.fake, 20);
+    let (commit, runs) = w.promote("shop: a change", &["merge", "squash", "rebase"]);
     all_succeeded(&runs);
-    let started = names(&runs);
-    assert!(started.contains(&"shop-source:prepare-pr.yml".to_string()), "{started:?}");
-
-    // The reviewer merges each environment's change request with another merge button.
-    for (env, method) in ENVIRONMENTS.iter().zip(["merge", "squash", "rebase"]) {
-        w.review_and_merge(GITOPS, env, method);
-        let runs = w.actions.pump(&w.fake, 20);
-        all_succeeded(&runs);
-        let started = names(&runs);
-        assert!(started.contains(&"shop-gitops:notify-on-pr.yml".to_string()), "{env}: {started:?}");
-        assert!(started.contains(&"shop-source:deploy.yml".to_string()), "{env}: {started:?}");
+    // The app's CI ran first; the hand-off followed it (workflow_run), then prepare-pr.
+    let order = names(&runs);
+    let position = |n: &str| order.iter().position(|x| x == n).unwrap_or(usize::MAX);
+    assert!(
+        position("shop-source:ci.yml") < position("shop-source:ci-handoff.yml")
+            && position("shop-source:ci-handoff.yml") < position("shop-source:prepare-pr.yml"),
+        "{order:?}"
+    );
+    // One notify and one deploy per environment; the gitops pull requests wo opened (with
+    // the App's token) started no notify of their own: only the merges did.
+    assert_eq!(
+        started(&runs, "shop-gitops:notify-on-pr.yml"),
+        3,
+        "{order:?}"
+    );
+    assert_eq!(started(&runs, "shop-source:deploy.yml"), 3, "{order:?}");
+    for env in ENVIRONMENTS {
         assert_eq!(
             w.status(&commit, &format!("wo/{env}")).as_deref(),
             Some("success"),
-            "wo/{env} on {commit} after a {method} merge"
+            "wo/{env} on {commit}"
         );
     }
-    let open: Vec<Value> = w
+    let merged: Vec<(String, Option<String>)> = w
         .fake
         .pulls(OWNER, GITOPS)
         .into_iter()
-        .filter(|p| p.state == "open")
-        .map(|p| Value::String(p.title))
+        .filter(|p| p.merged)
+        .map(|p| (p.base, p.merged_by))
         .collect();
-    assert!(open.is_empty(), "nothing left to review after prod: {open:?}");
-    let _ = &w.azure;
+    assert_eq!(merged.len(), 3, "{merged:?}");
+    assert!(
+        merged
+            .iter()
+            .all(|(_, by)| by.as_deref() == Some("reviewer")),
+        "{merged:?}"
+    );
+    assert!(
+        w.fake
+            .pulls(OWNER, GITOPS)
+            .iter()
+            .all(|p| p.state != "open"),
+        "nothing left to review after prod"
+    );
+    // wo was installed by wo's action from the release (checksum verified), never from PATH.
+    assert!(
+        w.releases
+            .requests()
+            .iter()
+            .any(|r| r.ends_with("/SHA256SUMS")),
+        "{:?}",
+        w.releases.requests()
+    );
+    // Every job's GITHUB_TOKEN had exactly its `permissions:`: deploy's could set statuses
+    // and ask for an OIDC token, and nothing else.
+    let deploy = runs
+        .iter()
+        .find(|r| r.workflow.ends_with("deploy.yml"))
+        .expect("a deploy run");
+    assert_eq!(
+        deploy.result["jobs"]["deploy"]["permissions"],
+        serde_json::json!({"contents": "read", "id-token": "write", "statuses": "write", "metadata": "read"})
+    );
+}
+
+#[test]
+fn a_config_change_in_stage_re_renders_stage_only() {
+    let mut w = World::start();
+    w.set_up();
+    let (commit, runs) = w.promote("shop: first release", &["squash", "squash", "squash"]);
+    all_succeeded(&runs);
+    let prod = w.fake.branch_sha(OWNER, GITOPS, "prod");
+    let dev = w.fake.branch_sha(OWNER, GITOPS, "dev");
+
+    let values = w
+        .fake
+        .read_file(OWNER, CONFIG, "stage", "values.yaml")
+        .expect("stage values");
+    let changed = values.replacen("Replicas: 2", "Replicas: 3", 1);
+    assert_ne!(
+        changed, values,
+        "the example's stage values have Replicas: 2"
+    );
+    let runs = w.change_through_pull_request(CONFIG, "stage", &[("values.yaml", &changed)]);
+    all_succeeded(&runs);
+    assert_eq!(
+        started(&runs, "shop-config:notify-on-config-change.yml"),
+        1,
+        "{:?}",
+        names(&runs)
+    );
+    assert_eq!(
+        started(&runs, "shop-source:prepare-pr.yml"),
+        1,
+        "{:?}",
+        names(&runs)
+    );
+    // wo's change request into stage, reviewed and merged; deployed; nothing goes further.
+    w.review_and_merge(GITOPS, "stage", "rebase");
+    let runs = w.actions.pump(&w.fake, 20);
+    all_succeeded(&runs);
+    assert_eq!(
+        started(&runs, "shop-source:deploy.yml"),
+        1,
+        "{:?}",
+        names(&runs)
+    );
+    assert_eq!(
+        w.fake.branch_sha(OWNER, GITOPS, "prod"),
+        prod,
+        "prod untouched"
+    );
+    assert_eq!(
+        w.fake.branch_sha(OWNER, GITOPS, "dev"),
+        dev,
+        "dev untouched"
+    );
+    assert!(
+        w.fake
+            .pulls(OWNER, GITOPS)
+            .iter()
+            .all(|p| p.state != "open"),
+        "a config change is not promoted"
+    );
+    assert_eq!(w.status(&commit, "wo/stage").as_deref(), Some("success"));
+}
+
+#[test]
+fn a_failing_prod_target_halts_with_failed_statuses() {
+    let mut w = World::start();
+    w.set_up();
+    w.azure
+        .sim
+        .fail_installs_on_with("prod-berlin-2", "ImagePullBackOff: registry unreachable");
+    let (commit, runs) = w.promote("shop: breaks in prod", &["merge", "merge", "merge"]);
+    let failed: Vec<&WorkflowRun> = runs
+        .iter()
+        .filter(|r| r.conclusion() != "success")
+        .collect();
+    assert_eq!(
+        failed.len(),
+        1,
+        "only prod's deploy fails: {:?}",
+        names(&runs)
+    );
+    assert!(
+        failed[0].workflow.ends_with("deploy.yml"),
+        "{}",
+        failed[0].describe()
+    );
+    assert_eq!(w.status(&commit, "wo/dev").as_deref(), Some("success"));
+    assert_eq!(w.status(&commit, "wo/stage").as_deref(), Some("success"));
+    assert_eq!(w.status(&commit, "wo/prod").as_deref(), Some("failure"));
+    assert_eq!(
+        w.status(&commit, "wo/prod/prod-berlin-2").as_deref(),
+        Some("failure")
+    );
+    assert!(
+        w.fake
+            .pulls(OWNER, GITOPS)
+            .iter()
+            .all(|p| p.state != "open"),
+        "nothing after prod"
+    );
 }

@@ -444,13 +444,18 @@ async function canRead(job, repository, token) {
 }
 
 // A composite action from a directory (action.yml), run step by step.
-async function composite(job, dir, w, stepId) {
+async function composite(job, local, ref, w, stepId) {
+  // `local`: the action's directory, or {dir, inputs}: `inputs` replace the defaults of the
+  // action's inputs the workflow does not set (the test's network: downloads from loopback).
+  const dir = typeof local === "string" ? local : local.dir;
+  const overrides = (typeof local === "object" && local.inputs) || {};
   const meta = YAML.parse(fs.readFileSync(path.join(dir, "action.yml"), "utf8"));
   if (!meta.runs || meta.runs.using !== "composite") throw new StepError(`${dir}/action.yml: not a composite action`);
   const inputs = {};
   for (const [name, def] of Object.entries(meta.inputs || {})) {
     const given = w[name];
     if (given !== undefined && given !== "") inputs[name] = String(given);
+    else if (overrides[name] !== undefined) inputs[name] = String(overrides[name]);
     else if (def.default !== undefined) inputs[name] = interpolate(String(def.default), job.ctx());
     else if (def.required) throw new StepError(`Input required and not supplied: ${name}`);
     else inputs[name] = "";
@@ -460,7 +465,7 @@ async function composite(job, dir, w, stepId) {
   let failed = false;
   for (const [i, s] of meta.runs.steps.entries()) {
     const id = s.id || `__${i}`;
-    const ctx = { ...job.ctx(), inputs, steps, github: { ...job.contexts.github, action_path: dir } };
+    const ctx = { ...job.ctx(), inputs, steps, github: { ...job.contexts.github, action_path: dir, action_ref: ref } };
     const ok = s.if ? isTrue(evaluate(String(s.if).trim().replace(/^\$\{\{([\s\S]*)\}\}$/, "$1"), ctx, () => (failed ? "failure" : "success"))) : !failed;
     if (!ok) { steps[id] = { outputs: {}, outcome: "skipped", conclusion: "skipped" }; continue; }
     const env = Object.fromEntries(Object.entries(s.env || {}).map(([k, v]) => [k, interpolate(String(v), ctx)]));
@@ -468,7 +473,7 @@ async function composite(job, dir, w, stepId) {
       let outputs = {};
       if (s.run !== undefined) {
         if (!s.shell) throw new StepError(`${dir}/action.yml step ${id}: composite run steps need shell:`);
-        const r = job.shell(`${stepId}/${id}`, interpolate(s.run, ctx), { ...env, GITHUB_ACTION_PATH: dir }, s["working-directory"], s.shell);
+        const r = job.shell(`${stepId}/${id}`, interpolate(s.run, ctx), { ...env, GITHUB_ACTION_PATH: dir, GITHUB_ACTION_REF: ref }, s["working-directory"], s.shell);
         outputs = r.outputs;
       } else if (s.uses) {
         const withs = Object.fromEntries(Object.entries(s.with || {}).map(([k, v]) => [k, interpolate(String(v), ctx)]));
@@ -489,9 +494,9 @@ async function composite(job, dir, w, stepId) {
 }
 
 async function uses(job, ref, withs, stepId) {
-  const [name] = ref.split("@");
+  const [name, version] = ref.split("@");
   const local = job.run.input.actions || {};
-  if (local[name]) return composite(job, local[name], withs, stepId);
+  if (local[name]) return composite(job, local[name], version || "", withs, stepId);
   const emulated = Object.keys(ACTIONS).find((a) => name === a);
   if (!emulated) throw new StepError(`the test runner does not emulate ${ref}`);
   return ACTIONS[emulated](job, withs);

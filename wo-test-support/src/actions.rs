@@ -114,7 +114,8 @@ impl Runner {
         }
         drop(stdin);
         let status = child.wait().expect("runner exits");
-        let result = result.unwrap_or_else(|| panic!("the runner ended ({status}) without a result"));
+        let result =
+            result.unwrap_or_else(|| panic!("the runner ended ({status}) without a result"));
         assert!(
             result.get("error").is_none() || result["conclusion"] == "failure",
             "{result}"

@@ -1,3 +1,4 @@
+#![allow(dead_code)]
 //! The driver of `tests/github_e2e.rs`: six repositories in the fake GitHub behind Stoplight
 //! Prism (proxy mode, `--errors`), and GitHub Actions played by hand — webhook payload files,
 //! `wo on-event --github`, a reviewer merging with `wo merge`.

@@ -12,7 +12,7 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{json, Value};
 use wo_github_fake::{Access, Event, FakeGitHub, Permission, Repositories, TokenSpec};
@@ -79,8 +79,10 @@ pub struct Actions {
     pub secrets: BTreeMap<String, String>,
     /// The runner machine's environment (what every step sees besides GitHub's variables).
     pub env: BTreeMap<String, String>,
-    /// Composite actions by `owner/name` (a directory holding `action.yml`).
-    pub actions: BTreeMap<String, PathBuf>,
+    /// Composite actions by `owner/name`: a directory holding `action.yml`, or `{"dir": …,
+    /// "inputs": {…}}` whose inputs replace the action's defaults (a release mirror on
+    /// loopback).
+    pub actions: BTreeMap<String, Value>,
     /// Environments whose deployments the reviewers reject (`repo:environment`).
     pub rejected_environments: Vec<String>,
     /// The repositories (`owner/name`) a checkout may clone.
@@ -165,7 +167,9 @@ impl Actions {
                 )
             }
             "pull_request" => {
-                let base = p["pull_request"]["base"]["ref"].as_str().unwrap_or_default();
+                let base = p["pull_request"]["base"]["ref"]
+                    .as_str()
+                    .unwrap_or_default();
                 let number = p["number"].as_u64().unwrap_or_default();
                 let Some(base_head) = fake.branch_sha(owner, name, base) else {
                     return Vec::new();
@@ -192,7 +196,13 @@ impl Actions {
             }
         };
         let mut runs = Vec::new();
+        // A `workflow_dispatch` starts the one workflow it names.
+        let only = (event.name == "workflow_dispatch")
+            .then(|| p["workflow"].as_str().unwrap_or_default().to_string());
         for (path, content) in workflow_files(&fake.repo_path(owner, name), &workflows_at) {
+            if only.as_ref().is_some_and(|w| *w != path) {
+                continue;
+            }
             let run_id = self.next_run;
             self.next_run += 1;
             let work = self.work.path().join(format!("run-{run_id}"));
@@ -231,8 +241,9 @@ impl Actions {
                 let rejected = self.rejected_environments.clone();
                 let sarifs = &mut self.sarifs;
                 let deployments = &mut self.deployments;
-                self.runner
-                    .run(&input, |ask| answer(fake, &repository, &rejected, sarifs, deployments, ask))
+                self.runner.run(&input, |ask| {
+                    answer(fake, &repository, &rejected, sarifs, deployments, ask)
+                })
             };
             if result["triggered"] == false && result.get("parse_errors").is_none() {
                 continue;
@@ -252,8 +263,14 @@ impl Actions {
 /// The `workflow_run` event GitHub sends when `run` (started by `cause`) completes; it starts
 /// runs three levels deep at most ("Events that trigger workflows": workflow_run).
 fn workflow_run_completed(cause: &Event, run: &WorkflowRun) -> Event {
-    let depth = cause.payload["workflow_run"]["wo_test_depth"].as_u64().unwrap_or(0) + 1;
-    let name = run.result["name"].as_str().unwrap_or(&run.workflow).to_string();
+    let depth = cause.payload["workflow_run"]["wo_test_depth"]
+        .as_u64()
+        .unwrap_or(0)
+        + 1;
+    let name = run.result["name"]
+        .as_str()
+        .unwrap_or(&run.workflow)
+        .to_string();
     let branch = cause
         .git_ref
         .as_deref()
