@@ -52,6 +52,12 @@ struct World {
 
 impl World {
     fn start() -> World {
+        Self::start_trusting(&ENVIRONMENTS)
+    }
+
+    /// As [`start`](World::start), with federated credentials for the deploy jobs of
+    /// `trusted` environments only.
+    fn start_trusting(trusted: &[&str]) -> World {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -74,13 +80,22 @@ impl World {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let azure = azure_common::Azure::start(ALL_TARGETS);
+        // Azure as the adoption guide sets it up: an app registration trusting the source
+        // repo's deploy jobs, one federated credential per environment, Contributor on the
+        // resource group; wo signs in from the job's OIDC token.
+        let subjects: Vec<String> = trusted
+            .iter()
+            .map(|e| format!("repo:{OWNER}/{SOURCE}:environment:{e}"))
+            .collect();
+        let subjects: Vec<&str> = subjects.iter().map(String::as_str).collect();
+        let azure = azure_common::Azure::with_identity(ALL_TARGETS, &subjects);
+        let identity = azure.identity.as_ref().expect("identity");
         let mut actions = Actions::new();
         actions.repositories = REPOS.iter().map(|r| format!("{OWNER}/{r}")).collect();
         for (k, v) in [
             ("WO_APP_ID", "12345"),
-            ("AZURE_CLIENT_ID", "00000000-0000-0000-0000-0000000000c1"),
-            ("AZURE_TENANT_ID", "00000000-0000-0000-0000-0000000000a1"),
+            ("AZURE_CLIENT_ID", identity.app.client_id.as_str()),
+            ("AZURE_TENANT_ID", azure_common::TENANT),
             (
                 "AZURE_SUBSCRIPTION_ID",
                 "00000000-0000-0000-0000-000000000001",
@@ -89,6 +104,22 @@ impl World {
         ] {
             actions.vars.insert(k.into(), v.into());
         }
+        let oidc = identity.oidc.clone();
+        actions.id_token = Some(Box::new(move |ask: &serde_json::Value| {
+            let repository = ask["repository"].as_str().unwrap_or_default();
+            let job = match ask["environment"].as_str() {
+                Some(env) => wo_azure_sim::ActionsJob::environment(repository, env),
+                None => wo_azure_sim::ActionsJob::branch(
+                    repository,
+                    ask["ref"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .trim_start_matches("refs/heads/"),
+                ),
+            };
+            let request = oidc.start_job(job);
+            (request.url, request.token.expose().to_string())
+        }));
         actions.secrets.insert(
             "WO_APP_PRIVATE_KEY".into(),
             "-----BEGIN RSA PRIVATE KEY-----".into(),
@@ -408,6 +439,10 @@ fn a_source_commit_travels_to_prod_through_the_generated_workflows_and_any_merge
         "{:?}",
         w.releases.requests()
     );
+    // wo signed in to Azure from each deploy job's OIDC token, exchanged at Entra ID.
+    let identity = w.azure.identity.as_ref().unwrap();
+    assert!(identity.oidc.issued() >= 3 && identity.entra.exchanges() >= 3);
+    assert_eq!(identity.entra.refusals(), 0);
     // Every job's GITHUB_TOKEN had exactly its `permissions:`: deploy's could set statuses
     // and ask for an OIDC token, and nothing else.
     let deploy = runs
@@ -518,5 +553,69 @@ fn a_failing_prod_target_halts_with_failed_statuses() {
             .iter()
             .all(|p| p.state != "open"),
         "nothing after prod"
+    );
+}
+
+#[test]
+fn a_deploy_job_azure_does_not_trust_fails_naming_the_federated_credential_to_add() {
+    let mut w = World::start_trusting(&["dev", "stage"]);
+    w.set_up();
+    let (commit, runs) = w.promote("shop: prod is not trusted", &["merge", "merge", "merge"]);
+    let failed: Vec<&WorkflowRun> = runs
+        .iter()
+        .filter(|r| r.conclusion() != "success")
+        .collect();
+    assert_eq!(failed.len(), 1, "{:?}", names(&runs));
+    assert_eq!(w.status(&commit, "wo/stage").as_deref(), Some("success"));
+    assert_ne!(w.status(&commit, "wo/prod").as_deref(), Some("success"));
+    let identity = w.azure.identity.as_ref().unwrap();
+    assert!(identity.entra.refusals() >= 1);
+    let log = failed[0].result["jobs"]["deploy"].to_string();
+    for what in [
+        "AADSTS70021",
+        "repo:acme/shop-source:environment:prod",
+        "az ad app federated-credential create",
+    ] {
+        assert!(
+            log.contains(what),
+            "the deploy job's log names {what}: {log}"
+        );
+    }
+}
+
+#[test]
+fn only_commits_on_main_are_promoted_whatever_the_dispatch_says() {
+    let mut w = World::start();
+    w.set_up();
+    // A commit on a feature branch: the app's CI does not run for it (on: push: main), so
+    // nothing hands it off.
+    let main = w.fake.branch_sha(OWNER, SOURCE, "main").unwrap();
+    w.fake.set_branch(OWNER, SOURCE, "feature", &main);
+    let feature = w.fake.push_files(
+        OWNER,
+        SOURCE,
+        "feature",
+        &[("wo/schema.yaml", Some("# not reviewed\n"))],
+        "an experiment",
+    );
+    let runs = w.actions.pump(&w.fake, 20);
+    assert!(runs.is_empty(), "{:?}", names(&runs));
+    // Someone with write access starts prepare-pr for it by hand: wo refuses to make it
+    // promotable, and no change request is opened.
+    let id = RepoId::parse(&format!("{OWNER}/{SOURCE}")).unwrap();
+    let mut inputs = serde_json::Map::new();
+    inputs.insert("event".to_string(), "source-pushed".into());
+    inputs.insert("commit".to_string(), feature.clone().into());
+    w.rt.block_on(
+        w.user("developer")
+            .dispatch_workflow(&id, "prepare-pr.yml", "main", &inputs),
+    )
+    .expect("dispatch prepare-pr");
+    let runs = w.actions.pump(&w.fake, 20);
+    assert_eq!(names(&runs), ["shop-source:prepare-pr.yml"]);
+    assert_eq!(runs[0].conclusion(), "failure", "{}", runs[0].describe());
+    assert!(
+        w.fake.pulls(OWNER, GITOPS).is_empty(),
+        "no change request for a commit that is not on main"
     );
 }

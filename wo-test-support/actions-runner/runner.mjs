@@ -344,6 +344,7 @@ class Job {
     let outcome = "success";
     let outputs = {};
     let error;
+    let stderr;
     try {
       outputs = (await body()) || {};
     } catch (e) {
@@ -351,12 +352,14 @@ class Job {
       outcome = "failure";
       outputs = e.outputs || {};
       error = e.message;
+      // The end of what a failed step printed, as a reader of the job's log sees it.
+      stderr = e.stderr ? e.stderr.slice(-4000) : undefined;
       log(`step ${this.id}/${stepId} failed: ${e.message}`);
     }
     const conclusion = outcome === "failure" && continueOnError ? "success" : outcome;
     if (conclusion === "failure") this.status = "failure";
     this.steps[stepId] = { outputs, outcome, conclusion };
-    this.stepResults.push({ id: stepId, name, outcome, conclusion, error });
+    this.stepResults.push({ id: stepId, name, outcome, conclusion, error, stderr });
   }
 }
 
@@ -600,7 +603,7 @@ class Run {
       vars = { ...vars, ...(answer.vars || {}) };
     }
     const perms = permissions(entry(raw, "permissions")) || workflowPermissions || { contents: "read", metadata: "read", packages: "read" };
-    const tokenAnswer = await ask({ call: "github_token", repository: this.input.github.repository, permissions: perms, job: id });
+    const tokenAnswer = await ask({ call: "github_token", repository: this.input.github.repository, permissions: perms, job: id, environment: environmentName || null, ref: this.input.github.ref, event_name: this.input.event.name, workflow: this.input.workflow.path });
     const github = { ...base.github, token: tokenAnswer.token, job: id };
     const contexts = { ...jobCtx, github, vars, env: {} };
     const jobEnv = { ...workflowEnv, ...(value(spec.env, contexts) || {}) };
@@ -634,7 +637,7 @@ class Run {
       environment: environmentName,
       permissions: perms,
       outputs,
-      steps: job.stepResults,
+      steps: job.stepResults.map((r) => (r.stderr ? { ...r, stderr: mask(r.stderr) } : r)),
       commands: job.commands.map((c) => ({ ...c, message: mask(c.message) })),
     };
   }

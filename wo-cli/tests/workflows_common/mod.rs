@@ -87,6 +87,10 @@ pub struct Actions {
     pub rejected_environments: Vec<String>,
     /// The repositories (`owner/name`) a checkout may clone.
     pub repositories: Vec<String>,
+    /// The job's OIDC token request (GitHub Actions' `ACTIONS_ID_TOKEN_REQUEST_URL` and
+    /// `…_TOKEN`) for a job with `id-token: write`, from the `github_token` ask (repository,
+    /// environment, ref); none: such jobs get empty ones.
+    pub id_token: Option<Box<dyn Fn(&Value) -> (String, String)>>,
     /// Every run, in order.
     pub runs: Vec<WorkflowRun>,
     /// Every event seen, in order (with whether it started runs).
@@ -111,6 +115,7 @@ impl Actions {
             actions: BTreeMap::new(),
             rejected_environments: Vec::new(),
             repositories: Vec::new(),
+            id_token: None,
             runs: Vec::new(),
             events: Vec::new(),
             sarifs: Vec::new(),
@@ -241,8 +246,19 @@ impl Actions {
                 let rejected = self.rejected_environments.clone();
                 let sarifs = &mut self.sarifs;
                 let deployments = &mut self.deployments;
+                let id_token = self.id_token.as_deref();
                 self.runner.run(&input, |ask| {
-                    answer(fake, &repository, &rejected, sarifs, deployments, ask)
+                    let mut reply = answer(fake, &repository, &rejected, sarifs, deployments, ask);
+                    if let (Some(mint), "github_token", Some("write")) = (
+                        id_token,
+                        ask["call"].as_str().unwrap_or_default(),
+                        ask["permissions"]["id-token"].as_str(),
+                    ) {
+                        let (url, token) = mint(ask);
+                        reply["id_token_url"] = url.into();
+                        reply["id_token_request_token"] = token.into();
+                    }
+                    reply
                 })
             };
             if result["triggered"] == false && result.get("parse_errors").is_none() {
