@@ -18,6 +18,9 @@ use serde_json::{json, Value};
 use wo_github_fake::{Access, Event, FakeGitHub, Permission, Repositories, TokenSpec};
 use wo_test_support::actions::Runner;
 
+/// Mints a job's OIDC token request: (`ACTIONS_ID_TOKEN_REQUEST_URL`, `…_TOKEN`).
+pub type IdTokenRequest = dyn Fn(&Value) -> (String, String);
+
 /// One workflow run.
 #[derive(Debug, Clone)]
 pub struct WorkflowRun {
@@ -90,7 +93,7 @@ pub struct Actions {
     /// The job's OIDC token request (GitHub Actions' `ACTIONS_ID_TOKEN_REQUEST_URL` and
     /// `…_TOKEN`) for a job with `id-token: write`, from the `github_token` ask (repository,
     /// environment, ref); none: such jobs get empty ones.
-    pub id_token: Option<Box<dyn Fn(&Value) -> (String, String)>>,
+    pub id_token: Option<Box<IdTokenRequest>>,
     /// Every run, in order.
     pub runs: Vec<WorkflowRun>,
     /// Every event seen, in order (with whether it started runs).
