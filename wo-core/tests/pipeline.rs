@@ -778,6 +778,44 @@ async fn a_failing_target_in_prod_halts_with_failure_statuses() {
     assert_eq!(w.state(&w.c1, "wo/prod").await, Some(CommitState::Success));
 }
 
+/// A deploy to more targets than `MAX_TARGET_STATUSES` stays within GitHub's limits on
+/// content-creating requests: statuses only for the failed targets, and the environment's.
+#[tokio::test]
+async fn a_large_fleet_sets_statuses_for_its_failed_targets_only() {
+    let w = World::new();
+    let n = wo_core::pipeline::MAX_TARGET_STATUSES + 10;
+    let names: Vec<String> = (0..n).map(|i| format!("dev-{i:03}")).collect();
+    let edge: Vec<(&str, &str, &str)> =
+        names.iter().map(|t| (t.as_str(), "eu", "berlin")).collect();
+    w.platform_config.commit(
+        "dev",
+        tree(&[("fleet.yaml", &fleet("dev", Some("stage"), &edge))]),
+    );
+    for t in ["dev-007", "dev-042"] {
+        w.orchestrator.fail_target(t, "cluster unreachable");
+    }
+    let p = w.pipeline();
+    p.run(&Event::SourcePushed {
+        commit: "main".into(),
+    })
+    .await
+    .unwrap();
+    p.merge("dev").await.unwrap();
+    let d = p.deploy("dev").await.unwrap();
+    assert_eq!(d.report.results.len(), n);
+    let statuses = w.source.statuses(&w.c1).await.unwrap();
+    let mut contexts: Vec<&str> = statuses.iter().map(|s| s.context.as_str()).collect();
+    contexts.sort();
+    assert_eq!(contexts, ["wo/dev", "wo/dev/dev-007", "wo/dev/dev-042"]);
+    let env = statuses.iter().find(|s| s.context == "wo/dev").unwrap();
+    assert_eq!(env.state, CommitState::Failure);
+    assert!(
+        env.description.contains("dev-007, dev-042"),
+        "{}",
+        env.description
+    );
+}
+
 #[tokio::test]
 async fn a_failure_in_stage_keeps_the_commit_out_of_prod() {
     let w = World::new();

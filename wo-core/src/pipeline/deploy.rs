@@ -8,6 +8,12 @@ use super::chain::fleet_file;
 use super::record::{manifests_path, values_path, ReleaseRecord};
 use super::{plan, DeployOutcome, Event, MergeOutcome, Pipeline};
 
+/// Deploys to at most this many targets set a commit status per target
+/// (`wo/<env>/<target>`); larger ones set statuses only for failed targets, this many at most
+/// (GitHub allows 80 content-creating requests a minute, 500 an hour, and 1,000 statuses per
+/// commit and context).
+pub const MAX_TARGET_STATUSES: usize = 50;
+
 impl Pipeline {
     /// Merges the open change request of the solution in `env`. With none open there is
     /// nothing to do ([`MergeOutcome::NothingToMerge`]): a retried workflow step is harmless.
@@ -166,7 +172,18 @@ impl Pipeline {
 
         let source = &self.ports.source;
         let short = head.id.short();
+        // Statuses are content-creating requests, which GitHub limits to 80 a minute and 500
+        // an hour: one per target is kept for fleets of up to MAX_TARGET_STATUSES targets;
+        // beyond that only failed targets get theirs (the first MAX_TARGET_STATUSES), and the
+        // environment's status and the deploy's report carry the rest.
+        let every_target = report.results.len() <= MAX_TARGET_STATUSES;
+        let mut written = 0;
         for (target, outcome) in &report.results {
+            let failed = matches!(outcome, TargetOutcome::Failed { .. });
+            if !(every_target || failed) || written >= MAX_TARGET_STATUSES {
+                continue;
+            }
+            written += 1;
             let status = match outcome {
                 TargetOutcome::Deployed => CommitStatus::for_target(
                     env,
@@ -192,10 +209,20 @@ impl Pipeline {
             )
         } else {
             let failed: Vec<&str> = report.failed().iter().map(|(t, _)| *t).collect();
+            let shown = if failed.len() <= 5 {
+                failed.join(", ")
+            } else {
+                format!(
+                    "{} and {} more of {} targets",
+                    failed[..5].join(", "),
+                    failed.len() - 5,
+                    report.results.len()
+                )
+            };
             CommitStatus::for_environment(
                 env,
                 CommitState::Failure,
-                format!("{short} failed on {}", failed.join(", ")),
+                format!("{short} failed on {shown}"),
             )
         };
         source

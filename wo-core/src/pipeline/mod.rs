@@ -18,6 +18,7 @@
 
 mod chain;
 mod deploy;
+pub use deploy::MAX_TARGET_STATUSES;
 mod event;
 mod fleet;
 mod inspect;
