@@ -44,6 +44,10 @@ struct World {
     actions: Actions,
     /// The workflows `wo init github` wrote, per repository.
     workflows: PathBuf,
+    /// Stoplight Prism in front of the fake: every request of every run, and every answer,
+    /// checked against GitHub's official OpenAPI description (`--errors`: a violation fails
+    /// the request, and with it the run).
+    _prism: wo_test_support::prism::PrismProxy,
     /// wo's releases (the `wo` built here, packaged as the release workflow packages it),
     /// where wo's action downloads from.
     releases: release_common::ReleaseServer,
@@ -90,7 +94,13 @@ impl World {
         let subjects: Vec<&str> = subjects.iter().map(String::as_str).collect();
         let azure = azure_common::Azure::with_identity(ALL_TARGETS, &subjects);
         let identity = azure.identity.as_ref().expect("identity");
+        let prism = github_e2e_common::start_prism(fake.base_url());
         let mut actions = Actions::new();
+        actions.api_url = Some(prism.base_url());
+        // Prism matches responses by the Accept header; GitHub's JSON is what it describes.
+        actions
+            .env
+            .insert("WO_GITHUB_ACCEPT".into(), "application/json".into());
         actions.repositories = REPOS.iter().map(|r| format!("{OWNER}/{r}")).collect();
         for (k, v) in [
             ("WO_APP_ID", "12345"),
@@ -164,6 +174,7 @@ impl World {
             azure,
             actions,
             workflows,
+            _prism: prism,
             releases,
             _dir: dir,
         }

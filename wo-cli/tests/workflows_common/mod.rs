@@ -94,6 +94,9 @@ pub struct Actions {
     /// `…_TOKEN`) for a job with `id-token: write`, from the `github_token` ask (repository,
     /// environment, ref); none: such jobs get empty ones.
     pub id_token: Option<Box<IdTokenRequest>>,
+    /// The API root the runs see (`GITHUB_API_URL`): a proxy in front of the fake (Prism,
+    /// checking every request and answer against GitHub's OpenAPI description), else the fake.
+    pub api_url: Option<String>,
     /// Every run, in order.
     pub runs: Vec<WorkflowRun>,
     /// Every event seen, in order (with whether it started runs).
@@ -119,6 +122,7 @@ impl Actions {
             rejected_environments: Vec::new(),
             repositories: Vec::new(),
             id_token: None,
+            api_url: None,
             runs: Vec::new(),
             events: Vec::new(),
             sarifs: Vec::new(),
@@ -233,7 +237,7 @@ impl Actions {
                     "sha": sha,
                     "actor": event.actor.login(),
                     "server_url": fake.base_url(),
-                    "api_url": fake.base_url(),
+                    "api_url": self.api_url.as_deref().unwrap_or(fake.base_url()),
                     "run_id": run_id,
                 },
                 "vars": self.vars,

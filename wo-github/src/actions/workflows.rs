@@ -872,7 +872,8 @@ jobs:
     }
 }
 
-/// The lines of a shell pipeline's last command that POSTs its standard input as JSON to the
+/// The lines of a shell pipeline's last command that POSTs its standard input as JSON (with
+/// its content type: curl's `--data` would say a form) to the
 /// GitHub API with `$TOKEN` (curl and jq are on every GitHub-hosted runner; `GITHUB_API_URL`
 /// is set by the runner, so GitHub Enterprise Server works unchanged); the URL follows on the
 /// next line. curl retries 429 and 5xx answers, honouring `Retry-After`, and fails on any
@@ -883,6 +884,7 @@ fn curl_post(indent: usize) -> String {
         "{pad}  curl --fail-with-body --silent --show-error --retry 5 --retry-all-errors \\\n\
          {pad}    --request POST --data @- \\\n\
          {pad}    --header \"Authorization: Bearer $TOKEN\" \\\n\
+         {pad}    --header \"Content-Type: application/json\" \\\n\
          {pad}    --header \"Accept: application/vnd.github+json\" \\\n\
          {pad}    --header \"X-GitHub-Api-Version: 2022-11-28\" \\\n"
     )
