@@ -282,7 +282,7 @@ pub enum Change {
 
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Change::Create => "create",
             Change::Update => "update",
             Change::Unchanged => "unchanged",
