@@ -667,6 +667,18 @@ fn merged_apps(repo: &RepoId, existing: Option<&String>, app: &str) -> Result<St
                 ),
             )
         })?;
+        if let Some(bad) = list
+            .iter()
+            .find(|n| RepoId::parse(&format!("o/{n}")).is_err())
+        {
+            return Err(Error::invalid(
+                Location::file(format!("variable {APPS_VARIABLE} of {repo}")),
+                format!(
+                    "{:?} is not a repository name (letters, digits, - _ .); fix the variable and run again",
+                    bad
+                ),
+            ));
+        }
         apps.extend(list);
     }
     apps.insert(app.to_owned());
@@ -1040,5 +1052,7 @@ mod tests {
         );
         let e = merged_apps(&repo, Some(&"shop".to_owned()), "x").unwrap_err();
         assert!(e.to_string().contains("platform-config"), "{e}");
+        let e = merged_apps(&repo, Some(&"[\"../x\"]".to_owned()), "x").unwrap_err();
+        assert!(e.to_string().contains("not a repository name"), "{e}");
     }
 }
