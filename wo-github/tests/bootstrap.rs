@@ -461,3 +461,89 @@ fn actionlint(dir: &Path, files: &[PathBuf]) -> (i32, String) {
     );
     (out.status.code().unwrap_or(-1), text)
 }
+
+#[tokio::test]
+async fn a_later_change_to_a_protected_branch_waits_in_a_pull_request() {
+    let github = fake().await;
+    // Two full runs are more writes than GitHub's 80 a minute per actor; they are minutes
+    // apart in real use.
+    github.set_secondary_rate_limits(SecondaryRateLimits::UNLIMITED);
+    let gh = client(&github, github.admin_token());
+    let mut opts = options(&github, "shop");
+    bootstrap::plan(&gh, &opts)
+        .await
+        .unwrap()
+        .apply(&gh)
+        .await
+        .unwrap();
+    let dev = github.branch_sha("acme", "shop-config", "dev").unwrap();
+
+    // A new wo version changes every workflow file; the owner's token is no bypass actor.
+    opts.init.wo_version = "9.9.9".into();
+    let plan = bootstrap::plan(&gh, &opts).await.unwrap();
+    let updates: Vec<String> = plan
+        .items()
+        .iter()
+        .filter(|i| i.change != Change::Unchanged)
+        .map(|i| format!("{} {}", i.repository, i.item))
+        .collect();
+    assert_eq!(updates.len(), 14, "{updates:#?}");
+    let config_dev = plan
+        .items()
+        .iter()
+        .find(|i| i.repository == "acme/shop-config" && i.item == "branch dev")
+        .unwrap();
+    assert!(
+        config_dev
+            .detail
+            .contains("through the pull request wo-init/dev → dev"),
+        "{config_dev:?}"
+    );
+    plan.apply(&gh).await.unwrap();
+    assert_eq!(
+        github.branch_sha("acme", "shop-config", "dev").unwrap(),
+        dev,
+        "the protected branch did not move"
+    );
+    let pulls = github.pulls("acme", "shop-config");
+    assert_eq!(pulls.len(), 3, "one per env branch");
+    assert!(pulls
+        .iter()
+        .all(|p| p.head == format!("wo-init/{}", p.base)));
+    assert!(github
+        .read_file(
+            "acme",
+            "shop-source",
+            "main",
+            ".github/workflows/deploy.yml"
+        )
+        .unwrap()
+        .contains("9.9.9"));
+
+    // Waiting for review is no change: no second pull request, no write.
+    let writes = github.writes().len();
+    let again = bootstrap::plan(&gh, &opts).await.unwrap();
+    assert!(again.is_unchanged(), "{:#?}", again.items());
+    again.apply(&gh).await.unwrap();
+    assert_eq!(github.writes().len(), writes);
+
+    // Reviewed by a code owner and merged, the branch holds the new files.
+    let pr = pulls.iter().find(|p| p.base == "dev").unwrap();
+    github.add_review("acme", "shop-config", pr.number, "carol", "APPROVED");
+    gh.merge_pull(
+        &RepoId::new("acme", "shop-config"),
+        pr.number,
+        &MergePull::default(),
+    )
+    .await
+    .unwrap();
+    assert!(github
+        .read_file(
+            "acme",
+            "shop-config",
+            "dev",
+            ".github/workflows/notify-on-config-change.yml"
+        )
+        .unwrap()
+        .contains("9.9.9"));
+}

@@ -19,6 +19,11 @@
 //! writes that need `administration: write` first, so a token without it fails before
 //! anything is written, and the rulesets last, so the branch writes are not refused by them.
 //! Secrets are never written: [`Plan::secret_commands`] prints the `gh secret set` commands.
+//!
+//! A branch that an existing ruleset protects from the token (it is not the bypass actor, as
+//! an owner's token is not) gets its changed files through a pull request from
+//! `wo-init/<branch>` ([`UPDATE_BRANCH_PREFIX`]); while that waits for review the branch is
+//! reported unchanged.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -33,6 +38,10 @@ use crate::repos::git_blob_sha;
 
 /// The name of the ruleset wo keeps on the gitops and config repositories.
 pub const RULESET_NAME: &str = "wo env branches";
+
+/// Where a change to the workflow files of a protected env branch waits for its review: the
+/// pull request `wo-init/<branch>` → `<branch>`.
+pub const UPDATE_BRANCH_PREFIX: &str = "wo-init/";
 
 /// The status the gitops env branches require (set by wo's policy check on each pull request).
 pub const POLICY_CHECK: &str = "wo/policy";
@@ -334,6 +343,9 @@ enum Write {
         parent_tree: String,
         exists: bool,
         files: Vec<(String, String)>,
+        /// The branch's rules refuse this token a direct update: the commit goes to
+        /// `wo-init/<branch>` and a pull request into the branch.
+        via_pull: bool,
     },
     Ruleset(RepoId, Option<u64>, Value),
 }
@@ -422,6 +434,7 @@ async fn apply_one(gh: &GitHub, w: &Write) -> Result<()> {
             parent_tree,
             exists,
             files,
+            via_pull,
         } => {
             let entries: Vec<NewTreeEntry> = files
                 .iter()
@@ -437,6 +450,9 @@ async fn apply_one(gh: &GitHub, w: &Write) -> Result<()> {
             let commit = gh
                 .create_commit(repo, &message, &tree.sha, std::slice::from_ref(parent))
                 .await?;
+            if *via_pull {
+                return pull_request(gh, repo, branch, &commit.sha, &paths).await;
+            }
             let result = if *exists {
                 gh.update_ref(repo, &format!("heads/{branch}"), &commit.sha)
                     .await
@@ -458,6 +474,55 @@ async fn apply_one(gh: &GitHub, w: &Write) -> Result<()> {
         Write::Ruleset(repo, Some(id), body) => gh.update_ruleset(repo, *id, body).await.map(drop),
         Write::Ruleset(repo, None, body) => gh.create_ruleset(repo, body).await.map(drop),
     }
+}
+
+/// Puts `commit` on `wo-init/<branch>` and opens a pull request into `branch` unless one is
+/// open already (it then shows the new commit).
+async fn pull_request(
+    gh: &GitHub,
+    repo: &RepoId,
+    branch: &str,
+    commit: &str,
+    paths: &[&str],
+) -> Result<()> {
+    let head = format!("{UPDATE_BRANCH_PREFIX}{branch}");
+    match gh.get_ref(repo, &format!("heads/{head}")).await? {
+        Some(_) => gh
+            .reset_ref(repo, &format!("heads/{head}"), commit)
+            .await
+            .map(drop)?,
+        None => gh
+            .create_ref(repo, &format!("refs/heads/{head}"), commit)
+            .await
+            .map(drop)?,
+    }
+    let open = gh
+        .list_pulls(
+            repo,
+            &crate::client::PullFilter {
+                state: Some("open".into()),
+                head: Some(format!("{}:{head}", repo.owner)),
+                base: Some(branch.to_owned()),
+            },
+        )
+        .await?;
+    if open.is_empty() {
+        gh.create_pull(
+            repo,
+            &crate::client::NewPullRequest {
+                title: format!("wo init github: update the workflow files of {branch}"),
+                head,
+                base: branch.to_owned(),
+                body: format!(
+                    "Written by `wo init github --apply`: the rules of `{branch}` refuse a direct \
+                     update by the token it ran with, so the change waits here for its review.\n\n{}",
+                    paths.iter().map(|p| format!("- `{p}`\n")).collect::<String>()
+                ),
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Whether `want` is contained in `have`: every key of an object with a contained value,
@@ -612,6 +677,16 @@ pub async fn plan(gh: &GitHub, opts: &BootstrapOptions) -> Result<Plan> {
         } else {
             vec![&init.main_branch]
         };
+        // The ruleset of the env branches, read first: the branches it already protects
+        // from this token get their files through a pull request. Its item is listed last.
+        let (protected, ruleset_line) = if gated {
+            let gitops = *name == app.gitops || *name == platform.gitops;
+            let body = ruleset(opts, gitops);
+            let protected = ruleset_item(gh, &mut plan, &repo, body).await?;
+            (protected, plan.items.pop())
+        } else {
+            (Vec::new(), None)
+        };
         let mut default_head: Option<(String, String)> = None;
         for branch in branches {
             branch_item(
@@ -622,16 +697,11 @@ pub async fn plan(gh: &GitHub, opts: &BootstrapOptions) -> Result<Plan> {
                 &mut default_head,
                 branch,
                 &want_files,
+                protected.contains(branch),
             )
             .await?;
         }
-
-        // The ruleset of the env branches.
-        if gated {
-            let gitops = *name == app.gitops || *name == platform.gitops;
-            let body = ruleset(opts, gitops);
-            ruleset_item(gh, &mut plan, &repo, body).await?;
-        }
+        plan.items.extend(ruleset_line);
     }
     Ok(plan)
 }
@@ -735,7 +805,14 @@ fn ruleset(opts: &BootstrapOptions, gitops: bool) -> Value {
     })
 }
 
-async fn ruleset_item(gh: &GitHub, plan: &mut Plan, repo: &RepoId, body: Value) -> Result<()> {
+/// The ruleset's item; answers the branches an existing active ruleset keeps this token from
+/// updating directly (it is not a bypass actor).
+async fn ruleset_item(
+    gh: &GitHub,
+    plan: &mut Plan,
+    repo: &RepoId,
+    body: Value,
+) -> Result<Vec<String>> {
     let found = gh
         .rulesets(repo)
         .await?
@@ -743,6 +820,7 @@ async fn ruleset_item(gh: &GitHub, plan: &mut Plan, repo: &RepoId, body: Value) 
         .find(|r| r["name"].as_str() == Some(RULESET_NAME));
     let detail = ruleset_detail(&body);
     let item = format!("ruleset {RULESET_NAME}");
+    let mut protected = Vec::new();
     match found.and_then(|r| r["id"].as_u64()) {
         None => plan.push(
             repo,
@@ -753,6 +831,16 @@ async fn ruleset_item(gh: &GitHub, plan: &mut Plan, repo: &RepoId, body: Value) 
         ),
         Some(id) => {
             let have = gh.ruleset(repo, id).await?;
+            if have["enforcement"] == "active" && have["current_user_can_bypass"] != "always" {
+                protected = have["conditions"]["ref_name"]["include"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .filter_map(|r| r.strip_prefix("refs/heads/"))
+                    .map(str::to_owned)
+                    .collect();
+            }
             let same = [
                 "target",
                 "enforcement",
@@ -775,7 +863,7 @@ async fn ruleset_item(gh: &GitHub, plan: &mut Plan, repo: &RepoId, body: Value) 
             }
         }
     }
-    Ok(())
+    Ok(protected)
 }
 
 fn ruleset_detail(body: &Value) -> String {
@@ -831,6 +919,7 @@ async fn branch_item(
     default_head: &mut Option<(String, String)>,
     branch: &str,
     files: &[(String, String)],
+    protected: bool,
 ) -> Result<()> {
     let paths = |fs: &[(String, String)]| {
         fs.iter()
@@ -850,12 +939,30 @@ async fn branch_item(
                 .collect();
             if differ.is_empty() {
                 plan.push(repo, item, Change::Unchanged, paths(files), None);
+            } else if protected && pending(gh, repo, branch, &commit.sha, files).await? {
+                plan.push(
+                    repo,
+                    item,
+                    Change::Unchanged,
+                    format!(
+                        "{} waiting in the pull request {UPDATE_BRANCH_PREFIX}{branch} → {branch}",
+                        paths(&differ)
+                    ),
+                    None,
+                );
             } else {
                 plan.push(
                     repo,
                     item,
                     Change::Update,
-                    paths(&differ),
+                    if protected {
+                        format!(
+                            "{} (protected: through the pull request {UPDATE_BRANCH_PREFIX}{branch} → {branch})",
+                            paths(&differ)
+                        )
+                    } else {
+                        paths(&differ)
+                    },
                     Some(Write::Branch {
                         repo: repo.clone(),
                         branch: branch.to_owned(),
@@ -863,6 +970,7 @@ async fn branch_item(
                         parent_tree: commit.tree.sha,
                         exists: true,
                         files: differ,
+                        via_pull: protected,
                     }),
                 );
             }
@@ -893,11 +1001,37 @@ async fn branch_item(
                     parent_tree,
                     exists: false,
                     files: files.to_vec(),
+                    via_pull: false,
                 }),
             );
         }
     }
     Ok(())
+}
+
+/// Whether `wo-init/<branch>` already holds `files` on top of the branch's head `head`: the
+/// change waits for its review and nothing needs writing.
+async fn pending(
+    gh: &GitHub,
+    repo: &RepoId,
+    branch: &str,
+    head: &str,
+    files: &[(String, String)],
+) -> Result<bool> {
+    let Some(r) = gh
+        .get_ref(repo, &format!("heads/{UPDATE_BRANCH_PREFIX}{branch}"))
+        .await?
+    else {
+        return Ok(false);
+    };
+    let commit = gh.get_commit(repo, &r.object.sha).await?;
+    if commit.parents.first().map(|p| p.sha.as_str()) != Some(head) {
+        return Ok(false);
+    }
+    let have = github_dir_blobs(gh, repo, &commit.tree.sha).await?;
+    Ok(files
+        .iter()
+        .all(|(p, c)| have.get(p.as_str()) == Some(&git_blob_sha(c.as_bytes()))))
 }
 
 /// The blob ids of the files under `.github/` of tree `root`: path → sha.
