@@ -21,10 +21,11 @@ pub struct Init {
 
 #[derive(Debug, clap::Subcommand)]
 enum InitCommand {
-    /// Write the GitHub Actions workflows of all six repositories.
+    /// Write the GitHub Actions workflows of all six repositories, or set them up on GitHub.
     ///
     /// App and platform source, config and gitops repositories, each under
-    /// --out/<repo>/.github/workflows/.
+    /// --out/<repo>/.github/workflows/; with --apply, on the repositories' branches, with their
+    /// rulesets, merge methods, environments and variables (docs/bootstrap.md).
     #[command(after_help = "\
 Examples:
   wo init github --owner acme --app shop
@@ -77,8 +78,9 @@ struct InitGithub {
     /// env branches (created from the default branch) and main, rulesets on the gitops and
     /// config env branches, merge methods, environments with reviewers, Actions variables.
     /// Idempotent: a second run changes nothing. The token is WO_GITHUB_TOKEN or GITHUB_TOKEN
-    /// (an owner's, or the wo App's with administration, contents and variables write and
-    /// actions read); the API root GITHUB_API_URL.
+    /// (an owner's, or the wo App's with administration, contents, variables and workflows
+    /// write and actions read); the API root GITHUB_API_URL. An env branch already protected
+    /// from the token gets workflow changes through a pull request (wo-init/<branch>).
     #[arg(long, help_heading = "GitHub set-up (--apply)")]
     apply: bool,
     /// With --apply: print the plan (create, update, unchanged per item) and write nothing.
