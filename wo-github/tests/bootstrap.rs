@@ -410,6 +410,12 @@ fn apps_script(workflow: &str) -> String {
 }
 
 fn run_apps_step(workflow: &str, apps: &str) -> (std::process::Output, PathBuf, tempfile::TempDir) {
+    // The step runs on GitHub's runners with their bash and jq; here with the machine's.
+    let jq = Command::new("jq").arg("--version").output();
+    assert!(
+        jq.is_ok_and(|o| o.status.success()),
+        "this test runs the workflow's step, which needs jq on PATH (apt-get install jq)"
+    );
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("output");
     std::fs::write(&out, "").unwrap();
