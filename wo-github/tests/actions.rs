@@ -1384,7 +1384,10 @@ fn notifications_dispatch_wo_events_to_the_source_repos() {
         "platform-config/.github/workflows/notify-on-config-change.yml",
     );
     assert!(platform.contains("repos/acme/platform-control-plane/dispatches"));
-    assert!(platform.contains("repos/acme/shop-source/dispatches"));
+    // The apps come from vars.WO_APPS (every app of the platform), not from the generating app.
+    assert!(!platform.contains("shop-source"), "{platform}");
+    assert!(platform.contains("WO_APPS: ${{ vars.WO_APPS }}"));
+    assert!(platform.contains("\"$GITHUB_API_URL/repos/acme/$repo/dispatches\""));
     assert!(platform.contains("{event_type: \"wo-platform-config-merged\""));
     let prepare = file(&files, "shop-source/.github/workflows/prepare-pr.yml");
     for t in [

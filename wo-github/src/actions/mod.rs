@@ -9,7 +9,8 @@
 //!    per-target table with [`step_summary`] (`GITHUB_STEP_SUMMARY`), and bad input as
 //!    [`annotations`] on the files at fault.
 //!
-//! [`workflows`] generates the workflows of the six repositories (`wo init github`).
+//! [`workflows`] generates the workflows of the six repositories (`wo init github`);
+//! [`bootstrap`] sets the repositories up over the API (`wo init github --apply`).
 //!
 //! ```
 //! use wo_core::pipeline::Event;
@@ -31,6 +32,7 @@
 //! ```
 
 mod annotations;
+pub mod bootstrap;
 mod event;
 mod output;
 pub mod pins;
@@ -38,6 +40,7 @@ mod summary;
 mod workflows;
 
 pub use annotations::{annotations, escape_data, escape_property};
+pub use bootstrap::{BootstrapOptions, Plan as BootstrapPlan};
 pub use event::{
     from_env, from_event_file, from_parts, EventContext, Mapping, RepoRole, DISPATCH_CHANGE_MERGED,
     DISPATCH_CONFIG_MERGED, DISPATCH_PLATFORM_CONFIG_MERGED, DISPATCH_SOURCE_PUSHED,

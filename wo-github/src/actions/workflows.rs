@@ -7,7 +7,7 @@
 //! | app source, platform control plane | `deploy.yml` | `repository_dispatch` `wo-change-merged`, `workflow_dispatch` | `wo on-event --github --role source`: deploy, set statuses, prepare the next environment |
 //! | app gitops, platform gitops | `notify-on-pr.yml` | `pull_request` closed, merged, head `wo/<env>/<solution>` | dispatches `wo-change-merged {environment}` to the source repo |
 //! | app config | `notify-on-config-change.yml` | `pull_request` closed, merged into an env branch | dispatches `wo-config-merged {environment}` to the app source repo |
-//! | platform config | `notify-on-config-change.yml` | the same | dispatches `wo-platform-config-merged {environment}` to the control plane and the app source repo (a fleet change moves apps too) |
+//! | platform config | `notify-on-config-change.yml` | the same | dispatches `wo-platform-config-merged {environment}` to the control plane and to every app source repo listed in `vars.WO_APPS` (a fleet change moves apps too; `wo init github --apply` keeps the list) |
 //!
 //! Choices the workflows make, each stated in their header comments:
 //!
@@ -830,20 +830,14 @@ jobs:
     }
 
     fn notify_on_config_change(&self) -> String {
-        let (dispatch, targets, role): (&str, Vec<&str>, &str) = match self.kind {
-            SolutionKind::App => (
-                DISPATCH_CONFIG_MERGED,
-                vec![&self.sol.source],
-                "config repo",
-            ),
-            // Platform values and the fleet (targets, assignments) live here: the platform
-            // re-renders, and so does the app, whose targets may have changed.
-            SolutionKind::Platform => (
-                DISPATCH_PLATFORM_CONFIG_MERGED,
-                vec![&self.opts.platform.source, &self.opts.app.source],
-                "platform config repo",
-            ),
-        };
+        if self.kind == SolutionKind::Platform {
+            return self.notify_on_platform_config_change();
+        }
+        let (dispatch, targets, role): (&str, Vec<&str>, &str) = (
+            DISPATCH_CONFIG_MERGED,
+            vec![&self.sol.source],
+            "config repo",
+        );
         let names = targets
             .iter()
             .map(|t| self.full(t))
@@ -868,6 +862,112 @@ jobs:
         y.push_str("name: notify-on-config-change\n\n");
         y.push_str(&self.pull_request_closed_on());
         y.push_str(&self.notify_job(dispatch, None, &targets));
+        y
+    }
+
+    /// The platform config repo's notify-on-config-change: platform values and the fleet
+    /// (targets, assignments) live there, so the control plane re-renders and so does every
+    /// app of the platform, whose targets may have changed. The apps are the source
+    /// repositories listed in `vars.WO_APPS` (a JSON array of repository names of the same
+    /// owner, kept by `wo init github --apply`), so the file is the same whichever app
+    /// generated it; each name is checked before it reaches a URL or the App token.
+    fn notify_on_platform_config_change(&self) -> String {
+        let dispatch = DISPATCH_PLATFORM_CONFIG_MERGED;
+        let control_plane = &self.opts.platform.source;
+        let mut y = self.header(
+            &self.sol.config,
+            "platform config repo",
+            &[
+                "Flow notify-on-config-change: a pull request merged into an env branch asks",
+                &format!(
+                    "{} and every app source repository listed in vars.WO_APPS to re-render",
+                    self.full(control_plane)
+                ),
+                &format!(
+                    "that environment from the source commit released there, not promotable (repository_dispatch {dispatch})."
+                ),
+                "Needs: vars.WO_APPS, a JSON array of the apps' source repositories of this owner",
+                "(`wo init github --apply` keeps it: each app it sets up is added), vars.WO_APP_ID and",
+                "secrets.WO_APP_PRIVATE_KEY, a GitHub App installed on the control plane and those",
+                "repositories with contents write (sending a repository_dispatch requires it).",
+            ],
+        );
+        y.push_str("name: notify-on-config-change\n\n");
+        y.push_str(&self.pull_request_closed_on());
+        y.push_str(&format!(
+            r#"
+permissions:
+  contents: read
+
+jobs:
+  notify:
+    name: notify {control_plane} and the apps
+    if: >-
+      github.event.pull_request.merged == true
+      && github.event.pull_request.head.repo.full_name == github.repository
+    runs-on: {runs_on}
+    timeout-minutes: 5
+    permissions: {{}}
+    steps:
+      - name: Apps of the platform (vars.WO_APPS)
+        id: apps
+        env:
+          CONTROL_PLANE: {control_plane_q}
+          WO_APPS: ${{{{ vars.WO_APPS }}}}
+        run: |
+          apps=$(jq -rn --arg apps "${{WO_APPS:-[]}}" \
+            '$apps | fromjson | if type == "array" then .[] else error("not a JSON array") end')
+          list=""
+          for repo in $apps; do
+            case "$repo" in
+              "" | .* | *[!A-Za-z0-9._-]*)
+                echo "::error::vars.WO_APPS holds a name that is not a repository name"
+                exit 1
+                ;;
+            esac
+            list="$list,$repo"
+          done
+          echo "apps=${{list#,}}" >> "$GITHUB_OUTPUT"
+          echo "repositories=$CONTROL_PLANE$list" >> "$GITHUB_OUTPUT"
+      - name: Token for the control plane and the apps
+        id: token
+        uses: {pin}
+        with:
+          app-id: ${{{{ vars.WO_APP_ID }}}}
+          private-key: ${{{{ secrets.WO_APP_PRIVATE_KEY }}}}
+          owner: {owner}
+          repositories: ${{{{ steps.apps.outputs.repositories }}}}
+          permission-contents: write
+      - name: Dispatch {dispatch} to {full_cp}
+        env:
+          TOKEN: ${{{{ steps.token.outputs.token }}}}
+          ENVIRONMENT: ${{{{ github.event.pull_request.base.ref }}}}
+        run: |
+          jq -n --arg environment "$ENVIRONMENT" \
+            '{{event_type: "{dispatch}", client_payload: {{environment: $environment}}}}' |
+{curl}              "$GITHUB_API_URL/repos/{full_cp}/dispatches"
+      - name: Dispatch {dispatch} to each app
+        if: steps.apps.outputs.apps != ''
+        env:
+          TOKEN: ${{{{ steps.token.outputs.token }}}}
+          ENVIRONMENT: ${{{{ github.event.pull_request.base.ref }}}}
+          APPS: ${{{{ steps.apps.outputs.apps }}}}
+        run: |
+          for repo in ${{APPS//,/ }}; do
+            jq -n --arg environment "$ENVIRONMENT" \
+              '{{event_type: "{dispatch}", client_payload: {{environment: $environment}}}}' |
+{curl_loop}                "$GITHUB_API_URL/repos/{owner_plain}/$repo/dispatches"
+          done
+"#,
+            runs_on = q(&self.opts.runs_on),
+            control_plane_q = q(control_plane),
+            pin = Self::uses(&CREATE_GITHUB_APP_TOKEN),
+            owner = q(&self.opts.owner),
+            owner_plain = self.opts.owner,
+            full_cp = self.full(control_plane),
+            curl = curl_post(10),
+            curl_loop = curl_post(12),
+        ));
         y
     }
 }

@@ -27,6 +27,30 @@ impl GitHub {
             .await
     }
 
+    /// `repos/get`, with the merge settings wo manages.
+    ///
+    /// # Errors
+    /// As [`GitHub::repository`].
+    pub async fn repository_with_settings(
+        &self,
+        repo: &RepoId,
+    ) -> Result<(Repository, RepositoryMergeSettings)> {
+        let url = self.url(&repo_path(repo), &[]);
+        let value: serde_json::Value = self
+            .json(&self.call(Method::GET, url, format!("GitHub repository {repo}")))
+            .await?;
+        let bad = |e: serde_json::Error| {
+            Error::backend(
+                BACKEND,
+                format!("GitHub repository {repo}: unexpected answer: {e}"),
+            )
+        };
+        Ok((
+            serde_json::from_value(value.clone()).map_err(bad)?,
+            serde_json::from_value(value).map_err(bad)?,
+        ))
+    }
+
     /// `git/get-ref`: `reference` without `refs/` (`heads/dev`); `None` when it does not exist.
     ///
     /// # Errors
@@ -527,6 +551,223 @@ impl GitHub {
             )
             .body(&json!({ "ref": git_ref, "inputs": inputs }));
         self.execute(&call).await.map(|_| ())
+    }
+
+    /// `repos/update` (`PATCH /repos/{owner}/{repo}`): the settings in `settings` (merge
+    /// methods and the like), others unchanged. Setting values: repeatable.
+    ///
+    /// # Errors
+    /// `PermissionDenied` naming `administration: write` when the token lacks it.
+    pub async fn update_repository(
+        &self,
+        repo: &RepoId,
+        settings: &RepositorySettings,
+    ) -> Result<Repository> {
+        let url = self.url(&repo_path(repo), &[]);
+        let call = self
+            .call(
+                Method::PATCH,
+                url,
+                format!("settings of GitHub repository {repo}"),
+            )
+            .body(settings)
+            .repeatable();
+        self.json(&call).await
+    }
+
+    /// `repos/get-all-repository-rulesets`, all pages (GitHub lists them without their rules:
+    /// read one with [`GitHub::ruleset`]).
+    ///
+    /// # Errors
+    /// `Backend` for service failures.
+    pub async fn rulesets(&self, repo: &RepoId) -> Result<Vec<serde_json::Value>> {
+        let url = self.url(&format!("{}/rulesets", repo_path(repo)), &[PER_PAGE]);
+        self.all_pages(self.call(Method::GET, url, format!("rulesets of {repo}")))
+            .await
+    }
+
+    /// `repos/get-repo-ruleset`: GitHub's ruleset JSON.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown id.
+    pub async fn ruleset(&self, repo: &RepoId, id: u64) -> Result<serde_json::Value> {
+        let url = self.url(&format!("{}/rulesets/{id}", repo_path(repo)), &[]);
+        self.json(&self.call(Method::GET, url, format!("ruleset {id} of {repo}")))
+            .await
+    }
+
+    /// `repos/create-repo-ruleset` from GitHub's ruleset JSON; answers the ruleset. Not
+    /// retried on an ambiguous failure (a second attempt would meet `Name must be unique`).
+    ///
+    /// # Errors
+    /// `PermissionDenied` naming `administration: write`; `Rejected` (422) for a ruleset
+    /// GitHub refuses or a name taken.
+    pub async fn create_ruleset(
+        &self,
+        repo: &RepoId,
+        ruleset: &serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        let url = self.url(&format!("{}/rulesets", repo_path(repo)), &[]);
+        let name = ruleset["name"].as_str().unwrap_or_default();
+        let call = self
+            .call(Method::POST, url, format!("ruleset `{name}` of {repo}"))
+            .body(ruleset);
+        self.json(&call).await
+    }
+
+    /// `repos/update-repo-ruleset`: replaces what `ruleset` names.
+    ///
+    /// # Errors
+    /// As [`GitHub::create_ruleset`]; `NotFound` for an unknown id.
+    pub async fn update_ruleset(
+        &self,
+        repo: &RepoId,
+        id: u64,
+        ruleset: &serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        let url = self.url(&format!("{}/rulesets/{id}", repo_path(repo)), &[]);
+        let name = ruleset["name"].as_str().unwrap_or_default();
+        let call = self
+            .call(
+                Method::PUT,
+                url,
+                format!("ruleset `{name}` ({id}) of {repo}"),
+            )
+            .body(ruleset);
+        self.json(&call).await
+    }
+
+    /// `repos/get-environment`; `None` when it does not exist.
+    ///
+    /// # Errors
+    /// `PermissionDenied` naming `actions: read` when the token lacks it.
+    pub async fn environment(
+        &self,
+        repo: &RepoId,
+        name: &str,
+    ) -> Result<Option<serde_json::Value>> {
+        let url = self.url(
+            &format!("{}/environments/{}", repo_path(repo), seg(name)),
+            &[],
+        );
+        let call = self.call(Method::GET, url, format!("environment {name} of {repo}"));
+        match self.json(&call).await {
+            Ok(v) => Ok(Some(v)),
+            Err(Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `repos/create-or-update-environment` with `settings` (`reviewers`,
+    /// `deployment_branch_policy`, …).
+    ///
+    /// # Errors
+    /// `PermissionDenied` naming `administration: write`; `Rejected` (422) for settings GitHub
+    /// refuses.
+    pub async fn put_environment(
+        &self,
+        repo: &RepoId,
+        name: &str,
+        settings: &serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        let url = self.url(
+            &format!("{}/environments/{}", repo_path(repo), seg(name)),
+            &[],
+        );
+        let call = self
+            .call(Method::PUT, url, format!("environment {name} of {repo}"))
+            .body(settings);
+        self.json(&call).await
+    }
+
+    /// `actions/list-repo-variables`, every page: the repository's Actions variables.
+    ///
+    /// # Errors
+    /// `PermissionDenied` naming `variables: read` when the token lacks it.
+    pub async fn variables(&self, repo: &RepoId) -> Result<Vec<Variable>> {
+        let mut out = Vec::new();
+        for page in 1..=super::MAX_PAGES {
+            let page_s = page.to_string();
+            let url = self.url(
+                &format!("{}/actions/variables", repo_path(repo)),
+                &[("per_page", "30"), ("page", &page_s)],
+            );
+            let list: VariableList = self
+                .json(&self.call(Method::GET, url, format!("Actions variables of {repo}")))
+                .await?;
+            let n = list.variables.len();
+            out.extend(list.variables);
+            if n == 0 || out.len() as u64 >= list.total_count {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// `actions/create-repo-variable`.
+    ///
+    /// # Errors
+    /// `PermissionDenied` naming `variables: write`; `Backend` (409) when it exists.
+    pub async fn create_variable(&self, repo: &RepoId, name: &str, value: &str) -> Result<()> {
+        let url = self.url(&format!("{}/actions/variables", repo_path(repo)), &[]);
+        let call = self
+            .call(
+                Method::POST,
+                url,
+                format!("Actions variable {name} of {repo}"),
+            )
+            .body(&json!({ "name": name, "value": value }));
+        self.execute(&call).await.map(|_| ())
+    }
+
+    /// `actions/update-repo-variable`: sets its value (repeatable).
+    ///
+    /// # Errors
+    /// `PermissionDenied` naming `variables: write`; `NotFound` when it does not exist.
+    pub async fn update_variable(&self, repo: &RepoId, name: &str, value: &str) -> Result<()> {
+        let url = self.url(
+            &format!("{}/actions/variables/{}", repo_path(repo), seg(name)),
+            &[],
+        );
+        let call = self
+            .call(
+                Method::PATCH,
+                url,
+                format!("Actions variable {name} of {repo}"),
+            )
+            .body(&json!({ "name": name, "value": value }))
+            .repeatable();
+        self.execute(&call).await.map(|_| ())
+    }
+
+    /// `apps/get-by-slug` (`GET /apps/{app_slug}`): the App's id.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown App.
+    pub async fn app_by_slug(&self, slug: &str) -> Result<Account> {
+        let url = self.url(&format!("/apps/{}", seg(slug)), &[]);
+        self.json(&self.call(Method::GET, url, format!("GitHub App {slug}")))
+            .await
+    }
+
+    /// `users/get-by-username` (`GET /users/{username}`).
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown user.
+    pub async fn user(&self, login: &str) -> Result<Account> {
+        let url = self.url(&format!("/users/{}", seg(login)), &[]);
+        self.json(&self.call(Method::GET, url, format!("GitHub user {login}")))
+            .await
+    }
+
+    /// `teams/get-by-name` (`GET /orgs/{org}/teams/{team_slug}`).
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown team (or one the token cannot see).
+    pub async fn team(&self, org: &str, slug: &str) -> Result<Account> {
+        let url = self.url(&format!("/orgs/{}/teams/{}", seg(org), seg(slug)), &[]);
+        self.json(&self.call(Method::GET, url, format!("team @{org}/{slug}")))
+            .await
     }
 
     /// `rate-limit/get`: the core quota.

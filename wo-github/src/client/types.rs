@@ -421,3 +421,61 @@ pub struct RateLimit {
     /// The REST API quota.
     pub rate: RateLimitQuota,
 }
+
+/// `repos/update`: the settings wo manages; only those set are sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RepositorySettings {
+    /// Merge commits allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_merge_commit: Option<bool>,
+    /// Squash merges allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_squash_merge: Option<bool>,
+    /// Rebase merges allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_rebase_merge: Option<bool>,
+}
+
+/// The merge settings of `repos/get`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RepositoryMergeSettings {
+    /// Merge commits allowed (absent: GitHub's default, allowed).
+    #[serde(default = "yes")]
+    pub allow_merge_commit: bool,
+    /// Squash merges allowed.
+    #[serde(default = "yes")]
+    pub allow_squash_merge: bool,
+    /// Rebase merges allowed.
+    #[serde(default = "yes")]
+    pub allow_rebase_merge: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// An Actions variable (`actions/list-repo-variables`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Variable {
+    /// Its name (GitHub stores it upper case).
+    pub name: String,
+    /// Its value.
+    pub value: String,
+}
+
+/// `actions/list-repo-variables`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct VariableList {
+    #[serde(default)]
+    pub total_count: u64,
+    #[serde(default)]
+    pub variables: Vec<Variable>,
+}
+
+/// A user, team or App as `GET /users/{u}`, `GET /orgs/{org}/teams/{slug}` and
+/// `GET /apps/{slug}` answer it: its id.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Account {
+    /// The numeric id (what rulesets and environments name).
+    pub id: u64,
+}
