@@ -406,6 +406,7 @@ impl World {
             orchestrator: Arc::new(self.orchestrator.clone()),
             charts: None,
             fleet: None,
+            policy: None,
         }
     }
 
@@ -1462,6 +1463,7 @@ async fn a_platform_solution_takes_its_values_from_the_platform_config_repo() {
         orchestrator: Arc::new(InMemoryOrchestrator::new()),
         charts: None,
         fleet: None,
+        policy: None,
     };
     let p = Pipeline::new(ports, Settings::default());
     let out = p
@@ -1573,6 +1575,7 @@ async fn platform_world(fleet: Option<Arc<dyn FleetOnboarding>>) -> PlatformWorl
         orchestrator: Arc::new(InMemoryOrchestrator::new()),
         charts: None,
         fleet,
+        policy: None,
     };
     let pipeline = Pipeline::new(ports.clone(), Settings::default());
     pipeline
