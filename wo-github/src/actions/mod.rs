@@ -34,6 +34,7 @@ mod annotations;
 mod event;
 mod output;
 pub mod pins;
+mod policy_workflow;
 mod summary;
 mod workflows;
 
@@ -44,6 +45,7 @@ pub use event::{
     EVENT_NAME_VAR, EVENT_PATH_VAR, SHA_VAR,
 };
 pub use output::{render_outputs, write_outputs, OUTPUT_VAR};
+pub use policy_workflow::UPLOAD_SARIF;
 pub use summary::{
     append_step_summary, step_summary, summary_rows, TargetRow, MAX_SUMMARY_BYTES, STEP_SUMMARY_VAR,
 };
