@@ -11,7 +11,10 @@ use wo_core::memory::{
     InMemoryRenderer, InMemorySourceRepo,
 };
 use wo_core::pipeline::{Pipeline, Ports, ReleaseRecord, Settings, SourceChoice};
-use wo_core::ports::{CommitState, GitOpsRepo, POLICY_BLOCKED_LABEL, POLICY_CONTEXT};
+use wo_core::ports::{
+    ChangeCheck, ChangeProposal, ChangeRequest, CommitId, CommitState, GitOpsCommit, GitOpsRepo,
+    ProposeOutcome, POLICY_BLOCKED_LABEL, POLICY_CONTEXT,
+};
 use wo_core::Error;
 
 fn tree(entries: &[(&str, &str)]) -> FileTree {
@@ -81,21 +84,23 @@ impl World {
     }
 
     fn pipeline(&self) -> Pipeline {
-        let gate = InMemoryPolicyGate::new().forbid("WO001", "privileged");
-        Pipeline::new(
-            Ports {
-                source: Arc::new(self.source.clone()),
-                app_config: Arc::new(self.app_config.clone()),
-                platform_config: Arc::new(self.platform_config.clone()),
-                gitops: Arc::new(self.gitops.clone()),
-                renderer: Arc::new(InMemoryRenderer::new()),
-                orchestrator: Arc::new(self.orchestrator.clone()),
-                charts: None,
-                fleet: None,
-                policy: Some(Arc::new(gate)),
-            },
-            Settings::default(),
-        )
+        Pipeline::new(self.pipeline_ports(), Settings::default())
+    }
+
+    fn pipeline_ports(&self) -> Ports {
+        Ports {
+            source: Arc::new(self.source.clone()),
+            app_config: Arc::new(self.app_config.clone()),
+            platform_config: Arc::new(self.platform_config.clone()),
+            gitops: Arc::new(self.gitops.clone()),
+            renderer: Arc::new(InMemoryRenderer::new()),
+            orchestrator: Arc::new(self.orchestrator.clone()),
+            charts: None,
+            fleet: None,
+            policy: Some(Arc::new(
+                InMemoryPolicyGate::new().forbid("WO001", "privileged"),
+            )),
+        }
     }
 
     async fn release(&self) -> ReleaseRecord {
@@ -284,4 +289,60 @@ async fn an_edited_release_yaml_cannot_hide_findings() {
     let err = p.deploy("dev").await.unwrap_err().to_string();
     assert!(err.contains("refusing to deploy `dev`"), "{err}");
     assert!(w.orchestrator.total_installs() == 0);
+}
+
+/// A gitops repo whose credentials may not set statuses or labels.
+struct Unmarkable(InMemoryGitOpsRepo);
+
+#[async_trait::async_trait]
+impl GitOpsRepo for Unmarkable {
+    async fn head(&self, env: &str) -> wo_core::Result<Option<CommitId>> {
+        self.0.head(env).await
+    }
+    async fn read(&self, commit: &CommitId, solution: &str) -> wo_core::Result<FileTree> {
+        self.0.read(commit, solution).await
+    }
+    async fn propose(&self, proposal: ChangeProposal) -> wo_core::Result<ProposeOutcome> {
+        self.0.propose(proposal).await
+    }
+    async fn change_request(
+        &self,
+        solution: &str,
+        env: &str,
+    ) -> wo_core::Result<Option<ChangeRequest>> {
+        self.0.change_request(solution, env).await
+    }
+    async fn merge(&self, change: &ChangeRequest) -> wo_core::Result<CommitId> {
+        self.0.merge(change).await
+    }
+    async fn history(&self, env: &str, limit: usize) -> wo_core::Result<Vec<GitOpsCommit>> {
+        self.0.history(env, limit).await
+    }
+    async fn merged_from(
+        &self,
+        env: &str,
+        commit: &CommitId,
+    ) -> wo_core::Result<Option<GitOpsCommit>> {
+        self.0.merged_from(env, commit).await
+    }
+    async fn set_check(&self, _: &ChangeRequest, _: &ChangeCheck) -> wo_core::Result<()> {
+        Err(Error::permission_denied(
+            "test",
+            "statuses: write is missing",
+        ))
+    }
+}
+
+#[tokio::test]
+async fn a_change_request_the_token_may_not_mark_is_reported_and_still_cannot_deploy() {
+    let w = World::new("privileged", None, None);
+    let mut ports = w.pipeline_ports();
+    ports.gitops = Arc::new(Unmarkable(w.gitops.clone()));
+    let p = Pipeline::new(ports, Settings::default());
+    let out = p.prepare_pr("dev", &main_rev(), false).await.unwrap();
+    assert!(out.policy_blocked());
+    assert_eq!(out.policy_marked, Some(false), "reported as not marked");
+    assert!(out.change_request().unwrap().body.contains("blocking"));
+    p.merge("dev").await.unwrap();
+    assert!(p.deploy("dev").await.is_err(), "deploy still refuses");
 }

@@ -122,8 +122,9 @@ pub struct PrepareOutcome {
     /// The policy verdict on the proposed manifests (with a policy gate).
     pub policy: Option<crate::ports::PolicyVerdict>,
     /// How the change request was marked for the verdict: `Some(true)` status and label set,
-    /// `Some(false)` the gitops backend cannot mark change requests (the verdict is in its
-    /// body and `release.yaml` only), `None` nothing to mark (no gate, or no change request).
+    /// `Some(false)` the gitops backend cannot mark change requests or its credentials may not
+    /// (the verdict is in its body and `release.yaml` only), `None` nothing to mark (no gate,
+    /// or no change request).
     pub policy_marked: Option<bool>,
 }
 

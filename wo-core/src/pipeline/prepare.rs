@@ -398,7 +398,10 @@ impl Pipeline {
 
 impl Pipeline {
     /// Sets status `wo/policy` on the change request's head and the blocked label as the
-    /// verdict says; `false` when the gitops backend cannot mark change requests.
+    /// verdict says; `false` when the gitops backend cannot mark change requests, or the
+    /// credentials may not (the change request is open by then: failing the step would hide
+    /// it, and a ruleset that requires `wo/policy` keeps waiting for the status, so the merge
+    /// stays blocked — fail-safe; the outcome says it was not marked).
     async fn mark(
         &self,
         cr: &crate::ports::ChangeRequest,
@@ -411,7 +414,7 @@ impl Pipeline {
             .await
         {
             Ok(()) => Ok(true),
-            Err(Error::Unsupported { .. }) => Ok(false),
+            Err(Error::Unsupported { .. } | Error::PermissionDenied { .. }) => Ok(false),
             Err(e) => Err(e),
         }
     }
