@@ -50,7 +50,8 @@ use std::sync::Arc;
 
 use wo_core::pipeline::{Pipeline, Ports};
 use wo_core::ports::{
-    ChartRegistry, ConfigStore, FleetOnboarding, GitOpsRepo, Orchestrator, Renderer, SourceRepo,
+    ChartRegistry, ConfigStore, FleetOnboarding, GitOpsRepo, Orchestrator, PolicyGate, Renderer,
+    SourceRepo,
 };
 use wo_core::Result;
 
@@ -65,10 +66,11 @@ use crate::settings::Settings;
 /// | renderer | [`ChartRenderer`](wo_render::ChartRenderer) in canonical form (feature `render`) |
 /// | orchestrator | [`orchestrator`](crate::orchestrator::orchestrator) of `azure` (feature `azure`) |
 /// | charts | [`OciChartRegistry`](crate::charts::OciChartRegistry) of `registry` when set (feature `oci`); none otherwise |
+/// | policy gate | [`wo_render::policy::Gate`] (feature `render`): the source's `wo/policy.yaml` tightened by the platform config's `policy.yaml`; blocking findings fail status `wo/policy` of the change request and stop deploy (docs/policy.md) |
 /// | fleet onboarding (apply-fleet on `platform-config-merged`) | [`WoFleetOnboarding`](crate::fleet::WoFleetOnboarding) when `azure` names a resource group (feature `azure`); else none, and the step is reported skipped |
 ///
 /// The gitops repo is wrapped so that each change request carries the manifest diff and the
-/// policy results (feature `render`).
+/// policy results with the release's effective policy (feature `render`).
 #[derive(Clone)]
 pub struct PipelineBuilder {
     settings: Settings,
@@ -81,6 +83,7 @@ pub struct PipelineBuilder {
     orchestrator: Option<Arc<dyn Orchestrator>>,
     charts: Option<Arc<dyn ChartRegistry>>,
     fleet: Option<Arc<dyn FleetOnboarding>>,
+    policy: Option<Arc<dyn PolicyGate>>,
 }
 
 impl PipelineBuilder {
@@ -98,6 +101,7 @@ impl PipelineBuilder {
             orchestrator: None,
             charts: None,
             fleet: None,
+            policy: None,
         }
     }
 
@@ -155,6 +159,12 @@ impl PipelineBuilder {
         self
     }
 
+    /// The policy gate (see [`Ports::policy`]).
+    pub fn policy(mut self, policy: Arc<dyn PolicyGate>) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
     /// The ports: those given, the others from the settings.
     ///
     /// # Errors
@@ -202,6 +212,10 @@ impl PipelineBuilder {
             fleet: match &self.fleet {
                 Some(f) => Some(f.clone()),
                 None => open.fleet()?,
+            },
+            policy: match &self.policy {
+                Some(p) => Some(p.clone()),
+                None => open.policy(),
             },
         })
     }
@@ -305,6 +319,14 @@ impl Opener<'_> {
         }
         #[cfg(not(any(feature = "git", feature = "github")))]
         Err(self.missing(crate::settings::Role::Gitops))
+    }
+
+    /// The policy engine of wo-render (feature `render`); none without it.
+    fn policy(&self) -> Option<Arc<dyn PolicyGate>> {
+        #[cfg(feature = "render")]
+        return Some(Arc::new(wo_render::policy::Gate));
+        #[cfg(not(feature = "render"))]
+        return None;
     }
 
     fn renderer(&self) -> Result<Arc<dyn Renderer>> {

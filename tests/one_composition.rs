@@ -76,7 +76,13 @@ async fn render_and_prepare_pr_produce_the_same_files() {
             "{path}: wo render and prepare-pr differ"
         );
     }
-    // The branch holds the plan's files and the release record, nothing else.
-    assert_eq!(proposed.len(), plan.files.len() + 1);
+    // The branch holds the plan's files, the release record and the effective policy the
+    // release was checked with (docs/policy.md), nothing else.
+    assert_eq!(proposed.len(), plan.files.len() + 2);
     assert!(proposed.get("shop/release.yaml").is_some());
+    assert!(proposed.get("shop/policy.yaml").is_some());
+    assert!(
+        prepared.policy.is_some(),
+        "the builder wires the policy gate"
+    );
 }

@@ -406,6 +406,7 @@ impl World {
             orchestrator: Arc::new(self.orchestrator.clone()),
             charts: None,
             fleet: None,
+            policy: None,
         }
     }
 
@@ -1500,6 +1501,7 @@ async fn a_platform_solution_takes_its_values_from_the_platform_config_repo() {
         orchestrator: Arc::new(InMemoryOrchestrator::new()),
         charts: None,
         fleet: None,
+        policy: None,
     };
     let p = Pipeline::new(ports, Settings::default());
     let out = p
@@ -1611,6 +1613,7 @@ async fn platform_world(fleet: Option<Arc<dyn FleetOnboarding>>) -> PlatformWorl
         orchestrator: Arc::new(InMemoryOrchestrator::new()),
         charts: None,
         fleet,
+        policy: None,
     };
     let pipeline = Pipeline::new(ports.clone(), Settings::default());
     pipeline

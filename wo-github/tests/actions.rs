@@ -1123,6 +1123,8 @@ fn summary_rows_follow_the_steps_of_a_run() {
             provenance: provenance("stage"),
             targets: vec!["paris-1".into()],
             proposal: ProposeOutcome::Opened(cr),
+            policy: None,
+            policy_marked: None,
         })),
     ];
     assert_eq!(
@@ -1208,8 +1210,10 @@ fn workflows_cover_the_six_repositories_deterministically() {
             "platform-control-plane/.github/workflows/deploy.yml",
             "platform-control-plane/.github/workflows/prepare-pr.yml",
             "platform-gitops/.github/workflows/notify-on-pr.yml",
+            "platform-gitops/.github/workflows/policy-check.yml",
             "shop-config/.github/workflows/notify-on-config-change.yml",
             "shop-gitops/.github/workflows/notify-on-pr.yml",
+            "shop-gitops/.github/workflows/policy-check.yml",
             "shop-source/.github/workflows/ci-handoff.yml",
             "shop-source/.github/workflows/deploy.yml",
             "shop-source/.github/workflows/prepare-pr.yml",
@@ -1228,7 +1232,7 @@ fn workflows_cover_the_six_repositories_deterministically() {
 
 #[test]
 fn every_action_is_pinned_to_a_full_sha_with_its_version() {
-    for pin in pins::ALL {
+    for pin in pins::ALL.iter().chain([&actions::UPLOAD_SARIF]) {
         assert_eq!(pin.sha.len(), 40, "{pin}");
         assert!(pin
             .sha
@@ -1251,14 +1255,18 @@ fn every_action_is_pinned_to_a_full_sha_with_its_version() {
                 used += 1;
                 let value = line.trim_start().trim_start_matches("uses:").trim();
                 assert!(
-                    pins::ALL.iter().any(|p| p.to_string() == value)
+                    pins::ALL
+                        .iter()
+                        .chain([&actions::UPLOAD_SARIF])
+                        .any(|p| p.to_string() == value)
                         || (mode == "action" && value == wo),
                     "{mode}: {path}: unpinned or unknown action: {value}"
                 );
             }
         }
-        // prepare-pr 3 and deploy 4 per solution, one per notify workflow.
-        assert_eq!(used, 18, "{mode}: uses: lines");
+        // prepare-pr 3 and deploy 4 per solution, one per notify workflow, policy-check 3 per
+        // gitops repo (checkout, install, upload).
+        assert_eq!(used, 24, "{mode}: uses: lines");
     }
 }
 
@@ -1320,6 +1328,12 @@ fn jobs_get_the_least_permissions_they_need() {
         );
         if path.contains("notify-on") {
             assert_eq!(job_permissions(yaml, "notify"), Vec::<String>::new());
+        }
+        if path.ends_with("policy-check.yml") {
+            assert_eq!(
+                job_permissions(yaml, "wo-check"),
+                vec!["contents: read", "security-events: write"]
+            );
         }
     }
 }
@@ -1519,7 +1533,7 @@ fn actionlint_finds_nothing_in_the_generated_workflows() {
             .map(|(p, y)| (format!("contoso/{p}"), y)),
     );
     let paths = write_tree(dir.path(), &all);
-    assert_eq!(paths.len(), 20);
+    assert_eq!(paths.len(), 24);
     let (code, text) = actionlint(dir.path(), &paths);
     assert_eq!(text, "", "actionlint findings:\n{text}");
     assert_eq!(code, 0, "actionlint exit code");
@@ -1554,7 +1568,10 @@ fn by_default_the_workflows_install_wo_with_its_own_action_at_this_version() {
     let version = env!("CARGO_PKG_VERSION");
     assert_eq!(InitOptions::new("acme", "shop").install, WoInstall::Action);
     for (path, yaml) in generated() {
-        if !path.ends_with("/prepare-pr.yml") && !path.ends_with("/deploy.yml") {
+        if !path.ends_with("/prepare-pr.yml")
+            && !path.ends_with("/deploy.yml")
+            && !path.ends_with("/policy-check.yml")
+        {
             assert!(!yaml.contains("Install wo"), "{path}");
             continue;
         }
@@ -1580,7 +1597,10 @@ fn by_default_the_workflows_install_wo_with_its_own_action_at_this_version() {
         // The install step comes after the checkout and before wo runs.
         let checkout = yaml.find("uses: actions/checkout@").unwrap();
         let install = yaml.find("uses: wo-as-code/wo@").unwrap();
-        let run = yaml.find("run: wo on-event").unwrap();
+        let run = yaml
+            .find("run: wo on-event")
+            .or_else(|| yaml.find("      - name: wo check\n"))
+            .unwrap();
         assert!(checkout < install && install < run, "{path}");
     }
 }
@@ -1611,7 +1631,11 @@ fn with_cargo_the_workflows_install_the_crates_io_package_cached_by_version() {
             .iter()
             .filter_map(|s| yaml.find(s))
             .min();
-        match (start, yaml.find("      - name: Token for")) {
+        let end = ["      - name: Token for", "      - name: wo check\n"]
+            .iter()
+            .filter_map(|s| yaml.find(s))
+            .min();
+        match (start, end) {
             (Some(s), Some(e)) => format!("{}{}", &yaml[..s], &yaml[e..]),
             _ => yaml,
         }
@@ -1669,5 +1693,43 @@ fn the_wo_version_must_be_a_release_version() {
             .map(|d| d.location.key_path.as_str())
             .collect();
         assert_eq!(keys, ["woVersion"], "{bad}");
+    }
+}
+
+#[test]
+fn gitops_pull_requests_are_checked_against_the_releases_policy_and_uploaded_as_sarif() {
+    let files = generated();
+    for (repo, solution) in [("shop-gitops", "shop"), ("platform-gitops", "platform")] {
+        let y = file(
+            &files,
+            &format!("{repo}/.github/workflows/policy-check.yml"),
+        );
+        assert!(
+            y.contains(
+                "on:\n  pull_request:\n    types:\n      - opened\n      - synchronize\n      - reopened\n    branches:\n      - \"dev\"\n      - \"stage\"\n      - \"prod\"\n"
+            ),
+            "{y}"
+        );
+        // The pull request's head, not the merge preview, is what merging would bring.
+        assert!(
+            y.contains("ref: ${{ github.event.pull_request.head.sha }}"),
+            "{y}"
+        );
+        assert!(y.contains(&format!("SOLUTION: \"{solution}\"")), "{y}");
+        assert!(
+            y.contains("policy=(--policy \"$SOLUTION/policy.yaml\")"),
+            "{y}"
+        );
+        assert!(
+            y.contains("wo check \"$SOLUTION\" \"${policy[@]}\" -o sarif > wo.sarif"),
+            "{y}"
+        );
+        // Uploaded even when the check failed (that is when the findings matter most).
+        assert!(
+            y.contains("if: ${{ !cancelled() && hashFiles('wo.sarif') != '' }}\n        uses: github/codeql-action/upload-sarif@"),
+            "{y}"
+        );
+        assert!(y.contains("sarif_file: wo.sarif"), "{y}");
+        assert!(y.contains("- name: Install wo\n"), "{y}");
     }
 }

@@ -3,7 +3,8 @@
 //! Reviewers of a change request should see what it does to the clusters, not only which
 //! commits it was made from. [`ReviewingGitOps`] wraps any [`GitOpsRepo`]: before a proposal goes
 //! out it compares the proposed manifests with what the environment branch has now (a
-//! resource-by-resource diff) and runs the policy checks on them, and appends both to the
+//! resource-by-resource diff) and runs the policy checks on them (with the effective policy the
+//! proposal carries in `<solution>/policy.yaml`), and appends both to the
 //! change request's body, within GitHub's 65,536-character limit for the whole body.
 
 use std::sync::Arc;
@@ -11,7 +12,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use wo_core::files::FileTree;
 use wo_core::ports::{
-    ChangeProposal, ChangeRequest, CommitId, GitOpsCommit, GitOpsRepo, ProposeOutcome,
+    ChangeCheck, ChangeProposal, ChangeRequest, CommitId, GitOpsCommit, GitOpsRepo, ProposeOutcome,
+    RELEASE_POLICY_FILE,
 };
 use wo_core::Result;
 
@@ -26,7 +28,9 @@ pub struct ReviewingGitOps {
 }
 
 impl ReviewingGitOps {
-    /// Wraps `inner`, checking with `policy`.
+    /// Wraps `inner`, checking with the effective policy a proposal carries
+    /// (`<solution>/policy.yaml`, written by the pipeline's policy gate), or `policy` when it
+    /// carries none.
     pub fn new(inner: Arc<dyn GitOpsRepo>, policy: Policy) -> Self {
         ReviewingGitOps { inner, policy }
     }
@@ -47,7 +51,14 @@ impl ReviewingGitOps {
             let text = proposal.files.text(path)?.unwrap_or_default();
             resources.extend(ManifestSet::parse(text, path)?.resources);
         }
-        let report = check(&ManifestSet { resources }, &self.policy);
+        // The policy the pipeline checked the release with travels with it; the review must
+        // not contradict the verdict in release.yaml and the `wo/policy` status.
+        let release_policy = format!("{}/{RELEASE_POLICY_FILE}", proposal.solution);
+        let effective = match proposal.files.text(&release_policy)? {
+            Some(text) => Policy::parse(text, &release_policy)?,
+            None => self.policy.clone(),
+        };
+        let report = check(&ManifestSet { resources }, &effective);
         let s = report.summary();
         let mut policy = format!(
             "### Policy checks\n\n{} errors, {} warnings, {} notes; {} blocking; {} suppressed by exceptions\n",
@@ -118,5 +129,9 @@ impl GitOpsRepo for ReviewingGitOps {
         method: wo_core::ports::MergeMethod,
     ) -> Result<CommitId> {
         self.inner.merge_with(change, method).await
+    }
+
+    async fn set_check(&self, change: &ChangeRequest, check: &ChangeCheck) -> Result<()> {
+        self.inner.set_check(change, check).await
     }
 }

@@ -81,3 +81,38 @@ async fn a_huge_change_stays_within_the_size_limit() {
     assert!(body.contains("### Policy checks"));
     assert!(body.ends_with('\n'));
 }
+
+#[tokio::test]
+async fn the_review_checks_with_the_policy_the_release_carries_and_forwards_marks() {
+    use wo_core::ports::{ChangeCheck, PolicyVerdict, POLICY_BLOCKED_LABEL};
+
+    let inner = InMemoryGitOpsRepo::new();
+    let repo = ReviewingGitOps::new(Arc::new(inner.clone()), Policy::default());
+    let mut files = FileTree::new();
+    files
+        .insert("shop/t1/manifests.yaml", pod("web", true))
+        .unwrap();
+    files
+        .insert(
+            "shop/policy.yaml",
+            "apiVersion: wo/v1\nkind: Policy\nexceptions:\n  - rule: WO001\n    name: web\n    reason: the node agent\n",
+        )
+        .unwrap();
+    let out = repo.propose(proposal(files)).await.unwrap();
+    let cr = out.change_request().unwrap();
+    assert!(
+        cr.body.contains("; 1 suppressed by exceptions") && !cr.body.contains("WO001"),
+        "{}",
+        cr.body
+    );
+
+    let blocked = PolicyVerdict {
+        blocking: 1,
+        ..PolicyVerdict::default()
+    };
+    repo.set_check(cr, &ChangeCheck::of(&blocked))
+        .await
+        .unwrap();
+    assert_eq!(inner.labels(&cr.id), vec![POLICY_BLOCKED_LABEL.to_string()]);
+    assert_eq!(inner.statuses(&cr.head).len(), 1);
+}

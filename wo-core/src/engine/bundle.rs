@@ -81,6 +81,9 @@ pub struct Bundle {
     /// The source commit the bundle was read at (`$source(…)` in templates); `None` for a
     /// bundle read from a directory. Set with [`Bundle::at_commit`].
     pub source: Option<super::SourceCommit>,
+    /// `wo/policy.yaml` as written, when the source has one (checked by the policy gate, not
+    /// here: see [`PolicyGate`](crate::ports::PolicyGate)).
+    pub policy: Option<String>,
 }
 
 impl Bundle {
@@ -99,6 +102,12 @@ impl Bundle {
                 .ok_or_else(|| Error::invalid(Location::file(shown(path)), "file not found"))
         };
         let app = AppDescriptor::parse(read(APP_FILE)?, &shown(APP_FILE))?;
+        let policy = tree
+            .text_as(
+                crate::ports::SOURCE_POLICY_FILE,
+                &shown(crate::ports::SOURCE_POLICY_FILE),
+            )?
+            .map(str::to_string);
         let mut c = Collector::default();
         let schema =
             c.take(read(&app.schema).and_then(|t| Schema::parse(t, &shown(&app.schema))))?;
@@ -179,6 +188,7 @@ impl Bundle {
             solution_spec,
             chart,
             source: None,
+            policy,
         })
     }
 

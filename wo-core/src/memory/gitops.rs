@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use crate::error::{Error, Result};
 use crate::files::FileTree;
 use crate::ports::{
-    ChangeProposal, ChangeRequest, ChangeState, CommitId, GitOpsCommit, GitOpsRepo, MergeMethod,
-    ProposeOutcome, Provenance,
+    ChangeCheck, ChangeProposal, ChangeRequest, ChangeState, CommitId, CommitStatus, GitOpsCommit,
+    GitOpsRepo, MergeMethod, ProposeOutcome, Provenance,
 };
 
 use super::{commit_id, commit_not_found, lock};
@@ -70,6 +70,10 @@ struct State {
     /// branch that did not exist has no other parent to tell it by).
     merged: HashMap<CommitId, CommitId>,
     next_commit: u64,
+    /// Commit statuses set by `set_check`, per commit and context.
+    statuses: HashMap<CommitId, BTreeMap<String, CommitStatus>>,
+    /// Labels of change requests, by id.
+    labels: HashMap<String, BTreeSet<String>>,
 }
 
 const REPO: &str = "the in-memory gitops repo";
@@ -179,10 +183,52 @@ impl InMemoryGitOpsRepo {
             .map(|c| c.cr.clone())
             .collect()
     }
+    /// The commit statuses [`set_check`](GitOpsRepo::set_check) set on `commit`, by context.
+    pub fn statuses(&self, commit: &CommitId) -> Vec<CommitStatus> {
+        lock(&self.state)
+            .statuses
+            .get(commit)
+            .map(|s| s.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The labels of change request `id`, sorted.
+    pub fn labels(&self, id: &str) -> Vec<String> {
+        lock(&self.state)
+            .labels
+            .get(id)
+            .map(|l| l.iter().cloned().collect())
+            .unwrap_or_default()
+    }
 }
 
 #[async_trait]
 impl GitOpsRepo for InMemoryGitOpsRepo {
+    async fn set_check(&self, change: &ChangeRequest, check: &ChangeCheck) -> Result<()> {
+        let mut state = lock(&self.state);
+        if !state.changes.iter().any(|c| c.cr.id == change.id) {
+            return Err(Error::not_found(format!(
+                "change request {} in {REPO}",
+                change.id
+            )));
+        }
+        if !state.commits.contains_key(&change.head) {
+            return Err(commit_not_found(REPO, &change.head));
+        }
+        state
+            .statuses
+            .entry(change.head.clone())
+            .or_default()
+            .insert(check.status.context.clone(), check.status.clone());
+        let labels = state.labels.entry(change.id.clone()).or_default();
+        if check.labeled {
+            labels.insert(check.label.clone());
+        } else {
+            labels.remove(&check.label);
+        }
+        Ok(())
+    }
+
     async fn head(&self, env: &str) -> Result<Option<CommitId>> {
         Ok(lock(&self.state).branches.get(env).cloned())
     }

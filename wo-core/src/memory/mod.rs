@@ -12,6 +12,7 @@ mod config;
 mod fleet;
 mod gitops;
 mod orchestrator;
+mod policy;
 mod render;
 mod source;
 
@@ -20,6 +21,7 @@ pub use config::InMemoryConfigStore;
 pub use fleet::InMemoryFleetOnboarding;
 pub use gitops::InMemoryGitOpsRepo;
 pub use orchestrator::InMemoryOrchestrator;
+pub use policy::InMemoryPolicyGate;
 pub use render::InMemoryRenderer;
 pub use source::InMemorySourceRepo;
 

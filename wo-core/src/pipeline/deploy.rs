@@ -116,6 +116,11 @@ impl Pipeline {
                 message,
             ));
         }
+        // Checked on the files rendered again, not on what release.yaml says: an edited record
+        // cannot hide findings (and differs from the rendering anyway).
+        if let Some(verdict) = again.record.policy.as_ref().filter(|v| v.is_blocking()) {
+            return Err(policy_refusal(env, &shown, &head.id, verdict));
+        }
         let chart = match (&self.ports.charts, &again.package) {
             (Some(charts), Some(package)) => Some(charts.publish(package).await?),
             _ => None,
@@ -247,6 +252,71 @@ impl Pipeline {
             next,
         })
     }
+}
+
+/// The error of a deploy refused for blocking policy findings: names the first findings
+/// (rule, resource, file and line) and how to add an exception.
+fn policy_refusal(
+    env: &str,
+    shown: &str,
+    head: &crate::ports::CommitId,
+    verdict: &crate::ports::PolicyVerdict,
+) -> Error {
+    const SHOWN: usize = 5;
+    let blocking: Vec<_> = verdict.blocking_findings().collect();
+    let Some(first) = blocking.first() else {
+        return Error::invalid(
+            Location::file(shown),
+            format!("refusing to deploy `{env}`: blocking policy findings"),
+        );
+    };
+    let mut message = format!(
+        "refusing to deploy `{env}` at {}: {} blocking policy finding{}: ",
+        head.short(),
+        verdict.blocking,
+        if verdict.blocking == 1 { "" } else { "s" }
+    );
+    let listed: Vec<String> = blocking
+        .iter()
+        .take(SHOWN)
+        .map(|f| {
+            format!(
+                "{} {} on {} ({}): {}",
+                f.rule,
+                f.rule_name,
+                f.resource(),
+                f.place(),
+                f.message
+            )
+        })
+        .collect();
+    message.push_str(&listed.join("; "));
+    if blocking.len() > SHOWN {
+        message.push_str(&format!("; and {} more", blocking.len() - SHOWN));
+    }
+    let mut exception = format!(
+        "fix the chart or values, or accept the deviation with an exception in the source repo's {}:\n\
+         exceptions:\n  - rule: {}\n    kind: {}\n",
+        crate::ports::SOURCE_POLICY_FILE,
+        first.rule,
+        first.kind
+    );
+    if let Some(ns) = &first.namespace {
+        exception.push_str(&format!("    namespace: {ns}\n"));
+    }
+    exception.push_str(&format!(
+        "    name: {}\n    reason: <why this is acceptable>\n\
+         then prepare `{env}` again (an exception counts only with a reason; the platform's policy.yaml cannot grant one)",
+        first.name
+    ));
+    let location = Location::file(format!("{shown}/{}", first.file));
+    let location = match first.line {
+        Some(line) => location.at(line, 1),
+        None => location,
+    };
+    Error::Invalid(crate::error::Diagnostics(vec![
+        crate::error::Diagnostic::new(location, message).with_hint(exception),
+    ]))
 }
 
 /// The first path (in order) whose content differs between the head's files and the files

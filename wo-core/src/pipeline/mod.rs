@@ -37,8 +37,8 @@ pub use inspect::{EnvironmentStatus, OpenChange, ReleaseEntry};
 pub use plan::plan;
 pub use prepare::read_bundle;
 pub use record::{
-    manifests_path, record_path, sha256_hex, values_path, RecordedProvenance, RecordedTarget,
-    ReleaseRecord, RELEASE_FILE,
+    manifests_path, policy_path, record_path, sha256_hex, values_path, RecordedProvenance,
+    RecordedTarget, ReleaseRecord, RELEASE_FILE,
 };
 pub use verify::{TargetVerification, Verdict, Verification};
 
@@ -72,6 +72,12 @@ pub struct Ports {
     /// Onboards a merged fleet at the orchestrator (apply-fleet); `None`: that step is
     /// reported skipped.
     pub fleet: Option<Arc<dyn FleetOnboarding>>,
+    /// Checks the rendered manifests against the source's `wo/policy.yaml` tightened by the
+    /// platform config's `policy.yaml`: prepare-pr records the verdict in `release.yaml`,
+    /// writes the effective policy to `<solution>/policy.yaml` and marks the change request
+    /// (status `wo/policy`, label `wo/policy-blocked`); deploy refuses blocking findings.
+    /// `None`: no policy is checked.
+    pub policy: Option<Arc<dyn crate::ports::PolicyGate>>,
 }
 
 /// How a pipeline is set up.
@@ -114,6 +120,13 @@ pub struct PrepareOutcome {
     pub targets: Vec<String>,
     /// What the gitops repo did with the proposal.
     pub proposal: ProposeOutcome,
+    /// The policy verdict on the proposed manifests (with a policy gate).
+    pub policy: Option<crate::ports::PolicyVerdict>,
+    /// How the change request was marked for the verdict: `Some(true)` status and label set,
+    /// `Some(false)` the gitops backend cannot mark change requests or its credentials may not
+    /// (the verdict is in its body and `release.yaml` only), `None` nothing to mark (no gate,
+    /// or no change request).
+    pub policy_marked: Option<bool>,
 }
 
 impl PrepareOutcome {
@@ -130,6 +143,12 @@ impl PrepareOutcome {
             ProposeOutcome::Unchanged(_) => "unchanged",
             ProposeOutcome::NoDifference { .. } => "no difference",
         }
+    }
+
+    /// Whether the proposed manifests have blocking policy findings: the change request must
+    /// not be merged (its `wo/policy` status is `failure`) and deploy refuses it.
+    pub fn policy_blocked(&self) -> bool {
+        self.policy.as_ref().is_some_and(|p| p.is_blocking())
     }
 }
 

@@ -10,11 +10,13 @@ use crate::format::app::{AppDescriptor, SolutionKind, APP_FILE};
 use crate::format::fleet::{Fleet, FLEET_FILE};
 use crate::format::values::ValueSet;
 use crate::ports::{
-    ChangeProposal, ChartPackage, CommitId, CommitState, GitOpsCommit, Provenance, SourceRepo,
+    ChangeCheck, ChangeProposal, ChartPackage, CommitId, CommitState, GitOpsCommit, PolicySources,
+    PolicyText, PolicyVerdict, Provenance, SourceRepo, PLATFORM_POLICY_FILE, POLICY_CONTEXT,
+    SOURCE_POLICY_FILE,
 };
 
 use super::chain::fleet_file;
-use super::record::{record_path, RecordedTarget, ReleaseRecord};
+use super::record::{policy_path, record_path, RecordedTarget, ReleaseRecord};
 use super::{Pipeline, PrepareOutcome, SourceChoice};
 
 /// How often a proposal is computed again when the env branch moved underneath.
@@ -321,6 +323,26 @@ impl Pipeline {
             );
         }
         let mut files = composed.tree;
+        if let Some(gate) = &self.ports.policy {
+            let sources = PolicySources {
+                source: bundle.policy.as_ref().map(|text| PolicyText {
+                    file: format!("source@{}/{SOURCE_POLICY_FILE}", source_commit.short()),
+                    text: text.clone(),
+                }),
+                platform: platform_tree
+                    .text(PLATFORM_POLICY_FILE)?
+                    .map(|text| PolicyText {
+                        file: format!(
+                            "platform-config/{env}@{}/{PLATFORM_POLICY_FILE}",
+                            provenance.fleet_commit.short()
+                        ),
+                        text: text.to_string(),
+                    }),
+            };
+            let evaluation = gate.evaluate(&files, &sources)?;
+            files.insert(policy_path(&solution), evaluation.effective_policy)?;
+            record.policy = Some(evaluation.verdict);
+        }
         files.insert(record_path(&solution), record.to_yaml())?;
         Ok(Composed {
             provenance,
@@ -353,16 +375,47 @@ impl Pipeline {
             };
             match self.ports.gitops.propose(proposal).await {
                 Ok(proposal) => {
+                    let policy = composed.record.policy.clone();
+                    let policy_marked = match (&policy, proposal.change_request()) {
+                        (Some(verdict), Some(cr)) => Some(self.mark(cr, verdict).await?),
+                        _ => None,
+                    };
                     return Ok(PrepareOutcome {
                         environment: env,
                         provenance: composed.provenance,
                         targets: composed.targets,
                         proposal,
-                    })
+                        policy,
+                        policy_marked,
+                    });
                 }
                 Err(Error::Precondition { .. }) if attempt < PROPOSE_ATTEMPTS => continue,
                 Err(e) => return Err(e),
             }
+        }
+    }
+}
+
+impl Pipeline {
+    /// Sets status `wo/policy` on the change request's head and the blocked label as the
+    /// verdict says; `false` when the gitops backend cannot mark change requests, or the
+    /// credentials may not (the change request is open by then: failing the step would hide
+    /// it, and a ruleset that requires `wo/policy` keeps waiting for the status, so the merge
+    /// stays blocked — fail-safe; the outcome says it was not marked).
+    async fn mark(
+        &self,
+        cr: &crate::ports::ChangeRequest,
+        verdict: &PolicyVerdict,
+    ) -> Result<bool> {
+        match self
+            .ports
+            .gitops
+            .set_check(cr, &ChangeCheck::of(verdict))
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(Error::Unsupported { .. } | Error::PermissionDenied { .. }) => Ok(false),
+            Err(e) => Err(e),
         }
     }
 }
@@ -408,6 +461,9 @@ fn body(c: &Composed) -> String {
     if let Some(of) = &p.rollback_of {
         let _ = writeln!(out, "- rollback of: {of}");
     }
+    if let Some(v) = &c.record.policy {
+        policy_section(&mut out, v);
+    }
     let _ = writeln!(out, "\nTargets ({}):", c.record.targets.len());
     for (name, t) in &c.record.targets {
         let _ = writeln!(
@@ -418,6 +474,56 @@ fn body(c: &Composed) -> String {
         );
     }
     out
+}
+
+/// The verdict in a change request's body: the blocking findings first (they decide), then
+/// the exceptions applied with their reasons. The full list is in `release.yaml`.
+fn policy_section(out: &mut String, v: &PolicyVerdict) {
+    const SHOWN: usize = 20;
+    if v.is_blocking() {
+        let _ = writeln!(
+            out,
+            "\n**Policy: {} blocking finding{}** — status `{POLICY_CONTEXT}` is `failure`; this change must not be merged and deploy refuses it. \
+             Fix the chart or values, or add an exception with a reason to `{SOURCE_POLICY_FILE}` in the source repo.\n",
+            v.blocking,
+            if v.blocking == 1 { "" } else { "s" }
+        );
+        for f in v.blocking_findings().take(SHOWN) {
+            let _ = writeln!(
+                out,
+                "- `{}` {} {} on {} ({}): {}",
+                f.place(),
+                f.rule,
+                f.rule_name,
+                f.resource(),
+                f.severity,
+                f.message
+            );
+        }
+        if v.blocking > SHOWN {
+            let _ = writeln!(out, "- … and {} more in release.yaml", v.blocking - SHOWN);
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "\nPolicy: no blocking findings ({} non-blocking).",
+            v.findings.len()
+        );
+    }
+    if !v.exceptions.is_empty() {
+        let _ = writeln!(out, "\nPolicy exceptions applied:");
+        for e in &v.exceptions {
+            let _ = writeln!(
+                out,
+                "- {} on {} ({} finding{}): {}",
+                e.rule,
+                e.resource,
+                e.findings,
+                if e.findings == 1 { "" } else { "s" },
+                e.reason
+            );
+        }
+    }
 }
 
 /// Reads the solution bundle at `commit` of `source`: `wo/`, then the chart and any file

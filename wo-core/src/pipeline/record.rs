@@ -16,6 +16,15 @@
 //!   repo: oci://registry.example.com/charts/shop
 //!   version: 1.2.0-wo.g3f2a9c1b7d4e
 //!   digest: sha256:b533…         # sha256 of the chart package
+//! policy:                        # with a policy gate (see docs/policy.md)
+//!   policySha256: 5e0a…          # sha256 of <solution>/policy.yaml, the effective policy
+//!   blocking: 1                  # findings that block merge and deploy
+//!   findings:                    # not covered by an exception, blocking or not
+//!     - {rule: WO001, ruleName: privileged-container, severity: error, blocking: true,
+//!        kind: Deployment, namespace: shop, name: web,
+//!        file: shop/berlin-1/manifests.yaml, line: 1, message: "container \"app\": …"}
+//!   exceptions:                  # of the source's wo/policy.yaml that covered findings
+//!     - {rule: WO005, resource: DaemonSet monitoring/agent, reason: "…", findings: 3}
 //! targets:                       # sorted by name
 //!   berlin-1:
 //!     orchestratorId: /subscriptions/…/targets/berlin-1   # when the fleet names one
@@ -34,7 +43,7 @@ pub use crate::compose::{manifests_path, sha256_hex, values_path};
 use crate::error::{Diagnostic, Diagnostics, Error, Location, Result};
 use crate::files::FileTree;
 use crate::format::API_VERSION;
-use crate::ports::{ChartRef, CommitId, Provenance};
+use crate::ports::{ChartRef, CommitId, PolicyVerdict, Provenance, RELEASE_POLICY_FILE};
 
 /// The file name of the record, under `<solution>/`.
 pub const RELEASE_FILE: &str = "release.yaml";
@@ -42,6 +51,11 @@ pub const RELEASE_FILE: &str = "release.yaml";
 /// The path of the release record on a gitops branch.
 pub fn record_path(solution: &str) -> String {
     format!("{solution}/{RELEASE_FILE}")
+}
+
+/// The path of the effective policy a release was checked with: `<solution>/policy.yaml`.
+pub fn policy_path(solution: &str) -> String {
+    format!("{solution}/{RELEASE_POLICY_FILE}")
 }
 
 /// `<solution>/release.yaml`.
@@ -62,6 +76,11 @@ pub struct ReleaseRecord {
     /// exactly this package (absent when the pipeline publishes no chart).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chart: Option<ChartRef>,
+    /// The policy verdict on the manifests, when the pipeline has a
+    /// [`PolicyGate`](crate::ports::PolicyGate): the effective policy's sha256 (the file is
+    /// `<solution>/policy.yaml`), how many findings block, the findings, the exceptions applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyVerdict>,
     /// Per target, sorted by name.
     pub targets: BTreeMap<String, RecordedTarget>,
 }
@@ -116,6 +135,7 @@ impl ReleaseRecord {
                 source_tag: provenance.source_tag.clone(),
             },
             chart: None,
+            policy: None,
             targets: BTreeMap::new(),
         }
     }
@@ -139,6 +159,7 @@ impl ReleaseRecord {
         Self {
             targets: self.targets.clone(),
             chart: self.chart.clone(),
+            policy: self.policy.clone(),
             ..Self::new(provenance)
         }
     }
@@ -216,6 +237,28 @@ impl ReleaseRecord {
                 }
                 expected.insert(p);
             }
+        }
+        if let Some(policy) = &record.policy {
+            let p = policy_path(solution);
+            match files.get(&p) {
+                None => problems.push(Diagnostic::new(
+                    Location::file(file(&p)),
+                    format!("file not found, but {RELEASE_FILE} records a policy verdict"),
+                )),
+                Some(bytes) if sha256_hex(bytes) != policy.policy_sha256 => problems.push(
+                    Diagnostic::new(
+                        Location::file(file(&p)),
+                        format!(
+                            "content changed since wo wrote it (sha256 {}, {RELEASE_FILE} says {})",
+                            sha256_hex(bytes),
+                            policy.policy_sha256
+                        ),
+                    )
+                    .with_hint("the policy lives in the source repo's wo/policy.yaml and the platform config's policy.yaml; revert the edit"),
+                ),
+                Some(_) => {}
+            }
+            expected.insert(p);
         }
         for (p, _) in files.iter() {
             if !expected.contains(p) {

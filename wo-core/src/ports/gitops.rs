@@ -351,4 +351,24 @@ pub trait GitOpsRepo: Send + Sync {
             ))),
         }
     }
+    /// Marks an open change request for a check's verdict: sets `check.status` on the change
+    /// request's head commit (`change.head`) and adds `check.label` to it when
+    /// `check.labeled`, removes it otherwise. Idempotent: marking twice the same way changes
+    /// nothing. A git host's ruleset that requires the status context blocks the merge button
+    /// while it is not `success`.
+    ///
+    /// The provided version refuses with `Error::Unsupported`; backends that can mark
+    /// override it (wrappers forward it).
+    ///
+    /// # Errors
+    /// `Error::Unsupported` from a backend that cannot mark change requests;
+    /// `Error::NotFound` for a change request it does not know; `Error::Backend` for
+    /// transport and service failures.
+    async fn set_check(&self, change: &ChangeRequest, check: &super::ChangeCheck) -> Result<()> {
+        let _ = check;
+        Err(Error::unsupported(format!(
+            "marking change request {} of `{}` in `{}` with a status and label: this gitops backend has no commit statuses or labels",
+            change.id, change.solution, change.environment
+        )))
+    }
 }

@@ -26,6 +26,7 @@ mod config;
 mod fleet;
 mod gitops;
 mod orchestrator;
+mod policy;
 mod provenance;
 mod render;
 mod source;
@@ -50,6 +51,11 @@ pub use gitops::{
 pub use orchestrator::MockOrchestrator;
 pub use orchestrator::{
     DeploymentReport, Orchestrator, Release, Running, TargetOutcome, TargetRelease,
+};
+pub use policy::{
+    AppliedException, ChangeCheck, PolicyEvaluation, PolicyFinding, PolicyGate, PolicySources,
+    PolicyText, PolicyVerdict, PLATFORM_POLICY_FILE, POLICY_BLOCKED_LABEL, POLICY_CONTEXT,
+    RELEASE_POLICY_FILE, SOURCE_POLICY_FILE,
 };
 pub use provenance::Provenance;
 #[cfg(feature = "mocks")]

@@ -206,6 +206,18 @@ impl GitOpsRepo for Killable<dyn GitOpsRepo> {
     async fn merged_from(&self, env: &str, commit: &CommitId) -> Result<Option<GitOpsCommit>> {
         self.inner.merged_from(env, commit).await
     }
+
+    async fn set_check(
+        &self,
+        change: &ChangeRequest,
+        check: &crate::ports::ChangeCheck,
+    ) -> Result<()> {
+        self.switch.before_write(&format!(
+            "mark {} in {}",
+            change.solution, change.environment
+        ))?;
+        self.inner.set_check(change, check).await
+    }
 }
 
 #[async_trait]

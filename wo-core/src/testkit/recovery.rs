@@ -355,6 +355,7 @@ impl World {
                 orchestrator: Arc::new(Killable::new(orchestrator, self.switch.clone())),
                 charts: None,
                 fleet: None,
+                policy: None,
             },
             Settings::default(),
         )

@@ -36,6 +36,7 @@ pub mod bootstrap;
 mod event;
 mod output;
 pub mod pins;
+mod policy_workflow;
 mod summary;
 mod workflows;
 
@@ -47,6 +48,7 @@ pub use event::{
     EVENT_NAME_VAR, EVENT_PATH_VAR, SHA_VAR,
 };
 pub use output::{render_outputs, write_outputs, OUTPUT_VAR};
+pub use policy_workflow::UPLOAD_SARIF;
 pub use summary::{
     append_step_summary, step_summary, summary_rows, TargetRow, MAX_SUMMARY_BYTES, STEP_SUMMARY_VAR,
 };

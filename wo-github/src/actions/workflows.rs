@@ -286,6 +286,11 @@ pub fn workflows(opts: &InitOptions) -> Result<Vec<(String, String)>> {
         files.push(g.file(&sol.source, "deploy.yml", g.deploy()));
         files.push(g.file(&sol.gitops, "notify-on-pr.yml", g.notify_on_pr()));
         files.push(g.file(
+            &sol.gitops,
+            "policy-check.yml",
+            super::policy_workflow::policy_check(opts, sol, &g.steps_install(), &g.install_note()),
+        ));
+        files.push(g.file(
             &sol.config,
             "notify-on-config-change.yml",
             g.notify_on_config_change(),
@@ -470,7 +475,13 @@ jobs:
 "#,
             checkout = Self::uses(&CHECKOUT),
         );
-        s.push_str(&match self.opts.install {
+        s.push_str(&self.steps_install());
+        s
+    }
+
+    /// The steps that install wo at `WO_VERSION` (after a checkout).
+    fn steps_install(&self) -> String {
+        match self.opts.install {
             WoInstall::Action => format!(
                 r#"      - name: Install wo
         uses: {action}
@@ -492,8 +503,7 @@ jobs:
 "#,
                 cache = Self::uses(&CACHE),
             ),
-        });
-        s
+        }
     }
 
     /// The header line saying how wo is installed.

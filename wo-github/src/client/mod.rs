@@ -52,6 +52,7 @@
 
 mod api;
 mod error;
+mod policy;
 mod retry;
 mod types;
 

@@ -610,6 +610,43 @@ impl GitHubGitOpsRepo {
 
 #[async_trait]
 impl GitOpsRepo for GitHubGitOpsRepo {
+    /// A commit status on the pull request's head commit (`repos/create-commit-status`) and
+    /// the label added (`issues/add-labels`) or removed (`issues/remove-label`). Needs
+    /// `statuses: write` and `pull_requests: write` (or `issues: write`) on the gitops repo.
+    async fn set_check(
+        &self,
+        change: &ChangeRequest,
+        check: &wo_core::ports::ChangeCheck,
+    ) -> Result<()> {
+        let number: u64 = change.id.parse().map_err(|_| {
+            Error::invalid(
+                Location::file("<change request>").with_key("id"),
+                format!("`{}` is not a pull request number", change.id),
+            )
+        })?;
+        let (gh, repo) = (&self.repo.client, &self.repo.id);
+        let status = crate::client::NewStatus {
+            state: check.status.state.as_str().to_string(),
+            target_url: check.status.target_url.clone(),
+            description: Some(
+                check
+                    .status
+                    .description
+                    .chars()
+                    .take(super::MAX_STATUS_DESCRIPTION)
+                    .collect(),
+            ),
+            context: check.status.context.clone(),
+        };
+        gh.create_status(repo, change.head.as_str(), &status)
+            .await?;
+        if check.labeled {
+            gh.add_labels(repo, number, &[check.label.as_str()]).await
+        } else {
+            gh.remove_label(repo, number, &check.label).await
+        }
+    }
+
     async fn head(&self, env: &str) -> Result<Option<CommitId>> {
         check_env(env)?;
         Ok(self.env_branch(env).await?.and_then(|b| b.head()))

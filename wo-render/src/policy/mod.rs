@@ -38,11 +38,13 @@
 //! `error` rules block (a pipeline should refuse the change) and `warning` and `note` findings
 //! do not; see [`policy_file`](Policy::parse) for the file format and [`Report::blocking`].
 
+mod gate;
 mod policy_file;
 mod report;
 pub mod rules;
 mod sarif;
 
+pub use gate::Gate;
 pub use policy_file::{Exception, Policy, RuleSetting};
 pub use report::{Finding, Report, Summary};
 pub use rules::{Rule, Severity};

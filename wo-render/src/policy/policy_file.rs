@@ -221,6 +221,89 @@ impl Policy {
     pub fn exceptions(&self) -> &[Exception] {
         &self.exceptions
     }
+
+    /// This policy (the solution's) tightened by `floor` (the platform's): for every rule
+    /// `floor` configures, the rule runs if either runs it, at the higher of the two
+    /// severities, and blocks if either blocks it. Rules `floor` does not name keep this
+    /// policy's setting. `floor`'s exceptions are not taken: exceptions count only from the
+    /// solution's own file (see [`PolicyGate`](wo_core::ports::PolicyGate)).
+    ///
+    /// ```
+    /// use wo_render::policy::{Policy, Rule, Severity};
+    ///
+    /// let source = Policy::parse(
+    ///     "apiVersion: wo/v1\nkind: Policy\nrules:\n  WO009: {enabled: false}\n",
+    ///     "wo/policy.yaml",
+    /// )?;
+    /// let platform = Policy::parse(
+    ///     "apiVersion: wo/v1\nkind: Policy\nrules:\n  WO009: {blocking: true}\n",
+    ///     "policy.yaml",
+    /// )?;
+    /// let effective = source.tightened_by(&platform);
+    /// let missing_limits = Rule::find("WO009").unwrap();
+    /// assert!(effective.setting(missing_limits).enabled, "the source cannot switch it off");
+    /// assert!(effective.setting(missing_limits).blocking);
+    /// # Ok::<(), wo_core::Error>(())
+    /// ```
+    pub fn tightened_by(mut self, floor: &Policy) -> Policy {
+        for rule in rules::all() {
+            if !floor.settings.contains_key(rule.id) {
+                continue;
+            }
+            let own = self.setting(rule);
+            let theirs = floor.setting(rule);
+            self.settings.insert(
+                rule.id,
+                RuleSetting {
+                    enabled: own.enabled || theirs.enabled,
+                    blocking: own.blocking || theirs.blocking,
+                    severity: own.severity.max(theirs.severity),
+                },
+            );
+        }
+        self
+    }
+
+    /// The policy as a policy file that [`Policy::parse`] reads back to the same settings and
+    /// exceptions (their `source` then names the new file): every rule spelled out by id, so
+    /// the file means the same whatever the built-in defaults of the reader.
+    pub fn to_yaml(&self) -> String {
+        // JSON strings are valid YAML double-quoted scalars: no value can change meaning.
+        let q = |s: &str| serde_json::Value::from(s).to_string();
+        let mut out = String::from(
+            "# The effective policy wo checked this release with: the solution's wo/policy.yaml\n\
+             # tightened by the platform's policy.yaml. Written by wo; edit those files instead.\n\
+             apiVersion: wo/v1\nkind: Policy\nrules:\n",
+        );
+        for rule in rules::all() {
+            let s = self.setting(rule);
+            out.push_str(&format!(
+                "  {}: {{enabled: {}, blocking: {}, severity: {}}}  # {}\n",
+                rule.id,
+                s.enabled,
+                s.blocking,
+                s.severity.as_str(),
+                rule.name
+            ));
+        }
+        if self.exceptions.is_empty() {
+            out.push_str("exceptions: []\n");
+        } else {
+            out.push_str("exceptions:\n");
+            for e in &self.exceptions {
+                out.push_str(&format!("  - rule: {}\n", e.rule));
+                if let Some(k) = &e.kind {
+                    out.push_str(&format!("    kind: {}\n", q(k)));
+                }
+                if let Some(ns) = &e.namespace {
+                    out.push_str(&format!("    namespace: {}\n", q(ns)));
+                }
+                out.push_str(&format!("    name: {}\n", q(&e.name)));
+                out.push_str(&format!("    reason: {}\n", q(&e.reason)));
+            }
+        }
+        out
+    }
 }
 
 /// "did you mean `WO001`?" for a near miss, else the list of rules.
