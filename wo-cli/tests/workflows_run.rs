@@ -10,7 +10,6 @@ mod github_e2e_common;
 mod release_common;
 mod workflows_common;
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use github_e2e_common::{example, ALL_TARGETS, ENVIRONMENTS, OWNER};
@@ -42,8 +41,6 @@ struct World {
     fake: FakeGitHub,
     azure: azure_common::Azure,
     actions: Actions,
-    /// The workflows `wo init github` wrote, per repository.
-    workflows: PathBuf,
     /// Stoplight Prism in front of the fake: every request of every run, and every answer,
     /// checked against GitHub's official OpenAPI description (`--errors`: a violation fails
     /// the request, and with it the run).
@@ -73,17 +70,6 @@ impl World {
             fake.set_private(OWNER, r, true);
         }
         let dir = tempfile::tempdir().unwrap();
-        let workflows = dir.path().join("workflows");
-        let out = Command::new(env!("CARGO_BIN_EXE_wo"))
-            .args(["init", "github", "--owner", OWNER, "--app", APP, "--out"])
-            .arg(&workflows)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
         // Azure as the adoption guide sets it up: an app registration trusting the source
         // repo's deploy jobs, one federated credential per environment, Contributor on the
         // resource group; wo signs in from the job's OIDC token.
@@ -173,31 +159,10 @@ impl World {
             fake,
             azure,
             actions,
-            workflows,
             _prism: prism,
             releases,
             _dir: dir,
         }
-    }
-
-    /// The generated workflows of `repo`, as files to push.
-    fn workflow_files(&self, repo: &str) -> Vec<(String, String)> {
-        let dir = self.workflows.join(repo).join(".github/workflows");
-        let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-            .map(|e| {
-                let p = e.unwrap().path();
-                (
-                    format!(
-                        ".github/workflows/{}",
-                        p.file_name().unwrap().to_string_lossy()
-                    ),
-                    std::fs::read_to_string(&p).unwrap(),
-                )
-            })
-            .collect();
-        out.sort();
-        out
     }
 
     fn push(&self, repo: &str, branch: &str, files: &[(String, String)], message: &str) -> String {
@@ -209,36 +174,55 @@ impl World {
     /// gitops or config repo's env branches, where `pull_request` workflows are read), and
     /// no event left over.
     fn set_up(&self) {
+        // `wo init github --apply`, as an organisation owner: env branches holding the
+        // workflows, rulesets on the gitops and config env branches (a reviewed pull request,
+        // code owners, the `wo/policy` check, no force push; only the wo App bypasses),
+        // environments with reviewers for prod, the variables the workflows read.
+        let team = self.fake.set_team(OWNER, "platform", &["reviewer"]);
+        let vars = &self.actions.vars;
+        let out = Command::new(env!("CARGO_BIN_EXE_wo"))
+            .args(["init", "github", "--owner", OWNER, "--app", APP, "--apply"])
+            .args(["--app-id", &FakeGitHub::app_id("wo").to_string()])
+            .args(["--codeowners", &format!("@{OWNER}/platform")])
+            .args(["--reviewers", &format!("team:{team}")])
+            .args(["--resource-group", &vars["WO_RESOURCE_GROUP"]])
+            .args(["--registry", &vars["WO_REGISTRY"]])
+            .args(["--azure-client-id", &vars["AZURE_CLIENT_ID"]])
+            .args(["--azure-tenant-id", &vars["AZURE_TENANT_ID"]])
+            .args(["--azure-subscription-id", &vars["AZURE_SUBSCRIPTION_ID"]])
+            .env("GITHUB_API_URL", self.fake.base_url())
+            .env("WO_GITHUB_TOKEN", self.fake.admin_token())
+            .env_remove("GITHUB_TOKEN")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "wo init github --apply: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // The teams' content (a push by the test is not held to the rulesets).
         let mut source = example("shop/source");
-        source.extend(self.workflow_files(SOURCE));
         source.push((".github/workflows/ci.yml".into(), APP_CI.into()));
         self.push(SOURCE, "main", &source, "shop: first version");
-        let mut platform = example("platform/source");
-        platform.extend(self.workflow_files(PLATFORM_SOURCE));
         self.push(
             PLATFORM_SOURCE,
             "main",
-            &platform,
+            &example("platform/source"),
             "platform: first version",
         );
         for env in ENVIRONMENTS {
-            let mut values = example(&format!("demo/app-config/{env}"));
-            values.extend(self.workflow_files(CONFIG));
-            self.push(CONFIG, env, &values, "values");
-            let mut fleet = example(&format!("demo/platform-config/{env}"));
-            fleet.extend(self.workflow_files(PLATFORM_CONFIG));
-            self.push(PLATFORM_CONFIG, env, &fleet, "fleet");
             self.push(
-                GITOPS,
+                CONFIG,
                 env,
-                &self.workflow_files(GITOPS),
-                "notify workflows",
+                &example(&format!("demo/app-config/{env}")),
+                "values",
             );
             self.push(
-                PLATFORM_GITOPS,
+                PLATFORM_CONFIG,
                 env,
-                &self.workflow_files(PLATFORM_GITOPS),
-                "notify workflows",
+                &example(&format!("demo/platform-config/{env}")),
+                "fleet",
             );
         }
         self.fake.take_events();
@@ -247,6 +231,17 @@ impl World {
     /// A reviewer (a user with write access) merges the open change request into `env` of
     /// `repo` with `method`; returns the pull request's number.
     fn review_and_merge(&self, repo: &str, env: &str, method: &str) -> u64 {
+        self.try_review_and_merge(repo, env, method)
+            .unwrap_or_else(|(n, e)| panic!("merge #{n} with {method}: {e}"))
+    }
+
+    /// As [`review_and_merge`](World::review_and_merge), returning GitHub's refusal.
+    fn try_review_and_merge(
+        &self,
+        repo: &str,
+        env: &str,
+        method: &str,
+    ) -> Result<u64, (u64, wo_core::Error)> {
         let open: Vec<_> = self
             .fake
             .pulls(OWNER, repo)
@@ -259,6 +254,9 @@ impl World {
             "one open change request into {repo}:{env}: {open:?}"
         );
         let pr = &open[0];
+        // The ruleset wants an approval from a code owner (the team `platform`).
+        self.fake
+            .add_review(OWNER, repo, pr.number, "reviewer", "APPROVED");
         let gh = self.user("reviewer");
         let merge = MergePull {
             merge_method: Some(method.into()),
@@ -271,8 +269,8 @@ impl World {
                 pr.number,
                 &merge,
             ))
-            .unwrap_or_else(|e| panic!("merge #{} with {method}: {e}", pr.number));
-        pr.number
+            .map_err(|e| (pr.number, e))?;
+        Ok(pr.number)
     }
 
     /// A client acting as the user `login`, with write access to the owner's repositories.
@@ -319,6 +317,8 @@ impl World {
             ))
             .expect("open the pull request");
         self.actions.pump(&self.fake, 20);
+        self.fake
+            .add_review(OWNER, repo, pr.number, "reviewer", "APPROVED");
         let merge = MergePull {
             merge_method: Some("merge".into()),
             ..Default::default()
@@ -629,4 +629,77 @@ fn only_commits_on_main_are_promoted_whatever_the_dispatch_says() {
         w.fake.pulls(OWNER, GITOPS).is_empty(),
         "no change request for a commit that is not on main"
     );
+}
+
+#[test]
+fn a_blocking_policy_finding_stops_the_merge() {
+    let mut w = World::start();
+    w.set_up();
+    // A chart change that runs the container privileged (rule WO001, blocking by default).
+    let mut files = example("shop/source");
+    let deployment = files
+        .iter_mut()
+        .find(|(p, _)| p == "chart/templates/deployment.yaml")
+        .expect("deployment template");
+    let before = deployment.1.clone();
+    deployment.1 = deployment.1.replacen(
+        "            allowPrivilegeEscalation: false\n",
+        "            allowPrivilegeEscalation: false\n            privileged: true\n",
+        1,
+    );
+    assert_ne!(deployment.1, before);
+    let commit = w.push(SOURCE, "main", &files, "shop: run privileged");
+    let runs = w.actions.pump(&w.fake, 20);
+    // prepare-pr opened the change request and marked it; the gitops repo's policy check ran
+    // `wo check` on it, failed, and uploaded its SARIF.
+    let prepare = runs
+        .iter()
+        .find(|r| r.workflow.ends_with("prepare-pr.yml"))
+        .expect("prepare-pr ran");
+    assert_eq!(prepare.conclusion(), "success", "{}", prepare.describe());
+    let check = runs
+        .iter()
+        .find(|r| r.workflow.ends_with("policy-check.yml"))
+        .expect("the policy check ran");
+    assert_eq!(check.conclusion(), "failure", "{}", check.describe());
+    assert!(
+        w.actions
+            .sarifs
+            .iter()
+            .any(|s| s.to_string().contains("WO001")),
+        "the SARIF names WO001"
+    );
+    let pr = w
+        .fake
+        .pulls(OWNER, GITOPS)
+        .into_iter()
+        .find(|p| p.state == "open" && p.base == "dev")
+        .expect("the change request into dev");
+    assert!(
+        pr.labels.iter().any(|l| l == "wo/policy-blocked"),
+        "{:?}",
+        pr.labels
+    );
+    let head = w.fake.branch_sha(OWNER, GITOPS, &pr.head).unwrap();
+    assert!(
+        w.fake
+            .statuses(OWNER, GITOPS, &head)
+            .iter()
+            .any(|s| s.context == "wo/policy" && s.state == "failure"),
+        "wo/policy failed on the change request's head"
+    );
+    // The reviewer approves and presses the button: GitHub refuses (the ruleset requires a
+    // successful wo/policy); nothing is deployed.
+    let refused = w
+        .try_review_and_merge(GITOPS, "dev", "squash")
+        .expect_err("the merge is refused");
+    assert!(refused.1.to_string().contains("wo/policy"), "{}", refused.1);
+    let runs = w.actions.pump(&w.fake, 20);
+    assert_eq!(
+        started(&runs, "shop-source:deploy.yml"),
+        0,
+        "{:?}",
+        names(&runs)
+    );
+    assert_eq!(w.status(&commit, "wo/dev"), None);
 }

@@ -58,6 +58,37 @@ class StepError extends Error {}
 
 const toData = (v) => JSON.parse(JSON.stringify(v ?? null), ex.data.reviver);
 
+// The workspace `hashFiles` reads (GITHUB_WORKSPACE of the run).
+let workspaceRoot = process.cwd();
+
+function filesUnder(dir, prefix = "") {
+  const out = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) { if (e.name !== ".git") out.push(...filesUnder(path.join(dir, e.name), rel)); }
+    else if (e.isFile()) out.push(rel);
+  }
+  return out.sort();
+}
+
+// GitHub's hashFiles: the SHA-256 of the SHA-256s of the files matching the patterns (paths
+// relative to the workspace; `!` excludes), '' when none matches.
+function hashFiles(...patterns) {
+  const globs = patterns.map((p) => p.coerceString());
+  const files = filesUnder(workspaceRoot).filter((f) => {
+    let keep = false;
+    for (const g of globs) {
+      if (g.startsWith("!")) { if (glob(g.slice(1)).test(f)) keep = false; }
+      else if (glob(g.replace(/^\.\//, "")).test(f)) keep = true;
+    }
+    return keep;
+  });
+  if (!files.length) return new ex.data.StringData("");
+  const all = crypto.createHash("sha256");
+  for (const f of files) all.update(crypto.createHash("sha256").update(fs.readFileSync(path.join(workspaceRoot, f))).digest());
+  return new ex.data.StringData(all.digest("hex"));
+}
+
 function statusFunctions(status) {
   const fn = (name, value) => ({ name, minArgs: 0, maxArgs: 0, call: () => new ex.data.BooleanData(value()) });
   return new Map([
@@ -65,6 +96,8 @@ function statusFunctions(status) {
     ["failure", fn("failure", () => status() === "failure")],
     ["always", fn("always", () => true)],
     ["cancelled", fn("cancelled", () => false)],
+    // The evaluator looks functions up by their lower-case name.
+    ["hashfiles", { name: "hashFiles", minArgs: 1, maxArgs: 255, call: hashFiles }],
   ]);
 }
 
@@ -516,6 +549,7 @@ class Run {
     this.home = path.join(input.work, "home");
     this.temp = path.join(input.work, "temp");
     for (const d of [this.workspace, this.home, this.temp]) fs.mkdirSync(d, { recursive: true });
+    workspaceRoot = this.workspace;
   }
 
   githubEnv(job) {

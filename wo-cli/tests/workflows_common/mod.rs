@@ -68,6 +68,9 @@ impl WorkflowRun {
         if let Some(e) = self.result["error"].as_str() {
             out.push_str(&format!("\n  {e}"));
         }
+        for e in self.result["parse_errors"].as_array().into_iter().flatten() {
+            out.push_str(&format!("\n  parse error: {e}"));
+        }
         out
     }
 }
@@ -76,7 +79,7 @@ impl WorkflowRun {
 pub struct Actions {
     runner: Runner,
     pub work: tempfile::TempDir,
-    /// Repository variables (`vars`), the same for every repository here.
+    /// Organisation variables (`vars`); a repository's own variables (in the fake) win.
     pub vars: BTreeMap<String, String>,
     /// Repository secrets.
     pub secrets: BTreeMap<String, String>,
@@ -227,6 +230,9 @@ impl Actions {
                     (full.clone(), fake.repo_path(o, n).display().to_string())
                 })
                 .collect();
+            // The organisation's variables (`self.vars`), then the repository's own.
+            let mut vars = self.vars.clone();
+            vars.extend(fake.variables(owner, name));
             let input = json!({
                 "workflow": { "path": path, "content": content },
                 "event": { "name": event.name, "payload": event.payload },
@@ -240,7 +246,7 @@ impl Actions {
                     "api_url": self.api_url.as_deref().unwrap_or(fake.base_url()),
                     "run_id": run_id,
                 },
-                "vars": self.vars,
+                "vars": vars,
                 "secrets": self.secrets,
                 "env": self.env,
                 "work": work,

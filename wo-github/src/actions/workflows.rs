@@ -655,7 +655,11 @@ jobs:
         y.push_str(&self.steps_checkout_and_install());
         y.push_str(&self.step_app_token(
             &self.other_repos(),
-            &[("contents", "write"), ("pull-requests", "write")],
+            &[
+                ("contents", "write"),
+                ("pull-requests", "write"),
+                ("statuses", "write"),
+            ],
         ));
         y.push_str(&self.step_on_event(false));
         y
@@ -740,7 +744,11 @@ jobs:
         y.push_str(&self.steps_checkout_and_install());
         y.push_str(&self.step_app_token(
             &self.other_repos(),
-            &[("contents", "write"), ("pull-requests", "write")],
+            &[
+                ("contents", "write"),
+                ("pull-requests", "write"),
+                ("statuses", "write"),
+            ],
         ));
         y.push_str(&format!(
             r#"      - name: Azure login (OIDC)
