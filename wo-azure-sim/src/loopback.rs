@@ -18,6 +18,15 @@ impl Loopback {
     /// Binds 127.0.0.1:0 and serves `app`.
     pub(crate) async fn serve(app: Router) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        Self::serve_on(listener, app)
+    }
+
+    /// Serves `app` on `listener` (bound already: a server that must know its address before
+    /// building its router binds first).
+    pub(crate) fn serve_on(
+        listener: tokio::net::TcpListener,
+        app: Router,
+    ) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {

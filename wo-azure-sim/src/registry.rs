@@ -3,6 +3,7 @@
 //! exchange as an option. Installs of the simulator pull charts from its store through
 //! [`Registry::chart_source`].
 
+use crate::loopback::Loopback;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,8 +17,6 @@ use axum::response::Response;
 use axum::Router;
 use base64::Engine as _;
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use crate::charts::{
     chart_layer, reference, sha256_digest, verify_digest, ChartError, ChartSource, OciRepository,
@@ -125,8 +124,7 @@ impl RegistryShared {
 pub struct Registry {
     addr: SocketAddr,
     shared: Arc<RegistryShared>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    server: Loopback,
 }
 
 impl Registry {
@@ -142,19 +140,10 @@ impl Registry {
             ..RegistryShared::default()
         });
         let app = Router::new().fallback(serve).with_state(shared.clone());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
         Ok(Registry {
             addr,
             shared,
-            stop: Some(stop),
-            task: Some(task),
+            server: Loopback::serve_on(listener, app)?,
         })
     }
 
@@ -169,13 +158,8 @@ impl Registry {
     }
 
     /// Stops serving and waits for the server task.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
     }
 
     /// A [`ChartSource`] reading this registry's store in-process (no HTTP): what a simulator
@@ -273,14 +257,6 @@ impl Registry {
     /// Manifests served (`GET`), over HTTP or through [`chart_source`](Registry::chart_source).
     pub fn manifest_pulls(&self) -> u64 {
         self.shared.manifest_pulls.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }
 

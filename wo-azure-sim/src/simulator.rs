@@ -1,14 +1,13 @@
 //! [`Simulator`], the handle a test or the demo holds: start and stop the server, inject
 //! faults and failures, read what arrived and what is stored, onboard a fleet.
 
+use crate::loopback::Loopback;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use serde_json::Value;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use wo_core::ports::Renderer;
 
@@ -26,8 +25,7 @@ use crate::traffic::{Meter, Traffic};
 pub struct Simulator {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    server: Loopback,
 }
 
 impl Simulator {
@@ -84,19 +82,10 @@ impl Simulator {
             meter: Mutex::new(Meter::default()),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
         Ok(Simulator {
             addr,
             shared,
-            stop: Some(stop),
-            task: Some(task),
+            server: Loopback::serve_on(listener, app)?,
         })
     }
 
@@ -111,13 +100,8 @@ impl Simulator {
     }
 
     /// Stops serving and waits for the server task.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
     }
 
     /// The next `count` requests fail with `fault` (queued after faults already injected).
@@ -386,12 +370,4 @@ pub fn target_specification(roles: &[&str]) -> Value {
         })
         .collect();
     serde_json::json!({"topologies": [{"bindings": bindings}]})
-}
-
-impl Drop for Simulator {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
 }
