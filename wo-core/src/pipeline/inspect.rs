@@ -122,7 +122,7 @@ impl Pipeline {
     /// At most `limit` commits of the env branch of `env`, newest first, with provenance.
     ///
     /// # Errors
-    /// [`Error::NotFound`](crate::Error::NotFound) when `env` is not in the chain.
+    /// [`Error::NotFound`] when `env` is not in the chain.
     ///
     /// A commit a git host's merge button made from wo's change request (a merge or squash
     /// commit without trailers) shows the provenance of that change request, once checked as
