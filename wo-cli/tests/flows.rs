@@ -559,10 +559,25 @@ fn every_gitops_commit_has_provenance_and_re_renders_byte_for_byte() {
                 &["ls-tree", "-r", "--name-only", head, "shop"],
             )
             .lines()
-            .filter(|f| *f != "shop/release.yaml")
+            .filter(|f| *f != "shop/release.yaml" && *f != "shop/policy.yaml")
             .map(str::to_string)
             .collect();
         assert_eq!(files.len(), targets(env).len() * 2, "{env}: {files:?}");
+        // The effective policy is not rendered but recorded: release.yaml names its sha256.
+        let policy = flows_common::git_output(
+            Some(&w.bare("shop-gitops")),
+            &["show", &format!("{head}:shop/policy.yaml")],
+        )
+        .stdout;
+        let record = w.git_in(
+            "shop-gitops",
+            &["show", &format!("{head}:shop/release.yaml")],
+        );
+        let sha = wo_core::compose::sha256_hex(&policy);
+        assert!(
+            record.contains(&format!("policySha256: {sha}")),
+            "{env}: release.yaml records the policy's sha256 {sha}:\n{record}"
+        );
         for f in &files {
             let committed = flows_common::git_output(
                 Some(&w.bare("shop-gitops")),
