@@ -1,0 +1,290 @@
+//! Go's dynamic values, as a template sees them.
+//!
+//! Helm hands templates `interface{}` values: what `sigs.k8s.io/yaml` decodes (`float64` for
+//! every number, `map[string]interface{}`, `[]interface{}`, `string`, `bool`, `nil`), what
+//! Sprig functions return (`int`, `int64`, `[]string`, …) and a few structs with fields and
+//! methods (`.Chart`, `.Capabilities`, `.Files`). [`Value`] keeps the distinctions a template
+//! can observe: the Go type (`kindIs`, `typeOf`, `printf "%T"`), how it prints (`%v` of a
+//! `float64` 1000000 is `1e+06`), and that maps are references (`set $d "k" v` changes `$d`
+//! wherever it is seen).
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::rc::Rc;
+
+/// The entries of a Go `map[string]interface{}`; Go ranges over and prints maps in key order.
+pub type Map = BTreeMap<String, Value>;
+
+/// A Go value held in an `interface{}`.
+#[derive(Clone, Default)]
+pub enum Value {
+    /// Go's `nil` (an empty interface: a missing map key, a YAML `null`).
+    #[default]
+    Nil,
+    /// `bool`.
+    Bool(bool),
+    /// `int` (template integer constants, `len`, `int`, `atoi`, `index` of a list).
+    Int(i64),
+    /// `int64` (Sprig's integer math: `add`, `sub`, `mul`, `int64`, `max`, …).
+    Int64(i64),
+    /// `float64` (every number decoded from YAML or JSON; Sprig's float math).
+    Float(f64),
+    /// `string`.
+    String(Rc<str>),
+    /// `[]byte` (`.Files.GetBytes`; prints as `[104 105]`, `toString` makes it text).
+    Bytes(Rc<[u8]>),
+    /// `[]interface{}` (YAML sequences, `list`, `append`, …).
+    List(Rc<Vec<Value>>),
+    /// `[]string` (`splitList`, `keys`, `sortAlpha`, `regexFindAll`, …).
+    StrList(Rc<Vec<String>>),
+    /// `map[string]interface{}`: a reference, as in Go — clones share the entries.
+    Map(Rc<RefCell<Map>>),
+    /// A struct or named type with fields and methods (`.Chart`, `.Capabilities`, `.Files`).
+    Object(Rc<dyn Object>),
+}
+
+/// A Go struct (or named type) a template reaches fields and methods of.
+pub trait Object {
+    /// The Go type as `printf "%T"` / `typeOf` name it (`*chart.Metadata`, `chartutil.Files`).
+    fn type_name(&self) -> &str;
+    /// The Go kind as `kindOf` names it (`ptr`, `struct`, `map`).
+    fn kind(&self) -> &str;
+    /// A field, or a method without arguments (`.Chart.Name`, `.Capabilities.KubeVersion`).
+    fn field(&self, name: &str) -> Option<Value>;
+    /// Calls a method with arguments (`.Files.Get "x"`, `.Capabilities.APIVersions.Has "v1"`).
+    /// `None` when there is no such method; `Some(Err(message))` when it fails.
+    fn call(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>>;
+    /// How `%v` (and `print`, `{{ . }}`) prints it: a `String()` method's result, or Go's
+    /// struct layout `{a b}`.
+    fn display(&self) -> String;
+    /// What `encoding/json` makes of it (`toJson`, `toYaml`), as a value of plain data.
+    fn to_data(&self) -> Value {
+        Value::Nil
+    }
+}
+
+impl Value {
+    /// A `string`.
+    pub fn str(s: impl AsRef<str>) -> Value {
+        Value::String(Rc::from(s.as_ref()))
+    }
+
+    /// A `[]interface{}`.
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Rc::new(items))
+    }
+
+    /// A `map[string]interface{}` (a new reference).
+    pub fn map(entries: Map) -> Value {
+        Value::Map(Rc::new(RefCell::new(entries)))
+    }
+
+    /// An empty `map[string]interface{}`.
+    pub fn empty_map() -> Value {
+        Value::map(Map::new())
+    }
+
+    /// The string, when this is a `string`.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether this is `nil`.
+    pub fn is_nil(&self) -> bool {
+        matches!(self, Value::Nil)
+    }
+
+    /// Go's `text/template` truth: false for `nil`, `false`, zero numbers, empty strings,
+    /// lists and maps; true for everything else (structs, non-nil pointers).
+    pub fn truthy(&self) -> bool {
+        match self {
+            Value::Nil => false,
+            Value::Bool(b) => *b,
+            Value::Int(i) | Value::Int64(i) => *i != 0,
+            Value::Float(f) => *f != 0.0,
+            Value::String(s) => !s.is_empty(),
+            Value::Bytes(b) => !b.is_empty(),
+            Value::List(l) => !l.is_empty(),
+            Value::StrList(l) => !l.is_empty(),
+            Value::Map(m) => !m.borrow().is_empty(),
+            Value::Object(_) => true,
+        }
+    }
+
+    /// The Go type name, as `printf "%T"` and Sprig's `typeOf` print it.
+    pub fn type_name(&self) -> String {
+        match self {
+            Value::Nil => "<nil>".into(),
+            Value::Bool(_) => "bool".into(),
+            Value::Int(_) => "int".into(),
+            Value::Int64(_) => "int64".into(),
+            Value::Float(_) => "float64".into(),
+            Value::String(_) => "string".into(),
+            Value::Bytes(_) => "[]uint8".into(),
+            Value::List(_) => "[]interface {}".into(),
+            Value::StrList(_) => "[]string".into(),
+            Value::Map(_) => "map[string]interface {}".into(),
+            Value::Object(o) => o.type_name().into(),
+        }
+    }
+
+    /// The Go kind, as Sprig's `kindOf` / `kindIs` name it (`invalid` for nil).
+    pub fn kind(&self) -> &str {
+        match self {
+            Value::Nil => "invalid",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Int64(_) => "int64",
+            Value::Float(_) => "float64",
+            Value::String(_) => "string",
+            Value::Bytes(_) | Value::List(_) | Value::StrList(_) => "slice",
+            Value::Map(_) => "map",
+            Value::Object(o) => o.kind(),
+        }
+    }
+
+    /// A copy sharing nothing with `self` (Sprig's `deepCopy`): maps become new references.
+    pub fn deep_copy(&self) -> Value {
+        match self {
+            Value::List(l) => Value::list(l.iter().map(Value::deep_copy).collect()),
+            Value::Map(m) => Value::map(
+                m.borrow()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.deep_copy()))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
+    /// The value as plain JSON data (numbers keep their Go type's meaning: `float64` 1 is `1`).
+    /// Objects become what [`Object::to_data`] gives; bytes become base64, as Go's
+    /// `encoding/json` writes `[]byte`.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Value::Nil => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) | Value::Int64(i) => J::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+            Value::String(s) => J::String(s.to_string()),
+            Value::Bytes(b) => J::String(base64_std(b)),
+            Value::List(l) => J::Array(l.iter().map(Value::to_json).collect()),
+            Value::StrList(l) => J::Array(l.iter().map(|s| J::String(s.clone())).collect()),
+            Value::Map(m) => J::Object(
+                m.borrow()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
+            Value::Object(o) => o.to_data().to_json(),
+        }
+    }
+
+    /// A value from JSON data as Go's `encoding/json` decodes into `interface{}`: every number
+    /// a `float64`.
+    pub fn from_json(json: &serde_json::Value) -> Value {
+        use serde_json::Value as J;
+        match json {
+            J::Null => Value::Nil,
+            J::Bool(b) => Value::Bool(*b),
+            J::Number(n) => Value::Float(n.as_f64().unwrap_or(0.0)),
+            J::String(s) => Value::str(s),
+            J::Array(a) => Value::list(a.iter().map(Value::from_json).collect()),
+            J::Object(o) => Value::map(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::str(s)
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::String(Rc::from(s))
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Bool(b)
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Nil => write!(f, "nil"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "int({i})"),
+            Value::Int64(i) => write!(f, "int64({i})"),
+            Value::Float(x) => write!(f, "float64({x})"),
+            Value::String(s) => write!(f, "{s:?}"),
+            Value::Bytes(b) => write!(f, "bytes({b:?})"),
+            Value::List(l) => f.debug_list().entries(l.iter()).finish(),
+            Value::StrList(l) => write!(f, "[]string{l:?}"),
+            Value::Map(m) => f.debug_map().entries(m.borrow().iter()).finish(),
+            Value::Object(o) => write!(f, "{}({})", o.type_name(), o.display()),
+        }
+    }
+}
+
+fn base64_std(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_are_references_and_deep_copies_are_not() {
+        let a = Value::empty_map();
+        let b = a.clone();
+        let c = a.deep_copy();
+        if let Value::Map(m) = &b {
+            m.borrow_mut().insert("k".into(), Value::Int(1));
+        }
+        assert!(
+            a.truthy(),
+            "the entry set through the clone is seen through the original"
+        );
+        assert!(!c.truthy(), "the deep copy shares nothing");
+    }
+
+    #[test]
+    fn truth_and_types_follow_go() {
+        assert!(!Value::Float(0.0).truthy());
+        assert!(Value::str("0").truthy());
+        assert_eq!(Value::Float(1.0).type_name(), "float64");
+        assert_eq!(Value::Nil.kind(), "invalid");
+        assert_eq!(Value::StrList(Rc::new(vec![])).kind(), "slice");
+        assert_eq!(base64_std(b"hi!?"), "aGkhPw==");
+    }
+}
