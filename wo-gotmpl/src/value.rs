@@ -240,6 +240,124 @@ impl fmt::Debug for Value {
     }
 }
 
+/// Go's `%v`: how `fmt.Sprint` prints the value (`1e+06` for a `float64` 1000000,
+/// `map[a:1 b:[x y]]`, `<nil>` for nil). The executor prints a nil action result as
+/// `<no value>` itself.
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Nil => f.write_str("<nil>"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) | Value::Int64(i) => write!(f, "{i}"),
+            Value::Float(x) => f.write_str(&format_float_v(*x)),
+            Value::String(s) => f.write_str(s),
+            Value::Bytes(b) => {
+                f.write_str("[")?;
+                for (i, byte) in b.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" ")?;
+                    }
+                    write!(f, "{byte}")?;
+                }
+                f.write_str("]")
+            }
+            Value::List(l) => {
+                f.write_str("[")?;
+                for (i, item) in l.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str("]")
+            }
+            Value::StrList(l) => write!(f, "[{}]", l.join(" ")),
+            Value::Map(m) => {
+                f.write_str("map[")?;
+                for (i, (k, v)) in m.borrow().iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" ")?;
+                    }
+                    write!(f, "{k}:{v}")?;
+                }
+                f.write_str("]")
+            }
+            Value::Object(o) => f.write_str(&o.display()),
+        }
+    }
+}
+
+/// A `float64` as Go's `%v` prints it (`strconv.FormatFloat(x, 'g', -1, 64)`): the shortest
+/// digits that read back the same, in exponent form when the decimal exponent is below -4 or at
+/// least 6 (Go's `%g` uses precision 6 for that decision when printing the shortest form):
+/// 1000000 → `1e+06`, 123456 → `123456`, 1234567 → `1.234567e+06`, 0.0001 → `0.0001`,
+/// 0.00001 → `1e-05`, 12345678901 → `1.2345678901e+10`, 3.5 → `3.5`, -0 → `-0`, NaN → `NaN`,
+/// ±Inf → `+Inf`/`-Inf`.
+pub fn format_float_v(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
+    }
+    if x == 0.0 {
+        return if x.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits: "1.234567e6", "-5e-5".
+    let sci = format!("{x:e}");
+    let (mantissa, exp) = sci.split_once('e').expect("`{:e}` always has an exponent");
+    let exp: i32 = exp.parse().expect("`{:e}` exponent is an integer");
+    let negative = mantissa.starts_with('-');
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    // strconv's %g with the shortest digits switches to exponent form at precision 6.
+    let eprec = 6;
+    let mut out = String::new();
+    if negative {
+        out.push('-');
+    }
+    if exp < -4 || exp >= eprec {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push('e');
+        out.push(if exp < 0 { '-' } else { '+' });
+        let e = exp.unsigned_abs();
+        if e < 10 {
+            out.push('0');
+        }
+        out.push_str(&e.to_string());
+    } else if exp < 0 {
+        out.push_str("0.");
+        for _ in 0..(-exp - 1) {
+            out.push('0');
+        }
+        out.push_str(&digits);
+    } else {
+        let point = exp as usize + 1;
+        if digits.len() <= point {
+            out.push_str(&digits);
+            for _ in digits.len()..point {
+                out.push('0');
+            }
+        } else {
+            out.push_str(&digits[..point]);
+            out.push('.');
+            out.push_str(&digits[point..]);
+        }
+    }
+    out
+}
+
 fn base64_std(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
@@ -286,5 +404,25 @@ mod tests {
         assert_eq!(Value::Nil.kind(), "invalid");
         assert_eq!(Value::StrList(Rc::new(vec![])).kind(), "slice");
         assert_eq!(base64_std(b"hi!?"), "aGkhPw==");
+    }
+
+    #[test]
+    fn floats_print_as_go_prints_them() {
+        for (x, go) in [
+            (1_000_000.0, "1e+06"),
+            (123_456.0, "123456"),
+            (1_234_567.0, "1.234567e+06"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (12_345_678_901.0, "1.2345678901e+10"),
+            (3.5, "3.5"),
+            (-2.0, "-2"),
+            (1e21, "1e+21"),
+            (1e100, "1e+100"),
+        ] {
+            assert_eq!(format_float_v(x), go, "{x}");
+        }
+        let list = Value::list(vec![Value::Float(1.0), Value::str("a"), Value::Nil]);
+        assert_eq!(list.to_string(), "[1 a <nil>]");
     }
 }

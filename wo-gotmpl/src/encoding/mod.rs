@@ -6,3 +6,10 @@
 //! exact layout), `yaml::to_json(text) -> Result<serde_json::Value, String>` (what Kubernetes
 //! reads a manifest document as: `YAMLToJSON`, integers kept), `json::encode(&Value)` (Go's
 //! `encoding/json`, HTML-escaped), `json::decode`, `toml::encode`.
+
+use crate::func::FuncMap;
+
+/// The encoding functions templates call (`toYaml`, `fromYaml`, `toJson`, …).
+pub fn funcs() -> FuncMap {
+    FuncMap::new()
+}
