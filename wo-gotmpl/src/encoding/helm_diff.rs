@@ -95,20 +95,29 @@ fn assert_same(what: &str, ours: &str, helm: &str) {
     );
 }
 
-fn check_values(helm: &Path, name: &str, values: &str) {
+/// Compares helm's `toYaml` and `toJson` of `values` with ours; whether `toYaml` gave text.
+fn check_values(helm: &Path, name: &str, values: &str) -> bool {
     let rendered = render(helm, name, values, &["toYaml .Values", "toJson .Values"]);
     let ours = yaml::decode_map(values);
     match (rendered, ours) {
         (Ok(rendered), Ok(decoded)) => {
             let (helm_yaml, helm_json) = (&rendered[0], &rendered[1]);
-            let ours_yaml = trim(yaml::encode(&decoded).expect("encodes"));
+            // toYaml gives "" when yaml.Marshal fails.
+            let ours_yaml = yaml::encode(&decoded)
+                .map(trim)
+                .inspect_err(|e| eprintln!("{name}: our yaml.Marshal fails: {e}"))
+                .unwrap_or_default();
             assert_same(&format!("{name}: toYaml"), &ours_yaml, helm_yaml);
             let ours_json = json::encode(&decoded).expect("encodes");
             assert_same(&format!("{name}: toJson"), &ours_json, helm_json);
+            !helm_yaml.is_empty()
         }
         (Err(helm_err), Ok(_)) => panic!("{name}: helm failed but we decoded: {helm_err}"),
         (Ok(_), Err(ours)) => panic!("{name}: helm read it but we failed: {ours}"),
-        (Err(_), Err(_)) => {}
+        (Err(helm_err), Err(ours)) => {
+            eprintln!("{name}: both fail\n helm: {helm_err}\n ours: {ours}");
+            false
+        }
     }
 }
 
@@ -116,7 +125,7 @@ fn check_values(helm: &Path, name: &str, values: &str) {
 fn tricky_values_read_and_print_as_helm_does() {
     let Some(helm) = helm() else { return };
     let values = include_str!("testdata/tricky.yaml");
-    check_values(&helm, "tricky", values);
+    assert!(check_values(&helm, "tricky", values));
     // `%v` of each top-level value.
     let decoded = yaml::decode_map(values).unwrap();
     let Value::Map(map) = &decoded else {
@@ -165,7 +174,10 @@ fn chart_values_files_read_and_print_as_helm_does() {
             .unwrap()
             .to_string_lossy()
             .replace('/', "_");
-        check_values(&helm, &name, &values);
+        assert!(
+            check_values(&helm, &name, &values),
+            "{name}: toYaml gave nothing"
+        );
     }
     eprintln!("{} values files compared with helm", files.len());
 }
@@ -187,4 +199,138 @@ fn collect_values(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(path);
         }
     }
+}
+
+/// A small deterministic generator (the test must not depend on a random seed).
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+}
+
+fn random_text(rng: &mut Lcg) -> String {
+    const PIECES: &[&str] = &[
+        "a",
+        "b",
+        "word",
+        "longerword",
+        " ",
+        " ",
+        "  ",
+        "\n",
+        "\n\n",
+        "\t",
+        ":",
+        ": ",
+        "#",
+        " #",
+        "-",
+        "- ",
+        "'",
+        "\"",
+        "é",
+        "✓",
+        "😀",
+        "\u{2028}",
+        "1",
+        "0",
+        ".",
+        "{",
+        "[",
+        "]",
+        "\\",
+        "\r",
+        "\u{85}",
+        "\u{a0}",
+        "on",
+        "true",
+        "~",
+        "null",
+        "?",
+        ",",
+        "&",
+        "*",
+        "!",
+        "|",
+        ">",
+        "%",
+        "@",
+        "`",
+        "http://x/y",
+        "1e3",
+        "0x1F",
+        "---",
+        "...",
+    ];
+    let len = match rng.below(4) {
+        0 => rng.below(3),
+        1 => rng.below(8),
+        2 => rng.below(40),
+        _ => rng.below(120),
+    };
+    (0..len).map(|_| PIECES[rng.below(PIECES.len())]).collect()
+}
+
+/// A map key: any text but U+0085, which makes go-yaml fail the whole document.
+fn random_key(rng: &mut Lcg) -> String {
+    random_text(rng).replace('\u{85}', "")
+}
+
+fn random_value(rng: &mut Lcg, depth: usize) -> serde_json::Value {
+    use serde_json::Value as J;
+    match rng.below(if depth > 3 { 3 } else { 6 }) {
+        0 | 1 => J::String(random_text(rng)),
+        2 => match rng.below(4) {
+            0 => J::from(rng.below(100_000) as f64 * 1.5),
+            1 => J::Bool(rng.below(2) == 1),
+            2 => J::Null,
+            _ => J::String("x".repeat(rng.below(100)) + " " + &"y".repeat(rng.below(100))),
+        },
+        3 | 4 => J::Object(
+            (0..rng.below(5))
+                .map(|_| (random_key(rng), random_value(rng, depth + 1)))
+                .collect(),
+        ),
+        _ => J::Array(
+            (0..rng.below(4))
+                .map(|_| random_value(rng, depth + 1))
+                .collect(),
+        ),
+    }
+}
+
+#[test]
+fn random_strings_and_nesting_print_as_helm_does() {
+    let Some(helm) = helm() else { return };
+    let mut rng = Lcg(7);
+    let mut printed = 0;
+    for round in 0..30 {
+        let top: serde_json::Map<String, serde_json::Value> = (0..60)
+            .map(|i| (format!("k{i}"), random_value(&mut rng, 0)))
+            .collect();
+        // JSON text is YAML: the values file carries every non-ASCII character escaped as YAML's
+        // `\\U` (raw U+2028 or U+0085 would be line breaks to go-yaml).
+        let mut values = String::new();
+        for c in serde_json::Value::Object(top).to_string().chars() {
+            if c.is_ascii() {
+                values.push(c);
+            } else {
+                values.push_str(&format!("\\U{:08x}", c as u32));
+            }
+        }
+        if std::env::var_os("WO_DUMP").is_some() {
+            std::fs::write(format!("/tmp/enc/random{round}.yaml"), &values).unwrap();
+        }
+        if check_values(&helm, &format!("random{round}"), &values) {
+            printed += 1;
+        }
+    }
+    eprintln!("{printed} of 30 random documents printed by toYaml (the others fail in both)");
+    assert!(printed >= 10, "only {printed} random documents printed");
 }

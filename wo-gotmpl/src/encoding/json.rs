@@ -131,7 +131,7 @@ fn write_map(
 
 /// Go's `appendString`: `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, other controls as `\u00XX`,
 /// `<`, `>`, `&` as `\u003c`… when HTML-escaping, U+2028/U+2029 always escaped.
-fn write_string(out: &mut String, s: &str, html: bool) {
+pub(crate) fn write_string(out: &mut String, s: &str, html: bool) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
     for c in s.chars() {

@@ -24,22 +24,38 @@ pub(crate) enum Node {
 
 impl Node {
     /// `json.Marshal` then `yaml.Unmarshal`: numbers take the type go-yaml gives their JSON
-    /// text (`1e+21` a float, `100000000000000000000` a float written `1e+20`, `1` an int).
+    /// text (`1e+21` a float, `100000000000000000000` a float written `1e+20`, `1` an int), and
+    /// strings come back as go-yaml reads JSON's double-quoted text (see [`Reread`]).
     pub(crate) fn from_value(value: &Value) -> Result<Node, String> {
+        // encoding/json fails first (NaN, ±Inf), before go-yaml reads anything.
+        crate::encoding::json::encode(value)
+            .map_err(|e| format!("error marshaling into JSON: {e}"))?;
+        Reread::default().node(value)
+    }
+}
+
+/// go-yaml reading `encoding/json`'s text back. JSON leaves U+0085 (NEL) raw, and to go-yaml's
+/// YAML 1.1 scanner that is a line break inside the quoted string: it folds (one break becomes
+/// a space, blanks around it vanish, n breaks become n-1 newlines), a `---`/`...` right after it
+/// is a document marker (an error), and a map key spanning lines — or longer than 1024
+/// characters as JSON text — is no simple key (an error). `line` counts those breaks, as the
+/// error messages do.
+#[derive(Default)]
+struct Reread {
+    line: usize,
+}
+
+impl Reread {
+    fn node(&mut self, value: &Value) -> Result<Node, String> {
         Ok(match value {
             Value::Nil => Node::Plain("null".into()),
             Value::Bool(b) => Node::Plain(b.to_string()),
             Value::Int(i) | Value::Int64(i) => Node::Plain(i.to_string()),
             Value::Float(f) => {
-                let json = format_json(*f).ok_or_else(|| {
-                    format!(
-                        "error marshaling into JSON: json: unsupported value: {}",
-                        crate::encoding::number::special_text(*f)
-                    )
-                })?;
+                let json = format_json(*f).unwrap_or_default();
                 Node::Plain(number_as_go_yaml_writes_it(&json))
             }
-            Value::String(s) => Node::Str(readable(s)?),
+            Value::String(s) => Node::Str(self.string(s)?),
             Value::Bytes(_) => match value.to_json() {
                 serde_json::Value::String(s) => Node::Str(s),
                 _ => Node::Str(String::new()),
@@ -47,35 +63,99 @@ impl Node {
             Value::List(items) => Node::Seq(
                 items
                     .iter()
-                    .map(Node::from_value)
+                    .map(|item| self.node(item))
                     .collect::<Result<_, _>>()?,
             ),
-            Value::StrList(items) => {
-                Node::Seq(items.iter().map(|s| Node::Str(s.clone())).collect())
-            }
-            Value::Map(map) => {
-                let mut pairs = map
-                    .borrow()
+            Value::StrList(items) => Node::Seq(
+                items
                     .iter()
-                    .map(|(k, v)| Ok((readable(k)?, Node::from_value(v)?)))
-                    .collect::<Result<Vec<_>, String>>()?;
+                    .map(|s| Ok(Node::Str(self.string(s)?)))
+                    .collect::<Result<_, String>>()?,
+            ),
+            Value::Map(map) => {
+                let start_line = self.line;
+                let mut pairs = Vec::new();
+                for (k, v) in map.borrow().iter() {
+                    let key = self.key(k, start_line)?;
+                    pairs.push((key, self.node(v)?));
+                }
                 sort_keys(&mut pairs);
                 Node::Map(pairs)
             }
-            Value::Object(o) => Node::from_value(&o.to_data())?,
+            Value::Object(o) => self.node(&o.to_data())?,
         })
     }
-}
 
-/// A string as go-yaml reads it back from the JSON text: characters JSON leaves raw but a
-/// YAML stream may not hold (DEL, C1 controls, U+FFFE/U+FFFF) fail the read.
-fn readable(s: &str) -> Result<String, String> {
-    if s.chars()
-        .any(|c| !super::allowed_in_stream(c) && !c.is_ascii_control())
-    {
-        return Err("yaml: control characters are not allowed".into());
+    fn key(&mut self, key: &str, mapping_line: usize) -> Result<String, String> {
+        let multi_line = key.contains('\u{85}');
+        let folded = self.string(key)?;
+        let mut json = String::new();
+        crate::encoding::json::write_string(&mut json, key, true);
+        if multi_line || json.chars().count() > 1024 {
+            let line = if self.line > 0 {
+                self.line
+            } else {
+                mapping_line
+            };
+            let at = if line > 0 {
+                format!("line {line}: ")
+            } else {
+                String::new()
+            };
+            return Err(format!("yaml: {at}did not find expected ',' or '}}'"));
+        }
+        Ok(folded)
     }
-    Ok(s.to_string())
+
+    /// The string go-yaml reads from the JSON text of `s`.
+    fn string(&mut self, s: &str) -> Result<String, String> {
+        if s.chars()
+            .any(|c| !super::allowed_in_stream(c) && !c.is_ascii_control())
+        {
+            return Err("yaml: control characters are not allowed".into());
+        }
+        if !s.contains('\u{85}') {
+            return Ok(s.to_string());
+        }
+        let chars: Vec<char> = s.chars().collect();
+        let mut out = String::new();
+        let mut i = 0;
+        while i < chars.len() {
+            if chars[i] != ' ' && chars[i] != '\u{85}' {
+                out.push(chars[i]);
+                i += 1;
+                continue;
+            }
+            // A run of blanks and breaks.
+            let mut spaces = String::new();
+            let mut breaks = 0;
+            while i < chars.len() && (chars[i] == ' ' || chars[i] == '\u{85}') {
+                if chars[i] == '\u{85}' {
+                    breaks += 1;
+                    self.line += 1;
+                    let rest: String = chars[i + 1..].iter().take(4).collect();
+                    let marker = rest.starts_with("---") || rest.starts_with("...");
+                    let after = rest.chars().nth(3);
+                    // In the JSON text a tab is `\t`: only spaces and NELs are blank there.
+                    if marker && matches!(after, Some(' ' | '\u{85}')) {
+                        return Err(format!(
+                            "yaml: line {}: found unexpected document indicator",
+                            self.line + 1
+                        ));
+                    }
+                } else if breaks == 0 {
+                    spaces.push(' ');
+                }
+                i += 1;
+            }
+            match breaks {
+                0 => out.push_str(&spaces),
+                1 => out.push(' '),
+                n => out.extend(std::iter::repeat_n('\n', n - 1)),
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// A JSON number's text as go-yaml v2 reads and writes it back.
