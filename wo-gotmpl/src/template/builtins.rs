@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use super::fmt::sprint;
+use super::fmt::{sprint, sprintf};
 use crate::value::Value;
 
 #[derive(PartialEq, Eq, Clone, Copy)]
@@ -61,7 +61,7 @@ pub(crate) fn eq(arg1: &Value, rest: &[Value]) -> Result<bool, String> {
         let k2 = basic(arg);
         let truth = if k1 != k2 {
             if !arg1.is_nil() && !arg.is_nil() {
-                return Err("incompatible types for comparison".into());
+                return Err(incompatible(arg1, arg));
             }
             false
         } else {
@@ -75,10 +75,10 @@ pub(crate) fn eq(arg1: &Value, rest: &[Value]) -> Result<bool, String> {
                     if r1 != r2 && r1 != "invalid" && r2 != "invalid" {
                         return Err(format!(
                             "non-comparable types {}: {}, {}: {}",
-                            sprint(std::slice::from_ref(arg1)),
+                            percent_s(arg1),
                             arg1.type_name(),
                             arg.type_name(),
-                            sprint(std::slice::from_ref(arg))
+                            percent_s(arg)
                         ));
                     }
                     if arg1.is_nil() || arg.is_nil() {
@@ -89,7 +89,7 @@ pub(crate) fn eq(arg1: &Value, rest: &[Value]) -> Result<bool, String> {
                             _ => {
                                 return Err(format!(
                                     "non-comparable type {}: {}",
-                                    sprint(std::slice::from_ref(arg)),
+                                    percent_s(arg),
                                     arg.type_name()
                                 ))
                             }
@@ -105,6 +105,20 @@ pub(crate) fn eq(arg1: &Value, rest: &[Value]) -> Result<bool, String> {
     Ok(false)
 }
 
+fn incompatible(a: &Value, b: &Value) -> String {
+    format!(
+        "incompatible types for comparison: {} and {}",
+        a.type_name(),
+        b.type_name()
+    )
+}
+
+/// A value as Go's `%s` prints it (these messages use `%s`, so numbers come out as
+/// `%!s(int=1)`).
+fn percent_s(v: &Value) -> String {
+    sprintf("%s", std::slice::from_ref(v))
+}
+
 /// `lt a b`.
 pub(crate) fn lt(a: &Value, b: &Value) -> Result<bool, String> {
     let k1 = basic(a);
@@ -113,7 +127,7 @@ pub(crate) fn lt(a: &Value, b: &Value) -> Result<bool, String> {
         return Err("invalid type for comparison".into());
     }
     if k1 != k2 {
-        return Err("incompatible types for comparison".into());
+        return Err(incompatible(a, b));
     }
     Ok(match k1 {
         Basic::Int => as_int(a) < as_int(b),
@@ -307,7 +321,7 @@ pub(crate) fn js(s: &str) -> String {
             '=' => out.push_str("\\u003D"),
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04X}", c as u32)),
             c if c.is_ascii() => out.push(c),
-            c if !c.is_control() => out.push(c),
+            c if super::fmt::is_print(c) => out.push(c),
             c => out.push_str(&format!("\\u{:04X}", c as u32)),
         }
     }

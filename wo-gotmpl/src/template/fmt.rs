@@ -57,7 +57,7 @@ fn push_escaped(out: &mut String, c: char, q: char, ascii_only: bool) {
 
 /// Go's `unicode.IsPrint`, close enough: no control characters, no unassigned surrogates;
 /// the space is printable, other spacing characters are not.
-fn is_print(c: char) -> bool {
+pub(crate) fn is_print(c: char) -> bool {
     if c == ' ' {
         return true;
     }
@@ -103,6 +103,7 @@ struct Spec {
     sharp: bool,
     space: bool,
     zero: bool,
+    sharp_v: bool,
     width: Option<usize>,
     prec: Option<usize>,
 }
@@ -129,101 +130,120 @@ impl Spec {
     }
 }
 
-/// `fmt.Sprintf`.
+/// `fmt.Sprintf`: Go's `doPrintf`, argument indexes (`%[2]d`) and `*` widths included.
 pub(crate) fn sprintf(format: &str, args: &[Value]) -> String {
+    let f = format.as_bytes();
+    let end = f.len();
     let mut out = String::with_capacity(format.len() + 16);
-    let mut argn = 0;
-    let mut rest = format;
-    while let Some(i) = rest.find('%') {
-        out.push_str(&rest[..i]);
-        rest = &rest[i + 1..];
+    let mut argn = 0usize;
+    let mut reordered = false;
+    let mut i = 0;
+    while i < end {
+        let lasti = i;
+        while i < end && f[i] != b'%' {
+            i += 1;
+        }
+        if i > lasti {
+            out.push_str(&format[lasti..i]);
+        }
+        if i >= end {
+            break;
+        }
+        i += 1; // the '%'
         let mut spec = Spec::default();
-        let mut chars = rest.char_indices().peekable();
+        let mut good_argn = true;
         // Flags.
-        while let Some(&(_, c)) = chars.peek() {
-            match c {
-                '#' => spec.sharp = true,
-                '0' => spec.zero = !spec.minus,
-                '+' => spec.plus = true,
-                '-' => {
+        while i < end {
+            match f[i] {
+                b'#' => spec.sharp = true,
+                b'0' => spec.zero = !spec.minus,
+                b'+' => spec.plus = true,
+                b'-' => {
                     spec.minus = true;
                     spec.zero = false;
                 }
-                ' ' => spec.space = true,
+                b' ' => spec.space = true,
                 _ => break,
             }
-            chars.next();
+            i += 1;
         }
+        // An explicit argument index?
+        let mut after_index;
+        (argn, i, after_index) = arg_number(argn, f, i, args.len(), &mut good_argn, &mut reordered);
         // Width.
-        if let Some(&(_, '*')) = chars.peek() {
-            chars.next();
-            match args.get(argn) {
-                Some(Value::Int(n) | Value::Int64(n)) => {
-                    argn += 1;
-                    if *n < 0 {
+        if i < end && f[i] == b'*' {
+            i += 1;
+            match int_from_arg(args, &mut argn) {
+                Some(w) => {
+                    if w < 0 {
                         spec.minus = true;
                         spec.zero = false;
                     }
-                    spec.width = Some(n.unsigned_abs() as usize);
+                    spec.width = Some(w.unsigned_abs() as usize);
                 }
-                _ => {
-                    argn += 1;
-                    out.push_str("%!(BADWIDTH)");
-                }
+                None => out.push_str("%!(BADWIDTH)"),
             }
+            after_index = false;
         } else {
-            let mut w = None;
-            while let Some(&(_, c @ '0'..='9')) = chars.peek() {
-                w = Some(w.unwrap_or(0) * 10 + (c as usize - '0' as usize));
-                chars.next();
-            }
+            let (w, ni) = parse_num(f, i);
+            i = ni;
             spec.width = w;
+            if after_index && w.is_some() {
+                good_argn = false;
+            }
         }
         // Precision.
-        if let Some(&(_, '.')) = chars.peek() {
-            chars.next();
-            if let Some(&(_, '*')) = chars.peek() {
-                chars.next();
-                match args.get(argn) {
-                    Some(Value::Int(n) | Value::Int64(n)) if *n >= 0 => {
-                        spec.prec = Some(*n as usize);
-                    }
-                    _ => out.push_str("%!(BADPREC)"),
+        if i + 1 < end && f[i] == b'.' {
+            i += 1;
+            if after_index {
+                good_argn = false;
+            }
+            (argn, i, after_index) =
+                arg_number(argn, f, i, args.len(), &mut good_argn, &mut reordered);
+            if i < end && f[i] == b'*' {
+                i += 1;
+                match int_from_arg(args, &mut argn) {
+                    Some(p) if p >= 0 => spec.prec = Some(p as usize),
+                    Some(_) => {}
+                    None => out.push_str("%!(BADPREC)"),
                 }
-                argn += 1;
+                after_index = false;
             } else {
-                let mut p = 0;
-                while let Some(&(_, c @ '0'..='9')) = chars.peek() {
-                    p = p * 10 + (c as usize - '0' as usize);
-                    chars.next();
-                }
-                spec.prec = Some(p);
+                let (p, ni) = parse_num(f, i);
+                i = ni;
+                spec.prec = Some(p.unwrap_or(0));
             }
         }
-        let Some((vi, verb)) = chars.next() else {
+        if !after_index {
+            (argn, i, _) = arg_number(argn, f, i, args.len(), &mut good_argn, &mut reordered);
+        }
+        if i >= end {
             out.push_str("%!(NOVERB)");
-            rest = "";
             break;
-        };
-        rest = &rest[vi + verb.len_utf8()..];
+        }
+        let verb = format[i..].chars().next().unwrap_or('?');
+        i += verb.len_utf8();
         if verb == '%' {
             out.push('%');
-            continue;
-        }
-        match args.get(argn) {
-            None => {
-                out.push_str("%!");
-                out.push(verb);
-                out.push_str("(MISSING)");
+        } else if !good_argn {
+            out.push_str("%!");
+            out.push(verb);
+            out.push_str("(BADINDEX)");
+        } else if argn >= args.len() {
+            out.push_str("%!");
+            out.push(verb);
+            out.push_str("(MISSING)");
+        } else {
+            if verb == 'v' {
+                spec.sharp_v = spec.sharp;
+                spec.sharp = false;
+                spec.plus = false;
             }
-            Some(arg) => {
-                argn += 1;
-                print_arg(&mut out, arg, verb, &spec, true);
-            }
+            print_arg(&mut out, &args[argn], verb, &spec, true);
+            argn += 1;
         }
     }
-    out.push_str(rest);
-    if argn < args.len() {
+    if !reordered && argn < args.len() {
         out.push_str("%!(EXTRA ");
         for (i, arg) in args[argn..].iter().enumerate() {
             if i > 0 {
@@ -240,6 +260,119 @@ pub(crate) fn sprintf(format: &str, args: &[Value]) -> String {
         out.push(')');
     }
     out
+}
+
+/// Digits at `i`: the number (`None` when there are none) and where they end.
+fn parse_num(f: &[u8], mut i: usize) -> (Option<usize>, usize) {
+    let mut n: Option<usize> = None;
+    while i < f.len() && f[i].is_ascii_digit() {
+        n = Some(
+            n.unwrap_or(0)
+                .saturating_mul(10)
+                .saturating_add((f[i] - b'0') as usize),
+        );
+        i += 1;
+    }
+    (n, i)
+}
+
+/// Go's `argNumber`: an explicit `[n]` index at `i`.
+fn arg_number(
+    argn: usize,
+    f: &[u8],
+    i: usize,
+    nargs: usize,
+    good: &mut bool,
+    reordered: &mut bool,
+) -> (usize, usize, bool) {
+    if i >= f.len() || f[i] != b'[' {
+        return (argn, i, false);
+    }
+    *reordered = true;
+    // Go's parseArgNumber: digits up to ']'.
+    let mut j = i + 1;
+    while j < f.len() && f[j] != b']' {
+        j += 1;
+    }
+    if j >= f.len() {
+        *good = false;
+        return (argn, i + 1, false);
+    }
+    let (n, end) = parse_num(f, i + 1);
+    match n {
+        Some(n) if end == j && n >= 1 && n - 1 < nargs => (n - 1, j + 1, true),
+        _ => {
+            *good = false;
+            (argn, j + 1, true)
+        }
+    }
+}
+
+fn int_from_arg(args: &[Value], argn: &mut usize) -> Option<i64> {
+    let v = match args.get(*argn) {
+        Some(Value::Int(n) | Value::Int64(n)) => Some(*n),
+        _ => None,
+    };
+    if *argn < args.len() {
+        *argn += 1;
+    }
+    v
+}
+
+/// `%#v`: Go syntax.
+fn go_syntax(out: &mut String, v: &Value, top: bool) {
+    match v {
+        Value::Nil if top => out.push_str("<nil>"),
+        Value::Nil => out.push_str("interface {}(nil)"),
+        Value::String(s) => out.push_str(&quote(s)),
+        Value::Float(f) => out.push_str(&format_float_v(*f)),
+        Value::List(l) => {
+            out.push_str("[]interface {}{");
+            for (i, item) in l.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                go_syntax(out, item, false);
+            }
+            out.push('}');
+        }
+        Value::StrList(l) => {
+            out.push_str("[]string{");
+            for (i, item) in l.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&quote(item));
+            }
+            out.push('}');
+        }
+        Value::Bytes(b) => {
+            out.push_str("[]byte{");
+            for (i, byte) in b.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&format!("0x{byte:x}"));
+            }
+            out.push('}');
+        }
+        Value::Map(m) => {
+            out.push_str("map[string]interface {}{");
+            for (i, (k, item)) in m.borrow().iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&quote(k));
+                out.push(':');
+                go_syntax(out, item, false);
+            }
+            out.push('}');
+        }
+        other => {
+            use std::fmt::Write;
+            let _ = write!(out, "{other}");
+        }
+    }
 }
 
 fn bad_verb(out: &mut String, arg: &Value, verb: char, spec: &Spec) {
@@ -263,6 +396,12 @@ fn print_arg(out: &mut String, arg: &Value, verb: char, spec: &Spec, top: bool) 
         spec.pad(out, &arg.type_name());
         return;
     }
+    if spec.sharp_v && top {
+        let mut s = String::new();
+        go_syntax(&mut s, arg, true);
+        spec.pad(out, &s);
+        return;
+    }
     match arg {
         Value::Nil => {
             if verb == 'v' || !top {
@@ -278,7 +417,7 @@ fn print_arg(out: &mut String, arg: &Value, verb: char, spec: &Spec, top: bool) 
         Value::Int(i) | Value::Int64(i) => fmt_integer(out, arg, *i, verb, spec),
         Value::Float(f) => match verb {
             'v' => fmt_float(out, *f, 'g', None, spec),
-            'g' | 'G' => fmt_float(out, *f, verb, None, spec),
+            'g' | 'G' | 'x' | 'X' | 'b' => fmt_float(out, *f, verb, None, spec),
             'e' | 'E' | 'f' | 'F' => fmt_float(out, *f, verb, Some(6), spec),
             _ => bad_verb(out, arg, verb, spec),
         },
@@ -484,6 +623,17 @@ pub(crate) fn format_float(f: f64, verb: char, prec: Option<usize>) -> String {
         };
     }
     match verb {
+        'x' | 'X' => return format_hex_float(f, verb, prec),
+        'b' => {
+            let (neg, mant, exp) = decompose(f);
+            let e = exp - 52;
+            let sign = if neg { "-" } else { "" };
+            let esign = if e >= 0 { "+" } else { "" };
+            return format!("{sign}{mant}p{esign}{e}");
+        }
+        _ => {}
+    }
+    match verb {
         'f' | 'F' => match prec {
             Some(p) => format!("{f:.p$}"),
             None => format!("{f}"),
@@ -512,6 +662,84 @@ pub(crate) fn format_float(f: f64, verb: char, prec: Option<usize>) -> String {
             }
         }
     }
+}
+
+/// A finite float as sign, 53-bit mantissa (implicit bit set) and unbiased exponent.
+fn decompose(f: f64) -> (bool, u64, i32) {
+    let bits = f.to_bits();
+    let neg = bits >> 63 != 0;
+    let mut exp = ((bits >> 52) & 0x7FF) as i32;
+    let mut mant = bits & ((1 << 52) - 1);
+    if exp == 0 {
+        exp += 1;
+    } else {
+        mant |= 1 << 52;
+    }
+    (neg, mant, exp - 1023)
+}
+
+/// `strconv.FormatFloat(f, 'x', prec, 64)`: `-0x1.yyyp±dd`.
+fn format_hex_float(f: f64, verb: char, prec: Option<usize>) -> String {
+    let (neg, mut mant, mut exp) = decompose(f);
+    if mant == 0 {
+        exp = 0;
+    }
+    mant <<= 60 - 52;
+    while mant != 0 && mant & (1 << 60) == 0 {
+        mant <<= 1;
+        exp -= 1;
+    }
+    if let Some(p) = prec.filter(|p| *p < 15) {
+        let shift = (p * 4) as u32;
+        let extra = (mant << shift) & ((1 << 60) - 1);
+        mant >>= 60 - shift;
+        if extra | (mant & 1) > 1 << 59 {
+            mant += 1;
+        }
+        mant <<= 60 - shift;
+        if mant & (1 << 61) != 0 {
+            mant >>= 1;
+            exp += 1;
+        }
+    }
+    let digits: &[u8; 16] = if verb == 'X' {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
+    let mut out = String::new();
+    if neg {
+        out.push('-');
+    }
+    out.push('0');
+    out.push(verb);
+    out.push(if (mant >> 60) & 1 == 1 { '1' } else { '0' });
+    mant <<= 4;
+    match prec {
+        None if mant != 0 => {
+            out.push('.');
+            while mant != 0 {
+                out.push(digits[((mant >> 60) & 15) as usize] as char);
+                mant <<= 4;
+            }
+        }
+        Some(p) if p > 0 => {
+            out.push('.');
+            for _ in 0..p {
+                out.push(digits[((mant >> 60) & 15) as usize] as char);
+                mant <<= 4;
+            }
+        }
+        _ => {}
+    }
+    out.push(if verb == 'X' { 'P' } else { 'p' });
+    out.push(if exp < 0 { '-' } else { '+' });
+    let e = exp.unsigned_abs();
+    if e < 10 {
+        out.push('0');
+    }
+    out.push_str(&e.to_string());
+    out
 }
 
 /// Rust's `1.5e6` exponent as Go writes it: `1.5e+06`.

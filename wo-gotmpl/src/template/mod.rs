@@ -78,6 +78,38 @@ impl Error {
             Error::Parse(m) | Error::Exec(m) => m,
         }
     }
+
+    /// The texts of Go's `errors.Unwrap` chain of this error, outermost first: an execution
+    /// error that is "error calling NAME: CAUSE" wraps CAUSE (Go's `%w`), which may be the
+    /// execution error of an `include`d template, wrapping further. Helm's engine walks this
+    /// chain to print its multi-line error report.
+    pub fn chain(&self) -> Vec<&str> {
+        let mut out = vec![self.message()];
+        if let Error::Exec(m) = self {
+            let mut rest: &str = m;
+            while let Some(cause) = wrapped_cause(rest) {
+                out.push(cause);
+                rest = cause;
+            }
+        }
+        out
+    }
+}
+
+/// The cause in `template: LOC: executing "NAME" at <NODE>: error calling F: CAUSE`.
+fn wrapped_cause(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("template: ")?;
+    let at = rest.find(": executing \"")?;
+    let after = &rest[at..];
+    let start = after.find(" at <")?;
+    let end = after[start..].find(">: ")?;
+    let text = &after[start + end + 3..];
+    let called = text.strip_prefix("error calling ")?;
+    let colon = called.find(": ")?;
+    if called[..colon].contains(' ') {
+        return None;
+    }
+    Some(&called[colon + 2..])
 }
 
 impl std::fmt::Display for Error {
