@@ -482,3 +482,71 @@ fn random_values_come_from_the_context() {
     sorted.sort_unstable();
     assert_eq!(sorted.into_iter().collect::<String>(), "abcdef");
 }
+
+#[test]
+fn paths_urls_and_dates_match_helm() {
+    assert_eq!(out("base", &[s("/a/b.yaml/")]), "b.yaml");
+    assert_eq!(out("dir", &[s("a/b/c")]), "a/b");
+    assert_eq!(out("dir", &[s("x")]), ".");
+    assert_eq!(out("ext", &[s("a.b/c.tar.gz")]), ".gz");
+    assert_eq!(
+        out("urlParse", &[s("https://user:p%40ss@example.com:8443/a%20b/c?x=1&y=2#frag")]),
+        "map[fragment:frag host:example.com:8443 hostname:example.com opaque: path:/a b/c query:x=1&y=2 scheme:https userinfo:user:p%40ss]"
+    );
+    let parts = m(&[
+        ("scheme", s("https")),
+        ("host", s("h:1")),
+        ("path", s("a b?")),
+        ("query", s("q=1")),
+        ("fragment", s("f g!")),
+        ("userinfo", s("u:p@x")),
+    ]);
+    assert_eq!(
+        out("urlJoin", &[parts]),
+        "https://u:p%40x@h:1/a%20b%3F?q=1#f%20g!"
+    );
+    let day = call("toDate", &[s("2006-01-02"), s("2024-02-29")]).unwrap();
+    assert_eq!(day.to_string(), "2024-02-29 00:00:00 +0000 UTC");
+    assert_eq!(day.type_name(), "time.Time");
+    let later = call("dateModify", &[s("1h30m"), day.clone()]).unwrap();
+    assert_eq!(out("unixEpoch", &[later]), "1709170200");
+    assert_eq!(
+        out("mustDateModify", &[s("zz"), day]),
+        "ERR time: invalid duration \"zz\""
+    );
+    assert_eq!(
+        out(
+            "toDate",
+            &[
+                s("2006-01-02T15:04:05Z07:00"),
+                s("2024-01-01T10:00:00+02:00")
+            ]
+        ),
+        "2024-01-01 10:00:00 +0200 +0200"
+    );
+    assert_eq!(
+        out(
+            "dateInZone",
+            &[
+                s("2006-01-02 15:04 MST Z0700"),
+                i(1_796_389_148),
+                s("Etc/GMT+5")
+            ]
+        ),
+        "2026-12-04 07:59 -05 -0500"
+    );
+    assert_eq!(out("duration", &[s("95")]), "1m35s");
+    assert_eq!(out("durationRound", &[s("2h30m")]), "2h");
+    let mut ctx = Ctx::new([0; 32], 1_796_389_148);
+    let now = (sprig().get("now").unwrap().f)(&mut ctx, &[]).unwrap();
+    let stamp = (sprig().get("dateInZone").unwrap().f)(
+        &mut ctx,
+        &[s("2006-01-02T15:04:05Z"), now, s("UTC")],
+    )
+    .unwrap();
+    assert_eq!(
+        stamp.to_string(),
+        "2026-12-04T12:59:08Z",
+        "now reads the context's clock"
+    );
+}
