@@ -18,11 +18,11 @@ pub(crate) fn parse_error(filename: &str, err: &str) -> String {
 const WARN_START: &str = "HELM_ERR_START";
 const WARN_END: &str = "HELM_ERR_END";
 
-/// An execution error (Go's text, nested `include` errors inside) as Helm prints it: `fail`
-/// and `required` messages as `execution error at (LOCATION): MESSAGE`, other errors as a
-/// trace of template locations, or Go's text unchanged when the innermost cause is a
-/// function's own error.
-pub(crate) fn exec_error(filename: &str, err: &str) -> String {
+/// An execution error (Go's text, and the texts of its `errors.Unwrap` chain) as Helm prints
+/// it: `fail` and `required` messages as `execution error at (LOCATION): MESSAGE`, other
+/// errors as a trace of template locations, or Go's text unchanged when a link of the chain
+/// is not a template error (a function's own error).
+pub(crate) fn exec_error(filename: &str, err: &str, chain: &[&str]) -> String {
     let tokens: Vec<&str> = err.splitn(3, ": ").collect();
     if tokens.len() != 3 {
         return format!("execution error in ({filename}): {err}");
@@ -40,26 +40,6 @@ pub(crate) fn exec_error(filename: &str, err: &str) -> String {
             let msg = &tokens[2][pos + marker.len()..];
             return format!("execution error at ({location}): {msg}");
         }
-    }
-    // Go's error chain: each nested `include` error is the suffix starting at its
-    // "template: "; the innermost cause ends the chain.
-    let mut chain = Vec::new();
-    let mut rest = err;
-    loop {
-        chain.push(rest);
-        let Some(pos) = rest
-            .find(": error calling include: template: ")
-            .map(|p| p + ": error calling include: ".len())
-        else {
-            break;
-        };
-        rest = &rest[pos..];
-    }
-    let innermost = chain.last().copied().unwrap_or(err);
-    if innermost.contains(": error calling ") {
-        // The cause is a function's plain error: Go's chain ends in a message Helm cannot
-        // parse, and it returns the error as it is.
-        return err.to_string();
     }
     let mut out = String::new();
     let mut last: Option<Trace> = None;
@@ -147,14 +127,16 @@ mod tests {
         assert_eq!(
             exec_error(
                 "t/templates/x.yaml",
-                "template: t/templates/x.yaml:1:3: executing \"t/templates/x.yaml\" at <fail \"boom\">: error calling fail: HELM_ERR_STARTboomHELM_ERR_END"
+                "template: t/templates/x.yaml:1:3: executing \"t/templates/x.yaml\" at <fail \"boom\">: error calling fail: HELM_ERR_STARTboomHELM_ERR_END",
+                &[]
             ),
             "execution error at (t/templates/x.yaml:1:3): boom"
         );
         assert_eq!(
             exec_error(
                 "t/templates/x.yaml",
-                "template: t/templates/x.yaml:1:13: executing \"t/templates/x.yaml\" at <.Values.x.y>: nil pointer evaluating interface {}.y"
+                "template: t/templates/x.yaml:1:13: executing \"t/templates/x.yaml\" at <.Values.x.y>: nil pointer evaluating interface {}.y",
+                &["template: t/templates/x.yaml:1:13: executing \"t/templates/x.yaml\" at <.Values.x.y>: nil pointer evaluating interface {}.y"]
             ),
             "t/templates/x.yaml:1:13\n  executing \"t/templates/x.yaml\" at <.Values.x.y>:\n    nil pointer evaluating interface {}.y"
         );

@@ -237,7 +237,7 @@ impl PreparedChart {
             }
             let text = set
                 .execute(&r.name, scope, &mut ctx)
-                .map_err(|e| Error::Execute(exec_error(&r.name, &e.to_string())))?;
+                .map_err(|e| Error::Execute(exec_error(&r.name, e.message(), &e.chain())))?;
             rendered.push((r.name.clone(), text.replace("<no value>", "")));
         }
         Ok(rendered)
