@@ -189,15 +189,11 @@ fn read_head(doc: &str) -> Result<Head, String> {
             json_type(v)
         )
     };
-    match top.get("kind") {
-        None | Some(serde_json::Value::Null) => {}
-        Some(serde_json::Value::String(s)) => head.kind = s.clone(),
-        Some(v) => return Err(field_err("SimpleHead.kind", v, "string")),
+    if let Some(v) = top.get("kind") {
+        head.kind = scalar_string(v).ok_or_else(|| field_err("SimpleHead.kind", v, "string"))?;
     }
     if let Some(v) = top.get("apiVersion") {
-        if !matches!(v, serde_json::Value::String(_) | serde_json::Value::Null) {
-            return Err(field_err("SimpleHead.apiVersion", v, "string"));
-        }
+        scalar_string(v).ok_or_else(|| field_err("SimpleHead.apiVersion", v, "string"))?;
     }
     let metadata = match top.get("metadata") {
         None | Some(serde_json::Value::Null) => return Ok(head),
@@ -211,25 +207,15 @@ fn read_head(doc: &str) -> Result<Head, String> {
         }
     };
     if let Some(v) = metadata.get("name") {
-        if !matches!(v, serde_json::Value::String(_) | serde_json::Value::Null) {
-            return Err(field_err("SimpleHead.metadata.name", v, "string"));
-        }
+        scalar_string(v).ok_or_else(|| field_err("SimpleHead.metadata.name", v, "string"))?;
     }
     match metadata.get("annotations") {
         None | Some(serde_json::Value::Null) => {}
         Some(serde_json::Value::Object(a)) => {
             for (k, v) in a {
-                match v {
-                    serde_json::Value::String(s) => head.annotations.push((k.clone(), s.clone())),
-                    serde_json::Value::Null => head.annotations.push((k.clone(), String::new())),
-                    other => {
-                        return Err(field_err(
-                            "SimpleHead.metadata.annotations",
-                            other,
-                            "string",
-                        ))
-                    }
-                }
+                let s = scalar_string(v)
+                    .ok_or_else(|| field_err("SimpleHead.metadata.annotations", v, "string"))?;
+                head.annotations.push((k.clone(), s));
             }
         }
         Some(v) => {
@@ -241,6 +227,18 @@ fn read_head(doc: &str) -> Result<Head, String> {
         }
     }
     Ok(head)
+}
+
+/// A scalar read into a Go `string` field: `sigs.k8s.io/yaml` turns YAML numbers and
+/// booleans into their text when the target is a string; `null` leaves it empty.
+fn scalar_string(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::Null => Some(String::new()),
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
 }
 
 fn json_type(v: &serde_json::Value) -> &'static str {
