@@ -67,7 +67,18 @@ fn go_syntax(pattern: &str) -> String {
                     _ => None,
                 };
                 match replacement {
-                    Some(r) => out.push_str(r),
+                    Some(r) => {
+                        out.push_str(r);
+                        // Go (Perl flags) reads `-` after a class escape as a literal: `[\w-.]`.
+                        if in_class && chars.peek() == Some(&'-') {
+                            let mut ahead = chars.clone();
+                            ahead.next();
+                            if ahead.peek().is_some_and(|c| *c != ']') {
+                                chars.next();
+                                out.push_str("\\-");
+                            }
+                        }
+                    }
                     None => {
                         out.push('\\');
                         out.push(n);
