@@ -185,6 +185,7 @@ impl Tree {
     /// Parses the first document. libyaml takes a tab after a value's `:` as the separating
     /// blank where saphyr refuses it; such tabs become spaces and the parse is retried.
     fn parse(&mut self, text: &str) -> Result<Option<usize>, String> {
+        check_version_directive(text)?;
         let mut text = std::borrow::Cow::Borrowed(text);
         for _ in 0..10_000 {
             *self = Tree::default();
@@ -297,6 +298,33 @@ impl Tree {
             other => Err(plain_error(format!("yaml: unexpected event {other:?}"))),
         }
     }
+}
+
+/// libyaml (and so go-yaml v2) reads YAML 1.1 only: a `%YAML` directive naming another
+/// version fails the document.
+fn check_version_directive(text: &str) -> Result<(), String> {
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_end();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some(rest) = line.strip_prefix("%YAML") else {
+            if line.starts_with('%') {
+                continue;
+            }
+            return Ok(());
+        };
+        let version = rest.split('#').next().unwrap_or("").trim();
+        if version != "1.1" {
+            let at = if n > 0 {
+                format!("line {n}: ")
+            } else {
+                String::new()
+            };
+            return Err(format!("yaml: {at}found incompatible YAML document"));
+        }
+    }
+    Ok(())
 }
 
 struct Decoder<'t> {
