@@ -97,7 +97,12 @@ fn assert_same(what: &str, ours: &str, helm: &str) {
 
 /// Compares helm's `toYaml` and `toJson` of `values` with ours; whether `toYaml` gave text.
 fn check_values(helm: &Path, name: &str, values: &str) -> bool {
-    let rendered = render(helm, name, values, &["toYaml .Values", "toJson .Values"]);
+    let rendered = render(
+        helm,
+        name,
+        values,
+        &["toYaml .Values", "toJson .Values", "toYamlPretty .Values"],
+    );
     let ours = yaml::decode_map(values);
     match (rendered, ours) {
         (Ok(rendered), Ok(decoded)) => {
@@ -110,6 +115,8 @@ fn check_values(helm: &Path, name: &str, values: &str) -> bool {
             assert_same(&format!("{name}: toYaml"), &ours_yaml, helm_yaml);
             let ours_json = json::encode(&decoded).expect("encodes");
             assert_same(&format!("{name}: toJson"), &ours_json, helm_json);
+            let ours_pretty = trim(yaml::encode_pretty(&decoded).expect("encodes"));
+            assert_same(&format!("{name}: toYamlPretty"), &ours_pretty, &rendered[2]);
             !helm_yaml.is_empty()
         }
         (Err(helm_err), Ok(_)) => panic!("{name}: helm failed but we decoded: {helm_err}"),
