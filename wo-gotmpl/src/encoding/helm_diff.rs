@@ -97,7 +97,12 @@ fn assert_same(what: &str, ours: &str, helm: &str) {
 
 /// Compares helm's `toYaml` and `toJson` of `values` with ours; whether `toYaml` gave text.
 fn check_values(helm: &Path, name: &str, values: &str) -> bool {
-    let rendered = render(helm, name, values, &["toYaml .Values", "toJson .Values"]);
+    let rendered = render(
+        helm,
+        name,
+        values,
+        &["toYaml .Values", "toJson .Values", "toYamlPretty .Values"],
+    );
     let ours = yaml::decode_map(values);
     match (rendered, ours) {
         (Ok(rendered), Ok(decoded)) => {
@@ -110,6 +115,8 @@ fn check_values(helm: &Path, name: &str, values: &str) -> bool {
             assert_same(&format!("{name}: toYaml"), &ours_yaml, helm_yaml);
             let ours_json = json::encode(&decoded).expect("encodes");
             assert_same(&format!("{name}: toJson"), &ours_json, helm_json);
+            let ours_pretty = trim(yaml::encode_pretty(&decoded).expect("encodes"));
+            assert_same(&format!("{name}: toYamlPretty"), &ours_pretty, &rendered[2]);
             !helm_yaml.is_empty()
         }
         (Err(helm_err), Ok(_)) => panic!("{name}: helm failed but we decoded: {helm_err}"),
@@ -333,4 +340,70 @@ fn random_strings_and_nesting_print_as_helm_does() {
     }
     eprintln!("{printed} of 30 random documents printed by toYaml (the others fail in both)");
     assert!(printed >= 10, "only {printed} random documents printed");
+}
+
+/// Renders `fromYaml` of each document in `testdata/docs` (as a chart file) with `toJson`,
+/// and compares with our `fromYaml`: the data read, or the error text Helm puts under `Error`.
+#[test]
+fn yaml_documents_read_as_helm_reads_them() {
+    let Some(helm) = helm() else { return };
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/encoding/testdata/docs");
+    let mut names: Vec<_> = std::fs::read_dir(&docs)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let dir = scratch("docs");
+    std::fs::write(
+        dir.join("Chart.yaml"),
+        "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    let mut template = String::new();
+    for (i, name) in names.iter().enumerate() {
+        std::fs::copy(docs.join(name), dir.join(name)).unwrap();
+        template.push_str(&format!(
+            "r{i}: {{{{ .Files.Get {name:?} | fromYaml | toJson | b64enc }}}}\n"
+        ));
+    }
+    std::fs::write(dir.join("templates/t.yaml"), template).unwrap();
+    let out = Command::new(&helm)
+        .args(["template", "x"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rendered: Vec<String> = text
+        .lines()
+        .filter_map(|line| line.split_once(": "))
+        .filter(|(k, _)| k.starts_with('r'))
+        .map(|(_, b64)| {
+            String::from_utf8(super::yaml::decode::decode_base64(b64.trim()).unwrap()).unwrap()
+        })
+        .collect();
+    assert_eq!(rendered.len(), names.len());
+    let mut differences = Vec::new();
+    for (name, helm_json) in names.iter().zip(&rendered) {
+        let doc = std::fs::read_to_string(docs.join(name)).unwrap();
+        let mut ctx = crate::func::Ctx::default();
+        let from_yaml = super::funcs().get("fromYaml").unwrap().f;
+        let ours = json::encode(&from_yaml(&mut ctx, &[Value::from(doc)]).unwrap()).unwrap();
+        if &ours != helm_json {
+            differences.push(format!("{name}\n  ours: {ours}\n  helm: {helm_json}"));
+        }
+    }
+    assert!(
+        differences.is_empty(),
+        "{} of {} documents differ:\n{}",
+        differences.len(),
+        names.len(),
+        differences.join("\n")
+    );
 }

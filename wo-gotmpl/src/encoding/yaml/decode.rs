@@ -69,15 +69,87 @@ struct Tree {
 
 type Events<'a> = Parser<'a, saphyr_parser::StrInput<'a>>;
 
-fn scan_error(e: &ScanError) -> String {
-    format!("yaml: line {}: {}", e.marker().line(), e.info())
+/// A saphyr error in go-yaml's words: libyaml's problem text without its context, and the
+/// line as go-yaml prints it (1-based for scanner errors, the 0-based line for parser errors,
+/// none when that is 0).
+fn scan_error(e: &ScanError, text: &str) -> String {
+    let info = e.info();
+    let problem = match info.strip_prefix("while ") {
+        Some(rest) if rest.contains(", ") => rest.split_once(", ").map_or(info, |p| p.1),
+        _ => info,
+    };
+    let problem = match problem {
+        "tabs disallowed within this context (block indentation)"
+        | "tabs disallowed in this context"
+        | "tab cannot be used as indentation" => "found character that cannot start any token",
+        p if p.starts_with("unexpected character") => "found character that cannot start any token",
+        "expected ',' or ']'" | "illegal placement of ':' indicator" => {
+            "did not find expected ',' or ']'"
+        }
+        "simple key expect ':'" => "could not find expected ':'",
+        "found unknown anchor" => {
+            // go-yaml's decoder names the anchor; saphyr's mark is at the alias.
+            let name: String = text
+                .chars()
+                .skip(e.marker().index())
+                .skip_while(|c| *c != '*')
+                .skip(1)
+                .take_while(|c| !c.is_whitespace() && !",[]{}".contains(*c))
+                .collect();
+            return format!("yaml: unknown anchor '{name}' referenced");
+        }
+        p => p,
+    };
+    let parser_error = problem.starts_with("did not find expected ")
+        && !problem.contains("hexadecimal")
+        && !problem.contains("alphabetic")
+        && !problem.contains("comment or line break")
+        && !problem.contains("whitespace")
+        || problem == "found incompatible YAML document"
+        || problem == "found undefined tag handle";
+    let mut line = e.marker().line();
+    if problem == "found unexpected end of stream" {
+        // libyaml marks the end of the input.
+        line = text.matches('\n').count() + 1;
+    }
+    let line = if parser_error {
+        line.saturating_sub(1)
+    } else if line <= 1 {
+        0
+    } else {
+        line
+    };
+    if line == 0 {
+        format!("yaml: {problem}")
+    } else {
+        format!("yaml: line {line}: {problem}")
+    }
 }
 
-fn next(events: &mut Events<'_>) -> Result<(Event<'static>, Span), String> {
+/// A parse failure: go-yaml's message, and saphyr's error when it is one.
+struct ParseError {
+    message: String,
+    scan: Option<ScanError>,
+}
+
+fn next(events: &mut Events<'_>, text: &str) -> Result<(Event<'static>, Span), ParseError> {
     match events.next() {
         Some(Ok((event, span))) => Ok((owned(event), span)),
-        Some(Err(e)) => Err(scan_error(&e)),
-        None => Err("yaml: unexpected end of stream".into()),
+        Some(Err(e)) => Err(ParseError {
+            message: scan_error(&e, text),
+            scan: Some(e),
+        }),
+        None => Err(ParseError {
+            message: "yaml: unexpected end of stream".into(),
+            scan: None,
+        }),
+    }
+}
+
+fn plain_error(message: String) -> ParseError {
+    ParseError {
+        message,
+        scan: None,
     }
 }
 
@@ -110,21 +182,55 @@ fn tag_text(tag: &saphyr_parser::Tag) -> String {
 }
 
 impl Tree {
+    /// Parses the first document. libyaml takes a tab after a value's `:` as the separating
+    /// blank where saphyr refuses it; such tabs become spaces and the parse is retried.
     fn parse(&mut self, text: &str) -> Result<Option<usize>, String> {
+        check_version_directive(text)?;
+        let mut text = std::borrow::Cow::Borrowed(text);
+        for _ in 0..10_000 {
+            *self = Tree::default();
+            match self.parse_once(&text) {
+                Ok(root) => return Ok(root),
+                Err(ParseError {
+                    scan: Some(e),
+                    message,
+                }) if e.info() == "':' must be followed by a valid YAML whitespace" => {
+                    let mut chars: Vec<char> = text.chars().collect();
+                    let mut i = e.marker().index().min(chars.len());
+                    let mut replaced = false;
+                    while i > 0 && chars[i - 1] == '\t' {
+                        chars[i - 1] = ' ';
+                        i -= 1;
+                        replaced = true;
+                    }
+                    if !replaced {
+                        return Err(message);
+                    }
+                    text = std::borrow::Cow::Owned(chars.into_iter().collect());
+                }
+                Err(e) => return Err(e.message),
+            }
+        }
+        Err("yaml: too many tabs".into())
+    }
+
+    fn parse_once(&mut self, text: &str) -> Result<Option<usize>, ParseError> {
         let mut events: Events<'_> = Parser::new_from_str(text);
         loop {
-            match next(&mut events)?.0 {
+            match next(&mut events, text)?.0 {
                 Event::StreamStart | Event::Nothing => {}
                 Event::StreamEnd => return Ok(None),
                 Event::DocumentStart(_) => break,
-                other => return Err(format!("yaml: unexpected event {other:?}")),
+                other => return Err(plain_error(format!("yaml: unexpected event {other:?}"))),
             }
         }
-        let (event, span) = next(&mut events)?;
-        let root = self.node(&mut events, event, span)?;
-        match next(&mut events)?.0 {
+        let (event, span) = next(&mut events, text)?;
+        let root = self.node(&mut events, text, event, span)?;
+        match next(&mut events, text)?.0 {
             Event::DocumentEnd => Ok(Some(root)),
-            other => Err(format!("yaml: expected document end, found {other:?}")),
+            other => Err(plain_error(format!(
+                "yaml: expected document end, found {other:?}"
+            ))),
         }
     }
 
@@ -141,9 +247,10 @@ impl Tree {
     fn node(
         &mut self,
         events: &mut Events<'_>,
+        text: &str,
         event: Event<'_>,
         span: Span,
-    ) -> Result<usize, String> {
+    ) -> Result<usize, ParseError> {
         match event {
             Event::Scalar(value, style, anchor, tag) => {
                 let kind = NodeKind::Scalar {
@@ -155,7 +262,7 @@ impl Tree {
             }
             Event::Alias(id) => {
                 let Some(&target) = self.anchors.get(&id) else {
-                    return Err("yaml: unknown anchor referenced".into());
+                    return Err(plain_error("yaml: unknown anchor referenced".into()));
                 };
                 Ok(self.push(NodeKind::Alias(target), span, 0))
             }
@@ -163,11 +270,11 @@ impl Tree {
                 let index = self.push(NodeKind::Seq(Vec::new()), span, anchor);
                 let mut items = Vec::new();
                 loop {
-                    let (event, span) = next(events)?;
+                    let (event, span) = next(events, text)?;
                     if matches!(event, Event::SequenceEnd) {
                         break;
                     }
-                    items.push(self.node(events, event, span)?);
+                    items.push(self.node(events, text, event, span)?);
                 }
                 self.nodes[index].kind = NodeKind::Seq(items);
                 Ok(index)
@@ -176,21 +283,48 @@ impl Tree {
                 let index = self.push(NodeKind::Map(Vec::new()), span, anchor);
                 let mut pairs = Vec::new();
                 loop {
-                    let (event, span) = next(events)?;
+                    let (event, span) = next(events, text)?;
                     if matches!(event, Event::MappingEnd) {
                         break;
                     }
-                    let key = self.node(events, event, span)?;
-                    let (event, span) = next(events)?;
-                    let value = self.node(events, event, span)?;
+                    let key = self.node(events, text, event, span)?;
+                    let (event, span) = next(events, text)?;
+                    let value = self.node(events, text, event, span)?;
                     pairs.push((key, value));
                 }
                 self.nodes[index].kind = NodeKind::Map(pairs);
                 Ok(index)
             }
-            other => Err(format!("yaml: unexpected event {other:?}")),
+            other => Err(plain_error(format!("yaml: unexpected event {other:?}"))),
         }
     }
+}
+
+/// libyaml (and so go-yaml v2) reads YAML 1.1 only: a `%YAML` directive naming another
+/// version fails the document.
+fn check_version_directive(text: &str) -> Result<(), String> {
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_end();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some(rest) = line.strip_prefix("%YAML") else {
+            if line.starts_with('%') {
+                continue;
+            }
+            return Ok(());
+        };
+        let version = rest.split('#').next().unwrap_or("").trim();
+        if version != "1.1" {
+            let at = if n > 0 {
+                format!("line {n}: ")
+            } else {
+                String::new()
+            };
+            return Err(format!("yaml: {at}found incompatible YAML document"));
+        }
+    }
+    Ok(())
 }
 
 struct Decoder<'t> {
@@ -369,12 +503,51 @@ fn set_key(out: &mut Vec<(GoYaml, GoYaml)>, key: GoYaml, value: GoYaml) {
     }
 }
 
+/// Go's `%#v` of a decoded value (`[]interface {}{"a", 1}`), for the invalid-key message.
 fn go_debug(v: &GoYaml) -> String {
     match v {
-        GoYaml::Map(_) => "map[interface {}]interface {}{...}".into(),
-        GoYaml::Seq(_) => "[]interface {}{...}".into(),
-        other => format!("{other:?}"),
+        GoYaml::Nil => "interface {}(nil)".into(),
+        GoYaml::Bool(b) => b.to_string(),
+        GoYaml::Int(i) => i.to_string(),
+        GoYaml::Uint(u) => format!("0x{u:x}"),
+        GoYaml::Float(f) => crate::encoding::number::format_g64(*f),
+        GoYaml::Str(s) => go_quote(s),
+        GoYaml::Seq(items) => format!(
+            "[]interface {{}}{{{}}}",
+            items.iter().map(go_debug).collect::<Vec<_>>().join(", ")
+        ),
+        GoYaml::Map(pairs) => {
+            let mut entries: Vec<String> = pairs
+                .iter()
+                .map(|(k, v)| format!("{}:{}", go_debug(k), go_debug(v)))
+                .collect();
+            entries.sort();
+            format!(
+                "map[interface {{}}]interface {{}}{{{}}}",
+                entries.join(", ")
+            )
+        }
     }
+}
+
+/// Go's `strconv.Quote` for the common characters.
+fn go_quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn short_tag(tag: &str) -> String {

@@ -8,7 +8,15 @@ use crate::value::Value;
 use super::resolve::{is_base60_float, resolve_plain, Resolved};
 
 const BEST_INDENT: i32 = 2;
-const BEST_WIDTH: usize = 80;
+
+/// Which go-yaml writes: v2 (`yaml.Marshal`, `toYaml`) or v3 with a 2-space indent
+/// (`toYamlPretty`): v3 does not fold long lines, indents sequences inside mappings, keeps
+/// tabs in literal blocks, and orders keys a little differently.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub(crate) enum Flavor {
+    V2,
+    V3,
+}
 
 /// A value as go-yaml v2 holds it after reading `encoding/json`'s text back.
 #[derive(Debug, Clone)]
@@ -23,6 +31,38 @@ pub(crate) enum Node {
 }
 
 impl Node {
+    /// The value as go-yaml v3 marshals it directly (no JSON step): floats in `%g` form
+    /// (`1e+06`), NaN and infinities as `.nan`/`.inf`.
+    pub(crate) fn from_value_v3(value: &Value) -> Node {
+        match value {
+            Value::Nil => Node::Plain("null".into()),
+            Value::Bool(b) => Node::Plain(b.to_string()),
+            Value::Int(i) | Value::Int64(i) => Node::Plain(i.to_string()),
+            Value::Float(f) => Node::Plain(match *f {
+                f if f.is_nan() => ".nan".into(),
+                f if f == f64::INFINITY => ".inf".into(),
+                f if f == f64::NEG_INFINITY => "-.inf".into(),
+                f => format_g64(f),
+            }),
+            Value::String(s) => Node::Str(s.to_string()),
+            Value::Bytes(b) => Node::Seq(b.iter().map(|x| Node::Plain(x.to_string())).collect()),
+            Value::List(items) => Node::Seq(items.iter().map(Node::from_value_v3).collect()),
+            Value::StrList(items) => {
+                Node::Seq(items.iter().map(|s| Node::Str(s.clone())).collect())
+            }
+            Value::Map(map) => {
+                let mut pairs: Vec<(String, Node)> = map
+                    .borrow()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Node::from_value_v3(v)))
+                    .collect();
+                sort_keys(&mut pairs, Flavor::V3);
+                Node::Map(pairs)
+            }
+            Value::Object(o) => Node::from_value_v3(&o.to_data()),
+        }
+    }
+
     /// `json.Marshal` then `yaml.Unmarshal`: numbers take the type go-yaml gives their JSON
     /// text (`1e+21` a float, `100000000000000000000` a float written `1e+20`, `1` an int), and
     /// strings come back as go-yaml reads JSON's double-quoted text (see [`Reread`]).
@@ -79,7 +119,7 @@ impl Reread {
                     let key = self.key(k, start_line)?;
                     pairs.push((key, self.node(v)?));
                 }
-                sort_keys(&mut pairs);
+                sort_keys(&mut pairs, Flavor::V2);
                 Node::Map(pairs)
             }
             Value::Object(o) => self.node(&o.to_data())?,
@@ -175,12 +215,14 @@ fn number_as_go_yaml_writes_it(json: &str) -> String {
 
 /// go-yaml v2's key order (`sorter.go`): letters after other characters, runs of digits compared
 /// as numbers. A merge sort, so an odd comparison never panics.
-fn sort_keys(pairs: &mut Vec<(String, Node)>) {
+fn sort_keys(pairs: &mut Vec<(String, Node)>, flavor: Flavor) {
     let keyed: Vec<(Vec<char>, (String, Node))> = pairs
         .drain(..)
         .map(|p| (p.0.chars().collect(), p))
         .collect();
-    let sorted = merge_sort(keyed, &|a: &Vec<char>, b: &Vec<char>| key_less(a, b));
+    let sorted = merge_sort(keyed, &|a: &Vec<char>, b: &Vec<char>| {
+        key_less(a, b, flavor)
+    });
     pairs.extend(sorted.into_iter().map(|(_, p)| p));
 }
 
@@ -224,9 +266,12 @@ fn is_digit(c: char) -> bool {
     c.is_ascii_digit()
 }
 
-fn key_less(a: &[char], b: &[char]) -> bool {
+fn key_less(a: &[char], b: &[char], flavor: Flavor) -> bool {
+    // v3: whether the last equal character was a digit (then digits sort after letters).
+    let mut digits = false;
     for i in 0..a.len().min(b.len()) {
         if a[i] == b[i] {
+            digits = is_digit(a[i]);
             continue;
         }
         let al = is_letter(a[i]);
@@ -235,7 +280,11 @@ fn key_less(a: &[char], b: &[char]) -> bool {
             return a[i] < b[i];
         }
         if al || bl {
-            return bl;
+            return if flavor == Flavor::V3 && digits {
+                al
+            } else {
+                bl
+            };
         }
         let (mut an, mut bn) = (0i64, 0i64);
         if a[i] == '0' || b[i] == '0' {
@@ -322,7 +371,7 @@ fn is_blankz_char(c: Option<char>) -> bool {
     }
 }
 
-fn analyze(value: &str) -> Analysis {
+fn analyze(value: &str, flavor: Flavor) -> Analysis {
     if value.is_empty() {
         return Analysis {
             multiline: false,
@@ -337,6 +386,7 @@ fn analyze(value: &str) -> Analysis {
     let mut flow_indicators = false;
     let mut line_breaks = false;
     let mut special_characters = false;
+    let mut tab_characters = false;
     let mut leading_space = false;
     let mut leading_break = false;
     let mut trailing_space = false;
@@ -390,7 +440,9 @@ fn analyze(value: &str) -> Analysis {
                 _ => {}
             }
         }
-        if !is_printable(bytes, i) {
+        if flavor == Flavor::V3 && c == '\t' {
+            tab_characters = true;
+        } else if !is_printable(bytes, i) {
             special_characters = true;
         }
         let last = next.is_none();
@@ -445,10 +497,12 @@ fn analyze(value: &str) -> Analysis {
         a.block_plain_allowed = false;
         a.single_quoted_allowed = false;
     }
-    if space_break || special_characters {
+    if space_break || tab_characters || special_characters {
         a.flow_plain_allowed = false;
         a.block_plain_allowed = false;
         a.single_quoted_allowed = false;
+    }
+    if space_break || special_characters {
         a.block_allowed = false;
     }
     if line_breaks {
@@ -477,6 +531,8 @@ fn requested_style(s: &str) -> Style {
 }
 
 struct Emitter {
+    flavor: Flavor,
+    best_width: usize,
     out: String,
     column: usize,
     indent: i32,
@@ -488,9 +544,14 @@ struct Emitter {
     mapping_context: bool,
 }
 
-/// Writes `node` as the one document of a stream, as `yaml.Marshal` does.
-pub(crate) fn emit(node: &Node) -> String {
+/// Writes `node` as the one document of a stream, as go-yaml's encoder does.
+pub(crate) fn emit(node: &Node, flavor: Flavor) -> String {
     let mut e = Emitter {
+        flavor,
+        best_width: match flavor {
+            Flavor::V2 => 80,
+            Flavor::V3 => usize::MAX,
+        },
         out: String::new(),
         column: 0,
         indent: -1,
@@ -593,7 +654,8 @@ impl Emitter {
                 self.write_indicator("}", false, false, false);
             }
             Node::Seq(items) => {
-                let indentless = self.mapping_context && !self.indention;
+                let indentless =
+                    self.flavor == Flavor::V2 && self.mapping_context && !self.indention;
                 self.increase_indent(false, indentless);
                 for item in items {
                     self.write_indent();
@@ -606,7 +668,7 @@ impl Emitter {
                 self.increase_indent(false, false);
                 for (key, value) in pairs {
                     self.write_indent();
-                    let analysis = analyze(key);
+                    let analysis = analyze(key, self.flavor);
                     if !analysis.multiline && key.len() <= 128 {
                         self.node(&Node::Str(key.clone()), true, true);
                         self.write_indicator(":", false, false, false);
@@ -624,7 +686,7 @@ impl Emitter {
     }
 
     fn scalar(&mut self, value: &str, requested: Style) {
-        let a = analyze(value);
+        let a = analyze(value, self.flavor);
         let mut style = requested;
         if self.simple_key_context && a.multiline {
             style = Style::DoubleQuoted;
@@ -669,7 +731,7 @@ impl Emitter {
             if c == ' ' {
                 if allow_breaks
                     && !spaces
-                    && self.column > BEST_WIDTH
+                    && self.column > self.best_width
                     && chars.get(n + 1) != Some(&' ')
                 {
                     self.write_indent();
@@ -709,7 +771,7 @@ impl Emitter {
                 let next_space = chars.get(n + 1).map(|p| p.1) == Some(' ');
                 if allow_breaks
                     && !spaces
-                    && self.column > BEST_WIDTH
+                    && self.column > self.best_width
                     && i > 0
                     && i + 1 < len
                     && !next_space
@@ -792,7 +854,8 @@ impl Emitter {
                 }
                 spaces = false;
             } else if c == ' ' {
-                if allow_breaks && !spaces && self.column > BEST_WIDTH && i > 0 && i + 1 < len {
+                if allow_breaks && !spaces && self.column > self.best_width && i > 0 && i + 1 < len
+                {
                     self.write_indent();
                     if chars.get(n + 1).map(|p| p.1) == Some(' ') {
                         self.put('\\');

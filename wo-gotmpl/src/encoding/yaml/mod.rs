@@ -254,17 +254,21 @@ impl Jsonable {
 /// Go's `json.Marshal` errors (`error marshaling into JSON: json: unsupported value: NaN`).
 pub fn encode(value: &Value) -> Result<String, String> {
     let node = emit::Node::from_value(value)?;
-    Ok(emit::emit(&node))
+    Ok(emit::emit(&node, emit::Flavor::V2))
 }
 
 /// Helm's `toYamlPretty`: go-yaml v3's encoder with a 2-space indent, on the value itself (no
-/// JSON step).
+/// JSON step: a `float64` 1000000 is written `1e+06`), sequences indented inside mappings, no
+/// folding of long lines.
 ///
 /// # Errors
 ///
-/// None in practice: every value has a YAML form.
+/// None: every value has a YAML form (the `Result` keeps the signature of [`encode`]).
 pub fn encode_pretty(value: &Value) -> Result<String, String> {
-    encode(value)
+    Ok(emit::emit(
+        &emit::Node::from_value_v3(value),
+        emit::Flavor::V3,
+    ))
 }
 
 #[cfg(test)]
