@@ -719,6 +719,10 @@ impl<'s> Exec<'s> {
             },
         };
         result.map_err(|e| {
+            if is_argument_error(&e) {
+                sc.at = At::Arg(ident);
+                return self.error(sc, e);
+            }
             sc.at = call_node;
             self.error(sc, format!("error calling {name}: {e}"))
         })
@@ -856,6 +860,14 @@ impl<'s> Exec<'s> {
         })?;
         Ok(Value::from(buf.replace("<no value>", "")))
     }
+}
+
+/// Whether a function's error is one Go's executor raises itself while converting arguments
+/// to the function's parameter types (so it is not wrapped as "error calling NAME").
+fn is_argument_error(e: &str) -> bool {
+    e.starts_with("wrong type for value; ")
+        || e.starts_with("invalid value; expected ")
+        || e.starts_with("wrong number of args for ")
 }
 
 /// `(min, max)` arguments of a builtin, from Go's signatures.
