@@ -760,7 +760,28 @@ impl<'s> Exec<'s> {
             };
             return Ok(builtins::len(&arg.v, arg.iface));
         }
+        if matches!(b, Builtin::Printf | Builtin::Include | Builtin::Tpl) {
+            // The first parameter is a Go `string`: a literal of another kind is refused as
+            // Go's evalArg refuses it, before anything is evaluated.
+            if let Some(first) = extra.first() {
+                sc.at = At::Arg(first);
+                match first {
+                    Arg::Bool(..) | Arg::Number { .. } => {
+                        return Err(self.error(sc, format!("expected string; found {first}")));
+                    }
+                    Arg::Nil(_) => {
+                        return Err(self.error(sc, "cannot assign nil to string".into()));
+                    }
+                    _ => {}
+                }
+            }
+        }
         let argv = self.eval_args(sc, dot, extra, fin)?;
+        if matches!(b, Builtin::Printf | Builtin::Include | Builtin::Tpl) {
+            if let Some(first) = extra.first() {
+                sc.at = At::Arg(first);
+            }
+        }
         Ok(match b {
             Builtin::Not => Ok(Value::Bool(!argv[0].truthy())),
             Builtin::Index => builtins::index(&argv[0], &argv[1..]),

@@ -864,3 +864,142 @@ fn parse_errors_match_helm() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Failing templates: Helm prints Go's execution error through its own report
+/// (`reformatExecErrorMsg`), rebuilt here from [`Error::chain`].
+const HELM_EXEC_ERRORS: &[&str] = &[
+    "{{ .Values.nothing.x }}",
+    "x\n  {{ .Values.name.x }}",
+    "{{ (.Values.list).x }}",
+    "{{ $x := 1 }}{{ $x.y }}",
+    "{{ template \"nope\" }}",
+    "{{ include \"nope\" . }}",
+    "{{ include \"e1\" }}",
+    "{{ index .Values.list 5 }}",
+    "{{ include \"e1\" . }}",
+    "{{ include \"e2\" . }}",
+    "{{ tpl \"{{ .Values.nothing.z }}\" . }}",
+    "{{ range 1.5 }}{{ end }}",
+    "{{ len 3 }}",
+    "{{ eq 1 \"a\" }}",
+    "{{ \"x\" 2 }}",
+    "{{ 18446744073709551615 }}",
+    "{{ nil }}",
+    "{{ $x = 1 }}",
+    "{{ if .Values.list.x }}{{ end }}",
+    "{{ range $k, $v := .Values.map }}{{ $v.x }}{{ end }}",
+    "{{ with .Values.items }}{{ range . }}{{ .name.first }}{{ end }}{{ end }}",
+    "{{ printf 3 }}",
+    "{{ printf .Values.count }}",
+    "{{ include nil . }}",
+    "{{ .Values.count | printf }}",
+    "{{ not }}",
+    "{{ .Values.name 1 }}",
+];
+
+/// Helm's `reformatExecErrorMsg` over our error.
+fn helm_report(e: &Error) -> String {
+    #[derive(PartialEq)]
+    struct Traceable {
+        location: String,
+        function: String,
+        message: String,
+    }
+    fn parse(s: &str) -> Option<Traceable> {
+        let rest = s.strip_prefix("template: ")?;
+        if rest.starts_with("no template ") {
+            return Some(Traceable {
+                location: String::new(),
+                function: String::new(),
+                message: s.to_string(),
+            });
+        }
+        let cut = |m: &str| m.split(" template:").next().unwrap_or("").to_string();
+        if let Some(idx) = rest.find(": executing ") {
+            let after = &rest[idx + ": executing ".len()..];
+            let q = after[1..].find('"')? + 1;
+            let func = &after[1..q];
+            let at = after[q + 1..].strip_prefix(" at <")?;
+            let end = at.find(">: ")?;
+            return Some(Traceable {
+                location: rest[..idx].to_string(),
+                function: format!("executing \"{func}\" at <{}>:", &at[..end]),
+                message: cut(&at[end + 3..]),
+            });
+        }
+        let sep = rest.rfind(": ")?;
+        Some(Traceable {
+            location: rest[..sep].to_string(),
+            function: String::new(),
+            message: cut(&rest[sep + 2..]),
+        })
+    }
+    let msg = e.message();
+    let mut locations: Vec<Traceable> = Vec::new();
+    for text in e.chain() {
+        match parse(text) {
+            Some(t) => {
+                if locations.last() != Some(&t) {
+                    locations.push(t);
+                }
+            }
+            None => return msg.to_string(),
+        }
+    }
+    let mut out = String::new();
+    for t in locations {
+        if !t.location.is_empty() {
+            out.push_str(&format!("{}\n  ", t.location));
+        }
+        if !t.function.is_empty() {
+            out.push_str(&format!("{}\n    ", t.function));
+        }
+        if !t.message.is_empty() {
+            out.push_str(&format!("{}\n", t.message));
+        }
+    }
+    out.trim().to_string()
+}
+
+#[test]
+fn exec_errors_match_helm() {
+    let Some(helm) = helm_bin() else {
+        eprintln!("note: helm not found (set WO_HELM); skipping the comparison with helm");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("wo-gotmpl-engine-xerr-{}", std::process::id()));
+    let templates = dir.join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(dir.join("Chart.yaml"), "apiVersion: v2\nname: c\nversion: 0.1.0\n").unwrap();
+    std::fs::write(dir.join("values.yaml"), VALUES).unwrap();
+    let defs = "{{ define \"e1\" }}a{{ .Values.nothing.y }}{{ end }}\n{{ define \"e2\" }}{{ include \"e1\" . }}{{ end }}\n";
+    std::fs::write(templates.join("_defs.tpl"), defs).unwrap();
+    let mut failures = Vec::new();
+    for case in HELM_EXEC_ERRORS {
+        std::fs::write(templates.join("t.yaml"), case).unwrap();
+        let output = std::process::Command::new(&helm)
+            .arg("template")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let theirs = stderr
+            .split("\n\nUse --debug")
+            .next()
+            .unwrap_or("")
+            .trim_end()
+            .to_string();
+        let mut set = TemplateSet::new(test_funcs());
+        set.parse("c/templates/_defs.tpl", defs).unwrap();
+        set.parse("c/templates/t.yaml", case).unwrap();
+        let ours = match set.execute("c/templates/t.yaml", &data(), &mut Ctx::default()) {
+            Ok(out) => format!("rendered {out:?}"),
+            Err(e) => format!("Error: {}", helm_report(&e)),
+        };
+        if ours != theirs {
+            failures.push(format!("{case:?}\n  helm: {theirs}\n  ours: {ours}"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
