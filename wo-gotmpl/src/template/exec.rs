@@ -725,6 +725,10 @@ impl<'s> Exec<'s> {
             },
         };
         result.map_err(|e| {
+            if is_argument_error(&e) {
+                sc.at = At::Arg(ident);
+                return self.error(sc, e);
+            }
             sc.at = call_node;
             self.error(sc, format!("error calling {name}: {e}"))
         })
@@ -762,7 +766,28 @@ impl<'s> Exec<'s> {
             };
             return Ok(builtins::len(&arg.v, arg.iface));
         }
+        if matches!(b, Builtin::Printf | Builtin::Include | Builtin::Tpl) {
+            // The first parameter is a Go `string`: a literal of another kind is refused as
+            // Go's evalArg refuses it, before anything is evaluated.
+            if let Some(first) = extra.first() {
+                sc.at = At::Arg(first);
+                match first {
+                    Arg::Bool(..) | Arg::Number { .. } => {
+                        return Err(self.error(sc, format!("expected string; found {first}")));
+                    }
+                    Arg::Nil(_) => {
+                        return Err(self.error(sc, "cannot assign nil to string".into()));
+                    }
+                    _ => {}
+                }
+            }
+        }
         let argv = self.eval_args(sc, dot, extra, fin)?;
+        if matches!(b, Builtin::Printf | Builtin::Include | Builtin::Tpl) {
+            if let Some(first) = extra.first() {
+                sc.at = At::Arg(first);
+            }
+        }
         Ok(match b {
             Builtin::Not => Ok(Value::Bool(!argv[0].truthy())),
             Builtin::Index => builtins::index(&argv[0], &argv[1..]),
@@ -862,6 +887,14 @@ impl<'s> Exec<'s> {
         })?;
         Ok(Value::from(buf.replace("<no value>", "")))
     }
+}
+
+/// Whether a function's error is one Go's executor raises itself while converting arguments
+/// to the function's parameter types (so it is not wrapped as "error calling NAME").
+fn is_argument_error(e: &str) -> bool {
+    e.starts_with("wrong type for value; ")
+        || e.starts_with("invalid value; expected ")
+        || e.starts_with("wrong number of args for ")
 }
 
 /// `(min, max)` arguments of a builtin, from Go's signatures.

@@ -24,6 +24,13 @@
 //! maps in key order and integers, `and`/`or` short-circuit, errors read exactly as Go's
 //! (`template: NAME:LINE:COL: executing "NAME" at <.x>: …`).
 //!
+//! Functions come from a [`FuncMap`]: a [`crate::FuncDef`]'s `Err(text)` becomes Go's
+//! `error calling NAME: text`, except texts that Go's executor itself produces while
+//! converting arguments to a Go function's parameter types — `wrong type for value; expected
+//! int; got string`, `invalid value; expected string`, `wrong number of args for NAME: want 2
+//! got 1` — which are raised as they are, as Go does. A function named like a builtin
+//! replaces it (Sprig's `slice` does, in Helm), except `include` and `tpl`.
+//!
 //! Helm's `include NAME DATA` and `tpl TEXT DATA` are builtins: `include` counts nesting per
 //! name (Helm's limit of 1000), `tpl` parses its text as a template named like the root
 //! (`gotpl`, see [`TemplateSet::set_root_name`]) in a clone of the set, so its `define`s are

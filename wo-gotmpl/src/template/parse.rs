@@ -975,7 +975,27 @@ pub(crate) fn unquote(s: &str) -> Result<String, String> {
 fn parse_number(text: &str, kind: Kind) -> Result<Number, String> {
     let illegal = || format!("illegal number syntax: {}", super::fmt::quote(text));
     if kind == Kind::CharConstant {
-        let c = unquote(text)?.chars().next().ok_or_else(illegal)?;
+        // Go's UnquoteChar on the first character, then the closing quote must follow.
+        let inner = &text[1..];
+        let first_len = if inner.starts_with('\\') {
+            match inner.as_bytes().get(1) {
+                Some(b'x') => 4,
+                Some(b'u') => 6,
+                Some(b'U') => 10,
+                Some(b'0'..=b'7') => 4,
+                _ => 2,
+            }
+        } else {
+            inner.chars().next().map_or(0, char::len_utf8)
+        };
+        let (head, tail) = inner.split_at(first_len.min(inner.len()));
+        let c = unquote(&format!("'{head}'"))?
+            .chars()
+            .next()
+            .ok_or_else(illegal)?;
+        if tail != "'" {
+            return Err(format!("malformed character constant: {text}"));
+        }
         let v = c as i64;
         return Ok(Number {
             int: Some(v),

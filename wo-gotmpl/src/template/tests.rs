@@ -27,7 +27,13 @@ fn dict(_: &mut Ctx, args: &[Value]) -> FuncResult {
 }
 
 fn fail(_: &mut Ctx, args: &[Value]) -> FuncResult {
-    Err(args[0].to_string())
+    match &args[0] {
+        Value::String(s) => Err(s.to_string()),
+        other => Err(format!(
+            "wrong type for value; expected string; got {}",
+            other.type_name()
+        )),
+    }
 }
 
 fn test_funcs() -> Arc<FuncMap> {
@@ -119,6 +125,15 @@ fn text_fields_and_printing() {
     );
     assert_eq!(ok("{{ true }} {{ false }}"), "true false");
     assert_eq!(ok("{{ . | printf \"%T\" }}"), "map[string]interface {}");
+}
+
+#[test]
+fn char_constants() {
+    assert_eq!(
+        ok(r"{{ '\'' }} {{ '\n' }} {{ '\x41' }} {{ '\u00e9' }} {{ '\101' }} {{ 'é' }}"),
+        "39 10 65 233 65 233"
+    );
+    assert!(err("{{ 'ab' }}").ends_with("malformed character constant: 'ab'"));
 }
 
 #[test]
@@ -372,6 +387,10 @@ fn errors_read_as_go_writes_them() {
     assert_eq!(
         err("{{ fail \"boom\" }}"),
         "template: t:1:3: executing \"t\" at <fail \"boom\">: error calling fail: boom"
+    );
+    assert_eq!(
+        err("{{ fail 1 }}"),
+        "template: t:1:3: executing \"t\" at <fail>: wrong type for value; expected string; got int"
     );
     assert_eq!(
         err("{{ upper }}"),
@@ -672,4 +691,315 @@ fn every_corpus_template_parses() {
         set.has("common.names.fullname"),
         "bitnami's common defines are in the set"
     );
+}
+
+// ---- Speed (run by hand: `cargo test --release -p woac-gotmpl -- --ignored --nocapture bench`) ----
+
+fn passthrough(_: &mut Ctx, args: &[Value]) -> FuncResult {
+    Ok(args.last().cloned().unwrap_or(Value::Nil))
+}
+
+#[test]
+#[ignore = "a benchmark: prints renders per second of podinfo's templates"]
+fn bench_podinfo_renders() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/charts");
+    let chart = root.join("podinfo/chart");
+    let census = std::fs::read_to_string(root.join("census.tsv")).expect("the corpus");
+    let mut funcs = FuncMap::new();
+    for line in census.lines() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        if cols.len() > 1 && cols[1] == "function" && !matches!(cols[0], "include" | "tpl") {
+            funcs.insert(FuncDef {
+                name: Box::leak(cols[0].to_string().into_boxed_str()),
+                min_args: 0,
+                max_args: None,
+                f: passthrough,
+            });
+        }
+    }
+    let json = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import yaml,json,sys; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
+        ])
+        .arg(chart.join("values.yaml"))
+        .output()
+        .expect("python3 with yaml");
+    let values = Value::from_json(&serde_json::from_slice(&json.stdout).unwrap());
+    let mut files = Vec::new();
+    collect_templates(&chart, false, &mut files);
+    let mut set = TemplateSet::new(Arc::new(funcs));
+    let mut names = Vec::new();
+    for file in &files {
+        let name = format!("podinfo/{}", file.strip_prefix(&chart).unwrap().display());
+        set.parse(&name, &std::fs::read_to_string(file).unwrap())
+            .unwrap();
+        if !name.rsplit('/').next().unwrap().starts_with('_') {
+            names.push(name);
+        }
+    }
+    let mut top = Map::new();
+    top.insert("Values".into(), values);
+    let mut release = Map::new();
+    release.insert("Name".into(), Value::str("corpus"));
+    release.insert("Namespace".into(), Value::str("ns"));
+    release.insert("Service".into(), Value::str("Helm"));
+    top.insert("Release".into(), Value::map(release));
+    let mut chart_meta = Map::new();
+    chart_meta.insert("Name".into(), Value::str("podinfo"));
+    chart_meta.insert("Version".into(), Value::str("6.0.0"));
+    chart_meta.insert("AppVersion".into(), Value::str("6.0.0"));
+    top.insert("Chart".into(), Value::map(chart_meta));
+    top.insert("Capabilities".into(), Value::empty_map());
+    top.insert("Template".into(), Value::empty_map());
+    let data = Value::map(top);
+    let mut ctx = Ctx::default();
+    let mut bytes = 0;
+    let n = 2000;
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        for name in &names {
+            match set.execute(name, &data, &mut ctx) {
+                Ok(out) => bytes += out.len(),
+                Err(e) => bytes += e.message().len(),
+            }
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{} templates, {n} renders in {secs:.3}s: {:.0} renders/s, {bytes} bytes",
+        names.len(),
+        n as f64 / secs
+    );
+    assert!(bytes > 0);
+}
+
+/// Malformed templates: Helm reports Go's parse error as `parse error at (LOC): LAST`, where
+/// LAST is the text after the last ": " of Go's message.
+const HELM_PARSE_ERRORS: &[&str] = &[
+    "{{ .a",
+    "{{ end }}",
+    "{{ if 1 }}",
+    "{{ else }}",
+    "{{ range $i, $v, $w := . }}{{ end }}",
+    "{{ $x := 1 }}{{ $y }}",
+    "{{ 1 | 2 }}",
+    "{{/* x */ 1 }}",
+    "{{/* x ",
+    "{{ \"abc }}",
+    "{{ `abc }}",
+    "{{ 'ab' }}",
+    "{{ 1x }}",
+    "{{ .a.b( }}",
+    "{{ ) }}",
+    "{{ ( }}",
+    "{{ a# }}",
+    "{{ define \"x\" }}",
+    "{{ template x }}",
+    "{{ with }}{{ end }}",
+    "{{ if 1 }}{{ else }}{{ else }}{{ end }}",
+    "{{ break }}",
+    "{{ range . }}{{ break 1 }}{{ end }}",
+    "{{ .x | \"a\" }}",
+    "{{ 3.x }}",
+    "{{ nil.x }}",
+    "{{ define \"a\" }}1{{ end }}{{ define \"a\" }}2{{ end }}",
+    "{{ x := 1 }}",
+    "{{ $x : 1 }}",
+    "{{ | }}",
+    "{{ range $i, 3 }}{{ end }}",
+    "{{ with $x, $y := 1 }}{{ end }}",
+    "{{ 0x }}",
+    "{{ 1e }}",
+    "{{ \"\\z\" }}",
+    "{{ block \"b\" }}{{ end }}",
+    "{{ if 1 }}{{ define \"x\" }}{{ end }}{{ end }}",
+    "a\nb {{ .x\n}} {{ .y",
+    "{{ .a }}\n{{ if }}",
+    "{{ if 1 }}\n{{ .x\n| }}{{ end }}",
+    "{{ range .x }}{{ else if 1 }}{{ end }}",
+];
+
+#[test]
+fn parse_errors_match_helm() {
+    let Some(helm) = helm_bin() else {
+        eprintln!("note: helm not found (set WO_HELM); skipping the comparison with helm");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("wo-gotmpl-engine-perr-{}", std::process::id()));
+    let templates = dir.join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        dir.join("Chart.yaml"),
+        "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    let mut failures = Vec::new();
+    for case in HELM_PARSE_ERRORS {
+        std::fs::write(templates.join("t.yaml"), case).unwrap();
+        let output = std::process::Command::new(&helm)
+            .arg("template")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let theirs = stderr.lines().next().unwrap_or("").to_string();
+        let mut set = TemplateSet::new(test_funcs());
+        let ours = match set.parse("c/templates/t.yaml", case) {
+            Ok(()) => String::new(),
+            Err(e) => {
+                let msg = e.to_string();
+                let tokens: Vec<&str> = msg.split(": ").collect();
+                format!(
+                    "Error: parse error at ({}): {}",
+                    tokens[1],
+                    tokens[tokens.len() - 1]
+                )
+            }
+        };
+        if ours != theirs {
+            failures.push(format!("{case:?}\n  helm: {theirs}\n  ours: {ours}"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Failing templates: Helm prints Go's execution error through its own report
+/// (`reformatExecErrorMsg`), rebuilt here from [`Error::chain`].
+const HELM_EXEC_ERRORS: &[&str] = &[
+    "{{ .Values.nothing.x }}",
+    "x\n  {{ .Values.name.x }}",
+    "{{ (.Values.list).x }}",
+    "{{ $x := 1 }}{{ $x.y }}",
+    "{{ template \"nope\" }}",
+    "{{ include \"nope\" . }}",
+    "{{ include \"e1\" }}",
+    "{{ index .Values.list 5 }}",
+    "{{ include \"e1\" . }}",
+    "{{ include \"e2\" . }}",
+    "{{ tpl \"{{ .Values.nothing.z }}\" . }}",
+    "{{ range 1.5 }}{{ end }}",
+    "{{ len 3 }}",
+    "{{ eq 1 \"a\" }}",
+    "{{ \"x\" 2 }}",
+    "{{ 18446744073709551615 }}",
+    "{{ nil }}",
+    "{{ $x = 1 }}",
+    "{{ if .Values.list.x }}{{ end }}",
+    "{{ range $k, $v := .Values.map }}{{ $v.x }}{{ end }}",
+    "{{ with .Values.items }}{{ range . }}{{ .name.first }}{{ end }}{{ end }}",
+    "{{ printf 3 }}",
+    "{{ printf .Values.count }}",
+    "{{ include nil . }}",
+    "{{ .Values.count | printf }}",
+    "{{ not }}",
+    "{{ .Values.name 1 }}",
+];
+
+/// Helm's `reformatExecErrorMsg` over our error.
+fn helm_report(e: &Error) -> String {
+    #[derive(PartialEq)]
+    struct Traceable {
+        location: String,
+        function: String,
+        message: String,
+    }
+    fn parse(s: &str) -> Option<Traceable> {
+        let rest = s.strip_prefix("template: ")?;
+        if rest.starts_with("no template ") {
+            return Some(Traceable {
+                location: String::new(),
+                function: String::new(),
+                message: s.to_string(),
+            });
+        }
+        let cut = |m: &str| m.split(" template:").next().unwrap_or("").to_string();
+        if let Some(idx) = rest.find(": executing ") {
+            let after = &rest[idx + ": executing ".len()..];
+            let q = after[1..].find('"')? + 1;
+            let func = &after[1..q];
+            let at = after[q + 1..].strip_prefix(" at <")?;
+            let end = at.find(">: ")?;
+            return Some(Traceable {
+                location: rest[..idx].to_string(),
+                function: format!("executing \"{func}\" at <{}>:", &at[..end]),
+                message: cut(&at[end + 3..]),
+            });
+        }
+        let sep = rest.rfind(": ")?;
+        Some(Traceable {
+            location: rest[..sep].to_string(),
+            function: String::new(),
+            message: cut(&rest[sep + 2..]),
+        })
+    }
+    let msg = e.message();
+    let mut locations: Vec<Traceable> = Vec::new();
+    for text in e.chain() {
+        match parse(text) {
+            Some(t) => {
+                if locations.last() != Some(&t) {
+                    locations.push(t);
+                }
+            }
+            None => return msg.to_string(),
+        }
+    }
+    let mut out = String::new();
+    for t in locations {
+        if !t.location.is_empty() {
+            out.push_str(&format!("{}\n  ", t.location));
+        }
+        if !t.function.is_empty() {
+            out.push_str(&format!("{}\n    ", t.function));
+        }
+        if !t.message.is_empty() {
+            out.push_str(&format!("{}\n", t.message));
+        }
+    }
+    out.trim().to_string()
+}
+
+#[test]
+fn exec_errors_match_helm() {
+    let Some(helm) = helm_bin() else {
+        eprintln!("note: helm not found (set WO_HELM); skipping the comparison with helm");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("wo-gotmpl-engine-xerr-{}", std::process::id()));
+    let templates = dir.join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(dir.join("Chart.yaml"), "apiVersion: v2\nname: c\nversion: 0.1.0\n").unwrap();
+    std::fs::write(dir.join("values.yaml"), VALUES).unwrap();
+    let defs = "{{ define \"e1\" }}a{{ .Values.nothing.y }}{{ end }}\n{{ define \"e2\" }}{{ include \"e1\" . }}{{ end }}\n";
+    std::fs::write(templates.join("_defs.tpl"), defs).unwrap();
+    let mut failures = Vec::new();
+    for case in HELM_EXEC_ERRORS {
+        std::fs::write(templates.join("t.yaml"), case).unwrap();
+        let output = std::process::Command::new(&helm)
+            .arg("template")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let theirs = stderr
+            .split("\n\nUse --debug")
+            .next()
+            .unwrap_or("")
+            .trim_end()
+            .to_string();
+        let mut set = TemplateSet::new(test_funcs());
+        set.parse("c/templates/_defs.tpl", defs).unwrap();
+        set.parse("c/templates/t.yaml", case).unwrap();
+        let ours = match set.execute("c/templates/t.yaml", &data(), &mut Ctx::default()) {
+            Ok(out) => format!("rendered {out:?}"),
+            Err(e) => format!("Error: {}", helm_report(&e)),
+        };
+        if ours != theirs {
+            failures.push(format!("{case:?}\n  helm: {theirs}\n  ours: {ours}"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
