@@ -15,6 +15,7 @@
 //! The shared conversions ([`conv`]) are public for the executor and the chart layer.
 
 mod args;
+mod certs;
 pub mod conv;
 mod crypto;
 mod dates;
@@ -66,6 +67,7 @@ pub fn sprig() -> FuncMap {
         regex::FUNCS,
         semver::FUNCS,
         crypto::FUNCS,
+        certs::FUNCS,
         random::FUNCS,
         dates::FUNCS,
         paths::FUNCS,
