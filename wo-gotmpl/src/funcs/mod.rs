@@ -15,6 +15,7 @@
 //! The shared conversions ([`conv`]) are public for the executor and the chart layer.
 
 mod args;
+mod casing;
 mod certs;
 pub mod conv;
 mod crypto;
@@ -29,6 +30,7 @@ mod paths;
 mod random;
 mod reflect;
 mod regex;
+mod secrets;
 mod semver;
 mod strings;
 
@@ -59,6 +61,7 @@ pub fn sprig() -> FuncMap {
     let mut map = FuncMap::new();
     for table in [
         strings::FUNCS,
+        casing::FUNCS,
         lists::FUNCS,
         dicts::FUNCS,
         math::FUNCS,
@@ -68,6 +71,7 @@ pub fn sprig() -> FuncMap {
         semver::FUNCS,
         crypto::FUNCS,
         certs::FUNCS,
+        secrets::FUNCS,
         random::FUNCS,
         dates::FUNCS,
         paths::FUNCS,
