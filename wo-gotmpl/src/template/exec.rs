@@ -17,9 +17,6 @@ use crate::value::Value;
 const INCLUDE_MAX: usize = 1000;
 /// Go's `maxExecDepth`, as its error message states it.
 const GO_MAX_DEPTH: usize = 100_000;
-/// How deep template calls really nest here before Go's depth error is reported: Go's
-/// goroutine stacks grow, ours do not.
-const MAX_DEPTH: usize = 2_000;
 
 /// A value with Go's distinction between an untyped nil (an invalid `reflect.Value`) and a
 /// nil held in an `interface{}` slot (a map entry, a list element): a field of the first is
@@ -120,7 +117,7 @@ impl<'s> Exec<'s> {
             at: At::None,
             depth,
         };
-        if self.nesting >= MAX_DEPTH {
+        if self.nesting >= self.set.max_depth {
             return Err(self.error(
                 &sc,
                 format!("exceeded maximum template depth ({GO_MAX_DEPTH})"),
@@ -132,6 +129,8 @@ impl<'s> Exec<'s> {
         r.map(|_| ())
     }
 
+    #[cold]
+    #[inline(never)]
     fn error(&self, sc: &Scope<'_>, msg: String) -> Error {
         let name = quote(&sc.tree.name);
         let (pos, context) = match sc.at {
@@ -188,6 +187,12 @@ impl<'s> Exec<'s> {
                 let Some(tree) = self.lookup(name) else {
                     return Err(self.error(sc, format!("template {} not defined", quote(name))));
                 };
+                if self.nesting >= self.set.max_depth {
+                    return Err(self.error(
+                        sc,
+                        format!("exceeded maximum template depth ({GO_MAX_DEPTH})"),
+                    ));
+                }
                 let data = match pipe {
                     Some(p) => self.eval_pipeline(sc, dot, p)?,
                     None => Value::Nil,
@@ -241,6 +246,7 @@ impl<'s> Exec<'s> {
         r.map(|_| Flow::Normal)
     }
 
+    #[inline(never)]
     fn walk_range_inner<'t>(
         &mut self,
         sc: &mut Scope<'t>,
@@ -361,6 +367,7 @@ impl<'s> Exec<'s> {
         Ok(())
     }
 
+    #[inline(never)]
     fn set_var(&self, sc: &mut Scope<'_>, name: &str, v: Val) -> R<()> {
         for (n, slot) in sc.vars.iter_mut().rev() {
             if *n == name {
@@ -371,6 +378,7 @@ impl<'s> Exec<'s> {
         Err(self.error(sc, format!("undefined variable: {name}")))
     }
 
+    #[inline(never)]
     fn var_value(&self, sc: &Scope<'_>, name: &str) -> R<Val> {
         for (n, v) in sc.vars.iter().rev() {
             if *n == name {
@@ -397,6 +405,7 @@ impl<'s> Exec<'s> {
         Ok(value)
     }
 
+    #[inline(never)]
     fn not_a_function(
         &self,
         sc: &Scope<'_>,
@@ -451,6 +460,7 @@ impl<'s> Exec<'s> {
         }
     }
 
+    #[inline(never)]
     fn ideal_constant(&self, sc: &Scope<'_>, text: &str, num: &Number) -> R<Value> {
         let hex_int = text.len() > 2
             && text.starts_with('0')
@@ -652,6 +662,7 @@ impl<'s> Exec<'s> {
     }
 
     /// An argument a builtin declares as `string`: Go's `validateType` complaints otherwise.
+    #[inline(never)]
     fn string_arg(&self, sc: &Scope<'_>, v: &Value) -> R<String> {
         match v {
             Value::String(s) => Ok(s.to_string()),
@@ -679,35 +690,7 @@ impl<'s> Exec<'s> {
         let Arg::Func { name, func, .. } = ident else {
             return Err(self.error(sc, "internal error: not a function".into()));
         };
-        let num_in = extra.len() + usize::from(fin.is_some());
-        let (min, max) = match func {
-            Func::User(def) => (def.min_args, def.max_args),
-            Func::Builtin(b) => builtin_arity(*b),
-        };
-        match max {
-            Some(m) if m == min && num_in != min => {
-                return Err(self.error(
-                    sc,
-                    format!("wrong number of args for {name}: want {min} got {num_in}"),
-                ));
-            }
-            Some(m) if num_in > m => {
-                return Err(self.error(
-                    sc,
-                    format!("wrong number of args for {name}: want {m} got {num_in}"),
-                ));
-            }
-            _ if num_in < min => {
-                return Err(self.error(
-                    sc,
-                    format!(
-                        "wrong number of args for {name}: want at least {min} got {}",
-                        extra.len()
-                    ),
-                ));
-            }
-            _ => {}
-        }
+        self.check_arity(sc, name, func, extra.len(), fin.is_some())?;
         let result = match func {
             Func::User(def) => {
                 let argv = self.eval_args(sc, dot, extra, fin)?;
@@ -726,6 +709,38 @@ impl<'s> Exec<'s> {
             sc.at = call_node;
             self.error(sc, format!("error calling {name}: {e}"))
         })
+    }
+
+    /// Go's argument count check, before any argument is evaluated.
+    #[inline(never)]
+    fn check_arity(
+        &self,
+        sc: &Scope<'_>,
+        name: &str,
+        func: &Func,
+        nextra: usize,
+        has_final: bool,
+    ) -> R<()> {
+        let num_in = nextra + usize::from(has_final);
+        let (min, max) = match func {
+            Func::User(def) => (def.min_args, def.max_args),
+            Func::Builtin(b) => builtin_arity(*b),
+        };
+        match max {
+            Some(m) if m == min && num_in != min => Err(self.error(
+                sc,
+                format!("wrong number of args for {name}: want {min} got {num_in}"),
+            )),
+            Some(m) if num_in > m => Err(self.error(
+                sc,
+                format!("wrong number of args for {name}: want {m} got {num_in}"),
+            )),
+            _ if num_in < min => Err(self.error(
+                sc,
+                format!("wrong number of args for {name}: want at least {min} got {nextra}"),
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Runs a builtin: `Err` from the outer result is an execution error already formatted;
@@ -783,28 +798,10 @@ impl<'s> Exec<'s> {
             }
         }
         Ok(match b {
-            Builtin::Not => Ok(Value::Bool(!argv[0].truthy())),
-            Builtin::Index => builtins::index(&argv[0], &argv[1..]),
-            Builtin::Slice => builtins::slice(&argv[0], &argv[1..]),
-            Builtin::Print => Ok(Value::from(sprint(&argv))),
-            Builtin::Println => Ok(Value::from(sprintln(&argv))),
             Builtin::Printf => {
                 let format = self.string_arg(sc, &argv[0])?;
                 Ok(Value::from(sprintf(&format, &argv[1..])))
             }
-            Builtin::Html => Ok(Value::from(builtins::html(&builtins::eval_args(&argv)))),
-            Builtin::Js => Ok(Value::from(builtins::js(&builtins::eval_args(&argv)))),
-            Builtin::Urlquery => Ok(Value::from(builtins::urlquery(&builtins::eval_args(&argv)))),
-            Builtin::Call => match &argv[0] {
-                Value::Nil => Err("call of nil".into()),
-                other => Err(format!("non-function of type {}", other.type_name())),
-            },
-            Builtin::Eq => builtins::eq(&argv[0], &argv[1..]).map(Value::Bool),
-            Builtin::Ne => builtins::eq(&argv[0], &argv[1..2]).map(|t| Value::Bool(!t)),
-            Builtin::Lt => builtins::lt(&argv[0], &argv[1]).map(Value::Bool),
-            Builtin::Le => builtins::le(&argv[0], &argv[1]).map(Value::Bool),
-            Builtin::Gt => builtins::le(&argv[0], &argv[1]).map(|t| Value::Bool(!t)),
-            Builtin::Ge => builtins::lt(&argv[0], &argv[1]).map(|t| Value::Bool(!t)),
             Builtin::Include => {
                 let name = self.string_arg(sc, &argv[0])?;
                 self.include(&name, argv[1].clone())
@@ -813,11 +810,12 @@ impl<'s> Exec<'s> {
                 let text = self.string_arg(sc, &argv[0])?;
                 self.tpl(&text, argv[1].clone())
             }
-            Builtin::And | Builtin::Or | Builtin::Len => unreachable!("handled above"),
+            _ => simple_builtin(b, &argv),
         })
     }
 
     /// Helm's `include`: executes a named template into a string.
+    #[inline(never)]
     fn include(&mut self, name: &str, data: Value) -> Result<Value, String> {
         match self.included.get_mut(name) {
             Some(n) => {
@@ -844,6 +842,7 @@ impl<'s> Exec<'s> {
     /// Helm's `tpl`: parses `text` as a template named like the root (`gotpl`) in a clone of
     /// the set — its `define`s are seen by what it runs, and vanish afterwards — runs it with
     /// `data`, and drops `<no value>` from the result.
+    #[inline(never)]
     fn tpl(&mut self, text: &str, data: Value) -> Result<Value, String> {
         let root = self.set.root_name.clone();
         let trees = self
@@ -883,6 +882,32 @@ impl<'s> Exec<'s> {
     }
 }
 
+/// The builtins that need no executor state (kept out of the recursive call path's frames).
+#[inline(never)]
+fn simple_builtin(b: Builtin, argv: &[Value]) -> Result<Value, String> {
+    match b {
+        Builtin::Not => Ok(Value::Bool(!argv[0].truthy())),
+        Builtin::Index => builtins::index(&argv[0], &argv[1..]),
+        Builtin::Slice => builtins::slice(&argv[0], &argv[1..]),
+        Builtin::Print => Ok(Value::from(sprint(argv))),
+        Builtin::Println => Ok(Value::from(sprintln(argv))),
+        Builtin::Html => Ok(Value::from(builtins::html(&builtins::eval_args(argv)))),
+        Builtin::Js => Ok(Value::from(builtins::js(&builtins::eval_args(argv)))),
+        Builtin::Urlquery => Ok(Value::from(builtins::urlquery(&builtins::eval_args(argv)))),
+        Builtin::Call => match &argv[0] {
+            Value::Nil => Err("call of nil".into()),
+            other => Err(format!("non-function of type {}", other.type_name())),
+        },
+        Builtin::Eq => builtins::eq(&argv[0], &argv[1..]).map(Value::Bool),
+        Builtin::Ne => builtins::eq(&argv[0], &argv[1..2]).map(|t| Value::Bool(!t)),
+        Builtin::Lt => builtins::lt(&argv[0], &argv[1]).map(Value::Bool),
+        Builtin::Le => builtins::le(&argv[0], &argv[1]).map(Value::Bool),
+        Builtin::Gt => builtins::le(&argv[0], &argv[1]).map(|t| Value::Bool(!t)),
+        Builtin::Ge => builtins::lt(&argv[0], &argv[1]).map(|t| Value::Bool(!t)),
+        _ => Err(format!("internal error: builtin {b:?} needs the executor")),
+    }
+}
+
 /// Whether a function's error is one Go's executor raises itself while converting arguments
 /// to the function's parameter types (so it is not wrapped as "error calling NAME").
 fn is_argument_error(e: &str) -> bool {
@@ -916,6 +941,7 @@ fn node_pos(n: &Node) -> u32 {
 }
 
 /// An action's result as Go prints it: `<no value>` for nil, `%v` otherwise.
+#[inline(never)]
 fn print_value(out: &mut String, v: &Value) {
     match v {
         Value::Nil => out.push_str("<no value>"),

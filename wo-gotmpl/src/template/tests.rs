@@ -453,6 +453,24 @@ fn the_set_is_send_and_sync_and_renders_on_threads() {
 }
 
 #[test]
+fn depth_is_bounded() {
+    let mut set = TemplateSet::new(test_funcs());
+    set.set_max_depth(50);
+    set.parse(
+        "t",
+        r#"{{ define "r" }}{{ template "r" . }}{{ end }}{{ template "r" . }}"#,
+    )
+    .unwrap();
+    let e = set
+        .execute("t", &Value::Nil, &mut Ctx::default())
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "template: t:1:28: executing \"r\" at <{{template \"r\" .}}>: exceeded maximum template depth (100000)"
+    );
+}
+
+#[test]
 fn include_recursion_is_bounded() {
     // Run on a thread with room: Helm allows about a thousand nested includes.
     let h = std::thread::Builder::new()
@@ -970,7 +988,11 @@ fn exec_errors_match_helm() {
     let dir = std::env::temp_dir().join(format!("wo-gotmpl-engine-xerr-{}", std::process::id()));
     let templates = dir.join("templates");
     std::fs::create_dir_all(&templates).unwrap();
-    std::fs::write(dir.join("Chart.yaml"), "apiVersion: v2\nname: c\nversion: 0.1.0\n").unwrap();
+    std::fs::write(
+        dir.join("Chart.yaml"),
+        "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+    )
+    .unwrap();
     std::fs::write(dir.join("values.yaml"), VALUES).unwrap();
     let defs = "{{ define \"e1\" }}a{{ .Values.nothing.y }}{{ end }}\n{{ define \"e2\" }}{{ include \"e1\" . }}{{ end }}\n";
     std::fs::write(templates.join("_defs.tpl"), defs).unwrap();
