@@ -257,6 +257,12 @@ impl<'s> Exec<'s> {
     ) -> R<()> {
         sc.at = At::Node(node);
         let val = self.eval_pipeline(sc, dot, &b.pipe)?;
+        // A Go map or slice type with methods (Helm's `.Files`, `.Files.Glob`) ranges as
+        // its data.
+        let val = match val {
+            Value::Object(o) if matches!(o.kind(), "map" | "slice") => o.to_data(),
+            v => v,
+        };
         let mark = sc.vars.len();
         let ndecl = b.pipe.decl.len();
         // One iteration; `false` when the loop is to stop (`break`).
