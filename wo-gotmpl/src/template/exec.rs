@@ -216,7 +216,7 @@ impl<'s> Exec<'s> {
         let mark = sc.vars.len();
         let r = (|| {
             let val = self.eval_pipeline(sc, dot, &b.pipe)?;
-            if val.truthy() {
+            if truth(&val) {
                 if with {
                     self.walk_list(sc, &Val::plain(val), &b.list, out)
                 } else {
@@ -259,10 +259,7 @@ impl<'s> Exec<'s> {
         let val = self.eval_pipeline(sc, dot, &b.pipe)?;
         // A Go map or slice type with methods (Helm's `.Files`, `.Files.Glob`) ranges as
         // its data.
-        let val = match val {
-            Value::Object(o) if matches!(o.kind(), "map" | "slice") => o.to_data(),
-            v => v,
-        };
+        let val = as_data(val);
         let mark = sc.vars.len();
         let ndecl = b.pipe.decl.len();
         // One iteration; `false` when the loop is to stop (`break`).
@@ -616,6 +613,14 @@ impl<'s> Exec<'s> {
                 match o.call(name, &[]) {
                     Some(Ok(v)) => Ok(Val::plain(v)),
                     Some(Err(e)) => Err(self.error(sc, format!("error calling {name}: {e}"))),
+                    // A Go map type with methods: not a method, so a key.
+                    None if o.kind() == "map" => {
+                        let data = Val {
+                            v: o.to_data(),
+                            iface: recv.iface,
+                        };
+                        self.eval_field(sc, dot, name, node, extra, fin, data)
+                    }
                     None => Err(self.error(
                         sc,
                         format!("can't evaluate field {name} in type {}", recv.type_name()),
@@ -764,7 +769,7 @@ impl<'s> Exec<'s> {
             let mut v = Value::Nil;
             for a in extra {
                 v = self.eval_arg(sc, dot, a)?.v;
-                if v.truthy() == is_or {
+                if truth(&v) == is_or {
                     return Ok(Ok(v));
                 }
             }
@@ -779,7 +784,7 @@ impl<'s> Exec<'s> {
                 (None, Some(f)) => Val::plain(f),
                 (None, None) => Val::plain(Value::Nil),
             };
-            return Ok(builtins::len(&arg.v, arg.iface));
+            return Ok(builtins::len(&as_data(arg.v), arg.iface));
         }
         if matches!(b, Builtin::Printf | Builtin::Include | Builtin::Tpl) {
             // The first parameter is a Go `string`: a literal of another kind is refused as
@@ -892,9 +897,9 @@ impl<'s> Exec<'s> {
 #[inline(never)]
 fn simple_builtin(b: Builtin, argv: &[Value]) -> Result<Value, String> {
     match b {
-        Builtin::Not => Ok(Value::Bool(!argv[0].truthy())),
-        Builtin::Index => builtins::index(&argv[0], &argv[1..]),
-        Builtin::Slice => builtins::slice(&argv[0], &argv[1..]),
+        Builtin::Not => Ok(Value::Bool(!truth(&argv[0]))),
+        Builtin::Index => builtins::index(&as_data(argv[0].clone()), &argv[1..]),
+        Builtin::Slice => builtins::slice(&as_data(argv[0].clone()), &argv[1..]),
         Builtin::Print => Ok(Value::from(sprint(argv))),
         Builtin::Println => Ok(Value::from(sprintln(argv))),
         Builtin::Html => Ok(Value::from(builtins::html(&builtins::eval_args(argv)))),
@@ -911,6 +916,22 @@ fn simple_builtin(b: Builtin, argv: &[Value]) -> Result<Value, String> {
         Builtin::Gt => builtins::le(&argv[0], &argv[1]).map(|t| Value::Bool(!t)),
         Builtin::Ge => builtins::lt(&argv[0], &argv[1]).map(|t| Value::Bool(!t)),
         _ => Err(format!("internal error: builtin {b:?} needs the executor")),
+    }
+}
+
+/// A Go map or slice type with methods (Helm's `.Files`) as the plain map or list it is.
+fn as_data(v: Value) -> Value {
+    match v {
+        Value::Object(o) if matches!(o.kind(), "map" | "slice") => o.to_data(),
+        v => v,
+    }
+}
+
+/// Go's truth: [`Value::truthy`], and an empty map- or slice-kinded object is false.
+fn truth(v: &Value) -> bool {
+    match v {
+        Value::Object(o) if matches!(o.kind(), "map" | "slice") => o.to_data().truthy(),
+        v => v.truthy(),
     }
 }
 

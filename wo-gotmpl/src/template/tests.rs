@@ -1025,3 +1025,68 @@ fn exec_errors_match_helm() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A Go map type with methods, as Helm's `.Files` is.
+struct Files(Map);
+
+impl crate::value::Object for Files {
+    fn type_name(&self) -> &str {
+        "chart.Files"
+    }
+    fn kind(&self) -> &str {
+        "map"
+    }
+    fn field(&self, _: &str) -> Option<Value> {
+        None
+    }
+    fn call(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
+        match name {
+            "Get" => Some(Ok(self
+                .0
+                .get(args.first()?.as_str()?)
+                .cloned()
+                .unwrap_or(Value::str("")))),
+            _ => None,
+        }
+    }
+    fn display(&self) -> String {
+        Value::map(self.0.clone()).to_string()
+    }
+    fn to_data(&self) -> Value {
+        Value::map(self.0.clone())
+    }
+}
+
+#[test]
+fn map_kinded_objects_act_as_their_data() {
+    let mut files = Map::new();
+    files.insert("a.txt".into(), Value::str("A"));
+    files.insert("b.txt".into(), Value::str("B"));
+    let mut top = Map::new();
+    top.insert("f".into(), Value::Object(Rc::new(Files(files))));
+    top.insert("e".into(), Value::Object(Rc::new(Files(Map::new()))));
+    let mut set = TemplateSet::new(test_funcs());
+    set.parse(
+        "t",
+        r#"{{ range $k, $v := .f }}{{ $k }}={{ $v }};{{ end }}{{ len .f }}{{ if .e }}y{{ else }}n{{ end }}{{ .f.Get "b.txt" }}{{ index .f "a.txt" }}{{ "a.txt" | .f.Get }}{{ .f.Nope }}"#,
+    )
+    .unwrap();
+    let out = set
+        .execute("t", &Value::map(top), &mut Ctx::default())
+        .unwrap();
+    assert!(
+        out.ends_with("<no value>"),
+        "a key that is no method is looked up: {out}"
+    );
+    set.parse("u", r#"{{ range $k, $v := .f }}{{ $k }}={{ $v }};{{ end }}{{ len .f }}{{ if .e }}y{{ else }}n{{ end }}{{ .f.Get "b.txt" }}{{ index .f "a.txt" }}{{ "a.txt" | .f.Get }}"#).unwrap();
+    let mut top = Map::new();
+    let mut files = Map::new();
+    files.insert("a.txt".into(), Value::str("A"));
+    files.insert("b.txt".into(), Value::str("B"));
+    top.insert("f".into(), Value::Object(Rc::new(Files(files))));
+    top.insert("e".into(), Value::Object(Rc::new(Files(Map::new()))));
+    let out = set
+        .execute("u", &Value::map(top), &mut Ctx::default())
+        .unwrap();
+    assert_eq!(out, "a.txt=A;b.txt=B;2nBAA");
+}
