@@ -570,6 +570,12 @@ const HELM_CASES: &[&str] = &[
     "{{ index .Values.items 1 \"name\" }} {{ index (list (list 1 2) (list 3 4)) 1 0 }}",
     "{{ print }}{{ print nil }}{{ print \"a\" nil \"b\" }}{{ print 1.5 true }}{{ print .Values.list .Values.list }}",
     "{{ 3 | printf \"%d %d\" 4 }} {{ printf \"%v\" .Values.nothing }}",
+    "a\r\n  {{- .Values.name -}}  \r\n\tb {{- \"\" }}\n\n{{- /* x */}}\n c{{ \"\" -}}\n",
+    "{{ if true -}}\n  x\n{{- else -}}\n  y\n{{- end }}|{{- range .Values.list }}\n- {{ . }}\n{{- end }}",
+    "{{ printf \"%999999999d|\" 1 }}{{ printf \"%*d|\" 10000000 1 }}",
+    "{{ \"<no value>\" }}{{ .Values.name | printf \"%s<no value>\" }}",
+    "{{ $x := .Values.map }}{{ $x.c.d }}{{ with $y := $x.c }}{{ $y.d }}{{ $x.a }}{{ end }}",
+    "{{ range $i, $e := .Values.items }}{{ range $k, $v := $e }}{{ $i }}{{ $k }}{{ $v }}{{ end }}{{ end }}",
 ];
 
 fn helm_bin() -> Option<PathBuf> {
