@@ -266,11 +266,11 @@ pub(crate) fn sprintf(format: &str, args: &[Value]) -> String {
 fn parse_num(f: &[u8], mut i: usize) -> (Option<usize>, usize) {
     let mut n: Option<usize> = None;
     while i < f.len() && f[i].is_ascii_digit() {
-        n = Some(
-            n.unwrap_or(0)
-                .saturating_mul(10)
-                .saturating_add((f[i] - b'0') as usize),
-        );
+        if n.unwrap_or(0) > 1_000_000 {
+            // Go gives up on a crazy long number, and on the rest of the format with it.
+            return (None, f.len());
+        }
+        n = Some(n.unwrap_or(0) * 10 + (f[i] - b'0') as usize);
         i += 1;
     }
     (n, i)
@@ -310,7 +310,7 @@ fn arg_number(
 
 fn int_from_arg(args: &[Value], argn: &mut usize) -> Option<i64> {
     let v = match args.get(*argn) {
-        Some(Value::Int(n) | Value::Int64(n)) => Some(*n),
+        Some(Value::Int(n) | Value::Int64(n)) if n.unsigned_abs() <= 1_000_000 => Some(*n),
         _ => None,
     };
     if *argn < args.len() {

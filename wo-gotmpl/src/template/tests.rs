@@ -453,6 +453,24 @@ fn the_set_is_send_and_sync_and_renders_on_threads() {
 }
 
 #[test]
+fn depth_is_bounded() {
+    let mut set = TemplateSet::new(test_funcs());
+    set.set_max_depth(50);
+    set.parse(
+        "t",
+        r#"{{ define "r" }}{{ template "r" . }}{{ end }}{{ template "r" . }}"#,
+    )
+    .unwrap();
+    let e = set
+        .execute("t", &Value::Nil, &mut Ctx::default())
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "template: t:1:28: executing \"r\" at <{{template \"r\" .}}>: exceeded maximum template depth (100000)"
+    );
+}
+
+#[test]
 fn include_recursion_is_bounded() {
     // Run on a thread with room: Helm allows about a thousand nested includes.
     let h = std::thread::Builder::new()
@@ -552,6 +570,12 @@ const HELM_CASES: &[&str] = &[
     "{{ index .Values.items 1 \"name\" }} {{ index (list (list 1 2) (list 3 4)) 1 0 }}",
     "{{ print }}{{ print nil }}{{ print \"a\" nil \"b\" }}{{ print 1.5 true }}{{ print .Values.list .Values.list }}",
     "{{ 3 | printf \"%d %d\" 4 }} {{ printf \"%v\" .Values.nothing }}",
+    "a\r\n  {{- .Values.name -}}  \r\n\tb {{- \"\" }}\n\n{{- /* x */}}\n c{{ \"\" -}}\n",
+    "{{ if true -}}\n  x\n{{- else -}}\n  y\n{{- end }}|{{- range .Values.list }}\n- {{ . }}\n{{- end }}",
+    "{{ printf \"%999999999d|\" 1 }}{{ printf \"%*d|\" 10000000 1 }}",
+    "{{ \"<no value>\" }}{{ .Values.name | printf \"%s<no value>\" }}",
+    "{{ $x := .Values.map }}{{ $x.c.d }}{{ with $y := $x.c }}{{ $y.d }}{{ $x.a }}{{ end }}",
+    "{{ range $i, $e := .Values.items }}{{ range $k, $v := $e }}{{ $i }}{{ $k }}{{ $v }}{{ end }}{{ end }}",
 ];
 
 fn helm_bin() -> Option<PathBuf> {
@@ -970,7 +994,11 @@ fn exec_errors_match_helm() {
     let dir = std::env::temp_dir().join(format!("wo-gotmpl-engine-xerr-{}", std::process::id()));
     let templates = dir.join("templates");
     std::fs::create_dir_all(&templates).unwrap();
-    std::fs::write(dir.join("Chart.yaml"), "apiVersion: v2\nname: c\nversion: 0.1.0\n").unwrap();
+    std::fs::write(
+        dir.join("Chart.yaml"),
+        "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+    )
+    .unwrap();
     std::fs::write(dir.join("values.yaml"), VALUES).unwrap();
     let defs = "{{ define \"e1\" }}a{{ .Values.nothing.y }}{{ end }}\n{{ define \"e2\" }}{{ include \"e1\" . }}{{ end }}\n";
     std::fs::write(templates.join("_defs.tpl"), defs).unwrap();
@@ -1002,4 +1030,69 @@ fn exec_errors_match_helm() {
     }
     let _ = std::fs::remove_dir_all(&dir);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A Go map type with methods, as Helm's `.Files` is.
+struct Files(Map);
+
+impl crate::value::Object for Files {
+    fn type_name(&self) -> &str {
+        "chart.Files"
+    }
+    fn kind(&self) -> &str {
+        "map"
+    }
+    fn field(&self, _: &str) -> Option<Value> {
+        None
+    }
+    fn call(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
+        match name {
+            "Get" => Some(Ok(self
+                .0
+                .get(args.first()?.as_str()?)
+                .cloned()
+                .unwrap_or(Value::str("")))),
+            _ => None,
+        }
+    }
+    fn display(&self) -> String {
+        Value::map(self.0.clone()).to_string()
+    }
+    fn to_data(&self) -> Value {
+        Value::map(self.0.clone())
+    }
+}
+
+#[test]
+fn map_kinded_objects_act_as_their_data() {
+    let mut files = Map::new();
+    files.insert("a.txt".into(), Value::str("A"));
+    files.insert("b.txt".into(), Value::str("B"));
+    let mut top = Map::new();
+    top.insert("f".into(), Value::Object(Rc::new(Files(files))));
+    top.insert("e".into(), Value::Object(Rc::new(Files(Map::new()))));
+    let mut set = TemplateSet::new(test_funcs());
+    set.parse(
+        "t",
+        r#"{{ range $k, $v := .f }}{{ $k }}={{ $v }};{{ end }}{{ len .f }}{{ if .e }}y{{ else }}n{{ end }}{{ .f.Get "b.txt" }}{{ index .f "a.txt" }}{{ "a.txt" | .f.Get }}{{ .f.Nope }}"#,
+    )
+    .unwrap();
+    let out = set
+        .execute("t", &Value::map(top), &mut Ctx::default())
+        .unwrap();
+    assert!(
+        out.ends_with("<no value>"),
+        "a key that is no method is looked up: {out}"
+    );
+    set.parse("u", r#"{{ range $k, $v := .f }}{{ $k }}={{ $v }};{{ end }}{{ len .f }}{{ if .e }}y{{ else }}n{{ end }}{{ .f.Get "b.txt" }}{{ index .f "a.txt" }}{{ "a.txt" | .f.Get }}"#).unwrap();
+    let mut top = Map::new();
+    let mut files = Map::new();
+    files.insert("a.txt".into(), Value::str("A"));
+    files.insert("b.txt".into(), Value::str("B"));
+    top.insert("f".into(), Value::Object(Rc::new(Files(files))));
+    top.insert("e".into(), Value::Object(Rc::new(Files(Map::new()))));
+    let out = set
+        .execute("u", &Value::map(top), &mut Ctx::default())
+        .unwrap();
+    assert_eq!(out, "a.txt=A;b.txt=B;2nBAA");
 }
