@@ -113,3 +113,6 @@ pub fn is_argument_error(message: &str) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod helm_check;

@@ -125,6 +125,19 @@ fn go_syntax(pattern: &str) -> String {
 /// its reasons differently).
 fn parse_error(pattern: &str, err: &::regex::Error) -> String {
     let text = err.to_string();
+    // Go names the offending part: the whole pattern for parentheses, the class from its `[`,
+    // the operator for a repetition without an argument.
+    let class_start = pattern.rfind('[').map_or(pattern, |i| &pattern[i..]);
+    if text.contains("unclosed character class") {
+        return format!("error parsing regexp: missing closing ]: `{class_start}`");
+    }
+    if text.contains("repetition operator missing expression") {
+        let op = pattern
+            .char_indices()
+            .find(|(_, c)| matches!(c, '*' | '+' | '?' | '{'))
+            .map_or(pattern, |(i, _)| &pattern[i..=i]);
+        return format!("error parsing regexp: missing argument to repetition operator: `{op}`");
+    }
     let code = if text.contains("unclosed group") {
         "missing closing )"
     } else if text.contains("unopened group") {
