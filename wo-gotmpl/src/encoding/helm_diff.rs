@@ -63,7 +63,7 @@ fn render(
     let text = String::from_utf8(out.stdout).expect("utf-8");
     Ok(text
         .lines()
-        .filter_map(|line| line.split_once(": "))
+        .filter_map(|line| line.split_once(":"))
         .filter(|(k, _)| k.starts_with('r'))
         .map(|(_, b64)| {
             let bytes = super::yaml::decode::decode_base64(b64.trim()).expect("base64");
@@ -101,7 +101,15 @@ fn check_values(helm: &Path, name: &str, values: &str) -> bool {
         helm,
         name,
         values,
-        &["toYaml .Values", "toJson .Values", "toYamlPretty .Values"],
+        &[
+            "toYaml .Values",
+            "toJson .Values",
+            "toYamlPretty .Values",
+            "toToml .Values",
+            "toPrettyJson .Values",
+            "toRawJson .Values",
+            "toJson .Values | fromJson | toYaml",
+        ],
     );
     let ours = yaml::decode_map(values);
     match (rendered, ours) {
@@ -117,6 +125,20 @@ fn check_values(helm: &Path, name: &str, values: &str) -> bool {
             assert_same(&format!("{name}: toJson"), &ours_json, helm_json);
             let ours_pretty = trim(yaml::encode_pretty(&decoded).expect("encodes"));
             assert_same(&format!("{name}: toYamlPretty"), &ours_pretty, &rendered[2]);
+            // toToml gives the error text in place of the document.
+            let ours_toml = super::toml::encode(&decoded).unwrap_or_else(|e| e);
+            assert_same(&format!("{name}: toToml"), &ours_toml, &rendered[3]);
+            let ours_pretty_json = json::encode_pretty(&decoded).expect("encodes");
+            assert_same(
+                &format!("{name}: toPrettyJson"),
+                &ours_pretty_json,
+                &rendered[4],
+            );
+            let ours_raw = json::encode_raw(&decoded).expect("encodes");
+            assert_same(&format!("{name}: toRawJson"), &ours_raw, &rendered[5]);
+            let reread = json::decode(&ours_json).expect("reads back");
+            let ours_reread = yaml::encode(&reread).map(trim).unwrap_or_default();
+            assert_same(&format!("{name}: fromJson"), &ours_reread, &rendered[6]);
             !helm_yaml.is_empty()
         }
         (Err(helm_err), Ok(_)) => panic!("{name}: helm failed but we decoded: {helm_err}"),
@@ -382,7 +404,7 @@ fn yaml_documents_read_as_helm_reads_them() {
     let text = String::from_utf8(out.stdout).unwrap();
     let rendered: Vec<String> = text
         .lines()
-        .filter_map(|line| line.split_once(": "))
+        .filter_map(|line| line.split_once(":"))
         .filter(|(k, _)| k.starts_with('r'))
         .map(|(_, b64)| {
             String::from_utf8(super::yaml::decode::decode_base64(b64.trim()).unwrap()).unwrap()
