@@ -429,3 +429,74 @@ fn yaml_documents_read_as_helm_reads_them() {
         differences.join("\n")
     );
 }
+
+/// `fromJson` and `fromJsonArray` of each document in `testdata/json`, printed with `toJson`.
+#[test]
+fn json_documents_read_as_helm_reads_them() {
+    let Some(helm) = helm() else { return };
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/encoding/testdata/json");
+    let mut names: Vec<_> = std::fs::read_dir(&docs)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let dir = scratch("json");
+    std::fs::write(
+        dir.join("Chart.yaml"),
+        "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    let mut template = String::new();
+    for (i, name) in names.iter().enumerate() {
+        std::fs::copy(docs.join(name), dir.join(name)).unwrap();
+        template.push_str(&format!(
+            "r{i}a: {{{{ .Files.Get {name:?} | fromJson | toJson | b64enc }}}}\n\
+             r{i}b: {{{{ .Files.Get {name:?} | fromJsonArray | toJson | b64enc }}}}\n"
+        ));
+    }
+    std::fs::write(dir.join("templates/t.yaml"), template).unwrap();
+    let out = Command::new(&helm)
+        .args(["template", "x"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rendered: Vec<String> = text
+        .lines()
+        .filter_map(|line| line.split_once(":"))
+        .filter(|(k, _)| k.starts_with('r'))
+        .map(|(_, b64)| {
+            String::from_utf8(super::yaml::decode::decode_base64(b64.trim()).unwrap()).unwrap()
+        })
+        .collect();
+    assert_eq!(rendered.len(), 2 * names.len());
+    let funcs = super::funcs();
+    let mut differences = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let doc = Value::from(std::fs::read_to_string(docs.join(name)).unwrap());
+        for (j, func) in ["fromJson", "fromJsonArray"].iter().enumerate() {
+            let f = funcs.get(func).unwrap().f;
+            let result = f(&mut crate::func::Ctx::default(), std::slice::from_ref(&doc)).unwrap();
+            let ours = json::encode(&result).unwrap();
+            if ours != rendered[2 * i + j] {
+                differences.push(format!(
+                    "{name} {func}\n  ours: {ours}\n  helm: {}",
+                    rendered[2 * i + j]
+                ));
+            }
+        }
+    }
+    assert!(
+        differences.is_empty(),
+        "{} differ:\n{}",
+        differences.len(),
+        differences.join("\n")
+    );
+}
