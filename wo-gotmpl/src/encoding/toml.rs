@@ -21,13 +21,51 @@ pub fn encode(value: &Value) -> Result<String, String> {
     Ok(enc.out)
 }
 
-/// `fromToml`: not implemented yet; every document reads as an error.
+/// BurntSushi/toml's `Unmarshal` into `map[string]interface{}` (`fromToml`): integers are
+/// `int64`, floats `float64`, tables maps, arrays lists. Dates and times are given as their
+/// TOML text (Go gives a `time.Time`).
 ///
 /// # Errors
 ///
-/// Always, for now.
-pub fn decode(_text: &str) -> Result<Value, String> {
-    Err("toml: fromToml is not supported by this implementation".into())
+/// `toml: ` and the parser's message (its wording is not BurntSushi's).
+pub fn decode(text: &str) -> Result<Value, String> {
+    let doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+        let message = e.message().trim().to_string();
+        match e.span() {
+            Some(span) => {
+                let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                format!("toml: line {line}: {message}")
+            }
+            None => format!("toml: {message}"),
+        }
+    })?;
+    Ok(table(doc.as_table()))
+}
+
+fn table(t: &toml_edit::Table) -> Value {
+    Value::map(t.iter().map(|(k, v)| (k.to_string(), item(v))).collect())
+}
+
+fn item(i: &toml_edit::Item) -> Value {
+    match i {
+        toml_edit::Item::None => Value::Nil,
+        toml_edit::Item::Value(v) => value(v),
+        toml_edit::Item::Table(t) => table(t),
+        toml_edit::Item::ArrayOfTables(a) => Value::list(a.iter().map(table).collect()),
+    }
+}
+
+fn value(v: &toml_edit::Value) -> Value {
+    use toml_edit::Value as V;
+    match v {
+        V::String(s) => Value::str(s.value()),
+        V::Integer(i) => Value::Int64(*i.value()),
+        V::Float(f) => Value::Float(*f.value()),
+        V::Boolean(b) => Value::Bool(*b.value()),
+        V::Datetime(d) => Value::from(d.value().to_string()),
+        V::Array(a) => Value::list(a.iter().map(value).collect()),
+        V::InlineTable(t) => Value::map(t.iter().map(|(k, v)| (k.to_string(), value(v))).collect()),
+    }
 }
 
 /// The TOML type the encoder sees: tables and arrays of tables are written as sections.
@@ -298,5 +336,16 @@ mod tests {
         );
         let nil_in_list = crate::encoding::yaml::decode("l: [1, null]").unwrap();
         assert_eq!(encode(&nil_in_list).unwrap_err(), NIL_ELEMENT);
+    }
+
+    #[test]
+    fn documents_read_with_int64_integers() {
+        let v = decode("a = 1\nb = 1.5\n[t]\nc = [\"x\", true]\n[[arr]]\nd = 2\n").unwrap();
+        assert_eq!(
+            format!("{v:?}"),
+            "{\"a\": int64(1), \"arr\": [{\"d\": int64(2)}], \"b\": float64(1.5), \
+             \"t\": {\"c\": [\"x\", true]}}"
+        );
+        assert!(decode("a = ").unwrap_err().starts_with("toml: line 1: "));
     }
 }
