@@ -515,3 +515,87 @@ fn json_documents_read_as_helm_reads_them() {
         differences.join("\n")
     );
 }
+
+/// Values a template makes (not read from YAML), through every encoding function: Go `int`s,
+/// `int64`s, `[]string`, top-level scalars and strings.
+#[test]
+fn template_values_encode_as_helm_encodes_them() {
+    let Some(helm) = helm() else { return };
+    let cases: Vec<(&str, Value)> = vec![
+        (r#""a\n\n""#, Value::str("a\n\n")),
+        (r#""a\n""#, Value::str("a\n")),
+        (r#""\n""#, Value::str("\n")),
+        (r#""  lead\nx""#, Value::str("  lead\nx")),
+        (r#""x""#, Value::str("x")),
+        (r#""""#, Value::str("")),
+        ("3", Value::Int(3)),
+        ("(int64 5)", Value::Int64(5)),
+        ("(float64 2.5)", Value::Float(2.5)),
+        ("(float64 1000000)", Value::Float(1e6)),
+        ("true", Value::Bool(true)),
+        ("(list)", Value::list(vec![])),
+        ("(dict)", Value::empty_map()),
+        (
+            r#"(list 1 "a" (list) (dict "k" (list "x")))"#,
+            Value::list(vec![
+                Value::Int(1),
+                Value::str("a"),
+                Value::list(vec![]),
+                Value::map(
+                    [("k".to_string(), Value::list(vec![Value::str("x")]))]
+                        .into_iter()
+                        .collect(),
+                ),
+            ]),
+        ),
+        (
+            r#"(splitList "," "a,on,3")"#,
+            Value::StrList(std::rc::Rc::new(vec!["a".into(), "on".into(), "3".into()])),
+        ),
+        (
+            r#"(dict "b" (int64 1) "a" (dict "z" nil))"#,
+            Value::map(
+                [
+                    ("b".to_string(), Value::Int64(1)),
+                    (
+                        "a".to_string(),
+                        Value::map([("z".to_string(), Value::Nil)].into_iter().collect()),
+                    ),
+                ]
+                .into_iter()
+                .collect(),
+            ),
+        ),
+    ];
+    let functions = [
+        "toYaml",
+        "toYamlPretty",
+        "toJson",
+        "toPrettyJson",
+        "toRawJson",
+        "toToml",
+    ];
+    let mut templates = Vec::new();
+    for (expr, _) in &cases {
+        for f in functions {
+            templates.push(format!("{f} {expr}"));
+        }
+    }
+    let templates: Vec<&str> = templates.iter().map(String::as_str).collect();
+    let rendered = render(&helm, "template-values", "", &templates).expect("renders");
+    let table = super::funcs();
+    let mut n = 0;
+    for (expr, value) in &cases {
+        for f in functions {
+            let body = table.get(f).unwrap().f;
+            let ours = body(
+                &mut crate::func::Ctx::default(),
+                std::slice::from_ref(value),
+            )
+            .unwrap()
+            .to_string();
+            assert_same(&format!("{f} {expr}"), &ours, &rendered[n]);
+            n += 1;
+        }
+    }
+}
