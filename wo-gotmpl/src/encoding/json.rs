@@ -171,6 +171,16 @@ pub(crate) fn write_string(out: &mut String, s: &str, html: bool) {
 /// Go's messages: `unexpected end of JSON input`, `invalid character 'x' looking for beginning
 /// of value`, `json: cannot unmarshal number 1e400 into Go value of type float64`.
 pub fn decode(text: &str) -> Result<Value, String> {
+    match decode_partial(text)? {
+        (_, Some(e)) => Err(e),
+        (value, None) => Ok(value),
+    }
+}
+
+/// `json.Unmarshal` as far as it gets: a syntax error fails the whole text, but a number out of
+/// `float64`'s range leaves `nil` in its place and is reported next to the value (Go keeps
+/// decoding after such a type error and returns the first one).
+pub(crate) fn decode_partial(text: &str) -> Result<(Value, Option<String>), String> {
     let mut p = JsonParser {
         b: text.as_bytes(),
         i: 0,
@@ -185,10 +195,7 @@ pub fn decode(text: &str) -> Result<Value, String> {
             quote_char(p.peek_char())
         ));
     }
-    if let Some(e) = p.range_error {
-        return Err(e);
-    }
-    Ok(value)
+    Ok((value, p.range_error))
 }
 
 /// Go's `quoteChar` for syntax errors: `'x'`, `'\n'`, `'\''`, `'"'`.
@@ -453,10 +460,13 @@ impl JsonParser<'_> {
         }
         let text = std::str::from_utf8(&self.b[start..self.i]).unwrap_or("0");
         let f: f64 = text.parse().unwrap_or(0.0);
-        if f.is_infinite() && self.range_error.is_none() {
-            self.range_error = Some(format!(
-                "json: cannot unmarshal number {text} into Go value of type float64"
-            ));
+        if f.is_infinite() {
+            if self.range_error.is_none() {
+                self.range_error = Some(format!(
+                    "json: cannot unmarshal number {text} into Go value of type float64"
+                ));
+            }
+            return Ok(Value::Nil);
         }
         Ok(Value::Float(f))
     }

@@ -119,13 +119,18 @@ fn must_to_json(_: &mut Ctx, args: &[Value]) -> FuncResult {
     json::encode(&args[0]).map(Value::from)
 }
 
-/// Helm's `fromJson`: a map; on error, a map holding the message under `Error`.
+/// Helm's `fromJson`: a map; on error, a map holding the message under `Error` (next to what
+/// was read before a number out of range). JSON `null` makes Go's map nil.
 fn from_json(_: &mut Ctx, args: &[Value]) -> FuncResult {
     let text = string_arg(args)?;
-    Ok(match json::decode(text) {
-        Ok(map @ Value::Map(_)) => map,
-        Ok(Value::Nil) => Value::empty_map(),
-        Ok(other) => error_map(format!(
+    Ok(match json::decode_partial(text) {
+        Ok((map @ Value::Map(_), None)) => map,
+        Ok((Value::Map(map), Some(e))) => {
+            map.borrow_mut().insert("Error".into(), Value::from(e));
+            Value::Map(map)
+        }
+        Ok((Value::Nil, _)) => Value::Nil,
+        Ok((other, _)) => error_map(format!(
             "json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
             json_kind(&other)
         )),
@@ -133,16 +138,19 @@ fn from_json(_: &mut Ctx, args: &[Value]) -> FuncResult {
     })
 }
 
+/// Helm's `fromJsonArray`: a list; on error, a list holding only the message.
 fn from_json_array(_: &mut Ctx, args: &[Value]) -> FuncResult {
     let text = string_arg(args)?;
-    Ok(match json::decode(text) {
-        Ok(list @ Value::List(_)) => list,
-        Ok(Value::Nil) => Value::list(Vec::new()),
-        Ok(other) => Value::list(vec![Value::from(format!(
+    let error = |e: String| Value::list(vec![Value::from(e)]);
+    Ok(match json::decode_partial(text) {
+        Ok((list @ Value::List(_), None)) => list,
+        Ok((Value::List(_), Some(e))) => error(e),
+        Ok((Value::Nil, _)) => Value::Nil,
+        Ok((other, _)) => error(format!(
             "json: cannot unmarshal {} into Go value of type []interface {{}}",
             json_kind(&other)
-        ))]),
-        Err(e) => Value::list(vec![Value::from(e)]),
+        )),
+        Err(e) => error(e),
     })
 }
 

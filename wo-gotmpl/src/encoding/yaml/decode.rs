@@ -65,6 +65,9 @@ struct Node {
 struct Tree {
     nodes: Vec<Node>,
     anchors: HashMap<usize, usize>,
+    /// Where the collections being read start (character index), innermost last: after a
+    /// failed parse, whether the failure is inside a flow collection.
+    open: Vec<usize>,
 }
 
 type Events<'a> = Parser<'a, saphyr_parser::StrInput<'a>>;
@@ -208,6 +211,44 @@ impl Tree {
                     }
                     text = std::borrow::Cow::Owned(chars.into_iter().collect());
                 }
+                Err(ParseError {
+                    scan: Some(e),
+                    message,
+                }) if e.info().starts_with("invalid indentation") => {
+                    // libyaml does not hold flow content to the block indentation; saphyr does.
+                    // Indenting the line past the flow collection's own line changes nothing
+                    // else (leading blanks of continuation lines are not content).
+                    let chars: Vec<char> = text.chars().collect();
+                    let opener = self
+                        .open
+                        .last()
+                        .copied()
+                        .filter(|i| matches!(chars.get(*i), Some('[' | '{')));
+                    let Some(opener) = opener else {
+                        return Err(message);
+                    };
+                    let opener_line = chars[..opener].iter().filter(|c| **c == '\n').count();
+                    let opener_indent = text
+                        .lines()
+                        .nth(opener_line)
+                        .map_or(0, |l| l.len() - l.trim_start_matches(' ').len());
+                    let error_line = e.marker().line().saturating_sub(1);
+                    if error_line <= opener_line {
+                        return Err(message);
+                    }
+                    let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+                    let line = &mut lines[error_line];
+                    let indent = line.len() - line.trim_start_matches(' ').len();
+                    if indent > opener_indent {
+                        return Err(message);
+                    }
+                    *line = format!(
+                        "{}{}",
+                        " ".repeat(opener_indent + 1),
+                        line.trim_start_matches(' ')
+                    );
+                    text = std::borrow::Cow::Owned(lines.join("\n"));
+                }
                 Err(e) => return Err(e.message),
             }
         }
@@ -267,6 +308,7 @@ impl Tree {
                 Ok(self.push(NodeKind::Alias(target), span, 0))
             }
             Event::SequenceStart(anchor, _) => {
+                self.open.push(span.start.index());
                 let index = self.push(NodeKind::Seq(Vec::new()), span, anchor);
                 let mut items = Vec::new();
                 loop {
@@ -277,9 +319,11 @@ impl Tree {
                     items.push(self.node(events, text, event, span)?);
                 }
                 self.nodes[index].kind = NodeKind::Seq(items);
+                self.open.pop();
                 Ok(index)
             }
             Event::MappingStart(anchor, _) => {
+                self.open.push(span.start.index());
                 let index = self.push(NodeKind::Map(Vec::new()), span, anchor);
                 let mut pairs = Vec::new();
                 loop {
@@ -293,6 +337,7 @@ impl Tree {
                     pairs.push((key, value));
                 }
                 self.nodes[index].kind = NodeKind::Map(pairs);
+                self.open.pop();
                 Ok(index)
             }
             other => Err(plain_error(format!("yaml: unexpected event {other:?}"))),
