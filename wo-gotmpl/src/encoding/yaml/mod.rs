@@ -9,6 +9,7 @@
 
 pub(crate) mod decode;
 mod emit;
+mod order;
 mod resolve;
 
 use std::collections::BTreeMap;
