@@ -55,15 +55,10 @@ enum NodeKind {
     Alias(usize),
 }
 
-#[derive(Debug)]
-struct Node {
-    kind: NodeKind,
-}
-
 /// The first document as nodes in an arena (aliases point at node indices).
 #[derive(Default)]
 struct Tree {
-    nodes: Vec<Node>,
+    nodes: Vec<NodeKind>,
     anchors: HashMap<usize, usize>,
     /// Where the collections being read start (character index), innermost last: after a
     /// failed parse, whether the failure is inside a flow collection.
@@ -275,9 +270,8 @@ impl Tree {
         }
     }
 
-    fn push(&mut self, kind: NodeKind, span: Span, anchor: usize) -> usize {
-        let _ = span;
-        self.nodes.push(Node { kind });
+    fn push(&mut self, kind: NodeKind, anchor: usize) -> usize {
+        self.nodes.push(kind);
         let index = self.nodes.len() - 1;
         if anchor > 0 {
             self.anchors.insert(anchor, index);
@@ -299,17 +293,17 @@ impl Tree {
                     plain: style == ScalarStyle::Plain,
                     tag: tag.as_deref().map(tag_text),
                 };
-                Ok(self.push(kind, span, anchor))
+                Ok(self.push(kind, anchor))
             }
             Event::Alias(id) => {
                 let Some(&target) = self.anchors.get(&id) else {
                     return Err(plain_error("yaml: unknown anchor referenced".into()));
                 };
-                Ok(self.push(NodeKind::Alias(target), span, 0))
+                Ok(self.push(NodeKind::Alias(target), 0))
             }
             Event::SequenceStart(anchor, _) => {
                 self.open.push(span.start.index());
-                let index = self.push(NodeKind::Seq(Vec::new()), span, anchor);
+                let index = self.push(NodeKind::Seq(Vec::new()), anchor);
                 let mut items = Vec::new();
                 loop {
                     let (event, span) = next(events, text)?;
@@ -318,13 +312,13 @@ impl Tree {
                     }
                     items.push(self.node(events, text, event, span)?);
                 }
-                self.nodes[index].kind = NodeKind::Seq(items);
+                self.nodes[index] = NodeKind::Seq(items);
                 self.open.pop();
                 Ok(index)
             }
             Event::MappingStart(anchor, _) => {
                 self.open.push(span.start.index());
-                let index = self.push(NodeKind::Map(Vec::new()), span, anchor);
+                let index = self.push(NodeKind::Map(Vec::new()), anchor);
                 let mut pairs = Vec::new();
                 loop {
                     let (event, span) = next(events, text)?;
@@ -336,7 +330,7 @@ impl Tree {
                     let value = self.node(events, text, event, span)?;
                     pairs.push((key, value));
                 }
-                self.nodes[index].kind = NodeKind::Map(pairs);
+                self.nodes[index] = NodeKind::Map(pairs);
                 self.open.pop();
                 Ok(index)
             }
@@ -412,8 +406,7 @@ impl Decoder<'_> {
 
     fn unmarshal(&mut self, index: usize) -> Result<GoYaml, String> {
         self.count()?;
-        let node = &self.tree.nodes[index];
-        match &node.kind {
+        match &self.tree.nodes[index] {
             NodeKind::Alias(target) => {
                 let target = *target;
                 self.enter_alias(index)?;
@@ -456,8 +449,7 @@ impl Decoder<'_> {
         index: usize,
         out: &mut Vec<(GoYaml, GoYaml)>,
     ) -> Result<(), String> {
-        let node = &self.tree.nodes[index];
-        let pairs = match &node.kind {
+        let pairs = match &self.tree.nodes[index] {
             NodeKind::Map(pairs) => pairs,
             NodeKind::Alias(target) => {
                 let target = *target;
@@ -487,21 +479,21 @@ impl Decoder<'_> {
     }
 
     fn is_merge(&self, index: usize) -> bool {
-        matches!(&self.tree.nodes[index].kind,
+        matches!(&self.tree.nodes[index],
             NodeKind::Scalar { value, plain, tag } if value == "<<"
                 && ((*plain && tag.is_none()) || tag.as_deref() == Some("tag:yaml.org,2002:merge")))
     }
 
     fn target_kind(&self, index: usize) -> &NodeKind {
-        match &self.tree.nodes[index].kind {
-            NodeKind::Alias(target) => &self.tree.nodes[*target].kind,
+        match &self.tree.nodes[index] {
+            NodeKind::Alias(target) => &self.tree.nodes[*target],
             kind => kind,
         }
     }
 
     fn merge(&mut self, index: usize, out: &mut Vec<(GoYaml, GoYaml)>) -> Result<(), String> {
         const WANT_MAP: &str = "yaml: map merge requires map or sequence of maps as the value";
-        match &self.tree.nodes[index].kind {
+        match &self.tree.nodes[index] {
             NodeKind::Map(_) => {
                 self.count()?;
                 self.mapping_into(index, out)
@@ -517,7 +509,7 @@ impl Decoder<'_> {
                     if !matches!(self.target_kind(*item), NodeKind::Map(_)) {
                         return Err(WANT_MAP.into());
                     }
-                    if matches!(self.tree.nodes[*item].kind, NodeKind::Map(_)) {
+                    if matches!(self.tree.nodes[*item], NodeKind::Map(_)) {
                         self.count()?;
                     }
                     self.mapping_into(*item, out)?;
