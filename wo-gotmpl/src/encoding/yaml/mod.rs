@@ -184,11 +184,11 @@ fn convert(
                 let key = match k {
                     GoYaml::Str(s) => s,
                     GoYaml::Int(i) => i.to_string(),
-                    GoYaml::Float(f) => match f {
-                        f if f.is_nan() => ".nan".into(),
-                        f if f == f64::INFINITY => ".inf".into(),
-                        f if f == f64::NEG_INFINITY => "-.inf".into(),
-                        f => crate::encoding::number::format_g32(f),
+                    GoYaml::Float(f) => match crate::encoding::number::format_g32(f).as_str() {
+                        "+Inf" => ".inf".into(),
+                        "-Inf" => "-.inf".into(),
+                        "NaN" => ".nan".into(),
+                        text => text.to_string(),
                     },
                     GoYaml::Bool(b) => b.to_string(),
                     GoYaml::Uint(u) => {
