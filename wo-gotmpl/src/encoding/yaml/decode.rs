@@ -232,7 +232,9 @@ impl Tree {
                         return Err(message);
                     }
                     let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
-                    let line = &mut lines[error_line];
+                    let Some(line) = lines.get_mut(error_line) else {
+                        return Err(message);
+                    };
                     let indent = line.len() - line.trim_start_matches(' ').len();
                     if indent > opener_indent {
                         return Err(message);

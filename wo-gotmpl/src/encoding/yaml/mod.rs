@@ -418,3 +418,23 @@ mod struct_tests {
         );
     }
 }
+
+#[cfg(test)]
+mod limits_tests {
+    use super::*;
+
+    #[test]
+    fn alias_bombs_fail_as_go_yaml_fails_them() {
+        let mut doc = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let p = i - 1;
+            doc.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        assert_eq!(
+            decode(&doc).unwrap_err(),
+            "error converting YAML to JSON: yaml: document contains excessive aliasing"
+        );
+    }
+}
