@@ -611,7 +611,7 @@ fn scalar(value: &str, plain: bool, tag: Option<&str>) -> Result<GoYaml, String>
         Some("binary") => {
             let bytes = decode_base64(value)
                 .ok_or_else(|| "yaml: !!binary value contains invalid base64 data".to_string())?;
-            Ok(GoYaml::Str(String::from_utf8_lossy(&bytes).into_owned()))
+            Ok(GoYaml::Str(go_lossy(&bytes)))
         }
         Some("str") => Ok(GoYaml::Str(value.to_string())),
         Some(kind @ ("bool" | "int" | "float" | "null" | "timestamp")) => {
@@ -645,6 +645,26 @@ fn scalar(value: &str, plain: bool, tag: Option<&str>) -> Result<GoYaml, String>
         }
         // Other tags (`!local`, `!`, `!!map` on a scalar, `!!merge`) leave the text as is.
         _ => Ok(GoYaml::Str(value.to_string())),
+    }
+}
+
+/// The bytes as `encoding/json` writes a Go string that is not UTF-8: each byte that does not
+/// start a valid sequence becomes U+FFFD.
+fn go_lossy(mut bytes: &[u8]) -> String {
+    let mut out = String::new();
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(valid) => {
+                out.push_str(valid);
+                return out;
+            }
+            Err(e) => {
+                let (valid, rest) = bytes.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                out.push('\u{fffd}');
+                bytes = &rest[1..];
+            }
+        }
     }
 }
 
@@ -706,4 +726,15 @@ pub(crate) fn decode_base64(text: &str) -> Option<Vec<u8>> {
         out.extend_from_slice(&bytes[..3 - pad]);
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_utf8_becomes_one_replacement_per_byte() {
+        assert_eq!(go_lossy(b"a\xe2\x82b\xff"), "a\u{fffd}\u{fffd}b\u{fffd}");
+        assert_eq!(go_lossy("é".as_bytes()), "é");
+    }
 }
