@@ -209,7 +209,11 @@ impl Tree {
                 Err(ParseError {
                     scan: Some(e),
                     message,
-                }) if e.info().starts_with("invalid indentation") => {
+                }) if matches!(
+                    e.info(),
+                    "invalid indentation" | "invalid indentation in flow construct"
+                ) =>
+                {
                     // libyaml does not hold flow content to the block indentation; saphyr does.
                     // Indenting the line past the flow collection's own line changes nothing
                     // else (leading blanks of continuation lines are not content).
@@ -245,6 +249,18 @@ impl Tree {
                         line.trim_start_matches(' ')
                     );
                     text = std::borrow::Cow::Owned(lines.join("\n"));
+                }
+                Err(ParseError {
+                    scan: Some(e),
+                    message,
+                }) if e.info().ends_with("invalid indentation in quoted scalar") => {
+                    // libyaml does not hold a quoted scalar's continuation lines to the block
+                    // indentation; their leading blanks are not content, so indenting them
+                    // past the line the scalar starts on reads the same.
+                    match indent_quoted_continuations(&text, e.marker().index()) {
+                        Some(repaired) => text = std::borrow::Cow::Owned(repaired),
+                        None => return Err(message),
+                    }
                 }
                 Err(e) => return Err(e.message),
             }
@@ -366,6 +382,44 @@ fn check_version_directive(text: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The text with the continuation lines of the quoted scalar starting at character `start`
+/// indented one space past the line it starts on; `None` when none needed it.
+fn indent_quoted_continuations(text: &str, start: usize) -> Option<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let quote = *chars.get(start)?;
+    if quote != '"' && quote != '\'' {
+        return None;
+    }
+    let mut i = start + 1;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' if quote == '"' => i += 2,
+            '\'' if quote == '\'' && chars.get(i + 1) == Some(&'\'') => i += 2,
+            c if c == quote => break,
+            _ => i += 1,
+        }
+    }
+    let first_line = chars[..start].iter().filter(|c| **c == '\n').count();
+    let last_line = chars[..i.min(chars.len())]
+        .iter()
+        .filter(|c| **c == '\n')
+        .count();
+    let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+    let base = lines
+        .get(first_line)
+        .map(|l| l.len() - l.trim_start_matches(' ').len())?;
+    let mut changed = false;
+    for line in lines.iter_mut().take(last_line + 1).skip(first_line + 1) {
+        let content = line.trim_start_matches([' ', '\t']);
+        let indent = line.len() - content.len();
+        if !content.is_empty() && indent <= base {
+            *line = format!("{}{content}", " ".repeat(base + 1));
+            changed = true;
+        }
+    }
+    changed.then(|| lines.join("\n"))
 }
 
 struct Decoder<'t> {

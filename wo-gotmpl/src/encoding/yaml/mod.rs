@@ -135,6 +135,14 @@ fn jsonable_with(text: &str, strings: Option<StringTargets<'_>>) -> Result<Jsona
     if !text.chars().all(allowed_in_stream) {
         return Err(wrap("yaml: control characters are not allowed".into()));
     }
+    // YAML 1.1 (libyaml) takes a raw U+0085 (NEL) as a line break and reads it as `\n` in
+    // scalars; saphyr (YAML 1.2) takes it as content. Breaking the line first reads as libyaml.
+    let text = if text.contains('\u{85}') {
+        std::borrow::Cow::Owned(text.replace('\u{85}', "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
+    let text = text.as_ref();
     let Some(go) = decode_first_document(text).map_err(wrap)? else {
         return Ok(Jsonable::Null);
     };
