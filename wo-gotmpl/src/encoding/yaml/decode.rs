@@ -63,6 +63,8 @@ struct Tree {
     /// Where the collections being read start (character index), innermost last: after a
     /// failed parse, whether the failure is inside a flow collection.
     open: Vec<usize>,
+    /// Where the last event read ended (character index).
+    last_end: usize,
 }
 
 type Events<'a> = Parser<'a, saphyr_parser::StrInput<'a>>;
@@ -128,6 +130,19 @@ fn scan_error(e: &ScanError, text: &str) -> String {
 struct ParseError {
     message: String,
     scan: Option<ScanError>,
+}
+
+/// saphyr's events over `text`, remembering where the last one ended.
+struct Reader<'a> {
+    events: Events<'a>,
+    text: &'a str,
+    last_end: usize,
+}
+
+impl Reader<'_> {
+    fn next(&mut self) -> Result<(Event<'static>, Span), ParseError> {
+        next(&mut self.events, self.text).inspect(|(_, span)| self.last_end = span.end.index())
+    }
 }
 
 fn next(events: &mut Events<'_>, text: &str) -> Result<(Event<'static>, Span), ParseError> {
@@ -262,6 +277,17 @@ impl Tree {
                         None => return Err(message),
                     }
                 }
+                Err(ParseError {
+                    scan: Some(e),
+                    message,
+                }) if e.info() == "tab cannot be used as indentation" => {
+                    // libyaml refuses a tab indenting a new token but takes one in the leading
+                    // blanks of a scalar's continuation line (they are not content).
+                    match untab_continuation(&text, self.last_end, e.marker().line()) {
+                        Some(repaired) => text = std::borrow::Cow::Owned(repaired),
+                        None => return Err(message),
+                    }
+                }
                 Err(e) => return Err(e.message),
             }
         }
@@ -269,18 +295,28 @@ impl Tree {
     }
 
     fn parse_once(&mut self, text: &str) -> Result<Option<usize>, ParseError> {
-        let mut events: Events<'_> = Parser::new_from_str(text);
+        let mut reader = Reader {
+            events: Parser::new_from_str(text),
+            text,
+            last_end: 0,
+        };
+        let result = self.read_document(&mut reader);
+        self.last_end = reader.last_end;
+        result
+    }
+
+    fn read_document(&mut self, events: &mut Reader<'_>) -> Result<Option<usize>, ParseError> {
         loop {
-            match next(&mut events, text)?.0 {
+            match events.next()?.0 {
                 Event::StreamStart | Event::Nothing => {}
                 Event::StreamEnd => return Ok(None),
                 Event::DocumentStart(_) => break,
                 other => return Err(plain_error(format!("yaml: unexpected event {other:?}"))),
             }
         }
-        let (event, span) = next(&mut events, text)?;
-        let root = self.node(&mut events, text, event, span)?;
-        match next(&mut events, text)?.0 {
+        let (event, span) = events.next()?;
+        let root = self.node(events, event, span)?;
+        match events.next()?.0 {
             Event::DocumentEnd => Ok(Some(root)),
             other => Err(plain_error(format!(
                 "yaml: expected document end, found {other:?}"
@@ -299,8 +335,7 @@ impl Tree {
 
     fn node(
         &mut self,
-        events: &mut Events<'_>,
-        text: &str,
+        events: &mut Reader<'_>,
         event: Event<'_>,
         span: Span,
     ) -> Result<usize, ParseError> {
@@ -324,11 +359,11 @@ impl Tree {
                 let index = self.push(NodeKind::Seq(Vec::new()), anchor);
                 let mut items = Vec::new();
                 loop {
-                    let (event, span) = next(events, text)?;
+                    let (event, span) = events.next()?;
                     if matches!(event, Event::SequenceEnd) {
                         break;
                     }
-                    items.push(self.node(events, text, event, span)?);
+                    items.push(self.node(events, event, span)?);
                 }
                 self.nodes[index] = NodeKind::Seq(items);
                 self.open.pop();
@@ -339,13 +374,13 @@ impl Tree {
                 let index = self.push(NodeKind::Map(Vec::new()), anchor);
                 let mut pairs = Vec::new();
                 loop {
-                    let (event, span) = next(events, text)?;
+                    let (event, span) = events.next()?;
                     if matches!(event, Event::MappingEnd) {
                         break;
                     }
-                    let key = self.node(events, text, event, span)?;
-                    let (event, span) = next(events, text)?;
-                    let value = self.node(events, text, event, span)?;
+                    let key = self.node(events, event, span)?;
+                    let (event, span) = events.next()?;
+                    let value = self.node(events, event, span)?;
                     pairs.push((key, value));
                 }
                 self.nodes[index] = NodeKind::Map(pairs);
@@ -382,6 +417,41 @@ fn check_version_directive(text: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The text with the tabs leading line `line` (1-based) made spaces, when that line continues
+/// a scalar begun after the last event (at character `last_end`); `None` otherwise.
+fn untab_continuation(text: &str, last_end: usize, line: usize) -> Option<String> {
+    let index = line.checked_sub(1)?;
+    let line_start: usize = text
+        .split('\n')
+        .take(index)
+        .map(|l| l.chars().count() + 1)
+        .sum();
+    let between: String = text
+        .chars()
+        .skip(last_end)
+        .take(line_start.saturating_sub(last_end))
+        .collect();
+    let scalar_begun = between
+        .lines()
+        .map(|l| l.split(" #").next().unwrap_or(""))
+        .any(|l| {
+            l.chars()
+                .any(|c| !c.is_whitespace() && !":-?,[{".contains(c))
+        });
+    if !scalar_begun {
+        return None;
+    }
+    let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+    let target = lines.get_mut(index)?;
+    let content = target.trim_start_matches([' ', '\t']);
+    let lead = &target[..target.len() - content.len()];
+    if !lead.contains('\t') {
+        return None;
+    }
+    *target = format!("{}{content}", " ".repeat(lead.chars().count()));
+    Some(lines.join("\n"))
 }
 
 /// The text with the continuation lines of the quoted scalar starting at character `start`
