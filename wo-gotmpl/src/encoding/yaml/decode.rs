@@ -65,6 +65,9 @@ struct Tree {
     open: Vec<usize>,
     /// Where the last event read ended (character index).
     last_end: usize,
+    /// Block scalars read: where their content starts (character index, 1-based line) and the
+    /// 1-based line of the token after them.
+    block_scalars: Vec<(usize, usize, usize)>,
 }
 
 type Events<'a> = Parser<'a, saphyr_parser::StrInput<'a>>;
@@ -203,7 +206,10 @@ impl Tree {
         for _ in 0..10_000 {
             *self = Tree::default();
             match self.parse_once(&text) {
-                Ok(root) => return Ok(root),
+                Ok(root) => {
+                    check_block_scalar_tabs(&text, &self.block_scalars)?;
+                    return Ok(root);
+                }
                 Err(ParseError {
                     scan: Some(e),
                     message,
@@ -341,6 +347,11 @@ impl Tree {
     ) -> Result<usize, ParseError> {
         match event {
             Event::Scalar(value, style, anchor, tag) => {
+                if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+                    let end_line = span.end.line() + usize::from(span.end.col() > 0);
+                    self.block_scalars
+                        .push((span.start.index(), span.start.line(), end_line));
+                }
                 let kind = NodeKind::Scalar {
                     value: value.into_owned(),
                     plain: style == ScalarStyle::Plain,
@@ -414,6 +425,55 @@ fn check_version_directive(text: &str) -> Result<(), String> {
                 String::new()
             };
             return Err(format!("yaml: {at}found incompatible YAML document"));
+        }
+    }
+    Ok(())
+}
+
+/// libyaml refuses a tab where a block scalar's indentation is still being read: before its
+/// first content line sets the indentation, or short of it on a later line. saphyr takes the
+/// tab as content; this finds what libyaml would refuse. (Block scalars with an explicit
+/// indentation indicator are not checked.)
+fn check_block_scalar_tabs(text: &str, scalars: &[(usize, usize, usize)]) -> Result<(), String> {
+    if scalars.is_empty() || !text.contains('\t') {
+        return Ok(());
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let lines: Vec<&str> = text.split('\n').collect();
+    for &(start, start_line, end_line) in scalars {
+        // The header (`|`, `>-`, `|2+`…) is the last indicator before the content.
+        let Some(header) = chars[..start.min(chars.len())]
+            .iter()
+            .rposition(|c| *c == '|' || *c == '>')
+        else {
+            continue;
+        };
+        let explicit = chars[header + 1..]
+            .iter()
+            .take_while(|c| !c.is_whitespace())
+            .any(char::is_ascii_digit);
+        if explicit {
+            continue;
+        }
+        let header_line = chars[..header].iter().filter(|c| **c == '\n').count() + 1;
+        let last = end_line.saturating_sub(1).max(start_line);
+        let mut indent = 0;
+        for number in header_line + 1..=last {
+            let Some(line) = lines.get(number - 1) else {
+                break;
+            };
+            let spaces = line.len() - line.trim_start_matches(' ').len();
+            let rest = &line[spaces..];
+            let tab_in_indentation = rest.starts_with('\t') && (indent == 0 || spaces < indent);
+            if tab_in_indentation {
+                return Err(format!(
+                    "yaml: line {number}: found a tab character where an indentation space is \
+                     expected"
+                ));
+            }
+            if indent == 0 && !rest.trim_end_matches('\r').is_empty() {
+                indent = spaces;
+            }
         }
     }
     Ok(())
