@@ -68,6 +68,8 @@ struct Tree {
     /// Block scalars read: where their content starts (character index, 1-based line) and the
     /// 1-based line of the token after them.
     block_scalars: Vec<(usize, usize, usize)>,
+    /// Whether the failed parse stopped after a `?` key and before its `:`.
+    explicit_key: bool,
 }
 
 type Events<'a> = Parser<'a, saphyr_parser::StrInput<'a>>;
@@ -139,12 +141,64 @@ struct ParseError {
 struct Reader<'a> {
     events: Events<'a>,
     text: &'a str,
+    chars: Vec<char>,
     last_end: usize,
+    /// Where the event before the last one ended.
+    previous_end: usize,
+    /// Whether a `?` key indicator was read and its `:` not yet.
+    explicit_key: bool,
 }
 
 impl Reader<'_> {
     fn next(&mut self) -> Result<(Event<'static>, Span), ParseError> {
-        next(&mut self.events, self.text).inspect(|(_, span)| self.last_end = span.end.index())
+        let (event, span) = next(&mut self.events, self.text)?;
+        self.previous_end = self.last_end;
+        self.last_end = span.end.index();
+        Ok((event, span))
+    }
+
+    /// libyaml does not skip a tab after a block `-` or `?` indicator, or after the `:` of a
+    /// `?` key (it would be read as the start of a token, and no token starts with a tab);
+    /// saphyr does. Checks the text between the previous event and a node starting at `start`.
+    fn check_indicator_tabs(&mut self, start: usize) -> Result<(), ParseError> {
+        let gap = &self.chars[self.previous_end.min(start)..start.min(self.chars.len())];
+        let mut i = 0;
+        while i < gap.len() {
+            match gap[i] {
+                '#' if i == 0 || gap[i - 1].is_whitespace() => {
+                    while i < gap.len() && gap[i] != '\n' {
+                        i += 1;
+                    }
+                }
+                ':' if !self.explicit_key => i += 1,
+                '-' | '?' | ':' if gap.get(i + 1).is_some_and(|c| *c == ' ' || *c == '\t') => {
+                    match gap[i] {
+                        '?' => self.explicit_key = true,
+                        ':' => self.explicit_key = false,
+                        _ => {}
+                    }
+                    let mut j = i + 1;
+                    while j < gap.len() && (gap[j] == ' ' || gap[j] == '\t') {
+                        if gap[j] == '\t' {
+                            let at = self.previous_end + j;
+                            let line = self.chars[..at].iter().filter(|c| **c == '\n').count();
+                            let prefix = if line > 0 {
+                                format!("line {}: ", line + 1)
+                            } else {
+                                String::new()
+                            };
+                            return Err(plain_error(format!(
+                                "yaml: {prefix}found character that cannot start any token"
+                            )));
+                        }
+                        j += 1;
+                    }
+                    i = j;
+                }
+                _ => i += 1,
+            }
+        }
+        Ok(())
     }
 }
 
@@ -214,6 +268,18 @@ impl Tree {
                     scan: Some(e),
                     message,
                 }) if e.info() == "':' must be followed by a valid YAML whitespace" => {
+                    if self.explicit_key {
+                        // After a `?` key, libyaml does not skip the tab either.
+                        let line = e.marker().line();
+                        let at = if line > 1 {
+                            format!("line {line}: ")
+                        } else {
+                            String::new()
+                        };
+                        return Err(format!(
+                            "yaml: {at}found character that cannot start any token"
+                        ));
+                    }
                     let mut chars: Vec<char> = text.chars().collect();
                     let mut i = e.marker().index().min(chars.len());
                     let mut replaced = false;
@@ -304,10 +370,18 @@ impl Tree {
         let mut reader = Reader {
             events: Parser::new_from_str(text),
             text,
+            chars: if text.contains('\t') {
+                text.chars().collect()
+            } else {
+                Vec::new()
+            },
             last_end: 0,
+            previous_end: 0,
+            explicit_key: false,
         };
         let result = self.read_document(&mut reader);
         self.last_end = reader.last_end;
+        self.explicit_key = reader.explicit_key;
         result
     }
 
@@ -345,6 +419,13 @@ impl Tree {
         event: Event<'_>,
         span: Span,
     ) -> Result<usize, ParseError> {
+        let in_flow = self
+            .open
+            .last()
+            .is_some_and(|i| matches!(events.chars.get(*i), Some('[' | '{')));
+        if !events.chars.is_empty() && !in_flow {
+            events.check_indicator_tabs(span.start.index())?;
+        }
         match event {
             Event::Scalar(value, style, anchor, tag) => {
                 if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
