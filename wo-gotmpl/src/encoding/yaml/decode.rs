@@ -11,6 +11,15 @@ use super::resolve::{resolve_plain, Resolved};
 
 const TAG_PREFIX: &str = "tag:yaml.org,2002:";
 
+/// How deeply collections may nest (aliases expanded). go-yaml allows 10,000 levels; this
+/// budget keeps reading a hostile document within any thread's stack, far above what charts
+/// use.
+pub(crate) const MAX_DEPTH: usize = 200;
+
+fn too_deep() -> String {
+    format!("yaml: exceeded max depth of {MAX_DEPTH}")
+}
+
 /// What go-yaml v2 decodes into `interface{}`, keys still of any scalar type.
 #[derive(Debug, Clone)]
 pub(crate) enum GoYaml {
@@ -34,6 +43,7 @@ pub(crate) fn decode_first_document(text: &str) -> Result<Option<GoYaml>, String
     };
     let mut decoder = Decoder {
         tree: &tree,
+        depth: 0,
         active_aliases: Vec::new(),
         decode_count: 0,
         alias_count: 0,
@@ -70,6 +80,8 @@ struct Tree {
     block_scalars: Vec<(usize, usize, usize)>,
     /// Whether the failed parse stopped after a `?` key and before its `:`.
     explicit_key: bool,
+    /// How many collections enclose the node being read.
+    depth: usize,
 }
 
 type Events<'a> = Parser<'a, saphyr_parser::StrInput<'a>>;
@@ -446,7 +458,11 @@ impl Tree {
                 };
                 Ok(self.push(NodeKind::Alias(target), 0))
             }
+            Event::SequenceStart(..) | Event::MappingStart(..) if self.depth >= MAX_DEPTH => {
+                Err(plain_error(too_deep()))
+            }
             Event::SequenceStart(anchor, _) => {
+                self.depth += 1;
                 self.open.push(span.start.index());
                 let index = self.push(NodeKind::Seq(Vec::new()), anchor);
                 let mut items = Vec::new();
@@ -459,9 +475,11 @@ impl Tree {
                 }
                 self.nodes[index] = NodeKind::Seq(items);
                 self.open.pop();
+                self.depth -= 1;
                 Ok(index)
             }
             Event::MappingStart(anchor, _) => {
+                self.depth += 1;
                 self.open.push(span.start.index());
                 let index = self.push(NodeKind::Map(Vec::new()), anchor);
                 let mut pairs = Vec::new();
@@ -477,6 +495,7 @@ impl Tree {
                 }
                 self.nodes[index] = NodeKind::Map(pairs);
                 self.open.pop();
+                self.depth -= 1;
                 Ok(index)
             }
             other => Err(plain_error(format!("yaml: unexpected event {other:?}"))),
@@ -635,6 +654,8 @@ fn indent_quoted_continuations(text: &str, start: usize) -> Option<String> {
 
 struct Decoder<'t> {
     tree: &'t Tree,
+    /// Collections (and aliases) entered: aliases can nest a document deeper than it is written.
+    depth: usize,
     active_aliases: Vec<usize>,
     decode_count: u64,
     alias_count: u64,
@@ -672,6 +693,16 @@ impl Decoder<'_> {
     }
 
     fn unmarshal(&mut self, index: usize) -> Result<GoYaml, String> {
+        if self.depth >= MAX_DEPTH {
+            return Err(too_deep());
+        }
+        self.depth += 1;
+        let out = self.unmarshal_node(index);
+        self.depth -= 1;
+        out
+    }
+
+    fn unmarshal_node(&mut self, index: usize) -> Result<GoYaml, String> {
         self.count()?;
         match &self.tree.nodes[index] {
             NodeKind::Alias(target) => {

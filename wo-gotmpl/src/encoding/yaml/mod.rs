@@ -446,3 +446,33 @@ mod limits_tests {
         );
     }
 }
+
+#[cfg(test)]
+mod depth_tests {
+    use super::*;
+
+    #[test]
+    fn nesting_is_bounded_without_exhausting_the_stack() {
+        let block = |depth: usize| -> String {
+            (0..depth)
+                .map(|i| format!("{}k:\n", " ".repeat(i)))
+                .collect()
+        };
+        let v = decode(&block(150)).unwrap();
+        assert!(encode(&v).unwrap().lines().count() == 150);
+        assert_eq!(
+            decode(&block(5_000)).unwrap_err(),
+            "error converting YAML to JSON: yaml: exceeded max depth of 200"
+        );
+        let flow = format!("{}{}", "[".repeat(1_000), "]".repeat(1_000));
+        assert!(decode(&flow).is_err());
+        // Aliases nest a document deeper than it is written.
+        let mut doc = String::from("a0: &a0 [[[[[[[[[[1]]]]]]]]]]\n");
+        for i in 1..30 {
+            doc.push_str(&format!("a{i}: &a{i} [[[[[[[[[[*a{}]]]]]]]]]]\n", i - 1));
+        }
+        assert!(decode(&doc)
+            .unwrap_err()
+            .ends_with("exceeded max depth of 200"));
+    }
+}
