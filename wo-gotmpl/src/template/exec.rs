@@ -148,6 +148,16 @@ impl<'s> Exec<'s> {
         ))
     }
 
+    /// A method's failure: Go's argument errors as they are, others as "error calling".
+    #[cold]
+    #[inline(never)]
+    fn call_error(&self, sc: &Scope<'_>, name: &str, e: String) -> Error {
+        if is_argument_error(&e) {
+            return self.error(sc, e);
+        }
+        self.error(sc, format!("error calling {name}: {e}"))
+    }
+
     fn walk_list<'t>(
         &mut self,
         sc: &mut Scope<'t>,
@@ -595,7 +605,7 @@ impl<'s> Exec<'s> {
                         Some(Ok(v)) => Ok(Val::plain(v)),
                         Some(Err(e)) => {
                             sc.at = At::Arg(node);
-                            Err(self.error(sc, format!("error calling {name}: {e}")))
+                            Err(self.call_error(sc, name, e))
                         }
                         None if o.field(name).is_some() => Err(self.error(
                             sc,
@@ -612,7 +622,7 @@ impl<'s> Exec<'s> {
                 }
                 match o.call(name, &[]) {
                     Some(Ok(v)) => Ok(Val::plain(v)),
-                    Some(Err(e)) => Err(self.error(sc, format!("error calling {name}: {e}"))),
+                    Some(Err(e)) => Err(self.call_error(sc, name, e)),
                     // A Go map type with methods: not a method, so a key.
                     None if o.kind() == "map" => {
                         let data = Val {

@@ -211,6 +211,22 @@ impl TemplateSet {
         Ok(out)
     }
 
+    /// Like [`TemplateSet::execute`], appending the output to `out` (which keeps what was
+    /// written before an error).
+    ///
+    /// # Errors
+    ///
+    /// As [`TemplateSet::execute`].
+    pub fn execute_to(
+        &self,
+        name: &str,
+        data: &Value,
+        ctx: &mut Ctx,
+        out: &mut String,
+    ) -> Result<(), Error> {
+        exec::Exec::new(self, ctx).execute_named(name, data.clone(), out)
+    }
+
     /// Whether a template called `name` is in the set.
     pub fn has(&self, name: &str) -> bool {
         self.templates.contains_key(name)

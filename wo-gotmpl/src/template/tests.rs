@@ -522,7 +522,7 @@ const HELM_CASES: &[&str] = &[
     "{{ template \"n1\" \"v\" }}{{ include \"n1\" 5 }}",
     "{{ if and .Values.enabled (not .Values.off) }}yes{{ end }}{{ if or .Values.off .Values.empty }}no{{ else if eq .Values.name \"demo\" }}demo{{ end }}",
     "{{ with .Values.nested.inner }}{{ .leaf }}{{ end }}{{ with .Values.missing }}x{{ else }}y{{ end }}",
-    "{{ 1.0 }} {{ 1e6 }} {{ 2.50 }} {{ 0x10 }} {{ 1_000 }} {{ 'x' }} {{ 1e-7 }}",
+    "{{ 1.0 }} {{ 1e6 }} {{ 2.50 }} {{ 0x10 }} {{ 1_000 }} {{ 'x' }} {{ 1e-7 }} {{ 0x1.8p1 }} {{ 0X_1p-2 }} {{ .5 }} {{ 1. }} {{ +3 }} {{ 1_0.2_5 }}",
     "{{ index .Values.list 2 }}{{ index .Values.map \"c\" \"d\" }}{{ len .Values.list }}",
     "{{ html .Values.s }} {{ js .Values.s }} {{ urlquery .Values.s }}",
     "{{ tpl .Values.tmpl . }}|{{ tpl \"{{ .Values.missing }}\" . }}",
