@@ -29,6 +29,7 @@ fn dict(_: &mut Ctx, args: &[Value]) -> FuncResult {
 fn fail(_: &mut Ctx, args: &[Value]) -> FuncResult {
     match &args[0] {
         Value::String(s) => Err(s.to_string()),
+        Value::Nil => Err("wrong type for value; expected string; got interface {}".into()),
         other => Err(format!(
             "wrong type for value; expected string; got {}",
             other.type_name()
@@ -390,7 +391,7 @@ fn errors_read_as_go_writes_them() {
     );
     assert_eq!(
         err("{{ fail 1 }}"),
-        "template: t:1:3: executing \"t\" at <fail>: wrong type for value; expected string; got int"
+        "template: t:1:8: executing \"t\" at <1>: expected string; found 1"
     );
     assert_eq!(
         err("{{ upper }}"),
@@ -919,6 +920,15 @@ const HELM_EXEC_ERRORS: &[&str] = &[
     "{{ .Values.count | printf }}",
     "{{ not }}",
     "{{ .Values.name 1 }}",
+    "{{ fail .Values.count }}",
+    "{{ fail .Values.nothing }}",
+    "{{ fail (.Values.nothing) }}",
+    "{{ fail nil }}",
+    "{{ fail 3 }}",
+    "{{ .Values.count | fail }}",
+    "{{ .Values.nothing | fail }}",
+    "{{ fail (printf \"%d\" 1 | len) }}",
+    "{{ fail ((.Values.nothing)) }}",
 ];
 
 /// Helm's `reformatExecErrorMsg` over our error.
