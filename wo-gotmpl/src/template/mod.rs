@@ -24,12 +24,20 @@
 //! maps in key order and integers, `and`/`or` short-circuit, errors read exactly as Go's
 //! (`template: NAME:LINE:COL: executing "NAME" at <.x>: …`).
 //!
-//! Functions come from a [`FuncMap`]: a [`crate::FuncDef`]'s `Err(text)` becomes Go's
-//! `error calling NAME: text`, except texts that Go's executor itself produces while
-//! converting arguments to a Go function's parameter types — `wrong type for value; expected
-//! int; got string`, `invalid value; expected string`, `wrong number of args for NAME: want 2
-//! got 1` — which are raised as they are, as Go does. A function named like a builtin
-//! replaces it (Sprig's `slice` does, in Helm), except `include` and `tpl`.
+//! Functions come from a [`FuncMap`], checked by name at parse time (`function "x" not
+//! defined`) and by [`crate::FuncDef`] arity at execution (`wrong number of args for x: want
+//! 2 got 1`). A function's `Err(text)` becomes Go's `error calling NAME: text`, except the
+//! texts Go's executor itself produces while converting arguments to a Go function's
+//! parameter types — `wrong type for value; expected int; got string` and `invalid value;
+//! expected string`: those are reported at the argument, as Go does, and reworded where the
+//! function could not know better (an untyped nil is "invalid value", a `nil` literal is
+//! "cannot assign nil to string", a literal of another kind is "expected string; found 3").
+//! A function named like a builtin replaces it (Sprig's `slice` does, in Helm), except
+//! `include` and `tpl`. Objects ([`crate::Object`]) whose Go kind is `map` or `slice` (Helm's
+//! `.Files`) range, index, measure and test as their data.
+//!
+//! [`Error::chain`] gives Go's `errors.Unwrap` chain of an execution error, which Helm's
+//! engine walks to print its multi-line error report.
 //!
 //! Helm's `include NAME DATA` and `tpl TEXT DATA` are builtins: `include` counts nesting per
 //! name (Helm's limit of 1000), `tpl` parses its text as a template named like the root
