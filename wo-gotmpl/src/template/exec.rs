@@ -909,6 +909,15 @@ impl<'s> Exec<'s> {
             }
         }
         Ok(match b {
+            // No template value is a Go func: `call` can only fail, as Go words it.
+            Builtin::Call => match &argv[0] {
+                Value::Nil => Err("call of nil".into()),
+                other => Err(format!(
+                    "non-function {} of type {}",
+                    extra.first().map(ToString::to_string).unwrap_or_default(),
+                    other.type_name()
+                )),
+            },
             Builtin::Printf => {
                 let format = self.string_arg(sc, &argv[0])?;
                 Ok(Value::from(sprintf(&format, &argv[1..])))
@@ -1005,10 +1014,6 @@ fn simple_builtin(b: Builtin, argv: &[Value]) -> Result<Value, String> {
         Builtin::Html => Ok(Value::from(builtins::html(&builtins::eval_args(argv)))),
         Builtin::Js => Ok(Value::from(builtins::js(&builtins::eval_args(argv)))),
         Builtin::Urlquery => Ok(Value::from(builtins::urlquery(&builtins::eval_args(argv)))),
-        Builtin::Call => match &argv[0] {
-            Value::Nil => Err("call of nil".into()),
-            other => Err(format!("non-function of type {}", other.type_name())),
-        },
         Builtin::Eq => builtins::eq(&argv[0], &argv[1..]).map(Value::Bool),
         Builtin::Ne => builtins::eq(&argv[0], &argv[1..2]).map(|t| Value::Bool(!t)),
         Builtin::Lt => builtins::lt(&argv[0], &argv[1]).map(Value::Bool),
