@@ -289,23 +289,28 @@ fn arg_number(
         return (argn, i, false);
     }
     *reordered = true;
-    // Go's parseArgNumber: digits up to ']'.
-    let mut j = i + 1;
-    while j < f.len() && f[j] != b']' {
-        j += 1;
-    }
-    if j >= f.len() {
+    // Go's parseArgNumber: at least "[n]", digits up to the first ']'.
+    let rest = &f[i..];
+    let close = if rest.len() < 3 {
+        None
+    } else {
+        rest.iter().skip(1).position(|b| *b == b']').map(|p| p + 1)
+    };
+    let Some(close) = close else {
         *good = false;
         return (argn, i + 1, false);
+    };
+    let (n, end) = parse_num(&rest[..close], 1);
+    let Some(n) = n.filter(|_| end == close) else {
+        *good = false;
+        return (argn, i + close + 1, false);
+    };
+    // Arguments are numbered from 1; index 0 and too large ones are bad but found.
+    if n >= 1 && n - 1 < nargs {
+        return (n - 1, i + close + 1, true);
     }
-    let (n, end) = parse_num(f, i + 1);
-    match n {
-        Some(n) if end == j && n >= 1 && n - 1 < nargs => (n - 1, j + 1, true),
-        _ => {
-            *good = false;
-            (argn, j + 1, true)
-        }
-    }
+    *good = false;
+    (argn, i + close + 1, true)
 }
 
 fn int_from_arg(args: &[Value], argn: &mut usize) -> Option<i64> {

@@ -556,7 +556,7 @@ const HELM_CASES: &[&str] = &[
     "{{ printf \"%+q %#q %q\" \"é\\n\" \"back\" \"tab\\there\" }}",
     "{{ printf \"%v|%s|%d\" true true true }}",
     "{{ printf \"%*d|%-*d|%.*f\" 5 42 4 7 2 3.14159 }}",
-    "{{ printf \"%[2]d %[1]d\" 1 2 }}|{{ printf \"%[3]d|%[0]d|%[2]*d|%d %[1]d %d\" 1 2 3 }}",
+    "{{ printf \"%[x]d|%[]d|%[1d|%[2]3d|%[1].[2]d|%[3]*.[2]*[1]f\" 1 2 3 }}|{{ printf \"%[2]d %[1]d\" 1 2 }}|{{ printf \"%[3]d|%[0]d|%[2]*d|%d %[1]d %d\" 1 2 3 }}",
     "{{ printf \"%+v|%+d|%#v|%#v|%#v|%+v\" 5 5 5 \"s\" 1.5 1.5 }}|{{ printf \"%#v\" (list 1 \"a\") }}",
     "{{ printf \"%.d|%5.|%-05d|%x\" 0 7 3 -1.5 }}",
     "{{ printf \"%v\" (dict \"a\" (list 1 (dict \"b\" nil))) }}",
