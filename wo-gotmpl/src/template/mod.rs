@@ -135,7 +135,7 @@ impl std::fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-type TplCache = Mutex<HashMap<(String, String), Arc<Vec<Arc<Tree>>>>>;
+type TplCache = Mutex<HashMap<String, Arc<Vec<Arc<Tree>>>>>;
 
 /// Template executions (`template`, `include`, `tpl`) nested deeper than this fail: enough for
 /// Helm's own `include` limit (1000 nested calls of one name) to be the one that trips.
@@ -278,13 +278,14 @@ impl TemplateSet {
     /// and "no template associated with" errors name it.
     pub fn set_root_name(&mut self, name: &str) {
         self.root_name = name.to_string();
+        // Parsed `tpl` texts carry the root's name: start a cache of this set's own.
+        self.tpl_cache = Arc::new(Mutex::new(HashMap::new()));
     }
 
-    /// The trees of a `tpl` text, parsed once per set and text.
+    /// The trees of a `tpl` text, parsed once per set (and root name) and text.
     fn parse_tpl(&self, root: &str, text: &str) -> Result<Arc<Vec<Arc<Tree>>>, String> {
-        let key = (root.to_string(), text.to_string());
         if let Ok(cache) = self.tpl_cache.lock() {
-            if let Some(trees) = cache.get(&key) {
+            if let Some(trees) = cache.get(text) {
                 return Ok(trees.clone());
             }
         }
@@ -293,7 +294,7 @@ impl TemplateSet {
             if cache.len() >= TPL_CACHE_MAX {
                 cache.clear();
             }
-            cache.insert(key, trees.clone());
+            cache.insert(text.to_string(), trees.clone());
         }
         Ok(trees)
     }

@@ -43,7 +43,7 @@ impl Tree {
     /// non-empty one).
     pub fn is_empty(&self) -> bool {
         self.root.nodes.iter().all(|n| match n {
-            Node::Text(t) => t.trim_ascii().is_empty(),
+            Node::Text(t) => t.trim().is_empty(),
             _ => false,
         })
     }
