@@ -559,6 +559,7 @@ const HELM_CASES: &[&str] = &[
     "{{ printf \"%[x]d|%[]d|%[1d|%[2]3d|%[1].[2]d|%[3]*.[2]*[1]f\" 1 2 3 }}|{{ printf \"%[2]d %[1]d\" 1 2 }}|{{ printf \"%[3]d|%[0]d|%[2]*d|%d %[1]d %d\" 1 2 3 }}",
     "{{ printf \"%+v|%+d|%#v|%#v|%#v|%+v\" 5 5 5 \"s\" 1.5 1.5 }}|{{ printf \"%#v\" (list 1 \"a\") }}",
     "{{ printf \"%.d|%5.|%-05d|%x\" 0 7 3 -1.5 }}",
+    "{{ printf \"%#g|%#.3g|%#e|%#.0f|%#g|%#g|%#.4g|%#x\" 1.5 2.0 3.0 4.0 100000.0 0.0 1e-7 1.0 }}",
     "{{ printf \"%v\" (dict \"a\" (list 1 (dict \"b\" nil))) }}",
     "{{ with $x := .Values.name }}{{ $x }}{{ end }}{{ with .Values.off }}no{{ else with .Values.nothing }}no{{ else }}else{{ end }}",
     "{{- range $i, $v := .Values.list -}}\n  {{ $i }}: {{ $v }}\n{{- end }}\ntail",
