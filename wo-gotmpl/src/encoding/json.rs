@@ -185,6 +185,7 @@ pub(crate) fn decode_partial(text: &str) -> Result<(Value, Option<String>), Stri
         b: text.as_bytes(),
         i: 0,
         range_error: None,
+        depth: 0,
     };
     p.skip_ws();
     let value = p.value()?;
@@ -222,9 +223,14 @@ struct JsonParser<'a> {
     i: usize,
     /// Go checks the syntax of the whole text first and reports a number out of range after.
     range_error: Option<String>,
+    depth: usize,
 }
 
 const EOF: &str = "unexpected end of JSON input";
+
+/// Go's scanner refuses nesting deeper than 10,000; we stop at 1,000, so that reading (and
+/// dropping) the value never exhausts a thread's stack. Templates never nest that deep.
+const MAX_DEPTH: usize = 1_000;
 
 impl JsonParser<'_> {
     fn peek_char(&self) -> char {
@@ -258,8 +264,19 @@ impl JsonParser<'_> {
     fn value(&mut self) -> Result<Value, String> {
         match self.b.get(self.i) {
             None => Err(EOF.into()),
-            Some(b'{') => self.object(),
-            Some(b'[') => self.array(),
+            Some(b'{' | b'[') if self.depth >= MAX_DEPTH => Err(self.bad("exceeded max depth")),
+            Some(b'{') => {
+                self.depth += 1;
+                let v = self.object();
+                self.depth -= 1;
+                v
+            }
+            Some(b'[') => {
+                self.depth += 1;
+                let v = self.array();
+                self.depth -= 1;
+                v
+            }
             Some(b'"') => Ok(Value::from(self.string()?)),
             Some(b'-' | b'0'..=b'9') => self.number(),
             Some(b't') => self.literal("true", Value::Bool(true)),
@@ -544,5 +561,13 @@ mod tests {
             "json: cannot unmarshal number 1e400 into Go value of type float64"
         );
         assert_eq!(decode("tru").unwrap_err(), "unexpected end of JSON input");
+        // Go's message (Go itself reaches 10,000 levels before it gives it).
+        let deep = "[".repeat(MAX_DEPTH + 1);
+        assert_eq!(
+            decode(&deep).unwrap_err(),
+            "invalid character '[' exceeded max depth"
+        );
+        let nested = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(decode(&nested).is_ok());
     }
 }

@@ -148,6 +148,16 @@ impl<'s> Exec<'s> {
         ))
     }
 
+    /// A method's failure: Go's argument errors as they are, others as "error calling".
+    #[cold]
+    #[inline(never)]
+    fn call_error(&self, sc: &Scope<'_>, name: &str, e: String) -> Error {
+        if is_argument_error(&e) {
+            return self.error(sc, e);
+        }
+        self.error(sc, format!("error calling {name}: {e}"))
+    }
+
     fn walk_list<'t>(
         &mut self,
         sc: &mut Scope<'t>,
@@ -595,7 +605,7 @@ impl<'s> Exec<'s> {
                         Some(Ok(v)) => Ok(Val::plain(v)),
                         Some(Err(e)) => {
                             sc.at = At::Arg(node);
-                            Err(self.error(sc, format!("error calling {name}: {e}")))
+                            Err(self.call_error(sc, name, e))
                         }
                         None if o.field(name).is_some() => Err(self.error(
                             sc,
@@ -612,7 +622,7 @@ impl<'s> Exec<'s> {
                 }
                 match o.call(name, &[]) {
                     Some(Ok(v)) => Ok(Val::plain(v)),
-                    Some(Err(e)) => Err(self.error(sc, format!("error calling {name}: {e}"))),
+                    Some(Err(e)) => Err(self.call_error(sc, name, e)),
                     // A Go map type with methods: not a method, so a key.
                     None if o.kind() == "map" => {
                         let data = Val {
@@ -704,8 +714,28 @@ impl<'s> Exec<'s> {
         self.check_arity(sc, name, func, extra.len(), fin.is_some())?;
         let result = match func {
             Func::User(def) => {
-                let argv = self.eval_args(sc, dot, extra, fin)?;
-                (def.f)(self.ctx, &argv)
+                let mut argv = Vec::with_capacity(extra.len() + 1);
+                // Bit i: argument i is a nil from an `interface{}` slot (not an untyped nil).
+                let mut iface_nils = 0u64;
+                for (i, a) in extra.iter().enumerate() {
+                    let v = self.eval_arg(sc, dot, a)?;
+                    if v.iface && v.v.is_nil() && i < 64 {
+                        iface_nils |= 1 << i;
+                    }
+                    argv.push(v.v);
+                }
+                if let Some(f) = fin {
+                    argv.push(f);
+                }
+                match (def.f)(self.ctx, &argv) {
+                    Err(e)
+                        if e.starts_with("wrong type for value; ")
+                            || e.starts_with("invalid value; ") =>
+                    {
+                        return Err(self.argument_error(sc, ident, extra, &argv, iface_nils, e));
+                    }
+                    r => r,
+                }
             }
             Func::Builtin(b) => match self.call_builtin(sc, dot, *b, extra, fin)? {
                 Ok(v) => Ok(v),
@@ -720,6 +750,76 @@ impl<'s> Exec<'s> {
             sc.at = call_node;
             self.error(sc, format!("error calling {name}: {e}"))
         })
+    }
+
+    /// A function refused an argument's type (its text is Go's `validateType` wording, as
+    /// the function saw the value): report it as Go's executor would, at the argument, with
+    /// Go's wording for what the function could not see — an untyped nil ("invalid value"),
+    /// a `nil` literal ("cannot assign nil"), a literal of another kind ("expected string;
+    /// found 3").
+    #[cold]
+    #[inline(never)]
+    fn argument_error<'t>(
+        &self,
+        sc: &mut Scope<'t>,
+        ident: &'t Arg,
+        extra: &'t [Arg],
+        argv: &[Value],
+        iface_nils: u64,
+        e: String,
+    ) -> Error {
+        let (expected, got) = if let Some(rest) = e.strip_prefix("wrong type for value; expected ")
+        {
+            match rest.split_once("; got ") {
+                Some((t, g)) => (t.to_string(), Some(g.to_string())),
+                None => return self.error(sc, e),
+            }
+        } else if let Some(t) = e.strip_prefix("invalid value; expected ") {
+            (t.to_string(), None)
+        } else {
+            return self.error(sc, e);
+        };
+        let iface_nil = |i: usize| i < 64 && iface_nils & (1 << i) != 0;
+        // Which argument: the first whose Go type is the one refused.
+        let which = argv.iter().enumerate().position(|(i, v)| match (&got, v) {
+            (Some(g), Value::Nil) => g == "interface {}",
+            (Some(g), v) => *g == v.type_name(),
+            (None, Value::Nil) => !iface_nil(i),
+            (None, _) => false,
+        });
+        let Some(i) = which else {
+            sc.at = At::Arg(ident);
+            return self.error(sc, e);
+        };
+        let node = extra.get(i);
+        sc.at = match (node, extra.last()) {
+            (Some(n), _) | (None, Some(n)) => At::Arg(last_node(n)),
+            (None, None) => At::Arg(ident),
+        };
+        let literal_kind = match expected.as_str() {
+            "string" => Some("string"),
+            "bool" => Some("bool"),
+            "float64" | "float32" => Some("float"),
+            "int" | "int8" | "int16" | "int32" | "int64" => Some("integer"),
+            "uint" | "uint8" | "uint16" | "uint32" | "uint64" => Some("unsigned integer"),
+            _ => None,
+        };
+        let msg = match (node, &argv[i]) {
+            (Some(Arg::Nil(_)), _) => format!("cannot assign nil to {expected}"),
+            (Some(n @ (Arg::Bool(..) | Arg::Number { .. } | Arg::Str { .. })), _)
+                if literal_kind.is_some() =>
+            {
+                format!("expected {}; found {n}", literal_kind.unwrap_or_default())
+            }
+            (_, Value::Nil) if !iface_nil(i) || node.is_none() => {
+                format!("invalid value; expected {expected}")
+            }
+            (_, Value::Nil) => {
+                format!("wrong type for value; expected {expected}; got interface {{}}")
+            }
+            _ => e,
+        };
+        self.error(sc, msg)
     }
 
     /// Go's argument count check, before any argument is evaluated.
@@ -809,6 +909,15 @@ impl<'s> Exec<'s> {
             }
         }
         Ok(match b {
+            // No template value is a Go func: `call` can only fail, as Go words it.
+            Builtin::Call => match &argv[0] {
+                Value::Nil => Err("call of nil".into()),
+                other => Err(format!(
+                    "non-function {} of type {}",
+                    extra.first().map(ToString::to_string).unwrap_or_default(),
+                    other.type_name()
+                )),
+            },
             Builtin::Printf => {
                 let format = self.string_arg(sc, &argv[0])?;
                 Ok(Value::from(sprintf(&format, &argv[1..])))
@@ -905,10 +1014,6 @@ fn simple_builtin(b: Builtin, argv: &[Value]) -> Result<Value, String> {
         Builtin::Html => Ok(Value::from(builtins::html(&builtins::eval_args(argv)))),
         Builtin::Js => Ok(Value::from(builtins::js(&builtins::eval_args(argv)))),
         Builtin::Urlquery => Ok(Value::from(builtins::urlquery(&builtins::eval_args(argv)))),
-        Builtin::Call => match &argv[0] {
-            Value::Nil => Err("call of nil".into()),
-            other => Err(format!("non-function of type {}", other.type_name())),
-        },
         Builtin::Eq => builtins::eq(&argv[0], &argv[1..]).map(Value::Bool),
         Builtin::Ne => builtins::eq(&argv[0], &argv[1..2]).map(|t| Value::Bool(!t)),
         Builtin::Lt => builtins::lt(&argv[0], &argv[1]).map(Value::Bool),
@@ -916,6 +1021,22 @@ fn simple_builtin(b: Builtin, argv: &[Value]) -> Result<Value, String> {
         Builtin::Gt => builtins::le(&argv[0], &argv[1]).map(|t| Value::Bool(!t)),
         Builtin::Ge => builtins::lt(&argv[0], &argv[1]).map(|t| Value::Bool(!t)),
         _ => Err(format!("internal error: builtin {b:?} needs the executor")),
+    }
+}
+
+/// The node Go's executor is at after evaluating `arg` (its `state.node`): the innermost
+/// last word evaluated.
+fn last_node(arg: &Arg) -> &Arg {
+    match arg {
+        Arg::Chain { node, .. } => last_node(node),
+        Arg::Pipe(p) => match p.cmds.last() {
+            Some(c) => match &c.args[0] {
+                Arg::Func { .. } if c.args.len() > 1 => last_node(&c.args[c.args.len() - 1]),
+                first => last_node(first),
+            },
+            None => arg,
+        },
+        other => other,
     }
 }
 
