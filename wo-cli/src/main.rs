@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 #[cfg(feature = "demo")]
 use commands::sim;
-use commands::{completions, fleet, flow, init, local, plan, verify};
+use commands::{completions, fleet, flow, init, local, plan, template, verify};
 use output::Outcome;
 use wo_core::Result;
 
@@ -55,6 +55,7 @@ enum Command {
     Validate(local::Validate),
     Resolve(local::Resolve),
     Render(plan::Render),
+    Template(template::Template),
     Check(plan::Check),
     Diff(plan::Diff),
     PreparePr(flow::PreparePr),
@@ -82,6 +83,7 @@ impl Command {
             Command::Validate(c) => c.json(),
             Command::Resolve(c) => c.json(),
             Command::Render(c) => c.json(),
+            Command::Template(c) => c.json(),
             Command::Check(c) => c.json(),
             Command::Diff(c) => c.json(),
             Command::PreparePr(c) => c.json(),
@@ -105,6 +107,7 @@ impl Command {
             Command::Validate(c) => c.run().await,
             Command::Resolve(c) => c.run().await,
             Command::Render(c) => c.run().await,
+            Command::Template(c) => c.run().await,
             Command::Check(c) => c.run().await,
             Command::Diff(c) => c.run().await,
             Command::PreparePr(c) => c.run().await,

@@ -20,6 +20,9 @@ pub mod package;
 pub mod policy;
 pub mod review;
 
+/// Helm's template engine in Rust (Go templates, Sprig, charts as `helm template` prints them).
+pub use wo_gotmpl as gotmpl;
+
 pub use canonical::CanonicalRenderer;
 pub use engine::{ChartRenderer, Engine};
 pub use handlebars::HandlebarsRenderer;

@@ -8,4 +8,5 @@ pub mod local;
 pub mod plan;
 #[cfg(feature = "demo")]
 pub mod sim;
+pub mod template;
 pub mod verify;

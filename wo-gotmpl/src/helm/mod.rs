@@ -21,6 +21,7 @@ pub mod manifests;
 pub mod objects;
 mod render;
 mod schema;
+pub mod seed;
 pub mod strvals;
 mod values;
 
