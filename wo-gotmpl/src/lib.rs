@@ -11,6 +11,18 @@
 //! - [`helm`]: charts — loading (directories, `.tgz`, `.helmignore`), values coalescing,
 //!   dependencies, schema validation, `.Release`/`.Chart`/`.Capabilities`/`.Files`, and the
 //!   output of `helm template`.
+//!
+//! # Known differences from Helm
+//!
+//! The judge is `helm template` (v4.1.4): the corpus of real charts in `../shared/charts` renders
+//! byte for byte, and a differential test renders random templates through both. Where they
+//! still differ, by design:
+//!
+//! - Strings are UTF-8. Go's strings are bytes: `trunc`/`substr` cutting through a multi-byte
+//!   character keep half of it in Go; here the half character becomes U+FFFD.
+//! - Random and time functions draw from a seed and a fixed clock ([`func::Ctx`]), so a render is
+//!   reproducible; Helm's differ on every run.
+//! - `lookup` returns an empty map, as `helm template` does (there is no cluster).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -409,7 +409,10 @@ fn print_arg(out: &mut String, arg: &Value, verb: char, spec: &Spec, top: bool) 
     }
     match arg {
         Value::Nil => {
-            if verb == 'v' || !top {
+            if !top {
+                // Go's printValue writes a nil element unpadded, whatever the width.
+                out.push_str("<nil>");
+            } else if verb == 'v' {
                 spec.pad(out, "<nil>");
             } else {
                 bad_verb(out, arg, verb, spec);

@@ -507,6 +507,8 @@ fn maps_are_shared_references() {
 /// Templates whose output must equal `helm template`'s byte for byte.
 const HELM_CASES: &[&str] = &[
     "plain text",
+    // A nil element is written unpadded whatever the width (found by the differential test).
+    r#"{{ printf "%-6v|%5v|%05d" (list 1 nil "x") (dict "k" nil) (list 3 nil) }}"#,
     "{{ .Values.name }} {{ .Values.count }} {{ .Values.ratio }} {{ .Values.big }} {{ .Values.small }}",
     "a  \n {{- .Values.name -}} \n\t b",
     "{{- /* c */ -}}\n  x  {{/* c */}}  y\n",
