@@ -158,3 +158,28 @@ fn an_incompatible_kube_version_is_refused() {
         "chart requires kubeVersion: >=1.31.0-0 which is incompatible with Kubernetes v1.30.0"
     );
 }
+
+#[test]
+fn values_a_schema_rejects_fail_as_helm_reports_them() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/charts/external-dns/chart");
+    if !root.is_dir() {
+        println!("note: corpus not found at {}; skipping", root.display());
+        return;
+    }
+    let prepared = PreparedChart::new(Chart::load(root).expect("loads")).expect("parses");
+    let err = prepared
+        .render(&Value::Nil, &RenderOptions::default())
+        .expect_err("policy is required");
+    assert_eq!(
+        err.helm_stderr(),
+        "Error: values don't meet the specifications of the schema(s) in the following chart(s):\nexternal-dns:\n- at '/policy': got null, want string\n\n"
+    );
+    let bad = yaml::decode("policy: sync\nreplicaCount: \"x\"\n").expect("decodes");
+    let err = prepared
+        .render(&bad, &RenderOptions::default())
+        .expect_err("replicaCount is an integer");
+    assert_eq!(
+        err.to_string(),
+        "values don't meet the specifications of the schema(s) in the following chart(s):\nexternal-dns:\n- at '/replicaCount': got string, want integer\n"
+    );
+}
