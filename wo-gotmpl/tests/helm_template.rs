@@ -183,3 +183,54 @@ fn values_a_schema_rejects_fail_as_helm_reports_them() {
         "values don't meet the specifications of the schema(s) in the following chart(s):\nexternal-dns:\n- at '/replicaCount': got string, want integer\n"
     );
 }
+
+/// The same chart packed as a `.tgz` whose `charts/` holds the subchart as a `.tgz` too.
+#[test]
+fn an_archive_with_an_archived_subchart_renders_the_same() {
+    let chart = Chart::load(charts().join("parent-1.2.3.tgz")).expect("the archive loads");
+    assert!(
+        chart.dependencies.iter().any(|d| d.name() == "sub"),
+        "the nested archive is a dependency"
+    );
+    let prepared = PreparedChart::new(chart).expect("templates parse");
+    let options = RenderOptions {
+        release_name: "rel".into(),
+        namespace: "ns".into(),
+        ..RenderOptions::default()
+    };
+    let got = prepared
+        .render(&values("parent-user-values.yaml"), &options)
+        .expect("renders");
+    let expected =
+        std::fs::read_to_string(charts().join("parent-expected.yaml")).expect("expected read");
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn a_prepared_chart_renders_on_several_threads() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    let chart = Chart::load(charts().join("parent")).expect("the chart loads");
+    let prepared = PreparedChart::new(chart).expect("templates parse");
+    send_sync(&prepared);
+    let options = RenderOptions {
+        release_name: "rel".into(),
+        namespace: "ns".into(),
+        ..RenderOptions::default()
+    };
+    let expected =
+        std::fs::read_to_string(charts().join("parent-expected.yaml")).expect("expected read");
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    prepared
+                        .render(&values("parent-user-values.yaml"), &options)
+                        .expect("renders")
+                })
+            })
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().expect("no panic"), expected);
+        }
+    });
+}

@@ -11,6 +11,25 @@
 //!   Helm's `chartutil` does them.
 //! - [`objects`]: `.Capabilities` and `.Files`.
 //! - [`manifests`]: splitting, hooks, kind order, `# Source:` lines, `--show-only`.
+//!
+//! ```
+//! use wo_gotmpl::helm::{Chart, PreparedChart, RenderOptions};
+//! use wo_gotmpl::Value;
+//!
+//! let chart = Chart::from_files(vec![
+//!     ("Chart.yaml".into(), b"apiVersion: v2\nname: demo\nversion: 0.1.0\n".to_vec()),
+//!     ("values.yaml".into(), b"replicas: 2\n".to_vec()),
+//!     (
+//!         "templates/cm.yaml".into(),
+//!         b"kind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  n: {{ .Values.replicas | quote }}\n".to_vec(),
+//!     ),
+//! ])?;
+//! let prepared = PreparedChart::new(chart)?;
+//! let options = RenderOptions { release_name: "r".into(), ..RenderOptions::default() };
+//! let out = prepared.render(&Value::Nil, &options)?;
+//! assert_eq!(out, "---\n# Source: demo/templates/cm.yaml\nkind: ConfigMap\nmetadata:\n  name: r\ndata:\n  n: \"2\"\n");
+//! # Ok::<(), wo_gotmpl::helm::Error>(())
+//! ```
 
 pub mod chart;
 mod dependencies;
