@@ -30,8 +30,12 @@ pub(crate) fn process(
     funcs: &FuncMap,
     warnings: &mut Vec<String>,
 ) -> Result<(), Error> {
-    process_enabled(root, user, "", funcs, warnings)?;
-    process_imports(root, warnings)
+    process_enabled(root, user, "", funcs, warnings)
+        .and_then(|()| process_imports(root, warnings))
+        .map_err(|e| match e {
+            Error::Values(m) => Error::Values(format!("chart dependencies processing failed: {m}")),
+            other => other,
+        })
 }
 
 fn process_enabled(
