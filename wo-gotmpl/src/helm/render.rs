@@ -141,18 +141,35 @@ impl PreparedChart {
     /// parse or execution errors (`fail` and `required` included, also from `NOTES.txt`),
     /// documents that are not YAML, `--show-only` patterns that match nothing.
     pub fn render(&self, user_values: &Value, options: &RenderOptions) -> Result<String, Error> {
-        let files = self.render_files(user_values, options)?;
+        self.render_with_warnings(user_values, options)
+            .map(|(out, _)| out)
+    }
+
+    /// As [`PreparedChart::render`], with the warnings Helm logs on stderr while coalescing
+    /// values (`warning: cannot overwrite table with non table for a.b (map[])`), in the order
+    /// they arose.
+    ///
+    /// # Errors
+    /// As [`PreparedChart::render`].
+    pub fn render_with_warnings(
+        &self,
+        user_values: &Value,
+        options: &RenderOptions,
+    ) -> Result<(String, Vec<String>), Error> {
+        let mut warnings = Vec::new();
+        let files = self.render_files_inner(user_values, options, &mut warnings)?;
         let files: Vec<(String, String)> = files
             .into_iter()
             .filter(|(name, _)| !name.ends_with("NOTES.txt"))
             .collect();
         let (hooks, manifests) = sort_manifests(&files)?;
         let out = print(&hooks, &manifests, options.skip_tests);
-        if options.show_only.is_empty() {
-            Ok(out)
+        let out = if options.show_only.is_empty() {
+            out
         } else {
-            show_only(&out, &options.show_only)
-        }
+            show_only(&out, &options.show_only)?
+        };
+        Ok((out, warnings))
     }
 
     /// Every rendered template, partials left out: `(template path, text)` in Helm's render
@@ -165,13 +182,21 @@ impl PreparedChart {
         user_values: &Value,
         options: &RenderOptions,
     ) -> Result<Vec<(String, String)>, Error> {
-        let mut warnings = Vec::new();
+        self.render_files_inner(user_values, options, &mut Vec::new())
+    }
+
+    fn render_files_inner(
+        &self,
+        user_values: &Value,
+        options: &RenderOptions,
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<(String, String)>, Error> {
         let user = match user_values {
             Value::Map(_) => user_values.deep_copy(),
             _ => Value::empty_map(),
         };
         let mut root = Node::new(&self.chart);
-        dependencies::process(&mut root, &user, &self.funcs, &mut warnings)?;
+        dependencies::process(&mut root, &user, &self.funcs, warnings)?;
 
         let kube_version = match &options.kube_version {
             Some(v) => KubeVersion::parse(v).ok_or_else(|| {
@@ -189,7 +214,7 @@ impl PreparedChart {
             api_versions,
         };
 
-        let values = coalesce_values(&root, &user, &mut warnings)?;
+        let values = coalesce_values(&root, &user, warnings)?;
         super::schema::validate(&root, &values)?;
 
         let mut release = Map::new();
