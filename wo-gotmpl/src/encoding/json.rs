@@ -171,10 +171,21 @@ pub(crate) fn write_string(out: &mut String, s: &str, html: bool) {
 /// Go's messages: `unexpected end of JSON input`, `invalid character 'x' looking for beginning
 /// of value`, `json: cannot unmarshal number 1e400 into Go value of type float64`.
 pub fn decode(text: &str) -> Result<Value, String> {
+    match decode_partial(text)? {
+        (_, Some(e)) => Err(e),
+        (value, None) => Ok(value),
+    }
+}
+
+/// `json.Unmarshal` as far as it gets: a syntax error fails the whole text, but a number out of
+/// `float64`'s range leaves `nil` in its place and is reported next to the value (Go keeps
+/// decoding after such a type error and returns the first one).
+pub(crate) fn decode_partial(text: &str) -> Result<(Value, Option<String>), String> {
     let mut p = JsonParser {
         b: text.as_bytes(),
         i: 0,
         range_error: None,
+        depth: 0,
     };
     p.skip_ws();
     let value = p.value()?;
@@ -185,10 +196,7 @@ pub fn decode(text: &str) -> Result<Value, String> {
             quote_char(p.peek_char())
         ));
     }
-    if let Some(e) = p.range_error {
-        return Err(e);
-    }
-    Ok(value)
+    Ok((value, p.range_error))
 }
 
 /// Go's `quoteChar` for syntax errors: `'x'`, `'\n'`, `'\''`, `'"'`.
@@ -215,9 +223,14 @@ struct JsonParser<'a> {
     i: usize,
     /// Go checks the syntax of the whole text first and reports a number out of range after.
     range_error: Option<String>,
+    depth: usize,
 }
 
 const EOF: &str = "unexpected end of JSON input";
+
+/// Go's scanner refuses nesting deeper than 10,000; we stop at 1,000, so that reading (and
+/// dropping) the value never exhausts a thread's stack. Templates never nest that deep.
+const MAX_DEPTH: usize = 1_000;
 
 impl JsonParser<'_> {
     fn peek_char(&self) -> char {
@@ -251,8 +264,19 @@ impl JsonParser<'_> {
     fn value(&mut self) -> Result<Value, String> {
         match self.b.get(self.i) {
             None => Err(EOF.into()),
-            Some(b'{') => self.object(),
-            Some(b'[') => self.array(),
+            Some(b'{' | b'[') if self.depth >= MAX_DEPTH => Err(self.bad("exceeded max depth")),
+            Some(b'{') => {
+                self.depth += 1;
+                let v = self.object();
+                self.depth -= 1;
+                v
+            }
+            Some(b'[') => {
+                self.depth += 1;
+                let v = self.array();
+                self.depth -= 1;
+                v
+            }
             Some(b'"') => Ok(Value::from(self.string()?)),
             Some(b'-' | b'0'..=b'9') => self.number(),
             Some(b't') => self.literal("true", Value::Bool(true)),
@@ -453,10 +477,13 @@ impl JsonParser<'_> {
         }
         let text = std::str::from_utf8(&self.b[start..self.i]).unwrap_or("0");
         let f: f64 = text.parse().unwrap_or(0.0);
-        if f.is_infinite() && self.range_error.is_none() {
-            self.range_error = Some(format!(
-                "json: cannot unmarshal number {text} into Go value of type float64"
-            ));
+        if f.is_infinite() {
+            if self.range_error.is_none() {
+                self.range_error = Some(format!(
+                    "json: cannot unmarshal number {text} into Go value of type float64"
+                ));
+            }
+            return Ok(Value::Nil);
         }
         Ok(Value::Float(f))
     }
@@ -534,5 +561,13 @@ mod tests {
             "json: cannot unmarshal number 1e400 into Go value of type float64"
         );
         assert_eq!(decode("tru").unwrap_err(), "unexpected end of JSON input");
+        // Go's message (Go itself reaches 10,000 levels before it gives it).
+        let deep = "[".repeat(MAX_DEPTH + 1);
+        assert_eq!(
+            decode(&deep).unwrap_err(),
+            "invalid character '[' exceeded max depth"
+        );
+        let nested = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(decode(&nested).is_ok());
     }
 }

@@ -85,7 +85,8 @@ pub(crate) fn format_g64(x: f64) -> String {
 
 /// `strconv.FormatFloat(x, 'g', -1, 32)` (how `sigs.k8s.io/yaml` names float map keys).
 pub(crate) fn format_g32(x: f64) -> String {
-    if let Some(s) = special(x) {
+    // Beyond f32's range the value is an infinity.
+    if let Some(s) = special(f64::from(x as f32)) {
         return s;
     }
     if x == 0.0 {
@@ -156,5 +157,7 @@ mod tests {
         assert_eq!(format_g32(123456.0), "123456");
         assert_eq!(format_g32(0.1), "0.1");
         assert_eq!(format_g32(1.234_567_89), "1.2345679");
+        assert_eq!(format_g32(1e39), "+Inf");
+        assert_eq!(format_g32(-1e39), "-Inf");
     }
 }

@@ -11,6 +11,15 @@ use super::resolve::{resolve_plain, Resolved};
 
 const TAG_PREFIX: &str = "tag:yaml.org,2002:";
 
+/// How deeply collections may nest (aliases expanded). go-yaml allows 10,000 levels; this
+/// budget keeps reading a hostile document within any thread's stack, far above what charts
+/// use.
+pub(crate) const MAX_DEPTH: usize = 200;
+
+fn too_deep() -> String {
+    format!("yaml: exceeded max depth of {MAX_DEPTH}")
+}
+
 /// What go-yaml v2 decodes into `interface{}`, keys still of any scalar type.
 #[derive(Debug, Clone)]
 pub(crate) enum GoYaml {
@@ -34,6 +43,7 @@ pub(crate) fn decode_first_document(text: &str) -> Result<Option<GoYaml>, String
     };
     let mut decoder = Decoder {
         tree: &tree,
+        depth: 0,
         active_aliases: Vec::new(),
         decode_count: 0,
         alias_count: 0,
@@ -55,16 +65,23 @@ enum NodeKind {
     Alias(usize),
 }
 
-#[derive(Debug)]
-struct Node {
-    kind: NodeKind,
-}
-
 /// The first document as nodes in an arena (aliases point at node indices).
 #[derive(Default)]
 struct Tree {
-    nodes: Vec<Node>,
+    nodes: Vec<NodeKind>,
     anchors: HashMap<usize, usize>,
+    /// Where the collections being read start (character index), innermost last: after a
+    /// failed parse, whether the failure is inside a flow collection.
+    open: Vec<usize>,
+    /// Where the last event read ended (character index).
+    last_end: usize,
+    /// Block scalars read: where their content starts (character index, 1-based line) and the
+    /// 1-based line of the token after them.
+    block_scalars: Vec<(usize, usize, usize)>,
+    /// Whether the failed parse stopped after a `?` key and before its `:`.
+    explicit_key: bool,
+    /// How many collections enclose the node being read.
+    depth: usize,
 }
 
 type Events<'a> = Parser<'a, saphyr_parser::StrInput<'a>>;
@@ -132,6 +149,71 @@ struct ParseError {
     scan: Option<ScanError>,
 }
 
+/// saphyr's events over `text`, remembering where the last one ended.
+struct Reader<'a> {
+    events: Events<'a>,
+    text: &'a str,
+    chars: Vec<char>,
+    last_end: usize,
+    /// Where the event before the last one ended.
+    previous_end: usize,
+    /// Whether a `?` key indicator was read and its `:` not yet.
+    explicit_key: bool,
+}
+
+impl Reader<'_> {
+    fn next(&mut self) -> Result<(Event<'static>, Span), ParseError> {
+        let (event, span) = next(&mut self.events, self.text)?;
+        self.previous_end = self.last_end;
+        self.last_end = span.end.index();
+        Ok((event, span))
+    }
+
+    /// libyaml does not skip a tab after a block `-` or `?` indicator, or after the `:` of a
+    /// `?` key (it would be read as the start of a token, and no token starts with a tab);
+    /// saphyr does. Checks the text between the previous event and a node starting at `start`.
+    fn check_indicator_tabs(&mut self, start: usize) -> Result<(), ParseError> {
+        let gap = &self.chars[self.previous_end.min(start)..start.min(self.chars.len())];
+        let mut i = 0;
+        while i < gap.len() {
+            match gap[i] {
+                '#' if i == 0 || gap[i - 1].is_whitespace() => {
+                    while i < gap.len() && gap[i] != '\n' {
+                        i += 1;
+                    }
+                }
+                ':' if !self.explicit_key => i += 1,
+                '-' | '?' | ':' if gap.get(i + 1).is_some_and(|c| *c == ' ' || *c == '\t') => {
+                    match gap[i] {
+                        '?' => self.explicit_key = true,
+                        ':' => self.explicit_key = false,
+                        _ => {}
+                    }
+                    let mut j = i + 1;
+                    while j < gap.len() && (gap[j] == ' ' || gap[j] == '\t') {
+                        if gap[j] == '\t' {
+                            let at = self.previous_end + j;
+                            let line = self.chars[..at].iter().filter(|c| **c == '\n').count();
+                            let prefix = if line > 0 {
+                                format!("line {}: ", line + 1)
+                            } else {
+                                String::new()
+                            };
+                            return Err(plain_error(format!(
+                                "yaml: {prefix}found character that cannot start any token"
+                            )));
+                        }
+                        j += 1;
+                    }
+                    i = j;
+                }
+                _ => i += 1,
+            }
+        }
+        Ok(())
+    }
+}
+
 fn next(events: &mut Events<'_>, text: &str) -> Result<(Event<'static>, Span), ParseError> {
     match events.next() {
         Some(Ok((event, span))) => Ok((owned(event), span)),
@@ -190,11 +272,26 @@ impl Tree {
         for _ in 0..10_000 {
             *self = Tree::default();
             match self.parse_once(&text) {
-                Ok(root) => return Ok(root),
+                Ok(root) => {
+                    check_block_scalar_tabs(&text, &self.block_scalars)?;
+                    return Ok(root);
+                }
                 Err(ParseError {
                     scan: Some(e),
                     message,
                 }) if e.info() == "':' must be followed by a valid YAML whitespace" => {
+                    if self.explicit_key {
+                        // After a `?` key, libyaml does not skip the tab either.
+                        let line = e.marker().line();
+                        let at = if line > 1 {
+                            format!("line {line}: ")
+                        } else {
+                            String::new()
+                        };
+                        return Err(format!(
+                            "yaml: {at}found character that cannot start any token"
+                        ));
+                    }
                     let mut chars: Vec<char> = text.chars().collect();
                     let mut i = e.marker().index().min(chars.len());
                     let mut replaced = false;
@@ -208,6 +305,73 @@ impl Tree {
                     }
                     text = std::borrow::Cow::Owned(chars.into_iter().collect());
                 }
+                Err(ParseError {
+                    scan: Some(e),
+                    message,
+                }) if matches!(
+                    e.info(),
+                    "invalid indentation" | "invalid indentation in flow construct"
+                ) =>
+                {
+                    // libyaml does not hold flow content to the block indentation; saphyr does.
+                    // Indenting the line past the flow collection's own line changes nothing
+                    // else (leading blanks of continuation lines are not content).
+                    let chars: Vec<char> = text.chars().collect();
+                    let opener = self
+                        .open
+                        .last()
+                        .copied()
+                        .filter(|i| matches!(chars.get(*i), Some('[' | '{')));
+                    let Some(opener) = opener else {
+                        return Err(message);
+                    };
+                    let opener_line = chars[..opener].iter().filter(|c| **c == '\n').count();
+                    let opener_indent = text
+                        .lines()
+                        .nth(opener_line)
+                        .map_or(0, |l| l.len() - l.trim_start_matches(' ').len());
+                    let error_line = e.marker().line().saturating_sub(1);
+                    if error_line <= opener_line {
+                        return Err(message);
+                    }
+                    let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+                    let Some(line) = lines.get_mut(error_line) else {
+                        return Err(message);
+                    };
+                    let indent = line.len() - line.trim_start_matches(' ').len();
+                    if indent > opener_indent {
+                        return Err(message);
+                    }
+                    *line = format!(
+                        "{}{}",
+                        " ".repeat(opener_indent + 1),
+                        line.trim_start_matches(' ')
+                    );
+                    text = std::borrow::Cow::Owned(lines.join("\n"));
+                }
+                Err(ParseError {
+                    scan: Some(e),
+                    message,
+                }) if e.info().ends_with("invalid indentation in quoted scalar") => {
+                    // libyaml does not hold a quoted scalar's continuation lines to the block
+                    // indentation; their leading blanks are not content, so indenting them
+                    // past the line the scalar starts on reads the same.
+                    match indent_quoted_continuations(&text, e.marker().index()) {
+                        Some(repaired) => text = std::borrow::Cow::Owned(repaired),
+                        None => return Err(message),
+                    }
+                }
+                Err(ParseError {
+                    scan: Some(e),
+                    message,
+                }) if e.info() == "tab cannot be used as indentation" => {
+                    // libyaml refuses a tab indenting a new token but takes one in the leading
+                    // blanks of a scalar's continuation line (they are not content).
+                    match untab_continuation(&text, self.last_end, e.marker().line()) {
+                        Some(repaired) => text = std::borrow::Cow::Owned(repaired),
+                        None => return Err(message),
+                    }
+                }
                 Err(e) => return Err(e.message),
             }
         }
@@ -215,18 +379,36 @@ impl Tree {
     }
 
     fn parse_once(&mut self, text: &str) -> Result<Option<usize>, ParseError> {
-        let mut events: Events<'_> = Parser::new_from_str(text);
+        let mut reader = Reader {
+            events: Parser::new_from_str(text),
+            text,
+            chars: if text.contains('\t') {
+                text.chars().collect()
+            } else {
+                Vec::new()
+            },
+            last_end: 0,
+            previous_end: 0,
+            explicit_key: false,
+        };
+        let result = self.read_document(&mut reader);
+        self.last_end = reader.last_end;
+        self.explicit_key = reader.explicit_key;
+        result
+    }
+
+    fn read_document(&mut self, events: &mut Reader<'_>) -> Result<Option<usize>, ParseError> {
         loop {
-            match next(&mut events, text)?.0 {
+            match events.next()?.0 {
                 Event::StreamStart | Event::Nothing => {}
                 Event::StreamEnd => return Ok(None),
                 Event::DocumentStart(_) => break,
                 other => return Err(plain_error(format!("yaml: unexpected event {other:?}"))),
             }
         }
-        let (event, span) = next(&mut events, text)?;
-        let root = self.node(&mut events, text, event, span)?;
-        match next(&mut events, text)?.0 {
+        let (event, span) = events.next()?;
+        let root = self.node(events, event, span)?;
+        match events.next()?.0 {
             Event::DocumentEnd => Ok(Some(root)),
             other => Err(plain_error(format!(
                 "yaml: expected document end, found {other:?}"
@@ -234,9 +416,8 @@ impl Tree {
         }
     }
 
-    fn push(&mut self, kind: NodeKind, span: Span, anchor: usize) -> usize {
-        let _ = span;
-        self.nodes.push(Node { kind });
+    fn push(&mut self, kind: NodeKind, anchor: usize) -> usize {
+        self.nodes.push(kind);
         let index = self.nodes.len() - 1;
         if anchor > 0 {
             self.anchors.insert(anchor, index);
@@ -246,53 +427,75 @@ impl Tree {
 
     fn node(
         &mut self,
-        events: &mut Events<'_>,
-        text: &str,
+        events: &mut Reader<'_>,
         event: Event<'_>,
         span: Span,
     ) -> Result<usize, ParseError> {
+        let in_flow = self
+            .open
+            .last()
+            .is_some_and(|i| matches!(events.chars.get(*i), Some('[' | '{')));
+        if !events.chars.is_empty() && !in_flow {
+            events.check_indicator_tabs(span.start.index())?;
+        }
         match event {
             Event::Scalar(value, style, anchor, tag) => {
+                if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+                    let end_line = span.end.line() + usize::from(span.end.col() > 0);
+                    self.block_scalars
+                        .push((span.start.index(), span.start.line(), end_line));
+                }
                 let kind = NodeKind::Scalar {
                     value: value.into_owned(),
                     plain: style == ScalarStyle::Plain,
                     tag: tag.as_deref().map(tag_text),
                 };
-                Ok(self.push(kind, span, anchor))
+                Ok(self.push(kind, anchor))
             }
             Event::Alias(id) => {
                 let Some(&target) = self.anchors.get(&id) else {
                     return Err(plain_error("yaml: unknown anchor referenced".into()));
                 };
-                Ok(self.push(NodeKind::Alias(target), span, 0))
+                Ok(self.push(NodeKind::Alias(target), 0))
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) if self.depth >= MAX_DEPTH => {
+                Err(plain_error(too_deep()))
             }
             Event::SequenceStart(anchor, _) => {
-                let index = self.push(NodeKind::Seq(Vec::new()), span, anchor);
+                self.depth += 1;
+                self.open.push(span.start.index());
+                let index = self.push(NodeKind::Seq(Vec::new()), anchor);
                 let mut items = Vec::new();
                 loop {
-                    let (event, span) = next(events, text)?;
+                    let (event, span) = events.next()?;
                     if matches!(event, Event::SequenceEnd) {
                         break;
                     }
-                    items.push(self.node(events, text, event, span)?);
+                    items.push(self.node(events, event, span)?);
                 }
-                self.nodes[index].kind = NodeKind::Seq(items);
+                self.nodes[index] = NodeKind::Seq(items);
+                self.open.pop();
+                self.depth -= 1;
                 Ok(index)
             }
             Event::MappingStart(anchor, _) => {
-                let index = self.push(NodeKind::Map(Vec::new()), span, anchor);
+                self.depth += 1;
+                self.open.push(span.start.index());
+                let index = self.push(NodeKind::Map(Vec::new()), anchor);
                 let mut pairs = Vec::new();
                 loop {
-                    let (event, span) = next(events, text)?;
+                    let (event, span) = events.next()?;
                     if matches!(event, Event::MappingEnd) {
                         break;
                     }
-                    let key = self.node(events, text, event, span)?;
-                    let (event, span) = next(events, text)?;
-                    let value = self.node(events, text, event, span)?;
+                    let key = self.node(events, event, span)?;
+                    let (event, span) = events.next()?;
+                    let value = self.node(events, event, span)?;
                     pairs.push((key, value));
                 }
-                self.nodes[index].kind = NodeKind::Map(pairs);
+                self.nodes[index] = NodeKind::Map(pairs);
+                self.open.pop();
+                self.depth -= 1;
                 Ok(index)
             }
             other => Err(plain_error(format!("yaml: unexpected event {other:?}"))),
@@ -327,8 +530,132 @@ fn check_version_directive(text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// libyaml refuses a tab where a block scalar's indentation is still being read: before its
+/// first content line sets the indentation, or short of it on a later line. saphyr takes the
+/// tab as content; this finds what libyaml would refuse. (Block scalars with an explicit
+/// indentation indicator are not checked.)
+fn check_block_scalar_tabs(text: &str, scalars: &[(usize, usize, usize)]) -> Result<(), String> {
+    if scalars.is_empty() || !text.contains('\t') {
+        return Ok(());
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let lines: Vec<&str> = text.split('\n').collect();
+    for &(start, start_line, end_line) in scalars {
+        // The header (`|`, `>-`, `|2+`…) is the last indicator before the content.
+        let Some(header) = chars[..start.min(chars.len())]
+            .iter()
+            .rposition(|c| *c == '|' || *c == '>')
+        else {
+            continue;
+        };
+        let explicit = chars[header + 1..]
+            .iter()
+            .take_while(|c| !c.is_whitespace())
+            .any(char::is_ascii_digit);
+        if explicit {
+            continue;
+        }
+        let header_line = chars[..header].iter().filter(|c| **c == '\n').count() + 1;
+        let last = end_line.saturating_sub(1).max(start_line);
+        let mut indent = 0;
+        for number in header_line + 1..=last {
+            let Some(line) = lines.get(number - 1) else {
+                break;
+            };
+            let spaces = line.len() - line.trim_start_matches(' ').len();
+            let rest = &line[spaces..];
+            let tab_in_indentation = rest.starts_with('\t') && (indent == 0 || spaces < indent);
+            if tab_in_indentation {
+                return Err(format!(
+                    "yaml: line {number}: found a tab character where an indentation space is \
+                     expected"
+                ));
+            }
+            if indent == 0 && !rest.trim_end_matches('\r').is_empty() {
+                indent = spaces;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The text with the tabs leading line `line` (1-based) made spaces, when that line continues
+/// a scalar begun after the last event (at character `last_end`); `None` otherwise.
+fn untab_continuation(text: &str, last_end: usize, line: usize) -> Option<String> {
+    let index = line.checked_sub(1)?;
+    let line_start: usize = text
+        .split('\n')
+        .take(index)
+        .map(|l| l.chars().count() + 1)
+        .sum();
+    let between: String = text
+        .chars()
+        .skip(last_end)
+        .take(line_start.saturating_sub(last_end))
+        .collect();
+    let scalar_begun = between
+        .lines()
+        .map(|l| l.split(" #").next().unwrap_or(""))
+        .any(|l| {
+            l.chars()
+                .any(|c| !c.is_whitespace() && !":-?,[{".contains(c))
+        });
+    if !scalar_begun {
+        return None;
+    }
+    let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+    let target = lines.get_mut(index)?;
+    let content = target.trim_start_matches([' ', '\t']);
+    let lead = &target[..target.len() - content.len()];
+    if !lead.contains('\t') {
+        return None;
+    }
+    *target = format!("{}{content}", " ".repeat(lead.chars().count()));
+    Some(lines.join("\n"))
+}
+
+/// The text with the continuation lines of the quoted scalar starting at character `start`
+/// indented one space past the line it starts on; `None` when none needed it.
+fn indent_quoted_continuations(text: &str, start: usize) -> Option<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let quote = *chars.get(start)?;
+    if quote != '"' && quote != '\'' {
+        return None;
+    }
+    let mut i = start + 1;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' if quote == '"' => i += 2,
+            '\'' if quote == '\'' && chars.get(i + 1) == Some(&'\'') => i += 2,
+            c if c == quote => break,
+            _ => i += 1,
+        }
+    }
+    let first_line = chars[..start].iter().filter(|c| **c == '\n').count();
+    let last_line = chars[..i.min(chars.len())]
+        .iter()
+        .filter(|c| **c == '\n')
+        .count();
+    let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+    let base = lines
+        .get(first_line)
+        .map(|l| l.len() - l.trim_start_matches(' ').len())?;
+    let mut changed = false;
+    for line in lines.iter_mut().take(last_line + 1).skip(first_line + 1) {
+        let content = line.trim_start_matches([' ', '\t']);
+        let indent = line.len() - content.len();
+        if !content.is_empty() && indent <= base {
+            *line = format!("{}{content}", " ".repeat(base + 1));
+            changed = true;
+        }
+    }
+    changed.then(|| lines.join("\n"))
+}
+
 struct Decoder<'t> {
     tree: &'t Tree,
+    /// Collections (and aliases) entered: aliases can nest a document deeper than it is written.
+    depth: usize,
     active_aliases: Vec<usize>,
     decode_count: u64,
     alias_count: u64,
@@ -366,9 +693,18 @@ impl Decoder<'_> {
     }
 
     fn unmarshal(&mut self, index: usize) -> Result<GoYaml, String> {
+        if self.depth >= MAX_DEPTH {
+            return Err(too_deep());
+        }
+        self.depth += 1;
+        let out = self.unmarshal_node(index);
+        self.depth -= 1;
+        out
+    }
+
+    fn unmarshal_node(&mut self, index: usize) -> Result<GoYaml, String> {
         self.count()?;
-        let node = &self.tree.nodes[index];
-        match &node.kind {
+        match &self.tree.nodes[index] {
             NodeKind::Alias(target) => {
                 let target = *target;
                 self.enter_alias(index)?;
@@ -411,8 +747,7 @@ impl Decoder<'_> {
         index: usize,
         out: &mut Vec<(GoYaml, GoYaml)>,
     ) -> Result<(), String> {
-        let node = &self.tree.nodes[index];
-        let pairs = match &node.kind {
+        let pairs = match &self.tree.nodes[index] {
             NodeKind::Map(pairs) => pairs,
             NodeKind::Alias(target) => {
                 let target = *target;
@@ -442,21 +777,21 @@ impl Decoder<'_> {
     }
 
     fn is_merge(&self, index: usize) -> bool {
-        matches!(&self.tree.nodes[index].kind,
+        matches!(&self.tree.nodes[index],
             NodeKind::Scalar { value, plain, tag } if value == "<<"
                 && ((*plain && tag.is_none()) || tag.as_deref() == Some("tag:yaml.org,2002:merge")))
     }
 
     fn target_kind(&self, index: usize) -> &NodeKind {
-        match &self.tree.nodes[index].kind {
-            NodeKind::Alias(target) => &self.tree.nodes[*target].kind,
+        match &self.tree.nodes[index] {
+            NodeKind::Alias(target) => &self.tree.nodes[*target],
             kind => kind,
         }
     }
 
     fn merge(&mut self, index: usize, out: &mut Vec<(GoYaml, GoYaml)>) -> Result<(), String> {
         const WANT_MAP: &str = "yaml: map merge requires map or sequence of maps as the value";
-        match &self.tree.nodes[index].kind {
+        match &self.tree.nodes[index] {
             NodeKind::Map(_) => {
                 self.count()?;
                 self.mapping_into(index, out)
@@ -472,7 +807,7 @@ impl Decoder<'_> {
                     if !matches!(self.target_kind(*item), NodeKind::Map(_)) {
                         return Err(WANT_MAP.into());
                     }
-                    if matches!(self.tree.nodes[*item].kind, NodeKind::Map(_)) {
+                    if matches!(self.tree.nodes[*item], NodeKind::Map(_)) {
                         self.count()?;
                     }
                     self.mapping_into(*item, out)?;
@@ -572,7 +907,7 @@ fn scalar(value: &str, plain: bool, tag: Option<&str>) -> Result<GoYaml, String>
         Some("binary") => {
             let bytes = decode_base64(value)
                 .ok_or_else(|| "yaml: !!binary value contains invalid base64 data".to_string())?;
-            Ok(GoYaml::Str(String::from_utf8_lossy(&bytes).into_owned()))
+            Ok(GoYaml::Str(go_lossy(&bytes)))
         }
         Some("str") => Ok(GoYaml::Str(value.to_string())),
         Some(kind @ ("bool" | "int" | "float" | "null" | "timestamp")) => {
@@ -606,6 +941,26 @@ fn scalar(value: &str, plain: bool, tag: Option<&str>) -> Result<GoYaml, String>
         }
         // Other tags (`!local`, `!`, `!!map` on a scalar, `!!merge`) leave the text as is.
         _ => Ok(GoYaml::Str(value.to_string())),
+    }
+}
+
+/// The bytes as `encoding/json` writes a Go string that is not UTF-8: each byte that does not
+/// start a valid sequence becomes U+FFFD.
+fn go_lossy(mut bytes: &[u8]) -> String {
+    let mut out = String::new();
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(valid) => {
+                out.push_str(valid);
+                return out;
+            }
+            Err(e) => {
+                let (valid, rest) = bytes.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                out.push('\u{fffd}');
+                bytes = &rest[1..];
+            }
+        }
     }
 }
 
@@ -667,4 +1022,15 @@ pub(crate) fn decode_base64(text: &str) -> Option<Vec<u8>> {
         out.extend_from_slice(&bytes[..3 - pad]);
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_utf8_becomes_one_replacement_per_byte() {
+        assert_eq!(go_lossy(b"a\xe2\x82b\xff"), "a\u{fffd}\u{fffd}b\u{fffd}");
+        assert_eq!(go_lossy("é".as_bytes()), "é");
+    }
 }

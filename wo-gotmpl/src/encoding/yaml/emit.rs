@@ -5,6 +5,7 @@
 use crate::encoding::number::{format_g64, format_json};
 use crate::value::Value;
 
+use super::order::sort_keys;
 use super::resolve::{is_base60_float, resolve_plain, Resolved};
 
 const BEST_INDENT: i32 = 2;
@@ -213,116 +214,6 @@ fn number_as_go_yaml_writes_it(json: &str) -> String {
     }
 }
 
-/// go-yaml v2's key order (`sorter.go`): letters after other characters, runs of digits compared
-/// as numbers. A merge sort, so an odd comparison never panics.
-fn sort_keys(pairs: &mut Vec<(String, Node)>, flavor: Flavor) {
-    let keyed: Vec<(Vec<char>, (String, Node))> = pairs
-        .drain(..)
-        .map(|p| (p.0.chars().collect(), p))
-        .collect();
-    let sorted = merge_sort(keyed, &|a: &Vec<char>, b: &Vec<char>| {
-        key_less(a, b, flavor)
-    });
-    pairs.extend(sorted.into_iter().map(|(_, p)| p));
-}
-
-fn merge_sort<K, T>(items: Vec<(K, T)>, less: &dyn Fn(&K, &K) -> bool) -> Vec<(K, T)> {
-    if items.len() <= 1 {
-        return items;
-    }
-    let mut left = items;
-    let right = left.split_off(left.len() / 2);
-    let left = merge_sort(left, less);
-    let right = merge_sort(right, less);
-    let mut out = Vec::with_capacity(left.len() + right.len());
-    let mut l = left.into_iter().peekable();
-    let mut r = right.into_iter().peekable();
-    loop {
-        match (l.peek(), r.peek()) {
-            (Some(a), Some(b)) => {
-                if less(&b.0, &a.0) {
-                    out.push(r.next().expect("peeked"));
-                } else {
-                    out.push(l.next().expect("peeked"));
-                }
-            }
-            (Some(_), None) => out.push(l.next().expect("peeked")),
-            (None, Some(_)) => out.push(r.next().expect("peeked")),
-            (None, None) => break,
-        }
-    }
-    out
-}
-
-fn is_letter(c: char) -> bool {
-    if c.is_ascii() {
-        c.is_ascii_alphabetic()
-    } else {
-        c.is_alphabetic()
-    }
-}
-
-fn is_digit(c: char) -> bool {
-    c.is_ascii_digit()
-}
-
-fn key_less(a: &[char], b: &[char], flavor: Flavor) -> bool {
-    // v3: whether the last equal character was a digit (then digits sort after letters).
-    let mut digits = false;
-    for i in 0..a.len().min(b.len()) {
-        if a[i] == b[i] {
-            digits = is_digit(a[i]);
-            continue;
-        }
-        let al = is_letter(a[i]);
-        let bl = is_letter(b[i]);
-        if al && bl {
-            return a[i] < b[i];
-        }
-        if al || bl {
-            return if flavor == Flavor::V3 && digits {
-                al
-            } else {
-                bl
-            };
-        }
-        let (mut an, mut bn) = (0i64, 0i64);
-        if a[i] == '0' || b[i] == '0' {
-            let mut j = i;
-            while j > 0 && is_digit(a[j - 1]) {
-                j -= 1;
-                if a[j] != '0' {
-                    an = 1;
-                    bn = 1;
-                    break;
-                }
-            }
-        }
-        let mut ai = i;
-        while ai < a.len() && is_digit(a[ai]) {
-            an = an
-                .wrapping_mul(10)
-                .wrapping_add(i64::from(a[ai] as u8 - b'0'));
-            ai += 1;
-        }
-        let mut bi = i;
-        while bi < b.len() && is_digit(b[bi]) {
-            bn = bn
-                .wrapping_mul(10)
-                .wrapping_add(i64::from(b[bi] as u8 - b'0'));
-            bi += 1;
-        }
-        if an != bn {
-            return an < bn;
-        }
-        if ai != bi {
-            return ai < bi;
-        }
-        return a[i] < b[i];
-    }
-    a.len() < b.len()
-}
-
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Style {
     Plain,
@@ -334,7 +225,6 @@ enum Style {
 /// What `yaml_emitter_analyze_scalar` learns about a scalar.
 struct Analysis {
     multiline: bool,
-    flow_plain_allowed: bool,
     block_plain_allowed: bool,
     single_quoted_allowed: bool,
     block_allowed: bool,
@@ -375,7 +265,6 @@ fn analyze(value: &str, flavor: Flavor) -> Analysis {
     if value.is_empty() {
         return Analysis {
             multiline: false,
-            flow_plain_allowed: false,
             block_plain_allowed: true,
             single_quoted_allowed: true,
             block_allowed: false,
@@ -383,7 +272,6 @@ fn analyze(value: &str, flavor: Flavor) -> Analysis {
     }
     let bytes = value.as_bytes();
     let mut block_indicators = false;
-    let mut flow_indicators = false;
     let mut line_breaks = false;
     let mut special_characters = false;
     let mut tab_characters = false;
@@ -398,47 +286,29 @@ fn analyze(value: &str, flavor: Flavor) -> Analysis {
 
     if value.starts_with("---") || value.starts_with("...") {
         block_indicators = true;
-        flow_indicators = true;
     }
     let mut preceded_by_whitespace = true;
     let chars: Vec<(usize, char)> = value.char_indices().collect();
     for (n, &(i, c)) in chars.iter().enumerate() {
         let next = chars.get(n + 1).map(|p| p.1);
         let followed_by_whitespace = next.is_none() || is_blank_char(next);
-        if i == 0 {
+        // Indicators that stop the text from being written plain in block context.
+        let indicator = if i == 0 {
             match c {
                 '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
-                | '%' | '@' | '`' => {
-                    flow_indicators = true;
-                    block_indicators = true;
-                }
-                '?' | ':' => {
-                    flow_indicators = true;
-                    if followed_by_whitespace {
-                        block_indicators = true;
-                    }
-                }
-                '-' if followed_by_whitespace => {
-                    flow_indicators = true;
-                    block_indicators = true;
-                }
-                _ => {}
+                | '%' | '@' | '`' => true,
+                '?' | ':' | '-' => followed_by_whitespace,
+                _ => false,
             }
         } else {
             match c {
-                ',' | '?' | '[' | ']' | '{' | '}' => flow_indicators = true,
-                ':' => {
-                    flow_indicators = true;
-                    if followed_by_whitespace {
-                        block_indicators = true;
-                    }
-                }
-                '#' if preceded_by_whitespace => {
-                    flow_indicators = true;
-                    block_indicators = true;
-                }
-                _ => {}
+                ':' => followed_by_whitespace,
+                '#' => preceded_by_whitespace,
+                _ => false,
             }
+        };
+        if indicator {
+            block_indicators = true;
         }
         if flavor == Flavor::V3 && c == '\t' {
             tab_characters = true;
@@ -480,25 +350,21 @@ fn analyze(value: &str, flavor: Flavor) -> Analysis {
 
     let mut a = Analysis {
         multiline: line_breaks,
-        flow_plain_allowed: true,
         block_plain_allowed: true,
         single_quoted_allowed: true,
         block_allowed: true,
     };
     if leading_space || leading_break || trailing_space || trailing_break {
-        a.flow_plain_allowed = false;
         a.block_plain_allowed = false;
     }
     if trailing_space {
         a.block_allowed = false;
     }
     if break_space {
-        a.flow_plain_allowed = false;
         a.block_plain_allowed = false;
         a.single_quoted_allowed = false;
     }
     if space_break || tab_characters || special_characters {
-        a.flow_plain_allowed = false;
         a.block_plain_allowed = false;
         a.single_quoted_allowed = false;
     }
@@ -506,11 +372,7 @@ fn analyze(value: &str, flavor: Flavor) -> Analysis {
         a.block_allowed = false;
     }
     if line_breaks {
-        a.flow_plain_allowed = false;
         a.block_plain_allowed = false;
-    }
-    if flow_indicators {
-        a.flow_plain_allowed = false;
     }
     if block_indicators {
         a.block_plain_allowed = false;
@@ -539,7 +401,6 @@ struct Emitter {
     indents: Vec<i32>,
     whitespace: bool,
     indention: bool,
-    flow_level: u32,
     simple_key_context: bool,
     mapping_context: bool,
 }
@@ -558,7 +419,6 @@ pub(crate) fn emit(node: &Node, flavor: Flavor) -> String {
         indents: Vec::new(),
         whitespace: true,
         indention: true,
-        flow_level: 0,
         simple_key_context: false,
         mapping_context: false,
     };
@@ -637,22 +497,10 @@ impl Emitter {
         match node {
             Node::Plain(text) => self.scalar(text, Style::Plain),
             Node::Str(s) => self.scalar(s, requested_style(s)),
-            Node::Seq(items) if items.is_empty() || self.flow_level > 0 => {
-                self.write_indicator("[", true, true, false);
-                self.increase_indent(true, false);
-                self.flow_level += 1;
-                self.flow_level -= 1;
-                self.pop_indent();
-                self.write_indicator("]", false, false, false);
-            }
-            Node::Map(pairs) if pairs.is_empty() || self.flow_level > 0 => {
-                self.write_indicator("{", true, true, false);
-                self.increase_indent(true, false);
-                self.flow_level += 1;
-                self.flow_level -= 1;
-                self.pop_indent();
-                self.write_indicator("}", false, false, false);
-            }
+            // The encoder asks for block style; only empty collections come out in flow
+            // style, so nothing is ever written inside a flow collection.
+            Node::Seq(items) if items.is_empty() => self.empty_flow("[", "]"),
+            Node::Map(pairs) if pairs.is_empty() => self.empty_flow("{", "}"),
             Node::Seq(items) => {
                 let indentless =
                     self.flavor == Flavor::V2 && self.mapping_context && !self.indention;
@@ -685,6 +533,14 @@ impl Emitter {
         }
     }
 
+    fn empty_flow(&mut self, open: &str, close: &str) {
+        self.write_indicator(open, true, true, false);
+        self.increase_indent(true, false);
+        self.pop_indent();
+        self.write_indicator(close, false, false, false);
+    }
+
+    /// `yaml_emitter_select_scalar_style` (outside flow collections) and the writers.
     fn scalar(&mut self, value: &str, requested: Style) {
         let a = analyze(value, self.flavor);
         let mut style = requested;
@@ -692,21 +548,17 @@ impl Emitter {
             style = Style::DoubleQuoted;
         }
         if style == Style::Plain {
-            if (self.flow_level > 0 && !a.flow_plain_allowed)
-                || (self.flow_level == 0 && !a.block_plain_allowed)
-            {
+            if !a.block_plain_allowed {
                 style = Style::SingleQuoted;
             }
-            if value.is_empty() && (self.flow_level > 0 || self.simple_key_context) {
+            if value.is_empty() && self.simple_key_context {
                 style = Style::SingleQuoted;
             }
         }
         if style == Style::SingleQuoted && !a.single_quoted_allowed {
             style = Style::DoubleQuoted;
         }
-        if style == Style::Literal
-            && (!a.block_allowed || self.flow_level > 0 || self.simple_key_context)
-        {
+        if style == Style::Literal && (!a.block_allowed || self.simple_key_context) {
             style = Style::DoubleQuoted;
         }
         self.increase_indent(true, false);

@@ -9,6 +9,7 @@
 
 pub(crate) mod decode;
 mod emit;
+mod order;
 mod resolve;
 
 use std::collections::BTreeMap;
@@ -105,22 +106,70 @@ pub(crate) fn allowed_in_stream(c: char) -> bool {
         0x09 | 0x0A | 0x0D | 0x20..=0x7E | 0x85 | 0xA0..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF)
 }
 
+/// Which values a Go struct holds as `string`: the path of map keys to a value, `[]` standing
+/// for any list element (`["maintainers", "[]", "name"]`).
+pub type StringTargets<'a> = &'a dyn Fn(&[String]) -> bool;
+
+/// `sigs.k8s.io/yaml.Unmarshal` into a Go struct whose fields at `string_targets` are strings
+/// (Helm reading `Chart.yaml` into `chart.Metadata`): a number or boolean read there becomes its
+/// text as `sigs.k8s.io/yaml` writes it — an integer in decimal, a float as
+/// `FormatFloat(f, 'g', -1, 32)` (`appVersion: 1.10` is `"1.1"`), `true`/`false`. Everything
+/// else reads as [`decode`] reads it.
+///
+/// # Errors
+///
+/// As [`decode`].
+pub fn decode_with_string_targets(
+    text: &str,
+    string_targets: StringTargets<'_>,
+) -> Result<Value, String> {
+    Ok(jsonable_with(text, Some(string_targets))?.into_value())
+}
+
 fn jsonable(text: &str) -> Result<Jsonable, String> {
+    jsonable_with(text, None)
+}
+
+fn jsonable_with(text: &str, strings: Option<StringTargets<'_>>) -> Result<Jsonable, String> {
     let wrap = |e: String| format!("error converting YAML to JSON: {e}");
     if !text.chars().all(allowed_in_stream) {
         return Err(wrap("yaml: control characters are not allowed".into()));
     }
+    // YAML 1.1 (libyaml) takes a raw U+0085 (NEL) as a line break and reads it as `\n` in
+    // scalars; saphyr (YAML 1.2) takes it as content. Breaking the line first reads as libyaml.
+    let text = if text.contains('\u{85}') {
+        std::borrow::Cow::Owned(text.replace('\u{85}', "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
+    let text = text.as_ref();
     let Some(go) = decode_first_document(text).map_err(wrap)? else {
         return Ok(Jsonable::Null);
     };
-    let json = convert(go).map_err(wrap)?;
+    let json = convert(go, &mut Vec::new(), strings).map_err(wrap)?;
     check_json_floats(&json).map_err(wrap)?;
     Ok(json)
 }
 
 /// `convertToJSONableObject`: map keys become strings (ints in decimal, floats as
 /// `FormatFloat(f, 'g', -1, 32)`, booleans `true`/`false`).
-fn convert(go: GoYaml) -> Result<Jsonable, String> {
+fn convert(
+    go: GoYaml,
+    path: &mut Vec<String>,
+    strings: Option<StringTargets<'_>>,
+) -> Result<Jsonable, String> {
+    if let Some(is_string) = strings {
+        let text = match &go {
+            GoYaml::Int(i) => Some(i.to_string()),
+            GoYaml::Uint(u) => Some(u.to_string()),
+            GoYaml::Float(f) => Some(crate::encoding::number::format_g32(*f)),
+            GoYaml::Bool(b) => Some(b.to_string()),
+            _ => None,
+        };
+        if let Some(text) = text.filter(|_| is_string(path)) {
+            return Ok(Jsonable::Str(text));
+        }
+    }
     Ok(match go {
         GoYaml::Nil => Jsonable::Null,
         GoYaml::Bool(b) => Jsonable::Bool(b),
@@ -129,7 +178,13 @@ fn convert(go: GoYaml) -> Result<Jsonable, String> {
         GoYaml::Float(f) => Jsonable::Float(f),
         GoYaml::Str(s) => Jsonable::Str(s),
         GoYaml::Seq(items) => {
-            Jsonable::List(items.into_iter().map(convert).collect::<Result<_, _>>()?)
+            path.push("[]".into());
+            let items = items
+                .into_iter()
+                .map(|item| convert(item, path, strings))
+                .collect::<Result<_, _>>();
+            path.pop();
+            Jsonable::List(items?)
         }
         GoYaml::Map(pairs) => {
             let mut map = BTreeMap::new();
@@ -137,11 +192,11 @@ fn convert(go: GoYaml) -> Result<Jsonable, String> {
                 let key = match k {
                     GoYaml::Str(s) => s,
                     GoYaml::Int(i) => i.to_string(),
-                    GoYaml::Float(f) => match f {
-                        f if f.is_nan() => ".nan".into(),
-                        f if f == f64::INFINITY => ".inf".into(),
-                        f if f == f64::NEG_INFINITY => "-.inf".into(),
-                        f => crate::encoding::number::format_g32(f),
+                    GoYaml::Float(f) => match crate::encoding::number::format_g32(f).as_str() {
+                        "+Inf" => ".inf".into(),
+                        "-Inf" => "-.inf".into(),
+                        "NaN" => ".nan".into(),
+                        text => text.to_string(),
                     },
                     GoYaml::Bool(b) => b.to_string(),
                     GoYaml::Uint(u) => {
@@ -160,7 +215,10 @@ fn convert(go: GoYaml) -> Result<Jsonable, String> {
                         return Err("unsupported map key of a collection type".into())
                     }
                 };
-                map.insert(key, convert(v)?);
+                path.push(key.clone());
+                let value = convert(v, path, strings);
+                path.pop();
+                map.insert(key, value?);
             }
             Jsonable::Map(map)
         }
@@ -339,5 +397,82 @@ mod tests {
         assert_eq!(encode(&Value::str("a\tb")).unwrap(), "\"a\\tb\"\n");
         assert_eq!(encode(&Value::str("it's: x")).unwrap(), "'it''s: x'\n");
         assert_eq!(encode(&Value::str("😀")).unwrap(), "\"\\U0001F600\"\n");
+    }
+}
+
+#[cfg(test)]
+mod struct_tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_into_string_fields_become_their_text() {
+        let strings = |path: &[String]| {
+            matches!(
+                path.iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .as_slice(),
+                ["appVersion"] | ["keywords", "[]"]
+            )
+        };
+        let v = decode_with_string_targets(
+            "appVersion: 1.10\nkeywords: [1, yes, 1.50]\nreplicas: 1.10\n",
+            &strings,
+        )
+        .unwrap();
+        assert_eq!(
+            format!("{v:?}"),
+            r#"{"appVersion": "1.1", "keywords": ["1", "true", "1.5"], "replicas": float64(1.1)}"#
+        );
+    }
+}
+
+#[cfg(test)]
+mod limits_tests {
+    use super::*;
+
+    #[test]
+    fn alias_bombs_fail_as_go_yaml_fails_them() {
+        let mut doc = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let p = i - 1;
+            doc.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        assert_eq!(
+            decode(&doc).unwrap_err(),
+            "error converting YAML to JSON: yaml: document contains excessive aliasing"
+        );
+    }
+}
+
+#[cfg(test)]
+mod depth_tests {
+    use super::*;
+
+    #[test]
+    fn nesting_is_bounded_without_exhausting_the_stack() {
+        let block = |depth: usize| -> String {
+            (0..depth)
+                .map(|i| format!("{}k:\n", " ".repeat(i)))
+                .collect()
+        };
+        let v = decode(&block(150)).unwrap();
+        assert!(encode(&v).unwrap().lines().count() == 150);
+        assert_eq!(
+            decode(&block(5_000)).unwrap_err(),
+            "error converting YAML to JSON: yaml: exceeded max depth of 200"
+        );
+        let flow = format!("{}{}", "[".repeat(1_000), "]".repeat(1_000));
+        assert!(decode(&flow).is_err());
+        // Aliases nest a document deeper than it is written.
+        let mut doc = String::from("a0: &a0 [[[[[[[[[[1]]]]]]]]]]\n");
+        for i in 1..30 {
+            doc.push_str(&format!("a{i}: &a{i} [[[[[[[[[[*a{}]]]]]]]]]]\n", i - 1));
+        }
+        assert!(decode(&doc)
+            .unwrap_err()
+            .ends_with("exceeded max depth of 200"));
     }
 }
