@@ -17,9 +17,6 @@ use crate::value::Value;
 const INCLUDE_MAX: usize = 1000;
 /// Go's `maxExecDepth`, as its error message states it.
 const GO_MAX_DEPTH: usize = 100_000;
-/// How deep template calls really nest here before Go's depth error is reported: Go's
-/// goroutine stacks grow, ours do not.
-const MAX_DEPTH: usize = 2_000;
 
 /// A value with Go's distinction between an untyped nil (an invalid `reflect.Value`) and a
 /// nil held in an `interface{}` slot (a map entry, a list element): a field of the first is
@@ -120,7 +117,7 @@ impl<'s> Exec<'s> {
             at: At::None,
             depth,
         };
-        if self.nesting >= MAX_DEPTH {
+        if self.nesting >= self.set.max_depth {
             return Err(self.error(
                 &sc,
                 format!("exceeded maximum template depth ({GO_MAX_DEPTH})"),
@@ -132,6 +129,8 @@ impl<'s> Exec<'s> {
         r.map(|_| ())
     }
 
+    #[cold]
+    #[inline(never)]
     fn error(&self, sc: &Scope<'_>, msg: String) -> Error {
         let name = quote(&sc.tree.name);
         let (pos, context) = match sc.at {
@@ -147,6 +146,16 @@ impl<'s> Exec<'s> {
         Error::exec(format!(
             "template: {location}: executing {name} at <{context}>: {msg}"
         ))
+    }
+
+    /// A method's failure: Go's argument errors as they are, others as "error calling".
+    #[cold]
+    #[inline(never)]
+    fn call_error(&self, sc: &Scope<'_>, name: &str, e: String) -> Error {
+        if is_argument_error(&e) {
+            return self.error(sc, e);
+        }
+        self.error(sc, format!("error calling {name}: {e}"))
     }
 
     fn walk_list<'t>(
@@ -188,6 +197,12 @@ impl<'s> Exec<'s> {
                 let Some(tree) = self.lookup(name) else {
                     return Err(self.error(sc, format!("template {} not defined", quote(name))));
                 };
+                if self.nesting >= self.set.max_depth {
+                    return Err(self.error(
+                        sc,
+                        format!("exceeded maximum template depth ({GO_MAX_DEPTH})"),
+                    ));
+                }
                 let data = match pipe {
                     Some(p) => self.eval_pipeline(sc, dot, p)?,
                     None => Value::Nil,
@@ -211,7 +226,7 @@ impl<'s> Exec<'s> {
         let mark = sc.vars.len();
         let r = (|| {
             let val = self.eval_pipeline(sc, dot, &b.pipe)?;
-            if val.truthy() {
+            if truth(&val) {
                 if with {
                     self.walk_list(sc, &Val::plain(val), &b.list, out)
                 } else {
@@ -241,6 +256,7 @@ impl<'s> Exec<'s> {
         r.map(|_| Flow::Normal)
     }
 
+    #[inline(never)]
     fn walk_range_inner<'t>(
         &mut self,
         sc: &mut Scope<'t>,
@@ -253,10 +269,7 @@ impl<'s> Exec<'s> {
         let val = self.eval_pipeline(sc, dot, &b.pipe)?;
         // A Go map or slice type with methods (Helm's `.Files`, `.Files.Glob`) ranges as
         // its data.
-        let val = match val {
-            Value::Object(o) if matches!(o.kind(), "map" | "slice") => o.to_data(),
-            v => v,
-        };
+        let val = as_data(val);
         let mark = sc.vars.len();
         let ndecl = b.pipe.decl.len();
         // One iteration; `false` when the loop is to stop (`break`).
@@ -367,6 +380,7 @@ impl<'s> Exec<'s> {
         Ok(())
     }
 
+    #[inline(never)]
     fn set_var(&self, sc: &mut Scope<'_>, name: &str, v: Val) -> R<()> {
         for (n, slot) in sc.vars.iter_mut().rev() {
             if *n == name {
@@ -377,6 +391,7 @@ impl<'s> Exec<'s> {
         Err(self.error(sc, format!("undefined variable: {name}")))
     }
 
+    #[inline(never)]
     fn var_value(&self, sc: &Scope<'_>, name: &str) -> R<Val> {
         for (n, v) in sc.vars.iter().rev() {
             if *n == name {
@@ -403,6 +418,7 @@ impl<'s> Exec<'s> {
         Ok(value)
     }
 
+    #[inline(never)]
     fn not_a_function(
         &self,
         sc: &Scope<'_>,
@@ -457,6 +473,7 @@ impl<'s> Exec<'s> {
         }
     }
 
+    #[inline(never)]
     fn ideal_constant(&self, sc: &Scope<'_>, text: &str, num: &Number) -> R<Value> {
         let hex_int = text.len() > 2
             && text.starts_with('0')
@@ -588,7 +605,7 @@ impl<'s> Exec<'s> {
                         Some(Ok(v)) => Ok(Val::plain(v)),
                         Some(Err(e)) => {
                             sc.at = At::Arg(node);
-                            Err(self.error(sc, format!("error calling {name}: {e}")))
+                            Err(self.call_error(sc, name, e))
                         }
                         None if o.field(name).is_some() => Err(self.error(
                             sc,
@@ -605,7 +622,15 @@ impl<'s> Exec<'s> {
                 }
                 match o.call(name, &[]) {
                     Some(Ok(v)) => Ok(Val::plain(v)),
-                    Some(Err(e)) => Err(self.error(sc, format!("error calling {name}: {e}"))),
+                    Some(Err(e)) => Err(self.call_error(sc, name, e)),
+                    // A Go map type with methods: not a method, so a key.
+                    None if o.kind() == "map" => {
+                        let data = Val {
+                            v: o.to_data(),
+                            iface: recv.iface,
+                        };
+                        self.eval_field(sc, dot, name, node, extra, fin, data)
+                    }
                     None => Err(self.error(
                         sc,
                         format!("can't evaluate field {name} in type {}", recv.type_name()),
@@ -658,6 +683,7 @@ impl<'s> Exec<'s> {
     }
 
     /// An argument a builtin declares as `string`: Go's `validateType` complaints otherwise.
+    #[inline(never)]
     fn string_arg(&self, sc: &Scope<'_>, v: &Value) -> R<String> {
         match v {
             Value::String(s) => Ok(s.to_string()),
@@ -685,39 +711,31 @@ impl<'s> Exec<'s> {
         let Arg::Func { name, func, .. } = ident else {
             return Err(self.error(sc, "internal error: not a function".into()));
         };
-        let num_in = extra.len() + usize::from(fin.is_some());
-        let (min, max) = match func {
-            Func::User(def) => (def.min_args, def.max_args),
-            Func::Builtin(b) => builtin_arity(*b),
-        };
-        match max {
-            Some(m) if m == min && num_in != min => {
-                return Err(self.error(
-                    sc,
-                    format!("wrong number of args for {name}: want {min} got {num_in}"),
-                ));
-            }
-            Some(m) if num_in > m => {
-                return Err(self.error(
-                    sc,
-                    format!("wrong number of args for {name}: want {m} got {num_in}"),
-                ));
-            }
-            _ if num_in < min => {
-                return Err(self.error(
-                    sc,
-                    format!(
-                        "wrong number of args for {name}: want at least {min} got {}",
-                        extra.len()
-                    ),
-                ));
-            }
-            _ => {}
-        }
+        self.check_arity(sc, name, func, extra.len(), fin.is_some())?;
         let result = match func {
             Func::User(def) => {
-                let argv = self.eval_args(sc, dot, extra, fin)?;
-                (def.f)(self.ctx, &argv)
+                let mut argv = Vec::with_capacity(extra.len() + 1);
+                // Bit i: argument i is a nil from an `interface{}` slot (not an untyped nil).
+                let mut iface_nils = 0u64;
+                for (i, a) in extra.iter().enumerate() {
+                    let v = self.eval_arg(sc, dot, a)?;
+                    if v.iface && v.v.is_nil() && i < 64 {
+                        iface_nils |= 1 << i;
+                    }
+                    argv.push(v.v);
+                }
+                if let Some(f) = fin {
+                    argv.push(f);
+                }
+                match (def.f)(self.ctx, &argv) {
+                    Err(e)
+                        if e.starts_with("wrong type for value; ")
+                            || e.starts_with("invalid value; ") =>
+                    {
+                        return Err(self.argument_error(sc, ident, extra, &argv, iface_nils, e));
+                    }
+                    r => r,
+                }
             }
             Func::Builtin(b) => match self.call_builtin(sc, dot, *b, extra, fin)? {
                 Ok(v) => Ok(v),
@@ -732,6 +750,108 @@ impl<'s> Exec<'s> {
             sc.at = call_node;
             self.error(sc, format!("error calling {name}: {e}"))
         })
+    }
+
+    /// A function refused an argument's type (its text is Go's `validateType` wording, as
+    /// the function saw the value): report it as Go's executor would, at the argument, with
+    /// Go's wording for what the function could not see — an untyped nil ("invalid value"),
+    /// a `nil` literal ("cannot assign nil"), a literal of another kind ("expected string;
+    /// found 3").
+    #[cold]
+    #[inline(never)]
+    fn argument_error<'t>(
+        &self,
+        sc: &mut Scope<'t>,
+        ident: &'t Arg,
+        extra: &'t [Arg],
+        argv: &[Value],
+        iface_nils: u64,
+        e: String,
+    ) -> Error {
+        let (expected, got) = if let Some(rest) = e.strip_prefix("wrong type for value; expected ")
+        {
+            match rest.split_once("; got ") {
+                Some((t, g)) => (t.to_string(), Some(g.to_string())),
+                None => return self.error(sc, e),
+            }
+        } else if let Some(t) = e.strip_prefix("invalid value; expected ") {
+            (t.to_string(), None)
+        } else {
+            return self.error(sc, e);
+        };
+        let iface_nil = |i: usize| i < 64 && iface_nils & (1 << i) != 0;
+        // Which argument: the first whose Go type is the one refused.
+        let which = argv.iter().enumerate().position(|(i, v)| match (&got, v) {
+            (Some(g), Value::Nil) => g == "interface {}",
+            (Some(g), v) => *g == v.type_name(),
+            (None, Value::Nil) => !iface_nil(i),
+            (None, _) => false,
+        });
+        let Some(i) = which else {
+            sc.at = At::Arg(ident);
+            return self.error(sc, e);
+        };
+        let node = extra.get(i);
+        sc.at = match (node, extra.last()) {
+            (Some(n), _) | (None, Some(n)) => At::Arg(last_node(n)),
+            (None, None) => At::Arg(ident),
+        };
+        let literal_kind = match expected.as_str() {
+            "string" => Some("string"),
+            "bool" => Some("bool"),
+            "float64" | "float32" => Some("float"),
+            "int" | "int8" | "int16" | "int32" | "int64" => Some("integer"),
+            "uint" | "uint8" | "uint16" | "uint32" | "uint64" => Some("unsigned integer"),
+            _ => None,
+        };
+        let msg = match (node, &argv[i]) {
+            (Some(Arg::Nil(_)), _) => format!("cannot assign nil to {expected}"),
+            (Some(n @ (Arg::Bool(..) | Arg::Number { .. } | Arg::Str { .. })), _)
+                if literal_kind.is_some() =>
+            {
+                format!("expected {}; found {n}", literal_kind.unwrap_or_default())
+            }
+            (_, Value::Nil) if !iface_nil(i) || node.is_none() => {
+                format!("invalid value; expected {expected}")
+            }
+            (_, Value::Nil) => {
+                format!("wrong type for value; expected {expected}; got interface {{}}")
+            }
+            _ => e,
+        };
+        self.error(sc, msg)
+    }
+
+    /// Go's argument count check, before any argument is evaluated.
+    #[inline(never)]
+    fn check_arity(
+        &self,
+        sc: &Scope<'_>,
+        name: &str,
+        func: &Func,
+        nextra: usize,
+        has_final: bool,
+    ) -> R<()> {
+        let num_in = nextra + usize::from(has_final);
+        let (min, max) = match func {
+            Func::User(def) => (def.min_args, def.max_args),
+            Func::Builtin(b) => builtin_arity(*b),
+        };
+        match max {
+            Some(m) if m == min && num_in != min => Err(self.error(
+                sc,
+                format!("wrong number of args for {name}: want {min} got {num_in}"),
+            )),
+            Some(m) if num_in > m => Err(self.error(
+                sc,
+                format!("wrong number of args for {name}: want {m} got {num_in}"),
+            )),
+            _ if num_in < min => Err(self.error(
+                sc,
+                format!("wrong number of args for {name}: want at least {min} got {nextra}"),
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Runs a builtin: `Err` from the outer result is an execution error already formatted;
@@ -749,7 +869,7 @@ impl<'s> Exec<'s> {
             let mut v = Value::Nil;
             for a in extra {
                 v = self.eval_arg(sc, dot, a)?.v;
-                if v.truthy() == is_or {
+                if truth(&v) == is_or {
                     return Ok(Ok(v));
                 }
             }
@@ -764,7 +884,7 @@ impl<'s> Exec<'s> {
                 (None, Some(f)) => Val::plain(f),
                 (None, None) => Val::plain(Value::Nil),
             };
-            return Ok(builtins::len(&arg.v, arg.iface));
+            return Ok(builtins::len(&as_data(arg.v), arg.iface));
         }
         if matches!(b, Builtin::Printf | Builtin::Include | Builtin::Tpl) {
             // The first parameter is a Go `string`: a literal of another kind is refused as
@@ -789,28 +909,19 @@ impl<'s> Exec<'s> {
             }
         }
         Ok(match b {
-            Builtin::Not => Ok(Value::Bool(!argv[0].truthy())),
-            Builtin::Index => builtins::index(&argv[0], &argv[1..]),
-            Builtin::Slice => builtins::slice(&argv[0], &argv[1..]),
-            Builtin::Print => Ok(Value::from(sprint(&argv))),
-            Builtin::Println => Ok(Value::from(sprintln(&argv))),
+            // No template value is a Go func: `call` can only fail, as Go words it.
+            Builtin::Call => match &argv[0] {
+                Value::Nil => Err("call of nil".into()),
+                other => Err(format!(
+                    "non-function {} of type {}",
+                    extra.first().map(ToString::to_string).unwrap_or_default(),
+                    other.type_name()
+                )),
+            },
             Builtin::Printf => {
                 let format = self.string_arg(sc, &argv[0])?;
                 Ok(Value::from(sprintf(&format, &argv[1..])))
             }
-            Builtin::Html => Ok(Value::from(builtins::html(&builtins::eval_args(&argv)))),
-            Builtin::Js => Ok(Value::from(builtins::js(&builtins::eval_args(&argv)))),
-            Builtin::Urlquery => Ok(Value::from(builtins::urlquery(&builtins::eval_args(&argv)))),
-            Builtin::Call => match &argv[0] {
-                Value::Nil => Err("call of nil".into()),
-                other => Err(format!("non-function of type {}", other.type_name())),
-            },
-            Builtin::Eq => builtins::eq(&argv[0], &argv[1..]).map(Value::Bool),
-            Builtin::Ne => builtins::eq(&argv[0], &argv[1..2]).map(|t| Value::Bool(!t)),
-            Builtin::Lt => builtins::lt(&argv[0], &argv[1]).map(Value::Bool),
-            Builtin::Le => builtins::le(&argv[0], &argv[1]).map(Value::Bool),
-            Builtin::Gt => builtins::le(&argv[0], &argv[1]).map(|t| Value::Bool(!t)),
-            Builtin::Ge => builtins::lt(&argv[0], &argv[1]).map(|t| Value::Bool(!t)),
             Builtin::Include => {
                 let name = self.string_arg(sc, &argv[0])?;
                 self.include(&name, argv[1].clone())
@@ -819,11 +930,12 @@ impl<'s> Exec<'s> {
                 let text = self.string_arg(sc, &argv[0])?;
                 self.tpl(&text, argv[1].clone())
             }
-            Builtin::And | Builtin::Or | Builtin::Len => unreachable!("handled above"),
+            _ => simple_builtin(b, &argv),
         })
     }
 
     /// Helm's `include`: executes a named template into a string.
+    #[inline(never)]
     fn include(&mut self, name: &str, data: Value) -> Result<Value, String> {
         match self.included.get_mut(name) {
             Some(n) => {
@@ -850,6 +962,7 @@ impl<'s> Exec<'s> {
     /// Helm's `tpl`: parses `text` as a template named like the root (`gotpl`) in a clone of
     /// the set — its `define`s are seen by what it runs, and vanish afterwards — runs it with
     /// `data`, and drops `<no value>` from the result.
+    #[inline(never)]
     fn tpl(&mut self, text: &str, data: Value) -> Result<Value, String> {
         let root = self.set.root_name.clone();
         let trees = self
@@ -889,6 +1002,60 @@ impl<'s> Exec<'s> {
     }
 }
 
+/// The builtins that need no executor state (kept out of the recursive call path's frames).
+#[inline(never)]
+fn simple_builtin(b: Builtin, argv: &[Value]) -> Result<Value, String> {
+    match b {
+        Builtin::Not => Ok(Value::Bool(!truth(&argv[0]))),
+        Builtin::Index => builtins::index(&as_data(argv[0].clone()), &argv[1..]),
+        Builtin::Slice => builtins::slice(&as_data(argv[0].clone()), &argv[1..]),
+        Builtin::Print => Ok(Value::from(sprint(argv))),
+        Builtin::Println => Ok(Value::from(sprintln(argv))),
+        Builtin::Html => Ok(Value::from(builtins::html(&builtins::eval_args(argv)))),
+        Builtin::Js => Ok(Value::from(builtins::js(&builtins::eval_args(argv)))),
+        Builtin::Urlquery => Ok(Value::from(builtins::urlquery(&builtins::eval_args(argv)))),
+        Builtin::Eq => builtins::eq(&argv[0], &argv[1..]).map(Value::Bool),
+        Builtin::Ne => builtins::eq(&argv[0], &argv[1..2]).map(|t| Value::Bool(!t)),
+        Builtin::Lt => builtins::lt(&argv[0], &argv[1]).map(Value::Bool),
+        Builtin::Le => builtins::le(&argv[0], &argv[1]).map(Value::Bool),
+        Builtin::Gt => builtins::le(&argv[0], &argv[1]).map(|t| Value::Bool(!t)),
+        Builtin::Ge => builtins::lt(&argv[0], &argv[1]).map(|t| Value::Bool(!t)),
+        _ => Err(format!("internal error: builtin {b:?} needs the executor")),
+    }
+}
+
+/// The node Go's executor is at after evaluating `arg` (its `state.node`): the innermost
+/// last word evaluated.
+fn last_node(arg: &Arg) -> &Arg {
+    match arg {
+        Arg::Chain { node, .. } => last_node(node),
+        Arg::Pipe(p) => match p.cmds.last() {
+            Some(c) => match &c.args[0] {
+                Arg::Func { .. } if c.args.len() > 1 => last_node(&c.args[c.args.len() - 1]),
+                first => last_node(first),
+            },
+            None => arg,
+        },
+        other => other,
+    }
+}
+
+/// A Go map or slice type with methods (Helm's `.Files`) as the plain map or list it is.
+fn as_data(v: Value) -> Value {
+    match v {
+        Value::Object(o) if matches!(o.kind(), "map" | "slice") => o.to_data(),
+        v => v,
+    }
+}
+
+/// Go's truth: [`Value::truthy`], and an empty map- or slice-kinded object is false.
+fn truth(v: &Value) -> bool {
+    match v {
+        Value::Object(o) if matches!(o.kind(), "map" | "slice") => o.to_data().truthy(),
+        v => v.truthy(),
+    }
+}
+
 /// Whether a function's error is one Go's executor raises itself while converting arguments
 /// to the function's parameter types (so it is not wrapped as "error calling NAME").
 fn is_argument_error(e: &str) -> bool {
@@ -922,6 +1089,7 @@ fn node_pos(n: &Node) -> u32 {
 }
 
 /// An action's result as Go prints it: `<no value>` for nil, `%v` otherwise.
+#[inline(never)]
 fn print_value(out: &mut String, v: &Value) {
     match v {
         Value::Nil => out.push_str("<no value>"),

@@ -266,11 +266,11 @@ pub(crate) fn sprintf(format: &str, args: &[Value]) -> String {
 fn parse_num(f: &[u8], mut i: usize) -> (Option<usize>, usize) {
     let mut n: Option<usize> = None;
     while i < f.len() && f[i].is_ascii_digit() {
-        n = Some(
-            n.unwrap_or(0)
-                .saturating_mul(10)
-                .saturating_add((f[i] - b'0') as usize),
-        );
+        if n.unwrap_or(0) > 1_000_000 {
+            // Go gives up on a crazy long number, and on the rest of the format with it.
+            return (None, f.len());
+        }
+        n = Some(n.unwrap_or(0) * 10 + (f[i] - b'0') as usize);
         i += 1;
     }
     (n, i)
@@ -289,28 +289,33 @@ fn arg_number(
         return (argn, i, false);
     }
     *reordered = true;
-    // Go's parseArgNumber: digits up to ']'.
-    let mut j = i + 1;
-    while j < f.len() && f[j] != b']' {
-        j += 1;
-    }
-    if j >= f.len() {
+    // Go's parseArgNumber: at least "[n]", digits up to the first ']'.
+    let rest = &f[i..];
+    let close = if rest.len() < 3 {
+        None
+    } else {
+        rest.iter().skip(1).position(|b| *b == b']').map(|p| p + 1)
+    };
+    let Some(close) = close else {
         *good = false;
         return (argn, i + 1, false);
+    };
+    let (n, end) = parse_num(&rest[..close], 1);
+    let Some(n) = n.filter(|_| end == close) else {
+        *good = false;
+        return (argn, i + close + 1, false);
+    };
+    // Arguments are numbered from 1; index 0 and too large ones are bad but found.
+    if n >= 1 && n - 1 < nargs {
+        return (n - 1, i + close + 1, true);
     }
-    let (n, end) = parse_num(f, i + 1);
-    match n {
-        Some(n) if end == j && n >= 1 && n - 1 < nargs => (n - 1, j + 1, true),
-        _ => {
-            *good = false;
-            (argn, j + 1, true)
-        }
-    }
+    *good = false;
+    (argn, i + close + 1, true)
 }
 
 fn int_from_arg(args: &[Value], argn: &mut usize) -> Option<i64> {
     let v = match args.get(*argn) {
-        Some(Value::Int(n) | Value::Int64(n)) => Some(*n),
+        Some(Value::Int(n) | Value::Int64(n)) if n.unsigned_abs() <= 1_000_000 => Some(*n),
         _ => None,
     };
     if *argn < args.len() {
@@ -809,9 +814,56 @@ fn format_g(f: f64, p: usize) -> String {
     out
 }
 
+/// The `#` flag on a float: always a decimal point, and `%g`'s trailing zeros kept up to its
+/// precision (6 when none is given).
+fn sharp_float(num: &str, verb: char, prec: Option<usize>) -> String {
+    let mut digits: i64 = match verb {
+        'v' | 'g' | 'G' | 'x' => prec.map_or(6, |p| p as i64),
+        _ => 0,
+    };
+    let (sign, body) = match num.strip_prefix(['-', '+']) {
+        Some(b) => (&num[..1], b),
+        None => ("", num),
+    };
+    let split = body
+        .find(|c: char| {
+            c == 'p' || c == 'P' || ((c == 'e' || c == 'E') && verb != 'x' && verb != 'X')
+        })
+        .unwrap_or(body.len());
+    let (mut mantissa, tail) = (body[..split].to_string(), &body[split..]);
+    let mut has_point = false;
+    let mut nonzero = false;
+    for c in mantissa.chars() {
+        if c == '.' {
+            has_point = true;
+        } else {
+            if c != '0' {
+                nonzero = true;
+            }
+            if nonzero {
+                digits -= 1;
+            }
+        }
+    }
+    if !has_point {
+        if mantissa == "0" {
+            digits -= 1;
+        }
+        mantissa.push('.');
+    }
+    while digits > 0 {
+        mantissa.push('0');
+        digits -= 1;
+    }
+    format!("{sign}{mantissa}{tail}")
+}
+
 fn fmt_float(out: &mut String, f: f64, verb: char, default_prec: Option<usize>, spec: &Spec) {
     let prec = spec.prec.or(default_prec);
-    let s = format_float(f, verb, prec);
+    let mut s = format_float(f, verb, prec);
+    if spec.sharp && verb != 'b' && f.is_finite() {
+        s = sharp_float(&s, verb, prec);
+    }
     let (sign, body) = match s.strip_prefix('-') {
         Some(b) => ("-", b),
         None => match s.strip_prefix('+') {

@@ -43,7 +43,7 @@ impl Tree {
     /// non-empty one).
     pub fn is_empty(&self) -> bool {
         self.root.nodes.iter().all(|n| match n {
-            Node::Text(t) => t.trim_ascii().is_empty(),
+            Node::Text(t) => t.trim().is_empty(),
             _ => false,
         })
     }
@@ -1033,7 +1033,7 @@ fn parse_number(text: &str, kind: Kind) -> Result<Number, String> {
     } else {
         let clean: String = body.chars().filter(|c| *c != '_').collect();
         let f: f64 = if clean.starts_with("0x") || clean.starts_with("0X") {
-            return Err(illegal());
+            parse_hex_float(&clean[2..]).ok_or_else(illegal)?
         } else {
             clean.parse().map_err(|_| illegal())?
         };
@@ -1050,6 +1050,26 @@ fn parse_number(text: &str, kind: Kind) -> Result<Number, String> {
         }
     }
     Ok(n)
+}
+
+/// A hexadecimal float after its `0x`: `1.8p+1` (the `p` exponent is required).
+fn parse_hex_float(s: &str) -> Option<f64> {
+    let (mantissa, exp) = s.split_once(['p', 'P'])?;
+    let exp: i32 = exp.parse().ok()?;
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let mut v = 0f64;
+    for c in int.chars() {
+        v = v * 16.0 + f64::from(c.to_digit(16)?);
+    }
+    let mut scale = 1.0 / 16.0;
+    for c in frac.chars() {
+        v += f64::from(c.to_digit(16)?) * scale;
+        scale /= 16.0;
+    }
+    Some(v * 2f64.powi(exp))
 }
 
 /// `strconv.ParseUint(s, 0, 64)`: decimal, `0x`, `0o`, `0b`, leading-zero octal, `_`

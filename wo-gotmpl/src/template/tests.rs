@@ -29,6 +29,7 @@ fn dict(_: &mut Ctx, args: &[Value]) -> FuncResult {
 fn fail(_: &mut Ctx, args: &[Value]) -> FuncResult {
     match &args[0] {
         Value::String(s) => Err(s.to_string()),
+        Value::Nil => Err("wrong type for value; expected string; got interface {}".into()),
         other => Err(format!(
             "wrong type for value; expected string; got {}",
             other.type_name()
@@ -390,7 +391,7 @@ fn errors_read_as_go_writes_them() {
     );
     assert_eq!(
         err("{{ fail 1 }}"),
-        "template: t:1:3: executing \"t\" at <fail>: wrong type for value; expected string; got int"
+        "template: t:1:8: executing \"t\" at <1>: expected string; found 1"
     );
     assert_eq!(
         err("{{ upper }}"),
@@ -453,6 +454,24 @@ fn the_set_is_send_and_sync_and_renders_on_threads() {
 }
 
 #[test]
+fn depth_is_bounded() {
+    let mut set = TemplateSet::new(test_funcs());
+    set.set_max_depth(50);
+    set.parse(
+        "t",
+        r#"{{ define "r" }}{{ template "r" . }}{{ end }}{{ template "r" . }}"#,
+    )
+    .unwrap();
+    let e = set
+        .execute("t", &Value::Nil, &mut Ctx::default())
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "template: t:1:28: executing \"r\" at <{{template \"r\" .}}>: exceeded maximum template depth (100000)"
+    );
+}
+
+#[test]
 fn include_recursion_is_bounded() {
     // Run on a thread with room: Helm allows about a thousand nested includes.
     let h = std::thread::Builder::new()
@@ -504,7 +523,7 @@ const HELM_CASES: &[&str] = &[
     "{{ template \"n1\" \"v\" }}{{ include \"n1\" 5 }}",
     "{{ if and .Values.enabled (not .Values.off) }}yes{{ end }}{{ if or .Values.off .Values.empty }}no{{ else if eq .Values.name \"demo\" }}demo{{ end }}",
     "{{ with .Values.nested.inner }}{{ .leaf }}{{ end }}{{ with .Values.missing }}x{{ else }}y{{ end }}",
-    "{{ 1.0 }} {{ 1e6 }} {{ 2.50 }} {{ 0x10 }} {{ 1_000 }} {{ 'x' }} {{ 1e-7 }}",
+    "{{ 1.0 }} {{ 1e6 }} {{ 2.50 }} {{ 0x10 }} {{ 1_000 }} {{ 'x' }} {{ 1e-7 }} {{ 0x1.8p1 }} {{ 0X_1p-2 }} {{ .5 }} {{ 1. }} {{ +3 }} {{ 1_0.2_5 }}",
     "{{ index .Values.list 2 }}{{ index .Values.map \"c\" \"d\" }}{{ len .Values.list }}",
     "{{ html .Values.s }} {{ js .Values.s }} {{ urlquery .Values.s }}",
     "{{ tpl .Values.tmpl . }}|{{ tpl \"{{ .Values.missing }}\" . }}",
@@ -537,9 +556,10 @@ const HELM_CASES: &[&str] = &[
     "{{ printf \"%+q %#q %q\" \"é\\n\" \"back\" \"tab\\there\" }}",
     "{{ printf \"%v|%s|%d\" true true true }}",
     "{{ printf \"%*d|%-*d|%.*f\" 5 42 4 7 2 3.14159 }}",
-    "{{ printf \"%[2]d %[1]d\" 1 2 }}|{{ printf \"%[3]d|%[0]d|%[2]*d|%d %[1]d %d\" 1 2 3 }}",
+    "{{ printf \"%[x]d|%[]d|%[1d|%[2]3d|%[1].[2]d|%[3]*.[2]*[1]f\" 1 2 3 }}|{{ printf \"%[2]d %[1]d\" 1 2 }}|{{ printf \"%[3]d|%[0]d|%[2]*d|%d %[1]d %d\" 1 2 3 }}",
     "{{ printf \"%+v|%+d|%#v|%#v|%#v|%+v\" 5 5 5 \"s\" 1.5 1.5 }}|{{ printf \"%#v\" (list 1 \"a\") }}",
     "{{ printf \"%.d|%5.|%-05d|%x\" 0 7 3 -1.5 }}",
+    "{{ printf \"%#g|%#.3g|%#e|%#.0f|%#g|%#g|%#.4g|%#x\" 1.5 2.0 3.0 4.0 100000.0 0.0 1e-7 1.0 }}",
     "{{ printf \"%v\" (dict \"a\" (list 1 (dict \"b\" nil))) }}",
     "{{ with $x := .Values.name }}{{ $x }}{{ end }}{{ with .Values.off }}no{{ else with .Values.nothing }}no{{ else }}else{{ end }}",
     "{{- range $i, $v := .Values.list -}}\n  {{ $i }}: {{ $v }}\n{{- end }}\ntail",
@@ -552,6 +572,12 @@ const HELM_CASES: &[&str] = &[
     "{{ index .Values.items 1 \"name\" }} {{ index (list (list 1 2) (list 3 4)) 1 0 }}",
     "{{ print }}{{ print nil }}{{ print \"a\" nil \"b\" }}{{ print 1.5 true }}{{ print .Values.list .Values.list }}",
     "{{ 3 | printf \"%d %d\" 4 }} {{ printf \"%v\" .Values.nothing }}",
+    "a\r\n  {{- .Values.name -}}  \r\n\tb {{- \"\" }}\n\n{{- /* x */}}\n c{{ \"\" -}}\n",
+    "{{ if true -}}\n  x\n{{- else -}}\n  y\n{{- end }}|{{- range .Values.list }}\n- {{ . }}\n{{- end }}",
+    "{{ printf \"%999999999d|\" 1 }}{{ printf \"%*d|\" 10000000 1 }}",
+    "{{ \"<no value>\" }}{{ .Values.name | printf \"%s<no value>\" }}",
+    "{{ $x := .Values.map }}{{ $x.c.d }}{{ with $y := $x.c }}{{ $y.d }}{{ $x.a }}{{ end }}",
+    "{{ range $i, $e := .Values.items }}{{ range $k, $v := $e }}{{ $i }}{{ $k }}{{ $v }}{{ end }}{{ end }}",
 ];
 
 fn helm_bin() -> Option<PathBuf> {
@@ -818,6 +844,20 @@ const HELM_PARSE_ERRORS: &[&str] = &[
     "{{ .a }}\n{{ if }}",
     "{{ if 1 }}\n{{ .x\n| }}{{ end }}",
     "{{ range .x }}{{ else if 1 }}{{ end }}",
+    "{{ /* x */ }}",
+    "{{/* a }} b */}}ok{{ .x }}",
+    "{{- /* a */ -}}ok",
+    "{{ .x }}{{ .y }}\n{{ \"a\" | }}",
+    "{{ $x := 1 }}{{ define \"d\" }}{{ $x }}{{ end }}",
+    "{{ if $y := 1 }}{{ else }}{{ $y }}{{ end }}{{ $y }}",
+    "{{ with $x := 1 }}{{ else with $z := 2 }}{{ $x }}{{ $z }}{{ end }}",
+    "{{ template \"a\" \"b\" \"c\" }}",
+    "{{ define \"a\" }}{{ end }}{{ define \"a\" }}x{{ end }}{{ define \"a\" }} {{ end }}",
+    "{{ 1 2 }}",
+    "{{ .a | .b 1 }}",
+    "{{ (1) }}{{ (.a) .b }}",
+    "{{ $ }}{{ $.a.b }}{{ $x.y }}",
+    "{{ range $i := . }}{{ end }}{{ range $i, $j := . }}{{ $i }}{{ end }}",
 ];
 
 #[test]
@@ -843,7 +883,13 @@ fn parse_errors_match_helm() {
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let theirs = stderr.lines().next().unwrap_or("").to_string();
+        // Anything but a parse error (an execution or YAML error) means it parsed.
+        let theirs = stderr
+            .lines()
+            .next()
+            .filter(|l| l.starts_with("Error: parse error"))
+            .unwrap_or("")
+            .to_string();
         let mut set = TemplateSet::new(test_funcs());
         let ours = match set.parse("c/templates/t.yaml", case) {
             Ok(()) => String::new(),
@@ -895,6 +941,34 @@ const HELM_EXEC_ERRORS: &[&str] = &[
     "{{ .Values.count | printf }}",
     "{{ not }}",
     "{{ .Values.name 1 }}",
+    "{{ fail .Values.count }}",
+    "{{ fail .Values.nothing }}",
+    "{{ fail (.Values.nothing) }}",
+    "{{ fail nil }}",
+    "{{ fail 3 }}",
+    "{{ .Values.count | fail }}",
+    "{{ .Values.nothing | fail }}",
+    "{{ fail (printf \"%d\" 1 | len) }}",
+    "{{ fail ((.Values.nothing)) }}",
+    "{{ template \"a\" \"b\" \"c\" }}",
+    "{{ template \"e1\" \"b\" \"c\" }}",
+    "{{ 1 2 }}",
+    "{{ .Values.name | .Values.list 1 }}",
+    "{{ (1) }}{{ (.Values.name) .b }}",
+    "{{ $.Values.nothing.a.b }}",
+    "{{ .Values.map.c.d.e }}",
+    "{{ index .Values.map \"a\" \"b\" }}",
+    "{{ index .Values.map 1 }}",
+    "{{ index .Values.list \"a\" }}",
+    "{{ index .Values.list nil }}",
+    "{{ index .Values.list -1 }}",
+    "{{ index .Values.nothing 1 }}",
+    "{{ index .Values.name 10 }}",
+    "{{ index 3 1 }}",
+    "{{ len .Values.count }}",
+    "{{ html }}{{ urlquery }}{{ js }}{{ print }}{{ and 1 }}{{ or }}",
+    "{{ call .Values.name }}",
+    "{{ call nil }}",
 ];
 
 /// Helm's `reformatExecErrorMsg` over our error.
@@ -970,7 +1044,11 @@ fn exec_errors_match_helm() {
     let dir = std::env::temp_dir().join(format!("wo-gotmpl-engine-xerr-{}", std::process::id()));
     let templates = dir.join("templates");
     std::fs::create_dir_all(&templates).unwrap();
-    std::fs::write(dir.join("Chart.yaml"), "apiVersion: v2\nname: c\nversion: 0.1.0\n").unwrap();
+    std::fs::write(
+        dir.join("Chart.yaml"),
+        "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+    )
+    .unwrap();
     std::fs::write(dir.join("values.yaml"), VALUES).unwrap();
     let defs = "{{ define \"e1\" }}a{{ .Values.nothing.y }}{{ end }}\n{{ define \"e2\" }}{{ include \"e1\" . }}{{ end }}\n";
     std::fs::write(templates.join("_defs.tpl"), defs).unwrap();
@@ -1002,4 +1080,69 @@ fn exec_errors_match_helm() {
     }
     let _ = std::fs::remove_dir_all(&dir);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A Go map type with methods, as Helm's `.Files` is.
+struct Files(Map);
+
+impl crate::value::Object for Files {
+    fn type_name(&self) -> &str {
+        "chart.Files"
+    }
+    fn kind(&self) -> &str {
+        "map"
+    }
+    fn field(&self, _: &str) -> Option<Value> {
+        None
+    }
+    fn call(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
+        match name {
+            "Get" => Some(Ok(self
+                .0
+                .get(args.first()?.as_str()?)
+                .cloned()
+                .unwrap_or(Value::str("")))),
+            _ => None,
+        }
+    }
+    fn display(&self) -> String {
+        Value::map(self.0.clone()).to_string()
+    }
+    fn to_data(&self) -> Value {
+        Value::map(self.0.clone())
+    }
+}
+
+#[test]
+fn map_kinded_objects_act_as_their_data() {
+    let mut files = Map::new();
+    files.insert("a.txt".into(), Value::str("A"));
+    files.insert("b.txt".into(), Value::str("B"));
+    let mut top = Map::new();
+    top.insert("f".into(), Value::Object(Rc::new(Files(files))));
+    top.insert("e".into(), Value::Object(Rc::new(Files(Map::new()))));
+    let mut set = TemplateSet::new(test_funcs());
+    set.parse(
+        "t",
+        r#"{{ range $k, $v := .f }}{{ $k }}={{ $v }};{{ end }}{{ len .f }}{{ if .e }}y{{ else }}n{{ end }}{{ .f.Get "b.txt" }}{{ index .f "a.txt" }}{{ "a.txt" | .f.Get }}{{ .f.Nope }}"#,
+    )
+    .unwrap();
+    let out = set
+        .execute("t", &Value::map(top), &mut Ctx::default())
+        .unwrap();
+    assert!(
+        out.ends_with("<no value>"),
+        "a key that is no method is looked up: {out}"
+    );
+    set.parse("u", r#"{{ range $k, $v := .f }}{{ $k }}={{ $v }};{{ end }}{{ len .f }}{{ if .e }}y{{ else }}n{{ end }}{{ .f.Get "b.txt" }}{{ index .f "a.txt" }}{{ "a.txt" | .f.Get }}"#).unwrap();
+    let mut top = Map::new();
+    let mut files = Map::new();
+    files.insert("a.txt".into(), Value::str("A"));
+    files.insert("b.txt".into(), Value::str("B"));
+    top.insert("f".into(), Value::Object(Rc::new(Files(files))));
+    top.insert("e".into(), Value::Object(Rc::new(Files(Map::new()))));
+    let out = set
+        .execute("u", &Value::map(top), &mut Ctx::default())
+        .unwrap();
+    assert_eq!(out, "a.txt=A;b.txt=B;2nBAA");
 }
