@@ -464,6 +464,36 @@ fn cases() -> Vec<(&'static str, &'static str, Vec<Value>)> {
             vec![s(","), s(",a,"), i(-1)],
         ),
         (
+            r#"regexFind "{{[a-z]+}}" "x {{abc}} y""#,
+            "regexFind",
+            vec![s("{{[a-z]+}}"), s("x {{abc}} y")],
+        ),
+        (
+            r#"regexFind "a{2}" "caaab""#,
+            "regexFind",
+            vec![s("a{2}"), s("caaab")],
+        ),
+        (
+            r#"regexFind "a{,2}" "a{,2}""#,
+            "regexFind",
+            vec![s("a{,2}"), s("a{,2}")],
+        ),
+        (
+            r#"regexMatch "^[\\w-]+\\/[\\w.-]+$" "my-org/my.repo""#,
+            "regexMatch",
+            vec![s(r"^[\w-]+\/[\w.-]+$"), s("my-org/my.repo")],
+        ),
+        (
+            r#"regexReplaceAll "\\s+" "a \t\n b" " ""#,
+            "regexReplaceAll",
+            vec![s(r"\s+"), s("a \t\n b"), s(" ")],
+        ),
+        (
+            r#"regexFindAll "\\bv[0-9]" "v1 av2 v3" -1"#,
+            "regexFindAll",
+            vec![s(r"\bv[0-9]"), s("v1 av2 v3"), i(-1)],
+        ),
+        (
             r#"regexQuoteMeta "a.b*c""#,
             "regexQuoteMeta",
             vec![s("a.b*c")],
