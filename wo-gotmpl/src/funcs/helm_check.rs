@@ -494,6 +494,61 @@ fn cases() -> Vec<(&'static str, &'static str, Vec<Value>)> {
             vec![s(r"\bv[0-9]"), s("v1 av2 v3"), i(-1)],
         ),
         (
+            r#"regexMatch "^[\\w-\\.]+$" "my-master.1""#,
+            "regexMatch",
+            vec![s(r"^[\w-\.]+$"), s("my-master.1")],
+        ),
+        (
+            r#"regexReplaceAll "[^a-zA-Z0-9-_.]+" "a b_c-d.e/f" "-""#,
+            "regexReplaceAll",
+            vec![s("[^a-zA-Z0-9-_.]+"), s("a b_c-d.e/f"), s("-")],
+        ),
+        (
+            r#"regexReplaceAll "(-?[^a-z\\d\\-])+-?" "my_Name-1-" "-""#,
+            "regexReplaceAll",
+            vec![s(r"(-?[^a-z\d\-])+-?"), s("my_Name-1-"), s("-")],
+        ),
+        (
+            r#"regexMatch "{(v[0-9])*[^}]*}}$" "{v1}}""#,
+            "regexMatch",
+            vec![s("{(v[0-9])*[^}]*}}$"), s("{v1}}")],
+        ),
+        (
+            r#"regexMatch "\\$(?:__(?:env|file|vault))?{[^}]+}" "$__env{X}""#,
+            "regexMatch",
+            vec![s(r"\$(?:__(?:env|file|vault))?{[^}]+}"), s("$__env{X}")],
+        ),
+        (
+            r#"regexFind "-r\\d+$|sha256:" "1.2.3-r4""#,
+            "regexFind",
+            vec![s(r"-r\d+$|sha256:"), s("1.2.3-r4")],
+        ),
+        (
+            r#"regexReplaceAllLiteral "\\W" "p@ss-w0rd!" """#,
+            "regexReplaceAllLiteral",
+            vec![s(r"\W"), s("p@ss-w0rd!"), s("")],
+        ),
+        (
+            r#"regexReplaceAll "^redis:\\/\\/(.*)" "redis://host:6379" "${1}""#,
+            "regexReplaceAll",
+            vec![s(r"^redis:\/\/(.*)"), s("redis://host:6379"), s("${1}")],
+        ),
+        (
+            r#"semverCompare ">=1" "0.9.0""#,
+            "semverCompare",
+            vec![s(">=1"), s("0.9.0")],
+        ),
+        (
+            r#"semverCompare ">= 1.33-0" "v1.30.0""#,
+            "semverCompare",
+            vec![s(">= 1.33-0"), s("v1.30.0")],
+        ),
+        (
+            r#"semverCompare "<=1.10-0" "1.10.5""#,
+            "semverCompare",
+            vec![s("<=1.10-0"), s("1.10.5")],
+        ),
+        (
             r#"regexQuoteMeta "a.b*c""#,
             "regexQuoteMeta",
             vec![s("a.b*c")],

@@ -67,7 +67,18 @@ fn go_syntax(pattern: &str) -> String {
                     _ => None,
                 };
                 match replacement {
-                    Some(r) => out.push_str(r),
+                    Some(r) => {
+                        out.push_str(r);
+                        // In Go a `-` after a class inside brackets is a literal, not a range.
+                        if in_class && chars.peek() == Some(&'-') {
+                            let mut ahead = chars.clone();
+                            ahead.next();
+                            if ahead.peek() != Some(&']') {
+                                chars.next();
+                                out.push_str("\\-");
+                            }
+                        }
+                    }
                     None => {
                         out.push('\\');
                         out.push(n);
