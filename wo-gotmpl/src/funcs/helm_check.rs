@@ -549,6 +549,34 @@ fn cases() -> Vec<(&'static str, &'static str, Vec<Value>)> {
             vec![s("<=1.10-0"), s("1.10.5")],
         ),
         (
+            r#"dateInZone "2006-01-02 15:04:05 MST -07:00" 1782000000 "America/New_York""#,
+            "dateInZone",
+            vec![
+                s("2006-01-02 15:04:05 MST -07:00"),
+                i(1_782_000_000),
+                s("America/New_York"),
+            ],
+        ),
+        (
+            r#"dateInZone "2006-01-02 15:04:05 MST -07:00" 1796389148 "Europe/Paris""#,
+            "dateInZone",
+            vec![
+                s("2006-01-02 15:04:05 MST -07:00"),
+                i(1_796_389_148),
+                s("Europe/Paris"),
+            ],
+        ),
+        (
+            r#"dateInZone "15:04 MST" 1796389148 "Asia/Kolkata""#,
+            "dateInZone",
+            vec![s("15:04 MST"), i(1_796_389_148), s("Asia/Kolkata")],
+        ),
+        (
+            r#"dateInZone "15:04 MST" 0 "Nowhere/Else""#,
+            "dateInZone",
+            vec![s("15:04 MST"), i(0), s("Nowhere/Else")],
+        ),
+        (
             r#"regexQuoteMeta "a.b*c""#,
             "regexQuoteMeta",
             vec![s("a.b*c")],
