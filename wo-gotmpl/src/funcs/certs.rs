@@ -595,7 +595,7 @@ mod tests {
     use super::*;
 
     fn small_key(ctx: &mut Ctx) -> RsaPrivateKey {
-        generate_key(ctx, 1024).unwrap()
+        generate_key(ctx, 512).unwrap()
     }
 
     #[test]
