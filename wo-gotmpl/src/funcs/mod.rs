@@ -24,6 +24,7 @@ mod decimal;
 mod defaults;
 mod dicts;
 mod helm_funcs;
+mod keys;
 mod lists;
 mod math;
 mod paths;
@@ -71,6 +72,7 @@ pub fn sprig() -> FuncMap {
         semver::FUNCS,
         crypto::FUNCS,
         certs::FUNCS,
+        keys::FUNCS,
         secrets::FUNCS,
         random::FUNCS,
         dates::FUNCS,
