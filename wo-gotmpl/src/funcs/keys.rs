@@ -146,6 +146,7 @@ fn ecdsa_key_pem(ctx: &mut Ctx) -> String {
         }
     };
     let (x, y) = curve.base_mul(&d).expect("d is below the group order");
+    debug_assert!(curve.on_curve(&x, &y), "the public point is on P-256");
     let mut point = vec![0u8, 0x04];
     point.extend(fixed32(&x));
     point.extend(fixed32(&y));
