@@ -69,11 +69,11 @@ fn go_syntax(pattern: &str) -> String {
                 match replacement {
                     Some(r) => {
                         out.push_str(r);
-                        // Go (Perl flags) reads `-` after a class escape as a literal: `[\w-.]`.
+                        // In Go a `-` after a class inside brackets is a literal, not a range.
                         if in_class && chars.peek() == Some(&'-') {
                             let mut ahead = chars.clone();
                             ahead.next();
-                            if ahead.peek().is_some_and(|c| *c != ']') {
+                            if ahead.peek() != Some(&']') {
                                 chars.next();
                                 out.push_str("\\-");
                             }
@@ -113,6 +113,13 @@ fn go_syntax(pattern: &str) -> String {
                 continue;
             }
             ']' if in_class && !class_start => in_class = false,
+            // Go reads a `{` that does not start a repetition `{n}`, `{n,}`, `{n,m}` as a
+            // literal; the `regex` crate refuses it.
+            '{' if !in_class && !starts_repetition(chars.clone()) => {
+                out.push_str("\\{");
+                class_start = false;
+                continue;
+            }
             _ => {}
         }
         class_start = false;
@@ -121,10 +128,38 @@ fn go_syntax(pattern: &str) -> String {
     out
 }
 
+/// Whether the text after a `{` is a repetition count (`n}`, `n,}`, `n,m}`).
+fn starts_repetition(mut rest: impl Iterator<Item = char>) -> bool {
+    let mut digits = 0;
+    let mut comma = false;
+    for c in rest.by_ref() {
+        match c {
+            '0'..='9' => digits += 1,
+            ',' if !comma && digits > 0 => comma = true,
+            '}' => return digits > 0,
+            _ => return false,
+        }
+    }
+    false
+}
+
 /// Go's error text for a pattern `regexp.Compile` refuses (its gist: the `regex` crate words
 /// its reasons differently).
 fn parse_error(pattern: &str, err: &::regex::Error) -> String {
     let text = err.to_string();
+    // Go names the offending part: the whole pattern for parentheses, the class from its `[`,
+    // the operator for a repetition without an argument.
+    let class_start = pattern.rfind('[').map_or(pattern, |i| &pattern[i..]);
+    if text.contains("unclosed character class") {
+        return format!("error parsing regexp: missing closing ]: `{class_start}`");
+    }
+    if text.contains("repetition operator missing expression") {
+        let op = pattern
+            .char_indices()
+            .find(|(_, c)| matches!(c, '*' | '+' | '?' | '{'))
+            .map_or(pattern, |(i, _)| &pattern[i..=i]);
+        return format!("error parsing regexp: missing argument to repetition operator: `{op}`");
+    }
     let code = if text.contains("unclosed group") {
         "missing closing )"
     } else if text.contains("unopened group") {
