@@ -234,3 +234,20 @@ fn a_prepared_chart_renders_on_several_threads() {
         }
     });
 }
+
+#[test]
+fn a_dependency_missing_from_charts_is_refused() {
+    let files = vec![
+        (
+            "Chart.yaml".to_string(),
+            b"apiVersion: v2\nname: md\nversion: 1.0.0\ndependencies:\n  - name: ghost\n    version: 1.0.0\n  - name: ghost2\n    version: 1.0.0\n"
+                .to_vec(),
+        ),
+        ("templates/a.yaml".to_string(), b"kind: A\n".to_vec()),
+    ];
+    let err = PreparedChart::new(Chart::from_files(files).expect("loads")).expect_err("missing");
+    assert_eq!(
+        err.helm_stderr(),
+        "Error: an error occurred while checking for chart dependencies. You may need to run `helm dependency build` to fetch missing dependencies: found in Chart.yaml, but missing in charts/ directory: ghost, ghost2\n"
+    );
+}

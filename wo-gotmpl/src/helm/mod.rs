@@ -61,6 +61,8 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// A dependency `Chart.yaml` names is missing from `charts/`.
+    Dependencies(String),
     /// Values or dependencies could not be processed (a subchart's values not a table).
     Values(String),
     /// A `values.schema.json` rejected the values.
@@ -87,7 +89,7 @@ impl Error {
             Error::Values(m) | Error::Incompatible(m) | Error::Parse(m) | Error::Execute(m) => {
                 m.clone()
             }
-            Error::Manifest(m) | Error::ShowOnly(m) => m.clone(),
+            Error::Manifest(m) | Error::ShowOnly(m) | Error::Dependencies(m) => m.clone(),
             Error::Schema(m) => format!(
                 "values don't meet the specifications of the schema(s) in the following chart(s):\n{m}"
             ),

@@ -91,6 +91,7 @@ impl PreparedChart {
     /// Prepares `chart` with Helm's function library.
     ///
     /// # Errors
+    /// [`Error::Dependencies`] when a dependency of `Chart.yaml` is not under `charts/`;
     /// [`Error::Parse`] when a template does not parse (with the chart's default values).
     pub fn new(chart: Chart) -> Result<PreparedChart, Error> {
         PreparedChart::with_funcs(chart, crate::funcs::all())
@@ -106,6 +107,7 @@ impl PreparedChart {
             funcs: Arc::new(funcs),
             sets: Mutex::new(HashMap::new()),
         };
+        check_dependencies(&prepared.chart)?;
         let mut warnings = Vec::new();
         let mut root = Node::new(&prepared.chart);
         dependencies::process(
@@ -286,6 +288,24 @@ impl PreparedChart {
             .insert(key, set.clone());
         Ok(set)
     }
+}
+
+/// Helm's `CheckDependencies`: every dependency `Chart.yaml` names is under `charts/`.
+fn check_dependencies(chart: &Chart) -> Result<(), Error> {
+    let missing: Vec<&str> = chart
+        .metadata
+        .dependencies
+        .iter()
+        .filter(|r| !chart.dependencies.iter().any(|d| d.name() == r.name))
+        .map(|r| r.name.as_str())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Dependencies(format!(
+        "an error occurred while checking for chart dependencies. You may need to run `helm dependency build` to fetch missing dependencies: found in Chart.yaml, but missing in charts/ directory: {}",
+        missing.join(", ")
+    )))
 }
 
 fn base_name(path: &str) -> &str {
