@@ -110,12 +110,7 @@ impl PreparedChart {
         check_dependencies(&prepared.chart)?;
         let mut warnings = Vec::new();
         let mut root = Node::new(&prepared.chart);
-        dependencies::process(
-            &mut root,
-            &Value::empty_map(),
-            &prepared.funcs,
-            &mut warnings,
-        )?;
+        dependencies::process(&mut root, &Value::empty_map(), &mut warnings)?;
         let mut renderables = Vec::new();
         let mut scopes = Vec::new();
         collect(
@@ -198,7 +193,7 @@ impl PreparedChart {
             _ => Value::empty_map(),
         };
         let mut root = Node::new(&self.chart);
-        dependencies::process(&mut root, &user, &self.funcs, warnings)?;
+        dependencies::process(&mut root, &user, warnings)?;
 
         let kube_version = match &options.kube_version {
             Some(v) => KubeVersion::parse(v).ok_or_else(|| {
@@ -235,7 +230,7 @@ impl PreparedChart {
 
         let kube_constraint = &root.meta.kube_version;
         if !kube_constraint.is_empty()
-            && !compatible(&self.funcs, kube_constraint, &caps.kube_version.normalized)
+            && !compatible(kube_constraint, &caps.kube_version.normalized)
         {
             return Err(Error::Incompatible(format!(
                 "chart requires kubeVersion: {kube_constraint} which is incompatible with Kubernetes {}",
