@@ -251,3 +251,49 @@ fn a_dependency_missing_from_charts_is_refused() {
         "Error: an error occurred while checking for chart dependencies. You may need to run `helm dependency build` to fetch missing dependencies: found in Chart.yaml, but missing in charts/ directory: ghost, ghost2\n"
     );
 }
+
+/// `--include-crds` prints each file under `crds/` first, as it is.
+#[test]
+fn crds_are_printed_first_when_asked_for() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/charts/external-dns");
+    if !root.is_dir() {
+        println!("note: corpus not found at {}; skipping", root.display());
+        return;
+    }
+    let prepared =
+        PreparedChart::new(Chart::load(root.join("chart")).expect("loads")).expect("parses");
+    let values = yaml::decode("policy: sync\n").expect("decodes");
+    let options = RenderOptions {
+        release_name: "corpus".into(),
+        namespace: "corpus-ns".into(),
+        kube_version: Some("1.30.0".into()),
+        api_versions: vec![
+            "monitoring.coreos.com/v1".into(),
+            "autoscaling.k8s.io/v1".into(),
+            "autoscaling.k8s.io/v1/VerticalPodAutoscaler".into(),
+        ],
+        include_crds: true,
+        ..RenderOptions::default()
+    };
+    let got = prepared.render(&values, &options).expect("renders");
+    let mut crds: Vec<PathBuf> = std::fs::read_dir(root.join("chart/crds"))
+        .expect("crds")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    crds.sort();
+    let mut expected = String::new();
+    for crd in crds {
+        let name = crd
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let text = std::fs::read_to_string(&crd).expect("reads");
+        expected.push_str(&format!(
+            "---\n# Source: external-dns/crds/{name}\n{text}\n"
+        ));
+    }
+    expected
+        .push_str(&std::fs::read_to_string(root.join("expected/default.yaml")).expect("expected"));
+    assert_eq!(got, expected);
+}

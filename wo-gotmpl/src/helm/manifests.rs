@@ -252,10 +252,19 @@ fn json_type(v: &serde_json::Value) -> &'static str {
     }
 }
 
-/// `helm template`'s stdout for sorted manifests and hooks: the manifests (trimmed as a whole,
-/// one line break after), then each hook; test hooks left out when `skip_tests`.
-pub fn print(hooks: &[Manifest], manifests: &[Manifest], skip_tests: bool) -> String {
+/// `helm template`'s stdout for sorted manifests and hooks: the CRD files given (as they are),
+/// the manifests (trimmed as a whole, one line break after), then each hook; test hooks left
+/// out when `skip_tests`.
+pub fn print(
+    crds: &[(String, String)],
+    hooks: &[Manifest],
+    manifests: &[Manifest],
+    skip_tests: bool,
+) -> String {
     let mut body = String::new();
+    for (source, text) in crds {
+        body.push_str(&format!("---\n# Source: {source}\n{text}\n"));
+    }
     for m in manifests {
         body.push_str(&format!("---\n# Source: {}\n{}\n", m.source, m.content));
     }

@@ -36,6 +36,9 @@ pub struct RenderOptions {
     pub revision: i64,
     /// `--skip-tests`.
     pub skip_tests: bool,
+    /// `--include-crds`: print the files under `crds/` (of the chart and its enabled
+    /// subcharts) before the manifests.
+    pub include_crds: bool,
     /// Seeds the random functions (`randAlphaNum`, `uuidv4`, `genCA`, …).
     pub seed: [u8; 32],
     /// The clock `now` reads: seconds since the Unix epoch.
@@ -53,6 +56,7 @@ impl Default for RenderOptions {
             is_upgrade: false,
             revision: 1,
             skip_tests: false,
+            include_crds: false,
             seed: [0; 32],
             now_unix: 0,
         }
@@ -154,13 +158,19 @@ impl PreparedChart {
         options: &RenderOptions,
     ) -> Result<(String, Vec<String>), Error> {
         let mut warnings = Vec::new();
-        let files = self.render_files_inner(user_values, options, &mut warnings)?;
+        let mut crds = Vec::new();
+        let files = self.render_files_inner(user_values, options, &mut warnings, &mut crds)?;
         let files: Vec<(String, String)> = files
             .into_iter()
             .filter(|(name, _)| !name.ends_with("NOTES.txt"))
             .collect();
         let (hooks, manifests) = sort_manifests(&files)?;
-        let out = print(&hooks, &manifests, options.skip_tests);
+        let crds = if options.include_crds {
+            crds
+        } else {
+            Vec::new()
+        };
+        let out = print(&crds, &hooks, &manifests, options.skip_tests);
         let out = if options.show_only.is_empty() {
             out
         } else {
@@ -179,7 +189,7 @@ impl PreparedChart {
         user_values: &Value,
         options: &RenderOptions,
     ) -> Result<Vec<(String, String)>, Error> {
-        self.render_files_inner(user_values, options, &mut Vec::new())
+        self.render_files_inner(user_values, options, &mut Vec::new(), &mut Vec::new())
     }
 
     fn render_files_inner(
@@ -187,6 +197,7 @@ impl PreparedChart {
         user_values: &Value,
         options: &RenderOptions,
         warnings: &mut Vec<String>,
+        crds: &mut Vec<(String, String)>,
     ) -> Result<Vec<(String, String)>, Error> {
         let user = match user_values {
             Value::Map(_) => user_values.deep_copy(),
@@ -238,6 +249,7 @@ impl PreparedChart {
             )));
         }
 
+        collect_crds(&root, None, crds);
         let mut scopes = Vec::new();
         let mut renderables = Vec::new();
         collect(&root, &top, None, &mut scopes, &mut renderables);
@@ -301,6 +313,27 @@ fn check_dependencies(chart: &Chart) -> Result<(), Error> {
         "an error occurred while checking for chart dependencies. You may need to run `helm dependency build` to fetch missing dependencies: found in Chart.yaml, but missing in charts/ directory: {}",
         missing.join(", ")
     )))
+}
+
+/// Helm's `CRDObjects`: the `.yaml`/`.yml`/`.json` files under `crds/` of a chart, then of
+/// its subcharts, each as (path including the chart's path, text).
+fn collect_crds(node: &Node, parent_path: Option<&str>, out: &mut Vec<(String, String)>) {
+    let full_path = match parent_path {
+        None => node.name().to_string(),
+        Some(p) => format!("{p}/charts/{}", node.name()),
+    };
+    for f in node.chart.files.iter() {
+        let ext = f.name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+        if f.name.starts_with("crds/") && matches!(ext.as_deref(), Some("yaml" | "yml" | "json")) {
+            out.push((
+                format!("{full_path}/{}", f.name),
+                String::from_utf8_lossy(&f.data).into_owned(),
+            ));
+        }
+    }
+    for d in &node.deps {
+        collect_crds(d, Some(&full_path), out);
+    }
 }
 
 fn base_name(path: &str) -> &str {
