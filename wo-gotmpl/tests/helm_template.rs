@@ -297,3 +297,20 @@ fn crds_are_printed_first_when_asked_for() {
         .push_str(&std::fs::read_to_string(root.join("expected/default.yaml")).expect("expected"));
     assert_eq!(got, expected);
 }
+
+#[test]
+fn charts_that_cannot_be_read_fail_as_helm_says() {
+    let err = Chart::load("/nonexistent/chart").expect_err("no such path");
+    assert_eq!(err.to_string(), "path \"/nonexistent/chart\" not found");
+    let dir = std::env::temp_dir().join(format!("wo-gotmpl-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let err = Chart::load(&dir).expect_err("no Chart.yaml");
+    let chart_yaml = dir.join("Chart.yaml").display().to_string();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "unable to detect chart at {chart_yaml}: open {chart_yaml}: no such file or directory"
+        )
+    );
+    std::fs::remove_dir_all(&dir).expect("removed");
+}

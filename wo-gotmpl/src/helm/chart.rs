@@ -106,17 +106,36 @@ impl Chart {
     /// [`Error::Load`] when the path cannot be read or the chart is malformed.
     pub fn load(path: impl AsRef<Path>) -> Result<Chart, Error> {
         let path = path.as_ref();
+        let shown = path.display().to_string();
         let load_err = |message: String| Error::Load {
-            path: path.display().to_string(),
+            path: shown.clone(),
             message,
         };
-        let meta = std::fs::metadata(path).map_err(|e| load_err(e.to_string()))?;
+        let meta =
+            std::fs::metadata(path).map_err(|_| load_err(format!("path {shown:?} not found")))?;
         if meta.is_dir() {
+            if !path.join("Chart.yaml").is_file() {
+                let chart_yaml = path.join("Chart.yaml").display().to_string();
+                return Err(load_err(format!(
+                    "unable to detect chart at {chart_yaml}: open {chart_yaml}: no such file or directory"
+                )));
+            }
             let files = read_dir(path).map_err(load_err)?;
-            Chart::from_files(files)
+            Chart::from_files(files).map_err(|e| match e {
+                Error::Load { message, .. } => load_err(message),
+                other => other,
+            })
         } else {
-            let bytes = std::fs::read(path).map_err(|e| load_err(e.to_string()))?;
-            Chart::from_archive(&bytes)
+            let bytes = std::fs::read(path).map_err(|e| load_err(format!("{shown}: {e}")))?;
+            if !bytes.starts_with(&[0x1f, 0x8b]) {
+                return Err(load_err(format!(
+                    "file '{shown}' does not appear to be a gzipped archive; got 'application/octet-stream'"
+                )));
+            }
+            Chart::from_archive(&bytes).map_err(|e| match e {
+                Error::Load { message, .. } => load_err(message),
+                other => other,
+            })
         }
     }
 

@@ -58,7 +58,7 @@ pub enum Error {
     Load {
         /// The path given (empty for charts from memory).
         path: String,
-        /// What went wrong.
+        /// What went wrong, as Helm words it (naming the path where Helm does).
         message: String,
     },
     /// A dependency `Chart.yaml` names is missing from `charts/`.
@@ -84,8 +84,7 @@ impl Error {
     /// The text after `Error: `.
     pub fn message(&self) -> String {
         match self {
-            Error::Load { path, message } if path.is_empty() => message.clone(),
-            Error::Load { path, message } => format!("{path}: {message}"),
+            Error::Load { message, .. } => message.clone(),
             Error::Values(m) | Error::Incompatible(m) | Error::Parse(m) | Error::Execute(m) => {
                 m.clone()
             }
