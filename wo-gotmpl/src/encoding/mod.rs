@@ -1,15 +1,200 @@
 //! YAML, JSON and TOML as Helm reads and writes them.
 //!
-//! Contract: `yaml::decode(text) -> Result<Value, String>` (`sigs.k8s.io/yaml.Unmarshal`
-//! into `interface{}`: YAML 1.1 scalars, every number `float64`), `yaml::decode_array`,
-//! `yaml::encode(&Value) -> Result<String, String>` (`sigs.k8s.io/yaml.Marshal`, go-yaml v2's
-//! exact layout), `yaml::to_json(text) -> Result<serde_json::Value, String>` (what Kubernetes
-//! reads a manifest document as: `YAMLToJSON`, integers kept), `json::encode(&Value)` (Go's
-//! `encoding/json`, HTML-escaped), `json::decode`, `toml::encode`.
+//! - [`yaml`]: `sigs.k8s.io/yaml` over go-yaml v2 — [`yaml::decode`] (YAML 1.1 scalars, every
+//!   number a `float64`), [`yaml::decode_map`] (values files, `fromYaml`),
+//!   [`yaml::decode_array`], [`yaml::to_json`] (what Kubernetes reads a manifest as), and
+//!   [`yaml::encode`] (`toYaml`, go-yaml v2's exact layout).
+//! - [`json`]: Go's `encoding/json` — [`json::encode`] (HTML-escaped), [`json::encode_raw`],
+//!   [`json::encode_pretty`], [`json::decode`].
+//! - [`toml`]: BurntSushi/toml's encoder (`toToml`).
+//!
+//! [`funcs`] gives the template functions built on them.
 
-use crate::func::FuncMap;
+pub mod json;
+mod number;
+pub mod toml;
+pub mod yaml;
 
-/// The encoding functions templates call (`toYaml`, `fromYaml`, `toJson`, …).
+#[cfg(test)]
+mod helm_diff;
+
+use crate::func::{Ctx, FuncDef, FuncMap, FuncResult};
+use crate::value::Value;
+
+/// The encoding functions templates call: Helm's `toYaml`, `mustToYaml`, `toYamlPretty`,
+/// `fromYaml`, `fromYamlArray`, `toJson`, `mustToJson`, `fromJson`, `fromJsonArray`, `toToml`,
+/// `mustToToml`, `fromToml`, and Sprig's `toPrettyJson`, `mustToPrettyJson`, `toRawJson`,
+/// `mustToRawJson`, `mustFromJson`.
 pub fn funcs() -> FuncMap {
-    FuncMap::new()
+    let mut map = FuncMap::new();
+    type Body = fn(&mut Ctx, &[Value]) -> FuncResult;
+    let defs: [(&'static str, Body); 17] = [
+        ("toYaml", to_yaml),
+        ("mustToYaml", must_to_yaml),
+        ("toYamlPretty", to_yaml_pretty),
+        ("fromYaml", from_yaml),
+        ("fromYamlArray", from_yaml_array),
+        ("toJson", to_json),
+        ("mustToJson", must_to_json),
+        ("fromJson", from_json),
+        ("fromJsonArray", from_json_array),
+        ("mustFromJson", must_from_json),
+        ("toPrettyJson", to_pretty_json),
+        ("mustToPrettyJson", must_to_pretty_json),
+        ("toRawJson", to_raw_json),
+        ("mustToRawJson", to_raw_json),
+        ("toToml", to_toml),
+        ("mustToToml", must_to_toml),
+        ("fromToml", from_toml),
+    ];
+    for (name, f) in defs {
+        map.insert(FuncDef {
+            name,
+            min_args: 1,
+            max_args: Some(1),
+            f,
+        });
+    }
+    map
+}
+
+/// A `string` parameter, as Go's template engine converts an argument to one.
+fn string_arg(args: &[Value]) -> Result<&str, String> {
+    match &args[0] {
+        Value::String(s) => Ok(s),
+        Value::Nil => Err("invalid value; expected string".into()),
+        other => Err(format!(
+            "wrong type for value; expected string; got {}",
+            other.type_name()
+        )),
+    }
+}
+
+fn trim_newline(s: String) -> String {
+    match s.strip_suffix('\n') {
+        Some(t) => t.to_string(),
+        None => s,
+    }
+}
+
+fn to_yaml(_: &mut Ctx, args: &[Value]) -> FuncResult {
+    Ok(Value::from(
+        yaml::encode(&args[0]).map(trim_newline).unwrap_or_default(),
+    ))
+}
+
+fn must_to_yaml(_: &mut Ctx, args: &[Value]) -> FuncResult {
+    yaml::encode(&args[0]).map(|s| Value::from(trim_newline(s)))
+}
+
+fn to_yaml_pretty(_: &mut Ctx, args: &[Value]) -> FuncResult {
+    Ok(Value::from(
+        yaml::encode_pretty(&args[0])
+            .map(trim_newline)
+            .unwrap_or_default(),
+    ))
+}
+
+fn error_map(message: String) -> Value {
+    let mut map = crate::value::Map::new();
+    map.insert("Error".into(), Value::from(message));
+    Value::map(map)
+}
+
+fn from_yaml(_: &mut Ctx, args: &[Value]) -> FuncResult {
+    let text = string_arg(args)?;
+    Ok(yaml::decode_map(text).unwrap_or_else(error_map))
+}
+
+fn from_yaml_array(_: &mut Ctx, args: &[Value]) -> FuncResult {
+    let text = string_arg(args)?;
+    Ok(yaml::decode_array(text).unwrap_or_else(|e| Value::list(vec![Value::from(e)])))
+}
+
+fn to_json(_: &mut Ctx, args: &[Value]) -> FuncResult {
+    Ok(Value::from(json::encode(&args[0]).unwrap_or_default()))
+}
+
+fn must_to_json(_: &mut Ctx, args: &[Value]) -> FuncResult {
+    json::encode(&args[0]).map(Value::from)
+}
+
+/// Helm's `fromJson`: a map; on error, a map holding the message under `Error` (next to what
+/// was read before a number out of range). JSON `null` makes Go's map nil.
+fn from_json(_: &mut Ctx, args: &[Value]) -> FuncResult {
+    let text = string_arg(args)?;
+    Ok(match json::decode_partial(text) {
+        Ok((map @ Value::Map(_), None)) => map,
+        Ok((Value::Map(map), Some(e))) => {
+            map.borrow_mut().insert("Error".into(), Value::from(e));
+            Value::Map(map)
+        }
+        Ok((Value::Nil, _)) => Value::Nil,
+        Ok((other, _)) => error_map(format!(
+            "json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
+            json_kind(&other)
+        )),
+        Err(e) => error_map(e),
+    })
+}
+
+/// Helm's `fromJsonArray`: a list; on error, a list holding only the message.
+fn from_json_array(_: &mut Ctx, args: &[Value]) -> FuncResult {
+    let text = string_arg(args)?;
+    let error = |e: String| Value::list(vec![Value::from(e)]);
+    Ok(match json::decode_partial(text) {
+        Ok((list @ Value::List(_), None)) => list,
+        Ok((Value::List(_), Some(e))) => error(e),
+        Ok((Value::Nil, _)) => Value::Nil,
+        Ok((other, _)) => error(format!(
+            "json: cannot unmarshal {} into Go value of type []interface {{}}",
+            json_kind(&other)
+        )),
+        Err(e) => error(e),
+    })
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Bool(_) => "bool",
+        Value::Float(_) => "number",
+        Value::String(_) => "string",
+        Value::List(_) => "array",
+        Value::Map(_) => "object",
+        _ => "null",
+    }
+}
+
+fn must_from_json(_: &mut Ctx, args: &[Value]) -> FuncResult {
+    json::decode(string_arg(args)?)
+}
+
+fn to_pretty_json(_: &mut Ctx, args: &[Value]) -> FuncResult {
+    Ok(Value::from(
+        json::encode_pretty(&args[0]).unwrap_or_default(),
+    ))
+}
+
+fn must_to_pretty_json(_: &mut Ctx, args: &[Value]) -> FuncResult {
+    json::encode_pretty(&args[0]).map(Value::from)
+}
+
+/// Sprig's `toRawJson` panics on an error, which the template reports: the same as
+/// `mustToRawJson`.
+fn to_raw_json(_: &mut Ctx, args: &[Value]) -> FuncResult {
+    json::encode_raw(&args[0]).map(Value::from)
+}
+
+/// Helm's `toToml` returns the error text in place of the document.
+fn to_toml(_: &mut Ctx, args: &[Value]) -> FuncResult {
+    Ok(Value::from(toml::encode(&args[0]).unwrap_or_else(|e| e)))
+}
+
+fn must_to_toml(_: &mut Ctx, args: &[Value]) -> FuncResult {
+    toml::encode(&args[0]).map(Value::from)
+}
+
+fn from_toml(_: &mut Ctx, args: &[Value]) -> FuncResult {
+    let text = string_arg(args)?;
+    Ok(toml::decode(text).unwrap_or_else(error_map))
 }

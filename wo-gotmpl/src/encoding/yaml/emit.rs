@@ -1,0 +1,919 @@
+//! go-yaml v2's emitter (libyaml's `emitterc.go`), for the documents `yaml.Marshal` writes:
+//! block mappings and sequences, `{}`/`[]` when empty, scalars in the style go-yaml picks,
+//! 2-space indentation, lines folded past column 80.
+
+use crate::encoding::number::{format_g64, format_json};
+use crate::value::Value;
+
+use super::resolve::{is_base60_float, resolve_plain, Resolved};
+
+const BEST_INDENT: i32 = 2;
+
+/// Which go-yaml writes: v2 (`yaml.Marshal`, `toYaml`) or v3 with a 2-space indent
+/// (`toYamlPretty`): v3 does not fold long lines, indents sequences inside mappings, keeps
+/// tabs in literal blocks, and orders keys a little differently.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub(crate) enum Flavor {
+    V2,
+    V3,
+}
+
+/// A value as go-yaml v2 holds it after reading `encoding/json`'s text back.
+#[derive(Debug, Clone)]
+pub(crate) enum Node {
+    /// A `null`, boolean or number: written plain, as is.
+    Plain(String),
+    /// A string: quoted when it would read back as something else.
+    Str(String),
+    Seq(Vec<Node>),
+    /// Keys in go-yaml's order.
+    Map(Vec<(String, Node)>),
+}
+
+impl Node {
+    /// The value as go-yaml v3 marshals it directly (no JSON step): floats in `%g` form
+    /// (`1e+06`), NaN and infinities as `.nan`/`.inf`.
+    pub(crate) fn from_value_v3(value: &Value) -> Node {
+        match value {
+            Value::Nil => Node::Plain("null".into()),
+            Value::Bool(b) => Node::Plain(b.to_string()),
+            Value::Int(i) | Value::Int64(i) => Node::Plain(i.to_string()),
+            Value::Float(f) => Node::Plain(match *f {
+                f if f.is_nan() => ".nan".into(),
+                f if f == f64::INFINITY => ".inf".into(),
+                f if f == f64::NEG_INFINITY => "-.inf".into(),
+                f => format_g64(f),
+            }),
+            Value::String(s) => Node::Str(s.to_string()),
+            Value::Bytes(b) => Node::Seq(b.iter().map(|x| Node::Plain(x.to_string())).collect()),
+            Value::List(items) => Node::Seq(items.iter().map(Node::from_value_v3).collect()),
+            Value::StrList(items) => {
+                Node::Seq(items.iter().map(|s| Node::Str(s.clone())).collect())
+            }
+            Value::Map(map) => {
+                let mut pairs: Vec<(String, Node)> = map
+                    .borrow()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Node::from_value_v3(v)))
+                    .collect();
+                sort_keys(&mut pairs, Flavor::V3);
+                Node::Map(pairs)
+            }
+            Value::Object(o) => Node::from_value_v3(&o.to_data()),
+        }
+    }
+
+    /// `json.Marshal` then `yaml.Unmarshal`: numbers take the type go-yaml gives their JSON
+    /// text (`1e+21` a float, `100000000000000000000` a float written `1e+20`, `1` an int), and
+    /// strings come back as go-yaml reads JSON's double-quoted text (see [`Reread`]).
+    pub(crate) fn from_value(value: &Value) -> Result<Node, String> {
+        // encoding/json fails first (NaN, ±Inf), before go-yaml reads anything.
+        crate::encoding::json::encode(value)
+            .map_err(|e| format!("error marshaling into JSON: {e}"))?;
+        Reread::default().node(value)
+    }
+}
+
+/// go-yaml reading `encoding/json`'s text back. JSON leaves U+0085 (NEL) raw, and to go-yaml's
+/// YAML 1.1 scanner that is a line break inside the quoted string: it folds (one break becomes
+/// a space, blanks around it vanish, n breaks become n-1 newlines), a `---`/`...` right after it
+/// is a document marker (an error), and a map key spanning lines — or longer than 1024
+/// characters as JSON text — is no simple key (an error). `line` counts those breaks, as the
+/// error messages do.
+#[derive(Default)]
+struct Reread {
+    line: usize,
+}
+
+impl Reread {
+    fn node(&mut self, value: &Value) -> Result<Node, String> {
+        Ok(match value {
+            Value::Nil => Node::Plain("null".into()),
+            Value::Bool(b) => Node::Plain(b.to_string()),
+            Value::Int(i) | Value::Int64(i) => Node::Plain(i.to_string()),
+            Value::Float(f) => {
+                let json = format_json(*f).unwrap_or_default();
+                Node::Plain(number_as_go_yaml_writes_it(&json))
+            }
+            Value::String(s) => Node::Str(self.string(s)?),
+            Value::Bytes(_) => match value.to_json() {
+                serde_json::Value::String(s) => Node::Str(s),
+                _ => Node::Str(String::new()),
+            },
+            Value::List(items) => Node::Seq(
+                items
+                    .iter()
+                    .map(|item| self.node(item))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::StrList(items) => Node::Seq(
+                items
+                    .iter()
+                    .map(|s| Ok(Node::Str(self.string(s)?)))
+                    .collect::<Result<_, String>>()?,
+            ),
+            Value::Map(map) => {
+                let start_line = self.line;
+                let mut pairs = Vec::new();
+                for (k, v) in map.borrow().iter() {
+                    let key = self.key(k, start_line)?;
+                    pairs.push((key, self.node(v)?));
+                }
+                sort_keys(&mut pairs, Flavor::V2);
+                Node::Map(pairs)
+            }
+            Value::Object(o) => self.node(&o.to_data())?,
+        })
+    }
+
+    fn key(&mut self, key: &str, mapping_line: usize) -> Result<String, String> {
+        let multi_line = key.contains('\u{85}');
+        let folded = self.string(key)?;
+        let mut json = String::new();
+        crate::encoding::json::write_string(&mut json, key, true);
+        if multi_line || json.chars().count() > 1024 {
+            let line = if self.line > 0 {
+                self.line
+            } else {
+                mapping_line
+            };
+            let at = if line > 0 {
+                format!("line {line}: ")
+            } else {
+                String::new()
+            };
+            return Err(format!("yaml: {at}did not find expected ',' or '}}'"));
+        }
+        Ok(folded)
+    }
+
+    /// The string go-yaml reads from the JSON text of `s`.
+    fn string(&mut self, s: &str) -> Result<String, String> {
+        if s.chars()
+            .any(|c| !super::allowed_in_stream(c) && !c.is_ascii_control())
+        {
+            return Err("yaml: control characters are not allowed".into());
+        }
+        if !s.contains('\u{85}') {
+            return Ok(s.to_string());
+        }
+        let chars: Vec<char> = s.chars().collect();
+        let mut out = String::new();
+        let mut i = 0;
+        while i < chars.len() {
+            if chars[i] != ' ' && chars[i] != '\u{85}' {
+                out.push(chars[i]);
+                i += 1;
+                continue;
+            }
+            // A run of blanks and breaks.
+            let mut spaces = String::new();
+            let mut breaks = 0;
+            while i < chars.len() && (chars[i] == ' ' || chars[i] == '\u{85}') {
+                if chars[i] == '\u{85}' {
+                    breaks += 1;
+                    self.line += 1;
+                    let rest: String = chars[i + 1..].iter().take(4).collect();
+                    let marker = rest.starts_with("---") || rest.starts_with("...");
+                    let after = rest.chars().nth(3);
+                    // In the JSON text a tab is `\t`: only spaces and NELs are blank there.
+                    if marker && matches!(after, Some(' ' | '\u{85}')) {
+                        return Err(format!(
+                            "yaml: line {}: found unexpected document indicator",
+                            self.line + 1
+                        ));
+                    }
+                } else if breaks == 0 {
+                    spaces.push(' ');
+                }
+                i += 1;
+            }
+            match breaks {
+                0 => out.push_str(&spaces),
+                1 => out.push(' '),
+                n => out.extend(std::iter::repeat_n('\n', n - 1)),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A JSON number's text as go-yaml v2 reads and writes it back.
+fn number_as_go_yaml_writes_it(json: &str) -> String {
+    match resolve_plain(json) {
+        Resolved::Int(i) => i.to_string(),
+        Resolved::Uint(u) => u.to_string(),
+        Resolved::Float(f) => match f {
+            f if f.is_nan() => ".nan".into(),
+            f if f == f64::INFINITY => ".inf".into(),
+            f if f == f64::NEG_INFINITY => "-.inf".into(),
+            f => format_g64(f),
+        },
+        _ => json.to_string(),
+    }
+}
+
+/// go-yaml v2's key order (`sorter.go`): letters after other characters, runs of digits compared
+/// as numbers. A merge sort, so an odd comparison never panics.
+fn sort_keys(pairs: &mut Vec<(String, Node)>, flavor: Flavor) {
+    let keyed: Vec<(Vec<char>, (String, Node))> = pairs
+        .drain(..)
+        .map(|p| (p.0.chars().collect(), p))
+        .collect();
+    let sorted = merge_sort(keyed, &|a: &Vec<char>, b: &Vec<char>| {
+        key_less(a, b, flavor)
+    });
+    pairs.extend(sorted.into_iter().map(|(_, p)| p));
+}
+
+fn merge_sort<K, T>(items: Vec<(K, T)>, less: &dyn Fn(&K, &K) -> bool) -> Vec<(K, T)> {
+    if items.len() <= 1 {
+        return items;
+    }
+    let mut left = items;
+    let right = left.split_off(left.len() / 2);
+    let left = merge_sort(left, less);
+    let right = merge_sort(right, less);
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let mut l = left.into_iter().peekable();
+    let mut r = right.into_iter().peekable();
+    loop {
+        match (l.peek(), r.peek()) {
+            (Some(a), Some(b)) => {
+                if less(&b.0, &a.0) {
+                    out.push(r.next().expect("peeked"));
+                } else {
+                    out.push(l.next().expect("peeked"));
+                }
+            }
+            (Some(_), None) => out.push(l.next().expect("peeked")),
+            (None, Some(_)) => out.push(r.next().expect("peeked")),
+            (None, None) => break,
+        }
+    }
+    out
+}
+
+fn is_letter(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphabetic()
+    } else {
+        c.is_alphabetic()
+    }
+}
+
+fn is_digit(c: char) -> bool {
+    c.is_ascii_digit()
+}
+
+fn key_less(a: &[char], b: &[char], flavor: Flavor) -> bool {
+    // v3: whether the last equal character was a digit (then digits sort after letters).
+    let mut digits = false;
+    for i in 0..a.len().min(b.len()) {
+        if a[i] == b[i] {
+            digits = is_digit(a[i]);
+            continue;
+        }
+        let al = is_letter(a[i]);
+        let bl = is_letter(b[i]);
+        if al && bl {
+            return a[i] < b[i];
+        }
+        if al || bl {
+            return if flavor == Flavor::V3 && digits {
+                al
+            } else {
+                bl
+            };
+        }
+        let (mut an, mut bn) = (0i64, 0i64);
+        if a[i] == '0' || b[i] == '0' {
+            let mut j = i;
+            while j > 0 && is_digit(a[j - 1]) {
+                j -= 1;
+                if a[j] != '0' {
+                    an = 1;
+                    bn = 1;
+                    break;
+                }
+            }
+        }
+        let mut ai = i;
+        while ai < a.len() && is_digit(a[ai]) {
+            an = an
+                .wrapping_mul(10)
+                .wrapping_add(i64::from(a[ai] as u8 - b'0'));
+            ai += 1;
+        }
+        let mut bi = i;
+        while bi < b.len() && is_digit(b[bi]) {
+            bn = bn
+                .wrapping_mul(10)
+                .wrapping_add(i64::from(b[bi] as u8 - b'0'));
+            bi += 1;
+        }
+        if an != bn {
+            return an < bn;
+        }
+        if ai != bi {
+            return ai < bi;
+        }
+        return a[i] < b[i];
+    }
+    a.len() < b.len()
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Style {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    Literal,
+}
+
+/// What `yaml_emitter_analyze_scalar` learns about a scalar.
+struct Analysis {
+    multiline: bool,
+    flow_plain_allowed: bool,
+    block_plain_allowed: bool,
+    single_quoted_allowed: bool,
+    block_allowed: bool,
+}
+
+/// libyaml's `is_printable`, on the UTF-8 bytes at `i` (tabs, C1 controls, the BOM and
+/// characters outside the BMP are not printable: go-yaml escapes them).
+fn is_printable(b: &[u8], i: usize) -> bool {
+    let at = |k: usize| b.get(i + k).copied().unwrap_or(0);
+    let c = b[i];
+    c == 0x0A
+        || (0x20..=0x7E).contains(&c)
+        || (c == 0xC2 && at(1) >= 0xA0)
+        || (c > 0xC2 && c < 0xED)
+        || (c == 0xED && at(1) < 0xA0)
+        || c == 0xEE
+        || (c == 0xEF
+            && !(at(1) == 0xBB && at(2) == 0xBF)
+            && !(at(1) == 0xBF && (at(2) == 0xBE || at(2) == 0xBF)))
+}
+
+fn is_break_char(c: char) -> bool {
+    matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+fn is_blank_char(c: Option<char>) -> bool {
+    matches!(c, Some(' ' | '\t'))
+}
+
+fn is_blankz_char(c: Option<char>) -> bool {
+    match c {
+        None | Some('\0') => true,
+        Some(c) => c == ' ' || c == '\t' || is_break_char(c),
+    }
+}
+
+fn analyze(value: &str, flavor: Flavor) -> Analysis {
+    if value.is_empty() {
+        return Analysis {
+            multiline: false,
+            flow_plain_allowed: false,
+            block_plain_allowed: true,
+            single_quoted_allowed: true,
+            block_allowed: false,
+        };
+    }
+    let bytes = value.as_bytes();
+    let mut block_indicators = false;
+    let mut flow_indicators = false;
+    let mut line_breaks = false;
+    let mut special_characters = false;
+    let mut tab_characters = false;
+    let mut leading_space = false;
+    let mut leading_break = false;
+    let mut trailing_space = false;
+    let mut trailing_break = false;
+    let mut break_space = false;
+    let mut space_break = false;
+    let mut previous_space = false;
+    let mut previous_break = false;
+
+    if value.starts_with("---") || value.starts_with("...") {
+        block_indicators = true;
+        flow_indicators = true;
+    }
+    let mut preceded_by_whitespace = true;
+    let chars: Vec<(usize, char)> = value.char_indices().collect();
+    for (n, &(i, c)) in chars.iter().enumerate() {
+        let next = chars.get(n + 1).map(|p| p.1);
+        let followed_by_whitespace = next.is_none() || is_blank_char(next);
+        if i == 0 {
+            match c {
+                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
+                | '%' | '@' | '`' => {
+                    flow_indicators = true;
+                    block_indicators = true;
+                }
+                '?' | ':' => {
+                    flow_indicators = true;
+                    if followed_by_whitespace {
+                        block_indicators = true;
+                    }
+                }
+                '-' if followed_by_whitespace => {
+                    flow_indicators = true;
+                    block_indicators = true;
+                }
+                _ => {}
+            }
+        } else {
+            match c {
+                ',' | '?' | '[' | ']' | '{' | '}' => flow_indicators = true,
+                ':' => {
+                    flow_indicators = true;
+                    if followed_by_whitespace {
+                        block_indicators = true;
+                    }
+                }
+                '#' if preceded_by_whitespace => {
+                    flow_indicators = true;
+                    block_indicators = true;
+                }
+                _ => {}
+            }
+        }
+        if flavor == Flavor::V3 && c == '\t' {
+            tab_characters = true;
+        } else if !is_printable(bytes, i) {
+            special_characters = true;
+        }
+        let last = next.is_none();
+        if c == ' ' {
+            if i == 0 {
+                leading_space = true;
+            }
+            if last {
+                trailing_space = true;
+            }
+            if previous_break {
+                break_space = true;
+            }
+            previous_space = true;
+            previous_break = false;
+        } else if is_break_char(c) {
+            line_breaks = true;
+            if i == 0 {
+                leading_break = true;
+            }
+            if last {
+                trailing_break = true;
+            }
+            if previous_space {
+                space_break = true;
+            }
+            previous_space = false;
+            previous_break = true;
+        } else {
+            previous_space = false;
+            previous_break = false;
+        }
+        preceded_by_whitespace = is_blankz_char(Some(c));
+    }
+
+    let mut a = Analysis {
+        multiline: line_breaks,
+        flow_plain_allowed: true,
+        block_plain_allowed: true,
+        single_quoted_allowed: true,
+        block_allowed: true,
+    };
+    if leading_space || leading_break || trailing_space || trailing_break {
+        a.flow_plain_allowed = false;
+        a.block_plain_allowed = false;
+    }
+    if trailing_space {
+        a.block_allowed = false;
+    }
+    if break_space {
+        a.flow_plain_allowed = false;
+        a.block_plain_allowed = false;
+        a.single_quoted_allowed = false;
+    }
+    if space_break || tab_characters || special_characters {
+        a.flow_plain_allowed = false;
+        a.block_plain_allowed = false;
+        a.single_quoted_allowed = false;
+    }
+    if space_break || special_characters {
+        a.block_allowed = false;
+    }
+    if line_breaks {
+        a.flow_plain_allowed = false;
+        a.block_plain_allowed = false;
+    }
+    if flow_indicators {
+        a.flow_plain_allowed = false;
+    }
+    if block_indicators {
+        a.block_plain_allowed = false;
+    }
+    a
+}
+
+/// The style go-yaml's encoder asks for (`stringv`): literal for multi-line text, plain when the
+/// text reads back as the same string, double-quoted otherwise.
+fn requested_style(s: &str) -> Style {
+    if s.contains('\n') {
+        Style::Literal
+    } else if resolve_plain(s) == Resolved::Str && !is_base60_float(s) {
+        Style::Plain
+    } else {
+        Style::DoubleQuoted
+    }
+}
+
+struct Emitter {
+    flavor: Flavor,
+    best_width: usize,
+    out: String,
+    column: usize,
+    indent: i32,
+    indents: Vec<i32>,
+    whitespace: bool,
+    indention: bool,
+    flow_level: u32,
+    simple_key_context: bool,
+    mapping_context: bool,
+}
+
+/// Writes `node` as the one document of a stream, as go-yaml's encoder does.
+pub(crate) fn emit(node: &Node, flavor: Flavor) -> String {
+    let mut e = Emitter {
+        flavor,
+        best_width: match flavor {
+            Flavor::V2 => 80,
+            Flavor::V3 => usize::MAX,
+        },
+        out: String::new(),
+        column: 0,
+        indent: -1,
+        indents: Vec::new(),
+        whitespace: true,
+        indention: true,
+        flow_level: 0,
+        simple_key_context: false,
+        mapping_context: false,
+    };
+    e.node(node, false, false);
+    e.write_indent();
+    e.out
+}
+
+impl Emitter {
+    fn increase_indent(&mut self, flow: bool, indentless: bool) {
+        self.indents.push(self.indent);
+        if self.indent < 0 {
+            self.indent = if flow { BEST_INDENT } else { 0 };
+        } else if !indentless {
+            self.indent += BEST_INDENT;
+        }
+    }
+
+    fn pop_indent(&mut self) {
+        self.indent = self.indents.pop().expect("indent pushed before");
+    }
+
+    fn put(&mut self, c: char) {
+        self.out.push(c);
+        self.column += 1;
+    }
+
+    fn put_break(&mut self) {
+        self.out.push('\n');
+        self.column = 0;
+    }
+
+    fn write_break(&mut self, c: char) {
+        if c == '\n' {
+            self.put_break();
+        } else {
+            self.out.push(c);
+            self.column = 0;
+        }
+    }
+
+    fn write_indent(&mut self) {
+        let indent = self.indent.max(0) as usize;
+        if !self.indention || self.column > indent || (self.column == indent && !self.whitespace) {
+            self.put_break();
+        }
+        while self.column < indent {
+            self.put(' ');
+        }
+        self.whitespace = true;
+        self.indention = true;
+    }
+
+    fn write_indicator(
+        &mut self,
+        indicator: &str,
+        need_whitespace: bool,
+        is_whitespace: bool,
+        is_indention: bool,
+    ) {
+        if need_whitespace && !self.whitespace {
+            self.put(' ');
+        }
+        for c in indicator.chars() {
+            self.put(c);
+        }
+        self.whitespace = is_whitespace;
+        self.indention = self.indention && is_indention;
+    }
+
+    /// `yaml_emitter_emit_node` with its contexts (the root and sequence contexts change
+    /// nothing in the documents written here).
+    fn node(&mut self, node: &Node, mapping: bool, simple_key: bool) {
+        self.mapping_context = mapping;
+        self.simple_key_context = simple_key;
+        match node {
+            Node::Plain(text) => self.scalar(text, Style::Plain),
+            Node::Str(s) => self.scalar(s, requested_style(s)),
+            Node::Seq(items) if items.is_empty() || self.flow_level > 0 => {
+                self.write_indicator("[", true, true, false);
+                self.increase_indent(true, false);
+                self.flow_level += 1;
+                self.flow_level -= 1;
+                self.pop_indent();
+                self.write_indicator("]", false, false, false);
+            }
+            Node::Map(pairs) if pairs.is_empty() || self.flow_level > 0 => {
+                self.write_indicator("{", true, true, false);
+                self.increase_indent(true, false);
+                self.flow_level += 1;
+                self.flow_level -= 1;
+                self.pop_indent();
+                self.write_indicator("}", false, false, false);
+            }
+            Node::Seq(items) => {
+                let indentless =
+                    self.flavor == Flavor::V2 && self.mapping_context && !self.indention;
+                self.increase_indent(false, indentless);
+                for item in items {
+                    self.write_indent();
+                    self.write_indicator("-", true, false, true);
+                    self.node(item, false, false);
+                }
+                self.pop_indent();
+            }
+            Node::Map(pairs) => {
+                self.increase_indent(false, false);
+                for (key, value) in pairs {
+                    self.write_indent();
+                    let analysis = analyze(key, self.flavor);
+                    if !analysis.multiline && key.len() <= 128 {
+                        self.node(&Node::Str(key.clone()), true, true);
+                        self.write_indicator(":", false, false, false);
+                    } else {
+                        self.write_indicator("?", true, false, true);
+                        self.node(&Node::Str(key.clone()), true, false);
+                        self.write_indent();
+                        self.write_indicator(":", true, false, true);
+                    }
+                    self.node(value, true, false);
+                }
+                self.pop_indent();
+            }
+        }
+    }
+
+    fn scalar(&mut self, value: &str, requested: Style) {
+        let a = analyze(value, self.flavor);
+        let mut style = requested;
+        if self.simple_key_context && a.multiline {
+            style = Style::DoubleQuoted;
+        }
+        if style == Style::Plain {
+            if (self.flow_level > 0 && !a.flow_plain_allowed)
+                || (self.flow_level == 0 && !a.block_plain_allowed)
+            {
+                style = Style::SingleQuoted;
+            }
+            if value.is_empty() && (self.flow_level > 0 || self.simple_key_context) {
+                style = Style::SingleQuoted;
+            }
+        }
+        if style == Style::SingleQuoted && !a.single_quoted_allowed {
+            style = Style::DoubleQuoted;
+        }
+        if style == Style::Literal
+            && (!a.block_allowed || self.flow_level > 0 || self.simple_key_context)
+        {
+            style = Style::DoubleQuoted;
+        }
+        self.increase_indent(true, false);
+        let allow_breaks = !self.simple_key_context;
+        match style {
+            Style::Plain => self.plain(value, allow_breaks),
+            Style::SingleQuoted => self.single_quoted(value, allow_breaks),
+            Style::DoubleQuoted => self.double_quoted(value, allow_breaks),
+            Style::Literal => self.literal(value),
+        }
+        self.pop_indent();
+    }
+
+    fn plain(&mut self, value: &str, allow_breaks: bool) {
+        if !self.whitespace {
+            self.put(' ');
+        }
+        let mut spaces = false;
+        let mut breaks = false;
+        let chars: Vec<char> = value.chars().collect();
+        for (n, &c) in chars.iter().enumerate() {
+            if c == ' ' {
+                if allow_breaks
+                    && !spaces
+                    && self.column > self.best_width
+                    && chars.get(n + 1) != Some(&' ')
+                {
+                    self.write_indent();
+                } else {
+                    self.put(c);
+                }
+                spaces = true;
+            } else if is_break_char(c) {
+                if !breaks && c == '\n' {
+                    self.put_break();
+                }
+                self.write_break(c);
+                self.indention = true;
+                breaks = true;
+            } else {
+                if breaks {
+                    self.write_indent();
+                }
+                self.put(c);
+                self.indention = false;
+                spaces = false;
+                breaks = false;
+            }
+        }
+        self.whitespace = false;
+        self.indention = false;
+    }
+
+    fn single_quoted(&mut self, value: &str, allow_breaks: bool) {
+        self.write_indicator("'", true, false, false);
+        let mut spaces = false;
+        let mut breaks = false;
+        let len = value.len();
+        let chars: Vec<(usize, char)> = value.char_indices().collect();
+        for (n, &(i, c)) in chars.iter().enumerate() {
+            if c == ' ' {
+                let next_space = chars.get(n + 1).map(|p| p.1) == Some(' ');
+                if allow_breaks
+                    && !spaces
+                    && self.column > self.best_width
+                    && i > 0
+                    && i + 1 < len
+                    && !next_space
+                {
+                    self.write_indent();
+                } else {
+                    self.put(c);
+                }
+                spaces = true;
+            } else if is_break_char(c) {
+                if !breaks && c == '\n' {
+                    self.put_break();
+                }
+                self.write_break(c);
+                self.indention = true;
+                breaks = true;
+            } else {
+                if breaks {
+                    self.write_indent();
+                }
+                if c == '\'' {
+                    self.put('\'');
+                }
+                self.put(c);
+                self.indention = false;
+                spaces = false;
+                breaks = false;
+            }
+        }
+        self.write_indicator("'", false, false, false);
+        self.whitespace = false;
+        self.indention = false;
+    }
+
+    fn double_quoted(&mut self, value: &str, allow_breaks: bool) {
+        let mut spaces = false;
+        self.write_indicator("\"", true, false, false);
+        let bytes = value.as_bytes();
+        let starts_with_bom = value.starts_with('\u{FEFF}');
+        let len = value.len();
+        let chars: Vec<(usize, char)> = value.char_indices().collect();
+        for (n, &(i, c)) in chars.iter().enumerate() {
+            if !is_printable(bytes, i)
+                || starts_with_bom
+                || is_break_char(c)
+                || c == '"'
+                || c == '\\'
+            {
+                self.put('\\');
+                let code = c as u32;
+                match c {
+                    '\0' => self.put('0'),
+                    '\u{7}' => self.put('a'),
+                    '\u{8}' => self.put('b'),
+                    '\t' => self.put('t'),
+                    '\n' => self.put('n'),
+                    '\u{b}' => self.put('v'),
+                    '\u{c}' => self.put('f'),
+                    '\r' => self.put('r'),
+                    '\u{1b}' => self.put('e'),
+                    '"' => self.put('"'),
+                    '\\' => self.put('\\'),
+                    '\u{85}' => self.put('N'),
+                    '\u{a0}' => self.put('_'),
+                    '\u{2028}' => self.put('L'),
+                    '\u{2029}' => self.put('P'),
+                    _ => {
+                        let (prefix, width) = if code <= 0xFF {
+                            ('x', 2)
+                        } else if code <= 0xFFFF {
+                            ('u', 4)
+                        } else {
+                            ('U', 8)
+                        };
+                        self.put(prefix);
+                        for d in format!("{code:0width$X}").chars() {
+                            self.put(d);
+                        }
+                    }
+                }
+                spaces = false;
+            } else if c == ' ' {
+                if allow_breaks && !spaces && self.column > self.best_width && i > 0 && i + 1 < len
+                {
+                    self.write_indent();
+                    if chars.get(n + 1).map(|p| p.1) == Some(' ') {
+                        self.put('\\');
+                    }
+                } else {
+                    self.put(c);
+                }
+                spaces = true;
+            } else {
+                self.put(c);
+                spaces = false;
+            }
+        }
+        self.write_indicator("\"", false, false, false);
+        self.whitespace = false;
+        self.indention = false;
+    }
+
+    fn block_scalar_hints(&mut self, value: &str) {
+        let first = value.chars().next();
+        if first == Some(' ') || first.is_some_and(is_break_char) {
+            self.write_indicator(&BEST_INDENT.to_string(), false, false, false);
+        }
+        let mut rev = value.chars().rev();
+        let chomp = match rev.next() {
+            None => Some("-"),
+            Some(last) if !is_break_char(last) => Some("-"),
+            Some(_) => match rev.next() {
+                None => Some("+"),
+                Some(before) if is_break_char(before) => Some("+"),
+                Some(_) => None,
+            },
+        };
+        if let Some(chomp) = chomp {
+            self.write_indicator(chomp, false, false, false);
+        }
+    }
+
+    fn literal(&mut self, value: &str) {
+        self.write_indicator("|", true, false, false);
+        self.block_scalar_hints(value);
+        self.put_break();
+        self.indention = true;
+        self.whitespace = true;
+        let mut breaks = true;
+        for c in value.chars() {
+            if is_break_char(c) {
+                self.write_break(c);
+                self.indention = true;
+                breaks = true;
+            } else {
+                if breaks {
+                    self.write_indent();
+                }
+                self.put(c);
+                self.indention = false;
+                breaks = false;
+            }
+        }
+    }
+}

@@ -1,0 +1,328 @@
+//! Rendered files to `helm template` output: documents split at `---`, hooks (the
+//! `helm.sh/hook` annotation) set apart, both sorted by kind in Helm's install order, each
+//! printed as `---\n# Source: <template>\n<document>\n`.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::glob::filepath_match;
+use super::Error;
+use crate::encoding::yaml;
+
+/// The kinds in the order Helm installs them; other kinds follow, alphabetically.
+const INSTALL_ORDER: &[&str] = &[
+    "PriorityClass",
+    "Namespace",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodSecurityPolicy",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "SecretList",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleList",
+    "ClusterRoleBinding",
+    "ClusterRoleBindingList",
+    "Role",
+    "RoleList",
+    "RoleBinding",
+    "RoleBindingList",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "IngressClass",
+    "Ingress",
+    "APIService",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
+
+const HOOK_EVENTS: &[&str] = &[
+    "pre-install",
+    "post-install",
+    "pre-delete",
+    "post-delete",
+    "pre-upgrade",
+    "post-upgrade",
+    "pre-rollback",
+    "post-rollback",
+    "test",
+    "test-success",
+];
+
+/// One document of a rendered template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest {
+    /// The template it came from (`chart/templates/x.yaml`).
+    pub source: String,
+    /// The document, trimmed.
+    pub content: String,
+    /// Its `kind`.
+    pub kind: String,
+    /// Whether it is a test hook (`helm.sh/hook: test`).
+    pub is_test: bool,
+}
+
+fn separator() -> &'static Regex {
+    static SEP: OnceLock<Regex> = OnceLock::new();
+    // Go's `\s` is ASCII whitespace: [\t\n\f\r ].
+    SEP.get_or_init(|| {
+        Regex::new(r"(?:^|[\t\n\x0C\r ]*\n)---[\t\n\x0C\r ]*").expect("a valid regex")
+    })
+}
+
+fn go_trim(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_whitespace())
+}
+
+/// Helm's `SplitManifests`: the non-empty documents of a file, trimmed, in order.
+pub fn split_manifests(text: &str) -> Vec<&str> {
+    separator()
+        .split(go_trim(text))
+        .filter(|d| !d.is_empty())
+        .map(go_trim)
+        .collect()
+}
+
+/// The hooks and the other manifests of the rendered files (`(path, text)` pairs), both sorted
+/// as Helm sorts them.
+///
+/// # Errors
+/// [`Error::Manifest`] when a document is not YAML Helm can read a kind and metadata from.
+pub fn sort_manifests(files: &[(String, String)]) -> Result<(Vec<Manifest>, Vec<Manifest>), Error> {
+    let mut files: Vec<&(String, String)> = files.iter().collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut hooks = Vec::new();
+    let mut generic = Vec::new();
+    for (path, content) in files {
+        let base = path.rsplit('/').next().unwrap_or(path);
+        if base.starts_with('_') || go_trim(content).is_empty() {
+            continue;
+        }
+        for doc in split_manifests(content) {
+            let head = read_head(doc)
+                .map_err(|e| Error::Manifest(format!("YAML parse error on {path}: {e}")))?;
+            let manifest = Manifest {
+                source: path.clone(),
+                content: doc.to_string(),
+                kind: head.kind.clone(),
+                is_test: false,
+            };
+            let Some(hook) = head
+                .annotations
+                .iter()
+                .find(|(k, _)| k == "helm.sh/hook")
+                .map(|(_, v)| v)
+            else {
+                generic.push(manifest);
+                continue;
+            };
+            let events: Vec<String> = hook
+                .split(',')
+                .map(|e| e.trim().to_ascii_lowercase())
+                .collect();
+            if events.iter().any(|e| !HOOK_EVENTS.contains(&e.as_str())) {
+                // Helm skips a document with an unknown hook event altogether.
+                continue;
+            }
+            hooks.push(Manifest {
+                is_test: events.iter().any(|e| e == "test" || e == "test-success"),
+                ..manifest
+            });
+        }
+    }
+    sort_by_kind(&mut hooks);
+    sort_by_kind(&mut generic);
+    Ok((hooks, generic))
+}
+
+fn sort_by_kind(manifests: &mut [Manifest]) {
+    let rank = |kind: &str| INSTALL_ORDER.iter().position(|k| *k == kind);
+    manifests.sort_by(|a, b| match (rank(&a.kind), rank(&b.kind)) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.kind.cmp(&b.kind),
+    });
+}
+
+struct Head {
+    kind: String,
+    annotations: Vec<(String, String)>,
+}
+
+/// What Helm reads of a document (`SimpleHead`): `kind` and `metadata.annotations`, with the
+/// type errors `encoding/json` would report.
+fn read_head(doc: &str) -> Result<Head, String> {
+    let json = yaml::to_json(doc)?;
+    let mut head = Head {
+        kind: String::new(),
+        annotations: Vec::new(),
+    };
+    let serde_json::Value::Object(top) = &json else {
+        return match json {
+            serde_json::Value::Null => Ok(head),
+            other => Err(format!(
+                "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type releaseutil.SimpleHead",
+                json_type(&other)
+            )),
+        };
+    };
+    let field_err = |field: &str, v: &serde_json::Value, want: &str| {
+        format!(
+            "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go struct field {field} of type {want}",
+            json_type(v)
+        )
+    };
+    if let Some(v) = top.get("kind") {
+        head.kind = scalar_string(v).ok_or_else(|| field_err("SimpleHead.kind", v, "string"))?;
+    }
+    if let Some(v) = top.get("apiVersion") {
+        scalar_string(v).ok_or_else(|| field_err("SimpleHead.apiVersion", v, "string"))?;
+    }
+    let metadata = match top.get("metadata") {
+        None | Some(serde_json::Value::Null) => return Ok(head),
+        Some(serde_json::Value::Object(m)) => m,
+        Some(v) => {
+            return Err(field_err(
+                "SimpleHead.metadata",
+                v,
+                "struct { Name string \"json:\\\"name\\\"\"; Annotations map[string]string \"json:\\\"annotations\\\"\" }",
+            ))
+        }
+    };
+    if let Some(v) = metadata.get("name") {
+        scalar_string(v).ok_or_else(|| field_err("SimpleHead.metadata.name", v, "string"))?;
+    }
+    match metadata.get("annotations") {
+        None | Some(serde_json::Value::Null) => {}
+        Some(serde_json::Value::Object(a)) => {
+            for (k, v) in a {
+                let s = scalar_string(v)
+                    .ok_or_else(|| field_err("SimpleHead.metadata.annotations", v, "string"))?;
+                head.annotations.push((k.clone(), s));
+            }
+        }
+        Some(v) => {
+            return Err(field_err(
+                "SimpleHead.metadata.annotations",
+                v,
+                "map[string]string",
+            ))
+        }
+    }
+    Ok(head)
+}
+
+/// A scalar read into a Go `string` field: `sigs.k8s.io/yaml` turns YAML numbers and
+/// booleans into their text when the target is a string; `null` leaves it empty.
+fn scalar_string(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::Null => Some(String::new()),
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn json_type(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "bool",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+/// `helm template`'s stdout for sorted manifests and hooks: the manifests (trimmed as a whole,
+/// one line break after), then each hook; test hooks left out when `skip_tests`.
+pub fn print(hooks: &[Manifest], manifests: &[Manifest], skip_tests: bool) -> String {
+    let mut body = String::new();
+    for m in manifests {
+        body.push_str(&format!("---\n# Source: {}\n{}\n", m.source, m.content));
+    }
+    let mut out = String::new();
+    out.push_str(go_trim(&body));
+    out.push('\n');
+    for h in hooks {
+        if skip_tests && h.is_test {
+            continue;
+        }
+        out.push_str(&format!("---\n# Source: {}\n{}\n", h.source, h.content));
+    }
+    out
+}
+
+/// `--show-only`: the documents of `output` whose source matches one of `patterns`
+/// (`filepath.Match` against the path after the chart name), pattern by pattern.
+///
+/// # Errors
+/// [`Error::ShowOnly`] when a pattern matches no document.
+pub fn show_only(output: &str, patterns: &[String]) -> Result<String, Error> {
+    static NAME: OnceLock<Regex> = OnceLock::new();
+    let name_re = NAME.get_or_init(|| Regex::new("# Source: [^/]+/(.+)").expect("a valid regex"));
+    let docs = split_manifests(output);
+    let mut out = String::new();
+    for pattern in patterns {
+        let pattern = pattern.replace('\\', "/");
+        let mut missing = true;
+        for doc in &docs {
+            let Some(name) = name_re.captures(doc).and_then(|c| c.get(1)) else {
+                continue;
+            };
+            if filepath_match(&pattern, name.as_str()).unwrap_or(false) {
+                out.push_str(&format!("---\n{doc}\n"));
+                missing = false;
+            }
+        }
+        if missing {
+            return Err(Error::ShowOnly(format!(
+                "could not find template {pattern} in chart"
+            )));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_split_as_helm_splits_them() {
+        let docs = split_manifests("---\na: 1\n---\nb: 2\n  \n---   \nc: 3\n---d: 4\n  ---\n");
+        assert_eq!(docs, vec!["a: 1", "b: 2", "c: 3", "d: 4\n  ---"]);
+    }
+
+    #[test]
+    fn kinds_sort_in_install_order_then_alphabetically() {
+        let m = |kind: &str| Manifest {
+            source: String::new(),
+            content: kind.into(),
+            kind: kind.into(),
+            is_test: false,
+        };
+        let mut all = vec![m("Zeta"), m("Deployment"), m(""), m("Service"), m("Alpha")];
+        sort_by_kind(&mut all);
+        let kinds: Vec<_> = all.iter().map(|m| m.kind.as_str()).collect();
+        assert_eq!(kinds, vec!["Service", "Deployment", "", "Alpha", "Zeta"]);
+    }
+}

@@ -1,0 +1,342 @@
+//! Rendering a chart as `helm template` does: dependencies processed for the values, values
+//! coalesced, every template of the chart and its enabled subcharts parsed into one set, the
+//! non-partials executed each with its own chart's scope, then hooks and manifests sorted and
+//! printed.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::chart::Chart;
+use super::dependencies::{self, compatible};
+use super::errors::{exec_error, parse_error};
+use super::manifests::{print, show_only, sort_manifests};
+use super::objects::{Capabilities, Files, KubeVersion, DEFAULT_API_VERSIONS};
+use super::values::{coalesce_values, table_at, Node};
+use super::Error;
+use crate::func::{Ctx, FuncMap};
+use crate::template::TemplateSet;
+use crate::value::{Map, Value};
+
+/// How to render: what `helm template`'s flags set.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    /// The release name (`helm template NAME`); Helm's default is `release-name`.
+    pub release_name: String,
+    /// `--namespace` (`default`).
+    pub namespace: String,
+    /// `--kube-version` (`1.30.0`); `None` for Helm's default, v1.35.0.
+    pub kube_version: Option<String>,
+    /// `--api-versions`, added to the default set.
+    pub api_versions: Vec<String>,
+    /// `--show-only` patterns (paths inside the chart, `templates/x.yaml`).
+    pub show_only: Vec<String>,
+    /// `--is-upgrade`.
+    pub is_upgrade: bool,
+    /// `.Release.Revision` (1 for `helm template`).
+    pub revision: i64,
+    /// `--skip-tests`.
+    pub skip_tests: bool,
+    /// Seeds the random functions (`randAlphaNum`, `uuidv4`, `genCA`, …).
+    pub seed: [u8; 32],
+    /// The clock `now` reads: seconds since the Unix epoch.
+    pub now_unix: i64,
+}
+
+impl Default for RenderOptions {
+    fn default() -> RenderOptions {
+        RenderOptions {
+            release_name: "release-name".into(),
+            namespace: "default".into(),
+            kube_version: None,
+            api_versions: Vec::new(),
+            show_only: Vec::new(),
+            is_upgrade: false,
+            revision: 1,
+            skip_tests: false,
+            seed: [0; 32],
+            now_unix: 0,
+        }
+    }
+}
+
+/// A chart ready to render many times: its templates parsed once into one set.
+///
+/// # Contract
+/// [`PreparedChart::render`] gives exactly the stdout of `helm template` for the same values
+/// and flags (random functions aside, which draw from [`RenderOptions::seed`]). A value that
+/// disables or enables subcharts gets a template set of its own, parsed on first use.
+pub struct PreparedChart {
+    chart: Chart,
+    funcs: Arc<FuncMap>,
+    sets: Mutex<HashMap<Vec<String>, Arc<TemplateSet>>>,
+}
+
+impl std::fmt::Debug for PreparedChart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedChart")
+            .field("chart", &self.chart.metadata.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One template file to parse and maybe render.
+struct Renderable {
+    name: String,
+    text: Arc<[u8]>,
+    scope: usize,
+    base_path: String,
+}
+
+impl PreparedChart {
+    /// Prepares `chart` with Helm's function library.
+    ///
+    /// # Errors
+    /// [`Error::Parse`] when a template does not parse (with the chart's default values).
+    pub fn new(chart: Chart) -> Result<PreparedChart, Error> {
+        PreparedChart::with_funcs(chart, crate::funcs::all())
+    }
+
+    /// Prepares `chart` with a function table of your own.
+    ///
+    /// # Errors
+    /// As [`PreparedChart::new`].
+    pub fn with_funcs(chart: Chart, funcs: FuncMap) -> Result<PreparedChart, Error> {
+        let prepared = PreparedChart {
+            chart,
+            funcs: Arc::new(funcs),
+            sets: Mutex::new(HashMap::new()),
+        };
+        let mut warnings = Vec::new();
+        let mut root = Node::new(&prepared.chart);
+        dependencies::process(
+            &mut root,
+            &Value::empty_map(),
+            &prepared.funcs,
+            &mut warnings,
+        )?;
+        let mut renderables = Vec::new();
+        let mut scopes = Vec::new();
+        collect(
+            &root,
+            &Value::empty_map(),
+            None,
+            &mut scopes,
+            &mut renderables,
+        );
+        sort_templates(&mut renderables);
+        prepared.template_set(&renderables)?;
+        Ok(prepared)
+    }
+
+    /// The chart.
+    pub fn chart(&self) -> &Chart {
+        &self.chart
+    }
+
+    /// `helm template`'s stdout for `user_values` (a map, as `-f` files merge into; `Nil` for
+    /// none).
+    ///
+    /// # Errors
+    /// As Helm fails: dependency or values errors, an incompatible `kubeVersion`, template
+    /// parse or execution errors (`fail` and `required` included, also from `NOTES.txt`),
+    /// documents that are not YAML, `--show-only` patterns that match nothing.
+    pub fn render(&self, user_values: &Value, options: &RenderOptions) -> Result<String, Error> {
+        let files = self.render_files(user_values, options)?;
+        let files: Vec<(String, String)> = files
+            .into_iter()
+            .filter(|(name, _)| !name.ends_with("NOTES.txt"))
+            .collect();
+        let (hooks, manifests) = sort_manifests(&files)?;
+        let out = print(&hooks, &manifests, options.skip_tests);
+        if options.show_only.is_empty() {
+            Ok(out)
+        } else {
+            show_only(&out, &options.show_only)
+        }
+    }
+
+    /// Every rendered template, partials left out: `(template path, text)` in Helm's render
+    /// order (deepest paths first, names descending), `NOTES.txt` included.
+    ///
+    /// # Errors
+    /// As [`PreparedChart::render`], but for the manifest checks.
+    pub fn render_files(
+        &self,
+        user_values: &Value,
+        options: &RenderOptions,
+    ) -> Result<Vec<(String, String)>, Error> {
+        let mut warnings = Vec::new();
+        let user = match user_values {
+            Value::Map(_) => user_values.deep_copy(),
+            _ => Value::empty_map(),
+        };
+        let mut root = Node::new(&self.chart);
+        dependencies::process(&mut root, &user, &self.funcs, &mut warnings)?;
+
+        let kube_version = match &options.kube_version {
+            Some(v) => KubeVersion::parse(v).ok_or_else(|| {
+                Error::Values(format!(
+                    "invalid kube version '{v}': could not parse \"{v}\" as version"
+                ))
+            })?,
+            None => KubeVersion::default(),
+        };
+        let mut api_versions: Vec<String> =
+            DEFAULT_API_VERSIONS.iter().map(|s| s.to_string()).collect();
+        api_versions.extend(options.api_versions.iter().cloned());
+        let caps = Capabilities {
+            kube_version,
+            api_versions,
+        };
+
+        let values = coalesce_values(&root, &user, &mut warnings)?;
+        super::schema::validate(&root, &values)?;
+
+        let mut release = Map::new();
+        release.insert("Name".into(), Value::str(&options.release_name));
+        release.insert("Namespace".into(), Value::str(&options.namespace));
+        release.insert("IsUpgrade".into(), Value::Bool(options.is_upgrade));
+        release.insert("IsInstall".into(), Value::Bool(!options.is_upgrade));
+        release.insert("Revision".into(), Value::Int(options.revision));
+        release.insert("Service".into(), Value::str("Helm"));
+        let mut top = Map::new();
+        top.insert("Chart".into(), root.meta.to_value(true));
+        top.insert("Capabilities".into(), caps.to_value());
+        top.insert("Release".into(), Value::map(release));
+        top.insert("Values".into(), values);
+        let top = Value::map(top);
+
+        let kube_constraint = &root.meta.kube_version;
+        if !kube_constraint.is_empty()
+            && !compatible(&self.funcs, kube_constraint, &caps.kube_version.normalized)
+        {
+            return Err(Error::Incompatible(format!(
+                "chart requires kubeVersion: {kube_constraint} which is incompatible with Kubernetes {}",
+                caps.kube_version.version
+            )));
+        }
+
+        let mut scopes = Vec::new();
+        let mut renderables = Vec::new();
+        collect(&root, &top, None, &mut scopes, &mut renderables);
+        sort_templates(&mut renderables);
+        let set = self.template_set(&renderables)?;
+
+        let mut ctx = Ctx::new(options.seed, options.now_unix);
+        let mut rendered = Vec::new();
+        for r in &renderables {
+            if base_name(&r.name).starts_with('_') {
+                continue;
+            }
+            let scope = &scopes[r.scope];
+            if let Value::Map(m) = scope {
+                let mut t = Map::new();
+                t.insert("Name".into(), Value::str(&r.name));
+                t.insert("BasePath".into(), Value::str(&r.base_path));
+                m.borrow_mut().insert("Template".into(), Value::map(t));
+            }
+            let text = set
+                .execute(&r.name, scope, &mut ctx)
+                .map_err(|e| Error::Execute(exec_error(&r.name, e.message(), &e.chain())))?;
+            rendered.push((r.name.clone(), text.replace("<no value>", "")));
+        }
+        Ok(rendered)
+    }
+
+    fn template_set(&self, renderables: &[Renderable]) -> Result<Arc<TemplateSet>, Error> {
+        let key: Vec<String> = renderables.iter().map(|r| r.name.clone()).collect();
+        if let Some(set) = self.sets.lock().expect("not poisoned").get(&key) {
+            return Ok(set.clone());
+        }
+        let mut set = TemplateSet::new(self.funcs.clone());
+        for r in renderables {
+            let text = String::from_utf8_lossy(&r.text);
+            set.parse(&r.name, &text)
+                .map_err(|e| Error::Parse(parse_error(&r.name, &e.to_string())))?;
+        }
+        let set = Arc::new(set);
+        self.sets
+            .lock()
+            .expect("not poisoned")
+            .insert(key, set.clone());
+        Ok(set)
+    }
+}
+
+fn base_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// Helm's `recAllTpls`: the scope (`.`) of each chart and its templates. `parent` is the top
+/// level for the root chart, the parent's scope for a subchart.
+fn collect(
+    node: &Node,
+    parent: &Value,
+    parent_path: Option<&str>,
+    scopes: &mut Vec<Value>,
+    out: &mut Vec<Renderable>,
+) -> Value {
+    let is_root = parent_path.is_none();
+    let get = |key: &str| match parent {
+        Value::Map(m) => m.borrow().get(key).cloned().unwrap_or_default(),
+        _ => Value::Nil,
+    };
+    let subcharts = Value::empty_map();
+    let values = if is_root {
+        get("Values")
+    } else {
+        table_at(parent, &format!("Values.{}", node.name())).unwrap_or_else(Value::empty_map)
+    };
+    let mut next = Map::new();
+    next.insert("Chart".into(), node.meta.to_value(is_root));
+    next.insert("Files".into(), Files::new(&node.chart.files).to_value());
+    next.insert("Release".into(), get("Release"));
+    next.insert("Capabilities".into(), get("Capabilities"));
+    next.insert("Values".into(), values);
+    next.insert("Subcharts".into(), subcharts.clone());
+    let next = Value::map(next);
+    let full_path = match parent_path {
+        None => node.name().to_string(),
+        Some(p) => format!("{p}/charts/{}", node.name()),
+    };
+    for child in &node.deps {
+        let child_scope = collect(child, &next, Some(&full_path), scopes, out);
+        if let Value::Map(m) = &subcharts {
+            m.borrow_mut().insert(child.name().to_string(), child_scope);
+        }
+    }
+    let scope = scopes.len();
+    scopes.push(next.clone());
+    let library = node.chart.is_library();
+    for t in node.chart.templates.iter() {
+        if library && !base_name(&t.name).starts_with('_') {
+            continue;
+        }
+        out.push(Renderable {
+            name: clean_join(&full_path, &t.name),
+            text: t.data.clone(),
+            scope,
+            base_path: format!("{full_path}/templates"),
+        });
+    }
+    next
+}
+
+/// `path.Join` for a chart path and a template name without `.`/`..` games.
+fn clean_join(a: &str, b: &str) -> String {
+    let joined = format!("{a}/{b}");
+    let parts: Vec<&str> = joined
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    parts.join("/")
+}
+
+/// Helm's `sortTemplates`: more `/` first, then by name descending (the reverse of
+/// "shallow first, by name"), so that a parent's `define`s, parsed last, win.
+fn sort_templates(renderables: &mut [Renderable]) {
+    renderables.sort_by(|a, b| {
+        let (ca, cb) = (a.name.matches('/').count(), b.name.matches('/').count());
+        cb.cmp(&ca).then_with(|| b.name.cmp(&a.name))
+    });
+}

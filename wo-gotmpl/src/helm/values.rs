@@ -1,0 +1,356 @@
+//! Values coalescing, as Helm's `chartutil` does it: a chart's defaults under the user's
+//! values, `null` deleting a default, subchart values under the subchart's name, globals copied
+//! down, and the warnings Helm logs on the way.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::chart::{Chart, Metadata};
+use super::Error;
+use crate::value::{Map, Value};
+
+/// A chart while one render processes it: its metadata (names may become aliases, disabled
+/// dependencies are removed) and its default values (import-values may add to them).
+#[derive(Debug)]
+pub(crate) struct Node<'c> {
+    pub chart: &'c Chart,
+    pub meta: Metadata,
+    pub values: Value,
+    pub deps: Vec<Node<'c>>,
+}
+
+impl<'c> Node<'c> {
+    /// The tree of `chart` and its subcharts, untouched.
+    pub fn new(chart: &'c Chart) -> Node<'c> {
+        Node {
+            chart,
+            meta: chart.metadata.clone(),
+            values: Value::from_json(&chart.values),
+            deps: chart.dependencies.iter().map(Node::new).collect(),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.meta.name
+    }
+
+    /// A copy sharing no values (Go copies the chart struct; values are replaced, never
+    /// mutated in place, so a deep copy behaves the same).
+    pub fn duplicate(&self) -> Node<'c> {
+        Node {
+            chart: self.chart,
+            meta: self.meta.clone(),
+            values: self.values.deep_copy(),
+            deps: self.deps.iter().map(Node::duplicate).collect(),
+        }
+    }
+}
+
+type Table = Rc<RefCell<Map>>;
+
+fn table(v: &Value) -> Option<&Table> {
+    match v {
+        Value::Map(m) => Some(m),
+        _ => None,
+    }
+}
+
+fn get(t: &Table, key: &str) -> Option<Value> {
+    t.borrow().get(key).cloned()
+}
+
+fn entries(t: &Table) -> Vec<(String, Value)> {
+    t.borrow()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+fn concat_prefix(a: &str, b: &str) -> String {
+    if a.is_empty() {
+        b.to_string()
+    } else {
+        format!("{a}.{b}")
+    }
+}
+
+/// Helm's `CoalesceValues`: the user's values (copied) over the chart's defaults, recursively
+/// through the subcharts; `null` from the user deletes a default.
+pub(crate) fn coalesce_values(
+    node: &Node,
+    user: &Value,
+    warnings: &mut Vec<String>,
+) -> Result<Value, Error> {
+    let dest = match user {
+        Value::Map(_) => user.deep_copy(),
+        _ => Value::empty_map(),
+    };
+    coalesce(node, &dest, "", false, warnings)?;
+    Ok(dest)
+}
+
+/// Helm's `MergeValues`: as [`coalesce_values`], but `null`s are kept.
+pub(crate) fn merge_values(
+    node: &Node,
+    user: &Value,
+    warnings: &mut Vec<String>,
+) -> Result<Value, Error> {
+    let dest = match user {
+        Value::Map(_) => user.deep_copy(),
+        _ => Value::empty_map(),
+    };
+    coalesce(node, &dest, "", true, warnings)?;
+    Ok(dest)
+}
+
+fn coalesce(
+    node: &Node,
+    dest: &Value,
+    prefix: &str,
+    merge: bool,
+    warnings: &mut Vec<String>,
+) -> Result<(), Error> {
+    let dest_t = table(dest).expect("coalescing into a table");
+    coalesce_chart_values(node, dest_t, prefix, merge, warnings);
+    for sub in &node.deps {
+        let name = sub.name();
+        match get(dest_t, name) {
+            None => {
+                dest_t
+                    .borrow_mut()
+                    .insert(name.to_string(), Value::empty_map());
+            }
+            Some(Value::Map(_)) => {}
+            Some(other) => {
+                return Err(Error::Values(format!(
+                    "type mismatch on {name}: %!t({}={other})",
+                    other.type_name()
+                )))
+            }
+        }
+        let dv = get(dest_t, name).expect("just ensured");
+        let sub_prefix = concat_prefix(prefix, node.name());
+        coalesce_globals(table(&dv).expect("a table"), dest_t, &sub_prefix, warnings);
+        coalesce(sub, &dv, &sub_prefix, merge, warnings)?;
+    }
+    Ok(())
+}
+
+fn coalesce_globals(dest: &Table, src: &Table, prefix: &str, warnings: &mut Vec<String>) {
+    let dg = match get(dest, "global") {
+        None => Rc::new(RefCell::new(Map::new())),
+        Some(Value::Map(m)) => m,
+        Some(_) => {
+            warnings.push(
+                "warning: skipping globals because destination global is not a table.".into(),
+            );
+            return;
+        }
+    };
+    let sg = match get(src, "global") {
+        None => Rc::new(RefCell::new(Map::new())),
+        Some(Value::Map(m)) => m,
+        Some(_) => {
+            warnings.push("warning: skipping globals because source global is not a table.".into());
+            return;
+        }
+    };
+    if !Rc::ptr_eq(&dg, &sg) {
+        for (key, val) in entries(&sg) {
+            if let Value::Map(vm) = &val {
+                let vv: Table = Rc::new(RefCell::new(vm.borrow().clone()));
+                match get(&dg, &key) {
+                    None => {
+                        dg.borrow_mut().insert(key, Value::Map(vv));
+                    }
+                    Some(Value::Map(destv)) => {
+                        let sub_prefix = concat_prefix(prefix, &key);
+                        coalesce_tables(&vv, &destv, &sub_prefix, true, warnings);
+                        dg.borrow_mut().insert(key, Value::Map(vv));
+                    }
+                    Some(_) => warnings.push(format!(
+                        "Conflict: cannot merge map onto non-map for {key:?}. Skipping."
+                    )),
+                }
+            } else if matches!(get(&dg, &key), Some(Value::Map(_))) {
+                warnings.push(format!("key {key} is table. Skipping"));
+            } else {
+                dg.borrow_mut().insert(key, val);
+            }
+        }
+    }
+    dest.borrow_mut().insert("global".into(), Value::Map(dg));
+}
+
+fn coalesce_chart_values(
+    node: &Node,
+    v: &Table,
+    prefix: &str,
+    merge: bool,
+    warnings: &mut Vec<String>,
+) {
+    let sub_prefix = concat_prefix(prefix, node.name());
+    let copy = node.values.deep_copy();
+    let Some(vc) = table(&copy) else {
+        return;
+    };
+    for (key, val) in entries(vc) {
+        match get(v, &key) {
+            Some(Value::Nil) if !merge => {
+                v.borrow_mut().remove(&key);
+            }
+            Some(Value::Map(dest)) => match &val {
+                Value::Map(src) => {
+                    let merge = merge || node.deps.iter().any(|d| d.name() == key);
+                    coalesce_tables(
+                        &dest,
+                        src,
+                        &concat_prefix(&sub_prefix, &key),
+                        merge,
+                        warnings,
+                    );
+                }
+                Value::Nil => {}
+                _ => warnings.push(format!(
+                    "warning: skipped value for {sub_prefix}.{key}: Not a table."
+                )),
+            },
+            Some(_) => {}
+            None => {
+                v.borrow_mut().insert(key, val);
+            }
+        }
+    }
+}
+
+/// Helm's `coalesceTablesFullKey`: `src` fills what `dst` lacks; `dst` wins.
+fn coalesce_tables(
+    dst: &Table,
+    src: &Table,
+    prefix: &str,
+    merge: bool,
+    warnings: &mut Vec<String>,
+) {
+    if Rc::ptr_eq(dst, src) {
+        return;
+    }
+    let src_non_nil: Vec<String> = src
+        .borrow()
+        .iter()
+        .filter(|(_, v)| !v.is_nil())
+        .map(|(k, _)| k.clone())
+        .collect();
+    for (key, val) in entries(dst) {
+        if val.is_nil() {
+            src.borrow_mut().insert(key, Value::Nil);
+        }
+    }
+    for (key, val) in entries(src) {
+        let full = concat_prefix(prefix, &key);
+        let dv = get(dst, &key);
+        match dv {
+            Some(Value::Nil) if !merge && src_non_nil.contains(&key) => {
+                dst.borrow_mut().remove(&key);
+            }
+            None => {
+                dst.borrow_mut().insert(key, val);
+            }
+            Some(dv) => {
+                if let Value::Map(sv) = &val {
+                    if let Value::Map(dm) = &dv {
+                        coalesce_tables(dm, sv, &full, merge, warnings);
+                    } else {
+                        warnings.push(format!(
+                            "warning: cannot overwrite table with non table for {full} ({val})"
+                        ));
+                    }
+                } else if matches!(dv, Value::Map(_)) && !val.is_nil() {
+                    warnings.push(format!(
+                        "warning: destination for {full} is a table. Ignoring non-table value ({val})"
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Helm's `MergeTables` on two plain tables (`null`s kept): `src` fills what `dst` lacks.
+pub(crate) fn merge_tables(dst: &Value, src: &Value, warnings: &mut Vec<String>) {
+    if let (Some(d), Some(s)) = (table(dst), table(src)) {
+        coalesce_tables(d, s, "", true, warnings);
+    }
+}
+
+/// The table at a dotted path (`a.b`), as Helm's `Values.Table`.
+pub(crate) fn table_at(values: &Value, path: &str) -> Option<Value> {
+    let mut cur = values.clone();
+    for part in path.split('.') {
+        let next = table(&cur).and_then(|t| get(t, part))?;
+        if !matches!(next, Value::Map(_)) {
+            return None;
+        }
+        cur = next;
+    }
+    Some(cur)
+}
+
+/// The non-table value at a dotted path, as Helm's `Values.PathValue`.
+pub(crate) fn path_value(values: &Value, path: &str) -> Option<Value> {
+    if path.is_empty() {
+        return None;
+    }
+    let (parent, key) = match path.rsplit_once('.') {
+        Some((p, k)) => (table_at(values, p)?, k),
+        None => (values.clone(), path),
+    };
+    let v = table(&parent).and_then(|t| get(t, key))?;
+    (!matches!(v, Value::Map(_))).then_some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, Value)]) -> Value {
+        Value::map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn tables_coalesce_with_the_destination_winning_and_nulls_deleting() {
+        let dst = map(&[
+            ("a", Value::str("user")),
+            ("gone", Value::Nil),
+            ("t", map(&[("x", Value::Float(1.0))])),
+        ]);
+        let src = map(&[
+            ("a", Value::str("default")),
+            ("gone", Value::str("default")),
+            ("b", Value::Bool(true)),
+            ("t", map(&[("y", Value::Float(2.0))])),
+        ]);
+        let mut warnings = Vec::new();
+        coalesce_tables(
+            table(&dst).expect("t"),
+            table(&src).expect("t"),
+            "",
+            false,
+            &mut warnings,
+        );
+        assert_eq!(
+            format!("{dst}"),
+            "map[a:user b:true t:map[x:1 y:2]]",
+            "the user's null deleted the default"
+        );
+        assert!(warnings.is_empty());
+        assert_eq!(
+            path_value(&dst, "t.y").map(|v| v.to_string()),
+            Some("2".into())
+        );
+        assert!(path_value(&dst, "t").is_none(), "a table is no path value");
+    }
+}

@@ -1,0 +1,160 @@
+//! Behaviour checked against `helm template` (v4.1.4) on small charts kept under
+//! `tests/charts/`: subchart scopes and aliases, conditions and tags, globals, `null`s,
+//! library charts, `.Files`, `.Template`, hooks and kind order, `NOTES.txt`, errors.
+
+use std::path::{Path, PathBuf};
+
+use wo_gotmpl::encoding::yaml;
+use wo_gotmpl::helm::{Chart, Error, PreparedChart, RenderOptions};
+use wo_gotmpl::Value;
+
+fn charts() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/charts")
+}
+
+fn values(file: &str) -> Value {
+    let text = std::fs::read_to_string(charts().join(file)).expect("values read");
+    yaml::decode(&text).expect("values decode")
+}
+
+/// `helm template rel tests/charts/parent --namespace ns -f parent-user-values.yaml`.
+#[test]
+fn a_chart_with_subcharts_renders_as_helm_template() {
+    let chart = Chart::load(charts().join("parent")).expect("the chart loads");
+    let prepared = PreparedChart::new(chart).expect("templates parse");
+    let options = RenderOptions {
+        release_name: "rel".into(),
+        namespace: "ns".into(),
+        ..RenderOptions::default()
+    };
+    let got = prepared
+        .render(&values("parent-user-values.yaml"), &options)
+        .expect("renders");
+    let expected =
+        std::fs::read_to_string(charts().join("parent-expected.yaml")).expect("expected read");
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn show_only_keeps_the_documents_of_the_named_templates() {
+    let chart = Chart::load(charts().join("parent")).expect("the chart loads");
+    let prepared = PreparedChart::new(chart).expect("templates parse");
+    let options = RenderOptions {
+        show_only: vec!["templates/hooks.yaml".into()],
+        ..RenderOptions::default()
+    };
+    let got = prepared.render(&Value::Nil, &options).expect("renders");
+    assert!(got.starts_with("---\n# Source: parent/templates/hooks.yaml\n"));
+    assert_eq!(got.matches("# Source:").count(), 3, "{got}");
+    let missing = RenderOptions {
+        show_only: vec!["templates/nope.yaml".into()],
+        ..RenderOptions::default()
+    };
+    let err = prepared
+        .render(&Value::Nil, &missing)
+        .expect_err("no such template");
+    assert_eq!(
+        err.to_string(),
+        "could not find template templates/nope.yaml in chart"
+    );
+}
+
+fn one_template(template: &str) -> PreparedChart {
+    let files = vec![
+        (
+            "Chart.yaml".to_string(),
+            b"apiVersion: v2\nname: t\nversion: 0.1.0\n".to_vec(),
+        ),
+        ("templates/x.yaml".to_string(), template.as_bytes().to_vec()),
+    ];
+    PreparedChart::new(Chart::from_files(files).expect("loads")).expect("parses")
+}
+
+#[test]
+fn failures_read_as_helm_prints_them() {
+    let err = one_template("{{ fail \"boom\" }}")
+        .render(&Value::Nil, &RenderOptions::default())
+        .expect_err("fails");
+    assert_eq!(
+        err.helm_stderr(),
+        "Error: execution error at (t/templates/x.yaml:1:3): boom\n\nUse --debug flag to render out invalid YAML\n"
+    );
+    let err = one_template("a: {{ .Values.x.y }}")
+        .render(&Value::Nil, &RenderOptions::default())
+        .expect_err("fails");
+    assert_eq!(
+        err.to_string(),
+        "t/templates/x.yaml:1:13\n  executing \"t/templates/x.yaml\" at <.Values.x.y>:\n    nil pointer evaluating interface {}.y"
+    );
+    let err = one_template("a: {{ required \"need x\" .Values.x }}")
+        .render(&Value::Nil, &RenderOptions::default())
+        .expect_err("fails");
+    assert_eq!(
+        err.to_string(),
+        "execution error at (t/templates/x.yaml:1:6): need x"
+    );
+    let files = vec![
+        (
+            "Chart.yaml".to_string(),
+            b"apiVersion: v2\nname: t\nversion: 0.1.0\n".to_vec(),
+        ),
+        ("templates/x.yaml".to_string(), b"a: {{ .Values.x ".to_vec()),
+    ];
+    let err = PreparedChart::new(Chart::from_files(files).expect("loads")).expect_err("parse");
+    assert!(matches!(err, Error::Parse(_)));
+    assert_eq!(
+        err.to_string(),
+        "parse error at (t/templates/x.yaml:1): unclosed action"
+    );
+}
+
+#[test]
+fn notes_are_rendered_but_not_printed() {
+    let files = vec![
+        (
+            "Chart.yaml".to_string(),
+            b"apiVersion: v2\nname: t\nversion: 0.1.0\n".to_vec(),
+        ),
+        ("templates/x.yaml".to_string(), b"a: b\n".to_vec()),
+        (
+            "templates/NOTES.txt".to_string(),
+            b"{{ if .Values.bad }}{{ fail \"n\" }}{{ end }}notes".to_vec(),
+        ),
+    ];
+    let prepared = PreparedChart::new(Chart::from_files(files).expect("loads")).expect("parses");
+    let ok = prepared
+        .render(&Value::Nil, &RenderOptions::default())
+        .expect("renders");
+    assert_eq!(ok, "---\n# Source: t/templates/x.yaml\na: b\n");
+    let bad = yaml::decode("bad: true").expect("decodes");
+    let err = prepared
+        .render(&bad, &RenderOptions::default())
+        .expect_err("NOTES.txt fails");
+    assert_eq!(
+        err.to_string(),
+        "execution error at (t/templates/NOTES.txt:1:23): n"
+    );
+}
+
+#[test]
+fn an_incompatible_kube_version_is_refused() {
+    let files = vec![
+        (
+            "Chart.yaml".to_string(),
+            b"apiVersion: v2\nname: t\nversion: 0.1.0\nkubeVersion: '>=1.31.0-0'\n".to_vec(),
+        ),
+        ("templates/x.yaml".to_string(), b"a: b\n".to_vec()),
+    ];
+    let prepared = PreparedChart::new(Chart::from_files(files).expect("loads")).expect("parses");
+    let options = RenderOptions {
+        kube_version: Some("1.30.0".into()),
+        ..RenderOptions::default()
+    };
+    let err = prepared
+        .render(&Value::Nil, &options)
+        .expect_err("incompatible");
+    assert_eq!(
+        err.to_string(),
+        "chart requires kubeVersion: >=1.31.0-0 which is incompatible with Kubernetes v1.30.0"
+    );
+}
