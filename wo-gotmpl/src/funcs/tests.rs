@@ -645,3 +645,37 @@ fn no_function_panics_on_odd_arguments() {
     }
     assert!(panicked.is_empty(), "panics: {panicked:#?}");
 }
+
+/// A named slice type, as `common.VersionSet` is.
+struct Versions(Vec<&'static str>);
+
+impl crate::value::Object for Versions {
+    fn type_name(&self) -> &str {
+        "common.VersionSet"
+    }
+    fn kind(&self) -> &str {
+        "slice"
+    }
+    fn field(&self, _: &str) -> Option<Value> {
+        None
+    }
+    fn call(&self, _: &str, _: &[Value]) -> Option<FuncResult> {
+        None
+    }
+    fn display(&self) -> String {
+        format!("[{}]", self.0.join(" "))
+    }
+    fn to_data(&self) -> Value {
+        l(self.0.iter().map(|v| s(v)).collect())
+    }
+}
+
+#[test]
+fn named_slices_are_empty_when_their_data_is() {
+    let none = Value::Object(std::rc::Rc::new(Versions(vec![])));
+    let some = Value::Object(std::rc::Rc::new(Versions(vec!["v1"])));
+    assert_eq!(out("empty", &[none.clone()]), "true");
+    assert_eq!(out("empty", &[some.clone()]), "false");
+    assert_eq!(out("default", &[s("d"), none]), "d");
+    assert_eq!(out("kindOf", &[some]), "slice");
+}
