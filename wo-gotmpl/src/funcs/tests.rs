@@ -674,8 +674,8 @@ impl crate::value::Object for Versions {
 fn named_slices_are_empty_when_their_data_is() {
     let none = Value::Object(std::rc::Rc::new(Versions(vec![])));
     let some = Value::Object(std::rc::Rc::new(Versions(vec!["v1"])));
-    assert_eq!(out("empty", &[none.clone()]), "true");
-    assert_eq!(out("empty", &[some.clone()]), "false");
+    assert_eq!(out("empty", std::slice::from_ref(&none)), "true");
+    assert_eq!(out("empty", std::slice::from_ref(&some)), "false");
     assert_eq!(out("default", &[s("d"), none]), "d");
     assert_eq!(out("kindOf", &[some]), "slice");
 }
