@@ -78,35 +78,11 @@ impl Object for Certificate {
     }
 }
 
-/// `rand_core` over the context's random source.
-struct CtxRng<'a>(&'a mut Ctx);
-
-impl rand_core::RngCore for CtxRng<'_> {
-    fn next_u32(&mut self) -> u32 {
-        self.0.next_u64() as u32
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0.next_u64()
-    }
-
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        self.0.fill(dest);
-    }
-
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.0.fill(dest);
-        Ok(())
-    }
-}
-
-impl rand_core::CryptoRng for CtxRng<'_> {}
-
 /// The RSA key size of Sprig's generated certificates.
 const CERT_KEY_BITS: usize = 2048;
 
 fn generate_key(ctx: &mut Ctx, bits: usize) -> Result<RsaPrivateKey, String> {
-    RsaPrivateKey::new(&mut CtxRng(ctx), bits).map_err(|e| format!("error generating rsa key: {e}"))
+    super::primes::rsa_key(ctx, bits)
 }
 
 // --- DER ---

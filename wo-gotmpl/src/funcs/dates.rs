@@ -857,7 +857,8 @@ pub fn parse_time(layout: &str, value: &str) -> Result<Time, String> {
                     Std::Month | Std::LongMonth => {
                         let idx = MONTHS.iter().position(|m| {
                             let name = if std == Std::Month { &m[..3] } else { m };
-                            v.len() >= name.len() && v[..name.len()].eq_ignore_ascii_case(name)
+                            v.get(..name.len())
+                                .is_some_and(|p| p.eq_ignore_ascii_case(name))
                         });
                         let i = idx.ok_or_else(bad)?;
                         let len = if std == Std::Month {
@@ -871,7 +872,8 @@ pub fn parse_time(layout: &str, value: &str) -> Result<Time, String> {
                     Std::WeekDay | Std::LongWeekDay => {
                         let idx = DAYS.iter().position(|d| {
                             let name = if std == Std::WeekDay { &d[..3] } else { d };
-                            v.len() >= name.len() && v[..name.len()].eq_ignore_ascii_case(name)
+                            v.get(..name.len())
+                                .is_some_and(|p| p.eq_ignore_ascii_case(name))
                         });
                         let i = idx.ok_or_else(bad)?;
                         v = &v[if std == Std::WeekDay {

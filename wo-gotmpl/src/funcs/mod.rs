@@ -30,6 +30,7 @@ mod keys;
 mod lists;
 mod math;
 mod paths;
+mod primes;
 mod random;
 mod reflect;
 mod regex;

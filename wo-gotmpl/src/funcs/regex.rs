@@ -69,11 +69,11 @@ fn go_syntax(pattern: &str) -> String {
                 match replacement {
                     Some(r) => {
                         out.push_str(r);
-                        // In Go a `-` after a class inside brackets is a literal, not a range.
+                        // Go (Perl flags) reads `-` after a class escape as a literal: `[\w-.]`.
                         if in_class && chars.peek() == Some(&'-') {
                             let mut ahead = chars.clone();
                             ahead.next();
-                            if ahead.peek() != Some(&']') {
+                            if ahead.peek().is_some_and(|c| *c != ']') {
                                 chars.next();
                                 out.push_str("\\-");
                             }

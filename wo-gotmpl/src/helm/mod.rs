@@ -40,6 +40,7 @@ pub mod manifests;
 pub mod objects;
 mod render;
 mod schema;
+pub mod strvals;
 mod values;
 
 pub use chart::{Chart, Dependency, File, Metadata};
