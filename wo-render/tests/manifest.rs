@@ -297,8 +297,9 @@ metadata: {name: a, namespace: x}
     assert!(ds[0].message.contains("ConfigMap x/a"), "{}", ds[0].message);
     assert!(ds[0].message.contains("line 1"), "{}", ds[0].message);
 
-    // The same name in another namespace is another resource.
-    let ok = text.replacen("name: a, namespace: x}\n", "name: a, namespace: y}\n", 1);
+    // The same name in another namespace is another resource (`z`: manifests are read as
+    // YAML 1.1, where a plain `y` is `true`).
+    let ok = text.replacen("name: a, namespace: x}\n", "name: a, namespace: z}\n", 1);
     assert_eq!(ManifestSet::parse(&ok, "dup.yaml").unwrap().len(), 3);
 
     let err = ManifestSet::from_resources(vec![

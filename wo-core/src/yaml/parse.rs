@@ -3,7 +3,7 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 
-use super::{scalar, Budget, Node, NodeKind};
+use super::{scalar, Budget, Node, NodeKind, Schema};
 use crate::error::{Diagnostic, Diagnostics, Error, Location, Result};
 
 const CORE_HANDLE: &str = "tag:yaml.org,2002:";
@@ -41,6 +41,7 @@ struct Anchored {
 struct Builder<'a> {
     file: &'a str,
     budget: &'a Budget,
+    schema: Schema,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Anchored>,
     nodes: usize,
@@ -172,7 +173,11 @@ impl Builder<'_> {
             if !plain {
                 return Ok(NodeKind::Str(text.to_owned()));
             }
-            return scalar::resolve_plain(text)
+            let resolved = match self.schema {
+                Schema::Core => scalar::resolve_plain(text),
+                Schema::Yaml11 => scalar::resolve_plain_yaml11(text),
+            };
+            return resolved
                 .map_err(|m| self.error_at(span, m, Some("quote it to keep it as a string")));
         };
         if tag.handle.is_empty() && tag.suffix == "!" {
@@ -189,6 +194,9 @@ impl Builder<'_> {
                 None,
             )
         };
+        if self.schema == Schema::Yaml11 {
+            return self.tagged_yaml11(text, tag, span, mismatch);
+        }
         match tag.suffix.as_str() {
             "str" => Ok(NodeKind::Str(text.to_owned())),
             "null" if scalar::is_null(text) => Ok(NodeKind::Null),
@@ -212,6 +220,44 @@ impl Builder<'_> {
                 format!("the tag `!!{}` cannot be applied to a scalar", tag.suffix),
                 None,
             )),
+            _ => Err(self.unsupported_tag(tag, span)),
+        }
+    }
+
+    /// A scalar with a core tag, as go-yaml v2 reads it: resolved as if plain, then it must be
+    /// of the tagged type (an integer is also a float).
+    fn tagged_yaml11(
+        &self,
+        text: &str,
+        tag: &Tag,
+        span: &Span,
+        mismatch: impl Fn(&str) -> Error,
+    ) -> Result<NodeKind> {
+        let suffix = tag.suffix.as_str();
+        if suffix == "str" {
+            return Ok(NodeKind::Str(text.to_owned()));
+        }
+        if matches!(suffix, "map" | "seq") {
+            return Err(self.error_at(
+                span,
+                format!("the tag `!!{suffix}` cannot be applied to a scalar"),
+                None,
+            ));
+        }
+        let resolved =
+            scalar::resolve_plain_yaml11(text).map_err(|m| self.error_at(span, m, None))?;
+        match (suffix, resolved) {
+            ("null", NodeKind::Null) => Ok(NodeKind::Null),
+            ("bool", b @ NodeKind::Bool(_)) => Ok(b),
+            ("int", i @ NodeKind::Int(_)) => Ok(i),
+            ("float", f @ NodeKind::Float(_)) => Ok(f),
+            // go-yaml turns an integer tagged `!!float` into a float.
+            #[allow(clippy::cast_precision_loss)]
+            ("float", NodeKind::Int(i)) => Ok(NodeKind::Float(i as f64)),
+            ("null", _) => Err(mismatch("null")),
+            ("bool", _) => Err(mismatch("a boolean")),
+            ("int", _) => Err(mismatch("an integer")),
+            ("float", _) => Err(mismatch("a float")),
             _ => Err(self.unsupported_tag(tag, span)),
         }
     }
@@ -412,7 +458,13 @@ fn path_of(stack: &[Frame]) -> String {
 }
 
 /// Parses `text` into its documents. With `single`, a second document is an error.
-pub(crate) fn load(text: &str, file: &str, budget: &Budget, single: bool) -> Result<Vec<Node>> {
+pub(crate) fn load(
+    text: &str,
+    file: &str,
+    budget: &Budget,
+    schema: Schema,
+    single: bool,
+) -> Result<Vec<Node>> {
     if text.len() > budget.max_bytes {
         return Err(invalid(
             Location::file(file),
@@ -447,6 +499,7 @@ pub(crate) fn load(text: &str, file: &str, budget: &Budget, single: bool) -> Res
     let mut b = Builder {
         file,
         budget,
+        schema,
         stack: Vec::new(),
         anchors: HashMap::new(),
         nodes: 0,

@@ -14,6 +14,10 @@
 //! - Keys: at the top level `apiVersion`, `kind` and `metadata` come first, every other key of
 //!   every map is sorted by its bytes; sequences keep their order. So two renderings that
 //!   differ only in key order give identical bytes and no diff.
+//! - Scalars mean what Kubernetes reads: manifests are parsed as YAML 1.1
+//!   ([`wo_core::yaml::Schema::Yaml11`], go-yaml v2's rules), so a plain `on` is written back as
+//!   `true`, `0777` as `511`, `1e3` as `1000.0`; strings that YAML 1.1 would read as anything
+//!   else (`'on'`, `'0777'`) are quoted.
 //! - Documents are emitted with [`wo_core::yaml::to_string`] and separated by `---`; no
 //!   comments, no timestamps.
 //!
