@@ -98,3 +98,93 @@ async fn both_engines_keep_the_yaml11_meaning_in_the_gitops_manifests() {
         );
     }
 }
+
+const WITH_TESTS: &str = "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: app
+data:
+  k: v
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+  annotations:
+    helm.sh/hook: pre-install,pre-upgrade
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: smoke
+  annotations:
+    helm.sh/hook: post-install, Test-Success
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: legacy
+  annotations:
+    helm.sh/hook: test-failure
+";
+
+const TEST_CONNECTION: &str = "apiVersion: v1
+kind: Pod
+metadata:
+  name: test-connection
+  annotations:
+    \"helm.sh/hook\": test
+spec:
+  containers: []
+";
+
+#[tokio::test]
+async fn helm_test_hooks_are_left_out_of_the_gitops_manifests() {
+    for engine in ["helm", "handlebars"] {
+        let mut chart = chart(engine);
+        chart
+            .files
+            .insert("templates/app.yaml", WITH_TESTS)
+            .unwrap();
+        chart
+            .files
+            .insert("templates/tests/test-connection.yaml", TEST_CONNECTION)
+            .unwrap();
+        let out = renderer()
+            .render(&chart, &[request()])
+            .await
+            .unwrap_or_else(|e| panic!("{engine}: {e}"));
+        let m = &out[0].manifests;
+        assert!(
+            m.contains("name: migrate"),
+            "{engine}: other hooks stay\n{m}"
+        );
+        assert!(
+            m.contains("kind: ConfigMap\nmetadata:\n  name: app\n"),
+            "{engine}\n{m}"
+        );
+        for test in ["test-connection", "smoke", "legacy"] {
+            assert!(!m.contains(test), "{engine}: {test} is a test hook\n{m}");
+        }
+    }
+    // The engine itself still prints what `helm template` prints.
+    let raw = HelmRenderer::new()
+        .with_binary(wo_test_support::tool("helm"))
+        .render(
+            &{
+                let mut c = chart("helm");
+                c.files
+                    .insert("templates/tests/t.yaml", TEST_CONNECTION)
+                    .unwrap();
+                c
+            },
+            &[request()],
+        )
+        .await
+        .unwrap();
+    assert!(raw[0].manifests.contains("test-connection"));
+}
