@@ -3,6 +3,9 @@
 //! The chart is written to a private temporary directory once per call; each request's
 //! resolved values go to a values file (JSON, which Helm reads as YAML without any quoting
 //! ambiguity); `helm template <release> <chart> --namespace <ns> -f <values>` renders it.
+//! Each request gets its own `helm` process, so each target's capabilities apply to it alone:
+//! its Kubernetes version as `--kube-version` and its extra API versions as `--api-versions`
+//! (`.Capabilities.KubeVersion` and `.Capabilities.APIVersions`; Helm's defaults without them).
 //! Helm's home directories point into the temporary directory, so the user's Helm
 //! configuration and repositories are neither read nor touched.
 //!
@@ -25,7 +28,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use wo_core::ports::{Chart, RenderRequest, Rendered, Renderer};
+use wo_core::ports::{Chart, RenderRequest, Rendered, Renderer, TargetView};
 use wo_core::{Diagnostic, Diagnostics, Error, Location, Result};
 
 /// Oldest Helm accepted (`helm template` with `--namespace` and JSON values files).
@@ -235,6 +238,7 @@ impl HelmRenderer {
             .arg(chart_dir)
             .args(["--namespace", &req.namespace, "-f"])
             .arg(&values_file)
+            .args(capability_args(&req.target))
             .env("HELM_CACHE_HOME", home.join("cache"))
             .env("HELM_CONFIG_HOME", home.join("config"))
             .env("HELM_DATA_HOME", home.join("data"))
@@ -327,6 +331,19 @@ impl HelmRenderer {
             .map_err(|_| backend("helm printed output that is not UTF-8".into()))?;
         Ok(Rendered { manifests })
     }
+}
+
+/// The flags that give the chart the target's `.Capabilities`: one `--api-versions` per API
+/// version, so that none is split at a comma.
+fn capability_args(target: &TargetView) -> Vec<String> {
+    let mut args = Vec::new();
+    if let Some(v) = &target.kube_version {
+        args.push(format!("--kube-version={v}"));
+    }
+    for v in &target.api_versions {
+        args.push(format!("--api-versions={v}"));
+    }
+    args
 }
 
 /// The command running `bin`: on Unix under `ulimit -d` when memory is bounded (through

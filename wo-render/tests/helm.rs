@@ -216,3 +216,42 @@ async fn helm_within_its_memory_bound_renders() {
         out[0].manifests
     );
 }
+
+#[tokio::test]
+async fn capabilities_follow_each_target() {
+    const CAPS: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: caps\ndata:\n  kube: {{ .Capabilities.KubeVersion.Version | quote }}\n  minor: {{ .Capabilities.KubeVersion.Minor | quote }}\n  monitoring: {{ .Capabilities.APIVersions.Has \"monitoring.coreos.com/v1\" | quote }}\n  certs: {{ .Capabilities.APIVersions.Has \"cert-manager.io/v1\" | quote }}\n";
+    let with = |name: &str, kube: Option<&str>, apis: &[&str]| {
+        let mut r = request(name, serde_json::json!({}));
+        r.target.kube_version = kube.map(str::to_owned);
+        r.target.api_versions = apis.iter().map(|s| (*s).to_owned()).collect();
+        r
+    };
+    let requests = [
+        with("old", Some("1.27.3"), &["monitoring.coreos.com/v1"]),
+        with("plain", None, &[]),
+        with(
+            "new",
+            Some("v1.31.0"),
+            &["cert-manager.io/v1", "monitoring.coreos.com/v1"],
+        ),
+    ];
+    let out = helm()
+        .with_workers(2)
+        .render(&chart(&[("caps.yaml", CAPS)]), &requests)
+        .await
+        .unwrap();
+    let data = |i: usize| {
+        let set = wo_render::manifest::ManifestSet::parse(&out[i].manifests, "m").unwrap();
+        set.resources[0].value["data"].clone()
+    };
+    assert_eq!(data(0)["kube"], "v1.27.3");
+    assert_eq!(data(0)["minor"], "27");
+    assert_eq!(data(0)["monitoring"], "true");
+    assert_eq!(data(0)["certs"], "false");
+    // Without settings, Helm's defaults: no extra API versions.
+    assert_eq!(data(1)["monitoring"], "false");
+    assert_ne!(data(1)["kube"], "v1.27.3");
+    assert_eq!(data(2)["kube"], "v1.31.0");
+    assert_eq!(data(2)["monitoring"], "true");
+    assert_eq!(data(2)["certs"], "true");
+}
