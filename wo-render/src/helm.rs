@@ -9,6 +9,9 @@
 //! Helm's home directories point into the temporary directory, so the user's Helm
 //! configuration and repositories are neither read nor touched.
 //!
+//! Each call renders its first and last request a second time and fails when a chart renders
+//! differently each time (`randAlphaNum`, `uuidv4`, `now`, …): see [`crate::determinism`].
+//!
 //! Which `helm`: [`HelmRenderer::with_binary`], else the `WO_HELM` environment variable, else
 //! `helm` on `PATH`. Helm 3.8 or newer is required; a missing or older binary is a clear error.
 //!
@@ -31,6 +34,8 @@ use async_trait::async_trait;
 use wo_core::ports::{Chart, RenderRequest, Rendered, Renderer, TargetView};
 use wo_core::{Diagnostic, Diagnostics, Error, Location, Result};
 
+use crate::determinism;
+
 /// Oldest Helm accepted (`helm template` with `--namespace` and JSON values files).
 pub const MIN_HELM: (u32, u32) = (3, 8);
 
@@ -50,6 +55,8 @@ pub struct HelmRenderer {
     max_output_bytes: usize,
     /// Set by [`HelmRenderer::with_max_memory_bytes`]; else the variable, else the default.
     max_memory_bytes: Option<u64>,
+    /// Whether a sample of the requests is rendered twice ([`crate::determinism`]).
+    check_determinism: bool,
 }
 
 impl Default for HelmRenderer {
@@ -70,7 +77,16 @@ impl HelmRenderer {
             timeout: Duration::from_secs(60),
             max_output_bytes: 16 << 20,
             max_memory_bytes: None,
+            check_determinism: true,
         }
+    }
+
+    /// Whether to render the first and last request twice and refuse a chart whose manifests
+    /// differ between the two renders (on by default; a chart opts out with the `Chart.yaml`
+    /// annotation `wo/allow-nondeterministic: "true"`, see [`crate::determinism`]).
+    pub fn with_determinism_check(mut self, check: bool) -> Self {
+        self.check_determinism = check;
+        self
     }
 
     /// Uses this `helm` binary.
@@ -207,11 +223,43 @@ impl HelmRenderer {
                 None => return Err(backend("a render worker stopped without a result".into())),
             }
         }
-        if diagnostics.is_empty() {
-            Ok(out)
-        } else {
-            Err(Error::Invalid(Diagnostics::merged(diagnostics)))
+        if !diagnostics.is_empty() {
+            return Err(Error::Invalid(Diagnostics::merged(diagnostics)));
         }
+        if self.check_determinism && !determinism::allows_nondeterminism(chart)? {
+            let again: Vec<(usize, Result<Rendered>)> = std::thread::scope(|s| {
+                let handles: Vec<_> = determinism::sample(requests.len())
+                    .into_iter()
+                    .map(|i| {
+                        let (bin, chart_dir, home) = (&bin, &chart_dir, &home);
+                        let work = work.path();
+                        s.spawn(move || {
+                            let run = requests.len() + i;
+                            let r = self.render_one(
+                                bin,
+                                memory,
+                                chart_dir,
+                                home,
+                                work,
+                                run,
+                                &requests[i],
+                            );
+                            (i, r)
+                        })
+                    })
+                    .collect();
+                handles.into_iter().filter_map(|h| h.join().ok()).collect()
+            });
+            for (i, second) in again {
+                determinism::compare(
+                    chart,
+                    &requests[i].target.name,
+                    &out[i].manifests,
+                    &second?.manifests,
+                )?;
+            }
+        }
+        Ok(out)
     }
 
     #[allow(clippy::too_many_arguments)]

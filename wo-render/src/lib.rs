@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod canonical;
+pub mod determinism;
 pub mod engine;
 pub mod handlebars;
 pub mod helm;
