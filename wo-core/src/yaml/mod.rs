@@ -64,7 +64,9 @@ pub enum Schema {
     /// YAML 1.1 as go-yaml v2 reads it, which is how Helm and Kubernetes (`sigs.k8s.io/yaml`)
     /// read manifests: `y`, `yes`, `on` (and `n`, `no`, `off`) are booleans, `0777` is the
     /// octal 511, `0b101` binary, `1_000` is 1000, `1e3` the float 1000, `~` null; timestamps
-    /// stay strings. Tagged scalars (`!!int 0777`) resolve the same way.
+    /// stay strings. Tagged scalars (`!!int 0777`) resolve the same way. A plain `<<` key
+    /// merges a map (or a sequence of maps) as go-yaml v2 does, and a key that is not a string
+    /// becomes the string Kubernetes makes of it (`on` → `"true"`, `1e3` → `"1000"`).
     Yaml11,
 }
 

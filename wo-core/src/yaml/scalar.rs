@@ -289,6 +289,35 @@ fn go_parse_float_after_dot(s: &str) -> Option<f64> {
         .filter(|f| f.is_finite())
 }
 
+/// The text a float map key becomes when Kubernetes turns YAML into JSON
+/// (`sigs.k8s.io/yaml`): Go's `strconv.FormatFloat(f, 'g', -1, 32)` — the shortest digits of
+/// the float32, in exponent form below 1e-4 or from 1e6 (`1000`, `0.5`, `1e+06`, `1.5e-05`) —
+/// with `.inf`, `-.inf` and `.nan` for the non-finite ones.
+#[allow(clippy::cast_possible_truncation)]
+pub(crate) fn go_key_float_text(f: f64) -> String {
+    if f.is_nan() {
+        return ".nan".to_owned();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { ".inf" } else { "-.inf" }.to_owned();
+    }
+    let single = f as f32;
+    if single.is_infinite() {
+        // Go rounds to float32 the same way and prints the overflow as infinity.
+        return if single > 0.0 { ".inf" } else { "-.inf" }.to_owned();
+    }
+    // Rust's `{:e}` gives the shortest digits that read back as the same f32.
+    let e = format!("{single:e}");
+    let (mantissa, exponent) = e.split_once('e').unwrap_or((&e, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    if single == 0.0 || (-4..6).contains(&exponent) {
+        // Display prints the same shortest digits without an exponent.
+        return single.to_string();
+    }
+    let sign = if exponent < 0 { '-' } else { '+' };
+    format!("{mantissa}e{sign}{:02}", exponent.unsigned_abs())
+}
+
 /// The text of a float that reads back as the same float under YAML 1.2 and 1.1: always with
 /// a `.` and, in exponent form, a signed exponent (`1.0`, `1.5e-7`, `1.0e+20`, `.inf`, `.nan`).
 pub(crate) fn float_text(f: f64) -> String {
@@ -516,6 +545,28 @@ mod tests {
         ] {
             let e = resolve_plain_yaml11(s).unwrap_err();
             assert!(e.contains("out of range"), "{s}: {e}");
+        }
+    }
+
+    #[test]
+    fn float_keys_print_as_kubernetes_prints_them() {
+        for (f, text) in [
+            (1000.0, "1000"),
+            (0.5, "0.5"),
+            (123_456.0, "123456"),
+            (1e6, "1e+06"),
+            (1_234_567.0, "1.234567e+06"),
+            (0.0001, "0.0001"),
+            (0.000_015, "1.5e-05"),
+            (-2.5, "-2.5"),
+            (0.1, "0.1"),
+            (1e20, "1e+20"),
+            (12_345_678.9, "1.2345679e+07"),
+            (0.0, "0"),
+            (f64::INFINITY, ".inf"),
+            (1e300, ".inf"),
+        ] {
+            assert_eq!(go_key_float_text(f), text, "{f}");
         }
     }
 

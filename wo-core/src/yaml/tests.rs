@@ -41,6 +41,49 @@ fn yaml11_schema_reads_plain_scalars_as_kubernetes_does() {
     assert_eq!(core[0].get("a").unwrap().kind, NodeKind::Str("on".into()));
     assert_eq!(core[0].get("c").unwrap().kind, NodeKind::Int(777));
 
+    // Merge keys, as go-yaml v2 applies them (checked against Helm's `fromYaml`): in document
+    // order, later entries win; in a merged sequence, earlier maps win.
+    let text = "base: &b {x: 1, k: 2}\nm:\n  <<: *b\n  k: 3\nl:\n  k: 3\n  <<: *b\ns:\n  <<: [{a: 1}, {a: 2, b: 2}]\nq:\n  '<<': 1\n  <<: {z: 0}\n";
+    let docs = parse_stream_as(text, "m.yaml", &Budget::default(), Schema::Yaml11).unwrap();
+    assert_eq!(
+        docs[0].to_value("m.yaml").unwrap(),
+        json!({"base": {"x": 1, "k": 2}, "m": {"x": 1, "k": 3}, "l": {"k": 2, "x": 1},
+               "s": {"a": 1, "b": 2}, "q": {"<<": 1, "z": 0}})
+    );
+    let err = parse_stream_as(
+        "m:\n  <<: 1\n",
+        "m.yaml",
+        &Budget::default(),
+        Schema::Yaml11,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("merge key"), "{err}");
+    // Keys become the strings Kubernetes makes of them.
+    let docs = parse_stream_as(
+        "data: {1e3: a, 0777: b, on: c, n: d, 1.5: e}\n",
+        "m.yaml",
+        &Budget::default(),
+        Schema::Yaml11,
+    )
+    .unwrap();
+    assert_eq!(
+        docs[0].to_value("m.yaml").unwrap(),
+        json!({"data": {"1000": "a", "511": "b", "true": "c", "false": "d", "1.5": "e"}})
+    );
+    let err = parse_stream_as("~: x\n", "m.yaml", &Budget::default(), Schema::Yaml11).unwrap_err();
+    assert!(err.to_string().contains("null mapping key"), "{err}");
+    let err = parse_stream_as(
+        "on: 1\ntrue: 2\n",
+        "m.yaml",
+        &Budget::default(),
+        Schema::Yaml11,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("duplicate key `true`"), "{err}");
+    // Under the core schema `<<` is an ordinary key.
+    let core = parse_stream("m:\n  <<: 1\n", "m.yaml", &Budget::default()).unwrap();
+    assert_eq!(core[0].to_value("m.yaml").unwrap(), json!({"m": {"<<": 1}}));
+
     let err = parse_stream_as(
         "a: !!bool maybe\n",
         "m.yaml",
