@@ -5,7 +5,7 @@
 //! otherwise (see [`crate::engine`]).
 //!
 //! The engine itself (`wo_gotmpl::helm::PreparedChart`, crate wo-gotmpl: Go's `text/template`,
-//! Sprig and Helm's functions) is not part of this build yet: [`render_native`] is the one
+//! Sprig and Helm's functions) is not part of this build yet: `render_native` is the one
 //! place that will call it, and until then it answers [`NativeError::Unavailable`].
 //! [`NativeHelmRenderer`] already does everything around it: it turns each [`RenderRequest`]
 //! into a [`NativeRequest`] (what `helm template` takes: the values file, release name,
@@ -80,7 +80,7 @@ fn render_native(
     ))
 }
 
-/// Renders Helm charts natively ([`render_native`]); as a [`Renderer`] it fails when the native
+/// Renders Helm charts natively (`render_native`); as a [`Renderer`] it fails when the native
 /// engine cannot render the chart, where [`ChartRenderer`](crate::ChartRenderer) with `auto`
 /// falls back to the real Helm.
 #[derive(Debug, Clone, Default)]
