@@ -254,6 +254,8 @@ fn one_target_fleet(target: &Value, level: &str) -> Fleet {
                 id: target["id"].as_str().map(str::to_string),
                 context,
             }),
+            kubernetes_version: None,
+            api_versions: Vec::new(),
         }],
         assignments: Vec::new(),
     }

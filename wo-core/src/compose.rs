@@ -189,6 +189,8 @@ impl Composition {
                     name: t.target.name.clone(),
                     labels: t.target.labels.clone(),
                     hierarchy: t.target.hierarchy.clone(),
+                    kube_version: t.target.kubernetes_version.clone(),
+                    api_versions: t.target.api_versions.clone(),
                 },
                 values: serde_json::Value::Object(t.resolved.values.clone()),
             })
@@ -270,5 +272,44 @@ pub fn merge_errors(errors: Vec<Error>) -> Result<()> {
         Ok(())
     } else {
         Err(Error::Invalid(Diagnostics::merged(lists)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::files::FileTree;
+    use crate::format::values::ValueSet;
+
+    #[test]
+    fn requests_carry_the_targets_capabilities() {
+        let mut src = FileTree::new();
+        src.insert("wo/app.yaml", "apiVersion: wo/v1\nkind: Application\nname: shop\nchart: chart\nschema: wo/schema.yaml\n").unwrap();
+        src.insert(
+            "wo/schema.yaml",
+            "rules:\n  configs:\n    replicas: {type: int, defaultValue: 1}\n",
+        )
+        .unwrap();
+        src.insert(
+            "chart/Chart.yaml",
+            "apiVersion: v2\nname: shop\nversion: 0.1.0\n",
+        )
+        .unwrap();
+        let bundle = Bundle::load(&src, "source").unwrap();
+        let fleet = Fleet::parse(
+            "apiVersion: wo/v1\nkind: Fleet\nenvironment: dev\ntargets:\n  - {name: a, kubernetesVersion: 1.30.0, apiVersions: [monitoring.coreos.com/v1, v1/Pod]}\n  - {name: b}\nassignments:\n  - {solution: shop, selector: {}}\n",
+            "fleet.yaml",
+        )
+        .unwrap();
+        let requests = compose(&bundle, &ValueSet::default(), &fleet, &[], "fleet.yaml")
+            .unwrap()
+            .requests();
+        assert_eq!(requests[0].target.kube_version.as_deref(), Some("1.30.0"));
+        assert_eq!(
+            requests[0].target.api_versions,
+            ["monitoring.coreos.com/v1", "v1/Pod"]
+        );
+        assert_eq!(requests[1].target.kube_version, None);
+        assert!(requests[1].target.api_versions.is_empty());
     }
 }

@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::error::Result;
 use crate::key_path;
 use crate::value::Value;
-use crate::yaml::{parse_stream, Budget, NodeKind};
+use crate::yaml::{parse_stream_as, Budget, NodeKind, Schema};
 
 /// The key paths of the leaves whose values differ between `reviewed` and `running`, sorted.
 ///
@@ -98,7 +98,8 @@ impl Identity {
 
 fn resources(text: &str, file: &str) -> Result<BTreeMap<Identity, Value>> {
     let mut out = BTreeMap::new();
-    for (i, node) in parse_stream(text, file, &Budget::default())?
+    // Manifests: read as Kubernetes reads them (YAML 1.1).
+    for (i, node) in parse_stream_as(text, file, &Budget::default(), Schema::Yaml11)?
         .into_iter()
         .enumerate()
     {
@@ -219,16 +220,17 @@ mod tests {
 
     #[test]
     fn added_removed_and_changed_resources_are_named() {
-        let reviewed = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: n}\ndata: {k: v, l: [1, 2]}\n---\n\
-                        apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: n}\n";
-        let running = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: n}\ndata: {k: v, l: [1, 3]}\n---\n\
-                       apiVersion: v1\nkind: Namespace\nmetadata: {name: n}\n";
+        // Read as YAML 1.1, as Kubernetes reads manifests: a plain `n` would be `false`.
+        let reviewed = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: ns}\ndata: {k: v, l: [1, 2]}\n---\n\
+                        apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: ns}\n";
+        let running = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: ns}\ndata: {k: v, l: [1, 3]}\n---\n\
+                       apiVersion: v1\nkind: Namespace\nmetadata: {name: ns}\n";
         assert_eq!(
             manifest_differences(reviewed, running, "m").unwrap(),
             vec![
-                "ConfigMap n/a: data.l.1",
-                "Namespace n: added",
-                "Secret n/s: removed"
+                "ConfigMap ns/a: data.l.1",
+                "Namespace ns: added",
+                "Secret ns/s: removed"
             ]
         );
     }

@@ -4,6 +4,12 @@
 //! engine printed (comments, document order, key order). [`CanonicalRenderer`] parses each
 //! output with the manifest model — rejecting documents without identity and duplicates — and
 //! emits it in canonical order. Parsing runs on all cores.
+//!
+//! Helm test hooks (`helm.sh/hook: test`, `test-success` or `test-failure`, alone or in a
+//! comma-separated list) are left out, as `helm template --skip-tests` leaves them out: the
+//! gitops repo holds what a release installs, and `helm install` does not create tests. It
+//! happens here rather than in each engine so that every engine's output gets the same rule,
+//! while the engines themselves still print what `helm template` prints.
 
 use async_trait::async_trait;
 use wo_core::ports::{Chart, RenderRequest, Rendered, Renderer};
@@ -11,7 +17,7 @@ use wo_core::{Diagnostics, Error, Result};
 
 use crate::manifest::ManifestSet;
 
-/// Wraps a renderer so that its output is canonical manifests.
+/// Wraps a renderer so that its output is canonical manifests, without Helm test hooks.
 #[derive(Debug, Clone, Default)]
 pub struct CanonicalRenderer<R> {
     inner: R,
@@ -41,7 +47,8 @@ impl<R: Renderer> Renderer for CanonicalRenderer<R> {
                         part.iter()
                             .map(|(req, out)| {
                                 let file = format!("{}/manifests.yaml", req.target.name);
-                                let set = ManifestSet::parse(&out.manifests, &file)?;
+                                let set =
+                                    ManifestSet::parse(&out.manifests, &file)?.without_test_hooks();
                                 Ok(Rendered {
                                     manifests: set.to_yaml(),
                                 })

@@ -3,8 +3,14 @@
 //! The chart is written to a private temporary directory once per call; each request's
 //! resolved values go to a values file (JSON, which Helm reads as YAML without any quoting
 //! ambiguity); `helm template <release> <chart> --namespace <ns> -f <values>` renders it.
+//! Each request gets its own `helm` process, so each target's capabilities apply to it alone:
+//! its Kubernetes version as `--kube-version` and its extra API versions as `--api-versions`
+//! (`.Capabilities.KubeVersion` and `.Capabilities.APIVersions`; Helm's defaults without them).
 //! Helm's home directories point into the temporary directory, so the user's Helm
 //! configuration and repositories are neither read nor touched.
+//!
+//! Each call renders its first and last request a second time and fails when a chart renders
+//! differently each time (`randAlphaNum`, `uuidv4`, `now`, …): see [`crate::determinism`].
 //!
 //! Which `helm`: [`HelmRenderer::with_binary`], else the `WO_HELM` environment variable, else
 //! `helm` on `PATH`. Helm 3.8 or newer is required; a missing or older binary is a clear error.
@@ -25,8 +31,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use wo_core::ports::{Chart, RenderRequest, Rendered, Renderer};
+use wo_core::ports::{Chart, RenderRequest, Rendered, Renderer, TargetView};
 use wo_core::{Diagnostic, Diagnostics, Error, Location, Result};
+
+use crate::determinism;
 
 /// Oldest Helm accepted (`helm template` with `--namespace` and JSON values files).
 pub const MIN_HELM: (u32, u32) = (3, 8);
@@ -47,6 +55,8 @@ pub struct HelmRenderer {
     max_output_bytes: usize,
     /// Set by [`HelmRenderer::with_max_memory_bytes`]; else the variable, else the default.
     max_memory_bytes: Option<u64>,
+    /// Whether a sample of the requests is rendered twice ([`crate::determinism`]).
+    check_determinism: bool,
 }
 
 impl Default for HelmRenderer {
@@ -67,7 +77,16 @@ impl HelmRenderer {
             timeout: Duration::from_secs(60),
             max_output_bytes: 16 << 20,
             max_memory_bytes: None,
+            check_determinism: true,
         }
+    }
+
+    /// Whether to render the first and last request twice and refuse a chart whose manifests
+    /// differ between the two renders (on by default; a chart opts out with the `Chart.yaml`
+    /// annotation `wo/allow-nondeterministic: "true"`, see [`crate::determinism`]).
+    pub fn with_determinism_check(mut self, check: bool) -> Self {
+        self.check_determinism = check;
+        self
     }
 
     /// Uses this `helm` binary.
@@ -204,11 +223,43 @@ impl HelmRenderer {
                 None => return Err(backend("a render worker stopped without a result".into())),
             }
         }
-        if diagnostics.is_empty() {
-            Ok(out)
-        } else {
-            Err(Error::Invalid(Diagnostics::merged(diagnostics)))
+        if !diagnostics.is_empty() {
+            return Err(Error::Invalid(Diagnostics::merged(diagnostics)));
         }
+        if self.check_determinism && !determinism::allows_nondeterminism(chart)? {
+            let again: Vec<(usize, Result<Rendered>)> = std::thread::scope(|s| {
+                let handles: Vec<_> = determinism::sample(requests.len())
+                    .into_iter()
+                    .map(|i| {
+                        let (bin, chart_dir, home) = (&bin, &chart_dir, &home);
+                        let work = work.path();
+                        s.spawn(move || {
+                            let run = requests.len() + i;
+                            let r = self.render_one(
+                                bin,
+                                memory,
+                                chart_dir,
+                                home,
+                                work,
+                                run,
+                                &requests[i],
+                            );
+                            (i, r)
+                        })
+                    })
+                    .collect();
+                handles.into_iter().filter_map(|h| h.join().ok()).collect()
+            });
+            for (i, second) in again {
+                determinism::compare(
+                    chart,
+                    &requests[i].target.name,
+                    &out[i].manifests,
+                    &second?.manifests,
+                )?;
+            }
+        }
+        Ok(out)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -235,6 +286,7 @@ impl HelmRenderer {
             .arg(chart_dir)
             .args(["--namespace", &req.namespace, "-f"])
             .arg(&values_file)
+            .args(capability_args(&req.target))
             .env("HELM_CACHE_HOME", home.join("cache"))
             .env("HELM_CONFIG_HOME", home.join("config"))
             .env("HELM_DATA_HOME", home.join("data"))
@@ -327,6 +379,19 @@ impl HelmRenderer {
             .map_err(|_| backend("helm printed output that is not UTF-8".into()))?;
         Ok(Rendered { manifests })
     }
+}
+
+/// The flags that give the chart the target's `.Capabilities`: one `--api-versions` per API
+/// version, so that none is split at a comma.
+fn capability_args(target: &TargetView) -> Vec<String> {
+    let mut args = Vec::new();
+    if let Some(v) = &target.kube_version {
+        args.push(format!("--kube-version={v}"));
+    }
+    for v in &target.api_versions {
+        args.push(format!("--api-versions={v}"));
+    }
+    args
 }
 
 /// The command running `bin`: on Unix under `ulimit -d` when memory is bounded (through

@@ -1,9 +1,9 @@
 //! wo-render: from charts to reviewed manifests.
 //!
-//! - [`HandlebarsRenderer`] and [`HelmRenderer`] implement wo-core's `Renderer` port over the
-//!   same chart layout (`Chart.yaml`, `values.yaml`, `templates/`, `templates/_*.tpl`); a chart
-//!   declares its engine in `Chart.yaml` (see [`engine`]). [`ChartRenderer`] picks the engine a
-//!   chart declares.
+//! - [`HandlebarsRenderer`], [`HelmRenderer`] and [`NativeHelmRenderer`] implement wo-core's
+//!   `Renderer` port over the same chart layout (`Chart.yaml`, `values.yaml`, `templates/`,
+//!   `templates/_*.tpl`); a chart declares its engine in `Chart.yaml` (see [`engine`]).
+//!   [`ChartRenderer`] picks the engine a chart declares.
 //! - [`manifest`]: the manifest model — resources with identity, canonical order, semantic diff.
 //! - [`package`]: a chart as a deterministic `.tgz` (same files, same bytes and digest) and the
 //!   version it is published under.
@@ -12,10 +12,12 @@
 #![warn(missing_docs)]
 
 pub mod canonical;
+pub mod determinism;
 pub mod engine;
 pub mod handlebars;
 pub mod helm;
 pub mod manifest;
+pub mod native;
 pub mod package;
 pub mod policy;
 pub mod review;
@@ -27,4 +29,5 @@ pub use canonical::CanonicalRenderer;
 pub use engine::{ChartRenderer, Engine};
 pub use handlebars::HandlebarsRenderer;
 pub use helm::HelmRenderer;
+pub use native::NativeHelmRenderer;
 pub use review::ReviewingGitOps;

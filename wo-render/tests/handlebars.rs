@@ -30,6 +30,7 @@ fn request(target: &str, values: Value) -> RenderRequest {
             name: target.into(),
             labels: [("tier".to_owned(), "gold".to_owned())].into(),
             hierarchy: [("region".to_owned(), "eu".to_owned())].into(),
+            ..TargetView::default()
         },
         values,
     }

@@ -216,3 +216,107 @@ async fn helm_within_its_memory_bound_renders() {
         out[0].manifests
     );
 }
+
+#[tokio::test]
+async fn capabilities_follow_each_target() {
+    const CAPS: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: caps\ndata:\n  kube: {{ .Capabilities.KubeVersion.Version | quote }}\n  minor: {{ .Capabilities.KubeVersion.Minor | quote }}\n  monitoring: {{ .Capabilities.APIVersions.Has \"monitoring.coreos.com/v1\" | quote }}\n  certs: {{ .Capabilities.APIVersions.Has \"cert-manager.io/v1\" | quote }}\n";
+    let with = |name: &str, kube: Option<&str>, apis: &[&str]| {
+        let mut r = request(name, serde_json::json!({}));
+        r.target.kube_version = kube.map(str::to_owned);
+        r.target.api_versions = apis.iter().map(|s| (*s).to_owned()).collect();
+        r
+    };
+    let requests = [
+        with("old", Some("1.27.3"), &["monitoring.coreos.com/v1"]),
+        with("plain", None, &[]),
+        with(
+            "new",
+            Some("v1.31.0"),
+            &["cert-manager.io/v1", "monitoring.coreos.com/v1"],
+        ),
+    ];
+    let out = helm()
+        .with_workers(2)
+        .render(&chart(&[("caps.yaml", CAPS)]), &requests)
+        .await
+        .unwrap();
+    let data = |i: usize| {
+        let set = wo_render::manifest::ManifestSet::parse(&out[i].manifests, "m").unwrap();
+        set.resources[0].value["data"].clone()
+    };
+    assert_eq!(data(0)["kube"], "v1.27.3");
+    assert_eq!(data(0)["minor"], "27");
+    assert_eq!(data(0)["monitoring"], "true");
+    assert_eq!(data(0)["certs"], "false");
+    // Without settings, Helm's defaults: no extra API versions.
+    assert_eq!(data(1)["monitoring"], "false");
+    assert_ne!(data(1)["kube"], "v1.27.3");
+    assert_eq!(data(2)["kube"], "v1.31.0");
+    assert_eq!(data(2)["monitoring"], "true");
+    assert_eq!(data(2)["certs"], "true");
+}
+
+const RANDOM_SECRET: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}-pw\ndata:\n  password: {{ randAlphaNum 16 | b64enc | quote }}\n";
+
+#[tokio::test]
+async fn a_chart_that_renders_differently_each_time_is_refused() {
+    let chart = chart(&[("cm.yaml", CONFIGMAP), ("secret.yaml", RANDOM_SECRET)]);
+    let requests = [
+        request("first", serde_json::json!({})),
+        request("middle", serde_json::json!({})),
+        request("last", serde_json::json!({})),
+    ];
+    let err = helm().render(&chart, &requests).await.unwrap_err();
+    assert!(err.is_invalid_input(), "{err}");
+    let d = &err.diagnostics()[0];
+    assert_eq!(d.location.file, "templates/secret.yaml", "{err}");
+    for part in [
+        "chart `demo`",
+        "Secret demo-pw",
+        "randAlphaNum",
+        "renders differently",
+    ] {
+        assert!(d.message.contains(part), "{part}: {}", d.message);
+    }
+    let hint = d.hint.as_deref().unwrap_or_default();
+    assert!(
+        hint.contains("wo/allow-nondeterministic: \"true\""),
+        "{hint}"
+    );
+
+    // The call may sit in a helper: the chart's templates are searched.
+    let mut helper = self::chart(&[(
+        "secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  id: {{ include \"demo.id\" . }}\n",
+    )]);
+    helper
+        .files
+        .insert(
+            "templates/_helpers.tpl",
+            "{{- define \"demo.id\" -}}{{ uuidv4 }}{{- end -}}\n",
+        )
+        .unwrap();
+    let err = helm().render(&helper, &requests[..1]).await.unwrap_err();
+    let message = &err.diagnostics()[0].message;
+    assert!(
+        message.contains("uuidv4 (templates/_helpers.tpl)"),
+        "{message}"
+    );
+
+    // A chart that accepts the churn opts out in Chart.yaml; so can the renderer.
+    let mut allowed = chart.clone();
+    allowed
+        .files
+        .insert(
+            "Chart.yaml",
+            "apiVersion: v2\nname: demo\nversion: 1.0.0\nannotations:\n  wo/allow-nondeterministic: \"true\"\n",
+        )
+        .unwrap();
+    let out = helm().render(&allowed, &requests).await.unwrap();
+    assert_eq!(out.len(), 3);
+    assert!(helm()
+        .with_determinism_check(false)
+        .render(&chart, &requests)
+        .await
+        .is_ok());
+}

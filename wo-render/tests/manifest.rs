@@ -297,8 +297,9 @@ metadata: {name: a, namespace: x}
     assert!(ds[0].message.contains("ConfigMap x/a"), "{}", ds[0].message);
     assert!(ds[0].message.contains("line 1"), "{}", ds[0].message);
 
-    // The same name in another namespace is another resource.
-    let ok = text.replacen("name: a, namespace: x}\n", "name: a, namespace: y}\n", 1);
+    // The same name in another namespace is another resource (`z`: manifests are read as
+    // YAML 1.1, where a plain `y` is `true`).
+    let ok = text.replacen("name: a, namespace: x}\n", "name: a, namespace: z}\n", 1);
     assert_eq!(ManifestSet::parse(&ok, "dup.yaml").unwrap().len(), 3);
 
     let err = ManifestSet::from_resources(vec![
@@ -683,4 +684,41 @@ fn tree_diff_reports_problems_of_both_trees() {
     assert_eq!(ds[1].location.file, "b/manifests.yaml");
     assert!(ds[1].message.starts_with("new tree: "), "{}", ds[1].message);
     assert_eq!(ds[2].location.file, "c/manifests.yaml");
+}
+
+#[test]
+fn test_hooks_are_recognised_as_helm_recognises_them() {
+    let hook = |events: Option<&str>| {
+        let mut v = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}});
+        if let Some(e) = events {
+            v["metadata"]["annotations"] = json!({ "helm.sh/hook": e });
+        }
+        resource(id("v1", "Pod", None, "p"), v)
+    };
+    for events in [
+        "test",
+        "test-success",
+        "test-failure",
+        "pre-install, TEST",
+        " Test-Success ,post-install",
+    ] {
+        assert!(hook(Some(events)).is_test_hook(), "{events}");
+    }
+    for events in [
+        None,
+        Some("pre-install"),
+        Some("post-install,pre-upgrade"),
+        Some("tests"),
+        Some(""),
+    ] {
+        assert!(!hook(events).is_test_hook(), "{events:?}");
+    }
+    let set = ManifestSet::parse(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a, annotations: {helm.sh/hook: test}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b}\n",
+        "m.yaml",
+    )
+    .unwrap()
+    .without_test_hooks();
+    assert_eq!(set.len(), 1);
+    assert_eq!(set.resources[0].id.name, "b");
 }

@@ -7,7 +7,6 @@ use wo_core::files::FileTree;
 use wo_core::{Error, Result};
 use wo_render::manifest::{diff_trees, ManifestSet};
 use wo_render::policy::{check, Policy};
-use wo_render::Engine;
 
 use crate::args::InputArgs;
 use crate::console::Kind;
@@ -53,10 +52,7 @@ impl Render {
         let inputs = self.inputs.load(true).await?;
         let plan = wo::plan::render(&inputs, &self.target).await?;
         plan.write(&self.out)?;
-        let engine = match plan.engine {
-            Engine::Helm => "helm",
-            Engine::Handlebars => "handlebars",
-        };
+        let engine = plan.engine.as_str();
         if self.output.is_json() {
             return Ok(Outcome::json(to_json(&json!({
                 "solution": plan.solution,

@@ -74,6 +74,8 @@ pub fn check_values(bundle: &Bundle, values: &ValueSet) -> Result<()> {
                 labels: Default::default(),
                 capabilities: Vec::new(),
                 orchestrator: None,
+                kubernetes_version: None,
+                api_versions: Vec::new(),
             }),
             _ => {}
         }

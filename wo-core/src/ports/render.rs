@@ -17,6 +17,14 @@ pub struct TargetView {
     pub labels: BTreeMap<String, String>,
     /// The target's place in the hierarchy: level → node (`region → eu-west`).
     pub hierarchy: BTreeMap<String, String>,
+    /// The target's Kubernetes version (`1.30.0`), for `.Capabilities.KubeVersion`; `None`:
+    /// the engine's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kube_version: Option<String>,
+    /// API versions the target serves beyond the built-in ones, for
+    /// `.Capabilities.APIVersions`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub api_versions: Vec<String>,
 }
 
 /// One value set to render the chart with.

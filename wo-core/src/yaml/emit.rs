@@ -147,8 +147,10 @@ fn needs_quotes(s: &str) -> bool {
     if s.contains(": ") || s.contains(" #") || last == ':' || s.starts_with("...") {
         return true;
     }
-    // Plain text must read back as a string under the 1.2 core schema and YAML 1.1 alike.
+    // Plain text must read back as a string under the 1.2 core schema and YAML 1.1 (go-yaml
+    // v2, as Kubernetes reads manifests) alike.
     !matches!(scalar::resolve_plain(s), Ok(super::NodeKind::Str(_)))
+        || !matches!(scalar::resolve_plain_yaml11(s), Ok(super::NodeKind::Str(_)))
         || scalar::ambiguous_in_yaml11(s)
 }
 

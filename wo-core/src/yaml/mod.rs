@@ -7,6 +7,8 @@
 //! - [`Node::to_value`] turns a node into a [`Value`]; [`from_node`] / [`from_str`] deserialize
 //!   typed structures with errors that name file, key path and line (and suggest the closest
 //!   field name for a typo);
+//! - [`parse_stream_as`] reads a stream with a chosen [`Schema`]: Kubernetes manifests are read
+//!   as YAML 1.1 ([`Schema::Yaml11`]), as Helm and Kubernetes read them;
 //! - [`to_string`] emits deterministic block YAML that reads back as the same value under both
 //!   YAML 1.2 and YAML 1.1 readers (Helm and Kubernetes use the latter).
 //!
@@ -50,6 +52,22 @@ impl Default for Budget {
             max_documents: 10_000,
         }
     }
+}
+
+/// How plain (unquoted) scalars resolve: what `on`, `0777` or `1e3` mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Schema {
+    /// The YAML 1.2 core schema, for the files people write for wo: `on` and `yes` are
+    /// strings, `0777` is 777, `0o17` is octal.
+    #[default]
+    Core,
+    /// YAML 1.1 as go-yaml v2 reads it, which is how Helm and Kubernetes (`sigs.k8s.io/yaml`)
+    /// read manifests: `y`, `yes`, `on` (and `n`, `no`, `off`) are booleans, `0777` is the
+    /// octal 511, `0b101` binary, `1_000` is 1000, `1e3` the float 1000, `~` null; timestamps
+    /// stay strings. Tagged scalars (`!!int 0777`) resolve the same way. A plain `<<` key
+    /// merges a map (or a sequence of maps) as go-yaml v2 does, and a key that is not a string
+    /// becomes the string Kubernetes makes of it (`on` → `"true"`, `1e3` → `"1000"`).
+    Yaml11,
 }
 
 /// A parsed YAML node with its 1-based position.
@@ -261,7 +279,7 @@ pub fn parse(text: &str, file: &str) -> Result<Node> {
 ///
 /// Empty input (or only comments) is a [`NodeKind::Null`] node; a second document is an error.
 pub fn parse_with(text: &str, file: &str, budget: &Budget) -> Result<Node> {
-    let mut docs = parse::load(text, file, budget, true)?;
+    let mut docs = parse::load(text, file, budget, Schema::Core, true)?;
     Ok(docs
         .pop()
         .unwrap_or_else(|| Node::new(NodeKind::Null, 1, 1)))
@@ -273,7 +291,19 @@ pub fn parse_with(text: &str, file: &str, budget: &Budget) -> Result<Node> {
 /// [`NodeKind::Null`] nodes, kept so that document indexes match the input. The node and alias
 /// budgets apply to the whole stream, so that many documents cannot multiply them.
 pub fn parse_stream(text: &str, file: &str, budget: &Budget) -> Result<Vec<Node>> {
-    parse::load(text, file, budget, false)
+    parse::load(text, file, budget, Schema::Core, false)
+}
+
+/// Parses a multi-document stream as [`parse_stream`] does, resolving plain scalars by
+/// `schema`: [`Schema::Yaml11`] for Kubernetes manifests, so that `on` is the boolean and
+/// `0777` the integer 511 that Kubernetes will see.
+pub fn parse_stream_as(
+    text: &str,
+    file: &str,
+    budget: &Budget,
+    schema: Schema,
+) -> Result<Vec<Node>> {
+    parse::load(text, file, budget, schema, false)
 }
 
 /// Deserializes a typed structure from a node.

@@ -3,7 +3,7 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 
-use super::{scalar, Budget, Node, NodeKind};
+use super::{scalar, Budget, Node, NodeKind, Schema};
 use crate::error::{Diagnostic, Diagnostics, Error, Location, Result};
 
 const CORE_HANDLE: &str = "tag:yaml.org,2002:";
@@ -28,6 +28,10 @@ enum Body {
         pending: Option<(Node, String)>,
         /// Key text → line of its first occurrence, to report duplicates.
         seen: HashMap<String, u32>,
+        /// Whether the pending key is a YAML 1.1 merge key (a plain `<<`).
+        pending_merge: bool,
+        /// Indexes of the entries whose key is a merge key.
+        merges: Vec<usize>,
     },
 }
 
@@ -41,6 +45,9 @@ struct Anchored {
 struct Builder<'a> {
     file: &'a str,
     budget: &'a Budget,
+    schema: Schema,
+    /// Set while placing a plain, untagged `<<` under [`Schema::Yaml11`]: a merge key.
+    merge_key: bool,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Anchored>,
     nodes: usize,
@@ -172,7 +179,11 @@ impl Builder<'_> {
             if !plain {
                 return Ok(NodeKind::Str(text.to_owned()));
             }
-            return scalar::resolve_plain(text)
+            let resolved = match self.schema {
+                Schema::Core => scalar::resolve_plain(text),
+                Schema::Yaml11 => scalar::resolve_plain_yaml11(text),
+            };
+            return resolved
                 .map_err(|m| self.error_at(span, m, Some("quote it to keep it as a string")));
         };
         if tag.handle.is_empty() && tag.suffix == "!" {
@@ -189,6 +200,9 @@ impl Builder<'_> {
                 None,
             )
         };
+        if self.schema == Schema::Yaml11 {
+            return self.tagged_yaml11(text, tag, span, mismatch);
+        }
         match tag.suffix.as_str() {
             "str" => Ok(NodeKind::Str(text.to_owned())),
             "null" if scalar::is_null(text) => Ok(NodeKind::Null),
@@ -216,6 +230,44 @@ impl Builder<'_> {
         }
     }
 
+    /// A scalar with a core tag, as go-yaml v2 reads it: resolved as if plain, then it must be
+    /// of the tagged type (an integer is also a float).
+    fn tagged_yaml11(
+        &self,
+        text: &str,
+        tag: &Tag,
+        span: &Span,
+        mismatch: impl Fn(&str) -> Error,
+    ) -> Result<NodeKind> {
+        let suffix = tag.suffix.as_str();
+        if suffix == "str" {
+            return Ok(NodeKind::Str(text.to_owned()));
+        }
+        if matches!(suffix, "map" | "seq") {
+            return Err(self.error_at(
+                span,
+                format!("the tag `!!{suffix}` cannot be applied to a scalar"),
+                None,
+            ));
+        }
+        let resolved =
+            scalar::resolve_plain_yaml11(text).map_err(|m| self.error_at(span, m, None))?;
+        match (suffix, resolved) {
+            ("null", NodeKind::Null) => Ok(NodeKind::Null),
+            ("bool", b @ NodeKind::Bool(_)) => Ok(b),
+            ("int", i @ NodeKind::Int(_)) => Ok(i),
+            ("float", f @ NodeKind::Float(_)) => Ok(f),
+            // go-yaml turns an integer tagged `!!float` into a float.
+            #[allow(clippy::cast_precision_loss)]
+            ("float", NodeKind::Int(i)) => Ok(NodeKind::Float(i as f64)),
+            ("null", _) => Err(mismatch("null")),
+            ("bool", _) => Err(mismatch("a boolean")),
+            ("int", _) => Err(mismatch("an integer")),
+            ("float", _) => Err(mismatch("a float")),
+            _ => Err(self.unsupported_tag(tag, span)),
+        }
+    }
+
     /// Places a finished node: as the root, a sequence item, a mapping key or a mapping value.
     fn place(&mut self, node: Node, height: usize) -> Result<()> {
         let Some(top) = self.stack.last() else {
@@ -228,6 +280,17 @@ impl Builder<'_> {
             ..
         } = &top.body
         {
+            if self.merge_key {
+                return self.place_merge_key(node);
+            }
+            if self.schema == Schema::Yaml11
+                && matches!(
+                    node.kind,
+                    NodeKind::Bool(_) | NodeKind::Int(_) | NodeKind::Float(_) | NodeKind::Null
+                )
+            {
+                return self.place_yaml11_key(node, height);
+            }
             let Some(text) = node.key_text() else {
                 return Err(invalid(
                     Location::file(self.file)
@@ -265,8 +328,15 @@ impl Builder<'_> {
                 entries,
                 pending,
                 seen,
+                pending_merge,
+                merges,
             } => match pending.take() {
-                Some((key, _)) => entries.push((key, node)),
+                Some((key, _)) => {
+                    if std::mem::take(pending_merge) {
+                        merges.push(entries.len());
+                    }
+                    entries.push((key, node));
+                }
                 None => {
                     // Checked above: the key is a scalar and not a duplicate.
                     let text = node.key_text().unwrap_or_default();
@@ -276,6 +346,105 @@ impl Builder<'_> {
             },
         }
         Ok(())
+    }
+
+    /// Places a non-string scalar key as the string Kubernetes makes of it when it turns YAML
+    /// into JSON (`sigs.k8s.io/yaml`): booleans `true`/`false`, integers in decimal, floats as
+    /// Go's `%g` of a float32; a null key it cannot represent.
+    fn place_yaml11_key(&mut self, node: Node, height: usize) -> Result<()> {
+        let text = match &node.kind {
+            NodeKind::Str(s) => s.clone(),
+            NodeKind::Bool(b) => b.to_string(),
+            NodeKind::Int(i) => i.to_string(),
+            NodeKind::Float(f) => scalar::go_key_float_text(*f),
+            NodeKind::Null => {
+                return Err(invalid(
+                    Location::file(self.file)
+                        .with_key(self.path())
+                        .at(node.line, node.column),
+                    "a null mapping key: Kubernetes cannot read it".to_owned(),
+                    Some("quote the key to make it a string"),
+                ))
+            }
+            // `place` calls this for scalars only.
+            NodeKind::Seq(_) | NodeKind::Map(_) => node.kind.describe().to_owned(),
+        };
+        let node = Node::new(NodeKind::Str(text), node.line, node.column);
+        self.place(node, height)
+    }
+
+    /// Places a merge key: several may appear in one map, so it is not a duplicate.
+    fn place_merge_key(&mut self, node: Node) -> Result<()> {
+        if let Some(Frame {
+            body:
+                Body::Map {
+                    pending,
+                    pending_merge,
+                    ..
+                },
+            ..
+        }) = self.stack.last_mut()
+        {
+            *pending = Some((node, "<<".to_owned()));
+            *pending_merge = true;
+        }
+        Ok(())
+    }
+
+    /// The entries of a map with its merge keys applied as go-yaml v2 applies them: in
+    /// document order, each entry or merged entry replaces an earlier one of the same key; a
+    /// merged sequence of maps is applied from its last map to its first, so earlier maps win.
+    fn merged(&self, entries: Vec<(Node, Node)>, merges: &[usize]) -> Result<Vec<(Node, Node)>> {
+        let mut out: Vec<(Node, Node)> = Vec::with_capacity(entries.len());
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut set = |key: Node, value: Node| {
+            let text = key.key_text().unwrap_or_default();
+            match index.get(&text) {
+                Some(&i) => out[i].1 = value,
+                None => {
+                    index.insert(text, out.len());
+                    out.push((key, value));
+                }
+            }
+        };
+        for (i, (key, value)) in entries.into_iter().enumerate() {
+            if !merges.contains(&i) {
+                set(key, value);
+                continue;
+            }
+            let not_a_map = |node: &Node| {
+                let mut path = self.path();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str("<<");
+                invalid(
+                    Location::file(self.file)
+                        .with_key(path)
+                        .at(node.line, node.column),
+                    format!(
+                        "a merge key `<<` takes a map or a sequence of maps, found {}",
+                        node.kind.describe()
+                    ),
+                    Some("quote the key (`'<<'`) to keep it as a string"),
+                )
+            };
+            match value.kind {
+                NodeKind::Map(merged) => merged.into_iter().for_each(|(k, v)| set(k, v)),
+                NodeKind::Seq(items) => {
+                    if let Some(bad) = items.iter().find(|m| !matches!(m.kind, NodeKind::Map(_))) {
+                        return Err(not_a_map(bad));
+                    }
+                    for item in items.into_iter().rev() {
+                        if let NodeKind::Map(merged) = item.kind {
+                            merged.into_iter().for_each(|(k, v)| set(k, v));
+                        }
+                    }
+                }
+                _ => return Err(not_a_map(&value)),
+            }
+        }
+        Ok(out)
     }
 
     fn open(&mut self, anchor: usize, span: &Span, body: Body) -> Result<()> {
@@ -300,7 +469,12 @@ impl Builder<'_> {
         };
         let kind = match frame.body {
             Body::Seq(items) => NodeKind::Seq(items),
-            Body::Map { entries, .. } => NodeKind::Map(entries),
+            Body::Map {
+                entries, merges, ..
+            } if merges.is_empty() => NodeKind::Map(entries),
+            Body::Map {
+                entries, merges, ..
+            } => NodeKind::Map(self.merged(entries, &merges)?),
         };
         let node = Node::new(kind, frame.line, frame.column);
         let height = frame.child_height.saturating_add(1);
@@ -412,7 +586,13 @@ fn path_of(stack: &[Frame]) -> String {
 }
 
 /// Parses `text` into its documents. With `single`, a second document is an error.
-pub(crate) fn load(text: &str, file: &str, budget: &Budget, single: bool) -> Result<Vec<Node>> {
+pub(crate) fn load(
+    text: &str,
+    file: &str,
+    budget: &Budget,
+    schema: Schema,
+    single: bool,
+) -> Result<Vec<Node>> {
     if text.len() > budget.max_bytes {
         return Err(invalid(
             Location::file(file),
@@ -447,6 +627,8 @@ pub(crate) fn load(text: &str, file: &str, budget: &Budget, single: bool) -> Res
     let mut b = Builder {
         file,
         budget,
+        schema,
+        merge_key: false,
         stack: Vec::new(),
         anchors: HashMap::new(),
         nodes: 0,
@@ -521,7 +703,14 @@ pub(crate) fn load(text: &str, file: &str, budget: &Budget, single: bool) -> Res
                 if anchor != 0 {
                     b.keep_anchor(anchor, &node, 1, 0, &span)?;
                 }
-                b.place(node, 0)?;
+                // YAML 1.1's merge key: a plain, untagged `<<`.
+                b.merge_key = b.schema == Schema::Yaml11
+                    && style == ScalarStyle::Plain
+                    && tag.is_none()
+                    && value == "<<";
+                let placed = b.place(node, 0);
+                b.merge_key = false;
+                placed?;
             }
             Event::SequenceStart(anchor, tag) => {
                 b.check_collection_tag(tag.as_deref(), "seq", &span)?;
@@ -536,6 +725,8 @@ pub(crate) fn load(text: &str, file: &str, budget: &Budget, single: bool) -> Res
                         entries: Vec::new(),
                         pending: None,
                         seen: HashMap::new(),
+                        pending_merge: false,
+                        merges: Vec::new(),
                     },
                 )?;
             }

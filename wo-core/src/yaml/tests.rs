@@ -26,6 +26,83 @@ fn val(text: &str) -> Value {
 // ---- parsing ---------------------------------------------------------------------------------
 
 #[test]
+fn yaml11_schema_reads_plain_scalars_as_kubernetes_does() {
+    let text = "a: on\nb: 'on'\nc: 0777\nd: \"0777\"\ne: 1e3\nf: ~\ng: yes\nh: !!str off\ni: !!int 0x10\nj: !!float 1\nk: 2024-01-01\non: x\n---\nx: y\n";
+    let docs = parse_stream_as(text, "m.yaml", &Budget::default(), Schema::Yaml11).unwrap();
+    assert_eq!(docs.len(), 2);
+    assert_eq!(
+        docs[0].to_value("m.yaml").unwrap(),
+        json!({"a": true, "b": "on", "c": 511, "d": "0777", "e": 1000.0, "f": null, "g": true,
+               "h": "off", "i": 16, "j": 1.0, "k": "2024-01-01", "true": "x"})
+    );
+    assert_eq!(docs[1].to_value("m.yaml").unwrap(), json!({"x": true}));
+    // The core schema, for the files people write, is unchanged.
+    let core = parse_stream(text, "m.yaml", &Budget::default()).unwrap();
+    assert_eq!(core[0].get("a").unwrap().kind, NodeKind::Str("on".into()));
+    assert_eq!(core[0].get("c").unwrap().kind, NodeKind::Int(777));
+
+    // Merge keys, as go-yaml v2 applies them (checked against Helm's `fromYaml`): in document
+    // order, later entries win; in a merged sequence, earlier maps win.
+    let text = "base: &b {x: 1, k: 2}\nm:\n  <<: *b\n  k: 3\nl:\n  k: 3\n  <<: *b\ns:\n  <<: [{a: 1}, {a: 2, b: 2}]\nq:\n  '<<': 1\n  <<: {z: 0}\n";
+    let docs = parse_stream_as(text, "m.yaml", &Budget::default(), Schema::Yaml11).unwrap();
+    assert_eq!(
+        docs[0].to_value("m.yaml").unwrap(),
+        json!({"base": {"x": 1, "k": 2}, "m": {"x": 1, "k": 3}, "l": {"k": 2, "x": 1},
+               "s": {"a": 1, "b": 2}, "q": {"<<": 1, "z": 0}})
+    );
+    let err = parse_stream_as(
+        "m:\n  <<: 1\n",
+        "m.yaml",
+        &Budget::default(),
+        Schema::Yaml11,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("merge key"), "{err}");
+    // Keys become the strings Kubernetes makes of them.
+    let docs = parse_stream_as(
+        "data: {1e3: a, 0777: b, on: c, n: d, 1.5: e}\n",
+        "m.yaml",
+        &Budget::default(),
+        Schema::Yaml11,
+    )
+    .unwrap();
+    assert_eq!(
+        docs[0].to_value("m.yaml").unwrap(),
+        json!({"data": {"1000": "a", "511": "b", "true": "c", "false": "d", "1.5": "e"}})
+    );
+    let err = parse_stream_as("~: x\n", "m.yaml", &Budget::default(), Schema::Yaml11).unwrap_err();
+    assert!(err.to_string().contains("null mapping key"), "{err}");
+    let err = parse_stream_as(
+        "on: 1\ntrue: 2\n",
+        "m.yaml",
+        &Budget::default(),
+        Schema::Yaml11,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("duplicate key `true`"), "{err}");
+    // Under the core schema `<<` is an ordinary key.
+    let core = parse_stream("m:\n  <<: 1\n", "m.yaml", &Budget::default()).unwrap();
+    assert_eq!(core[0].to_value("m.yaml").unwrap(), json!({"m": {"<<": 1}}));
+
+    let err = parse_stream_as(
+        "a: !!bool maybe\n",
+        "m.yaml",
+        &Budget::default(),
+        Schema::Yaml11,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("not a boolean"), "{err}");
+    let err = parse_stream_as(
+        "a: 0x8000000000000000\n",
+        "m.yaml",
+        &Budget::default(),
+        Schema::Yaml11,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("out of range"), "{err}");
+}
+
+#[test]
 fn positions_are_one_based() {
     let node = parse("a: 1\nb:\n  - x\n  - y: z\n", "f.yaml").unwrap();
     assert_eq!((node.line, node.column), (1, 1));
@@ -701,6 +778,15 @@ fn tricky_string() -> impl Strategy<Value = String> {
             "-",
             "0",
             "1.0",
+            "Y",
+            "n",
+            "0b101",
+            "0x1F",
+            "0o17",
+            "1_000",
+            "+.5",
+            "09",
+            "._5",
         ])
         .prop_map(String::from),
         any::<String>(),
@@ -736,7 +822,12 @@ proptest! {
         let text = to_string(&v);
         prop_assert!(text.ends_with('\n') && !text.ends_with("\n\n"), "{}", text);
         let back = parse(&text, "f").map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
-        prop_assert_eq!(back.to_value("f").unwrap(), v, "{}", text);
+        prop_assert_eq!(back.to_value("f").unwrap(), v.clone(), "{}", text);
+        // Kubernetes reads what wo writes as YAML 1.1: it must mean the same there.
+        let docs = parse_stream_as(&text, "f", &Budget::default(), Schema::Yaml11)
+            .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        prop_assert_eq!(docs.len(), 1);
+        prop_assert_eq!(docs[0].to_value("f").unwrap(), v, "{}", text);
     }
 }
 

@@ -14,6 +14,10 @@
 //! - Keys: at the top level `apiVersion`, `kind` and `metadata` come first, every other key of
 //!   every map is sorted by its bytes; sequences keep their order. So two renderings that
 //!   differ only in key order give identical bytes and no diff.
+//! - Scalars mean what Kubernetes reads: manifests are parsed as YAML 1.1
+//!   ([`wo_core::yaml::Schema::Yaml11`], go-yaml v2's rules), so a plain `on` is written back as
+//!   `true`, `0777` as `511`, `1e3` as `1000.0`; strings that YAML 1.1 would read as anything
+//!   else (`'on'`, `'0777'`) are quoted.
 //! - Documents are emitted with [`wo_core::yaml::to_string`] and separated by `---`; no
 //!   comments, no timestamps.
 //!
@@ -76,7 +80,38 @@ pub struct ManifestSet {
     pub resources: Vec<Resource>,
 }
 
+/// The annotation that makes a resource a Helm hook, and the hook events that mark a test
+/// (`test-success` is Helm 3's old name of `test`, `test-failure` Helm 2's).
+const HOOK_ANNOTATION: &str = "helm.sh/hook";
+const TEST_HOOK_EVENTS: [&str; 3] = ["test", "test-success", "test-failure"];
+
+impl Resource {
+    /// Whether this is a Helm test hook: its `helm.sh/hook` annotation (a comma-separated list
+    /// of events, read as Helm reads it: trimmed, any case) names `test`, `test-success` or
+    /// `test-failure`. `helm test` runs such resources; `helm install` does not create them.
+    pub fn is_test_hook(&self) -> bool {
+        self.value
+            .get("metadata")
+            .and_then(|m| m.get("annotations"))
+            .and_then(|a| a.get(HOOK_ANNOTATION))
+            .and_then(Value::as_str)
+            .is_some_and(|events| {
+                events.split(',').any(|e| {
+                    let e = e.trim();
+                    TEST_HOOK_EVENTS.iter().any(|t| t.eq_ignore_ascii_case(e))
+                })
+            })
+    }
+}
+
 impl ManifestSet {
+    /// Leaves out Helm test hooks ([`Resource::is_test_hook`]), as `helm template --skip-tests`
+    /// does: they are not part of what a release installs.
+    pub fn without_test_hooks(mut self) -> ManifestSet {
+        self.resources.retain(|r| !r.is_test_hook());
+        self
+    }
+
     /// The resource with this identity.
     pub fn get(&self, id: &ResourceId) -> Option<&Resource> {
         self.resources

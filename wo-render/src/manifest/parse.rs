@@ -1,6 +1,6 @@
 //! Reading a manifest stream into a [`ManifestSet`], and the checks every set passes.
 
-use wo_core::yaml::{self, Budget, Node, NodeKind};
+use wo_core::yaml::{self, Budget, Node, NodeKind, Schema};
 use wo_core::{Diagnostic, Diagnostics, Error, Location, Result};
 
 use super::{ManifestSet, Resource, ResourceId};
@@ -8,6 +8,11 @@ use super::{ManifestSet, Resource, ResourceId};
 impl ManifestSet {
     /// Parses a multi-document stream, as `helm template` prints it, with the default
     /// [`Budget`].
+    ///
+    /// The stream is read as YAML 1.1 ([`Schema::Yaml11`]), the way Helm and Kubernetes read
+    /// it: a plain `on` is the boolean `true`, `0777` the integer 511, `1e3` the float 1000,
+    /// while a quoted `"on"` stays a string. So the canonical form keeps the meaning of what
+    /// `helm install` would send.
     ///
     /// Documents that are empty, `null` or only comments are skipped; a `kind: List` document
     /// is replaced by its `items`. Every other document must be a map with string
@@ -30,7 +35,7 @@ impl ManifestSet {
     ///
     /// As [`ManifestSet::parse`], and when the input exceeds the budget.
     pub fn parse_with(text: &str, file: &str, budget: &Budget) -> Result<ManifestSet> {
-        let docs = yaml::parse_stream(text, file, budget)?;
+        let docs = yaml::parse_stream_as(text, file, budget, Schema::Yaml11)?;
         let mut reader = Reader {
             file,
             resources: Vec::new(),

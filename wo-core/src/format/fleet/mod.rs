@@ -13,6 +13,8 @@
 //!     labels: {tier: edge}
 //!     capabilities: [helm]
 //!     orchestrator: {id: /subscriptions/…/providers/Microsoft.Edge/targets/berlin-1}
+//!     kubernetesVersion: 1.30.0           # what `.Capabilities.KubeVersion` says (optional)
+//!     apiVersions: [monitoring.coreos.com/v1]   # more `.Capabilities.APIVersions` (optional)
 //! assignments:
 //!   - solution: shop
 //!     selector: {tier: edge}  # targets whose labels match all of these…
@@ -68,6 +70,68 @@ pub struct Target {
     /// Ids at the orchestrator.
     #[serde(default)]
     pub orchestrator: Option<OrchestratorIds>,
+    /// The target's Kubernetes version (`1.30.0`, `v1.30`): what a Helm chart sees as
+    /// `.Capabilities.KubeVersion`. Without it, Helm's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubernetes_version: Option<String>,
+    /// API versions the target serves beyond Kubernetes' built-in ones
+    /// (`monitoring.coreos.com/v1`, or `group/version/Kind`): what a Helm chart's
+    /// `.Capabilities.APIVersions.Has` finds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub api_versions: Vec<String>,
+}
+
+/// Checks a target's Kubernetes version: `[v]MAJOR.MINOR[.PATCH][-pre][+build]`, as Helm's
+/// `--kube-version` accepts it.
+pub fn check_kubernetes_version(version: &str) -> std::result::Result<(), String> {
+    let bad = || {
+        Err(format!(
+            "`{version}` is not a Kubernetes version: write it as `1.30.0` (or `v1.30`)"
+        ))
+    };
+    let core = version.strip_prefix('v').unwrap_or(version);
+    let (core, build) = core
+        .split_once('+')
+        .map_or((core, None), |(c, b)| (c, Some(b)));
+    let (core, pre) = core
+        .split_once('-')
+        .map_or((core, None), |(c, p)| (c, Some(p)));
+    let numbers: Vec<&str> = core.split('.').collect();
+    let number_ok = |n: &&str| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit());
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    };
+    if !(2..=3).contains(&numbers.len())
+        || !numbers.iter().all(number_ok)
+        || !pre.is_none_or(label_ok)
+        || !build.is_none_or(label_ok)
+    {
+        return bad();
+    }
+    Ok(())
+}
+
+/// Checks an API version a target serves: `version`, `group/version` or
+/// `group/version/Kind`, of letters, digits, `.` and `-` (Helm reads a list of them split at
+/// commas, so none may hold one).
+pub fn check_api_version(api_version: &str) -> std::result::Result<(), String> {
+    let parts: Vec<&str> = api_version.split('/').collect();
+    let ok = (1..=3).contains(&parts.len())
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && !p.starts_with(['-', '.'])
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{api_version}` is not an API version: write `group/version` (`monitoring.coreos.com/v1`), `version` or `group/version/Kind`"
+        ))
+    }
 }
 
 /// Which targets run a solution.
@@ -209,6 +273,16 @@ impl Fleet {
                             ),
                         ));
                     }
+                }
+            }
+            if let Some(v) = &t.kubernetes_version {
+                if let Err(m) = check_kubernetes_version(v) {
+                    c.push(Diagnostic::new(at(&format!("{base}.kubernetesVersion")), m));
+                }
+            }
+            for (j, v) in t.api_versions.iter().enumerate() {
+                if let Err(m) = check_api_version(v) {
+                    c.push(Diagnostic::new(at(&format!("{base}.apiVersions.{j}")), m));
                 }
             }
             for level in &self.hierarchy {
@@ -388,4 +462,55 @@ pub fn check_resource_id(id: &str) -> std::result::Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fleet(target: &str) -> Result<Fleet> {
+        Fleet::parse(
+            &format!("apiVersion: wo/v1\nkind: Fleet\nenvironment: dev\ntargets:\n  - {target}\n"),
+            "fleet.yaml",
+        )
+    }
+
+    #[test]
+    fn kubernetes_version_and_api_versions_are_optional_and_checked() {
+        let f = fleet("{name: a, kubernetesVersion: v1.30.2, apiVersions: [monitoring.coreos.com/v1, v1, apps/v1/Deployment]}").unwrap();
+        assert_eq!(f.targets[0].kubernetes_version.as_deref(), Some("v1.30.2"));
+        assert_eq!(f.targets[0].api_versions.len(), 3);
+        let f = fleet("{name: a}").unwrap();
+        assert_eq!(f.targets[0].kubernetes_version, None);
+        assert!(f.targets[0].api_versions.is_empty());
+
+        for v in ["1.30", "1.30.0", "v1.30.0-rc.1", "1.30.0+k3s1"] {
+            assert!(check_kubernetes_version(v).is_ok(), "{v}");
+        }
+        for v in [
+            "1", "abc", "1.30.0.1", "1.x", "v", "1.30.0-", "1..0", " 1.30",
+        ] {
+            assert!(check_kubernetes_version(v).is_err(), "{v}");
+        }
+        for v in ["a/b,c/d", "", "a//b", "a/b/c/d", "-x", "a b", "g/v/"] {
+            assert!(check_api_version(v).is_err(), "{v:?}");
+        }
+
+        let err = fleet("{name: a, kubernetesVersion: \"1\", apiVersions: [ok/v1, \"a,b/v1\"]}")
+            .unwrap_err();
+        let ds = err.diagnostics();
+        assert_eq!(ds.len(), 2, "{err}");
+        let at = |key: &str| {
+            ds.iter()
+                .find(|d| d.location.key_path == key)
+                .unwrap_or_else(|| panic!("no diagnostic at {key}: {err}"))
+        };
+        assert!(at("targets.0.kubernetesVersion")
+            .message
+            .contains("not a Kubernetes version"));
+        assert!(at("targets.0.apiVersions.1")
+            .message
+            .contains("not an API version"));
+        assert_eq!(at("targets.0.apiVersions.1").location.line, Some(5));
+    }
 }
