@@ -1,9 +1,9 @@
 //! Sprig's certificate functions (`genCA`, `genSelfSignedCert`, `genSignedCert`, their
-//! `…WithKey` forms, `buildCustomCert`): RSA keys (and ECDSA P-256 keys given to the `…WithKey`
-//! forms) and X.509 v3 certificates
-//! laid out as Go's `crypto/x509.CreateCertificate` writes them for Sprig's templates (the
-//! same extensions, in the same order, SHA-256 with RSA or ECDSA). Every random bit — keys and serial
-//! numbers — comes from the context's seeded source, so a render is reproducible.
+//! `…WithKey` forms, `buildCustomCert`): RSA keys (and ECDSA P-256 keys given to the
+//! `…WithKey` forms) and X.509 v3 certificates laid out as Go's `crypto/x509.CreateCertificate`
+//! writes them for Sprig's templates (the same extensions, in the same order, SHA-256 with RSA
+//! or ECDSA). Every random bit — keys and serial numbers — comes from the context's seeded
+//! source, so a render is reproducible.
 
 use std::rc::Rc;
 
