@@ -76,8 +76,8 @@ fn request() -> RenderRequest {
 }
 
 #[tokio::test]
-async fn both_engines_keep_the_yaml11_meaning_in_the_gitops_manifests() {
-    for engine in ["helm", "handlebars"] {
+async fn every_engine_keeps_the_yaml11_meaning_in_the_gitops_manifests() {
+    for engine in ["helm", "helm-native", "handlebars"] {
         let out = renderer()
             .render(&chart(engine), &[request()])
             .await
@@ -144,7 +144,7 @@ spec:
 
 #[tokio::test]
 async fn helm_test_hooks_are_left_out_of_the_gitops_manifests() {
-    for engine in ["helm", "handlebars"] {
+    for engine in ["helm", "helm-native", "handlebars"] {
         let mut chart = chart(engine);
         chart
             .files
