@@ -186,6 +186,7 @@ mod tests {
         ("validate", &["text", "json"]),
         ("resolve", &["yaml", "json", "text"]),
         ("render", &["text", "json"]),
+        ("template", &[]),
         ("check", &["text", "json", "sarif"]),
         ("diff", &["text", "json", "markdown"]),
         ("prepare-pr", &["text", "json"]),

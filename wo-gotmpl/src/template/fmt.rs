@@ -55,16 +55,9 @@ fn push_escaped(out: &mut String, c: char, q: char, ascii_only: bool) {
     }
 }
 
-/// Go's `unicode.IsPrint`, close enough: no control characters, no unassigned surrogates;
-/// the space is printable, other spacing characters are not.
+/// Go's `unicode.IsPrint` (one table for the whole crate: [`crate::funcs::conv::is_go_printable`]).
 pub(crate) fn is_print(c: char) -> bool {
-    if c == ' ' {
-        return true;
-    }
-    if c.is_control() || c.is_whitespace() {
-        return false;
-    }
-    !matches!(c as u32, 0xAD | 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB | 0xE000..=0xF8FF)
+    crate::funcs::conv::is_go_printable(c)
 }
 
 /// `fmt.Sprint`: operands printed with `%v`, a space between two operands when neither is a
