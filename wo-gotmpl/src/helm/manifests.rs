@@ -169,6 +169,16 @@ struct Head {
 /// What Helm reads of a document (`SimpleHead`): `kind` and `metadata.annotations`, with the
 /// type errors `encoding/json` would report.
 fn read_head(doc: &str) -> Result<Head, String> {
+    // Most documents are plain block YAML whose head a line scan reads; the rest decode fully.
+    if let Some(head) = yaml::head::simple_head(doc) {
+        return Ok(Head {
+            kind: head.kind,
+            annotations: head
+                .hook
+                .map(|hook| vec![("helm.sh/hook".to_string(), hook)])
+                .unwrap_or_default(),
+        });
+    }
     let json = yaml::to_json(doc)?;
     let mut head = Head {
         kind: String::new(),
