@@ -305,21 +305,28 @@ fn every_corpus_case_renders_as_helm_template() {
         let prepared = Chart::load(dir.join("chart")).and_then(PreparedChart::new);
         for case in cases {
             total += 1;
+            let started = std::time::Instant::now();
             let result = match &prepared {
                 Ok(p) => run_case(p, &chart, &case, &dir),
                 Err(e) => Some(format!("does not load or parse: {e}")),
             };
             let id = format!("{chart}/{case}");
             match result {
-                None => rows.push(format!("| {chart} | {case} | identical |")),
+                None => rows.push(format!(
+                    "| {chart} | {case} | identical | {} ms |",
+                    started.elapsed().as_millis()
+                )),
                 Some(diff) => {
-                    rows.push(format!("| {chart} | {case} | differs: {diff} |"));
+                    rows.push(format!(
+                        "| {chart} | {case} | differs: {diff} | {} ms |",
+                        started.elapsed().as_millis()
+                    ));
                     failing.insert(id, diff);
                 }
             }
         }
     }
-    println!("| chart | case | result |\n|---|---|---|");
+    println!("| chart | case | result | render |\n|---|---|---|---|");
     for row in &rows {
         println!("{row}");
     }

@@ -158,3 +158,159 @@ fn an_incompatible_kube_version_is_refused() {
         "chart requires kubeVersion: >=1.31.0-0 which is incompatible with Kubernetes v1.30.0"
     );
 }
+
+#[test]
+fn values_a_schema_rejects_fail_as_helm_reports_them() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/charts/external-dns/chart");
+    if !root.is_dir() {
+        println!("note: corpus not found at {}; skipping", root.display());
+        return;
+    }
+    let prepared = PreparedChart::new(Chart::load(root).expect("loads")).expect("parses");
+    let err = prepared
+        .render(&Value::Nil, &RenderOptions::default())
+        .expect_err("policy is required");
+    assert_eq!(
+        err.helm_stderr(),
+        "Error: values don't meet the specifications of the schema(s) in the following chart(s):\nexternal-dns:\n- at '/policy': got null, want string\n\n"
+    );
+    let bad = yaml::decode("policy: sync\nreplicaCount: \"x\"\n").expect("decodes");
+    let err = prepared
+        .render(&bad, &RenderOptions::default())
+        .expect_err("replicaCount is an integer");
+    assert_eq!(
+        err.to_string(),
+        "values don't meet the specifications of the schema(s) in the following chart(s):\nexternal-dns:\n- at '/replicaCount': got string, want integer\n"
+    );
+}
+
+/// The same chart packed as a `.tgz` whose `charts/` holds the subchart as a `.tgz` too.
+#[test]
+fn an_archive_with_an_archived_subchart_renders_the_same() {
+    let chart = Chart::load(charts().join("parent-1.2.3.tgz")).expect("the archive loads");
+    assert!(
+        chart.dependencies.iter().any(|d| d.name() == "sub"),
+        "the nested archive is a dependency"
+    );
+    let prepared = PreparedChart::new(chart).expect("templates parse");
+    let options = RenderOptions {
+        release_name: "rel".into(),
+        namespace: "ns".into(),
+        ..RenderOptions::default()
+    };
+    let got = prepared
+        .render(&values("parent-user-values.yaml"), &options)
+        .expect("renders");
+    let expected =
+        std::fs::read_to_string(charts().join("parent-expected.yaml")).expect("expected read");
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn a_prepared_chart_renders_on_several_threads() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    let chart = Chart::load(charts().join("parent")).expect("the chart loads");
+    let prepared = PreparedChart::new(chart).expect("templates parse");
+    send_sync(&prepared);
+    let options = RenderOptions {
+        release_name: "rel".into(),
+        namespace: "ns".into(),
+        ..RenderOptions::default()
+    };
+    let expected =
+        std::fs::read_to_string(charts().join("parent-expected.yaml")).expect("expected read");
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    prepared
+                        .render(&values("parent-user-values.yaml"), &options)
+                        .expect("renders")
+                })
+            })
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().expect("no panic"), expected);
+        }
+    });
+}
+
+#[test]
+fn a_dependency_missing_from_charts_is_refused() {
+    let files = vec![
+        (
+            "Chart.yaml".to_string(),
+            b"apiVersion: v2\nname: md\nversion: 1.0.0\ndependencies:\n  - name: ghost\n    version: 1.0.0\n  - name: ghost2\n    version: 1.0.0\n"
+                .to_vec(),
+        ),
+        ("templates/a.yaml".to_string(), b"kind: A\n".to_vec()),
+    ];
+    let err = PreparedChart::new(Chart::from_files(files).expect("loads")).expect_err("missing");
+    assert_eq!(
+        err.helm_stderr(),
+        "Error: an error occurred while checking for chart dependencies. You may need to run `helm dependency build` to fetch missing dependencies: found in Chart.yaml, but missing in charts/ directory: ghost, ghost2\n"
+    );
+}
+
+/// `--include-crds` prints each file under `crds/` first, as it is.
+#[test]
+fn crds_are_printed_first_when_asked_for() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/charts/external-dns");
+    if !root.is_dir() {
+        println!("note: corpus not found at {}; skipping", root.display());
+        return;
+    }
+    let prepared =
+        PreparedChart::new(Chart::load(root.join("chart")).expect("loads")).expect("parses");
+    let values = yaml::decode("policy: sync\n").expect("decodes");
+    let options = RenderOptions {
+        release_name: "corpus".into(),
+        namespace: "corpus-ns".into(),
+        kube_version: Some("1.30.0".into()),
+        api_versions: vec![
+            "monitoring.coreos.com/v1".into(),
+            "autoscaling.k8s.io/v1".into(),
+            "autoscaling.k8s.io/v1/VerticalPodAutoscaler".into(),
+        ],
+        include_crds: true,
+        ..RenderOptions::default()
+    };
+    let got = prepared.render(&values, &options).expect("renders");
+    let mut crds: Vec<PathBuf> = std::fs::read_dir(root.join("chart/crds"))
+        .expect("crds")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    crds.sort();
+    let mut expected = String::new();
+    for crd in crds {
+        let name = crd
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let text = std::fs::read_to_string(&crd).expect("reads");
+        expected.push_str(&format!(
+            "---\n# Source: external-dns/crds/{name}\n{text}\n"
+        ));
+    }
+    expected
+        .push_str(&std::fs::read_to_string(root.join("expected/default.yaml")).expect("expected"));
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn charts_that_cannot_be_read_fail_as_helm_says() {
+    let err = Chart::load("/nonexistent/chart").expect_err("no such path");
+    assert_eq!(err.to_string(), "path \"/nonexistent/chart\" not found");
+    let dir = std::env::temp_dir().join(format!("wo-gotmpl-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let err = Chart::load(&dir).expect_err("no Chart.yaml");
+    let chart_yaml = dir.join("Chart.yaml").display().to_string();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "unable to detect chart at {chart_yaml}: open {chart_yaml}: no such file or directory"
+        )
+    );
+    std::fs::remove_dir_all(&dir).expect("removed");
+}

@@ -1,5 +1,5 @@
 //! Sprig's certificate functions (`genCA`, `genSelfSignedCert`, `genSignedCert`, their
-//! `…WithKey` forms, `buildCustomCert`, `genPrivateKey`): RSA keys and X.509 v3 certificates
+//! `…WithKey` forms, `buildCustomCert`): RSA keys and X.509 v3 certificates
 //! laid out as Go's `crypto/x509.CreateCertificate` writes them for Sprig's templates (the
 //! same extensions, in the same order, SHA-256 with RSA). Every random bit — keys and serial
 //! numbers — comes from the context's seeded source, so a render is reproducible.
@@ -34,7 +34,6 @@ pub(super) const FUNCS: &[FuncDef] = &[
     def("genSignedCert", 5, Some(5), gen_signed_cert),
     def("genSignedCertWithKey", 6, Some(6), gen_signed_cert_with_key),
     def("buildCustomCert", 2, Some(2), build_custom_cert),
-    def("genPrivateKey", 1, Some(1), gen_private_key),
 ];
 
 /// Sprig's `certificate` struct: PEM texts of the certificate and its private key.
@@ -79,40 +78,17 @@ impl Object for Certificate {
     }
 }
 
-/// `rand_core` over the context's random source.
-struct CtxRng<'a>(&'a mut Ctx);
-
-impl rand_core::RngCore for CtxRng<'_> {
-    fn next_u32(&mut self) -> u32 {
-        self.0.next_u64() as u32
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0.next_u64()
-    }
-
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        self.0.fill(dest);
-    }
-
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.0.fill(dest);
-        Ok(())
-    }
-}
-
-impl rand_core::CryptoRng for CtxRng<'_> {}
-
 /// The RSA key size of Sprig's generated certificates.
 const CERT_KEY_BITS: usize = 2048;
 
 fn generate_key(ctx: &mut Ctx, bits: usize) -> Result<RsaPrivateKey, String> {
-    RsaPrivateKey::new(&mut CtxRng(ctx), bits).map_err(|e| format!("error generating rsa key: {e}"))
+    super::primes::rsa_key(ctx, bits)
 }
 
 // --- DER ---
 
-fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+/// A DER element.
+pub(super) fn der(tag: u8, content: &[u8]) -> Vec<u8> {
     let mut out = vec![tag];
     let len = content.len();
     if len < 0x80 {
@@ -145,7 +121,8 @@ fn uint(bytes: &[u8]) -> Vec<u8> {
     der(0x02, &content)
 }
 
-fn oid(arcs: &[u64]) -> Vec<u8> {
+/// An OBJECT IDENTIFIER.
+pub(super) fn oid(arcs: &[u64]) -> Vec<u8> {
     let mut content = vec![(arcs[0] * 40 + arcs[1]) as u8];
     for &arc in &arcs[2..] {
         let mut chunk = vec![(arc & 0x7f) as u8];
@@ -219,7 +196,8 @@ fn public_key_info(key: &RsaPrivateKey) -> (Vec<u8>, Vec<u8>) {
     (spki, rsa_public)
 }
 
-fn pem(kind: &str, der: &[u8]) -> String {
+/// A PEM block as Go's `pem.Encode` writes it (64-column lines).
+pub(super) fn pem(kind: &str, der: &[u8]) -> String {
     let body = base64_encode(der);
     let mut out = format!("-----BEGIN {kind}-----\n");
     for line in body.as_bytes().chunks(64) {
@@ -571,23 +549,9 @@ fn build_custom_cert(_: &mut Ctx, a: &[Value]) -> FuncResult {
     Ok(Value::Object(Rc::new(Certificate { cert, key })))
 }
 
-/// `genPrivateKey TYPE`: a PEM private key (`rsa`: 4096 bits). Sprig reports failures in the
-/// returned text.
-fn gen_private_key(ctx: &mut Ctx, a: &[Value]) -> FuncResult {
-    let text = match string(a, 0)? {
-        "" | "rsa" => match generate_key(ctx, 4096).and_then(|k| key_pem(&k)) {
-            Ok(pem) => pem,
-            Err(e) => format!("failed to generate private key: {e}"),
-        },
-        "dsa" | "ecdsa" | "ed25519" => {
-            format!(
-                "failed to generate private key: {} keys are not supported here",
-                string(a, 0)?
-            )
-        }
-        other => format!("Unknown type {other}"),
-    };
-    Ok(Value::from(text))
+/// A new RSA key of `bits` bits as PKCS#1 PEM.
+pub(super) fn rsa_key_pem(ctx: &mut Ctx, bits: usize) -> Result<String, String> {
+    key_pem(&generate_key(ctx, bits)?)
 }
 
 #[cfg(test)]
@@ -595,7 +559,7 @@ mod tests {
     use super::*;
 
     fn small_key(ctx: &mut Ctx) -> RsaPrivateKey {
-        generate_key(ctx, 1024).unwrap()
+        generate_key(ctx, 512).unwrap()
     }
 
     #[test]
@@ -697,12 +661,6 @@ mod tests {
         assert_eq!(
             gen_signed_cert(&mut ctx, &not_ca).unwrap_err(),
             "wrong type for value; expected sprig.certificate; got string"
-        );
-        assert_eq!(
-            gen_private_key(&mut ctx, &[Value::str("foo")])
-                .unwrap()
-                .to_string(),
-            "Unknown type foo"
         );
     }
 }

@@ -14,10 +14,14 @@ pub fn to_string(v: &Value) -> String {
 }
 
 /// Sprig's `empty` (also what `default` and `coalesce` test): nil, `false`, zero numbers and
-/// empty strings, lists and maps are empty; structs never are.
+/// empty strings, lists and maps are empty; structs and pointers never are; a named slice or
+/// map type (such as `.Capabilities.APIVersions`) is empty when its data is.
 pub fn empty(v: &Value) -> bool {
     match v {
-        Value::Object(_) => false,
+        Value::Object(o) => match o.kind() {
+            "slice" | "array" | "map" | "string" => !o.to_data().truthy(),
+            _ => false,
+        },
         other => !other.truthy(),
     }
 }

@@ -156,17 +156,19 @@ fn decode(text: &str, alphabet: &[u8], bits: u32) -> Result<Vec<u8>, String> {
                 return corrupt(quantum_start);
             };
             if b == b'=' {
-                // Padding: only after at least two symbols (base64) and to the end.
+                // Padding, as Go's decoder checks it: not before the third symbol of a
+                // quantum, every `=` the quantum needs, then nothing but newlines.
                 if n < 2 {
                     return corrupt(pos);
                 }
                 let rest = &src[i..];
                 let needed = symbols - n;
-                if rest.len() < needed || rest[..needed].iter().any(|(_, c)| *c != b'=') {
-                    return corrupt(
-                        rest.get(needed.min(rest.len()).saturating_sub(1))
-                            .map_or(pos, |x| x.0),
-                    );
+                for k in 1..needed {
+                    match rest.get(k) {
+                        None => return corrupt(text.len()),
+                        Some((_, c)) if *c != b'=' => return corrupt(rest[k].0 - 1),
+                        Some(_) => {}
+                    }
                 }
                 if rest.len() > needed {
                     return corrupt(rest[needed].0);

@@ -1,8 +1,8 @@
 //! Sprig's date functions (`date.go`) over a Go `time.Time` ([`Time`]): Go's layout strings
 //! (`2006-01-02T15:04:05Z07:00`), `time.Duration` printing and parsing, and the clock of
 //! [`Ctx`] (`now`). Zones: `UTC`, `Local` (taken as UTC, as in a container without `TZ`) and
-//! the fixed `Etc/GMT±N` zones; other names fall back to UTC, as Sprig does when
-//! `time.LoadLocation` fails.
+//! IANA names read from the system's zoneinfo files, as Go reads them; a name that does not
+//! load falls back to UTC, as Sprig does when `time.LoadLocation` fails.
 
 use std::rc::Rc;
 
@@ -124,7 +124,7 @@ impl Time {
     /// The same instant shown in the zone Go's `time.LoadLocation(name)` gives (UTC when the
     /// name is unknown here).
     pub fn in_zone(&self, name: &str) -> Time {
-        let (offset, zone) = zone(name).unwrap_or((0, "UTC".into()));
+        let (offset, zone) = zone(name, self.unix).unwrap_or((0, "UTC".into()));
         Time {
             offset,
             zone,
@@ -253,29 +253,86 @@ impl Time {
     }
 }
 
-/// A zone by `time.LoadLocation` name: offset and abbreviation.
-fn zone(name: &str) -> Option<(i32, String)> {
+/// The offset and abbreviation at instant `unix` of the zone `time.LoadLocation(name)` gives:
+/// UTC, `Local` (UTC, as in a container without `TZ`), or an IANA zone read from the system's
+/// zoneinfo files as Go reads them. `None` when Go would fail to load it.
+fn zone(name: &str, unix: i64) -> Option<(i32, String)> {
     match name {
-        "" | "UTC" | "Local" | "Etc/UTC" | "Etc/GMT" | "GMT" | "Etc/Universal" | "Etc/Zulu"
-        | "Universal" | "Zulu" | "UCT" | "Etc/UCT" => Some((
-            0,
-            if name.contains("GMT") {
-                "GMT".into()
+        "" | "UTC" | "Local" => return Some((0, "UTC".into())),
+        _ => {}
+    }
+    if name.contains("..") || name.starts_with('/') || name.starts_with('\\') {
+        return None;
+    }
+    let dirs = [
+        "/usr/share/zoneinfo/",
+        "/usr/share/lib/zoneinfo/",
+        "/usr/lib/locale/TZ/",
+        "/etc/zoneinfo/",
+    ];
+    let data = dirs
+        .iter()
+        .find_map(|d| std::fs::read(format!("{d}{name}")).ok())?;
+    tzif_lookup(&data, unix)
+}
+
+/// The local time type in effect at `unix` in a TZif file (version 2+ data when present).
+fn tzif_lookup(data: &[u8], unix: i64) -> Option<(i32, String)> {
+    fn be32(b: &[u8], at: usize) -> Option<u32> {
+        Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+    }
+    if data.get(..4)? != b"TZif" {
+        return None;
+    }
+    let counts = |b: &[u8]| -> Option<[usize; 6]> {
+        let mut c = [0usize; 6];
+        for (i, x) in c.iter_mut().enumerate() {
+            *x = be32(b, 20 + 4 * i)? as usize;
+        }
+        Some(c)
+    };
+    let [isut, isstd, leap, time, types, chars] = counts(data)?;
+    let v1_len = 44 + time * 5 + types * 6 + chars + leap * 8 + isstd + isut;
+    let (b, time_size) = if data[4] >= b'2' && data.len() > v1_len + 44 {
+        (&data[v1_len..], 8)
+    } else {
+        (data, 4)
+    };
+    let [_, _, leap, time, types, chars] = counts(b)?;
+    let mut at = 44;
+    let times: Vec<i64> = (0..time)
+        .map(|i| {
+            let p = at + i * time_size;
+            if time_size == 8 {
+                Some(i64::from_be_bytes(b.get(p..p + 8)?.try_into().ok()?))
             } else {
-                "UTC".into()
-            },
-        )),
-        _ => {
-            let hours = name.strip_prefix("Etc/GMT")?;
-            let n: i32 = hours.parse().ok()?;
-            if !(-14..=12).contains(&n) || !(hours.starts_with('+') || hours.starts_with('-')) {
-                return None;
+                Some(i64::from(be32(b, p)? as i32))
             }
-            // POSIX style: Etc/GMT+5 is five hours west.
-            Some((
-                -n * 3600,
-                format!("{}{:02}", if n > 0 { '-' } else { '+' }, n.abs()),
-            ))
+        })
+        .collect::<Option<_>>()?;
+    at += time * time_size;
+    let indices = b.get(at..at + time)?.to_vec();
+    at += time;
+    let ttinfo_at = at;
+    at += types * 6;
+    let abbrevs = b.get(at..at + chars)?;
+    let _ = leap;
+    let info = |i: usize| -> Option<(i32, String)> {
+        let p = ttinfo_at + i * 6;
+        let offset = be32(b, p)? as i32;
+        let idx = usize::from(*b.get(p + 5)?);
+        let end = abbrevs[idx..].iter().position(|c| *c == 0)? + idx;
+        Some((
+            offset,
+            String::from_utf8_lossy(&abbrevs[idx..end]).into_owned(),
+        ))
+    };
+    match times.iter().rposition(|t| *t <= unix) {
+        Some(i) => info(usize::from(indices[i])),
+        // Before the first transition: the first standard-time type, as Go picks it.
+        None => {
+            let first_std = (0..types).find(|i| b.get(ttinfo_at + i * 6 + 4) == Some(&0));
+            info(first_std.unwrap_or(0))
         }
     }
 }
@@ -800,7 +857,8 @@ pub fn parse_time(layout: &str, value: &str) -> Result<Time, String> {
                     Std::Month | Std::LongMonth => {
                         let idx = MONTHS.iter().position(|m| {
                             let name = if std == Std::Month { &m[..3] } else { m };
-                            v.len() >= name.len() && v[..name.len()].eq_ignore_ascii_case(name)
+                            v.get(..name.len())
+                                .is_some_and(|p| p.eq_ignore_ascii_case(name))
                         });
                         let i = idx.ok_or_else(bad)?;
                         let len = if std == Std::Month {
@@ -814,7 +872,8 @@ pub fn parse_time(layout: &str, value: &str) -> Result<Time, String> {
                     Std::WeekDay | Std::LongWeekDay => {
                         let idx = DAYS.iter().position(|d| {
                             let name = if std == Std::WeekDay { &d[..3] } else { d };
-                            v.len() >= name.len() && v[..name.len()].eq_ignore_ascii_case(name)
+                            v.get(..name.len())
+                                .is_some_and(|p| p.eq_ignore_ascii_case(name))
                         });
                         let i = idx.ok_or_else(bad)?;
                         v = &v[if std == Std::WeekDay {
@@ -1084,11 +1143,25 @@ mod tests {
             t.format("Monday, January 2 002 -07:00"),
             "Friday, December 4 338 +00:00"
         );
-        let ny = t.in_zone("Etc/GMT+5");
-        assert_eq!(
-            ny.format("2006-01-02 15:04 MST Z0700"),
-            "2026-12-04 07:59 -05 -0500"
-        );
+        if std::path::Path::new("/usr/share/zoneinfo/America/New_York").exists() {
+            let ny = t.in_zone("America/New_York");
+            assert_eq!(
+                ny.format("2006-01-02 15:04 MST Z0700"),
+                "2026-12-04 07:59 EST -0500"
+            );
+            let summer = Time::utc(1_782_000_000, 0).in_zone("America/New_York");
+            assert_eq!(summer.format("15:04 MST -07:00"), "20:00 EDT -04:00");
+            assert_eq!(
+                t.in_zone("Asia/Kolkata").format("15:04 -0700"),
+                "18:29 +0530"
+            );
+            let gmt5 = t.in_zone("Etc/GMT+5");
+            assert_eq!(
+                gmt5.format("2006-01-02 15:04 MST Z0700"),
+                "2026-12-04 07:59 -05 -0500"
+            );
+        }
+        assert_eq!(t.in_zone("No/Such_Zone").format("MST"), "UTC");
         assert_eq!(Time::utc(0, 0).format(time_layout_kitchen()), "12:00AM");
     }
 

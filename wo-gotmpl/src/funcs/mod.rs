@@ -2,7 +2,9 @@
 //!
 //! - [`sprig()`]: Sprig v3.3.0's `TxtFuncMap` without `env` and `expandenv` (Helm deletes
 //!   them), with Go's semantics: the same result types (`add` gives `int64`, `splitList` a
-//!   `[]string`), `cast` conversions, `mergo` merging and the same error texts.
+//!   `[]string`), `cast` conversions, `mergo` merging and the same error texts. Its JSON
+//!   functions (`toJson`, `toPrettyJson`, `toRawJson`, `fromJson` and their `must` forms)
+//!   come with the other encodings from [`crate::encoding::funcs()`].
 //! - [`helm()`]: Helm's own non-encoding functions (`required`, `fail`, `lookup`).
 //! - [`all()`]: both, and the encoding functions, as Helm's engine registers them.
 //!
@@ -10,7 +12,7 @@
 //! error text is then Go's own ("wrong type for value; expected string; got float64"), which
 //! [`is_argument_error`] recognizes so that the executor can report it at the argument rather
 //! than as "error calling NAME". Functions that draw randomness or read the clock use
-//! [`Ctx`](crate::func::Ctx) only, so a render is reproducible.
+//! [`Ctx`] only, so a render is reproducible.
 //!
 //! The shared conversions ([`conv`]) are public for the executor and the chart layer.
 
@@ -24,9 +26,11 @@ mod decimal;
 mod defaults;
 mod dicts;
 mod helm_funcs;
+mod keys;
 mod lists;
 mod math;
 mod paths;
+mod primes;
 mod random;
 mod reflect;
 mod regex;
@@ -34,9 +38,12 @@ mod secrets;
 mod semver;
 mod strings;
 
+pub use certs::Certificate;
+pub use dates::{duration_string, parse_duration, parse_time, Time};
 pub use dicts::mergo_merge;
 pub use helm_funcs::{WARN_END, WARN_START};
 pub use lists::deep_equal;
+pub use semver::{constraint_matches, Version as SemVersion};
 
 use crate::func::{Ctx, FuncDef, FuncMap, FuncResult};
 use crate::value::Value;
@@ -71,6 +78,7 @@ pub fn sprig() -> FuncMap {
         semver::FUNCS,
         crypto::FUNCS,
         certs::FUNCS,
+        keys::FUNCS,
         secrets::FUNCS,
         random::FUNCS,
         dates::FUNCS,

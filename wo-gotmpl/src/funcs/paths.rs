@@ -132,7 +132,10 @@ fn unescape(s: &str) -> Result<String, String> {
                 }
                 _ => {
                     let end = (i + 3).min(b.len());
-                    return Err(format!("invalid URL escape {}", go_quote(&s[i..end])));
+                    return Err(format!(
+                        "invalid URL escape {}",
+                        go_quote(&String::from_utf8_lossy(&b[i..end]))
+                    ));
                 }
             }
         }

@@ -113,12 +113,34 @@ fn go_syntax(pattern: &str) -> String {
                 continue;
             }
             ']' if in_class && !class_start => in_class = false,
+            // Go reads a `{` that does not start a repetition `{n}`, `{n,}`, `{n,m}` as a
+            // literal; the `regex` crate refuses it.
+            '{' if !in_class && !starts_repetition(chars.clone()) => {
+                out.push_str("\\{");
+                class_start = false;
+                continue;
+            }
             _ => {}
         }
         class_start = false;
         out.push(c);
     }
     out
+}
+
+/// Whether the text after a `{` is a repetition count (`n}`, `n,}`, `n,m}`).
+fn starts_repetition(mut rest: impl Iterator<Item = char>) -> bool {
+    let mut digits = 0;
+    let mut comma = false;
+    for c in rest.by_ref() {
+        match c {
+            '0'..='9' => digits += 1,
+            ',' if !comma && digits > 0 => comma = true,
+            '}' => return digits > 0,
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// Go's error text for a pattern `regexp.Compile` refuses (its gist: the `regex` crate words

@@ -550,3 +550,132 @@ fn paths_urls_and_dates_match_helm() {
         "now reads the context's clock"
     );
 }
+
+#[test]
+fn every_sprig_function_helm_exposes_is_here() {
+    // Sprig v3.3.0's TxtFuncMap, less env/expandenv, less the JSON functions the encoding
+    // module provides.
+    const SPRIG: &str = "abbrev abbrevboth add add1 add1f addf adler32sum ago all any append atoi b32dec b32enc b64dec b64enc base bcrypt biggest buildCustomCert camelcase cat ceil chunk clean coalesce compact concat contains date dateInZone dateModify date_in_zone date_modify decryptAES deepCopy deepEqual default derivePassword dict dig dir div divf duration durationRound empty encryptAES ext fail first float64 floor genCA genCAWithKey genPrivateKey genSelfSignedCert genSelfSignedCertWithKey genSignedCert genSignedCertWithKey get getHostByName has hasKey hasPrefix hasSuffix hello htmlDate htmlDateInZone htpasswd indent initial initials int int64 isAbs join kebabcase keys kindIs kindOf last list lower max maxf merge mergeOverwrite min minf mod mul mulf mustAppend mustChunk mustCompact mustDateModify mustDeepCopy mustFirst mustHas mustInitial mustLast mustMerge mustMergeOverwrite mustPrepend mustPush mustRegexFind mustRegexFindAll mustRegexMatch mustRegexReplaceAll mustRegexReplaceAllLiteral mustRegexSplit mustRest mustReverse mustSlice mustToDate mustUniq mustWithout must_date_modify nindent nospace now omit osBase osClean osDir osExt osIsAbs pick pluck plural prepend push quote randAlpha randAlphaNum randAscii randBytes randInt randNumeric regexFind regexFindAll regexMatch regexQuoteMeta regexReplaceAll regexReplaceAllLiteral regexSplit repeat replace rest reverse round semver semverCompare seq set sha1sum sha256sum sha512sum shuffle slice snakecase sortAlpha split splitList splitn squote sub subf substr swapcase ternary title toDate toDecimal toString toStrings trim trimAll trimPrefix trimSuffix trimall trunc tuple typeIs typeIsLike typeOf uniq unixEpoch unset until untilStep untitle upper urlJoin urlParse uuidv4 values without wrap wrapWith";
+    let ours = sprig();
+    let missing: Vec<&str> = SPRIG.split(' ').filter(|n| ours.get(n).is_none()).collect();
+    assert!(missing.is_empty(), "missing: {missing:?}");
+    assert_eq!(ours.len(), SPRIG.split(' ').count());
+}
+
+#[test]
+fn multibyte_text_never_splits_a_rune() {
+    assert_eq!(
+        out("mustToDate", &[s("Jan 2006"), s("éé 2020")]),
+        "ERR parsing time \"éé 2020\" as \"Jan 2006\": cannot parse \"éé 2020\" as \"Jan\""
+    );
+    assert!(out("urlParse", &[s("http://h/%aé")]).starts_with("ERR unable to parse url"));
+    assert_eq!(out("trunc", &[i(2), s("éa")]), "é");
+    assert_eq!(out("substr", &[i(0), i(2), s("éa")]), "é");
+}
+
+#[test]
+fn no_function_panics_on_odd_arguments() {
+    let pool = || {
+        vec![
+            Value::Nil,
+            i(-1),
+            i(0),
+            i(3),
+            f(1.5),
+            s(""),
+            s("é{[(%-"),
+            l(vec![i(1), Value::Nil]),
+            Value::StrList(vec!["a".into()].into()),
+            m(&[("a", m(&[("b", i(1))]))]),
+        ]
+    };
+    // Slow by design (key generation, scrypt, bcrypt); their argument checks are tested elsewhere.
+    let slow = [
+        "genCA",
+        "genCAWithKey",
+        "genSelfSignedCert",
+        "genSelfSignedCertWithKey",
+        "genSignedCert",
+        "genSignedCertWithKey",
+        "genPrivateKey",
+        "derivePassword",
+        "bcrypt",
+        "htpasswd",
+    ];
+    let funcs = all();
+    let mut panicked = Vec::new();
+    for name in funcs.names() {
+        if slow.contains(&name) {
+            continue;
+        }
+        let def = *funcs.get(name).unwrap();
+        let max = def
+            .max_args
+            .unwrap_or(def.min_args + 1)
+            .min(def.min_args + 1);
+        for n in def.min_args..=max {
+            let values = pool();
+            let mut idx = vec![0usize; n];
+            let mut calls = 0;
+            loop {
+                let args: Vec<Value> = idx.iter().map(|k| values[*k].deep_copy()).collect();
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let _ = (def.f)(&mut Ctx::default(), &args);
+                }));
+                if result.is_err() {
+                    panicked.push(format!("{name} {args:?}"));
+                    break;
+                }
+                calls += 1;
+                // Next combination (odometer), at most 2000 per arity.
+                let mut k = 0;
+                while k < n {
+                    idx[k] += 1;
+                    if idx[k] < values.len() {
+                        break;
+                    }
+                    idx[k] = 0;
+                    k += 1;
+                }
+                if k == n || calls >= 2000 {
+                    break;
+                }
+            }
+        }
+    }
+    assert!(panicked.is_empty(), "panics: {panicked:#?}");
+}
+
+/// A named slice type, as `common.VersionSet` is.
+struct Versions(Vec<&'static str>);
+
+impl crate::value::Object for Versions {
+    fn type_name(&self) -> &str {
+        "common.VersionSet"
+    }
+    fn kind(&self) -> &str {
+        "slice"
+    }
+    fn field(&self, _: &str) -> Option<Value> {
+        None
+    }
+    fn call(&self, _: &str, _: &[Value]) -> Option<FuncResult> {
+        None
+    }
+    fn display(&self) -> String {
+        format!("[{}]", self.0.join(" "))
+    }
+    fn to_data(&self) -> Value {
+        l(self.0.iter().map(|v| s(v)).collect())
+    }
+}
+
+#[test]
+fn named_slices_are_empty_when_their_data_is() {
+    let none = Value::Object(std::rc::Rc::new(Versions(vec![])));
+    let some = Value::Object(std::rc::Rc::new(Versions(vec!["v1"])));
+    assert_eq!(out("empty", std::slice::from_ref(&none)), "true");
+    assert_eq!(out("empty", std::slice::from_ref(&some)), "false");
+    assert_eq!(out("default", &[s("d"), none]), "d");
+    assert_eq!(out("kindOf", &[some]), "slice");
+}

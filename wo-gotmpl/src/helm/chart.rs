@@ -106,17 +106,36 @@ impl Chart {
     /// [`Error::Load`] when the path cannot be read or the chart is malformed.
     pub fn load(path: impl AsRef<Path>) -> Result<Chart, Error> {
         let path = path.as_ref();
+        let shown = path.display().to_string();
         let load_err = |message: String| Error::Load {
-            path: path.display().to_string(),
+            path: shown.clone(),
             message,
         };
-        let meta = std::fs::metadata(path).map_err(|e| load_err(e.to_string()))?;
+        let meta =
+            std::fs::metadata(path).map_err(|_| load_err(format!("path {shown:?} not found")))?;
         if meta.is_dir() {
+            if !path.join("Chart.yaml").is_file() {
+                let chart_yaml = path.join("Chart.yaml").display().to_string();
+                return Err(load_err(format!(
+                    "unable to detect chart at {chart_yaml}: open {chart_yaml}: no such file or directory"
+                )));
+            }
             let files = read_dir(path).map_err(load_err)?;
-            Chart::from_files(files)
+            Chart::from_files(files).map_err(|e| match e {
+                Error::Load { message, .. } => load_err(message),
+                other => other,
+            })
         } else {
-            let bytes = std::fs::read(path).map_err(|e| load_err(e.to_string()))?;
-            Chart::from_archive(&bytes)
+            let bytes = std::fs::read(path).map_err(|e| load_err(format!("{shown}: {e}")))?;
+            if !bytes.starts_with(&[0x1f, 0x8b]) {
+                return Err(load_err(format!(
+                    "file '{shown}' does not appear to be a gzipped archive; got 'application/octet-stream'"
+                )));
+            }
+            Chart::from_archive(&bytes).map_err(|e| match e {
+                Error::Load { message, .. } => load_err(message),
+                other => other,
+            })
         }
     }
 
@@ -194,12 +213,9 @@ impl Chart {
                 }),
             }
         }
-        if metadata.name.is_empty() {
-            return Err(err("validation: chart.metadata.name is required".into()));
-        }
-        if metadata.version.is_empty() {
-            return Err(err("validation: chart.metadata.version is required".into()));
-        }
+        metadata
+            .validate()
+            .map_err(|m| err(format!("validation: {m}")))?;
         subcharts.sort_by(|a, b| a.0.cmp(&b.0));
         let mut dependencies = Vec::new();
         for (sub, files) in subcharts {
@@ -491,6 +507,48 @@ fn parse_metadata(data: &[u8]) -> Result<Metadata, String> {
 }
 
 impl Metadata {
+    /// Helm's `Metadata.Validate`: a name that is a plain file name, a semver version, a known
+    /// type, dependency names or aliases unique.
+    fn validate(&self) -> Result<(), String> {
+        let name = &self.name;
+        if name.is_empty() {
+            return Err("chart.metadata.name is required".into());
+        }
+        if name == "." || name == ".." {
+            return Err(format!("chart.metadata.name {name:?} is not allowed"));
+        }
+        if name.contains('/') {
+            return Err(format!("chart.metadata.name {name:?} is invalid"));
+        }
+        if self.version.is_empty() {
+            return Err("chart.metadata.version is required".into());
+        }
+        if crate::funcs::SemVersion::parse(&self.version).is_err() {
+            return Err(format!(
+                "chart.metadata.version {:?} is invalid",
+                self.version
+            ));
+        }
+        if !matches!(self.chart_type.as_str(), "" | "application" | "library") {
+            return Err("chart.metadata.type must be application or library".into());
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        for d in &self.dependencies {
+            let key = if d.alias.is_empty() {
+                &d.name
+            } else {
+                &d.alias
+            };
+            if seen.contains(&key.as_str()) {
+                return Err(format!(
+                    "more than one dependency with name or alias {key:?}"
+                ));
+            }
+            seen.push(key);
+        }
+        Ok(())
+    }
+
     /// `.Chart` as templates see it: the metadata's Go field names as map keys (Helm 4 hands
     /// templates `structToMap(metadata)` plus `IsRoot`).
     pub fn to_value(&self, is_root: bool) -> Value {

@@ -3,23 +3,16 @@
 
 use super::values::{coalesce_values, merge_tables, merge_values, path_value, table_at, Node};
 use super::Error;
-use crate::func::{Ctx, FuncMap};
+use crate::funcs::{constraint_matches, SemVersion};
 use crate::value::{Map, Value};
 
 /// Whether `version` satisfies the semver range `constraint` (Helm's `IsCompatibleRange`);
 /// false when either does not parse.
-pub(crate) fn compatible(funcs: &FuncMap, constraint: &str, version: &str) -> bool {
-    match funcs.get("semverCompare") {
-        Some(def) => matches!(
-            (def.f)(
-                &mut Ctx::default(),
-                &[Value::str(constraint), Value::str(version)]
-            ),
-            Ok(Value::Bool(true))
-        ),
-        // Without the semver functions every dependency is taken as compatible.
-        None => true,
-    }
+pub(crate) fn compatible(constraint: &str, version: &str) -> bool {
+    SemVersion::parse(version)
+        .ok()
+        .and_then(|v| constraint_matches(constraint, &v).ok())
+        .unwrap_or(false)
 }
 
 /// Enables, aliases and prunes the dependencies of `root` for `user` values, then merges
@@ -27,18 +20,20 @@ pub(crate) fn compatible(funcs: &FuncMap, constraint: &str, version: &str) -> bo
 pub(crate) fn process(
     root: &mut Node,
     user: &Value,
-    funcs: &FuncMap,
     warnings: &mut Vec<String>,
 ) -> Result<(), Error> {
-    process_enabled(root, user, "", funcs, warnings)?;
-    process_imports(root, warnings)
+    process_enabled(root, user, "", warnings)
+        .and_then(|()| process_imports(root, warnings))
+        .map_err(|e| match e {
+            Error::Values(m) => Error::Values(format!("chart dependencies processing failed: {m}")),
+            other => other,
+        })
 }
 
 fn process_enabled(
     c: &mut Node,
     v: &Value,
     path: &str,
-    funcs: &FuncMap,
     warnings: &mut Vec<String>,
 ) -> Result<(), Error> {
     if c.meta.dependencies.is_empty() {
@@ -51,14 +46,14 @@ fn process_enabled(
             !c.meta
                 .dependencies
                 .iter()
-                .any(|r| e.name() == r.name && compatible(funcs, &r.version, &e.meta.version))
+                .any(|r| e.name() == r.name && compatible(&r.version, &e.meta.version))
         })
         .map(Node::duplicate)
         .collect();
     for req in &mut c.meta.dependencies {
         let found = existing
             .iter()
-            .find(|e| e.name() == req.name && compatible(funcs, &req.version, &e.meta.version));
+            .find(|e| e.name() == req.name && compatible(&req.version, &e.meta.version));
         if let Some(found) = found {
             let mut copy = found.duplicate();
             if !req.alias.is_empty() {
@@ -91,7 +86,7 @@ fn process_enabled(
     c.meta.dependencies.retain(|r| !removed.contains(&r.name));
     for sub in &mut kept {
         let subpath = format!("{path}{}.", sub.name());
-        process_enabled(sub, &cvals, &subpath, funcs, warnings)?;
+        process_enabled(sub, &cvals, &subpath, warnings)?;
     }
     c.deps = kept;
     Ok(())

@@ -179,7 +179,13 @@ fn read_head(doc: &str) -> Result<Head, String> {
                 .unwrap_or_default(),
         });
     }
-    let json = yaml::to_json(doc)?;
+    let json = yaml::to_json(doc).map_err(|e| {
+        if e.starts_with("error converting YAML to JSON") {
+            e
+        } else {
+            format!("error converting YAML to JSON: {e}")
+        }
+    })?;
     let mut head = Head {
         kind: String::new(),
         annotations: Vec::new(),
@@ -217,24 +223,18 @@ fn read_head(doc: &str) -> Result<Head, String> {
         }
     };
     if let Some(v) = metadata.get("name") {
-        scalar_string(v).ok_or_else(|| field_err("SimpleHead.metadata.name", v, "string"))?;
+        scalar_string(v).ok_or_else(|| field_err(".metadata.name", v, "string"))?;
     }
     match metadata.get("annotations") {
         None | Some(serde_json::Value::Null) => {}
         Some(serde_json::Value::Object(a)) => {
             for (k, v) in a {
                 let s = scalar_string(v)
-                    .ok_or_else(|| field_err("SimpleHead.metadata.annotations", v, "string"))?;
+                    .ok_or_else(|| field_err(".metadata.annotations", v, "string"))?;
                 head.annotations.push((k.clone(), s));
             }
         }
-        Some(v) => {
-            return Err(field_err(
-                "SimpleHead.metadata.annotations",
-                v,
-                "map[string]string",
-            ))
-        }
+        Some(v) => return Err(field_err(".metadata.annotations", v, "map[string]string")),
     }
     Ok(head)
 }
@@ -262,10 +262,19 @@ fn json_type(v: &serde_json::Value) -> &'static str {
     }
 }
 
-/// `helm template`'s stdout for sorted manifests and hooks: the manifests (trimmed as a whole,
-/// one line break after), then each hook; test hooks left out when `skip_tests`.
-pub fn print(hooks: &[Manifest], manifests: &[Manifest], skip_tests: bool) -> String {
+/// `helm template`'s stdout for sorted manifests and hooks: the CRD files given (as they are),
+/// the manifests (trimmed as a whole, one line break after), then each hook; test hooks left
+/// out when `skip_tests`.
+pub fn print(
+    crds: &[(String, String)],
+    hooks: &[Manifest],
+    manifests: &[Manifest],
+    skip_tests: bool,
+) -> String {
     let mut body = String::new();
+    for (source, text) in crds {
+        body.push_str(&format!("---\n# Source: {source}\n{text}\n"));
+    }
     for m in manifests {
         body.push_str(&format!("---\n# Source: {}\n{}\n", m.source, m.content));
     }

@@ -11,6 +11,25 @@
 //!   Helm's `chartutil` does them.
 //! - [`objects`]: `.Capabilities` and `.Files`.
 //! - [`manifests`]: splitting, hooks, kind order, `# Source:` lines, `--show-only`.
+//!
+//! ```
+//! use wo_gotmpl::helm::{Chart, PreparedChart, RenderOptions};
+//! use wo_gotmpl::Value;
+//!
+//! let chart = Chart::from_files(vec![
+//!     ("Chart.yaml".into(), b"apiVersion: v2\nname: demo\nversion: 0.1.0\n".to_vec()),
+//!     ("values.yaml".into(), b"replicas: 2\n".to_vec()),
+//!     (
+//!         "templates/cm.yaml".into(),
+//!         b"kind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  n: {{ .Values.replicas | quote }}\n".to_vec(),
+//!     ),
+//! ])?;
+//! let prepared = PreparedChart::new(chart)?;
+//! let options = RenderOptions { release_name: "r".into(), ..RenderOptions::default() };
+//! let out = prepared.render(&Value::Nil, &options)?;
+//! assert_eq!(out, "---\n# Source: demo/templates/cm.yaml\nkind: ConfigMap\nmetadata:\n  name: r\ndata:\n  n: \"2\"\n");
+//! # Ok::<(), wo_gotmpl::helm::Error>(())
+//! ```
 
 pub mod chart;
 mod dependencies;
@@ -41,9 +60,11 @@ pub enum Error {
     Load {
         /// The path given (empty for charts from memory).
         path: String,
-        /// What went wrong.
+        /// What went wrong, as Helm words it (naming the path where Helm does).
         message: String,
     },
+    /// A dependency `Chart.yaml` names is missing from `charts/`.
+    Dependencies(String),
     /// Values or dependencies could not be processed (a subchart's values not a table).
     Values(String),
     /// A `values.schema.json` rejected the values.
@@ -65,12 +86,11 @@ impl Error {
     /// The text after `Error: `.
     pub fn message(&self) -> String {
         match self {
-            Error::Load { path, message } if path.is_empty() => message.clone(),
-            Error::Load { path, message } => format!("{path}: {message}"),
+            Error::Load { message, .. } => message.clone(),
             Error::Values(m) | Error::Incompatible(m) | Error::Parse(m) | Error::Execute(m) => {
                 m.clone()
             }
-            Error::Manifest(m) | Error::ShowOnly(m) => m.clone(),
+            Error::Manifest(m) | Error::ShowOnly(m) | Error::Dependencies(m) => m.clone(),
             Error::Schema(m) => format!(
                 "values don't meet the specifications of the schema(s) in the following chart(s):\n{m}"
             ),

@@ -36,6 +36,9 @@ pub struct RenderOptions {
     pub revision: i64,
     /// `--skip-tests`.
     pub skip_tests: bool,
+    /// `--include-crds`: print the files under `crds/` (of the chart and its enabled
+    /// subcharts) before the manifests.
+    pub include_crds: bool,
     /// Seeds the random functions (`randAlphaNum`, `uuidv4`, `genCA`, …).
     pub seed: [u8; 32],
     /// The clock `now` reads: seconds since the Unix epoch.
@@ -53,6 +56,7 @@ impl Default for RenderOptions {
             is_upgrade: false,
             revision: 1,
             skip_tests: false,
+            include_crds: false,
             seed: [0; 32],
             now_unix: 0,
         }
@@ -91,6 +95,7 @@ impl PreparedChart {
     /// Prepares `chart` with Helm's function library.
     ///
     /// # Errors
+    /// [`Error::Dependencies`] when a dependency of `Chart.yaml` is not under `charts/`;
     /// [`Error::Parse`] when a template does not parse (with the chart's default values).
     pub fn new(chart: Chart) -> Result<PreparedChart, Error> {
         PreparedChart::with_funcs(chart, crate::funcs::all())
@@ -106,14 +111,10 @@ impl PreparedChart {
             funcs: Arc::new(funcs),
             sets: Mutex::new(HashMap::new()),
         };
+        check_dependencies(&prepared.chart)?;
         let mut warnings = Vec::new();
         let mut root = Node::new(&prepared.chart);
-        dependencies::process(
-            &mut root,
-            &Value::empty_map(),
-            &prepared.funcs,
-            &mut warnings,
-        )?;
+        dependencies::process(&mut root, &Value::empty_map(), &mut warnings)?;
         let mut renderables = Vec::new();
         let mut scopes = Vec::new();
         collect(
@@ -141,18 +142,41 @@ impl PreparedChart {
     /// parse or execution errors (`fail` and `required` included, also from `NOTES.txt`),
     /// documents that are not YAML, `--show-only` patterns that match nothing.
     pub fn render(&self, user_values: &Value, options: &RenderOptions) -> Result<String, Error> {
-        let files = self.render_files(user_values, options)?;
+        self.render_with_warnings(user_values, options)
+            .map(|(out, _)| out)
+    }
+
+    /// As [`PreparedChart::render`], with the warnings Helm logs on stderr while coalescing
+    /// values (`warning: cannot overwrite table with non table for a.b (map[])`), in the order
+    /// they arose.
+    ///
+    /// # Errors
+    /// As [`PreparedChart::render`].
+    pub fn render_with_warnings(
+        &self,
+        user_values: &Value,
+        options: &RenderOptions,
+    ) -> Result<(String, Vec<String>), Error> {
+        let mut warnings = Vec::new();
+        let mut crds = Vec::new();
+        let files = self.render_files_inner(user_values, options, &mut warnings, &mut crds)?;
         let files: Vec<(String, String)> = files
             .into_iter()
             .filter(|(name, _)| !name.ends_with("NOTES.txt"))
             .collect();
         let (hooks, manifests) = sort_manifests(&files)?;
-        let out = print(&hooks, &manifests, options.skip_tests);
-        if options.show_only.is_empty() {
-            Ok(out)
+        let crds = if options.include_crds {
+            crds
         } else {
-            show_only(&out, &options.show_only)
-        }
+            Vec::new()
+        };
+        let out = print(&crds, &hooks, &manifests, options.skip_tests);
+        let out = if options.show_only.is_empty() {
+            out
+        } else {
+            show_only(&out, &options.show_only)?
+        };
+        Ok((out, warnings))
     }
 
     /// Every rendered template, partials left out: `(template path, text)` in Helm's render
@@ -165,13 +189,22 @@ impl PreparedChart {
         user_values: &Value,
         options: &RenderOptions,
     ) -> Result<Vec<(String, String)>, Error> {
-        let mut warnings = Vec::new();
+        self.render_files_inner(user_values, options, &mut Vec::new(), &mut Vec::new())
+    }
+
+    fn render_files_inner(
+        &self,
+        user_values: &Value,
+        options: &RenderOptions,
+        warnings: &mut Vec<String>,
+        crds: &mut Vec<(String, String)>,
+    ) -> Result<Vec<(String, String)>, Error> {
         let user = match user_values {
             Value::Map(_) => user_values.deep_copy(),
             _ => Value::empty_map(),
         };
         let mut root = Node::new(&self.chart);
-        dependencies::process(&mut root, &user, &self.funcs, &mut warnings)?;
+        dependencies::process(&mut root, &user, warnings)?;
 
         let kube_version = match &options.kube_version {
             Some(v) => KubeVersion::parse(v).ok_or_else(|| {
@@ -189,7 +222,7 @@ impl PreparedChart {
             api_versions,
         };
 
-        let values = coalesce_values(&root, &user, &mut warnings)?;
+        let values = coalesce_values(&root, &user, warnings)?;
         super::schema::validate(&root, &values)?;
 
         let mut release = Map::new();
@@ -208,7 +241,7 @@ impl PreparedChart {
 
         let kube_constraint = &root.meta.kube_version;
         if !kube_constraint.is_empty()
-            && !compatible(&self.funcs, kube_constraint, &caps.kube_version.normalized)
+            && !compatible(kube_constraint, &caps.kube_version.normalized)
         {
             return Err(Error::Incompatible(format!(
                 "chart requires kubeVersion: {kube_constraint} which is incompatible with Kubernetes {}",
@@ -216,6 +249,7 @@ impl PreparedChart {
             )));
         }
 
+        collect_crds(&root, None, crds);
         let mut scopes = Vec::new();
         let mut renderables = Vec::new();
         collect(&root, &top, None, &mut scopes, &mut renderables);
@@ -260,6 +294,45 @@ impl PreparedChart {
             .expect("not poisoned")
             .insert(key, set.clone());
         Ok(set)
+    }
+}
+
+/// Helm's `CheckDependencies`: every dependency `Chart.yaml` names is under `charts/`.
+fn check_dependencies(chart: &Chart) -> Result<(), Error> {
+    let missing: Vec<&str> = chart
+        .metadata
+        .dependencies
+        .iter()
+        .filter(|r| !chart.dependencies.iter().any(|d| d.name() == r.name))
+        .map(|r| r.name.as_str())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Dependencies(format!(
+        "an error occurred while checking for chart dependencies. You may need to run `helm dependency build` to fetch missing dependencies: found in Chart.yaml, but missing in charts/ directory: {}",
+        missing.join(", ")
+    )))
+}
+
+/// Helm's `CRDObjects`: the `.yaml`/`.yml`/`.json` files under `crds/` of a chart, then of
+/// its subcharts, each as (path including the chart's path, text).
+fn collect_crds(node: &Node, parent_path: Option<&str>, out: &mut Vec<(String, String)>) {
+    let full_path = match parent_path {
+        None => node.name().to_string(),
+        Some(p) => format!("{p}/charts/{}", node.name()),
+    };
+    for f in node.chart.files.iter() {
+        let ext = f.name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+        if f.name.starts_with("crds/") && matches!(ext.as_deref(), Some("yaml" | "yml" | "json")) {
+            out.push((
+                format!("{full_path}/{}", f.name),
+                String::from_utf8_lossy(&f.data).into_owned(),
+            ));
+        }
+    }
+    for d in &node.deps {
+        collect_crds(d, Some(&full_path), out);
     }
 }
 

@@ -122,10 +122,15 @@ fn coalesce(
             }
             Some(Value::Map(_)) => {}
             Some(other) => {
+                // Go's `%t` of a non-bool: `%!t(float64=5)`, `%!t(<nil>)`.
+                let shown = if other.is_nil() {
+                    "<nil>".to_string()
+                } else {
+                    format!("{}={other}", other.type_name())
+                };
                 return Err(Error::Values(format!(
-                    "type mismatch on {name}: %!t({}={other})",
-                    other.type_name()
-                )))
+                    "type mismatch on {name}: %!t({shown})"
+                )));
             }
         }
         let dv = get(dest_t, name).expect("just ensured");
