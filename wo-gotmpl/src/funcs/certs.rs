@@ -1,8 +1,9 @@
 //! Sprig's certificate functions (`genCA`, `genSelfSignedCert`, `genSignedCert`, their
-//! `…WithKey` forms, `buildCustomCert`): RSA keys and X.509 v3 certificates
-//! laid out as Go's `crypto/x509.CreateCertificate` writes them for Sprig's templates (the
-//! same extensions, in the same order, SHA-256 with RSA). Every random bit — keys and serial
-//! numbers — comes from the context's seeded source, so a render is reproducible.
+//! `…WithKey` forms, `buildCustomCert`): RSA keys (and ECDSA P-256 keys given to the
+//! `…WithKey` forms) and X.509 v3 certificates laid out as Go's `crypto/x509.CreateCertificate`
+//! writes them for Sprig's templates (the same extensions, in the same order, SHA-256 with RSA
+//! or ECDSA). Every random bit — keys and serial numbers — comes from the context's seeded
+//! source, so a render is reproducible.
 
 use std::rc::Rc;
 
@@ -19,6 +20,7 @@ use super::args::{int, nth, string, wrong_type};
 use super::crypto::{base64_decode, base64_encode};
 use super::dates::Time;
 use super::def;
+use super::keys::EcKey;
 
 /// The certificate functions.
 pub(super) const FUNCS: &[FuncDef] = &[
@@ -188,7 +190,59 @@ fn key_usage(ca: bool) -> Vec<u8> {
     der(0x03, &[unused, byte])
 }
 
-fn public_key_info(key: &RsaPrivateKey) -> (Vec<u8>, Vec<u8>) {
+/// A key Sprig certifies and signs with: RSA, or ECDSA P-256.
+pub(super) enum Key {
+    /// RSA (PKCS#1 v1.5 signatures with SHA-256).
+    Rsa(RsaPrivateKey),
+    /// ECDSA P-256 (signatures with SHA-256).
+    Ec(EcKey),
+}
+
+const ECDSA_WITH_SHA256: &[u64] = &[1, 2, 840, 10_045, 4, 3, 2];
+
+impl Key {
+    /// The `SubjectPublicKeyInfo` and the public key bytes a key identifier hashes.
+    fn public_key_info(&self) -> (Vec<u8>, Vec<u8>) {
+        match self {
+            Key::Rsa(k) => rsa_public_key_info(k),
+            Key::Ec(k) => (k.spki(), k.public_point()),
+        }
+    }
+
+    /// The signature algorithm Go picks for this signer.
+    fn algorithm(&self) -> Vec<u8> {
+        match self {
+            Key::Rsa(_) => rsa_algorithm(SHA256_WITH_RSA),
+            Key::Ec(_) => seq(&[oid(ECDSA_WITH_SHA256)]),
+        }
+    }
+
+    fn sign(&self, ctx: &mut Ctx, message: &[u8]) -> Result<Vec<u8>, String> {
+        let digest = Sha256::digest(message);
+        match self {
+            Key::Rsa(k) => {
+                let mut digest_info = vec![
+                    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04,
+                    0x02, 0x01, 0x05, 0x00, 0x04, 0x20,
+                ];
+                digest_info.extend_from_slice(&digest);
+                k.sign(Pkcs1v15Sign::new_unprefixed(), &digest_info)
+                    .map_err(|e| format!("error creating certificate: {e}"))
+            }
+            Key::Ec(k) => Ok(k.sign(ctx, &digest)),
+        }
+    }
+
+    /// The key as Sprig's `pemBlockForKey` writes it.
+    fn pem(&self) -> Result<String, String> {
+        match self {
+            Key::Rsa(k) => key_pem(k),
+            Key::Ec(k) => Ok(k.pem()),
+        }
+    }
+}
+
+fn rsa_public_key_info(key: &RsaPrivateKey) -> (Vec<u8>, Vec<u8>) {
     let rsa_public = seq(&[uint(&key.n().to_bytes_be()), uint(&key.e().to_bytes_be())]);
     let mut bits = vec![0u8];
     bits.extend_from_slice(&rsa_public);
@@ -302,15 +356,15 @@ struct Template {
 fn create_certificate(
     ctx: &mut Ctx,
     t: &Template,
-    key: &RsaPrivateKey,
-    issuer: Option<(&Issuer, &RsaPrivateKey)>,
+    key: &Key,
+    issuer: Option<(&Issuer, &Key)>,
 ) -> Result<Vec<u8>, String> {
     let mut serial = [0u8; 16];
     ctx.fill(&mut serial);
     let subject = name(&t.cn);
-    let (spki, rsa_public) = public_key_info(key);
+    let (spki, public_bytes) = key.public_key_info();
     // Go 1.25 fills a CA's subject key identifier with the truncated SHA-256 of the key.
-    let subject_key_id = t.ca.then(|| Sha256::digest(&rsa_public)[..20].to_vec());
+    let subject_key_id = t.ca.then(|| Sha256::digest(&public_bytes)[..20].to_vec());
     let (issuer_name, authority_key_id, signer) = match issuer {
         Some((i, signer)) => {
             let aki = if i.subject != subject {
@@ -360,28 +414,17 @@ fn create_certificate(
     let tbs = seq(&[
         der(0xa0, &uint(&[2])),
         uint(&serial),
-        rsa_algorithm(SHA256_WITH_RSA),
+        signer.algorithm(),
         issuer_name,
         seq(&[time(&now), time(&not_after)]),
         subject,
         spki,
         der(0xa3, &seq(&exts)),
     ]);
-    let mut digest_info = vec![
-        0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
-        0x05, 0x00, 0x04, 0x20,
-    ];
-    digest_info.extend_from_slice(&Sha256::digest(&tbs));
-    let signature = signer
-        .sign(Pkcs1v15Sign::new_unprefixed(), &digest_info)
-        .map_err(|e| format!("error creating certificate: {e}"))?;
+    let signature = signer.sign(ctx, &tbs)?;
     let mut bits = vec![0u8];
     bits.extend_from_slice(&signature);
-    Ok(seq(&[
-        tbs,
-        rsa_algorithm(SHA256_WITH_RSA),
-        der(0x03, &bits),
-    ]))
+    Ok(seq(&[tbs, signer.algorithm(), der(0x03, &bits)]))
 }
 
 fn key_pem(key: &RsaPrivateKey) -> Result<String, String> {
@@ -391,18 +434,26 @@ fn key_pem(key: &RsaPrivateKey) -> Result<String, String> {
     Ok(pem("RSA PRIVATE KEY", der.as_bytes()))
 }
 
-/// Sprig's `parsePrivateKeyPEM` for RSA keys (PKCS#1 and PKCS#8).
-fn parse_key_pem(text: &str) -> Result<RsaPrivateKey, String> {
+/// Sprig's `parsePrivateKeyPEM` for RSA (PKCS#1, PKCS#8) and ECDSA P-256 (SEC 1, PKCS#8) keys.
+fn parse_key_pem(text: &str) -> Result<Key, String> {
     let (kind, bytes) = pem_decode(text).ok_or("no PEM data in input")?;
     match kind.as_str() {
-        "PRIVATE KEY" => RsaPrivateKey::from_pkcs8_der(&bytes)
-            .map_err(|e| format!("decoding PEM as PKCS#8: {e}")),
+        "PRIVATE KEY" => match RsaPrivateKey::from_pkcs8_der(&bytes) {
+            Ok(k) => Ok(Key::Rsa(k)),
+            Err(e) => EcKey::from_pkcs8(&bytes)
+                .map(Key::Ec)
+                .ok_or_else(|| format!("decoding PEM as PKCS#8: {e}")),
+        },
         "RSA PRIVATE KEY" => RsaPrivateKey::from_pkcs1_der(&bytes)
+            .map(Key::Rsa)
             .map_err(|e| format!("parsing RSA private key from PEM: {e}")),
+        "EC PRIVATE KEY" => EcKey::from_sec1(&bytes)
+            .map(Key::Ec)
+            .map_err(|e| format!("parsing EC private key from PEM: {e}")),
         k if !k.ends_with(" PRIVATE KEY") => {
             Err(format!("no private key data in PEM block of type {k}"))
         }
-        "EC PRIVATE KEY" | "DSA PRIVATE KEY" => Err(format!("{kind} keys are not supported here")),
+        "DSA PRIVATE KEY" => Err(format!("{kind} keys are not supported here")),
         k => Err(format!("invalid private key type {k}")),
     }
 }
@@ -476,7 +527,7 @@ fn certificate_arg(a: &[Value], i: usize) -> Result<Certificate, String> {
     }
 }
 
-fn issue(ctx: &mut Ctx, t: &Template, key: RsaPrivateKey, ca: Option<&Certificate>) -> FuncResult {
+fn issue(ctx: &mut Ctx, t: &Template, key: Key, ca: Option<&Certificate>) -> FuncResult {
     let der = match ca {
         None => create_certificate(ctx, t, &key, None)?,
         Some(ca) => {
@@ -493,17 +544,17 @@ fn issue(ctx: &mut Ctx, t: &Template, key: RsaPrivateKey, ca: Option<&Certificat
     };
     Ok(Value::Object(Rc::new(Certificate {
         cert: pem("CERTIFICATE", &der),
-        key: key_pem(&key)?,
+        key: key.pem()?,
     })))
 }
 
-fn with_key(a: &[Value], i: usize) -> Result<RsaPrivateKey, String> {
+fn with_key(a: &[Value], i: usize) -> Result<Key, String> {
     parse_key_pem(string(a, i)?).map_err(|e| format!("parsing private key: {e}"))
 }
 
 fn gen_ca(ctx: &mut Ctx, a: &[Value]) -> FuncResult {
     let t = template(a, true)?;
-    let key = generate_key(ctx, CERT_KEY_BITS)?;
+    let key = Key::Rsa(generate_key(ctx, CERT_KEY_BITS)?);
     issue(ctx, &t, key, None)
 }
 
@@ -514,7 +565,7 @@ fn gen_ca_with_key(ctx: &mut Ctx, a: &[Value]) -> FuncResult {
 
 fn gen_self_signed_cert(ctx: &mut Ctx, a: &[Value]) -> FuncResult {
     let t = template(a, false)?;
-    let key = generate_key(ctx, CERT_KEY_BITS)?;
+    let key = Key::Rsa(generate_key(ctx, CERT_KEY_BITS)?);
     issue(ctx, &t, key, None)
 }
 
@@ -526,7 +577,7 @@ fn gen_self_signed_cert_with_key(ctx: &mut Ctx, a: &[Value]) -> FuncResult {
 fn gen_signed_cert(ctx: &mut Ctx, a: &[Value]) -> FuncResult {
     let t = template(a, false)?;
     let ca = certificate_arg(a, 4)?;
-    let key = generate_key(ctx, CERT_KEY_BITS)?;
+    let key = Key::Rsa(generate_key(ctx, CERT_KEY_BITS)?);
     issue(ctx, &t, key, Some(&ca))
 }
 
@@ -558,8 +609,8 @@ pub(super) fn rsa_key_pem(ctx: &mut Ctx, bits: usize) -> Result<String, String> 
 mod tests {
     use super::*;
 
-    fn small_key(ctx: &mut Ctx) -> RsaPrivateKey {
-        generate_key(ctx, 512).unwrap()
+    fn small_key(ctx: &mut Ctx) -> Key {
+        Key::Rsa(generate_key(ctx, 512).unwrap())
     }
 
     #[test]
@@ -609,6 +660,58 @@ mod tests {
             "the CA's key id is the authority key id"
         );
         parse_key_pem(&leaf.key).unwrap();
+    }
+
+    /// The TBS bytes and the signature value of a certificate.
+    fn tbs_and_signature(der: &[u8]) -> (Vec<u8>, Vec<u8>) {
+        let (_, body, _) = read_tlv(der).unwrap();
+        let tbs_len = body.len() - read_tlv(body).unwrap().2.len();
+        let (_, _, rest) = read_tlv(&body[tbs_len..]).unwrap();
+        let (_, bits, _) = read_tlv(rest).unwrap();
+        (body[..tbs_len].to_vec(), bits[1..].to_vec())
+    }
+
+    #[test]
+    fn ecdsa_keys_sign_and_are_certified() {
+        let mut ctx = Ctx::new([8; 32], 1_796_389_148);
+        let ec = EcKey::generate(&mut ctx);
+        let ca = gen_ca_with_key(
+            &mut ctx,
+            &[Value::str("ec-ca"), Value::Int(10), Value::from(ec.pem())],
+        )
+        .unwrap();
+        let ca_cert = certificate_arg(std::slice::from_ref(&ca), 0).unwrap();
+        assert_eq!(ca_cert.key, ec.pem());
+        let (_, der) = pem_decode(&ca_cert.cert).unwrap();
+        let (tbs, sig) = tbs_and_signature(&der);
+        assert!(
+            ec.verify(&Sha256::digest(&tbs), &sig),
+            "the CA signs itself with ECDSA"
+        );
+
+        let Key::Rsa(rsa_key) = small_key(&mut ctx) else {
+            unreachable!("an RSA key")
+        };
+        let leaf = gen_signed_cert_with_key(
+            &mut ctx,
+            &[
+                Value::str("leaf"),
+                Value::Nil,
+                Value::list(vec![Value::str("leaf.ns")]),
+                Value::Int(1),
+                ca,
+                Value::from(key_pem(&rsa_key).unwrap()),
+            ],
+        )
+        .unwrap();
+        let leaf = certificate_arg(&[leaf], 0).unwrap();
+        let (_, der) = pem_decode(&leaf.cert).unwrap();
+        let (tbs, sig) = tbs_and_signature(&der);
+        assert!(
+            ec.verify(&Sha256::digest(&tbs), &sig),
+            "the EC CA signs the RSA leaf"
+        );
+        assert!(leaf.key.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
     }
 
     #[test]

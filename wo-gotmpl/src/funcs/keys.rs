@@ -134,30 +134,193 @@ fn fixed32(x: &BigUint) -> Vec<u8> {
     out
 }
 
-/// An ECDSA P-256 key as Go's `MarshalECPrivateKey` writes it, in PEM.
-fn ecdsa_key_pem(ctx: &mut Ctx) -> String {
-    let curve = Curve::p256();
-    let d = loop {
+/// An ECDSA P-256 private key and its public point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct EcKey {
+    d: BigUint,
+    x: BigUint,
+    y: BigUint,
+}
+
+const P256: &[u64] = &[1, 2, 840, 10_045, 3, 1, 7];
+
+/// A random scalar in `[1, n)`.
+fn random_scalar(ctx: &mut Ctx, curve: &Curve) -> BigUint {
+    loop {
         let mut buf = [0u8; 32];
         ctx.fill(&mut buf);
-        let d = BigUint::from_bytes_be(&buf);
-        if d != BigUint::from(0u32) && d < curve.n {
-            break d;
+        let k = BigUint::from_bytes_be(&buf);
+        if k != BigUint::from(0u32) && k < curve.n {
+            return k;
         }
+    }
+}
+
+/// The content of a DER element of `tag` at the start of `b`, and the rest.
+fn take(b: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+    let (&t, rest) = b.split_first()?;
+    if t != tag {
+        return None;
+    }
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let n = usize::from(first & 0x7f);
+        let len = rest
+            .get(..n)?
+            .iter()
+            .fold(0usize, |l, b| l << 8 | usize::from(*b));
+        (len, &rest[n..])
     };
-    let (x, y) = curve.base_mul(&d).expect("d is below the group order");
-    debug_assert!(curve.on_curve(&x, &y), "the public point is on P-256");
-    let mut point = vec![0u8, 0x04];
-    point.extend(fixed32(&x));
-    point.extend(fixed32(&y));
-    let body = [
-        der(0x02, &[1]),
-        der(0x04, &fixed32(&d)),
-        der(0xa0, &oid(&[1, 2, 840, 10_045, 3, 1, 7])),
-        der(0xa1, &der(0x03, &point)),
-    ]
-    .concat();
-    pem("EC PRIVATE KEY", &der(0x30, &body))
+    Some((rest.get(..len)?, &rest[len..]))
+}
+
+impl EcKey {
+    /// A new key from the context's random source (`ecdsa.GenerateKey(elliptic.P256(), …)`).
+    pub(super) fn generate(ctx: &mut Ctx) -> EcKey {
+        let curve = Curve::p256();
+        let d = random_scalar(ctx, &curve);
+        EcKey::from_scalar(d).expect("d is below the group order")
+    }
+
+    fn from_scalar(d: BigUint) -> Option<EcKey> {
+        let curve = Curve::p256();
+        if d == BigUint::from(0u32) || d >= curve.n {
+            return None;
+        }
+        let (x, y) = curve.base_mul(&d)?;
+        debug_assert!(curve.on_curve(&x, &y), "the public point is on P-256");
+        Some(EcKey { d, x, y })
+    }
+
+    /// The uncompressed public point `04 ‖ X ‖ Y`.
+    pub(super) fn public_point(&self) -> Vec<u8> {
+        let mut point = vec![0x04];
+        point.extend(fixed32(&self.x));
+        point.extend(fixed32(&self.y));
+        point
+    }
+
+    /// SEC 1 `ECPrivateKey` DER, as Go's `x509.MarshalECPrivateKey` writes it.
+    pub(super) fn sec1_der(&self) -> Vec<u8> {
+        let mut bits = vec![0u8];
+        bits.extend(self.public_point());
+        let body = [
+            der(0x02, &[1]),
+            der(0x04, &fixed32(&self.d)),
+            der(0xa0, &oid(P256)),
+            der(0xa1, &der(0x03, &bits)),
+        ]
+        .concat();
+        der(0x30, &body)
+    }
+
+    /// The key as `EC PRIVATE KEY` PEM.
+    pub(super) fn pem(&self) -> String {
+        pem("EC PRIVATE KEY", &self.sec1_der())
+    }
+
+    /// A P-256 key from SEC 1 DER (`EC PRIVATE KEY`).
+    pub(super) fn from_sec1(b: &[u8]) -> Result<EcKey, String> {
+        let bad = || "x509: failed to parse EC private key".to_string();
+        let (body, _) = take(b, 0x30).ok_or_else(bad)?;
+        let (_, rest) = take(body, 0x02).ok_or_else(bad)?;
+        let (d, rest) = take(rest, 0x04).ok_or_else(bad)?;
+        if let Some((curve, _)) = take(rest, 0xa0) {
+            if curve != oid(P256) {
+                return Err("x509: unknown elliptic curve".into());
+            }
+        }
+        EcKey::from_scalar(BigUint::from_bytes_be(d)).ok_or_else(bad)
+    }
+
+    /// A P-256 key from PKCS#8 DER, when it holds one.
+    pub(super) fn from_pkcs8(b: &[u8]) -> Option<EcKey> {
+        let (body, _) = take(b, 0x30)?;
+        let (_, rest) = take(body, 0x02)?;
+        let (alg, rest) = take(rest, 0x30)?;
+        if !alg.starts_with(&oid(&[1, 2, 840, 10_045, 2, 1])) {
+            return None;
+        }
+        let (sec1, _) = take(rest, 0x04)?;
+        EcKey::from_sec1(sec1).ok()
+    }
+
+    /// The `SubjectPublicKeyInfo` DER.
+    pub(super) fn spki(&self) -> Vec<u8> {
+        let alg = der(0x30, &[oid(&[1, 2, 840, 10_045, 2, 1]), oid(P256)].concat());
+        let mut bits = vec![0u8];
+        bits.extend(self.public_point());
+        der(0x30, &[alg, der(0x03, &bits)].concat())
+    }
+
+    /// An ECDSA signature (DER `SEQUENCE { r, s }`) of a SHA-256 digest, its nonce from the
+    /// context's random source.
+    pub(super) fn sign(&self, ctx: &mut Ctx, digest: &[u8]) -> Vec<u8> {
+        let curve = Curve::p256();
+        let z = BigUint::from_bytes_be(digest);
+        loop {
+            let k = random_scalar(ctx, &curve);
+            let Some((x1, _)) = curve.base_mul(&k) else {
+                continue;
+            };
+            let r = &x1 % &curve.n;
+            if r == BigUint::from(0u32) {
+                continue;
+            }
+            let k_inv = k.modpow(&(&curve.n - BigUint::from(2u32)), &curve.n);
+            let s = (k_inv * ((&z + &r * &self.d) % &curve.n)) % &curve.n;
+            if s == BigUint::from(0u32) {
+                continue;
+            }
+            let int = |v: &BigUint| {
+                let mut bytes = v.to_bytes_be();
+                if bytes[0] & 0x80 != 0 {
+                    bytes.insert(0, 0);
+                }
+                der(0x02, &bytes)
+            };
+            return der(0x30, &[int(&r), int(&s)].concat());
+        }
+    }
+
+    /// Whether `sig` is a valid signature of `digest` (for tests).
+    #[cfg(test)]
+    pub(super) fn verify(&self, digest: &[u8], sig: &[u8]) -> bool {
+        let curve = Curve::p256();
+        let Some((body, _)) = take(sig, 0x30) else {
+            return false;
+        };
+        let Some((r, rest)) = take(body, 0x02) else {
+            return false;
+        };
+        let Some((s, _)) = take(rest, 0x02) else {
+            return false;
+        };
+        let (r, s) = (BigUint::from_bytes_be(r), BigUint::from_bytes_be(s));
+        let z = BigUint::from_bytes_be(digest);
+        let w = s.modpow(&(&curve.n - BigUint::from(2u32)), &curve.n);
+        let u1 = (&z * &w) % &curve.n;
+        let u2 = (&r * &w) % &curve.n;
+        // u1·G + u2·Q, by double-and-add over both scalars.
+        let mut acc: Jacobian = None;
+        for i in (0..256).rev() {
+            acc = curve.double(&acc);
+            if (&u1 >> i) & BigUint::from(1u32) == BigUint::from(1u32) {
+                acc = curve.add_affine(&acc, &curve.gx, &curve.gy);
+            }
+            if (&u2 >> i) & BigUint::from(1u32) == BigUint::from(1u32) {
+                acc = curve.add_affine(&acc, &self.x, &self.y);
+            }
+        }
+        let Some((x, _, z3)) = acc else {
+            return false;
+        };
+        let zinv = z3.modpow(&(&curve.p - BigUint::from(2u32)), &curve.p);
+        let x = curve.m(x * curve.m(&zinv * &zinv));
+        x % &curve.n == r
+    }
 }
 
 /// An Ed25519 key as Go's `MarshalPKCS8PrivateKey` writes it (the seed), in PEM.
@@ -180,7 +343,7 @@ fn gen_private_key(ctx: &mut Ctx, a: &[Value]) -> FuncResult {
             Ok(pem) => pem,
             Err(e) => format!("failed to generate private key: {e}"),
         },
-        "ecdsa" => ecdsa_key_pem(ctx),
+        "ecdsa" => EcKey::generate(ctx).pem(),
         "ed25519" => ed25519_key_pem(ctx),
         "dsa" => "failed to generate dsa params: DSA keys are not generated here".into(),
         other => format!("Unknown type {other}"),
@@ -209,6 +372,17 @@ mod tests {
             curve.base_mul(&curve.n).is_none(),
             "n·G is the point at infinity"
         );
+    }
+
+    #[test]
+    fn ecdsa_signatures_verify_and_keys_read_back() {
+        let mut ctx = Ctx::new([6; 32], 0);
+        let key = EcKey::generate(&mut ctx);
+        let digest = [7u8; 32];
+        let sig = key.sign(&mut ctx, &digest);
+        assert!(key.verify(&digest, &sig));
+        assert!(!key.verify(&[8u8; 32], &sig));
+        assert_eq!(EcKey::from_sec1(&key.sec1_der()).unwrap(), key);
     }
 
     #[test]
