@@ -188,8 +188,14 @@ impl<'a> Scan<'a> {
         if indent > parent {
             if is_seq_item(content) {
                 self.seq(indent)
-            } else {
+            } else if split_key(content).is_some() {
                 self.map(indent, track, None)
+            } else if content.starts_with(['|', '>']) {
+                None
+            } else {
+                // A scalar on the line after its key.
+                self.pos += 1;
+                self.inline_value(content, parent, track)
             }
         } else if indent == parent && same_indent_seq && is_seq_item(content) {
             self.seq(indent)
@@ -281,14 +287,18 @@ impl<'a> Scan<'a> {
         match first {
             b'"' => {
                 let body = &rest[1..];
-                let end = body.find('"')?;
+                let Some(end) = body.find('"') else {
+                    return self.quoted_lines(body, b'"', parent);
+                };
                 if body[..end].contains('\\') || !tail_ok(&body[end + 1..]) {
                     return None;
                 }
                 Some(Shape::Scalar(Some(body[..end].to_string())))
             }
             b'\'' => {
-                let (text, tail) = single_quoted(&rest[1..])?;
+                let Some((text, tail)) = single_quoted(&rest[1..]) else {
+                    return self.quoted_lines(&rest[1..], b'\'', parent);
+                };
                 if !tail_ok(tail) {
                     return None;
                 }
@@ -305,6 +315,13 @@ impl<'a> Scan<'a> {
                 }
                 self.block_scalar(parent)?;
                 Some(Shape::Scalar(None))
+            }
+            b'[' if !rest[1..].starts_with(']') => {
+                let tail = flow_sequence(&rest[1..])?;
+                if !tail_ok(tail) {
+                    return None;
+                }
+                Some(Shape::Other)
             }
             b'{' | b'[' => {
                 let close = if first == b'{' { '}' } else { ']' };
@@ -331,10 +348,75 @@ impl<'a> Scan<'a> {
                 if text.contains(": ") || text.ends_with(':') || maybe_special_float(text) {
                     return None;
                 }
-                let keep = track == Track::Text && plain_is_string(text);
+                let continued = self.plain_continuation(parent)?;
+                let keep = track == Track::Text && !continued && plain_is_string(text);
                 Some(Shape::Scalar(keep.then(|| text.to_string())))
             }
         }
+    }
+
+    /// A quoted scalar whose first line, after the opening quote, is `first` and holds no
+    /// closing quote: the lines after it (each deeper than `parent`, or blank) up to the one
+    /// that closes it. No escapes in double quotes.
+    fn quoted_lines(&mut self, first: &str, quote: u8, parent: usize) -> Option<Shape> {
+        if quote == b'"' && first.contains('\\') {
+            return None;
+        }
+        let mut pos = self.pos;
+        loop {
+            let line = *self.lines.get(pos)?;
+            pos += 1;
+            if line.trim_start_matches(' ').is_empty() {
+                continue;
+            }
+            if indent_of(line) <= parent {
+                return None;
+            }
+            let closed = if quote == b'"' {
+                let end = line.find('"');
+                if line[..end.unwrap_or(line.len())].contains('\\') {
+                    return None;
+                }
+                end.map(|i| &line[i + 1..])
+            } else {
+                closing_single_quote(line)
+            };
+            if let Some(tail) = closed {
+                if !tail_ok(tail) {
+                    return None;
+                }
+                self.pos = pos;
+                return Some(Shape::Scalar(None));
+            }
+        }
+    }
+
+    /// The lines that continue a plain scalar begun on the line before, in a collection at
+    /// `parent` indentation: deeper lines (blank lines between) up to the next line at most as
+    /// deep. Whether there were any; `None` for a line a plain scalar cannot hold.
+    fn plain_continuation(&mut self, parent: usize) -> Option<bool> {
+        let mut pos = self.pos;
+        let mut continued = false;
+        loop {
+            while pos < self.lines.len() && self.lines[pos].trim_start_matches(' ').is_empty() {
+                pos += 1;
+            }
+            if pos == self.lines.len() || indent_of(self.lines[pos]) <= parent {
+                break;
+            }
+            let text = self.lines[pos].trim_matches(' ');
+            if text.starts_with('#')
+                || text.contains(": ")
+                || text.contains(" #")
+                || text.ends_with(':')
+            {
+                return None;
+            }
+            continued = true;
+            pos += 1;
+            self.pos = pos;
+        }
+        Some(continued)
     }
 
     /// The lines of a block scalar whose header closed a line of a collection at `parent`
@@ -380,6 +462,42 @@ impl<'a> Scan<'a> {
     }
 }
 
+/// A one-line flow sequence of plain or quoted scalars after its `[`: what follows its `]`.
+fn flow_sequence(body: &str) -> Option<&str> {
+    let mut rest = body;
+    loop {
+        rest = rest.trim_start_matches(' ');
+        match rest.as_bytes().first()? {
+            b'"' => {
+                let end = rest[1..].find('"')? + 1;
+                if rest[1..end].contains('\\') {
+                    return None;
+                }
+                rest = &rest[end + 1..];
+            }
+            b'\'' => rest = single_quoted(&rest[1..])?.1,
+            _ => {
+                let end = rest.find([',', ']'])?;
+                let item = rest[..end].trim_end_matches(' ');
+                if item.is_empty()
+                    || item.contains([':', '#', '[', '{', '}', '"', '\''])
+                    || item.starts_with(['-', '?', '&', '*', '!', '|', '>', '%', '@', '`'])
+                    || maybe_special_float(item)
+                {
+                    return None;
+                }
+                rest = &rest[end..];
+            }
+        }
+        rest = rest.trim_start_matches(' ');
+        match rest.as_bytes().first()? {
+            b',' => rest = &rest[1..],
+            b']' => return Some(&rest[1..]),
+            _ => return None,
+        }
+    }
+}
+
 /// What may follow a scalar on its line: spaces, then maybe a comment.
 fn tail_ok(tail: &str) -> bool {
     let t = tail.trim_start_matches(' ');
@@ -398,6 +516,19 @@ fn single_quoted(body: &str) -> Option<(String, &str)> {
             rest = &rest[i + 2..];
         } else {
             return Some((text, &rest[i + 1..]));
+        }
+    }
+}
+
+/// What follows the closing quote on a line inside a single-quoted scalar, if it closes.
+fn closing_single_quote(line: &str) -> Option<&str> {
+    let mut rest = line;
+    loop {
+        let i = rest.find('\'')?;
+        if rest[i + 1..].starts_with('\'') {
+            rest = &rest[i + 2..];
+        } else {
+            return Some(&rest[i + 1..]);
         }
     }
 }
@@ -551,6 +682,7 @@ mod tests {
             "kind:\nmetadata:\n",
             "# only a comment\n",
             "",
+            "kind: Pod\ncommand: [a, 'b c', \"d\"]\nx:\n  {}\ny: plain\n  continued\n\n   again\nq: 'it''s\n  multi'\nr: \"two\n\n  lines\"\nz:\n  - a\n    b\n",
             "kind: ConfigMap\ndata:\n  a: {}\n  b: []\n  c: >-\n\n    folded\n  d: \"q\"\n",
         ];
         for doc in docs {
@@ -580,7 +712,15 @@ mod tests {
             "a:\n  - x\n  y: 1\n",
             "- a\n",
             "a: \"x\\ty\"\n",
-            "a: plain\n  continued\n",
+            "a: plain\n  continued: x\n",
+            "a: plain\n  # comment\n  more\n",
+            "a: [b, c: d]\n",
+            "a: [b,, c]\n",
+            "a: [-b]\n",
+            "kind: Pod\n  more\n",
+            "a: 'open\nb: 1\n",
+            "a: \"x\n  y\\n\"\n",
+            "a: 'x\n  y' z\n",
             "null: 1\n",
             "a:\tb\n",
             "a: b\r\n",
