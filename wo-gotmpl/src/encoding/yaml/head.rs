@@ -19,17 +19,20 @@ pub struct SimpleHead {
 
 /// The head of `doc` when it lies in the subset described above; `None` when unsure.
 pub fn simple_head(doc: &str) -> Option<SimpleHead> {
-    if !doc.chars().all(|c| {
-        super::allowed_in_stream(c)
-            && !matches!(
-                c,
-                '\t' | '\r' | '\u{85}' | '\u{feff}' | '\u{2028}' | '\u{2029}'
-            )
-    }) {
+    let plain_ascii = doc.bytes().all(|b| b == b'\n' || (0x20..0x7f).contains(&b));
+    if !plain_ascii
+        && !doc.chars().all(|c| {
+            super::allowed_in_stream(c)
+                && !matches!(
+                    c,
+                    '\t' | '\r' | '\u{85}' | '\u{feff}' | '\u{2028}' | '\u{2029}'
+                )
+        })
+    {
         return None;
     }
     let mut s = Scan {
-        lines: doc.split('\n').collect(),
+        lines: doc.split('\n').map(Line::new).collect(),
         pos: 0,
     };
     s.skip_blank();
@@ -142,17 +145,37 @@ impl Track {
 }
 
 struct Scan<'a> {
-    lines: Vec<&'a str>,
+    lines: Vec<Line<'a>>,
     pos: usize,
+}
+
+/// A line and its indentation, measured once.
+#[derive(Clone, Copy)]
+struct Line<'a> {
+    text: &'a str,
+    indent: usize,
+    /// Spaces only (or nothing).
+    empty: bool,
+}
+
+impl<'a> Line<'a> {
+    fn new(text: &'a str) -> Line<'a> {
+        let indent = indent_of(text);
+        Line {
+            text,
+            indent,
+            empty: indent == text.len(),
+        }
+    }
+
+    /// Empty or a comment.
+    fn blank(&self) -> bool {
+        self.empty || self.text.as_bytes()[self.indent] == b'#'
+    }
 }
 
 fn indent_of(line: &str) -> usize {
     line.len() - line.trim_start_matches(' ').len()
-}
-
-fn is_blank(line: &str) -> bool {
-    let t = line.trim_start_matches(' ');
-    t.is_empty() || t.starts_with('#')
 }
 
 fn is_seq_item(content: &str) -> bool {
@@ -165,7 +188,7 @@ impl<'a> Scan<'a> {
     }
 
     fn skip_blank(&mut self) {
-        while !self.eof() && is_blank(self.lines[self.pos]) {
+        while !self.eof() && self.lines[self.pos].blank() {
             self.pos += 1;
         }
     }
@@ -173,8 +196,7 @@ impl<'a> Scan<'a> {
     /// The current line's indentation and content (after the indentation).
     fn current(&self) -> (usize, &'a str) {
         let line = self.lines[self.pos];
-        let indent = indent_of(line);
-        (indent, &line[indent..])
+        (line.indent, &line.text[line.indent..])
     }
 
     /// A value on the lines after its key or `-` at `parent` indentation; `same_indent_seq`
@@ -364,12 +386,13 @@ impl<'a> Scan<'a> {
         }
         let mut pos = self.pos;
         loop {
-            let line = *self.lines.get(pos)?;
+            let l = *self.lines.get(pos)?;
+            let line = l.text;
             pos += 1;
-            if line.trim_start_matches(' ').is_empty() {
+            if l.empty {
                 continue;
             }
-            if indent_of(line) <= parent {
+            if l.indent <= parent {
                 return None;
             }
             let closed = if quote == b'"' {
@@ -398,13 +421,13 @@ impl<'a> Scan<'a> {
         let mut pos = self.pos;
         let mut continued = false;
         loop {
-            while pos < self.lines.len() && self.lines[pos].trim_start_matches(' ').is_empty() {
+            while pos < self.lines.len() && self.lines[pos].empty {
                 pos += 1;
             }
-            if pos == self.lines.len() || indent_of(self.lines[pos]) <= parent {
+            if pos == self.lines.len() || self.lines[pos].indent <= parent {
                 break;
             }
-            let text = self.lines[pos].trim_matches(' ');
+            let text = self.lines[pos].text.trim_matches(' ');
             if text.starts_with('#')
                 || text.contains(": ")
                 || text.contains(" #")
@@ -424,19 +447,19 @@ impl<'a> Scan<'a> {
     fn block_scalar(&mut self, parent: usize) -> Option<()> {
         let start = self.pos;
         let mut first = self.pos;
-        while first < self.lines.len() && self.lines[first].trim_start_matches(' ').is_empty() {
+        while first < self.lines.len() && self.lines[first].empty {
             first += 1;
         }
         if first == self.lines.len() {
             self.pos = first;
             return Some(());
         }
-        let content_indent = indent_of(self.lines[first]);
+        let content_indent = self.lines[first].indent;
         if content_indent <= parent {
             // An empty scalar; the leading blank lines must not be deeper than the next line.
             if self.lines[start..first]
                 .iter()
-                .any(|l| l.len() > content_indent)
+                .any(|l| l.text.len() > content_indent)
             {
                 return None;
             }
@@ -445,14 +468,14 @@ impl<'a> Scan<'a> {
         }
         if self.lines[start..first]
             .iter()
-            .any(|l| l.len() > content_indent)
+            .any(|l| l.text.len() > content_indent)
         {
             return None;
         }
         let mut pos = first;
         while pos < self.lines.len() {
             let line = self.lines[pos];
-            if !line.trim_start_matches(' ').is_empty() && indent_of(line) < content_indent {
+            if !line.empty && line.indent < content_indent {
                 break;
             }
             pos += 1;
