@@ -8,6 +8,8 @@
 //! scan give up (`None`), and the caller decodes the document fully. Within the subset every
 //! document is valid YAML that converts to JSON, so the answer is the one the full decode gives.
 
+use std::borrow::Cow;
+
 /// What Helm reads of a document that sorts it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimpleHead {
@@ -249,7 +251,7 @@ impl<'a> Scan<'a> {
                 if entries.iter().any(|(k, _)| *k == key) {
                     return None;
                 }
-                entries.push((key, value));
+                entries.push((key.into_owned(), value));
             }
             self.skip_blank();
             if self.eof() {
@@ -315,7 +317,10 @@ impl<'a> Scan<'a> {
                 if body[..end].contains('\\') || !tail_ok(&body[end + 1..]) {
                     return None;
                 }
-                Some(Shape::Scalar(Some(body[..end].to_string())))
+                let text = &body[..end];
+                Some(Shape::Scalar(
+                    (track == Track::Text).then(|| text.to_string()),
+                ))
             }
             b'\'' => {
                 let Some((text, tail)) = single_quoted(&rest[1..]) else {
@@ -324,7 +329,9 @@ impl<'a> Scan<'a> {
                 if !tail_ok(tail) {
                     return None;
                 }
-                Some(Shape::Scalar(Some(text)))
+                Some(Shape::Scalar(
+                    (track == Track::Text).then(|| text.into_owned()),
+                ))
             }
             b'|' | b'>' => {
                 let header = &rest[1..];
@@ -528,7 +535,11 @@ fn tail_ok(tail: &str) -> bool {
 }
 
 /// The text of a single-quoted scalar on one line (`''` is a quote) and what follows it.
-fn single_quoted(body: &str) -> Option<(String, &str)> {
+fn single_quoted(body: &str) -> Option<(Cow<'_, str>, &str)> {
+    let i = body.find('\'')?;
+    if !body[i + 1..].starts_with('\'') {
+        return Some((Cow::Borrowed(&body[..i]), &body[i + 1..]));
+    }
     let mut text = String::new();
     let mut rest = body;
     loop {
@@ -538,7 +549,7 @@ fn single_quoted(body: &str) -> Option<(String, &str)> {
             text.push('\'');
             rest = &rest[i + 2..];
         } else {
-            return Some((text, &rest[i + 1..]));
+            return Some((Cow::Owned(text), &rest[i + 1..]));
         }
     }
 }
@@ -557,7 +568,7 @@ fn closing_single_quote(line: &str) -> Option<&str> {
 }
 
 /// A simple key and the value text after `: ` (empty when the value is on the next lines).
-fn split_key(content: &str) -> Option<(String, &str)> {
+fn split_key(content: &str) -> Option<(Cow<'_, str>, &str)> {
     let (key, after) = match content.as_bytes().first()? {
         b'"' => {
             let end = content[1..].find('"')? + 1;
@@ -565,7 +576,7 @@ fn split_key(content: &str) -> Option<(String, &str)> {
             if key.contains('\\') {
                 return None;
             }
-            (key.to_string(), &content[end + 1..])
+            (Cow::Borrowed(key), &content[end + 1..])
         }
         b'\'' => {
             let (key, after) = single_quoted(&content[1..])?;
@@ -582,7 +593,7 @@ fn split_key(content: &str) -> Option<(String, &str)> {
             {
                 return None;
             }
-            (key.to_string(), &content[end..])
+            (Cow::Borrowed(key), &content[end..])
         }
         _ => return None,
     };
