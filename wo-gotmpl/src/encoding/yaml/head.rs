@@ -364,9 +364,9 @@ impl<'a> Scan<'a> {
                     Shape::Other
                 })
             }
-            b'?' | b':' | b',' | b']' | b'}' | b'#' | b'&' | b'*' | b'!' | b'%' | b'@' | b'`' => {
-                None
-            }
+            // `<<` is go-yaml's merge key; left to the full decode wherever it appears.
+            b'?' | b':' | b',' | b']' | b'}' | b'#' | b'&' | b'*' | b'!' | b'%' | b'@' | b'`'
+            | b'<' => None,
             _ if is_seq_item(rest) => None,
             _ => {
                 let text = match rest.find(" #") {
@@ -738,6 +738,7 @@ mod tests {
             "kind: {a: 1}\n",
             "kind: 1e3\n",
             "a: - x\n",
+            "a: <<\n",
             "a: -.INF\n",
             "0xFFFFFFFFFFFFFFFF: 1\n",
             "kind: yes\n",
