@@ -1,6 +1,7 @@
 //! `PreparedChart::render` of three corpus charts (`shared/charts`) with the corpus flags, the
 //! chart prepared once outside the timing; then, as a printed comparison, the mean wall time of
-//! `helm template` on the same case (one process per run) and the ratio.
+//! `helm template` on the same case (one process per run) and the ratio, and the wall time of
+//! 5,000 podinfo renders spread over every core.
 //!
 //! `cargo bench -p woac-gotmpl --bench render` (set `WO_BENCH_HELM_RUNS=0` to skip helm, `HELM`
 //! to choose the binary; default `~/.cache/wo-tools/bin/helm`, then `helm` on `PATH`).
@@ -145,10 +146,37 @@ fn bench(c: &mut Criterion) {
         lines.push(line);
     }
     group.finish();
+    lines.push(many_targets(&root.join("podinfo"), "default"));
     println!();
     for line in lines {
         println!("{line}");
     }
+}
+
+/// The target: 5,000 renders of a podinfo-sized chart, spread over every core (one
+/// prepared chart shared; each thread decodes its own values, a `Value` being thread-local).
+fn many_targets(dir: &Path, case: &str) -> String {
+    const TARGETS: usize = 5_000;
+    let prepared = PreparedChart::new(Chart::load(dir.join("chart")).expect("chart loads"))
+        .expect("chart prepares");
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let prepared = &prepared;
+            s.spawn(move || {
+                let values = values(dir, case);
+                let opts = options();
+                for _ in (t..TARGETS).step_by(threads) {
+                    prepared.render(&values, &opts).expect("renders");
+                }
+            });
+        }
+    });
+    format!(
+        "{TARGETS} renders of podinfo/{case} on {threads} threads: {:.2} s",
+        start.elapsed().as_secs_f64()
+    )
 }
 
 criterion_group!(benches, bench);
