@@ -177,7 +177,24 @@ fn parse_error(pattern: &str, err: &::regex::Error) -> String {
 }
 
 fn compile(pattern: &str) -> Result<Regex, String> {
-    Regex::new(&go_syntax(pattern)).map_err(|e| parse_error(pattern, &e))
+    // Templates compile the same few patterns on every render: keep them (per thread, a
+    // bounded number; a `Regex` clone shares the compiled program).
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, Result<Regex, String>>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(pattern).cloned()) {
+        return hit;
+    }
+    let compiled = Regex::new(&go_syntax(pattern)).map_err(|e| parse_error(pattern, &e));
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= 512 {
+            c.clear();
+        }
+        c.insert(pattern.to_string(), compiled.clone());
+    });
+    compiled
 }
 
 /// `regexp.MustCompile`'s panic text, which the non-`must` functions fail with.

@@ -169,6 +169,16 @@ struct Head {
 /// What Helm reads of a document (`SimpleHead`): `kind` and `metadata.annotations`, with the
 /// type errors `encoding/json` would report.
 fn read_head(doc: &str) -> Result<Head, String> {
+    // Most documents are plain block YAML whose head a line scan reads; the rest decode fully.
+    if let Some(head) = yaml::head::simple_head(doc) {
+        return Ok(Head {
+            kind: head.kind,
+            annotations: head
+                .hook
+                .map(|hook| vec![("helm.sh/hook".to_string(), hook)])
+                .unwrap_or_default(),
+        });
+    }
     let json = yaml::to_json(doc).map_err(|e| {
         if e.starts_with("error converting YAML to JSON") {
             e
@@ -261,21 +271,38 @@ pub fn print(
     manifests: &[Manifest],
     skip_tests: bool,
 ) -> String {
-    let mut body = String::new();
+    fn push(out: &mut String, source: &str, text: &str) {
+        out.push_str("---\n# Source: ");
+        out.push_str(source);
+        out.push('\n');
+        out.push_str(text);
+        out.push('\n');
+    }
+    let size = |source: &str, text: &str| source.len() + text.len() + 16;
+    let capacity = crds.iter().map(|(s, t)| size(s, t)).sum::<usize>()
+        + manifests
+            .iter()
+            .chain(hooks)
+            .map(|m| size(&m.source, &m.content))
+            .sum::<usize>()
+        + 1;
+    let mut out = String::with_capacity(capacity);
     for (source, text) in crds {
-        body.push_str(&format!("---\n# Source: {source}\n{text}\n"));
+        push(&mut out, source, text);
     }
     for m in manifests {
-        body.push_str(&format!("---\n# Source: {}\n{}\n", m.source, m.content));
+        push(&mut out, &m.source, &m.content);
     }
-    let mut out = String::new();
-    out.push_str(go_trim(&body));
+    // The manifests trimmed as a whole (Go's strings.TrimSpace), then one line break.
+    out.truncate(out.trim_end_matches(char::is_whitespace).len());
+    let lead = out.len() - out.trim_start_matches(char::is_whitespace).len();
+    out.drain(..lead);
     out.push('\n');
     for h in hooks {
         if skip_tests && h.is_test {
             continue;
         }
-        out.push_str(&format!("---\n# Source: {}\n{}\n", h.source, h.content));
+        push(&mut out, &h.source, &h.content);
     }
     out
 }

@@ -272,7 +272,12 @@ impl PreparedChart {
             let text = set
                 .execute(&r.name, scope, &mut ctx)
                 .map_err(|e| Error::Execute(exec_error(&r.name, e.message(), &e.chain())))?;
-            rendered.push((r.name.clone(), text.replace("<no value>", "")));
+            let text = if text.contains("<no value>") {
+                text.replace("<no value>", "")
+            } else {
+                text
+            };
+            rendered.push((r.name.clone(), text));
         }
         Ok(rendered)
     }

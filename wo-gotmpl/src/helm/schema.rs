@@ -19,6 +19,25 @@ use crate::value::Value;
 /// # Errors
 /// [`Error::Schema`] with Helm's text when a schema rejects the values.
 pub(crate) fn validate(node: &Node, values: &Value) -> Result<(), Error> {
+    // Whether `check_chart` would find anything to say: a schema, or a subchart's values
+    // that are not a table. Most charts have neither, and skip the JSON copy of the values.
+    fn needs_check(node: &Node, values: &Value) -> bool {
+        if node.chart.schema.is_some() {
+            return true;
+        }
+        let Value::Map(map) = values else {
+            return false;
+        };
+        let map = map.borrow();
+        node.deps.iter().any(|sub| match map.get(sub.name()) {
+            None | Some(Value::Nil) => false,
+            Some(v @ Value::Map(_)) => needs_check(sub, v),
+            Some(_) => true,
+        })
+    }
+    if !needs_check(node, values) {
+        return Ok(());
+    }
     let mut report = String::new();
     check_chart(node, &values.to_json(), &mut report);
     if report.is_empty() {

@@ -9,6 +9,7 @@
 
 pub(crate) mod decode;
 mod emit;
+pub mod head;
 mod order;
 mod resolve;
 
