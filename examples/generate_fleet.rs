@@ -2,13 +2,15 @@
 //! `wo prepare-pr`) at scale.
 //!
 //! ```sh
-//! cargo run --release --example generate_fleet -- 5000 /tmp/fleet5000 [--chart DIR]
+//! cargo run --release --example generate_fleet -- 5000 /tmp/fleet5000 [--chart DIR] [--config-template FILE]
 //! wo render --source /tmp/fleet5000/source --config /tmp/fleet5000/config \
 //!     --platform /tmp/fleet5000/fleet --out /tmp/fleet5000/out
 //! ```
 //!
 //! The source is `examples/shop/source`, with its chart replaced by `--chart DIR` when given
-//! (for example `examples/charts/shop-helm` to measure the Helm engine). Targets are spread
+//! (for example `examples/charts/shop-helm` to measure the Helm engine), and its
+//! `wo/config-template.yaml` by `--config-template FILE` when given (for a chart with other
+//! values, e.g. `examples/charts/podinfo-fleet/config-template.yaml` for podinfo). Targets are spread
 //! over 20 regions and 500 sites; a tenth of them get a target value file.
 
 use std::fmt::Write as _;
@@ -16,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: generate_fleet N DIR [--chart CHART_DIR]";
+    let usage = "usage: generate_fleet N DIR [--chart CHART_DIR] [--config-template FILE]";
     let n: usize = args
         .first()
         .and_then(|a| a.parse().ok())
@@ -29,12 +31,22 @@ fn main() -> std::io::Result<()> {
         )),
         None => None,
     };
+    let template = match args.iter().position(|a| a == "--config-template") {
+        Some(i) => Some(PathBuf::from(
+            args.get(i + 1)
+                .ok_or_else(|| std::io::Error::other(usage))?,
+        )),
+        None => None,
+    };
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop");
 
     copy_dir(&example.join("source"), &out.join("source"))?;
     if let Some(chart) = chart {
         std::fs::remove_dir_all(out.join("source/chart"))?;
         copy_dir(&chart, &out.join("source/chart"))?;
+    }
+    if let Some(template) = template {
+        std::fs::copy(template, out.join("source/wo/config-template.yaml"))?;
     }
 
     let regions = 20;
