@@ -358,7 +358,8 @@ pub fn format_float_v(x: f64) -> String {
     out
 }
 
-fn base64_std(bytes: &[u8]) -> String {
+/// Standard base64 with padding (Go's `encoding/json` writes `[]byte` so).
+pub(crate) fn base64_std(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {

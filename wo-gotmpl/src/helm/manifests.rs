@@ -10,8 +10,9 @@ use super::glob::filepath_match;
 use super::Error;
 use crate::encoding::yaml;
 
-/// The kinds in the order Helm installs them; other kinds follow, alphabetically.
-const INSTALL_ORDER: &[&str] = &[
+/// The kinds in the order Helm installs them (Helm's `InstallOrder`); other kinds follow,
+/// alphabetically.
+pub const INSTALL_ORDER: &[&str] = &[
     "PriorityClass",
     "Namespace",
     "NetworkPolicy",

@@ -6,47 +6,8 @@ use std::fmt;
 use super::ResourceId;
 
 /// The kinds in the order Helm installs them (Helm's `InstallOrder`); kinds not listed come
-/// after all of these, sorted by name.
-pub const INSTALL_ORDER: &[&str] = &[
-    "PriorityClass",
-    "Namespace",
-    "NetworkPolicy",
-    "ResourceQuota",
-    "LimitRange",
-    "PodSecurityPolicy",
-    "PodDisruptionBudget",
-    "ServiceAccount",
-    "Secret",
-    "SecretList",
-    "ConfigMap",
-    "StorageClass",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
-    "CustomResourceDefinition",
-    "ClusterRole",
-    "ClusterRoleList",
-    "ClusterRoleBinding",
-    "ClusterRoleBindingList",
-    "Role",
-    "RoleList",
-    "RoleBinding",
-    "RoleBindingList",
-    "Service",
-    "DaemonSet",
-    "Pod",
-    "ReplicationController",
-    "ReplicaSet",
-    "Deployment",
-    "HorizontalPodAutoscaler",
-    "StatefulSet",
-    "Job",
-    "CronJob",
-    "IngressClass",
-    "Ingress",
-    "APIService",
-    "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration",
-];
+/// after all of these, sorted by name. The native Helm engine's list, so both orders agree.
+pub use wo_gotmpl::helm::manifests::INSTALL_ORDER;
 
 /// The position of a kind in [`INSTALL_ORDER`]; unknown kinds share the last position.
 fn install_rank(kind: &str) -> usize {
