@@ -36,5 +36,8 @@ pub mod helm;
 pub mod template;
 pub mod value;
 
+#[cfg(test)]
+mod test_helm;
+
 pub use func::{Ctx, FuncDef, FuncMap};
 pub use value::{Map, Object, Value};

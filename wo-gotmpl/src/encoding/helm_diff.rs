@@ -7,21 +7,6 @@ use std::process::Command;
 use super::{json, yaml};
 use crate::value::Value;
 
-fn helm() -> Option<PathBuf> {
-    let path = std::env::var_os("WO_HELM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/root/.cache/wo-tools/bin/helm"));
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!(
-            "note: helm not found at {}; differential test skipped",
-            path.display()
-        );
-        None
-    }
-}
-
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("wo-enc-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -155,7 +140,9 @@ fn check_values(helm: &Path, name: &str, values: &str) -> bool {
 
 #[test]
 fn tricky_values_read_and_print_as_helm_does() {
-    let Some(helm) = helm() else { return };
+    let Some(helm) = crate::test_helm::helm() else {
+        return;
+    };
     let values = include_str!("testdata/tricky.yaml");
     assert!(check_values(&helm, "tricky", values));
     // `%v` of each top-level value.
@@ -181,7 +168,9 @@ fn tricky_values_read_and_print_as_helm_does() {
 
 #[test]
 fn chart_values_files_read_and_print_as_helm_does() {
-    let Some(helm) = helm() else { return };
+    let Some(helm) = crate::test_helm::helm() else {
+        return;
+    };
     let charts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/charts");
     let charts = if charts.exists() {
         charts
@@ -339,7 +328,9 @@ fn random_value(rng: &mut Lcg, depth: usize) -> serde_json::Value {
 
 #[test]
 fn random_strings_and_nesting_print_as_helm_does() {
-    let Some(helm) = helm() else { return };
+    let Some(helm) = crate::test_helm::helm() else {
+        return;
+    };
     let mut rng = Lcg(7);
     let mut printed = 0;
     let mut reread = 0;
@@ -392,7 +383,9 @@ fn random_strings_and_nesting_print_as_helm_does() {
 /// and compares with our `fromYaml`: the data read, or the error text Helm puts under `Error`.
 #[test]
 fn yaml_documents_read_as_helm_reads_them() {
-    let Some(helm) = helm() else { return };
+    let Some(helm) = crate::test_helm::helm() else {
+        return;
+    };
     let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/encoding/testdata/docs");
     let mut names: Vec<_> = std::fs::read_dir(&docs)
         .unwrap()
@@ -457,7 +450,9 @@ fn yaml_documents_read_as_helm_reads_them() {
 /// `fromJson` and `fromJsonArray` of each document in `testdata/json`, printed with `toJson`.
 #[test]
 fn json_documents_read_as_helm_reads_them() {
-    let Some(helm) = helm() else { return };
+    let Some(helm) = crate::test_helm::helm() else {
+        return;
+    };
     let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/encoding/testdata/json");
     let mut names: Vec<_> = std::fs::read_dir(&docs)
         .unwrap()
@@ -529,7 +524,9 @@ fn json_documents_read_as_helm_reads_them() {
 /// `int64`s, `[]string`, top-level scalars and strings.
 #[test]
 fn template_values_encode_as_helm_encodes_them() {
-    let Some(helm) = helm() else { return };
+    let Some(helm) = crate::test_helm::helm() else {
+        return;
+    };
     let cases: Vec<(&str, Value)> = vec![
         (r#""a\n\n""#, Value::str("a\n\n")),
         (r#""a\n""#, Value::str("a\n")),

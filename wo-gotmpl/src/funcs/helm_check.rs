@@ -3,7 +3,6 @@
 //! direct result must print the same. Skipped, with a note, where no `helm` binary is found
 //! (`WO_HELM`, else `~/.cache/wo-tools/bin/helm`).
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use super::all;
@@ -859,17 +858,9 @@ fn cases() -> Vec<(&'static str, &'static str, Vec<Value>)> {
     ]
 }
 
-fn helm_binary() -> Option<PathBuf> {
-    let path = match std::env::var_os("WO_HELM") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(std::env::var_os("HOME")?).join(".cache/wo-tools/bin/helm"),
-    };
-    path.is_file().then_some(path)
-}
-
 #[test]
 fn functions_print_what_helm_prints() {
-    let Some(helm) = helm_binary() else {
+    let Some(helm) = crate::test_helm::helm() else {
         eprintln!("note: no helm binary (WO_HELM or ~/.cache/wo-tools/bin/helm); the helm comparison is skipped");
         return;
     };
@@ -1044,7 +1035,7 @@ fn helm_error(stderr: &str, name: &str) -> String {
 
 #[test]
 fn functions_fail_as_helm_fails() {
-    let Some(helm) = helm_binary() else {
+    let Some(helm) = crate::test_helm::helm() else {
         eprintln!("note: no helm binary (WO_HELM or ~/.cache/wo-tools/bin/helm); the helm comparison is skipped");
         return;
     };

@@ -582,13 +582,6 @@ const HELM_CASES: &[&str] = &[
     "{{ range $i, $e := .Values.items }}{{ range $k, $v := $e }}{{ $i }}{{ $k }}{{ $v }}{{ end }}{{ end }}",
 ];
 
-fn helm_bin() -> Option<PathBuf> {
-    let path = std::env::var_os("WO_HELM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/root/.cache/wo-tools/bin/helm"));
-    path.exists().then_some(path)
-}
-
 /// The chart: each case a define in `_cases.tpl`, and `t.yaml` printing each one `%q`-quoted
 /// (one valid YAML line per case, whatever the case prints).
 fn chart_files() -> (String, String) {
@@ -609,7 +602,7 @@ fn chart_files() -> (String, String) {
 
 #[test]
 fn output_matches_helm_template() {
-    let Some(helm) = helm_bin() else {
+    let Some(helm) = crate::test_helm::helm() else {
         eprintln!("note: helm not found (set WO_HELM); skipping the comparison with helm");
         return;
     };
@@ -785,7 +778,7 @@ const HELM_PARSE_ERRORS: &[&str] = &[
 
 #[test]
 fn parse_errors_match_helm() {
-    let Some(helm) = helm_bin() else {
+    let Some(helm) = crate::test_helm::helm() else {
         eprintln!("note: helm not found (set WO_HELM); skipping the comparison with helm");
         return;
     };
@@ -960,7 +953,7 @@ fn helm_report(e: &Error) -> String {
 
 #[test]
 fn exec_errors_match_helm() {
-    let Some(helm) = helm_bin() else {
+    let Some(helm) = crate::test_helm::helm() else {
         eprintln!("note: helm not found (set WO_HELM); skipping the comparison with helm");
         return;
     };
