@@ -258,6 +258,7 @@ fn one_target_fleet(target: &Value, level: &str) -> Fleet {
             api_versions: Vec::new(),
         }],
         assignments: Vec::new(),
+        rollout: None,
     }
 }
 

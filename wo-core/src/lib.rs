@@ -9,6 +9,8 @@
 //! - [`yaml`]: the one YAML layer (budgets for hostile input, positions, safe emission);
 //! - [`format`](mod@format): the `wo/v1` file formats (`Application`/`Platform`, `Fleet`, value files) and
 //!   Azure Workload Orchestration's configuration schema and template;
+//! - [`rollout`]: the rollout planner (waves, failure budgets, bake, approvals, windows) and
+//!   its record as commit statuses;
 //! - [`expr`]: the `${{ … }}` expression language of configuration templates;
 //! - [`ports`]: the five ports (`SourceRepo`, `ConfigStore`, `GitOpsRepo`, `Renderer`,
 //!   `Orchestrator`) and [`memory`], their in-memory implementations;
@@ -30,6 +32,7 @@ pub mod key_path;
 pub mod memory;
 pub mod pipeline;
 pub mod ports;
+pub mod rollout;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod value;

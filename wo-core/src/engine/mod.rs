@@ -88,6 +88,7 @@ pub fn check_values(bundle: &Bundle, values: &ValueSet) -> Result<()> {
         hierarchy,
         targets,
         assignments: Vec::new(),
+        rollout: None,
     };
     Resolver::new(bundle, values, &fleet).map(|_| ())
 }

@@ -19,9 +19,17 @@
 //!   - solution: shop
 //!     selector: {tier: edge}  # targets whose labels match all of these…
 //!     targets: [lab-1]        # …plus targets named here
+//! rollout:                    # how a release spreads over the targets (optional)
+//!   waves: [{name: canary, selector: {ring: canary}}, {name: rest}]
+//!   failureBudget: {count: 0}
+//!   bake: 15m
 //! ```
+//!
+//! Without `rollout:` a deploy sends a release to every target at once; see
+//! [`rollout`] for the section's format.
 
 pub mod import;
+pub mod rollout;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -170,6 +178,10 @@ pub struct Fleet {
     /// Assignments of solutions to targets.
     #[serde(default)]
     pub assignments: Vec<Assignment>,
+    /// How a release spreads over the targets (waves, budget, bake, approvals, windows);
+    /// `None`: to every target at once.
+    #[serde(default)]
+    pub rollout: Option<rollout::Rollout>,
 }
 
 impl Fleet {
@@ -351,6 +363,10 @@ impl Fleet {
                     c.push(d);
                 }
             }
+        }
+        if let (Some(r), Some(rnode)) = (&self.rollout, node.get("rollout")) {
+            let labels: Vec<_> = self.targets.iter().map(|t| &t.labels).collect();
+            r.check(&mut c, rnode, file, "rollout", &labels);
         }
         c.finish(())
     }
