@@ -2386,3 +2386,195 @@ fn resolved_values_from_the_source_commit_say_so() {
         "{err}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Rollouts
+
+/// The prod fleet with `prod-eu-1` as the canary and a rollout of two waves.
+fn prod_fleet_with_rollout(extra: &str) -> String {
+    let f = fleet(
+        "prod",
+        None,
+        &[
+            ("prod-eu-1", "eu", "berlin"),
+            ("prod-eu-2", "eu", "paris"),
+            ("prod-us-1", "us", "chicago"),
+        ],
+    );
+    let f = f.replacen(
+        "labels: {tier: edge}",
+        "labels: {tier: edge, ring: canary}",
+        1,
+    );
+    format!("{f}rollout:\n  waves:\n    - {{name: canary, selector: {{ring: canary}}}}\n    - {{name: rest}}\n  bake: 15m\n{extra}")
+}
+
+/// Promotes `main` to dev and stage and merges prod's change request (not deployed).
+async fn up_to_prod(w: &World, p: &Pipeline) {
+    p.run(&Event::SourcePushed {
+        commit: "main".into(),
+    })
+    .await
+    .unwrap();
+    for env in ["dev", "stage"] {
+        p.merge(env).await.unwrap();
+        p.run(&Event::ChangeMerged {
+            environment: env.into(),
+        })
+        .await
+        .unwrap();
+    }
+    p.merge("prod").await.unwrap();
+    assert!(w.head("prod").await.is_some());
+}
+
+struct Clock(std::sync::atomic::AtomicI64);
+
+impl Clock {
+    fn at(&self, t: i64) {
+        self.0.store(t, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn read(&self) -> wo_core::rollout::Timestamp {
+        wo_core::rollout::Timestamp(self.0.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}
+
+#[tokio::test]
+async fn a_rollout_walks_canary_then_rest_and_each_run_continues_from_the_statuses() {
+    use wo_core::rollout::{Decision, Timestamp, WaitReason};
+    let w = World::new();
+    w.platform_config.commit(
+        "prod",
+        tree(&[("fleet.yaml", &prod_fleet_with_rollout(""))]),
+    );
+    up_to_prod(&w, &w.pipeline()).await;
+    let t0 = 1_800_000_000;
+    let clock = Clock(std::sync::atomic::AtomicI64::new(t0));
+    let now = || clock.read();
+
+    let first = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    let v = first.gitops_commit.to_string();
+    assert_eq!(first.batches.len(), 1);
+    assert_eq!(first.batches[0].0, "canary");
+    assert_eq!(
+        first.decision,
+        Decision::WaitUntil {
+            until: Timestamp(t0 + 900),
+            reason: WaitReason::Bake {
+                wave: "canary".into()
+            }
+        }
+    );
+    assert!(first.next.is_empty());
+    assert_eq!(w.orchestrator.installs("shop", "prod-eu-1", &v), 1);
+    assert_eq!(w.orchestrator.installs("shop", "prod-eu-2", &v), 0);
+    assert_eq!(w.state(&w.c1, "wo/prod").await, Some(CommitState::Pending));
+    assert_eq!(
+        w.state(&w.c1, "wo/prod/wave/canary").await,
+        Some(CommitState::Pending)
+    );
+
+    // A later run during the bake (a fresh pipeline: nothing carried over) installs nothing.
+    clock.at(t0 + 300);
+    let again = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    assert!(again.batches.is_empty());
+    assert_eq!(again.decision, first.decision);
+
+    clock.at(t0 + 900);
+    let rest = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    assert_eq!(rest.batches.len(), 1);
+    assert_eq!(rest.batches[0].0, "rest");
+    assert_eq!(rest.batches[0].1.results.len(), 2);
+    assert!(matches!(
+        rest.decision,
+        Decision::WaitUntil {
+            reason: WaitReason::Bake { .. },
+            ..
+        }
+    ));
+    assert_eq!(
+        w.state(&w.c1, "wo/prod/wave/canary").await,
+        Some(CommitState::Success)
+    );
+
+    clock.at(t0 + 1800);
+    let done = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    assert_eq!(done.decision, Decision::Done);
+    assert!(done.batches.is_empty());
+    assert_eq!(w.state(&w.c1, "wo/prod").await, Some(CommitState::Success));
+    for t in targets_of("prod") {
+        assert_eq!(w.orchestrator.installs("shop", &t, &v), 1, "{t}");
+        assert_eq!(
+            w.state(&w.c1, &format!("wo/prod/{t}")).await,
+            Some(CommitState::Success)
+        );
+    }
+    // `wo status` shows targets, not the rollout's own statuses.
+    let status = w.pipeline().status().await.unwrap();
+    assert_eq!(
+        status[2].targets.keys().collect::<Vec<_>>(),
+        ["prod-eu-1", "prod-eu-2", "prod-us-1"]
+    );
+}
+
+#[tokio::test]
+async fn a_failing_canary_halts_the_rollout_before_the_rest_gets_the_release() {
+    use wo_core::rollout::Decision;
+    let w = World::new();
+    w.platform_config.commit(
+        "prod",
+        tree(&[(
+            "fleet.yaml",
+            &prod_fleet_with_rollout("  autoRollback: true\n"),
+        )]),
+    );
+    w.orchestrator
+        .fail_target("prod-eu-1", "cluster unreachable");
+    up_to_prod(&w, &w.pipeline()).await;
+    let clock = Clock(std::sync::atomic::AtomicI64::new(1_800_000_000));
+    let now = || clock.read();
+    let out = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    let Decision::Halt {
+        wave,
+        reason,
+        rollback,
+    } = &out.decision
+    else {
+        panic!("{:?}", out.decision)
+    };
+    assert_eq!(wave, "canary");
+    assert!(
+        reason.contains("prod-eu-1 failed (cluster unreachable)"),
+        "{reason}"
+    );
+    assert!(
+        rollback.is_empty(),
+        "the failed canary kept the old release"
+    );
+    assert!(out.halted());
+    assert!(matches!(&out.next[..], [Action::Halt { environment, .. }] if environment == "prod"));
+    let v = out.gitops_commit.to_string();
+    assert_eq!(w.orchestrator.installs("shop", "prod-eu-2", &v), 0);
+    assert_eq!(w.orchestrator.installs("shop", "prod-us-1", &v), 0);
+    assert_eq!(w.state(&w.c1, "wo/prod").await, Some(CommitState::Failure));
+    assert_eq!(
+        w.state(&w.c1, "wo/prod/wave/canary").await,
+        Some(CommitState::Failure)
+    );
+
+    // Halted stays halted: the target heals, a later run still installs nothing.
+    w.orchestrator.heal_target("prod-eu-1");
+    let again = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    assert!(again.halted() && again.batches.is_empty());
+    assert_eq!(w.orchestrator.installs("shop", "prod-eu-2", &v), 0);
+
+    // A fleet without a rollout is refused by name.
+    w.platform_config
+        .commit("stage", tree(&[("fleet.yaml", &fleet_of("stage"))]));
+    let err = w
+        .pipeline()
+        .deploy_rollout("stage", &now)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("has no `rollout:`"), "{err}");
+}

@@ -897,7 +897,19 @@ fn backend(message: String, retryable: bool) -> Error {
 #[async_trait]
 impl Orchestrator for WoOrchestrator {
     async fn deploy(&self, release: &Release) -> Result<DeploymentReport> {
+        let all = release.targets.iter().map(|t| t.target.clone()).collect();
+        self.deploy_to(release, &all).await
+    }
+
+    /// Schema and template (steps 1 and 2) come from the whole release, so a batch is the
+    /// same version as the release; only the targets named are installed.
+    async fn deploy_to(
+        &self,
+        release: &Release,
+        targets: &std::collections::BTreeSet<String>,
+    ) -> Result<DeploymentReport> {
         release.validate()?;
+        wo_core::ports::check_batch(release, targets)?;
         {
             let mut known = self.lock_known();
             for t in &release.targets {
@@ -917,6 +929,7 @@ impl Orchestrator for WoOrchestrator {
         let work: Vec<_> = release
             .targets
             .iter()
+            .filter(|t| targets.contains(&t.target))
             .map(|t| self.deploy_named(&plan, t))
             .collect();
         let results = futures::stream::iter(work)

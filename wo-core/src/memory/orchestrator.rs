@@ -128,7 +128,17 @@ impl InMemoryOrchestrator {
 #[async_trait]
 impl Orchestrator for InMemoryOrchestrator {
     async fn deploy(&self, release: &Release) -> Result<DeploymentReport> {
+        let all = release.targets.iter().map(|t| t.target.clone()).collect();
+        self.deploy_to(release, &all).await
+    }
+
+    async fn deploy_to(
+        &self,
+        release: &Release,
+        targets: &std::collections::BTreeSet<String>,
+    ) -> Result<DeploymentReport> {
         release.validate()?;
+        crate::ports::check_batch(release, targets)?;
         let mut s = lock(&self.state);
         let version_key = (release.solution.clone(), release.version.clone());
         match s.versions.get(&version_key) {
@@ -144,7 +154,11 @@ impl Orchestrator for InMemoryOrchestrator {
             }
         }
         let mut results = BTreeMap::new();
-        for t in &release.targets {
+        for t in release
+            .targets
+            .iter()
+            .filter(|t| targets.contains(&t.target))
+        {
             let running_key = (release.solution.clone(), t.target.clone());
             let outcome = if let Some(message) = s.failing.get(&t.target) {
                 TargetOutcome::Failed {

@@ -8,6 +8,17 @@ use super::chain::fleet_file;
 use super::record::{manifests_path, values_path, ReleaseRecord};
 use super::{plan, DeployOutcome, Event, MergeOutcome, Pipeline};
 
+/// What [`Pipeline::deploy`] and [`Pipeline::deploy_rollout`] install, once checked.
+pub(super) struct VerifiedRelease {
+    pub(super) chain: super::EnvironmentChain,
+    pub(super) head: crate::ports::GitOpsCommit,
+    pub(super) provenance: crate::ports::Provenance,
+    pub(super) release: Release,
+    pub(super) chart: Option<crate::ports::Published>,
+    pub(super) fleet: Fleet,
+    pub(super) fleet_file: String,
+}
+
 /// Deploys to at most this many targets set a commit status per target
 /// (`wo/<env>/<target>`); larger ones set statuses only for failed targets, this many at most
 /// (GitHub allows 80 content-creating requests a minute, 500 an hour, and 1,000 statuses per
@@ -51,6 +62,97 @@ impl Pipeline {
     ///   records (a manual edit).
     /// - [`Error::NotFound`]: `env` is not in the chain, or its gitops branch does not exist.
     pub async fn deploy(&self, env: &str) -> Result<DeployOutcome> {
+        let VerifiedRelease {
+            chain,
+            head,
+            provenance,
+            release,
+            chart,
+            ..
+        } = self.verified_release(env).await?;
+        let report = self.ports.orchestrator.deploy(&release).await?;
+
+        let source = &self.ports.source;
+        let short = head.id.short();
+        // Statuses are content-creating requests, which GitHub limits to 80 a minute and 500
+        // an hour: one per target is kept for fleets of up to MAX_TARGET_STATUSES targets;
+        // beyond that only failed targets get theirs (the first MAX_TARGET_STATUSES), and the
+        // environment's status and the deploy's report carry the rest.
+        let every_target = report.results.len() <= MAX_TARGET_STATUSES;
+        let mut written = 0;
+        for (target, outcome) in &report.results {
+            let failed = matches!(outcome, TargetOutcome::Failed { .. });
+            if !(every_target || failed) || written >= MAX_TARGET_STATUSES {
+                continue;
+            }
+            written += 1;
+            let status = match outcome {
+                TargetOutcome::Deployed => CommitStatus::for_target(
+                    env,
+                    target,
+                    CommitState::Success,
+                    format!("deployed {short}"),
+                ),
+                TargetOutcome::Failed { message } => CommitStatus::for_target(
+                    env,
+                    target,
+                    CommitState::Failure,
+                    format!("{short} failed: {message}"),
+                ),
+            };
+            source.set_status(&provenance.source_commit, status).await?;
+        }
+        let succeeded = report.all_succeeded();
+        let env_status = if succeeded {
+            CommitStatus::for_environment(
+                env,
+                CommitState::Success,
+                format!("deployed {short} to {} targets", report.results.len()),
+            )
+        } else {
+            let failed: Vec<&str> = report.failed().iter().map(|(t, _)| *t).collect();
+            let shown = if failed.len() <= 5 {
+                failed.join(", ")
+            } else {
+                format!(
+                    "{} and {} more of {} targets",
+                    failed[..5].join(", "),
+                    failed.len() - 5,
+                    report.results.len()
+                )
+            };
+            CommitStatus::for_environment(
+                env,
+                CommitState::Failure,
+                format!("{short} failed on {shown}"),
+            )
+        };
+        source
+            .set_status(&provenance.source_commit, env_status)
+            .await?;
+
+        let next = plan(
+            &Event::DeploymentFinished {
+                environment: env.to_string(),
+                source_commit: provenance.source_commit.clone(),
+                promotable: provenance.promotable,
+                succeeded,
+            },
+            &chain,
+        )?;
+        Ok(DeployOutcome {
+            environment: env.to_string(),
+            gitops_commit: head.id,
+            provenance,
+            report,
+            chart,
+            next,
+        })
+    }
+
+    /// The release at the head of the gitops env branch of `env`, checked as
+    /// [`deploy`](Pipeline::deploy) documents (provenance, files, policy), its chart published.
+    pub(super) async fn verified_release(&self, env: &str) -> Result<VerifiedRelease> {
         let chain = self.chain_with(env).await?;
         let solution = self.solution().await?;
         let shown = format!("gitops/{env}");
@@ -173,83 +275,14 @@ impl Pipeline {
             chart: chart.as_ref().map(|p| p.chart.clone()),
             specification: again.specification.clone(),
         };
-        let report = self.ports.orchestrator.deploy(&release).await?;
-
-        let source = &self.ports.source;
-        let short = head.id.short();
-        // Statuses are content-creating requests, which GitHub limits to 80 a minute and 500
-        // an hour: one per target is kept for fleets of up to MAX_TARGET_STATUSES targets;
-        // beyond that only failed targets get theirs (the first MAX_TARGET_STATUSES), and the
-        // environment's status and the deploy's report carry the rest.
-        let every_target = report.results.len() <= MAX_TARGET_STATUSES;
-        let mut written = 0;
-        for (target, outcome) in &report.results {
-            let failed = matches!(outcome, TargetOutcome::Failed { .. });
-            if !(every_target || failed) || written >= MAX_TARGET_STATUSES {
-                continue;
-            }
-            written += 1;
-            let status = match outcome {
-                TargetOutcome::Deployed => CommitStatus::for_target(
-                    env,
-                    target,
-                    CommitState::Success,
-                    format!("deployed {short}"),
-                ),
-                TargetOutcome::Failed { message } => CommitStatus::for_target(
-                    env,
-                    target,
-                    CommitState::Failure,
-                    format!("{short} failed: {message}"),
-                ),
-            };
-            source.set_status(&provenance.source_commit, status).await?;
-        }
-        let succeeded = report.all_succeeded();
-        let env_status = if succeeded {
-            CommitStatus::for_environment(
-                env,
-                CommitState::Success,
-                format!("deployed {short} to {} targets", report.results.len()),
-            )
-        } else {
-            let failed: Vec<&str> = report.failed().iter().map(|(t, _)| *t).collect();
-            let shown = if failed.len() <= 5 {
-                failed.join(", ")
-            } else {
-                format!(
-                    "{} and {} more of {} targets",
-                    failed[..5].join(", "),
-                    failed.len() - 5,
-                    report.results.len()
-                )
-            };
-            CommitStatus::for_environment(
-                env,
-                CommitState::Failure,
-                format!("{short} failed on {shown}"),
-            )
-        };
-        source
-            .set_status(&provenance.source_commit, env_status)
-            .await?;
-
-        let next = plan(
-            &Event::DeploymentFinished {
-                environment: env.to_string(),
-                source_commit: provenance.source_commit.clone(),
-                promotable: provenance.promotable,
-                succeeded,
-            },
-            &chain,
-        )?;
-        Ok(DeployOutcome {
-            environment: env.to_string(),
-            gitops_commit: head.id,
+        Ok(VerifiedRelease {
+            chain,
+            head,
             provenance,
-            report,
+            release,
             chart,
-            next,
+            fleet,
+            fleet_file,
         })
     }
 }

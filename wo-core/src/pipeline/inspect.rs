@@ -96,7 +96,12 @@ impl Pipeline {
                 for s in self.ports.source.statuses(&p.source_commit).await? {
                     if s.context == env_context {
                         state = Some(s.state);
-                    } else if let Some(t) = s.context.strip_prefix(&target_prefix) {
+                    } else if let Some(t) = s
+                        .context
+                        .strip_prefix(&target_prefix)
+                        // `wo/<env>/wave/<w>` and `wo/<env>/approval/<w>` are a rollout's.
+                        .filter(|t| !t.contains('/'))
+                    {
                         targets.insert(t.to_string(), s.state);
                     }
                 }

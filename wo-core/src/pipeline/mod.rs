@@ -4,7 +4,8 @@
 //! a config change) it asks the pure planner [`plan`] what to do, does it through the five
 //! ports, and follows the chain (a deploy plans the next step) until a change request waits
 //! for review, promotion stops or nothing is left. Each step is also a method of its own
-//! ([`Pipeline::prepare_pr`], [`Pipeline::merge`], [`Pipeline::deploy`],
+//! ([`Pipeline::prepare_pr`], [`Pipeline::merge`], [`Pipeline::deploy`] — or
+//! [`Pipeline::deploy_rollout`] wave by wave —,
 //! [`Pipeline::apply_fleet`]), as workflow steps call them. [`Pipeline::verify`] checks that
 //! what runs is what was reviewed.
 //!
@@ -26,6 +27,7 @@ mod origin;
 mod plan;
 mod prepare;
 mod record;
+mod rollout;
 mod run;
 mod verify;
 
@@ -40,6 +42,7 @@ pub use record::{
     manifests_path, policy_path, record_path, sha256_hex, values_path, RecordedProvenance,
     RecordedTarget, ReleaseRecord, RELEASE_FILE,
 };
+pub use rollout::RolloutOutcome;
 pub use verify::{TargetVerification, Verdict, Verification};
 
 use crate::error::{Error, Location, Result};

@@ -64,6 +64,26 @@ impl Release {
     }
 }
 
+/// Checks that every target of a batch is a target of the release.
+///
+/// # Errors
+/// [`Error::Invalid`] naming the first that is not.
+pub fn check_batch(release: &Release, targets: &BTreeSet<String>) -> Result<()> {
+    if let Some(t) = targets
+        .iter()
+        .find(|t| !release.targets.iter().any(|r| &r.target == *t))
+    {
+        return Err(Error::invalid(
+            Location::file("<release>").with_key("targets"),
+            format!(
+                "`{t}` is not a target of this release of `{}`",
+                release.solution
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// What to install on one target.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TargetRelease {
@@ -205,6 +225,31 @@ pub struct Running {
 pub trait Orchestrator: Send + Sync {
     /// Installs the release on each of its targets; the report says how each went.
     async fn deploy(&self, release: &Release) -> Result<DeploymentReport>;
+
+    /// Installs the release on `targets` only, a subset of its targets (a batch of a
+    /// rollout, see [`crate::rollout`]); the report has one entry per target named. The
+    /// release stays whole — the version's content is all its targets, so batches of one
+    /// release are one version — and the contract of [`deploy`](Orchestrator::deploy) holds
+    /// for the targets named.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`](crate::Error::Invalid) naming a target the release does not have;
+    /// by default [`Error::Unsupported`](crate::Error::Unsupported) unless `targets` are all
+    /// the release's (then it is [`deploy`](Orchestrator::deploy)).
+    async fn deploy_to(
+        &self,
+        release: &Release,
+        targets: &BTreeSet<String>,
+    ) -> Result<DeploymentReport> {
+        check_batch(release, targets)?;
+        if targets.len() == release.targets.len() {
+            return self.deploy(release).await;
+        }
+        Err(Error::unsupported(format!(
+            "installing `{}` on some of its targets: this orchestrator installs whole releases only",
+            release.solution
+        )))
+    }
 
     /// The version of `solution` running on `target`, `None` when none is.
     async fn deployed(&self, solution: &str, target: &str) -> Result<Option<String>>;

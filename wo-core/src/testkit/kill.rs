@@ -259,6 +259,20 @@ impl Orchestrator for Killable<dyn Orchestrator> {
         self.inner.deploy(release).await
     }
 
+    async fn deploy_to(
+        &self,
+        release: &Release,
+        targets: &std::collections::BTreeSet<String>,
+    ) -> Result<DeploymentReport> {
+        self.switch.before_write(&format!(
+            "install {} in {} on {} targets",
+            release.solution,
+            release.environment,
+            targets.len()
+        ))?;
+        self.inner.deploy_to(release, targets).await
+    }
+
     async fn deployed(&self, solution: &str, target: &str) -> Result<Option<String>> {
         self.inner.deployed(solution, target).await
     }

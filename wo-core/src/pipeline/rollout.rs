@@ -1,0 +1,251 @@
+//! deploy with a rollout: install the head of an env branch wave by wave, as the planner of
+//! [`crate::rollout`] says, recording progress as commit statuses so any later run continues.
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Location, Result};
+use crate::ports::{
+    CommitId, CommitState, CommitStatus, DeploymentReport, Provenance, Published, TargetOutcome,
+};
+use crate::rollout::{
+    record, replay, Decision, RolloutPlan, RolloutState, TargetProgress, Timestamp, WaitReason,
+};
+
+use super::deploy::{VerifiedRelease, MAX_TARGET_STATUSES};
+use super::{plan, Action, Event, Pipeline};
+
+/// What [`Pipeline::deploy_rollout`] did, and where the rollout stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RolloutOutcome {
+    /// The environment.
+    pub environment: String,
+    /// The gitops commit rolled out.
+    pub gitops_commit: CommitId,
+    /// Its provenance.
+    pub provenance: Provenance,
+    /// The chart the release installs, as published (with a chart registry).
+    pub chart: Option<Published>,
+    /// The batches this run installed: the wave and the orchestrator's report.
+    pub batches: Vec<(String, DeploymentReport)>,
+    /// Where the rollout stands: waiting (bake, window, approval), halted or done.
+    pub decision: Decision,
+    /// The progress, as recorded.
+    pub state: RolloutState,
+    /// What looks wrong in the waves (empty waves, budgets as large as a wave).
+    pub warnings: Vec<String>,
+    /// What the planner says comes next: prepare-pr of the next environment once done, a
+    /// halt, or nothing while the rollout waits.
+    pub next: Vec<Action>,
+}
+
+impl RolloutOutcome {
+    /// Whether the rollout halted.
+    pub fn halted(&self) -> bool {
+        matches!(self.decision, Decision::Halt { .. })
+    }
+}
+
+impl Pipeline {
+    /// Rolls the head of the gitops env branch of `env` out as the fleet's `rollout:` says:
+    /// reads the progress so far from the source commit's statuses, then installs batch after
+    /// batch while the planner says [`Decision::Deploy`], recording each outcome, and returns
+    /// when it says to wait (bake, window, approval), halt or that it is done. Call it again
+    /// later (a scheduled workflow) to continue: nothing is held between runs.
+    ///
+    /// `now` is the clock (read after each batch, so a bake counts from the end of the last
+    /// install). Statuses: see [`crate::rollout::record`]; `wo/<env>` is `pending` while the
+    /// rollout runs, `failure` once halted and `success` once every wave baked — promotion to
+    /// the next environment follows only then. Targets of releases of at most
+    /// [`MAX_TARGET_STATUSES`] targets also get a success status each, as with
+    /// [`deploy`](Pipeline::deploy).
+    ///
+    /// Not done yet: health checks during bake (targets are counted unhealthy only as
+    /// recorded), the automatic rollback of a halted wave (its targets are in the decision),
+    /// and narrowing by the application's `wo/app.yaml`.
+    ///
+    /// Batches go through [`Orchestrator::deploy_to`](crate::ports::Orchestrator::deploy_to):
+    /// an orchestrator that installs whole releases only can roll out one-wave rollouts
+    /// without batches only.
+    ///
+    /// # Errors
+    /// As [`deploy`](Pipeline::deploy); [`Error::Invalid`] naming the fleet file when its
+    /// fleet has no `rollout:`; [`Error::Precondition`] when the waves changed under a running
+    /// rollout (see [`replay`]); [`Error::Backend`] when the orchestrator reports no outcome
+    /// for a target it was given.
+    pub async fn deploy_rollout(
+        &self,
+        env: &str,
+        now: &(dyn Fn() -> Timestamp + Send + Sync),
+    ) -> Result<RolloutOutcome> {
+        let VerifiedRelease {
+            chain,
+            head,
+            provenance,
+            release,
+            chart,
+            fleet,
+            fleet_file,
+        } = self.verified_release(env).await?;
+        let rollout = fleet.rollout.as_ref().ok_or_else(|| {
+            Error::invalid(
+                Location::file(&fleet_file).with_key("rollout"),
+                format!("the fleet of `{env}` has no `rollout:`: deploy sends a release to every target at once"),
+            )
+        })?;
+        let targets: Vec<&crate::format::fleet::Target> = release
+            .targets
+            .iter()
+            .filter_map(|t| fleet.target(&t.target))
+            .collect();
+        let waves = RolloutPlan::new(&targets, rollout);
+        let source = &self.ports.source;
+        let commit = &provenance.source_commit;
+        let mut written: BTreeMap<String, (CommitState, String)> = source
+            .statuses(commit)
+            .await?
+            .into_iter()
+            .map(|s| (s.context, (s.state, s.description)))
+            .collect();
+        let recorded: Vec<CommitStatus> = written
+            .iter()
+            .map(|(c, (s, d))| CommitStatus {
+                context: c.clone(),
+                state: *s,
+                description: d.clone(),
+                target_url: None,
+            })
+            .collect();
+        let mut state = replay(&waves, env, &release.version, &recorded)?;
+        let short = head.id.short().to_string();
+        let per_target = release.targets.len() <= MAX_TARGET_STATUSES;
+        let mut batches = Vec::new();
+        let decision = loop {
+            let t = now();
+            let decision = waves.decide(&state, t);
+            let Decision::Deploy { wave, targets } = &decision else {
+                break decision;
+            };
+            let batch = targets.iter().cloned().collect();
+            let report = self.ports.orchestrator.deploy_to(&release, &batch).await?;
+            let done = now();
+            for target in targets {
+                let progress = match report.results.get(target) {
+                    Some(TargetOutcome::Deployed) => TargetProgress::Succeeded { at: done },
+                    Some(TargetOutcome::Failed { message }) => TargetProgress::Failed {
+                        message: message.clone(),
+                    },
+                    None => {
+                        return Err(Error::backend(
+                            "orchestrator",
+                            format!("deploying {short} reported no outcome for target `{target}`"),
+                        ))
+                    }
+                };
+                state.outcomes.insert(target.clone(), progress);
+            }
+            let mut statuses = record(&waves, env, &release.version, &state, done);
+            if per_target {
+                statuses.extend(
+                    state
+                        .outcomes
+                        .iter()
+                        .filter(|(_, p)| matches!(p, TargetProgress::Succeeded { .. }))
+                        .map(|(t, _)| {
+                            CommitStatus::for_target(
+                                env,
+                                t,
+                                CommitState::Success,
+                                format!("deployed {short}"),
+                            )
+                        }),
+                );
+            }
+            self.write_changed(commit, &mut written, statuses).await?;
+            batches.push((wave.clone(), report));
+        };
+
+        let n = release.targets.len();
+        let (state_now, description) = match &decision {
+            Decision::Done => (
+                CommitState::Success,
+                format!(
+                    "deployed {short} to {n} targets in {} waves",
+                    waves.waves.len()
+                ),
+            ),
+            Decision::Halt { reason, .. } => {
+                (CommitState::Failure, format!("{short} halted: {reason}"))
+            }
+            Decision::WaitUntil {
+                until,
+                reason: WaitReason::Bake { wave },
+            } => (
+                CommitState::Pending,
+                format!("rolling out {short}: wave {wave} bakes until {until}"),
+            ),
+            Decision::WaitUntil {
+                until,
+                reason: WaitReason::Window { wave },
+            } => (
+                CommitState::Pending,
+                format!("rolling out {short}: wave {wave} waits for the window at {until}"),
+            ),
+            Decision::WaitForApproval { wave } => (
+                CommitState::Pending,
+                format!("rolling out {short}: wave {wave} waits for approval"),
+            ),
+            Decision::Deploy { .. } => unreachable!("the loop ends on any other decision"),
+        };
+        let mut final_statuses = record(&waves, env, &release.version, &state, now());
+        final_statuses.push(CommitStatus::for_environment(
+            env,
+            state_now,
+            description.chars().take(140).collect::<String>(),
+        ));
+        self.write_changed(commit, &mut written, final_statuses)
+            .await?;
+
+        let next = match &decision {
+            Decision::Done | Decision::Halt { .. } => plan(
+                &Event::DeploymentFinished {
+                    environment: env.to_string(),
+                    source_commit: commit.clone(),
+                    promotable: provenance.promotable,
+                    succeeded: decision == Decision::Done,
+                },
+                &chain,
+            )?,
+            _ => Vec::new(),
+        };
+        Ok(RolloutOutcome {
+            environment: env.to_string(),
+            gitops_commit: head.id,
+            provenance,
+            chart,
+            batches,
+            decision,
+            state,
+            warnings: waves.warnings,
+            next,
+        })
+    }
+
+    /// Writes the statuses that differ from what `written` says the commit has (a request per
+    /// changed status only: git hosts limit them), and remembers them.
+    async fn write_changed(
+        &self,
+        commit: &CommitId,
+        written: &mut BTreeMap<String, (CommitState, String)>,
+        statuses: Vec<CommitStatus>,
+    ) -> Result<()> {
+        for s in statuses {
+            let now = (s.state, s.description.clone());
+            if written.get(&s.context) == Some(&now) {
+                continue;
+            }
+            written.insert(s.context.clone(), now);
+            self.ports.source.set_status(commit, s).await?;
+        }
+        Ok(())
+    }
+}
