@@ -2578,3 +2578,185 @@ async fn a_failing_canary_halts_the_rollout_before_the_rest_gets_the_release() {
         .unwrap_err();
     assert!(err.to_string().contains("has no `rollout:`"), "{err}");
 }
+
+/// Counts the writes of one process (statuses, installs) and dies before write `n` and every
+/// write after it: a run killed at an exact point.
+#[derive(Clone, Default)]
+struct Death(Arc<Mutex<(usize, Option<usize>)>>);
+
+impl Death {
+    fn arm(&self, n: usize) {
+        *self.0.lock().unwrap() = (0, Some(n));
+    }
+    fn off(&self) {
+        *self.0.lock().unwrap() = (0, None);
+    }
+    fn writes(&self) -> usize {
+        self.0.lock().unwrap().0
+    }
+    fn before_write(&self) -> Result<()> {
+        let mut s = self.0.lock().unwrap();
+        s.0 += 1;
+        match s.1 {
+            Some(n) if s.0 >= n => Err(Error::backend("killed", "the process died")),
+            _ => Ok(()),
+        }
+    }
+}
+
+struct DyingSource(InMemorySourceRepo, Death);
+
+#[async_trait]
+impl SourceRepo for DyingSource {
+    async fn resolve(&self, rev: &str) -> Result<CommitId> {
+        self.0.resolve(rev).await
+    }
+    async fn read_tree(&self, commit: &CommitId, dirs: &[String]) -> Result<FileTree> {
+        self.0.read_tree(commit, dirs).await
+    }
+    async fn set_status(
+        &self,
+        commit: &CommitId,
+        status: wo_core::ports::CommitStatus,
+    ) -> Result<()> {
+        self.1.before_write()?;
+        self.0.set_status(commit, status).await
+    }
+    async fn statuses(&self, commit: &CommitId) -> Result<Vec<wo_core::ports::CommitStatus>> {
+        self.0.statuses(commit).await
+    }
+    async fn on_branch(&self, commit: &CommitId, branch: &str) -> Result<bool> {
+        self.0.on_branch(commit, branch).await
+    }
+    async fn tags_of(&self, commit: &CommitId) -> Result<Vec<String>> {
+        self.0.tags_of(commit).await
+    }
+}
+
+struct DyingOrchestrator(InMemoryOrchestrator, Death);
+
+#[async_trait]
+impl Orchestrator for DyingOrchestrator {
+    async fn deploy(
+        &self,
+        release: &wo_core::ports::Release,
+    ) -> Result<wo_core::ports::DeploymentReport> {
+        self.1.before_write()?;
+        self.0.deploy(release).await
+    }
+    async fn deploy_to(
+        &self,
+        release: &wo_core::ports::Release,
+        targets: &std::collections::BTreeSet<String>,
+    ) -> Result<wo_core::ports::DeploymentReport> {
+        self.1.before_write()?;
+        self.0.deploy_to(release, targets).await
+    }
+    async fn deployed(&self, solution: &str, target: &str) -> Result<Option<String>> {
+        self.0.deployed(solution, target).await
+    }
+}
+
+/// `wo deploy` of a 3-wave rollout of 200 targets, killed before one of its writes (an
+/// install or a status; every third, the first and the last), and the rerun killed again a few
+/// writes in: reruns converge, with one install per target.
+#[tokio::test]
+async fn a_rollout_killed_at_any_write_converges_with_one_install_per_target() {
+    use wo_core::rollout::Decision;
+    // The app config has values for `prod-us-1`: it is one of the 200.
+    let names: Vec<String> = (0..199)
+        .map(|i| format!("prod-{i:03}"))
+        .chain(["prod-us-1".to_string()])
+        .collect();
+    let edge: Vec<(&str, &str, &str)> =
+        names.iter().map(|t| (t.as_str(), "eu", "berlin")).collect();
+    let mut prod = fleet("prod", None, &edge);
+    for i in 0..4 {
+        prod = prod.replacen(
+            &format!("name: prod-{:03}\n    hierarchy: {{region: eu, site: berlin}}\n    labels: {{tier: edge}}", i * 50),
+            &format!("name: prod-{:03}\n    hierarchy: {{region: eu, site: berlin}}\n    labels: {{tier: edge, ring: canary}}", i * 50),
+            1,
+        );
+    }
+    prod.push_str(
+        "rollout:\n  waves:\n    - {name: canary, selector: {ring: canary}}\n    - {name: early, percent: 20}\n    - {name: rest}\n  maxInFlight: 25\n  bake: 10m\n",
+    );
+
+    // One undisturbed run first, to count the writes of a whole rollout.
+    let mut total_writes = 0;
+    let mut kill_points = vec![None];
+    let mut k = 0;
+    while k < kill_points.len() {
+        let kill = kill_points[k];
+        k += 1;
+        let w = World::new();
+        w.platform_config
+            .commit("prod", tree(&[("fleet.yaml", &prod)]));
+        up_to_prod(&w, &w.pipeline()).await;
+        let death = Death::default();
+        let mut ports = w.ports_with(Arc::new(w.gitops.clone()));
+        ports.source = Arc::new(DyingSource(w.source.clone(), death.clone()));
+        ports.orchestrator = Arc::new(DyingOrchestrator(w.orchestrator.clone(), death.clone()));
+        let clock = Clock(std::sync::atomic::AtomicI64::new(1_800_000_000));
+        let now = || clock.read();
+
+        let mut deaths = 0;
+        let mut runs = 0;
+        if let Some(n) = kill {
+            death.arm(n);
+        }
+        let version = loop {
+            runs += 1;
+            assert!(runs < 100, "no convergence (kill {kill:?})");
+            // A new process each run: nothing carries over but the repositories.
+            let p = Pipeline::new(ports.clone(), Settings::default());
+            match p.deploy_rollout("prod", &now).await {
+                Err(e) => {
+                    assert!(e.to_string().contains("the process died"), "{e}");
+                    deaths += 1;
+                    // The rerun is killed once more, a few writes in.
+                    if deaths == 1 {
+                        death.arm(kill.unwrap_or(0) % 5 + 2);
+                    } else {
+                        death.off();
+                    }
+                }
+                Ok(out) => {
+                    if kill.is_none() {
+                        total_writes = death.writes();
+                    }
+                    match out.decision {
+                        Decision::Done => break out.gitops_commit.to_string(),
+                        Decision::WaitUntil { until, .. } => clock.at(until.0),
+                        other => panic!("{other:?}"),
+                    }
+                }
+            }
+        };
+        if kill.is_none() {
+            assert!(total_writes > 20, "{total_writes} writes");
+            // Every third write (each run re-renders 200 targets to check the release, so
+            // every write would take long), the first and the last.
+            kill_points.extend(
+                (1..=total_writes)
+                    .filter(|n| n % 3 == 1 || *n == total_writes)
+                    .map(Some),
+            );
+        } else {
+            assert!(deaths >= 1, "kill {kill:?} never happened");
+        }
+        for t in &names {
+            assert_eq!(
+                w.orchestrator.installs("shop", t, &version),
+                1,
+                "{t} (kill {kill:?})"
+            );
+        }
+        assert_eq!(
+            w.state(&w.c1, "wo/prod").await,
+            Some(CommitState::Success),
+            "kill {kill:?}"
+        );
+    }
+    assert!(kill_points.len() > 8, "{kill_points:?}");
+}
