@@ -2760,3 +2760,85 @@ async fn a_rollout_killed_at_any_write_converges_with_one_install_per_target() {
     }
     assert!(kill_points.len() > 8, "{kill_points:?}");
 }
+
+#[tokio::test]
+async fn a_wave_waits_for_its_approval_and_the_approval_names_who_and_when() {
+    use wo_core::rollout::{Decision, Timestamp};
+    let w = World::new();
+    w.platform_config.commit(
+        "prod",
+        tree(&[(
+            "fleet.yaml",
+            &prod_fleet_with_rollout("  approval: [rest]\n"),
+        )]),
+    );
+    up_to_prod(&w, &w.pipeline()).await;
+    let t0 = 1_800_000_000;
+    let clock = Clock(std::sync::atomic::AtomicI64::new(t0));
+    let now = || clock.read();
+    w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    clock.at(t0 + 900);
+    let waiting = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    assert_eq!(
+        waiting.decision,
+        Decision::WaitForApproval {
+            wave: "rest".into()
+        }
+    );
+    assert!(waiting.batches.is_empty());
+    let env = w
+        .source
+        .statuses(&w.c1)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.context == "wo/prod")
+        .unwrap();
+    assert_eq!(env.state, CommitState::Pending);
+    assert!(
+        env.description.ends_with("wave rest waits for approval"),
+        "{}",
+        env.description
+    );
+
+    let p = w.pipeline();
+    let err = p
+        .approve("prod", "rst", "alice", Timestamp(t0 + 1000))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.diagnostics()[0].hint.as_deref(),
+        Some("did you mean `rest`?"),
+        "{err}"
+    );
+    assert!(p
+        .approve("prod", "rest", "alice smith", Timestamp(t0 + 1000))
+        .await
+        .is_err());
+    let approval = p
+        .approve("prod", "rest", "alice", Timestamp(t0 + 1000))
+        .await
+        .unwrap();
+    assert_eq!(approval.by, "alice");
+    let status = w
+        .source
+        .statuses(&w.c1)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.context == "wo/prod/approval/rest")
+        .unwrap();
+    assert_eq!(
+        status.description,
+        format!(
+            "{} approved by alice at 2027-01-15T08:16:40Z",
+            &waiting.gitops_commit.as_str()[..7]
+        )
+    );
+
+    clock.at(t0 + 1000);
+    let rest = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    assert_eq!(rest.batches.len(), 1);
+    assert_eq!(rest.batches[0].0, "rest");
+    assert_eq!(rest.state.approvals["rest"].by, "alice");
+}

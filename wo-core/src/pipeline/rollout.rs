@@ -8,7 +8,8 @@ use crate::ports::{
     CommitId, CommitState, CommitStatus, DeploymentReport, Provenance, Published, TargetOutcome,
 };
 use crate::rollout::{
-    record, replay, Decision, RolloutPlan, RolloutState, TargetProgress, Timestamp, WaitReason,
+    approval_status, record, replay, Approval, Decision, RolloutPlan, RolloutState, TargetProgress,
+    Timestamp, WaitReason,
 };
 
 use super::deploy::{VerifiedRelease, MAX_TARGET_STATUSES};
@@ -228,6 +229,92 @@ impl Pipeline {
             warnings: waves.warnings,
             next,
         })
+    }
+
+    /// Records that `by` approved wave `wave` of the release at the head of the gitops env
+    /// branch of `env`, at `at` (the status `wo/<env>/approval/<wave>` of its source commit;
+    /// see [`crate::rollout::record`]). The approval holds for that release only; approving
+    /// again, or ahead of the wave, is harmless. Who may approve is who may write statuses on
+    /// the source repository: the caller's credentials decide.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when `env` is not in the chain or its gitops branch is empty;
+    /// [`Error::Invalid`] when the head has no wo provenance, its fleet has no `rollout:` or
+    /// no wave `wave` (with a "did you mean"), or `by` is not a valid approver.
+    pub async fn approve(
+        &self,
+        env: &str,
+        wave: &str,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<Approval> {
+        self.chain_with(env).await?;
+        let approval = Approval::new(by, at)?;
+        let solution = self.solution().await?;
+        let head = self
+            .ports
+            .gitops
+            .history(env, 1)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                Error::not_found(format!(
+                    "env branch `{env}` of the gitops repo: nothing to approve"
+                ))
+            })?;
+        let provenance = self
+            .release_provenance(env, &solution, &head)
+            .await?
+            .ok_or_else(|| {
+                Error::invalid(
+                    Location::file(format!("gitops/{env}")).with_key(head.id.to_string()),
+                    format!(
+                        "the head {} of `{env}` is not a release of wo: nothing to approve",
+                        head.id.short()
+                    ),
+                )
+            })?;
+        let fleet_file = super::chain::fleet_file(env);
+        let tree = self
+            .ports
+            .platform_config
+            .read(&provenance.fleet_commit)
+            .await?;
+        let text = tree
+            .text(crate::format::fleet::FLEET_FILE)?
+            .ok_or_else(|| Error::invalid(Location::file(&fleet_file), "file not found"))?;
+        let fleet = crate::format::fleet::Fleet::parse(text, &fleet_file)?;
+        let waves: Vec<&str> = fleet
+            .rollout
+            .iter()
+            .flat_map(|r| r.waves.iter().map(|w| w.name.as_str()))
+            .collect();
+        if !waves.contains(&wave) {
+            let mut d = crate::error::Diagnostic::new(
+                Location::file(&fleet_file).with_key("rollout.waves"),
+                if waves.is_empty() {
+                    format!("the fleet of `{env}` has no `rollout:`: there is no wave to approve")
+                } else {
+                    format!(
+                        "no wave `{wave}` in the rollout of `{env}` (waves: {})",
+                        waves.join(", ")
+                    )
+                },
+            );
+            if let Some(s) = crate::format::closest(wave, waves.iter().copied()) {
+                d = d.with_hint(format!("did you mean `{s}`?"));
+            }
+            return Err(Error::Invalid(crate::error::Diagnostics(vec![d])));
+        }
+        self.ports
+            .source
+            .set_status(
+                &provenance.source_commit,
+                approval_status(env, wave, head.id.as_str(), &approval),
+            )
+            .await?;
+        Ok(approval)
     }
 
     /// Writes the statuses that differ from what `written` says the commit has (a request per

@@ -91,11 +91,44 @@ impl TargetProgress {
 /// Who approved a wave, and when.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Approval {
-    /// The approver as the git host names them (a GitHub login); at most 64 characters, no
-    /// whitespace.
+    /// The approver as the git host names them (a GitHub login): 1 to
+    /// [`MAX_APPROVER`](Approval::MAX_APPROVER) characters, no whitespace or invisible
+    /// characters ([`Approval::new`] checks it), so that the status recording it stays
+    /// within a description's 140 characters and reads back.
     pub by: String,
     /// When.
     pub at: Timestamp,
+}
+
+impl Approval {
+    /// The longest approver name.
+    pub const MAX_APPROVER: usize = 64;
+
+    /// An approval by `by` at `at`.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`](crate::Error::Invalid) when `by` is empty, longer than
+    /// [`MAX_APPROVER`](Approval::MAX_APPROVER) or holds whitespace or invisible characters.
+    pub fn new(by: &str, at: Timestamp) -> crate::Result<Approval> {
+        let ok = !by.is_empty()
+            && by.chars().count() <= Self::MAX_APPROVER
+            && !by
+                .chars()
+                .any(|c| c.is_whitespace() || crate::error::is_invisible(c));
+        if !ok {
+            return Err(crate::Error::invalid(
+                crate::Location::file("<approval>").with_key("by"),
+                format!(
+                    "`{by}` is not an approver: 1 to {} characters, no spaces (a login)",
+                    Self::MAX_APPROVER
+                ),
+            ));
+        }
+        Ok(Approval {
+            by: by.to_string(),
+            at,
+        })
+    }
 }
 
 /// The progress of one release's rollout in one environment: what the planner decides from.
