@@ -2452,6 +2452,11 @@ async fn a_rollout_walks_canary_then_rest_and_each_run_continues_from_the_status
     let clock = Clock(std::sync::atomic::AtomicI64::new(t0));
     let now = || clock.read();
 
+    // A fleet with a rollout is never deployed to every target at once.
+    let err = w.pipeline().deploy("prod").await.unwrap_err();
+    assert!(err.to_string().contains("declares a rollout"), "{err}");
+    assert_eq!(w.orchestrator.total_installs(), 5, "dev and stage only");
+
     let first = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
     let v = first.gitops_commit.to_string();
     assert_eq!(first.batches.len(), 1);
@@ -2734,6 +2739,7 @@ async fn a_rollout_killed_at_any_write_converges_with_one_install_per_target() {
             }
         };
         if kill.is_none() {
+            eprintln!("an undisturbed rollout of 200 targets: {runs} runs, {total_writes} writes");
             assert!(total_writes > 20, "{total_writes} writes");
             // Every third write (each run re-renders 200 targets to check the release, so
             // every write would take long), the first and the last.

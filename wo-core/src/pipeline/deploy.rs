@@ -61,6 +61,8 @@ impl Pipeline {
     ///   file under `<solution>/` is missing, extra or differs from what `release.yaml`
     ///   records (a manual edit).
     /// - [`Error::NotFound`]: `env` is not in the chain, or its gitops branch does not exist.
+    /// - [`Error::Invalid`] naming the fleet file, nothing deployed: its fleet declares a
+    ///   `rollout:` — use [`deploy_rollout`](Pipeline::deploy_rollout).
     pub async fn deploy(&self, env: &str) -> Result<DeployOutcome> {
         let VerifiedRelease {
             chain,
@@ -68,8 +70,19 @@ impl Pipeline {
             provenance,
             release,
             chart,
-            ..
+            fleet,
+            fleet_file,
         } = self.verified_release(env).await?;
+        if fleet.rollout.is_some() {
+            // Sending to every target at once would skip the waves, budget and bake the
+            // platform asked for.
+            return Err(Error::invalid(
+                Location::file(&fleet_file).with_key("rollout"),
+                format!(
+                    "the fleet of `{env}` declares a rollout: deploy it wave by wave (Pipeline::deploy_rollout), not to every target at once"
+                ),
+            ));
+        }
         let report = self.ports.orchestrator.deploy(&release).await?;
 
         let source = &self.ports.source;
