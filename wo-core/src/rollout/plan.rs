@@ -220,11 +220,11 @@ pub struct RolloutPlan {
 
 /// The stable order of targets: by a hash of the name (so that a percent wave samples the
 /// whole fleet rather than its first region), then by name.
-fn stable_key(name: &str) -> ([u8; 8], &str) {
+fn stable_key(name: &str) -> ([u8; 8], String) {
     let digest = Sha256::digest(name.as_bytes());
     let mut key = [0u8; 8];
     key.copy_from_slice(&digest[..8]);
-    (key, name)
+    (key, name.to_string())
 }
 
 impl RolloutPlan {
@@ -239,7 +239,7 @@ impl RolloutPlan {
     /// first wave whose selector matches a target takes it. The last wave takes the rest.
     pub fn new(targets: &[&Target], rollout: &Rollout) -> RolloutPlan {
         let mut left: Vec<&Target> = targets.to_vec();
-        left.sort_by(|a, b| stable_key(&a.name).cmp(&stable_key(&b.name)));
+        left.sort_by_cached_key(|t| stable_key(&t.name));
         left.dedup_by(|a, b| a.name == b.name);
         let mut waves = Vec::with_capacity(rollout.waves.len());
         let mut warnings = Vec::new();
