@@ -16,6 +16,24 @@ pub fn encode(value: &Value) -> Result<String, String> {
     Ok(out)
 }
 
+/// Whether [`encode`] would succeed, without writing anything: its error when not (the first
+/// non-finite float, in the order `encode` meets it).
+///
+/// # Errors
+///
+/// As [`encode`].
+pub(crate) fn check(value: &Value) -> Result<(), String> {
+    match value {
+        Value::Float(f) if !f.is_finite() => {
+            Err(format!("json: unsupported value: {}", special_text(*f)))
+        }
+        Value::List(items) => items.iter().try_for_each(check),
+        Value::Map(map) => map.borrow().values().try_for_each(check),
+        Value::Object(o) => check(&o.to_data()),
+        _ => Ok(()),
+    }
+}
+
 /// A `json.Encoder` with `SetEscapeHTML(false)`, its final newline trimmed (`toRawJson`).
 ///
 /// # Errors

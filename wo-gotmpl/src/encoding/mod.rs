@@ -83,11 +83,11 @@ fn string_arg(args: &[Value]) -> Result<&str, String> {
     }
 }
 
-fn trim_newline(s: String) -> String {
-    match s.strip_suffix('\n') {
-        Some(t) => t.to_string(),
-        None => s,
+fn trim_newline(mut s: String) -> String {
+    if s.ends_with('\n') {
+        s.pop();
     }
+    s
 }
 
 fn to_yaml(_: &mut Ctx, args: &[Value]) -> FuncResult {

@@ -417,19 +417,33 @@ fn cat(_: &mut Ctx, a: &[Value]) -> FuncResult {
     s(parts.join(" "))
 }
 
-fn indent_text(spaces: i64, text: &str) -> Result<String, String> {
+/// `text` with `spaces` spaces before every line, after a line break when `lead` (`nindent`),
+/// written once into a string of the right size.
+fn indent_text(lead: bool, spaces: i64, text: &str) -> Result<String, String> {
     let pad = go_repeat(" ", spaces)?;
-    Ok(format!("{pad}{}", text.replace('\n', &format!("\n{pad}"))))
+    let breaks = text.bytes().filter(|&b| b == b'\n').count();
+    let mut out = String::with_capacity(usize::from(lead) + pad.len() * (breaks + 1) + text.len());
+    if lead {
+        out.push('\n');
+    }
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&pad);
+        out.push_str(line);
+    }
+    Ok(out)
 }
 
 fn indent(_: &mut Ctx, a: &[Value]) -> FuncResult {
     let spaces = int(a, 0)?;
-    s(indent_text(spaces, string(a, 1)?)?)
+    s(indent_text(false, spaces, string(a, 1)?)?)
 }
 
 fn nindent(_: &mut Ctx, a: &[Value]) -> FuncResult {
     let spaces = int(a, 0)?;
-    s(format!("\n{}", indent_text(spaces, string(a, 1)?)?))
+    s(indent_text(true, spaces, string(a, 1)?)?)
 }
 
 /// Go's `strings.Replace(src, old, new, -1)`: an empty `old` matches before every rune and at

@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex};
 use super::chart::Chart;
 use super::dependencies::{self, compatible};
 use super::errors::{exec_error, parse_error};
-use super::manifests::{print, show_only, sort_manifests};
+use super::manifests::{print, show_only, sort_manifests_cached, HeadCache};
 use super::objects::{Capabilities, Files, KubeVersion, DEFAULT_API_VERSIONS};
-use super::values::{coalesce_values, table_at, Node};
+use super::values::{coalesce_values_in_place, table_at, Node};
 use super::Error;
 use crate::func::{Ctx, FuncMap};
 use crate::template::TemplateSet;
@@ -73,6 +73,7 @@ pub struct PreparedChart {
     chart: Chart,
     funcs: Arc<FuncMap>,
     sets: Mutex<HashMap<Vec<String>, Arc<TemplateSet>>>,
+    heads: HeadCache,
 }
 
 impl std::fmt::Debug for PreparedChart {
@@ -110,6 +111,7 @@ impl PreparedChart {
             chart,
             funcs: Arc::new(funcs),
             sets: Mutex::new(HashMap::new()),
+            heads: HeadCache::default(),
         };
         check_dependencies(&prepared.chart)?;
         let mut warnings = Vec::new();
@@ -164,7 +166,7 @@ impl PreparedChart {
             .into_iter()
             .filter(|(name, _)| !name.ends_with("NOTES.txt"))
             .collect();
-        let (hooks, manifests) = sort_manifests(&files)?;
+        let (hooks, manifests) = sort_manifests_cached(&files, Some(&self.heads))?;
         let crds = if options.include_crds {
             crds
         } else {
@@ -222,7 +224,7 @@ impl PreparedChart {
             api_versions,
         };
 
-        let values = coalesce_values(&root, &user, warnings)?;
+        let values = coalesce_values_in_place(&root, user, warnings)?;
         super::schema::validate(&root, &values)?;
 
         let mut release = Map::new();

@@ -75,6 +75,8 @@ pub(crate) struct Exec<'s> {
     included: HashMap<String, usize>,
     /// Nesting of template executions (template calls, `include`, `tpl`).
     nesting: usize,
+    /// Output buffers of finished `include`s, reused (their text is copied into the value).
+    buffers: Vec<String>,
 }
 
 impl<'s> Exec<'s> {
@@ -85,6 +87,7 @@ impl<'s> Exec<'s> {
             overlays: Vec::new(),
             included: HashMap::new(),
             nesting: 0,
+            buffers: Vec::new(),
         }
     }
 
@@ -950,13 +953,15 @@ impl<'s> Exec<'s> {
                 self.included.insert(name.to_string(), 1);
             }
         }
-        let mut buf = String::new();
+        let mut buf = self.buffers.pop().unwrap_or_default();
+        buf.clear();
         let r = self.execute_named(name, data, &mut buf);
         if let Some(n) = self.included.get_mut(name) {
             *n -= 1;
         }
-        r.map_err(|e| e.to_string())?;
-        Ok(Value::from(buf))
+        let value = r.map(|()| Value::str(&buf)).map_err(|e| e.to_string());
+        self.buffers.push(buf);
+        value
     }
 
     /// Helm's `tpl`: parses `text` as a template named like the root (`gotpl`) in a clone of

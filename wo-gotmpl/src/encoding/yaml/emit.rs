@@ -69,7 +69,7 @@ impl Node {
     /// strings come back as go-yaml reads JSON's double-quoted text (see [`Reread`]).
     pub(crate) fn from_value(value: &Value) -> Result<Node, String> {
         // encoding/json fails first (NaN, ±Inf), before go-yaml reads anything.
-        crate::encoding::json::encode(value)
+        crate::encoding::json::check(value)
             .map_err(|e| format!("error marshaling into JSON: {e}"))?;
         Reread::default().node(value)
     }
@@ -130,9 +130,13 @@ impl Reread {
     fn key(&mut self, key: &str, mapping_line: usize) -> Result<String, String> {
         let multi_line = key.contains('\u{85}');
         let folded = self.string(key)?;
-        let mut json = String::new();
-        crate::encoding::json::write_string(&mut json, key, true);
-        if multi_line || json.chars().count() > 1024 {
+        // A character is at most 6 in JSON text (`\u00XX`): short keys need no measuring.
+        let long = key.len() > 1024 / 6 && {
+            let mut json = String::new();
+            crate::encoding::json::write_string(&mut json, key, true);
+            json.chars().count() > 1024
+        };
+        if multi_line || long {
             let line = if self.line > 0 {
                 self.line
             } else {
@@ -288,9 +292,9 @@ fn analyze(value: &str, flavor: Flavor) -> Analysis {
         block_indicators = true;
     }
     let mut preceded_by_whitespace = true;
-    let chars: Vec<(usize, char)> = value.char_indices().collect();
-    for (n, &(i, c)) in chars.iter().enumerate() {
-        let next = chars.get(n + 1).map(|p| p.1);
+    let mut chars = value.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let next = chars.peek().map(|p| p.1);
         let followed_by_whitespace = next.is_none() || is_blank_char(next);
         // Indicators that stop the text from being written plain in block context.
         let indicator = if i == 0 {
@@ -413,7 +417,8 @@ pub(crate) fn emit(node: &Node, flavor: Flavor) -> String {
             Flavor::V2 => 80,
             Flavor::V3 => usize::MAX,
         },
-        out: String::new(),
+        // Most documents `toYaml` writes are short: skip the first steps of growth.
+        out: String::with_capacity(256),
         column: 0,
         indent: -1,
         indents: Vec::new(),
@@ -518,11 +523,11 @@ impl Emitter {
                     self.write_indent();
                     let analysis = analyze(key, self.flavor);
                     if !analysis.multiline && key.len() <= 128 {
-                        self.node(&Node::Str(key.clone()), true, true);
+                        self.key(key, true);
                         self.write_indicator(":", false, false, false);
                     } else {
                         self.write_indicator("?", true, false, true);
-                        self.node(&Node::Str(key.clone()), true, false);
+                        self.key(key, false);
                         self.write_indent();
                         self.write_indicator(":", true, false, true);
                     }
@@ -531,6 +536,13 @@ impl Emitter {
                 self.pop_indent();
             }
         }
+    }
+
+    /// A mapping key: what [`Emitter::node`] does for a `Node::Str` of it, without the copy.
+    fn key(&mut self, key: &str, simple_key: bool) {
+        self.mapping_context = true;
+        self.simple_key_context = simple_key;
+        self.scalar(key, requested_style(key));
     }
 
     fn empty_flow(&mut self, open: &str, close: &str) {
@@ -576,15 +588,26 @@ impl Emitter {
         if !self.whitespace {
             self.put(' ');
         }
+        // Most scalars are one ASCII word: written at once.
+        if value
+            .bytes()
+            .all(|b| b != b' ' && b != b'\n' && b != b'\r' && b.is_ascii())
+        {
+            self.out.push_str(value);
+            self.column += value.len();
+            self.whitespace = false;
+            self.indention = false;
+            return;
+        }
         let mut spaces = false;
         let mut breaks = false;
-        let chars: Vec<char> = value.chars().collect();
-        for (n, &c) in chars.iter().enumerate() {
+        let mut chars = value.chars().peekable();
+        while let Some(c) = chars.next() {
             if c == ' ' {
                 if allow_breaks
                     && !spaces
                     && self.column > self.best_width
-                    && chars.get(n + 1) != Some(&' ')
+                    && chars.peek() != Some(&' ')
                 {
                     self.write_indent();
                 } else {
