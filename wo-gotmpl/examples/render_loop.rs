@@ -1,5 +1,7 @@
 //! Renders one corpus case in a loop, for profiling (`perf record -g`):
 //! `cargo run --release -p woac-gotmpl --example render_loop -- argo-cd default 200`.
+//! With `WO_VARY_RELEASE=1` each render has its own release name, as the targets of a fleet
+//! do, so only output that does not depend on it is the same from one render to the next.
 
 use std::path::Path;
 use std::time::Instant;
@@ -38,10 +40,20 @@ fn main() {
         .collect(),
         ..RenderOptions::default()
     };
+    let vary = std::env::var_os("WO_VARY_RELEASE").is_some();
     let start = Instant::now();
     let mut bytes = 0;
-    for _ in 0..n {
-        bytes += prepared.render(&values, &opts).expect("renders").len();
+    for i in 0..n {
+        let rendered = if vary {
+            let opts = RenderOptions {
+                release_name: format!("corpus{i}"),
+                ..opts.clone()
+            };
+            prepared.render(&values, &opts)
+        } else {
+            prepared.render(&values, &opts)
+        };
+        bytes += rendered.expect("renders").len();
     }
     let per = start.elapsed().as_secs_f64() * 1e3 / f64::from(n);
     println!("{chart}/{case}: {per:.3} ms per render ({bytes} bytes in all)");

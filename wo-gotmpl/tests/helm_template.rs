@@ -108,6 +108,45 @@ fn failures_read_as_helm_prints_them() {
     );
 }
 
+/// Sprig returns nil slices where a list comes out empty in some functions; `encoding/json`
+/// writes them `null`, `reflect.DeepEqual` tells them from empty lists. The expected text is
+/// what `helm template` v4.1.4 printed for this template.
+#[test]
+fn nil_slices_print_as_helm_prints_them() {
+    let template = r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: x
+data:
+  a: {{ rest list | toJson | quote }}
+  b: {{ initial (list) | toYaml | quote }}
+  c: {{ concat | toJson | quote }}
+  d: {{ concat (list) (list) | toJson | quote }}
+  e: {{ regexFindAll "z" "abc" -1 | toJson | quote }}
+  f: {{ regexSplit "b" "abc" 0 | toJson | quote }}
+  g: {{ fromYamlArray "" | toJson | quote }}
+  h: {{ fromJsonArray "null" | toJson | quote }}
+  i: {{ fromJsonArray "null" | kindOf | quote }}
+  j: {{ fromYamlArray "null" | typeOf | quote }}
+  k: {{ rest list | deepCopy | toJson | quote }}
+  l: {{ printf "%v" (rest list) | quote }}
+  m: {{ list (rest list) (list) | uniq | len | quote }}
+  n: {{ dict "x" (rest list) | toYaml | quote }}
+  o: {{ rest (list 1) | toJson | quote }}
+  p: {{ regexFindAll "z" "abc" 0 | toJson | quote }}
+  q: {{ rest list | toPrettyJson | quote }}
+  r: {{ rest list | toYamlPretty | quote }}
+  s: {{ has (rest list) (list (list)) | quote }}
+  t: {{ fromYamlArray "null" | toJson | quote }}
+  u: {{ fromYamlArray "[]" | toJson | quote }}
+"#;
+    let out = one_template(template)
+        .render(&Value::Nil, &RenderOptions::default())
+        .expect("renders");
+    let expected = "---\n# Source: t/templates/x.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: \"null\"\n  b: \"null\"\n  c: \"null\"\n  d: \"null\"\n  e: \"null\"\n  f: \"null\"\n  g: \"[]\"\n  h: \"null\"\n  i: \"slice\"\n  j: \"[]interface {}\"\n  k: \"null\"\n  l: \"[]\"\n  m: \"2\"\n  n: \"x: null\"\n  o: \"[]\"\n  p: \"null\"\n  q: \"null\"\n  r: \"[]\"\n  s: \"false\"\n  t: \"[]\"\n  u: \"[]\"\n";
+    assert_eq!(out, expected);
+}
+
 #[test]
 fn notes_are_rendered_but_not_printed() {
     let files = vec![

@@ -86,6 +86,7 @@ fn write(
                 write_string(out, &s, html);
             }
         }
+        Value::List(_) | Value::StrList(_) if value.is_nil_slice() => out.push_str("null"),
         Value::List(items) => write_list(out, items.iter(), html, indent, depth)?,
         Value::StrList(items) => {
             let values: Vec<Value> = items.iter().map(Value::str).collect();

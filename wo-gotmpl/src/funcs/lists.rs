@@ -56,7 +56,8 @@ pub fn deep_equal(a: &Value, b: &Value) -> bool {
         (Value::Float(x), Value::Float(y)) => x == y,
         (Value::String(x), Value::String(y)) => x == y,
         (Value::Bytes(x), Value::Bytes(y)) => x == y,
-        (Value::StrList(x), Value::StrList(y)) => x == y,
+        (Value::StrList(x), Value::StrList(y)) => x == y && a.is_nil_slice() == b.is_nil_slice(),
+        (Value::List(_), Value::List(_)) if a.is_nil_slice() != b.is_nil_slice() => false,
         (Value::List(x), Value::List(y)) => {
             x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| deep_equal(p, q))
         }
@@ -115,11 +116,18 @@ fn last(_: &mut Ctx, a: &[Value]) -> FuncResult {
 
 fn rest(_: &mut Ctx, a: &[Value]) -> FuncResult {
     let l = items(nth(a, 0), "Cannot find rest on type")?;
+    if l.is_empty() {
+        // Sprig returns nil for an empty list.
+        return Ok(Value::nil_list());
+    }
     Ok(Value::list(l.into_iter().skip(1).collect()))
 }
 
 fn initial(_: &mut Ctx, a: &[Value]) -> FuncResult {
     let mut l = items(nth(a, 0), "Cannot find initial on type")?;
+    if l.is_empty() {
+        return Ok(Value::nil_list());
+    }
     l.pop();
     Ok(Value::list(l))
 }
@@ -212,6 +220,10 @@ fn concat(_: &mut Ctx, a: &[Value]) -> FuncResult {
             Some(items) => out.extend(items),
             None => return Err(format!("Cannot concat type {} as list", kind_name(l))),
         }
+    }
+    if out.is_empty() {
+        // Go's `var res []interface{}`, appended to only by elements.
+        return Ok(Value::nil_list());
     }
     Ok(Value::list(out))
 }

@@ -90,6 +90,9 @@ impl Reread {
     fn node(&mut self, value: &Value) -> Result<Node, String> {
         Ok(match value {
             Value::Nil => Node::Plain("null".into()),
+            Value::List(_) | Value::StrList(_) if value.is_nil_slice() => {
+                Node::Plain("null".into())
+            }
             Value::Bool(b) => Node::Plain(b.to_string()),
             Value::Int(i) | Value::Int64(i) => Node::Plain(i.to_string()),
             Value::Float(f) => {
