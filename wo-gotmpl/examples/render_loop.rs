@@ -38,6 +38,10 @@ fn main() {
         .iter()
         .map(|s| s.to_string())
         .collect(),
+        max_steps: std::env::var("WO_MAX_STEPS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(wo_gotmpl::func::DEFAULT_MAX_STEPS),
         ..RenderOptions::default()
     };
     let vary = std::env::var_os("WO_VARY_RELEASE").is_some();

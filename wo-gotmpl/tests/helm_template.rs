@@ -147,6 +147,63 @@ data:
     assert_eq!(out, expected);
 }
 
+/// Runaway templates stop with an error naming the template and the budget, at once when a
+/// function would build too much, after the budget's worth of work otherwise.
+#[test]
+fn runaway_templates_fail_naming_the_template_and_the_budget() {
+    let fails = |template: &str, options: &RenderOptions| -> String {
+        one_template(template)
+            .render(&Value::Nil, options)
+            .expect_err("the budget stops it")
+            .to_string()
+    };
+    let defaults = RenderOptions::default();
+    let small = RenderOptions {
+        max_steps: 100_000,
+        max_output_bytes: 1 << 20,
+        ..RenderOptions::default()
+    };
+
+    // A list too long to build: refused before it is made.
+    let e = fails("{{ range until 100000000 }}x{{ end }}", &defaults);
+    assert!(e.contains("t/templates/x.yaml:1:9"), "{e}");
+    assert!(e.contains("error calling until"), "{e}");
+    assert!(e.contains("took more than 50000000 steps"), "{e}");
+
+    // Loops within loops, each small: the iterations run out.
+    let e = fails(
+        "{{ range until 1000 }}{{ range until 1000 }}{{ end }}{{ end }}",
+        &small,
+    );
+    assert!(e.contains("executing \"t/templates/x.yaml\""), "{e}");
+    assert!(e.contains("took more than 100000 steps"), "{e}");
+
+    // A template including itself twice at every level, 40 levels deep (2^40 includes).
+    let e = fails(
+        r#"{{ define "f" }}{{ if lt (len .) 40 }}{{ include "f" (append . 1) }}{{ include "f" (append . 1) }}{{ end }}{{ end }}{{ include "f" list }}"#,
+        &small,
+    );
+    assert!(e.contains("executing \"f\""), "{e}");
+    assert!(e.contains("took more than 100000 steps"), "{e}");
+
+    // Output: one text too long to build, and a loop writing too much.
+    let e = fails("{{ repeat 1000000000 \"x\" }}", &defaults);
+    assert!(e.contains("error calling repeat"), "{e}");
+    assert!(e.contains("produced more than 67108864 bytes"), "{e}");
+    let e = fails(
+        "{{ range until 100 }}{{ repeat 100000 \"x\" }}{{ end }}",
+        &small,
+    );
+    assert!(e.contains("t/templates/x.yaml:1:"), "{e}");
+    assert!(e.contains("produced more than 1048576 bytes"), "{e}");
+
+    // Within the budget, the same templates render.
+    let out = one_template("a: {{ range until 3 }}{{ repeat 2 \"x\" }}{{ end }}")
+        .render(&Value::Nil, &small)
+        .expect("renders");
+    assert!(out.ends_with("a: xxxxxx\n"), "{out}");
+}
+
 #[test]
 fn notes_are_rendered_but_not_printed() {
     let files = vec![

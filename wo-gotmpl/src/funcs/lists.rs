@@ -257,6 +257,22 @@ fn sort_alpha(_: &mut Ctx, a: &[Value]) -> FuncResult {
 }
 
 /// Sprig's `untilStep` (Go `[]int`).
+/// The number of integers [`until_step_ints`] gives, without making them.
+fn until_step_len(start: i64, stop: i64, step: i64) -> u64 {
+    let (span, step) = match (stop < start, step) {
+        (true, s) if s < 0 => (i128::from(start) - i128::from(stop), -i128::from(s)),
+        (false, s) if s > 0 => (i128::from(stop) - i128::from(start), i128::from(s)),
+        _ => return 0,
+    };
+    u64::try_from((span + step - 1) / step).unwrap_or(u64::MAX)
+}
+
+/// [`until_step_ints`], its length charged to the budget first.
+fn until_step_charged(ctx: &mut Ctx, start: i64, stop: i64, step: i64) -> Result<Vec<i64>, String> {
+    ctx.charge(until_step_len(start, stop, step))?;
+    Ok(until_step_ints(start, stop, step))
+}
+
 pub(crate) fn until_step_ints(start: i64, stop: i64, step: i64) -> Vec<i64> {
     let mut v = Vec::new();
     if stop < start {
@@ -285,31 +301,37 @@ fn ints(v: Vec<i64>) -> Value {
     Value::list(v.into_iter().map(Value::Int).collect())
 }
 
-fn until(_: &mut Ctx, a: &[Value]) -> FuncResult {
+fn until(ctx: &mut Ctx, a: &[Value]) -> FuncResult {
     let count = int(a, 0)?;
-    Ok(ints(until_step_ints(
+    Ok(ints(until_step_charged(
+        ctx,
         0,
         count,
         if count < 0 { -1 } else { 1 },
-    )))
+    )?))
 }
 
-fn until_step(_: &mut Ctx, a: &[Value]) -> FuncResult {
-    Ok(ints(until_step_ints(int(a, 0)?, int(a, 1)?, int(a, 2)?)))
+fn until_step(ctx: &mut Ctx, a: &[Value]) -> FuncResult {
+    Ok(ints(until_step_charged(
+        ctx,
+        int(a, 0)?,
+        int(a, 1)?,
+        int(a, 2)?,
+    )?))
 }
 
-fn seq(_: &mut Ctx, a: &[Value]) -> FuncResult {
+fn seq(ctx: &mut Ctx, a: &[Value]) -> FuncResult {
     let p = (0..a.len())
         .map(|i| int(a, i))
         .collect::<Result<Vec<_>, _>>()?;
     let v = match p.as_slice() {
         [end] => {
             let inc = if *end < 1 { -1 } else { 1 };
-            until_step_ints(1, end + inc, inc)
+            until_step_charged(ctx, 1, end + inc, inc)?
         }
         [start, end] => {
             let step = if end < start { -1 } else { 1 };
-            until_step_ints(*start, end + step, step)
+            until_step_charged(ctx, *start, end + step, step)?
         }
         [start, step, end] => {
             let mut inc = 1;
@@ -319,7 +341,7 @@ fn seq(_: &mut Ctx, a: &[Value]) -> FuncResult {
                     return Ok(Value::str(""));
                 }
             }
-            until_step_ints(*start, end + inc, *step)
+            until_step_charged(ctx, *start, end + inc, *step)?
         }
         _ => Vec::new(),
     };

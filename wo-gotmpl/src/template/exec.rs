@@ -185,12 +185,19 @@ impl<'s> Exec<'s> {
         out: &mut String,
     ) -> R<Flow> {
         sc.at = At::Node(node);
+        if let Err(e) = self.ctx.charge(1) {
+            return Err(self.error(sc, e));
+        }
         match node {
-            Node::Text(t) => out.push_str(t),
+            Node::Text(t) => {
+                out.push_str(t);
+                self.check_output(sc, out)?;
+            }
             Node::Action(pipe) => {
                 let v = self.eval_pipeline(sc, dot, pipe)?;
                 if pipe.decl.is_empty() {
                     print_value(out, &v);
+                    self.check_output(sc, out)?;
                 }
             }
             Node::If(b) => return self.walk_if_or_with(sc, dot, b, false, out),
@@ -216,6 +223,16 @@ impl<'s> Exec<'s> {
             Node::Continue(_) => return Ok(Flow::Continue),
         }
         Ok(Flow::Normal)
+    }
+
+    /// The output budget: `out` (the template's output, or an `include`'s) may not grow past
+    /// it.
+    #[inline]
+    fn check_output(&self, sc: &Scope<'_>, out: &str) -> R<()> {
+        match self.ctx.check_output(out.len()) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.error(sc, e)),
+        }
     }
 
     fn walk_if_or_with<'t>(
@@ -278,6 +295,10 @@ impl<'s> Exec<'s> {
         // One iteration; `false` when the loop is to stop (`break`).
         let mut iteration =
             |this: &mut Self, sc: &mut Scope<'t>, index: Val, elem: Val| -> R<bool> {
+                if let Err(e) = this.ctx.charge(1) {
+                    sc.at = At::Node(node);
+                    return Err(this.error(sc, e));
+                }
                 if ndecl > 0 {
                     if b.pipe.is_assign {
                         let first = if ndecl > 1 {
@@ -715,6 +736,9 @@ impl<'s> Exec<'s> {
             return Err(self.error(sc, "internal error: not a function".into()));
         };
         self.check_arity(sc, name, func, extra.len(), fin.is_some())?;
+        if let Err(e) = self.ctx.charge(1) {
+            return Err(self.error(sc, e));
+        }
         let result = match func {
             Func::User(def) => {
                 let mut argv = Vec::with_capacity(extra.len() + 1);
