@@ -219,12 +219,11 @@ enum Read {
 }
 
 fn sort_by_kind(manifests: &mut [Manifest<'_>]) {
-    let rank = |kind: &str| INSTALL_ORDER.iter().position(|k| *k == kind);
-    manifests.sort_by(|a, b| match (rank(&a.kind), rank(&b.kind)) {
-        (Some(x), Some(y)) => x.cmp(&y),
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => a.kind.cmp(&b.kind),
+    // Known kinds first in install order, then the others by name; stable. The rank is found
+    // once per manifest, not at every comparison.
+    manifests.sort_by_cached_key(|m| match INSTALL_ORDER.iter().position(|k| *k == m.kind) {
+        Some(rank) => (rank, String::new()),
+        None => (INSTALL_ORDER.len(), m.kind.clone()),
     });
 }
 

@@ -223,7 +223,9 @@ fn coalesce_chart_values(
     let Some(vc) = table(&copy) else {
         return;
     };
-    for (key, val) in entries(vc) {
+    // The copy (or, in place, the render's own values) is used up here: its entries move.
+    let entries = std::mem::take(&mut *vc.borrow_mut());
+    for (key, val) in entries {
         match get(v, &key) {
             Some(Value::Nil) if !merge => {
                 v.borrow_mut().remove(&key);

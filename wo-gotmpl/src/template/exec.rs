@@ -77,6 +77,8 @@ pub(crate) struct Exec<'s> {
     nesting: usize,
     /// Output buffers of finished `include`s, reused (their text is copied into the value).
     buffers: Vec<String>,
+    /// Argument vectors of finished function calls, reused.
+    arg_vecs: Vec<Vec<Value>>,
 }
 
 impl<'s> Exec<'s> {
@@ -88,6 +90,7 @@ impl<'s> Exec<'s> {
             included: HashMap::new(),
             nesting: 0,
             buffers: Vec::new(),
+            arg_vecs: Vec::new(),
         }
     }
 
@@ -708,9 +711,9 @@ impl<'s> Exec<'s> {
 
     /// An argument a builtin declares as `string`: Go's `validateType` complaints otherwise.
     #[inline(never)]
-    fn string_arg(&self, sc: &Scope<'_>, v: &Value) -> R<String> {
+    fn string_arg(&self, sc: &Scope<'_>, v: &Value) -> R<std::rc::Rc<str>> {
         match v {
-            Value::String(s) => Ok(s.to_string()),
+            Value::String(s) => Ok(s.clone()),
             Value::Nil => Err(self.error(sc, "invalid value; expected string".into())),
             other => Err(self.error(
                 sc,
@@ -741,7 +744,7 @@ impl<'s> Exec<'s> {
         }
         let result = match func {
             Func::User(def) => {
-                let mut argv = Vec::with_capacity(extra.len() + 1);
+                let mut argv = self.arg_vecs.pop().unwrap_or_default();
                 // Bit i: argument i is a nil from an `interface{}` slot (not an untyped nil).
                 let mut iface_nils = 0u64;
                 for (i, a) in extra.iter().enumerate() {
@@ -761,7 +764,11 @@ impl<'s> Exec<'s> {
                     {
                         return Err(self.argument_error(sc, ident, extra, &argv, iface_nils, e));
                     }
-                    r => r,
+                    r => {
+                        argv.clear();
+                        self.arg_vecs.push(argv);
+                        r
+                    }
                 }
             }
             Func::Builtin(b) => match self.call_builtin(sc, dot, *b, extra, fin)? {
