@@ -3,6 +3,11 @@
 //! `helm template` on the same case (one process per run) and the ratio, and the wall time of
 //! 5,000 podinfo renders spread over every core.
 //!
+//! Each native render has a release name of its own (`corpus1`, `corpus2`, …), as the targets
+//! of a fleet differ: a prepared chart remembers what it read of a template's last output, and
+//! rendering the same values again and again would find every output unchanged, which a fleet
+//! does not (only output that depends on nothing that varies, such as CRDs, stays the same).
+//!
 //! `cargo bench -p woac-gotmpl --bench render` (set `WO_BENCH_HELM_RUNS=0` to skip helm, `HELM`
 //! to choose the binary; default `~/.cache/wo-tools/bin/helm`, then `helm` on `PATH`).
 
@@ -29,6 +34,14 @@ const API_VERSIONS: &[&str] = &[
 
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/charts")
+}
+
+/// The options of render `i`: the corpus flags, and a release name of its own.
+fn options_for(i: u64) -> RenderOptions {
+    RenderOptions {
+        release_name: format!("corpus{i}"),
+        ..options()
+    }
 }
 
 fn options() -> RenderOptions {
@@ -87,11 +100,12 @@ fn time_helm(dir: &Path, case: &str, runs: u32) -> Option<Duration> {
 
 /// The mean time of one native render, measured outside criterion for the ratio line.
 fn time_native(prepared: &PreparedChart, values: &Value) -> Duration {
-    let opts = options();
     let start = Instant::now();
     let mut n = 0u32;
     while n < 20 || start.elapsed() < Duration::from_millis(500) {
-        prepared.render(values, &opts).expect("renders");
+        prepared
+            .render(values, &options_for(u64::from(n)))
+            .expect("renders");
         n += 1;
     }
     start.elapsed() / n
@@ -121,9 +135,12 @@ fn bench(c: &mut Criterion) {
         let prepared = PreparedChart::new(Chart::load(dir.join("chart")).expect("chart loads"))
             .expect("chart prepares");
         let values = values(&dir, case);
-        let opts = options();
+        let mut i = 0u64;
         group.bench_function(format!("{chart}/{case}"), |b| {
-            b.iter(|| prepared.render(&values, &opts).expect("renders"))
+            b.iter(|| {
+                i += 1;
+                prepared.render(&values, &options_for(i)).expect("renders")
+            })
         });
         let native = time_native(&prepared, &values);
         let line = match (helm_runs > 0)
@@ -166,9 +183,10 @@ fn many_targets(dir: &Path, case: &str) -> String {
             let prepared = &prepared;
             s.spawn(move || {
                 let values = values(dir, case);
-                let opts = options();
-                for _ in (t..TARGETS).step_by(threads) {
-                    prepared.render(&values, &opts).expect("renders");
+                for i in (t..TARGETS).step_by(threads) {
+                    prepared
+                        .render(&values, &options_for(i as u64))
+                        .expect("renders");
                 }
             });
         }

@@ -157,6 +157,10 @@ impl Reread {
 
     /// The string go-yaml reads from the JSON text of `s`.
     fn string(&mut self, s: &str) -> Result<String, String> {
+        // Every ASCII character is allowed (or a control JSON escapes), and none is a NEL.
+        if s.is_ascii() {
+            return Ok(s.to_string());
+        }
         if s.chars()
             .any(|c| !super::allowed_in_stream(c) && !c.is_ascii_control())
         {
