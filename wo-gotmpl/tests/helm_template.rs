@@ -147,6 +147,40 @@ data:
     assert_eq!(out, expected);
 }
 
+/// A prepared chart remembers the heads of each template's last output; a template whose
+/// output changes is read again, so the order follows the new kinds.
+#[test]
+fn a_prepared_chart_sorts_each_render_by_its_own_kinds() {
+    let files = vec![
+        (
+            "Chart.yaml".to_string(),
+            b"apiVersion: v2\nname: t\nversion: 0.1.0\n".to_vec(),
+        ),
+        (
+            "templates/a.yaml".to_string(),
+            b"kind: {{ .Values.k }}\nmetadata:\n  name: a\n".to_vec(),
+        ),
+        (
+            "templates/b.yaml".to_string(),
+            b"kind: Service\nmetadata:\n  name: b\n".to_vec(),
+        ),
+    ];
+    let prepared = PreparedChart::new(Chart::from_files(files).expect("loads")).expect("parses");
+    let order = |kind: &str| {
+        let values = Value::map([("k".to_string(), Value::str(kind))].into_iter().collect());
+        let out = prepared
+            .render(&values, &RenderOptions::default())
+            .expect("renders");
+        out.lines()
+            .filter_map(|l| l.strip_prefix("kind: "))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(order("Deployment"), ["Service", "Deployment"]);
+    assert_eq!(order("Namespace"), ["Namespace", "Service"]);
+    assert_eq!(order("Deployment"), ["Service", "Deployment"]);
+}
+
 /// Runaway templates stop with an error naming the template and the budget, at once when a
 /// function would build too much, after the budget's worth of work otherwise.
 #[test]
