@@ -24,8 +24,9 @@ pub(crate) enum Flavor {
 pub(crate) enum Node {
     /// A `null`, boolean or number: written plain, as is.
     Plain(String),
-    /// A string: quoted when it would read back as something else.
-    Str(String),
+    /// A string: quoted when it would read back as something else (shared with the value it
+    /// came from when go-yaml reads it back unchanged).
+    Str(std::rc::Rc<str>),
     Seq(Vec<Node>),
     /// Keys in go-yaml's order.
     Map(Vec<(String, Node)>),
@@ -45,11 +46,11 @@ impl Node {
                 f if f == f64::NEG_INFINITY => "-.inf".into(),
                 f => format_g64(f),
             }),
-            Value::String(s) => Node::Str(s.to_string()),
+            Value::String(s) => Node::Str(s.clone()),
             Value::Bytes(b) => Node::Seq(b.iter().map(|x| Node::Plain(x.to_string())).collect()),
             Value::List(items) => Node::Seq(items.iter().map(Node::from_value_v3).collect()),
             Value::StrList(items) => {
-                Node::Seq(items.iter().map(|s| Node::Str(s.clone())).collect())
+                Node::Seq(items.iter().map(|s| Node::Str(s.as_str().into())).collect())
             }
             Value::Map(map) => {
                 let mut pairs: Vec<(String, Node)> = map
@@ -99,10 +100,13 @@ impl Reread {
                 let json = format_json(*f).unwrap_or_default();
                 Node::Plain(number_as_go_yaml_writes_it(&json))
             }
-            Value::String(s) => Node::Str(self.string(s)?),
+            Value::String(s) => Node::Str(match self.string(s)? {
+                std::borrow::Cow::Borrowed(_) => s.clone(),
+                std::borrow::Cow::Owned(folded) => folded.into(),
+            }),
             Value::Bytes(_) => match value.to_json() {
-                serde_json::Value::String(s) => Node::Str(s),
-                _ => Node::Str(String::new()),
+                serde_json::Value::String(s) => Node::Str(s.into()),
+                _ => Node::Str("".into()),
             },
             Value::List(items) => Node::Seq(
                 items
@@ -113,7 +117,7 @@ impl Reread {
             Value::StrList(items) => Node::Seq(
                 items
                     .iter()
-                    .map(|s| Ok(Node::Str(self.string(s)?)))
+                    .map(|s| Ok(Node::Str(self.string(s)?.into())))
                     .collect::<Result<_, String>>()?,
             ),
             Value::Map(map) => {
@@ -152,14 +156,14 @@ impl Reread {
             };
             return Err(format!("yaml: {at}did not find expected ',' or '}}'"));
         }
-        Ok(folded)
+        Ok(folded.into_owned())
     }
 
     /// The string go-yaml reads from the JSON text of `s`.
-    fn string(&mut self, s: &str) -> Result<String, String> {
+    fn string<'s>(&mut self, s: &'s str) -> Result<std::borrow::Cow<'s, str>, String> {
         // Every ASCII character is allowed (or a control JSON escapes), and none is a NEL.
         if s.is_ascii() {
-            return Ok(s.to_string());
+            return Ok(s.into());
         }
         if s.chars()
             .any(|c| !super::allowed_in_stream(c) && !c.is_ascii_control())
@@ -167,7 +171,7 @@ impl Reread {
             return Err("yaml: control characters are not allowed".into());
         }
         if !s.contains('\u{85}') {
-            return Ok(s.to_string());
+            return Ok(s.into());
         }
         let chars: Vec<char> = s.chars().collect();
         let mut out = String::new();
@@ -206,7 +210,7 @@ impl Reread {
                 n => out.extend(std::iter::repeat_n('\n', n - 1)),
             }
         }
-        Ok(out)
+        Ok(out.into())
     }
 }
 
