@@ -4,9 +4,20 @@ use std::collections::HashMap;
 
 use crate::value::Value;
 
+/// Steps one render may take by default ([`Ctx::max_steps`]): the largest corpus chart
+/// (argo-cd) takes about 12,000; a loop spending these takes a few seconds.
+pub const DEFAULT_MAX_STEPS: u64 = 50_000_000;
+
+/// Bytes one execution may write, and one text a function may build, by default
+/// ([`Ctx::max_output_bytes`]).
+pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 64 << 20;
+
 /// What a function may use besides its arguments: a seeded random source and a fixed clock, so
 /// that a render is reproducible (`randAlphaNum`, `uuidv4`, `genCA`, `now` give the same
-/// results for the same seed and clock).
+/// results for the same seed and clock); and the budget a render may spend, so that a runaway
+/// template (`{{ range until 100000000 }}`, an `include` fanning out at every level,
+/// `repeat 1000000000`) fails with an error naming it instead of running for hours or
+/// exhausting memory. Helm has a 60 s timeout; this is its deterministic counterpart.
 #[derive(Debug, Clone)]
 pub struct Ctx {
     state: [u64; 4],
@@ -14,6 +25,14 @@ pub struct Ctx {
     pub now_unix: i64,
     /// The nanoseconds of `now`.
     pub now_nanos: u32,
+    /// Steps allowed for everything executed with this context (a render): every action and
+    /// other node executed, function call, `range` iteration and element of a list a function
+    /// builds (`until`, `seq`) is one.
+    pub max_steps: u64,
+    /// The longest output one template execution may write, and the longest text a function
+    /// may build (`repeat`, `indent`).
+    pub max_output_bytes: usize,
+    steps: u64,
 }
 
 impl Ctx {
@@ -32,7 +51,49 @@ impl Ctx {
             state,
             now_unix,
             now_nanos: 0,
+            max_steps: DEFAULT_MAX_STEPS,
+            max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
+            steps: 0,
         }
+    }
+
+    /// Spends `n` steps of the budget.
+    ///
+    /// # Errors
+    /// When more than [`Ctx::max_steps`] have been spent, the text of the error.
+    pub fn charge(&mut self, n: u64) -> Result<(), String> {
+        self.steps = self.steps.saturating_add(n);
+        if self.steps > self.max_steps {
+            return Err(self.steps_exceeded());
+        }
+        Ok(())
+    }
+
+    /// The steps spent so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    #[cold]
+    fn steps_exceeded(&self) -> String {
+        format!(
+            "took more than {} steps (actions, function calls, range iterations and list items built; budget: max_steps) — is a loop nested in loops, too long a range, or a template included more than once at every level?",
+            self.max_steps
+        )
+    }
+
+    /// Whether a text of `bytes` may be built or written.
+    ///
+    /// # Errors
+    /// When `bytes` exceeds [`Ctx::max_output_bytes`], the text of the error.
+    pub fn check_output(&self, bytes: usize) -> Result<(), String> {
+        if bytes > self.max_output_bytes {
+            return Err(format!(
+                "produced more than {} bytes (budget: max_output_bytes)",
+                self.max_output_bytes
+            ));
+        }
+        Ok(())
     }
 
     /// The next 64 random bits (xoshiro256**: fast, reproducible; not for secrets).

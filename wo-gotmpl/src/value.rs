@@ -64,7 +64,36 @@ pub trait Object {
     }
 }
 
+thread_local! {
+    /// The nil `[]interface{}` and `[]string` of this thread (see [`Value::nil_list`]).
+    static NIL_LIST: Rc<Vec<Value>> = Rc::new(Vec::new());
+    static NIL_STR_LIST: Rc<Vec<String>> = Rc::new(Vec::new());
+}
+
 impl Value {
+    /// A nil `[]interface{}`, as Sprig's `rest`/`initial` of an empty list and `concat` of
+    /// nothing return: it is an empty list to everything but `encoding/json` (and so
+    /// `toJson`/`toYaml`), which writes `null`, and `reflect.DeepEqual`, which tells it from an
+    /// empty list. It is the empty list shared by the thread, told apart by identity
+    /// ([`Value::is_nil_slice`]); any list built from it is a new, non-nil one.
+    pub fn nil_list() -> Value {
+        NIL_LIST.with(|l| Value::List(l.clone()))
+    }
+
+    /// A nil `[]string` (`regexFindAll` finding nothing), as [`Value::nil_list`].
+    pub fn nil_str_list() -> Value {
+        NIL_STR_LIST.with(|l| Value::StrList(l.clone()))
+    }
+
+    /// Whether this is a nil slice ([`Value::nil_list`], [`Value::nil_str_list`]).
+    pub fn is_nil_slice(&self) -> bool {
+        match self {
+            Value::List(l) => l.is_empty() && NIL_LIST.with(|n| Rc::ptr_eq(l, n)),
+            Value::StrList(l) => l.is_empty() && NIL_STR_LIST.with(|n| Rc::ptr_eq(l, n)),
+            _ => false,
+        }
+    }
+
     /// A `string`.
     pub fn str(s: impl AsRef<str>) -> Value {
         Value::String(Rc::from(s.as_ref()))
@@ -150,6 +179,7 @@ impl Value {
     /// A copy sharing nothing with `self` (Sprig's `deepCopy`): maps become new references.
     pub fn deep_copy(&self) -> Value {
         match self {
+            Value::List(_) if self.is_nil_slice() => self.clone(),
             Value::List(l) => Value::list(l.iter().map(Value::deep_copy).collect()),
             Value::Map(m) => Value::map(
                 m.borrow()
@@ -173,6 +203,7 @@ impl Value {
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
             Value::String(s) => J::String(s.to_string()),
             Value::Bytes(b) => J::String(base64_std(b)),
+            Value::List(_) | Value::StrList(_) if self.is_nil_slice() => J::Null,
             Value::List(l) => J::Array(l.iter().map(Value::to_json).collect()),
             Value::StrList(l) => J::Array(l.iter().map(|s| J::String(s.clone())).collect()),
             Value::Map(m) => J::Object(

@@ -108,6 +108,136 @@ fn failures_read_as_helm_prints_them() {
     );
 }
 
+/// Sprig returns nil slices where a list comes out empty in some functions; `encoding/json`
+/// writes them `null`, `reflect.DeepEqual` tells them from empty lists. The expected text is
+/// what `helm template` v4.1.4 printed for this template.
+#[test]
+fn nil_slices_print_as_helm_prints_them() {
+    let template = r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: x
+data:
+  a: {{ rest list | toJson | quote }}
+  b: {{ initial (list) | toYaml | quote }}
+  c: {{ concat | toJson | quote }}
+  d: {{ concat (list) (list) | toJson | quote }}
+  e: {{ regexFindAll "z" "abc" -1 | toJson | quote }}
+  f: {{ regexSplit "b" "abc" 0 | toJson | quote }}
+  g: {{ fromYamlArray "" | toJson | quote }}
+  h: {{ fromJsonArray "null" | toJson | quote }}
+  i: {{ fromJsonArray "null" | kindOf | quote }}
+  j: {{ fromYamlArray "null" | typeOf | quote }}
+  k: {{ rest list | deepCopy | toJson | quote }}
+  l: {{ printf "%v" (rest list) | quote }}
+  m: {{ list (rest list) (list) | uniq | len | quote }}
+  n: {{ dict "x" (rest list) | toYaml | quote }}
+  o: {{ rest (list 1) | toJson | quote }}
+  p: {{ regexFindAll "z" "abc" 0 | toJson | quote }}
+  q: {{ rest list | toPrettyJson | quote }}
+  r: {{ rest list | toYamlPretty | quote }}
+  s: {{ has (rest list) (list (list)) | quote }}
+  t: {{ fromYamlArray "null" | toJson | quote }}
+  u: {{ fromYamlArray "[]" | toJson | quote }}
+"#;
+    let out = one_template(template)
+        .render(&Value::Nil, &RenderOptions::default())
+        .expect("renders");
+    let expected = "---\n# Source: t/templates/x.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: \"null\"\n  b: \"null\"\n  c: \"null\"\n  d: \"null\"\n  e: \"null\"\n  f: \"null\"\n  g: \"[]\"\n  h: \"null\"\n  i: \"slice\"\n  j: \"[]interface {}\"\n  k: \"null\"\n  l: \"[]\"\n  m: \"2\"\n  n: \"x: null\"\n  o: \"[]\"\n  p: \"null\"\n  q: \"null\"\n  r: \"[]\"\n  s: \"false\"\n  t: \"[]\"\n  u: \"[]\"\n";
+    assert_eq!(out, expected);
+}
+
+/// A prepared chart remembers the heads of each template's last output; a template whose
+/// output changes is read again, so the order follows the new kinds.
+#[test]
+fn a_prepared_chart_sorts_each_render_by_its_own_kinds() {
+    let files = vec![
+        (
+            "Chart.yaml".to_string(),
+            b"apiVersion: v2\nname: t\nversion: 0.1.0\n".to_vec(),
+        ),
+        (
+            "templates/a.yaml".to_string(),
+            b"kind: {{ .Values.k }}\nmetadata:\n  name: a\n".to_vec(),
+        ),
+        (
+            "templates/b.yaml".to_string(),
+            b"kind: Service\nmetadata:\n  name: b\n".to_vec(),
+        ),
+    ];
+    let prepared = PreparedChart::new(Chart::from_files(files).expect("loads")).expect("parses");
+    let order = |kind: &str| {
+        let values = Value::map([("k".to_string(), Value::str(kind))].into_iter().collect());
+        let out = prepared
+            .render(&values, &RenderOptions::default())
+            .expect("renders");
+        out.lines()
+            .filter_map(|l| l.strip_prefix("kind: "))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(order("Deployment"), ["Service", "Deployment"]);
+    assert_eq!(order("Namespace"), ["Namespace", "Service"]);
+    assert_eq!(order("Deployment"), ["Service", "Deployment"]);
+}
+
+/// Runaway templates stop with an error naming the template and the budget, at once when a
+/// function would build too much, after the budget's worth of work otherwise.
+#[test]
+fn runaway_templates_fail_naming_the_template_and_the_budget() {
+    let fails = |template: &str, options: &RenderOptions| -> String {
+        one_template(template)
+            .render(&Value::Nil, options)
+            .expect_err("the budget stops it")
+            .to_string()
+    };
+    let defaults = RenderOptions::default();
+    let small = RenderOptions {
+        max_steps: 100_000,
+        max_output_bytes: 1 << 20,
+        ..RenderOptions::default()
+    };
+
+    // A list too long to build: refused before it is made.
+    let e = fails("{{ range until 100000000 }}x{{ end }}", &defaults);
+    assert!(e.contains("t/templates/x.yaml:1:9"), "{e}");
+    assert!(e.contains("error calling until"), "{e}");
+    assert!(e.contains("took more than 50000000 steps"), "{e}");
+
+    // Loops within loops, each small: the iterations run out.
+    let e = fails(
+        "{{ range until 1000 }}{{ range until 1000 }}{{ end }}{{ end }}",
+        &small,
+    );
+    assert!(e.contains("executing \"t/templates/x.yaml\""), "{e}");
+    assert!(e.contains("took more than 100000 steps"), "{e}");
+
+    // A template including itself twice at every level, 40 levels deep (2^40 includes).
+    let e = fails(
+        r#"{{ define "f" }}{{ if lt (len .) 40 }}{{ include "f" (append . 1) }}{{ include "f" (append . 1) }}{{ end }}{{ end }}{{ include "f" list }}"#,
+        &small,
+    );
+    assert!(e.contains("executing \"f\""), "{e}");
+    assert!(e.contains("took more than 100000 steps"), "{e}");
+
+    // Output: one text too long to build, and a loop writing too much.
+    let e = fails("{{ repeat 1000000000 \"x\" }}", &defaults);
+    assert!(e.contains("error calling repeat"), "{e}");
+    assert!(e.contains("produced more than 67108864 bytes"), "{e}");
+    let e = fails(
+        "{{ range until 100 }}{{ repeat 100000 \"x\" }}{{ end }}",
+        &small,
+    );
+    assert!(e.contains("t/templates/x.yaml:1:"), "{e}");
+    assert!(e.contains("produced more than 1048576 bytes"), "{e}");
+
+    // Within the budget, the same templates render.
+    let out = one_template("a: {{ range until 3 }}{{ repeat 2 \"x\" }}{{ end }}")
+        .render(&Value::Nil, &small)
+        .expect("renders");
+    assert!(out.ends_with("a: xxxxxx\n"), "{out}");
+}
+
 #[test]
 fn notes_are_rendered_but_not_printed() {
     let files = vec![

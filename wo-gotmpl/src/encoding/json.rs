@@ -16,6 +16,24 @@ pub fn encode(value: &Value) -> Result<String, String> {
     Ok(out)
 }
 
+/// Whether [`encode`] would succeed, without writing anything: its error when not (the first
+/// non-finite float, in the order `encode` meets it).
+///
+/// # Errors
+///
+/// As [`encode`].
+pub(crate) fn check(value: &Value) -> Result<(), String> {
+    match value {
+        Value::Float(f) if !f.is_finite() => {
+            Err(format!("json: unsupported value: {}", special_text(*f)))
+        }
+        Value::List(items) => items.iter().try_for_each(check),
+        Value::Map(map) => map.borrow().values().try_for_each(check),
+        Value::Object(o) => check(&o.to_data()),
+        _ => Ok(()),
+    }
+}
+
 /// A `json.Encoder` with `SetEscapeHTML(false)`, its final newline trimmed (`toRawJson`).
 ///
 /// # Errors
@@ -68,6 +86,7 @@ fn write(
                 write_string(out, &s, html);
             }
         }
+        Value::List(_) | Value::StrList(_) if value.is_nil_slice() => out.push_str("null"),
         Value::List(items) => write_list(out, items.iter(), html, indent, depth)?,
         Value::StrList(items) => {
             let values: Vec<Value> = items.iter().map(Value::str).collect();

@@ -83,11 +83,11 @@ fn string_arg(args: &[Value]) -> Result<&str, String> {
     }
 }
 
-fn trim_newline(s: String) -> String {
-    match s.strip_suffix('\n') {
-        Some(t) => t.to_string(),
-        None => s,
+fn trim_newline(mut s: String) -> String {
+    if s.ends_with('\n') {
+        s.pop();
     }
+    s
 }
 
 fn to_yaml(_: &mut Ctx, args: &[Value]) -> FuncResult {
@@ -142,7 +142,8 @@ fn from_json(_: &mut Ctx, args: &[Value]) -> FuncResult {
             map.borrow_mut().insert("Error".into(), Value::from(e));
             Value::Map(map)
         }
-        Ok((Value::Nil, _)) => Value::Nil,
+        // `null` sets the Go slice to nil.
+        Ok((Value::Nil, _)) => Value::nil_list(),
         Ok((other, _)) => error_map(format!(
             "json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
             json_kind(&other)
@@ -158,7 +159,8 @@ fn from_json_array(_: &mut Ctx, args: &[Value]) -> FuncResult {
     Ok(match json::decode_partial(text) {
         Ok((list @ Value::List(_), None)) => list,
         Ok((Value::List(_), Some(e))) => error(e),
-        Ok((Value::Nil, _)) => Value::Nil,
+        // `null` sets the Go slice to nil.
+        Ok((Value::Nil, _)) => Value::nil_list(),
         Ok((other, _)) => error(format!(
             "json: cannot unmarshal {} into Go value of type []interface {{}}",
             json_kind(&other)

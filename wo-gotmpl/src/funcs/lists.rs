@@ -56,7 +56,8 @@ pub fn deep_equal(a: &Value, b: &Value) -> bool {
         (Value::Float(x), Value::Float(y)) => x == y,
         (Value::String(x), Value::String(y)) => x == y,
         (Value::Bytes(x), Value::Bytes(y)) => x == y,
-        (Value::StrList(x), Value::StrList(y)) => x == y,
+        (Value::StrList(x), Value::StrList(y)) => x == y && a.is_nil_slice() == b.is_nil_slice(),
+        (Value::List(_), Value::List(_)) if a.is_nil_slice() != b.is_nil_slice() => false,
         (Value::List(x), Value::List(y)) => {
             x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| deep_equal(p, q))
         }
@@ -115,11 +116,18 @@ fn last(_: &mut Ctx, a: &[Value]) -> FuncResult {
 
 fn rest(_: &mut Ctx, a: &[Value]) -> FuncResult {
     let l = items(nth(a, 0), "Cannot find rest on type")?;
+    if l.is_empty() {
+        // Sprig returns nil for an empty list.
+        return Ok(Value::nil_list());
+    }
     Ok(Value::list(l.into_iter().skip(1).collect()))
 }
 
 fn initial(_: &mut Ctx, a: &[Value]) -> FuncResult {
     let mut l = items(nth(a, 0), "Cannot find initial on type")?;
+    if l.is_empty() {
+        return Ok(Value::nil_list());
+    }
     l.pop();
     Ok(Value::list(l))
 }
@@ -213,6 +221,10 @@ fn concat(_: &mut Ctx, a: &[Value]) -> FuncResult {
             None => return Err(format!("Cannot concat type {} as list", kind_name(l))),
         }
     }
+    if out.is_empty() {
+        // Go's `var res []interface{}`, appended to only by elements.
+        return Ok(Value::nil_list());
+    }
     Ok(Value::list(out))
 }
 
@@ -245,6 +257,22 @@ fn sort_alpha(_: &mut Ctx, a: &[Value]) -> FuncResult {
 }
 
 /// Sprig's `untilStep` (Go `[]int`).
+/// The number of integers [`until_step_ints`] gives, without making them.
+fn until_step_len(start: i64, stop: i64, step: i64) -> u64 {
+    let (span, step) = match (stop < start, step) {
+        (true, s) if s < 0 => (i128::from(start) - i128::from(stop), -i128::from(s)),
+        (false, s) if s > 0 => (i128::from(stop) - i128::from(start), i128::from(s)),
+        _ => return 0,
+    };
+    u64::try_from((span + step - 1) / step).unwrap_or(u64::MAX)
+}
+
+/// [`until_step_ints`], its length charged to the budget first.
+fn until_step_charged(ctx: &mut Ctx, start: i64, stop: i64, step: i64) -> Result<Vec<i64>, String> {
+    ctx.charge(until_step_len(start, stop, step))?;
+    Ok(until_step_ints(start, stop, step))
+}
+
 pub(crate) fn until_step_ints(start: i64, stop: i64, step: i64) -> Vec<i64> {
     let mut v = Vec::new();
     if stop < start {
@@ -273,31 +301,37 @@ fn ints(v: Vec<i64>) -> Value {
     Value::list(v.into_iter().map(Value::Int).collect())
 }
 
-fn until(_: &mut Ctx, a: &[Value]) -> FuncResult {
+fn until(ctx: &mut Ctx, a: &[Value]) -> FuncResult {
     let count = int(a, 0)?;
-    Ok(ints(until_step_ints(
+    Ok(ints(until_step_charged(
+        ctx,
         0,
         count,
         if count < 0 { -1 } else { 1 },
-    )))
+    )?))
 }
 
-fn until_step(_: &mut Ctx, a: &[Value]) -> FuncResult {
-    Ok(ints(until_step_ints(int(a, 0)?, int(a, 1)?, int(a, 2)?)))
+fn until_step(ctx: &mut Ctx, a: &[Value]) -> FuncResult {
+    Ok(ints(until_step_charged(
+        ctx,
+        int(a, 0)?,
+        int(a, 1)?,
+        int(a, 2)?,
+    )?))
 }
 
-fn seq(_: &mut Ctx, a: &[Value]) -> FuncResult {
+fn seq(ctx: &mut Ctx, a: &[Value]) -> FuncResult {
     let p = (0..a.len())
         .map(|i| int(a, i))
         .collect::<Result<Vec<_>, _>>()?;
     let v = match p.as_slice() {
         [end] => {
             let inc = if *end < 1 { -1 } else { 1 };
-            until_step_ints(1, end + inc, inc)
+            until_step_charged(ctx, 1, end + inc, inc)?
         }
         [start, end] => {
             let step = if end < start { -1 } else { 1 };
-            until_step_ints(*start, end + step, step)
+            until_step_charged(ctx, *start, end + step, step)?
         }
         [start, step, end] => {
             let mut inc = 1;
@@ -307,7 +341,7 @@ fn seq(_: &mut Ctx, a: &[Value]) -> FuncResult {
                     return Ok(Value::str(""));
                 }
             }
-            until_step_ints(*start, end + inc, *step)
+            until_step_charged(ctx, *start, end + inc, *step)?
         }
         _ => Vec::new(),
     };

@@ -250,6 +250,10 @@ fn regex_find_all(_: &mut Ctx, a: &[Value]) -> FuncResult {
         .into_iter()
         .map(|(s, e)| text[s..e].to_string())
         .collect();
+    if found.is_empty() {
+        // Go's `FindAllString` returns nil when nothing matches.
+        return Ok(Value::nil_str_list());
+    }
     Ok(Value::StrList(found.into()))
 }
 
@@ -282,7 +286,8 @@ fn regex_split(_: &mut Ctx, a: &[Value]) -> FuncResult {
     let text = string(a, 1)?;
     let n = int(a, 2)?;
     if n == 0 {
-        return Ok(Value::StrList(Vec::new().into()));
+        // Go's `Regexp.Split` returns nil for n == 0.
+        return Ok(Value::nil_str_list());
     }
     if !pattern.is_empty() && text.is_empty() {
         return Ok(Value::StrList(vec![String::new()].into()));

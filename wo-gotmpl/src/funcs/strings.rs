@@ -190,16 +190,19 @@ fn substr(_: &mut Ctx, a: &[Value]) -> FuncResult {
     s(byte_slice(text, from as usize, to as usize))
 }
 
-fn go_repeat(text: &str, count: i64) -> Result<String, String> {
+/// Go's `strings.Repeat`, refusing texts longer than the budget allows.
+fn go_repeat(ctx: &Ctx, text: &str, count: i64) -> Result<String, String> {
     if count < 0 {
         return Err("strings: negative Repeat count".into());
     }
-    Ok(text.repeat(count as usize))
+    let count = usize::try_from(count).unwrap_or(usize::MAX);
+    ctx.check_output(text.len().saturating_mul(count))?;
+    Ok(text.repeat(count))
 }
 
-fn repeat(_: &mut Ctx, a: &[Value]) -> FuncResult {
+fn repeat(ctx: &mut Ctx, a: &[Value]) -> FuncResult {
     let count = int(a, 0)?;
-    s(go_repeat(string(a, 1)?, count)?)
+    s(go_repeat(ctx, string(a, 1)?, count)?)
 }
 
 /// Go's `unicode.IsSpace` of a byte read as a rune (goutils reads strings byte by byte).
@@ -417,19 +420,38 @@ fn cat(_: &mut Ctx, a: &[Value]) -> FuncResult {
     s(parts.join(" "))
 }
 
-fn indent_text(spaces: i64, text: &str) -> Result<String, String> {
-    let pad = go_repeat(" ", spaces)?;
-    Ok(format!("{pad}{}", text.replace('\n', &format!("\n{pad}"))))
+/// `text` with `spaces` spaces before every line, after a line break when `lead` (`nindent`),
+/// written once into a string of the right size.
+fn indent_text(ctx: &Ctx, lead: bool, spaces: i64, text: &str) -> Result<String, String> {
+    let pad = go_repeat(ctx, " ", spaces)?;
+    let breaks = text.bytes().filter(|&b| b == b'\n').count();
+    ctx.check_output(
+        pad.len()
+            .saturating_mul(breaks + 1)
+            .saturating_add(text.len()),
+    )?;
+    let mut out = String::with_capacity(usize::from(lead) + pad.len() * (breaks + 1) + text.len());
+    if lead {
+        out.push('\n');
+    }
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&pad);
+        out.push_str(line);
+    }
+    Ok(out)
 }
 
-fn indent(_: &mut Ctx, a: &[Value]) -> FuncResult {
+fn indent(ctx: &mut Ctx, a: &[Value]) -> FuncResult {
     let spaces = int(a, 0)?;
-    s(indent_text(spaces, string(a, 1)?)?)
+    s(indent_text(ctx, false, spaces, string(a, 1)?)?)
 }
 
-fn nindent(_: &mut Ctx, a: &[Value]) -> FuncResult {
+fn nindent(ctx: &mut Ctx, a: &[Value]) -> FuncResult {
     let spaces = int(a, 0)?;
-    s(format!("\n{}", indent_text(spaces, string(a, 1)?)?))
+    s(indent_text(ctx, true, spaces, string(a, 1)?)?)
 }
 
 /// Go's `strings.Replace(src, old, new, -1)`: an empty `old` matches before every rune and at

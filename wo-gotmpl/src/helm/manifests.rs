@@ -66,13 +66,13 @@ const HOOK_EVENTS: &[&str] = &[
     "test-success",
 ];
 
-/// One document of a rendered template.
+/// One document of a rendered template, borrowed from the rendered files.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Manifest {
+pub struct Manifest<'a> {
     /// The template it came from (`chart/templates/x.yaml`).
-    pub source: String,
+    pub source: &'a str,
     /// The document, trimmed.
-    pub content: String,
+    pub content: &'a str,
     /// Its `kind`.
     pub kind: String,
     /// Whether it is a test hook (`helm.sh/hook: test`).
@@ -105,7 +105,66 @@ pub fn split_manifests(text: &str) -> Vec<&str> {
 ///
 /// # Errors
 /// [`Error::Manifest`] when a document is not YAML Helm can read a kind and metadata from.
-pub fn sort_manifests(files: &[(String, String)]) -> Result<(Vec<Manifest>, Vec<Manifest>), Error> {
+pub fn sort_manifests(
+    files: &[(String, String)],
+) -> Result<(Vec<Manifest<'_>>, Vec<Manifest<'_>>), Error> {
+    sort_manifests_cached(files, None)
+}
+
+/// What sorting read of one rendered file: its documents (byte ranges of the text) and their
+/// heads.
+struct FileHeads {
+    text: String,
+    docs: Vec<(std::ops::Range<usize>, Head)>,
+}
+
+/// The heads of each template's last rendered text, so that a file rendered again to the same
+/// text (a CRD, anything that does not depend on the values) is not read again: a prepared
+/// chart keeps one. Reading a head costs a scan of the whole document (Helm decodes it whole,
+/// so a malformed document anywhere fails the render); comparing the text is far cheaper.
+#[derive(Default)]
+pub(crate) struct HeadCache {
+    files: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<FileHeads>>>,
+}
+
+impl HeadCache {
+    /// The documents and heads of `content`, the text `path` rendered to.
+    fn file(&self, path: &str, content: &str) -> Result<std::sync::Arc<FileHeads>, Error> {
+        let cached = self.files.lock().expect("not poisoned").get(path).cloned();
+        if let Some(hit) = cached.filter(|f| f.text == content) {
+            return Ok(hit);
+        }
+        let heads = std::sync::Arc::new(FileHeads {
+            text: content.to_string(),
+            docs: read_file(path, content)?,
+        });
+        self.files
+            .lock()
+            .expect("not poisoned")
+            .insert(path.to_string(), heads.clone());
+        Ok(heads)
+    }
+}
+
+/// The documents of a file and their heads.
+fn read_file(path: &str, content: &str) -> Result<Vec<(std::ops::Range<usize>, Head)>, Error> {
+    let base = content.as_ptr() as usize;
+    split_manifests(content)
+        .into_iter()
+        .map(|doc| {
+            let head = read_head(doc)
+                .map_err(|e| Error::Manifest(format!("YAML parse error on {path}: {e}")))?;
+            let start = doc.as_ptr() as usize - base;
+            Ok((start..start + doc.len(), head))
+        })
+        .collect()
+}
+
+/// [`sort_manifests`], remembering heads in `cache` when given.
+pub(crate) fn sort_manifests_cached<'a>(
+    files: &'a [(String, String)],
+    cache: Option<&HeadCache>,
+) -> Result<(Vec<Manifest<'a>>, Vec<Manifest<'a>>), Error> {
     let mut files: Vec<&(String, String)> = files.iter().collect();
     files.sort_by(|a, b| a.0.cmp(&b.0));
     let mut hooks = Vec::new();
@@ -115,21 +174,22 @@ pub fn sort_manifests(files: &[(String, String)]) -> Result<(Vec<Manifest>, Vec<
         if base.starts_with('_') || go_trim(content).is_empty() {
             continue;
         }
-        for doc in split_manifests(content) {
-            let head = read_head(doc)
-                .map_err(|e| Error::Manifest(format!("YAML parse error on {path}: {e}")))?;
+        let read = match cache {
+            Some(cache) => Read::Cached(cache.file(path, content)?),
+            None => Read::Fresh(read_file(path, content)?),
+        };
+        let docs = match &read {
+            Read::Cached(f) => &f.docs[..],
+            Read::Fresh(d) => &d[..],
+        };
+        for (range, head) in docs {
             let manifest = Manifest {
-                source: path.clone(),
-                content: doc.to_string(),
+                source: path,
+                content: &content[range.clone()],
                 kind: head.kind.clone(),
                 is_test: false,
             };
-            let Some(hook) = head
-                .annotations
-                .iter()
-                .find(|(k, _)| k == "helm.sh/hook")
-                .map(|(_, v)| v)
-            else {
+            let Some(hook) = &head.hook else {
                 generic.push(manifest);
                 continue;
             };
@@ -152,19 +212,25 @@ pub fn sort_manifests(files: &[(String, String)]) -> Result<(Vec<Manifest>, Vec<
     Ok((hooks, generic))
 }
 
-fn sort_by_kind(manifests: &mut [Manifest]) {
-    let rank = |kind: &str| INSTALL_ORDER.iter().position(|k| *k == kind);
-    manifests.sort_by(|a, b| match (rank(&a.kind), rank(&b.kind)) {
-        (Some(x), Some(y)) => x.cmp(&y),
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => a.kind.cmp(&b.kind),
+/// A file's documents, as read now or as remembered.
+enum Read {
+    Cached(std::sync::Arc<FileHeads>),
+    Fresh(Vec<(std::ops::Range<usize>, Head)>),
+}
+
+fn sort_by_kind(manifests: &mut [Manifest<'_>]) {
+    // Known kinds first in install order, then the others by name; stable. The rank is found
+    // once per manifest, not at every comparison.
+    manifests.sort_by_cached_key(|m| match INSTALL_ORDER.iter().position(|k| *k == m.kind) {
+        Some(rank) => (rank, String::new()),
+        None => (INSTALL_ORDER.len(), m.kind.clone()),
     });
 }
 
 struct Head {
     kind: String,
-    annotations: Vec<(String, String)>,
+    /// The `helm.sh/hook` annotation.
+    hook: Option<String>,
 }
 
 /// What Helm reads of a document (`SimpleHead`): `kind` and `metadata.annotations`, with the
@@ -174,10 +240,7 @@ fn read_head(doc: &str) -> Result<Head, String> {
     if let Some(head) = yaml::head::simple_head(doc) {
         return Ok(Head {
             kind: head.kind,
-            annotations: head
-                .hook
-                .map(|hook| vec![("helm.sh/hook".to_string(), hook)])
-                .unwrap_or_default(),
+            hook: head.hook,
         });
     }
     let json = yaml::to_json(doc).map_err(|e| {
@@ -189,7 +252,7 @@ fn read_head(doc: &str) -> Result<Head, String> {
     })?;
     let mut head = Head {
         kind: String::new(),
-        annotations: Vec::new(),
+        hook: None,
     };
     let serde_json::Value::Object(top) = &json else {
         return match json {
@@ -232,7 +295,9 @@ fn read_head(doc: &str) -> Result<Head, String> {
             for (k, v) in a {
                 let s = scalar_string(v)
                     .ok_or_else(|| field_err(".metadata.annotations", v, "string"))?;
-                head.annotations.push((k.clone(), s));
+                if k == "helm.sh/hook" {
+                    head.hook = Some(s);
+                }
             }
         }
         Some(v) => return Err(field_err(".metadata.annotations", v, "map[string]string")),
@@ -268,8 +333,8 @@ fn json_type(v: &serde_json::Value) -> &'static str {
 /// out when `skip_tests`.
 pub fn print(
     crds: &[(String, String)],
-    hooks: &[Manifest],
-    manifests: &[Manifest],
+    hooks: &[Manifest<'_>],
+    manifests: &[Manifest<'_>],
     skip_tests: bool,
 ) -> String {
     fn push(out: &mut String, source: &str, text: &str) {
@@ -284,7 +349,7 @@ pub fn print(
         + manifests
             .iter()
             .chain(hooks)
-            .map(|m| size(&m.source, &m.content))
+            .map(|m| size(m.source, m.content))
             .sum::<usize>()
         + 1;
     let mut out = String::with_capacity(capacity);
@@ -292,7 +357,7 @@ pub fn print(
         push(&mut out, source, text);
     }
     for m in manifests {
-        push(&mut out, &m.source, &m.content);
+        push(&mut out, m.source, m.content);
     }
     // The manifests trimmed as a whole (Go's strings.TrimSpace), then one line break.
     out.truncate(out.trim_end_matches(char::is_whitespace).len());
@@ -303,7 +368,7 @@ pub fn print(
         if skip_tests && h.is_test {
             continue;
         }
-        push(&mut out, &h.source, &h.content);
+        push(&mut out, h.source, h.content);
     }
     out
 }
@@ -351,9 +416,9 @@ mod tests {
 
     #[test]
     fn kinds_sort_in_install_order_then_alphabetically() {
-        let m = |kind: &str| Manifest {
-            source: String::new(),
-            content: kind.into(),
+        let m = |kind: &'static str| Manifest {
+            source: "",
+            content: kind,
             kind: kind.into(),
             is_test: false,
         };

@@ -12,6 +12,11 @@
 //! - [`objects`]: `.Capabilities` and `.Files`.
 //! - [`manifests`]: splitting, hooks, kind order, `# Source:` lines, `--show-only`.
 //!
+//! A render has a budget ([`RenderOptions::max_steps`], [`RenderOptions::max_output_bytes`]):
+//! a template that loops too long, includes itself at every level or builds too much text
+//! fails with an error naming it (where Helm would run into its 60 s timeout or out of memory).
+//! The defaults are thousands of times what real charts need.
+//!
 //! ```
 //! use wo_gotmpl::helm::{Chart, PreparedChart, RenderOptions};
 //! use wo_gotmpl::Value;

@@ -146,18 +146,21 @@ pub struct Capabilities {
 impl Capabilities {
     /// The template-visible object.
     pub fn to_value(&self) -> Value {
-        Value::Object(Rc::new(CapabilitiesObject(self.clone())))
+        let apis = Rc::new(self.api_versions.clone());
+        Value::Object(Rc::new(CapabilitiesObject(self.clone(), apis)))
     }
 }
 
-struct CapabilitiesObject(Capabilities);
+/// The capabilities, and their API versions shared by every `.Capabilities.APIVersions` a
+/// render reads (charts ask `APIVersions.Has` often).
+struct CapabilitiesObject(Capabilities, Rc<Vec<String>>);
 
 impl CapabilitiesObject {
     fn kube(&self) -> Value {
         Value::Object(Rc::new(KubeVersionObject(self.0.kube_version.clone())))
     }
     fn apis(&self) -> Value {
-        Value::Object(Rc::new(VersionSet(self.0.api_versions.clone())))
+        Value::Object(Rc::new(VersionSet(self.1.clone())))
     }
 }
 
@@ -253,7 +256,7 @@ impl Object for KubeVersionObject {
     }
 }
 
-struct VersionSet(Vec<String>);
+struct VersionSet(Rc<Vec<String>>);
 
 impl Object for VersionSet {
     fn type_name(&self) -> &str {

@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex};
 use super::chart::Chart;
 use super::dependencies::{self, compatible};
 use super::errors::{exec_error, parse_error};
-use super::manifests::{print, show_only, sort_manifests};
+use super::manifests::{print, show_only, sort_manifests_cached, HeadCache};
 use super::objects::{Capabilities, Files, KubeVersion, DEFAULT_API_VERSIONS};
-use super::values::{coalesce_values, table_at, Node};
+use super::values::{coalesce_values_in_place, table_at, Node};
 use super::Error;
 use crate::func::{Ctx, FuncMap};
 use crate::template::TemplateSet;
@@ -43,6 +43,13 @@ pub struct RenderOptions {
     pub seed: [u8; 32],
     /// The clock `now` reads: seconds since the Unix epoch.
     pub now_unix: i64,
+    /// Steps the whole render may take (every action, function call, `range` iteration and
+    /// item of a list a function builds is one; default [`crate::func::DEFAULT_MAX_STEPS`]): a
+    /// template looping too long fails naming itself rather than running on.
+    pub max_steps: u64,
+    /// The most output the render may produce, and the longest text one function may build
+    /// (default [`crate::func::DEFAULT_MAX_OUTPUT_BYTES`], 64 MiB).
+    pub max_output_bytes: usize,
 }
 
 impl Default for RenderOptions {
@@ -59,6 +66,8 @@ impl Default for RenderOptions {
             include_crds: false,
             seed: [0; 32],
             now_unix: 0,
+            max_steps: crate::func::DEFAULT_MAX_STEPS,
+            max_output_bytes: crate::func::DEFAULT_MAX_OUTPUT_BYTES,
         }
     }
 }
@@ -73,6 +82,7 @@ pub struct PreparedChart {
     chart: Chart,
     funcs: Arc<FuncMap>,
     sets: Mutex<HashMap<Vec<String>, Arc<TemplateSet>>>,
+    heads: HeadCache,
 }
 
 impl std::fmt::Debug for PreparedChart {
@@ -110,6 +120,7 @@ impl PreparedChart {
             chart,
             funcs: Arc::new(funcs),
             sets: Mutex::new(HashMap::new()),
+            heads: HeadCache::default(),
         };
         check_dependencies(&prepared.chart)?;
         let mut warnings = Vec::new();
@@ -164,7 +175,7 @@ impl PreparedChart {
             .into_iter()
             .filter(|(name, _)| !name.ends_with("NOTES.txt"))
             .collect();
-        let (hooks, manifests) = sort_manifests(&files)?;
+        let (hooks, manifests) = sort_manifests_cached(&files, Some(&self.heads))?;
         let crds = if options.include_crds {
             crds
         } else {
@@ -222,7 +233,7 @@ impl PreparedChart {
             api_versions,
         };
 
-        let values = coalesce_values(&root, &user, warnings)?;
+        let values = coalesce_values_in_place(&root, user, warnings)?;
         super::schema::validate(&root, &values)?;
 
         let mut release = Map::new();
@@ -257,7 +268,10 @@ impl PreparedChart {
         let set = self.template_set(&renderables)?;
 
         let mut ctx = Ctx::new(options.seed, options.now_unix);
+        ctx.max_steps = options.max_steps;
+        ctx.max_output_bytes = options.max_output_bytes;
         let mut rendered = Vec::new();
+        let mut total = 0usize;
         for r in &renderables {
             if base_name(&r.name).starts_with('_') {
                 continue;
@@ -277,6 +291,13 @@ impl PreparedChart {
             } else {
                 text
             };
+            total += text.len();
+            ctx.check_output(total).map_err(|e| {
+                Error::Execute(format!(
+                    "the templates up to {} {e}: a chart's manifests are limited to that much",
+                    r.name
+                ))
+            })?;
             rendered.push((r.name.clone(), text));
         }
         Ok(rendered)

@@ -85,7 +85,22 @@ pub(crate) fn coalesce_values(
         Value::Map(_) => user.deep_copy(),
         _ => Value::empty_map(),
     };
-    coalesce(node, &dest, "", false, warnings)?;
+    coalesce(node, &dest, "", false, false, warnings)?;
+    Ok(dest)
+}
+
+/// [`coalesce_values`] for the last use of `node`'s values and of `user` (a render's own
+/// copies, read by nothing afterwards): both are coalesced in place instead of copied first.
+pub(crate) fn coalesce_values_in_place(
+    node: &Node,
+    user: Value,
+    warnings: &mut Vec<String>,
+) -> Result<Value, Error> {
+    let dest = match user {
+        Value::Map(_) => user,
+        _ => Value::empty_map(),
+    };
+    coalesce(node, &dest, "", false, true, warnings)?;
     Ok(dest)
 }
 
@@ -99,19 +114,23 @@ pub(crate) fn merge_values(
         Value::Map(_) => user.deep_copy(),
         _ => Value::empty_map(),
     };
-    coalesce(node, &dest, "", true, warnings)?;
+    coalesce(node, &dest, "", true, false, warnings)?;
     Ok(dest)
 }
 
+/// `in_place`: the nodes' values are the render's own and read by nothing afterwards, so they
+/// are coalesced as they are rather than copied first (Helm copies them because its chart
+/// outlives the render).
 fn coalesce(
     node: &Node,
     dest: &Value,
     prefix: &str,
     merge: bool,
+    in_place: bool,
     warnings: &mut Vec<String>,
 ) -> Result<(), Error> {
     let dest_t = table(dest).expect("coalescing into a table");
-    coalesce_chart_values(node, dest_t, prefix, merge, warnings);
+    coalesce_chart_values(node, dest_t, prefix, merge, in_place, warnings);
     for sub in &node.deps {
         let name = sub.name();
         match get(dest_t, name) {
@@ -136,7 +155,7 @@ fn coalesce(
         let dv = get(dest_t, name).expect("just ensured");
         let sub_prefix = concat_prefix(prefix, node.name());
         coalesce_globals(table(&dv).expect("a table"), dest_t, &sub_prefix, warnings);
-        coalesce(sub, &dv, &sub_prefix, merge, warnings)?;
+        coalesce(sub, &dv, &sub_prefix, merge, in_place, warnings)?;
     }
     Ok(())
 }
@@ -192,14 +211,21 @@ fn coalesce_chart_values(
     v: &Table,
     prefix: &str,
     merge: bool,
+    in_place: bool,
     warnings: &mut Vec<String>,
 ) {
     let sub_prefix = concat_prefix(prefix, node.name());
-    let copy = node.values.deep_copy();
+    let copy = if in_place {
+        node.values.clone()
+    } else {
+        node.values.deep_copy()
+    };
     let Some(vc) = table(&copy) else {
         return;
     };
-    for (key, val) in entries(vc) {
+    // The copy (or, in place, the render's own values) is used up here: its entries move.
+    let entries = std::mem::take(&mut *vc.borrow_mut());
+    for (key, val) in entries {
         match get(v, &key) {
             Some(Value::Nil) if !merge => {
                 v.borrow_mut().remove(&key);

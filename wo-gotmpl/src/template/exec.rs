@@ -75,6 +75,10 @@ pub(crate) struct Exec<'s> {
     included: HashMap<String, usize>,
     /// Nesting of template executions (template calls, `include`, `tpl`).
     nesting: usize,
+    /// Output buffers of finished `include`s, reused (their text is copied into the value).
+    buffers: Vec<String>,
+    /// Argument vectors of finished function calls, reused.
+    arg_vecs: Vec<Vec<Value>>,
 }
 
 impl<'s> Exec<'s> {
@@ -85,6 +89,8 @@ impl<'s> Exec<'s> {
             overlays: Vec::new(),
             included: HashMap::new(),
             nesting: 0,
+            buffers: Vec::new(),
+            arg_vecs: Vec::new(),
         }
     }
 
@@ -182,12 +188,19 @@ impl<'s> Exec<'s> {
         out: &mut String,
     ) -> R<Flow> {
         sc.at = At::Node(node);
+        if let Err(e) = self.ctx.charge(1) {
+            return Err(self.error(sc, e));
+        }
         match node {
-            Node::Text(t) => out.push_str(t),
+            Node::Text(t) => {
+                out.push_str(t);
+                self.check_output(sc, out)?;
+            }
             Node::Action(pipe) => {
                 let v = self.eval_pipeline(sc, dot, pipe)?;
                 if pipe.decl.is_empty() {
                     print_value(out, &v);
+                    self.check_output(sc, out)?;
                 }
             }
             Node::If(b) => return self.walk_if_or_with(sc, dot, b, false, out),
@@ -213,6 +226,16 @@ impl<'s> Exec<'s> {
             Node::Continue(_) => return Ok(Flow::Continue),
         }
         Ok(Flow::Normal)
+    }
+
+    /// The output budget: `out` (the template's output, or an `include`'s) may not grow past
+    /// it.
+    #[inline]
+    fn check_output(&self, sc: &Scope<'_>, out: &str) -> R<()> {
+        match self.ctx.check_output(out.len()) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.error(sc, e)),
+        }
     }
 
     fn walk_if_or_with<'t>(
@@ -275,6 +298,10 @@ impl<'s> Exec<'s> {
         // One iteration; `false` when the loop is to stop (`break`).
         let mut iteration =
             |this: &mut Self, sc: &mut Scope<'t>, index: Val, elem: Val| -> R<bool> {
+                if let Err(e) = this.ctx.charge(1) {
+                    sc.at = At::Node(node);
+                    return Err(this.error(sc, e));
+                }
                 if ndecl > 0 {
                     if b.pipe.is_assign {
                         let first = if ndecl > 1 {
@@ -684,9 +711,9 @@ impl<'s> Exec<'s> {
 
     /// An argument a builtin declares as `string`: Go's `validateType` complaints otherwise.
     #[inline(never)]
-    fn string_arg(&self, sc: &Scope<'_>, v: &Value) -> R<String> {
+    fn string_arg(&self, sc: &Scope<'_>, v: &Value) -> R<std::rc::Rc<str>> {
         match v {
-            Value::String(s) => Ok(s.to_string()),
+            Value::String(s) => Ok(s.clone()),
             Value::Nil => Err(self.error(sc, "invalid value; expected string".into())),
             other => Err(self.error(
                 sc,
@@ -712,9 +739,12 @@ impl<'s> Exec<'s> {
             return Err(self.error(sc, "internal error: not a function".into()));
         };
         self.check_arity(sc, name, func, extra.len(), fin.is_some())?;
+        if let Err(e) = self.ctx.charge(1) {
+            return Err(self.error(sc, e));
+        }
         let result = match func {
             Func::User(def) => {
-                let mut argv = Vec::with_capacity(extra.len() + 1);
+                let mut argv = self.arg_vecs.pop().unwrap_or_default();
                 // Bit i: argument i is a nil from an `interface{}` slot (not an untyped nil).
                 let mut iface_nils = 0u64;
                 for (i, a) in extra.iter().enumerate() {
@@ -734,7 +764,11 @@ impl<'s> Exec<'s> {
                     {
                         return Err(self.argument_error(sc, ident, extra, &argv, iface_nils, e));
                     }
-                    r => r,
+                    r => {
+                        argv.clear();
+                        self.arg_vecs.push(argv);
+                        r
+                    }
                 }
             }
             Func::Builtin(b) => match self.call_builtin(sc, dot, *b, extra, fin)? {
@@ -950,13 +984,15 @@ impl<'s> Exec<'s> {
                 self.included.insert(name.to_string(), 1);
             }
         }
-        let mut buf = String::new();
+        let mut buf = self.buffers.pop().unwrap_or_default();
+        buf.clear();
         let r = self.execute_named(name, data, &mut buf);
         if let Some(n) = self.included.get_mut(name) {
             *n -= 1;
         }
-        r.map_err(|e| e.to_string())?;
-        Ok(Value::from(buf))
+        let value = r.map(|()| Value::str(&buf)).map_err(|e| e.to_string());
+        self.buffers.push(buf);
+        value
     }
 
     /// Helm's `tpl`: parses `text` as a template named like the root (`gotpl`) in a clone of

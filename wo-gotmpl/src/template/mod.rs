@@ -214,7 +214,10 @@ impl TemplateSet {
     /// [`Error::Exec`] with Go's message; a template that is not in the set gives
     /// `template: no template "NAME" associated with template "gotpl"`.
     pub fn execute(&self, name: &str, data: &Value, ctx: &mut Ctx) -> Result<String, Error> {
-        let mut out = String::with_capacity(1024);
+        // The output is mostly the template's text (a CRD, a manifest with a few actions):
+        // room for that much spares copying it again and again as it grows.
+        let size = self.templates.get(name).map_or(0, |t| t.source.text.len());
+        let mut out = String::with_capacity(size.clamp(1024, 16 << 20));
         exec::Exec::new(self, ctx).execute_named(name, data.clone(), &mut out)?;
         Ok(out)
     }

@@ -24,8 +24,9 @@ pub(crate) enum Flavor {
 pub(crate) enum Node {
     /// A `null`, boolean or number: written plain, as is.
     Plain(String),
-    /// A string: quoted when it would read back as something else.
-    Str(String),
+    /// A string: quoted when it would read back as something else (shared with the value it
+    /// came from when go-yaml reads it back unchanged).
+    Str(std::rc::Rc<str>),
     Seq(Vec<Node>),
     /// Keys in go-yaml's order.
     Map(Vec<(String, Node)>),
@@ -45,11 +46,11 @@ impl Node {
                 f if f == f64::NEG_INFINITY => "-.inf".into(),
                 f => format_g64(f),
             }),
-            Value::String(s) => Node::Str(s.to_string()),
+            Value::String(s) => Node::Str(s.clone()),
             Value::Bytes(b) => Node::Seq(b.iter().map(|x| Node::Plain(x.to_string())).collect()),
             Value::List(items) => Node::Seq(items.iter().map(Node::from_value_v3).collect()),
             Value::StrList(items) => {
-                Node::Seq(items.iter().map(|s| Node::Str(s.clone())).collect())
+                Node::Seq(items.iter().map(|s| Node::Str(s.as_str().into())).collect())
             }
             Value::Map(map) => {
                 let mut pairs: Vec<(String, Node)> = map
@@ -69,7 +70,7 @@ impl Node {
     /// strings come back as go-yaml reads JSON's double-quoted text (see [`Reread`]).
     pub(crate) fn from_value(value: &Value) -> Result<Node, String> {
         // encoding/json fails first (NaN, ±Inf), before go-yaml reads anything.
-        crate::encoding::json::encode(value)
+        crate::encoding::json::check(value)
             .map_err(|e| format!("error marshaling into JSON: {e}"))?;
         Reread::default().node(value)
     }
@@ -90,16 +91,22 @@ impl Reread {
     fn node(&mut self, value: &Value) -> Result<Node, String> {
         Ok(match value {
             Value::Nil => Node::Plain("null".into()),
+            Value::List(_) | Value::StrList(_) if value.is_nil_slice() => {
+                Node::Plain("null".into())
+            }
             Value::Bool(b) => Node::Plain(b.to_string()),
             Value::Int(i) | Value::Int64(i) => Node::Plain(i.to_string()),
             Value::Float(f) => {
                 let json = format_json(*f).unwrap_or_default();
                 Node::Plain(number_as_go_yaml_writes_it(&json))
             }
-            Value::String(s) => Node::Str(self.string(s)?),
+            Value::String(s) => Node::Str(match self.string(s)? {
+                std::borrow::Cow::Borrowed(_) => s.clone(),
+                std::borrow::Cow::Owned(folded) => folded.into(),
+            }),
             Value::Bytes(_) => match value.to_json() {
-                serde_json::Value::String(s) => Node::Str(s),
-                _ => Node::Str(String::new()),
+                serde_json::Value::String(s) => Node::Str(s.into()),
+                _ => Node::Str("".into()),
             },
             Value::List(items) => Node::Seq(
                 items
@@ -110,7 +117,7 @@ impl Reread {
             Value::StrList(items) => Node::Seq(
                 items
                     .iter()
-                    .map(|s| Ok(Node::Str(self.string(s)?)))
+                    .map(|s| Ok(Node::Str(self.string(s)?.into())))
                     .collect::<Result<_, String>>()?,
             ),
             Value::Map(map) => {
@@ -130,9 +137,13 @@ impl Reread {
     fn key(&mut self, key: &str, mapping_line: usize) -> Result<String, String> {
         let multi_line = key.contains('\u{85}');
         let folded = self.string(key)?;
-        let mut json = String::new();
-        crate::encoding::json::write_string(&mut json, key, true);
-        if multi_line || json.chars().count() > 1024 {
+        // A character is at most 6 in JSON text (`\u00XX`): short keys need no measuring.
+        let long = key.len() > 1024 / 6 && {
+            let mut json = String::new();
+            crate::encoding::json::write_string(&mut json, key, true);
+            json.chars().count() > 1024
+        };
+        if multi_line || long {
             let line = if self.line > 0 {
                 self.line
             } else {
@@ -145,18 +156,22 @@ impl Reread {
             };
             return Err(format!("yaml: {at}did not find expected ',' or '}}'"));
         }
-        Ok(folded)
+        Ok(folded.into_owned())
     }
 
     /// The string go-yaml reads from the JSON text of `s`.
-    fn string(&mut self, s: &str) -> Result<String, String> {
+    fn string<'s>(&mut self, s: &'s str) -> Result<std::borrow::Cow<'s, str>, String> {
+        // Every ASCII character is allowed (or a control JSON escapes), and none is a NEL.
+        if s.is_ascii() {
+            return Ok(s.into());
+        }
         if s.chars()
             .any(|c| !super::allowed_in_stream(c) && !c.is_ascii_control())
         {
             return Err("yaml: control characters are not allowed".into());
         }
         if !s.contains('\u{85}') {
-            return Ok(s.to_string());
+            return Ok(s.into());
         }
         let chars: Vec<char> = s.chars().collect();
         let mut out = String::new();
@@ -195,7 +210,7 @@ impl Reread {
                 n => out.extend(std::iter::repeat_n('\n', n - 1)),
             }
         }
-        Ok(out)
+        Ok(out.into())
     }
 }
 
@@ -288,9 +303,9 @@ fn analyze(value: &str, flavor: Flavor) -> Analysis {
         block_indicators = true;
     }
     let mut preceded_by_whitespace = true;
-    let chars: Vec<(usize, char)> = value.char_indices().collect();
-    for (n, &(i, c)) in chars.iter().enumerate() {
-        let next = chars.get(n + 1).map(|p| p.1);
+    let mut chars = value.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let next = chars.peek().map(|p| p.1);
         let followed_by_whitespace = next.is_none() || is_blank_char(next);
         // Indicators that stop the text from being written plain in block context.
         let indicator = if i == 0 {
@@ -413,7 +428,8 @@ pub(crate) fn emit(node: &Node, flavor: Flavor) -> String {
             Flavor::V2 => 80,
             Flavor::V3 => usize::MAX,
         },
-        out: String::new(),
+        // Most documents `toYaml` writes are short: skip the first steps of growth.
+        out: String::with_capacity(256),
         column: 0,
         indent: -1,
         indents: Vec::new(),
@@ -518,11 +534,11 @@ impl Emitter {
                     self.write_indent();
                     let analysis = analyze(key, self.flavor);
                     if !analysis.multiline && key.len() <= 128 {
-                        self.node(&Node::Str(key.clone()), true, true);
+                        self.key(key, true);
                         self.write_indicator(":", false, false, false);
                     } else {
                         self.write_indicator("?", true, false, true);
-                        self.node(&Node::Str(key.clone()), true, false);
+                        self.key(key, false);
                         self.write_indent();
                         self.write_indicator(":", true, false, true);
                     }
@@ -531,6 +547,13 @@ impl Emitter {
                 self.pop_indent();
             }
         }
+    }
+
+    /// A mapping key: what [`Emitter::node`] does for a `Node::Str` of it, without the copy.
+    fn key(&mut self, key: &str, simple_key: bool) {
+        self.mapping_context = true;
+        self.simple_key_context = simple_key;
+        self.scalar(key, requested_style(key));
     }
 
     fn empty_flow(&mut self, open: &str, close: &str) {
@@ -576,15 +599,26 @@ impl Emitter {
         if !self.whitespace {
             self.put(' ');
         }
+        // Most scalars are one ASCII word: written at once.
+        if value
+            .bytes()
+            .all(|b| b != b' ' && b != b'\n' && b != b'\r' && b.is_ascii())
+        {
+            self.out.push_str(value);
+            self.column += value.len();
+            self.whitespace = false;
+            self.indention = false;
+            return;
+        }
         let mut spaces = false;
         let mut breaks = false;
-        let chars: Vec<char> = value.chars().collect();
-        for (n, &c) in chars.iter().enumerate() {
+        let mut chars = value.chars().peekable();
+        while let Some(c) = chars.next() {
             if c == ' ' {
                 if allow_breaks
                     && !spaces
                     && self.column > self.best_width
-                    && chars.get(n + 1) != Some(&' ')
+                    && chars.peek() != Some(&' ')
                 {
                     self.write_indent();
                 } else {

@@ -33,10 +33,9 @@ pub fn simple_head(doc: &str) -> Option<SimpleHead> {
     {
         return None;
     }
-    let mut s = Scan {
-        lines: doc.split('\n').map(Line::new).collect(),
-        pos: 0,
-    };
+    let mut lines = Vec::with_capacity(doc.bytes().filter(|&b| b == b'\n').count() + 1);
+    lines.extend(doc.split('\n').map(Line::new));
+    let mut s = Scan { lines, pos: 0 };
     s.skip_blank();
     if s.eof() {
         return Some(SimpleHead {

@@ -6,6 +6,17 @@ use super::emit::{Flavor, Node};
 /// go-yaml v2's key order (`sorter.go`): letters after other characters, runs of digits compared
 /// as numbers. A merge sort, so an odd comparison never panics.
 pub(crate) fn sort_keys(pairs: &mut Vec<(String, Node)>, flavor: Flavor) {
+    // Without digits the order is plain: character by character, other characters before
+    // letters, each group by code point — a total order, so a stable sort gives the merge
+    // sort's result without collecting characters.
+    if !pairs
+        .iter()
+        .any(|(k, _)| k.bytes().any(|b| b.is_ascii_digit()))
+    {
+        let rank = |c: char| (is_letter(c), c);
+        pairs.sort_by(|(a, _), (b, _)| a.chars().map(rank).cmp(b.chars().map(rank)));
+        return;
+    }
     let keyed: Vec<(Vec<char>, (String, Node))> = pairs
         .drain(..)
         .map(|p| (p.0.chars().collect(), p))
