@@ -19,6 +19,11 @@ use commands::{completions, fleet, flow, init, local, plan, template, verify};
 use output::Outcome;
 use wo_core::Result;
 
+/// mimalloc: `wo render` of a large fleet is mostly small allocations on worker threads, which
+/// glibc's allocator serves slower (see docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Workload orchestration as code: compose, validate, render and promote configuration from
 /// Git, and deploy it through Azure Workload Orchestration.
 #[derive(Debug, Parser)]

@@ -42,6 +42,7 @@ use crate::files::FileTree;
 use crate::format::fleet::{Fleet, Target};
 use crate::format::values::ValueSet;
 use crate::ports::{Chart, RenderRequest, Rendered, TargetView};
+use crate::value::Map;
 
 /// The path of a target's composed values on a gitops branch.
 pub fn values_path(solution: &str, target: &str) -> String {
@@ -117,10 +118,63 @@ pub fn compose(
     only: &[String],
     fleet_file: &str,
 ) -> Result<Composition> {
+    let stream = compose_stream(bundle, values, fleet, only, fleet_file)?;
+    let mut targets = Vec::with_capacity(stream.targets.len());
+    let mut errors = Vec::new();
+    for t in &stream.targets {
+        match stream.resolver.resolve(t) {
+            Ok(resolved) => targets.push(ComposedTarget {
+                target: (*t).clone(),
+                resolved,
+            }),
+            Err(e) => errors.push(e),
+        }
+    }
+    merge_errors(errors)?;
+    Ok(Composition {
+        solution: stream.solution,
+        environment: stream.environment,
+        namespace: stream.namespace,
+        chart: stream.chart,
+        targets,
+    })
+}
+
+/// A [`Composition`] whose targets are resolved one at a time, when asked: what a streaming
+/// render ([`Renderer::render_each`](crate::ports::Renderer::render_each)) needs, with memory
+/// for the targets in flight only. The same requests as [`compose`]'s, byte for byte.
+#[derive(Debug)]
+pub struct ComposedStream<'a> {
+    /// The solution.
+    pub solution: String,
+    /// The environment (the fleet's).
+    pub environment: String,
+    /// The namespace the chart renders into.
+    pub namespace: String,
+    /// The chart (its name from `Chart.yaml`, else the solution's).
+    pub chart: Chart,
+    /// The targets, in fleet order (or in the order of `only`).
+    pub targets: Vec<&'a Target>,
+    resolver: Resolver<'a>,
+}
+
+/// [`compose`] without resolving: checks the value files and chooses the targets; each target
+/// is resolved by [`ComposedStream::request`].
+///
+/// # Errors
+/// [`Error::Invalid`] for invalid value files and names in `only` that are not targets of the
+/// solution in this environment (every one at once).
+pub fn compose_stream<'a>(
+    bundle: &'a Bundle,
+    values: &'a ValueSet,
+    fleet: &'a Fleet,
+    only: &[String],
+    fleet_file: &str,
+) -> Result<ComposedStream<'a>> {
     let resolver = Resolver::new(bundle, values, fleet)?;
     let assigned = resolver.targets()?;
-    let chosen: Vec<&Target> = if only.is_empty() {
-        assigned.clone()
+    let targets: Vec<&Target> = if only.is_empty() {
+        assigned
     } else {
         let mut chosen = Vec::with_capacity(only.len());
         let mut problems = Vec::new();
@@ -153,19 +207,7 @@ pub fn compose(
         }
         chosen
     };
-    let mut targets = Vec::with_capacity(chosen.len());
-    let mut errors = Vec::new();
-    for t in chosen {
-        match resolver.resolve(t) {
-            Ok(resolved) => targets.push(ComposedTarget {
-                target: t.clone(),
-                resolved,
-            }),
-            Err(e) => errors.push(e),
-        }
-    }
-    merge_errors(errors)?;
-    Ok(Composition {
+    Ok(ComposedStream {
         solution: bundle.name().to_string(),
         environment: fleet.environment.clone(),
         namespace: bundle.app.namespace().to_string(),
@@ -174,7 +216,53 @@ pub fn compose(
             files: bundle.chart.clone(),
         },
         targets,
+        resolver,
     })
+}
+
+impl ComposedStream<'_> {
+    /// Resolves target `index` (of [`targets`](Self::targets)) and builds its render request,
+    /// the same as [`Composition::requests`] builds.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when the target's values do not resolve; [`Error::NotFound`] for an
+    /// index out of range.
+    pub fn request(&self, index: usize) -> Result<RenderRequest> {
+        let target = self.targets.get(index).ok_or_else(|| {
+            Error::not_found(format!(
+                "target #{index} of {} in the composition",
+                self.targets.len()
+            ))
+        })?;
+        let resolved = self.resolver.resolve(target)?;
+        Ok(request_of(
+            &self.solution,
+            &self.namespace,
+            target,
+            resolved.values,
+        ))
+    }
+
+    /// The target names, in order.
+    pub fn target_names(&self) -> Vec<String> {
+        self.targets.iter().map(|t| t.name.clone()).collect()
+    }
+}
+
+/// The render request of one target with its resolved values.
+fn request_of(solution: &str, namespace: &str, target: &Target, values: Map) -> RenderRequest {
+    RenderRequest {
+        release_name: solution.to_owned(),
+        namespace: namespace.to_owned(),
+        target: TargetView {
+            name: target.name.clone(),
+            labels: target.labels.clone(),
+            hierarchy: target.hierarchy.clone(),
+            kube_version: target.kubernetes_version.clone(),
+            api_versions: target.api_versions.clone(),
+        },
+        values: serde_json::Value::Object(values),
+    }
 }
 
 impl Composition {
@@ -182,17 +270,13 @@ impl Composition {
     pub fn requests(&self) -> Vec<RenderRequest> {
         self.targets
             .iter()
-            .map(|t| RenderRequest {
-                release_name: self.solution.clone(),
-                namespace: self.namespace.clone(),
-                target: TargetView {
-                    name: t.target.name.clone(),
-                    labels: t.target.labels.clone(),
-                    hierarchy: t.target.hierarchy.clone(),
-                    kube_version: t.target.kubernetes_version.clone(),
-                    api_versions: t.target.api_versions.clone(),
-                },
-                values: serde_json::Value::Object(t.resolved.values.clone()),
+            .map(|t| {
+                request_of(
+                    &self.solution,
+                    &self.namespace,
+                    &t.target,
+                    t.resolved.values.clone(),
+                )
             })
             .collect()
     }

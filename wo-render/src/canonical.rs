@@ -12,7 +12,7 @@
 //! while the engines themselves still print what `helm template` prints.
 
 use async_trait::async_trait;
-use wo_core::ports::{Chart, RenderRequest, Rendered, Renderer};
+use wo_core::ports::{Chart, RenderFlow, RenderRequest, Rendered, Renderer};
 use wo_core::{Diagnostics, Error, Result};
 
 use crate::manifest::ManifestSet;
@@ -30,8 +30,45 @@ impl<R> CanonicalRenderer<R> {
     }
 }
 
+/// One target's output in canonical form, named `<target>/manifests.yaml` in errors.
+fn canonical(request: &RenderRequest, rendered: &Rendered) -> Result<Rendered> {
+    let file = format!("{}/manifests.yaml", request.target.name);
+    let set = ManifestSet::parse(&rendered.manifests, &file)?.without_test_hooks();
+    Ok(Rendered {
+        manifests: set.into_yaml(),
+    })
+}
+
+/// A flow that canonicalises each output (on the worker that rendered it) before passing it on.
+struct CanonicalFlow<'a> {
+    inner: &'a dyn RenderFlow,
+}
+
+impl RenderFlow for CanonicalFlow<'_> {
+    fn targets(&self) -> usize {
+        self.inner.targets()
+    }
+
+    fn request(&self, index: usize) -> Result<RenderRequest> {
+        self.inner.request(index)
+    }
+
+    fn deliver(&self, index: usize, request: &RenderRequest, rendered: Rendered) -> Result<()> {
+        let out = canonical(request, &rendered)?;
+        drop(rendered);
+        self.inner.deliver(index, request, out)
+    }
+}
+
 #[async_trait]
 impl<R: Renderer> Renderer for CanonicalRenderer<R> {
+    /// Streams through the inner renderer, canonicalising each output as it is delivered.
+    async fn render_each(&self, chart: &Chart, flow: &dyn RenderFlow) -> Result<()> {
+        self.inner
+            .render_each(chart, &CanonicalFlow { inner: flow })
+            .await
+    }
+
     async fn render(&self, chart: &Chart, requests: &[RenderRequest]) -> Result<Vec<Rendered>> {
         let rendered = self.inner.render(chart, requests).await?;
         let jobs: Vec<(&RenderRequest, &Rendered)> = requests.iter().zip(&rendered).collect();
@@ -43,18 +80,7 @@ impl<R: Renderer> Renderer for CanonicalRenderer<R> {
             let handles: Vec<_> = jobs
                 .chunks(chunk)
                 .map(|part| {
-                    s.spawn(move || {
-                        part.iter()
-                            .map(|(req, out)| {
-                                let file = format!("{}/manifests.yaml", req.target.name);
-                                let set =
-                                    ManifestSet::parse(&out.manifests, &file)?.without_test_hooks();
-                                Ok(Rendered {
-                                    manifests: set.to_yaml(),
-                                })
-                            })
-                            .collect()
-                    })
+                    s.spawn(move || part.iter().map(|(req, out)| canonical(req, out)).collect())
                 })
                 .collect();
             handles

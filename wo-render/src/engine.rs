@@ -22,7 +22,7 @@
 //! (and between the Helm engines without any change).
 
 use async_trait::async_trait;
-use wo_core::ports::{Chart, RenderRequest, Rendered, Renderer};
+use wo_core::ports::{Chart, RenderFlow, RenderRequest, Rendered, Renderer};
 use wo_core::{Error, Location, Result};
 
 use crate::native::NativeError;
@@ -143,6 +143,26 @@ impl Renderer for ChartRenderer {
                         chart.name
                     ));
                     self.helm.render(chart, requests).await
+                }
+            },
+        }
+    }
+
+    async fn render_each(&self, chart: &Chart, flow: &dyn RenderFlow) -> Result<()> {
+        match Engine::of(chart)? {
+            Engine::Helm => self.helm.render_each(chart, flow).await,
+            Engine::HelmNative => self.native.render_each(chart, flow).await,
+            Engine::Handlebars => self.handlebars.render_each(chart, flow).await,
+            Engine::Auto => match self.native.try_render_each(chart, flow) {
+                Ok(()) => Ok(()),
+                Err(NativeError::Failed(e)) => Err(e),
+                // Outputs delivered before are delivered again, from Helm.
+                Err(NativeError::Unavailable(reason)) => {
+                    (self.notice)(&format!(
+                        "native engine unavailable: {reason}; chart `{}` renders with helm",
+                        chart.name
+                    ));
+                    self.helm.render_each(chart, flow).await
                 }
             },
         }

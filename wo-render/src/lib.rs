@@ -14,6 +14,7 @@
 pub mod canonical;
 pub mod determinism;
 pub mod engine;
+mod flow;
 pub mod handlebars;
 pub mod helm;
 pub mod manifest;

@@ -12,8 +12,10 @@
 //! random functions are seeded from the chart, release, namespace and target.
 
 use async_trait::async_trait;
-use wo_core::ports::{Chart, RenderRequest, Rendered, Renderer};
+use wo_core::ports::{Chart, RenderFlow, RenderRequest, Rendered, Renderer};
 use wo_core::{Error, Location, Result};
+
+use crate::flow::{Pool, Stopped};
 
 /// One request as the native engine takes it: what `helm template` gets on its command line.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,113 +70,149 @@ impl From<Error> for NativeError {
 /// unoptimised build needs ~16 MiB for (a release build ~3 MiB).
 const WORKER_STACK_BYTES: usize = 32 * 1024 * 1024;
 
-/// Renders `chart` once per request, in request order, and returns for each exactly what
-/// `helm template <release> <chart> --namespace <ns> -f <values> [--kube-version …]
-/// [--api-versions …]` prints on stdout, with wo-gotmpl (Go's `text/template`, Sprig and
-/// Helm's functions): the chart is parsed once, the requests render on worker threads.
-///
-/// Random and time functions are reproducible: each render is seeded from the chart's contents,
-/// the release, the namespace and the target ([`wo_gotmpl::helm::seed`]), and `now` reads
-/// `SOURCE_DATE_EPOCH` when set, else the Unix epoch.
-///
-/// A template calling a function the engine does not know is [`NativeError::Unavailable`] (so
-/// that `auto` renders the chart with the real Helm); any other failure is an
-/// [`Error::Invalid`] naming the template (as Helm words it) and the target.
-fn render_native(
-    chart: &Chart,
-    requests: &[NativeRequest],
-) -> std::result::Result<Vec<String>, NativeError> {
-    use wo_gotmpl::helm::{self, seed, PreparedChart, RenderOptions};
+/// The clock of native renders when neither the caller ([`NativeHelmRenderer::with_now`]) nor
+/// `SOURCE_DATE_EPOCH` sets one: 2026-01-01T00:00:00Z. Fixed, so that renders are
+/// reproducible; recent, so that what templates derive from it (`genCA` certificates valid
+/// from `now`) is not long expired, as it would be at the Unix epoch.
+pub const DEFAULT_NOW_UNIX: i64 = 1_767_225_600;
 
-    let file = format!("{}/Chart.yaml", chart.name);
-    let refused = |e: helm::Error, target: Option<&str>| -> NativeError {
-        let message = e.message();
-        if matches!(e, helm::Error::Parse(_)) && message.contains("not defined") {
-            return NativeError::Unavailable(message);
-        }
-        let message = match target {
-            Some(t) => format!("target `{t}`: {message}"),
-            None => message,
-        };
-        NativeError::Failed(Error::invalid(Location::file(&file), message))
-    };
-    let files: Vec<(String, Vec<u8>)> = chart
-        .files
-        .iter()
-        .map(|(path, bytes)| (path.to_string(), bytes.to_vec()))
-        .collect();
-    let loaded = helm::Chart::from_files(files).map_err(|e| refused(e, None))?;
-    let prepared = PreparedChart::new(loaded).map_err(|e| refused(e, None))?;
-    if requests.is_empty() {
-        return Ok(Vec::new());
-    }
-    let now_unix = std::env::var("SOURCE_DATE_EPOCH")
+/// The clock `SOURCE_DATE_EPOCH` sets (the reproducible-builds convention), else
+/// [`DEFAULT_NOW_UNIX`].
+pub fn default_now_unix() -> i64 {
+    std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(0);
-    let render_one = |request: &NativeRequest, target: &str| {
-        let options = RenderOptions {
-            release_name: request.release_name.clone(),
-            namespace: request.namespace.clone(),
-            kube_version: request.kube_version.clone(),
-            api_versions: request.api_versions.clone(),
-            seed: seed::seed(
-                prepared.chart(),
-                &[&request.release_name, &request.namespace, target],
-            ),
+        .unwrap_or(DEFAULT_NOW_UNIX)
+}
+
+/// A chart loaded and parsed by the native engine, ready to render any number of requests.
+struct NativeChart {
+    prepared: wo_gotmpl::helm::PreparedChart,
+    /// `<chart>/Chart.yaml`, as errors name the chart.
+    file: String,
+    now_unix: i64,
+}
+
+impl NativeChart {
+    /// Loads and parses `chart` once.
+    fn prepare(chart: &Chart, now_unix: i64) -> std::result::Result<Self, NativeError> {
+        use wo_gotmpl::helm::{self, PreparedChart};
+
+        let file = format!("{}/Chart.yaml", chart.name);
+        let files: Vec<(String, Vec<u8>)> = chart
+            .files
+            .iter()
+            .map(|(path, bytes)| (path.to_string(), bytes.to_vec()))
+            .collect();
+        let loaded = helm::Chart::from_files(files).map_err(|e| refused(&file, e, None))?;
+        let prepared = PreparedChart::new(loaded).map_err(|e| refused(&file, e, None))?;
+        Ok(NativeChart {
+            prepared,
+            file,
             now_unix,
+        })
+    }
+
+    /// Renders one request (what `helm template` prints for it), without copying its values.
+    fn render_request(&self, request: &RenderRequest) -> std::result::Result<String, NativeError> {
+        use wo_gotmpl::helm::{seed, RenderOptions};
+
+        let (release_name, namespace) = (&request.release_name, &request.namespace);
+        let target = request.target.name.as_str();
+
+        let options = RenderOptions {
+            release_name: release_name.to_owned(),
+            namespace: namespace.to_owned(),
+            kube_version: request.target.kube_version.clone(),
+            api_versions: request.target.api_versions.clone(),
+            seed: seed::seed(self.prepared.chart(), &[release_name, namespace, target]),
+            now_unix: self.now_unix,
             ..RenderOptions::default()
         };
         let values = wo_gotmpl::Value::from_json(&request.values);
-        prepared
+        self.prepared
             .render(&values, &options)
-            .map_err(|e| refused(e, Some(target)))
-    };
-    let workers = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .clamp(1, requests.len());
-    let chunk = requests.len().div_ceil(workers);
-    let render_one = &render_one;
-    std::thread::scope(|scope| {
-        let mut handles = Vec::with_capacity(workers);
-        for part in requests.chunks(chunk) {
-            let handle = std::thread::Builder::new()
-                .name("wo-helm-native".into())
-                .stack_size(WORKER_STACK_BYTES)
-                .spawn_scoped(scope, move || {
-                    part.iter()
-                        .map(|request| render_one(request, &request.target))
-                        .collect::<std::result::Result<Vec<_>, NativeError>>()
-                })
-                .map_err(|e| {
-                    NativeError::Failed(
-                        Error::backend("helm-native", format!("cannot start a render worker: {e}"))
-                            .retryable(true),
-                    )
-                })?;
-            handles.push(handle);
-        }
-        let mut out = Vec::with_capacity(requests.len());
-        for handle in handles {
-            let part = handle.join().map_err(|_| {
-                NativeError::Failed(Error::backend("helm-native", "a render worker panicked"))
-            })??;
-            out.extend(part);
-        }
-        Ok(out)
-    })
+            .map_err(|e| refused(&self.file, e, Some(target)))
+    }
 }
 
-/// Renders Helm charts natively (`render_native`); as a [`Renderer`] it fails when the native
-/// engine cannot render the chart, where [`ChartRenderer`](crate::ChartRenderer) with `auto`
-/// falls back to the real Helm.
+/// A native engine error as wo reports it: a template calling a function the engine does not
+/// know is [`NativeError::Unavailable`] (so that `auto` renders the chart with the real Helm);
+/// any other failure is an [`Error::Invalid`] naming the template (as Helm words it) and the
+/// target.
+fn refused(file: &str, e: wo_gotmpl::helm::Error, target: Option<&str>) -> NativeError {
+    let message = e.message();
+    if matches!(e, wo_gotmpl::helm::Error::Parse(_)) && message.contains("not defined") {
+        return NativeError::Unavailable(message);
+    }
+    let message = match target {
+        Some(t) => format!("target `{t}`: {message}"),
+        None => message,
+    };
+    NativeError::Failed(Error::invalid(Location::file(file), message))
+}
+
+/// The worker pool of native renders.
+fn pool(requests: usize) -> Pool<'static> {
+    Pool {
+        workers: crate::flow::default_workers().clamp(1, requests.max(1)),
+        stack_bytes: WORKER_STACK_BYTES,
+        name: "wo-helm-native",
+    }
+}
+
+/// A pool's failure as the native engine's: the engine unavailable if any render found it
+/// so, else the failures merged.
+fn native_error(stopped: Stopped<NativeError>) -> NativeError {
+    match stopped {
+        Stopped::Requests(e) => NativeError::Failed(e),
+        Stopped::Failed(errors) => {
+            let mut failed = Vec::with_capacity(errors.len());
+            for e in errors {
+                match e {
+                    NativeError::Unavailable(reason) => return NativeError::Unavailable(reason),
+                    NativeError::Failed(e) => failed.push(e),
+                }
+            }
+            NativeError::Failed(crate::flow::into_error(Stopped::Failed(failed)))
+        }
+    }
+}
+
+/// Renders Helm charts natively (wo-gotmpl: Go's `text/template`, Sprig and Helm's functions,
+/// byte-identical to `helm template`); as a [`Renderer`] it fails when the native engine cannot
+/// render the chart, where [`ChartRenderer`](crate::ChartRenderer) with `auto` falls back to
+/// the real Helm.
+///
+/// The chart is parsed once per call; the requests render on one worker per core, each worker
+/// taking the next target when it is done with one. Random and time functions are
+/// reproducible: each render is seeded from the chart's contents, the release, the namespace
+/// and the target ([`wo_gotmpl::helm::seed`]), and `now` reads the clock set with
+/// [`with_now`](Self::with_now) (the source commit's time, when the caller knows it), else
+/// `SOURCE_DATE_EPOCH`, else [`DEFAULT_NOW_UNIX`].
 #[derive(Debug, Clone, Default)]
-pub struct NativeHelmRenderer {}
+pub struct NativeHelmRenderer {
+    now_unix: Option<i64>,
+}
 
 impl NativeHelmRenderer {
     /// A native renderer.
     pub fn new() -> Self {
-        NativeHelmRenderer {}
+        NativeHelmRenderer::default()
+    }
+
+    /// A native renderer whose templates read `now_unix` (seconds since the Unix epoch) as the
+    /// time: the time of the source commit rendered, for output that depends on the inputs
+    /// only.
+    pub fn with_now(mut self, now_unix: i64) -> Self {
+        self.now_unix = Some(now_unix);
+        self
+    }
+
+    /// The time templates read: [`with_now`](Self::with_now)'s, else `SOURCE_DATE_EPOCH`, else
+    /// [`DEFAULT_NOW_UNIX`].
+    pub fn now_unix(&self) -> i64 {
+        self.now_unix.unwrap_or_else(default_now_unix)
     }
 
     /// Renders natively, one [`Rendered`] per request in order.
@@ -188,22 +226,29 @@ impl NativeHelmRenderer {
         chart: &Chart,
         requests: &[RenderRequest],
     ) -> std::result::Result<Vec<Rendered>, NativeError> {
-        let native: Vec<NativeRequest> = requests.iter().map(NativeRequest::from).collect();
-        let out = render_native(chart, &native)?;
-        if out.len() != requests.len() {
-            return Err(NativeError::Failed(Error::backend(
-                "helm-native",
-                format!(
-                    "rendered {} outputs for {} requests",
-                    out.len(),
-                    requests.len()
-                ),
-            )));
-        }
-        Ok(out
-            .into_iter()
-            .map(|manifests| Rendered { manifests })
-            .collect())
+        let native = NativeChart::prepare(chart, self.now_unix())?;
+        crate::flow::collect(requests, |flow| {
+            pool(requests.len())
+                .run(flow, &|r| native.render_request(r), NativeError::Failed)
+                .map_err(native_error)
+        })
+    }
+
+    /// Renders natively, streaming (see [`Renderer::render_each`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_render`](Self::try_render); [`NativeError::Unavailable`] may come after some
+    /// outputs were delivered (a template that fails only for some values).
+    pub fn try_render_each(
+        &self,
+        chart: &Chart,
+        flow: &dyn RenderFlow,
+    ) -> std::result::Result<(), NativeError> {
+        let native = NativeChart::prepare(chart, self.now_unix())?;
+        pool(flow.targets())
+            .run(flow, &|r| native.render_request(r), NativeError::Failed)
+            .map_err(native_error)
     }
 }
 
@@ -213,18 +258,88 @@ impl Renderer for NativeHelmRenderer {
         match self.try_render(chart, requests) {
             Ok(out) => Ok(out),
             Err(NativeError::Failed(e)) => Err(e),
-            Err(NativeError::Unavailable(reason)) => Err(Error::unsupported(format!(
-                "chart `{}` asks for the native Helm engine (`wo/engine: helm-native`), which cannot render it: {reason}; use `wo/engine: auto` (native when it can, else the real Helm) or `helm`",
-                chart.name
-            ))),
+            Err(NativeError::Unavailable(reason)) => Err(unavailable(chart, &reason)),
         }
     }
+
+    async fn render_each(&self, chart: &Chart, flow: &dyn RenderFlow) -> Result<()> {
+        match self.try_render_each(chart, flow) {
+            Ok(()) => Ok(()),
+            Err(NativeError::Failed(e)) => Err(e),
+            Err(NativeError::Unavailable(reason)) => Err(unavailable(chart, &reason)),
+        }
+    }
+}
+
+fn unavailable(chart: &Chart, reason: &str) -> Error {
+    Error::unsupported(format!(
+        "chart `{}` asks for the native Helm engine (`wo/engine: helm-native`), which cannot render it: {reason}; use `wo/engine: auto` (native when it can, else the real Helm) or `helm`",
+        chart.name
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use wo_core::ports::TargetView;
+
+    fn clock_chart() -> Chart {
+        let mut files = wo_core::files::FileTree::new();
+        files
+            .insert("Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n")
+            .unwrap();
+        files
+            .insert(
+                "templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  now: {{ now | unixEpoch | quote }}\n",
+            )
+            .unwrap();
+        Chart {
+            name: "c".into(),
+            files,
+        }
+    }
+
+    fn request() -> RenderRequest {
+        RenderRequest {
+            release_name: "c".into(),
+            namespace: "ns".into(),
+            target: TargetView {
+                name: "berlin-1".into(),
+                ..TargetView::default()
+            },
+            values: serde_json::json!({}),
+        }
+    }
+
+    #[test]
+    fn templates_read_the_clock_the_caller_sets() {
+        let out = NativeHelmRenderer::new()
+            .with_now(1_700_000_000)
+            .try_render(&clock_chart(), &[request()])
+            .unwrap();
+        assert!(
+            out[0].manifests.contains("now: \"1700000000\""),
+            "{}",
+            out[0].manifests
+        );
+    }
+
+    #[test]
+    fn without_a_clock_templates_read_a_fixed_recent_time_not_the_epoch() {
+        if std::env::var_os("SOURCE_DATE_EPOCH").is_some() {
+            eprintln!("SOURCE_DATE_EPOCH is set: the default clock is not used");
+            return;
+        }
+        let renderer = NativeHelmRenderer::new();
+        assert_eq!(renderer.now_unix(), DEFAULT_NOW_UNIX);
+        let out = renderer.try_render(&clock_chart(), &[request()]).unwrap();
+        assert!(
+            out[0].manifests.contains("now: \"1767225600\""),
+            "{}",
+            out[0].manifests
+        );
+    }
 
     #[test]
     fn a_request_becomes_what_helm_template_takes() {

@@ -722,3 +722,15 @@ fn test_hooks_are_recognised_as_helm_recognises_them() {
     assert_eq!(set.len(), 1);
     assert_eq!(set.resources[0].id.name, "b");
 }
+
+#[test]
+fn into_yaml_gives_the_bytes_of_to_yaml() {
+    let text = "zeta: 1\nmetadata: {name: b, labels: {z: '1', a: 'on'}}\nkind: ConfigMap\napiVersion: v1\ndata: {b: [ {y: 1, x: 2} ], a: x}\n---\nkind: Service\napiVersion: v1\nmetadata: {namespace: ns, name: a}\nspec: {ports: [{port: 80, name: http}], selector: {b: c, a: d}}\n";
+    let set = ManifestSet::parse(text, "x.yaml").unwrap();
+    let expected = set.to_yaml();
+    assert!(
+        expected.starts_with("apiVersion: v1\nkind: ConfigMap\nmetadata:"),
+        "{expected}"
+    );
+    assert_eq!(set.into_yaml(), expected);
+}

@@ -16,7 +16,8 @@ use crate::output::{plural, to_json, CheckFormat, DiffFormat, Outcome, TextOrJso
 ///
 /// Writes the gitops layout <solution>/<target>/{values,manifests}.yaml under --out, for
 /// every target the fleet assigns the solution to. Nothing is written when any target is
-/// invalid.
+/// invalid: targets stream through resolve, render and canonicalisation into a staging
+/// directory beside --out (or inside it, when it exists), moved into place at the end.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -50,8 +51,7 @@ impl Render {
     /// Runs the command.
     pub async fn run(self) -> Result<Outcome> {
         let inputs = self.inputs.load(true).await?;
-        let plan = wo::plan::render(&inputs, &self.target).await?;
-        plan.write(&self.out)?;
+        let plan = wo::plan::render_to(&inputs, &self.target, &self.out).await?;
         let engine = plan.engine.as_str();
         if self.output.is_json() {
             return Ok(Outcome::json(to_json(&json!({
@@ -60,7 +60,7 @@ impl Render {
                 "engine": engine,
                 "targets": plan.targets,
                 "out": self.out.display().to_string(),
-                "files": plan.files.keys().collect::<Vec<_>>(),
+                "files": plan.files,
             }))?));
         }
         Ok(Outcome::ok(format!(

@@ -99,9 +99,98 @@ pub struct Rendered {
 /// # Ok::<(), wo_core::Error>(())
 /// # }).unwrap();
 /// ```
-#[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait Renderer: Send + Sync {
     /// Renders `chart` once per request, in request order.
     async fn render(&self, chart: &Chart, requests: &[RenderRequest]) -> Result<Vec<Rendered>>;
+
+    /// Renders `chart` once per target of `flow`, streaming: each request is built when a
+    /// worker takes its target up and each output is delivered as soon as it is rendered, so
+    /// that only the targets in flight are in memory, whatever the fleet's size.
+    ///
+    /// # Contract
+    ///
+    /// - [`RenderFlow::request`] is called once for every index in `0..flow.targets()`, even
+    ///   after a failure, so that every invalid target is reported at once.
+    /// - [`RenderFlow::deliver`] is called for every index when this returns `Ok`, from any
+    ///   thread, in any order; the same request gives the same bytes as
+    ///   [`render`](Renderer::render). An index may be delivered twice (an engine that falls
+    ///   back to another mid-way delivers again): the later output replaces the earlier.
+    /// - Rendering stops at the first failure; outputs delivered before it stay delivered, so
+    ///   a flow that must be all or nothing stages what it receives and commits it only when
+    ///   this returns `Ok` (as `wo render` does).
+    ///
+    /// The default renders in one batch through [`render`](Renderer::render) (all requests
+    /// in memory) and delivers in order.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`RenderFlow::request`], merged into one [`Error::Invalid`] when all are
+    /// invalid, when any request fails; else as [`render`](Renderer::render) and
+    /// [`RenderFlow::deliver`].
+    async fn render_each(&self, chart: &Chart, flow: &dyn RenderFlow) -> Result<()> {
+        let mut requests = Vec::with_capacity(flow.targets());
+        let mut errors = Vec::new();
+        for index in 0..flow.targets() {
+            match flow.request(index) {
+                Ok(r) => requests.push(r),
+                Err(e) => errors.push(e),
+            }
+        }
+        crate::compose::merge_errors(errors)?;
+        let rendered = self.render(chart, &requests).await?;
+        if rendered.len() != requests.len() {
+            return Err(crate::Error::backend(
+                "renderer",
+                format!(
+                    "rendered {} outputs for {} requests",
+                    rendered.len(),
+                    requests.len()
+                ),
+            ));
+        }
+        for (index, (request, out)) in requests.iter().zip(rendered).enumerate() {
+            flow.deliver(index, request, out)?;
+        }
+        Ok(())
+    }
+}
+
+/// The targets of one streaming render ([`Renderer::render_each`]): where each target's
+/// request comes from and where its output goes.
+///
+/// # Contract
+///
+/// `request` and `deliver` are called from worker threads, concurrently; `deliver` may be
+/// called in any order of indices. A flow that needs all or nothing (write every target or
+/// none) stages what it receives until `render_each` returns.
+pub trait RenderFlow: Send + Sync {
+    /// How many targets: the indices are `0..targets()`.
+    fn targets(&self) -> usize;
+
+    /// The request of target `index`, built when a worker takes the target up (resolving its
+    /// values there, for example).
+    ///
+    /// # Errors
+    /// [`Error::Invalid`](crate::Error::Invalid) for a target whose request cannot be built
+    /// (its values do not resolve), naming the target.
+    fn request(&self, index: usize) -> Result<RenderRequest>;
+
+    /// Takes the output of target `index`, rendered from `request`.
+    ///
+    /// # Errors
+    /// As the flow's work on it (canonicalising, writing); the render stops.
+    fn deliver(&self, index: usize, request: &RenderRequest, rendered: Rendered) -> Result<()>;
+}
+
+#[cfg(feature = "mocks")]
+mockall::mock! {
+    /// A mock [`Renderer`] (feature `mocks`): [`render`](Renderer::render) is mocked,
+    /// [`render_each`](Renderer::render_each) is the default, through it.
+    pub Renderer {}
+
+    #[async_trait]
+    impl Renderer for Renderer {
+        async fn render(&self, chart: &Chart, requests: &[RenderRequest]) -> Result<Vec<Rendered>>;
+    }
 }

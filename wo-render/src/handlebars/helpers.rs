@@ -190,14 +190,21 @@ impl HelperDef for Include {
                 "`include`: no template is named `{name}` (define it in templates/_*.tpl with {{{{#define \"{name}\"}}}}…{{{{/define}}}})"
             ))
         })?;
-        // The included template gets a copy of its context: one step, and one per value in it.
+        // The included template gets its context as a copy would cost: one step, and one per
+        // value in it (the budget stays what it was when every include copied).
         charge_steps(1 + nodes(data)).map_err(limit)?;
-        let data = data.clone();
         let _level = IncludeLevel::enter(self.max_depth, name).map_err(limit)?;
-        let inner = Context::from(data);
+        // `include "x" this` at the top level passes the whole context: shared, not copied.
+        let copy;
+        let inner = if std::ptr::eq(data, ctx.data()) {
+            ctx
+        } else {
+            copy = Context::from(data.clone());
+            &copy
+        };
         let mut rc = RenderContext::new(template.name.as_ref());
         let mut out = LimitedOutput::new(self.max_output_bytes);
-        let rendered = template.render(r, &inner, &mut rc, &mut out);
+        let rendered = template.render(r, inner, &mut rc, &mut out);
         if out.exceeded() {
             return Err(RenderErrorReason::NestedError(Box::new(LimitError::Output {
                 max: self.max_output_bytes,

@@ -67,8 +67,10 @@ mod limits;
 mod stream;
 
 use async_trait::async_trait;
-use wo_core::ports::{Chart, RenderRequest, Rendered, Renderer};
-use wo_core::{Error, Result};
+use wo_core::ports::{Chart, RenderFlow, RenderRequest, Rendered, Renderer};
+use wo_core::Result;
+
+use crate::flow::{self, Pool};
 
 pub use limits::{DEFAULT_MAX_INCLUDE_DEPTH, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MAX_STEPS};
 
@@ -144,54 +146,25 @@ impl HandlebarsRenderer {
         }
     }
 
-    /// Prepares `chart` once and renders every request on the worker threads, in order.
-    fn render_all(&self, chart: &Chart, requests: &[RenderRequest]) -> Result<Vec<Rendered>> {
-        let prepared = PreparedChart::prepare(
+    fn prepare(&self, chart: &Chart) -> Result<PreparedChart> {
+        PreparedChart::prepare(
             chart,
             self.max_output_bytes,
             self.max_include_depth,
             self.max_steps,
-        )?;
-        if requests.is_empty() {
-            return Ok(Vec::new());
+        )
+    }
+
+    /// The worker pool: each worker takes the next target when it is done with one.
+    fn pool(&self, requests: usize) -> Pool<'static> {
+        Pool {
+            workers: self.workers.clamp(1, requests.max(1)),
+            stack_bytes: BASE_STACK_BYTES.saturating_add(
+                self.max_include_depth
+                    .saturating_mul(STACK_BYTES_PER_INCLUDE),
+            ),
+            name: "wo-handlebars",
         }
-        let workers = self.workers.clamp(1, requests.len());
-        let chunk = requests.len().div_ceil(workers);
-        let stack = BASE_STACK_BYTES.saturating_add(
-            self.max_include_depth
-                .saturating_mul(STACK_BYTES_PER_INCLUDE),
-        );
-        let prepared = &prepared;
-        std::thread::scope(|scope| {
-            let mut handles = Vec::with_capacity(workers);
-            for part in requests.chunks(chunk) {
-                let handle = std::thread::Builder::new()
-                    .name("wo-handlebars".into())
-                    .stack_size(stack)
-                    .spawn_scoped(scope, move || {
-                        part.iter()
-                            .map(|request| {
-                                prepared
-                                    .render(request)
-                                    .map(|manifests| Rendered { manifests })
-                            })
-                            .collect::<Result<Vec<_>>>()
-                    })
-                    .map_err(|e| {
-                        Error::backend("handlebars", format!("cannot start a render worker: {e}"))
-                            .retryable(true)
-                    })?;
-                handles.push(handle);
-            }
-            let mut out = Vec::with_capacity(requests.len());
-            for handle in handles {
-                let part = handle
-                    .join()
-                    .map_err(|_| Error::backend("handlebars", "a render worker panicked"))??;
-                out.extend(part);
-            }
-            Ok(out)
-        })
     }
 }
 
@@ -200,7 +173,20 @@ impl Renderer for HandlebarsRenderer {
     /// Renders on a scoped pool of worker threads; the call blocks its task until all requests
     /// are rendered (rendering is CPU work, no I/O).
     async fn render(&self, chart: &Chart, requests: &[RenderRequest]) -> Result<Vec<Rendered>> {
-        self.render_all(chart, requests)
+        let prepared = self.prepare(chart)?;
+        flow::collect(requests, |flow| {
+            self.pool(requests.len())
+                .run(flow, &|r| prepared.render(r), |e| e)
+                .map_err(flow::into_error)
+        })
+    }
+
+    /// Renders on the same pool, each target delivered by the worker that rendered it.
+    async fn render_each(&self, chart: &Chart, flow: &dyn RenderFlow) -> Result<()> {
+        let prepared = self.prepare(chart)?;
+        self.pool(flow.targets())
+            .run(flow, &|r| prepared.render(r), |e| e)
+            .map_err(flow::into_error)
     }
 }
 

@@ -8,7 +8,7 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
-use wo_core::{Error, Location, Result, Value};
+use wo_core::{Error, Location, Result};
 
 // Helm's install order of kinds, shared with the manifest model's canonical order.
 use crate::manifest::INSTALL_ORDER;
@@ -107,26 +107,37 @@ struct Head {
 }
 
 fn head(content: &str, path: &str, target: &str) -> Result<Head> {
-    let value = wo_core::yaml::parse(content, path)
-        .and_then(|node| node.to_value(path))
-        .map_err(|e| rendered_yaml_error(e, path, target))?;
-    let kind = match value.get("kind") {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(kind)) => kind.clone(),
-        Some(other) => {
+    use wo_core::yaml::NodeKind;
+
+    let node =
+        wo_core::yaml::parse(content, path).map_err(|e| rendered_yaml_error(e, path, target))?;
+    // Read from the parsed nodes: converting the whole document into a value only to read two
+    // fields doubled the cost of the stream. The conversion's own checks (no NaN, no two keys
+    // that become the same string) are the canonical form's (`ManifestSet::parse`).
+    let kind = match node.get("kind").map(|k| &k.kind) {
+        None | Some(NodeKind::Null) => String::new(),
+        Some(NodeKind::Str(kind)) => kind.clone(),
+        Some(_) => {
+            let value = node
+                .to_value(path)
+                .map_err(|e| rendered_yaml_error(e, path, target))?;
+            let brief = value
+                .get("kind")
+                .map_or_else(|| "not a string".to_owned(), wo_core::value::brief);
             return Err(Error::invalid(
                 Location::file(path).with_key("kind"),
-                format!(
-                    "for target {target}: the rendered `kind` is {}, not a string",
-                    wo_core::value::brief(other)
-                ),
-            ))
+                format!("for target {target}: the rendered `kind` is {brief}, not a string"),
+            ));
         }
     };
-    let hook = value
-        .pointer("/metadata/annotations/helm.sh~1hook")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    let hook = node
+        .get("metadata")
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get("helm.sh/hook"))
+        .and_then(|h| match &h.kind {
+            NodeKind::Str(s) => Some(s.clone()),
+            _ => None,
+        });
     Ok(Head { kind, hook })
 }
 

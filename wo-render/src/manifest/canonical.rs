@@ -33,6 +33,22 @@ pub(crate) fn canonical_value(value: &Value) -> Value {
     }
 }
 
+/// [`canonical_value`] in place: the same order, without copying the value.
+fn into_canonical(mut value: Value) -> Value {
+    value.sort_all_objects();
+    if let Value::Object(map) = &mut value {
+        let mut out = Map::with_capacity(map.len());
+        for key in LEADING_KEYS {
+            if let Some(v) = map.shift_remove(key) {
+                out.insert(key.to_owned(), v);
+            }
+        }
+        out.extend(std::mem::take(map));
+        *map = out;
+    }
+    value
+}
+
 /// The value with the keys of every map sorted by their bytes.
 fn sorted(value: &Value) -> Value {
     match value {
@@ -73,6 +89,19 @@ impl ManifestSet {
                 out.push_str("---\n");
             }
             out.push_str(&r.to_yaml());
+        }
+        out
+    }
+
+    /// [`to_yaml`](Self::to_yaml), consuming the set: the same bytes, without copying every
+    /// resource into canonical key order first (what a render pipeline wants).
+    pub fn into_yaml(self) -> String {
+        let mut out = String::new();
+        for (i, r) in self.resources.into_iter().enumerate() {
+            if i > 0 {
+                out.push_str("---\n");
+            }
+            out.push_str(&yaml::to_string(&into_canonical(r.value)));
         }
         out
     }
