@@ -3,6 +3,7 @@
 //! `Regexp.Expand` does (`$1x` names group `1x`), `FindAll`/`Split` limits follow Go.
 
 use ::regex::{NoExpand, Regex};
+use std::rc::Rc;
 
 use crate::func::{Ctx, FuncDef, FuncResult};
 use crate::value::Value;
@@ -176,17 +177,21 @@ fn parse_error(pattern: &str, err: &::regex::Error) -> String {
     format!("error parsing regexp: {code}: `{pattern}`")
 }
 
-fn compile(pattern: &str) -> Result<Regex, String> {
+fn compile(pattern: &str) -> Result<Rc<Regex>, String> {
     // Templates compile the same few patterns on every render: keep them (per thread, a
-    // bounded number; a `Regex` clone shares the compiled program).
+    // bounded number). Shared, not cloned: a `Regex` clone shares the compiled program but
+    // builds its search cache again at its first use.
+    type Compiled = Result<Rc<Regex>, String>;
     thread_local! {
-        static CACHE: std::cell::RefCell<std::collections::HashMap<String, Result<Regex, String>>> =
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, Compiled>> =
             std::cell::RefCell::new(std::collections::HashMap::new());
     }
     if let Some(hit) = CACHE.with(|c| c.borrow().get(pattern).cloned()) {
         return hit;
     }
-    let compiled = Regex::new(&go_syntax(pattern)).map_err(|e| parse_error(pattern, &e));
+    let compiled = Regex::new(&go_syntax(pattern))
+        .map(Rc::new)
+        .map_err(|e| parse_error(pattern, &e));
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         if c.len() >= 512 {
@@ -198,7 +203,7 @@ fn compile(pattern: &str) -> Result<Regex, String> {
 }
 
 /// `regexp.MustCompile`'s panic text, which the non-`must` functions fail with.
-fn must_compile(pattern: &str) -> Result<Regex, String> {
+fn must_compile(pattern: &str) -> Result<Rc<Regex>, String> {
     compile(pattern).map_err(|e| {
         let quoted =
             if pattern.contains('`') || pattern.chars().any(|c| c.is_control() && c != '\t') {

@@ -83,6 +83,9 @@ pub struct PreparedChart {
     funcs: Arc<FuncMap>,
     sets: Mutex<HashMap<Vec<String>, Arc<TemplateSet>>>,
     heads: HeadCache,
+    /// Tells this chart's converted default values apart from other charts' (a thread keeps
+    /// them between renders).
+    id: u64,
 }
 
 impl std::fmt::Debug for PreparedChart {
@@ -121,6 +124,10 @@ impl PreparedChart {
             funcs: Arc::new(funcs),
             sets: Mutex::new(HashMap::new()),
             heads: HeadCache::default(),
+            id: {
+                static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            },
         };
         check_dependencies(&prepared.chart)?;
         let mut warnings = Vec::new();
@@ -214,7 +221,7 @@ impl PreparedChart {
             Value::Map(_) => user_values.deep_copy(),
             _ => Value::empty_map(),
         };
-        let mut root = Node::new(&self.chart);
+        let mut root = Node::new_prepared(&self.chart, self.id);
         dependencies::process(&mut root, &user, warnings)?;
 
         let kube_version = match &options.kube_version {

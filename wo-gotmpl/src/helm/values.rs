@@ -30,6 +30,42 @@ impl<'c> Node<'c> {
         }
     }
 
+    /// [`Node::new`] for a prepared chart (`id` names it for the life of the process): the
+    /// defaults are converted from JSON once per thread and copied (strings shared) at each
+    /// render instead of converted again.
+    pub fn new_prepared(chart: &'c Chart, id: u64) -> Node<'c> {
+        let defaults = DEFAULTS.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if let Some((_, d)) = cache.iter().find(|(i, _)| *i == id) {
+                return d.clone();
+            }
+            let mut d = Vec::new();
+            convert_defaults(chart, &mut d);
+            let d = Rc::new(d);
+            if cache.len() >= DEFAULTS_KEPT {
+                cache.remove(0);
+            }
+            cache.push((id, d.clone()));
+            d
+        });
+        let mut next = defaults.iter();
+        Node::copy_defaults(chart, &mut next)
+    }
+
+    fn copy_defaults(chart: &'c Chart, next: &mut std::slice::Iter<'_, Value>) -> Node<'c> {
+        let values = next.next().map_or(Value::Nil, Value::deep_copy);
+        Node {
+            chart,
+            meta: chart.metadata.clone(),
+            values,
+            deps: chart
+                .dependencies
+                .iter()
+                .map(|c| Node::copy_defaults(c, next))
+                .collect(),
+        }
+    }
+
     pub fn name(&self) -> &str {
         &self.meta.name
     }
@@ -43,6 +79,22 @@ impl<'c> Node<'c> {
             values: self.values.deep_copy(),
             deps: self.deps.iter().map(Node::duplicate).collect(),
         }
+    }
+}
+
+/// How many prepared charts' converted defaults a thread keeps.
+const DEFAULTS_KEPT: usize = 8;
+
+thread_local! {
+    /// Prepared charts' default values (by the chart's id), converted from JSON, in the order
+    /// [`Node::new`] visits the charts. Never handed out: only copies are.
+    static DEFAULTS: RefCell<Vec<(u64, Rc<Vec<Value>>)>> = const { RefCell::new(Vec::new()) };
+}
+
+fn convert_defaults(chart: &Chart, out: &mut Vec<Value>) {
+    out.push(Value::from_json(&chart.values));
+    for dep in &chart.dependencies {
+        convert_defaults(dep, out);
     }
 }
 

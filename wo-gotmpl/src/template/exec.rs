@@ -2,7 +2,7 @@
 //! `tpl`. One [`Exec`] per `TemplateSet::execute` call holds the mutable state; the parsed
 //! trees are shared and never copied.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -71,26 +71,79 @@ pub(crate) struct Exec<'s> {
     set: &'s TemplateSet,
     ctx: &'s mut Ctx,
     /// Templates `tpl` parsed, innermost last: its clone of the set, as Helm makes one.
-    overlays: Vec<HashMap<String, Arc<Tree>>>,
-    included: HashMap<String, usize>,
+    overlays: Vec<foldhash::HashMap<String, Arc<Tree>>>,
+    included: foldhash::HashMap<String, usize>,
     /// Nesting of template executions (template calls, `include`, `tpl`).
     nesting: usize,
     /// Output buffers of finished `include`s, reused (their text is copied into the value).
     buffers: Vec<String>,
     /// Argument vectors of finished function calls, reused.
     arg_vecs: Vec<Vec<Value>>,
+    /// Variable stacks of finished template executions, reused (empty; see [`recycle`]).
+    var_vecs: Vec<Vec<(&'static str, Val)>>,
+}
+
+/// The reusable vectors of an [`Exec`], kept by the thread between executions: a render
+/// executes every template of a chart, a fleet renders many times on each thread.
+#[derive(Default)]
+struct Pools {
+    buffers: Vec<String>,
+    arg_vecs: Vec<Vec<Value>>,
+    var_vecs: Vec<Vec<(&'static str, Val)>>,
+}
+
+/// How many vectors of each sort a thread keeps, and the largest buffer it keeps.
+const POOL_MAX: usize = 32;
+const POOL_MAX_BUFFER: usize = 1 << 20;
+
+thread_local! {
+    static POOLS: RefCell<Pools> = RefCell::new(Pools::default());
+}
+
+/// An empty vector of variables for another lifetime, in the same allocation (an empty
+/// vector's allocation is reused by an in-place `collect`; the closure never runs).
+fn recycle<'b>(mut v: Vec<(&str, Val)>) -> Vec<(&'b str, Val)> {
+    v.clear();
+    v.into_iter().map(|_| unreachable!("empty")).collect()
+}
+
+impl Drop for Exec<'_> {
+    fn drop(&mut self) {
+        let buffers = std::mem::take(&mut self.buffers);
+        let arg_vecs = std::mem::take(&mut self.arg_vecs);
+        let var_vecs = std::mem::take(&mut self.var_vecs);
+        // A thread being torn down has no pools left to return to.
+        let _ = POOLS.try_with(|p| {
+            let mut p = p.borrow_mut();
+            let room = POOL_MAX.saturating_sub(p.buffers.len());
+            p.buffers.extend(
+                buffers
+                    .into_iter()
+                    .filter(|b| b.capacity() <= POOL_MAX_BUFFER)
+                    .take(room),
+            );
+            let room = POOL_MAX.saturating_sub(p.arg_vecs.len());
+            p.arg_vecs.extend(arg_vecs.into_iter().take(room));
+            let room = POOL_MAX.saturating_sub(p.var_vecs.len());
+            p.var_vecs.extend(var_vecs.into_iter().take(room));
+        });
+    }
 }
 
 impl<'s> Exec<'s> {
     pub fn new(set: &'s TemplateSet, ctx: &'s mut Ctx) -> Exec<'s> {
+        let p = POOLS
+            .try_with(|p| std::mem::take(&mut *p.borrow_mut()))
+            .unwrap_or_default();
         Exec {
             set,
             ctx,
             overlays: Vec::new(),
-            included: HashMap::new(),
+            included: foldhash::HashMap::default(),
             nesting: 0,
-            buffers: Vec::new(),
-            arg_vecs: Vec::new(),
+            buffers: p.buffers,
+            arg_vecs: p.arg_vecs,
+            var_vecs: p.var_vecs,
         }
     }
 
@@ -117,9 +170,11 @@ impl<'s> Exec<'s> {
 
     fn execute_tree(&mut self, tree: &Tree, data: Value, out: &mut String, depth: usize) -> R<()> {
         let dot = Val::plain(data);
+        let mut vars = recycle(self.var_vecs.pop().unwrap_or_default());
+        vars.push(("$", dot.clone()));
         let mut sc = Scope {
             tree,
-            vars: vec![("$", dot.clone())],
+            vars,
             at: At::None,
             depth,
         };
@@ -132,6 +187,7 @@ impl<'s> Exec<'s> {
         self.nesting += 1;
         let r = self.walk_list(&mut sc, &dot, &tree.root, out);
         self.nesting -= 1;
+        self.var_vecs.push(recycle(sc.vars));
         r.map(|_| ())
     }
 
@@ -1005,7 +1061,7 @@ impl<'s> Exec<'s> {
             .set
             .parse_tpl(&root, text)
             .map_err(|e| format!("cannot parse template {}: {e}", quote(text)))?;
-        let mut overlay = HashMap::new();
+        let mut overlay = foldhash::HashMap::default();
         let mut main = None;
         for t in trees.iter() {
             if t.name == root {

@@ -151,7 +151,7 @@ const TPL_CACHE_MAX: usize = 4096;
 #[derive(Clone)]
 pub struct TemplateSet {
     funcs: Arc<FuncMap>,
-    templates: HashMap<String, Arc<Tree>>,
+    templates: foldhash::HashMap<String, Arc<Tree>>,
     missing_key: MissingKey,
     root_name: String,
     max_depth: usize,
@@ -176,7 +176,7 @@ impl TemplateSet {
     pub fn new(funcs: Arc<FuncMap>) -> TemplateSet {
         TemplateSet {
             funcs,
-            templates: HashMap::new(),
+            templates: foldhash::HashMap::default(),
             missing_key: MissingKey::Zero,
             root_name: "gotpl".into(),
             max_depth: DEFAULT_MAX_DEPTH,
