@@ -88,6 +88,8 @@ pub fn default_now_unix() -> i64 {
 /// A chart loaded and parsed by the native engine, ready to render any number of requests.
 struct NativeChart {
     prepared: wo_gotmpl::helm::PreparedChart,
+    /// The chart's part of every render's random seed, hashed once.
+    seed: wo_gotmpl::helm::seed::ChartSeed,
     /// `<chart>/Chart.yaml`, as errors name the chart.
     file: String,
     now_unix: i64,
@@ -106,8 +108,10 @@ impl NativeChart {
             .collect();
         let loaded = helm::Chart::from_files(files).map_err(|e| refused(&file, e, None))?;
         let prepared = PreparedChart::new(loaded).map_err(|e| refused(&file, e, None))?;
+        let seed = helm::seed::ChartSeed::new(prepared.chart());
         Ok(NativeChart {
             prepared,
+            seed,
             file,
             now_unix,
         })
@@ -115,7 +119,7 @@ impl NativeChart {
 
     /// Renders one request (what `helm template` prints for it), without copying its values.
     fn render_request(&self, request: &RenderRequest) -> std::result::Result<String, NativeError> {
-        use wo_gotmpl::helm::{seed, RenderOptions};
+        use wo_gotmpl::helm::RenderOptions;
 
         let (release_name, namespace) = (&request.release_name, &request.namespace);
         let target = request.target.name.as_str();
@@ -125,7 +129,7 @@ impl NativeChart {
             namespace: namespace.to_owned(),
             kube_version: request.target.kube_version.clone(),
             api_versions: request.target.api_versions.clone(),
-            seed: seed::seed(self.prepared.chart(), &[release_name, namespace, target]),
+            seed: self.seed.seed(&[release_name, namespace, target]),
             now_unix: self.now_unix,
             ..RenderOptions::default()
         };

@@ -10,12 +10,37 @@ use super::Chart;
 /// files and subcharts, recursively) and `parts` (the release name, the namespace, the target),
 /// each length-prefixed so that no two inputs collide by concatenation.
 pub fn seed(chart: &Chart, parts: &[&str]) -> [u8; 32] {
-    let mut hash = Sha256::new();
-    digest_chart(&mut hash, chart);
-    for part in parts {
-        field(&mut hash, part.as_bytes());
+    ChartSeed::new(chart).seed(parts)
+}
+
+/// The chart's part of [`seed`], hashed once: a fleet renders one chart for many targets, and
+/// hashing the whole chart again per target is a measurable share of a small chart's render.
+/// `ChartSeed::new(c).seed(parts) == seed(c, parts)`.
+#[derive(Clone)]
+pub struct ChartSeed(Sha256);
+
+impl ChartSeed {
+    /// Hashes `chart`'s contents.
+    pub fn new(chart: &Chart) -> Self {
+        let mut hash = Sha256::new();
+        digest_chart(&mut hash, chart);
+        ChartSeed(hash)
     }
-    hash.finalize().into()
+
+    /// The seed of a render of the chart with `parts` (release name, namespace, target).
+    pub fn seed(&self, parts: &[&str]) -> [u8; 32] {
+        let mut hash = self.0.clone();
+        for part in parts {
+            field(&mut hash, part.as_bytes());
+        }
+        hash.finalize().into()
+    }
+}
+
+impl std::fmt::Debug for ChartSeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChartSeed(..)")
+    }
 }
 
 fn field(hash: &mut Sha256, bytes: &[u8]) {
@@ -51,6 +76,20 @@ mod tests {
             ("templates/a.yaml".into(), template.as_bytes().to_vec()),
         ])
         .unwrap()
+    }
+
+    #[test]
+    fn a_chart_hashed_once_seeds_as_the_whole_hash_does() {
+        let a = chart("x: {{ randAlphaNum 5 }}");
+        let once = ChartSeed::new(&a);
+        for parts in [
+            &["r", "ns", "t1"][..],
+            &["r", "ns", "t2"],
+            &["other", "ns", "t1"],
+        ] {
+            assert_eq!(once.seed(parts), seed(&a, parts));
+        }
+        assert_ne!(once.seed(&["r", "ns", "t1"]), once.seed(&["r", "ns", "t2"]));
     }
 
     #[test]
