@@ -13,7 +13,8 @@
 # Prints one line per scenario: wall time, user and system CPU, peak RSS (from /usr/bin/time
 # -v, kept in DIR/<scenario>.time) and what the step reported; fails on the first step that
 # fails or reports another outcome than expected. WO_BENCH_NO_BUILD=1 skips the build (CI has
-# built the binaries already); WO_BENCH_PROFILE=debug uses debug binaries.
+# built the binaries already); WO_BENCH_PROFILE=debug uses debug binaries; WO_BENCH_WO=PATH
+# times another build of wo (an older commit's, side by side).
 set -euo pipefail
 n="${1:-5000}"
 dir="${2:-$(mktemp -d)}"
@@ -26,6 +27,7 @@ if [ -z "${WO_BENCH_NO_BUILD:-}" ]; then
   cargo build "${flag[@]}" -q -p woac-cli --bin wo
   cargo build "${flag[@]}" -q -p woac --example generate_fleet
 fi
+wo="${WO_BENCH_WO:-$bin/wo}"
 rm -rf "$dir"
 "$bin/examples/generate_fleet" "$n" "$dir/work" >/dev/null
 git_() { git -c user.name=bench -c user.email=bench@localhost "$@"; }
@@ -48,7 +50,7 @@ printf '%-14s %8s %8s %8s %9s  %s\n' scenario wall user sys "peak RSS" outcome
 timed() { # scenario expected-outcome wo-args...
   local name="$1" expected="$2"
   shift 2
-  if ! /usr/bin/time -v -o "$dir/$name.time" "$bin/wo" "$@" -o json >"$dir/$name.json" 2>"$dir/$name.err"; then
+  if ! /usr/bin/time -v -o "$dir/$name.time" "$wo" "$@" -o json >"$dir/$name.json" 2>"$dir/$name.err"; then
     echo "$name: wo $* failed:" >&2
     cat "$dir/$name.err" "$dir/$name.json" >&2
     exit 1
