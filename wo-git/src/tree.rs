@@ -16,13 +16,18 @@
 //! # Ok(()) }
 //! ```
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use git2::{ObjectType, Oid, Repository, Tree};
+use flate2::write::ZlibEncoder;
+use flate2::Compression;
+use git2::{ObjectType, OdbLookupFlags, Oid, Repository, Tree};
 use wo_core::files::{FileTree, MAX_FILE_BYTES};
 use wo_core::{Error, Location, Result};
 
-use crate::session::git_error;
+use crate::session::{self, git_error};
 
 const MODE_TREE: i32 = 0o040000;
 const MODE_BLOB: i32 = 0o100644;
@@ -164,26 +169,37 @@ fn walk(
 }
 
 enum Node<'a> {
-    File(&'a [u8]),
+    /// A file: its index in the list of files written.
+    File(usize),
     Dir(BTreeMap<&'a str, Node<'a>>),
 }
 
+/// Below this many new objects a write makes loose objects; from it on, one pack.
+const PACK_FROM: usize = 64;
+
 /// Writes the tree holding `files` (paths relative to the tree root); `None` when empty.
 ///
+/// The objects git lacks are written together: as loose objects when they are few, else as
+/// one pack (indexed by libgit2), so a change of thousands of files costs one pack and its
+/// index instead of a file per object. The ids are computed first, and a directory whose tree
+/// the repository has already is not written again, nor anything under it.
+///
 /// # Errors
-/// [`Error::Invalid`] when a path is both a file and a directory.
+/// [`Error::Invalid`] when a path is both a file and a directory; [`Error::Backend`] when
+/// libgit2 cannot write or index the objects.
 pub(crate) fn write_files<'a>(
     repo: &Repository,
     name: &str,
     files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
 ) -> Result<Option<Oid>> {
+    let files: Vec<(&str, &[u8])> = files.into_iter().collect();
     let mut root: BTreeMap<&str, Node<'_>> = BTreeMap::new();
-    for (path, content) in files {
+    for (i, (path, _)) in files.iter().enumerate() {
         let segments: Vec<&str> = path.split('/').collect();
         let (last, dirs) = segments.split_last().unwrap_or((&"", &[]));
         let clash = || {
             Error::invalid(
-                Location::file(path),
+                Location::file(*path),
                 "a path is both a file and a directory",
             )
         };
@@ -197,29 +213,217 @@ pub(crate) fn write_files<'a>(
                 Node::File(_) => return Err(clash()),
             };
         }
-        if level.insert(last, Node::File(content)).is_some() {
+        if level.insert(last, Node::File(i)).is_some() {
             return Err(clash());
         }
     }
     if root.is_empty() {
         return Ok(None);
     }
-    write_level(repo, name, &root).map(Some)
-}
-
-fn write_level(repo: &Repository, name: &str, level: &BTreeMap<&str, Node<'_>>) -> Result<Oid> {
     let err = |e: git2::Error| git_error(name, "writing a tree", &e);
-    let mut builder = repo.treebuilder(None).map_err(err)?;
-    for (entry, node) in level {
-        let (oid, mode) = match node {
-            Node::File(content) => (repo.blob(content).map_err(err)?, MODE_BLOB),
-            Node::Dir(children) => (write_level(repo, name, children)?, MODE_TREE),
-        };
-        builder.insert(entry, oid, mode).map_err(err)?;
-    }
-    builder.write().map_err(err)
+    let blob_ids = par_map(&files, |(_, content)| {
+        Oid::hash_object(ObjectType::Blob, content)
+    })
+    .into_iter()
+    .collect::<std::result::Result<Vec<Oid>, _>>()
+    .map_err(err)?;
+    let odb = repo.odb().map_err(err)?;
+    // The look-ups below do not rescan `objects/pack/` on a miss (most objects are new, and a
+    // rescan per miss is a directory read each): rescan once here, for the packs written since
+    // the repository was opened.
+    odb.refresh().map_err(err)?;
+    let mut new = Vec::new();
+    let id = hash_dir(&root, &blob_ids, &odb, &mut new).map_err(err)?;
+    let mut seen = HashSet::new();
+    let new: Vec<Object<'_>> = new
+        .into_iter()
+        .filter_map(|o| match o {
+            Pending::Blob(i) => Some(Object {
+                id: blob_ids[i],
+                kind: ObjectType::Blob,
+                data: Cow::Borrowed(files[i].1),
+            })
+            .filter(|o| !odb.exists_ext(o.id, OdbLookupFlags::NO_REFRESH)),
+            Pending::Tree(id, bytes) => Some(Object {
+                id,
+                kind: ObjectType::Tree,
+                data: Cow::Owned(bytes),
+            }),
+        })
+        .filter(|o| seen.insert(o.id))
+        .collect();
+    write_objects(&odb, name, &new)?;
+    Ok(Some(id))
 }
 
+/// An object to write, in the order the walk met it.
+enum Pending {
+    /// The file of that index.
+    Blob(usize),
+    /// A tree the repository lacks: its id and content.
+    Tree(Oid, Vec<u8>),
+}
+
+/// A git object: its id, kind and content.
+struct Object<'a> {
+    id: Oid,
+    kind: ObjectType,
+    data: Cow<'a, [u8]>,
+}
+
+/// The id of the tree of `level`; what the repository lacks of it goes to `new`. A tree the
+/// repository has already takes nothing under it along (its objects are there).
+fn hash_dir(
+    level: &BTreeMap<&str, Node<'_>>,
+    blob_ids: &[Oid],
+    odb: &git2::Odb<'_>,
+    new: &mut Vec<Pending>,
+) -> std::result::Result<Oid, git2::Error> {
+    let mark = new.len();
+    let mut entries: Vec<(&str, bool, Oid)> = Vec::with_capacity(level.len());
+    for (entry, node) in level {
+        match node {
+            Node::File(i) => {
+                entries.push((entry, false, blob_ids[*i]));
+                new.push(Pending::Blob(*i));
+            }
+            Node::Dir(children) => {
+                entries.push((entry, true, hash_dir(children, blob_ids, odb, new)?));
+            }
+        }
+    }
+    // Git orders a tree's entries by name, a directory's name read with a trailing `/`.
+    entries.sort_by(|a, b| {
+        let key = |(name, dir, _): &(&str, bool, Oid)| {
+            name.bytes().chain(dir.then_some(b'/')).collect::<Vec<u8>>()
+        };
+        key(a).cmp(&key(b))
+    });
+    let mut bytes = Vec::with_capacity(entries.len() * 40);
+    for (name, dir, id) in &entries {
+        bytes.extend_from_slice(if *dir { b"40000 " } else { b"100644 " });
+        bytes.extend_from_slice(name.as_bytes());
+        bytes.push(0);
+        bytes.extend_from_slice(id.as_bytes());
+    }
+    let id = Oid::hash_object(ObjectType::Tree, &bytes)?;
+    if odb.exists_ext(id, OdbLookupFlags::NO_REFRESH) {
+        new.truncate(mark);
+    } else {
+        new.push(Pending::Tree(id, bytes));
+    }
+    Ok(id)
+}
+
+/// Writes `objects` into `odb`: loose when they are few, else as one pack that libgit2 indexes
+/// and moves into `objects/pack/` (a pack is whole or absent: a write killed half-way leaves
+/// nothing git reads).
+fn write_objects(odb: &git2::Odb<'_>, name: &str, objects: &[Object<'_>]) -> Result<()> {
+    let err = |e: git2::Error| git_error(name, "writing objects", &e);
+    if objects.len() < PACK_FROM {
+        for o in objects {
+            odb.write(o.kind, &o.data).map_err(err)?;
+        }
+        return Ok(());
+    }
+    let entries = par_map(objects, pack_entry);
+    let count = u32::try_from(objects.len()).map_err(|_| {
+        session::backend(
+            name,
+            &format!("{} objects in one pack", objects.len()),
+            false,
+        )
+    })?;
+    let mut pack = PackStream {
+        out: odb.packwriter().map_err(err)?,
+        sum: sha1_smol::Sha1::new(),
+    };
+    let io = |e: std::io::Error| session::backend(name, &format!("writing a pack: {e}"), false);
+    pack.write(b"PACK").map_err(io)?;
+    pack.write(&2u32.to_be_bytes()).map_err(io)?;
+    pack.write(&count.to_be_bytes()).map_err(io)?;
+    for entry in &entries {
+        pack.write(entry).map_err(io)?;
+    }
+    let trailer = pack.sum.digest().bytes();
+    pack.out.write_all(&trailer).map_err(io)?;
+    pack.out.commit().map_err(err)?;
+    Ok(())
+}
+
+/// The pack being written and the SHA-1 of what was written of it (the pack's trailer).
+struct PackStream<'repo> {
+    out: git2::OdbPackwriter<'repo>,
+    sum: sha1_smol::Sha1,
+}
+
+impl PackStream<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.sum.update(bytes);
+        self.out.write_all(bytes)
+    }
+}
+
+/// One object of a pack, whole (no delta): its type and size, then its zlib-deflated content.
+fn pack_entry(o: &Object<'_>) -> Vec<u8> {
+    let kind: u8 = match o.kind {
+        ObjectType::Commit => 1,
+        ObjectType::Tree => 2,
+        _ => 3,
+    };
+    let mut size = o.data.len();
+    let mut out = Vec::with_capacity(o.data.len() / 3 + 16);
+    let mut byte = (kind << 4) | (size & 0x0f) as u8;
+    size >>= 4;
+    while size > 0 {
+        out.push(byte | 0x80);
+        byte = (size & 0x7f) as u8;
+        size >>= 7;
+    }
+    out.push(byte);
+    // Fast compression: the pack is written once per change and read by git, which does not
+    // care; the object ids do not depend on it.
+    let mut z = ZlibEncoder::new(out, Compression::fast());
+    let _ = z.write_all(&o.data);
+    z.finish().unwrap_or_default()
+}
+
+/// `f` of every item, in order, on every core (the threads take the next few items as they
+/// finish).
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    const BATCH: usize = 16;
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(items.len().div_ceil(BATCH));
+    if workers <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|s| {
+        let threads: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let start = next.fetch_add(BATCH, Ordering::Relaxed);
+                        if start >= items.len() {
+                            return out;
+                        }
+                        for (i, item) in items.iter().enumerate().skip(start).take(BATCH) {
+                            out.push((i, f(item)));
+                        }
+                    }
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
 /// `base` with its entry `dir` replaced by the tree `sub` (removed when `None`).
 pub(crate) fn replace_dir(
     repo: &Repository,
@@ -255,4 +459,150 @@ pub(crate) fn file_bytes(repo: &Repository, tree: &Tree<'_>, file: &str) -> Opti
     let entry = tree.get_name(file)?;
     let blob = repo.find_blob(entry.id()).ok()?;
     Some(blob.content().to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tree of `files` as libgit2's tree builder writes it, one loose object at a time.
+    fn reference(repo: &Repository, files: &FileTree) -> Oid {
+        fn level(repo: &Repository, files: &FileTree, dir: &str) -> Oid {
+            let mut b = repo.treebuilder(None).unwrap();
+            let mut subdirs = std::collections::BTreeSet::new();
+            for (path, content) in files.iter() {
+                let Some(rest) = path.strip_prefix(dir) else {
+                    continue;
+                };
+                match rest.split_once('/') {
+                    Some((sub, _)) => {
+                        subdirs.insert(sub.to_string());
+                    }
+                    None => {
+                        b.insert(rest, repo.blob(content).unwrap(), MODE_BLOB)
+                            .unwrap();
+                    }
+                }
+            }
+            for sub in subdirs {
+                let id = level(repo, files, &format!("{dir}{sub}/"));
+                b.insert(&sub, id, MODE_TREE).unwrap();
+            }
+            b.write().unwrap()
+        }
+        level(repo, files, "")
+    }
+
+    fn packs(repo: &Repository) -> usize {
+        std::fs::read_dir(repo.path().join("objects/pack"))
+            .map(|d| {
+                d.filter(|e| {
+                    e.as_ref()
+                        .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".pack"))
+                })
+                .count()
+            })
+            .unwrap_or(0)
+    }
+
+    fn fleet(targets: usize, version: &str) -> FileTree {
+        let mut files = FileTree::new();
+        for t in 0..targets {
+            // Names that sort differently with and without git's trailing `/` on directories.
+            files
+                .insert(
+                    format!("shop/t{t}/values.yaml"),
+                    format!("replicas: {}\n", t % 3),
+                )
+                .unwrap();
+            files
+                .insert(
+                    format!("shop/t{t}/manifests.yaml"),
+                    format!("image: {version}-{t}\n"),
+                )
+                .unwrap();
+            files
+                .insert(format!("shop/t{t}.yaml"), format!("t: {t}\n"))
+                .unwrap();
+        }
+        files.insert("shop/release.yaml", version).unwrap();
+        files
+    }
+
+    #[test]
+    fn a_large_write_is_one_pack_with_the_ids_git_gives() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init_bare(dir.path()).unwrap();
+        let files = fleet(200, "1.0");
+        let id = write_tree(&repo, &files).unwrap().unwrap();
+        assert_eq!(packs(&repo), 1);
+        let tree = repo.find_tree(id).unwrap();
+        assert_eq!(read_tree(&repo, &tree).unwrap(), files);
+
+        let other = tempfile::tempdir().unwrap();
+        let loose = Repository::init_bare(other.path()).unwrap();
+        assert_eq!(reference(&loose, &files), id);
+
+        // The same files again: nothing to write.
+        assert_eq!(write_tree(&repo, &files).unwrap(), Some(id));
+        assert_eq!(packs(&repo), 1);
+    }
+
+    #[test]
+    fn a_change_writes_only_what_the_repository_lacks() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init_bare(dir.path()).unwrap();
+        write_tree(&repo, &fleet(200, "1.0")).unwrap();
+        let mut files = fleet(200, "1.0");
+        files
+            .insert("shop/t7/manifests.yaml", "image: 2.0\n")
+            .unwrap();
+        let id = write_tree(&repo, &files).unwrap().unwrap();
+        // A blob, the trees t7/ and shop/, the root: loose, no second pack.
+        assert_eq!(packs(&repo), 1);
+        assert_eq!(
+            read_tree(&repo, &repo.find_tree(id).unwrap()).unwrap(),
+            files
+        );
+
+        let changed = fleet(200, "2.0");
+        let id = write_tree(&repo, &changed).unwrap().unwrap();
+        assert_eq!(packs(&repo), 2);
+        assert_eq!(
+            read_tree(&repo, &repo.find_tree(id).unwrap()).unwrap(),
+            changed
+        );
+        let pack_dir = repo.path().join("objects/pack");
+        let newest = std::fs::read_dir(&pack_dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".idx"))
+            .map(|e| e.path())
+            .collect::<Vec<_>>();
+        // The second pack holds the 200 new manifests, 200 target trees, shop/, the root and
+        // the new release.yaml; nothing the first one holds.
+        let counts: Vec<u64> = newest
+            .iter()
+            .map(|idx| {
+                let bytes = std::fs::read(idx).unwrap();
+                // idx v2: magic, version, 256-entry fan-out; its last entry is the count.
+                let at = 8 + 255 * 4;
+                u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()).into()
+            })
+            .collect();
+        assert!(counts.contains(&(200 + 200 + 3)), "{counts:?}");
+    }
+
+    #[test]
+    fn a_path_both_file_and_directory_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init_bare(dir.path()).unwrap();
+        let e = write_files(
+            &repo,
+            "r",
+            [("a/b", b"1".as_slice()), ("a/b/c", b"2".as_slice())],
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("both a file and a directory"), "{e}");
+    }
 }

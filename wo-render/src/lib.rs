@@ -20,6 +20,7 @@ pub mod helm;
 pub mod manifest;
 pub mod native;
 pub mod package;
+mod parallel;
 pub mod policy;
 pub mod review;
 

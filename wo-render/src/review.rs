@@ -7,6 +7,7 @@
 //! proposal carries in `<solution>/policy.yaml`), and appends both to the
 //! change request's body, within GitHub's 65,536-character limit for the whole body.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -15,9 +16,9 @@ use wo_core::ports::{
     ChangeCheck, ChangeProposal, ChangeRequest, CommitId, GitOpsCommit, GitOpsRepo, ProposeOutcome,
     RELEASE_POLICY_FILE,
 };
-use wo_core::Result;
+use wo_core::{Diagnostic, Diagnostics, Error, Result};
 
-use crate::manifest::{diff_trees, ManifestSet, GITHUB_COMMENT_LIMIT};
+use crate::manifest::{diff, FileDiff, ManifestDiff, ManifestSet, TreeDiff, GITHUB_COMMENT_LIMIT};
 use crate::policy::{check, Policy};
 
 /// Wraps a gitops repository so that each proposal's body carries the manifest diff and the
@@ -41,16 +42,12 @@ impl ReviewingGitOps {
             Some(head) => self.inner.read(&head, &proposal.solution).await?,
             None => FileTree::new(),
         };
-        let diff = diff_trees(&current, &proposal.files)?;
-        let mut resources = Vec::new();
-        for (path, _) in proposal
-            .files
-            .iter()
-            .filter(|(p, _)| p.ends_with("/manifests.yaml"))
-        {
-            let text = proposal.files.text(path)?.unwrap_or_default();
-            resources.extend(ManifestSet::parse(text, path)?.resources);
-        }
+        let (diff, proposed) = diff_manifests(&current, &proposal.files)?;
+        let resources = proposed
+            .into_iter()
+            .filter(|(path, _)| path.ends_with("/manifests.yaml"))
+            .flat_map(|(_, set)| set.resources)
+            .collect();
         // The policy the pipeline checked the release with travels with it; the review must
         // not contradict the verdict in release.yaml and the `wo/policy` status.
         let release_policy = format!("{}/{RELEASE_POLICY_FILE}", proposal.solution);
@@ -86,6 +83,109 @@ impl ReviewingGitOps {
             "### Changes to the manifests\n\n{}\n{policy}",
             diff.to_markdown(diff_budget)
         ))
+    }
+}
+
+/// The file name that holds a target's rendered manifests.
+const MANIFESTS_FILE: &str = "manifests.yaml";
+
+fn is_manifests(path: &str) -> bool {
+    path == MANIFESTS_FILE
+        || path
+            .strip_suffix(MANIFESTS_FILE)
+            .is_some_and(|p| p.ends_with('/'))
+}
+
+/// One manifests file of the review: its diff, its proposed resources, the problems of each side.
+struct Reviewed {
+    diff: FileDiff,
+    proposed: Option<(String, ManifestSet)>,
+    problems: Vec<Diagnostic>,
+}
+
+/// [`diff_trees`](crate::manifest::diff_trees)`(old, new)` and the parsed manifests files of
+/// `new`, by path: the same diff and the same errors, computed so that a change to a few of
+/// thousands of targets costs little. A file with the same bytes on both sides is parsed once
+/// and not compared (every resource unchanged); the files are parsed on every core. The
+/// proposed sets serve the policy check, which would otherwise parse them again.
+fn diff_manifests(
+    old: &FileTree,
+    new: &FileTree,
+) -> Result<(TreeDiff, Vec<(String, ManifestSet)>)> {
+    let paths: Vec<&str> = old
+        .iter()
+        .chain(new.iter())
+        .map(|(p, _)| p)
+        .filter(|p| is_manifests(p))
+        .collect::<BTreeSet<&str>>()
+        .into_iter()
+        .collect();
+    let reviewed = crate::parallel::map(&paths, |path| review_file(old, new, path));
+    let (mut files, mut proposed, mut problems) = (Vec::new(), Vec::new(), Vec::new());
+    for r in reviewed {
+        files.push(r.diff);
+        proposed.extend(r.proposed);
+        problems.extend(r.problems);
+    }
+    if problems.is_empty() {
+        Ok((TreeDiff { files }, proposed))
+    } else {
+        Err(Error::Invalid(Diagnostics(problems).sorted()))
+    }
+}
+
+fn review_file(old: &FileTree, new: &FileTree, path: &str) -> Reviewed {
+    let mut problems = Vec::new();
+    let (diff, set) = if old.get(path).is_some() && old.get(path) == new.get(path) {
+        let set = read(new, path, "new", &mut problems);
+        // The same bytes have the same problems: reported for both sides, as a full diff would.
+        let twice: Vec<Diagnostic> = problems
+            .iter()
+            .map(|d| {
+                let mut d = d.clone();
+                d.message = format!("old{}", d.message.trim_start_matches("new"));
+                d
+            })
+            .collect();
+        problems.extend(twice);
+        (ManifestDiff::same(&set), set)
+    } else {
+        let before = read(old, path, "old", &mut problems);
+        let after = read(new, path, "new", &mut problems);
+        (diff(&before, &after), after)
+    };
+    Reviewed {
+        diff: FileDiff {
+            path: path.to_owned(),
+            diff,
+        },
+        proposed: new.contains(path).then(|| (path.to_owned(), set)),
+        problems,
+    }
+}
+
+/// One side's file, or an empty set when the side does not have it; its problems, each
+/// message saying which side, go to `problems`.
+fn read(tree: &FileTree, path: &str, side: &str, problems: &mut Vec<Diagnostic>) -> ManifestSet {
+    let parsed = tree
+        .text(path)
+        .and_then(|text| text.map_or(Ok(ManifestSet::default()), |t| ManifestSet::parse(t, path)));
+    match parsed {
+        Ok(set) => set,
+        Err(Error::Invalid(d)) => {
+            problems.extend(d.0.into_iter().map(|mut d| {
+                d.message = format!("{side} tree: {}", d.message);
+                d
+            }));
+            ManifestSet::default()
+        }
+        Err(other) => {
+            problems.push(Diagnostic::new(
+                wo_core::Location::file(path),
+                format!("{side} tree: {other}"),
+            ));
+            ManifestSet::default()
+        }
     }
 }
 
@@ -133,5 +233,79 @@ impl GitOpsRepo for ReviewingGitOps {
 
     async fn set_check(&self, change: &ChangeRequest, check: &ChangeCheck) -> Result<()> {
         self.inner.set_check(change, check).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::diff_trees;
+
+    fn tree(files: &[(&str, &str)]) -> FileTree {
+        let mut t = FileTree::new();
+        for (p, c) in files {
+            t.insert(*p, *c).unwrap();
+        }
+        t
+    }
+
+    fn cm(name: &str, data: &str) -> String {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, namespace: x}}\ndata: {{k: {data}}}\n")
+    }
+
+    #[test]
+    fn the_review_diff_is_diff_trees_and_parses_each_proposed_file_once() {
+        let mut old = FileTree::new();
+        let mut new = FileTree::new();
+        // Many targets (more than one batch per thread): same, changed, added, removed.
+        for t in 0..100 {
+            let path = format!("shop/t{t:03}/manifests.yaml");
+            match t % 4 {
+                0 => {
+                    old.insert(path.as_str(), cm("a", "1")).unwrap();
+                    new.insert(path.as_str(), cm("a", "1")).unwrap();
+                }
+                1 => {
+                    old.insert(path.as_str(), cm("a", "1")).unwrap();
+                    new.insert(path.as_str(), cm("a", "2") + "---\n" + &cm("b", "1"))
+                        .unwrap();
+                }
+                2 => new.insert(path.as_str(), cm("a", "1")).unwrap(),
+                _ => old.insert(path.as_str(), cm("a", "1")).unwrap(),
+            }
+            new.insert(format!("shop/t{t:03}/values.yaml"), "x: 1\n")
+                .unwrap();
+        }
+        let (diff, proposed) = diff_manifests(&old, &new).unwrap();
+        assert_eq!(diff, diff_trees(&old, &new).unwrap());
+        assert_eq!(diff.changed_files().count(), 75);
+        let paths: Vec<&str> = proposed.iter().map(|(p, _)| p.as_str()).collect();
+        let expected: Vec<&str> = new
+            .iter()
+            .map(|(p, _)| p)
+            .filter(|p| p.ends_with("/manifests.yaml"))
+            .collect();
+        assert_eq!(paths, expected);
+        for (path, set) in &proposed {
+            let text = new.text(path).unwrap().unwrap();
+            assert_eq!(set, &ManifestSet::parse(text, path).unwrap());
+        }
+    }
+
+    #[test]
+    fn the_review_diff_reports_the_problems_diff_trees_reports() {
+        let bad = "apiVersion: v1\nkind: ConfigMap\nmetadata: [not, a, map]\n";
+        let old = tree(&[("s/a/manifests.yaml", bad), ("s/b/manifests.yaml", bad)]);
+        let new = tree(&[
+            ("s/a/manifests.yaml", bad),
+            ("s/b/manifests.yaml", &cm("a", "1")),
+        ]);
+        let expected = diff_trees(&old, &new).unwrap_err().to_string();
+        let got = diff_manifests(&old, &new).unwrap_err().to_string();
+        assert_eq!(got, expected);
+        assert!(
+            got.contains("old tree") && got.contains("new tree"),
+            "{got}"
+        );
     }
 }

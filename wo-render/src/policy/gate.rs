@@ -82,8 +82,19 @@ impl PolicyGate for Gate {
 
         let mut resources = Vec::new();
         let mut errors = Vec::new();
-        for (path, _) in files.iter().filter(|(p, _)| p.ends_with("/manifests.yaml")) {
-            match ManifestSet::parse(files.text(path)?.unwrap_or_default(), path) {
+        // Parsed on every core (thousands of targets); gathered in path order.
+        let paths: Vec<&str> = files
+            .iter()
+            .map(|(p, _)| p)
+            .filter(|p| p.ends_with("/manifests.yaml"))
+            .collect();
+        let parsed = crate::parallel::map(&paths, |path| {
+            files
+                .text(path)
+                .map(|text| ManifestSet::parse(text.unwrap_or_default(), path))
+        });
+        for set in parsed {
+            match set? {
                 Ok(set) => resources.extend(set.resources),
                 Err(e) => errors.push(e),
             }
