@@ -18,7 +18,8 @@ const MAX_VALUES_FILE: u64 = 16 * 1024 * 1024;
 /// same documents in the same order, `# Source:` lines, hooks; NOTES.txt rendered but not
 /// printed). Random and time functions (`randAlphaNum`, `uuidv4`, `genCA`, `now`) are seeded
 /// from the chart's contents, the release name and the namespace, so the output is
-/// reproducible; the clock is SOURCE_DATE_EPOCH when set, else the Unix epoch.
+/// reproducible; the clock is SOURCE_DATE_EPOCH when set, else 2026-01-01T00:00:00Z (as
+/// `wo render`'s native engine).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -89,7 +90,7 @@ impl Template {
             show_only: self.show_only.clone(),
             skip_tests: self.skip_tests,
             seed: seed::seed(prepared.chart(), &[&self.name, &self.namespace]),
-            now_unix: source_date_epoch(),
+            now_unix: wo_render::native::default_now_unix(),
             ..RenderOptions::default()
         };
         let stream = prepared.render(&values, &options).map_err(refused)?;
@@ -122,13 +123,4 @@ fn read_values(path: &Path) -> Result<Value> {
             format!("a values file holds a map, not a {}", other.type_name()),
         )),
     }
-}
-
-/// The clock templates read: `SOURCE_DATE_EPOCH` (the reproducible-builds convention) when
-/// set, else the Unix epoch.
-fn source_date_epoch() -> i64 {
-    std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(0)
 }
