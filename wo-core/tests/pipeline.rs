@@ -2848,3 +2848,79 @@ async fn a_wave_waits_for_its_approval_and_the_approval_names_who_and_when() {
     assert_eq!(rest.batches[0].0, "rest");
     assert_eq!(rest.state.approvals["rest"].by, "alice");
 }
+
+#[tokio::test]
+async fn run_deploys_a_fleet_with_a_rollout_wave_by_wave_and_waiting_is_no_failure() {
+    use wo_core::pipeline::StepOutcome;
+    use wo_core::rollout::Decision;
+    let w = World::new();
+    w.platform_config.commit(
+        "prod",
+        tree(&[("fleet.yaml", &prod_fleet_with_rollout(""))]),
+    );
+    up_to_prod(&w, &w.pipeline()).await;
+    let t0 = 1_800_000_000;
+    let clock = Clock(std::sync::atomic::AtomicI64::new(t0));
+    let now = || clock.read();
+    let merged = Event::ChangeMerged {
+        environment: "prod".into(),
+    };
+    let steps = w.pipeline().run_at(&merged, &now).await.unwrap();
+    let [StepOutcome::RolledOut(r)] = &steps[..] else {
+        panic!("{steps:?}")
+    };
+    assert!(!steps[0].is_failure(), "waiting for a bake is no failure");
+    assert!(
+        r.waiting_for()
+            .unwrap()
+            .contains("wave `canary` bakes until"),
+        "{:?}",
+        r.waiting_for()
+    );
+    let v = r.gitops_commit.to_string();
+    assert_eq!(w.orchestrator.installs("shop", "prod-eu-2", &v), 0);
+
+    // The same event later (a scheduled run) continues; after the last bake it is done.
+    clock.at(t0 + 900);
+    w.pipeline().run_at(&merged, &now).await.unwrap();
+    assert_eq!(w.orchestrator.installs("shop", "prod-eu-2", &v), 1);
+    clock.at(t0 + 1800);
+    let steps = w.pipeline().run_at(&merged, &now).await.unwrap();
+    let StepOutcome::RolledOut(r) = &steps[0] else {
+        panic!("{steps:?}")
+    };
+    assert_eq!(r.decision, Decision::Done);
+    assert!(r.waiting_for().is_none() && !steps[0].is_failure());
+    assert_eq!(w.state(&w.c1, "wo/prod").await, Some(CommitState::Success));
+}
+
+#[tokio::test]
+async fn run_reports_a_halted_rollout_as_a_failure() {
+    use wo_core::pipeline::StepOutcome;
+    let w = World::new();
+    w.platform_config.commit(
+        "prod",
+        tree(&[("fleet.yaml", &prod_fleet_with_rollout(""))]),
+    );
+    w.orchestrator
+        .fail_target("prod-eu-1", "cluster unreachable");
+    up_to_prod(&w, &w.pipeline()).await;
+    let clock = Clock(std::sync::atomic::AtomicI64::new(1_800_000_000));
+    let now = || clock.read();
+    let steps = w
+        .pipeline()
+        .run_at(
+            &Event::ChangeMerged {
+                environment: "prod".into(),
+            },
+            &now,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(&steps[0], StepOutcome::RolledOut(r) if r.halted()));
+    assert!(steps[0].is_failure());
+    assert!(
+        matches!(steps.last(), Some(StepOutcome::Halted { environment, .. }) if environment == "prod"),
+        "{steps:?}"
+    );
+}

@@ -39,7 +39,38 @@ pub struct RolloutOutcome {
     pub next: Vec<Action>,
 }
 
+/// The system clock, as [`Pipeline::deploy_rollout`] and [`Pipeline::run_at`] take it.
+pub fn system_clock() -> Timestamp {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    Timestamp(i64::try_from(secs).unwrap_or(i64::MAX))
+}
+
 impl RolloutOutcome {
+    /// What the rollout waits for and until when, for humans (`None` when it halted or is
+    /// done).
+    pub fn waiting_for(&self) -> Option<String> {
+        match &self.decision {
+            Decision::WaitUntil {
+                until,
+                reason: WaitReason::Bake { wave },
+            } => Some(format!("wave `{wave}` bakes until {until}")),
+            Decision::WaitUntil {
+                until,
+                reason: WaitReason::Window { wave },
+            } => Some(format!(
+                "wave `{wave}` waits for its window, which opens at {until}"
+            )),
+            Decision::WaitForApproval { wave } => Some(format!(
+                "wave `{wave}` waits for an approval (wo approve --env {} --wave {wave})",
+                self.environment
+            )),
+            _ => None,
+        }
+    }
+
     /// Whether the rollout halted.
     pub fn halted(&self) -> bool {
         matches!(self.decision, Decision::Halt { .. })
@@ -78,6 +109,16 @@ impl Pipeline {
         env: &str,
         now: &(dyn Fn() -> Timestamp + Send + Sync),
     ) -> Result<RolloutOutcome> {
+        let verified = self.verified_release(env).await?;
+        self.rollout_verified(env, verified, now).await
+    }
+
+    pub(super) async fn rollout_verified(
+        &self,
+        env: &str,
+        verified: VerifiedRelease,
+        now: &(dyn Fn() -> Timestamp + Send + Sync),
+    ) -> Result<RolloutOutcome> {
         let VerifiedRelease {
             chain,
             head,
@@ -86,7 +127,7 @@ impl Pipeline {
             chart,
             fleet,
             fleet_file,
-        } = self.verified_release(env).await?;
+        } = verified;
         let rollout = fleet.rollout.as_ref().ok_or_else(|| {
             Error::invalid(
                 Location::file(&fleet_file).with_key("rollout"),
