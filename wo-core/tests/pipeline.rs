@@ -2924,3 +2924,70 @@ async fn run_reports_a_halted_rollout_as_a_failure() {
         "{steps:?}"
     );
 }
+
+#[tokio::test]
+async fn a_canary_that_turns_unhealthy_during_its_bake_halts_the_rollout() {
+    use wo_core::rollout::Decision;
+    let w = World::new();
+    w.platform_config.commit(
+        "prod",
+        tree(&[("fleet.yaml", &prod_fleet_with_rollout(""))]),
+    );
+    up_to_prod(&w, &w.pipeline()).await;
+    let t0 = 1_800_000_000;
+    let clock = Clock(std::sync::atomic::AtomicI64::new(t0));
+    let now = || clock.read();
+    let first = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    assert!(matches!(first.decision, Decision::WaitUntil { .. }));
+    let v = first.gitops_commit.to_string();
+
+    // Healthy during the bake: nothing changes.
+    clock.at(t0 + 300);
+    let healthy = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    assert_eq!(healthy.decision, first.decision);
+
+    // It turns unhealthy before the bake ends: counted against the canary's budget of 0.
+    w.orchestrator
+        .make_unhealthy("prod-eu-1", "CrashLoopBackOff");
+    clock.at(t0 + 600);
+    let out = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    let Decision::Halt { wave, reason, .. } = &out.decision else {
+        panic!("{:?}", out.decision)
+    };
+    assert_eq!(wave, "canary");
+    assert!(reason.contains("prod-eu-1"), "{reason}");
+    assert_eq!(w.orchestrator.installs("shop", "prod-eu-2", &v), 0);
+    assert_eq!(w.state(&w.c1, "wo/prod").await, Some(CommitState::Failure));
+    assert_eq!(
+        w.state(&w.c1, "wo/prod/prod-eu-1").await,
+        Some(CommitState::Failure)
+    );
+    // Recorded: a later run (the target healed) stays halted.
+    w.orchestrator.heal_target("prod-eu-1");
+    clock.at(t0 + 2000);
+    let again = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    assert!(again.halted());
+    assert_eq!(w.orchestrator.installs("shop", "prod-eu-2", &v), 0);
+}
+
+#[tokio::test]
+async fn health_after_the_bake_is_not_watched() {
+    use wo_core::rollout::Decision;
+    let w = World::new();
+    w.platform_config.commit(
+        "prod",
+        tree(&[("fleet.yaml", &prod_fleet_with_rollout(""))]),
+    );
+    up_to_prod(&w, &w.pipeline()).await;
+    let t0 = 1_800_000_000;
+    let clock = Clock(std::sync::atomic::AtomicI64::new(t0));
+    let now = || clock.read();
+    w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    // The canary baked; it turns unhealthy only afterwards: the rest goes on.
+    w.orchestrator.make_unhealthy("prod-eu-1", "OOMKilled");
+    clock.at(t0 + 900);
+    let rest = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    assert!(!rest.halted(), "{:?}", rest.decision);
+    assert_eq!(rest.batches.len(), 1);
+    assert!(matches!(rest.decision, Decision::WaitUntil { .. }));
+}

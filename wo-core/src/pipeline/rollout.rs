@@ -91,8 +91,11 @@ impl Pipeline {
     /// [`MAX_TARGET_STATUSES`] targets also get a success status each, as with
     /// [`deploy`](Pipeline::deploy).
     ///
-    /// Not done yet: health checks during bake (targets are counted unhealthy only as
-    /// recorded), the automatic rollback of a halted wave (its targets are in the decision),
+    /// While a wave bakes, each run reads the health of its targets that took the release
+    /// ([`Orchestrator::health`](crate::ports::Orchestrator::health)) and counts those reported
+    /// unhealthy against the wave's budget.
+    ///
+    /// Not done yet: the automatic rollback of a halted wave (its targets are in the decision),
     /// and narrowing by the application's `wo/app.yaml`.
     ///
     /// Batches go through [`Orchestrator::deploy_to`](crate::ports::Orchestrator::deploy_to):
@@ -163,6 +166,7 @@ impl Pipeline {
         let mut batches = Vec::new();
         let decision = loop {
             let t = now();
+            self.check_health(&waves, &release, &mut state, t).await?;
             let decision = waves.decide(&state, t);
             let Decision::Deploy { wave, targets } = &decision else {
                 break decision;
@@ -356,6 +360,47 @@ impl Pipeline {
             )
             .await?;
         Ok(approval)
+    }
+
+    /// Asks the orchestrator for the health of the targets that took the release in waves
+    /// still baking at `now` (a wave is watched from its first install until `bake` after its
+    /// last), and marks those it reports unhealthy [`TargetProgress::Unhealthy`] since `now`.
+    async fn check_health(
+        &self,
+        waves: &RolloutPlan,
+        release: &crate::ports::Release,
+        state: &mut RolloutState,
+        now: Timestamp,
+    ) -> Result<()> {
+        let mut watched = std::collections::BTreeSet::new();
+        for wave in &waves.waves {
+            let succeeded: Vec<(&String, Timestamp)> = wave
+                .targets
+                .iter()
+                .filter_map(|t| match state.outcomes.get(t) {
+                    Some(TargetProgress::Succeeded { at }) => Some((t, *at)),
+                    _ => None,
+                })
+                .collect();
+            let Some(last) = succeeded.iter().map(|(_, at)| *at).max() else {
+                continue;
+            };
+            if now < last.plus(waves.bake()) {
+                watched.extend(succeeded.into_iter().map(|(t, _)| t.clone()));
+            }
+        }
+        if watched.is_empty() {
+            return Ok(());
+        }
+        let health = self.ports.orchestrator.health(release, &watched).await?;
+        for (target, h) in health {
+            if watched.contains(&target) && matches!(h, crate::ports::Health::Unhealthy { .. }) {
+                state
+                    .outcomes
+                    .insert(target, TargetProgress::Unhealthy { since: now });
+            }
+        }
+        Ok(())
     }
 
     /// Writes the statuses that differ from what `written` says the commit has (a request per
