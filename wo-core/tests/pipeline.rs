@@ -2991,3 +2991,60 @@ async fn health_after_the_bake_is_not_watched() {
     assert_eq!(rest.batches.len(), 1);
     assert!(matches!(rest.decision, Decision::WaitUntil { .. }));
 }
+
+#[tokio::test]
+async fn auto_rollback_returns_the_halted_wave_to_the_previous_release_with_provenance() {
+    use wo_core::ports::Orchestrator;
+    use wo_core::rollout::Decision;
+    let w = World::new();
+    let p = w.pipeline();
+    // A first release runs everywhere in prod (no rollout yet).
+    up_to_prod(&w, &p).await;
+    p.deploy("prod").await.unwrap();
+    let good = w.head("prod").await.unwrap();
+
+    w.platform_config.commit(
+        "prod",
+        tree(&[(
+            "fleet.yaml",
+            &prod_fleet_with_rollout("  autoRollback: true\n"),
+        )]),
+    );
+    w.source.commit("main", source_tree("bonjour"));
+    up_to_prod(&w, &p).await;
+    let t0 = 1_800_000_000;
+    let clock = Clock(std::sync::atomic::AtomicI64::new(t0));
+    let now = || clock.read();
+    let first = p.deploy_rollout("prod", &now).await.unwrap();
+    let bad = first.gitops_commit.to_string();
+    assert_eq!(w.orchestrator.installs("shop", "prod-eu-1", &bad), 1);
+    w.orchestrator
+        .make_unhealthy("prod-eu-1", "CrashLoopBackOff");
+    clock.at(t0 + 60);
+    let out = p.deploy_rollout("prod", &now).await.unwrap();
+    assert!(
+        matches!(&out.decision, Decision::Halt { rollback, .. } if rollback == &["prod-eu-1".to_string()]),
+        "{:?}",
+        out.decision
+    );
+    let rb = out.rolled_back.as_ref().expect("rolled back");
+    assert_eq!(rb.to, good);
+    assert!(rb.report.all_succeeded());
+    assert_eq!(rb.report.results.len(), 1, "the halted wave's targets only");
+    // The canary runs the rollback, whose provenance says so; the rest never got the release.
+    assert_eq!(
+        w.orchestrator
+            .deployed("shop", "prod-eu-1")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(rb.gitops_commit.as_str())
+    );
+    assert_eq!(w.orchestrator.installs("shop", "prod-eu-2", &bad), 0);
+    let history = p.history("prod", 5).await.unwrap();
+    assert_eq!(history[0].gitops_commit, rb.gitops_commit);
+    assert_eq!(
+        history[0].provenance.as_ref().unwrap().rollback_of.as_ref(),
+        Some(&good)
+    );
+}

@@ -708,8 +708,17 @@ fn describe_rollout(r: &wo_core::pipeline::RolloutOutcome) -> String {
             rollback,
         } => {
             s.push_str(&format!("  HALTED in wave {wave}: {reason}\n"));
-            if !rollback.is_empty() {
-                s.push_str(&format!("  to roll back: {}\n", rollback.join(", ")));
+            match &r.rolled_back {
+                Some(rb) => s.push_str(&format!(
+                    "  rolled back {} to {} (gitops {})\n",
+                    rollback.join(", "),
+                    rb.to.short(),
+                    rb.gitops_commit.short()
+                )),
+                None if !rollback.is_empty() => {
+                    s.push_str(&format!("  to roll back: {}\n", rollback.join(", ")))
+                }
+                None => {}
             }
         }
         _ => {
@@ -762,6 +771,11 @@ fn step_json(step: &StepOutcome) -> serde_json::Value {
                     })).collect::<serde_json::Map<_, _>>(),
                 })).collect::<Vec<_>>(),
                 "warnings": r.warnings,
+                "rolledBack": r.rolled_back.as_ref().map(|rb| json!({
+                    "to": rb.to.to_string(),
+                    "gitopsCommit": rb.gitops_commit.to_string(),
+                    "succeeded": rb.report.all_succeeded(),
+                })),
             },
             "succeeded": !r.halted(),
             "next": r.next,

@@ -42,7 +42,7 @@ pub use record::{
     manifests_path, policy_path, record_path, sha256_hex, values_path, RecordedProvenance,
     RecordedTarget, ReleaseRecord, RELEASE_FILE,
 };
-pub use rollout::{system_clock, RolloutOutcome};
+pub use rollout::{system_clock, AutoRollback, RolloutOutcome};
 pub use verify::{TargetVerification, Verdict, Verification};
 
 use crate::error::{Error, Location, Result};

@@ -37,6 +37,23 @@ pub struct RolloutOutcome {
     /// What the planner says comes next: prepare-pr of the next environment once done, a
     /// halt, or nothing while the rollout waits.
     pub next: Vec<Action>,
+    /// The automatic rollback done after a halt (the fleet's `autoRollback`), if any.
+    pub rolled_back: Option<AutoRollback>,
+}
+
+/// An automatic rollback of a halted wave (the fleet's `autoRollback: true`): the previous
+/// release of the env branch proposed again as a rollback change request (provenance
+/// `rollback_of`, as `wo rollback` makes it), merged, and installed on the halted wave's
+/// targets that took the bad release. The rollback release then walks the rollout like any
+/// other from the next run (the targets already rolled back report `Deployed`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AutoRollback {
+    /// The earlier commit of the env branch rolled back to.
+    pub to: CommitId,
+    /// The gitops commit of the rollback (the new head of the env branch).
+    pub gitops_commit: CommitId,
+    /// The install of the rollback on the halted wave's targets.
+    pub report: DeploymentReport,
 }
 
 /// The system clock, as [`Pipeline::deploy_rollout`] and [`Pipeline::run_at`] take it.
@@ -95,8 +112,10 @@ impl Pipeline {
     /// ([`Orchestrator::health`](crate::ports::Orchestrator::health)) and counts those reported
     /// unhealthy against the wave's budget.
     ///
-    /// Not done yet: the automatic rollback of a halted wave (its targets are in the decision),
-    /// and narrowing by the application's `wo/app.yaml`.
+    /// When it halts and the fleet asks for `autoRollback`, the halted wave's targets that
+    /// took the release are rolled back (see [`AutoRollback`]).
+    ///
+    /// Not done yet: narrowing by the application's `wo/app.yaml`.
     ///
     /// Batches go through [`Orchestrator::deploy_to`](crate::ports::Orchestrator::deploy_to):
     /// an orchestrator that installs whole releases only can roll out one-wave rollouts
@@ -251,6 +270,14 @@ impl Pipeline {
         self.write_changed(commit, &mut written, final_statuses)
             .await?;
 
+        let rolled_back = match &decision {
+            Decision::Halt { rollback, .. }
+                if !rollback.is_empty() && provenance.rollback_of.is_none() =>
+            {
+                self.auto_rollback(env, &head.id, rollback).await?
+            }
+            _ => None,
+        };
         let next = match &decision {
             Decision::Done | Decision::Halt { .. } => plan(
                 &Event::DeploymentFinished {
@@ -273,6 +300,7 @@ impl Pipeline {
             state,
             warnings: waves.warnings,
             next,
+            rolled_back,
         })
     }
 
@@ -360,6 +388,43 @@ impl Pipeline {
             )
             .await?;
         Ok(approval)
+    }
+
+    /// Rolls the halted release `bad` (the head of `env`) back on `targets`: proposes the
+    /// commit of the env branch before it again ([`Pipeline::rollback`]), merges that change
+    /// request and installs it on `targets`. `None` when the env branch has no earlier commit
+    /// (nothing to roll back to). A rollback release that halts is not rolled back again
+    /// (the caller checks `rollback_of`).
+    async fn auto_rollback(
+        &self,
+        env: &str,
+        bad: &CommitId,
+        targets: &[String],
+    ) -> Result<Option<AutoRollback>> {
+        let history = self.ports.gitops.history(env, 2).await?;
+        let Some(previous) = history.iter().find(|c| c.id != *bad) else {
+            return Ok(None);
+        };
+        let to = previous.id.clone();
+        self.rollback(env, &to).await?;
+        let super::MergeOutcome::Merged { head } = self.merge(env).await? else {
+            return Err(Error::backend(
+                "gitops",
+                format!("the rollback of `{env}` to {} was proposed but no change request was there to merge", to.short()),
+            ));
+        };
+        let verified = self.verified_release(env).await?;
+        let batch = targets.iter().cloned().collect();
+        let report = self
+            .ports
+            .orchestrator
+            .deploy_to(&verified.release, &batch)
+            .await?;
+        Ok(Some(AutoRollback {
+            to,
+            gitops_commit: head,
+            report,
+        }))
     }
 
     /// Asks the orchestrator for the health of the targets that took the release in waves
