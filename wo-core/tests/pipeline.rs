@@ -3048,3 +3048,74 @@ async fn auto_rollback_returns_the_halted_wave_to_the_previous_release_with_prov
         Some(&good)
     );
 }
+
+/// The source tree of `source_tree("hello")` with `extra` appended to `wo/app.yaml`.
+fn source_tree_with_app(extra: &str) -> FileTree {
+    let base = source_tree("hello");
+    let app = format!("{}{extra}", base.text("wo/app.yaml").unwrap().unwrap());
+    let mut files: Vec<(String, String)> = base
+        .iter()
+        .map(|(p, c)| (p.to_string(), String::from_utf8_lossy(c).into_owned()))
+        .collect();
+    for f in &mut files {
+        if f.0 == "wo/app.yaml" {
+            f.1 = app.clone();
+        }
+    }
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_str()))
+        .collect();
+    tree(&refs)
+}
+
+#[tokio::test]
+async fn an_application_may_lengthen_the_bake_of_its_rollout_but_not_shorten_it() {
+    use wo_core::rollout::{Decision, Timestamp, WaitReason};
+    let w = World::new();
+    w.platform_config.commit(
+        "prod",
+        tree(&[("fleet.yaml", &prod_fleet_with_rollout(""))]),
+    );
+    w.source
+        .commit("main", source_tree_with_app("rollout:\n  bake: 1h\n"));
+    up_to_prod(&w, &w.pipeline()).await;
+    let t0 = 1_800_000_000;
+    let clock = Clock(std::sync::atomic::AtomicI64::new(t0));
+    let now = || clock.read();
+    let out = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    assert_eq!(
+        out.decision,
+        Decision::WaitUntil {
+            until: Timestamp(t0 + 3600),
+            reason: WaitReason::Bake {
+                wave: "canary".into()
+            }
+        }
+    );
+
+    let w = World::new();
+    w.platform_config.commit(
+        "prod",
+        tree(&[("fleet.yaml", &prod_fleet_with_rollout(""))]),
+    );
+    w.source
+        .commit("main", source_tree_with_app("rollout:\n  bake: 5m\n"));
+    up_to_prod(&w, &w.pipeline()).await;
+    let err = w
+        .pipeline()
+        .deploy_rollout("prod", &now)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("wo/app.yaml") && err.contains("rollout.bake") && err.contains(":8"),
+        "{err}"
+    );
+    assert!(err.contains("not shorten"), "{err}");
+    assert_eq!(
+        w.orchestrator.total_installs(),
+        5,
+        "nothing installed in prod"
+    );
+}

@@ -115,7 +115,9 @@ impl Pipeline {
     /// When it halts and the fleet asks for `autoRollback`, the halted wave's targets that
     /// took the release are rolled back (see [`AutoRollback`]).
     ///
-    /// Not done yet: narrowing by the application's `wo/app.yaml`.
+    /// The application's `wo/app.yaml` (at the release's source commit) may narrow the
+    /// fleet's rollout ([`AppDescriptor::narrow_rollout`](crate::format::app::AppDescriptor::narrow_rollout)):
+    /// a rollout it would widen is refused with the file, key and line, nothing installed.
     ///
     /// Batches go through [`Orchestrator::deploy_to`](crate::ports::Orchestrator::deploy_to):
     /// an orchestrator that installs whole releases only can roll out one-wave rollouts
@@ -156,6 +158,23 @@ impl Pipeline {
                 format!("the fleet of `{env}` has no `rollout:`: deploy sends a release to every target at once"),
             )
         })?;
+        // The application may narrow the fleet's rollout in its wo/app.yaml, at the source
+        // commit of the release.
+        let app_file = format!(
+            "source@{}/{}",
+            provenance.source_commit.short(),
+            crate::format::app::APP_FILE
+        );
+        let app_tree = self
+            .ports
+            .source
+            .read_tree(&provenance.source_commit, &["wo".to_string()])
+            .await?;
+        let rollout = &match app_tree.text(crate::format::app::APP_FILE)? {
+            Some(text) => crate::format::app::AppDescriptor::parse(text, &app_file)?
+                .narrow_rollout(rollout)?,
+            None => rollout.clone(),
+        };
         let targets: Vec<&crate::format::fleet::Target> = release
             .targets
             .iter()
