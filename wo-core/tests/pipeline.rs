@@ -2848,3 +2848,274 @@ async fn a_wave_waits_for_its_approval_and_the_approval_names_who_and_when() {
     assert_eq!(rest.batches[0].0, "rest");
     assert_eq!(rest.state.approvals["rest"].by, "alice");
 }
+
+#[tokio::test]
+async fn run_deploys_a_fleet_with_a_rollout_wave_by_wave_and_waiting_is_no_failure() {
+    use wo_core::pipeline::StepOutcome;
+    use wo_core::rollout::Decision;
+    let w = World::new();
+    w.platform_config.commit(
+        "prod",
+        tree(&[("fleet.yaml", &prod_fleet_with_rollout(""))]),
+    );
+    up_to_prod(&w, &w.pipeline()).await;
+    let t0 = 1_800_000_000;
+    let clock = Clock(std::sync::atomic::AtomicI64::new(t0));
+    let now = || clock.read();
+    let merged = Event::ChangeMerged {
+        environment: "prod".into(),
+    };
+    let steps = w.pipeline().run_at(&merged, &now).await.unwrap();
+    let [StepOutcome::RolledOut(r)] = &steps[..] else {
+        panic!("{steps:?}")
+    };
+    assert!(!steps[0].is_failure(), "waiting for a bake is no failure");
+    assert!(
+        r.waiting_for()
+            .unwrap()
+            .contains("wave `canary` bakes until"),
+        "{:?}",
+        r.waiting_for()
+    );
+    let v = r.gitops_commit.to_string();
+    assert_eq!(w.orchestrator.installs("shop", "prod-eu-2", &v), 0);
+
+    // The same event later (a scheduled run) continues; after the last bake it is done.
+    clock.at(t0 + 900);
+    w.pipeline().run_at(&merged, &now).await.unwrap();
+    assert_eq!(w.orchestrator.installs("shop", "prod-eu-2", &v), 1);
+    clock.at(t0 + 1800);
+    let steps = w.pipeline().run_at(&merged, &now).await.unwrap();
+    let StepOutcome::RolledOut(r) = &steps[0] else {
+        panic!("{steps:?}")
+    };
+    assert_eq!(r.decision, Decision::Done);
+    assert!(r.waiting_for().is_none() && !steps[0].is_failure());
+    assert_eq!(w.state(&w.c1, "wo/prod").await, Some(CommitState::Success));
+}
+
+#[tokio::test]
+async fn run_reports_a_halted_rollout_as_a_failure() {
+    use wo_core::pipeline::StepOutcome;
+    let w = World::new();
+    w.platform_config.commit(
+        "prod",
+        tree(&[("fleet.yaml", &prod_fleet_with_rollout(""))]),
+    );
+    w.orchestrator
+        .fail_target("prod-eu-1", "cluster unreachable");
+    up_to_prod(&w, &w.pipeline()).await;
+    let clock = Clock(std::sync::atomic::AtomicI64::new(1_800_000_000));
+    let now = || clock.read();
+    let steps = w
+        .pipeline()
+        .run_at(
+            &Event::ChangeMerged {
+                environment: "prod".into(),
+            },
+            &now,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(&steps[0], StepOutcome::RolledOut(r) if r.halted()));
+    assert!(steps[0].is_failure());
+    assert!(
+        matches!(steps.last(), Some(StepOutcome::Halted { environment, .. }) if environment == "prod"),
+        "{steps:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_canary_that_turns_unhealthy_during_its_bake_halts_the_rollout() {
+    use wo_core::rollout::Decision;
+    let w = World::new();
+    w.platform_config.commit(
+        "prod",
+        tree(&[("fleet.yaml", &prod_fleet_with_rollout(""))]),
+    );
+    up_to_prod(&w, &w.pipeline()).await;
+    let t0 = 1_800_000_000;
+    let clock = Clock(std::sync::atomic::AtomicI64::new(t0));
+    let now = || clock.read();
+    let first = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    assert!(matches!(first.decision, Decision::WaitUntil { .. }));
+    let v = first.gitops_commit.to_string();
+
+    // Healthy during the bake: nothing changes.
+    clock.at(t0 + 300);
+    let healthy = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    assert_eq!(healthy.decision, first.decision);
+
+    // It turns unhealthy before the bake ends: counted against the canary's budget of 0.
+    w.orchestrator
+        .make_unhealthy("prod-eu-1", "CrashLoopBackOff");
+    clock.at(t0 + 600);
+    let out = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    let Decision::Halt { wave, reason, .. } = &out.decision else {
+        panic!("{:?}", out.decision)
+    };
+    assert_eq!(wave, "canary");
+    assert!(reason.contains("prod-eu-1"), "{reason}");
+    assert_eq!(w.orchestrator.installs("shop", "prod-eu-2", &v), 0);
+    assert_eq!(w.state(&w.c1, "wo/prod").await, Some(CommitState::Failure));
+    assert_eq!(
+        w.state(&w.c1, "wo/prod/prod-eu-1").await,
+        Some(CommitState::Failure)
+    );
+    // Recorded: a later run (the target healed) stays halted.
+    w.orchestrator.heal_target("prod-eu-1");
+    clock.at(t0 + 2000);
+    let again = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    assert!(again.halted());
+    assert_eq!(w.orchestrator.installs("shop", "prod-eu-2", &v), 0);
+}
+
+#[tokio::test]
+async fn health_after_the_bake_is_not_watched() {
+    use wo_core::rollout::Decision;
+    let w = World::new();
+    w.platform_config.commit(
+        "prod",
+        tree(&[("fleet.yaml", &prod_fleet_with_rollout(""))]),
+    );
+    up_to_prod(&w, &w.pipeline()).await;
+    let t0 = 1_800_000_000;
+    let clock = Clock(std::sync::atomic::AtomicI64::new(t0));
+    let now = || clock.read();
+    w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    // The canary baked; it turns unhealthy only afterwards: the rest goes on.
+    w.orchestrator.make_unhealthy("prod-eu-1", "OOMKilled");
+    clock.at(t0 + 900);
+    let rest = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    assert!(!rest.halted(), "{:?}", rest.decision);
+    assert_eq!(rest.batches.len(), 1);
+    assert!(matches!(rest.decision, Decision::WaitUntil { .. }));
+}
+
+#[tokio::test]
+async fn auto_rollback_returns_the_halted_wave_to_the_previous_release_with_provenance() {
+    use wo_core::ports::Orchestrator;
+    use wo_core::rollout::Decision;
+    let w = World::new();
+    let p = w.pipeline();
+    // A first release runs everywhere in prod (no rollout yet).
+    up_to_prod(&w, &p).await;
+    p.deploy("prod").await.unwrap();
+    let good = w.head("prod").await.unwrap();
+
+    w.platform_config.commit(
+        "prod",
+        tree(&[(
+            "fleet.yaml",
+            &prod_fleet_with_rollout("  autoRollback: true\n"),
+        )]),
+    );
+    w.source.commit("main", source_tree("bonjour"));
+    up_to_prod(&w, &p).await;
+    let t0 = 1_800_000_000;
+    let clock = Clock(std::sync::atomic::AtomicI64::new(t0));
+    let now = || clock.read();
+    let first = p.deploy_rollout("prod", &now).await.unwrap();
+    let bad = first.gitops_commit.to_string();
+    assert_eq!(w.orchestrator.installs("shop", "prod-eu-1", &bad), 1);
+    w.orchestrator
+        .make_unhealthy("prod-eu-1", "CrashLoopBackOff");
+    clock.at(t0 + 60);
+    let out = p.deploy_rollout("prod", &now).await.unwrap();
+    assert!(
+        matches!(&out.decision, Decision::Halt { rollback, .. } if rollback == &["prod-eu-1".to_string()]),
+        "{:?}",
+        out.decision
+    );
+    let rb = out.rolled_back.as_ref().expect("rolled back");
+    assert_eq!(rb.to, good);
+    assert!(rb.report.all_succeeded());
+    assert_eq!(rb.report.results.len(), 1, "the halted wave's targets only");
+    // The canary runs the rollback, whose provenance says so; the rest never got the release.
+    assert_eq!(
+        w.orchestrator
+            .deployed("shop", "prod-eu-1")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(rb.gitops_commit.as_str())
+    );
+    assert_eq!(w.orchestrator.installs("shop", "prod-eu-2", &bad), 0);
+    let history = p.history("prod", 5).await.unwrap();
+    assert_eq!(history[0].gitops_commit, rb.gitops_commit);
+    assert_eq!(
+        history[0].provenance.as_ref().unwrap().rollback_of.as_ref(),
+        Some(&good)
+    );
+}
+
+/// The source tree of `source_tree("hello")` with `extra` appended to `wo/app.yaml`.
+fn source_tree_with_app(extra: &str) -> FileTree {
+    let base = source_tree("hello");
+    let app = format!("{}{extra}", base.text("wo/app.yaml").unwrap().unwrap());
+    let mut files: Vec<(String, String)> = base
+        .iter()
+        .map(|(p, c)| (p.to_string(), String::from_utf8_lossy(c).into_owned()))
+        .collect();
+    for f in &mut files {
+        if f.0 == "wo/app.yaml" {
+            f.1 = app.clone();
+        }
+    }
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_str()))
+        .collect();
+    tree(&refs)
+}
+
+#[tokio::test]
+async fn an_application_may_lengthen_the_bake_of_its_rollout_but_not_shorten_it() {
+    use wo_core::rollout::{Decision, Timestamp, WaitReason};
+    let w = World::new();
+    w.platform_config.commit(
+        "prod",
+        tree(&[("fleet.yaml", &prod_fleet_with_rollout(""))]),
+    );
+    w.source
+        .commit("main", source_tree_with_app("rollout:\n  bake: 1h\n"));
+    up_to_prod(&w, &w.pipeline()).await;
+    let t0 = 1_800_000_000;
+    let clock = Clock(std::sync::atomic::AtomicI64::new(t0));
+    let now = || clock.read();
+    let out = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    assert_eq!(
+        out.decision,
+        Decision::WaitUntil {
+            until: Timestamp(t0 + 3600),
+            reason: WaitReason::Bake {
+                wave: "canary".into()
+            }
+        }
+    );
+
+    let w = World::new();
+    w.platform_config.commit(
+        "prod",
+        tree(&[("fleet.yaml", &prod_fleet_with_rollout(""))]),
+    );
+    w.source
+        .commit("main", source_tree_with_app("rollout:\n  bake: 5m\n"));
+    up_to_prod(&w, &w.pipeline()).await;
+    let err = w
+        .pipeline()
+        .deploy_rollout("prod", &now)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("wo/app.yaml") && err.contains("rollout.bake") && err.contains(":8"),
+        "{err}"
+    );
+    assert!(err.contains("not shorten"), "{err}");
+    assert_eq!(
+        w.orchestrator.total_installs(),
+        5,
+        "nothing installed in prod"
+    );
+}

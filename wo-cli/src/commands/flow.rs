@@ -136,10 +136,17 @@ impl Merge {
 ///
 /// Deploys through Azure Workload Orchestration and sets the statuses wo/<env> and
 /// wo/<env>/<target> of the source commit. Exits 1 when a target fails.
+///
+/// When the environment's fleet declares a `rollout:`, deploys wave by wave as far as the
+/// rollout allows now and exits: 0 while it waits (a bake, a window, an approval; the output
+/// says for what and until when), 1 once it halted. Run it again (the scheduled workflow does)
+/// to continue: the progress lives in the source commit's statuses, so every deploy resumes.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
   wo deploy --env dev --resource-group /subscriptions/SUB/resourceGroups/shop
+  # Continue a rollout (the same command: it resumes from the statuses)
+  wo deploy --env prod
   # Against the simulator (wo azure-sim), 16 targets at once
   wo deploy -e dev --arm-url http://127.0.0.1:8443 --concurrency 16 -o json")]
 pub struct Deploy {
@@ -172,9 +179,88 @@ impl Deploy {
         )?;
         let p = pipeline(&self.repos, Some(&self.azure))?;
         let pb = spinner(format!("deploying {}", self.env));
-        let out = p.deploy(&self.env).await;
+        let out = p
+            .deploy_step(&self.env, &wo_core::pipeline::system_clock)
+            .await;
         pb.finish_and_clear();
-        output(&[StepOutcome::Deployed(Box::new(out?))], self.output)
+        output(&[out?], self.output)
+    }
+}
+
+/// Approve a wave of the rollout of an environment.
+///
+/// Records, as the status wo/<env>/approval/<wave> of the source commit, that the release at
+/// the head of the environment may enter that wave; the next `wo deploy` (or the scheduled
+/// workflow) continues. The approval names the release: the next release needs its own.
+/// Who approved: `--by`, else the user the workflow runs for (GITHUB_ACTOR), else the local
+/// user. Who may approve is who may write statuses on the source repository: on GitHub, users
+/// with write access to it (run it from the deploy workflow's dispatch, or gate that job with a
+/// GitHub environment whose required reviewers approve).
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  wo approve --env prod --wave rest
+  wo approve -e prod --wave rest --by alice -o json")]
+pub struct Approve {
+    #[command(flatten)]
+    repos: RepoArgs,
+    /// The environment.
+    #[arg(short, long)]
+    env: String,
+    /// The wave to approve.
+    #[arg(long)]
+    wave: String,
+    /// Who approves (default: GITHUB_ACTOR, else USER).
+    #[arg(long)]
+    by: Option<String>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t)]
+    output: TextOrJson,
+}
+
+impl Approve {
+    /// Whether errors are printed as JSON.
+    pub fn json(&self) -> bool {
+        self.output.is_json()
+    }
+
+    /// Runs the command.
+    pub async fn run(self) -> Result<Outcome> {
+        let given = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+        let by = given(self.by.clone())
+            .or_else(|| given(std::env::var("GITHUB_ACTOR").ok()))
+            .or_else(|| given(std::env::var("USER").ok()))
+            .ok_or_else(|| {
+                Error::invalid(
+                    Location::file("--by"),
+                    "who approves is not known: pass --by (GITHUB_ACTOR and USER are not set)",
+                )
+            })?;
+        let p = pipeline(&self.repos, None)?;
+        let approval = p
+            .approve(
+                &self.env,
+                &self.wave,
+                &by,
+                wo_core::pipeline::system_clock(),
+            )
+            .await?;
+        Ok(Outcome::new(
+            if self.output.is_json() {
+                to_json(&json!({
+                    "environment": self.env,
+                    "wave": self.wave,
+                    "by": approval.by,
+                    "at": approval.at.to_string(),
+                }))?
+            } else {
+                format!(
+                    "{}: wave {} approved by {} at {}; the next deploy continues the rollout\n",
+                    self.env, self.wave, approval.by, approval.at
+                )
+            },
+            false,
+        ))
     }
 }
 
@@ -554,6 +640,7 @@ fn describe(step: &StepOutcome) -> String {
             }
             s
         }
+        StepOutcome::RolledOut(r) => describe_rollout(r),
         StepOutcome::FleetApplied {
             environment,
             fleet_commit,
@@ -584,6 +671,67 @@ fn describe(step: &StepOutcome) -> String {
     }
 }
 
+/// Describes a rollout step: the batches installed, then where the rollout stands.
+fn describe_rollout(r: &wo_core::pipeline::RolloutOutcome) -> String {
+    use wo_core::rollout::Decision;
+    let mut s = format!(
+        "{}: rollout of gitops {} (source {})\n",
+        r.environment,
+        r.gitops_commit.short(),
+        r.provenance.source_commit.short()
+    );
+    for w in &r.warnings {
+        s.push_str(&format!("  warning: {w}\n"));
+    }
+    for (wave, report) in &r.batches {
+        let failed = report.failed().len();
+        s.push_str(&format!(
+            "  wave {wave}: installed {}{}\n",
+            plural(report.results.len(), "target"),
+            if failed > 0 {
+                format!(", {failed} FAILED")
+            } else {
+                String::new()
+            }
+        ));
+        for (t, o) in &report.results {
+            if let TargetOutcome::Failed { message } = o {
+                s.push_str(&format!("    {t}: FAILED — {message}\n"));
+            }
+        }
+    }
+    match &r.decision {
+        Decision::Done => s.push_str("  done: every wave installed and baked\n"),
+        Decision::Halt {
+            wave,
+            reason,
+            rollback,
+        } => {
+            s.push_str(&format!("  HALTED in wave {wave}: {reason}\n"));
+            match &r.rolled_back {
+                Some(rb) => s.push_str(&format!(
+                    "  rolled back {} to {} (gitops {})\n",
+                    rollback.join(", "),
+                    rb.to.short(),
+                    rb.gitops_commit.short()
+                )),
+                None if !rollback.is_empty() => {
+                    s.push_str(&format!("  to roll back: {}\n", rollback.join(", ")))
+                }
+                None => {}
+            }
+        }
+        _ => {
+            if let Some(w) = r.waiting_for() {
+                s.push_str(&format!(
+                    "  waiting: {w}; run wo deploy again to continue\n"
+                ));
+            }
+        }
+    }
+    s
+}
+
 fn step_json(step: &StepOutcome) -> serde_json::Value {
     match step {
         StepOutcome::Prepared(p) => json!({
@@ -605,6 +753,32 @@ fn step_json(step: &StepOutcome) -> serde_json::Value {
                 TargetOutcome::Failed { message } => json!({"state": "failed", "message": message}),
             })).collect::<serde_json::Map<_, _>>(),
             "next": d.next,
+        }),
+        StepOutcome::RolledOut(r) => json!({
+            "step": "deploy",
+            "environment": r.environment,
+            "gitopsCommit": r.gitops_commit.to_string(),
+            "provenance": r.provenance,
+            "rollout": {
+                "decision": r.decision,
+                "waitingFor": r.waiting_for(),
+                "halted": r.halted(),
+                "batches": r.batches.iter().map(|(wave, rep)| json!({
+                    "wave": wave,
+                    "targets": rep.results.iter().map(|(t, o)| (t.clone(), match o {
+                        TargetOutcome::Deployed => json!({"state": "deployed"}),
+                        TargetOutcome::Failed { message } => json!({"state": "failed", "message": message}),
+                    })).collect::<serde_json::Map<_, _>>(),
+                })).collect::<Vec<_>>(),
+                "warnings": r.warnings,
+                "rolledBack": r.rolled_back.as_ref().map(|rb| json!({
+                    "to": rb.to.to_string(),
+                    "gitopsCommit": rb.gitops_commit.to_string(),
+                    "succeeded": rb.report.all_succeeded(),
+                })),
+            },
+            "succeeded": !r.halted(),
+            "next": r.next,
         }),
         StepOutcome::FleetApplied {
             environment,

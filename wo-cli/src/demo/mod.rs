@@ -362,6 +362,14 @@ impl Demo {
                             report.unchanged
                         );
                     }
+                    StepOutcome::RolledOut(r) => {
+                        outln!(
+                            "  {:<6} rollout: {}",
+                            r.environment,
+                            r.waiting_for()
+                                .unwrap_or_else(|| format!("{:?}", r.decision))
+                        );
+                    }
                     StepOutcome::Skipped { action, reason } => {
                         outln!("  skipped {action}: {reason}");
                     }

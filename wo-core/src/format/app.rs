@@ -12,9 +12,16 @@
 //! namespace: shop            # Kubernetes namespace of the release (default: name)
 //! includes:                  # other schemas/templates that `$include` may splice
 //!   - wo/templates/logging.yaml
+//! rollout:                   # narrows the fleet's rollout, never widens it (optional)
+//!   failureBudget: {count: 0}
+//!   bake: 1h
 //! ```
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
+
+use super::fleet::rollout::{Rollout, RolloutOverride};
 
 use super::{check_header, typed};
 use crate::error::{Error, Location, Result};
@@ -63,6 +70,15 @@ pub struct AppDescriptor {
     /// Schemas and templates of the bundle that `$include` may reference.
     #[serde(default)]
     pub includes: Vec<String>,
+    /// A stricter rollout than the fleet's (see [`AppDescriptor::narrow_rollout`]).
+    #[serde(default)]
+    pub rollout: Option<RolloutOverride>,
+    /// Where each key of `rollout:` is in the file (line, column), for errors.
+    #[serde(skip)]
+    rollout_at: BTreeMap<String, (u32, u32)>,
+    /// The file the descriptor was read from, as shown.
+    #[serde(skip)]
+    file: String,
 }
 
 impl AppDescriptor {
@@ -70,7 +86,20 @@ impl AppDescriptor {
     pub fn parse(text: &str, file: &str) -> Result<Self> {
         let node = yaml::parse(text, file)?;
         check_header(&node, file, &["Application", "Platform"])?;
-        let app: AppDescriptor = typed(&node, file, "")?;
+        let mut app: AppDescriptor = typed(&node, file, "")?;
+        app.file = file.to_string();
+        for key in [
+            "maxInFlight",
+            "failureBudget",
+            "bake",
+            "approval",
+            "autoRollback",
+        ] {
+            let path = format!("rollout.{key}");
+            if let Some(child) = node.find(&path) {
+                app.rollout_at.insert(path, (child.line, child.column));
+            }
+        }
         let at = |key: &str| {
             let (line, col) = node.line_of(key).unwrap_or((node.line, node.column));
             Location::file(file).with_key(key).at(line, col)
@@ -90,6 +119,31 @@ impl AppDescriptor {
                 .map_err(|m| Error::invalid(at(&format!("includes.{i}")), m))?;
         }
         Ok(app)
+    }
+
+    /// The fleet's rollout narrowed by this application's `rollout:` (the fleet's as it is
+    /// without one), as [`Rollout::narrow`] decides.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming this file, the key and its line when the application would
+    /// widen the rollout (a larger batch or budget, a shorter bake, automatic rollback off).
+    pub fn narrow_rollout(&self, fleet: &Rollout) -> Result<Rollout> {
+        let Some(o) = &self.rollout else {
+            return Ok(fleet.clone());
+        };
+        fleet.narrow(o).map_err(|e| match e {
+            Error::Invalid(mut ds) => {
+                for d in &mut ds.0 {
+                    d.location.file = self.file.clone();
+                    if let Some((l, c)) = self.rollout_at.get(&d.location.key_path) {
+                        d.location.line = Some(*l);
+                        d.location.column = Some(*c);
+                    }
+                }
+                Error::Invalid(ds)
+            }
+            other => other,
+        })
     }
 
     /// The namespace of the release.

@@ -5,7 +5,8 @@ use async_trait::async_trait;
 
 use crate::error::{Error, Result};
 use crate::ports::{
-    ChartRef, DeploymentReport, Orchestrator, Release, Running, TargetOutcome, TargetRelease,
+    ChartRef, DeploymentReport, Health, Orchestrator, Release, Running, TargetOutcome,
+    TargetRelease,
 };
 use crate::value::Value;
 
@@ -30,6 +31,8 @@ struct State {
     installs: BTreeMap<(String, String, String), usize>,
     /// target → the message every deploy to it fails with.
     failing: BTreeMap<String, String>,
+    /// target → why it reports unhealthy once it runs a release.
+    unhealthy: BTreeMap<String, String>,
 }
 
 /// What runs of a solution on a target.
@@ -53,9 +56,19 @@ impl InMemoryOrchestrator {
             .insert(target.to_string(), message.to_string());
     }
 
-    /// Ends the failure injected for `target`.
+    /// Ends the failure injected for `target` (install failures and unhealthiness).
     pub fn heal_target(&self, target: &str) {
-        lock(&self.state).failing.remove(target);
+        let mut s = lock(&self.state);
+        s.failing.remove(target);
+        s.unhealthy.remove(target);
+    }
+
+    /// From now on, `target` installs fine but reports [`Health::Unhealthy`] with `reason`
+    /// for whatever release runs there (a crash loop after install).
+    pub fn make_unhealthy(&self, target: &str, reason: &str) {
+        lock(&self.state)
+            .unhealthy
+            .insert(target.to_string(), reason.to_string());
     }
 
     /// How many times `version` of `solution` was installed on `target`.
@@ -127,6 +140,31 @@ impl InMemoryOrchestrator {
 
 #[async_trait]
 impl Orchestrator for InMemoryOrchestrator {
+    async fn health(
+        &self,
+        release: &Release,
+        targets: &std::collections::BTreeSet<String>,
+    ) -> Result<BTreeMap<String, Health>> {
+        let s = lock(&self.state);
+        Ok(targets
+            .iter()
+            .map(|t| {
+                let runs = s
+                    .running
+                    .get(&(release.solution.clone(), t.clone()))
+                    .is_some_and(|i| i.version == release.version);
+                let health = match s.unhealthy.get(t) {
+                    _ if !runs => Health::Unknown,
+                    Some(reason) => Health::Unhealthy {
+                        reason: reason.clone(),
+                    },
+                    None => Health::Healthy,
+                };
+                (t.clone(), health)
+            })
+            .collect())
+    }
+
     async fn deploy(&self, release: &Release) -> Result<DeploymentReport> {
         let all = release.targets.iter().map(|t| t.target.clone()).collect();
         self.deploy_to(release, &all).await

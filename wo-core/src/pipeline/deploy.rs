@@ -64,6 +64,34 @@ impl Pipeline {
     /// - [`Error::Invalid`] naming the fleet file, nothing deployed: its fleet declares a
     ///   `rollout:` — use [`deploy_rollout`](Pipeline::deploy_rollout).
     pub async fn deploy(&self, env: &str) -> Result<DeployOutcome> {
+        let verified = self.verified_release(env).await?;
+        self.deploy_verified(env, verified).await
+    }
+
+    /// Deploys the head of the gitops env branch of `env` the way its fleet asks: wave by wave
+    /// with [`deploy_rollout`](Pipeline::deploy_rollout) when it declares a `rollout:` (one
+    /// run goes as far as it may: until a bake, window or approval makes it wait, it halts or
+    /// it is done; running it again continues), to every target at once with
+    /// [`deploy`](Pipeline::deploy) otherwise. [`run`](Pipeline::run) and `wo deploy` use it.
+    ///
+    /// # Errors
+    /// As [`deploy`](Pipeline::deploy) and [`deploy_rollout`](Pipeline::deploy_rollout).
+    pub async fn deploy_step(
+        &self,
+        env: &str,
+        now: &(dyn Fn() -> crate::rollout::Timestamp + Send + Sync),
+    ) -> Result<super::StepOutcome> {
+        let verified = self.verified_release(env).await?;
+        Ok(if verified.fleet.rollout.is_some() {
+            super::StepOutcome::RolledOut(Box::new(
+                self.rollout_verified(env, verified, now).await?,
+            ))
+        } else {
+            super::StepOutcome::Deployed(Box::new(self.deploy_verified(env, verified).await?))
+        })
+    }
+
+    async fn deploy_verified(&self, env: &str, verified: VerifiedRelease) -> Result<DeployOutcome> {
         let VerifiedRelease {
             chain,
             head,
@@ -72,7 +100,7 @@ impl Pipeline {
             chart,
             fleet,
             fleet_file,
-        } = self.verified_release(env).await?;
+        } = verified;
         if fleet.rollout.is_some() {
             // Sending to every target at once would skip the waves, budget and bake the
             // platform asked for.

@@ -42,7 +42,7 @@ pub use record::{
     manifests_path, policy_path, record_path, sha256_hex, values_path, RecordedProvenance,
     RecordedTarget, ReleaseRecord, RELEASE_FILE,
 };
-pub use rollout::RolloutOutcome;
+pub use rollout::{system_clock, AutoRollback, RolloutOutcome};
 pub use verify::{TargetVerification, Verdict, Verification};
 
 use crate::error::{Error, Location, Result};
@@ -203,6 +203,9 @@ pub enum StepOutcome {
     Prepared(Box<PrepareOutcome>),
     /// An environment was deployed.
     Deployed(Box<DeployOutcome>),
+    /// An environment whose fleet declares a rollout was deployed as far as its rollout
+    /// allows now: waiting (bake, window, approval) is not a failure, a halt is.
+    RolledOut(Box<RolloutOutcome>),
     /// The fleet of an environment was applied at the orchestrator.
     FleetApplied {
         /// The environment.
@@ -238,6 +241,7 @@ impl StepOutcome {
             | StepOutcome::FleetApplied { .. }
             | StepOutcome::Skipped { .. } => false,
             StepOutcome::Deployed(d) => !d.report.all_succeeded(),
+            StepOutcome::RolledOut(r) => r.halted(),
             StepOutcome::Halted { .. } => true,
         }
     }

@@ -37,9 +37,57 @@ pub struct RolloutOutcome {
     /// What the planner says comes next: prepare-pr of the next environment once done, a
     /// halt, or nothing while the rollout waits.
     pub next: Vec<Action>,
+    /// The automatic rollback done after a halt (the fleet's `autoRollback`), if any.
+    pub rolled_back: Option<AutoRollback>,
+}
+
+/// An automatic rollback of a halted wave (the fleet's `autoRollback: true`): the previous
+/// release of the env branch proposed again as a rollback change request (provenance
+/// `rollback_of`, as `wo rollback` makes it), merged, and installed on the halted wave's
+/// targets that took the bad release. The rollback release then walks the rollout like any
+/// other from the next run (the targets already rolled back report `Deployed`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AutoRollback {
+    /// The earlier commit of the env branch rolled back to.
+    pub to: CommitId,
+    /// The gitops commit of the rollback (the new head of the env branch).
+    pub gitops_commit: CommitId,
+    /// The install of the rollback on the halted wave's targets.
+    pub report: DeploymentReport,
+}
+
+/// The system clock, as [`Pipeline::deploy_rollout`] and [`Pipeline::run_at`] take it.
+pub fn system_clock() -> Timestamp {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    Timestamp(i64::try_from(secs).unwrap_or(i64::MAX))
 }
 
 impl RolloutOutcome {
+    /// What the rollout waits for and until when, for humans (`None` when it halted or is
+    /// done).
+    pub fn waiting_for(&self) -> Option<String> {
+        match &self.decision {
+            Decision::WaitUntil {
+                until,
+                reason: WaitReason::Bake { wave },
+            } => Some(format!("wave `{wave}` bakes until {until}")),
+            Decision::WaitUntil {
+                until,
+                reason: WaitReason::Window { wave },
+            } => Some(format!(
+                "wave `{wave}` waits for its window, which opens at {until}"
+            )),
+            Decision::WaitForApproval { wave } => Some(format!(
+                "wave `{wave}` waits for an approval (wo approve --env {} --wave {wave})",
+                self.environment
+            )),
+            _ => None,
+        }
+    }
+
     /// Whether the rollout halted.
     pub fn halted(&self) -> bool {
         matches!(self.decision, Decision::Halt { .. })
@@ -60,9 +108,16 @@ impl Pipeline {
     /// [`MAX_TARGET_STATUSES`] targets also get a success status each, as with
     /// [`deploy`](Pipeline::deploy).
     ///
-    /// Not done yet: health checks during bake (targets are counted unhealthy only as
-    /// recorded), the automatic rollback of a halted wave (its targets are in the decision),
-    /// and narrowing by the application's `wo/app.yaml`.
+    /// While a wave bakes, each run reads the health of its targets that took the release
+    /// ([`Orchestrator::health`](crate::ports::Orchestrator::health)) and counts those reported
+    /// unhealthy against the wave's budget.
+    ///
+    /// When it halts and the fleet asks for `autoRollback`, the halted wave's targets that
+    /// took the release are rolled back (see [`AutoRollback`]).
+    ///
+    /// The application's `wo/app.yaml` (at the release's source commit) may narrow the
+    /// fleet's rollout ([`AppDescriptor::narrow_rollout`](crate::format::app::AppDescriptor::narrow_rollout)):
+    /// a rollout it would widen is refused with the file, key and line, nothing installed.
     ///
     /// Batches go through [`Orchestrator::deploy_to`](crate::ports::Orchestrator::deploy_to):
     /// an orchestrator that installs whole releases only can roll out one-wave rollouts
@@ -78,6 +133,16 @@ impl Pipeline {
         env: &str,
         now: &(dyn Fn() -> Timestamp + Send + Sync),
     ) -> Result<RolloutOutcome> {
+        let verified = self.verified_release(env).await?;
+        self.rollout_verified(env, verified, now).await
+    }
+
+    pub(super) async fn rollout_verified(
+        &self,
+        env: &str,
+        verified: VerifiedRelease,
+        now: &(dyn Fn() -> Timestamp + Send + Sync),
+    ) -> Result<RolloutOutcome> {
         let VerifiedRelease {
             chain,
             head,
@@ -86,13 +151,30 @@ impl Pipeline {
             chart,
             fleet,
             fleet_file,
-        } = self.verified_release(env).await?;
+        } = verified;
         let rollout = fleet.rollout.as_ref().ok_or_else(|| {
             Error::invalid(
                 Location::file(&fleet_file).with_key("rollout"),
                 format!("the fleet of `{env}` has no `rollout:`: deploy sends a release to every target at once"),
             )
         })?;
+        // The application may narrow the fleet's rollout in its wo/app.yaml, at the source
+        // commit of the release.
+        let app_file = format!(
+            "source@{}/{}",
+            provenance.source_commit.short(),
+            crate::format::app::APP_FILE
+        );
+        let app_tree = self
+            .ports
+            .source
+            .read_tree(&provenance.source_commit, &["wo".to_string()])
+            .await?;
+        let rollout = &match app_tree.text(crate::format::app::APP_FILE)? {
+            Some(text) => crate::format::app::AppDescriptor::parse(text, &app_file)?
+                .narrow_rollout(rollout)?,
+            None => rollout.clone(),
+        };
         let targets: Vec<&crate::format::fleet::Target> = release
             .targets
             .iter()
@@ -122,6 +204,7 @@ impl Pipeline {
         let mut batches = Vec::new();
         let decision = loop {
             let t = now();
+            self.check_health(&waves, &release, &mut state, t).await?;
             let decision = waves.decide(&state, t);
             let Decision::Deploy { wave, targets } = &decision else {
                 break decision;
@@ -206,6 +289,14 @@ impl Pipeline {
         self.write_changed(commit, &mut written, final_statuses)
             .await?;
 
+        let rolled_back = match &decision {
+            Decision::Halt { rollback, .. }
+                if !rollback.is_empty() && provenance.rollback_of.is_none() =>
+            {
+                self.auto_rollback(env, &head.id, rollback).await?
+            }
+            _ => None,
+        };
         let next = match &decision {
             Decision::Done | Decision::Halt { .. } => plan(
                 &Event::DeploymentFinished {
@@ -228,6 +319,7 @@ impl Pipeline {
             state,
             warnings: waves.warnings,
             next,
+            rolled_back,
         })
     }
 
@@ -315,6 +407,84 @@ impl Pipeline {
             )
             .await?;
         Ok(approval)
+    }
+
+    /// Rolls the halted release `bad` (the head of `env`) back on `targets`: proposes the
+    /// commit of the env branch before it again ([`Pipeline::rollback`]), merges that change
+    /// request and installs it on `targets`. `None` when the env branch has no earlier commit
+    /// (nothing to roll back to). A rollback release that halts is not rolled back again
+    /// (the caller checks `rollback_of`).
+    async fn auto_rollback(
+        &self,
+        env: &str,
+        bad: &CommitId,
+        targets: &[String],
+    ) -> Result<Option<AutoRollback>> {
+        let history = self.ports.gitops.history(env, 2).await?;
+        let Some(previous) = history.iter().find(|c| c.id != *bad) else {
+            return Ok(None);
+        };
+        let to = previous.id.clone();
+        self.rollback(env, &to).await?;
+        let super::MergeOutcome::Merged { head } = self.merge(env).await? else {
+            return Err(Error::backend(
+                "gitops",
+                format!("the rollback of `{env}` to {} was proposed but no change request was there to merge", to.short()),
+            ));
+        };
+        let verified = self.verified_release(env).await?;
+        let batch = targets.iter().cloned().collect();
+        let report = self
+            .ports
+            .orchestrator
+            .deploy_to(&verified.release, &batch)
+            .await?;
+        Ok(Some(AutoRollback {
+            to,
+            gitops_commit: head,
+            report,
+        }))
+    }
+
+    /// Asks the orchestrator for the health of the targets that took the release in waves
+    /// still baking at `now` (a wave is watched from its first install until `bake` after its
+    /// last), and marks those it reports unhealthy [`TargetProgress::Unhealthy`] since `now`.
+    async fn check_health(
+        &self,
+        waves: &RolloutPlan,
+        release: &crate::ports::Release,
+        state: &mut RolloutState,
+        now: Timestamp,
+    ) -> Result<()> {
+        let mut watched = std::collections::BTreeSet::new();
+        for wave in &waves.waves {
+            let succeeded: Vec<(&String, Timestamp)> = wave
+                .targets
+                .iter()
+                .filter_map(|t| match state.outcomes.get(t) {
+                    Some(TargetProgress::Succeeded { at }) => Some((t, *at)),
+                    _ => None,
+                })
+                .collect();
+            let Some(last) = succeeded.iter().map(|(_, at)| *at).max() else {
+                continue;
+            };
+            if now < last.plus(waves.bake()) {
+                watched.extend(succeeded.into_iter().map(|(t, _)| t.clone()));
+            }
+        }
+        if watched.is_empty() {
+            return Ok(());
+        }
+        let health = self.ports.orchestrator.health(release, &watched).await?;
+        for (target, h) in health {
+            if watched.contains(&target) && matches!(h, crate::ports::Health::Unhealthy { .. }) {
+                state
+                    .outcomes
+                    .insert(target, TargetProgress::Unhealthy { since: now });
+            }
+        }
+        Ok(())
     }
 
     /// Writes the statuses that differ from what `written` says the commit has (a request per

@@ -19,7 +19,22 @@ impl Pipeline {
     /// # Errors
     /// The first step that fails ends the run with its error. Steps already done stay done
     /// (their effects live in the repositories and statuses); running the event again resumes.
+    ///
+    /// A deploy to an environment whose fleet declares a `rollout:` goes wave by wave
+    /// ([`Pipeline::deploy_step`]), with the system clock; see [`run_at`](Pipeline::run_at).
     pub async fn run(&self, event: &super::Event) -> Result<Vec<StepOutcome>> {
+        self.run_at(event, &super::rollout::system_clock).await
+    }
+
+    /// [`run`](Pipeline::run) with the clock `now` (for rollouts: bakes, windows).
+    ///
+    /// # Errors
+    /// As [`run`](Pipeline::run).
+    pub async fn run_at(
+        &self,
+        event: &super::Event,
+        now: &(dyn Fn() -> crate::rollout::Timestamp + Send + Sync),
+    ) -> Result<Vec<StepOutcome>> {
         let chain = self.chain().await?;
         let mut queue: VecDeque<Action> = plan(event, &chain)?.into();
         let mut done = Vec::new();
@@ -38,9 +53,13 @@ impl Pipeline {
                     done.extend(self.apply_fleet_step(&environment).await?);
                 }
                 Action::Deploy { environment } => {
-                    let deployed = self.deploy(&environment).await?;
-                    queue.extend(deployed.next.iter().cloned());
-                    done.push(StepOutcome::Deployed(Box::new(deployed)));
+                    let step = self.deploy_step(&environment, now).await?;
+                    match &step {
+                        StepOutcome::Deployed(d) => queue.extend(d.next.iter().cloned()),
+                        StepOutcome::RolledOut(r) => queue.extend(r.next.iter().cloned()),
+                        _ => {}
+                    }
+                    done.push(step);
                 }
                 Action::Halt {
                     environment,

@@ -50,7 +50,8 @@ pub use gitops::{
 #[cfg(feature = "mocks")]
 pub use orchestrator::MockOrchestrator;
 pub use orchestrator::{
-    check_batch, DeploymentReport, Orchestrator, Release, Running, TargetOutcome, TargetRelease,
+    check_batch, DeploymentReport, Health, Orchestrator, Release, Running, TargetOutcome,
+    TargetRelease,
 };
 pub use policy::{
     AppliedException, ChangeCheck, PolicyEvaluation, PolicyFinding, PolicyGate, PolicySources,

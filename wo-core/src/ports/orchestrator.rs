@@ -251,6 +251,27 @@ pub trait Orchestrator: Send + Sync {
         )))
     }
 
+    /// The health of the release on each of `targets` (targets of the release that took it):
+    /// one entry per target named. A rollout reads it while a wave bakes and counts an
+    /// [`Health::Unhealthy`] target against the wave's failure budget.
+    ///
+    /// By default every target is [`Health::Unknown`] (an orchestrator that reports no health:
+    /// bakes then only wait).
+    ///
+    /// # Errors
+    /// [`Error::Backend`](crate::Error::Backend) when the orchestrator cannot be read.
+    async fn health(
+        &self,
+        release: &Release,
+        targets: &BTreeSet<String>,
+    ) -> Result<BTreeMap<String, Health>> {
+        let _ = release;
+        Ok(targets
+            .iter()
+            .map(|t| (t.clone(), Health::Unknown))
+            .collect())
+    }
+
     /// The version of `solution` running on `target`, `None` when none is.
     async fn deployed(&self, solution: &str, target: &str) -> Result<Option<String>>;
 
@@ -271,4 +292,21 @@ pub trait Orchestrator: Send + Sync {
             "reading what runs of `{solution}`: this orchestrator cannot say"
         )))
     }
+}
+
+/// The health of a target running a release, as the orchestrator sees it (read during a
+/// rollout's bake: see [`Orchestrator::health`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum Health {
+    /// Runs the release and reports no problem.
+    Healthy,
+    /// Runs the release (or tried to) and reports a problem.
+    Unhealthy {
+        /// Why, as the orchestrator says it.
+        reason: String,
+    },
+    /// The orchestrator cannot say (it does not report health, or the target does not run
+    /// the release): not counted against a budget.
+    Unknown,
 }

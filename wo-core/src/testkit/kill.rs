@@ -273,6 +273,14 @@ impl Orchestrator for Killable<dyn Orchestrator> {
         self.inner.deploy_to(release, targets).await
     }
 
+    async fn health(
+        &self,
+        release: &Release,
+        targets: &std::collections::BTreeSet<String>,
+    ) -> Result<std::collections::BTreeMap<String, crate::ports::Health>> {
+        self.inner.health(release, targets).await
+    }
+
     async fn deployed(&self, solution: &str, target: &str) -> Result<Option<String>> {
         self.inner.deployed(solution, target).await
     }

@@ -400,6 +400,11 @@ impl World {
                         StepOutcome::FleetApplied { environment, .. } => {
                             format!("apply-fleet {environment}")
                         }
+                        StepOutcome::RolledOut(r) => format!(
+                            "rollout {} {}",
+                            r.environment,
+                            if r.halted() { "halted" } else { "ok" }
+                        ),
                         StepOutcome::Skipped { action, .. } => format!("skipped {action}"),
                         StepOutcome::Halted { environment, .. } => format!("halt {environment}"),
                     })

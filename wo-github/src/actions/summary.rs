@@ -80,6 +80,34 @@ pub fn summary_rows(steps: &[StepOutcome]) -> Vec<TargetRow> {
                     }
                 }));
             }
+            StepOutcome::RolledOut(r) => {
+                for (wave, report) in &r.batches {
+                    rows.extend(report.results.iter().map(|(t, o)| match o {
+                        TargetOutcome::Deployed => TargetRow::new(
+                            &r.environment,
+                            t,
+                            "deployed",
+                            format!("wave {wave}, version {}", report.version),
+                        ),
+                        TargetOutcome::Failed { message } => TargetRow::new(
+                            &r.environment,
+                            t,
+                            "failed",
+                            format!("wave {wave}: {message}"),
+                        ),
+                    }));
+                }
+                let (state, message) = match &r.decision {
+                    wo_core::rollout::Decision::Done => {
+                        ("rolled out", "every wave installed and baked".to_owned())
+                    }
+                    wo_core::rollout::Decision::Halt { wave, reason, .. } => {
+                        ("halted", format!("wave {wave}: {reason}"))
+                    }
+                    _ => ("waiting", r.waiting_for().unwrap_or_default()),
+                };
+                rows.push(TargetRow::new(&r.environment, "-", state, message));
+            }
             StepOutcome::FleetApplied {
                 environment,
                 fleet_commit,

@@ -696,6 +696,8 @@ on:
   repository_dispatch:
     types:
       - {dispatch}
+  schedule:
+    - cron: "*/10 * * * *"
   workflow_dispatch:
     inputs:
       event:
@@ -761,6 +763,74 @@ jobs:
             pin = Self::uses(&AZURE_LOGIN)
         ));
         y.push_str(&self.step_on_event(true));
+        y.push_str(&self.continue_rollouts());
+        y
+    }
+
+    /// The scheduled job of deploy.yml: every 10 minutes, per environment, the deploy step
+    /// again (`wo on-event` with change-merged): a rollout waiting for a bake, a window or an
+    /// approval continues (a deploy resumes from the statuses), and an environment without
+    /// one deploys its head again, which installs nothing new. One job per environment, in
+    /// the concurrency group of the dispatched deploy of that environment.
+    fn continue_rollouts(&self) -> String {
+        let mut y = String::new();
+        for (i, env) in self.opts.environments.iter().enumerate() {
+            y.push_str(&self.continue_rollout_job(i + 1, env));
+        }
+        y
+    }
+
+    /// The scheduled job that continues the rollout of `env` (a job per environment rather
+    /// than a matrix: each runs in its GitHub environment and concurrency group).
+    /// `n` numbers the job (environment names may hold characters a job id may not).
+    fn continue_rollout_job(&self, n: usize, env: &str) -> String {
+        let mut y = format!(
+            r#"
+  continue-rollout-{n}:
+    name: continue rollout {env}
+    if: github.event_name == 'schedule'
+    runs-on: {runs_on}
+    timeout-minutes: 120
+    environment: {env_q}
+    concurrency:
+      group: wo-deploy-{solution}-{env}
+      cancel-in-progress: false
+    permissions:
+      contents: read
+      id-token: write
+      statuses: write
+    steps:
+"#,
+            runs_on = q(&self.opts.runs_on),
+            env_q = q(env),
+            solution = self.sol.solution,
+        );
+        y.push_str(&self.steps_checkout_and_install());
+        y.push_str(&self.step_app_token(
+            &self.other_repos(),
+            &[
+                ("contents", "write"),
+                ("pull-requests", "write"),
+                ("statuses", "write"),
+            ],
+        ));
+        y.push_str(&format!(
+            r#"      - name: Azure login (OIDC)
+        uses: {pin}
+        with:
+          client-id: ${{{{ vars.AZURE_CLIENT_ID }}}}
+          tenant-id: ${{{{ vars.AZURE_TENANT_ID }}}}
+          subscription-id: ${{{{ vars.AZURE_SUBSCRIPTION_ID }}}}
+"#,
+            pin = Self::uses(&AZURE_LOGIN)
+        ));
+        y.push_str(&self.step_on_event(true).replace(
+            "        run: wo on-event --github --role source",
+            &format!(
+                "          WO_ENVIRONMENT: {}\n        run: wo on-event --event \"{{\\\"type\\\":\\\"change-merged\\\",\\\"environment\\\":\\\"$WO_ENVIRONMENT\\\"}}\"",
+                q(env)
+            ),
+        ));
         y
     }
 
