@@ -42,48 +42,90 @@ impl ReviewingGitOps {
             Some(head) => self.inner.read(&head, &proposal.solution).await?,
             None => FileTree::new(),
         };
-        let (diff, proposed) = diff_manifests(&current, &proposal.files)?;
-        let resources = proposed
-            .into_iter()
-            .filter(|(path, _)| path.ends_with("/manifests.yaml"))
-            .flat_map(|(_, set)| set.resources)
-            .collect();
-        // The policy the pipeline checked the release with travels with it; the review must
-        // not contradict the verdict in release.yaml and the `wo/policy` status.
-        let release_policy = format!("{}/{RELEASE_POLICY_FILE}", proposal.solution);
-        let effective = match proposal.files.text(&release_policy)? {
-            Some(text) => Policy::parse(text, &release_policy)?,
-            None => self.policy.clone(),
-        };
-        let report = check(&ManifestSet { resources }, &effective);
-        let s = report.summary();
-        let mut policy = format!(
-            "### Policy checks\n\n{} errors, {} warnings, {} notes; {} blocking; {} suppressed by exceptions\n",
-            s.errors, s.warnings, s.notes, s.blocking, s.suppressed
-        );
-        let text = report.to_text();
-        let lines: Vec<&str> = text.lines().collect();
-        if lines.len() > 1 {
-            policy.push_str("\n```text\n");
-            let room = budget / 4;
-            let mut used = 0;
-            for (i, line) in lines.iter().enumerate() {
-                if used + line.len() + 1 > room {
-                    policy.push_str(&format!("… and {} more lines\n", lines.len() - i));
-                    break;
-                }
-                policy.push_str(line);
-                policy.push('\n');
-                used += line.len() + 1;
-            }
-            policy.push_str("```\n");
-        }
-        let diff_budget = budget.saturating_sub(policy.chars().count() + 32);
-        Ok(format!(
-            "### Changes to the manifests\n\n{}\n{policy}",
-            diff.to_markdown(diff_budget)
-        ))
+        review(&current, proposal, &self.policy, budget)
     }
+
+    /// The env branch's `<solution>/` at the proposal's base (empty without a base), and
+    /// whether the inner repository, by the [`GitOpsRepo`] contract, will not use the body of
+    /// `proposal`: its content equals the env branch's (`NoDifference`), or the open change
+    /// request already holds this content, base and provenance (`Unchanged`, nothing
+    /// written). The review is not computed then (at thousands of targets it is most of
+    /// prepare-pr's own cost). A branch that moved underneath meanwhile makes `propose` fail
+    /// with `Precondition` whatever the body, and the caller proposes again.
+    async fn current(&self, proposal: &ChangeProposal) -> Result<(FileTree, bool)> {
+        let current = match &proposal.base {
+            Some(base) => {
+                let current = self.inner.read(base, &proposal.solution).await?;
+                if current == proposal.files {
+                    return Ok((current, true));
+                }
+                current
+            }
+            None => FileTree::new(),
+        };
+        let open = self
+            .inner
+            .change_request(&proposal.solution, &proposal.environment)
+            .await?;
+        let unused = match open {
+            Some(cr) if cr.base == proposal.base && cr.provenance == proposal.provenance => {
+                self.inner.read(&cr.head, &proposal.solution).await? == proposal.files
+            }
+            _ => false,
+        };
+        Ok((current, unused))
+    }
+}
+
+/// The review of `proposal` against `current` (the env branch's `<solution>/`), at most
+/// `budget` characters; `policy` when the proposal carries no effective policy.
+fn review(
+    current: &FileTree,
+    proposal: &ChangeProposal,
+    policy: &Policy,
+    budget: usize,
+) -> Result<String> {
+    let (diff, proposed) = diff_manifests(current, &proposal.files)?;
+    let resources = proposed
+        .into_iter()
+        .filter(|(path, _)| path.ends_with("/manifests.yaml"))
+        .flat_map(|(_, set)| set.resources)
+        .collect();
+    // The policy the pipeline checked the release with travels with it; the review must
+    // not contradict the verdict in release.yaml and the `wo/policy` status.
+    let release_policy = format!("{}/{RELEASE_POLICY_FILE}", proposal.solution);
+    let effective = match proposal.files.text(&release_policy)? {
+        Some(text) => Policy::parse(text, &release_policy)?,
+        None => policy.clone(),
+    };
+    let report = check(&ManifestSet { resources }, &effective);
+    let s = report.summary();
+    let mut policy = format!(
+        "### Policy checks\n\n{} errors, {} warnings, {} notes; {} blocking; {} suppressed by exceptions\n",
+        s.errors, s.warnings, s.notes, s.blocking, s.suppressed
+    );
+    let text = report.to_text();
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() > 1 {
+        policy.push_str("\n```text\n");
+        let room = budget / 4;
+        let mut used = 0;
+        for (i, line) in lines.iter().enumerate() {
+            if used + line.len() + 1 > room {
+                policy.push_str(&format!("… and {} more lines\n", lines.len() - i));
+                break;
+            }
+            policy.push_str(line);
+            policy.push('\n');
+            used += line.len() + 1;
+        }
+        policy.push_str("```\n");
+    }
+    let diff_budget = budget.saturating_sub(policy.chars().count() + 32);
+    Ok(format!(
+        "### Changes to the manifests\n\n{}\n{policy}",
+        diff.to_markdown(diff_budget)
+    ))
 }
 
 /// The file name that holds a target's rendered manifests.
@@ -200,9 +242,13 @@ impl GitOpsRepo for ReviewingGitOps {
     }
 
     async fn propose(&self, mut proposal: ChangeProposal) -> Result<ProposeOutcome> {
+        let (current, unused) = self.current(&proposal).await?;
+        if unused {
+            return self.inner.propose(proposal).await;
+        }
         // Room for the body wo already wrote and the provenance trailers the backend adds.
         let budget = GITHUB_COMMENT_LIMIT.saturating_sub(proposal.body.chars().count() + 2_000);
-        let review = self.review(&proposal, budget).await?;
+        let review = review(&current, &proposal, &self.policy, budget)?;
         proposal.body = format!("{}\n\n{review}", proposal.body.trim_end());
         self.inner.propose(proposal).await
     }

@@ -116,3 +116,39 @@ async fn the_review_checks_with_the_policy_the_release_carries_and_forwards_mark
     assert_eq!(inner.labels(&cr.id), vec![POLICY_BLOCKED_LABEL.to_string()]);
     assert_eq!(inner.statuses(&cr.head).len(), 1);
 }
+
+/// The review is not computed when the body goes unused: content the env branch holds
+/// (`NoDifference`), or the content, base and provenance the open change request holds
+/// (`Unchanged`). A manifests file the review cannot parse shows it: reviewing it would fail.
+#[tokio::test]
+async fn no_review_is_computed_for_a_proposal_whose_body_goes_unused() {
+    use wo_core::ports::ProposeOutcome;
+
+    let inner = InMemoryGitOpsRepo::new();
+    let repo = ReviewingGitOps::new(Arc::new(inner.clone()), Policy::default());
+    let mut files = FileTree::new();
+    files
+        .insert("shop/t1/manifests.yaml", "kind: [not, a, resource]\n")
+        .unwrap();
+    // Opened without the review (the inner repository), then the same again: unchanged.
+    let opened = inner.propose(proposal(files.clone())).await.unwrap();
+    let same = repo.propose(proposal(files.clone())).await.unwrap();
+    assert!(matches!(same, ProposeOutcome::Unchanged(_)), "{same:?}");
+    // Another content is reviewed (and the review fails on the file).
+    let mut other = files.clone();
+    other.insert("shop/t1/values.yaml", "a: 1\n").unwrap();
+    let err = repo.propose(proposal(other)).await.unwrap_err();
+    assert!(err.to_string().contains("shop/t1/manifests.yaml"), "{err}");
+
+    // Merged: the env branch holds the content, proposing it again is no difference.
+    let head = inner.merge(opened.change_request().unwrap()).await.unwrap();
+    let again = ChangeProposal {
+        base: Some(head),
+        ..proposal(files)
+    };
+    let out = repo.propose(again).await.unwrap();
+    assert!(
+        matches!(out, ProposeOutcome::NoDifference { .. }),
+        "{out:?}"
+    );
+}
