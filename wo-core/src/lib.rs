@@ -30,6 +30,7 @@ pub mod files;
 pub mod format;
 pub mod key_path;
 pub mod memory;
+pub mod parallel;
 pub mod pipeline;
 pub mod ports;
 pub mod rollout;

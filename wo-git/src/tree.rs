@@ -19,7 +19,6 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write as _;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use flate2::write::ZlibEncoder;
 use flate2::Compression;
@@ -221,7 +220,7 @@ pub(crate) fn write_files<'a>(
         return Ok(None);
     }
     let err = |e: git2::Error| git_error(name, "writing a tree", &e);
-    let blob_ids = par_map(&files, |(_, content)| {
+    let blob_ids = wo_core::parallel::map_batched(&files, 16, |(_, content)| {
         Oid::hash_object(ObjectType::Blob, content)
     })
     .into_iter()
@@ -326,7 +325,7 @@ fn write_objects(odb: &git2::Odb<'_>, name: &str, objects: &[Object<'_>]) -> Res
         }
         return Ok(());
     }
-    let entries = par_map(objects, pack_entry);
+    let entries = wo_core::parallel::map_batched(objects, 16, pack_entry);
     let count = u32::try_from(objects.len()).map_err(|_| {
         session::backend(
             name,
@@ -388,42 +387,6 @@ fn pack_entry(o: &Object<'_>) -> Vec<u8> {
     z.finish().unwrap_or_default()
 }
 
-/// `f` of every item, in order, on every core (the threads take the next few items as they
-/// finish).
-fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    const BATCH: usize = 16;
-    let workers = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(items.len().div_ceil(BATCH));
-    if workers <= 1 {
-        return items.iter().map(f).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let mut done: Vec<(usize, R)> = std::thread::scope(|s| {
-        let threads: Vec<_> = (0..workers)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut out = Vec::new();
-                    loop {
-                        let start = next.fetch_add(BATCH, Ordering::Relaxed);
-                        if start >= items.len() {
-                            return out;
-                        }
-                        for (i, item) in items.iter().enumerate().skip(start).take(BATCH) {
-                            out.push((i, f(item)));
-                        }
-                    }
-                })
-            })
-            .collect();
-        threads
-            .into_iter()
-            .flat_map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
-    done.sort_unstable_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, r)| r).collect()
-}
 /// `base` with its entry `dir` replaced by the tree `sub` (removed when `None`).
 pub(crate) fn replace_dir(
     repo: &Repository,

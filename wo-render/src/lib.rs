@@ -20,7 +20,6 @@ pub mod helm;
 pub mod manifest;
 pub mod native;
 pub mod package;
-mod parallel;
 pub mod policy;
 pub mod review;
 

@@ -162,7 +162,7 @@ fn diff_manifests(
         .collect::<BTreeSet<&str>>()
         .into_iter()
         .collect();
-    let reviewed = crate::parallel::map(&paths, |path| review_file(old, new, path));
+    let reviewed = wo_core::parallel::map(&paths, |path| review_file(old, new, path));
     let (mut files, mut proposed, mut problems) = (Vec::new(), Vec::new(), Vec::new());
     for r in reviewed {
         files.push(r.diff);

@@ -88,7 +88,7 @@ impl PolicyGate for Gate {
             .map(|(p, _)| p)
             .filter(|p| p.ends_with("/manifests.yaml"))
             .collect();
-        let parsed = crate::parallel::map(&paths, |path| {
+        let parsed = wo_core::parallel::map(&paths, |path| {
             files
                 .text(path)
                 .map(|text| ManifestSet::parse(text.unwrap_or_default(), path))
