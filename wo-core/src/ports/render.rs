@@ -125,7 +125,7 @@ pub trait Renderer: Send + Sync {
     ///
     /// # Errors
     ///
-    /// The errors of [`RenderFlow::request`], merged into one [`Error::Invalid`] when all are
+    /// The errors of [`RenderFlow::request`], merged into one [`Error::Invalid`](crate::Error::Invalid) when all are
     /// invalid, when any request fails; else as [`render`](Renderer::render) and
     /// [`RenderFlow::deliver`].
     async fn render_each(&self, chart: &Chart, flow: &dyn RenderFlow) -> Result<()> {
