@@ -5,7 +5,7 @@
 //!
 //! [`Renderer::render_each`]: wo_core::ports::Renderer::render_each
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use wo_core::ports::{RenderFlow, RenderRequest, Rendered};
@@ -15,7 +15,7 @@ use wo_core::{Error, Result};
 pub(crate) enum Stopped<E> {
     /// Requests could not be built (every one, merged).
     Requests(Error),
-    /// Renders or deliveries failed, in target order (a few: rendering stops at the first).
+    /// The render or delivery of the first target (in target order) that failed.
     Failed(Vec<E>),
 }
 
@@ -32,7 +32,8 @@ pub(crate) struct Pool<'a> {
 impl Pool<'_> {
     /// Renders every target of `flow` with `render`, delivering each output on the worker that
     /// rendered it. Every request is built even after a failure (to report every invalid
-    /// target); no render starts after one failed.
+    /// target); after a render fails, only targets before it still render, so the failure
+    /// reported is the first in target order whatever the threads' timing.
     pub(crate) fn run<E: Send>(
         &self,
         flow: &dyn RenderFlow,
@@ -44,7 +45,8 @@ impl Pool<'_> {
             return Ok(());
         }
         let next = AtomicUsize::new(0);
-        let failed = AtomicBool::new(false);
+        // The lowest index that failed so far (usize::MAX: none).
+        let first_failed = AtomicUsize::new(usize::MAX);
         let request_errors: Mutex<Vec<(usize, Error)>> = Mutex::new(Vec::new());
         let failures: Mutex<Vec<(usize, E)>> = Mutex::new(Vec::new());
         let work = || loop {
@@ -55,12 +57,12 @@ impl Pool<'_> {
             let request = match flow.request(index) {
                 Ok(r) => r,
                 Err(e) => {
-                    failed.store(true, Ordering::Relaxed);
+                    first_failed.fetch_min(index, Ordering::Relaxed);
                     lock(&request_errors).push((index, e));
                     continue;
                 }
             };
-            if failed.load(Ordering::Relaxed) {
+            if index > first_failed.load(Ordering::Relaxed) {
                 continue;
             }
             let done = render(&request).and_then(|manifests| {
@@ -68,7 +70,7 @@ impl Pool<'_> {
                     .map_err(from_error)
             });
             if let Err(e) = done {
-                failed.store(true, Ordering::Relaxed);
+                first_failed.fetch_min(index, Ordering::Relaxed);
                 lock(&failures).push((index, e));
             }
         };
@@ -112,7 +114,10 @@ impl Pool<'_> {
         if failures.is_empty() {
             return Ok(());
         }
+        // Only the first in target order: targets after it may or may not have rendered
+        // before it failed, so reporting them would depend on timing.
         failures.sort_by_key(|(i, _)| *i);
+        failures.truncate(1);
         Err(Stopped::Failed(
             failures.into_iter().map(|(_, e)| e).collect(),
         ))
