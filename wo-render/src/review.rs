@@ -18,6 +18,7 @@ use wo_core::ports::{
 };
 use wo_core::{Diagnostic, Diagnostics, Error, Result};
 
+use crate::manifest::tree::read;
 use crate::manifest::{diff, FileDiff, ManifestDiff, ManifestSet, TreeDiff, GITHUB_COMMENT_LIMIT};
 use crate::policy::{check, Policy};
 
@@ -203,31 +204,6 @@ fn review_file(old: &FileTree, new: &FileTree, path: &str) -> Reviewed {
         },
         proposed: new.contains(path).then(|| (path.to_owned(), set)),
         problems,
-    }
-}
-
-/// One side's file, or an empty set when the side does not have it; its problems, each
-/// message saying which side, go to `problems`.
-fn read(tree: &FileTree, path: &str, side: &str, problems: &mut Vec<Diagnostic>) -> ManifestSet {
-    let parsed = tree
-        .text(path)
-        .and_then(|text| text.map_or(Ok(ManifestSet::default()), |t| ManifestSet::parse(t, path)));
-    match parsed {
-        Ok(set) => set,
-        Err(Error::Invalid(d)) => {
-            problems.extend(d.0.into_iter().map(|mut d| {
-                d.message = format!("{side} tree: {}", d.message);
-                d
-            }));
-            ManifestSet::default()
-        }
-        Err(other) => {
-            problems.push(Diagnostic::new(
-                wo_core::Location::file(path),
-                format!("{side} tree: {other}"),
-            ));
-            ManifestSet::default()
-        }
     }
 }
 

@@ -37,7 +37,7 @@ mod diff;
 mod markdown;
 mod order;
 mod parse;
-mod tree;
+pub(crate) mod tree;
 
 pub use diff::{diff, ChangedResource, ManifestDiff};
 pub use markdown::GITHUB_COMMENT_LIMIT;

@@ -38,8 +38,14 @@ fn is_manifests(path: &str) -> bool {
             .is_some_and(|p| p.ends_with('/'))
 }
 
-/// Reads one side's file, or an empty set when the side does not have it.
-fn read(tree: &FileTree, path: &str, side: &str, problems: &mut Vec<Diagnostic>) -> ManifestSet {
+/// Reads one side's file, or an empty set when the side does not have it; its problems, each
+/// message saying which side, go to `problems` (also the review's).
+pub(crate) fn read(
+    tree: &FileTree,
+    path: &str,
+    side: &str,
+    problems: &mut Vec<Diagnostic>,
+) -> ManifestSet {
     let parsed = tree
         .text(path)
         .and_then(|text| text.map_or(Ok(ManifestSet::default()), |t| ManifestSet::parse(t, path)));
