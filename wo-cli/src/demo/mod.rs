@@ -44,9 +44,27 @@ struct Demo {
     failed: Vec<String>,
     /// Every chart a deploy named: `repo:version` → (digest, deploys that uploaded it, deploys).
     charts: std::collections::BTreeMap<String, (String, usize, usize)>,
+    /// How far the demo moved its clock ahead of the system clock, in seconds: a rollout's
+    /// bake is waited out by moving the clock, as the scheduled workflow would come back later.
+    clock_ahead: std::sync::Arc<std::sync::atomic::AtomicI64>,
+    /// The rollout steps of the last [`Demo::drive`], in order.
+    rollouts: Vec<wo_core::pipeline::RolloutOutcome>,
 }
 
 const ENVIRONMENTS: [&str; 3] = ["dev", "stage", "prod"];
+
+/// The rollout scenario 5 adds to prod's fleet.
+const PROD_ROLLOUT: &str = "\
+rollout:
+  waves:
+    - name: canary
+      selector: {ring: canary}
+    - name: early
+      percent: 50
+    - name: rest
+  failureBudget: {count: 0}
+  bake: 10m
+";
 
 /// Run the whole model on one machine, checking every outcome.
 ///
@@ -208,6 +226,8 @@ impl Demo {
             passed: 0,
             failed: Vec::new(),
             charts: std::collections::BTreeMap::new(),
+            clock_ahead: Default::default(),
+            rollouts: Vec::new(),
         };
         let every_target_created = onboarded
             .iter()
@@ -287,11 +307,22 @@ impl Demo {
         .await
     }
 
+    ///
+    /// A rollout waiting for its bake continues the way the scheduled deploy workflow
+    /// continues it: the demo moves its clock to the end of the bake and runs the deploy of
+    /// that environment again (`change-merged`). A rollout waiting for anything else stops the
+    /// drive.
     async fn drive(&mut self, p: &Pipeline, event: Event) -> Result<Vec<StepOutcome>> {
         let mut all = Vec::new();
+        self.rollouts.clear();
         let mut next = Some(event);
+        let ahead = self.clock_ahead.clone();
+        let clock = move || {
+            let now = wo_core::pipeline::system_clock();
+            wo_core::rollout::Timestamp(now.0 + ahead.load(std::sync::atomic::Ordering::SeqCst))
+        };
         while let Some(event) = next.take() {
-            let steps = p.run(&event).await?;
+            let steps = p.run_at(&event, &clock).await?;
             for step in &steps {
                 match step {
                     StepOutcome::Prepared(prep) => {
@@ -317,18 +348,11 @@ impl Demo {
                         }
                     }
                     StepOutcome::Deployed(d) => {
-                        let targets: Vec<String> = d
-                            .report
-                            .results
-                            .iter()
-                            .map(|(t, o)| match o {
-                                wo_core::ports::TargetOutcome::Deployed => format!("{t} ✓"),
-                                wo_core::ports::TargetOutcome::Failed { message } => {
-                                    format!("{t} ✗ ({message})")
-                                }
-                            })
-                            .collect();
-                        outln!("  {:<6} deployed: {}", d.environment, targets.join(", "));
+                        outln!(
+                            "  {:<6} deployed: {}",
+                            d.environment,
+                            describe_results(&d.report.results)
+                        );
                         if let Some(c) = &d.chart {
                             outln!(
                                 "  {:<6} chart {}:{} {} ({})",
@@ -363,12 +387,45 @@ impl Demo {
                         );
                     }
                     StepOutcome::RolledOut(r) => {
-                        outln!(
-                            "  {:<6} rollout: {}",
-                            r.environment,
-                            r.waiting_for()
-                                .unwrap_or_else(|| format!("{:?}", r.decision))
-                        );
+                        for (wave, report) in &r.batches {
+                            outln!(
+                                "  {:<6} wave {wave}: {}",
+                                r.environment,
+                                describe_results(&report.results)
+                            );
+                        }
+                        match &r.decision {
+                            wo_core::rollout::Decision::WaitUntil {
+                                until,
+                                reason: wo_core::rollout::WaitReason::Bake { wave },
+                            } => {
+                                let left = until.0 - clock().0;
+                                outln!(
+                                    "  {:<6} wave {wave} bakes until {until}; the demo moves its clock {} ahead, as the scheduled deploy comes back later",
+                                    r.environment,
+                                    minutes(left)
+                                );
+                                self.clock_ahead
+                                    .fetch_add(left.max(0), std::sync::atomic::Ordering::SeqCst);
+                                next = Some(Event::ChangeMerged {
+                                    environment: r.environment.clone(),
+                                });
+                            }
+                            wo_core::rollout::Decision::Done => outln!(
+                                "  {:<6} rollout done: every wave installed and baked",
+                                r.environment
+                            ),
+                            wo_core::rollout::Decision::Halt { wave, reason, .. } => outln!(
+                                "  {:<6} rollout HALTED in wave {wave}: {reason}",
+                                r.environment
+                            ),
+                            _ => outln!(
+                                "  {:<6} rollout: {}",
+                                r.environment,
+                                r.waiting_for().unwrap_or_default()
+                            ),
+                        }
+                        self.rollouts.push(r.as_ref().clone());
                     }
                     StepOutcome::Skipped { action, reason } => {
                         outln!("  skipped {action}: {reason}");
@@ -518,7 +575,113 @@ impl Demo {
         );
 
         outln!();
-        outln!("5. A new shop release fails on one prod cluster: promotion halts with failed statuses.");
+        outln!("5. The platform team stages prod: canary → early → rest, a 10-minute bake after each wave, any failure halts.");
+        let mut fleet = repos::read(&self.repos.platform_config, "prod")?;
+        edit(
+            &mut fleet,
+            "fleet.yaml",
+            "    hierarchy: {region: us, site: chicago}\n    labels: {tier: standard}",
+            "    hierarchy: {region: us, site: chicago}\n    labels: {tier: standard, ring: canary}",
+        )?;
+        let text = fleet.text("fleet.yaml")?.unwrap_or_default().to_string();
+        fleet.insert("fleet.yaml", format!("{text}{PROD_ROLLOUT}"))?;
+        let commit = repos::commit(
+            &self.repos.platform_config,
+            "prod",
+            &fleet,
+            "prod: roll releases out wave by wave",
+        )?;
+        outln!(
+            "  prod   platform config commit {}: prod-chicago-1 is the canary; rollout: canary, early (50 %), rest",
+            short(&commit)
+        );
+        let steps = self
+            .drive(
+                &platform,
+                Event::PlatformConfigMerged {
+                    environment: "prod".into(),
+                },
+            )
+            .await?;
+        let no_target_moved = steps.iter().any(|s| {
+            matches!(s, StepOutcome::FleetApplied { report, .. } if report.created == 0 && report.deleted == 0)
+        });
+        self.expect(
+            no_target_moved,
+            "the fleet change applied: no cluster created or deleted",
+        );
+        let walked: Vec<&str> = self
+            .rollouts
+            .iter()
+            .flat_map(|r| r.batches.iter().map(|(w, _)| w.as_str()))
+            .collect();
+        self.expect(
+            walked == ["canary", "early", "rest"]
+                && self
+                    .rollouts
+                    .last()
+                    .is_some_and(|r| r.decision == wo_core::rollout::Decision::Done),
+            "the platform's release for the new fleet commit walks the new rollout to the end",
+        );
+
+        outln!();
+        outln!("6. A healthy shop release walks prod wave by wave: canary, bake, early, bake, rest, bake.");
+        let mut src = repos::read(&self.repos.app_source, "main")?;
+        edit(&mut src, "chart/values.yaml", "cpu: 100m", "cpu: 150m")?;
+        let good = repos::commit(&self.repos.app_source, "main", &src, "shop: more CPU")?;
+        outln!(
+            "  main   source commit {}: CPU request 100m → 150m",
+            short(&good)
+        );
+        let steps = self.push_main(&app).await?;
+        self.expect(
+            deployed_ok(&steps) == ["dev", "stage"],
+            "dev and stage take the release at once (no rollout declared there)",
+        );
+        let waves: Vec<(String, Vec<String>)> = self
+            .rollouts
+            .iter()
+            .flat_map(|r| r.batches.iter())
+            .map(|(w, rep)| (w.clone(), rep.results.keys().cloned().collect()))
+            .collect();
+        let wave_names: Vec<&str> = waves.iter().map(|(w, _)| w.as_str()).collect();
+        let sizes: Vec<usize> = waves.iter().map(|(_, t)| t.len()).collect();
+        self.expect(
+            wave_names == ["canary", "early", "rest"] && sizes == [1, 2, 1],
+            format!(
+                "prod took it in three waves: canary (prod-chicago-1), early (2 of the 3 left), rest (1) — {}",
+                waves
+                    .iter()
+                    .map(|(w, t)| format!("{w}: {}", t.join(" ")))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        );
+        self.expect(
+            waves.first().is_some_and(|(_, t)| t == &["prod-chicago-1"]),
+            "the canary wave is prod-chicago-1 alone",
+        );
+        let runs = self.rollouts.len();
+        let done = self
+            .rollouts
+            .last()
+            .is_some_and(|r| r.decision == wo_core::rollout::Decision::Done);
+        self.expect(
+            done && runs == 4,
+            format!("each wave baked before the next: {runs} deploy runs (three waves, then the last bake's end), done"),
+        );
+        let statuses = source.statuses(&good.clone().into()).await?;
+        let state = |ctx: &str| statuses.iter().find(|s| s.context == ctx).map(|s| s.state);
+        self.expect(
+            ["canary", "early", "rest"]
+                .iter()
+                .all(|w| state(&format!("wo/prod/wave/{w}")) == Some(CommitState::Success))
+                && state("wo/prod") == Some(CommitState::Success),
+            "wo/prod/wave/canary, early and rest = success, then wo/prod = success",
+        );
+
+        outln!();
+        outln!("7. A new shop release fails on the canary cluster: the rollout halts there, the other prod clusters never get it.");
         self.azure.sim.fail_installs_on_with(
             "prod-chicago-1",
             "ImagePullBackOff: registry unreachable from site chicago",
@@ -527,6 +690,13 @@ impl Demo {
             .env_status(&app, "prod")
             .await?
             .and_then(|s| s.gitops_commit);
+        let last_good_version = self
+            .rollouts
+            .iter()
+            .flat_map(|r| r.batches.iter())
+            .map(|(_, rep)| rep.version.clone())
+            .next()
+            .unwrap_or_default();
         let mut src = repos::read(&self.repos.app_source, "main")?;
         edit(
             &mut src,
@@ -551,21 +721,43 @@ impl Demo {
             "wo/stage = success",
         );
         self.expect(
-            state("wo/prod") == Some(CommitState::Failure),
-            "wo/prod = failure",
+            state("wo/prod") == Some(CommitState::Failure)
+                && state("wo/prod/wave/canary") == Some(CommitState::Failure),
+            "wo/prod = failure, wo/prod/wave/canary = failure",
+        );
+        let bad_version = self
+            .rollouts
+            .iter()
+            .flat_map(|r| r.batches.iter())
+            .map(|(_, rep)| rep.version.clone())
+            .next()
+            .unwrap_or_default();
+        let untouched = ["prod-berlin-1", "prod-berlin-2", "prod-london-1"];
+        let never: Vec<usize> = untouched
+            .iter()
+            .map(|t| self.azure.installs(t, &bad_version))
+            .collect();
+        let still: Vec<usize> = untouched
+            .iter()
+            .map(|t| self.azure.installs(t, &last_good_version))
+            .collect();
+        self.expect(
+            !bad_version.is_empty() && never == [0, 0, 0] && still == [1, 1, 1],
+            "prod-berlin-1, prod-berlin-2 and prod-london-1 never received it and still run the last good release",
         );
         self.expect(
-            state("wo/prod/prod-chicago-1") == Some(CommitState::Failure),
-            "wo/prod/prod-chicago-1 = failure",
-        );
-        self.expect(
-            state("wo/prod/prod-berlin-1") == Some(CommitState::Success),
-            "wo/prod/prod-berlin-1 = success (one target's failure does not hide the others)",
+            self.rollouts
+                .iter()
+                .flat_map(|r| r.batches.iter())
+                .map(|(w, rep)| (w.as_str(), rep.results.len()))
+                .collect::<Vec<_>>()
+                == [("canary", 1)],
+            "one cluster affected: only the canary wave was installed",
         );
 
         outln!();
         outln!(
-            "6. Rollback: prod goes back to the last good release through a normal change request."
+            "8. Rollback: prod goes back to the last good release through a normal change request."
         );
         self.azure.sim.heal_installs_on("prod-chicago-1");
         let Some(to) = last_good else {
@@ -597,8 +789,17 @@ impl Demo {
                 },
             )
             .await?;
-        let ok = steps.iter().any(|s| matches!(s, StepOutcome::Deployed(d) if d.environment == "prod" && d.report.all_succeeded()));
-        self.expect(ok, "prod runs the last good release on every target");
+        let ok = self
+            .rollouts
+            .last()
+            .is_some_and(|r| r.decision == wo_core::rollout::Decision::Done)
+            && steps
+                .iter()
+                .all(|s| !matches!(s, StepOutcome::Halted { .. }));
+        self.expect(
+            ok,
+            "the rollback walks the rollout to the end: prod runs the last good release on every target",
+        );
         let after = repos::read(&self.repos.app_gitops, "prod")?;
         let before = wo_core::ports::GitOpsRepo::read(
             &GitOpsGitRepo::open(&self.repos.app_gitops.display().to_string())?,
@@ -616,7 +817,7 @@ impl Demo {
         );
 
         outln!();
-        outln!("7. The platform team adds a cluster to dev's fleet: the merge onboards it, then the platform reaches it.");
+        outln!("9. The platform team adds a cluster to dev's fleet: the merge onboards it, then the platform reaches it.");
         let mut fleet = repos::read(&self.repos.platform_config, "dev")?;
         edit(
             &mut fleet,
@@ -665,12 +866,12 @@ impl Demo {
         );
 
         outln!();
-        outln!("8. What runs is what was reviewed: charts in the registry, helm.v3 in WO, no hand edits, wo verify.");
+        outln!("10. What runs is what was reviewed: charts in the registry, helm.v3 in WO, no hand edits, wo verify.");
         self.what_runs(&app).await?;
         Ok(())
     }
 
-    /// Scenario 8: every release's chart pushed once, WO's template versions install it as
+    /// Scenario 10: every release's chart pushed once, WO's template versions install it as
     /// `helm.v3`, and a gitops head edited by hand (hashes updated, trailers kept) is refused.
     async fn what_runs(&mut self, app: &Pipeline) -> Result<()> {
         for (chart, (digest, pushes, deploys)) in &self.charts {
@@ -906,6 +1107,29 @@ fn deployed_ok(steps: &[StepOutcome]) -> Vec<&str> {
             _ => None,
         })
         .collect()
+}
+
+/// `t1 ✓, t2 ✗ (why)`.
+fn describe_results(
+    results: &std::collections::BTreeMap<String, wo_core::ports::TargetOutcome>,
+) -> String {
+    results
+        .iter()
+        .map(|(t, o)| match o {
+            wo_core::ports::TargetOutcome::Deployed => format!("{t} ✓"),
+            wo_core::ports::TargetOutcome::Failed { message } => format!("{t} ✗ ({message})"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `10 minutes`, `90 s`.
+fn minutes(seconds: i64) -> String {
+    if seconds % 60 == 0 {
+        plural(usize::try_from(seconds / 60).unwrap_or(0), "minute")
+    } else {
+        format!("{seconds} s")
+    }
 }
 
 /// `ok`, `drift`, `not deployed`.
