@@ -6,7 +6,7 @@ use wo_core::ports::{
 };
 use wo_core::{Diagnostic, Diagnostics, Error, Result};
 
-use super::{check, Exception, Policy, Rule};
+use super::{Exception, Partial, Policy, Rule};
 use crate::manifest::ManifestSet;
 
 /// The [`PolicyGate`] the pipeline uses: parses the source's `wo/policy.yaml` and the
@@ -80,27 +80,33 @@ impl PolicyGate for Gate {
         };
         let effective_policy = effective.to_yaml();
 
-        let mut resources = Vec::new();
         let mut errors = Vec::new();
-        // Parsed on every core (thousands of targets); gathered in path order.
+        // Each target's manifests are parsed and checked on every core, and only the findings
+        // kept: the parsed resources of thousands of targets are never all in memory. Rules
+        // look at one resource at a time, so the merged parts are the report of the whole.
         let paths: Vec<&str> = files
             .iter()
             .map(|(p, _)| p)
             .filter(|p| p.ends_with("/manifests.yaml"))
             .collect();
-        let parsed = wo_core::parallel::map(&paths, |path| {
-            files
-                .text(path)
-                .map(|text| ManifestSet::parse(text.unwrap_or_default(), path))
+        let parts = wo_core::parallel::map(&paths, |path| {
+            files.text(path).map(|text| {
+                ManifestSet::parse(text.unwrap_or_default(), path).map(|set| {
+                    let mut part = Partial::new(&effective);
+                    part.check(&set, &effective);
+                    part
+                })
+            })
         });
-        for set in parsed {
-            match set? {
-                Ok(set) => resources.extend(set.resources),
+        let mut whole = Partial::new(&effective);
+        for part in parts {
+            match part? {
+                Ok(part) => whole.merge(part),
                 Err(e) => errors.push(e),
             }
         }
         wo_core::compose::merge_errors(errors)?;
-        let report = check(&ManifestSet { resources }, &effective);
+        let report = whole.finish(&effective);
 
         let findings: Vec<PolicyFinding> = report
             .findings

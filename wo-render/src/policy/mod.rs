@@ -59,56 +59,95 @@ use crate::manifest::ManifestSet;
 /// so the same input always gives the same report. Never fails: a resource whose fields have
 /// unexpected types is checked as far as its shape allows.
 pub fn check(set: &ManifestSet, policy: &Policy) -> Report {
-    let mut findings = Vec::new();
-    let mut suppressed = Vec::new();
-    let mut used = vec![false; policy.exceptions().len()];
-    for resource in &set.resources {
-        for rule in rules::all() {
-            let setting = policy.setting(rule);
-            if !setting.enabled {
-                continue;
-            }
-            for hit in rule.hits(resource) {
-                let finding = Finding {
-                    rule: rule.id,
-                    name: rule.name,
-                    severity: setting.severity,
-                    blocking: setting.blocking,
-                    resource: resource.id.clone(),
-                    path: hit.path,
-                    message: hit.message,
-                    fix: rule.fix,
-                    location: resource.source.clone(),
-                };
-                let exception = policy
-                    .exceptions()
-                    .iter()
-                    .enumerate()
-                    .find(|(_, e)| e.matches(rule, &resource.id));
-                match exception {
-                    Some((i, e)) => {
-                        if let Some(u) = used.get_mut(i) {
-                            *u = true;
+    let mut part = Partial::new(policy);
+    part.check(set, policy);
+    part.finish(policy)
+}
+
+/// A report in the making: the findings of some resources, unsorted, and which exceptions
+/// covered one. Parts checked apart (one per target, on every core) and [merged](Self::merge)
+/// give the report [`check`] gives for all their resources at once: rules look at one
+/// resource at a time.
+#[derive(Debug)]
+pub(crate) struct Partial {
+    findings: Vec<Finding>,
+    suppressed: Vec<(Finding, String)>,
+    used: Vec<bool>,
+}
+
+impl Partial {
+    /// Nothing checked yet.
+    pub(crate) fn new(policy: &Policy) -> Partial {
+        Partial {
+            findings: Vec::new(),
+            suppressed: Vec::new(),
+            used: vec![false; policy.exceptions().len()],
+        }
+    }
+
+    /// Runs every rule `policy` enables over every resource of `set`.
+    pub(crate) fn check(&mut self, set: &ManifestSet, policy: &Policy) {
+        for resource in &set.resources {
+            for rule in rules::all() {
+                let setting = policy.setting(rule);
+                if !setting.enabled {
+                    continue;
+                }
+                for hit in rule.hits(resource) {
+                    let finding = Finding {
+                        rule: rule.id,
+                        name: rule.name,
+                        severity: setting.severity,
+                        blocking: setting.blocking,
+                        resource: resource.id.clone(),
+                        path: hit.path,
+                        message: hit.message,
+                        fix: rule.fix,
+                        location: resource.source.clone(),
+                    };
+                    let exception = policy
+                        .exceptions()
+                        .iter()
+                        .enumerate()
+                        .find(|(_, e)| e.matches(rule, &resource.id));
+                    match exception {
+                        Some((i, e)) => {
+                            if let Some(u) = self.used.get_mut(i) {
+                                *u = true;
+                            }
+                            self.suppressed.push((finding, e.reason.clone()));
                         }
-                        suppressed.push((finding, e.reason.clone()));
+                        None => self.findings.push(finding),
                     }
-                    None => findings.push(finding),
                 }
             }
         }
     }
-    findings.sort_by(Finding::order);
-    suppressed.sort_by(|a, b| Finding::order(&a.0, &b.0));
-    let unused_exceptions = policy
-        .exceptions()
-        .iter()
-        .zip(used)
-        .filter(|(_, used)| !used)
-        .map(|(e, _)| e.clone())
-        .collect();
-    Report {
-        findings,
-        suppressed,
-        unused_exceptions,
+
+    /// Adds what `other` found.
+    pub(crate) fn merge(&mut self, other: Partial) {
+        self.findings.extend(other.findings);
+        self.suppressed.extend(other.suppressed);
+        for (u, o) in self.used.iter_mut().zip(other.used) {
+            *u |= o;
+        }
+    }
+
+    /// The report: findings sorted, unused exceptions listed.
+    pub(crate) fn finish(mut self, policy: &Policy) -> Report {
+        self.findings.sort_by(Finding::order);
+        self.suppressed.sort_by(|a, b| Finding::order(&a.0, &b.0));
+        let unused_exceptions = policy
+            .exceptions()
+            .iter()
+            .zip(self.used)
+            .filter(|(_, used)| !used)
+            .map(|(e, _)| e.clone())
+            .collect();
+        Report {
+            findings: self.findings,
+            suppressed: self.suppressed,
+            unused_exceptions,
+        }
     }
 }
