@@ -38,6 +38,23 @@
 //!
 //! Targets are found by the fleet's orchestrator id (`orchestrator: {id: …}`); a target
 //! without one is `RG/targets/{name}` in the resource group given.
+//!
+//! # Health
+//!
+//! While a rollout's wave bakes, [`Orchestrator::health`] reads each target's instance
+//! `RG/targets/{t}/solutions/{S}/instances/{S}` (one `GET` per target, at most
+//! [`WoOptions::concurrency`] at once, plus one `GET` of the solution template per call):
+//!
+//! | the instance | health |
+//! |---|---|
+//! | missing (404), or running a solution version of another template version | `Unknown` |
+//! | `status`, every `targetStatuses[].status` and `componentStatuses[].status` say deployed (`Deployed`, `Succeeded`, `Running`, …) | `Healthy` |
+//! | any of them says failing (`Failed`, `Degraded`, `Error`, `Unhealthy`, …) | `Unhealthy`, the reason naming the failing components and WO's `statusDetails` |
+//! | anything else (`Deploying`, `Reconciling`, absent) | `Unknown` |
+//!
+//! Whether the version is the release's is read from its name (`{template version}.{revision}`,
+//! as WO names solution versions); a name of another shape costs one more `GET`, of the
+//! solution version, to compare its `solutionTemplateVersionId`. See [`health_of_status`].
 
 mod config;
 mod health;
