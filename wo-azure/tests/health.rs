@@ -122,6 +122,9 @@ async fn installed_targets_are_healthy_until_one_turns_unhealthy_then_healthy_ag
     assert_eq!(health.len(), 3);
     assert!(health.values().all(|h| *h == Health::Healthy), "{health:?}");
 
+    let instance_id = format!("{RG}/targets/line-2/solutions/shop/instances/shop");
+    let before = sim.resource(&instance_id).unwrap()["properties"]["status"].clone();
+
     // The cluster's pods crash after the good install: the instance says so.
     sim.make_unhealthy(
         "line-2",
@@ -168,6 +171,10 @@ async fn installed_targets_are_healthy_until_one_turns_unhealthy_then_healthy_ag
     sim.make_healthy("line-2");
     let health = wo.health(&r, &all).await.unwrap();
     assert_eq!(health["line-2"], Health::Healthy);
+    // Healed, the instance says what it said before the flip (but when).
+    let mut after = sim.resource(&instance_id).unwrap()["properties"]["status"].clone();
+    after["lastModified"] = before["lastModified"].clone();
+    assert_eq!(after, before);
 }
 
 #[tokio::test]
@@ -181,6 +188,15 @@ async fn a_target_made_unhealthy_before_an_install_installs_fine_and_reports_unh
     let health = wo.health(&r, &names(&TARGETS)).await.unwrap();
     assert!(reason(&health["line-3"]).contains("ImagePullBackOff"));
     assert_eq!(health["line-1"], Health::Healthy);
+    // The installation's history entry records the instance as it was then: degraded.
+    let histories = arm(&sim)
+        .list(&format!(
+            "{RG}/targets/line-3/solutions/shop/instances/shop/histories"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(histories.len(), 1);
+    assert_eq!(histories[0]["properties"]["status"]["status"], "Degraded");
 
     // It stays unhealthy through the next release, until healed.
     let next = release("2.0.0", &TARGETS);
