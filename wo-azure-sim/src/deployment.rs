@@ -556,7 +556,10 @@ fn deploy_instance(st: &mut SimState, sv: &Value, target: &Value, now: &str) {
     if let Some(ext) = target.get("extendedLocation") {
         instance["extendedLocation"] = ext.clone();
     }
-    st.insert(instance.clone());
+    st.insert(instance);
+    // A target made unhealthy reports the new version failing too.
+    crate::health::refresh(st, &instance_id);
+    let instance = st.get(&instance_id).cloned().unwrap_or(Value::Null);
 
     let histories = format!("{}/histories/", instance_id.to_ascii_lowercase());
     let n = st

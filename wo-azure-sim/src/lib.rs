@@ -156,6 +156,32 @@
 //! |---|---|
 //! | `GET /_simulator/applied?target=T[&solution=S]` | 200 `{target, solution, version, chart: {repo, version, digest}, values, manifests}`; 404 `NotApplied` when nothing is applied (or several solutions and none named) |
 //! | `POST /_simulator/drift` `{target, solution?, key: "a.b", value}` | 200 the new `applied` answer; 409 `DriftRefused` (nothing applied, `key` crosses a non-map, the chart does not render) |
+//! | `POST /_simulator/health` `{target, solution?, component?, healthy: bool, reason?}` | 200 `{target, solution, healthy, instances: [{id, status}]}` (the instances' `status` now, see *Health*); 400 `InvalidRequestContent` (no `target` or `healthy`, a field not a string, `component`/`reason` with `healthy: true`) |
+//!
+//! # Health
+//!
+//! [`Simulator::make_unhealthy`] (every solution and component of a target),
+//! [`Simulator::make_solution_unhealthy`] (one solution, optionally one component) and
+//! `POST /_simulator/health` make a workload deployed yet failing, as a cluster whose pods
+//! crash after a good install; [`Simulator::make_healthy`] (or `healthy: true`) undoes it.
+//! Installations on such a target still succeed (job `Succeeded`, solution version
+//! `Deployed`, a history entry); what changes is the instance's `status` (`DeploymentStatus`),
+//! at once for instances already there and at every later installation:
+//!
+//! | field | healthy | unhealthy |
+//! |---|---|---|
+//! | `status` | `Deployed` | `Degraded` |
+//! | `statusDetails` | `{version} deployed to {target}` | `{version} deployed to {target}; failing: component '{c}', …: {reason}` |
+//! | `targetStatuses[0].status` | `Deployed` | `Degraded` |
+//! | `targetStatuses[0].componentStatuses[].status` | `Deployed` | `Failed` for each failing component, `Deployed` for the others |
+//! | `deployed`, `generation`, `runningJobId` | unchanged: no deployment happened | unchanged |
+//!
+//! `lastModified` and `eTag` change with each flip. The specification types these statuses as
+//! free strings; `Degraded` and `Failed` are **inferred** (WO's documentation names component
+//! statuses under `targetStatuses[].componentStatuses[]` but lists no values), and so is that
+//! a failing workload leaves the solution version `Deployed`. The answers stay within the
+//! specification: `wo-azure/tests/simulator_prism.rs` reads an unhealthy instance through
+//! Prism.
 //!
 //! # Registry stand-in
 //!
@@ -227,6 +253,7 @@ mod control;
 mod deployment;
 mod effects;
 mod entra;
+mod health;
 mod hooks;
 mod http;
 mod ids;

@@ -13,6 +13,7 @@ use wo_core::ports::Renderer;
 
 use crate::applied::{self, Applied, HELM_V3};
 use crate::charts::{ChartSource, OciHttpSource};
+use crate::health;
 use crate::hooks::RequestHooks;
 use crate::options::{Fault, SimulatorOptions};
 use crate::rbac::{RoleAssignment, RoleDefinition};
@@ -147,6 +148,44 @@ impl Simulator {
         let mut st = self.shared.lock();
         st.failing_targets.remove(&target.to_ascii_lowercase());
         st.failure_messages.remove(&target.to_ascii_lowercase());
+    }
+
+    /// The workload on the target named `target` turns unhealthy, as a cluster whose pods
+    /// crash after a good install: installations keep succeeding (the solution version
+    /// `Deployed`, the job `Succeeded`), but the `status` of each of its instances — now, and
+    /// after every later installation, until [`make_healthy`](Simulator::make_healthy) — says
+    /// `Degraded` (instance and target), every component `Failed`, and `statusDetails` names
+    /// the failing components and `reason` (what the cluster says, e.g. `CrashLoopBackOff:
+    /// back-off restarting failed container`). See the crate page, *Health*.
+    pub fn make_unhealthy(&self, target: &str, reason: &str) {
+        health::make_unhealthy(&mut self.shared.lock(), target, None, None, reason);
+    }
+
+    /// [`make_unhealthy`](Simulator::make_unhealthy) for the solution named `solution` on
+    /// `target` only, and only its component named `component` (`None`: every component; the
+    /// others stay `Deployed`).
+    pub fn make_solution_unhealthy(
+        &self,
+        target: &str,
+        solution: &str,
+        component: Option<&str>,
+        reason: &str,
+    ) {
+        health::make_unhealthy(
+            &mut self.shared.lock(),
+            target,
+            Some(solution),
+            component,
+            reason,
+        );
+    }
+
+    /// Every solution on the target named `target` is healthy again (undoes
+    /// [`make_unhealthy`](Simulator::make_unhealthy) and
+    /// [`make_solution_unhealthy`](Simulator::make_solution_unhealthy)): its instances say
+    /// `Deployed` at every level.
+    pub fn make_healthy(&self, target: &str) {
+        health::make_healthy(&mut self.shared.lock(), target, None);
     }
 
     /// The names of the solution versions (`1.0.0.1`, …) that the accepted `installSolution`

@@ -70,6 +70,9 @@ pub(crate) struct SimState {
     pub(crate) installs: HashMap<String, Vec<String>>,
     /// What runs per (lowercase target, lowercase solution): see `Simulator::applied`.
     pub(crate) applied: BTreeMap<(String, String), AppliedState>,
+    /// What is failing per (lowercase target, lowercase solution or empty for every solution):
+    /// see `Simulator::make_unhealthy`.
+    pub(crate) unhealthy: BTreeMap<(String, String), crate::health::Sickness>,
     /// See `Simulator::assign_role`; checked only with `SimulatorOptions::entra`.
     pub(crate) role_assignments: Vec<RoleAssignment>,
 }

@@ -767,7 +767,7 @@ async fn prism_finds_no_violation_in_a_whole_scenario() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_orchestrator_sends_and_gets_nothing_prism_rejects() {
     use wo_azure::orchestrator::{WoOptions, WoOrchestrator};
-    use wo_core::ports::{CommitId, Orchestrator, Release, TargetOutcome, TargetRelease};
+    use wo_core::ports::{CommitId, Health, Orchestrator, Release, TargetOutcome, TargetRelease};
 
     let chain = Chain::start().await;
     let arm = chain.arm();
@@ -822,6 +822,19 @@ async fn the_orchestrator_sends_and_gets_nothing_prism_rejects() {
     chain.sim.heal_installs_on("line-02");
     let retry = wo.deploy(&release("2.0.0")).await.unwrap();
     assert!(retry.all_succeeded(), "{retry:?}");
+    // Health: an unhealthy instance (deployed, a component failing) read through Prism.
+    chain.sim.make_unhealthy(
+        "line-01",
+        "CrashLoopBackOff: back-off restarting failed container",
+    );
+    let all = targets.iter().map(|t| t.to_string()).collect();
+    let health = wo.health(&release("2.0.0"), &all).await.unwrap();
+    assert!(
+        matches!(&health["line-01"], Health::Unhealthy { reason } if reason.contains("CrashLoopBackOff")),
+        "{health:?}"
+    );
+    assert_eq!(health["line-02"], Health::Healthy);
+    chain.sim.make_healthy("line-01");
     let names: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
     let back = wo.rollback("shop", "1.0.0", &names).await.unwrap();
     assert!(back.all_succeeded(), "{back:?}");

@@ -38,8 +38,26 @@
 //!
 //! Targets are found by the fleet's orchestrator id (`orchestrator: {id: …}`); a target
 //! without one is `RG/targets/{name}` in the resource group given.
+//!
+//! # Health
+//!
+//! While a rollout's wave bakes, [`Orchestrator::health`] reads each target's instance
+//! `RG/targets/{t}/solutions/{S}/instances/{S}` (one `GET` per target, at most
+//! [`WoOptions::concurrency`] at once, plus one `GET` of the solution template per call):
+//!
+//! | the instance | health |
+//! |---|---|
+//! | missing (404), or running a solution version of another template version | `Unknown` |
+//! | `status`, every `targetStatuses[].status` and `componentStatuses[].status` say deployed (`Deployed`, `Succeeded`, `Running`, …) | `Healthy` |
+//! | any of them says failing (`Failed`, `Degraded`, `Error`, `Unhealthy`, …) | `Unhealthy`, the reason naming the failing components and WO's `statusDetails` |
+//! | anything else (`Deploying`, `Reconciling`, absent) | `Unknown` |
+//!
+//! Whether the version is the release's is read from its name (`{template version}.{revision}`,
+//! as WO names solution versions); a name of another shape costs one more `GET`, of the
+//! solution version, to compare its `solutionTemplateVersionId`. See [`health_of_status`].
 
 mod config;
+mod health;
 mod names;
 mod watch;
 
@@ -51,13 +69,15 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use serde_json::{json, Value};
 use wo_core::ports::{
-    ChartRef, DeploymentReport, Orchestrator, Release, Running, TargetOutcome, TargetRelease,
+    ChartRef, DeploymentReport, Health, Orchestrator, Release, Running, TargetOutcome,
+    TargetRelease,
 };
 use wo_core::{Error, Location, Result};
 
 use crate::arm::{ArmClient, BACKEND};
 
 pub use config::{differences, generate, Generated};
+pub use health::health_of_status;
 pub use names::{configuration_name, template_name, wo_version};
 
 /// Builds a solution template version's `specification` for a release.
@@ -940,6 +960,25 @@ impl Orchestrator for WoOrchestrator {
             version: release.version.clone(),
             results,
         })
+    }
+
+    /// Reads each target's instance of the solution (at most [`WoOptions::concurrency`] at
+    /// once; one `GET` per target, one more for the solution template): a target whose
+    /// instance runs a solution version of the release's template version is
+    /// [`Health::Healthy`] when the instance's `status`, its target statuses and component
+    /// statuses all say deployed, [`Health::Unhealthy`] when any says failing or degraded (the
+    /// reason names the components and WO's `statusDetails`), else [`Health::Unknown`]. A
+    /// target without the instance (404), or running another version, is
+    /// [`Health::Unknown`]. See [`health_of_status`].
+    ///
+    /// # Errors
+    /// The first read that failed otherwise (after the ARM client's retries), naming the target.
+    async fn health(
+        &self,
+        release: &Release,
+        targets: &std::collections::BTreeSet<String>,
+    ) -> Result<std::collections::BTreeMap<String, Health>> {
+        self.release_health(release, targets).await
     }
 
     async fn deployed(&self, solution: &str, target: &str) -> Result<Option<String>> {
