@@ -234,6 +234,7 @@ impl Pipeline {
                 Some(&provenance),
                 provenance.promotable,
                 provenance.rollback_of.clone(),
+                super::prepare::Keep::Files,
             )
             .await?;
         if let Some((path, how)) = first_difference(&files, &again.files) {

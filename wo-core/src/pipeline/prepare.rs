@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::compose::compose;
+use crate::compose::{compose, compose_stream, ComposedFiles, ComposedStream, TargetDigests};
 use crate::engine::{Bundle, SourceCommit};
 use crate::error::{Error, Location, Result};
 use crate::files::FileTree;
@@ -14,6 +14,7 @@ use crate::ports::{
     PolicyText, PolicyVerdict, Provenance, SourceRepo, PLATFORM_POLICY_FILE, POLICY_CONTEXT,
     SOURCE_POLICY_FILE,
 };
+use crate::ports::{RenderFlow, RenderRequest, Rendered};
 
 use super::chain::fleet_file;
 use super::record::{policy_path, record_path, RecordedTarget, ReleaseRecord};
@@ -23,6 +24,92 @@ use super::{Pipeline, PrepareOutcome, SourceChoice};
 const PROPOSE_ATTEMPTS: usize = 5;
 /// How far back in an env branch's history a rollback target is looked for.
 const ROLLBACK_DEPTH: usize = 1000;
+
+/// What [`Pipeline::compose`] keeps besides the files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Keep {
+    /// The files only.
+    Files,
+    /// Also the render requests ([`Composed::rendered_from`]), for `wo verify`.
+    Requests,
+}
+
+/// Each target's files as the streaming render delivers them, kept in target order.
+struct Collect<'a> {
+    stream: &'a ComposedStream<'a>,
+    /// Per target: its values and manifests, once delivered.
+    slots: Vec<std::sync::Mutex<Option<(String, String)>>>,
+}
+
+impl<'a> Collect<'a> {
+    fn new(stream: &'a ComposedStream<'a>) -> Self {
+        Collect {
+            stream,
+            slots: (0..stream.targets.len())
+                .map(|_| std::sync::Mutex::new(None))
+                .collect(),
+        }
+    }
+
+    /// The gitops files and digests, as [`Composition::files`](crate::compose::Composition::files)
+    /// gives them.
+    fn files(self) -> Result<ComposedFiles> {
+        let mut tree = FileTree::new();
+        let mut digests = std::collections::BTreeMap::new();
+        for (target, slot) in self.stream.targets.iter().zip(self.slots) {
+            let (values, manifests) = slot
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .ok_or_else(|| {
+                    Error::backend(
+                        "renderer",
+                        format!("no output was delivered for target `{}`", target.name),
+                    )
+                })?;
+            digests.insert(
+                target.name.clone(),
+                TargetDigests {
+                    values_sha256: crate::compose::sha256_hex(values.as_bytes()),
+                    manifests_sha256: crate::compose::sha256_hex(manifests.as_bytes()),
+                },
+            );
+            tree.insert(
+                crate::compose::values_path(&self.stream.solution, &target.name),
+                values,
+            )?;
+            tree.insert(
+                crate::compose::manifests_path(&self.stream.solution, &target.name),
+                manifests,
+            )?;
+        }
+        Ok(ComposedFiles { tree, digests })
+    }
+}
+
+impl RenderFlow for Collect<'_> {
+    fn targets(&self) -> usize {
+        self.slots.len()
+    }
+
+    fn request(&self, index: usize) -> Result<RenderRequest> {
+        self.stream.request(index)
+    }
+
+    fn deliver(&self, index: usize, request: &RenderRequest, rendered: Rendered) -> Result<()> {
+        let values = crate::yaml::to_string(&request.values);
+        let slot = self.slots.get(index).ok_or_else(|| {
+            Error::backend(
+                "renderer",
+                format!("delivered target #{index}, which was not asked for"),
+            )
+        })?;
+        *slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((values, rendered.manifests));
+        Ok(())
+    }
+}
 
 /// The content of one solution in one environment, ready to propose.
 pub(super) struct Composed {
@@ -78,7 +165,7 @@ impl Pipeline {
             }
         }
         let composed = self
-            .compose(env, &source_commit, None, promotable, None)
+            .compose(env, &source_commit, None, promotable, None, Keep::Files)
             .await?;
         let title = title(&composed.provenance, None);
         self.propose(composed, title).await
@@ -97,6 +184,7 @@ impl Pipeline {
                 Some(provenance),
                 provenance.promotable,
                 provenance.rollback_of.clone(),
+                Keep::Files,
             )
             .await?;
         Ok(composed.files)
@@ -235,6 +323,7 @@ impl Pipeline {
         pinned: Option<&Provenance>,
         promotable: bool,
         rollback_of: Option<CommitId>,
+        keep: Keep,
     ) -> Result<Composed> {
         let mut bundle = read_bundle(self.ports.source.as_ref(), source_commit).await?;
         if let Some(p) = pinned {
@@ -278,25 +367,24 @@ impl Pipeline {
                 (fleet_commit.clone(), values)
             }
         };
-        let composition = compose(&bundle, &values, &fleet, &[], &file)?;
+        // Targets stream through resolve → render → canonical text: the resolved values and
+        // render requests of the whole fleet are never in memory at once.
+        let stream = compose_stream(&bundle, &values, &fleet, &[], &file)?;
         // What the orchestrator installs is the chart as packaged (its `Chart.yaml` names the
         // published version): render that, so that what is reviewed is what runs.
         let package = match &self.ports.charts {
-            Some(charts) => Some(charts.package(&composition.chart, source_commit)?),
+            Some(charts) => Some(charts.package(&stream.chart, source_commit)?),
             None => None,
         };
         let chart = match &package {
             Some(p) => p.chart(),
-            None => composition.chart.clone(),
+            None => stream.chart.clone(),
         };
-        let rendered = self
-            .ports
-            .renderer
-            .render(&chart, &composition.requests())
-            .await?;
-        let composed = composition.files(rendered)?;
+        let collected = Collect::new(&stream);
+        self.ports.renderer.render_each(&chart, &collected).await?;
+        let composed = collected.files()?;
 
-        let solution = composition.solution.clone();
+        let solution = stream.solution.clone();
         let provenance = Provenance {
             solution: solution.clone(),
             environment: env.to_string(),
@@ -311,12 +399,12 @@ impl Pipeline {
         if let (Some(charts), Some(package)) = (&self.ports.charts, &package) {
             record.chart = Some(charts.reference(package));
         }
-        for t in &composition.targets {
-            let d = &composed.digests[&t.target.name];
+        for t in &stream.targets {
+            let d = &composed.digests[&t.name];
             record.targets.insert(
-                t.target.name.clone(),
+                t.name.clone(),
                 RecordedTarget {
-                    orchestrator_id: t.target.orchestrator.as_ref().and_then(|o| o.id.clone()),
+                    orchestrator_id: t.orchestrator.as_ref().and_then(|o| o.id.clone()),
                     values_sha256: d.values_sha256.clone(),
                     manifests_sha256: d.manifests_sha256.clone(),
                 },
@@ -344,14 +432,22 @@ impl Pipeline {
             record.policy = Some(evaluation.verdict);
         }
         files.insert(record_path(&solution), record.to_yaml())?;
+        let targets = stream.target_names();
+        drop(stream);
+        // `wo verify` renders again what each target runs: it keeps the requests (resolved
+        // once more here, not held through the render above).
+        let rendered_from = match keep {
+            Keep::Requests => Some((chart, compose(&bundle, &values, &fleet, &[], &file)?)),
+            Keep::Files => None,
+        };
         Ok(Composed {
             provenance,
-            targets: composition.target_names(),
+            targets,
             record,
             files,
             package,
             specification: bundle.solution_spec.clone(),
-            rendered_from: Some((chart, composition)),
+            rendered_from,
         })
     }
 

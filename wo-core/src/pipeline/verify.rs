@@ -150,6 +150,7 @@ impl Pipeline {
                 Some(&provenance),
                 provenance.promotable,
                 provenance.rollback_of.clone(),
+                super::prepare::Keep::Requests,
             )
             .await?;
         let gitops = first_difference(&files, &again.files).map(|(path, _)| path);
