@@ -19,8 +19,8 @@ use wo_core::ports::{
 use wo_core::{Diagnostic, Diagnostics, Error, Result};
 
 use crate::manifest::tree::read;
-use crate::manifest::{diff, FileDiff, ManifestDiff, ManifestSet, TreeDiff, GITHUB_COMMENT_LIMIT};
-use crate::policy::{check, Policy};
+use crate::manifest::{diff, FileDiff, ManifestDiff, TreeDiff, GITHUB_COMMENT_LIMIT};
+use crate::policy::{Partial, Policy};
 
 /// Wraps a gitops repository so that each proposal's body carries the manifest diff and the
 /// policy results.
@@ -86,12 +86,6 @@ fn review(
     policy: &Policy,
     budget: usize,
 ) -> Result<String> {
-    let (diff, proposed) = diff_manifests(current, &proposal.files)?;
-    let resources = proposed
-        .into_iter()
-        .filter(|(path, _)| path.ends_with("/manifests.yaml"))
-        .flat_map(|(_, set)| set.resources)
-        .collect();
     // The policy the pipeline checked the release with travels with it; the review must
     // not contradict the verdict in release.yaml and the `wo/policy` status.
     let release_policy = format!("{}/{RELEASE_POLICY_FILE}", proposal.solution);
@@ -99,7 +93,8 @@ fn review(
         Some(text) => Policy::parse(text, &release_policy)?,
         None => policy.clone(),
     };
-    let report = check(&ManifestSet { resources }, &effective);
+    let (diff, checked) = diff_manifests(current, &proposal.files, &effective)?;
+    let report = checked.finish(&effective);
     let s = report.summary();
     let mut policy = format!(
         "### Policy checks\n\n{} errors, {} warnings, {} notes; {} blocking; {} suppressed by exceptions\n",
@@ -139,22 +134,22 @@ fn is_manifests(path: &str) -> bool {
             .is_some_and(|p| p.ends_with('/'))
 }
 
-/// One manifests file of the review: its diff, its proposed resources, the problems of each side.
+/// One manifests file of the review: its diff, the policy's findings on its proposed
+/// resources, the problems of each side.
 struct Reviewed {
     diff: FileDiff,
-    proposed: Option<(String, ManifestSet)>,
+    checked: Option<Partial>,
     problems: Vec<Diagnostic>,
 }
 
-/// [`diff_trees`](crate::manifest::diff_trees)`(old, new)` and the parsed manifests files of
-/// `new`, by path: the same diff and the same errors, computed so that a change to a few of
-/// thousands of targets costs little. A file with the same bytes on both sides is parsed once
-/// and not compared (every resource unchanged); the files are parsed on every core. The
-/// proposed sets serve the policy check, which would otherwise parse them again.
-fn diff_manifests(
-    old: &FileTree,
-    new: &FileTree,
-) -> Result<(TreeDiff, Vec<(String, ManifestSet)>)> {
+/// [`diff_trees`](crate::manifest::diff_trees)`(old, new)` and the policy check of the
+/// manifests files of `new` with `policy`: the same diff and the same errors, computed so that
+/// a change to a few of thousands of targets costs little. A file with the same bytes on both
+/// sides is parsed once and not compared (every resource unchanged); the files are parsed on
+/// every core, and each proposed file is checked where it was parsed, so that the parsed
+/// resources of thousands of targets are never all in memory (rules look at one resource at
+/// a time: the merged findings are those of the whole).
+fn diff_manifests(old: &FileTree, new: &FileTree, policy: &Policy) -> Result<(TreeDiff, Partial)> {
     let paths: Vec<&str> = old
         .iter()
         .chain(new.iter())
@@ -163,21 +158,24 @@ fn diff_manifests(
         .collect::<BTreeSet<&str>>()
         .into_iter()
         .collect();
-    let reviewed = wo_core::parallel::map(&paths, |path| review_file(old, new, path));
-    let (mut files, mut proposed, mut problems) = (Vec::new(), Vec::new(), Vec::new());
+    let reviewed = wo_core::parallel::map(&paths, |path| review_file(old, new, path, policy));
+    let (mut files, mut problems) = (Vec::new(), Vec::new());
+    let mut checked = Partial::new(policy);
     for r in reviewed {
         files.push(r.diff);
-        proposed.extend(r.proposed);
+        if let Some(part) = r.checked {
+            checked.merge(part);
+        }
         problems.extend(r.problems);
     }
     if problems.is_empty() {
-        Ok((TreeDiff { files }, proposed))
+        Ok((TreeDiff { files }, checked))
     } else {
         Err(Error::Invalid(Diagnostics(problems).sorted()))
     }
 }
 
-fn review_file(old: &FileTree, new: &FileTree, path: &str) -> Reviewed {
+fn review_file(old: &FileTree, new: &FileTree, path: &str, policy: &Policy) -> Reviewed {
     let mut problems = Vec::new();
     let (diff, set) = if old.get(path).is_some() && old.get(path) == new.get(path) {
         let set = read(new, path, "new", &mut problems);
@@ -202,7 +200,11 @@ fn review_file(old: &FileTree, new: &FileTree, path: &str) -> Reviewed {
             path: path.to_owned(),
             diff,
         },
-        proposed: new.contains(path).then(|| (path.to_owned(), set)),
+        checked: (new.contains(path) && path.ends_with("/manifests.yaml")).then(|| {
+            let mut part = Partial::new(policy);
+            part.check(&set, policy);
+            part
+        }),
         problems,
     }
 }
@@ -261,7 +263,7 @@ impl GitOpsRepo for ReviewingGitOps {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::diff_trees;
+    use crate::manifest::{diff_trees, ManifestSet};
 
     fn tree(files: &[(&str, &str)]) -> FileTree {
         let mut t = FileTree::new();
@@ -298,21 +300,31 @@ mod tests {
             new.insert(format!("shop/t{t:03}/values.yaml"), "x: 1\n")
                 .unwrap();
         }
-        let (diff, proposed) = diff_manifests(&old, &new).unwrap();
-        assert_eq!(diff, diff_trees(&old, &new).unwrap());
-        assert_eq!(diff.changed_files().count(), 75);
-        let paths: Vec<&str> = proposed.iter().map(|(p, _)| p.as_str()).collect();
-        let expected: Vec<&str> = new
-            .iter()
-            .map(|(p, _)| p)
-            .filter(|p| p.ends_with("/manifests.yaml"))
-            .collect();
-        assert_eq!(paths, expected);
-        for (path, set) in &proposed {
-            let text = new.text(path).unwrap().unwrap();
-            assert_eq!(set, &ManifestSet::parse(text, path).unwrap());
+        // Every tenth proposed file also holds a privileged pod: findings to compare.
+        for t in (0..100).step_by(10) {
+            let path = format!("shop/t{t:03}/manifests.yaml");
+            let text = new.text(&path).unwrap().unwrap_or_default().to_string();
+            new.insert(path.as_str(), text + "---\n" + PRIVILEGED)
+                .unwrap();
         }
+        let policy = Policy::default();
+        let (diff, checked) = diff_manifests(&old, &new, &policy).unwrap();
+        assert_eq!(diff, diff_trees(&old, &new).unwrap());
+        // 75, and the five files that were the same on both sides before the pod was added.
+        assert_eq!(diff.changed_files().count(), 80);
+        // The findings checked file by file are those of all proposed resources at once.
+        let mut resources = Vec::new();
+        for (path, text) in new.iter().filter(|(p, _)| p.ends_with("/manifests.yaml")) {
+            let text = std::str::from_utf8(text).unwrap();
+            resources.extend(ManifestSet::parse(text, path).unwrap().resources);
+        }
+        let whole = crate::policy::check(&ManifestSet { resources }, &policy);
+        let report = checked.finish(&policy);
+        assert!(report.findings.len() >= 10, "{report:?}");
+        assert_eq!(report, whole);
     }
+
+    const PRIVILEGED: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: shop\nspec:\n  containers:\n    - name: c\n      image: nginx\n      securityContext:\n        privileged: true\n";
 
     #[test]
     fn the_review_diff_reports_the_problems_diff_trees_reports() {
@@ -323,7 +335,9 @@ mod tests {
             ("s/b/manifests.yaml", &cm("a", "1")),
         ]);
         let expected = diff_trees(&old, &new).unwrap_err().to_string();
-        let got = diff_manifests(&old, &new).unwrap_err().to_string();
+        let got = diff_manifests(&old, &new, &Policy::default())
+            .unwrap_err()
+            .to_string();
         assert_eq!(got, expected);
         assert!(
             got.contains("old tree") && got.contains("new tree"),
