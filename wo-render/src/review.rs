@@ -19,7 +19,7 @@ use wo_core::ports::{
 use wo_core::{Diagnostic, Diagnostics, Error, Result};
 
 use crate::manifest::tree::read;
-use crate::manifest::{diff, FileDiff, ManifestDiff, TreeDiff, GITHUB_COMMENT_LIMIT};
+use crate::manifest::{diff_with, FileDiff, ManifestDiff, TreeDiff, GITHUB_COMMENT_LIMIT};
 use crate::policy::{Partial, Policy};
 
 /// Wraps a gitops repository so that each proposal's body carries the manifest diff and the
@@ -93,7 +93,8 @@ fn review(
         Some(text) => Policy::parse(text, &release_policy)?,
         None => policy.clone(),
     };
-    let (diff, checked) = diff_manifests(current, &proposal.files, &effective)?;
+    // First which resources change (no unified texts), with the policy's findings.
+    let (mut diff, checked) = diff_manifests(current, &proposal.files, &effective)?;
     let report = checked.finish(&effective);
     let s = report.summary();
     let mut policy = format!(
@@ -118,6 +119,12 @@ fn review(
         policy.push_str("```\n");
     }
     let diff_budget = budget.saturating_sub(policy.chars().count() + 32);
+    // Then the unified texts of the changed files, when the body has room to show any: a
+    // change to thousands of targets shows its table of files only, and computing thousands
+    // of unified diffs nobody sees was most of the review's cost.
+    if diff.shows_resources(diff_budget) {
+        unified_texts(current, &proposal.files, &mut diff);
+    }
     Ok(format!(
         "### Changes to the manifests\n\n{}\n{policy}",
         diff.to_markdown(diff_budget)
@@ -175,6 +182,29 @@ fn diff_manifests(old: &FileTree, new: &FileTree, policy: &Policy) -> Result<(Tr
     }
 }
 
+/// Fills in the unified texts of the changed resources of `diff` (computed by
+/// [`diff_manifests`] without them), parsing the changed files again on every core.
+fn unified_texts(old: &FileTree, new: &FileTree, diff: &mut TreeDiff) {
+    let changed: Vec<usize> = diff
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !f.diff.changed.is_empty())
+        .map(|(i, _)| i)
+        .collect();
+    let again = wo_core::parallel::map(&changed, |&i| {
+        let path = diff.files[i].path.as_str();
+        // Both sides parsed without problems the first time.
+        let mut problems = Vec::new();
+        let before = read(old, path, "old", &mut problems);
+        let after = read(new, path, "new", &mut problems);
+        (i, crate::manifest::diff(&before, &after))
+    });
+    for (i, full) in again {
+        diff.files[i].diff = full;
+    }
+}
+
 fn review_file(old: &FileTree, new: &FileTree, path: &str, policy: &Policy) -> Reviewed {
     let mut problems = Vec::new();
     let (diff, set) = if old.get(path).is_some() && old.get(path) == new.get(path) {
@@ -193,7 +223,7 @@ fn review_file(old: &FileTree, new: &FileTree, path: &str, policy: &Policy) -> R
     } else {
         let before = read(old, path, "old", &mut problems);
         let after = read(new, path, "new", &mut problems);
-        (diff(&before, &after), after)
+        (diff_with(&before, &after, false), after)
     };
     Reviewed {
         diff: FileDiff {
@@ -308,8 +338,17 @@ mod tests {
                 .unwrap();
         }
         let policy = Policy::default();
-        let (diff, checked) = diff_manifests(&old, &new, &policy).unwrap();
-        assert_eq!(diff, diff_trees(&old, &new).unwrap());
+        let (mut diff, checked) = diff_manifests(&old, &new, &policy).unwrap();
+        let full = diff_trees(&old, &new).unwrap();
+        // The same resources, without their unified texts until asked for.
+        assert!(diff
+            .files
+            .iter()
+            .flat_map(|f| &f.diff.changed)
+            .all(|c| c.unified.is_empty()));
+        assert_ne!(diff, full);
+        unified_texts(&old, &new, &mut diff);
+        assert_eq!(diff, full);
         // 75, and the five files that were the same on both sides before the pod was added.
         assert_eq!(diff.changed_files().count(), 80);
         // The findings checked file by file are those of all proposed resources at once.
@@ -325,6 +364,29 @@ mod tests {
     }
 
     const PRIVILEGED: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: shop\nspec:\n  containers:\n    - name: c\n      image: nginx\n      securityContext:\n        privileged: true\n";
+
+    #[test]
+    fn a_change_whose_table_of_files_fills_the_body_shows_the_same_without_unified_texts() {
+        let (mut old, mut new) = (FileTree::new(), FileTree::new());
+        for t in 0..2000 {
+            let path = format!("shop/t{t:04}/manifests.yaml");
+            old.insert(path.as_str(), cm("a", "1")).unwrap();
+            new.insert(path.as_str(), cm("a", "2")).unwrap();
+        }
+        let budget = 20_000;
+        let (diff, _) = diff_manifests(&old, &new, &Policy::default()).unwrap();
+        let full = diff_trees(&old, &new).unwrap();
+        assert!(!diff.shows_resources(budget));
+        assert_eq!(diff.to_markdown(budget), full.to_markdown(budget));
+        // A small change shows its resources: there the texts are computed.
+        let (small, _) = diff_manifests(
+            &tree(&[("shop/a/manifests.yaml", &cm("a", "1"))]),
+            &tree(&[("shop/a/manifests.yaml", &cm("a", "2"))]),
+            &Policy::default(),
+        )
+        .unwrap();
+        assert!(small.shows_resources(budget));
+    }
 
     #[test]
     fn the_review_diff_reports_the_problems_diff_trees_reports() {

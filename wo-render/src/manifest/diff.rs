@@ -38,6 +38,12 @@ pub struct ManifestDiff {
 /// Compares two sets: resources are matched by [`ResourceId`] and their values compared as
 /// values, so a different key order inside a map is no change.
 pub fn diff(old: &ManifestSet, new: &ManifestSet) -> ManifestDiff {
+    diff_with(old, new, true)
+}
+
+/// [`diff`], with the unified text of each changed resource left empty unless `unified`:
+/// which resources are added, removed, changed and unchanged is the same.
+pub(crate) fn diff_with(old: &ManifestSet, new: &ManifestSet, unified_text: bool) -> ManifestDiff {
     let mut out = ManifestDiff::default();
     let (mut i, mut j) = (0, 0);
     let (a, b) = (&old.resources, &new.resources);
@@ -59,7 +65,11 @@ pub fn diff(old: &ManifestSet, new: &ManifestSet) -> ManifestDiff {
                     } else {
                         out.changed.push(ChangedResource {
                             id: n.id.clone(),
-                            unified: unified(o, n),
+                            unified: if unified_text {
+                                unified(o, n)
+                            } else {
+                                String::new()
+                            },
                         });
                     }
                     i += 1;

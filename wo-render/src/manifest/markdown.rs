@@ -41,7 +41,7 @@ impl Block {
     }
 }
 
-fn width(s: &str) -> usize {
+pub(crate) fn width(s: &str) -> usize {
     s.chars().count()
 }
 

@@ -39,6 +39,7 @@ mod order;
 mod parse;
 pub(crate) mod tree;
 
+pub(crate) use diff::diff_with;
 pub use diff::{diff, ChangedResource, ManifestDiff};
 pub use markdown::GITHUB_COMMENT_LIMIT;
 pub use order::INSTALL_ORDER;

@@ -133,7 +133,6 @@ impl TreeDiff {
     /// characters, under the rules of [`ManifestDiff::to_markdown`].
     pub fn to_markdown(&self, budget: usize) -> String {
         let mut report = Report::default();
-        let unchanged_files = self.files.len() - self.changed_files().count();
         if self.is_empty() {
             report.table = format!(
                 "**No changes** ({} manifests files unchanged).\n",
@@ -141,6 +140,26 @@ impl TreeDiff {
             );
             return markdown::render(&report, budget);
         }
+        report.table = self.table();
+        for f in self.changed_files() {
+            report
+                .entries
+                .push(format!("**{}**", markdown::escape(&f.path)));
+            f.diff.report_into(&mut report, Some(&f.path));
+        }
+        markdown::render(&report, budget)
+    }
+
+    /// Whether [`to_markdown`](Self::to_markdown)`(budget)` shows more than its table: when
+    /// the table of changed files alone does not fit, nothing of the resources' diffs is
+    /// shown, and they need not be computed. Known from the files' counts alone.
+    pub(crate) fn shows_resources(&self, budget: usize) -> bool {
+        !self.is_empty() && markdown::width(&self.table()) <= budget
+    }
+
+    /// The table of [`to_markdown`](Self::to_markdown): a row per changed file.
+    fn table(&self) -> String {
+        let unchanged_files = self.files.len() - self.changed_files().count();
         let mut table =
             String::from("| file | added | removed | changed | unchanged |\n| --- | ---: | ---: | ---: | ---: |\n");
         for f in self.changed_files() {
@@ -157,13 +176,6 @@ impl TreeDiff {
         if unchanged_files > 0 {
             let _ = writeln!(table, "\n{unchanged_files} more manifests files unchanged.");
         }
-        report.table = table;
-        for f in self.changed_files() {
-            report
-                .entries
-                .push(format!("**{}**", markdown::escape(&f.path)));
-            f.diff.report_into(&mut report, Some(&f.path));
-        }
-        markdown::render(&report, budget)
+        table
     }
 }
