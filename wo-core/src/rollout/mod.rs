@@ -51,7 +51,7 @@ pub use plan::{
     Approval, Decision, PlannedWave, RolloutPlan, RolloutState, TargetProgress, WaitReason,
 };
 pub use record::{approval_status, record, replay, APPROVAL_CONTEXT, WAVE_CONTEXT};
-pub use view::{RolloutView, TableFormat, WavePhase, WaveView};
+pub use view::{RolloutView, TableFormat, WavePhase, WaveView, MAX_SUMMARY_CHARS};
 
 /// A point in time: seconds since the Unix epoch, UTC. The planner never reads a clock; the
 /// caller passes one.

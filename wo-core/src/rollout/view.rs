@@ -119,9 +119,14 @@ pub struct RolloutView {
     pub waves: Vec<WaveView>,
     /// What the planner says comes next at [`at`](Self::at).
     pub decision: Decision,
-    /// That, in one line for people.
+    /// That, in one line for people (at most [`MAX_SUMMARY_CHARS`] characters).
     pub summary: String,
 }
+
+/// The longest [`RolloutView::summary`], in characters: a halt's reason quotes the
+/// orchestrator's messages, which a page (a change request comment, a job summary) must not
+/// be flooded with; [`RolloutView::decision`] keeps them whole.
+pub const MAX_SUMMARY_CHARS: usize = 500;
 
 /// How [`RolloutView::render`] writes the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,8 +151,13 @@ impl RolloutView {
             .iter()
             .map(|w| wave_view(plan, w, state, &decision, now))
             .collect();
+        let mut summary = summary(environment, &decision, now);
+        if let Some((cut, _)) = summary.char_indices().nth(MAX_SUMMARY_CHARS) {
+            summary.truncate(cut);
+            summary.push('…');
+        }
         RolloutView {
-            summary: summary(environment, &decision, now),
+            summary,
             environment: environment.to_string(),
             at: now,
             waves,
