@@ -29,6 +29,7 @@ pub mod expr;
 pub mod files;
 pub mod format;
 pub mod key_path;
+pub mod markdown;
 pub mod memory;
 pub mod parallel;
 pub mod pipeline;

@@ -2523,6 +2523,107 @@ async fn a_rollout_walks_canary_then_rest_and_each_run_continues_from_the_status
 }
 
 #[tokio::test]
+async fn status_shows_a_rollout_mid_way_and_the_change_request_keeps_one_report() {
+    use wo_core::rollout::{TableFormat, Timestamp, WavePhase};
+    let w = World::new();
+    w.platform_config.commit(
+        "prod",
+        tree(&[(
+            "fleet.yaml",
+            &prod_fleet_with_rollout("  approval: [rest]\n"),
+        )]),
+    );
+    up_to_prod(&w, &w.pipeline()).await;
+    let t0 = 1_800_000_000;
+    let clock = Clock(std::sync::atomic::AtomicI64::new(t0));
+    let now = || clock.read();
+
+    // Before any run: every wave pending, the canary next.
+    let status = w.pipeline().status_at(Timestamp(t0)).await.unwrap();
+    assert!(status[0].rollout.is_none() && status[1].rollout.is_none());
+    let view = status[2].rollout.as_ref().expect("prod rolls out");
+    assert_eq!(view.waves[0].phase, WavePhase::Ready);
+    assert_eq!((view.waves[1].total, view.waves[1].waiting), (2, 2));
+
+    let first = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    assert!(first.warnings.is_empty(), "{:?}", first.warnings);
+    assert_eq!(first.view.waves[0].done, 1);
+
+    // Mid-way: read back from the statuses alone, by a fresh pipeline 5 minutes later.
+    let status = w.pipeline().status_at(Timestamp(t0 + 300)).await.unwrap();
+    let view = status[2].rollout.as_ref().unwrap();
+    let counts: Vec<(&str, usize, usize, usize, usize)> = view
+        .waves
+        .iter()
+        .map(|w| (w.name.as_str(), w.total, w.done, w.failed, w.waiting))
+        .collect();
+    assert_eq!(counts, [("canary", 1, 1, 0, 0), ("rest", 2, 0, 0, 2)]);
+    assert_eq!(
+        view.waves[0].phase,
+        WavePhase::Baking {
+            until: Timestamp(t0 + 900),
+            seconds_left: 600
+        }
+    );
+    let text = view.render(TableFormat::Text);
+    assert!(text.contains("(10m left)"), "{text}");
+    assert!(text.contains("pending, needs approval"), "{text}");
+    assert!(status[2].rollout_unreadable.is_none());
+    let json = serde_json::to_value(&status[2]).unwrap();
+    assert_eq!(json["rollout"]["waves"][0]["phase"], "baking");
+    assert_eq!(json["rollout"]["waves"][0]["secondsLeft"], 600);
+    assert!(serde_json::to_value(&status[1])
+        .unwrap()
+        .get("rollout")
+        .is_none());
+
+    // After the bake the rest waits for its approval, and says how to give it.
+    let status = w.pipeline().status_at(Timestamp(t0 + 900)).await.unwrap();
+    let view = status[2].rollout.as_ref().unwrap();
+    assert_eq!(view.waves[0].phase, WavePhase::Baked);
+    assert_eq!(view.waves[1].phase, WavePhase::WaitingForApproval);
+    assert!(view.summary.contains("wo approve --env prod --wave rest"));
+
+    // The change request merged into prod got one report, replaced by the next run.
+    let cr = w
+        .gitops
+        .change_requests()
+        .into_iter()
+        .find(|c| c.environment == "prod")
+        .unwrap();
+    let (body, writes) = w.gitops.rollout_report(&cr.id).unwrap();
+    assert_eq!(writes, 1);
+    assert!(
+        body.starts_with("<!-- wo:rollout:prod -->\n### Rollout of "),
+        "{body}"
+    );
+    assert!(
+        body.contains("| canary | 1 | 1 | 0 | 0 | baking until "),
+        "{body}"
+    );
+    clock.at(t0 + 900);
+    let second = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    let (body, writes) = w.gitops.rollout_report(&cr.id).unwrap();
+    assert_eq!(writes, 2);
+    assert!(
+        body.contains("| canary | 1 | 1 | 0 | 0 | baked |"),
+        "{body}"
+    );
+    assert!(
+        body.contains("| rest | 2 | 0 | 0 | 2 | waiting for approval |"),
+        "{body}"
+    );
+    assert_eq!(second.view.waves[1].phase, WavePhase::WaitingForApproval);
+    for c in w.gitops.change_requests().iter().filter(|c| c.id != cr.id) {
+        assert!(
+            w.gitops.rollout_report(&c.id).is_none(),
+            "{}",
+            c.environment
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_failing_canary_halts_the_rollout_before_the_rest_gets_the_release() {
     use wo_core::rollout::Decision;
     let w = World::new();

@@ -288,6 +288,17 @@ impl GitOpsRepo for ReviewingGitOps {
     async fn set_check(&self, change: &ChangeRequest, check: &ChangeCheck) -> Result<()> {
         self.inner.set_check(change, check).await
     }
+
+    async fn report_rollout(
+        &self,
+        env: &str,
+        gitops_commit: &CommitId,
+        markdown: &str,
+    ) -> Result<()> {
+        self.inner
+            .report_rollout(env, gitops_commit, markdown)
+            .await
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use serde_json::json;
 use wo::pipeline::PipelineBuilder;
 use wo_core::pipeline::{Event, MergeOutcome, Pipeline, SourceChoice, StepOutcome};
 use wo_core::ports::{CommitId, CommitState, TargetOutcome};
+use wo_core::rollout::TableFormat;
 use wo_core::{Error, Location, Result};
 
 use crate::args::{AzureArgs, RepoArgs};
@@ -393,7 +394,7 @@ async fn on_github_event(
         actions::write_outputs(std::path::Path::new(&path), &outputs)?;
     }
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
-        let md = actions::step_summary("wo", &actions::summary_rows(&steps));
+        let md = actions::run_summary("wo", &steps);
         actions::append_step_summary(std::path::Path::new(&path), &md)?;
     }
     Ok(out)
@@ -445,9 +446,27 @@ impl Status {
             if let Some(cr) = &e.change_request {
                 text.push_str(&format!("         open change request: {}\n", cr.title));
             }
+            if let Some(r) = &e.rollout {
+                text.push_str(&indent(
+                    &r.render(TableFormat::Text),
+                    "         rollout: ",
+                    "           ",
+                ));
+            }
+            if let Some(why) = &e.rollout_unreadable {
+                text.push_str(&format!("         rollout: cannot be read back: {why}\n"));
+            }
         }
         Ok(Outcome::ok(text))
     }
+}
+
+/// `text` with `first` before its first line and `rest` before each other line.
+fn indent(text: &str, first: &str, rest: &str) -> String {
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| format!("{}{l}\n", if i == 0 { first } else { rest }))
+        .collect()
 }
 
 /// The short source, config and gitops commits of what an environment runs, and whether it
@@ -729,6 +748,13 @@ fn describe_rollout(r: &wo_core::pipeline::RolloutOutcome) -> String {
             }
         }
     }
+    // The table without its summary line: the lines above said it.
+    let table = r.view.render(TableFormat::Text);
+    s.push_str(&indent(
+        table.split_once('\n').map_or("", |(_, t)| t),
+        "  ",
+        "  ",
+    ));
     s
 }
 
@@ -771,6 +797,7 @@ fn step_json(step: &StepOutcome) -> serde_json::Value {
                     })).collect::<serde_json::Map<_, _>>(),
                 })).collect::<Vec<_>>(),
                 "warnings": r.warnings,
+                "view": r.view,
                 "rolledBack": r.rolled_back.as_ref().map(|rb| json!({
                     "to": rb.to.to_string(),
                     "gitopsCommit": rb.gitops_commit.to_string(),

@@ -21,7 +21,9 @@ use super::{commit_id, commit_not_found, lock};
 /// could.
 ///
 /// Besides the port, [`change_requests`](Self::change_requests) lists every change request ever
-/// opened, so tests can prove that a step run twice opened no second one.
+/// opened, so tests can prove that a step run twice opened no second one, and
+/// [`rollout_report`](Self::rollout_report) shows what
+/// [`report_rollout`](GitOpsRepo::report_rollout) wrote on one.
 #[derive(Debug, Clone, Default)]
 pub struct InMemoryGitOpsRepo {
     state: Arc<Mutex<State>>,
@@ -74,6 +76,10 @@ struct State {
     statuses: HashMap<CommitId, BTreeMap<String, CommitStatus>>,
     /// Labels of change requests, by id.
     labels: HashMap<String, BTreeSet<String>>,
+    /// The change request (id) each merge made an env head from, whatever the method.
+    made_by: HashMap<CommitId, String>,
+    /// Rollout reports by change request id: the text, and how many times it was written.
+    reports: HashMap<String, (String, usize)>,
 }
 
 const REPO: &str = "the in-memory gitops repo";
@@ -192,6 +198,12 @@ impl InMemoryGitOpsRepo {
             .unwrap_or_default()
     }
 
+    /// The rollout report on change request `id` (with its marker line), and how many times
+    /// it was written; `None` before the first.
+    pub fn rollout_report(&self, id: &str) -> Option<(String, usize)> {
+        lock(&self.state).reports.get(id).cloned()
+    }
+
     /// The labels of change request `id`, sorted.
     pub fn labels(&self, id: &str) -> Vec<String> {
         lock(&self.state)
@@ -226,6 +238,36 @@ impl GitOpsRepo for InMemoryGitOpsRepo {
         } else {
             labels.remove(&check.label);
         }
+        Ok(())
+    }
+
+    /// Keeps the text per change request, with the marker line first
+    /// ([`rollout_report`](InMemoryGitOpsRepo::rollout_report) reads it).
+    async fn report_rollout(
+        &self,
+        env: &str,
+        gitops_commit: &CommitId,
+        markdown: &str,
+    ) -> Result<()> {
+        let mut s = lock(&self.state);
+        let id = s
+            .made_by
+            .get(gitops_commit)
+            .cloned()
+            .or_else(|| {
+                s.changes
+                    .iter()
+                    .find(|c| c.cr.environment == env && c.cr.head == *gitops_commit)
+                    .map(|c| c.cr.id.clone())
+            })
+            .ok_or_else(|| {
+                Error::not_found(format!(
+                    "the change request of `{env}` merged as {gitops_commit} in {REPO}"
+                ))
+            })?;
+        let text = format!("{}\n{markdown}", crate::ports::rollout_report_marker(env));
+        let entry = s.reports.entry(id).or_default();
+        *entry = (text, entry.1 + 1);
         Ok(())
     }
 
@@ -385,6 +427,7 @@ impl GitOpsRepo for InMemoryGitOpsRepo {
             MergeMethod::Rebase => s.add(Commit::new(base.into_iter().collect(), tree, message)),
         };
         s.branches.insert(env.to_string(), new_head.clone());
+        s.made_by.insert(new_head.clone(), cr_id);
         s.changes[i].cr.state = ChangeState::Merged;
         Ok(new_head)
     }

@@ -1,10 +1,9 @@
 //! merge and deploy: take a reviewed change into the env branch, install what it holds.
 
 use crate::error::{Error, Location, Result};
-use crate::format::fleet::{Fleet, FLEET_FILE};
+use crate::format::fleet::Fleet;
 use crate::ports::{CommitState, CommitStatus, Release, TargetOutcome, TargetRelease};
 
-use super::chain::fleet_file;
 use super::record::{manifests_path, values_path, ReleaseRecord};
 use super::{plan, DeployOutcome, Event, MergeOutcome, Pipeline};
 
@@ -270,16 +269,7 @@ impl Pipeline {
             _ => None,
         };
 
-        let fleet_tree = self
-            .ports
-            .platform_config
-            .read(&provenance.fleet_commit)
-            .await?;
-        let fleet_file = fleet_file(env);
-        let fleet_text = fleet_tree
-            .text(FLEET_FILE)?
-            .ok_or_else(|| Error::invalid(Location::file(&fleet_file), "file not found"))?;
-        let fleet = Fleet::parse(fleet_text, &fleet_file)?;
+        let (fleet, fleet_file) = self.release_fleet(env, &provenance).await?;
 
         let mut targets = Vec::with_capacity(record.targets.len());
         for name in record.targets.keys() {

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::ports::{ChangeRequest, CommitId, CommitState, Provenance};
+use crate::rollout::RolloutView;
 
 use super::Pipeline;
 
@@ -55,6 +56,14 @@ pub struct EnvironmentStatus {
     pub targets: BTreeMap<String, CommitState>,
     /// The change request waiting for review, if any.
     pub change_request: Option<OpenChange>,
+    /// The rollout of the released head, as its statuses record it (see
+    /// [`Pipeline::status_at`]); `None` when the release's fleet has no `rollout:`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<RolloutView>,
+    /// Why the rollout could not be read back, when it could not (the fleet's waves changed
+    /// since it began, statuses edited or lost).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollout_unreadable: Option<String>,
 }
 
 /// One commit of an env branch, as [`Pipeline::history`] lists it.
@@ -70,11 +79,37 @@ pub struct ReleaseEntry {
 }
 
 impl Pipeline {
-    /// The state of the solution in every environment, in chain order.
+    /// The state of the solution in every environment, in chain order, at the system clock:
+    /// [`status_at`](Pipeline::status_at).
     ///
     /// # Errors
-    /// When the chain or a repository cannot be read.
+    /// As [`status_at`](Pipeline::status_at).
     pub async fn status(&self) -> Result<Vec<EnvironmentStatus>> {
+        self.status_at(super::system_clock()).await
+    }
+
+    /// The state of the solution in every environment, in chain order, at `now`.
+    ///
+    /// An environment whose released head's fleet (at the release's fleet commit) declares a
+    /// `rollout:` shows it ([`EnvironmentStatus::rollout`]) as its commit statuses record it,
+    /// read back as [`deploy_rollout`](Pipeline::deploy_rollout) reads them
+    /// ([`crate::rollout::replay`]): per wave the targets done, failed or unhealthy and
+    /// waiting, and its phase at `now` (baking with the time left, waiting for an approval or
+    /// a window, halted). The wave statuses carry the counts, and every failed or unhealthy
+    /// target has its own status, so the counts hold for fleets of any size (per-target
+    /// success statuses exist only up to
+    /// [`MAX_TARGET_STATUSES`](super::MAX_TARGET_STATUSES) targets and are not needed). What
+    /// they cannot show: a batch being installed at that moment counts as waiting until its
+    /// outcomes are recorded, and a target turned unhealthy since the last run shows healthy
+    /// (only a run asks the orchestrator).
+    ///
+    /// # Errors
+    /// When the chain or a repository cannot be read. A rollout whose statuses cannot be read
+    /// back is no error: [`EnvironmentStatus::rollout_unreadable`] says why.
+    pub async fn status_at(
+        &self,
+        now: crate::rollout::Timestamp,
+    ) -> Result<Vec<EnvironmentStatus>> {
         let chain = self.chain().await?;
         let solution = self.solution().await?;
         let mut out = Vec::with_capacity(chain.environments().len());
@@ -90,10 +125,22 @@ impl Pipeline {
             };
             let mut state = None;
             let mut targets = BTreeMap::new();
-            if let Some(p) = &provenance {
+            let (mut rollout, mut rollout_unreadable) = (None, None);
+            if let (Some(p), Some(head)) = (&provenance, &head) {
                 let env_context = format!("wo/{env}");
                 let target_prefix = format!("wo/{env}/");
-                for s in self.ports.source.statuses(&p.source_commit).await? {
+                let statuses = self.ports.source.statuses(&p.source_commit).await?;
+                match self
+                    .recorded_rollout(env, &solution, p, &head.id, &statuses, now)
+                    .await
+                {
+                    Ok(view) => rollout = view,
+                    Err(e @ (Error::Invalid(_) | Error::Precondition { .. })) => {
+                        rollout_unreadable = Some(e.to_string())
+                    }
+                    Err(e) => return Err(e),
+                }
+                for s in statuses {
                     if s.context == env_context {
                         state = Some(s.state);
                     } else if let Some(t) = s
@@ -119,6 +166,8 @@ impl Pipeline {
                 state,
                 targets,
                 change_request,
+                rollout,
+                rollout_unreadable,
             });
         }
         Ok(out)

@@ -4,12 +4,15 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Location, Result};
+use crate::format::app::{AppDescriptor, APP_FILE};
+use crate::format::fleet::rollout::Rollout;
+use crate::format::fleet::{Fleet, FLEET_FILE};
 use crate::ports::{
     CommitId, CommitState, CommitStatus, DeploymentReport, Provenance, Published, TargetOutcome,
 };
 use crate::rollout::{
-    approval_status, record, replay, Approval, Decision, RolloutPlan, RolloutState, TargetProgress,
-    Timestamp, WaitReason,
+    approval_status, record, replay, Approval, Decision, RolloutPlan, RolloutState, RolloutView,
+    TableFormat, TargetProgress, Timestamp, WaitReason,
 };
 
 use super::deploy::{VerifiedRelease, MAX_TARGET_STATUSES};
@@ -32,8 +35,13 @@ pub struct RolloutOutcome {
     pub decision: Decision,
     /// The progress, as recorded.
     pub state: RolloutState,
-    /// What looks wrong in the waves (empty waves, budgets as large as a wave).
+    /// What looks wrong in the waves (empty waves, budgets as large as a wave), and a report
+    /// that could not be written on the change request
+    /// ([`GitOpsRepo::report_rollout`](crate::ports::GitOpsRepo::report_rollout)).
     pub warnings: Vec<String>,
+    /// The rollout at the end of the run, per wave: what the job summary, the change
+    /// request's report and `wo deploy` show.
+    pub view: RolloutView,
     /// What the planner says comes next: prepare-pr of the next environment once done, a
     /// halt, or nothing while the rollout waits.
     pub next: Vec<Action>,
@@ -158,23 +166,8 @@ impl Pipeline {
                 format!("the fleet of `{env}` has no `rollout:`: deploy sends a release to every target at once"),
             )
         })?;
-        // The application may narrow the fleet's rollout in its wo/app.yaml, at the source
-        // commit of the release.
-        let app_file = format!(
-            "source@{}/{}",
-            provenance.source_commit.short(),
-            crate::format::app::APP_FILE
-        );
-        let app_tree = self
-            .ports
-            .source
-            .read_tree(&provenance.source_commit, &["wo".to_string()])
-            .await?;
-        let rollout = &match app_tree.text(crate::format::app::APP_FILE)? {
-            Some(text) => crate::format::app::AppDescriptor::parse(text, &app_file)?
-                .narrow_rollout(rollout)?,
-            None => rollout.clone(),
-        };
+        let (rollout, _) = self.release_rollout(&provenance, rollout).await?;
+        let rollout = &rollout;
         let targets: Vec<&crate::format::fleet::Target> = release
             .targets
             .iter()
@@ -289,6 +282,23 @@ impl Pipeline {
         self.write_changed(commit, &mut written, final_statuses)
             .await?;
 
+        let view = RolloutView::new(env, &waves, &state, now());
+        let mut warnings = waves.warnings;
+        // The report shows the rollout; the statuses above record it. A deploy that went as
+        // far as it may does not fail for want of a comment.
+        match self
+            .ports
+            .gitops
+            .report_rollout(env, &head.id, &rollout_report(&view, &head.id))
+            .await
+        {
+            Ok(()) | Err(Error::Unsupported { .. }) => {}
+            Err(e) => warnings.push(format!(
+                "the rollout's table was not written on the change request of {}: {e}",
+                head.id.short()
+            )),
+        }
+
         let rolled_back = match &decision {
             Decision::Halt { rollback, .. }
                 if !rollback.is_empty() && provenance.rollback_of.is_none() =>
@@ -317,7 +327,8 @@ impl Pipeline {
             batches,
             decision,
             state,
-            warnings: waves.warnings,
+            warnings,
+            view,
             next,
             rolled_back,
         })
@@ -367,16 +378,7 @@ impl Pipeline {
                     ),
                 )
             })?;
-        let fleet_file = super::chain::fleet_file(env);
-        let tree = self
-            .ports
-            .platform_config
-            .read(&provenance.fleet_commit)
-            .await?;
-        let text = tree
-            .text(crate::format::fleet::FLEET_FILE)?
-            .ok_or_else(|| Error::invalid(Location::file(&fleet_file), "file not found"))?;
-        let fleet = crate::format::fleet::Fleet::parse(text, &fleet_file)?;
+        let (fleet, fleet_file) = self.release_fleet(env, &provenance).await?;
         let waves: Vec<&str> = fleet
             .rollout
             .iter()
@@ -487,6 +489,85 @@ impl Pipeline {
         Ok(())
     }
 
+    /// The fleet a release was made with: `fleet.yaml` of the platform config at the
+    /// release's fleet commit, and the file's name for errors.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming the fleet file when it is missing or invalid.
+    pub(super) async fn release_fleet(
+        &self,
+        env: &str,
+        provenance: &Provenance,
+    ) -> Result<(Fleet, String)> {
+        let fleet_file = super::chain::fleet_file(env);
+        let tree = self
+            .ports
+            .platform_config
+            .read(&provenance.fleet_commit)
+            .await?;
+        let text = tree
+            .text(FLEET_FILE)?
+            .ok_or_else(|| Error::invalid(Location::file(&fleet_file), "file not found"))?;
+        Ok((Fleet::parse(text, &fleet_file)?, fleet_file))
+    }
+
+    /// The rollout a release walks: the fleet's `rollout`, narrowed by the application's
+    /// `wo/app.yaml` at the release's source commit, with that descriptor (`None` without
+    /// one).
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] with the app file, key and line when the descriptor is invalid or
+    /// would widen the rollout.
+    async fn release_rollout(
+        &self,
+        provenance: &Provenance,
+        rollout: &Rollout,
+    ) -> Result<(Rollout, Option<AppDescriptor>)> {
+        let app_file = format!("source@{}/{APP_FILE}", provenance.source_commit.short());
+        let app_tree = self
+            .ports
+            .source
+            .read_tree(&provenance.source_commit, &["wo".to_string()])
+            .await?;
+        Ok(match app_tree.text(APP_FILE)? {
+            Some(text) => {
+                let app = AppDescriptor::parse(text, &app_file)?;
+                (app.narrow_rollout(rollout)?, Some(app))
+            }
+            None => (rollout.clone(), None),
+        })
+    }
+
+    /// The rollout of the release `gitops_commit` of `solution` in `env` as `statuses` (of its
+    /// source commit) record it, at `now`: the plan made again from the release's fleet and
+    /// application (the targets the fleet assigns the solution, as the release was rendered
+    /// for), the progress [`replay`]ed as [`deploy_rollout`](Pipeline::deploy_rollout) does.
+    /// `None` when the release's fleet has no `rollout:`.
+    ///
+    /// # Errors
+    /// As [`replay`] (the waves changed since the rollout began, statuses unreadable); the
+    /// fleet or application invalid.
+    pub(super) async fn recorded_rollout(
+        &self,
+        env: &str,
+        solution: &str,
+        provenance: &Provenance,
+        gitops_commit: &CommitId,
+        statuses: &[CommitStatus],
+        now: Timestamp,
+    ) -> Result<Option<RolloutView>> {
+        let (fleet, fleet_file) = self.release_fleet(env, provenance).await?;
+        let Some(rollout) = &fleet.rollout else {
+            return Ok(None);
+        };
+        let (rollout, app) = self.release_rollout(provenance, rollout).await?;
+        let capabilities = app.map(|a| a.capabilities).unwrap_or_default();
+        let targets = fleet.assigned_targets(solution, &capabilities, &fleet_file)?;
+        let plan = RolloutPlan::new(&targets, &rollout);
+        let state = replay(&plan, env, gitops_commit.as_str(), statuses)?;
+        Ok(Some(RolloutView::new(env, &plan, &state, now)))
+    }
+
     /// Writes the statuses that differ from what `written` says the commit has (a request per
     /// changed status only: git hosts limit them), and remembers them.
     async fn write_changed(
@@ -505,4 +586,15 @@ impl Pipeline {
         }
         Ok(())
     }
+}
+
+/// The rollout report of release `gitops_commit` for its change request: a heading, then the
+/// view's Markdown table.
+fn rollout_report(view: &RolloutView, gitops_commit: &CommitId) -> String {
+    format!(
+        "### Rollout of {} in {}\n\n{}",
+        gitops_commit.short(),
+        crate::markdown::cell(&view.environment),
+        view.render(TableFormat::Markdown)
+    )
 }

@@ -213,6 +213,13 @@ impl fmt::Display for MergeMethod {
     }
 }
 
+/// The hidden line that marks the one rollout report of `env` on a change request
+/// ([`GitOpsRepo::report_rollout`]): `<!-- wo:rollout:<env> -->`. A backend finds its earlier
+/// report by it, to replace it.
+pub fn rollout_report_marker(env: &str) -> String {
+    format!("<!-- wo:rollout:{env} -->")
+}
+
 /// The gitops repo: one branch per environment holding, per solution, the composed values and
 /// rendered manifests of every target, changed only through change requests wo opens.
 ///
@@ -249,6 +256,10 @@ impl fmt::Display for MergeMethod {
 /// - [`merge_with`](GitOpsRepo::merge_with) merges with a given [`MergeMethod`], as a git
 ///   host's merge button would; [`MergeMethod::FastForward`] is [`merge`](GitOpsRepo::merge).
 ///   A backend that cannot merge in a way refuses it with `Error::Unsupported`.
+/// - [`report_rollout`](GitOpsRepo::report_rollout) keeps **one** rollout report per
+///   environment on the change request whose merge made a commit: the first call writes it,
+///   later calls replace its text (no second report). A backend without change request pages
+///   refuses with `Error::Unsupported`.
 ///
 /// # Errors
 ///
@@ -369,6 +380,35 @@ pub trait GitOpsRepo: Send + Sync {
         Err(Error::unsupported(format!(
             "marking change request {} of `{}` in `{}` with a status and label: this gitops backend has no commit statuses or labels",
             change.id, change.solution, change.environment
+        )))
+    }
+
+    /// Shows `markdown` (a rollout's table, as
+    /// [`RolloutView::render`](crate::rollout::RolloutView::render) writes it) on the change
+    /// request whose merge made `gitops_commit`, the head of the env branch of `env`: as the
+    /// one rollout report of `env` there ([`rollout_report_marker`] marks it), written by the
+    /// first call and replaced by each later one — a pull request comment edited in place on
+    /// GitHub. [`Pipeline::deploy_rollout`](crate::pipeline::Pipeline::deploy_rollout) calls it
+    /// at the end of each run; a failure there is a warning of the run, never its failure (the
+    /// report shows the rollout, it does not record it: the commit statuses do).
+    ///
+    /// The provided version refuses with `Error::Unsupported` (the pipeline then writes no
+    /// report); backends with change request pages override it (wrappers forward it).
+    ///
+    /// # Errors
+    /// `Error::Unsupported` from a backend without change request pages; `Error::NotFound`
+    /// when no change request of `env` made `gitops_commit`; `Error::Backend` for transport
+    /// and service failures.
+    async fn report_rollout(
+        &self,
+        env: &str,
+        gitops_commit: &CommitId,
+        markdown: &str,
+    ) -> Result<()> {
+        let _ = markdown;
+        Err(Error::unsupported(format!(
+            "reporting the rollout of {} in `{env}` on its change request: this gitops backend has no change request pages",
+            gitops_commit.short()
         )))
     }
 }

@@ -44,8 +44,8 @@ pub use fleet::{FleetOnboarding, FleetReport};
 #[cfg(feature = "mocks")]
 pub use gitops::MockGitOpsRepo;
 pub use gitops::{
-    ChangeProposal, ChangeRequest, ChangeState, GitOpsCommit, GitOpsRepo, MergeMethod,
-    ProposeOutcome,
+    rollout_report_marker, ChangeProposal, ChangeRequest, ChangeState, GitOpsCommit, GitOpsRepo,
+    MergeMethod, ProposeOutcome,
 };
 #[cfg(feature = "mocks")]
 pub use orchestrator::MockOrchestrator;

@@ -6,6 +6,7 @@
 //! progress so far ([`RolloutState`]) and the clock, what to do next: a [`Decision`].
 //! [`record`] writes a state as commit statuses and [`replay`] reads it back, so a run can stop
 //! at any moment (a 15-minute bake holds no runner) and any later run continues.
+//! [`RolloutView`] shows a state to people: one table per rollout, as text or Markdown.
 //!
 //! ```
 //! use wo_core::format::fleet::Fleet;
@@ -42,6 +43,7 @@ mod plan;
 mod record;
 #[cfg(test)]
 mod tests;
+mod view;
 
 use std::fmt;
 
@@ -49,6 +51,7 @@ pub use plan::{
     Approval, Decision, PlannedWave, RolloutPlan, RolloutState, TargetProgress, WaitReason,
 };
 pub use record::{approval_status, record, replay, APPROVAL_CONTEXT, WAVE_CONTEXT};
+pub use view::{RolloutView, TableFormat, WavePhase, WaveView, MAX_SUMMARY_CHARS};
 
 /// A point in time: seconds since the Unix epoch, UTC. The planner never reads a clock; the
 /// caller passes one.

@@ -218,6 +218,19 @@ impl GitOpsRepo for Killable<dyn GitOpsRepo> {
         ))?;
         self.inner.set_check(change, check).await
     }
+
+    /// Not a kill point: a report shows state, it records none, and the pipeline only warns
+    /// when it fails (a process dying there leaves nothing for a rerun to repair).
+    async fn report_rollout(
+        &self,
+        env: &str,
+        gitops_commit: &CommitId,
+        markdown: &str,
+    ) -> Result<()> {
+        self.inner
+            .report_rollout(env, gitops_commit, markdown)
+            .await
+    }
 }
 
 #[async_trait]

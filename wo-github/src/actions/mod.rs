@@ -50,6 +50,7 @@ pub use event::{
 pub use output::{render_outputs, write_outputs, OUTPUT_VAR};
 pub use policy_workflow::UPLOAD_SARIF;
 pub use summary::{
-    append_step_summary, step_summary, summary_rows, TargetRow, MAX_SUMMARY_BYTES, STEP_SUMMARY_VAR,
+    append_step_summary, run_summary, step_summary, summary_rows, TargetRow, MAX_SUMMARY_BYTES,
+    STEP_SUMMARY_VAR,
 };
 pub use workflows::{workflows, InitOptions, SolutionRepos, WoInstall, WO_CLI_PACKAGE};

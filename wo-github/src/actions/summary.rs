@@ -4,8 +4,10 @@
 use std::path::Path;
 
 use wo_core::error::Result;
+use wo_core::markdown::cell;
 use wo_core::pipeline::{Action, StepOutcome};
 use wo_core::ports::TargetOutcome;
+use wo_core::rollout::TableFormat;
 
 /// The variable naming the step's summary file.
 pub const STEP_SUMMARY_VAR: &str = "GITHUB_STEP_SUMMARY";
@@ -155,9 +157,41 @@ fn action_environment(action: &Action) -> &str {
     }
 }
 
+/// The summary of a pipeline run as markdown: [`step_summary`] of its
+/// [`summary_rows`], then, for each rollout step, the rollout's table per wave
+/// ([`RolloutView`](wo_core::rollout::RolloutView) in Markdown: targets done, failed and
+/// waiting, bake, approval, window) under a `####` heading. The whole stays within
+/// [`MAX_SUMMARY_BYTES`]: the per-target table gives up rows first.
+pub fn run_summary(title: &str, steps: &[StepOutcome]) -> String {
+    let rollouts: String = steps
+        .iter()
+        .filter_map(|s| match s {
+            StepOutcome::RolledOut(r) => Some(format!(
+                "#### Rollout of {} in {}\n\n{}\n",
+                r.gitops_commit.short(),
+                cell(&r.environment),
+                r.view.render(TableFormat::Markdown)
+            )),
+            _ => None,
+        })
+        .collect();
+    let mut md = table(
+        title,
+        &summary_rows(steps),
+        MAX_SUMMARY_BYTES.saturating_sub(rollouts.len()),
+    );
+    md.push_str(&rollouts);
+    md
+}
+
 /// The summary as markdown: a `###` heading with `title`, then the table (environment, target,
 /// state, message), cells escaped so that no value breaks the table or injects HTML.
 pub fn step_summary(title: &str, rows: &[TargetRow]) -> String {
+    table(title, rows, MAX_SUMMARY_BYTES)
+}
+
+/// [`step_summary`] in at most `limit` bytes.
+fn table(title: &str, rows: &[TargetRow], limit: usize) -> String {
     let mut md = format!(
         "### {}\n\n| environment | target | state | message |\n|---|---|---|---|\n",
         cell(title)
@@ -173,7 +207,7 @@ pub fn step_summary(title: &str, rows: &[TargetRow]) -> String {
             cell(&r.state),
             cell(&r.message)
         );
-        if md.len() + line.len() > MAX_SUMMARY_BYTES - 200 {
+        if md.len() + line.len() > limit.saturating_sub(200) {
             md.push_str(&format!(
                 "\n{} more rows not shown (GitHub keeps 1 MiB of summary per step)\n",
                 rows.len() - i
@@ -193,29 +227,4 @@ pub fn step_summary(title: &str, rows: &[TargetRow]) -> String {
 /// [`wo_core::Error::Io`] when the file cannot be appended to.
 pub fn append_step_summary(path: &Path, markdown: &str) -> Result<()> {
     super::output::append(path, markdown)
-}
-
-/// A table cell: markdown and HTML that would change the table are escaped, line breaks become
-/// `<br>`.
-fn cell(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '|' => out.push_str("\\|"),
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => {
-                if chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-                out.push_str("<br>");
-            }
-            '\n' => out.push_str("<br>"),
-            c => out.push(c),
-        }
-    }
-    out
 }

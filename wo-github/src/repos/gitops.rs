@@ -608,8 +608,73 @@ impl GitHubGitOpsRepo {
     }
 }
 
+impl GitHubGitOpsRepo {
+    /// [`GitOpsRepo::report_rollout`] on GitHub: the pull request whose merge made `commit`
+    /// (associated with it, `GET /repos/{o}/{r}/commits/{sha}/pulls`: into `env` from a change
+    /// branch `wo/<env>/…`, its head or merge commit `commit`), then its comments
+    /// (`issues/list-comments`): the one starting with
+    /// [`rollout_report_marker`](wo_core::ports::rollout_report_marker) is edited
+    /// (`issues/update-comment`), or one is created (`issues/create-comment`). 3 requests (one
+    /// more per further 100 comments); one content-creating. Needs `contents: read`,
+    /// `pull_requests: write` (or `issues: write`) on the gitops repo.
+    pub async fn upsert_rollout_comment(
+        &self,
+        env: &str,
+        commit: &CommitId,
+        markdown: &str,
+    ) -> Result<u64> {
+        let (gh, repo) = (&self.repo.client, &self.repo.id);
+        let prefix = format!("wo/{env}/");
+        let pulls = gh.commit_pulls(repo, commit.as_str()).await?;
+        let pr = pulls
+            .iter()
+            .filter(|p| p.base.branch == env && p.head.branch.starts_with(&prefix))
+            .filter(|p| {
+                p.head.sha == commit.as_str()
+                    || p.merge_commit_sha.as_deref() == Some(commit.as_str())
+            })
+            .min_by_key(|p| (p.head.sha != commit.as_str(), p.number))
+            .ok_or_else(|| {
+                Error::not_found(format!(
+                    "the pull request of `{env}` merged as {commit} in {repo}"
+                ))
+            })?;
+        let marker = wo_core::ports::rollout_report_marker(env);
+        let body = format!("{marker}\n{markdown}");
+        let comments = gh.list_issue_comments(repo, pr.number).await?;
+        // wo's own: the marker opens it (a comment quoting it further down is someone else's).
+        let ours = comments
+            .iter()
+            .find(|c| c.body.as_deref().is_some_and(|b| b.starts_with(&marker)));
+        match ours {
+            Some(c) if c.body.as_deref() == Some(body.as_str()) => {}
+            Some(c) => {
+                gh.update_issue_comment(repo, c.id, &body).await?;
+            }
+            None => {
+                gh.create_issue_comment(repo, pr.number, &body).await?;
+            }
+        }
+        Ok(pr.number)
+    }
+}
+
 #[async_trait]
 impl GitOpsRepo for GitHubGitOpsRepo {
+    /// One pull request comment per environment, edited in place: see
+    /// [`upsert_rollout_comment`](GitHubGitOpsRepo::upsert_rollout_comment).
+    async fn report_rollout(
+        &self,
+        env: &str,
+        gitops_commit: &CommitId,
+        markdown: &str,
+    ) -> Result<()> {
+        check_env(env)?;
+        self.upsert_rollout_comment(env, gitops_commit, markdown)
+            .await
+            .map(|_| ())
+    }
+
     /// A commit status on the pull request's head commit (`repos/create-commit-status`) and
     /// the label added (`issues/add-labels`) or removed (`issues/remove-label`). Needs
     /// `statuses: write` and `pull_requests: write` (or `issues: write`) on the gitops repo.
