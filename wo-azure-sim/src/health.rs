@@ -95,7 +95,7 @@ pub(crate) fn refresh(st: &mut SimState, instance_id: &str) {
         (Some(s), false) => (
             DEGRADED,
             format!(
-                "{sv_name} deployed to {target_name}; failing: {}: {}",
+                "failing: {}: {}; {sv_name} deployed to {target_name}",
                 failing
                     .iter()
                     .map(|c| format!("component '{c}'"))

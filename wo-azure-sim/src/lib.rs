@@ -171,7 +171,7 @@
 //! | field | healthy | unhealthy |
 //! |---|---|---|
 //! | `status` | `Deployed` | `Degraded` |
-//! | `statusDetails` | `{version} deployed to {target}` | `{version} deployed to {target}; failing: component '{c}', …: {reason}` |
+//! | `statusDetails` | `{version} deployed to {target}` | `failing: component '{c}', …: {reason}; {version} deployed to {target}` |
 //! | `targetStatuses[0].status` | `Deployed` | `Degraded` |
 //! | `targetStatuses[0].componentStatuses[].status` | `Deployed` | `Failed` for each failing component, `Deployed` for the others |
 //! | `deployed`, `generation`, `runningJobId` | unchanged: no deployment happened | unchanged |

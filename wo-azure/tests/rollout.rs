@@ -230,6 +230,8 @@ async fn a_canary_unhealthy_in_wo_during_its_bake_halts_the_rollout_before_the_r
     };
     assert_eq!(wave, "canary");
     assert!(reason.contains(&format!("{CANARY} unhealthy")), "{reason}");
+    // WO's words for why, through the recorded state.
+    assert!(reason.contains("CrashLoopBackOff"), "{reason}");
     assert!(out.batches.is_empty());
     assert_eq!(w.state("wo/prod").await, Some(CommitState::Failure));
     assert_eq!(
@@ -242,6 +244,12 @@ async fn a_canary_unhealthy_in_wo_during_its_bake_halts_the_rollout_before_the_r
     w.at(T0 + 3600);
     let again = w.pipeline.deploy_rollout("prod", &now).await.unwrap();
     assert!(again.halted() && again.batches.is_empty());
+    // Read back from the statuses, the halt still says why.
+    assert!(
+        matches!(&again.decision, Decision::Halt { reason, .. } if reason.contains("CrashLoopBackOff")),
+        "{:?}",
+        again.decision
+    );
     for t in &TARGETS[1..] {
         assert!(w.sim.installs(t).is_empty(), "{t}");
     }

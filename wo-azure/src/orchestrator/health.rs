@@ -40,8 +40,8 @@ fn says(status: &Value) -> Says {
 }
 
 /// The health an instance's `status` (`DeploymentStatus`) reports: [`Health::Unhealthy`] when
-/// it, a target or a component says failing (the reason names the failing target statuses and
-/// components, then WO's `statusDetails`); [`Health::Healthy`] when all of them say deployed
+/// it, a target or a component says failing (the reason is WO's `statusDetails`, then the
+/// failing target statuses and components in parentheses); [`Health::Healthy`] when all of them say deployed
 /// (and there is at least the instance's own status); else [`Health::Unknown`].
 pub fn health_of_status(status: &Value) -> Health {
     let mut failing = Vec::new();
@@ -82,13 +82,15 @@ pub fn health_of_status(status: &Value) -> Health {
         }
     }
     if !failing.is_empty() {
-        let mut reason = failing.join("; ");
-        if let Some(details) = status["statusDetails"]
+        // WO's own words first: a commit status keeps 140 characters of a reason.
+        let reason = match status["statusDetails"]
             .as_str()
-            .filter(|d| !d.trim().is_empty())
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
         {
-            reason.push_str(&format!(" — WO says: {}", details.trim()));
-        }
+            Some(details) => format!("{details} ({})", failing.join("; ")),
+            None => failing.join("; "),
+        };
         return Health::Unhealthy {
             reason: wo_http::scrub(&reason),
         };

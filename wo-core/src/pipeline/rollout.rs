@@ -480,10 +480,13 @@ impl Pipeline {
         }
         let health = self.ports.orchestrator.health(release, &watched).await?;
         for (target, h) in health {
-            if watched.contains(&target) && matches!(h, crate::ports::Health::Unhealthy { .. }) {
-                state
-                    .outcomes
-                    .insert(target, TargetProgress::Unhealthy { since: now });
+            if let crate::ports::Health::Unhealthy { reason } = h {
+                if watched.contains(&target) {
+                    let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
+                    state
+                        .outcomes
+                        .insert(target, TargetProgress::Unhealthy { since: now, reason });
+                }
             }
         }
         Ok(())

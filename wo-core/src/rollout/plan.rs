@@ -70,6 +70,8 @@ pub enum TargetProgress {
     Unhealthy {
         /// When it was seen unhealthy first.
         since: Timestamp,
+        /// Why, as the orchestrator said it (may be empty).
+        reason: String,
     },
 }
 
@@ -408,7 +410,12 @@ impl RolloutPlan {
             .take(SHOWN)
             .map(|(t, p)| match p {
                 TargetProgress::Failed { message } => format!("{t} failed ({message})"),
-                TargetProgress::Unhealthy { since } => format!("{t} unhealthy since {since}"),
+                TargetProgress::Unhealthy { since, reason } if reason.is_empty() => {
+                    format!("{t} unhealthy since {since}")
+                }
+                TargetProgress::Unhealthy { since, reason } => {
+                    format!("{t} unhealthy since {since} ({reason})")
+                }
                 _ => t.to_string(),
             })
             .collect();

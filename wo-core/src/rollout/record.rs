@@ -114,7 +114,12 @@ pub fn record(
         for t in &wave.targets {
             let description = match state.progress(t) {
                 TargetProgress::Failed { message } => format!("{tag} failed: {message}"),
-                TargetProgress::Unhealthy { since } => format!("{tag} unhealthy since {since}"),
+                TargetProgress::Unhealthy { since, reason } if reason.is_empty() => {
+                    format!("{tag} unhealthy since {since}")
+                }
+                TargetProgress::Unhealthy { since, reason } => {
+                    format!("{tag} unhealthy since {since}: {reason}")
+                }
                 _ => continue,
             };
             targets.push(CommitStatus::for_target(
@@ -250,10 +255,18 @@ pub fn replay(
                         message: message.to_string(),
                     },
                 );
-            } else if let Some(since) = rest.strip_prefix("unhealthy since ") {
+            } else if let Some(rest) = rest.strip_prefix("unhealthy since ") {
+                // `<time>` or `<time>: <reason>` (an RFC 3339 time holds no space).
+                let (since, reason) = rest.split_once(": ").unwrap_or((rest, ""));
                 let since = Timestamp::parse(since)
                     .ok_or_else(|| unreadable(&context, "no time after `unhealthy since`"))?;
-                bad.insert(t.as_str(), TargetProgress::Unhealthy { since });
+                bad.insert(
+                    t.as_str(),
+                    TargetProgress::Unhealthy {
+                        since,
+                        reason: reason.to_string(),
+                    },
+                );
             }
         }
         let context = format!("wo/{env}/{WAVE_CONTEXT}/{}", wave.name);

@@ -494,7 +494,10 @@ fn a_failing_canary_halts_before_the_rest_and_names_what_to_roll_back() {
     }
     s.outcomes.insert(
         rest[0].clone(),
-        TargetProgress::Unhealthy { since: t.plus(800) },
+        TargetProgress::Unhealthy {
+            since: t.plus(800),
+            reason: "readiness probe failing".into(),
+        },
     );
     assert!(matches!(
         plan.decide(&s, t.plus(900)),
@@ -962,7 +965,7 @@ proptest! {
                                 .filter(|t| matches!(s.progress(t), TargetProgress::Succeeded { .. }))
                                 .cloned().collect();
                             if !ok.is_empty() {
-                                s.outcomes.insert(ok[i % ok.len()].clone(), TargetProgress::Unhealthy { since: now });
+                                s.outcomes.insert(ok[i % ok.len()].clone(), TargetProgress::Unhealthy { since: now, reason: "probe failing".into() });
                             }
                         }
                     }

@@ -509,9 +509,13 @@ mod tests {
         // Two bad targets of `early` are one more than its budget.
         let early = plan.wave("early").unwrap().targets.clone();
         for t in &early[..2] {
-            state
-                .outcomes
-                .insert(t.clone(), TargetProgress::Unhealthy { since: later });
+            state.outcomes.insert(
+                t.clone(),
+                TargetProgress::Unhealthy {
+                    since: later,
+                    reason: String::new(),
+                },
+            );
         }
         let v = RolloutView::new("prod", &plan, &state, later.plus(600));
         assert_eq!(v.waves[1].phase, WavePhase::Halted);
