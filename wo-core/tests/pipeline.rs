@@ -3084,13 +3084,50 @@ async fn health_after_the_bake_is_not_watched() {
     let clock = Clock(std::sync::atomic::AtomicI64::new(t0));
     let now = || clock.read();
     w.pipeline().deploy_rollout("prod", &now).await.unwrap();
-    // The canary baked; it turns unhealthy only afterwards: the rest goes on.
-    w.orchestrator.make_unhealthy("prod-eu-1", "OOMKilled");
+    // The run that ends the canary's bake finds it healthy: the rest goes on, and the canary
+    // is recorded baked.
     clock.at(t0 + 900);
     let rest = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
     assert!(!rest.halted(), "{:?}", rest.decision);
     assert_eq!(rest.batches.len(), 1);
     assert!(matches!(rest.decision, Decision::WaitUntil { .. }));
+    assert_eq!(
+        w.state(&w.c1, "wo/prod/wave/canary").await,
+        Some(CommitState::Success)
+    );
+    // It turns unhealthy only afterwards: not counted.
+    w.orchestrator.make_unhealthy("prod-eu-1", "OOMKilled");
+    clock.at(t0 + 1000);
+    let later = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    assert!(!later.halted(), "{:?}", later.decision);
+}
+
+#[tokio::test]
+async fn a_wave_whose_whole_bake_passed_between_two_runs_is_checked_by_the_run_that_ends_it() {
+    use wo_core::rollout::Decision;
+    let w = World::new();
+    w.platform_config.commit(
+        "prod",
+        tree(&[("fleet.yaml", &prod_fleet_with_rollout(""))]),
+    );
+    up_to_prod(&w, &w.pipeline()).await;
+    let t0 = 1_800_000_000;
+    let clock = Clock(std::sync::atomic::AtomicI64::new(t0));
+    let now = || clock.read();
+    let first = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    let v = first.gitops_commit.to_string();
+    // No run during the 15-minute bake (a schedule slower than the bake); the canary is
+    // unhealthy when the next run comes: the rest does not get the release.
+    w.orchestrator.make_unhealthy("prod-eu-1", "OOMKilled");
+    clock.at(t0 + 3600);
+    let out = w.pipeline().deploy_rollout("prod", &now).await.unwrap();
+    let Decision::Halt { wave, reason, .. } = &out.decision else {
+        panic!("{:?}", out.decision)
+    };
+    assert_eq!(wave, "canary");
+    assert!(reason.contains("OOMKilled"), "{reason}");
+    assert!(out.batches.is_empty());
+    assert_eq!(w.orchestrator.installs("shop", "prod-eu-2", &v), 0);
 }
 
 #[tokio::test]

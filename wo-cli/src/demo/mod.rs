@@ -49,6 +49,8 @@ struct Demo {
     clock_ahead: std::sync::Arc<std::sync::atomic::AtomicI64>,
     /// The rollout steps of the last [`Demo::drive`], in order.
     rollouts: Vec<wo_core::pipeline::RolloutOutcome>,
+    /// A target WO reports unhealthy (and why) once it runs a release and its wave bakes.
+    unhealthy_after_install: Option<(String, String)>,
 }
 
 const ENVIRONMENTS: [&str; 3] = ["dev", "stage", "prod"];
@@ -228,6 +230,7 @@ impl Demo {
             charts: std::collections::BTreeMap::new(),
             clock_ahead: Default::default(),
             rollouts: Vec::new(),
+            unhealthy_after_install: None,
         };
         let every_target_created = onboarded
             .iter()
@@ -280,6 +283,14 @@ impl Demo {
             .orchestrator(self.azure.orchestrator.clone())
             .fleet(self.azure.fleet_onboarding()?)
             .build()
+    }
+
+    /// The demo's clock: the system clock moved ahead past the bakes waited out.
+    fn now(&self) -> wo_core::rollout::Timestamp {
+        wo_core::rollout::Timestamp(
+            wo_core::pipeline::system_clock().0
+                + self.clock_ahead.load(std::sync::atomic::Ordering::SeqCst),
+        )
     }
 
     fn expect(&mut self, ok: bool, what: impl Into<String>) {
@@ -399,6 +410,19 @@ impl Demo {
                                 until,
                                 reason: wo_core::rollout::WaitReason::Bake { wave },
                             } => {
+                                if let Some((target, reason)) = &self.unhealthy_after_install {
+                                    let took = r.batches.iter().any(|(_, rep)| {
+                                        rep.results.get(target)
+                                            == Some(&wo_core::ports::TargetOutcome::Deployed)
+                                    });
+                                    if took {
+                                        outln!(
+                                            "  {:<6} in WO: {target} turns unhealthy ({reason})",
+                                            r.environment
+                                        );
+                                        self.azure.sim.make_unhealthy(target, reason);
+                                    }
+                                }
                                 let left = until.0 - clock().0;
                                 outln!(
                                     "  {:<6} wave {wave} bakes until {until}; the demo moves its clock {} ahead, as the scheduled deploy comes back later",
@@ -756,8 +780,53 @@ impl Demo {
         );
 
         outln!();
+        outln!("8. The next release installs fine on the canary, whose pods then crash: WO reports it unhealthy during the bake, and the rollout halts.");
+        self.azure.sim.heal_installs_on("prod-chicago-1");
+        let mut src = repos::read(&self.repos.app_source, "main")?;
+        edit(
+            &mut src,
+            "chart/values.yaml",
+            "memory: 320Mi",
+            "memory: 300Mi",
+        )?;
+        let sick = repos::commit(&self.repos.app_source, "main", &src, "shop: less memory")?;
         outln!(
-            "8. Rollback: prod goes back to the last good release through a normal change request."
+            "  main   source commit {}: memory limit 320Mi → 300Mi",
+            short(&sick)
+        );
+        // The canary's pods crash once it runs the release: the demo makes it unhealthy in
+        // WO when the canary wave starts to bake.
+        self.unhealthy_after_install = Some((
+            "prod-chicago-1".into(),
+            "CrashLoopBackOff: back-off restarting failed container shop".into(),
+        ));
+        let steps = self.push_main(&app).await?;
+        self.unhealthy_after_install = None;
+        let installed: Vec<(String, usize)> = self
+            .rollouts
+            .iter()
+            .flat_map(|r| r.batches.iter())
+            .map(|(w, rep)| (w.clone(), rep.results.len()))
+            .collect();
+        let halted_unhealthy = self.rollouts.last().is_some_and(|r| {
+            matches!(&r.decision, wo_core::rollout::Decision::Halt { wave, reason, .. }
+                if wave == "canary" && reason.contains("prod-chicago-1 unhealthy") && reason.contains("CrashLoopBackOff"))
+        });
+        self.expect(
+            halted_unhealthy && installed == [("canary".to_string(), 1)],
+            "the canary installed, turned unhealthy during its bake, and the rollout halted in the canary with WO's reason",
+        );
+        self.expect(
+            steps.iter().any(
+                |s| matches!(s, StepOutcome::Halted { environment, .. } if environment == "prod"),
+            ),
+            "promotion halted in prod; the other prod clusters kept the last good release",
+        );
+        self.azure.sim.make_healthy("prod-chicago-1");
+
+        outln!();
+        outln!(
+            "9. Rollback: prod goes back to the last good release through a normal change request."
         );
         self.azure.sim.heal_installs_on("prod-chicago-1");
         let Some(to) = last_good else {
@@ -817,7 +886,7 @@ impl Demo {
         );
 
         outln!();
-        outln!("9. The platform team adds a cluster to dev's fleet: the merge onboards it, then the platform reaches it.");
+        outln!("10. The platform team adds a cluster to dev's fleet: the merge onboards it, then the platform reaches it.");
         let mut fleet = repos::read(&self.repos.platform_config, "dev")?;
         edit(
             &mut fleet,
@@ -866,12 +935,12 @@ impl Demo {
         );
 
         outln!();
-        outln!("10. What runs is what was reviewed: charts in the registry, helm.v3 in WO, no hand edits, wo verify.");
+        outln!("11. What runs is what was reviewed: charts in the registry, helm.v3 in WO, no hand edits, wo verify.");
         self.what_runs(&app).await?;
         Ok(())
     }
 
-    /// Scenario 10: every release's chart pushed once, WO's template versions install it as
+    /// Scenario 11: every release's chart pushed once, WO's template versions install it as
     /// `helm.v3`, and a gitops head edited by hand (hashes updated, trailers kept) is refused.
     async fn what_runs(&mut self, app: &Pipeline) -> Result<()> {
         for (chart, (digest, pushes, deploys)) in &self.charts {
@@ -1071,7 +1140,7 @@ impl Demo {
             "promotable"
         );
         for (name, p) in [("shop", self.app()?), ("platform", self.platform()?)] {
-            for s in p.status().await? {
+            for s in p.status_at(self.now()).await? {
                 let [src, cfg, gitops, promo] = crate::commands::flow::released(&s);
                 let targets: Vec<String> = s
                     .targets
@@ -1092,6 +1161,12 @@ impl Demo {
                     s.environment,
                     targets.join(", ")
                 );
+                if let Some(view) = &s.rollout {
+                    outln!("            rollout:");
+                    for line in view.render(wo_core::rollout::TableFormat::Text).lines() {
+                        outln!("              {line}");
+                    }
+                }
             }
         }
         Ok(())

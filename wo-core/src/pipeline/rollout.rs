@@ -197,7 +197,9 @@ impl Pipeline {
         let mut batches = Vec::new();
         let decision = loop {
             let t = now();
-            self.check_health(&waves, &release, &mut state, t).await?;
+            let baked = recorded_baked(&waves, env, &release.version, &written);
+            self.check_health(&waves, &release, &mut state, &baked, t)
+                .await?;
             let decision = waves.decide(&state, t);
             let Decision::Deploy { wave, targets } = &decision else {
                 break decision;
@@ -450,12 +452,17 @@ impl Pipeline {
 
     /// Asks the orchestrator for the health of the targets that took the release in waves
     /// still baking at `now` (a wave is watched from its first install until `bake` after its
-    /// last), and marks those it reports unhealthy [`TargetProgress::Unhealthy`] since `now`.
+    /// last) and in waves whose bake has ended but that are not `baked` yet (their status
+    /// `wo/<env>/wave/<w>` is not `success`): the run that lets a wave's bake end looks at its
+    /// health once more, so a wave whose whole bake passed between two runs is still checked
+    /// before the next wave starts. Marks those it reports unhealthy
+    /// [`TargetProgress::Unhealthy`] since `now`.
     async fn check_health(
         &self,
         waves: &RolloutPlan,
         release: &crate::ports::Release,
         state: &mut RolloutState,
+        baked: &std::collections::BTreeSet<&str>,
         now: Timestamp,
     ) -> Result<()> {
         let mut watched = std::collections::BTreeSet::new();
@@ -471,7 +478,7 @@ impl Pipeline {
             let Some(last) = succeeded.iter().map(|(_, at)| *at).max() else {
                 continue;
             };
-            if now < last.plus(waves.bake()) {
+            if now < last.plus(waves.bake()) || !baked.contains(wave.name.as_str()) {
                 watched.extend(succeeded.into_iter().map(|(t, _)| t.clone()));
             }
         }
@@ -600,4 +607,30 @@ fn rollout_report(view: &RolloutView, gitops_commit: &CommitId) -> String {
         crate::markdown::cell(&view.environment),
         view.render(TableFormat::Markdown)
     )
+}
+
+/// The waves of `plan` recorded baked for `release`: their status `wo/<env>/wave/<w>` is
+/// `success` and names the release (see [`crate::rollout::record`]).
+fn recorded_baked<'a>(
+    plan: &'a RolloutPlan,
+    env: &str,
+    release: &str,
+    written: &BTreeMap<String, (CommitState, String)>,
+) -> std::collections::BTreeSet<&'a str> {
+    let tag: String = release.chars().take(7).collect();
+    plan.waves
+        .iter()
+        .filter(|w| {
+            written
+                .get(&format!(
+                    "wo/{env}/{}/{}",
+                    crate::rollout::WAVE_CONTEXT,
+                    w.name
+                ))
+                .is_some_and(|(state, description)| {
+                    *state == CommitState::Success && description.starts_with(&format!("{tag} "))
+                })
+        })
+        .map(|w| w.name.as_str())
+        .collect()
 }
