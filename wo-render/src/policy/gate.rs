@@ -11,7 +11,7 @@ use crate::manifest::ManifestSet;
 
 /// The [`PolicyGate`] the pipeline uses: parses the source's `wo/policy.yaml` and the
 /// platform's `policy.yaml`, tightens the first by the second ([`Policy::tightened_by`]) and
-/// runs [`check`] over every `<solution>/<target>/manifests.yaml` of the release.
+/// runs [`check`](super::check) over every `<solution>/<target>/manifests.yaml` of the release.
 ///
 /// ```
 /// use wo_core::files::FileTree;
