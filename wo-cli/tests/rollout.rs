@@ -210,3 +210,142 @@ fn a_failing_canary_halts_the_rollout_with_exit_1_and_the_rest_never_gets_the_re
     assert_eq!(prod["state"], "failure", "{prod:#}");
     assert_eq!(prod["targets"]["prod-chicago-1"], "failure", "{prod:#}");
 }
+
+/// A real `wo deploy` process killed at its `n`th request to WO, while that request waits
+/// unanswered in the simulator. `false` when the deploy ended before its `n`th request.
+fn kill_deploy_at_request(w: &World, n: u64) -> bool {
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let (arrived_tx, arrived) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel::<()>();
+    w.azure.sim.on_request(n, move || {
+        let _ = arrived_tx.send(());
+        // The request stays unanswered until the deploy is dead.
+        let _ = release_rx.recv();
+    });
+    let mut child = w
+        .command(APP, &["deploy", "--env", "prod"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("wo deploy starts");
+    let reached = loop {
+        match arrived.recv_timeout(Duration::from_millis(50)) {
+            Ok(()) => break true,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if let Some(status) = child.try_wait().expect("try_wait") {
+                    assert!(status.success(), "the deploy failed: {status}");
+                    break false;
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => panic!("hook dropped"),
+        }
+    };
+    if reached {
+        child.kill().expect("kill wo deploy");
+        let status = child.wait().expect("wait for wo deploy");
+        assert_eq!(
+            status.code(),
+            None,
+            "ended by itself ({status}), not by the kill"
+        );
+        release.send(()).expect("release the held request");
+    } else {
+        // The hook was not reached: it would fire on a later run's request; let it pass.
+        drop(release);
+    }
+    reached
+}
+
+#[test]
+fn a_rollout_of_200_targets_killed_at_any_moment_converges_with_one_install_per_target() {
+    let w = World::new();
+    // prod: the demo's four clusters and 196 stores, two of them canaries; three waves in
+    // batches of 25, no bake (one run goes as far as the rollout allows).
+    let stores: Vec<String> = (0..196).map(|i| format!("store-{i:03}")).collect();
+    let mut fleet = String::new();
+    for (i, s) in stores.iter().enumerate() {
+        let ring = if i < 2 { ", ring: canary" } else { "" };
+        fleet.push_str(&format!(
+            "  - name: {s}\n    hierarchy: {{region: eu, site: berlin}}\n    labels: {{tier: standard{ring}}}\n    capabilities: [helm]\n"
+        ));
+    }
+    w.edit(
+        "platform-config",
+        "prod",
+        "fleet.yaml",
+        "assignments:\n",
+        &format!("{fleet}rollout:\n  waves:\n    - {{name: canary, selector: {{ring: canary}}}}\n    - {{name: early, percent: 20}}\n    - {{name: rest}}\n  maxInFlight: 25\nassignments:\n"),
+    );
+    let onboard: Vec<(String, Vec<String>)> = stores
+        .iter()
+        .map(|s| (s.clone(), vec!["helm".to_string()]))
+        .collect();
+    let arm = azure_common::arm(&w.azure.sim);
+    w.azure
+        .rt
+        .block_on(w.azure.sim.onboard(
+            &arm,
+            azure_common::RESOURCE_GROUP,
+            "flows",
+            "site",
+            &onboard,
+        ))
+        .expect("onboard the stores");
+    w.source_pushed(APP).ok();
+    for env in ["dev", "stage"] {
+        w.merge(APP, env).ok();
+        w.change_merged(APP, env).ok();
+    }
+    w.merge(APP, "prod").ok();
+    let head = w.head("shop-gitops", "prod").expect("prod merged");
+
+    // Killed early, then in the middle of each later run (a rerun sends fewer requests: what
+    // was installed is not installed again).
+    let running = |w: &World, all: &[String]| {
+        all.iter()
+            .filter(|t| w.running(&format!("shop/{t}")).as_deref() == Some(head.as_str()))
+            .count()
+    };
+    let all: Vec<String> = targets("prod")
+        .iter()
+        .map(|t| t.to_string())
+        .chain(stores.iter().cloned())
+        .collect();
+    let mut kills = Vec::new();
+    for n in [1, 900, 1500, 1200, 600] {
+        if kill_deploy_at_request(&w, n) {
+            kills.push((n, running(&w, &all)));
+        }
+    }
+    eprintln!("killed at (request, targets running the release): {kills:?}");
+    assert!(kills.len() >= 3, "only {} runs were killed", kills.len());
+    // Some kills came in the middle of the rollout: after some installs, before the last.
+    assert!(
+        kills.iter().filter(|(_, r)| *r > 0 && *r < 200).count() >= 2,
+        "{kills:?}"
+    );
+    let run = w.deploy(APP, "prod").ok().json();
+    assert_eq!(rollout(&run)["decision"]["decision"], "done", "{run:#}");
+    assert_eq!(all.len(), 200);
+    for t in &all {
+        assert_eq!(
+            w.running(&format!("shop/{t}")).as_deref(),
+            Some(head.as_str()),
+            "{t}"
+        );
+    }
+    // One install per prod target (the only release it ever got), however often the deploy
+    // was killed.
+    for t in &all {
+        assert_eq!(
+            w.azure.sim.installs(t).len(),
+            1,
+            "{t}: {:?}",
+            w.azure.sim.installs(t)
+        );
+    }
+    w.assert_installed_once();
+    let prod = env_state(&w.status(APP), "prod");
+    assert_eq!(prod["state"], "success", "{prod:#}");
+}
