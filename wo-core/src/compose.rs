@@ -88,7 +88,7 @@ pub struct Composition {
 }
 
 /// The gitops files of a [`Composition`] once rendered.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ComposedFiles {
     /// `<solution>/<target>/values.yaml` and `<solution>/<target>/manifests.yaml` per target.
     pub tree: FileTree,
@@ -303,22 +303,40 @@ impl Composition {
                 ),
             ));
         }
-        let mut tree = FileTree::new();
-        let mut digests = BTreeMap::new();
+        let mut files = ComposedFiles::default();
         for (t, out) in self.targets.iter().zip(rendered) {
-            let name = &t.target.name;
-            let values = t.resolved.values_yaml();
-            digests.insert(
-                name.clone(),
-                TargetDigests {
-                    values_sha256: sha256_hex(values.as_bytes()),
-                    manifests_sha256: sha256_hex(out.manifests.as_bytes()),
-                },
-            );
-            tree.insert(values_path(&self.solution, name), values)?;
-            tree.insert(manifests_path(&self.solution, name), out.manifests)?;
+            files.add(
+                &self.solution,
+                &t.target.name,
+                t.resolved.values_yaml(),
+                out.manifests,
+            )?;
         }
-        Ok(ComposedFiles { tree, digests })
+        Ok(files)
+    }
+}
+
+impl ComposedFiles {
+    /// Adds target `name`'s values and manifests (and their digests) under `solution/`.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a target name that is not a safe path.
+    pub fn add(
+        &mut self,
+        solution: &str,
+        name: &str,
+        values: String,
+        manifests: String,
+    ) -> Result<()> {
+        self.digests.insert(
+            name.to_owned(),
+            TargetDigests {
+                values_sha256: sha256_hex(values.as_bytes()),
+                manifests_sha256: sha256_hex(manifests.as_bytes()),
+            },
+        );
+        self.tree.insert(values_path(solution, name), values)?;
+        self.tree.insert(manifests_path(solution, name), manifests)
     }
 }
 

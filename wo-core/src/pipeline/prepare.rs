@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::compose::{compose, compose_stream, ComposedFiles, ComposedStream, TargetDigests};
+use crate::compose::{compose, compose_stream, ComposedFiles, ComposedStream};
 use crate::engine::{Bundle, SourceCommit};
 use crate::error::{Error, Location, Result};
 use crate::files::FileTree;
@@ -54,8 +54,7 @@ impl<'a> Collect<'a> {
     /// The gitops files and digests, as [`Composition::files`](crate::compose::Composition::files)
     /// gives them.
     fn files(self) -> Result<ComposedFiles> {
-        let mut tree = FileTree::new();
-        let mut digests = std::collections::BTreeMap::new();
+        let mut files = ComposedFiles::default();
         for (target, slot) in self.stream.targets.iter().zip(self.slots) {
             let (values, manifests) = slot
                 .into_inner()
@@ -66,23 +65,9 @@ impl<'a> Collect<'a> {
                         format!("no output was delivered for target `{}`", target.name),
                     )
                 })?;
-            digests.insert(
-                target.name.clone(),
-                TargetDigests {
-                    values_sha256: crate::compose::sha256_hex(values.as_bytes()),
-                    manifests_sha256: crate::compose::sha256_hex(manifests.as_bytes()),
-                },
-            );
-            tree.insert(
-                crate::compose::values_path(&self.stream.solution, &target.name),
-                values,
-            )?;
-            tree.insert(
-                crate::compose::manifests_path(&self.stream.solution, &target.name),
-                manifests,
-            )?;
+            files.add(&self.stream.solution, &target.name, values, manifests)?;
         }
-        Ok(ComposedFiles { tree, digests })
+        Ok(files)
     }
 }
 

@@ -617,7 +617,7 @@ fn recorded_baked<'a>(
     release: &str,
     written: &BTreeMap<String, (CommitState, String)>,
 ) -> std::collections::BTreeSet<&'a str> {
-    let tag: String = release.chars().take(7).collect();
+    let tag = crate::rollout::record::release_tag(release);
     plan.waves
         .iter()
         .filter(|w| {

@@ -40,7 +40,7 @@
 //! ```
 
 mod plan;
-mod record;
+pub(crate) mod record;
 #[cfg(test)]
 mod tests;
 mod view;

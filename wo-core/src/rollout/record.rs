@@ -35,7 +35,7 @@ pub const APPROVAL_CONTEXT: &str = "approval";
 /// GitHub keeps at most this many characters of a status description.
 const MAX_DESCRIPTION: usize = 140;
 
-fn release_tag(release: &str) -> String {
+pub(crate) fn release_tag(release: &str) -> String {
     release.chars().take(7).collect()
 }
 
