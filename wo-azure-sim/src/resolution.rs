@@ -1,8 +1,6 @@
 //! The configuration a review resolves, computed with wo-core's engine the way WO does it:
 //! template version + the schema version it names + the target's values.
 
-use std::collections::BTreeMap;
-
 use serde_json::{json, Value};
 use wo_core::engine::{Bundle, Resolver};
 use wo_core::files::{check_name, FileTree};
@@ -222,7 +220,7 @@ fn one_target_fleet(target: &Value, level: &str) -> Fleet {
         .filter(|c| !c.is_empty())
         .unwrap_or("default")
         .to_string();
-    let mut hierarchy = BTreeMap::new();
+    let mut hierarchy = wo_core::format::fleet::Pairs::new();
     if !level.is_empty() {
         hierarchy.insert(level.to_string(), name.clone());
     }
@@ -248,7 +246,7 @@ fn one_target_fleet(target: &Value, level: &str) -> Fleet {
         targets: vec![Target {
             name,
             hierarchy,
-            labels: BTreeMap::new(),
+            labels: Default::default(),
             capabilities,
             orchestrator: Some(OrchestratorIds {
                 id: target["id"].as_str().map(str::to_string),

@@ -16,7 +16,7 @@ fn targets() -> Vec<Target> {
             name: format!("store-{i:05}"),
             hierarchy: Default::default(),
             labels: if i % 100 == 0 {
-                [("ring".to_string(), "canary".to_string())].into()
+                [("ring", "canary")].into_iter().collect()
             } else {
                 Default::default()
             },

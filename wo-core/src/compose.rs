@@ -256,8 +256,8 @@ fn request_of(solution: &str, namespace: &str, target: &Target, values: Map) -> 
         namespace: namespace.to_owned(),
         target: TargetView {
             name: target.name.clone(),
-            labels: target.labels.clone(),
-            hierarchy: target.hierarchy.clone(),
+            labels: target.labels.to_map(),
+            hierarchy: target.hierarchy.to_map(),
             kube_version: target.kubernetes_version.clone(),
             api_versions: target.api_versions.clone(),
         },

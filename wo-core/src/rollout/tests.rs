@@ -16,7 +16,7 @@ const FRIDAY_NOON: i64 = 1_796_385_600;
 fn target(name: &str, labels: &[(&str, &str)]) -> Target {
     Target {
         name: name.into(),
-        hierarchy: BTreeMap::new(),
+        hierarchy: Default::default(),
         labels: labels
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -279,7 +279,38 @@ pub fn parse(text: &str, file: &str) -> Result<Node> {
 ///
 /// Empty input (or only comments) is a [`NodeKind::Null`] node; a second document is an error.
 pub fn parse_with(text: &str, file: &str, budget: &Budget) -> Result<Node> {
-    let mut docs = parse::load(text, file, budget, Schema::Core, true)?;
+    let mut docs = parse::load(text, file, budget, Schema::Core, true, None)?;
+    Ok(docs
+        .pop()
+        .unwrap_or_else(|| Node::new(NodeKind::Null, 1, 1)))
+}
+
+/// Parses one document as [`parse_with`] does, handing each item of the root map's sequence
+/// `key` to `take` (with its index) as soon as the item is complete, instead of keeping it in
+/// the tree, which holds a null in its place. For a long list whose items the caller turns
+/// into something smaller one by one (a fleet's targets): the list is never all nodes at
+/// once. A `key` that is not a sequence stays in the tree as it is.
+///
+/// ```
+/// use wo_core::yaml::{self, Budget, NodeKind};
+///
+/// let mut names = Vec::new();
+/// let root = yaml::parse_items("kind: X\nitems: [{n: a}, {n: b}]\n", "f.yaml", &Budget::default(), "items", &mut |i, node| {
+///     names.push((i, node.get("n").map(|n| n.kind.clone())));
+/// })?;
+/// assert_eq!(names.len(), 2);
+/// assert!(matches!(&root.get("items").unwrap().kind, NodeKind::Seq(s) if s.iter().all(|n| n.kind == NodeKind::Null)));
+/// # Ok::<(), wo_core::Error>(())
+/// ```
+pub fn parse_items(
+    text: &str,
+    file: &str,
+    budget: &Budget,
+    key: &str,
+    take: &mut dyn FnMut(usize, Node),
+) -> Result<Node> {
+    let items = parse::Items { key, take };
+    let mut docs = parse::load(text, file, budget, Schema::Core, true, Some(items))?;
     Ok(docs
         .pop()
         .unwrap_or_else(|| Node::new(NodeKind::Null, 1, 1)))
@@ -291,7 +322,7 @@ pub fn parse_with(text: &str, file: &str, budget: &Budget) -> Result<Node> {
 /// [`NodeKind::Null`] nodes, kept so that document indexes match the input. The node and alias
 /// budgets apply to the whole stream, so that many documents cannot multiply them.
 pub fn parse_stream(text: &str, file: &str, budget: &Budget) -> Result<Vec<Node>> {
-    parse::load(text, file, budget, Schema::Core, false)
+    parse::load(text, file, budget, Schema::Core, false, None)
 }
 
 /// Parses a multi-document stream as [`parse_stream`] does, resolving plain scalars by
@@ -303,7 +334,7 @@ pub fn parse_stream_as(
     budget: &Budget,
     schema: Schema,
 ) -> Result<Vec<Node>> {
-    parse::load(text, file, budget, schema, false)
+    parse::load(text, file, budget, schema, false, None)
 }
 
 /// Deserializes a typed structure from a node.

@@ -55,6 +55,18 @@ struct Builder<'a> {
     anchored_nodes: usize,
     aliases: usize,
     root: Option<Node>,
+    /// Takes the items of one sequence of the root map as they complete (see [`Items`]).
+    items: Option<Items<'a>>,
+}
+
+/// Where the items of the root map's sequence `key` go, one by one as each completes, instead
+/// of into the tree (which keeps a null in each one's place): the caller turns a long list
+/// into something smaller without holding all of it as nodes first.
+pub(crate) struct Items<'a> {
+    /// The root map's key whose sequence is handed over.
+    pub key: &'a str,
+    /// Called with each item's index and node.
+    pub take: &'a mut dyn FnMut(usize, Node),
 }
 
 fn position(span: &Span) -> (u32, u32) {
@@ -318,12 +330,25 @@ impl Builder<'_> {
                 ));
             }
         }
+        // An item of the root map's sequence that is handed over as it completes.
+        let handed_over = self.stack.len() == 2
+            && matches!(self.stack.last().map(|f| &f.body), Some(Body::Seq(_)))
+            && self.items.as_ref().is_some_and(|to| {
+                matches!(&self.stack[0].body, Body::Map { pending: Some((_, k)), .. } if k == to.key)
+            });
         let Some(top) = self.stack.last_mut() else {
             return Ok(());
         };
         top.child_height = top.child_height.max(height);
         match &mut top.body {
-            Body::Seq(items) => items.push(node),
+            Body::Seq(items) => match &mut self.items {
+                Some(to) if handed_over => {
+                    let (line, column) = (node.line, node.column);
+                    (to.take)(items.len(), node);
+                    items.push(Node::new(NodeKind::Null, line, column));
+                }
+                _ => items.push(node),
+            },
             Body::Map {
                 entries,
                 pending,
@@ -586,12 +611,13 @@ fn path_of(stack: &[Frame]) -> String {
 }
 
 /// Parses `text` into its documents. With `single`, a second document is an error.
-pub(crate) fn load(
+pub(crate) fn load<'a>(
     text: &str,
-    file: &str,
-    budget: &Budget,
+    file: &'a str,
+    budget: &'a Budget,
     schema: Schema,
     single: bool,
+    items: Option<Items<'a>>,
 ) -> Result<Vec<Node>> {
     if text.len() > budget.max_bytes {
         return Err(invalid(
@@ -635,6 +661,7 @@ pub(crate) fn load(
         anchored_nodes: 0,
         aliases: 0,
         root: None,
+        items,
     };
     let mut docs = Vec::new();
     let mut doc_line_col = (1, 1);

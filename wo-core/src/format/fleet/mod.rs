@@ -29,16 +29,19 @@
 //! [`rollout`] for the section's format.
 
 pub mod import;
+mod pairs;
 pub mod rollout;
+
+pub use pairs::Pairs;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
 use super::{check_header, closest, typed, Collector};
-use crate::error::{Diagnostic, Error, Location, Result};
+use crate::error::{Diagnostic, Diagnostics, Error, Location, Result};
 use crate::files::{check_name, name_key};
-use crate::yaml::{self, Node};
+use crate::yaml::{self, Node, NodeKind};
 
 /// Where the fleet lives on an environment branch of the platform config repo.
 pub const FLEET_FILE: &str = "fleet.yaml";
@@ -68,10 +71,10 @@ pub struct Target {
     pub name: String,
     /// The target's node at each hierarchy level.
     #[serde(default)]
-    pub hierarchy: BTreeMap<String, String>,
+    pub hierarchy: Pairs,
     /// Free labels for assignment selectors and templates.
     #[serde(default)]
-    pub labels: BTreeMap<String, String>,
+    pub labels: Pairs,
     /// What the target offers (matched against a solution's capabilities).
     #[serde(default)]
     pub capabilities: Vec<String>,
@@ -187,17 +190,67 @@ pub struct Fleet {
 impl Fleet {
     /// Parses and checks a fleet file: names are safe path segments, target names unique, every
     /// target has a node at every level and no other, assignments name known targets.
+    ///
+    /// The targets are read one by one as the parser completes each (a fleet of 50,000 targets
+    /// is never all YAML nodes at once); every problem of every target is reported.
     pub fn parse(text: &str, file: &str) -> Result<Self> {
-        let node = yaml::parse(text, file)?;
+        let mut targets = Vec::new();
+        let mut problems = Vec::new();
+        let mut node = yaml::parse_items(
+            text,
+            file,
+            &yaml::Budget::default(),
+            "targets",
+            &mut |i, item| match typed::<Target>(&item, file, &format!("targets.{i}")) {
+                Ok(t) => targets.push(t),
+                Err(Error::Invalid(Diagnostics(ds))) => problems.extend(ds),
+                // `typed` reports nothing else; kept as a problem all the same.
+                Err(other) => problems.push(Diagnostic::new(
+                    Location::file(file).with_key(format!("targets.{i}")),
+                    other.to_string(),
+                )),
+            },
+        )?;
         check_header(&node, file, &["Fleet"])?;
-        let fleet: Fleet = typed(&node, file, "")?;
-        fleet.check(&node, file)?;
+        // The targets were read already; the sequence left holds only their places.
+        if let NodeKind::Map(entries) = &mut node.kind {
+            entries.retain(|(k, v)| {
+                !(matches!(&k.kind, NodeKind::Str(k) if k == "targets")
+                    && matches!(v.kind, NodeKind::Seq(_)))
+            });
+        }
+        let fleet = match typed::<Fleet>(&node, file, "") {
+            Ok(mut fleet) if problems.is_empty() => {
+                targets.shrink_to_fit();
+                fleet.targets = targets;
+                fleet
+            }
+            Ok(_) => return Err(Error::Invalid(Diagnostics(problems))),
+            Err(Error::Invalid(Diagnostics(mut ds))) => {
+                ds.extend(problems);
+                ds.sort_by_key(|d| d.location.line);
+                return Err(Error::Invalid(Diagnostics(ds)));
+            }
+            Err(other) => return Err(other),
+        };
+        fleet.check(&node, text, file)?;
         Ok(fleet)
     }
 
-    fn check(&self, node: &Node, file: &str) -> Result<()> {
+    /// Checks what the types do not. `node` is the file without its targets; a problem of a
+    /// target is located by parsing the file again (only then: a valid fleet is parsed once).
+    fn check(&self, node: &Node, text: &str, file: &str) -> Result<()> {
+        let whole = std::cell::OnceCell::new();
         let mut c = Collector::default();
         let at = |key: &str| {
+            let node = if key.starts_with("targets.") {
+                whole
+                    .get_or_init(|| yaml::parse(text, file).ok())
+                    .as_ref()
+                    .unwrap_or(node)
+            } else {
+                node
+            };
             let (line, col) = node.line_of(key).unwrap_or((node.line, node.column));
             Location::file(file).with_key(key).at(line, col)
         };
@@ -528,5 +581,61 @@ mod tests {
             .message
             .contains("not an API version"));
         assert_eq!(at("targets.0.apiVersions.1").location.line, Some(5));
+    }
+
+    #[test]
+    fn targets_are_read_one_by_one_and_every_bad_one_is_reported_at_its_line() {
+        let text = "apiVersion: wo/v1\nkind: Fleet\nenvironment: dev\nhierarchy: [region]\n\
+                    targets:\n\
+                    \x20 - name: a\n    hierarchy: {region: eu}\n    labels: {tier: edge, ring: canary}\n\
+                    \x20 - name: b\n    hierarchy: {region: eu}\n    colour: red\n\
+                    \x20 - name: c\n    hierarchy: {region: us}\n\
+                    \x20 - name: d\n    hierarchy: {region: us}\n    labels: [x]\n\
+                    nxet: prod\n";
+        let err = Fleet::parse(text, "fleet.yaml").unwrap_err();
+        let ds = err.diagnostics();
+        let found: Vec<_> = ds
+            .iter()
+            .map(|d| (d.location.key_path.as_str(), d.location.line))
+            .collect();
+        // The fleet's own unknown key and both bad targets, in file order.
+        assert_eq!(
+            found,
+            [
+                ("targets.1.colour", Some(11)),
+                ("targets.3.labels", Some(16)),
+                ("nxet", Some(17)),
+            ],
+            "{err}"
+        );
+
+        let good = text
+            .replace("    colour: red\n", "")
+            .replace("    labels: [x]\n", "")
+            .replace("nxet: prod\n", "next: prod\n");
+        let fleet = Fleet::parse(&good, "fleet.yaml").unwrap();
+        let names: Vec<_> = fleet.targets.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c", "d"]);
+        assert_eq!(
+            fleet.targets[0].labels.keys().collect::<Vec<_>>(),
+            ["ring", "tier"]
+        );
+        assert_eq!(fleet.targets[3].hierarchy["region"], "us");
+        assert_eq!(fleet.next.as_deref(), Some("prod"));
+
+        // A problem `check` finds in a target is located by a second parse, at its line.
+        let twice = good.replace("name: c", "name: a");
+        let err = Fleet::parse(&twice, "fleet.yaml").unwrap_err();
+        let d = &err.diagnostics()[0];
+        assert_eq!(d.location.key_path, "targets.2.name", "{err}");
+        assert_eq!(d.location.line, Some(11), "{err}");
+
+        // `targets` that is not a list is the types' error, as before.
+        let err = Fleet::parse(
+            "apiVersion: wo/v1\nkind: Fleet\nenvironment: dev\ntargets: {a: 1}\n",
+            "fleet.yaml",
+        )
+        .unwrap_err();
+        assert_eq!(err.diagnostics()[0].location.key_path, "targets", "{err}");
     }
 }

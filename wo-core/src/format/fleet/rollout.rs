@@ -522,7 +522,7 @@ impl Rollout {
         node: &Node,
         file: &str,
         base: &str,
-        labels: &[&BTreeMap<String, String>],
+        labels: &[&super::Pairs],
     ) {
         let at = |key: &str| {
             let (line, col) = node.line_of(key).unwrap_or((node.line, node.column));
