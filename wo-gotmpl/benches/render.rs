@@ -8,6 +8,8 @@
 //! rendering the same values again and again would find every output unchanged, which a fleet
 //! does not (only output that depends on nothing that varies, such as CRDs, stays the same).
 //!
+//! The bench uses the allocator the `wo` binary ships (mimalloc, as wo-cli does).
+//!
 //! `cargo bench -p woac-gotmpl --bench render` (set `WO_BENCH_HELM_RUNS=0` to skip helm, `HELM`
 //! to choose the binary; default `~/.cache/wo-tools/bin/helm`, then `helm` on `PATH`).
 
@@ -19,6 +21,9 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use wo_gotmpl::encoding::yaml;
 use wo_gotmpl::helm::{Chart, PreparedChart, RenderOptions};
 use wo_gotmpl::Value;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const CASES: &[(&str, &str)] = &[
     ("podinfo", "default"),

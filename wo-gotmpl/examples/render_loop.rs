@@ -2,6 +2,7 @@
 //! `cargo run --release -p woac-gotmpl --example render_loop -- argo-cd default 200`.
 //! With `WO_VARY_RELEASE=1` each render has its own release name, as the targets of a fleet
 //! do, so only output that does not depend on it is the same from one render to the next.
+//! It uses the allocator the `wo` binary ships (mimalloc, as wo-cli does).
 
 use std::path::Path;
 use std::time::Instant;
@@ -9,6 +10,9 @@ use std::time::Instant;
 use wo_gotmpl::encoding::yaml;
 use wo_gotmpl::helm::{Chart, PreparedChart, RenderOptions};
 use wo_gotmpl::Value;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let mut args = std::env::args().skip(1);

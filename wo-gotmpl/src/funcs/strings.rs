@@ -434,13 +434,18 @@ fn indent_text(ctx: &Ctx, lead: bool, spaces: i64, text: &str) -> Result<String,
     if lead {
         out.push('\n');
     }
-    for (i, line) in text.split('\n').enumerate() {
-        if i > 0 {
-            out.push('\n');
+    // A byte loop rather than `split('\n')`: lines are short, and a search per line costs
+    // more than it finds.
+    out.push_str(&pad);
+    let mut start = 0;
+    for (i, &b) in text.as_bytes().iter().enumerate() {
+        if b == b'\n' {
+            out.push_str(&text[start..=i]);
+            out.push_str(&pad);
+            start = i + 1;
         }
-        out.push_str(&pad);
-        out.push_str(line);
     }
+    out.push_str(&text[start..]);
     Ok(out)
 }
 

@@ -70,6 +70,8 @@ fn the_tables_hold_sprig_and_helm() {
 fn strings_behave_as_in_go() {
     assert_eq!(out("nindent", &[i(4), s("a\nb")]), "\n    a\n    b");
     assert_eq!(out("indent", &[i(2), s("")]), "  ");
+    assert_eq!(out("indent", &[i(2), s("a\n\nb\n")]), "  a\n  \n  b\n  ");
+    assert_eq!(out("nindent", &[i(1), s("\né")]), "\n \n é");
     assert_eq!(
         out("quote", &[s("a\"b"), Value::Nil, i(3)]),
         "\"a\\\"b\" \"3\""

@@ -440,9 +440,13 @@ fn clean_join(a: &str, b: &str) -> String {
 
 /// Helm's `sortTemplates`: more `/` first, then by name descending (the reverse of
 /// "shallow first, by name"), so that a parent's `define`s, parsed last, win.
-fn sort_templates(renderables: &mut [Renderable]) {
-    renderables.sort_by(|a, b| {
-        let (ca, cb) = (a.name.matches('/').count(), b.name.matches('/').count());
-        cb.cmp(&ca).then_with(|| b.name.cmp(&a.name))
-    });
+/// The depth of each name is counted once, not at every comparison (a render sorts every
+/// template of the chart and its subcharts).
+fn sort_templates(renderables: &mut Vec<Renderable>) {
+    let mut keyed: Vec<(usize, Renderable)> = renderables
+        .drain(..)
+        .map(|r| (r.name.bytes().filter(|&b| b == b'/').count(), r))
+        .collect();
+    keyed.sort_by(|(ca, a), (cb, b)| cb.cmp(ca).then_with(|| b.name.cmp(&a.name)));
+    renderables.extend(keyed.into_iter().map(|(_, r)| r));
 }

@@ -238,6 +238,7 @@ enum Style {
 }
 
 /// What `yaml_emitter_analyze_scalar` learns about a scalar.
+#[derive(Debug, PartialEq)]
 struct Analysis {
     multiline: bool,
     block_plain_allowed: bool,
@@ -285,6 +286,27 @@ fn analyze(value: &str, flavor: Flavor) -> Analysis {
             block_allowed: false,
         };
     }
+    let bytes = value.as_bytes();
+    // Most scalars are words, names and paths: no indicator, space, break or special
+    // character can be in them, and the answer is the one the walk below would give.
+    let word = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'/');
+    if word(bytes[0])
+        && bytes[1..]
+            .iter()
+            .all(|&b| word(b) || matches!(b, b'.' | b'-'))
+    {
+        return Analysis {
+            multiline: false,
+            block_plain_allowed: true,
+            single_quoted_allowed: true,
+            block_allowed: true,
+        };
+    }
+    analyze_walk(value, flavor)
+}
+
+/// libyaml's walk over the characters of a non-empty scalar.
+fn analyze_walk(value: &str, flavor: Flavor) -> Analysis {
     let bytes = value.as_bytes();
     let mut block_indicators = false;
     let mut line_breaks = false;
@@ -801,5 +823,44 @@ impl Emitter {
                 breaks = false;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fast_analysis_of_words_is_the_walks() {
+        let words = [
+            "a",
+            "Z",
+            "0",
+            "_",
+            "/",
+            "a-b",
+            "a.b",
+            "a--",
+            "a..",
+            "x/y.z-1",
+            "v1",
+            "1.5",
+            "0x1F",
+            "a-",
+            "_-.",
+            "/---",
+            "nginx.ingress.kubernetes.io/rewrite-target",
+        ];
+        for w in words {
+            for flavor in [Flavor::V2, Flavor::V3] {
+                assert_eq!(analyze(w, flavor), analyze_walk(w, flavor), "{w}");
+            }
+        }
+        // Not words: the walk answers (indicators, spaces, breaks, non-ASCII).
+        for s in ["-", "-a", ".a", "...", "---", "a b", "a:", "é", "a\n"] {
+            assert_eq!(analyze(s, Flavor::V2), analyze_walk(s, Flavor::V2), "{s}");
+        }
+        assert!(!analyze("-", Flavor::V2).block_plain_allowed);
+        assert!(!analyze("...", Flavor::V2).block_plain_allowed);
     }
 }
