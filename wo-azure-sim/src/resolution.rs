@@ -222,7 +222,7 @@ fn one_target_fleet(target: &Value, level: &str) -> Fleet {
         .to_string();
     let mut hierarchy = wo_core::format::fleet::Pairs::new();
     if !level.is_empty() {
-        hierarchy.insert(level.to_string(), name.clone());
+        hierarchy.insert(level, &name);
     }
     let capabilities = props["capabilities"]
         .as_array()

@@ -201,7 +201,7 @@ pub fn desired(fleet: &Fleet, on: &Onboarding) -> Result<(Value, Vec<DesiredTarg
     for t in &fleet.targets {
         if let Some(level) = t.labels.get("hierarchyLevel") {
             if !levels.iter().any(|l| l == level) {
-                levels.push(level.clone());
+                levels.push(level.to_owned());
             }
         }
     }
@@ -246,7 +246,7 @@ pub fn desired(fleet: &Fleet, on: &Onboarding) -> Result<(Value, Vec<DesiredTarg
         let level = t
             .labels
             .get("hierarchyLevel")
-            .cloned()
+            .map(str::to_owned)
             .or_else(|| innermost.clone())
             .unwrap_or_else(|| DEFAULT_LEVEL.to_string());
         let mut props = json!({

@@ -322,12 +322,12 @@ async fn import_proposes_the_fleet_on_a_branch_once() {
     assert_eq!(fleet.assignments[0].targets, ["retired-1"]);
 
     let line1 = fleet.target("line-1").unwrap();
-    assert_eq!(line1.labels["tier"], "edge");
+    assert_eq!(&line1.labels["tier"], "edge");
     assert_eq!(
-        line1.labels["yes"], "on",
+        &line1.labels["yes"], "on",
         "a YAML 1.1 boolean word stays a string"
     );
-    assert_eq!(line1.hierarchy["region"], "eu");
+    assert_eq!(&line1.hierarchy["region"], "eu");
     assert_eq!(line1.capabilities, ["shop", "soap"]);
     assert_eq!(
         orchestrator(&fleet, "line-1"),
@@ -335,8 +335,8 @@ async fn import_proposes_the_fleet_on_a_branch_once() {
     );
     let line2 = fleet.target("line-2").unwrap();
     assert_eq!(line2.capabilities, ["shop"]);
-    assert_eq!(line2.labels["hierarchyLevel"], "line");
-    assert_eq!(line2.hierarchy["region"], "eu");
+    assert_eq!(&line2.labels["hierarchyLevel"], "line");
+    assert_eq!(&line2.hierarchy["region"], "eu");
     assert_eq!(
         orchestrator(&fleet, "line-2"),
         (edge("targets/line-2"), edge("contexts/ctx"))
@@ -347,7 +347,7 @@ async fn import_proposes_the_fleet_on_a_branch_once() {
     );
     // Gone from WO, kept in the fleet with what it had.
     let retired = fleet.target("retired-1").unwrap();
-    assert_eq!(retired.labels["tier"], "edge");
+    assert_eq!(&retired.labels["tier"], "edge");
     assert_eq!(fleet.targets.len(), 4);
 
     // Again, nothing changed: nothing written.
@@ -835,7 +835,7 @@ async fn on_github_the_import_is_one_pull_request() {
         .read_file("acme", "platform", BRANCH, "fleet.yaml")
         .unwrap();
     let fleet = Fleet::parse(&text, "f").unwrap();
-    assert_eq!(fleet.target("line-1").unwrap().labels["tier"], "edge");
+    assert_eq!(&fleet.target("line-1").unwrap().labels["tier"], "edge");
     assert!(fleet.target("line-9").is_some());
     assert_eq!(gh.branch_sha("acme", "platform", "dev").unwrap(), dev);
 

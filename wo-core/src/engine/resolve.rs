@@ -356,11 +356,7 @@ impl<'a> Resolver<'a> {
         apply(self.environment_file);
         for level in &self.fleet.hierarchy {
             if let Some(node) = target.hierarchy.get(level) {
-                apply(
-                    self.level_files
-                        .get(&(level.as_str(), node.as_str()))
-                        .copied(),
-                );
+                apply(self.level_files.get(&(level.as_str(), node)).copied());
             }
         }
         apply(self.target_files.get(target.name.as_str()).copied());

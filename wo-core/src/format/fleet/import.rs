@@ -398,16 +398,16 @@ assignments:
         assert_eq!(fleet.next.as_deref(), Some("stage"));
         assert_eq!(fleet.assignments.len(), 1);
         let b = fleet.target("berlin-1").unwrap();
-        assert_eq!(b.labels["tier"], "edge");
-        assert_eq!(b.hierarchy["region"], "eu");
+        assert_eq!(&b.labels["tier"], "edge");
+        assert_eq!(&b.hierarchy["region"], "eu");
         assert_eq!(b.capabilities, ["shop"]);
         assert_eq!(
             b.orchestrator.as_ref().unwrap().id.as_deref(),
             Some(&*b1.id)
         );
         let n = fleet.target("new-2").unwrap();
-        assert_eq!(n.hierarchy["region"], "eu");
-        assert_eq!(n.labels["hierarchyLevel"], "line");
+        assert_eq!(&n.hierarchy["region"], "eu");
+        assert_eq!(&n.labels["hierarchyLevel"], "line");
         assert!(fleet.target("gone-1").is_some());
 
         // The same WO answer on the merged fleet changes nothing.

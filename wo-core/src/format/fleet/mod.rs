@@ -356,7 +356,7 @@ impl Fleet {
                         let key = format!("{base}.hierarchy.{level}");
                         name_check(&mut c, &key, node_name);
                         match nodes.get(&(level.as_str(), name_key(node_name))) {
-                            Some((first, other)) if *other != node_name.as_str() => c.push(
+                            Some((first, other)) if *other != node_name => c.push(
                                 Diagnostic::new(
                                     at(&key),
                                     format!(
@@ -381,7 +381,7 @@ impl Fleet {
                 }
             }
             for level in t.hierarchy.keys() {
-                if !self.hierarchy.contains(level) {
+                if !self.hierarchy.iter().any(|l| l == level) {
                     let mut d = Diagnostic::new(
                         at(&format!("{base}.hierarchy.{level}")),
                         format!(
@@ -620,7 +620,7 @@ mod tests {
             fleet.targets[0].labels.keys().collect::<Vec<_>>(),
             ["ring", "tier"]
         );
-        assert_eq!(fleet.targets[3].hierarchy["region"], "us");
+        assert_eq!(&fleet.targets[3].hierarchy["region"], "us");
         assert_eq!(fleet.next.as_deref(), Some("prod"));
 
         // A problem `check` finds in a target is located by a second parse, at its line.
