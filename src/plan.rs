@@ -134,8 +134,26 @@ pub struct Written {
     pub engine: Engine,
     /// The targets rendered, in fleet order.
     pub targets: Vec<String>,
-    /// Every file written, by path relative to the output directory, sorted.
-    pub files: Vec<String>,
+}
+
+impl Written {
+    /// Every file written, by path relative to the output directory, sorted. Made when asked
+    /// for: a list of every path of a large fleet is memory `wo render` need not hold.
+    pub fn files(&self) -> Vec<String> {
+        let mut files: Vec<String> = self
+            .targets
+            .iter()
+            .flat_map(|name| {
+                [
+                    values_path(&self.solution, name),
+                    manifests_path(&self.solution, name),
+                ]
+            })
+            .collect();
+        files.sort_unstable();
+        files.dedup();
+        files
+    }
 }
 
 /// Resolves, renders and writes every target the fleet assigns the solution to (or the
@@ -186,7 +204,6 @@ pub async fn render_to_with(
     let stream = compose_stream(&inputs.bundle, values, fleet, only, &inputs.fleet_file)?;
     let engine = Engine::of(&stream.chart)?;
     let targets = stream.target_names();
-    let mut files = std::collections::BTreeSet::new();
     for name in &targets {
         for rel in [
             values_path(&stream.solution, name),
@@ -194,7 +211,6 @@ pub async fn render_to_with(
         ] {
             wo_core::files::check_relative_path(&rel)
                 .map_err(|m| Error::invalid(Location::file(rel.clone()), m))?;
-            files.insert(rel);
         }
     }
     let destination = Destination::inspect(out, &stream.solution, &targets)?;
@@ -220,7 +236,6 @@ pub async fn render_to_with(
             environment: stream.environment.clone(),
             engine,
             targets,
-            files: files.into_iter().collect(),
         }),
         Err(e) => {
             staging.discard();

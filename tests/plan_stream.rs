@@ -49,7 +49,7 @@ async fn streaming_writes_the_bytes_of_the_batch_plan() {
     assert!(batch.files.len() >= 4, "{:?}", batch.files.keys());
     assert_eq!(files(&out), batch.files);
     assert_eq!(
-        written.files,
+        written.files(),
         batch.files.keys().cloned().collect::<Vec<_>>()
     );
     assert_eq!(written.targets, batch.targets);

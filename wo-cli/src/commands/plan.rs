@@ -60,7 +60,7 @@ impl Render {
                 "engine": engine,
                 "targets": plan.targets,
                 "out": self.out.display().to_string(),
-                "files": plan.files,
+                "files": plan.files(),
             }))?));
         }
         Ok(Outcome::ok(format!(

@@ -221,7 +221,6 @@ impl Fleet {
         }
         let fleet = match typed::<Fleet>(&node, file, "") {
             Ok(mut fleet) if problems.is_empty() => {
-                targets.shrink_to_fit();
                 fleet.targets = targets;
                 fleet
             }
