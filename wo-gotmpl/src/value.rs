@@ -181,12 +181,17 @@ impl Value {
         match self {
             Value::List(_) if self.is_nil_slice() => self.clone(),
             Value::List(l) => Value::list(l.iter().map(Value::deep_copy).collect()),
-            Value::Map(m) => Value::map(
-                m.borrow()
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.deep_copy()))
-                    .collect(),
-            ),
+            Value::Map(m) => {
+                // The tree cloned as it stands (no sorting of keys already sorted), then the
+                // nested collections replaced by copies of their own.
+                let mut copy = m.borrow().clone();
+                for v in copy.values_mut() {
+                    if matches!(v, Value::List(_) | Value::Map(_)) {
+                        *v = v.deep_copy();
+                    }
+                }
+                Value::map(copy)
+            }
             other => other.clone(),
         }
     }
@@ -426,6 +431,34 @@ mod tests {
             "the entry set through the clone is seen through the original"
         );
         assert!(!c.truthy(), "the deep copy shares nothing");
+    }
+
+    #[test]
+    fn deep_copies_of_maps_share_no_nested_map_or_list() {
+        let inner = Value::empty_map();
+        let in_list = Value::empty_map();
+        let outer = Value::map(Map::from([
+            ("a".to_string(), inner.clone()),
+            ("b".to_string(), Value::list(vec![in_list.clone()])),
+            ("c".to_string(), Value::str("x")),
+        ]));
+        let copy = outer.deep_copy();
+        for m in [&inner, &in_list] {
+            if let Value::Map(m) = m {
+                m.borrow_mut().insert("k".into(), Value::Int(1));
+            }
+        }
+        let Value::Map(copy) = copy else {
+            panic!("a map copies to a map")
+        };
+        let copy = copy.borrow();
+        assert_eq!(copy.keys().collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert!(!copy["a"].truthy(), "the nested map is a copy");
+        let Value::List(list) = &copy["b"] else {
+            panic!("a list copies to a list")
+        };
+        assert!(!list[0].truthy(), "the map in the nested list is a copy");
+        assert!(matches!(&copy["c"], Value::String(s) if &**s == "x"));
     }
 
     #[test]

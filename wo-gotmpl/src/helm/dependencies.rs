@@ -1,6 +1,7 @@
 //! Dependencies as Helm's `ProcessDependencies` handles them: aliases, `condition`, `tags`,
 //! disabled subcharts removed, and `import-values` merged into the parent's defaults.
 
+use super::chart::Dependency;
 use super::values::{coalesce_values, merge_tables, merge_values, path_value, table_at, Node};
 use super::Error;
 use crate::funcs::{constraint_matches, SemVersion};
@@ -40,22 +41,44 @@ fn process_enabled(
         return Ok(());
     }
     let existing = std::mem::take(&mut c.deps);
-    let mut deps: Vec<Node> = existing
+    let reqs = &c.meta.dependencies;
+    let matches =
+        |e: &Node, r: &Dependency| e.name() == r.name && compatible(&r.version, &e.meta.version);
+    // The charts no requirement names stay as they are; each requirement takes the first chart
+    // it names. A chart is moved at its last use and copied before (a copy shares no values,
+    // and nothing else holds these: they are this render's own).
+    let unmatched: Vec<bool> = existing
         .iter()
-        .filter(|e| {
-            !c.meta
-                .dependencies
-                .iter()
-                .any(|r| e.name() == r.name && compatible(&r.version, &e.meta.version))
-        })
-        .map(Node::duplicate)
+        .map(|e| !reqs.iter().any(|r| matches(e, r)))
         .collect();
-    for req in &mut c.meta.dependencies {
-        let found = existing
-            .iter()
-            .find(|e| e.name() == req.name && compatible(&req.version, &e.meta.version));
-        if let Some(found) = found {
-            let mut copy = found.duplicate();
+    let found: Vec<Option<usize>> = reqs
+        .iter()
+        .map(|r| existing.iter().position(|e| matches(e, r)))
+        .collect();
+    let mut uses = vec![0usize; existing.len()];
+    for &i in found.iter().flatten() {
+        uses[i] += 1;
+    }
+    let mut existing: Vec<Option<Node>> = existing.into_iter().map(Some).collect();
+    let mut deps: Vec<Node> = existing
+        .iter_mut()
+        .zip(&unmatched)
+        .filter(|(_, unmatched)| **unmatched)
+        .filter_map(|(e, _)| e.take())
+        .collect();
+    for (req, found) in c.meta.dependencies.iter_mut().zip(found) {
+        if let Some(i) = found {
+            uses[i] -= 1;
+            let mut copy = if uses[i] == 0 {
+                existing[i]
+                    .take()
+                    .expect("a chart is taken at its last use only")
+            } else {
+                existing[i]
+                    .as_ref()
+                    .expect("a chart is taken at its last use only")
+                    .duplicate()
+            };
             if !req.alias.is_empty() {
                 copy.meta.name = req.alias.clone();
             }
