@@ -41,16 +41,21 @@ pub struct Budget {
     pub max_documents: usize,
 }
 
+impl Budget {
+    /// The default budget, as a constant (for budgets built from it).
+    pub const DEFAULT: Budget = Budget {
+        max_bytes: 8 << 20,
+        max_depth: 64,
+        max_nodes: 1_000_000,
+        max_scalar_bytes: 1 << 20,
+        max_aliases: 10_000,
+        max_documents: 10_000,
+    };
+}
+
 impl Default for Budget {
     fn default() -> Self {
-        Self {
-            max_bytes: 8 << 20,
-            max_depth: 64,
-            max_nodes: 1_000_000,
-            max_scalar_bytes: 1 << 20,
-            max_aliases: 10_000,
-            max_documents: 10_000,
-        }
+        Budget::DEFAULT
     }
 }
 

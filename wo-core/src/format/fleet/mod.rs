@@ -46,6 +46,15 @@ use crate::yaml::{self, Node, NodeKind};
 /// Where the fleet lives on an environment branch of the platform config repo.
 pub const FLEET_FILE: &str = "fleet.yaml";
 
+/// How much YAML a fleet file may hold: the bytes of any file wo reads (8 MiB, ~70,000 targets
+/// of a few labels each), and more nodes than other files, since its targets are read one by
+/// one and never all held as nodes (a target of two levels, a label and a capability is 16
+/// nodes: the default budget's million would stop a fleet at ~60,000 targets).
+const FLEET_BUDGET: yaml::Budget = yaml::Budget {
+    max_nodes: 8_000_000,
+    ..yaml::Budget::DEFAULT
+};
+
 /// Level name of the environment-wide value file (`values.yaml`), as `editableAt` spells it.
 pub const ENVIRONMENT_LEVEL: &str = "environment";
 /// Level name of per-target value files (`targets/<target>.yaml`), as `editableAt` spells it.
@@ -196,21 +205,22 @@ impl Fleet {
     pub fn parse(text: &str, file: &str) -> Result<Self> {
         let mut targets = Vec::new();
         let mut problems = Vec::new();
-        let mut node = yaml::parse_items(
-            text,
-            file,
-            &yaml::Budget::default(),
-            "targets",
-            &mut |i, item| match typed::<Target>(&item, file, &format!("targets.{i}")) {
-                Ok(t) => targets.push(t),
-                Err(Error::Invalid(Diagnostics(ds))) => problems.extend(ds),
-                // `typed` reports nothing else; kept as a problem all the same.
-                Err(other) => problems.push(Diagnostic::new(
-                    Location::file(file).with_key(format!("targets.{i}")),
-                    other.to_string(),
-                )),
-            },
-        )?;
+        let mut node =
+            yaml::parse_items(
+                text,
+                file,
+                &FLEET_BUDGET,
+                "targets",
+                &mut |i, item| match typed::<Target>(&item, file, &format!("targets.{i}")) {
+                    Ok(t) => targets.push(t),
+                    Err(Error::Invalid(Diagnostics(ds))) => problems.extend(ds),
+                    // `typed` reports nothing else; kept as a problem all the same.
+                    Err(other) => problems.push(Diagnostic::new(
+                        Location::file(file).with_key(format!("targets.{i}")),
+                        other.to_string(),
+                    )),
+                },
+            )?;
         check_header(&node, file, &["Fleet"])?;
         // The targets were read already; the sequence left holds only their places.
         if let NodeKind::Map(entries) = &mut node.kind {
@@ -636,5 +646,24 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.diagnostics()[0].location.key_path, "targets", "{err}");
+    }
+
+    #[test]
+    fn a_fleet_of_more_than_a_million_yaml_nodes_is_read_within_the_file_size_limit() {
+        // 70,000 targets of 16 nodes each: past the default budget's million nodes, inside
+        // the 8 MiB of a file.
+        let mut text = String::from(
+            "apiVersion: wo/v1\nkind: Fleet\nenvironment: prod\nhierarchy: [region, site]\ntargets:\n",
+        );
+        for i in 0..70_000 {
+            text.push_str(&format!(
+                "  - name: s{i:05}\n    hierarchy: {{region: r{}, site: s{i}}}\n    labels: {{tier: edge}}\n    capabilities: [helm]\n",
+                i % 7
+            ));
+        }
+        assert!(text.len() < 8 << 20, "{} bytes", text.len());
+        let fleet = Fleet::parse(&text, "fleet.yaml").unwrap();
+        assert_eq!(fleet.targets.len(), 70_000);
+        assert_eq!(fleet.targets[69_999].hierarchy.get("site"), Some("s69999"));
     }
 }
