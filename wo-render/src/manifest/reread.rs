@@ -4,12 +4,13 @@
 //! policy gate checks what the canonicaliser just wrote, the review compares the proposal with
 //! the env branch wo wrote earlier. Parsing that text again with the full YAML parser was most
 //! of prepare-pr's CPU. [`read`] reads the narrow block form wo's emitter writes (no flow
-//! collections but `[]` and `{}`, no anchors, comments or multi-line scalars) directly into
-//! values, and accepts a document only when emitting the value it read gives back the very
-//! same bytes. The emitter writes text that every YAML reader reads back as the value it
-//! came from (`wo_core::yaml::to_string`'s contract), so an accepted document is exactly what
-//! the full parser would have read. Anything else (hand-written text, another engine's output,
-//! a document near a [`Budget`] limit) is left to the full parser, which also words the errors.
+//! collections but `[]` and `{}`, no anchors, tags, comments or multi-line scalars, exact
+//! indentation) directly into values. Every scalar is taken only where its meaning is certain:
+//! quoted text, `null`, `true`, `false`, decimal integers, simple words, and otherwise only
+//! what the emitter itself would write so (its contract: what it writes, every YAML reader
+//! reads back as the value it came from). Anything else (hand-written text, another engine's
+//! output, a document near a [`Budget`] limit) is left to the full parser, which also words
+//! the errors.
 
 use wo_core::value::Map;
 use wo_core::yaml::Budget;
@@ -46,7 +47,7 @@ pub(super) fn read(text: &str, file: &str, budget: &Budget) -> Option<Vec<Resour
             max_depth: budget.max_depth / 2,
         };
         let value = reader.block(0)?;
-        if reader.pos != doc.len() || wo_core::yaml::to_string(&value) != doc {
+        if reader.pos != doc.len() {
             return None;
         }
         resources.push(identify(value, file, line)?);
@@ -183,7 +184,10 @@ impl Reader<'_> {
                 }
                 _ => return None,
             };
-            if map.insert(key.text, value).is_some() {
+            if key.text.len() > MAX_KEY_BYTES
+                || (!key.quoted && !reads_as_string(&key.text))
+                || map.insert(key.text, value).is_some()
+            {
                 return None;
             }
             if !self.next_line_at(at) {
@@ -330,33 +334,64 @@ impl Reader<'_> {
     }
 }
 
-/// The value of a scalar as the emitter writes each kind: `null`, `true`, `false`, decimal
-/// integers and floats plain; every other plain text is a string (the round trip rejects a
-/// plain text the emitter would have quoted).
+/// Longest key read here; the emitter writes longer ones in the explicit `? key` form, and
+/// YAML allows implicit keys of at most 1024 characters.
+const MAX_KEY_BYTES: usize = 1000;
+
+/// The value of a scalar as every YAML 1.1 and 1.2 reader takes it, when this reader is sure
+/// of it: quoted text (one line, the escapes the emitter writes), `null`, `true`, `false`,
+/// decimal integers, and plain text that the emitter itself would write plain; `None`
+/// otherwise.
 fn scalar(token: Token) -> Option<Value> {
     if token.quoted {
         return Some(Value::String(token.text));
     }
     let text = token.text.as_str();
     match text {
-        "" => return None,
         "null" => return Some(Value::Null),
         "true" => return Some(Value::Bool(true)),
         "false" => return Some(Value::Bool(false)),
         _ => {}
     }
     let digits = text.strip_prefix('-').unwrap_or(text);
-    if !digits.starts_with(|c: char| c.is_ascii_digit()) {
-        return Some(Value::String(token.text));
+    if digits.starts_with(|c: char| c.is_ascii_digit()) {
+        if let Ok(i) = text.parse::<i64>() {
+            return (i.to_string() == text).then(|| Value::from(i));
+        }
+        if let Some(n) = text
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+        {
+            let value = Value::Number(n);
+            return emitted_as(&value, text).then_some(value);
+        }
     }
-    if digits.bytes().all(|b| b.is_ascii_digit()) {
-        return text.parse::<i64>().ok().map(Value::from);
-    }
-    match text.parse::<f64>() {
-        Ok(f) => serde_json::Number::from_f64(f).map(Value::Number),
-        // `500m`, `1.2.3`: strings that start like numbers.
-        Err(_) => Some(Value::String(token.text)),
-    }
+    reads_as_string(text).then(|| Value::String(token.text))
+}
+
+/// Words that YAML 1.1 reads as booleans or null in some spelling (go-yaml v2's table), and
+/// names of floats some readers take: never plain strings here.
+const WORDS: [&str; 12] = [
+    "y", "n", "yes", "no", "on", "off", "true", "false", "null", "inf", "nan", "infinity",
+];
+
+/// Whether plain `text` is the string `text` to every reader: a letter, then letters, digits
+/// and `._/-`, and not one of [`WORDS`]; else whether the emitter writes it plain (its contract
+/// is that what it writes reads back as the same value).
+fn reads_as_string(text: &str) -> bool {
+    let b = text.as_bytes();
+    let simple = b.first().is_some_and(u8::is_ascii_alphabetic)
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'/' | b'-'))
+        && !WORDS.iter().any(|w| w.eq_ignore_ascii_case(text));
+    simple || emitted_as(&Value::String(text.to_owned()), text)
+}
+
+/// Whether the emitter writes `value` as the plain scalar `text`.
+fn emitted_as(value: &Value, text: &str) -> bool {
+    let out = wo_core::yaml::to_string(value);
+    out.strip_suffix('\n') == Some(text)
 }
 
 #[cfg(test)]
@@ -389,6 +424,56 @@ mod tests {
         assert_eq!(fast.as_deref(), Some(expected.resources.as_slice()));
         // The lines of documents after the first: what findings and duplicate errors name.
         assert!(expected.resources.iter().any(|r| r.source.line > Some(2)));
+        // Scalars of every kind in block text: read as the full parser reads them, or not at
+        // all (then the full parser reads the document).
+        let mut accepted = 0;
+        for v in [
+            "Yes",
+            "'Yes'",
+            "NULL",
+            "null",
+            "~",
+            "12",
+            "-3",
+            "012",
+            "1_000",
+            "0x1F",
+            "1.50",
+            "1.5",
+            "1e3",
+            ".5",
+            "x y",
+            "x  y",
+            "café",
+            "'it''s'",
+            "\"\\u00e9\"",
+            "2024-01-01",
+            "on",
+            "'on'",
+            "x:y",
+            "a#b",
+            "a #b",
+            "500m",
+            "2.4.1",
+            "-",
+            "'-'",
+            "[]",
+            "{}",
+            "true",
+        ] {
+            let text =
+                format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  v: {v}\n");
+            if let Some(fast) = read(&text, "t/manifests.yaml", &Budget::default()) {
+                assert_eq!(fast, full(&text).resources, "{text}");
+                accepted += 1;
+            }
+        }
+        assert!(accepted >= 18, "{accepted}");
+        let simple = "kind: Service\nmetadata:\n  name: s\napiVersion: v1\nspec:\n  d: 12\n  g: 1.5\n  h: x-y\n";
+        assert_eq!(
+            read(simple, "t/manifests.yaml", &Budget::default()),
+            Some(full(simple).resources)
+        );
         let one = full(&expected.resources[1].to_yaml()).to_yaml();
         assert_eq!(
             read(&one, "f", &Budget::default()).map(|r| r.len()),
