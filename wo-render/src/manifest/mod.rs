@@ -37,7 +37,7 @@ mod diff;
 mod markdown;
 mod order;
 mod parse;
-mod reread;
+pub(crate) mod reread;
 pub(crate) mod tree;
 
 pub(crate) use diff::diff_with;

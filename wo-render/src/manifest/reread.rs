@@ -39,17 +39,7 @@ pub(super) fn read(text: &str, file: &str, budget: &Budget) -> Option<Vec<Resour
         if doc.is_empty() || resources.len() + 1 >= budget.max_documents {
             return None;
         }
-        let mut reader = Reader {
-            s: doc.as_bytes(),
-            text: doc,
-            pos: 0,
-            depth: 0,
-            max_depth: budget.max_depth / 2,
-        };
-        let value = reader.block(0)?;
-        if reader.pos != doc.len() {
-            return None;
-        }
+        let value = document(doc, budget)?;
         resources.push(identify(value, file, line)?);
         let lines = u32::try_from(doc.bytes().filter(|b| *b == b'\n').count()).ok()?;
         line = line.checked_add(lines)?.checked_add(1)?;
@@ -58,6 +48,27 @@ pub(super) fn read(text: &str, file: &str, budget: &Budget) -> Option<Vec<Resour
             None => return Some(resources),
         }
     }
+}
+
+/// The value of one document (without `---` lines) in the emitter's block form, ending with a
+/// newline, when it is read as certainly as [`read`] reads; `None` otherwise. What it gives is
+/// what the YAML 1.2 core schema and YAML 1.1 readers both read.
+pub(crate) fn document(doc: &str, budget: &Budget) -> Option<Value> {
+    if doc.len() > budget.max_bytes
+        || doc.len() >= budget.max_scalar_bytes
+        || doc.len() >= budget.max_nodes
+    {
+        return None;
+    }
+    let mut reader = Reader {
+        s: doc.as_bytes(),
+        text: doc,
+        pos: 0,
+        depth: 0,
+        max_depth: budget.max_depth / 2,
+    };
+    let value = reader.block(0)?;
+    (reader.pos == doc.len()).then_some(value)
 }
 
 /// The resource of a canonical document whose root starts at `line`: its identity as the full
@@ -377,15 +388,33 @@ const WORDS: [&str; 12] = [
 ];
 
 /// Whether plain `text` is the string `text` to every reader: a letter, then letters, digits
-/// and `._/-`, and not one of [`WORDS`]; else whether the emitter writes it plain (its contract
-/// is that what it writes reads back as the same value).
+/// and `._/-`, and not one of [`WORDS`]; or letters and digits starting with a digit other
+/// than `0` that no schema reads as a number (a hash, `500m`); else whether the emitter writes
+/// it plain (its contract is that what it writes reads back as the same value).
 fn reads_as_string(text: &str) -> bool {
     let b = text.as_bytes();
     let simple = b.first().is_some_and(u8::is_ascii_alphabetic)
         && b.iter()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'/' | b'-'))
         && !WORDS.iter().any(|w| w.eq_ignore_ascii_case(text));
-    simple || emitted_as(&Value::String(text.to_owned()), text)
+    simple || not_a_number(b) || emitted_as(&Value::String(text.to_owned()), text)
+}
+
+/// Letters and digits, starting with `1`–`9`, with a letter, and not `<digits>e<digits>`:
+/// no integer (decimal, or `0x`/`0o`/`0b`, which start with `0`) or float of YAML 1.1, 1.2 or
+/// Go's parsers is written so.
+fn not_a_number(b: &[u8]) -> bool {
+    if !matches!(b.first(), Some(b'1'..=b'9')) || !b.iter().all(u8::is_ascii_alphanumeric) {
+        return false;
+    }
+    let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    match &b[digits..] {
+        [] => false,
+        [b'e' | b'E', exponent @ ..] => {
+            exponent.is_empty() || !exponent.iter().all(u8::is_ascii_digit)
+        }
+        _ => true,
+    }
 }
 
 /// Whether the emitter writes `value` as the plain scalar `text`.
@@ -460,6 +489,16 @@ mod tests {
             "[]",
             "{}",
             "true",
+            "3f9a0e",
+            "1e5",
+            "1E5",
+            "1e5a",
+            "0b101",
+            "0x1f",
+            "0o17",
+            "12e",
+            "7",
+            "1a_2",
         ] {
             let text =
                 format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  v: {v}\n");
@@ -468,7 +507,7 @@ mod tests {
                 accepted += 1;
             }
         }
-        assert!(accepted >= 18, "{accepted}");
+        assert!(accepted >= 22, "{accepted}");
         let simple = "kind: Service\nmetadata:\n  name: s\napiVersion: v1\nspec:\n  d: 12\n  g: 1.5\n  h: x-y\n";
         assert_eq!(
             read(simple, "t/manifests.yaml", &Budget::default()),
