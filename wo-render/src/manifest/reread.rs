@@ -297,6 +297,9 @@ impl Reader<'_> {
         loop {
             let rest = self.text.get(self.pos..)?;
             let i = rest.find(['\'', '\n'])?;
+            if rest[..i].chars().any(unusual) {
+                return None;
+            }
             out.push_str(&rest[..i]);
             self.pos += i;
             self.eat(b'\'')?;
@@ -315,6 +318,9 @@ impl Reader<'_> {
         loop {
             let rest = self.text.get(self.pos..)?;
             let i = rest.find(['"', '\\', '\n'])?;
+            if rest[..i].chars().any(unusual) {
+                return None;
+            }
             out.push_str(&rest[..i]);
             self.pos += i;
             match self.peek()? {
@@ -348,6 +354,14 @@ impl Reader<'_> {
 /// Longest key read here; the emitter writes longer ones in the explicit `? key` form, and
 /// YAML allows implicit keys of at most 1024 characters.
 const MAX_KEY_BYTES: usize = 1000;
+
+/// A character taken as itself here only escaped: control characters but the tab, line and
+/// paragraph separators, byte-order marks (readers differ on them raw).
+fn unusual(c: char) -> bool {
+    matches!(c,
+        '\0'..='\u{8}' | '\u{a}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}'
+        | '\u{feff}' | '\u{fffe}' | '\u{ffff}')
+}
 
 /// The value of a scalar as every YAML 1.1 and 1.2 reader takes it, when this reader is sure
 /// of it: quoted text (one line, the escapes the emitter writes), `null`, `true`, `false`,
@@ -555,6 +569,10 @@ mod tests {
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a",
         ] {
             assert!(read(text, "f", &Budget::default()).is_none(), "{text}");
+        }
+        for raw in ["'a\u{1}b'", "\"a\u{85}b\"", "'\u{feff}'"] {
+            let text = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {raw}\n");
+            assert!(read(&text, "f", &Budget::default()).is_none(), "{text}");
         }
         // Near a limit of the budget, the parser decides (and words the error).
         let tight = Budget {
