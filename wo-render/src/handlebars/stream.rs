@@ -109,6 +109,12 @@ struct Head {
 fn head(content: &str, path: &str, target: &str) -> Result<Head> {
     use wo_core::yaml::NodeKind;
 
+    // A document in plain block form is read without the YAML parser (most charts' are);
+    // anything else, and every error, goes through the parser.
+    if let Some(head) = simple_head(content) {
+        return Ok(head);
+    }
+
     let node =
         wo_core::yaml::parse(content, path).map_err(|e| rendered_yaml_error(e, path, target))?;
     // Read from the parsed nodes: converting the whole document into a value only to read two
@@ -139,6 +145,29 @@ fn head(content: &str, path: &str, target: &str) -> Result<Head> {
             _ => None,
         });
     Ok(Head { kind, hook })
+}
+
+/// The head of a document that [`reread::document`](crate::manifest::reread::document) reads
+/// (then the parser reads the same value), when its `kind` is a string or absent.
+fn simple_head(content: &str) -> Option<Head> {
+    use wo_core::Value;
+
+    let value = crate::manifest::reread::document(
+        &format!("{content}\n"),
+        &wo_core::yaml::Budget::default(),
+    )?;
+    let kind = match value.get("kind") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(kind)) => kind.clone(),
+        Some(_) => return None,
+    };
+    let hook = value
+        .get("metadata")
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get("helm.sh/hook"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Some(Head { kind, hook })
 }
 
 /// A YAML error in rendered output: its line is a line of the output, not of the template.

@@ -35,6 +35,15 @@ impl ManifestSet {
     ///
     /// As [`ManifestSet::parse`], and when the input exceeds the budget.
     pub fn parse_with(text: &str, file: &str, budget: &Budget) -> Result<ManifestSet> {
+        // wo's own canonical output (most of what it reads) is read back without the parser.
+        if let Some(resources) = super::reread::read(text, file, budget) {
+            return Self::from_resources(resources);
+        }
+        Self::parse_full(text, file, budget)
+    }
+
+    /// [`ManifestSet::parse_with`] by the full YAML parser, whatever the text.
+    pub(super) fn parse_full(text: &str, file: &str, budget: &Budget) -> Result<ManifestSet> {
         let docs = yaml::parse_stream_as(text, file, budget, Schema::Yaml11)?;
         let mut reader = Reader {
             file,

@@ -1,0 +1,585 @@
+//! Reading canonical manifests back without the YAML parser.
+//!
+//! Most manifests wo reads are its own canonical output ([`ManifestSet::into_yaml`]): the
+//! policy gate checks what the canonicaliser just wrote, the review compares the proposal with
+//! the env branch wo wrote earlier. Parsing that text again with the full YAML parser was most
+//! of prepare-pr's CPU. [`read`] reads the narrow block form wo's emitter writes (no flow
+//! collections but `[]` and `{}`, no anchors, tags, comments or multi-line scalars, exact
+//! indentation) directly into values. Every scalar is taken only where its meaning is certain:
+//! quoted text, `null`, `true`, `false`, decimal integers, simple words, and otherwise only
+//! what the emitter itself would write so (its contract: what it writes, every YAML reader
+//! reads back as the value it came from). Anything else (hand-written text, another engine's
+//! output, a document near a [`Budget`] limit) is left to the full parser, which also words
+//! the errors.
+
+use wo_core::value::Map;
+use wo_core::yaml::Budget;
+use wo_core::{Location, Value};
+
+use super::{Resource, ResourceId};
+
+/// The resources of `text`, in document order, when every document of it is in canonical
+/// form and well inside `budget`; `None` when the full parser must read it.
+pub(super) fn read(text: &str, file: &str, budget: &Budget) -> Option<Vec<Resource>> {
+    // No scalar, node count or size limit can be reached by a text shorter than each of them.
+    if text.len() > budget.max_bytes
+        || text.len() >= budget.max_scalar_bytes
+        || text.len() >= budget.max_nodes
+    {
+        return None;
+    }
+    let mut resources = Vec::new();
+    let mut line = 1u32;
+    let mut rest = text;
+    loop {
+        let (doc, next) = match rest.find("\n---\n") {
+            Some(i) => (&rest[..=i], Some(&rest[i + 5..])),
+            None => (rest, None),
+        };
+        if doc.is_empty() || resources.len() + 1 >= budget.max_documents {
+            return None;
+        }
+        let value = document(doc, budget)?;
+        resources.push(identify(value, file, line)?);
+        let lines = u32::try_from(doc.bytes().filter(|b| *b == b'\n').count()).ok()?;
+        line = line.checked_add(lines)?.checked_add(1)?;
+        match next {
+            Some(n) => rest = n,
+            None => return Some(resources),
+        }
+    }
+}
+
+/// The value of one document (without `---` lines) in the emitter's block form, ending with a
+/// newline, when it is read as certainly as [`read`] reads; `None` otherwise. What it gives is
+/// what the YAML 1.2 core schema and YAML 1.1 readers both read.
+pub(crate) fn document(doc: &str, budget: &Budget) -> Option<Value> {
+    if doc.len() > budget.max_bytes
+        || doc.len() >= budget.max_scalar_bytes
+        || doc.len() >= budget.max_nodes
+    {
+        return None;
+    }
+    let mut reader = Reader {
+        s: doc.as_bytes(),
+        text: doc,
+        pos: 0,
+        depth: 0,
+        max_depth: budget.max_depth / 2,
+    };
+    let value = reader.block(0)?;
+    (reader.pos == doc.len()).then_some(value)
+}
+
+/// The resource of a canonical document whose root starts at `line`: its identity as the full
+/// reader takes it; `None` for anything the full reader reports or expands (a `List`).
+fn identify(value: Value, file: &str, line: u32) -> Option<Resource> {
+    let map = value.as_object()?;
+    let string = |v: Option<&Value>| {
+        v.and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let kind = string(map.get("kind"))?;
+    if kind == "List" {
+        return None;
+    }
+    let api_version = string(map.get("apiVersion"))?;
+    let metadata = map.get("metadata")?.as_object()?;
+    let name = string(metadata.get("name"))?;
+    let namespace = match metadata.get("namespace") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.is_empty() => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return None,
+    };
+    Some(Resource {
+        id: ResourceId {
+            api_version,
+            kind,
+            namespace,
+            name,
+        },
+        value,
+        source: Location::file(file).with_key("").at(line, 1),
+    })
+}
+
+/// A reader of one document in the emitter's block form. Lenient where the round trip
+/// checks anyway; `None` at anything outside the form.
+struct Reader<'a> {
+    s: &'a [u8],
+    text: &'a str,
+    pos: usize,
+    depth: usize,
+    max_depth: usize,
+}
+
+/// A scalar as written: plain or quoted, and whether a `:` follows it (a key).
+struct Token {
+    text: String,
+    quoted: bool,
+    key: bool,
+}
+
+impl Reader<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.pos).copied()
+    }
+
+    fn eat(&mut self, b: u8) -> Option<()> {
+        (self.peek()? == b).then(|| self.pos += 1)
+    }
+
+    /// Spaces from the current position.
+    fn indentation(&self) -> usize {
+        self.s[self.pos..]
+            .iter()
+            .take_while(|b| **b == b' ')
+            .count()
+    }
+
+    fn deeper(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth <= self.max_depth).then_some(())
+    }
+
+    /// A block collection whose lines start at `at` spaces, from the start of its first line.
+    fn block(&mut self, at: usize) -> Option<Value> {
+        if self.indentation() != at {
+            return None;
+        }
+        self.pos += at;
+        if self.s[self.pos..].starts_with(b"- ") {
+            self.seq(at)
+        } else {
+            let key = self.token()?;
+            self.map(at, key)
+        }
+    }
+
+    /// A sequence at `at` spaces, from its first `- `.
+    fn seq(&mut self, at: usize) -> Option<Value> {
+        self.deeper()?;
+        let mut items = Vec::new();
+        loop {
+            self.eat(b'-')?;
+            self.eat(b' ')?;
+            items.push(self.after_indicator(at + 2)?);
+            if !self.next_line_at(at) || !self.s[self.pos..].starts_with(b"- ") {
+                break;
+            }
+        }
+        self.depth -= 1;
+        Some(Value::Array(items))
+    }
+
+    /// A map at `at` spaces whose first key has been read.
+    fn map(&mut self, at: usize, first: Token) -> Option<Value> {
+        self.deeper()?;
+        let mut map = Map::new();
+        let mut key = first;
+        loop {
+            if !key.key {
+                return None;
+            }
+            self.eat(b':')?;
+            let value = match self.peek()? {
+                b'\n' => {
+                    self.pos += 1;
+                    self.block(at + 2)?
+                }
+                b' ' => {
+                    self.pos += 1;
+                    self.inline()?
+                }
+                _ => return None,
+            };
+            if key.text.len() > MAX_KEY_BYTES
+                || (!key.quoted && !reads_as_string(&key.text))
+                || map.insert(key.text, value).is_some()
+            {
+                return None;
+            }
+            if !self.next_line_at(at) {
+                break;
+            }
+            key = self.token()?;
+        }
+        self.depth -= 1;
+        Some(Value::Object(map))
+    }
+
+    /// Whether the next line continues the collection at `at` spaces: if so, the position
+    /// moves past its indentation. A line indented deeper is outside the form.
+    fn next_line_at(&mut self, at: usize) -> bool {
+        if self.pos >= self.s.len() {
+            return false;
+        }
+        if self.indentation() == at {
+            self.pos += at;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// What follows `- ` in a sequence whose items' content sits at `at` spaces: a nested
+    /// sequence, a map whose first entry is on this line, or a scalar.
+    fn after_indicator(&mut self, at: usize) -> Option<Value> {
+        if self.s[self.pos..].starts_with(b"- ") {
+            return self.seq(at);
+        }
+        if let Some(v) = self.empty_collection() {
+            return Some(v);
+        }
+        let token = self.token()?;
+        if token.key {
+            return self.map(at, token);
+        }
+        let value = scalar(token)?;
+        self.eat(b'\n')?;
+        Some(value)
+    }
+
+    /// `[]` or `{}` ending the line.
+    fn empty_collection(&mut self) -> Option<Value> {
+        let value = match self.s.get(self.pos..self.pos + 3)? {
+            b"[]\n" => Value::Array(Vec::new()),
+            b"{}\n" => Value::Object(Map::new()),
+            _ => return None,
+        };
+        self.pos += 3;
+        Some(value)
+    }
+
+    /// A value written on its key's line, with the line's end.
+    fn inline(&mut self) -> Option<Value> {
+        if let Some(v) = self.empty_collection() {
+            return Some(v);
+        }
+        let token = self.token()?;
+        if token.key {
+            return None;
+        }
+        let value = scalar(token)?;
+        self.eat(b'\n')?;
+        Some(value)
+    }
+
+    /// A scalar, plain or quoted, up to the end of its line or the `:` that makes it a key
+    /// (left unread).
+    fn token(&mut self) -> Option<Token> {
+        let rest = &self.s[self.pos..];
+        let (text, quoted) = match rest.first()? {
+            b'\'' => (self.single_quoted()?, true),
+            b'"' => (self.double_quoted()?, true),
+            _ => {
+                let end = rest.iter().position(|b| *b == b'\n')?;
+                let line = &rest[..end];
+                let end = match line.windows(2).position(|w| w == b": ") {
+                    Some(i) => i,
+                    None if line.last() == Some(&b':') => end - 1,
+                    None => end,
+                };
+                let text = self.text.get(self.pos..self.pos + end)?.to_owned();
+                self.pos += end;
+                (text, false)
+            }
+        };
+        let key = self.peek()? == b':';
+        Some(Token { text, quoted, key })
+    }
+
+    fn single_quoted(&mut self) -> Option<String> {
+        let mut out = String::new();
+        self.pos += 1;
+        loop {
+            let rest = self.text.get(self.pos..)?;
+            let i = rest.find(['\'', '\n'])?;
+            if rest[..i].chars().any(unusual) {
+                return None;
+            }
+            out.push_str(&rest[..i]);
+            self.pos += i;
+            self.eat(b'\'')?;
+            if self.peek() == Some(b'\'') {
+                out.push('\'');
+                self.pos += 1;
+            } else {
+                return Some(out);
+            }
+        }
+    }
+
+    fn double_quoted(&mut self) -> Option<String> {
+        let mut out = String::new();
+        self.pos += 1;
+        loop {
+            let rest = self.text.get(self.pos..)?;
+            let i = rest.find(['"', '\\', '\n'])?;
+            if rest[..i].chars().any(unusual) {
+                return None;
+            }
+            out.push_str(&rest[..i]);
+            self.pos += i;
+            match self.peek()? {
+                b'"' => {
+                    self.pos += 1;
+                    return Some(out);
+                }
+                b'\\' => {
+                    let c = match *self.s.get(self.pos + 1)? {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'n' => '\n',
+                        b't' => '\t',
+                        b'r' => '\r',
+                        b'u' => {
+                            let hex = self.text.get(self.pos + 2..self.pos + 6)?;
+                            self.pos += 4;
+                            char::from_u32(u32::from_str_radix(hex, 16).ok()?)?
+                        }
+                        _ => return None,
+                    };
+                    out.push(c);
+                    self.pos += 2;
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// Longest key read here; the emitter writes longer ones in the explicit `? key` form, and
+/// YAML allows implicit keys of at most 1024 characters.
+const MAX_KEY_BYTES: usize = 1000;
+
+/// A character taken as itself here only escaped: control characters but the tab, line and
+/// paragraph separators, byte-order marks (readers differ on them raw).
+fn unusual(c: char) -> bool {
+    matches!(c,
+        '\0'..='\u{8}' | '\u{a}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}'
+        | '\u{feff}' | '\u{fffe}' | '\u{ffff}')
+}
+
+/// The value of a scalar as every YAML 1.1 and 1.2 reader takes it, when this reader is sure
+/// of it: quoted text (one line, the escapes the emitter writes), `null`, `true`, `false`,
+/// decimal integers, and plain text that the emitter itself would write plain; `None`
+/// otherwise.
+fn scalar(token: Token) -> Option<Value> {
+    if token.quoted {
+        return Some(Value::String(token.text));
+    }
+    let text = token.text.as_str();
+    match text {
+        "null" => return Some(Value::Null),
+        "true" => return Some(Value::Bool(true)),
+        "false" => return Some(Value::Bool(false)),
+        _ => {}
+    }
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.starts_with(|c: char| c.is_ascii_digit()) {
+        if let Ok(i) = text.parse::<i64>() {
+            return (i.to_string() == text).then(|| Value::from(i));
+        }
+        if let Some(n) = text
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+        {
+            let value = Value::Number(n);
+            return emitted_as(&value, text).then_some(value);
+        }
+    }
+    reads_as_string(text).then(|| Value::String(token.text))
+}
+
+/// Words that YAML 1.1 reads as booleans or null in some spelling (go-yaml v2's table), and
+/// names of floats some readers take: never plain strings here.
+const WORDS: [&str; 12] = [
+    "y", "n", "yes", "no", "on", "off", "true", "false", "null", "inf", "nan", "infinity",
+];
+
+/// Whether plain `text` is the string `text` to every reader: a letter, then letters, digits
+/// and `._/-`, and not one of [`WORDS`]; or letters and digits starting with a digit other
+/// than `0` that no schema reads as a number (a hash, `500m`); else whether the emitter writes
+/// it plain (its contract is that what it writes reads back as the same value).
+fn reads_as_string(text: &str) -> bool {
+    let b = text.as_bytes();
+    let simple = b.first().is_some_and(u8::is_ascii_alphabetic)
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'/' | b'-'))
+        && !WORDS.iter().any(|w| w.eq_ignore_ascii_case(text));
+    simple || not_a_number(b) || emitted_as(&Value::String(text.to_owned()), text)
+}
+
+/// Letters and digits, starting with `1`–`9`, with a letter, and not `<digits>e<digits>`:
+/// no integer (decimal, or `0x`/`0o`/`0b`, which start with `0`) or float of YAML 1.1, 1.2 or
+/// Go's parsers is written so.
+fn not_a_number(b: &[u8]) -> bool {
+    if !matches!(b.first(), Some(b'1'..=b'9')) || !b.iter().all(u8::is_ascii_alphanumeric) {
+        return false;
+    }
+    let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    match &b[digits..] {
+        [] => false,
+        [b'e' | b'E', exponent @ ..] => {
+            exponent.is_empty() || !exponent.iter().all(u8::is_ascii_digit)
+        }
+        _ => true,
+    }
+}
+
+/// Whether the emitter writes `value` as the plain scalar `text`.
+fn emitted_as(value: &Value, text: &str) -> bool {
+    let out = wo_core::yaml::to_string(value);
+    out.strip_suffix('\n') == Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::ManifestSet;
+
+    /// Resources of every shape the emitter writes, in canonical form.
+    const MIXED: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, namespace: shop}\n\
+        data: {on: 'on', octal: '0777', n: '12', multi: \"a\\nb\\tc\", quote: \"it's\", colon: 'a: b', \
+        hash: 'x #y', empty: '', unicode: \"caf\\u00e9 \\u0001\", url: 'http://x:1/y', trail: 'x:'}\n\
+        ---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels: {app: web, 'yes': y}\n\
+        spec:\n  replicas: 3\n  ratio: 0.25\n  big: 1e300\n  neg: -7\n  nothing: null\n  flag: false\n\
+        \x20 template:\n    spec:\n      containers:\n        - name: c\n          image: nginx:1.2\n\
+        \x20         resources: {limits: {cpu: 500m, memory: 256Mi}, requests: {cpu: '0.5'}}\n\
+        \x20         args: [a, [b, c], [], {}, {k: v, l: [1, 2]}, null, 1.5, -2]\n          env: []\n\
+        \x20         ports: [{containerPort: 80}]\n      volumes: {}\n---\n\
+        apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, namespace: ''}\n";
+
+    fn full(text: &str) -> ManifestSet {
+        ManifestSet::parse_full(text, "t/manifests.yaml", &Budget::default()).unwrap()
+    }
+
+    #[test]
+    fn canonical_text_reads_as_the_full_parser_reads_it() {
+        let canonical = full(MIXED).to_yaml();
+        let fast = read(&canonical, "t/manifests.yaml", &Budget::default());
+        let expected = full(&canonical);
+        assert_eq!(expected.len(), 3);
+        assert_eq!(fast.as_deref(), Some(expected.resources.as_slice()));
+        // The lines of documents after the first: what findings and duplicate errors name.
+        assert!(expected.resources.iter().any(|r| r.source.line > Some(2)));
+        // Scalars of every kind in block text: read as the full parser reads them, or not at
+        // all (then the full parser reads the document).
+        let mut accepted = 0;
+        for v in [
+            "Yes",
+            "'Yes'",
+            "NULL",
+            "null",
+            "~",
+            "12",
+            "-3",
+            "012",
+            "1_000",
+            "0x1F",
+            "1.50",
+            "1.5",
+            "1e3",
+            ".5",
+            "x y",
+            "x  y",
+            "café",
+            "'it''s'",
+            "\"\\u00e9\"",
+            "2024-01-01",
+            "on",
+            "'on'",
+            "x:y",
+            "a#b",
+            "a #b",
+            "500m",
+            "2.4.1",
+            "-",
+            "'-'",
+            "[]",
+            "{}",
+            "true",
+            "3f9a0e",
+            "1e5",
+            "1E5",
+            "1e5a",
+            "0b101",
+            "0x1f",
+            "0o17",
+            "12e",
+            "7",
+            "1a_2",
+        ] {
+            let text =
+                format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  v: {v}\n");
+            if let Some(fast) = read(&text, "t/manifests.yaml", &Budget::default()) {
+                assert_eq!(fast, full(&text).resources, "{text}");
+                accepted += 1;
+            }
+        }
+        assert!(accepted >= 22, "{accepted}");
+        let simple = "kind: Service\nmetadata:\n  name: s\napiVersion: v1\nspec:\n  d: 12\n  g: 1.5\n  h: x-y\n";
+        assert_eq!(
+            read(simple, "t/manifests.yaml", &Budget::default()),
+            Some(full(simple).resources)
+        );
+        let one = full(&expected.resources[1].to_yaml()).to_yaml();
+        assert_eq!(
+            read(&one, "f", &Budget::default()).map(|r| r.len()),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn duplicates_in_canonical_text_are_the_full_parsers_errors() {
+        let doc = full("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n").to_yaml();
+        let twice = format!("{doc}---\n{doc}");
+        let fast = ManifestSet::parse(&twice, "t").unwrap_err().to_string();
+        let slow = ManifestSet::parse_full(&twice, "t", &Budget::default())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(fast, slow);
+        assert!(fast.contains("t:6:1"), "{fast}");
+    }
+
+    #[test]
+    fn anything_else_is_left_to_the_full_parser() {
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n";
+        assert!(read(cm, "f", &Budget::default()).is_some());
+        for text in [
+            "",
+            "---\n# Source: c/templates/a.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  x: on\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  x: 0777\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  x: 1e3\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  x: 1 # note\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  x: !!str 1\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  x: |\n    text\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n    name: a\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n",
+            "apiVersion: v1\nkind: List\nmetadata:\n  name: a\nitems: []\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  namespace: a\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: 1\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a",
+        ] {
+            assert!(read(text, "f", &Budget::default()).is_none(), "{text}");
+        }
+        for raw in ["'a\u{1}b'", "\"a\u{85}b\"", "'\u{feff}'"] {
+            let text = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {raw}\n");
+            assert!(read(&text, "f", &Budget::default()).is_none(), "{text}");
+        }
+        // Near a limit of the budget, the parser decides (and words the error).
+        let tight = Budget {
+            max_depth: 1,
+            ..Budget::default()
+        };
+        assert!(read(cm, "f", &tight).is_none());
+        assert!(ManifestSet::parse_with(cm, "f", &tight).is_err());
+    }
+}
