@@ -27,12 +27,44 @@ enum Body {
         /// The key waiting for its value, with its text.
         pending: Option<(Node, String)>,
         /// Key text → line of its first occurrence, to report duplicates.
-        seen: HashMap<String, u32>,
+        seen: Seen,
         /// Whether the pending key is a YAML 1.1 merge key (a plain `<<`).
         pending_merge: bool,
         /// Indexes of the entries whose key is a merge key.
         merges: Vec<usize>,
     },
+}
+
+/// The key texts of a map so far, with the line of each, to refuse a duplicate: a list while
+/// the map is small (almost every map of a manifest is: a list beats hashing each key), a hash
+/// map once it has more than [`Seen::SMALL`] keys.
+#[derive(Default)]
+struct Seen {
+    small: Vec<(String, u32)>,
+    large: HashMap<String, u32>,
+}
+
+impl Seen {
+    const SMALL: usize = 16;
+
+    fn get(&self, key: &str) -> Option<u32> {
+        if self.large.is_empty() {
+            self.small.iter().find(|(k, _)| k == key).map(|(_, l)| *l)
+        } else {
+            self.large.get(key).copied()
+        }
+    }
+
+    fn insert(&mut self, key: String, line: u32) {
+        if self.large.is_empty() {
+            if self.small.len() < Self::SMALL {
+                self.small.push((key, line));
+                return;
+            }
+            self.large.extend(self.small.drain(..));
+        }
+        self.large.insert(key, line);
+    }
 }
 
 /// A completed anchored node, with what it costs to expand it again.
@@ -751,7 +783,7 @@ pub(crate) fn load<'a>(
                     Body::Map {
                         entries: Vec::new(),
                         pending: None,
-                        seen: HashMap::new(),
+                        seen: Seen::default(),
                         pending_merge: false,
                         merges: Vec::new(),
                     },

@@ -365,6 +365,19 @@ fn duplicate_keys_name_both_lines() {
     assert!(parse_err("1: a\n\"1\": b\n")
         .message
         .contains("duplicate key `1`"));
+    // In a map of many keys too (kept in a hash map past the first few), before and after.
+    for (n, dup) in [(40, 2), (40, 30), (17, 17)] {
+        let mut text: String = (1..=n).map(|i| format!("k{i}: {i}\n")).collect();
+        text.push_str(&format!("k{dup}: again\n"));
+        let d = parse_err(&text);
+        assert_eq!(
+            d.message,
+            format!("duplicate key `k{dup}` (first at line {dup})")
+        );
+        assert_eq!(d.location.line, Some(n + 1));
+    }
+    let many: String = (1..=40).map(|i| format!("k{i}: {i}\n")).collect();
+    assert!(parse(&many, "f.yaml").is_ok());
 }
 
 #[test]
