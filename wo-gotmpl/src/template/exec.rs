@@ -11,7 +11,7 @@ use super::fmt::{quote, sprint, sprintf, sprintln};
 use super::parse::{parse, Arg, Branch, Builtin, Command, Func, List, Node, Number, Pipe, Tree};
 use super::{Error, MissingKey, TemplateSet};
 use crate::func::Ctx;
-use crate::value::Value;
+use crate::value::{Key, Value};
 
 /// Helm's `include` recursion limit (`recursionMaxNums`).
 const INCLUDE_MAX: usize = 1000;
@@ -665,7 +665,7 @@ impl<'s> Exec<'s> {
                 if has_args {
                     return Err(self.error(sc, format!("{name} is not a method but has arguments")));
                 }
-                let found = m.borrow().get(name).cloned();
+                let found = m.borrow().get(Key::new(name)).cloned();
                 match found {
                     Some(v) => Ok(Val { v, iface: true }),
                     None => match self.set.missing_key {
