@@ -108,14 +108,16 @@ pub fn split_manifests(text: &str) -> Vec<&str> {
 pub fn sort_manifests(
     files: &[(String, String)],
 ) -> Result<(Vec<Manifest<'_>>, Vec<Manifest<'_>>), Error> {
-    sort_manifests_cached(files, None)
+    sort_manifests_cached(files, None, &[])
 }
 
 /// What sorting read of one rendered file: its documents (byte ranges of the text) and their
 /// heads.
-struct FileHeads {
+pub(crate) struct FileHeads {
     text: String,
     docs: Vec<(std::ops::Range<usize>, Head)>,
+    /// `text` holds no `<no value>`: a template's output equal to it needs no replacing.
+    clean: bool,
 }
 
 /// The heads of each template's last rendered text, so that a file rendered again to the same
@@ -128,6 +130,14 @@ pub(crate) struct HeadCache {
 }
 
 impl HeadCache {
+    /// What was read of `path`'s last text when `output`, a template's output before Helm
+    /// drops its `<no value>`s, is that text and holds none: then it is the file's text as it
+    /// stands, and neither the search for `<no value>` nor sorting need read it again.
+    pub(crate) fn unchanged(&self, path: &str, output: &str) -> Option<std::sync::Arc<FileHeads>> {
+        let cached = self.files.lock().expect("not poisoned").get(path).cloned();
+        cached.filter(|f| f.clean && f.text == output)
+    }
+
     /// The documents and heads of `content`, the text `path` rendered to.
     fn file(&self, path: &str, content: &str) -> Result<std::sync::Arc<FileHeads>, Error> {
         let cached = self.files.lock().expect("not poisoned").get(path).cloned();
@@ -137,6 +147,7 @@ impl HeadCache {
         let heads = std::sync::Arc::new(FileHeads {
             text: content.to_string(),
             docs: read_file(path, content)?,
+            clean: !content.contains("<no value>"),
         });
         self.files
             .lock()
@@ -160,23 +171,27 @@ fn read_file(path: &str, content: &str) -> Result<Vec<(std::ops::Range<usize>, H
         .collect()
 }
 
-/// [`sort_manifests`], remembering heads in `cache` when given.
+/// [`sort_manifests`], remembering heads in `cache` when given. `known[i]`, when there, is
+/// what [`HeadCache::unchanged`] found `files[i]` to be (so it is not compared again).
 pub(crate) fn sort_manifests_cached<'a>(
     files: &'a [(String, String)],
     cache: Option<&HeadCache>,
+    known: &[Option<std::sync::Arc<FileHeads>>],
 ) -> Result<(Vec<Manifest<'a>>, Vec<Manifest<'a>>), Error> {
-    let mut files: Vec<&(String, String)> = files.iter().collect();
-    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by(|&a, &b| files[a].0.cmp(&files[b].0));
     let mut hooks = Vec::new();
     let mut generic = Vec::new();
-    for (path, content) in files {
+    for i in order {
+        let (path, content) = &files[i];
         let base = path.rsplit('/').next().unwrap_or(path);
         if base.starts_with('_') || go_trim(content).is_empty() {
             continue;
         }
-        let read = match cache {
-            Some(cache) => Read::Cached(cache.file(path, content)?),
-            None => Read::Fresh(read_file(path, content)?),
+        let read = match (known.get(i).and_then(Option::clone), cache) {
+            (Some(hit), _) => Read::Cached(hit),
+            (None, Some(cache)) => Read::Cached(cache.file(path, content)?),
+            (None, None) => Read::Fresh(read_file(path, content)?),
         };
         let docs = match &read {
             Read::Cached(f) => &f.docs[..],
