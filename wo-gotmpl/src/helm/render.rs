@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use super::chart::Chart;
 use super::dependencies::{self, compatible};
 use super::errors::{exec_error, parse_error};
-use super::manifests::{print, show_only, sort_manifests_cached, FileHeads, HeadCache};
+use super::manifests::{print, show_only, sort_manifests_cached, HeadCache, Known};
 use super::objects::{Capabilities, Files, KubeVersion, DEFAULT_API_VERSIONS};
 use super::values::{coalesce_values_in_place, table_at, Node};
 use super::Error;
@@ -190,7 +190,7 @@ impl PreparedChart {
             .zip(known)
             .filter(|((name, _), _)| !name.ends_with("NOTES.txt"))
             .unzip();
-        let (hooks, manifests) = sort_manifests_cached(&files, Some(&self.heads), &known)?;
+        let (hooks, manifests) = sort_manifests_cached(&files, Some(&self.heads), known)?;
         let crds = if options.include_crds {
             crds
         } else {
@@ -219,14 +219,15 @@ impl PreparedChart {
     }
 
     /// `known`, when given, receives for each rendered file (in order) what the head cache
-    /// holds of it when its text is unchanged ([`HeadCache::unchanged`]).
+    /// holds of it when its text is unchanged ([`HeadCache::unchanged`]), else where its large
+    /// text nodes are.
     fn render_files_inner(
         &self,
         user_values: &Value,
         options: &RenderOptions,
         warnings: &mut Vec<String>,
         crds: &mut Vec<(String, String)>,
-        mut known: Option<&mut Vec<Option<Arc<FileHeads>>>>,
+        mut known: Option<&mut Vec<Known>>,
     ) -> Result<Vec<(String, String)>, Error> {
         let user = match user_values {
             Value::Map(_) => user_values.deep_copy(),
@@ -301,16 +302,17 @@ impl PreparedChart {
                 t.insert("BasePath".into(), Value::str(&r.base_path));
                 m.borrow_mut().insert("Template".into(), Value::map(t));
             }
-            let text = set
-                .execute(&r.name, scope, &mut ctx)
+            let (text, pieces) = set
+                .execute_pieces(&r.name, scope, &mut ctx)
                 .map_err(|e| Error::Execute(exec_error(&r.name, e.message(), &e.chain())))?;
             let hit = known
                 .as_ref()
-                .and_then(|_| self.heads.unchanged(&r.name, &text));
-            let text = if hit.is_none() && text.contains("<no value>") {
-                text.replace("<no value>", "")
+                .and_then(|_| self.heads.unchanged(&r.name, &text, &pieces));
+            let (text, pieces) = if hit.is_none() && text.contains("<no value>") {
+                // The offsets of the pieces are the output's, not the replaced text's.
+                (text.replace("<no value>", ""), Vec::new())
             } else {
-                text
+                (text, pieces)
             };
             total += text.len();
             ctx.check_output(total).map_err(|e| {
@@ -320,7 +322,10 @@ impl PreparedChart {
                 ))
             })?;
             if let Some(known) = known.as_mut() {
-                known.push(hit);
+                known.push(match hit {
+                    Some(hit) => Known::Unchanged(hit),
+                    None => Known::New(pieces),
+                });
             }
             rendered.push((r.name.clone(), text));
         }
@@ -526,5 +531,39 @@ mod tests {
             .expect("renders");
         assert_eq!(doc(third.clone()).as_deref(), Some("  a: \"x\""));
         assert_eq!(third, again);
+    }
+
+    /// An output holding the same large text node at the same place as the remembered text is
+    /// still compared outside it: here only the bytes before the node differ (a value of the
+    /// same length as `<no value>`, then `<no value>` itself).
+    #[test]
+    fn an_output_sharing_a_large_text_node_is_compared_around_it() {
+        let mut template = b"kind: ConfigMap\ndata:\n  a: \"{{ .Values.x }}\"\n# ".to_vec();
+        template.extend(std::iter::repeat_n(b'#', 3 * crate::template::PIECE_MIN));
+        template.push(b'\n');
+        let chart = Chart::from_files(vec![
+            (
+                "Chart.yaml".into(),
+                b"apiVersion: v2\nname: demo\nversion: 0.1.0\n".to_vec(),
+            ),
+            ("templates/cm.yaml".into(), template),
+        ])
+        .expect("a valid chart");
+        let prepared = PreparedChart::new(chart).expect("it parses");
+        let options = RenderOptions {
+            release_name: "r".into(),
+            ..RenderOptions::default()
+        };
+        let line = |out: &str| out.lines().nth(4).map(str::to_string);
+        let first = prepared
+            .render(&values(&[("x", "abcdefghij")]), &options)
+            .expect("renders");
+        assert_eq!(line(&first).as_deref(), Some("  a: \"abcdefghij\""));
+        let second = prepared.render(&values(&[]), &options).expect("renders");
+        assert_eq!(line(&second).as_deref(), Some("  a: \"\""));
+        let third = prepared
+            .render(&values(&[("x", "abcdefghij")]), &options)
+            .expect("renders");
+        assert_eq!(first, third);
     }
 }
