@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::func::{Ctx, FuncDef, FuncResult};
-use crate::value::{Map, Value};
+use crate::value::{Key, Map, Value};
 
 use super::args::{map, nth, string};
 use super::conv::{empty, to_string};
@@ -44,7 +44,7 @@ fn dict(_: &mut Ctx, a: &[Value]) -> FuncResult {
 fn get(_: &mut Ctx, a: &[Value]) -> FuncResult {
     let m = map(a, 0)?;
     let key = string(a, 1)?;
-    let value = m.borrow().get(key).cloned();
+    let value = m.borrow().get(Key::new(key)).cloned();
     Ok(value.unwrap_or_else(|| Value::str("")))
 }
 
@@ -64,7 +64,7 @@ fn unset(_: &mut Ctx, a: &[Value]) -> FuncResult {
 fn has_key(_: &mut Ctx, a: &[Value]) -> FuncResult {
     let m = map(a, 0)?;
     let key = string(a, 1)?;
-    let found = m.borrow().contains_key(key);
+    let found = m.borrow().contains_key(Key::new(key));
     Ok(Value::Bool(found))
 }
 
@@ -227,7 +227,7 @@ fn dig(_: &mut Ctx, a: &[Value]) -> FuncResult {
         })
         .collect::<Result<Vec<_>, _>>()?;
     for (i, key) in keys.iter().enumerate() {
-        let step = current.borrow().get(key).cloned();
+        let step = current.borrow().get(Key::new(key)).cloned();
         let Some(step) = step else {
             return Ok(default.clone());
         };

@@ -9,6 +9,7 @@ use regex::Regex;
 use super::glob::filepath_match;
 use super::Error;
 use crate::encoding::yaml;
+use crate::template::Pieces;
 
 /// The kinds in the order Helm installs them (Helm's `InstallOrder`); other kinds follow,
 /// alphabetically.
@@ -108,14 +109,57 @@ pub fn split_manifests(text: &str) -> Vec<&str> {
 pub fn sort_manifests(
     files: &[(String, String)],
 ) -> Result<(Vec<Manifest<'_>>, Vec<Manifest<'_>>), Error> {
-    sort_manifests_cached(files, None)
+    sort_manifests_cached(files, None, Vec::new())
 }
 
 /// What sorting read of one rendered file: its documents (byte ranges of the text) and their
 /// heads.
-struct FileHeads {
+pub(crate) struct FileHeads {
     text: String,
     docs: Vec<(std::ops::Range<usize>, Head)>,
+    /// `text` holds no `<no value>`: a template's output equal to it needs no replacing.
+    clean: bool,
+    /// Where the template's large text nodes went in `text` (empty when unknown).
+    pieces: Pieces,
+}
+
+/// What rendering knows of a file before sorting: its heads when its text is unchanged, else
+/// where its large text nodes are in it (empty when unknown).
+pub(crate) enum Known {
+    /// The text is the one the head cache holds.
+    Unchanged(std::sync::Arc<FileHeads>),
+    /// The text is new; its pieces, when its text is the template's output as written.
+    New(Pieces),
+}
+
+impl FileHeads {
+    /// Whether `output`, with its text nodes at `pieces`, is `self.text`. Where both hold the
+    /// same text node (the same allocation, which these references keep alive, so the same
+    /// immutable bytes) at the same offset, the bytes are equal without reading them; the rest
+    /// is compared.
+    fn holds(&self, output: &str, pieces: &Pieces) -> bool {
+        if self.text.len() != output.len() {
+            return false;
+        }
+        let same_pieces = self.pieces.len() == pieces.len()
+            && self
+                .pieces
+                .iter()
+                .zip(pieces)
+                .all(|((a, x), (b, y))| a == b && std::sync::Arc::ptr_eq(x, y));
+        if !same_pieces || pieces.is_empty() {
+            return self.text == output;
+        }
+        let (old, new) = (self.text.as_bytes(), output.as_bytes());
+        let mut at = 0;
+        for (offset, text) in pieces {
+            if old[at..*offset] != new[at..*offset] {
+                return false;
+            }
+            at = offset + text.len();
+        }
+        old[at..] == new[at..]
+    }
 }
 
 /// The heads of each template's last rendered text, so that a file rendered again to the same
@@ -128,8 +172,28 @@ pub(crate) struct HeadCache {
 }
 
 impl HeadCache {
-    /// The documents and heads of `content`, the text `path` rendered to.
-    fn file(&self, path: &str, content: &str) -> Result<std::sync::Arc<FileHeads>, Error> {
+    /// What was read of `path`'s last text when `output`, a template's output before Helm
+    /// drops its `<no value>`s, is that text and holds none: then it is the file's text as it
+    /// stands, and neither the search for `<no value>` nor sorting need read it again.
+    /// `pieces` are where the template's large text nodes went in `output`.
+    pub(crate) fn unchanged(
+        &self,
+        path: &str,
+        output: &str,
+        pieces: &Pieces,
+    ) -> Option<std::sync::Arc<FileHeads>> {
+        let cached = self.files.lock().expect("not poisoned").get(path).cloned();
+        cached.filter(|f| f.clean && f.holds(output, pieces))
+    }
+
+    /// The documents and heads of `content`, the text `path` rendered to, with its text nodes
+    /// at `pieces` (empty when unknown).
+    fn file(
+        &self,
+        path: &str,
+        content: &str,
+        pieces: Pieces,
+    ) -> Result<std::sync::Arc<FileHeads>, Error> {
         let cached = self.files.lock().expect("not poisoned").get(path).cloned();
         if let Some(hit) = cached.filter(|f| f.text == content) {
             return Ok(hit);
@@ -137,6 +201,8 @@ impl HeadCache {
         let heads = std::sync::Arc::new(FileHeads {
             text: content.to_string(),
             docs: read_file(path, content)?,
+            clean: !content.contains("<no value>"),
+            pieces,
         });
         self.files
             .lock()
@@ -160,23 +226,31 @@ fn read_file(path: &str, content: &str) -> Result<Vec<(std::ops::Range<usize>, H
         .collect()
 }
 
-/// [`sort_manifests`], remembering heads in `cache` when given.
+/// [`sort_manifests`], remembering heads in `cache` when given. `known[i]`, when there, is
+/// what rendering knows of `files[i]` ([`Known`]).
 pub(crate) fn sort_manifests_cached<'a>(
     files: &'a [(String, String)],
     cache: Option<&HeadCache>,
+    known: Vec<Known>,
 ) -> Result<(Vec<Manifest<'a>>, Vec<Manifest<'a>>), Error> {
-    let mut files: Vec<&(String, String)> = files.iter().collect();
-    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut known: Vec<Option<Known>> = known.into_iter().map(Some).collect();
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by(|&a, &b| files[a].0.cmp(&files[b].0));
     let mut hooks = Vec::new();
     let mut generic = Vec::new();
-    for (path, content) in files {
+    for i in order {
+        let (path, content) = &files[i];
         let base = path.rsplit('/').next().unwrap_or(path);
         if base.starts_with('_') || go_trim(content).is_empty() {
             continue;
         }
-        let read = match cache {
-            Some(cache) => Read::Cached(cache.file(path, content)?),
-            None => Read::Fresh(read_file(path, content)?),
+        let read = match (known.get_mut(i).and_then(Option::take), cache) {
+            (Some(Known::Unchanged(hit)), _) => Read::Cached(hit),
+            (Some(Known::New(pieces)), Some(cache)) => {
+                Read::Cached(cache.file(path, content, pieces)?)
+            }
+            (None, Some(cache)) => Read::Cached(cache.file(path, content, Vec::new())?),
+            (_, None) => Read::Fresh(read_file(path, content)?),
         };
         let docs = match &read {
             Read::Cached(f) => &f.docs[..],

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use super::chart::Chart;
 use super::dependencies::{self, compatible};
 use super::errors::{exec_error, parse_error};
-use super::manifests::{print, show_only, sort_manifests_cached, HeadCache};
+use super::manifests::{print, show_only, sort_manifests_cached, HeadCache, Known};
 use super::objects::{Capabilities, Files, KubeVersion, DEFAULT_API_VERSIONS};
 use super::values::{coalesce_values_in_place, table_at, Node};
 use super::Error;
@@ -177,12 +177,20 @@ impl PreparedChart {
     ) -> Result<(String, Vec<String>), Error> {
         let mut warnings = Vec::new();
         let mut crds = Vec::new();
-        let files = self.render_files_inner(user_values, options, &mut warnings, &mut crds)?;
-        let files: Vec<(String, String)> = files
+        let mut known = Vec::new();
+        let files = self.render_files_inner(
+            user_values,
+            options,
+            &mut warnings,
+            &mut crds,
+            Some(&mut known),
+        )?;
+        let (files, known): (Vec<_>, Vec<_>) = files
             .into_iter()
-            .filter(|(name, _)| !name.ends_with("NOTES.txt"))
-            .collect();
-        let (hooks, manifests) = sort_manifests_cached(&files, Some(&self.heads))?;
+            .zip(known)
+            .filter(|((name, _), _)| !name.ends_with("NOTES.txt"))
+            .unzip();
+        let (hooks, manifests) = sort_manifests_cached(&files, Some(&self.heads), known)?;
         let crds = if options.include_crds {
             crds
         } else {
@@ -207,15 +215,19 @@ impl PreparedChart {
         user_values: &Value,
         options: &RenderOptions,
     ) -> Result<Vec<(String, String)>, Error> {
-        self.render_files_inner(user_values, options, &mut Vec::new(), &mut Vec::new())
+        self.render_files_inner(user_values, options, &mut Vec::new(), &mut Vec::new(), None)
     }
 
+    /// `known`, when given, receives for each rendered file (in order) what the head cache
+    /// holds of it when its text is unchanged ([`HeadCache::unchanged`]), else where its large
+    /// text nodes are.
     fn render_files_inner(
         &self,
         user_values: &Value,
         options: &RenderOptions,
         warnings: &mut Vec<String>,
         crds: &mut Vec<(String, String)>,
+        mut known: Option<&mut Vec<Known>>,
     ) -> Result<Vec<(String, String)>, Error> {
         let user = match user_values {
             Value::Map(_) => user_values.deep_copy(),
@@ -290,13 +302,17 @@ impl PreparedChart {
                 t.insert("BasePath".into(), Value::str(&r.base_path));
                 m.borrow_mut().insert("Template".into(), Value::map(t));
             }
-            let text = set
-                .execute(&r.name, scope, &mut ctx)
+            let (text, pieces) = set
+                .execute_pieces(&r.name, scope, &mut ctx)
                 .map_err(|e| Error::Execute(exec_error(&r.name, e.message(), &e.chain())))?;
-            let text = if text.contains("<no value>") {
-                text.replace("<no value>", "")
+            let hit = known
+                .as_ref()
+                .and_then(|_| self.heads.unchanged(&r.name, &text, &pieces));
+            let (text, pieces) = if hit.is_none() && text.contains("<no value>") {
+                // The offsets of the pieces are the output's, not the replaced text's.
+                (text.replace("<no value>", ""), Vec::new())
             } else {
-                text
+                (text, pieces)
             };
             total += text.len();
             ctx.check_output(total).map_err(|e| {
@@ -305,6 +321,12 @@ impl PreparedChart {
                     r.name
                 ))
             })?;
+            if let Some(known) = known.as_mut() {
+                known.push(match hit {
+                    Some(hit) => Known::Unchanged(hit),
+                    None => Known::New(pieces),
+                });
+            }
             rendered.push((r.name.clone(), text));
         }
         Ok(rendered)
@@ -449,4 +471,99 @@ fn sort_templates(renderables: &mut Vec<Renderable>) {
         .collect();
     keyed.sort_by(|(ca, a), (cb, b)| cb.cmp(ca).then_with(|| b.name.cmp(&a.name)));
     renderables.extend(keyed.into_iter().map(|(_, r)| r));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Map;
+
+    fn values(entries: &[(&str, &str)]) -> Value {
+        let mut m = Map::new();
+        for (k, v) in entries {
+            m.insert(k.to_string(), Value::str(v));
+        }
+        Value::map(m)
+    }
+
+    /// A template's output equal to what the prepared chart remembers of its last text skips
+    /// the `<no value>` search only when that text holds none: here the second output is the
+    /// first's text after Helm dropped a `<no value>`, and still has one to drop.
+    #[test]
+    fn an_output_equal_to_the_last_text_still_drops_its_no_values() {
+        let chart = Chart::from_files(vec![
+            (
+                "Chart.yaml".into(),
+                b"apiVersion: v2\nname: demo\nversion: 0.1.0\n".to_vec(),
+            ),
+            (
+                "templates/cm.yaml".into(),
+                b"kind: ConfigMap\ndata:\n  a: \"{{ .Values.p }}{{ .Values.q }}{{ .Values.r }}\"\n"
+                    .to_vec(),
+            ),
+        ])
+        .expect("a valid chart");
+        let prepared = PreparedChart::new(chart).expect("it parses");
+        let options = RenderOptions {
+            release_name: "r".into(),
+            ..RenderOptions::default()
+        };
+        let doc = |out: String| out.lines().last().map(str::to_string);
+        // "<no " + "<no value>" (q missing) + "value>": Helm's one pass leaves "<no value>".
+        let first = prepared
+            .render(&values(&[("p", "<no "), ("r", "value>")]), &options)
+            .expect("renders");
+        assert_eq!(doc(first).as_deref(), Some("  a: \"<no value>\""));
+        // Now the template prints "<no value>" itself: the text of last time, dropped this time.
+        let second = prepared
+            .render(
+                &values(&[("p", "<no value>"), ("q", ""), ("r", "")]),
+                &options,
+            )
+            .expect("renders");
+        assert_eq!(doc(second).as_deref(), Some("  a: \"\""));
+        // And an unchanged clean text is the same text.
+        let third = prepared
+            .render(&values(&[("p", "x"), ("q", ""), ("r", "")]), &options)
+            .expect("renders");
+        let again = prepared
+            .render(&values(&[("p", "x"), ("q", ""), ("r", "")]), &options)
+            .expect("renders");
+        assert_eq!(doc(third.clone()).as_deref(), Some("  a: \"x\""));
+        assert_eq!(third, again);
+    }
+
+    /// An output holding the same large text node at the same place as the remembered text is
+    /// still compared outside it: here only the bytes before the node differ (a value of the
+    /// same length as `<no value>`, then `<no value>` itself).
+    #[test]
+    fn an_output_sharing_a_large_text_node_is_compared_around_it() {
+        let mut template = b"kind: ConfigMap\ndata:\n  a: \"{{ .Values.x }}\"\n# ".to_vec();
+        template.extend(std::iter::repeat_n(b'#', 3 * crate::template::PIECE_MIN));
+        template.push(b'\n');
+        let chart = Chart::from_files(vec![
+            (
+                "Chart.yaml".into(),
+                b"apiVersion: v2\nname: demo\nversion: 0.1.0\n".to_vec(),
+            ),
+            ("templates/cm.yaml".into(), template),
+        ])
+        .expect("a valid chart");
+        let prepared = PreparedChart::new(chart).expect("it parses");
+        let options = RenderOptions {
+            release_name: "r".into(),
+            ..RenderOptions::default()
+        };
+        let line = |out: &str| out.lines().nth(4).map(str::to_string);
+        let first = prepared
+            .render(&values(&[("x", "abcdefghij")]), &options)
+            .expect("renders");
+        assert_eq!(line(&first).as_deref(), Some("  a: \"abcdefghij\""));
+        let second = prepared.render(&values(&[]), &options).expect("renders");
+        assert_eq!(line(&second).as_deref(), Some("  a: \"\""));
+        let third = prepared
+            .render(&values(&[("x", "abcdefghij")]), &options)
+            .expect("renders");
+        assert_eq!(first, third);
+    }
 }

@@ -197,7 +197,11 @@ pub(crate) fn index(item: &Value, indexes: &[Value]) -> Result<Value, String> {
                 ))
             }
             Value::Map(m) => match ix {
-                Value::String(k) => m.borrow().get(&**k).cloned().unwrap_or(Value::Nil),
+                Value::String(k) => m
+                    .borrow()
+                    .get(crate::value::Key::new(k))
+                    .cloned()
+                    .unwrap_or(Value::Nil),
                 Value::Nil => return Err("value is nil; should be of type string".into()),
                 other => {
                     return Err(format!(

@@ -11,7 +11,7 @@ use super::fmt::{quote, sprint, sprintf, sprintln};
 use super::parse::{parse, Arg, Branch, Builtin, Command, Func, List, Node, Number, Pipe, Tree};
 use super::{Error, MissingKey, TemplateSet};
 use crate::func::Ctx;
-use crate::value::Value;
+use crate::value::{Key, Value};
 
 /// Helm's `include` recursion limit (`recursionMaxNums`).
 const INCLUDE_MAX: usize = 1000;
@@ -67,6 +67,8 @@ enum Flow {
 
 type R<T> = Result<T, Error>;
 
+use super::{Pieces, PIECE_MIN};
+
 pub(crate) struct Exec<'s> {
     set: &'s TemplateSet,
     ctx: &'s mut Ctx,
@@ -77,6 +79,12 @@ pub(crate) struct Exec<'s> {
     nesting: usize,
     /// Output buffers of finished `include`s, reused (their text is copied into the value).
     buffers: Vec<String>,
+    /// The address of the template's own output buffer, when its large text pieces are
+    /// recorded in `pieces` (not those of an `include`'s buffer).
+    top: usize,
+    /// Where text nodes of at least [`PIECE_MIN`] bytes went into the top output:
+    /// `(offset, text)`.
+    pieces: Pieces,
     /// Argument vectors of finished function calls, reused.
     arg_vecs: Vec<Vec<Value>>,
     /// Variable stacks of finished template executions, reused (empty; see [`recycle`]).
@@ -142,6 +150,8 @@ impl<'s> Exec<'s> {
             included: foldhash::HashMap::default(),
             nesting: 0,
             buffers: p.buffers,
+            top: 0,
+            pieces: Vec::new(),
             arg_vecs: p.arg_vecs,
             var_vecs: p.var_vecs,
         }
@@ -154,6 +164,15 @@ impl<'s> Exec<'s> {
             }
         }
         self.set.templates.get(name).cloned()
+    }
+
+    /// [`Exec::execute_named`], with where the large text nodes went into `out`: `(offset,
+    /// text)` for each text node of at least [`PIECE_MIN`] bytes written straight into `out`.
+    pub fn execute_named_pieces(&mut self, name: &str, data: Value, out: &mut String) -> R<Pieces> {
+        self.top = out as *const String as usize;
+        let r = self.execute_named(name, data, out);
+        self.top = 0;
+        r.map(|()| std::mem::take(&mut self.pieces))
     }
 
     /// Go's `ExecuteTemplate` on the root template: `name` with `data` as dot and `$`.
@@ -249,6 +268,9 @@ impl<'s> Exec<'s> {
         }
         match node {
             Node::Text(t) => {
+                if t.len() >= PIECE_MIN && std::ptr::eq(out, self.top as *const String) {
+                    self.pieces.push((out.len(), t.clone()));
+                }
                 out.push_str(t);
                 self.check_output(sc, out)?;
             }
@@ -665,7 +687,7 @@ impl<'s> Exec<'s> {
                 if has_args {
                     return Err(self.error(sc, format!("{name} is not a method but has arguments")));
                 }
-                let found = m.borrow().get(name).cloned();
+                let found = m.borrow().get(Key::new(name)).cloned();
                 match found {
                     Some(v) => Ok(Val { v, iface: true }),
                     None => match self.set.missing_key {

@@ -46,6 +46,12 @@
 
 mod builtins;
 mod exec;
+
+/// The size from which a text node written into a template's output is recorded as a piece.
+pub(crate) const PIECE_MIN: usize = 4096;
+
+/// Where a template's large text nodes went in its output: `(offset, text)`.
+pub(crate) type Pieces = Vec<(usize, std::sync::Arc<str>)>;
 pub(crate) mod fmt;
 mod lex;
 mod parse;
@@ -220,6 +226,23 @@ impl TemplateSet {
         let mut out = String::with_capacity(size.clamp(1024, 16 << 20));
         exec::Exec::new(self, ctx).execute_named(name, data.clone(), &mut out)?;
         Ok(out)
+    }
+
+    /// [`TemplateSet::execute`], with where its large text nodes went in the output:
+    /// `(offset, text)` for each text node of at least 4 KiB written into it (not through an
+    /// `include`). Text nodes are immutable and these references keep them alive, so two outputs
+    /// holding the same piece (`Arc::ptr_eq`) at the same offset hold the same bytes there.
+    pub(crate) fn execute_pieces(
+        &self,
+        name: &str,
+        data: &Value,
+        ctx: &mut Ctx,
+    ) -> Result<(String, Pieces), Error> {
+        let size = self.templates.get(name).map_or(0, |t| t.source.text.len());
+        let mut out = String::with_capacity(size.clamp(1024, 16 << 20));
+        let pieces =
+            exec::Exec::new(self, ctx).execute_named_pieces(name, data.clone(), &mut out)?;
+        Ok((out, pieces))
     }
 
     /// Like [`TemplateSet::execute`], appending the output to `out` (which keeps what was

@@ -56,7 +56,7 @@ pub(crate) struct List {
 
 #[derive(Debug)]
 pub(crate) enum Node {
-    Text(Box<str>),
+    Text(std::sync::Arc<str>),
     Action(Pipe),
     If(Branch),
     With(Branch),
