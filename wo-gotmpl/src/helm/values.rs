@@ -137,7 +137,7 @@ pub(crate) fn coalesce_values(
         Value::Map(_) => user.deep_copy(),
         _ => Value::empty_map(),
     };
-    coalesce(node, &dest, "", false, false, warnings)?;
+    coalesce(node, &dest, "", false, Defaults::Share, warnings)?;
     Ok(dest)
 }
 
@@ -152,7 +152,7 @@ pub(crate) fn coalesce_values_in_place(
         Value::Map(_) => user,
         _ => Value::empty_map(),
     };
-    coalesce(node, &dest, "", false, true, warnings)?;
+    coalesce(node, &dest, "", false, Defaults::InPlace, warnings)?;
     Ok(dest)
 }
 
@@ -166,7 +166,7 @@ pub(crate) fn merge_values(
         Value::Map(_) => user.deep_copy(),
         _ => Value::empty_map(),
     };
-    coalesce(node, &dest, "", true, false, warnings)?;
+    coalesce(node, &dest, "", true, Defaults::Copy, warnings)?;
     Ok(dest)
 }
 
@@ -178,11 +178,11 @@ fn coalesce(
     dest: &Value,
     prefix: &str,
     merge: bool,
-    in_place: bool,
+    defaults: Defaults,
     warnings: &mut Vec<String>,
 ) -> Result<(), Error> {
     let dest_t = table(dest).expect("coalescing into a table");
-    coalesce_chart_values(node, dest_t, prefix, merge, in_place, warnings);
+    coalesce_chart_values(node, dest_t, prefix, merge, defaults, warnings);
     for sub in &node.deps {
         let name = sub.name();
         match get(dest_t, name) {
@@ -207,7 +207,7 @@ fn coalesce(
         let dv = get(dest_t, name).expect("just ensured");
         let sub_prefix = concat_prefix(prefix, node.name());
         coalesce_globals(table(&dv).expect("a table"), dest_t, &sub_prefix, warnings);
-        coalesce(sub, &dv, &sub_prefix, merge, in_place, warnings)?;
+        coalesce(sub, &dv, &sub_prefix, merge, defaults, warnings)?;
     }
     Ok(())
 }
@@ -263,11 +263,32 @@ fn coalesce_chart_values(
     v: &Table,
     prefix: &str,
     merge: bool,
-    in_place: bool,
+    defaults: Defaults,
     warnings: &mut Vec<String>,
 ) {
     let sub_prefix = concat_prefix(prefix, node.name());
-    let copy = if in_place {
+    if defaults == Defaults::Share {
+        let Some(vc) = table(&node.values) else {
+            return;
+        };
+        // Only the keys the destination lacks are shared, and of those not the subcharts'
+        // tables nor `global`, which the coalescing writes into further on; everything else
+        // is copied as `Defaults::Copy` copies it (`coalesce_tables` writes into its source).
+        let entries: Vec<(String, Value)> = vc
+            .borrow()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for (key, val) in entries {
+            let shared = get(v, &key).is_none()
+                && key != "global"
+                && !node.deps.iter().any(|d| d.name() == key);
+            let val = if shared { val } else { val.deep_copy() };
+            coalesce_chart_entry(node, v, &sub_prefix, merge, key, val, warnings);
+        }
+        return;
+    }
+    let copy = if defaults == Defaults::InPlace {
         node.values.clone()
     } else {
         node.values.deep_copy()
@@ -278,30 +299,57 @@ fn coalesce_chart_values(
     // The copy (or, in place, the render's own values) is used up here: its entries move.
     let entries = std::mem::take(&mut *vc.borrow_mut());
     for (key, val) in entries {
-        match get(v, &key) {
-            Some(Value::Nil) if !merge => {
-                v.borrow_mut().remove(&key);
+        coalesce_chart_entry(node, v, &sub_prefix, merge, key, val, warnings);
+    }
+}
+
+/// What coalescing does with a chart's default values.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Defaults {
+    /// Copies them first (Helm's chart outlives the render).
+    Copy,
+    /// Coalesces them as they are: they are the render's own, read by nothing afterwards.
+    InPlace,
+    /// Shares the tables the destination lacks with the chart's defaults instead of copying
+    /// them (copying the rest): for a result that is only read, and dropped before the
+    /// defaults are coalesced again (the first pass that decides which subcharts are enabled;
+    /// its result is read there, and copied by the subcharts' own passes before they write).
+    Share,
+}
+
+/// One entry `key: val` of a chart's defaults into `v`, as Helm's `coalesceValues` loop.
+fn coalesce_chart_entry(
+    node: &Node,
+    v: &Table,
+    sub_prefix: &str,
+    merge: bool,
+    key: String,
+    val: Value,
+    warnings: &mut Vec<String>,
+) {
+    match get(v, &key) {
+        Some(Value::Nil) if !merge => {
+            v.borrow_mut().remove(&key);
+        }
+        Some(Value::Map(dest)) => match &val {
+            Value::Map(src) => {
+                let merge = merge || node.deps.iter().any(|d| d.name() == key);
+                coalesce_tables(
+                    &dest,
+                    src,
+                    &concat_prefix(sub_prefix, &key),
+                    merge,
+                    warnings,
+                );
             }
-            Some(Value::Map(dest)) => match &val {
-                Value::Map(src) => {
-                    let merge = merge || node.deps.iter().any(|d| d.name() == key);
-                    coalesce_tables(
-                        &dest,
-                        src,
-                        &concat_prefix(&sub_prefix, &key),
-                        merge,
-                        warnings,
-                    );
-                }
-                Value::Nil => {}
-                _ => warnings.push(format!(
-                    "warning: skipped value for {sub_prefix}.{key}: Not a table."
-                )),
-            },
-            Some(_) => {}
-            None => {
-                v.borrow_mut().insert(key, val);
-            }
+            Value::Nil => {}
+            _ => warnings.push(format!(
+                "warning: skipped value for {sub_prefix}.{key}: Not a table."
+            )),
+        },
+        Some(_) => {}
+        None => {
+            v.borrow_mut().insert(key, val);
         }
     }
 }
@@ -435,5 +483,68 @@ mod tests {
             Some("2".into())
         );
         assert!(path_value(&dst, "t").is_none(), "a table is no path value");
+    }
+
+    /// The first pass over the values (which subcharts are enabled) shares the chart's default
+    /// tables instead of copying them: it must give what a copying pass gives, warnings
+    /// included, and leave the defaults as they were, though the user's nulls delete keys in
+    /// the tables they meet and globals are written into each subchart's table.
+    #[test]
+    fn the_shared_first_pass_gives_what_a_copy_gives_and_keeps_the_defaults() {
+        let chart = Chart::from_files(vec![
+            (
+                "Chart.yaml".into(),
+                b"apiVersion: v2\nname: top\nversion: 0.1.0\n".to_vec(),
+            ),
+            (
+                "values.yaml".into(),
+                b"global: {g: 1, t: {a: 1}}\nkept: {x: 1, y: {z: 2}}\nmet: {x: 1, y: 2, n: {a: 1}}\nscalar: s\nsub: {enabled: true, over: 1}\n"
+                    .to_vec(),
+            ),
+            (
+                "charts/sub/Chart.yaml".into(),
+                b"apiVersion: v2\nname: sub\nversion: 0.1.0\n".to_vec(),
+            ),
+            (
+                "charts/sub/values.yaml".into(),
+                b"enabled: false\nover: 2\ndeep: {a: 1, b: {c: 2}}\nglobal: {g: 3, h: 4}\n".to_vec(),
+            ),
+        ])
+        .expect("a valid chart");
+        let user = crate::encoding::yaml::decode(
+            "met: {x: null, n: 5}\nscalar: {t: 1}\nsub: {deep: {b: null}}\nglobal: {t: null}\n",
+        )
+        .expect("yaml");
+        let shown = |n: &Node| format!("{} {}", n.values, n.deps[0].values);
+
+        let copied = Node::new(&chart);
+        let dest = user.deep_copy();
+        let mut copy_warnings = Vec::new();
+        coalesce(
+            &copied,
+            &dest,
+            "",
+            false,
+            Defaults::Copy,
+            &mut copy_warnings,
+        )
+        .expect("coalesces");
+
+        let shared = Node::new(&chart);
+        let before = shown(&shared);
+        let mut warnings = Vec::new();
+        let result = coalesce_values(&shared, &user, &mut warnings).expect("coalesces");
+        assert_eq!(result.to_string(), dest.to_string());
+        assert_eq!(warnings, copy_warnings);
+        assert!(
+            !warnings.is_empty(),
+            "the case meets a table overwritten by a scalar"
+        );
+        drop(result);
+        assert_eq!(shown(&shared), before, "the chart's defaults are unchanged");
+        assert_eq!(
+            path_value(&dest, "sub.enabled").map(|v| v.to_string()),
+            Some("true".into())
+        );
     }
 }
