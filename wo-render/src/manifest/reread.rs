@@ -417,12 +417,15 @@ fn inline(content: &str) -> Option<Value> {
             (Value::String(text), &content[used..])
         }
         b'[' | b'{' => {
-            let (value, tail) = if let Some(t) = content.strip_prefix("[]") {
+            if let Some(t) = content.strip_prefix("[]") {
                 (Value::Array(Vec::new()), t)
+            } else if let Some(t) = content.strip_prefix("{}") {
+                (Value::Object(Map::new()), t)
+            } else if content.starts_with('[') {
+                flow_seq(content)?
             } else {
-                (Value::Object(Map::new()), content.strip_prefix("{}")?)
-            };
-            (value, tail)
+                return None;
+            }
         }
         b'-' | b'?' | b':' => {
             if content.len() == 1 || content.as_bytes()[1] == b' ' {
@@ -436,6 +439,41 @@ fn inline(content: &str) -> Option<Value> {
         _ => return plain(content),
     };
     tail_ok(tail).then_some(value)
+}
+
+/// A one-line flow sequence of quoted scalars and simple words (`['-c', "x", a.b]`) at the
+/// start of `content`, and what follows it; `None` for anything else in it.
+fn flow_seq(content: &str) -> Option<(Value, &str)> {
+    let mut rest = content.strip_prefix('[')?;
+    let mut items = Vec::new();
+    loop {
+        rest = rest.trim_start_matches(' ');
+        let item = match rest.as_bytes().first()? {
+            b'\'' | b'"' => {
+                let (text, used) = quoted(rest)?;
+                rest = &rest[used..];
+                Value::String(text)
+            }
+            _ => {
+                let end = rest.bytes().position(|b| {
+                    !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/'))
+                })?;
+                let word = &rest[..end];
+                rest = &rest[end..];
+                match wo_core::yaml::resolve_plain_yaml11(word).ok()? {
+                    NodeKind::Str(s) if !word.is_empty() => Value::String(s),
+                    _ => return None,
+                }
+            }
+        };
+        items.push(item);
+        rest = rest.trim_start_matches(' ');
+        match rest.as_bytes().first()? {
+            b',' => rest = &rest[1..],
+            b']' => return Some((Value::Array(items), &rest[1..])),
+            _ => return None,
+        }
+    }
 }
 
 /// A plain scalar from `content` to the line's end or a comment, as the full reader
@@ -1101,6 +1139,16 @@ mod tests {
             ".nan",
             "[a]",
             "{a: 1}",
+            "['-c', 'exit 1']",
+            "[\"a\", b.c, 'd''e']",
+            "[ 'x' ] # c",
+            "[a,]",
+            "[on]",
+            "[1, 2]",
+            "['a' 'b']",
+            "[a b]",
+            "['a']x",
+            "[[]]",
             "|",
             ">-",
             "&a x",
@@ -1117,7 +1165,7 @@ mod tests {
                 accepted += 1;
             }
         }
-        assert!(accepted >= 45, "{accepted}");
+        assert!(accepted >= 49, "{accepted}");
         let accepted_layouts = [
             // `- ` at the key's indentation, and deeper; maps in items; comments between.
             "  list:\n  - a\n  - b: 1\n    c: 2\n  # between\n  - - nested\n",
