@@ -309,9 +309,10 @@ impl Raw<'_> {
         let mut out = String::new();
         let mut blank = 0usize;
         while !rest.is_empty() {
-            let end = rest.find('\n').unwrap_or(rest.len());
+            // A last line without its line break: the chomping differs; the parser decides.
+            let end = rest.find('\n')?;
             let l = &rest[..end];
-            rest = rest.get(end + 1..).unwrap_or("");
+            rest = &rest[end + 1..];
             no = no.checked_add(1)?;
             if l.is_empty() {
                 content?;
@@ -1236,6 +1237,7 @@ mod tests {
             "|\n    x\n   \n    y",
             "|+\n    keep\n",
             "|2\n    x\n",
+            "|\n    no final line break",
             "|",
             ">-",
             "&a x",
@@ -1291,6 +1293,13 @@ mod tests {
                 "{text}"
             );
         }
+        let unterminated = helm_doc("  k: |\n    x");
+        assert!(read_raw(&unterminated, "f", &Budget::default(), &|_| None).is_none());
+        assert!(mixed_as_full(&format!(
+            "{}{}",
+            helm_doc("  k: |\n    x\n"),
+            helm_doc("  j: |-\n    y\n").replace("name: cm", "name: d")
+        )));
         // Several documents: lines (what errors name) and duplicate errors as the parser's.
         let two = format!("{}{}", helm_doc("  a: 1\n"), helm_doc("  a: 2\n"));
         assert!(same_as_full(&two));
