@@ -275,6 +275,16 @@ impl Node {
     }
 }
 
+/// What a plain (unquoted, untagged) scalar means under [`Schema::Yaml11`], exactly as the
+/// parser resolves it in a stream read with that schema (`on` is `true`, `0777` is 511).
+///
+/// # Errors
+///
+/// A message when the text is an integer go-yaml reads that does not fit in 64 signed bits.
+pub fn resolve_plain_yaml11(text: &str) -> std::result::Result<NodeKind, String> {
+    scalar::resolve_plain_yaml11(text)
+}
+
 /// Parses one document with the default budget.
 pub fn parse(text: &str, file: &str) -> Result<Node> {
     parse_with(text, file, &Budget::default())

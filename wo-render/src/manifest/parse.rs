@@ -39,7 +39,28 @@ impl ManifestSet {
         if let Some(resources) = super::reread::read(text, file, budget) {
             return Self::from_resources(resources);
         }
+        // Raw engine output in the plain block form engines print, read as the parser reads it.
+        // Documents outside that form are read by the full parser, one by one.
+        let slow = |doc: &str| Self::resources_full(doc, file, budget);
+        if let Some(resources) = super::reread::read_raw(text, file, budget, &slow) {
+            return Self::from_resources(resources);
+        }
         Self::parse_full(text, file, budget)
+    }
+
+    /// The resources of `text` as the full parser reads them (unsorted), when it reads them
+    /// without any problem; `None` otherwise.
+    pub(super) fn resources_full(text: &str, file: &str, budget: &Budget) -> Option<Vec<Resource>> {
+        let docs = yaml::parse_stream_as(text, file, budget, Schema::Yaml11).ok()?;
+        let mut reader = Reader {
+            file,
+            resources: Vec::new(),
+            problems: Vec::new(),
+        };
+        for doc in &docs {
+            reader.document(doc, "");
+        }
+        reader.problems.is_empty().then_some(reader.resources)
     }
 
     /// [`ManifestSet::parse_with`] by the full YAML parser, whatever the text.

@@ -13,7 +13,7 @@
 //! the errors.
 
 use wo_core::value::Map;
-use wo_core::yaml::Budget;
+use wo_core::yaml::{Budget, NodeKind};
 use wo_core::{Location, Value};
 
 use super::{Resource, ResourceId};
@@ -103,6 +103,496 @@ fn identify(value: Value, file: &str, line: u32) -> Option<Resource> {
         value,
         source: Location::file(file).with_key("").at(line, 1),
     })
+}
+
+/// The resources of raw engine output (what `helm template` or the handlebars engine
+/// prints) when every document of it is in the plain block form engines print and well
+/// inside `budget`; `None` when the full parser must read it.
+///
+/// The form: `---` separators, comment lines and trailing comments, block maps and sequences
+/// at any consistent indentation (`- ` items at or deeper than their key), single-line quoted
+/// scalars, `[]` and `{}`, and plain scalars resolved by the parser's own YAML 1.1 resolver
+/// ([`wo_core::yaml::resolve_plain_yaml11`]). Anything else — block scalars, flow collections
+/// with content, anchors, aliases, tags, multi-line scalars, tabs, duplicate or merge keys,
+/// keys that are not strings, a document that is no resource map or a `List` — is left to the
+/// full parser, which also words the errors.
+pub(super) fn read_raw(
+    text: &str,
+    file: &str,
+    budget: &Budget,
+    slow: &dyn Fn(&str) -> Option<Vec<Resource>>,
+) -> Option<Vec<Resource>> {
+    if text.len() > budget.max_bytes
+        || text.len() >= budget.max_scalar_bytes
+        || text.len() >= budget.max_nodes
+        || text.contains('\r')
+    {
+        return None;
+    }
+    let mut resources = Vec::new();
+    let mut documents = 0usize;
+    let mut lines: Vec<Line<'_>> = Vec::new();
+    // Where the current document starts: its first line's index and byte offset; and
+    // whether a line of it is outside the form.
+    let (mut start_line, mut start_byte, mut outside) = (0usize, 0usize, false);
+    let (mut index, mut at) = (0usize, 0usize);
+    loop {
+        let l = (at <= text.len()).then(|| {
+            let rest = &text[at..];
+            &rest[..rest.find('\n').unwrap_or(rest.len())]
+        });
+        let end = match l {
+            None => true,
+            Some(l) if l.starts_with("---") => {
+                if l != "---" {
+                    return None;
+                }
+                true
+            }
+            Some(_) => false,
+        };
+        if end {
+            documents += 1;
+            if documents >= budget.max_documents {
+                return None;
+            }
+            let doc_end = at.min(text.len());
+            let content = outside || !lines.is_empty();
+            let fast = if outside || lines.is_empty() {
+                None
+            } else {
+                raw_document(text, std::mem::take(&mut lines), file, budget)
+            };
+            match fast {
+                Some(resource) => resources.push(resource),
+                None if !content => {}
+                None => {
+                    // The full parser reads this document alone, on the lines it has in the
+                    // stream; only when it reads it without any problem (else it reads the
+                    // whole stream and words the errors). Aliases are left to it entirely, as
+                    // their budget counts over the stream.
+                    let doc = &text[start_byte..doc_end];
+                    if doc.contains('*') {
+                        return None;
+                    }
+                    let padded = format!("{}{doc}", "\n".repeat(start_line));
+                    resources.extend(slow(&padded)?);
+                }
+            }
+            lines.clear();
+            outside = false;
+            let Some(l) = l else {
+                return Some(resources);
+            };
+            at += l.len() + 1;
+            index += 1;
+            (start_line, start_byte) = (index, at);
+            continue;
+        }
+        let l = l?;
+        let this = index;
+        at += l.len() + 1;
+        index += 1;
+        if l.starts_with('%') || l.starts_with("...") {
+            return None;
+        }
+        if outside {
+            continue;
+        }
+        let indent = l.bytes().take_while(|b| *b == b' ').count();
+        let content = &l[indent..];
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        let odd = if l.is_ascii() {
+            l.bytes().any(|b| b < 0x20 || b == 0x7f)
+        } else {
+            l.contains('\t') || l.chars().any(unusual)
+        };
+        if odd {
+            outside = true;
+            continue;
+        }
+        lines.push(Line {
+            no: u32::try_from(this + 1).ok()?,
+            indent,
+            text: l,
+        });
+    }
+}
+
+/// The resource of one raw document's content lines, when it is in the form [`read_raw`]
+/// reads; `None` otherwise.
+fn raw_document<'a>(
+    text: &'a str,
+    lines: Vec<Line<'a>>,
+    file: &str,
+    budget: &Budget,
+) -> Option<Resource> {
+    let root = lines.first()?;
+    if root.indent != 0 {
+        return None;
+    }
+    let line = root.no;
+    let mut raw = Raw {
+        text,
+        lines,
+        i: 0,
+        depth: 0,
+        max_depth: budget.max_depth / 2,
+    };
+    let value = raw.node()?;
+    if raw.i != raw.lines.len() || !value.is_object() {
+        return None;
+    }
+    identify(value, file, line)
+}
+
+/// A line of raw output with content (no blank or comment-only line).
+struct Line<'a> {
+    /// 1-based line number in the stream.
+    no: u32,
+    /// Leading spaces.
+    indent: usize,
+    /// The whole line, without its newline.
+    text: &'a str,
+}
+
+/// A reader of one raw document's content lines; `None` at anything outside the form.
+struct Raw<'a> {
+    /// The whole stream.
+    text: &'a str,
+    lines: Vec<Line<'a>>,
+    i: usize,
+    depth: usize,
+    max_depth: usize,
+}
+
+/// Whether `content` (from a line's indentation on) is a sequence item.
+fn is_item(content: &str) -> bool {
+    content == "-" || content.starts_with("- ")
+}
+
+/// What may follow a scalar or `[]`/`{}` on its line: nothing, or spaces and a comment.
+fn tail_ok(tail: &str) -> bool {
+    tail.is_empty()
+        || (tail.starts_with(' ')
+            && matches!(tail.trim_start().as_bytes().first(), None | Some(b'#')))
+}
+
+impl Raw<'_> {
+    fn deeper(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth <= self.max_depth).then_some(())
+    }
+
+    /// The block collection starting at the current line's indentation.
+    fn node(&mut self) -> Option<Value> {
+        let line = self.lines.get(self.i)?;
+        let n = line.indent;
+        if is_item(&line.text[n..]) {
+            self.seq(n)
+        } else {
+            self.map(n)
+        }
+    }
+
+    /// A literal block scalar whose header ends the current line and whose lines are
+    /// indented deeper than `n` (the same for all; no blank line before the first, no line of
+    /// only spaces); moves past it.
+    fn literal(&mut self, n: usize, strip: bool) -> Option<Value> {
+        let header = &self.lines[self.i];
+        let offset = (header.text.as_ptr() as usize).checked_sub(self.text.as_ptr() as usize)?;
+        let mut rest = self.text.get(offset + header.text.len() + 1..)?;
+        let (mut no, mut last) = (header.no, header.no);
+        let mut content: Option<usize> = None;
+        let mut out = String::new();
+        let mut blank = 0usize;
+        while !rest.is_empty() {
+            // A last line without its line break: the chomping differs; the parser decides.
+            let end = rest.find('\n')?;
+            let l = &rest[..end];
+            rest = &rest[end + 1..];
+            no = no.checked_add(1)?;
+            if l.is_empty() {
+                content?;
+                blank += 1;
+                continue;
+            }
+            let indent = l.bytes().take_while(|b| *b == b' ').count();
+            if indent == l.len() {
+                return None;
+            }
+            let c = match content {
+                None if indent > n => *content.insert(indent),
+                None => return None,
+                Some(c) if indent < c => break,
+                Some(c) => c,
+            };
+            if l.chars().any(|ch| ch == '\t' || unusual(ch)) {
+                return None;
+            }
+            if last != header.no {
+                out.push('\n');
+            }
+            for _ in 0..blank {
+                out.push('\n');
+            }
+            blank = 0;
+            out.push_str(&l[c..]);
+            last = no;
+        }
+        content?;
+        if !strip {
+            out.push('\n');
+        }
+        while self.lines.get(self.i).is_some_and(|l| l.no <= last) {
+            self.i += 1;
+        }
+        Some(Value::String(out))
+    }
+
+    /// The indentation of the next line, and whether it is a sequence item.
+    fn next(&self) -> Option<(usize, bool)> {
+        self.lines
+            .get(self.i)
+            .map(|l| (l.indent, is_item(&l.text[l.indent..])))
+    }
+
+    /// A sequence whose `-` sit at column `n`, from its first item.
+    fn seq(&mut self, n: usize) -> Option<Value> {
+        self.deeper()?;
+        let mut items = Vec::new();
+        loop {
+            let text = self.lines[self.i].text;
+            let rest = &text[n + 1..];
+            let spaces = rest.bytes().take_while(|b| *b == b' ').count();
+            let content = &rest[spaces..];
+            let item = if content.is_empty() || content.starts_with('#') {
+                self.i += 1;
+                match self.next() {
+                    Some((indent, _)) if indent > n => self.node()?,
+                    _ => Value::Null,
+                }
+            } else if is_item(content) {
+                return None;
+            } else {
+                self.entry_or_scalar(n, n + 1 + spaces)?
+            };
+            items.push(item);
+            match self.next() {
+                Some((indent, true)) if indent == n => {}
+                Some((indent, _)) if indent > n => return None,
+                _ => break,
+            }
+        }
+        self.depth -= 1;
+        Some(Value::Array(items))
+    }
+
+    /// What follows `- ` at column `col` of the current line: a map whose first entry is on
+    /// this line, or a scalar.
+    fn entry_or_scalar(&mut self, n: usize, col: usize) -> Option<Value> {
+        let content = &self.lines[self.i].text[col..];
+        if key(content).is_some() {
+            return self.map(col);
+        }
+        if let Some(strip) = literal_header(content) {
+            return self.literal(n + 1, strip);
+        }
+        let value = inline(content)?;
+        self.i += 1;
+        Some(value)
+    }
+
+    /// A map whose keys sit at column `n`, from its first entry (at column `n` of the current
+    /// line, which may follow a `- `).
+    fn map(&mut self, n: usize) -> Option<Value> {
+        self.deeper()?;
+        let mut map = Map::new();
+        loop {
+            let content = &self.lines[self.i].text[n..];
+            let (key, used) = key(content)?;
+            let rest = &content[used..];
+            let value = if rest.trim_start().is_empty() || rest.trim_start().starts_with('#') {
+                if !rest.is_empty() && !rest.starts_with(' ') {
+                    return None;
+                }
+                self.i += 1;
+                match self.next() {
+                    Some((indent, _)) if indent > n => self.node()?,
+                    Some((indent, true)) if indent == n => self.seq(n)?,
+                    _ => Value::Null,
+                }
+            } else {
+                let rest = rest.strip_prefix(' ')?.trim_start();
+                if let Some(strip) = literal_header(rest) {
+                    self.literal(n, strip)?
+                } else {
+                    let value = inline(rest)?;
+                    self.i += 1;
+                    value
+                }
+            };
+            if map.insert(key, value).is_some() {
+                return None;
+            }
+            match self.next() {
+                Some((indent, false)) if indent == n => {}
+                Some((indent, _)) if indent >= n => return None,
+                _ => break,
+            }
+        }
+        self.depth -= 1;
+        Some(Value::Object(map))
+    }
+}
+
+/// Whether `content` is the header of a literal block scalar this reader reads: `Some(true)`
+/// for `|-` (strip), `Some(false)` for `|` (clip).
+fn literal_header(content: &str) -> Option<bool> {
+    match content.trim_end_matches(' ') {
+        "|" => Some(false),
+        "|-" => Some(true),
+        _ => None,
+    }
+}
+
+/// The key at the start of `content` and the length up to and including its `:`, when it
+/// is a single-line key that the full reader reads as this string; `None` otherwise.
+fn key(content: &str) -> Option<(String, usize)> {
+    let (text, used) = match content.as_bytes().first()? {
+        b'\'' | b'"' => {
+            let (text, used) = quoted(content)?;
+            (text, used)
+        }
+        b'-' | b'?' | b':' | b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!'
+        | b'|' | b'>' | b'%' | b'@' | b'`' => return None,
+        _ => {
+            let end = match content.find(": ") {
+                Some(i) => i,
+                None if content.ends_with(':') => content.len() - 1,
+                None => return None,
+            };
+            let text = &content[..end];
+            if text.ends_with(' ') || text.contains(" #") {
+                return None;
+            }
+            match wo_core::yaml::resolve_plain_yaml11(text) {
+                Ok(NodeKind::Str(s)) if s != "<<" => (s, end),
+                _ => return None,
+            }
+        }
+    };
+    if text.len() > MAX_KEY_BYTES || content.as_bytes().get(used) != Some(&b':') {
+        return None;
+    }
+    Some((text, used + 1))
+}
+
+/// The value written on a line from `content` (not empty, not a comment) to the line's end.
+fn inline(content: &str) -> Option<Value> {
+    let (value, tail) = match content.as_bytes().first()? {
+        b'\'' | b'"' => {
+            let (text, used) = quoted(content)?;
+            (Value::String(text), &content[used..])
+        }
+        b'[' | b'{' => {
+            if let Some(t) = content.strip_prefix("[]") {
+                (Value::Array(Vec::new()), t)
+            } else if let Some(t) = content.strip_prefix("{}") {
+                (Value::Object(Map::new()), t)
+            } else if content.starts_with('[') {
+                flow_seq(content)?
+            } else {
+                return None;
+            }
+        }
+        b'-' | b'?' | b':' => {
+            if content.len() == 1 || content.as_bytes()[1] == b' ' {
+                return None;
+            }
+            return plain(content);
+        }
+        b',' | b']' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'%' | b'@' | b'`' => {
+            return None
+        }
+        _ => return plain(content),
+    };
+    tail_ok(tail).then_some(value)
+}
+
+/// A one-line flow sequence of quoted scalars and simple words (`['-c', "x", a.b]`) at the
+/// start of `content`, and what follows it; `None` for anything else in it.
+fn flow_seq(content: &str) -> Option<(Value, &str)> {
+    let mut rest = content.strip_prefix('[')?;
+    let mut items = Vec::new();
+    loop {
+        rest = rest.trim_start_matches(' ');
+        let item = match rest.as_bytes().first()? {
+            b'\'' | b'"' => {
+                let (text, used) = quoted(rest)?;
+                rest = &rest[used..];
+                Value::String(text)
+            }
+            _ => {
+                let end = rest.bytes().position(|b| {
+                    !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/'))
+                })?;
+                let word = &rest[..end];
+                rest = &rest[end..];
+                match wo_core::yaml::resolve_plain_yaml11(word).ok()? {
+                    NodeKind::Str(s) if !word.is_empty() => Value::String(s),
+                    _ => return None,
+                }
+            }
+        };
+        items.push(item);
+        rest = rest.trim_start_matches(' ');
+        match rest.as_bytes().first()? {
+            b',' => rest = &rest[1..],
+            b']' => return Some((Value::Array(items), &rest[1..])),
+            _ => return None,
+        }
+    }
+}
+
+/// A plain scalar from `content` to the line's end or a comment, as the full reader
+/// resolves it.
+fn plain(content: &str) -> Option<Value> {
+    let text = match content.find(" #") {
+        Some(i) => &content[..i],
+        None => content,
+    }
+    .trim_end_matches(' ');
+    if text.contains(": ") || text.ends_with(':') {
+        return None;
+    }
+    Some(match wo_core::yaml::resolve_plain_yaml11(text).ok()? {
+        NodeKind::Null => Value::Null,
+        NodeKind::Bool(b) => Value::Bool(b),
+        NodeKind::Int(i) => Value::from(i),
+        NodeKind::Float(f) => Value::Number(serde_json::Number::from_f64(f)?),
+        NodeKind::Str(s) => Value::String(s),
+        NodeKind::Seq(_) | NodeKind::Map(_) => return None,
+    })
+}
+
+/// A quoted scalar closed on its line at the start of `content`, and the bytes it takes.
+fn quoted(content: &str) -> Option<(String, usize)> {
+    let mut reader = Reader {
+        s: content.as_bytes(),
+        text: content,
+        pos: 0,
+        depth: 0,
+        max_depth: 0,
+    };
+    let text = if content.starts_with('\'') {
+        reader.single_quoted()?
+    } else {
+        reader.double_quoted()?
+    };
+    Some((text, reader.pos))
 }
 
 /// A reader of one document in the emitter's block form. Lenient where the round trip
@@ -581,5 +1071,268 @@ mod tests {
         };
         assert!(read(cm, "f", &tight).is_none());
         assert!(ManifestSet::parse_with(cm, "f", &tight).is_err());
+    }
+    /// The fast reading of raw `text` (when it accepts) against the full parser: the same
+    /// resources, sources and canonical bytes, or the same error. Whether it accepted.
+    fn same_as_full(text: &str) -> bool {
+        fast_as_full(text, &|_| None)
+    }
+
+    /// As [`same_as_full`], with the documents outside the form read by the full parser.
+    fn mixed_as_full(text: &str) -> bool {
+        fast_as_full(text, &|doc| {
+            ManifestSet::resources_full(doc, "t/manifests.yaml", &Budget::default())
+        })
+    }
+
+    fn fast_as_full(text: &str, slow: &dyn Fn(&str) -> Option<Vec<Resource>>) -> bool {
+        let Some(fast) = read_raw(text, "t/manifests.yaml", &Budget::default(), slow) else {
+            return false;
+        };
+        let full = ManifestSet::parse_full(text, "t/manifests.yaml", &Budget::default());
+        match (ManifestSet::from_resources(fast), full) {
+            (Ok(a), Ok(b)) => {
+                assert_eq!(a.resources, b.resources, "{text}");
+                assert_eq!(a.to_yaml(), b.to_yaml(), "{text}");
+            }
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{text}"),
+            (a, b) => panic!("fast {a:?} but full {b:?} for\n{text}"),
+        }
+        true
+    }
+
+    #[test]
+    fn raw_helm_output_of_the_corpus_reads_as_the_full_parser_reads_it() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/charts");
+        let Ok(charts) = std::fs::read_dir(&root) else {
+            println!(
+                "note: {} is absent; the corpus comparison is skipped",
+                root.display()
+            );
+            return;
+        };
+        let (mut files, mut whole, mut accepted, mut fell_back) = (0, 0, 0, 0);
+        for chart in charts.flatten() {
+            let Ok(expected) = std::fs::read_dir(chart.path().join("expected")) else {
+                continue;
+            };
+            for file in expected.flatten() {
+                let path = file.path();
+                if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                files += 1;
+                whole += usize::from(mixed_as_full(&text));
+                for doc in text.split("\n---\n") {
+                    let doc = format!("---\n{}\n", doc.trim_start_matches("---\n"));
+                    if doc
+                        .lines()
+                        .all(|l| l.trim().is_empty() || l.starts_with('#') || l == "---")
+                    {
+                        continue;
+                    }
+                    if same_as_full(&doc) {
+                        accepted += 1;
+                    } else {
+                        fell_back += 1;
+                    }
+                }
+            }
+        }
+        println!(
+            "raw fast path over {files} expected outputs: {whole} whole files and \
+             {accepted} documents accepted, {fell_back} documents left to the full parser"
+        );
+        if files > 0 {
+            assert!(
+                accepted > fell_back,
+                "{accepted} accepted, {fell_back} fell back"
+            );
+        }
+    }
+
+    /// A raw document as Helm prints it, with `data` lines spliced in.
+    fn helm_doc(data: &str) -> String {
+        format!(
+            "---\n# Source: c/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  \
+             name: cm # trailing\n  labels:\n    app: c\ndata:\n{data}"
+        )
+    }
+
+    #[test]
+    fn raw_scalars_and_layouts_read_as_the_full_parser_reads_them() {
+        let mut accepted = 0;
+        for v in [
+            "on",
+            "yes",
+            "Yes",
+            "off",
+            "y",
+            "n",
+            "0777",
+            "0o17",
+            "0x1F",
+            "0b101",
+            "1e3",
+            "1E3",
+            "~",
+            "null",
+            "Null",
+            "",
+            "  ",
+            "12",
+            "-3",
+            "+4",
+            "1_000",
+            "1.50",
+            ".5",
+            "-.5",
+            "09",
+            "2024-01-01",
+            "'it''s'",
+            "\"\\u00e9\"",
+            "\"caf\\u00e9\"",
+            "'a: b'",
+            "\"a: b\"",
+            "x y",
+            "a#b",
+            "a #b",
+            "1 # one",
+            "'q' # c",
+            "\"d\"   # c",
+            "[]",
+            "{}",
+            "[] # c",
+            "http://x:1/y",
+            "500m",
+            "3f9a0e",
+            "a\"b",
+            "café",
+            "true",
+            "TRUE",
+            "-",
+            "x:y",
+            "9223372036854775807",
+            "99999999999999999999",
+            "1e999",
+            ".inf",
+            ".nan",
+            "[a]",
+            "{a: 1}",
+            "['-c', 'exit 1']",
+            "[\"a\", b.c, 'd''e']",
+            "[ 'x' ] # c",
+            "[a,]",
+            "[on]",
+            "[1, 2]",
+            "['a' 'b']",
+            "[a b]",
+            "['a']x",
+            "[[]]",
+            "|\n    one\n    two\n\n    # not a comment\n      deeper\n\n\n  after: 1",
+            "|-\n    one\n  after: |\n      x\n",
+            "|\n  not deeper",
+            "|\n\n    leading blank",
+            "|\n    x\n   \n    y",
+            "|+\n    keep\n",
+            "|2\n    x\n",
+            "|\n    no final line break",
+            "|",
+            ">-",
+            "&a x",
+            "*a",
+            "!!str 1",
+            "'multi",
+            "a: b",
+            "x:",
+            "%x",
+            "@x",
+        ] {
+            let text = helm_doc(&format!("  v: {v}\n"));
+            if same_as_full(&text) {
+                accepted += 1;
+            }
+        }
+        assert!(accepted >= 49, "{accepted}");
+        let accepted_layouts = [
+            // Literal block scalars, comment-like and blank lines in them, clip and strip.
+            "  v: |\n    one\n\n    # not a comment\n      deeper\n\n  w: |-\n    x\n  l:\n  - |\n    item\n  - z\n",
+            // `- ` at the key's indentation, and deeper; maps in items; comments between.
+            "  list:\n  - a\n  - b: 1\n    c: 2\n  # between\n  - - nested\n",
+            "  list:\n  - a\n  - b: 1\n    c: 2\n  other: x\n",
+            "  list:\n    -   a\n    -   b: 1\n        c: []\n",
+            "  list:\n  -\n    x: 1\n  -\n  - # empty\n",
+            "  key with spaces: v\n  'quoted key': \"v\"\n  \"dq\": 'it''s'\n",
+            "  empty:\n  after: 1\n  nested:\n      deep:\n         - x\n",
+            "  k: v\n\n\n# column-0 comment\n  j: w\n",
+            "  k:\n  - a\n  -   b: c\n      d: e\n",
+        ];
+        for (i, data) in accepted_layouts.iter().enumerate() {
+            let text = helm_doc(data);
+            let ok = same_as_full(&text);
+            // The nested `- - ` sequence (second layout) is left to the full parser.
+            assert_eq!(ok, i != 1, "{text}");
+        }
+        for data in [
+            "  k: v\n  k: w\n",
+            "  <<: {a: 1}\n",
+            "  on: x\n",
+            "  1: x\n",
+            "  k: a\n    continued\n",
+            "  k: 'a\n    b'\n",
+            "  k: >\n    text\n",
+            "  k: |\n    text\n\ttab\n",
+            "  k:\ttab\n",
+            "  k: v\n - bad\n",
+            "  ? k\n  : v\n",
+        ] {
+            let text = helm_doc(data);
+            assert!(
+                read_raw(&text, "f", &Budget::default(), &|_| None).is_none(),
+                "{text}"
+            );
+        }
+        let unterminated = helm_doc("  k: |\n    x");
+        assert!(read_raw(&unterminated, "f", &Budget::default(), &|_| None).is_none());
+        assert!(mixed_as_full(&format!(
+            "{}{}",
+            helm_doc("  k: |\n    x\n"),
+            helm_doc("  j: |-\n    y\n").replace("name: cm", "name: d")
+        )));
+        // Several documents: lines (what errors name) and duplicate errors as the parser's.
+        let two = format!("{}{}", helm_doc("  a: 1\n"), helm_doc("  a: 2\n"));
+        assert!(same_as_full(&two));
+        let two = format!(
+            "{}---\n# only a comment\n---\n{}",
+            helm_doc("  a: 1\n"),
+            helm_doc("  b: 2\n").replace("name: cm", "name: other")
+        );
+        assert!(same_as_full(&two));
+        // A document outside the form amid others: the parser reads it on its own lines.
+        let block = helm_doc("  script: >\n    echo on\n").replace("name: cm", "name: b");
+        let mixed = format!("{}{block}{}", helm_doc("  a: 1\n"), helm_doc("  a: [x]\n"));
+        assert!(!same_as_full(&mixed));
+        assert!(mixed_as_full(&mixed));
+        let fast = ManifestSet::parse(&mixed, "t").unwrap_err().to_string();
+        assert!(fast.contains("t:24:1") && fast.contains("line 3"), "{fast}");
+        let fine = format!("{}{block}", helm_doc("  a: 1\n"));
+        let set = ManifestSet::parse(&fine, "t").unwrap();
+        assert_eq!(
+            set.resources
+                .iter()
+                .map(|r| r.source.line)
+                .collect::<Vec<_>>(),
+            [Some(13), Some(3)]
+        );
+        assert_eq!(set.resources[0].value["data"]["script"], "echo on\n");
+        let set = ManifestSet::parse(&two, "t").unwrap();
+        assert_eq!(
+            set.resources
+                .iter()
+                .map(|r| r.source.line)
+                .collect::<Vec<_>>(),
+            [Some(3), Some(16)]
+        );
     }
 }
