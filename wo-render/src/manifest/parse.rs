@@ -51,20 +51,12 @@ impl ManifestSet {
     /// The resources of `text` as the full parser reads them (unsorted), when it reads them
     /// without any problem; `None` otherwise.
     pub(super) fn resources_full(text: &str, file: &str, budget: &Budget) -> Option<Vec<Resource>> {
-        let docs = yaml::parse_stream_as(text, file, budget, Schema::Yaml11).ok()?;
-        let mut reader = Reader {
-            file,
-            resources: Vec::new(),
-            problems: Vec::new(),
-        };
-        for doc in &docs {
-            reader.document(doc, "");
-        }
+        let reader = Self::read_full(text, file, budget).ok()?;
         reader.problems.is_empty().then_some(reader.resources)
     }
 
-    /// [`ManifestSet::parse_with`] by the full YAML parser, whatever the text.
-    pub(super) fn parse_full(text: &str, file: &str, budget: &Budget) -> Result<ManifestSet> {
+    /// Every document of `text` read by the full YAML parser, with the problems found.
+    fn read_full<'a>(text: &str, file: &'a str, budget: &Budget) -> Result<Reader<'a>> {
         let docs = yaml::parse_stream_as(text, file, budget, Schema::Yaml11)?;
         let mut reader = Reader {
             file,
@@ -74,11 +66,16 @@ impl ManifestSet {
         for doc in &docs {
             reader.document(doc, "");
         }
+        Ok(reader)
+    }
+
+    /// [`ManifestSet::parse_with`] by the full YAML parser, whatever the text.
+    pub(super) fn parse_full(text: &str, file: &str, budget: &Budget) -> Result<ManifestSet> {
         let Reader {
             resources,
             problems,
             ..
-        } = reader;
+        } = Self::read_full(text, file, budget)?;
         match Self::from_resources(resources) {
             Ok(set) if problems.is_empty() => Ok(set),
             Ok(_) => Err(Error::Invalid(Diagnostics(problems).sorted())),
