@@ -9,7 +9,7 @@ use regex::Regex;
 use super::glob::filepath_match;
 use super::Error;
 use crate::encoding::yaml;
-use crate::template::Pieces;
+use crate::template::{Output, Pieces};
 
 /// The kinds in the order Helm installs them (Helm's `InstallOrder`); other kinds follow,
 /// alphabetically.
@@ -132,33 +132,28 @@ pub(crate) enum Known {
     New(Pieces),
 }
 
-impl FileHeads {
-    /// Whether `output`, with its text nodes at `pieces`, is `self.text`. Where both hold the
-    /// same text node (the same allocation, which these references keep alive, so the same
-    /// immutable bytes) at the same offset, the bytes are equal without reading them; the rest
-    /// is compared.
-    fn holds(&self, output: &str, pieces: &Pieces) -> bool {
-        if self.text.len() != output.len() {
-            return false;
+/// A rendered file's text: made now, or the head cache's, when the template's output was
+/// the text it remembers (then nothing was copied).
+pub(crate) enum FileText {
+    Owned(String),
+    Cached(std::sync::Arc<FileHeads>),
+}
+
+impl AsRef<str> for FileText {
+    fn as_ref(&self) -> &str {
+        match self {
+            FileText::Owned(s) => s,
+            FileText::Cached(f) => &f.text,
         }
-        let same_pieces = self.pieces.len() == pieces.len()
-            && self
-                .pieces
-                .iter()
-                .zip(pieces)
-                .all(|((a, x), (b, y))| a == b && std::sync::Arc::ptr_eq(x, y));
-        if !same_pieces || pieces.is_empty() {
-            return self.text == output;
+    }
+}
+
+impl FileText {
+    pub(crate) fn into_string(self) -> String {
+        match self {
+            FileText::Owned(s) => s,
+            FileText::Cached(f) => f.text.clone(),
         }
-        let (old, new) = (self.text.as_bytes(), output.as_bytes());
-        let mut at = 0;
-        for (offset, text) in pieces {
-            if old[at..*offset] != new[at..*offset] {
-                return false;
-            }
-            at = offset + text.len();
-        }
-        old[at..] == new[at..]
     }
 }
 
@@ -175,15 +170,13 @@ impl HeadCache {
     /// What was read of `path`'s last text when `output`, a template's output before Helm
     /// drops its `<no value>`s, is that text and holds none: then it is the file's text as it
     /// stands, and neither the search for `<no value>` nor sorting need read it again.
-    /// `pieces` are where the template's large text nodes went in `output`.
     pub(crate) fn unchanged(
         &self,
         path: &str,
-        output: &str,
-        pieces: &Pieces,
+        output: &Output,
     ) -> Option<std::sync::Arc<FileHeads>> {
         let cached = self.files.lock().expect("not poisoned").get(path).cloned();
-        cached.filter(|f| f.clean && f.holds(output, pieces))
+        cached.filter(|f| f.clean && output.is(&f.text, &f.pieces))
     }
 
     /// The documents and heads of `content`, the text `path` rendered to, with its text nodes
@@ -228,8 +221,8 @@ fn read_file(path: &str, content: &str) -> Result<Vec<(std::ops::Range<usize>, H
 
 /// [`sort_manifests`], remembering heads in `cache` when given. `known[i]`, when there, is
 /// what rendering knows of `files[i]` ([`Known`]).
-pub(crate) fn sort_manifests_cached<'a>(
-    files: &'a [(String, String)],
+pub(crate) fn sort_manifests_cached<'a, T: AsRef<str>>(
+    files: &'a [(String, T)],
     cache: Option<&HeadCache>,
     known: Vec<Known>,
 ) -> Result<(Vec<Manifest<'a>>, Vec<Manifest<'a>>), Error> {
@@ -240,6 +233,7 @@ pub(crate) fn sort_manifests_cached<'a>(
     let mut generic = Vec::new();
     for i in order {
         let (path, content) = &files[i];
+        let content = content.as_ref();
         let base = path.rsplit('/').next().unwrap_or(path);
         if base.starts_with('_') || go_trim(content).is_empty() {
             continue;

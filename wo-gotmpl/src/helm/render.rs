@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use super::chart::Chart;
 use super::dependencies::{self, compatible};
 use super::errors::{exec_error, parse_error};
-use super::manifests::{print, show_only, sort_manifests_cached, HeadCache, Known};
+use super::manifests::{print, show_only, sort_manifests_cached, FileText, HeadCache, Known};
 use super::objects::{Capabilities, Files, KubeVersion, DEFAULT_API_VERSIONS};
 use super::values::{coalesce_values_in_place, table_at, Node};
 use super::Error;
@@ -215,7 +215,12 @@ impl PreparedChart {
         user_values: &Value,
         options: &RenderOptions,
     ) -> Result<Vec<(String, String)>, Error> {
-        self.render_files_inner(user_values, options, &mut Vec::new(), &mut Vec::new(), None)
+        let files =
+            self.render_files_inner(user_values, options, &mut Vec::new(), &mut Vec::new(), None)?;
+        Ok(files
+            .into_iter()
+            .map(|(name, text)| (name, text.into_string()))
+            .collect())
     }
 
     /// `known`, when given, receives for each rendered file (in order) what the head cache
@@ -228,7 +233,7 @@ impl PreparedChart {
         warnings: &mut Vec<String>,
         crds: &mut Vec<(String, String)>,
         mut known: Option<&mut Vec<Known>>,
-    ) -> Result<Vec<(String, String)>, Error> {
+    ) -> Result<Vec<(String, FileText)>, Error> {
         let user = match user_values {
             Value::Map(_) => user_values.deep_copy(),
             _ => Value::empty_map(),
@@ -302,19 +307,26 @@ impl PreparedChart {
                 t.insert("BasePath".into(), Value::str(&r.base_path));
                 m.borrow_mut().insert("Template".into(), Value::map(t));
             }
-            let (text, pieces) = set
+            let output = set
                 .execute_pieces(&r.name, scope, &mut ctx)
                 .map_err(|e| Error::Execute(exec_error(&r.name, e.message(), &e.chain())))?;
             let hit = known
                 .as_ref()
-                .and_then(|_| self.heads.unchanged(&r.name, &text, &pieces));
-            let (text, pieces) = if hit.is_none() && text.contains("<no value>") {
-                // The offsets of the pieces are the output's, not the replaced text's.
-                (text.replace("<no value>", ""), Vec::new())
-            } else {
-                (text, pieces)
+                .and_then(|_| self.heads.unchanged(&r.name, &output));
+            let (text, pieces) = match &hit {
+                // The text the cache holds: the output's large text nodes need no copying.
+                Some(hit) => (FileText::Cached(hit.clone()), Vec::new()),
+                None => {
+                    let (text, pieces) = output.into_whole();
+                    if text.contains("<no value>") {
+                        // The offsets of the pieces are the output's, not the replaced text's.
+                        (FileText::Owned(text.replace("<no value>", "")), Vec::new())
+                    } else {
+                        (FileText::Owned(text), pieces)
+                    }
+                }
             };
-            total += text.len();
+            total += text.as_ref().len();
             ctx.check_output(total).map_err(|e| {
                 Error::Execute(format!(
                     "the templates up to {} {e}: a chart's manifests are limited to that much",

@@ -82,9 +82,11 @@ pub(crate) struct Exec<'s> {
     /// The address of the template's own output buffer, when its large text pieces are
     /// recorded in `pieces` (not those of an `include`'s buffer).
     top: usize,
-    /// Where text nodes of at least [`PIECE_MIN`] bytes went into the top output:
-    /// `(offset, text)`.
+    /// Where text nodes of at least [`PIECE_MIN`] bytes go in the top output, which leaves
+    /// them out: `(offset in the whole output, text)`.
     pieces: Pieces,
+    /// The bytes of `pieces` left out of the top output so far.
+    gap: usize,
     /// Argument vectors of finished function calls, reused.
     arg_vecs: Vec<Vec<Value>>,
     /// Variable stacks of finished template executions, reused (empty; see [`recycle`]).
@@ -152,6 +154,7 @@ impl<'s> Exec<'s> {
             buffers: p.buffers,
             top: 0,
             pieces: Vec::new(),
+            gap: 0,
             arg_vecs: p.arg_vecs,
             var_vecs: p.var_vecs,
         }
@@ -166,12 +169,15 @@ impl<'s> Exec<'s> {
         self.set.templates.get(name).cloned()
     }
 
-    /// [`Exec::execute_named`], with where the large text nodes went into `out`: `(offset,
-    /// text)` for each text node of at least [`PIECE_MIN`] bytes written straight into `out`.
+    /// [`Exec::execute_named`], leaving out of `out` each text node of at least [`PIECE_MIN`]
+    /// bytes that would be written straight into it (not through an `include`): the pieces say
+    /// where each goes, as `(offset in the whole output, text)`.
     pub fn execute_named_pieces(&mut self, name: &str, data: Value, out: &mut String) -> R<Pieces> {
         self.top = out as *const String as usize;
+        self.gap = 0;
         let r = self.execute_named(name, data, out);
         self.top = 0;
+        self.gap = 0;
         r.map(|()| std::mem::take(&mut self.pieces))
     }
 
@@ -269,9 +275,11 @@ impl<'s> Exec<'s> {
         match node {
             Node::Text(t) => {
                 if t.len() >= PIECE_MIN && std::ptr::eq(out, self.top as *const String) {
-                    self.pieces.push((out.len(), t.clone()));
+                    self.pieces.push((out.len() + self.gap, t.clone()));
+                    self.gap += t.len();
+                } else {
+                    out.push_str(t);
                 }
-                out.push_str(t);
                 self.check_output(sc, out)?;
             }
             Node::Action(pipe) => {
@@ -306,11 +314,16 @@ impl<'s> Exec<'s> {
         Ok(Flow::Normal)
     }
 
-    /// The output budget: `out` (the template's output, or an `include`'s) may not grow past
-    /// it.
+    /// The output budget: `out` (the template's output with the pieces it leaves out, or an
+    /// `include`'s) may not grow past it.
     #[inline]
-    fn check_output(&self, sc: &Scope<'_>, out: &str) -> R<()> {
-        match self.ctx.check_output(out.len()) {
+    fn check_output(&self, sc: &Scope<'_>, out: &String) -> R<()> {
+        let left_out = if std::ptr::eq(out, self.top as *const String) {
+            self.gap
+        } else {
+            0
+        };
+        match self.ctx.check_output(out.len() + left_out) {
             Ok(()) => Ok(()),
             Err(e) => Err(self.error(sc, e)),
         }

@@ -50,8 +50,68 @@ mod exec;
 /// The size from which a text node written into a template's output is recorded as a piece.
 pub(crate) const PIECE_MIN: usize = 4096;
 
-/// Where a template's large text nodes went in its output: `(offset, text)`.
+/// Where a template's large text nodes go in its output: `(offset, text)`.
 pub(crate) type Pieces = Vec<(usize, std::sync::Arc<str>)>;
+
+/// A template's output with its large text nodes left out ([`TemplateSet::execute_pieces`]):
+/// `rest` is the output without them, `pieces` where each goes in the whole, in order. A text
+/// the render has seen before (a CRD) is recognised without copying its nodes.
+#[derive(Debug)]
+pub(crate) struct Output {
+    pub rest: String,
+    pub pieces: Pieces,
+}
+
+impl Output {
+    /// The length of the whole output.
+    pub fn len(&self) -> usize {
+        self.rest.len() + self.pieces.iter().map(|(_, t)| t.len()).sum::<usize>()
+    }
+
+    /// Whether the whole output is `text`, whose own large text nodes are at `known` (empty
+    /// when unknown). A piece that `known` holds at the same offset (the same allocation,
+    /// which these references keep alive, so the same immutable bytes) is equal without
+    /// reading it; the rest is compared.
+    pub fn is(&self, text: &str, known: &Pieces) -> bool {
+        if text.len() != self.len() {
+            return false;
+        }
+        let (text, rest) = (text.as_bytes(), self.rest.as_bytes());
+        let (mut at, mut r) = (0, 0);
+        let mut known = known.iter().peekable();
+        for (offset, piece) in &self.pieces {
+            let between = offset - at;
+            if text[at..*offset] != rest[r..r + between] {
+                return false;
+            }
+            r += between;
+            while known.next_if(|(k, _)| k < offset).is_some() {}
+            let same = known.next_if(|(k, t)| k == offset && std::sync::Arc::ptr_eq(t, piece));
+            if same.is_none() && text[*offset..offset + piece.len()] != *piece.as_bytes() {
+                return false;
+            }
+            at = offset + piece.len();
+        }
+        text[at..] == rest[r..]
+    }
+
+    /// The whole output, its pieces put back, and where they are in it.
+    pub fn into_whole(self) -> (String, Pieces) {
+        if self.pieces.is_empty() {
+            return (self.rest, self.pieces);
+        }
+        let mut whole = String::with_capacity(self.len());
+        let mut r = 0;
+        for (offset, piece) in &self.pieces {
+            let between = offset - whole.len();
+            whole.push_str(&self.rest[r..r + between]);
+            r += between;
+            whole.push_str(piece);
+        }
+        whole.push_str(&self.rest[r..]);
+        (whole, self.pieces)
+    }
+}
 pub(crate) mod fmt;
 mod lex;
 mod parse;
@@ -228,21 +288,33 @@ impl TemplateSet {
         Ok(out)
     }
 
-    /// [`TemplateSet::execute`], with where its large text nodes went in the output:
-    /// `(offset, text)` for each text node of at least 4 KiB written into it (not through an
-    /// `include`). Text nodes are immutable and these references keep them alive, so two outputs
-    /// holding the same piece (`Arc::ptr_eq`) at the same offset hold the same bytes there.
+    /// [`TemplateSet::execute`], each text node of at least 4 KiB written into the output
+    /// (not through an `include`) left out of it and referred to ([`Output`]). Text nodes are
+    /// immutable and these references keep them alive, so two outputs holding the same piece
+    /// (`Arc::ptr_eq`) at the same offset hold the same bytes there.
     pub(crate) fn execute_pieces(
         &self,
         name: &str,
         data: &Value,
         ctx: &mut Ctx,
-    ) -> Result<(String, Pieces), Error> {
-        let size = self.templates.get(name).map_or(0, |t| t.source.text.len());
-        let mut out = String::with_capacity(size.clamp(1024, 16 << 20));
+    ) -> Result<Output, Error> {
+        // Room for the template's text without its large nodes.
+        let size = self.templates.get(name).map_or(0, |t| {
+            let large: usize = t
+                .root
+                .nodes
+                .iter()
+                .map(|n| match n {
+                    parse::Node::Text(t) if t.len() >= PIECE_MIN => t.len(),
+                    _ => 0,
+                })
+                .sum();
+            t.source.text.len().saturating_sub(large)
+        });
+        let mut rest = String::with_capacity(size.clamp(1024, 16 << 20));
         let pieces =
-            exec::Exec::new(self, ctx).execute_named_pieces(name, data.clone(), &mut out)?;
-        Ok((out, pieces))
+            exec::Exec::new(self, ctx).execute_named_pieces(name, data.clone(), &mut rest)?;
+        Ok(Output { rest, pieces })
     }
 
     /// Like [`TemplateSet::execute`], appending the output to `out` (which keeps what was

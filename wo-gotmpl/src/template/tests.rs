@@ -1062,3 +1062,56 @@ fn map_kinded_objects_act_as_their_data() {
         .unwrap();
     assert_eq!(out, "a.txt=A;b.txt=B;2nBAA");
 }
+
+/// A template's output with its large text nodes left out ([`TemplateSet::execute_pieces`]) is
+/// the whole output once they are put back; it recognises that text, compares the bytes it
+/// does not share, and its large nodes count towards the output budget.
+#[test]
+fn an_output_leaves_its_large_text_nodes_out_and_puts_them_back() {
+    let big = |c: char| c.to_string().repeat(PIECE_MIN + 7);
+    let text = format!(
+        "{{{{ define \"part\" }}}}{}{{{{ end }}}}head {{{{ .Values.name }}}}\n{}\n{{{{ if .Values.enabled }}}}{}{{{{ end }}}}\n{{{{ template \"part\" }}}}|{{{{ include \"part\" . }}}}|tail",
+        big('d'),
+        big('a'),
+        big('b')
+    );
+    let mut set = TemplateSet::new(test_funcs());
+    set.parse("t", &text).expect("it parses");
+    let whole = set
+        .execute("t", &data(), &mut Ctx::default())
+        .expect("it runs");
+    let output = set
+        .execute_pieces("t", &data(), &mut Ctx::default())
+        .expect("it runs");
+    // The top-level node, the one inside `if` and the one of `template`; not the include's.
+    assert_eq!(output.pieces.len(), 3);
+    assert_eq!(output.len(), whole.len());
+    assert!(output.rest.len() < whole.len() - 3 * PIECE_MIN);
+    assert!(output.pieces.iter().all(|(_, t)| t.len() >= PIECE_MIN));
+    assert!(output.is(&whole, &Vec::new()));
+    assert!(output.is(&whole, &output.pieces));
+    // A byte changed inside a piece is seen unless the pieces are known to be the same nodes.
+    let mut inside = whole.clone().into_bytes();
+    let at = output.pieces[1].0 + 3;
+    inside[at] = b'x';
+    let inside = String::from_utf8(inside).expect("ascii");
+    assert!(!output.is(&inside, &Vec::new()));
+    // A byte changed outside the pieces is always seen.
+    let outside = whole.replacen("head demo", "head dema", 1);
+    assert_ne!(outside, whole);
+    assert!(!output.is(&outside, &output.pieces));
+    assert!(!output.is(&whole[1..], &Vec::new()));
+    let (back, pieces) = output.into_whole();
+    assert_eq!(back, whole);
+    assert_eq!(pieces.len(), 3);
+    for (offset, piece) in &pieces {
+        assert_eq!(&back[*offset..offset + piece.len()], &**piece);
+    }
+    // The budget counts what was left out.
+    let mut ctx = Ctx::default();
+    ctx.max_output_bytes = 2 * PIECE_MIN;
+    let e = set
+        .execute_pieces("t", &data(), &mut ctx)
+        .expect_err("over the budget");
+    assert!(e.to_string().contains("max_output_bytes"), "{e}");
+}
