@@ -33,6 +33,36 @@ pub struct Ctx {
     /// may build (`repeat`, `indent`).
     pub max_output_bytes: usize,
     steps: u64,
+    /// What `include`'s memory of a render needs to know of the functions' effects.
+    pub(crate) track: Track,
+}
+
+/// The effects of functions that decide whether an `include` may be remembered
+/// ([`crate::template::memo`]): random numbers drawn, and maps changed (by `set`, `unset`,
+/// `merge`, `mergeOverwrite`), with when each was made. Recorded only while a Helm render
+/// remembers its `include`s (`on`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Track {
+    pub on: bool,
+    /// Random numbers drawn so far.
+    pub draws: u64,
+    /// A counter ordering the births of maps and the memory's entries.
+    pub clock: u64,
+    /// When each map changed so far was made, in the order of the changes: 0 for a map made
+    /// before the render's templates ran, or by a function that does not record its maps.
+    pub changed: Vec<u64>,
+    /// When the maps `dict` and `deepCopy` made were made, by address. An address a map
+    /// freed and another reused keeps the older time: a change then looks like a change to an
+    /// older map, which forgets more, never less.
+    pub born: foldhash::HashMap<usize, u64>,
+}
+
+impl Track {
+    /// The next tick of the clock.
+    pub fn tick(&mut self) -> u64 {
+        self.clock += 1;
+        self.clock
+    }
 }
 
 impl Ctx {
@@ -54,6 +84,30 @@ impl Ctx {
             max_steps: DEFAULT_MAX_STEPS,
             max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
             steps: 0,
+            track: Track::default(),
+        }
+    }
+
+    /// A function made the map `m` (recorded for `include`'s memory).
+    pub(crate) fn made(&mut self, m: &std::rc::Rc<std::cell::RefCell<crate::value::Map>>) {
+        if self.track.on {
+            let now = self.track.tick();
+            self.track
+                .born
+                .insert(std::rc::Rc::as_ptr(m) as *const u8 as usize, now);
+        }
+    }
+
+    /// A function changes the map `m` (recorded for `include`'s memory).
+    pub(crate) fn changing(&mut self, m: &std::rc::Rc<std::cell::RefCell<crate::value::Map>>) {
+        if self.track.on {
+            let born = self
+                .track
+                .born
+                .get(&(std::rc::Rc::as_ptr(m) as *const u8 as usize))
+                .copied()
+                .unwrap_or(0);
+            self.track.changed.push(born);
         }
     }
 
@@ -98,6 +152,7 @@ impl Ctx {
 
     /// The next 64 random bits (xoshiro256**: fast, reproducible; not for secrets).
     pub fn next_u64(&mut self) -> u64 {
+        self.track.draws += 1;
         let s = &mut self.state;
         let result = s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
         let t = s[1] << 17;

@@ -32,13 +32,15 @@ pub(super) const FUNCS: &[FuncDef] = &[
     def("dig", 0, None, dig),
 ];
 
-fn dict(_: &mut Ctx, a: &[Value]) -> FuncResult {
+fn dict(ctx: &mut Ctx, a: &[Value]) -> FuncResult {
     let mut m = Map::new();
     for pair in a.chunks(2) {
         let value = pair.get(1).cloned().unwrap_or_else(|| Value::str(""));
         m.insert(to_string(&pair[0]), value);
     }
-    Ok(Value::map(m))
+    let m = Rc::new(RefCell::new(m));
+    ctx.made(&m);
+    Ok(Value::Map(m))
 }
 
 fn get(_: &mut Ctx, a: &[Value]) -> FuncResult {
@@ -48,15 +50,17 @@ fn get(_: &mut Ctx, a: &[Value]) -> FuncResult {
     Ok(value.unwrap_or_else(|| Value::str("")))
 }
 
-fn set(_: &mut Ctx, a: &[Value]) -> FuncResult {
+fn set(ctx: &mut Ctx, a: &[Value]) -> FuncResult {
     let m = map(a, 0)?;
     let key = string(a, 1)?.to_string();
+    ctx.changing(&m);
     m.borrow_mut().insert(key, nth(a, 2).clone());
     Ok(Value::Map(m))
 }
 
-fn unset(_: &mut Ctx, a: &[Value]) -> FuncResult {
+fn unset(ctx: &mut Ctx, a: &[Value]) -> FuncResult {
     let m = map(a, 0)?;
+    ctx.changing(&m);
     m.borrow_mut().remove(string(a, 1)?);
     Ok(Value::Map(m))
 }
@@ -132,6 +136,18 @@ fn omit(_: &mut Ctx, a: &[Value]) -> FuncResult {
 /// source value is skipped (or written, when overwriting), other values fill empty or missing
 /// entries (or replace anything, even with an empty value, when overwriting).
 pub fn mergo_merge(dst: &Rc<RefCell<Map>>, src: &Rc<RefCell<Map>>, overwrite: bool) {
+    merge_tracked(dst, src, overwrite, &mut |_| {});
+}
+
+/// [`mergo_merge`], telling `changing` of each map before it changes (`dst`, the nested maps
+/// of `dst` merged in place).
+fn merge_tracked(
+    dst: &Rc<RefCell<Map>>,
+    src: &Rc<RefCell<Map>>,
+    overwrite: bool,
+    changing: &mut dyn FnMut(&Rc<RefCell<Map>>),
+) {
+    changing(dst);
     let entries: Vec<(String, Value)> = src
         .borrow()
         .iter()
@@ -149,7 +165,7 @@ pub fn mergo_merge(dst: &Rc<RefCell<Map>>, src: &Rc<RefCell<Map>>, overwrite: bo
             Value::Map(sm) => {
                 if let Some(Value::Map(dm)) = &d {
                     if !Rc::ptr_eq(dm, sm) {
-                        mergo_merge(dm, sm, overwrite);
+                        merge_tracked(dm, sm, overwrite, changing);
                     }
                     // The merged map is kept unless it is still empty.
                     if !dm.borrow().is_empty() {
@@ -179,26 +195,43 @@ pub fn mergo_merge(dst: &Rc<RefCell<Map>>, src: &Rc<RefCell<Map>>, overwrite: bo
     }
 }
 
-fn merge_with(a: &[Value], overwrite: bool) -> FuncResult {
+fn merge_with(ctx: &mut Ctx, a: &[Value], overwrite: bool) -> FuncResult {
     let dst = map(a, 0)?;
     for src in maps_from(a, 1)? {
         if !Rc::ptr_eq(&dst, &src) {
-            mergo_merge(&dst, &src, overwrite);
+            merge_tracked(&dst, &src, overwrite, &mut |m| ctx.changing(m));
         }
     }
     Ok(Value::Map(dst))
 }
 
-fn merge(_: &mut Ctx, a: &[Value]) -> FuncResult {
-    merge_with(a, false)
+fn merge(ctx: &mut Ctx, a: &[Value]) -> FuncResult {
+    merge_with(ctx, a, false)
 }
 
-fn merge_overwrite(_: &mut Ctx, a: &[Value]) -> FuncResult {
-    merge_with(a, true)
+fn merge_overwrite(ctx: &mut Ctx, a: &[Value]) -> FuncResult {
+    merge_with(ctx, a, true)
 }
 
-fn deep_copy(_: &mut Ctx, a: &[Value]) -> FuncResult {
-    Ok(nth(a, 0).deep_copy())
+fn deep_copy(ctx: &mut Ctx, a: &[Value]) -> FuncResult {
+    /// Records the maps of a copy as made now.
+    fn made(ctx: &mut Ctx, v: &Value) {
+        match v {
+            Value::Map(m) => {
+                ctx.made(m);
+                for v in m.borrow().values() {
+                    made(ctx, v);
+                }
+            }
+            Value::List(l) => l.iter().for_each(|v| made(ctx, v)),
+            _ => {}
+        }
+    }
+    let copy = nth(a, 0).deep_copy();
+    if ctx.track.on {
+        made(ctx, &copy);
+    }
+    Ok(copy)
 }
 
 fn interface_conversion(v: &Value, want: &str) -> String {

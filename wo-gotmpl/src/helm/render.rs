@@ -14,6 +14,7 @@ use super::objects::{Capabilities, Files, KubeVersion, DEFAULT_API_VERSIONS};
 use super::values::{coalesce_values_in_place, table_at, Node};
 use super::Error;
 use crate::func::{Ctx, FuncMap};
+use crate::template::memo::Memo;
 use crate::template::TemplateSet;
 use crate::value::{Map, Value};
 
@@ -83,6 +84,9 @@ pub struct PreparedChart {
     funcs: Arc<FuncMap>,
     sets: Mutex<HashMap<Vec<String>, Arc<TemplateSet>>>,
     heads: HeadCache,
+    /// The function table is Helm's own ([`PreparedChart::new`]): a render may remember its
+    /// `include`s ([`crate::template::memo`]).
+    helm_funcs: bool,
     /// Tells this chart's converted default values apart from other charts' (a thread keeps
     /// them between renders).
     id: u64,
@@ -111,7 +115,9 @@ impl PreparedChart {
     /// [`Error::Dependencies`] when a dependency of `Chart.yaml` is not under `charts/`;
     /// [`Error::Parse`] when a template does not parse (with the chart's default values).
     pub fn new(chart: Chart) -> Result<PreparedChart, Error> {
-        PreparedChart::with_funcs(chart, crate::funcs::all())
+        let mut prepared = PreparedChart::with_funcs(chart, crate::funcs::all())?;
+        prepared.helm_funcs = true;
+        Ok(prepared)
     }
 
     /// Prepares `chart` with a function table of your own.
@@ -124,6 +130,7 @@ impl PreparedChart {
             funcs: Arc::new(funcs),
             sets: Mutex::new(HashMap::new()),
             heads: HeadCache::default(),
+            helm_funcs: false,
             id: {
                 static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
                 NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
@@ -294,6 +301,10 @@ impl PreparedChart {
         let mut ctx = Ctx::new(options.seed, options.now_unix);
         ctx.max_steps = options.max_steps;
         ctx.max_output_bytes = options.max_output_bytes;
+        // `include`s are remembered within the render, with Helm's own functions only: an
+        // embedder's may have effects the memory cannot see.
+        let mut memo = Memo::new(self.helm_funcs);
+        ctx.track.on = self.helm_funcs;
         let mut rendered = Vec::new();
         let mut total = 0usize;
         for r in &renderables {
@@ -307,8 +318,9 @@ impl PreparedChart {
                 t.insert("BasePath".into(), Value::str(&r.base_path));
                 m.borrow_mut().insert("Template".into(), Value::map(t));
             }
+            memo.next_file();
             let output = set
-                .execute_pieces(&r.name, scope, &mut ctx)
+                .execute_pieces(&r.name, scope, &mut ctx, &mut memo)
                 .map_err(|e| Error::Execute(exec_error(&r.name, e.message(), &e.chain())))?;
             let hit = known
                 .as_ref()

@@ -67,6 +67,7 @@ enum Flow {
 
 type R<T> = Result<T, Error>;
 
+use super::memo::{self, reaches_template, Memo};
 use super::{Pieces, PIECE_MIN};
 
 pub(crate) struct Exec<'s> {
@@ -91,6 +92,11 @@ pub(crate) struct Exec<'s> {
     arg_vecs: Vec<Vec<Value>>,
     /// Variable stacks of finished template executions, reused (empty; see [`recycle`]).
     var_vecs: Vec<Vec<(&'static str, Val)>>,
+    /// The render's memory of `include`s, when it has one.
+    memo: Option<&'s mut Memo>,
+    /// `include`s being executed that the memory may remember: while any is, what may read
+    /// `.Template` is noted.
+    remembering: u32,
 }
 
 /// The reusable vectors of an [`Exec`], kept by the thread between executions: a render
@@ -157,6 +163,49 @@ impl<'s> Exec<'s> {
             gap: 0,
             arg_vecs: p.arg_vecs,
             var_vecs: p.var_vecs,
+            memo: None,
+            remembering: 0,
+        }
+    }
+
+    /// An executor that remembers `include`s in `memo` (see [`super::memo`]).
+    pub fn with_memo(set: &'s TemplateSet, ctx: &'s mut Ctx, memo: &'s mut Memo) -> Exec<'s> {
+        let mut exec = Exec::new(set, ctx);
+        exec.memo = memo.is_on().then_some(memo);
+        exec
+    }
+
+    /// Something in an `include` the memory may remember may have read `.Template`.
+    #[cold]
+    fn saw_template(&mut self) {
+        if let Some(m) = self.memo.as_mut() {
+            m.read_template();
+        }
+    }
+
+    /// Whether what may read `.Template` is to be noted now.
+    #[inline]
+    fn watching(&self) -> bool {
+        self.remembering > 0
+    }
+
+    /// Notes `.Template` as read when one of `args` reaches it.
+    fn watch_args(&mut self, args: &[Value]) {
+        if args
+            .iter()
+            .any(|v| matches!(v, Value::Map(_) | Value::List(_)) && reaches_template(v))
+        {
+            self.saw_template();
+        }
+    }
+
+    /// Notes `.Template` as read when one of `keys` is `Template`.
+    fn watch_keys(&mut self, keys: &[Value]) {
+        if keys
+            .iter()
+            .any(|k| matches!(k, Value::String(s) if &**s == "Template"))
+        {
+            self.saw_template();
         }
     }
 
@@ -285,6 +334,9 @@ impl<'s> Exec<'s> {
             Node::Action(pipe) => {
                 let v = self.eval_pipeline(sc, dot, pipe)?;
                 if pipe.decl.is_empty() {
+                    if self.watching() {
+                        self.watch_args(std::slice::from_ref(&v));
+                    }
                     print_value(out, &v);
                     self.check_output(sc, out)?;
                 }
@@ -448,6 +500,9 @@ impl<'s> Exec<'s> {
                 !bytes.is_empty()
             }
             Value::Map(m) => {
+                if self.watching() && m.borrow().contains_key(Key::new("Template")) {
+                    self.saw_template();
+                }
                 // Go sorts a snapshot of the entries; the body may change the map.
                 let entries: Vec<(String, Value)> = m
                     .borrow()
@@ -700,6 +755,9 @@ impl<'s> Exec<'s> {
                 if has_args {
                     return Err(self.error(sc, format!("{name} is not a method but has arguments")));
                 }
+                if name == "Template" && self.watching() {
+                    self.saw_template();
+                }
                 let found = m.borrow().get(Key::new(name)).cloned();
                 match found {
                     Some(v) => Ok(Val { v, iface: true }),
@@ -847,6 +905,18 @@ impl<'s> Exec<'s> {
                 }
                 if let Some(f) = fin {
                     argv.push(f);
+                }
+                if self.watching() {
+                    match def.name {
+                        // They keep or pass on what they are given, or read its length.
+                        "dict" | "list" | "default" | "ternary" | "required" | "coalesce"
+                        | "empty" | "kindIs" | "kindOf" | "typeOf" | "typeIs" | "typeIsLike"
+                        | "keys" | "hasKey" | "set" | "unset" | "append" | "push" | "prepend"
+                        | "mustAppend" | "mustPush" | "mustPrepend" => {}
+                        // They read the keys they are given.
+                        "get" | "dig" | "pluck" => self.watch_keys(&argv),
+                        _ => self.watch_args(&argv),
+                    }
                 }
                 match (def.f)(self.ctx, &argv) {
                     Err(e)
@@ -1028,6 +1098,14 @@ impl<'s> Exec<'s> {
             }
         }
         let argv = self.eval_args(sc, dot, extra, fin)?;
+        if self.watching() {
+            match b {
+                // The data goes to an execution that notes what it reads.
+                Builtin::Include | Builtin::Tpl | Builtin::Not => {}
+                Builtin::Index => self.watch_keys(argv.get(1..).unwrap_or_default()),
+                _ => self.watch_args(&argv),
+            }
+        }
         if matches!(b, Builtin::Printf | Builtin::Include | Builtin::Tpl) {
             if let Some(first) = extra.first() {
                 sc.at = At::Arg(first);
@@ -1062,6 +1140,19 @@ impl<'s> Exec<'s> {
     /// Helm's `include`: executes a named template into a string.
     #[inline(never)]
     fn include(&mut self, name: &str, data: Value) -> Result<Value, String> {
+        // Inside `tpl`, whose `define`s may stand for other templates, nothing is remembered.
+        let start = match self.memo.as_mut() {
+            Some(m) if self.overlays.is_empty() => {
+                let key = memo::Key::new(name, &data);
+                if let Some((text, steps)) = m.recall(&key, &self.ctx.track) {
+                    self.ctx.charge(steps)?;
+                    return Ok(text);
+                }
+                let steps = self.ctx.steps();
+                Some(m.start(key, &mut self.ctx.track, steps))
+            }
+            _ => None,
+        };
         match self.included.get_mut(name) {
             Some(n) => {
                 if *n > INCLUDE_MAX {
@@ -1077,12 +1168,18 @@ impl<'s> Exec<'s> {
         }
         let mut buf = self.buffers.pop().unwrap_or_default();
         buf.clear();
+        self.remembering += u32::from(start.is_some());
         let r = self.execute_named(name, data, &mut buf);
+        self.remembering -= u32::from(start.is_some());
         if let Some(n) = self.included.get_mut(name) {
             *n -= 1;
         }
         let value = r.map(|()| Value::str(&buf)).map_err(|e| e.to_string());
         self.buffers.push(buf);
+        if let (Some(start), Ok(text), Some(m)) = (start, &value, self.memo.as_mut()) {
+            let steps = self.ctx.steps();
+            m.finish(start, text, &mut self.ctx.track, steps);
+        }
         value
     }
 

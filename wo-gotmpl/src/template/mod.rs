@@ -114,6 +114,7 @@ impl Output {
 }
 pub(crate) mod fmt;
 mod lex;
+pub(crate) mod memo;
 mod parse;
 #[cfg(test)]
 mod tests;
@@ -297,6 +298,7 @@ impl TemplateSet {
         name: &str,
         data: &Value,
         ctx: &mut Ctx,
+        memo: &mut memo::Memo,
     ) -> Result<Output, Error> {
         // Room for the template's text without its large nodes.
         let size = self.templates.get(name).map_or(0, |t| {
@@ -312,8 +314,11 @@ impl TemplateSet {
             t.source.text.len().saturating_sub(large)
         });
         let mut rest = String::with_capacity(size.clamp(1024, 16 << 20));
-        let pieces =
-            exec::Exec::new(self, ctx).execute_named_pieces(name, data.clone(), &mut rest)?;
+        let pieces = exec::Exec::with_memo(self, ctx, memo).execute_named_pieces(
+            name,
+            data.clone(),
+            &mut rest,
+        )?;
         Ok(Output { rest, pieces })
     }
 

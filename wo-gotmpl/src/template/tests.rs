@@ -1081,7 +1081,12 @@ fn an_output_leaves_its_large_text_nodes_out_and_puts_them_back() {
         .execute("t", &data(), &mut Ctx::default())
         .expect("it runs");
     let output = set
-        .execute_pieces("t", &data(), &mut Ctx::default())
+        .execute_pieces(
+            "t",
+            &data(),
+            &mut Ctx::default(),
+            &mut memo::Memo::new(false),
+        )
         .expect("it runs");
     // The top-level node, the one inside `if` and the one of `template`; not the include's.
     assert_eq!(output.pieces.len(), 3);
@@ -1111,7 +1116,66 @@ fn an_output_leaves_its_large_text_nodes_out_and_puts_them_back() {
     let mut ctx = Ctx::default();
     ctx.max_output_bytes = 2 * PIECE_MIN;
     let e = set
-        .execute_pieces("t", &data(), &mut ctx)
+        .execute_pieces("t", &data(), &mut ctx, &mut memo::Memo::new(false))
         .expect_err("over the budget");
     assert!(e.to_string().contains("max_output_bytes"), "{e}");
+}
+
+/// `include`s remembered within a render give what executing them again would: the same
+/// texts, file after file, as a render that remembers nothing — also for helpers that read
+/// `.Template` (directly, through a `dict`, `toJson`, `range`, `get`, `index`), draw random
+/// numbers, change their own `dict`s, or follow a change to `.Values`.
+#[test]
+fn remembered_includes_give_what_executing_them_again_would() {
+    let text = r#"{{- define "name" }}{{ .Values.name }}-x{{ end -}}
+{{- define "file" }}{{ .Template.Name }}{{ end -}}
+{{- define "ctxfile" }}{{ .context.Template.Name }}{{ end -}}
+{{- define "deep" }}{{ toJson (dict "a" (list (dict "b" .))) | len }}{{ end -}}
+{{- define "ranged" }}{{ range $k, $v := . }}{{ if eq $k "Template" }}{{ $v.Name }}{{ end }}{{ end }}{{ end -}}
+{{- define "got" }}{{ (get . "Template").Name }}{{ end -}}
+{{- define "indexed" }}{{ (index . "Template").Name }}{{ end -}}
+{{- define "rand" }}{{ randAlphaNum 12 }}{{ end -}}
+{{- define "local" }}{{ $d := dict "n" .Values.name }}{{ $_ := set $d "m" 1 }}{{ toJson $d }}{{ end -}}
+{{- define "t" -}}
+{{ include "name" . }}|{{ include "file" . }}|{{ include "ctxfile" (dict "context" .) }}|{{ include "deep" . }}|{{ include "ranged" . }}|{{ include "got" . }}|{{ include "indexed" . }}|{{ include "rand" . }}|{{ include "rand" . }}|{{ include "local" . }}|{{ include "local" . }}|{{ include "name" . }}
+{{- end -}}
+{{- define "u" }}{{ include "name" . }}|{{ $_ := set .Values "name" "changed" }}{{ include "name" . }}{{ end -}}"#;
+    let mut set = TemplateSet::new(Arc::new(crate::funcs::all()));
+    set.parse("t", text).expect("it parses");
+    let run = |remember: bool| {
+        let values = Value::map(Map::from([("name".to_string(), Value::str("demo"))]));
+        let scope = Value::map(Map::from([("Values".to_string(), values)]));
+        let mut ctx = Ctx::default();
+        ctx.track.on = remember;
+        let mut memo = memo::Memo::new(remember);
+        let mut outputs = Vec::new();
+        for (file, name) in [("t", "one"), ("t", "three"), ("u", "u")] {
+            if let Value::Map(m) = &scope {
+                let t = Map::from([("Name".to_string(), Value::str(name))]);
+                m.borrow_mut().insert("Template".into(), Value::map(t));
+            }
+            memo.next_file();
+            let output = set
+                .execute_pieces(file, &scope, &mut ctx, &mut memo)
+                .expect("it runs");
+            outputs.push(output.into_whole().0);
+        }
+        (outputs, memo.hits)
+    };
+    let (expected, none) = run(false);
+    let (outputs, hits) = run(true);
+    assert_eq!(none, 0);
+    assert_eq!(outputs, expected);
+    // The second file recalls what does not read `.Template` (`name` twice, `local`).
+    assert!(hits >= 3, "{hits} hits");
+    let first: Vec<&str> = expected[0].split('|').collect();
+    let second: Vec<&str> = expected[1].split('|').collect();
+    assert_eq!(first[1..3], ["one", "one"]);
+    assert_eq!(second[1..3], ["three", "three"]);
+    assert_ne!(first[3], second[3]);
+    assert_eq!(second[4..7], ["three", "three", "three"]);
+    assert_ne!(first[7], first[8]);
+    assert_ne!(first[7], second[7]);
+    assert_eq!(first[9], first[10]);
+    assert_eq!(expected[2], "demo-x|changed-x");
 }
