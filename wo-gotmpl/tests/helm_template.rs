@@ -1,6 +1,7 @@
 //! Behaviour checked against `helm template` (v4.1.4) on small charts kept under
 //! `tests/charts/`: subchart scopes and aliases, conditions and tags, globals, `null`s,
-//! library charts, `.Files`, `.Template`, hooks and kind order, `NOTES.txt`, errors.
+//! library charts, `.Files`, `.Template`, hooks and kind order, `NOTES.txt`, errors, helpers
+//! included across files.
 
 use std::path::{Path, PathBuf};
 
@@ -443,4 +444,25 @@ fn charts_that_cannot_be_read_fail_as_helm_says() {
         )
     );
     std::fs::remove_dir_all(&dir).expect("removed");
+}
+
+/// `helm template rel tests/charts/helpers --namespace ns`: helpers included again and again
+/// across files (a render remembers its `include`s), some reading `.Template` (directly,
+/// through a `dict`, `toJson`, `range`, `get`, `index`), one file changing `.Values` for the
+/// files rendered after it.
+#[test]
+fn helpers_included_across_files_render_as_helm_template() {
+    let chart = Chart::load(charts().join("helpers")).expect("the chart loads");
+    let prepared = PreparedChart::new(chart).expect("templates parse");
+    let options = RenderOptions {
+        release_name: "rel".into(),
+        namespace: "ns".into(),
+        ..RenderOptions::default()
+    };
+    let expected =
+        std::fs::read_to_string(charts().join("helpers-expected.yaml")).expect("expected read");
+    for _ in 0..2 {
+        let got = prepared.render(&Value::Nil, &options).expect("renders");
+        assert_eq!(got, expected);
+    }
 }
