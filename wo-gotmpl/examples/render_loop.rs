@@ -2,7 +2,8 @@
 //! `cargo run --release -p woac-gotmpl --example render_loop -- argo-cd default 200`.
 //! With `WO_VARY_RELEASE=1` each render has its own release name, as the targets of a fleet
 //! do, so only output that does not depend on it is the same from one render to the next.
-//! It uses the allocator the `wo` binary ships (mimalloc, as wo-cli does).
+//! It uses the allocator the `wo` binary ships (mimalloc, as wo-cli does). The corpus is
+//! `WO_CHART_CORPUS`, else `shared/charts` beside the checkout.
 
 use std::path::Path;
 use std::time::Instant;
@@ -19,9 +20,12 @@ fn main() {
     let chart = args.next().unwrap_or_else(|| "podinfo".into());
     let case = args.next().unwrap_or_else(|| "default".into());
     let n: u32 = args.next().and_then(|s| s.parse().ok()).unwrap_or(1000);
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/charts")
-        .join(&chart);
+    // The chart corpus: `WO_CHART_CORPUS`, else `shared/charts` beside the checkout.
+    let corpus = std::env::var_os("WO_CHART_CORPUS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/charts"),
+        std::path::PathBuf::from,
+    );
+    let dir = corpus.join(&chart);
     let prepared = PreparedChart::new(Chart::load(dir.join("chart")).expect("chart loads"))
         .expect("chart prepares");
     let text = std::fs::read_to_string(dir.join("values").join(format!("{case}.yaml")))

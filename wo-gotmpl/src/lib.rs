@@ -23,6 +23,19 @@
 //! - Random and time functions draw from a seed and a fixed clock ([`func::Ctx`]), so a render is
 //!   reproducible; Helm's differ on every run.
 //! - `lookup` returns an empty map, as `helm template` does (there is no cluster).
+//!
+//! # Rendering a chart many times
+//!
+//! A fleet renders one chart for many targets: prepare it once ([`helm::PreparedChart::new`]:
+//! templates parsed, defaults converted) and call `render` per target, from any number of
+//! threads. A prepared chart remembers what it read of each template's last output (the
+//! document heads Helm sorts by), so output that does not change between targets (CRDs) is
+//! neither copied nor read again. Within one render, `include`s are remembered: the same
+//! template with the same data gives the remembered text unless its execution drew random
+//! numbers, changed a map made before it, or may have read `.Template` (then only within its
+//! file) — see `template/memo.rs`. That memory is on only with Helm's own function table: a
+//! chart prepared with [`helm::PreparedChart::with_funcs`] executes every `include`, since
+//! functions of your own may have effects it cannot see.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -18,16 +18,22 @@ fn values(file: &str) -> Value {
     yaml::decode(&text).expect("values decode")
 }
 
-/// `helm template rel tests/charts/parent --namespace ns -f parent-user-values.yaml`.
-#[test]
-fn a_chart_with_subcharts_renders_as_helm_template() {
-    let chart = Chart::load(charts().join("parent")).expect("the chart loads");
+/// The test chart `name`, prepared, and the options `helm template rel … --namespace ns` gives.
+fn prepared_in_ns(name: &str) -> (PreparedChart, RenderOptions) {
+    let chart = Chart::load(charts().join(name)).expect("the chart loads");
     let prepared = PreparedChart::new(chart).expect("templates parse");
     let options = RenderOptions {
         release_name: "rel".into(),
         namespace: "ns".into(),
         ..RenderOptions::default()
     };
+    (prepared, options)
+}
+
+/// `helm template rel tests/charts/parent --namespace ns -f parent-user-values.yaml`.
+#[test]
+fn a_chart_with_subcharts_renders_as_helm_template() {
+    let (prepared, options) = prepared_in_ns("parent");
     let got = prepared
         .render(&values("parent-user-values.yaml"), &options)
         .expect("renders");
@@ -452,13 +458,7 @@ fn charts_that_cannot_be_read_fail_as_helm_says() {
 /// files rendered after it.
 #[test]
 fn helpers_included_across_files_render_as_helm_template() {
-    let chart = Chart::load(charts().join("helpers")).expect("the chart loads");
-    let prepared = PreparedChart::new(chart).expect("templates parse");
-    let options = RenderOptions {
-        release_name: "rel".into(),
-        namespace: "ns".into(),
-        ..RenderOptions::default()
-    };
+    let (prepared, options) = prepared_in_ns("helpers");
     let expected =
         std::fs::read_to_string(charts().join("helpers-expected.yaml")).expect("expected read");
     for _ in 0..2 {
