@@ -1,4 +1,5 @@
 //! The deterministic block-style emitter.
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use super::scalar;
@@ -30,20 +31,21 @@ fn is_inline(value: &Value) -> bool {
     }
 }
 
-fn inline(value: &Value) -> String {
+fn inline(value: &Value) -> Cow<'_, str> {
     match value {
-        Value::Null => "null".to_owned(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+        Value::Null => Cow::Borrowed("null"),
+        Value::Bool(true) => Cow::Borrowed("true"),
+        Value::Bool(false) => Cow::Borrowed("false"),
+        Value::Number(n) => Cow::Owned(match (n.as_i64(), n.as_u64(), n.as_f64()) {
             (Some(i), _, _) => i.to_string(),
             (None, Some(u), _) => u.to_string(),
             (None, None, Some(f)) => scalar::float_text(f),
             // Only reachable with serde_json's arbitrary_precision, which wo does not enable.
             (None, None, None) => n.to_string(),
-        },
+        }),
         Value::String(s) => string(s),
-        Value::Array(_) => "[]".to_owned(),
-        Value::Object(_) => "{}".to_owned(),
+        Value::Array(_) => Cow::Borrowed("[]"),
+        Value::Object(_) => Cow::Borrowed("{}"),
     }
 }
 
@@ -123,14 +125,38 @@ fn needs_escape(c: char) -> bool {
 
 /// A string (value or key) as YAML: plain when every reader sees the same string, else
 /// single-quoted, else double-quoted with escapes.
-pub(crate) fn string(s: &str) -> String {
+pub(crate) fn string(s: &str) -> Cow<'_, str> {
+    if plain_word(s) {
+        return Cow::Borrowed(s);
+    }
     if s.chars().any(needs_escape) {
-        return double_quoted(s);
+        return Cow::Owned(double_quoted(s));
     }
     if needs_quotes(s) {
-        return format!("'{}'", s.replace('\'', "''"));
+        return Cow::Owned(format!("'{}'", s.replace('\'', "''")));
     }
-    s.to_owned()
+    Cow::Borrowed(s)
+}
+
+/// The words YAML 1.1 or 1.2 reads as a boolean, a null or a special float when plain, in
+/// some case (`Yes`, `OFF`, `Null`, `NaN`, `infinity`).
+const SPECIAL_WORDS: [&str; 12] = [
+    "y", "n", "yes", "no", "on", "off", "true", "false", "null", "inf", "nan", "infinity",
+];
+
+/// Whether `s` is a word every reader takes as this very string when written plain, answered
+/// without the full check ([`needs_quotes`]): an ASCII letter, then letters, digits and
+/// `_ . / -`, and not one of [`SPECIAL_WORDS`] (no number, timestamp or indicator starts with
+/// a letter). Most keys and values of a manifest are such words.
+fn plain_word(s: &str) -> bool {
+    let b = s.as_bytes();
+    match b.first() {
+        Some(first) if first.is_ascii_alphabetic() => {}
+        _ => return false,
+    }
+    b.iter()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'/' | b'-'))
+        && (b.len() > 8 || !SPECIAL_WORDS.iter().any(|w| w.eq_ignore_ascii_case(s)))
 }
 
 fn needs_quotes(s: &str) -> bool {
@@ -172,4 +198,86 @@ fn double_quoted(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [`string`] without the [`plain_word`] shortcut: the full check.
+    fn checked(s: &str) -> Cow<'_, str> {
+        if s.chars().any(needs_escape) {
+            return Cow::Owned(double_quoted(s));
+        }
+        if needs_quotes(s) {
+            return Cow::Owned(format!("'{}'", s.replace('\'', "''")));
+        }
+        Cow::Borrowed(s)
+    }
+
+    /// Every word the shortcut writes plain, the full check writes plain too: all words of up to
+    /// three characters over an alphabet of letters, digits and the characters that matter,
+    /// every case of the special words, and 50,000 longer random words.
+    #[test]
+    fn a_word_written_plain_by_the_shortcut_is_plain_by_the_full_check() {
+        let alphabet: Vec<char> = "aeinoyEINOY019_./-:#~ xXbB".chars().collect();
+        let mut words: Vec<String> = Vec::new();
+        for a in &alphabet {
+            words.push(a.to_string());
+            for b in &alphabet {
+                words.push(format!("{a}{b}"));
+                for c in &alphabet {
+                    words.push(format!("{a}{b}{c}"));
+                }
+            }
+        }
+        for w in SPECIAL_WORDS
+            .iter()
+            .chain(&["null", "NULL", "True", "Off", ".inf", "-nan"])
+        {
+            // Every mix of upper and lower case.
+            let n = w.len();
+            for mask in 0u32..(1 << n) {
+                words.push(
+                    w.chars()
+                        .enumerate()
+                        .map(|(i, c)| {
+                            if mask & (1 << i) != 0 {
+                                c.to_ascii_uppercase()
+                            } else {
+                                c
+                            }
+                        })
+                        .collect(),
+                );
+            }
+        }
+        let chars: Vec<char> = "abcdefnoxyzAEINOTXY0123456789_./-".chars().collect();
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..50_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = 4 + (state % 10) as usize;
+            let w: String = (0..len)
+                .map(|i| chars[((state >> (i * 5)) % chars.len() as u64) as usize])
+                .collect();
+            words.push(w);
+        }
+        let mut shortcut = 0;
+        for w in &words {
+            if plain_word(w) {
+                shortcut += 1;
+                assert_eq!(checked(w), Cow::Borrowed(w.as_str()), "{w:?}");
+            }
+            assert_eq!(string(w), checked(w), "{w:?}");
+        }
+        // The shortcut answers most of them; the special words it leaves to the full check.
+        assert!(shortcut > words.len() / 3, "{shortcut} of {}", words.len());
+        for w in [
+            "yes", "No", "ON", "off", "Null", "NaN", "Infinity", "y", "N",
+        ] {
+            assert!(!plain_word(w), "{w}");
+        }
+    }
 }
