@@ -16,6 +16,15 @@ use std::rc::Rc;
 /// The entries of a Go `map[string]interface{}`; Go ranges over and prints maps in key order.
 pub type Map = BTreeMap<String, Value>;
 
+/// A snapshot of a shared map's entries, in key order: for walking a map while something may
+/// change it (Go's `range` over a map, merging into it).
+pub(crate) fn entries(m: &RefCell<Map>) -> Vec<(String, Value)> {
+    m.borrow()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// A Go value held in an `interface{}`.
 #[derive(Clone, Default)]
 pub enum Value {

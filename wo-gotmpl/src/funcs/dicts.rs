@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::func::{Ctx, FuncDef, FuncResult};
-use crate::value::{Key, Map, Value};
+use crate::value::{entries, Key, Map, Value};
 
 use super::args::{map, nth, string};
 use super::conv::{empty, to_string};
@@ -148,12 +148,7 @@ fn merge_tracked(
     changing: &mut dyn FnMut(&Rc<RefCell<Map>>),
 ) {
     changing(dst);
-    let entries: Vec<(String, Value)> = src
-        .borrow()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    for (key, s) in entries {
+    for (key, s) in entries(src) {
         let d = dst.borrow().get(&key).cloned();
         match &s {
             Value::Nil => {

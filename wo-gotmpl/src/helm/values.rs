@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use super::chart::{Chart, Metadata};
 use super::Error;
-use crate::value::{Map, Value};
+use crate::value::{entries, Map, Value};
 
 /// A chart while one render processes it: its metadata (names may become aliases, disabled
 /// dependencies are removed) and its default values (import-values may add to them).
@@ -109,13 +109,6 @@ fn table(v: &Value) -> Option<&Table> {
 
 fn get(t: &Table, key: &str) -> Option<Value> {
     t.borrow().get(key).cloned()
-}
-
-fn entries(t: &Table) -> Vec<(String, Value)> {
-    t.borrow()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
 }
 
 fn concat_prefix(a: &str, b: &str) -> String {
@@ -274,12 +267,7 @@ fn coalesce_chart_values(
         // Only the keys the destination lacks are shared, and of those not the subcharts'
         // tables nor `global`, which the coalescing writes into further on; everything else
         // is copied as `Defaults::Copy` copies it (`coalesce_tables` writes into its source).
-        let entries: Vec<(String, Value)> = vc
-            .borrow()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        for (key, val) in entries {
+        for (key, val) in entries(vc) {
             let shared = get(v, &key).is_none()
                 && key != "global"
                 && !node.deps.iter().any(|d| d.name() == key);

@@ -504,11 +504,7 @@ impl<'s> Exec<'s> {
                     self.saw_template();
                 }
                 // Go sorts a snapshot of the entries; the body may change the map.
-                let entries: Vec<(String, Value)> = m
-                    .borrow()
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
+                let entries = crate::value::entries(m);
                 for (k, v) in &entries {
                     let elem = Val {
                         v: v.clone(),
