@@ -88,6 +88,27 @@ const HOOK_ANNOTATION: &str = "helm.sh/hook";
 const TEST_HOOK_EVENTS: [&str; 3] = ["test", "test-success", "test-failure"];
 
 impl Resource {
+    /// A resource read from `source`, with the identity fields of its document.
+    pub(crate) fn read(
+        api_version: String,
+        kind: String,
+        namespace: Option<String>,
+        name: String,
+        value: Value,
+        source: Location,
+    ) -> Resource {
+        Resource {
+            id: ResourceId {
+                api_version,
+                kind,
+                namespace,
+                name,
+            },
+            value,
+            source,
+        }
+    }
+
     /// Whether this is a Helm test hook: its `helm.sh/hook` annotation (a comma-separated list
     /// of events, read as Helm reads it: trimmed, any case) names `test`, `test-success` or
     /// `test-failure`. `helm test` runs such resources; `helm install` does not create them.

@@ -3,7 +3,7 @@
 use wo_core::yaml::{self, Budget, Node, NodeKind, Schema};
 use wo_core::{Diagnostic, Diagnostics, Error, Location, Result};
 
-use super::{ManifestSet, Resource, ResourceId};
+use super::{ManifestSet, Resource};
 
 impl ManifestSet {
     /// Parses a multi-document stream, as `helm template` prints it, with the default
@@ -192,18 +192,16 @@ impl Reader<'_> {
         if let (Some(api_version), Some(kind), Some(name), Ok(namespace), Some(value)) =
             (api_version, kind, name, namespace, value)
         {
-            self.resources.push(Resource {
-                id: ResourceId {
-                    api_version,
-                    kind,
-                    namespace,
-                    name,
-                },
+            self.resources.push(Resource::read(
+                api_version,
+                kind,
+                namespace,
+                name,
                 value,
-                source: Location::file(self.file)
+                Location::file(self.file)
                     .with_key(prefix)
                     .at(doc.line, doc.column),
-            });
+            ));
         }
     }
 

@@ -16,7 +16,7 @@ use wo_core::value::Map;
 use wo_core::yaml::{Budget, NodeKind};
 use wo_core::{Location, Value};
 
-use super::{Resource, ResourceId};
+use super::Resource;
 
 /// The resources of `text`, in document order, when every document of it is in canonical
 /// form and well inside `budget`; `None` when the full parser must read it.
@@ -93,16 +93,14 @@ fn identify(value: Value, file: &str, line: u32) -> Option<Resource> {
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => return None,
     };
-    Some(Resource {
-        id: ResourceId {
-            api_version,
-            kind,
-            namespace,
-            name,
-        },
+    Some(Resource::read(
+        api_version,
+        kind,
+        namespace,
+        name,
         value,
-        source: Location::file(file).with_key("").at(line, 1),
-    })
+        Location::file(file).with_key("").at(line, 1),
+    ))
 }
 
 /// The resources of raw engine output (what `helm template` or the handlebars engine
