@@ -12,7 +12,7 @@
 //! while the engines themselves still print what `helm template` prints.
 
 use async_trait::async_trait;
-use wo_core::ports::{Chart, RenderFlow, RenderRequest, Rendered, Renderer};
+use wo_core::ports::{Chart, ReadDocument, RenderFlow, RenderRequest, Rendered, Renderer};
 use wo_core::{Diagnostics, Error, Result};
 
 use crate::manifest::ManifestSet;
@@ -39,6 +39,19 @@ fn canonical(request: &RenderRequest, rendered: &Rendered) -> Result<Rendered> {
     })
 }
 
+/// [`canonical`] from the values the engine read of the output's documents.
+fn canonical_read(
+    request: &RenderRequest,
+    rendered: &Rendered,
+    documents: Vec<ReadDocument>,
+) -> Result<Rendered> {
+    let file = format!("{}/manifests.yaml", request.target.name);
+    let set = ManifestSet::parse_read(&rendered.manifests, &file, documents)?.without_test_hooks();
+    Ok(Rendered {
+        manifests: set.into_yaml(),
+    })
+}
+
 /// A flow that canonicalises each output (on the worker that rendered it) before passing it on.
 struct CanonicalFlow<'a> {
     inner: &'a dyn RenderFlow,
@@ -55,6 +68,18 @@ impl RenderFlow for CanonicalFlow<'_> {
 
     fn deliver(&self, index: usize, request: &RenderRequest, rendered: Rendered) -> Result<()> {
         let out = canonical(request, &rendered)?;
+        drop(rendered);
+        self.inner.deliver(index, request, out)
+    }
+
+    fn deliver_read(
+        &self,
+        index: usize,
+        request: &RenderRequest,
+        rendered: Rendered,
+        documents: Vec<ReadDocument>,
+    ) -> Result<()> {
+        let out = canonical_read(request, &rendered, documents)?;
         drop(rendered);
         self.inner.deliver(index, request, out)
     }

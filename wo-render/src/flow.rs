@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use wo_core::ports::{RenderFlow, RenderRequest, Rendered};
+use wo_core::ports::{ReadDocument, RenderFlow, RenderRequest, Rendered};
 use wo_core::{Error, Result};
 
 /// Why a pool stopped.
@@ -17,6 +17,22 @@ pub(crate) enum Stopped<E> {
     Requests(Error),
     /// The render or delivery of the first target (in target order) that failed.
     Failed(Vec<E>),
+}
+
+/// What one render gives a worker: the stream, and the value of each of its documents when
+/// the engine read them all (see [`RenderFlow::deliver_read`]).
+pub(crate) struct Output {
+    pub manifests: String,
+    pub documents: Option<Vec<ReadDocument>>,
+}
+
+impl From<String> for Output {
+    fn from(manifests: String) -> Output {
+        Output {
+            manifests,
+            documents: None,
+        }
+    }
 }
 
 /// The threads and what each renders.
@@ -34,10 +50,10 @@ impl Pool<'_> {
     /// rendered it. Every request is built even after a failure (to report every invalid
     /// target); after a render fails, only targets before it still render, so the failure
     /// reported is the first in target order whatever the threads' timing.
-    pub(crate) fn run<E: Send>(
+    pub(crate) fn run<O: Into<Output>, E: Send>(
         &self,
         flow: &dyn RenderFlow,
-        render: &(dyn Fn(&RenderRequest) -> std::result::Result<String, E> + Sync),
+        render: &(dyn Fn(&RenderRequest) -> std::result::Result<O, E> + Sync),
         from_error: fn(Error) -> E,
     ) -> std::result::Result<(), Stopped<E>> {
         let total = flow.targets();
@@ -65,9 +81,17 @@ impl Pool<'_> {
             if index > first_failed.load(Ordering::Relaxed) {
                 continue;
             }
-            let done = render(&request).and_then(|manifests| {
-                flow.deliver(index, &request, Rendered { manifests })
-                    .map_err(from_error)
+            let done = render(&request).and_then(|output| {
+                let Output {
+                    manifests,
+                    documents,
+                } = output.into();
+                let rendered = Rendered { manifests };
+                match documents {
+                    Some(documents) => flow.deliver_read(index, &request, rendered, documents),
+                    None => flow.deliver(index, &request, rendered),
+                }
+                .map_err(from_error)
             });
             if let Err(e) = done {
                 first_failed.fetch_min(index, Ordering::Relaxed);

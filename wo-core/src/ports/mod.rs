@@ -61,7 +61,7 @@ pub use policy::{
 pub use provenance::Provenance;
 #[cfg(feature = "mocks")]
 pub use render::MockRenderer;
-pub use render::{Chart, RenderFlow, RenderRequest, Rendered, Renderer, TargetView};
+pub use render::{Chart, ReadDocument, RenderFlow, RenderRequest, Rendered, Renderer, TargetView};
 #[cfg(feature = "mocks")]
 pub use source::MockSourceRepo;
 pub use source::{CommitState, CommitStatus, SourceRepo};

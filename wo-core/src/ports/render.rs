@@ -56,6 +56,18 @@ pub struct Rendered {
     pub manifests: String,
 }
 
+/// One document of a [`Rendered`] stream as the engine already read it (see
+/// [`RenderFlow::deliver_read`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadDocument {
+    /// The document's value, exactly as the YAML 1.1 reader reads the document's text in the
+    /// stream (Helm's and Kubernetes' reading: a plain `on` is `true`).
+    pub value: Value,
+    /// The 1-based line of the stream where the document's root (its first content line)
+    /// starts: where errors about it point.
+    pub line: u32,
+}
+
 /// Renders a chart with many value sets: one call per chart and environment, however many
 /// targets.
 ///
@@ -181,6 +193,28 @@ pub trait RenderFlow: Send + Sync {
     /// # Errors
     /// As the flow's work on it (canonicalising, writing); the render stops.
     fn deliver(&self, index: usize, request: &RenderRequest, rendered: Rendered) -> Result<()>;
+
+    /// [`deliver`](Self::deliver), from an engine that already read every document of the
+    /// stream (to sort it as Helm does, say): `documents` holds each non-empty document of
+    /// `rendered.manifests` in stream order, each value exactly as reading that text would
+    /// give it. A flow that reads the stream (a canonicaliser) may take the values instead of
+    /// reading the text a second time. An engine calls this only when it read every document;
+    /// otherwise it calls [`deliver`](Self::deliver).
+    ///
+    /// The default ignores `documents` and calls [`deliver`](Self::deliver).
+    ///
+    /// # Errors
+    /// As [`deliver`](Self::deliver).
+    fn deliver_read(
+        &self,
+        index: usize,
+        request: &RenderRequest,
+        rendered: Rendered,
+        documents: Vec<ReadDocument>,
+    ) -> Result<()> {
+        drop(documents);
+        self.deliver(index, request, rendered)
+    }
 }
 
 #[cfg(feature = "mocks")]

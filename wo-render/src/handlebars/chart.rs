@@ -144,7 +144,7 @@ impl PreparedChart {
     }
 
     /// Renders every template for one request and joins them into a manifest stream.
-    pub(crate) fn render(&self, request: &RenderRequest) -> Result<String> {
+    pub(crate) fn render(&self, request: &RenderRequest) -> Result<crate::flow::Output> {
         let target = request.target.name.as_str();
         let values = match &request.values {
             Json::Object(_) | Json::Null => sort_keys(merge(&self.defaults, &request.values)),

@@ -8,7 +8,10 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
-use wo_core::{Error, Location, Result};
+use wo_core::ports::ReadDocument;
+use wo_core::{Error, Location, Result, Value};
+
+use crate::flow::Output;
 
 // Helm's install order of kinds, shared with the manifest model's canonical order.
 use crate::manifest::INSTALL_ORDER;
@@ -37,10 +40,14 @@ struct Document<'a> {
     path: &'a str,
     kind: String,
     content: &'a str,
+    /// Its value, when the plain-form reader read it (as the YAML parser would), and the
+    /// line of the document where the value's root starts (0-based).
+    value: Option<(Value, u32)>,
 }
 
-/// Joins rendered files (`templates/…` path, output; in path order) into the stream.
-pub(crate) fn assemble(chart: &str, files: &[(String, String)], target: &str) -> Result<String> {
+/// Joins rendered files (`templates/…` path, output; in path order) into the stream, with
+/// the value of each of its documents when every one was read.
+pub(crate) fn assemble(chart: &str, files: &[(String, String)], target: &str) -> Result<Output> {
     let Some(separator) = SEPARATOR.as_ref() else {
         return Err(Error::unsupported(
             "the document separator pattern did not compile",
@@ -62,6 +69,7 @@ pub(crate) fn assemble(chart: &str, files: &[(String, String)], target: &str) ->
                 path,
                 kind: head.kind,
                 content,
+                value: head.value.map(|v| (v, head.at)),
             };
             match head.hook {
                 None => manifests.push(document),
@@ -73,37 +81,81 @@ pub(crate) fn assemble(chart: &str, files: &[(String, String)], target: &str) ->
     manifests.sort_by(|a, b| kind_order(&a.kind, &b.kind));
     hooks.sort_by(|a, b| kind_order(&a.kind, &b.kind));
 
-    let mut stream = String::new();
-    for m in &manifests {
-        push_document(&mut stream, chart, m);
+    let mut out = Stream {
+        text: String::new(),
+        documents: Some(Vec::with_capacity(manifests.len() + hooks.len())),
+        line: 1,
+        counted: 0,
+    };
+    for m in manifests {
+        out.push(chart, m);
     }
-    let mut out = String::with_capacity(stream.len() + 1);
-    out.push_str(stream.trim());
-    out.push('\n');
-    for h in &hooks {
-        push_document(&mut out, chart, h);
+    // The manifests trimmed (they start with `---`: only their end), and one line break.
+    let trimmed = out.text.trim_end().len();
+    out.text.truncate(trimmed);
+    out.text.push('\n');
+    for h in hooks {
+        out.push(chart, h);
     }
-    Ok(out)
+    Ok(Output {
+        manifests: out.text,
+        documents: out.documents,
+    })
 }
 
-fn push_document(out: &mut String, chart: &str, doc: &Document<'_>) {
-    out.push_str("---\n# Source: ");
-    out.push_str(chart);
-    out.push('/');
-    out.push_str(doc.path);
-    out.push('\n');
-    out.push_str(doc.content);
-    out.push('\n');
+/// The stream being written, and the documents read so far (`None` once one was not read).
+struct Stream {
+    text: String,
+    documents: Option<Vec<ReadDocument>>,
+    /// The line of `text` at byte `counted`.
+    line: u32,
+    counted: usize,
+}
+
+impl Stream {
+    fn push(&mut self, chart: &str, doc: Document<'_>) {
+        self.text.push_str("---\n# Source: ");
+        self.text.push_str(chart);
+        self.text.push('/');
+        self.text.push_str(doc.path);
+        self.text.push('\n');
+        let start = self.text.len();
+        self.text.push_str(doc.content);
+        self.text.push('\n');
+        self.documents = match (self.documents.take(), doc.value) {
+            (Some(mut documents), Some((value, at))) => {
+                let breaks = self.text.as_bytes()[self.counted..start]
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count();
+                u32::try_from(breaks)
+                    .ok()
+                    .and_then(|b| self.line.checked_add(b))
+                    .and_then(|line| {
+                        self.line = line;
+                        self.counted = start;
+                        let root = line.checked_add(at)?;
+                        documents.push(ReadDocument { value, line: root });
+                        Some(documents)
+                    })
+            }
+            _ => None,
+        };
+    }
 }
 
 fn known_hook(event: &str) -> bool {
     HOOK_EVENTS.contains(&event.trim().to_ascii_lowercase().as_str())
 }
 
-/// What the stream needs of a document: its kind and its hook annotation.
+/// What the stream needs of a document: its kind and its hook annotation; and its value
+/// when the plain-form reader read it.
 struct Head {
     kind: String,
     hook: Option<String>,
+    value: Option<Value>,
+    /// The line of the document where the value's root starts (0-based).
+    at: u32,
 }
 
 fn head(content: &str, path: &str, target: &str) -> Result<Head> {
@@ -144,30 +196,55 @@ fn head(content: &str, path: &str, target: &str) -> Result<Head> {
             NodeKind::Str(s) => Some(s.clone()),
             _ => None,
         });
-    Ok(Head { kind, hook })
+    Ok(Head {
+        kind,
+        hook,
+        value: None,
+        at: 0,
+    })
 }
 
-/// The head of a document that [`reread::document`](crate::manifest::reread::document) reads
-/// (then the parser reads the same value), when its `kind` is a string or absent.
+/// The head of a document that a plain-form reader reads (then the parser reads the same
+/// value), when its `kind` and hook annotation read the same in YAML 1.1 and 1.2; its value,
+/// and the line of the document where the value's root starts (0-based).
 fn simple_head(content: &str) -> Option<Head> {
-    use wo_core::Value;
-
-    let value = crate::manifest::reread::document(
-        &format!("{content}\n"),
-        &wo_core::yaml::Budget::default(),
-    )?;
+    let text = format!("{content}\n");
+    let budget = wo_core::yaml::Budget::default();
+    // The reader of raw engine output (YAML 1.1, as the canonicaliser reads the stream), then
+    // the reader of the emitter's form (what YAML 1.1 and 1.2 both read the same).
+    let (value, at) = crate::manifest::reread::raw_value(&text, &budget)
+        .or_else(|| crate::manifest::reread::document(&text, &budget).map(|v| (v, 0)))?;
     let kind = match value.get("kind") {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(kind)) => kind.clone(),
+        None => String::new(),
+        Some(Value::String(kind)) if same_in_both(kind) => kind.clone(),
         Some(_) => return None,
     };
-    let hook = value
+    let hook = match value
         .get("metadata")
         .and_then(|m| m.get("annotations"))
         .and_then(|a| a.get("helm.sh/hook"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    Some(Head { kind, hook })
+    {
+        None => None,
+        Some(Value::String(hook)) if same_in_both(hook) => Some(hook.clone()),
+        Some(_) => return None,
+    };
+    Some(Head {
+        kind,
+        hook,
+        value: Some(value),
+        at,
+    })
+}
+
+/// Whether a string read by YAML 1.1 is read as the same string by the YAML 1.2 core schema
+/// the parser reads heads with (quoted or plain): a word that starts with a letter is no
+/// number in either, and no null or boolean of 1.2 is a string in 1.1.
+fn same_in_both(s: &str) -> bool {
+    s.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+        && !matches!(
+            s,
+            "true" | "True" | "TRUE" | "false" | "False" | "FALSE" | "null" | "Null" | "NULL"
+        )
 }
 
 /// A YAML error in rendered output: its line is a line of the output, not of the template.
@@ -235,7 +312,7 @@ mod tests {
             "t",
         );
         assert_eq!(
-            out.ok().as_deref(),
+            out.ok().map(|o| o.manifests).as_deref(),
             Some(
                 "---\n# Source: c/templates/b.yaml\n---\nkind: ConfigMap\n\
                  ---\n# Source: c/templates/b.yaml\nkind: Service\n\
@@ -256,6 +333,7 @@ mod tests {
             ]),
             "t",
         )
+        .map(|o| o.manifests)
         .unwrap_or_default();
         let kinds: Vec<&str> = out.lines().filter(|l| l.starts_with("kind:")).collect();
         assert_eq!(
@@ -267,6 +345,99 @@ mod tests {
                 "kind: Job"
             ]
         );
+    }
+
+    /// What the canonicaliser makes of a stream: read from the values the assembler kept, and
+    /// read from the text.
+    fn read_both_ways(list: &[(&str, &str)]) -> (String, String, bool) {
+        use crate::manifest::ManifestSet;
+
+        let out = assemble("c", &files(list), "t").unwrap_or_else(|e| panic!("{e}"));
+        let show = |r: wo_core::Result<ManifestSet>| match r {
+            Ok(set) => format!("{set:?}"),
+            Err(e) => format!("error: {e}"),
+        };
+        let from_text = show(ManifestSet::parse(&out.manifests, "t/manifests.yaml"));
+        let read = out.documents.is_some();
+        let from_values = match out.documents {
+            Some(documents) => show(ManifestSet::parse_read(
+                &out.manifests,
+                "t/manifests.yaml",
+                documents,
+            )),
+            None => from_text.clone(),
+        };
+        (from_values, from_text, read)
+    }
+
+    #[test]
+    fn the_values_kept_read_as_the_stream_reads() {
+        let cm = |name: &str| {
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  x: on\n  mode: 0777\n")
+        };
+        let hook = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\n  annotations:\n    helm.sh/hook: pre-install\n";
+        let test = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    helm.sh/hook: test\n";
+        let svc = "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n  namespace: n\nspec:\n  ports:\n    - port: 80\n      name: http\n";
+        let (a, b) = (cm("a"), cm("b"));
+        let both = format!("{a}---\n{svc}");
+        let twice = format!("{a}---\n{a}");
+        let cases: Vec<(Vec<(&str, &str)>, bool)> = vec![
+            // Several files and kinds, hooks after the manifests, a test hook.
+            (
+                vec![
+                    ("templates/a.yaml", &a),
+                    ("templates/b.yaml", &both),
+                    ("templates/h.yaml", hook),
+                    ("templates/t.yaml", test),
+                    ("templates/z.yaml", &b),
+                ],
+                true,
+            ),
+            // Only hooks: the stream starts with a lone line break.
+            (
+                vec![("templates/h.yaml", hook), ("templates/t.yaml", test)],
+                true,
+            ),
+            // The same resource twice: the same error, naming the same lines.
+            (vec![("templates/a.yaml", &twice)], true),
+            // Documents the values cannot stand for.
+            (
+                vec![(
+                    "templates/a.yaml",
+                    "apiVersion: v1\nkind: List\nitems: []\n",
+                )],
+                true,
+            ),
+            (
+                vec![("templates/a.yaml", "apiVersion: v1\nkind: ConfigMap\n")],
+                true,
+            ),
+            (
+                vec![(
+                    "templates/a.yaml",
+                    "kind: ConfigMap\nmetadata:\n  name: 7\n",
+                )],
+                true,
+            ),
+            // A comment before the root: the resource is where the root is.
+            (vec![("templates/a.yaml", "# about it\n\n# more\napiVersion: v1\nkind: Secret\nmetadata:\n  name: x\n---\n# x\napiVersion: v1\nkind: Secret\nmetadata:\n  name: x\n")], true),
+            // Text the plain-form reader leaves to the parser: no values are kept.
+            (
+                vec![
+                    ("templates/a.yaml", &a),
+                    (
+                        "templates/c.yaml",
+                        "# a comment\nkind: Secret\nmetadata: {name: x}\napiVersion: v1\n",
+                    ),
+                ],
+                false,
+            ),
+        ];
+        for (list, read) in cases {
+            let (from_values, from_text, was_read) = read_both_ways(&list);
+            assert_eq!(from_values, from_text, "{list:?}");
+            assert_eq!(was_read, read, "{list:?}");
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Reading a manifest stream into a [`ManifestSet`], and the checks every set passes.
 
+use wo_core::ports::ReadDocument;
 use wo_core::yaml::{self, Budget, Node, NodeKind, Schema};
 use wo_core::{Diagnostic, Diagnostics, Error, Location, Result};
 
@@ -46,6 +47,36 @@ impl ManifestSet {
             return Self::from_resources(resources);
         }
         Self::parse_full(text, file, budget)
+    }
+
+    /// [`ManifestSet::parse`] of `text` (with the default [`Budget`]) from the values an
+    /// engine already read of its documents ([`ReadDocument`]): the same set, or the same
+    /// errors, without reading the text again. The text is read as [`ManifestSet::parse`]
+    /// reads it when the values cannot stand for it: a document that is no resource map (or a
+    /// `List`), or a text near a budget limit, where the parser words what is wrong.
+    ///
+    /// # Errors
+    ///
+    /// As [`ManifestSet::parse`].
+    pub fn parse_read(text: &str, file: &str, documents: Vec<ReadDocument>) -> Result<ManifestSet> {
+        let budget = Budget::default();
+        // The conditions under which the plain-form readers read at all.
+        let near_a_limit = text.len() > budget.max_bytes
+            || text.len() >= budget.max_scalar_bytes
+            || text.len() >= budget.max_nodes
+            || documents.len().saturating_add(2) >= budget.max_documents
+            || text.contains('\r');
+        if near_a_limit {
+            return Self::parse_with(text, file, &budget);
+        }
+        let mut resources = Vec::with_capacity(documents.len());
+        for d in documents {
+            match super::reread::identify(d.value, file, d.line) {
+                Some(resource) => resources.push(resource),
+                None => return Self::parse_with(text, file, &budget),
+            }
+        }
+        Self::from_resources(resources)
     }
 
     /// The resources of `text` as the full parser reads them (unsorted), when it reads them

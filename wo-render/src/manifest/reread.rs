@@ -73,7 +73,7 @@ pub(crate) fn document(doc: &str, budget: &Budget) -> Option<Value> {
 
 /// The resource of a canonical document whose root starts at `line`: its identity as the full
 /// reader takes it; `None` for anything the full reader reports or expands (a `List`).
-fn identify(value: Value, file: &str, line: u32) -> Option<Resource> {
+pub(super) fn identify(value: Value, file: &str, line: u32) -> Option<Resource> {
     let map = value.as_object()?;
     let string = |v: Option<&Value>| {
         v.and_then(Value::as_str)
@@ -217,6 +217,59 @@ pub(super) fn read_raw(
             text: l,
         });
     }
+}
+
+/// The value of one raw document (its text without `---` lines, ending with a line break)
+/// when it is in the form [`read_raw`] reads, and the 0-based line of the document where its
+/// root starts: the value [`read_raw`] gives that document wherever it stands in a stream.
+/// `None` for a document that is not a map, or anything outside the form.
+pub(crate) fn raw_value(doc: &str, budget: &Budget) -> Option<(Value, u32)> {
+    if doc.len() > budget.max_bytes
+        || doc.len() >= budget.max_scalar_bytes
+        || doc.len() >= budget.max_nodes
+        || doc.contains('\r')
+    {
+        return None;
+    }
+    let mut lines: Vec<Line<'_>> = Vec::new();
+    let body = doc.strip_suffix('\n')?;
+    for (i, l) in body.split('\n').enumerate() {
+        if l.starts_with("---") || l.starts_with('%') || l.starts_with("...") {
+            return None;
+        }
+        let indent = l.bytes().take_while(|b| *b == b' ').count();
+        let content = &l[indent..];
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        let odd = if l.is_ascii() {
+            l.bytes().any(|b| b < 0x20 || b == 0x7f)
+        } else {
+            l.contains('\t') || l.chars().any(unusual)
+        };
+        if odd {
+            return None;
+        }
+        lines.push(Line {
+            no: u32::try_from(i + 1).ok()?,
+            indent,
+            text: l,
+        });
+    }
+    let root = lines.first()?;
+    if root.indent != 0 {
+        return None;
+    }
+    let at = root.no - 1;
+    let mut raw = Raw {
+        text: doc,
+        lines,
+        i: 0,
+        depth: 0,
+        max_depth: budget.max_depth / 2,
+    };
+    let value = raw.node()?;
+    (raw.i == raw.lines.len() && value.is_object()).then_some((value, at))
 }
 
 /// The resource of one raw document's content lines, when it is in the form [`read_raw`]
