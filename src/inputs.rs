@@ -126,13 +126,39 @@ pub async fn load(
         }
         None => None,
     };
-    let (fleet, fleet_file) = match &platform {
+    // The fleet (thousands of targets) is parsed on a thread of its own while the config
+    // repository is read and parsed here; its errors still come first.
+    let fleet_parse = match &platform {
         Some((tree, shown)) => {
             let file = format!("{shown}/{FLEET_FILE}");
             let text = tree
                 .text(FLEET_FILE)?
-                .ok_or_else(|| Error::invalid(Location::file(&file), "file not found"))?;
-            let fleet = Fleet::parse(text, &file)?;
+                .ok_or_else(|| Error::invalid(Location::file(&file), "file not found"))?
+                .to_owned();
+            let parse_file = file.clone();
+            let handle = std::thread::Builder::new()
+                .name("wo-fleet".into())
+                .spawn(move || Fleet::parse(&text, &parse_file))
+                .map_err(|e| Error::backend("fleet", format!("cannot start a thread: {e}")))?;
+            Some((handle, file))
+        }
+        None => None,
+    };
+    let values = match (bundle.app.kind, request.config, &platform) {
+        (SolutionKind::Platform, _, Some((tree, shown))) => Some(ValueSet::load(tree, shown)),
+        (_, Some(location), _) => Some(
+            match read_config(location, "config", request, credentials, cache).await {
+                Ok((tree, shown)) => ValueSet::load(&tree, &shown),
+                Err(e) => Err(e),
+            },
+        ),
+        _ => None,
+    };
+    let (fleet, fleet_file) = match fleet_parse {
+        Some((handle, file)) => {
+            let fleet = handle
+                .join()
+                .map_err(|_| Error::backend("fleet", "the fleet parser panicked"))??;
             if let Some(env) = request.environment {
                 if fleet.environment != env {
                     return Err(Error::invalid(
@@ -148,15 +174,7 @@ pub async fn load(
         }
         None => (None, String::new()),
     };
-    let values = match (bundle.app.kind, request.config, &platform) {
-        (SolutionKind::Platform, _, Some((tree, shown))) => Some(ValueSet::load(tree, shown)?),
-        (_, Some(location), _) => {
-            let (tree, shown) =
-                read_config(location, "config", request, credentials, cache).await?;
-            Some(ValueSet::load(&tree, &shown)?)
-        }
-        _ => None,
-    };
+    let values = values.transpose()?;
     Ok(Inputs {
         bundle,
         values,

@@ -11,15 +11,20 @@ const MAX_IMPLICIT_KEY: usize = 1000;
 
 pub(crate) fn to_string(value: &Value) -> String {
     let mut out = String::new();
+    write_to(&mut out, value);
+    out
+}
+
+/// [`to_string`] appended to `out`.
+pub(crate) fn write_to(out: &mut String, value: &Value) {
     match value {
-        Value::Object(map) if !map.is_empty() => write_map(&mut out, map, 0, false),
-        Value::Array(items) if !items.is_empty() => write_seq(&mut out, items, 0, false),
+        Value::Object(map) if !map.is_empty() => write_map(out, map, 0, false),
+        Value::Array(items) if !items.is_empty() => write_seq(out, items, 0, false),
         _ => {
-            out.push_str(&inline(value));
+            write_inline(out, value);
             out.push('\n');
         }
     }
-    out
 }
 
 /// A value that is written on the line of its key or dash: scalars and empty collections.
@@ -49,8 +54,31 @@ fn inline(value: &Value) -> Cow<'_, str> {
     }
 }
 
+/// [`inline`] appended to `out`, numbers written without a string of their own.
+fn write_inline(out: &mut String, value: &Value) {
+    match value {
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => {
+                let _ = write!(out, "{i}");
+            }
+            (None, Some(u)) => {
+                let _ = write!(out, "{u}");
+            }
+            _ => out.push_str(&inline(value)),
+        },
+        Value::String(s) => out.push_str(&string(s)),
+        _ => out.push_str(&inline(value)),
+    }
+}
+
 fn indent(out: &mut String, n: usize) {
-    out.extend(std::iter::repeat_n(' ', n));
+    const SPACES: &str = "                                                                ";
+    let mut n = n;
+    while n > SPACES.len() {
+        out.push_str(SPACES);
+        n -= SPACES.len();
+    }
+    out.push_str(&SPACES[..n]);
 }
 
 /// Writes map entries at `at` spaces; with `inline_first`, the first entry continues a line
@@ -61,7 +89,8 @@ fn write_map(out: &mut String, map: &Map, at: usize, inline_first: bool) {
             indent(out, at);
         }
         let key_text = string(key);
-        if key_text.chars().count() > MAX_IMPLICIT_KEY {
+        // A key of at most MAX_IMPLICIT_KEY bytes has at most as many characters.
+        if key_text.len() > MAX_IMPLICIT_KEY && key_text.chars().count() > MAX_IMPLICIT_KEY {
             out.push_str("? ");
             out.push_str(&key_text);
             out.push('\n');
@@ -83,7 +112,7 @@ fn write_map(out: &mut String, map: &Map, at: usize, inline_first: bool) {
             }
             _ => {
                 out.push(' ');
-                out.push_str(&inline(value));
+                write_inline(out, value);
                 out.push('\n');
             }
         }
@@ -104,7 +133,7 @@ fn write_seq(out: &mut String, items: &[Value], at: usize, inline_first: bool) {
 fn write_after_indicator(out: &mut String, value: &Value, at: usize) {
     out.push(' ');
     if is_inline(value) {
-        out.push_str(&inline(value));
+        write_inline(out, value);
         out.push('\n');
         return;
     }

@@ -373,3 +373,8 @@ pub fn from_str<T: serde::de::DeserializeOwned>(text: &str, file: &str) -> Resul
 pub fn to_string(value: &Value) -> String {
     emit::to_string(value)
 }
+
+/// [`to_string`] appended to `out`: the same bytes, without a string of their own.
+pub fn write_to(out: &mut String, value: &Value) {
+    emit::write_to(out, value);
+}

@@ -101,7 +101,7 @@ impl ManifestSet {
             if i > 0 {
                 out.push_str("---\n");
             }
-            out.push_str(&yaml::to_string(&into_canonical(r.value)));
+            yaml::write_to(&mut out, &into_canonical(r.value));
         }
         out
     }
