@@ -13,6 +13,7 @@ use handlebars::{
 use sha2::Digest as _;
 
 use super::limits::{charge_steps, IncludeLevel, LimitError, LimitedOutput};
+use super::memo;
 
 /// Largest text a helper builds: helpers that multiply text (`indent`, `replace`) check the size
 /// first, so that one call cannot ask for gigabytes before the output limit sees anything.
@@ -192,19 +193,45 @@ impl HelperDef for Include {
         })?;
         // The included template gets its context as a copy would cost: one step, and one per
         // value in it (the budget stays what it was when every include copied).
-        charge_steps(1 + nodes(data)).map_err(limit)?;
-        let _level = IncludeLevel::enter(self.max_depth, name).map_err(limit)?;
-        // `include "x" this` at the top level passes the whole context: shared, not copied.
-        let copy;
-        let inner = if std::ptr::eq(data, ctx.data()) {
-            ctx
+        let root = memo::is_root(data);
+        let values = if root {
+            memo::root_nodes(|| nodes(data))
         } else {
-            copy = Context::from(data.clone());
-            &copy
+            nodes(data)
         };
+        charge_steps(1 + values).map_err(limit)?;
+        let _level = IncludeLevel::enter(self.max_depth, name).map_err(limit)?;
+        if !root {
+            return self
+                .execute(template, r, &Context::from(data.clone()))
+                .map(|text| ScopedJson::Derived(Json::String(text)));
+        }
+        // The root context: its text is the same at every call of the render (see `memo`).
+        let text = match memo::recall(name, self.max_output_bytes) {
+            Some(text) => text,
+            // `include "x" this` at the top level passes the whole context: shared, not copied.
+            None if std::ptr::eq(data, ctx.data()) => {
+                memo::remember(name, || self.execute(template, r, ctx))?
+            }
+            None => memo::remember(name, || {
+                self.execute(template, r, &Context::from(data.clone()))
+            })?,
+        };
+        Ok(ScopedJson::Derived(Json::String(text)))
+    }
+}
+
+impl Include {
+    /// Renders `template` with `ctx` into a text of at most the output bound.
+    fn execute<'reg>(
+        &self,
+        template: &'reg handlebars::Template,
+        r: &'reg Handlebars<'reg>,
+        ctx: &Context,
+    ) -> Result<String, RenderError> {
         let mut rc = RenderContext::new(template.name.as_ref());
         let mut out = LimitedOutput::new(self.max_output_bytes);
-        let rendered = template.render(r, inner, &mut rc, &mut out);
+        let rendered = template.render(r, ctx, &mut rc, &mut out);
         if out.exceeded() {
             return Err(RenderErrorReason::NestedError(Box::new(LimitError::Output {
                 max: self.max_output_bytes,
@@ -212,7 +239,7 @@ impl HelperDef for Include {
             .into());
         }
         rendered?;
-        Ok(ScopedJson::Derived(Json::String(out.into_string())))
+        Ok(out.into_string())
     }
 }
 
@@ -402,7 +429,7 @@ fn number_text(n: &serde_json::Number) -> String {
 }
 
 /// A copy with every map's keys in byte order, as Go's encoders write maps.
-fn sorted(v: &Json) -> Json {
+pub(crate) fn sorted(v: &Json) -> Json {
     match v {
         Json::Object(m) => {
             let mut entries: Vec<(&String, &Json)> = m.iter().collect();
