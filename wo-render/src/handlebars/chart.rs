@@ -61,6 +61,8 @@ pub(crate) struct PreparedChart {
     max_steps: u64,
     /// Deepest nesting of `include`.
     max_include_depth: usize,
+    /// The heads of the documents rendered last (see [`stream::HeadCache`]).
+    heads: stream::HeadCache,
 }
 
 static DEFINE_OPEN: LazyLock<Option<Regex>> =
@@ -77,7 +79,8 @@ impl PreparedChart {
         max_steps: u64,
     ) -> Result<Self> {
         let (name, meta) = read_metadata(chart)?;
-        let defaults = read_defaults(chart)?;
+        // In key order once, so that each target's merge copies the defaults it keeps as they are.
+        let defaults = helpers::sorted(&read_defaults(chart)?);
 
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
@@ -144,6 +147,7 @@ impl PreparedChart {
             max_output_bytes,
             max_steps,
             max_include_depth,
+            heads: stream::HeadCache::default(),
         })
     }
 
@@ -184,7 +188,7 @@ impl PreparedChart {
             remaining = remaining.saturating_sub(text.len());
             files.push((path.clone(), text));
         }
-        stream::assemble(&self.name, &files, target)
+        stream::assemble(&self.name, &files, target, &self.heads)
     }
 
     /// What templates see: `Values`, `Release`, `Chart`, `Target` (built field by field: the
@@ -355,7 +359,7 @@ fn read_defaults(chart: &Chart) -> Result<Json> {
 }
 
 /// [`merge`] with every map's keys in order (what [`sort_keys`] of it gives), built in one
-/// pass without the intermediate copy.
+/// pass without the intermediate copy. `defaults` has its maps' keys in order already.
 fn merge_sorted(defaults: &Json, over: &Json) -> Json {
     match (defaults, over) {
         (Json::Object(d), Json::Object(o)) => {
@@ -369,13 +373,13 @@ fn merge_sorted(defaults: &Json, over: &Json) -> Json {
             }
             for (key, default) in d {
                 if !o.contains_key(key) {
-                    entries.push((key, helpers::sorted(default)));
+                    entries.push((key, default.clone()));
                 }
             }
             entries.sort_by(|a, b| a.0.cmp(b.0));
             Json::Object(entries.into_iter().map(|(k, v)| (k.clone(), v)).collect())
         }
-        (d, Json::Null) => helpers::sorted(d),
+        (d, Json::Null) => d.clone(),
         (_, o) => helpers::sorted(o),
     }
 }
@@ -608,9 +612,10 @@ mod tests {
             json!({}),
             Json::Null,
         ];
+        let in_order = helpers::sorted(&defaults);
         for over in &overs {
             let expected = sort_keys(merge(&defaults, over));
-            let got = merge_sorted(&defaults, over);
+            let got = merge_sorted(&in_order, over);
             assert_eq!(got, expected);
             // Equal maps may differ in order; the order is what `{{#each}}` sees.
             assert_eq!(got.to_string(), expected.to_string());

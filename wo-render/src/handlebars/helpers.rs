@@ -19,6 +19,9 @@ use super::memo;
 /// first, so that one call cannot ask for gigabytes before the output limit sees anything.
 const MAX_HELPER_TEXT: usize = 64 << 20;
 
+/// Null, to fill argument slots.
+static NULL: Json = Json::Null;
+
 /// A helper's body: its arguments in, a value or a message out.
 type Body = fn(&[&Json]) -> Result<Json, String>;
 
@@ -68,8 +71,19 @@ impl HelperDef for Func {
                 )));
             }
         }
-        let args: Vec<&Json> = params.iter().map(|p| p.value()).collect();
-        let value = (self.body)(&args).map_err(|m| other(format!("`{}`: {m}", self.name)))?;
+        // Most calls take few arguments: those are gathered without an allocation.
+        let mut few = [&NULL; 4];
+        let many: Vec<&Json>;
+        let args: &[&Json] = if params.len() <= few.len() {
+            for (slot, p) in few.iter_mut().zip(params) {
+                *slot = p.value();
+            }
+            &few[..params.len()]
+        } else {
+            many = params.iter().map(|p| p.value()).collect();
+            &many
+        };
+        let value = (self.body)(args).map_err(|m| other(format!("`{}`: {m}", self.name)))?;
         if matches!(&value, Json::String(s) if s.len() > self.max_text) {
             return Err(limit(LimitError::Text {
                 max: self.max_text,
@@ -409,6 +423,14 @@ impl HelperDef for MisplacedDefine {
     }
 }
 
+/// [`strval`], borrowed when the value is a string.
+fn text(v: &Json) -> std::borrow::Cow<'_, str> {
+    match v {
+        Json::String(s) => std::borrow::Cow::Borrowed(s),
+        other => std::borrow::Cow::Owned(strval(other)),
+    }
+}
+
 /// Text of a value as Go's `fmt.Sprint` gives it for JSON data; null is empty.
 pub(crate) fn strval(v: &Json) -> String {
     match v {
@@ -494,13 +516,13 @@ fn indent_text(n: usize, s: &str) -> Result<String, String> {
 }
 
 fn indent(a: &[&Json]) -> Result<Json, String> {
-    Ok(Json::from(indent_text(count(a[0])?, &strval(a[1]))?))
+    Ok(Json::from(indent_text(count(a[0])?, &text(a[1]))?))
 }
 
 fn nindent(a: &[&Json]) -> Result<Json, String> {
     Ok(Json::from(format!(
         "\n{}",
-        indent_text(count(a[0])?, &strval(a[1]))?
+        indent_text(count(a[0])?, &text(a[1]))?
     )))
 }
 
@@ -532,7 +554,7 @@ fn quote(a: &[&Json]) -> Result<Json, String> {
     let parts: Vec<String> = a
         .iter()
         .filter(|v| !v.is_null())
-        .map(|v| go_quote(&strval(v)))
+        .map(|v| go_quote(&text(v)))
         .collect();
     Ok(Json::from(parts.join(" ")))
 }
@@ -653,7 +675,7 @@ fn replace(a: &[&Json]) -> Result<Json, String> {
 }
 
 fn contains(a: &[&Json]) -> Result<Json, String> {
-    Ok(Json::Bool(strval(a[1]).contains(&strval(a[0]))))
+    Ok(Json::Bool(text(a[1]).contains(text(a[0]).as_ref())))
 }
 
 fn join(a: &[&Json]) -> Result<Json, String> {
@@ -668,18 +690,19 @@ fn join(a: &[&Json]) -> Result<Json, String> {
 
 fn b64enc(a: &[&Json]) -> Result<Json, String> {
     Ok(Json::from(
-        base64::engine::general_purpose::STANDARD.encode(strval(a[0])),
+        base64::engine::general_purpose::STANDARD.encode(text(a[0]).as_bytes()),
     ))
 }
 
 fn sha256sum(a: &[&Json]) -> Result<Json, String> {
-    let digest = sha2::Sha256::digest(strval(a[0]).as_bytes());
-    Ok(Json::from(
-        digest
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>(),
-    ))
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = sha2::Sha256::digest(text(a[0]).as_bytes());
+    let mut out = String::with_capacity(2 * digest.len());
+    for b in digest {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    Ok(Json::from(out))
 }
 
 /// Sprig's `int`: numbers truncate, numeric strings parse, anything else is 0.
@@ -817,6 +840,15 @@ mod tests {
             Ok(json!("a-b-c"))
         );
         assert_eq!(call(b64enc, &[json!("hi")]), Ok(json!("aGk=")));
+        assert_eq!(call(b64enc, &[json!(3.0)]), Ok(json!("Mw==")));
+        assert_eq!(
+            call(sha256sum, &[json!("abc")]),
+            Ok(json!(
+                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+            ))
+        );
+        assert_eq!(call(contains, &[json!("b"), json!("abc")]), Ok(json!(true)));
+        assert_eq!(call(contains, &[json!(2), json!(123)]), Ok(json!(true)));
         assert!(call(indent, &[json!(1_000_000_000_000i64), json!("x")]).is_err());
         assert_eq!(
             call(sha256sum, &[json!("")]),

@@ -5,7 +5,8 @@
 //! (`helm.sh/hook`) for the end, and prefixes each document with `# Source: <chart>/<file>`.
 //! Doing the same here is what makes a chart written for both engines render byte-identical.
 
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 
 use regex::Regex;
 use wo_core::{Error, Location, Result};
@@ -39,8 +40,48 @@ struct Document<'a> {
     content: &'a str,
 }
 
+/// The heads of the documents a chart rendered last, by template and place in its output:
+/// a document equal to the last one at its place has the same head (a head depends on the
+/// text only), so that documents many targets share are read once. Shared by the workers.
+#[derive(Default)]
+pub(crate) struct HeadCache(Mutex<HashMap<String, Vec<Option<Seen>>>>);
+
+/// A document's text and its head.
+type Seen = (String, Head);
+
+impl HeadCache {
+    /// The head of document `index` of `path`'s output, when it is `content` again.
+    fn get(&self, path: &str, index: usize, content: &str) -> Option<Head> {
+        let seen = self.0.lock().ok()?;
+        match seen.get(path)?.get(index)? {
+            Some((text, head)) if text == content => Some(head.clone()),
+            _ => None,
+        }
+    }
+
+    /// Remembers the head of document `index` of `path`'s output.
+    fn put(&self, path: &str, index: usize, content: &str, head: &Head) {
+        let Ok(mut seen) = self.0.lock() else {
+            return;
+        };
+        let docs = match seen.get_mut(path) {
+            Some(docs) => docs,
+            None => seen.entry(path.to_owned()).or_default(),
+        };
+        if docs.len() <= index {
+            docs.resize_with(index + 1, || None);
+        }
+        docs[index] = Some((content.to_owned(), head.clone()));
+    }
+}
+
 /// Joins rendered files (`templates/…` path, output; in path order) into the stream.
-pub(crate) fn assemble(chart: &str, files: &[(String, String)], target: &str) -> Result<String> {
+pub(crate) fn assemble(
+    chart: &str,
+    files: &[(String, String)],
+    target: &str,
+    heads: &HeadCache,
+) -> Result<String> {
     let Some(separator) = SEPARATOR.as_ref() else {
         return Err(Error::unsupported(
             "the document separator pattern did not compile",
@@ -52,12 +93,19 @@ pub(crate) fn assemble(chart: &str, files: &[(String, String)], target: &str) ->
         if output.trim().is_empty() {
             continue;
         }
-        for doc in separator.split(output.trim_start()) {
-            if doc.is_empty() {
-                continue;
-            }
+        let docs = separator
+            .split(output.trim_start())
+            .filter(|doc| !doc.is_empty());
+        for (index, doc) in docs.enumerate() {
             let content = doc.trim();
-            let head = head(content, path, target)?;
+            let head = match heads.get(path, index, content) {
+                Some(head) => head,
+                None => {
+                    let head = head(content, path, target)?;
+                    heads.put(path, index, content, &head);
+                    head
+                }
+            };
             let document = Document {
                 path,
                 kind: head.kind,
@@ -101,6 +149,7 @@ fn known_hook(event: &str) -> bool {
 }
 
 /// What the stream needs of a document: its kind and its hook annotation.
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Head {
     kind: String,
     hook: Option<String>,
@@ -233,6 +282,7 @@ mod tests {
                 ("templates/c.yaml", "  \n \n"),
             ]),
             "t",
+            &HeadCache::default(),
         );
         assert_eq!(
             out.ok().as_deref(),
@@ -255,6 +305,7 @@ mod tests {
                 ("templates/c.yaml", "kind: Aardvark\n---\nkind: Service\n"),
             ]),
             "t",
+            &HeadCache::default(),
         )
         .unwrap_or_default();
         let kinds: Vec<&str> = out.lines().filter(|l| l.starts_with("kind:")).collect();
@@ -270,11 +321,49 @@ mod tests {
     }
 
     #[test]
+    fn a_document_seen_before_has_the_head_read_then() {
+        let heads = HeadCache::default();
+        let hook = "kind: Job\nmetadata:\n  annotations:\n    helm.sh/hook: pre-install\n";
+        let outputs = [
+            ("kind: Service\n---\nkind: ConfigMap\n", hook),
+            ("kind: Service\n---\nkind: Secret\n", hook),
+            ("kind: Service\n---\nkind: Secret\n", "kind: Job\n"),
+            ("kind: Service\n---\nkind: Secret\n", "a: [1\n"),
+            ("kind: Service\n---\nkind: Secret\n", "kind: Job\n"),
+        ];
+        for (a, b) in outputs {
+            let list = files(&[("templates/a.yaml", a), ("templates/b.yaml", b)]);
+            let cached = assemble("c", &list, "t", &heads).map_err(|e| e.to_string());
+            let fresh = assemble("c", &list, "t", &HeadCache::default()).map_err(|e| e.to_string());
+            assert_eq!(cached, fresh);
+        }
+        assert_eq!(
+            heads.get("templates/a.yaml", 1, "kind: Secret"),
+            Some(Head {
+                kind: "Secret".into(),
+                hook: None
+            })
+        );
+        assert_eq!(heads.get("templates/a.yaml", 1, "kind: ConfigMap"), None);
+        assert_eq!(
+            heads
+                .get("templates/b.yaml", 0, "kind: Job")
+                .map(|h| h.hook),
+            Some(None)
+        );
+    }
+
+    #[test]
     fn invalid_rendered_yaml_names_the_template_and_target() {
-        let err = assemble("c", &files(&[("templates/a.yaml", "a: [1\n")]), "berlin-1")
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = assemble(
+            "c",
+            &files(&[("templates/a.yaml", "a: [1\n")]),
+            "berlin-1",
+            &HeadCache::default(),
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
         assert!(err.contains("templates/a.yaml"), "{err}");
         assert!(err.contains("berlin-1"), "{err}");
     }
