@@ -512,7 +512,16 @@ fn indent_text(n: usize, s: &str) -> Result<String, String> {
         return Err(format!("indenting by {n} would build more than 64 MiB"));
     }
     let pad = " ".repeat(n);
-    Ok(format!("{pad}{}", s.replace('\n', &format!("\n{pad}"))))
+    // Every line, the first one too, after the pad: one pass, one allocation.
+    let mut out = String::with_capacity(s.len() + n * lines);
+    for (i, line) in s.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&pad);
+        out.push_str(line);
+    }
+    Ok(out)
 }
 
 fn indent(a: &[&Json]) -> Result<Json, String> {
@@ -850,6 +859,11 @@ mod tests {
         assert_eq!(call(contains, &[json!("b"), json!("abc")]), Ok(json!(true)));
         assert_eq!(call(contains, &[json!(2), json!(123)]), Ok(json!(true)));
         assert!(call(indent, &[json!(1_000_000_000_000i64), json!("x")]).is_err());
+        for text in ["", "a", "a\n", "\n\nb\n c", "é\n"] {
+            let pad = "   ";
+            let expected = format!("{pad}{}", text.replace('\n', &format!("\n{pad}")));
+            assert_eq!(call(indent, &[json!(3), json!(text)]), Ok(json!(expected)));
+        }
         assert_eq!(
             call(sha256sum, &[json!("")]),
             Ok(json!(
