@@ -15,6 +15,7 @@ use wo_core::{Diagnostic, Diagnostics, Error, Location, Result};
 
 use super::helpers;
 use super::limits::{LimitError, LimitedOutput, StepBudget};
+use super::memo::{self, MemoScope};
 use super::stream;
 
 /// Where a registered template's text starts: the file, and the 1-based line and column of its
@@ -58,6 +59,10 @@ pub(crate) struct PreparedChart {
     max_output_bytes: usize,
     /// Steps one target's render may take (see [`super::limits::DEFAULT_MAX_STEPS`]).
     max_steps: u64,
+    /// Deepest nesting of `include`.
+    max_include_depth: usize,
+    /// The heads of the documents rendered last (see [`stream::HeadCache`]).
+    heads: stream::HeadCache,
 }
 
 static DEFINE_OPEN: LazyLock<Option<Regex>> =
@@ -74,7 +79,8 @@ impl PreparedChart {
         max_steps: u64,
     ) -> Result<Self> {
         let (name, meta) = read_metadata(chart)?;
-        let defaults = read_defaults(chart)?;
+        // In key order once, so that each target's merge copies the defaults it keeps as they are.
+        let defaults = helpers::sorted(&read_defaults(chart)?);
 
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
@@ -140,6 +146,8 @@ impl PreparedChart {
             origins,
             max_output_bytes,
             max_steps,
+            max_include_depth,
+            heads: stream::HeadCache::default(),
         })
     }
 
@@ -147,7 +155,7 @@ impl PreparedChart {
     pub(crate) fn render(&self, request: &RenderRequest) -> Result<crate::flow::Output> {
         let target = request.target.name.as_str();
         let values = match &request.values {
-            Json::Object(_) | Json::Null => sort_keys(merge(&self.defaults, &request.values)),
+            Json::Object(_) | Json::Null => merge_sorted(&self.defaults, &request.values),
             other => {
                 return Err(Error::invalid(
                     Location::file("values"),
@@ -158,50 +166,96 @@ impl PreparedChart {
                 ))
             }
         };
-        let view = &request.target;
-        let context = Context::from(serde_json::json!({
-            "Values": values,
-            "Release": {
-                "Name": request.release_name,
-                "Namespace": request.namespace,
-                "Service": "Helm",
-            },
-            "Chart": self.meta,
-            "Target": {
-                "Name": view.name,
-                "Labels": view.labels,
-                "Hierarchy": view.hierarchy,
-            },
-        }));
+        let context = Context::from(self.context(values, request));
 
         // One budget for all templates of the target, counted on this worker thread.
         let _steps = StepBudget::start(self.max_steps);
+        // A template file rendered here is what `include "templates/x.yaml" this` gives, and
+        // the other way round: both go through the target's memory (see `memo`).
+        let _memo = MemoScope::start(context.data(), self.max_include_depth);
         let mut remaining = self.max_output_bytes;
         let mut files = Vec::with_capacity(self.templates.len());
         for path in &self.templates {
             let Some(template) = self.registry.get_template(path) else {
                 continue;
             };
-            let mut out = LimitedOutput::new(remaining);
-            let mut rc = RenderContext::new(template.name.as_ref());
-            let rendered = template.render(&self.registry, &context, &mut rc, &mut out);
-            if out.exceeded() {
-                return Err(Error::invalid(
-                    Location::file(path),
-                    format!(
-                        "{path} produced more than {} for target {target}",
-                        super::limits::bytes_text(self.max_output_bytes)
-                    ),
-                ));
-            }
-            if let Err(e) = rendered {
-                return Err(self.render_error(&e, path, target));
-            }
-            let text = out.into_string();
+            let text = match memo::recall(path, remaining) {
+                Some(text) => text,
+                None => memo::remember(path, || {
+                    self.render_template(template, &context, remaining, path, target)
+                })?,
+            };
             remaining = remaining.saturating_sub(text.len());
             files.push((path.clone(), text));
         }
-        stream::assemble(&self.name, &files, target)
+        stream::assemble(&self.name, &files, target, &self.heads)
+    }
+
+    /// What templates see: `Values`, `Release`, `Chart`, `Target` (built field by field: the
+    /// `json!` macro serialized a copy of every value).
+    fn context(&self, values: Json, request: &RenderRequest) -> Json {
+        fn text(s: &str) -> Json {
+            Json::String(s.to_owned())
+        }
+        fn object<'a>(entries: impl IntoIterator<Item = (&'a str, Json)>) -> Json {
+            Json::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect(),
+            )
+        }
+        let strings = |map: &std::collections::BTreeMap<String, String>| {
+            object(map.iter().map(|(k, v)| (k.as_str(), text(v))))
+        };
+        let view = &request.target;
+        object([
+            ("Values", values),
+            (
+                "Release",
+                object([
+                    ("Name", text(&request.release_name)),
+                    ("Namespace", text(&request.namespace)),
+                    ("Service", text("Helm")),
+                ]),
+            ),
+            ("Chart", self.meta.clone()),
+            (
+                "Target",
+                object([
+                    ("Name", text(&view.name)),
+                    ("Labels", strings(&view.labels)),
+                    ("Hierarchy", strings(&view.hierarchy)),
+                ]),
+            ),
+        ])
+    }
+
+    /// Renders one template file with the target's context into at most `room` bytes.
+    fn render_template(
+        &self,
+        template: &Template,
+        context: &Context,
+        room: usize,
+        path: &str,
+        target: &str,
+    ) -> Result<String> {
+        let mut out = LimitedOutput::new(room);
+        let mut rc = RenderContext::new(template.name.as_ref());
+        let rendered = template.render(&self.registry, context, &mut rc, &mut out);
+        if out.exceeded() {
+            return Err(Error::invalid(
+                Location::file(path),
+                format!(
+                    "{path} produced more than {} for target {target}",
+                    super::limits::bytes_text(self.max_output_bytes)
+                ),
+            ));
+        }
+        if let Err(e) = rendered {
+            return Err(self.render_error(&e, path, target));
+        }
+        Ok(out.into_string())
     }
 
     /// A handlebars render error as a diagnostic at the template file and line.
@@ -304,8 +358,35 @@ fn read_defaults(chart: &Chart) -> Result<Json> {
     }
 }
 
+/// [`merge`] with every map's keys in order (what [`sort_keys`] of it gives), built in one
+/// pass without the intermediate copy. `defaults` has its maps' keys in order already.
+fn merge_sorted(defaults: &Json, over: &Json) -> Json {
+    match (defaults, over) {
+        (Json::Object(d), Json::Object(o)) => {
+            let mut entries: Vec<(&String, Json)> = Vec::with_capacity(d.len() + o.len());
+            for (key, value) in o {
+                match d.get(key) {
+                    None => entries.push((key, helpers::sorted(value))),
+                    Some(_) if value.is_null() => {}
+                    Some(default) => entries.push((key, merge_sorted(default, value))),
+                }
+            }
+            for (key, default) in d {
+                if !o.contains_key(key) {
+                    entries.push((key, default.clone()));
+                }
+            }
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            Json::Object(entries.into_iter().map(|(k, v)| (k.clone(), v)).collect())
+        }
+        (d, Json::Null) => d.clone(),
+        (_, o) => helpers::sorted(o),
+    }
+}
+
 /// Helm's coalescing: `over` wins; maps merge key by key; a null in `over` removes the chart's
 /// default for that key.
+#[cfg(test)]
 pub(crate) fn merge(defaults: &Json, over: &Json) -> Json {
     match (defaults, over) {
         (Json::Object(d), Json::Object(o)) => {
@@ -331,6 +412,7 @@ pub(crate) fn merge(defaults: &Json, over: &Json) -> Json {
 }
 
 /// Maps in key order, so that `{{#each}}` over a map walks it as Go's `range` does.
+#[cfg(test)]
 fn sort_keys(v: Json) -> Json {
     match v {
         Json::Object(m) => {
@@ -513,6 +595,31 @@ mod tests {
             merge(&defaults, &over),
             json!({"a": {"y": 3, "x": 1}, "d": null, "c": "keep"})
         );
+    }
+
+    #[test]
+    fn merging_in_order_is_merging_then_ordering() {
+        let defaults = json!({
+            "z": {"b": 1, "a": [{"y": 1, "x": 2}], "n": {"q": 1}},
+            "a": "keep",
+            "m": {"k": 1},
+            "gone": 5,
+            "list": [3, {"b": 1, "a": 2}],
+        });
+        let overs = [
+            json!({"z": {"a": null, "c": {"y": 1, "x": null}}, "gone": null, "new": null}),
+            json!({"m": "scalar over a map", "list": {"b": 1, "a": 2}, "a": {"d": 1, "c": 2}}),
+            json!({}),
+            Json::Null,
+        ];
+        let in_order = helpers::sorted(&defaults);
+        for over in &overs {
+            let expected = sort_keys(merge(&defaults, over));
+            let got = merge_sorted(&in_order, over);
+            assert_eq!(got, expected);
+            // Equal maps may differ in order; the order is what `{{#each}}` sees.
+            assert_eq!(got.to_string(), expected.to_string());
+        }
     }
 
     #[test]

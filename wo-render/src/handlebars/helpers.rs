@@ -13,10 +13,14 @@ use handlebars::{
 use sha2::Digest as _;
 
 use super::limits::{charge_steps, IncludeLevel, LimitError, LimitedOutput};
+use super::memo;
 
 /// Largest text a helper builds: helpers that multiply text (`indent`, `replace`) check the size
 /// first, so that one call cannot ask for gigabytes before the output limit sees anything.
 const MAX_HELPER_TEXT: usize = 64 << 20;
+
+/// Null, to fill argument slots.
+static NULL: Json = Json::Null;
 
 /// A helper's body: its arguments in, a value or a message out.
 type Body = fn(&[&Json]) -> Result<Json, String>;
@@ -67,8 +71,19 @@ impl HelperDef for Func {
                 )));
             }
         }
-        let args: Vec<&Json> = params.iter().map(|p| p.value()).collect();
-        let value = (self.body)(&args).map_err(|m| other(format!("`{}`: {m}", self.name)))?;
+        // Most calls take few arguments: those are gathered without an allocation.
+        let mut few = [&NULL; 4];
+        let many: Vec<&Json>;
+        let args: &[&Json] = if params.len() <= few.len() {
+            for (slot, p) in few.iter_mut().zip(params) {
+                *slot = p.value();
+            }
+            &few[..params.len()]
+        } else {
+            many = params.iter().map(|p| p.value()).collect();
+            &many
+        };
+        let value = (self.body)(args).map_err(|m| other(format!("`{}`: {m}", self.name)))?;
         if matches!(&value, Json::String(s) if s.len() > self.max_text) {
             return Err(limit(LimitError::Text {
                 max: self.max_text,
@@ -192,19 +207,45 @@ impl HelperDef for Include {
         })?;
         // The included template gets its context as a copy would cost: one step, and one per
         // value in it (the budget stays what it was when every include copied).
-        charge_steps(1 + nodes(data)).map_err(limit)?;
-        let _level = IncludeLevel::enter(self.max_depth, name).map_err(limit)?;
-        // `include "x" this` at the top level passes the whole context: shared, not copied.
-        let copy;
-        let inner = if std::ptr::eq(data, ctx.data()) {
-            ctx
+        let root = memo::is_root(data);
+        let values = if root {
+            memo::root_nodes(|| nodes(data))
         } else {
-            copy = Context::from(data.clone());
-            &copy
+            nodes(data)
         };
+        charge_steps(1 + values).map_err(limit)?;
+        let _level = IncludeLevel::enter(self.max_depth, name).map_err(limit)?;
+        if !root {
+            return self
+                .execute(template, r, &Context::from(data.clone()))
+                .map(|text| ScopedJson::Derived(Json::String(text)));
+        }
+        // The root context: its text is the same at every call of the render (see `memo`).
+        let text = match memo::recall(name, self.max_output_bytes) {
+            Some(text) => text,
+            // `include "x" this` at the top level passes the whole context: shared, not copied.
+            None if std::ptr::eq(data, ctx.data()) => {
+                memo::remember(name, || self.execute(template, r, ctx))?
+            }
+            None => memo::remember(name, || {
+                self.execute(template, r, &Context::from(data.clone()))
+            })?,
+        };
+        Ok(ScopedJson::Derived(Json::String(text)))
+    }
+}
+
+impl Include {
+    /// Renders `template` with `ctx` into a text of at most the output bound.
+    fn execute<'reg>(
+        &self,
+        template: &'reg handlebars::Template,
+        r: &'reg Handlebars<'reg>,
+        ctx: &Context,
+    ) -> Result<String, RenderError> {
         let mut rc = RenderContext::new(template.name.as_ref());
         let mut out = LimitedOutput::new(self.max_output_bytes);
-        let rendered = template.render(r, inner, &mut rc, &mut out);
+        let rendered = template.render(r, ctx, &mut rc, &mut out);
         if out.exceeded() {
             return Err(RenderErrorReason::NestedError(Box::new(LimitError::Output {
                 max: self.max_output_bytes,
@@ -212,7 +253,7 @@ impl HelperDef for Include {
             .into());
         }
         rendered?;
-        Ok(ScopedJson::Derived(Json::String(out.into_string())))
+        Ok(out.into_string())
     }
 }
 
@@ -382,6 +423,14 @@ impl HelperDef for MisplacedDefine {
     }
 }
 
+/// [`strval`], borrowed when the value is a string.
+fn text(v: &Json) -> std::borrow::Cow<'_, str> {
+    match v {
+        Json::String(s) => std::borrow::Cow::Borrowed(s),
+        other => std::borrow::Cow::Owned(strval(other)),
+    }
+}
+
 /// Text of a value as Go's `fmt.Sprint` gives it for JSON data; null is empty.
 pub(crate) fn strval(v: &Json) -> String {
     match v {
@@ -402,7 +451,7 @@ fn number_text(n: &serde_json::Number) -> String {
 }
 
 /// A copy with every map's keys in byte order, as Go's encoders write maps.
-fn sorted(v: &Json) -> Json {
+pub(crate) fn sorted(v: &Json) -> Json {
     match v {
         Json::Object(m) => {
             let mut entries: Vec<(&String, &Json)> = m.iter().collect();
@@ -463,17 +512,26 @@ fn indent_text(n: usize, s: &str) -> Result<String, String> {
         return Err(format!("indenting by {n} would build more than 64 MiB"));
     }
     let pad = " ".repeat(n);
-    Ok(format!("{pad}{}", s.replace('\n', &format!("\n{pad}"))))
+    // Every line, the first one too, after the pad: one pass, one allocation.
+    let mut out = String::with_capacity(s.len() + n * lines);
+    for (i, line) in s.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&pad);
+        out.push_str(line);
+    }
+    Ok(out)
 }
 
 fn indent(a: &[&Json]) -> Result<Json, String> {
-    Ok(Json::from(indent_text(count(a[0])?, &strval(a[1]))?))
+    Ok(Json::from(indent_text(count(a[0])?, &text(a[1]))?))
 }
 
 fn nindent(a: &[&Json]) -> Result<Json, String> {
     Ok(Json::from(format!(
         "\n{}",
-        indent_text(count(a[0])?, &strval(a[1]))?
+        indent_text(count(a[0])?, &text(a[1]))?
     )))
 }
 
@@ -505,7 +563,7 @@ fn quote(a: &[&Json]) -> Result<Json, String> {
     let parts: Vec<String> = a
         .iter()
         .filter(|v| !v.is_null())
-        .map(|v| go_quote(&strval(v)))
+        .map(|v| go_quote(&text(v)))
         .collect();
     Ok(Json::from(parts.join(" ")))
 }
@@ -626,7 +684,7 @@ fn replace(a: &[&Json]) -> Result<Json, String> {
 }
 
 fn contains(a: &[&Json]) -> Result<Json, String> {
-    Ok(Json::Bool(strval(a[1]).contains(&strval(a[0]))))
+    Ok(Json::Bool(text(a[1]).contains(text(a[0]).as_ref())))
 }
 
 fn join(a: &[&Json]) -> Result<Json, String> {
@@ -641,18 +699,19 @@ fn join(a: &[&Json]) -> Result<Json, String> {
 
 fn b64enc(a: &[&Json]) -> Result<Json, String> {
     Ok(Json::from(
-        base64::engine::general_purpose::STANDARD.encode(strval(a[0])),
+        base64::engine::general_purpose::STANDARD.encode(text(a[0]).as_bytes()),
     ))
 }
 
 fn sha256sum(a: &[&Json]) -> Result<Json, String> {
-    let digest = sha2::Sha256::digest(strval(a[0]).as_bytes());
-    Ok(Json::from(
-        digest
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>(),
-    ))
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = sha2::Sha256::digest(text(a[0]).as_bytes());
+    let mut out = String::with_capacity(2 * digest.len());
+    for b in digest {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    Ok(Json::from(out))
 }
 
 /// Sprig's `int`: numbers truncate, numeric strings parse, anything else is 0.
@@ -790,7 +849,21 @@ mod tests {
             Ok(json!("a-b-c"))
         );
         assert_eq!(call(b64enc, &[json!("hi")]), Ok(json!("aGk=")));
+        assert_eq!(call(b64enc, &[json!(3.0)]), Ok(json!("Mw==")));
+        assert_eq!(
+            call(sha256sum, &[json!("abc")]),
+            Ok(json!(
+                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+            ))
+        );
+        assert_eq!(call(contains, &[json!("b"), json!("abc")]), Ok(json!(true)));
+        assert_eq!(call(contains, &[json!(2), json!(123)]), Ok(json!(true)));
         assert!(call(indent, &[json!(1_000_000_000_000i64), json!("x")]).is_err());
+        for text in ["", "a", "a\n", "\n\nb\n c", "é\n"] {
+            let pad = "   ";
+            let expected = format!("{pad}{}", text.replace('\n', &format!("\n{pad}")));
+            assert_eq!(call(indent, &[json!(3), json!(text)]), Ok(json!(expected)));
+        }
         assert_eq!(
             call(sha256sum, &[json!("")]),
             Ok(json!(

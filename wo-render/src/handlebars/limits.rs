@@ -126,6 +126,44 @@ thread_local! {
     // Each request renders on one worker thread from start to end, so the include depth of the
     // render in progress is per thread.
     static INCLUDE_DEPTH: Cell<usize> = const { Cell::new(0) };
+    // The deepest level entered since the last `track_peak` began (see `super::memo`).
+    static PEAK_DEPTH: Cell<usize> = const { Cell::new(0) };
+    // How many times a depth or step limit refused on this thread: a render during which the
+    // count moved depended on where it started, and is not remembered.
+    static LIMITS_HIT: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The include level of the render in progress on this thread (0 at a template's top).
+pub(crate) fn include_depth() -> usize {
+    INCLUDE_DEPTH.with(Cell::get)
+}
+
+/// How many times a depth or step limit refused on this thread.
+pub(crate) fn limits_hit() -> u64 {
+    LIMITS_HIT.with(Cell::get)
+}
+
+fn hit_limit() {
+    LIMITS_HIT.with(|h| h.set(h.get().wrapping_add(1)));
+}
+
+/// Records that the include level `depth` was reached (a remembered text recalled: the levels
+/// its execution entered count as entered).
+pub(crate) fn reach_depth(depth: usize) {
+    PEAK_DEPTH.with(|p| p.set(p.get().max(depth)));
+}
+
+/// Runs `f` and returns what it returned with the deepest include level entered while it ran
+/// (at least the level it started at); the peak of any enclosing run includes it.
+pub(crate) fn track_peak<R>(f: impl FnOnce() -> R) -> (R, usize) {
+    let outer = PEAK_DEPTH.with(|p| p.replace(include_depth()));
+    let result = f();
+    let peak = PEAK_DEPTH.with(|p| {
+        let peak = p.get();
+        p.set(peak.max(outer));
+        peak
+    });
+    (result, peak)
 }
 
 /// One level of `include` nesting; leaving it (dropping) gives the level back.
@@ -137,12 +175,14 @@ impl IncludeLevel {
     pub(crate) fn enter(max: usize, name: &str) -> Result<Self, LimitError> {
         INCLUDE_DEPTH.with(|d| {
             if d.get() >= max {
+                hit_limit();
                 Err(LimitError::Depth {
                     max,
                     name: name.to_owned(),
                 })
             } else {
                 d.set(d.get() + 1);
+                reach_depth(d.get());
                 Ok(IncludeLevel(()))
             }
         })
@@ -179,12 +219,18 @@ impl Drop for StepBudget {
     }
 }
 
+/// Steps left in the budget of the render in progress (`None` outside a render).
+pub(crate) fn steps_left() -> Option<u64> {
+    STEPS.with(|s| s.get().map(|(left, _)| left))
+}
+
 /// Takes `n` steps from the budget of the render in progress; fails once it is spent.
 pub(crate) fn charge_steps(n: u64) -> Result<(), LimitError> {
     STEPS.with(|s| match s.get() {
         None => Ok(()),
         Some((left, max)) if n > left => {
             s.set(Some((0, max)));
+            hit_limit();
             Err(LimitError::Steps { max })
         }
         Some((left, max)) => {

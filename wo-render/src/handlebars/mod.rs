@@ -58,12 +58,16 @@
 //! [`HandlebarsRendererBuilder::max_steps`] (one million by default): every helper call and
 //! `{{#each}}` item is a step, an `include` one plus one per value in the context it copies, so loops nested over large lists and `include`
 //! fan-outs stop with an error naming the template, its line and the target — Helm's 60 s
-//! timeout, but deterministic. The requests of one call render in parallel on
+//! timeout, but deterministic. Within one target, `include "x" this` of the whole context
+//! renders once and is recalled after (the text cannot differ), charged the steps and include
+//! levels its rendering took, so that every limit fails where it would without the memory.
+//! The requests of one call render in parallel on
 //! [`HandlebarsRendererBuilder::workers`] threads.
 
 mod chart;
 mod helpers;
 mod limits;
+mod memo;
 mod stream;
 
 use async_trait::async_trait;

@@ -5,7 +5,8 @@
 //! (`helm.sh/hook`) for the end, and prefixes each document with `# Source: <chart>/<file>`.
 //! Doing the same here is what makes a chart written for both engines render byte-identical.
 
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 
 use regex::Regex;
 use wo_core::ports::ReadDocument;
@@ -45,9 +46,49 @@ struct Document<'a> {
     value: Option<(Value, u32)>,
 }
 
+/// The heads of the documents a chart rendered last, by template and place in its output:
+/// a document equal to the last one at its place has the same head (a head depends on the
+/// text only), so that documents many targets share are read once. Shared by the workers.
+#[derive(Default)]
+pub(crate) struct HeadCache(Mutex<HashMap<String, Vec<Option<Seen>>>>);
+
+/// A document's text and its head (with its value: a clone is cheaper than a read).
+type Seen = (String, Head);
+
+impl HeadCache {
+    /// The head of document `index` of `path`'s output, when it is `content` again.
+    fn get(&self, path: &str, index: usize, content: &str) -> Option<Head> {
+        let seen = self.0.lock().ok()?;
+        match seen.get(path)?.get(index)? {
+            Some((text, head)) if text == content => Some(head.clone()),
+            _ => None,
+        }
+    }
+
+    /// Remembers the head of document `index` of `path`'s output.
+    fn put(&self, path: &str, index: usize, content: &str, head: &Head) {
+        let Ok(mut seen) = self.0.lock() else {
+            return;
+        };
+        let docs = match seen.get_mut(path) {
+            Some(docs) => docs,
+            None => seen.entry(path.to_owned()).or_default(),
+        };
+        if docs.len() <= index {
+            docs.resize_with(index + 1, || None);
+        }
+        docs[index] = Some((content.to_owned(), head.clone()));
+    }
+}
+
 /// Joins rendered files (`templates/…` path, output; in path order) into the stream, with
 /// the value of each of its documents when every one was read.
-pub(crate) fn assemble(chart: &str, files: &[(String, String)], target: &str) -> Result<Output> {
+pub(crate) fn assemble(
+    chart: &str,
+    files: &[(String, String)],
+    target: &str,
+    heads: &HeadCache,
+) -> Result<Output> {
     let Some(separator) = SEPARATOR.as_ref() else {
         return Err(Error::unsupported(
             "the document separator pattern did not compile",
@@ -59,12 +100,19 @@ pub(crate) fn assemble(chart: &str, files: &[(String, String)], target: &str) ->
         if output.trim().is_empty() {
             continue;
         }
-        for doc in separator.split(output.trim_start()) {
-            if doc.is_empty() {
-                continue;
-            }
+        let docs = separator
+            .split(output.trim_start())
+            .filter(|doc| !doc.is_empty());
+        for (index, doc) in docs.enumerate() {
             let content = doc.trim();
-            let head = head(content, path, target)?;
+            let head = match heads.get(path, index, content) {
+                Some(head) => head,
+                None => {
+                    let head = head(content, path, target)?;
+                    heads.put(path, index, content, &head);
+                    head
+                }
+            };
             let document = Document {
                 path,
                 kind: head.kind,
@@ -150,6 +198,7 @@ fn known_hook(event: &str) -> bool {
 
 /// What the stream needs of a document: its kind and its hook annotation; and its value
 /// when the plain-form reader read it.
+#[derive(Debug, Clone, PartialEq)]
 struct Head {
     kind: String,
     hook: Option<String>,
@@ -310,6 +359,7 @@ mod tests {
                 ("templates/c.yaml", "  \n \n"),
             ]),
             "t",
+            &HeadCache::default(),
         );
         assert_eq!(
             out.ok().map(|o| o.manifests).as_deref(),
@@ -332,6 +382,7 @@ mod tests {
                 ("templates/c.yaml", "kind: Aardvark\n---\nkind: Service\n"),
             ]),
             "t",
+            &HeadCache::default(),
         )
         .map(|o| o.manifests)
         .unwrap_or_default();
@@ -352,7 +403,8 @@ mod tests {
     fn read_both_ways(list: &[(&str, &str)]) -> (String, String, bool) {
         use crate::manifest::ManifestSet;
 
-        let out = assemble("c", &files(list), "t").unwrap_or_else(|e| panic!("{e}"));
+        let out = assemble("c", &files(list), "t", &HeadCache::default())
+            .unwrap_or_else(|e| panic!("{e}"));
         let show = |r: wo_core::Result<ManifestSet>| match r {
             Ok(set) => format!("{set:?}"),
             Err(e) => format!("error: {e}"),
@@ -441,11 +493,52 @@ mod tests {
     }
 
     #[test]
+    fn a_document_seen_before_has_the_head_read_then() {
+        let heads = HeadCache::default();
+        let hook = "kind: Job\nmetadata:\n  annotations:\n    helm.sh/hook: pre-install\n";
+        let outputs = [
+            ("kind: Service\n---\nkind: ConfigMap\n", hook),
+            ("kind: Service\n---\nkind: Secret\n", hook),
+            ("kind: Service\n---\nkind: Secret\n", "kind: Job\n"),
+            ("kind: Service\n---\nkind: Secret\n", "a: [1\n"),
+            ("kind: Service\n---\nkind: Secret\n", "kind: Job\n"),
+        ];
+        for (a, b) in outputs {
+            let list = files(&[("templates/a.yaml", a), ("templates/b.yaml", b)]);
+            let cached = assemble("c", &list, "t", &heads)
+                .map(|o| (o.manifests, o.documents))
+                .map_err(|e| e.to_string());
+            let fresh = assemble("c", &list, "t", &HeadCache::default())
+                .map(|o| (o.manifests, o.documents))
+                .map_err(|e| e.to_string());
+            assert_eq!(cached, fresh);
+        }
+        assert_eq!(
+            heads
+                .get("templates/a.yaml", 1, "kind: Secret")
+                .map(|h| (h.kind, h.hook)),
+            Some(("Secret".into(), None))
+        );
+        assert_eq!(heads.get("templates/a.yaml", 1, "kind: ConfigMap"), None);
+        assert_eq!(
+            heads
+                .get("templates/b.yaml", 0, "kind: Job")
+                .map(|h| h.hook),
+            Some(None)
+        );
+    }
+
+    #[test]
     fn invalid_rendered_yaml_names_the_template_and_target() {
-        let err = assemble("c", &files(&[("templates/a.yaml", "a: [1\n")]), "berlin-1")
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = assemble(
+            "c",
+            &files(&[("templates/a.yaml", "a: [1\n")]),
+            "berlin-1",
+            &HeadCache::default(),
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
         assert!(err.contains("templates/a.yaml"), "{err}");
         assert!(err.contains("berlin-1"), "{err}");
     }
