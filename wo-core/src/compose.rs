@@ -234,7 +234,7 @@ impl ComposedStream<'_> {
                 self.targets.len()
             ))
         })?;
-        let resolved = self.resolver.resolve(target)?;
+        let resolved = self.resolver.resolve_values(target)?;
         Ok(request_of(
             &self.solution,
             &self.namespace,

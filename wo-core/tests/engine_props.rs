@@ -52,10 +52,27 @@ fn value_file(entries: &[(String, String)]) -> String {
     s
 }
 
+/// Resolves `target`; checks on the way that resolving without provenance (what a render
+/// does) gives the same values, or the same errors, and no provenance.
 fn resolve(b: &Bundle, values: &ValueSet, target: &str) -> wo_core::Result<ResolvedConfig> {
     let f = fleet();
     let r = Resolver::new(b, values, &f)?;
-    r.resolve(f.target(target).unwrap())
+    let full = r.resolve(f.target(target).unwrap());
+    let plain = r.resolve_values(f.target(target).unwrap());
+    match (&full, &plain) {
+        (Ok(full), Ok(plain)) => {
+            assert_eq!(full.values, plain.values);
+            assert_eq!(
+                serde_json::to_string(&full.values).ok(),
+                serde_json::to_string(&plain.values).ok(),
+                "the same key order"
+            );
+            assert!(plain.provenance.is_empty());
+        }
+        (Err(full), Err(plain)) => assert_eq!(full.to_string(), plain.to_string()),
+        _ => panic!("resolve gave {full:?}, resolve_values {plain:?}"),
+    }
+    full
 }
 
 proptest! {

@@ -249,6 +249,19 @@ impl<'a> Resolver<'a> {
     /// per-target rule (`required`, per-key `expression`, `rules.validations`), then the
     /// template. All problems are reported at once.
     pub fn resolve(&self, target: &Target) -> Result<ResolvedConfig> {
+        self.resolve_with(target, true)
+    }
+
+    /// [`Resolver::resolve`] without provenance: the same values and errors, for a render,
+    /// which needs only the values (`ResolvedConfig::provenance` is empty).
+    ///
+    /// # Errors
+    /// As [`Resolver::resolve`].
+    pub fn resolve_values(&self, target: &Target) -> Result<ResolvedConfig> {
+        self.resolve_with(target, false)
+    }
+
+    fn resolve_with(&self, target: &Target, provenance: bool) -> Result<ResolvedConfig> {
         let supplies = self.compose(target);
         let view = target_view(target, self.fleet);
         let scope = TargetScope {
@@ -259,6 +272,7 @@ impl<'a> Resolver<'a> {
             stack: RefCell::new(Vec::new()),
             spent: Cell::new(0),
             exhausted: Cell::new(false),
+            provenance,
         };
         let mut c = Collector::default();
         let t = &target.name;
@@ -328,6 +342,9 @@ impl<'a> Resolver<'a> {
             },
             None => self.values_without_template(&supplies, &mut provenance),
         };
+        if !scope.provenance {
+            provenance.clear();
+        }
         c.finish(ResolvedConfig {
             target: target.name.clone(),
             values,
@@ -595,6 +612,8 @@ struct TargetScope<'s, 'a> {
     /// Whether a budget stopped an evaluation: the rest of the template is skipped, so that
     /// the key that ran out is the one reported (not every key that depends on it).
     exhausted: Cell<bool>,
+    /// Whether provenance is recorded.
+    provenance: bool,
 }
 
 impl Scope for TargetScope<'_, '_> {
@@ -735,6 +754,7 @@ impl TargetScope<'_, '_> {
         c: &mut Collector,
     ) -> Value {
         match node {
+            TemplateNode::Literal(v, _) if !self.provenance => v.clone(),
             TemplateNode::Literal(v, loc) => {
                 prov.insert(
                     path.to_string(),
@@ -771,7 +791,9 @@ impl TargetScope<'_, '_> {
                 match result {
                     Ok(v) => {
                         self.memo.borrow_mut().insert(path.to_string(), v.clone());
-                        prov.insert(path.to_string(), self.field_provenance(f, loc));
+                        if self.provenance {
+                            prov.insert(path.to_string(), self.field_provenance(f, loc));
+                        }
                         v
                     }
                     Err(e) => {
