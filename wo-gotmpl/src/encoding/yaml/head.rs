@@ -170,30 +170,35 @@ fn value_form(value: &str) -> Option<u8> {
     }
 }
 
-/// How many leading bytes `a` and `b` share (compared a block at a time).
+/// How many leading bytes `a` and `b` share (compared 16 at a time).
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
-    const BLOCK: usize = 32;
     let n = a.len().min(b.len());
-    let mut i = 0;
-    while i + BLOCK <= n && a[i..i + BLOCK] == b[i..i + BLOCK] {
-        i += BLOCK;
-    }
-    i + a[i..n]
+    let (a, b) = (&a[..n], &b[..n]);
+    let block = |s: &[u8]| u128::from_ne_bytes(s.try_into().expect("16 bytes"));
+    let blocks = a
+        .chunks_exact(16)
+        .zip(b.chunks_exact(16))
+        .take_while(|(x, y)| block(x) == block(y))
+        .count();
+    let i = blocks * 16;
+    i + a[i..]
         .iter()
-        .zip(&b[i..n])
+        .zip(&b[i..])
         .take_while(|(x, y)| x == y)
         .count()
 }
 
-/// How many trailing bytes `a` and `b` share.
+/// How many trailing bytes `a` and `b` share (compared 16 at a time).
 fn common_suffix(a: &[u8], b: &[u8]) -> usize {
-    const BLOCK: usize = 32;
     let n = a.len().min(b.len());
     let (a, b) = (&a[a.len() - n..], &b[b.len() - n..]);
-    let mut i = 0;
-    while i + BLOCK <= n && a[n - i - BLOCK..n - i] == b[n - i - BLOCK..n - i] {
-        i += BLOCK;
-    }
+    let block = |s: &[u8]| u128::from_ne_bytes(s.try_into().expect("16 bytes"));
+    let blocks = a
+        .rchunks_exact(16)
+        .zip(b.rchunks_exact(16))
+        .take_while(|(x, y)| block(x) == block(y))
+        .count();
+    let i = blocks * 16;
     i + a[..n - i]
         .iter()
         .rev()
@@ -966,6 +971,34 @@ mod tests {
             hook,
             &hook.replace("pre-install", "post-install")
         ));
+    }
+
+    #[test]
+    fn common_ends_are_counted_as_a_byte_loop_counts_them() {
+        let naive_prefix = |a: &[u8], b: &[u8]| a.iter().zip(b).take_while(|(x, y)| x == y).count();
+        let naive_suffix = |a: &[u8], b: &[u8]| {
+            a.iter()
+                .rev()
+                .zip(b.iter().rev())
+                .take_while(|(x, y)| x == y)
+                .count()
+        };
+        let base: Vec<u8> = (0..100u8).map(|i| b'a' + i % 26).collect();
+        for len in [0, 1, 15, 16, 17, 31, 32, 33, 64, 100] {
+            for at in 0..len {
+                let a = &base[..len];
+                let mut b = a.to_vec();
+                b[at] = b'#';
+                assert_eq!(common_prefix(a, &b), naive_prefix(a, &b), "{len} {at}");
+                assert_eq!(common_suffix(a, &b), naive_suffix(a, &b), "{len} {at}");
+                let longer = [&b[..], b"tail"].concat();
+                assert_eq!(common_prefix(a, &longer), naive_prefix(a, &longer));
+                let shorter = &a[at..];
+                assert_eq!(common_suffix(a, shorter), shorter.len());
+                assert_eq!(common_suffix(shorter, a), naive_suffix(shorter, a));
+            }
+            assert_eq!(common_prefix(&base[..len], &base[..len]), len);
+        }
     }
 
     /// The corpus's documents with words of their `key: word` lines replaced: wherever
