@@ -94,6 +94,15 @@ fn go_trim(s: &str) -> &str {
 
 /// Helm's `SplitManifests`: the non-empty documents of a file, trimmed, in order.
 pub fn split_manifests(text: &str) -> Vec<&str> {
+    if !text.contains("---") {
+        // No separator can match: the one document, as the split would give it.
+        let doc = go_trim(text);
+        return if doc.is_empty() {
+            Vec::new()
+        } else {
+            vec![doc]
+        };
+    }
     separator()
         .split(go_trim(text))
         .filter(|d| !d.is_empty())
@@ -501,6 +510,28 @@ pub fn show_only(output: &str, patterns: &[String]) -> Result<String, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_without_separators_splits_as_the_regex_splits_it() {
+        let by_regex = |text: &str| -> Vec<String> {
+            separator()
+                .split(go_trim(text))
+                .filter(|d| !d.is_empty())
+                .map(|d| go_trim(d).to_string())
+                .collect()
+        };
+        for text in [
+            "",
+            " \n\t",
+            "a: 1\n",
+            "\n  a: 1\n-- b\n\n",
+            "a\n---\nb",
+            "--- a",
+            "a: --",
+        ] {
+            assert_eq!(split_manifests(text), by_regex(text), "{text:?}");
+        }
+    }
 
     #[test]
     fn documents_split_as_helm_splits_them() {
