@@ -356,6 +356,16 @@ pub fn format_float_v(x: f64) -> String {
             "0".into()
         };
     }
+    // A whole number below a million (a port, a count: most numbers a chart prints) is its
+    // integer digits.
+    if x.fract() == 0.0 && x.abs() < 1e6 {
+        return (x as i64).to_string();
+    }
+    format_float_digits(x)
+}
+
+/// [`format_float_v`] for a finite, non-zero `x`, from its shortest round-trip digits.
+fn format_float_digits(x: f64) -> String {
     // Rust's `{:e}` gives the shortest round-trip digits: "1.234567e6", "-5e-5".
     let sci = format!("{x:e}");
     let (mantissa, exp) = sci.split_once('e').expect("`{:e}` always has an exponent");
@@ -544,6 +554,21 @@ mod tests {
         }
         let list = Value::list(vec![Value::Float(1.0), Value::str("a"), Value::Nil]);
         assert_eq!(list.to_string(), "[1 a <nil>]");
+    }
+
+    /// The whole numbers below a million print as the digits path prints them.
+    #[test]
+    fn whole_numbers_print_as_their_digits_do() {
+        let samples = (1..1_000_000)
+            .step_by(7)
+            .chain([1, 9, 10, 99_999, 100_000, 999_999]);
+        for n in samples {
+            for x in [n as f64, -(n as f64)] {
+                assert_eq!(format_float_v(x), format_float_digits(x), "{x}");
+            }
+        }
+        assert_eq!(format_float_v(999_999.5), "999999.5");
+        assert_eq!(format_float_v(-0.0), "-0");
     }
 }
 

@@ -9,11 +9,34 @@ use crate::value::{Map, Value};
 
 /// Whether `version` satisfies the semver range `constraint` (Helm's `IsCompatibleRange`);
 /// false when either does not parse.
+///
+/// The answer is pure, and a fleet asks the same few questions at every render (the chart's
+/// `kubeVersion` against the cluster's, each dependency's version range): each thread
+/// remembers its first answers.
 pub(crate) fn compatible(constraint: &str, version: &str) -> bool {
-    SemVersion::parse(version)
-        .ok()
-        .and_then(|v| constraint_matches(constraint, &v).ok())
-        .unwrap_or(false)
+    const REMEMBERED: usize = 64;
+    thread_local! {
+        static ANSWERS: std::cell::RefCell<Vec<(String, String, bool)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    ANSWERS.with(|answers| {
+        let known = answers
+            .borrow()
+            .iter()
+            .find(|(c, v, _)| c == constraint && v == version)
+            .map(|&(_, _, ok)| ok);
+        known.unwrap_or_else(|| {
+            let ok = SemVersion::parse(version)
+                .ok()
+                .and_then(|v| constraint_matches(constraint, &v).ok())
+                .unwrap_or(false);
+            let mut answers = answers.borrow_mut();
+            if answers.len() < REMEMBERED {
+                answers.push((constraint.to_string(), version.to_string(), ok));
+            }
+            ok
+        })
+    })
 }
 
 /// Enables, aliases and prunes the dependencies of `root` for `user` values, then merges

@@ -94,6 +94,15 @@ fn go_trim(s: &str) -> &str {
 
 /// Helm's `SplitManifests`: the non-empty documents of a file, trimmed, in order.
 pub fn split_manifests(text: &str) -> Vec<&str> {
+    if !text.contains("---") {
+        // No separator can match: the one document, as the split would give it.
+        let doc = go_trim(text);
+        return if doc.is_empty() {
+            Vec::new()
+        } else {
+            vec![doc]
+        };
+    }
     separator()
         .split(go_trim(text))
         .filter(|d| !d.is_empty())
@@ -188,12 +197,12 @@ impl HeadCache {
         pieces: Pieces,
     ) -> Result<std::sync::Arc<FileHeads>, Error> {
         let cached = self.files.lock().expect("not poisoned").get(path).cloned();
-        if let Some(hit) = cached.filter(|f| f.text == content) {
-            return Ok(hit);
+        if let Some(hit) = cached.as_ref().filter(|f| f.text == content) {
+            return Ok(hit.clone());
         }
         let heads = std::sync::Arc::new(FileHeads {
             text: content.to_string(),
-            docs: read_file(path, content)?,
+            docs: read_file_after(path, content, cached.as_deref())?,
             clean: !content.contains("<no value>"),
             pieces,
         });
@@ -207,12 +216,33 @@ impl HeadCache {
 
 /// The documents of a file and their heads.
 fn read_file(path: &str, content: &str) -> Result<Vec<(std::ops::Range<usize>, Head)>, Error> {
+    read_file_after(path, content, None)
+}
+
+/// [`read_file`], given what was read of the file's last text: a document that the cheap scan
+/// read there, and that differs from the one now in its place only where the scan surely
+/// reads the same head ([`yaml::head::same_head`]), keeps its head unread.
+fn read_file_after(
+    path: &str,
+    content: &str,
+    last: Option<&FileHeads>,
+) -> Result<Vec<(std::ops::Range<usize>, Head)>, Error> {
     let base = content.as_ptr() as usize;
-    split_manifests(content)
-        .into_iter()
-        .map(|doc| {
-            let head = read_head(doc)
-                .map_err(|e| Error::Manifest(format!("YAML parse error on {path}: {e}")))?;
+    let docs = split_manifests(content);
+    let last = last.filter(|l| l.docs.len() == docs.len());
+    docs.into_iter()
+        .enumerate()
+        .map(|(i, doc)| {
+            let known = last.and_then(|l| {
+                let (range, head) = &l.docs[i];
+                (head.simple && yaml::head::same_head(&l.text[range.clone()], doc))
+                    .then(|| head.clone())
+            });
+            let head = match known {
+                Some(head) => head,
+                None => read_head(doc)
+                    .map_err(|e| Error::Manifest(format!("YAML parse error on {path}: {e}")))?,
+            };
             let start = doc.as_ptr() as usize - base;
             Ok((start..start + doc.len(), head))
         })
@@ -295,10 +325,13 @@ fn sort_by_kind(manifests: &mut [Manifest<'_>]) {
     });
 }
 
+#[derive(Clone)]
 struct Head {
     kind: String,
     /// The `helm.sh/hook` annotation.
     hook: Option<String>,
+    /// Read by the cheap scan ([`yaml::head::simple_head`]).
+    simple: bool,
 }
 
 /// What Helm reads of a document (`SimpleHead`): `kind` and `metadata.annotations`, with the
@@ -309,6 +342,7 @@ fn read_head(doc: &str) -> Result<Head, String> {
         return Ok(Head {
             kind: head.kind,
             hook: head.hook,
+            simple: true,
         });
     }
     let json = yaml::to_json(doc).map_err(|e| {
@@ -321,6 +355,7 @@ fn read_head(doc: &str) -> Result<Head, String> {
     let mut head = Head {
         kind: String::new(),
         hook: None,
+        simple: false,
     };
     let serde_json::Value::Object(top) = &json else {
         return match json {
@@ -475,6 +510,28 @@ pub fn show_only(output: &str, patterns: &[String]) -> Result<String, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_without_separators_splits_as_the_regex_splits_it() {
+        let by_regex = |text: &str| -> Vec<String> {
+            separator()
+                .split(go_trim(text))
+                .filter(|d| !d.is_empty())
+                .map(|d| go_trim(d).to_string())
+                .collect()
+        };
+        for text in [
+            "",
+            " \n\t",
+            "a: 1\n",
+            "\n  a: 1\n-- b\n\n",
+            "a\n---\nb",
+            "--- a",
+            "a: --",
+        ] {
+            assert_eq!(split_manifests(text), by_regex(text), "{text:?}");
+        }
+    }
 
     #[test]
     fn documents_split_as_helm_splits_them() {

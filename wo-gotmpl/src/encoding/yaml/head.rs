@@ -87,6 +87,126 @@ pub fn simple_head(doc: &str) -> Option<SimpleHead> {
     head_of(top)
 }
 
+/// Whether [`simple_head`] surely gives `new` the answer it gives `old`: the two differ only
+/// in the values of lines `key: word` (the same indentation and key, written alike; a word
+/// of letters, digits, `_ . / -`, not a number with an exponent, beginning with a letter or
+/// digit; or such a word, with `: = @ +` too, in the same quotes in both), the key neither
+/// `kind` nor `helm.sh/hook`. Such a line reads alike in every place the scan can meet it (an
+/// entry's scalar; a line inside a block scalar; inside a quoted scalar, which the value's
+/// quote would close with a word after it, refused in both; a line a plain scalar would
+/// continue onto, which `: ` refuses in both), and the head keeps no other value: so a document rendered again with other values for a few fields is not
+/// scanned again. `false` when unsure, or when more or fewer lines differ.
+pub fn same_head(old: &str, new: &str) -> bool {
+    let (a, b) = (old.as_bytes(), new.as_bytes());
+    let prefix = common_prefix(a, b);
+    let most = a.len().min(b.len()) - prefix;
+    let suffix = common_suffix(&a[a.len() - most..], &b[b.len() - most..]);
+    if prefix == a.len() && prefix == b.len() {
+        return true;
+    }
+    // The differing bytes, widened to whole lines (the same start in both; the same distance
+    // from the common suffix's start to its first line break).
+    let start = a[..prefix]
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map_or(0, |i| i + 1);
+    let to_break = a[a.len() - suffix..]
+        .iter()
+        .position(|&c| c == b'\n')
+        .unwrap_or(suffix);
+    let (old_lines, new_lines) = (
+        &old[start..a.len() - suffix + to_break],
+        &new[start..b.len() - suffix + to_break],
+    );
+    let (mut x, mut y) = (old_lines.split('\n'), new_lines.split('\n'));
+    loop {
+        match (x.next(), y.next()) {
+            (None, None) => return true,
+            (Some(l), Some(m)) if l == m || same_shape(l, m) => {}
+            _ => return false,
+        }
+    }
+}
+
+/// Two lines `key: word` alike but for their words (see [`same_head`]).
+fn same_shape(old: &str, new: &str) -> bool {
+    let value = |line: &'_ str| -> Option<(usize, u8)> {
+        let content = line.trim_start_matches(' ');
+        if !content
+            .bytes()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_')
+        {
+            return None;
+        }
+        let (key, rest) = split_key(content)?;
+        if key == "kind" || key == "helm.sh/hook" {
+            return None;
+        }
+        Some((line.len() - rest.len(), value_form(rest)?))
+    };
+    match (value(old), value(new)) {
+        (Some((i, form)), Some((j, other))) => form == other && i == j && old[..i] == new[..j],
+        _ => false,
+    }
+}
+
+/// How a value of a line `key: value` is written, when it is a word `same_head` allows: plain
+/// (`b' '`), or in double or single quotes (the quote) around a word that may also hold
+/// `: = @ +`. A quote or a line break inside a quoted scalar, a comment after it: `None`.
+fn value_form(value: &str) -> Option<u8> {
+    let bytes = value.as_bytes();
+    let word = |w: &[u8], more: &[u8]| {
+        w.first().is_some_and(u8::is_ascii_alphanumeric)
+            && w.iter()
+                .all(|c| c.is_ascii_alphanumeric() || b"_./-".contains(c) || more.contains(c))
+    };
+    match bytes.first()? {
+        &q @ (b'"' | b'\'') => (bytes.len() > 2
+            && bytes[bytes.len() - 1] == q
+            && word(&bytes[1..bytes.len() - 1], b":=@+"))
+        .then_some(q),
+        _ => (word(bytes, b"") && !maybe_special_float(value)).then_some(b' '),
+    }
+}
+
+/// How many leading bytes `a` and `b` share (compared 16 at a time).
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let block = |s: &[u8]| u128::from_ne_bytes(s.try_into().expect("16 bytes"));
+    let blocks = a
+        .chunks_exact(16)
+        .zip(b.chunks_exact(16))
+        .take_while(|(x, y)| block(x) == block(y))
+        .count();
+    let i = blocks * 16;
+    i + a[i..]
+        .iter()
+        .zip(&b[i..])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// How many trailing bytes `a` and `b` share (compared 16 at a time).
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[a.len() - n..], &b[b.len() - n..]);
+    let block = |s: &[u8]| u128::from_ne_bytes(s.try_into().expect("16 bytes"));
+    let blocks = a
+        .rchunks_exact(16)
+        .zip(b.rchunks_exact(16))
+        .take_while(|(x, y)| block(x) == block(y))
+        .count();
+    let i = blocks * 16;
+    i + a[..n - i]
+        .iter()
+        .rev()
+        .zip(b[..n - i].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
 fn head_of(top: Shape) -> Option<SimpleHead> {
     let Shape::Map(entries) = top else {
         return None;
@@ -805,6 +925,153 @@ mod tests {
         for doc in docs {
             assert!(simple_head(doc).is_none(), "taken:\n{doc}");
         }
+    }
+
+    #[test]
+    fn documents_differing_in_plain_words_share_their_head() {
+        let old = "kind: Deployment\nmetadata:\n  name: a\n  annotations:\n    x: r19\nspec:\n  template:\n    metadata:\n      annotations:\n        store/region: r19\n        store/site: s499\n    env:\n      - name: M\n        value: store-04999\n";
+        let new = old
+            .replace("r19", "r06")
+            .replace("s499", "s486")
+            .replace("04999", "04986");
+        assert!(same_head(old, &new));
+        assert!(same_head(old, old));
+        assert_eq!(simple_head(old), simple_head(&new));
+        // What the head reads, or a line whose reading may change, is read again.
+        let refused = [
+            old.replace("kind: Deployment", "kind: StatefulSet"),
+            old.replace("x: r19", "x: r 19"),
+            old.replace("x: r19", "x: 'r19'"),
+            old.replace("x: r19", "x: 1e5"),
+            old.replace("x: r19", "x: -r19"),
+            old.replace("x: r19", "x: r19 # c"),
+            old.replace("x: r19", "y: r19"),
+            old.replace("x: r19", "x:  r20"),
+            old.replace("    x: r19", "   x: r20"),
+            old.replace("store/site: s499\n", ""),
+            old.replace("store/site: s499\n", "store/site: s499\n        more: x\n"),
+        ];
+        for new in &refused {
+            assert!(!same_head(old, new), "taken:\n{new}");
+        }
+        let quoted = "kind: Pod\nspec:\n  env:\n    - name: a\n      value: \"a-0.ns:9898\"\n      x: 'a=b'\n";
+        let requoted = quoted.replace("a-0", "a-1").replace("a=b", "a=c");
+        assert!(same_head(quoted, &requoted));
+        for other in [
+            quoted.replace("\"a-0.ns:9898\"", "'a-1.ns:9898'"),
+            quoted.replace("\"a-0.ns:9898\"", "\"a-0 ns\""),
+            quoted.replace("\"a-0.ns:9898\"", "\"a-0\" # c"),
+            quoted.replace("\"a-0.ns:9898\"", "\"a\\n\""),
+            quoted.replace("'a=b'", "'a''b'"),
+        ] {
+            assert!(!same_head(quoted, &other), "taken:\n{other}");
+        }
+        let hook = "kind: Job\nmetadata:\n  annotations:\n    helm.sh/hook: pre-install\n";
+        assert!(!same_head(
+            hook,
+            &hook.replace("pre-install", "post-install")
+        ));
+    }
+
+    #[test]
+    fn common_ends_are_counted_as_a_byte_loop_counts_them() {
+        let naive_prefix = |a: &[u8], b: &[u8]| a.iter().zip(b).take_while(|(x, y)| x == y).count();
+        let naive_suffix = |a: &[u8], b: &[u8]| {
+            a.iter()
+                .rev()
+                .zip(b.iter().rev())
+                .take_while(|(x, y)| x == y)
+                .count()
+        };
+        let base: Vec<u8> = (0..100u8).map(|i| b'a' + i % 26).collect();
+        for len in [0, 1, 15, 16, 17, 31, 32, 33, 64, 100] {
+            for at in 0..len {
+                let a = &base[..len];
+                let mut b = a.to_vec();
+                b[at] = b'#';
+                assert_eq!(common_prefix(a, &b), naive_prefix(a, &b), "{len} {at}");
+                assert_eq!(common_suffix(a, &b), naive_suffix(a, &b), "{len} {at}");
+                let longer = [&b[..], b"tail"].concat();
+                assert_eq!(common_prefix(a, &longer), naive_prefix(a, &longer));
+                let shorter = &a[at..];
+                assert_eq!(common_suffix(a, shorter), shorter.len());
+                assert_eq!(common_suffix(shorter, a), naive_suffix(shorter, a));
+            }
+            assert_eq!(common_prefix(&base[..len], &base[..len]), len);
+        }
+    }
+
+    /// The corpus's documents with words of their `key: word` lines replaced: wherever
+    /// `same_head` vouches for a copy, the scan reads it as it reads the original.
+    #[test]
+    fn same_head_agrees_with_the_scan_on_corpus_documents() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/charts");
+        if !root.is_dir() {
+            println!("note: corpus {} absent, test skipped", root.display());
+            return;
+        }
+        let words = [
+            "USD",
+            "r06",
+            "store-1",
+            "1",
+            "yes",
+            "null",
+            "a.b/c",
+            "x_y",
+            "true",
+            "0x1F",
+            "\"a-b.c:9898\"",
+            "\"x\"",
+            "'-a=b'",
+            "'y'",
+            "\"1\"",
+        ];
+        let (mut vouched, mut total) = (0, 0);
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for chart in std::fs::read_dir(&root).expect("corpus reads") {
+            let expected = chart.expect("entry").path().join("expected");
+            let Ok(files) = std::fs::read_dir(&expected) else {
+                continue;
+            };
+            for file in files {
+                let text = std::fs::read_to_string(file.expect("entry").path()).expect("reads");
+                for doc in crate::helm::manifests::split_manifests(&text) {
+                    let Some(head) = simple_head(doc) else {
+                        continue;
+                    };
+                    let lines: Vec<&str> = doc.split('\n').collect();
+                    for _ in 0..20 {
+                        let mut copy: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+                        for _ in 0..1 + next() % 3 {
+                            let i = (next() % lines.len() as u64) as usize;
+                            if let Some(at) = copy[i].find(": ") {
+                                let word = words[(next() % words.len() as u64) as usize];
+                                copy[i] = format!("{}{word}", &copy[i][..at + 2]);
+                            }
+                        }
+                        let copy = copy.join("\n");
+                        total += 1;
+                        if same_head(doc, &copy) {
+                            vouched += 1;
+                            assert_eq!(
+                                simple_head(&copy).as_ref(),
+                                Some(&head),
+                                "original:\n{doc}\ncopy:\n{copy}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        println!("same_head vouched for {vouched} of {total} copies");
+        assert!(vouched * 4 > total, "{vouched} of {total}");
     }
 
     /// Every document of the corpus's expected output, and mangled copies of each: where the
