@@ -9,7 +9,10 @@
 //! comma-separated list) are left out, as `helm template --skip-tests` leaves them out: the
 //! gitops repo holds what a release installs, and `helm install` does not create tests. It
 //! happens here rather than in each engine so that every engine's output gets the same rule,
-//! while the engines themselves still print what `helm template` prints.
+//! while the engines themselves still print what `helm template` prints. The canonicalising
+//! flow tells engines that it drops test hooks ([`RenderFlow::drops_test_hooks`]), so an engine
+//! that can (the native Helm engine) leaves them out already instead of having them read here
+//! only to be dropped.
 
 use async_trait::async_trait;
 use wo_core::ports::{Chart, ReadDocument, RenderFlow, RenderRequest, Rendered, Renderer};
@@ -82,6 +85,11 @@ impl RenderFlow for CanonicalFlow<'_> {
         let out = canonical_read(request, &rendered, documents)?;
         drop(rendered);
         self.inner.deliver(index, request, out)
+    }
+
+    /// The canonical form leaves test hooks out, whatever the inner flow keeps.
+    fn drops_test_hooks(&self) -> bool {
+        true
     }
 }
 

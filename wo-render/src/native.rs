@@ -118,7 +118,12 @@ impl NativeChart {
     }
 
     /// Renders one request (what `helm template` prints for it), without copying its values.
-    fn render_request(&self, request: &RenderRequest) -> std::result::Result<String, NativeError> {
+    /// With `skip_tests`, Helm test hooks are left out (`helm template --skip-tests`).
+    fn render_request(
+        &self,
+        request: &RenderRequest,
+        skip_tests: bool,
+    ) -> std::result::Result<String, NativeError> {
         use wo_gotmpl::helm::RenderOptions;
 
         let (release_name, namespace) = (&request.release_name, &request.namespace);
@@ -131,6 +136,7 @@ impl NativeChart {
             api_versions: request.target.api_versions.clone(),
             seed: self.seed.seed(&[release_name, namespace, target]),
             now_unix: self.now_unix,
+            skip_tests,
             ..RenderOptions::default()
         };
         let values = wo_gotmpl::Value::from_json(&request.values);
@@ -233,7 +239,11 @@ impl NativeHelmRenderer {
         let native = NativeChart::prepare(chart, self.now_unix())?;
         crate::flow::collect(requests, |flow| {
             pool(requests.len())
-                .run(flow, &|r| native.render_request(r), NativeError::Failed)
+                .run(
+                    flow,
+                    &|r| native.render_request(r, false),
+                    NativeError::Failed,
+                )
                 .map_err(native_error)
         })
     }
@@ -250,8 +260,14 @@ impl NativeHelmRenderer {
         flow: &dyn RenderFlow,
     ) -> std::result::Result<(), NativeError> {
         let native = NativeChart::prepare(chart, self.now_unix())?;
+        // A flow that drops test hooks (the canonicaliser) is not given them.
+        let skip_tests = flow.drops_test_hooks();
         pool(flow.targets())
-            .run(flow, &|r| native.render_request(r), NativeError::Failed)
+            .run(
+                flow,
+                &|r| native.render_request(r, skip_tests),
+                NativeError::Failed,
+            )
             .map_err(native_error)
     }
 }
@@ -369,5 +385,72 @@ mod tests {
                 target: "berlin-1".into(),
             }
         );
+    }
+
+    /// A flow keeping what it is given, telling the engine it drops test hooks or not.
+    struct Keep {
+        drops: bool,
+        out: std::sync::Mutex<Vec<String>>,
+    }
+
+    impl RenderFlow for Keep {
+        fn targets(&self) -> usize {
+            1
+        }
+        fn request(&self, _: usize) -> Result<RenderRequest> {
+            Ok(request())
+        }
+        fn deliver(&self, _: usize, _: &RenderRequest, rendered: Rendered) -> Result<()> {
+            self.out.lock().unwrap().push(rendered.manifests);
+            Ok(())
+        }
+        fn drops_test_hooks(&self) -> bool {
+            self.drops
+        }
+    }
+
+    #[test]
+    fn a_flow_that_drops_test_hooks_is_not_given_them_and_the_canonical_bytes_stay() {
+        let mut files = wo_core::files::FileTree::new();
+        files
+            .insert("Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n")
+            .unwrap();
+        files
+            .insert(
+                "templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+            )
+            .unwrap();
+        files
+            .insert(
+                "templates/tests/t.yaml",
+                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: t-{{ randAlphaNum 4 | lower }}\n  annotations:\n    helm.sh/hook: Test-Success\n",
+            )
+            .unwrap();
+        let chart = Chart {
+            name: "c".into(),
+            files,
+        };
+        let run = |drops: bool| {
+            let flow = Keep {
+                drops,
+                out: std::sync::Mutex::new(Vec::new()),
+            };
+            NativeHelmRenderer::new()
+                .try_render_each(&chart, &flow)
+                .map_err(|e| format!("{e:?}"))
+                .unwrap();
+            flow.out.into_inner().unwrap().remove(0)
+        };
+        let (all, skipped) = (run(false), run(true));
+        assert!(all.contains("kind: Pod"), "{all}");
+        assert!(!skipped.contains("kind: Pod"), "{skipped}");
+        let canonical = |text: &str| {
+            crate::manifest::ManifestSet::parse(text, "t")
+                .unwrap()
+                .without_test_hooks()
+                .into_yaml()
+        };
+        assert_eq!(canonical(&all), canonical(&skipped));
     }
 }

@@ -215,6 +215,14 @@ pub trait RenderFlow: Send + Sync {
         drop(documents);
         self.deliver(index, request, rendered)
     }
+
+    /// Whether the flow leaves Helm test hooks out of what it keeps (as
+    /// `helm template --skip-tests` does): then an engine may leave them out of its output
+    /// already, and save the flow reading them. The default is `false`: the flow gets every
+    /// document `helm template` prints.
+    fn drops_test_hooks(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(feature = "mocks")]
