@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use wo_core::ports::{Chart, ReadDocument, RenderFlow, RenderRequest, Rendered, Renderer};
 use wo_core::{Diagnostics, Error, Result};
 
-use crate::manifest::ManifestSet;
+use crate::manifest::{remembered, ManifestSet};
 
 /// Wraps a renderer so that its output is canonical manifests, without Helm test hooks.
 #[derive(Debug, Clone, Default)]
@@ -36,6 +36,10 @@ impl<R> CanonicalRenderer<R> {
 /// One target's output in canonical form, named `<target>/manifests.yaml` in errors.
 fn canonical(request: &RenderRequest, rendered: &Rendered) -> Result<Rendered> {
     let file = format!("{}/manifests.yaml", request.target.name);
+    // Documents equal to the last output's at the same place are not read again.
+    if let Some(manifests) = remembered::canonical_stream(&rendered.manifests, &file) {
+        return Ok(Rendered { manifests });
+    }
     let set = ManifestSet::parse(&rendered.manifests, &file)?.without_test_hooks();
     Ok(Rendered {
         manifests: set.into_yaml(),

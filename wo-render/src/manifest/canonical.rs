@@ -34,7 +34,7 @@ pub(crate) fn canonical_value(value: &Value) -> Value {
 }
 
 /// [`canonical_value`] in place: the same order, without copying the value.
-fn into_canonical(mut value: Value) -> Value {
+pub(super) fn into_canonical(mut value: Value) -> Value {
     value.sort_all_objects();
     if let Value::Object(map) = &mut value {
         let mut out = Map::with_capacity(map.len());

@@ -37,6 +37,7 @@ mod diff;
 mod markdown;
 mod order;
 mod parse;
+pub(crate) mod remembered;
 pub(crate) mod reread;
 pub(crate) mod tree;
 
