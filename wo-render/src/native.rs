@@ -303,21 +303,26 @@ mod tests {
     use super::*;
     use wo_core::ports::TargetView;
 
-    fn clock_chart() -> Chart {
+    /// Chart `c` with these templates.
+    fn chart(templates: &[(&str, &str)]) -> Chart {
         let mut files = wo_core::files::FileTree::new();
         files
             .insert("Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n")
             .unwrap();
-        files
-            .insert(
-                "templates/cm.yaml",
-                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  now: {{ now | unixEpoch | quote }}\n",
-            )
-            .unwrap();
+        for (path, text) in templates {
+            files.insert(*path, *text).unwrap();
+        }
         Chart {
             name: "c".into(),
             files,
         }
+    }
+
+    fn clock_chart() -> Chart {
+        chart(&[(
+            "templates/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  now: {{ now | unixEpoch | quote }}\n",
+        )])
     }
 
     fn request() -> RenderRequest {
@@ -411,26 +416,16 @@ mod tests {
 
     #[test]
     fn a_flow_that_drops_test_hooks_is_not_given_them_and_the_canonical_bytes_stay() {
-        let mut files = wo_core::files::FileTree::new();
-        files
-            .insert("Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n")
-            .unwrap();
-        files
-            .insert(
+        let chart = chart(&[
+            (
                 "templates/cm.yaml",
                 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
-            )
-            .unwrap();
-        files
-            .insert(
+            ),
+            (
                 "templates/tests/t.yaml",
                 "apiVersion: v1\nkind: Pod\nmetadata:\n  name: t-{{ randAlphaNum 4 | lower }}\n  annotations:\n    helm.sh/hook: Test-Success\n",
-            )
-            .unwrap();
-        let chart = Chart {
-            name: "c".into(),
-            files,
-        };
+            ),
+        ]);
         let run = |drops: bool| {
             let flow = Keep {
                 drops,

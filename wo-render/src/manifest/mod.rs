@@ -168,3 +168,31 @@ impl<'a> IntoIterator for &'a ManifestSet {
         self.iter()
     }
 }
+
+/// The chart corpus's expected outputs (`helm template`'s, path and text), or `None` with a
+/// note when the corpus is absent.
+#[cfg(test)]
+pub(crate) fn corpus_outputs() -> Option<Vec<(std::path::PathBuf, String)>> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/charts");
+    let Ok(charts) = std::fs::read_dir(&root) else {
+        println!(
+            "note: {} is absent; the corpus comparison is skipped",
+            root.display()
+        );
+        return None;
+    };
+    let mut out = Vec::new();
+    for chart in charts.flatten() {
+        let Ok(expected) = std::fs::read_dir(chart.path().join("expected")) else {
+            continue;
+        };
+        for file in expected.flatten() {
+            let path = file.path();
+            if path.extension().and_then(|e| e.to_str()) == Some("yaml") {
+                let text = std::fs::read_to_string(&path).expect("the corpus reads");
+                out.push((path, text));
+            }
+        }
+    }
+    Some(out)
+}

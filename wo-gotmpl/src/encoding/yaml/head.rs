@@ -1001,15 +1001,44 @@ mod tests {
         }
     }
 
+    /// A xorshift generator: the same numbers on every run.
+    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        }
+    }
+
+    /// The corpus's expected outputs (`helm template`'s), or `None` with a note when the
+    /// corpus is absent.
+    fn corpus_outputs() -> Option<Vec<String>> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/charts");
+        if !root.is_dir() {
+            println!("note: corpus {} absent, test skipped", root.display());
+            return None;
+        }
+        let mut texts = Vec::new();
+        for chart in std::fs::read_dir(&root).expect("corpus reads") {
+            let expected = chart.expect("entry").path().join("expected");
+            let Ok(files) = std::fs::read_dir(&expected) else {
+                continue;
+            };
+            for file in files {
+                texts.push(std::fs::read_to_string(file.expect("entry").path()).expect("reads"));
+            }
+        }
+        Some(texts)
+    }
+
     /// The corpus's documents with words of their `key: word` lines replaced: wherever
     /// `same_head` vouches for a copy, the scan reads it as it reads the original.
     #[test]
     fn same_head_agrees_with_the_scan_on_corpus_documents() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/charts");
-        if !root.is_dir() {
-            println!("note: corpus {} absent, test skipped", root.display());
+        let Some(texts) = corpus_outputs() else {
             return;
-        }
+        };
         let words = [
             "USD",
             "r06",
@@ -1028,44 +1057,31 @@ mod tests {
             "\"1\"",
         ];
         let (mut vouched, mut total) = (0, 0);
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        for chart in std::fs::read_dir(&root).expect("corpus reads") {
-            let expected = chart.expect("entry").path().join("expected");
-            let Ok(files) = std::fs::read_dir(&expected) else {
-                continue;
-            };
-            for file in files {
-                let text = std::fs::read_to_string(file.expect("entry").path()).expect("reads");
-                for doc in crate::helm::manifests::split_manifests(&text) {
-                    let Some(head) = simple_head(doc) else {
-                        continue;
-                    };
-                    let lines: Vec<&str> = doc.split('\n').collect();
-                    for _ in 0..20 {
-                        let mut copy: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
-                        for _ in 0..1 + next() % 3 {
-                            let i = (next() % lines.len() as u64) as usize;
-                            if let Some(at) = copy[i].find(": ") {
-                                let word = words[(next() % words.len() as u64) as usize];
-                                copy[i] = format!("{}{word}", &copy[i][..at + 2]);
-                            }
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
+        for text in &texts {
+            for doc in crate::helm::manifests::split_manifests(text) {
+                let Some(head) = simple_head(doc) else {
+                    continue;
+                };
+                let lines: Vec<&str> = doc.split('\n').collect();
+                for _ in 0..20 {
+                    let mut copy: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+                    for _ in 0..1 + next() % 3 {
+                        let i = (next() % lines.len() as u64) as usize;
+                        if let Some(at) = copy[i].find(": ") {
+                            let word = words[(next() % words.len() as u64) as usize];
+                            copy[i] = format!("{}{word}", &copy[i][..at + 2]);
                         }
-                        let copy = copy.join("\n");
-                        total += 1;
-                        if same_head(doc, &copy) {
-                            vouched += 1;
-                            assert_eq!(
-                                simple_head(&copy).as_ref(),
-                                Some(&head),
-                                "original:\n{doc}\ncopy:\n{copy}"
-                            );
-                        }
+                    }
+                    let copy = copy.join("\n");
+                    total += 1;
+                    if same_head(doc, &copy) {
+                        vouched += 1;
+                        assert_eq!(
+                            simple_head(&copy).as_ref(),
+                            Some(&head),
+                            "original:\n{doc}\ncopy:\n{copy}"
+                        );
                     }
                 }
             }
@@ -1078,44 +1094,29 @@ mod tests {
     /// scan answers, the full decode gives the same head.
     #[test]
     fn corpus_documents_and_their_mutations_agree_with_the_full_decode() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/charts");
-        if !root.is_dir() {
-            println!("note: corpus {} absent, test skipped", root.display());
+        let Some(texts) = corpus_outputs() else {
             return;
-        }
-        let (mut taken, mut total) = (0, 0);
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
         };
-        for chart in std::fs::read_dir(&root).expect("corpus reads") {
-            let expected = chart.expect("entry").path().join("expected");
-            let Ok(files) = std::fs::read_dir(&expected) else {
-                continue;
-            };
-            for file in files {
-                let text = std::fs::read_to_string(file.expect("entry").path()).expect("reads");
-                for doc in crate::helm::manifests::split_manifests(&text) {
-                    total += 1;
-                    taken += usize::from(check(doc));
-                    let lines: Vec<&str> = doc.split('\n').collect();
-                    for _ in 0..20 {
-                        let mut lines = lines.clone();
-                        let i = (next() % lines.len() as u64) as usize;
-                        let mutated = match next() % 6 {
-                            0 => format!(" {}", lines[i]),
-                            1 => lines[i].trim_start().to_string(),
-                            2 => lines[i].replacen(": ", ":", 1),
-                            3 => lines[i].replacen("- ", "", 1),
-                            4 => format!("{}: x", lines[i]),
-                            _ => lines[i].chars().skip(1).collect(),
-                        };
-                        lines[i] = &mutated;
-                        check(&lines.join("\n"));
-                    }
+        let (mut taken, mut total) = (0, 0);
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
+        for text in &texts {
+            for doc in crate::helm::manifests::split_manifests(text) {
+                total += 1;
+                taken += usize::from(check(doc));
+                let lines: Vec<&str> = doc.split('\n').collect();
+                for _ in 0..20 {
+                    let mut lines = lines.clone();
+                    let i = (next() % lines.len() as u64) as usize;
+                    let mutated = match next() % 6 {
+                        0 => format!(" {}", lines[i]),
+                        1 => lines[i].trim_start().to_string(),
+                        2 => lines[i].replacen(": ", ":", 1),
+                        3 => lines[i].replacen("- ", "", 1),
+                        4 => format!("{}: x", lines[i]),
+                        _ => lines[i].chars().skip(1).collect(),
+                    };
+                    lines[i] = &mutated;
+                    check(&lines.join("\n"));
                 }
             }
         }
