@@ -372,6 +372,43 @@ fn a_prepared_chart_renders_on_several_threads() {
     });
 }
 
+/// One prepared chart rendering values that enable and disable subcharts in turn (and a
+/// `--kube-version` and back) gives, each time, what a chart prepared for that render alone
+/// gives: what one render kept for the next (templates by enabled tree, `.Capabilities`)
+/// belongs to the render it fits.
+#[test]
+fn a_prepared_chart_renders_each_set_of_enabled_subcharts_as_a_fresh_one() {
+    let (prepared, options) = prepared_in_ns("parent");
+    let older = RenderOptions {
+        kube_version: Some("1.29.3".into()),
+        ..options.clone()
+    };
+    let user = values("parent-user-values.yaml");
+    let without_a = yaml::decode("sub-a:\n  enabled: false\n").expect("decodes");
+    let with_extra = yaml::decode("tags:\n  extra: true\nsub-b:\n  color: red\n").expect("decodes");
+    let cases = [
+        (&user, &options),
+        (&without_a, &options),
+        (&with_extra, &older),
+        (&user, &older),
+        (&without_a, &options),
+        (&user, &options),
+    ];
+    let mut outputs = Vec::new();
+    for (values, options) in cases {
+        let (fresh, _) = prepared_in_ns("parent");
+        let expected = fresh.render(values, options).expect("renders");
+        let got = prepared.render(values, options).expect("renders");
+        assert_eq!(got, expected);
+        outputs.push(got);
+    }
+    // The cases differ: each set of subcharts (and the cluster) shows in the output.
+    assert_ne!(outputs[0], outputs[1]);
+    assert_ne!(outputs[1], outputs[2]);
+    assert_ne!(outputs[0], outputs[3]);
+    assert_eq!(outputs[0], outputs[5]);
+}
+
 #[test]
 fn a_dependency_missing_from_charts_is_refused() {
     let files = vec![

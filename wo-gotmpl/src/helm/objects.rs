@@ -334,8 +334,9 @@ impl Object for BuildInfo {
 
 /// `.Files`: the chart's files other than templates and values (Helm's `engine.files`, a map
 /// from path to bytes with methods).
+/// The list is shared: a clone (one per render and scope) copies no names.
 #[derive(Debug, Clone)]
-pub struct Files(Vec<(String, Arc<[u8]>)>);
+pub struct Files(Arc<[(String, Arc<[u8]>)]>);
 
 impl Files {
     /// The files of a chart, sorted by path.
@@ -346,7 +347,7 @@ impl Files {
             .collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v.dedup_by(|a, b| a.0 == b.0);
-        Files(v)
+        Files(v.into())
     }
 
     /// The template-visible object.
@@ -360,7 +361,7 @@ impl Files {
 
     fn by_base_name(&self, encode: impl Fn(&[u8]) -> String) -> String {
         let mut m = Map::new();
-        for (name, data) in &self.0 {
+        for (name, data) in self.0.iter() {
             let base = name.rsplit('/').next().unwrap_or(name);
             m.insert(base.to_string(), Value::str(encode(data)));
         }
@@ -417,8 +418,8 @@ impl Object for Files {
                     .iter()
                     .filter(|(n, _)| glob_match(pattern, n).unwrap_or(true))
                     .cloned()
-                    .collect();
-                Value::Object(Rc::new(Files(matched)))
+                    .collect::<Vec<_>>();
+                Value::Object(Rc::new(Files(matched.into())))
             }),
             "Lines" => one_string(name, args).map(|p| {
                 let Some(data) = self.get(p) else {

@@ -3,7 +3,9 @@
 //! non-partials executed each with its own chart's scope, then hooks and manifests sorted and
 //! printed.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use super::chart::Chart;
@@ -83,6 +85,8 @@ pub struct PreparedChart {
     chart: Chart,
     funcs: Arc<FuncMap>,
     sets: Mutex<HashMap<Vec<String>, Arc<TemplateSet>>>,
+    /// The layouts of the enabled chart trees rendered so far (the last [`LAYOUTS_KEPT`]).
+    layouts: Mutex<Vec<Arc<Layout>>>,
     heads: HeadCache,
     /// The function table is Helm's own ([`PreparedChart::new`]): a render may remember its
     /// `include`s ([`crate::template::memo`]).
@@ -103,6 +107,8 @@ impl std::fmt::Debug for PreparedChart {
 /// One template file to parse and maybe render.
 struct Renderable {
     name: String,
+    /// A partial (`_helpers.tpl`): parsed, never rendered on its own.
+    partial: bool,
     text: Arc<[u8]>,
     scope: usize,
     base_path: String,
@@ -129,6 +135,7 @@ impl PreparedChart {
             chart,
             funcs: Arc::new(funcs),
             sets: Mutex::new(HashMap::new()),
+            layouts: Mutex::new(Vec::new()),
             heads: HeadCache::default(),
             helm_funcs: false,
             id: {
@@ -140,17 +147,7 @@ impl PreparedChart {
         let mut warnings = Vec::new();
         let mut root = Node::new(&prepared.chart);
         dependencies::process(&mut root, &Value::empty_map(), &mut warnings)?;
-        let mut renderables = Vec::new();
-        let mut scopes = Vec::new();
-        collect(
-            &root,
-            &Value::empty_map(),
-            None,
-            &mut scopes,
-            &mut renderables,
-        );
-        sort_templates(&mut renderables);
-        prepared.template_set(&renderables)?;
+        prepared.layout(&root)?;
         Ok(prepared)
     }
 
@@ -248,22 +245,7 @@ impl PreparedChart {
         let mut root = Node::new_prepared(&self.chart, self.id);
         dependencies::process(&mut root, &user, warnings)?;
 
-        let kube_version = match &options.kube_version {
-            Some(v) => KubeVersion::parse(v).ok_or_else(|| {
-                Error::Values(format!(
-                    "invalid kube version '{v}': could not parse \"{v}\" as version"
-                ))
-            })?,
-            None => KubeVersion::default(),
-        };
-        let mut api_versions: Vec<String> =
-            DEFAULT_API_VERSIONS.iter().map(|s| s.to_string()).collect();
-        api_versions.extend(options.api_versions.iter().cloned());
-        let caps = Capabilities {
-            kube_version,
-            api_versions,
-        };
-
+        let (caps, caps_value) = capabilities(options)?;
         let values = coalesce_values_in_place(&root, user, warnings)?;
         super::schema::validate(&root, &values)?;
 
@@ -276,7 +258,7 @@ impl PreparedChart {
         release.insert("Service".into(), Value::str("Helm"));
         let mut top = Map::new();
         top.insert("Chart".into(), root.meta.to_value(true));
-        top.insert("Capabilities".into(), caps.to_value());
+        top.insert("Capabilities".into(), caps_value);
         top.insert("Release".into(), Value::map(release));
         top.insert("Values".into(), values);
         let top = Value::map(top);
@@ -292,12 +274,10 @@ impl PreparedChart {
         }
 
         collect_crds(&root, None, crds);
+        let layout = self.layout(&root)?;
         let mut scopes = Vec::new();
-        let mut renderables = Vec::new();
-        collect(&root, &top, None, &mut scopes, &mut renderables);
-        sort_templates(&mut renderables);
-        let set = self.template_set(&renderables)?;
-
+        self::scopes(&root, &top, true, &mut layout.files.iter(), &mut scopes);
+        let set = &layout.set;
         let mut ctx = Ctx::new(options.seed, options.now_unix);
         ctx.max_steps = options.max_steps;
         ctx.max_output_bytes = options.max_output_bytes;
@@ -307,8 +287,8 @@ impl PreparedChart {
         ctx.track.on = self.helm_funcs;
         let mut rendered = Vec::new();
         let mut total = 0usize;
-        for r in &renderables {
-            if base_name(&r.name).starts_with('_') {
+        for r in &layout.renderables {
+            if r.partial {
                 continue;
             }
             let scope = &scopes[r.scope];
@@ -356,6 +336,24 @@ impl PreparedChart {
         Ok(rendered)
     }
 
+    /// The layout of the enabled chart tree `root`, made on its first render.
+    fn layout(&self, root: &Node) -> Result<Arc<Layout>, Error> {
+        let mut key = Vec::new();
+        shape(root, &mut key);
+        let known = self.layouts.lock().expect("not poisoned");
+        if let Some(layout) = known.iter().find(|l| l.is_for(&key)) {
+            return Ok(layout.clone());
+        }
+        drop(known);
+        let layout = Arc::new(Layout::of(root, self)?);
+        let mut known = self.layouts.lock().expect("not poisoned");
+        if known.len() >= LAYOUTS_KEPT {
+            known.remove(0);
+        }
+        known.push(layout.clone());
+        Ok(layout)
+    }
+
     fn template_set(&self, renderables: &[Renderable]) -> Result<Arc<TemplateSet>, Error> {
         let key: Vec<String> = renderables.iter().map(|r| r.name.clone()).collect();
         if let Some(set) = self.sets.lock().expect("not poisoned").get(&key) {
@@ -374,6 +372,61 @@ impl PreparedChart {
             .insert(key, set.clone());
         Ok(set)
     }
+}
+
+/// How many layouts of enabled chart trees a prepared chart keeps (values that enable and
+/// disable subcharts make more than one; their template sets are kept regardless).
+const LAYOUTS_KEPT: usize = 32;
+
+/// `.Capabilities` as built for a `--kube-version` and `--api-versions`, and its object.
+struct BuiltCapabilities {
+    kube_version: Option<String>,
+    api_versions: Vec<String>,
+    caps: Rc<Capabilities>,
+    value: Value,
+}
+
+thread_local! {
+    /// The `.Capabilities` this thread built last: an object no template can change, shared
+    /// by every render for the same cluster.
+    static CAPABILITIES: RefCell<Option<BuiltCapabilities>> = const { RefCell::new(None) };
+}
+
+/// `.Capabilities` for `options` (`--kube-version`, `--api-versions`), and its object.
+fn capabilities(options: &RenderOptions) -> Result<(Rc<Capabilities>, Value), Error> {
+    CAPABILITIES.with(|last| {
+        if let Some(built) = &*last.borrow() {
+            if built.kube_version == options.kube_version
+                && built.api_versions == options.api_versions
+            {
+                return Ok((built.caps.clone(), built.value.clone()));
+            }
+        }
+        let kube_version = match &options.kube_version {
+            Some(v) => KubeVersion::parse(v).ok_or_else(|| {
+                Error::Values(format!(
+                    "invalid kube version '{v}': could not parse \"{v}\" as version"
+                ))
+            })?,
+            None => KubeVersion::default(),
+        };
+        let mut api_versions: Vec<String> =
+            DEFAULT_API_VERSIONS.iter().map(|s| s.to_string()).collect();
+        api_versions.extend(options.api_versions.iter().cloned());
+        let caps = Capabilities {
+            kube_version,
+            api_versions,
+        };
+        let value = caps.to_value();
+        let caps = Rc::new(caps);
+        *last.borrow_mut() = Some(BuiltCapabilities {
+            kube_version: options.kube_version.clone(),
+            api_versions: options.api_versions.clone(),
+            caps: caps.clone(),
+            value: value.clone(),
+        });
+        Ok((caps, value))
+    })
 }
 
 /// Helm's `CheckDependencies`: every dependency `Chart.yaml` names is under `charts/`.
@@ -419,16 +472,16 @@ fn base_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
-/// Helm's `recAllTpls`: the scope (`.`) of each chart and its templates. `parent` is the top
-/// level for the root chart, the parent's scope for a subchart.
-fn collect(
+/// Helm's `recAllTpls`, the part that depends on the values: the scope (`.`) of each chart, in
+/// the order [`Layout::of`] numbers them (subcharts first). `parent` is the top level for the
+/// root chart, the parent's scope for a subchart.
+fn scopes(
     node: &Node,
     parent: &Value,
-    parent_path: Option<&str>,
+    is_root: bool,
+    files: &mut std::slice::Iter<'_, Files>,
     scopes: &mut Vec<Value>,
-    out: &mut Vec<Renderable>,
 ) -> Value {
-    let is_root = parent_path.is_none();
     let get = |key: &str| match parent {
         Value::Map(m) => m.borrow().get(key).cloned().unwrap_or_default(),
         _ => Value::Nil,
@@ -441,37 +494,111 @@ fn collect(
     };
     let mut next = Map::new();
     next.insert("Chart".into(), node.meta.to_value(is_root));
-    next.insert("Files".into(), Files::new(&node.chart.files).to_value());
     next.insert("Release".into(), get("Release"));
     next.insert("Capabilities".into(), get("Capabilities"));
     next.insert("Values".into(), values);
     next.insert("Subcharts".into(), subcharts.clone());
     let next = Value::map(next);
-    let full_path = match parent_path {
-        None => node.name().to_string(),
-        Some(p) => format!("{p}/charts/{}", node.name()),
-    };
     for child in &node.deps {
-        let child_scope = collect(child, &next, Some(&full_path), scopes, out);
+        let child_scope = self::scopes(child, &next, false, files, scopes);
         if let Value::Map(m) = &subcharts {
             m.borrow_mut().insert(child.name().to_string(), child_scope);
         }
     }
-    let scope = scopes.len();
-    scopes.push(next.clone());
-    let library = node.chart.is_library();
-    for t in node.chart.templates.iter() {
-        if library && !base_name(&t.name).starts_with('_') {
-            continue;
-        }
-        out.push(Renderable {
-            name: clean_join(&full_path, &t.name),
-            text: t.data.clone(),
-            scope,
-            base_path: format!("{full_path}/templates"),
-        });
+    if let Value::Map(m) = &next {
+        let own = files.next().expect("a layout has the files of every scope");
+        m.borrow_mut().insert("Files".into(), own.to_value());
     }
+    scopes.push(next.clone());
     next
+}
+
+/// What renders of one enabled chart tree share, whatever the values: the templates to parse
+/// and execute in Helm's order, each chart's `.Files`, and the parsed set.
+struct Layout {
+    /// The tree it is for ([`shape`]), owned.
+    shape: Vec<(String, usize, usize)>,
+    /// The templates, in Helm's order (`sortTemplates`).
+    renderables: Vec<Renderable>,
+    /// `.Files` of each scope, in the order [`scopes`] builds them.
+    files: Vec<Files>,
+    set: Arc<TemplateSet>,
+}
+
+impl Layout {
+    /// Helm's `recAllTpls`, the part that depends only on which charts are enabled.
+    fn of(root: &Node, prepared: &PreparedChart) -> Result<Layout, Error> {
+        let mut renderables = Vec::new();
+        let mut files = Vec::new();
+        Layout::walk(root, None, &mut files, &mut renderables);
+        sort_templates(&mut renderables);
+        let set = prepared.template_set(&renderables)?;
+        let mut owned = Vec::new();
+        shape(root, &mut owned);
+        Ok(Layout {
+            shape: owned
+                .into_iter()
+                .map(|(name, chart, deps)| (name.to_string(), chart, deps))
+                .collect(),
+            renderables,
+            files,
+            set,
+        })
+    }
+
+    fn walk(
+        node: &Node,
+        parent_path: Option<&str>,
+        files: &mut Vec<Files>,
+        out: &mut Vec<Renderable>,
+    ) {
+        let full_path = match parent_path {
+            None => node.name().to_string(),
+            Some(p) => format!("{p}/charts/{}", node.name()),
+        };
+        for child in &node.deps {
+            Layout::walk(child, Some(&full_path), files, out);
+        }
+        let scope = files.len();
+        files.push(Files::new(&node.chart.files));
+        let library = node.chart.is_library();
+        for t in node.chart.templates.iter() {
+            if library && !base_name(&t.name).starts_with('_') {
+                continue;
+            }
+            let name = clean_join(&full_path, &t.name);
+            out.push(Renderable {
+                partial: base_name(&name).starts_with('_'),
+                name,
+                text: t.data.clone(),
+                scope,
+                base_path: format!("{full_path}/templates"),
+            });
+        }
+    }
+
+    fn is_for(&self, shape: &[(&str, usize, usize)]) -> bool {
+        self.shape.len() == shape.len()
+            && self
+                .shape
+                .iter()
+                .zip(shape)
+                .all(|((n, c, d), (m, e, f))| n == m && c == e && d == f)
+    }
+}
+
+/// An enabled chart tree in pre-order: each chart's name (an alias, where given), identity (its
+/// address in the prepared chart) and number of enabled subcharts. Trees of the same shape
+/// have the same templates, scopes and files.
+fn shape<'n>(node: &'n Node, out: &mut Vec<(&'n str, usize, usize)>) {
+    out.push((
+        node.name(),
+        node.chart as *const Chart as usize,
+        node.deps.len(),
+    ));
+    for child in &node.deps {
+        shape(child, out);
+    }
 }
 
 /// `path.Join` for a chart path and a template name without `.`/`..` games.
