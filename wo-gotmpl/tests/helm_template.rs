@@ -409,6 +409,57 @@ fn a_prepared_chart_renders_each_set_of_enabled_subcharts_as_a_fresh_one() {
     assert_eq!(outputs[0], outputs[5]);
 }
 
+/// Templates that change the chart's default values (`set`, `unset`, `merge` on
+/// `.Values.…`) change them for their own render only: the next render of the same prepared
+/// chart, on the same thread, starts from the chart's defaults again, also after a render that
+/// changed them and then failed.
+#[test]
+fn a_render_that_changes_the_defaults_leaves_the_next_render_its_own() {
+    let files = vec![
+        (
+            "Chart.yaml".to_string(),
+            b"apiVersion: v2\nname: t\nversion: 0.1.0\n".to_vec(),
+        ),
+        (
+            "values.yaml".to_string(),
+            b"cfg:\n  a: 1\n  inner:\n    b: 2\nlist: [1]\nfail: false\n".to_vec(),
+        ),
+        (
+            "templates/cm.yaml".to_string(),
+            concat!(
+                "{{- $_ := set .Values.cfg \"added\" (add (len .Values.cfg) 1) }}\n",
+                "{{- $_ := set .Values.cfg.inner \"n\" (len .Values.cfg.inner) }}\n",
+                "{{- $_ := unset .Values.cfg \"a\" }}\n",
+                "{{- $_ := merge .Values.cfg.inner (dict \"m\" (len .Values.cfg.inner)) }}\n",
+                "{{- if .Values.fail }}{{ fail \"asked to fail\" }}{{ end }}\n",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n",
+                "data:\n  cfg: {{ toJson .Values.cfg | quote }}\n  list: {{ toJson .Values.list | quote }}\n",
+            )
+            .as_bytes()
+            .to_vec(),
+        ),
+    ];
+    let chart = || Chart::from_files(files.clone()).expect("loads");
+    let prepared = PreparedChart::new(chart()).expect("parses");
+    let options = RenderOptions::default();
+    let first = prepared.render(&Value::Nil, &options).expect("renders");
+    assert!(
+        first.contains(r#"cfg: "{\"added\":3,\"inner\":{\"b\":2,\"m\":2,\"n\":1}}""#),
+        "{first}"
+    );
+    let failing = yaml::decode("fail: true\n").expect("decodes");
+    for _ in 0..3 {
+        assert_eq!(
+            prepared.render(&Value::Nil, &options).expect("renders"),
+            first
+        );
+        let err = prepared.render(&failing, &options).expect_err("fails");
+        assert!(err.to_string().contains("asked to fail"), "{err}");
+    }
+    let fresh = PreparedChart::new(chart()).expect("parses");
+    assert_eq!(fresh.render(&Value::Nil, &options).expect("renders"), first);
+}
+
 #[test]
 fn a_dependency_missing_from_charts_is_refused() {
     let files = vec![

@@ -13,7 +13,9 @@ use super::dependencies::{self, compatible};
 use super::errors::{exec_error, parse_error};
 use super::manifests::{print, show_only, sort_manifests_cached, FileText, HeadCache, Known};
 use super::objects::{Capabilities, Files, KubeVersion, DEFAULT_API_VERSIONS};
-use super::values::{coalesce_values_in_place, table_at, Node};
+use super::values::{
+    coalesce_values_in_place, coalesce_values_shared, forget_shared_defaults, table_at, Node,
+};
 use super::Error;
 use crate::func::{Ctx, FuncMap};
 use crate::template::memo::Memo;
@@ -236,17 +238,28 @@ impl PreparedChart {
         options: &RenderOptions,
         warnings: &mut Vec<String>,
         crds: &mut Vec<(String, String)>,
-        mut known: Option<&mut Vec<Known>>,
+        known: Option<&mut Vec<Known>>,
     ) -> Result<Vec<(String, FileText)>, Error> {
         let user = match user_values {
             Value::Map(_) => user_values.deep_copy(),
             _ => Value::empty_map(),
         };
-        let mut root = Node::new_prepared(&self.chart, self.id);
+        // With Helm's own functions a render sees when a template changes a map made before it
+        // ran (`ctx.track`), so the defaults may be shared with the thread's, not copied.
+        let shared = self
+            .helm_funcs
+            .then(|| Node::new_shared(&self.chart, self.id))
+            .flatten();
+        let shares_defaults = shared.is_some();
+        let mut root = shared.unwrap_or_else(|| Node::new_prepared(&self.chart, self.id));
         dependencies::process(&mut root, &user, warnings)?;
 
         let (caps, caps_value) = capabilities(options)?;
-        let values = coalesce_values_in_place(&root, user, warnings)?;
+        let values = if shares_defaults {
+            coalesce_values_shared(&root, user, warnings)?
+        } else {
+            coalesce_values_in_place(&root, user, warnings)?
+        };
         super::schema::validate(&root, &values)?;
 
         let mut release = Map::new();
@@ -256,8 +269,8 @@ impl PreparedChart {
         release.insert("IsInstall".into(), Value::Bool(!options.is_upgrade));
         release.insert("Revision".into(), Value::Int(options.revision));
         release.insert("Service".into(), Value::str("Helm"));
+        // What Helm's `recAllTpls` reads of the top level (its `Chart` is the root scope's own).
         let mut top = Map::new();
-        top.insert("Chart".into(), root.meta.to_value(true));
         top.insert("Capabilities".into(), caps_value);
         top.insert("Release".into(), Value::map(release));
         top.insert("Values".into(), values);
@@ -277,7 +290,6 @@ impl PreparedChart {
         let layout = self.layout(&root)?;
         let mut scopes = Vec::new();
         self::scopes(&root, &top, true, &mut layout.files.iter(), &mut scopes);
-        let set = &layout.set;
         let mut ctx = Ctx::new(options.seed, options.now_unix);
         ctx.max_steps = options.max_steps;
         ctx.max_output_bytes = options.max_output_bytes;
@@ -285,6 +297,24 @@ impl PreparedChart {
         // embedder's may have effects the memory cannot see.
         let mut memo = Memo::new(self.helm_funcs);
         ctx.track.on = self.helm_funcs;
+        let rendered = self.execute(&layout, &scopes, &mut ctx, &mut memo, known);
+        // A map made before the templates ran was changed: perhaps one of the shared defaults.
+        if shares_defaults && ctx.track.changed.contains(&0) {
+            forget_shared_defaults(self.id);
+        }
+        rendered
+    }
+
+    /// Executes the non-partial templates of `layout`, each in its scope.
+    fn execute(
+        &self,
+        layout: &Layout,
+        scopes: &[Value],
+        ctx: &mut Ctx,
+        memo: &mut Memo,
+        mut known: Option<&mut Vec<Known>>,
+    ) -> Result<Vec<(String, FileText)>, Error> {
+        let set = &layout.set;
         let mut rendered = Vec::new();
         let mut total = 0usize;
         for r in &layout.renderables {
@@ -300,7 +330,7 @@ impl PreparedChart {
             }
             memo.next_file();
             let output = set
-                .execute_pieces(&r.name, scope, &mut ctx, &mut memo)
+                .execute_pieces(&r.name, scope, ctx, memo)
                 .map_err(|e| Error::Execute(exec_error(&r.name, e.message(), &e.chain())))?;
             let hit = known
                 .as_ref()

@@ -34,22 +34,31 @@ impl<'c> Node<'c> {
     /// defaults are converted from JSON once per thread and copied (strings shared) at each
     /// render instead of converted again.
     pub fn new_prepared(chart: &'c Chart, id: u64) -> Node<'c> {
-        let defaults = DEFAULTS.with(|cache| {
-            let mut cache = cache.borrow_mut();
-            if let Some((_, d)) = cache.iter().find(|(i, _)| *i == id) {
-                return d.clone();
-            }
-            let mut d = Vec::new();
-            convert_defaults(chart, &mut d);
-            let d = Rc::new(d);
-            if cache.len() >= DEFAULTS_KEPT {
-                cache.remove(0);
-            }
-            cache.push((id, d.clone()));
-            d
-        });
+        let defaults = thread_defaults(chart, id);
         let mut next = defaults.iter();
         Node::copy_defaults(chart, &mut next)
+    }
+
+    /// [`Node::new_prepared`] for a render that will coalesce with [`coalesce_values_shared`]
+    /// and call [`forget_shared_defaults`] if a template changed a map made before it ran: the
+    /// node's values are this thread's converted defaults themselves, not a copy. Only for a
+    /// chart without dependencies (nothing imports values into its defaults); `None` when a
+    /// render of this chart on this thread has changed them before (it will again: such
+    /// charts copy, as [`Node::new_prepared`]).
+    pub fn new_shared(chart: &'c Chart, id: u64) -> Option<Node<'c>> {
+        if !chart.dependencies.is_empty() || !chart.metadata.dependencies.is_empty() {
+            return None;
+        }
+        if UNSHARED.with(|u| u.borrow().contains(&id)) {
+            return None;
+        }
+        let defaults = thread_defaults(chart, id);
+        Some(Node {
+            chart,
+            meta: chart.metadata.clone(),
+            values: defaults.first().cloned().unwrap_or_default(),
+            deps: Vec::new(),
+        })
     }
 
     fn copy_defaults(chart: &'c Chart, next: &mut std::slice::Iter<'_, Value>) -> Node<'c> {
@@ -89,6 +98,45 @@ thread_local! {
     /// Prepared charts' default values (by the chart's id), converted from JSON, in the order
     /// [`Node::new`] visits the charts. Never handed out: only copies are.
     static DEFAULTS: RefCell<Vec<(u64, Rc<Vec<Value>>)>> = const { RefCell::new(Vec::new()) };
+}
+
+thread_local! {
+    /// Prepared charts (by id) whose renders on this thread changed a map of the defaults
+    /// [`Node::new_shared`] handed out: they get copies from then on.
+    static UNSHARED: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// This thread's converted defaults of the prepared chart `id`, converted on first use.
+fn thread_defaults(chart: &Chart, id: u64) -> Rc<Vec<Value>> {
+    DEFAULTS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some((_, d)) = cache.iter().find(|(i, _)| *i == id) {
+            return d.clone();
+        }
+        let mut d = Vec::new();
+        convert_defaults(chart, &mut d);
+        let d = Rc::new(d);
+        if cache.len() >= DEFAULTS_KEPT {
+            cache.remove(0);
+        }
+        cache.push((id, d.clone()));
+        d
+    })
+}
+
+/// After a render whose values [`Node::new_shared`] shared with this thread's defaults, when a
+/// template may have changed one of their maps (`set`, `unset`, `merge` of a map made before
+/// the templates ran): the defaults are converted again for the next render, and this chart's
+/// renders on this thread copy them from then on.
+pub(crate) fn forget_shared_defaults(id: u64) {
+    DEFAULTS.with(|cache| cache.borrow_mut().retain(|(i, _)| *i != id));
+    UNSHARED.with(|u| {
+        let mut u = u.borrow_mut();
+        if u.len() >= DEFAULTS_KEPT {
+            u.remove(0);
+        }
+        u.push(id);
+    });
 }
 
 fn convert_defaults(chart: &Chart, out: &mut Vec<Value>) {
@@ -146,6 +194,22 @@ pub(crate) fn coalesce_values_in_place(
         _ => Value::empty_map(),
     };
     coalesce(node, &dest, "", false, Defaults::InPlace, warnings)?;
+    Ok(dest)
+}
+
+/// [`coalesce_values_in_place`] for a node from [`Node::new_shared`]: the defaults the user's
+/// values lack are shared rather than moved (the rest copied), so the thread's defaults stay
+/// as they are for as long as no template changes them.
+pub(crate) fn coalesce_values_shared(
+    node: &Node,
+    user: Value,
+    warnings: &mut Vec<String>,
+) -> Result<Value, Error> {
+    let dest = match user {
+        Value::Map(_) => user,
+        _ => Value::empty_map(),
+    };
+    coalesce(node, &dest, "", false, Defaults::Share, warnings)?;
     Ok(dest)
 }
 
