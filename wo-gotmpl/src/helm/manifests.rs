@@ -94,7 +94,7 @@ fn go_trim(s: &str) -> &str {
 
 /// Helm's `SplitManifests`: the non-empty documents of a file, trimmed, in order.
 pub fn split_manifests(text: &str) -> Vec<&str> {
-    if !text.contains("---") {
+    if memchr::memmem::find(text.as_bytes(), b"---").is_none() {
         // No separator can match: the one document, as the split would give it.
         let doc = go_trim(text);
         return if doc.is_empty() {
@@ -108,6 +108,11 @@ pub fn split_manifests(text: &str) -> Vec<&str> {
         .filter(|d| !d.is_empty())
         .map(go_trim)
         .collect()
+}
+
+/// Whether `text` holds Go's `<no value>` (which Helm drops from every rendered file).
+pub(crate) fn has_no_value(text: &str) -> bool {
+    memchr::memmem::find(text.as_bytes(), b"<no value>").is_some()
 }
 
 /// The hooks and the other manifests of the rendered files (`(path, text)` pairs), both sorted
@@ -168,14 +173,53 @@ impl FileText {
 
 /// The heads of each template's last rendered text, so that a file rendered again to the same
 /// text (a CRD, anything that does not depend on the values) is not read again: a prepared
-/// chart keeps one. Reading a head costs a scan of the whole document (Helm decodes it whole,
-/// so a malformed document anywhere fails the render); comparing the text is far cheaper.
-#[derive(Default)]
+/// chart has one, whose entries each rendering thread keeps for itself (no lock, and no count
+/// of references shared between cores; a thread's last render predicts its next as well as
+/// any). Reading a head costs a scan of the whole document (Helm decodes it whole, so a
+/// malformed document anywhere fails the render); comparing the text is far cheaper.
 pub(crate) struct HeadCache {
-    files: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<FileHeads>>>,
+    /// Tells this cache's entries apart in a thread's [`HEADS`].
+    id: u64,
+}
+
+impl Default for HeadCache {
+    fn default() -> HeadCache {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        HeadCache {
+            id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+}
+
+/// How many head caches (prepared charts) a thread keeps entries of.
+const HEAD_CACHES_KEPT: usize = 8;
+
+type Heads = std::collections::HashMap<String, std::sync::Arc<FileHeads>>;
+
+thread_local! {
+    /// This thread's entries of the head caches it rendered with lately, by cache.
+    static HEADS: std::cell::RefCell<Vec<(u64, Heads)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl HeadCache {
+    /// Runs `f` on this thread's entries of this cache.
+    fn with<R>(&self, f: impl FnOnce(&mut Heads) -> R) -> R {
+        HEADS.with(|all| {
+            let mut all = all.borrow_mut();
+            let at = match all.iter().position(|(id, _)| *id == self.id) {
+                Some(at) => at,
+                None => {
+                    if all.len() >= HEAD_CACHES_KEPT {
+                        all.remove(0);
+                    }
+                    all.push((self.id, Heads::new()));
+                    all.len() - 1
+                }
+            };
+            f(&mut all[at].1)
+        })
+    }
+
     /// What was read of `path`'s last text when `output`, a template's output before Helm
     /// drops its `<no value>`s, is that text and holds none: then it is the file's text as it
     /// stands, and neither the search for `<no value>` nor sorting need read it again.
@@ -184,7 +228,7 @@ impl HeadCache {
         path: &str,
         output: &Output,
     ) -> Option<std::sync::Arc<FileHeads>> {
-        let cached = self.files.lock().expect("not poisoned").get(path).cloned();
+        let cached = self.with(|files| files.get(path).cloned());
         cached.filter(|f| f.clean && output.is(&f.text, &f.pieces))
     }
 
@@ -196,20 +240,22 @@ impl HeadCache {
         content: &str,
         pieces: Pieces,
     ) -> Result<std::sync::Arc<FileHeads>, Error> {
-        let cached = self.files.lock().expect("not poisoned").get(path).cloned();
+        let cached = self.with(|files| files.get(path).cloned());
         if let Some(hit) = cached.as_ref().filter(|f| f.text == content) {
             return Ok(hit.clone());
         }
         let heads = std::sync::Arc::new(FileHeads {
             text: content.to_string(),
             docs: read_file_after(path, content, cached.as_deref())?,
-            clean: !content.contains("<no value>"),
+            clean: !has_no_value(content),
             pieces,
         });
-        self.files
-            .lock()
-            .expect("not poisoned")
-            .insert(path.to_string(), heads.clone());
+        self.with(|files| match files.get_mut(path) {
+            Some(entry) => *entry = heads.clone(),
+            None => {
+                files.insert(path.to_string(), heads.clone());
+            }
+        });
         Ok(heads)
     }
 }

@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 use super::chart::Chart;
 use super::dependencies::{self, compatible};
 use super::errors::{exec_error, parse_error};
-use super::manifests::{print, show_only, sort_manifests_cached, FileText, HeadCache, Known};
+use super::manifests::{
+    has_no_value, print, show_only, sort_manifests_cached, FileText, HeadCache, Known,
+};
 use super::objects::{Capabilities, Files, KubeVersion, DEFAULT_API_VERSIONS};
 use super::values::{
     coalesce_values_in_place, coalesce_values_shared, forget_shared_defaults, table_at, Node,
@@ -340,7 +342,7 @@ impl PreparedChart {
                 Some(hit) => (FileText::Cached(hit.clone()), Vec::new()),
                 None => {
                     let (text, pieces) = output.into_whole();
-                    if text.contains("<no value>") {
+                    if has_no_value(&text) {
                         // The offsets of the pieces are the output's, not the replaced text's.
                         (FileText::Owned(text.replace("<no value>", "")), Vec::new())
                     } else {
