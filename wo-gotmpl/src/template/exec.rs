@@ -118,6 +118,24 @@ thread_local! {
 
 /// An empty vector of variables for another lifetime, in the same allocation (an empty
 /// vector's allocation is reused by an in-place `collect`; the closure never runs).
+/// A template's tree, as [`Exec::lookup`] finds it: the set's own, borrowed for the whole
+/// execution, or one a `tpl` overlay holds.
+enum TreeRef<'s> {
+    Set(&'s Tree),
+    Overlay(Arc<Tree>),
+}
+
+impl std::ops::Deref for TreeRef<'_> {
+    type Target = Tree;
+
+    fn deref(&self) -> &Tree {
+        match self {
+            TreeRef::Set(t) => t,
+            TreeRef::Overlay(t) => t,
+        }
+    }
+}
+
 fn recycle<'b>(mut v: Vec<(&str, Val)>) -> Vec<(&'b str, Val)> {
     v.clear();
     v.into_iter().map(|_| unreachable!("empty")).collect()
@@ -209,13 +227,17 @@ impl<'s> Exec<'s> {
         }
     }
 
-    fn lookup(&self, name: &str) -> Option<Arc<Tree>> {
+    /// The template `name`: the set's own is borrowed, not counted (a set is shared by the
+    /// threads rendering with it; a count both change at every `include` would pass its cache
+    /// line between their cores).
+    fn lookup(&self, name: &str) -> Option<TreeRef<'s>> {
         for o in self.overlays.iter().rev() {
             if let Some(t) = o.get(name) {
-                return Some(t.clone());
+                return Some(TreeRef::Overlay(t.clone()));
             }
         }
-        self.set.templates.get(name).cloned()
+        let set: &'s TemplateSet = self.set;
+        set.templates.get(name).map(|t| TreeRef::Set(t))
     }
 
     /// [`Exec::execute_named`], leaving out of `out` each text node of at least [`PIECE_MIN`]
@@ -1189,18 +1211,17 @@ impl<'s> Exec<'s> {
             .set
             .parse_tpl(&root, text)
             .map_err(|e| format!("cannot parse template {}: {e}", quote(text)))?;
-        let mut overlay = foldhash::HashMap::default();
+        let mut overlay: foldhash::HashMap<String, Arc<Tree>> = foldhash::HashMap::default();
         let mut main = None;
         for t in trees.iter() {
             if t.name == root {
                 main = Some(t.clone());
             }
             let keep_old = t.is_empty()
-                && overlay
-                    .get(&t.name)
-                    .cloned()
-                    .or_else(|| self.lookup(&t.name))
-                    .is_some_and(|old: Arc<Tree>| !old.is_empty());
+                && match overlay.get(&t.name) {
+                    Some(old) => !old.is_empty(),
+                    None => self.lookup(&t.name).is_some_and(|old| !old.is_empty()),
+                };
             if !keep_old {
                 overlay.insert(t.name.clone(), t.clone());
             }
