@@ -6,7 +6,7 @@
 //! Doing the same here is what makes a chart written for both engines render byte-identical.
 
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use std::sync::LazyLock;
 
 use regex::Regex;
 use wo_core::ports::ReadDocument;
@@ -48,36 +48,76 @@ struct Document<'a> {
 
 /// The heads of the documents a chart rendered last, by template and place in its output:
 /// a document equal to the last one at its place has the same head (a head depends on the
-/// text only), so that documents many targets share are read once. Shared by the workers.
-#[derive(Default)]
-pub(crate) struct HeadCache(Mutex<HashMap<String, Vec<Option<Seen>>>>);
+/// text only), so that documents many targets share are read once. Each rendering thread
+/// keeps its own entries (no lock between the workers, nothing of one read by another's core).
+pub(crate) struct HeadCache {
+    /// Tells this cache's entries apart in a thread's [`SEEN`].
+    id: u64,
+}
+
+impl Default for HeadCache {
+    fn default() -> HeadCache {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        HeadCache {
+            id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+}
 
 /// A document's text and its head (with its value: a clone is cheaper than a read).
 type Seen = (String, Head);
 
+/// What one thread saw of one chart's output: by template, the documents in order.
+type SeenOfChart = HashMap<String, Vec<Option<Seen>>>;
+
+/// How many charts' heads a thread keeps.
+const HEAD_CACHES_KEPT: usize = 8;
+
+thread_local! {
+    /// This thread's entries of the head caches it rendered with lately, by cache.
+    static SEEN: std::cell::RefCell<Vec<(u64, SeenOfChart)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl HeadCache {
+    /// Runs `f` on this thread's entries of this cache.
+    fn with<R>(&self, f: impl FnOnce(&mut SeenOfChart) -> R) -> R {
+        SEEN.with(|all| {
+            let mut all = all.borrow_mut();
+            let at = match all.iter().position(|(id, _)| *id == self.id) {
+                Some(at) => at,
+                None => {
+                    if all.len() >= HEAD_CACHES_KEPT {
+                        all.remove(0);
+                    }
+                    all.push((self.id, SeenOfChart::new()));
+                    all.len() - 1
+                }
+            };
+            f(&mut all[at].1)
+        })
+    }
+
     /// The head of document `index` of `path`'s output, when it is `content` again.
     fn get(&self, path: &str, index: usize, content: &str) -> Option<Head> {
-        let seen = self.0.lock().ok()?;
-        match seen.get(path)?.get(index)? {
+        self.with(|seen| match seen.get(path)?.get(index)? {
             Some((text, head)) if text == content => Some(head.clone()),
             _ => None,
-        }
+        })
     }
 
     /// Remembers the head of document `index` of `path`'s output.
     fn put(&self, path: &str, index: usize, content: &str, head: &Head) {
-        let Ok(mut seen) = self.0.lock() else {
-            return;
-        };
-        let docs = match seen.get_mut(path) {
-            Some(docs) => docs,
-            None => seen.entry(path.to_owned()).or_default(),
-        };
-        if docs.len() <= index {
-            docs.resize_with(index + 1, || None);
-        }
-        docs[index] = Some((content.to_owned(), head.clone()));
+        self.with(|seen| {
+            let docs = match seen.get_mut(path) {
+                Some(docs) => docs,
+                None => seen.entry(path.to_owned()).or_default(),
+            };
+            if docs.len() <= index {
+                docs.resize_with(index + 1, || None);
+            }
+            docs[index] = Some((content.to_owned(), head.clone()));
+        })
     }
 }
 
