@@ -44,6 +44,7 @@ pub mod func;
 pub mod funcs;
 pub mod helm;
 pub mod template;
+pub mod thread_cache;
 pub mod value;
 
 #[cfg(test)]

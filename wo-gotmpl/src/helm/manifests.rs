@@ -10,6 +10,7 @@ use super::glob::filepath_match;
 use super::Error;
 use crate::encoding::yaml;
 use crate::template::{Output, Pieces};
+use crate::thread_cache::ThreadCache;
 
 /// The kinds in the order Helm installs them (Helm's `InstallOrder`); other kinds follow,
 /// alphabetically.
@@ -177,47 +178,14 @@ impl FileText {
 /// of references shared between cores; a thread's last render predicts its next as well as
 /// any). Reading a head costs a scan of the whole document (Helm decodes it whole, so a
 /// malformed document anywhere fails the render); comparing the text is far cheaper.
-pub(crate) struct HeadCache {
-    /// Tells this cache's entries apart in a thread's [`HEADS`].
-    id: u64,
-}
-
-impl Default for HeadCache {
-    fn default() -> HeadCache {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        HeadCache {
-            id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-        }
-    }
-}
-
-/// How many head caches (prepared charts) a thread keeps entries of.
-const HEAD_CACHES_KEPT: usize = 8;
+#[derive(Default)]
+pub(crate) struct HeadCache(ThreadCache<Heads>);
 
 type Heads = std::collections::HashMap<String, std::sync::Arc<FileHeads>>;
 
-thread_local! {
-    /// This thread's entries of the head caches it rendered with lately, by cache.
-    static HEADS: std::cell::RefCell<Vec<(u64, Heads)>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
 impl HeadCache {
-    /// Runs `f` on this thread's entries of this cache.
     fn with<R>(&self, f: impl FnOnce(&mut Heads) -> R) -> R {
-        HEADS.with(|all| {
-            let mut all = all.borrow_mut();
-            let at = match all.iter().position(|(id, _)| *id == self.id) {
-                Some(at) => at,
-                None => {
-                    if all.len() >= HEAD_CACHES_KEPT {
-                        all.remove(0);
-                    }
-                    all.push((self.id, Heads::new()));
-                    all.len() - 1
-                }
-            };
-            f(&mut all[at].1)
-        })
+        self.0.with(f)
     }
 
     /// What was read of `path`'s last text when `output`, a template's output before Helm

@@ -15,9 +15,7 @@ use super::manifests::{
     has_no_value, print, show_only, sort_manifests_cached, FileText, HeadCache, Known,
 };
 use super::objects::{Capabilities, Files, KubeVersion, DEFAULT_API_VERSIONS};
-use super::values::{
-    coalesce_values_in_place, coalesce_values_shared, forget_shared_defaults, table_at, Node,
-};
+use super::values::{coalesce_values_in_place, forget_shared_defaults, table_at, Node};
 use super::Error;
 use crate::func::{Ctx, FuncMap};
 use crate::template::memo::Memo;
@@ -257,11 +255,7 @@ impl PreparedChart {
         dependencies::process(&mut root, &user, warnings)?;
 
         let (caps, caps_value) = capabilities(options)?;
-        let values = if shares_defaults {
-            coalesce_values_shared(&root, user, warnings)?
-        } else {
-            coalesce_values_in_place(&root, user, warnings)?
-        };
+        let values = coalesce_values_in_place(&root, user, shares_defaults, warnings)?;
         super::schema::validate(&root, &values)?;
 
         let mut release = Map::new();

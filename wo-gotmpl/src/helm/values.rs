@@ -39,7 +39,7 @@ impl<'c> Node<'c> {
         Node::copy_defaults(chart, &mut next)
     }
 
-    /// [`Node::new_prepared`] for a render that will coalesce with [`coalesce_values_shared`]
+    /// [`Node::new_prepared`] for a render that will coalesce with [`coalesce_values_in_place`] (shared)
     /// and call [`forget_shared_defaults`] if a template changed a map made before it ran: the
     /// node's values are this thread's converted defaults themselves, not a copy. Only for a
     /// chart without dependencies (nothing imports values into its defaults); `None` when a
@@ -184,32 +184,25 @@ pub(crate) fn coalesce_values(
 
 /// [`coalesce_values`] for the last use of `node`'s values and of `user` (a render's own
 /// copies, read by nothing afterwards): both are coalesced in place instead of copied first.
+/// `shared`: `node` is from [`Node::new_shared`], its values the thread's defaults; those the
+/// user's values lack are shared rather than moved (the rest copied), so the thread's defaults
+/// stay as they are for as long as no template changes them.
 pub(crate) fn coalesce_values_in_place(
     node: &Node,
     user: Value,
+    shared: bool,
     warnings: &mut Vec<String>,
 ) -> Result<Value, Error> {
     let dest = match user {
         Value::Map(_) => user,
         _ => Value::empty_map(),
     };
-    coalesce(node, &dest, "", false, Defaults::InPlace, warnings)?;
-    Ok(dest)
-}
-
-/// [`coalesce_values_in_place`] for a node from [`Node::new_shared`]: the defaults the user's
-/// values lack are shared rather than moved (the rest copied), so the thread's defaults stay
-/// as they are for as long as no template changes them.
-pub(crate) fn coalesce_values_shared(
-    node: &Node,
-    user: Value,
-    warnings: &mut Vec<String>,
-) -> Result<Value, Error> {
-    let dest = match user {
-        Value::Map(_) => user,
-        _ => Value::empty_map(),
+    let defaults = if shared {
+        Defaults::Share
+    } else {
+        Defaults::InPlace
     };
-    coalesce(node, &dest, "", false, Defaults::Share, warnings)?;
+    coalesce(node, &dest, "", false, defaults, warnings)?;
     Ok(dest)
 }
 

@@ -11,6 +11,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use wo_core::ports::ReadDocument;
 use wo_core::{Error, Location, Result, Value};
+use wo_gotmpl::thread_cache::ThreadCache;
 
 use crate::flow::Output;
 
@@ -50,19 +51,8 @@ struct Document<'a> {
 /// a document equal to the last one at its place has the same head (a head depends on the
 /// text only), so that documents many targets share are read once. Each rendering thread
 /// keeps its own entries (no lock between the workers, nothing of one read by another's core).
-pub(crate) struct HeadCache {
-    /// Tells this cache's entries apart in a thread's [`SEEN`].
-    id: u64,
-}
-
-impl Default for HeadCache {
-    fn default() -> HeadCache {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        HeadCache {
-            id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-        }
-    }
-}
+#[derive(Default)]
+pub(crate) struct HeadCache(ThreadCache<SeenOfChart>);
 
 /// A document's text and its head (with its value: a clone is cheaper than a read).
 type Seen = (String, Head);
@@ -70,32 +60,9 @@ type Seen = (String, Head);
 /// What one thread saw of one chart's output: by template, the documents in order.
 type SeenOfChart = HashMap<String, Vec<Option<Seen>>>;
 
-/// How many charts' heads a thread keeps.
-const HEAD_CACHES_KEPT: usize = 8;
-
-thread_local! {
-    /// This thread's entries of the head caches it rendered with lately, by cache.
-    static SEEN: std::cell::RefCell<Vec<(u64, SeenOfChart)>> =
-        const { std::cell::RefCell::new(Vec::new()) };
-}
-
 impl HeadCache {
-    /// Runs `f` on this thread's entries of this cache.
     fn with<R>(&self, f: impl FnOnce(&mut SeenOfChart) -> R) -> R {
-        SEEN.with(|all| {
-            let mut all = all.borrow_mut();
-            let at = match all.iter().position(|(id, _)| *id == self.id) {
-                Some(at) => at,
-                None => {
-                    if all.len() >= HEAD_CACHES_KEPT {
-                        all.remove(0);
-                    }
-                    all.push((self.id, SeenOfChart::new()));
-                    all.len() - 1
-                }
-            };
-            f(&mut all[at].1)
-        })
+        self.0.with(f)
     }
 
     /// The head of document `index` of `path`'s output, when it is `content` again.
