@@ -15,11 +15,12 @@ use super::manifests::{
     has_no_value, print, show_only, sort_manifests_cached, FileText, HeadCache, Known,
 };
 use super::objects::{Capabilities, Files, KubeVersion, DEFAULT_API_VERSIONS};
-use super::values::{coalesce_values_in_place, forget_shared_defaults, table_at, Node};
+use super::values::{coalesce_values_in_place, table_at, Node, ThreadDefaults};
 use super::Error;
 use crate::func::{Ctx, FuncMap};
 use crate::template::memo::Memo;
 use crate::template::TemplateSet;
+use crate::thread_cache::ThreadCache;
 use crate::value::{Map, Value};
 
 /// How to render: what `helm template`'s flags set.
@@ -87,15 +88,15 @@ pub struct PreparedChart {
     chart: Chart,
     funcs: Arc<FuncMap>,
     sets: Mutex<HashMap<Vec<String>, Arc<TemplateSet>>>,
-    /// The layouts of the enabled chart trees rendered so far (the last [`LAYOUTS_KEPT`]).
-    layouts: Mutex<Vec<Arc<Layout>>>,
+    /// The layouts of the enabled chart trees each thread rendered so far (the last
+    /// [`LAYOUTS_KEPT`]); their template sets are shared by all threads.
+    layouts: ThreadCache<Vec<Rc<Layout>>>,
     heads: HeadCache,
     /// The function table is Helm's own ([`PreparedChart::new`]): a render may remember its
     /// `include`s ([`crate::template::memo`]).
     helm_funcs: bool,
-    /// Tells this chart's converted default values apart from other charts' (a thread keeps
-    /// them between renders).
-    id: u64,
+    /// The converted default values, which each thread keeps between renders.
+    defaults: ThreadCache<ThreadDefaults>,
 }
 
 impl std::fmt::Debug for PreparedChart {
@@ -137,13 +138,10 @@ impl PreparedChart {
             chart,
             funcs: Arc::new(funcs),
             sets: Mutex::new(HashMap::new()),
-            layouts: Mutex::new(Vec::new()),
+            layouts: ThreadCache::default(),
             heads: HeadCache::default(),
             helm_funcs: false,
-            id: {
-                static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            },
+            defaults: ThreadCache::default(),
         };
         check_dependencies(&prepared.chart)?;
         let mut warnings = Vec::new();
@@ -248,10 +246,10 @@ impl PreparedChart {
         // ran (`ctx.track`), so the defaults may be shared with the thread's, not copied.
         let shared = self
             .helm_funcs
-            .then(|| Node::new_shared(&self.chart, self.id))
+            .then(|| Node::new_shared(&self.chart, &self.defaults))
             .flatten();
         let shares_defaults = shared.is_some();
-        let mut root = shared.unwrap_or_else(|| Node::new_prepared(&self.chart, self.id));
+        let mut root = shared.unwrap_or_else(|| Node::new_prepared(&self.chart, &self.defaults));
         dependencies::process(&mut root, &user, warnings)?;
 
         let (caps, caps_value) = capabilities(options)?;
@@ -296,7 +294,7 @@ impl PreparedChart {
         let rendered = self.execute(&layout, &scopes, &mut ctx, &mut memo, known);
         // A map made before the templates ran was changed: perhaps one of the shared defaults.
         if shares_defaults && ctx.track.changed.contains(&0) {
-            forget_shared_defaults(self.id);
+            self.defaults.with(ThreadDefaults::forget);
         }
         rendered
     }
@@ -363,20 +361,22 @@ impl PreparedChart {
     }
 
     /// The layout of the enabled chart tree `root`, made on its first render.
-    fn layout(&self, root: &Node) -> Result<Arc<Layout>, Error> {
+    fn layout(&self, root: &Node) -> Result<Rc<Layout>, Error> {
         let mut key = Vec::new();
         shape(root, &mut key);
-        let known = self.layouts.lock().expect("not poisoned");
-        if let Some(layout) = known.iter().find(|l| l.is_for(&key)) {
-            return Ok(layout.clone());
+        let known = self
+            .layouts
+            .with(|known| known.iter().find(|l| l.is_for(&key)).cloned());
+        if let Some(layout) = known {
+            return Ok(layout);
         }
-        drop(known);
-        let layout = Arc::new(Layout::of(root, self)?);
-        let mut known = self.layouts.lock().expect("not poisoned");
-        if known.len() >= LAYOUTS_KEPT {
-            known.remove(0);
-        }
-        known.push(layout.clone());
+        let layout = Rc::new(Layout::of(root, self)?);
+        self.layouts.with(|known| {
+            if known.len() >= LAYOUTS_KEPT {
+                known.remove(0);
+            }
+            known.push(layout.clone());
+        });
         Ok(layout)
     }
 
@@ -400,8 +400,8 @@ impl PreparedChart {
     }
 }
 
-/// How many layouts of enabled chart trees a prepared chart keeps (values that enable and
-/// disable subcharts make more than one; their template sets are kept regardless).
+/// How many layouts of enabled chart trees a thread keeps of a prepared chart (values that
+/// enable and disable subcharts make more than one; their template sets are kept regardless).
 const LAYOUTS_KEPT: usize = 32;
 
 /// `.Capabilities` as built for a `--kube-version` and `--api-versions`, and its object.

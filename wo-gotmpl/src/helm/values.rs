@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use super::chart::{Chart, Metadata};
 use super::Error;
+use crate::thread_cache::ThreadCache;
 use crate::value::{entries, Map, Value};
 
 /// A chart while one render processes it: its metadata (names may become aliases, disabled
@@ -30,29 +31,29 @@ impl<'c> Node<'c> {
         }
     }
 
-    /// [`Node::new`] for a prepared chart (`id` names it for the life of the process): the
-    /// defaults are converted from JSON once per thread and copied (strings shared) at each
-    /// render instead of converted again.
-    pub fn new_prepared(chart: &'c Chart, id: u64) -> Node<'c> {
-        let defaults = thread_defaults(chart, id);
+    /// [`Node::new`] for a prepared chart, whose `defaults` each thread keeps: they are
+    /// converted from JSON once per thread and copied (strings shared) at each render instead
+    /// of converted again.
+    pub fn new_prepared(chart: &'c Chart, defaults: &ThreadCache<ThreadDefaults>) -> Node<'c> {
+        let defaults = defaults.with(|d| d.converted(chart));
         let mut next = defaults.iter();
         Node::copy_defaults(chart, &mut next)
     }
 
     /// [`Node::new_prepared`] for a render that will coalesce with [`coalesce_values_in_place`] (shared)
-    /// and call [`forget_shared_defaults`] if a template changed a map made before it ran: the
+    /// and call [`ThreadDefaults::forget`] if a template changed a map made before it ran: the
     /// node's values are this thread's converted defaults themselves, not a copy. Only for a
     /// chart without dependencies (nothing imports values into its defaults); `None` when a
     /// render of this chart on this thread has changed them before (it will again: such
     /// charts copy, as [`Node::new_prepared`]).
-    pub fn new_shared(chart: &'c Chart, id: u64) -> Option<Node<'c>> {
+    pub fn new_shared(
+        chart: &'c Chart,
+        defaults: &ThreadCache<ThreadDefaults>,
+    ) -> Option<Node<'c>> {
         if !chart.dependencies.is_empty() || !chart.metadata.dependencies.is_empty() {
             return None;
         }
-        if UNSHARED.with(|u| u.borrow().contains(&id)) {
-            return None;
-        }
-        let defaults = thread_defaults(chart, id);
+        let defaults = defaults.with(|d| (!d.unshared).then(|| d.converted(chart)))?;
         Some(Node {
             chart,
             meta: chart.metadata.clone(),
@@ -91,52 +92,38 @@ impl<'c> Node<'c> {
     }
 }
 
-/// How many prepared charts' converted defaults a thread keeps.
-const DEFAULTS_KEPT: usize = 8;
-
-thread_local! {
-    /// Prepared charts' default values (by the chart's id), converted from JSON, in the order
-    /// [`Node::new`] visits the charts. Never handed out: only copies are.
-    static DEFAULTS: RefCell<Vec<(u64, Rc<Vec<Value>>)>> = const { RefCell::new(Vec::new()) };
+/// What a thread keeps of a prepared chart's default values.
+#[derive(Default)]
+pub(crate) struct ThreadDefaults {
+    /// Converted from JSON, in the order [`Node::new`] visits the charts; never handed out
+    /// to be changed: only copies are, or shares a render gives up when a template changed
+    /// them ([`ThreadDefaults::forget`]).
+    values: Option<Rc<Vec<Value>>>,
+    /// A render on this thread changed a map of the defaults [`Node::new_shared`] handed out:
+    /// renders copy them from then on.
+    unshared: bool,
 }
 
-thread_local! {
-    /// Prepared charts (by id) whose renders on this thread changed a map of the defaults
-    /// [`Node::new_shared`] handed out: they get copies from then on.
-    static UNSHARED: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
-}
+impl ThreadDefaults {
+    /// The converted defaults, converted on first use.
+    fn converted(&mut self, chart: &Chart) -> Rc<Vec<Value>> {
+        self.values
+            .get_or_insert_with(|| {
+                let mut d = Vec::new();
+                convert_defaults(chart, &mut d);
+                Rc::new(d)
+            })
+            .clone()
+    }
 
-/// This thread's converted defaults of the prepared chart `id`, converted on first use.
-fn thread_defaults(chart: &Chart, id: u64) -> Rc<Vec<Value>> {
-    DEFAULTS.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if let Some((_, d)) = cache.iter().find(|(i, _)| *i == id) {
-            return d.clone();
-        }
-        let mut d = Vec::new();
-        convert_defaults(chart, &mut d);
-        let d = Rc::new(d);
-        if cache.len() >= DEFAULTS_KEPT {
-            cache.remove(0);
-        }
-        cache.push((id, d.clone()));
-        d
-    })
-}
-
-/// After a render whose values [`Node::new_shared`] shared with this thread's defaults, when a
-/// template may have changed one of their maps (`set`, `unset`, `merge` of a map made before
-/// the templates ran): the defaults are converted again for the next render, and this chart's
-/// renders on this thread copy them from then on.
-pub(crate) fn forget_shared_defaults(id: u64) {
-    DEFAULTS.with(|cache| cache.borrow_mut().retain(|(i, _)| *i != id));
-    UNSHARED.with(|u| {
-        let mut u = u.borrow_mut();
-        if u.len() >= DEFAULTS_KEPT {
-            u.remove(0);
-        }
-        u.push(id);
-    });
+    /// After a render whose values [`Node::new_shared`] shared with these defaults, when a
+    /// template may have changed one of their maps (`set`, `unset`, `merge` of a map made
+    /// before the templates ran): they are converted again for the next render, and this
+    /// chart's renders on this thread copy them from then on.
+    pub(crate) fn forget(&mut self) {
+        self.values = None;
+        self.unshared = true;
+    }
 }
 
 fn convert_defaults(chart: &Chart, out: &mut Vec<Value>) {
