@@ -55,17 +55,20 @@ pub(crate) fn canonical_stream(text: &str, file: &str) -> Option<String> {
         let count = pieces.len();
         for (i, piece) in pieces.into_iter().enumerate() {
             // Each document with the line break its separator took (the last has its own).
-            let doc = if i + 1 < count {
+            let took_break = i + 1 < count;
+            if let Some((text, known)) = last.get_mut(i) {
+                let end = if took_break { "\n" } else { "" };
+                if text.strip_prefix(piece) == Some(end) {
+                    // The same document: its text moves on, uncopied (`last` is replaced below).
+                    read.push((std::mem::take(text), known.clone()));
+                    continue;
+                }
+            }
+            let doc = if took_break {
                 format!("{piece}\n")
             } else {
                 piece.to_owned()
             };
-            if let Some((text, known)) = last.get(i) {
-                if *text == doc {
-                    read.push((doc, known.clone()));
-                    continue;
-                }
-            }
             let (value, _) = reread::raw_value(&doc, &budget)?;
             // The line only shows in errors, and every error is the full path's.
             let resource = reread::identify(value, file, 1)?;
