@@ -1,6 +1,7 @@
 //! The deterministic block-style emitter.
 use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::ops::Range;
 
 use super::scalar;
 use crate::value::{Map, Value};
@@ -17,14 +18,42 @@ pub(crate) fn to_string(value: &Value) -> String {
 
 /// [`to_string`] appended to `out`.
 pub(crate) fn write_to(out: &mut String, value: &Value) {
+    write_with(out, value, &mut ());
+}
+
+/// Where the emitter tells the bytes of each leaf it writes: every value written on the line
+/// of its key or dash (a scalar, `[]` or `{}`), in the order written.
+pub(crate) trait Leaves {
+    fn leaf(&mut self, bytes: Range<usize>);
+}
+
+impl Leaves for () {
+    fn leaf(&mut self, _: Range<usize>) {}
+}
+
+impl Leaves for Vec<Range<usize>> {
+    fn leaf(&mut self, bytes: Range<usize>) {
+        self.push(bytes);
+    }
+}
+
+/// [`write_to`], telling `leaves` where each leaf went.
+pub(crate) fn write_with(out: &mut String, value: &Value, leaves: &mut impl Leaves) {
     match value {
-        Value::Object(map) if !map.is_empty() => write_map(out, map, 0, false),
-        Value::Array(items) if !items.is_empty() => write_seq(out, items, 0, false),
+        Value::Object(map) if !map.is_empty() => write_map(out, map, 0, false, leaves),
+        Value::Array(items) if !items.is_empty() => write_seq(out, items, 0, false, leaves),
         _ => {
-            write_inline(out, value);
+            write_leaf(out, value, leaves);
             out.push('\n');
         }
     }
+}
+
+/// [`write_inline`], told to `leaves`.
+fn write_leaf(out: &mut String, value: &Value, leaves: &mut impl Leaves) {
+    let start = out.len();
+    write_inline(out, value);
+    leaves.leaf(start..out.len());
 }
 
 /// A value that is written on the line of its key or dash: scalars and empty collections.
@@ -83,7 +112,7 @@ fn indent(out: &mut String, n: usize) {
 
 /// Writes map entries at `at` spaces; with `inline_first`, the first entry continues a line
 /// that already holds `- ` or `? `/`: `.
-fn write_map(out: &mut String, map: &Map, at: usize, inline_first: bool) {
+fn write_map(out: &mut String, map: &Map, at: usize, inline_first: bool, leaves: &mut impl Leaves) {
     for (i, (key, value)) in map.iter().enumerate() {
         if i > 0 || !inline_first {
             indent(out, at);
@@ -96,7 +125,7 @@ fn write_map(out: &mut String, map: &Map, at: usize, inline_first: bool) {
             out.push('\n');
             indent(out, at);
             out.push(':');
-            write_after_indicator(out, value, at + 2);
+            write_after_indicator(out, value, at + 2, leaves);
             continue;
         }
         out.push_str(&key_text);
@@ -104,42 +133,48 @@ fn write_map(out: &mut String, map: &Map, at: usize, inline_first: bool) {
         match value {
             Value::Object(m) if !m.is_empty() => {
                 out.push('\n');
-                write_map(out, m, at + 2, false);
+                write_map(out, m, at + 2, false, leaves);
             }
             Value::Array(items) if !items.is_empty() => {
                 out.push('\n');
-                write_seq(out, items, at + 2, false);
+                write_seq(out, items, at + 2, false, leaves);
             }
             _ => {
                 out.push(' ');
-                write_inline(out, value);
+                write_leaf(out, value, leaves);
                 out.push('\n');
             }
         }
     }
 }
 
-fn write_seq(out: &mut String, items: &[Value], at: usize, inline_first: bool) {
+fn write_seq(
+    out: &mut String,
+    items: &[Value],
+    at: usize,
+    inline_first: bool,
+    leaves: &mut impl Leaves,
+) {
     for (i, item) in items.iter().enumerate() {
         if i > 0 || !inline_first {
             indent(out, at);
         }
         out.push('-');
-        write_after_indicator(out, item, at + 2);
+        write_after_indicator(out, item, at + 2, leaves);
     }
 }
 
 /// Writes a value after a one-character indicator (`-`, `:`) whose content sits at `at`.
-fn write_after_indicator(out: &mut String, value: &Value, at: usize) {
+fn write_after_indicator(out: &mut String, value: &Value, at: usize, leaves: &mut impl Leaves) {
     out.push(' ');
     if is_inline(value) {
-        write_inline(out, value);
+        write_leaf(out, value, leaves);
         out.push('\n');
         return;
     }
     match value {
-        Value::Object(m) => write_map(out, m, at, true),
-        Value::Array(items) => write_seq(out, items, at, true),
+        Value::Object(m) => write_map(out, m, at, true, leaves),
+        Value::Array(items) => write_seq(out, items, at, true, leaves),
         _ => {}
     }
 }

@@ -378,3 +378,13 @@ pub fn to_string(value: &Value) -> String {
 pub fn write_to(out: &mut String, value: &Value) {
     emit::write_to(out, value);
 }
+
+/// [`to_string`], and where each leaf went: the bytes of every value written on the line of its
+/// key or dash (a scalar, `[]` or `{}`), in the order written — the order of a depth-first walk
+/// of `value` in map order. A leaf's bytes are what [`to_string`] writes for that value alone,
+/// without the line break.
+pub fn to_string_with_leaves(value: &Value) -> (String, Vec<std::ops::Range<usize>>) {
+    let (mut out, mut leaves) = (String::new(), Vec::new());
+    emit::write_with(&mut out, value, &mut leaves);
+    (out, leaves)
+}

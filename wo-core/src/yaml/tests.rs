@@ -857,3 +857,36 @@ proptest! {
         }
     }
 }
+
+/// The leaves of `value` in the order of a depth-first walk in map order.
+fn leaves_of(value: &Value, out: &mut Vec<Value>) {
+    match value {
+        Value::Object(map) if !map.is_empty() => map.values().for_each(|v| leaves_of(v, out)),
+        Value::Array(items) if !items.is_empty() => items.iter().for_each(|v| leaves_of(v, out)),
+        leaf => out.push(leaf.clone()),
+    }
+}
+
+#[test]
+fn each_leaf_is_told_where_it_was_written() {
+    let long_key = "k".repeat(1100);
+    for value in [
+        json!({"a": 1, "b": {"c": [1, "two", null, [], {}, {"d": "x: y", "e": [[true]]}]},
+               "f": "multi\nline", "g": {}, long_key.clone(): {"h": -1.5}, "i": ""}),
+        json!([{"a": "'q'"}, ["yes", 2], {}]),
+        json!("plain"),
+        json!({}),
+    ] {
+        let (text, leaves) = to_string_with_leaves(&value);
+        assert_eq!(text, to_string(&value));
+        let mut expected = Vec::new();
+        leaves_of(&value, &mut expected);
+        assert_eq!(leaves.len(), expected.len(), "{text}");
+        for (range, leaf) in leaves.iter().zip(&expected) {
+            let alone = to_string(leaf);
+            assert_eq!(&text[range.clone()], alone.trim_end_matches('\n'), "{text}");
+        }
+        // The leaves are written in order, one after the other.
+        assert!(leaves.windows(2).all(|w| w[0].end < w[1].start));
+    }
+}

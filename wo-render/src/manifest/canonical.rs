@@ -6,7 +6,7 @@ use wo_core::{yaml, Value};
 use super::{ManifestSet, Resource};
 
 /// Top-level keys that lead every document, in this order, because readers look for them first.
-const LEADING_KEYS: [&str; 3] = ["apiVersion", "kind", "metadata"];
+pub(super) const LEADING_KEYS: [&str; 3] = ["apiVersion", "kind", "metadata"];
 
 /// The value with canonical key order: [`LEADING_KEYS`] first at the top level, every other key
 /// of every map sorted by its bytes.

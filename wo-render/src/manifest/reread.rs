@@ -218,6 +218,23 @@ pub(super) fn read_raw(
 /// root starts: the value [`read_raw`] gives that document wherever it stands in a stream.
 /// `None` for a document that is not a map, or anything outside the form.
 pub(crate) fn raw_value(doc: &str, budget: &Budget) -> Option<(Value, u32)> {
+    raw_value_with(doc, budget, None)
+}
+
+/// [`raw_value`], and the document's leaves in the order read: every value that the emitter
+/// writes on the line of its key or dash (a scalar, `[]`, `{}`, each item of a one-line flow
+/// sequence), with where its text is when it stands alone on its line.
+pub(crate) fn raw_value_with_leaves(doc: &str, budget: &Budget) -> Option<(Value, Vec<RawLeaf>)> {
+    let mut leaves = Vec::new();
+    let (value, _) = raw_value_with(doc, budget, Some(&mut leaves))?;
+    Some((value, leaves))
+}
+
+fn raw_value_with(
+    doc: &str,
+    budget: &Budget,
+    leaves: Option<&mut Vec<RawLeaf>>,
+) -> Option<(Value, u32)> {
     if doc.len() > budget.max_bytes
         || doc.len() >= budget.max_scalar_bytes
         || doc.len() >= budget.max_nodes
@@ -251,9 +268,52 @@ pub(crate) fn raw_value(doc: &str, budget: &Budget) -> Option<(Value, u32)> {
         i: 0,
         depth: 0,
         max_depth: budget.max_depth / 2,
+        leaves,
     };
     let value = raw.node()?;
     (raw.i == raw.lines.len() && value.is_object()).then_some((value, at))
+}
+
+/// A leaf of a raw document as read ([`raw_value_with_leaves`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RawLeaf {
+    /// Where the leaf's text stands alone on its line: `None` for a leaf that shares its line
+    /// or takes more than it (an item of a flow sequence, a block scalar, a key without a
+    /// value).
+    pub(crate) line: Option<RawLine>,
+}
+
+/// Where a leaf's text stands alone on a line of a raw document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RawLine {
+    /// The 0-based line of the document.
+    pub(crate) no: u32,
+    /// The byte of the line where the text starts; everything before it is the key and `: `,
+    /// or the `- `, with their indentation.
+    pub(crate) column: u32,
+    /// Whether the text follows a `- ` (a sequence item) rather than a key.
+    pub(crate) item: bool,
+}
+
+/// The value of a leaf's text `content` (from its column to the line's end) as the reader
+/// reads it there when everything before the column is as it was; `None` where the reader
+/// would read something else than a leaf the emitter writes on its line.
+pub(crate) fn leaf_value(line: &str, at: RawLine) -> Option<Value> {
+    content_line(line)??;
+    let content = line.get(at.column as usize..)?;
+    if content.is_empty()
+        || content.trim_start().len() != content.len()
+        || content.starts_with('#')
+        || literal_header(content).is_some()
+        || (at.item && (is_item(content) || key(content).is_some()))
+    {
+        return None;
+    }
+    let value = inline(content)?;
+    match &value {
+        Value::Array(items) if !items.is_empty() => None,
+        _ => Some(value),
+    }
 }
 
 /// What a line of raw output is to the raw reader: `Some(Some(indent))` for a line with
@@ -292,6 +352,7 @@ fn raw_document<'a>(
         i: 0,
         depth: 0,
         max_depth: budget.max_depth / 2,
+        leaves: None,
     };
     let value = raw.node()?;
     if raw.i != raw.lines.len() || !value.is_object() {
@@ -311,13 +372,15 @@ struct Line<'a> {
 }
 
 /// A reader of one raw document's content lines; `None` at anything outside the form.
-struct Raw<'a> {
+struct Raw<'a, 'l> {
     /// The whole stream.
     text: &'a str,
     lines: Vec<Line<'a>>,
     i: usize,
     depth: usize,
     max_depth: usize,
+    /// Where to record the leaves read, when asked.
+    leaves: Option<&'l mut Vec<RawLeaf>>,
 }
 
 /// Whether `content` (from a line's indentation on) is a sequence item.
@@ -332,10 +395,43 @@ fn tail_ok(tail: &str) -> bool {
             && matches!(tail.trim_start().as_bytes().first(), None | Some(b'#')))
 }
 
-impl Raw<'_> {
+impl Raw<'_, '_> {
     fn deeper(&mut self) -> Option<()> {
         self.depth += 1;
         (self.depth <= self.max_depth).then_some(())
+    }
+
+    /// Records a leaf that does not stand alone on a line, when asked.
+    fn leaves_null(&mut self) {
+        if let Some(leaves) = self.leaves.as_mut() {
+            leaves.push(RawLeaf { line: None });
+        }
+    }
+
+    /// Records a leaf read (or, for a flow sequence, its items), when asked: alone on the
+    /// current line from `content` on when `content` is given.
+    fn leaf(&mut self, value: &Value, content: Option<(&str, bool)>) {
+        let Some(leaves) = self.leaves.as_mut() else {
+            return;
+        };
+        match value {
+            Value::Array(items) if !items.is_empty() => {
+                leaves.extend(items.iter().map(|_| RawLeaf { line: None }));
+            }
+            _ => {
+                let line = &self.lines[self.i];
+                let at = content.and_then(|(content, item)| {
+                    let column =
+                        (content.as_ptr() as usize).checked_sub(line.text.as_ptr() as usize)?;
+                    Some(RawLine {
+                        no: line.no.checked_sub(1)?,
+                        column: u32::try_from(column).ok()?,
+                        item,
+                    })
+                });
+                leaves.push(RawLeaf { line: at });
+            }
+        }
     }
 
     /// The block collection starting at the current line's indentation.
@@ -424,7 +520,10 @@ impl Raw<'_> {
                 self.i += 1;
                 match self.next() {
                     Some((indent, _)) if indent > n => self.node()?,
-                    _ => Value::Null,
+                    _ => {
+                        self.leaves_null();
+                        Value::Null
+                    }
                 }
             } else if is_item(content) {
                 return None;
@@ -450,9 +549,12 @@ impl Raw<'_> {
             return self.map(col);
         }
         if let Some(strip) = literal_header(content) {
-            return self.literal(n + 1, strip);
+            let value = self.literal(n + 1, strip)?;
+            self.leaves_null();
+            return Some(value);
         }
         let value = inline(content)?;
+        self.leaf(&value, Some((content, true)));
         self.i += 1;
         Some(value)
     }
@@ -474,14 +576,20 @@ impl Raw<'_> {
                 match self.next() {
                     Some((indent, _)) if indent > n => self.node()?,
                     Some((indent, true)) if indent == n => self.seq(n)?,
-                    _ => Value::Null,
+                    _ => {
+                        self.leaves_null();
+                        Value::Null
+                    }
                 }
             } else {
                 let rest = rest.strip_prefix(' ')?.trim_start();
                 if let Some(strip) = literal_header(rest) {
-                    self.literal(n, strip)?
+                    let value = self.literal(n, strip)?;
+                    self.leaves_null();
+                    value
                 } else {
                     let value = inline(rest)?;
+                    self.leaf(&value, Some((rest, false)));
                     self.i += 1;
                     value
                 }
