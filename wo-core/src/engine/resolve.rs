@@ -100,8 +100,11 @@ impl<'a> Resolver<'a> {
             level_files: HashMap::new(),
             target_files: HashMap::new(),
         };
+        // Looked up once per target file: a scan of the fleet each would make the check
+        // quadratic in the number of targets.
+        let targets: HashSet<&str> = fleet.targets.iter().map(|t| t.name.as_str()).collect();
         for file in &values.files {
-            if !r.level_known(file, &mut c) {
+            if !r.level_known(file, &targets, &mut c) {
                 continue;
             }
             let mut settings = Vec::new();
@@ -121,7 +124,7 @@ impl<'a> Resolver<'a> {
         c.finish(r)
     }
 
-    fn level_known(&self, file: &ValueFile, c: &mut Collector) -> bool {
+    fn level_known(&self, file: &ValueFile, targets: &HashSet<&str>, c: &mut Collector) -> bool {
         let loc = Location::file(&file.file);
         match &file.level {
             Level::Environment => true,
@@ -144,7 +147,7 @@ impl<'a> Resolver<'a> {
                 false
             }
             Level::Target(t) => {
-                if self.fleet.target(t).is_some() {
+                if targets.contains(t.as_str()) {
                     return true;
                 }
                 let mut d = Diagnostic::new(

@@ -271,6 +271,8 @@ impl Pipeline {
 
         let (fleet, fleet_file) = self.release_fleet(env, &provenance).await?;
 
+        let by_name: std::collections::HashMap<&str, &crate::format::fleet::Target> =
+            fleet.targets.iter().map(|t| (t.name.as_str(), t)).collect();
         let mut targets = Vec::with_capacity(record.targets.len());
         for name in record.targets.keys() {
             let vpath = values_path(&solution, name);
@@ -281,7 +283,7 @@ impl Pipeline {
                 .text(&manifests_path(&solution, name))?
                 .unwrap_or_default()
                 .to_string();
-            let target = fleet.target(name).ok_or_else(|| {
+            let target = by_name.get(name.as_str()).copied().ok_or_else(|| {
                 Error::invalid(
                     Location::file(&fleet_file).with_key("targets"),
                     format!(

@@ -168,10 +168,12 @@ impl Pipeline {
         })?;
         let (rollout, _) = self.release_rollout(&provenance, rollout).await?;
         let rollout = &rollout;
+        let by_name: std::collections::HashMap<&str, &crate::format::fleet::Target> =
+            fleet.targets.iter().map(|t| (t.name.as_str(), t)).collect();
         let targets: Vec<&crate::format::fleet::Target> = release
             .targets
             .iter()
-            .filter_map(|t| fleet.target(&t.target))
+            .filter_map(|t| by_name.get(t.target.as_str()).copied())
             .collect();
         let waves = RolloutPlan::new(&targets, rollout);
         let source = &self.ports.source;
