@@ -46,13 +46,18 @@ fn canonical(request: &RenderRequest, rendered: &Rendered) -> Result<Rendered> {
     })
 }
 
-/// [`canonical`] from the values the engine read of the output's documents.
+/// [`canonical`] from the values the engine read of the output's documents, when the
+/// documents are not the last output's or written anew from them.
 fn canonical_read(
     request: &RenderRequest,
     rendered: &Rendered,
     documents: Vec<ReadDocument>,
 ) -> Result<Rendered> {
     let file = format!("{}/manifests.yaml", request.target.name);
+    // Emitting every document from its value costs more than keeping the last output's.
+    if let Some(manifests) = remembered::canonical_stream(&rendered.manifests, &file) {
+        return Ok(Rendered { manifests });
+    }
     let set = ManifestSet::parse_read(&rendered.manifests, &file, documents)?.without_test_hooks();
     Ok(Rendered {
         manifests: set.into_yaml(),

@@ -14,6 +14,8 @@ use wo_core::{Error, Location, Result, Value};
 use wo_gotmpl::thread_cache::ThreadCache;
 
 use crate::flow::Output;
+use crate::manifest::remembered;
+use crate::manifest::reread::{self, RawLine};
 
 // Helm's install order of kinds, shared with the manifest model's canonical order.
 use crate::manifest::INSTALL_ORDER;
@@ -49,13 +51,16 @@ struct Document<'a> {
 
 /// The heads of the documents a chart rendered last, by template and place in its output:
 /// a document equal to the last one at its place has the same head (a head depends on the
-/// text only), so that documents many targets share are read once. Each rendering thread
+/// text only), and so has one that differs from it only in values outside its identity
+/// ([`remembered::changed_leaves`]), so that documents many targets share are read once. Each rendering thread
 /// keeps its own entries (no lock between the workers, nothing of one read by another's core).
 #[derive(Default)]
 pub(crate) struct HeadCache(ThreadCache<SeenOfChart>);
 
-/// A document's text and its head (with its value: a clone is cheaper than a read).
-type Seen = (String, Head);
+/// A document's text, its head (without its value: the canonicaliser keeps its own memory of
+/// the last output), and the lines of its leaves that stand alone on their lines outside its
+/// identity (a document that differs from it only in those has the same head).
+type Seen = (String, Head, Vec<RawLine>);
 
 /// What one thread saw of one chart's output: by template, the documents in order.
 type SeenOfChart = HashMap<String, Vec<Option<Seen>>>;
@@ -65,16 +70,24 @@ impl HeadCache {
         self.0.with(f)
     }
 
-    /// The head of document `index` of `path`'s output, when it is `content` again.
+    /// The head of document `index` of `path`'s output, when it is `content` again or differs
+    /// from it only in values of leaves outside its identity (then without its value).
     fn get(&self, path: &str, index: usize, content: &str) -> Option<Head> {
-        self.with(|seen| match seen.get(path)?.get(index)? {
-            Some((text, head)) if text == content => Some(head.clone()),
+        self.with(|seen| match seen.get_mut(path)?.get_mut(index)? {
+            Some((text, head, _)) if text == content => Some(head.clone()),
+            Some((text, head, free))
+                if !free.is_empty()
+                    && remembered::changed_leaves(text, content, free, |l| *l).is_some() =>
+            {
+                content.clone_into(text);
+                Some(head.clone())
+            }
             _ => None,
         })
     }
 
     /// Remembers the head of document `index` of `path`'s output.
-    fn put(&self, path: &str, index: usize, content: &str, head: &Head) {
+    fn put(&self, path: &str, index: usize, content: &str, head: &Head, free: Vec<RawLine>) {
         self.with(|seen| {
             let docs = match seen.get_mut(path) {
                 Some(docs) => docs,
@@ -83,7 +96,11 @@ impl HeadCache {
             if docs.len() <= index {
                 docs.resize_with(index + 1, || None);
             }
-            docs[index] = Some((content.to_owned(), head.clone()));
+            let head = Head {
+                value: None,
+                ..head.clone()
+            };
+            docs[index] = Some((content.to_owned(), head, free));
         })
     }
 }
@@ -115,8 +132,8 @@ pub(crate) fn assemble(
             let head = match heads.get(path, index, content) {
                 Some(head) => head,
                 None => {
-                    let head = head(content, path, target)?;
-                    heads.put(path, index, content, &head);
+                    let (head, free) = head(content, path, target)?;
+                    heads.put(path, index, content, &head, free);
                     head
                 }
             };
@@ -214,7 +231,9 @@ struct Head {
     at: u32,
 }
 
-fn head(content: &str, path: &str, target: &str) -> Result<Head> {
+/// The head of a document, and the lines of its leaves that stand alone on their lines
+/// outside its identity (none when the parser read it).
+fn head(content: &str, path: &str, target: &str) -> Result<(Head, Vec<RawLine>)> {
     use wo_core::yaml::NodeKind;
 
     // A document in plain block form is read without the YAML parser (most charts' are);
@@ -252,24 +271,33 @@ fn head(content: &str, path: &str, target: &str) -> Result<Head> {
             NodeKind::Str(s) => Some(s.clone()),
             _ => None,
         });
-    Ok(Head {
-        kind,
-        hook,
-        value: None,
-        at: 0,
-    })
+    Ok((
+        Head {
+            kind,
+            hook,
+            value: None,
+            at: 0,
+        },
+        Vec::new(),
+    ))
 }
 
 /// The head of a document that a plain-form reader reads (then the parser reads the same
 /// value), when its `kind` and hook annotation read the same in YAML 1.1 and 1.2; its value,
-/// and the line of the document where the value's root starts (0-based).
-fn simple_head(content: &str) -> Option<Head> {
+/// and the line of the document where the value's root starts (0-based); and the lines of its
+/// leaves that stand alone on their lines outside its identity.
+fn simple_head(content: &str) -> Option<(Head, Vec<RawLine>)> {
     let text = format!("{content}\n");
     let budget = wo_core::yaml::Budget::default();
     // The reader of raw engine output (YAML 1.1, as the canonicaliser reads the stream), then
     // the reader of the emitter's form (what YAML 1.1 and 1.2 both read the same).
-    let (value, at) = crate::manifest::reread::raw_value(&text, &budget)
-        .or_else(|| crate::manifest::reread::document(&text, &budget).map(|v| (v, 0)))?;
+    let (value, at, free) = match reread::raw_value_with_leaves(&text, &budget) {
+        Some((value, at, raw)) => {
+            let free = remembered::free_lines(&value, &raw);
+            (value, at, free)
+        }
+        None => (reread::document(&text, &budget)?, 0, Vec::new()),
+    };
     let kind = match value.get("kind") {
         None => String::new(),
         Some(Value::String(kind)) if same_in_both(kind) => kind.clone(),
@@ -284,12 +312,15 @@ fn simple_head(content: &str) -> Option<Head> {
         Some(Value::String(hook)) if same_in_both(hook) => Some(hook.clone()),
         Some(_) => return None,
     };
-    Some(Head {
-        kind,
-        hook,
-        value: Some(value),
-        at,
-    })
+    Some((
+        Head {
+            kind,
+            hook,
+            value: Some(value),
+            at,
+        },
+        free,
+    ))
 }
 
 /// Whether a string read by YAML 1.1 is read as the same string by the YAML 1.2 core schema
@@ -511,14 +542,7 @@ mod tests {
             ("kind: Service\n---\nkind: Secret\n", "kind: Job\n"),
         ];
         for (a, b) in outputs {
-            let list = files(&[("templates/a.yaml", a), ("templates/b.yaml", b)]);
-            let cached = assemble("c", &list, "t", &heads)
-                .map(|o| (o.manifests, o.documents))
-                .map_err(|e| e.to_string());
-            let fresh = assemble("c", &list, "t", &HeadCache::default())
-                .map(|o| (o.manifests, o.documents))
-                .map_err(|e| e.to_string());
-            assert_eq!(cached, fresh);
+            same_stream(&heads, &[("templates/a.yaml", a), ("templates/b.yaml", b)]);
         }
         assert_eq!(
             heads
@@ -532,6 +556,77 @@ mod tests {
                 .get("templates/b.yaml", 0, "kind: Job")
                 .map(|h| h.hook),
             Some(None)
+        );
+    }
+
+    /// Assembles `list` with `heads` and with no memory: the same stream or error, and the
+    /// same values when both kept them (a head from memory keeps none).
+    fn same_stream(heads: &HeadCache, list: &[(&str, &str)]) -> Option<Vec<ReadDocument>> {
+        let list = files(list);
+        let cached = assemble("c", &list, "t", heads).map_err(|e| e.to_string());
+        let fresh = assemble("c", &list, "t", &HeadCache::default()).map_err(|e| e.to_string());
+        match (cached, fresh) {
+            (Ok(cached), Ok(fresh)) => {
+                assert_eq!(cached.manifests, fresh.manifests);
+                if let Some(documents) = &cached.documents {
+                    assert_eq!(Some(documents), fresh.documents.as_ref());
+                }
+                cached.documents
+            }
+            (cached, fresh) => {
+                assert_eq!(cached.map(|o| o.manifests), fresh.map(|o| o.manifests));
+                None
+            }
+        }
+    }
+
+    #[test]
+    fn a_document_that_differs_in_values_only_keeps_its_head() {
+        let heads = HeadCache::default();
+        let doc = |kind: &str, hook: &str, replicas: &str, name: &str| {
+            format!("kind: {kind}\nmetadata:\n  name: {name}\n  annotations:\n    helm.sh/hook: {hook}\nspec:\n  replicas: {replicas}\n  labels:\n    - a\n")
+        };
+        // The first time read; then values changed keep the head; a changed kind, hook or
+        // name, or a value that is no leaf, is read again.
+        let first = doc("Job", "pre-install", "1", "j");
+        assert!(same_stream(&heads, &[("templates/a.yaml", &first)]).is_some());
+        for (text, kept) in [
+            (doc("Job", "pre-install", "2", "j"), true),
+            (doc("Job", "pre-install", "'three'", "j"), true),
+            (doc("Deployment", "pre-install", "'three'", "j"), false),
+            (doc("Deployment", "post-install", "'three'", "j"), false),
+            (doc("Deployment", "post-install", "'three'", "k"), false),
+            (doc("Deployment", "post-install", "[1, 2]", "k"), false),
+            (doc("Deployment", "post-install", "4", "k"), false),
+            (doc("Deployment", "post-install", "5", "k"), true),
+            (doc("Deployment", "nonsense", "5", "k"), false),
+        ] {
+            let before = heads.with(|seen| seen["templates/a.yaml"][0].clone());
+            // Kept from memory, or not known.
+            let known = heads.get("templates/a.yaml", 0, text.trim());
+            assert_eq!(known.is_some(), kept, "{text}");
+            same_stream(&heads, &[("templates/a.yaml", &text)]);
+            let after = heads.with(|seen| seen["templates/a.yaml"][0].clone());
+            let kind = text.lines().next().unwrap_or_default();
+            match (before, after) {
+                (Some((_, was, free)), Some((now_text, now, now_free))) => {
+                    assert_eq!(now_text, text.trim());
+                    assert_eq!(now.kind, kind.trim_start_matches("kind: "));
+                    // A head kept is the same head, with the same leaves.
+                    if kept {
+                        assert_eq!((was, free), (now, now_free), "{text}");
+                    }
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        // Invalid YAML where a value was: the parser's error, and nothing remembered of it.
+        let invalid = doc("Deployment", "nonsense", "{a: 1", "k");
+        same_stream(&heads, &[("templates/a.yaml", &invalid)]);
+        let kept = heads.with(|seen| seen["templates/a.yaml"][0].clone());
+        assert_eq!(
+            kept.map(|(text, _, _)| text),
+            Some(doc("Deployment", "nonsense", "5", "k").trim().to_owned())
         );
     }
 

@@ -120,7 +120,7 @@ pub(crate) fn canonical_stream(text: &str, file: &str) -> Option<String> {
 
 /// The canonical form of raw document `doc`, read whole.
 fn read_document(doc: &str, file: &str, budget: &Budget) -> Option<Canonical> {
-    let (value, raw) = reread::raw_value_with_leaves(doc, budget)?;
+    let (value, _, raw) = reread::raw_value_with_leaves(doc, budget)?;
     let order = canonical_order(&value);
     // The line only shows in errors, and every error is the full path's.
     let resource = reread::identify(value, file, 1)?;
@@ -218,6 +218,75 @@ fn canonical_order(value: &Value) -> Vec<(usize, bool)> {
     out
 }
 
+/// The leaves of raw document `new` that differ from those of `old`, a document read with
+/// [`reread::raw_value_with_leaves`] whose leaves that stand alone on their lines and are no
+/// part of its identity are `leaves` (by line, each where `at` says): the index in `leaves`
+/// of each leaf changed and its new value. `None` when the two differ otherwise.
+///
+/// Every other line being the same, the reader reads `new` as it read `old` but for those
+/// values: the same keys, structure, identity and hook annotations.
+pub(crate) fn changed_leaves<T>(
+    old: &str,
+    new: &str,
+    leaves: &[T],
+    at: impl Fn(&T) -> RawLine,
+) -> Option<Vec<(usize, Value)>> {
+    let mut changes = Vec::new();
+    let (mut was, mut is) = (old.split('\n'), new.split('\n'));
+    let mut no = 0u32;
+    loop {
+        match (was.next(), is.next()) {
+            (None, None) => return Some(changes),
+            (Some(a), Some(b)) => {
+                if a != b {
+                    let i = leaves.binary_search_by_key(&no, |l| at(l).no).ok()?;
+                    let line = at(&leaves[i]);
+                    let column = line.column as usize;
+                    if a.get(..column) != b.get(..column) {
+                        return None;
+                    }
+                    changes.push((i, reread::leaf_value(b, line)?));
+                }
+                no = no.checked_add(1)?;
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// The lines of raw document value `value`'s leaves (`raw`, as read) that stand alone on
+/// their lines and are no part of its identity (see [`canonical_order`]), in line order.
+pub(crate) fn free_lines(value: &Value, raw: &[reread::RawLeaf]) -> Vec<RawLine> {
+    fn walk(value: &Value, depth: usize, identity: bool, out: &mut Vec<bool>) {
+        match value {
+            Value::Object(map) if !map.is_empty() => {
+                for (k, v) in map {
+                    walk(
+                        v,
+                        depth + 1,
+                        identity || (depth == 0 && k == "metadata"),
+                        out,
+                    );
+                }
+            }
+            Value::Array(items) if !items.is_empty() => {
+                items.iter().for_each(|v| walk(v, depth + 1, identity, out));
+            }
+            _ => out.push(identity || depth <= 1),
+        }
+    }
+    let mut identity = Vec::with_capacity(raw.len());
+    walk(value, 0, false, &mut identity);
+    if identity.len() != raw.len() {
+        return Vec::new();
+    }
+    raw.iter()
+        .zip(identity)
+        .filter(|(_, identity)| !identity)
+        .filter_map(|(leaf, _)| leaf.line)
+        .collect()
+}
+
 /// The canonical form of raw document `doc` from that of `old`, the last document at its
 /// place (`known`), when the two differ only in lines that each hold a leaf of `known` alone,
 /// after the same key or dash: the new leaves' text written in place of the old. `None` when
@@ -231,30 +300,14 @@ fn splice(old: &str, doc: &str, known: &Canonical) -> Option<Canonical> {
         return None;
     }
     // The leaves changed, by index in `known.leaves`, and their new canonical text.
-    let mut changes: Vec<(usize, String)> = Vec::new();
-    let (mut was, mut is) = (old.split('\n'), doc.split('\n'));
-    let mut no = 0u32;
-    loop {
-        match (was.next(), is.next()) {
-            (None, None) => break,
-            (Some(a), Some(b)) => {
-                if a != b {
-                    let i = known.leaves.binary_search_by_key(&no, |l| l.at.no).ok()?;
-                    let at = known.leaves[i].at;
-                    let column = at.column as usize;
-                    if a.get(..column) != b.get(..column) {
-                        return None;
-                    }
-                    let value = reread::leaf_value(b, at)?;
-                    let mut text = yaml::to_string(&value);
-                    text.pop();
-                    changes.push((i, text));
-                }
-                no = no.checked_add(1)?;
-            }
-            _ => return None,
-        }
-    }
+    let mut changes: Vec<(usize, String)> = changed_leaves(old, doc, &known.leaves, |l| l.at)?
+        .into_iter()
+        .map(|(i, value)| {
+            let mut text = yaml::to_string(&value);
+            text.pop();
+            (i, text)
+        })
+        .collect();
     changes.sort_by_key(|(i, _)| known.leaves[*i].start);
     let mut yaml = String::with_capacity(known.yaml.len() + 64);
     let mut from = 0;

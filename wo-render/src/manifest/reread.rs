@@ -214,27 +214,16 @@ pub(super) fn read_raw(
 }
 
 /// The value of one raw document (its text without `---` lines, ending with a line break)
-/// when it is in the form [`read_raw`] reads, and the 0-based line of the document where its
-/// root starts: the value [`read_raw`] gives that document wherever it stands in a stream.
-/// `None` for a document that is not a map, or anything outside the form.
-pub(crate) fn raw_value(doc: &str, budget: &Budget) -> Option<(Value, u32)> {
-    raw_value_with(doc, budget, None)
-}
-
-/// [`raw_value`], and the document's leaves in the order read: every value that the emitter
-/// writes on the line of its key or dash (a scalar, `[]`, `{}`, each item of a one-line flow
-/// sequence), with where its text is when it stands alone on its line.
-pub(crate) fn raw_value_with_leaves(doc: &str, budget: &Budget) -> Option<(Value, Vec<RawLeaf>)> {
-    let mut leaves = Vec::new();
-    let (value, _) = raw_value_with(doc, budget, Some(&mut leaves))?;
-    Some((value, leaves))
-}
-
-fn raw_value_with(
+/// when it is in the form [`read_raw`] reads, the 0-based line of the document where its root
+/// starts (the value [`read_raw`] gives that document wherever it stands in a stream), and
+/// the document's leaves in the order read: every value that the emitter writes on the line
+/// of its key or dash (a scalar, `[]`, `{}`, each item of a one-line flow sequence), with
+/// where its text is when it stands alone on its line. `None` for a document that is not a
+/// map, or anything outside the form.
+pub(crate) fn raw_value_with_leaves(
     doc: &str,
     budget: &Budget,
-    leaves: Option<&mut Vec<RawLeaf>>,
-) -> Option<(Value, u32)> {
+) -> Option<(Value, u32, Vec<RawLeaf>)> {
     if doc.len() > budget.max_bytes
         || doc.len() >= budget.max_scalar_bytes
         || doc.len() >= budget.max_nodes
@@ -262,16 +251,18 @@ fn raw_value_with(
         return None;
     }
     let at = root.no - 1;
+    let mut leaves = Vec::new();
     let mut raw = Raw {
         text: doc,
         lines,
         i: 0,
         depth: 0,
         max_depth: budget.max_depth / 2,
-        leaves,
+        leaves: Some(&mut leaves),
     };
     let value = raw.node()?;
-    (raw.i == raw.lines.len() && value.is_object()).then_some((value, at))
+    let read = raw.i == raw.lines.len();
+    (read && value.is_object()).then_some((value, at, leaves))
 }
 
 /// A leaf of a raw document as read ([`raw_value_with_leaves`]).
