@@ -286,9 +286,9 @@ pub(crate) struct RawLine {
     pub(crate) item: bool,
 }
 
-/// The value of a leaf's text `content` (from its column to the line's end) as the reader
-/// reads it there when everything before the column is as it was; `None` where the reader
-/// would read something else than a leaf the emitter writes on its line.
+/// The value of the leaf on raw line `line` at `at` (its text from the column to the line's
+/// end) as the reader reads it there when everything before the column is as it was; `None`
+/// where the reader would read something else than a leaf the emitter writes on its line.
 pub(crate) fn leaf_value(line: &str, at: RawLine) -> Option<Value> {
     content_line(line)??;
     let content = line.get(at.column as usize..)?;
@@ -393,15 +393,15 @@ impl Raw<'_, '_> {
     }
 
     /// Records a leaf that does not stand alone on a line, when asked.
-    fn leaves_null(&mut self) {
+    fn leaf_not_alone(&mut self) {
         if let Some(leaves) = self.leaves.as_mut() {
             leaves.push(RawLeaf { line: None });
         }
     }
 
-    /// Records a leaf read (or, for a flow sequence, its items), when asked: alone on the
-    /// current line from `content` on when `content` is given.
-    fn leaf(&mut self, value: &Value, content: Option<(&str, bool)>) {
+    /// Records a leaf read from `content` on the current line (after a `- ` when `item`), or
+    /// for a flow sequence its items, when asked.
+    fn leaf(&mut self, value: &Value, content: &str, item: bool) {
         let Some(leaves) = self.leaves.as_mut() else {
             return;
         };
@@ -411,9 +411,8 @@ impl Raw<'_, '_> {
             }
             _ => {
                 let line = &self.lines[self.i];
-                let at = content.and_then(|(content, item)| {
-                    let column =
-                        (content.as_ptr() as usize).checked_sub(line.text.as_ptr() as usize)?;
+                let column = (content.as_ptr() as usize).checked_sub(line.text.as_ptr() as usize);
+                let at = column.and_then(|column| {
                     Some(RawLine {
                         no: line.no.checked_sub(1)?,
                         column: u32::try_from(column).ok()?,
@@ -512,7 +511,7 @@ impl Raw<'_, '_> {
                 match self.next() {
                     Some((indent, _)) if indent > n => self.node()?,
                     _ => {
-                        self.leaves_null();
+                        self.leaf_not_alone();
                         Value::Null
                     }
                 }
@@ -541,11 +540,11 @@ impl Raw<'_, '_> {
         }
         if let Some(strip) = literal_header(content) {
             let value = self.literal(n + 1, strip)?;
-            self.leaves_null();
+            self.leaf_not_alone();
             return Some(value);
         }
         let value = inline(content)?;
-        self.leaf(&value, Some((content, true)));
+        self.leaf(&value, content, true);
         self.i += 1;
         Some(value)
     }
@@ -568,7 +567,7 @@ impl Raw<'_, '_> {
                     Some((indent, _)) if indent > n => self.node()?,
                     Some((indent, true)) if indent == n => self.seq(n)?,
                     _ => {
-                        self.leaves_null();
+                        self.leaf_not_alone();
                         Value::Null
                     }
                 }
@@ -576,11 +575,11 @@ impl Raw<'_, '_> {
                 let rest = rest.strip_prefix(' ')?.trim_start();
                 if let Some(strip) = literal_header(rest) {
                     let value = self.literal(n, strip)?;
-                    self.leaves_null();
+                    self.leaf_not_alone();
                     value
                 } else {
                     let value = inline(rest)?;
-                    self.leaf(&value, Some((rest, false)));
+                    self.leaf(&value, rest, false);
                     self.i += 1;
                     value
                 }
