@@ -122,6 +122,7 @@ pub(crate) fn canonical_stream(text: &str, file: &str) -> Option<String> {
 fn read_document(doc: &str, file: &str, budget: &Budget) -> Option<Canonical> {
     let (value, _, raw) = reread::raw_value_with_leaves(doc, budget)?;
     let order = canonical_order(&value);
+    let identity = identity_leaves(&value);
     // The line only shows in errors, and every error is the full path's.
     let resource = reread::identify(value, file, 1)?;
     if resource.is_test_hook() {
@@ -135,12 +136,13 @@ fn read_document(doc: &str, file: &str, budget: &Budget) -> Option<Canonical> {
     let (yaml, written) =
         yaml::to_string_with_leaves(&super::canonical::into_canonical(resource.value));
     // Each leaf written is the leaf read at its place in the order read.
-    let mut leaves: Vec<Leaf> = if written.len() == order.len() && raw.len() == order.len() {
+    let counted = [written.len(), raw.len(), identity.len()];
+    let mut leaves: Vec<Leaf> = if counted.iter().all(|n| *n == order.len()) {
         written
             .into_iter()
             .zip(order)
-            .filter(|(_, (_, identity))| !identity)
-            .filter_map(|(bytes, (read, _))| {
+            .filter(|(_, read)| !identity[*read])
+            .filter_map(|(bytes, read)| {
                 raw[read].line.map(|at| Leaf {
                     at,
                     start: bytes.start,
@@ -161,10 +163,8 @@ fn read_document(doc: &str, file: &str, budget: &Budget) -> Option<Canonical> {
 }
 
 /// For each leaf of raw document value `value` in the order its canonical form writes them
-/// (keys sorted, [`LEADING_KEYS`] first at the top), its place in the order read (map order),
-/// and whether it is a part of the resource's identity: a leaf of the top level or of its
-/// `metadata` (kind, name, namespace, the hook annotations).
-fn canonical_order(value: &Value) -> Vec<(usize, bool)> {
+/// (keys sorted, [`LEADING_KEYS`] first at the top), its place in the order read (map order).
+fn canonical_order(value: &Value) -> Vec<usize> {
     fn leaves(value: &Value) -> usize {
         match value {
             Value::Object(map) if !map.is_empty() => map.values().map(leaves).sum(),
@@ -172,13 +172,7 @@ fn canonical_order(value: &Value) -> Vec<(usize, bool)> {
             _ => 1,
         }
     }
-    fn walk(
-        value: &Value,
-        first: usize,
-        depth: usize,
-        identity: bool,
-        out: &mut Vec<(usize, bool)>,
-    ) {
+    fn walk(value: &Value, first: usize, top: bool, out: &mut Vec<usize>) {
         match value {
             Value::Object(map) if !map.is_empty() => {
                 let mut at = first;
@@ -192,29 +186,54 @@ fn canonical_order(value: &Value) -> Vec<(usize, bool)> {
                     .collect();
                 let rank = |k: &str| {
                     let leading = LEADING_KEYS.iter().position(|l| *l == k);
-                    (depth == 0)
-                        .then_some(leading)
+                    top.then_some(leading)
                         .flatten()
                         .unwrap_or(LEADING_KEYS.len())
                 };
                 entries.sort_by(|a, b| (rank(a.0), a.0).cmp(&(rank(b.0), b.0)));
-                for (k, v, start) in entries {
-                    let identity = identity || (depth == 0 && k == "metadata");
-                    walk(v, start, depth + 1, identity, out);
+                for (_, v, start) in entries {
+                    walk(v, start, false, out);
                 }
             }
             Value::Array(items) if !items.is_empty() => {
                 let mut at = first;
                 for item in items {
-                    walk(item, at, depth + 1, identity, out);
+                    walk(item, at, false, out);
                     at += leaves(item);
                 }
             }
-            _ => out.push((first, identity || depth <= 1)),
+            _ => out.push(first),
         }
     }
     let mut out = Vec::new();
-    walk(value, 0, 0, false, &mut out);
+    walk(value, 0, true, &mut out);
+    out
+}
+
+/// For each leaf of raw document value `value` in the order read (map order), whether it is a
+/// part of the resource's identity as the stream reads it: a leaf of the top level (`kind`,
+/// `apiVersion`) or of its `metadata` (name, namespace, the hook annotations).
+fn identity_leaves(value: &Value) -> Vec<bool> {
+    fn walk(value: &Value, depth: usize, identity: bool, out: &mut Vec<bool>) {
+        match value {
+            Value::Object(map) if !map.is_empty() => {
+                for (k, v) in map {
+                    walk(
+                        v,
+                        depth + 1,
+                        identity || (depth == 0 && k == "metadata"),
+                        out,
+                    );
+                }
+            }
+            Value::Array(items) if !items.is_empty() => {
+                items.iter().for_each(|v| walk(v, depth + 1, identity, out));
+            }
+            _ => out.push(identity || depth <= 1),
+        }
+    }
+    let mut out = Vec::new();
+    walk(value, 0, false, &mut out);
     out
 }
 
@@ -255,28 +274,9 @@ pub(crate) fn changed_leaves<T>(
 }
 
 /// The lines of raw document value `value`'s leaves (`raw`, as read) that stand alone on
-/// their lines and are no part of its identity (see [`canonical_order`]), in line order.
+/// their lines and are no part of its identity ([`identity_leaves`]), in line order.
 pub(crate) fn free_lines(value: &Value, raw: &[reread::RawLeaf]) -> Vec<RawLine> {
-    fn walk(value: &Value, depth: usize, identity: bool, out: &mut Vec<bool>) {
-        match value {
-            Value::Object(map) if !map.is_empty() => {
-                for (k, v) in map {
-                    walk(
-                        v,
-                        depth + 1,
-                        identity || (depth == 0 && k == "metadata"),
-                        out,
-                    );
-                }
-            }
-            Value::Array(items) if !items.is_empty() => {
-                items.iter().for_each(|v| walk(v, depth + 1, identity, out));
-            }
-            _ => out.push(identity || depth <= 1),
-        }
-    }
-    let mut identity = Vec::with_capacity(raw.len());
-    walk(value, 0, false, &mut identity);
+    let identity = identity_leaves(value);
     if identity.len() != raw.len() {
         return Vec::new();
     }
