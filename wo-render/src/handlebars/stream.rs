@@ -52,8 +52,9 @@ struct Document<'a> {
 /// The heads of the documents a chart rendered last, by template and place in its output:
 /// a document equal to the last one at its place has the same head (a head depends on the
 /// text only), and so has one that differs from it only in values outside its identity
-/// ([`remembered::changed_leaves`]), so that documents many targets share are read once. Each rendering thread
-/// keeps its own entries (no lock between the workers, nothing of one read by another's core).
+/// ([`remembered::changed_leaves`]), so that documents many targets share are read once.
+/// Each rendering thread keeps its own entries (no lock between the workers, nothing of one
+/// read by another's core).
 #[derive(Default)]
 pub(crate) struct HeadCache(ThreadCache<SeenOfChart>);
 
